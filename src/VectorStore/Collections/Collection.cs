@@ -1,0 +1,377 @@
+using VectorStore.Distance;
+using VectorStore.Indexing;
+using VectorStore.Quantization;
+
+namespace VectorStore.Collections;
+
+/// <summary>
+/// A named set of vectors with a fixed dimension, metric, compression and index. Ids are caller-chosen
+/// <see cref="ulong"/>s; each vector may carry a byte payload.
+/// </summary>
+/// <remarks>
+/// Thread-safety: every member may be called from any thread. Searches run concurrently with each other; a write
+/// (upsert, delete, training) waits for running searches and blocks new ones only while it applies its change in
+/// memory. A write returns once it is durable (for a collection in a database directory).
+/// </remarks>
+public sealed class Collection
+{
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<ulong, int> _slots = [];
+    private readonly Stack<int> _freeSlots = new();
+    private readonly RawVectorStore _raw;
+    private readonly CompressionSpec _compression;
+    private readonly IndexSpec _indexSpec;
+    private readonly ThreadLocal<SearchScratch> _scratch;
+    private readonly ICollectionJournal _journal;
+    private ulong[] _ids = new ulong[1024];
+    private byte[]?[] _payloads = new byte[]?[1024];
+    private ulong[] _live = new ulong[16];
+    private int _highWater;
+    private VectorIndex? _index;
+
+    internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null)
+    {
+        (_compression, _indexSpec) = options.Validate();
+        Name = name;
+        Options = options;
+        _raw = new RawVectorStore(options.Dimension);
+        _journal = journal ?? NullJournal.Instance;
+        _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
+    }
+
+    /// <summary>The collection's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Its settings.</summary>
+    public CollectionOptions Options { get; }
+
+    /// <summary>Live vectors.</summary>
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _slots.Count; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>The trained index, or null while the collection is below its training threshold.</summary>
+    internal VectorIndex? Index => _index;
+
+    /// <summary>Inserts or replaces one vector.</summary>
+    public void Upsert(ulong id, ReadOnlySpan<float> vector, ReadOnlySpan<byte> payload = default)
+    {
+        var m = new VectorMatrix(vector.ToArray(), Options.Dimension == vector.Length ? vector.Length : ThrowDim(vector.Length));
+        UpsertBatch([id], m, payload.IsEmpty ? null : [payload.ToArray()]);
+    }
+
+    private int ThrowDim(int got) => throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {got}");
+
+    /// <summary>
+    /// Inserts or replaces a batch atomically with respect to validation: every vector is checked (dimension,
+    /// NaN/Infinity, duplicate ids) before anything changes. <paramref name="vectors"/> is not modified.
+    /// </summary>
+    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    {
+        if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
+        if (ids.Count != vectors.Count) throw new InvalidArgumentException($"{ids.Count} ids for {vectors.Count} vectors");
+        if (payloads is not null && payloads.Count != ids.Count) throw new InvalidArgumentException($"{payloads.Count} payloads for {ids.Count} vectors");
+        var prepared = new VectorMatrix((float[])vectors.Data.Clone(), vectors.Dimension);
+        var seen = new HashSet<ulong>();
+        for (int i = 0; i < prepared.Count; i++)
+        {
+            var row = prepared[i];
+            for (int d = 0; d < row.Length; d++)
+            {
+                if (!float.IsFinite(row[d]))
+                    throw new InvalidVectorException($"vector for id {ids[i]} (batch row {i}) has a non-finite value at dimension {d}");
+            }
+            if (!seen.Add(ids[i])) throw new InvalidArgumentException($"id {ids[i]} appears twice in one batch");
+            if (Options.Metric == Metric.Cosine) Distances.Normalize(row);
+        }
+        ApplyUpserts(ids, prepared, payloads, log: true);
+    }
+
+    internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
+    {
+        long ticket = 0;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads);
+            var slots = new int[ids.Count];
+            for (int i = 0; i < ids.Count; i++)
+            {
+                if (!_slots.TryGetValue(ids[i], out int slot))
+                {
+                    slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
+                    EnsureSlotCapacity(slot);
+                    _slots.Add(ids[i], slot);
+                    _ids[slot] = ids[i];
+                    _live[slot >> 6] |= 1UL << (slot & 63);
+                }
+                else
+                {
+                    _index?.Remove(slot);
+                }
+                slots[i] = slot;
+                _raw.Set(slot, prepared.Row(i));
+                _payloads[slot] = payloads?[i] is { Length: > 0 } p ? p : null;
+            }
+            if (_index is not null) _index.AddBatch(slots, prepared, 0);
+            else if (_slots.Count >= Options.TrainingThreshold) TrainLocked();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        if (log) _journal.WaitDurable(ticket);
+    }
+
+    /// <summary>Deletes <paramref name="id"/>; returns false when it was not present.</summary>
+    public bool Delete(ulong id)
+    {
+        long ticket;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!ApplyDelete(id)) return false;
+            ticket = _journal.AppendDelete(id);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        _journal.WaitDurable(ticket);
+        return true;
+    }
+
+    internal bool ApplyDelete(ulong id)
+    {
+        if (!_slots.Remove(id, out int slot)) return false;
+        _index?.Remove(slot);
+        _live[slot >> 6] &= ~(1UL << (slot & 63));
+        _payloads[slot] = null;
+        _freeSlots.Push(slot);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="id"/> is present.</summary>
+    public bool Contains(ulong id)
+    {
+        _lock.EnterReadLock();
+        try { return _slots.ContainsKey(id); }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>The stored vector and payload of <paramref name="id"/>, or null.</summary>
+    public VectorRecord? Get(ulong id)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_slots.TryGetValue(id, out int slot)) return null;
+            return new VectorRecord(id, _raw.Get(slot).ToArray(), _payloads[slot] ?? []);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>Every live id, ascending.</summary>
+    public ulong[] Ids()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var ids = _slots.Keys.ToArray();
+            Array.Sort(ids);
+            return ids;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>Trains the codec and builds the index now, on the vectors present (at least one).</summary>
+    public void BuildIndex()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_index is null) TrainLocked();
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    private void TrainLocked()
+    {
+        if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
+        var liveSlots = LiveSlots();
+        var rng = new Random(Options.Seed);
+        int sampleSize = Math.Min(Options.MaxTrainingSample, liveSlots.Length);
+        // Partial Fisher–Yates over slots: a seeded uniform sample without replacement.
+        var order = (int[])liveSlots.Clone();
+        for (int i = 0; i < sampleSize; i++)
+        {
+            int j = rng.Next(i, order.Length);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var sample = new VectorMatrix(sampleSize, Options.Dimension);
+        for (int i = 0; i < sampleSize; i++) _raw.Get(order[i]).CopyTo(sample[i]);
+        var context = new TrainingContext { Seed = Options.Seed };
+        var index = IndexRegistry.Get(_indexSpec).Create(_indexSpec, _compression, Options.Dimension, Options.Metric.ToDistanceKind(), sample, context);
+        var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
+        for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
+        index.AddBatch(liveSlots, all, 0);
+        _index = index;
+    }
+
+    private int[] LiveSlots()
+    {
+        var slots = new int[_slots.Count];
+        int n = 0;
+        for (int s = 0; s < _highWater; s++)
+            if ((_live[s >> 6] & (1UL << (s & 63))) != 0) slots[n++] = s;
+        return slots;
+    }
+
+    private void EnsureSlotCapacity(int slot)
+    {
+        if (slot < _ids.Length) return;
+        int cap = _ids.Length;
+        while (cap <= slot) cap *= 2;
+        Array.Resize(ref _ids, cap);
+        Array.Resize(ref _payloads, cap);
+        Array.Resize(ref _live, (cap + 63) >> 6);
+    }
+
+    /// <summary>The best <see cref="SearchOptions.K"/> entries for <paramref name="query"/>, best first.</summary>
+    public SearchHit[] Search(ReadOnlySpan<float> query, SearchOptions? options = null)
+    {
+        options ??= new SearchOptions();
+        ValidateSearch(query.Length, options);
+        var scratch = _scratch.Value!;
+        var q = scratch.Query;
+        query.CopyTo(q);
+        for (int d = 0; d < q.Length; d++)
+            if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query has a non-finite value at dimension {d}");
+        if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
+        _lock.EnterReadLock();
+        try
+        {
+            return SearchLocked(q, options, scratch);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>Searches every row of <paramref name="queries"/> on <paramref name="threads"/> threads (0 = all cores).</summary>
+    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
+    {
+        options ??= new SearchOptions();
+        ValidateSearch(queries.Dimension, options);
+        var results = new SearchHit[queries.Count][];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        Parallel.For(0, queries.Count, po, i => results[i] = Search(queries.Row(i), options));
+        return results;
+    }
+
+    private void ValidateSearch(int dimension, SearchOptions options)
+    {
+        if (dimension != Options.Dimension) ThrowDim(dimension);
+        if (options.K is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {options.K}");
+        if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
+        if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
+    }
+
+    /// <summary>Filters at or below this many matches are answered by an exact scan of just the matches.</summary>
+    internal const int ExactFilterThreshold = 4096;
+
+    private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch)
+    {
+        var kind = Options.Metric.ToDistanceKind();
+        var filter = options.Filter is null ? null : BuildFilter(options.Filter);
+        int k = options.K;
+        var heap = scratch.Heap;
+        if (_index is null || (filter is not null && filter.Count <= ExactFilterThreshold))
+        {
+            // Exact: no index yet, or a filter so selective that scoring its matches is cheaper and exact.
+            heap.Reset(k);
+            IEnumerable<int> slots = filter is not null ? filter.Slots() : LiveSlots();
+            foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
+            return Drain(heap, k, scratch);
+        }
+        bool exactCodes = _index.Codec is Float32Codec;
+        int candidates = exactCodes ? k : Math.Max(k, options.Rerank);
+        heap.Reset(candidates);
+        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
+        _index.Search(q, p, filter, heap);
+        if (options.Rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
+        int n = heap.Drain(scratch.Slots(candidates), scratch.Dists(candidates));
+        heap.Reset(k);
+        var cs = scratch.SlotBuffer;
+        for (int i = 0; i < n; i++) heap.Push(cs[i], Distances.Compute(kind, q, _raw.Get(cs[i])));
+        return Drain(heap, k, scratch);
+    }
+
+    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch)
+    {
+        int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
+        var hits = new SearchHit[n];
+        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
+        return hits;
+    }
+
+    private SlotFilter BuildFilter(SearchFilter f)
+    {
+        var filter = new SlotFilter(_highWater);
+        if (f.Ids is not null)
+        {
+            foreach (var id in f.Ids)
+                if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, _payloads[slot])))
+                    filter.Add(slot);
+            return filter;
+        }
+        foreach (var (id, slot) in _slots)
+            if (f.Predicate!(id, _payloads[slot])) filter.Add(slot);
+        return filter;
+    }
+
+    /// <summary>Sizes and state.</summary>
+    public CollectionStats GetStats()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return new CollectionStats
+            {
+                Count = _slots.Count,
+                Dimension = Options.Dimension,
+                Trained = _index is not null,
+                CodeSize = _index?.Codec.CodeSize ?? 0,
+                IndexBytes = _index?.MemoryBytes ?? 0,
+                RerankBytes = (long)_slots.Count * Options.Dimension * sizeof(float),
+                Compression = _index?.Codec.Spec ?? _compression.ToString(),
+                Index = _index?.Spec ?? _indexSpec.ToString(),
+            };
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private sealed class SearchScratch(int dimension)
+    {
+        public float[] Query { get; } = new float[dimension];
+        public TopK Heap { get; } = new(16);
+        public int[] SlotBuffer { get; private set; } = new int[16];
+        public float[] DistBuffer { get; private set; } = new float[16];
+
+        public Span<int> Slots(int n)
+        {
+            if (SlotBuffer.Length < n) SlotBuffer = new int[n];
+            return SlotBuffer;
+        }
+
+        public Span<float> Dists(int n)
+        {
+            if (DistBuffer.Length < n) DistBuffer = new float[n];
+            return DistBuffer;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace VectorStore;
+
+/// <summary>How a collection compares vectors.</summary>
+public enum Metric
+{
+    /// <summary>Squared Euclidean distance; lower scores are better.</summary>
+    L2 = 0,
+
+    /// <summary>Inner product; higher scores are better.</summary>
+    InnerProduct = 1,
+
+    /// <summary>
+    /// Cosine similarity; vectors and queries are normalized to unit length, then compared by inner product.
+    /// Higher scores are better.
+    /// </summary>
+    Cosine = 2,
+}
+
+/// <summary>The distance the kernels and indexes compute internally: always "lower is better".</summary>
+public enum DistanceKind
+{
+    /// <summary>Squared L2 distance.</summary>
+    L2 = 0,
+
+    /// <summary>Negated inner product, so that lower is better like L2.</summary>
+    NegativeDot = 1,
+}
+
+/// <summary>Conversions between the user-facing <see cref="Metric"/> and the internal <see cref="DistanceKind"/>.</summary>
+public static class MetricExtensions
+{
+    /// <summary>The internal distance used for <paramref name="metric"/>.</summary>
+    public static DistanceKind ToDistanceKind(this Metric metric) =>
+        metric == Metric.L2 ? DistanceKind.L2 : DistanceKind.NegativeDot;
+
+    /// <summary>Turns an internal distance into the score reported to users (similarity for ip/cosine).</summary>
+    public static float ToScore(this Metric metric, float distance) =>
+        metric == Metric.L2 ? distance : -distance;
+
+    /// <summary>Parses <c>l2</c>, <c>ip</c> or <c>cosine</c> (case-insensitive).</summary>
+    public static Metric Parse(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "l2" or "euclidean" => Metric.L2,
+        "ip" or "dot" or "inner_product" => Metric.InnerProduct,
+        "cos" or "cosine" => Metric.Cosine,
+        _ => throw new InvalidArgumentException($"unknown metric '{text}' (expected l2, ip or cosine)"),
+    };
+
+    /// <summary>The short name used in specs and JSON: <c>l2</c>, <c>ip</c>, <c>cosine</c>.</summary>
+    public static string ToSpec(this Metric metric) => metric switch
+    {
+        Metric.L2 => "l2",
+        Metric.InnerProduct => "ip",
+        _ => "cosine",
+    };
+}

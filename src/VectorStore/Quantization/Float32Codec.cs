@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+using VectorStore.Distance;
+
+namespace VectorStore.Quantization;
+
+/// <summary>The uncompressed baseline (<c>none</c>): a code is the vector's float32 bytes. Thread-safe.</summary>
+public sealed class Float32Codec(int dimension) : VectorCodec
+{
+    /// <inheritdoc />
+    public override string Spec => "none";
+
+    /// <inheritdoc />
+    public override string Kind => "none";
+
+    /// <inheritdoc />
+    public override int Dimension { get; } = dimension;
+
+    /// <inheritdoc />
+    public override int CodeSize => Dimension * sizeof(float);
+
+    /// <inheritdoc />
+    public override long ParameterBytes => 0;
+
+    /// <inheritdoc />
+    public override void Encode(ReadOnlySpan<float> vector, Span<byte> code) => MemoryMarshal.AsBytes(vector).CopyTo(code);
+
+    /// <inheritdoc />
+    public override void Decode(ReadOnlySpan<byte> code, Span<float> vector) => MemoryMarshal.Cast<byte, float>(code).CopyTo(vector);
+
+    /// <inheritdoc />
+    public override float CodeDistance(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, DistanceKind kind) =>
+        Distances.Compute(kind, MemoryMarshal.Cast<byte, float>(a), MemoryMarshal.Cast<byte, float>(b));
+
+    /// <inheritdoc />
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(Dimension, kind);
+
+    /// <inheritdoc />
+    public override void WriteParameters(BinaryWriter writer) => writer.Write(Dimension);
+
+    private sealed class Scorer(int dimension, DistanceKind kind) : CodeScorer
+    {
+        private readonly float[] _query = new float[dimension];
+
+        public override void SetQuery(ReadOnlySpan<float> query) => query.CopyTo(_query);
+
+        public override float Distance(ReadOnlySpan<byte> code) => Distances.Compute(kind, _query, MemoryMarshal.Cast<byte, float>(code));
+    }
+}
+
+/// <summary>Registers <c>none</c>.</summary>
+public sealed class Float32CodecFactory : IQuantizerFactory
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> Names { get; } = ["none"];
+
+    /// <inheritdoc />
+    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
+    {
+        if (stage.Argument.Length != 0) throw new InvalidArgumentException("'none' takes no argument");
+        return new Float32Codec(sample.Dimension);
+    }
+
+    /// <inheritdoc />
+    public VectorCodec Read(string name, BinaryReader reader) => new Float32Codec(reader.ReadInt32());
+}

@@ -1,0 +1,243 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using VectorStore.Distance;
+
+namespace VectorStore.Quantization;
+
+/// <summary>Settings of <see cref="ScalarQuantizer"/> training, with their defaults.</summary>
+public sealed record ScalarQuantizerOptions
+{
+    /// <summary>
+    /// Fraction of values clipped at each end of every dimension's range (0.0005 → the 0.05 % and 99.95 %
+    /// quantiles). Clipping a handful of outliers buys resolution for every other value; 0 keeps min/max.
+    /// </summary>
+    public double ClipQuantile { get; init; } = 0.0005;
+
+    /// <summary>
+    /// Per-vector scale: each vector is divided by its own scale before per-dimension quantization, and the scale is
+    /// stored in the code (4 more bytes). Helps when vector norms vary widely (un-normalized embeddings). Default off.
+    /// </summary>
+    public bool PerVectorScale { get; init; }
+
+    /// <summary>Most training vectors used to estimate the quantiles. Default 65,536.</summary>
+    public int MaxTrainingVectors { get; init; } = 65_536;
+}
+
+/// <summary>
+/// Calibrated int8 scalar quantization (<c>sq8</c>; <c>sq8:pv</c> adds a per-vector scale). Each dimension d maps its
+/// clipped range [lo_d, hi_d] onto −127..127: x_d ≈ mid_d + step_d·c_d.
+/// </summary>
+/// <remarks>
+/// Code layout (little-endian): <c>dim</c> int8 values, then float32 ‖x̂‖² (the reconstruction's squared norm, so L2
+/// needs only one dot product), then, with a per-vector scale, float32 scale. Asymmetric scoring folds the steps into
+/// the query: q·x̂ = s·(q·mid + Σ (q_d·step_d)·c_d). Immutable and thread-safe.
+/// </remarks>
+public sealed class ScalarQuantizer : VectorCodec
+{
+    private readonly float[] _mid;
+    private readonly float[] _step;
+    private readonly float[] _invStep;
+
+    internal ScalarQuantizer(float[] mid, float[] step, bool perVectorScale)
+    {
+        _mid = mid;
+        _step = step;
+        _invStep = step.Select(s => s > 0 ? 1f / s : 0f).ToArray();
+        PerVectorScale = perVectorScale;
+    }
+
+    /// <summary>Whether codes carry a per-vector scale.</summary>
+    public bool PerVectorScale { get; }
+
+    /// <inheritdoc />
+    public override string Spec => PerVectorScale ? "sq8:pv" : "sq8";
+
+    /// <inheritdoc />
+    public override string Kind => "sq8";
+
+    /// <inheritdoc />
+    public override int Dimension => _mid.Length;
+
+    /// <inheritdoc />
+    public override int CodeSize => Dimension + (PerVectorScale ? 8 : 4);
+
+    /// <inheritdoc />
+    public override long ParameterBytes => 3L * Dimension * sizeof(float);
+
+    /// <summary>Per-dimension centre of the quantized range.</summary>
+    public ReadOnlySpan<float> Mid => _mid;
+
+    /// <summary>Per-dimension step between adjacent codes.</summary>
+    public ReadOnlySpan<float> Step => _step;
+
+    /// <summary>Trains per-dimension ranges from value quantiles of <paramref name="sample"/>.</summary>
+    public static ScalarQuantizer Train(VectorMatrix sample, ScalarQuantizerOptions? options = null)
+    {
+        options ??= new ScalarQuantizerOptions();
+        if (options.ClipQuantile is < 0 or >= 0.5) throw new InvalidArgumentException("clip quantile must be in [0, 0.5)");
+        if (sample.Count == 0) throw new InvalidArgumentException("sq8 needs at least one training vector");
+        var data = sample.Sample(options.MaxTrainingVectors, 7);
+        int dim = data.Dimension, n = data.Count;
+        if (options.PerVectorScale)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                float s = VectorScale(data.Row(i));
+                var row = data[i];
+                for (int d = 0; d < dim; d++) row[d] /= s;
+            }
+        }
+        var mid = new float[dim];
+        var step = new float[dim];
+        Parallel.For(0, dim, () => new float[n], (d, _, column) =>
+        {
+            for (int i = 0; i < n; i++) column[i] = data.Data[(long)i * dim + d];
+            Array.Sort(column);
+            float lo = Quantile(column, options.ClipQuantile);
+            float hi = Quantile(column, 1 - options.ClipQuantile);
+            if (!(hi > lo)) hi = lo + 1e-6f;
+            mid[d] = (lo + hi) * 0.5f;
+            step[d] = (hi - lo) / 254f;
+            return column;
+        }, _ => { });
+        return new ScalarQuantizer(mid, step, options.PerVectorScale);
+    }
+
+    private static float Quantile(float[] sorted, double q)
+    {
+        double pos = q * (sorted.Length - 1);
+        int i = (int)Math.Floor(pos);
+        int j = Math.Min(i + 1, sorted.Length - 1);
+        return (float)(sorted[i] + (sorted[j] - sorted[i]) * (pos - i));
+    }
+
+    private static float VectorScale(ReadOnlySpan<float> v)
+    {
+        // The L2 norm: scale-free codes then carry direction, the scale carries magnitude.
+        float n = MathF.Sqrt(DotProduct.Compute(v, v));
+        return n > 0 ? n : 1f;
+    }
+
+    /// <inheritdoc />
+    public override void Encode(ReadOnlySpan<float> vector, Span<byte> code)
+    {
+        int dim = Dimension;
+        if (vector.Length != dim) throw new InvalidVectorException($"expected dimension {dim}, got {vector.Length}");
+        float scale = PerVectorScale ? VectorScale(vector) : 1f;
+        float inv = 1f / scale;
+        var c = MemoryMarshal.Cast<byte, sbyte>(code[..dim]);
+        double norm = 0;
+        for (int d = 0; d < dim; d++)
+        {
+            float q = MathF.Round((vector[d] * inv - _mid[d]) * _invStep[d]);
+            q = Math.Clamp(q, -127f, 127f);
+            c[d] = (sbyte)q;
+            double r = (_mid[d] + _step[d] * q) * scale;
+            norm += r * r;
+        }
+        BinaryPrimitives.WriteSingleLittleEndian(code[dim..], (float)norm);
+        if (PerVectorScale) BinaryPrimitives.WriteSingleLittleEndian(code[(dim + 4)..], scale);
+    }
+
+    /// <inheritdoc />
+    public override void Decode(ReadOnlySpan<byte> code, Span<float> vector)
+    {
+        int dim = Dimension;
+        var c = MemoryMarshal.Cast<byte, sbyte>(code[..dim]);
+        float scale = PerVectorScale ? BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]) : 1f;
+        for (int d = 0; d < dim; d++) vector[d] = (_mid[d] + _step[d] * c[d]) * scale;
+    }
+
+    /// <inheritdoc />
+    public override float CodeDistance(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, DistanceKind kind)
+    {
+        int dim = Dimension;
+        Span<float> x = dim <= 1024 ? stackalloc float[dim] : new float[dim];
+        Decode(a, x);
+        // Decoding one side keeps this exact for the asymmetric formula without a second float buffer.
+        float dot = DotWithCode(x, b);
+        if (kind == DistanceKind.NegativeDot) return -dot;
+        float nb = BinaryPrimitives.ReadSingleLittleEndian(b[dim..]);
+        return DotProduct.Compute(x, x) - 2 * dot + nb;
+    }
+
+    private float DotWithCode(ReadOnlySpan<float> v, ReadOnlySpan<byte> code)
+    {
+        int dim = Dimension;
+        Span<float> scaled = dim <= 1024 ? stackalloc float[dim] : new float[dim];
+        for (int d = 0; d < dim; d++) scaled[d] = v[d] * _step[d];
+        float dot = DotProduct.Compute(v, _mid) + DotProductF32I8.Compute(scaled, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
+        return PerVectorScale ? dot * BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]) : dot;
+    }
+
+    /// <inheritdoc />
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
+
+    /// <inheritdoc />
+    public override void WriteParameters(BinaryWriter writer)
+    {
+        writer.Write(PerVectorScale);
+        writer.Write(Dimension);
+        foreach (var m in _mid) writer.Write(m);
+        foreach (var s in _step) writer.Write(s);
+    }
+
+    internal static ScalarQuantizer ReadParameters(BinaryReader reader)
+    {
+        bool pv = reader.ReadBoolean();
+        int dim = reader.ReadInt32();
+        if (dim is <= 0 or > 1 << 20) throw new InvalidDataException($"sq8: bad dimension {dim}");
+        var mid = new float[dim];
+        var step = new float[dim];
+        for (int d = 0; d < dim; d++) mid[d] = reader.ReadSingle();
+        for (int d = 0; d < dim; d++) step[d] = reader.ReadSingle();
+        return new ScalarQuantizer(mid, step, pv);
+    }
+
+    /// <summary>Per-query state: the query with steps folded in, and the constant q·mid.</summary>
+    private sealed class Scorer(ScalarQuantizer sq, DistanceKind kind) : CodeScorer
+    {
+        private readonly float[] _scaled = new float[sq.Dimension];
+        private float _qMid;
+        private float _qNorm;
+
+        public override void SetQuery(ReadOnlySpan<float> query)
+        {
+            if (query.Length != _scaled.Length) throw new InvalidVectorException($"expected dimension {_scaled.Length}, got {query.Length}");
+            for (int d = 0; d < _scaled.Length; d++) _scaled[d] = query[d] * sq._step[d];
+            _qMid = DotProduct.Compute(query, sq._mid);
+            _qNorm = DotProduct.Compute(query, query);
+        }
+
+        public override float Distance(ReadOnlySpan<byte> code)
+        {
+            int dim = _scaled.Length;
+            float dot = _qMid + DotProductF32I8.Compute(_scaled, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
+            if (sq.PerVectorScale) dot *= BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]);
+            if (kind == DistanceKind.NegativeDot) return -dot;
+            return _qNorm - 2 * dot + BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
+        }
+    }
+}
+
+/// <summary>Registers <c>sq8</c> (per-dimension ranges) and <c>sq8:pv</c> (plus a per-vector scale).</summary>
+public sealed class ScalarQuantizerFactory : IQuantizerFactory
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> Names { get; } = ["sq8"];
+
+    /// <inheritdoc />
+    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
+    {
+        bool pv = stage.Argument switch
+        {
+            "" => false,
+            "pv" => true,
+            _ => throw new InvalidArgumentException($"sq8 takes no argument or 'pv' (per-vector scale), got '{stage.Argument}'"),
+        };
+        return ScalarQuantizer.Train(sample, new ScalarQuantizerOptions { PerVectorScale = pv });
+    }
+
+    /// <inheritdoc />
+    public VectorCodec Read(string name, BinaryReader reader) => ScalarQuantizer.ReadParameters(reader);
+}

@@ -1,0 +1,85 @@
+namespace VectorStore.Quantization;
+
+/// <summary>
+/// A trained, immutable compression of <see cref="Dimension"/>-float vectors into <see cref="CodeSize"/>-byte codes,
+/// plus the query-side scoring on those codes (asymmetric distance: float query vs code).
+/// </summary>
+/// <remarks>
+/// Thread-safety: a codec is immutable after training or loading, so <see cref="Encode"/>, <see cref="Decode"/> and
+/// <see cref="CreateScorer"/> may be called from any number of threads. Each <see cref="CodeScorer"/> belongs to one
+/// thread at a time.
+/// </remarks>
+public abstract class VectorCodec
+{
+    /// <summary>The canonical compression spec, e.g. <c>sq8</c>, <c>pq:48</c>, <c>pca:128+sq8</c>.</summary>
+    public abstract string Spec { get; }
+
+    /// <summary>Registry name of this codec's kind (the part of the spec before ':' of the last stage).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Input dimension.</summary>
+    public abstract int Dimension { get; }
+
+    /// <summary>Bytes per code, including any per-vector correction terms.</summary>
+    public abstract int CodeSize { get; }
+
+    /// <summary>Bytes the trained parameters occupy in memory (codebooks, scales, matrices).</summary>
+    public abstract long ParameterBytes { get; }
+
+    /// <summary>Encodes one vector.</summary>
+    public abstract void Encode(ReadOnlySpan<float> vector, Span<byte> code);
+
+    /// <summary>Reconstructs an approximation of the vector a code stands for.</summary>
+    public abstract void Decode(ReadOnlySpan<byte> code, Span<float> vector);
+
+    /// <summary>A new scorer for <paramref name="kind"/>. Scorers are reusable across queries: call <see cref="CodeScorer.SetQuery"/>.</summary>
+    public abstract CodeScorer CreateScorer(DistanceKind kind);
+
+    /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
+    public abstract void WriteParameters(BinaryWriter writer);
+
+    /// <summary>Encodes many vectors in parallel into <paramref name="codes"/> (Count × CodeSize bytes).</summary>
+    public virtual void EncodeBatch(VectorMatrix vectors, byte[] codes, int threads = 0)
+    {
+        if (vectors.Dimension != Dimension)
+            throw new InvalidVectorException($"expected dimension {Dimension}, got {vectors.Dimension}");
+        int size = CodeSize;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        Parallel.For(0, vectors.Count, po, i => Encode(vectors.Row(i), codes.AsSpan(i * size, size)));
+    }
+
+    /// <summary>
+    /// Symmetric distance between two codes. The default decodes both; codecs with a cheaper exact form override it.
+    /// </summary>
+    public virtual float CodeDistance(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, DistanceKind kind)
+    {
+        Span<float> x = Dimension <= 1024 ? stackalloc float[Dimension] : new float[Dimension];
+        Span<float> y = Dimension <= 1024 ? stackalloc float[Dimension] : new float[Dimension];
+        Decode(a, x);
+        Decode(b, y);
+        return Distance.Distances.Compute(kind, x, y);
+    }
+}
+
+/// <summary>
+/// Scores codes against one query at a time. Allocation happens in the constructor and, at most, in
+/// <see cref="SetQuery"/>; scoring allocates nothing. Not thread-safe: one per search thread.
+/// </summary>
+public abstract class CodeScorer
+{
+    /// <summary>Prepares tables or transformed copies of <paramref name="query"/> (dimension = codec input dimension).</summary>
+    public abstract void SetQuery(ReadOnlySpan<float> query);
+
+    /// <summary>Estimated distance (lower is better) from the current query to one code.</summary>
+    public abstract float Distance(ReadOnlySpan<byte> code);
+
+    /// <summary>
+    /// Scores <c>distances.Length</c> consecutive codes laid out contiguously in <paramref name="codes"/>.
+    /// Codecs with block kernels override this.
+    /// </summary>
+    public virtual void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances)
+    {
+        for (int i = 0; i < distances.Length; i++)
+            distances[i] = Distance(codes.Slice(i * codeSize, codeSize));
+    }
+}

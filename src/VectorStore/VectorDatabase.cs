@@ -1,0 +1,90 @@
+using VectorStore.Collections;
+
+namespace VectorStore;
+
+/// <summary>Settings of a database, with documented defaults.</summary>
+public sealed record DatabaseOptions
+{
+    /// <summary>Worker threads for batch operations; 0 = all cores. Default 0.</summary>
+    public int Threads { get; init; }
+}
+
+/// <summary>
+/// A set of named collections, either in memory or in a database directory. Thread-safe: collections may be
+/// created, opened and dropped from any thread.
+/// </summary>
+public sealed class VectorDatabase : IDisposable
+{
+    private readonly Dictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    private VectorDatabase(string? directory, DatabaseOptions options)
+    {
+        Directory = directory;
+        Options = options;
+    }
+
+    /// <summary>The database directory, or null for an in-memory database.</summary>
+    public string? Directory { get; }
+
+    /// <summary>Its settings.</summary>
+    public DatabaseOptions Options { get; }
+
+    /// <summary>A database that lives only in this process.</summary>
+    public static VectorDatabase CreateInMemory(DatabaseOptions? options = null) => new(null, options ?? new DatabaseOptions());
+
+    /// <summary>Opens (creating if needed) the database in <paramref name="directory"/>.</summary>
+    public static VectorDatabase Open(string directory, DatabaseOptions? options = null)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        return new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
+    }
+
+    /// <summary>Names of the collections, sorted.</summary>
+    public IReadOnlyList<string> CollectionNames
+    {
+        get
+        {
+            lock (_gate) return _collections.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Creates a collection; fails if the name is taken or the options are invalid.</summary>
+    public Collection CreateCollection(string name, CollectionOptions options)
+    {
+        ValidateName(name);
+        lock (_gate)
+        {
+            if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
+            var c = new Collection(name, options);
+            _collections.Add(name, c);
+            return c;
+        }
+    }
+
+    /// <summary>The collection called <paramref name="name"/>, or an <see cref="InvalidArgumentException"/>.</summary>
+    public Collection GetCollection(string name)
+    {
+        lock (_gate)
+        {
+            return _collections.TryGetValue(name, out var c) ? c : throw new InvalidArgumentException($"collection '{name}' does not exist");
+        }
+    }
+
+    /// <summary>Deletes a collection and its data; returns false when it did not exist.</summary>
+    public bool DropCollection(string name)
+    {
+        lock (_gate) return _collections.Remove(name);
+    }
+
+    internal static void ValidateName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 128 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '.') || name[0] == '.')
+            throw new InvalidArgumentException($"invalid collection name '{name}' (1–128 of A–Z a–z 0–9 _ - ., not starting with '.')");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+}
