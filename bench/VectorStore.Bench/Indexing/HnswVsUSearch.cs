@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using Cloud.Unum.USearch;
+using VectorStore.Evaluation;
+
+namespace VectorStore.Bench.Indexing;
+
+/// <summary>
+/// Equal-recall comparison of VectorStore HNSW (sq8 codes + exact re-rank) with USearch f16 and i8, in one process
+/// on the same data and thread count. Each engine is swept over beam widths; the QPS compared is the best
+/// single-thread QPS among settings reaching the recall target, re-measured in alternating rounds so machine load
+/// hits every engine alike.
+/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- hnsw-vs-usearch ../shared/data/debdesc-minilm384-public [TARGET=0.95] [SECONDS=1]</c>
+/// </summary>
+public static class HnswVsUSearch
+{
+    private static readonly int[] s_efs = [10, 16, 24, 32, 48, 64, 96, 128, 192];
+
+    public static void Run(string[] a)
+    {
+        var ds = Dataset.LoadTexmex(a[0]);
+        double target = a.Length > 1 ? double.Parse(a[1], CultureInfo.InvariantCulture) : 0.95;
+        double seconds = a.Length > 2 ? double.Parse(a[2], CultureInfo.InvariantCulture) : 1.0;
+        var queries = Enumerable.Range(0, ds.Queries.Count).Select(i => ds.Queries.Row(i).ToArray()).ToArray();
+        IAnnEngine[] engines =
+        [
+            new VectorStoreEngine("sq8", 16, 128, 20),
+            new VectorStoreEngine("sq8", 16, 128, 40),
+            new UsearchEngine(ScalarKind.Float16, 16, 128),
+            new UsearchEngine(ScalarKind.Int8, 16, 128),
+        ];
+        var chosen = new (int Ef, double Recall)[engines.Length];
+        Console.WriteLine($"# {ds.Name} n={ds.Base.Count} nq={queries.Length} target recall@10 >= {target}; build on 2 threads, search on 1");
+        Console.WriteLine("engine,build_s,bytes_per_vec,ef,recall10,qps1");
+        for (int e = 0; e < engines.Length; e++)
+        {
+            var sw = Stopwatch.StartNew();
+            engines[e].Build(ds, 2);
+            double build = sw.Elapsed.TotalSeconds;
+            chosen[e] = (-1, 0);
+            foreach (int ef in s_efs)
+            {
+                engines[e].SetEf(ef);
+                double recall = Recall(engines[e], queries, ds.Truth);
+                double qps = Qps(engines[e], queries, seconds);
+                Console.WriteLine(FormattableString.Invariant($"{engines[e].Name},{build:F2},{engines[e].BytesPerVector:F0},{ef},{recall:F4},{qps:F0}"));
+                if (recall >= target)
+                {
+                    chosen[e] = (ef, recall);
+                    break;
+                }
+            }
+        }
+        // Alternating rounds at each engine's cheapest setting that reaches the target.
+        var samples = engines.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < 3; round++)
+            for (int e = 0; e < engines.Length; e++)
+            {
+                if (chosen[e].Ef < 0) continue;
+                engines[e].SetEf(chosen[e].Ef);
+                samples[e].Add(Qps(engines[e], queries, seconds));
+            }
+        Console.WriteLine("engine,ef,recall10,median_qps1");
+        var median = new double[engines.Length];
+        for (int e = 0; e < engines.Length; e++)
+        {
+            if (chosen[e].Ef < 0) { Console.WriteLine($"{engines[e].Name},-,-,never reaches {target}"); continue; }
+            var s = samples[e].Order().ToArray();
+            median[e] = s[s.Length / 2];
+            Console.WriteLine(FormattableString.Invariant($"{engines[e].Name},{chosen[e].Ef},{chosen[e].Recall:F4},{median[e]:F0}"));
+        }
+        double bestUsearch = Math.Max(median[2], median[3]);
+        for (int e = 0; e < 2; e++)
+            if (median[e] > 0 && bestUsearch > 0)
+                Console.WriteLine(FormattableString.Invariant($"ratio {engines[e].Name} / faster usearch = {median[e] / bestUsearch:F2}x"));
+        foreach (var engine in engines) engine.Dispose();
+    }
+
+    internal static double Recall(IAnnEngine engine, float[][] queries, int[][] truth)
+    {
+        Span<long> found = stackalloc long[10];
+        double hits = 0;
+        for (int q = 0; q < queries.Length; q++)
+        {
+            int n = engine.Search(queries[q], found);
+            for (int j = 0; j < n; j++)
+                if (Array.IndexOf(truth[q], (int)found[j], 0, 10) >= 0) hits++;
+        }
+        return hits / (queries.Length * 10.0);
+    }
+
+    private static double Qps(IAnnEngine engine, float[][] queries, double seconds)
+    {
+        Span<long> found = stackalloc long[10];
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            for (int q = 0; q < queries.Length; q++) engine.Search(queries[q], found);
+            done += queries.Length;
+        }
+        return done / sw.Elapsed.TotalSeconds;
+    }
+}
+
+/// <summary>
+/// BenchmarkDotNet form of the same comparison, USearch f16 as the baseline: each engine searches all queries of the
+/// text set at the smallest beam width that reaches recall@10 ≥ 0.95 (found in setup).
+/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*HnswVsUSearchBenchmarks*'</c>
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
+public class HnswVsUSearchBenchmarks
+{
+    private const double Target = 0.95;
+    private IAnnEngine? _engine;
+    private float[][] _queries = [];
+
+    private void Setup(IAnnEngine engine)
+    {
+        var dir = Dataset.FindShared("debdesc-minilm384-public") ?? throw new InvalidOperationException("../shared/data/debdesc-minilm384-public is missing");
+        var ds = Dataset.LoadTexmex(dir);
+        _queries = Enumerable.Range(0, ds.Queries.Count).Select(i => ds.Queries.Row(i).ToArray()).ToArray();
+        engine.Build(ds, 2);
+        foreach (int ef in new[] { 10, 16, 24, 32, 48, 64, 96, 128, 192, 256 })
+        {
+            engine.SetEf(ef);
+            if (HnswVsUSearch.Recall(engine, _queries, ds.Truth) >= Target) break;
+        }
+        _engine = engine;
+    }
+
+    [GlobalSetup(Target = nameof(UsearchF16))]
+    public void SetupF16() => Setup(new UsearchEngine(ScalarKind.Float16, 16, 128));
+
+    [GlobalSetup(Target = nameof(UsearchI8))]
+    public void SetupI8() => Setup(new UsearchEngine(ScalarKind.Int8, 16, 128));
+
+    [GlobalSetup(Target = nameof(VectorStoreSq8))]
+    public void SetupOurs() => Setup(new VectorStoreEngine("sq8", 16, 128, 20));
+
+    [GlobalCleanup]
+    public void Cleanup() => _engine?.Dispose();
+
+    private long SearchAll()
+    {
+        Span<long> found = stackalloc long[10];
+        long sum = 0;
+        foreach (var q in _queries) sum += _engine!.Search(q, found);
+        return sum;
+    }
+
+    [Benchmark(Baseline = true)]
+    public long UsearchF16() => SearchAll();
+
+    [Benchmark]
+    public long UsearchI8() => SearchAll();
+
+    [Benchmark]
+    public long VectorStoreSq8() => SearchAll();
+}
