@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using VectorStore.Distance;
 using VectorStore.Quantization;
 
@@ -70,13 +71,61 @@ internal sealed class HnswSq8Scorer
     {
         int dim = _q.Length;
         if (query.Length != dim) throw new InvalidVectorException($"expected dimension {dim}, got {query.Length}");
+        var u = _u;
         float max = 0;
-        for (int d = 0; d < dim; d++) max = MathF.Max(max, MathF.Abs(query[d] * _step[d]));
-        _alpha = max > 0 ? max / 127f : 1f;
-        float inv = 1f / _alpha;
-        for (int d = 0; d < dim; d++) _q[d] = (sbyte)Math.Clamp(MathF.Round(query[d] * _step[d] * inv), -127f, 127f);
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float pq = ref MemoryMarshal.GetReference(query);
+            ref float ps = ref MemoryMarshal.GetArrayDataReference(_step);
+            ref float pu = ref MemoryMarshal.GetArrayDataReference(u);
+            var vmax = Vector256<float>.Zero;
+            for (; d <= dim - 8; d += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref pq, (nuint)d) * Vector256.LoadUnsafe(ref ps, (nuint)d);
+                v.StoreUnsafe(ref pu, (nuint)d);
+                vmax = Vector256.Max(vmax, Vector256.Abs(v));
+            }
+            max = HorizontalMax(vmax);
+        }
+        for (; d < dim; d++)
+        {
+            u[d] = query[d] * _step[d];
+            max = MathF.Max(max, MathF.Abs(u[d]));
+        }
+        Quantize(max);
         _qMid = DotProduct.Compute(query, _mid);
         _qNorm = DotProduct.Compute(query, query);
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+    }
+
+    /// <summary>Rounds <see cref="_u"/> to int8 with the scale that maps <paramref name="max"/> to 127.</summary>
+    private void Quantize(float max)
+    {
+        int dim = _q.Length;
+        _alpha = max > 0 ? max / 127f : 1f;
+        float inv = 1f / _alpha;
+        var u = _u;
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float pu = ref MemoryMarshal.GetArrayDataReference(u);
+            ref sbyte pq = ref MemoryMarshal.GetArrayDataReference(_q);
+            var vinv = Vector256.Create(inv);
+            for (; d <= dim - 8; d += 8)
+            {
+                var r = Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref pu, (nuint)d) * vinv));
+                var s16 = Vector128.Narrow(r.GetLower(), r.GetUpper());
+                var s8 = Vector128.Narrow(s16, s16);
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref pq, d)), s8.AsInt64().ToScalar());
+            }
+        }
+        for (; d < dim; d++) _q[d] = (sbyte)(int)MathF.Round(u[d] * inv);
     }
 
     /// <summary>
@@ -90,15 +139,33 @@ internal sealed class HnswSq8Scorer
         float scale = _perVector ? BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]) : 1f;
         float max = 0;
         var u = _u;
-        for (int d = 0; d < dim; d++)
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref sbyte pc = ref MemoryMarshal.GetReference(c);
+            ref float pms = ref MemoryMarshal.GetArrayDataReference(_midStep);
+            ref float ps2 = ref MemoryMarshal.GetArrayDataReference(_step2);
+            ref float pu = ref MemoryMarshal.GetArrayDataReference(u);
+            var vs = Vector256.Create(scale);
+            var vmax = Vector256<float>.Zero;
+            for (; d <= dim - 8; d += 8)
+            {
+                long raw = Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref pc, d)));
+                var s16 = Vector128.WidenLower(Vector128.CreateScalar(raw).AsSByte());
+                var f = Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(s16), Vector128.WidenUpper(s16)));
+                var v = (Vector256.LoadUnsafe(ref pms, (nuint)d) + Vector256.LoadUnsafe(ref ps2, (nuint)d) * f) * vs;
+                v.StoreUnsafe(ref pu, (nuint)d);
+                vmax = Vector256.Max(vmax, Vector256.Abs(v));
+            }
+            max = HorizontalMax(vmax);
+        }
+        for (; d < dim; d++)
         {
             float v = (_midStep[d] + _step2[d] * c[d]) * scale;
             u[d] = v;
             max = MathF.Max(max, MathF.Abs(v));
         }
-        _alpha = max > 0 ? max / 127f : 1f;
-        float inv = 1f / _alpha;
-        for (int d = 0; d < dim; d++) _q[d] = (sbyte)(int)MathF.Round(u[d] * inv);
+        Quantize(max);
         _qMid = scale * (_midNorm + DotProductF32I8.Compute(_midStep, c));
         _qNorm = BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
     }
