@@ -96,9 +96,13 @@ public sealed class Collection
     internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
     {
         long ticket = 0;
-        _lock.EnterWriteLock();
+        // Upgradeable: other writers wait, searches keep running while a self-synchronizing index absorbs the batch.
+        _lock.EnterUpgradeableReadLock();
+        bool writing = false;
         try
         {
+            _lock.EnterWriteLock();
+            writing = true;
             if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads);
             var slots = new int[ids.Count];
             for (int i = 0; i < ids.Count; i++)
@@ -119,12 +123,19 @@ public sealed class Collection
                 _raw.Set(slot, prepared.Row(i));
                 _payloads[slot] = payloads?[i] is { Length: > 0 } p ? p : null;
             }
-            if (_index is not null) _index.AddBatch(slots, prepared, 0);
+            if (_index is { SupportsConcurrentSearch: true } concurrent)
+            {
+                _lock.ExitWriteLock();
+                writing = false;
+                concurrent.AddBatch(slots, prepared, 0);
+            }
+            else if (_index is not null) _index.AddBatch(slots, prepared, 0);
             else if (_slots.Count >= Options.TrainingThreshold) TrainLocked();
         }
         finally
         {
-            _lock.ExitWriteLock();
+            if (writing) _lock.ExitWriteLock();
+            _lock.ExitUpgradeableReadLock();
         }
         if (log) _journal.WaitDurable(ticket);
     }

@@ -125,6 +125,9 @@ public sealed partial class HnswIndex : VectorIndex
     /// <inheritdoc />
     public override DistanceKind DistanceKind { get; }
 
+    /// <inheritdoc />
+    public override bool SupportsConcurrentSearch => true;
+
     /// <summary>Links per node above layer 0.</summary>
     public int M => _m;
 

@@ -92,6 +92,12 @@ public abstract class VectorIndex
     /// <summary>Whether this index honours <see cref="Search"/>'s own filter (else the collection post-filters).</summary>
     public virtual bool SupportsFilter => true;
 
+    /// <summary>
+    /// Whether <see cref="Search"/> may run while <see cref="Add"/>, <see cref="AddBatch"/> or <see cref="Remove"/> are in
+    /// progress (the index synchronizes itself); the collection then keeps serving searches during inserts.
+    /// </summary>
+    public virtual bool SupportsConcurrentSearch => false;
+
     /// <summary>Adds (or replaces) the vector at <paramref name="slot"/>.</summary>
     public abstract void Add(int slot, ReadOnlySpan<float> vector);
 

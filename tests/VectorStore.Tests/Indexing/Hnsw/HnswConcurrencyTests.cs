@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
 using Xunit;
@@ -74,6 +75,67 @@ public class HnswConcurrencyTests
         Assert.True(searches > 100 && churns > 100, $"{searches} searches, {churns} churns");
         Assert.Equal(data.Count, index.Count);
         double after = Recall(index, data, queries, truth);
+        Assert.True(after >= fresh - 0.01, $"recall {after:F3} after concurrent churn vs {fresh:F3} fresh");
+    }
+
+    /// <summary>The same contract through the collection, whose searches keep running during HNSW inserts.</summary>
+    [Fact]
+    public void CollectionWritersAndReadersRunTogether()
+    {
+        var (data, queries) = Clustered(5000, 100, 32);
+        var truth = GroundTruth.Compute(data, queries, 10, DistanceKind.L2);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "sq8", Index = "hnsw:16", TrainingThreshold = 1000 });
+        c.UpsertBatch(Enumerable.Range(0, data.Count).Select(i => (ulong)i).ToArray(), data);
+        var opts = new SearchOptions { K = 10, Rerank = 40, Ef = 64 };
+        double CollectionRecall() => Evaluation.Recall.AtK(
+            Enumerable.Range(0, queries.Count).Select(q => c.Search(queries.Row(q), opts).Select(h => (long)h.Id).ToArray()).ToList(), truth, 10);
+        double fresh = CollectionRecall();
+        var state = new int[data.Count];
+        var errors = new ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        long searches = 0, churns = 0;
+        var threads = Enumerable.Range(0, 2).Select(w => new Thread(() =>
+        {
+            var rng = new Random(200 + w);
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    int s = rng.Next(data.Count / 2) * 2 + w;
+                    Assert.True(c.Delete((ulong)s));
+                    Volatile.Write(ref state[s], 1);
+                    Thread.Yield();
+                    Volatile.Write(ref state[s], 2);
+                    c.Upsert((ulong)s, data.Row(s));
+                    Volatile.Write(ref state[s], 0);
+                    Interlocked.Increment(ref churns);
+                }
+            }
+            catch (Exception e) { errors.Enqueue(e.ToString()); }
+        })).Concat(Enumerable.Range(0, 2).Select(r => new Thread(() =>
+        {
+            int q = r;
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var deletedBefore = new HashSet<int>();
+                    for (int s = 0; s < state.Length; s++) if (Volatile.Read(ref state[s]) == 1) deletedBefore.Add(s);
+                    foreach (var hit in c.Search(queries.Row(q++ % queries.Count), opts))
+                        if (deletedBefore.Contains((int)hit.Id) && Volatile.Read(ref state[(int)hit.Id]) == 1)
+                            errors.Enqueue($"id {hit.Id} returned after its delete");
+                    Interlocked.Increment(ref searches);
+                }
+            }
+            catch (Exception e) { errors.Enqueue(e.ToString()); }
+        }))).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Empty(errors);
+        Assert.True(searches > 50 && churns > 20, $"{searches} searches, {churns} churns");
+        Assert.Equal(data.Count, c.Count);
+        double after = CollectionRecall();
         Assert.True(after >= fresh - 0.01, $"recall {after:F3} after concurrent churn vs {fresh:F3} fresh");
     }
 
