@@ -36,7 +36,7 @@ public sealed partial class HnswIndex
                     int b = LinkBase(node, l);
                     int[] arr = LinkArray(l);
                     int n = arr[b];
-                    writer.Write((byte)n);
+                    writer.Write((ushort)n);
                     for (int i = 0; i < n; i++) writer.Write(arr[b + 1 + i]);
                 }
             }
@@ -59,6 +59,9 @@ public sealed partial class HnswIndex
         int entryLevel = reader.ReadInt32();
         if (m is < 2 or > 255 || efc < m || high < 0 || entryNode >= high || entryLevel >= MaxLevels)
             throw new InvalidDataException("hnsw index: bad header");
+        // Refuse a node count the remaining bytes cannot hold before allocating for it.
+        if (reader.BaseStream.CanSeek && (long)high * (codec.CodeSize + 6) > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"hnsw index: {high} nodes do not fit in the remaining snapshot bytes");
         var index = new HnswIndex(codec, kind, m, efc, seed, Math.Max(high, 16));
         index._inserted = inserted;
         index._nodeHigh = high;
@@ -96,7 +99,7 @@ public sealed partial class HnswIndex
             else index._upperOffset[node] = -1;
             for (int l = 0; l <= level; l++)
             {
-                int n = reader.ReadByte();
+                int n = reader.ReadUInt16();
                 if (n > index.MaxDegree(l)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {l}");
                 int[] arr = index.LinkArray(l);
                 int b = index.LinkBase(node, l);

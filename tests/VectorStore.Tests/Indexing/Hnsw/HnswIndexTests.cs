@@ -70,6 +70,21 @@ public class HnswIndexTests
     }
 
     [Fact]
+    public void LargeMRoundTripsAndHugeNodeCountIsRefused()
+    {
+        var (data, _) = Clustered(400, 1, 8);
+        // 2M = 260 links on layer 0: more than a byte can count.
+        var index = Build(data, spec: "hnsw:130,130");
+        var bytes = Snapshot(index);
+        Assert.Equal(bytes, Snapshot(Restore(bytes)));
+        // An empty index's snapshot ends with node count, entry node, entry level: the same header offset.
+        int at = Snapshot(Create(data, spec: "hnsw:130,130")).Length - 3 * sizeof(int);
+        var bad = (byte[])bytes.Clone();
+        BitConverter.GetBytes(int.MaxValue / 2).CopyTo(bad, at);
+        Assert.Throws<InvalidDataException>(() => Restore(bad));
+    }
+
+    [Fact]
     public void DeletesLeaveResultsAtOnceAndSlotsAreReused()
     {
         var (data, queries) = Clustered(5000, 100, 32);
