@@ -232,6 +232,16 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchLinks(int node, int level)
+    {
+        if (Sse.IsSupported && level == 0)
+        {
+            int* p = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_links0)) + (long)node * _stride0;
+            for (int off = 0; off < _stride0; off += 16) Sse.Prefetch0(p + off);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Accept(int node, SlotFilter? filter) =>
         Volatile.Read(ref _state[node]) == StateLive && (filter is null || filter.Contains(_nodeSlot[node]));
 
@@ -525,6 +535,8 @@ public sealed partial class HnswIndex : VectorIndex
                 Prefetch(nb);
                 buf[fresh++] = nb;
             }
+            // The next node to expand is usually the current frontier minimum: fetch its links while scoring.
+            if (cand.Count > 0) PrefetchLinks(cand.MinNode, level);
             for (int i = 0; i < fresh; i++)
             {
                 int nb = buf[i];

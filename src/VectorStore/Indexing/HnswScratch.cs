@@ -92,6 +92,8 @@ internal sealed class HnswMinHeap(int capacity)
 
     public float MinDistance => _d[0];
 
+    public int MinNode => _n[0];
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(int node, float dist)
     {
