@@ -16,7 +16,8 @@ namespace VectorStore.Indexing;
 /// levels and versions are flat arrays indexed by node; links above layer 0 are blocks of (count + M ids) per level in
 /// one pooled array. No per-node objects.</para>
 /// <para>Thread-safety: the index is safe on its own. <see cref="Add"/>, <see cref="AddBatch"/>, <see cref="Remove"/>
-/// and <see cref="Search"/> may run concurrently from any threads. Each node has a version word used as a seqlock:
+/// and <see cref="Search"/> may run concurrently from any threads (operations on the same slot must be ordered by the
+/// caller, as the collection does). Each node has a version word used as a seqlock:
 /// writers lock one node at a time (odd version) while they rewrite its links; readers copy a link list and retry when
 /// the version moved, so they never see a torn list. A node's code is written before any link points to it. Growing
 /// the arrays and consolidating deletions (relinking around deleted nodes, then recycling them) take an exclusive
