@@ -31,6 +31,9 @@ public sealed record ReportOptions
 
     /// <summary>Seed of every training step. Default 42.</summary>
     public int Seed { get; init; } = 42;
+
+    /// <summary>Minimum wall time of each throughput pass, seconds. Default 1.</summary>
+    public double MinSeconds { get; init; } = 1.0;
 }
 
 /// <summary>
@@ -108,7 +111,11 @@ public sealed class ReportRunner
         }
     }
 
-    /// <summary>Builds and measures one variant.</summary>
+    /// <summary>
+    /// Builds and measures one variant. Building and the single-thread recall/latency/QPS pass are
+    /// <see cref="EvalRunner"/>'s (the engine behind <c>eval</c>); the report adds the all-threads pass, recall@1/100,
+    /// nDCG@10, score calibration, encoding cost and memory.
+    /// </summary>
     public ReportRow RunVariant(string compression, IProgress<string>? log = null)
     {
         var o = _options;
@@ -117,22 +124,20 @@ public sealed class ReportRunner
         GC.WaitForPendingFinalizers();
         long heapBefore = GC.GetTotalMemory(true);
         using var sampler = new PeakMemorySampler();
-        using var db = VectorDatabase.CreateInMemory();
-        var collection = db.CreateCollection("report", new CollectionOptions
+        var settings = new EvalSettings
         {
-            Dimension = dim,
             Metric = o.Metric,
             Compression = compression,
             Index = o.Index,
-            TrainingThreshold = int.MaxValue,
+            K = o.K,
+            Rerank = o.Rerank,
+            Threads = 1,
+            MinSeconds = o.MinSeconds,
             Seed = o.Seed,
-        });
-        var ids = new ulong[_base.Count];
-        for (int i = 0; i < ids.Length; i++) ids[i] = (ulong)i;
-        collection.UpsertBatch(ids, _base);
-        var sw = Stopwatch.StartNew();
-        collection.BuildIndex();
-        double build = sw.Elapsed.TotalSeconds;
+        };
+        var eval = EvalRunner.Build(_base, settings);
+        var collection = eval.Collection;
+        double build = eval.BuildSeconds;
         var index = collection.Index!;
         var codec = index.Codec;
         long heapAfter = GC.GetTotalMemory(true);
@@ -141,50 +146,47 @@ public sealed class ReportRunner
         double train = Math.Max(0, build - encodeUs * 1e-6 * _base.Count / all);
         log?.Report($"variant {compression}: built in {build:F1} s, searching");
 
+        var truth = _truth.Take(_queries.Count).ToArray();
+        var point = o.Ef > 0 ? new SweepPoint("ef", o.Ef) : o.NProbe > 0 ? new SweepPoint("nprobe", o.NProbe) : new SweepPoint("none", 0);
+        var single = eval.Measure(_queries, truth, point);
+        var found = single.Results;
+
         var search = new SearchOptions { K = o.K, Rerank = o.Rerank, Ef = o.Ef, NProbe = o.NProbe };
-        for (int i = 0; i < Math.Min(50, _queries.Count); i++) collection.Search(_queries.Row(i), search);
-        var latencies = new double[_queries.Count];
-        var found = new long[_queries.Count][];
-        var total = Stopwatch.StartNew();
-        for (int i = 0; i < _queries.Count; i++)
+        // All-threads throughput: whole passes over the queries for at least MinSeconds, like EvalRunner's pass.
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        do
         {
-            long t0 = Stopwatch.GetTimestamp();
-            var hits = collection.Search(_queries.Row(i), search);
-            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            found[i] = hits.Select(h => (long)h.Id).ToArray();
-        }
-        double qps1 = _queries.Count / total.Elapsed.TotalSeconds;
-        sw.Restart();
-        collection.SearchBatch(_queries, search, all);
-        double qpsAll = _queries.Count / sw.Elapsed.TotalSeconds;
-        Array.Sort(latencies);
+            collection.SearchBatch(_queries, search, all);
+            done += _queries.Count;
+        } while (sw.Elapsed.TotalSeconds < o.MinSeconds);
+        double qpsAll = done / sw.Elapsed.TotalSeconds;
 
         var deep = collection.SearchBatch(_queries, search with { K = 100, Rerank = o.Rerank > 0 ? Math.Max(o.Rerank, 100) : 0 }, all);
         var estimates = o.Rerank > 0 ? collection.SearchBatch(_queries, search with { K = 100, Rerank = 0 }, all) : deep;
         var (spearman, mae) = Calibration(estimates);
-        var truth = _truth.Take(_queries.Count).ToArray();
         var deepIds = deep.Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray();
 
-        double bytesPerVector = (double)index.MemoryBytes / Math.Max(1, index.Count);
+        double bytesPerVector = eval.BytesPerVector;
         return new ReportRow
         {
             Index = index.Spec,
             Compression = compression,
-            Param = o.Ef > 0 ? $"ef={o.Ef}" : o.NProbe > 0 ? $"nprobe={o.NProbe}" : "none",
+            Param = point.ToString(),
             K = o.K,
             Rerank = o.Rerank,
-            RecallAtK = Recall.AtK(found, truth, o.K),
+            RecallAtK = single.Recall,
             RecallAt1 = Recall.AtK(found, truth, 1),
             RecallAt10 = o.K >= 10 ? Recall.AtK(found, truth, 10) : Recall.AtK(deepIds, truth, 10),
             RecallAt100 = Recall.AtK(deepIds, truth, Math.Min(100, _base.Count)),
             NdcgAt10 = Ndcg(o.K >= 10 ? found : deepIds, truth, 10),
             Spearman = spearman,
             ScoreMae = mae,
-            Qps = qps1,
+            Qps = single.Qps,
             QpsAllThreads = qpsAll,
             AllThreads = all,
-            P50Us = Percentile(latencies, 0.50),
-            P99Us = Percentile(latencies, 0.99),
+            P50Us = single.P50Us,
+            P99Us = single.P99Us,
             BuildSeconds = build,
             TrainSeconds = train,
             EncodeUsPerVector = encodeUs,
@@ -192,7 +194,7 @@ public sealed class ReportRunner
             CodeBytes = codec.CodeSize,
             ParameterBytes = codec.ParameterBytes,
             CompressionRatio = dim * sizeof(float) / bytesPerVector,
-            RerankBytesPerVector = o.Rerank > 0 ? dim * sizeof(float) : 0,
+            RerankBytesPerVector = eval.RerankBytesPerVector,
             PeakRssMb = sampler.PeakBytes / (1024.0 * 1024.0),
             HeapMb = (heapAfter - heapBefore) / (1024.0 * 1024.0),
             Count = _base.Count,
@@ -286,9 +288,6 @@ public sealed class ReportRunner
         }
         return found.Count == 0 ? 0 : sum / found.Count;
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Samples the process working set every 20 ms on a background thread and keeps the maximum.</summary>
     private sealed class PeakMemorySampler : IDisposable
