@@ -191,6 +191,7 @@ public sealed class BinaryQuantizer : VectorCodec
         private readonly float[] _shifted;
         private readonly float[] _rotated;
         private readonly ulong[] _planes;   // 4 planes × words: plane j holds bit j of every level
+        private readonly float _invSqrtD;
         private float _lo, _delta, _sumLevels, _qNormSq, _qDotCenter;
 
         public BinaryScorer(BinaryQuantizer bq, DistanceKind kind)
@@ -200,6 +201,7 @@ public sealed class BinaryQuantizer : VectorCodec
             _shifted = new float[bq.Dimension];
             _rotated = new float[bq.Dimension];
             _planes = new ulong[4 * bq._words];
+            _invSqrtD = 1f / MathF.Sqrt(bq.Dimension);
         }
 
         /// <summary>The rotated query before 4-bit quantization (for tests).</summary>
@@ -277,7 +279,7 @@ public sealed class BinaryQuantizer : VectorCodec
             var bits = MemoryMarshal.Cast<byte, ulong>(code[..bitBytes]);
             float norm = BinaryPrimitives.ReadSingleLittleEndian(code[bitBytes..]);
             float factor = BinaryPrimitives.ReadSingleLittleEndian(code[(bitBytes + 4)..]);
-            float oq = SignedDot(bits) / (MathF.Sqrt(_bq.Dimension) * factor);
+            float oq = SignedDot(bits) * _invSqrtD / factor;
             if (_kind == DistanceKind.L2) return norm * norm + _qNormSq - 2 * norm * oq;
             return -(_qDotCenter + norm * oq);
         }
