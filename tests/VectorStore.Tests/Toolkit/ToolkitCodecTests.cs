@@ -89,6 +89,24 @@ public class ToolkitCodecTests
         Assert.True(Recall.AtK(found, truth, 10) >= 0.8, $"{spec}: recall@10 after re-ranking 50 was {Recall.AtK(found, truth, 10):F3}");
     }
 
+    [Theory]
+    [InlineData("pca:16+sq8")]
+    [InlineData("prune:24+sq8")]
+    [InlineData("hash:40")]
+    [InlineData("bin")]
+    public void CollectionsAcceptToolkitSpecs(string spec)
+    {
+        // The public API path: CollectionOptions validates the spec, training happens at the threshold, and a re-ranked
+        // search finds a stored vector first.
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new VectorStore.Collections.CollectionOptions { Dimension = 48, Compression = spec, TrainingThreshold = 1_000 });
+        var ids = Enumerable.Range(0, 1_500).Select(i => (ulong)i).ToArray();
+        c.UpsertBatch(ids, s_data.Slice(0, 1_500));
+        Assert.Equal(spec, c.GetStats().Compression.Replace("hash:40+none", "hash:40"));
+        var hits = c.Search(s_data.Row(321), new VectorStore.Collections.SearchOptions { K = 1, Rerank = 50 });
+        Assert.Equal(321UL, Assert.Single(hits).Id);
+    }
+
     [Fact]
     public void FlatIndexWithTransformSurvivesSnapshot()
     {
