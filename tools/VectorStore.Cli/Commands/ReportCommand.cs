@@ -27,6 +27,7 @@ public sealed class ReportCommand : CliCommand
         var efOpt = Opt("--ef", "HNSW beam width (0 = default)", 0);
         var nprobeOpt = Opt("--nprobe", "IVF lists probed (0 = default)", 0);
         var threadsOpt = Opt("--threads", "threads of the all-threads pass and of building (0 = all cores)", 0);
+        var minSecondsOpt = Opt("--min-seconds", "minimum wall time of each throughput pass per variant", 1.0);
         var maxBaseOpt = Opt("--max-base", "use only the first N base vectors (ground truth then computed)", 0);
         var maxQueriesOpt = Opt("--max-queries", "use only the first N queries", 0);
         var outOpt = Opt<string>("--out", "output directory for report.html, report.json and the plots", required: true);
@@ -34,7 +35,7 @@ public sealed class ReportCommand : CliCommand
         var cmd = new Command("report", "compare compression variants: table, JSON and an HTML report with plots")
         {
             baseOpt, queryOpt, gtOpt, metricOpt, variantsOpt, indexOpt, kOpt, rerankOpt, efOpt, nprobeOpt, threadsOpt,
-            maxBaseOpt, maxQueriesOpt, outOpt, jsonOpt,
+            minSecondsOpt, maxBaseOpt, maxQueriesOpt, outOpt, jsonOpt,
         };
         cmd.SetAction(r => Guard(() =>
         {
@@ -59,7 +60,9 @@ public sealed class ReportCommand : CliCommand
                 Ef = r.GetValue(efOpt),
                 NProbe = r.GetValue(nprobeOpt),
                 Threads = r.GetValue(threadsOpt),
+                MinSeconds = r.GetValue(minSecondsOpt),
             };
+            if (!(options.MinSeconds is >= 0 and <= 3600)) throw new UsageException($"--min-seconds must be in 0..3600, got {options.MinSeconds}");
             Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(options.Index));
             bool json = r.GetValue(jsonOpt);
             string outDir = r.GetValue(outOpt)!;
