@@ -5,6 +5,7 @@ namespace VectorStore.Evaluation;
 /// <summary>
 /// One variant's measurements in a compression report. JSON names follow the CLI contract (<c>eval</c>'s keys plus the
 /// report's own). Model-side costs (training, encoding, bytes) and serving-side costs (latency, QPS) are separate fields.
+/// Immutable, so thread-safe.
 /// </summary>
 public sealed record ReportRow
 {

@@ -5,7 +5,7 @@ using VectorStore.Quantization;
 
 namespace VectorStore.Evaluation;
 
-/// <summary>Settings shared by every variant of a report, with their defaults.</summary>
+/// <summary>Settings shared by every variant of a report, with their defaults. Immutable, so thread-safe.</summary>
 public sealed record ReportOptions
 {
     /// <summary>Metric of every collection. Default cosine.</summary>

@@ -5,7 +5,7 @@ using VectorStore.Evaluation;
 
 namespace VectorStore.Quantization;
 
-/// <summary>Settings of <see cref="DistillTransform"/> training, with their defaults.</summary>
+/// <summary>Settings of <see cref="DistillTransform"/> training, with their defaults. Immutable, so thread-safe.</summary>
 public sealed record DistillOptions
 {
     /// <summary>Training queries drawn from the sample. Default 2,000.</summary>
@@ -277,7 +277,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
     }
 }
 
-/// <summary>Registers <c>distill:D</c>.</summary>
+/// <summary>Registers <c>distill:D</c>. Stateless, so thread-safe.</summary>
 public sealed class DistillTransformFactory : ITransformFactory
 {
     /// <inheritdoc />

@@ -5,7 +5,7 @@ using System.Text;
 
 namespace VectorStore.Quantization;
 
-/// <summary>One weighted sparse feature: a token, a <c>field=value</c> string, or any other key.</summary>
+/// <summary>One weighted sparse feature: a token, a <c>field=value</c> string, or any other key. Immutable, so thread-safe.</summary>
 /// <param name="Key">The feature name.</param>
 /// <param name="Weight">Its weight (1 for a categorical feature).</param>
 public readonly record struct SparseFeature(string Key, float Weight)

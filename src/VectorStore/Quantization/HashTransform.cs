@@ -88,7 +88,7 @@ public sealed class HashTransform : VectorTransform, ITransformDiagnostics
     }
 }
 
-/// <summary>Registers <c>hash:D</c> and <c>hash:D,N</c> (hybrid with N exact heavy dimensions).</summary>
+/// <summary>Registers <c>hash:D</c> and <c>hash:D,N</c> (hybrid with N exact heavy dimensions). Stateless, so thread-safe.</summary>
 public sealed class HashTransformFactory : ITransformFactory
 {
     /// <inheritdoc />
@@ -118,7 +118,7 @@ public sealed class HashTransformFactory : ITransformFactory
 
 /// <summary>
 /// Lets <c>hash:D</c> stand alone as a compression: the hashed vector stored as float32 (the same as
-/// <c>hash:D+none</c>, which is what the codec reports as its spec).
+/// <c>hash:D+none</c>, which is what the codec reports as its spec). Stateless, so thread-safe.
 /// </summary>
 public sealed class HashQuantizerFactory : IQuantizerFactory
 {

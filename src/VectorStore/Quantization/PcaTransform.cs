@@ -4,7 +4,10 @@ using VectorStore.Distance;
 
 namespace VectorStore.Quantization;
 
-/// <summary>A transform that can describe its fit in one line (explained variance, kept dimensions) for reports.</summary>
+/// <summary>
+/// A transform that can describe its fit in one line (explained variance, kept dimensions) for reports. Implementations
+/// are immutable, so the summary may be read from any thread.
+/// </summary>
 public interface ITransformDiagnostics
 {
     /// <summary>A short human-readable summary of the fit, e.g. <c>explained variance 0.871</c>.</summary>
@@ -183,7 +186,7 @@ public sealed class PcaTransform : VectorTransform, ITransformDiagnostics
     }
 }
 
-/// <summary>Registers <c>pca:D</c> and <c>pca:D,w</c> (whitened).</summary>
+/// <summary>Registers <c>pca:D</c> and <c>pca:D,w</c> (whitened). Stateless, so thread-safe.</summary>
 public sealed class PcaTransformFactory : ITransformFactory
 {
     /// <inheritdoc />

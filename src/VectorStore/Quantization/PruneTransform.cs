@@ -166,7 +166,7 @@ public sealed class PruneTransform : VectorTransform, ITransformDiagnostics
     }
 }
 
-/// <summary>Registers <c>prune:D</c> (ranking sensitivity) and <c>prune:D,var</c> (variance contribution).</summary>
+/// <summary>Registers <c>prune:D</c> (ranking sensitivity) and <c>prune:D,var</c> (variance contribution). Stateless, so thread-safe.</summary>
 public sealed class PruneTransformFactory : ITransformFactory
 {
     /// <inheritdoc />

@@ -35,6 +35,26 @@ public class BinaryQuantizerKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(100, DistanceKind.L2)]
+    [InlineData(384, DistanceKind.NegativeDot)]
+    public void BatchKernelMatchesSingleCodeScoring(int dim, DistanceKind kind)
+    {
+        var data = SyntheticData.Clustered(300, dim, seed: 2, normalize: true);
+        var bq = BinaryQuantizer.Train(data, rotate: true, seed: 4);
+        var codes = new byte[200 * bq.CodeSize];
+        for (int i = 0; i < 200; i++) bq.Encode(data.Row(i), codes.AsSpan(i * bq.CodeSize, bq.CodeSize));
+        var scorer = bq.CreateScorer(kind);
+        scorer.SetQuery(data.Row(250));
+        var batch = new float[200];
+        scorer.DistanceBatch(codes, bq.CodeSize, batch);
+        for (int i = 0; i < 200; i++)
+        {
+            float single = scorer.Distance(codes.AsSpan(i * bq.CodeSize, bq.CodeSize));
+            Assert.True(Math.Abs(single - batch[i]) <= 1e-4f * (1 + Math.Abs(single)), $"code {i}: batch {batch[i]} vs single {single}");
+        }
+    }
+
     [Fact]
     public void EstimatedInnerProductIsNearlyUnbiased()
     {
