@@ -45,6 +45,9 @@ public sealed class ReportCommand : CliCommand
             RequireRange("--threads", r.GetValue(threadsOpt), 0, 1024);
             var variants = r.GetValue(variantsOpt)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (variants.Length == 0) throw new UsageException("--variants names no variant");
+            // Cheap checks before loading files that may take seconds to read.
+            Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(r.GetValue(indexOpt)!));
+            var metric = MetricExtensions.Parse(r.GetValue(metricOpt)!);
             int maxBase = r.GetValue(maxBaseOpt), maxQueries = r.GetValue(maxQueriesOpt);
             var baseVectors = VectorFiles.ReadVectors(r.GetValue(baseOpt)!, maxRows: maxBase > 0 ? maxBase : int.MaxValue);
             var queries = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: maxQueries > 0 ? maxQueries : int.MaxValue);
@@ -53,7 +56,7 @@ public sealed class ReportCommand : CliCommand
             var truth = gtPath is not null && maxBase == 0 ? VectorFiles.ReadIvecs(gtPath, queries.Count) : null;
             var options = new ReportOptions
             {
-                Metric = MetricExtensions.Parse(r.GetValue(metricOpt)!),
+                Metric = metric,
                 Index = r.GetValue(indexOpt)!,
                 K = k,
                 Rerank = rerank,
@@ -63,7 +66,6 @@ public sealed class ReportCommand : CliCommand
                 MinSeconds = r.GetValue(minSecondsOpt),
             };
             if (!(options.MinSeconds is >= 0 and <= 3600)) throw new UsageException($"--min-seconds must be in 0..3600, got {options.MinSeconds}");
-            Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(options.Index));
             bool json = r.GetValue(jsonOpt);
             string outDir = r.GetValue(outOpt)!;
             Directory.CreateDirectory(outDir);
