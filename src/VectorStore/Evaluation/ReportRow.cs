@@ -15,6 +15,9 @@ public sealed record ReportRow
     /// <summary>Compression spec as requested.</summary>
     [JsonPropertyName("compression")] public string Compression { get; init; } = "";
 
+    /// <summary>Metric (<c>l2</c>, <c>ip</c>, <c>cosine</c>).</summary>
+    [JsonPropertyName("metric")] public string Metric { get; init; } = "";
+
     /// <summary>Search parameter (<c>ef=…</c>, <c>nprobe=…</c> or <c>none</c>).</summary>
     [JsonPropertyName("param")] public string Param { get; init; } = "none";
 

@@ -105,7 +105,7 @@ public sealed class ReportRunner
             }
             catch (InvalidArgumentException e)
             {
-                row = new ReportRow { Compression = v, Index = _options.Index, Error = e.Message, Count = _base.Count, Dim = _base.Dimension };
+                row = new ReportRow { Compression = v, Index = _options.Index, Metric = _options.Metric.ToSpec(), Error = e.Message, Count = _base.Count, Dim = _base.Dimension };
             }
             yield return row;
         }
@@ -172,6 +172,7 @@ public sealed class ReportRunner
         {
             Index = index.Spec,
             Compression = compression,
+            Metric = o.Metric.ToSpec(),
             Param = point.ToString(),
             K = o.K,
             Rerank = o.Rerank,

@@ -49,7 +49,7 @@ public class ReportTests
         {
             foreach (var key in new[] { "index", "param", "k", "recall_at_k", "qps", "threads", "p50_us", "p99_us", "build_seconds",
                          "bytes_per_vector", "count", "dim", "recall_at_1", "recall_at_10", "recall_at_100", "ndcg_at_10", "spearman",
-                         "score_mae", "qps_all_threads", "train_seconds", "peak_rss_mb", "compression_ratio", "rerank_bytes_per_vector" })
+                         "score_mae", "qps_all_threads", "metric", "train_seconds", "peak_rss_mb", "compression_ratio", "rerank_bytes_per_vector" })
                 Assert.True(r.TryGetProperty(key, out _), $"missing key {key}");
             Assert.InRange(r.GetProperty("recall_at_10").GetDouble(), 0.8, 1.0);
         }
