@@ -81,6 +81,17 @@ public class ReportTests
         Assert.Equal(1, RunCli("report", "--base", b, "--query", q, "--metric", "manhattan", "--out", o));
     }
 
+    [Theory]
+    [InlineData("none,sq8,pq:48", "none|sq8|pq:48")]
+    [InlineData("pca:128,w+sq8,prune:192,var+sq8,hash:256,32,bin", "pca:128,w+sq8|prune:192,var+sq8|hash:256,32|bin")]
+    [InlineData("sq8,nosuch", "sq8|nosuch")]
+    [InlineData("pq:999x7z,nosuch", "pq:999x7z|nosuch")]
+    [InlineData("pca:16;nosuch:3,4", "pca:16|nosuch:3,4")]
+    public void VariantListKeepsCommasInsideSpecs(string text, string expected)
+    {
+        Assert.Equal(expected.Split('|'), VectorStore.Cli.Commands.ReportCommand.SplitVariants(text));
+    }
+
     [Fact]
     public void SpearmanAndNdcgHelpers()
     {

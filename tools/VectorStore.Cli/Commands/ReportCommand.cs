@@ -43,8 +43,8 @@ public sealed class ReportCommand : CliCommand
             RequireRange("--k", k, 1, 100);
             RequireRange("--rerank", rerank, 0, MaxK);
             RequireRange("--threads", r.GetValue(threadsOpt), 0, 1024);
-            var variants = r.GetValue(variantsOpt)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (variants.Length == 0) throw new UsageException("--variants names no variant");
+            var variants = SplitVariants(r.GetValue(variantsOpt)!);
+            if (variants.Count == 0) throw new UsageException("--variants names no variant");
             // Cheap checks before loading files that may take seconds to read.
             Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(r.GetValue(indexOpt)!));
             var metric = MetricExtensions.Parse(r.GetValue(metricOpt)!);
@@ -98,6 +98,31 @@ public sealed class ReportCommand : CliCommand
             return failed > 0 ? 1 : 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Splits the <c>--variants</c> list. Specs may contain commas themselves (<c>pca:128,w+sq8</c>,
+    /// <c>prune:192,var+sq8</c>, <c>hash:256,32</c>), so a comma-separated piece is glued back to the previous one when
+    /// that one has an argument (':') and the piece starts with a number or a short flag (at most 3 letters, like
+    /// <c>w</c> or <c>var</c>) that is not a stage name. ';' always separates.
+    /// </summary>
+    public static IReadOnlyList<string> SplitVariants(string text)
+    {
+        var known = new HashSet<string>(Quantization.CodecRegistry.QuantizerNames.Concat(Quantization.CodecRegistry.TransformNames), StringComparer.Ordinal);
+        var result = new List<string>();
+        foreach (var group in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var specs = new List<string>();
+            foreach (var piece in group.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                string head = piece.Split(':', '+')[0].ToLowerInvariant();
+                bool argument = head.Length > 0 && (head.All(char.IsAsciiDigit) || (head.Length <= 3 && !known.Contains(head)));
+                if (specs.Count > 0 && specs[^1].Contains(':') && argument) specs[^1] += "," + piece;
+                else specs.Add(piece);
+            }
+            result.AddRange(specs);
+        }
+        return result;
     }
 
     /// <summary>Writes progress lines synchronously (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
