@@ -157,6 +157,14 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
         for (int q = 0; q < queryRows.Length; q++)
             teacher[q] = candidates[q].Select(c => -Distances.Compute(kind, queries.Row(q), pool.Row(c))).ToArray();
 
+        // The temperature and matching weight are in cosine-similarity units (per-query spreads of about 0.1). Squared
+        // L2 distances can be 10⁵ (SIFT), which would make the softmax one-hot and the matching term dominate, so L2
+        // scores are rescaled to an RMS per-query spread of 0.1. Inner products are used as they are.
+        float scoreScale = kind == DistanceKind.L2 ? (float)(0.1 / Math.Max(1e-12, RmsSpread(teacher))) : 1f;
+        if (scoreScale != 1f)
+            foreach (var t in teacher)
+                for (int i = 0; i < t.Length; i++) t[i] *= scoreScale;
+
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         var m = new double[w.Length];
         var v = new double[w.Length];
@@ -177,7 +185,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
                 Parallel.For(0, count, po, () => (G: new double[w.Length], L: 0.0), (b, _, acc) =>
                 {
                     int q = order[start + b];
-                    acc.L += QueryGradient(w, n, dOut, kind, queries.Row(q), pool, candidates[q], teacher[q], options, acc.G);
+                    acc.L += QueryGradient(w, n, dOut, kind, queries.Row(q), pool, candidates[q], teacher[q], scoreScale, options, acc.G);
                     return acc;
                 }, acc =>
                 {
@@ -205,9 +213,24 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
         return new DistillTransform(n, dOut, w, initialLoss, lastLoss);
     }
 
-    /// <summary>Adds one query's loss gradient with respect to W into <paramref name="grad"/>; returns its loss.</summary>
+    /// <summary>Root mean square over queries of the standard deviation of each query's teacher scores.</summary>
+    private static double RmsSpread(float[][] teacher)
+    {
+        double sum = 0;
+        foreach (var t in teacher)
+        {
+            double mean = t.Average(v => (double)v);
+            sum += t.Sum(v => (v - mean) * (v - mean)) / t.Length;
+        }
+        return Math.Sqrt(sum / Math.Max(1, teacher.Length));
+    }
+
+    /// <summary>
+    /// Adds one query's loss gradient with respect to W into <paramref name="grad"/>; returns its loss. Student scores
+    /// are multiplied by <paramref name="scale"/>, the factor already applied to <paramref name="teacher"/>.
+    /// </summary>
     private static double QueryGradient(float[] w, int n, int dOut, DistanceKind kind, ReadOnlySpan<float> q, VectorMatrix pool,
-        int[] cands, float[] teacher, DistillOptions o, double[] grad)
+        int[] cands, float[] teacher, float scale, DistillOptions o, double[] grad)
     {
         int c = cands.Length;
         Span<float> u = stackalloc float[dOut];
@@ -221,7 +244,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
             var x = pool.Row(cands[i]);
             var vi = pv.AsSpan(i * dOut, dOut);
             for (int j = 0; j < dOut; j++) vi[j] = DotProduct.Compute(x, w.AsSpan(j * n, n));
-            s[i] = kind == DistanceKind.L2 ? -SquaredL2.Compute(u, vi) : DotProduct.Compute(u, vi);
+            s[i] = scale * (kind == DistanceKind.L2 ? -SquaredL2.Compute(u, vi) : DotProduct.Compute(u, vi));
         }
         // Listwise softmax cross-entropy (teacher distribution as target) plus squared similarity matching.
         double tau = o.Temperature;
@@ -237,7 +260,8 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
             loss -= p * logSigma;
             double err = s[i] - teacher[i];
             loss += o.SimilarityWeight * err * err;
-            g[i] = (Math.Exp(logSigma) - p) / tau + 2 * o.SimilarityWeight * err;
+            // Chain rule through the scaling: ∂loss/∂(raw score) = scale · ∂loss/∂(scaled score).
+            g[i] = scale * ((Math.Exp(logSigma) - p) / tau + 2 * o.SimilarityWeight * err);
         }
         if (kind == DistanceKind.L2)
         {
