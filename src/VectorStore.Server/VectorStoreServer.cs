@@ -36,7 +36,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
     }
 
     /// <summary>The address actually bound (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
-    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>Open connections.</summary>
     public int ConnectionCount => _connections.Count;
@@ -59,6 +59,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
                 throw;
             }
             _listener = listener;
+            LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
             _sweeper = new Timer(_ => Sweep(), null, _options.SweepInterval, _options.SweepInterval);
             _acceptLoop = Task.Run(AcceptLoopAsync);
         }
