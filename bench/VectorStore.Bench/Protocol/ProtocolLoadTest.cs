@@ -38,6 +38,10 @@ public static class ProtocolLoadTest
 
         var inLat = await LatenciesAsync(threads, nq, i => { w.Collection.Search(w.Queries.Row(i), ProtocolWorkload.Options); return Task.CompletedTask; });
         var tcpLat = await LatenciesAsync(threads, nq, i => w.Client.SearchAsync("bench", w.Queries.Row(i).ToArray(), ProtocolWorkload.Options));
+        var q0 = w.Queries.Row(0).ToArray();
+        long pingAlloc = await AllocatedPerCallAsync(2000, () => w.Client.PingAsync());
+        long tcpSearchAlloc = await AllocatedPerCallAsync(300, () => w.Client.SearchAsync("bench", q0, ProtocolWorkload.Options));
+        long inSearchAlloc = await AllocatedPerCallAsync(300, () => { w.Collection.Search(q0, ProtocolWorkload.Options); return Task.CompletedTask; });
         var result = new Dictionary<string, object>
         {
             ["data"] = w.Source,
@@ -51,9 +55,21 @@ public static class ProtocolLoadTest
             ["inprocess_single_p99_us"] = inLat.P99,
             ["tcp_single_p50_us"] = tcpLat.P50,
             ["tcp_single_p99_us"] = tcpLat.P99,
+            ["alloc_bytes_per_tcp_ping"] = pingAlloc,
+            ["alloc_bytes_per_tcp_search"] = tcpSearchAlloc,
+            ["alloc_bytes_per_inprocess_search"] = inSearchAlloc,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
+    }
+
+    /// <summary>Bytes allocated by the whole process (client and server side together) per call, after a warm-up.</summary>
+    private static async Task<long> AllocatedPerCallAsync(int count, Func<Task> call)
+    {
+        for (int i = 0; i < 50; i++) await call();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < count; i++) await call();
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / count;
     }
 
     /// <summary><paramref name="workers"/> closed-loop workers run <paramref name="count"/> single queries in total.</summary>
