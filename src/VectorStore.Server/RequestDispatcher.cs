@@ -63,10 +63,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return ListIds(ListIdsRequest.Read(payload, _limits));
             case Opcode.Search:
             {
-                var r = SearchRequest.Read(payload, _limits);
-                if (r.Queries.Count != 1) throw new ProtocolException(ErrorCode.BadPayload, $"Search carries exactly one query, got {r.Queries.Count}; use SearchBatch");
-                var c = db.GetCollection(r.Name);
-                return new SearchResponse([c.Search(r.Queries.Row(0), r.Options)]);
+                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions);
+                return new SearchResponse([db.GetCollection(name).Search(query, searchOptions)]);
             }
             case Opcode.SearchBatch:
             {

@@ -25,6 +25,7 @@ internal sealed class ServerConnection
     private readonly TokenAuthenticator _auth;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _inFlight;
+    private readonly Stack<RequestWork> _workPool = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _writeAbort = new();
     private readonly long _connectedAt = Stopwatch.GetTimestamp();
@@ -188,13 +189,34 @@ internal sealed class ServerConnection
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         payload.CopyTo(buffer);
         Interlocked.Increment(ref _pending);
-        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Connection.ExecuteAsync(s.Header, s.Buffer, s.Length),
-            new WorkItem(this, header, buffer, length), preferLocal: false);
+        RequestWork work;
+        lock (_workPool) work = _workPool.Count > 0 ? _workPool.Pop() : new RequestWork(this);
+        work.Set(header, buffer, length);
+        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
     }
 
-    private readonly record struct WorkItem(ServerConnection Connection, FrameHeader Header, byte[] Buffer, int Length);
+    /// <summary>
+    /// A queued request. Pooled per connection (at most MaxInFlight exist) so dispatching a frame allocates nothing;
+    /// the payload lives in a pooled array until the handler is done with it.
+    /// </summary>
+    private sealed class RequestWork(ServerConnection owner) : IThreadPoolWorkItem
+    {
+        private FrameHeader _header;
+        private byte[] _buffer = [];
+        private int _length;
 
-    private async Task ExecuteAsync(FrameHeader header, byte[] buffer, int length)
+        public void Set(FrameHeader header, byte[] buffer, int length) => (_header, _buffer, _length) = (header, buffer, length);
+
+        public void Execute()
+        {
+            var (header, buffer, length) = (_header, _buffer, _length);
+            _buffer = [];
+            lock (owner._workPool) owner._workPool.Push(this);
+            owner.Execute(header, buffer, length);
+        }
+    }
+
+    private void Execute(FrameHeader header, byte[] buffer, int length)
     {
         IWireMessage response;
         byte opcode;
@@ -212,15 +234,42 @@ internal sealed class ServerConnection
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        ValueTask send;
         try
         {
-            await SendAsync(opcode, header.RequestId, response).ConfigureAwait(false);
+            send = SendAsync(opcode, header.RequestId, response);
+        }
+        catch
+        {
+            Completed();
+            throw;
+        }
+        // The usual case completes synchronously: no state machine, no allocation.
+        if (send.IsCompletedSuccessfully) Completed();
+        else _ = AwaitSendAsync(send);
+    }
+
+    private async Task AwaitSendAsync(ValueTask send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _options.Log?.Invoke($"response write failed: {e}");
+            Abort("response write failed");
         }
         finally
         {
-            Interlocked.Decrement(ref _pending);
-            _inFlight.Release();
+            Completed();
         }
+    }
+
+    private void Completed()
+    {
+        Interlocked.Decrement(ref _pending);
+        _inFlight.Release();
     }
 
     private async ValueTask SendAsync(byte opcode, uint requestId, IWireMessage message)

@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net.Sockets;
+using VectorStore.Protocol;
 using System.Text.Json;
 
 namespace VectorStore.Bench.Protocol;
@@ -42,6 +46,8 @@ public static class ProtocolLoadTest
         long pingAlloc = await AllocatedPerCallAsync(2000, () => w.Client.PingAsync());
         long tcpSearchAlloc = await AllocatedPerCallAsync(300, () => w.Client.SearchAsync("bench", q0, ProtocolWorkload.Options));
         long inSearchAlloc = await AllocatedPerCallAsync(300, () => { w.Collection.Search(q0, ProtocolWorkload.Options); return Task.CompletedTask; });
+        long serverPingAlloc = ServerSideAllocated(w, 2000, Opcode.Ping, EmptyResponse.Instance);
+        long serverSearchAlloc = ServerSideAllocated(w, 300, Opcode.Search, new SearchRequest("bench", ProtocolWorkload.Options, new VectorMatrix(q0, q0.Length)));
         var result = new Dictionary<string, object>
         {
             ["data"] = w.Source,
@@ -58,9 +64,46 @@ public static class ProtocolLoadTest
             ["alloc_bytes_per_tcp_ping"] = pingAlloc,
             ["alloc_bytes_per_tcp_search"] = tcpSearchAlloc,
             ["alloc_bytes_per_inprocess_search"] = inSearchAlloc,
+            ["server_alloc_bytes_per_ping"] = serverPingAlloc,
+            ["server_alloc_bytes_per_search"] = serverSearchAlloc,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
+    }
+
+    /// <summary>
+    /// Bytes the server allocates per request: a raw blocking socket replays one pre-encoded frame and reads the reply
+    /// into a fixed buffer, so the client side allocates nothing and the process-wide count is the server's.
+    /// </summary>
+    private static long ServerSideAllocated(ProtocolWorkload w, int count, Opcode opcode, IWireMessage message)
+    {
+        using var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        s.Connect("127.0.0.1", w.Server.LocalEndPoint!.Port);
+        byte[] Encode(Opcode op, IWireMessage m)
+        {
+            var bw = new ArrayBufferWriter<byte>();
+            FrameWriter.Write(bw, (byte)op, 1, m);
+            return bw.WrittenSpan.ToArray();
+        }
+        var reply = new byte[1 << 20];
+        void RoundTrip(byte[] frame)
+        {
+            s.Send(frame);
+            int got = 0, need = ProtocolConstants.HeaderSize;
+            while (got < need)
+            {
+                int n = s.Receive(reply, got, reply.Length - got, SocketFlags.None);
+                if (n == 0) throw new IOException("server closed");
+                got += n;
+                if (got >= 4) need = 4 + (int)BinaryPrimitives.ReadUInt32LittleEndian(reply);
+            }
+        }
+        RoundTrip(Encode(Opcode.Hello, new HelloRequest(ProtocolConstants.Version, [])));
+        var frame = Encode(opcode, message);
+        for (int i = 0; i < 100; i++) RoundTrip(frame);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < count; i++) RoundTrip(frame);
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / count;
     }
 
     /// <summary>Bytes allocated by the whole process (client and server side together) per call, after a warm-up.</summary>

@@ -48,6 +48,28 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
     public static SearchRequest Read(ReadOnlySpan<byte> payload, ProtocolLimits limits)
     {
         var r = new WireReader(payload);
+        var (name, options, nq, dim) = ReadPrefix(ref r, limits);
+        var data = r.Floats((long)nq * dim, "queries").ToArray();
+        r.End();
+        return new SearchRequest(name, options, new VectorMatrix(data, dim));
+    }
+
+    /// <summary>
+    /// Decodes a request that must hold exactly one query without copying it: the returned span aliases
+    /// <paramref name="payload"/> (the server's hot path for single searches).
+    /// </summary>
+    public static ReadOnlySpan<float> ReadSingle(ReadOnlySpan<byte> payload, ProtocolLimits limits, out string name, out SearchOptions options)
+    {
+        var r = new WireReader(payload);
+        (name, options, int nq, int dim) = ReadPrefix(ref r, limits);
+        if (nq != 1) throw new ProtocolException(ErrorCode.BadPayload, $"Search carries exactly one query, got {nq}; use SearchBatch");
+        var query = r.Floats(dim, "query");
+        r.End();
+        return query;
+    }
+
+    private static (string Name, SearchOptions Options, int Count, int Dimension) ReadPrefix(ref WireReader r, ProtocolLimits limits)
+    {
         var name = r.Str("name");
         int k = r.Count("k", limits.MaxK);
         int rerank = r.Count("rerank", limits.MaxK);
@@ -61,9 +83,6 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
         int nq = r.Count("query count", limits.MaxBatch);
         int dim = r.Count("dimension", limits.MaxDimension);
         if (dim == 0) throw new ProtocolException(ErrorCode.InvalidVector, "dimension must be positive");
-        var data = r.Floats((long)nq * dim, "queries").ToArray();
-        r.End();
-        var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe, Filter = filter };
-        return new SearchRequest(name, options, new VectorMatrix(data, dim));
+        return (name, new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe, Filter = filter }, nq, dim);
     }
 }
