@@ -242,4 +242,38 @@ public class AbuseTests
         Assert.Equal(sum, LiveServer.ExportChecksum(live.Database));
         await live.DisposeAsync();
     }
+
+    [Fact]
+    public async Task AClientThatStopsReadingIsCutOffByTheWriteTimeout()
+    {
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (live, sum, q, expected) = await StartAsync(o => o with { WriteTimeout = TimeSpan.FromSeconds(1), Log = log.Enqueue });
+        await using var _ = live;
+        using var raw = await RawConnection.OpenAsync(live.Port, handshake: true);
+        // 64 Get requests of 1000 vectors each (~70 KB per response, ~4.5 MB in all) that the client never reads.
+        var ids = Enumerable.Range(0, 1000).Select(i => (ulong)i * 3 + 1).ToArray();
+        var frame = RawConnection.Frame((byte)Opcode.Get, 5, new IdBatchRequest("c", ids));
+        for (int i = 0; i < 64; i++) await raw.SendRawAsync(frame);
+        await AssertHealthyAsync(live, sum, q, expected);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (live.Server.ConnectionCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(0, live.Server.ConnectionCount);
+        Assert.Contains(log, line => line.Contains("write timeout"));
+        await AssertHealthyAsync(live, sum, q, expected);
+    }
+
+    [Fact]
+    public async Task ConnectionsBeyondTheLimitAreClosedAtOnce()
+    {
+        var (live, sum, q, expected) = await StartAsync(o => o with { MaxConnections = 3 });
+        await using var _ = live;
+        var held = new List<RawConnection>();
+        for (int i = 0; i < 3; i++) held.Add(await RawConnection.OpenAsync(live.Port, handshake: true));
+        using (var extra = await RawConnection.OpenAsync(live.Port))
+            Assert.True(await extra.ClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        foreach (var h in held) h.Dispose();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (live.Server.ConnectionCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await AssertHealthyAsync(live, sum, q, expected);
+    }
 }
