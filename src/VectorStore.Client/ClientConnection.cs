@@ -83,7 +83,15 @@ internal sealed class ClientConnection : IAsyncDisposable
         uint id = unchecked((uint)Interlocked.Increment(ref _nextId));
         var tcs = new TaskCompletionSource<RawResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            _pending.TryRemove(id, out _);
+            throw;
+        }
         try
         {
             if (_failure is { } f2) throw new VectorStoreConnectionException($"connection lost: {f2.Message}", f2);

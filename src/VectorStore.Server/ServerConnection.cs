@@ -23,6 +23,9 @@ internal sealed class ServerConnection
     private readonly RequestDispatcher _dispatcher;
     private readonly ServerOptions _options;
     private readonly TokenAuthenticator _auth;
+    /// <summary>Largest frame accepted before the handshake: a Hello with the longest token, rounded up.</summary>
+    internal const int PreHandshakeMaxFrameBytes = 4096;
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _inFlight;
     private readonly Stack<RequestWork> _workPool = new();
@@ -117,7 +120,9 @@ internal sealed class ServerConnection
                     SequencePosition end;
                     try
                     {
-                        status = FrameParser.TryRead(buffer, maxFrame, out header, out payload, out end);
+                        // Before authentication only a Hello-sized frame is accepted, so an anonymous client cannot
+                        // make the server buffer a maximum-size frame.
+                        status = FrameParser.TryRead(buffer, _handshakeDone ? maxFrame : PreHandshakeMaxFrameBytes, out header, out payload, out end);
                     }
                     catch (ProtocolException e)
                     {

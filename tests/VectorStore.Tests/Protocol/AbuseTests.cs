@@ -65,6 +65,13 @@ public class AbuseTests
         var error = await raw.ReadErrorAsync();
         Assert.Equal(ErrorCode.LimitExceeded, error.Code);
         Assert.True(await raw.ClosedByServerAsync(TimeSpan.FromSeconds(3)));
+        // Before the handshake even a frame within the normal limit is refused if it is bigger than a Hello can be.
+        using var anonymous = await RawConnection.OpenAsync(live.Port);
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 1 << 20);
+        header[4] = (byte)Opcode.Hello;
+        await anonymous.SendRawAsync(header);
+        Assert.Equal(ErrorCode.LimitExceeded, (await anonymous.ReadErrorAsync()).Code);
+        Assert.True(await anonymous.ClosedByServerAsync(TimeSpan.FromSeconds(3)));
         await AssertHealthyAsync(live, sum, q, expected);
     }
 
@@ -208,6 +215,12 @@ public class AbuseTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SearchAsync("c", q, new SearchOptions { K = 10 }, cts.Token));
         }
         Assert.Equal(expected, await client.SearchAsync("c", q, new SearchOptions { K = 10 }));
+        // Cancelled while the server works on it: the call ends, the late response is dropped, the connection lives on.
+        var many = new VectorMatrix(4000, Dim);
+        for (int i = 0; i < many.Count; i++) q.CopyTo(many[i]);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(2)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SearchBatchAsync("c", many, new SearchOptions { K = 100 }, cts.Token));
+        Assert.Equal(expected, await client.SearchAsync("c", q, new SearchOptions { K = 10 }));
 
         // The idle timeout closes the client's connection; the next call reconnects transparently.
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -220,7 +233,7 @@ public class AbuseTests
         var queries = new VectorMatrix(200, 64);
         for (int i = 0; i < 200; i++) big.Get((ulong)i * 3 + 1)!.Vector.CopyTo(queries[i]);
         var inFlight = Enumerable.Range(0, 8).Select(_ => client.SearchBatchAsync("big", queries, new SearchOptions { K = 10 })).ToArray();
-        await Task.Delay(20);
+        await Task.Delay(100);
         await live.Server.StopAsync();
         int answered = 0;
         foreach (var t in inFlight)
