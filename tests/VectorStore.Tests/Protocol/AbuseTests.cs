@@ -289,4 +289,27 @@ public class AbuseTests
         while (live.Server.ConnectionCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         await AssertHealthyAsync(live, sum, q, expected);
     }
+
+    [Fact]
+    public async Task RepliesCompleteOutOfOrderMatchedByRequestId()
+    {
+        var (live, sum, q, expected) = await StartAsync(o => o with { BatchSearchThreads = 1 });
+        await using var _ = live;
+        var big = LiveServer.Populate(live.Database, "big", 4000, 64, compression: "none", train: false);
+        // Large enough (~10^9 multiply-adds) that a ping finds a core before it ends even on a heavily loaded machine.
+        var queries = new VectorMatrix(4000, 64);
+        for (int i = 0; i < queries.Count; i++) big.Get((ulong)i * 3 + 1)!.Vector.CopyTo(queries[i]);
+        using var raw = await RawConnection.OpenAsync(live.Port, handshake: true);
+        // A slow exact-scan batch (id 1), then a ping (id 2) on the same connection: the ping is answered first.
+        await raw.SendRawAsync([
+            .. RawConnection.Frame((byte)Opcode.SearchBatch, 1, new SearchRequest("big", new SearchOptions { K = 10 }, queries)),
+            .. RawConnection.Frame((byte)Opcode.Ping, 2, EmptyResponse.Instance)]);
+        var first = await raw.ReadFrameAsync(TimeSpan.FromSeconds(30));
+        var second = await raw.ReadFrameAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((2u, (byte)((byte)Opcode.Ping | ProtocolConstants.ResponseBit)), (first.RequestId, first.Opcode));
+        Assert.Equal((1u, (byte)((byte)Opcode.SearchBatch | ProtocolConstants.ResponseBit)), (second.RequestId, second.Opcode));
+        Assert.Equal(4000, SearchResponse.Read(second.Payload).Results.Length);
+        Assert.True(live.Database.DropCollection("big"));
+        await AssertHealthyAsync(live, sum, q, expected);
+    }
 }
