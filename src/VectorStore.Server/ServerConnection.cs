@@ -38,6 +38,7 @@ internal sealed class ServerConnection
     private long _writeStartedAt;
     private volatile bool _handshakeDone;
     private volatile bool _broken;
+    private volatile bool _throttled;
 
     public ServerConnection(Socket socket, RequestDispatcher dispatcher, ServerOptions options, TokenAuthenticator auth)
     {
@@ -74,7 +75,7 @@ internal sealed class ServerConnection
     public void CheckTimeouts(long now)
     {
         if (!_handshakeDone && Stopwatch.GetElapsedTime(_connectedAt, now) > _options.HandshakeTimeout) Abort("handshake timeout");
-        else if (Volatile.Read(ref _frameStartedAt) is long f and not 0 && Stopwatch.GetElapsedTime(f, now) > _options.FrameTimeout) Abort("frame timeout (client stalled mid-frame)");
+        else if (!_throttled && Volatile.Read(ref _frameStartedAt) is long f and not 0 && Stopwatch.GetElapsedTime(f, now) > _options.FrameTimeout) Abort("frame timeout (client stalled mid-frame)");
         else if (Volatile.Read(ref _writeStartedAt) is long w and not 0 && Stopwatch.GetElapsedTime(w, now) > _options.WriteTimeout) Abort("write timeout (client not reading)");
         else if (Volatile.Read(ref _pending) == 0 && Volatile.Read(ref _frameStartedAt) == 0
                  && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivity), now) > _options.IdleTimeout) Abort("idle timeout");
@@ -137,7 +138,13 @@ internal sealed class ServerConnection
                     }
                     else
                     {
-                        if (!_inFlight.Wait(0)) await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                        if (!_inFlight.Wait(0))
+                        {
+                            // Backpressure: the client is not stalling, we are. The frame clock must not run meanwhile.
+                            _throttled = true;
+                            try { await _inFlight.WaitAsync(token).ConfigureAwait(false); }
+                            finally { _throttled = false; }
+                        }
                         Dispatch(header, payload);
                     }
                     buffer = buffer.Slice(end);
