@@ -1,14 +1,18 @@
 using BenchmarkDotNet.Running;
 
 // Run all suites: dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*'
+// Bounded TCP load test (not a BenchmarkDotNet suite): -- protocol-load [--threads T] [--rounds R] [--batch B]
+if (args.Length > 0 && args[0] == "protocol-load") return await VectorStore.Bench.Protocol.ProtocolLoadTest.RunAsync(args[1..]);
+// HNSW sweeps and the equal-recall USearch comparison (not BenchmarkDotNet suites): -- hnsw-sweep DIR … | -- hnsw-vs-usearch DIR …
 if (args.Length > 0 && args[0] == "hnsw-sweep")
 {
     VectorStore.Bench.Indexing.HnswSweep.Run(args[1..]);
-    return;
+    return 0;
 }
 if (args.Length > 0 && args[0] == "hnsw-vs-usearch")
 {
     VectorStore.Bench.Indexing.HnswVsUSearch.Run(args[1..]);
-    return;
+    return 0;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
