@@ -22,6 +22,20 @@ public class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall@10 {recall:F3} with {compression}/{kind}");
     }
 
+    /// <summary>Codecs other than sq8 go through their own scorer and decoder (the path PQ takes too).</summary>
+    [Theory]
+    [InlineData("pca:24+sq8")]
+    [InlineData("bin")]
+    public void GenericCodecPathWalksTheGraph(string compression)
+    {
+        var (data, queries) = Clustered(4000, 100, 48);
+        var truth = GroundTruth.Compute(data, queries, 10, DistanceKind.L2);
+        var index = Build(data, compression, DistanceKind.L2);
+        Assert.False(index.Codec is VectorStore.Quantization.ScalarQuantizer);
+        double recall = Recall(index, data, queries, truth, ef: 128, rerank: 100);
+        Assert.True(recall >= 0.85, $"recall@10 {recall:F3} with {compression}");
+    }
+
     [Fact]
     public void BytesPerVectorStayUnderBudget()
     {
