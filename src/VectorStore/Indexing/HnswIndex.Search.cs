@@ -134,7 +134,7 @@ public sealed partial class HnswIndex
             if (_state[arr[b + 1 + i]] != StateLive) { any = true; break; }
         if (!any) return;
         int max = MaxDegree(level);
-        s.EnsureCandidates(max * (max + 1) + 1);
+        s.EnsureCandidates(max * (max + 1) * 2 + 1);
         s.NewVisit(_nodeCapacity);
         s.Visit(node);
         var ids = s.Ids;
@@ -154,7 +154,22 @@ public sealed partial class HnswIndex
             for (int j = 0; j < n2; j++)
             {
                 int nb2 = arr[b2 + 1 + j];
-                if (_state[nb2] == StateLive && s.Visit(nb2)) ids[count++] = nb2;
+                if (count == ids.Length) break;
+                if (!s.Visit(nb2)) continue;
+                if (_state[nb2] == StateLive)
+                {
+                    ids[count++] = nb2;
+                    continue;
+                }
+                // A chain of two deleted nodes: look one hop further so the region behind them stays reachable.
+                if (_state[nb2] != StateDead || _level[nb2] < level) continue;
+                int b3 = LinkBase(nb2, level);
+                int n3 = arr[b3];
+                for (int t = 0; t < n3 && count < ids.Length; t++)
+                {
+                    int nb3 = arr[b3 + 1 + t];
+                    if (_state[nb3] == StateLive && s.Visit(nb3)) ids[count++] = nb3;
+                }
             }
         }
         var cand = ids.AsSpan(0, count);
