@@ -1,0 +1,275 @@
+using FASTER.core;
+
+namespace VectorStore.Storage;
+
+/// <summary>Sizes of a collection's FASTER log. Defaults suit large collections; tests shrink them.</summary>
+internal sealed record WalSettings
+{
+    /// <summary>log2 of the page size; an entry must fit in a page. Default 22 (4 MiB).</summary>
+    public int PageSizeBits { get; init; } = 22;
+
+    /// <summary>log2 of the in-memory log buffer. Default 24 (16 MiB, four pages).</summary>
+    public int MemorySizeBits { get; init; } = 24;
+
+    /// <summary>log2 of the segment file size; truncation frees whole segments only. Default 26 (64 MiB).</summary>
+    public int SegmentSizeBits { get; init; } = 26;
+
+    /// <summary>Largest entry accepted (a quarter page leaves room for FASTER's header and page padding).</summary>
+    public int MaxEntryBytes => 1 << (PageSizeBits - 2);
+}
+
+/// <summary>
+/// <see cref="IWriteAheadLog"/> on FASTER's <see cref="FasterLog"/> with per-entry checksums, plus the defences the
+/// storage engine needs because FASTER 2.6.5 (a) reopens an empty log without error when its newest commit file is
+/// empty, (b) does not verify its commit file's checksum, (c) accepts truncation inside a record and (d) never fsyncs.
+/// So: every commit is fsynced here (segments, commit files, directory) and then recorded in our own checksummed
+/// <see cref="DurableTail"/>; opening refuses when FASTER recovers less than that record says was durable.
+/// Thread-safety: see <see cref="IWriteAheadLog"/>.
+/// </summary>
+internal sealed class FasterWriteAheadLog : IWriteAheadLog
+{
+    private const string SegmentBaseName = "wal.log";
+    private readonly string _directory;
+    private readonly WalSettings _settings;
+    private readonly IDevice _device;
+    private readonly FasterLog _log;
+    private readonly DurableTail _tail;
+    private readonly object _commitGate = new();
+    private readonly object _boundaryGate = new();
+    private readonly List<long> _boundaries = [];
+    private long _syncedUntil;
+    private string? _lastCommitFile;
+
+    private FasterWriteAheadLog(string directory, WalSettings settings, IDevice device, FasterLog log, DurableTail tail)
+    {
+        _directory = directory;
+        _settings = settings;
+        _device = device;
+        _log = log;
+        _tail = tail;
+    }
+
+    /// <summary>Opens (or, with <paramref name="create"/>, creates) the log in <paramref name="directory"/>.</summary>
+    public static FasterWriteAheadLog Open(string directory, WalSettings settings, bool create)
+    {
+        Directory.CreateDirectory(directory);
+        string tailPath = Path.Combine(directory, DurableTail.FileName);
+        if (!create && !File.Exists(tailPath))
+            throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
+        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        FasterLog log;
+        try
+        {
+            log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = device,
+                LogCommitDir = directory,
+                PageSizeBits = settings.PageSizeBits,
+                MemorySizeBits = settings.MemorySizeBits,
+                SegmentSizeBits = settings.SegmentSizeBits,
+                LogChecksum = LogChecksumType.PerEntry,
+                TryRecoverLatest = true,
+                RemoveOutdatedCommits = true,
+                AutoRefreshSafeTailAddress = false,
+            });
+        }
+        catch (Exception e) when (e is not VectorStoreException)
+        {
+            device.Dispose();
+            throw new StoreCorruptedException(Path.Combine(directory, "log-commits"), $"FASTER could not recover the write-ahead log: {e.Message}", e);
+        }
+        var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath));
+        try
+        {
+            wal.Validate(create);
+        }
+        catch
+        {
+            wal.Dispose();
+            throw;
+        }
+        return wal;
+    }
+
+    private void Validate(bool create)
+    {
+        long recovered = _log.CommittedUntilAddress;
+        if (create)
+        {
+            _tail.Record(_log.BeginAddress, recovered);
+        }
+        else
+        {
+            var (begin, durable) = _tail.Read();
+            if (recovered < durable)
+                throw new StoreCorruptedException(NewestCommitFile() ?? Path.Combine(_directory, "log-commits"),
+                    $"FASTER recovered the log only up to address {recovered}, but {durable} was acknowledged as durable " +
+                    "(commit metadata empty, damaged or lost); refusing to open with less data");
+            if (_log.BeginAddress > Math.Max(begin, recovered))
+                throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
+                    $"FASTER recovered begin address {_log.BeginAddress}, past the recorded begin {begin}");
+        }
+        _syncedUntil = recovered;
+        lock (_boundaryGate) _boundaries.Add(_log.TailAddress);
+    }
+
+    /// <inheritdoc />
+    public long BeginAddress => _log.BeginAddress;
+
+    /// <inheritdoc />
+    public long TailAddress => _log.TailAddress;
+
+    /// <inheritdoc />
+    public long CommittedAddress => Volatile.Read(ref _syncedUntil);
+
+    /// <summary>The durable-tail record (exposed for corruption tests and error messages).</summary>
+    public string DurableTailPath => _tail.Path;
+
+    /// <inheritdoc />
+    public long Append(ReadOnlySpan<byte> entry)
+    {
+        if (entry.Length > _settings.MaxEntryBytes)
+            throw new InvalidArgumentException($"log entry of {entry.Length} bytes exceeds the {_settings.MaxEntryBytes}-byte limit");
+        _log.Enqueue(entry);
+        return _log.TailAddress;
+    }
+
+    /// <inheritdoc />
+    public long Commit()
+    {
+        lock (_commitGate)
+        {
+            long target = _log.TailAddress;
+            if (target <= _syncedUntil) return _syncedUntil;
+            _log.Commit(spinWait: true);
+            _log.WaitForCommit(target);
+            long reached = _log.CommittedUntilAddress;
+            SyncFiles(_syncedUntil, reached);
+            _tail.Record(_log.BeginAddress, reached);
+            Volatile.Write(ref _syncedUntil, reached);
+            return reached;
+        }
+    }
+
+    /// <summary>fsyncs the segments holding [from, until), the newest commit file and, when a file appeared, the directory.</summary>
+    private void SyncFiles(long from, long until)
+    {
+        bool newFile = false;
+        int bits = _settings.SegmentSizeBits;
+        for (long seg = from >> bits; seg <= (until - 1) >> bits; seg++)
+        {
+            string path = Path.Combine(_directory, $"{SegmentBaseName}.{seg}");
+            if (File.Exists(path)) FileDurability.FsyncFile(path);
+            if (seg != from >> bits) newFile = true;
+        }
+        string? commit = NewestCommitFile();
+        if (commit is not null)
+        {
+            FileDurability.FsyncFile(commit);
+            if (commit != _lastCommitFile)
+            {
+                newFile = true;
+                FileDurability.FsyncDirectory(Path.GetDirectoryName(commit)!);
+                _lastCommitFile = commit;
+            }
+        }
+        if (newFile || from == 0) FileDurability.FsyncDirectory(_directory);
+    }
+
+    /// <summary>The newest FASTER commit-metadata file, or null before the first commit.</summary>
+    public string? NewestCommitFile()
+    {
+        string dir = Path.Combine(_directory, "log-commits");
+        if (!Directory.Exists(dir)) return null;
+        string? best = null;
+        long bestNum = -1;
+        foreach (var f in Directory.EnumerateFiles(dir))
+        {
+            // FASTER names them commit.<number>.0.
+            var parts = Path.GetFileName(f).Split('.');
+            if (parts.Length >= 2 && parts[0] == "commit" && long.TryParse(parts[1], out long n) && n > bestNum)
+            {
+                bestNum = n;
+                best = f;
+            }
+        }
+        return best;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<LogEntry> Scan(long from, long until)
+    {
+        using var it = _log.Scan(from, until);
+        while (true)
+        {
+            byte[] entry;
+            int length;
+            long address, next;
+            try
+            {
+                if (!it.GetNext(out entry, out length, out address, out next)) yield break;
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                throw new StoreCorruptedException(SegmentPath(it.NextAddress), $"log entry near address {it.NextAddress} is unreadable: {e.Message}", e);
+            }
+            if (length != entry.Length) Array.Resize(ref entry, length);
+            yield return new LogEntry(address, entry, next);
+        }
+    }
+
+    /// <summary>The segment file holding <paramref name="address"/>.</summary>
+    public string SegmentPath(long address) => Path.Combine(_directory, $"{SegmentBaseName}.{Math.Max(0, address) >> _settings.SegmentSizeBits}");
+
+    /// <inheritdoc />
+    public long CaptureBoundary()
+    {
+        long tail = _log.TailAddress;
+        lock (_boundaryGate)
+        {
+            _boundaries.Add(tail);
+            if (_boundaries.Count > 16) _boundaries.RemoveAt(0);
+        }
+        return tail;
+    }
+
+    /// <inheritdoc />
+    public void TruncateBefore(long address)
+    {
+        lock (_boundaryGate)
+        {
+            if (!_boundaries.Contains(address))
+                throw new InvalidOperationException($"refusing to truncate the log at {address}: not a captured record boundary");
+        }
+        if (address <= _log.BeginAddress) return;
+        if (address > CommittedAddress) throw new InvalidOperationException($"refusing to truncate at {address}: beyond the durable address {CommittedAddress}");
+        _log.TruncateUntil(address);
+        lock (_commitGate)
+        {
+            _log.Commit(spinWait: true);
+            long reached = _log.CommittedUntilAddress;
+            SyncFiles(Math.Max(_syncedUntil - 1, 0), Math.Max(reached, _syncedUntil));
+            _tail.Record(_log.BeginAddress, Math.Max(reached, _syncedUntil));
+            FileDurability.FsyncDirectory(_directory);
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Files
+    {
+        get
+        {
+            var files = new List<string>();
+            foreach (var f in Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories)) files.Add(f);
+            return files;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _log.Dispose();
+        _device.Dispose();
+        _tail.Dispose();
+    }
+}
