@@ -105,8 +105,10 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
             anyPayload = false;
         }
         long end = _wal.CommittedAddress;
+        long reached = from;
         foreach (var entry in _wal.Scan(from, end))
         {
+            reached = entry.NextAddress;
             string where = _wal.SegmentPath(entry.Address);
             LogRecordKind kind;
             try
@@ -138,6 +140,9 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
                     break;
             }
         }
+        // FASTER's scan may stop early on damage it treats as the end of the log; acknowledged records would vanish.
+        if (reached < end)
+            throw new StoreCorruptedException(_wal.SegmentPath(reached), $"log scan stopped at address {reached}, before the durable address {end}");
         // A trailing partial batch was committed by another writer's group commit but never acknowledged; its
         // records are complete and checksummed, so applying them is safe.
         Flush();

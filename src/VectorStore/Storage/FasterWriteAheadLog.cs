@@ -76,7 +76,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         catch (Exception e) when (e is not VectorStoreException)
         {
             device.Dispose();
-            throw new StoreCorruptedException(Path.Combine(directory, "log-commits"), $"FASTER could not recover the write-ahead log: {e.Message}", e);
+            throw new StoreCorruptedException(NewestCommitFile(directory) ?? Path.Combine(directory, "log-commits"), $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath));
         try
@@ -177,9 +177,11 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
     }
 
     /// <summary>The newest FASTER commit-metadata file, or null before the first commit.</summary>
-    public string? NewestCommitFile()
+    public string? NewestCommitFile() => NewestCommitFile(_directory);
+
+    private static string? NewestCommitFile(string directory)
     {
-        string dir = Path.Combine(_directory, "log-commits");
+        string dir = Path.Combine(directory, "log-commits");
         if (!Directory.Exists(dir)) return null;
         string? best = null;
         long bestNum = -1;
