@@ -11,8 +11,11 @@ internal sealed record WalSettings
     /// <summary>log2 of the in-memory log buffer. Default 24 (16 MiB, four pages).</summary>
     public int MemorySizeBits { get; init; } = 24;
 
-    /// <summary>log2 of the segment file size; truncation frees whole segments only. Default 26 (64 MiB).</summary>
-    public int SegmentSizeBits { get; init; } = 26;
+    /// <summary>
+    /// log2 of the segment file size. Truncation frees whole segments only, so this bounds what compaction leaves
+    /// behind (the segment holding the tail). Default 24 (16 MiB).
+    /// </summary>
+    public int SegmentSizeBits { get; init; } = 24;
 
     /// <summary>Largest entry accepted (a quarter page leaves room for FASTER's header and page padding).</summary>
     public int MaxEntryBytes => 1 << (PageSizeBits - 2);
@@ -56,7 +59,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         string tailPath = Path.Combine(directory, DurableTail.FileName);
         if (!create && !File.Exists(tailPath))
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
-        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false);
         FasterLog log;
         try
         {
