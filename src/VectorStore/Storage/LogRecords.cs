@@ -50,6 +50,9 @@ internal static class LogRecords
         var buffer = new byte[Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024))];
         long last = 0;
         int start = 0;
+        // Embeddings are near-incompressible: after 8 consecutive vectors that LZ4 cannot shrink, the rest of the
+        // batch is stored raw without trying (the flag stays per vector, so the format does not change).
+        int tryLz4 = 8;
         while (start < ids.Count)
         {
             int pos = ChunkHeader;
@@ -64,7 +67,7 @@ internal static class LogRecords
                     if (count > 0) break;
                     Array.Resize(ref buffer, pos + bound + 4);
                 }
-                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload);
+                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, ref tryLz4);
                 count++;
             }
             bool end = start + count == ids.Count;
@@ -82,20 +85,22 @@ internal static class LogRecords
 
     private static int ItemBound(int rawBytes, int payload) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + payload;
 
-    private static int WriteItem(byte[] buffer, int pos, ulong id, ReadOnlySpan<float> vector, byte[]? payload)
+    private static int WriteItem(byte[] buffer, int pos, ulong id, ReadOnlySpan<float> vector, byte[]? payload, ref int tryLz4)
     {
         var raw = MemoryMarshal.AsBytes(vector);
         BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(pos), id);
         int lenAt = pos + 9;
         int dataAt = pos + 13;
         // LZ4 only where it saves bytes: embeddings rarely compress, but zero-padded or low-entropy vectors do.
-        int packed = LZ4Codec.Encode(raw, buffer.AsSpan(dataAt, LZ4Codec.MaximumOutputSize(raw.Length)), LZ4Level.L00_FAST);
+        int packed = tryLz4 > 0 ? LZ4Codec.Encode(raw, buffer.AsSpan(dataAt, LZ4Codec.MaximumOutputSize(raw.Length)), LZ4Level.L00_FAST) : -1;
         if (packed > 0 && packed < raw.Length)
         {
             buffer[pos + 8] = FlagLz4;
+            tryLz4 = 8;
         }
         else
         {
+            if (tryLz4 > 0) tryLz4--;
             buffer[pos + 8] = 0;
             raw.CopyTo(buffer.AsSpan(dataAt));
             packed = raw.Length;
