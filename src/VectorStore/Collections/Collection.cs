@@ -136,8 +136,10 @@ public sealed partial class Collection
         _lock.EnterWriteLock();
         try
         {
-            if (!ApplyDelete(id)) return false;
+            // Log first: if the append fails, memory still matches the log.
+            if (!_slots.ContainsKey(id)) return false;
             ticket = _journal.AppendDelete(id);
+            ApplyDelete(id);
         }
         finally
         {
