@@ -41,7 +41,6 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
     private readonly object _boundaryGate = new();
     private readonly List<long> _boundaries = [];
     private long _syncedUntil;
-    private string? _lastCommitFile;
 
     private FasterWriteAheadLog(string directory, WalSettings settings, IDevice device, FasterLog log, DurableTail tail)
     {
@@ -75,7 +74,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
-                LogCommitDir = directory,
+                LogCommitManager = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName)),
                 PageSizeBits = settings.PageSizeBits,
                 MemorySizeBits = settings.MemorySizeBits,
                 SegmentSizeBits = settings.SegmentSizeBits,
@@ -88,7 +87,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         catch (Exception e) when (e is not VectorStoreException)
         {
             device.Dispose();
-            throw new StoreCorruptedException(NewestCommitFile(directory) ?? Path.Combine(directory, "log-commits"), $"FASTER could not recover the write-ahead log: {e.Message}", e);
+            throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath));
         try
@@ -114,7 +113,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         {
             var (begin, durable) = _tail.Read();
             if (recovered < durable)
-                throw new StoreCorruptedException(NewestCommitFile() ?? Path.Combine(_directory, "log-commits"),
+                throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
                     $"FASTER recovered the log only up to address {recovered}, but {durable} was acknowledged as durable " +
                     "(commit metadata empty, damaged or lost); refusing to open with less data");
             if (_log.BeginAddress > Math.Max(begin, recovered))
@@ -174,40 +173,17 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             if (File.Exists(path)) FileDurability.FsyncFile(path);
             if (seg != from >> bits) newFile = true;
         }
-        string? commit = NewestCommitFile();
-        if (commit is not null)
-        {
-            FileDurability.FsyncFile(commit);
-            if (commit != _lastCommitFile)
-            {
-                newFile = true;
-                FileDurability.FsyncDirectory(Path.GetDirectoryName(commit)!);
-                _lastCommitFile = commit;
-            }
-        }
+        // The commit metadata file fsyncs itself (SlotCommitManager); only new segment files need the directory.
         if (newFile || from == 0) FileDurability.FsyncDirectory(_directory);
     }
 
-    /// <summary>The newest FASTER commit-metadata file, or null before the first commit.</summary>
+    /// <summary>The FASTER commit-metadata file (see <see cref="SlotCommitManager"/>).</summary>
     public string? NewestCommitFile() => NewestCommitFile(_directory);
 
     private static string? NewestCommitFile(string directory)
     {
-        string dir = Path.Combine(directory, "log-commits");
-        if (!Directory.Exists(dir)) return null;
-        string? best = null;
-        long bestNum = -1;
-        foreach (var f in Directory.EnumerateFiles(dir))
-        {
-            // FASTER names them commit.<number>.0.
-            var parts = Path.GetFileName(f).Split('.');
-            if (parts.Length >= 2 && parts[0] == "commit" && long.TryParse(parts[1], out long n) && n > bestNum)
-            {
-                bestNum = n;
-                best = f;
-            }
-        }
-        return best;
+        string path = Path.Combine(directory, SlotCommitManager.FileName);
+        return File.Exists(path) ? path : null;
     }
 
     /// <inheritdoc />

@@ -82,7 +82,7 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
             "snapshot" => Directory.GetFiles(cdir, "snap-*.vss").Single(),
             // The newest segment holds the records after the snapshot.
             "segment" => Directory.GetFiles(wal, "wal.log.*").OrderBy(f => long.Parse(f[(f.LastIndexOf('.') + 1)..])).Last(),
-            "commit" => Directory.GetFiles(Path.Combine(wal, "log-commits")).OrderBy(f => long.Parse(Path.GetFileName(f).Split('.')[1])).Last(),
+            "commit" => Path.Combine(wal, "wal.commit"),
             "tail" => Path.Combine(wal, "wal.tail"),
             _ => throw new ArgumentException(file),
         };
