@@ -27,7 +27,7 @@ public sealed class PersistenceTests
     }
 }
 
-public sealed class CompactionAndConcurrencyTests
+public sealed class CompactionAndConcurrencyTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void DeletingHalfAndCompactingShrinksDiskUsage()
@@ -43,6 +43,7 @@ public sealed class CompactionAndConcurrencyTests
         long afterDeletes = db.DiskBytes("c");
         db.Compact("c");
         long compacted = db.DiskBytes("c");
+        output.WriteLine($"disk bytes: {full} loaded+compacted, {afterDeletes} after deleting half, {compacted} after compaction");
         // Raw vectors dominate: half of them gone should remove well over a third of the bytes.
         Assert.True(compacted < full * 0.65, $"disk bytes {full} -> {afterDeletes} after deletes -> {compacted} after compaction");
         db.SimulateCrash();
