@@ -15,7 +15,7 @@ namespace VectorStore.Tests.Storage;
 /// </summary>
 public sealed class CrashRecoveryTests(ITestOutputHelper output)
 {
-    private const int Rows = 3000, Dim = 32;
+    private const int Rows = 6000, Dim = 32;
 
     [Fact]
     public void KilledLoadsLoseNoAcknowledgedBatch() => Run(rounds: 3, seed: 11);
@@ -41,7 +41,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             // Mostly kill while batches are being acknowledged (timed from the first ack, since start-up time varies
             // a lot on a loaded machine); sometimes kill during start-up and recovery.
             bool early = rng.Next(4) == 0;
-            int delay = early ? rng.Next(0, 1500) : rng.Next(0, 1200);
+            int delay = early ? rng.Next(0, 1500) : rng.Next(0, 400);
             var got = LoadAndKill(db, file, first, delay, early);
             acked.AddRange(got);
             totalAcked += got.Count;
