@@ -85,6 +85,14 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
             from = covered;
         }
         Replay(collection, from);
+        RemoveOrphans();
+    }
+
+    /// <summary>Deletes snapshots a crash left behind (a half-written *.tmp, or the predecessor of a published one).</summary>
+    private void RemoveOrphans()
+    {
+        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "snap-*"))
+            if (Path.GetFileName(f) != _entry.Snapshot) File.Delete(f);
     }
 
     private void Replay(Collection collection, long from)

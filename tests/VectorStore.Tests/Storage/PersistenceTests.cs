@@ -52,6 +52,23 @@ public sealed class CompactionAndConcurrencyTests(Xunit.Abstractions.ITestOutput
         Assert.Equal(2000, c2.Count);
         for (int i = 1; i < 4000; i += 2) Assert.True(m.Row(i).SequenceEqual(c2.Get((ulong)i)!.Vector));
         Assert.Null(c2.Get(0));
+        Assert.Single(Directory.GetFiles(Path.Combine(dir, "collections", "c"), "snap-*"));
+    }
+
+    [Fact]
+    public void SnapshotFilesLeftByACrashAreRemovedOnOpen()
+    {
+        var dir = TestData.TempDir();
+        var db = Open(dir);
+        Load(db.CreateCollection("c", Options()), Vectors(50, 16, 1), 0, 50);
+        db.Compact("c");
+        Crash(db);
+        string cdir = Path.Combine(dir, "collections", "c");
+        File.WriteAllBytes(Path.Combine(cdir, "snap-0000000000.vss"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(cdir, "snap-0000000002.vss.tmp"), [1, 2, 3]);
+        using var db2 = Open(dir);
+        Assert.Equal(50, db2.GetCollection("c").Count);
+        Assert.Equal(["snap-0000000001.vss"], Directory.GetFiles(cdir, "snap-*").Select(Path.GetFileName));
     }
 
     [Fact]
