@@ -56,6 +56,24 @@ public sealed class CompactionAndConcurrencyTests(Xunit.Abstractions.ITestOutput
     }
 
     [Fact]
+    public void PeriodicSnapshotTruncatesTheLogWhileWriting()
+    {
+        var dir = TestData.TempDir();
+        var settings = Small with { SnapshotAfterLogBytes = 64 << 10 };
+        var db = Open(dir, settings);
+        var c = db.CreateCollection("c", Options(threshold: 200));
+        var m = Vectors(3000, 16, 6);
+        Load(c, m, 0, 100);
+        var store = db.StoreOf("c")!;
+        Assert.NotNull(store.Entry.Snapshot);
+        Assert.True(store.Entry.SnapshotSequence >= 2, $"only {store.Entry.SnapshotSequence} snapshots for ~300 KB of log");
+        Assert.True(store.Wal.BeginAddress > 64, "the log was never truncated");
+        Crash(db);
+        using var db2 = Open(dir, settings);
+        AssertHas(db2.GetCollection("c"), m, 0, 3000);
+    }
+
+    [Fact]
     public void SnapshotFilesLeftByACrashAreRemovedOnOpen()
     {
         var dir = TestData.TempDir();
