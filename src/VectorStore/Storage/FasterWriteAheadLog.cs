@@ -40,7 +40,10 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
     private readonly object _commitGate = new();
     private readonly object _boundaryGate = new();
     private readonly List<long> _boundaries = [];
+    private readonly object _segmentGate = new();
+    private readonly HashSet<long> _directorySynced = [];
     private long _syncedUntil;
+    private long _segmentsSyncedUntil;
 
     private FasterWriteAheadLog(string directory, WalSettings settings, IDevice device, FasterLog log, DurableTail tail)
     {
@@ -69,12 +72,13 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
         var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false);
         FasterLog log;
+        var commits = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName));
         try
         {
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
-                LogCommitManager = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName)),
+                LogCommitManager = commits,
                 PageSizeBits = settings.PageSizeBits,
                 MemorySizeBits = settings.MemorySizeBits,
                 SegmentSizeBits = settings.SegmentSizeBits,
@@ -90,6 +94,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath));
+        commits.BeforeCommit = wal.SyncSegmentsUntil;
         try
         {
             wal.Validate(create);
@@ -121,6 +126,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
                     $"FASTER recovered begin address {_log.BeginAddress}, past the recorded begin {begin}");
         }
         _syncedUntil = recovered;
+        _segmentsSyncedUntil = recovered;
         lock (_boundaryGate) _boundaries.Add(_log.TailAddress);
     }
 
@@ -155,26 +161,36 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             _log.Commit(spinWait: true);
             _log.WaitForCommit(target);
             long reached = _log.CommittedUntilAddress;
-            SyncFiles(_syncedUntil, reached);
+            SyncSegmentsUntil(reached); // normally done already, before FASTER wrote the commit metadata
             _tail.Record(_log.BeginAddress, reached);
             Volatile.Write(ref _syncedUntil, reached);
             return reached;
         }
     }
 
-    /// <summary>fsyncs the segments holding [from, until), the newest commit file and, when a file appeared, the directory.</summary>
-    private void SyncFiles(long from, long until)
+    /// <summary>
+    /// fsyncs the segment files holding [last synced, <paramref name="until"/>), and the directory the first time a
+    /// segment file is synced (FASTER creates segment files lazily and never fsyncs a directory). Called by
+    /// <see cref="SlotCommitManager"/> before each commit's metadata is written.
+    /// </summary>
+    private void SyncSegmentsUntil(long until)
     {
-        bool newFile = false;
-        int bits = _settings.SegmentSizeBits;
-        for (long seg = from >> bits; seg <= (until - 1) >> bits; seg++)
+        lock (_segmentGate)
         {
-            string path = Path.Combine(_directory, $"{SegmentBaseName}.{seg}");
-            if (File.Exists(path)) FileDurability.FsyncFile(path);
-            if (seg != from >> bits) newFile = true;
+            long from = _segmentsSyncedUntil;
+            if (until <= from) return;
+            int bits = _settings.SegmentSizeBits;
+            bool newEntry = false;
+            for (long seg = from >> bits; seg <= (until - 1) >> bits; seg++)
+            {
+                string path = Path.Combine(_directory, $"{SegmentBaseName}.{seg}");
+                if (!File.Exists(path)) continue;
+                FileDurability.FsyncFile(path);
+                newEntry |= _directorySynced.Add(seg);
+            }
+            if (newEntry) FileDurability.FsyncDirectory(_directory);
+            _segmentsSyncedUntil = until;
         }
-        // The commit metadata file fsyncs itself (SlotCommitManager); only new segment files need the directory.
-        if (newFile || from == 0) FileDurability.FsyncDirectory(_directory);
     }
 
     /// <summary>The FASTER commit-metadata file (see <see cref="SlotCommitManager"/>).</summary>
@@ -239,7 +255,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             _log.Commit(spinWait: true);
             long reached = _log.CommittedUntilAddress;
             reached = Math.Max(reached, _syncedUntil);
-            SyncFiles(Math.Max(_syncedUntil - 1, 0), reached);
+            SyncSegmentsUntil(reached);
             _tail.Record(_log.BeginAddress, reached);
             FileDurability.FsyncDirectory(_directory);
             Volatile.Write(ref _syncedUntil, reached);

@@ -34,10 +34,17 @@ internal sealed class SlotCommitManager : ILogCommitManager
     /// <summary>The commit file.</summary>
     public string Path { get; }
 
+    /// <summary>
+    /// Called with the commit's until-address before its metadata is written, to make the log data durable first:
+    /// metadata must never claim data a power cut could still lose.
+    /// </summary>
+    public Action<long>? BeforeCommit { get; set; }
+
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
         if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
             throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
+        BeforeCommit?.Invoke(untilAddress);
         var slot = new byte[SlotSize];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(slot.AsSpan(8), commitNum);

@@ -82,6 +82,34 @@ public sealed class FasterQuirkTests
     }
 
     [Fact]
+    public void CommitMetadataIsWrittenOnlyAfterTheLogDataIsSyncedAndSurvivesATornSlot()
+    {
+        var path = Path.Combine(TestData.TempDir(), SlotCommitManager.FileName);
+        using (var m = new SlotCommitManager(path))
+        {
+            var calls = new List<long>();
+            m.BeforeCommit = until =>
+            {
+                // The data sync runs first: no metadata for this commit may exist yet.
+                Assert.DoesNotContain(calls.Count + 1L, m.ListCommits());
+                calls.Add(until);
+            };
+            m.Commit(64, 1000, [1, 2, 3], 1, false);
+            m.Commit(64, 2000, [4, 5], 2, false);
+            Assert.Equal([1000L, 2000L], calls);
+            Assert.Equal([2L, 1L], m.ListCommits());
+            Assert.Equal(new byte[] { 4, 5 }, m.GetCommitMetadata(2));
+        }
+        // Tear the newest slot (the second one written): recovery falls back to the older, intact commit.
+        var bytes = File.ReadAllBytes(path);
+        bytes[SlotCommitManager.SlotSize + 21] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+        using var reopened = new SlotCommitManager(path);
+        Assert.Equal([1L], reopened.ListCommits());
+        Assert.Equal(new byte[] { 1, 2, 3 }, reopened.GetCommitMetadata(1));
+    }
+
+    [Fact]
     public void NewerManifestVersionIsRefusedWithAClearError()
     {
         var dir = TestData.TempDir();
