@@ -11,6 +11,7 @@ namespace VectorStore.Bench.Quantization;
 /// and sized like one scan of the 50,000-vector text set. Run:
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*PqScanBenchmarks*'</c>
 /// </summary>
+[ShortRunJob]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class PqScanBenchmarks
