@@ -184,3 +184,25 @@ public class PqCodecTests
         return ms.ToArray();
     }
 }
+
+public class RerankTunerTests
+{
+    [Fact]
+    public void TunedDepthGrowsWithTheTargetAndReachesIt()
+    {
+        var data = SyntheticData.Clustered(4000, 32, seed: 21);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", TrainingThreshold = 3000 });
+        c.UpsertBatch(Enumerable.Range(0, 3900).Select(i => (ulong)i).ToArray(), data.Slice(0, 3900));
+        int low = c.TuneRerank(0.5, 10, 100);
+        int high = c.TuneRerank(0.99, 10, 100);
+        Assert.InRange(low, 10, high);
+        Assert.True(high > low, $"depth for 0.99 ({high}) should exceed depth for 0.5 ({low})");
+        var queries = data.Slice(3900, 100);
+        var truth = GroundTruth.Compute(data.Slice(0, 3900), queries, 10, DistanceKind.L2);
+        double auto = Recall.AtK(c.SearchBatch(queries, new SearchOptions { TargetRecall = 0.95 }).Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray(), truth, 10);
+        Assert.True(auto >= 0.9, $"recall with automatic rerank {auto}");
+        Assert.Throws<InvalidArgumentException>(() => c.Search(queries.Row(0), new SearchOptions { TargetRecall = 1.5 }));
+        Assert.Throws<InvalidArgumentException>(() => c.TuneRerank(0));
+    }
+}
