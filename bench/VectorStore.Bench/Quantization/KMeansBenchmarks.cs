@@ -11,7 +11,7 @@ namespace VectorStore.Bench.Quantization;
 /// <c>../shared/data</c> is present, else seeded synthetic embeddings of the same shape), on one core and on all
 /// One invocation is one full training (25 Lloyd iterations at most), so the class fixes one invocation per
 /// iteration and no warm-up (mutators: the iteration count comes from the job). Run together with the scan suite:
-/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*Quantization*' --job short</c>
+/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*PqScanBenchmarks*' '*KMeansBenchmarks*' --job short</c>
 /// </summary>
 [WarmupCount(0)]
 [InvocationCount(1, 1)]

@@ -9,7 +9,7 @@ namespace VectorStore.Bench.Quantization;
 /// Times are per code (OperationsPerInvoke = codes scanned), so codes/s per core = 1 / time; bytes of codes read per
 /// code are M (8-bit, <c>pq:48</c>) and M/2 (4-bit, <c>pq:96x4</c>). Codes are random (the kernels are data-oblivious)
 /// and sized like one scan of the 50,000-vector text set. Run:
-/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*Quantization*' --job short</c>
+/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*PqScanBenchmarks*' '*KMeansBenchmarks*' --job short</c>
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
