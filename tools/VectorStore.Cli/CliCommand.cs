@@ -76,8 +76,15 @@ public abstract class CliCommand
         Console.Out.Flush();
     }
 
-    /// <summary>Serializer settings for JSON output: keys as written, no indentation.</summary>
-    protected static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    /// <summary>
+    /// Serializer settings for JSON output: keys as written, no indentation, and specs such as <c>opq+pq:48</c> printed
+    /// as they are rather than with '+' escaped (the output goes to terminals and parsers, never into HTML).
+    /// </summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Checks k, rerank and similar positive limits as usage errors.</summary>
     protected static void RequireRange(string flag, int value, int min, int max)
