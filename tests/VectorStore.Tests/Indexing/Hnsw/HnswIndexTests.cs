@@ -26,6 +26,7 @@ public class HnswIndexTests
     [Theory]
     [InlineData("pca:24+sq8")]
     [InlineData("bin")]
+    [InlineData("pq:12")]
     public void GenericCodecPathWalksTheGraph(string compression)
     {
         var (data, queries) = Clustered(4000, 100, 48);
