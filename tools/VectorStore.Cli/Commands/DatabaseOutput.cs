@@ -29,7 +29,7 @@ internal static class DatabaseOutput
                 ["p50_us"] = Math.Round(Percentile(sorted, 0.50), 1),
                 ["p99_us"] = Math.Round(Percentile(sorted, 0.99), 1),
                 ["k"] = k,
-            }));
+            }, CliCommand.JsonOptions));
         }
         else if (outPath is null)
         {
@@ -82,7 +82,7 @@ internal static class DatabaseOutput
     /// <summary>Writes <c>info</c>: one JSON object with <c>collections</c>, or one <c>key=value</c> line per collection.</summary>
     public static void WriteInfo(List<Dictionary<string, object?>> rows, bool json, TextWriter stdout)
     {
-        if (json) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["collections"] = rows }));
+        if (json) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["collections"] = rows }, CliCommand.JsonOptions));
         else
             foreach (var row in rows)
                 stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={kv.Value}")));
