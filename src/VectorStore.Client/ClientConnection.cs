@@ -40,9 +40,28 @@ internal sealed class ClientConnection : IAsyncDisposable
 
     public ProtocolLimits ServerLimits { get; private set; } = new();
 
+    /// <summary>Protocol version agreed in the handshake (decides response layouts, e.g. Info).</summary>
+    public ushort Version { get; private set; }
+
     public bool IsFaulted => _failure is not null;
 
+    /// <summary>
+    /// Connects speaking the newest version; a server that refuses it with <see cref="ErrorCode.UnsupportedVersion"/>
+    /// (an older build, which closes the connection) is tried once more with <see cref="ProtocolConstants.MinVersion"/>.
+    /// </summary>
     public static async Task<ClientConnection> ConnectAsync(string host, int port, ClientOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await ConnectAsync(host, port, options, ProtocolConstants.Version, ct).ConfigureAwait(false);
+        }
+        catch (RemoteErrorException e) when (e.Code == ErrorCode.UnsupportedVersion)
+        {
+            return await ConnectAsync(host, port, options, ProtocolConstants.MinVersion, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<ClientConnection> ConnectAsync(string host, int port, ClientOptions options, ushort version, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.ConnectTimeout);
@@ -53,12 +72,16 @@ internal sealed class ClientConnection : IAsyncDisposable
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
             c = new ClientConnection(socket, options.MaxResponseFrameBytes);
             c._readLoop = Task.Run(c.ReadLoopAsync);
-            var hello = new HelloRequest(ProtocolConstants.Version, options.Token ?? []);
+            var hello = new HelloRequest(version, options.Token ?? []);
             var response = await c.SendAsync((byte)Opcode.Hello, hello, timeout.Token).ConfigureAwait(false);
             if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
             if (response.Opcode != ((byte)Opcode.Hello | ProtocolConstants.ResponseBit))
                 throw new VectorStoreConnectionException($"unexpected handshake response opcode 0x{response.Opcode:X2}");
-            c.ServerLimits = HelloResponse.Read(response.Payload).Limits;
+            var accepted = HelloResponse.Read(response.Payload);
+            if (accepted.Version != version)
+                throw new VectorStoreConnectionException($"server answered Hello for version {version} with version {accepted.Version}");
+            c.ServerLimits = accepted.Limits;
+            c.Version = accepted.Version;
             return c;
         }
         catch (Exception e)

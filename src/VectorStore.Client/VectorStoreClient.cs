@@ -6,7 +6,11 @@ namespace VectorStore.Client;
 /// <summary>A collection's options and statistics as reported by the server.</summary>
 /// <param name="Options">Options chosen at creation.</param>
 /// <param name="Stats">Current sizes and state.</param>
-public sealed record RemoteCollectionInfo(CollectionOptions Options, CollectionStats Stats);
+/// <param name="BytesOnDisk">
+/// Bytes of the collection's files on the server (0 when it serves an in-memory database); null when the server
+/// speaks protocol version 1, which does not report it.
+/// </param>
+public sealed record RemoteCollectionInfo(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk = null);
 
 /// <summary>
 /// Async client for a VectorStore server, mirroring the in-process <see cref="VectorDatabase"/> and
@@ -81,7 +85,11 @@ public sealed class VectorStoreClient : IAsyncDisposable
         }
     }
 
-    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct)
+    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
+        (await CallVersionedAsync(opcode, request, idempotent, ct).ConfigureAwait(false)).Payload;
+
+    /// <summary>As <see cref="CallAsync"/>, also returning the protocol version of the connection that answered.</summary>
+    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct)
     {
         RawResponse response;
         var connection = await GetConnectionAsync(ct).ConfigureAwait(false);
@@ -97,7 +105,7 @@ public sealed class VectorStoreClient : IAsyncDisposable
         if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
         if (response.Opcode != ((byte)opcode | ProtocolConstants.ResponseBit))
             throw new RemoteErrorException(ErrorCode.BadPayload, $"response opcode 0x{response.Opcode:X2} does not answer 0x{(byte)opcode:X2}");
-        return response.Payload;
+        return (response.Payload, connection.Version);
     }
 
     private static readonly EmptyPayload s_empty = new();
@@ -131,8 +139,9 @@ public sealed class VectorStoreClient : IAsyncDisposable
     /// <summary>Options and statistics of a collection (<see cref="Collection.Options"/>, <see cref="Collection.GetStats"/>).</summary>
     public async Task<RemoteCollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
     {
-        var r = InfoResponse.Read(await CallAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
-        return new RemoteCollectionInfo(r.Options, r.Stats);
+        var (payload, version) = await CallVersionedAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false);
+        var r = InfoResponse.Read(payload, version);
+        return new RemoteCollectionInfo(r.Options, r.Stats, r.BytesOnDisk);
     }
 
     /// <summary>Statistics of a collection, as <see cref="Collection.GetStats"/>.</summary>

@@ -11,7 +11,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
 {
     private readonly ProtocolLimits _limits = options.Limits;
 
-    public IWireMessage Execute(byte opcode, ReadOnlySpan<byte> payload)
+    /// <summary>Runs one request; <paramref name="version"/> is the connection's protocol version (it picks response layouts).</summary>
+    public IWireMessage Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version)
     {
         switch ((Opcode)opcode)
         {
@@ -34,7 +35,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             case Opcode.Info:
             {
                 var c = db.GetCollection(NameRequest.Read(payload).Name);
-                return new InfoResponse(c.Options, c.GetStats());
+                return new InfoResponse(c.Options, c.GetStats(), version >= 2 ? db.DiskBytes(c.Name) : null);
             }
             case Opcode.UpsertBatch:
             {

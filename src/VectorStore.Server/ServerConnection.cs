@@ -37,6 +37,8 @@ internal sealed class ServerConnection
     private long _frameStartedAt;
     private long _writeStartedAt;
     private volatile bool _handshakeDone;
+    /// <summary>Version agreed in Hello (the client's, when within MinVersion..Version); read by request handlers.</summary>
+    private ushort _version = ProtocolConstants.Version;
     private volatile bool _broken;
     private volatile bool _throttled;
 
@@ -165,6 +167,7 @@ internal sealed class ServerConnection
     private async ValueTask<bool> HandshakeAsync(FrameHeader header, ReadOnlySequence<byte> payload)
     {
         ErrorResponse? error = null;
+        ushort version = 0;
         if (header.Opcode != (byte)Opcode.Hello)
         {
             error = new ErrorResponse(ErrorCode.HandshakeRequired, "the first frame must be Hello");
@@ -174,8 +177,10 @@ internal sealed class ServerConnection
             try
             {
                 var hello = HelloRequest.Read(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray());
-                if (hello.Version != ProtocolConstants.Version)
-                    error = new ErrorResponse(ErrorCode.UnsupportedVersion, $"protocol version {hello.Version} is not supported; this server speaks {ProtocolConstants.Version}");
+                version = hello.Version;
+                if (hello.Version is < ProtocolConstants.MinVersion or > ProtocolConstants.Version)
+                    error = new ErrorResponse(ErrorCode.UnsupportedVersion,
+                        $"protocol version {hello.Version} is not supported; this server speaks {ProtocolConstants.MinVersion}..{ProtocolConstants.Version}");
                 else if (!_auth.Verify(hello.Token))
                     error = new ErrorResponse(ErrorCode.AuthFailed, "authentication failed");
             }
@@ -189,9 +194,11 @@ internal sealed class ServerConnection
             await SendAsync((byte)Opcode.Error, header.RequestId, error).ConfigureAwait(false);
             return false;
         }
+        // Set before _handshakeDone (volatile) so request handlers that see the handshake done see the version too.
+        _version = version;
         _handshakeDone = true;
         await SendAsync((byte)Opcode.Hello | ProtocolConstants.ResponseBit, header.RequestId,
-            new HelloResponse(ProtocolConstants.Version, _options.Limits)).ConfigureAwait(false);
+            new HelloResponse(_version, _options.Limits)).ConfigureAwait(false);
         return true;
     }
 
@@ -234,7 +241,7 @@ internal sealed class ServerConnection
         byte opcode;
         try
         {
-            response = _dispatcher.Execute(header.Opcode, buffer.AsSpan(0, length));
+            response = _dispatcher.Execute(header.Opcode, buffer.AsSpan(0, length), _version);
             opcode = (byte)(header.Opcode | ProtocolConstants.ResponseBit);
         }
         catch (Exception e)

@@ -120,6 +120,40 @@ public sealed partial class VectorDatabase
         store?.Checkpoint();
     }
 
+    /// <summary>
+    /// Makes every write appended so far durable in each collection's log. Acknowledged writes already are, so this
+    /// only waits for writes still in flight on other threads; no-op for an in-memory database.
+    /// </summary>
+    public void Flush()
+    {
+        foreach (var store in OpenStores()) store.Flush();
+    }
+
+    /// <summary>
+    /// Writes a snapshot of every collection with changes its current snapshot does not cover, publishes it in the
+    /// manifest and truncates the log before it (as <see cref="Compact"/> does per collection), so the next open
+    /// replays little. No-op for an in-memory database. Searches and writes continue meanwhile (writers wait only
+    /// while a snapshot is being serialized).
+    /// </summary>
+    public void Snapshot()
+    {
+        foreach (var store in OpenStores())
+            if (store.Dirty) store.Checkpoint();
+    }
+
+    /// <summary>
+    /// The stores, copied under the gate so the slow work runs outside it (GetCollection would otherwise wait on
+    /// a snapshot). Throws when the database is closed.
+    /// </summary>
+    private CollectionStore[] OpenStores()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            return _stores.Values.ToArray();
+        }
+    }
+
     /// <summary>Bytes the collection occupies on disk (snapshot and log files); 0 in memory.</summary>
     public long DiskBytes(string name)
     {

@@ -55,7 +55,7 @@ public static class FuzzTarget
             try
             {
                 if (header.Opcode == (byte)Opcode.Hello) HelloRequest.Read(bytes);
-                else dispatcher.Execute(header.Opcode, bytes);
+                else dispatcher.Execute(header.Opcode, bytes, ProtocolConstants.Version);
                 outcomes.Append("ok");
             }
             catch (VectorStoreException e)

@@ -3,8 +3,14 @@ namespace VectorStore.Protocol;
 /// <summary>Fixed numbers of the wire protocol (data-format.md section 5).</summary>
 public static class ProtocolConstants
 {
-    /// <summary>Protocol version spoken by this build.</summary>
-    public const ushort Version = 1;
+    /// <summary>
+    /// Newest protocol version spoken by this build. Version 2 appended <c>i64 bytesOnDisk</c> to the Info response;
+    /// nothing else differs from version 1.
+    /// </summary>
+    public const ushort Version = 2;
+
+    /// <summary>Oldest protocol version this build still speaks (server accepts it in Hello; client falls back to it).</summary>
+    public const ushort MinVersion = 1;
 
     /// <summary>"VSTP" read as a little-endian u32: the first payload field of Hello.</summary>
     public const uint Magic = 0x50545356;

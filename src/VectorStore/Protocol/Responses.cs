@@ -128,13 +128,18 @@ public sealed record NamesResponse(IReadOnlyList<string> Names) : IWireMessage
     }
 }
 
-/// <summary>Info response: a collection's options and statistics.</summary>
+/// <summary>Info response: a collection's options and statistics, and (protocol version 2 on) its bytes on disk.</summary>
 /// <param name="Options">Options chosen at creation.</param>
 /// <param name="Stats">Current sizes and state.</param>
-public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats) : IWireMessage
+/// <param name="BytesOnDisk">
+/// Bytes of the collection's files (0 for an in-memory database); null when the connection speaks version 1, whose
+/// layout has no such field (it is then not written, and not read).
+/// </param>
+public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk) : IWireMessage
 {
     /// <inheritdoc />
-    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index);
+    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
+        + (BytesOnDisk is null ? 0 : 8);
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
@@ -148,10 +153,11 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
         w.I64(Stats.RerankBytes);
         w.Str(Stats.Compression);
         w.Str(Stats.Index);
+        if (BytesOnDisk is long bytes) w.I64(bytes);
     }
 
-    /// <summary>Decodes; throws <see cref="ProtocolException"/>.</summary>
-    public static InfoResponse Read(ReadOnlySpan<byte> payload)
+    /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>
+    public static InfoResponse Read(ReadOnlySpan<byte> payload, ushort version = ProtocolConstants.Version)
     {
         var r = new WireReader(payload);
         var options = CreateCollectionRequest.ReadOptions(ref r);
@@ -166,8 +172,15 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
             Compression = r.Str("compression"),
             Index = r.Str("index"),
         };
+        long? bytesOnDisk = null;
+        if (version >= 2)
+        {
+            long b = r.I64("bytesOnDisk");
+            if (b < 0) throw new ProtocolException(ErrorCode.BadPayload, $"bytesOnDisk is negative ({b})");
+            bytesOnDisk = b;
+        }
         r.End();
-        return new InfoResponse(options, stats);
+        return new InfoResponse(options, stats, bytesOnDisk);
     }
 }
 

@@ -220,6 +220,9 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
         }
     }
 
+    /// <summary>Commits every record appended so far (a no-op when the log is already durable up to its tail).</summary>
+    public void Flush() => _wal.Commit();
+
     /// <summary>Bytes of every file of the collection.</summary>
     public long DiskBytes()
     {

@@ -94,10 +94,22 @@ public class FrameParserTests
     public void ResponsesRoundTrip()
     {
         var info = new InfoResponse(new CollectionOptions { Dimension = 3, Metric = Metric.InnerProduct, Compression = "sq8", Index = "flat", Seed = 9 },
-            new CollectionStats { Count = 4, Dimension = 3, Trained = true, CodeSize = 7, IndexBytes = 99, RerankBytes = 48, Compression = "sq8", Index = "flat" });
+            new CollectionStats { Count = 4, Dimension = 3, Trained = true, CodeSize = 7, IndexBytes = 99, RerankBytes = 48, Compression = "sq8", Index = "flat" },
+            123_456);
         var back = InfoResponse.Read(Frame(Opcode.Info, 1, info).AsSpan(ProtocolConstants.HeaderSize));
         Assert.Equal(info.Options, back.Options);
         Assert.Equal(info.Stats, back.Stats);
+        Assert.Equal(123_456, back.BytesOnDisk);
+
+        // Version 1 layout: no bytesOnDisk field; each version's reader refuses the other's layout rather than misreading it.
+        var v1 = info with { BytesOnDisk = null };
+        var v1Payload = Frame(Opcode.Info, 1, v1).AsSpan(ProtocolConstants.HeaderSize).ToArray();
+        Assert.Equal(Frame(Opcode.Info, 1, info).Length - 8, v1Payload.Length + ProtocolConstants.HeaderSize);
+        var backV1 = InfoResponse.Read(v1Payload, version: 1);
+        Assert.Equal(info.Stats, backV1.Stats);
+        Assert.Null(backV1.BytesOnDisk);
+        Assert.Equal(ErrorCode.BadPayload, Assert.Throws<ProtocolException>(() => InfoResponse.Read(v1Payload, version: 2)).Code);
+        Assert.Equal(ErrorCode.BadPayload, Assert.Throws<ProtocolException>(() => InfoResponse.Read(Frame(Opcode.Info, 1, info).AsSpan(ProtocolConstants.HeaderSize), version: 1)).Code);
 
         var hits = new SearchResponse([[new SearchHit(1, 0.5f), new SearchHit(ulong.MaxValue, -2f)], []]);
         var hb = SearchResponse.Read(Frame(Opcode.SearchBatch, 1, hits).AsSpan(ProtocolConstants.HeaderSize));

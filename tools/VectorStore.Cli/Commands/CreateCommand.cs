@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VectorStore.Cli.Remote;
 using VectorStore.Collections;
 
 namespace VectorStore.Cli.Commands;
@@ -8,7 +9,6 @@ public sealed class CreateCommand : CliCommand
 {
     public override Command Build()
     {
-        var dbOpt = Opt<string>("--db", "Database directory", required: true);
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
         var dimOpt = Opt<int>("--dim", "Vector dimension", required: true);
         var metricOpt = Opt("--metric", "l2 | ip | cosine", "cosine");
@@ -18,8 +18,9 @@ public sealed class CreateCommand : CliCommand
         var seedOpt = Opt("--seed", "Training seed", 42);
         var cmd = new Command("create", "Create a collection in a database directory")
         {
-            dbOpt, nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt,
+            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt,
         };
+        var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             var options = new CollectionOptions
@@ -32,8 +33,15 @@ public sealed class CreateCommand : CliCommand
                 Seed = r.GetValue(seedOpt),
             };
             options.Validate();
-            using var db = DatabaseCli.Open(r.GetValue(dbOpt)!, create: true);
-            db.CreateCollection(r.GetValue(nameOpt)!, options);
+            string name = r.GetValue(nameOpt)!;
+            if (target.Resolve(r, out var server) is not { } dir)
+            {
+                target.RunRemote(r, server!, client => RemoteCommands.CreateAsync(client, name, options));
+                Console.Error.WriteLine($"created collection '{name}' on {server}");
+                return 0;
+            }
+            using var db = DatabaseCli.Open(dir, create: true);
+            db.CreateCollection(name, options);
             Console.Error.WriteLine($"created collection '{r.GetValue(nameOpt)}' in {db.Directory}");
             return 0;
         }));

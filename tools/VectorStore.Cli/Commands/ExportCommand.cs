@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using VectorStore.Cli.Remote;
 
 namespace VectorStore.Cli.Commands;
 
@@ -10,14 +11,22 @@ public sealed class ExportCommand : CliCommand
 {
     public override Command Build()
     {
-        var dbOpt = Opt<string>("--db", "Database directory", required: true);
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
         var outOpt = Opt<string>("--out", "Vectors output (.fvecs)", required: true);
         var idsOpt = Opt<string>("--ids-out", "Ids output (text, one per line)", required: true);
-        var cmd = new Command("export", "Export a collection's vectors and ids") { dbOpt, nameOpt, outOpt, idsOpt };
+        var cmd = new Command("export", "Export a collection's vectors and ids") { nameOpt, outOpt, idsOpt };
+        var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
-            using var db = DatabaseCli.Open(r.GetValue(dbOpt)!);
+            if (target.Resolve(r, out var server) is not { } dir)
+            {
+                int exported = 0;
+                target.RunRemote(r, server!, async client =>
+                    exported = await RemoteCommands.ExportAsync(client, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!));
+                Console.Error.WriteLine($"exported {exported} vectors");
+                return 0;
+            }
+            using var db = DatabaseCli.Open(dir);
             var c = db.GetCollection(r.GetValue(nameOpt)!);
             using var vec = new FileStream(r.GetValue(outOpt)!, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             using var ids = new StreamWriter(r.GetValue(idsOpt)!);

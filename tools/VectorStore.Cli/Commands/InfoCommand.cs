@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VectorStore.Cli.Remote;
 
 namespace VectorStore.Cli.Commands;
 
@@ -7,37 +8,23 @@ public sealed class InfoCommand : CliCommand
 {
     public override Command Build()
     {
-        var dbOpt = Opt<string>("--db", "Database directory", required: true);
         var nameOpt = Opt<string?>("--collection", "Only this collection");
         var jsonOpt = Opt<bool>("--json", "Print one JSON object");
-        var cmd = new Command("info", "Describe the collections of a database directory") { dbOpt, nameOpt, jsonOpt };
+        var cmd = new Command("info", "Describe the collections of a database directory") { nameOpt, jsonOpt };
+        var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
-            using var db = DatabaseCli.Open(r.GetValue(dbOpt)!);
+            if (target.Resolve(r, out var server) is not { } dir)
+                return target.RunRemote(r, server!, client => RemoteCommands.InfoAsync(client, r.GetValue(nameOpt), Console.Out, r.GetValue(jsonOpt)));
+            using var db = DatabaseCli.Open(dir);
             var names = r.GetValue(nameOpt) is { } only ? [db.GetCollection(only).Name] : db.CollectionNames;
-            var rows = new List<Dictionary<string, object>>();
+            var rows = new List<Dictionary<string, object?>>();
             foreach (var name in names)
             {
                 var c = db.GetCollection(name);
-                var s = c.GetStats();
-                rows.Add(new Dictionary<string, object>
-                {
-                    ["name"] = name,
-                    ["count"] = s.Count,
-                    ["dim"] = s.Dimension,
-                    ["metric"] = c.Options.Metric.ToSpec(),
-                    ["compression"] = s.Compression,
-                    ["index"] = s.Index,
-                    ["bytes_on_disk"] = db.DiskBytes(name),
-                    ["trained"] = s.Trained,
-                    ["index_bytes"] = s.IndexBytes,
-                    ["rerank_bytes"] = s.RerankBytes,
-                });
+                rows.Add(DatabaseOutput.InfoRow(name, c.Options, c.GetStats(), db.DiskBytes(name)));
             }
-            if (r.GetValue(jsonOpt)) WriteJsonLine(new Dictionary<string, object> { ["collections"] = rows });
-            else
-                foreach (var row in rows)
-                    Console.Out.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={kv.Value}")));
+            DatabaseOutput.WriteInfo(rows, r.GetValue(jsonOpt), Console.Out);
             return 0;
         }));
         return cmd;

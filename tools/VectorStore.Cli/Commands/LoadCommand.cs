@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using VectorStore.Cli.Remote;
 using VectorStore.IO;
 
 namespace VectorStore.Cli.Commands;
@@ -12,7 +13,6 @@ public sealed class LoadCommand : CliCommand
 {
     public override Command Build()
     {
-        var dbOpt = Opt<string>("--db", "Database directory", required: true);
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
         var vecOpt = Opt<string>("--vectors", "Vectors (.fvecs or .npy)", required: true);
         var firstOpt = Opt("--first-id", "Id of the first row; row i gets first-id + i", 0L);
@@ -21,8 +21,9 @@ public sealed class LoadCommand : CliCommand
         var payloadOpt = Opt<bool>("--payload-ids", "Store the UTF-8 text \"id:<ID>\" as each vector's payload");
         var cmd = new Command("load", "Upsert vectors into a collection; prints 'acked FIRST LAST' per durable batch")
         {
-            dbOpt, nameOpt, vecOpt, firstOpt, batchOpt, writersOpt, payloadOpt,
+            nameOpt, vecOpt, firstOpt, batchOpt, writersOpt, payloadOpt,
         };
+        var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             int batch = r.GetValue(batchOpt);
@@ -32,8 +33,11 @@ public sealed class LoadCommand : CliCommand
             long first = r.GetValue(firstOpt);
             if (first < 0) throw new UsageException($"--first-id must not be negative, got {first}");
             bool payloads = r.GetValue(payloadOpt);
+            if (target.Resolve(r, out var server) is not { } dir)
+                return target.RunRemote(r, server!, client =>
+                    RemoteCommands.LoadAsync(client, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, payloads));
             var vectors = VectorFiles.ReadVectors(r.GetValue(vecOpt)!);
-            using var db = DatabaseCli.Open(r.GetValue(dbOpt)!);
+            using var db = DatabaseCli.Open(dir);
             var c = db.GetCollection(r.GetValue(nameOpt)!);
             int batches = (vectors.Count + batch - 1) / batch;
             int next = -1;

@@ -44,10 +44,10 @@ public sealed class ServeCommand : CliCommand
             MaxConnections = maxConnections,
             IdleTimeout = TimeSpan.FromSeconds(idleSeconds),
             Log = line => Console.Error.WriteLine($"serve: {line}"),
-            // TODO(storage merge): wire Flush/Snapshot to the persistent VectorDatabase methods once the storage
-            // branch adds them; until then the Flush/Snapshot opcodes answer NotSupported and shutdown skips them.
-            Flush = null,
-            Snapshot = null,
+            // Also run by StopAsync on SIGINT/SIGTERM, after in-flight requests are answered; disposing the database
+            // afterwards then finds nothing left to snapshot.
+            Flush = d => d.Flush(),
+            Snapshot = d => d.Snapshot(),
         };
         var server = new VectorStoreServer(database, options);
         server.Start();

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.Json;
+using VectorStore.Cli.Commands;
 using VectorStore.Client;
 using VectorStore.Collections;
 using VectorStore.IO;
@@ -33,65 +33,72 @@ public static class RemoteCommands
     public static Task CreateAsync(VectorStoreClient client, string collection, CollectionOptions options) =>
         client.CreateCollectionAsync(collection, options);
 
-    /// <summary><c>load</c>: upserts the file in batches; after each acknowledged (durable) batch prints <c>acked FIRST LAST</c>.</summary>
-    public static async Task LoadAsync(VectorStoreClient client, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout)
+    /// <summary>
+    /// <c>load</c>: upserts the file in batches (<paramref name="writers"/> of them in flight at once); after each
+    /// acknowledged batch prints <c>acked FIRST LAST</c>. The server acknowledges an UpsertBatch only once it is
+    /// durable, so a printed line means the batch survives a crash of the server.
+    /// </summary>
+    public static async Task LoadAsync(VectorStoreClient client, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout,
+        int writers = 1, bool payloadIds = false)
     {
         if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
+        if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
         var m = VectorFiles.ReadVectors(vectorsPath);
         int dim = m.Dimension;
-        // Keep each request inside the server's frame and batch limits.
-        int perFrame = (int)Math.Max(1, Math.Min(client.ServerLimits.MaxBatch, (client.ServerLimits.MaxFrameBytes - 4096L) / (4L * dim + 12)));
+        // Keep each request inside the server's frame and batch limits (payloads "id:<ID>" take at most 25 bytes).
+        long perVector = 4L * dim + 12 + (payloadIds ? 4 + 25 : 0);
+        int perFrame = (int)Math.Max(1, Math.Min(client.ServerLimits.MaxBatch, (client.ServerLimits.MaxFrameBytes - 4096L) / perVector));
         batch = Math.Min(batch, perFrame);
-        for (int start = 0; start < m.Count; start += batch)
+        int batches = (m.Count + batch - 1) / batch;
+        int next = -1;
+        var gate = new object();
+        async Task Writer()
         {
-            int n = Math.Min(batch, m.Count - start);
-            var ids = new ulong[n];
-            for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
-            await client.UpsertBatchAsync(collection, ids, m.Slice(start, n));
-            stdout.WriteLine($"acked {ids[0]} {ids[^1]}");
-            stdout.Flush();
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                int start = b * batch;
+                int n = Math.Min(batch, m.Count - start);
+                var ids = new ulong[n];
+                for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
+                var payloads = payloadIds ? ids.Select(id => (byte[]?)System.Text.Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
+                await client.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads).ConfigureAwait(false);
+                // The response arrived: the server made the batch durable. Only now may it be acknowledged.
+                lock (gate)
+                {
+                    stdout.WriteLine($"acked {ids[0]} {ids[^1]}");
+                    stdout.Flush();
+                }
+            }
         }
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(Writer))).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// <c>search</c>: one query at a time (so latencies are per query), result ids to <paramref name="outPath"/> as
-    /// ivecs (<c>-1</c> fills missing slots), and with <paramref name="json"/> one summary line.
+    /// <c>search</c>: one query at a time (so latencies are per query), printed exactly as the --db path prints
+    /// (result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else hits).
     /// </summary>
     public static async Task SearchAsync(VectorStoreClient client, string collection, string queriesPath, SearchOptions options,
         string? outPath, bool json, TextWriter stdout)
     {
         var queries = VectorFiles.ReadVectors(queriesPath);
-        var rows = new int[queries.Count][];
+        int dim = (await client.GetInfoAsync(collection).ConfigureAwait(false)).Options.Dimension;
+        if (queries.Dimension != dim)
+            throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {dim}");
+        var results = new SearchHit[queries.Count][];
         var lat = new double[queries.Count];
         var total = Stopwatch.StartNew();
         for (int q = 0; q < queries.Count; q++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            var hits = await client.SearchAsync(collection, queries.Row(q).ToArray(), options);
+            results[q] = await client.SearchAsync(collection, queries.Row(q).ToArray(), options).ConfigureAwait(false);
             lat[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            var row = new int[options.K];
-            Array.Fill(row, -1);
-            for (int i = 0; i < hits.Length; i++)
-                row[i] = hits[i].Id <= int.MaxValue ? (int)hits[i].Id : throw new InvalidArgumentException($"id {hits[i].Id} does not fit the int32 ids of an .ivecs file");
-            rows[q] = row;
         }
-        double seconds = total.Elapsed.TotalSeconds;
-        if (outPath is not null) VectorFiles.WriteIvecs(outPath, rows);
-        if (!json) return;
-        Array.Sort(lat);
-        double P(double f) => lat.Length == 0 ? 0 : Math.Round(lat[Math.Min(lat.Length - 1, (int)(lat.Length * f))], 1);
-        stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["queries"] = queries.Count,
-            ["qps"] = Math.Round(queries.Count / Math.Max(seconds, 1e-9), 1),
-            ["p50_us"] = P(0.5),
-            ["p99_us"] = P(0.99),
-        }));
-        stdout.Flush();
+        DatabaseOutput.WriteSearch(results, lat, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout);
     }
 
-    /// <summary><c>export</c>: every live vector in ascending id order, at full precision, and the ids one per line.</summary>
-    public static async Task ExportAsync(VectorStoreClient client, string collection, string outPath, string idsOutPath)
+    /// <summary><c>export</c>: every live vector in ascending id order, at full precision, and the ids one per line; returns how many.</summary>
+    public static async Task<int> ExportAsync(VectorStoreClient client, string collection, string outPath, string idsOutPath)
     {
         var info = await client.GetInfoAsync(collection);
         int dim = info.Options.Dimension;
@@ -101,6 +108,7 @@ public static class RemoteCommands
         using var idsOut = new StreamWriter(idsOutPath);
         var head = new byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(head, dim);
+        int written = 0;
         for (int start = 0; start < ids.Length; start += page)
         {
             var chunk = ids.AsSpan(start, Math.Min(page, ids.Length - start)).ToArray();
@@ -111,37 +119,26 @@ public static class RemoteCommands
                 if (records[i] is not { } r) continue;
                 fs.Write(head);
                 fs.Write(MemoryMarshal.AsBytes(r.Vector.AsSpan()));
-                idsOut.WriteLine(r.Id);
+                idsOut.WriteLine(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                written++;
             }
         }
+        return written;
     }
 
     /// <summary>
-    /// <c>info --json</c>. <c>bytes_on_disk</c> is null: the protocol's Info response does not carry it yet
-    /// (TODO after the storage merge: add it to the Info payload, data-format.md 5.3).
+    /// <c>info</c>, printed exactly as the --db path prints. <c>bytes_on_disk</c> comes from the Info response
+    /// (protocol version 2); it is null only against a version-1 server, which does not report it.
     /// </summary>
-    public static async Task InfoAsync(VectorStoreClient client, string? collection, TextWriter stdout)
+    public static async Task InfoAsync(VectorStoreClient client, string? collection, TextWriter stdout, bool json = true)
     {
-        var names = collection is null ? await client.CollectionNamesAsync() : [collection];
-        var list = new List<Dictionary<string, object?>>();
+        var names = collection is null ? await client.CollectionNamesAsync().ConfigureAwait(false) : [collection];
+        var rows = new List<Dictionary<string, object?>>();
         foreach (var name in names)
         {
-            var info = await client.GetInfoAsync(name);
-            list.Add(new Dictionary<string, object?>
-            {
-                ["name"] = name,
-                ["count"] = info.Stats.Count,
-                ["dim"] = info.Options.Dimension,
-                ["metric"] = info.Options.Metric.ToSpec(),
-                ["compression"] = info.Stats.Compression,
-                ["index"] = info.Stats.Index,
-                ["bytes_on_disk"] = null,
-                ["trained"] = info.Stats.Trained,
-                ["index_bytes"] = info.Stats.IndexBytes,
-                ["rerank_bytes"] = info.Stats.RerankBytes,
-            });
+            var info = await client.GetInfoAsync(name).ConfigureAwait(false);
+            rows.Add(DatabaseOutput.InfoRow(name, info.Options, info.Stats, info.BytesOnDisk));
         }
-        stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["collections"] = list }));
-        stdout.Flush();
+        DatabaseOutput.WriteInfo(rows, json, stdout);
     }
 }

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json;
+using VectorStore.Collections;
+
+namespace VectorStore.Cli.Commands;
+
+/// <summary>
+/// Output of <c>search</c> and <c>info</c>, shared by the --db and --server paths so both print the same thing
+/// (the CLI contract requires it). Stateless.
+/// </summary>
+internal static class DatabaseOutput
+{
+    /// <summary>
+    /// Writes search results: ids to <paramref name="outPath"/> as ivecs (<c>-1</c> fills missing slots); with
+    /// <paramref name="json"/> one summary line; with neither, one line of <c>id:score</c> per query.
+    /// </summary>
+    public static void WriteSearch(SearchHit[][] results, double[] micros, double seconds, int k, string? outPath, bool json, TextWriter stdout)
+    {
+        if (outPath is not null) WriteIvecs(outPath, results, k);
+        if (json)
+        {
+            var sorted = (double[])micros.Clone();
+            Array.Sort(sorted);
+            stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["queries"] = results.Length,
+                ["qps"] = Math.Round(results.Length / Math.Max(seconds, 1e-9), 1),
+                ["p50_us"] = Math.Round(Percentile(sorted, 0.50), 1),
+                ["p99_us"] = Math.Round(Percentile(sorted, 0.99), 1),
+                ["k"] = k,
+            }, CliCommand.JsonOptions));
+        }
+        else if (outPath is null)
+        {
+            foreach (var hits in results)
+                stdout.WriteLine(string.Join(' ', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id}:{h.Score:G6}"))));
+        }
+        stdout.Flush();
+    }
+
+    /// <summary>Nearest-rank percentile of an ascending array (0 when empty).</summary>
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static void WriteIvecs(string path, SearchHit[][] results, int k)
+    {
+        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        var row = new byte[4 + 4 * k];
+        BinaryPrimitives.WriteInt32LittleEndian(row, k);
+        foreach (var hits in results)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                int id = -1;
+                if (j < hits.Length)
+                {
+                    if (hits[j].Id > int.MaxValue) throw new InvalidArgumentException($"id {hits[j].Id} does not fit the int32 .ivecs format");
+                    id = (int)hits[j].Id;
+                }
+                BinaryPrimitives.WriteInt32LittleEndian(row.AsSpan(4 + 4 * j), id);
+            }
+            fs.Write(row);
+        }
+    }
+
+    /// <summary>One <c>info</c> row, with the keys of the CLI contract.</summary>
+    public static Dictionary<string, object?> InfoRow(string name, CollectionOptions options, CollectionStats s, long? bytesOnDisk) => new()
+    {
+        ["name"] = name,
+        ["count"] = s.Count,
+        ["dim"] = s.Dimension,
+        ["metric"] = options.Metric.ToSpec(),
+        ["compression"] = s.Compression,
+        ["index"] = s.Index,
+        ["bytes_on_disk"] = bytesOnDisk,
+        ["trained"] = s.Trained,
+        ["index_bytes"] = s.IndexBytes,
+        ["rerank_bytes"] = s.RerankBytes,
+    };
+
+    /// <summary>Writes <c>info</c>: one JSON object with <c>collections</c>, or one <c>key=value</c> line per collection.</summary>
+    public static void WriteInfo(List<Dictionary<string, object?>> rows, bool json, TextWriter stdout)
+    {
+        if (json) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["collections"] = rows }, CliCommand.JsonOptions));
+        else
+            foreach (var row in rows)
+                stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={kv.Value}")));
+        stdout.Flush();
+    }
+}
