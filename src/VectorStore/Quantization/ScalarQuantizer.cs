@@ -105,10 +105,10 @@ public sealed class ScalarQuantizer : VectorCodec
 
     private static float Quantile(float[] sorted, double q)
     {
+        // Round inward (never interpolate towards the tail), so a single clipped outlier cannot leak into the range.
         double pos = q * (sorted.Length - 1);
-        int i = (int)Math.Floor(pos);
-        int j = Math.Min(i + 1, sorted.Length - 1);
-        return (float)(sorted[i] + (sorted[j] - sorted[i]) * (pos - i));
+        int i = q < 0.5 ? (int)Math.Ceiling(pos) : (int)Math.Floor(pos);
+        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
     }
 
     private static float VectorScale(ReadOnlySpan<float> v)

@@ -97,7 +97,7 @@ public sealed class TransformedCodec : VectorCodec
     /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => throw new NotSupportedException("use CodecRegistry.Write");
 
-    private sealed class Scorer(VectorTransform transform, CodeScorer inner) : CodeScorer
+    private sealed class Scorer(VectorTransform transform, CodeScorer inner) : CodeScorer, IBlockScorer
     {
         private readonly float[] _projected = new float[transform.OutputDimension];
 
@@ -111,5 +111,8 @@ public sealed class TransformedCodec : VectorCodec
 
         public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances) =>
             inner.DistanceBatch(codes, codeSize, distances);
+
+        public void ScanBlocks(ReadOnlySpan<byte> packed, int count, Span<float> distances) =>
+            (inner as IBlockScorer ?? throw new NotSupportedException($"codec '{transform.Spec}+…' has no block layout")).ScanBlocks(packed, count, distances);
     }
 }

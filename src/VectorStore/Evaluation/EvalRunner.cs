@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using VectorStore.Collections;
+
+namespace VectorStore.Evaluation;
+
+/// <summary>What to build and how to search it, for one evaluation run.</summary>
+public sealed record EvalSettings
+{
+    /// <summary>Metric. Default L2.</summary>
+    public Metric Metric { get; init; } = Metric.L2;
+
+    /// <summary>Compression spec. Default <c>none</c>.</summary>
+    public string Compression { get; init; } = "none";
+
+    /// <summary>Index spec. Default <c>flat</c>.</summary>
+    public string Index { get; init; } = "flat";
+
+    /// <summary>Results per query. Default 10.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>Re-rank depth. Default 0.</summary>
+    public int Rerank { get; init; }
+
+    /// <summary>Search threads. Default 1.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Minimum wall time of the throughput phase, in seconds. Default 1.</summary>
+    public double MinSeconds { get; init; } = 1.0;
+
+    /// <summary>Training/construction seed. Default 42.</summary>
+    public int Seed { get; init; } = 42;
+}
+
+/// <summary>One sweep point of a search parameter (<c>ef=64</c>, <c>nprobe=8</c>, or none).</summary>
+/// <param name="Name"><c>ef</c>, <c>nprobe</c> or <c>none</c>.</param>
+/// <param name="Value">The value (0 for none).</param>
+public readonly record struct SweepPoint(string Name, int Value)
+{
+    /// <summary>The contract's <c>param</c> string.</summary>
+    public override string ToString() => Name == "none" ? "none" : $"{Name}={Value}";
+
+    /// <summary>Parses <c>none</c>, <c>ef=16,32</c> or <c>nprobe=1,4,16</c>.</summary>
+    public static IReadOnlyList<SweepPoint> ParseList(string text)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        if (t is "" or "none") return [new SweepPoint("none", 0)];
+        int eq = t.IndexOf('=');
+        if (eq < 0) throw new InvalidArgumentException($"--sweep '{text}': expected ef=… , nprobe=… or none");
+        string name = t[..eq];
+        if (name is not ("ef" or "nprobe")) throw new InvalidArgumentException($"--sweep '{text}': unknown parameter '{name}' (ef or nprobe)");
+        var values = new List<SweepPoint>();
+        foreach (var v in t[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(v, out int n) || n <= 0 || n > 1_000_000) throw new InvalidArgumentException($"--sweep '{text}': '{v}' is not a positive integer");
+            values.Add(new SweepPoint(name, n));
+        }
+        if (values.Count == 0) throw new InvalidArgumentException($"--sweep '{text}' has no values");
+        return values;
+    }
+}
+
+/// <summary>Measurements of one sweep point.</summary>
+public sealed record EvalPoint
+{
+    /// <summary>Recall@k against the ground truth.</summary>
+    public double Recall { get; init; }
+
+    /// <summary>Queries per second over the throughput phase.</summary>
+    public double Qps { get; init; }
+
+    /// <summary>Median single-query latency, microseconds.</summary>
+    public double P50Us { get; init; }
+
+    /// <summary>99th-percentile single-query latency, microseconds.</summary>
+    public double P99Us { get; init; }
+
+    /// <summary>Result ids per query (the recall pass).</summary>
+    public required long[][] Results { get; init; }
+}
+
+/// <summary>
+/// Builds an in-memory collection from base vectors (ids = row numbers) and measures searches on it: the shared
+/// engine behind <c>eval</c>, <c>demo</c> and <c>report</c>.
+/// </summary>
+public sealed class EvalRunner
+{
+    private EvalRunner(Collection collection, EvalSettings settings, double buildSeconds, VectorDatabase db)
+    {
+        Collection = collection;
+        Settings = settings;
+        BuildSeconds = buildSeconds;
+        _db = db;
+    }
+
+    private readonly VectorDatabase _db;
+
+    /// <summary>The built collection.</summary>
+    public Collection Collection { get; }
+
+    /// <summary>Settings used.</summary>
+    public EvalSettings Settings { get; }
+
+    /// <summary>Wall time of insert + training + index construction.</summary>
+    public double BuildSeconds { get; }
+
+    /// <summary>Inserts every row of <paramref name="baseVectors"/> and trains the codec and index on them.</summary>
+    public static EvalRunner Build(VectorMatrix baseVectors, EvalSettings settings)
+    {
+        var db = VectorDatabase.CreateInMemory();
+        var collection = db.CreateCollection("eval", new CollectionOptions
+        {
+            Dimension = baseVectors.Dimension,
+            Metric = settings.Metric,
+            Compression = settings.Compression,
+            Index = settings.Index,
+            TrainingThreshold = int.MaxValue,
+            Seed = settings.Seed,
+        });
+        var sw = Stopwatch.StartNew();
+        const int batch = 10_000;
+        for (int start = 0; start < baseVectors.Count; start += batch)
+        {
+            int n = Math.Min(batch, baseVectors.Count - start);
+            var ids = new ulong[n];
+            for (int i = 0; i < n; i++) ids[i] = (ulong)(start + i);
+            collection.UpsertBatch(ids, baseVectors.Slice(start, n));
+        }
+        collection.BuildIndex();
+        return new EvalRunner(collection, settings, sw.Elapsed.TotalSeconds, db);
+    }
+
+    /// <summary>Searches every query once for recall and latency, then repeatedly for throughput.</summary>
+    public EvalPoint Measure(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter = null)
+    {
+        var options = new SearchOptions
+        {
+            K = Settings.K,
+            Rerank = Settings.Rerank,
+            Ef = point.Name == "ef" ? point.Value : 0,
+            NProbe = point.Name == "nprobe" ? point.Value : 0,
+            Filter = filter,
+        };
+        int nq = queries.Count;
+        var results = new long[nq][];
+        var latencies = new double[nq];
+        int threads = Math.Max(1, Settings.Threads);
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        // Recall + latency pass (also the warm-up).
+        Parallel.For(0, nq, po, i =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var hits = Collection.Search(queries.Row(i), options);
+            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            results[i] = hits.Select(h => (long)h.Id).ToArray();
+        });
+        double recall = Recall.AtK(results, truth, Settings.K);
+        // Throughput: whole passes over the query set until MinSeconds have elapsed.
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        var lat = new List<double>(nq * 4);
+        do
+        {
+            if (threads == 1)
+            {
+                for (int i = 0; i < nq; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Collection.Search(queries.Row(i), options);
+                    lat.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+            else
+            {
+                Parallel.For(0, nq, po, i => Collection.Search(queries.Row(i), options));
+            }
+            done += nq;
+        } while (sw.Elapsed.TotalSeconds < Settings.MinSeconds);
+        double qps = done / sw.Elapsed.TotalSeconds;
+        var all = lat.Count > 0 ? lat.ToArray() : latencies;
+        Array.Sort(all);
+        return new EvalPoint
+        {
+            Recall = recall,
+            Qps = qps,
+            P50Us = Percentile(all, 0.50),
+            P99Us = Percentile(all, 0.99),
+            Results = results,
+        };
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>Resident bytes of codes + index per vector.</summary>
+    public double BytesPerVector
+    {
+        get
+        {
+            var s = Collection.GetStats();
+            return s.Count == 0 ? 0 : (double)s.IndexBytes / s.Count;
+        }
+    }
+
+    /// <summary>Bytes of full-precision vectors per vector when re-ranking uses them, else 0.</summary>
+    public double RerankBytesPerVector => Settings.Rerank > 0 ? Collection.Options.Dimension * sizeof(float) : 0;
+
+    /// <summary>
+    /// A seeded random subset of the base ids, of fraction <paramref name="fraction"/>, and the exact
+    /// filtered ground truth for <paramref name="queries"/>.
+    /// </summary>
+    public static (HashSet<ulong> Ids, int[][] Truth) FilteredTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, double fraction, int seed, int k)
+    {
+        if (fraction is <= 0 or > 1) throw new InvalidArgumentException($"--filter-fraction must be in (0, 1], got {fraction}");
+        var rng = new Random(seed);
+        var allowed = new bool[baseVectors.Count];
+        var ids = new HashSet<ulong>();
+        for (int i = 0; i < allowed.Length; i++)
+        {
+            if (rng.NextDouble() < fraction)
+            {
+                allowed[i] = true;
+                ids.Add((ulong)i);
+            }
+        }
+        var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
+        var truth = GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), 0, i => allowed[i]);
+        return (ids, truth);
+    }
+
+    /// <summary>A unit-length copy of every row.</summary>
+    public static VectorMatrix Normalized(VectorMatrix m)
+    {
+        var copy = new VectorMatrix((float[])m.Data.Clone(), m.Dimension);
+        for (int i = 0; i < copy.Count; i++) Distance.Distances.Normalize(copy[i]);
+        return copy;
+    }
+
+    /// <summary>Exact top-<paramref name="k"/> of every query under <paramref name="metric"/>.</summary>
+    public static int[][] ExactTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, int k)
+    {
+        var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
+        return GroundTruth.Compute(b, q, k, metric.ToDistanceKind());
+    }
+}

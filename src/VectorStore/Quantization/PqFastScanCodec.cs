@@ -1,0 +1,204 @@
+using VectorStore.Distance;
+
+namespace VectorStore.Quantization;
+
+/// <summary>
+/// 4-bit product quantization for fast-scan (<c>pq:Mx4</c>): M sub-quantizers of 16 centroids. A per-vector code is
+/// M/2 bytes (byte i = index 2i in the low nibble, index 2i+1 in the high nibble); indexes that scan many codes keep
+/// them packed in blocks of 32 (<see cref="IBlockCodec"/>, layout in <see cref="PqFastScan"/>) and score them with
+/// <see cref="PqFastScanScorer.ScanBlocks"/>. Immutable and thread-safe; scorers are per thread.
+/// </summary>
+public sealed class PqFastScanCodec : VectorCodec, IBlockCodec
+{
+    /// <summary>Wraps a trained 4-bit codebook.</summary>
+    public PqFastScanCodec(PqCodebook codebook)
+    {
+        if (codebook.Bits != 4) throw new InvalidArgumentException($"pq:Mx4 needs a 4-bit codebook, got {codebook.Bits} bits");
+        Codebook = codebook;
+    }
+
+    /// <summary>The trained centroids.</summary>
+    public PqCodebook Codebook { get; }
+
+    /// <inheritdoc />
+    public override string Spec => $"pq:{Codebook.SubQuantizers}x4";
+
+    /// <inheritdoc />
+    public override string Kind => "pq";
+
+    /// <inheritdoc />
+    public override int Dimension => Codebook.Dimension;
+
+    /// <inheritdoc />
+    public override int CodeSize => Codebook.SubQuantizers / 2;
+
+    /// <inheritdoc />
+    public override long ParameterBytes => Codebook.ParameterBytes;
+
+    /// <inheritdoc />
+    public int BlockVectors => PqFastScan.BlockVectors;
+
+    /// <inheritdoc />
+    public int BlockBytes => PqFastScan.BlockBytes(Codebook.SubQuantizers);
+
+    /// <inheritdoc />
+    public override void Encode(ReadOnlySpan<float> vector, Span<byte> code)
+    {
+        int m = Codebook.SubQuantizers;
+        Span<byte> idx = m <= 1024 ? stackalloc byte[m] : new byte[m];
+        Codebook.Assign(vector, idx);
+        for (int i = 0; i < m / 2; i++) code[i] = (byte)(idx[2 * i] | (idx[2 * i + 1] << 4));
+    }
+
+    /// <inheritdoc />
+    public override void Decode(ReadOnlySpan<byte> code, Span<float> vector)
+    {
+        int m = Codebook.SubQuantizers;
+        Span<byte> idx = m <= 1024 ? stackalloc byte[m] : new byte[m];
+        for (int i = 0; i < m / 2; i++)
+        {
+            idx[2 * i] = (byte)(code[i] & 15);
+            idx[2 * i + 1] = (byte)(code[i] >> 4);
+        }
+        Codebook.Reconstruct(idx, vector);
+    }
+
+    /// <inheritdoc />
+    public override CodeScorer CreateScorer(DistanceKind kind) => new PqFastScanScorer(this, kind);
+
+    /// <inheritdoc />
+    public override void WriteParameters(BinaryWriter writer) => Codebook.Write(writer);
+
+    /// <inheritdoc />
+    public void PackBlock(ReadOnlySpan<byte> codes, int count, Span<byte> block)
+    {
+        if (count is < 0 or > PqFastScan.BlockVectors) throw new ArgumentOutOfRangeException(nameof(count));
+        block[..BlockBytes].Clear();
+        int size = CodeSize;
+        for (int v = 0; v < count; v++) SetBlockCode(block, v, codes.Slice(v * size, size));
+    }
+
+    /// <inheritdoc />
+    public void SetBlockCode(Span<byte> block, int position, ReadOnlySpan<byte> code)
+    {
+        int m = Codebook.SubQuantizers;
+        int i = position & 15;
+        bool high = position >= 16;
+        for (int j = 0; j < m; j++)
+        {
+            int idx = (j & 1) == 0 ? code[j >> 1] & 15 : code[j >> 1] >> 4;
+            ref byte b = ref block[j * 16 + i];
+            b = high ? (byte)((b & 0x0F) | (idx << 4)) : (byte)((b & 0xF0) | idx);
+        }
+    }
+
+    /// <inheritdoc />
+    public void GetBlockCode(ReadOnlySpan<byte> block, int position, Span<byte> code)
+    {
+        int m = Codebook.SubQuantizers;
+        int i = position & 15;
+        bool high = position >= 16;
+        code[..(m / 2)].Clear();
+        for (int j = 0; j < m; j++)
+        {
+            int b = block[j * 16 + i];
+            int idx = high ? b >> 4 : b & 15;
+            code[j >> 1] |= (byte)((j & 1) == 0 ? idx : idx << 4);
+        }
+    }
+}
+
+/// <summary>
+/// Per-query state of <see cref="PqFastScanCodec"/>: the float distance table quantized to one byte per entry,
+/// q = round((t − min_j)·scale) with one scale for all sub-quantizers (255 / largest per-sub-quantizer range), so a
+/// code's estimate is <see cref="Bias"/> + sum / <see cref="Scale"/>. Per-vector <see cref="Distance"/> and
+/// <see cref="ScanBlocks"/> use the same integer sums, so they return identical values. Not thread-safe.
+/// </summary>
+public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
+{
+    private const int ChunkBlocks = 64;
+    private readonly PqFastScanCodec _codec;
+    private readonly DistanceKind _kind;
+    private readonly float[] _table;
+    private readonly byte[] _lut;
+    private readonly ushort[] _sums = new ushort[ChunkBlocks * PqFastScan.BlockVectors];
+    private readonly int _m;
+    private float _invScale = 1f;
+
+    internal PqFastScanScorer(PqFastScanCodec codec, DistanceKind kind)
+    {
+        _codec = codec;
+        _kind = kind;
+        _m = codec.Codebook.SubQuantizers;
+        _table = new float[_m * 16];
+        _lut = new byte[_m * 16];
+    }
+
+    /// <summary>The quantized table of the current query: 16 bytes per sub-quantizer.</summary>
+    public ReadOnlySpan<byte> LookupTable => _lut;
+
+    /// <summary>Sum of the per-sub-quantizer minima: the estimate of a code whose quantized sum is 0.</summary>
+    public float Bias { get; private set; }
+
+    /// <summary>Quantization scale: an estimate is <see cref="Bias"/> + sum / Scale.</summary>
+    public float Scale { get; private set; } = 1f;
+
+    /// <inheritdoc />
+    public override void SetQuery(ReadOnlySpan<float> query)
+    {
+        _codec.Codebook.ComputeTable(query, _kind, _table);
+        float maxRange = 0, bias = 0;
+        Span<float> mins = _m <= 1024 ? stackalloc float[_m] : new float[_m];
+        for (int j = 0; j < _m; j++)
+        {
+            var t = _table.AsSpan(j * 16, 16);
+            float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+            foreach (var v in t) { lo = MathF.Min(lo, v); hi = MathF.Max(hi, v); }
+            mins[j] = lo;
+            bias += lo;
+            maxRange = MathF.Max(maxRange, hi - lo);
+        }
+        float scale = maxRange > 0 ? 255f / maxRange : 1f;
+        for (int j = 0; j < _m; j++)
+            for (int c = 0; c < 16; c++)
+                _lut[j * 16 + c] = (byte)Math.Clamp(MathF.Round((_table[j * 16 + c] - mins[j]) * scale), 0f, 255f);
+        Bias = bias;
+        Scale = scale;
+        _invScale = 1f / scale;
+    }
+
+    /// <inheritdoc />
+    public override float Distance(ReadOnlySpan<byte> code)
+    {
+        int s = 0;
+        for (int i = 0; i < _m / 2; i++)
+        {
+            int b = code[i];
+            s += _lut[(2 * i) * 16 + (b & 15)] + _lut[(2 * i + 1) * 16 + (b >> 4)];
+        }
+        return Bias + s * _invScale;
+    }
+
+    /// <inheritdoc />
+    public void ScanBlocks(ReadOnlySpan<byte> packed, int count, Span<float> distances)
+    {
+        int bb = PqFastScan.BlockBytes(_m);
+        int blocks = (count + PqFastScan.BlockVectors - 1) / PqFastScan.BlockVectors;
+        for (int b0 = 0; b0 < blocks; b0 += ChunkBlocks)
+        {
+            int nb = Math.Min(ChunkBlocks, blocks - b0);
+            PqFastScan.Accumulate(packed.Slice(b0 * bb, nb * bb), nb, _m, _lut, _sums);
+            int first = b0 * PqFastScan.BlockVectors;
+            int n = Math.Min(nb * PqFastScan.BlockVectors, count - first);
+            var d = distances.Slice(first, n);
+            for (int i = 0; i < n; i++) d[i] = Bias + _sums[i] * _invScale;
+        }
+    }
+
+    /// <summary>
+    /// The raw 16-bit sums of <paramref name="blockCount"/> blocks (32 per block), for callers that prune in the
+    /// integer domain before converting.
+    /// </summary>
+    public void ScanBlocksRaw(ReadOnlySpan<byte> packed, int blockCount, Span<ushort> sums) =>
+        PqFastScan.Accumulate(packed, blockCount, _m, _lut, sums);
+}

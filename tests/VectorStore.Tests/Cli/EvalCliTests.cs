@@ -1,0 +1,94 @@
+using System.Text.Json;
+using VectorStore.Evaluation;
+using VectorStore.IO;
+using Xunit;
+
+namespace VectorStore.Tests.Cli;
+
+public class EvalCliTests
+{
+    private readonly string _dir = TestData.TempDir();
+
+    private (string Base, string Query) WriteSmallSet()
+    {
+        var b = Path.Combine(_dir, "b.fvecs");
+        var q = Path.Combine(_dir, "q.fvecs");
+        VectorFiles.WriteFvecs(b, SyntheticData.Clustered(800, 16, seed: 1));
+        VectorFiles.WriteFvecs(q, SyntheticData.Clustered(20, 16, seed: 2));
+        return (b, q);
+    }
+
+    private static void AssertOneErrorLine(int expectedCode, (int Code, string Stdout, string Stderr) r, string mention)
+    {
+        Assert.Equal(expectedCode, r.Code);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error:", lines[0]);
+        Assert.Contains(mention, lines[0]);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void EvalPrintsOneJsonLinePerSweepPoint()
+    {
+        var (b, q) = WriteSmallSet();
+        var r = CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "sq8", "--index", "flat", "--k", "5", "--rerank", "20", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        var line = Assert.Single(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        foreach (var key in new[] { "index", "compression", "param", "k", "recall_at_k", "qps", "threads", "p50_us", "p99_us", "build_seconds", "bytes_per_vector", "count", "dim" })
+            Assert.True(root.TryGetProperty(key, out _), $"missing key {key}");
+        Assert.Equal(800, root.GetProperty("count").GetInt32());
+        Assert.True(root.GetProperty("recall_at_k").GetDouble() >= 0.95);
+        Assert.Equal(16 + 4, root.GetProperty("bytes_per_vector").GetDouble(), 0);
+    }
+
+    [Fact]
+    public void FilteredEvalReportsRecallAgainstFilteredTruth()
+    {
+        var (b, q) = WriteSmallSet();
+        var r = CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "none", "--filter-fraction", "0.1", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        using var doc = JsonDocument.Parse(r.Stdout.Trim());
+        Assert.Equal(1.0, doc.RootElement.GetProperty("recall_at_k").GetDouble());
+        Assert.Equal(0.1, doc.RootElement.GetProperty("filter_fraction").GetDouble());
+    }
+
+    [Fact]
+    public void BadInputExitsWithOneErrorLine()
+    {
+        var (b, q) = WriteSmallSet();
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", b, "--query", q, "--k", "0"), "--k");
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", Path.Combine(_dir, "missing.fvecs"), "--query", q), "missing.fvecs");
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "zip"), "zip");
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--query", q), "--base");
+
+        var truncated = Path.Combine(_dir, "trunc.fvecs");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(b)[..^5]);
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", truncated, "--query", q), "truncated");
+
+        var nan = SyntheticData.Clustered(10, 16);
+        nan[4][2] = float.NaN;
+        var nanPath = Path.Combine(_dir, "nan.fvecs");
+        VectorFiles.WriteFvecs(nanPath, nan);
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", nanPath, "--query", q), "row 4");
+
+        var mixedQ = Path.Combine(_dir, "q8.fvecs");
+        VectorFiles.WriteFvecs(mixedQ, SyntheticData.Clustered(5, 8));
+        AssertOneErrorLine(1, CliRunner.Run("eval", "--base", b, "--query", mixedQ), "dimension");
+    }
+
+    [Fact]
+    public void DemoRunsOnTheEmbeddedSample()
+    {
+        var r = CliRunner.Run("demo", "--json", "--min-time", "0");
+        Assert.Equal(0, r.Code);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var baseline = lines.Single(l => l.GetProperty("compression").GetString() == "none");
+        Assert.Equal(1.0, baseline.GetProperty("recall_at_k").GetDouble());
+        var sq8 = lines.First(l => l.GetProperty("compression").GetString() == "sq8" && l.GetProperty("rerank").GetInt32() == 0);
+        Assert.True(sq8.GetProperty("recall_at_k").GetDouble() >= 0.97);
+        Assert.True(sq8.GetProperty("memory_ratio").GetDouble() >= 3.9);
+    }
+}

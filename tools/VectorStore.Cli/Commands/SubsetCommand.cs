@@ -1,0 +1,35 @@
+using System.CommandLine;
+using VectorStore.IO;
+
+namespace VectorStore.Cli.Commands;
+
+/// <summary><c>subset</c>: a seeded random subset of a dataset written as .npy (float16 or float32) — how the demo sample was made.</summary>
+public sealed class SubsetCommand : CliCommand
+{
+    public override Command Build()
+    {
+        var baseOpt = Opt<string>("--base", "Base vectors", required: true);
+        var queryOpt = Opt<string>("--query", "Query vectors", required: true);
+        var countOpt = Opt("--count", "Base vectors to keep", 10_000);
+        var queriesOpt = Opt("--queries", "Queries to keep (the first N)", 200);
+        var seedOpt = Opt("--seed", "Sampling seed", 1);
+        var halfOpt = Opt<bool>("--half", "Store float16 instead of float32");
+        var outOpt = Opt<string>("--out", "Output directory (base.npy, query.npy)", required: true);
+        var cmd = new Command("subset", "Write a seeded random subset of a dataset as .npy files")
+        {
+            baseOpt, queryOpt, countOpt, queriesOpt, seedOpt, halfOpt, outOpt,
+        };
+        cmd.SetAction(r => Guard(() =>
+        {
+            var b = VectorFiles.ReadVectors(r.GetValue(baseOpt)!);
+            var q = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: r.GetValue(queriesOpt));
+            string dir = r.GetValue(outOpt)!;
+            Directory.CreateDirectory(dir);
+            bool half = r.GetValue(halfOpt);
+            VectorFiles.WriteNpy(Path.Combine(dir, "base.npy"), b.Sample(r.GetValue(countOpt), r.GetValue(seedOpt)), half);
+            VectorFiles.WriteNpy(Path.Combine(dir, "query.npy"), q, half);
+            return 0;
+        }));
+        return cmd;
+    }
+}
