@@ -1,3 +1,4 @@
+using VectorStore.Clustering;
 using VectorStore.Distance;
 using VectorStore.Quantization;
 
@@ -23,7 +24,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     private const int BlockSize = 256;
     private readonly ThreadLocal<Scratch> _scratch;
     private float[] _centroids;
-    private float[] _centroidNorms;
+    private CentroidSet _coarse;
     private IvfList[] _lists;
     private int[] _listOf = [];
     private int _count;
@@ -42,7 +43,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         DefaultNProbe = Math.Clamp(defaultNProbe, 1, NList);
         BaselineImbalance = baselineImbalance;
         _centroids = centroids;
-        _centroidNorms = IvfKMeans.Norms(centroids, Dimension);
+        _coarse = new CentroidSet(new VectorMatrix(centroids, Dimension));
         _lists = new IvfList[NList];
         for (int l = 0; l < NList; l++) _lists[l] = new IvfList(codec.CodeSize);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(this));
@@ -92,7 +93,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     {
         get
         {
-            long bytes = (long)_centroids.Length * sizeof(float) + _centroidNorms.Length * sizeof(float)
+            long bytes = (long)_centroids.Length * sizeof(float) + NList * sizeof(float)
                 + (long)_listOf.Length * sizeof(int) + Codec.ParameterBytes;
             foreach (var list in _lists) bytes += list.Bytes;
             return bytes;
@@ -119,7 +120,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     }
 
     /// <summary>The list nearest to <paramref name="vector"/> (squared L2 to the centroids, whatever the metric).</summary>
-    public int Assign(ReadOnlySpan<float> vector) => IvfKMeans.Nearest(vector, _centroids, _centroidNorms, Dimension, out _);
+    public int Assign(ReadOnlySpan<float> vector) => _coarse.Nearest(vector, out _);
 
     /// <summary>Encodes <paramref name="vector"/> for list <paramref name="list"/> (its residual, when residual).</summary>
     private void EncodeFor(ReadOnlySpan<float> vector, int list, Span<byte> code, Span<float> residual)
@@ -227,6 +228,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         nprobe = Math.Min(nprobe, NList);
         var s = _scratch.Value!;
         var centroids = _centroids;
+        var coarse = _coarse;
         var lists = _lists;
         int dim = Dimension;
 
@@ -239,7 +241,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         {
             float dot = DotProduct.Compute(query, centroids.AsSpan(c * dim, dim));
             dots[c] = dot;
-            probe.Push(c, qn - 2 * dot + _centroidNorms[c]);
+            probe.Push(c, qn - 2 * dot + coarse.Norm(c));
         }
         int probed = probe.Drain(s.ProbeLists, s.ProbeDistances);
 

@@ -1,3 +1,4 @@
+using VectorStore.Clustering;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing;
@@ -36,9 +37,12 @@ public sealed class IvfIndexFactory : IIndexFactory
             nlist = sample.Count;
             nprobe = Math.Min(nprobe, nlist);
         }
-        var kmeansSample = sample.Sample(nlist * TrainingVectorsPerList, context.Seed);
-        var centroids = IvfKMeans.Train(kmeansSample, nlist, TrainingIterations, context);
-        var norms = IvfKMeans.Norms(centroids, dimension);
+        var kmeans = KMeans.Train(sample, nlist, context, new KMeansOptions
+        {
+            Iterations = TrainingIterations, MaxPointsPerCentroid = TrainingVectorsPerList, Stage = "ivf",
+        });
+        var centroids = kmeans.Centroids.Data;
+        var coarse = new CentroidSet(kmeans.Centroids);
 
         // `none` keeps exact float codes, so residuals would only add rounding; every lossy codec gains from them.
         bool residual = !(compression.Stages.Count == 1 && compression.Quantizer.Name == "none");
@@ -47,7 +51,7 @@ public sealed class IvfIndexFactory : IIndexFactory
         Parallel.For(0, sample.Count, context.ParallelOptions, i =>
         {
             var x = sample.Row(i);
-            int l = IvfKMeans.Nearest(x, centroids, norms, dimension, out _);
+            int l = coarse.Nearest(x, out _);
             assign[i] = l;
             if (!residual) return;
             var r = training[i];

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VectorStore.Clustering;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing;
@@ -72,7 +73,7 @@ public sealed partial class IvfIndex
         if (p.Version != _version)
             throw new InvalidOperationException("the index changed after the rebalance plan was made; plan again");
         _centroids = p.Centroids;
-        _centroidNorms = p.Norms;
+        _coarse = p.Coarse;
         _lists = p.Lists;
         _listOf = p.ListOf;
         _sumSquares = p.SumSquares;
@@ -106,7 +107,7 @@ public sealed partial class IvfIndex
             int b = order[p], s = order[NList - 1 - p];
             var members = GatherVectors(_lists[b], b, vectors, 4096, o.Seed + p);
             if (members.Count < 2) break;
-            var two = IvfKMeans.Train(members, 2, 10, context, "ivf-split");
+            var two = KMeans.Train(members, 2, context, new KMeansOptions { Iterations = 10, MinPointsPerCentroid = 0, Stage = "ivf-split" }).Centroids.Data;
             two.AsSpan(0, dim).CopyTo(centroids.AsSpan(b * dim, dim));
             two.AsSpan(dim, dim).CopyTo(centroids.AsSpan(s * dim, dim));
             affected[b] = affected[s] = true;
@@ -135,7 +136,10 @@ public sealed partial class IvfIndex
         }
         var sample = new VectorMatrix(sampleSize, Dimension);
         for (int i = 0; i < sampleSize; i++) VectorOf(all[i], vectors, sample[i]);
-        var centroids = IvfKMeans.Train(sample, NList, o.Iterations, new TrainingContext { Seed = o.Seed }, "ivf-retrain");
+        var centroids = KMeans.Train(sample, NList, new TrainingContext { Seed = o.Seed }, new KMeansOptions
+        {
+            Iterations = o.Iterations, MaxPointsPerCentroid = o.TrainingVectorsPerList, Stage = "ivf-retrain",
+        }).Centroids.Data;
         var affected = new bool[NList];
         affected.AsSpan().Fill(true);
         var plan = Rebuild(centroids, affected, vectors, baseline: double.NaN);
@@ -198,7 +202,7 @@ public sealed partial class IvfIndex
     private IvfRebalancePlan Rebuild(float[] centroids, bool[] affected, SlotVectorSource? vectors, double baseline)
     {
         int dim = Dimension, size = Codec.CodeSize;
-        var norms = IvfKMeans.Norms(centroids, dim);
+        var coarse = new CentroidSet(new VectorMatrix(centroids, dim));
         var moved = new List<(int Slot, int From, int Pos)>();
         for (int l = 0; l < NList; l++)
         {
@@ -223,7 +227,7 @@ public sealed partial class IvfIndex
                     for (int d = 0; d < dim; d++) vector[d] += oc[d];
                 }
             }
-            int l = IvfKMeans.Nearest(vector, centroids, norms, dim, out float _);
+            int l = coarse.Nearest(vector, out float _);
             target[i] = l;
             var code = codes.AsSpan(i * size, size);
             if (Residual)
@@ -269,18 +273,18 @@ public sealed partial class IvfIndex
         long sumSq = 0;
         foreach (int s in sizes) sumSq += (long)s * s;
         double after = _count == 0 ? 1.0 : (double)NList * sumSq / ((double)_count * _count);
-        return new IvfRebalancePlan(this, _version, centroids, norms, lists, listOf, sumSq, baseline, m, after);
+        return new IvfRebalancePlan(this, _version, centroids, coarse, lists, listOf, sumSq, baseline, m, after);
     }
 
     /// <summary>The lists, centroids and map an <see cref="IvfIndex"/> rebalance will install. Immutable once made.</summary>
     private sealed class IvfRebalancePlan(
-        IvfIndex owner, long version, float[] centroids, float[] norms, IvfList[] lists, int[] listOf,
+        IvfIndex owner, long version, float[] centroids, CentroidSet coarse, IvfList[] lists, int[] listOf,
         long sumSquares, double baseline, int moved, double imbalanceAfter) : IndexRebalancePlan
     {
         public IvfIndex Owner { get; } = owner;
         public long Version { get; } = version;
         public float[] Centroids { get; } = centroids;
-        public float[] Norms { get; } = norms;
+        public CentroidSet Coarse { get; } = coarse;
         public IvfList[] Lists { get; } = lists;
         public int[] ListOf { get; } = listOf;
         public long SumSquares { get; } = sumSquares;

@@ -119,7 +119,7 @@ public class IvfIndexTests
         var (data, _) = Synthetic(200, 1, 8, normalize: false);
         var s = IndexSpec.Parse(spec);
         Assert.Throws<InvalidArgumentException>(() =>
-            IndexRegistry.Get(s).Create(s, Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data, new Quantization.TrainingContext()));
+            IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data, new VectorStore.Quantization.TrainingContext()));
     }
 
     [Fact]
@@ -128,8 +128,8 @@ public class IvfIndexTests
         var (data, _) = Synthetic(40, 1, 8, normalize: false);
         var warnings = new List<string>();
         var s = IndexSpec.Parse("ivf:64");
-        var ivf = (IvfIndex)IndexRegistry.Get(s).Create(s, Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data,
-            new Quantization.TrainingContext { Warn = warnings.Add });
+        var ivf = (IvfIndex)IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data,
+            new VectorStore.Quantization.TrainingContext { Warn = warnings.Add });
         Assert.Equal(40, ivf.NList);
         Assert.Contains(warnings, w => w.Contains("40 training vectors for 64 lists"));
     }

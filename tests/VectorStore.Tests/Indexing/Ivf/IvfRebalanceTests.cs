@@ -35,7 +35,7 @@ public class IvfRebalanceTests
         string summary = ivf.Rebalance(slot => all.Row(slot));
         var after = ivf.GetHealth();
         Assert.False(after.NeedsRebalance, summary);
-        Assert.True(after.ImbalanceFactor < health.ImbalanceFactor / 2, $"{summary}: {health.ImbalanceFactor} → {after.ImbalanceFactor}");
+        Assert.True(after.ImbalanceFactor < health.ImbalanceFactor * 0.6, $"{summary}: {health.ImbalanceFactor} → {after.ImbalanceFactor}");
         Assert.Equal(9000, ivf.Count);
         Assert.Equal(0, after.SpareBytes);
         for (int s = 0; s < 9000; s++) Assert.Equal(ivf.Assign(all.Row(s)), ivf.ListOf(s));
