@@ -20,12 +20,21 @@ public sealed partial class IvfIndex
         writer.Write(DefaultNProbe);
         writer.Write(BaselineImbalance);
         foreach (float c in _centroids) writer.Write(c);
-        int size = Codec.CodeSize;
+        var code = new byte[Codec.CodeSize];
         foreach (var list in _lists)
         {
             writer.Write(list.Count);
             for (int j = 0; j < list.Count; j++) writer.Write(list.Slots[j]);
-            writer.Write(list.Codes, 0, list.Count * size);
+            // One code per entry whatever the in-memory layout (packed fast-scan blocks are rebuilt on read).
+            if (list.Blocks is null) writer.Write(list.Codes, 0, list.Count * Codec.CodeSize);
+            else
+            {
+                for (int j = 0; j < list.Count; j++)
+                {
+                    list.CopyCode(j, code);
+                    writer.Write(code);
+                }
+            }
         }
     }
 
@@ -66,7 +75,9 @@ public sealed partial class IvfIndex
             }
             var codes = new byte[(long)count * size];
             if (reader.Read(codes, 0, codes.Length) != codes.Length) throw new EndOfStreamException($"ivf index: list {l} codes truncated");
-            index._lists[l] = IvfList.FromEntries(size, slots, codes, count);
+            var list = new IvfList(size, index.Blocks, count);
+            for (int j = 0; j < count; j++) list.Append(slots[j], codes.AsSpan(j * size, size));
+            index._lists[l] = list;
             index._sumSquares += (long)count * count;
             index._count += count;
         }

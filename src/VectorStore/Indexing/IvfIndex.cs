@@ -45,7 +45,8 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         _centroids = centroids;
         _coarse = new CentroidSet(new VectorMatrix(centroids, Dimension));
         _lists = new IvfList[NList];
-        for (int l = 0; l < NList; l++) _lists[l] = new IvfList(codec.CodeSize);
+        Blocks = BlockCodecs.Find(codec);
+        for (int l = 0; l < NList; l++) _lists[l] = new IvfList(codec.CodeSize, Blocks);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(this));
     }
 
@@ -72,6 +73,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
 
     /// <summary>Lists probed when a search does not say (<see cref="IndexSearchParameters.NProbe"/> = 0).</summary>
     public int DefaultNProbe { get; }
+
+    /// <summary>The codec's block layout when lists are stored packed for fast-scan (<c>pq:Mx4</c>), else null.</summary>
+    internal IBlockCodec? Blocks { get; }
 
     /// <summary>Whether codes encode the residual to the list centroid (every codec but <c>none</c>).</summary>
     public bool Residual { get; }
@@ -144,9 +148,11 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         EnsureSlotCapacity(slot);
         int list = Assign(vector);
         Span<float> residual = Dimension <= 2048 ? stackalloc float[Dimension] : new float[Dimension];
+        Span<byte> code = Codec.CodeSize <= 2048 ? stackalloc byte[Codec.CodeSize] : new byte[Codec.CodeSize];
+        EncodeFor(vector, list, code, residual);
         var target = _lists[list];
         _sumSquares += 2L * target.Count + 1;
-        EncodeFor(vector, list, target.Append(slot), residual);
+        target.Append(slot, code);
         _listOf[slot] = list;
         _count++;
         _version++;
@@ -185,7 +191,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         {
             var target = _lists[assign[i]];
             _sumSquares += 2L * target.Count + 1;
-            codes.AsSpan(i * size, size).CopyTo(target.Append(slots[i]));
+            target.Append(slots[i], codes.AsSpan(i * size, size));
             _listOf[slots[i]] = assign[i];
         }
         _count += n;
@@ -265,7 +271,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             {
                 bias = -dots[l];
             }
-            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results);
+            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results, s.Code);
             else ScanList(list, scorer, bias, filter, results, s.Distances);
         }
     }
@@ -275,10 +281,21 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         int size = list.CodeSize, count = list.Count;
         var codes = list.Codes;
         var slots = list.Slots;
+        var blocks = list.Blocks;
+        var blockScorer = blocks is null ? null : (IBlockScorer)scorer;
         for (int start = 0; start < count; start += BlockSize)
         {
             int n = Math.Min(BlockSize, count - start);
-            scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
+            if (blockScorer is not null)
+            {
+                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary.
+                int bb = blocks!.BlockBytes, bv = blocks.BlockVectors;
+                blockScorer.ScanBlocks(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, dist.AsSpan(0, n));
+            }
+            else
+            {
+                scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
+            }
             if (filter is null)
             {
                 for (int j = 0; j < n; j++) results.Push(slots[start + j], dist[j] + bias);
@@ -291,13 +308,15 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         }
     }
 
-    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results)
+    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results, byte[] code)
     {
         var slots = list.Slots;
         for (int j = 0; j < list.Count; j++)
         {
             int slot = slots[j];
-            if (filter.Contains(slot)) results.Push(slot, scorer.Distance(list.Code(j)) + bias);
+            if (!filter.Contains(slot)) continue;
+            list.CopyCode(j, code);
+            results.Push(slot, scorer.Distance(code) + bias);
         }
     }
 
@@ -311,5 +330,6 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         public float[] ProbeDistances { get; } = new float[index.NList];
         public float[] Residual { get; } = new float[index.Dimension];
         public float[] Distances { get; } = new float[BlockSize];
+        public byte[] Code { get; } = new byte[index.Codec.CodeSize];
     }
 }

@@ -1,8 +1,12 @@
+using VectorStore.Quantization;
+
 namespace VectorStore.Indexing;
 
 /// <summary>
 /// One inverted list: the codes of its entries back to back (so a probe is one contiguous scan) and their slots in
-/// the same order. Deletes move the last entry into the hole, so the list stays dense without tombstones.
+/// the same order. For a codec with a block layout (<see cref="IBlockCodec"/>, 4-bit fast-scan PQ) the codes are
+/// packed in blocks of <see cref="IBlockCodec.BlockVectors"/> entries, position i of the list being position
+/// i mod 32 of block i / 32. Deletes move the last entry into the hole, so the list stays dense without tombstones.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: the owning <see cref="IvfIndex"/> serializes mutations with searches (see its remarks).
@@ -11,19 +15,24 @@ internal sealed class IvfList
 {
     private const int MinCapacity = 8;
 
-    public IvfList(int codeSize, int capacity = 0)
+    public IvfList(int codeSize, IBlockCodec? blocks, int capacity = 0)
     {
         CodeSize = codeSize;
-        Codes = capacity == 0 ? [] : new byte[(long)capacity * codeSize];
+        Blocks = blocks;
+        capacity = RoundCapacity(capacity);
+        Codes = capacity == 0 ? [] : new byte[CodeBytes(capacity)];
         Slots = capacity == 0 ? [] : new int[capacity];
     }
 
     public int CodeSize { get; }
 
-    /// <summary>Codes of entries [0, Count), <see cref="CodeSize"/> bytes each; the tail is spare capacity.</summary>
+    /// <summary>The block layout, or null when codes are stored one after another.</summary>
+    public IBlockCodec? Blocks { get; }
+
+    /// <summary>Codes of entries [0, Count) (row-major or packed blocks); the tail is spare capacity.</summary>
     public byte[] Codes { get; private set; }
 
-    /// <summary>Slot of each entry, parallel to <see cref="Codes"/>.</summary>
+    /// <summary>Slot of each entry, in list order.</summary>
     public int[] Slots { get; private set; }
 
     public int Count { get; private set; }
@@ -31,36 +40,71 @@ internal sealed class IvfList
     public int Capacity => Slots.Length;
 
     /// <summary>Resident bytes: codes and slots for the whole capacity, spare included.</summary>
-    public long Bytes => (long)Capacity * (CodeSize + sizeof(int));
+    public long Bytes => CodeBytes(Capacity) + (long)Capacity * sizeof(int);
 
-    public ReadOnlySpan<byte> Code(int position) => Codes.AsSpan(position * CodeSize, CodeSize);
+    private int RoundCapacity(int capacity)
+    {
+        if (Blocks is null || capacity == 0) return capacity;
+        int bv = Blocks.BlockVectors;
+        return (capacity + bv - 1) / bv * bv;
+    }
+
+    /// <summary>Bytes of code storage for <paramref name="entries"/> entries (whole blocks in block layout).</summary>
+    public long CodeBytes(int entries) =>
+        Blocks is null ? (long)entries * CodeSize : (long)((entries + Blocks.BlockVectors - 1) / Blocks.BlockVectors) * Blocks.BlockBytes;
+
+    private Span<byte> BlockOf(int position) =>
+        Codes.AsSpan(position / Blocks!.BlockVectors * Blocks.BlockBytes, Blocks.BlockBytes);
+
+    /// <summary>Copies the (per-vector) code of the entry at <paramref name="position"/>.</summary>
+    public void CopyCode(int position, Span<byte> code)
+    {
+        if (Blocks is null) Codes.AsSpan(position * CodeSize, CodeSize).CopyTo(code);
+        else Blocks.GetBlockCode(BlockOf(position), position % Blocks.BlockVectors, code);
+    }
+
+    private void SetCode(int position, ReadOnlySpan<byte> code)
+    {
+        if (Blocks is null) code.CopyTo(Codes.AsSpan(position * CodeSize, CodeSize));
+        else Blocks.SetBlockCode(BlockOf(position), position % Blocks.BlockVectors, code);
+    }
 
     /// <summary>Makes room for <paramref name="extra"/> more entries (growing by 1.5× so appends stay amortized O(1)).</summary>
     public void Reserve(int extra)
     {
         int need = Count + extra;
         if (need <= Capacity) return;
-        int cap = Math.Max(need, Math.Max(MinCapacity, Capacity + (Capacity >> 1)));
-        Resize(cap);
+        Resize(Math.Max(need, Math.Max(MinCapacity, Capacity + (Capacity >> 1))));
     }
 
     private void Resize(int capacity)
     {
-        var codes = new byte[(long)capacity * CodeSize];
+        capacity = RoundCapacity(capacity);
+        var codes = new byte[CodeBytes(capacity)];
         var slots = new int[capacity];
-        Codes.AsSpan(0, Count * CodeSize).CopyTo(codes);
+        Codes.AsSpan(0, (int)CodeBytes(Count)).CopyTo(codes);
         Slots.AsSpan(0, Count).CopyTo(slots);
         Codes = codes;
         Slots = slots;
     }
 
-    /// <summary>Appends an entry; returns the span its code must be written to.</summary>
-    public Span<byte> Append(int slot)
+    /// <summary>Appends an entry with its per-vector code.</summary>
+    public void Append(int slot, ReadOnlySpan<byte> code)
     {
         Reserve(1);
         int pos = Count++;
         Slots[pos] = slot;
-        return Codes.AsSpan(pos * CodeSize, CodeSize);
+        SetCode(pos, code);
+    }
+
+    /// <summary>Appends every entry of <paramref name="source"/> (same codec) to this empty list, copying whole blocks.</summary>
+    public void AppendAll(IvfList source)
+    {
+        if (Count != 0) throw new InvalidOperationException("AppendAll needs an empty list");
+        Reserve(source.Count);
+        source.Codes.AsSpan(0, (int)source.CodeBytes(source.Count)).CopyTo(Codes);
+        source.Slots.AsSpan(0, source.Count).CopyTo(Slots);
+        Count = source.Count;
     }
 
     /// <summary>Position of <paramref name="slot"/> in this list, or −1 (a vectorized scan of the slot array).</summary>
@@ -76,27 +120,22 @@ internal sealed class IvfList
         if (position != last)
         {
             Slots[position] = Slots[last];
-            Codes.AsSpan(last * CodeSize, CodeSize).CopyTo(Codes.AsSpan(position * CodeSize, CodeSize));
+            if (Blocks is null)
+            {
+                Codes.AsSpan(last * CodeSize, CodeSize).CopyTo(Codes.AsSpan(position * CodeSize, CodeSize));
+            }
+            else
+            {
+                Span<byte> code = CodeSize <= 1024 ? stackalloc byte[CodeSize] : new byte[CodeSize];
+                CopyCode(last, code);
+                SetCode(position, code);
+            }
         }
         Count = last;
-        if (Capacity > MinCapacity && Count < Capacity / 4) Resize(Math.Max(MinCapacity, Count * 2));
-    }
-
-    /// <summary>A copy whose capacity equals its count (what a fresh build holds).</summary>
-    public IvfList Trimmed()
-    {
-        if (Capacity == Count) return this;
-        var t = new IvfList(CodeSize, Count);
-        Codes.AsSpan(0, Count * CodeSize).CopyTo(t.Codes);
-        Slots.AsSpan(0, Count).CopyTo(t.Slots);
-        t.Count = Count;
-        return t;
-    }
-
-    /// <summary>Builds a list from already-encoded entries (used by reads and rebalancing).</summary>
-    public static IvfList FromEntries(int codeSize, int[] slots, byte[] codes, int count)
-    {
-        var list = new IvfList(codeSize) { Codes = codes, Slots = slots, Count = count };
-        return list;
+        if (Capacity > MinCapacity && Count < Capacity / 4)
+        {
+            int smaller = RoundCapacity(Math.Max(MinCapacity, Count * 2));
+            if (smaller < Capacity) Resize(smaller);
+        }
     }
 }

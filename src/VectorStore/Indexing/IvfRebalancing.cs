@@ -158,7 +158,9 @@ public sealed partial class IvfIndex
         }
         int list = _listOf[slot];
         var l = _lists[list];
-        Codec.Decode(l.Code(l.IndexOf(slot)), destination);
+        var code = new byte[Codec.CodeSize];
+        l.CopyCode(l.IndexOf(slot), code);
+        Codec.Decode(code, destination);
         if (Residual)
         {
             var c = _centroids.AsSpan(list * Dimension, Dimension);
@@ -177,13 +179,15 @@ public sealed partial class IvfIndex
             (picks[i], picks[j]) = (picks[j], picks[i]);
         }
         var m = new VectorMatrix(n, Dimension);
+        var code = new byte[Codec.CodeSize];
         for (int i = 0; i < n; i++)
         {
             int pos = picks[i];
             if (vectors is not null) vectors(list.Slots[pos]).CopyTo(m[i]);
             else
             {
-                Codec.Decode(list.Code(pos), m[i]);
+                list.CopyCode(pos, code);
+                Codec.Decode(code, m[i]);
                 if (Residual)
                 {
                     var c = _centroids.AsSpan(listIndex * Dimension, Dimension);
@@ -213,14 +217,15 @@ public sealed partial class IvfIndex
         int m = moved.Count;
         var target = new int[m];
         var codes = new byte[(long)m * size];
-        Parallel.For(0, m, () => (new float[dim], new float[dim]), (i, _, buf) =>
+        Parallel.For(0, m, () => (new float[dim], new float[dim], new byte[size]), (i, _, buf) =>
         {
-            var (vector, residual) = buf;
+            var (vector, residual, old) = buf;
             var (slot, from, pos) = moved[i];
             if (vectors is not null) vectors(slot).CopyTo(vector);
             else
             {
-                Codec.Decode(_lists[from].Code(pos), vector);
+                _lists[from].CopyCode(pos, old);
+                Codec.Decode(old, vector);
                 if (Residual)
                 {
                     var oc = _centroids.AsSpan(from * dim, dim);
@@ -247,27 +252,16 @@ public sealed partial class IvfIndex
         for (int l = 0; l < NList; l++) if (!affected[l]) sizes[l] = _lists[l].Count;
         foreach (int t in target) sizes[t]++;
         var lists = new IvfList[NList];
-        var fill = new int[NList];
         var listOf = (int[])_listOf.Clone();
         for (int l = 0; l < NList; l++)
         {
-            var slots = new int[sizes[l]];
-            var bytes = new byte[(long)sizes[l] * size];
-            if (!affected[l])
-            {
-                var old = _lists[l];
-                old.Slots.AsSpan(0, old.Count).CopyTo(slots);
-                old.Codes.AsSpan(0, old.Count * size).CopyTo(bytes);
-                fill[l] = old.Count;
-            }
-            lists[l] = IvfList.FromEntries(size, slots, bytes, sizes[l]);
+            lists[l] = new IvfList(size, Blocks, sizes[l]);
+            if (!affected[l]) lists[l].AppendAll(_lists[l]);
         }
         for (int i = 0; i < m; i++)
         {
             int l = target[i];
-            int pos = fill[l]++;
-            lists[l].Slots[pos] = moved[i].Slot;
-            codes.AsSpan(i * size, size).CopyTo(lists[l].Codes.AsSpan(pos * size, size));
+            lists[l].Append(moved[i].Slot, codes.AsSpan(i * size, size));
             listOf[moved[i].Slot] = l;
         }
         long sumSq = 0;
