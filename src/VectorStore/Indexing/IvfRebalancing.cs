@@ -108,6 +108,7 @@ public sealed partial class IvfIndex
             var members = GatherVectors(_lists[b], b, vectors, 4096, o.Seed + p);
             if (members.Count < 2) break;
             var two = KMeans.Train(members, 2, context, new KMeansOptions { Iterations = 10, MinPointsPerCentroid = 0, Stage = "ivf-split" }).Centroids.Data;
+            if (Spherical) NormalizeRows(two, dim);
             two.AsSpan(0, dim).CopyTo(centroids.AsSpan(b * dim, dim));
             two.AsSpan(dim, dim).CopyTo(centroids.AsSpan(s * dim, dim));
             affected[b] = affected[s] = true;
@@ -140,12 +141,19 @@ public sealed partial class IvfIndex
         {
             Iterations = o.Iterations, MaxPointsPerCentroid = o.TrainingVectorsPerList, Stage = "ivf-retrain",
         }).Centroids.Data;
+        if (Spherical) NormalizeRows(centroids, Dimension);
         var affected = new bool[NList];
         affected.AsSpan().Fill(true);
         var plan = Rebuild(centroids, affected, vectors, baseline: double.NaN);
         plan.Baseline = plan.ImbalanceAfter;
         plan.SummaryText = $"ivf retrain: {NList} centroids on {sampleSize} vectors, {plan.Moved} entries reassigned, imbalance {Imbalance:F3} → {plan.ImbalanceAfter:F3}";
         return plan;
+    }
+
+    /// <summary>Scales every row of a row-major matrix to unit length (spherical centroids).</summary>
+    internal static void NormalizeRows(float[] rows, int dim)
+    {
+        for (int r = 0; r < rows.Length / dim; r++) Distance.Distances.Normalize(rows.AsSpan(r * dim, dim));
     }
 
     /// <summary>The full-precision vector of <paramref name="slot"/>, or its reconstruction from its code.</summary>
