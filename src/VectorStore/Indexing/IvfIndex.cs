@@ -5,10 +5,11 @@ using VectorStore.Quantization;
 namespace VectorStore.Indexing;
 
 /// <summary>
-/// Inverted-file index (<c>ivf:NLIST[,NPROBE]</c>): a k-means coarse quantizer splits the space into NLIST cells;
-/// each entry lives in the list of its nearest centroid, encoded by the codec as its residual x − centroid (the IVFADC
-/// scheme, for every codec but <c>none</c>). A search ranks the centroids, scans the nearest NPROBE lists with the
-/// codec's batch kernel, and keeps the best in a bounded heap.
+/// Inverted-file index (<c>ivf:NLIST[,NPROBE][,residual]</c>): a k-means coarse quantizer splits the space into NLIST
+/// cells; each entry lives in the list of its nearest centroid, encoded by the codec either as is (default) or, with
+/// <c>residual</c>, as its residual x − centroid (the IVFADC scheme; the codec is then trained on residuals). A search
+/// ranks the centroids, scans the nearest NPROBE lists with the codec's batch (or fast-scan block) kernel, and keeps
+/// the best in a bounded heap.
 /// </summary>
 /// <remarks>
 /// <para>Scoring a residual code: for negative dot, −q·x̂ = −q·c − q·r̂, so the scorer is set up once per query and
@@ -55,7 +56,8 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     public static int DefaultNProbeFor(int nlist) => Math.Max(1, (int)Math.Round(Math.Sqrt(nlist)));
 
     /// <inheritdoc />
-    public override string Spec => DefaultNProbe == DefaultNProbeFor(NList) ? $"ivf:{NList}" : $"ivf:{NList},{DefaultNProbe}";
+    public override string Spec =>
+        (DefaultNProbe == DefaultNProbeFor(NList) ? $"ivf:{NList}" : $"ivf:{NList},{DefaultNProbe}") + (Residual ? ",residual" : "");
 
     /// <inheritdoc />
     public override string Kind => "ivf";
@@ -85,7 +87,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     /// </summary>
     public bool Spherical { get; }
 
-    /// <summary>Whether codes encode the residual to the list centroid (every codec but <c>none</c>).</summary>
+    /// <summary>Whether codes encode the residual to the list centroid (<c>ivf:…,residual</c>; never for <c>none</c>).</summary>
     public bool Residual { get; }
 
     /// <summary>
@@ -124,8 +126,8 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     private void EnsureSlotCapacity(int slot)
     {
         if (slot < _listOf.Length) return;
-        int cap = Math.Max(1024, _listOf.Length);
-        while (cap <= slot) cap = checked(cap * 2);
+        // Grow by half (not double) and never past what is needed: the map is 4 bytes per slot of index overhead.
+        int cap = Math.Max(slot + 1, Math.Min(int.MaxValue - 64, _listOf.Length + (_listOf.Length >> 1)));
         int old = _listOf.Length;
         Array.Resize(ref _listOf, cap);
         _listOf.AsSpan(old).Fill(-1);
@@ -197,6 +199,8 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         for (int l = 0; l < NList; l++) if (perList[l] > 0) _lists[l].Reserve(perList[l]);
         for (int i = 0; i < n; i++)
         {
+            // A slot repeated within the batch: the later vector replaces the earlier, as with single adds.
+            if (_listOf[slots[i]] >= 0) Remove(slots[i]);
             var target = _lists[assign[i]];
             _sumSquares += 2L * target.Count + 1;
             target.Append(slots[i], codes.AsSpan(i * size, size));

@@ -4,8 +4,9 @@ using VectorStore.Quantization;
 namespace VectorStore.Indexing;
 
 /// <summary>
-/// Registers <c>ivf:NLIST[,NPROBE]</c>: trains NLIST coarse centroids with k-means on the sample, then the codec on
-/// the sample's residuals to their nearest centroid. Stateless and thread-safe.
+/// Registers <c>ivf:NLIST[,NPROBE][,residual]</c>: trains NLIST coarse centroids with k-means on the sample (unit-length
+/// centroids when the sample lies on the unit sphere), then the codec on the sample itself or, with <c>residual</c>, on
+/// its residuals to the nearest centroid. Stateless and thread-safe.
 /// </summary>
 public sealed class IvfIndexFactory : IIndexFactory
 {
@@ -24,10 +25,18 @@ public sealed class IvfIndexFactory : IIndexFactory
     /// <inheritdoc />
     public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
     {
-        if (spec.Arguments.Count is < 1 or > 2) throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST or ivf:NLIST,NPROBE");
+        if (spec.Arguments.Count is < 1 or > 3)
+            throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual]");
         int nlist = spec.IntArgument(0, "the number of lists (ivf:NLIST)");
         if (nlist > MaxLists) throw new InvalidArgumentException($"index '{spec}': NLIST must be at most {MaxLists}, got {nlist}");
-        int nprobe = spec.IntArgument(1, "nprobe (ivf:NLIST,NPROBE)", IvfIndex.DefaultNProbeFor(nlist));
+        bool wantResidual = false;
+        int nprobe = IvfIndex.DefaultNProbeFor(nlist);
+        for (int i = 1; i < spec.Arguments.Count; i++)
+        {
+            if (spec.Arguments[i] == "residual" && !wantResidual) wantResidual = true;
+            else if (i == 1) nprobe = spec.IntArgument(1, "nprobe (ivf:NLIST,NPROBE)");
+            else throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual], got '{spec.Arguments[i]}'");
+        }
         if (nprobe > nlist) throw new InvalidArgumentException($"index '{spec}': nprobe {nprobe} exceeds NLIST {nlist}");
         if (sample.Dimension != dimension) throw new InvalidVectorException($"expected dimension {dimension}, got {sample.Dimension}");
         if (sample.Count == 0) throw new InvalidArgumentException("ivf needs at least one training vector");
@@ -46,8 +55,10 @@ public sealed class IvfIndexFactory : IIndexFactory
         if (spherical) IvfIndex.NormalizeRows(centroids, dimension);
         var coarse = new CentroidSet(kmeans.Centroids);
 
-        // `none` keeps exact float codes, so residuals would only add rounding; every lossy codec gains from them.
-        bool residual = !(compression.Stages.Count == 1 && compression.Quantizer.Name == "none");
+        // Raw codes by default: on the shared text set residual codes lost recall with pq:96x4 (0.936 vs 0.950 at
+        // nprobe 48/256) and pq:48, tied with sq8, and on SIFT (L2) gained only ~0.004 recall@10 while the per-list
+        // query set-up made searches 2–4× slower (notes/issue-5.md). `none` never benefits.
+        bool residual = wantResidual && !(compression.Stages.Count == 1 && compression.Quantizer.Name == "none");
         var assign = new int[sample.Count];
         var training = residual ? new VectorMatrix(sample.Count, dimension) : sample;
         Parallel.For(0, sample.Count, context.ParallelOptions, i =>

@@ -22,13 +22,16 @@ public class IvfIndexTests
     }
 
     [Theory]
-    [InlineData(DistanceKind.L2)]
-    [InlineData(DistanceKind.NegativeDot)]
-    public void ResidualSq8RecallGrowsWithNProbe(DistanceKind kind)
+    [InlineData(DistanceKind.L2, "ivf:64")]
+    [InlineData(DistanceKind.NegativeDot, "ivf:64")]
+    [InlineData(DistanceKind.L2, "ivf:64,residual")]
+    [InlineData(DistanceKind.NegativeDot, "ivf:64,residual")]
+    public void Sq8RecallGrowsWithNProbe(DistanceKind kind, string index)
     {
         var (data, queries) = Synthetic(6000, 60, 48, normalize: kind == DistanceKind.NegativeDot);
-        var ivf = Build(data, "ivf:64", "sq8", kind);
-        Assert.True(ivf.Residual);
+        var ivf = Build(data, index, "sq8", kind);
+        Assert.Equal(index.EndsWith("residual"), ivf.Residual);
+        Assert.Equal(index, ivf.Spec);
         var truth = GroundTruth.Compute(data, queries, 10, kind);
         double r1 = Recall(Search(ivf, queries, 10, 1), truth, 10);
         double r8 = Recall(Search(ivf, queries, 10, 8), truth, 10);
@@ -46,8 +49,9 @@ public class IvfIndexTests
         // After removals (which move codes between block positions) and re-adds, scanning the packed 32-code blocks
         // must give every entry the same estimate as encoding its residual afresh and scoring it one by one.
         var (data, queries) = Synthetic(1500, 3, 32, normalize: kind == DistanceKind.NegativeDot);
-        var ivf = Build(data, "ivf:8", "pq:16x4", kind);
+        var ivf = Build(data, "ivf:8,residual", "pq:16x4", kind);
         Assert.NotNull(ivf.Blocks);
+        Assert.True(ivf.Residual);
         for (int s = 0; s < data.Count; s += 3) ivf.Remove(s);
         for (int s = 0; s < data.Count; s += 6) ivf.Add(s, data.Row(s));
         var heap = new TopK(ivf.Count);
@@ -133,18 +137,20 @@ public class IvfIndexTests
     }
 
     [Theory]
-    [InlineData("sq8")]
-    [InlineData("pq:12x4")]
-    public void SnapshotRoundTripIsByteIdenticalAndSearchesTheSame(string compression)
+    [InlineData("sq8", "ivf:24,3")]
+    [InlineData("pq:12x4", "ivf:24,3")]
+    [InlineData("pq:12x4", "ivf:24,3,residual")]
+    public void SnapshotRoundTripIsByteIdenticalAndSearchesTheSame(string compression, string index)
     {
         var (data, queries) = Synthetic(3000, 20, 24, normalize: true);
-        var ivf = Build(data, "ivf:24,3", compression, DistanceKind.NegativeDot);
+        var ivf = Build(data, index, compression, DistanceKind.NegativeDot);
+        Assert.True(ivf.Spherical);
         for (int s = 0; s < 3000; s += 7) ivf.Remove(s);
         var first = Serialize(ivf);
         var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(first)));
         Assert.Equal(first, Serialize(back));
         Assert.Equal(ivf.Count, back.Count);
-        Assert.Equal("ivf:24,3", back.Spec);
+        Assert.Equal(index, back.Spec);
         Assert.Equal(Search(ivf, queries, 10, 0), Search(back, queries, 10, 0));
     }
 
@@ -166,6 +172,8 @@ public class IvfIndexTests
     [InlineData("ivf:abc")]
     [InlineData("ivf:16,32")]
     [InlineData("ivf:16,4,9")]
+    [InlineData("ivf:16,raw")]
+    [InlineData("ivf:16,residual,residual")]
     public void BadSpecsAreRejectedWithTypedErrors(string spec)
     {
         var (data, _) = Synthetic(200, 1, 8, normalize: false);
