@@ -1,6 +1,6 @@
 namespace VectorStore.Clustering;
 
-/// <summary>Settings of <see cref="KMeans.Train"/>, with their defaults.</summary>
+/// <summary>Settings of <see cref="KMeans.Train"/>, with their defaults. Immutable, so thread-safe.</summary>
 public sealed record KMeansOptions
 {
     /// <summary>Most Lloyd iterations. Training stops earlier when no point changes cluster. Default 25.</summary>
@@ -34,7 +34,7 @@ public sealed record KMeansOptions
     public string Stage { get; init; } = "k-means";
 }
 
-/// <summary>What <see cref="KMeans.Train"/> produced.</summary>
+/// <summary>What <see cref="KMeans.Train"/> produced. Do not modify the centroids while a <see cref="CentroidSet"/> wraps them.</summary>
 /// <param name="Centroids">The k centroids.</param>
 /// <param name="Inertia">Sum over the training points actually used of the squared distance to their centroid.</param>
 /// <param name="Iterations">Lloyd iterations run.</param>

@@ -29,6 +29,7 @@ public sealed class Collection
     private int _highWater;
     private VectorIndex? _index;
     private int _rebalanceQueued;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> _tunedRerank = new();
 
     internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null)
     {
@@ -165,7 +166,11 @@ public sealed class Collection
             if (_index is not IRebalancingIndex r || !(force || r.NeedsRebalance)) return null;
             var plan = r.PlanRebalance(slot => _raw.Get(slot), force);
             _lock.EnterWriteLock();
-            try { r.ApplyRebalance(plan); }
+            try
+            {
+                r.ApplyRebalance(plan);
+                _tunedRerank.Clear();
+            }
             finally { _lock.ExitWriteLock(); }
             return plan.Summary;
         }
@@ -264,7 +269,26 @@ public sealed class Collection
         for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
         index.AddBatch(liveSlots, all, 0);
         _index = index;
+        _tunedRerank.Clear();
     }
+
+    /// <summary>
+    /// The smallest re-rank depth whose recall@<paramref name="k"/> reaches <paramref name="targetRecall"/> on a
+    /// held-out sample of this collection's own vectors (each sampled vector is a query whose ground truth excludes
+    /// itself). 0 when the index is untrained or its codes are exact. Costs roughly <paramref name="sampleQueries"/>
+    /// exact scans; <see cref="SearchOptions.TargetRecall"/> calls it once per (target, k) and trained index.
+    /// </summary>
+    public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = 200)
+    {
+        if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
+        if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
+        _lock.EnterReadLock();
+        try { return TuneRerankLocked(targetRecall, k, sampleQueries); }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private int TuneRerankLocked(double target, int k, int sampleQueries) =>
+        _index is null ? 0 : RerankTuner.Tune(_index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default);
 
     private int[] LiveSlots()
     {
@@ -321,6 +345,7 @@ public sealed class Collection
         if (options.K is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {options.K}");
         if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
+        if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
     }
 
     /// <summary>Filters at or below this many matches are answered by an exact scan of just the matches.</summary>
@@ -341,11 +366,14 @@ public sealed class Collection
             return Drain(heap, k, scratch);
         }
         bool exactCodes = _index.Codec is Float32Codec;
-        int candidates = exactCodes ? k : Math.Max(k, options.Rerank);
+        int rerank = options.Rerank > 0 || options.TargetRecall <= 0 || exactCodes
+            ? options.Rerank
+            : _tunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(key.Target, key.K, 200));
+        int candidates = exactCodes ? k : Math.Max(k, rerank);
         heap.Reset(candidates);
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
         _index.Search(q, p, filter, heap);
-        if (options.Rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
+        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
         int n = heap.Drain(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
         var cs = scratch.SlotBuffer;

@@ -56,6 +56,13 @@ public sealed record SearchOptions
     /// </summary>
     public int Rerank { get; init; }
 
+    /// <summary>
+    /// Automatic re-ranking: when &gt; 0 and <see cref="Rerank"/> is 0, the depth is chosen to reach this recall@k on a
+    /// held-out sample of the collection's own data (<see cref="Collection.TuneRerank"/>, measured once per target
+    /// and k, again after the index is retrained). Default 0 (off).
+    /// </summary>
+    public double TargetRecall { get; init; }
+
     /// <summary>HNSW beam width; 0 = index default.</summary>
     public int Ef { get; init; }
 

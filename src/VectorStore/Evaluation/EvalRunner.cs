@@ -21,6 +21,12 @@ public sealed record EvalSettings
     /// <summary>Re-rank depth. Default 0.</summary>
     public int Rerank { get; init; }
 
+    /// <summary>
+    /// Automatic re-ranking when <see cref="Rerank"/> is 0: the depth reaching this recall@k on a held-out sample of
+    /// the base vectors (<see cref="Collection.TuneRerank"/>). Default 0 (off).
+    /// </summary>
+    public double TargetRecall { get; init; }
+
     /// <summary>Search threads. Default 1.</summary>
     public int Threads { get; init; } = 1;
 
@@ -89,6 +95,7 @@ public sealed class EvalRunner
         Collection = collection;
         Settings = settings;
         BuildSeconds = buildSeconds;
+        EffectiveRerank = settings.Rerank;
         _db = db;
     }
 
@@ -99,6 +106,9 @@ public sealed class EvalRunner
 
     /// <summary>Settings used.</summary>
     public EvalSettings Settings { get; }
+
+    /// <summary>The re-rank depth searches use: <see cref="EvalSettings.Rerank"/>, or the tuned depth for <see cref="EvalSettings.TargetRecall"/>.</summary>
+    public int EffectiveRerank { get; private set; }
 
     /// <summary>Wall time of insert + training + index construction.</summary>
     public double BuildSeconds { get; }
@@ -126,7 +136,10 @@ public sealed class EvalRunner
             collection.UpsertBatch(ids, baseVectors.Slice(start, n));
         }
         collection.BuildIndex();
-        return new EvalRunner(collection, settings, sw.Elapsed.TotalSeconds, db);
+        double buildSeconds = sw.Elapsed.TotalSeconds;
+        var runner = new EvalRunner(collection, settings, buildSeconds, db);
+        if (settings.Rerank == 0 && settings.TargetRecall > 0) runner.EffectiveRerank = collection.TuneRerank(settings.TargetRecall, settings.K);
+        return runner;
     }
 
     /// <summary>Searches every query once for recall and latency, then repeatedly for throughput.</summary>
@@ -135,7 +148,7 @@ public sealed class EvalRunner
         var options = new SearchOptions
         {
             K = Settings.K,
-            Rerank = Settings.Rerank,
+            Rerank = EffectiveRerank,
             Ef = point.Name == "ef" ? point.Value : 0,
             NProbe = point.Name == "nprobe" ? point.Value : 0,
             Filter = filter,
@@ -202,7 +215,7 @@ public sealed class EvalRunner
     }
 
     /// <summary>Bytes of full-precision vectors per vector when re-ranking uses them, else 0.</summary>
-    public double RerankBytesPerVector => Settings.Rerank > 0 ? Collection.Options.Dimension * sizeof(float) : 0;
+    public double RerankBytesPerVector => EffectiveRerank > 0 ? Collection.Options.Dimension * sizeof(float) : 0;
 
     /// <summary>
     /// A seeded random subset of the base ids, of fraction <paramref name="fraction"/>, and the exact

@@ -21,7 +21,6 @@ public sealed class DemoCommand : CliCommand
         ("sq8", "flat", 40, "none"),
         ("pq:48", "flat", 100, "none"),
         ("pq:96x4", "flat", 100, "none"),
-        ("opq+pq:48", "flat", 100, "none"),
         ("pca:128+sq8", "flat", 100, "none"),
         ("bin", "flat", 200, "none"),
         ("sq8", "hnsw:16", 40, "ef=64"),

@@ -19,6 +19,7 @@ public sealed class EvalCommand : CliCommand
         var indexOpt = Opt("--index", "flat | ivf:NLIST | hnsw:M[,EFC]", "flat");
         var kOpt = Opt("--k", "Results per query", 10);
         var rerankOpt = Opt("--rerank", "Re-score the best N candidates with full-precision vectors (0 = none)", 0);
+        var targetOpt = Opt("--target-recall", "Automatic rerank: pick the depth reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
         var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | none", "none");
         var threadsOpt = Opt("--threads", "Search threads", 1);
         var jsonOpt = Opt<bool>("--json", "One JSON object per sweep point on stdout");
@@ -30,7 +31,7 @@ public sealed class EvalCommand : CliCommand
         var seedOpt = Opt("--seed", "Training seed", 42);
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            baseOpt, queryOpt, gtOpt, metricOpt, compOpt, indexOpt, kOpt, rerankOpt, sweepOpt, threadsOpt, jsonOpt,
+            baseOpt, queryOpt, gtOpt, metricOpt, compOpt, indexOpt, kOpt, rerankOpt, targetOpt, sweepOpt, threadsOpt, jsonOpt,
             ffOpt, fsOpt, maxBaseOpt, maxQOpt, minTimeOpt, seedOpt,
         };
         cmd.SetAction(r => Guard(() =>
@@ -39,6 +40,8 @@ public sealed class EvalCommand : CliCommand
             RequireRange("--k", k, 1, MaxK);
             int rerank = r.GetValue(rerankOpt);
             RequireRange("--rerank", rerank, 0, MaxK);
+            double targetRecall = r.GetValue(targetOpt);
+            if (!(targetRecall is >= 0 and <= 1)) throw new UsageException($"--target-recall must be in 0..1, got {targetRecall}");
             int threads = r.GetValue(threadsOpt);
             RequireRange("--threads", threads, 1, 1024);
             var metric = MetricExtensions.Parse(r.GetValue(metricOpt)!);
@@ -51,6 +54,7 @@ public sealed class EvalCommand : CliCommand
                 Index = r.GetValue(indexOpt)!,
                 K = k,
                 Rerank = rerank,
+                TargetRecall = targetRecall,
                 Threads = threads,
                 MinSeconds = r.GetValue(minTimeOpt),
                 Seed = r.GetValue(seedOpt),
@@ -101,7 +105,7 @@ public sealed class EvalCommand : CliCommand
                         ["build_seconds"] = Math.Round(runner.BuildSeconds, 3),
                         ["bytes_per_vector"] = Math.Round(runner.BytesPerVector, 2),
                         ["rerank_bytes_per_vector"] = Math.Round(runner.RerankBytesPerVector, 2),
-                        ["rerank"] = rerank,
+                        ["rerank"] = runner.EffectiveRerank,
                         ["metric"] = metric.ToSpec(),
                         ["count"] = baseVectors.Count,
                         ["dim"] = baseVectors.Dimension,

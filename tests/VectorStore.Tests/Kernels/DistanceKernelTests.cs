@@ -3,7 +3,7 @@ using VectorStore.Distance;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace VectorStore.Tests.Distance;
+namespace VectorStore.Tests.Kernels;
 
 /// <summary>
 /// Every vectorized kernel against its scalar reference, on lengths that exercise each vector width and every tail.

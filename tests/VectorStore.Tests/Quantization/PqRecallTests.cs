@@ -1,0 +1,67 @@
+using VectorStore.Collections;
+using VectorStore.Distance;
+using VectorStore.Evaluation;
+using VectorStore.Quantization;
+using Xunit;
+
+namespace VectorStore.Tests.Quantization;
+
+/// <summary>Recall floors on the real text embeddings (a 10,000-vector slice to stay within the test budget).</summary>
+public class PqRecallTests
+{
+    private const int Base = 10_000;
+    private const int Queries = 100;
+
+    private static (Collection Collection, VectorMatrix Queries, int[][] Truth) Build(string compression)
+    {
+        var ds = TestData.RequireShared(TestData.TextSet, Base, Queries);
+        var truth = GroundTruth.Compute(ds.Base, ds.Queries, 10, DistanceKind.NegativeDot);
+        var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = ds.Base.Dimension, Metric = Metric.Cosine, Compression = compression, TrainingThreshold = Base });
+        c.UpsertBatch(Enumerable.Range(0, ds.Base.Count).Select(i => (ulong)i).ToArray(), ds.Base);
+        return (c, ds.Queries, truth);
+    }
+
+    private static double RecallOf(Collection c, VectorMatrix queries, int[][] truth, SearchOptions options) =>
+        Recall.AtK(c.SearchBatch(queries, options).Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray(), truth, 10);
+
+    [SkippableFact]
+    public void Pq8BitRecallWithAndWithoutRerank()
+    {
+        var (c, q, truth) = Build("pq:48");
+        Assert.Equal(48, c.GetStats().CodeSize);
+        double plain = RecallOf(c, q, truth, new SearchOptions { K = 10 });
+        double reranked = RecallOf(c, q, truth, new SearchOptions { K = 10, Rerank = 100 });
+        Assert.True(plain >= 0.60, $"pq:48 recall@10 without rerank {plain}");
+        Assert.True(reranked >= 0.95, $"pq:48 recall@10 with rerank 100 {reranked}");
+    }
+
+    [SkippableFact]
+    public void FastScanRecallAndAutomaticRerank()
+    {
+        var (c, q, truth) = Build("pq:96x4");
+        Assert.Equal(48, c.GetStats().CodeSize);
+        double reranked = RecallOf(c, q, truth, new SearchOptions { K = 10, Rerank = 100 });
+        Assert.True(reranked >= 0.95, $"pq:96x4 recall@10 with rerank 100 {reranked}");
+
+        int depth = c.TuneRerank(0.95);
+        Assert.InRange(depth, 11, 1000);
+        // The depth tuned on the collection's own vectors carries over to the real (unseen) queries.
+        double auto = RecallOf(c, q, truth, new SearchOptions { K = 10, TargetRecall = 0.95 });
+        Assert.True(auto >= 0.92, $"pq:96x4 recall@10 with automatic rerank (depth {depth}) {auto}");
+        Assert.Equal(0, c.TuneRerank(0.95) - depth); // deterministic for a given seed
+    }
+
+    [SkippableFact]
+    public void OpqLowersQuantizationErrorOnRealData()
+    {
+        var ds = TestData.RequireShared(TestData.TextSet, Base, Queries);
+        var sample = ds.Base.Slice(0, 5000);
+        var pq = CodecRegistry.Train(CompressionSpec.Parse("pq:32x4"), sample, DistanceKind.NegativeDot);
+        var opq = CodecRegistry.Train(CompressionSpec.Parse("opq+pq:32x4"), sample, DistanceKind.NegativeDot);
+        var held = ds.Base.Slice(5000, 2000);
+        double ePq = ReconstructionError.Measure(pq, held).MeanSquaredError;
+        double eOpq = ReconstructionError.Measure(opq, held).MeanSquaredError;
+        Assert.True(eOpq < 0.97 * ePq, $"opq+pq:32x4 MSE {eOpq} vs pq:32x4 {ePq}");
+    }
+}
