@@ -23,21 +23,30 @@ public sealed class IvfIndexFactory : IIndexFactory
     public IReadOnlyList<string> Names { get; } = ["ivf"];
 
     /// <inheritdoc />
-    public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
+    public void Validate(IndexSpec spec) => Parse(spec);
+
+    private static (int NList, int NProbe, bool Residual) Parse(IndexSpec spec)
     {
         if (spec.Arguments.Count is < 1 or > 3)
             throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual]");
         int nlist = spec.IntArgument(0, "the number of lists (ivf:NLIST)");
         if (nlist > MaxLists) throw new InvalidArgumentException($"index '{spec}': NLIST must be at most {MaxLists}, got {nlist}");
-        bool wantResidual = false;
+        bool residual = false;
         int nprobe = IvfIndex.DefaultNProbeFor(nlist);
         for (int i = 1; i < spec.Arguments.Count; i++)
         {
-            if (spec.Arguments[i] == "residual" && !wantResidual) wantResidual = true;
+            if (spec.Arguments[i] == "residual" && !residual) residual = true;
             else if (i == 1) nprobe = spec.IntArgument(1, "nprobe (ivf:NLIST,NPROBE)");
             else throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual], got '{spec.Arguments[i]}'");
         }
         if (nprobe > nlist) throw new InvalidArgumentException($"index '{spec}': nprobe {nprobe} exceeds NLIST {nlist}");
+        return (nlist, nprobe, residual);
+    }
+
+    /// <inheritdoc />
+    public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
+    {
+        var (nlist, nprobe, wantResidual) = Parse(spec);
         if (sample.Dimension != dimension) throw new InvalidVectorException($"expected dimension {dimension}, got {sample.Dimension}");
         if (sample.Count == 0) throw new InvalidArgumentException("ivf needs at least one training vector");
         if (sample.Count < nlist)

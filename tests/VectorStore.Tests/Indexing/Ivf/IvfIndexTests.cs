@@ -180,6 +180,9 @@ public class IvfIndexTests
         var s = IndexSpec.Parse(spec);
         Assert.Throws<InvalidArgumentException>(() =>
             IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data, new VectorStore.Quantization.TrainingContext()));
+        // The same spec is refused when the collection is created, not thousands of inserts later at training.
+        using var db = VectorDatabase.CreateInMemory();
+        Assert.Throws<InvalidArgumentException>(() => db.CreateCollection("c", new CollectionOptions { Dimension = 8, Index = spec }));
     }
 
     [Fact]
