@@ -240,8 +240,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             // Widen the probe so about as many matching entries are scanned as an unfiltered search scans entries;
             // at the limit it visits every list, i.e. an exact scan of the matching set over the codes.
             nprobe = (int)Math.Min(NList, Math.Ceiling(nprobe / fraction));
-            // Below a quarter, testing the filter first and scoring matches one by one beats block scoring.
-            sparseFilter = fraction < 0.25;
+            // Below a quarter, testing the filter first and scoring matches one by one beats block scoring — except
+            // for packed fast-scan lists, where one code costs about as much to unpack as a whole block to score.
+            sparseFilter = Blocks is null && fraction < 0.25;
         }
         nprobe = Math.Min(nprobe, NList);
         var s = _scratch.Value!;
@@ -283,7 +284,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             {
                 bias = -dots[l];
             }
-            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results, s.Code);
+            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results);
             else ScanList(list, scorer, bias, filter, results, s.Distances);
         }
     }
@@ -320,15 +321,14 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         }
     }
 
-    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results, byte[] code)
+    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results)
     {
         var slots = list.Slots;
         for (int j = 0; j < list.Count; j++)
         {
             int slot = slots[j];
             if (!filter.Contains(slot)) continue;
-            list.CopyCode(j, code);
-            results.Push(slot, scorer.Distance(code) + bias);
+            results.Push(slot, scorer.Distance(list.Codes.AsSpan(j * list.CodeSize, list.CodeSize)) + bias);
         }
     }
 
@@ -342,6 +342,5 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         public float[] ProbeDistances { get; } = new float[index.NList];
         public float[] Residual { get; } = new float[index.Dimension];
         public float[] Distances { get; } = new float[BlockSize];
-        public byte[] Code { get; } = new byte[index.Codec.CodeSize];
     }
 }
