@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Storage;
 
 namespace VectorStore;
 
@@ -13,7 +14,7 @@ public sealed record DatabaseOptions
 /// A set of named collections, either in memory or in a database directory. Thread-safe: collections may be
 /// created, opened and dropped from any thread.
 /// </summary>
-public sealed class VectorDatabase : IDisposable
+public sealed partial class VectorDatabase : IDisposable
 {
     private readonly Dictionary<string, Collection> _collections = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -34,10 +35,27 @@ public sealed class VectorDatabase : IDisposable
     public static VectorDatabase CreateInMemory(DatabaseOptions? options = null) => new(null, options ?? new DatabaseOptions());
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/>.</summary>
-    public static VectorDatabase Open(string directory, DatabaseOptions? options = null)
+    /// <remarks>
+    /// Every acknowledged write is in the directory's write-ahead log; opening loads each collection's newest
+    /// snapshot and replays the log after it. A damaged file, or a directory written by a newer format version,
+    /// fails with a <see cref="StoreCorruptedException"/> naming the file. One process at a time may open a directory.
+    /// </remarks>
+    public static VectorDatabase Open(string directory, DatabaseOptions? options = null) => Open(directory, options, null);
+
+    internal static VectorDatabase Open(string directory, DatabaseOptions? options, StorageSettings? storage)
     {
         System.IO.Directory.CreateDirectory(directory);
-        return new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
+        var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
+        try
+        {
+            db.OpenStorage(storage ?? new StorageSettings());
+        }
+        catch
+        {
+            db.CloseStorage(checkpoint: false);
+            throw;
+        }
+        return db;
     }
 
     /// <summary>Names of the collections, sorted.</summary>
@@ -56,7 +74,7 @@ public sealed class VectorDatabase : IDisposable
         lock (_gate)
         {
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
-            var c = new Collection(name, options);
+            var c = Directory is null ? new Collection(name, options) : CreatePersistent(name, options);
             _collections.Add(name, c);
             return c;
         }
@@ -74,7 +92,12 @@ public sealed class VectorDatabase : IDisposable
     /// <summary>Deletes a collection and its data; returns false when it did not exist.</summary>
     public bool DropCollection(string name)
     {
-        lock (_gate) return _collections.Remove(name);
+        lock (_gate)
+        {
+            if (!_collections.Remove(name)) return false;
+            if (Directory is not null) DropPersistent(name);
+            return true;
+        }
     }
 
     internal static void ValidateName(string name)
@@ -84,7 +107,9 @@ public sealed class VectorDatabase : IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Writes a snapshot of every collection with unsnapshotted changes, so the next open replays little.</remarks>
     public void Dispose()
     {
+        lock (_gate) CloseStorage(checkpoint: true);
     }
 }

@@ -13,7 +13,7 @@ namespace VectorStore.Collections;
 /// (upsert, delete, training) waits for running searches and blocks new ones only while it applies its change in
 /// memory. A write returns once it is durable (for a collection in a database directory).
 /// </remarks>
-public sealed class Collection
+public sealed partial class Collection
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<ulong, int> _slots = [];
@@ -139,8 +139,10 @@ public sealed class Collection
         _lock.EnterWriteLock();
         try
         {
-            if (!ApplyDelete(id)) return false;
+            // Log first: if the append fails, memory still matches the log.
+            if (!_slots.ContainsKey(id)) return false;
             ticket = _journal.AppendDelete(id);
+            ApplyDelete(id);
         }
         finally
         {
@@ -240,12 +242,16 @@ public sealed class Collection
     /// <summary>Trains the codec and builds the index now, on the vectors present (at least one).</summary>
     public void BuildIndex()
     {
+        long ticket;
         _lock.EnterWriteLock();
         try
         {
-            if (_index is null) TrainLocked();
+            if (_index is not null) return;
+            TrainLocked();
+            ticket = _journal.AppendBuildIndex();
         }
         finally { _lock.ExitWriteLock(); }
+        _journal.WaitDurable(ticket);
     }
 
     private void TrainLocked()

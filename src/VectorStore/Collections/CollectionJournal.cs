@@ -11,6 +11,9 @@ internal interface ICollectionJournal
 
     long AppendDelete(ulong id);
 
+    /// <summary>Records an explicit index build (training before the threshold) so recovery repeats it.</summary>
+    long AppendBuildIndex();
+
     /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
     void WaitDurable(long ticket);
 }
@@ -23,6 +26,8 @@ internal sealed class NullJournal : ICollectionJournal
     public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) => 0;
 
     public long AppendDelete(ulong id) => 0;
+
+    public long AppendBuildIndex() => 0;
 
     public void WaitDurable(long ticket) { }
 }

@@ -36,6 +36,7 @@ public sealed record CollectionOptions
     {
         if (Dimension is <= 0 or > 65_536) throw new InvalidArgumentException($"dimension must be in 1..65536, got {Dimension}");
         if (TrainingThreshold <= 0) throw new InvalidArgumentException("training threshold must be positive");
+        if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
         var c = CompressionSpec.Parse(Compression);
         CodecRegistry.Validate(c);
         var i = IndexSpec.Parse(Index);

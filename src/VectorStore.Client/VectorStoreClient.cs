@@ -1,0 +1,233 @@
+using VectorStore.Collections;
+using VectorStore.Protocol;
+
+namespace VectorStore.Client;
+
+/// <summary>A collection's options and statistics as reported by the server.</summary>
+/// <param name="Options">Options chosen at creation.</param>
+/// <param name="Stats">Current sizes and state.</param>
+public sealed record RemoteCollectionInfo(CollectionOptions Options, CollectionStats Stats);
+
+/// <summary>
+/// Async client for a VectorStore server, mirroring the in-process <see cref="VectorDatabase"/> and
+/// <see cref="Collection"/> API (methods take the collection name). One TCP connection is reused and shared:
+/// concurrent calls are pipelined on it and complete in any order. When it fails, the next call reconnects;
+/// requests that are safe to repeat are retried once (<see cref="ClientOptions.RetryIdempotent"/>). Error frames
+/// become the same typed exceptions the in-process API throws (<see cref="InvalidArgumentException"/>,
+/// <see cref="InvalidVectorException"/>) or <see cref="LimitExceededException"/>, <see cref="RemoteErrorException"/>,
+/// <see cref="AuthenticationFailedException"/>; a lost connection is <see cref="VectorStoreConnectionException"/>.
+/// </summary>
+/// <remarks>Thread-safety: every member may be called concurrently from any thread.</remarks>
+public sealed class VectorStoreClient : IAsyncDisposable
+{
+    private readonly string _host;
+    private readonly int _port;
+    private readonly ClientOptions _options;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private ClientConnection? _connection;
+    private bool _disposed;
+
+    private VectorStoreClient(string host, int port, ClientOptions options)
+    {
+        _host = host;
+        _port = port;
+        _options = options;
+    }
+
+    /// <summary>Connects and completes the handshake; throws <see cref="VectorStoreConnectionException"/> or <see cref="AuthenticationFailedException"/>.</summary>
+    public static async Task<VectorStoreClient> ConnectAsync(string host, int port, ClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var client = new VectorStoreClient(host, port, options ?? new ClientOptions());
+        await client.GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return client;
+    }
+
+    /// <summary>Connects to <c>HOST:PORT</c>.</summary>
+    public static Task<VectorStoreClient> ConnectAsync(string hostAndPort, ClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (host, port) = ParseHostPort(hostAndPort);
+        return ConnectAsync(host, port, options, cancellationToken);
+    }
+
+    /// <summary>Splits <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); throws <see cref="InvalidArgumentException"/>.</summary>
+    public static (string Host, int Port) ParseHostPort(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out int port) || port is <= 0 or > 65535)
+            throw new InvalidArgumentException($"expected HOST:PORT, got '{text}'");
+        return (text[..colon].Trim('[', ']'), port);
+    }
+
+    /// <summary>The limits the server announced in its handshake.</summary>
+    public ProtocolLimits ServerLimits => _connection?.ServerLimits ?? new ProtocolLimits();
+
+    private async ValueTask<ClientConnection> GetConnectionAsync(CancellationToken ct)
+    {
+        var c = _connection;
+        if (c is not null && !c.IsFaulted) return c;
+        await _connectLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_connection is { IsFaulted: false } current) return current;
+            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+            _connection = await ClientConnection.ConnectAsync(_host, _port, _options, ct).ConfigureAwait(false);
+            return _connection;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct)
+    {
+        RawResponse response;
+        var connection = await GetConnectionAsync(ct).ConfigureAwait(false);
+        try
+        {
+            response = await connection.SendAsync((byte)opcode, request, ct).ConfigureAwait(false);
+        }
+        catch (VectorStoreConnectionException) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
+        {
+            connection = await GetConnectionAsync(ct).ConfigureAwait(false);
+            response = await connection.SendAsync((byte)opcode, request, ct).ConfigureAwait(false);
+        }
+        if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
+        if (response.Opcode != ((byte)opcode | ProtocolConstants.ResponseBit))
+            throw new RemoteErrorException(ErrorCode.BadPayload, $"response opcode 0x{response.Opcode:X2} does not answer 0x{(byte)opcode:X2}");
+        return response.Payload;
+    }
+
+    private static readonly EmptyPayload s_empty = new();
+
+    private sealed class EmptyPayload : IWireMessage
+    {
+        public int PayloadSize => 0;
+
+        public void Write(ref WireWriter w) { }
+    }
+
+    /// <summary>Round-trips an empty request.</summary>
+    public async Task PingAsync(CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.Ping, s_empty, true, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Creates a collection, as <see cref="VectorDatabase.CreateCollection"/>.</summary>
+    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.CreateCollection, new CreateCollectionRequest(name, options), false, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Drops a collection, as <see cref="VectorDatabase.DropCollection"/>; false when it did not exist.</summary>
+    public async Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
+        Single(BoolsResponse.Read(await CallAsync(Opcode.DropCollection, new NameRequest(name), false, cancellationToken).ConfigureAwait(false)));
+
+    private static bool Single(BoolsResponse r) =>
+        r.Values.Length == 1 ? r.Values[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one boolean, got {r.Values.Length}");
+
+    /// <summary>Collection names, sorted, as <see cref="VectorDatabase.CollectionNames"/>.</summary>
+    public async Task<IReadOnlyList<string>> CollectionNamesAsync(CancellationToken cancellationToken = default) =>
+        NamesResponse.Read(await CallAsync(Opcode.ListCollections, s_empty, true, cancellationToken).ConfigureAwait(false)).Names;
+
+    /// <summary>Options and statistics of a collection (<see cref="Collection.Options"/>, <see cref="Collection.GetStats"/>).</summary>
+    public async Task<RemoteCollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var r = InfoResponse.Read(await CallAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
+        return new RemoteCollectionInfo(r.Options, r.Stats);
+    }
+
+    /// <summary>Statistics of a collection, as <see cref="Collection.GetStats"/>.</summary>
+    public async Task<CollectionStats> GetStatsAsync(string name, CancellationToken cancellationToken = default) =>
+        (await GetInfoAsync(name, cancellationToken).ConfigureAwait(false)).Stats;
+
+    /// <summary>Live vectors, as <see cref="Collection.Count"/>.</summary>
+    public async Task<int> CountAsync(string name, CancellationToken cancellationToken = default) =>
+        (await GetStatsAsync(name, cancellationToken).ConfigureAwait(false)).Count;
+
+    /// <summary>
+    /// Inserts or replaces a batch, as <see cref="Collection.UpsertBatch"/> (validated as a whole before anything
+    /// changes; returns once durable on the server). The batch must fit one frame: see <see cref="ServerLimits"/>.
+    /// </summary>
+    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.UpsertBatch, new UpsertBatchRequest(name, ids, vectors, payloads), true, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Inserts or replaces one vector, as <see cref="Collection.Upsert"/>.</summary>
+    public Task UpsertAsync(string name, ulong id, ReadOnlyMemory<float> vector, byte[]? payload = null, CancellationToken cancellationToken = default) =>
+        UpsertBatchAsync(name, [id], new VectorMatrix(vector.ToArray(), Math.Max(1, vector.Length)), payload is null ? null : [payload], cancellationToken);
+
+    /// <summary>Deletes one id, as <see cref="Collection.Delete"/>; false when it was not present.</summary>
+    public async Task<bool> DeleteAsync(string name, ulong id, CancellationToken cancellationToken = default) =>
+        Single(BoolsResponse.Read(await CallAsync(Opcode.Delete, new IdBatchRequest(name, [id]), false, cancellationToken).ConfigureAwait(false)));
+
+    /// <summary>Deletes several ids; per id, whether it was present.</summary>
+    public async Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
+        BoolsResponse.Read(await CallAsync(Opcode.Delete, new IdBatchRequest(name, ids), false, cancellationToken).ConfigureAwait(false)).Values;
+
+    /// <summary>The stored vector and payload of an id, or null, as <see cref="Collection.Get"/>.</summary>
+    public async Task<VectorRecord?> GetAsync(string name, ulong id, CancellationToken cancellationToken = default) =>
+        (await GetBatchAsync(name, [id], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Stored vectors and payloads of several ids (null where absent).</summary>
+    public async Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default)
+    {
+        var payload = await CallAsync(Opcode.Get, new IdBatchRequest(name, ids), true, cancellationToken).ConfigureAwait(false);
+        return GetResponse.Read(payload, ids).Records;
+    }
+
+    /// <summary>Every live id, ascending, as <see cref="Collection.Ids"/> (fetched in pages).</summary>
+    public async Task<ulong[]> IdsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var all = new List<ulong>();
+        ulong? after = null;
+        int page = Math.Min(ServerLimits.MaxBatch, 65_536);
+        while (true)
+        {
+            var r = IdsResponse.Read(await CallAsync(Opcode.ListIds, new ListIdsRequest(name, after, page), true, cancellationToken).ConfigureAwait(false));
+            all.AddRange(r.Ids);
+            if (!r.More || r.Ids.Length == 0) return [.. all];
+            after = r.Ids[^1];
+        }
+    }
+
+    /// <summary>The best k entries for one query, best first, as <see cref="Collection.Search"/>.</summary>
+    public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var q = new VectorMatrix(query.ToArray(), Math.Max(1, query.Length));
+        var r = SearchResponse.Read(await CallAsync(Opcode.Search, new SearchRequest(name, options ?? new SearchOptions(), q), true, cancellationToken).ConfigureAwait(false));
+        return r.Results.Length == 1 ? r.Results[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one result list, got {r.Results.Length}");
+    }
+
+    /// <summary>Searches every row of <paramref name="queries"/>, as <see cref="Collection.SearchBatch"/> (the server chooses the threads).</summary>
+    public async Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var r = SearchResponse.Read(await CallAsync(Opcode.SearchBatch, new SearchRequest(name, options ?? new SearchOptions(), queries), true, cancellationToken).ConfigureAwait(false));
+        return r.Results.Length == queries.Count ? r.Results : throw new RemoteErrorException(ErrorCode.BadPayload, $"{r.Results.Length} result lists for {queries.Count} queries");
+    }
+
+    /// <summary>Trains the codec and builds the index now, as <see cref="Collection.BuildIndex"/>.</summary>
+    public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Makes every acknowledged write durable; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.Flush, s_empty, true, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Writes a snapshot; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
+    public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using VectorStore.Collections;
+using VectorStore.Protocol;
+
+namespace VectorStore.Server;
+
+/// <summary>
+/// Decodes one request payload, runs it against the in-process API and returns the response message. Checks
+/// server limits before doing work so an oversized request costs nothing. Thread-safe (the database is).
+/// </summary>
+internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options)
+{
+    private readonly ProtocolLimits _limits = options.Limits;
+
+    public IWireMessage Execute(byte opcode, ReadOnlySpan<byte> payload)
+    {
+        switch ((Opcode)opcode)
+        {
+            case Opcode.Ping:
+                new WireReader(payload).End();
+                return EmptyResponse.Instance;
+            case Opcode.CreateCollection:
+            {
+                var r = CreateCollectionRequest.Read(payload);
+                if (r.Options.Dimension > _limits.MaxDimension)
+                    throw new ProtocolException(ErrorCode.LimitExceeded, $"dimension {r.Options.Dimension} exceeds the limit {_limits.MaxDimension}");
+                db.CreateCollection(r.Name, r.Options);
+                return EmptyResponse.Instance;
+            }
+            case Opcode.DropCollection:
+                return new BoolsResponse([db.DropCollection(NameRequest.Read(payload).Name)]);
+            case Opcode.ListCollections:
+                new WireReader(payload).End();
+                return new NamesResponse(db.CollectionNames);
+            case Opcode.Info:
+            {
+                var c = db.GetCollection(NameRequest.Read(payload).Name);
+                return new InfoResponse(c.Options, c.GetStats());
+            }
+            case Opcode.UpsertBatch:
+            {
+                var r = UpsertBatchRequest.Read(payload, _limits);
+                db.GetCollection(r.Name).UpsertBatch(r.Ids, r.Vectors, r.Payloads);
+                return EmptyResponse.Instance;
+            }
+            case Opcode.Delete:
+            {
+                var r = IdBatchRequest.Read(payload, _limits);
+                var c = db.GetCollection(r.Name);
+                var removed = new bool[r.Ids.Count];
+                for (int i = 0; i < removed.Length; i++) removed[i] = c.Delete(r.Ids[i]);
+                return new BoolsResponse(removed);
+            }
+            case Opcode.Get:
+            {
+                var r = IdBatchRequest.Read(payload, _limits);
+                var c = db.GetCollection(r.Name);
+                RequireResponseSize((long)r.Ids.Count * (4L * c.Options.Dimension + 5), "get");
+                var records = new VectorRecord?[r.Ids.Count];
+                for (int i = 0; i < records.Length; i++) records[i] = c.Get(r.Ids[i]);
+                return new GetResponse(c.Options.Dimension, records);
+            }
+            case Opcode.ListIds:
+                return ListIds(ListIdsRequest.Read(payload, _limits));
+            case Opcode.Search:
+            {
+                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions);
+                return new SearchResponse([db.GetCollection(name).Search(query, searchOptions)]);
+            }
+            case Opcode.SearchBatch:
+            {
+                var r = SearchRequest.Read(payload, _limits);
+                var c = db.GetCollection(r.Name);
+                RequireResponseSize(4 + r.Queries.Count * (4 + 12L * Math.Min(r.Options.K, Math.Max(1, c.Count))), "search batch");
+                return new SearchResponse(c.SearchBatch(r.Queries, r.Options, options.BatchSearchThreads));
+            }
+            case Opcode.BuildIndex:
+                db.GetCollection(NameRequest.Read(payload).Name).BuildIndex();
+                return EmptyResponse.Instance;
+            case Opcode.Flush:
+                new WireReader(payload).End();
+                (options.Flush ?? throw new ProtocolException(ErrorCode.NotSupported, "this server has no flush (in-memory database or storage not available)"))(db);
+                return EmptyResponse.Instance;
+            case Opcode.Snapshot:
+                new WireReader(payload).End();
+                (options.Snapshot ?? throw new ProtocolException(ErrorCode.NotSupported, "this server has no snapshot (in-memory database or storage not available)"))(db);
+                return EmptyResponse.Instance;
+            default:
+                throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
+        }
+    }
+
+    private IdsResponse ListIds(ListIdsRequest r)
+    {
+        var ids = db.GetCollection(r.Name).Ids();
+        int start = 0;
+        if (r.After is ulong after)
+        {
+            int i = Array.BinarySearch(ids, after);
+            start = i >= 0 ? i + 1 : ~i;
+        }
+        int n = Math.Min(r.Limit, ids.Length - start);
+        return new IdsResponse(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
+    }
+
+    private void RequireResponseSize(long bytes, string what)
+    {
+        if (bytes > _limits.MaxResponseBytes)
+            throw new ProtocolException(ErrorCode.LimitExceeded, $"{what} response would be {bytes} bytes, the limit is {_limits.MaxResponseBytes}; ask for fewer ids, queries or a smaller k");
+    }
+
+    /// <summary>The error frame for an exception thrown while executing a request.</summary>
+    public ErrorResponse ErrorFor(Exception e)
+    {
+        var (code, message) = e switch
+        {
+            AggregateException { InnerExceptions.Count: > 0 } a => (ErrorFor(a.InnerExceptions[0]).Code, a.InnerExceptions[0].Message),
+            ProtocolException p => (p.Code, p.Message),
+            InvalidVectorException v => (ErrorCode.InvalidVector, v.Message),
+            InvalidArgumentException a => (ErrorCode.InvalidArgument, a.Message),
+            IdNotFoundException n => (ErrorCode.InvalidArgument, n.Message),
+            StoreCorruptedException s => (ErrorCode.StorageError, s.Message),
+            IOException io => (ErrorCode.StorageError, io.Message),
+            NotSupportedException ns => (ErrorCode.NotSupported, ns.Message),
+            _ => (ErrorCode.Internal, $"internal error ({e.GetType().Name})"),
+        };
+        if (code == ErrorCode.Internal) options.Log?.Invoke($"internal error: {e}");
+        return new ErrorResponse(code, message);
+    }
+}

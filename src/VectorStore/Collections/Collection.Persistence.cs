@@ -1,0 +1,71 @@
+using VectorStore.Storage;
+
+namespace VectorStore.Collections;
+
+/// <summary>Snapshot and recovery entry points used by the storage engine (see <see cref="CollectionStore"/>).</summary>
+public sealed partial class Collection
+{
+    /// <summary>
+    /// Writes the collection's state to a snapshot file under the read lock (writers wait, searches continue) and
+    /// returns the log address it covers: captured under the same lock, so it is a record boundary and every record
+    /// before it is reflected in the snapshot.
+    /// </summary>
+    internal long WriteSnapshot(string path, IWriteAheadLog wal)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            long address = wal.CaptureBoundary();
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _ids, _payloads, _raw, _index);
+            return address;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
+    internal long RestoreSnapshot(string path)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
+            var c = SnapshotFile.Read(path, Options.Dimension, _raw);
+            if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1);
+            _highWater = c.HighWater;
+            Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
+            for (int s = c.HighWater - 1; s >= 0; s--)
+            {
+                if ((c.LiveBits[s >> 6] & (1UL << (s & 63))) == 0)
+                {
+                    _freeSlots.Push(s);
+                    continue;
+                }
+                if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
+                _ids[s] = c.Ids[s];
+                _payloads[s] = c.Payloads[s];
+            }
+            _index = c.Index;
+            return c.LogAddress;
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>Replays a logged <see cref="BuildIndex"/> without journaling it again.</summary>
+    internal void ReplayBuildIndex()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_index is null && _slots.Count > 0) TrainLocked();
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>Replays a logged delete.</summary>
+    internal void ReplayDelete(ulong id)
+    {
+        _lock.EnterWriteLock();
+        try { ApplyDelete(id); }
+        finally { _lock.ExitWriteLock(); }
+    }
+}

@@ -1,0 +1,29 @@
+namespace VectorStore.Protocol;
+
+/// <summary>Fixed numbers of the wire protocol (data-format.md section 5).</summary>
+public static class ProtocolConstants
+{
+    /// <summary>Protocol version spoken by this build.</summary>
+    public const ushort Version = 1;
+
+    /// <summary>"VSTP" read as a little-endian u32: the first payload field of Hello.</summary>
+    public const uint Magic = 0x50545356;
+
+    /// <summary>Bytes of the length prefix.</summary>
+    public const int LengthPrefixSize = 4;
+
+    /// <summary>Bytes after the length prefix that every frame has: opcode, flags, reserved u16, request id.</summary>
+    public const int HeaderBodySize = 8;
+
+    /// <summary>Whole header: length prefix plus <see cref="HeaderBodySize"/>.</summary>
+    public const int HeaderSize = LengthPrefixSize + HeaderBodySize;
+
+    /// <summary>Set on the opcode of a response.</summary>
+    public const byte ResponseBit = 0x80;
+
+    /// <summary>Longest string field (collection names, specs, messages) in UTF-8 bytes.</summary>
+    public const int MaxStringBytes = 4096;
+
+    /// <summary>Longest auth token in bytes.</summary>
+    public const int MaxTokenBytes = 1024;
+}

@@ -1,0 +1,237 @@
+using VectorStore.Collections;
+
+namespace VectorStore.Storage;
+
+/// <summary>Storage tuning; defaults suit production, tests shrink them.</summary>
+internal sealed record StorageSettings
+{
+    /// <summary>FASTER log sizes.</summary>
+    public WalSettings Wal { get; init; } = new();
+
+    /// <summary>Log bytes appended since the last snapshot that trigger a new one. Default 512 MiB.</summary>
+    public long SnapshotAfterLogBytes { get; init; } = 512L << 20;
+}
+
+/// <summary>
+/// The durable side of one collection: its directory, write-ahead log, snapshots and recovery. Implements
+/// <see cref="ICollectionJournal"/>: appends run under the collection's write lock; <see cref="WaitDurable"/> runs
+/// outside it and commits for every writer that appended before it (group commit).
+/// Thread-safety: journal methods as above; <see cref="Checkpoint"/> is serialized by an internal gate and may run
+/// concurrently with writers and searches.
+/// </summary>
+internal sealed class CollectionStore : ICollectionJournal, IDisposable
+{
+    private readonly FasterWriteAheadLog _wal;
+    private readonly StorageSettings _settings;
+    private readonly Action<ManifestCollection> _publish;
+    private readonly object _snapshotGate = new();
+    private ManifestCollection _entry;
+    private Collection? _collection;
+    private int _autoSnapshotRunning;
+
+    private CollectionStore(string directory, ManifestCollection entry, FasterWriteAheadLog wal, StorageSettings settings, Action<ManifestCollection> publish)
+    {
+        Directory = directory;
+        _entry = entry;
+        _wal = wal;
+        _settings = settings;
+        _publish = publish;
+    }
+
+    /// <summary>The collection's directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The manifest entry as last published.</summary>
+    public ManifestCollection Entry => Volatile.Read(ref _entry);
+
+    /// <summary>The log (for tests that damage or inspect it).</summary>
+    internal FasterWriteAheadLog Wal => _wal;
+
+    /// <summary>Creates the directory and an empty log for a new collection.</summary>
+    public static CollectionStore Create(string directory, ManifestCollection entry, StorageSettings settings, Action<ManifestCollection> publish)
+    {
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+        System.IO.Directory.CreateDirectory(directory);
+        var wal = FasterWriteAheadLog.Open(Path.Combine(directory, "wal"), settings.Wal, create: true);
+        FileDurability.FsyncDirectory(Path.Combine(directory, "wal"));
+        FileDurability.FsyncDirectory(directory);
+        FileDurability.FsyncDirectory(Path.GetDirectoryName(directory)!);
+        return new CollectionStore(directory, entry, wal, settings, publish);
+    }
+
+    /// <summary>Opens an existing collection's log (recovery happens in <see cref="Recover"/>).</summary>
+    public static CollectionStore Open(string directory, ManifestCollection entry, StorageSettings settings, Action<ManifestCollection> publish)
+    {
+        if (!System.IO.Directory.Exists(directory))
+            throw new StoreCorruptedException(directory, $"directory of collection '{entry.Name}' is missing");
+        var wal = FasterWriteAheadLog.Open(Path.Combine(directory, "wal"), settings.Wal, create: false);
+        return new CollectionStore(directory, entry, wal, settings, publish);
+    }
+
+    /// <summary>Loads the snapshot named in the manifest, then replays the log after it into <paramref name="collection"/>.</summary>
+    public void Recover(Collection collection)
+    {
+        _collection = collection;
+        long from = _wal.BeginAddress;
+        if (_entry.Snapshot is { } snap)
+        {
+            string path = Path.Combine(Directory, snap);
+            long covered = collection.RestoreSnapshot(path);
+            if (covered != _entry.SnapshotLogAddress)
+                throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {_entry.SnapshotLogAddress}");
+            if (_wal.BeginAddress > covered)
+                throw new StoreCorruptedException(_wal.NewestCommitFile() ?? _wal.DurableTailPath,
+                    $"log begins at {_wal.BeginAddress}, after the snapshot's address {covered}: records in between are lost");
+            from = covered;
+        }
+        Replay(collection, from);
+        RemoveOrphans();
+    }
+
+    /// <summary>Deletes snapshots a crash left behind (a half-written *.tmp, or the predecessor of a published one).</summary>
+    private void RemoveOrphans()
+    {
+        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "snap-*"))
+            if (Path.GetFileName(f) != _entry.Snapshot) File.Delete(f);
+    }
+
+    private void Replay(Collection collection, long from)
+    {
+        int dim = collection.Options.Dimension;
+        var ids = new List<ulong>();
+        var vectors = new List<float[]>();
+        var payloads = new List<byte[]?>();
+        bool anyPayload = false;
+        void Flush()
+        {
+            if (ids.Count == 0) return;
+            var m = new VectorMatrix(vectors.Count == 1 ? vectors[0] : Concat(vectors, ids.Count * dim), dim);
+            collection.ApplyUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null, log: false);
+            ids.Clear();
+            vectors.Clear();
+            payloads.Clear();
+            anyPayload = false;
+        }
+        long end = _wal.CommittedAddress;
+        long reached = from;
+        foreach (var entry in _wal.Scan(from, end))
+        {
+            reached = entry.NextAddress;
+            string where = _wal.SegmentPath(entry.Address);
+            LogRecordKind kind;
+            try
+            {
+                kind = LogRecords.Kind(entry.Data, where);
+            }
+            catch (StoreCorruptedException e)
+            {
+                throw new StoreCorruptedException(where, $"record at address {entry.Address}: {e.Message[(where.Length + 2)..]}", e);
+            }
+            switch (kind)
+            {
+                case LogRecordKind.UpsertChunk:
+                    var chunk = LogRecords.ReadUpserts(entry.Data, dim, where);
+                    ids.AddRange(chunk.Ids);
+                    vectors.Add(chunk.Vectors);
+                    payloads.AddRange(chunk.Payloads);
+                    anyPayload |= chunk.Payloads.Any(p => p is not null);
+                    // A batch is replayed as one unit so training happens at the same point as in the original run.
+                    if (chunk.EndOfBatch) Flush();
+                    break;
+                case LogRecordKind.Delete:
+                    Flush();
+                    collection.ReplayDelete(LogRecords.ReadDelete(entry.Data));
+                    break;
+                case LogRecordKind.BuildIndex:
+                    Flush();
+                    collection.ReplayBuildIndex();
+                    break;
+            }
+        }
+        // FASTER's scan may stop early on damage it treats as the end of the log; acknowledged records would vanish.
+        if (reached < end)
+            throw new StoreCorruptedException(_wal.SegmentPath(reached), $"log scan stopped at address {reached}, before the durable address {end}");
+        // A trailing partial batch was committed by another writer's group commit but never acknowledged; its
+        // records are complete and checksummed, so applying them is safe.
+        Flush();
+    }
+
+    private static float[] Concat(List<float[]> parts, int total)
+    {
+        var all = new float[total];
+        int at = 0;
+        foreach (var p in parts)
+        {
+            p.CopyTo(all, at);
+            at += p.Length;
+        }
+        return all;
+    }
+
+    /// <inheritdoc />
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) =>
+        LogRecords.WriteUpserts(ids, vectors, payloads, _settings.Wal.MaxEntryBytes, _wal.Append);
+
+    /// <inheritdoc />
+    public long AppendDelete(ulong id) => _wal.Append(LogRecords.Delete(id));
+
+    /// <inheritdoc />
+    public long AppendBuildIndex() => _wal.Append(LogRecords.BuildIndex());
+
+    /// <inheritdoc />
+    public void WaitDurable(long ticket)
+    {
+        if (_wal.CommittedAddress < ticket) _wal.Commit();
+        if (_wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes && Interlocked.Exchange(ref _autoSnapshotRunning, 1) == 0)
+        {
+            try { Checkpoint(); }
+            finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
+        }
+    }
+
+    /// <summary>Whether the log holds records the current snapshot does not cover.</summary>
+    public bool Dirty => _wal.TailAddress > Math.Max(Entry.SnapshotLogAddress, _wal.BeginAddress) || (Entry.Snapshot is null && _collection?.Count > 0);
+
+    /// <summary>
+    /// Snapshot + truncate: writes a snapshot, makes the log durable up to the address it covers, publishes it in the
+    /// manifest, deletes the previous snapshot and truncates the log before that address. Reclaims the space of
+    /// deleted and overwritten records.
+    /// </summary>
+    public void Checkpoint()
+    {
+        var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
+        lock (_snapshotGate)
+        {
+            var old = Entry;
+            long seq = old.SnapshotSequence + 1;
+            string name = $"snap-{seq:D10}.vss";
+            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal);
+            // The snapshot may include records appended but not yet committed; commit them before publishing.
+            if (_wal.CommittedAddress < address) _wal.Commit();
+            var next = old with { Snapshot = name, SnapshotLogAddress = address, SnapshotSequence = seq };
+            _publish(next);
+            Volatile.Write(ref _entry, next);
+            if (old.Snapshot is { } previous && previous != name)
+            {
+                File.Delete(Path.Combine(Directory, previous));
+                FileDurability.FsyncDirectory(Directory);
+            }
+            _wal.TruncateBefore(address);
+        }
+    }
+
+    /// <summary>Bytes of every file of the collection.</summary>
+    public long DiskBytes()
+    {
+        long total = 0;
+        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+        {
+            try { total += new FileInfo(f).Length; }
+            catch (FileNotFoundException) { }
+        }
+        return total;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _wal.Dispose();
+}

@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// fsync helpers. FASTER never fsyncs, and a rename is only durable once its directory is synced, so every durable
+/// step of the storage engine goes through here. Thread-safe (stateless).
+/// </summary>
+internal static partial class FileDurability
+{
+    /// <summary>Flushes the file's data and metadata to the device.</summary>
+    public static void FsyncFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        RandomAccess.FlushToDisk(handle);
+    }
+
+    /// <summary>
+    /// Makes creations, renames and deletions inside <paramref name="directory"/> durable. .NET cannot open a
+    /// directory as a file, so on Unix this calls open(2)/fsync(2) directly; Windows has no directory fsync
+    /// (NTFS journals metadata), so it is a no-op there.
+    /// </summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        int fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"{directory}: cannot open directory for fsync (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"{directory}: directory fsync failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="bytes"/> atomically: write a temporary file, fsync it,
+    /// rename it over the target, fsync the directory. A crash leaves either the old or the new content.
+    /// </summary>
+    public static void WriteAtomic(string path, ReadOnlySpan<byte> bytes)
+    {
+        string tmp = path + ".tmp";
+        using (var handle = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            RandomAccess.Write(handle, bytes, 0);
+            RandomAccess.FlushToDisk(handle);
+        }
+        File.Move(tmp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

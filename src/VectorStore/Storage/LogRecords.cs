@@ -1,0 +1,195 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using K4os.Compression.LZ4;
+
+namespace VectorStore.Storage;
+
+/// <summary>Kinds of write-ahead log records.</summary>
+internal enum LogRecordKind : byte
+{
+    /// <summary>A chunk of an upsert batch (one or more vectors).</summary>
+    UpsertChunk = 1,
+
+    /// <summary>A delete of one id.</summary>
+    Delete = 2,
+
+    /// <summary>An explicit <c>BuildIndex</c> (training before the threshold), replayed so the index exists again.</summary>
+    BuildIndex = 3,
+}
+
+/// <summary>One decoded upsert chunk.</summary>
+internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Payloads, bool EndOfBatch);
+
+/// <summary>
+/// Encodes and decodes log records (layout in data-format.md §4.3). Each record ends with its own CRC-32, on top of
+/// FASTER's per-entry checksum, so a damaged record is caught even if FASTER's scan lets it through.
+/// Thread-safety: stateless except the caller-owned buffers.
+/// </summary>
+internal static class LogRecords
+{
+    public const byte Version = 1;
+    private const byte FlagEndOfBatch = 1;
+    private const byte FlagLz4 = 1;
+    private const int ChunkHeader = 2 + 1 + 4 + 4;
+
+    /// <summary>
+    /// Splits a batch into upsert-chunk records of at most <paramref name="maxEntry"/> bytes and hands each to
+    /// <paramref name="append"/>; the last one carries the end-of-batch flag so recovery replays the batch as one unit.
+    /// </summary>
+    public static long WriteUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, int maxEntry, Func<ReadOnlySpan<byte>, long> append)
+    {
+        int dim = vectors.Dimension;
+        int rawBytes = dim * sizeof(float);
+        int maxItem = ItemBound(rawBytes, 0);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int need = ChunkHeader + ItemBound(rawBytes, payloads?[i]?.Length ?? 0) + 4;
+            if (need > maxEntry)
+                throw new InvalidArgumentException($"id {ids[i]}: vector plus payload ({need} bytes) exceeds the log's {maxEntry}-byte record limit");
+        }
+        var buffer = new byte[Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024))];
+        long last = 0;
+        int start = 0;
+        // Embeddings are near-incompressible: after 8 consecutive vectors that LZ4 cannot shrink, the rest of the
+        // batch is stored raw without trying (the flag stays per vector, so the format does not change).
+        int tryLz4 = 8;
+        while (start < ids.Count)
+        {
+            int pos = ChunkHeader;
+            int count = 0;
+            while (start + count < ids.Count)
+            {
+                int i = start + count;
+                var payload = payloads?[i];
+                int bound = ItemBound(rawBytes, payload?.Length ?? 0);
+                if (pos + bound + 4 > buffer.Length)
+                {
+                    if (count > 0) break;
+                    Array.Resize(ref buffer, pos + bound + 4);
+                }
+                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, ref tryLz4);
+                count++;
+            }
+            bool end = start + count == ids.Count;
+            buffer[0] = (byte)LogRecordKind.UpsertChunk;
+            buffer[1] = Version;
+            buffer[2] = end ? FlagEndOfBatch : (byte)0;
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(3), count);
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(7), dim);
+            Checksums.WriteCrc(buffer, pos);
+            last = append(buffer.AsSpan(0, pos + 4));
+            start += count;
+        }
+        return last;
+    }
+
+    private static int ItemBound(int rawBytes, int payload) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + payload;
+
+    private static int WriteItem(byte[] buffer, int pos, ulong id, ReadOnlySpan<float> vector, byte[]? payload, ref int tryLz4)
+    {
+        var raw = MemoryMarshal.AsBytes(vector);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(pos), id);
+        int lenAt = pos + 9;
+        int dataAt = pos + 13;
+        // LZ4 only where it saves bytes: embeddings rarely compress, but zero-padded or low-entropy vectors do.
+        int packed = tryLz4 > 0 ? LZ4Codec.Encode(raw, buffer.AsSpan(dataAt, LZ4Codec.MaximumOutputSize(raw.Length)), LZ4Level.L00_FAST) : -1;
+        if (packed > 0 && packed < raw.Length)
+        {
+            buffer[pos + 8] = FlagLz4;
+            tryLz4 = 8;
+        }
+        else
+        {
+            if (tryLz4 > 0) tryLz4--;
+            buffer[pos + 8] = 0;
+            raw.CopyTo(buffer.AsSpan(dataAt));
+            packed = raw.Length;
+        }
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(lenAt), packed);
+        pos = dataAt + packed;
+        int plen = payload?.Length ?? 0;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(pos), plen);
+        pos += 4;
+        if (plen > 0) payload.AsSpan().CopyTo(buffer.AsSpan(pos));
+        return pos + plen;
+    }
+
+    public static byte[] Delete(ulong id)
+    {
+        var b = new byte[2 + 8 + 4];
+        b[0] = (byte)LogRecordKind.Delete;
+        b[1] = Version;
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(2), id);
+        Checksums.WriteCrc(b, 10);
+        return b;
+    }
+
+    public static byte[] BuildIndex()
+    {
+        var b = new byte[2 + 4];
+        b[0] = (byte)LogRecordKind.BuildIndex;
+        b[1] = Version;
+        Checksums.WriteCrc(b, 2);
+        return b;
+    }
+
+    /// <summary>Checks the record's CRC and version and returns its kind; <paramref name="where"/> names it in errors.</summary>
+    public static LogRecordKind Kind(ReadOnlySpan<byte> record, string where)
+    {
+        if (record.Length < 6 || !Checksums.CheckCrc(record)) throw new StoreCorruptedException(where, "log record checksum mismatch");
+        if (record[1] > Version) throw new StoreCorruptedException(where, $"log record version {record[1]} is newer than this build supports ({Version})");
+        var kind = (LogRecordKind)record[0];
+        if (kind is not (LogRecordKind.UpsertChunk or LogRecordKind.Delete or LogRecordKind.BuildIndex))
+            throw new StoreCorruptedException(where, $"unknown log record kind {record[0]}");
+        return kind;
+    }
+
+    public static ulong ReadDelete(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt64LittleEndian(record[2..]);
+
+    /// <summary>Decodes an upsert chunk whose CRC was already checked by <see cref="Kind"/>.</summary>
+    public static UpsertChunk ReadUpserts(ReadOnlySpan<byte> record, int dimension, string where)
+    {
+        try
+        {
+            bool end = (record[2] & FlagEndOfBatch) != 0;
+            int count = BinaryPrimitives.ReadInt32LittleEndian(record[3..]);
+            int dim = BinaryPrimitives.ReadInt32LittleEndian(record[7..]);
+            if (dim != dimension) throw new StoreCorruptedException(where, $"log record dimension {dim} differs from the collection's {dimension}");
+            if (count < 0 || count > record.Length) throw new StoreCorruptedException(where, $"log record claims {count} vectors");
+            var ids = new ulong[count];
+            var vectors = new float[(long)count * dim];
+            var payloads = new byte[]?[count];
+            var body = record[..^4];
+            int pos = ChunkHeader;
+            int rawBytes = dim * sizeof(float);
+            for (int i = 0; i < count; i++)
+            {
+                ids[i] = BinaryPrimitives.ReadUInt64LittleEndian(body[pos..]);
+                byte flags = body[pos + 8];
+                int len = BinaryPrimitives.ReadInt32LittleEndian(body[(pos + 9)..]);
+                var data = body.Slice(pos + 13, len);
+                var target = MemoryMarshal.AsBytes(vectors.AsSpan(i * dim, dim));
+                if ((flags & FlagLz4) != 0)
+                {
+                    if (LZ4Codec.Decode(data, target) != rawBytes) throw new StoreCorruptedException(where, $"LZ4 vector of id {ids[i]} does not decode to {rawBytes} bytes");
+                }
+                else
+                {
+                    if (len != rawBytes) throw new StoreCorruptedException(where, $"vector of id {ids[i]} has {len} bytes, expected {rawBytes}");
+                    data.CopyTo(target);
+                }
+                pos += 13 + len;
+                int plen = BinaryPrimitives.ReadInt32LittleEndian(body[pos..]);
+                pos += 4;
+                payloads[i] = plen > 0 ? body.Slice(pos, plen).ToArray() : null;
+                pos += plen;
+            }
+            if (pos != body.Length) throw new StoreCorruptedException(where, "log record has trailing bytes");
+            return new UpsertChunk(ids, vectors, payloads, end);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new StoreCorruptedException(where, "log record is truncated inside its body", e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VectorStore.Storage;
+
+/// <summary>One collection's entry in the manifest.</summary>
+internal sealed record ManifestCollection
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("directory")] public required string Directory { get; init; }
+    [JsonPropertyName("dimension")] public required int Dimension { get; init; }
+    [JsonPropertyName("metric")] public required string Metric { get; init; }
+    [JsonPropertyName("compression")] public required string Compression { get; init; }
+    [JsonPropertyName("index")] public required string Index { get; init; }
+    [JsonPropertyName("training_threshold")] public required int TrainingThreshold { get; init; }
+    [JsonPropertyName("max_training_sample")] public required int MaxTrainingSample { get; init; }
+    [JsonPropertyName("seed")] public required int Seed { get; init; }
+
+    /// <summary>File name of the current snapshot inside <see cref="Directory"/>, or null before the first.</summary>
+    [JsonPropertyName("snapshot")] public string? Snapshot { get; init; }
+
+    /// <summary>Log address the snapshot covers: recovery replays from here.</summary>
+    [JsonPropertyName("snapshot_log_address")] public long SnapshotLogAddress { get; init; }
+
+    /// <summary>Sequence number of the newest snapshot (names the next one).</summary>
+    [JsonPropertyName("snapshot_sequence")] public long SnapshotSequence { get; init; }
+}
+
+/// <summary>The manifest body.</summary>
+internal sealed record ManifestBody
+{
+    [JsonPropertyName("collections")] public List<ManifestCollection> Collections { get; init; } = [];
+}
+
+/// <summary>
+/// The database manifest (<c>MANIFEST</c>): magic, format version, length, UTF-8 JSON body, CRC-32 (data-format.md §4.1).
+/// Replaced atomically (temp file, fsync, rename, directory fsync). Thread-safety: callers serialize writes.
+/// </summary>
+internal static class Manifest
+{
+    public const string FileName = "MANIFEST";
+    public const uint FormatVersion = 1;
+    private static ReadOnlySpan<byte> Magic => "VSTOREDB"u8;
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
+
+    public static void Write(string directory, ManifestBody body)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(body, s_json);
+        var bytes = new byte[8 + 4 + 4 + json.Length + 4];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), json.Length);
+        json.CopyTo(bytes, 16);
+        Checksums.WriteCrc(bytes, 16 + json.Length);
+        FileDurability.WriteAtomic(Path.Combine(directory, FileName), bytes);
+    }
+
+    /// <summary>Reads the manifest, or null when the directory has none (a new database).</summary>
+    public static ManifestBody? Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path)) return null;
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 20 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+            throw new StoreCorruptedException(path, "not a VectorStore manifest (bad magic or truncated)");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (version > FormatVersion)
+            throw new StoreCorruptedException(path, $"format version {version} is newer than this build supports ({FormatVersion}); upgrade VectorStore");
+        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
+        if (length < 0 || 16L + length + 4 != bytes.Length)
+            throw new StoreCorruptedException(path, $"manifest length {length} does not match the file size {bytes.Length}");
+        if (!Checksums.CheckCrc(bytes)) throw new StoreCorruptedException(path, "manifest checksum mismatch");
+        try
+        {
+            // Version 1 is the only format so far; older versions would be migrated here.
+            var body = JsonSerializer.Deserialize<ManifestBody>(Encoding.UTF8.GetString(bytes, 16, length), s_json);
+            return body ?? throw new StoreCorruptedException(path, "manifest body is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new StoreCorruptedException(path, $"manifest body is not valid: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using VectorStore.Collections;
+using VectorStore.Indexing;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// A collection snapshot (data-format.md §4.4): a 4 KiB header, the live full-precision vectors in slot order
+/// (page-aligned so a future out-of-core mode can memory-map them), a metadata section (slots, ids, payloads, the
+/// trained index with its codec) and a footer with an xxHash64 of everything before it.
+/// Thread-safety: stateless; the caller holds the collection's read lock while writing.
+/// </summary>
+internal static class SnapshotFile
+{
+    public const uint FormatVersion = 1;
+    public const int HeaderSize = 4096;
+    public const int FooterSize = 24;
+    private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
+    private static ReadOnlySpan<byte> EndMagic => "VSSNAPEN"u8;
+
+    /// <summary>State read back from a snapshot.</summary>
+    public sealed class Contents
+    {
+        public required long LogAddress { get; init; }
+        public required int HighWater { get; init; }
+        public required int Count { get; init; }
+        public required ulong[] LiveBits { get; init; }
+        public required ulong[] Ids { get; init; }
+        public required byte[]?[] Payloads { get; init; }
+        public required VectorIndex? Index { get; init; }
+    }
+
+    /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
+    public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
+        byte[]?[] payloads, RawVectorStore raw, VectorIndex? index)
+    {
+        string tmp = path + ".tmp";
+        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            var hs = new HashingStream(file);
+            var header = new byte[HeaderSize];
+            Magic.CopyTo(header);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), dimension);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), logAddress);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), highWater);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), count);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), HeaderSize);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), (long)count * dimension * sizeof(float));
+            hs.Write(header);
+            int written = 0;
+            for (int s = 0; s < highWater; s++)
+            {
+                if (!IsLive(live, s)) continue;
+                hs.Write(MemoryMarshal.AsBytes(raw.Get(s)));
+                written++;
+            }
+            if (written != count) throw new InvalidOperationException($"snapshot: {written} live slots but count {count}");
+            long metaStart = hs.Written;
+            using (var w = new BinaryWriter(hs, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                w.Write(highWater);
+                for (int i = 0; i < (highWater + 63) >> 6; i++) w.Write(live[i]);
+                for (int s = 0; s < highWater; s++) w.Write(IsLive(live, s) ? ids[s] : 0UL);
+                for (int s = 0; s < highWater; s++)
+                {
+                    if (!IsLive(live, s)) continue;
+                    var p = payloads[s];
+                    w.Write(p?.Length ?? 0);
+                    if (p is { Length: > 0 }) w.Write(p);
+                }
+                w.Write(index is null ? (byte)0 : (byte)1);
+                if (index is not null) IndexRegistry.Write(index, w);
+                w.Write(hs.Written - metaStart + 8);
+            }
+            ulong hash = hs.Hash;
+            Span<byte> tail = stackalloc byte[16];
+            BinaryPrimitives.WriteUInt64LittleEndian(tail, hash);
+            EndMagic.CopyTo(tail[8..]);
+            file.Write(tail);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        FileDurability.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    private static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
+
+    /// <summary>Verifies the checksum, then reads the snapshot; any damage is a <see cref="StoreCorruptedException"/> naming the file.</summary>
+    public static Contents Read(string path, int dimension, RawVectorStore raw)
+    {
+        if (!File.Exists(path)) throw new StoreCorruptedException(path, "snapshot named in the manifest is missing");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        long length = file.Length;
+        if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
+        Verify(file, path, length);
+        file.Position = 0;
+        try
+        {
+            return Parse(file, path, dimension, length, raw);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException or FormatException or IndexOutOfRangeException)
+        {
+            throw new StoreCorruptedException(path, $"snapshot body is malformed: {e.Message}", e);
+        }
+    }
+
+    private static void Verify(FileStream file, string path, long length)
+    {
+        Span<byte> tail = stackalloc byte[16];
+        file.Position = length - 16;
+        file.ReadExactly(tail);
+        if (!tail[8..].SequenceEqual(EndMagic)) throw new StoreCorruptedException(path, "snapshot footer missing (truncated or damaged)");
+        ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(tail);
+        file.Position = 0;
+        var hash = new XxHash64();
+        var buffer = new byte[1 << 20];
+        long remaining = length - 16;
+        while (remaining > 0)
+        {
+            int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            if (n <= 0) throw new StoreCorruptedException(path, "snapshot shorter than its size");
+            hash.Append(buffer.AsSpan(0, n));
+            remaining -= n;
+        }
+        if (hash.GetCurrentHashAsUInt64() != expected) throw new StoreCorruptedException(path, "snapshot checksum mismatch");
+    }
+
+    private static Contents Parse(FileStream file, string path, int dimension, long length, RawVectorStore raw)
+    {
+        var header = new byte[HeaderSize];
+        file.ReadExactly(header);
+        if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a snapshot (bad magic)");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
+        if (version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is newer than this build supports ({FormatVersion})");
+        int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
+        if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the manifest's {dimension}");
+        long logAddress = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
+        int highWater = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(24));
+        int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(28));
+        long vectorsLength = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(40));
+        if (highWater < 0 || count < 0 || count > highWater || vectorsLength != (long)count * dim * sizeof(float) || HeaderSize + vectorsLength > length)
+            throw new StoreCorruptedException(path, "snapshot header counts are inconsistent");
+        // The slot map follows the vectors: read it first, then stream the vectors straight into their slots.
+        file.Position = HeaderSize + vectorsLength;
+        using var r = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
+        if (r.ReadInt32() != highWater) throw new StoreCorruptedException(path, "snapshot high-water mark disagrees with its header");
+        var live = new ulong[Math.Max(1, (highWater + 63) >> 6)];
+        for (int i = 0; i < (highWater + 63) >> 6; i++) live[i] = r.ReadUInt64();
+        var ids = new ulong[highWater];
+        for (int s = 0; s < highWater; s++) ids[s] = r.ReadUInt64();
+        var payloads = new byte[]?[highWater];
+        int row = 0;
+        for (int s = 0; s < highWater; s++)
+        {
+            if (!IsLive(live, s)) continue;
+            if (row >= count) throw new StoreCorruptedException(path, "snapshot live bitmap has more slots than its count");
+            int plen = r.ReadInt32();
+            if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
+            payloads[s] = plen > 0 ? r.ReadBytes(plen) : null;
+            row++;
+        }
+        if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
+        VectorIndex? index = r.ReadByte() switch
+        {
+            0 => null,
+            1 => IndexRegistry.Read(r),
+            var b => throw new StoreCorruptedException(path, $"snapshot index flag {b} is invalid"),
+        };
+        long metaLength = r.ReadInt64();
+        if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");
+        file.Position = HeaderSize;
+        var buffer = new float[Math.Max(dim, (1 << 18) / dim * dim)];
+        int perBuffer = buffer.Length / dim;
+        int slot = 0;
+        for (int done = 0; done < count;)
+        {
+            int n = Math.Min(perBuffer, count - done);
+            file.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * dim)));
+            for (int i = 0; i < n; i++)
+            {
+                while (!IsLive(live, slot)) slot++;
+                raw.Set(slot++, buffer.AsSpan(i * dim, dim));
+            }
+            done += n;
+        }
+        return new Contents { LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Index = index };
+    }
+}

@@ -1,0 +1,165 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+
+namespace VectorStore;
+
+/// <summary>The persistent side of a database directory: manifest, per-collection stores, lock file.</summary>
+public sealed partial class VectorDatabase
+{
+    private const string LockFileName = "LOCK";
+    private readonly Dictionary<string, CollectionStore> _stores = new(StringComparer.Ordinal);
+    private ManifestBody _manifest = new();
+    private StorageSettings _storage = new();
+    private FileStream? _lockFile;
+    private bool _closed;
+
+    private void OpenStorage(StorageSettings storage)
+    {
+        _storage = storage;
+        string dir = Directory!;
+        string lockPath = Path.Combine(dir, LockFileName);
+        try
+        {
+            _lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new VectorStoreException($"{lockPath}: the database is open in another process", e);
+        }
+        var manifest = Manifest.Read(dir);
+        if (manifest is null)
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(dir, "collections"));
+            Manifest.Write(dir, _manifest);
+            return;
+        }
+        _manifest = manifest;
+        foreach (var entry in manifest.Collections)
+        {
+            var options = ToOptions(entry);
+            string cdir = Path.Combine(dir, "collections", entry.Directory);
+            var store = CollectionStore.Open(cdir, entry, _storage, Publish);
+            _stores.Add(entry.Name, store);
+            var c = new Collection(entry.Name, options, store);
+            store.Recover(c);
+            _collections.Add(entry.Name, c);
+        }
+    }
+
+    private static CollectionOptions ToOptions(ManifestCollection e) => new()
+    {
+        Dimension = e.Dimension,
+        Metric = MetricExtensions.Parse(e.Metric),
+        Compression = e.Compression,
+        Index = e.Index,
+        TrainingThreshold = e.TrainingThreshold,
+        MaxTrainingSample = e.MaxTrainingSample,
+        Seed = e.Seed,
+    };
+
+    private Collection CreatePersistent(string name, CollectionOptions options)
+    {
+        options.Validate();
+        var entry = new ManifestCollection
+        {
+            Name = name,
+            Directory = name,
+            Dimension = options.Dimension,
+            Metric = options.Metric.ToSpec(),
+            Compression = options.Compression,
+            Index = options.Index,
+            TrainingThreshold = options.TrainingThreshold,
+            MaxTrainingSample = options.MaxTrainingSample,
+            Seed = options.Seed,
+        };
+        var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
+        var c = new Collection(name, options, store);
+        store.Recover(c);
+        _stores.Add(name, store);
+        _manifest.Collections.Add(entry);
+        WriteManifest();
+        return c;
+    }
+
+    private void DropPersistent(string name)
+    {
+        var store = _stores[name];
+        _stores.Remove(name);
+        _manifest.Collections.RemoveAll(e => e.Name == name);
+        WriteManifest();
+        store.Dispose();
+        System.IO.Directory.Delete(store.Directory, recursive: true);
+    }
+
+    /// <summary>Replaces a collection's manifest entry (after a snapshot) and writes the manifest durably.</summary>
+    private void Publish(ManifestCollection entry)
+    {
+        lock (_gate)
+        {
+            int i = _manifest.Collections.FindIndex(e => e.Name == entry.Name);
+            if (i < 0) return;
+            _manifest.Collections[i] = entry;
+            WriteManifest();
+        }
+    }
+
+    private void WriteManifest() => Manifest.Write(Directory!, _manifest);
+
+    /// <summary>
+    /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: writes a snapshot and truncates
+    /// the write-ahead log before it. No-op for an in-memory database.
+    /// </summary>
+    public void Compact(string name)
+    {
+        CollectionStore? store;
+        lock (_gate)
+        {
+            if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
+            _stores.TryGetValue(name, out store);
+        }
+        store?.Checkpoint();
+    }
+
+    /// <summary>Bytes the collection occupies on disk (snapshot and log files); 0 in memory.</summary>
+    public long DiskBytes(string name)
+    {
+        lock (_gate)
+        {
+            if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
+            return _stores.TryGetValue(name, out var store) ? store.DiskBytes() : 0;
+        }
+    }
+
+    internal CollectionStore? StoreOf(string name)
+    {
+        lock (_gate) return _stores.GetValueOrDefault(name);
+    }
+
+    /// <summary>Releases every file handle without a final snapshot, like a killed process (tests only).</summary>
+    internal void SimulateCrash()
+    {
+        lock (_gate) CloseStorage(checkpoint: false);
+    }
+
+    private void CloseStorage(bool checkpoint)
+    {
+        if (_closed) return;
+        _closed = true;
+        Exception? first = null;
+        foreach (var store in _stores.Values)
+        {
+            try
+            {
+                if (checkpoint && store.Dirty) store.Checkpoint();
+            }
+            catch (Exception e)
+            {
+                first ??= e;
+            }
+            store.Dispose();
+        }
+        _stores.Clear();
+        _lockFile?.Dispose();
+        if (first is not null) throw new VectorStoreException($"{Directory}: closing failed: {first.Message}", first);
+    }
+}

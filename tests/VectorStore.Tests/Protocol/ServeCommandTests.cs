@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using VectorStore.Client;
+using VectorStore.Collections;
+using Xunit;
+
+namespace VectorStore.Tests.Protocol;
+
+/// <summary><c>vectorstore serve</c> as a separate process: prints <c>listening HOST:PORT</c>, serves, exits 0 on SIGTERM.</summary>
+public class ServeCommandTests
+{
+    [SkippableFact]
+    public async Task ServePrintsItsAddressServesAndStopsCleanlyOnSigterm()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "needs POSIX signals");
+        var dir = TestData.TempDir();
+        var tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, "tok-123\n");
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "vectorstore.dll"), "serve", "--db", Path.Combine(dir, "db"), "--port", "0", "--token-file", tokenFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var lineTask = p.StandardOutput.ReadLineAsync();
+            Assert.Same(lineTask, await Task.WhenAny(lineTask, Task.Delay(TimeSpan.FromSeconds(30))));
+            var line = await lineTask;
+            Assert.StartsWith("listening 127.0.0.1:", line);
+            var (host, port) = VectorStoreClient.ParseHostPort(line!["listening ".Length..]);
+
+            await Assert.ThrowsAsync<AuthenticationFailedException>(() => VectorStoreClient.ConnectAsync(host, port));
+            await using (var client = await VectorStoreClient.ConnectAsync(host, port, new ClientOptions { Token = "tok-123"u8.ToArray() }))
+            {
+                await client.CreateCollectionAsync("c", new CollectionOptions { Dimension = 2, Metric = Metric.L2, Compression = "none" });
+                await client.UpsertAsync("c", 1, new float[] { 1, 2 });
+                Assert.Equal(1UL, Assert.Single(await client.SearchAsync("c", new float[] { 1, 2 })).Id);
+            }
+
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task ServeRejectsABadBindAddressWithExitCode1()
+    {
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "vectorstore.dll"), "serve", "--db", TestData.TempDir(), "--port", "0", "--bind", "not-an-ip"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        var err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.Equal(1, p.ExitCode);
+        Assert.StartsWith("error: --bind", err);
+    }
+}

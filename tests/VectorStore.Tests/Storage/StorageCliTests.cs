@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+using VectorStore.IO;
+using Xunit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>The persistent-database CLI commands against the contract: output, JSON keys, exit codes.</summary>
+public sealed class StorageCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var p = Process.Start(CrashRecoveryTests.CliStart(args))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void CreateLoadInfoSearchExportCompactFollowTheContract()
+    {
+        var dir = TestData.TempDir();
+        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs");
+        var data = StorageTestKit.Vectors(500, 8, 21);
+        VectorFiles.WriteFvecs(vecs, data);
+
+        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--training-threshold", "100").Code);
+        var load = Run("load", "--db", db, "--collection", "c", "--vectors", vecs, "--first-id", "10", "--batch", "200");
+        Assert.Equal(0, load.Code);
+        Assert.Equal(["acked 10 209", "acked 210 409", "acked 410 509"], load.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var info = Run("info", "--db", db, "--json");
+        Assert.Equal(0, info.Code);
+        var c = JsonDocument.Parse(info.Out).RootElement.GetProperty("collections")[0];
+        Assert.Equal("c", c.GetProperty("name").GetString());
+        Assert.Equal(500, c.GetProperty("count").GetInt32());
+        Assert.Equal(8, c.GetProperty("dim").GetInt32());
+        Assert.Equal("l2", c.GetProperty("metric").GetString());
+        Assert.Equal("sq8", c.GetProperty("compression").GetString());
+        Assert.Equal("flat", c.GetProperty("index").GetString());
+        Assert.True(c.GetProperty("bytes_on_disk").GetInt64() > 500 * 8 * 4);
+
+        string exported = Path.Combine(dir, "e.fvecs"), ids = Path.Combine(dir, "ids.txt");
+        Assert.Equal(0, Run("export", "--db", db, "--collection", "c", "--out", exported, "--ids-out", ids).Code);
+        Assert.Equal(File.ReadAllBytes(vecs), File.ReadAllBytes(exported));
+        Assert.Equal(Enumerable.Range(10, 500).Select(i => i.ToString()), File.ReadAllLines(ids));
+
+        string results = Path.Combine(dir, "r.ivecs");
+        var search = Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", results, "--json");
+        Assert.Equal(0, search.Code);
+        var summary = JsonDocument.Parse(search.Out).RootElement;
+        Assert.Equal(500, summary.GetProperty("queries").GetInt32());
+        Assert.True(summary.GetProperty("qps").GetDouble() > 0);
+        _ = summary.GetProperty("p50_us");
+        _ = summary.GetProperty("p99_us");
+        var rows = VectorFiles.ReadIvecs(results);
+        Assert.Equal(500, rows.Length);
+        // Each base vector's nearest neighbour is itself.
+        Assert.True(rows.Select((r, i) => r[0] == i + 10).Count(x => x) >= 490);
+
+        var compact = Run("compact", "--db", db, "--collection", "c", "--json");
+        Assert.Equal(0, compact.Code);
+        Assert.True(JsonDocument.Parse(compact.Out).RootElement.GetProperty("bytes_after").GetInt64() > 0);
+    }
+
+    [Fact]
+    public void ErrorsUseTheContractExitCodes()
+    {
+        var dir = TestData.TempDir();
+        var missing = Run("info", "--db", Path.Combine(dir, "nothing"), "--json");
+        Assert.Equal(2, missing.Code);
+        Assert.StartsWith("error: ", missing.Err);
+        var bad = Run("create", "--db", Path.Combine(dir, "db"), "--collection", "c", "--dim", "8", "--compression", "nope");
+        Assert.Equal(1, bad.Code);
+        Assert.StartsWith("error: ", bad.Err);
+        Assert.Single(bad.Err.Trim().Split('\n'));
+    }
+}

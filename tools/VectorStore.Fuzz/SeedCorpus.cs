@@ -1,0 +1,93 @@
+using System.Buffers;
+using VectorStore.Collections;
+using VectorStore.Protocol;
+
+namespace VectorStore.Fuzz;
+
+/// <summary>Valid frames for every opcode, produced by the real encoders: the starting points for mutation.</summary>
+public static class SeedCorpus
+{
+    /// <summary>One input per request kind (each prefixed with the segmentation byte, see <see cref="FuzzTarget"/>).</summary>
+    public static IEnumerable<byte[]> Create()
+    {
+        var q = new VectorMatrix([1, 2, 3, 4], 4);
+        var two = new VectorMatrix([1, 2, 3, 4, 0, 0, 1, 1], 4);
+        (Opcode, IWireMessage)[] frames =
+        [
+            (Opcode.Hello, new HelloRequest(ProtocolConstants.Version, "token"u8.ToArray())),
+            (Opcode.Ping, EmptyResponse.Instance),
+            (Opcode.CreateCollection, new CreateCollectionRequest("d", new CollectionOptions { Dimension = 3, Compression = "none", Index = "flat" })),
+            (Opcode.DropCollection, new NameRequest("c")),
+            (Opcode.ListCollections, EmptyResponse.Instance),
+            (Opcode.Info, new NameRequest("c")),
+            (Opcode.UpsertBatch, new UpsertBatchRequest("c", [7, 8], two, [[1, 2], null])),
+            (Opcode.Delete, new IdBatchRequest("c", [1, 99])),
+            (Opcode.Get, new IdBatchRequest("c", [0, 2, 99])),
+            (Opcode.ListIds, new ListIdsRequest("c", 1, 3)),
+            (Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, Rerank = 4 }, q)),
+            (Opcode.SearchBatch, new SearchRequest("c", new SearchOptions { K = 2, Filter = new SearchFilter { Ids = new HashSet<ulong> { 1, 2 } } }, two)),
+            (Opcode.BuildIndex, new NameRequest("c")),
+            (Opcode.Flush, EmptyResponse.Instance),
+            (Opcode.Snapshot, EmptyResponse.Instance),
+        ];
+        foreach (var (op, msg) in frames)
+        {
+            yield return [16, .. Encode(op, msg)];
+            yield return [2, .. Encode(op, msg), .. Encode(Opcode.Ping, EmptyResponse.Instance)];
+        }
+        // A whole session on a fresh collection, so mutations can reach state-dependent paths (training, deletes).
+        var d = new VectorMatrix([1, 0, 0, 0, 1, 0, 0, 0, 1], 3);
+        yield return
+        [
+            16,
+            .. Encode(Opcode.CreateCollection, new CreateCollectionRequest("d", new CollectionOptions { Dimension = 3, TrainingThreshold = 2, MaxTrainingSample = 2 })),
+            .. Encode(Opcode.UpsertBatch, new UpsertBatchRequest("d", [1, 2, 3], d, null)),
+            .. Encode(Opcode.BuildIndex, new NameRequest("d")),
+            .. Encode(Opcode.Delete, new IdBatchRequest("d", [2])),
+            .. Encode(Opcode.SearchBatch, new SearchRequest("d", new SearchOptions { K = 2, Rerank = 3 }, d)),
+            .. Encode(Opcode.ListIds, new ListIdsRequest("d", null, 10)),
+            .. Encode(Opcode.Info, new NameRequest("d")),
+        ];
+    }
+
+    /// <summary>Hand-made hostile inputs (kept as regression files): each must be refused with a typed error.</summary>
+    public static IEnumerable<(string Name, byte[] Input)> Adversarial()
+    {
+        var ping = Encode(Opcode.Ping, EmptyResponse.Instance);
+        byte[] Patch(byte[] f, int at, uint v)
+        {
+            var c = (byte[])f.Clone();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(c.AsSpan(at), v);
+            return c;
+        }
+        yield return ("length-2gb", [16, .. Patch(ping, 0, 0x8000_0000)]);
+        yield return ("length-max", [16, .. Patch(ping, 0, uint.MaxValue)]);
+        yield return ("length-below-header", [16, .. Patch(ping, 0, 7)]);
+        yield return ("flags-set", [16, .. ping[..5], 1, .. ping[6..]]);
+        var search = Encode(Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3 }, new VectorMatrix([1, 2, 3, 4], 4)));
+        int opts = ProtocolConstants.HeaderSize + 3;
+        yield return ("k-1e9", [16, .. Patch(search, opts, 1_000_000_000)]);
+        yield return ("k-0", [16, .. Patch(search, opts, 0)]);
+        yield return ("ef-max", [16, .. Patch(search, opts + 8, uint.MaxValue)]);
+        yield return ("search-two-queries-announced", [16, .. Patch(search, opts + 21, 2)]);
+        yield return ("search-dim-huge", [16, .. Patch(search, opts + 25, 0x4000_0000)]);
+        var upsert = Encode(Opcode.UpsertBatch, new UpsertBatchRequest("c", [1], new VectorMatrix([1, 2, 3, 4], 4), [[7]]));
+        yield return ("upsert-count-lie", [16, .. Patch(upsert, ProtocolConstants.HeaderSize + 3, 1000)]);
+        yield return ("upsert-payload-length-lie", [16, .. Patch(upsert, upsert.Length - 5, 0xFFFF_FFF0)]);
+        yield return ("upsert-nan", [16, .. Patch(upsert, ProtocolConstants.HeaderSize + 3 + 9 + 8, 0x7FC0_0000)]);
+        yield return ("create-negative-training-sample", [16, .. Encode(Opcode.CreateCollection,
+            new CreateCollectionRequest("n", new CollectionOptions { Dimension = 2, TrainingThreshold = 1, MaxTrainingSample = -5 })),
+            .. Encode(Opcode.UpsertBatch, new UpsertBatchRequest("n", [1], new VectorMatrix([1, 2], 2), null)),
+            .. Encode(Opcode.BuildIndex, new NameRequest("n"))]);
+        yield return ("truncated-mid-header", [16, .. ping[..7]]);
+        yield return ("multi-segment-search", [1, .. search, .. ping]);
+    }
+
+    /// <summary>One encoded frame.</summary>
+    public static byte[] Encode(Opcode opcode, IWireMessage message)
+    {
+        var w = new ArrayBufferWriter<byte>();
+        FrameWriter.Write(w, (byte)opcode, 1, message);
+        return w.WrittenSpan.ToArray();
+    }
+}
