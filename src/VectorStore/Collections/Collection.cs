@@ -28,6 +28,7 @@ public sealed partial class Collection
     private ulong[] _live = new ulong[16];
     private int _highWater;
     private VectorIndex? _index;
+    private int _rebalanceQueued;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> _tunedRerank = new();
 
     internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null)
@@ -139,6 +140,7 @@ public sealed partial class Collection
             _lock.ExitUpgradeableReadLock();
         }
         if (log) _journal.WaitDurable(ticket);
+        QueueRebalanceIfNeeded();
     }
 
     /// <summary>Deletes <paramref name="id"/>; returns false when it was not present.</summary>
@@ -158,7 +160,51 @@ public sealed partial class Collection
             _lock.ExitWriteLock();
         }
         _journal.WaitDurable(ticket);
+        QueueRebalanceIfNeeded();
         return true;
+    }
+
+    /// <summary>
+    /// Repairs the index when it reports drift (IVF: unbalanced lists, spare capacity), or always with
+    /// <paramref name="force"/>. Searches keep running while the repair is computed; writes wait. Returns a summary of
+    /// what changed, or null when nothing ran. Also runs by itself, in the background, when a write crosses the
+    /// index's threshold.
+    /// </summary>
+    public string? Rebalance(bool force = false)
+    {
+        // Upgradeable read: excludes writers (the plan must see a frozen index) but not searches.
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            if (_index is not IRebalancingIndex r || !(force || r.NeedsRebalance)) return null;
+            var plan = r.PlanRebalance(slot => _raw.Get(slot), force);
+            _lock.EnterWriteLock();
+            try
+            {
+                r.ApplyRebalance(plan);
+                _tunedRerank.Clear();
+            }
+            finally { _lock.ExitWriteLock(); }
+            return plan.Summary;
+        }
+        finally { _lock.ExitUpgradeableReadLock(); }
+    }
+
+    private void QueueRebalanceIfNeeded()
+    {
+        // An unlocked peek: the flag is a heuristic, and Rebalance re-checks under the lock.
+        if (_index is not IRebalancingIndex { NeedsRebalance: true }) return;
+        if (Interlocked.CompareExchange(ref _rebalanceQueued, 1, 0) != 0) return;
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            try { Rebalance(); }
+            catch (Exception)
+            {
+                // A failed repair leaves the old, still correct, structure serving; the next write that finds the
+                // threshold crossed tries again.
+            }
+            finally { Volatile.Write(ref _rebalanceQueued, 0); }
+        });
     }
 
     internal bool ApplyDelete(ulong id)

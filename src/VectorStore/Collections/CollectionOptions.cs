@@ -40,7 +40,7 @@ public sealed record CollectionOptions
         var c = CompressionSpec.Parse(Compression);
         CodecRegistry.Validate(c);
         var i = IndexSpec.Parse(Index);
-        IndexRegistry.Get(i);
+        IndexRegistry.Get(i).Validate(i);
         return (c, i);
     }
 }

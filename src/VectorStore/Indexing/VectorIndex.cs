@@ -163,6 +163,12 @@ public interface IIndexFactory
 
     /// <summary>Reads an index written by <see cref="VectorIndex.Write"/>.</summary>
     VectorIndex Read(string name, BinaryReader reader);
+
+    /// <summary>
+    /// Checks the spec's arguments without training, so a bad spec fails when the collection is created rather than
+    /// when it first trains; throws <see cref="InvalidArgumentException"/>. The default accepts any arguments.
+    /// </summary>
+    void Validate(IndexSpec spec) { }
 }
 
 /// <summary>Finds index factories; reads and writes indexes with a kind tag. Thread-safe.</summary>

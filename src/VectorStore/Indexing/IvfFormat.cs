@@ -1,0 +1,92 @@
+using VectorStore.Quantization;
+
+namespace VectorStore.Indexing;
+
+/// <summary>Snapshot format of <see cref="IvfIndex"/> (data-format.md §3.2).</summary>
+public sealed partial class IvfIndex
+{
+    /// <summary>Version of the snapshot body written by <see cref="Write"/>.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <inheritdoc />
+    public override void Write(BinaryWriter writer)
+    {
+        writer.Write(FormatVersion);
+        writer.Write((byte)DistanceKind);
+        CodecRegistry.Write(Codec, writer);
+        writer.Write((byte)((Residual ? 1 : 0) | (Spherical ? 2 : 0)));
+        writer.Write(NList);
+        writer.Write(Dimension);
+        writer.Write(DefaultNProbe);
+        writer.Write(BaselineImbalance);
+        foreach (float c in _centroids) writer.Write(c);
+        var code = new byte[Codec.CodeSize];
+        foreach (var list in _lists)
+        {
+            writer.Write(list.Count);
+            for (int j = 0; j < list.Count; j++) writer.Write(list.Slots[j]);
+            // One code per entry whatever the in-memory layout (packed fast-scan blocks are rebuilt on read).
+            if (list.Blocks is null) writer.Write(list.Codes, 0, list.Count * Codec.CodeSize);
+            else
+            {
+                for (int j = 0; j < list.Count; j++)
+                {
+                    list.CopyCode(j, code);
+                    writer.Write(code);
+                }
+            }
+        }
+    }
+
+    internal static IvfIndex Read(BinaryReader reader)
+    {
+        byte version = reader.ReadByte();
+        if (version is 0 or > FormatVersion)
+            throw new InvalidDataException($"ivf index: format version {version} is not supported (this build reads 1..{FormatVersion})");
+        var kind = (DistanceKind)reader.ReadByte();
+        if (kind is not (DistanceKind.L2 or DistanceKind.NegativeDot)) throw new InvalidDataException($"ivf index: bad distance kind {(int)kind}");
+        var codec = CodecRegistry.Read(reader);
+        byte flags = reader.ReadByte();
+        if (flags > 3) throw new InvalidDataException($"ivf index: unknown flags {flags}");
+        int nlist = reader.ReadInt32();
+        int dim = reader.ReadInt32();
+        int nprobe = reader.ReadInt32();
+        double baseline = reader.ReadDouble();
+        if (nlist is <= 0 or > IvfIndexFactory.MaxLists) throw new InvalidDataException($"ivf index: bad list count {nlist}");
+        if (dim != codec.Dimension) throw new InvalidDataException($"ivf index: dimension {dim} differs from the codec's {codec.Dimension}");
+        if (nprobe <= 0 || !double.IsFinite(baseline)) throw new InvalidDataException("ivf index: bad nprobe or baseline");
+        var centroids = new float[(long)nlist * dim];
+        for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
+        var index = new IvfIndex(codec, kind, centroids, (flags & 1) != 0, (flags & 2) != 0, nprobe, baseline);
+        int size = codec.CodeSize;
+        var seen = new HashSet<int>();
+        int maxSlot = -1;
+        for (int l = 0; l < nlist; l++)
+        {
+            int count = reader.ReadInt32();
+            if (count < 0) throw new InvalidDataException($"ivf index: list {l} has a negative count");
+            var slots = new int[count];
+            for (int j = 0; j < count; j++)
+            {
+                int slot = reader.ReadInt32();
+                if (slot < 0 || !seen.Add(slot)) throw new InvalidDataException($"ivf index: list {l} holds an invalid or repeated slot {slot}");
+                slots[j] = slot;
+                maxSlot = Math.Max(maxSlot, slot);
+            }
+            var codes = new byte[(long)count * size];
+            if (reader.Read(codes, 0, codes.Length) != codes.Length) throw new EndOfStreamException($"ivf index: list {l} codes truncated");
+            var list = new IvfList(size, index.Blocks, count);
+            for (int j = 0; j < count; j++) list.Append(slots[j], codes.AsSpan(j * size, size));
+            index._lists[l] = list;
+            index._sumSquares += (long)count * count;
+            index._count += count;
+        }
+        if (maxSlot >= 0) index.EnsureSlotCapacity(maxSlot);
+        for (int l = 0; l < nlist; l++)
+        {
+            var list = index._lists[l];
+            for (int j = 0; j < list.Count; j++) index._listOf[list.Slots[j]] = l;
+        }
+        return index;
+    }
+}
