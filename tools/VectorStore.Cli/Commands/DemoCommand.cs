@@ -24,7 +24,7 @@ public sealed class DemoCommand : CliCommand
         ("pca:128+sq8", "flat", 100, "none"),
         ("bin", "flat", 200, "none"),
         ("sq8", "hnsw:16", 40, "ef=64"),
-        ("pq:96x4", "ivf:100", 100, "nprobe=16"),
+        ("pq:96x4", "ivf:100", 100, "nprobe=32"),
     ];
 
     public override Command Build()
@@ -32,7 +32,7 @@ public sealed class DemoCommand : CliCommand
         var dataOpt = Opt<string?>("--data", "A TEXMEX folder (NAME_base.fvecs, NAME_query.fvecs, NAME_groundtruth.ivecs) instead of the embedded sample");
         var metricOpt = Opt("--metric", "Metric for --data (the sample is cosine)", "cosine");
         var jsonOpt = Opt<bool>("--json", "One JSON object per variant on stdout");
-        var minTimeOpt = Opt("--min-time", "Seconds of throughput measurement per variant", 0.5);
+        var minTimeOpt = Opt("--min-time", "Seconds of throughput measurement per variant", 1.0);
         var cmd = new Command("demo", "Build compressed variants of a dataset and compare them with the float32 baseline")
         {
             dataOpt, metricOpt, jsonOpt, minTimeOpt,
@@ -44,8 +44,8 @@ public sealed class DemoCommand : CliCommand
             Console.Error.WriteLine($"dataset {name}: {baseVectors.Count} × {baseVectors.Dimension}, {queries.Count} queries, {metric.ToSpec()}");
             if (!json)
             {
-                Console.WriteLine($"{"variant",-34} {"B/vec",8} {"vs f32",7} {"recall@10",9} {"qps",9} {"build s",8}");
-                Console.WriteLine(new string('-', 80));
+                Console.WriteLine($"{"variant",-48} {"B/vec",8} {"vs f32",7} {"recall@10",9} {"qps",9} {"build s",8}");
+                Console.WriteLine(new string('-', 94));
             }
             double f32 = baseVectors.Dimension * sizeof(float);
             var known = CodecRegistry.QuantizerNames.ToHashSet();
@@ -76,7 +76,7 @@ public sealed class DemoCommand : CliCommand
                 else
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{variant,-34} {runner.BytesPerVector,8:F1} {f32 / runner.BytesPerVector,6:F1}x {m.Recall,9:F4} {m.Qps,9:F0} {runner.BuildSeconds,8:F2}"));
+                        $"{variant,-48} {runner.BytesPerVector,8:F1} {f32 / runner.BytesPerVector,6:F1}x {m.Recall,9:F4} {m.Qps,9:F0} {runner.BuildSeconds,8:F2}"));
                 }
             }
             if (!json)
