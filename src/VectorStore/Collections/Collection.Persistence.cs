@@ -6,20 +6,25 @@ namespace VectorStore.Collections;
 public sealed partial class Collection
 {
     /// <summary>
-    /// Writes the collection's state to a snapshot file under the read lock (writers wait, searches continue) and
-    /// returns the log address it covers: captured under the same lock, so it is a record boundary and every record
-    /// before it is reflected in the snapshot.
+    /// Writes the collection's state to a snapshot file and returns the log address it covers: captured under the
+    /// same lock, so it is a record boundary and every record before it is reflected in the snapshot.
     /// </summary>
+    /// <remarks>
+    /// The upgradeable read lock, not the plain read lock: a writer holds the upgradeable lock while a
+    /// self-synchronizing index (HNSW) absorbs a batch after the write lock is released, and a snapshot taken inside
+    /// that window would record the batch's log address with only part of the batch in the graph. Searches still
+    /// run while the snapshot is written; writers wait.
+    /// </remarks>
     internal long WriteSnapshot(string path, IWriteAheadLog wal)
     {
-        _lock.EnterReadLock();
+        _lock.EnterUpgradeableReadLock();
         try
         {
             long address = wal.CaptureBoundary();
             SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _ids, _payloads, _raw, _index);
             return address;
         }
-        finally { _lock.ExitReadLock(); }
+        finally { _lock.ExitUpgradeableReadLock(); }
     }
 
     /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
