@@ -132,7 +132,7 @@ public sealed partial class Collection
                 concurrent.AddBatch(slots, prepared, 0);
             }
             else if (_index is not null) _index.AddBatch(slots, prepared, 0);
-            else if (_slots.Count >= Options.TrainingThreshold) TrainLocked();
+            else if (_slots.Count >= Options.TrainingThreshold && _slots.Count >= _retrainAt) TryTrainLocked();
         }
         finally
         {
@@ -264,6 +264,31 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
     }
+
+    /// <summary>
+    /// Automatic training after a write crossed the threshold. The write itself is already logged and applied and is
+    /// valid, so a training failure (too few distinct vectors for the codebooks, say) must not fail it or make the log
+    /// unreplayable: the collection keeps answering with exact scans, records why, and tries again once it has
+    /// doubled in size. <see cref="BuildIndex"/> still reports the error to its caller.
+    /// </summary>
+    private void TryTrainLocked()
+    {
+        try
+        {
+            TrainLocked();
+            TrainingError = null;
+        }
+        catch (VectorStoreException e)
+        {
+            TrainingError = e.Message;
+            _retrainAt = checked(_slots.Count * 2);
+        }
+    }
+
+    private int _retrainAt;
+
+    /// <summary>Why the last automatic training failed, or null. Searches stay exact until training succeeds.</summary>
+    public string? TrainingError { get; private set; }
 
     private void TrainLocked()
     {

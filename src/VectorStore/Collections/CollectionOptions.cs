@@ -38,7 +38,7 @@ public sealed record CollectionOptions
         if (TrainingThreshold <= 0) throw new InvalidArgumentException("training threshold must be positive");
         if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
         var c = CompressionSpec.Parse(Compression);
-        CodecRegistry.Validate(c);
+        CodecRegistry.Validate(c, Dimension);
         var i = IndexSpec.Parse(Index);
         IndexRegistry.Get(i).Validate(i);
         return (c, i);

@@ -328,16 +328,22 @@ public sealed class BinaryQuantizerFactory : IQuantizerFactory
     public IReadOnlyList<string> Names { get; } = ["bin"];
 
     /// <inheritdoc />
-    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
+    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context) =>
+        BinaryQuantizer.Train(sample, Rotate(stage), context.Seed);
+
+    /// <inheritdoc />
+    public void CheckShape(CompressionStage stage, int dimension)
     {
-        bool rotate = stage.Argument switch
-        {
-            "" => true,
-            "norot" => false,
-            _ => throw new InvalidArgumentException($"bin takes no argument or 'norot', got '{stage.Argument}'"),
-        };
-        return BinaryQuantizer.Train(sample, rotate, context.Seed);
+        if (Rotate(stage) && dimension > 4_096)
+            throw new InvalidArgumentException($"bin: a random rotation of {dimension} dimensions is too large; use bin:norot");
     }
+
+    private static bool Rotate(CompressionStage stage) => stage.Argument switch
+    {
+        "" => true,
+        "norot" => false,
+        _ => throw new InvalidArgumentException($"bin takes no argument or 'norot', got '{stage.Argument}'"),
+    };
 
     /// <inheritdoc />
     public VectorCodec Read(string name, BinaryReader reader) => BinaryQuantizer.ReadParameters(reader);

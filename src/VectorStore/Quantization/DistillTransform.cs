@@ -308,6 +308,10 @@ public sealed class DistillTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["distill"];
 
     /// <inheritdoc />
+    public int CheckShape(CompressionStage stage, int inputDimension) =>
+        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
+
+    /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
         int d = stage.IntArgument("the output dimension");

@@ -95,6 +95,10 @@ public sealed class HashTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["hash"];
 
     /// <inheritdoc />
+    public int CheckShape(CompressionStage stage, int inputDimension) =>
+        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: true);
+
+    /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
         var parts = stage.Argument.Split(',');

@@ -32,6 +32,13 @@ public sealed class PqFactory : IQuantizerFactory
         codebook.Bits == 4 ? new PqFastScanCodec(codebook) : new PqCodec(codebook);
 
     /// <inheritdoc />
+    public void CheckShape(CompressionStage stage, int dimension)
+    {
+        var (m, bits) = ParseArgument(stage);
+        PqCodebook.ValidateShape(dimension, m, bits);
+    }
+
+    /// <inheritdoc />
     public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
         var (m, bits) = ParseArgument(stage);

@@ -173,6 +173,10 @@ public sealed class PruneTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["prune"];
 
     /// <inheritdoc />
+    public int CheckShape(CompressionStage stage, int inputDimension) =>
+        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
+
+    /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
         var parts = stage.Argument.Split(',');

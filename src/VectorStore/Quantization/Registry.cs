@@ -16,6 +16,13 @@ public interface IQuantizerFactory
 
     /// <summary>Reads parameters written by <see cref="VectorCodec.WriteParameters"/>.</summary>
     VectorCodec Read(string name, BinaryReader reader);
+
+    /// <summary>
+    /// Checks <paramref name="stage"/> against the dimension it will see, without data, so a collection whose spec
+    /// can never train (<c>pq:129</c> on 128 dimensions) is refused when it is created rather than at its first
+    /// training. Throws <see cref="InvalidArgumentException"/>; the default accepts everything.
+    /// </summary>
+    void CheckShape(CompressionStage stage, int dimension) { }
 }
 
 /// <summary>
@@ -35,6 +42,24 @@ public interface ITransformFactory
 
     /// <summary>Reads parameters written by <see cref="VectorTransform.WriteParameters"/>.</summary>
     VectorTransform Read(string name, BinaryReader reader);
+
+    /// <summary>
+    /// Checks <paramref name="stage"/> against its input dimension without data and returns its output dimension.
+    /// Throws <see cref="InvalidArgumentException"/>; the default keeps the dimension.
+    /// </summary>
+    int CheckShape(CompressionStage stage, int inputDimension) => inputDimension;
+
+    /// <summary>
+    /// The shape rule of projections written <c>name:D[,option]</c>: D is a positive integer no larger than the input
+    /// (unless <paramref name="mayGrow"/>), and it is the output dimension.
+    /// </summary>
+    static int ProjectedDimension(CompressionStage stage, int inputDimension, bool mayGrow = false)
+    {
+        int d = new CompressionStage(stage.Name, stage.Argument.Split(',')[0]).IntArgument("the output dimension");
+        if (!mayGrow && d > inputDimension)
+            throw new InvalidArgumentException($"compression stage '{stage}': D={d} exceeds the input dimension {inputDimension}");
+        return d;
+    }
 }
 
 /// <summary>Seed, threads and progress reporting shared by every training step.</summary>
@@ -107,6 +132,19 @@ public static class CodecRegistry
         if (!q.ContainsKey(spec.Quantizer.Name))
             throw new InvalidArgumentException(
                 $"unknown compression '{spec.Quantizer}' in '{spec}' (known: {string.Join(", ", q.Keys.Order())})");
+    }
+
+    /// <summary>
+    /// Checks that every stage of <paramref name="spec"/> is known and fits the dimension it will see, starting from
+    /// <paramref name="dimension"/> (the collection's), so impossible specs fail before any data is written.
+    /// </summary>
+    public static void Validate(CompressionSpec spec, int dimension)
+    {
+        Validate(spec);
+        var (q, t) = s_factories.Value;
+        int d = dimension;
+        for (int i = 0; i < spec.Stages.Count - 1; i++) d = t[spec.Stages[i].Name].CheckShape(spec.Stages[i], d);
+        q[spec.Quantizer.Name].CheckShape(spec.Quantizer, d);
     }
 
     /// <summary>Trains every stage of <paramref name="spec"/> on <paramref name="sample"/>.</summary>

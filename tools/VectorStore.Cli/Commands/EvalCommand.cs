@@ -3,6 +3,8 @@ using System.Globalization;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.IO;
+using VectorStore.Indexing;
+using VectorStore.Quantization;
 
 namespace VectorStore.Cli.Commands;
 
@@ -59,8 +61,10 @@ public sealed class EvalCommand : CliCommand
                 MinSeconds = r.GetValue(minTimeOpt),
                 Seed = r.GetValue(seedOpt),
             };
-            // Validate specs before the (possibly long) data load.
-            new CollectionOptions { Dimension = 1, Compression = settings.Compression, Index = settings.Index }.Validate();
+            // Validate specs before the (possibly long) data load; the dimension check follows once the data is read.
+            CodecRegistry.Validate(CompressionSpec.Parse(settings.Compression));
+            var indexSpec = IndexSpec.Parse(settings.Index);
+            IndexRegistry.Get(indexSpec).Validate(indexSpec);
             int maxBase = r.GetValue(maxBaseOpt);
             var baseVectors = VectorFiles.ReadVectors(r.GetValue(baseOpt)!, maxRows: maxBase);
             var queries = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: r.GetValue(maxQOpt));
