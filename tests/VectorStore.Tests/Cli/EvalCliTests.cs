@@ -92,3 +92,20 @@ public class EvalCliTests
         Assert.True(sq8.GetProperty("memory_ratio").GetDouble() >= 3.9);
     }
 }
+
+public class EvalSweepValidationTests
+{
+    [Theory]
+    [InlineData("ivf:16", "ef=10")]
+    [InlineData("hnsw:8", "nprobe=1,2")]
+    [InlineData("flat", "ef=16")]
+    public void ASweepOverAKnobTheIndexLacksIsAUsageError(string index, string sweep)
+    {
+        var dir = TestData.TempDir();
+        var b = Path.Combine(dir, "b.fvecs");
+        VectorStore.IO.VectorFiles.WriteFvecs(b, VectorStore.Evaluation.SyntheticData.Clustered(300, 8, seed: 1));
+        var r = CliRunner.Run("eval", "--base", b, "--query", b, "--index", index, "--sweep", sweep, "--min-time", "0");
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: --sweep", r.Stderr.Trim());
+    }
+}

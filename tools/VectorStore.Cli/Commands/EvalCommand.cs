@@ -65,6 +65,10 @@ public sealed class EvalCommand : CliCommand
             CodecRegistry.Validate(CompressionSpec.Parse(settings.Compression));
             var indexSpec = IndexSpec.Parse(settings.Index);
             IndexRegistry.Get(indexSpec).Validate(indexSpec);
+            // A sweep over a knob the index does not have would print identical rows labelled as different settings.
+            string? knob = indexSpec.Name switch { "hnsw" => "ef", "ivf" => "nprobe", _ => null };
+            if (sweep[0].Name != "none" && sweep[0].Name != knob)
+                throw new UsageException($"--sweep {sweep[0].Name}=… does not apply to --index {settings.Index} ({(knob is null ? "it has no search parameter; use --sweep none" : $"use --sweep {knob}=…")})");
             int maxBase = r.GetValue(maxBaseOpt);
             var baseVectors = VectorFiles.ReadVectors(r.GetValue(baseOpt)!, maxRows: maxBase);
             var queries = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: r.GetValue(maxQOpt));
