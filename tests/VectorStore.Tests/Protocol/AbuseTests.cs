@@ -293,6 +293,11 @@ public class AbuseTests
     [Fact]
     public async Task RepliesCompleteOutOfOrderMatchedByRequestId()
     {
+        // Requests run on the thread pool; other test classes run in parallel and can hold its few threads (2 on a
+        // 2-core CI machine), and the pool injects more only every ~0.5 s. Reserve threads so the ping is not queued
+        // behind unrelated work — what is tested is that the server does not serialize the two requests.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
         var (live, sum, q, expected) = await StartAsync(o => o with { BatchSearchThreads = 1 });
         await using var _ = live;
         var big = LiveServer.Populate(live.Database, "big", 4000, 64, compression: "none", train: false);
