@@ -48,6 +48,12 @@ public sealed class ReportCommand : CliCommand
             // Cheap checks before loading files that may take seconds to read.
             Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(r.GetValue(indexOpt)!));
             var metric = MetricExtensions.Parse(r.GetValue(metricOpt)!);
+            string outDir = r.GetValue(outOpt)!;
+            // Fail on an unwritable --out now, not after minutes of builds.
+            Directory.CreateDirectory(outDir);
+            var probe = Path.Combine(outDir, ".write-probe");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
             int maxBase = r.GetValue(maxBaseOpt), maxQueries = r.GetValue(maxQueriesOpt);
             var baseVectors = VectorFiles.ReadVectors(r.GetValue(baseOpt)!, maxRows: maxBase > 0 ? maxBase : int.MaxValue);
             var queries = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: maxQueries > 0 ? maxQueries : int.MaxValue);
@@ -67,8 +73,6 @@ public sealed class ReportCommand : CliCommand
             };
             if (!(options.MinSeconds is >= 0 and <= 3600)) throw new UsageException($"--min-seconds must be in 0..3600, got {options.MinSeconds}");
             bool json = r.GetValue(jsonOpt);
-            string outDir = r.GetValue(outOpt)!;
-            Directory.CreateDirectory(outDir);
             var runner = new ReportRunner(baseVectors, queries, truth, options);
             var rows = new List<ReportRow>();
             int failed = 0;
