@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using VectorStore.Evaluation;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
 
@@ -19,10 +18,7 @@ public class FlatScanBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dir = Dataset.FindShared("debdesc-minilm384-public");
-        var data = dir is not null
-            ? Dataset.LoadTexmex(dir, maxQueries: 1).Base
-            : SyntheticData.Clustered(50_000, 384, seed: 1, normalize: true);
+        var data = BenchData.TextBaseOrSynthetic();
         _query = data.Row(123).ToArray();
         var slots = Enumerable.Range(0, data.Count).ToArray();
         _f32 = new FlatIndex(new Float32Codec(data.Dimension), DistanceKind.NegativeDot, data.Count);

@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using VectorStore.Clustering;
-using VectorStore.Evaluation;
-using VectorStore.IO;
 using VectorStore.Quantization;
 
 namespace VectorStore.Bench.Quantization;
@@ -22,10 +20,7 @@ public class KMeansBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dir = Dataset.FindShared("debdesc-minilm384-public");
-        _data = dir is null
-            ? SyntheticData.Clustered(50_000, 384, seed: 1, normalize: true)
-            : VectorFiles.ReadVectors(Path.Combine(dir, "debdesc-minilm384-public_base.fvecs"), maxRows: 50_000);
+        _data = BenchData.TextBaseOrSynthetic();
     }
 
     [Benchmark]

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using VectorStore.Evaluation;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
 
@@ -20,10 +19,7 @@ public class ToolkitScanBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dir = Dataset.FindShared("debdesc-minilm384-public");
-        var data = dir is not null
-            ? Dataset.LoadTexmex(dir, maxQueries: 1).Base
-            : SyntheticData.Clustered(50_000, 384, seed: 1, normalize: true);
+        var data = BenchData.TextBaseOrSynthetic();
         _query = data.Row(123).ToArray();
         _sq8 = Build("sq8", data);
         _bin = Build("bin", data);
