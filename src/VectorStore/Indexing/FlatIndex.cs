@@ -156,11 +156,21 @@ public sealed class FlatIndex : VectorIndex
             int n = Math.Min(BlockSize, end - start);
             if (blockScorer is not null)
             {
-                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary.
+                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
+                // that can beat the heap's current threshold come back (pruned on the integer sums).
                 int bb = _blocks!.BlockBytes, bv = _blocks.BlockVectors;
-                blockScorer.ScanBlocks(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, dist.AsSpan(0, n));
+                var pos = scratch.Positions;
+                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold, pos, dist);
+                for (int j = 0; j < found; j++)
+                {
+                    int slot = start + pos[j];
+                    if ((live[slot >> 6] & (1UL << (slot & 63))) == 0) continue;
+                    if (filter is not null && !filter.Contains(slot)) continue;
+                    results.Push(slot, dist[j]);
+                }
+                continue;
             }
-            else scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
+            scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
             for (int i = 0; i < n; i++)
             {
                 int slot = start + i;
@@ -225,6 +235,7 @@ public sealed class FlatIndex : VectorIndex
     {
         public CodeScorer Scorer { get; } = scorer;
         public float[] Distances { get; } = new float[BlockSize];
+        public int[] Positions { get; } = new int[BlockSize];
     }
 }
 

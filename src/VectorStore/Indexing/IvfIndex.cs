@@ -285,11 +285,11 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
                 bias = -dots[l];
             }
             if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results);
-            else ScanList(list, scorer, bias, filter, results, s.Distances);
+            else ScanList(list, scorer, bias, filter, results, s.Distances, s.Positions);
         }
     }
 
-    private static void ScanList(IvfList list, CodeScorer scorer, float bias, SlotFilter? filter, TopK results, float[] dist)
+    private static void ScanList(IvfList list, CodeScorer scorer, float bias, SlotFilter? filter, TopK results, float[] dist, int[] pos)
     {
         int size = list.CodeSize, count = list.Count;
         var codes = list.Codes;
@@ -301,14 +301,18 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             int n = Math.Min(BlockSize, count - start);
             if (blockScorer is not null)
             {
-                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary.
+                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
+                // that can beat the heap's current threshold come back (pruned on the integer sums).
                 int bb = blocks!.BlockBytes, bv = blocks.BlockVectors;
-                blockScorer.ScanBlocks(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, dist.AsSpan(0, n));
+                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold - bias, pos, dist);
+                for (int j = 0; j < found; j++)
+                {
+                    int slot = slots[start + pos[j]];
+                    if (filter is null || filter.Contains(slot)) results.Push(slot, dist[j] + bias);
+                }
+                continue;
             }
-            else
-            {
-                scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
-            }
+            scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
             if (filter is null)
             {
                 for (int j = 0; j < n; j++) results.Push(slots[start + j], dist[j] + bias);
@@ -342,5 +346,6 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         public float[] ProbeDistances { get; } = new float[index.NList];
         public float[] Residual { get; } = new float[index.Dimension];
         public float[] Distances { get; } = new float[BlockSize];
+        public int[] Positions { get; } = new int[BlockSize];
     }
 }

@@ -201,4 +201,29 @@ public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
     /// </summary>
     public void ScanBlocksRaw(ReadOnlySpan<byte> packed, int blockCount, Span<ushort> sums) =>
         PqFastScan.Accumulate(packed, blockCount, _m, _lut, sums);
+
+    /// <inheritdoc />
+    public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances)
+    {
+        if (positions.Length < count || distances.Length < count) throw new ArgumentException("output spans are shorter than count");
+        int bb = PqFastScan.BlockBytes(_m);
+        int blocks = (count + PqFastScan.BlockVectors - 1) / PqFastScan.BlockVectors;
+        // distance = Bias + sum / Scale, so distance < threshold ⇔ sum < (threshold − Bias)·Scale. One step of slack
+        // keeps every true candidate despite float rounding; the heap decides the borderline ones exactly.
+        double limit = Math.Floor(((double)threshold - Bias) * Scale) + 1;
+        if (!(limit >= 0)) return 0; // nothing can enter (also a NaN-free guard for −∞)
+        ushort ulimit = limit >= ushort.MaxValue ? ushort.MaxValue : (ushort)limit;
+        int found = 0;
+        for (int b0 = 0; b0 < blocks; b0 += ChunkBlocks)
+        {
+            int nb = Math.Min(ChunkBlocks, blocks - b0);
+            PqFastScan.Accumulate(packed.Slice(b0 * bb, nb * bb), nb, _m, _lut, _sums);
+            int first = b0 * PqFastScan.BlockVectors;
+            int n = Math.Min(nb * PqFastScan.BlockVectors, count - first);
+            int hits = SelectAtMost.Compute(_sums.AsSpan(0, n), ulimit, positions[found..], first);
+            for (int h = found; h < found + hits; h++) distances[h] = Bias + _sums[positions[h] - first] * _invScale;
+            found += hits;
+        }
+        return found;
+    }
 }

@@ -113,6 +113,12 @@ public sealed class TransformedCodec : VectorCodec
             inner.DistanceBatch(codes, codeSize, distances);
 
         public void ScanBlocks(ReadOnlySpan<byte> packed, int count, Span<float> distances) =>
-            (inner as IBlockScorer ?? throw new NotSupportedException($"codec '{transform.Spec}+…' has no block layout")).ScanBlocks(packed, count, distances);
+            Blocks.ScanBlocks(packed, count, distances);
+
+        public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances) =>
+            Blocks.ScanBlocksBelow(packed, count, threshold, positions, distances);
+
+        private IBlockScorer Blocks =>
+            inner as IBlockScorer ?? throw new NotSupportedException($"codec '{transform.Spec}+…' has no block layout");
     }
 }

@@ -122,3 +122,134 @@ public class PqFastScanKernelTests
         for (int i = 0; i < n; i++) Assert.Equal(scorer.Distance(codes.AsSpan(i * codec.CodeSize, codec.CodeSize)), dist[i]);
     }
 }
+
+/// <summary>The integer-domain pruning step of fast-scan: every vector path must equal the scalar reference.</summary>
+public class SelectAtMostKernelTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(100)]
+    [InlineData(2048)]
+    public void EqualsScalarReference(int n)
+    {
+        var rng = new Random(n + 5);
+        var values = new ushort[n];
+        for (int i = 0; i < n; i++) values[i] = (ushort)rng.Next(0, 65536);
+        foreach (ushort limit in new ushort[] { 0, 1, 1000, 32767, 32768, 50000, 65534, 65535 })
+        {
+            var expected = new int[n];
+            var actual = new int[n];
+            int e = SelectAtMost.ComputeScalar(values, limit, expected, 17);
+            int a = SelectAtMost.Compute(values, limit, actual, 17);
+            Assert.Equal(e, a);
+            Assert.Equal(expected.AsSpan(0, e).ToArray(), actual.AsSpan(0, a).ToArray());
+            int count = 0;
+            foreach (var v in values) if (v <= limit) count++;
+            Assert.Equal(count, a);
+        }
+    }
+
+    [Fact]
+    public void ShortOutputIsRefused() =>
+        Assert.Throws<ArgumentException>(() => SelectAtMost.Compute(new ushort[10], 5, new int[9]));
+}
+
+/// <summary>
+/// Pruned fast-scan (<see cref="IBlockScorer.ScanBlocksBelow"/>) must return every code the full scan puts below the
+/// threshold, with the same distance, and nothing far above it.
+/// </summary>
+public class PqFastScanPruningKernelTests
+{
+    [Theory]
+    [InlineData(8, 1)]
+    [InlineData(8, 31)]
+    [InlineData(16, 100)]
+    [InlineData(96, 2500)]
+    public void BelowThresholdEqualsFullScanFiltered(int m, int count)
+    {
+        int dim = m * 2;
+        var rng = new Random(m * 7 + count);
+        var data = new float[Math.Max(count, 64) * dim];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+        var train = new VectorMatrix(data, dim);
+        var codec = (PqFastScanCodec)CodecRegistry.Train(CompressionSpec.Parse($"pq:{m}x4"), train, DistanceKind.L2);
+        var blocks = (IBlockCodec)codec;
+        var codes = new byte[count * codec.CodeSize];
+        for (int i = 0; i < count; i++) codec.Encode(train.Row(i), codes.AsSpan(i * codec.CodeSize, codec.CodeSize));
+        int nb = (count + 31) / 32;
+        var packed = new byte[nb * blocks.BlockBytes];
+        for (int b = 0; b < nb; b++)
+        {
+            int n = Math.Min(32, count - b * 32);
+            blocks.PackBlock(codes.AsSpan(b * 32 * codec.CodeSize, n * codec.CodeSize), n, packed.AsSpan(b * blocks.BlockBytes, blocks.BlockBytes));
+        }
+        foreach (var kind in new[] { DistanceKind.L2, DistanceKind.NegativeDot })
+        {
+            var scorer = (PqFastScanScorer)codec.CreateScorer(kind);
+            scorer.SetQuery(train.Row(count / 2));
+            var all = new float[count];
+            scorer.ScanBlocks(packed, count, all);
+            var sorted = (float[])all.Clone();
+            Array.Sort(sorted);
+            foreach (float threshold in new[] { float.NegativeInfinity, sorted[0], sorted[count / 10], sorted[count / 2], sorted[^1], float.PositiveInfinity })
+            {
+                var pos = new int[count];
+                var dist = new float[count];
+                int found = scorer.ScanBlocksBelow(packed, count, threshold, pos, dist);
+                var returned = new HashSet<int>();
+                for (int j = 0; j < found; j++)
+                {
+                    Assert.Equal(all[pos[j]], dist[j]);
+                    if (j > 0) Assert.True(pos[j] > pos[j - 1], "positions ascend");
+                    // Slack of at most one quantization step above the threshold.
+                    Assert.True(dist[j] < threshold || dist[j] - threshold <= 1.5f / scorer.Scale, $"{dist[j]} far above {threshold}");
+                    returned.Add(pos[j]);
+                }
+                for (int i = 0; i < count; i++)
+                    if (all[i] < threshold) Assert.Contains(i, returned);
+            }
+        }
+    }
+
+    [Fact]
+    public void PrunedFlatSearchEqualsExhaustiveCodeRanking()
+    {
+        var sample = Evaluation.SyntheticData.Clustered(3000, 32, seed: 4);
+        var codec = CodecRegistry.Train(CompressionSpec.Parse("pq:16x4"), sample, DistanceKind.L2);
+        var index = new VectorStore.Indexing.FlatIndex(codec, DistanceKind.L2);
+        for (int i = 0; i < sample.Count; i++) index.Add(i, sample.Row(i));
+        for (int i = 0; i < sample.Count; i += 3) index.Remove(i); // deleted slots keep their codes in the blocks
+        var scorer = codec.CreateScorer(DistanceKind.L2);
+        var code = new byte[codec.CodeSize];
+        foreach (int k in new[] { 1, 10, 100 })
+            for (int q = 0; q < 5; q++)
+            {
+                var query = sample.Row(q * 101 + 7);
+                var heap = new VectorStore.Indexing.TopK(k);
+                index.Search(query, new VectorStore.Indexing.IndexSearchParameters(), null, heap);
+                var slots = new int[k];
+                var dists = new float[k];
+                int n = heap.Drain(slots, dists);
+                scorer.SetQuery(query);
+                var expected = new List<(float D, int S)>();
+                for (int i = 0; i < sample.Count; i++)
+                {
+                    if (i % 3 == 0) continue;
+                    codec.Encode(sample.Row(i), code);
+                    expected.Add((scorer.Distance(code), i));
+                }
+                expected.Sort();
+                Assert.Equal(k, n);
+                Assert.Equal(expected.Take(k).Select(e => e.D), dists);
+                // Codes tied with the k-th distance may be kept in any order; everything strictly better must match.
+                float kth = expected[k - 1].D;
+                Assert.Equal(expected.Where(e => e.D < kth).Select(e => e.S), slots.Where((_, i) => dists[i] < kth));
+            }
+    }
+}
