@@ -5,26 +5,34 @@ namespace VectorStore.Indexing;
 /// <summary>Snapshot format of <see cref="IvfIndex"/> (data-format.md §3.2).</summary>
 public sealed partial class IvfIndex
 {
-    /// <summary>Version of the snapshot body written by <see cref="Write"/>.</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>
+    /// Newest version of the snapshot body: 2 adds spilled entries (flag bit 2, second-list entries stored with slot
+    /// −(slot + 1)). An index without spill is written as version 1, byte for byte what earlier builds wrote.
+    /// </summary>
+    public const byte FormatVersion = 2;
 
     /// <inheritdoc />
     public override void Write(BinaryWriter writer)
     {
-        writer.Write(FormatVersion);
+        writer.Write(Spill ? FormatVersion : (byte)1);
         writer.Write((byte)DistanceKind);
         CodecRegistry.Write(Codec, writer);
-        writer.Write((byte)((Residual ? 1 : 0) | (Spherical ? 2 : 0)));
+        writer.Write((byte)((Residual ? 1 : 0) | (Spherical ? 2 : 0) | (Spill ? 4 : 0)));
         writer.Write(NList);
         writer.Write(Dimension);
         writer.Write(DefaultNProbe);
         writer.Write(BaselineImbalance);
         foreach (float c in _centroids) writer.Write(c);
         var code = new byte[Codec.CodeSize];
-        foreach (var list in _lists)
+        for (int l = 0; l < NList; l++)
         {
+            var list = _lists[l];
             writer.Write(list.Count);
-            for (int j = 0; j < list.Count; j++) writer.Write(list.Slots[j]);
+            for (int j = 0; j < list.Count; j++)
+            {
+                int slot = list.Slots[j];
+                writer.Write(_listOf[slot] == l ? slot : -(slot + 1));
+            }
             // One code per entry whatever the in-memory layout (packed fast-scan blocks are rebuilt on read).
             if (list.Blocks is null) writer.Write(list.Codes, 0, list.Count * Codec.CodeSize);
             else
@@ -47,7 +55,8 @@ public sealed partial class IvfIndex
         if (kind is not (DistanceKind.L2 or DistanceKind.NegativeDot)) throw new InvalidDataException($"ivf index: bad distance kind {(int)kind}");
         var codec = CodecRegistry.Read(reader);
         byte flags = reader.ReadByte();
-        if (flags > 3) throw new InvalidDataException($"ivf index: unknown flags {flags}");
+        if (flags > (version >= 2 ? 7 : 3)) throw new InvalidDataException($"ivf index: unknown flags {flags}");
+        bool spill = (flags & 4) != 0;
         int nlist = reader.ReadInt32();
         int dim = reader.ReadInt32();
         int nprobe = reader.ReadInt32();
@@ -57,9 +66,11 @@ public sealed partial class IvfIndex
         if (nprobe <= 0 || !double.IsFinite(baseline)) throw new InvalidDataException("ivf index: bad nprobe or baseline");
         var centroids = new float[(long)nlist * dim];
         for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
-        var index = new IvfIndex(codec, kind, centroids, (flags & 1) != 0, (flags & 2) != 0, nprobe, baseline);
+        if (spill && nlist < 2) throw new InvalidDataException("ivf index: spill needs at least two lists");
+        var index = new IvfIndex(codec, kind, centroids, (flags & 1) != 0, (flags & 2) != 0, nprobe, baseline, spill);
         int size = codec.CodeSize;
-        var seen = new HashSet<int>();
+        var first = new Dictionary<int, int>();
+        var second = new Dictionary<int, int>();
         int maxSlot = -1;
         for (int l = 0; l < nlist; l++)
         {
@@ -68,8 +79,11 @@ public sealed partial class IvfIndex
             var slots = new int[count];
             for (int j = 0; j < count; j++)
             {
-                int slot = reader.ReadInt32();
-                if (slot < 0 || !seen.Add(slot)) throw new InvalidDataException($"ivf index: list {l} holds an invalid or repeated slot {slot}");
+                int stored = reader.ReadInt32();
+                bool isSecond = stored < 0 && spill;
+                int slot = isSecond ? -(stored + 1) : stored;
+                if (slot < 0 || !(isSecond ? second : first).TryAdd(slot, l))
+                    throw new InvalidDataException($"ivf index: list {l} holds an invalid or repeated slot {stored}");
                 slots[j] = slot;
                 maxSlot = Math.Max(maxSlot, slot);
             }
@@ -79,14 +93,15 @@ public sealed partial class IvfIndex
             for (int j = 0; j < count; j++) list.Append(slots[j], codes.AsSpan(j * size, size));
             index._lists[l] = list;
             index._sumSquares += (long)count * count;
-            index._count += count;
+            index._entries += count;
         }
+        // With spill every entry has exactly one second-list copy, in another list.
+        if (spill && (second.Count != first.Count || second.Any(e => !first.TryGetValue(e.Key, out int p) || p == e.Value)))
+            throw new InvalidDataException("ivf index: spilled entries do not pair one to one with first-list entries in other lists");
+        index._count = first.Count;
         if (maxSlot >= 0) index.EnsureSlotCapacity(maxSlot);
-        for (int l = 0; l < nlist; l++)
-        {
-            var list = index._lists[l];
-            for (int j = 0; j < list.Count; j++) index._listOf[list.Slots[j]] = l;
-        }
+        foreach (var (slot, l) in first) index._listOf[slot] = l;
+        foreach (var (slot, l) in second) index._spillOf[slot] = l;
         return index;
     }
 }

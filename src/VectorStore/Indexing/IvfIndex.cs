@@ -5,11 +5,12 @@ using VectorStore.Quantization;
 namespace VectorStore.Indexing;
 
 /// <summary>
-/// Inverted-file index (<c>ivf:NLIST[,NPROBE][,residual]</c>): a k-means coarse quantizer splits the space into NLIST
-/// cells; each entry lives in the list of its nearest centroid, encoded by the codec either as is (default) or, with
-/// <c>residual</c>, as its residual x − centroid (the IVFADC scheme; the codec is then trained on residuals). A search
-/// ranks the centroids, scans the nearest NPROBE lists with the codec's batch (or fast-scan block) kernel, and keeps
-/// the best in a bounded heap.
+/// Inverted-file index (<c>ivf:NLIST[,NPROBE][,residual][,spill]</c>): a k-means coarse quantizer splits the space into
+/// NLIST cells; each entry lives in the list of its nearest centroid (and, with <c>spill</c>, also in a second list —
+/// see IvfSpill.cs), encoded by the codec either as is (default) or, with <c>residual</c>, as its residual
+/// x − centroid (the IVFADC scheme; the codec is then trained on residuals). A search ranks the centroids, scans the
+/// nearest NPROBE lists with the codec's batch (or fast-scan block) kernel, and keeps the best in a bounded heap
+/// (an entry met in two probed lists is offered once).
 /// </summary>
 /// <remarks>
 /// <para>Scoring a residual code: for negative dot, −q·x̂ = −q·c − q·r̂, so the scorer is set up once per query and
@@ -28,11 +29,13 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     private CentroidSet _coarse;
     private IvfList[] _lists;
     private int[] _listOf = [];
+    private int[] _spillOf = [];
     private int _count;
+    private long _entries;
     private long _sumSquares;
     private long _version;
 
-    internal IvfIndex(VectorCodec codec, DistanceKind kind, float[] centroids, bool residual, bool spherical, int defaultNProbe, double baselineImbalance)
+    internal IvfIndex(VectorCodec codec, DistanceKind kind, float[] centroids, bool residual, bool spherical, int defaultNProbe, double baselineImbalance, bool spill = false)
     {
         Codec = codec;
         DistanceKind = kind;
@@ -42,6 +45,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         NList = centroids.Length / Dimension;
         Residual = residual;
         Spherical = spherical;
+        Spill = spill && NList > 1;
         DefaultNProbe = Math.Clamp(defaultNProbe, 1, NList);
         BaselineImbalance = baselineImbalance;
         _centroids = centroids;
@@ -57,7 +61,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
 
     /// <inheritdoc />
     public override string Spec =>
-        (DefaultNProbe == DefaultNProbeFor(NList) ? $"ivf:{NList}" : $"ivf:{NList},{DefaultNProbe}") + (Residual ? ",residual" : "");
+        (DefaultNProbe == DefaultNProbeFor(NList) ? $"ivf:{NList}" : $"ivf:{NList},{DefaultNProbe}") + (Residual ? ",residual" : "") + (Spill ? ",spill" : "");
 
     /// <inheritdoc />
     public override string Kind => "ivf";
@@ -90,6 +94,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     /// <summary>Whether codes encode the residual to the list centroid (<c>ivf:…,residual</c>; never for <c>none</c>).</summary>
     public bool Residual { get; }
 
+    /// <summary>Whether every entry is also stored in a second list (<c>ivf:…,spill</c>; needs NLIST ≥ 2).</summary>
+    public bool Spill { get; }
+
     /// <summary>
     /// The imbalance factor measured when the centroids were (re)trained; the rebalancing threshold is relative to it
     /// because real data is never perfectly balanced.
@@ -108,7 +115,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         get
         {
             long bytes = (long)_centroids.Length * sizeof(float) + NList * sizeof(float)
-                + (long)_listOf.Length * sizeof(int) + Codec.ParameterBytes;
+                + ((long)_listOf.Length + _spillOf.Length) * sizeof(int) + Codec.ParameterBytes;
             foreach (var list in _lists) bytes += list.Bytes;
             return bytes;
         }
@@ -131,23 +138,17 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         int old = _listOf.Length;
         Array.Resize(ref _listOf, cap);
         _listOf.AsSpan(old).Fill(-1);
+        if (!Spill) return;
+        Array.Resize(ref _spillOf, cap);
+        _spillOf.AsSpan(old).Fill(-1);
     }
 
     /// <summary>The list nearest to <paramref name="vector"/> (squared L2 to the centroids, whatever the metric).</summary>
     public int Assign(ReadOnlySpan<float> vector) => _coarse.Nearest(vector, out _);
 
     /// <summary>Encodes <paramref name="vector"/> for list <paramref name="list"/> (its residual, when residual).</summary>
-    private void EncodeFor(ReadOnlySpan<float> vector, int list, Span<byte> code, Span<float> residual)
-    {
-        if (!Residual)
-        {
-            Codec.Encode(vector, code);
-            return;
-        }
-        var c = _centroids.AsSpan(list * Dimension, Dimension);
-        for (int d = 0; d < residual.Length; d++) residual[d] = vector[d] - c[d];
-        Codec.Encode(residual, code);
-    }
+    private void EncodeFor(ReadOnlySpan<float> vector, int list, Span<byte> code, Span<float> residual) =>
+        EncodeAgainst(_centroids, vector, list, code, residual);
 
     /// <inheritdoc />
     public override void Add(int slot, ReadOnlySpan<float> vector)
@@ -160,12 +161,35 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         Span<float> residual = Dimension <= 2048 ? stackalloc float[Dimension] : new float[Dimension];
         Span<byte> code = Codec.CodeSize <= 2048 ? stackalloc byte[Codec.CodeSize] : new byte[Codec.CodeSize];
         EncodeFor(vector, list, code, residual);
+        AppendEntry(list, slot, code);
+        _listOf[slot] = list;
+        if (Spill)
+        {
+            int second = SecondList(_coarse, vector, list, new float[2 * NList]);
+            if (Residual) EncodeFor(vector, second, code, residual);
+            AppendEntry(second, slot, code);
+            _spillOf[slot] = second;
+        }
+        _count++;
+        _version++;
+    }
+
+    private void AppendEntry(int list, int slot, ReadOnlySpan<byte> code)
+    {
         var target = _lists[list];
         _sumSquares += 2L * target.Count + 1;
         target.Append(slot, code);
-        _listOf[slot] = list;
-        _count++;
-        _version++;
+        _entries++;
+    }
+
+    private void RemoveEntry(int list, int slot)
+    {
+        var l = _lists[list];
+        int pos = l.IndexOf(slot);
+        if (pos < 0) throw new InvalidOperationException($"ivf: slot {slot} is mapped to list {list} but not in it");
+        l.RemoveAt(pos);
+        _sumSquares -= 2L * l.Count + 1;
+        _entries--;
     }
 
     /// <summary>Assigns and encodes in parallel, then appends list by list, reserving each list's space once.</summary>
@@ -185,28 +209,40 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         int n = slots.Length, size = Codec.CodeSize;
         var assign = new int[n];
         var codes = new byte[(long)n * size];
+        var second = Spill ? new int[n] : null;
+        var secondCodes = Spill && Residual ? new byte[(long)n * size] : null;
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        Parallel.For(0, n, po, () => new float[Dimension], (i, _, residual) =>
+        Parallel.For(0, n, po, () => (new float[Dimension], Spill ? new float[2 * NList] : null), (i, _, buffers) =>
         {
+            var (residual, work) = buffers;
             var v = vectors.Row(i);
             int list = Assign(v);
             assign[i] = list;
             EncodeFor(v, list, codes.AsSpan(i * size, size), residual);
-            return residual;
+            if (second is not null)
+            {
+                second[i] = SecondList(_coarse, v, list, work);
+                if (secondCodes is not null) EncodeFor(v, second[i], secondCodes.AsSpan(i * size, size), residual);
+            }
+            return buffers;
         }, _ => { });
         var perList = new int[NList];
         foreach (int l in assign) perList[l]++;
+        if (second is not null) foreach (int l in second) perList[l]++;
         for (int l = 0; l < NList; l++) if (perList[l] > 0) _lists[l].Reserve(perList[l]);
         for (int i = 0; i < n; i++)
         {
             // A slot repeated within the batch: the later vector replaces the earlier, as with single adds.
             if (_listOf[slots[i]] >= 0) Remove(slots[i]);
-            var target = _lists[assign[i]];
-            _sumSquares += 2L * target.Count + 1;
-            target.Append(slots[i], codes.AsSpan(i * size, size));
+            AppendEntry(assign[i], slots[i], codes.AsSpan(i * size, size));
             _listOf[slots[i]] = assign[i];
+            if (second is not null)
+            {
+                AppendEntry(second[i], slots[i], (secondCodes ?? codes).AsSpan(i * size, size));
+                _spillOf[slots[i]] = second[i];
+            }
+            _count++;
         }
-        _count += n;
         _version++;
     }
 
@@ -215,12 +251,14 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
     {
         int list = ListOf(slot);
         if (list < 0) return;
-        var l = _lists[list];
-        int pos = l.IndexOf(slot);
-        if (pos < 0) throw new InvalidOperationException($"ivf: slot {slot} is mapped to list {list} but not in it");
-        l.RemoveAt(pos);
-        _sumSquares -= 2L * l.Count + 1;
+        RemoveEntry(list, slot);
         _listOf[slot] = -1;
+        int second = SpillListOf(slot);
+        if (second >= 0)
+        {
+            RemoveEntry(second, slot);
+            _spillOf[slot] = -1;
+        }
         _count--;
         _version++;
     }
@@ -265,6 +303,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         int probed = probe.Drain(s.ProbeLists, s.ProbeDistances);
 
         var scorer = s.Scorer;
+        // With spill an entry may sit in two probed lists: stamp what the heap accepted so it is offered once.
+        var seen = Spill ? s.BeginQuery(_listOf.Length) : null;
+        int epoch = s.Epoch;
         bool perListQuery = Residual && DistanceKind == DistanceKind.L2;
         if (!perListQuery) scorer.SetQuery(query);
         for (int i = 0; i < probed; i++)
@@ -284,12 +325,13 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
             {
                 bias = -dots[l];
             }
-            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results);
-            else ScanList(list, scorer, bias, filter, results, s.Distances, s.Positions);
+            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results, seen, epoch);
+            else ScanList(list, scorer, bias, filter, results, s.Distances, s.Positions, seen, epoch);
         }
     }
 
-    private static void ScanList(IvfList list, CodeScorer scorer, float bias, SlotFilter? filter, TopK results, float[] dist, int[] pos)
+    private static void ScanList(IvfList list, CodeScorer scorer, float bias, SlotFilter? filter, TopK results, float[] dist, int[] pos,
+        int[]? seen, int epoch)
     {
         int size = list.CodeSize, count = list.Count;
         var codes = list.Codes;
@@ -308,12 +350,17 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
                 for (int j = 0; j < found; j++)
                 {
                     int slot = slots[start + pos[j]];
-                    if (filter is null || filter.Contains(slot)) results.Push(slot, dist[j] + bias);
+                    if (filter is null || filter.Contains(slot)) Offer(results, slot, dist[j] + bias, seen, epoch);
                 }
                 continue;
             }
             scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
-            if (filter is null)
+            if (seen is not null)
+            {
+                for (int j = 0; j < n; j++)
+                    if (filter is null || filter.Contains(slots[start + j])) Offer(results, slots[start + j], dist[j] + bias, seen, epoch);
+            }
+            else if (filter is null)
             {
                 for (int j = 0; j < n; j++) results.Push(slots[start + j], dist[j] + bias);
             }
@@ -325,15 +372,33 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         }
     }
 
-    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results)
+    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results, int[]? seen, int epoch)
     {
         var slots = list.Slots;
         for (int j = 0; j < list.Count; j++)
         {
             int slot = slots[j];
             if (!filter.Contains(slot)) continue;
-            results.Push(slot, scorer.Distance(list.Codes.AsSpan(j * list.CodeSize, list.CodeSize)) + bias);
+            Offer(results, slot, scorer.Distance(list.Codes.AsSpan(j * list.CodeSize, list.CodeSize)) + bias, seen, epoch);
         }
+    }
+
+    /// <summary>
+    /// Offers a candidate, once per query when <paramref name="seen"/> is given. Only accepted entries are stamped: a
+    /// copy rejected now may still enter from the other list (with residual codes its estimate differs), while a copy
+    /// met after its twin was accepted is skipped even if the twin was evicted since — without residual codes both
+    /// copies have the same code, so the skipped one would have been rejected anyway.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Offer(TopK results, int slot, float distance, int[]? seen, int epoch)
+    {
+        if (seen is null)
+        {
+            results.Push(slot, distance);
+            return;
+        }
+        if (seen[slot] == epoch) return;
+        if (results.Push(slot, distance)) seen[slot] = epoch;
     }
 
     /// <summary>Per-thread search state, sized once: scorer, centroid dots, probe heap, residual and block buffers.</summary>
@@ -347,5 +412,21 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         public float[] Residual { get; } = new float[index.Dimension];
         public float[] Distances { get; } = new float[BlockSize];
         public int[] Positions { get; } = new int[BlockSize];
+        private int[] _seen = [];
+
+        /// <summary>The stamp of the current query in <see cref="BeginQuery"/>'s array.</summary>
+        public int Epoch { get; private set; }
+
+        /// <summary>Starts a query: a per-slot stamp array (grown to <paramref name="slots"/>) and a fresh stamp.</summary>
+        public int[] BeginQuery(int slots)
+        {
+            if (_seen.Length < slots) _seen = new int[slots];
+            if (++Epoch == int.MaxValue)
+            {
+                Array.Clear(_seen);
+                Epoch = 1;
+            }
+            return _seen;
+        }
     }
 }

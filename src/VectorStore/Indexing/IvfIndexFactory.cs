@@ -4,9 +4,10 @@ using VectorStore.Quantization;
 namespace VectorStore.Indexing;
 
 /// <summary>
-/// Registers <c>ivf:NLIST[,NPROBE][,residual]</c>: trains NLIST coarse centroids with k-means on the sample (unit-length
-/// centroids when the sample lies on the unit sphere), then the codec on the sample itself or, with <c>residual</c>, on
-/// its residuals to the nearest centroid. Stateless and thread-safe.
+/// Registers <c>ivf:NLIST[,NPROBE][,residual][,spill]</c>: trains NLIST coarse centroids with k-means on the sample
+/// (unit-length centroids when the sample lies on the unit sphere), then the codec on the sample itself or, with
+/// <c>residual</c>, on its residuals to the nearest centroid. <c>spill</c> stores every entry in a second list too
+/// (see <see cref="IvfIndex.SpillLambda"/>). Stateless and thread-safe.
 /// </summary>
 public sealed class IvfIndexFactory : IIndexFactory
 {
@@ -25,28 +26,32 @@ public sealed class IvfIndexFactory : IIndexFactory
     /// <inheritdoc />
     public void Validate(IndexSpec spec) => Parse(spec);
 
-    private static (int NList, int NProbe, bool Residual) Parse(IndexSpec spec)
+    private const string Usage = "ivf:NLIST[,NPROBE][,residual][,spill]";
+
+    private static (int NList, int NProbe, bool Residual, bool Spill) Parse(IndexSpec spec)
     {
-        if (spec.Arguments.Count is < 1 or > 3)
-            throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual]");
+        if (spec.Arguments.Count is < 1 or > 4)
+            throw new InvalidArgumentException($"index '{spec}': expected {Usage}");
         int nlist = spec.IntArgument(0, "the number of lists (ivf:NLIST)");
         if (nlist > MaxLists) throw new InvalidArgumentException($"index '{spec}': NLIST must be at most {MaxLists}, got {nlist}");
-        bool residual = false;
+        bool residual = false, spill = false;
         int nprobe = IvfIndex.DefaultNProbeFor(nlist);
         for (int i = 1; i < spec.Arguments.Count; i++)
         {
             if (spec.Arguments[i] == "residual" && !residual) residual = true;
+            else if (spec.Arguments[i] == "spill" && !spill) spill = true;
             else if (i == 1) nprobe = spec.IntArgument(1, "nprobe (ivf:NLIST,NPROBE)");
-            else throw new InvalidArgumentException($"index '{spec}': expected ivf:NLIST[,NPROBE][,residual], got '{spec.Arguments[i]}'");
+            else throw new InvalidArgumentException($"index '{spec}': expected {Usage}, got '{spec.Arguments[i]}'");
         }
         if (nprobe > nlist) throw new InvalidArgumentException($"index '{spec}': nprobe {nprobe} exceeds NLIST {nlist}");
-        return (nlist, nprobe, residual);
+        if (spill && nlist < 2) throw new InvalidArgumentException($"index '{spec}': spill needs at least 2 lists");
+        return (nlist, nprobe, residual, spill);
     }
 
     /// <inheritdoc />
     public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
     {
-        var (nlist, nprobe, wantResidual) = Parse(spec);
+        var (nlist, nprobe, wantResidual, wantSpill) = Parse(spec);
         if (sample.Dimension != dimension) throw new InvalidVectorException($"expected dimension {dimension}, got {sample.Dimension}");
         if (sample.Count == 0) throw new InvalidArgumentException("ivf needs at least one training vector");
         if (sample.Count < nlist)
@@ -68,13 +73,16 @@ public sealed class IvfIndexFactory : IIndexFactory
         // nprobe 48/256) and pq:48, tied with sq8, and on SIFT (L2) gained only ~0.004 recall@10 while the per-list
         // query set-up made searches 2–4× slower (notes/issue-5.md). `none` never benefits.
         bool residual = wantResidual && !(compression.Stages.Count == 1 && compression.Quantizer.Name == "none");
+        bool spill = wantSpill && nlist >= 2;
         var assign = new int[sample.Count];
+        var second = spill ? new int[sample.Count] : null;
         var training = residual ? new VectorMatrix(sample.Count, dimension) : sample;
         Parallel.For(0, sample.Count, context.ParallelOptions, i =>
         {
             var x = sample.Row(i);
             int l = coarse.Nearest(x, out _);
             assign[i] = l;
+            if (second is not null) second[i] = IvfIndex.SecondList(coarse, x, l, new float[2 * nlist]);
             if (!residual) return;
             var r = training[i];
             var c = centroids.AsSpan(l * dimension, dimension);
@@ -82,11 +90,13 @@ public sealed class IvfIndexFactory : IIndexFactory
         });
         var sizes = new long[nlist];
         foreach (int l in assign) sizes[l]++;
+        if (second is not null) foreach (int l in second) sizes[l]++;
         double sumSq = sizes.Sum(s => (double)s * s);
-        double baseline = nlist * sumSq / ((double)sample.Count * sample.Count);
+        double entries = sample.Count * (spill ? 2.0 : 1.0);
+        double baseline = nlist * sumSq / (entries * entries);
 
         var codec = CodecRegistry.Train(compression, training, kind, context);
-        return new IvfIndex(codec, kind, centroids, residual, spherical, nprobe, baseline);
+        return new IvfIndex(codec, kind, centroids, residual, spherical, nprobe, baseline, spill);
     }
 
     private static bool OnUnitSphere(VectorMatrix sample)

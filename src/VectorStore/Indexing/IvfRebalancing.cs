@@ -7,7 +7,8 @@ namespace VectorStore.Indexing;
 /// <summary>Health statistics and online rebalancing of <see cref="IvfIndex"/>.</summary>
 public sealed partial class IvfIndex
 {
-    private double Imbalance => _count == 0 ? 1.0 : (double)NList * _sumSquares / ((double)_count * _count);
+    // Over list entries, not vectors: with spill every vector is two entries.
+    private double Imbalance => _entries == 0 ? 1.0 : (double)NList * _sumSquares / ((double)_entries * _entries);
 
     /// <summary>List-size statistics now (O(NLIST)).</summary>
     public IvfHealth GetHealth()
@@ -24,10 +25,10 @@ public sealed partial class IvfIndex
             spare += (long)(l.Capacity - l.Count) * entry;
             sumSq += (double)l.Count * l.Count;
         }
-        double mean = _count / (double)NList;
+        double mean = _entries / (double)NList;
         double std = Math.Sqrt(Math.Max(0, sumSq / NList - mean * mean));
         return new IvfHealth(NList, _count, min, max, mean, std, empty, Imbalance, BaselineImbalance,
-            (long)_count * entry, spare, NeedsRebalance);
+            _entries * entry, spare, NeedsRebalance);
     }
 
     /// <inheritdoc />
@@ -40,7 +41,7 @@ public sealed partial class IvfIndex
             if (Imbalance > BaselineImbalance * (1 + o.ImbalanceTolerance)) return true;
             long spare = 0;
             foreach (var l in _lists) spare += l.Capacity - l.Count;
-            return spare > o.SpareTolerance * _count;
+            return spare > o.SpareTolerance * _entries;
         }
     }
 
@@ -76,6 +77,7 @@ public sealed partial class IvfIndex
         _coarse = p.Coarse;
         _lists = p.Lists;
         _listOf = p.ListOf;
+        _spillOf = p.SpillOf;
         _sumSquares = p.SumSquares;
         BaselineImbalance = p.Baseline;
         _version++;
@@ -91,7 +93,7 @@ public sealed partial class IvfIndex
 
     private IvfRebalancePlan PlanSplitMerge(SlotVectorSource? vectors, IvfRebalanceOptions o)
     {
-        double mean = _count / (double)NList;
+        double mean = _entries / (double)NList;
         var order = Enumerable.Range(0, NList).OrderByDescending(l => _lists[l].Count).ThenBy(l => l).ToArray();
         int big = order.Count(l => _lists[l].Count > o.SplitFactor * mean && _lists[l].Count >= 4);
         int small = order.Count(l => _lists[l].Count < o.MergeFactor * mean);
@@ -124,11 +126,8 @@ public sealed partial class IvfIndex
         int sampleSize = (int)Math.Min(_count, (long)o.TrainingVectorsPerList * NList);
         var all = new int[_count];
         int n = 0;
-        foreach (var l in _lists)
-        {
-            l.Slots.AsSpan(0, l.Count).CopyTo(all.AsSpan(n));
-            n += l.Count;
-        }
+        for (int slot = 0; slot < _listOf.Length; slot++)
+            if (_listOf[slot] >= 0) all[n++] = slot;
         var rng = new Random(o.Seed);
         for (int i = 0; i < sampleSize; i++)
         {
@@ -159,21 +158,8 @@ public sealed partial class IvfIndex
     /// <summary>The full-precision vector of <paramref name="slot"/>, or its reconstruction from its code.</summary>
     private void VectorOf(int slot, SlotVectorSource? vectors, Span<float> destination)
     {
-        if (vectors is not null)
-        {
-            vectors(slot).CopyTo(destination);
-            return;
-        }
-        int list = _listOf[slot];
-        var l = _lists[list];
-        var code = new byte[Codec.CodeSize];
-        l.CopyCode(l.IndexOf(slot), code);
-        Codec.Decode(code, destination);
-        if (Residual)
-        {
-            var c = _centroids.AsSpan(list * Dimension, Dimension);
-            for (int d = 0; d < Dimension; d++) destination[d] += c[d];
-        }
+        if (vectors is not null) vectors(slot).CopyTo(destination);
+        else DecodePrimary(slot, destination);
     }
 
     private VectorMatrix GatherVectors(IvfList list, int listIndex, SlotVectorSource? vectors, int max, int seed)
@@ -209,78 +195,113 @@ public sealed partial class IvfIndex
 
     /// <summary>
     /// Builds exactly-sized lists for <paramref name="centroids"/>: entries of unaffected lists keep their codes; every
-    /// entry of an affected list is reassigned to its nearest new centroid and re-encoded.
+    /// vector with an entry in an affected list (with spill: either of its two) is reassigned — nearest new centroid,
+    /// and its second list — and re-encoded.
     /// </summary>
     private IvfRebalancePlan Rebuild(float[] centroids, bool[] affected, SlotVectorSource? vectors, double baseline)
     {
         int dim = Dimension, size = Codec.CodeSize;
         var coarse = new CentroidSet(new VectorMatrix(centroids, dim));
-        var moved = new List<(int Slot, int From, int Pos)>();
+        var isMoved = new bool[_listOf.Length];
+        var moved = new List<int>();
         for (int l = 0; l < NList; l++)
         {
             if (!affected[l]) continue;
             var list = _lists[l];
-            for (int j = 0; j < list.Count; j++) moved.Add((list.Slots[j], l, j));
+            for (int j = 0; j < list.Count; j++)
+                if (!isMoved[list.Slots[j]]) { isMoved[list.Slots[j]] = true; moved.Add(list.Slots[j]); }
         }
         int m = moved.Count;
         var target = new int[m];
+        var second = Spill ? new int[m] : null;
         var codes = new byte[(long)m * size];
-        Parallel.For(0, m, () => (new float[dim], new float[dim], new byte[size]), (i, _, buf) =>
+        var secondCodes = Spill && Residual ? new byte[(long)m * size] : null;
+        Parallel.For(0, m, () => (new float[dim], new float[dim], new float[2 * NList]), (i, _, buf) =>
         {
-            var (vector, residual, old) = buf;
-            var (slot, from, pos) = moved[i];
+            var (vector, residual, work) = buf;
+            int slot = moved[i];
             if (vectors is not null) vectors(slot).CopyTo(vector);
-            else
-            {
-                _lists[from].CopyCode(pos, old);
-                Codec.Decode(old, vector);
-                if (Residual)
-                {
-                    var oc = _centroids.AsSpan(from * dim, dim);
-                    for (int d = 0; d < dim; d++) vector[d] += oc[d];
-                }
-            }
+            else DecodePrimary(slot, vector);
             int l = coarse.Nearest(vector, out float _);
             target[i] = l;
-            var code = codes.AsSpan(i * size, size);
-            if (Residual)
+            EncodeAgainst(centroids, vector, l, codes.AsSpan(i * size, size), residual);
+            if (second is not null)
             {
-                var c = centroids.AsSpan(l * dim, dim);
-                for (int d = 0; d < dim; d++) residual[d] = vector[d] - c[d];
-                Codec.Encode(residual, code);
-            }
-            else
-            {
-                Codec.Encode(vector, code);
+                second[i] = SecondList(coarse, vector, l, work);
+                if (secondCodes is not null) EncodeAgainst(centroids, vector, second[i], secondCodes.AsSpan(i * size, size), residual);
             }
             return buf;
         }, _ => { });
 
         var sizes = new int[NList];
-        for (int l = 0; l < NList; l++) if (!affected[l]) sizes[l] = _lists[l].Count;
+        for (int l = 0; l < NList; l++)
+        {
+            if (affected[l]) continue;
+            var list = _lists[l];
+            for (int j = 0; j < list.Count; j++) if (!isMoved[list.Slots[j]]) sizes[l]++;
+        }
         foreach (int t in target) sizes[t]++;
+        if (second is not null) foreach (int t in second) sizes[t]++;
         var lists = new IvfList[NList];
         var listOf = (int[])_listOf.Clone();
+        var spillOf = (int[])_spillOf.Clone();
+        var code = new byte[size];
         for (int l = 0; l < NList; l++)
         {
             lists[l] = new IvfList(size, Blocks, sizes[l]);
-            if (!affected[l]) lists[l].AppendAll(_lists[l]);
+            if (affected[l]) continue;
+            var list = _lists[l];
+            if (sizes[l] == list.Count) { lists[l].AppendAll(list); continue; }
+            for (int j = 0; j < list.Count; j++)
+            {
+                if (isMoved[list.Slots[j]]) continue;
+                list.CopyCode(j, code);
+                lists[l].Append(list.Slots[j], code);
+            }
         }
         for (int i = 0; i < m; i++)
         {
-            int l = target[i];
-            lists[l].Append(moved[i].Slot, codes.AsSpan(i * size, size));
-            listOf[moved[i].Slot] = l;
+            lists[target[i]].Append(moved[i], codes.AsSpan(i * size, size));
+            listOf[moved[i]] = target[i];
+            if (second is null) continue;
+            lists[second[i]].Append(moved[i], (secondCodes ?? codes).AsSpan(i * size, size));
+            spillOf[moved[i]] = second[i];
         }
         long sumSq = 0;
         foreach (int s in sizes) sumSq += (long)s * s;
-        double after = _count == 0 ? 1.0 : (double)NList * sumSq / ((double)_count * _count);
-        return new IvfRebalancePlan(this, _version, centroids, coarse, lists, listOf, sumSq, baseline, m, after);
+        double after = _entries == 0 ? 1.0 : (double)NList * sumSq / ((double)_entries * _entries);
+        return new IvfRebalancePlan(this, _version, centroids, coarse, lists, listOf, spillOf, sumSq, baseline, m, after);
+    }
+
+    /// <summary>The reconstruction of <paramref name="slot"/> from the code in its first list.</summary>
+    private void DecodePrimary(int slot, Span<float> vector)
+    {
+        int from = _listOf[slot];
+        var list = _lists[from];
+        Span<byte> old = Codec.CodeSize <= 2048 ? stackalloc byte[Codec.CodeSize] : new byte[Codec.CodeSize];
+        list.CopyCode(list.IndexOf(slot), old);
+        Codec.Decode(old, vector);
+        if (!Residual) return;
+        var oc = _centroids.AsSpan(from * Dimension, Dimension);
+        for (int d = 0; d < Dimension; d++) vector[d] += oc[d];
+    }
+
+    /// <summary>Encodes <paramref name="vector"/> for list <paramref name="list"/> of <paramref name="centroids"/>.</summary>
+    private void EncodeAgainst(float[] centroids, ReadOnlySpan<float> vector, int list, Span<byte> code, Span<float> residual)
+    {
+        if (!Residual)
+        {
+            Codec.Encode(vector, code);
+            return;
+        }
+        var c = centroids.AsSpan(list * Dimension, Dimension);
+        for (int d = 0; d < Dimension; d++) residual[d] = vector[d] - c[d];
+        Codec.Encode(residual, code);
     }
 
     /// <summary>The lists, centroids and map an <see cref="IvfIndex"/> rebalance will install. Immutable once made.</summary>
     private sealed class IvfRebalancePlan(
-        IvfIndex owner, long version, float[] centroids, CentroidSet coarse, IvfList[] lists, int[] listOf,
+        IvfIndex owner, long version, float[] centroids, CentroidSet coarse, IvfList[] lists, int[] listOf, int[] spillOf,
         long sumSquares, double baseline, int moved, double imbalanceAfter) : IndexRebalancePlan
     {
         public IvfIndex Owner { get; } = owner;
@@ -289,6 +310,7 @@ public sealed partial class IvfIndex
         public CentroidSet Coarse { get; } = coarse;
         public IvfList[] Lists { get; } = lists;
         public int[] ListOf { get; } = listOf;
+        public int[] SpillOf { get; } = spillOf;
         public long SumSquares { get; } = sumSquares;
         public double Baseline { get; set; } = baseline;
         public int Moved { get; } = moved;
