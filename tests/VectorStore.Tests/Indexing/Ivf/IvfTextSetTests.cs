@@ -42,6 +42,27 @@ public class IvfTextSetTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void SpillFindsMoreNeighboursForTheSameNumberOfScannedEntries()
+    {
+        var ds = TestData.RequireShared(TestData.TextSet, maxBase: 20_000, maxQueries: 200);
+        var truth = GroundTruth.Compute(ds.Base, ds.Queries, 10, DistanceKind.NegativeDot);
+        var ids = Enumerable.Range(0, ds.Base.Count).Select(i => (ulong)i).ToArray();
+        using var db = VectorDatabase.CreateInMemory();
+        var plain = db.CreateCollection("plain", Options("ivf:128", "pq:96x4", 20_000));
+        plain.UpsertBatch(ids, ds.Base);
+        var spilled = db.CreateCollection("spill", Options("ivf:128,spill", "pq:96x4", 20_000));
+        spilled.UpsertBatch(ids, ds.Base);
+        Assert.True(Assert.IsType<IvfIndex>(spilled.Index).Spill);
+        double plain16 = MeasureRecall(plain, ds.Queries, truth, id => (int)id, new SearchOptions { K = 10, NProbe = 16, Rerank = 100 });
+        double plain8 = MeasureRecall(plain, ds.Queries, truth, id => (int)id, new SearchOptions { K = 10, NProbe = 8, Rerank = 100 });
+        double spill8 = MeasureRecall(spilled, ds.Queries, truth, id => (int)id, new SearchOptions { K = 10, NProbe = 8, Rerank = 100 });
+        output.WriteLine($"ivf:128 pq:96x4 rerank 100: nprobe 8 {plain8:F4}, nprobe 16 {plain16:F4}; ivf:128,spill nprobe 8 {spill8:F4}");
+        Assert.True(spill8 >= plain8 + 0.05, $"spill at nprobe 8: {spill8} vs {plain8} without");
+        // Spilled lists are twice as long, so nprobe 8 with spill scans about as many entries as nprobe 16 without.
+        Assert.True(spill8 >= plain16 + 0.01, $"spill at nprobe 8: {spill8} vs {plain16} without spill at nprobe 16");
+    }
+
+    [SkippableFact]
     public void ChurnThenRebalanceMatchesAFreshBuild() => Churn(20_000, "ivf:128", rounds: 3, nprobe: 12);
 
     /// <summary>The full set, as the issue states it. Run: dotnet test --filter "FullyQualifiedName~FullChurn".</summary>
