@@ -11,10 +11,12 @@ namespace VectorStore.Distance;
 /// is 0). 512/256/128-bit paths and a scalar reference. Stateless and thread-safe.
 /// </summary>
 /// <remarks>
-/// Every path returns bit-identical bytes, bias and scale: min, max, subtraction and multiplication are each
-/// correctly rounded, the bias is summed in sub-quantizer order by scalar code on every path, and rounding is
-/// round-half-to-even everywhere (<see cref="MathF.Round(float)"/> in the reference, <c>Vector*.Round</c> in the
-/// vector paths).
+/// Every path returns the same bytes and scale bit for bit, and the same bias value: min and max are exact whatever
+/// the order (the vector paths use the hardware min/max, which may keep −0 where the reference keeps +0: equal values,
+/// and the bytes do not change since v − (±0) = v), subtraction and multiplication are each correctly rounded, the
+/// bias is summed in sub-quantizer order by scalar code on every path, and rounding is round-half-to-even everywhere
+/// (<see cref="MathF.Round(float)"/> in the reference, <c>Vector*.Round</c> in the vector paths). Tables are assumed
+/// free of NaN (queries are validated before scoring).
 /// </remarks>
 public static class PqLutQuantizer
 {
@@ -85,15 +87,15 @@ public static class PqLutQuantizer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMin(Vector128<float> v)
     {
-        v = Vector128.Min(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-        return Vector128.Min(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
+        v = Vector128.MinNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MinNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMax(Vector128<float> v)
     {
-        v = Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
-        return Vector128.Max(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
+        v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
 
     private static float MinMax512(ref float t, int m, Span<float> mins)
@@ -102,12 +104,12 @@ public static class PqLutQuantizer
         for (int j = 0; j < m; j++)
         {
             var v = Vector512.LoadUnsafe(ref t, (nuint)(j * Width));
-            var lo = Vector256.Min(v.GetLower(), v.GetUpper());
-            var hi = Vector256.Max(v.GetLower(), v.GetUpper());
-            float min = HorizontalMin(Vector128.Min(lo.GetLower(), lo.GetUpper()));
-            float max = HorizontalMax(Vector128.Max(hi.GetLower(), hi.GetUpper()));
+            var lo = Vector256.MinNative(v.GetLower(), v.GetUpper());
+            var hi = Vector256.MaxNative(v.GetLower(), v.GetUpper());
+            float min = HorizontalMin(Vector128.MinNative(lo.GetLower(), lo.GetUpper()));
+            float max = HorizontalMax(Vector128.MaxNative(hi.GetLower(), hi.GetUpper()));
             mins[j] = min;
-            maxRange = MathF.Max(maxRange, max - min);
+            if (max - min > maxRange) maxRange = max - min;
         }
         return maxRange;
     }
@@ -119,12 +121,12 @@ public static class PqLutQuantizer
         {
             var a = Vector256.LoadUnsafe(ref t, (nuint)(j * Width));
             var b = Vector256.LoadUnsafe(ref t, (nuint)(j * Width + 8));
-            var lo = Vector256.Min(a, b);
-            var hi = Vector256.Max(a, b);
-            float min = HorizontalMin(Vector128.Min(lo.GetLower(), lo.GetUpper()));
-            float max = HorizontalMax(Vector128.Max(hi.GetLower(), hi.GetUpper()));
+            var lo = Vector256.MinNative(a, b);
+            var hi = Vector256.MaxNative(a, b);
+            float min = HorizontalMin(Vector128.MinNative(lo.GetLower(), lo.GetUpper()));
+            float max = HorizontalMax(Vector128.MaxNative(hi.GetLower(), hi.GetUpper()));
             mins[j] = min;
-            maxRange = MathF.Max(maxRange, max - min);
+            if (max - min > maxRange) maxRange = max - min;
         }
         return maxRange;
     }
@@ -138,26 +140,26 @@ public static class PqLutQuantizer
             var b = Vector128.LoadUnsafe(ref t, (nuint)(j * Width + 4));
             var c = Vector128.LoadUnsafe(ref t, (nuint)(j * Width + 8));
             var d = Vector128.LoadUnsafe(ref t, (nuint)(j * Width + 12));
-            float min = HorizontalMin(Vector128.Min(Vector128.Min(a, b), Vector128.Min(c, d)));
-            float max = HorizontalMax(Vector128.Max(Vector128.Max(a, b), Vector128.Max(c, d)));
+            float min = HorizontalMin(Vector128.MinNative(Vector128.MinNative(a, b), Vector128.MinNative(c, d)));
+            float max = HorizontalMax(Vector128.MaxNative(Vector128.MaxNative(a, b), Vector128.MaxNative(c, d)));
             mins[j] = min;
-            maxRange = MathF.Max(maxRange, max - min);
+            if (max - min > maxRange) maxRange = max - min;
         }
         return maxRange;
     }
 
     /// <summary>round((v − min)·scale) clamped to 0..255, as int lanes; the same operations as <see cref="Entry"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Level512(Vector512<float> v, float min, Vector512<float> scale) =>
-        Vector512.ConvertToUInt32(Vector512.Min(Vector512.Max(Vector512.Round((v - Vector512.Create(min)) * scale), Vector512<float>.Zero), Vector512.Create(255f)));
+    private static Vector512<int> Level512(Vector512<float> v, float min, Vector512<float> scale) =>
+        Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(Vector512.Round((v - Vector512.Create(min)) * scale), Vector512<float>.Zero), Vector512.Create(255f)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Level256(Vector256<float> v, float min, Vector256<float> scale) =>
-        Vector256.ConvertToUInt32(Vector256.Min(Vector256.Max(Vector256.Round((v - Vector256.Create(min)) * scale), Vector256<float>.Zero), Vector256.Create(255f)));
+    private static Vector256<int> Level256(Vector256<float> v, float min, Vector256<float> scale) =>
+        Vector256.ConvertToInt32Native(Vector256.MinNative(Vector256.MaxNative(Vector256.Round((v - Vector256.Create(min)) * scale), Vector256<float>.Zero), Vector256.Create(255f)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<uint> Level128(Vector128<float> v, float min, Vector128<float> scale) =>
-        Vector128.ConvertToUInt32(Vector128.Min(Vector128.Max(Vector128.Round((v - Vector128.Create(min)) * scale), Vector128<float>.Zero), Vector128.Create(255f)));
+    private static Vector128<int> Level128(Vector128<float> v, float min, Vector128<float> scale) =>
+        Vector128.ConvertToInt32Native(Vector128.MinNative(Vector128.MaxNative(Vector128.Round((v - Vector128.Create(min)) * scale), Vector128<float>.Zero), Vector128.Create(255f)));
 
     // Four sub-quantizers (64 entries) per step: four int vectors narrow to one byte vector, in order.
     private static void Bytes512(ref float t, int m, ReadOnlySpan<float> mins, float scale, ref byte l)
@@ -171,7 +173,7 @@ public static class PqLutQuantizer
             var b = Level512(Vector512.LoadUnsafe(ref t, o + 16), mins[j + 1], s);
             var c = Level512(Vector512.LoadUnsafe(ref t, o + 32), mins[j + 2], s);
             var d = Level512(Vector512.LoadUnsafe(ref t, o + 48), mins[j + 3], s);
-            Vector512.Narrow(Vector512.Narrow(a, b), Vector512.Narrow(c, d)).StoreUnsafe(ref l, o);
+            Vector512.Narrow(Vector512.Narrow(a, b), Vector512.Narrow(c, d)).AsByte().StoreUnsafe(ref l, o);
         }
         BytesTail(ref t, j, m, mins, scale, ref l);
     }
@@ -188,7 +190,7 @@ public static class PqLutQuantizer
             var b = Level256(Vector256.LoadUnsafe(ref t, o + 8), mins[j], s);
             var c = Level256(Vector256.LoadUnsafe(ref t, o + 16), mins[j + 1], s);
             var d = Level256(Vector256.LoadUnsafe(ref t, o + 24), mins[j + 1], s);
-            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).StoreUnsafe(ref l, o);
+            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).AsByte().StoreUnsafe(ref l, o);
         }
         BytesTail(ref t, j, m, mins, scale, ref l);
     }
@@ -205,7 +207,7 @@ public static class PqLutQuantizer
             var b = Level128(Vector128.LoadUnsafe(ref t, o + 4), min, s);
             var c = Level128(Vector128.LoadUnsafe(ref t, o + 8), min, s);
             var d = Level128(Vector128.LoadUnsafe(ref t, o + 12), min, s);
-            Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).StoreUnsafe(ref l, o);
+            Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).AsByte().StoreUnsafe(ref l, o);
         }
     }
 

@@ -11,11 +11,12 @@ namespace VectorStore.Tests.Kernels;
 /// </summary>
 public class PqTableKernelTests
 {
-    // (dimension, M, width): sub-dimensions 1..8, M not dividing the dimension, 4-bit (16) and 8-bit (256) widths.
+    // (dimension, M, width): sub-dimensions 1..8, M not dividing the dimension, 4-bit (16) and 8-bit (256) widths, and
+    // widths that leave single 16-centroid chunks after the 64-centroid blocks of the 512-bit path (32, 80).
     public static IEnumerable<object[]> Shapes() =>
     [
         [16, 16, 16], [6, 2, 16], [10, 4, 16], [9, 4, 16], [37, 5, 16], [40, 6, 16], [64, 8, 16], [384, 96, 16],
-        [1, 1, 16], [8, 8, 256], [20, 3, 256], [45, 6, 256], [384, 48, 256], [24, 3, 32],
+        [1, 1, 16], [8, 8, 256], [20, 3, 256], [45, 6, 256], [384, 48, 256], [24, 3, 32], [12, 3, 80],
     ];
 
     private static int[] Offsets(int dimension, int m)
