@@ -12,7 +12,7 @@ namespace VectorStore.Tests.Kernels;
 public class PqTableKernelTests
 {
     // (dimension, M, width): sub-dimensions 1..8, M not dividing the dimension, 4-bit (16) and 8-bit (256) widths, and
-    // widths that leave single 16-centroid chunks after the 64-centroid blocks of the 512-bit path (32, 80).
+    // other multiples of 16 (32, 80) the kernels accept.
     public static IEnumerable<object[]> Shapes() =>
     [
         [16, 16, 16], [6, 2, 16], [10, 4, 16], [9, 4, 16], [37, 5, 16], [40, 6, 16], [64, 8, 16], [384, 96, 16],
