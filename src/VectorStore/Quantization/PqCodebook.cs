@@ -67,8 +67,8 @@ public sealed class PqCodebook
     /// <summary>Centroids per sub-space (2^bits).</summary>
     public int CentroidsPerSubspace { get; }
 
-    /// <summary>Bytes the centroids occupy.</summary>
-    public long ParameterBytes => (long)Dimension * CentroidsPerSubspace * sizeof(float);
+    /// <summary>Bytes the centroids occupy in memory: the trained centroids and the dimension-major copy the table kernels read.</summary>
+    public long ParameterBytes => 2L * Dimension * CentroidsPerSubspace * sizeof(float);
 
     /// <summary>First input dimension of sub-space <paramref name="m"/>.</summary>
     public int SubOffset(int m) => _offsets[m];
