@@ -14,6 +14,7 @@ public sealed class PqCodebook
     private readonly float[][] _centroids; // per sub-space: ksub × subDim, centroid-major
     private readonly CentroidSet[] _sets;
     private readonly int[] _offsets; // M + 1 entries
+    private readonly float[] _byDimension; // dimension × ksub: the centroids transposed for the table kernels
 
     /// <summary>Wraps trained centroids: one ksub × subDim matrix per sub-space.</summary>
     public PqCodebook(int dimension, int subQuantizers, int bits, float[][] centroids)
@@ -34,6 +35,24 @@ public sealed class PqCodebook
                 throw new InvalidArgumentException($"pq: codebook {m} has {centroids[m].Length} values, expected {CentroidsPerSubspace * sd}");
             _sets[m] = new CentroidSet(new VectorMatrix(centroids[m], sd));
         }
+        _byDimension = Transpose(centroids, _offsets, CentroidsPerSubspace);
+    }
+
+    /// <summary>
+    /// Dimension-major copy of the centroids (layout in <see cref="PqTableL2"/>): row d holds coordinate d of every
+    /// centroid of d's sub-space, so the table kernels read one contiguous row per input dimension.
+    /// </summary>
+    private static float[] Transpose(float[][] centroids, int[] offsets, int ksub)
+    {
+        var t = new float[offsets[^1] * ksub];
+        for (int m = 0; m < centroids.Length; m++)
+        {
+            int off = offsets[m], sd = offsets[m + 1] - off;
+            for (int j = 0; j < ksub; j++)
+                for (int d = 0; d < sd; d++)
+                    t[(off + d) * ksub + j] = centroids[m][j * sd + d];
+        }
+        return t;
     }
 
     /// <summary>Input dimension.</summary>
@@ -48,8 +67,8 @@ public sealed class PqCodebook
     /// <summary>Centroids per sub-space (2^bits).</summary>
     public int CentroidsPerSubspace { get; }
 
-    /// <summary>Bytes the centroids occupy.</summary>
-    public long ParameterBytes => (long)Dimension * CentroidsPerSubspace * sizeof(float);
+    /// <summary>Bytes the centroids occupy in memory: the trained centroids and the dimension-major copy the table kernels read.</summary>
+    public long ParameterBytes => 2L * Dimension * CentroidsPerSubspace * sizeof(float);
 
     /// <summary>First input dimension of sub-space <paramref name="m"/>.</summary>
     public int SubOffset(int m) => _offsets[m];
@@ -139,18 +158,8 @@ public sealed class PqCodebook
     public void ComputeTable(ReadOnlySpan<float> query, DistanceKind kind, Span<float> table)
     {
         if (query.Length != Dimension) throw new InvalidVectorException($"expected dimension {Dimension}, got {query.Length}");
-        int ksub = CentroidsPerSubspace;
-        for (int m = 0; m < SubQuantizers; m++)
-        {
-            int sd = SubDimension(m);
-            var q = query.Slice(_offsets[m], sd);
-            var c = _centroids[m];
-            var t = table.Slice(m * ksub, ksub);
-            if (kind == DistanceKind.L2)
-                for (int j = 0; j < ksub; j++) t[j] = SquaredL2.Compute(q, c.AsSpan(j * sd, sd));
-            else
-                for (int j = 0; j < ksub; j++) t[j] = -DotProduct.Compute(q, c.AsSpan(j * sd, sd));
-        }
+        if (kind == DistanceKind.L2) PqTableL2.Compute(query, _byDimension, _offsets, CentroidsPerSubspace, table);
+        else PqTableDot.Compute(query, _byDimension, _offsets, CentroidsPerSubspace, table);
     }
 
     /// <summary>Writes <c>i32 dimension, i32 M, u8 bits</c>, then every sub-space's centroids as f32.</summary>

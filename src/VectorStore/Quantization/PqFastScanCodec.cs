@@ -147,21 +147,7 @@ public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
     public override void SetQuery(ReadOnlySpan<float> query)
     {
         _codec.Codebook.ComputeTable(query, _kind, _table);
-        float maxRange = 0, bias = 0;
-        Span<float> mins = _m <= 1024 ? stackalloc float[_m] : new float[_m];
-        for (int j = 0; j < _m; j++)
-        {
-            var t = _table.AsSpan(j * 16, 16);
-            float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-            foreach (var v in t) { lo = MathF.Min(lo, v); hi = MathF.Max(hi, v); }
-            mins[j] = lo;
-            bias += lo;
-            maxRange = MathF.Max(maxRange, hi - lo);
-        }
-        float scale = maxRange > 0 ? 255f / maxRange : 1f;
-        for (int j = 0; j < _m; j++)
-            for (int c = 0; c < 16; c++)
-                _lut[j * 16 + c] = (byte)Math.Clamp(MathF.Round((_table[j * 16 + c] - mins[j]) * scale), 0f, 255f);
+        float scale = PqLutQuantizer.Quantize(_table, _m, _lut, out float bias);
         Bias = bias;
         Scale = scale;
         _invScale = 1f / scale;
