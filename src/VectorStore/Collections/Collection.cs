@@ -419,7 +419,11 @@ public sealed partial class Collection
         int n = heap.Drain(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
         var cs = scratch.SlotBuffer;
-        for (int i = 0; i < n; i++) heap.Push(cs[i], Distances.Compute(kind, q, _raw.Get(cs[i])));
+        // Score all candidates first (prefetching ahead: they are DRAM misses), then push in the same order as
+        // before, so ties at the k-th distance resolve exactly as a push-per-candidate loop would.
+        var ds = scratch.DistBuffer;
+        _raw.ComputeDistances(kind, q, cs.AsSpan(0, n), ds.AsSpan(0, n));
+        for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
         return Drain(heap, k, scratch);
     }
 
