@@ -78,7 +78,7 @@ public sealed class CentroidSet
             best = 0;
             bestPartial = float.PositiveInfinity;
             // Blocks of rows through the batched kernel keep the scratch on the stack at any centroid count.
-            Span<float> dots = stackalloc float[DotBlock];
+            Span<float> dots = stackalloc float[Math.Min(DotBlock, _norms.Length)];
             var data = Centroids.Data.AsSpan();
             int dim = Dimension;
             for (int start = 0; start < _norms.Length; start += DotBlock)
