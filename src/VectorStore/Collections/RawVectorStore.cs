@@ -16,12 +16,13 @@ internal sealed class RawVectorStore(int dimension)
     private const int ChunkSize = 1 << ChunkShift;
 
     /// <summary>
-    /// How many vectors ahead of the one being scored <see cref="ComputeDistances"/> prefetches. Re-rank candidates
-    /// are random slots in a store far larger than the caches, so each vector is a DRAM miss; keeping this many in
-    /// flight overlaps their latencies. Measured on the 50k×384 text set (notes/rerankfast.md): 4 to 32 all halve
-    /// the time of 100 random slots, 16 keeps ≤ 16 vectors of prefetched lines in L2 at any dimension we store.
+    /// How many bytes of vectors <see cref="ComputeDistances"/> keeps requested ahead of the one being scored.
+    /// Re-rank candidates are random slots of a store far larger than the caches, so each is a DRAM (and TLB) miss;
+    /// requesting many at once overlaps their latencies. Measured inside the real search flow on the 50k×384 text
+    /// set (notes/rerankfast.md), the further ahead the better up to "all 100 candidates first" (150 KB); 256 KiB
+    /// covers that at 384-d and stays well inside a 1–2 MiB L2 at any dimension.
     /// </summary>
-    internal const int PrefetchDistance = 16;
+    internal const int PrefetchBytes = 256 * 1024;
 
     private float[][] _chunks = [];
 
@@ -47,20 +48,25 @@ internal sealed class RawVectorStore(int dimension)
 
     /// <summary>
     /// <c>distances[i] = Distances.Compute(kind, query, Get(slots[i]))</c> for every <c>i</c>, bit-identical to that
-    /// loop, with the vectors <see cref="PrefetchDistance"/> positions ahead prefetched into L2. Allocates nothing.
+    /// loop, with the next <see cref="PrefetchDistance"/> vectors prefetched into L2 before each is scored (for a
+    /// re-rank depth of 100 at 384-d: all of them, up front). Allocates nothing.
     /// </summary>
     public void ComputeDistances(DistanceKind kind, ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances)
     {
         if (distances.Length < slots.Length) throw new ArgumentException("fewer distance outputs than slots");
         int n = slots.Length;
+        int ahead = PrefetchDistance(Dimension);
         if (Sse.IsSupported)
-            for (int i = 0; i < Math.Min(PrefetchDistance, n); i++) Prefetch(slots[i]);
+            for (int i = 0; i < Math.Min(ahead, n); i++) Prefetch(slots[i]);
         for (int i = 0; i < n; i++)
         {
-            if (Sse.IsSupported && i + PrefetchDistance < n) Prefetch(slots[i + PrefetchDistance]);
+            if (Sse.IsSupported && i + ahead < n) Prefetch(slots[i + ahead]);
             distances[i] = Distances.Compute(kind, query, Get(slots[i]));
         }
     }
+
+    /// <summary>How many vectors of <paramref name="dimension"/> floats fit in <see cref="PrefetchBytes"/> (at least 4).</summary>
+    internal static int PrefetchDistance(int dimension) => Math.Max(4, PrefetchBytes / (dimension * sizeof(float)));
 
     /// <summary>
     /// Requests every cache line of one vector into L2 (prefetcht1: in measurements prefetcht0 gained nothing here,

@@ -15,12 +15,13 @@ public class RerankKernelTests
     [InlineData(384, DistanceKind.L2)]
     [InlineData(17, DistanceKind.L2)]
     [InlineData(1, DistanceKind.NegativeDot)]
+    [InlineData(20_000, DistanceKind.NegativeDot)]
     public void DistancesAreBitIdenticalToThePerSlotLoop(int dim, DistanceKind kind)
     {
         var rng = new Random(dim);
         var store = new RawVectorStore(dim);
-        // More than one 4,096-vector chunk, so slots span chunks.
-        int count = 9_000;
+        // More than one 4,096-vector chunk, so slots span chunks (except at the huge dimension that checks the minimum distance).
+        int count = dim > 1000 ? 40 : 9_000;
         var v = new float[dim];
         for (int s = 0; s < count; s++)
         {
@@ -30,7 +31,8 @@ public class RerankKernelTests
         var q = new float[dim];
         for (int d = 0; d < dim; d++) q[d] = (float)(rng.NextDouble() * 2 - 1);
         // Lengths below, at and above the prefetch distance; repeated slots are allowed.
-        foreach (int n in new[] { 0, 1, RawVectorStore.PrefetchDistance - 1, RawVectorStore.PrefetchDistance, RawVectorStore.PrefetchDistance + 1, 100, 1000 })
+        int ahead = RawVectorStore.PrefetchDistance(dim);
+        foreach (int n in new[] { 0, 1, ahead - 1, ahead, ahead + 1, 100, 3 * ahead + 5 })
         {
             var slots = Enumerable.Range(0, n).Select(_ => rng.Next(count)).ToArray();
             var got = new float[n + 1];
