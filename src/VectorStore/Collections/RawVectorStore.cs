@@ -6,8 +6,10 @@ using VectorStore.Distance;
 namespace VectorStore.Collections;
 
 /// <summary>
-/// Full-precision vectors by slot, for re-ranking, <c>get</c> and <c>export</c>. Chunked so growth never copies what
-/// is stored. Thread-safety: reads (<see cref="Get"/>, <see cref="ComputeDistances"/>) may run concurrently with each
+/// Full-precision vectors by slot, for re-ranking, <c>get</c> and <c>export</c>; a slot must be <see cref="Set"/> before
+/// it is read. Chunked so growth never copies what
+/// is stored; chunks of 2 MiB or more sit on transparent huge pages where available (<see cref="HugePageArray"/>).
+/// Thread-safety: reads (<see cref="Get"/>, <see cref="ComputeDistances"/>) may run concurrently with each
 /// other; writes are serialized by the collection's write lock.
 /// </summary>
 internal sealed class RawVectorStore(int dimension)
@@ -24,26 +26,37 @@ internal sealed class RawVectorStore(int dimension)
     /// </summary>
     internal const int PrefetchBytes = 256 * 1024;
 
-    private float[][] _chunks = [];
+    // Each chunk's vectors start at Offset inside Array (non-zero when HugePageArray aligned them to 2 MiB).
+    private Chunk[] _chunks = [];
 
     public int Dimension { get; } = dimension;
 
-    public long MemoryBytes => (long)_chunks.Length * ChunkSize * Dimension * sizeof(float);
+    public long MemoryBytes => (long)_chunks.Count(c => c.Array is not null) * ChunkSize * Dimension * sizeof(float);
 
-    public ReadOnlySpan<float> Get(int slot) =>
-        new(_chunks[slot >> ChunkShift], (slot & (ChunkSize - 1)) * Dimension, Dimension);
+    public ReadOnlySpan<float> Get(int slot)
+    {
+        var chunk = _chunks[slot >> ChunkShift];
+        return new(chunk.Array, chunk.Offset + (slot & (ChunkSize - 1)) * Dimension, Dimension);
+    }
 
     public void Set(int slot, ReadOnlySpan<float> vector)
     {
         int c = slot >> ChunkShift;
         if (c >= _chunks.Length)
         {
-            var grown = new float[Math.Max(c + 1, _chunks.Length * 2)][];
+            var grown = new Chunk[Math.Max(c + 1, _chunks.Length * 2)];
             Array.Copy(_chunks, grown, _chunks.Length);
-            for (int i = _chunks.Length; i < grown.Length; i++) grown[i] = new float[ChunkSize * Dimension];
             _chunks = grown;
         }
-        vector.CopyTo(_chunks[c].AsSpan((slot & (ChunkSize - 1)) * Dimension, Dimension));
+        // Chunks are created on first write, not when the table doubles: a huge-page chunk is zeroed (touched) at
+        // allocation, so spare chunks would cost memory that a lazily zeroed plain array did not.
+        if (_chunks[c].Array is null)
+        {
+            var array = HugePageArray.Allocate(ChunkSize * Dimension, out int offset);
+            _chunks[c] = new Chunk(array, offset);
+        }
+        var target = _chunks[c];
+        vector.CopyTo(target.Array.AsSpan(target.Offset + (slot & (ChunkSize - 1)) * Dimension, Dimension));
     }
 
     /// <summary>
@@ -73,18 +86,21 @@ internal sealed class RawVectorStore(int dimension)
     /// presumably because a burst of L1 fills stalls on the few L1 miss buffers while L2 has many more).
     /// </summary>
     /// <remarks>
-    /// The pointer is taken from an unpinned array. That is safe: a prefetch is a hint that never faults, so if a GC
-    /// moved the chunk in between, the only cost is a useless prefetch (chunks are large-object-heap arrays and
-    /// are not normally moved at all).
+    /// The pointer is taken without pinning. That is safe: a prefetch is a hint that never faults, so even if a GC
+    /// moved the chunk in between the only cost would be a useless prefetch (chunks are pinned-heap or
+    /// large-object-heap arrays and are not normally moved at all).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void Prefetch(int slot)
     {
-        ref float first = ref MemoryMarshal.GetArrayDataReference(_chunks[slot >> ChunkShift]);
-        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, (slot & (ChunkSize - 1)) * Dimension));
+        var chunk = _chunks[slot >> ChunkShift];
+        ref float first = ref MemoryMarshal.GetArrayDataReference(chunk.Array);
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, chunk.Offset + (slot & (ChunkSize - 1)) * Dimension));
         int bytes = Dimension * sizeof(float);
         for (int off = 0; off < bytes; off += 64) Sse.Prefetch1(p + off);
         // The vector need not start on a line boundary: its last byte may sit one line beyond the loop's reach.
         Sse.Prefetch1(p + bytes - 1);
     }
+
+    private readonly record struct Chunk(float[] Array, int Offset);
 }
