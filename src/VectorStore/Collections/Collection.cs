@@ -58,6 +58,9 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>The full-precision vectors by slot (for benchmarks of the re-rank step).</summary>
+    internal RawVectorStore RawVectors => _raw;
+
     /// <summary>The trained index, or null while the collection is below its training threshold.</summary>
     internal VectorIndex? Index => _index;
 
