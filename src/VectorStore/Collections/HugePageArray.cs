@@ -15,7 +15,8 @@ namespace VectorStore.Collections;
 /// window is advised (<c>madvise(MADV_HUGEPAGE)</c>, needed because THP is usually in <c>madvise</c> mode) and then
 /// written. The slack before the window is virtual address space that is never touched. Anywhere else (other
 /// systems, small arrays, madvise unavailable or refused) this is a plain zeroed array with offset 0: huge pages are
-/// an optimization, never a requirement. Thread-safe (stateless).
+/// an optimization, never a requirement. The advice outlives the array: once the GC frees it, later objects placed in
+/// that range may also get huge pages, which is harmless (the GC's decommit splits or drops them). Thread-safe.
 /// </remarks>
 internal static partial class HugePageArray
 {
