@@ -86,6 +86,9 @@ public static class RerankFlow
                 // Rep 0 warms up the JIT and the caches.
                 if (rep > 0) samples[v].Add((t1 - t0) * 1e6 / Stopwatch.Frequency);
             }
+            // Tiered JIT promotes hot methods in the background after a quiet period: without this pause part of the
+            // first measured pass can still run tier-0 kernels (seen as a 2× slower ComputeDistances on flat).
+            if (rep == 0) Thread.Sleep(1000);
         }
         Console.WriteLine($"# re-rank of {Depth} candidates from {index} (nprobe {nprobe}), pq:96x4, {data.Count}x{dim}, us per query");
         double baseline = Median(samples[0]);
