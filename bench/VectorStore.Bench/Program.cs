@@ -14,5 +14,11 @@ if (args.Length > 0 && args[0] == "hnsw-vs-usearch")
     VectorStore.Bench.Indexing.HnswVsUSearch.Run(args[1..]);
     return 0;
 }
+// Re-rank cost inside the real search flow (not a BenchmarkDotNet suite): -- rerank-flow [INDEX] [NPROBE] [REPS]
+if (args.Length > 0 && args[0] == "rerank-flow")
+{
+    VectorStore.Bench.Collections.RerankFlow.Run(args[1..]);
+    return 0;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -12,12 +12,16 @@ namespace VectorStore.Clustering;
 /// Squared L2 is computed as ‖x‖² − 2·x·c + ‖c‖² so the inner loop is a dot product. For dimensions up to
 /// <see cref="TransposedMaxDimension"/> (PQ sub-spaces) one query is compared with <c>Vector&lt;float&gt;.Count</c>
 /// centroids at once from a transposed layout, keeping the dot products in registers; larger dimensions use the
-/// <see cref="DotProduct"/> kernel per centroid. Immutable and thread-safe.
+/// <see cref="DotProductBatch"/> kernel (four centroids per pass sharing each query load, results bit-identical to
+/// <see cref="DotProduct"/> per centroid). Immutable and thread-safe.
 /// </remarks>
 public sealed class CentroidSet
 {
     /// <summary>Largest dimension scored through the transposed layout.</summary>
     public const int TransposedMaxDimension = 32;
+
+    // Rows per DotProductBatch call in Nearest: 1 KiB of stack for the dot products.
+    private const int DotBlock = 256;
 
     private readonly float[] _norms;
     private readonly float[]? _transposed; // [d * PaddedCount + c]
@@ -73,11 +77,19 @@ public sealed class CentroidSet
         {
             best = 0;
             bestPartial = float.PositiveInfinity;
-            var data = Centroids;
-            for (int c = 0; c < _norms.Length; c++)
+            // Blocks of rows through the batched kernel keep the scratch on the stack at any centroid count.
+            Span<float> dots = stackalloc float[Math.Min(DotBlock, _norms.Length)];
+            var data = Centroids.Data.AsSpan();
+            int dim = Dimension;
+            for (int start = 0; start < _norms.Length; start += DotBlock)
             {
-                float p = _norms[c] - 2f * DotProduct.Compute(x, data.Row(c));
-                if (p < bestPartial) { bestPartial = p; best = c; }
+                int rows = Math.Min(DotBlock, _norms.Length - start);
+                DotProductBatch.Compute(x, data.Slice(start * dim, rows * dim), rows, dots);
+                for (int j = 0; j < rows; j++)
+                {
+                    float p = _norms[start + j] - 2f * dots[j];
+                    if (p < bestPartial) { bestPartial = p; best = start + j; }
+                }
             }
         }
         distance = Math.Max(0f, xn + bestPartial);
@@ -123,10 +135,24 @@ public sealed class CentroidSet
     public void Distances(ReadOnlySpan<float> x, Span<float> distances)
     {
         if (x.Length != Dimension) throw new InvalidVectorException($"expected dimension {Dimension}, got {x.Length}");
+        if (distances.Length < Count) throw new InvalidArgumentException($"need room for {Count} distances, got {distances.Length}");
         float xn = DotProduct.Compute(x, x);
-        var data = Centroids;
+        DotProductBatch.Compute(x, Centroids.Data, Count, distances);
         for (int c = 0; c < Count; c++)
-            distances[c] = Math.Max(0f, xn + _norms[c] - 2f * DotProduct.Compute(x, data.Row(c)));
+            distances[c] = Math.Max(0f, xn + _norms[c] - 2f * distances[c]);
+    }
+
+    /// <summary>
+    /// Dot products of <paramref name="x"/> with every centroid into <paramref name="dots"/> (length ≥
+    /// <see cref="Count"/>), four centroids per pass through <see cref="DotProductBatch"/>. Each value is
+    /// bit-identical to <c>DotProduct.Compute(x, Centroids.Row(c))</c>. With <see cref="Norm"/> this gives squared L2
+    /// (‖x‖² − 2·dot + ‖c‖²) or, for unit vectors, the negative-dot distance. Allocates nothing.
+    /// </summary>
+    public void Dots(ReadOnlySpan<float> x, Span<float> dots)
+    {
+        if (x.Length != Dimension) throw new InvalidVectorException($"expected dimension {Dimension}, got {x.Length}");
+        if (dots.Length < Count) throw new InvalidArgumentException($"need room for {Count} dot products, got {dots.Length}");
+        DotProductBatch.Compute(x, Centroids.Data, Count, dots);
     }
 
     /// <summary>

@@ -58,6 +58,9 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>The full-precision vectors by slot (for benchmarks of the re-rank step).</summary>
+    internal RawVectorStore RawVectors => _raw;
+
     /// <summary>The trained index, or null while the collection is below its training threshold.</summary>
     internal VectorIndex? Index => _index;
 
@@ -419,7 +422,11 @@ public sealed partial class Collection
         int n = heap.Drain(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
         var cs = scratch.SlotBuffer;
-        for (int i = 0; i < n; i++) heap.Push(cs[i], Distances.Compute(kind, q, _raw.Get(cs[i])));
+        // Score all candidates first (prefetching ahead: they are DRAM misses), then push in the same order as
+        // before, so ties at the k-th distance resolve exactly as a push-per-candidate loop would.
+        var ds = scratch.DistBuffer;
+        _raw.ComputeDistances(kind, q, cs.AsSpan(0, n), ds.AsSpan(0, n));
+        for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
         return Drain(heap, k, scratch);
     }
 

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VectorStore.Collections;
+using Xunit;
+
+namespace VectorStore.Tests.Collections;
+
+public class RawVectorStoreTests
+{
+    [Theory]
+    [InlineData(384)] // 6 MiB chunks: the huge-page layout on Linux
+    [InlineData(100)] // 1.6 MiB chunks: plain arrays
+    public void VectorsReadBackExactlyAcrossChunks(int dim)
+    {
+        var store = new RawVectorStore(dim);
+        var rng = new Random(dim);
+        int count = 4096 * 2 + 17;
+        var expected = new float[count][];
+        for (int s = 0; s < count; s++)
+        {
+            expected[s] = Enumerable.Range(0, dim).Select(_ => (float)rng.NextDouble()).ToArray();
+            store.Set(s, expected[s]);
+        }
+        store.Set(5000, expected[4999]); // overwrite in place
+        expected[5000] = expected[4999];
+        for (int s = 0; s < count; s++) Assert.True(store.Get(s).SequenceEqual(expected[s]), $"slot {s}");
+        Assert.Equal(3L * 4096 * dim * sizeof(float), store.MemoryBytes);
+    }
+
+    [Fact]
+    public void HugePageArraysAreZeroedAndAlignedWhereTheyApply()
+    {
+        const int floats = 3 * 1024 * 1024 / sizeof(float) + 5; // 3 MiB and a bit
+        var array = HugePageArray.Allocate(floats, out int offset);
+        Assert.True(array.Length >= offset + floats);
+        Assert.True(array.AsSpan(offset, floats).IndexOfAnyExcept(0f) < 0, "window is not zeroed");
+        if (OperatingSystem.IsLinux())
+            Assert.Equal(0, Address(array, offset) % (2 << 20));
+        var small = HugePageArray.Allocate(1000, out int smallOffset);
+        Assert.Equal(0, smallOffset);
+        Assert.Equal(1000, small.Length);
+    }
+
+    private static unsafe long Address(float[] array, int offset) =>
+        (long)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), offset));
+}
