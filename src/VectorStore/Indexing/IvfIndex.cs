@@ -289,17 +289,13 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         var lists = _lists;
         int dim = Dimension;
 
-        // Rank the centroids by squared L2 (the assignment criterion) from one dot product each.
+        // Rank the centroids by squared L2 (the assignment criterion) from one dot product each (blocked kernel).
         float qn = DotProduct.Compute(query, query);
         var dots = s.CentroidDots;
         var probe = s.Probe;
         probe.Reset(nprobe);
-        for (int c = 0; c < NList; c++)
-        {
-            float dot = DotProduct.Compute(query, centroids.AsSpan(c * dim, dim));
-            dots[c] = dot;
-            probe.Push(c, qn - 2 * dot + coarse.Norm(c));
-        }
+        coarse.Dots(query, dots);
+        for (int c = 0; c < NList; c++) probe.Push(c, qn - 2 * dots[c] + coarse.Norm(c));
         int probed = probe.Drain(s.ProbeLists, s.ProbeDistances);
 
         var scorer = s.Scorer;

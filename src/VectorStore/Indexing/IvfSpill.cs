@@ -42,7 +42,7 @@ public sealed partial class IvfIndex
         for (int d = 0; d < r.Length; d++) r[d] = x[d] - c1[d];
         float rn = DotProduct.Compute(r, r);
         float rx = DotProduct.Compute(r, x);
-        for (int c = 0; c < nlist; c++) dots[c] = DotProduct.Compute(r, centroids.Row(c));
+        coarse.Dots(r, dots);
         float scale = rn > 0 ? SpillLambda / rn : 0f;
         int best = -1;
         float bestLoss = float.PositiveInfinity;
