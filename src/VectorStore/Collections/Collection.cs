@@ -419,11 +419,11 @@ public sealed partial class Collection
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
         _index.Search(q, p, filter, heap);
         if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
-        int n = heap.Drain(scratch.Slots(candidates), scratch.Dists(candidates));
+        // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
+        int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
         var cs = scratch.SlotBuffer;
-        // Score all candidates first (prefetching ahead: they are DRAM misses), then push in the same order as
-        // before, so ties at the k-th distance resolve exactly as a push-per-candidate loop would.
+        // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
         var ds = scratch.DistBuffer;
         _raw.ComputeDistances(kind, q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
