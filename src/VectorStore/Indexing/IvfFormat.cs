@@ -46,6 +46,9 @@ public sealed partial class IvfIndex
         }
     }
 
+    /// <summary>Largest slot a snapshot may name (slot maps are sized slot + 1, so this keeps that from overflowing).</summary>
+    private const int MaxSlot = int.MaxValue - 64;
+
     internal static IvfIndex Read(BinaryReader reader)
     {
         byte version = reader.ReadByte();
@@ -76,13 +79,17 @@ public sealed partial class IvfIndex
         {
             int count = reader.ReadInt32();
             if (count < 0) throw new InvalidDataException($"ivf index: list {l} has a negative count");
+            // A corrupt count must fail as a data error, not as a multi-gigabyte allocation.
+            var stream = reader.BaseStream;
+            if (stream.CanSeek && (long)count * (sizeof(int) + size) > stream.Length - stream.Position)
+                throw new EndOfStreamException($"ivf index: list {l} claims {count} entries, more than the remaining bytes hold");
             var slots = new int[count];
             for (int j = 0; j < count; j++)
             {
                 int stored = reader.ReadInt32();
                 bool isSecond = stored < 0 && spill;
                 int slot = isSecond ? -(stored + 1) : stored;
-                if (slot < 0 || !(isSecond ? second : first).TryAdd(slot, l))
+                if (slot is < 0 or > MaxSlot || !(isSecond ? second : first).TryAdd(slot, l))
                     throw new InvalidDataException($"ivf index: list {l} holds an invalid or repeated slot {stored}");
                 slots[j] = slot;
                 maxSlot = Math.Max(maxSlot, slot);

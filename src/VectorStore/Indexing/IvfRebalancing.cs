@@ -234,11 +234,13 @@ public sealed partial class IvfIndex
         }, _ => { });
 
         var sizes = new int[NList];
+        var kept = new int[NList]; // entries of unaffected lists that stay where they are
         for (int l = 0; l < NList; l++)
         {
             if (affected[l]) continue;
             var list = _lists[l];
-            for (int j = 0; j < list.Count; j++) if (!isMoved[list.Slots[j]]) sizes[l]++;
+            for (int j = 0; j < list.Count; j++) if (!isMoved[list.Slots[j]]) kept[l]++;
+            sizes[l] = kept[l];
         }
         foreach (int t in target) sizes[t]++;
         if (second is not null) foreach (int t in second) sizes[t]++;
@@ -251,7 +253,8 @@ public sealed partial class IvfIndex
             lists[l] = new IvfList(size, Blocks, sizes[l]);
             if (affected[l]) continue;
             var list = _lists[l];
-            if (sizes[l] == list.Count) { lists[l].AppendAll(list); continue; }
+            // Whole-list copy only when nothing left it (with spill a list can lose and regain the same number).
+            if (kept[l] == list.Count) { lists[l].AppendAll(list); continue; }
             for (int j = 0; j < list.Count; j++)
             {
                 if (isMoved[list.Slots[j]]) continue;

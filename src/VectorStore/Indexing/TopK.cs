@@ -83,6 +83,8 @@ public sealed class TopK
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Push(int slot, float distance)
     {
+        // NaN (an overflowing inner product of huge values) ranks last, the same in both layouts.
+        if (float.IsNaN(distance)) distance = float.PositiveInfinity;
         if (_reservoir)
         {
             if (!Before(distance, slot, _bound, _boundSlot)) return false;

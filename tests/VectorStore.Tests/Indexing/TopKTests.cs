@@ -68,4 +68,22 @@ public class TopKTests
         Assert.Equal([0, 1, 2], slots);
         Assert.Throws<InvalidArgumentException>(() => heap.Reset(0));
     }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(64)]
+    public void NaNRanksLastInBothLayouts(int k)
+    {
+        var heap = new TopK(k);
+        heap.Push(0, float.NaN);
+        for (int i = 1; i < k - 1; i++) heap.Push(i, i);
+        heap.Push(k, float.NaN);
+        heap.Push(k + 1, 0.5f);
+        var slots = new int[k];
+        var dists = new float[k];
+        Assert.Equal(k, heap.Drain(slots, dists));
+        Assert.Equal(k + 1, slots[0]);
+        Assert.Equal(0, slots[^1]); // the NaN with the smaller slot, as +∞
+        Assert.Equal(float.PositiveInfinity, dists[^1]);
+    }
 }

@@ -164,6 +164,31 @@ public class IvfSpillTests
     }
 
     [Fact]
+    public void SplitAndMergeKeepsOneEntryPerCopyAndSurvivesRemoveAndSnapshot()
+    {
+        // A split/merge rebalance (not a full retrain) on a spill index: a list can lose the copies whose twin sat in
+        // a split list and regain as many reassigned ones, which once made it copy its old entries and append the new
+        // ones on top (slots stored twice in one list, deleted vectors found again, snapshots that would not load).
+        var (initial, _) = Synthetic(3000, 1, 16, normalize: false, seed: 3);
+        var ivf = Build(initial, "ivf:32,spill", "sq8", DistanceKind.L2);
+        var drift = SyntheticData.Clustered(800, 16, seed: 11, clusters: 2);
+        ivf.AddBatch(Enumerable.Range(3000, 800).ToArray(), drift, 0);
+        var all = new VectorMatrix(3800, 16);
+        Array.Copy(initial.Data, all.Data, initial.Data.Length);
+        Array.Copy(drift.Data, 0, all.Data, initial.Data.Length, drift.Data.Length);
+        string summary = ivf.Rebalance(slot => all.Row(slot));
+        Assert.Contains("split", summary);
+        AssertPaired(ivf, Enumerable.Range(0, 3800));
+        for (int s = 0; s < 3800; s += 5) ivf.Remove(s);
+        var live = Enumerable.Range(0, 3800).Where(s => s % 5 != 0).ToArray();
+        AssertPaired(ivf, live);
+        var everything = Search(ivf, all.Slice(0, 50), 100, ivf.NList);
+        Assert.All(everything, r => Assert.DoesNotContain(r, s => s % 5 == 0));
+        var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(Serialize(ivf))));
+        AssertPaired(back, live);
+    }
+
+    [Fact]
     public void FilteredAndCollectionSearchesReturnDistinctMatches()
     {
         var (data, queries) = Synthetic(5000, 10, 24, normalize: true);
@@ -183,6 +208,30 @@ public class IvfSpillTests
             Assert.Equal(20, filtered.Select(h => h.Id).Distinct().Count());
             Assert.All(filtered, h => Assert.Contains(h.Id, allowed));
         }
+    }
+
+    [Fact]
+    public void SnapshotWithAnImpossibleSlotOrCountIsADataError()
+    {
+        var (data, _) = Synthetic(300, 1, 8, normalize: false);
+        var ivf = Build(data, "ivf:4,spill", "sq8", DistanceKind.L2);
+        var bytes = Serialize(ivf);
+        int codecBytes;
+        using (var ms = new MemoryStream())
+        {
+            using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) CodecRegistry.Write(ivf.Codec, w);
+            codecBytes = (int)ms.Length;
+        }
+        int countAt = 4 + 1 + 1 + codecBytes + 1 + 4 + 4 + 4 + 8 + ivf.NList * 8 * 4;
+        foreach (int bad in new[] { int.MaxValue, int.MinValue })
+        {
+            var copy = (byte[])bytes.Clone();
+            BitConverter.GetBytes(bad).CopyTo(copy, countAt + 4);
+            Assert.Throws<InvalidDataException>(() => IndexRegistry.Read(new BinaryReader(new MemoryStream(copy))));
+        }
+        var huge = (byte[])bytes.Clone();
+        BitConverter.GetBytes(400_000_000).CopyTo(huge, countAt);
+        Assert.Throws<EndOfStreamException>(() => IndexRegistry.Read(new BinaryReader(new MemoryStream(huge))));
     }
 
     [Theory]
