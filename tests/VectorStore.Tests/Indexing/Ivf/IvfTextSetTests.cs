@@ -65,6 +65,9 @@ public class IvfTextSetTests(ITestOutputHelper output)
     [SkippableFact]
     public void ChurnThenRebalanceMatchesAFreshBuild() => Churn(20_000, "ivf:128", rounds: 3, nprobe: 12);
 
+    [SkippableFact]
+    public void ChurnThenRebalanceMatchesAFreshBuildWithSpill() => Churn(20_000, "ivf:128,spill", rounds: 3, nprobe: 4);
+
     /// <summary>The full set, as the issue states it. Run: dotnet test --filter "FullyQualifiedName~FullChurn".</summary>
     [SkippableFact]
     [Trait("Category", "Long")]
