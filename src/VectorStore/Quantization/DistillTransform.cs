@@ -96,8 +96,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
     public override void Apply(ReadOnlySpan<float> input, Span<float> output)
     {
         if (input.Length != InputDimension) throw new InvalidVectorException($"expected dimension {InputDimension}, got {input.Length}");
-        int n = InputDimension;
-        for (int j = 0; j < OutputDimension; j++) output[j] = DotProduct.Compute(input, _w.AsSpan(j * n, n));
+        DotProductBatch.Compute(input, _w, OutputDimension, output);
     }
 
     /// <inheritdoc />

@@ -76,8 +76,7 @@ public sealed class PcaTransform : VectorTransform, ITransformDiagnostics
     public override void Apply(ReadOnlySpan<float> input, Span<float> output)
     {
         if (input.Length != InputDimension) throw new InvalidVectorException($"expected dimension {InputDimension}, got {input.Length}");
-        int n = InputDimension;
-        for (int j = 0; j < OutputDimension; j++) output[j] = DotProduct.Compute(input, _rows.AsSpan(j * n, n));
+        DotProductBatch.Compute(input, _rows, OutputDimension, output);
     }
 
     /// <inheritdoc />
