@@ -118,9 +118,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
 
     internal static DistillTransform ReadParameters(BinaryReader reader)
     {
-        int n = reader.ReadInt32();
-        int d = reader.ReadInt32();
-        if (n is <= 0 or > 1 << 16 || d <= 0 || d > n) throw new InvalidDataException($"distill: bad dimensions {n} -> {d}");
+        var (n, d) = ReadDimensions(reader, "distill");
         double l0 = reader.ReadDouble(), l1 = reader.ReadDouble();
         var w = new float[d * n];
         for (int i = 0; i < w.Length; i++) w[i] = reader.ReadSingle();

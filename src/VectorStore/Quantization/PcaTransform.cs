@@ -106,9 +106,7 @@ public sealed class PcaTransform : VectorTransform, ITransformDiagnostics
 
     internal static PcaTransform ReadParameters(BinaryReader reader)
     {
-        int n = reader.ReadInt32();
-        int d = reader.ReadInt32();
-        if (n is <= 0 or > 1 << 16 || d <= 0 || d > n) throw new InvalidDataException($"pca: bad dimensions {n} -> {d}");
+        var (n, d) = ReadDimensions(reader, "pca");
         bool whiten = reader.ReadBoolean();
         double explained = reader.ReadDouble();
         var scale = new float[d];

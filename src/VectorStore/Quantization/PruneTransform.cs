@@ -83,9 +83,7 @@ public sealed class PruneTransform : VectorTransform, ITransformDiagnostics
 
     internal static PruneTransform ReadParameters(BinaryReader reader)
     {
-        int n = reader.ReadInt32();
-        int d = reader.ReadInt32();
-        if (n is <= 0 or > 1 << 16 || d <= 0 || d > n) throw new InvalidDataException($"prune: bad dimensions {n} -> {d}");
+        var (n, d) = ReadDimensions(reader, "prune");
         bool byVar = reader.ReadBoolean();
         double retained = reader.ReadDouble();
         var keep = new int[d];

@@ -6,6 +6,18 @@ namespace VectorStore.Quantization;
 /// </summary>
 public abstract class VectorTransform
 {
+    /// <summary>
+    /// Reads the <c>i32 input, i32 output</c> dimensions that open a projecting transform's parameters, refusing
+    /// sizes no build writes (input 1..65536, output 1..input) as <see cref="InvalidDataException"/>.
+    /// </summary>
+    private protected static (int Input, int Output) ReadDimensions(BinaryReader reader, string kind)
+    {
+        int n = reader.ReadInt32();
+        int d = reader.ReadInt32();
+        if (n is <= 0 or > 1 << 16 || d <= 0 || d > n) throw new InvalidDataException($"{kind}: bad dimensions {n} -> {d}");
+        return (n, d);
+    }
+
     /// <summary>Registry name (<c>pca</c>, <c>prune</c>, <c>opq</c>, …).</summary>
     public abstract string Kind { get; }
 
