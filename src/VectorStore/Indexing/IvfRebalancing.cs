@@ -107,7 +107,7 @@ public sealed partial class IvfIndex
         for (int p = 0; p < pairs; p++)
         {
             int b = order[p], s = order[NList - 1 - p];
-            var members = GatherVectors(_lists[b], b, vectors, 4096, o.Seed + p);
+            var members = GatherVectors(b, vectors, 4096, o.Seed + p);
             if (members.Count < 2) break;
             var two = KMeans.Train(members, 2, context, new KMeansOptions { Iterations = 10, MinPointsPerCentroid = 0, Stage = "ivf-split" }).Centroids.Data;
             if (Spherical) NormalizeRows(two, dim);
@@ -162,8 +162,9 @@ public sealed partial class IvfIndex
         else DecodePrimary(slot, destination);
     }
 
-    private VectorMatrix GatherVectors(IvfList list, int listIndex, SlotVectorSource? vectors, int max, int seed)
+    private VectorMatrix GatherVectors(int listIndex, SlotVectorSource? vectors, int max, int seed)
     {
+        var list = _lists[listIndex];
         int n = Math.Min(list.Count, max);
         var picks = Enumerable.Range(0, list.Count).ToArray();
         var rng = new Random(seed);
@@ -173,22 +174,11 @@ public sealed partial class IvfIndex
             (picks[i], picks[j]) = (picks[j], picks[i]);
         }
         var m = new VectorMatrix(n, Dimension);
-        var code = new byte[Codec.CodeSize];
         for (int i = 0; i < n; i++)
         {
             int pos = picks[i];
             if (vectors is not null) vectors(list.Slots[pos]).CopyTo(m[i]);
-            else
-            {
-                list.CopyCode(pos, code);
-                Codec.Decode(code, m[i]);
-                if (Residual)
-                {
-                    var c = _centroids.AsSpan(listIndex * Dimension, Dimension);
-                    var row = m[i];
-                    for (int d = 0; d < Dimension; d++) row[d] += c[d];
-                }
-            }
+            else DecodeEntry(listIndex, pos, m[i]);
         }
         return m;
     }
@@ -277,16 +267,17 @@ public sealed partial class IvfIndex
     }
 
     /// <summary>The reconstruction of <paramref name="slot"/> from the code in its first list.</summary>
-    private void DecodePrimary(int slot, Span<float> vector)
+    private void DecodePrimary(int slot, Span<float> vector) => DecodeEntry(_listOf[slot], _lists[_listOf[slot]].IndexOf(slot), vector);
+
+    /// <summary>The reconstruction of the entry at <paramref name="position"/> of list <paramref name="list"/> (its centroid added back when residual).</summary>
+    private void DecodeEntry(int list, int position, Span<float> vector)
     {
-        int from = _listOf[slot];
-        var list = _lists[from];
-        Span<byte> old = Codec.CodeSize <= 2048 ? stackalloc byte[Codec.CodeSize] : new byte[Codec.CodeSize];
-        list.CopyCode(list.IndexOf(slot), old);
-        Codec.Decode(old, vector);
+        Span<byte> code = Codec.CodeSize <= 2048 ? stackalloc byte[Codec.CodeSize] : new byte[Codec.CodeSize];
+        _lists[list].CopyCode(position, code);
+        Codec.Decode(code, vector);
         if (!Residual) return;
-        var oc = _centroids.AsSpan(from * Dimension, Dimension);
-        for (int d = 0; d < Dimension; d++) vector[d] += oc[d];
+        var c = _centroids.AsSpan(list * Dimension, Dimension);
+        for (int d = 0; d < Dimension; d++) vector[d] += c[d];
     }
 
     /// <summary>Encodes <paramref name="vector"/> for list <paramref name="list"/> of <paramref name="centroids"/>.</summary>
