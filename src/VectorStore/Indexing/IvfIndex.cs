@@ -351,20 +351,8 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
                 continue;
             }
             scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
-            if (seen is not null)
-            {
-                for (int j = 0; j < n; j++)
-                    if (filter is null || filter.Contains(slots[start + j])) Offer(results, slots[start + j], dist[j] + bias, seen, epoch);
-            }
-            else if (filter is null)
-            {
-                for (int j = 0; j < n; j++) results.Push(slots[start + j], dist[j] + bias);
-            }
-            else
-            {
-                for (int j = 0; j < n; j++)
-                    if (filter.Contains(slots[start + j])) results.Push(slots[start + j], dist[j] + bias);
-            }
+            for (int j = 0; j < n; j++)
+                if (filter is null || filter.Contains(slots[start + j])) Offer(results, slots[start + j], dist[j] + bias, seen, epoch);
         }
     }
 
