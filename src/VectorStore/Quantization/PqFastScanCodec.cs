@@ -181,13 +181,6 @@ public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
         }
     }
 
-    /// <summary>
-    /// The raw 16-bit sums of <paramref name="blockCount"/> blocks (32 per block), for callers that prune in the
-    /// integer domain before converting.
-    /// </summary>
-    public void ScanBlocksRaw(ReadOnlySpan<byte> packed, int blockCount, Span<ushort> sums) =>
-        PqFastScan.Accumulate(packed, blockCount, _m, _lut, sums);
-
     /// <inheritdoc />
     public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances)
     {
