@@ -67,6 +67,11 @@ public sealed class TopK
             _dist = new float[room];
         }
         Capacity = capacity;
+        Empty();
+    }
+
+    private void Empty()
+    {
         _count = 0;
         _bound = float.PositiveInfinity;
         _boundSlot = int.MaxValue;
@@ -195,9 +200,7 @@ public sealed class TopK
         int n = _count;
         _slots.AsSpan(0, n).CopyTo(slots);
         _dist.AsSpan(0, n).CopyTo(distances);
-        _count = 0;
-        _bound = float.PositiveInfinity;
-        _boundSlot = int.MaxValue;
+        Empty();
         return n;
     }
 
@@ -225,9 +228,7 @@ public sealed class TopK
         }
         s.CopyTo(slots);
         d.CopyTo(distances);
-        _count = 0;
-        _bound = float.PositiveInfinity;
-        _boundSlot = int.MaxValue;
+        Empty();
         return n;
     }
 }
