@@ -3,18 +3,9 @@ using VectorStore.Protocol;
 
 namespace VectorStore.Client;
 
-/// <summary>A collection's options and statistics as reported by the server.</summary>
-/// <param name="Options">Options chosen at creation.</param>
-/// <param name="Stats">Current sizes and state.</param>
-/// <param name="BytesOnDisk">
-/// Bytes of the collection's files on the server (0 when it serves an in-memory database); null when the server
-/// speaks protocol version 1, which does not report it.
-/// </param>
-public sealed record RemoteCollectionInfo(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk = null);
-
 /// <summary>
-/// Async client for a VectorStore server, mirroring the in-process <see cref="VectorDatabase"/> and
-/// <see cref="Collection"/> API (methods take the collection name). One TCP connection is reused and shared:
+/// Async client for a VectorStore server, mirroring the in-process <c>VectorDatabase</c> and
+/// <c>Collection</c> API (methods take the collection name). One TCP connection is reused and shared:
 /// concurrent calls are pipelined on it and complete in any order. When it fails, the next call reconnects;
 /// requests that are safe to repeat are retried once (<see cref="ClientOptions.RetryIdempotent"/>). Error frames
 /// become the same typed exceptions the in-process API throws (<see cref="InvalidArgumentException"/>,
@@ -121,22 +112,22 @@ public sealed class VectorStoreClient : IAsyncDisposable
     public async Task PingAsync(CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.Ping, s_empty, true, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Creates a collection, as <see cref="VectorDatabase.CreateCollection"/>.</summary>
+    /// <summary>Creates a collection, as <c>VectorDatabase.CreateCollection</c>.</summary>
     public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.CreateCollection, new CreateCollectionRequest(name, options), false, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Drops a collection, as <see cref="VectorDatabase.DropCollection"/>; false when it did not exist.</summary>
+    /// <summary>Drops a collection, as <c>VectorDatabase.DropCollection</c>; false when it did not exist.</summary>
     public async Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
         Single(BoolsResponse.Read(await CallAsync(Opcode.DropCollection, new NameRequest(name), false, cancellationToken).ConfigureAwait(false)));
 
     private static bool Single(BoolsResponse r) =>
         r.Values.Length == 1 ? r.Values[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one boolean, got {r.Values.Length}");
 
-    /// <summary>Collection names, sorted, as <see cref="VectorDatabase.CollectionNames"/>.</summary>
+    /// <summary>Collection names, sorted, as <c>VectorDatabase.CollectionNames</c>.</summary>
     public async Task<IReadOnlyList<string>> CollectionNamesAsync(CancellationToken cancellationToken = default) =>
         NamesResponse.Read(await CallAsync(Opcode.ListCollections, s_empty, true, cancellationToken).ConfigureAwait(false)).Names;
 
-    /// <summary>Options and statistics of a collection (<see cref="Collection.Options"/>, <see cref="Collection.GetStats"/>).</summary>
+    /// <summary>Options and statistics of a collection (<c>Collection.Options</c>, <c>Collection.GetStats</c>).</summary>
     public async Task<RemoteCollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
     {
         var (payload, version) = await CallVersionedAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false);
@@ -144,26 +135,26 @@ public sealed class VectorStoreClient : IAsyncDisposable
         return new RemoteCollectionInfo(r.Options, r.Stats, r.BytesOnDisk);
     }
 
-    /// <summary>Statistics of a collection, as <see cref="Collection.GetStats"/>.</summary>
+    /// <summary>Statistics of a collection, as <c>Collection.GetStats</c>.</summary>
     public async Task<CollectionStats> GetStatsAsync(string name, CancellationToken cancellationToken = default) =>
         (await GetInfoAsync(name, cancellationToken).ConfigureAwait(false)).Stats;
 
-    /// <summary>Live vectors, as <see cref="Collection.Count"/>.</summary>
+    /// <summary>Live vectors, as <c>Collection.Count</c>.</summary>
     public async Task<int> CountAsync(string name, CancellationToken cancellationToken = default) =>
         (await GetStatsAsync(name, cancellationToken).ConfigureAwait(false)).Count;
 
     /// <summary>
-    /// Inserts or replaces a batch, as <see cref="Collection.UpsertBatch"/> (validated as a whole before anything
+    /// Inserts or replaces a batch, as <c>Collection.UpsertBatch</c> (validated as a whole before anything
     /// changes; returns once durable on the server). The batch must fit one frame: see <see cref="ServerLimits"/>.
     /// </summary>
     public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null, CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.UpsertBatch, new UpsertBatchRequest(name, ids, vectors, payloads), true, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Inserts or replaces one vector, as <see cref="Collection.Upsert"/>.</summary>
+    /// <summary>Inserts or replaces one vector, as <c>Collection.Upsert</c>.</summary>
     public Task UpsertAsync(string name, ulong id, ReadOnlyMemory<float> vector, byte[]? payload = null, CancellationToken cancellationToken = default) =>
         UpsertBatchAsync(name, [id], new VectorMatrix(vector.ToArray(), Math.Max(1, vector.Length)), payload is null ? null : [payload], cancellationToken);
 
-    /// <summary>Deletes one id, as <see cref="Collection.Delete"/>; false when it was not present.</summary>
+    /// <summary>Deletes one id, as <c>Collection.Delete</c>; false when it was not present.</summary>
     public async Task<bool> DeleteAsync(string name, ulong id, CancellationToken cancellationToken = default) =>
         Single(BoolsResponse.Read(await CallAsync(Opcode.Delete, new IdBatchRequest(name, [id]), false, cancellationToken).ConfigureAwait(false)));
 
@@ -171,7 +162,7 @@ public sealed class VectorStoreClient : IAsyncDisposable
     public async Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
         BoolsResponse.Read(await CallAsync(Opcode.Delete, new IdBatchRequest(name, ids), false, cancellationToken).ConfigureAwait(false)).Values;
 
-    /// <summary>The stored vector and payload of an id, or null, as <see cref="Collection.Get"/>.</summary>
+    /// <summary>The stored vector and payload of an id, or null, as <c>Collection.Get</c>.</summary>
     public async Task<VectorRecord?> GetAsync(string name, ulong id, CancellationToken cancellationToken = default) =>
         (await GetBatchAsync(name, [id], cancellationToken).ConfigureAwait(false))[0];
 
@@ -182,7 +173,7 @@ public sealed class VectorStoreClient : IAsyncDisposable
         return GetResponse.Read(payload, ids).Records;
     }
 
-    /// <summary>Every live id, ascending, as <see cref="Collection.Ids"/> (fetched in pages).</summary>
+    /// <summary>Every live id, ascending, as <c>Collection.Ids</c> (fetched in pages).</summary>
     public async Task<ulong[]> IdsAsync(string name, CancellationToken cancellationToken = default)
     {
         var all = new List<ulong>();
@@ -197,7 +188,7 @@ public sealed class VectorStoreClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The best k entries for one query, best first, as <see cref="Collection.Search"/>.</summary>
+    /// <summary>The best k entries for one query, best first, as <c>Collection.Search</c>.</summary>
     public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         var q = new VectorMatrix(query.ToArray(), Math.Max(1, query.Length));
@@ -205,14 +196,14 @@ public sealed class VectorStoreClient : IAsyncDisposable
         return r.Results.Length == 1 ? r.Results[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one result list, got {r.Results.Length}");
     }
 
-    /// <summary>Searches every row of <paramref name="queries"/>, as <see cref="Collection.SearchBatch"/> (the server chooses the threads).</summary>
+    /// <summary>Searches every row of <paramref name="queries"/>, as <c>Collection.SearchBatch</c> (the server chooses the threads).</summary>
     public async Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         var r = SearchResponse.Read(await CallAsync(Opcode.SearchBatch, new SearchRequest(name, options ?? new SearchOptions(), queries), true, cancellationToken).ConfigureAwait(false));
         return r.Results.Length == queries.Count ? r.Results : throw new RemoteErrorException(ErrorCode.BadPayload, $"{r.Results.Length} result lists for {queries.Count} queries");
     }
 
-    /// <summary>Trains the codec and builds the index now, as <see cref="Collection.BuildIndex"/>.</summary>
+    /// <summary>Trains the codec and builds the index now, as <c>Collection.BuildIndex</c>.</summary>
     public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
 

@@ -3,13 +3,6 @@ using VectorStore.Storage;
 
 namespace VectorStore;
 
-/// <summary>Settings of a database, with documented defaults.</summary>
-public sealed record DatabaseOptions
-{
-    /// <summary>Worker threads for batch operations; 0 = all cores. Default 0.</summary>
-    public int Threads { get; init; }
-}
-
 /// <summary>
 /// A set of named collections, either in memory or in a database directory. Thread-safe: collections may be
 /// created, opened and dropped from any thread.

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using VectorStore.Collections;
 using VectorStore.Distance;
+using VectorStore.Storage;
 
 namespace VectorStore.Bench.Collections;
 

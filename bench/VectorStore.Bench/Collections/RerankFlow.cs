@@ -4,6 +4,8 @@ using VectorStore.Collections;
 using VectorStore.Distance;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Ranking;
+using VectorStore.Storage;
 
 namespace VectorStore.Bench.Collections;
 

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using VectorStore.Clustering;
 using VectorStore.Distance;
+using VectorStore.Indexing.Ivf;
 
 namespace VectorStore.Bench.Distance;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Cloud.Unum.USearch;
 using VectorStore.Evaluation;
+using VectorStore.Ranking;
 
 namespace VectorStore.Bench.Indexing;
 

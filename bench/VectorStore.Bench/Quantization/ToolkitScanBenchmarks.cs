@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Flat;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 
 namespace VectorStore.Bench.Quantization;
 

@@ -7,7 +7,7 @@ public sealed record KMeansOptions
     public int Iterations { get; init; } = 25;
 
     /// <summary>
-    /// Below this many training points per centroid a warning is sent to <see cref="Quantization.TrainingContext.Warn"/>:
+    /// Below this many training points per centroid a warning is sent to <see cref="TrainingContext.Warn"/>:
     /// centroids trained on fewer points over-fit the sample. Default 39 (the rule of thumb Faiss uses).
     /// </summary>
     public int MinPointsPerCentroid { get; init; } = 39;
@@ -33,11 +33,3 @@ public sealed record KMeansOptions
     /// <summary>Name reported with progress and warnings. Default <c>k-means</c>.</summary>
     public string Stage { get; init; } = "k-means";
 }
-
-/// <summary>What <see cref="KMeans.Train"/> produced. Do not modify the centroids while a <see cref="CentroidSet"/> wraps them.</summary>
-/// <param name="Centroids">The k centroids.</param>
-/// <param name="Inertia">Sum over the training points actually used of the squared distance to their centroid.</param>
-/// <param name="Iterations">Lloyd iterations run.</param>
-/// <param name="RepairedClusters">How many times an empty cluster was re-seeded by splitting a large one.</param>
-/// <param name="TrainingPoints">Points used (after subsampling).</param>
-public sealed record KMeansResult(VectorMatrix Centroids, double Inertia, int Iterations, int RepairedClusters, int TrainingPoints);

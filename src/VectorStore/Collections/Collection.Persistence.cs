@@ -3,8 +3,14 @@ using VectorStore.Storage;
 namespace VectorStore.Collections;
 
 /// <summary>Snapshot and recovery entry points used by the storage engine (see <see cref="CollectionStore"/>).</summary>
-public sealed partial class Collection
+public sealed partial class Collection : IJournaledState
 {
+    int IJournaledState.Dimension => Options.Dimension;
+
+    /// <summary>Applies logged upserts without logging them again.</summary>
+    void IJournaledState.ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) =>
+        ApplyUpserts(ids, vectors, payloads, log: false);
+
     /// <summary>
     /// Writes the collection's state to a snapshot file and returns the log address it covers: captured under the
     /// same lock, so it is a record boundary and every record before it is reflected in the snapshot.
@@ -15,7 +21,7 @@ public sealed partial class Collection
     /// that window would record the batch's log address with only part of the batch in the graph. Searches still
     /// run while the snapshot is written; writers wait.
     /// </remarks>
-    internal long WriteSnapshot(string path, IWriteAheadLog wal)
+    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal)
     {
         _lock.EnterUpgradeableReadLock();
         try
@@ -28,7 +34,7 @@ public sealed partial class Collection
     }
 
     /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
-    internal long RestoreSnapshot(string path)
+    long IJournaledState.RestoreSnapshot(string path)
     {
         _lock.EnterWriteLock();
         try
@@ -56,7 +62,7 @@ public sealed partial class Collection
     }
 
     /// <summary>Replays a logged <see cref="BuildIndex"/> without journaling it again.</summary>
-    internal void ReplayBuildIndex()
+    void IJournaledState.ReplayBuildIndex()
     {
         _lock.EnterWriteLock();
         try
@@ -67,7 +73,7 @@ public sealed partial class Collection
     }
 
     /// <summary>Replays a logged delete.</summary>
-    internal void ReplayDelete(ulong id)
+    void IJournaledState.ReplayDelete(ulong id)
     {
         _lock.EnterWriteLock();
         try { ApplyDelete(id); }

@@ -1,6 +1,8 @@
 using VectorStore.Distance;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
+using VectorStore.Storage;
 
 namespace VectorStore.Collections;
 

@@ -46,20 +46,3 @@ public sealed class Float32Codec(int dimension) : VectorCodec
         public override float Distance(ReadOnlySpan<byte> code) => Distances.Compute(kind, _query, MemoryMarshal.Cast<byte, float>(code));
     }
 }
-
-/// <summary>Registers <c>none</c>.</summary>
-public sealed class Float32CodecFactory : IQuantizerFactory
-{
-    /// <inheritdoc />
-    public IReadOnlyList<string> Names { get; } = ["none"];
-
-    /// <inheritdoc />
-    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
-    {
-        if (stage.Argument.Length != 0) throw new InvalidArgumentException("'none' takes no argument");
-        return new Float32Codec(sample.Dimension);
-    }
-
-    /// <inheritdoc />
-    public VectorCodec Read(string name, BinaryReader reader) => new Float32Codec(reader.ReadInt32());
-}

@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using VectorStore.Clustering;
 
 namespace VectorStore.Quantization;
 

@@ -5,16 +5,6 @@ using VectorStore.Distance;
 namespace VectorStore.Quantization;
 
 /// <summary>
-/// A transform that can describe its fit in one line (explained variance, kept dimensions) for reports. Implementations
-/// are immutable, so the summary may be read from any thread.
-/// </summary>
-public interface ITransformDiagnostics
-{
-    /// <summary>A short human-readable summary of the fit, e.g. <c>explained variance 0.871</c>.</summary>
-    string Diagnostics { get; }
-}
-
-/// <summary>
 /// Low-rank projection (<c>pca:D</c>, <c>pca:D,w</c> to whiten): y = S·W·x, where the rows of W are the top-D
 /// eigenvectors of the training sample's covariance (L2) or second-moment matrix (inner product / cosine), and S is
 /// 1/√λ per component when whitening, else 1.
@@ -181,33 +171,4 @@ public sealed class PcaTransform : VectorTransform, ITransformDiagnostics
         var vectors = order.Select(i => evd.EigenVectors.Column(i).ToArray()).ToArray();
         return (values, vectors);
     }
-}
-
-/// <summary>Registers <c>pca:D</c> and <c>pca:D,w</c> (whitened). Stateless, so thread-safe.</summary>
-public sealed class PcaTransformFactory : ITransformFactory
-{
-    /// <inheritdoc />
-    public IReadOnlyList<string> Names { get; } = ["pca"];
-
-    /// <inheritdoc />
-    public int CheckShape(CompressionStage stage, int inputDimension) =>
-        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
-
-    /// <inheritdoc />
-    public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
-    {
-        var parts = stage.Argument.Split(',');
-        bool whiten = parts.Length == 2 && parts[1] == "w";
-        if (parts.Length > 2 || (parts.Length == 2 && !whiten))
-            throw new InvalidArgumentException($"compression stage '{stage}': expected pca:D or pca:D,w");
-        int d = new CompressionStage(stage.Name, parts[0]).IntArgument("the output dimension");
-        if (d > sample.Dimension) throw new InvalidArgumentException($"compression stage '{stage}': D={d} exceeds the input dimension {sample.Dimension}");
-        context.Progress?.Report(("pca", 0));
-        var t = PcaTransform.Fit(sample, d, kind, whiten, seed: context.Seed);
-        context.Progress?.Report(("pca", 1));
-        return t;
-    }
-
-    /// <inheritdoc />
-    public VectorTransform Read(string name, BinaryReader reader) => PcaTransform.ReadParameters(reader);
 }

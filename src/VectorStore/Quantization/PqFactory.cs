@@ -1,4 +1,5 @@
 using System.Globalization;
+using VectorStore.Clustering;
 
 namespace VectorStore.Quantization;
 

@@ -4,25 +4,6 @@ using VectorStore.Distance;
 
 namespace VectorStore.Quantization;
 
-/// <summary>Settings of <see cref="ScalarQuantizer"/> training, with their defaults.</summary>
-public sealed record ScalarQuantizerOptions
-{
-    /// <summary>
-    /// Fraction of values clipped at each end of every dimension's range (0.0005 → the 0.05 % and 99.95 %
-    /// quantiles). Clipping a handful of outliers buys resolution for every other value; 0 keeps min/max.
-    /// </summary>
-    public double ClipQuantile { get; init; } = 0.0005;
-
-    /// <summary>
-    /// Per-vector scale: each vector is divided by its own scale before per-dimension quantization, and the scale is
-    /// stored in the code (4 more bytes). Helps when vector norms vary widely (un-normalized embeddings). Default off.
-    /// </summary>
-    public bool PerVectorScale { get; init; }
-
-    /// <summary>Most training vectors used to estimate the quantiles. Default 65,536.</summary>
-    public int MaxTrainingVectors { get; init; } = 65_536;
-}
-
 /// <summary>
 /// Calibrated int8 scalar quantization (<c>sq8</c>; <c>sq8:pv</c> adds a per-vector scale). Each dimension d maps its
 /// clipped range [lo_d, hi_d] onto −127..127: x_d ≈ mid_d + step_d·c_d.
@@ -218,26 +199,4 @@ public sealed class ScalarQuantizer : VectorCodec
             return _qNorm - 2 * dot + BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
         }
     }
-}
-
-/// <summary>Registers <c>sq8</c> (per-dimension ranges) and <c>sq8:pv</c> (plus a per-vector scale).</summary>
-public sealed class ScalarQuantizerFactory : IQuantizerFactory
-{
-    /// <inheritdoc />
-    public IReadOnlyList<string> Names { get; } = ["sq8"];
-
-    /// <inheritdoc />
-    public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
-    {
-        bool pv = stage.Argument switch
-        {
-            "" => false,
-            "pv" => true,
-            _ => throw new InvalidArgumentException($"sq8 takes no argument or 'pv' (per-vector scale), got '{stage.Argument}'"),
-        };
-        return ScalarQuantizer.Train(sample, new ScalarQuantizerOptions { PerVectorScale = pv });
-    }
-
-    /// <inheritdoc />
-    public VectorCodec Read(string name, BinaryReader reader) => ScalarQuantizer.ReadParameters(reader);
 }

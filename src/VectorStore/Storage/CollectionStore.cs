@@ -1,4 +1,3 @@
-using VectorStore.Collections;
 
 namespace VectorStore.Storage;
 
@@ -26,7 +25,7 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     private readonly Action<ManifestCollection> _publish;
     private readonly object _snapshotGate = new();
     private ManifestCollection _entry;
-    private Collection? _collection;
+    private IJournaledState? _collection;
     private int _autoSnapshotRunning;
 
     private CollectionStore(string directory, ManifestCollection entry, FasterWriteAheadLog wal, StorageSettings settings, Action<ManifestCollection> publish)
@@ -69,7 +68,7 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>Loads the snapshot named in the manifest, then replays the log after it into <paramref name="collection"/>.</summary>
-    public void Recover(Collection collection)
+    public void Recover(IJournaledState collection)
     {
         _collection = collection;
         long from = _wal.BeginAddress;
@@ -95,9 +94,9 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
             if (Path.GetFileName(f) != _entry.Snapshot) File.Delete(f);
     }
 
-    private void Replay(Collection collection, long from)
+    private void Replay(IJournaledState collection, long from)
     {
-        int dim = collection.Options.Dimension;
+        int dim = collection.Dimension;
         var ids = new List<ulong>();
         var vectors = new List<float[]>();
         var payloads = new List<byte[]?>();
@@ -106,7 +105,7 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
         {
             if (ids.Count == 0) return;
             var m = new VectorMatrix(vectors.Count == 1 ? vectors[0] : Concat(vectors, ids.Count * dim), dim);
-            collection.ApplyUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null, log: false);
+            collection.ReplayUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null);
             ids.Clear();
             vectors.Clear();
             payloads.Clear();

@@ -1,6 +1,7 @@
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Collections;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorStore.Collections;
+using VectorStore.Storage;
 using Xunit;
 
 namespace VectorStore.Tests.Collections;

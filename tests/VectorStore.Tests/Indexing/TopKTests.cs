@@ -1,4 +1,5 @@
 using VectorStore.Indexing;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Indexing;

@@ -1,5 +1,6 @@
 using VectorStore.Collections;
 using VectorStore.Distance;
+using VectorStore.Storage;
 using Xunit;
 
 namespace VectorStore.Tests.Kernels;

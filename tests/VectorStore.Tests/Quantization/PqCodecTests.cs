@@ -1,8 +1,11 @@
+using VectorStore.Clustering;
 using VectorStore.Collections;
 using VectorStore.Distance;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Flat;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Quantization;

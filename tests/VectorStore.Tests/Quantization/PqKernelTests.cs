@@ -1,5 +1,7 @@
 using VectorStore.Distance;
+using VectorStore.Indexing.Flat;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Quantization;
@@ -222,7 +224,7 @@ public class PqFastScanPruningKernelTests
     {
         var sample = Evaluation.SyntheticData.Clustered(3000, 32, seed: 4);
         var codec = CodecRegistry.Train(CompressionSpec.Parse("pq:16x4"), sample, DistanceKind.L2);
-        var index = new VectorStore.Indexing.FlatIndex(codec, DistanceKind.L2);
+        var index = new VectorStore.Indexing.Flat.FlatIndex(codec, DistanceKind.L2);
         for (int i = 0; i < sample.Count; i++) index.Add(i, sample.Row(i));
         for (int i = 0; i < sample.Count; i += 3) index.Remove(i); // deleted slots keep their codes in the blocks
         var scorer = codec.CreateScorer(DistanceKind.L2);
@@ -231,7 +233,7 @@ public class PqFastScanPruningKernelTests
             for (int q = 0; q < 5; q++)
             {
                 var query = sample.Row(q * 101 + 7);
-                var heap = new VectorStore.Indexing.TopK(k);
+                var heap = new VectorStore.Ranking.TopK(k);
                 index.Search(query, new VectorStore.Indexing.IndexSearchParameters(), null, heap);
                 var slots = new int[k];
                 var dists = new float[k];

@@ -2,6 +2,7 @@ using VectorStore.Collections;
 using VectorStore.Distance;
 using VectorStore.Evaluation;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Quantization;

@@ -1,5 +1,6 @@
 using VectorStore.Collections;
 using VectorStore.Evaluation;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Storage.StorageTestKit;
 

@@ -1,6 +1,8 @@
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Flat;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 using Xunit.Abstractions;
 

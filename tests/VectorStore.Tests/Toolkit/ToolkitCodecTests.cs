@@ -1,6 +1,9 @@
+using VectorStore.Clustering;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Flat;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 
 namespace VectorStore.Tests.Toolkit;

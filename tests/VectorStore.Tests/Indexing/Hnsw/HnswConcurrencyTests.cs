@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Hnsw.HnswTestKit;
 

@@ -1,6 +1,8 @@
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Hnsw;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Hnsw.HnswTestKit;
 

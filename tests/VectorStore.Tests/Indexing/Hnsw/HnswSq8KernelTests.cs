@@ -1,4 +1,5 @@
 using VectorStore.Indexing;
+using VectorStore.Indexing.Hnsw;
 using VectorStore.Quantization;
 using Xunit;
 

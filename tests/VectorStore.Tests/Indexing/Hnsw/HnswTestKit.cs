@@ -1,7 +1,10 @@
+using VectorStore.Clustering;
 using VectorStore.Distance;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Hnsw;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 
 namespace VectorStore.Tests.Indexing.Hnsw;
 

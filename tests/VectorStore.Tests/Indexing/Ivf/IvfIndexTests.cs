@@ -1,6 +1,9 @@
+using VectorStore.Clustering;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Ivf;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Ivf.IvfTestSupport;
 
@@ -179,7 +182,7 @@ public class IvfIndexTests
         var (data, _) = Synthetic(200, 1, 8, normalize: false);
         var s = IndexSpec.Parse(spec);
         Assert.Throws<InvalidArgumentException>(() =>
-            IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data, new VectorStore.Quantization.TrainingContext()));
+            IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data, new VectorStore.Clustering.TrainingContext()));
         // The same spec is refused when the collection is created, not thousands of inserts later at training.
         using var db = VectorDatabase.CreateInMemory();
         Assert.Throws<InvalidArgumentException>(() => db.CreateCollection("c", new CollectionOptions { Dimension = 8, Index = spec }));
@@ -192,7 +195,7 @@ public class IvfIndexTests
         var warnings = new List<string>();
         var s = IndexSpec.Parse("ivf:64");
         var ivf = (IvfIndex)IndexRegistry.Get(s).Create(s, VectorStore.Quantization.CompressionSpec.Parse("sq8"), 8, DistanceKind.L2, data,
-            new VectorStore.Quantization.TrainingContext { Warn = warnings.Add });
+            new VectorStore.Clustering.TrainingContext { Warn = warnings.Add });
         Assert.Equal(40, ivf.NList);
         Assert.Contains(warnings, w => w.Contains("40 training vectors for 64 lists"));
     }

@@ -1,8 +1,9 @@
+using Kit = VectorStore.Tests.Storage.StorageTestKit;
 using VectorStore.Collections;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Ivf;
 using Xunit;
 using static VectorStore.Tests.Indexing.Ivf.IvfTestSupport;
-using Kit = VectorStore.Tests.Storage.StorageTestKit;
 
 namespace VectorStore.Tests.Indexing.Ivf;
 

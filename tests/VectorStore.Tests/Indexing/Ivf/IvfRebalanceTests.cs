@@ -1,6 +1,8 @@
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Ivf;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Ivf.IvfTestSupport;
 

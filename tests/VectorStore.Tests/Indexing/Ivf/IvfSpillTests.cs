@@ -1,7 +1,9 @@
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Ivf;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Ivf.IvfTestSupport;
 

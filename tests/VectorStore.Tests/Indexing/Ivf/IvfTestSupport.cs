@@ -1,6 +1,9 @@
+using VectorStore.Clustering;
 using VectorStore.Evaluation;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Ivf;
 using VectorStore.Quantization;
+using VectorStore.Ranking;
 
 namespace VectorStore.Tests.Indexing.Ivf;
 

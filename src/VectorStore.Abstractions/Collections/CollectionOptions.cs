@@ -1,0 +1,41 @@
+namespace VectorStore.Collections;
+
+/// <summary>The fixed settings of a collection, chosen at creation. Defaults are documented per property.</summary>
+public sealed record CollectionOptions
+{
+    /// <summary>Values per vector. Required.</summary>
+    public required int Dimension { get; init; }
+
+    /// <summary>Similarity metric. Default <see cref="Metric.Cosine"/>.</summary>
+    public Metric Metric { get; init; } = Metric.Cosine;
+
+    /// <summary>Compression spec (<c>none</c>, <c>sq8</c>, <c>pq:48</c>, <c>pca:128+sq8</c>, …). Default <c>sq8</c>.</summary>
+    public string Compression { get; init; } = "sq8";
+
+    /// <summary>Index spec (<c>flat</c>, <c>ivf:256</c>, <c>hnsw:16</c>). Default <c>flat</c>.</summary>
+    public string Index { get; init; } = "flat";
+
+    /// <summary>
+    /// Vectors collected before the codec and index are trained. Until then searches are exact scans over the
+    /// full-precision vectors, so results are always correct. Default 10,000; <c>Collection.BuildIndex</c>
+    /// trains earlier on demand.
+    /// </summary>
+    public int TrainingThreshold { get; init; } = 10_000;
+
+    /// <summary>Most vectors drawn (uniformly, seeded) for training. Default 100,000.</summary>
+    public int MaxTrainingSample { get; init; } = 100_000;
+
+    /// <summary>Seed of every random choice in training and index construction. Default 42.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>
+    /// Checks the plain fields (dimension, training sizes); throws <see cref="InvalidArgumentException"/>. The engine
+    /// also checks the compression and index specs against its registries when a collection is created.
+    /// </summary>
+    public void ValidateShape()
+    {
+        if (Dimension is <= 0 or > 65_536) throw new InvalidArgumentException($"dimension must be in 1..65536, got {Dimension}");
+        if (TrainingThreshold <= 0) throw new InvalidArgumentException("training threshold must be positive");
+        if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
+    }
+}

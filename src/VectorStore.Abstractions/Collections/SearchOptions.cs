@@ -1,0 +1,34 @@
+
+namespace VectorStore.Collections;
+
+/// <summary>Options of one search. Defaults are documented per property.</summary>
+public sealed record SearchOptions
+{
+    /// <summary>How many results. Default 10; must be in 1..<see cref="MaxK"/>.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>
+    /// Re-score this many best candidates with the full-precision vectors (0 = return the codec's estimates).
+    /// Default 0.
+    /// </summary>
+    public int Rerank { get; init; }
+
+    /// <summary>
+    /// Automatic re-ranking: when &gt; 0 and <see cref="Rerank"/> is 0, the depth is chosen to reach this recall@k on a
+    /// held-out sample of the collection's own data (<c>Collection.TuneRerank</c>, measured once per target
+    /// and k, again after the index is retrained). Default 0 (off).
+    /// </summary>
+    public double TargetRecall { get; init; }
+
+    /// <summary>HNSW beam width; 0 = index default.</summary>
+    public int Ef { get; init; }
+
+    /// <summary>IVF lists to probe; 0 = index default.</summary>
+    public int NProbe { get; init; }
+
+    /// <summary>Restricts results; null = no filter.</summary>
+    public SearchFilter? Filter { get; init; }
+
+    /// <summary>Largest k (and rerank depth) accepted: protects the process from a request for 10⁹ results.</summary>
+    public const int MaxK = 100_000;
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using VectorStore.Collections;
+using VectorStore.Ranking;
+
+namespace VectorStore.Evaluation;
+
+/// <summary>
+/// Builds an in-memory collection from base vectors (ids = row numbers) and measures searches on it: the shared
+/// engine behind <c>eval</c>, <c>demo</c> and <c>report</c>.
+/// </summary>
+public sealed class EvalRunner
+{
+    private EvalRunner(Collection collection, EvalSettings settings, double buildSeconds, VectorDatabase db)
+    {
+        Collection = collection;
+        Settings = settings;
+        BuildSeconds = buildSeconds;
+        EffectiveRerank = settings.Rerank;
+        _db = db;
+    }
+
+    private readonly VectorDatabase _db;
+
+    /// <summary>The built collection.</summary>
+    public Collection Collection { get; }
+
+    /// <summary>Settings used.</summary>
+    public EvalSettings Settings { get; }
+
+    /// <summary>The re-rank depth searches use: <see cref="EvalSettings.Rerank"/>, or the tuned depth for <see cref="EvalSettings.TargetRecall"/>.</summary>
+    public int EffectiveRerank { get; private set; }
+
+    /// <summary>Wall time of insert + training + index construction.</summary>
+    public double BuildSeconds { get; }
+
+    /// <summary>Inserts every row of <paramref name="baseVectors"/> and trains the codec and index on them.</summary>
+    public static EvalRunner Build(VectorMatrix baseVectors, EvalSettings settings)
+    {
+        var db = VectorDatabase.CreateInMemory();
+        var collection = db.CreateCollection("eval", new CollectionOptions
+        {
+            Dimension = baseVectors.Dimension,
+            Metric = settings.Metric,
+            Compression = settings.Compression,
+            Index = settings.Index,
+            TrainingThreshold = int.MaxValue,
+            Seed = settings.Seed,
+        });
+        var sw = Stopwatch.StartNew();
+        const int batch = 10_000;
+        for (int start = 0; start < baseVectors.Count; start += batch)
+        {
+            int n = Math.Min(batch, baseVectors.Count - start);
+            var ids = new ulong[n];
+            for (int i = 0; i < n; i++) ids[i] = (ulong)(start + i);
+            collection.UpsertBatch(ids, baseVectors.Slice(start, n));
+        }
+        collection.BuildIndex();
+        double buildSeconds = sw.Elapsed.TotalSeconds;
+        var runner = new EvalRunner(collection, settings, buildSeconds, db);
+        if (settings.Rerank == 0 && settings.TargetRecall > 0) runner.EffectiveRerank = collection.TuneRerank(settings.TargetRecall, settings.K);
+        return runner;
+    }
+
+    /// <summary>Searches every query once for recall and latency, then repeatedly for throughput.</summary>
+    public EvalPoint Measure(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter = null)
+    {
+        var options = new SearchOptions
+        {
+            K = Settings.K,
+            Rerank = EffectiveRerank,
+            Ef = point.Name == "ef" ? point.Value : 0,
+            NProbe = point.Name == "nprobe" ? point.Value : 0,
+            Filter = filter,
+        };
+        int nq = queries.Count;
+        var results = new long[nq][];
+        var latencies = new double[nq];
+        int threads = Math.Max(1, Settings.Threads);
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        // Recall + latency pass (also the warm-up).
+        Parallel.For(0, nq, po, i =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var hits = Collection.Search(queries.Row(i), options);
+            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            results[i] = hits.Select(h => (long)h.Id).ToArray();
+        });
+        double recall = Recall.AtK(results, truth, Settings.K);
+        // Throughput: whole passes over the query set until MinSeconds have elapsed.
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        var lat = new List<double>(nq * 4);
+        do
+        {
+            if (threads == 1)
+            {
+                for (int i = 0; i < nq; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Collection.Search(queries.Row(i), options);
+                    lat.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+            else
+            {
+                Parallel.For(0, nq, po, i => Collection.Search(queries.Row(i), options));
+            }
+            done += nq;
+        } while (sw.Elapsed.TotalSeconds < Settings.MinSeconds);
+        double qps = done / sw.Elapsed.TotalSeconds;
+        var all = lat.Count > 0 ? lat.ToArray() : latencies;
+        Array.Sort(all);
+        return new EvalPoint
+        {
+            Recall = recall,
+            Qps = qps,
+            P50Us = Percentile(all, 0.50),
+            P99Us = Percentile(all, 0.99),
+            Results = results,
+        };
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>Resident bytes of codes + index per vector.</summary>
+    public double BytesPerVector
+    {
+        get
+        {
+            var s = Collection.GetStats();
+            return s.Count == 0 ? 0 : (double)s.IndexBytes / s.Count;
+        }
+    }
+
+    /// <summary>Bytes of full-precision vectors per vector when re-ranking uses them, else 0.</summary>
+    public double RerankBytesPerVector => EffectiveRerank > 0 ? Collection.Options.Dimension * sizeof(float) : 0;
+
+    /// <summary>
+    /// A seeded random subset of the base ids, of fraction <paramref name="fraction"/>, and the exact
+    /// filtered ground truth for <paramref name="queries"/>.
+    /// </summary>
+    public static (HashSet<ulong> Ids, int[][] Truth) FilteredTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, double fraction, int seed, int k)
+    {
+        if (fraction is <= 0 or > 1) throw new InvalidArgumentException($"--filter-fraction must be in (0, 1], got {fraction}");
+        var rng = new Random(seed);
+        var allowed = new bool[baseVectors.Count];
+        var ids = new HashSet<ulong>();
+        for (int i = 0; i < allowed.Length; i++)
+        {
+            if (rng.NextDouble() < fraction)
+            {
+                allowed[i] = true;
+                ids.Add((ulong)i);
+            }
+        }
+        var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
+        var truth = GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), 0, i => allowed[i]);
+        return (ids, truth);
+    }
+
+    /// <summary>A unit-length copy of every row.</summary>
+    public static VectorMatrix Normalized(VectorMatrix m)
+    {
+        var copy = new VectorMatrix((float[])m.Data.Clone(), m.Dimension);
+        for (int i = 0; i < copy.Count; i++) Distance.Distances.Normalize(copy[i]);
+        return copy;
+    }
+
+    /// <summary>Exact top-<paramref name="k"/> of every query under <paramref name="metric"/>.</summary>
+    public static int[][] ExactTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, int k)
+    {
+        var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
+        return GroundTruth.Compute(b, q, k, metric.ToDistanceKind());
+    }
+}

@@ -1,0 +1,59 @@
+using VectorStore.Collections;
+
+namespace VectorStore.Protocol;
+
+/// <summary>Info response: a collection's options and statistics, and (protocol version 2 on) its bytes on disk.</summary>
+/// <param name="Options">Options chosen at creation.</param>
+/// <param name="Stats">Current sizes and state.</param>
+/// <param name="BytesOnDisk">
+/// Bytes of the collection's files (0 for an in-memory database); null when the connection speaks version 1, whose
+/// layout has no such field (it is then not written, and not read).
+/// </param>
+public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk) : IWireMessage
+{
+    /// <inheritdoc />
+    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
+        + (BytesOnDisk is null ? 0 : 8);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter w)
+    {
+        CreateCollectionRequest.WriteOptions(ref w, Options);
+        w.I32(Stats.Count);
+        w.I32(Stats.Dimension);
+        w.Bool(Stats.Trained);
+        w.I32(Stats.CodeSize);
+        w.I64(Stats.IndexBytes);
+        w.I64(Stats.RerankBytes);
+        w.Str(Stats.Compression);
+        w.Str(Stats.Index);
+        if (BytesOnDisk is long bytes) w.I64(bytes);
+    }
+
+    /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>
+    public static InfoResponse Read(ReadOnlySpan<byte> payload, ushort version = ProtocolConstants.Version)
+    {
+        var r = new WireReader(payload);
+        var options = CreateCollectionRequest.ReadOptions(ref r);
+        var stats = new CollectionStats
+        {
+            Count = r.I32("count"),
+            Dimension = r.I32("dimension"),
+            Trained = r.Bool("trained"),
+            CodeSize = r.I32("codeSize"),
+            IndexBytes = r.I64("indexBytes"),
+            RerankBytes = r.I64("rerankBytes"),
+            Compression = r.Str("compression"),
+            Index = r.Str("index"),
+        };
+        long? bytesOnDisk = null;
+        if (version >= 2)
+        {
+            long b = r.I64("bytesOnDisk");
+            if (b < 0) throw new ProtocolException(ErrorCode.BadPayload, $"bytesOnDisk is negative ({b})");
+            bytesOnDisk = b;
+        }
+        r.End();
+        return new InfoResponse(options, stats, bytesOnDisk);
+    }
+}

@@ -1,0 +1,25 @@
+using System.Reflection;
+
+namespace VectorStore.Clustering;
+
+/// <summary>Seed, threads and progress reporting shared by every training step.</summary>
+public sealed class TrainingContext
+{
+    /// <summary>Seed of every random choice; the same seed and data give the same codec. Default 42.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Worker threads; 0 = all cores. Default 0.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Receives (stage, fraction done) while training; may be null.</summary>
+    public IProgress<(string Stage, double Fraction)>? Progress { get; init; }
+
+    /// <summary>Receives warnings such as "too few training points per centroid"; may be null.</summary>
+    public Action<string>? Warn { get; init; }
+
+    /// <summary>Parallel options honouring <see cref="Threads"/>.</summary>
+    public ParallelOptions ParallelOptions => new() { MaxDegreeOfParallelism = Threads > 0 ? Threads : Environment.ProcessorCount };
+
+    /// <summary>Defaults.</summary>
+    public static TrainingContext Default { get; } = new();
+}

@@ -1,0 +1,241 @@
+using VectorStore.Quantization;
+using VectorStore.Ranking;
+
+namespace VectorStore.Indexing.Flat;
+
+/// <summary>
+/// Exhaustive scan over codes stored contiguously by slot. Scores blocks of codes with the codec's batch kernel,
+/// keeps the best in a bounded heap, and allocates nothing per candidate. Thread-safety: searches run concurrently;
+/// mutations are serialized by the caller (see <see cref="VectorIndex"/>). Codecs with a block layout
+/// (<see cref="IBlockCodec"/>, e.g. <c>pq:Mx4</c>) keep their codes packed in blocks by slot and are scanned with the
+/// block kernel; snapshots still hold one code per slot.
+/// </summary>
+public sealed class FlatIndex : VectorIndex
+{
+    private const int BlockSize = 256;
+    private readonly ThreadLocal<Scratch> _scratch;
+    private readonly IBlockCodec? _blocks;
+    private byte[] _codes;
+    private ulong[] _live;
+    private int _capacity;
+    private int _count;
+    private int _highWater;
+
+    /// <summary>Creates an empty flat index over <paramref name="codec"/>.</summary>
+    public FlatIndex(VectorCodec codec, DistanceKind kind, int initialCapacity = 1024)
+    {
+        Codec = codec;
+        DistanceKind = kind;
+        _blocks = BlockCodecs.Find(codec);
+        _capacity = Math.Max(64, initialCapacity);
+        if (_blocks is not null) _capacity = (_capacity + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors;
+        _codes = new byte[CodeBytes(_capacity)];
+        _live = new ulong[(_capacity + 63) >> 6];
+        _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
+    }
+
+    /// <inheritdoc />
+    public override string Spec => "flat";
+
+    /// <inheritdoc />
+    public override string Kind => "flat";
+
+    /// <inheritdoc />
+    public override VectorCodec Codec { get; }
+
+    /// <inheritdoc />
+    public override DistanceKind DistanceKind { get; }
+
+    /// <inheritdoc />
+    public override int Count => _count;
+
+    /// <inheritdoc />
+    public override long MemoryBytes => (long)_count * Codec.CodeSize + Codec.ParameterBytes;
+
+    private long CodeBytes(int capacity) =>
+        _blocks is null ? (long)capacity * Codec.CodeSize : (long)(capacity / _blocks.BlockVectors) * _blocks.BlockBytes;
+
+    private Span<byte> BlockOf(int slot) => _codes.AsSpan(slot / _blocks!.BlockVectors * _blocks.BlockBytes, _blocks.BlockBytes);
+
+    private bool IsLive(int slot) => (_live[slot >> 6] & (1UL << (slot & 63))) != 0;
+
+    private void EnsureCapacity(int slot)
+    {
+        if (slot < _capacity) return;
+        int cap = _capacity;
+        while (cap <= slot) cap = checked(cap * 2);
+        Array.Resize(ref _codes, checked((int)CodeBytes(cap)));
+        Array.Resize(ref _live, (cap + 63) >> 6);
+        _capacity = cap;
+    }
+
+    /// <inheritdoc />
+    public override void Add(int slot, ReadOnlySpan<float> vector)
+    {
+        EnsureCapacity(slot);
+        if (_blocks is null) Codec.Encode(vector, _codes.AsSpan(slot * Codec.CodeSize, Codec.CodeSize));
+        else
+        {
+            Span<byte> code = stackalloc byte[Codec.CodeSize];
+            Codec.Encode(vector, code);
+            _blocks.SetBlockCode(BlockOf(slot), slot % _blocks.BlockVectors, code);
+        }
+        MarkLive(slot);
+    }
+
+    private void MarkLive(int slot)
+    {
+        if (!IsLive(slot))
+        {
+            _live[slot >> 6] |= 1UL << (slot & 63);
+            _count++;
+        }
+        if (slot >= _highWater) _highWater = slot + 1;
+    }
+
+    /// <inheritdoc />
+    public override void AddBatch(ReadOnlySpan<int> slots, VectorMatrix vectors, int threads)
+    {
+        if (slots.Length == 0) return;
+        int max = 0;
+        foreach (var s in slots) max = Math.Max(max, s);
+        EnsureCapacity(max);
+        var slotArray = slots.ToArray();
+        int size = Codec.CodeSize;
+        var codes = _codes;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        if (_blocks is not null)
+        {
+            // Encode in parallel, pack serially: neighbouring slots share bytes of a block.
+            var encoded = new byte[(long)slotArray.Length * size];
+            Parallel.For(0, slotArray.Length, po, i => Codec.Encode(vectors.Row(i), encoded.AsSpan(i * size, size)));
+            for (int i = 0; i < slotArray.Length; i++)
+                _blocks.SetBlockCode(BlockOf(slotArray[i]), slotArray[i] % _blocks.BlockVectors, encoded.AsSpan(i * size, size));
+        }
+        else Parallel.For(0, slotArray.Length, po, i => Codec.Encode(vectors.Row(i), codes.AsSpan(slotArray[i] * size, size)));
+        foreach (var s in slotArray) MarkLive(s);
+    }
+
+    /// <inheritdoc />
+    public override void Remove(int slot)
+    {
+        if (slot < 0 || slot >= _capacity || !IsLive(slot)) return;
+        _live[slot >> 6] &= ~(1UL << (slot & 63));
+        _count--;
+    }
+
+    /// <inheritdoc />
+    public override void Search(ReadOnlySpan<float> query, in IndexSearchParameters parameters, SlotFilter? filter, TopK results)
+    {
+        var scratch = _scratch.Value!;
+        var scorer = scratch.Scorer;
+        scorer.SetQuery(query);
+        int size = Codec.CodeSize;
+        var codes = _codes;
+        var live = _live;
+        int end = _highWater;
+        if (filter is not null && filter.Count < end / 16)
+        {
+            // A selective filter: score only the matching slots instead of scanning everything.
+            Span<byte> one = _blocks is null ? default : stackalloc byte[size];
+            foreach (int slot in filter.Slots())
+            {
+                if (slot >= end || (live[slot >> 6] & (1UL << (slot & 63))) == 0) continue;
+                if (_blocks is null) results.Push(slot, scorer.Distance(codes.AsSpan(slot * size, size)));
+                else
+                {
+                    _blocks.GetBlockCode(BlockOf(slot), slot % _blocks.BlockVectors, one);
+                    results.Push(slot, scorer.Distance(one));
+                }
+            }
+            return;
+        }
+        var dist = scratch.Distances;
+        var blockScorer = _blocks is null ? null : (IBlockScorer)scorer;
+        for (int start = 0; start < end; start += BlockSize)
+        {
+            int n = Math.Min(BlockSize, end - start);
+            if (blockScorer is not null)
+            {
+                // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
+                // that can beat the heap's current threshold come back (pruned on the integer sums).
+                int bb = _blocks!.BlockBytes, bv = _blocks.BlockVectors;
+                var pos = scratch.Positions;
+                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold, pos, dist);
+                for (int j = 0; j < found; j++)
+                {
+                    int slot = start + pos[j];
+                    if ((live[slot >> 6] & (1UL << (slot & 63))) == 0) continue;
+                    if (filter is not null && !filter.Contains(slot)) continue;
+                    results.Push(slot, dist[j]);
+                }
+                continue;
+            }
+            scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
+            for (int i = 0; i < n; i++)
+            {
+                int slot = start + i;
+                if ((live[slot >> 6] & (1UL << (slot & 63))) == 0) continue;
+                if (filter is not null && !filter.Contains(slot)) continue;
+                results.Push(slot, dist[i]);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Write(BinaryWriter writer)
+    {
+        writer.Write((byte)DistanceKind);
+        CodecRegistry.Write(Codec, writer);
+        writer.Write(_highWater);
+        writer.Write(_count);
+        for (int w = 0; w < (_highWater + 63) >> 6; w++) writer.Write(_live[w]);
+        if (_blocks is null)
+        {
+            writer.Write(_codes, 0, _highWater * Codec.CodeSize);
+            return;
+        }
+        // Snapshots hold one code per slot whatever the in-memory layout.
+        var code = new byte[Codec.CodeSize];
+        for (int s = 0; s < _highWater; s++)
+        {
+            _blocks.GetBlockCode(BlockOf(s), s % _blocks.BlockVectors, code);
+            writer.Write(code);
+        }
+    }
+
+    internal static FlatIndex Read(BinaryReader reader)
+    {
+        var kind = (DistanceKind)reader.ReadByte();
+        var codec = CodecRegistry.Read(reader);
+        int high = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        if (high < 0 || count < 0 || count > high) throw new InvalidDataException("flat index: bad counts");
+        var index = new FlatIndex(codec, kind, Math.Max(high, 64));
+        for (int w = 0; w < (high + 63) >> 6; w++) index._live[w] = reader.ReadUInt64();
+        int bytes = high * codec.CodeSize;
+        if (index._blocks is null)
+        {
+            if (reader.Read(index._codes, 0, bytes) != bytes) throw new EndOfStreamException("flat index: codes truncated");
+        }
+        else
+        {
+            var code = new byte[codec.CodeSize];
+            for (int s = 0; s < high; s++)
+            {
+                if (reader.Read(code, 0, code.Length) != code.Length) throw new EndOfStreamException("flat index: codes truncated");
+                index._blocks.SetBlockCode(index.BlockOf(s), s % index._blocks.BlockVectors, code);
+            }
+        }
+        index._highWater = high;
+        index._count = count;
+        return index;
+    }
+
+    private sealed class Scratch(CodeScorer scorer)
+    {
+        public CodeScorer Scorer { get; } = scorer;
+        public float[] Distances { get; } = new float[BlockSize];
+        public int[] Positions { get; } = new int[BlockSize];
+    }
+}

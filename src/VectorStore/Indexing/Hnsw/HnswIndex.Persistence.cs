@@ -1,0 +1,137 @@
+using VectorStore.Quantization;
+
+namespace VectorStore.Indexing.Hnsw;
+
+public sealed partial class HnswIndex
+{
+    private const int FormatVersion = 1;
+
+    /// <inheritdoc />
+    /// <remarks>Layout in data-format.md §3.3. Holds the exclusive lock while writing, so the image is consistent.</remarks>
+    public override void Write(BinaryWriter writer)
+    {
+        _structure.EnterWriteLock();
+        try
+        {
+            writer.Write(FormatVersion);
+            writer.Write((byte)DistanceKind);
+            CodecRegistry.Write(Codec, writer);
+            writer.Write(_m);
+            writer.Write(_efc);
+            writer.Write(_seed);
+            writer.Write(_inserted);
+            int high = _nodeHigh;
+            writer.Write(high);
+            writer.Write(_entry < 0 ? -1 : (int)_entry);
+            writer.Write(_entry < 0 ? -1 : (int)(_entry >> 32));
+            writer.Write(_state, 0, high);
+            writer.Write(_level, 0, high);
+            for (int i = 0; i < high; i++) writer.Write(_nodeSlot[i]);
+            writer.Write(_codes, 0, high * _codeSize);
+            for (int node = 0; node < high; node++)
+            {
+                if (_state[node] == StateFree) continue;
+                for (int l = 0; l <= _level[node]; l++)
+                {
+                    int b = LinkBase(node, l);
+                    int[] arr = LinkArray(l);
+                    int n = arr[b];
+                    writer.Write((ushort)n);
+                    for (int i = 0; i < n; i++) writer.Write(arr[b + 1 + i]);
+                }
+            }
+        }
+        finally { _structure.ExitWriteLock(); }
+    }
+
+    internal static HnswIndex Read(BinaryReader reader)
+    {
+        int version = reader.ReadInt32();
+        if (version is < 1 or > FormatVersion) throw new InvalidDataException($"hnsw index: format version {version} is newer than this build reads ({FormatVersion})");
+        var kind = (DistanceKind)reader.ReadByte();
+        var codec = CodecRegistry.Read(reader);
+        int m = reader.ReadInt32();
+        int efc = reader.ReadInt32();
+        int seed = reader.ReadInt32();
+        long inserted = reader.ReadInt64();
+        int high = reader.ReadInt32();
+        int entryNode = reader.ReadInt32();
+        int entryLevel = reader.ReadInt32();
+        if (m is < 2 or > 255 || efc < m || high < 0 || entryNode >= high || entryLevel >= MaxLevels)
+            throw new InvalidDataException("hnsw index: bad header");
+        // Refuse a node count the remaining bytes cannot hold before allocating for it.
+        if (reader.BaseStream.CanSeek && (long)high * (codec.CodeSize + 6) > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"hnsw index: {high} nodes do not fit in the remaining snapshot bytes");
+        var index = new HnswIndex(codec, kind, m, efc, seed, Math.Max(high, 16));
+        index._inserted = inserted;
+        index._nodeHigh = high;
+        ReadExactly(reader, index._state.AsSpan(0, high));
+        ReadExactly(reader, index._level.AsSpan(0, high));
+        int maxSlot = -1;
+        for (int i = 0; i < high; i++)
+        {
+            int slot = reader.ReadInt32();
+            index._nodeSlot[i] = slot;
+            if (index._state[i] == StateLive) maxSlot = Math.Max(maxSlot, slot);
+            if (index._level[i] >= MaxLevels || index._state[i] > StateDead) throw new InvalidDataException($"hnsw index: bad node {i}");
+        }
+        ReadExactly(reader, index._codes.AsSpan(0, high * codec.CodeSize));
+        index.EnsureCapacity(high, 0, maxSlot + 1);
+        int upper = 0;
+        for (int node = 0; node < high; node++)
+            if (index._state[node] != StateFree && index._level[node] > 0) upper += index._level[node] * index._strideUp;
+        index.EnsureCapacity(high, upper, maxSlot + 1);
+        for (int node = 0; node < high; node++)
+        {
+            byte st = index._state[node];
+            if (st == StateFree)
+            {
+                index._level[node] = 0;
+                index._upperOffset[node] = -1;
+                continue;
+            }
+            int level = index._level[node];
+            if (level > 0)
+            {
+                index._upperOffset[node] = index._upperUsed;
+                index._upperUsed += level * index._strideUp;
+            }
+            else index._upperOffset[node] = -1;
+            for (int l = 0; l <= level; l++)
+            {
+                int n = reader.ReadUInt16();
+                if (n > index.MaxDegree(l)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {l}");
+                int[] arr = index.LinkArray(l);
+                int b = index.LinkBase(node, l);
+                arr[b] = n;
+                for (int i = 0; i < n; i++)
+                {
+                    int nb = reader.ReadInt32();
+                    if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw index: node {node} links to {nb}");
+                    arr[b + 1 + i] = nb;
+                }
+            }
+            if (st == StateLive)
+            {
+                int slot = index._nodeSlot[node];
+                if (slot < 0 || index._slotNode[slot] >= 0) throw new InvalidDataException($"hnsw index: slot {slot} is bad or used twice");
+                index._slotNode[slot] = node;
+                index._liveCount++;
+                index._slotHigh = Math.Max(index._slotHigh, slot + 1);
+            }
+            else index._deadCount++;
+        }
+        for (int node = high - 1; node >= 0; node--)
+            if (index._state[node] == StateFree) index._freeNodes.Push(node);
+        if (entryNode >= 0 && (index._state[entryNode] == StateFree || index._level[entryNode] != entryLevel))
+            throw new InvalidDataException("hnsw index: bad entry point");
+        index._entry = entryNode < 0 ? -1 : PackEntry(entryLevel, entryNode);
+        return index;
+    }
+
+    private static void ReadExactly(BinaryReader reader, Span<byte> target)
+    {
+        if (reader.BaseStream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false) != target.Length)
+            throw new EndOfStreamException("hnsw index: truncated");
+    }
+}

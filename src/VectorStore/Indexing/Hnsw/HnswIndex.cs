@@ -1,0 +1,640 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using VectorStore.Quantization;
+
+namespace VectorStore.Indexing.Hnsw;
+
+/// <summary>
+/// Multi-layer HNSW graph (<c>hnsw:M[,EFC]</c>) walked on the collection's compressed codes: sq8 through a symmetric
+/// int8 kernel, every other codec (PQ included) through its <see cref="CodeScorer"/>. The collection re-ranks the
+/// returned candidates on full-precision vectors.
+/// </summary>
+/// <remarks>
+/// <para>Layout: nodes are dense internal ids, separate from the collection's slots so that a deleted node can stay
+/// navigable until it is unlinked while its slot is already reused. Codes, layer-0 links (count + 2M ids per node),
+/// levels and versions are flat arrays indexed by node; links above layer 0 are blocks of (count + M ids) per level in
+/// one pooled array. No per-node objects.</para>
+/// <para>Thread-safety: the index is safe on its own. <see cref="Add"/>, <see cref="AddBatch"/>, <see cref="Remove"/>
+/// and <see cref="Search"/> may run concurrently from any threads (operations on the same slot must be ordered by the
+/// caller, as the collection does). Each node has a version word used as a seqlock:
+/// writers lock one node at a time (odd version) while they rewrite its links; readers copy a link list and retry when
+/// the version moved, so they never see a torn list. A node's code is written before any link points to it. Growing
+/// the arrays and consolidating deletions (relinking around deleted nodes, then recycling them) take an exclusive
+/// lock, briefly pausing other operations. Removal is immediate for results (a deleted node is never returned once
+/// <see cref="Remove"/> has returned); its neighbours are relinked in batches once deleted nodes exceed
+/// <see cref="ConsolidateFraction"/> of the live ones, so tombstones stay bounded.</para>
+/// <para>Determinism: the same seed and insertion order give the same graph when built on one thread
+/// (<c>AddBatch(..., threads: 1)</c>); parallel builds are equally good but not bit-identical.</para>
+/// </remarks>
+public sealed partial class HnswIndex : VectorIndex
+{
+    /// <summary>Default beam width of a search when <see cref="IndexSearchParameters.Ef"/> is 0.</summary>
+    public const int DefaultEf = 64;
+
+    /// <summary>Default construction beam width.</summary>
+    public const int DefaultEfConstruction = 128;
+
+    /// <summary>Deleted nodes are relinked and recycled once they exceed this fraction of live nodes.</summary>
+    public const double ConsolidateFraction = 0.05;
+
+    private const int MaxLevels = 16;
+    private const byte StateFree = 0;
+    private const byte StateLive = 1;
+    private const byte StateDead = 2;
+
+    private readonly int _m;
+    private readonly int _m0;
+    private readonly int _efc;
+    private readonly int _seed;
+    private readonly double _levelMult;
+    private readonly int _codeSize;
+    private readonly int _stride0;
+    private readonly int _strideUp;
+    private readonly ReaderWriterLockSlim _structure = new(LockRecursionPolicy.NoRecursion);
+    private readonly object _alloc = new();
+    private readonly object _entryLock = new();
+    private readonly ThreadLocal<HnswScratch> _scratch;
+    private readonly Stack<int> _freeNodes = new();
+    private readonly Stack<int>[] _freeBlocks;
+
+    private byte[] _codes;
+    private int[] _links0;
+    private int[] _version;
+    private byte[] _level;
+    private byte[] _state;
+    private int[] _nodeSlot;
+    private int[] _upperOffset;
+    private int[] _upperPool;
+    private int[] _slotNode;
+    private int _upperUsed;
+    private int _nodeCapacity;
+    private int _nodeHigh;
+    private int _slotHigh;
+    private long _entry = -1;
+    private int _liveCount;
+    private int _deadCount;
+    private long _inserted;
+
+    /// <summary>Creates an empty graph over <paramref name="codec"/>.</summary>
+    /// <param name="codec">Trained codec whose codes the graph stores and walks.</param>
+    /// <param name="kind">Distance (lower is better).</param>
+    /// <param name="m">Links per node above layer 0 (2M on layer 0); 2..255.</param>
+    /// <param name="efConstruction">Construction beam width; at least <paramref name="m"/>.</param>
+    /// <param name="seed">Seed of the level draws.</param>
+    /// <param name="initialCapacity">Nodes to reserve.</param>
+    public HnswIndex(VectorCodec codec, DistanceKind kind, int m = 16, int efConstruction = DefaultEfConstruction, int seed = 42, int initialCapacity = 1024)
+    {
+        if (m is < 2 or > 255) throw new InvalidArgumentException($"hnsw: M must be in 2..255, got {m}");
+        if (efConstruction < m) throw new InvalidArgumentException($"hnsw: EFC ({efConstruction}) must be at least M ({m})");
+        Codec = codec;
+        DistanceKind = kind;
+        _m = m;
+        _m0 = 2 * m;
+        _efc = efConstruction;
+        _seed = seed;
+        _levelMult = 1 / Math.Log(m);
+        _codeSize = codec.CodeSize;
+        _stride0 = 1 + _m0;
+        _strideUp = 1 + _m;
+        _freeBlocks = new Stack<int>[MaxLevels];
+        for (int i = 0; i < MaxLevels; i++) _freeBlocks[i] = new Stack<int>();
+        int cap = Math.Max(16, initialCapacity);
+        _codes = new byte[(long)cap * _codeSize];
+        _links0 = new int[(long)cap * _stride0];
+        _version = new int[cap];
+        _level = new byte[cap];
+        _state = new byte[cap];
+        _nodeSlot = new int[cap];
+        _upperOffset = new int[cap];
+        _upperPool = new int[Math.Max(64, cap / 8 * _strideUp)];
+        _slotNode = new int[cap];
+        _slotNode.AsSpan().Fill(-1);
+        _nodeCapacity = cap;
+        _scratch = new ThreadLocal<HnswScratch>(() => new HnswScratch(codec, kind));
+    }
+
+    /// <inheritdoc />
+    public override string Spec => _efc == DefaultEfConstruction ? $"hnsw:{_m}" : $"hnsw:{_m},{_efc}";
+
+    /// <inheritdoc />
+    public override string Kind => "hnsw";
+
+    /// <inheritdoc />
+    public override VectorCodec Codec { get; }
+
+    /// <inheritdoc />
+    public override DistanceKind DistanceKind { get; }
+
+    /// <inheritdoc />
+    public override bool SupportsConcurrentSearch => true;
+
+    /// <summary>Links per node above layer 0.</summary>
+    public int M => _m;
+
+    /// <summary>Construction beam width.</summary>
+    public int EfConstruction => _efc;
+
+    /// <inheritdoc />
+    public override int Count => Volatile.Read(ref _liveCount);
+
+    /// <summary>Deleted nodes still in the graph, waiting to be relinked and recycled.</summary>
+    public int DeletedPending => Volatile.Read(ref _deadCount);
+
+    /// <summary>Node ids ever used (live, deleted-pending and free): the size the per-node arrays must cover.</summary>
+    public int NodeHighWater => Volatile.Read(ref _nodeHigh);
+
+    /// <summary>Bytes per node of codes, layer-0 links and per-node metadata (upper layers are counted separately).</summary>
+    private int NodeBytes => _codeSize + _stride0 * sizeof(int) + sizeof(int) * 3 + 2;
+
+    /// <inheritdoc />
+    /// <remarks>Counts the nodes in use (live, pending deletion, free for reuse), not spare array capacity.</remarks>
+    public override long MemoryBytes
+    {
+        get
+        {
+            _structure.EnterReadLock();
+            try
+            {
+                return (long)_nodeHigh * NodeBytes + (long)_upperUsed * sizeof(int) + (long)_slotHigh * sizeof(int) + Codec.ParameterBytes;
+            }
+            finally { _structure.ExitReadLock(); }
+        }
+    }
+
+    private int MaxDegree(int level) => level == 0 ? _m0 : _m;
+
+    // ---------------------------------------------------------------- node locking (seqlock)
+
+    private void LockNode(int node)
+    {
+        ref int v = ref _version[node];
+        var spin = new SpinWait();
+        while (true)
+        {
+            int cur = Volatile.Read(ref v);
+            if ((cur & 1) == 0 && Interlocked.CompareExchange(ref v, cur + 1, cur) == cur) return;
+            spin.SpinOnce(-1);
+        }
+    }
+
+    private void UnlockNode(int node)
+    {
+        ref int v = ref _version[node];
+        Volatile.Write(ref v, v + 1);
+    }
+
+    private int LinkBase(int node, int level) =>
+        level == 0 ? node * _stride0 : _upperOffset[node] + (level - 1) * _strideUp;
+
+    private int[] LinkArray(int level) => level == 0 ? _links0 : _upperPool;
+
+    /// <summary>Copies the links of <paramref name="node"/> at <paramref name="level"/>; consistent under concurrent writers.</summary>
+    private int ReadLinks(int node, int level, int[] buffer)
+    {
+        ref int v = ref _version[node];
+        int max = MaxDegree(level);
+        var spin = new SpinWait();
+        while (true)
+        {
+            int before = Volatile.Read(ref v);
+            if ((before & 1) == 0)
+            {
+                int[] arr = LinkArray(level);
+                int b = LinkBase(node, level);
+                int n = arr[b];
+                if ((uint)n <= (uint)max)
+                {
+                    Array.Copy(arr, b + 1, buffer, 0, n);
+                    Interlocked.MemoryBarrier();
+                    if (Volatile.Read(ref v) == before) return n;
+                }
+            }
+            spin.SpinOnce(-1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> CodeOf(int node) => new(_codes, node * _codeSize, _codeSize);
+
+    /// <summary>
+    /// Asks for every cache line of a node's code. The walk is bound by memory latency, not arithmetic: issuing the
+    /// loads of all unvisited neighbours before scoring any of them overlaps their misses.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Prefetch(int node)
+    {
+        if (Sse.IsSupported)
+        {
+            // Only a hint: a stale address after a GC move costs a wasted line, never a fault.
+            byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_codes)) + (long)node * _codeSize;
+            for (int off = 0; off < _codeSize; off += 64) Sse.Prefetch0(p + off);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchLinks(int node, int level)
+    {
+        if (Sse.IsSupported && level == 0)
+        {
+            int* p = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_links0)) + (long)node * _stride0;
+            for (int off = 0; off < _stride0; off += 16) Sse.Prefetch0(p + off);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Accept(int node, SlotFilter? filter) =>
+        Volatile.Read(ref _state[node]) == StateLive && (filter is null || filter.Contains(_nodeSlot[node]));
+
+    // ---------------------------------------------------------------- levels and allocation
+
+    private int DrawLevel()
+    {
+        ulong x = (ulong)Interlocked.Increment(ref _inserted) + (ulong)(uint)_seed * 0x9E3779B97F4A7C15UL;
+        x ^= x >> 30; x *= 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 27; x *= 0x94D049BB133111EBUL;
+        x ^= x >> 31;
+        double u = ((x >> 11) + 1) * (1.0 / 9007199254740993.0);
+        return Math.Min(MaxLevels - 1, (int)(-Math.Log(u) * _levelMult));
+    }
+
+    private (int Node, int Offset) AllocateNode(int level, int slot)
+    {
+        int node, offset = -1, pool = 0;
+        lock (_alloc)
+        {
+            node = _freeNodes.Count > 0 ? _freeNodes.Pop() : _nodeHigh++;
+            if (level > 0)
+            {
+                var blocks = _freeBlocks[level];
+                if (blocks.Count > 0) offset = blocks.Pop();
+                else
+                {
+                    offset = _upperUsed;
+                    _upperUsed += level * _strideUp;
+                }
+                pool = offset + level * _strideUp;
+            }
+        }
+        EnsureCapacity(node + 1, pool, slot + 1);
+        return (node, offset);
+    }
+
+    private void EnsureCapacity(int nodes, int pool, int slots)
+    {
+        if (nodes <= Volatile.Read(ref _nodeCapacity) && pool <= Volatile.Read(ref _upperPool).Length && slots <= Volatile.Read(ref _slotNode).Length)
+            return;
+        _structure.EnterWriteLock();
+        try
+        {
+            if (nodes > _nodeCapacity)
+            {
+                int cap = Math.Max(nodes, checked(_nodeCapacity + _nodeCapacity / 2));
+                Array.Resize(ref _codes, checked(cap * _codeSize));
+                Array.Resize(ref _links0, checked(cap * _stride0));
+                Array.Resize(ref _version, cap);
+                Array.Resize(ref _level, cap);
+                Array.Resize(ref _state, cap);
+                Array.Resize(ref _nodeSlot, cap);
+                Array.Resize(ref _upperOffset, cap);
+                _nodeCapacity = cap;
+            }
+            if (pool > _upperPool.Length) Array.Resize(ref _upperPool, Math.Max(pool, checked(_upperPool.Length * 2)));
+            if (slots > _slotNode.Length)
+            {
+                int old = _slotNode.Length;
+                Array.Resize(ref _slotNode, Math.Max(slots, checked(old + old / 2)));
+                _slotNode.AsSpan(old).Fill(-1);
+            }
+        }
+        finally { _structure.ExitWriteLock(); }
+    }
+
+    private static long PackEntry(int level, int node) => ((long)level << 32) | (uint)node;
+
+    // ---------------------------------------------------------------- public mutation API
+
+    /// <inheritdoc />
+    public override void Add(int slot, ReadOnlySpan<float> vector)
+    {
+        if (slot < 0) throw new InvalidArgumentException($"slot must not be negative, got {slot}");
+        if (vector.Length != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vector.Length}");
+        Remove(slot);
+        int level = DrawLevel();
+        var (node, offset) = AllocateNode(level, slot);
+        _structure.EnterReadLock();
+        try
+        {
+            Insert(node, offset, level, slot, vector, _scratch.Value!);
+        }
+        finally { _structure.ExitReadLock(); }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Inserts on <paramref name="threads"/> threads (0 = all cores) with per-node locking.</remarks>
+    public override void AddBatch(ReadOnlySpan<int> slots, VectorMatrix vectors, int threads)
+    {
+        if (slots.Length != vectors.Count) throw new InvalidArgumentException($"{slots.Length} slots for {vectors.Count} vectors");
+        if (slots.Length == 0) return;
+        if (vectors.Dimension != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vectors.Dimension}");
+        int maxSlot = 0;
+        foreach (int s in slots) maxSlot = Math.Max(maxSlot, s);
+        EnsureCapacity(Volatile.Read(ref _nodeHigh) + slots.Length, 0, maxSlot + 1);
+        int workers = threads > 0 ? threads : Environment.ProcessorCount;
+        if (workers == 1 || slots.Length < 64)
+        {
+            for (int i = 0; i < slots.Length; i++) Add(slots[i], vectors.Row(i));
+            return;
+        }
+        var slotArray = slots.ToArray();
+        // The first few hundred nodes go in sequentially so parallel inserts start from a connected core graph.
+        int warm = Math.Min(slotArray.Length, 256);
+        for (int i = 0; i < warm; i++) Add(slotArray[i], vectors.Row(i));
+        int next = warm - 1;
+        var workersList = new Thread[workers];
+        Exception? failure = null;
+        for (int t = 0; t < workers; t++)
+        {
+            workersList[t] = new Thread(() =>
+            {
+                try
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < slotArray.Length) Add(slotArray[i], vectors.Row(i));
+                }
+                catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+            }) { IsBackground = true, Name = "hnsw-build" };
+            workersList[t].Start();
+        }
+        foreach (var w in workersList) w.Join();
+        if (failure is not null) throw new AggregateException("hnsw: parallel insert failed", failure);
+    }
+
+    /// <inheritdoc />
+    public override void Remove(int slot)
+    {
+        int dead;
+        _structure.EnterReadLock();
+        try
+        {
+            if ((uint)slot >= (uint)_slotNode.Length) return;
+            int node = Interlocked.Exchange(ref _slotNode[slot], -1);
+            if (node < 0) return;
+            Volatile.Write(ref _state[node], StateDead);
+            Interlocked.Decrement(ref _liveCount);
+            dead = Interlocked.Increment(ref _deadCount);
+        }
+        finally { _structure.ExitReadLock(); }
+        if (dead > ConsolidateThreshold()) Consolidate();
+    }
+
+    private int ConsolidateThreshold() => Math.Max(32, (int)(Volatile.Read(ref _liveCount) * ConsolidateFraction));
+
+    // ---------------------------------------------------------------- insertion
+
+    private void Insert(int node, int offset, int level, int slot, ReadOnlySpan<float> vector, HnswScratch s)
+    {
+        LockNode(node);
+        Codec.Encode(vector, _codes.AsSpan(node * _codeSize, _codeSize));
+        _level[node] = (byte)level;
+        _upperOffset[node] = offset;
+        _nodeSlot[node] = slot;
+        _links0[node * _stride0] = 0;
+        for (int l = 1; l <= level; l++) _upperPool[offset + (l - 1) * _strideUp] = 0;
+        UnlockNode(node);
+        Volatile.Write(ref _state[node], StateLive);
+        Volatile.Write(ref _slotNode[slot], node);
+        if (slot >= _slotHigh) InterlockedMax(ref _slotHigh, slot + 1);
+        Interlocked.Increment(ref _liveCount);
+
+        long entry = Volatile.Read(ref _entry);
+        if (entry < 0)
+        {
+            lock (_entryLock)
+            {
+                entry = _entry;
+                if (entry < 0)
+                {
+                    Volatile.Write(ref _entry, PackEntry(level, node));
+                    return;
+                }
+            }
+        }
+        if (s.Sq8 is { } sq)
+        {
+            sq.SetQuery(vector);
+            Connect(new HnswSq8Distance(sq), node, level, entry, s);
+        }
+        else
+        {
+            s.Generic.SetQuery(vector);
+            Connect(new HnswGenericDistance(s.Generic), node, level, entry, s);
+        }
+        if (level > (int)(entry >> 32))
+        {
+            lock (_entryLock)
+            {
+                if (level > (int)(_entry >> 32)) Volatile.Write(ref _entry, PackEntry(level, node));
+            }
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int cur;
+        while ((cur = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, cur) != cur) { }
+    }
+
+    private void Connect<TDist>(TDist dist, int node, int level, long entry, HnswScratch s) where TDist : struct, IHnswDistance
+    {
+        int maxLevel = (int)(entry >> 32);
+        int cur = (int)entry;
+        float curDist = dist.Distance(CodeOf(cur));
+        for (int l = maxLevel; l > level; l--) cur = Greedy(dist, cur, ref curDist, l, s);
+        s.EnsureLinks(_m0 + 1);
+        Span<int> targets = stackalloc int[_m];
+        for (int l = Math.Min(level, maxLevel); l >= 0; l--)
+        {
+            s.NewVisit(_nodeCapacity);
+            s.Candidates.Clear();
+            s.Top.Clear();
+            s.Visit(node);
+            Seed(cur, curDist, null, s, requireLive: true);
+            Beam(dist, l, _efc, null, s);
+            int n = s.Top.Count;
+            if (n == 0) continue;
+            s.EnsureCandidates(n);
+            s.Top.Nodes.CopyTo(s.Ids);
+            s.Top.Distances.CopyTo(s.Dists);
+            var ids = s.Ids.AsSpan(0, n);
+            var dists = s.Dists.AsSpan(0, n);
+            dists.Sort(ids);
+            cur = ids[0];
+            curDist = dists[0];
+            int chosen = SelectNeighbors(ids, dists, _m, s);
+            var sel = s.Selected.AsSpan(0, chosen);
+            LockNode(node);
+            int[] arr = LinkArray(l);
+            int b = LinkBase(node, l);
+            sel.CopyTo(arr.AsSpan(b + 1, chosen));
+            arr[b] = chosen;
+            UnlockNode(node);
+            // Back links: sel is overwritten by the neighbour-side selection, so copy it first.
+            sel.CopyTo(targets);
+            foreach (int t in targets[..chosen]) LinkBack(t, node, l, s);
+        }
+    }
+
+    private int Greedy<TDist>(TDist dist, int cur, ref float curDist, int level, HnswScratch s) where TDist : struct, IHnswDistance
+    {
+        s.EnsureLinks(_m0 + 1);
+        var buf = s.Links;
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            int n = ReadLinks(cur, level, buf);
+            for (int i = 0; i < n; i++)
+            {
+                int nb = buf[i];
+                float d = dist.Distance(CodeOf(nb));
+                if (d < curDist)
+                {
+                    curDist = d;
+                    cur = nb;
+                    changed = true;
+                }
+            }
+        }
+        return cur;
+    }
+
+    private void Seed(int node, float d, SlotFilter? filter, HnswScratch s, bool requireLive)
+    {
+        s.Visit(node);
+        s.Candidates.Push(node, d);
+        if (!requireLive || Accept(node, filter)) s.Top.Push(node, d);
+    }
+
+    /// <summary>The layer search of the HNSW paper: expands the closest frontier node until no frontier node can improve the beam.</summary>
+    private void Beam<TDist>(TDist dist, int level, int ef, SlotFilter? filter, HnswScratch s) where TDist : struct, IHnswDistance
+    {
+        var cand = s.Candidates;
+        var top = s.Top;
+        s.EnsureLinks(_m0 + 1);
+        var buf = s.Links;
+        while (cand.Count > 0)
+        {
+            int c = cand.Pop(out float dc);
+            if (top.Count >= ef && dc > top.MaxDistance) break;
+            int n = ReadLinks(c, level, buf);
+            int fresh = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int nb = buf[i];
+                if (!s.Visit(nb)) continue;
+                Prefetch(nb);
+                buf[fresh++] = nb;
+            }
+            // The next node to expand is usually the current frontier minimum: fetch its links while scoring.
+            if (cand.Count > 0) PrefetchLinks(cand.MinNode, level);
+            for (int i = 0; i < fresh; i++)
+            {
+                int nb = buf[i];
+                float d = dist.Distance(CodeOf(nb));
+                if (top.Count < ef || d < top.MaxDistance)
+                {
+                    cand.Push(nb, d);
+                    if (Accept(nb, filter))
+                    {
+                        top.Push(nb, d);
+                        if (top.Count > ef) top.Pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds <paramref name="newNode"/> to the links of <paramref name="target"/>, pruning with the heuristic when full.</summary>
+    private void LinkBack(int target, int newNode, int level, HnswScratch s)
+    {
+        int max = MaxDegree(level);
+        LockNode(target);
+        try
+        {
+            int[] arr = LinkArray(level);
+            int b = LinkBase(target, level);
+            int n = arr[b];
+            for (int i = 0; i < n; i++)
+                if (arr[b + 1 + i] == newNode) return;
+            if (n < max)
+            {
+                arr[b + 1 + n] = newNode;
+                arr[b] = n + 1;
+                return;
+            }
+            s.EnsureCandidates(n + 1);
+            var ids = s.Ids.AsSpan(0, n + 1);
+            var dists = s.Dists.AsSpan(0, n + 1);
+            arr.AsSpan(b + 1, n).CopyTo(ids);
+            ids[n] = newNode;
+            SetAuxQuery(target, s);
+            for (int i = 0; i <= n; i++) dists[i] = AuxDistance(ids[i], s);
+            dists.Sort(ids);
+            int chosen = SelectNeighbors(ids, dists, max, s);
+            s.Selected.AsSpan(0, chosen).CopyTo(arr.AsSpan(b + 1, chosen));
+            arr[b] = chosen;
+        }
+        finally { UnlockNode(target); }
+    }
+
+    /// <summary>
+    /// The neighbour-selection heuristic of the HNSW paper (algorithm 4): walking candidates nearest first, keep one
+    /// only if it is closer to the base than to every neighbour already kept, so links spread in all directions.
+    /// Candidates must be sorted ascending; the result goes to <see cref="HnswScratch.Selected"/>.
+    /// </summary>
+    private int SelectNeighbors(ReadOnlySpan<int> ids, ReadOnlySpan<float> dists, int m, HnswScratch s)
+    {
+        var sel = s.Selected;
+        if (ids.Length <= m)
+        {
+            ids.CopyTo(sel);
+            return ids.Length;
+        }
+        int count = 0;
+        for (int i = 0; i < ids.Length && count < m; i++)
+        {
+            int e = ids[i];
+            bool good = true;
+            if (count > 0)
+            {
+                SetAuxQuery(e, s);
+                for (int j = 0; j < count; j++)
+                {
+                    if (AuxDistance(sel[j], s) < dists[i])
+                    {
+                        good = false;
+                        break;
+                    }
+                }
+            }
+            if (good) sel[count++] = e;
+        }
+        return count;
+    }
+
+    /// <summary>Sets the construction scorer's query to the vector a node's code stands for.</summary>
+    private void SetAuxQuery(int node, HnswScratch s)
+    {
+        if (s.Sq8Aux is { } sq) sq.SetQueryFromCode(CodeOf(node));
+        else
+        {
+            Codec.Decode(CodeOf(node), s.Decoded);
+            s.GenericAux.SetQuery(s.Decoded);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float AuxDistance(int node, HnswScratch s) =>
+        s.Sq8Aux is { } sq ? sq.Distance(CodeOf(node)) : s.GenericAux.Distance(CodeOf(node));
+}

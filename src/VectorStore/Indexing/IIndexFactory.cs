@@ -1,0 +1,25 @@
+using VectorStore.Clustering;
+using VectorStore.Quantization;
+
+namespace VectorStore.Indexing;
+
+/// <summary>Creates and reads one kind of index; discovered by <see cref="IndexRegistry"/> through reflection.</summary>
+public interface IIndexFactory
+{
+    /// <summary>Registry names (e.g. <c>hnsw</c>).</summary>
+    IReadOnlyList<string> Names { get; }
+
+    /// <summary>
+    /// Trains whatever the index needs (codec, coarse centroids) on <paramref name="sample"/> and returns an empty index.
+    /// </summary>
+    VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context);
+
+    /// <summary>Reads an index written by <see cref="VectorIndex.Write"/>.</summary>
+    VectorIndex Read(string name, BinaryReader reader);
+
+    /// <summary>
+    /// Checks the spec's arguments without training, so a bad spec fails when the collection is created rather than
+    /// when it first trains; throws <see cref="InvalidArgumentException"/>. The default accepts any arguments.
+    /// </summary>
+    void Validate(IndexSpec spec) { }
+}

@@ -1,0 +1,113 @@
+using System.Reflection;
+using VectorStore.Clustering;
+
+namespace VectorStore.Quantization;
+
+/// <summary>
+/// Finds quantizer and transform factories, trains a full spec, and reads/writes trained codecs with a kind tag.
+/// Thread-safe.
+/// </summary>
+public static class CodecRegistry
+{
+    private static readonly Lazy<(Dictionary<string, IQuantizerFactory> Q, Dictionary<string, ITransformFactory> T)> s_factories = new(Discover);
+
+    private static (Dictionary<string, IQuantizerFactory>, Dictionary<string, ITransformFactory>) Discover()
+    {
+        var q = new Dictionary<string, IQuantizerFactory>(StringComparer.Ordinal);
+        var t = new Dictionary<string, ITransformFactory>(StringComparer.Ordinal);
+        foreach (var type in typeof(CodecRegistry).Assembly.GetTypes())
+        {
+            if (type.IsAbstract || type.IsInterface || type.GetConstructor(Type.EmptyTypes) is null) continue;
+            if (typeof(IQuantizerFactory).IsAssignableFrom(type))
+            {
+                var f = (IQuantizerFactory)Activator.CreateInstance(type)!;
+                foreach (var n in f.Names) q.Add(n, f);
+            }
+            else if (typeof(ITransformFactory).IsAssignableFrom(type))
+            {
+                var f = (ITransformFactory)Activator.CreateInstance(type)!;
+                foreach (var n in f.Names) t.Add(n, f);
+            }
+        }
+        return (q, t);
+    }
+
+    /// <summary>Names of every known quantizer.</summary>
+    public static IEnumerable<string> QuantizerNames => s_factories.Value.Q.Keys;
+
+    /// <summary>Names of every known transform.</summary>
+    public static IEnumerable<string> TransformNames => s_factories.Value.T.Keys;
+
+    /// <summary>Checks that every stage of <paramref name="spec"/> names a known kind in the right position.</summary>
+    public static void Validate(CompressionSpec spec)
+    {
+        var (q, t) = s_factories.Value;
+        for (int i = 0; i < spec.Stages.Count - 1; i++)
+        {
+            if (!t.ContainsKey(spec.Stages[i].Name))
+                throw new InvalidArgumentException(
+                    $"unknown transform '{spec.Stages[i]}' in compression '{spec}' (known: {string.Join(", ", t.Keys.Order())})");
+        }
+        if (!q.ContainsKey(spec.Quantizer.Name))
+            throw new InvalidArgumentException(
+                $"unknown compression '{spec.Quantizer}' in '{spec}' (known: {string.Join(", ", q.Keys.Order())})");
+    }
+
+    /// <summary>
+    /// Checks that every stage of <paramref name="spec"/> is known and fits the dimension it will see, starting from
+    /// <paramref name="dimension"/> (the collection's), so impossible specs fail before any data is written.
+    /// </summary>
+    public static void Validate(CompressionSpec spec, int dimension)
+    {
+        Validate(spec);
+        var (q, t) = s_factories.Value;
+        int d = dimension;
+        for (int i = 0; i < spec.Stages.Count - 1; i++) d = t[spec.Stages[i].Name].CheckShape(spec.Stages[i], d);
+        q[spec.Quantizer.Name].CheckShape(spec.Quantizer, d);
+    }
+
+    /// <summary>Trains every stage of <paramref name="spec"/> on <paramref name="sample"/>.</summary>
+    public static VectorCodec Train(CompressionSpec spec, VectorMatrix sample, DistanceKind kind, TrainingContext? context = null)
+    {
+        context ??= TrainingContext.Default;
+        Validate(spec);
+        if (spec.Stages.Count == 1)
+            return s_factories.Value.Q[spec.Quantizer.Name].Train(spec.Quantizer, sample, kind, context);
+        var stage = spec.Stages[0];
+        var transform = s_factories.Value.T[stage.Name].Fit(stage, spec.Rest, sample, kind, context);
+        var projected = transform.ApplyBatch(sample);
+        var inner = Train(spec.Rest, projected, kind, context);
+        return new TransformedCodec(transform, inner);
+    }
+
+    /// <summary>Writes <paramref name="codec"/> with its kind tag so <see cref="Read"/> can restore it.</summary>
+    public static void Write(VectorCodec codec, BinaryWriter writer)
+    {
+        if (codec is TransformedCodec tc)
+        {
+            writer.Write("+");
+            writer.Write(tc.Transform.Kind);
+            tc.Transform.WriteParameters(writer);
+            Write(tc.Inner, writer);
+            return;
+        }
+        writer.Write(codec.Kind);
+        codec.WriteParameters(writer);
+    }
+
+    /// <summary>Reads a codec written by <see cref="Write"/>.</summary>
+    public static VectorCodec Read(BinaryReader reader)
+    {
+        var (q, t) = s_factories.Value;
+        string kind = reader.ReadString();
+        if (kind == "+")
+        {
+            string tk = reader.ReadString();
+            if (!t.TryGetValue(tk, out var tf)) throw new InvalidDataException($"unknown transform kind '{tk}'");
+            var transform = tf.Read(tk, reader);
+            return new TransformedCodec(transform, Read(reader));
+        }
+        if (!q.TryGetValue(kind, out var qf)) throw new InvalidDataException($"unknown codec kind '{kind}'");
+        return qf.Read(kind, reader);
+    }
+}

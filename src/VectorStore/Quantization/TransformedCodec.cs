@@ -1,0 +1,85 @@
+namespace VectorStore.Quantization;
+
+/// <summary>A transform followed by an inner codec; the composition behind specs like <c>pca:128+sq8</c>. Thread-safe.</summary>
+public sealed class TransformedCodec : VectorCodec
+{
+    /// <summary>Composes <paramref name="transform"/> and <paramref name="inner"/>.</summary>
+    public TransformedCodec(VectorTransform transform, VectorCodec inner)
+    {
+        if (transform.OutputDimension != inner.Dimension)
+            throw new InvalidArgumentException($"transform outputs {transform.OutputDimension} dims, codec expects {inner.Dimension}");
+        Transform = transform;
+        Inner = inner;
+    }
+
+    /// <summary>The first stage.</summary>
+    public VectorTransform Transform { get; }
+
+    /// <summary>The rest.</summary>
+    public VectorCodec Inner { get; }
+
+    /// <inheritdoc />
+    public override string Spec => $"{Transform.Spec}+{Inner.Spec}";
+
+    /// <inheritdoc />
+    public override string Kind => Inner.Kind;
+
+    /// <inheritdoc />
+    public override int Dimension => Transform.InputDimension;
+
+    /// <inheritdoc />
+    public override int CodeSize => Inner.CodeSize;
+
+    /// <inheritdoc />
+    public override long ParameterBytes => Transform.ParameterBytes + Inner.ParameterBytes;
+
+    /// <inheritdoc />
+    public override void Encode(ReadOnlySpan<float> vector, Span<byte> code)
+    {
+        Span<float> t = Inner.Dimension <= 2048 ? stackalloc float[Inner.Dimension] : new float[Inner.Dimension];
+        Transform.Apply(vector, t);
+        Inner.Encode(t, code);
+    }
+
+    /// <inheritdoc />
+    public override void Decode(ReadOnlySpan<byte> code, Span<float> vector)
+    {
+        Span<float> t = Inner.Dimension <= 2048 ? stackalloc float[Inner.Dimension] : new float[Inner.Dimension];
+        Inner.Decode(code, t);
+        Transform.Invert(t, vector);
+    }
+
+    /// <inheritdoc />
+    public override float CodeDistance(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, DistanceKind kind) => Inner.CodeDistance(a, b, kind);
+
+    /// <inheritdoc />
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(Transform, Inner.CreateScorer(kind));
+
+    /// <inheritdoc />
+    public override void WriteParameters(BinaryWriter writer) => throw new NotSupportedException("use CodecRegistry.Write");
+
+    private sealed class Scorer(VectorTransform transform, CodeScorer inner) : CodeScorer, IBlockScorer
+    {
+        private readonly float[] _projected = new float[transform.OutputDimension];
+
+        public override void SetQuery(ReadOnlySpan<float> query)
+        {
+            transform.Apply(query, _projected);
+            inner.SetQuery(_projected);
+        }
+
+        public override float Distance(ReadOnlySpan<byte> code) => inner.Distance(code);
+
+        public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances) =>
+            inner.DistanceBatch(codes, codeSize, distances);
+
+        public void ScanBlocks(ReadOnlySpan<byte> packed, int count, Span<float> distances) =>
+            Blocks.ScanBlocks(packed, count, distances);
+
+        public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances) =>
+            Blocks.ScanBlocksBelow(packed, count, threshold, positions, distances);
+
+        private IBlockScorer Blocks =>
+            inner as IBlockScorer ?? throw new NotSupportedException($"codec '{transform.Spec}+…' has no block layout");
+    }
+}

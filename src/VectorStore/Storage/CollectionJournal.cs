@@ -1,0 +1,33 @@
+namespace VectorStore.Storage;
+
+/// <summary>
+/// Where a collection records its mutations before applying them (the write-ahead log of a database directory).
+/// Append methods run under the collection's write lock, in mutation order, and return a ticket;
+/// <see cref="WaitDurable"/> runs outside the lock so concurrent writers share one commit (group commit).
+/// </summary>
+internal interface ICollectionJournal
+{
+    long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads);
+
+    long AppendDelete(ulong id);
+
+    /// <summary>Records an explicit index build (training before the threshold) so recovery repeats it.</summary>
+    long AppendBuildIndex();
+
+    /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
+    void WaitDurable(long ticket);
+}
+
+/// <summary>The journal of an in-memory collection: records nothing.</summary>
+internal sealed class NullJournal : ICollectionJournal
+{
+    public static readonly NullJournal Instance = new();
+
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) => 0;
+
+    public long AppendDelete(ulong id) => 0;
+
+    public long AppendBuildIndex() => 0;
+
+    public void WaitDurable(long ticket) { }
+}

@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// Large float arrays whose data sits on 2 MiB-aligned, transparent-huge-page backed memory on Linux. Re-ranking
+/// reads random vectors of a store far larger than the TLB covers with 4 KiB pages (77 MB for 50k×384, a TLB miss
+/// and, under a hypervisor, a two-level page walk per candidate); with 2 MiB pages the walks mostly disappear.
+/// Measured in the real search flow (notes/rerankfast.md): re-ranking 100 prefetched candidates ≈ 1.6× faster.
+/// </summary>
+/// <remarks>
+/// The array is an ordinary pinned (never moved) managed array, so its lifetime stays with the GC and spans over it
+/// are safe; it is over-allocated by 2 MiB so that the used window can start on a 2 MiB boundary, and only that
+/// window is advised (<c>madvise(MADV_HUGEPAGE)</c>, needed because THP is usually in <c>madvise</c> mode) and then
+/// written. The slack before the window is virtual address space that is never touched. Anywhere else (other
+/// systems, small arrays, madvise unavailable or refused) this is a plain zeroed array with offset 0: huge pages are
+/// an optimization, never a requirement. The advice outlives the array: once the GC frees it, later objects placed in
+/// that range may also get huge pages, which is harmless (the GC's decommit splits or drops them). Thread-safe.
+/// </remarks>
+internal static partial class HugePageArray
+{
+    private const int HugePageBytes = 2 << 20;
+    private const int MadvHugePage = 14;
+    private static bool _madviseUnavailable;
+
+    /// <summary>
+    /// A zeroed array holding at least <paramref name="length"/> floats from <paramref name="offset"/> on; the window
+    /// starts on a huge-page boundary when huge pages apply.
+    /// </summary>
+    public static float[] Allocate(int length, out int offset)
+    {
+        offset = 0;
+        long bytes = (long)length * sizeof(float);
+        if (!OperatingSystem.IsLinux() || bytes < HugePageBytes || Volatile.Read(ref _madviseUnavailable))
+            return new float[length];
+        var array = GC.AllocateUninitializedArray<float>(length + HugePageBytes / sizeof(float), pinned: true);
+        nint start = Address(array);
+        nint aligned = (start + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
+        offset = (int)((aligned - start) / sizeof(float));
+        // Only whole huge pages inside the window: the rest stays on small pages and wastes nothing.
+        Advise(aligned, (nuint)(bytes & ~(long)(HugePageBytes - 1)));
+        // Uninitialized memory must not leak into never-written slots; zeroing after the advice is also what faults
+        // the window in as huge pages.
+        array.AsSpan(offset, length).Clear();
+        return array;
+    }
+
+    private static unsafe nint Address(float[] pinned) =>
+        (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    private static void Advise(nint address, nuint length)
+    {
+        if (length == 0) return;
+        try
+        {
+            // The result is ignored on purpose: EINVAL (THP compiled out) or "never" mode just means small pages.
+            _ = madvise(address, length, MadvHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            Volatile.Write(ref _madviseUnavailable, true);
+        }
+    }
+
+    [LibraryImport("libc")]
+    private static partial int madvise(nint address, nuint length, int advice);
+}
