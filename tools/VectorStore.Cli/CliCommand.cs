@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using VectorStore.Cli.Commands;
 using VectorStore.Collections;
 
 namespace VectorStore.Cli;
@@ -13,12 +14,33 @@ public abstract class CliCommand
     /// <summary>Builds the command with its options and action.</summary>
     public abstract Command Build();
 
-    /// <summary>Every concrete command in this assembly.</summary>
-    public static IEnumerable<CliCommand> Discover() =>
-        typeof(CliCommand).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(CliCommand).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
-            .OrderBy(t => t.Name, StringComparer.Ordinal)
-            .Select(t => (CliCommand)Activator.CreateInstance(t)!);
+    /// <summary>
+    /// Every command, listed explicitly (not discovered by reflection) so trimming and NativeAOT keep them; ordered by
+    /// name as the help text shows them. A new command is a new file under Commands/ plus one line here.
+    /// </summary>
+    public static IEnumerable<CliCommand> All() =>
+    [
+        new CompactCommand(),
+        new CreateCommand(),
+        new DemoCommand(),
+        new EvalCommand(),
+        new ExportCommand(),
+        new HashCommand(),
+        new InfoCommand(),
+        new LoadCommand(),
+        new ReportCommand(),
+        new SearchCommand(),
+        new ServeCommand(),
+        new SubsetCommand(),
+    ];
+
+    /// <summary>The root command with every subcommand.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("VectorStore: embedded vector search over compressed embeddings");
+        foreach (var command in All()) root.Subcommands.Add(command.Build());
+        return root;
+    }
 
     /// <summary>Parses and runs; parse errors become exit code 1 with a single error line.</summary>
     public static int Run(RootCommand root, string[] args)

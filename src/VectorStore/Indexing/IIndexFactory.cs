@@ -3,7 +3,7 @@ using VectorStore.Quantization;
 
 namespace VectorStore.Indexing;
 
-/// <summary>Creates and reads one kind of index; discovered by <see cref="IndexRegistry"/> through reflection.</summary>
+/// <summary>Creates and reads one kind of index; listed in <see cref="IndexRegistry"/>.</summary>
 public interface IIndexFactory
 {
     /// <summary>Registry names (e.g. <c>hnsw</c>).</summary>

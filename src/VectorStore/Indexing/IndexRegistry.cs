@@ -1,3 +1,6 @@
+using VectorStore.Indexing.Flat;
+using VectorStore.Indexing.Hnsw;
+using VectorStore.Indexing.Ivf;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing;
@@ -5,16 +8,17 @@ namespace VectorStore.Indexing;
 /// <summary>Finds index factories; reads and writes indexes with a kind tag. Thread-safe.</summary>
 public static class IndexRegistry
 {
+    /// <summary>
+    /// Every index kind, listed explicitly (not discovered by reflection) so trimming and NativeAOT keep them. A new
+    /// kind is a new folder under Indexing/ with its factory, plus one line here.
+    /// </summary>
+    private static readonly IIndexFactory[] s_all = [new FlatIndexFactory(), new IvfIndexFactory(), new HnswIndexFactory()];
+
     private static readonly Lazy<Dictionary<string, IIndexFactory>> s_factories = new(() =>
     {
         var map = new Dictionary<string, IIndexFactory>(StringComparer.Ordinal);
-        foreach (var type in typeof(IndexRegistry).Assembly.GetTypes())
-        {
-            if (type.IsAbstract || type.IsInterface || !typeof(IIndexFactory).IsAssignableFrom(type) || type.GetConstructor(Type.EmptyTypes) is null)
-                continue;
-            var f = (IIndexFactory)Activator.CreateInstance(type)!;
+        foreach (var f in s_all)
             foreach (var n in f.Names) map.Add(n, f);
-        }
         return map;
     });
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using VectorStore.Clustering;
 
 namespace VectorStore.Quantization;
@@ -9,26 +8,39 @@ namespace VectorStore.Quantization;
 /// </summary>
 public static class CodecRegistry
 {
-    private static readonly Lazy<(Dictionary<string, IQuantizerFactory> Q, Dictionary<string, ITransformFactory> T)> s_factories = new(Discover);
+    /// <summary>
+    /// Every quantizer kind, listed explicitly (not discovered by reflection) so trimming and NativeAOT keep them. A
+    /// new kind is a new factory class plus one line here.
+    /// </summary>
+    private static readonly IQuantizerFactory[] s_quantizers =
+    [
+        new Float32CodecFactory(),
+        new ScalarQuantizerFactory(),
+        new PqFactory(),
+        new BinaryQuantizerFactory(),
+        new HashQuantizerFactory(),
+    ];
 
-    private static (Dictionary<string, IQuantizerFactory>, Dictionary<string, ITransformFactory>) Discover()
+    /// <summary>Every transform kind (a non-final stage), listed explicitly like <see cref="s_quantizers"/>.</summary>
+    private static readonly ITransformFactory[] s_transforms =
+    [
+        new PcaTransformFactory(),
+        new OpqFactory(),
+        new PruneTransformFactory(),
+        new DistillTransformFactory(),
+        new HashTransformFactory(),
+    ];
+
+    private static readonly Lazy<(Dictionary<string, IQuantizerFactory> Q, Dictionary<string, ITransformFactory> T)> s_factories = new(Index);
+
+    private static (Dictionary<string, IQuantizerFactory>, Dictionary<string, ITransformFactory>) Index()
     {
         var q = new Dictionary<string, IQuantizerFactory>(StringComparer.Ordinal);
         var t = new Dictionary<string, ITransformFactory>(StringComparer.Ordinal);
-        foreach (var type in typeof(CodecRegistry).Assembly.GetTypes())
-        {
-            if (type.IsAbstract || type.IsInterface || type.GetConstructor(Type.EmptyTypes) is null) continue;
-            if (typeof(IQuantizerFactory).IsAssignableFrom(type))
-            {
-                var f = (IQuantizerFactory)Activator.CreateInstance(type)!;
-                foreach (var n in f.Names) q.Add(n, f);
-            }
-            else if (typeof(ITransformFactory).IsAssignableFrom(type))
-            {
-                var f = (ITransformFactory)Activator.CreateInstance(type)!;
-                foreach (var n in f.Names) t.Add(n, f);
-            }
-        }
+        foreach (var f in s_quantizers)
+            foreach (var n in f.Names) q.Add(n, f);
+        foreach (var f in s_transforms)
+            foreach (var n in f.Names) t.Add(n, f);
         return (q, t);
     }
 

@@ -1,11 +1,10 @@
-using System.Reflection;
 using VectorStore.Clustering;
 
 namespace VectorStore.Quantization;
 
 /// <summary>
-/// Trains and reads one kind of quantizer (the last stage of a spec). Implementations are discovered by
-/// <see cref="CodecRegistry"/> through reflection, so a new kind is a new file: a public parameterless class.
+/// Trains and reads one kind of quantizer (the last stage of a spec). Implementations are listed in
+/// <see cref="CodecRegistry"/>, so a new kind is a new file plus one line there.
 /// </summary>
 public interface IQuantizerFactory
 {

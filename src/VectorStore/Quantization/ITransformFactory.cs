@@ -1,10 +1,9 @@
-using System.Reflection;
 using VectorStore.Clustering;
 
 namespace VectorStore.Quantization;
 
 /// <summary>
-/// Fits and reads one kind of transform (a non-final stage such as <c>pca:128</c>). Discovered by reflection like
+/// Fits and reads one kind of transform (a non-final stage such as <c>pca:128</c>). Listed in <see cref="CodecRegistry"/> like
 /// <see cref="IQuantizerFactory"/>.
 /// </summary>
 public interface ITransformFactory

@@ -12,9 +12,7 @@ public class ReportTests
 {
     private static int RunCli(params string[] args)
     {
-        var root = new RootCommand("test");
-        foreach (var c in CliCommand.Discover()) root.Subcommands.Add(c.Build());
-        return CliCommand.Run(root, args);
+        return CliCommand.Run(CliCommand.BuildRoot(), args);
     }
 
     private static (string Base, string Query, string Out) Files()
