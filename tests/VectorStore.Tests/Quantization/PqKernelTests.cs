@@ -99,7 +99,7 @@ public class PqFastScanKernelTests
     [Fact]
     public void PackedBlockScanEqualsPerCodeDistance()
     {
-        var sample = Evaluation.SyntheticData.Clustered(1500, 24, seed: 9);
+        var sample = VectorStore.Evaluation.SyntheticData.Clustered(1500, 24, seed: 9);
         var codec = (PqFastScanCodec)CodecRegistry.Train(CompressionSpec.Parse("pq:12x4"), sample, DistanceKind.L2);
         int n = 75; // two full blocks and a partial one
         var codes = new byte[n * codec.CodeSize];
@@ -222,7 +222,7 @@ public class PqFastScanPruningKernelTests
     [Fact]
     public void PrunedFlatSearchEqualsExhaustiveCodeRanking()
     {
-        var sample = Evaluation.SyntheticData.Clustered(3000, 32, seed: 4);
+        var sample = VectorStore.Evaluation.SyntheticData.Clustered(3000, 32, seed: 4);
         var codec = CodecRegistry.Train(CompressionSpec.Parse("pq:16x4"), sample, DistanceKind.L2);
         var index = new VectorStore.Indexing.Flat.FlatIndex(codec, DistanceKind.L2);
         for (int i = 0; i < sample.Count; i++) index.Add(i, sample.Row(i));

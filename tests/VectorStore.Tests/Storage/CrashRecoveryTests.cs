@@ -88,7 +88,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         {
             var query = data.Row(rng.Next(Rows)).ToArray();
             for (int d = 0; d < Dim; d++) query[d] += (float)(rng.NextDouble() * 0.2 - 0.1);
-            var exact = ids.Select(id => (id, dist: Distance.Distances.Compute(DistanceKind.L2, query, c.Get(id)!.Vector)))
+            var exact = ids.Select(id => (id, dist: VectorStore.Distance.Distances.Compute(DistanceKind.L2, query, c.Get(id)!.Vector)))
                 .OrderBy(x => x.dist).Take(10).Select(x => x.id).ToHashSet();
             var got = c.Search(query, new SearchOptions { K = 10 });
             hits += got.Count(h => exact.Contains(h.Id));

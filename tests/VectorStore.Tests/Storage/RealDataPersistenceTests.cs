@@ -14,9 +14,9 @@ public sealed class RealDataPersistenceTests
     {
         var ds = TestData.RequireShared(TestData.TextSet, maxBase: 10_000, maxQueries: 100);
         var normalized = new VectorMatrix((float[])ds.Base.Data.Clone(), ds.Base.Dimension);
-        for (int i = 0; i < normalized.Count; i++) Distance.Distances.Normalize(normalized[i]);
+        for (int i = 0; i < normalized.Count; i++) VectorStore.Distance.Distances.Normalize(normalized[i]);
         var queries = new VectorMatrix((float[])ds.Queries.Data.Clone(), ds.Queries.Dimension);
-        for (int i = 0; i < queries.Count; i++) Distance.Distances.Normalize(queries[i]);
+        for (int i = 0; i < queries.Count; i++) VectorStore.Distance.Distances.Normalize(queries[i]);
         var truth = GroundTruth.Compute(normalized, queries, 10, DistanceKind.NegativeDot);
 
         var dir = TestData.TempDir();

@@ -89,7 +89,7 @@ public class HnswConcurrencyTests
         var c = db.CreateCollection("c", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "sq8", Index = "hnsw:16", TrainingThreshold = 1000 });
         c.UpsertBatch(Enumerable.Range(0, data.Count).Select(i => (ulong)i).ToArray(), data);
         var opts = new SearchOptions { K = 10, Rerank = 40, Ef = 64 };
-        double CollectionRecall() => Evaluation.Recall.AtK(
+        double CollectionRecall() => VectorStore.Evaluation.Recall.AtK(
             Enumerable.Range(0, queries.Count).Select(q => c.Search(queries.Row(q), opts).Select(h => (long)h.Id).ToArray()).ToList(), truth, 10);
         double fresh = CollectionRecall();
         var state = new int[data.Count];

@@ -122,7 +122,7 @@ public class HnswIndexTests
             Assert.DoesNotContain(hits, h => deleted.Contains((int)h));
             found.Add(hits);
         }
-        Assert.True(Evaluation.Recall.AtK(found, liveTruth, 10) >= 0.93, "recall after deleting 30 %");
+        Assert.True(VectorStore.Evaluation.Recall.AtK(found, liveTruth, 10) >= 0.93, "recall after deleting 30 %");
         foreach (int s in deleted) index.Add(s, data.Row(s));
         Assert.Equal(data.Count, index.Count);
         Assert.True(index.NodeHighWater <= highBefore * 1.1, $"nodes {index.NodeHighWater} vs {highBefore} before churn");
@@ -198,7 +198,7 @@ public class HnswIndexTests
             Assert.All(hits, h => Assert.Contains((int)h, allowed));
             found.Add(hits);
         }
-        double recall = Evaluation.Recall.AtK(found, truth, 10);
+        double recall = VectorStore.Evaluation.Recall.AtK(found, truth, 10);
         Assert.True(recall >= 0.95, $"filtered recall@10 {recall:F3} at {fraction:P0}");
     }
 
@@ -214,7 +214,7 @@ public class HnswIndexTests
         var found = new List<long[]>();
         for (int q = 0; q < queries.Count; q++)
             found.Add(c.Search(queries.Row(q), new SearchOptions { K = 10, Rerank = 40, Ef = 64 }).Select(h => (long)h.Id).ToArray());
-        Assert.True(Evaluation.Recall.AtK(found, truth, 10) >= 0.95);
+        Assert.True(VectorStore.Evaluation.Recall.AtK(found, truth, 10) >= 0.95);
         ulong nearest = c.Search(queries.Row(0), new SearchOptions { K = 1, Rerank = 40 })[0].Id;
         Assert.True(c.Delete(nearest));
         Assert.DoesNotContain(c.Search(queries.Row(0), new SearchOptions { K = 10, Rerank = 40 }), h => h.Id == nearest);

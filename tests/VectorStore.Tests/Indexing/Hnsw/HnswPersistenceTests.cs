@@ -37,7 +37,7 @@ public class HnswPersistenceTests
         Assert.Equal(3000, index.Count);
         var found = Enumerable.Range(0, queries.Count)
             .Select(q => c2.Search(queries.Row(q), opts).Select(h => (long)h.Id).ToArray()).ToList();
-        Assert.True(Evaluation.Recall.AtK(found, truth, 10) >= 0.95);
+        Assert.True(VectorStore.Evaluation.Recall.AtK(found, truth, 10) >= 0.95);
         // The snapshot's graph was loaded, not rebuilt: its 50 deleted-but-not-yet-relinked nodes are still pending
         // (a fresh build would have none), and the image itself holds the 2,450 live nodes of that moment.
         Assert.Equal(50, index.DeletedPending);

@@ -15,7 +15,7 @@ public class HnswSq8KernelTests
     [InlineData(DistanceKind.NegativeDot, true, 37)]
     public void Int8ScorerTracksTheCodecScorer(DistanceKind kind, bool perVector, int dim)
     {
-        var data = Evaluation.SyntheticData.Clustered(600, dim, 5, normalize: kind == DistanceKind.NegativeDot);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(600, dim, 5, normalize: kind == DistanceKind.NegativeDot);
         var sq = ScalarQuantizer.Train(data, new ScalarQuantizerOptions { PerVectorScale = perVector });
         var codes = new byte[data.Count * sq.CodeSize];
         for (int i = 0; i < data.Count; i++) sq.Encode(data.Row(i), codes.AsSpan(i * sq.CodeSize, sq.CodeSize));

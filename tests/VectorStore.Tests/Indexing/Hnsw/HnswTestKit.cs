@@ -46,7 +46,7 @@ internal static class HnswTestKit
     {
         var found = new List<long[]>();
         for (int q = 0; q < queries.Count; q++) found.Add(Search(index, data, queries.Row(q), 10, ef, rerank));
-        return Evaluation.Recall.AtK(found, truth, 10);
+        return VectorStore.Evaluation.Recall.AtK(found, truth, 10);
     }
 
     public static (VectorMatrix Base, VectorMatrix Queries) Clustered(int n, int nq, int dim, int seed = 1)

@@ -69,7 +69,7 @@ public class HnswTextSetTests(ITestOutputHelper output)
         var found = new List<long[]>();
         for (int q = 0; q < queries.Count; q++)
             found.Add(c.Search(queries.Row(q), new SearchOptions { K = 10, Rerank = 40, Filter = new SearchFilter { Ids = ids } }).Select(h => (long)h.Id).ToArray());
-        double recall = Evaluation.Recall.AtK(found, truth, 10);
+        double recall = VectorStore.Evaluation.Recall.AtK(found, truth, 10);
         output.WriteLine($"1 % filter recall@10 {recall:F4}");
         Assert.True(recall >= 0.95);
     }
@@ -88,7 +88,7 @@ public class HnswTextSetTests(ITestOutputHelper output)
         var truth = GroundTruth.Compute(data, queries, 10, DistanceKind.NegativeDot, allowed: allowed.Contains);
         var found = new List<long[]>();
         for (int q = 0; q < queries.Count; q++) found.Add(Search(index, data, queries.Row(q), ef: 64, filter: filter));
-        double recall = Evaluation.Recall.AtK(found, truth, 10);
+        double recall = VectorStore.Evaluation.Recall.AtK(found, truth, 10);
         Assert.True(recall >= 0.95, $"10 % filter recall@10 {recall:F3}");
     }
 }

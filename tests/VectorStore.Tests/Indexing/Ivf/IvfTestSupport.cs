@@ -37,7 +37,7 @@ internal static class IvfTestSupport
     }
 
     public static double Recall(int[][] found, int[][] truth, int k) =>
-        Evaluation.Recall.AtK(found.Select(r => r.Select(x => (long)x).ToArray()).ToArray(), truth, k);
+        VectorStore.Evaluation.Recall.AtK(found.Select(r => r.Select(x => (long)x).ToArray()).ToArray(), truth, k);
 
     public static VectorMatrix Normalized(VectorMatrix m)
     {

@@ -5,7 +5,7 @@ using VectorStore.Evaluation;
 using VectorStore.IO;
 using Xunit;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Evaluation;
 
 /// <summary>The <c>report</c> command end to end on small synthetic data: table, JSON, HTML page and two non-empty PNG plots.</summary>
 public class ReportTests

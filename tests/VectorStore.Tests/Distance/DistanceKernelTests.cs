@@ -3,7 +3,7 @@ using VectorStore.Distance;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace VectorStore.Tests.Kernels;
+namespace VectorStore.Tests.Distance;
 
 /// <summary>
 /// Every vectorized kernel against its scalar reference, on lengths that exercise each vector width and every tail.

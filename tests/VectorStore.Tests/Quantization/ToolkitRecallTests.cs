@@ -3,7 +3,7 @@ using VectorStore.Evaluation;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Quantization;
 
 /// <summary>Recall floors on the shared text set (50,000 MiniLM sentence embeddings, 384-d, cosine).</summary>
 public class ToolkitRecallTests(ITestOutputHelper output)

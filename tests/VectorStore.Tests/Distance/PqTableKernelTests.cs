@@ -2,7 +2,7 @@ using VectorStore.Distance;
 using VectorStore.Quantization;
 using Xunit;
 
-namespace VectorStore.Tests.Kernels;
+namespace VectorStore.Tests.Distance;
 
 /// <summary>
 /// The PQ distance-table kernels (<see cref="PqTableL2"/>, <see cref="PqTableDot"/>) against their scalar references

@@ -2,7 +2,7 @@ using VectorStore.Distance;
 using VectorStore.Quantization;
 using Xunit;
 
-namespace VectorStore.Tests.Kernels;
+namespace VectorStore.Tests.Distance;
 
 /// <summary>
 /// The 4-bit lookup-table quantizer: every path must give the same bytes, bias and scale as the scalar reference,

@@ -3,7 +3,7 @@ using VectorStore.Evaluation;
 using VectorStore.Quantization;
 using Xunit;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Quantization;
 
 /// <summary>
 /// The popcount scoring of <c>bin</c> against its scalar reference, and the estimator's unbiasedness. The class name

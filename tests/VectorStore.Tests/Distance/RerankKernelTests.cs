@@ -3,7 +3,7 @@ using VectorStore.Distance;
 using VectorStore.Storage;
 using Xunit;
 
-namespace VectorStore.Tests.Kernels;
+namespace VectorStore.Tests.Distance;
 
 /// <summary>
 /// <see cref="RawVectorStore.ComputeDistances"/> (prefetching re-rank scoring) against the plain per-slot loop it

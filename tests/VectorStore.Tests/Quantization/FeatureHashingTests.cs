@@ -6,7 +6,7 @@ using VectorStore.Ranking;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Quantization;
 
 /// <summary>Recall of a hashed dense index against the exact sparse inner product, on synthetic topic-model text.</summary>
 public class FeatureHashingTests(ITestOutputHelper output)

@@ -6,7 +6,7 @@ using VectorStore.Quantization;
 using VectorStore.Ranking;
 using Xunit;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Quantization;
 
 /// <summary>Every toolkit spec trains, composes, survives a write/read round trip byte for byte, and rejects bad arguments.</summary>
 public class ToolkitCodecTests

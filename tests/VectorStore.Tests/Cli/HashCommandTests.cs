@@ -3,7 +3,7 @@ using VectorStore.Quantization;
 using VectorStore.Tests.Cli;
 using Xunit;
 
-namespace VectorStore.Tests.Toolkit;
+namespace VectorStore.Tests.Cli;
 
 /// <summary><c>vectorstore hash</c>: sparse lines in, dense .fvecs out, identical to the API's hasher; bad input is exit 1.</summary>
 public class HashCommandTests

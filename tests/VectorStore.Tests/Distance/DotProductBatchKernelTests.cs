@@ -2,7 +2,7 @@ using VectorStore.Clustering;
 using VectorStore.Distance;
 using Xunit;
 
-namespace VectorStore.Tests.Kernels;
+namespace VectorStore.Tests.Distance;
 
 /// <summary>
 /// The blocked query-against-matrix dot kernel and the <see cref="CentroidSet"/> methods built on it. CI re-runs this
