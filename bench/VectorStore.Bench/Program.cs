@@ -20,5 +20,8 @@ if (args.Length > 0 && args[0] == "rerank-flow")
     VectorStore.Bench.Collections.RerankFlow.Run(args[1..]);
     return 0;
 }
+// Scale and memory under a cgroup cap (not a BenchmarkDotNet suite): -- scale-memory [--count N] [--cap-mb M] …
+if (args.Length > 0 && args[0] == "scale-memory") return VectorStore.Bench.Memory.ScaleMemory.Run(args[1..]);
+if (args.Length > 0 && args[0] == "scale-memory-child") return VectorStore.Bench.Memory.ScaleMemory.Child(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

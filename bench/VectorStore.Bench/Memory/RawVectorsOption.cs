@@ -1,0 +1,15 @@
+using VectorStore.Collections;
+
+namespace VectorStore.Bench.Memory;
+
+/// <summary>Maps the benchmark's <c>--raw-vectors disk|ram</c> onto the collection options of this build.</summary>
+internal static class RawVectorsOption
+{
+    /// <summary>Returns <paramref name="options"/> with full-precision vectors placed as <paramref name="mode"/> asks.</summary>
+    public static CollectionOptions Apply(CollectionOptions options, string mode) => mode switch
+    {
+        // Every full-precision vector is resident in this build; "disk" arrives with out-of-core collections.
+        "ram" => options,
+        _ => throw new ArgumentException($"--raw-vectors {mode}: this build keeps full-precision vectors resident (ram only)"),
+    };
+}

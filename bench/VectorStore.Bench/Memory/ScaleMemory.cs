@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using VectorStore.Collections;
+using VectorStore.Evaluation;
+using VectorStore.IO;
+using VectorStore.Ranking;
+
+namespace VectorStore.Bench.Memory;
+
+/// <summary>
+/// The scale-and-memory benchmark: a seeded synthetic set (default 1,000,000 × 384 clustered vectors with a decaying
+/// spectrum, exact ground truth for 1,000 queries) is loaded durably into a persistent collection, then reopened and
+/// searched by child processes: one inside a cgroup v1 memory group capped at <c>--cap-mb</c> (the cap counts page
+/// cache too), one uncapped. Each child reports its open time, recall@10 and QPS per sweep point, and its anonymous
+/// RSS after warm-up; an idle child (the runtime and the assemblies, no database) gives the baseline subtracted from
+/// it. Resident bytes per vector = (searching child's anonymous RSS − idle child's) / count: measured, not computed.
+/// <code>
+/// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll scale-memory [--count 1000000] [--dim 384]
+///     [--queries 1000] [--work DIR] [--compression pq:96x4] [--index ivf:1024] [--rerank 100] [--sweep nprobe=16,32,64]
+///     [--cap-mb 512] [--raw-vectors disk|ram] [--uncapped-raw-vectors ram] [--min-time 2]
+/// </code>
+/// Data and databases are cached in the work directory (default: a folder under the temp directory) by their
+/// parameters, so a second run measures search only.
+/// </summary>
+public static class ScaleMemory
+{
+    private const int Seed = 20261202;
+    private const int K = 10;
+
+    /// <summary>Entry point of <c>scale-memory</c>.</summary>
+    public static int Run(string[] args)
+    {
+        var a = Args.Parse(args);
+        int count = a.Int("count", 1_000_000), dim = a.Int("dim", 384), nq = a.Int("queries", 1_000);
+        string work = a.Str("work", Path.Combine(Path.GetTempPath(), "vectorstore-scale"));
+        string compression = a.Str("compression", "pq:96x4"), index = a.Str("index", "ivf:1024");
+        int rerank = a.Int("rerank", 100), capMb = a.Int("cap-mb", 512);
+        string sweep = a.Str("sweep", index.StartsWith("hnsw", StringComparison.Ordinal) ? "ef=32,64,128" : "nprobe=16,32,64,128");
+        string cappedMode = a.Str("raw-vectors", "disk"), uncappedMode = a.Str("uncapped-raw-vectors", "ram");
+        double minTime = a.Double("min-time", 2);
+        Directory.CreateDirectory(work);
+
+        var (basePath, queryPath, gtPath) = PrepareData(work, count, dim, nq);
+        var rows = new List<Dictionary<string, object?>>();
+        foreach (var mode in new[] { cappedMode, uncappedMode }.Distinct())
+        {
+            string db = Path.Combine(work, $"db-{count}x{dim}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
+            EnsureDatabase(db, basePath, dim, compression, index, mode);
+        }
+        string bench = typeof(ScaleMemory).Assembly.Location;
+        foreach (var (mode, cap) in new[] { (cappedMode, (long)capMb << 20), (uncappedMode, 0L) })
+        {
+            string db = Path.Combine(work, $"db-{count}x{dim}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
+            string common = $"--db {Quote(db)} --queries {Quote(queryPath)} --gt {Quote(gtPath)} --rerank {rerank} --sweep {sweep} --min-time {minTime.ToString(CultureInfo.InvariantCulture)}";
+            var idle = RunChild(bench, "idle", "", cap, $"idle-{mode}");
+            var search = RunChild(bench, "search", common, cap, $"search-{mode}");
+            foreach (var point in search.Points)
+            {
+                long anon = search.Summary.GetProperty("rss_anon_bytes").GetInt64();
+                long idleAnon = idle.Summary.GetProperty("rss_anon_bytes").GetInt64();
+                var row = new Dictionary<string, object?>
+                {
+                    ["raw_vectors"] = mode,
+                    ["cap_mb"] = cap > 0 ? capMb : null,
+                    ["compression"] = compression,
+                    ["index"] = index,
+                    ["rerank"] = rerank,
+                    ["count"] = count,
+                    ["param"] = point.GetProperty("param").GetString(),
+                    ["recall_at_k"] = point.GetProperty("recall_at_k").GetDouble(),
+                    ["qps"] = point.GetProperty("qps").GetDouble(),
+                    ["disk_reads_per_query"] = point.TryGetProperty("disk_reads_per_query", out var dr) ? dr.GetDouble() : null,
+                    ["open_seconds"] = search.Summary.GetProperty("open_seconds").GetDouble(),
+                    ["rss_anon_bytes"] = anon,
+                    ["idle_rss_anon_bytes"] = idleAnon,
+                    ["resident_bytes_per_vector"] = Math.Round((anon - idleAnon) / (double)count, 1),
+                    ["cgroup_max_usage_bytes"] = search.CgroupMaxUsage,
+                    ["cgroup_oom_kills"] = search.OomKills,
+                };
+                rows.Add(row);
+                Console.WriteLine(JsonSerializer.Serialize(row));
+            }
+        }
+        Summarize(rows, capMb);
+        return 0;
+    }
+
+    /// <summary>Entry point of the child processes (<c>scale-memory-child idle|search …</c>).</summary>
+    public static int Child(string[] args)
+    {
+        var a = Args.Parse(args[1..]);
+        if (args[0] == "idle")
+        {
+            // The same runtime, assemblies and JIT of the types the search child touches, without a database.
+            _ = typeof(VectorDatabase).Assembly.GetTypes().Length;
+            _ = new CollectionOptions { Dimension = 1 };
+            Console.WriteLine(JsonSerializer.Serialize(new { rss_anon_bytes = ProcessMemory.SettledAnonymousRssBytes() }));
+            return 0;
+        }
+        var queries = VectorFiles.ReadVectors(a.Str("queries", ""));
+        var truth = VectorFiles.ReadIvecs(a.Str("gt", ""));
+        int rerank = a.Int("rerank", 100);
+        double minTime = a.Double("min-time", 2);
+        var (kind, values) = ParseSweep(a.Str("sweep", "none"));
+        var open = Stopwatch.StartNew();
+        using var db = VectorDatabase.Open(a.Str("db", ""));
+        var c = db.GetCollection(db.CollectionNames[0]);
+        double openSeconds = open.Elapsed.TotalSeconds;
+        var points = new List<object>();
+        long settled = -1;
+        foreach (int v in values)
+        {
+            var options = new SearchOptions
+            {
+                K = K, Rerank = rerank,
+                Ef = kind == "ef" ? v : 0,
+                NProbe = kind == "nprobe" ? v : 0,
+            };
+            var found = new long[queries.Count][];
+            for (int q = 0; q < queries.Count; q++) found[q] = c.Search(queries.Row(q), options).Select(h => (long)h.Id).ToArray();
+            if (settled < 0) settled = ProcessMemory.SettledAnonymousRssBytes(); // after the first (warm-up) pass
+            double recall = Recall.AtK(found, truth, K);
+            int n = 0;
+            var sw = Stopwatch.StartNew();
+            do
+            {
+                for (int q = 0; q < queries.Count; q++) c.Search(queries.Row(q), options);
+                n += queries.Count;
+            }
+            while (sw.Elapsed.TotalSeconds < minTime);
+            points.Add(new Dictionary<string, object> { ["param"] = kind == "none" ? "none" : $"{kind}={v}", ["recall_at_k"] = Math.Round(recall, 4), ["qps"] = Math.Round(n / sw.Elapsed.TotalSeconds, 1) });
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new { open_seconds = Math.Round(openSeconds, 3), rss_anon_bytes = settled, count = c.Count }));
+        foreach (var p in points) Console.WriteLine(JsonSerializer.Serialize(p));
+        return 0;
+    }
+
+    private static (string Kind, int[] Values) ParseSweep(string s)
+    {
+        if (s == "none") return ("none", [0]);
+        var parts = s.Split('=', 2);
+        return (parts[0], parts[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray());
+    }
+
+    private sealed record ChildResult(JsonElement Summary, List<JsonElement> Points, long CgroupMaxUsage, long OomKills);
+
+    private static ChildResult RunChild(string bench, string mode, string arguments, long capBytes, string label)
+    {
+        string command = $"dotnet {Quote(bench)} scale-memory-child {mode} {arguments}";
+        MemoryCgroup? group = capBytes > 0 ? MemoryCgroup.Create($"vectorstore-scale-{Environment.ProcessId}-{label}", capBytes) : null;
+        try
+        {
+            var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in group is not null ? group.Wrap(command) : ["-c", $"exec {command}"]) psi.ArgumentList.Add(arg);
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            var lines = new List<string>();
+            while (p.StandardOutput.ReadLine() is { } line) lines.Add(line);
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+                throw new InvalidOperationException($"child '{label}' exited {p.ExitCode}{(group?.OomKills > 0 ? " (OOM-killed inside the cgroup)" : "")}: {stderr.Result}");
+            var json = lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+            return new ChildResult(json[0], json.Skip(1).ToList(), group?.MaxUsageBytes ?? -1, group?.OomKills ?? 0);
+        }
+        finally { group?.Dispose(); }
+    }
+
+    private static (string Base, string Query, string Truth) PrepareData(string work, int count, int dim, int nq)
+    {
+        string stem = Path.Combine(work, $"synthetic-{count}x{dim}-q{nq}-s{Seed}");
+        string b = stem + "_base.fvecs", q = stem + "_query.fvecs", t = stem + "_groundtruth.ivecs";
+        if (File.Exists(t)) return (b, q, t);
+        var sw = Stopwatch.StartNew();
+        // Base and queries come from one draw so the queries follow the base distribution; normalized as text
+        // embeddings are, searched with cosine.
+        var all = SyntheticData.Clustered(count + nq, dim, seed: Seed, clusters: 256, rank: 32, normalize: true);
+        var baseVectors = all.Slice(0, count);
+        var queries = all.Slice(count, nq);
+        Console.Error.WriteLine($"# generated {count + nq} x {dim} in {sw.Elapsed.TotalSeconds:F1} s");
+        var truth = GroundTruth.Compute(baseVectors, queries, 100, DistanceKind.NegativeDot);
+        Console.Error.WriteLine($"# exact top-100 of {nq} queries in {sw.Elapsed.TotalSeconds:F1} s");
+        VectorFiles.WriteFvecs(b, baseVectors);
+        VectorFiles.WriteFvecs(q, queries);
+        VectorFiles.WriteIvecs(t + ".tmp", truth);
+        File.Move(t + ".tmp", t, overwrite: true);
+        return (b, q, t);
+    }
+
+    private static void EnsureDatabase(string dir, string basePath, int dim, string compression, string index, string mode)
+    {
+        if (File.Exists(Path.Combine(dir, "MANIFEST")) && File.Exists(Path.Combine(dir, "LOADED"))) return;
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        var data = VectorFiles.ReadVectors(basePath);
+        var sw = Stopwatch.StartNew();
+        using (var db = VectorDatabase.Open(dir))
+        {
+            var options = new CollectionOptions
+            {
+                Dimension = dim, Metric = Metric.Cosine, Compression = compression, Index = index,
+                // Train once on a large sample rather than on the first 10,000 rows.
+                TrainingThreshold = Math.Min(data.Count, 200_000), MaxTrainingSample = 200_000,
+            };
+            options = RawVectorsOption.Apply(options, mode);
+            var c = db.CreateCollection("scale", options);
+            const int batch = 10_000;
+            for (int start = 0; start < data.Count; start += batch)
+            {
+                int n = Math.Min(batch, data.Count - start);
+                var ids = new ulong[n];
+                for (int i = 0; i < n; i++) ids[i] = (ulong)(start + i);
+                c.UpsertBatch(ids, data.Slice(start, n));
+            }
+        }
+        File.WriteAllText(Path.Combine(dir, "LOADED"), sw.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
+        Console.Error.WriteLine($"# durable load of {data.Count} into {dir} ({mode}) in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private static void Summarize(List<Dictionary<string, object?>> rows, int capMb)
+    {
+        Console.WriteLine($"{"raw_vectors",-11} {"cap",6} {"param",-12} {"recall",7} {"qps",9} {"open s",7} {"B/vec res",10} {"cg max MB",10}");
+        foreach (var r in rows)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r["raw_vectors"],-11} {(r["cap_mb"] is null ? "-" : r["cap_mb"] + "M"),6} {r["param"],-12} {(double)r["recall_at_k"]!,7:F4} {(double)r["qps"]!,9:F0} {(double)r["open_seconds"]!,7:F2} {r["resident_bytes_per_vector"],10} {((long)r["cgroup_max_usage_bytes"]! >> 20),10}"));
+        _ = capMb;
+    }
+
+    private static string Sanitize(string spec) => string.Concat(spec.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_'));
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    /// <summary>Tiny <c>--key value</c> parser for the bench commands.</summary>
+    private sealed class Args
+    {
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+        public static Args Parse(string[] args)
+        {
+            var a = new Args();
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
+                if (i + 1 >= args.Length) throw new ArgumentException($"{args[i]} needs a value");
+                a._values[args[i][2..]] = args[++i];
+            }
+            return a;
+        }
+
+        public string Str(string key, string fallback) => _values.TryGetValue(key, out var v) ? v : fallback;
+
+        public int Int(string key, int fallback) => _values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        public double Double(string key, double fallback) => _values.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+    }
+}
