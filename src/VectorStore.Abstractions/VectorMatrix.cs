@@ -35,6 +35,9 @@ public sealed class VectorMatrix
     /// <summary>Row <paramref name="index"/>, read-only.</summary>
     public ReadOnlySpan<float> Row(int index) => new(Data, index * Dimension, Dimension);
 
+    /// <summary>Row <paramref name="index"/> as memory, for asynchronous calls that cannot hold a span.</summary>
+    public ReadOnlyMemory<float> RowMemory(int index) => new(Data, index * Dimension, Dimension);
+
     /// <summary>Copies rows [start, start+count).</summary>
     public VectorMatrix Slice(int start, int count)
     {

@@ -13,7 +13,7 @@ namespace VectorStore.Client;
 /// <see cref="AuthenticationFailedException"/>; a lost connection is <see cref="VectorStoreConnectionException"/>.
 /// </summary>
 /// <remarks>Thread-safety: every member may be called concurrently from any thread.</remarks>
-public sealed class VectorStoreClient : IAsyncDisposable
+public sealed class VectorStoreClient : IVectorDatabaseClient
 {
     private readonly string _host;
     private readonly int _port;
@@ -55,6 +55,17 @@ public sealed class VectorStoreClient : IAsyncDisposable
 
     /// <summary>The limits the server announced in its handshake.</summary>
     public ProtocolLimits ServerLimits => _connection?.ServerLimits ?? new ProtocolLimits();
+
+    /// <inheritdoc />
+    /// <remarks>The frame and batch limits the server announced: requests may fill a frame, responses the server's response cap.</remarks>
+    public TransferLimits Limits
+    {
+        get
+        {
+            var l = ServerLimits;
+            return new TransferLimits { MaxBatch = l.MaxBatch, MaxRequestBytes = l.MaxFrameBytes, MaxResponseBytes = l.MaxResponseBytes };
+        }
+    }
 
     private async ValueTask<ClientConnection> GetConnectionAsync(CancellationToken ct)
     {
@@ -128,11 +139,11 @@ public sealed class VectorStoreClient : IAsyncDisposable
         NamesResponse.Read(await CallAsync(Opcode.ListCollections, s_empty, true, cancellationToken).ConfigureAwait(false)).Names;
 
     /// <summary>Options and statistics of a collection (<c>Collection.Options</c>, <c>Collection.GetStats</c>).</summary>
-    public async Task<RemoteCollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<CollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
     {
         var (payload, version) = await CallVersionedAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false);
         var r = InfoResponse.Read(payload, version);
-        return new RemoteCollectionInfo(r.Options, r.Stats, r.BytesOnDisk);
+        return new CollectionInfo(r.Options, r.Stats, r.BytesOnDisk);
     }
 
     /// <summary>Statistics of a collection, as <c>Collection.GetStats</c>.</summary>
@@ -178,14 +189,21 @@ public sealed class VectorStoreClient : IAsyncDisposable
     {
         var all = new List<ulong>();
         ulong? after = null;
-        int page = Math.Min(ServerLimits.MaxBatch, 65_536);
         while (true)
         {
-            var r = IdsResponse.Read(await CallAsync(Opcode.ListIds, new ListIdsRequest(name, after, page), true, cancellationToken).ConfigureAwait(false));
-            all.AddRange(r.Ids);
-            if (!r.More || r.Ids.Length == 0) return [.. all];
-            after = r.Ids[^1];
+            var page = await ListIdsAsync(name, after, 65_536, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Ids);
+            if (!page.More || page.Ids.Length == 0) return [.. all];
+            after = page.Ids[^1];
         }
+    }
+
+    /// <inheritdoc />
+    public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default)
+    {
+        if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
+        var r = IdsResponse.Read(await CallAsync(Opcode.ListIds, new ListIdsRequest(name, after, Math.Min(limit, ServerLimits.MaxBatch)), true, cancellationToken).ConfigureAwait(false));
+        return new IdPage(r.Ids, r.More);
     }
 
     /// <summary>The best k entries for one query, best first, as <c>Collection.Search</c>.</summary>
@@ -214,6 +232,17 @@ public sealed class VectorStoreClient : IAsyncDisposable
     /// <summary>Writes a snapshot; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The protocol has no per-collection compaction: after checking that <paramref name="name"/> exists this sends a
+    /// Snapshot, which snapshots and truncates the log of every collection with changes, this one included.
+    /// </remarks>
+    public async Task CompactAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await GetInfoAsync(name, cancellationToken).ConfigureAwait(false);
+        await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -36,7 +36,7 @@ public sealed class EvalRunner
     /// <summary>Inserts every row of <paramref name="baseVectors"/> and trains the codec and index on them.</summary>
     public static EvalRunner Build(VectorMatrix baseVectors, EvalSettings settings)
     {
-        var db = VectorDatabase.CreateInMemory();
+        var db = VectorDatabase.CreateInMemory(settings.Database);
         var collection = db.CreateCollection("eval", new CollectionOptions
         {
             Dimension = baseVectors.Dimension,
@@ -76,7 +76,7 @@ public sealed class EvalRunner
         int nq = queries.Count;
         var results = new long[nq][];
         var latencies = new double[nq];
-        int threads = Math.Max(1, Settings.Threads);
+        int threads = EvalSettings.Resolve(Settings.Threads);
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
         // Recall + latency pass (also the warm-up).
         Parallel.For(0, nq, po, i =>
@@ -139,9 +139,10 @@ public sealed class EvalRunner
 
     /// <summary>
     /// A seeded random subset of the base ids, of fraction <paramref name="fraction"/>, and the exact
-    /// filtered ground truth for <paramref name="queries"/>.
+    /// filtered ground truth for <paramref name="queries"/>, computed on <paramref name="threads"/> threads (0 = all cores).
     /// </summary>
-    public static (HashSet<ulong> Ids, int[][] Truth) FilteredTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, double fraction, int seed, int k)
+    public static (HashSet<ulong> Ids, int[][] Truth) FilteredTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, double fraction, int seed, int k,
+        int threads = 0)
     {
         if (fraction is <= 0 or > 1) throw new InvalidArgumentException($"--filter-fraction must be in (0, 1], got {fraction}");
         var rng = new Random(seed);
@@ -156,7 +157,7 @@ public sealed class EvalRunner
             }
         }
         var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
-        var truth = GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), 0, i => allowed[i]);
+        var truth = GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), threads, i => allowed[i]);
         return (ids, truth);
     }
 
@@ -168,10 +169,10 @@ public sealed class EvalRunner
         return copy;
     }
 
-    /// <summary>Exact top-<paramref name="k"/> of every query under <paramref name="metric"/>.</summary>
-    public static int[][] ExactTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, int k)
+    /// <summary>Exact top-<paramref name="k"/> of every query under <paramref name="metric"/>, on <paramref name="threads"/> threads (0 = all cores).</summary>
+    public static int[][] ExactTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, int k, int threads = 0)
     {
         var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
-        return GroundTruth.Compute(b, q, k, metric.ToDistanceKind());
+        return GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), threads);
     }
 }

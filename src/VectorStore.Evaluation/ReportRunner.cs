@@ -19,13 +19,14 @@ public sealed class ReportRunner
     private readonly VectorMatrix _preparedBase;
     private readonly VectorMatrix _preparedQueries;
     private readonly int[][] _truth;
-    private readonly ReportOptions _options;
+    private readonly EvalSettings _options;
 
     /// <summary>
     /// Prepares a run. Row i of <paramref name="baseVectors"/> gets id i; <paramref name="truth"/> holds, per query, base
-    /// rows nearest first (at least 100 for recall@100); null computes it exactly.
+    /// rows nearest first (at least 100 for recall@100); null computes it exactly (on <paramref name="options"/>'
+    /// database threads). Every variant uses <paramref name="options"/> with its own compression.
     /// </summary>
-    public ReportRunner(VectorMatrix baseVectors, VectorMatrix queries, int[][]? truth, ReportOptions options)
+    public ReportRunner(VectorMatrix baseVectors, VectorMatrix queries, int[][]? truth, EvalSettings options)
     {
         if (baseVectors.Dimension != queries.Dimension)
             throw new InvalidArgumentException($"base dimension {baseVectors.Dimension} differs from query dimension {queries.Dimension}");
@@ -39,7 +40,7 @@ public sealed class ReportRunner
         var kind = options.Metric.ToDistanceKind();
         if (truth is null)
         {
-            truth = GroundTruth.Compute(_preparedBase, _preparedQueries, Math.Min(100, baseVectors.Count), kind, options.Threads);
+            truth = GroundTruth.Compute(_preparedBase, _preparedQueries, Math.Min(100, baseVectors.Count), kind, options.Database.Threads);
         }
         else
         {
@@ -94,34 +95,26 @@ public sealed class ReportRunner
         GC.WaitForPendingFinalizers();
         long heapBefore = GC.GetTotalMemory(true);
         using var sampler = new PeakMemorySampler();
-        var settings = new EvalSettings
-        {
-            Metric = o.Metric,
-            Compression = compression,
-            Index = o.Index,
-            K = o.K,
-            Rerank = o.Rerank,
-            Threads = 1,
-            MinSeconds = o.MinSeconds,
-            Seed = o.Seed,
-        };
-        var eval = EvalRunner.Build(_base, settings);
+        // The timed single-thread pass is EvalRunner's; the all-threads pass below uses o.Threads.
+        var eval = EvalRunner.Build(_base, o with { Compression = compression, Threads = 1 });
         var collection = eval.Collection;
         double build = eval.BuildSeconds;
         var index = collection.Index!;
         var codec = index.Codec;
         long heapAfter = GC.GetTotalMemory(true);
         double encodeUs = MeasureEncode(codec);
-        int all = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
-        double train = Math.Max(0, build - encodeUs * 1e-6 * _base.Count / all);
+        int all = EvalSettings.Resolve(o.Threads);
+        // Encoding ran on the build's workers, so its share of the build time divides by their number.
+        double train = Math.Max(0, build - encodeUs * 1e-6 * _base.Count / EvalSettings.Resolve(o.Database.Threads));
         log?.Report($"variant {compression}: built in {build:F1} s, searching");
 
         var truth = _truth.Take(_queries.Count).ToArray();
-        var point = o.Ef > 0 ? new SweepPoint("ef", o.Ef) : o.NProbe > 0 ? new SweepPoint("nprobe", o.NProbe) : new SweepPoint("none", 0);
+        var point = o.DefaultPoint;
         var single = eval.Measure(_queries, truth, point);
         var found = single.Results;
 
-        var search = new SearchOptions { K = o.K, Rerank = o.Rerank, Ef = o.Ef, NProbe = o.NProbe };
+        int rerank = eval.EffectiveRerank;
+        var search = new SearchOptions { K = o.K, Rerank = rerank, Ef = o.Ef, NProbe = o.NProbe };
         // All-threads throughput: whole passes over the queries for at least MinSeconds, like EvalRunner's pass.
         long done = 0;
         var sw = Stopwatch.StartNew();
@@ -132,8 +125,8 @@ public sealed class ReportRunner
         } while (sw.Elapsed.TotalSeconds < o.MinSeconds);
         double qpsAll = done / sw.Elapsed.TotalSeconds;
 
-        var deep = collection.SearchBatch(_queries, search with { K = 100, Rerank = o.Rerank > 0 ? Math.Max(o.Rerank, 100) : 0 }, all);
-        var estimates = o.Rerank > 0 ? collection.SearchBatch(_queries, search with { K = 100, Rerank = 0 }, all) : deep;
+        var deep = collection.SearchBatch(_queries, search with { K = 100, Rerank = rerank > 0 ? Math.Max(rerank, 100) : 0 }, all);
+        var estimates = rerank > 0 ? collection.SearchBatch(_queries, search with { K = 100, Rerank = 0 }, all) : deep;
         var (spearman, mae) = Calibration(estimates);
         var deepIds = deep.Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray();
 
@@ -145,7 +138,7 @@ public sealed class ReportRunner
             Metric = o.Metric.ToSpec(),
             Param = point.ToString(),
             K = o.K,
-            Rerank = o.Rerank,
+            Rerank = rerank,
             RecallAtK = single.Recall,
             RecallAt1 = Recall.AtK(found, truth, 1),
             RecallAt10 = o.K >= 10 ? Recall.AtK(found, truth, 10) : Recall.AtK(deepIds, truth, 10),

@@ -1,11 +1,16 @@
-using VectorStore.Collections;
-using VectorStore.Storage;
-
 namespace VectorStore;
 
-/// <summary>Settings of a database, with documented defaults.</summary>
+/// <summary>Settings of a database, with documented defaults. Immutable, so thread-safe.</summary>
+/// <remarks>
+/// Thread rule: <see cref="Threads"/> is the one setting for how many workers the engine's batch work uses. Every
+/// collection of the database takes it for codec training and index construction (<c>TrainingContext.Threads</c>),
+/// parallel index inserts, re-rank tuning, and <c>Collection.SearchBatch</c> when the caller passes 0. A per-call
+/// count (<c>SearchBatch</c>'s argument, a server's <c>BatchSearchThreads</c>) overrides it when positive and defers to
+/// it when 0; 0 here means all cores. Benchmark knobs that measure search at a chosen concurrency
+/// (<c>EvalSettings.Threads</c>) are about the measurement, not the engine, and are separate.
+/// </remarks>
 public sealed record DatabaseOptions
 {
-    /// <summary>Worker threads for batch operations; 0 = all cores. Default 0.</summary>
+    /// <summary>Worker threads of the engine's batch work (see the thread rule above); 0 = all cores. Default 0.</summary>
     public int Threads { get; init; }
 }

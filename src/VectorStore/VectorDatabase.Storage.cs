@@ -40,7 +40,7 @@ public sealed partial class VectorDatabase
             string cdir = Path.Combine(dir, "collections", entry.Directory);
             var store = CollectionStore.Open(cdir, entry, _storage, Publish);
             _stores.Add(entry.Name, store);
-            var c = new Collection(entry.Name, options, store);
+            var c = new Collection(entry.Name, options, store, Options.Threads);
             store.Recover(c);
             _collections.Add(entry.Name, c);
         }
@@ -73,7 +73,7 @@ public sealed partial class VectorDatabase
             Seed = options.Seed,
         };
         var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
-        var c = new Collection(name, options, store);
+        var c = new Collection(name, options, store, Options.Threads);
         store.Recover(c);
         _stores.Add(name, store);
         _manifest.Collections.Add(entry);

@@ -14,6 +14,7 @@ public sealed partial class VectorDatabase : IDisposable
 
     private VectorDatabase(string? directory, DatabaseOptions options)
     {
+        if (options.Threads < 0) throw new InvalidArgumentException($"threads must not be negative (0 = all cores), got {options.Threads}");
         Directory = directory;
         Options = options;
     }
@@ -67,7 +68,7 @@ public sealed partial class VectorDatabase : IDisposable
         lock (_gate)
         {
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
-            var c = Directory is null ? new Collection(name, options) : CreatePersistent(name, options);
+            var c = Directory is null ? new Collection(name, options, threads: Options.Threads) : CreatePersistent(name, options);
             _collections.Add(name, c);
             return c;
         }

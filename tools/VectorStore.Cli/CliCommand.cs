@@ -84,18 +84,21 @@ public abstract class CliCommand
     };
 
     /// <summary>Options shared by many commands.</summary>
-    protected static Option<T> Opt<T>(string name, string description, bool required = false) =>
+    internal static Option<T> Opt<T>(string name, string description, bool required = false) =>
         new(name) { Description = description, Required = required };
 
     /// <summary>An option with a default value.</summary>
-    protected static Option<T> Opt<T>(string name, string description, T defaultValue) =>
+    internal static Option<T> Opt<T>(string name, string description, T defaultValue) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
     /// <summary>Writes one JSON object on its own line to stdout.</summary>
-    protected static void WriteJsonLine(object value)
+    protected static void WriteJsonLine(object value) => WriteJsonLine(Console.Out, value);
+
+    /// <summary>Writes one JSON object on its own line to <paramref name="writer"/> and flushes it.</summary>
+    protected static void WriteJsonLine(TextWriter writer, object value)
     {
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
-        Console.Out.Flush();
+        writer.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+        writer.Flush();
     }
 
     /// <summary>
@@ -109,13 +112,13 @@ public abstract class CliCommand
     };
 
     /// <summary>Checks k, rerank and similar positive limits as usage errors.</summary>
-    protected static void RequireRange(string flag, int value, int min, int max)
+    internal static void RequireRange(string flag, int value, int min, int max)
     {
         if (value < min || value > max) throw new UsageException($"{flag} must be in {min}..{max}, got {value}");
     }
 
     /// <summary>The limit on k shared by every command.</summary>
-    protected const int MaxK = SearchOptions.MaxK;
+    internal const int MaxK = SearchOptions.MaxK;
 }
 
 /// <summary>A command-line usage error (exit code 1).</summary>

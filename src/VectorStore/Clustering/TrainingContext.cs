@@ -8,7 +8,7 @@ public sealed class TrainingContext
     /// <summary>Seed of every random choice; the same seed and data give the same codec. Default 42.</summary>
     public int Seed { get; init; } = 42;
 
-    /// <summary>Worker threads; 0 = all cores. Default 0.</summary>
+    /// <summary>Worker threads; 0 = all cores. Default 0. A collection sets it from its database's <c>DatabaseOptions.Threads</c>.</summary>
     public int Threads { get; init; }
 
     /// <summary>Receives (stage, fraction done) while training; may be null.</summary>

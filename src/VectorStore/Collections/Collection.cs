@@ -33,12 +33,19 @@ public sealed partial class Collection
     private VectorIndex? _index;
     private int _rebalanceQueued;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> _tunedRerank = new();
+    private readonly int _threads;
 
-    internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null)
+    /// <summary>
+    /// A collection logging to <paramref name="journal"/> (none: in memory) whose training, index construction, rerank
+    /// tuning and <see cref="SearchBatch"/> fan out to <paramref name="threads"/> workers: the database's
+    /// <see cref="DatabaseOptions.Threads"/> (0 = all cores).
+    /// </summary>
+    internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null, int threads = 0)
     {
         (_compression, _indexSpec) = options.Validate();
         Name = name;
         Options = options;
+        _threads = threads;
         _raw = new RawVectorStore(options.Dimension);
         _journal = journal ?? NullJournal.Instance;
         _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
@@ -135,9 +142,9 @@ public sealed partial class Collection
             {
                 _lock.ExitWriteLock();
                 writing = false;
-                concurrent.AddBatch(slots, prepared, 0);
+                concurrent.AddBatch(slots, prepared, _threads);
             }
-            else if (_index is not null) _index.AddBatch(slots, prepared, 0);
+            else if (_index is not null) _index.AddBatch(slots, prepared, _threads);
             else if (_slots.Count >= Options.TrainingThreshold && _slots.Count >= _retrainAt) TryTrainLocked();
         }
         finally
@@ -311,11 +318,11 @@ public sealed partial class Collection
         }
         var sample = new VectorMatrix(sampleSize, Options.Dimension);
         for (int i = 0; i < sampleSize; i++) _raw.Get(order[i]).CopyTo(sample[i]);
-        var context = new TrainingContext { Seed = Options.Seed };
+        var context = new TrainingContext { Seed = Options.Seed, Threads = _threads };
         var index = IndexRegistry.Get(_indexSpec).Create(_indexSpec, _compression, Options.Dimension, Options.Metric.ToDistanceKind(), sample, context);
         var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
         for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
-        index.AddBatch(liveSlots, all, 0);
+        index.AddBatch(liveSlots, all, _threads);
         _index = index;
         _tunedRerank.Clear();
     }
@@ -336,7 +343,7 @@ public sealed partial class Collection
     }
 
     private int TuneRerankLocked(double target, int k, int sampleQueries) =>
-        _index is null ? 0 : RerankTuner.Tune(_index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default);
+        _index is null ? 0 : RerankTuner.Tune(_index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
 
     private int[] LiveSlots()
     {
@@ -376,16 +383,22 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
     }
 
-    /// <summary>Searches every row of <paramref name="queries"/> on <paramref name="threads"/> threads (0 = all cores).</summary>
+    /// <summary>
+    /// Searches every row of <paramref name="queries"/> on <paramref name="threads"/> threads (0 = the database's
+    /// <see cref="DatabaseOptions.Threads"/>, itself 0 = all cores by default).
+    /// </summary>
     public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
     {
         options ??= new SearchOptions();
         ValidateSearch(queries.Dimension, options);
         var results = new SearchHit[queries.Count][];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        Parallel.For(0, queries.Count, po, i => results[i] = Search(queries.Row(i), options));
+        Parallel.For(0, queries.Count, Parallelism(threads), i => results[i] = Search(queries.Row(i), options));
         return results;
     }
+
+    /// <summary><paramref name="threads"/> workers when positive, else the database's setting, else every core.</summary>
+    private ParallelOptions Parallelism(int threads) =>
+        new() { MaxDegreeOfParallelism = threads > 0 ? threads : _threads > 0 ? _threads : Environment.ProcessorCount };
 
     private void ValidateSearch(int dimension, SearchOptions options)
     {

@@ -19,7 +19,7 @@ internal static class RerankTuner
 
     /// <summary>The depth, or 0 when codes are exact or there are too few vectors to measure.</summary>
     public static int Tune(VectorIndex index, RawVectorStore raw, int[] liveSlots, DistanceKind kind, double target, int k,
-        int sampleQueries, int seed, IndexSearchParameters parameters)
+        int sampleQueries, int seed, IndexSearchParameters parameters, ParallelOptions parallel)
     {
         if (index.Codec is Float32Codec || liveSlots.Length <= k + 1) return 0;
         int maxDepth = Math.Min(s_ladder[^1] * k, liveSlots.Length - 1);
@@ -33,7 +33,7 @@ internal static class RerankTuner
             (order[i], order[j]) = (order[j], order[i]);
         }
         var hits = new double[depths.Length];
-        Parallel.For(0, nq, () => new Work(maxDepth + 1, k), (qi, _, w) =>
+        Parallel.For(0, nq, parallel, () => new Work(maxDepth + 1, k), (qi, _, w) =>
         {
             int self = order[qi];
             var q = raw.Get(self).ToArray();

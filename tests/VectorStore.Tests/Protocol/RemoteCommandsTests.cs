@@ -1,5 +1,5 @@
 using System.Text.Json;
-using VectorStore.Cli.Remote;
+using VectorStore.Cli.Commands;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.IO;
@@ -23,24 +23,24 @@ public class RemoteCommandsTests
         var queriesPath = Path.Combine(dir, "q.fvecs");
         VectorFiles.WriteFvecs(queriesPath, data.Slice(100, 20));
 
-        await using var client = await RemoteCommands.ConnectAsync($"127.0.0.1:{live.Port}", tokenFile);
-        await RemoteCommands.CreateAsync(client, "c", new CollectionOptions { Dimension = 8, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 500 });
+        await using var client = await DatabaseTarget.ConnectAsync($"127.0.0.1:{live.Port}", tokenFile);
+        await CreateCommand.CreateAsync(client, "c", new CollectionOptions { Dimension = 8, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 500 });
 
         var loadOut = new StringWriter();
-        await RemoteCommands.LoadAsync(client, "c", vectorsPath, firstId: 10, batch: 300, loadOut);
+        await LoadCommand.LoadAsync(client, "c", vectorsPath, firstId: 10, batch: 300, loadOut);
         Assert.Equal(["acked 10 309", "acked 310 609", "acked 610 909", "acked 910 1009"], loadOut.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
         // export writes exactly the loaded vectors (L2 stores them unchanged) in ascending id order.
         var exportPath = Path.Combine(dir, "e.fvecs");
         var idsPath = Path.Combine(dir, "ids.txt");
-        await RemoteCommands.ExportAsync(client, "c", exportPath, idsPath);
+        await ExportCommand.ExportAsync(client, "c", exportPath, idsPath);
         Assert.Equal(File.ReadAllBytes(vectorsPath), File.ReadAllBytes(exportPath));
         Assert.Equal(Enumerable.Range(10, 1000).Select(i => i.ToString()), File.ReadAllLines(idsPath));
 
         var outPath = Path.Combine(dir, "r.ivecs");
         var searchOut = new StringWriter();
         var so = new SearchOptions { K = 5, Rerank = 20 };
-        await RemoteCommands.SearchAsync(client, "c", queriesPath, so, outPath, json: true, searchOut);
+        await SearchCommand.SearchAsync(client, "c", queriesPath, so, outPath, json: true, searchOut);
         var summary = JsonDocument.Parse(searchOut.ToString()).RootElement;
         Assert.Equal(20, summary.GetProperty("queries").GetInt32());
         Assert.True(summary.GetProperty("qps").GetDouble() > 0);
@@ -50,7 +50,7 @@ public class RemoteCommandsTests
             Assert.Equal(c.Search(data.Row(100 + q), so).Select(h => (int)h.Id), rows[q]);
 
         var infoOut = new StringWriter();
-        await RemoteCommands.InfoAsync(client, null, infoOut);
+        await InfoCommand.InfoAsync(client, null, infoOut);
         var col = Assert.Single(JsonDocument.Parse(infoOut.ToString()).RootElement.GetProperty("collections").EnumerateArray());
         Assert.Equal("c", col.GetProperty("name").GetString());
         Assert.Equal(1000, col.GetProperty("count").GetInt32());

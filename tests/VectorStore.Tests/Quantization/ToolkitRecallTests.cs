@@ -13,7 +13,7 @@ public class ToolkitRecallTests(ITestOutputHelper output)
     private double Recall10(string compression, int rerank)
     {
         var ds = TestData.RequireShared(TestData.TextSet, maxQueries: Queries);
-        var runner = new ReportRunner(ds.Base, ds.Queries, ds.Truth, new ReportOptions { Metric = Metric.Cosine, Rerank = rerank });
+        var runner = new ReportRunner(ds.Base, ds.Queries, ds.Truth, new EvalSettings { Metric = Metric.Cosine, Rerank = rerank });
         var row = runner.RunVariant(compression);
         output.WriteLine($"{compression} rerank {rerank}: recall@10 {row.RecallAt10:F3}, {row.BytesPerVector:F1} B/vec, code {row.CodeBytes} B, {row.Diagnostics}");
         return row.RecallAt10;

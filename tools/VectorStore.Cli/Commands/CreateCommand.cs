@@ -1,10 +1,9 @@
 using System.CommandLine;
-using VectorStore.Cli.Remote;
 using VectorStore.Collections;
 
 namespace VectorStore.Cli.Commands;
 
-/// <summary><c>create</c>: creates a collection in a database directory (creating the directory if needed).</summary>
+/// <summary><c>create</c>: creates a collection in a database directory (creating the directory if needed) or on a server.</summary>
 public sealed class CreateCommand : CliCommand
 {
     public override Command Build()
@@ -32,19 +31,17 @@ public sealed class CreateCommand : CliCommand
                 TrainingThreshold = r.GetValue(thresholdOpt),
                 Seed = r.GetValue(seedOpt),
             };
+            // Checked here too, so a bad spec is a usage error before a database is opened or a server contacted.
             options.Validate();
             string name = r.GetValue(nameOpt)!;
-            if (target.Resolve(r, out var server) is not { } dir)
-            {
-                target.RunRemote(r, server!, client => RemoteCommands.CreateAsync(client, name, options));
-                Console.Error.WriteLine($"created collection '{name}' on {server}");
-                return 0;
-            }
-            using var db = DatabaseCli.Open(dir, create: true);
-            db.CreateCollection(name, options);
-            Console.Error.WriteLine($"created collection '{r.GetValue(nameOpt)}' in {db.Directory}");
+            target.Run(r, db => CreateAsync(db, name, options), create: true);
+            Console.Error.WriteLine($"created collection '{name}' {target.Describe(r)}");
             return 0;
         }));
         return cmd;
     }
+
+    /// <summary>Creates collection <paramref name="collection"/> with <paramref name="options"/>.</summary>
+    public static Task CreateAsync(IVectorDatabaseClient db, string collection, CollectionOptions options) =>
+        db.CreateCollectionAsync(collection, options);
 }

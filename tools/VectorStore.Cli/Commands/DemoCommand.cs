@@ -30,17 +30,14 @@ public sealed class DemoCommand : CliCommand
     public override Command Build()
     {
         var dataOpt = Opt<string?>("--data", "A TEXMEX folder (NAME_base.fvecs, NAME_query.fvecs, NAME_groundtruth.ivecs) instead of the embedded sample");
-        var metricOpt = Opt("--metric", "Metric for --data (the sample is cosine)", "cosine");
-        var jsonOpt = Opt<bool>("--json", "One JSON object per variant on stdout");
-        var minTimeOpt = Opt("--min-time", "Seconds of throughput measurement per variant", 1.0);
-        var cmd = new Command("demo", "Build compressed variants of a dataset and compare them with the float32 baseline")
-        {
-            dataOpt, metricOpt, jsonOpt, minTimeOpt,
-        };
+        var cmd = new Command("demo", "Build compressed variants of a dataset and compare them with the float32 baseline") { dataOpt };
+        // --metric applies to --data only: the embedded sample is cosine.
+        var shared = new EvalOptionSet(metric: "cosine", threads: 1, "Search threads").AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
         {
-            var (name, baseVectors, queries, truth, metric) = Load(r.GetValue(dataOpt), r.GetValue(metricOpt)!);
-            bool json = r.GetValue(jsonOpt);
+            var measure = shared.Settings(r);
+            var (name, baseVectors, queries, truth, metric) = Load(r.GetValue(dataOpt), measure.Metric, measure.Database.Threads);
+            bool json = r.GetValue(shared.Json);
             Console.Error.WriteLine($"dataset {name}: {baseVectors.Count} × {baseVectors.Dimension}, {queries.Count} queries, {metric.ToSpec()}");
             if (!json)
             {
@@ -53,11 +50,7 @@ public sealed class DemoCommand : CliCommand
             foreach (var (comp, index, rerank, sweep) in Variants)
             {
                 if (!Supported(comp, index, known, indexes)) continue;
-                var settings = new EvalSettings
-                {
-                    Metric = metric, Compression = comp, Index = index, K = 10, Rerank = rerank, Threads = 1,
-                    MinSeconds = r.GetValue(minTimeOpt),
-                };
+                var settings = measure with { Metric = metric, Compression = comp, Index = index, K = 10, Rerank = rerank };
                 var runner = EvalRunner.Build(baseVectors, settings);
                 var point = SweepPoint.ParseList(sweep)[0];
                 var m = runner.Measure(queries, truth, point);
@@ -94,11 +87,10 @@ public sealed class DemoCommand : CliCommand
         return indexes.Contains(IndexSpec.Parse(index).Name) && quantizers.Contains(spec.Quantizer.Name);
     }
 
-    private static (string Name, VectorMatrix Base, VectorMatrix Queries, int[][] Truth, Metric Metric) Load(string? data, string metricText)
+    private static (string Name, VectorMatrix Base, VectorMatrix Queries, int[][] Truth, Metric Metric) Load(string? data, Metric metric, int threads)
     {
         if (data is not null)
         {
-            var metric = MetricExtensions.Parse(metricText);
             var ds = Dataset.LoadTexmex(data);
             return (ds.Name, ds.Base, ds.Queries, ds.Truth, metric);
         }
@@ -108,6 +100,6 @@ public sealed class DemoCommand : CliCommand
         var b = VectorFiles.ReadVectors(Path.Combine(dir, "base.npy"));
         var q = VectorFiles.ReadVectors(Path.Combine(dir, "query.npy"));
         Console.Error.WriteLine("computing exact ground truth …");
-        return ("debdesc-10k (embedded sample)", b, q, EvalRunner.ExactTruth(b, q, Metric.Cosine, 10), Metric.Cosine);
+        return ("debdesc-10k (embedded sample)", b, q, EvalRunner.ExactTruth(b, q, Metric.Cosine, 10, threads), Metric.Cosine);
     }
 }

@@ -2,13 +2,18 @@ using System.Buffers.Binary;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using VectorStore.Cli.Remote;
 
 namespace VectorStore.Cli.Commands;
 
 /// <summary><c>export</c>: writes every live vector (full precision, ascending id) as .fvecs and the ids as text.</summary>
 public sealed class ExportCommand : CliCommand
 {
+    /// <summary>Most ids listed per page (8 MiB of them); a server's batch limit may make pages smaller.</summary>
+    private const int IdPageSize = 1 << 20;
+
+    /// <summary>Bytes of vectors fetched per call, so an in-process export (no transfer limits) stays bounded too.</summary>
+    private const long ChunkBytes = 16 << 20;
+
     public override Command Build()
     {
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
@@ -18,33 +23,44 @@ public sealed class ExportCommand : CliCommand
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
-            if (target.Resolve(r, out var server) is not { } dir)
-            {
-                int exported = 0;
-                target.RunRemote(r, server!, async client =>
-                    exported = await RemoteCommands.ExportAsync(client, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!));
-                Console.Error.WriteLine($"exported {exported} vectors");
-                return 0;
-            }
-            using var db = DatabaseCli.Open(dir);
-            var c = db.GetCollection(r.GetValue(nameOpt)!);
-            using var vec = new FileStream(r.GetValue(outOpt)!, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-            using var ids = new StreamWriter(r.GetValue(idsOpt)!);
-            var head = new byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(head, c.Options.Dimension);
-            int n = 0;
-            foreach (var id in c.Ids())
-            {
-                var rec = c.Get(id);
-                if (rec is null) continue; // deleted concurrently (another thread of this process); skip
-                vec.Write(head);
-                vec.Write(MemoryMarshal.AsBytes(rec.Vector.AsSpan()));
-                ids.WriteLine(id.ToString(CultureInfo.InvariantCulture));
-                n++;
-            }
-            Console.Error.WriteLine($"exported {n} vectors");
+            int exported = 0;
+            target.Run(r, async db => exported = await ExportAsync(db, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!));
+            Console.Error.WriteLine($"exported {exported} vectors");
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Writes every live vector in ascending id order, at full precision, and the ids one per line; returns how many.</summary>
+    public static async Task<int> ExportAsync(IVectorDatabaseClient db, string collection, string outPath, string idsOutPath)
+    {
+        int dim = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Dimension;
+        int chunk = (int)Math.Max(1, Math.Min(db.Limits.GetBatchSize(dim), ChunkBytes / (4L * dim)));
+        using var fs = new FileStream(outPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var idsOut = new StreamWriter(idsOutPath);
+        var head = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(head, dim);
+        int written = 0;
+        ulong? after = null;
+        while (true)
+        {
+            var page = await db.ListIdsAsync(collection, after, Math.Min(IdPageSize, db.Limits.MaxBatch)).ConfigureAwait(false);
+            for (int start = 0; start < page.Ids.Length; start += chunk)
+            {
+                var ids = page.Ids.AsSpan(start, Math.Min(chunk, page.Ids.Length - start)).ToArray();
+                var records = await db.GetBatchAsync(collection, ids).ConfigureAwait(false);
+                foreach (var record in records)
+                {
+                    // Deleted between listing and fetching: skip it, as if the listing had come a moment later.
+                    if (record is null) continue;
+                    fs.Write(head);
+                    fs.Write(MemoryMarshal.AsBytes(record.Vector.AsSpan()));
+                    idsOut.WriteLine(record.Id.ToString(CultureInfo.InvariantCulture));
+                    written++;
+                }
+            }
+            if (!page.More || page.Ids.Length == 0) return written;
+            after = page.Ids[^1];
+        }
     }
 }

@@ -1,9 +1,8 @@
 using System.CommandLine;
-using VectorStore.Cli.Remote;
 
 namespace VectorStore.Cli.Commands;
 
-/// <summary><c>info</c>: collections of a database directory with sizes and settings.</summary>
+/// <summary><c>info</c>: collections of a database with sizes and settings.</summary>
 public sealed class InfoCommand : CliCommand
 {
     public override Command Build()
@@ -12,21 +11,23 @@ public sealed class InfoCommand : CliCommand
         var jsonOpt = Opt<bool>("--json", "Print one JSON object");
         var cmd = new Command("info", "Describe the collections of a database directory") { nameOpt, jsonOpt };
         var target = new DatabaseTarget().AddTo(cmd);
-        cmd.SetAction(r => Guard(() =>
-        {
-            if (target.Resolve(r, out var server) is not { } dir)
-                return target.RunRemote(r, server!, client => RemoteCommands.InfoAsync(client, r.GetValue(nameOpt), Console.Out, r.GetValue(jsonOpt)));
-            using var db = DatabaseCli.Open(dir);
-            var names = r.GetValue(nameOpt) is { } only ? [db.GetCollection(only).Name] : db.CollectionNames;
-            var rows = new List<Dictionary<string, object?>>();
-            foreach (var name in names)
-            {
-                var c = db.GetCollection(name);
-                rows.Add(DatabaseOutput.InfoRow(name, c.Options, c.GetStats(), db.DiskBytes(name)));
-            }
-            DatabaseOutput.WriteInfo(rows, r.GetValue(jsonOpt), Console.Out);
-            return 0;
-        }));
+        cmd.SetAction(r => Guard(() => target.Run(r, db => InfoAsync(db, r.GetValue(nameOpt), Console.Out, r.GetValue(jsonOpt)))));
         return cmd;
+    }
+
+    /// <summary>
+    /// Prints every collection (or only <paramref name="collection"/>) through <see cref="DatabaseOutput.WriteInfo"/>.
+    /// <c>bytes_on_disk</c> is null only from a protocol-version-1 server, which does not report it.
+    /// </summary>
+    public static async Task InfoAsync(IVectorDatabaseClient db, string? collection, TextWriter stdout, bool json = true)
+    {
+        var names = collection is null ? await db.CollectionNamesAsync().ConfigureAwait(false) : [collection];
+        var rows = new List<Dictionary<string, object?>>();
+        foreach (var name in names)
+        {
+            var info = await db.GetInfoAsync(name).ConfigureAwait(false);
+            rows.Add(DatabaseOutput.InfoRow(name, info.Options, info.Stats, info.BytesOnDisk));
+        }
+        DatabaseOutput.WriteInfo(rows, json, stdout);
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using VectorStore.Cli.Remote;
 using VectorStore.IO;
 
 namespace VectorStore.Cli.Commands;
@@ -11,6 +10,9 @@ namespace VectorStore.Cli.Commands;
 /// </summary>
 public sealed class LoadCommand : CliCommand
 {
+    /// <summary>Longest payload <c>--payload-ids</c> writes: <c>id:</c> and up to 20 digits, with room to spare.</summary>
+    private const int MaxIdPayloadBytes = 25;
+
     public override Command Build()
     {
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
@@ -32,38 +34,48 @@ public sealed class LoadCommand : CliCommand
             RequireRange("--writers", writers, 1, 64);
             long first = r.GetValue(firstOpt);
             if (first < 0) throw new UsageException($"--first-id must not be negative, got {first}");
-            bool payloads = r.GetValue(payloadOpt);
-            if (target.Resolve(r, out var server) is not { } dir)
-                return target.RunRemote(r, server!, client =>
-                    RemoteCommands.LoadAsync(client, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, payloads));
-            var vectors = VectorFiles.ReadVectors(r.GetValue(vecOpt)!);
-            using var db = DatabaseCli.Open(dir);
-            var c = db.GetCollection(r.GetValue(nameOpt)!);
-            int batches = (vectors.Count + batch - 1) / batch;
-            int next = -1;
-            var gate = new object();
-            var po = new ParallelOptions { MaxDegreeOfParallelism = writers };
-            Parallel.For(0, writers, po, _ =>
-            {
-                int b;
-                while ((b = Interlocked.Increment(ref next)) < batches)
-                {
-                    int start = b * batch;
-                    int n = Math.Min(batch, vectors.Count - start);
-                    var ids = new ulong[n];
-                    for (int i = 0; i < n; i++) ids[i] = (ulong)(first + start + i);
-                    var pl = payloads ? ids.Select(id => (byte[]?)Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
-                    c.UpsertBatch(ids, vectors.Slice(start, n), pl);
-                    // UpsertBatch returned: the batch is durable. Only now may it be acknowledged.
-                    lock (gate)
-                    {
-                        Console.Out.WriteLine($"acked {ids[0]} {ids[^1]}");
-                        Console.Out.Flush();
-                    }
-                }
-            });
-            return 0;
+            return target.Run(r, db =>
+                LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt)));
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Upserts the file in batches of <paramref name="batch"/> (fewer when <see cref="IVectorDatabaseClient.Limits"/>
+    /// require), <paramref name="writers"/> batches in flight at once; prints <c>acked FIRST LAST</c> after each batch's
+    /// upsert has completed, which happens only once the batch is durable (in process, and on a server before it
+    /// answers), so a printed line means the batch survives a crash.
+    /// </summary>
+    public static async Task LoadAsync(IVectorDatabaseClient db, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout,
+        int writers = 1, bool payloadIds = false)
+    {
+        if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
+        if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
+        var m = VectorFiles.ReadVectors(vectorsPath);
+        batch = Math.Min(batch, db.Limits.UpsertBatchSize(m.Dimension, payloadIds ? MaxIdPayloadBytes : null));
+        int batches = (m.Count + batch - 1) / batch;
+        int next = -1;
+        var gate = new object();
+        async Task Writer()
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                int start = b * batch;
+                int n = Math.Min(batch, m.Count - start);
+                var ids = new ulong[n];
+                for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
+                var payloads = payloadIds ? ids.Select(id => (byte[]?)Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
+                await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads).ConfigureAwait(false);
+                // The upsert completed: the batch is durable. Only now may it be acknowledged.
+                lock (gate)
+                {
+                    stdout.WriteLine($"acked {ids[0]} {ids[^1]}");
+                    stdout.Flush();
+                }
+            }
+        }
+        // Task.Run: in process an upsert blocks its thread until durable, so each writer needs a thread of its own.
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(Writer))).ConfigureAwait(false);
     }
 }

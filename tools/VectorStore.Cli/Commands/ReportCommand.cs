@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using VectorStore.Evaluation;
-using VectorStore.IO;
 
 namespace VectorStore.Cli.Commands;
 
@@ -16,64 +15,32 @@ public sealed class ReportCommand : CliCommand
     /// <inheritdoc />
     public override Command Build()
     {
-        var baseOpt = Opt<string>("--base", "base vectors (.fvecs or .npy)", required: true);
-        var queryOpt = Opt<string>("--query", "query vectors (.fvecs or .npy)", required: true);
-        var gtOpt = Opt<string?>("--gt", "ground truth .ivecs (base rows nearest first); computed exactly when absent");
-        var metricOpt = Opt("--metric", "l2, ip or cosine", "cosine");
         var variantsOpt = Opt("--variants", "comma-separated compression specs", "none,sq8,pca:128+sq8,prune:192+sq8,distill:96+sq8,bin");
-        var indexOpt = Opt("--index", "flat, ivf:NLIST or hnsw:M[,EFC]", "flat");
-        var kOpt = Opt("--k", "results per query of the timed search", 10);
-        var rerankOpt = Opt("--rerank", "re-score the best N candidates at full precision (0 = none)", 0);
         var efOpt = Opt("--ef", "HNSW beam width (0 = default)", 0);
         var nprobeOpt = Opt("--nprobe", "IVF lists probed (0 = default)", 0);
-        var threadsOpt = Opt("--threads", "threads of the all-threads pass and of building (0 = all cores)", 0);
-        var minSecondsOpt = Opt("--min-seconds", "minimum wall time of each throughput pass per variant", 1.0);
-        var maxBaseOpt = Opt("--max-base", "use only the first N base vectors (ground truth then computed)", 0);
-        var maxQueriesOpt = Opt("--max-queries", "use only the first N queries", 0);
         var outOpt = Opt<string>("--out", "output directory for report.html, report.json and the plots", required: true);
-        var jsonOpt = Opt("--json", "print one JSON line per variant instead of the table", false);
         var cmd = new Command("report", "compare compression variants: table, JSON and an HTML report with plots")
         {
-            baseOpt, queryOpt, gtOpt, metricOpt, variantsOpt, indexOpt, kOpt, rerankOpt, efOpt, nprobeOpt, threadsOpt,
-            minSecondsOpt, maxBaseOpt, maxQueriesOpt, outOpt, jsonOpt,
+            variantsOpt, efOpt, nprobeOpt, outOpt,
         };
+        var shared = new EvalOptionSet(metric: "cosine", threads: 0, "Threads of the all-threads throughput pass").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
         {
-            int k = r.GetValue(kOpt), rerank = r.GetValue(rerankOpt);
-            RequireRange("--k", k, 1, 100);
-            RequireRange("--rerank", rerank, 0, MaxK);
-            RequireRange("--threads", r.GetValue(threadsOpt), 0, 1024);
+            // Recall@100 and nDCG need at most 100 results per query, so k stops there.
+            var settings = shared.Settings(r, maxK: 100) with { Ef = r.GetValue(efOpt), NProbe = r.GetValue(nprobeOpt) };
+            RequireRange("--ef", settings.Ef, 0, MaxK);
+            RequireRange("--nprobe", settings.NProbe, 0, 1 << 20);
             var variants = SplitVariants(r.GetValue(variantsOpt)!);
             if (variants.Count == 0) throw new UsageException("--variants names no variant");
-            // Cheap checks before loading files that may take seconds to read.
-            Indexing.IndexRegistry.Get(Indexing.IndexSpec.Parse(r.GetValue(indexOpt)!));
-            var metric = MetricExtensions.Parse(r.GetValue(metricOpt)!);
             string outDir = r.GetValue(outOpt)!;
             // Fail on an unwritable --out now, not after minutes of builds.
             Directory.CreateDirectory(outDir);
             var probe = Path.Combine(outDir, ".write-probe");
             File.WriteAllText(probe, "");
             File.Delete(probe);
-            int maxBase = r.GetValue(maxBaseOpt), maxQueries = r.GetValue(maxQueriesOpt);
-            var baseVectors = VectorFiles.ReadVectors(r.GetValue(baseOpt)!, maxRows: maxBase > 0 ? maxBase : int.MaxValue);
-            var queries = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: maxQueries > 0 ? maxQueries : int.MaxValue);
-            string? gtPath = r.GetValue(gtOpt);
-            // A truncated base invalidates the file's ground truth, so it is recomputed then.
-            var truth = gtPath is not null && maxBase == 0 ? VectorFiles.ReadIvecs(gtPath, queries.Count) : null;
-            var options = new ReportOptions
-            {
-                Metric = metric,
-                Index = r.GetValue(indexOpt)!,
-                K = k,
-                Rerank = rerank,
-                Ef = r.GetValue(efOpt),
-                NProbe = r.GetValue(nprobeOpt),
-                Threads = r.GetValue(threadsOpt),
-                MinSeconds = r.GetValue(minSecondsOpt),
-            };
-            if (!(options.MinSeconds is >= 0 and <= 3600)) throw new UsageException($"--min-seconds must be in 0..3600, got {options.MinSeconds}");
-            bool json = r.GetValue(jsonOpt);
-            var runner = new ReportRunner(baseVectors, queries, truth, options);
+            var (baseVectors, queries, truth) = shared.ReadData(r);
+            bool json = r.GetValue(shared.Json);
+            var runner = new ReportRunner(baseVectors, queries, truth, settings);
             var rows = new List<ReportRow>();
             int failed = 0;
             foreach (var row in runner.Run(variants, new SyncProgress(Console.Error)))
@@ -90,8 +57,8 @@ public sealed class ReportCommand : CliCommand
                 foreach (var row in rows) f.WriteLine(System.Text.Json.JsonSerializer.Serialize(row, JsonOptions));
             var plots = ReportPlots.Render(outDir, rows);
             string conditions = string.Create(CultureInfo.InvariantCulture,
-                $"{baseVectors.Count} base vectors, {queries.Count} queries, dim {baseVectors.Dimension}, metric {options.Metric.ToSpec()}, " +
-                $"index {options.Index}, k {k}, rerank {rerank}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                $"{baseVectors.Count} base vectors, {queries.Count} queries, dim {baseVectors.Dimension}, metric {settings.Metric.ToSpec()}, " +
+                $"index {settings.Index}, k {settings.K}, rerank {settings.Rerank}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             string html = ReportHtml.Write(outDir, "VectorStore compression report", conditions, rows, plots);
             if (!json)
             {

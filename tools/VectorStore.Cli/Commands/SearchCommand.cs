@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using VectorStore.Cli.Remote;
 using VectorStore.Collections;
 using VectorStore.IO;
 
@@ -34,26 +33,32 @@ public sealed class SearchCommand : CliCommand
             RequireRange("--ef", ef, 0, MaxK);
             RequireRange("--nprobe", nprobe, 0, 1 << 20);
             var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe };
-            if (target.Resolve(r, out var server) is not { } dir)
-                return target.RunRemote(r, server!, client =>
-                    RemoteCommands.SearchAsync(client, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out));
-            var queries = VectorFiles.ReadVectors(r.GetValue(qOpt)!);
-            using var db = DatabaseCli.Open(dir);
-            var c = db.GetCollection(r.GetValue(nameOpt)!);
-            if (queries.Dimension != c.Options.Dimension)
-                throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {c.Options.Dimension}");
-            var results = new SearchHit[queries.Count][];
-            var micros = new double[queries.Count];
-            var total = Stopwatch.StartNew();
-            for (int i = 0; i < queries.Count; i++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                results[i] = c.Search(queries.Row(i), options);
-                micros[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            }
-            DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, k, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out);
-            return 0;
+            return target.Run(r, db =>
+                SearchAsync(db, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out));
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Searches one query at a time (so latencies are per query) and prints through <see cref="DatabaseOutput.WriteSearch"/>:
+    /// result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else the hits.
+    /// </summary>
+    public static async Task SearchAsync(IVectorDatabaseClient db, string collection, string queriesPath, SearchOptions options,
+        string? outPath, bool json, TextWriter stdout)
+    {
+        var queries = VectorFiles.ReadVectors(queriesPath);
+        int dim = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Dimension;
+        if (queries.Dimension != dim)
+            throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {dim}");
+        var results = new SearchHit[queries.Count][];
+        var micros = new double[queries.Count];
+        var total = Stopwatch.StartNew();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            results[q] = await db.SearchAsync(collection, queries.RowMemory(q), options).ConfigureAwait(false);
+            micros[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout);
     }
 }

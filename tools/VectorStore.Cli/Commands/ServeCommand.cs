@@ -65,16 +65,8 @@ public sealed class ServeCommand : CliCommand
 
     private static byte[] ReadToken(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path).Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--token-file {path}: {e.Message}");
-        }
-        if (text.Length == 0) throw new UsageException($"--token-file {path} is empty");
-        return System.Text.Encoding.UTF8.GetBytes(text);
+        var token = TokenFile.Read(path);
+        if (token.Length == 0) throw new UsageException($"--token-file {path} is empty");
+        return token;
     }
 }

@@ -1,0 +1,70 @@
+using VectorStore.Collections;
+
+namespace VectorStore;
+
+/// <summary>
+/// Access to a database's collections, the same whether the database lives in this process or behind a server: the
+/// CLI's database commands, tools and tests are written once against it. Methods take the collection name and mirror
+/// <c>VectorDatabase</c> and <c>Collection</c>; errors are the same typed exceptions
+/// (<see cref="InvalidArgumentException"/> for an unknown collection or bad argument, <see cref="InvalidVectorException"/>
+/// for a bad vector), plus transport errors of a remote implementation.
+/// </summary>
+/// <remarks>
+/// Implementations: <c>InProcessDatabaseClient</c> over a <c>VectorDatabase</c> (work runs on the calling thread and
+/// returns completed tasks) and <c>VectorStoreClient</c> over TCP. Callers respect <see cref="Limits"/> when splitting
+/// batches. Thread-safety: every member of both implementations may be called concurrently.
+/// </remarks>
+public interface IVectorDatabaseClient : IAsyncDisposable
+{
+    /// <summary>How much one call may carry; <see cref="TransferLimits.Unlimited"/> in process.</summary>
+    TransferLimits Limits { get; }
+
+    /// <summary>Creates a collection; fails if the name is taken or the options are invalid.</summary>
+    Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a collection and its data; false when it did not exist.</summary>
+    Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Collection names, sorted ordinally.</summary>
+    Task<IReadOnlyList<string>> CollectionNamesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Options, statistics and bytes on disk of a collection.</summary>
+    Task<CollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Inserts or replaces a batch, validated as a whole before anything changes; completes once the batch is durable
+    /// (for a database in a directory). At most <see cref="TransferLimits.UpsertBatchSize"/> vectors.
+    /// </summary>
+    Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Stored vectors (full precision) and payloads of <paramref name="ids"/>, null where absent. At most <see cref="TransferLimits.GetBatchSize"/> ids.</summary>
+    Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Live ids greater than <paramref name="after"/> (null: from the smallest), ascending, at most
+    /// <paramref name="limit"/> of them (fewer when <see cref="TransferLimits.MaxBatch"/> is smaller).
+    /// </summary>
+    Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The best <see cref="SearchOptions.K"/> entries for one query, best first.</summary>
+    Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Searches every row of <paramref name="queries"/>; the database chooses the threads (<c>DatabaseOptions.Threads</c>).</summary>
+    Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes <paramref name="ids"/>; per id, whether it was present.</summary>
+    Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes every acknowledged write durable; a no-op in process for an in-memory database, while a server without
+    /// storage refuses it.
+    /// </summary>
+    Task FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reclaims the disk space of deleted and overwritten vectors of <paramref name="name"/> (snapshot plus log
+    /// truncation). A server, whose protocol has no per-collection form, snapshots every collection with changes.
+    /// </summary>
+    Task CompactAsync(string name, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,136 @@
+using VectorStore.Collections;
+
+namespace VectorStore;
+
+/// <summary>
+/// <see cref="IVectorDatabaseClient"/> over a <see cref="VectorDatabase"/> in this process, so code written against the
+/// interface (the CLI's database commands) runs unchanged on a local database or through <c>VectorStoreClient</c>.
+/// </summary>
+/// <remarks>
+/// The engine is synchronous: each call does its work on the calling thread and returns an already completed task
+/// (failed with the engine's exception, or cancelled when <c>cancellationToken</c> was cancelled before the work
+/// began). An upsert's task therefore completes only once the batch is durable, as <see cref="Collection.UpsertBatch"/>
+/// returns. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
+/// concurrently.
+/// </remarks>
+public sealed class InProcessDatabaseClient : IVectorDatabaseClient
+{
+    private readonly bool _ownsDatabase;
+
+    /// <summary>Wraps <paramref name="database"/>; disposing this disposes the database only when <paramref name="ownsDatabase"/>.</summary>
+    public InProcessDatabaseClient(VectorDatabase database, bool ownsDatabase = false)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        Database = database;
+        _ownsDatabase = ownsDatabase;
+    }
+
+    /// <summary>The wrapped database.</summary>
+    public VectorDatabase Database { get; }
+
+    /// <inheritdoc />
+    public TransferLimits Limits => TransferLimits.Unlimited;
+
+    /// <inheritdoc />
+    public Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
+        Run(() => Database.CreateCollection(name, options), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.DropCollection(name), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> CollectionNamesAsync(CancellationToken cancellationToken = default) =>
+        Run(() => Database.CollectionNames, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() =>
+        {
+            var c = Database.GetCollection(name);
+            return new CollectionInfo(c.Options, c.GetStats(), Database.DiskBytes(name));
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
+        CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).UpsertBatch(ids, vectors, payloads), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
+        Run<IReadOnlyList<VectorRecord?>>(() =>
+        {
+            var c = Database.GetCollection(name);
+            var records = new VectorRecord?[ids.Count];
+            for (int i = 0; i < records.Length; i++) records[i] = c.Get(ids[i]);
+            return records;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Each page lists the collection's ids afresh (a sorted copy), so prefer few large pages.</remarks>
+    public Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        Run(() =>
+        {
+            if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
+            var ids = Database.GetCollection(name).Ids();
+            int start = 0;
+            if (after is ulong a)
+            {
+                int i = Array.BinarySearch(ids, a);
+                start = i >= 0 ? i + 1 : ~i;
+            }
+            int n = Math.Min(limit, ids.Length - start);
+            return new IdPage(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Search(query.Span, options), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).SearchBatch(queries, options), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
+        Run(() =>
+        {
+            var c = Database.GetCollection(name);
+            var present = new bool[ids.Count];
+            for (int i = 0; i < present.Length; i++) present[i] = c.Delete(ids[i]);
+            return present;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Run(Database.Flush, cancellationToken);
+
+    /// <inheritdoc />
+    public Task CompactAsync(string name, CancellationToken cancellationToken = default) => Run(() => Database.Compact(name), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        if (_ownsDatabase) Database.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
+        try
+        {
+            return Task.FromResult(work());
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    private static Task Run(Action work, CancellationToken cancellationToken) =>
+        Run<bool>(() =>
+        {
+            work();
+            return true;
+        }, cancellationToken);
+}

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using VectorStore.Client;
+
+namespace VectorStore.Cli.Commands;
+
+/// <summary>
+/// The <c>--db DIR</c> | <c>--server HOST:PORT [--token-file F]</c> choice every database command offers. Either way
+/// the command gets an <see cref="IVectorDatabaseClient"/> (the local database in process, or the thin client) and runs
+/// the same code, so both print the same thing (CLI contract). Exactly one of --db and --server must be given.
+/// One instance per command definition; stateless between invocations.
+/// </summary>
+public sealed class DatabaseTarget
+{
+    private readonly Option<string?> _db = new("--db") { Description = "Database directory (or use --server)" };
+    private readonly Option<string?> _server = new("--server") { Description = "HOST:PORT of a 'vectorstore serve' to run through instead of --db" };
+    private readonly Option<string?> _tokenFile = new("--token-file") { Description = "File holding the server's auth token (with --server)" };
+
+    /// <summary>Adds the three options to <paramref name="command"/>.</summary>
+    public DatabaseTarget AddTo(Command command)
+    {
+        command.Options.Add(_db);
+        command.Options.Add(_server);
+        command.Options.Add(_tokenFile);
+        return this;
+    }
+
+    /// <summary>Checks the combination of flags (a usage error otherwise), before any file is read or anything opened.</summary>
+    public void Validate(ParseResult r)
+    {
+        string? db = r.GetValue(_db), server = r.GetValue(_server);
+        if (db is null && server is null) throw new UsageException("one of --db DIR or --server HOST:PORT is required");
+        if (db is not null && server is not null) throw new UsageException("give either --db or --server, not both");
+        if (db is not null && r.GetValue(_tokenFile) is not null) throw new UsageException("--token-file only applies with --server");
+    }
+
+    /// <summary>Where the command works, for messages: <c>in DIR</c> (absolute) or <c>on HOST:PORT</c>.</summary>
+    public string Describe(ParseResult r) =>
+        r.GetValue(_db) is { } dir ? $"in {Path.GetFullPath(dir)}" : $"on {r.GetValue(_server)}";
+
+    /// <summary>
+    /// Validates, opens the database (<paramref name="create"/>: creating the directory's database if there is none)
+    /// or connects, runs <paramref name="body"/> and closes; returns 0 (failures throw, for <see cref="CliCommand.Guard"/>).
+    /// </summary>
+    public int Run(ParseResult r, Func<IVectorDatabaseClient, Task> body, bool create = false)
+    {
+        Validate(r);
+        var db = OpenAsync(r, create).GetAwaiter().GetResult();
+        try
+        {
+            body(db).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            db.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return 0;
+    }
+
+    private async Task<IVectorDatabaseClient> OpenAsync(ParseResult r, bool create) =>
+        r.GetValue(_db) is { } dir
+            ? new InProcessDatabaseClient(OpenDirectory(dir, create), ownsDatabase: true)
+            : await ConnectAsync(r.GetValue(_server)!, r.GetValue(_tokenFile)).ConfigureAwait(false);
+
+    /// <summary>
+    /// Opens <paramref name="dir"/>; unless <paramref name="create"/>, the directory must already hold a database
+    /// (a typo in --db should not silently create an empty one).
+    /// </summary>
+    public static VectorDatabase OpenDirectory(string dir, bool create = false)
+    {
+        if (!create && !File.Exists(Path.Combine(dir, "MANIFEST")))
+            throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
+        return VectorDatabase.Open(dir);
+    }
+
+    /// <summary>Connects to <c>HOST:PORT</c> with the token read from <paramref name="tokenFile"/> (trimmed), if any.</summary>
+    public static Task<VectorStoreClient> ConnectAsync(string server, string? tokenFile) =>
+        VectorStoreClient.ConnectAsync(server, new ClientOptions { Token = tokenFile is null ? null : TokenFile.Read(tokenFile) });
+}
