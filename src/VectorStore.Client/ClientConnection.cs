@@ -18,7 +18,7 @@ internal readonly record struct RawResponse(byte Opcode, byte[] Payload);
 internal sealed class ClientConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -28,11 +28,10 @@ internal sealed class ClientConnection : IAsyncDisposable
     private int _nextId;
     private volatile Exception? _failure;
 
-    private ClientConnection(Socket socket, int maxResponseFrame)
+    private ClientConnection(Socket socket, Stream stream, int maxResponseFrame)
     {
         _socket = socket;
-        _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         _maxResponseFrame = maxResponseFrame;
@@ -66,11 +65,16 @@ internal sealed class ClientConnection : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        Stream? stream = null;
         ClientConnection? c = null;
         try
         {
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
-            c = new ClientConnection(socket, options.MaxResponseFrameBytes);
+            socket.NoDelay = true;
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (options.UseTls || options.TlsCaFile is not null)
+                stream = await ClientTls.AuthenticateAsync(stream, host, port, options, timeout.Token).ConfigureAwait(false);
+            c = new ClientConnection(socket, stream, options.MaxResponseFrameBytes);
             c._readLoop = Task.Run(c.ReadLoopAsync);
             var hello = new HelloRequest(version, options.Token ?? []);
             var response = await c.SendAsync((byte)Opcode.Hello, hello, timeout.Token).ConfigureAwait(false);
@@ -87,11 +91,15 @@ internal sealed class ClientConnection : IAsyncDisposable
         catch (Exception e)
         {
             if (c is not null) await c.DisposeAsync().ConfigureAwait(false);
+            else if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
             else socket.Dispose();
             if (e is OperationCanceledException && !ct.IsCancellationRequested)
                 throw new VectorStoreConnectionException($"connecting to {host}:{port} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s");
             if (e is SocketException or IOException)
                 throw new VectorStoreConnectionException($"cannot connect to {host}:{port}: {e.Message}", e);
+            // A TLS server drops a plain Hello without a word; say what to try.
+            if (e is VectorStoreConnectionException && c is not null && !(options.UseTls || options.TlsCaFile is not null))
+                throw new VectorStoreConnectionException($"{e.Message} during the handshake with {host}:{port} (if the server was started with --tls-cert, set ClientOptions.UseTls)", e);
             throw;
         }
     }

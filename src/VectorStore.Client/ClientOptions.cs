@@ -15,6 +15,23 @@ public sealed record ClientOptions
     /// </summary>
     public bool RetryIdempotent { get; init; } = true;
 
+    /// <summary>
+    /// Speak TLS (for a server started with <c>--tls-cert</c>). The server's certificate must be valid for the host
+    /// name (or <see cref="TlsServerName"/>) and trusted: by the system's trust store, or by <see cref="TlsCaFile"/>
+    /// when set. A failure is <see cref="VectorStoreTlsException"/>. Default false; setting <see cref="TlsCaFile"/>
+    /// turns it on.
+    /// </summary>
+    public bool UseTls { get; init; }
+
+    /// <summary>
+    /// PEM (one or more certificates) or DER file of the certificates to trust instead of the system store: a CA the
+    /// server's certificate chains to, or the server's own (for example self-signed) certificate, pinned. Default null.
+    /// </summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>Name the server's certificate must carry (and sent as SNI); default the host connected to.</summary>
+    public string? TlsServerName { get; init; }
+
     /// <summary>Largest response frame accepted from the server. Default 1 GiB.</summary>
     public int MaxResponseFrameBytes { get; init; } = 1 << 30;
 }

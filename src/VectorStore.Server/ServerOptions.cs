@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using VectorStore.Protocol;
 
 namespace VectorStore.Server;
@@ -15,10 +16,38 @@ public sealed record ServerOptions
     /// <summary>Limits enforced per request and announced to clients.</summary>
     public ProtocolLimits Limits { get; init; } = new();
 
-    /// <summary>Most open connections; further ones are closed at once. Default 1024.</summary>
+    /// <summary>
+    /// Most authenticated connections. While they are all taken a new connection is closed at once, and a handshake
+    /// that completes anyway is answered <see cref="ErrorCode.LimitExceeded"/>. Connections still in the handshake do
+    /// not count here (see <see cref="MaxUnauthenticatedConnections"/>). Default 1024.
+    /// </summary>
     public int MaxConnections { get; init; } = 1024;
 
-    /// <summary>Time a new connection has to complete the handshake. Default 5 s.</summary>
+    /// <summary>
+    /// Most connections still in the handshake (TLS and Hello). When they are all taken, the oldest one is closed to
+    /// admit the new one: an honest client authenticates within a round trip or two, so a flood of silent sockets
+    /// cannot keep it out, and it never takes the place of an authenticated client. Default 64.
+    /// </summary>
+    public int MaxUnauthenticatedConnections { get; init; } = 64;
+
+    /// <summary>
+    /// Bytes all in-flight requests together may hold. Each request is charged twice its payload (the received bytes
+    /// and their decoded form) from the moment its frame header arrives until its response is written, and each
+    /// response its size while it is written. While the budget is spent connections stop reading their sockets (TCP
+    /// flow control pushes back on clients); a frame whose charge exceeds the whole budget is refused with
+    /// <see cref="ErrorCode.LimitExceeded"/>, and the frame limit announced in Hello is lowered to what fits. Fixed
+    /// per-connection buffers (about 128 KiB) are not counted. At least 1 MiB. Default 256 MiB.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Certificate (with its private key) the server presents; non-null makes every connection TLS (the frames inside
+    /// are unchanged, data-format.md section 5.6). Load one with <see cref="ServerCertificates.Load"/>. Default null
+    /// (plain TCP).
+    /// </summary>
+    public X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>Time a new connection has to complete the handshake (TLS and Hello). Default 5 s.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A connection with no request in flight and no bytes received for this long is closed. Default 5 min.</summary>

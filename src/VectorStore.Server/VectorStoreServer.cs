@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using VectorStore.Protocol;
 
 namespace VectorStore.Server;
 
@@ -16,8 +19,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
 {
     private readonly VectorDatabase _db;
     private readonly ServerOptions _options;
-    private readonly RequestDispatcher _dispatcher;
-    private readonly TokenAuthenticator _auth;
+    private readonly ServerContext _context;
     private readonly ConcurrentDictionary<ServerConnection, Task> _connections = new();
     private readonly CancellationTokenSource _acceptStop = new();
     private Socket? _listener;
@@ -26,20 +28,65 @@ public sealed class VectorStoreServer : IAsyncDisposable
     private Task? _stopping;
     private readonly object _gate = new();
 
-    /// <summary>Creates a server for <paramref name="db"/>; call <see cref="Start"/> to listen.</summary>
+    /// <summary>Smallest <see cref="ServerOptions.MemoryBudgetBytes"/> accepted.</summary>
+    public const long MinMemoryBudgetBytes = 1L << 20;
+
+    /// <summary>
+    /// Creates a server for <paramref name="db"/>; call <see cref="Start"/> to listen. Throws
+    /// <see cref="InvalidArgumentException"/> for settings out of range.
+    /// </summary>
     public VectorStoreServer(VectorDatabase db, ServerOptions? options = null)
     {
         _db = db;
         _options = options ?? new ServerOptions();
-        _dispatcher = new RequestDispatcher(db, _options);
-        _auth = new TokenAuthenticator(_options.Token);
+        if (_options.Log is { } log)
+        {
+            // Logging runs on timer and thread-pool threads, where an exception ends the process: a failing sink (a
+            // closed stderr pipe, say) loses the line rather than the server.
+            _options = _options with
+            {
+                Log = line =>
+                {
+                    try { log(line); }
+                    catch (Exception) { /* nowhere left to report it */ }
+                },
+            };
+        }
+        if (_options.MaxConnections < 1) throw new InvalidArgumentException($"MaxConnections must be at least 1, got {_options.MaxConnections}");
+        if (_options.MaxUnauthenticatedConnections < 1)
+            throw new InvalidArgumentException($"MaxUnauthenticatedConnections must be at least 1, got {_options.MaxUnauthenticatedConnections}");
+        if (_options.MemoryBudgetBytes < MinMemoryBudgetBytes)
+            throw new InvalidArgumentException($"MemoryBudgetBytes must be at least {MinMemoryBudgetBytes}, got {_options.MemoryBudgetBytes}");
+        if (_options.TlsCertificate is { HasPrivateKey: false } c)
+            throw new InvalidArgumentException($"the TLS certificate {c.Subject} has no private key");
+        // A request is charged twice its payload, so the largest frame that fits is budget/2 plus the header body.
+        long fits = _options.MemoryBudgetBytes / 2 + ProtocolConstants.HeaderBodySize;
+        var limits = _options.Limits with { MaxFrameBytes = (int)Math.Min(_options.Limits.MaxFrameBytes, fits) };
+        var tls = _options.TlsCertificate is { } cert
+            ? new SslServerAuthenticationOptions
+            {
+                // Built once: the context carries the chain, which SslStream would otherwise rebuild per connection.
+                ServerCertificateContext = SslStreamCertificateContext.Create(cert, additionalCertificates: null),
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }
+            : null;
+        _context = new ServerContext(_options, new RequestDispatcher(db, _options), new TokenAuthenticator(_options.Token),
+            new ConnectionAdmission(_options.MaxConnections, _options.MaxUnauthenticatedConnections),
+            new MemoryBudget(_options.MemoryBudgetBytes), limits, tls);
     }
 
     /// <summary>The address actually bound (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>Open connections.</summary>
+    /// <summary>Open connections, authenticated or not.</summary>
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>Connections that completed the handshake and are still open.</summary>
+    public int AuthenticatedConnectionCount => _context.Admission.Authenticated;
+
+    /// <summary>Bytes currently charged to the memory budget by in-flight requests and responses.</summary>
+    public long MemoryInUse => _context.Budget.Used;
 
     /// <summary>Binds and starts accepting connections. Throws <see cref="SocketException"/> if the address is taken.</summary>
     public void Start()
@@ -60,6 +107,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
             }
             _listener = listener;
             LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+            WarnIfExposed(LocalEndPoint);
             _sweeper = new Timer(_ => Sweep(), null, _options.SweepInterval, _options.SweepInterval);
             _acceptLoop = Task.Run(AcceptLoopAsync);
         }
@@ -85,13 +133,24 @@ public sealed class VectorStoreServer : IAsyncDisposable
                 _options.Log?.Invoke($"accept failed: {e.SocketErrorCode}");
                 continue;
             }
-            if (_connections.Count >= _options.MaxConnections)
+            if (_context.Admission.AuthenticatedFull)
             {
                 _options.Log?.Invoke("connection limit reached; refusing a client");
                 socket.Dispose();
                 continue;
             }
-            var connection = new ServerConnection(socket, _dispatcher, _options, _auth);
+            ServerConnection connection;
+            try
+            {
+                connection = new ServerConnection(socket, _context);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+            {
+                // Reset between accept and set-up.
+                socket.Dispose();
+                continue;
+            }
+            _context.Admission.Admit(connection)?.Abort("too many connections in the handshake; closing the oldest");
             _connections[connection] = Task.Run(async () =>
             {
                 await connection.RunAsync().ConfigureAwait(false);
@@ -100,11 +159,37 @@ public sealed class VectorStoreServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs on a timer thread, where an escaping exception would end the process: a failure is logged and the sweep
+    /// goes on with the next connection.
+    /// </summary>
     private void Sweep()
     {
         long now = Stopwatch.GetTimestamp();
-        foreach (var c in _connections.Keys) c.CheckTimeouts(now);
+        foreach (var c in _connections.Keys)
+        {
+            try
+            {
+                c.CheckTimeouts(now);
+            }
+            catch (Exception e)
+            {
+                _options.Log?.Invoke($"timeout check failed: {e}");
+            }
+        }
     }
+
+    private void WarnIfExposed(IPEndPoint endPoint)
+    {
+        if (ExposureWarning(endPoint, _options.Token is not null, _options.TlsCertificate is not null) is { } warning) _options.Log?.Invoke(warning);
+    }
+
+    /// <summary>The warning for listening on <paramref name="endPoint"/> with these protections, or null on loopback or when protected.</summary>
+    internal static string? ExposureWarning(IPEndPoint endPoint, bool hasToken, bool hasTls) =>
+        IPAddress.IsLoopback(endPoint.Address) ? null
+        : !hasToken ? $"warning: listening on {endPoint} beyond loopback without a token: anyone who can reach this port can read and change the database"
+        : !hasTls ? $"warning: listening on {endPoint} beyond loopback without TLS: the token and all data travel in clear"
+        : null;
 
     /// <summary>
     /// Graceful shutdown: stops accepting, stops reading new requests, lets in-flight requests finish and be

@@ -18,14 +18,27 @@ public sealed record IndexSpec(string Name, IReadOnlyList<string> Arguments)
             : new IndexSpec(t[..colon], t[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries));
     }
 
-    /// <summary>Argument <paramref name="i"/> as a positive integer, or <paramref name="fallback"/> when absent.</summary>
-    public int IntArgument(int i, string what, int? fallback = null)
+    /// <summary>
+    /// Argument <paramref name="i"/> as an integer in <paramref name="min"/>..<paramref name="max"/>, or
+    /// <paramref name="fallback"/> when absent; the error names the accepted range.
+    /// </summary>
+    public int IntArgument(int i, string what, int min, int max, int? fallback = null)
     {
         if (i >= Arguments.Count)
-            return fallback ?? throw new InvalidArgumentException($"index '{this}' needs {what}");
-        if (!int.TryParse(Arguments[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v <= 0)
-            throw new InvalidArgumentException($"index '{this}': {what} must be a positive integer, got '{Arguments[i]}'");
+            return fallback ?? throw new InvalidArgumentException($"index '{this}' needs {what} (an integer in {min}..{max})");
+        if (!int.TryParse(Arguments[i], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int v)
+            || v < min || v > max)
+            throw new InvalidArgumentException($"index '{this}': {what} must be an integer in {min}..{max}, got '{Arguments[i]}'");
         return v;
+    }
+
+    /// <summary>Refuses fewer than <paramref name="min"/> or more than <paramref name="max"/> arguments, naming the accepted form.</summary>
+    public void RequireArgumentCount(int min, int max, string usage)
+    {
+        if (Arguments.Count < min || Arguments.Count > max)
+            throw new InvalidArgumentException(Arguments.Count == 0
+                ? $"index '{this}' needs arguments: expected {usage}"
+                : $"index '{this}': expected {usage}, got {Arguments.Count} argument{(Arguments.Count == 1 ? "" : "s")}");
     }
 
     /// <inheritdoc />

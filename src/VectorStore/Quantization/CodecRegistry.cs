@@ -74,7 +74,13 @@ public static class CodecRegistry
         Validate(spec);
         var (q, t) = s_factories.Value;
         int d = dimension;
-        for (int i = 0; i < spec.Stages.Count - 1; i++) d = t[spec.Stages[i].Name].CheckShape(spec.Stages[i], d);
+        for (var rest = spec; rest.Stages.Count > 1;)
+        {
+            var stage = rest.Stages[0];
+            rest = rest.Rest;
+            t[stage.Name].CheckFollower(stage, rest);
+            d = t[stage.Name].CheckShape(stage, d);
+        }
         q[spec.Quantizer.Name].CheckShape(spec.Quantizer, d);
     }
 

@@ -13,13 +13,12 @@ public sealed class DistillTransformFactory : ITransformFactory
 
     /// <inheritdoc />
     public int CheckShape(CompressionStage stage, int inputDimension) =>
-        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
+        ITransformFactory.ParseProjection(stage, inputDimension, "the input dimension", "distill:D").D;
 
     /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        int d = stage.IntArgument("the output dimension");
-        if (d > sample.Dimension) throw new InvalidArgumentException($"compression stage '{stage}': D={d} exceeds the input dimension {sample.Dimension}");
+        int d = CheckShape(stage, sample.Dimension);
         return DistillTransform.Fit(sample, d, kind, null, context.Seed, context.Threads, context.Progress);
     }
 

@@ -13,8 +13,14 @@ public sealed class Float32CodecFactory : IQuantizerFactory
     /// <inheritdoc />
     public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        if (stage.Argument.Length != 0) throw new InvalidArgumentException("'none' takes no argument");
+        CheckShape(stage, sample.Dimension);
         return new Float32Codec(sample.Dimension);
+    }
+
+    /// <inheritdoc />
+    public void CheckShape(CompressionStage stage, int dimension)
+    {
+        if (stage.Argument.Length != 0) throw new InvalidArgumentException($"'none' takes no argument, got '{stage}'");
     }
 
     /// <inheritdoc />

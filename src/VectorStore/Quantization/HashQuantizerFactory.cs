@@ -20,6 +20,9 @@ public sealed class HashQuantizerFactory : IQuantizerFactory
     }
 
     /// <inheritdoc />
+    public void CheckShape(CompressionStage stage, int dimension) => HashTransformFactory.Parse(stage, dimension);
+
+    /// <inheritdoc />
     public VectorCodec Read(string name, BinaryReader reader) =>
         throw new InvalidDataException("a stand-alone hash codec is stored as the transform 'hash' followed by 'none'");
 }

@@ -10,18 +10,26 @@ public sealed class HashTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["hash"];
 
     /// <inheritdoc />
-    public int CheckShape(CompressionStage stage, int inputDimension) =>
-        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: true);
+    public int CheckShape(CompressionStage stage, int inputDimension) => Parse(stage, inputDimension).D;
+
+    /// <summary>Largest D: the largest dimension a collection may have.</summary>
+    public const int MaxOutputDimension = 65_536;
+
+    /// <summary>D (any size up to <see cref="MaxOutputDimension"/>: hashing may grow the dimension) and N, 0 when absent.</summary>
+    internal static (int D, int Heavy) Parse(CompressionStage stage, int inputDimension)
+    {
+        var parts = stage.Argument.Split(',');
+        if (parts.Length > 2) throw new InvalidArgumentException($"compression stage '{stage}': expected hash:D or hash:D,N");
+        int d = ITransformFactory.IntInRange(stage, parts[0], "D (the output dimension)", 1, MaxOutputDimension);
+        int heavy = parts.Length < 2 ? 0
+            : ITransformFactory.IntInRange(stage, parts[1], "N (exact dimensions, fewer than D and at most the input dimension)", 1, Math.Min(d - 1, inputDimension));
+        return (d, heavy);
+    }
 
     /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        var parts = stage.Argument.Split(',');
-        if (parts.Length > 2) throw new InvalidArgumentException($"compression stage '{stage}': expected hash:D or hash:D,N");
-        int d = new CompressionStage(stage.Name, parts[0]).IntArgument("the output dimension");
-        int heavy = parts.Length == 2 ? new CompressionStage(stage.Name, parts[1]).IntArgument("the number of exact dimensions") : 0;
-        if (heavy >= d || heavy > sample.Dimension)
-            throw new InvalidArgumentException($"compression stage '{stage}': N={heavy} exact dimensions must be fewer than D={d} and at most {sample.Dimension}");
+        var (d, heavy) = Parse(stage, sample.Dimension);
         int[] exact = [];
         if (heavy > 0)
         {

@@ -23,11 +23,24 @@ public sealed class OpqFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["opq"];
 
     /// <inheritdoc />
-    public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
+    public int CheckShape(CompressionStage stage, int inputDimension)
     {
         if (stage.Argument.Length != 0) throw new InvalidArgumentException($"'opq' takes no argument, got '{stage}'");
+        return inputDimension;
+    }
+
+    /// <inheritdoc />
+    public void CheckFollower(CompressionStage stage, CompressionSpec rest)
+    {
         if (rest.Stages.Count != 1 || rest.Quantizer.Name != "pq")
             throw new InvalidArgumentException($"opq must be followed directly by pq:M or pq:Mx4, got 'opq+{rest}'");
+    }
+
+    /// <inheritdoc />
+    public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
+    {
+        CheckShape(stage, sample.Dimension);
+        CheckFollower(stage, rest);
         var (m, bits) = PqFactory.ParseArgument(rest.Quantizer);
         int d = sample.Dimension;
         PqCodebook.ValidateShape(d, m, bits);

@@ -12,18 +12,18 @@ public sealed class PcaTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["pca"];
 
     /// <inheritdoc />
-    public int CheckShape(CompressionStage stage, int inputDimension) =>
-        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
+    public int CheckShape(CompressionStage stage, int inputDimension) => Parse(stage, inputDimension).D;
+
+    private static (int D, bool Whiten) Parse(CompressionStage stage, int inputDimension)
+    {
+        var (d, option) = ITransformFactory.ParseProjection(stage, inputDimension, "the input dimension", "pca:D or pca:D,w", "w");
+        return (d, option == "w");
+    }
 
     /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        var parts = stage.Argument.Split(',');
-        bool whiten = parts.Length == 2 && parts[1] == "w";
-        if (parts.Length > 2 || (parts.Length == 2 && !whiten))
-            throw new InvalidArgumentException($"compression stage '{stage}': expected pca:D or pca:D,w");
-        int d = new CompressionStage(stage.Name, parts[0]).IntArgument("the output dimension");
-        if (d > sample.Dimension) throw new InvalidArgumentException($"compression stage '{stage}': D={d} exceeds the input dimension {sample.Dimension}");
+        var (d, whiten) = Parse(stage, sample.Dimension);
         context.Progress?.Report(("pca", 0));
         var t = PcaTransform.Fit(sample, d, kind, whiten, seed: context.Seed);
         context.Progress?.Report(("pca", 1));

@@ -24,7 +24,7 @@ public sealed class PqFactory : IQuantizerFactory
         string bitsText = x < 0 ? "8" : a[(x + 1)..];
         if (!int.TryParse(mText, NumberStyles.None, CultureInfo.InvariantCulture, out int m) || m <= 0 ||
             !int.TryParse(bitsText, NumberStyles.None, CultureInfo.InvariantCulture, out int bits) || bits is not (4 or 8))
-            throw new InvalidArgumentException($"compression stage '{stage}': expected pq:M (8-bit) or pq:Mx4 (4-bit fast-scan) with M a positive integer");
+            throw new InvalidArgumentException($"compression stage '{stage}': expected pq:M (8-bit) or pq:Mx4 (4-bit fast-scan) with M an integer in 1..dimension");
         return (m, bits);
     }
 

@@ -11,18 +11,18 @@ public sealed class PruneTransformFactory : ITransformFactory
     public IReadOnlyList<string> Names { get; } = ["prune"];
 
     /// <inheritdoc />
-    public int CheckShape(CompressionStage stage, int inputDimension) =>
-        ITransformFactory.ProjectedDimension(stage, inputDimension, mayGrow: false);
+    public int CheckShape(CompressionStage stage, int inputDimension) => Parse(stage, inputDimension).D;
+
+    private static (int D, bool ByVariance) Parse(CompressionStage stage, int inputDimension)
+    {
+        var (d, option) = ITransformFactory.ParseProjection(stage, inputDimension, "the input dimension", "prune:D or prune:D,var", "var");
+        return (d, option == "var");
+    }
 
     /// <inheritdoc />
     public VectorTransform Fit(CompressionStage stage, CompressionSpec rest, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        var parts = stage.Argument.Split(',');
-        bool byVar = parts.Length == 2 && parts[1] == "var";
-        if (parts.Length > 2 || (parts.Length == 2 && !byVar))
-            throw new InvalidArgumentException($"compression stage '{stage}': expected prune:D or prune:D,var");
-        int d = new CompressionStage(stage.Name, parts[0]).IntArgument("the number of kept dimensions");
-        if (d > sample.Dimension) throw new InvalidArgumentException($"compression stage '{stage}': D={d} exceeds the input dimension {sample.Dimension}");
+        var (d, byVar) = Parse(stage, sample.Dimension);
         return PruneTransform.Fit(sample, d, kind, byVar, context.Seed, context.Threads);
     }
 

@@ -14,14 +14,18 @@ public sealed class ScalarQuantizerFactory : IQuantizerFactory
     /// <inheritdoc />
     public VectorCodec Train(CompressionStage stage, VectorMatrix sample, DistanceKind kind, TrainingContext context)
     {
-        bool pv = stage.Argument switch
-        {
-            "" => false,
-            "pv" => true,
-            _ => throw new InvalidArgumentException($"sq8 takes no argument or 'pv' (per-vector scale), got '{stage.Argument}'"),
-        };
-        return ScalarQuantizer.Train(sample, new ScalarQuantizerOptions { PerVectorScale = pv });
+        return ScalarQuantizer.Train(sample, new ScalarQuantizerOptions { PerVectorScale = PerVectorScale(stage) });
     }
+
+    /// <inheritdoc />
+    public void CheckShape(CompressionStage stage, int dimension) => PerVectorScale(stage);
+
+    private static bool PerVectorScale(CompressionStage stage) => stage.Argument switch
+    {
+        "" => false,
+        "pv" => true,
+        _ => throw new InvalidArgumentException($"sq8 takes no argument or 'pv' (per-vector scale), got '{stage.Argument}'"),
+    };
 
     /// <inheritdoc />
     public VectorCodec Read(string name, BinaryReader reader) => ScalarQuantizer.ReadParameters(reader);

@@ -19,67 +19,6 @@ public sealed class ServeStorageTests
 {
     private const string Token = "integ-token";
 
-    /// <summary>A running <c>vectorstore serve</c> child process.</summary>
-    private sealed class ServeProcess : IDisposable
-    {
-        private readonly Process _p;
-        private readonly System.Text.StringBuilder _stderr = new();
-
-        private ServeProcess(Process p, string address)
-        {
-            _p = p;
-            Address = address;
-        }
-
-        public string Address { get; }
-
-        public static async Task<ServeProcess> StartAsync(string db, string tokenFile)
-        {
-            var p = Process.Start(CrashRecoveryTests.CliStart(["serve", "--db", db, "--port", "0", "--token-file", tokenFile]))!;
-            var lineTask = p.StandardOutput.ReadLineAsync();
-            if (await Task.WhenAny(lineTask, Task.Delay(TimeSpan.FromSeconds(30))) != lineTask || await lineTask is not { } line)
-            {
-                p.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"serve did not print its address: {await p.StandardError.ReadToEndAsync()}");
-            }
-            Assert.StartsWith("listening 127.0.0.1:", line);
-            var s = new ServeProcess(p, line["listening ".Length..]);
-            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (s._stderr) s._stderr.AppendLine(e.Data); };
-            p.BeginErrorReadLine();
-            return s;
-        }
-
-        public Task<VectorStoreClient> ConnectAsync() =>
-            VectorStoreClient.ConnectAsync(Address, new ClientOptions { Token = System.Text.Encoding.UTF8.GetBytes(Token) });
-
-        /// <summary>kill -9: no flush, no snapshot.</summary>
-        public void Crash()
-        {
-            _p.Kill(entireProcessTree: true);
-            _p.WaitForExit();
-        }
-
-        /// <summary>SIGTERM, then the exit code of the clean shutdown.</summary>
-        public async Task<int> TerminateAsync()
-        {
-            using (var kill = Process.Start("kill", ["-TERM", _p.Id.ToString()])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _p.WaitForExitAsync(cts.Token);
-            return _p.ExitCode;
-        }
-
-        public string Stderr
-        {
-            get { lock (_stderr) return _stderr.ToString(); }
-        }
-
-        public void Dispose()
-        {
-            if (!_p.HasExited) _p.Kill(entireProcessTree: true);
-            _p.Dispose();
-        }
-    }
-
     private static (int Code, string Out, string Err) Cli(params string[] args)
     {
         using var p = Process.Start(CrashRecoveryTests.CliStart(args))!;

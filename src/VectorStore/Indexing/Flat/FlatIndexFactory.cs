@@ -10,9 +10,12 @@ public sealed class FlatIndexFactory : IIndexFactory
     public IReadOnlyList<string> Names { get; } = ["flat"];
 
     /// <inheritdoc />
+    public void Validate(IndexSpec spec) => spec.RequireArgumentCount(0, 0, "flat (no arguments)");
+
+    /// <inheritdoc />
     public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
     {
-        if (spec.Arguments.Count != 0) throw new InvalidArgumentException("'flat' takes no argument");
+        Validate(spec);
         return new FlatIndex(CodecRegistry.Train(compression, sample, kind, context), kind);
     }
 

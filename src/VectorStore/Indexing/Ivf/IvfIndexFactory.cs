@@ -30,21 +30,18 @@ public sealed class IvfIndexFactory : IIndexFactory
 
     private static (int NList, int NProbe, bool Residual, bool Spill) Parse(IndexSpec spec)
     {
-        if (spec.Arguments.Count is < 1 or > 4)
-            throw new InvalidArgumentException($"index '{spec}': expected {Usage}");
-        int nlist = spec.IntArgument(0, "the number of lists (ivf:NLIST)");
-        if (nlist > MaxLists) throw new InvalidArgumentException($"index '{spec}': NLIST must be at most {MaxLists}, got {nlist}");
+        spec.RequireArgumentCount(1, 4, Usage);
+        int nlist = spec.IntArgument(0, "NLIST (the number of lists)", 1, MaxLists);
         bool residual = false, spill = false;
         int nprobe = IvfIndex.DefaultNProbeFor(nlist);
         for (int i = 1; i < spec.Arguments.Count; i++)
         {
             if (spec.Arguments[i] == "residual" && !residual) residual = true;
             else if (spec.Arguments[i] == "spill" && !spill) spill = true;
-            else if (i == 1) nprobe = spec.IntArgument(1, "nprobe (ivf:NLIST,NPROBE)");
+            else if (i == 1) nprobe = spec.IntArgument(1, $"NPROBE (lists searched, at most NLIST={nlist})", 1, nlist);
             else throw new InvalidArgumentException($"index '{spec}': expected {Usage}, got '{spec.Arguments[i]}'");
         }
-        if (nprobe > nlist) throw new InvalidArgumentException($"index '{spec}': nprobe {nprobe} exceeds NLIST {nlist}");
-        if (spill && nlist < 2) throw new InvalidArgumentException($"index '{spec}': spill needs at least 2 lists");
+        if (spill && nlist < 2) throw new InvalidArgumentException($"index '{spec}': spill needs NLIST in 2..{MaxLists}, got {nlist}");
         return (nlist, nprobe, residual, spill);
     }
 

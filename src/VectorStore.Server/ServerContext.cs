@@ -1,0 +1,21 @@
+using System.Net.Security;
+using VectorStore.Protocol;
+
+namespace VectorStore.Server;
+
+/// <summary>What every connection of one server shares. Immutable references to thread-safe parts.</summary>
+/// <param name="Options">The server's settings.</param>
+/// <param name="Dispatcher">Runs requests against the database.</param>
+/// <param name="Auth">Checks Hello tokens.</param>
+/// <param name="Admission">Caps on pending and authenticated connections.</param>
+/// <param name="Budget">The server-wide budget of in-flight request bytes.</param>
+/// <param name="Limits">Limits announced in Hello: the configured ones, with the frame limit lowered to what the budget can hold.</param>
+/// <param name="Tls">TLS settings when the server has a certificate; null for plain TCP.</param>
+internal sealed record ServerContext(
+    ServerOptions Options,
+    RequestDispatcher Dispatcher,
+    TokenAuthenticator Auth,
+    ConnectionAdmission Admission,
+    MemoryBudget Budget,
+    ProtocolLimits Limits,
+    SslServerAuthenticationOptions? Tls);
