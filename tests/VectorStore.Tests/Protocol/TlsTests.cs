@@ -158,6 +158,19 @@ public class TlsTests
         await using (var client = await serve.ConnectAsync(new ClientOptions { TlsCaFile = certPem }))
             await RoundTripAsync(client);
         await Assert.ThrowsAsync<VectorStoreTlsException>(() => serve.ConnectAsync(new ClientOptions { UseTls = true, ConnectTimeout = TimeSpan.FromSeconds(10) }));
+
+        // The CLI's --server commands speak TLS with --tls-ca (pinning the self-signed certificate) ...
+        var (code, stdout, stderr) = VectorStore.Tests.Cli.CliRunner.Run("info", "--server", serve.Address, "--token-file", tokenFile, "--tls-ca", certPem, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"collections\"", stdout);
+        // ... refuse a certificate the system store does not trust, with one clear error line ...
+        (code, _, stderr) = VectorStore.Tests.Cli.CliRunner.Run("info", "--server", serve.Address, "--token-file", tokenFile, "--tls", "--json");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error:", stderr.Trim());
+        // ... and refuse TLS flags without --server.
+        (code, _, stderr) = VectorStore.Tests.Cli.CliRunner.Run("info", "--db", dir, "--tls");
+        Assert.Equal(1, code);
+        Assert.Contains("only apply with --server", stderr);
         Assert.Equal(0, await serve.TerminateAsync());
     }
 }

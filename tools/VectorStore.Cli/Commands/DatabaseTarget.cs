@@ -14,13 +14,19 @@ public sealed class DatabaseTarget
     private readonly Option<string?> _db = new("--db") { Description = "Database directory (or use --server)" };
     private readonly Option<string?> _server = new("--server") { Description = "HOST:PORT of a 'vectorstore serve' to run through instead of --db" };
     private readonly Option<string?> _tokenFile = new("--token-file") { Description = "File holding the server's auth token (with --server)" };
+    private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS, verifying the server's certificate (with --server)" };
+    private readonly Option<string?> _tlsCa = new("--tls-ca") { Description = "PEM file of the CA (or the server's own certificate) to trust instead of the system store; implies --tls" };
+    private readonly Option<string?> _tlsName = new("--tls-server-name") { Description = "Name the server's certificate must carry (default: the host of --server); implies --tls" };
 
-    /// <summary>Adds the three options to <paramref name="command"/>.</summary>
+    /// <summary>Adds the target options to <paramref name="command"/>.</summary>
     public DatabaseTarget AddTo(Command command)
     {
         command.Options.Add(_db);
         command.Options.Add(_server);
         command.Options.Add(_tokenFile);
+        command.Options.Add(_tls);
+        command.Options.Add(_tlsCa);
+        command.Options.Add(_tlsName);
         return this;
     }
 
@@ -31,6 +37,9 @@ public sealed class DatabaseTarget
         if (db is null && server is null) throw new UsageException("one of --db DIR or --server HOST:PORT is required");
         if (db is not null && server is not null) throw new UsageException("give either --db or --server, not both");
         if (db is not null && r.GetValue(_tokenFile) is not null) throw new UsageException("--token-file only applies with --server");
+        if (db is not null && (r.GetValue(_tls) || r.GetValue(_tlsCa) is not null || r.GetValue(_tlsName) is not null))
+            throw new UsageException("--tls, --tls-ca and --tls-server-name only apply with --server");
+        if (r.GetValue(_tlsCa) is { } ca && !File.Exists(ca)) throw new UsageException($"--tls-ca {ca}: no such file");
     }
 
     /// <summary>Where the command works, for messages: <c>in DIR</c> (absolute) or <c>on HOST:PORT</c>.</summary>
@@ -59,7 +68,15 @@ public sealed class DatabaseTarget
     private async Task<IVectorDatabaseClient> OpenAsync(ParseResult r, bool create) =>
         r.GetValue(_db) is { } dir
             ? new InProcessDatabaseClient(OpenDirectory(dir, create), ownsDatabase: true)
-            : await ConnectAsync(r.GetValue(_server)!, r.GetValue(_tokenFile)).ConfigureAwait(false);
+            : await VectorStoreClient.ConnectAsync(r.GetValue(_server)!, ClientOptionsFrom(r)).ConfigureAwait(false);
+
+    private ClientOptions ClientOptionsFrom(ParseResult r) => new()
+    {
+        Token = r.GetValue(_tokenFile) is { } f ? TokenFile.Read(f) : null,
+        UseTls = r.GetValue(_tls) || r.GetValue(_tlsCa) is not null || r.GetValue(_tlsName) is not null,
+        TlsCaFile = r.GetValue(_tlsCa),
+        TlsServerName = r.GetValue(_tlsName),
+    };
 
     /// <summary>
     /// Opens <paramref name="dir"/>; unless <paramref name="create"/>, the directory must already hold a database
@@ -72,7 +89,7 @@ public sealed class DatabaseTarget
         return VectorDatabase.Open(dir);
     }
 
-    /// <summary>Connects to <c>HOST:PORT</c> with the token read from <paramref name="tokenFile"/> (trimmed), if any.</summary>
+    /// <summary>Connects to <c>HOST:PORT</c> without TLS, with the token read from <paramref name="tokenFile"/> (trimmed), if any.</summary>
     public static Task<VectorStoreClient> ConnectAsync(string server, string? tokenFile) =>
         VectorStoreClient.ConnectAsync(server, new ClientOptions { Token = tokenFile is null ? null : TokenFile.Read(tokenFile) });
 }
