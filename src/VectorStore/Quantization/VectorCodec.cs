@@ -6,7 +6,7 @@ namespace VectorStore.Quantization;
 /// </summary>
 /// <remarks>
 /// Thread-safety: a codec is immutable after training or loading, so <see cref="Encode"/>, <see cref="Decode"/> and
-/// <see cref="CreateScorer"/> may be called from any number of threads. Each <see cref="CodeScorer"/> belongs to one
+/// the <c>Create…Scorer</c> methods may be called from any number of threads. Each <see cref="CodeScorer"/> belongs to one
 /// thread at a time.
 /// </remarks>
 public abstract class VectorCodec
@@ -34,6 +34,13 @@ public abstract class VectorCodec
 
     /// <summary>A new scorer for <paramref name="kind"/>. Scorers are reusable across queries: call <see cref="CodeScorer.SetQuery"/>.</summary>
     public abstract CodeScorer CreateScorer(DistanceKind kind);
+
+    /// <summary>
+    /// A new scorer for walking a graph of these codes: it ranks neighbours and links nodes
+    /// (<see cref="CodeScorer.SetQueryFromCode"/>), and its results are re-ranked afterwards, so it may trade a little
+    /// accuracy for speed against <see cref="CreateScorer"/>. The default is <see cref="CreateScorer"/>.
+    /// </summary>
+    public virtual CodeScorer CreateTraversalScorer(DistanceKind kind) => CreateScorer(kind);
 
     /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
     public abstract void WriteParameters(BinaryWriter writer);
