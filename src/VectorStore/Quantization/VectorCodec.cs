@@ -42,6 +42,12 @@ public abstract class VectorCodec
     /// </summary>
     public virtual CodeScorer CreateTraversalScorer(DistanceKind kind) => CreateScorer(kind);
 
+    /// <summary>
+    /// A new scorer for codes that encode the residual x − c to a list centroid c (IVF with <c>residual</c>); the list
+    /// is a per-list setting of the scorer (<see cref="ResidualScorer.SetList"/>).
+    /// </summary>
+    public ResidualScorer CreateResidualScorer(DistanceKind kind) => new(this, CreateScorer(kind), kind);
+
     /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
     public abstract void WriteParameters(BinaryWriter writer);
 
