@@ -32,6 +32,9 @@ public sealed class Float32Codec(int dimension) : VectorCodec
         Distances.Compute(kind, MemoryMarshal.Cast<byte, float>(a), MemoryMarshal.Cast<byte, float>(b));
 
     /// <inheritdoc />
+    public override bool EstimatesAreExact => true;
+
+    /// <inheritdoc />
     public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
 
     /// <inheritdoc />

@@ -60,6 +60,9 @@ public sealed class TransformedCodec : VectorCodec
     public override CodeScorer CreateTraversalScorer(DistanceKind kind) => new Scorer(this, Inner.CreateTraversalScorer(kind));
 
     /// <inheritdoc />
+    public override IBlockCodec? BlockLayout => Inner.BlockLayout;
+
+    /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => throw new NotSupportedException("use CodecRegistry.Write");
 
     private sealed class Scorer(TransformedCodec codec, CodeScorer inner) : CodeScorer(codec), IBlockScorer

@@ -48,6 +48,18 @@ public abstract class VectorCodec
     /// </summary>
     public ResidualScorer CreateResidualScorer(DistanceKind kind) => new(this, CreateScorer(kind), kind);
 
+    /// <summary>
+    /// Whether <see cref="CreateScorer"/>'s distances are the exact distances between the original vectors, so
+    /// re-ranking candidates on the stored vectors cannot change an answer.
+    /// </summary>
+    public virtual bool EstimatesAreExact => false;
+
+    /// <summary>
+    /// The layout in which an index may store these codes packed in blocks for a block kernel (its scorers then
+    /// implement <see cref="IBlockScorer"/>), or null when codes are stored one by one.
+    /// </summary>
+    public virtual IBlockCodec? BlockLayout => null;
+
     /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
     public abstract void WriteParameters(BinaryWriter writer);
 

@@ -66,7 +66,7 @@ public class ResidualScorerTests
                 }
                 residual.DistanceBatch(codes, size, got);
                 Assert.Equal(want, got);
-                if (BlockCodecs.Find(codec) is { } blocks) AssertBlockScansMatch(blocks, (IBlockScorer)reference, residual, codes, n, size, bias);
+                if (codec.BlockLayout is { } blocks) AssertBlockScansMatch(blocks, (IBlockScorer)reference, residual, codes, n, size, bias);
             }
         }
     }

@@ -52,7 +52,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         _centroids = centroids;
         _coarse = new CentroidSet(new VectorMatrix(centroids, Dimension));
         _lists = new IvfList[NList];
-        Blocks = BlockCodecs.Find(codec);
+        Blocks = codec.BlockLayout;
         for (int l = 0; l < NList; l++) _lists[l] = new IvfList(codec.CodeSize, Blocks);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(this));
     }
