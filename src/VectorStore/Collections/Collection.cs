@@ -426,7 +426,7 @@ public sealed partial class Collection
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
             return Drain(heap, k, scratch);
         }
-        bool exactCodes = _index.Codec is Float32Codec;
+        bool exactCodes = _index.Codec.EstimatesAreExact;
         int rerank = options.Rerank > 0 || options.TargetRecall <= 0 || exactCodes
             ? options.Rerank
             : _tunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(key.Target, key.K, 200));

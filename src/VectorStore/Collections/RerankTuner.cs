@@ -21,7 +21,7 @@ internal static class RerankTuner
     public static int Tune(VectorIndex index, RawVectorStore raw, int[] liveSlots, DistanceKind kind, double target, int k,
         int sampleQueries, int seed, IndexSearchParameters parameters, ParallelOptions parallel)
     {
-        if (index.Codec is Float32Codec || liveSlots.Length <= k + 1) return 0;
+        if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return 0;
         int maxDepth = Math.Min(s_ladder[^1] * k, liveSlots.Length - 1);
         var depths = s_ladder.Select(f => Math.Min(f * k, maxDepth)).Distinct().ToArray();
         var rng = new Random(seed);

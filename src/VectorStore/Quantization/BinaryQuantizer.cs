@@ -196,7 +196,7 @@ public sealed class BinaryQuantizer : VectorCodec
         private readonly float _invSqrtD;
         private float _lo, _delta, _sumLevels, _qNormSq, _qDotCenter;
 
-        public BinaryScorer(BinaryQuantizer bq, DistanceKind kind)
+        public BinaryScorer(BinaryQuantizer bq, DistanceKind kind) : base(bq)
         {
             _bq = bq;
             _kind = kind;

@@ -32,14 +32,17 @@ public sealed class Float32Codec(int dimension) : VectorCodec
         Distances.Compute(kind, MemoryMarshal.Cast<byte, float>(a), MemoryMarshal.Cast<byte, float>(b));
 
     /// <inheritdoc />
-    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(Dimension, kind);
+    public override bool EstimatesAreExact => true;
+
+    /// <inheritdoc />
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
 
     /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => writer.Write(Dimension);
 
-    private sealed class Scorer(int dimension, DistanceKind kind) : CodeScorer
+    private sealed class Scorer(Float32Codec codec, DistanceKind kind) : CodeScorer(codec)
     {
-        private readonly float[] _query = new float[dimension];
+        private readonly float[] _query = new float[codec.Dimension];
 
         public override void SetQuery(ReadOnlySpan<float> query) => query.CopyTo(_query);
 

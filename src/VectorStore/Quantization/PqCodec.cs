@@ -41,17 +41,18 @@ public sealed class PqCodec : VectorCodec
     public override void Decode(ReadOnlySpan<byte> code, Span<float> vector) => Codebook.Reconstruct(code, vector);
 
     /// <inheritdoc />
-    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(Codebook, kind);
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
 
     /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => Codebook.Write(writer);
 
-    private sealed class Scorer(PqCodebook codebook, DistanceKind kind) : CodeScorer
+    private sealed class Scorer(PqCodec codec, DistanceKind kind) : CodeScorer(codec)
     {
-        private readonly float[] _table = new float[codebook.SubQuantizers * PqScan.TableWidth];
-        private readonly int _m = codebook.SubQuantizers;
+        private readonly PqCodebook _codebook = codec.Codebook;
+        private readonly float[] _table = new float[codec.Codebook.SubQuantizers * PqScan.TableWidth];
+        private readonly int _m = codec.Codebook.SubQuantizers;
 
-        public override void SetQuery(ReadOnlySpan<float> query) => codebook.ComputeTable(query, kind, _table);
+        public override void SetQuery(ReadOnlySpan<float> query) => _codebook.ComputeTable(query, kind, _table);
 
         public override float Distance(ReadOnlySpan<byte> code)
         {

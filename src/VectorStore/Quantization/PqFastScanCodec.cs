@@ -36,6 +36,9 @@ public sealed class PqFastScanCodec : VectorCodec, IBlockCodec
     public override long ParameterBytes => Codebook.ParameterBytes;
 
     /// <inheritdoc />
+    public override IBlockCodec BlockLayout => this;
+
+    /// <inheritdoc />
     public int BlockVectors => PqFastScan.BlockVectors;
 
     /// <inheritdoc />

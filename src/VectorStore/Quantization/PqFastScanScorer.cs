@@ -19,7 +19,7 @@ public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
     private readonly int _m;
     private float _invScale = 1f;
 
-    internal PqFastScanScorer(PqFastScanCodec codec, DistanceKind kind)
+    internal PqFastScanScorer(PqFastScanCodec codec, DistanceKind kind) : base(codec)
     {
         _codec = codec;
         _kind = kind;

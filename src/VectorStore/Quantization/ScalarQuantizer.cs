@@ -155,6 +155,10 @@ public sealed class ScalarQuantizer : VectorCodec
     public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
 
     /// <inheritdoc />
+    /// <remarks>The symmetric int8 kernel (<see cref="Sq8TraversalScorer"/>): the query is rounded to int8 too.</remarks>
+    public override CodeScorer CreateTraversalScorer(DistanceKind kind) => new Sq8TraversalScorer(this, kind);
+
+    /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer)
     {
         writer.Write(PerVectorScale);
@@ -176,17 +180,18 @@ public sealed class ScalarQuantizer : VectorCodec
     }
 
     /// <summary>Per-query state: the query with steps folded in, and the constant q·mid.</summary>
-    private sealed class Scorer(ScalarQuantizer sq, DistanceKind kind) : CodeScorer
+    private sealed class Scorer(ScalarQuantizer codec, DistanceKind kind) : CodeScorer(codec)
     {
-        private readonly float[] _scaled = new float[sq.Dimension];
+        private readonly ScalarQuantizer _sq = codec;
+        private readonly float[] _scaled = new float[codec.Dimension];
         private float _qMid;
         private float _qNorm;
 
         public override void SetQuery(ReadOnlySpan<float> query)
         {
             if (query.Length != _scaled.Length) throw new InvalidVectorException($"expected dimension {_scaled.Length}, got {query.Length}");
-            for (int d = 0; d < _scaled.Length; d++) _scaled[d] = query[d] * sq._step[d];
-            _qMid = DotProduct.Compute(query, sq._mid);
+            for (int d = 0; d < _scaled.Length; d++) _scaled[d] = query[d] * _sq._step[d];
+            _qMid = DotProduct.Compute(query, _sq._mid);
             _qNorm = DotProduct.Compute(query, query);
         }
 
@@ -194,7 +199,7 @@ public sealed class ScalarQuantizer : VectorCodec
         {
             int dim = _scaled.Length;
             float dot = _qMid + DotProductF32I8.Compute(_scaled, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
-            if (sq.PerVectorScale) dot *= BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]);
+            if (_sq.PerVectorScale) dot *= BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]);
             if (kind == DistanceKind.NegativeDot) return -dot;
             return _qNorm - 2 * dot + BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
         }

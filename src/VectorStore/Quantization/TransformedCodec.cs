@@ -53,20 +53,34 @@ public sealed class TransformedCodec : VectorCodec
     public override float CodeDistance(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, DistanceKind kind) => Inner.CodeDistance(a, b, kind);
 
     /// <inheritdoc />
-    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(Transform, Inner.CreateScorer(kind));
+    public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, Inner.CreateScorer(kind));
+
+    /// <inheritdoc />
+    /// <remarks>Transform, then the inner codec's traversal scorer (so <c>pca:128+sq8</c> walks with the int8 kernel).</remarks>
+    public override CodeScorer CreateTraversalScorer(DistanceKind kind) => new Scorer(this, Inner.CreateTraversalScorer(kind));
+
+    /// <inheritdoc />
+    public override IBlockCodec? BlockLayout => Inner.BlockLayout;
 
     /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => throw new NotSupportedException("use CodecRegistry.Write");
 
-    private sealed class Scorer(VectorTransform transform, CodeScorer inner) : CodeScorer, IBlockScorer
+    private sealed class Scorer(TransformedCodec codec, CodeScorer inner) : CodeScorer(codec), IBlockScorer
     {
-        private readonly float[] _projected = new float[transform.OutputDimension];
+        private readonly VectorTransform _transform = codec.Transform;
+        private readonly float[] _projected = new float[codec.Inner.Dimension];
 
         public override void SetQuery(ReadOnlySpan<float> query)
         {
-            transform.Apply(query, _projected);
+            _transform.Apply(query, _projected);
             inner.SetQuery(_projected);
         }
+
+        /// <summary>
+        /// Codes live in the inner codec's space, and so do the distances this scorer gives: the query is the inner
+        /// reconstruction, with no round trip through <see cref="VectorTransform.Invert"/> (which may be lossy).
+        /// </summary>
+        public override void SetQueryFromCode(ReadOnlySpan<byte> code) => inner.SetQueryFromCode(code);
 
         public override float Distance(ReadOnlySpan<byte> code) => inner.Distance(code);
 
@@ -80,6 +94,6 @@ public sealed class TransformedCodec : VectorCodec
             Blocks.ScanBlocksBelow(packed, count, threshold, positions, distances);
 
         private IBlockScorer Blocks =>
-            inner as IBlockScorer ?? throw new NotSupportedException($"codec '{transform.Spec}+…' has no block layout");
+            inner as IBlockScorer ?? throw new NotSupportedException($"codec '{_transform.Spec}+…' has no block layout");
     }
 }

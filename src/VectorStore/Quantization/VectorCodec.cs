@@ -6,7 +6,7 @@ namespace VectorStore.Quantization;
 /// </summary>
 /// <remarks>
 /// Thread-safety: a codec is immutable after training or loading, so <see cref="Encode"/>, <see cref="Decode"/> and
-/// <see cref="CreateScorer"/> may be called from any number of threads. Each <see cref="CodeScorer"/> belongs to one
+/// the <c>Create…Scorer</c> methods may be called from any number of threads. Each <see cref="CodeScorer"/> belongs to one
 /// thread at a time.
 /// </remarks>
 public abstract class VectorCodec
@@ -34,6 +34,31 @@ public abstract class VectorCodec
 
     /// <summary>A new scorer for <paramref name="kind"/>. Scorers are reusable across queries: call <see cref="CodeScorer.SetQuery"/>.</summary>
     public abstract CodeScorer CreateScorer(DistanceKind kind);
+
+    /// <summary>
+    /// A new scorer for walking a graph of these codes: it ranks neighbours and links nodes
+    /// (<see cref="CodeScorer.SetQueryFromCode"/>), and its results are re-ranked afterwards, so it may trade a little
+    /// accuracy for speed against <see cref="CreateScorer"/>. The default is <see cref="CreateScorer"/>.
+    /// </summary>
+    public virtual CodeScorer CreateTraversalScorer(DistanceKind kind) => CreateScorer(kind);
+
+    /// <summary>
+    /// A new scorer for codes that encode the residual x − c to a list centroid c (IVF with <c>residual</c>); the list
+    /// is a per-list setting of the scorer (<see cref="ResidualScorer.SetList"/>).
+    /// </summary>
+    public ResidualScorer CreateResidualScorer(DistanceKind kind) => new(this, CreateScorer(kind), kind);
+
+    /// <summary>
+    /// Whether <see cref="CreateScorer"/>'s distances are the exact distances between the original vectors, so
+    /// re-ranking candidates on the stored vectors cannot change an answer.
+    /// </summary>
+    public virtual bool EstimatesAreExact => false;
+
+    /// <summary>
+    /// The layout in which an index may store these codes packed in blocks for a block kernel (its scorers then
+    /// implement <see cref="IBlockScorer"/>), or null when codes are stored one by one.
+    /// </summary>
+    public virtual IBlockCodec? BlockLayout => null;
 
     /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
     public abstract void WriteParameters(BinaryWriter writer);

@@ -26,7 +26,7 @@ public sealed class FlatIndex : VectorIndex
     {
         Codec = codec;
         DistanceKind = kind;
-        _blocks = BlockCodecs.Find(codec);
+        _blocks = codec.BlockLayout;
         _capacity = Math.Max(64, initialCapacity);
         if (_blocks is not null) _capacity = (_capacity + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors;
         _codes = new byte[CodeBytes(_capacity)];

@@ -1,3 +1,4 @@
+using VectorStore.Quantization;
 using VectorStore.Ranking;
 
 namespace VectorStore.Indexing.Hnsw;
@@ -27,23 +28,14 @@ public sealed partial class HnswIndex
             long entry = Volatile.Read(ref _entry);
             if (entry < 0) return;
             bool scan = filter is not null && filter.Count <= FilterScanThreshold(_liveCount);
-            if (s.Sq8 is { } sq)
-            {
-                sq.SetQuery(query);
-                if (scan) ScanFiltered(new HnswSq8Distance(sq), filter!, results);
-                else Walk(new HnswSq8Distance(sq), entry, ef, filter, results, s);
-            }
-            else
-            {
-                s.Generic.SetQuery(query);
-                if (scan) ScanFiltered(new HnswGenericDistance(s.Generic), filter!, results);
-                else Walk(new HnswGenericDistance(s.Generic), entry, ef, filter, results, s);
-            }
+            s.Scorer.SetQuery(query);
+            if (scan) ScanFiltered(s.Scorer, filter!, results);
+            else Walk(s.Scorer, entry, ef, filter, results, s);
         }
         finally { _structure.ExitReadLock(); }
     }
 
-    private void Walk<TDist>(TDist dist, long entry, int ef, SlotFilter? filter, TopK results, HnswScratch s) where TDist : struct, IHnswDistance
+    private void Walk(CodeScorer dist, long entry, int ef, SlotFilter? filter, TopK results, HnswScratch s)
     {
         int cur = (int)entry;
         float curDist = dist.Distance(CodeOf(cur));
@@ -63,7 +55,7 @@ public sealed partial class HnswIndex
         }
     }
 
-    private void ScanFiltered<TDist>(TDist dist, SlotFilter filter, TopK results) where TDist : struct, IHnswDistance
+    private void ScanFiltered(CodeScorer dist, SlotFilter filter, TopK results)
     {
         var slotNode = _slotNode;
         foreach (int slot in filter.Slots())

@@ -6,9 +6,10 @@ using VectorStore.Quantization;
 namespace VectorStore.Indexing.Hnsw;
 
 /// <summary>
-/// Multi-layer HNSW graph (<c>hnsw:M[,EFC]</c>) walked on the collection's compressed codes: sq8 through a symmetric
-/// int8 kernel, every other codec (PQ included) through its <see cref="CodeScorer"/>. The collection re-ranks the
-/// returned candidates on full-precision vectors.
+/// Multi-layer HNSW graph (<c>hnsw:M[,EFC]</c>) walked on the collection's compressed codes with the codec's
+/// traversal scorer (<see cref="VectorCodec.CreateTraversalScorer"/>; for sq8 a symmetric int8 kernel), which also
+/// gives the node-to-node distances of construction. The collection re-ranks the returned candidates on
+/// full-precision vectors.
 /// </summary>
 /// <remarks>
 /// <para>Layout: nodes are dense internal ids, separate from the collection's slots so that a deleted node can stay
@@ -420,16 +421,8 @@ public sealed partial class HnswIndex : VectorIndex
                 }
             }
         }
-        if (s.Sq8 is { } sq)
-        {
-            sq.SetQuery(vector);
-            Connect(new HnswSq8Distance(sq), node, level, entry, s);
-        }
-        else
-        {
-            s.Generic.SetQuery(vector);
-            Connect(new HnswGenericDistance(s.Generic), node, level, entry, s);
-        }
+        s.Scorer.SetQuery(vector);
+        Connect(s.Scorer, node, level, entry, s);
         if (level > (int)(entry >> 32))
         {
             lock (_entryLock)
@@ -445,7 +438,7 @@ public sealed partial class HnswIndex : VectorIndex
         while ((cur = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, cur) != cur) { }
     }
 
-    private void Connect<TDist>(TDist dist, int node, int level, long entry, HnswScratch s) where TDist : struct, IHnswDistance
+    private void Connect(CodeScorer dist, int node, int level, long entry, HnswScratch s)
     {
         int maxLevel = (int)(entry >> 32);
         int cur = (int)entry;
@@ -485,7 +478,7 @@ public sealed partial class HnswIndex : VectorIndex
         }
     }
 
-    private int Greedy<TDist>(TDist dist, int cur, ref float curDist, int level, HnswScratch s) where TDist : struct, IHnswDistance
+    private int Greedy(CodeScorer dist, int cur, ref float curDist, int level, HnswScratch s)
     {
         s.EnsureLinks(_m0 + 1);
         var buf = s.Links;
@@ -517,7 +510,7 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     /// <summary>The layer search of the HNSW paper: expands the closest frontier node until no frontier node can improve the beam.</summary>
-    private void Beam<TDist>(TDist dist, int level, int ef, SlotFilter? filter, HnswScratch s) where TDist : struct, IHnswDistance
+    private void Beam(CodeScorer dist, int level, int ef, SlotFilter? filter, HnswScratch s)
     {
         var cand = s.Candidates;
         var top = s.Top;
@@ -624,17 +617,8 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     /// <summary>Sets the construction scorer's query to the vector a node's code stands for.</summary>
-    private void SetAuxQuery(int node, HnswScratch s)
-    {
-        if (s.Sq8Aux is { } sq) sq.SetQueryFromCode(CodeOf(node));
-        else
-        {
-            Codec.Decode(CodeOf(node), s.Decoded);
-            s.GenericAux.SetQuery(s.Decoded);
-        }
-    }
+    private void SetAuxQuery(int node, HnswScratch s) => s.Aux.SetQueryFromCode(CodeOf(node));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float AuxDistance(int node, HnswScratch s) =>
-        s.Sq8Aux is { } sq ? sq.Distance(CodeOf(node)) : s.GenericAux.Distance(CodeOf(node));
+    private float AuxDistance(int node, HnswScratch s) => s.Aux.Distance(CodeOf(node));
 }

@@ -15,30 +15,15 @@ internal sealed class HnswScratch
 
     public HnswScratch(VectorCodec codec, DistanceKind kind)
     {
-        Generic = codec.CreateScorer(kind);
-        GenericAux = codec.CreateScorer(kind);
-        if (codec is ScalarQuantizer sq)
-        {
-            Sq8 = new HnswSq8Scorer(sq, kind);
-            Sq8Aux = new HnswSq8Scorer(sq, kind);
-        }
-        Decoded = new float[codec.Dimension];
+        Scorer = codec.CreateTraversalScorer(kind);
+        Aux = codec.CreateTraversalScorer(kind);
     }
 
-    /// <summary>The codec's own scorer (every codec, PQ included).</summary>
-    public CodeScorer Generic { get; }
+    /// <summary>The codec's traversal scorer, set on the query of a search or insert.</summary>
+    public CodeScorer Scorer { get; }
 
-    /// <summary>The int8 fast path, when the codec is <c>sq8</c>.</summary>
-    public HnswSq8Scorer? Sq8 { get; }
-
-    /// <summary>Second scorer for node-to-node distances during construction, so the insert's query stays set.</summary>
-    public CodeScorer GenericAux { get; }
-
-    /// <summary>sq8 form of <see cref="GenericAux"/>.</summary>
-    public HnswSq8Scorer? Sq8Aux { get; }
-
-    /// <summary>Scratch for decoding a node's code into a query during construction and repair.</summary>
-    public float[] Decoded { get; }
+    /// <summary>Second scorer for node-to-node distances during construction and repair, so the insert's query stays set.</summary>
+    public CodeScorer Aux { get; }
 
     public HnswMinHeap Candidates { get; } = new(64);
     public HnswMaxHeap Top { get; } = new(64);

@@ -14,8 +14,8 @@ namespace VectorStore.Indexing.Ivf;
 /// (an entry met in two probed lists is offered once).
 /// </summary>
 /// <remarks>
-/// <para>Scoring a residual code: for negative dot, −q·x̂ = −q·c − q·r̂, so the scorer is set up once per query and
-/// each list adds its constant −q·c. For L2, ‖q − c − r̂‖² needs the scorer set up on q − c once per probed list.</para>
+/// <para>Scoring a residual code is the codec's <see cref="ResidualScorer"/>: the index sets each probed list on it,
+/// with the q·c it already has from ranking the centroids.</para>
 /// <para>Updates: an add goes to its nearest list without retraining; a delete moves the list's last entry into the
 /// hole, so lists stay dense. Drift is repaired by <see cref="IRebalancingIndex"/> (split/merge or retrain).</para>
 /// <para>Thread-safety: searches may run on many threads at once; mutations (<see cref="Add"/>,
@@ -52,7 +52,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         _centroids = centroids;
         _coarse = new CentroidSet(new VectorMatrix(centroids, Dimension));
         _lists = new IvfList[NList];
-        Blocks = BlockCodecs.Find(codec);
+        Blocks = codec.BlockLayout;
         for (int l = 0; l < NList; l++) _lists[l] = new IvfList(codec.CodeSize, Blocks);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(this));
     }
@@ -300,34 +300,23 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         int probed = probe.Drain(s.ProbeLists, s.ProbeDistances);
 
         var scorer = s.Scorer;
+        var residual = s.Residual;
         // With spill an entry may sit in two probed lists: stamp what the heap accepted so it is offered once.
         var seen = Spill ? s.BeginQuery(_listOf.Length) : null;
         int epoch = s.Epoch;
-        bool perListQuery = Residual && DistanceKind == DistanceKind.L2;
-        if (!perListQuery) scorer.SetQuery(query);
+        scorer.SetQuery(query);
         for (int i = 0; i < probed; i++)
         {
             int l = s.ProbeLists[i];
             var list = lists[l];
             if (list.Count == 0) continue;
-            float bias = 0;
-            if (perListQuery)
-            {
-                var c = centroids.AsSpan(l * dim, dim);
-                var r = s.Residual;
-                for (int d = 0; d < dim; d++) r[d] = query[d] - c[d];
-                scorer.SetQuery(r);
-            }
-            else if (Residual)
-            {
-                bias = -dots[l];
-            }
-            if (sparseFilter) ScanSparse(list, scorer, bias, filter!, results, seen, epoch);
-            else ScanList(list, scorer, bias, filter, results, s.Distances, s.Positions, seen, epoch);
+            residual?.SetList(centroids.AsSpan(l * dim, dim), dots[l]);
+            if (sparseFilter) ScanSparse(list, scorer, filter!, results, seen, epoch);
+            else ScanList(list, scorer, filter, results, s.Distances, s.Positions, seen, epoch);
         }
     }
 
-    private static void ScanList(IvfList list, CodeScorer scorer, float bias, SlotFilter? filter, TopK results, float[] dist, int[] pos,
+    private static void ScanList(IvfList list, CodeScorer scorer, SlotFilter? filter, TopK results, float[] dist, int[] pos,
         int[]? seen, int epoch)
     {
         int size = list.CodeSize, count = list.Count;
@@ -343,28 +332,28 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
                 // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
                 // that can beat the heap's current threshold come back (pruned on the integer sums).
                 int bb = blocks!.BlockBytes, bv = blocks.BlockVectors;
-                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold - bias, pos, dist);
+                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold, pos, dist);
                 for (int j = 0; j < found; j++)
                 {
                     int slot = slots[start + pos[j]];
-                    if (filter is null || filter.Contains(slot)) Offer(results, slot, dist[j] + bias, seen, epoch);
+                    if (filter is null || filter.Contains(slot)) Offer(results, slot, dist[j], seen, epoch);
                 }
                 continue;
             }
             scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
             for (int j = 0; j < n; j++)
-                if (filter is null || filter.Contains(slots[start + j])) Offer(results, slots[start + j], dist[j] + bias, seen, epoch);
+                if (filter is null || filter.Contains(slots[start + j])) Offer(results, slots[start + j], dist[j], seen, epoch);
         }
     }
 
-    private static void ScanSparse(IvfList list, CodeScorer scorer, float bias, SlotFilter filter, TopK results, int[]? seen, int epoch)
+    private static void ScanSparse(IvfList list, CodeScorer scorer, SlotFilter filter, TopK results, int[]? seen, int epoch)
     {
         var slots = list.Slots;
         for (int j = 0; j < list.Count; j++)
         {
             int slot = slots[j];
             if (!filter.Contains(slot)) continue;
-            Offer(results, slot, scorer.Distance(list.Codes.AsSpan(j * list.CodeSize, list.CodeSize)) + bias, seen, epoch);
+            Offer(results, slot, scorer.Distance(list.Codes.AsSpan(j * list.CodeSize, list.CodeSize)), seen, epoch);
         }
     }
 
@@ -386,15 +375,28 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
         if (results.Push(slot, distance)) seen[slot] = epoch;
     }
 
-    /// <summary>Per-thread search state, sized once: scorer, centroid dots, probe heap, residual and block buffers.</summary>
-    private sealed class Scratch(IvfIndex index)
+    /// <summary>Per-thread search state, sized once: scorer, centroid dots, probe heap and block buffers.</summary>
+    private sealed class Scratch
     {
-        public CodeScorer Scorer { get; } = index.Codec.CreateScorer(index.DistanceKind);
-        public float[] CentroidDots { get; } = new float[index.NList];
-        public TopK Probe { get; } = new(index.NList);
-        public int[] ProbeLists { get; } = new int[index.NList];
-        public float[] ProbeDistances { get; } = new float[index.NList];
-        public float[] Residual { get; } = new float[index.Dimension];
+        public Scratch(IvfIndex index)
+        {
+            Residual = index.Residual ? index.Codec.CreateResidualScorer(index.DistanceKind) : null;
+            Scorer = Residual ?? index.Codec.CreateScorer(index.DistanceKind);
+            CentroidDots = new float[index.NList];
+            Probe = new TopK(index.NList);
+            ProbeLists = new int[index.NList];
+            ProbeDistances = new float[index.NList];
+        }
+
+        /// <summary>The scorer a list is scanned with: <see cref="Residual"/> when codes are residuals.</summary>
+        public CodeScorer Scorer { get; }
+
+        /// <summary>The per-list residual scorer, or null when codes encode the vectors themselves.</summary>
+        public ResidualScorer? Residual { get; }
+        public float[] CentroidDots { get; }
+        public TopK Probe { get; }
+        public int[] ProbeLists { get; }
+        public float[] ProbeDistances { get; }
         public float[] Distances { get; } = new float[BlockSize];
         public int[] Positions { get; } = new int[BlockSize];
         private int[] _seen = [];

@@ -24,7 +24,10 @@ public class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall@10 {recall:F3} with {compression}/{kind}");
     }
 
-    /// <summary>Codecs other than sq8 go through their own scorer and decoder (the path PQ takes too).</summary>
+    /// <summary>
+    /// Codecs other than bare sq8 walk with their own traversal scorer (pca+sq8: sq8's int8 scorer behind the
+    /// transform, see <see cref="HnswTransformedCodecTests"/>; bin and PQ: their exact scorer and decoder).
+    /// </summary>
     [Theory]
     [InlineData("pca:24+sq8")]
     [InlineData("bin")]

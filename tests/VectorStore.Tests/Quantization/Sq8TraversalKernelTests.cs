@@ -1,12 +1,11 @@
 using VectorStore.Indexing;
-using VectorStore.Indexing.Hnsw;
 using VectorStore.Quantization;
 using Xunit;
 
-namespace VectorStore.Tests.Indexing.Hnsw;
+namespace VectorStore.Tests.Quantization;
 
 /// <summary>The int8 traversal scorer against the codec's own float scorer (run also with SIMD disabled in CI).</summary>
-public class HnswSq8KernelTests
+public class Sq8TraversalKernelTests
 {
     [Theory]
     [InlineData(DistanceKind.L2, false, 384)]
@@ -20,7 +19,7 @@ public class HnswSq8KernelTests
         var codes = new byte[data.Count * sq.CodeSize];
         for (int i = 0; i < data.Count; i++) sq.Encode(data.Row(i), codes.AsSpan(i * sq.CodeSize, sq.CodeSize));
         var reference = sq.CreateScorer(kind);
-        var fast = new HnswSq8Scorer(sq, kind);
+        var fast = new Sq8TraversalScorer(sq, kind);
         var decoded = new float[dim];
         for (int q = 500; q < 520; q++)
         {
@@ -36,7 +35,7 @@ public class HnswSq8KernelTests
         }
     }
 
-    private static void AssertClose(CodeScorer reference, HnswSq8Scorer fast, byte[] codes, int size)
+    private static void AssertClose(CodeScorer reference, Sq8TraversalScorer fast, byte[] codes, int size)
     {
         // Query-side int8 rounding bounds the error by a small fraction of the distance spread.
         var exact = new float[500];

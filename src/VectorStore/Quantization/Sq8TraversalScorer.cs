@@ -3,38 +3,17 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using VectorStore.Distance;
-using VectorStore.Quantization;
 
-namespace VectorStore.Indexing.Hnsw;
-
-/// <summary>Distance from the current query to one code; a struct so the graph walk is specialised per codec.</summary>
-internal interface IHnswDistance
-{
-    float Distance(ReadOnlySpan<byte> code);
-}
-
-/// <summary>Any codec through its <see cref="CodeScorer"/> (PQ tables, float32, transforms).</summary>
-internal readonly struct HnswGenericDistance(CodeScorer scorer) : IHnswDistance
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Distance(ReadOnlySpan<byte> code) => scorer.Distance(code);
-}
-
-/// <summary>The sq8 fast path.</summary>
-internal readonly struct HnswSq8Distance(HnswSq8Scorer scorer) : IHnswDistance
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Distance(ReadOnlySpan<byte> code) => scorer.Distance(code);
-}
+namespace VectorStore.Quantization;
 
 /// <summary>
 /// sq8 scoring with a symmetric int8 inner loop. The query with the codec's steps folded in (u_d = q_d·step_d) is
 /// itself quantized to int8 with one scale α = max|u|/127, so q·x̂ = q·mid + Σ u_d·c_d ≈ q·mid + α·Σ v_d·c_d, and the
 /// sum is an exact integer kernel (<see cref="DotProductI8"/>, four times fewer bytes per lane than float). The
 /// query-side rounding (≤ α/2 per dimension) only perturbs traversal; the collection re-ranks on full precision.
-/// Not thread-safe: one per thread.
+/// <see cref="ScalarQuantizer.CreateTraversalScorer"/> hands it out. Not thread-safe: one per thread.
 /// </summary>
-internal sealed class HnswSq8Scorer
+internal sealed class Sq8TraversalScorer : CodeScorer
 {
     private readonly float[] _mid;
     private readonly float[] _step;
@@ -49,7 +28,7 @@ internal sealed class HnswSq8Scorer
     private float _qMid;
     private float _qNorm;
 
-    public HnswSq8Scorer(ScalarQuantizer codec, DistanceKind kind)
+    public Sq8TraversalScorer(ScalarQuantizer codec, DistanceKind kind) : base(codec)
     {
         _mid = codec.Mid.ToArray();
         _step = codec.Step.ToArray();
@@ -67,7 +46,7 @@ internal sealed class HnswSq8Scorer
         _l2 = kind == DistanceKind.L2;
     }
 
-    public void SetQuery(ReadOnlySpan<float> query)
+    public override void SetQuery(ReadOnlySpan<float> query)
     {
         int dim = _q.Length;
         if (query.Length != dim) throw new InvalidVectorException($"expected dimension {dim}, got {query.Length}");
@@ -132,7 +111,7 @@ internal sealed class HnswSq8Scorer
     /// Sets the query to the reconstruction x̂ of <paramref name="code"/> without materialising it:
     /// x̂_d·step_d = (mid_d·step_d + step_d²·c_d)·s, x̂·mid = s·(‖mid‖² + Σ mid_d·step_d·c_d), ‖x̂‖² is stored in the code.
     /// </summary>
-    public void SetQueryFromCode(ReadOnlySpan<byte> code)
+    public override void SetQueryFromCode(ReadOnlySpan<byte> code)
     {
         int dim = _q.Length;
         var c = MemoryMarshal.Cast<byte, sbyte>(code[..dim]);
@@ -171,7 +150,7 @@ internal sealed class HnswSq8Scorer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Distance(ReadOnlySpan<byte> code)
+    public override float Distance(ReadOnlySpan<byte> code)
     {
         int dim = _q.Length;
         float dot = _qMid + _alpha * DotProductI8.Compute(_q, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
