@@ -125,15 +125,15 @@ public class LayeringTests
         Assert.False(g.EdgesFrom("Storage").TryGetValue("Collections", out var why), why);
     }
 
-    [Fact(Skip = "enabled by the codec-owned scorer change (branch scorers), merged next")]
+    [Fact]
     public void OnlyQuantizationNamesConcreteCodecs()
     {
-        // Indexes and collections work through VectorCodec / CodeScorer; a branch on a concrete codec type outside
-        // the quantization folder is a codec re-implemented in the wrong place (and silently skipped for a chain
-        // such as pca:128+sq8).
+        // Indexes and collections work through VectorCodec and the scorers it hands out (CodeScorer, IBlockScorer,
+        // ResidualScorer); a branch on a concrete codec or transform type outside the quantization folder is a codec
+        // re-implemented in the wrong place (and silently skipped for a chain such as pca:128+sq8).
         using var module = Mono.Cecil.ModuleDefinition.ReadModule(AssemblyPath("VectorStore.Core"));
         var concrete = module.Types
-            .Where(t => t.Namespace == "VectorStore.Quantization" && !t.IsAbstract && !t.IsInterface && Derives(t, "VectorStore.Quantization.VectorCodec", "VectorStore.Quantization.CodeScorer"))
+            .Where(t => t.Namespace == "VectorStore.Quantization" && !t.IsAbstract && !t.IsInterface && Derives(t, "VectorStore.Quantization.VectorCodec", "VectorStore.Quantization.VectorTransform"))
             .Select(t => t.FullName).ToHashSet(StringComparer.Ordinal);
         Assert.Contains("VectorStore.Quantization.ScalarQuantizer", concrete);
         var g = DependencyGraph.Read(AssemblyPath("VectorStore.Core"), ns => ns, t => concrete.Contains(t));

@@ -24,7 +24,7 @@ public class ResidualScorerTests
     [InlineData("none", DistanceKind.L2)]
     public void PerListScoresEqualTheResidualFormulas(string spec, DistanceKind kind)
     {
-        var data = Evaluation.SyntheticData.Clustered(900, Dim, seed: 3, normalize: kind == DistanceKind.NegativeDot);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(900, Dim, seed: 3, normalize: kind == DistanceKind.NegativeDot);
         var codec = CodecRegistry.Train(CompressionSpec.Parse(spec), data, kind);
         var residual = codec.CreateResidualScorer(kind);
         var reference = codec.CreateScorer(kind);
@@ -102,7 +102,7 @@ public class ResidualScorerTests
     [Fact]
     public void CodeVsCodeIsRefusedBecauseAResidualNeedsItsCentroid()
     {
-        var data = Evaluation.SyntheticData.Clustered(300, Dim, seed: 3);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(300, Dim, seed: 3);
         var codec = CodecRegistry.Train(CompressionSpec.Parse("sq8"), data, DistanceKind.L2);
         var scorer = codec.CreateResidualScorer(DistanceKind.L2);
         Assert.Throws<NotSupportedException>(() => scorer.SetQueryFromCode(new byte[codec.CodeSize]));

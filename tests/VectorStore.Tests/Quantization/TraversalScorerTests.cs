@@ -14,7 +14,7 @@ public class TraversalScorerTests
     [InlineData(DistanceKind.NegativeDot)]
     public void TransformedSq8WalksWithTheInt8ScorerOnProjectedVectors(DistanceKind kind)
     {
-        var data = Evaluation.SyntheticData.Clustered(700, Dim, seed: 2, normalize: kind == DistanceKind.NegativeDot);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(700, Dim, seed: 2, normalize: kind == DistanceKind.NegativeDot);
         var codec = (TransformedCodec)CodecRegistry.Train(CompressionSpec.Parse("pca:24+sq8"), data, kind);
         var walk = codec.CreateTraversalScorer(kind);
         var inner = codec.Inner.CreateTraversalScorer(kind);
@@ -55,7 +55,7 @@ public class TraversalScorerTests
     [InlineData("bin")]
     public void DefaultCodeQueryIsTheDecodedVector(string spec)
     {
-        var data = Evaluation.SyntheticData.Clustered(500, Dim, seed: 4);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(500, Dim, seed: 4);
         var codec = CodecRegistry.Train(CompressionSpec.Parse(spec), data, DistanceKind.L2);
         var fromCode = codec.CreateScorer(DistanceKind.L2);
         var fromVector = codec.CreateScorer(DistanceKind.L2);
@@ -80,7 +80,7 @@ public class TraversalScorerTests
     [InlineData("pca:24+none", false)]
     public void OnlyUncompressedCodesHaveExactEstimates(string spec, bool exact)
     {
-        var data = Evaluation.SyntheticData.Clustered(300, Dim, seed: 4);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(300, Dim, seed: 4);
         Assert.Equal(exact, CodecRegistry.Train(CompressionSpec.Parse(spec), data, DistanceKind.L2).EstimatesAreExact);
     }
 
@@ -91,7 +91,7 @@ public class TraversalScorerTests
     [InlineData("sq8", false)]
     public void BlockLayoutIsFoundThroughTransforms(string spec, bool packed)
     {
-        var data = Evaluation.SyntheticData.Clustered(600, Dim, seed: 4);
+        var data = VectorStore.Evaluation.SyntheticData.Clustered(600, Dim, seed: 4);
         var codec = CodecRegistry.Train(CompressionSpec.Parse(spec), data, DistanceKind.L2);
         Assert.Equal(packed, codec.BlockLayout is not null);
         if (packed) Assert.IsAssignableFrom<IBlockScorer>(codec.CreateScorer(DistanceKind.L2));
