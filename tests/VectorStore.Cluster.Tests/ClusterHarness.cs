@@ -41,7 +41,7 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.CopyPageSize = 512;
             });
             silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
-            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
         });
         builder.ConfigureClient(client =>
         {
@@ -64,7 +64,12 @@ public sealed class ClusterHarness : IAsyncDisposable
         o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
     }
 
-    public DistributedDatabase Database(ClusterCoordinatorOptions? options = null) => new(Grains, "default", options);
+    /// <summary>
+    /// A coordinator; without options it waits up to a minute per shard, because the test machine is shared and a
+    /// complete-result test must not turn partial just because another process hogged the cores.
+    /// </summary>
+    public DistributedDatabase Database(ClusterCoordinatorOptions? options = null) =>
+        new(Grains, "default", options ?? new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromSeconds(60) });
 
     public string[] SiloAddresses() => Cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).ToArray();
 

@@ -9,6 +9,7 @@ namespace VectorStore.Cluster.Layout;
 internal interface ILayoutGrain : IGrainWithStringKey
 {
     /// <summary>Creates the layout and the empty shards; fails when the collection exists.</summary>
+    [ResponseTimeout("00:05:00")]
     Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication);
 
     /// <summary>The current layout, or null when the collection does not exist.</summary>
@@ -16,6 +17,7 @@ internal interface ILayoutGrain : IGrainWithStringKey
     Task<ClusterLayout?> GetAsync();
 
     /// <summary>Brings the layout in line with membership: promote replicas of dead primaries, re-replicate, rebalance.</summary>
+    [ResponseTimeout("01:00:00")]
     Task ReconcileAsync();
 
     /// <summary>
@@ -30,8 +32,10 @@ internal interface ILayoutGrain : IGrainWithStringKey
     /// Trains every shard on one shared sample so all shards score with the same codec. With
     /// <paramref name="force"/> false, only when untrained and the collection has reached its training threshold.
     /// </summary>
+    [ResponseTimeout("01:00:00")]
     Task TrainAsync(bool force);
 
     /// <summary>Removes the collection from every silo and deletes the layout.</summary>
+    [ResponseTimeout("00:05:00")]
     Task DropAsync();
 }

@@ -8,6 +8,9 @@ namespace VectorStore.Cluster.Layout;
 /// </summary>
 internal sealed partial class LayoutGrain
 {
+    /// <summary>Smallest shared sample when a shard is smaller than this (the engine's codebooks need 256 points).</summary>
+    private const int MinimumSample = 1024;
+
     public async Task TrainAsync(bool force)
     {
         await _gate.WaitAsync();
@@ -20,9 +23,11 @@ internal sealed partial class LayoutGrain
             long total = counts.Sum(c => (long)c);
             if (!force && total < layout.Spec.TrainingThreshold) return;
             if (total == 0) throw new InvalidArgumentException($"collection '{layout.Collection}' has no vectors to train on");
-            int max = layout.Spec.MaxTrainingSample;
+            // Each copy places the sample under its own ids (ShardReplicaGrain.Rebuild), so a sample no larger than the
+            // smallest shard costs no deletes; a tiny or empty shard still gets a sample big enough to train codebooks.
+            long size = Math.Min(Math.Min(layout.Spec.MaxTrainingSample, total), Math.Max(counts.Min(), MinimumSample));
             var samples = await Task.WhenAll(primaries.Select((p, s) =>
-                p.SampleIdsAsync(total <= max ? counts[s] : (int)(max * (long)counts[s] / total), layout.Spec.Seed + s)));
+                p.SampleIdsAsync(size >= total ? counts[s] : (int)(size * counts[s] / total), layout.Spec.Seed + s)));
             int pageSize = options.Value.CopyPageSize;
             bool first = true;
             for (int s = 0; s < samples.Length; s++)

@@ -10,6 +10,7 @@ namespace VectorStore.Cluster.Shards;
 internal interface IShardReplicaGrain : IGrainWithStringKey
 {
     /// <summary>Takes the role the layout grain computed; a new learner session starts from empty.</summary>
+    [ResponseTimeout("00:02:00")]
     Task ConfigureAsync(ShardAssignment assignment);
 
     /// <summary>At the primary: applies durably, forwards to every follower, acknowledges once R copies have it.</summary>
@@ -39,27 +40,34 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     Task<RecordPage> PayloadsAsync(ulong[]? ids);
 
     /// <summary>At the primary: adds a page of the shared training sample and forwards it.</summary>
+    [ResponseTimeout("00:05:00")]
     Task<WriteOutcome> StageSampleAsync(RecordPage page, bool reset, long epoch);
 
     /// <summary>At the primary: rebuilds on the staged sample (same codec everywhere), forwards the rebuild.</summary>
+    [ResponseTimeout("00:30:00")]
     Task<WriteOutcome> RetrainAsync(int generation, long epoch);
 
     /// <summary>At a follower: <see cref="StageSampleAsync"/> as forwarded.</summary>
+    [ResponseTimeout("00:05:00")]
     Task<WriteOutcome> ApplyStageSampleAsync(RecordPage page, bool reset, long epoch);
 
     /// <summary>At a follower: <see cref="RetrainAsync"/> as forwarded.</summary>
+    [ResponseTimeout("00:30:00")]
     Task<WriteOutcome> ApplyRetrainAsync(int generation, long epoch);
 
     /// <summary>
     /// At the primary: pushes the next page of a copy to <paramref name="learner"/> (first the training sample and
     /// its rebuild, then the data, then the final id set). True when the copy is complete.
     /// </summary>
+    [ResponseTimeout("00:05:00")]
     Task<bool> CopyStepAsync(string learner, long session, int pageSize);
 
     /// <summary>At a learner: stores a page of the primary's data.</summary>
+    [ResponseTimeout("00:05:00")]
     Task<WriteOutcome> CopyDataAsync(RecordPage page, long session);
 
     /// <summary>At a learner: deletes whatever the primary does not hold (the sample's foreign ids).</summary>
+    [ResponseTimeout("00:05:00")]
     Task<WriteOutcome> FinishCopyAsync(ulong[] keep, long session);
 
     /// <summary>Training generation and live count, for tests and diagnostics.</summary>

@@ -48,6 +48,7 @@ internal sealed partial class ShardReplicaGrain
         if (a.Role != ShardRole.Primary || !a.Followers.Contains(learner))
             throw new InvalidOperationException($"{_key} ({a.Role}) is not copying to {learner}");
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
+        if (_failedFollowers.Remove(learner)) throw new InvalidOperationException($"{learner} missed a forwarded batch; its copy restarts");
         if (!_copies.TryGetValue(learner, out var cursor) || cursor.Session != session)
         {
             bool sample = _sample is not null;
@@ -68,14 +69,15 @@ internal sealed partial class ShardReplicaGrain
         }
         if (cursor.SamplePhase)
         {
-            Check(await target.ApplyRetrainAsync(_generation, a.Epoch), learner);
             cursor.SamplePhase = false;
             cursor.Ids = data.Ids();
             cursor.Position = 0;
             return false;
         }
-        // Everything forwarded before this turn has been applied at the learner and nothing after it has: the
-        // primary's id set now is exactly what the learner must hold.
+        // The learner now holds the sample and all the data: it trains (same sample, same codec) once, with its
+        // final ids as places. Then, as everything forwarded before this turn has been applied there and nothing
+        // after it, the primary's id set is exactly what the learner must keep.
+        if (_generation > 0) Check(await target.ApplyRetrainAsync(_generation, a.Epoch), learner);
         Check(await target.FinishCopyAsync(data.Ids(), session), learner);
         _copies.Remove(learner);
         return true;
@@ -117,8 +119,12 @@ internal sealed partial class ShardReplicaGrain
     }
 
     /// <summary>
-    /// Replaces the data collection by one trained on the staged sample: sample in ascending id order, train, add this
-    /// copy's vectors, delete the sample's ids this copy does not hold. On failure the old collection stays.
+    /// Replaces the data collection by one trained on the staged sample. The sample's vectors go in first, in
+    /// ascending sample-id order, under this copy's own ids (the engine trains on vectors by slot and never looks at
+    /// ids, so every copy trains on identical input); then the real vectors replace them id by id. Only when the copy
+    /// holds fewer vectors than the sample do filler ids remain to delete: the engine has no batch delete and each
+    /// delete is its own durable commit, which is why the layout grain sizes the sample to the smallest shard.
+    /// On failure the old collection stays.
     /// </summary>
     private void Rebuild(int generation)
     {
@@ -128,12 +134,18 @@ internal sealed partial class ShardReplicaGrain
         try
         {
             var sampleIds = sample.Ids();
-            CopyInto(sample, fresh, sampleIds);
-            fresh.BuildIndex();
             var own = old?.Ids() ?? [];
+            var fillers = Fillers(own, sampleIds.Length - own.Length);
+            var places = own.Length >= sampleIds.Length ? own[..sampleIds.Length] : [.. own, .. fillers];
+            for (int i = 0; i < sampleIds.Length; i += Chunk)
+            {
+                int n = Math.Min(Chunk, sampleIds.Length - i);
+                var page = Read(sample, sampleIds.AsSpan(i, n).ToArray(), vectors: true);
+                fresh.UpsertBatch(places[i..(i + n)], new VectorMatrix(page.Vectors, fresh.Options.Dimension));
+            }
+            fresh.BuildIndex();
             if (old is not null) CopyInto(old, fresh, own);
-            var ownSet = own.ToHashSet();
-            DeleteMany(fresh, sampleIds.Where(id => !ownSet.Contains(id)).ToArray());
+            DeleteMany(fresh, fillers);
         }
         catch
         {
@@ -146,6 +158,17 @@ internal sealed partial class ShardReplicaGrain
         _sample = sample;
         _staging = null;
         _generation = generation;
+    }
+
+    /// <summary><paramref name="count"/> ids this copy does not hold, from the top of the id space down.</summary>
+    private static ulong[] Fillers(ulong[] own, int count)
+    {
+        if (count <= 0) return [];
+        var taken = own.ToHashSet();
+        var fillers = new List<ulong>(count);
+        for (ulong id = ulong.MaxValue; fillers.Count < count; id--)
+            if (!taken.Contains(id)) fillers.Add(id);
+        return [.. fillers];
     }
 
     private static void CopyInto(Collection from, Collection to, ulong[] ids)

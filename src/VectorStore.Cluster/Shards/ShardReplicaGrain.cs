@@ -25,6 +25,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private Collection? _staging;
     private volatile int _generation;
     private readonly Dictionary<string, CopyCursor> _copies = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -59,6 +60,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
             }
             if (a.Role != ShardRole.None && _data is null) _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
             if (a.Role != ShardRole.Primary) _copies.Clear();
+            _failedFollowers.IntersectWith(a.Followers);
             _assignment = a;
         });
     }
@@ -206,7 +208,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         {
             var outcome = task.Result;
             if (outcome.Status == WriteStatus.Ok) { copies++; continue; }
-            // A copy that missed a batch must never be read or promoted again: the layout grain replaces it.
+            // A copy that missed a batch must never be read or promoted again: the layout grain replaces it, and a
+            // learner's copy session is aborted at its next step.
+            _failedFollowers.Add(silo);
             GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).ReportFailureAsync(_key.Shard, silo, a.Epoch).Ignore();
             if (a.Replicas.Contains(silo)) failedReplica = $"replica {silo}: {outcome.Detail}";
         }
