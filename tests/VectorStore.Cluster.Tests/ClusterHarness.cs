@@ -31,11 +31,15 @@ public sealed class ClusterHarness : IAsyncDisposable
         Directory.CreateDirectory(root);
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
+        int incarnation = 0;
         builder.ConfigureSilo((options, silo) =>
         {
+            // The test cluster reuses silo names after a kill, while the killed silo's database is still open in
+            // this process: every incarnation gets its own directory, as a restarted process would own its own.
+            string dataDirectory = Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
             silo.AddVectorStoreCluster(o =>
             {
-                o.DataDirectory = Path.Combine(root, options.SiloName);
+                o.DataDirectory = dataDirectory;
                 o.MetadataDirectory = Path.Combine(root, "metadata");
                 o.ReconcileInterval = TimeSpan.FromSeconds(2);
                 o.CopyPageSize = 512;
@@ -92,8 +96,17 @@ public sealed class ClusterHarness : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Kills every silo before disposing: a graceful stop waits for in-flight calls, and a layout grain configuring a
+    /// copy on an already stopped silo waits out the response timeout. The data is thrown away anyway.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var silo in Cluster.Silos.ToArray())
+        {
+            try { await Cluster.KillSiloAsync(silo); }
+            catch (Exception) { /* already stopping */ }
+        }
         try { await Cluster.DisposeAsync(); }
         catch (Exception) { /* a killed silo may throw on shutdown */ }
         try { Directory.Delete(Root, recursive: true); }

@@ -19,15 +19,18 @@ public sealed partial class DistributedCollection
         Exception? last = null;
         foreach (var silo in ReadOrder(layout.Shards[shard], primaryFirst: true))
         {
-            try
+            // Bounded like a search: a copy on a silo that just died must not hold the read for the response timeout.
+            var call = Copy(layout, shard, silo).GetAsync([id]);
+            if (await Task.WhenAny(call, Task.Delay(_options.ShardTimeout)) == call && call.IsCompletedSuccessfully)
             {
-                var page = await Copy(layout, shard, silo).GetAsync([id]);
+                var page = call.Result;
                 return page.Count == 0 ? null : new VectorRecord(id, page.Vectors, page.Payloads[0]);
             }
-            catch (Exception e) when (e is not VectorStoreException) { last = e; }
+            Observe(call);
+            last = call.Exception?.GetBaseException();
         }
         _ = RefreshQuietlyAsync();
-        throw new ClusterUnavailableException($"no copy of shard {shard} of '{Name}' answered ({last?.Message})");
+        throw new ClusterUnavailableException($"no copy of shard {shard} of '{Name}' answered within {_options.ShardTimeout.TotalSeconds:0.#} s ({last?.Message ?? "timeout"})");
     }
 
     /// <summary>

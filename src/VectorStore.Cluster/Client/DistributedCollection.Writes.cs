@@ -105,9 +105,10 @@ public sealed partial class DistributedCollection
             var p = layout.Shards[shard];
             try
             {
-                var outcome = await Copy(layout, shard, p.Primary).WriteAsync(batch, p.Epoch);
-                if (outcome.Status == WriteStatus.Ok) return outcome;
-                reason = $"{outcome.Status}: {outcome.Detail}";
+                var outcome = await UnlessDeposedAsync(Copy(layout, shard, p.Primary).WriteAsync(batch, p.Epoch), shard, p);
+                if (outcome is null) reason = $"primary {p.Primary} was replaced while the write waited";
+                else if (outcome.Status == WriteStatus.Ok) return outcome;
+                else reason = $"{outcome.Status}: {outcome.Detail}";
             }
             catch (Exception e) when (e is not VectorStoreException)
             {
@@ -123,6 +124,35 @@ public sealed partial class DistributedCollection
             catch (Exception e) when (e is not InvalidArgumentException) { reason += $"; layout unreadable: {e.Message}"; }
         }
     }
+
+    /// <summary>
+    /// Waits for a write, but gives up on it (null) once the layout names another primary for the shard: a call to a
+    /// silo that died is only broken by Orleans inside the cluster, so an outside client would otherwise wait for the
+    /// whole response timeout. The abandoned attempt cannot be acknowledged by anyone else (epoch fencing) and
+    /// retrying it is idempotent.
+    /// </summary>
+    private async Task<WriteOutcome?> UnlessDeposedAsync(Task<WriteOutcome> call, int shard, ShardPlacement routed)
+    {
+        while (await Task.WhenAny(call, Task.Delay(PollInterval)) != call)
+        {
+            var read = LayoutGrain.GetAsync();
+            if (await Task.WhenAny(read, Task.Delay(PollInterval)) != read || !read.IsCompletedSuccessfully)
+            {
+                Observe(read);
+                continue;
+            }
+            var now = read.Result?.Shards[shard];
+            if (now is not null && now.Epoch != routed.Epoch)
+            {
+                Observe(call);
+                await GetLayoutAsync();
+                return null;
+            }
+        }
+        return await call;
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// The embedded collection trains when it crosses its threshold; here a shard's count after a write hints that

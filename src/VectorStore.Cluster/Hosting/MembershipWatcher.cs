@@ -34,10 +34,14 @@ internal sealed partial class MembershipWatcher(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Cancels the loops and gives them a moment. Orleans' membership update stream may not observe the token until
+    /// the next membership change, so waiting for it would hold up every silo shutdown by the lifecycle's timeout.
+    /// </summary>
     private async Task Stop(CancellationToken ct)
     {
         await _stop.CancelAsync();
-        await ((Task)Task.WhenAny(_loops, Task.Delay(Timeout.Infinite, ct))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ((Task)Task.WhenAny(_loops, Task.Delay(TimeSpan.FromSeconds(1), ct))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task WatchAsync()
