@@ -96,6 +96,8 @@ public class ShardTests(ThreeSiloFixture fixture)
         await Assert.ThrowsAsync<InvalidArgumentException>(() => db.CreateCollectionAsync("errors", new CollectionOptions { Dimension = 4 }));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => db.GetCollectionAsync("missing"));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => db.CreateCollectionAsync("bad/name", new CollectionOptions { Dimension = 4 }));
+        // '.' separates the parts of a shard's local collection name, so "a.1" would collide with "a" shard 1's copies.
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => db.CreateCollectionAsync("errors.1", new CollectionOptions { Dimension = 4 }));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => db.CreateCollectionAsync("badspec", new CollectionOptions { Dimension = 4, Compression = "zip" }));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => db.CreateCollectionAsync("toomany", new CollectionOptions { Dimension = 4 }, replicationFactor: 4));
     }

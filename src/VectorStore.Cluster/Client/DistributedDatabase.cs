@@ -83,12 +83,13 @@ public sealed class DistributedDatabase
     private ICatalogGrain Catalog => _grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key);
 
     /// <summary>
-    /// The engine's collection-name rule, shorter: a shard's local collection is
-    /// <c>{database}.{collection}.{shard}.d{n}</c> and must stay within the engine's 128 characters.
+    /// The engine's collection-name rule without '.', and shorter: a shard's local collection is
+    /// <c>{database}.{collection}.{shard}.d{n}</c>, which must stay within the engine's 128 characters and must not
+    /// start like another collection's (with '.' allowed, "a" shard 1 would prefix "a.1" shard 2).
     /// </summary>
     private static void ValidateName(string name, int max, string what)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > max || name[0] == '.' || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '.'))
-            throw new InvalidArgumentException($"invalid {what} name '{name}' (1–{max} of A–Z a–z 0–9 _ - ., not starting with '.')");
+        if (string.IsNullOrEmpty(name) || name.Length > max || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-'))
+            throw new InvalidArgumentException($"invalid {what} name '{name}' (1–{max} of A–Z a–z 0–9 _ -)");
     }
 }

@@ -36,6 +36,15 @@ internal sealed class ShardStore : IDisposable
     public Collection Create(string prefix, char kind, CollectionOptions options) =>
         Database.CreateCollection($"{prefix}{kind}{Interlocked.Increment(ref _next)}", options);
 
+    /// <summary>The newest collection named <c>{prefix}{kind}{n}</c>, or null.</summary>
+    public Collection? Latest(string prefix, char kind)
+    {
+        var newest = Database.CollectionNames
+            .Where(n => n.StartsWith(prefix + kind, StringComparison.Ordinal) && long.TryParse(n.AsSpan(prefix.Length + 1), out _))
+            .MaxBy(n => long.Parse(n.AsSpan(prefix.Length + 1), System.Globalization.CultureInfo.InvariantCulture));
+        return newest is null ? null : Database.GetCollection(newest);
+    }
+
     /// <summary>Drops every collection whose name starts with <paramref name="prefix"/>.</summary>
     public void DropAll(string prefix)
     {

@@ -77,17 +77,7 @@ internal sealed partial class LayoutGrain(
         {
             var layout = Current;
             if (layout is null) return;
-            var retired = new ClusterLayout
-            {
-                Database = layout.Database,
-                Collection = layout.Collection,
-                Version = layout.Version + 1,
-                SlotCount = layout.SlotCount,
-                SlotToShard = layout.SlotToShard,
-                Shards = layout.Shards.Select(p => new ShardPlacement { Shard = p.Shard, Epoch = p.Epoch + 1 }).ToArray(),
-                ReplicationFactor = layout.ReplicationFactor,
-                Spec = layout.Spec,
-            };
+            var retired = LayoutPlanner.Retired(layout);
             await ConfigureAsync(layout, retired);
             await state.ClearStateAsync();
         }
@@ -149,7 +139,18 @@ internal sealed partial class LayoutGrain(
     {
         var previous = Current;
         state.State = new LayoutState { Layout = next };
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not persisted, so not real: nobody hears of it. An ETag conflict means another activation wrote; this
+            // one re-reads on its next activation.
+            state.State = new LayoutState { Layout = previous };
+            DeactivateOnIdle();
+            throw;
+        }
         await ConfigureAsync(previous, next);
     }
 

@@ -186,18 +186,11 @@ internal static class LayoutPlanner
     }
 
     /// <summary>The same layout at training generation <paramref name="generation"/>.</summary>
-    public static ClusterLayout WithTraining(ClusterLayout layout, int generation) => new()
-    {
-        Database = layout.Database,
-        Collection = layout.Collection,
-        Version = layout.Version + 1,
-        SlotCount = layout.SlotCount,
-        SlotToShard = layout.SlotToShard,
-        Shards = layout.Shards,
-        ReplicationFactor = layout.ReplicationFactor,
-        TrainingGeneration = generation,
-        Spec = layout.Spec,
-    };
+    public static ClusterLayout WithTraining(ClusterLayout layout, int generation) => With(layout, layout.Shards, generation);
+
+    /// <summary>The layout of a dropped collection: every shard without copies, so every former copy retires.</summary>
+    public static ClusterLayout Retired(ClusterLayout layout) =>
+        With(layout, layout.Shards.Select(p => new ShardPlacement { Shard = p.Shard, Epoch = p.Epoch + 1 }).ToArray());
 
     private static ShardPlacement[] Replace(ShardPlacement[] shards, ShardPlacement p)
     {
@@ -206,7 +199,7 @@ internal static class LayoutPlanner
         return copy;
     }
 
-    private static ClusterLayout With(ClusterLayout layout, ShardPlacement[] shards) => new()
+    private static ClusterLayout With(ClusterLayout layout, ShardPlacement[] shards, int? generation = null) => new()
     {
         Database = layout.Database,
         Collection = layout.Collection,
@@ -215,7 +208,7 @@ internal static class LayoutPlanner
         SlotToShard = layout.SlotToShard,
         Shards = shards,
         ReplicationFactor = layout.ReplicationFactor,
-        TrainingGeneration = layout.TrainingGeneration,
+        TrainingGeneration = generation ?? layout.TrainingGeneration,
         Spec = layout.Spec,
     };
 }

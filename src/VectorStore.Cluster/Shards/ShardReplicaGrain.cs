@@ -31,19 +31,23 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     {
         _key = ShardKey.Parse(this.GetPrimaryKeyString());
         // Normally the layout grain's ConfigureAsync is the first call; after an unexpected re-activation the
-        // layout says what this copy is. Only a copy that has never held data may start empty.
+        // layout says what this copy is, and the newest local collections are its data and training sample. Only a
+        // copy of a shard that has never changed may start empty; any other copy without data stays silent, which
+        // makes the primary report it and the layout grain replace it.
         var layout = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
         if (layout is null || _key.Shard >= layout.Shards.Length) return;
         var a = ShardAssignment.For(layout, _key.Shard, _key.Silo);
-        if (a.Role is ShardRole.Primary or ShardRole.Replica && layout.TrainingGeneration == 0 && layout.Shards[_key.Shard].Epoch == 1)
+        if (a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
+        await Task.Run(() =>
         {
-            await Task.Run(() => _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions()), cancellationToken);
-            _assignment = a;
-        }
-        else if (a.Role != ShardRole.None)
-        {
-            LogLostCopy(_key.ToString(), a.Role);
-        }
+            _data = store.Latest(_key.LocalPrefix, 'd');
+            _sample = store.Latest(_key.LocalPrefix, 't');
+            _generation = _sample is null ? 0 : layout.TrainingGeneration;
+            if (_data is null && layout.TrainingGeneration == 0 && layout.Shards[_key.Shard].Epoch == 1)
+                _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
+        }, cancellationToken);
+        if (_data is not null) _assignment = a;
+        else LogLostCopy(_key.ToString(), a.Role);
     }
 
     public Task ConfigureAsync(ShardAssignment a)
