@@ -137,6 +137,27 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         await H.Database().DropCollectionAsync("codec");
     }
 
+    [Fact]
+    public async Task CrossingTheTrainingThresholdTrainsEveryShardTogether()
+    {
+        const int dim = 16;
+        var cluster = await H.Database().CreateCollectionAsync("autotrain", new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 600, MaxTrainingSample = 300 }, shards: 3, replicationFactor: 2);
+        var data = ClusterTestData.Random(900, dim, seed: 31);
+        var ids = ClusterTestData.Ids(900);
+        for (int i = 0; i < 500; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
+        Assert.Equal(0, (await cluster.GetLayoutAsync()).TrainingGeneration); // below the threshold: exact scans
+        for (int i = 500; i < 900; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await cluster.GetLayoutAsync()).TrainingGeneration == 1, TimeSpan.FromSeconds(60)));
+        var layout = await cluster.GetLayoutAsync();
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+                Assert.Equal(1, (await H.Copy(layout, p.Shard, silo).DescribeAsync()).Generation);
+        Assert.Equal(900, await cluster.CountAsync());
+        var hits = (await cluster.SearchAsync(data.Row(7).ToArray(), new SearchOptions { K = 1, Rerank = 10 })).Hits;
+        Assert.Equal(ids[7], hits[0].Id);
+        await H.Database().DropCollectionAsync("autotrain");
+    }
+
     private static double Recall(SearchHit[][] truth, SearchHit[][] found)
     {
         double sum = 0;
