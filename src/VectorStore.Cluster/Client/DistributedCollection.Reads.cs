@@ -1,0 +1,188 @@
+using VectorStore.Cluster.Layout;
+using VectorStore.Cluster.Shards;
+using VectorStore.Collections;
+using VectorStore.Distance;
+
+namespace VectorStore.Cluster;
+
+/// <summary>Reads: point lookups at the shard's copies, scatter-gather search with a per-shard deadline.</summary>
+public sealed partial class DistributedCollection
+{
+    /// <inheritdoc cref="GetAsync"/>
+    public VectorRecord? Get(ulong id) => GetAsync(id).GetAwaiter().GetResult();
+
+    /// <summary>The stored vector and payload of <paramref name="id"/>, or null. Read from the primary, else a replica.</summary>
+    public async Task<VectorRecord?> GetAsync(ulong id)
+    {
+        var layout = Volatile.Read(ref _layout);
+        int shard = layout.ShardOf(id);
+        Exception? last = null;
+        foreach (var silo in ReadOrder(layout.Shards[shard], primaryFirst: true))
+        {
+            // Bounded like a search: a copy on a silo that just died must not hold the read for the response timeout.
+            var call = Copy(layout, shard, silo).GetAsync([id]);
+            if (await Task.WhenAny(call, Task.Delay(_options.ShardTimeout)) == call && call.IsCompletedSuccessfully)
+            {
+                var page = call.Result;
+                return page.Count == 0 ? null : new VectorRecord(id, page.Vectors, page.Payloads[0]);
+            }
+            Observe(call);
+            last = call.Exception?.GetBaseException();
+        }
+        _ = RefreshQuietlyAsync();
+        throw new ClusterUnavailableException($"no copy of shard {shard} of '{Name}' answered within {_options.ShardTimeout.TotalSeconds:0.#} s ({last?.Message ?? "timeout"})");
+    }
+
+    /// <summary>
+    /// The best k entries, or <see cref="PartialResultException"/> (carrying the partial hits) when a shard did not
+    /// answer within <see cref="ClusterCoordinatorOptions.ShardTimeout"/>: never silently short.
+    /// </summary>
+    public SearchHit[] Search(ReadOnlySpan<float> query, SearchOptions? options = null)
+    {
+        var r = SearchAsync(query.ToArray(), options).GetAwaiter().GetResult();
+        return r.IsPartial ? throw new PartialResultException(r) : r.Hits;
+    }
+
+    /// <summary>Scatter-gather search; the result says whether (and which) shards are missing.</summary>
+    public async Task<ClusterSearchResult> SearchAsync(ReadOnlyMemory<float> query, SearchOptions? options = null)
+    {
+        if (query.Length != Options.Dimension)
+            throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {query.Length}");
+        var results = await SearchBatchAsync(new VectorMatrix(query.ToArray(), query.Length), options);
+        return results[0];
+    }
+
+    /// <summary>
+    /// Searches every row of <paramref name="queries"/>; one message per shard carries them all. Throws
+    /// <see cref="PartialResultException"/> (for the first query) when a shard is missing. <paramref name="threads"/>
+    /// is accepted for signature compatibility: each shard searches its part on its own silo.
+    /// </summary>
+    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
+    {
+        var results = SearchBatchAsync(queries, options).GetAwaiter().GetResult();
+        return results.Length > 0 && results[0].IsPartial ? throw new PartialResultException(results[0]) : results.Select(r => r.Hits).ToArray();
+    }
+
+    /// <summary>Searches every row of <paramref name="queries"/>; each result says which shards are missing.</summary>
+    public async Task<ClusterSearchResult[]> SearchBatchAsync(VectorMatrix queries, SearchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        options ??= new SearchOptions();
+        Validate(queries, options);
+        var q = new VectorMatrix((float[])queries.Data.Clone(), queries.Dimension);
+        if (Options.Metric == Metric.Cosine)
+            for (int i = 0; i < q.Count; i++) Distances.Normalize(q[i]);
+        var layout = Volatile.Read(ref _layout);
+        var deadline = DateTime.UtcNow + _options.ShardTimeout;
+        var filters = await ShardFiltersAsync(layout, options.Filter, deadline);
+        int kPrime = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(options.K * Math.Max(1.0, _options.OverFetch)));
+        var answers = await Task.WhenAll(layout.Shards.Select(async Task<(int Shard, ShardHits? Hits, bool Skipped)> (p) =>
+        {
+            // A shard holding none of the filter's ids has nothing to add; one whose payloads were unreadable is missing.
+            if (filters is not null && filters[p.Shard] is { Length: 0 }) return (p.Shard, null, true);
+            if (filters is not null && filters[p.Shard] is null) return (p.Shard, null, false);
+            var sq = new ShardQuery
+            {
+                Queries = q.Data,
+                Dimension = q.Dimension,
+                K = kPrime,
+                Rerank = options.Rerank,
+                TargetRecall = options.TargetRecall,
+                Ef = options.Ef,
+                NProbe = options.NProbe,
+                FilterIds = filters?[p.Shard],
+            };
+            return (p.Shard, await QueryShardAsync(layout, p, sq, deadline), false);
+        }));
+        var missing = answers.Where(a => a.Hits is null && !a.Skipped).Select(a => a.Shard).Order().ToArray();
+        if (missing.Length > 0) _ = RefreshQuietlyAsync();
+        var results = new ClusterSearchResult[q.Count];
+        for (int i = 0; i < q.Count; i++)
+        {
+            var lists = answers.Where(a => a.Hits is not null).Select(a => (a.Hits!.Ids[i], a.Hits.Scores[i]));
+            results[i] = new ClusterSearchResult(HitMerger.Merge(lists, options.K, Options.Metric), missing);
+        }
+        return results;
+    }
+
+    private void Validate(VectorMatrix queries, SearchOptions options)
+    {
+        if (queries.Dimension != Options.Dimension)
+            throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {queries.Dimension}");
+        if (options.K is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {options.K}");
+        if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
+        if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
+        if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var row = queries.Row(i);
+            for (int d = 0; d < row.Length; d++)
+                if (!float.IsFinite(row[d])) throw new InvalidVectorException($"query has a non-finite value at dimension {d}");
+        }
+    }
+
+    /// <summary>
+    /// Asks the shard's in-sync copies in turn (rotating, so replicas share the load) until one answers or the
+    /// deadline passes; null means the shard is missing from the result.
+    /// </summary>
+    private async Task<ShardHits?> QueryShardAsync(ClusterLayout layout, ShardPlacement p, ShardQuery query, DateTime deadline)
+    {
+        foreach (var silo in ReadOrder(p, primaryFirst: false))
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) break;
+            var call = Copy(layout, p.Shard, silo).SearchAsync(query);
+            if (await Task.WhenAny(call, Task.Delay(left)) == call && call.IsCompletedSuccessfully) return call.Result;
+            Observe(call);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Per-shard id filters: the id set split by shard, and a payload predicate (a delegate cannot cross processes)
+    /// evaluated here over each shard's ids and payloads, so it costs a payload scan per query. Null without a
+    /// filter; a null entry marks a shard whose payloads could not be read (reported missing).
+    /// </summary>
+    private async Task<ulong[]?[]?> ShardFiltersAsync(ClusterLayout layout, SearchFilter? filter, DateTime deadline)
+    {
+        if (filter is null || (filter.Ids is null && filter.Predicate is null)) return null;
+        var perShard = new ulong[]?[layout.Shards.Length];
+        List<ulong>[]? split = null;
+        if (filter.Ids is not null)
+        {
+            split = layout.Shards.Select(_ => new List<ulong>()).ToArray();
+            foreach (var id in filter.Ids) split[layout.ShardOf(id)].Add(id);
+        }
+        if (filter.Predicate is null)
+        {
+            for (int s = 0; s < perShard.Length; s++) perShard[s] = split![s].ToArray();
+            return perShard;
+        }
+        await Task.WhenAll(layout.Shards.Select(async p =>
+        {
+            if (split is not null && split[p.Shard].Count == 0) { perShard[p.Shard] = []; return; }
+            foreach (var silo in ReadOrder(p, primaryFirst: false))
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) return;
+                var call = Copy(layout, p.Shard, silo).PayloadsAsync(split?[p.Shard].ToArray());
+                if (await Task.WhenAny(call, Task.Delay(left)) == call && call.IsCompletedSuccessfully)
+                {
+                    var page = call.Result;
+                    perShard[p.Shard] = page.Ids.Where((id, i) => filter.Predicate(id, page.Payloads[i])).ToArray();
+                    return;
+                }
+                Observe(call);
+            }
+        }));
+        return perShard;
+    }
+
+    private static void Observe(Task call) => call.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+
+    private async Task RefreshQuietlyAsync()
+    {
+        try { await GetLayoutAsync(); }
+        catch (Exception) { /* the next call tries again */ }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using VectorStore.Cluster.Layout;
+using VectorStore.Cluster.Shards;
+using VectorStore.Collections;
+using VectorStore.Distance;
+
+namespace VectorStore.Cluster;
+
+/// <summary>Writes: validated and normalized here, split by shard, sent to each primary, retried while the layout heals.</summary>
+public sealed partial class DistributedCollection
+{
+    /// <summary>Inserts or replaces one vector.</summary>
+    public void Upsert(ulong id, ReadOnlySpan<float> vector, ReadOnlySpan<byte> payload = default)
+    {
+        if (vector.Length != Options.Dimension)
+            throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {vector.Length}");
+        UpsertBatch([id], new VectorMatrix(vector.ToArray(), vector.Length), payload.IsEmpty ? null : [payload.ToArray()]);
+    }
+
+    /// <inheritdoc cref="UpsertBatchAsync"/>
+    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null) =>
+        UpsertBatchAsync(ids, vectors, payloads).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Inserts or replaces a batch. Every vector is checked (dimension, NaN/Infinity, repeated ids) before anything
+    /// is sent; returns once every shard's part is durable on R silos. <paramref name="vectors"/> is not modified.
+    /// </summary>
+    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    {
+        var prepared = Prepare(ids, vectors, payloads);
+        var layout = Volatile.Read(ref _layout);
+        var byShard = new Dictionary<int, List<int>>();
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int s = layout.ShardOf(ids[i]);
+            if (!byShard.TryGetValue(s, out var rows)) byShard[s] = rows = [];
+            rows.Add(i);
+        }
+        int dim = Options.Dimension;
+        var sends = new List<Task<WriteOutcome>>();
+        foreach (var (shard, rows) in byShard)
+        {
+            for (int start = 0; start < rows.Count; start += _options.MaxRowsPerMessage)
+            {
+                var part = rows.GetRange(start, Math.Min(_options.MaxRowsPerMessage, rows.Count - start));
+                var v = new float[part.Count * dim];
+                for (int j = 0; j < part.Count; j++) prepared.Row(part[j]).CopyTo(v.AsSpan(j * dim, dim));
+                var batch = new ShardBatch
+                {
+                    Ids = part.Select(r => ids[r]).ToArray(),
+                    Vectors = v,
+                    Payloads = payloads is null ? null : part.Select(r => payloads[r]).ToArray(),
+                };
+                sends.Add(WriteAsync(shard, batch));
+            }
+        }
+        var outcomes = await Task.WhenAll(sends);
+        MaybeTrain(layout, outcomes);
+    }
+
+    /// <inheritdoc cref="DeleteAsync"/>
+    public bool Delete(ulong id) => DeleteAsync(id).GetAwaiter().GetResult();
+
+    /// <summary>Deletes <paramref name="id"/>; false when it was not present. Durable on R silos when it returns.</summary>
+    public async Task<bool> DeleteAsync(ulong id)
+    {
+        var outcome = await WriteAsync(Volatile.Read(ref _layout).ShardOf(id), new ShardBatch { Deletes = [id] });
+        return outcome.Deleted > 0;
+    }
+
+    private VectorMatrix Prepare(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (vectors.Dimension != Options.Dimension)
+            throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {vectors.Dimension}");
+        if (ids.Count != vectors.Count) throw new InvalidArgumentException($"{ids.Count} ids for {vectors.Count} vectors");
+        if (payloads is not null && payloads.Count != ids.Count) throw new InvalidArgumentException($"{payloads.Count} payloads for {ids.Count} vectors");
+        var prepared = new VectorMatrix((float[])vectors.Data.Clone(), vectors.Dimension);
+        var seen = new HashSet<ulong>();
+        for (int i = 0; i < prepared.Count; i++)
+        {
+            var row = prepared[i];
+            for (int d = 0; d < row.Length; d++)
+                if (!float.IsFinite(row[d])) throw new InvalidVectorException($"vector for id {ids[i]} (batch row {i}) has a non-finite value at dimension {d}");
+            if (!seen.Add(ids[i])) throw new InvalidArgumentException($"id {ids[i]} appears twice in one batch");
+            // Normalized once, here, with the engine's own routine; shards store inner-product collections.
+            if (Options.Metric == Metric.Cosine) Distances.Normalize(row);
+        }
+        return prepared;
+    }
+
+    /// <summary>
+    /// Sends one shard's batch to its primary until it is acknowledged: a stale layout is re-read, a dead or
+    /// replaced primary is reported and waited out, all within <see cref="ClusterCoordinatorOptions.WriteTimeout"/>.
+    /// </summary>
+    private async Task<WriteOutcome> WriteAsync(int shard, ShardBatch batch)
+    {
+        var clock = Stopwatch.StartNew();
+        int delayMs = 20;
+        string reason = "";
+        while (true)
+        {
+            var layout = Volatile.Read(ref _layout);
+            var p = layout.Shards[shard];
+            try
+            {
+                var outcome = await UnlessDeposedAsync(Copy(layout, shard, p.Primary).WriteAsync(batch, p.Epoch), shard, p);
+                if (outcome is null) reason = $"primary {p.Primary} was replaced while the write waited";
+                else if (outcome.Status == WriteStatus.Ok) return outcome;
+                else reason = $"{outcome.Status}: {outcome.Detail}";
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                // The primary did not answer: let the layout grain check membership (it promotes only a dead one).
+                reason = $"primary {p.Primary} unreachable: {e.GetType().Name}: {e.Message}";
+                LayoutGrain.ReportFailureAsync(shard, p.Primary, p.Epoch).Ignore();
+            }
+            if (clock.Elapsed > _options.WriteTimeout)
+                throw new ClusterUnavailableException($"write to shard {shard} of '{Name}' not acknowledged within {_options.WriteTimeout.TotalSeconds:0.#} s ({reason})");
+            await Task.Delay(delayMs);
+            delayMs = Math.Min(500, delayMs * 2);
+            try { await GetLayoutAsync(); }
+            catch (Exception e) when (e is not InvalidArgumentException) { reason += $"; layout unreadable: {e.Message}"; }
+        }
+    }
+
+    /// <summary>
+    /// Waits for a write, but gives up on it (null) once the layout names another primary for the shard: a call to a
+    /// silo that died is only broken by Orleans inside the cluster, so an outside client would otherwise wait for the
+    /// whole response timeout. The abandoned attempt cannot be acknowledged by anyone else (epoch fencing) and
+    /// retrying it is idempotent.
+    /// </summary>
+    private async Task<WriteOutcome?> UnlessDeposedAsync(Task<WriteOutcome> call, int shard, ShardPlacement routed)
+    {
+        while (await Task.WhenAny(call, Task.Delay(PollInterval)) != call)
+        {
+            var read = LayoutGrain.GetAsync();
+            if (await Task.WhenAny(read, Task.Delay(PollInterval)) != read || !read.IsCompletedSuccessfully)
+            {
+                Observe(read);
+                continue;
+            }
+            var now = read.Result?.Shards[shard];
+            if (now is not null && now.Epoch != routed.Epoch)
+            {
+                Observe(call);
+                await GetLayoutAsync();
+                return null;
+            }
+        }
+        return await call;
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The embedded collection trains when it crosses its threshold; here a shard's count after a write hints that
+    /// the total may have, and the layout grain checks the real total before training every shard together.
+    /// </summary>
+    private void MaybeTrain(ClusterLayout layout, WriteOutcome[] outcomes)
+    {
+        if (layout.TrainingGeneration > 0 || outcomes.Length == 0) return;
+        long estimate = (long)outcomes.Max(o => o.Count) * layout.Shards.Length;
+        if (estimate < layout.Spec.TrainingThreshold || Interlocked.Exchange(ref _trainingRequested, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try { await LayoutGrain.TrainAsync(force: false); }
+            catch (Exception) { Volatile.Write(ref _trainingRequested, 0); } // a later write asks again
+        });
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Hosting;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+
+namespace VectorStore.Cluster.Hosting;
+
+/// <summary>Adds VectorStore shards, layouts and the membership watcher to an Orleans silo.</summary>
+public static class VectorStoreSiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers this silo's shard store (its own database directory), the pinned placement of shard copies, the
+    /// membership watcher and, when <see cref="VectorStoreSiloOptions.MetadataDirectory"/> is set, the file-based
+    /// metadata storage.
+    /// </summary>
+    public static ISiloBuilder AddVectorStoreCluster(this ISiloBuilder builder, Action<VectorStoreSiloOptions> configure)
+    {
+        var services = builder.Services;
+        services.Configure(configure);
+        var probe = new VectorStoreSiloOptions();
+        configure(probe);
+        services.AddSingleton<ShardStore>();
+        services.AddPlacementDirector<PinnedPlacementStrategy, PinnedPlacementDirector>();
+        services.AddSingleton<MembershipWatcher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MembershipWatcher>());
+        if (probe.MetadataDirectory is { } dir)
+            services.AddGrainStorage(ClusterStorage.Name, (_, _) => new FileGrainStorage(dir));
+        AllowVectorStoreExceptions(services);
+        return builder;
+    }
+
+    /// <summary>Lets the engine's typed errors (<c>VectorStore.*</c>) cross grain calls as themselves.</summary>
+    internal static void AllowVectorStoreExceptions(IServiceCollection services) =>
+        services.Configure<ExceptionSerializationOptions>(o =>
+        {
+            o.SupportedNamespacePrefixes.Add("VectorStore");
+        });
+}

@@ -1,0 +1,45 @@
+using VectorStore.Collections;
+
+namespace VectorStore.Cluster.Layout;
+
+/// <summary>
+/// One version of a distributed collection's layout: id → slot (<see cref="SlotHash"/>) → shard → silos. The layout
+/// grain is its only writer and persists every version before anyone acts on it; everyone else reads a copy.
+/// </summary>
+/// <remarks>Immutable; safe to share between threads.</remarks>
+[GenerateSerializer, Immutable]
+public sealed class ClusterLayout
+{
+    /// <summary>The distributed database's name.</summary>
+    [Id(0)] public string Database { get; init; } = "";
+
+    /// <summary>The collection's name.</summary>
+    [Id(1)] public string Collection { get; init; } = "";
+
+    /// <summary>Increases by one with every change; a reader holding an older version re-reads.</summary>
+    [Id(2)] public long Version { get; init; }
+
+    /// <summary>Fixed number of virtual slots.</summary>
+    [Id(3)] public int SlotCount { get; init; }
+
+    /// <summary>Shard of each slot.</summary>
+    [Id(4)] public int[] SlotToShard { get; init; } = [];
+
+    /// <summary>Placement of each shard, indexed by shard number.</summary>
+    [Id(5)] public ShardPlacement[] Shards { get; init; } = [];
+
+    /// <summary>R: durable copies a write needs before it is acknowledged.</summary>
+    [Id(6)] public int ReplicationFactor { get; init; }
+
+    /// <summary>0 while untrained (exact scans); each cluster-wide training increments it.</summary>
+    [Id(7)] public int TrainingGeneration { get; init; }
+
+    /// <summary>The collection's settings.</summary>
+    [Id(8)] public CollectionSpec Spec { get; init; } = new();
+
+    /// <summary>The collection's options as created.</summary>
+    public CollectionOptions Options => Spec.ToOptions();
+
+    /// <summary>The shard holding <paramref name="id"/>.</summary>
+    public int ShardOf(ulong id) => SlotToShard[SlotHash.Slot(id, SlotCount)];
+}

@@ -1,0 +1,74 @@
+using VectorStore.Collections;
+
+namespace VectorStore.Cluster.Layout;
+
+/// <summary>
+/// The <see cref="CollectionOptions"/> of a distributed collection in a form Orleans and the metadata store can carry.
+/// Immutable once the collection exists.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed class CollectionSpec
+{
+    /// <summary>Values per vector.</summary>
+    [Id(0)] public int Dimension { get; init; }
+
+    /// <summary>The user's metric.</summary>
+    [Id(1)] public Metric Metric { get; init; }
+
+    /// <summary>Compression spec, applied to every shard with the same trained codec.</summary>
+    [Id(2)] public string Compression { get; init; } = "";
+
+    /// <summary>Index spec of every shard.</summary>
+    [Id(3)] public string Index { get; init; } = "";
+
+    /// <summary>Live vectors in the whole collection before the cluster trains every shard's codec together.</summary>
+    [Id(4)] public int TrainingThreshold { get; init; }
+
+    /// <summary>Most vectors in the shared training sample.</summary>
+    [Id(5)] public int MaxTrainingSample { get; init; }
+
+    /// <summary>Seed of training and of the sample drawn for it.</summary>
+    [Id(6)] public int Seed { get; init; }
+
+    /// <summary>Captures <paramref name="options"/>.</summary>
+    public static CollectionSpec From(CollectionOptions options) => new()
+    {
+        Dimension = options.Dimension,
+        Metric = options.Metric,
+        Compression = options.Compression,
+        Index = options.Index,
+        TrainingThreshold = options.TrainingThreshold,
+        MaxTrainingSample = options.MaxTrainingSample,
+        Seed = options.Seed,
+    };
+
+    /// <summary>The options as the user gave them.</summary>
+    public CollectionOptions ToOptions() => new()
+    {
+        Dimension = Dimension,
+        Metric = Metric,
+        Compression = Compression,
+        Index = Index,
+        TrainingThreshold = TrainingThreshold,
+        MaxTrainingSample = MaxTrainingSample,
+        Seed = Seed,
+    };
+
+    /// <summary>
+    /// The options of each shard's embedded collection. Cosine becomes inner product because the coordinator
+    /// normalizes vectors and queries once, with the engine's own <c>Distances.Normalize</c>: a shard then stores
+    /// exactly the bytes it was sent, so copies to new replicas are bit-identical (re-normalizing an already unit
+    /// vector can move its last bit), and scores are the engine's cosine scores. A shard never trains by itself:
+    /// the cluster trains every shard on one shared sample (see docs/cluster.md).
+    /// </summary>
+    public CollectionOptions ShardOptions() => new()
+    {
+        Dimension = Dimension,
+        Metric = Metric == Metric.Cosine ? Metric.InnerProduct : Metric,
+        Compression = Compression,
+        Index = Index,
+        TrainingThreshold = int.MaxValue,
+        MaxTrainingSample = MaxTrainingSample,
+        Seed = Seed,
+    };
+}

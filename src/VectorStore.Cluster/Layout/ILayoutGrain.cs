@@ -1,0 +1,41 @@
+using Orleans.Concurrency;
+
+namespace VectorStore.Cluster.Layout;
+
+/// <summary>
+/// The single writer of one collection's layout (key <c>{database}/{collection}</c>). Every change is persisted in
+/// the metadata grain storage before any shard acts on it; changes are serialized, reads never wait for them.
+/// </summary>
+internal interface ILayoutGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the layout and the empty shards; fails when the collection exists.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication);
+
+    /// <summary>The current layout, or null when the collection does not exist.</summary>
+    [AlwaysInterleave]
+    Task<ClusterLayout?> GetAsync();
+
+    /// <summary>Brings the layout in line with membership: promote replicas of dead primaries, re-replicate, rebalance.</summary>
+    [ResponseTimeout("01:00:00")]
+    Task ReconcileAsync();
+
+    /// <summary>
+    /// A copy failed to apply a batch (or did not answer). If its silo is dead this reconciles; if it is alive the
+    /// copy is ejected (it may miss an acknowledged write) and replaced by a fresh copy. Ignored when
+    /// <paramref name="epoch"/> is no longer the shard's epoch.
+    /// </summary>
+    [OneWay]
+    Task ReportFailureAsync(int shard, string silo, long epoch);
+
+    /// <summary>
+    /// Trains every shard on one shared sample so all shards score with the same codec. With
+    /// <paramref name="force"/> false, only when untrained and the collection has reached its training threshold.
+    /// </summary>
+    [ResponseTimeout("01:00:00")]
+    Task TrainAsync(bool force);
+
+    /// <summary>Removes the collection from every silo and deletes the layout.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task DropAsync();
+}

@@ -1,0 +1,209 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using VectorStore.Cluster.Hosting;
+using VectorStore.Cluster.Shards;
+
+namespace VectorStore.Cluster.Layout;
+
+/// <summary>
+/// Owner of one collection's layout. Orleans keeps one activation per key and the state is written with an ETag
+/// check, so there is one writer; each new version is persisted before any shard is told about it.
+/// </summary>
+/// <remarks>
+/// Thread-safety: reentrant so <see cref="GetAsync"/> never waits behind a long copy; every change holds
+/// <see cref="_gate"/>, so changes are serialized.
+/// </remarks>
+[Reentrant]
+internal sealed partial class LayoutGrain(
+    [PersistentState("layout", ClusterStorage.Name)] IPersistentState<LayoutState> state,
+    IClusterMembershipService membership,
+    IOptions<VectorStoreSiloOptions> options,
+    ILogger<LayoutGrain> log) : Grain, ILayoutGrain
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private ClusterLayout? Current => state.State.Layout;
+
+    public Task<ClusterLayout?> GetAsync() => Task.FromResult(Current);
+
+    public async Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (Current is not null) throw new InvalidArgumentException($"collection '{Current.Collection}' already exists");
+            var key = this.GetPrimaryKeyString();
+            int slash = key.IndexOf('/');
+            var alive = Alive();
+            var layout = LayoutPlanner.Create(key[..slash], key[(slash + 1)..], spec,
+                shards > 0 ? shards : Math.Max(1, 2 * alive.Count), replication > 0 ? replication : Math.Min(2, alive.Count),
+                alive, SlotHash.DefaultSlotCount);
+            await CommitAsync(layout);
+            return layout;
+        }
+        finally { _gate.Release(); }
+    }
+
+    public async Task ReconcileAsync()
+    {
+        await _gate.WaitAsync();
+        try { await ReconcileLockedAsync(); }
+        finally { _gate.Release(); }
+    }
+
+    public async Task ReportFailureAsync(int shard, string silo, long epoch)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var layout = Current;
+            if (layout is null || shard >= layout.Shards.Length || layout.Shards[shard].Epoch != epoch) return;
+            if (Alive().Contains(silo) && LayoutPlanner.Eject(layout, shard, silo) is { } ejected)
+            {
+                LogEject(silo, shard);
+                await CommitAsync(ejected);
+            }
+            await ReconcileLockedAsync();
+        }
+        finally { _gate.Release(); }
+    }
+
+    public async Task DropAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var layout = Current;
+            if (layout is null) return;
+            var retired = LayoutPlanner.Retired(layout);
+            await ConfigureAsync(layout, retired);
+            await state.ClearStateAsync();
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task ReconcileLockedAsync()
+    {
+        var layout = Current;
+        if (layout is null) return;
+        // Steps run one at a time under the gate, so a learner found here was left by an interrupted step.
+        foreach (var p in layout.Shards)
+            foreach (var learner in p.Learners)
+                layout = LayoutPlanner.DropLearner(layout, p.Shard, learner);
+        if (layout != Current) await CommitAsync(layout);
+
+        for (int guard = 0; guard < 4 * layout.Shards.Length + 8; guard++)
+        {
+            var alive = Alive();
+            if (LayoutPlanner.RemoveDead(Current!, alive) is { } survived)
+            {
+                LogFailover(survived.Version);
+                await CommitAsync(survived);
+            }
+            var step = LayoutPlanner.NextStep(Current!, alive);
+            if (step is null) break;
+            if (!await ExecuteAsync(step)) await Task.Delay(500);
+        }
+        // Anti-entropy: a copy that missed a push (timeout, restart) learns its role again.
+        await ConfigureAsync(null, Current!);
+    }
+
+    /// <summary>Adds the learner, has the primary copy itself to it page by page, then promotes it.</summary>
+    private async Task<bool> ExecuteAsync(RepairStep step)
+    {
+        var withLearner = LayoutPlanner.AddLearner(Current!, step.Shard, step.Target);
+        await CommitAsync(withLearner);
+        var placement = withLearner.Shards[step.Shard];
+        long session = placement.SessionOf(step.Target);
+        var primary = Replica(withLearner, step.Shard, placement.Primary);
+        int pageSize = options.Value.CopyPageSize;
+        try
+        {
+            while (!await primary.CopyStepAsync(step.Target, session, pageSize)) { }
+        }
+        catch (Exception e)
+        {
+            LogCopyFailed(e, step.Shard, step.Target);
+            await CommitAsync(LayoutPlanner.DropLearner(Current!, step.Shard, step.Target));
+            return false;
+        }
+        await CommitAsync(LayoutPlanner.Promote(Current!, step.Shard, step.Target, step.Source));
+        LogMoved(step.Shard, step.Target, step.Source);
+        return true;
+    }
+
+    /// <summary>Persists <paramref name="next"/>, then tells every copy whose placement changed.</summary>
+    private async Task CommitAsync(ClusterLayout next)
+    {
+        var previous = Current;
+        state.State = new LayoutState { Layout = next };
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not persisted, so not real: nobody hears of it. An ETag conflict means another activation wrote; this
+            // one re-reads on its next activation.
+            state.State = new LayoutState { Layout = previous };
+            DeactivateOnIdle();
+            throw;
+        }
+        await ConfigureAsync(previous, next);
+    }
+
+    /// <summary>
+    /// Pushes assignments in an order that keeps writes safe: new learners first (so the primary's first forward
+    /// finds them ready), then a deposed primary (its queued writes finish, then it refuses), then the primary, the
+    /// other members, and last the retired copies (which drop their data). A dead silo's failure is ignored.
+    /// </summary>
+    private async Task ConfigureAsync(ClusterLayout? previous, ClusterLayout next)
+    {
+        var phases = new List<(string Silo, int Shard)>[5];
+        for (int i = 0; i < phases.Length; i++) phases[i] = [];
+        for (int s = 0; s < next.Shards.Length; s++)
+        {
+            var now = next.Shards[s];
+            var before = previous?.Shards[s];
+            if (before is not null && ReferenceEquals(before, now)) continue;
+            var oldMembers = before?.Members() ?? [];
+            var newMembers = now.Members();
+            foreach (var l in now.Learners.Where(l => before is null || before.SessionOf(l) != now.SessionOf(l))) phases[0].Add((l, s));
+            if (before is not null && before.Primary != now.Primary && before.Primary.Length > 0) phases[1].Add((before.Primary, s));
+            if (now.Primary.Length > 0) phases[2].Add((now.Primary, s));
+            foreach (var m in newMembers.Skip(1).Where(m => !phases[0].Contains((m, s)))) phases[3].Add((m, s));
+            foreach (var m in oldMembers.Where(m => !newMembers.Contains(m) && m != before!.Primary)) phases[4].Add((m, s));
+        }
+        foreach (var phase in phases)
+        {
+            await Task.WhenAll(phase.Select(async t =>
+            {
+                try { await Replica(next, t.Shard, t.Silo).ConfigureAsync(ShardAssignment.For(next, t.Shard, t.Silo)); }
+                catch (Exception e) { LogConfigureFailed(t.Silo, t.Shard, e.Message); }
+            }));
+        }
+    }
+
+    private HashSet<string> Alive() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString()).ToHashSet(StringComparer.Ordinal);
+
+    private IShardReplicaGrain Replica(ClusterLayout layout, int shard, string silo) =>
+        GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, layout.Database, layout.Collection, shard).ToString());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Layout version {Version}: dead silos removed, replicas promoted")]
+    private partial void LogFailover(long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ejecting {Silo} from shard {Shard}: it failed to apply a batch")]
+    private partial void LogEject(string silo, int shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Copy of shard {Shard} to {Silo} failed")]
+    private partial void LogCopyFailed(Exception e, int shard, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} copied to {Target} (retired: {Source})")]
+    private partial void LogMoved(int shard, string target, string? source);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Configure {Silo} shard {Shard} failed: {Reason}")]
+    private partial void LogConfigureFailed(string silo, int shard, string reason);
+}

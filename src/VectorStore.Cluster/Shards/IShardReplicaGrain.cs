@@ -1,0 +1,76 @@
+using Orleans.Concurrency;
+
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>
+/// One silo's copy of one shard (key: <see cref="ShardKey"/>), placed on that silo only. Writes, copies and training
+/// steps are one at a time and in arrival order (the grain is not reentrant), which is what keeps the primary's
+/// followers in the primary's order; reads interleave with everything and run on the thread pool.
+/// </summary>
+internal interface IShardReplicaGrain : IGrainWithStringKey
+{
+    /// <summary>Takes the role the layout grain computed; a new learner session starts from empty.</summary>
+    [ResponseTimeout("00:02:00")]
+    Task ConfigureAsync(ShardAssignment assignment);
+
+    /// <summary>At the primary: applies durably, forwards to every follower, acknowledges once R copies have it.</summary>
+    Task<WriteOutcome> WriteAsync(ShardBatch batch, long epoch);
+
+    /// <summary>At a follower: applies a batch forwarded by the primary of <paramref name="epoch"/>.</summary>
+    Task<WriteOutcome> ApplyAsync(ShardBatch batch, long epoch);
+
+    /// <summary>Searches this copy (primary or in-sync replica).</summary>
+    [AlwaysInterleave]
+    Task<ShardHits> SearchAsync(ShardQuery query);
+
+    /// <summary>The stored records among <paramref name="ids"/>.</summary>
+    [AlwaysInterleave]
+    Task<RecordPage> GetAsync(ulong[] ids);
+
+    /// <summary>Live vectors.</summary>
+    [AlwaysInterleave]
+    Task<int> CountAsync();
+
+    /// <summary>A seeded uniform sample of at most <paramref name="count"/> live ids, ascending.</summary>
+    [AlwaysInterleave]
+    Task<ulong[]> SampleIdsAsync(int count, int seed);
+
+    /// <summary>Ids and payloads (no vectors) of <paramref name="ids"/>, or of every entry when null.</summary>
+    [AlwaysInterleave]
+    Task<RecordPage> PayloadsAsync(ulong[]? ids);
+
+    /// <summary>At the primary: adds a page of the shared training sample and forwards it.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<WriteOutcome> StageSampleAsync(RecordPage page, bool reset, long epoch);
+
+    /// <summary>At the primary: rebuilds on the staged sample (same codec everywhere), forwards the rebuild.</summary>
+    [ResponseTimeout("00:30:00")]
+    Task<WriteOutcome> RetrainAsync(int generation, long epoch);
+
+    /// <summary>At a follower: <see cref="StageSampleAsync"/> as forwarded.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<WriteOutcome> ApplyStageSampleAsync(RecordPage page, bool reset, long epoch);
+
+    /// <summary>At a follower: <see cref="RetrainAsync"/> as forwarded.</summary>
+    [ResponseTimeout("00:30:00")]
+    Task<WriteOutcome> ApplyRetrainAsync(int generation, long epoch);
+
+    /// <summary>
+    /// At the primary: pushes the next page of a copy to <paramref name="learner"/> (first the training sample and
+    /// its rebuild, then the data, then the final id set). True when the copy is complete.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<bool> CopyStepAsync(string learner, long session, int pageSize);
+
+    /// <summary>At a learner: stores a page of the primary's data.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<WriteOutcome> CopyDataAsync(RecordPage page, long session);
+
+    /// <summary>At a learner: deletes whatever the primary does not hold (the sample's foreign ids).</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<WriteOutcome> FinishCopyAsync(ulong[] keep, long session);
+
+    /// <summary>Training generation and live count, for tests and diagnostics.</summary>
+    [AlwaysInterleave]
+    Task<(int Generation, int Count, ShardRole Role, long Epoch)> DescribeAsync();
+}

@@ -1,0 +1,49 @@
+using VectorStore.Cluster.Layout;
+
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>What the layout grain tells one copy of a shard: its role and, for a primary, whom to forward to.</summary>
+[GenerateSerializer, Immutable]
+internal sealed class ShardAssignment
+{
+    [Id(0)] public long LayoutVersion { get; init; }
+    [Id(1)] public long Epoch { get; init; }
+    [Id(2)] public ShardRole Role { get; init; }
+    [Id(3)] public string Primary { get; init; } = "";
+
+    /// <summary>Replicas and learners the primary forwards every batch to.</summary>
+    [Id(4)] public string[] Followers { get; init; } = [];
+
+    /// <summary>How many of the primary and its followers must have a batch durably before it is acknowledged.</summary>
+    [Id(5)] public int ReplicationFactor { get; init; }
+
+    /// <summary>For a learner, its copy session: a new session starts from empty.</summary>
+    [Id(6)] public long CopySession { get; init; }
+
+    [Id(7)] public CollectionSpec Spec { get; init; } = new();
+
+    /// <summary>Which of the followers are in-sync replicas (each must apply every batch); the rest are learners.</summary>
+    [Id(8)] public string[] Replicas { get; init; } = [];
+
+    /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
+    public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
+    {
+        var p = layout.Shards[shard];
+        var role = p.Primary == silo ? ShardRole.Primary
+            : p.Replicas.Contains(silo) ? ShardRole.Replica
+            : p.Learners.Contains(silo) ? ShardRole.Learner
+            : ShardRole.None;
+        return new ShardAssignment
+        {
+            LayoutVersion = layout.Version,
+            Epoch = p.Epoch,
+            Role = role,
+            Primary = p.Primary,
+            Followers = [.. p.Replicas, .. p.Learners],
+            Replicas = p.Replicas,
+            ReplicationFactor = layout.ReplicationFactor,
+            CopySession = p.SessionOf(silo),
+            Spec = layout.Spec,
+        };
+    }
+}

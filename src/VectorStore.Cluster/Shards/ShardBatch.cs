@@ -1,0 +1,14 @@
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>
+/// One write to one shard: upserts (row-major vectors, already normalized for cosine) and deletes. The primary
+/// applies it as one durable engine batch and forwards the same object to its followers.
+/// </summary>
+[GenerateSerializer, Immutable]
+internal sealed class ShardBatch
+{
+    [Id(0)] public ulong[] Ids { get; init; } = [];
+    [Id(1)] public float[] Vectors { get; init; } = [];
+    [Id(2)] public byte[]?[]? Payloads { get; init; }
+    [Id(3)] public ulong[] Deletes { get; init; } = [];
+}

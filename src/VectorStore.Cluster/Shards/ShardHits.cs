@@ -1,0 +1,9 @@
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>A shard's best k′ per query, best first, as the engine ranked them.</summary>
+[GenerateSerializer, Immutable]
+internal sealed class ShardHits
+{
+    [Id(0)] public ulong[][] Ids { get; init; } = [];
+    [Id(1)] public float[][] Scores { get; init; } = [];
+}

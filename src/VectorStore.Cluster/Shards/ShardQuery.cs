@@ -1,0 +1,20 @@
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>One or more queries for one shard, with every <c>SearchOptions</c> field that can cross a process.</summary>
+[GenerateSerializer, Immutable]
+internal sealed class ShardQuery
+{
+    /// <summary>Row-major queries (already normalized for cosine).</summary>
+    [Id(0)] public float[] Queries { get; init; } = [];
+    [Id(1)] public int Dimension { get; init; }
+
+    /// <summary>k′: what the shard returns per query (k, over-fetched).</summary>
+    [Id(2)] public int K { get; init; }
+    [Id(3)] public int Rerank { get; init; }
+    [Id(4)] public double TargetRecall { get; init; }
+    [Id(5)] public int Ef { get; init; }
+    [Id(6)] public int NProbe { get; init; }
+
+    /// <summary>This shard's part of an id filter, or null for none.</summary>
+    [Id(7)] public ulong[]? FilterIds { get; init; }
+}

@@ -1,0 +1,237 @@
+using Microsoft.Extensions.Logging;
+using VectorStore.Cluster.Hosting;
+using VectorStore.Cluster.Layout;
+using VectorStore.Collections;
+
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>
+/// One silo's copy of one shard: an embedded collection in the silo's own database (<see cref="ShardStore"/>).
+/// </summary>
+/// <remarks>
+/// Thread-safety: Orleans runs one write/copy/training turn at a time; engine calls run on the thread pool (so the
+/// grain's scheduler is never blocked on an fsync) while the turn awaits them. Reads interleave and only read the
+/// current collection reference, which a rebuild replaces atomically.
+/// </remarks>
+[KeepAlive]
+[PinnedPlacement]
+internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardReplicaGrain> log) : Grain, IShardReplicaGrain
+{
+    private const int Chunk = 1024;
+    private ShardKey _key;
+    private ShardAssignment _assignment = new();
+    private volatile Collection? _data;
+    private Collection? _sample;
+    private Collection? _staging;
+    private volatile int _generation;
+    private readonly Dictionary<string, CopyCursor> _copies = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = ShardKey.Parse(this.GetPrimaryKeyString());
+        // Normally the layout grain's ConfigureAsync is the first call; after an unexpected re-activation the
+        // layout says what this copy is, and the newest local collections are its data and training sample. Only a
+        // copy of a shard that has never changed may start empty; any other copy without data stays silent, which
+        // makes the primary report it and the layout grain replace it.
+        var layout = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
+        if (layout is null || _key.Shard >= layout.Shards.Length) return;
+        var a = ShardAssignment.For(layout, _key.Shard, _key.Silo);
+        if (a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
+        await Task.Run(() =>
+        {
+            _data = store.Latest(_key.LocalPrefix, 'd');
+            _sample = store.Latest(_key.LocalPrefix, 't');
+            _generation = _sample is null ? 0 : layout.TrainingGeneration;
+            if (_data is null && layout.TrainingGeneration == 0 && layout.Shards[_key.Shard].Epoch == 1)
+                _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
+        }, cancellationToken);
+        if (_data is not null) _assignment = a;
+        else LogLostCopy(_key.ToString(), a.Role);
+    }
+
+    public Task ConfigureAsync(ShardAssignment a)
+    {
+        if (a.LayoutVersion < _assignment.LayoutVersion) return Task.CompletedTask; // an older push arriving late
+        var previous = _assignment;
+        return Task.Run(() =>
+        {
+            bool newLearner = a.Role == ShardRole.Learner && (previous.Role != ShardRole.Learner || previous.CopySession != a.CopySession);
+            if (newLearner || (a.Role == ShardRole.None && previous.Role != ShardRole.None))
+            {
+                Wipe();
+                _copies.Clear();
+            }
+            if (a.Role != ShardRole.None && _data is null) _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
+            if (a.Role != ShardRole.Primary) _copies.Clear();
+            _failedFollowers.IntersectWith(a.Followers);
+            _assignment = a;
+        });
+    }
+
+    public async Task<WriteOutcome> WriteAsync(ShardBatch batch, long epoch)
+    {
+        var a = _assignment;
+        if (a.Role != ShardRole.Primary || a.Epoch != epoch) return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, write routed with epoch {epoch}");
+        var (count, deleted) = await Task.Run(() => ApplyLocal(batch));
+        var forwarded = await ForwardAsync(a, g => g.ApplyAsync(batch, a.Epoch));
+        return forwarded with { Count = count, Deleted = deleted };
+    }
+
+    public async Task<WriteOutcome> ApplyAsync(ShardBatch batch, long epoch)
+    {
+        var a = _assignment;
+        if (a.Role is not (ShardRole.Replica or ShardRole.Learner) || a.Epoch != epoch)
+            return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, batch forwarded at epoch {epoch}");
+        var (count, deleted) = await Task.Run(() => ApplyLocal(batch));
+        return new WriteOutcome(WriteStatus.Ok, count, deleted, null);
+    }
+
+    public Task<ShardHits> SearchAsync(ShardQuery query)
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var options = new SearchOptions
+            {
+                K = query.K,
+                Rerank = query.Rerank,
+                TargetRecall = query.TargetRecall,
+                Ef = query.Ef,
+                NProbe = query.NProbe,
+                Filter = query.FilterIds is null ? null : new SearchFilter { Ids = query.FilterIds.ToHashSet() },
+            };
+            int n = query.Queries.Length / query.Dimension;
+            var ids = new ulong[n][];
+            var scores = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                var hits = data.Search(query.Queries.AsSpan(i * query.Dimension, query.Dimension), options);
+                ids[i] = new ulong[hits.Length];
+                scores[i] = new float[hits.Length];
+                for (int j = 0; j < hits.Length; j++) (ids[i][j], scores[i][j]) = (hits[j].Id, hits[j].Score);
+            }
+            return new ShardHits { Ids = ids, Scores = scores };
+        });
+    }
+
+    public Task<RecordPage> GetAsync(ulong[] ids)
+    {
+        var data = ReadableData();
+        return Task.Run(() => Read(data, ids, vectors: true));
+    }
+
+    public Task<int> CountAsync() => Task.FromResult(ReadableData().Count);
+
+    public Task<ulong[]> SampleIdsAsync(int count, int seed)
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var ids = data.Ids();
+            if (count >= ids.Length) return ids;
+            var rng = new Random(seed);
+            // Partial Fisher–Yates: the first `count` entries become a uniform sample without replacement.
+            for (int i = 0; i < count; i++)
+            {
+                int j = rng.Next(i, ids.Length);
+                (ids[i], ids[j]) = (ids[j], ids[i]);
+            }
+            var picked = ids[..count];
+            Array.Sort(picked);
+            return picked;
+        });
+    }
+
+    public Task<RecordPage> PayloadsAsync(ulong[]? ids)
+    {
+        var data = ReadableData();
+        return Task.Run(() => Read(data, ids ?? data.Ids(), vectors: false));
+    }
+
+    public Task<(int Generation, int Count, ShardRole Role, long Epoch)> DescribeAsync() =>
+        Task.FromResult((_generation, _data?.Count ?? 0, _assignment.Role, _assignment.Epoch));
+
+    private Collection ReadableData()
+    {
+        var a = _assignment;
+        if (a.Role is not (ShardRole.Primary or ShardRole.Replica) || _data is null)
+            throw new InvalidOperationException($"{_key} is {a.Role}: it does not answer reads");
+        return _data;
+    }
+
+    private (int Count, int Deleted) ApplyLocal(ShardBatch batch)
+    {
+        var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
+        if (batch.Ids.Length > 0) data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads);
+        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes);
+        return (data.Count, deleted);
+    }
+
+    /// <summary>
+    /// The engine has no batch delete and each delete waits for its own durable commit; concurrent deletes share one
+    /// group commit, so a few threads turn thousands of fsyncs into hundreds.
+    /// </summary>
+    private static int DeleteMany(Collection data, IReadOnlyList<ulong> ids)
+    {
+        if (ids.Count == 1) return data.Delete(ids[0]) ? 1 : 0;
+        int deleted = 0;
+        Parallel.For(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
+        {
+            if (data.Delete(ids[i])) Interlocked.Increment(ref deleted);
+        });
+        return deleted;
+    }
+
+    private static RecordPage Read(Collection data, IReadOnlyList<ulong> ids, bool vectors)
+    {
+        int dim = data.Options.Dimension;
+        var found = new List<VectorRecord>(ids.Count);
+        foreach (var id in ids)
+            if (data.Get(id) is { } r) found.Add(r);
+        var v = vectors ? new float[found.Count * dim] : [];
+        if (vectors)
+            for (int i = 0; i < found.Count; i++) found[i].Vector.CopyTo(v, i * dim);
+        return new RecordPage { Ids = found.Select(r => r.Id).ToArray(), Vectors = v, Payloads = found.Select(r => r.Payload).ToArray() };
+    }
+
+    private void Wipe()
+    {
+        _data = _sample = _staging = null;
+        _generation = 0;
+        store.DropAll(_key.LocalPrefix);
+    }
+
+    private async Task<WriteOutcome> ForwardAsync(ShardAssignment a, Func<IShardReplicaGrain, Task<WriteOutcome>> call)
+    {
+        var calls = a.Followers.Select(f => (Silo: f, Task: Guard(call(Replica(f))))).ToArray();
+        await Task.WhenAll(calls.Select(c => c.Task));
+        int copies = 1;
+        string? failedReplica = null;
+        foreach (var (silo, task) in calls)
+        {
+            var outcome = task.Result;
+            if (outcome.Status == WriteStatus.Ok) { copies++; continue; }
+            // A copy that missed a batch must never be read or promoted again: the layout grain replaces it, and a
+            // learner's copy session is aborted at its next step.
+            _failedFollowers.Add(silo);
+            GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).ReportFailureAsync(_key.Shard, silo, a.Epoch).Ignore();
+            if (a.Replicas.Contains(silo)) failedReplica = $"replica {silo}: {outcome.Detail}";
+        }
+        if (failedReplica is not null) return new WriteOutcome(WriteStatus.ReplicaFailed, 0, 0, failedReplica);
+        if (copies < a.ReplicationFactor)
+            return new WriteOutcome(WriteStatus.InsufficientReplicas, 0, 0, $"{copies} durable copies, replication factor {a.ReplicationFactor}");
+        return new WriteOutcome(WriteStatus.Ok, 0, 0, null);
+    }
+
+    private static async Task<WriteOutcome> Guard(Task<WriteOutcome> call)
+    {
+        try { return await call; }
+        catch (Exception e) { return new WriteOutcome(WriteStatus.ReplicaFailed, 0, 0, e.GetType().Name + ": " + e.Message); }
+    }
+
+    private IShardReplicaGrain Replica(string silo) => GrainFactory.GetGrain<IShardReplicaGrain>((_key with { Silo = silo }).ToString());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} re-activated as {Role} without its data; it answers nothing until the layout replaces it")]
+    private partial void LogLostCopy(string key, ShardRole role);
+}

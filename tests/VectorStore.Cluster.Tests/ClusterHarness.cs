@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using VectorStore.Cluster.Hosting;
+using VectorStore.Cluster.Layout;
+using VectorStore.Cluster.Shards;
+
+namespace VectorStore.Cluster.Tests;
+
+/// <summary>
+/// Silos in this process (<see cref="InProcessTestCluster"/>), each with its own database directory under one temp
+/// root and all sharing the file metadata store; membership tuned so a killed silo is declared dead in seconds.
+/// </summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    private ClusterHarness(InProcessTestCluster cluster, string root)
+    {
+        Cluster = cluster;
+        Root = root;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+    public string Root { get; }
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static async Task<ClusterHarness> StartAsync(int silos)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "vectorstore-cluster-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ConfigureFileLogging = false;
+        int incarnation = 0;
+        builder.ConfigureSilo((options, silo) =>
+        {
+            // The test cluster reuses silo names after a kill, while the killed silo's database is still open in
+            // this process: every incarnation gets its own directory, as a restarted process would own its own.
+            string dataDirectory = Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
+            silo.AddVectorStoreCluster(o =>
+            {
+                o.DataDirectory = dataDirectory;
+                o.MetadataDirectory = Path.Combine(root, "metadata");
+                o.ReconcileInterval = TimeSpan.FromSeconds(2);
+                o.CopyPageSize = 512;
+            });
+            silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.AddVectorStoreClusterClient();
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new ClusterHarness(cluster, root);
+    }
+
+    /// <summary>A killed silo is suspected after 2 missed 1 s probes and declared dead on one vote.</summary>
+    private static void FastFailureDetection(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 2;
+        o.NumVotesForDeathDeclaration = 1;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+        o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>
+    /// A coordinator; without options it waits up to a minute per shard, because the test machine is shared and a
+    /// complete-result test must not turn partial just because another process hogged the cores.
+    /// </summary>
+    public DistributedDatabase Database(ClusterCoordinatorOptions? options = null) =>
+        new(Grains, "default", options ?? new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromSeconds(60) });
+
+    public string[] SiloAddresses() => Cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).ToArray();
+
+    internal IShardReplicaGrain Copy(ClusterLayout layout, int shard, string silo) =>
+        Grains.GetGrain<IShardReplicaGrain>(new ShardKey(silo, layout.Database, layout.Collection, shard).ToString());
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
+    public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                if (await condition()) return true;
+            }
+            catch (Exception) { /* the cluster is changing; ask again */ }
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Kills every silo before disposing: a graceful stop waits for in-flight calls, and a layout grain configuring a
+    /// copy on an already stopped silo waits out the response timeout. The data is thrown away anyway.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in Cluster.Silos.ToArray())
+        {
+            try { await Cluster.KillSiloAsync(silo); }
+            catch (Exception) { /* already stopping */ }
+        }
+        try { await Cluster.DisposeAsync(); }
+        catch (Exception) { /* a killed silo may throw on shutdown */ }
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+    }
+}

@@ -1,0 +1,168 @@
+using VectorStore.Collections;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace VectorStore.Cluster.Tests;
+
+/// <summary>Steps 4 and 5: scatter-gather search equals a single node; every shard scores with the same codec.</summary>
+[Collection(ThreeSilos.Name)]
+[Trait("Category", "Cluster")]
+public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
+{
+    private ClusterHarness H => fixture.Harness;
+
+    private static async Task<(DistributedCollection Cluster, Collection Single)> LoadBothAsync(
+        ClusterHarness h, string name, CollectionOptions options, VectorMatrix data, int shards = 6)
+    {
+        var cluster = await h.Database().CreateCollectionAsync(name, options, shards: shards, replicationFactor: 2);
+        var single = VectorDatabase.CreateInMemory().CreateCollection(name, options);
+        var ids = ClusterTestData.Ids(data.Count);
+        for (int i = 0; i < data.Count; i += 1000)
+        {
+            int n = Math.Min(1000, data.Count - i);
+            var part = data.Slice(i, n);
+            await cluster.UpsertBatchAsync(ids[i..(i + n)], part);
+            single.UpsertBatch(ids[i..(i + n)], part);
+        }
+        return (cluster, single);
+    }
+
+    private static void AssertSameHits(SearchHit[][] expected, ClusterSearchResult[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int q = 0; q < expected.Length; q++)
+        {
+            Assert.False(actual[q].IsPartial);
+            Assert.Equal(expected[q], actual[q].Hits); // ids and scores, bit for bit, in order
+        }
+    }
+
+    [SkippableFact]
+    public async Task ExactSearchOnTheTextSetReturnsTheSingleNodesHitsInOrder()
+    {
+        var (data, queries) = ClusterTestData.RequireTextSet(10_000, 100);
+        var options = new CollectionOptions { Dimension = data.Dimension, Metric = Metric.Cosine, Compression = "none", Index = "flat", TrainingThreshold = 1_000_000, MaxTrainingSample = 1_500 };
+        var (cluster, single) = await LoadBothAsync(H, "exact-text", options, data);
+        foreach (int k in new[] { 10, 100 })
+            AssertSameHits(single.SearchBatch(queries, new SearchOptions { K = k }, threads: 1), await cluster.SearchBatchAsync(queries, new SearchOptions { K = k }));
+        // Trained (the flat index over float32 codes) on both sides: still identical.
+        single.BuildIndex();
+        await cluster.BuildIndexAsync();
+        AssertSameHits(single.SearchBatch(queries, new SearchOptions { K = 10 }, threads: 1), await cluster.SearchBatchAsync(queries, new SearchOptions { K = 10 }));
+        await H.Database().DropCollectionAsync("exact-text");
+    }
+
+    [Fact]
+    public async Task ExactSearchWithFiltersReturnsTheSingleNodesHitsInOrder()
+    {
+        var data = ClusterTestData.Random(3000, 24, seed: 11);
+        var queries = ClusterTestData.Random(20, 24, seed: 12);
+        var options = new CollectionOptions { Dimension = 24, Metric = Metric.L2, Compression = "none", Index = "flat", TrainingThreshold = 1_000_000 };
+        var (cluster, single) = await LoadBothAsync(H, "exact-filters", options, data, shards: 5);
+        var idSet = Enumerable.Range(0, 3000).Where(i => i % 7 == 0).Select(i => (ulong)i + 1).ToHashSet();
+        var filters = new SearchFilter?[]
+        {
+            null,
+            new() { Ids = idSet },
+            new() { Predicate = (id, _) => id % 3 == 1 },
+            new() { Ids = idSet, Predicate = (id, _) => id % 2 == 0 },
+        };
+        foreach (var f in filters)
+        {
+            var o = new SearchOptions { K = 15, Filter = f };
+            AssertSameHits(single.SearchBatch(queries, o, threads: 1), await cluster.SearchBatchAsync(queries, o));
+        }
+        // The synchronous surface: the same hits, not a partial result.
+        Assert.Equal(single.Search(queries.Row(0)), cluster.Search(queries.Row(0)));
+        await H.Database().DropCollectionAsync("exact-filters");
+    }
+
+    [SkippableFact]
+    public async Task ShardedRecallAt10IsWithinHalfAPercentOfASingleNode()
+    {
+        var (data, queries) = ClusterTestData.RequireTextSet(10_000, 200);
+        var truthCollection = VectorDatabase.CreateInMemory().CreateCollection("truth", new CollectionOptions { Dimension = data.Dimension, Compression = "none" });
+        truthCollection.UpsertBatch(ClusterTestData.Ids(data.Count), data);
+        var truth = truthCollection.SearchBatch(queries, new SearchOptions { K = 10 }, threads: 1);
+
+        // A sample no larger than the smallest shard (about 1,600 here) is what the cluster trains on without deletes;
+        // the single node gets the same MaxTrainingSample.
+        var options = new CollectionOptions { Dimension = data.Dimension, Metric = Metric.Cosine, Compression = "sq8", Index = "flat", TrainingThreshold = 1_000_000, MaxTrainingSample = 1_500 };
+        var (cluster, single) = await LoadBothAsync(H, "recall-text", options, data);
+        single.BuildIndex();
+        await cluster.BuildIndexAsync();
+        var search = new SearchOptions { K = 10 };
+        double singleRecall = Recall(truth, single.SearchBatch(queries, search, threads: 1));
+        var sharded = await cluster.SearchBatchAsync(queries, search);
+        Assert.All(sharded, r => Assert.False(r.IsPartial));
+        double clusterRecall = Recall(truth, sharded.Select(r => r.Hits).ToArray());
+        output.WriteLine($"recall@10 sq8 flat rerank 0, 10k x 384, 200 queries: single node {singleRecall:F4}, 6 shards on 3 silos {clusterRecall:F4}");
+        Assert.InRange(singleRecall, 0.9, 1.0);
+        Assert.True(Math.Abs(clusterRecall - singleRecall) <= 0.005, $"cluster {clusterRecall:F4} vs single {singleRecall:F4}");
+        await H.Database().DropCollectionAsync("recall-text");
+    }
+
+    [Fact]
+    public async Task EveryShardScoresWithTheSameTrainedCodec()
+    {
+        const int dim = 32;
+        var data = ClusterTestData.Random(3000, dim, seed: 21);
+        var cluster = await H.Database().CreateCollectionAsync("codec", new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 400 }, shards: 6, replicationFactor: 2);
+        await cluster.UpsertBatchAsync(ClusterTestData.Ids(3000), data);
+        await cluster.BuildIndexAsync();
+        var layout = await cluster.GetLayoutAsync();
+        Assert.Equal(1, layout.TrainingGeneration);
+
+        // One probe vector under ids that land on every shard: with rerank 0 a hit's score is the codec's estimate,
+        // so equal scores for equal vectors on different shards (and their replicas) mean equal codecs.
+        var probe = ClusterTestData.Random(1, dim, seed: 22);
+        var probeIds = new List<ulong>();
+        for (ulong id = 1_000_000; probeIds.Select(layout.ShardOf).Distinct().Count() < 6; id++) probeIds.Add(id);
+        await cluster.UpsertBatchAsync(probeIds, new VectorMatrix(Enumerable.Repeat(probe.Data, probeIds.Count).SelectMany(v => v).ToArray(), dim));
+        // No filter: a selective filter is answered by an exact scan, which would not touch the codes.
+        var query = probe.Data.Select((x, i) => x + (i % 2 == 0 ? 0.05f : -0.03f)).ToArray();
+        var hits = (await cluster.SearchAsync(query, new SearchOptions { K = probeIds.Count })).Hits;
+        Assert.Equal(probeIds.Order(), hits.Select(h => h.Id).Order());
+        Assert.Single(hits.Select(h => h.Score).Distinct());
+        // The estimate is not the exact distance, so the codes really were scored (sq8 is lossy).
+        float exact = query.Zip(probe.Data, (a, b) => (a - b) * (a - b)).Sum();
+        Assert.NotEqual(exact, hits[0].Score);
+        output.WriteLine($"probe score on all 6 shards {hits[0].Score} (exact {exact})");
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+            {
+                var d = await H.Copy(layout, p.Shard, silo).DescribeAsync();
+                Assert.Equal(1, d.Generation);
+            }
+        await H.Database().DropCollectionAsync("codec");
+    }
+
+    [Fact]
+    public async Task CrossingTheTrainingThresholdTrainsEveryShardTogether()
+    {
+        const int dim = 16;
+        var cluster = await H.Database().CreateCollectionAsync("autotrain", new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 600, MaxTrainingSample = 300 }, shards: 3, replicationFactor: 2);
+        var data = ClusterTestData.Random(900, dim, seed: 31);
+        var ids = ClusterTestData.Ids(900);
+        for (int i = 0; i < 500; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
+        Assert.Equal(0, (await cluster.GetLayoutAsync()).TrainingGeneration); // below the threshold: exact scans
+        for (int i = 500; i < 900; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await cluster.GetLayoutAsync()).TrainingGeneration == 1, TimeSpan.FromSeconds(60)));
+        var layout = await cluster.GetLayoutAsync();
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+                Assert.Equal(1, (await H.Copy(layout, p.Shard, silo).DescribeAsync()).Generation);
+        Assert.Equal(900, await cluster.CountAsync());
+        var hits = (await cluster.SearchAsync(data.Row(7).ToArray(), new SearchOptions { K = 1, Rerank = 10 })).Hits;
+        Assert.Equal(ids[7], hits[0].Id);
+        await H.Database().DropCollectionAsync("autotrain");
+    }
+
+    private static double Recall(SearchHit[][] truth, SearchHit[][] found)
+    {
+        double sum = 0;
+        for (int q = 0; q < truth.Length; q++)
+            sum += found[q].Select(h => h.Id).Intersect(truth[q].Select(h => h.Id)).Count() / (double)truth[q].Length;
+        return sum / truth.Length;
+    }
+}
