@@ -20,6 +20,8 @@ public class LayeringTests
         ["VectorStore.Client"] = ["VectorStore.Protocol", "VectorStore.Abstractions"],
         ["VectorStore.Server"] = ["VectorStore.Core", "VectorStore.Protocol", "VectorStore.Abstractions"],
         ["VectorStore.Evaluation"] = ["VectorStore.Core", "VectorStore.Abstractions"],
+        // The Orleans cluster builds on the engine's public API only (no InternalsVisibleTo into the engine).
+        ["VectorStore.Cluster"] = ["VectorStore.Core", "VectorStore.Abstractions"],
     };
 
     /// <summary>Project folder of each product assembly, for the project-graph check.</summary>
@@ -31,9 +33,21 @@ public class LayeringTests
         ["VectorStore.Client"] = "src/VectorStore.Client/VectorStore.Client.csproj",
         ["VectorStore.Server"] = "src/VectorStore.Server/VectorStore.Server.csproj",
         ["VectorStore.Evaluation"] = "src/VectorStore.Evaluation/VectorStore.Evaluation.csproj",
+        ["VectorStore.Cluster"] = "src/VectorStore.Cluster/VectorStore.Cluster.csproj",
     };
 
-    private static string AssemblyPath(string name) => Path.Combine(AppContext.BaseDirectory, name + ".dll");
+    /// <summary>
+    /// The built assembly: beside the tests when the test project references it, else in its own project's output
+    /// for the same configuration (the cluster is kept out of this test project's references on purpose).
+    /// </summary>
+    private static string AssemblyPath(string name)
+    {
+        string beside = Path.Combine(AppContext.BaseDirectory, name + ".dll");
+        if (File.Exists(beside) || !s_projects.TryGetValue(name, out var project)) return beside;
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Configuration>/<tfm>/
+        string built = Path.Combine(RepositoryRoot(), Path.GetDirectoryName(project)!, "bin", configuration, "net10.0", name + ".dll");
+        return File.Exists(built) ? built : throw new FileNotFoundException($"{name} is not built (looked beside the tests and at {built})");
+    }
 
     private static string RepositoryRoot()
     {
