@@ -2,7 +2,9 @@ namespace VectorStore.Quantization;
 
 /// <summary>
 /// A trained, immutable compression of <see cref="Dimension"/>-float vectors into <see cref="CodeSize"/>-byte codes,
-/// plus the query-side scoring on those codes (asymmetric distance: float query vs code).
+/// plus the scorers indexes read those codes with: the asymmetric estimate (<see cref="CreateScorer"/>), the graph
+/// walk's scorer that also gives code-vs-code distances (<see cref="CreateTraversalScorer"/>) and the per-list
+/// residual scorer of IVF (<see cref="CreateResidualScorer"/>). Indexes ask the codec, never its concrete type.
 /// </summary>
 /// <remarks>
 /// Thread-safety: a codec is immutable after training or loading, so <see cref="Encode"/>, <see cref="Decode"/> and
