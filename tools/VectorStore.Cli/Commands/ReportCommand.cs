@@ -30,6 +30,7 @@ public sealed class ReportCommand : CliCommand
             var settings = shared.Settings(r, maxK: 100) with { Ef = r.GetValue(efOpt), NProbe = r.GetValue(nprobeOpt) };
             RequireRange("--ef", settings.Ef, 0, MaxK);
             RequireRange("--nprobe", settings.NProbe, 0, 1 << 20);
+            RequireKnobApplies(settings.Index, settings.Ef, settings.NProbe);
             var variants = SplitVariants(r.GetValue(variantsOpt)!);
             if (variants.Count == 0) throw new UsageException("--variants names no variant");
             string outDir = r.GetValue(outOpt)!;
