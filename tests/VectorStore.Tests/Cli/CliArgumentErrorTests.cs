@@ -69,6 +69,10 @@ public sealed class CliArgumentErrorTests(CliArgumentErrorTests.Files files) : I
         { "load --db {dir}/db --collection h --vectors {dir}/b.fvecs --first-id x", "--first-id expects a whole number" },
         { "load --db {dir}/db --collection h --vectors {dir}/b.fvecs --batch 0", "--batch must be in 1.." },
         { "create --db {dir}/db2 --collection c --dim -4 --metric l2", "dim" },
+        { $"{Eval} --filter-fraction -0.5", "--filter-fraction must be in (0, 1]" },
+        { "serve --db {dir}/sdb --port 70000", "--port must be in 0..65535" },
+        { "serve --db {dir}/sdb --port 0 --memory-budget -1", "--memory-budget must be in 1.." },
+        { "hash --input {dir}/b.fvecs --dim -1 --out {dir}/h.fvecs", "--dim must be in 1.." },
     };
 
     [Theory]
