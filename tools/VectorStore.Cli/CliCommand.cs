@@ -48,10 +48,36 @@ public abstract class CliCommand
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: {result.Errors[0].Message}");
+            Console.Error.WriteLine($"error: {Describe(result.Errors[0])}");
             return 1;
         }
         return result.Invoke();
+    }
+
+    /// <summary>
+    /// The message for a parse error. System.CommandLine names the CLR type of a value it cannot convert
+    /// (<c>as expected type 'System.Int32'</c>), which means nothing to a user; a value of a numeric option is
+    /// reported instead as the flag, the kind of number it takes and the text given.
+    /// </summary>
+    internal static string Describe(System.CommandLine.Parsing.ParseError error)
+    {
+        var option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o,
+            _ => null,
+        };
+        if (option is null || option.Tokens.Count == 0) return error.Message;
+        var type = Nullable.GetUnderlyingType(option.Option.ValueType) ?? option.Option.ValueType;
+        string? kind = Type.GetTypeCode(type) switch
+        {
+            TypeCode.Int32 => $"a whole number in {int.MinValue}..{int.MaxValue}",
+            TypeCode.Int64 => $"a whole number in {long.MinValue}..{long.MaxValue}",
+            TypeCode.UInt64 => $"a whole number in 0..{ulong.MaxValue}",
+            TypeCode.Double or TypeCode.Single => "a number (e.g. 0.5)",
+            _ => null,
+        };
+        return kind is null ? error.Message : $"{option.Option.Name} expects {kind}, got '{option.Tokens[^1].Value}'";
     }
 
     /// <summary>Runs <paramref name="body"/>, turning expected failures into an exit code and one <c>error:</c> line.</summary>
@@ -115,6 +141,20 @@ public abstract class CliCommand
     internal static void RequireRange(string flag, int value, int min, int max)
     {
         if (value < min || value > max) throw new UsageException($"{flag} must be in {min}..{max}, got {value}");
+    }
+
+    /// <summary>
+    /// Refuses a search knob the index does not have (<c>--ef</c> is HNSW's beam, <c>--nprobe</c> IVF's lists): the
+    /// engine would ignore it, and a run labelled with a setting that had no effect misleads whoever reads its numbers.
+    /// 0 means "the index default" and always passes.
+    /// </summary>
+    internal static void RequireKnobApplies(string indexSpec, int ef, int nprobe)
+    {
+        string kind = Indexing.IndexSpec.Parse(indexSpec).Name;
+        if (ef != 0 && kind != "hnsw")
+            throw new UsageException($"--ef applies only to an hnsw index, and this one is {indexSpec}{(kind == "ivf" ? "; use --nprobe" : "")}");
+        if (nprobe != 0 && kind != "ivf")
+            throw new UsageException($"--nprobe applies only to an ivf index, and this one is {indexSpec}{(kind == "hnsw" ? "; use --ef" : "")}");
     }
 
     /// <summary>The limit on k shared by every command.</summary>

@@ -41,6 +41,7 @@ public class ReportTests
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
             Assert.Contains($"src=\"{png}\"", html);
         }
+        Assert.Equal(File.ReadAllLines(Path.Combine(o, "report.json")), File.ReadAllLines(Path.Combine(o, "report.jsonl")));
         var rows = File.ReadAllLines(Path.Combine(o, "report.json")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(["none", "sq8", "pca:16+sq8", "bin"], rows.Select(r => r.GetProperty("compression").GetString()));
         foreach (var r in rows)

@@ -14,11 +14,21 @@ internal static class DatabaseOutput
     /// <summary>
     /// Writes search results: ids to <paramref name="outPath"/> as ivecs (<c>-1</c> fills missing slots); with
     /// <paramref name="json"/> one summary line; with neither, one line of <c>id:score</c> per query.
+    /// <paramref name="hitsJson"/> prints one <c>{"query":i,"hits":[{"id":…,"score":…},…]}</c> line per query first and
+    /// implies the summary line: the CLI contract pins <c>search --json</c> to that single line, so the hits are opt-in.
     /// </summary>
-    public static void WriteSearch(SearchHit[][] results, double[] micros, double seconds, int k, string? outPath, bool json, TextWriter stdout)
+    public static void WriteSearch(SearchHit[][] results, double[] micros, double seconds, int k, string? outPath, bool json, TextWriter stdout,
+        bool hitsJson = false)
     {
         if (outPath is not null) WriteIvecs(outPath, results, k);
-        if (json)
+        if (hitsJson)
+            for (int q = 0; q < results.Length; q++)
+                stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["query"] = q,
+                    ["hits"] = results[q].Select(h => new Dictionary<string, object> { ["id"] = h.Id, ["score"] = h.Score }).ToArray(),
+                }, CliCommand.JsonOptions));
+        if (json || hitsJson)
         {
             var sorted = (double[])micros.Clone();
             Array.Sort(sorted);

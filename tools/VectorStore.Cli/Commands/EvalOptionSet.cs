@@ -137,6 +137,8 @@ public sealed class EvalOptionSet
         if (queries.Dimension != baseVectors.Dimension)
             throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from base dimension {baseVectors.Dimension}");
         if (baseVectors.Count == 0) throw new InvalidArgumentException("base file has no vectors");
+        // Zero queries would average recall over nothing and report 0 with success.
+        if (queries.Count == 0) throw new InvalidArgumentException("query file has no vectors");
         var gt = r.GetValue(GroundTruth);
         var truth = gt is not null && maxBase == 0 ? VectorFiles.ReadIvecs(gt, queries.Count) : null;
         return (baseVectors, queries, truth);

@@ -34,8 +34,9 @@ public sealed class LoadCommand : CliCommand
             RequireRange("--writers", writers, 1, 64);
             long first = r.GetValue(firstOpt);
             if (first < 0) throw new UsageException($"--first-id must not be negative, got {first}");
-            return target.Run(r, db =>
-                LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt)));
+            return new LoadProgress().Run(progress => target.Run(r, db =>
+                LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt),
+                    progress.Advance)));
         }));
         return cmd;
     }
@@ -44,10 +45,11 @@ public sealed class LoadCommand : CliCommand
     /// Upserts the file in batches of <paramref name="batch"/> (fewer when <see cref="IVectorDatabaseClient.Limits"/>
     /// require), <paramref name="writers"/> batches in flight at once; prints <c>acked FIRST LAST</c> after each batch's
     /// upsert has completed, which happens only once the batch is durable (in process, and on a server before it
-    /// answers), so a printed line means the batch survives a crash.
+    /// answers), so a printed line means the batch survives a crash. <paramref name="onDurable"/> then gets the batch's
+    /// size and the file's row count.
     /// </summary>
     public static async Task LoadAsync(IVectorDatabaseClient db, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout,
-        int writers = 1, bool payloadIds = false)
+        int writers = 1, bool payloadIds = false, Action<int, int>? onDurable = null)
     {
         if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
         if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
@@ -72,6 +74,7 @@ public sealed class LoadCommand : CliCommand
                 {
                     stdout.WriteLine($"acked {ids[0]} {ids[^1]}");
                     stdout.Flush();
+                    onDurable?.Invoke(n, m.Count);
                 }
             }
         }

@@ -6,7 +6,8 @@ namespace VectorStore.Cli.Commands;
 
 /// <summary>
 /// <c>vectorstore report</c>: runs every compression variant under the same conditions, prints the comparison table
-/// (or JSON lines with <c>--json</c>) and writes <c>DIR/report.html</c>, <c>DIR/report.json</c> and two plot PNGs.
+/// (or JSON lines with <c>--json</c>) and writes <c>DIR/report.html</c>, <c>DIR/report.jsonl</c> (also as <c>report.json</c>) and
+/// two plot PNGs.
 /// Variants whose spec the registry does not know are reported with an <c>error:</c> line and skipped; the exit
 /// code is then 1 (after the others ran).
 /// </summary>
@@ -18,7 +19,7 @@ public sealed class ReportCommand : CliCommand
         var variantsOpt = Opt("--variants", "comma-separated compression specs", "none,sq8,pca:128+sq8,prune:192+sq8,distill:96+sq8,bin");
         var efOpt = Opt("--ef", "HNSW beam width (0 = default)", 0);
         var nprobeOpt = Opt("--nprobe", "IVF lists probed (0 = default)", 0);
-        var outOpt = Opt<string>("--out", "output directory for report.html, report.json and the plots", required: true);
+        var outOpt = Opt<string>("--out", "output directory for report.html, report.jsonl (and report.json, the same lines) and the plots", required: true);
         var cmd = new Command("report", "compare compression variants: table, JSON and an HTML report with plots")
         {
             variantsOpt, efOpt, nprobeOpt, outOpt,
@@ -30,6 +31,7 @@ public sealed class ReportCommand : CliCommand
             var settings = shared.Settings(r, maxK: 100) with { Ef = r.GetValue(efOpt), NProbe = r.GetValue(nprobeOpt) };
             RequireRange("--ef", settings.Ef, 0, MaxK);
             RequireRange("--nprobe", settings.NProbe, 0, 1 << 20);
+            RequireKnobApplies(settings.Index, settings.Ef, settings.NProbe);
             var variants = SplitVariants(r.GetValue(variantsOpt)!);
             if (variants.Count == 0) throw new UsageException("--variants names no variant");
             string outDir = r.GetValue(outOpt)!;
@@ -53,8 +55,11 @@ public sealed class ReportCommand : CliCommand
                 }
                 if (json) WriteJsonLine(row);
             }
-            using (var f = File.CreateText(Path.Combine(outDir, "report.json")))
-                foreach (var row in rows) f.WriteLine(System.Text.Json.JsonSerializer.Serialize(row, JsonOptions));
+            // report.jsonl is the honest name for these lines; report.json keeps the same content because existing
+            // readers (ReportTests, EvalOptionSetTests) parse it line by line.
+            var lines = rows.Select(row => System.Text.Json.JsonSerializer.Serialize(row, JsonOptions)).ToArray();
+            File.WriteAllLines(Path.Combine(outDir, "report.jsonl"), lines);
+            File.WriteAllLines(Path.Combine(outDir, "report.json"), lines);
             var plots = ReportPlots.Render(outDir, rows);
             string conditions = string.Create(CultureInfo.InvariantCulture,
                 $"{baseVectors.Count} base vectors, {queries.Count} queries, dim {baseVectors.Dimension}, metric {settings.Metric.ToSpec()}, " +

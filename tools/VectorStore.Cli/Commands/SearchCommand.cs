@@ -18,9 +18,10 @@ public sealed class SearchCommand : CliCommand
         var rerankOpt = Opt("--rerank", "Re-score the best N candidates with full-precision vectors (0 = none)", 0);
         var outOpt = Opt<string?>("--out", "Write result ids as .ivecs (-1 fills missing slots)");
         var jsonOpt = Opt<bool>("--json", "Print one JSON summary line");
+        var hitsOpt = Opt<bool>("--hits-json", "Print one JSON line per query with its hits ({\"query\":i,\"hits\":[{\"id\":…,\"score\":…}]}), then the --json summary line");
         var cmd = new Command("search", "Search a stored collection with a file of queries")
         {
-            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt,
+            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -34,20 +35,24 @@ public sealed class SearchCommand : CliCommand
             RequireRange("--nprobe", nprobe, 0, 1 << 20);
             var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe };
             return target.Run(r, db =>
-                SearchAsync(db, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out));
+                SearchAsync(db, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out,
+                    r.GetValue(hitsOpt)));
         }));
         return cmd;
     }
 
     /// <summary>
     /// Searches one query at a time (so latencies are per query) and prints through <see cref="DatabaseOutput.WriteSearch"/>:
-    /// result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else the hits.
+    /// result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else the hits;
+    /// <paramref name="hitsJson"/> adds one JSON line of hits per query before the summary line.
     /// </summary>
     public static async Task SearchAsync(IVectorDatabaseClient db, string collection, string queriesPath, SearchOptions options,
-        string? outPath, bool json, TextWriter stdout)
+        string? outPath, bool json, TextWriter stdout, bool hitsJson = false)
     {
+        var info = await db.GetInfoAsync(collection).ConfigureAwait(false);
+        RequireKnobApplies(info.Options.Index, options.Ef, options.NProbe);
         var queries = VectorFiles.ReadVectors(queriesPath);
-        int dim = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Dimension;
+        int dim = info.Options.Dimension;
         if (queries.Dimension != dim)
             throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {dim}");
         var results = new SearchHit[queries.Count][];
@@ -59,6 +64,6 @@ public sealed class SearchCommand : CliCommand
             results[q] = await db.SearchAsync(collection, queries.RowMemory(q), options).ConfigureAwait(false);
             micros[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
         }
-        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout);
+        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout, hitsJson);
     }
 }

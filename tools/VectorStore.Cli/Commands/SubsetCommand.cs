@@ -21,13 +21,23 @@ public sealed class SubsetCommand : CliCommand
         };
         cmd.SetAction(r => Guard(() =>
         {
+            // Checked before reading: a negative count reached the sampler and the reader as an array length.
+            int count = r.GetValue(countOpt), queries = r.GetValue(queriesOpt);
+            RequireRange("--count", count, 1, int.MaxValue);
+            RequireRange("--queries", queries, 1, int.MaxValue);
             var b = VectorFiles.ReadVectors(r.GetValue(baseOpt)!);
-            var q = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: r.GetValue(queriesOpt));
+            var q = VectorFiles.ReadVectors(r.GetValue(queryOpt)!, maxRows: queries);
             string dir = r.GetValue(outOpt)!;
             Directory.CreateDirectory(dir);
             bool half = r.GetValue(halfOpt);
-            VectorFiles.WriteNpy(Path.Combine(dir, "base.npy"), b.Sample(r.GetValue(countOpt), r.GetValue(seedOpt)), half);
-            VectorFiles.WriteNpy(Path.Combine(dir, "query.npy"), q, half);
+            var sample = b.Sample(count, r.GetValue(seedOpt));
+            string basePath = Path.Combine(dir, "base.npy"), queryPath = Path.Combine(dir, "query.npy");
+            VectorFiles.WriteNpy(basePath, sample, half);
+            VectorFiles.WriteNpy(queryPath, q, half);
+            string type = half ? "float16" : "float32";
+            // stderr, as every progress and summary line: stdout stays free for results.
+            Console.Error.WriteLine($"wrote {basePath} ({sample.Count} of {b.Count} base vectors × {sample.Dimension}, {type})");
+            Console.Error.WriteLine($"wrote {queryPath} ({q.Count} queries × {q.Dimension}, {type})");
             return 0;
         }));
         return cmd;
