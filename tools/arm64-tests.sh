@@ -15,12 +15,12 @@
 # Environment: ARM64_TESTS_FILTER (comma-separated words a test's Namespace.Class.Method must contain, for every pass;
 # default: kernel and codec test classes in the first pass, kernel test classes in the others), ARM64_TESTS_EXCLUDE
 # (words that drop a test; default the codec recall measurement), ARM64_TESTS_DIR (work folder; default
-# $TMPDIR/vectorstore-arm64-tests), ARM64_TESTS_TIMEOUT (seconds per pass; default 900).
+# artifacts/arm64 in this checkout, ignored by git), ARM64_TESTS_TIMEOUT (seconds per pass; default 900).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-work=${ARM64_TESTS_DIR:-${TMPDIR:-/tmp}/vectorstore-arm64-tests}
+work=${ARM64_TESTS_DIR:-$PWD/artifacts/arm64}
 timeout_s=${ARM64_TESTS_TIMEOUT:-900}
 # The Arm64 loader, libc, libstdc++ and libgcc_s of Debian's cross packages; qemu is pointed at them with -L, so no
 # binfmt registration (which needs a privileged mount) and no multiarch dpkg set-up is needed.
