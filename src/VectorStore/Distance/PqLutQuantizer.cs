@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 
 namespace VectorStore.Distance;
 
@@ -87,6 +88,8 @@ public static class PqLutQuantizer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMin(Vector128<float> v)
     {
+        // Arm64 has a horizontal minimum (fminv) instead of two shuffle-and-min steps.
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.MinAcross(v).ToScalar();
         v = Vector128.MinNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
         return Vector128.MinNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
@@ -94,6 +97,7 @@ public static class PqLutQuantizer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMax(Vector128<float> v)
     {
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.MaxAcross(v).ToScalar();
         v = Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(2, 3, 0, 1)));
         return Vector128.MaxNative(v, Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }

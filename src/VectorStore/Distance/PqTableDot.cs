@@ -83,18 +83,30 @@ public static class PqTableDot
         }
     }
 
+    // Sixteen centroids (four vectors) per pass, like one 512-bit row: four independent multiply-add chains, and each
+    // centroid's sum is formed in the same order as with one vector per pass, so the results do not change.
     private static void Compute128(ref float q, ref float c, ReadOnlySpan<int> offsets, int width, ref float t)
     {
         for (int s = 0; s < offsets.Length - 1; s++)
         {
             int start = offsets[s], end = offsets[s + 1];
             ref float dst = ref Unsafe.Add(ref t, (nint)s * width);
-            for (int j = 0; j < width; j += 4)
+            for (int j = 0; j < width; j += 16)
             {
-                var acc = Vector128<float>.Zero;
+                Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
                 for (int d = start; d < end; d++)
-                    acc = Vector128.MultiplyAddEstimate(Vector128.Create(Unsafe.Add(ref q, d)), Vector128.LoadUnsafe(ref c, (nuint)((nint)d * width + j)), acc);
-                (-acc).StoreUnsafe(ref dst, (nuint)j);
+                {
+                    var qd = Vector128.Create(Unsafe.Add(ref q, d));
+                    ref float row = ref Unsafe.Add(ref c, (nint)d * width + j);
+                    a0 = Vector128.MultiplyAddEstimate(qd, Vector128.LoadUnsafe(ref row), a0);
+                    a1 = Vector128.MultiplyAddEstimate(qd, Vector128.LoadUnsafe(ref row, 4), a1);
+                    a2 = Vector128.MultiplyAddEstimate(qd, Vector128.LoadUnsafe(ref row, 8), a2);
+                    a3 = Vector128.MultiplyAddEstimate(qd, Vector128.LoadUnsafe(ref row, 12), a3);
+                }
+                (-a0).StoreUnsafe(ref dst, (nuint)j);
+                (-a1).StoreUnsafe(ref dst, (nuint)(j + 4));
+                (-a2).StoreUnsafe(ref dst, (nuint)(j + 8));
+                (-a3).StoreUnsafe(ref dst, (nuint)(j + 12));
             }
         }
     }

@@ -53,13 +53,25 @@ public static class SquaredL2
         }
         else if (Vector128.IsHardwareAccelerated && n >= 4)
         {
-            Vector128<float> acc = Vector128<float>.Zero;
+            // Four accumulators, as in DotProduct: Arm64 runs this path and would otherwise wait on one add chain.
+            Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero, acc2 = Vector128<float>.Zero, acc3 = Vector128<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var d0 = Vector128.LoadUnsafe(ref pa, (nuint)i) - Vector128.LoadUnsafe(ref pb, (nuint)i);
+                var d1 = Vector128.LoadUnsafe(ref pa, (nuint)(i + 4)) - Vector128.LoadUnsafe(ref pb, (nuint)(i + 4));
+                var d2 = Vector128.LoadUnsafe(ref pa, (nuint)(i + 8)) - Vector128.LoadUnsafe(ref pb, (nuint)(i + 8));
+                var d3 = Vector128.LoadUnsafe(ref pa, (nuint)(i + 12)) - Vector128.LoadUnsafe(ref pb, (nuint)(i + 12));
+                acc0 = Vector128.MultiplyAddEstimate(d0, d0, acc0);
+                acc1 = Vector128.MultiplyAddEstimate(d1, d1, acc1);
+                acc2 = Vector128.MultiplyAddEstimate(d2, d2, acc2);
+                acc3 = Vector128.MultiplyAddEstimate(d3, d3, acc3);
+            }
             for (; i <= n - 4; i += 4)
             {
                 var d = Vector128.LoadUnsafe(ref pa, (nuint)i) - Vector128.LoadUnsafe(ref pb, (nuint)i);
-                acc = Vector128.MultiplyAddEstimate(d, d, acc);
+                acc0 = Vector128.MultiplyAddEstimate(d, d, acc0);
             }
-            sum = Vector128.Sum(acc);
+            sum = Vector128.Sum((acc0 + acc1) + (acc2 + acc3));
         }
         for (; i < n; i++)
         {

@@ -1,13 +1,17 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace VectorStore.Distance;
 
 /// <summary>
 /// Symmetric int8 squared L2 with an exact int32 result: lanes are widened to int16 before subtracting
-/// (a difference spans −255..255) and squared-and-paired with <c>vpmaddwd</c>. Thread-safe.
+/// (a difference spans −255..255) and squared-and-paired with <c>vpmaddwd</c>. On Arm64 the absolute difference fits an
+/// unsigned byte (<c>sabd</c>), squared and summed by <c>udot</c> where the CPU has the dot-product extension, else by
+/// <c>umull</c>/<c>umull2</c> (uint16 squares, at most 255² = 65,025) and <c>uadalp</c>. Every path equals
+/// <see cref="ComputeScalar"/> exactly. Thread-safe.
 /// </summary>
 public static class SquaredL2I8
 {
@@ -49,6 +53,11 @@ public static class SquaredL2I8
             }
             sum += Vector256.Sum(acc);
         }
+        if (AdvSimd.Arm64.IsSupported && n >= 16)
+        {
+            i = n & ~15;
+            sum = Dp.IsSupported ? SumDp(ref pa, ref pb, i) : SumWidening(ref pa, ref pb, i);
+        }
         if (Vector128.IsHardwareAccelerated && n - i >= 16)
         {
             Vector128<int> acc = Vector128<int>.Zero;
@@ -68,6 +77,39 @@ public static class SquaredL2I8
             sum += d * d;
         }
         return sum;
+    }
+
+    /// <summary>Arm64 with the dot-product extension: the first <paramref name="count"/> (a multiple of 16) lanes.</summary>
+    private static int SumDp(ref sbyte a, ref sbyte b, int count)
+    {
+        Vector128<uint> acc0 = Vector128<uint>.Zero, acc1 = Vector128<uint>.Zero;
+        int i = 0;
+        for (; i <= count - 32; i += 32)
+        {
+            var d0 = AdvSimd.AbsoluteDifference(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i));
+            var d1 = AdvSimd.AbsoluteDifference(Vector128.LoadUnsafe(ref a, (nuint)(i + 16)), Vector128.LoadUnsafe(ref b, (nuint)(i + 16)));
+            acc0 = Dp.DotProduct(acc0, d0, d0);
+            acc1 = Dp.DotProduct(acc1, d1, d1);
+        }
+        if (i < count)
+        {
+            var d = AdvSimd.AbsoluteDifference(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i));
+            acc0 = Dp.DotProduct(acc0, d, d);
+        }
+        return (int)Vector128.Sum(acc0 + acc1);
+    }
+
+    /// <summary>Arm64 without it: widening square of the absolute difference, pairwise add-accumulate.</summary>
+    private static int SumWidening(ref sbyte a, ref sbyte b, int count)
+    {
+        Vector128<uint> acc0 = Vector128<uint>.Zero, acc1 = Vector128<uint>.Zero;
+        for (int i = 0; i < count; i += 16)
+        {
+            var d = AdvSimd.AbsoluteDifference(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i));
+            acc0 = AdvSimd.AddPairwiseWideningAndAdd(acc0, AdvSimd.MultiplyWideningLower(d.GetLower(), d.GetLower()));
+            acc1 = AdvSimd.AddPairwiseWideningAndAdd(acc1, AdvSimd.MultiplyWideningUpper(d, d));
+        }
+        return (int)Vector128.Sum(acc0 + acc1);
     }
 
     /// <summary>The scalar reference.</summary>

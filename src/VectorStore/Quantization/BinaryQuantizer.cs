@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
 using VectorStore.Distance;
@@ -249,19 +248,7 @@ public sealed class BinaryQuantizer : VectorCodec
         /// <summary>⟨x̄, q̃'⟩·√D from popcounts: Σ(2b_i − 1)(lo + Δu_i) over the real dimensions.</summary>
         internal float SignedDot(ReadOnlySpan<ulong> bits)
         {
-            int words = _bq._words;
-            var planes = _planes;
-            int ones = 0, w0 = 0, w1 = 0, w2 = 0, w3 = 0;
-            for (int w = 0; w < words; w++)
-            {
-                ulong b = bits[w];
-                ones += BitOperations.PopCount(b);
-                w0 += BitOperations.PopCount(b & planes[w]);
-                w1 += BitOperations.PopCount(b & planes[words + w]);
-                w2 += BitOperations.PopCount(b & planes[2 * words + w]);
-                w3 += BitOperations.PopCount(b & planes[3 * words + w]);
-            }
-            float selected = w0 + 2 * w1 + 4 * w2 + 8 * w3;
+            float selected = PopCountPlanes.Compute(bits[.._bq._words], _planes, out int ones);
             int d = _bq.Dimension;
             return 2 * (_delta * selected + _lo * ones) - (_delta * _sumLevels + _lo * d);
         }
@@ -276,31 +263,20 @@ public sealed class BinaryQuantizer : VectorCodec
         }
 
         /// <summary>
-        /// The block kernel: the same arithmetic as <see cref="Distance"/> with the four query planes hoisted into spans,
-        /// so the per-code work is the popcount loop and a few multiplies (no virtual call or re-slicing per word).
+        /// The block kernel: the same arithmetic as <see cref="Distance"/>, so the per-code work is the popcount kernel
+        /// (<see cref="PopCountPlanes"/>) and a few multiplies, with no virtual call per code.
         /// </summary>
         public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances)
         {
             int words = _bq._words, bitBytes = words * 8, d = _bq.Dimension;
-            ReadOnlySpan<ulong> p0 = _planes.AsSpan(0, words), p1 = _planes.AsSpan(words, words);
-            ReadOnlySpan<ulong> p2 = _planes.AsSpan(2 * words, words), p3 = _planes.AsSpan(3 * words, words);
             float delta2 = 2 * _delta, lo2 = 2 * _lo, offset = _delta * _sumLevels + _lo * d, inv = _invSqrtD;
             bool l2 = _kind == DistanceKind.L2;
             for (int i = 0; i < distances.Length; i++)
             {
                 var code = codes.Slice(i * codeSize, codeSize);
                 var bits = MemoryMarshal.Cast<byte, ulong>(code[..bitBytes]);
-                int ones = 0, w0 = 0, w1 = 0, w2 = 0, w3 = 0;
-                for (int w = 0; w < bits.Length; w++)
-                {
-                    ulong b = bits[w];
-                    ones += BitOperations.PopCount(b);
-                    w0 += BitOperations.PopCount(b & p0[w]);
-                    w1 += BitOperations.PopCount(b & p1[w]);
-                    w2 += BitOperations.PopCount(b & p2[w]);
-                    w3 += BitOperations.PopCount(b & p3[w]);
-                }
-                float signed = delta2 * (w0 + 2 * w1 + 4 * w2 + 8 * w3) + lo2 * ones - offset;
+                int selected = PopCountPlanes.Compute(bits, _planes, out int ones);
+                float signed = delta2 * selected + lo2 * ones - offset;
                 float norm = BinaryPrimitives.ReadSingleLittleEndian(code[bitBytes..]);
                 float factor = BinaryPrimitives.ReadSingleLittleEndian(code[(bitBytes + 4)..]);
                 float oq = signed * inv / factor;

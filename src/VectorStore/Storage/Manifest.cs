@@ -43,11 +43,10 @@ internal static class Manifest
     public const string FileName = "MANIFEST";
     public const uint FormatVersion = 1;
     private static ReadOnlySpan<byte> Magic => "VSTOREDB"u8;
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
 
     public static void Write(string directory, ManifestBody body)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(body, s_json);
+        var json = JsonSerializer.SerializeToUtf8Bytes(body, ManifestJsonContext.Default.ManifestBody);
         var bytes = new byte[8 + 4 + 4 + json.Length + 4];
         Magic.CopyTo(bytes);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), FormatVersion);
@@ -75,7 +74,7 @@ internal static class Manifest
         try
         {
             // Version 1 is the only format so far; older versions would be migrated here.
-            var body = JsonSerializer.Deserialize<ManifestBody>(Encoding.UTF8.GetString(bytes, 16, length), s_json);
+            var body = JsonSerializer.Deserialize(Encoding.UTF8.GetString(bytes, 16, length), ManifestJsonContext.Default.ManifestBody);
             return body ?? throw new StoreCorruptedException(path, "manifest body is empty");
         }
         catch (JsonException e)
