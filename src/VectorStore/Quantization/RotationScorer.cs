@@ -112,6 +112,9 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         for (int p = 0; p < _parts.Length; p++) PackedCodeDot.SplitQuery(_q, _parts[p].Bits, _split[p]);
     }
 
+    /// <summary>The int8 query q̃ in natural dimension order (for tests).</summary>
+    internal ReadOnlySpan<sbyte> QuantizedQuery => _q;
+
     /// <summary>Σ u_i·q̃_i over every part of the code (exact).</summary>
     internal int CodeDot(ReadOnlySpan<byte> code)
     {
