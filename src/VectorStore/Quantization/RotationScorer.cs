@@ -156,9 +156,13 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         return d;
     }
 
-    private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO)
+    /// <summary><see cref="Distance"/> through the scalar reference kernel: the same value, bit for bit.</summary>
+    internal float DistanceScalar(ReadOnlySpan<byte> code) => FromDot(CodeDotScalar(code), code, out _, out _);
+
+    private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO) => FromDot(CodeDot(code), code, out normR, out ipYO);
+
+    private float FromDot(int dot, ReadOnlySpan<byte> code, out float normR, out float ipYO)
     {
-        int dot = CodeDot(code);
         normR = BinaryPrimitives.ReadSingleLittleEndian(code[_packedBytes..]);
         ipYO = BinaryPrimitives.ReadSingleLittleEndian(code[(_packedBytes + 4)..]);
         // ⟨y, q'⟩ ≈ Δ·(Σu·q̃ − (2^B − 1)/2·Σq̃), kept exact in integers (×2) until the one float multiply.
