@@ -18,7 +18,8 @@ namespace VectorStore.Distance;
 /// <c>split[s·G·16 + 16g + j] = q[16k·g + 16s + j]</c> with G groups, so slice s of consecutive groups is contiguous
 /// for every register width. Values past the real length are 0 on both sides.</para>
 /// <para>Integer sums are exact, so every path returns the same value as <see cref="ComputeScalar"/>: products are at
-/// most 255·128 in magnitude and pairs of 15·127 (w ≤ 4) fit the int16 of <c>vpmaddubsw</c> without saturation; 8-bit
+/// most 255·128 in magnitude, and for w ≤ 4 the <c>vpmaddubsw</c> pair sums of all k slices of a load add up to at
+/// most k·2·(2^w − 1)·128 ≤ 7,680, so they stay in int16 without saturation; 8-bit
 /// values are widened to int16 first. The int32 total cannot overflow below 65,000 dimensions.</para>
 /// </remarks>
 public static class PackedCodeDot
@@ -85,7 +86,9 @@ public static class PackedCodeDot
     /// <param name="bits">w: 1, 2, 4 or 8.</param>
     public static int Compute(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> split, int bits)
     {
-        int groups = packed.Length >> 4, k = 8 / bits;
+        // k = 8 / bits without a division (an idiv costs as much as a short code's whole kernel).
+        int groups = packed.Length >> 4, k = bits switch { 1 => 8, 2 => 4, 4 => 2, 8 => 1, _ => 0 };
+        if (k == 0) ThrowShape(bits);
         if ((packed.Length & 15) != 0 || split.Length != groups * 16 * k) ThrowShape(bits);
         ref byte pc = ref MemoryMarshal.GetReference(packed);
         ref sbyte pq = ref MemoryMarshal.GetReference(split);
@@ -100,21 +103,22 @@ public static class PackedCodeDot
             for (; g <= groups - 4; g += 4)
             {
                 var c = Vector512.LoadUnsafe(ref pc, (nuint)(g * 16));
+                if (bits == 8)
+                {
+                    var q = Vector512.LoadUnsafe(ref pq, (nuint)(g * 16));
+                    var (clo, chi) = Vector512.Widen(c);
+                    var (qlo, qhi) = Vector512.Widen(q);
+                    acc += Avx512BW.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx512BW.MultiplyAddAdjacent(chi.AsInt16(), qhi);
+                    continue;
+                }
+                // The slices' int16 pair sums add up to at most k·2·(2^w − 1)·128 ≤ 7,680: widen once per load.
+                var pairs = Vector512<short>.Zero;
                 for (int s = 0; s < k; s++)
                 {
                     var q = Vector512.LoadUnsafe(ref pq, (nuint)(s * stride + g * 16));
-                    if (bits == 8)
-                    {
-                        var (clo, chi) = Vector512.Widen(c);
-                        var (qlo, qhi) = Vector512.Widen(q);
-                        acc += Avx512BW.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx512BW.MultiplyAddAdjacent(chi.AsInt16(), qhi);
-                    }
-                    else
-                    {
-                        var u = (c.AsUInt16() >> (s * bits)).AsByte() & m;
-                        acc += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, q), ones);
-                    }
+                    pairs += Avx512BW.MultiplyAddAdjacent((c.AsUInt16() >> (s * bits)).AsByte() & m, q);
                 }
+                acc += Avx512BW.MultiplyAddAdjacent(pairs, ones);
             }
             sum += Vector512.Sum(acc);
         }
@@ -126,21 +130,22 @@ public static class PackedCodeDot
             for (; g <= groups - 2; g += 2)
             {
                 var c = Vector256.LoadUnsafe(ref pc, (nuint)(g * 16));
+                if (bits == 8)
+                {
+                    var q = Vector256.LoadUnsafe(ref pq, (nuint)(g * 16));
+                    var (clo, chi) = Vector256.Widen(c);
+                    var (qlo, qhi) = Vector256.Widen(q);
+                    acc += Avx2.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx2.MultiplyAddAdjacent(chi.AsInt16(), qhi);
+                    continue;
+                }
+                // The slices' int16 pair sums add up to at most k·2·(2^w − 1)·128 ≤ 7,680: widen once per load.
+                var pairs = Vector256<short>.Zero;
                 for (int s = 0; s < k; s++)
                 {
                     var q = Vector256.LoadUnsafe(ref pq, (nuint)(s * stride + g * 16));
-                    if (bits == 8)
-                    {
-                        var (clo, chi) = Vector256.Widen(c);
-                        var (qlo, qhi) = Vector256.Widen(q);
-                        acc += Avx2.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx2.MultiplyAddAdjacent(chi.AsInt16(), qhi);
-                    }
-                    else
-                    {
-                        var u = (c.AsUInt16() >> (s * bits)).AsByte() & m;
-                        acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, q), ones);
-                    }
+                    pairs += Avx2.MultiplyAddAdjacent((c.AsUInt16() >> (s * bits)).AsByte() & m, q);
                 }
+                acc += Avx2.MultiplyAddAdjacent(pairs, ones);
             }
             sum += Vector256.Sum(acc);
         }

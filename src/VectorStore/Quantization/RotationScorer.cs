@@ -143,6 +143,13 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     public override float Distance(ReadOnlySpan<byte> code) => Estimate(code, out _, out _);
 
     /// <inheritdoc />
+    public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances)
+    {
+        for (int i = 0; i < distances.Length; i++)
+            distances[i] = FromDot(CodeDot(codes.Slice(i * codeSize, codeSize)), codes.Slice(i * codeSize, codeSize), out _, out _);
+    }
+
+    /// <inheritdoc />
     /// <remarks>See the type's remarks for the bound: <see cref="BoundSigmas"/> standard deviations of the estimate.</remarks>
     public float DistanceWithBound(ReadOnlySpan<byte> code, out float bound)
     {
