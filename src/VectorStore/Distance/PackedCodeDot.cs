@@ -149,6 +149,34 @@ public static class PackedCodeDot
             }
             sum += Vector256.Sum(acc);
         }
+        if (Ssse3.IsSupported && g < groups)
+        {
+            // The x86 tail (one group at a time, e.g. the last of 3 groups of 1-bit codes at 384-d): the same
+            // multiply-add pairs as above on 16 bytes.
+            var acc = Vector128<int>.Zero;
+            var m = Vector128.Create(mask);
+            var ones = Vector128.Create((short)1);
+            for (; g < groups; g++)
+            {
+                var c = Vector128.LoadUnsafe(ref pc, (nuint)(g * 16));
+                if (bits == 8)
+                {
+                    var q = Vector128.LoadUnsafe(ref pq, (nuint)(g * 16));
+                    var (clo, chi) = Vector128.Widen(c);
+                    var (qlo, qhi) = Vector128.Widen(q);
+                    acc += Sse2.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Sse2.MultiplyAddAdjacent(chi.AsInt16(), qhi);
+                    continue;
+                }
+                var pairs = Vector128<short>.Zero;
+                for (int s = 0; s < k; s++)
+                {
+                    var q = Vector128.LoadUnsafe(ref pq, (nuint)(s * stride + g * 16));
+                    pairs += Ssse3.MultiplyAddAdjacent((c.AsUInt16() >> (s * bits)).AsByte() & m, q);
+                }
+                acc += Sse2.MultiplyAddAdjacent(pairs, ones);
+            }
+            sum += Vector128.Sum(acc);
+        }
         if (Vector128.IsHardwareAccelerated && g < groups)
         {
             // Portable path (SSE without AVX2, Arm64 NEON): widen values and query to int16, multiply (|u·q| ≤ 255·128
