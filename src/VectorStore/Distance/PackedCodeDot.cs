@@ -111,6 +111,15 @@ public static class PackedCodeDot
                     acc += Avx512BW.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx512BW.MultiplyAddAdjacent(chi.AsInt16(), qhi);
                     continue;
                 }
+                if (bits == 4)
+                {
+                    // The common width unrolled, with constant shifts.
+                    var lo = Vector512.LoadUnsafe(ref pq, (nuint)(g * 16));
+                    var hi = Vector512.LoadUnsafe(ref pq, (nuint)(stride + g * 16));
+                    var p4 = Avx512BW.MultiplyAddAdjacent(c & m, lo) + Avx512BW.MultiplyAddAdjacent((c.AsUInt16() >> 4).AsByte() & m, hi);
+                    acc += Avx512BW.MultiplyAddAdjacent(p4, ones);
+                    continue;
+                }
                 // The slices' int16 pair sums add up to at most k·2·(2^w − 1)·128 ≤ 7,680: widen once per load.
                 var pairs = Vector512<short>.Zero;
                 for (int s = 0; s < k; s++)
@@ -136,6 +145,15 @@ public static class PackedCodeDot
                     var (clo, chi) = Vector256.Widen(c);
                     var (qlo, qhi) = Vector256.Widen(q);
                     acc += Avx2.MultiplyAddAdjacent(clo.AsInt16(), qlo) + Avx2.MultiplyAddAdjacent(chi.AsInt16(), qhi);
+                    continue;
+                }
+                if (bits == 4)
+                {
+                    // The common width unrolled, with constant shifts.
+                    var lo = Vector256.LoadUnsafe(ref pq, (nuint)(g * 16));
+                    var hi = Vector256.LoadUnsafe(ref pq, (nuint)(stride + g * 16));
+                    var p4 = Avx2.MultiplyAddAdjacent(c & m, lo) + Avx2.MultiplyAddAdjacent((c.AsUInt16() >> 4).AsByte() & m, hi);
+                    acc += Avx2.MultiplyAddAdjacent(p4, ones);
                     continue;
                 }
                 // The slices' int16 pair sums add up to at most k·2·(2^w − 1)·128 ≤ 7,680: widen once per load.

@@ -19,11 +19,13 @@ namespace VectorStore.Quantization;
 /// ‖x − q‖² ≈ ‖r‖² + ‖q − c‖² − 2‖r‖·⟨o, P(q − c)⟩ and ⟨x, q⟩ ≈ ⟨c, q⟩ + ‖r‖·⟨o, Pq⟩ (cosine = inner product of
 /// normalised vectors). <see cref="RotationScorer"/> does the scoring with an int8 query and integer kernels.</para>
 /// <para>Rotation: a dense Haar-random D×D matrix, not a fast Hadamard transform. A Hadamard transform needs a power of
-/// two; 384-d text embeddings would have to be padded to 512, which costs 33 % more code bytes per vector for ever,
-/// or be mixed by overlapping transforms whose randomness is only approximate. The dense matrix's cost is a per-query
-/// and per-encode one (D² = 147k multiply-adds at 384-d, about 20 µs measured with the SIMD dot product), small next to
-/// scanning even a few thousand codes, and it is the rotation RaBitQ's unbiasedness and error bound are proved for.
-/// Like <c>bin</c>, it is refused above 4,096 dimensions (compose with <c>pca:D+rq:B</c>).</para>
+/// two: 384-d text embeddings would be padded to 512, costing 33 % more code bytes per vector for good, or mixed by
+/// overlapping transforms whose randomness is only approximate. The speed argument for Hadamard is weak here:
+/// <c>RotationCostBenchmarks</c> measured the dense 384-d rotation at 12.4 µs and three rounds of sign flips plus a
+/// 512-point Walsh–Hadamard transform at 11.7 µs (scalar; SIMD would be a few times faster). Either is a per-query and
+/// per-encode cost, about what scoring 500 codes costs, and the dense matrix is the rotation RaBitQ's unbiasedness and
+/// error bound are proved for. Its D² floats (590 KB at 384-d) are the price; like <c>bin</c>, it is refused above
+/// 4,096 dimensions (compose with <c>pca:D+rq:B</c>).</para>
 /// <para>Code layout: the B bits of u split into parts of 1, 2, 4 or 8 bits (<see cref="Parts"/>), each part packed by
 /// <see cref="PackedCodeDot.Pack"/>, lowest bits first; then f32 ‖r‖, f32 ⟨y, o⟩ and, for B &gt; 1, f32 ‖y‖ (for B = 1,
 /// ‖y‖ = √D/2). Immutable and thread-safe.</para>
