@@ -115,26 +115,15 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     /// <summary>The int8 query q̃ in natural dimension order (for tests).</summary>
     internal ReadOnlySpan<sbyte> QuantizedQuery => _q;
 
-    /// <summary>Σ u_i·q̃_i over every part of the code (exact).</summary>
-    internal int CodeDot(ReadOnlySpan<byte> code)
+    /// <summary>Σ u_i·q̃_i over every part of the code (exact), through the SIMD kernel or its scalar reference.</summary>
+    internal int CodeDot(ReadOnlySpan<byte> code, bool reference = false)
     {
         int dot = 0;
         for (int p = 0; p < _parts.Length; p++)
         {
             var (bits, shift, offset, bytes) = _parts[p];
-            dot += PackedCodeDot.Compute(code.Slice(offset, bytes), _split[p], bits) << shift;
-        }
-        return dot;
-    }
-
-    /// <summary>The same sum through the scalar reference kernel (for tests and the benchmark's baseline).</summary>
-    internal int CodeDotScalar(ReadOnlySpan<byte> code)
-    {
-        int dot = 0;
-        for (int p = 0; p < _parts.Length; p++)
-        {
-            var (bits, shift, offset, bytes) = _parts[p];
-            dot += PackedCodeDot.ComputeScalar(code.Slice(offset, bytes), _split[p], bits) << shift;
+            var part = code.Slice(offset, bytes);
+            dot += (reference ? PackedCodeDot.ComputeScalar(part, _split[p], bits) : PackedCodeDot.Compute(part, _split[p], bits)) << shift;
         }
         return dot;
     }
@@ -164,7 +153,7 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     }
 
     /// <summary><see cref="Distance"/> through the scalar reference kernel: the same value, bit for bit.</summary>
-    internal float DistanceScalar(ReadOnlySpan<byte> code) => FromDot(CodeDotScalar(code), code, out _, out _);
+    internal float DistanceScalar(ReadOnlySpan<byte> code) => FromDot(CodeDot(code, reference: true), code, out _, out _);
 
     private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO) => FromDot(CodeDot(code), code, out normR, out ipYO);
 
