@@ -18,6 +18,7 @@ public static class CodecRegistry
         new ScalarQuantizerFactory(),
         new PqFactory(),
         new BinaryQuantizerFactory(),
+        new RotationQuantizerFactory(),
         new HashQuantizerFactory(),
     ];
 

@@ -30,6 +30,10 @@ public class ToolkitCodecTests
         { "bin", DistanceKind.NegativeDot },
         { "bin:norot", DistanceKind.L2 },
         { "pca:24+bin", DistanceKind.L2 },
+        { "rq:1", DistanceKind.NegativeDot },
+        { "rq:3", DistanceKind.L2 },
+        { "rq:8", DistanceKind.NegativeDot },
+        { "pca:16+rq:4", DistanceKind.L2 },
     };
 
     private static VectorCodec Train(string spec, DistanceKind kind) =>
