@@ -40,8 +40,13 @@ public sealed partial class VectorDatabase
             string cdir = Path.Combine(dir, "collections", entry.Directory);
             var store = CollectionStore.Open(cdir, entry, _storage, Publish);
             _stores.Add(entry.Name, store);
-            var c = new Collection(entry.Name, options, store, Options.Threads);
-            store.Recover(c);
+            var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
+            try { store.Recover(c); }
+            catch
+            {
+                c.Close();
+                throw;
+            }
             _collections.Add(entry.Name, c);
         }
     }
@@ -55,6 +60,13 @@ public sealed partial class VectorDatabase
         TrainingThreshold = e.TrainingThreshold,
         MaxTrainingSample = e.MaxTrainingSample,
         Seed = e.Seed,
+        // Manifest version 1 (the previous release) had no field: its collections migrate to the new default.
+        RawVectors = e.RawVectors switch
+        {
+            null or "disk" => RawVectorResidency.Disk,
+            "ram" => RawVectorResidency.Ram,
+            var other => throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
+        },
     };
 
     private Collection CreatePersistent(string name, CollectionOptions options)
@@ -71,9 +83,10 @@ public sealed partial class VectorDatabase
             TrainingThreshold = options.TrainingThreshold,
             MaxTrainingSample = options.MaxTrainingSample,
             Seed = options.Seed,
+            RawVectors = options.RawVectors == RawVectorResidency.Ram ? "ram" : "disk",
         };
         var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
-        var c = new Collection(name, options, store, Options.Threads);
+        var c = new Collection(name, options, store, Options.Threads, store.Directory);
         store.Recover(c);
         _stores.Add(name, store);
         _manifest.Collections.Add(entry);
@@ -106,8 +119,9 @@ public sealed partial class VectorDatabase
     private void WriteManifest() => Manifest.Write(Directory!, _manifest);
 
     /// <summary>
-    /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: writes a snapshot and truncates
-    /// the write-ahead log before it. No-op for an in-memory database.
+    /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: seals buffered vectors,
+    /// rewrites every segment holding a dead row, writes a snapshot and truncates the write-ahead log before it.
+    /// No-op for an in-memory database.
     /// </summary>
     public void Compact(string name)
     {
@@ -117,7 +131,7 @@ public sealed partial class VectorDatabase
             if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             _stores.TryGetValue(name, out store);
         }
-        store?.Checkpoint();
+        store?.Checkpoint(compact: true);
     }
 
     /// <summary>
@@ -193,6 +207,7 @@ public sealed partial class VectorDatabase
             store.Dispose();
         }
         _stores.Clear();
+        foreach (var c in _collections.Values) c.Close();
         _lockFile?.Dispose();
         if (first is not null) throw new VectorStoreException($"{Directory}: closing failed: {first.Message}", first);
     }
