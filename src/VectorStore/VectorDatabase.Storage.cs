@@ -34,7 +34,7 @@ public sealed partial class VectorDatabase
             return;
         }
         _manifest = manifest;
-        foreach (var entry in manifest.Collections)
+        foreach (var entry in manifest.Collections.ToArray())
         {
             var options = ToOptions(entry);
             string cdir = Path.Combine(dir, "collections", entry.Directory);

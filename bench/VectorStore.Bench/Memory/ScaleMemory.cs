@@ -118,7 +118,9 @@ public static class ScaleMemory
                 NProbe = kind == "nprobe" ? v : 0,
             };
             var found = new long[queries.Count][];
+            long reads0 = c.Vectors.DiskReads;
             for (int q = 0; q < queries.Count; q++) found[q] = c.Search(queries.Row(q), options).Select(h => (long)h.Id).ToArray();
+            double readsPerQuery = (c.Vectors.DiskReads - reads0) / (double)queries.Count;
             if (settled < 0) settled = ProcessMemory.SettledAnonymousRssBytes(); // after the first (warm-up) pass
             double recall = Recall.AtK(found, truth, K);
             int n = 0;
@@ -129,7 +131,7 @@ public static class ScaleMemory
                 n += queries.Count;
             }
             while (sw.Elapsed.TotalSeconds < minTime);
-            points.Add(new Dictionary<string, object> { ["param"] = kind == "none" ? "none" : $"{kind}={v}", ["recall_at_k"] = Math.Round(recall, 4), ["qps"] = Math.Round(n / sw.Elapsed.TotalSeconds, 1) });
+            points.Add(new Dictionary<string, object> { ["param"] = kind == "none" ? "none" : $"{kind}={v}", ["recall_at_k"] = Math.Round(recall, 4), ["qps"] = Math.Round(n / sw.Elapsed.TotalSeconds, 1), ["disk_reads_per_query"] = Math.Round(readsPerQuery, 2) });
         }
         Console.WriteLine(JsonSerializer.Serialize(new { open_seconds = Math.Round(openSeconds, 3), rss_anon_bytes = settled, count = c.Count }));
         foreach (var p in points) Console.WriteLine(JsonSerializer.Serialize(p));

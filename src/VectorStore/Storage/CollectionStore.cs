@@ -283,13 +283,13 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Commits every record appended so far (a no-op when the log is already durable up to its tail).</summary>
     public void Flush() => _wal.Commit();
 
-    /// <summary>Bytes of every file of the collection.</summary>
+    /// <summary>Bytes the file system allocates for every file of the collection (holes punched into the log's truncated prefix are not counted).</summary>
     public long DiskBytes()
     {
         long total = 0;
         foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
         {
-            try { total += new FileInfo(f).Length; }
+            try { total += FileSpace.AllocatedBytes(f); }
             catch (FileNotFoundException) { }
         }
         return total;

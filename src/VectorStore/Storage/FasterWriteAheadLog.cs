@@ -260,6 +260,10 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             FileDurability.FsyncDirectory(_directory);
             Volatile.Write(ref _syncedUntil, reached);
         }
+        // FASTER deletes a segment only once all of it is behind the begin address; the truncated prefix of the
+        // current one is released here (the new begin address is durable by now, and nothing reads below it).
+        long mask = (1L << _settings.SegmentSizeBits) - 1;
+        FileSpace.PunchPrefix(SegmentPath(address), address & mask);
     }
 
     /// <inheritdoc />

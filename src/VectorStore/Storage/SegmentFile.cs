@@ -20,7 +20,7 @@ internal sealed unsafe class SegmentFile : IDisposable
     public const uint FormatVersion = 1;
     public const int HeaderSize = 4096;
     public const int RowEntrySize = 12;
-    public const int FooterSize = 32;
+    public const int FooterSize = 40;
     private static ReadOnlySpan<byte> Magic => "VSSEGMNT"u8;
     private static ReadOnlySpan<byte> EndMagic => "VSSEGEND"u8;
 
@@ -116,8 +116,8 @@ internal sealed unsafe class SegmentFile : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(footer.AsSpan(8), sequence);
         BinaryPrimitives.WriteInt32LittleEndian(footer.AsSpan(12), rows);
         BinaryPrimitives.WriteInt64LittleEndian(footer.AsSpan(16), FileLength(rows, 0)); // header + table + footer: a length check independent of the dimension
-        Checksums.WriteCrc(footer, 20);
-        EndMagic.CopyTo(footer.AsSpan(24));
+        Checksums.WriteCrc(footer, 24);
+        EndMagic.CopyTo(footer.AsSpan(32));
         return footer;
     }
 
@@ -148,7 +148,7 @@ internal sealed unsafe class SegmentFile : IDisposable
             file.ReadExactly(table);
             var footer = new byte[FooterSize];
             file.ReadExactly(footer);
-            if (!footer.AsSpan(24).SequenceEqual(EndMagic) || !Checksums.CheckCrc(footer.AsSpan(0, 24)))
+            if (!footer.AsSpan(32).SequenceEqual(EndMagic) || !Checksums.CheckCrc(footer.AsSpan(0, 28)))
                 throw new StoreCorruptedException(path, "segment footer damaged");
             if (!footer.AsSpan().SequenceEqual(Footer(table, sequence, rows))) throw new StoreCorruptedException(path, "segment row table checksum mismatch");
             ids = new ulong[rows];
