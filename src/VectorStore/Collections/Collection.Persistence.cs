@@ -28,8 +28,8 @@ public sealed partial class Collection : IJournaledState
         {
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
-            var segments = _raw.Seal(_ids, _highWater, compact);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _ids, _payloads, segments, _raw.Locations(_highWater), _index);
+            var segments = _raw.Seal(_slots.Ids, _highWater, compact);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, segments, _raw.Locations(_highWater), _index);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -67,7 +67,6 @@ public sealed partial class Collection : IJournaledState
                     continue;
                 }
                 if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
-                _ids[s] = c.Ids[s];
                 _payloads[s] = c.Payloads[s];
             }
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);

@@ -19,14 +19,13 @@ namespace VectorStore.Collections;
 public sealed partial class Collection
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly Dictionary<ulong, int> _slots = [];
+    private readonly IdMap _slots = new();
     private readonly Stack<int> _freeSlots = new();
     private readonly SegmentedVectors _raw;
     private readonly CompressionSpec _compression;
     private readonly IndexSpec _indexSpec;
     private readonly ThreadLocal<SearchScratch> _scratch;
     private readonly ICollectionJournal _journal;
-    private ulong[] _ids = new ulong[1024];
     private byte[]?[] _payloads = new byte[]?[1024];
     private ulong[] _live = new ulong[16];
     private int _highWater;
@@ -137,8 +136,7 @@ public sealed partial class Collection
                 {
                     slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
                     EnsureSlotCapacity(slot);
-                    _slots.Add(ids[i], slot);
-                    _ids[slot] = ids[i];
+                    _slots.TryAdd(ids[i], slot);
                     _live[slot >> 6] |= 1UL << (slot & 63);
                 }
                 else
@@ -270,7 +268,9 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
-            var ids = _slots.Keys.ToArray();
+            var live = LiveSlots();
+            var ids = new ulong[live.Length];
+            for (int i = 0; i < live.Length; i++) ids[i] = _slots.Ids[live[i]];
             Array.Sort(ids);
             return ids;
         }
@@ -375,10 +375,9 @@ public sealed partial class Collection
 
     private void EnsureSlotCapacity(int slot)
     {
-        if (slot < _ids.Length) return;
-        int cap = _ids.Length;
-        while (cap <= slot) cap *= 2;
-        Array.Resize(ref _ids, cap);
+        _slots.EnsureSlots(slot + 1);
+        if (slot < _payloads.Length) return;
+        int cap = _slots.Ids.Length;
         Array.Resize(ref _payloads, cap);
         Array.Resize(ref _live, (cap + 63) >> 6);
     }
@@ -470,7 +469,7 @@ public sealed partial class Collection
     {
         int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
         var hits = new SearchHit[n];
-        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
+        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_slots.Ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
         return hits;
     }
 
@@ -484,8 +483,8 @@ public sealed partial class Collection
                     filter.Add(slot);
             return filter;
         }
-        foreach (var (id, slot) in _slots)
-            if (f.Predicate!(id, _payloads[slot])) filter.Add(slot);
+        foreach (int slot in LiveSlots())
+            if (f.Predicate!(_slots.Ids[slot], _payloads[slot])) filter.Add(slot);
         return filter;
     }
 
@@ -514,15 +513,14 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// What this collection holds in memory, derived from its allocations: index and codes, the id map (about 28
-    /// bytes per entry of <see cref="Dictionary{TKey,TValue}"/>), slot arrays (ids, payload references, live
-    /// bitmap), payload bytes, and the vectors' resident copy or buffer with the location table.
+    /// What this collection holds in memory, derived from its allocations: index and codes, the id map
+    /// (<see cref="IdMap"/>), slot arrays (payload references, live bitmap), payload bytes, and the vectors' resident copy or buffer with the location table.
     /// </summary>
     private long ResidentBytesLocked()
     {
         long payloadBytes = 0;
         for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
-        return (_index?.MemoryBytes ?? 0) + (long)_slots.Count * 28 + (long)_ids.Length * (sizeof(ulong) + IntPtr.Size) + _live.Length * sizeof(ulong)
+        return (_index?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)_payloads.Length * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }
 
