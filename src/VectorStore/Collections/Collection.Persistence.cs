@@ -23,12 +23,15 @@ public sealed partial class Collection : IJournaledState
     /// </remarks>
     long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact)
     {
+        // The bulk of the buffer is sealed before the lock, while writers continue; under the lock only what changed
+        // since is sealed (see SegmentedVectors.PreSeal). The id read may race with a writer: such rows are never adopted.
+        var pre = _closed ? null : _raw.PreSeal(slot => _slots.Ids[slot]);
         _lock.EnterUpgradeableReadLock();
         try
         {
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
-            var segments = _raw.Seal(_slots.Ids, _highWater, compact);
+            var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
             SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, segments, _raw.Locations(_highWater), _index);
             return address;
         }

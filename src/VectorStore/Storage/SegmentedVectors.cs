@@ -19,8 +19,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private const long NoLocation = -1;
     private readonly string? _directory;
     private readonly RawVectorStore? _resident;
-    // Dirty slots: the vector (disk residency) or null (RAM residency: the resident store has it).
-    private readonly ConcurrentDictionary<int, float[]?> _buffer = new();
+    // Dirty slots: the vector (disk residency) or an empty marker array, fresh per write (RAM residency: the resident
+    // store has the vector). Values are never mutated, so a reference identifies one write.
+    private readonly ConcurrentDictionary<int, float[]> _buffer = new();
     private long[] _locations = new long[1024];
     private volatile Dictionary<int, SegmentFile> _segments = [];
     private readonly List<SegmentFile> _retired = [];
@@ -125,7 +126,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         if (_resident is not null)
         {
             _resident.Set(slot, vector);
-            if (_directory is not null) _buffer[slot] = null;
+            // A fresh marker per write (set after the vector): a checkpoint sealing concurrently tells by reference
+            // whether the row it copied is still the slot's current vector.
+            if (_directory is not null) _buffer[slot] = new float[1]; // one element: an empty array literal is a shared instance
         }
         else _buffer[slot] = vector.ToArray();
     }
@@ -164,9 +167,10 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// references. Rewritten segments are retired: unmapped by <see cref="ReleaseRetired"/>, their files deleted by
     /// the caller once a snapshot that no longer names them is published.
     /// </summary>
-    public IReadOnlyList<(int Sequence, int Rows)> Seal(ulong[] ids, int highWater, bool compact)
+    public IReadOnlyList<(int Sequence, int Rows)> Seal(ulong[] ids, int highWater, bool compact, PreSealed? pre = null)
     {
         if (_directory is null) throw new InvalidOperationException("an in-memory store has no segments");
+        if (pre is not null) Adopt(pre, highWater);
         var current = _segments;
         var merge = new HashSet<int>();
         foreach (var s in current.Values)
@@ -200,6 +204,46 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             foreach (int slot in slotArray) _buffer.TryRemove(slot, out _);
         }
         return _segments.Values.Where(s => !_retired.Contains(s)).OrderBy(s => s.Sequence).Select(s => (s.Sequence, s.Rows)).ToArray();
+    }
+
+    /// <summary>A segment written by <see cref="PreSeal"/> from the buffer as it was, with the buffer entries it copied.</summary>
+    internal sealed record PreSealed(SegmentFile Segment, KeyValuePair<int, float[]>[] Entries);
+
+    /// <summary>
+    /// The slow half of a checkpoint, run while writers continue (no lock): copies every buffered vector into a new
+    /// segment. <see cref="Seal"/> then adopts each row whose slot still holds the very write that was copied, and
+    /// seals only what changed meanwhile. <paramref name="idOf"/> may race with writers: a row whose slot was
+    /// rewritten or freed since is never adopted (its buffer entry is no longer the copied reference).
+    /// </summary>
+    public PreSealed? PreSeal(Func<int, ulong> idOf)
+    {
+        if (_directory is null || _buffer.IsEmpty) return null;
+        var entries = _buffer.ToArray();
+        Array.Sort(entries, (a, b) => a.Key.CompareTo(b.Key));
+        int seq = _nextSequence++;
+        var resident = _resident;
+        SegmentFile.Write(_directory, seq, Dimension, entries.Length,
+            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value, r => idOf(entries[r].Key));
+        return new PreSealed(SegmentFile.Open(_directory, seq, Dimension, entries.Length, map: resident is null, out _), entries);
+    }
+
+    private void Adopt(PreSealed pre, int highWater)
+    {
+        var seg = pre.Segment;
+        _segments = new Dictionary<int, SegmentFile>(_segments) { [seg.Sequence] = seg };
+        var entries = pre.Entries;
+        for (int r = 0; r < entries.Length; r++)
+        {
+            var (slot, copied) = (entries[r].Key, entries[r].Value);
+            bool current = slot < highWater && _buffer.TryGetValue(slot, out var now) && ReferenceEquals(now, copied) && _locations[slot] == NoLocation;
+            if (!current)
+            {
+                seg.LiveRows--; // rewritten or freed since the copy: a dead row for a later merge
+                continue;
+            }
+            Volatile.Write(ref _locations[slot], ((long)seg.Sequence << 32) | (uint)r);
+            _buffer.TryRemove(new KeyValuePair<int, float[]>(slot, copied));
+        }
     }
 
     /// <summary>Segments beyond this many are merged (all but the largest) at the next checkpoint.</summary>

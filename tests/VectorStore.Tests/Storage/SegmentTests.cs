@@ -176,4 +176,40 @@ public sealed class SegmentTests
         Assert.False(File.Exists(Path.Combine(cdir, SegmentFile.FileName(999))));
         Assert.False(File.Exists(Path.Combine(cdir, SegmentFile.FileName(998) + ".tmp")));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RowsRewrittenOrFreedWhileTheBufferIsCopiedAreNotAdopted(bool resident)
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(100, Dim, 9);
+        var ids = Enumerable.Range(0, 100).Select(i => (ulong)(1000 + i)).ToArray();
+        using var store = new SegmentedVectors(Dim, dir, resident);
+        for (int s = 0; s < 100; s++) store.Set(s, data.Row(s));
+        var pre = store.PreSeal(slot => ids[slot]);
+        Assert.NotNull(pre);
+        // What writers do between the copy and the checkpoint's lock.
+        var newer = Vectors(1, Dim, 10);
+        store.Set(5, newer.Row(0));
+        store.Remove(7);
+        var segments = store.Seal(ids, 100, compact: false, pre);
+        Assert.Equal(2, segments.Count);
+        Assert.Equal((100, 1), (segments[0].Rows, segments[1].Rows));
+        Assert.Equal(0, store.BufferedCount);
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        for (int s = 0; s < 100; s++)
+            if (s is not (5 or 7)) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+        var locations = store.Locations(100);
+        Assert.Equal(-1, locations[7]);
+        Assert.Equal(segments[1].Sequence, (int)(locations[5] >> 32));
+        // Compacting rewrites the segment with the two dead rows; the fully live one stays: 99 rows in all.
+        var compacted = store.Seal(ids, 100, compact: true);
+        Assert.Equal(2, compacted.Count);
+        Assert.Equal(99, compacted.Sum(c => c.Rows));
+        Assert.DoesNotContain(compacted, c => c.Sequence == segments[0].Sequence);
+        store.ReleaseRetired();
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        Assert.True(data.Row(99).SequenceEqual(store.Get(99)));
+    }
 }
