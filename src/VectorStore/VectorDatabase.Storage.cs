@@ -9,6 +9,8 @@ public sealed partial class VectorDatabase
     private const string LockFileName = "LOCK";
     private readonly Dictionary<string, CollectionStore> _stores = new(StringComparer.Ordinal);
     private ManifestBody _manifest = new();
+    // Guards _manifest and the MANIFEST file; taken after _gate when both are needed (never the other way round).
+    private readonly object _manifestGate = new();
     private StorageSettings _storage = new();
     private FileStream? _lockFile;
     private bool _closed;
@@ -89,8 +91,11 @@ public sealed partial class VectorDatabase
         var c = new Collection(name, options, store, Options.Threads, store.Directory);
         store.Recover(c);
         _stores.Add(name, store);
-        _manifest.Collections.Add(entry);
-        WriteManifest();
+        lock (_manifestGate)
+        {
+            _manifest.Collections.Add(entry);
+            WriteManifest();
+        }
         return c;
     }
 
@@ -98,16 +103,23 @@ public sealed partial class VectorDatabase
     {
         var store = _stores[name];
         _stores.Remove(name);
-        _manifest.Collections.RemoveAll(e => e.Name == name);
-        WriteManifest();
+        lock (_manifestGate)
+        {
+            _manifest.Collections.RemoveAll(e => e.Name == name);
+            WriteManifest();
+        }
         store.Dispose();
         System.IO.Directory.Delete(store.Directory, recursive: true);
     }
 
-    /// <summary>Replaces a collection's manifest entry (after a snapshot) and writes the manifest durably.</summary>
+    /// <summary>
+    /// Replaces a collection's manifest entry (after a snapshot) and writes the manifest durably. Takes only the
+    /// manifest's own gate, never <c>_gate</c>: a background checkpoint publishes while a closing or dropping thread
+    /// holds <c>_gate</c> and waits for that checkpoint.
+    /// </summary>
     private void Publish(ManifestCollection entry)
     {
-        lock (_gate)
+        lock (_manifestGate)
         {
             int i = _manifest.Collections.FindIndex(e => e.Name == entry.Name);
             if (i < 0) return;

@@ -14,18 +14,7 @@ public sealed class LegacyFormatTests
 {
     private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Storage", "Fixtures", "legacy-6fd8387");
 
-    private static string CopyFixture()
-    {
-        var dir = TestData.TempDir();
-        string src = Path.Combine(Fixture, "db");
-        foreach (var f in Directory.EnumerateFiles(src, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(dir, Path.GetRelativePath(src, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-        }
-        return dir;
-    }
+    private static string CopyFixture() => StorageTestKit.CopyDirectory(Path.Combine(Fixture, "db"));
 
     [Fact]
     public void PreviousReleaseDirectoryOpensMigratesAndReopens()

@@ -48,14 +48,7 @@ public sealed class SegmentCorruptionTests(ITestOutputHelper output)
     [MemberData(nameof(Cases))]
     public void DamagedSegmentRecoversEverythingOrRefusesNamingIt(RawVectorResidency residency, string which, string damage)
     {
-        var dir = TestData.TempDir();
-        var template = s_templates[residency].Value;
-        foreach (var f in Directory.EnumerateFiles(template, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(dir, Path.GetRelativePath(template, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-        }
+        var dir = CopyDirectory(s_templates[residency].Value);
         var segs = Directory.GetFiles(Path.Combine(dir, "collections", "c"), "seg-*.vsg").Order().ToArray();
         Assert.Equal(2, segs.Length);
         string path = which == "first" ? segs[0] : segs[^1];

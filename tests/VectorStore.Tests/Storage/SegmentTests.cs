@@ -212,4 +212,26 @@ public sealed class SegmentTests
         Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
         Assert.True(data.Row(99).SequenceEqual(store.Get(99)));
     }
+
+    /// <summary>
+    /// Regression: closing while a background checkpoint was publishing deadlocked (the close held the database's
+    /// gate and waited for the checkpoint, which waited for the gate to write the manifest).
+    /// </summary>
+    [Fact]
+    public async Task DisposingWhileBackgroundCheckpointsRunDoesNotDeadlock()
+    {
+        var settings = Small with { CheckpointAfterBufferedBytes = 1 };
+        for (int round = 0; round < 5; round++)
+        {
+            var dir = TestData.TempDir();
+            var db = Open(dir, settings);
+            var c = db.CreateCollection("c", Opts(RawVectorResidency.Disk));
+            Load(c, Vectors(400, Dim, 20 + round), 0, 20); // every batch starts a checkpoint if none is running
+            var close = Task.Run(db.Dispose);
+            Assert.Same(close, await Task.WhenAny(close, Task.Delay(TimeSpan.FromSeconds(60))));
+            await close;
+            using var again = Open(dir, settings);
+            AssertHas(again.GetCollection("c"), Vectors(400, Dim, 20 + round), 0, 400);
+        }
+    }
 }
