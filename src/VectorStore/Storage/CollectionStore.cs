@@ -287,8 +287,11 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     public long DiskBytes()
     {
         long total = 0;
+        // FASTER deletes log segments behind the begin address lazily (after a later commit); they are garbage already.
+        var behind = new HashSet<string>(_wal.SegmentsBefore(_wal.BeginAddress));
         foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
         {
+            if (behind.Contains(f)) continue;
             try { total += FileSpace.AllocatedBytes(f); }
             catch (FileNotFoundException) { }
         }

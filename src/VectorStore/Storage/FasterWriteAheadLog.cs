@@ -224,6 +224,12 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         }
     }
 
+    /// <summary>Paths of the segment files that lie wholly before <paramref name="address"/> (whether or not they still exist).</summary>
+    public IEnumerable<string> SegmentsBefore(long address)
+    {
+        for (long seg = 0; seg < address >> _settings.SegmentSizeBits; seg++) yield return SegmentPath(seg << _settings.SegmentSizeBits);
+    }
+
     /// <summary>The segment file holding <paramref name="address"/>.</summary>
     public string SegmentPath(long address) => Path.Combine(_directory, $"{SegmentBaseName}.{Math.Max(0, address) >> _settings.SegmentSizeBits}");
 
