@@ -46,17 +46,20 @@ internal sealed class ClientConnection : IAsyncDisposable
 
     /// <summary>
     /// Connects speaking the newest version; a server that refuses it with <see cref="ErrorCode.UnsupportedVersion"/>
-    /// (an older build, which closes the connection) is tried once more with <see cref="ProtocolConstants.MinVersion"/>.
+    /// (an older build, which closes the connection) is tried again with each older version down to
+    /// <see cref="ProtocolConstants.MinVersion"/>.
     /// </summary>
     public static async Task<ClientConnection> ConnectAsync(string host, int port, ClientOptions options, CancellationToken ct)
     {
-        try
+        for (ushort version = ProtocolConstants.Version; ; version--)
         {
-            return await ConnectAsync(host, port, options, ProtocolConstants.Version, ct).ConfigureAwait(false);
-        }
-        catch (RemoteErrorException e) when (e.Code == ErrorCode.UnsupportedVersion)
-        {
-            return await ConnectAsync(host, port, options, ProtocolConstants.MinVersion, ct).ConfigureAwait(false);
+            try
+            {
+                return await ConnectAsync(host, port, options, version, ct).ConfigureAwait(false);
+            }
+            catch (RemoteErrorException e) when (e.Code == ErrorCode.UnsupportedVersion && version > ProtocolConstants.MinVersion)
+            {
+            }
         }
     }
 

@@ -124,8 +124,12 @@ public sealed class VectorStoreClient : IVectorDatabaseClient
         EmptyResponse.Read(await CallAsync(Opcode.Ping, s_empty, true, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Creates a collection, as <c>VectorDatabase.CreateCollection</c>.</summary>
-    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.CreateCollection, new CreateCollectionRequest(name, options), false, cancellationToken).ConfigureAwait(false));
+    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default)
+    {
+        // The options' layout depends on the connection's version (3 carries the raw-vectors residency).
+        ushort version = (await GetConnectionAsync(cancellationToken).ConfigureAwait(false)).Version;
+        EmptyResponse.Read(await CallAsync(Opcode.CreateCollection, new CreateCollectionRequest(name, options, version), false, cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>Drops a collection, as <c>VectorDatabase.DropCollection</c>; false when it did not exist.</summary>
     public async Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>

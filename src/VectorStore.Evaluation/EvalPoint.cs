@@ -20,4 +20,7 @@ public sealed record EvalPoint
 
     /// <summary>Result ids per query (the recall pass).</summary>
     public required long[][] Results { get; init; }
+
+    /// <summary>Full-precision vectors read from segment files per query in the recall pass (0 when resident).</summary>
+    public double DiskReadsPerQuery { get; init; }
 }

@@ -36,9 +36,25 @@ public sealed class EvalRunner
     /// <summary>Inserts every row of <paramref name="baseVectors"/> and trains the codec and index on them.</summary>
     public static EvalRunner Build(VectorMatrix baseVectors, EvalSettings settings)
     {
-        var db = VectorDatabase.CreateInMemory(settings.Database);
+        VectorDatabase db;
+        if (settings.RawVectors == RawVectorResidency.Disk)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), $"vectorstore-eval-{Guid.NewGuid():N}");
+            db = VectorDatabase.Open(dir, settings.Database);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try
+                {
+                    db.Dispose();
+                    System.IO.Directory.Delete(dir, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or VectorStoreException) { }
+            };
+        }
+        else db = VectorDatabase.CreateInMemory(settings.Database);
         var collection = db.CreateCollection("eval", new CollectionOptions
         {
+            RawVectors = settings.RawVectors,
             Dimension = baseVectors.Dimension,
             Metric = settings.Metric,
             Compression = settings.Compression,
@@ -56,6 +72,8 @@ public sealed class EvalRunner
             collection.UpsertBatch(ids, baseVectors.Slice(start, n));
         }
         collection.BuildIndex();
+        // Disk residency: seal every vector into segments, so searches read them from the mapping, not the buffer.
+        if (db.Directory is not null) db.Compact("eval");
         double buildSeconds = sw.Elapsed.TotalSeconds;
         var runner = new EvalRunner(collection, settings, buildSeconds, db);
         if (settings.Rerank == 0 && settings.TargetRecall > 0) runner.EffectiveRerank = collection.TuneRerank(settings.TargetRecall, settings.K);
@@ -79,6 +97,7 @@ public sealed class EvalRunner
         int threads = EvalSettings.Resolve(Settings.Threads);
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
         // Recall + latency pass (also the warm-up).
+        long reads0 = Collection.Vectors.DiskReads;
         Parallel.For(0, nq, po, i =>
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -87,6 +106,7 @@ public sealed class EvalRunner
             results[i] = hits.Select(h => (long)h.Id).ToArray();
         });
         double recall = Recall.AtK(results, truth, Settings.K);
+        double diskReads = nq == 0 ? 0 : (double)(Collection.Vectors.DiskReads - reads0) / nq;
         // Throughput: whole passes over the query set until MinSeconds have elapsed.
         long done = 0;
         var sw = Stopwatch.StartNew();
@@ -118,6 +138,7 @@ public sealed class EvalRunner
             P50Us = Percentile(all, 0.50),
             P99Us = Percentile(all, 0.99),
             Results = results,
+            DiskReadsPerQuery = diskReads,
         };
     }
 

@@ -56,6 +56,13 @@ public sealed record EvalSettings
     /// <summary>Settings of the in-memory database every build runs in; its threads build and compute ground truth. Default: all cores.</summary>
     public DatabaseOptions Database { get; init; } = new();
 
+    /// <summary>
+    /// Where the collection keeps its full-precision vectors. Default <see cref="RawVectorResidency.Ram"/> (an
+    /// in-memory database); <see cref="RawVectorResidency.Disk"/> builds in a temporary database directory, seals
+    /// every vector into segments before measuring, and deletes the directory when the process exits.
+    /// </summary>
+    public RawVectorResidency RawVectors { get; init; } = RawVectorResidency.Ram;
+
     /// <summary>The thread count <paramref name="threads"/> stands for: itself when positive, else every core.</summary>
     public static int Resolve(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
 

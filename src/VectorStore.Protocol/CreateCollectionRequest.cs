@@ -5,21 +5,26 @@ namespace VectorStore.Protocol;
 /// <summary>CreateCollection: name and every <see cref="CollectionOptions"/> field.</summary>
 /// <param name="Name">Collection name.</param>
 /// <param name="Options">Its options.</param>
-public sealed record CreateCollectionRequest(string Name, CollectionOptions Options) : IWireMessage
+/// <param name="Version">
+/// Protocol version of the connection: from 3 on the options carry <see cref="CollectionOptions.RawVectors"/>
+/// (an older layout cannot, and <see cref="Write"/> refuses a non-default value rather than drop it).
+/// </param>
+public sealed record CreateCollectionRequest(string Name, CollectionOptions Options, ushort Version = ProtocolConstants.Version) : IWireMessage
 {
     /// <inheritdoc />
-    public int PayloadSize => WireWriter.StrSize(Name) + OptionsSize(Options);
+    public int PayloadSize => WireWriter.StrSize(Name) + OptionsSize(Options, Version);
 
-    internal static int OptionsSize(CollectionOptions o) => 4 + 1 + WireWriter.StrSize(o.Compression) + WireWriter.StrSize(o.Index) + 12;
+    internal static int OptionsSize(CollectionOptions o, ushort version) =>
+        4 + 1 + WireWriter.StrSize(o.Compression) + WireWriter.StrSize(o.Index) + 12 + (version >= 3 ? 1 : 0);
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
     {
         w.Str(Name);
-        WriteOptions(ref w, Options);
+        WriteOptions(ref w, Options, Version);
     }
 
-    internal static void WriteOptions(ref WireWriter w, CollectionOptions o)
+    internal static void WriteOptions(ref WireWriter w, CollectionOptions o, ushort version)
     {
         w.I32(o.Dimension);
         w.U8((byte)o.Metric);
@@ -28,9 +33,12 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
         w.I32(o.TrainingThreshold);
         w.I32(o.MaxTrainingSample);
         w.I32(o.Seed);
+        if (version >= 3) w.U8((byte)(o.RawVectors is { } rv ? (int)rv : 0));
+        else if (o.RawVectors is not null)
+            throw new ProtocolException(ErrorCode.NotSupported, $"protocol version {version} cannot carry the raw-vectors option; the server is older than this client");
     }
 
-    internal static CollectionOptions ReadOptions(ref WireReader r)
+    internal static CollectionOptions ReadOptions(ref WireReader r, ushort version)
     {
         int dim = r.I32("dimension");
         byte metric = r.U8("metric");
@@ -44,16 +52,23 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
             TrainingThreshold = r.I32("trainingThreshold"),
             MaxTrainingSample = r.I32("maxTrainingSample"),
             Seed = r.I32("seed"),
+            RawVectors = version < 3 ? null : r.U8("rawVectors") switch
+            {
+                0 => null,
+                1 => RawVectorResidency.Disk,
+                2 => RawVectorResidency.Ram,
+                var b => throw new ProtocolException(ErrorCode.BadPayload, $"unknown raw-vectors value {b}"),
+            },
         };
     }
 
-    /// <summary>Decodes; throws <see cref="ProtocolException"/>.</summary>
-    public static CreateCollectionRequest Read(ReadOnlySpan<byte> payload)
+    /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>
+    public static CreateCollectionRequest Read(ReadOnlySpan<byte> payload, ushort version = ProtocolConstants.Version)
     {
         var r = new WireReader(payload);
         var name = r.Str("name");
-        var options = ReadOptions(ref r);
+        var options = ReadOptions(ref r, version);
         r.End();
-        return new CreateCollectionRequest(name, options);
+        return new CreateCollectionRequest(name, options, version);
     }
 }

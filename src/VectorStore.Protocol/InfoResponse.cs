@@ -9,16 +9,21 @@ namespace VectorStore.Protocol;
 /// Bytes of the collection's files (0 for an in-memory database); null when the connection speaks version 1, whose
 /// layout has no such field (it is then not written, and not read).
 /// </param>
-public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk) : IWireMessage
+/// <param name="Version">
+/// Protocol version of the connection: from 3 on the options carry the raw-vectors residency and
+/// <see cref="CollectionStats.ResidentBytes"/> follows <paramref name="BytesOnDisk"/>. Default 2 (the layout
+/// before residency was reported); the server and client always pass their connection's version.
+/// </param>
+public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk, ushort Version = 2) : IWireMessage
 {
     /// <inheritdoc />
-    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
-        + (BytesOnDisk is null ? 0 : 8);
+    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options, Version) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
+        + (BytesOnDisk is null ? 0 : 8) + (Version >= 3 ? 8 : 0);
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
     {
-        CreateCollectionRequest.WriteOptions(ref w, Options);
+        CreateCollectionRequest.WriteOptions(ref w, Version >= 3 ? Options : Options with { RawVectors = null }, Version);
         w.I32(Stats.Count);
         w.I32(Stats.Dimension);
         w.Bool(Stats.Trained);
@@ -28,13 +33,14 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
         w.Str(Stats.Compression);
         w.Str(Stats.Index);
         if (BytesOnDisk is long bytes) w.I64(bytes);
+        if (Version >= 3) w.I64(Stats.ResidentBytes);
     }
 
     /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>
-    public static InfoResponse Read(ReadOnlySpan<byte> payload, ushort version = ProtocolConstants.Version)
+    public static InfoResponse Read(ReadOnlySpan<byte> payload, ushort version = 2)
     {
         var r = new WireReader(payload);
-        var options = CreateCollectionRequest.ReadOptions(ref r);
+        var options = CreateCollectionRequest.ReadOptions(ref r, version);
         var stats = new CollectionStats
         {
             Count = r.I32("count"),
@@ -53,7 +59,13 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
             if (b < 0) throw new ProtocolException(ErrorCode.BadPayload, $"bytesOnDisk is negative ({b})");
             bytesOnDisk = b;
         }
+        if (version >= 3)
+        {
+            long resident = r.I64("residentBytes");
+            if (resident < 0) throw new ProtocolException(ErrorCode.BadPayload, $"residentBytes is negative ({resident})");
+            stats = stats with { ResidentBytes = resident, DiskBytes = bytesOnDisk ?? 0, RawVectors = options.RawVectors ?? RawVectorResidency.Ram };
+        }
         r.End();
-        return new InfoResponse(options, stats, bytesOnDisk);
+        return new InfoResponse(options, stats, bytesOnDisk, version);
     }
 }

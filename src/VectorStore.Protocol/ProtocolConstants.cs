@@ -5,9 +5,10 @@ public static class ProtocolConstants
 {
     /// <summary>
     /// Newest protocol version spoken by this build. Version 2 appended <c>i64 bytesOnDisk</c> to the Info response;
-    /// nothing else differs from version 1.
+    /// version 3 appends <c>u8 rawVectors</c> to the collection options (CreateCollection and Info) and
+    /// <c>i64 residentBytes</c> to the Info response (data-format.md §5.5).
     /// </summary>
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     /// <summary>Oldest protocol version this build still speaks (server accepts it in Hello; client falls back to it).</summary>
     public const ushort MinVersion = 1;

@@ -21,7 +21,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return EmptyResponse.Instance;
             case Opcode.CreateCollection:
             {
-                var r = CreateCollectionRequest.Read(payload);
+                var r = CreateCollectionRequest.Read(payload, version);
                 if (r.Options.Dimension > _limits.MaxDimension)
                     throw new ProtocolException(ErrorCode.LimitExceeded, $"dimension {r.Options.Dimension} exceeds the limit {_limits.MaxDimension}");
                 db.CreateCollection(r.Name, r.Options);
@@ -35,7 +35,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             case Opcode.Info:
             {
                 var c = db.GetCollection(NameRequest.Read(payload).Name);
-                return new InfoResponse(c.Options, c.GetStats(), version >= 2 ? db.DiskBytes(c.Name) : null);
+                return new InfoResponse(c.Options, c.GetStats(), version >= 2 ? db.DiskBytes(c.Name) : null, version);
             }
             case Opcode.UpsertBatch:
             {

@@ -9,6 +9,8 @@ public sealed partial class VectorDatabase
     private const string LockFileName = "LOCK";
     private readonly Dictionary<string, CollectionStore> _stores = new(StringComparer.Ordinal);
     private ManifestBody _manifest = new();
+    // Guards _manifest and the MANIFEST file; taken after _gate when both are needed (never the other way round).
+    private readonly object _manifestGate = new();
     private StorageSettings _storage = new();
     private FileStream? _lockFile;
     private bool _closed;
@@ -34,14 +36,19 @@ public sealed partial class VectorDatabase
             return;
         }
         _manifest = manifest;
-        foreach (var entry in manifest.Collections)
+        foreach (var entry in manifest.Collections.ToArray())
         {
             var options = ToOptions(entry);
             string cdir = Path.Combine(dir, "collections", entry.Directory);
             var store = CollectionStore.Open(cdir, entry, _storage, Publish);
             _stores.Add(entry.Name, store);
-            var c = new Collection(entry.Name, options, store, Options.Threads);
-            store.Recover(c);
+            var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
+            try { store.Recover(c); }
+            catch
+            {
+                c.Close();
+                throw;
+            }
             _collections.Add(entry.Name, c);
         }
     }
@@ -55,6 +62,13 @@ public sealed partial class VectorDatabase
         TrainingThreshold = e.TrainingThreshold,
         MaxTrainingSample = e.MaxTrainingSample,
         Seed = e.Seed,
+        // Manifest version 1 (the previous release) had no field: its collections migrate to the new default.
+        RawVectors = e.RawVectors switch
+        {
+            null or "disk" => RawVectorResidency.Disk,
+            "ram" => RawVectorResidency.Ram,
+            var other => throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
+        },
     };
 
     private Collection CreatePersistent(string name, CollectionOptions options)
@@ -71,13 +85,17 @@ public sealed partial class VectorDatabase
             TrainingThreshold = options.TrainingThreshold,
             MaxTrainingSample = options.MaxTrainingSample,
             Seed = options.Seed,
+            RawVectors = options.RawVectors == RawVectorResidency.Ram ? "ram" : "disk",
         };
         var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
-        var c = new Collection(name, options, store, Options.Threads);
+        var c = new Collection(name, options, store, Options.Threads, store.Directory);
         store.Recover(c);
         _stores.Add(name, store);
-        _manifest.Collections.Add(entry);
-        WriteManifest();
+        lock (_manifestGate)
+        {
+            _manifest.Collections.Add(entry);
+            WriteManifest();
+        }
         return c;
     }
 
@@ -85,16 +103,23 @@ public sealed partial class VectorDatabase
     {
         var store = _stores[name];
         _stores.Remove(name);
-        _manifest.Collections.RemoveAll(e => e.Name == name);
-        WriteManifest();
+        lock (_manifestGate)
+        {
+            _manifest.Collections.RemoveAll(e => e.Name == name);
+            WriteManifest();
+        }
         store.Dispose();
         System.IO.Directory.Delete(store.Directory, recursive: true);
     }
 
-    /// <summary>Replaces a collection's manifest entry (after a snapshot) and writes the manifest durably.</summary>
+    /// <summary>
+    /// Replaces a collection's manifest entry (after a snapshot) and writes the manifest durably. Takes only the
+    /// manifest's own gate, never <c>_gate</c>: a background checkpoint publishes while a closing or dropping thread
+    /// holds <c>_gate</c> and waits for that checkpoint.
+    /// </summary>
     private void Publish(ManifestCollection entry)
     {
-        lock (_gate)
+        lock (_manifestGate)
         {
             int i = _manifest.Collections.FindIndex(e => e.Name == entry.Name);
             if (i < 0) return;
@@ -106,8 +131,9 @@ public sealed partial class VectorDatabase
     private void WriteManifest() => Manifest.Write(Directory!, _manifest);
 
     /// <summary>
-    /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: writes a snapshot and truncates
-    /// the write-ahead log before it. No-op for an in-memory database.
+    /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: seals buffered vectors,
+    /// rewrites every segment holding a dead row, writes a snapshot and truncates the write-ahead log before it.
+    /// No-op for an in-memory database.
     /// </summary>
     public void Compact(string name)
     {
@@ -117,7 +143,7 @@ public sealed partial class VectorDatabase
             if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             _stores.TryGetValue(name, out store);
         }
-        store?.Checkpoint();
+        store?.Checkpoint(compact: true);
     }
 
     /// <summary>
@@ -193,6 +219,7 @@ public sealed partial class VectorDatabase
             store.Dispose();
         }
         _stores.Clear();
+        foreach (var c in _collections.Values) c.Close();
         _lockFile?.Dispose();
         if (first is not null) throw new VectorStoreException($"{Directory}: closing failed: {first.Message}", first);
     }

@@ -88,7 +88,8 @@ public sealed partial class VectorDatabase : IDisposable
     {
         lock (_gate)
         {
-            if (!_collections.Remove(name)) return false;
+            if (!_collections.Remove(name, out var c)) return false;
+            c.Close();
             if (Directory is not null) DropPersistent(name);
             return true;
         }

@@ -8,8 +8,8 @@ internal static class RawVectorsOption
     /// <summary>Returns <paramref name="options"/> with full-precision vectors placed as <paramref name="mode"/> asks.</summary>
     public static CollectionOptions Apply(CollectionOptions options, string mode) => mode switch
     {
-        // Every full-precision vector is resident in this build; "disk" arrives with out-of-core collections.
-        "ram" => options,
-        _ => throw new ArgumentException($"--raw-vectors {mode}: this build keeps full-precision vectors resident (ram only)"),
+        "ram" => options with { RawVectors = RawVectorResidency.Ram },
+        "disk" => options with { RawVectors = RawVectorResidency.Disk },
+        _ => throw new ArgumentException($"--raw-vectors {mode}: expected disk or ram"),
     };
 }

@@ -18,8 +18,10 @@ namespace VectorStore.Bench.Memory;
 /// <code>
 /// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll scale-memory [--count 1000000] [--dim 384]
 ///     [--queries 1000] [--work DIR] [--compression pq:96x4] [--index ivf:1024] [--rerank 100] [--sweep nprobe=16,32,64]
-///     [--cap-mb 512] [--raw-vectors disk|ram] [--uncapped-raw-vectors ram] [--min-time 2]
+///     [--cap-mb 512] [--raw-vectors disk|ram] [--uncapped-raw-vectors ram] [--min-time 2] [--data PREFIX]
 /// </code>
+/// With <c>--data PREFIX</c> a TEXMEX set (<c>PREFIX_base.fvecs</c>, <c>_query.fvecs</c>, <c>_groundtruth.ivecs</c>,
+/// e.g. the shared text set for the edge scenario) replaces the generated one; count and dimension are the file's.
 /// Data and databases are cached in the work directory (default: a folder under the temp directory) by their
 /// parameters, so a second run measures search only.
 /// </summary>
@@ -41,17 +43,31 @@ public static class ScaleMemory
         double minTime = a.Double("min-time", 2);
         Directory.CreateDirectory(work);
 
-        var (basePath, queryPath, gtPath) = PrepareData(work, count, dim, nq);
+        string data = a.Str("data", "");
+        string basePath, queryPath, gtPath;
+        string label;
+        if (data.Length > 0)
+        {
+            (basePath, queryPath, gtPath) = (data + "_base.fvecs", data + "_query.fvecs", data + "_groundtruth.ivecs");
+            var head = VectorFiles.ReadVectors(basePath);
+            (count, dim) = (head.Count, head.Dimension);
+            label = Sanitize(Path.GetFileName(data));
+        }
+        else
+        {
+            (basePath, queryPath, gtPath) = PrepareData(work, count, dim, nq);
+            label = $"{count}x{dim}";
+        }
         var rows = new List<Dictionary<string, object?>>();
         foreach (var mode in new[] { cappedMode, uncappedMode }.Distinct())
         {
-            string db = Path.Combine(work, $"db-{count}x{dim}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
+            string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
             EnsureDatabase(db, basePath, dim, compression, index, mode);
         }
         string bench = typeof(ScaleMemory).Assembly.Location;
         foreach (var (mode, cap) in new[] { (cappedMode, (long)capMb << 20), (uncappedMode, 0L) })
         {
-            string db = Path.Combine(work, $"db-{count}x{dim}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
+            string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
             string common = $"--db {Quote(db)} --queries {Quote(queryPath)} --gt {Quote(gtPath)} --rerank {rerank} --sweep {sweep} --min-time {minTime.ToString(CultureInfo.InvariantCulture)}";
             var idle = RunChild(bench, "idle", "", cap, $"idle-{mode}");
             var search = RunChild(bench, "search", common, cap, $"search-{mode}");
@@ -118,7 +134,9 @@ public static class ScaleMemory
                 NProbe = kind == "nprobe" ? v : 0,
             };
             var found = new long[queries.Count][];
+            long reads0 = c.Vectors.DiskReads;
             for (int q = 0; q < queries.Count; q++) found[q] = c.Search(queries.Row(q), options).Select(h => (long)h.Id).ToArray();
+            double readsPerQuery = (c.Vectors.DiskReads - reads0) / (double)queries.Count;
             if (settled < 0) settled = ProcessMemory.SettledAnonymousRssBytes(); // after the first (warm-up) pass
             double recall = Recall.AtK(found, truth, K);
             int n = 0;
@@ -129,7 +147,7 @@ public static class ScaleMemory
                 n += queries.Count;
             }
             while (sw.Elapsed.TotalSeconds < minTime);
-            points.Add(new Dictionary<string, object> { ["param"] = kind == "none" ? "none" : $"{kind}={v}", ["recall_at_k"] = Math.Round(recall, 4), ["qps"] = Math.Round(n / sw.Elapsed.TotalSeconds, 1) });
+            points.Add(new Dictionary<string, object> { ["param"] = kind == "none" ? "none" : $"{kind}={v}", ["recall_at_k"] = Math.Round(recall, 4), ["qps"] = Math.Round(n / sw.Elapsed.TotalSeconds, 1), ["disk_reads_per_query"] = Math.Round(readsPerQuery, 2) });
         }
         Console.WriteLine(JsonSerializer.Serialize(new { open_seconds = Math.Round(openSeconds, 3), rss_anon_bytes = settled, count = c.Count }));
         foreach (var p in points) Console.WriteLine(JsonSerializer.Serialize(p));

@@ -29,6 +29,13 @@ public sealed record CollectionOptions
     public int Seed { get; init; } = 42;
 
     /// <summary>
+    /// Where the full-precision vectors live. Default null: <see cref="RawVectorResidency.Disk"/> in a database
+    /// directory, <see cref="RawVectorResidency.Ram"/> in memory (where <c>Disk</c> is refused). A created collection
+    /// reports the resolved value.
+    /// </summary>
+    public RawVectorResidency? RawVectors { get; init; }
+
+    /// <summary>
     /// Checks the plain fields (dimension, training sizes); throws <see cref="InvalidArgumentException"/>. The engine
     /// also checks the compression and index specs against its registries when a collection is created.
     /// </summary>
@@ -37,5 +44,7 @@ public sealed record CollectionOptions
         if (Dimension is <= 0 or > 65_536) throw new InvalidArgumentException($"dimension must be in 1..65536, got {Dimension}");
         if (TrainingThreshold <= 0) throw new InvalidArgumentException("training threshold must be positive");
         if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
+        if (RawVectors is { } r && r is not (RawVectorResidency.Disk or RawVectorResidency.Ram))
+            throw new InvalidArgumentException($"raw vectors must be disk or ram, got {(int)r}");
     }
 }

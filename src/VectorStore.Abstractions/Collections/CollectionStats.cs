@@ -19,8 +19,21 @@ public sealed record CollectionStats
     /// <summary>Resident bytes of codes and index structures.</summary>
     public long IndexBytes { get; init; }
 
-    /// <summary>Bytes of full-precision vectors kept for re-ranking.</summary>
+    /// <summary>Bytes of full-precision vectors kept for re-ranking (wherever they live).</summary>
     public long RerankBytes { get; init; }
+
+    /// <summary>
+    /// Bytes the collection holds in the process's memory, derived from what is allocated (codes and index, the id
+    /// map, per-slot locations and flags, payloads, resident or buffered full-precision vectors); excludes the page
+    /// cache the operating system keeps for memory-mapped segments.
+    /// </summary>
+    public long ResidentBytes { get; init; }
+
+    /// <summary>Bytes of the collection's files (segments, snapshot, log); 0 in memory.</summary>
+    public long DiskBytes { get; init; }
+
+    /// <summary>Where the full-precision vectors live.</summary>
+    public RawVectorResidency RawVectors { get; init; } = RawVectorResidency.Ram;
 
     /// <summary>The trained codec's spec, or the configured one when untrained.</summary>
     public string Compression { get; init; } = "";

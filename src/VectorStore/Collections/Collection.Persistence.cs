@@ -21,26 +21,44 @@ public sealed partial class Collection : IJournaledState
     /// that window would record the batch's log address with only part of the batch in the graph. Searches still
     /// run while the snapshot is written; writers wait.
     /// </remarks>
-    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal)
+    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact)
     {
+        // The bulk of the buffer is sealed before the lock, while writers continue; under the lock only what changed
+        // since is sealed (see SegmentedVectors.PreSeal). The id read may race with a writer: such rows are never adopted.
+        var pre = _closed ? null : _raw.PreSeal(slot => _slots.Ids[slot]);
         _lock.EnterUpgradeableReadLock();
         try
         {
+            ThrowIfClosed();
             long address = wal.CaptureBoundary();
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _ids, _payloads, _raw, _index);
+            var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, segments, _raw.Locations(_highWater), _index);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
     }
 
+    /// <summary>Unmaps merged-away segments under the write lock: no search may be reading them.</summary>
+    void IJournaledState.AfterPublish()
+    {
+        _lock.EnterWriteLock();
+        try { _raw.ReleaseRetired(); }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    IEnumerable<string> IJournaledState.SegmentFileNames() => _raw.SegmentFileNames().ToArray();
+
+    long IJournaledState.BufferedBytes => _raw.BufferedBytes;
+
     /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
-    long IJournaledState.RestoreSnapshot(string path)
+    long IJournaledState.RestoreSnapshot(string path, out bool legacy)
     {
         _lock.EnterWriteLock();
         try
         {
             if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
-            var c = SnapshotFile.Read(path, Options.Dimension, _raw);
+            var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set);
+            legacy = c.Version < 2;
             if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1);
             _highWater = c.HighWater;
             Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
@@ -52,9 +70,9 @@ public sealed partial class Collection : IJournaledState
                     continue;
                 }
                 if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
-                _ids[s] = c.Ids[s];
                 _payloads[s] = c.Payloads[s];
             }
+            if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             _index = c.Index;
             return c.LogAddress;
         }

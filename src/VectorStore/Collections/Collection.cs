@@ -19,14 +19,13 @@ namespace VectorStore.Collections;
 public sealed partial class Collection
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly Dictionary<ulong, int> _slots = [];
+    private readonly IdMap _slots = new();
     private readonly Stack<int> _freeSlots = new();
-    private readonly RawVectorStore _raw;
+    private readonly SegmentedVectors _raw;
     private readonly CompressionSpec _compression;
     private readonly IndexSpec _indexSpec;
     private readonly ThreadLocal<SearchScratch> _scratch;
     private readonly ICollectionJournal _journal;
-    private ulong[] _ids = new ulong[1024];
     private byte[]?[] _payloads = new byte[]?[1024];
     private ulong[] _live = new ulong[16];
     private int _highWater;
@@ -40,13 +39,20 @@ public sealed partial class Collection
     /// tuning and <see cref="SearchBatch"/> fan out to <paramref name="threads"/> workers: the database's
     /// <see cref="DatabaseOptions.Threads"/> (0 = all cores).
     /// </summary>
-    internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null, int threads = 0)
+    /// <remarks>
+    /// <paramref name="segmentDirectory"/> is where sealed segments go (a database directory's collection folder);
+    /// without one the collection is in memory and keeps its vectors resident.
+    /// </remarks>
+    internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null, int threads = 0, string? segmentDirectory = null)
     {
         (_compression, _indexSpec) = options.Validate();
+        var residency = options.RawVectors ?? (segmentDirectory is null ? RawVectorResidency.Ram : RawVectorResidency.Disk);
+        if (segmentDirectory is null && residency == RawVectorResidency.Disk)
+            throw new InvalidArgumentException("raw vectors 'disk' needs a database directory; an in-memory database keeps them in RAM");
         Name = name;
-        Options = options;
+        Options = options with { RawVectors = residency };
         _threads = threads;
-        _raw = new RawVectorStore(options.Dimension);
+        _raw = new SegmentedVectors(options.Dimension, segmentDirectory, residency == RawVectorResidency.Ram);
         _journal = journal ?? NullJournal.Instance;
         _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
     }
@@ -68,8 +74,11 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>The full-precision vectors by slot (for benchmarks of the re-rank step).</summary>
-    internal RawVectorStore RawVectors => _raw;
+    /// <summary>The resident full-precision vectors by slot (for benchmarks of the re-rank step; RAM residency only).</summary>
+    internal RawVectorStore RawVectors => _raw.ResidentStore ?? throw new InvalidOperationException("the vectors of this collection live on disk");
+
+    /// <summary>The full-precision vectors wherever they live.</summary>
+    internal SegmentedVectors Vectors => _raw;
 
     /// <summary>The trained index, or null while the collection is below its training threshold.</summary>
     internal VectorIndex? Index => _index;
@@ -118,6 +127,7 @@ public sealed partial class Collection
         {
             _lock.EnterWriteLock();
             writing = true;
+            ThrowIfClosed();
             if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads);
             var slots = new int[ids.Count];
             for (int i = 0; i < ids.Count; i++)
@@ -126,8 +136,7 @@ public sealed partial class Collection
                 {
                     slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
                     EnsureSlotCapacity(slot);
-                    _slots.Add(ids[i], slot);
-                    _ids[slot] = ids[i];
+                    _slots.TryAdd(ids[i], slot);
                     _live[slot >> 6] |= 1UL << (slot & 63);
                 }
                 else
@@ -163,6 +172,7 @@ public sealed partial class Collection
         _lock.EnterWriteLock();
         try
         {
+            ThrowIfClosed();
             // Log first: if the append fails, memory still matches the log.
             if (!_slots.ContainsKey(id)) return false;
             ticket = _journal.AppendDelete(id);
@@ -189,8 +199,8 @@ public sealed partial class Collection
         _lock.EnterUpgradeableReadLock();
         try
         {
-            if (_index is not IRebalancingIndex r || !(force || r.NeedsRebalance)) return null;
-            var plan = r.PlanRebalance(slot => _raw.Get(slot), force);
+            if (_closed || _index is not IRebalancingIndex r || !(force || r.NeedsRebalance)) return null;
+            var plan = r.PlanRebalance(_raw.Get, force);
             _lock.EnterWriteLock();
             try
             {
@@ -226,6 +236,7 @@ public sealed partial class Collection
         _index?.Remove(slot);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
         _payloads[slot] = null;
+        _raw.Remove(slot);
         _freeSlots.Push(slot);
         return true;
     }
@@ -244,6 +255,7 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
+            ThrowIfClosed();
             if (!_slots.TryGetValue(id, out int slot)) return null;
             return new VectorRecord(id, _raw.Get(slot).ToArray(), _payloads[slot] ?? []);
         }
@@ -256,7 +268,9 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
-            var ids = _slots.Keys.ToArray();
+            var live = LiveSlots();
+            var ids = new ulong[live.Length];
+            for (int i = 0; i < live.Length; i++) ids[i] = _slots.Ids[live[i]];
             Array.Sort(ids);
             return ids;
         }
@@ -270,6 +284,7 @@ public sealed partial class Collection
         _lock.EnterWriteLock();
         try
         {
+            ThrowIfClosed();
             if (_index is not null) return;
             TrainLocked();
             ticket = _journal.AppendBuildIndex();
@@ -338,7 +353,11 @@ public sealed partial class Collection
         if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
         if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
         _lock.EnterReadLock();
-        try { return TuneRerankLocked(targetRecall, k, sampleQueries); }
+        try
+        {
+            ThrowIfClosed();
+            return TuneRerankLocked(targetRecall, k, sampleQueries);
+        }
         finally { _lock.ExitReadLock(); }
     }
 
@@ -356,10 +375,9 @@ public sealed partial class Collection
 
     private void EnsureSlotCapacity(int slot)
     {
-        if (slot < _ids.Length) return;
-        int cap = _ids.Length;
-        while (cap <= slot) cap *= 2;
-        Array.Resize(ref _ids, cap);
+        _slots.EnsureSlots(slot + 1);
+        if (slot < _payloads.Length) return;
+        int cap = _slots.Ids.Length;
         Array.Resize(ref _payloads, cap);
         Array.Resize(ref _live, (cap + 63) >> 6);
     }
@@ -378,6 +396,7 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
+            ThrowIfClosed();
             return SearchLocked(q, options, scratch);
         }
         finally { _lock.ExitReadLock(); }
@@ -450,7 +469,7 @@ public sealed partial class Collection
     {
         int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
         var hits = new SearchHit[n];
-        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
+        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_slots.Ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
         return hits;
     }
 
@@ -464,8 +483,8 @@ public sealed partial class Collection
                     filter.Add(slot);
             return filter;
         }
-        foreach (var (id, slot) in _slots)
-            if (f.Predicate!(id, _payloads[slot])) filter.Add(slot);
+        foreach (int slot in LiveSlots())
+            if (f.Predicate!(_slots.Ids[slot], _payloads[slot])) filter.Add(slot);
         return filter;
     }
 
@@ -483,11 +502,45 @@ public sealed partial class Collection
                 CodeSize = _index?.Codec.CodeSize ?? 0,
                 IndexBytes = _index?.MemoryBytes ?? 0,
                 RerankBytes = (long)_slots.Count * Options.Dimension * sizeof(float),
+                ResidentBytes = ResidentBytesLocked(),
+                DiskBytes = _journal.DiskBytes(),
+                RawVectors = Options.RawVectors!.Value,
                 Compression = _index?.Codec.Spec ?? _compression.ToString(),
                 Index = _index?.Spec ?? _indexSpec.ToString(),
             };
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// What this collection holds in memory, derived from its allocations: index and codes, the id map
+    /// (<see cref="IdMap"/>), slot arrays (payload references, live bitmap), payload bytes, and the vectors' resident copy or buffer with the location table.
+    /// </summary>
+    private long ResidentBytesLocked()
+    {
+        long payloadBytes = 0;
+        for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
+        return (_index?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)_payloads.Length * IntPtr.Size + _live.Length * sizeof(ulong)
+            + payloadBytes + _raw.ResidentBytes;
+    }
+
+    private bool _closed;
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
+
+    /// <summary>
+    /// Called by the database when it closes: every later call throws <see cref="ObjectDisposedException"/> and the
+    /// segment mappings are released (under the write lock, so no search is reading them).
+    /// </summary>
+    internal void Close()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _closed = true;
+            _raw.Dispose();
+        }
+        finally { _lock.ExitWriteLock(); }
     }
 
     private sealed class SearchScratch(int dimension)

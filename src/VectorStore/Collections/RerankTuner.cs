@@ -18,7 +18,7 @@ internal static class RerankTuner
     private static readonly int[] s_ladder = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 70, 100];
 
     /// <summary>The depth, or 0 when codes are exact or there are too few vectors to measure.</summary>
-    public static int Tune(VectorIndex index, RawVectorStore raw, int[] liveSlots, DistanceKind kind, double target, int k,
+    public static int Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, DistanceKind kind, double target, int k,
         int sampleQueries, int seed, IndexSearchParameters parameters, ParallelOptions parallel)
     {
         if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return 0;

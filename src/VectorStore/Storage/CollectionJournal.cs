@@ -16,6 +16,9 @@ internal interface ICollectionJournal
 
     /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
     void WaitDurable(long ticket);
+
+    /// <summary>Bytes of the collection's files (0 in memory).</summary>
+    long DiskBytes();
 }
 
 /// <summary>The journal of an in-memory collection: records nothing.</summary>
@@ -30,4 +33,6 @@ internal sealed class NullJournal : ICollectionJournal
     public long AppendBuildIndex() => 0;
 
     public void WaitDurable(long ticket) { }
+
+    public long DiskBytes() => 0;
 }

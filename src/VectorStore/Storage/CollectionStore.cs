@@ -9,6 +9,12 @@ internal sealed record StorageSettings
 
     /// <summary>Log bytes appended since the last snapshot that trigger a new one. Default 512 MiB.</summary>
     public long SnapshotAfterLogBytes { get; init; } = 512L << 20;
+
+    /// <summary>
+    /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency: the
+    /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs). Default 64 MiB.
+    /// </summary>
+    public long CheckpointAfterBufferedBytes { get; init; } = 64L << 20;
 }
 
 /// <summary>
@@ -16,7 +22,8 @@ internal sealed record StorageSettings
 /// <see cref="ICollectionJournal"/>: appends run under the collection's write lock; <see cref="WaitDurable"/> runs
 /// outside it and commits for every writer that appended before it (group commit).
 /// Thread-safety: journal methods as above; <see cref="Checkpoint"/> is serialized by an internal gate and may run
-/// concurrently with writers and searches.
+/// concurrently with writers and searches. Automatic checkpoints (log or buffer threshold crossed) run on a
+/// background task, so no acknowledgement waits for one; <see cref="Dispose"/> waits for a running one.
 /// </summary>
 internal sealed class CollectionStore : ICollectionJournal, IDisposable
 {
@@ -27,6 +34,8 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     private ManifestCollection _entry;
     private IJournaledState? _collection;
     private int _autoSnapshotRunning;
+    private Task _background = Task.CompletedTask;
+    private volatile bool _disposed;
 
     private CollectionStore(string directory, ManifestCollection entry, FasterWriteAheadLog wal, StorageSettings settings, Action<ManifestCollection> publish)
     {
@@ -72,10 +81,11 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     {
         _collection = collection;
         long from = _wal.BeginAddress;
+        bool legacy = false;
         if (_entry.Snapshot is { } snap)
         {
             string path = Path.Combine(Directory, snap);
-            long covered = collection.RestoreSnapshot(path);
+            long covered = collection.RestoreSnapshot(path, out legacy);
             if (covered != _entry.SnapshotLogAddress)
                 throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {_entry.SnapshotLogAddress}");
             if (_wal.BeginAddress > covered)
@@ -85,13 +95,30 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
         }
         Replay(collection, from);
         RemoveOrphans();
+        // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment
+        // and publishing a current-format snapshot completes the migration (the old snapshot is deleted after).
+        if (legacy) Checkpoint();
     }
 
-    /// <summary>Deletes snapshots a crash left behind (a half-written *.tmp, or the predecessor of a published one).</summary>
+    /// <summary>
+    /// Deletes snapshots and segments no published snapshot names (a half-written *.tmp, the predecessor of a
+    /// published snapshot, segments a crash left unpublished or a merge retired).
+    /// </summary>
     private void RemoveOrphans()
     {
-        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "snap-*"))
-            if (Path.GetFileName(f) != _entry.Snapshot) File.Delete(f);
+        var keep = new HashSet<string>(_collection?.SegmentFileNames() ?? []);
+        if (_entry.Snapshot is { } snap) keep.Add(snap);
+        bool removed = false;
+        foreach (var f in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            string name = Path.GetFileName(f);
+            if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal)) && !keep.Contains(name))
+            {
+                File.Delete(f);
+                removed = true;
+            }
+        }
+        if (removed) FileDurability.FsyncDirectory(Directory);
     }
 
     private void Replay(IJournaledState collection, long from)
@@ -168,35 +195,72 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) =>
-        LogRecords.WriteUpserts(ids, vectors, payloads, _settings.Wal.MaxEntryBytes, _wal.Append);
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads)
+    {
+        ThrowIfDisposed();
+        return LogRecords.WriteUpserts(ids, vectors, payloads, _settings.Wal.MaxEntryBytes, _wal.Append);
+    }
 
     /// <inheritdoc />
-    public long AppendDelete(ulong id) => _wal.Append(LogRecords.Delete(id));
+    public long AppendDelete(ulong id)
+    {
+        ThrowIfDisposed();
+        return _wal.Append(LogRecords.Delete(id));
+    }
 
     /// <inheritdoc />
-    public long AppendBuildIndex() => _wal.Append(LogRecords.BuildIndex());
+    public long AppendBuildIndex()
+    {
+        ThrowIfDisposed();
+        return _wal.Append(LogRecords.BuildIndex());
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <inheritdoc />
     public void WaitDurable(long ticket)
     {
+        // A disposed FASTER log never completes a commit (WaitForCommit would spin forever).
+        ThrowIfDisposed();
         if (_wal.CommittedAddress < ticket) _wal.Commit();
-        if (_wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes && Interlocked.Exchange(ref _autoSnapshotRunning, 1) == 0)
+        bool due = _wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes
+            || (_collection?.BufferedBytes ?? 0) >= _settings.CheckpointAfterBufferedBytes;
+        if (due && !_disposed && Interlocked.Exchange(ref _autoSnapshotRunning, 1) == 0)
         {
-            try { Checkpoint(); }
-            finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
+            _background = Task.Run(() =>
+            {
+                try
+                {
+                    if (!_disposed) Checkpoint();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or VectorStoreException)
+                {
+                    // The log still holds everything; the next threshold crossing (or close) tries again.
+                    LastCheckpointError = e;
+                }
+                finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
+            });
         }
     }
 
+    /// <summary>Why the last background checkpoint failed, or null.</summary>
+    public Exception? LastCheckpointError { get; private set; }
+
+    /// <summary>Waits for a background checkpoint in progress (tests, close).</summary>
+    public void WaitForBackgroundCheckpoint() => _background.Wait();
+
     /// <summary>Whether the log holds records the current snapshot does not cover.</summary>
-    public bool Dirty => _wal.TailAddress > Math.Max(Entry.SnapshotLogAddress, _wal.BeginAddress) || (Entry.Snapshot is null && _collection?.Count > 0);
+    public bool Dirty => _wal.TailAddress > Math.Max(Entry.SnapshotLogAddress, _wal.BeginAddress) || (Entry.Snapshot is null && _collection?.Count > 0)
+        || (_collection?.BufferedBytes ?? 0) > 0;
 
     /// <summary>
-    /// Snapshot + truncate: writes a snapshot, makes the log durable up to the address it covers, publishes it in the
-    /// manifest, deletes the previous snapshot and truncates the log before that address. Reclaims the space of
-    /// deleted and overwritten records.
+    /// Checkpoint + truncate: seals the buffered vectors into a new segment (merging segments with dead rows),
+    /// writes a snapshot naming the segments, makes the log durable up to the address it covers, publishes it in the
+    /// manifest, deletes the previous snapshot and unreferenced segments, and truncates the log before that address.
+    /// With <paramref name="compact"/> every segment holding a dead row is rewritten, reclaiming all the space of
+    /// deleted and overwritten vectors.
     /// </summary>
-    public void Checkpoint()
+    public void Checkpoint(bool compact = false)
     {
         var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
         lock (_snapshotGate)
@@ -204,17 +268,14 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
             var old = Entry;
             long seq = old.SnapshotSequence + 1;
             string name = $"snap-{seq:D10}.vss";
-            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal);
+            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact);
             // The snapshot may include records appended but not yet committed; commit them before publishing.
             if (_wal.CommittedAddress < address) _wal.Commit();
             var next = old with { Snapshot = name, SnapshotLogAddress = address, SnapshotSequence = seq };
             _publish(next);
             Volatile.Write(ref _entry, next);
-            if (old.Snapshot is { } previous && previous != name)
-            {
-                File.Delete(Path.Combine(Directory, previous));
-                FileDurability.FsyncDirectory(Directory);
-            }
+            collection.AfterPublish();
+            RemoveOrphans();
             _wal.TruncateBefore(address);
         }
     }
@@ -222,18 +283,30 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Commits every record appended so far (a no-op when the log is already durable up to its tail).</summary>
     public void Flush() => _wal.Commit();
 
-    /// <summary>Bytes of every file of the collection.</summary>
+    /// <summary>Bytes the file system allocates for every file of the collection (holes punched into the log's truncated prefix are not counted).</summary>
     public long DiskBytes()
     {
         long total = 0;
+        // FASTER deletes log segments behind the begin address lazily (after a later commit); they are garbage already.
+        var behind = new HashSet<string>(_wal.SegmentsBefore(_wal.BeginAddress));
         foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
         {
-            try { total += new FileInfo(f).Length; }
+            if (behind.Contains(f)) continue;
+            try { total += FileSpace.AllocatedBytes(f); }
             catch (FileNotFoundException) { }
         }
         return total;
     }
 
     /// <inheritdoc />
-    public void Dispose() => _wal.Dispose();
+    long ICollectionJournal.DiskBytes() => DiskBytes();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _disposed = true;
+        try { _background.Wait(); }
+        catch (AggregateException) { }
+        lock (_snapshotGate) _wal.Dispose();
+    }
 }

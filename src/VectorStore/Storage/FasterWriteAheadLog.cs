@@ -224,6 +224,12 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         }
     }
 
+    /// <summary>Paths of the segment files that lie wholly before <paramref name="address"/> (whether or not they still exist).</summary>
+    public IEnumerable<string> SegmentsBefore(long address)
+    {
+        for (long seg = 0; seg < address >> _settings.SegmentSizeBits; seg++) yield return SegmentPath(seg << _settings.SegmentSizeBits);
+    }
+
     /// <summary>The segment file holding <paramref name="address"/>.</summary>
     public string SegmentPath(long address) => Path.Combine(_directory, $"{SegmentBaseName}.{Math.Max(0, address) >> _settings.SegmentSizeBits}");
 
@@ -260,6 +266,10 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             FileDurability.FsyncDirectory(_directory);
             Volatile.Write(ref _syncedUntil, reached);
         }
+        // FASTER deletes a segment only once all of it is behind the begin address; the truncated prefix of the
+        // current one is released here (the new begin address is durable by now, and nothing reads below it).
+        long mask = (1L << _settings.SegmentSizeBits) - 1;
+        FileSpace.PunchPrefix(SegmentPath(address), address & mask);
     }
 
     /// <inheritdoc />

@@ -14,11 +14,28 @@ internal interface IJournaledState
     /// <summary>Live vectors.</summary>
     int Count { get; }
 
-    /// <summary>Replaces the (empty) state with a snapshot's; returns the log address the snapshot covers.</summary>
-    long RestoreSnapshot(string path);
+    /// <summary>
+    /// Replaces the (empty) state with a snapshot's and the segments it names; returns the log address the snapshot
+    /// covers. <paramref name="legacy"/>: the snapshot was written by the previous format (vectors inside it, now
+    /// buffered), so the caller checkpoints at once to migrate.
+    /// </summary>
+    long RestoreSnapshot(string path, out bool legacy);
 
-    /// <summary>Writes the state to a snapshot file; returns the log address it covers (a record boundary).</summary>
-    long WriteSnapshot(string path, IWriteAheadLog wal);
+    /// <summary>
+    /// Seals buffered vectors into a new segment (merging segments with dead rows: all of them with
+    /// <paramref name="compact"/>), writes a snapshot file naming the segments, and returns the log address it
+    /// covers (a record boundary).
+    /// </summary>
+    long WriteSnapshot(string path, IWriteAheadLog wal, bool compact);
+
+    /// <summary>After the snapshot is published: releases what merges retired (their files are then deleted by the caller).</summary>
+    void AfterPublish();
+
+    /// <summary>File names of the segments the state references (anything else named <c>seg-*</c> is an orphan).</summary>
+    IEnumerable<string> SegmentFileNames();
+
+    /// <summary>Bytes of vectors waiting in memory for the next checkpoint.</summary>
+    long BufferedBytes { get; }
 
     /// <summary>Applies logged upserts (already validated and normalized when they were first written) without logging them again.</summary>
     void ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads);

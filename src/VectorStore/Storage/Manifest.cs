@@ -18,6 +18,9 @@ internal sealed record ManifestCollection
     [JsonPropertyName("max_training_sample")] public required int MaxTrainingSample { get; init; }
     [JsonPropertyName("seed")] public required int Seed { get; init; }
 
+    /// <summary>Where the full-precision vectors live: <c>disk</c> or <c>ram</c> (manifest version 2; absent in 1 = disk).</summary>
+    [JsonPropertyName("raw_vectors")] public string? RawVectors { get; init; }
+
     /// <summary>File name of the current snapshot inside <see cref="Directory"/>, or null before the first.</summary>
     [JsonPropertyName("snapshot")] public string? Snapshot { get; init; }
 
@@ -41,7 +44,7 @@ internal sealed record ManifestBody
 internal static class Manifest
 {
     public const string FileName = "MANIFEST";
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
     private static ReadOnlySpan<byte> Magic => "VSTOREDB"u8;
 
     public static void Write(string directory, ManifestBody body)
@@ -73,7 +76,7 @@ internal static class Manifest
         if (!Checksums.CheckCrc(bytes)) throw new StoreCorruptedException(path, "manifest checksum mismatch");
         try
         {
-            // Version 1 is the only format so far; older versions would be migrated here.
+            // Version 1 lacks raw_vectors (read as disk) and names version-1 snapshots, which recovery migrates.
             var body = JsonSerializer.Deserialize(Encoding.UTF8.GetString(bytes, 16, length), ManifestJsonContext.Default.ManifestBody);
             return body ?? throw new StoreCorruptedException(path, "manifest body is empty");
         }

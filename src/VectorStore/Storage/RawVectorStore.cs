@@ -12,7 +12,7 @@ namespace VectorStore.Storage;
 /// Thread-safety: reads (<see cref="Get"/>, <see cref="ComputeDistances"/>) may run concurrently with each
 /// other; writes are serialized by the collection's write lock.
 /// </summary>
-internal sealed class RawVectorStore(int dimension)
+internal sealed class RawVectorStore(int dimension) : IVectorReader
 {
     private const int ChunkShift = 12; // 4,096 vectors per chunk
     private const int ChunkSize = 1 << ChunkShift;

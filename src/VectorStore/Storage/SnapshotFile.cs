@@ -7,14 +7,15 @@ using VectorStore.Indexing;
 namespace VectorStore.Storage;
 
 /// <summary>
-/// A collection snapshot (data-format.md §4.4): a 4 KiB header, the live full-precision vectors in slot order
-/// (page-aligned so a future out-of-core mode can memory-map them), a metadata section (slots, ids, payloads, the
-/// trained index with its codec) and a footer with an xxHash64 of everything before it.
+/// A collection snapshot (data-format.md §4.4): a 4 KiB header, a metadata section (slots, ids, the segment list and
+/// each live slot's segment row, payloads, the trained index with its codec) and a footer with an xxHash64 of
+/// everything before it. The full-precision vectors live in segment files (§4.8); a version-1 snapshot (the previous
+/// release) carried them itself, between header and metadata, and is still read.
 /// Thread-safety: stateless; the caller holds the collection's read lock while writing.
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -30,11 +31,17 @@ internal static class SnapshotFile
         public required ulong[] Ids { get; init; }
         public required byte[]?[] Payloads { get; init; }
         public required VectorIndex? Index { get; init; }
+        /// <summary>Format version read (1: vectors were inside the snapshot and went to the sink).</summary>
+        public required uint Version { get; init; }
+        /// <summary>Segments referenced (version 2; empty for 1).</summary>
+        public required (int Sequence, int Rows)[] Segments { get; init; }
+        /// <summary>Per slot <c>(sequence &lt;&lt; 32) | row</c> or -1 (version 2; null for 1).</summary>
+        public required long[]? Locations { get; init; }
     }
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[] payloads, RawVectorStore raw, VectorIndex? index)
+        byte[]?[] payloads, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -48,22 +55,27 @@ internal static class SnapshotFile
             BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), highWater);
             BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), count);
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), HeaderSize);
-            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), (long)count * dimension * sizeof(float));
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), 0); // version 2: vectors live in segments
             hs.Write(header);
-            int written = 0;
-            for (int s = 0; s < highWater; s++)
-            {
-                if (!IsLive(live, s)) continue;
-                hs.Write(MemoryMarshal.AsBytes(raw.Get(s)));
-                written++;
-            }
-            if (written != count) throw new InvalidOperationException($"snapshot: {written} live slots but count {count}");
             long metaStart = hs.Written;
             using (var w = new BinaryWriter(hs, System.Text.Encoding.UTF8, leaveOpen: true))
             {
                 w.Write(highWater);
                 for (int i = 0; i < (highWater + 63) >> 6; i++) w.Write(live[i]);
                 for (int s = 0; s < highWater; s++) w.Write(IsLive(live, s) ? ids[s] : 0UL);
+                w.Write(segments.Count);
+                foreach (var (sequence, rows) in segments)
+                {
+                    w.Write(sequence);
+                    w.Write(rows);
+                }
+                int written = 0;
+                for (int s = 0; s < highWater; s++)
+                {
+                    w.Write(IsLive(live, s) ? locations[s] : -1L);
+                    if (IsLive(live, s)) written++;
+                }
+                if (written != count) throw new InvalidOperationException($"snapshot: {written} live slots but count {count}");
                 for (int s = 0; s < highWater; s++)
                 {
                     if (!IsLive(live, s)) continue;
@@ -89,7 +101,8 @@ internal static class SnapshotFile
     private static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
 
     /// <summary>Verifies the checksum, then reads the snapshot; any damage is a <see cref="StoreCorruptedException"/> naming the file.</summary>
-    public static Contents Read(string path, int dimension, RawVectorStore raw)
+    /// <remarks>A version-1 snapshot's vectors are handed to <paramref name="legacyVectors"/> (slot, vector).</remarks>
+    public static Contents Read(string path, int dimension, Action<int, ReadOnlySpan<float>> legacyVectors)
     {
         if (!File.Exists(path)) throw new StoreCorruptedException(path, "snapshot named in the manifest is missing");
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -99,7 +112,7 @@ internal static class SnapshotFile
         file.Position = 0;
         try
         {
-            return Parse(file, path, dimension, length, raw);
+            return Parse(file, path, dimension, length, legacyVectors);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException or FormatException or IndexOutOfRangeException)
         {
@@ -128,20 +141,22 @@ internal static class SnapshotFile
         if (hash.GetCurrentHashAsUInt64() != expected) throw new StoreCorruptedException(path, "snapshot checksum mismatch");
     }
 
-    private static Contents Parse(FileStream file, string path, int dimension, long length, RawVectorStore raw)
+    private static Contents Parse(FileStream file, string path, int dimension, long length, Action<int, ReadOnlySpan<float>> legacyVectors)
     {
         var header = new byte[HeaderSize];
         file.ReadExactly(header);
         if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a snapshot (bad magic)");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
         if (version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is newer than this build supports ({FormatVersion})");
+        if (version == 0) throw new StoreCorruptedException(path, "snapshot format version 0 is invalid");
         int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
         if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the manifest's {dimension}");
         long logAddress = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
         int highWater = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(24));
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(28));
         long vectorsLength = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(40));
-        if (highWater < 0 || count < 0 || count > highWater || vectorsLength != (long)count * dim * sizeof(float) || HeaderSize + vectorsLength > length)
+        long expectedVectors = version == 1 ? (long)count * dim * sizeof(float) : 0;
+        if (highWater < 0 || count < 0 || count > highWater || vectorsLength != expectedVectors || HeaderSize + vectorsLength > length)
             throw new StoreCorruptedException(path, "snapshot header counts are inconsistent");
         // The slot map follows the vectors: read it first, then stream the vectors straight into their slots.
         file.Position = HeaderSize + vectorsLength;
@@ -151,6 +166,17 @@ internal static class SnapshotFile
         for (int i = 0; i < (highWater + 63) >> 6; i++) live[i] = r.ReadUInt64();
         var ids = new ulong[highWater];
         for (int s = 0; s < highWater; s++) ids[s] = r.ReadUInt64();
+        var segments = Array.Empty<(int, int)>();
+        long[]? locations = null;
+        if (version >= 2)
+        {
+            int n = r.ReadInt32();
+            if (n < 0 || n > length / 8) throw new StoreCorruptedException(path, $"snapshot segment count {n} is invalid");
+            segments = new (int, int)[n];
+            for (int i = 0; i < n; i++) segments[i] = (r.ReadInt32(), r.ReadInt32());
+            locations = new long[highWater];
+            for (int s = 0; s < highWater; s++) locations[s] = r.ReadInt64();
+        }
         var payloads = new byte[]?[highWater];
         int row = 0;
         for (int s = 0; s < highWater; s++)
@@ -171,21 +197,28 @@ internal static class SnapshotFile
         };
         long metaLength = r.ReadInt64();
         if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");
-        file.Position = HeaderSize;
-        var buffer = new float[Math.Max(dim, (1 << 18) / dim * dim)];
-        int perBuffer = buffer.Length / dim;
-        int slot = 0;
-        for (int done = 0; done < count;)
+        if (version == 1)
         {
-            int n = Math.Min(perBuffer, count - done);
-            file.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * dim)));
-            for (int i = 0; i < n; i++)
+            file.Position = HeaderSize;
+            var buffer = new float[Math.Max(dim, (1 << 18) / dim * dim)];
+            int perBuffer = buffer.Length / dim;
+            int slot = 0;
+            for (int done = 0; done < count;)
             {
-                while (!IsLive(live, slot)) slot++;
-                raw.Set(slot++, buffer.AsSpan(i * dim, dim));
+                int n = Math.Min(perBuffer, count - done);
+                file.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * dim)));
+                for (int i = 0; i < n; i++)
+                {
+                    while (!IsLive(live, slot)) slot++;
+                    legacyVectors(slot++, buffer.AsSpan(i * dim, dim));
+                }
+                done += n;
             }
-            done += n;
         }
-        return new Contents { LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Index = index };
+        return new Contents
+        {
+            LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Index = index,
+            Version = version, Segments = segments, Locations = locations,
+        };
     }
 }

@@ -57,7 +57,7 @@ public class ProtocolVersionTests
         await using (var client = await live.ConnectAsync())
             Assert.Equal(0L, (await client.GetInfoAsync("m")).BytesOnDisk);
 
-        foreach (ushort bad in new ushort[] { 0, 3 })
+        foreach (ushort bad in new ushort[] { 0, ProtocolConstants.Version + 1 })
         {
             using var raw = await RawConnection.OpenAsync(live.Port);
             await raw.SendAsync(Opcode.Hello, 0, new HelloRequest(bad, System.Text.Encoding.UTF8.GetBytes(LiveServer.Token)));
@@ -111,7 +111,7 @@ public class ProtocolVersionTests
             Assert.Null(info.BytesOnDisk);
         }
         await fake.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal([(ushort)2, (ushort)1], seen);
+        Assert.Equal([(ushort)3, (ushort)2, (ushort)1], seen);
     }
 
     private static async Task<(byte Opcode, uint RequestId, byte[] Payload)> ReadFrameAsync(NetworkStream stream)

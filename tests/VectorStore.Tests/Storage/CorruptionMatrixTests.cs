@@ -27,14 +27,7 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
 
     private static (string Dir, object? _) Pristine()
     {
-        var dir = TestData.TempDir();
-        foreach (var f in Directory.EnumerateFiles(s_template.Value, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(dir, Path.GetRelativePath(s_template.Value, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-        }
-        return (dir, null);
+        return (CopyDirectory(s_template.Value), null);
     }
 
     public static IEnumerable<object[]> Cases()

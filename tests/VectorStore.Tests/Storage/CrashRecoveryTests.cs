@@ -24,25 +24,38 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     [Trait("Category", "Long")]
     public void KilledLoadsLoseNoAcknowledgedBatchTwentyRounds() => Run(rounds: 20, seed: 12);
 
-    private void Run(int rounds, int seed)
+    /// <summary>
+    /// The child checkpoints every 32 KiB of log or buffered vectors (background seals, and merges once segments
+    /// accumulate or rows die), and every other round overwrites the ids of the round before: kills land during
+    /// checkpoints and merges. Both residencies.
+    /// </summary>
+    [Theory]
+    [InlineData("disk")]
+    [InlineData("ram")]
+    public void KilledLoadsDuringCheckpointsAndMergesLoseNoAcknowledgedBatch(string residency) =>
+        Run(rounds: 4, seed: 13, checkpointBytes: 32 << 10, residency: residency);
+
+    private void Run(int rounds, int seed, int checkpointBytes = 0, string? residency = null)
     {
         var dir = TestData.TempDir();
         string db = Path.Combine(dir, "db");
         string file = Path.Combine(dir, "v.fvecs");
         var data = StorageTestKit.Vectors(Rows, Dim, seed);
         VectorFiles.WriteFvecs(file, data);
-        Assert.Equal(0, Cli(["create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--training-threshold", "1500"], out _));
+        string[] create = ["create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--training-threshold", "1500"];
+        Assert.Equal(0, Cli(residency is null ? create : [.. create, "--raw-vectors", residency], out _));
         var rng = new Random(seed);
         var acked = new List<(ulong First, ulong Last)>();
         int totalAcked = 0;
         for (int round = 0; round < rounds; round++)
         {
-            ulong first = (ulong)(round * Rows);
+            // With checkpoints on, odd rounds overwrite the previous round's ids (same bytes): dead rows to merge away.
+            ulong first = (ulong)((checkpointBytes > 0 && round % 2 == 1 ? round - 1 : round) * Rows);
             // Mostly kill while batches are being acknowledged (timed from the first ack, since start-up time varies
             // a lot on a loaded machine); sometimes kill during start-up and recovery.
             bool early = rng.Next(4) == 0;
             int delay = early ? rng.Next(0, 1500) : rng.Next(0, 400);
-            var got = LoadAndKill(db, file, first, delay, early);
+            var got = LoadAndKill(db, file, first, delay, early, checkpointBytes);
             acked.AddRange(got);
             totalAcked += got.Count;
             output.WriteLine($"round {round}: killed {delay} ms after {(early ? "start" : "the first ack")}, {got.Count} batches acked");
@@ -98,10 +111,11 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         Assert.True(recall >= 0.85, $"recall@10 {recall:F3} after recovery is below the 0.85 floor");
     }
 
-    private static List<(ulong, ulong)> LoadAndKill(string db, string file, ulong first, int delayMs, bool fromStart)
+    private static List<(ulong, ulong)> LoadAndKill(string db, string file, ulong first, int delayMs, bool fromStart, int checkpointBytes)
     {
         using var firstAck = new ManualResetEventSlim(fromStart);
         var psi = CliStart(["load", "--db", db, "--collection", "c", "--vectors", file, "--first-id", $"{first}", "--batch", "50", "--writers", "3", "--payload-ids"]);
+        if (checkpointBytes > 0) psi.Environment["VECTORSTORE_CHECKPOINT_BYTES"] = $"{checkpointBytes}";
         using var p = Process.Start(psi)!;
         var lines = new List<string>();
         p.OutputDataReceived += (_, e) =>

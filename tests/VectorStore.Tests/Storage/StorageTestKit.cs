@@ -31,6 +31,19 @@ internal static class StorageTestKit
         return m;
     }
 
+    /// <summary>A fresh temporary copy of the directory tree <paramref name="source"/>.</summary>
+    public static string CopyDirectory(string source)
+    {
+        var dir = TestData.TempDir();
+        foreach (var f in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(dir, Path.GetRelativePath(source, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(f, target);
+        }
+        return dir;
+    }
+
     public static byte[] Payload(ulong id) => System.Text.Encoding.UTF8.GetBytes($"payload-{id}");
 
     /// <summary>Upserts rows as ids first..first+count-1 in batches, with payloads.</summary>

@@ -15,9 +15,10 @@ public sealed class CreateCommand : CliCommand
         var indexOpt = Opt("--index", "flat | ivf:NLIST | hnsw:M[,EFC]", "flat");
         var thresholdOpt = Opt("--training-threshold", "Vectors collected before the codec and index are trained", 10_000);
         var seedOpt = Opt("--seed", "Training seed", 42);
+        var rawOpt = Opt<string>("--raw-vectors", "Where full-precision vectors live: disk (memory-mapped segments; default for a database directory) | ram");
         var cmd = new Command("create", "Create a collection in a database directory")
         {
-            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt,
+            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt, rawOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -30,6 +31,13 @@ public sealed class CreateCommand : CliCommand
                 Index = r.GetValue(indexOpt)!,
                 TrainingThreshold = r.GetValue(thresholdOpt),
                 Seed = r.GetValue(seedOpt),
+                RawVectors = r.GetValue(rawOpt) switch
+                {
+                    null => null,
+                    "disk" => RawVectorResidency.Disk,
+                    "ram" => RawVectorResidency.Ram,
+                    var other => throw new InvalidArgumentException($"--raw-vectors must be disk or ram, got '{other}'"),
+                },
             };
             // Checked here too, so a bad spec is a usage error before a database is opened or a server contacted.
             options.Validate();

@@ -84,6 +84,10 @@ internal static class DatabaseOutput
         ["compression"] = s.Compression,
         ["index"] = s.Index,
         ["bytes_on_disk"] = bytesOnDisk,
+        // Derived from what the collection has allocated (not the page cache of its memory-mapped segments); null
+        // when an older server (protocol < 3) did not report it.
+        ["resident_bytes"] = options.RawVectors is null && s.ResidentBytes == 0 ? null : s.ResidentBytes,
+        ["raw_vectors"] = options.RawVectors switch { RawVectorResidency.Disk => "disk", RawVectorResidency.Ram => "ram", _ => null },
         ["trained"] = s.Trained,
         ["index_bytes"] = s.IndexBytes,
         ["rerank_bytes"] = s.RerankBytes,

@@ -86,8 +86,17 @@ public sealed class DatabaseTarget
     {
         if (!create && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
-        return VectorDatabase.Open(dir);
+        return VectorDatabase.Open(dir, null, StorageFromEnvironment());
     }
+
+    /// <summary>
+    /// <c>VECTORSTORE_CHECKPOINT_BYTES=N</c> lowers both automatic checkpoint thresholds (log bytes since the last
+    /// checkpoint, buffered vector bytes) to N: the crash tests use it to kill a child during checkpoints and merges.
+    /// </summary>
+    private static Storage.StorageSettings? StorageFromEnvironment() =>
+        long.TryParse(Environment.GetEnvironmentVariable("VECTORSTORE_CHECKPOINT_BYTES"), out long n) && n > 0
+            ? new Storage.StorageSettings { SnapshotAfterLogBytes = n, CheckpointAfterBufferedBytes = n }
+            : null;
 
     /// <summary>Connects to <c>HOST:PORT</c> without TLS, with the token read from <paramref name="tokenFile"/> (trimmed), if any.</summary>
     public static Task<VectorStoreClient> ConnectAsync(string server, string? tokenFile) =>

@@ -18,16 +18,23 @@ public sealed class EvalCommand : CliCommand
         var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | none", "none");
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
+        var rawOpt = Opt("--raw-vectors", "ram (in memory) | disk (a temporary database directory; vectors read from memory-mapped segments)", "ram");
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt,
+            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt,
         };
         var shared = new EvalOptionSet(metric: "l2", threads: 1, "Search threads").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             double targetRecall = r.GetValue(targetOpt);
             if (!(targetRecall is >= 0 and <= 1)) throw new UsageException($"--target-recall must be in 0..1, got {targetRecall}");
-            var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall };
+            var raw = r.GetValue(rawOpt) switch
+            {
+                "ram" => RawVectorResidency.Ram,
+                "disk" => RawVectorResidency.Disk,
+                var other => throw new UsageException($"--raw-vectors must be ram or disk, got '{other}'"),
+            };
+            var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall, RawVectors = raw };
             int k = settings.K;
             var sweep = SweepPoint.ParseList(r.GetValue(sweepOpt)!);
             bool json = r.GetValue(shared.Json);
@@ -53,15 +60,21 @@ public sealed class EvalCommand : CliCommand
             }
 
             Progress($"building {settings.Compression} / {settings.Index} over {baseVectors.Count} × {baseVectors.Dimension} …");
+            // Measured, not computed: anonymous RSS after the first point's warm-up minus the same process's before
+            // the collection was built (the data and ground truth are held in both).
+            long rssBefore = ProcessMemory.SettledAnonymousRssBytes();
             var runner = EvalRunner.Build(baseVectors, settings);
+            double? residentPerVector = null;
             Progress($"built in {runner.BuildSeconds:F2} s");
             if (!json) Console.WriteLine($"{"param",-14} {"recall@" + k,10} {"qps",10} {"p50_us",9} {"p99_us",9} {"B/vec",8}");
             foreach (var point in sweep)
             {
                 var m = runner.Measure(queries, truth, point, filter);
+                if (residentPerVector is null && rssBefore > 0)
+                    residentPerVector = Math.Max(0, ProcessMemory.SettledAnonymousRssBytes() - rssBefore) / (double)baseVectors.Count;
                 if (json)
                 {
-                    var line = new Dictionary<string, object>
+                    var line = new Dictionary<string, object?>
                     {
                         ["index"] = settings.Index,
                         ["compression"] = settings.Compression,
@@ -75,6 +88,8 @@ public sealed class EvalCommand : CliCommand
                         ["build_seconds"] = Math.Round(runner.BuildSeconds, 3),
                         ["bytes_per_vector"] = Math.Round(runner.BytesPerVector, 2),
                         ["rerank_bytes_per_vector"] = Math.Round(runner.RerankBytesPerVector, 2),
+                        ["resident_bytes_per_vector"] = residentPerVector is double rb ? Math.Round(rb, 1) : null,
+                        ["disk_reads_per_query"] = Math.Round(m.DiskReadsPerQuery, 2),
                         ["rerank"] = runner.EffectiveRerank,
                         ["metric"] = settings.Metric.ToSpec(),
                         ["count"] = baseVectors.Count,

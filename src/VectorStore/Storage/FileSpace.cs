@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// Disk space of files as the file system allocates it: punching holes into the truncated prefix of a log segment
+/// (which FASTER only deletes once the whole segment is behind the log's begin address), and measuring allocated
+/// bytes rather than apparent lengths. Linux (x64, arm64, glibc ≥ 2.33); elsewhere a no-op and the apparent length.
+/// Thread-safe (stateless).
+/// </summary>
+internal static unsafe partial class FileSpace
+{
+    private const int FallocKeepSize = 0x01, FallocPunchHole = 0x02;
+    private static bool s_unavailable = !OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64);
+
+    /// <summary>Releases the blocks of [0, <paramref name="length"/> rounded down to 4 KiB) of <paramref name="path"/>, keeping its size.</summary>
+    public static void PunchPrefix(string path, long length)
+    {
+        length &= ~4095L;
+        if (s_unavailable || length <= 0 || !File.Exists(path)) return;
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            // A failure (a file system without hole punching) only leaves the space allocated.
+            _ = Fallocate((int)handle.DangerousGetHandle(), FallocKeepSize | FallocPunchHole, 0, length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
+        {
+        }
+    }
+
+    /// <summary>Bytes the file system allocates for <paramref name="path"/> (its length where that cannot be asked).</summary>
+    public static long AllocatedBytes(string path)
+    {
+        long length = new FileInfo(path).Length;
+        if (s_unavailable) return length;
+        try
+        {
+            // struct stat: st_blocks (512-byte units) is at offset 64 on both x86-64 and the generic arm64 layout.
+            var buffer = stackalloc byte[256];
+            if (Stat(path, buffer) != 0) return length;
+            return *(long*)(buffer + 64) * 512;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            s_unavailable = true;
+            return length;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Stat(string path, byte* buffer);
+}

@@ -1,0 +1,341 @@
+using System.Collections.Concurrent;
+using VectorStore.Distance;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// The full-precision vectors of one collection: sealed segment files (<see cref="SegmentFile"/>) plus a buffer of
+/// the vectors written since the last checkpoint, with one location (segment, row) per slot. In disk residency a
+/// read goes to the buffer or the segment's memory mapping; in RAM residency every vector is also held in a
+/// <see cref="RawVectorStore"/> and segments only persist them. Without a directory (an in-memory database) nothing
+/// is ever sealed.
+/// Thread-safety: <see cref="Set"/>, <see cref="Remove"/> and <see cref="Restore"/> run under the owner's exclusive
+/// (write) lock; reads run concurrently with each other and with <see cref="Seal"/>, which the owner runs under a
+/// lock that excludes writers but not readers; <see cref="ReleaseRetired"/> and <see cref="Dispose"/> run under the
+/// exclusive lock because they unmap memory that readers may be using.
+/// </summary>
+internal sealed class SegmentedVectors : IVectorReader, IDisposable
+{
+    private const long NoLocation = -1;
+    private readonly string? _directory;
+    private readonly RawVectorStore? _resident;
+    // Dirty slots: the vector (disk residency) or an empty marker array, fresh per write (RAM residency: the resident
+    // store has the vector). Values are never mutated, so a reference identifies one write.
+    private readonly ConcurrentDictionary<int, float[]> _buffer = new();
+    private long[] _locations = new long[1024];
+    private volatile Dictionary<int, SegmentFile> _segments = [];
+    private readonly List<SegmentFile> _retired = [];
+    private int _nextSequence = 1;
+    private long _diskReads;
+
+    /// <summary>A store for vectors of <paramref name="dimension"/> values, sealing into <paramref name="directory"/> (null: never).</summary>
+    public SegmentedVectors(int dimension, string? directory, bool resident)
+    {
+        if (directory is null && !resident) throw new ArgumentException("disk residency needs a directory");
+        Dimension = dimension;
+        _directory = directory;
+        _resident = resident ? new RawVectorStore(dimension) : null;
+        Array.Fill(_locations, NoLocation);
+    }
+
+    /// <inheritdoc />
+    public int Dimension { get; }
+
+    /// <summary>Whether every vector is held in memory.</summary>
+    public bool Resident => _resident is not null;
+
+    /// <summary>The resident store (RAM residency only; for benchmarks of the re-rank step).</summary>
+    public RawVectorStore? ResidentStore => _resident;
+
+    /// <summary>Vectors read from segment files so far (re-ranking, <c>get</c>, training): the disk-read counter of eval.</summary>
+    public long DiskReads => Interlocked.Read(ref _diskReads);
+
+    /// <summary>Vectors waiting in the buffer for the next checkpoint.</summary>
+    public int BufferedCount => _buffer.Count;
+
+    /// <summary>Bytes of buffered vectors (disk residency; 0 when resident, where the buffer only marks slots).</summary>
+    public long BufferedBytes => Resident ? 0 : (long)_buffer.Count * Dimension * sizeof(float);
+
+    /// <summary>
+    /// Bytes held in the process's memory: resident vectors or the buffer, the location table and each segment's row
+    /// CRCs. The memory-mapped rows are page cache and not counted.
+    /// </summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            long bytes = (_resident?.MemoryBytes ?? 0) + (long)_locations.Length * sizeof(long) + (long)_buffer.Count * 48;
+            if (!Resident) bytes += BufferedBytes;
+            foreach (var s in _segments.Values) bytes += s.ResidentBytes;
+            return bytes;
+        }
+    }
+
+    /// <summary>Bytes of the segment files.</summary>
+    public long SegmentBytes => _segments.Values.Sum(s => s.FileBytes);
+
+    /// <inheritdoc />
+    public ReadOnlySpan<float> Get(int slot)
+    {
+        if (_resident is not null) return _resident.Get(slot);
+        if (_buffer.TryGetValue(slot, out var v)) return v;
+        long loc = Volatile.Read(ref _locations[slot]);
+        Interlocked.Increment(ref _diskReads);
+        return _segments[(int)(loc >> 32)].Row((int)loc);
+    }
+
+    /// <inheritdoc />
+    public void ComputeDistances(DistanceKind kind, ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances)
+    {
+        if (_resident is not null)
+        {
+            _resident.ComputeDistances(kind, query, slots, distances);
+            return;
+        }
+        if (distances.Length < slots.Length) throw new ArgumentException("fewer distance outputs than slots");
+        // One query's candidates are requested together, so their page faults overlap instead of queueing.
+        // A checkpoint may move a slot to a new segment meanwhile: the table is re-read after each location (Seal
+        // publishes the table before the locations that point into it).
+        int fromDisk = 0;
+        foreach (int slot in slots)
+        {
+            if (_buffer.ContainsKey(slot)) continue;
+            long loc = Volatile.Read(ref _locations[slot]);
+            _segments[(int)(loc >> 32)].WillNeed((int)loc);
+            fromDisk++;
+        }
+        Interlocked.Add(ref _diskReads, fromDisk);
+        for (int i = 0; i < slots.Length; i++)
+        {
+            int slot = slots[i];
+            if (_buffer.TryGetValue(slot, out var v))
+            {
+                distances[i] = Distances.Compute(kind, query, v);
+                continue;
+            }
+            long loc = Volatile.Read(ref _locations[slot]);
+            distances[i] = Distances.Compute(kind, query, _segments[(int)(loc >> 32)].Row((int)loc));
+        }
+    }
+
+    /// <summary>Stores the vector of <paramref name="slot"/> (new or overwritten) until the next <see cref="Seal"/>.</summary>
+    public void Set(int slot, ReadOnlySpan<float> vector)
+    {
+        EnsureCapacity(slot);
+        Forget(slot);
+        if (_resident is not null)
+        {
+            _resident.Set(slot, vector);
+            // A fresh marker per write (set after the vector): a checkpoint sealing concurrently tells by reference
+            // whether the row it copied is still the slot's current vector.
+            if (_directory is not null) _buffer[slot] = new float[1]; // one element: an empty array literal is a shared instance
+        }
+        else _buffer[slot] = vector.ToArray();
+    }
+
+    /// <summary>Frees <paramref name="slot"/>: its segment row becomes dead space for a merge to reclaim.</summary>
+    public void Remove(int slot)
+    {
+        if (slot >= _locations.Length) return;
+        Forget(slot);
+        _buffer.TryRemove(slot, out _);
+    }
+
+    private void Forget(int slot)
+    {
+        long loc = _locations[slot];
+        if (loc == NoLocation) return;
+        if (_segments.TryGetValue((int)(loc >> 32), out var seg)) seg.LiveRows--;
+        _locations[slot] = NoLocation;
+    }
+
+    private void EnsureCapacity(int slot)
+    {
+        if (slot < _locations.Length) return;
+        int cap = _locations.Length;
+        while (cap <= slot) cap *= 2;
+        var grown = new long[cap];
+        Array.Copy(_locations, grown, _locations.Length);
+        Array.Fill(grown, NoLocation, _locations.Length, cap - _locations.Length);
+        _locations = grown;
+    }
+
+    /// <summary>
+    /// Seals every buffered vector of a live slot into a new segment, together with the live rows of segments a merge
+    /// rewrites (with <paramref name="compact"/>: every segment with a dead row; otherwise those at most half live,
+    /// and all but the largest when more than <see cref="MaxSegments"/> exist). Returns the segments the state now
+    /// references. Rewritten segments are retired: unmapped by <see cref="ReleaseRetired"/>, their files deleted by
+    /// the caller once a snapshot that no longer names them is published.
+    /// </summary>
+    public IReadOnlyList<(int Sequence, int Rows)> Seal(ulong[] ids, int highWater, bool compact, PreSealed? pre = null)
+    {
+        if (_directory is null) throw new InvalidOperationException("an in-memory store has no segments");
+        if (pre is not null) Adopt(pre, highWater);
+        var current = _segments;
+        var merge = new HashSet<int>();
+        foreach (var s in current.Values)
+            if (compact ? s.LiveRows < s.Rows : s.LiveRows * 2 <= s.Rows) merge.Add(s.Sequence);
+        if (current.Count - merge.Count > MaxSegments)
+        {
+            int largest = current.Values.MaxBy(s => s.LiveRows)!.Sequence;
+            foreach (var s in current.Values) if (s.Sequence != largest) merge.Add(s.Sequence);
+        }
+        var slots = new List<int>(_buffer.Count);
+        foreach (var slot in _buffer.Keys) if (slot < highWater) slots.Add(slot);
+        if (merge.Count > 0)
+            for (int s = 0; s < highWater; s++)
+            {
+                long loc = _locations[s];
+                if (loc != NoLocation && merge.Contains((int)(loc >> 32))) slots.Add(s);
+            }
+        slots.Sort();
+        // Retired segments stay readable (and in the table) until ReleaseRetired, so a reader that loaded an old
+        // location a moment ago still finds its segment.
+        foreach (int seq in merge) _retired.Add(current[seq]);
+        if (slots.Count > 0)
+        {
+            int seq = _nextSequence++;
+            var slotArray = slots.ToArray();
+            SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]]);
+            var segment = SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _);
+            // Readers look in the buffer first: the location is switched before the buffer entry is dropped.
+            _segments = new Dictionary<int, SegmentFile>(current) { [seq] = segment };
+            for (int r = 0; r < slotArray.Length; r++) Volatile.Write(ref _locations[slotArray[r]], ((long)seq << 32) | (uint)r);
+            foreach (int slot in slotArray) _buffer.TryRemove(slot, out _);
+        }
+        return _segments.Values.Where(s => !_retired.Contains(s)).OrderBy(s => s.Sequence).Select(s => (s.Sequence, s.Rows)).ToArray();
+    }
+
+    /// <summary>A segment written by <see cref="PreSeal"/> from the buffer as it was, with the buffer entries it copied.</summary>
+    internal sealed record PreSealed(SegmentFile Segment, KeyValuePair<int, float[]>[] Entries);
+
+    /// <summary>
+    /// The slow half of a checkpoint, run while writers continue (no lock): copies every buffered vector into a new
+    /// segment. <see cref="Seal"/> then adopts each row whose slot still holds the very write that was copied, and
+    /// seals only what changed meanwhile. <paramref name="idOf"/> may race with writers: a row whose slot was
+    /// rewritten or freed since is never adopted (its buffer entry is no longer the copied reference).
+    /// </summary>
+    public PreSealed? PreSeal(Func<int, ulong> idOf)
+    {
+        if (_directory is null || _buffer.IsEmpty) return null;
+        var entries = _buffer.ToArray();
+        Array.Sort(entries, (a, b) => a.Key.CompareTo(b.Key));
+        int seq = _nextSequence++;
+        var resident = _resident;
+        SegmentFile.Write(_directory, seq, Dimension, entries.Length,
+            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value, r => idOf(entries[r].Key));
+        return new PreSealed(SegmentFile.Open(_directory, seq, Dimension, entries.Length, map: resident is null, out _), entries);
+    }
+
+    private void Adopt(PreSealed pre, int highWater)
+    {
+        var seg = pre.Segment;
+        _segments = new Dictionary<int, SegmentFile>(_segments) { [seg.Sequence] = seg };
+        var entries = pre.Entries;
+        for (int r = 0; r < entries.Length; r++)
+        {
+            var (slot, copied) = (entries[r].Key, entries[r].Value);
+            bool current = slot < highWater && _buffer.TryGetValue(slot, out var now) && ReferenceEquals(now, copied) && _locations[slot] == NoLocation;
+            if (!current)
+            {
+                seg.LiveRows--; // rewritten or freed since the copy: a dead row for a later merge
+                continue;
+            }
+            Volatile.Write(ref _locations[slot], ((long)seg.Sequence << 32) | (uint)r);
+            _buffer.TryRemove(new KeyValuePair<int, float[]>(slot, copied));
+        }
+    }
+
+    /// <summary>Segments beyond this many are merged (all but the largest) at the next checkpoint.</summary>
+    public const int MaxSegments = 16;
+
+    private ReadOnlySpan<float> ReadForSeal(int slot)
+    {
+        if (_resident is not null) return _resident.Get(slot);
+        if (_buffer.TryGetValue(slot, out var v)) return v!;
+        long loc = _locations[slot];
+        return _segments[(int)(loc >> 32)].Row((int)loc);
+    }
+
+    /// <summary>The location table for a snapshot: per slot <c>(sequence &lt;&lt; 32) | row</c>, or -1.</summary>
+    public long[] Locations(int highWater) => _locations.AsSpan(0, highWater).ToArray();
+
+    /// <summary>File names of the segments the state references.</summary>
+    public IEnumerable<string> SegmentFileNames() => _segments.Values.Where(s => !_retired.Contains(s)).Select(s => Path.GetFileName(s.Path));
+
+    /// <summary>Unmaps the segments retired by merges (under the owner's exclusive lock).</summary>
+    public void ReleaseRetired()
+    {
+        if (_retired.Count == 0) return;
+        var next = new Dictionary<int, SegmentFile>(_segments);
+        foreach (var s in _retired) next.Remove(s.Sequence);
+        _segments = next;
+        foreach (var s in _retired) s.Dispose();
+        _retired.Clear();
+    }
+
+    /// <summary>
+    /// Replaces the (empty) state with a snapshot's segments and per-slot locations, verifying every segment (and,
+    /// when resident, every row) and that each live slot's row was written for its id.
+    /// </summary>
+    public void Restore(IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, ulong[] ids, Func<int, bool> isLive, string snapshotPath)
+    {
+        if (_directory is null) throw new InvalidOperationException("an in-memory store has no segments");
+        var opened = new Dictionary<int, SegmentFile>();
+        var rowIds = new Dictionary<int, ulong[]>();
+        try
+        {
+            foreach (var (seq, rows) in segments)
+            {
+                opened[seq] = SegmentFile.Open(_directory, seq, Dimension, rows, map: _resident is null, out var segIds);
+                rowIds[seq] = segIds;
+                opened[seq].LiveRows = 0;
+                _nextSequence = Math.Max(_nextSequence, seq + 1);
+            }
+            if (locations.Length > 0) EnsureCapacity(locations.Length - 1);
+            for (int s = 0; s < locations.Length; s++)
+            {
+                long loc = locations[s];
+                if (!isLive(s))
+                {
+                    if (loc != NoLocation) throw new StoreCorruptedException(snapshotPath, $"free slot {s} has a segment location");
+                    continue;
+                }
+                int seq = (int)(loc >> 32), row = (int)loc;
+                if (loc == NoLocation || !opened.TryGetValue(seq, out var seg) || row < 0 || row >= seg.Rows)
+                    throw new StoreCorruptedException(snapshotPath, $"slot {s} points at segment {seq} row {row}, which does not exist");
+                if (rowIds[seq][row] != ids[s])
+                    throw new StoreCorruptedException(seg.Path, $"row {row} was written for id {rowIds[seq][row]}, the snapshot expects id {ids[s]}");
+                seg.LiveRows++;
+                _locations[s] = loc;
+            }
+            if (_resident is not null)
+            {
+                var slotOf = new Dictionary<int, int[]>();
+                foreach (var seg in opened.Values) slotOf[seg.Sequence] = new int[seg.Rows];
+                foreach (var arr in slotOf.Values) Array.Fill(arr, -1);
+                for (int s = 0; s < locations.Length; s++)
+                    if (locations[s] != NoLocation) slotOf[(int)(locations[s] >> 32)][(int)locations[s]] = s;
+                foreach (var seg in opened.Values)
+                {
+                    var map = slotOf[seg.Sequence];
+                    seg.ReadAll((r, v) => { if (map[r] >= 0) _resident.Set(map[r], v); });
+                }
+            }
+            _segments = opened;
+        }
+        catch
+        {
+            foreach (var s in opened.Values) s.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        ReleaseRetired();
+        foreach (var s in _segments.Values) s.Dispose();
+        _segments = [];
+    }
+}

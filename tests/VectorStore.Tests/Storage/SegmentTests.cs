@@ -1,0 +1,237 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+using Xunit;
+using static VectorStore.Tests.Storage.StorageTestKit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// Out-of-core collections: vectors sealed into segment files, read through memory mapping (disk residency) or held
+/// resident (ram); checkpoints that write only what changed, merges that reclaim, background checkpoints, lifecycle.
+/// </summary>
+public sealed class SegmentTests
+{
+    private const int Dim = 16;
+
+    private static CollectionOptions Opts(RawVectorResidency? r, int threshold = 300, string index = "flat", string compression = "sq8") =>
+        Options(Dim, threshold, compression) with { RawVectors = r, Index = index };
+
+    [Theory]
+    [InlineData(RawVectorResidency.Disk)]
+    [InlineData(RawVectorResidency.Ram)]
+    public void ReopenedCollectionHasEveryVectorBitIdenticalFromItsSegments(RawVectorResidency residency)
+    {
+        var dir = TestData.TempDir();
+        var a = Vectors(900, Dim, 1);
+        var b = Vectors(300, Dim, 2);
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Opts(residency));
+            Assert.Equal(residency, c.Options.RawVectors);
+            Load(c, a, 0, 100);
+            db.Compact("c");
+            Load(c, b, 900, 100);
+            Assert.True(c.Delete(5));
+        }
+        string cdir = Path.Combine(dir, "collections", "c");
+        var segs = Directory.GetFiles(cdir, "seg-*.vsg");
+        Assert.NotEmpty(segs);
+        // The snapshot no longer carries vectors: it is far smaller than the vectors it covers.
+        Assert.True(new FileInfo(Directory.GetFiles(cdir, "snap-*.vss").Single()).Length < 1200L * Dim * 4);
+        using var again = Open(dir);
+        var c2 = again.GetCollection("c");
+        Assert.Equal(residency, c2.Options.RawVectors);
+        Assert.Equal(1199, c2.Count);
+        Assert.Null(c2.Get(5));
+        AssertHas(c2, a.Slice(6, 894), 6, 894);
+        AssertHas(c2, b, 900, 300);
+        Assert.Equal(residency, c2.GetStats().RawVectors);
+        Assert.True(c2.GetStats().DiskBytes > 0);
+    }
+
+    [Fact]
+    public void DiskResidencyHoldsFarLessInMemoryAndAnswersLikeRam()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(3000, 64, 3);
+        var ids = Enumerable.Range(0, 3000).Select(i => (ulong)i).ToArray();
+        var stats = new Dictionary<RawVectorResidency, CollectionStats>();
+        var answers = new Dictionary<RawVectorResidency, SearchHit[][]>();
+        using var db = Open(dir);
+        foreach (var r in new[] { RawVectorResidency.Disk, RawVectorResidency.Ram })
+        {
+            var c = db.CreateCollection($"c{r}", new CollectionOptions { Dimension = 64, Metric = Metric.L2, Compression = "pq:16x4", Index = "ivf:16", TrainingThreshold = 3000, RawVectors = r });
+            c.UpsertBatch(ids, data);
+            db.Compact(c.Name);
+            stats[r] = c.GetStats();
+            var before = c.Vectors.DiskReads;
+            answers[r] = c.SearchBatch(data.Slice(0, 50), new SearchOptions { K = 10, Rerank = 40 });
+            long reads = c.Vectors.DiskReads - before;
+            if (r == RawVectorResidency.Disk) Assert.True(reads >= 50 * 10, $"{reads} disk reads for 50 re-ranked queries");
+            else Assert.Equal(0, reads);
+        }
+        for (int q = 0; q < 50; q++) Assert.Equal(answers[RawVectorResidency.Ram][q], answers[RawVectorResidency.Disk][q]);
+        long rawBytes = 3000L * 64 * 4;
+        Assert.True(stats[RawVectorResidency.Ram].ResidentBytes - stats[RawVectorResidency.Disk].ResidentBytes >= rawBytes * 9 / 10,
+            $"ram {stats[RawVectorResidency.Ram].ResidentBytes} vs disk {stats[RawVectorResidency.Disk].ResidentBytes}");
+    }
+
+    [Fact]
+    public void CompactAfterFiveOverwritesIsWithinOnePointThreeOfAFreshLoad()
+    {
+        const int n = 1000, dim = 384;
+        var fresh = TestData.TempDir();
+        var churned = TestData.TempDir();
+        var ids = Enumerable.Range(0, n).Select(i => (ulong)i).ToArray();
+        long freshBytes, churnedBytes;
+        using (var db = Open(fresh))
+        {
+            var c = db.CreateCollection("c", Options(dim) with { Index = "flat" });
+            c.UpsertBatch(ids, Vectors(n, dim, 1));
+            db.Compact("c");
+            freshBytes = db.DiskBytes("c");
+        }
+        using (var db = Open(churned))
+        {
+            var c = db.CreateCollection("c", Options(dim) with { Index = "flat" });
+            for (int round = 0; round < 6; round++)
+            {
+                c.UpsertBatch(ids, Vectors(n, dim, 1 + round));
+                db.Snapshot(); // a checkpoint per round: five generations of dead rows in segments
+            }
+            db.Compact("c");
+            churnedBytes = db.DiskBytes("c");
+            var last = Vectors(n, dim, 6);
+            for (int i = 0; i < n; i += 97) Assert.True(last.Row(i).SequenceEqual(c.Get((ulong)i)!.Vector));
+        }
+        Assert.True(churnedBytes <= freshBytes * 1.3, $"after five overwrites and compact: {churnedBytes} bytes, fresh load {freshBytes}");
+        Assert.True(freshBytes <= n * dim * 4 * 1.3 + (1 << 20), $"fresh load {freshBytes} bytes for {n * dim * 4} bytes of vectors");
+    }
+
+    [Fact]
+    public void BackgroundCheckpointsSealAndMergeWithoutLosingAnything()
+    {
+        var dir = TestData.TempDir();
+        var settings = Small with { CheckpointAfterBufferedBytes = 20 * Dim * 4 };
+        var data = Vectors(2000, Dim, 4);
+        var db = Open(dir, settings);
+        var c = db.CreateCollection("c", Opts(RawVectorResidency.Disk));
+        Load(c, data, 0, 25);
+        Load(c, data.Slice(0, 500), 0, 25); // overwrites: dead rows for merges
+        var store = db.StoreOf("c")!;
+        store.WaitForBackgroundCheckpoint();
+        Assert.Null(store.LastCheckpointError);
+        Assert.NotNull(store.Entry.Snapshot);
+        // Merges keep the segment count bounded although each checkpoint seals a new one.
+        Assert.True(Directory.GetFiles(store.Directory, "seg-*.vsg").Length <= SegmentedVectors.MaxSegments + 2);
+        Crash(db);
+        using var again = Open(dir, settings);
+        AssertHas(again.GetCollection("c"), data, 0, 2000);
+    }
+
+    [Fact]
+    public void ACollectionOfADisposedDatabaseThrowsObjectDisposed()
+    {
+        var dir = TestData.TempDir();
+        var db = Open(dir);
+        var c = db.CreateCollection("c", Opts(null));
+        Load(c, Vectors(10, Dim, 5), 0, 10);
+        db.Dispose();
+        var v = new float[Dim];
+        Assert.Throws<ObjectDisposedException>(() => c.Upsert(99, v));
+        Assert.Throws<ObjectDisposedException>(() => c.Delete(1));
+        Assert.Throws<ObjectDisposedException>(() => c.Search(v));
+        Assert.Throws<ObjectDisposedException>(() => c.Get(1));
+
+        var mem = VectorDatabase.CreateInMemory();
+        var m = mem.CreateCollection("m", Opts(null));
+        Assert.Equal(RawVectorResidency.Ram, m.Options.RawVectors);
+        mem.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => m.Upsert(1, v));
+    }
+
+    [Fact]
+    public void InMemoryDatabaseRefusesDiskResidency()
+    {
+        using var mem = VectorDatabase.CreateInMemory();
+        Assert.Throws<InvalidArgumentException>(() => mem.CreateCollection("m", Opts(RawVectorResidency.Disk)));
+    }
+
+    [Fact]
+    public void OrphanSegmentsOfAnUnpublishedCheckpointAreRemovedOnOpen()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(400, Dim, 6);
+        var db = Open(dir);
+        var c = db.CreateCollection("c", Opts(RawVectorResidency.Disk));
+        Load(c, data, 0, 100);
+        db.Compact("c");
+        Crash(db);
+        string cdir = Path.Combine(dir, "collections", "c");
+        // What a crash between sealing a segment and publishing its snapshot leaves behind.
+        File.WriteAllBytes(Path.Combine(cdir, SegmentFile.FileName(999)), new byte[4096]);
+        File.WriteAllBytes(Path.Combine(cdir, SegmentFile.FileName(998) + ".tmp"), new byte[10]);
+        using var again = Open(dir);
+        AssertHas(again.GetCollection("c"), data, 0, 400);
+        Assert.False(File.Exists(Path.Combine(cdir, SegmentFile.FileName(999))));
+        Assert.False(File.Exists(Path.Combine(cdir, SegmentFile.FileName(998) + ".tmp")));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RowsRewrittenOrFreedWhileTheBufferIsCopiedAreNotAdopted(bool resident)
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(100, Dim, 9);
+        var ids = Enumerable.Range(0, 100).Select(i => (ulong)(1000 + i)).ToArray();
+        using var store = new SegmentedVectors(Dim, dir, resident);
+        for (int s = 0; s < 100; s++) store.Set(s, data.Row(s));
+        var pre = store.PreSeal(slot => ids[slot]);
+        Assert.NotNull(pre);
+        // What writers do between the copy and the checkpoint's lock.
+        var newer = Vectors(1, Dim, 10);
+        store.Set(5, newer.Row(0));
+        store.Remove(7);
+        var segments = store.Seal(ids, 100, compact: false, pre);
+        Assert.Equal(2, segments.Count);
+        Assert.Equal((100, 1), (segments[0].Rows, segments[1].Rows));
+        Assert.Equal(0, store.BufferedCount);
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        for (int s = 0; s < 100; s++)
+            if (s is not (5 or 7)) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+        var locations = store.Locations(100);
+        Assert.Equal(-1, locations[7]);
+        Assert.Equal(segments[1].Sequence, (int)(locations[5] >> 32));
+        // Compacting rewrites the segment with the two dead rows; the fully live one stays: 99 rows in all.
+        var compacted = store.Seal(ids, 100, compact: true);
+        Assert.Equal(2, compacted.Count);
+        Assert.Equal(99, compacted.Sum(c => c.Rows));
+        Assert.DoesNotContain(compacted, c => c.Sequence == segments[0].Sequence);
+        store.ReleaseRetired();
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        Assert.True(data.Row(99).SequenceEqual(store.Get(99)));
+    }
+
+    /// <summary>
+    /// Regression: closing while a background checkpoint was publishing deadlocked (the close held the database's
+    /// gate and waited for the checkpoint, which waited for the gate to write the manifest).
+    /// </summary>
+    [Fact]
+    public async Task DisposingWhileBackgroundCheckpointsRunDoesNotDeadlock()
+    {
+        var settings = Small with { CheckpointAfterBufferedBytes = 1 };
+        for (int round = 0; round < 5; round++)
+        {
+            var dir = TestData.TempDir();
+            var db = Open(dir, settings);
+            var c = db.CreateCollection("c", Opts(RawVectorResidency.Disk));
+            Load(c, Vectors(400, Dim, 20 + round), 0, 20); // every batch starts a checkpoint if none is running
+            var close = Task.Run(db.Dispose);
+            Assert.Same(close, await Task.WhenAny(close, Task.Delay(TimeSpan.FromSeconds(60))));
+            await close;
+            using var again = Open(dir, settings);
+            AssertHas(again.GetCollection("c"), Vectors(400, Dim, 20 + round), 0, 400);
+        }
+    }
+}
