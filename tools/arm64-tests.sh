@@ -64,7 +64,7 @@ exclude=${ARM64_TESTS_EXCLUDE-CompressedSearchFindsMostTrueNeighbours,RoundTripI
 # Each pass: label | environment | the ISA line the runner must print | filter.
 passes=(
   "NEON (AdvSimd, dot product)|$common|AdvSimd=True Dp=True V128=True|${ARM64_TESTS_FILTER:-Kernel,CodecTests.}"
-  "NEON without the dot-product extension|$common DOTNET_EnableArm64Dp=0|AdvSimd=True Dp=False V128=True|${ARM64_TESTS_FILTER:-DistanceKernelTests.,HnswSq8KernelTests.,Arm64IntrinsicsKernelTests.}"
+  "NEON without the dot-product extension|$common DOTNET_EnableArm64Dp=0|AdvSimd=True Dp=False V128=True|${ARM64_TESTS_FILTER:-DistanceKernelTests.,Sq8TraversalKernelTests.,Arm64IntrinsicsKernelTests.}"
   "scalar (hardware intrinsics off)|$common DOTNET_EnableHWIntrinsic=0|AdvSimd=False Dp=False V128=False|${ARM64_TESTS_FILTER:-Kernel}"
 )
 
