@@ -74,20 +74,8 @@ public sealed partial class DistributedCollection
         ArgumentNullException.ThrowIfNull(vectors);
         if (vectors.Dimension != Options.Dimension)
             throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {vectors.Dimension}");
-        if (ids.Count != vectors.Count) throw new InvalidArgumentException($"{ids.Count} ids for {vectors.Count} vectors");
-        if (payloads is not null && payloads.Count != ids.Count) throw new InvalidArgumentException($"{payloads.Count} payloads for {ids.Count} vectors");
-        var prepared = new VectorMatrix((float[])vectors.Data.Clone(), vectors.Dimension);
-        var seen = new HashSet<ulong>();
-        for (int i = 0; i < prepared.Count; i++)
-        {
-            var row = prepared[i];
-            for (int d = 0; d < row.Length; d++)
-                if (!float.IsFinite(row[d])) throw new InvalidVectorException($"vector for id {ids[i]} (batch row {i}) has a non-finite value at dimension {d}");
-            if (!seen.Add(ids[i])) throw new InvalidArgumentException($"id {ids[i]} appears twice in one batch");
-            // Normalized once, here, with the engine's own routine; shards store inner-product collections.
-            if (Options.Metric == Metric.Cosine) Distances.Normalize(row);
-        }
-        return prepared;
+        // The engine's own checks and normalization; shards store inner-product collections of normalized rows.
+        return UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
     }
 
     /// <summary>

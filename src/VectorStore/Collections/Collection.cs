@@ -99,21 +99,7 @@ public sealed partial class Collection
     public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
     {
         if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
-        if (ids.Count != vectors.Count) throw new InvalidArgumentException($"{ids.Count} ids for {vectors.Count} vectors");
-        if (payloads is not null && payloads.Count != ids.Count) throw new InvalidArgumentException($"{payloads.Count} payloads for {ids.Count} vectors");
-        var prepared = new VectorMatrix((float[])vectors.Data.Clone(), vectors.Dimension);
-        var seen = new HashSet<ulong>();
-        for (int i = 0; i < prepared.Count; i++)
-        {
-            var row = prepared[i];
-            for (int d = 0; d < row.Length; d++)
-            {
-                if (!float.IsFinite(row[d]))
-                    throw new InvalidVectorException($"vector for id {ids[i]} (batch row {i}) has a non-finite value at dimension {d}");
-            }
-            if (!seen.Add(ids[i])) throw new InvalidArgumentException($"id {ids[i]} appears twice in one batch");
-            if (Options.Metric == Metric.Cosine) Distances.Normalize(row);
-        }
+        var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
         ApplyUpserts(ids, prepared, payloads, log: true);
     }
 
