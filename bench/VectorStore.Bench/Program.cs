@@ -23,5 +23,7 @@ if (args.Length > 0 && args[0] == "rerank-flow")
 // Scale and memory under a cgroup cap (not a BenchmarkDotNet suite): -- scale-memory [--count N] [--cap-mb M] …
 if (args.Length > 0 && args[0] == "scale-memory") return VectorStore.Bench.Memory.ScaleMemory.Run(args[1..]);
 if (args.Length > 0 && args[0] == "scale-memory-child") return VectorStore.Bench.Memory.ScaleMemory.Child(args[1..]);
+// Neighbour statistics of generated data beside the text set's (calibrates the generator): -- synthetic-stats […]
+if (args.Length > 0 && args[0] == "synthetic-stats") return VectorStore.Bench.Memory.SyntheticCalibration.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -70,7 +70,7 @@ public sealed partial class Collection : IJournaledState
                     continue;
                 }
                 if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
-                _payloads[s] = c.Payloads[s];
+                SetPayload(s, c.Payloads?[s]);
             }
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             _index = c.Index;

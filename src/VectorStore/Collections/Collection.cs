@@ -26,7 +26,8 @@ public sealed partial class Collection
     private readonly IndexSpec _indexSpec;
     private readonly ThreadLocal<SearchScratch> _scratch;
     private readonly ICollectionJournal _journal;
-    private byte[]?[] _payloads = new byte[]?[1024];
+    // Allocated with the first non-empty payload: a collection without payloads spends no bytes per slot on them.
+    private byte[]?[]? _payloads;
     private ulong[] _live = new ulong[16];
     private int _highWater;
     private VectorIndex? _index;
@@ -131,7 +132,7 @@ public sealed partial class Collection
                 }
                 slots[i] = slot;
                 _raw.Set(slot, prepared.Row(i));
-                _payloads[slot] = payloads?[i] is { Length: > 0 } p ? p : null;
+                SetPayload(slot, payloads?[i]);
             }
             if (_index is { SupportsConcurrentSearch: true } concurrent)
             {
@@ -221,7 +222,7 @@ public sealed partial class Collection
         if (!_slots.Remove(id, out int slot)) return false;
         _index?.Remove(slot);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
-        _payloads[slot] = null;
+        SetPayload(slot, null);
         _raw.Remove(slot);
         _freeSlots.Push(slot);
         return true;
@@ -243,7 +244,7 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (!_slots.TryGetValue(id, out int slot)) return null;
-            return new VectorRecord(id, _raw.Get(slot).ToArray(), _payloads[slot] ?? []);
+            return new VectorRecord(id, _raw.Get(slot).ToArray(), PayloadAt(slot) ?? []);
         }
         finally { _lock.ExitReadLock(); }
     }
@@ -362,10 +363,23 @@ public sealed partial class Collection
     private void EnsureSlotCapacity(int slot)
     {
         _slots.EnsureSlots(slot + 1);
-        if (slot < _payloads.Length) return;
+        if ((slot >> 6) < _live.Length && (_payloads is null || slot < _payloads.Length)) return;
         int cap = _slots.Ids.Length;
-        Array.Resize(ref _payloads, cap);
+        if (_payloads is not null) Array.Resize(ref _payloads, cap);
         Array.Resize(ref _live, (cap + 63) >> 6);
+    }
+
+    private byte[]? PayloadAt(int slot) => _payloads?[slot];
+
+    private void SetPayload(int slot, byte[]? payload)
+    {
+        if (payload is not { Length: > 0 })
+        {
+            if (_payloads is not null) _payloads[slot] = null;
+            return;
+        }
+        _payloads ??= new byte[]?[_slots.Ids.Length];
+        _payloads[slot] = payload;
     }
 
     /// <summary>The best <see cref="SearchOptions.K"/> entries for <paramref name="query"/>, best first.</summary>
@@ -465,12 +479,12 @@ public sealed partial class Collection
         if (f.Ids is not null)
         {
             foreach (var id in f.Ids)
-                if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, _payloads[slot])))
+                if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
                     filter.Add(slot);
             return filter;
         }
         foreach (int slot in LiveSlots())
-            if (f.Predicate!(_slots.Ids[slot], _payloads[slot])) filter.Add(slot);
+            if (f.Predicate!(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
         return filter;
     }
 
@@ -505,8 +519,9 @@ public sealed partial class Collection
     private long ResidentBytesLocked()
     {
         long payloadBytes = 0;
-        for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
-        return (_index?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)_payloads.Length * IntPtr.Size + _live.Length * sizeof(ulong)
+        if (_payloads is not null)
+            for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
+        return (_index?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }
 

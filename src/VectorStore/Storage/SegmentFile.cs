@@ -27,10 +27,13 @@ internal sealed unsafe class SegmentFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
-    private readonly uint[] _crcs;
+    // Unmapped segments (RAM residency) keep the row CRCs for ReadAll; mapped ones read each CRC from the mapped row
+    // table, which open verified against the footer's hash, so disk residency holds no per-row memory here.
+    private readonly uint[]? _crcs;
+    private readonly byte* _table;
     private readonly int _rowBytes;
 
-    private SegmentFile(string path, int sequence, int dimension, int rows, uint[] crcs, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr)
+    private SegmentFile(string path, int sequence, int dimension, int rows, uint[]? crcs, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr)
     {
         Path = path;
         Sequence = sequence;
@@ -42,6 +45,7 @@ internal sealed unsafe class SegmentFile : IDisposable
         _view = view;
         _base = basePtr;
         _rowBytes = dimension * sizeof(float);
+        _table = basePtr == null ? null : basePtr + HeaderSize + (long)rows * _rowBytes;
     }
 
     /// <summary>The file.</summary>
@@ -62,8 +66,8 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// <summary>Bytes of the file.</summary>
     public long FileBytes => FileLength(Rows, Dimension);
 
-    /// <summary>Bytes this segment holds in the process's memory (the per-row CRCs; the mapping is page cache).</summary>
-    public long ResidentBytes => (long)_crcs.Length * sizeof(uint);
+    /// <summary>Bytes this segment holds in the process's memory (the per-row CRCs when unmapped; a mapping is page cache).</summary>
+    public long ResidentBytes => (long)(_crcs?.Length ?? 0) * sizeof(uint);
 
     /// <summary>The file name of segment <paramref name="sequence"/>.</summary>
     public static string FileName(int sequence) => $"seg-{sequence:D10}.vsg";
@@ -152,13 +156,13 @@ internal sealed unsafe class SegmentFile : IDisposable
                 throw new StoreCorruptedException(path, "segment footer damaged");
             if (!footer.AsSpan().SequenceEqual(Footer(table, sequence, rows))) throw new StoreCorruptedException(path, "segment row table checksum mismatch");
             ids = new ulong[rows];
-            crcs = new uint[rows];
-            for (int r = 0; r < rows; r++)
+            for (int r = 0; r < rows; r++) ids[r] = BinaryPrimitives.ReadUInt64LittleEndian(table.AsSpan(r * RowEntrySize));
+            if (!map || rows == 0)
             {
-                ids[r] = BinaryPrimitives.ReadUInt64LittleEndian(table.AsSpan(r * RowEntrySize));
-                crcs[r] = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(r * RowEntrySize + 8));
+                crcs = new uint[rows];
+                for (int r = 0; r < rows; r++) crcs[r] = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(r * RowEntrySize + 8));
+                return new SegmentFile(path, sequence, dimension, rows, crcs, null, null, null);
             }
-            if (!map || rows == 0) return new SegmentFile(path, sequence, dimension, rows, crcs, null, null, null);
         }
         var mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         var view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
@@ -167,7 +171,7 @@ internal sealed unsafe class SegmentFile : IDisposable
         p += view.PointerOffset;
         // Re-rank reads are random rows: read-ahead would fill the page cache (and a memory cgroup) with neighbours.
         PageAdvice.Random(p, expected);
-        return new SegmentFile(path, sequence, dimension, rows, crcs, mmf, view, p);
+        return new SegmentFile(path, sequence, dimension, rows, null, mmf, view, p);
     }
 
     /// <summary>Whether the rows are readable through the mapping.</summary>
@@ -177,7 +181,7 @@ internal sealed unsafe class SegmentFile : IDisposable
     public ReadOnlySpan<float> Row(int row)
     {
         var bytes = new ReadOnlySpan<byte>(_base + HeaderSize + (long)row * _rowBytes, _rowBytes);
-        if (Checksums.Crc(bytes) != _crcs[row]) throw new StoreCorruptedException(Path, $"segment row {row} checksum mismatch");
+        if (Checksums.Crc(bytes) != BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(_table + (long)row * RowEntrySize + 8, sizeof(uint)))) throw new StoreCorruptedException(Path, $"segment row {row} checksum mismatch");
         return MemoryMarshal.Cast<byte, float>(bytes);
     }
 
@@ -187,6 +191,7 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// <summary>Reads every row with positional reads (no mapping), verifying each CRC: loading a resident collection.</summary>
     public void ReadAll(Action<int, ReadOnlySpan<float>> sink)
     {
+        if (_crcs is null) throw new InvalidOperationException("ReadAll reads an unmapped segment");
         using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         file.Position = HeaderSize;
         var buffer = new byte[_rowBytes];

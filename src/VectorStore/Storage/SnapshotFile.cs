@@ -29,7 +29,7 @@ internal static class SnapshotFile
         public required int Count { get; init; }
         public required ulong[] LiveBits { get; init; }
         public required ulong[] Ids { get; init; }
-        public required byte[]?[] Payloads { get; init; }
+        public required byte[]?[]? Payloads { get; init; }
         public required VectorIndex? Index { get; init; }
         /// <summary>Format version read (1: vectors were inside the snapshot and went to the sink).</summary>
         public required uint Version { get; init; }
@@ -41,7 +41,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[] payloads, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
+        byte[]?[]? payloads, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -79,7 +79,7 @@ internal static class SnapshotFile
                 for (int s = 0; s < highWater; s++)
                 {
                     if (!IsLive(live, s)) continue;
-                    var p = payloads[s];
+                    var p = payloads?[s];
                     w.Write(p?.Length ?? 0);
                     if (p is { Length: > 0 }) w.Write(p);
                 }
@@ -177,7 +177,7 @@ internal static class SnapshotFile
             locations = new long[highWater];
             for (int s = 0; s < highWater; s++) locations[s] = r.ReadInt64();
         }
-        var payloads = new byte[]?[highWater];
+        byte[]?[]? payloads = null; // null while no slot has a payload
         int row = 0;
         for (int s = 0; s < highWater; s++)
         {
@@ -185,7 +185,7 @@ internal static class SnapshotFile
             if (row >= count) throw new StoreCorruptedException(path, "snapshot live bitmap has more slots than its count");
             int plen = r.ReadInt32();
             if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
-            payloads[s] = plen > 0 ? r.ReadBytes(plen) : null;
+            if (plen > 0) (payloads ??= new byte[]?[highWater])[s] = r.ReadBytes(plen);
             row++;
         }
         if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
