@@ -120,6 +120,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             InvalidArgumentException a => (ErrorCode.InvalidArgument, a.Message),
             IdNotFoundException n => (ErrorCode.InvalidArgument, n.Message),
             StoreCorruptedException s => (ErrorCode.StorageError, s.Message),
+            ReadOnlyDatabaseException ro => (ErrorCode.NotSupported, ro.Message),
             IOException io => (ErrorCode.StorageError, io.Message),
             NotSupportedException ns => (ErrorCode.NotSupported, ns.Message),
             _ => (ErrorCode.Internal, $"internal error ({e.GetType().Name})"),

@@ -53,6 +53,44 @@ public sealed partial class VectorDatabase
         }
     }
 
+    private void OpenStorageReadOnly(StorageSettings storage)
+    {
+        _storage = storage;
+        string dir = Directory!;
+        var manifest = Manifest.Read(dir) ?? throw new InvalidArgumentException($"{dir}: not a database (no {Manifest.FileName})");
+        // A shared lock: read-only opens coexist, a read-write open (exclusive) is refused while they hold it. A
+        // directory without a lock file (copied without it) is opened unlocked rather than written to.
+        string lockPath = Path.Combine(dir, LockFileName);
+        if (File.Exists(lockPath))
+        {
+            try
+            {
+                _lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            }
+            catch (IOException e)
+            {
+                throw new VectorStoreException($"{lockPath}: the database is open for writing in another process", e);
+            }
+        }
+        _manifest = manifest;
+        foreach (var entry in manifest.Collections)
+        {
+            string cdir = Path.Combine(dir, "collections", entry.Directory);
+            var journal = new ReadOnlyCollectionStore(cdir, dir);
+            var c = new Collection(entry.Name, ToOptions(entry), journal, Options.Threads, cdir);
+            try
+            {
+                journal.Recover(c, entry, _storage.Wal);
+            }
+            catch
+            {
+                c.Close();
+                throw;
+            }
+            _collections.Add(entry.Name, c);
+        }
+    }
+
     private static CollectionOptions ToOptions(ManifestCollection e) => new()
     {
         Dimension = e.Dimension,
@@ -137,6 +175,7 @@ public sealed partial class VectorDatabase
     /// </summary>
     public void Compact(string name)
     {
+        ThrowIfReadOnly("compaction");
         CollectionStore? store;
         lock (_gate)
         {
@@ -163,6 +202,7 @@ public sealed partial class VectorDatabase
     /// </summary>
     public void Snapshot()
     {
+        ThrowIfReadOnly("writing a snapshot");
         foreach (var store in OpenStores())
             if (store.Dirty) store.Checkpoint();
     }
@@ -185,8 +225,8 @@ public sealed partial class VectorDatabase
     {
         lock (_gate)
         {
-            if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
-            return _stores.TryGetValue(name, out var store) ? store.DiskBytes() : 0;
+            if (!_collections.TryGetValue(name, out var c)) throw new InvalidArgumentException($"collection '{name}' does not exist");
+            return _stores.TryGetValue(name, out var store) ? store.DiskBytes() : IsReadOnly ? c.GetStats().DiskBytes : 0;
         }
     }
 

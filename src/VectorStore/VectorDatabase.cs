@@ -36,6 +36,43 @@ public sealed partial class VectorDatabase : IDisposable
     /// </remarks>
     public static VectorDatabase Open(string directory, DatabaseOptions? options = null) => Open(directory, options, null);
 
+    /// <summary>
+    /// Opens the database in <paramref name="directory"/> for searching only: nothing in the directory is written,
+    /// created or deleted (no lock-file creation, no checkpoint, no log truncation), any number of read-only opens may
+    /// share the directory, and a read-write open elsewhere is refused while they hold it (and vice versa). Writes to
+    /// it (upsert, delete, create, drop, compact, snapshot, building an index) throw <see cref="ReadOnlyDatabaseException"/>.
+    /// </summary>
+    /// <remarks>
+    /// Log records the newest snapshot does not cover (a database that was not closed cleanly) are replayed into
+    /// memory from the log, read-only; a database closed cleanly or compacted opens from its snapshots and segments
+    /// alone and holds no log buffers. This is how a database built on a server is searched on a device.
+    /// </remarks>
+    public static VectorDatabase OpenReadOnly(string directory, DatabaseOptions? options = null) => OpenReadOnly(directory, options, null);
+
+    internal static VectorDatabase OpenReadOnly(string directory, DatabaseOptions? options, StorageSettings? storage)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new InvalidArgumentException($"{directory}: no such database directory");
+        var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions()) { IsReadOnly = true };
+        try
+        {
+            db.OpenStorageReadOnly(storage ?? new StorageSettings());
+        }
+        catch
+        {
+            db.CloseStorage(checkpoint: false);
+            throw;
+        }
+        return db;
+    }
+
+    /// <summary>Whether the database was opened with <see cref="OpenReadOnly(string, DatabaseOptions?)"/>.</summary>
+    public bool IsReadOnly { get; private init; }
+
+    private void ThrowIfReadOnly(string operation)
+    {
+        if (IsReadOnly) throw new ReadOnlyDatabaseException(Directory!, operation);
+    }
+
     internal static VectorDatabase Open(string directory, DatabaseOptions? options, StorageSettings? storage)
     {
         System.IO.Directory.CreateDirectory(directory);
@@ -64,6 +101,7 @@ public sealed partial class VectorDatabase : IDisposable
     /// <summary>Creates a collection; fails if the name is taken or the options are invalid.</summary>
     public Collection CreateCollection(string name, CollectionOptions options)
     {
+        ThrowIfReadOnly("creating a collection");
         ValidateName(name);
         lock (_gate)
         {
@@ -86,6 +124,7 @@ public sealed partial class VectorDatabase : IDisposable
     /// <summary>Deletes a collection and its data; returns false when it did not exist.</summary>
     public bool DropCollection(string name)
     {
+        ThrowIfReadOnly("dropping a collection");
         lock (_gate)
         {
             if (!_collections.Remove(name, out var c)) return false;

@@ -102,6 +102,7 @@ public abstract class CliCommand
         VectorFileException f => (1, f.Message),
         InvalidArgumentException a => (1, a.Message),
         UsageException u => (1, u.Message),
+        ReadOnlyDatabaseException ro => (1, ro.Message),
         StoreCorruptedException s => (2, s.Message),
         VectorStoreException v => (2, v.Message),
         IOException io => (2, io.Message),

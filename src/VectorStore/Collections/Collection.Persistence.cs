@@ -59,7 +59,7 @@ public sealed partial class Collection : IJournaledState
             if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
             var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set);
             legacy = c.Version < 2;
-            if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1);
+            if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1, exact: true);
             _highWater = c.HighWater;
             Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
             for (int s = c.HighWater - 1; s >= 0; s--)

@@ -99,6 +99,7 @@ public sealed partial class Collection
     /// </summary>
     public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
     {
+        _journal.CheckWritable("upsert");
         if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
         var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
         ApplyUpserts(ids, prepared, payloads, log: true);
@@ -155,6 +156,7 @@ public sealed partial class Collection
     /// <summary>Deletes <paramref name="id"/>; returns false when it was not present.</summary>
     public bool Delete(ulong id)
     {
+        _journal.CheckWritable("delete");
         long ticket;
         _lock.EnterWriteLock();
         try
@@ -267,6 +269,7 @@ public sealed partial class Collection
     /// <summary>Trains the codec and builds the index now, on the vectors present (at least one).</summary>
     public void BuildIndex()
     {
+        _journal.CheckWritable("building the index");
         long ticket;
         _lock.EnterWriteLock();
         try
@@ -360,9 +363,9 @@ public sealed partial class Collection
         return slots;
     }
 
-    private void EnsureSlotCapacity(int slot)
+    private void EnsureSlotCapacity(int slot, bool exact = false)
     {
-        _slots.EnsureSlots(slot + 1);
+        _slots.EnsureSlots(slot + 1, exact);
         if ((slot >> 6) < _live.Length && (_payloads is null || slot < _payloads.Length)) return;
         int cap = _slots.Ids.Length;
         if (_payloads is not null) Array.Resize(ref _payloads, cap);

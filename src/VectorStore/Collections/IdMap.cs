@@ -24,12 +24,16 @@ internal sealed class IdMap
     /// <summary>Bytes held: the slot array and the table.</summary>
     public long MemoryBytes => (long)Ids.Length * sizeof(ulong) + (long)_table.Length * sizeof(int);
 
-    /// <summary>Makes <see cref="Ids"/> hold at least <paramref name="slots"/> entries (doubling).</summary>
-    public void EnsureSlots(int slots)
+    /// <summary>
+    /// Makes <see cref="Ids"/> hold at least <paramref name="slots"/> entries: doubling for inserts, exactly with
+    /// <paramref name="exact"/> (restoring a snapshot, whose size is known: doubling slack would be resident memory).
+    /// </summary>
+    public void EnsureSlots(int slots, bool exact = false)
     {
         if (slots <= Ids.Length) return;
         int cap = Ids.Length;
-        while (cap < slots) cap *= 2;
+        if (exact) cap = slots;
+        else while (cap < slots) cap *= 2;
         var grown = new ulong[cap];
         Array.Copy(Ids, grown, Ids.Length);
         Ids = grown;

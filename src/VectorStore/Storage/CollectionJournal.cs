@@ -7,6 +7,9 @@ namespace VectorStore.Storage;
 /// </summary>
 internal interface ICollectionJournal
 {
+    /// <summary>Throws when the journal refuses writes (a read-only database), before anything changes.</summary>
+    void CheckWritable(string operation) { }
+
     long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads);
 
     long AppendDelete(ulong id);

@@ -93,7 +93,7 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
                     $"log begins at {_wal.BeginAddress}, after the snapshot's address {covered}: records in between are lost");
             from = covered;
         }
-        Replay(collection, from);
+        LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
         // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment
         // and publishing a current-format snapshot completes the migration (the old snapshot is deleted after).
@@ -119,79 +119,6 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
             }
         }
         if (removed) FileDurability.FsyncDirectory(Directory);
-    }
-
-    private void Replay(IJournaledState collection, long from)
-    {
-        int dim = collection.Dimension;
-        var ids = new List<ulong>();
-        var vectors = new List<float[]>();
-        var payloads = new List<byte[]?>();
-        bool anyPayload = false;
-        void Flush()
-        {
-            if (ids.Count == 0) return;
-            var m = new VectorMatrix(vectors.Count == 1 ? vectors[0] : Concat(vectors, ids.Count * dim), dim);
-            collection.ReplayUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null);
-            ids.Clear();
-            vectors.Clear();
-            payloads.Clear();
-            anyPayload = false;
-        }
-        long end = _wal.CommittedAddress;
-        long reached = from;
-        foreach (var entry in _wal.Scan(from, end))
-        {
-            reached = entry.NextAddress;
-            string where = _wal.SegmentPath(entry.Address);
-            LogRecordKind kind;
-            try
-            {
-                kind = LogRecords.Kind(entry.Data, where);
-            }
-            catch (StoreCorruptedException e)
-            {
-                throw new StoreCorruptedException(where, $"record at address {entry.Address}: {e.Message[(where.Length + 2)..]}", e);
-            }
-            switch (kind)
-            {
-                case LogRecordKind.UpsertChunk:
-                    var chunk = LogRecords.ReadUpserts(entry.Data, dim, where);
-                    ids.AddRange(chunk.Ids);
-                    vectors.Add(chunk.Vectors);
-                    payloads.AddRange(chunk.Payloads);
-                    anyPayload |= chunk.Payloads.Any(p => p is not null);
-                    // A batch is replayed as one unit so training happens at the same point as in the original run.
-                    if (chunk.EndOfBatch) Flush();
-                    break;
-                case LogRecordKind.Delete:
-                    Flush();
-                    collection.ReplayDelete(LogRecords.ReadDelete(entry.Data));
-                    break;
-                case LogRecordKind.BuildIndex:
-                    Flush();
-                    collection.ReplayBuildIndex();
-                    break;
-            }
-        }
-        // FASTER's scan may stop early on damage it treats as the end of the log; acknowledged records would vanish.
-        if (reached < end)
-            throw new StoreCorruptedException(_wal.SegmentPath(reached), $"log scan stopped at address {reached}, before the durable address {end}");
-        // A trailing partial batch was committed by another writer's group commit but never acknowledged; its
-        // records are complete and checksummed, so applying them is safe.
-        Flush();
-    }
-
-    private static float[] Concat(List<float[]> parts, int total)
-    {
-        var all = new float[total];
-        int at = 0;
-        foreach (var p in parts)
-        {
-            p.CopyTo(all, at);
-            at += p.Length;
-        }
-        return all;
     }
 
     /// <inheritdoc />

@@ -52,6 +52,23 @@ internal sealed class DurableTail : IDisposable
         return t;
     }
 
+    /// <summary>Opens an existing record file for reading only (a read-only database; <see cref="Record"/> then fails).</summary>
+    public static DurableTail OpenRead(string path)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var t = new DurableTail(path, handle, 0);
+        try
+        {
+            t._sequence = t.ReadNewest().Sequence;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
+        return t;
+    }
+
     /// <summary>The newest valid (begin, durable) pair, or a <see cref="StoreCorruptedException"/> naming the file.</summary>
     public (long Begin, long Durable) Read()
     {

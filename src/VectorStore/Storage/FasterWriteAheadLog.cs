@@ -8,8 +8,12 @@ internal sealed record WalSettings
     /// <summary>log2 of the page size; an entry must fit in a page. Default 22 (4 MiB).</summary>
     public int PageSizeBits { get; init; } = 22;
 
-    /// <summary>log2 of the in-memory log buffer. Default 24 (16 MiB, four pages).</summary>
-    public int MemorySizeBits { get; init; } = 24;
+    /// <summary>
+    /// log2 of the in-memory log buffer. Default 23 (8 MiB, two pages: FASTER's minimum). FASTER allocates the whole
+    /// buffer when it opens a log, so this is a fixed cost of every open collection, searched or not: 16 MiB cost
+    /// 16 bytes per vector of a 1M-vector collection. Two pages still let one page flush while the next fills.
+    /// </summary>
+    public int MemorySizeBits { get; init; } = 23;
 
     /// <summary>
     /// log2 of the segment file size. Truncation frees whole segments only, so this bounds what compaction leaves
@@ -42,6 +46,7 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
     private readonly List<long> _boundaries = [];
     private readonly object _segmentGate = new();
     private readonly HashSet<long> _directorySynced = [];
+    private SlotCommitManager? _commits;
     private long _syncedUntil;
     private long _segmentsSyncedUntil;
 
@@ -93,11 +98,65 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
             device.Dispose();
             throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
-        var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath));
+        var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath)) { _commits = commits };
         commits.BeforeCommit = wal.SyncSegmentsUntil;
         try
         {
             wal.Validate(create);
+        }
+        catch
+        {
+            wal.Dispose();
+            throw;
+        }
+        return wal;
+    }
+
+    /// <summary>
+    /// Opens the log in <paramref name="directory"/> for reading only (FASTER's read-only mode: recovery reads the
+    /// newest commit and writes nothing, neither commit files nor the durable-tail record), to replay records a
+    /// read-only database's snapshot does not cover. Refuses, as <see cref="Open"/> does, when FASTER recovers less
+    /// than the durable-tail record says was acknowledged. Appending or committing fails.
+    /// </summary>
+    public static FasterWriteAheadLog OpenForReading(string directory, WalSettings settings)
+    {
+        string tailPath = Path.Combine(directory, DurableTail.FileName);
+        if (!File.Exists(tailPath))
+            throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
+        string commitPath = Path.Combine(directory, SlotCommitManager.FileName);
+        if (!File.Exists(commitPath))
+            throw new StoreCorruptedException(commitPath, "commit metadata is missing, but the durable-tail record says the log holds acknowledged writes");
+        var tail = DurableTail.OpenRead(tailPath);
+        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false);
+        var commits = new SlotCommitManager(commitPath, readOnly: true);
+        FasterLog log;
+        try
+        {
+            log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = device,
+                LogCommitManager = commits,
+                PageSizeBits = settings.PageSizeBits,
+                MemorySizeBits = settings.MemorySizeBits,
+                SegmentSizeBits = settings.SegmentSizeBits,
+                LogChecksum = LogChecksumType.PerEntry,
+                ReadOnlyMode = true,
+                RemoveOutdatedCommits = false,
+                AutoRefreshSafeTailAddress = false,
+            });
+            log.RecoverReadOnly();
+        }
+        catch (Exception e) when (e is not VectorStoreException)
+        {
+            commits.Dispose();
+            device.Dispose();
+            tail.Dispose();
+            throw new StoreCorruptedException(commitPath, $"FASTER could not recover the write-ahead log for reading: {e.Message}", e);
+        }
+        var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits };
+        try
+        {
+            wal.Validate(create: false);
         }
         catch
         {
@@ -289,5 +348,6 @@ internal sealed class FasterWriteAheadLog : IWriteAheadLog
         _log.Dispose();
         _device.Dispose();
         _tail.Dispose();
+        _commits?.Dispose(); // FASTER disposes only commit managers it created itself
     }
 }

@@ -149,11 +149,13 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         _locations[slot] = NoLocation;
     }
 
-    private void EnsureCapacity(int slot)
+    /// <summary>Grows the location table to hold <paramref name="slot"/>: doubling for inserts, exactly when restoring (the size is known, and doubling slack is resident memory).</summary>
+    private void EnsureCapacity(int slot, bool exact = false)
     {
         if (slot < _locations.Length) return;
         int cap = _locations.Length;
-        while (cap <= slot) cap *= 2;
+        if (exact) cap = slot + 1;
+        else while (cap <= slot) cap *= 2;
         var grown = new long[cap];
         Array.Copy(_locations, grown, _locations.Length);
         Array.Fill(grown, NoLocation, _locations.Length, cap - _locations.Length);
@@ -292,7 +294,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 opened[seq].LiveRows = 0;
                 _nextSequence = Math.Max(_nextSequence, seq + 1);
             }
-            if (locations.Length > 0) EnsureCapacity(locations.Length - 1);
+            if (locations.Length > 0) EnsureCapacity(locations.Length - 1, exact: true);
             for (int s = 0; s < locations.Length; s++)
             {
                 long loc = locations[s];

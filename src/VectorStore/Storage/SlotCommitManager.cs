@@ -20,12 +20,15 @@ internal sealed class SlotCommitManager : ILogCommitManager
     private readonly SafeFileHandle _handle;
     private int _nextSlot;
 
-    public SlotCommitManager(string path)
+    /// <summary>Opens (creating, unless <paramref name="readOnly"/>) the commit file; read-only never writes it.</summary>
+    public SlotCommitManager(string path, bool readOnly = false)
     {
         Path = path;
         bool exists = File.Exists(path);
-        _handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        if (!exists) RandomAccess.Write(_handle, new byte[2 * SlotSize], 0);
+        _handle = readOnly
+            ? File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)
+            : File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (!exists && !readOnly) RandomAccess.Write(_handle, new byte[2 * SlotSize], 0);
         // Write next over the older (or an invalid) slot so the newest valid commit survives a torn write.
         var valid = ValidSlots().OrderByDescending(v => v.Num).Select(v => v.Slot).ToList();
         _nextSlot = valid.Count == 0 ? 0 : 1 - valid[0];

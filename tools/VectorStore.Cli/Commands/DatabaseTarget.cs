@@ -17,6 +17,8 @@ public sealed class DatabaseTarget
     private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS, verifying the server's certificate (with --server)" };
     private readonly Option<string?> _tlsCa = new("--tls-ca") { Description = "PEM file of the CA (or the server's own certificate) to trust instead of the system store; implies --tls" };
     private readonly Option<string?> _tlsName = new("--tls-server-name") { Description = "Name the server's certificate must carry (default: the host of --server); implies --tls" };
+    private readonly Option<bool> _readOnly = new("--read-only") { Description = "Open --db read-only: nothing in the directory is written; other read-only opens may share it (e.g. a database copied to a device)" };
+    private bool _offersReadOnly;
 
     /// <summary>Adds the target options to <paramref name="command"/>.</summary>
     public DatabaseTarget AddTo(Command command)
@@ -30,6 +32,14 @@ public sealed class DatabaseTarget
         return this;
     }
 
+    /// <summary>Adds <c>--read-only</c> to <paramref name="command"/> (commands that only read: search, info, export).</summary>
+    public DatabaseTarget WithReadOnly(Command command)
+    {
+        command.Options.Add(_readOnly);
+        _offersReadOnly = true;
+        return this;
+    }
+
     /// <summary>Checks the combination of flags (a usage error otherwise), before any file is read or anything opened.</summary>
     public void Validate(ParseResult r)
     {
@@ -40,6 +50,7 @@ public sealed class DatabaseTarget
         if (db is not null && (r.GetValue(_tls) || r.GetValue(_tlsCa) is not null || r.GetValue(_tlsName) is not null))
             throw new UsageException("--tls, --tls-ca and --tls-server-name only apply with --server");
         if (r.GetValue(_tlsCa) is { } ca && !File.Exists(ca)) throw new UsageException($"--tls-ca {ca}: no such file");
+        if (_offersReadOnly && r.GetValue(_readOnly) && server is not null) throw new UsageException("--read-only applies with --db (a server decides how it opens its database)");
     }
 
     /// <summary>Where the command works, for messages: <c>in DIR</c> (absolute) or <c>on HOST:PORT</c>.</summary>
@@ -67,7 +78,7 @@ public sealed class DatabaseTarget
 
     private async Task<IVectorDatabaseClient> OpenAsync(ParseResult r, bool create) =>
         r.GetValue(_db) is { } dir
-            ? new InProcessDatabaseClient(OpenDirectory(dir, create), ownsDatabase: true)
+            ? new InProcessDatabaseClient(OpenDirectory(dir, create, readOnly: _offersReadOnly && r.GetValue(_readOnly)), ownsDatabase: true)
             : await VectorStoreClient.ConnectAsync(r.GetValue(_server)!, ClientOptionsFrom(r)).ConfigureAwait(false);
 
     private ClientOptions ClientOptionsFrom(ParseResult r) => new()
@@ -79,14 +90,14 @@ public sealed class DatabaseTarget
     };
 
     /// <summary>
-    /// Opens <paramref name="dir"/>; unless <paramref name="create"/>, the directory must already hold a database
-    /// (a typo in --db should not silently create an empty one).
+    /// Opens <paramref name="dir"/> (read-only with <paramref name="readOnly"/>); unless <paramref name="create"/>, the
+    /// directory must already hold a database (a typo in --db should not silently create an empty one).
     /// </summary>
-    public static VectorDatabase OpenDirectory(string dir, bool create = false)
+    public static VectorDatabase OpenDirectory(string dir, bool create = false, bool readOnly = false)
     {
         if (!create && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
-        return VectorDatabase.Open(dir, null, StorageFromEnvironment());
+        return readOnly ? VectorDatabase.OpenReadOnly(dir) : VectorDatabase.Open(dir, null, StorageFromEnvironment());
     }
 
     /// <summary>

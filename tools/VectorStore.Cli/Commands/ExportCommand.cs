@@ -20,7 +20,7 @@ public sealed class ExportCommand : CliCommand
         var outOpt = Opt<string>("--out", "Vectors output (.fvecs)", required: true);
         var idsOpt = Opt<string>("--ids-out", "Ids output (text, one per line)", required: true);
         var cmd = new Command("export", "Export a collection's vectors and ids") { nameOpt, outOpt, idsOpt };
-        var target = new DatabaseTarget().AddTo(cmd);
+        var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             int exported = 0;

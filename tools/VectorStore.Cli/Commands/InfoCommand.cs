@@ -10,7 +10,7 @@ public sealed class InfoCommand : CliCommand
         var nameOpt = Opt<string?>("--collection", "Only this collection");
         var jsonOpt = Opt<bool>("--json", "Print one JSON object");
         var cmd = new Command("info", "Describe the collections of a database directory") { nameOpt, jsonOpt };
-        var target = new DatabaseTarget().AddTo(cmd);
+        var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() => target.Run(r, db => InfoAsync(db, r.GetValue(nameOpt), Console.Out, r.GetValue(jsonOpt)))));
         return cmd;
     }

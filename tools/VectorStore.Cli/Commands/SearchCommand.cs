@@ -23,7 +23,7 @@ public sealed class SearchCommand : CliCommand
         {
             nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt,
         };
-        var target = new DatabaseTarget().AddTo(cmd);
+        var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             int k = r.GetValue(kOpt);

@@ -1,0 +1,84 @@
+namespace VectorStore.Storage;
+
+/// <summary>
+/// One collection of a database opened read-only: its snapshot and segments are loaded as a writable open would, the
+/// log records the snapshot does not cover are replayed from a read-only FASTER instance that is closed right after
+/// (so a searching process holds no log buffers), and nothing in the directory is written, created or deleted: no
+/// checkpoint, no orphan removal, no migration. Every journal write is a <see cref="ReadOnlyDatabaseException"/>,
+/// raised before the collection changes anything in memory.
+/// Thread-safety: <see cref="Recover"/> runs once, before the collection is shared; the rest is stateless.
+/// </summary>
+internal sealed class ReadOnlyCollectionStore : ICollectionJournal
+{
+    private readonly string _databaseDirectory;
+
+    /// <summary>The journal of the collection in <paramref name="directory"/> of the database in <paramref name="databaseDirectory"/>.</summary>
+    public ReadOnlyCollectionStore(string directory, string databaseDirectory)
+    {
+        Directory = directory;
+        _databaseDirectory = databaseDirectory;
+    }
+
+    /// <summary>The collection's directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>Loads <paramref name="collection"/> from the collection directory without writing to it.</summary>
+    public void Recover(IJournaledState collection, ManifestCollection entry, WalSettings wal)
+    {
+        string directory = Directory;
+        if (!System.IO.Directory.Exists(directory))
+            throw new StoreCorruptedException(directory, $"directory of collection '{entry.Name}' is missing");
+        string walDirectory = Path.Combine(directory, "wal");
+        string tailPath = Path.Combine(walDirectory, DurableTail.FileName);
+        if (!File.Exists(tailPath))
+            throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
+        long begin, durable;
+        using (var tail = DurableTail.OpenRead(tailPath)) (begin, durable) = tail.Read();
+        long from = begin;
+        if (entry.Snapshot is { } snap)
+        {
+            string path = Path.Combine(directory, snap);
+            long covered = collection.RestoreSnapshot(path, out _);
+            if (covered != entry.SnapshotLogAddress)
+                throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {entry.SnapshotLogAddress}");
+            if (begin > covered)
+                throw new StoreCorruptedException(tailPath, $"log begins at {begin}, after the snapshot's address {covered}: records in between are lost");
+            from = covered;
+        }
+        // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then.
+        if (durable > from)
+        {
+            using var log = FasterWriteAheadLog.OpenForReading(walDirectory, wal);
+            if (log.BeginAddress > from)
+                throw new StoreCorruptedException(tailPath, $"log begins at {log.BeginAddress}, after the snapshot's address {from}: records in between are lost");
+            LogReplay.Run(collection, log, from);
+        }
+    }
+
+    /// <inheritdoc />
+    public void CheckWritable(string operation) => throw new ReadOnlyDatabaseException(_databaseDirectory, operation);
+
+    /// <inheritdoc />
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
+
+    /// <inheritdoc />
+    public long AppendDelete(ulong id) => throw new ReadOnlyDatabaseException(_databaseDirectory, "delete");
+
+    /// <inheritdoc />
+    public long AppendBuildIndex() => throw new ReadOnlyDatabaseException(_databaseDirectory, "building the index");
+
+    /// <inheritdoc />
+    public void WaitDurable(long ticket) { }
+
+    /// <inheritdoc />
+    public long DiskBytes()
+    {
+        long total = 0;
+        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+        {
+            try { total += FileSpace.AllocatedBytes(f); }
+            catch (FileNotFoundException) { }
+        }
+        return total;
+    }
+}
