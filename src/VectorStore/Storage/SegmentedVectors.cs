@@ -27,6 +27,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private readonly List<SegmentFile> _retired = [];
     private int _nextSequence = 1;
     private long _diskReads;
+    private readonly ReadAheadPolicy _readAhead = new();
 
     /// <summary>A store for vectors of <paramref name="dimension"/> values, sealing into <paramref name="directory"/> (null: never).</summary>
     public SegmentedVectors(int dimension, string? directory, bool resident)
@@ -93,16 +94,19 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             return;
         }
         if (distances.Length < slots.Length) throw new ArgumentException("fewer distance outputs than slots");
-        // One query's candidates are requested together, so their page faults overlap instead of queueing.
-        // A checkpoint may move a slot to a new segment meanwhile: the table is re-read after each location (Seal
-        // publishes the table before the locations that point into it).
+        // One query's candidates are requested together, so on a cold cache their page faults overlap instead of
+        // queueing; on a warm one the hints are skipped (ReadAheadPolicy). A checkpoint may move a slot to a new
+        // segment meanwhile: the table is re-read after each location (Seal publishes the table before the locations
+        // that point into it).
+        var batch = _readAhead.Begin();
         int fromDisk = 0;
         foreach (int slot in slots)
         {
             if (_buffer.ContainsKey(slot)) continue;
+            fromDisk++;
+            if (!batch.Hint) continue;
             long loc = Volatile.Read(ref _locations[slot]);
             _segments[(int)(loc >> 32)].WillNeed((int)loc);
-            fromDisk++;
         }
         Interlocked.Add(ref _diskReads, fromDisk);
         for (int i = 0; i < slots.Length; i++)
@@ -116,7 +120,11 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             long loc = Volatile.Read(ref _locations[slot]);
             distances[i] = Distances.Compute(kind, query, _segments[(int)(loc >> 32)].Row((int)loc));
         }
+        _readAhead.End(batch, fromDisk);
     }
+
+    /// <summary>Whether re-rank reads currently ask the kernel to read ahead (see <see cref="ReadAheadPolicy"/>).</summary>
+    public bool ReadAheadHinting => _readAhead.Hinting;
 
     /// <summary>Stores the vector of <paramref name="slot"/> (new or overwritten) until the next <see cref="Seal"/>.</summary>
     public void Set(int slot, ReadOnlySpan<float> vector)
