@@ -17,7 +17,7 @@ public sealed class DatabaseTarget
     private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS, verifying the server's certificate (with --server)" };
     private readonly Option<string?> _tlsCa = new("--tls-ca") { Description = "PEM file of the CA (or the server's own certificate) to trust instead of the system store; implies --tls" };
     private readonly Option<string?> _tlsName = new("--tls-server-name") { Description = "Name the server's certificate must carry (default: the host of --server); implies --tls" };
-    private readonly Option<bool> _readOnly = new("--read-only") { Description = "Open --db read-only: nothing in the directory is written; other read-only opens may share it (e.g. a database copied to a device)" };
+    private readonly Option<bool> _readOnly = new("--read-only") { Description = "Open --db read-only (always so for this command, which only reads): nothing in the directory is written; other read-only opens may share it (e.g. a database copied to a device)" };
     private bool _offersReadOnly;
 
     /// <summary>Adds the target options to <paramref name="command"/>.</summary>
@@ -32,7 +32,11 @@ public sealed class DatabaseTarget
         return this;
     }
 
-    /// <summary>Adds <c>--read-only</c> to <paramref name="command"/> (commands that only read: search, info, export).</summary>
+    /// <summary>
+    /// Marks <paramref name="command"/> as one that only reads (search, info, export): it opens <c>--db</c> read-only,
+    /// so it never writes to the directory (no checkpoint or log truncation on close, no orphan removal, no format
+    /// migration) and may run beside other readers. Adds the explicit <c>--read-only</c> flag of the CLI contract.
+    /// </summary>
     public DatabaseTarget WithReadOnly(Command command)
     {
         command.Options.Add(_readOnly);
@@ -78,7 +82,7 @@ public sealed class DatabaseTarget
 
     private async Task<IVectorDatabaseClient> OpenAsync(ParseResult r, bool create) =>
         r.GetValue(_db) is { } dir
-            ? new InProcessDatabaseClient(OpenDirectory(dir, create, readOnly: _offersReadOnly && r.GetValue(_readOnly)), ownsDatabase: true)
+            ? new InProcessDatabaseClient(OpenDirectory(dir, create, readOnly: _offersReadOnly), ownsDatabase: true)
             : await VectorStoreClient.ConnectAsync(r.GetValue(_server)!, ClientOptionsFrom(r)).ConfigureAwait(false);
 
     private ClientOptions ClientOptionsFrom(ParseResult r) => new()
