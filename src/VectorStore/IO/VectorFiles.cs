@@ -118,6 +118,17 @@ public static class VectorFiles
     public static VectorMatrix ReadNpy(string path, int maxRows = int.MaxValue)
     {
         using var fs = OpenRead(path);
+        return ReadNpy(fs, path, maxRows);
+    }
+
+    /// <summary>
+    /// Reads a <c>.npy</c> array from a seekable <paramref name="fs"/> (a resource stream, say) that holds it from position 0;
+    /// <paramref name="path"/> names it in errors. The stream is left open.
+    /// </summary>
+    public static VectorMatrix ReadNpy(Stream fs, string path, int maxRows = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(fs);
+        if (!fs.CanSeek) throw new ArgumentException("the stream must be seekable", nameof(fs));
         var (dtype, rows, cols, dataOffset) = ReadNpyHeader(fs, path);
         int elem = dtype == "<f4" ? 4 : 2;
         long needed = dataOffset + (long)rows * cols * elem;
@@ -140,7 +151,7 @@ public static class VectorFiles
         return m;
     }
 
-    private static (string Dtype, int Rows, int Cols, long DataOffset) ReadNpyHeader(FileStream fs, string path)
+    private static (string Dtype, int Rows, int Cols, long DataOffset) ReadNpyHeader(Stream fs, string path)
     {
         Span<byte> pre = stackalloc byte[10];
         ReadExactly(fs, pre, path, -1);
