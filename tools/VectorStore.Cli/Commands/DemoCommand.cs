@@ -113,5 +113,5 @@ public sealed class DemoCommand : CliCommand
     }
 
     /// <summary>Logical name prefix of the sample's resources (LogicalName in the project file).</summary>
-    internal const string SampleResourcePrefix = "samples/debdesc-10k/";
+    private const string SampleResourcePrefix = "samples/debdesc-10k/";
 }
