@@ -27,6 +27,34 @@ public static class ReportPlots
         ];
     }
 
+    /// <summary>
+    /// Checks that plots can be drawn, before a report spends minutes measuring. ScottPlot draws through SkiaSharp,
+    /// whose native library (<c>libSkiaSharp.so</c> on Linux) is a separate file: the dotnet tool carries it, and a
+    /// NativeAOT publish puts it beside the program, from where it must not be separated. A missing library becomes
+    /// one <see cref="VectorStoreException"/> saying so, not a TypeInitializationException after the measurements.
+    /// </summary>
+    public static void EnsureRenderer()
+    {
+        try
+        {
+            new ScottPlot.Plot().RenderInMemory(8, 8);
+        }
+        catch (Exception e) when (CausedBy<DllNotFoundException>(e))
+        {
+            // The loader's message lists every path it tried, one per line; the CLI prints one error line.
+            throw new VectorStoreException(
+                "report draws its plots with SkiaSharp, whose native library libSkiaSharp.so could not be loaded: keep it " +
+                $"next to the program ({AppContext.BaseDirectory}), where the publish folder puts it", e);
+        }
+    }
+
+    private static bool CausedBy<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is T) return true;
+        return false;
+    }
+
     private static void Scatter(string path, IReadOnlyList<ReportRow> rows, Func<ReportRow, double> x, string xLabel, bool logX, int width, int height)
     {
         var plot = new ScottPlot.Plot();

@@ -119,24 +119,28 @@ public abstract class CliCommand
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
     /// <summary>Writes one JSON object on its own line to stdout.</summary>
-    protected static void WriteJsonLine(object value) => WriteJsonLine(Console.Out, value);
+    protected static void WriteJsonLine(Dictionary<string, object?> value) => WriteJsonLine(Console.Out, value);
 
     /// <summary>Writes one JSON object on its own line to <paramref name="writer"/> and flushes it.</summary>
-    protected static void WriteJsonLine(TextWriter writer, object value)
+    protected static void WriteJsonLine(TextWriter writer, Dictionary<string, object?> value)
     {
-        writer.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+        writer.WriteLine(ToJson(value));
         writer.Flush();
     }
 
-    /// <summary>
-    /// Serializer settings for JSON output: keys as written, no indentation, and specs such as <c>opq+pq:48</c> printed
-    /// as they are rather than with '+' escaped (the output goes to terminals and parsers, never into HTML).
-    /// </summary>
-    public static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>One JSON object of output, on one line (see <see cref="CliJsonContext"/>).</summary>
+    internal static string ToJson(Dictionary<string, object?> value) =>
+        JsonSerializer.Serialize(value, CliJsonContext.Cli.DictionaryStringObject);
+
+    /// <summary>A report row as one JSON line, the keys its <c>JsonPropertyName</c>s give.</summary>
+    internal static string ToJson(Evaluation.ReportRow row) => JsonSerializer.Serialize(row, CliJsonContext.Cli.ReportRow);
+
+    /// <summary>Writes a report row on its own line to <paramref name="writer"/> and flushes it.</summary>
+    protected static void WriteJsonLine(TextWriter writer, Evaluation.ReportRow row)
     {
-        WriteIndented = false,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+        writer.WriteLine(ToJson(row));
+        writer.Flush();
+    }
 
     /// <summary>Checks k, rerank and similar positive limits as usage errors.</summary>
     internal static void RequireRange(string flag, int value, int min, int max)

@@ -118,17 +118,28 @@ public static class VectorFiles
     public static VectorMatrix ReadNpy(string path, int maxRows = int.MaxValue)
     {
         using var fs = OpenRead(path);
-        var (dtype, rows, cols, dataOffset) = ReadNpyHeader(fs, path);
+        return ReadNpy(fs, path, maxRows);
+    }
+
+    /// <summary>
+    /// Reads a <c>.npy</c> array from a seekable <paramref name="stream"/> (a resource stream, say) that holds it from
+    /// position 0; <paramref name="name"/> names it in errors (as a path would). The stream is left open.
+    /// </summary>
+    public static VectorMatrix ReadNpy(Stream stream, string name, int maxRows = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek) throw new ArgumentException("the stream must be seekable", nameof(stream));
+        var (dtype, rows, cols, dataOffset) = ReadNpyHeader(stream, name);
         int elem = dtype == "<f4" ? 4 : 2;
         long needed = dataOffset + (long)rows * cols * elem;
-        if (fs.Length < needed) throw new VectorFileException(path, (fs.Length - dataOffset) / Math.Max(1, (long)cols * elem), $"truncated: header promises {rows}×{cols} values, file has {fs.Length} bytes, needs {needed}");
+        if (stream.Length < needed) throw new VectorFileException(name, (stream.Length - dataOffset) / Math.Max(1, (long)cols * elem), $"truncated: header promises {rows}×{cols} values, file has {stream.Length} bytes, needs {needed}");
         int n = (int)Math.Min(rows, maxRows);
         var m = new VectorMatrix(n, cols);
-        fs.Position = dataOffset;
+        stream.Position = dataOffset;
         var rowBuf = new byte[cols * elem];
         for (int i = 0; i < n; i++)
         {
-            ReadExactly(fs, rowBuf, path, i);
+            ReadExactly(stream, rowBuf, name, i);
             if (elem == 4) MemoryMarshal.Cast<byte, float>(rowBuf).CopyTo(m[i]);
             else
             {
@@ -140,7 +151,7 @@ public static class VectorFiles
         return m;
     }
 
-    private static (string Dtype, int Rows, int Cols, long DataOffset) ReadNpyHeader(FileStream fs, string path)
+    private static (string Dtype, int Rows, int Cols, long DataOffset) ReadNpyHeader(Stream fs, string path)
     {
         Span<byte> pre = stackalloc byte[10];
         ReadExactly(fs, pre, path, -1);

@@ -34,6 +34,25 @@ public class VectorFilesTests
     }
 
     [Fact]
+    public void NpyReadsFromAStreamAsFromAFileAndNamesTheStreamInErrors()
+    {
+        var m = SyntheticData.Clustered(30, 6, seed: 5);
+        var path = Path.Combine(_dir, "s.npy");
+        VectorFiles.WriteNpy(path, m, half: true);
+        var bytes = File.ReadAllBytes(path);
+        using (var stream = new MemoryStream(bytes))
+        {
+            var fromStream = VectorFiles.ReadNpy(stream, "resource:s.npy", maxRows: 20);
+            Assert.Equal(VectorFiles.ReadNpy(path, maxRows: 20).Data, fromStream.Data);
+            Assert.Equal(20, fromStream.Count);
+        }
+        using var truncated = new MemoryStream(bytes, 0, bytes.Length - 1);
+        var e = Assert.Throws<VectorFileException>(() => VectorFiles.ReadNpy(truncated, "resource:s.npy"));
+        Assert.Contains("resource:s.npy", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
     public void IvecsRoundTrips()
     {
         var path = Path.Combine(_dir, "g.ivecs");

@@ -24,7 +24,7 @@ public sealed class CompactCommand : CliCommand
         long before = await BytesOnDiskAsync(db, collection).ConfigureAwait(false);
         await db.CompactAsync(collection).ConfigureAwait(false);
         long after = await BytesOnDiskAsync(db, collection).ConfigureAwait(false);
-        if (json) WriteJsonLine(stdout, new Dictionary<string, object> { ["collection"] = collection, ["bytes_before"] = before, ["bytes_after"] = after });
+        if (json) WriteJsonLine(stdout, new Dictionary<string, object?> { ["collection"] = collection, ["bytes_before"] = before, ["bytes_after"] = after });
         else stdout.WriteLine($"{collection}: {before} -> {after} bytes on disk");
         stdout.Flush();
     }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Text.Json;
 using VectorStore.Collections;
 
 namespace VectorStore.Cli.Commands;
@@ -23,23 +22,23 @@ internal static class DatabaseOutput
         if (outPath is not null) WriteIvecs(outPath, results, k);
         if (hitsJson)
             for (int q = 0; q < results.Length; q++)
-                stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?>
                 {
                     ["query"] = q,
-                    ["hits"] = results[q].Select(h => new Dictionary<string, object> { ["id"] = h.Id, ["score"] = h.Score }).ToArray(),
-                }, CliCommand.JsonOptions));
+                    ["hits"] = results[q].Select(h => new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score }).ToArray(),
+                }));
         if (json || hitsJson)
         {
             var sorted = (double[])micros.Clone();
             Array.Sort(sorted);
-            stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?>
             {
                 ["queries"] = results.Length,
                 ["qps"] = Math.Round(results.Length / Math.Max(seconds, 1e-9), 1),
                 ["p50_us"] = Math.Round(Percentile(sorted, 0.50), 1),
                 ["p99_us"] = Math.Round(Percentile(sorted, 0.99), 1),
                 ["k"] = k,
-            }, CliCommand.JsonOptions));
+            }));
         }
         else if (outPath is null)
         {
@@ -96,7 +95,7 @@ internal static class DatabaseOutput
     /// <summary>Writes <c>info</c>: one JSON object with <c>collections</c>, or one <c>key=value</c> line per collection.</summary>
     public static void WriteInfo(List<Dictionary<string, object?>> rows, bool json, TextWriter stdout)
     {
-        if (json) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["collections"] = rows }, CliCommand.JsonOptions));
+        if (json) stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?> { ["collections"] = rows }));
         else
             foreach (var row in rows)
                 stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={kv.Value}")));

@@ -57,7 +57,7 @@ public sealed class DemoCommand : CliCommand
                 string variant = $"{comp} / {index}" + (rerank > 0 ? $" / rerank {rerank}" : "") + (sweep != "none" ? $" / {sweep}" : "");
                 if (json)
                 {
-                    WriteJsonLine(new Dictionary<string, object>
+                    WriteJsonLine(new Dictionary<string, object?>
                     {
                         ["variant"] = variant, ["compression"] = comp, ["index"] = index, ["rerank"] = rerank, ["param"] = point.ToString(),
                         ["bytes_per_vector"] = Math.Round(runner.BytesPerVector, 2),
@@ -94,12 +94,24 @@ public sealed class DemoCommand : CliCommand
             var ds = Dataset.LoadTexmex(data);
             return (ds.Name, ds.Base, ds.Queries, ds.Truth, metric);
         }
-        string dir = Path.Combine(AppContext.BaseDirectory, "samples", "debdesc-10k");
-        if (!File.Exists(Path.Combine(dir, "base.npy")))
-            throw new VectorFileException(dir, -1, "the embedded demo sample is missing (expected base.npy and query.npy); pass --data DIR");
-        var b = VectorFiles.ReadVectors(Path.Combine(dir, "base.npy"));
-        var q = VectorFiles.ReadVectors(Path.Combine(dir, "query.npy"));
+        var b = ReadSample("base.npy");
+        var q = ReadSample("query.npy");
         Console.Error.WriteLine("computing exact ground truth …");
         return ("debdesc-10k (embedded sample)", b, q, EvalRunner.ExactTruth(b, q, Metric.Cosine, 10, threads), Metric.Cosine);
     }
+
+    /// <summary>
+    /// Reads one array of the demo sample, which is compiled into the program (an embedded resource, see the project
+    /// file) so the demo works from the program alone: a dotnet tool install and a NativeAOT single file alike.
+    /// </summary>
+    private static VectorMatrix ReadSample(string file)
+    {
+        string name = SampleResourcePrefix + file;
+        using var stream = typeof(DemoCommand).Assembly.GetManifestResourceStream(name)
+            ?? throw new VectorFileException(name, -1, "the embedded demo sample is missing from this build; pass --data DIR");
+        return VectorFiles.ReadNpy(stream, name);
+    }
+
+    /// <summary>Logical name prefix of the sample's resources (LogicalName in the project file).</summary>
+    private const string SampleResourcePrefix = "samples/debdesc-10k/";
 }

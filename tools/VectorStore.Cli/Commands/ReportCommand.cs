@@ -40,6 +40,7 @@ public sealed class ReportCommand : CliCommand
             var probe = Path.Combine(outDir, ".write-probe");
             File.WriteAllText(probe, "");
             File.Delete(probe);
+            ReportPlots.EnsureRenderer();
             var (baseVectors, queries, truth) = shared.ReadData(r);
             bool json = r.GetValue(shared.Json);
             var runner = new ReportRunner(baseVectors, queries, truth, settings);
@@ -53,11 +54,11 @@ public sealed class ReportCommand : CliCommand
                     failed++;
                     Console.Error.WriteLine($"error: variant '{row.Compression}' skipped: {row.Error}");
                 }
-                if (json) WriteJsonLine(row);
+                if (json) WriteJsonLine(Console.Out, row);
             }
             // report.jsonl is the honest name for these lines; report.json keeps the same content because existing
             // readers (ReportTests, EvalOptionSetTests) parse it line by line.
-            var lines = rows.Select(row => System.Text.Json.JsonSerializer.Serialize(row, JsonOptions)).ToArray();
+            var lines = rows.Select(ToJson).ToArray();
             File.WriteAllLines(Path.Combine(outDir, "report.jsonl"), lines);
             File.WriteAllLines(Path.Combine(outDir, "report.json"), lines);
             var plots = ReportPlots.Render(outDir, rows);
