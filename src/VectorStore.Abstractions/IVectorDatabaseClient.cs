@@ -10,8 +10,8 @@ namespace VectorStore;
 /// for a bad vector), plus transport errors of a remote implementation.
 /// </summary>
 /// <remarks>
-/// Implementations: <c>InProcessDatabaseClient</c> over a <c>VectorDatabase</c> (work runs on the calling thread and
-/// returns completed tasks) and <c>VectorStoreClient</c> over TCP. Callers respect <see cref="Limits"/> when splitting
+/// Implementations: <c>InProcessDatabaseClient</c> over a <c>VectorDatabase</c> (work runs on the calling thread; writes
+/// then await durability without holding a thread) and <c>VectorStoreClient</c> over TCP. Callers respect <see cref="Limits"/> when splitting
 /// batches. Thread-safety: every member of both implementations may be called concurrently.
 /// </remarks>
 public interface IVectorDatabaseClient : IAsyncDisposable

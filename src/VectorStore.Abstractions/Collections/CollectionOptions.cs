@@ -50,7 +50,7 @@ public sealed record CollectionOptions
 
     /// <summary>
     /// Null when a collection created with <paramref name="existing"/> serves a request for these options (a null
-    /// <see cref="RawVectors"/> here matches either residency); otherwise the first difference, for an error message.
+    /// <see cref="RawVectors"/> matches either residency); otherwise the first difference, for an error message.
     /// Get-or-create uses it so data meant for one dimension or metric never goes to another.
     /// </summary>
     public string? DifferenceFrom(CollectionOptions existing)
@@ -60,7 +60,8 @@ public sealed record CollectionOptions
         if (existing.Metric != Metric) return $"metric {existing.Metric}, not {Metric}";
         if (existing.Compression != Compression) return $"compression '{existing.Compression}', not '{Compression}'";
         if (existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
-        if (RawVectors is { } r && existing.RawVectors != r) return $"raw vectors {existing.RawVectors}, not {r}";
+        // An unknown residency on either side (unset here, or reported by an older server) matches either.
+        if (RawVectors is { } r && existing.RawVectors is { } have && have != r) return $"raw vectors {have}, not {r}";
         if (existing.TrainingThreshold != TrainingThreshold || existing.MaxTrainingSample != MaxTrainingSample || existing.Seed != Seed)
             return $"training threshold/sample/seed {existing.TrainingThreshold}/{existing.MaxTrainingSample}/{existing.Seed}, not {TrainingThreshold}/{MaxTrainingSample}/{Seed}";
         return null;

@@ -23,6 +23,8 @@ public class LayeringTests
         // The Orleans cluster builds on the engine's public API only (no InternalsVisibleTo into the engine).
         ["VectorStore.Cluster"] = ["VectorStore.Core", "VectorStore.Abstractions"],
         ["VectorStore.DependencyInjection"] = ["VectorStore.Core", "VectorStore.Abstractions"],
+        // The VectorData provider is written against IVectorDatabaseClient only: one provider, embedded or remote.
+        ["VectorStore.VectorData"] = ["VectorStore.Abstractions"],
     };
 
     /// <summary>Project folder of each product assembly, for the project-graph check.</summary>
@@ -36,6 +38,7 @@ public class LayeringTests
         ["VectorStore.Evaluation"] = "src/VectorStore.Evaluation/VectorStore.Evaluation.csproj",
         ["VectorStore.Cluster"] = "src/VectorStore.Cluster/VectorStore.Cluster.csproj",
         ["VectorStore.DependencyInjection"] = "src/VectorStore.DependencyInjection/VectorStore.DependencyInjection.csproj",
+        ["VectorStore.VectorData"] = "src/VectorStore.VectorData/VectorStore.VectorData.csproj",
     };
 
     /// <summary>

@@ -149,4 +149,21 @@ public sealed class AsyncApiTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => api.UpsertBatchAsync("c", [8], Vectors(1), null, cts.Token));
         Assert.Equal(0, client.Database.GetCollection("c").Count);
     }
+
+    [Fact]
+    public async Task TheTcpClientsExistsAndGetOrCreateCompareOptions()
+    {
+        await using var server = VectorStore.Tests.Protocol.LiveServer.Start();
+        await using var client = await server.ConnectAsync();
+        IVectorDatabaseClient api = client;
+        Assert.False(await api.CollectionExistsAsync("r"));
+        Assert.True(await api.GetOrCreateCollectionAsync("r", Options4));
+        Assert.False(await api.GetOrCreateCollectionAsync("r", Options4));
+        Assert.True(await api.CollectionExistsAsync("r"));
+        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => api.GetOrCreateCollectionAsync("r", Options4 with { Dimension = 5 }));
+        Assert.Contains("dimension 4, not 5", e.Message);
+        // A refusal that is not a lost race (a bad name) is reported as such.
+        e = await Assert.ThrowsAsync<InvalidArgumentException>(() => api.GetOrCreateCollectionAsync("bad name", Options4));
+        Assert.Contains("invalid collection name", e.Message);
+    }
 }

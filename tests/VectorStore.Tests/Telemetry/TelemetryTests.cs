@@ -172,7 +172,15 @@ public sealed class TelemetryTests : IDisposable
         // No collector on this database's meter: the scope is inert (no clock read, no tag list, no span).
         var scope = c.Instruments.StartOperation(DbOperations.Search, "quiet");
         Assert.False(scope.Active);
-        using var durations = new MetricCollector<double>(null, VectorStoreTelemetry.MeterName, VectorStoreTelemetry.OperationDuration);
+        // Once something enables an instrument of that meter, the same call measures.
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == VectorStoreTelemetry.MeterName && instrument.Name == VectorStoreTelemetry.OperationDuration) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.Start();
         Assert.True(c.Instruments.StartOperation(DbOperations.Search, "quiet").Active);
     }
 
