@@ -10,8 +10,8 @@ namespace VectorStore;
 /// for a bad vector), plus transport errors of a remote implementation.
 /// </summary>
 /// <remarks>
-/// Implementations: <c>InProcessDatabaseClient</c> over a <c>VectorDatabase</c> (work runs on the calling thread and
-/// returns completed tasks) and <c>VectorStoreClient</c> over TCP. Callers respect <see cref="Limits"/> when splitting
+/// Implementations: <c>InProcessDatabaseClient</c> over a <c>VectorDatabase</c> (work runs on the calling thread; writes
+/// then await durability without holding a thread) and <c>VectorStoreClient</c> over TCP. Callers respect <see cref="Limits"/> when splitting
 /// batches. Thread-safety: every member of both implementations may be called concurrently.
 /// </remarks>
 public interface IVectorDatabaseClient : IAsyncDisposable
@@ -21,6 +21,45 @@ public interface IVectorDatabaseClient : IAsyncDisposable
 
     /// <summary>Creates a collection; fails if the name is taken or the options are invalid.</summary>
     Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the collection exists. The default asks for the names; implementations may answer directly.</summary>
+    async Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var names = await CollectionNamesAsync(cancellationToken).ConfigureAwait(false);
+        return names.Contains(name, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Creates the collection unless it exists; an existing one must have been created with the same options
+    /// (<see cref="CollectionOptions.DifferenceFrom"/>), else <see cref="InvalidArgumentException"/>. Returns whether it
+    /// was created. The default (used over TCP) checks, creates, and on losing a creation race to another client
+    /// checks the winner's options; the in-process client does it atomically.
+    /// </summary>
+    async Task<bool> GetOrCreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!await CollectionExistsAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? refused = null;
+            try
+            {
+                await CreateCollectionAsync(name, options, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (InvalidArgumentException e)
+            {
+                refused = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+            // Refused because another client created it between the check and the create: compare its options.
+            // Refused for any other reason (bad options, bad name): that error.
+            if (!await CollectionExistsAsync(name, cancellationToken).ConfigureAwait(false)) refused.Throw();
+        }
+        var info = await GetInfoAsync(name, cancellationToken).ConfigureAwait(false);
+        if (options.DifferenceFrom(info.Options) is { } difference)
+            throw new InvalidArgumentException($"collection '{name}' already exists with different options: {difference}");
+        return false;
+    }
 
     /// <summary>Deletes a collection and its data; false when it did not exist.</summary>
     Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default);

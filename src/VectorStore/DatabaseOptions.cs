@@ -13,4 +13,13 @@ public sealed record DatabaseOptions
 {
     /// <summary>Worker threads of the engine's batch work (see the thread rule above); 0 = all cores. Default 0.</summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// Where the database's meter comes from (the host's, under dependency injection); null: the database creates
+    /// its own meter named <see cref="Telemetry.VectorStoreTelemetry.MeterName"/>. Default null.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
+
+    /// <summary>Where the engine logs (training, checkpoints); null: nowhere. Default null.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

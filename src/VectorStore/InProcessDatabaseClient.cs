@@ -7,13 +7,13 @@ namespace VectorStore;
 /// interface (the CLI's database commands) runs unchanged on a local database or through <c>VectorStoreClient</c>.
 /// </summary>
 /// <remarks>
-/// The engine is synchronous: each call does its work on the calling thread and returns an already completed task
-/// (failed with the engine's exception, or cancelled when <c>cancellationToken</c> was cancelled before the work
-/// began). An upsert's task therefore completes only once the batch is durable, as <see cref="Collection.UpsertBatch"/>
-/// returns. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
+/// Reads, searches and metadata calls run on the calling thread and return an already completed task (failed with
+/// the engine's exception, or cancelled when <c>cancellationToken</c> was cancelled before the work began). Upserts,
+/// deletes and flushes apply their change on the calling thread and then await durability without holding a thread
+/// (<see cref="Collection.UpsertBatchAsync"/>): an upsert's task completes once the batch is durable. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
 /// concurrently.
 /// </remarks>
-public sealed class InProcessDatabaseClient : IVectorDatabaseClient
+public sealed class InProcessDatabaseClient : IVectorDatabaseClient, IDisposable
 {
     private readonly bool _ownsDatabase;
 
@@ -36,6 +36,19 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient
         Run(() => Database.CreateCollection(name, options), cancellationToken);
 
     /// <inheritdoc />
+    public Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.CollectionExists(name), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Atomic: <see cref="VectorDatabase.GetOrCreateCollection(string, CollectionOptions, out bool)"/>.</remarks>
+    public Task<bool> GetOrCreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
+        Run(() =>
+        {
+            Database.GetOrCreateCollection(name, options, out bool created);
+            return created;
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
         Run(() => Database.DropCollection(name), cancellationToken);
 
@@ -54,7 +67,11 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient
     /// <inheritdoc />
     public Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
         CancellationToken cancellationToken = default) =>
-        Run(() => Database.GetCollection(name).UpsertBatch(ids, vectors, payloads), cancellationToken);
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : UpsertBatchAsyncCore(name, ids, vectors, payloads, cancellationToken);
+
+    private async Task UpsertBatchAsyncCore(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        CancellationToken cancellationToken) =>
+        await Database.GetCollection(name).UpsertBatchAsync(ids, vectors, payloads, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
@@ -93,16 +110,13 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient
 
     /// <inheritdoc />
     public Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            var c = Database.GetCollection(name);
-            var present = new bool[ids.Count];
-            for (int i = 0; i < present.Length; i++) present[i] = c.Delete(ids[i]);
-            return present;
-        }, cancellationToken);
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled<bool[]>(cancellationToken) : DeleteBatchAsyncCore(name, ids, cancellationToken);
+
+    private async Task<bool[]> DeleteBatchAsyncCore(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken) =>
+        await Database.GetCollection(name).DeleteBatchAsync(ids, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public Task FlushAsync(CancellationToken cancellationToken = default) => Run(Database.Flush, cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Database.FlushAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task CompactAsync(string name, CancellationToken cancellationToken = default) => Run(() => Database.Compact(name), cancellationToken);
@@ -110,22 +124,17 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        if (_ownsDatabase) Database.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 
-    private static Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)
+    /// <summary>Disposes the database when this client owns it (synchronous too, for containers disposed synchronously).</summary>
+    public void Dispose()
     {
-        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
-        try
-        {
-            return Task.FromResult(work());
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<T>(e);
-        }
+        if (_ownsDatabase) Database.Dispose();
     }
+
+    private static Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken) => InlineTask.Run(work, cancellationToken);
 
     private static Task Run(Action work, CancellationToken cancellationToken) =>
         Run<bool>(() =>

@@ -49,6 +49,7 @@ public sealed partial class VectorDatabase
                 c.Close();
                 throw;
             }
+            Adopt(c);
             _collections.Add(entry.Name, c);
         }
     }

@@ -17,6 +17,7 @@ public sealed partial class VectorDatabase : IDisposable
         if (options.Threads < 0) throw new InvalidArgumentException($"threads must not be negative (0 = all cores), got {options.Threads}");
         Directory = directory;
         Options = options;
+        _telemetry = CreateTelemetry();
     }
 
     /// <summary>The database directory, or null for an in-memory database.</summary>
@@ -107,6 +108,7 @@ public sealed partial class VectorDatabase : IDisposable
         {
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
             var c = Directory is null ? new Collection(name, options, threads: Options.Threads) : CreatePersistent(name, options);
+            Adopt(c);
             _collections.Add(name, c);
             return c;
         }
@@ -144,6 +146,10 @@ public sealed partial class VectorDatabase : IDisposable
     /// <remarks>Writes a snapshot of every collection with unsnapshotted changes, so the next open replays little.</remarks>
     public void Dispose()
     {
-        lock (_gate) CloseStorage(checkpoint: true);
+        try
+        {
+            lock (_gate) CloseStorage(checkpoint: true);
+        }
+        finally { _telemetry.Dispose(); }
     }
 }

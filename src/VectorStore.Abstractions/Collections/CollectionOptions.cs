@@ -47,4 +47,23 @@ public sealed record CollectionOptions
         if (RawVectors is { } r && r is not (RawVectorResidency.Disk or RawVectorResidency.Ram))
             throw new InvalidArgumentException($"raw vectors must be disk or ram, got {(int)r}");
     }
+
+    /// <summary>
+    /// Null when a collection created with <paramref name="existing"/> serves a request for these options (a null
+    /// <see cref="RawVectors"/> matches either residency); otherwise the first difference, for an error message.
+    /// Get-or-create uses it so data meant for one dimension or metric never goes to another.
+    /// </summary>
+    public string? DifferenceFrom(CollectionOptions existing)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        if (existing.Dimension != Dimension) return $"dimension {existing.Dimension}, not {Dimension}";
+        if (existing.Metric != Metric) return $"metric {existing.Metric}, not {Metric}";
+        if (existing.Compression != Compression) return $"compression '{existing.Compression}', not '{Compression}'";
+        if (existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
+        // An unknown residency on either side (unset here, or reported by an older server) matches either.
+        if (RawVectors is { } r && existing.RawVectors is { } have && have != r) return $"raw vectors {have}, not {r}";
+        if (existing.TrainingThreshold != TrainingThreshold || existing.MaxTrainingSample != MaxTrainingSample || existing.Seed != Seed)
+            return $"training threshold/sample/seed {existing.TrainingThreshold}/{existing.MaxTrainingSample}/{existing.Seed}, not {TrainingThreshold}/{MaxTrainingSample}/{Seed}";
+        return null;
+    }
 }

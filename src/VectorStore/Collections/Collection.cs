@@ -4,6 +4,7 @@ using VectorStore.Indexing;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
 using VectorStore.Storage;
+using VectorStore.Telemetry;
 
 namespace VectorStore.Collections;
 
@@ -93,13 +94,8 @@ public sealed partial class Collection
 
     private int ThrowDim(int got) => throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {got}");
 
-    /// <summary>
-    /// Inserts or replaces a batch atomically with respect to validation: every vector is checked (dimension,
-    /// NaN/Infinity, duplicate ids) before anything changes. <paramref name="vectors"/> is not modified.
-    /// </summary>
-    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    private void UpsertBatchCore(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
     {
-        _journal.CheckWritable("upsert");
         if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
         var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
         ApplyUpserts(ids, prepared, payloads, log: true);
@@ -107,6 +103,15 @@ public sealed partial class Collection
 
     internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
     {
+        long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, log);
+        if (log) _journal.WaitDurable(ticket);
+        QueueRebalanceIfNeeded();
+    }
+
+    /// <summary>Logs (when <paramref name="log"/>) and applies a prepared batch; returns the journal ticket to wait for.</summary>
+    private long ApplyUpsertsInMemory(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
+    {
+        if (log) _journal.CheckWritable("upsert");
         long ticket = 0;
         // Upgradeable: other writers wait, searches keep running while a self-synchronizing index absorbs the batch.
         _lock.EnterUpgradeableReadLock();
@@ -149,15 +154,22 @@ public sealed partial class Collection
             if (writing) _lock.ExitWriteLock();
             _lock.ExitUpgradeableReadLock();
         }
-        if (log) _journal.WaitDurable(ticket);
-        QueueRebalanceIfNeeded();
+        return ticket;
     }
 
-    /// <summary>Deletes <paramref name="id"/>; returns false when it was not present.</summary>
-    public bool Delete(ulong id)
+    private bool DeleteCore(ulong id)
+    {
+        if (!DeleteInMemory(id, out long ticket)) return false;
+        _journal.WaitDurable(ticket);
+        QueueRebalanceIfNeeded();
+        return true;
+    }
+
+    /// <summary>Logs and applies the deletion of <paramref name="id"/>; false (no ticket) when it was absent.</summary>
+    private bool DeleteInMemory(ulong id, out long ticket)
     {
         _journal.CheckWritable("delete");
-        long ticket;
+        ticket = 0;
         _lock.EnterWriteLock();
         try
         {
@@ -166,14 +178,12 @@ public sealed partial class Collection
             if (!_slots.ContainsKey(id)) return false;
             ticket = _journal.AppendDelete(id);
             ApplyDelete(id);
+            return true;
         }
         finally
         {
             _lock.ExitWriteLock();
         }
-        _journal.WaitDurable(ticket);
-        QueueRebalanceIfNeeded();
-        return true;
     }
 
     /// <summary>
@@ -238,8 +248,7 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
     }
 
-    /// <summary>The stored vector and payload of <paramref name="id"/>, or null.</summary>
-    public VectorRecord? Get(ulong id)
+    private VectorRecord? GetCore(ulong id)
     {
         _lock.EnterReadLock();
         try
@@ -308,7 +317,7 @@ public sealed partial class Collection
     /// <summary>Why the last automatic training failed, or null. Searches stay exact until training succeeds.</summary>
     public string? TrainingError { get; private set; }
 
-    private void TrainLocked()
+    private void TrainIndexLocked()
     {
         if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
         var liveSlots = LiveSlots();
@@ -385,8 +394,7 @@ public sealed partial class Collection
         _payloads[slot] = payload;
     }
 
-    /// <summary>The best <see cref="SearchOptions.K"/> entries for <paramref name="query"/>, best first.</summary>
-    public SearchHit[] Search(ReadOnlySpan<float> query, SearchOptions? options = null)
+    private SearchHit[] SearchCore(ReadOnlySpan<float> query, SearchOptions? options)
     {
         options ??= new SearchOptions();
         ValidateSearch(query.Length, options);
@@ -446,6 +454,7 @@ public sealed partial class Collection
             heap.Reset(k);
             IEnumerable<int> slots = filter is not null ? filter.Slots() : LiveSlots();
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
+            scratch.Stats = new SearchStats(Exact: true, Reranked: 0);
             return Drain(heap, k, scratch);
         }
         bool exactCodes = _index.Codec.EstimatesAreExact;
@@ -456,6 +465,7 @@ public sealed partial class Collection
         heap.Reset(candidates);
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
         _index.Search(q, p, filter, heap);
+        scratch.Stats = default;
         if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
         // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
         int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
@@ -465,6 +475,7 @@ public sealed partial class Collection
         var ds = scratch.DistBuffer;
         _raw.ComputeDistances(kind, q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
+        scratch.Stats = new SearchStats(Exact: false, Reranked: n);
         return Drain(heap, k, scratch);
     }
 
@@ -551,6 +562,7 @@ public sealed partial class Collection
     {
         public float[] Query { get; } = new float[dimension];
         public TopK Heap { get; } = new(16);
+        public SearchStats Stats { get; set; }
         public int[] SlotBuffer { get; private set; } = new int[16];
         public float[] DistBuffer { get; private set; } = new float[16];
 

@@ -20,6 +20,12 @@ internal interface ICollectionJournal
     /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
     void WaitDurable(long ticket);
 
+    /// <summary>
+    /// <see cref="WaitDurable"/> without holding a thread while the commit is in flight; cancelling stops the wait,
+    /// not the commit.
+    /// </summary>
+    ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken);
+
     /// <summary>Bytes of the collection's files (0 in memory).</summary>
     long DiskBytes();
 }
@@ -36,6 +42,8 @@ internal sealed class NullJournal : ICollectionJournal
     public long AppendBuildIndex() => 0;
 
     public void WaitDurable(long ticket) { }
+
+    public ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public long DiskBytes() => 0;
 }

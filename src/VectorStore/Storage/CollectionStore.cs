@@ -25,7 +25,7 @@ internal sealed record StorageSettings
 /// concurrently with writers and searches. Automatic checkpoints (log or buffer threshold crossed) run on a
 /// background task, so no acknowledgement waits for one; <see cref="Dispose"/> waits for a running one.
 /// </summary>
-internal sealed class CollectionStore : ICollectionJournal, IDisposable
+internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
 {
     private readonly FasterWriteAheadLog _wal;
     private readonly StorageSettings _settings;
@@ -150,6 +150,12 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
         // A disposed FASTER log never completes a commit (WaitForCommit would spin forever).
         ThrowIfDisposed();
         if (_wal.CommittedAddress < ticket) _wal.Commit();
+        StartCheckpointIfDue();
+    }
+
+    /// <summary>Starts a background checkpoint when the log or the vector buffer crossed its threshold.</summary>
+    private void StartCheckpointIfDue()
+    {
         bool due = _wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes
             || (_collection?.BufferedBytes ?? 0) >= _settings.CheckpointAfterBufferedBytes;
         if (due && !_disposed && Interlocked.Exchange(ref _autoSnapshotRunning, 1) == 0)
@@ -187,7 +193,7 @@ internal sealed class CollectionStore : ICollectionJournal, IDisposable
     /// With <paramref name="compact"/> every segment holding a dead row is rewritten, reclaiming all the space of
     /// deleted and overwritten vectors.
     /// </summary>
-    public void Checkpoint(bool compact = false)
+    private void CheckpointCore(bool compact)
     {
         var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
         lock (_snapshotGate)

@@ -33,7 +33,7 @@ internal sealed record WalSettings
 /// <see cref="DurableTail"/>; opening refuses when FASTER recovers less than that record says was durable.
 /// Thread-safety: see <see cref="IWriteAheadLog"/>.
 /// </summary>
-internal sealed class FasterWriteAheadLog : IWriteAheadLog
+internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
 {
     private const string SegmentBaseName = "wal.log";
     private readonly string _directory;

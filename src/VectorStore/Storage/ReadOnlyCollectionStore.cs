@@ -71,6 +71,9 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public void WaitDurable(long ticket) { }
 
     /// <inheritdoc />
+    public ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
     public long DiskBytes()
     {
         long total = 0;

@@ -51,6 +51,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <summary>Vectors read from segment files so far (re-ranking, <c>get</c>, training): the disk-read counter of eval.</summary>
     public long DiskReads => Interlocked.Read(ref _diskReads);
 
+    /// <summary>Segment reads made by the current thread (a search's telemetry takes the difference around it).</summary>
+    [ThreadStatic] internal static long ThreadDiskReads;
+
     /// <summary>Vectors waiting in the buffer for the next checkpoint.</summary>
     public int BufferedCount => _buffer.Count;
 
@@ -82,6 +85,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         if (_buffer.TryGetValue(slot, out var v)) return v;
         long loc = Volatile.Read(ref _locations[slot]);
         Interlocked.Increment(ref _diskReads);
+        ThreadDiskReads++;
         return _segments[(int)(loc >> 32)].Row((int)loc);
     }
 
@@ -109,6 +113,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             _segments[(int)(loc >> 32)].WillNeed((int)loc);
         }
         Interlocked.Add(ref _diskReads, fromDisk);
+        ThreadDiskReads += fromDisk;
         for (int i = 0; i < slots.Length; i++)
         {
             int slot = slots[i];

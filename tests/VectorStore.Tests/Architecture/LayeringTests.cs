@@ -22,6 +22,9 @@ public class LayeringTests
         ["VectorStore.Evaluation"] = ["VectorStore.Core", "VectorStore.Abstractions"],
         // The Orleans cluster builds on the engine's public API only (no InternalsVisibleTo into the engine).
         ["VectorStore.Cluster"] = ["VectorStore.Core", "VectorStore.Abstractions"],
+        ["VectorStore.DependencyInjection"] = ["VectorStore.Core", "VectorStore.Abstractions"],
+        // The VectorData provider is written against IVectorDatabaseClient only: one provider, embedded or remote.
+        ["VectorStore.VectorData"] = ["VectorStore.Abstractions"],
     };
 
     /// <summary>Project folder of each product assembly, for the project-graph check.</summary>
@@ -34,6 +37,8 @@ public class LayeringTests
         ["VectorStore.Server"] = "src/VectorStore.Server/VectorStore.Server.csproj",
         ["VectorStore.Evaluation"] = "src/VectorStore.Evaluation/VectorStore.Evaluation.csproj",
         ["VectorStore.Cluster"] = "src/VectorStore.Cluster/VectorStore.Cluster.csproj",
+        ["VectorStore.DependencyInjection"] = "src/VectorStore.DependencyInjection/VectorStore.DependencyInjection.csproj",
+        ["VectorStore.VectorData"] = "src/VectorStore.VectorData/VectorStore.VectorData.csproj",
     };
 
     /// <summary>

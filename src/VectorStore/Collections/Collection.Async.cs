@@ -1,0 +1,141 @@
+using VectorStore.Telemetry;
+
+namespace VectorStore.Collections;
+
+/// <summary>
+/// The asynchronous API. A write's in-memory part (validation, lock, log append, index update) runs on the calling
+/// thread, as in the synchronous API; the wait for durability is a task: concurrent writers share FASTER's group
+/// commit and hold no thread while it is in flight. Searches and reads are CPU work on resident or memory-mapped data
+/// and run on the calling thread, returning completed tasks.
+/// </summary>
+/// <remarks>
+/// Cancellation: a token cancelled before the work begins cancels the call with nothing changed. A write whose token
+/// is cancelled while it waits for durability has already been applied and logged: the task ends cancelled, the
+/// write stays visible and becomes durable with the next commit (it is not rolled back). Thread-safety: as the
+/// synchronous members, every method may be called concurrently.
+/// </remarks>
+public sealed partial class Collection
+{
+    /// <summary>Inserts or replaces one vector; completes once it is durable (see <see cref="UpsertBatchAsync"/>).</summary>
+    public Task UpsertAsync(ulong id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default)
+    {
+        if (vector.Length != Options.Dimension) return Task.FromException(new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {vector.Length}"));
+        return UpsertBatchAsync([id], new VectorMatrix(vector.ToArray(), vector.Length), payload.IsEmpty ? null : [payload.ToArray()], cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="UpsertBatch"/> whose durability wait does not block a thread: the task completes once the batch is
+    /// durable (for a collection in a database directory). Validation errors fault the task with nothing changed.
+    /// </summary>
+    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(vectors);
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = Instruments.StartOperation(DbOperations.Upsert, Name);
+        try
+        {
+            if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
+            var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
+            long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, log: true);
+            await _journal.WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
+            QueueRebalanceIfNeeded();
+            op.Succeeded(ids.Count);
+        }
+        catch (Exception e)
+        {
+            op.Failed(e);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes <paramref name="id"/>; false when it was not present. Completes once the deletion is durable.</summary>
+    public async Task<bool> DeleteAsync(ulong id, CancellationToken cancellationToken = default)
+    {
+        var present = await DeleteBatchAsync([id], cancellationToken).ConfigureAwait(false);
+        return present[0];
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="ids"/> (per id, whether it was present) and waits once for all of them to be durable.
+    /// Not atomic: a failure part-way leaves the earlier deletions applied.
+    /// </summary>
+    public async Task<bool[]> DeleteBatchAsync(IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = Instruments.StartOperation(DbOperations.Delete, Name);
+        try
+        {
+            var present = new bool[ids.Count];
+            long last = 0;
+            int deleted = 0;
+            for (int i = 0; i < present.Length; i++)
+            {
+                if (!DeleteInMemory(ids[i], out long ticket)) continue;
+                present[i] = true;
+                last = ticket;
+                deleted++;
+            }
+            if (deleted > 0)
+            {
+                await _journal.WaitDurableAsync(last, cancellationToken).ConfigureAwait(false);
+                QueueRebalanceIfNeeded();
+            }
+            op.Succeeded(deleted);
+            return present;
+        }
+        catch (Exception e)
+        {
+            op.Failed(e);
+            throw;
+        }
+    }
+
+    /// <summary>The stored vector and payload of <paramref name="id"/>, or null (runs on the calling thread).</summary>
+    public Task<VectorRecord?> GetAsync(ulong id, CancellationToken cancellationToken = default) =>
+        InlineTask.Run(() => Get(id), cancellationToken);
+
+    /// <summary>The records of <paramref name="ids"/>, null where absent (runs on the calling thread).</summary>
+    public Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return InlineTask.Run<IReadOnlyList<VectorRecord?>>(() =>
+        {
+            var records = new VectorRecord?[ids.Count];
+            for (int i = 0; i < records.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                records[i] = Get(ids[i]);
+            }
+            return records;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="Search"/> as a task (the search runs on the calling thread: it is CPU work, with nothing to wait
+    /// for). A token cancelled beforehand cancels it.
+    /// </summary>
+    public Task<SearchHit[]> SearchAsync(ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        InlineTask.Run(() => Search(query.Span, options), cancellationToken);
+
+    /// <summary>
+    /// <see cref="SearchBatch"/> as a task; the token is checked between queries, so cancelling stops a long batch
+    /// early (the task then ends cancelled, with no partial result).
+    /// </summary>
+    public Task<SearchHit[][]> SearchBatchAsync(VectorMatrix queries, SearchOptions? options = null, int threads = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        return InlineTask.Run(() =>
+        {
+            options ??= new SearchOptions();
+            ValidateSearch(queries.Dimension, options);
+            var results = new SearchHit[queries.Count][];
+            var parallel = Parallelism(threads);
+            parallel.CancellationToken = cancellationToken;
+            Parallel.For(0, queries.Count, parallel, i => results[i] = Search(queries.Row(i), options));
+            return results;
+        }, cancellationToken);
+    }
+}

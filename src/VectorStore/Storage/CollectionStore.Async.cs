@@ -1,0 +1,20 @@
+namespace VectorStore.Storage;
+
+/// <summary>The asynchronous durability wait of <see cref="ICollectionJournal"/>.</summary>
+internal sealed partial class CollectionStore
+{
+    /// <inheritdoc />
+    public async ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (_wal.CommittedAddress < ticket) await _wal.CommitAsync(ticket, cancellationToken).ConfigureAwait(false);
+        StartCheckpointIfDue();
+    }
+
+    /// <summary><see cref="Flush"/> without blocking: completes once every record appended so far is durable.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        return _wal.CommitAsync(_wal.TailAddress, cancellationToken);
+    }
+}

@@ -1,0 +1,64 @@
+namespace VectorStore.Storage;
+
+/// <summary>The asynchronous commit path: waiters share one group commit and hold no thread while it is in flight.</summary>
+internal sealed partial class FasterWriteAheadLog
+{
+    private readonly object _asyncGate = new();
+    private Task? _groupCommit;
+    private long _groupCommits;
+
+    /// <summary>Group commits started by <see cref="CommitAsync"/> (tests check that concurrent waiters share them).</summary>
+    internal long GroupCommits => Interlocked.Read(ref _groupCommits);
+
+    /// <summary>
+    /// Completes once every entry up to <paramref name="until"/> is durable, like <see cref="Commit"/>, but without
+    /// blocking the caller: concurrent callers join the commit in flight (or the next one) and await it. FASTER's
+    /// <see cref="FASTER.core.FasterLog.WaitForCommitAsync"/> does the waiting; the fsyncs run once per group, on the
+    /// thread that completes FASTER's commit. Cancelling stops this caller's wait, never the commit.
+    /// </summary>
+    public async ValueTask CommitAsync(long until, CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _syncedUntil) < until)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Task group;
+            lock (_asyncGate) group = _groupCommit ??= RunGroupCommitAsync();
+            await group.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunGroupCommitAsync()
+    {
+        Interlocked.Increment(ref _groupCommits);
+        try
+        {
+            // Writers appending right now join this commit rather than waiting for the next one.
+            await Task.Yield();
+            long target = _log.TailAddress;
+            if (target > Volatile.Read(ref _syncedUntil))
+            {
+                _log.Commit(spinWait: false);
+                await _log.WaitForCommitAsync(target).ConfigureAwait(false);
+                RecordDurable(_log.CommittedUntilAddress);
+            }
+        }
+        finally
+        {
+            // Taken only after the starter stored this task (it holds the gate while calling us), so the next
+            // waiter starts a fresh group rather than awaiting a finished one forever.
+            lock (_asyncGate) _groupCommit = null;
+        }
+    }
+
+    /// <summary>Publishes a commit FASTER completed: fsyncs what its callback has not, then records the durable tail.</summary>
+    private void RecordDurable(long reached)
+    {
+        lock (_commitGate)
+        {
+            if (reached <= _syncedUntil) return;
+            SyncSegmentsUntil(reached);
+            _tail.Record(_log.BeginAddress, reached);
+            Volatile.Write(ref _syncedUntil, reached);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static VectorStore.Telemetry.VectorStoreTelemetry;
+
+namespace VectorStore.Telemetry;
+
+/// <summary>
+/// One database's instruments, logger and the shared activity source. Thread-safe: instruments and loggers are.
+/// Recording methods first check whether anything listens, so an unobserved database pays a few field reads.
+/// </summary>
+internal sealed class EngineTelemetry : IDisposable
+{
+    internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(EngineTelemetry).Assembly.GetName().Version?.ToString());
+
+    // OpenTelemetry's recommended boundaries for db.client.operation.duration, in seconds.
+    private static readonly double[] SecondsBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+
+    /// <summary>For collections outside a database (tests, benchmarks): a meter nobody is told the name of.</summary>
+    public static readonly EngineTelemetry Detached = new(new Meter(MeterName + ".Detached"), ownsMeter: true, NullLogger.Instance, static () => []);
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+
+    /// <summary>Instruments on a meter from <paramref name="factory"/> (owned by it) or on a new meter of our own.</summary>
+    public static EngineTelemetry Create(IMeterFactory? factory, ILoggerFactory? loggers, Func<IEnumerable<CollectionGauge>> sample)
+    {
+        string? version = typeof(EngineTelemetry).Assembly.GetName().Version?.ToString();
+        var meter = factory is null ? new Meter(MeterName, version) : factory.Create(new MeterOptions(MeterName) { Version = version });
+        return new EngineTelemetry(meter, ownsMeter: factory is null, loggers?.CreateLogger("VectorStore") ?? NullLogger.Instance, sample);
+    }
+
+    private EngineTelemetry(Meter meter, bool ownsMeter, ILogger logger, Func<IEnumerable<CollectionGauge>> sample)
+    {
+        _meter = meter;
+        _ownsMeter = ownsMeter;
+        Logger = logger;
+        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
+        OperationDurationHistogram = meter.CreateHistogram(OperationDuration, "s", "Duration of database operations.", advice: seconds);
+        ReturnedRowsHistogram = meter.CreateHistogram<long>(ReturnedRows, "{row}", "Rows returned by a search or a get.");
+        SearchDurationHistogram = meter.CreateHistogram(SearchDuration, "s", "Search latency by index kind and path.", advice: seconds);
+        RerankedHistogram = meter.CreateHistogram<int>(SearchReranked, "{candidate}", "Candidates re-scored with full-precision vectors per search.");
+        DiskReadsHistogram = meter.CreateHistogram<int>(SearchDiskReads, "{vector}", "Full-precision vectors read from segment files per search.");
+        UpsertedCounter = meter.CreateCounter<long>(VectorsUpserted, "{vector}", "Vectors upserted.");
+        DeletedCounter = meter.CreateCounter<long>(VectorsDeleted, "{vector}", "Vectors deleted.");
+        TrainingHistogram = meter.CreateHistogram(TrainingDuration, "s", "Codec training and index construction.", advice: seconds);
+        CheckpointHistogram = meter.CreateHistogram(CheckpointDuration, "s", "Checkpoints (seal, snapshot, publish, truncate).", advice: seconds);
+        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(sample, static g => g.ResidentBytes), "By", "Process memory held by each collection.");
+        meter.CreateObservableGauge(VectorCount, () => Observe(sample, static g => g.Vectors), "{vector}", "Live vectors per collection.");
+    }
+
+    public ILogger Logger { get; }
+    public Histogram<double> OperationDurationHistogram { get; }
+    public Histogram<long> ReturnedRowsHistogram { get; }
+    public Histogram<double> SearchDurationHistogram { get; }
+    public Histogram<int> RerankedHistogram { get; }
+    public Histogram<int> DiskReadsHistogram { get; }
+    public Counter<long> UpsertedCounter { get; }
+    public Counter<long> DeletedCounter { get; }
+    public Histogram<double> TrainingHistogram { get; }
+    public Histogram<double> CheckpointHistogram { get; }
+
+    private static IEnumerable<Measurement<long>> Observe(Func<IEnumerable<CollectionGauge>> sample, Func<CollectionGauge, long> value)
+    {
+        foreach (var g in sample())
+            yield return new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
+                new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
+    }
+
+    /// <summary>Starts timing a client operation; inert (no clock read, no span) when nothing listens.</summary>
+    public OperationScope StartOperation(string operation, string collection)
+    {
+        bool metrics = OperationDurationHistogram.Enabled || UpsertedCounter.Enabled || DeletedCounter.Enabled || ReturnedRowsHistogram.Enabled
+            || (operation == DbOperations.Search && (SearchDurationHistogram.Enabled || RerankedHistogram.Enabled || DiskReadsHistogram.Enabled));
+        Activity? activity = null;
+        if (Source.HasListeners())
+        {
+            activity = Source.StartActivity($"{operation} {collection}", ActivityKind.Client);
+            if (activity is { IsAllDataRequested: true })
+            {
+                activity.SetTag(SystemNameAttribute, SystemName);
+                activity.SetTag(CollectionNameAttribute, collection);
+                activity.SetTag(OperationNameAttribute, operation);
+            }
+        }
+        return metrics || activity is not null ? new OperationScope(this, operation, collection, Stopwatch.GetTimestamp(), activity) : default;
+    }
+
+    /// <summary>Starts timing a background task (training, checkpoint) with its span; inert when nothing listens.</summary>
+    public TaskScope StartTask(Histogram<double> histogram, string spanName, string collection)
+    {
+        var activity = Source.HasListeners() ? Source.StartActivity($"{spanName} {collection}", ActivityKind.Internal) : null;
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(SystemNameAttribute, SystemName);
+            activity.SetTag(CollectionNameAttribute, collection);
+        }
+        return new TaskScope(Stopwatch.GetTimestamp(), histogram, activity);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsMeter) _meter.Dispose();
+    }
+}

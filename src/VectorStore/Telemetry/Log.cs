@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace VectorStore.Telemetry;
+
+/// <summary>The engine's log messages (source-generated: no boxing, and nothing formatted when the level is off).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Collection {Collection}: trained {Index} on {Vectors} vectors in {Seconds:F3} s")]
+    public static partial void TrainingCompleted(ILogger logger, string collection, string index, int vectors, double seconds);
+
+    [LoggerMessage(2, LogLevel.Warning, "Collection {Collection}: training failed; searches stay exact until it succeeds")]
+    public static partial void TrainingFailed(ILogger logger, Exception error, string collection);
+
+    [LoggerMessage(3, LogLevel.Debug, "Collection {Collection}: checkpoint (compact: {Compact}) in {Seconds:F3} s")]
+    public static partial void CheckpointCompleted(ILogger logger, string collection, bool compact, double seconds);
+
+    [LoggerMessage(4, LogLevel.Warning, "Collection {Collection}: checkpoint failed; the write-ahead log still holds every write")]
+    public static partial void CheckpointFailed(ILogger logger, Exception error, string collection);
+}
