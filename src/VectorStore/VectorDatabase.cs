@@ -54,16 +54,22 @@ public sealed partial class VectorDatabase : IDisposable
     {
         if (!System.IO.Directory.Exists(directory)) throw new InvalidArgumentException($"{directory}: no such database directory");
         var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions()) { IsReadOnly = true };
+        return db.OpenedWith(() => db.OpenStorageReadOnly(storage ?? new StorageSettings()));
+    }
+
+    /// <summary>Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and rethrows.</summary>
+    private VectorDatabase OpenedWith(Action open)
+    {
         try
         {
-            db.OpenStorageReadOnly(storage ?? new StorageSettings());
+            open();
         }
         catch
         {
-            db.CloseStorage(checkpoint: false);
+            CloseStorage(checkpoint: false);
             throw;
         }
-        return db;
+        return this;
     }
 
     /// <summary>Whether the database was opened with <see cref="OpenReadOnly(string, DatabaseOptions?)"/>.</summary>
@@ -78,16 +84,7 @@ public sealed partial class VectorDatabase : IDisposable
     {
         System.IO.Directory.CreateDirectory(directory);
         var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
-        try
-        {
-            db.OpenStorage(storage ?? new StorageSettings());
-        }
-        catch
-        {
-            db.CloseStorage(checkpoint: false);
-            throw;
-        }
-        return db;
+        return db.OpenedWith(() => db.OpenStorage(storage ?? new StorageSettings()));
     }
 
     /// <summary>Names of the collections, sorted.</summary>

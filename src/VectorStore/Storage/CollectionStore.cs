@@ -80,19 +80,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     public void Recover(IJournaledState collection)
     {
         _collection = collection;
-        long from = _wal.BeginAddress;
-        bool legacy = false;
-        if (_entry.Snapshot is { } snap)
-        {
-            string path = Path.Combine(Directory, snap);
-            long covered = collection.RestoreSnapshot(path, out legacy);
-            if (covered != _entry.SnapshotLogAddress)
-                throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {_entry.SnapshotLogAddress}");
-            if (_wal.BeginAddress > covered)
-                throw new StoreCorruptedException(_wal.NewestCommitFile() ?? _wal.DurableTailPath,
-                    $"log begins at {_wal.BeginAddress}, after the snapshot's address {covered}: records in between are lost");
-            from = covered;
-        }
+        long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, out bool legacy);
         LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
         // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment

@@ -36,9 +36,11 @@ internal sealed class DurableTail : IDisposable
     }
 
     /// <summary>Opens an existing record file.</summary>
-    public static DurableTail Open(string path)
+    public static DurableTail Open(string path) => OpenExisting(path, FileAccess.ReadWrite, FileShare.Read);
+
+    private static DurableTail OpenExisting(string path, FileAccess access, FileShare share)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var handle = File.OpenHandle(path, FileMode.Open, access, share);
         var t = new DurableTail(path, handle, 0);
         try
         {
@@ -53,21 +55,7 @@ internal sealed class DurableTail : IDisposable
     }
 
     /// <summary>Opens an existing record file for reading only (a read-only database; <see cref="Record"/> then fails).</summary>
-    public static DurableTail OpenRead(string path)
-    {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var t = new DurableTail(path, handle, 0);
-        try
-        {
-            t._sequence = t.ReadNewest().Sequence;
-        }
-        catch
-        {
-            t.Dispose();
-            throw;
-        }
-        return t;
-    }
+    public static DurableTail OpenRead(string path) => OpenExisting(path, FileAccess.Read, FileShare.ReadWrite);
 
     /// <summary>The newest valid (begin, durable) pair, or a <see cref="StoreCorruptedException"/> naming the file.</summary>
     public (long Begin, long Durable) Read()

@@ -80,18 +80,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         var commits = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName));
         try
         {
-            log = new FasterLog(new FasterLogSettings
-            {
-                LogDevice = device,
-                LogCommitManager = commits,
-                PageSizeBits = settings.PageSizeBits,
-                MemorySizeBits = settings.MemorySizeBits,
-                SegmentSizeBits = settings.SegmentSizeBits,
-                LogChecksum = LogChecksumType.PerEntry,
-                TryRecoverLatest = true,
-                RemoveOutdatedCommits = true,
-                AutoRefreshSafeTailAddress = false,
-            });
+            log = new FasterLog(LogSettings(device, commits, settings, readOnly: false));
         }
         catch (Exception e) when (e is not VectorStoreException)
         {
@@ -132,18 +121,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         FasterLog log;
         try
         {
-            log = new FasterLog(new FasterLogSettings
-            {
-                LogDevice = device,
-                LogCommitManager = commits,
-                PageSizeBits = settings.PageSizeBits,
-                MemorySizeBits = settings.MemorySizeBits,
-                SegmentSizeBits = settings.SegmentSizeBits,
-                LogChecksum = LogChecksumType.PerEntry,
-                ReadOnlyMode = true,
-                RemoveOutdatedCommits = false,
-                AutoRefreshSafeTailAddress = false,
-            });
+            log = new FasterLog(LogSettings(device, commits, settings, readOnly: true));
             log.RecoverReadOnly();
         }
         catch (Exception e) when (e is not VectorStoreException)
@@ -165,6 +143,21 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         }
         return wal;
     }
+
+    /// <summary>FASTER's settings for our log; read-only recovers on request and never removes commits.</summary>
+    private static FasterLogSettings LogSettings(IDevice device, SlotCommitManager commits, WalSettings settings, bool readOnly) => new()
+    {
+        LogDevice = device,
+        LogCommitManager = commits,
+        PageSizeBits = settings.PageSizeBits,
+        MemorySizeBits = settings.MemorySizeBits,
+        SegmentSizeBits = settings.SegmentSizeBits,
+        LogChecksum = LogChecksumType.PerEntry,
+        ReadOnlyMode = readOnly,
+        TryRecoverLatest = !readOnly,
+        RemoveOutdatedCommits = !readOnly,
+        AutoRefreshSafeTailAddress = false,
+    };
 
     private void Validate(bool create)
     {

@@ -7,6 +7,24 @@ namespace VectorStore.Storage;
 internal static class LogReplay
 {
     /// <summary>
+    /// Restores the snapshot <paramref name="entry"/> names (if any) into <paramref name="collection"/> and returns the
+    /// log address to replay from: the snapshot's, checked against the manifest and against the log's
+    /// <paramref name="logBegin"/> (records between them would be lost), or <paramref name="logBegin"/> without one.
+    /// </summary>
+    public static long RestoreSnapshot(IJournaledState collection, string directory, ManifestCollection entry, long logBegin, string logFile, out bool legacy)
+    {
+        legacy = false;
+        if (entry.Snapshot is not { } snap) return logBegin;
+        string path = Path.Combine(directory, snap);
+        long covered = collection.RestoreSnapshot(path, out legacy);
+        if (covered != entry.SnapshotLogAddress)
+            throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {entry.SnapshotLogAddress}");
+        if (logBegin > covered)
+            throw new StoreCorruptedException(logFile, $"log begins at {logBegin}, after the snapshot's address {covered}: records in between are lost");
+        return covered;
+    }
+
+    /// <summary>
     /// Applies every record in [<paramref name="from"/>, the durable address) to <paramref name="collection"/>, a batch
     /// at a time; a scan that stops short of the durable address is a <see cref="StoreCorruptedException"/>.
     /// </summary>

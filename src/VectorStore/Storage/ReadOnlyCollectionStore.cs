@@ -34,17 +34,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
         long begin, durable;
         using (var tail = DurableTail.OpenRead(tailPath)) (begin, durable) = tail.Read();
-        long from = begin;
-        if (entry.Snapshot is { } snap)
-        {
-            string path = Path.Combine(directory, snap);
-            long covered = collection.RestoreSnapshot(path, out _);
-            if (covered != entry.SnapshotLogAddress)
-                throw new StoreCorruptedException(path, $"snapshot covers log address {covered}, the manifest says {entry.SnapshotLogAddress}");
-            if (begin > covered)
-                throw new StoreCorruptedException(tailPath, $"log begins at {begin}, after the snapshot's address {covered}: records in between are lost");
-            from = covered;
-        }
+        long from = LogReplay.RestoreSnapshot(collection, directory, entry, begin, tailPath, out _);
         // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then.
         if (durable > from)
         {
