@@ -73,9 +73,10 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     {
         var a = _assignment;
         if (a.Role != ShardRole.Primary || a.Epoch != epoch) return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, write routed with epoch {epoch}");
-        var (count, deleted) = await Task.Run(() => ApplyLocal(batch));
+        var removed = new bool[batch.Deletes.Length];
+        var (count, deleted) = await Task.Run(() => ApplyLocal(batch, removed));
         var forwarded = await ForwardAsync(a, g => g.ApplyAsync(batch, a.Epoch));
-        return forwarded with { Count = count, Deleted = deleted };
+        return forwarded with { Count = count, Deleted = deleted, Removed = removed };
     }
 
     public async Task<WriteOutcome> ApplyAsync(ShardBatch batch, long epoch)
@@ -123,6 +124,66 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
 
     public Task<int> CountAsync() => Task.FromResult(ReadableData().Count);
 
+    public Task<ulong[]> IdsAfterAsync(ulong? after, int limit)
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var ids = data.Ids();
+            int start = 0;
+            if (after is ulong a)
+            {
+                int i = Array.BinarySearch(ids, a);
+                start = i >= 0 ? i + 1 : ~i;
+            }
+            return ids.AsSpan(start, Math.Min(Math.Max(0, limit), ids.Length - start)).ToArray();
+        });
+    }
+
+    public Task<ShardStats> StatsAsync()
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var s = data.GetStats();
+            return new ShardStats
+            {
+                Count = s.Count,
+                Trained = s.Trained,
+                CodeSize = s.CodeSize,
+                IndexBytes = s.IndexBytes,
+                RerankBytes = s.RerankBytes,
+                ResidentBytes = s.ResidentBytes,
+                DiskBytes = DiskBytesOrZero(data.Name),
+                Compression = s.Compression,
+                Index = s.Index,
+                RawVectors = (int)s.RawVectors,
+            };
+        });
+    }
+
+    public Task CompactAsync()
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            try
+            {
+                store.Database.Compact(data.Name);
+            }
+            catch (Exception e) when (e is InvalidArgumentException or ObjectDisposedException)
+            {
+                // A rebuild replaced this collection meanwhile: its successor starts compact.
+            }
+        });
+    }
+
+    private long DiskBytesOrZero(string name)
+    {
+        try { return store.Database.DiskBytes(name); }
+        catch (InvalidArgumentException) { return 0; } // replaced by a rebuild since it was read
+    }
+
     public Task<ulong[]> SampleIdsAsync(int count, int seed)
     {
         var data = ReadableData();
@@ -160,11 +221,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         return _data;
     }
 
-    private (int Count, int Deleted) ApplyLocal(ShardBatch batch)
+    private (int Count, int Deleted) ApplyLocal(ShardBatch batch, bool[]? removed = null)
     {
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
         if (batch.Ids.Length > 0) data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads);
-        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes);
+        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
         return (data.Count, deleted);
     }
 
@@ -172,13 +233,14 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     /// The engine has no batch delete and each delete waits for its own durable commit; concurrent deletes share one
     /// group commit, so a few threads turn thousands of fsyncs into hundreds.
     /// </summary>
-    private static int DeleteMany(Collection data, IReadOnlyList<ulong> ids)
+    private static int DeleteMany(Collection data, IReadOnlyList<ulong> ids, bool[]? removed = null)
     {
-        if (ids.Count == 1) return data.Delete(ids[0]) ? 1 : 0;
+        removed ??= new bool[ids.Count];
+        if (ids.Count == 1) return (removed[0] = data.Delete(ids[0])) ? 1 : 0;
         int deleted = 0;
         Parallel.For(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
         {
-            if (data.Delete(ids[i])) Interlocked.Increment(ref deleted);
+            if (removed[i] = data.Delete(ids[i])) Interlocked.Increment(ref deleted);
         });
         return deleted;
     }
