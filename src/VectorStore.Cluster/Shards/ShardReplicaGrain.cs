@@ -34,7 +34,18 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         // layout says what this copy is, and the newest local collections are its data and training sample. Only a
         // copy of a shard that has never changed may start empty; any other copy without data stays silent, which
         // makes the primary report it and the layout grain replace it.
-        var layout = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
+        // Bounded: when a silo dies Orleans deactivates the activations whose directory entries it held, possibly the
+        // layout grain in the middle of a repair that is waiting for this very activation; waiting for its answer
+        // would deadlock both until the response timeout, round after round. Without an answer this copy stays
+        // silent, and the layout grain's next push (every repair ends with one to every copy) gives it its role.
+        var read = GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
+        if (await Task.WhenAny(read, Task.Delay(LayoutReadOnActivation, cancellationToken)) != read || !read.IsCompletedSuccessfully)
+        {
+            read.Ignore();
+            LogNoLayout(_key.ToString());
+            return;
+        }
+        var layout = read.Result;
         if (layout is null || _key.Shard >= layout.Shards.Length) return;
         var a = ShardAssignment.For(layout, _key.Shard, _key.Silo);
         if (a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
@@ -293,6 +304,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     }
 
     private IShardReplicaGrain Replica(string silo) => GrainFactory.GetGrain<IShardReplicaGrain>((_key with { Silo = silo }).ToString());
+
+    private static readonly TimeSpan LayoutReadOnActivation = TimeSpan.FromSeconds(3);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} activated without reading its layout in time; it answers nothing until the layout grain configures it")]
+    private partial void LogNoLayout(string key);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} re-activated as {Role} without its data; it answers nothing until the layout replaces it")]
     private partial void LogLostCopy(string key, ShardRole role);
