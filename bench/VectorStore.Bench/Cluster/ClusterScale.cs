@@ -11,7 +11,7 @@ namespace VectorStore.Bench.Cluster;
 /// <c>taskset</c> when there are enough cores): the same data and queries on 1 silo and on 2, through the silos' TCP
 /// listeners with the unchanged thin client.
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
-/// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--dry]</c>. Prints one JSON line: ingest vectors/s
+/// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s
 /// and search QPS per silo count and their 2-vs-1 ratios, resident memory per silo, and the cost of the coordinator
 /// plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// </summary>
@@ -29,15 +29,14 @@ public static class ClusterScale
         int count = Arg("--count", dry ? 2000 : 40000), dim = Arg("--dim", 128), nq = Arg("--queries", dry ? 100 : 2000);
         int concurrency = Arg("--concurrency", 8), k = Arg("--k", 10);
         string compression = Str("--compression") ?? "none";
-        string cli = Str("--cli") ?? Path.Combine(AppContext.BaseDirectory, "vectorstore.dll");
-        if (!File.Exists(cli)) throw new FileNotFoundException($"the vectorstore CLI is not at {cli} (build the solution, or pass --cli)");
+        string cli = Str("--cli") ?? SiloProcess.BuiltCli();
 
         var data = SyntheticData.Clustered(count, dim, seed: 7);
         var queries = SyntheticData.Clustered(nq, dim, seed: 8);
         var ids = Enumerable.Range(0, count).Select(i => (ulong)i).ToArray();
         var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = compression, Index = "flat" };
         var search = new SearchOptions { K = k };
-        bool pin = Environment.ProcessorCount >= 2 && File.Exists("/usr/bin/taskset");
+        bool pin = !args.Contains("--no-pin") && Environment.ProcessorCount >= 2 && File.Exists("/usr/bin/taskset");
         Console.Error.WriteLine($"{count} x {dim}, {nq} queries, k {k}, {compression} + flat, concurrency {concurrency}, pinned {pin}, cores {Environment.ProcessorCount}");
 
         // The embedded baseline: one thread, the same collection in process.
@@ -98,12 +97,15 @@ public static class ClusterScale
         try
         {
             for (int i = 0; i < silos; i++)
-                processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards: 2 * silos));
+                processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards: 2 * silos, replication: 1,
+                    "--shard-timeout", "60"));
             // Every silo has joined before the collection is laid out (2 shards per silo).
             await Task.Delay(silos > 1 ? 3000 : 0);
             foreach (var p in processes) clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", p.Port));
             await clients[0].CreateCollectionAsync("bench", options);
 
+            // Warm-up through every listener (JIT, connections): the first rows, replaced again by the timed ingest.
+            foreach (var c in clients) await c.UpsertBatchAsync("bench", ids[..Math.Min(500, ids.Length)], data.Slice(0, Math.Min(500, ids.Length)));
             // Ingest: batches of 1,000 from `concurrency` writers, spread over the listeners.
             int batches = (ids.Length + 999) / 1000, next = -1;
             var sw = Stopwatch.StartNew();
@@ -118,7 +120,8 @@ public static class ClusterScale
             double ingest = ids.Length / sw.Elapsed.TotalSeconds;
 
             // Single-query latency, one at a time through the first listener (the coordinator's cost).
-            for (int i = 0; i < Math.Min(queries.Count, 50); i++) await clients[0].SearchAsync("bench", queries.RowMemory(i), search);
+            for (int i = 0; i < Math.Min(queries.Count, 50); i++)
+                foreach (var c in clients) await c.SearchAsync("bench", queries.RowMemory(i), search);
             int singles = Math.Min(queries.Count, 500);
             sw.Restart();
             for (int i = 0; i < singles; i++) await clients[0].SearchAsync("bench", queries.RowMemory(i), search);

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace VectorStore.Bench.Cluster;
 
-/// <summary>One <c>vectorstore silo</c> child process on 127.0.0.1 serving the cluster on an ephemeral TCP port.</summary>
+/// <summary>
+/// One <c>vectorstore silo</c> child process on 127.0.0.1 serving the cluster on an ephemeral TCP port (shared with
+/// tests/VectorStore.Cluster.Tests, which link this file).
+/// </summary>
 public sealed class SiloProcess
 {
     private readonly Process _process;
@@ -20,7 +23,8 @@ public sealed class SiloProcess
     /// Starts silo <paramref name="index"/> (silo port basePort + index, gateway basePort + 100 + index; silo 0 is the
     /// primary), pinned to <paramref name="core"/> with taskset when given, and waits for its <c>listening</c> line.
     /// </summary>
-    public static async Task<SiloProcess> StartAsync(string cli, string root, int index, int basePort, int? core, int shards)
+    public static async Task<SiloProcess> StartAsync(string cli, string root, int index, int basePort, int? core, int shards, int replication = 1,
+        params string[] extra)
     {
         var psi = new ProcessStartInfo(core is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (core is int c) { psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(c.ToString(System.Globalization.CultureInfo.InvariantCulture)); psi.ArgumentList.Add("dotnet"); }
@@ -30,9 +34,9 @@ public sealed class SiloProcess
             "--silo-port", (basePort + index).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--gateway-port", (basePort + 100 + index).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--primary-port", basePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--cluster-id", $"bench{basePort}", "--shards", shards.ToString(System.Globalization.CultureInfo.InvariantCulture), "--replication", "1",
-            "--shard-timeout", "60", "--port", "0",
-        }) psi.ArgumentList.Add(a);
+            "--cluster-id", $"vs{basePort}", "--shards", shards.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--replication", replication.ToString(System.Globalization.CultureInfo.InvariantCulture), "--port", "0",
+        }.Concat(extra)) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         // Warnings go to stderr; draining it keeps the child from blocking on a full pipe.
         _ = Task.Run(async () => { while (await p.StandardError.ReadLineAsync() is not null) { } });
@@ -48,6 +52,22 @@ public sealed class SiloProcess
             throw new TimeoutException($"silo {index} did not start listening within 90 s");
         }
         return new SiloProcess(p, await ready);
+    }
+
+    /// <summary>
+    /// The CLI built in this repository in the caller's configuration (the bench cannot reference it: BenchmarkDotNet
+    /// pins a Roslyn version Orleans' code generator does not accept).
+    /// </summary>
+    public static string BuiltCli()
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Configuration>/<tfm>/
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (!File.Exists(Path.Combine(d.FullName, "VectorStore.sln"))) continue;
+            string cli = Path.Combine(d.FullName, "tools", "VectorStore.Cli", "bin", configuration, "net10.0", "vectorstore.dll");
+            return File.Exists(cli) ? cli : throw new FileNotFoundException($"the vectorstore CLI is not built at {cli} (build the solution, or pass --cli)");
+        }
+        throw new FileNotFoundException("no VectorStore.sln above the bench; pass --cli PATH/vectorstore.dll");
     }
 
     /// <summary>Resident memory (VmRSS) in MiB, 0 where /proc is not available.</summary>
