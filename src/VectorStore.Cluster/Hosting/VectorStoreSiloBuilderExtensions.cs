@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Hosting;
@@ -20,6 +21,11 @@ public static class VectorStoreSiloBuilderExtensions
         services.Configure(configure);
         var probe = new VectorStoreSiloOptions();
         configure(probe);
+        if (probe.StableName is { } name)
+        {
+            SiloIdentity.Validate(name);
+            services.Configure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);
+        }
         services.AddSingleton<ShardStore>();
         services.AddPlacementDirector<PinnedPlacementStrategy, PinnedPlacementDirector>();
         services.AddSingleton<MembershipWatcher>();

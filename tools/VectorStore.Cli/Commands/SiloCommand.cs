@@ -14,7 +14,7 @@ namespace VectorStore.Cli.Commands;
 
 /// <summary>
 /// <c>vectorstore silo --data DIR --metadata DIR [--silo-port 11111] [--gateway-port 30000] [--primary-port 11111]
-/// [--port P …serve's flags]</c>: runs one Orleans silo of a VectorStore cluster on 127.0.0.1 (development
+/// [--name NAME] [--port P …serve's flags]</c>: runs one Orleans silo of a VectorStore cluster on 127.0.0.1 (development
 /// clustering: the silo on <c>--primary-port</c> keeps the membership table) holding shards in its own database
 /// directory, and with <c>--port</c> also serves the whole cluster over the TCP protocol — any silo's listener answers
 /// every request, so <c>--server HOST:PORT</c> of the database commands and the thin client work unchanged. Prints
@@ -35,10 +35,11 @@ public sealed class SiloCommand : CliCommand
         var shards = Opt("--shards", "Shards of a collection created through this silo's listener (0 = two per active silo)", 0);
         var replication = Opt("--replication", "Copies of each shard of a collection created through this listener (0 = min(2, active silos))", 0);
         var shardTimeout = Opt("--shard-timeout", "Seconds a shard has to answer a search before the result is partial (refused over TCP as Unavailable)", 5.0);
+        var name = Opt<string?>("--name", "A name identifying this silo across restarts (with the same --data it takes back its own shard copies); default: its address, new at every start");
         var fast = Opt<bool>("--fast-failure-detection", "Declare a silo dead after about 3 s without answering (default: Orleans' production settings, tens of seconds)");
         var command = new Command("silo", "Run a silo of a VectorStore cluster on 127.0.0.1, optionally serving the cluster over the TCP protocol")
         {
-            data, metadata, siloPort, gatewayPort, primaryPort, clusterId, shards, replication, shardTimeout, fast,
+            data, metadata, siloPort, gatewayPort, primaryPort, clusterId, shards, replication, shardTimeout, name, fast,
         };
         var flags = new ServerFlags(portRequired: false, "TCP port serving the whole cluster (0 = any free port; default: no listener)").AddTo(command);
         command.SetAction(r => Guard(() =>
@@ -52,13 +53,14 @@ public sealed class SiloCommand : CliCommand
             if (!(timeout is > 0 and <= 3600)) throw new UsageException($"--shard-timeout must be in (0, 3600] seconds, got {timeout}");
             var serverOptions = flags.Listens(r) ? flags.Options(r, "silo") : null;
             var silo = new SiloSettings(r.GetValue(data)!, r.GetValue(metadata)!, r.GetValue(siloPort), r.GetValue(gatewayPort), r.GetValue(primaryPort),
-                r.GetValue(clusterId)!, r.GetValue(fast));
+                r.GetValue(clusterId)!, r.GetValue(name), r.GetValue(fast));
             return Run(silo, serverOptions, new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromSeconds(timeout) }, r.GetValue(shards), r.GetValue(replication));
         }));
         return command;
     }
 
-    private sealed record SiloSettings(string Data, string Metadata, int SiloPort, int GatewayPort, int PrimaryPort, string ClusterId, bool FastFailureDetection);
+    private sealed record SiloSettings(string Data, string Metadata, int SiloPort, int GatewayPort, int PrimaryPort, string ClusterId, string? Name,
+        bool FastFailureDetection);
 
     private static int Run(SiloSettings s, ServerOptions? serverOptions, ClusterCoordinatorOptions coordinator, int shards, int replication)
     {
@@ -77,6 +79,7 @@ public sealed class SiloCommand : CliCommand
             {
                 o.DataDirectory = s.Data;
                 o.MetadataDirectory = s.Metadata;
+                o.StableName = s.Name;
             });
             if (s.FastFailureDetection)
                 silo.Configure<ClusterMembershipOptions>(o =>
