@@ -39,7 +39,9 @@ public class ProcessKillTests(ITestOutputHelper output)
             "--name", $"node{i}", "--fast-failure-detection", "--shard-timeout", "10");
         try
         {
-            for (int i = 0; i < 3; i++) silos.Add(await Start(i));
+            // The primary first (it keeps the development membership table), then the other two together.
+            silos.Add(await Start(0));
+            silos.AddRange(await Task.WhenAll(Start(1), Start(2)));
             await Task.Delay(2000); // every silo active before the layout is made
             // Silo 0 keeps the development membership table and silo 2 is the one killed: talk to 0 and 1.
             clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", silos[0].Port));
@@ -87,7 +89,7 @@ public class ProcessKillTests(ITestOutputHelper output)
                 }
             });
 
-            await Task.Delay(3000);
+            await Task.Delay(2000);
             Assert.True(acked.Count > 0, "no write was acknowledged before the kill");
             silos[2].Kill();
             Volatile.Write(ref killed, true);
@@ -125,7 +127,8 @@ public class ProcessKillTests(ITestOutputHelper output)
             foreach (var s in silos) s.Kill();
             silos.Clear();
             await Task.Delay(500);
-            for (int i = 0; i < 3; i++) silos.Add(await Start(i));
+            silos.Add(await Start(0));
+            silos.AddRange(await Task.WhenAll(Start(1), Start(2)));
             clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", silos[2].Port));
             clock.Restart();
             for (int i = 0; i < acked.Count; i += 1000)

@@ -24,6 +24,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private Collection? _sample;
     private Collection? _staging;
     private volatile int _generation;
+    private bool _awaitingRole;
     private readonly Dictionary<string, CopyCursor> _copies = new(StringComparer.Ordinal);
     private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
 
@@ -36,35 +37,54 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         // makes the primary report it and the layout grain replace it.
         // Bounded: when a silo dies Orleans deactivates the activations whose directory entries it held, possibly the
         // layout grain in the middle of a repair that is waiting for this very activation; waiting for its answer
-        // would deadlock both until the response timeout, round after round. Without an answer this copy stays
-        // silent, and the layout grain's next push (every repair ends with one to every copy) gives it its role.
+        // would deadlock both until the response timeout, round after round. Without an answer this copy loads its
+        // local collections but stays silent, and the layout grain's next push (every repair ends with one to every
+        // copy) gives it its role.
         var read = GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
-        if (await Task.WhenAny(read, Task.Delay(LayoutReadOnActivation, cancellationToken)) != read || !read.IsCompletedSuccessfully)
-        {
-            read.Ignore();
-            LogNoLayout(_key.ToString());
-            return;
-        }
-        var layout = read.Result;
-        if (layout is null || _key.Shard >= layout.Shards.Length) return;
-        var a = ShardAssignment.For(layout, _key.Shard, _key.Silo);
-        if (a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
+        bool answered = await Task.WhenAny(read, Task.Delay(LayoutReadOnActivation, cancellationToken)) == read && read.IsCompletedSuccessfully;
+        if (!answered) read.Ignore();
+        var layout = answered ? read.Result : null;
+        if (answered && (layout is null || _key.Shard >= layout.Shards.Length)) return;
+        var a = layout is null ? null : ShardAssignment.For(layout, _key.Shard, _key.Silo);
+        if (a is not null && a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
         await Task.Run(() =>
         {
             _data = store.Latest(_key.LocalPrefix, 'd');
             _sample = store.Latest(_key.LocalPrefix, 't');
-            _generation = _sample is null ? 0 : layout.TrainingGeneration;
-            if (_data is null && layout.TrainingGeneration == 0 && layout.Shards[_key.Shard].Epoch == 1)
+            if (a is null) return;
+            _generation = _sample is null ? 0 : a.TrainingGeneration;
+            if (_data is null && a.TrainingGeneration == 0 && a.Epoch == 1)
                 _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
         }, cancellationToken);
-        if (_data is not null) _assignment = a;
-        else LogLostCopy(_key.ToString(), a.Role);
+        _awaitingRole = true;
+        if (a is null) LogNoLayout(_key.ToString());
+        else if (_data is null) LogLostCopy(_key.ToString(), a.Role);
+        else Adopt(a);
+    }
+
+    /// <summary>Takes an in-sync role with the local data found at activation.</summary>
+    private void Adopt(ShardAssignment a)
+    {
+        _generation = _sample is null ? 0 : a.TrainingGeneration;
+        _assignment = a;
+        _awaitingRole = false;
     }
 
     public Task ConfigureAsync(ShardAssignment a)
     {
         if (a.LayoutVersion < _assignment.LayoutVersion) return Task.CompletedTask; // an older push arriving late
         var previous = _assignment;
+        // A copy activated without its role (layout unread, or no local data) is told it is in sync: it serves the
+        // data it found, or — unless the shard is brand new — nothing, rather than an empty collection passing for
+        // the shard (its primary's next forward fails, and the layout grain replaces it).
+        if (_awaitingRole && a.Role is ShardRole.Primary or ShardRole.Replica)
+        {
+            if (_data is not null) Adopt(a);
+            else if (!(a.TrainingGeneration == 0 && a.Epoch == 1)) LogLostCopy(_key.ToString(), a.Role);
+            else _awaitingRole = false;
+            if (_awaitingRole || _data is not null) return Task.CompletedTask;
+        }
+        _awaitingRole = false;
         return Task.Run(() =>
         {
             bool newLearner = a.Role == ShardRole.Learner && (previous.Role != ShardRole.Learner || previous.CopySession != a.CopySession);

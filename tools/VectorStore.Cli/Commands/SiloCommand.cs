@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
-using Orleans.Configuration;
 using Orleans.Hosting;
 using VectorStore.Cluster;
 using VectorStore.Cluster.Hosting;
@@ -81,16 +80,7 @@ public sealed class SiloCommand : CliCommand
                 o.MetadataDirectory = s.Metadata;
                 o.StableName = s.Name;
             });
-            if (s.FastFailureDetection)
-                silo.Configure<ClusterMembershipOptions>(o =>
-                {
-                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                    o.NumMissedProbesLimit = 2;
-                    o.NumVotesForDeathDeclaration = 1;
-                    o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
-                    o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
-                    o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
-                });
+            if (s.FastFailureDetection) silo.UseFastFailureDetection();
         });
         using var host = builder.Build();
         host.StartAsync().GetAwaiter().GetResult();
