@@ -3,6 +3,8 @@ using BenchmarkDotNet.Running;
 // Run all suites: dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*'
 // Bounded TCP load test (not a BenchmarkDotNet suite): -- protocol-load [--threads T] [--rounds R] [--batch B]
 if (args.Length > 0 && args[0] == "protocol-load") return await VectorStore.Bench.Protocol.ProtocolLoadTest.RunAsync(args[1..]);
+// Scale-out with separate silo processes (not a BenchmarkDotNet suite): -- cluster-scale [--count N] [--queries Q] [--dry]
+if (args.Length > 0 && args[0] == "cluster-scale") return await VectorStore.Bench.Cluster.ClusterScale.RunAsync(args[1..]);
 // HNSW sweeps and the equal-recall USearch comparison (not BenchmarkDotNet suites): -- hnsw-sweep DIR … | -- hnsw-vs-usearch DIR …
 if (args.Length > 0 && args[0] == "hnsw-sweep")
 {

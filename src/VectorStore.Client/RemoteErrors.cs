@@ -11,6 +11,7 @@ internal static class RemoteErrors
         ErrorCode.InvalidArgument => new InvalidArgumentException(e.Message),
         ErrorCode.LimitExceeded => new LimitExceededException(e.Message),
         ErrorCode.AuthFailed => new AuthenticationFailedException(e.Message),
+        ErrorCode.Unavailable => new UnavailableException(e.Message),
         _ => new RemoteErrorException(e.Code, e.Message),
     };
 }

@@ -13,7 +13,7 @@ namespace VectorStore.Client;
 /// <see cref="AuthenticationFailedException"/>; a lost connection is <see cref="VectorStoreConnectionException"/>.
 /// </summary>
 /// <remarks>Thread-safety: every member may be called concurrently from any thread.</remarks>
-public sealed class VectorStoreClient : IVectorDatabaseClient
+public sealed class VectorStoreClient : IIndexBuildingClient
 {
     private readonly string _host;
     private readonly int _port;

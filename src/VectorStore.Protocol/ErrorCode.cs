@@ -41,4 +41,10 @@ public enum ErrorCode : ushort
 
     /// <summary>An unexpected server failure; the request had no effect that was acknowledged.</summary>
     Internal = 13,
+
+    /// <summary>
+    /// A distributed database could not complete the call in time (a shard did not answer a search, a write was not
+    /// acknowledged by enough copies); nothing was acknowledged and retrying is safe. The connection stays open.
+    /// </summary>
+    Unavailable = 14,
 }

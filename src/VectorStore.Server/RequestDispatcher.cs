@@ -5,10 +5,14 @@ namespace VectorStore.Server;
 
 /// <summary>
 /// Decodes one request payload, runs it against the in-process API and returns the response message. Checks
-/// server limits before doing work so an oversized request costs nothing. Thread-safe (the database is).
+/// server limits before doing work so an oversized request costs nothing. Every request completes on the calling
+/// thread (the engine is synchronous). Thread-safe (the database is).
 /// </summary>
-internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options)
+internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options) : IRequestHandler
 {
+    /// <inheritdoc />
+    ValueTask<IWireMessage> IRequestHandler.Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version) => new(Execute(opcode, payload, version));
+
     private readonly ProtocolLimits _limits = options.Limits;
 
     /// <summary>Runs one request; <paramref name="version"/> is the connection's protocol version (it picks response layouts).</summary>
@@ -103,29 +107,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
         return new IdsResponse(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
     }
 
-    private void RequireResponseSize(long bytes, string what)
-    {
-        if (bytes > _limits.MaxResponseBytes)
-            throw new ProtocolException(ErrorCode.LimitExceeded, $"{what} response would be {bytes} bytes, the limit is {_limits.MaxResponseBytes}; ask for fewer ids, queries or a smaller k");
-    }
+    private void RequireResponseSize(long bytes, string what) => ErrorMapping.RequireResponseSize(bytes, _limits, what);
 
     /// <summary>The error frame for an exception thrown while executing a request.</summary>
-    public ErrorResponse ErrorFor(Exception e)
-    {
-        var (code, message) = e switch
-        {
-            AggregateException { InnerExceptions.Count: > 0 } a => (ErrorFor(a.InnerExceptions[0]).Code, a.InnerExceptions[0].Message),
-            ProtocolException p => (p.Code, p.Message),
-            InvalidVectorException v => (ErrorCode.InvalidVector, v.Message),
-            InvalidArgumentException a => (ErrorCode.InvalidArgument, a.Message),
-            IdNotFoundException n => (ErrorCode.InvalidArgument, n.Message),
-            StoreCorruptedException s => (ErrorCode.StorageError, s.Message),
-            ReadOnlyDatabaseException ro => (ErrorCode.NotSupported, ro.Message),
-            IOException io => (ErrorCode.StorageError, io.Message),
-            NotSupportedException ns => (ErrorCode.NotSupported, ns.Message),
-            _ => (ErrorCode.Internal, $"internal error ({e.GetType().Name})"),
-        };
-        if (code == ErrorCode.Internal) options.Log?.Invoke($"internal error: {e}");
-        return new ErrorResponse(code, message);
-    }
+    public ErrorResponse ErrorFor(Exception e) => ErrorMapping.For(e, options.Log);
 }

@@ -392,27 +392,68 @@ internal sealed class ServerConnection
         bool large = request.Header.PayloadLength >= LargeObjectBytes;
         try
         {
+            ValueTask<IWireMessage> pending;
+            try
+            {
+                pending = _context.Dispatcher.Execute(request.Header.Opcode, request.Payload.AsSpan(0, request.Header.PayloadLength), _version);
+            }
+            catch (Exception e)
+            {
+                pending = ValueTask.FromException<IWireMessage>(e);
+            }
+            finally
+            {
+                request.ReturnPayload();
+            }
+            // An engine database always answers synchronously; a gateway's request completes later, on another thread.
+            if (pending.IsCompleted) Respond(request.Header, pending, held, large);
+            else _ = RespondLaterAsync(request.Header, pending, held, large);
+        }
+        catch (Exception e)
+        {
+            _options.Log?.Invoke($"request handling failed: {e}");
+            Abort("request handling failed");
+            Completed(held, large);
+        }
+    }
+
+    private async Task RespondLaterAsync(FrameHeader header, ValueTask<IWireMessage> pending, long held, bool large)
+    {
+        // A ValueTask may be consumed once: its outcome is re-wrapped for Respond.
+        ValueTask<IWireMessage> done;
+        try
+        {
+            done = new(await pending.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            done = ValueTask.FromException<IWireMessage>(e);
+        }
+        Respond(header, done, held, large);
+    }
+
+    /// <summary>Sends the response (or the error frame) of a completed request; nothing escapes.</summary>
+    private void Respond(FrameHeader header, ValueTask<IWireMessage> done, long held, bool large)
+    {
+        try
+        {
             IWireMessage response;
             byte opcode;
             try
             {
-                response = _context.Dispatcher.Execute(request.Header.Opcode, request.Payload.AsSpan(0, request.Header.PayloadLength), _version);
-                opcode = (byte)(request.Header.Opcode | ProtocolConstants.ResponseBit);
+                response = done.Result;
+                opcode = (byte)(header.Opcode | ProtocolConstants.ResponseBit);
             }
             catch (Exception e)
             {
                 response = _context.Dispatcher.ErrorFor(e);
                 opcode = (byte)Opcode.Error;
             }
-            finally
-            {
-                request.ReturnPayload();
-            }
             long responseBytes = ProtocolConstants.HeaderSize + (long)response.PayloadSize;
             _context.Budget.Charge(responseBytes);
             held += responseBytes;
             large |= responseBytes >= LargeObjectBytes;
-            var send = SendAsync(opcode, request.Header.RequestId, response);
+            var send = SendAsync(opcode, header.RequestId, response);
             // The usual case completes synchronously: no state machine, no allocation.
             if (send.IsCompletedSuccessfully) Completed(held, large);
             else _ = AwaitSendAsync(send, held, large);

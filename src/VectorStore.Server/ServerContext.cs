@@ -5,7 +5,7 @@ namespace VectorStore.Server;
 
 /// <summary>What every connection of one server shares. Immutable references to thread-safe parts.</summary>
 /// <param name="Options">The server's settings.</param>
-/// <param name="Dispatcher">Runs requests against the database.</param>
+/// <param name="Dispatcher">Runs requests against the database (engine or client).</param>
 /// <param name="Auth">Checks Hello tokens.</param>
 /// <param name="Admission">Caps on pending and authenticated connections.</param>
 /// <param name="Budget">The server-wide budget of in-flight request bytes.</param>
@@ -13,7 +13,7 @@ namespace VectorStore.Server;
 /// <param name="Tls">TLS settings when the server has a certificate; null for plain TCP.</param>
 internal sealed record ServerContext(
     ServerOptions Options,
-    RequestDispatcher Dispatcher,
+    IRequestHandler Dispatcher,
     TokenAuthenticator Auth,
     ConnectionAdmission Admission,
     MemoryBudget Budget,

@@ -9,7 +9,8 @@ using VectorStore.Protocol;
 namespace VectorStore.Server;
 
 /// <summary>
-/// Serves a <see cref="VectorDatabase"/> over the VectorStore binary protocol (data-format.md section 5).
+/// Serves a <see cref="VectorDatabase"/>, or any <see cref="IVectorDatabaseClient"/> (a cluster gateway fronts a
+/// distributed database this way), over the VectorStore binary protocol (data-format.md section 5).
 /// </summary>
 /// <remarks>
 /// Thread-safety: <see cref="Start"/>, <see cref="StopAsync"/> and <see cref="DisposeAsync"/> may be called from any
@@ -17,7 +18,8 @@ namespace VectorStore.Server;
 /// </remarks>
 public sealed class VectorStoreServer : IAsyncDisposable
 {
-    private readonly VectorDatabase _db;
+    private readonly VectorDatabase? _db;
+    private readonly IVectorDatabaseClient? _client;
     private readonly ServerOptions _options;
     private readonly ServerContext _context;
     private readonly ConcurrentDictionary<ServerConnection, Task> _connections = new();
@@ -36,8 +38,26 @@ public sealed class VectorStoreServer : IAsyncDisposable
     /// <see cref="InvalidArgumentException"/> for settings out of range.
     /// </summary>
     public VectorStoreServer(VectorDatabase db, ServerOptions? options = null)
+        : this(db, null, options)
+    {
+    }
+
+    /// <summary>
+    /// Creates a server answering every request through <paramref name="database"/> (for example a distributed
+    /// database's client: a cluster gateway). Flush calls its <see cref="IVectorDatabaseClient.FlushAsync"/>, Snapshot
+    /// compacts each collection, BuildIndex needs an <see cref="IIndexBuildingClient"/>; the
+    /// <see cref="ServerOptions.Flush"/>/<see cref="ServerOptions.Snapshot"/> hooks, which take an engine database,
+    /// are not used. Throws <see cref="InvalidArgumentException"/> for settings out of range.
+    /// </summary>
+    public VectorStoreServer(IVectorDatabaseClient database, ServerOptions? options = null)
+        : this(null, database ?? throw new ArgumentNullException(nameof(database)), options)
+    {
+    }
+
+    private VectorStoreServer(VectorDatabase? db, IVectorDatabaseClient? client, ServerOptions? options)
     {
         _db = db;
+        _client = client;
         _options = options ?? new ServerOptions();
         if (_options.Log is { } log)
         {
@@ -71,7 +91,8 @@ public sealed class VectorStoreServer : IAsyncDisposable
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             }
             : null;
-        _context = new ServerContext(_options, new RequestDispatcher(db, _options), new TokenAuthenticator(_options.Token),
+        IRequestHandler dispatcher = db is not null ? new RequestDispatcher(db, _options) : new ClientRequestDispatcher(client!, _options);
+        _context = new ServerContext(_options, dispatcher, new TokenAuthenticator(_options.Token),
             new ConnectionAdmission(_options.MaxConnections, _options.MaxUnauthenticatedConnections),
             new MemoryBudget(_options.MemoryBudgetBytes), limits, tls);
     }
@@ -218,8 +239,17 @@ public sealed class VectorStoreServer : IAsyncDisposable
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         }
         if (_sweeper is not null) await _sweeper.DisposeAsync().ConfigureAwait(false);
-        _options.Flush?.Invoke(_db);
-        _options.Snapshot?.Invoke(_db);
+        if (_db is not null)
+        {
+            _options.Flush?.Invoke(_db);
+            _options.Snapshot?.Invoke(_db);
+        }
+        else
+        {
+            // The database outlives this gateway (other gateways serve it): a failed flush is reported, not fatal.
+            try { await _client!.FlushAsync().ConfigureAwait(false); }
+            catch (Exception e) { _options.Log?.Invoke($"flush at shutdown failed: {e.Message}"); }
+        }
     }
 
     /// <inheritdoc />

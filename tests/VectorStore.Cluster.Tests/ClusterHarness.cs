@@ -44,7 +44,7 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.ReconcileInterval = TimeSpan.FromSeconds(2);
                 o.CopyPageSize = 512;
             });
-            silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
+            silo.UseFastFailureDetection();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
         });
         builder.ConfigureClient(client =>
@@ -55,17 +55,6 @@ public sealed class ClusterHarness : IAsyncDisposable
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new ClusterHarness(cluster, root);
-    }
-
-    /// <summary>A killed silo is suspected after 2 missed 1 s probes and declared dead on one vote.</summary>
-    private static void FastFailureDetection(ClusterMembershipOptions o)
-    {
-        o.ProbeTimeout = TimeSpan.FromSeconds(1);
-        o.NumMissedProbesLimit = 2;
-        o.NumVotesForDeathDeclaration = 1;
-        o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
-        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
-        o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
     }
 
     /// <summary>

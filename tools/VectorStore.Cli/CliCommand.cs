@@ -31,6 +31,7 @@ public abstract class CliCommand
         new ReportCommand(),
         new SearchCommand(),
         new ServeCommand(),
+        new SiloCommand(),
         new SubsetCommand(),
     ];
 

@@ -5,7 +5,7 @@ namespace VectorStore.Cluster;
 /// write, or the layout kept changing. Nothing was acknowledged; retrying the same call is safe (upserts and deletes
 /// are idempotent).
 /// </summary>
-public sealed class ClusterUnavailableException : VectorStoreException
+public sealed class ClusterUnavailableException : UnavailableException
 {
     /// <summary>With a message saying what failed.</summary>
     public ClusterUnavailableException(string message) : base(message) { }

@@ -12,22 +12,42 @@ public sealed partial class DistributedCollection
     public VectorRecord? Get(ulong id) => GetAsync(id).GetAwaiter().GetResult();
 
     /// <summary>The stored vector and payload of <paramref name="id"/>, or null. Read from the primary, else a replica.</summary>
-    public async Task<VectorRecord?> GetAsync(ulong id)
+    public async Task<VectorRecord?> GetAsync(ulong id) => (await GetBatchAsync([id]))[0];
+
+    /// <summary>
+    /// The stored vectors and payloads of <paramref name="ids"/> (null where absent), one message per shard, each
+    /// read from the shard's primary, else a replica; <see cref="ClusterUnavailableException"/> when a shard has no
+    /// copy that answers within <see cref="ClusterCoordinatorOptions.ShardTimeout"/>.
+    /// </summary>
+    public async Task<VectorRecord?[]> GetBatchAsync(IReadOnlyList<ulong> ids)
     {
+        ArgumentNullException.ThrowIfNull(ids);
         var layout = Volatile.Read(ref _layout);
-        int shard = layout.ShardOf(id);
-        Exception? last = null;
-        foreach (var silo in ReadOrder(layout.Shards[shard], primaryFirst: true))
+        int dim = Options.Dimension;
+        var found = new Dictionary<ulong, VectorRecord>();
+        await Task.WhenAll(ids.Distinct().GroupBy(layout.ShardOf).Select(async g =>
         {
-            // Bounded like a search: a copy on a silo that just died must not hold the read for the response timeout.
-            var call = Copy(layout, shard, silo).GetAsync([id]);
-            if (await Task.WhenAny(call, Task.Delay(_options.ShardTimeout)) == call && call.IsCompletedSuccessfully)
-            {
-                var page = call.Result;
-                return page.Count == 0 ? null : new VectorRecord(id, page.Vectors, page.Payloads[0]);
-            }
-            Observe(call);
-            last = call.Exception?.GetBaseException();
+            var page = await ReadShardAsync(layout, g.Key, c => c.GetAsync(g.ToArray()), primaryFirst: true);
+            lock (found)
+                for (int i = 0; i < page.Count; i++) found[page.Ids[i]] = new VectorRecord(page.Ids[i], page.Vectors.AsSpan(i * dim, dim).ToArray(), page.Payloads[i]);
+        }));
+        return ids.Select(id => found.GetValueOrDefault(id)).ToArray();
+    }
+
+    /// <summary>
+    /// Calls <paramref name="call"/> on the shard's in-sync copies in turn until one answers within
+    /// <see cref="ClusterCoordinatorOptions.ShardTimeout"/> (a copy on a silo that just died must not hold the read for
+    /// the whole response timeout); <see cref="ClusterUnavailableException"/> when none does.
+    /// </summary>
+    private async Task<T> ReadShardAsync<T>(ClusterLayout layout, int shard, Func<IShardReplicaGrain, Task<T>> call, bool primaryFirst)
+    {
+        Exception? last = null;
+        foreach (var silo in ReadOrder(layout.Shards[shard], primaryFirst))
+        {
+            var task = call(Copy(layout, shard, silo));
+            if (await Task.WhenAny(task, Task.Delay(_options.ShardTimeout)) == task && task.IsCompletedSuccessfully) return task.Result;
+            Observe(task);
+            last = task.Exception?.GetBaseException();
         }
         _ = RefreshQuietlyAsync();
         throw new ClusterUnavailableException($"no copy of shard {shard} of '{Name}' answered within {_options.ShardTimeout.TotalSeconds:0.#} s ({last?.Message ?? "timeout"})");

@@ -68,6 +68,37 @@ public sealed partial class DistributedCollection
         return outcome.Deleted > 0;
     }
 
+    /// <summary>
+    /// Deletes <paramref name="ids"/>, one write per shard; per id, whether it was present. Durable on R silos when it
+    /// returns. A retried call (after a failure) reports what the retry found: ids its failed attempt already removed
+    /// read as absent.
+    /// </summary>
+    public async Task<bool[]> DeleteBatchAsync(IReadOnlyList<ulong> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var layout = Volatile.Read(ref _layout);
+        var present = new bool[ids.Count];
+        // Repeats go to the same shard in the same batch; the engine answers the second one "absent", as in process.
+        var sends = new List<Task>();
+        foreach (var group in Enumerable.Range(0, ids.Count).GroupBy(i => layout.ShardOf(ids[i])))
+        {
+            var rows = group.ToArray();
+            for (int start = 0; start < rows.Length; start += _options.MaxRowsPerMessage)
+            {
+                var part = rows[start..Math.Min(rows.Length, start + _options.MaxRowsPerMessage)];
+                sends.Add(DeletePartAsync(group.Key, part));
+            }
+        }
+        await Task.WhenAll(sends);
+        return present;
+
+        async Task DeletePartAsync(int shard, int[] rows)
+        {
+            var outcome = await WriteAsync(shard, new ShardBatch { Deletes = rows.Select(r => ids[r]).ToArray() });
+            for (int j = 0; j < rows.Length; j++) present[rows[j]] = outcome.Removed?[j] ?? false;
+        }
+    }
+
     private VectorMatrix Prepare(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads)
     {
         ArgumentNullException.ThrowIfNull(ids);

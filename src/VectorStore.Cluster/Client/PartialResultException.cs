@@ -7,7 +7,7 @@ namespace VectorStore.Cluster;
 /// some shards did not answer in time. Carries what the others returned; <c>SearchAsync</c> returns the same as a
 /// <see cref="ClusterSearchResult"/> instead of throwing.
 /// </summary>
-public sealed class PartialResultException : VectorStoreException
+public sealed class PartialResultException : UnavailableException
 {
     /// <summary>For <paramref name="result"/>.</summary>
     public PartialResultException(ClusterSearchResult result)

@@ -8,8 +8,8 @@ namespace VectorStore.Cluster.Hosting;
 
 /// <summary>
 /// Turns Orleans membership into layout changes: when the set of active silos changes (a silo declared dead, a
-/// silo joined), and every <see cref="VectorStoreSiloOptions.ReconcileInterval"/>, the elected silo (the active one
-/// with the smallest address) asks every layout grain to reconcile. Election only saves work: reconciling is
+/// silo joined or restarted), and every <see cref="VectorStoreSiloOptions.ReconcileInterval"/>, the elected silo (the
+/// active one with the smallest identity, <see cref="SiloIdentity"/>) asks every layout grain to reconcile. Election only saves work: reconciling is
 /// serialized in each layout grain and idempotent, so two silos briefly both acting is harmless.
 /// </summary>
 /// <remarks>Thread-safety: one background loop per silo; <see cref="_running"/> keeps passes from overlapping.</remarks>
@@ -89,8 +89,8 @@ internal sealed partial class MembershipWatcher(
 
     private async Task PassAsync()
     {
-        var leader = Active(membership.CurrentSnapshot).Order(StringComparer.Ordinal).FirstOrDefault();
-        if (leader != local.SiloAddress.ToParsableString()) return;
+        var leader = SiloIdentity.Active(membership.CurrentSnapshot).Keys.Order(StringComparer.Ordinal).FirstOrDefault();
+        if (leader != SiloIdentity.Of(local.Name, local.SiloAddress)) return;
         try
         {
             var keys = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).ListAsync(null);

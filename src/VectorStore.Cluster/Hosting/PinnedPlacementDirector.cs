@@ -10,13 +10,15 @@ namespace VectorStore.Cluster.Hosting;
 /// elsewhere, which is what any load-balancing placement would do.
 /// </summary>
 /// <remarks>Thread-safety: stateless.</remarks>
-internal sealed class PinnedPlacementDirector : IPlacementDirector
+internal sealed class PinnedPlacementDirector(IClusterMembershipService membership) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         string silo = ShardKey.SiloOf(target.GrainIdentity.Key.ToString()!);
-        foreach (var s in context.GetCompatibleSilos(target))
-            if (s.ToParsableString() == silo) return Task.FromResult(s);
+        // The key names the silo by identity (SiloIdentity): its address, or a stable name resolved through membership.
+        if (SiloIdentity.Active(membership.CurrentSnapshot).TryGetValue(silo, out var address))
+            foreach (var s in context.GetCompatibleSilos(target))
+                if (s.Equals(address)) return Task.FromResult(s);
         throw new SiloUnavailableException($"silo {silo} holding {target.GrainIdentity} is not active");
     }
 }

@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Hosting;
@@ -20,6 +21,11 @@ public static class VectorStoreSiloBuilderExtensions
         services.Configure(configure);
         var probe = new VectorStoreSiloOptions();
         configure(probe);
+        if (probe.StableName is { } name)
+        {
+            SiloIdentity.Validate(name);
+            services.Configure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);
+        }
         services.AddSingleton<ShardStore>();
         services.AddPlacementDirector<PinnedPlacementStrategy, PinnedPlacementDirector>();
         services.AddSingleton<MembershipWatcher>();
@@ -29,6 +35,21 @@ public static class VectorStoreSiloBuilderExtensions
         AllowVectorStoreExceptions(services);
         return builder;
     }
+
+    /// <summary>
+    /// Declares an unresponsive silo dead after about 3 s (2 missed 1 s probes, one vote) instead of Orleans' production
+    /// settings (tens of seconds): for tests, demos and single-machine clusters, where a false suspicion is cheap.
+    /// </summary>
+    public static ISiloBuilder UseFastFailureDetection(this ISiloBuilder builder) =>
+        builder.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+        });
 
     /// <summary>Lets the engine's typed errors (<c>VectorStore.*</c>) cross grain calls as themselves.</summary>
     internal static void AllowVectorStoreExceptions(IServiceCollection services) =>

@@ -16,6 +16,16 @@ public sealed class VectorStoreSiloOptions
     /// </summary>
     public string? MetadataDirectory { get; set; }
 
+    /// <summary>
+    /// A name that identifies this silo in every layout across restarts (1–64 of A–Z a–z 0–9 _ -; unique in the
+    /// cluster; it sets the Orleans silo name to <c>vectorstore:{name}</c>). A restarted silo with the same name and
+    /// <see cref="DataDirectory"/> takes back the shard copies the layout still gives it, from its own directory,
+    /// instead of being refilled by copies; after every silo restarted, the cluster comes back with its data. Null:
+    /// the silo is named by its Orleans address, new at every start (its copies are rebuilt elsewhere when it dies).
+    /// Default null.
+    /// </summary>
+    public string? StableName { get; set; }
+
     /// <summary>Records per page when a shard is copied to a new replica or a training sample moves. Default 1,024.</summary>
     public int CopyPageSize { get; set; } = 1024;
 

@@ -30,6 +30,9 @@ public sealed class CollectionSpec
     /// <summary>Seed of training and of the sample drawn for it.</summary>
     [Id(6)] public int Seed { get; init; }
 
+    /// <summary>Where each shard keeps its full-precision vectors (null: the engine's default). Absent in older layout files.</summary>
+    [Id(7)] public RawVectorResidency? RawVectors { get; init; }
+
     /// <summary>Captures <paramref name="options"/>.</summary>
     public static CollectionSpec From(CollectionOptions options) => new()
     {
@@ -40,6 +43,7 @@ public sealed class CollectionSpec
         TrainingThreshold = options.TrainingThreshold,
         MaxTrainingSample = options.MaxTrainingSample,
         Seed = options.Seed,
+        RawVectors = options.RawVectors,
     };
 
     /// <summary>The options as the user gave them.</summary>
@@ -52,6 +56,7 @@ public sealed class CollectionSpec
         TrainingThreshold = TrainingThreshold,
         MaxTrainingSample = MaxTrainingSample,
         Seed = Seed,
+        RawVectors = RawVectors,
     };
 
     /// <summary>
@@ -70,5 +75,6 @@ public sealed class CollectionSpec
         TrainingThreshold = int.MaxValue,
         MaxTrainingSample = MaxTrainingSample,
         Seed = Seed,
+        RawVectors = RawVectors,
     };
 }

@@ -186,8 +186,7 @@ internal sealed partial class LayoutGrain(
         }
     }
 
-    private HashSet<string> Alive() => membership.CurrentSnapshot.Members.Values
-        .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString()).ToHashSet(StringComparer.Ordinal);
+    private HashSet<string> Alive() => SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
 
     private IShardReplicaGrain Replica(ClusterLayout layout, int shard, string silo) =>
         GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, layout.Database, layout.Collection, shard).ToString());

@@ -31,6 +31,24 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<int> CountAsync();
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> live ids greater than <paramref name="after"/> (all when null), ascending; one
+    /// more than <paramref name="limit"/> is never returned, so the caller asks for limit + 1 to learn whether more follow.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ulong[]> IdsAfterAsync(ulong? after, int limit);
+
+    /// <summary>The engine's statistics of this copy, with its bytes on disk.</summary>
+    [AlwaysInterleave]
+    Task<ShardStats> StatsAsync();
+
+    /// <summary>
+    /// Compacts this copy (the engine's snapshot and log truncation); interleaves with writes, which the engine's
+    /// compaction lets continue.
+    /// </summary>
+    [AlwaysInterleave, ResponseTimeout("00:30:00")]
+    Task CompactAsync();
+
     /// <summary>A seeded uniform sample of at most <paramref name="count"/> live ids, ascending.</summary>
     [AlwaysInterleave]
     Task<ulong[]> SampleIdsAsync(int count, int seed);

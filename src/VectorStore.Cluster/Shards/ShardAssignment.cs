@@ -25,6 +25,9 @@ internal sealed class ShardAssignment
     /// <summary>Which of the followers are in-sync replicas (each must apply every batch); the rest are learners.</summary>
     [Id(8)] public string[] Replicas { get; init; } = [];
 
+    /// <summary>The layout's training generation (a copy activated without reading the layout learns it here).</summary>
+    [Id(9)] public int TrainingGeneration { get; init; }
+
     /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
     public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
     {
@@ -44,6 +47,7 @@ internal sealed class ShardAssignment
             ReplicationFactor = layout.ReplicationFactor,
             CopySession = p.SessionOf(silo),
             Spec = layout.Spec,
+            TrainingGeneration = layout.TrainingGeneration,
         };
     }
 }

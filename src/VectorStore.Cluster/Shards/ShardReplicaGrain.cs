@@ -24,6 +24,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private Collection? _sample;
     private Collection? _staging;
     private volatile int _generation;
+    private bool _awaitingRole;
     private readonly Dictionary<string, CopyCursor> _copies = new(StringComparer.Ordinal);
     private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
 
@@ -34,26 +35,56 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         // layout says what this copy is, and the newest local collections are its data and training sample. Only a
         // copy of a shard that has never changed may start empty; any other copy without data stays silent, which
         // makes the primary report it and the layout grain replace it.
-        var layout = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
-        if (layout is null || _key.Shard >= layout.Shards.Length) return;
-        var a = ShardAssignment.For(layout, _key.Shard, _key.Silo);
-        if (a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
+        // Bounded: when a silo dies Orleans deactivates the activations whose directory entries it held, possibly the
+        // layout grain in the middle of a repair that is waiting for this very activation; waiting for its answer
+        // would deadlock both until the response timeout, round after round. Without an answer this copy loads its
+        // local collections but stays silent, and the layout grain's next push (every repair ends with one to every
+        // copy) gives it its role.
+        var read = GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetAsync();
+        bool answered = await Task.WhenAny(read, Task.Delay(LayoutReadOnActivation, cancellationToken)) == read && read.IsCompletedSuccessfully;
+        if (!answered) read.Ignore();
+        var layout = answered ? read.Result : null;
+        if (answered && (layout is null || _key.Shard >= layout.Shards.Length)) return;
+        var a = layout is null ? null : ShardAssignment.For(layout, _key.Shard, _key.Silo);
+        if (a is not null && a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
         await Task.Run(() =>
         {
             _data = store.Latest(_key.LocalPrefix, 'd');
             _sample = store.Latest(_key.LocalPrefix, 't');
-            _generation = _sample is null ? 0 : layout.TrainingGeneration;
-            if (_data is null && layout.TrainingGeneration == 0 && layout.Shards[_key.Shard].Epoch == 1)
+            if (a is null) return;
+            _generation = _sample is null ? 0 : a.TrainingGeneration;
+            if (_data is null && a.TrainingGeneration == 0 && a.Epoch == 1)
                 _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
         }, cancellationToken);
-        if (_data is not null) _assignment = a;
-        else LogLostCopy(_key.ToString(), a.Role);
+        _awaitingRole = true;
+        if (a is null) LogNoLayout(_key.ToString());
+        else if (_data is null) LogLostCopy(_key.ToString(), a.Role);
+        else Adopt(a);
+    }
+
+    /// <summary>Takes an in-sync role with the local data found at activation.</summary>
+    private void Adopt(ShardAssignment a)
+    {
+        _generation = _sample is null ? 0 : a.TrainingGeneration;
+        _assignment = a;
+        _awaitingRole = false;
     }
 
     public Task ConfigureAsync(ShardAssignment a)
     {
         if (a.LayoutVersion < _assignment.LayoutVersion) return Task.CompletedTask; // an older push arriving late
         var previous = _assignment;
+        // A copy activated without its role (layout unread, or no local data) is told it is in sync: it serves the
+        // data it found, or — unless the shard is brand new — nothing, rather than an empty collection passing for
+        // the shard (its primary's next forward fails, and the layout grain replaces it).
+        if (_awaitingRole && a.Role is ShardRole.Primary or ShardRole.Replica)
+        {
+            if (_data is not null) Adopt(a);
+            else if (!(a.TrainingGeneration == 0 && a.Epoch == 1)) LogLostCopy(_key.ToString(), a.Role);
+            else _awaitingRole = false;
+            if (_awaitingRole || _data is not null) return Task.CompletedTask;
+        }
+        _awaitingRole = false;
         return Task.Run(() =>
         {
             bool newLearner = a.Role == ShardRole.Learner && (previous.Role != ShardRole.Learner || previous.CopySession != a.CopySession);
@@ -73,9 +104,10 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     {
         var a = _assignment;
         if (a.Role != ShardRole.Primary || a.Epoch != epoch) return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, write routed with epoch {epoch}");
-        var (count, deleted) = await Task.Run(() => ApplyLocal(batch));
+        var removed = new bool[batch.Deletes.Length];
+        var (count, deleted) = await Task.Run(() => ApplyLocal(batch, removed));
         var forwarded = await ForwardAsync(a, g => g.ApplyAsync(batch, a.Epoch));
-        return forwarded with { Count = count, Deleted = deleted };
+        return forwarded with { Count = count, Deleted = deleted, Removed = removed };
     }
 
     public async Task<WriteOutcome> ApplyAsync(ShardBatch batch, long epoch)
@@ -123,6 +155,66 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
 
     public Task<int> CountAsync() => Task.FromResult(ReadableData().Count);
 
+    public Task<ulong[]> IdsAfterAsync(ulong? after, int limit)
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var ids = data.Ids();
+            int start = 0;
+            if (after is ulong a)
+            {
+                int i = Array.BinarySearch(ids, a);
+                start = i >= 0 ? i + 1 : ~i;
+            }
+            return ids.AsSpan(start, Math.Min(Math.Max(0, limit), ids.Length - start)).ToArray();
+        });
+    }
+
+    public Task<ShardStats> StatsAsync()
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            var s = data.GetStats();
+            return new ShardStats
+            {
+                Count = s.Count,
+                Trained = s.Trained,
+                CodeSize = s.CodeSize,
+                IndexBytes = s.IndexBytes,
+                RerankBytes = s.RerankBytes,
+                ResidentBytes = s.ResidentBytes,
+                DiskBytes = DiskBytesOrZero(data.Name),
+                Compression = s.Compression,
+                Index = s.Index,
+                RawVectors = (int)s.RawVectors,
+            };
+        });
+    }
+
+    public Task CompactAsync()
+    {
+        var data = ReadableData();
+        return Task.Run(() =>
+        {
+            try
+            {
+                store.Database.Compact(data.Name);
+            }
+            catch (Exception e) when (e is InvalidArgumentException or ObjectDisposedException)
+            {
+                // A rebuild replaced this collection meanwhile: its successor starts compact.
+            }
+        });
+    }
+
+    private long DiskBytesOrZero(string name)
+    {
+        try { return store.Database.DiskBytes(name); }
+        catch (InvalidArgumentException) { return 0; } // replaced by a rebuild since it was read
+    }
+
     public Task<ulong[]> SampleIdsAsync(int count, int seed)
     {
         var data = ReadableData();
@@ -160,11 +252,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         return _data;
     }
 
-    private (int Count, int Deleted) ApplyLocal(ShardBatch batch)
+    private (int Count, int Deleted) ApplyLocal(ShardBatch batch, bool[]? removed = null)
     {
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
         if (batch.Ids.Length > 0) data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads);
-        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes);
+        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
         return (data.Count, deleted);
     }
 
@@ -172,13 +264,14 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     /// The engine has no batch delete and each delete waits for its own durable commit; concurrent deletes share one
     /// group commit, so a few threads turn thousands of fsyncs into hundreds.
     /// </summary>
-    private static int DeleteMany(Collection data, IReadOnlyList<ulong> ids)
+    private static int DeleteMany(Collection data, IReadOnlyList<ulong> ids, bool[]? removed = null)
     {
-        if (ids.Count == 1) return data.Delete(ids[0]) ? 1 : 0;
+        removed ??= new bool[ids.Count];
+        if (ids.Count == 1) return (removed[0] = data.Delete(ids[0])) ? 1 : 0;
         int deleted = 0;
         Parallel.For(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
         {
-            if (data.Delete(ids[i])) Interlocked.Increment(ref deleted);
+            if (removed[i] = data.Delete(ids[i])) Interlocked.Increment(ref deleted);
         });
         return deleted;
     }
@@ -231,6 +324,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     }
 
     private IShardReplicaGrain Replica(string silo) => GrainFactory.GetGrain<IShardReplicaGrain>((_key with { Silo = silo }).ToString());
+
+    private static readonly TimeSpan LayoutReadOnActivation = TimeSpan.FromSeconds(3);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} activated without reading its layout in time; it answers nothing until the layout grain configures it")]
+    private partial void LogNoLayout(string key);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} re-activated as {Role} without its data; it answers nothing until the layout replaces it")]
     private partial void LogLostCopy(string key, ShardRole role);

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text.Json;
+using VectorStore.Client;
+using VectorStore.Collections;
+using VectorStore.Evaluation;
+
+namespace VectorStore.Bench.Cluster;
+
+/// <summary>
+/// Scale-out with separate silo processes on 127.0.0.1 (each <c>vectorstore silo</c>, pinned to its own core with
+/// <c>taskset</c> when there are enough cores): the same data and queries on 1 silo and on 2, through the silos' TCP
+/// listeners with the unchanged thin client.
+/// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
+/// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s
+/// and search QPS per silo count and their 2-vs-1 ratios, resident memory per silo, and the cost of the coordinator
+/// plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
+/// </summary>
+/// <remarks>
+/// Each collection has 2 shards per silo and one copy (R = 1): the ratio measures spreading the work, not
+/// replication. The bench process itself (client and embedded baseline) is not pinned and competes for the cores.
+/// </remarks>
+public static class ClusterScale
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? Str(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        int Arg(string name, int def) => Str(name) is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : def;
+        bool dry = args.Contains("--dry");
+        int count = Arg("--count", dry ? 2000 : 40000), dim = Arg("--dim", 128), nq = Arg("--queries", dry ? 100 : 2000);
+        int concurrency = Arg("--concurrency", 8), k = Arg("--k", 10);
+        string compression = Str("--compression") ?? "none";
+        string cli = Str("--cli") ?? SiloProcess.BuiltCli();
+
+        var data = SyntheticData.Clustered(count, dim, seed: 7);
+        var queries = SyntheticData.Clustered(nq, dim, seed: 8);
+        var ids = Enumerable.Range(0, count).Select(i => (ulong)i).ToArray();
+        var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = compression, Index = "flat" };
+        var search = new SearchOptions { K = k };
+        bool pin = !args.Contains("--no-pin") && Environment.ProcessorCount >= 2 && File.Exists("/usr/bin/taskset");
+        Console.Error.WriteLine($"{count} x {dim}, {nq} queries, k {k}, {compression} + flat, concurrency {concurrency}, pinned {pin}, cores {Environment.ProcessorCount}");
+
+        // The embedded baseline: one thread, the same collection in process.
+        double embeddedUs;
+        using (var db = VectorDatabase.CreateInMemory())
+        {
+            var c = db.CreateCollection("bench", options);
+            for (int i = 0; i < count; i += 1000) c.UpsertBatch(ids[i..Math.Min(count, i + 1000)], data.Slice(i, Math.Min(1000, count - i)));
+            for (int i = 0; i < Math.Min(nq, 50); i++) c.Search(queries.Row(i), search);
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < nq; i++) c.Search(queries.Row(i), search);
+            embeddedUs = sw.Elapsed.TotalMicroseconds / nq;
+        }
+
+        var results = new Dictionary<int, Run>();
+        foreach (int silos in new[] { 1, 2 })
+        {
+            results[silos] = await MeasureAsync(cli, silos, pin, options, ids, data, queries, search, concurrency);
+            var r = results[silos];
+            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))}");
+        }
+        var one = results[1];
+        var two = results[2];
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            count,
+            dim,
+            queries = nq,
+            k,
+            compression,
+            concurrency,
+            pinned = pin,
+            cores = Environment.ProcessorCount,
+            ingest_vps_1 = Math.Round(one.IngestPerSecond),
+            ingest_vps_2 = Math.Round(two.IngestPerSecond),
+            ingest_ratio = Math.Round(two.IngestPerSecond / one.IngestPerSecond, 2),
+            qps_1 = Math.Round(one.Qps),
+            qps_2 = Math.Round(two.Qps),
+            qps_ratio = Math.Round(two.Qps / one.Qps, 2),
+            rss_mib_1 = one.RssMiB.Select(m => Math.Round(m)).ToArray(),
+            rss_mib_2 = two.RssMiB.Select(m => Math.Round(m)).ToArray(),
+            embedded_us = Math.Round(embeddedUs, 1),
+            single_query_us_1 = Math.Round(one.SingleQueryUs, 1),
+            coordinator_us = Math.Round(one.SingleQueryUs - embeddedUs, 1),
+        }));
+        return 0;
+    }
+
+    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB);
+
+    private static async Task<Run> MeasureAsync(string cli, int silos, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
+        VectorMatrix queries, SearchOptions search, int concurrency)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "vectorstore-cluster-bench", Guid.NewGuid().ToString("N"));
+        int basePort = 22000 + Random.Shared.Next(0, 200) * 10;
+        var processes = new List<SiloProcess>();
+        var clients = new List<VectorStoreClient>();
+        try
+        {
+            for (int i = 0; i < silos; i++)
+                processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards: 2 * silos, replication: 1,
+                    "--shard-timeout", "60"));
+            // Every silo has joined before the collection is laid out (2 shards per silo).
+            await Task.Delay(silos > 1 ? 3000 : 0);
+            foreach (var p in processes) clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", p.Port));
+            await clients[0].CreateCollectionAsync("bench", options);
+
+            // Warm-up through every listener (JIT, connections): the first rows, replaced again by the timed ingest.
+            foreach (var c in clients) await c.UpsertBatchAsync("bench", ids[..Math.Min(500, ids.Length)], data.Slice(0, Math.Min(500, ids.Length)));
+            // Ingest: batches of 1,000 from `concurrency` writers, spread over the listeners.
+            int batches = (ids.Length + 999) / 1000, next = -1;
+            var sw = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+            {
+                for (int b; (b = Interlocked.Increment(ref next)) < batches;)
+                {
+                    int start = b * 1000, n = Math.Min(1000, ids.Length - start);
+                    await clients[b % clients.Count].UpsertBatchAsync("bench", ids[start..(start + n)], data.Slice(start, n));
+                }
+            }));
+            double ingest = ids.Length / sw.Elapsed.TotalSeconds;
+
+            // Single-query latency, one at a time through the first listener (the coordinator's cost).
+            for (int i = 0; i < Math.Min(queries.Count, 50); i++)
+                foreach (var c in clients) await c.SearchAsync("bench", queries.RowMemory(i), search);
+            int singles = Math.Min(queries.Count, 500);
+            sw.Restart();
+            for (int i = 0; i < singles; i++) await clients[0].SearchAsync("bench", queries.RowMemory(i), search);
+            double singleUs = sw.Elapsed.TotalMicroseconds / singles;
+
+            // Throughput: `concurrency` closed-loop clients, single-query requests, spread over the listeners.
+            next = -1;
+            sw.Restart();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+            {
+                for (int q; (q = Interlocked.Increment(ref next)) < queries.Count;)
+                    await clients[q % clients.Count].SearchAsync("bench", queries.RowMemory(q), search);
+            }));
+            double qps = queries.Count / sw.Elapsed.TotalSeconds;
+            return new Run(ingest, qps, singleUs, processes.Select(p => p.ResidentMiB()).ToArray());
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+            foreach (var p in Enumerable.Reverse(processes)) p.Stop();
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using VectorStore.Collections;
+
+namespace VectorStore.Cluster;
+
+/// <summary>
+/// <see cref="IVectorDatabaseClient"/> over a <see cref="DistributedDatabase"/>: the CLI's database commands, tools and
+/// the TCP server (a cluster gateway: <c>new VectorStoreServer(client)</c>) run unchanged against a cluster.
+/// </summary>
+/// <remarks>
+/// A search that would be partial (a shard missed <see cref="ClusterCoordinatorOptions.ShardTimeout"/>) throws
+/// <see cref="PartialResultException"/> — over TCP the error code <c>Unavailable</c> — instead of returning short.
+/// <see cref="FlushAsync"/> has nothing to do: every acknowledged write is already durable on R silos.
+/// Collections are cached for <see cref="CollectionCacheTime"/> (their layout refreshes itself when a shard says it
+/// is stale; the time bounds how long a collection dropped and re-created through another gateway is routed with the
+/// old settings). Thread-safety: every member may be called concurrently.
+/// </remarks>
+public sealed class ClusterDatabaseClient : IIndexBuildingClient
+{
+    private readonly ConcurrentDictionary<string, (DistributedCollection Collection, long At)> _cache = new(StringComparer.Ordinal);
+    private readonly int _shards;
+    private readonly int _replicationFactor;
+
+    /// <summary>
+    /// Wraps <paramref name="database"/>; collections created through this client get <paramref name="shards"/> shards
+    /// (0 = two per active silo) and <paramref name="replicationFactor"/> copies (0 = min(2, active silos)).
+    /// </summary>
+    public ClusterDatabaseClient(DistributedDatabase database, int shards = 0, int replicationFactor = 0)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        if (shards < 0 || replicationFactor < 0) throw new InvalidArgumentException("shards and replication factor must not be negative (0 = automatic)");
+        Database = database;
+        _shards = shards;
+        _replicationFactor = replicationFactor;
+    }
+
+    /// <summary>The wrapped database.</summary>
+    public DistributedDatabase Database { get; }
+
+    /// <summary>How long a looked-up collection is reused before its layout is read again. Default 1 s.</summary>
+    public TimeSpan CollectionCacheTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc />
+    /// <remarks>Unlimited: the coordinator splits writes into messages of <see cref="ClusterCoordinatorOptions.MaxRowsPerMessage"/> rows itself.</remarks>
+    public TransferLimits Limits => TransferLimits.Unlimited;
+
+    /// <inheritdoc />
+    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var c = await Database.CreateCollectionAsync(name, options, _shards, _replicationFactor).ConfigureAwait(false);
+        _cache[name] = (c, Environment.TickCount64);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _cache.TryRemove(name, out _);
+        return await Database.DropCollectionAsync(name).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> CollectionNamesAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Database.CollectionNamesAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task<CollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetInfoAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
+        CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).UpsertBatchAsync(ids, vectors, payloads).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetBatchAsync(ids).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListIdsAsync(after, limit).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var r = await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).SearchAsync(query, options).ConfigureAwait(false);
+        return r.IsPartial ? throw new PartialResultException(r) : r.Hits;
+    }
+
+    /// <inheritdoc />
+    public async Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var results = await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).SearchBatchAsync(queries, options).ConfigureAwait(false);
+        // Every query of a batch asks the same shards, so one partial query means all are.
+        return results.Length > 0 && results[0].IsPartial ? throw new PartialResultException(results[0]) : results.Select(r => r.Hits).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<bool[]> DeleteBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).DeleteBatchAsync(ids).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    /// <remarks>Nothing to do: a write is acknowledged only once durable on R silos.</remarks>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+
+    /// <inheritdoc />
+    public async Task CompactAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).CompactAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).BuildIndexAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    /// <remarks>The cluster and its connection belong to the caller: nothing is closed.</remarks>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async ValueTask<DistributedCollection> CollectionAsync(string name, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long now = Environment.TickCount64;
+        if (_cache.TryGetValue(name, out var cached) && now - cached.At < (long)CollectionCacheTime.TotalMilliseconds) return cached.Collection;
+        var c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
+        _cache[name] = (c, now);
+        return c;
+    }
+}

@@ -1,0 +1,150 @@
+using VectorStore.Client;
+using VectorStore.Collections;
+using VectorStore.Server;
+using Xunit;
+
+namespace VectorStore.Cluster.Tests;
+
+/// <summary>
+/// Item 5 over TCP: the unchanged protocol server in front of the cluster (<see cref="ClusterDatabaseClient"/>), and
+/// the unchanged thin client, answer every <see cref="IVectorDatabaseClient"/> call as a single embedded node does.
+/// </summary>
+[Collection(ThreeSilos.Name)]
+[Trait("Category", "Cluster")]
+public class GatewayTests(ThreeSiloFixture fixture)
+{
+    private ClusterHarness H => fixture.Harness;
+
+    private static async Task<(VectorStoreServer Server, VectorStoreClient Client)> GatewayAsync(DistributedDatabase db)
+    {
+        var server = new VectorStoreServer(new ClusterDatabaseClient(db, shards: 6, replicationFactor: 2));
+        server.Start();
+        return (server, await VectorStoreClient.ConnectAsync("127.0.0.1", server.LocalEndPoint!.Port));
+    }
+
+    [Fact]
+    public async Task GatewayAnswersEveryCallAsASingleNode()
+    {
+        var (server, remote) = await GatewayAsync(H.Database());
+        await using var _s = server;
+        await using var _c = remote;
+        // On disk, as every shard is (the reported raw-vector residency depends on it).
+        await using var local = new InProcessDatabaseClient(VectorDatabase.Open(Path.Combine(H.Root, "single-" + Guid.NewGuid().ToString("N"))), ownsDatabase: true);
+        var data = ClusterTestData.Random(1500, 16, seed: 11);
+        var ids = Enumerable.Range(0, 1500).Select(i => (ulong)i * 3 + 7).ToArray();
+        var payloads = ids.Select(id => id % 4 == 0 ? null : BitConverter.GetBytes(id)).ToArray();
+        // Exact search (none + flat): the merged shards' hits equal a single node's bit for bit.
+        var options = new CollectionOptions { Dimension = 16, Metric = Metric.Cosine, Compression = "none", Index = "flat" };
+        var queries = data.Slice(100, 30);
+        var so = new SearchOptions { K = 10 };
+
+        async Task<object[]> Script(IVectorDatabaseClient db)
+        {
+            await db.CreateCollectionAsync("gw", options);
+            await db.UpsertBatchAsync("gw", ids[..700], data.Slice(0, 700), payloads[..700]);
+            await db.UpsertBatchAsync("gw", ids[700..], data.Slice(700, 800), payloads[700..]);
+            var single = await db.SearchAsync("gw", queries.RowMemory(0), so);
+            var batch = await db.SearchBatchAsync("gw", queries, so);
+            var filtered = await db.SearchAsync("gw", queries.RowMemory(1), new SearchOptions { K = 5, Filter = new SearchFilter { Ids = ids.Where((_, i) => i % 7 == 0).ToHashSet() } });
+            var got = await db.GetBatchAsync("gw", [ids[0], 4, ids[1499], ids[3], ids[3]]);
+            var deleted = await db.DeleteBatchAsync("gw", [ids[1], 4, ids[1] + 1, ids[2]]);
+            var pages = new List<IdPage>();
+            ulong? after = null;
+            do
+            {
+                pages.Add(await db.ListIdsAsync("gw", after, 600));
+                after = pages[^1].Ids.Length > 0 ? pages[^1].Ids[^1] : null;
+            } while (pages[^1].More);
+            await db.FlushAsync();
+            await db.CompactAsync("gw");
+            var info = await db.GetInfoAsync("gw");
+            var names = await db.CollectionNamesAsync();
+            var afterDelete = await db.SearchBatchAsync("gw", queries, so);
+            return [single, batch, filtered, got, deleted, pages, info, names, afterDelete];
+        }
+
+        var l = await Script(local);
+        var r = await Script(remote);
+        try
+        {
+            Assert.Equal((SearchHit[])l[0], (SearchHit[])r[0]);
+            Assert.Equal((SearchHit[][])l[1], (SearchHit[][])r[1]);
+            Assert.Equal(5, ((SearchHit[])l[2]).Length);
+            Assert.Equal((SearchHit[])l[2], (SearchHit[])r[2]);
+            var gl = (IReadOnlyList<VectorRecord?>)l[3];
+            var gr = (IReadOnlyList<VectorRecord?>)r[3];
+            Assert.Equal(5, gr.Count);
+            Assert.Null(gr[1]);
+            foreach (int i in new[] { 0, 2, 3, 4 })
+            {
+                Assert.Equal(gl[i]!.Id, gr[i]!.Id);
+                Assert.Equal(gl[i]!.Vector, gr[i]!.Vector);
+                Assert.Equal(gl[i]!.Payload, gr[i]!.Payload);
+            }
+            Assert.Equal([true, false, false, true], (bool[])r[4]);
+            var pl = (List<IdPage>)l[5];
+            var pr = (List<IdPage>)r[5];
+            Assert.Equal(3, pr.Count);
+            Assert.Equal(pl.Select(p => p.More), pr.Select(p => p.More));
+            Assert.Equal(pl.SelectMany(p => p.Ids), pr.SelectMany(p => p.Ids));
+            var il = (CollectionInfo)l[6];
+            var ir = (CollectionInfo)r[6];
+            Assert.Equal(il.Options, ir.Options);
+            Assert.Equal(1498, ir.Stats.Count);
+            Assert.Equal(16, ir.Stats.Dimension);
+            Assert.True(ir.BytesOnDisk > 0);
+            Assert.Contains("gw", (IReadOnlyList<string>)r[7]);
+            Assert.Equal((SearchHit[][])l[8], (SearchHit[][])r[8]);
+        }
+        finally
+        {
+            Assert.True(await remote.DropCollectionAsync("gw"));
+        }
+        Assert.False(await remote.DropCollectionAsync("gw"));
+        Assert.DoesNotContain("gw", await remote.CollectionNamesAsync());
+    }
+
+    [Fact]
+    public async Task GatewayRaisesTheEngineTypedErrors()
+    {
+        var (server, remote) = await GatewayAsync(H.Database());
+        await using var _s = server;
+        await using var _c = remote;
+        await remote.CreateCollectionAsync("gw-errors", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        try
+        {
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.CreateCollectionAsync("gw-errors", new CollectionOptions { Dimension = 4 }));
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.GetInfoAsync("missing"));
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("missing", new float[4]));
+            await Assert.ThrowsAsync<InvalidVectorException>(() => remote.UpsertBatchAsync("gw-errors", [1], new VectorMatrix(new float[] { 1, float.NaN, 0, 0 }, 4)));
+            await Assert.ThrowsAsync<InvalidVectorException>(() => remote.SearchAsync("gw-errors", new float[3]));
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.UpsertBatchAsync("gw-errors", [1, 1], new VectorMatrix(2, 4)));
+            Assert.Equal(0, (await remote.GetInfoAsync("gw-errors")).Stats.Count);
+        }
+        finally
+        {
+            await remote.DropCollectionAsync("gw-errors");
+        }
+    }
+
+    [Fact]
+    public async Task PartialSearchIsRefusedAsUnavailableNeverShort()
+    {
+        // A coordinator whose shard deadline nothing can meet: every search would be partial.
+        var (server, remote) = await GatewayAsync(H.Database(new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromTicks(1) }));
+        await using var _s = server;
+        await using var _c = remote;
+        await remote.CreateCollectionAsync("gw-partial", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        try
+        {
+            await remote.UpsertBatchAsync("gw-partial", [1, 2, 3], new VectorMatrix(new float[12], 4));
+            var e = await Assert.ThrowsAsync<UnavailableException>(() => remote.SearchAsync("gw-partial", new float[4]));
+            Assert.Contains("partial", e.Message);
+            await Assert.ThrowsAsync<UnavailableException>(() => remote.SearchBatchAsync("gw-partial", new VectorMatrix(2, 4)));
+        }
+        finally
+        {
+            await remote.DropCollectionAsync("gw-partial");
+        }
+    }
+}
