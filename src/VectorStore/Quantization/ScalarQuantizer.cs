@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using VectorStore.Distance;
+using VectorStore.Ranking;
 
 namespace VectorStore.Quantization;
 
@@ -73,9 +74,11 @@ public sealed class ScalarQuantizer : VectorCodec
         Parallel.For(0, dim, () => new float[n], (d, _, column) =>
         {
             for (int i = 0; i < n; i++) column[i] = data.Data[(long)i * dim + d];
-            Array.Sort(column);
-            float lo = Quantile(column, options.ClipQuantile);
-            float hi = Quantile(column, 1 - options.ClipQuantile);
+            // Two order statistics, not a sort: selecting the high one first leaves the low one on its side of it
+            // (after it only when rounding inward crossed them, with very few values).
+            int iLo = QuantileIndex(n, options.ClipQuantile), iHi = QuantileIndex(n, 1 - options.ClipQuantile);
+            float hi = OrderStatistic.Select(column, iHi);
+            float lo = iLo <= iHi ? OrderStatistic.Select(column.AsSpan(0, iHi + 1), iLo) : OrderStatistic.Select(column.AsSpan(iHi), iLo - iHi);
             if (!(hi > lo)) hi = lo + 1e-6f;
             mid[d] = (lo + hi) * 0.5f;
             step[d] = (hi - lo) / 254f;
@@ -84,12 +87,13 @@ public sealed class ScalarQuantizer : VectorCodec
         return new ScalarQuantizer(mid, step, options.PerVectorScale);
     }
 
-    private static float Quantile(float[] sorted, double q)
+    /// <summary>The sorted position of quantile <paramref name="q"/> of <paramref name="n"/> values.</summary>
+    private static int QuantileIndex(int n, double q)
     {
         // Round inward (never interpolate towards the tail), so a single clipped outlier cannot leak into the range.
-        double pos = q * (sorted.Length - 1);
+        double pos = q * (n - 1);
         int i = q < 0.5 ? (int)Math.Ceiling(pos) : (int)Math.Floor(pos);
-        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
+        return Math.Clamp(i, 0, n - 1);
     }
 
     private static float VectorScale(ReadOnlySpan<float> v)
