@@ -31,7 +31,9 @@ public sealed partial class VectorDatabase
         var manifest = Manifest.Read(dir);
         if (manifest is null)
         {
-            System.IO.Directory.CreateDirectory(Path.Combine(dir, "collections"));
+            ThrowIfManifestLost(dir);
+            string collections = Path.Combine(dir, "collections");
+            System.IO.Directory.CreateDirectory(collections);
             Manifest.Write(dir, _manifest);
             return;
         }
@@ -58,7 +60,12 @@ public sealed partial class VectorDatabase
     {
         _storage = storage;
         string dir = Directory!;
-        var manifest = Manifest.Read(dir) ?? throw new InvalidArgumentException($"{dir}: not a database (no {Manifest.FileName})");
+        var manifest = Manifest.Read(dir);
+        if (manifest is null)
+        {
+            ThrowIfManifestLost(dir);
+            throw new InvalidArgumentException($"{dir}: not a database (no {Manifest.FileName})");
+        }
         // A shared lock: read-only opens coexist, a read-write open (exclusive) is refused while they hold it. A
         // directory without a lock file (copied without it) is opened unlocked rather than written to.
         string lockPath = Path.Combine(dir, LockFileName);
@@ -90,6 +97,22 @@ public sealed partial class VectorDatabase
             }
             _collections.Add(entry.Name, c);
         }
+    }
+
+    /// <summary>
+    /// Refuses a directory without a MANIFEST that holds collection data: the manifest was lost, not never written (it
+    /// is written, atomically, before a collection's first acknowledged write). Opening it as a new database would
+    /// hide every collection, and a create of the same name would delete its files.
+    /// </summary>
+    internal static void ThrowIfManifestLost(string dir)
+    {
+        string collections = Path.Combine(dir, "collections");
+        if (!System.IO.Directory.Exists(collections)) return;
+        var names = System.IO.Directory.EnumerateFileSystemEntries(collections).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        if (names.Count == 0) return;
+        throw new StoreCorruptedException(Path.Combine(dir, Manifest.FileName),
+            $"the manifest is missing but {collections} holds collection data ({string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", …" : "")}); " +
+            "refusing to open it as a new, empty database (restore MANIFEST from a backup; no data was changed)");
     }
 
     private static CollectionOptions ToOptions(ManifestCollection e) => new()

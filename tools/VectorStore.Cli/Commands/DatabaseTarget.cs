@@ -99,7 +99,9 @@ public sealed class DatabaseTarget
     /// </summary>
     public static VectorDatabase OpenDirectory(string dir, bool create = false, bool readOnly = false)
     {
-        if (!create && !File.Exists(Path.Combine(dir, "MANIFEST")))
+        // A lost MANIFEST beside collection data gets the engine's refusal (it names the collections), not "run create".
+        bool hasData = Directory.Exists(Path.Combine(dir, "collections")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "collections")).Any();
+        if (!create && !hasData && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
         return readOnly ? VectorDatabase.OpenReadOnly(dir) : VectorDatabase.Open(dir, null, StorageFromEnvironment());
     }
