@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Orleans.Runtime;
 using Orleans.Storage;
+using VectorStore.Storage;
 
 namespace VectorStore.Cluster.Hosting;
 
@@ -12,7 +12,7 @@ namespace VectorStore.Cluster.Hosting;
 /// shared file system registers a database-backed Orleans provider under <see cref="ClusterStorage.Name"/> instead.
 /// </summary>
 /// <remarks>Thread-safety: safe from any thread and any process sharing the directory (the lock file serializes).</remarks>
-internal sealed partial class FileGrainStorage(string directory) : IGrainStorage
+internal sealed class FileGrainStorage(string directory) : IGrainStorage
 {
     /// <summary>Version of the file format (docs/cluster.md, "Metadata on disk").</summary>
     public const int FormatVersion = 1;
@@ -36,7 +36,7 @@ internal sealed partial class FileGrainStorage(string directory) : IGrainStorage
         var file = ReadFile<T>(path);
         CheckETag(file?.ETag, grainState.ETag, path);
         long etag = (file?.ETag ?? 0) + 1;
-        WriteAtomic(path, JsonSerializer.SerializeToUtf8Bytes(new StateFile<T> { Format = FormatVersion, ETag = etag, State = grainState.State }, s_json));
+        FileDurability.WriteAtomic(path, JsonSerializer.SerializeToUtf8Bytes(new StateFile<T> { Format = FormatVersion, ETag = etag, State = grainState.State }, s_json));
         grainState.ETag = etag.ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
@@ -50,7 +50,7 @@ internal sealed partial class FileGrainStorage(string directory) : IGrainStorage
         if (file is not null)
         {
             File.Delete(path);
-            FsyncDirectory(directory);
+            FileDurability.FsyncDirectory(directory);
         }
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
@@ -88,36 +88,4 @@ internal sealed partial class FileGrainStorage(string directory) : IGrainStorage
             catch (IOException) when (attempt < 400) { await Task.Delay(25); }
         }
     }
-
-    private static void WriteAtomic(string path, byte[] bytes)
-    {
-        string tmp = path + ".tmp";
-        using (var handle = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            RandomAccess.Write(handle, bytes, 0);
-            RandomAccess.FlushToDisk(handle);
-        }
-        File.Move(tmp, path, overwrite: true);
-        FsyncDirectory(Path.GetDirectoryName(path)!);
-    }
-
-    /// <summary>A rename is durable only once its directory is; .NET cannot open a directory, so libc does it.</summary>
-    private static void FsyncDirectory(string dir)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        int fd = Open(dir, 0);
-        if (fd < 0) throw new IOException($"{dir}: cannot open for fsync (errno {Marshal.GetLastPInvokeError()})");
-        int rc = Fsync(fd);
-        _ = Close(fd);
-        if (rc != 0) throw new IOException($"{dir}: fsync failed (errno {Marshal.GetLastPInvokeError()})");
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

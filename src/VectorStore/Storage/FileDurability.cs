@@ -4,9 +4,10 @@ namespace VectorStore.Storage;
 
 /// <summary>
 /// fsync helpers. FASTER never fsyncs, and a rename is only durable once its directory is synced, so every durable
-/// step of the storage engine goes through here. Thread-safe (stateless).
+/// step of the storage engine goes through here, and so do other durable files beside it (the cluster's grain
+/// storage). Thread-safe (stateless).
 /// </summary>
-internal static partial class FileDurability
+public static partial class FileDurability
 {
     /// <summary>Flushes the file's data and metadata to the device.</summary>
     public static void FsyncFile(string path)
