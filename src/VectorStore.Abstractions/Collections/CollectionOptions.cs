@@ -1,3 +1,5 @@
+using VectorStore.Filtering;
+
 namespace VectorStore.Collections;
 
 /// <summary>The fixed settings of a collection, chosen at creation. Defaults are documented per property.</summary>
@@ -36,6 +38,12 @@ public sealed record CollectionOptions
     public RawVectorResidency? RawVectors { get; init; }
 
     /// <summary>
+    /// Declared metadata fields (<see cref="FieldDefinition"/>): records may carry a value for each, filters
+    /// (<see cref="SearchFilter.Where"/>) test them through in-memory indexes. Default none; fixed at creation.
+    /// </summary>
+    public IReadOnlyList<FieldDefinition>? Fields { get; init; }
+
+    /// <summary>
     /// Checks the plain fields (dimension, training sizes); throws <see cref="InvalidArgumentException"/>. The engine
     /// also checks the compression and index specs against its registries when a collection is created.
     /// </summary>
@@ -46,6 +54,7 @@ public sealed record CollectionOptions
         if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
         if (RawVectors is { } r && r is not (RawVectorResidency.Disk or RawVectorResidency.Ram))
             throw new InvalidArgumentException($"raw vectors must be disk or ram, got {(int)r}");
+        FieldDefinition.ValidateAll(Fields);
     }
 
     /// <summary>
@@ -62,6 +71,8 @@ public sealed record CollectionOptions
         if (existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
         // An unknown residency on either side (unset here, or reported by an older server) matches either.
         if (RawVectors is { } r && existing.RawVectors is { } have && have != r) return $"raw vectors {have}, not {r}";
+        if (!(Fields ?? []).SequenceEqual(existing.Fields ?? []))
+            return $"fields [{string.Join(", ", existing.Fields ?? [])}], not [{string.Join(", ", Fields ?? [])}]";
         if (existing.TrainingThreshold != TrainingThreshold || existing.MaxTrainingSample != MaxTrainingSample || existing.Seed != Seed)
             return $"training threshold/sample/seed {existing.TrainingThreshold}/{existing.MaxTrainingSample}/{existing.Seed}, not {TrainingThreshold}/{MaxTrainingSample}/{Seed}";
         return null;

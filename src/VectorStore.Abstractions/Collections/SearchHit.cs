@@ -1,7 +1,23 @@
+using VectorStore.Filtering;
 
 namespace VectorStore.Collections;
 
 /// <summary>One search result.</summary>
 /// <param name="Id">The vector's id.</param>
 /// <param name="Score">Squared L2 distance (lower is better) or inner-product / cosine similarity (higher is better).</param>
-public readonly record struct SearchHit(ulong Id, float Score);
+/// <remarks>
+/// <see cref="Fields"/>, <see cref="Payload"/> and <see cref="Vector"/> are filled only when the search asked for them
+/// (<see cref="SearchOptions.IncludeFields"/>, <see cref="SearchOptions.IncludePayload"/>,
+/// <see cref="SearchOptions.IncludeVector"/>); otherwise null, and a hit costs no allocation beyond itself.
+/// </remarks>
+public readonly record struct SearchHit(ulong Id, float Score)
+{
+    /// <summary>The hit's field values, when requested.</summary>
+    public IReadOnlyDictionary<string, FieldValue>? Fields { get; init; }
+
+    /// <summary>The hit's payload, when requested (empty when it has none).</summary>
+    public byte[]? Payload { get; init; }
+
+    /// <summary>The hit's stored full-precision vector, when requested.</summary>
+    public float[]? Vector { get; init; }
+}

@@ -29,6 +29,15 @@ public sealed record SearchOptions
     /// <summary>Restricts results; null = no filter.</summary>
     public SearchFilter? Filter { get; init; }
 
+    /// <summary>Return each hit's field values (<see cref="SearchHit.Fields"/>). Default false.</summary>
+    public bool IncludeFields { get; init; }
+
+    /// <summary>Return each hit's payload (<see cref="SearchHit.Payload"/>). Default false.</summary>
+    public bool IncludePayload { get; init; }
+
+    /// <summary>Return each hit's stored vector (<see cref="SearchHit.Vector"/>; a disk read per hit out of core). Default false.</summary>
+    public bool IncludeVector { get; init; }
+
     /// <summary>Largest k (and rerank depth) accepted: protects the process from a request for 10⁹ results.</summary>
     public const int MaxK = 100_000;
 }
