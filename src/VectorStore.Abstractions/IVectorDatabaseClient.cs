@@ -77,6 +77,20 @@ public interface IVectorDatabaseClient : IAsyncDisposable
     Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="UpsertBatchAsync(string, IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>
+    /// with field values: <paramref name="fields"/> is null or holds one entry per id (null or empty: the record has
+    /// no field values), each naming only fields the collection declares, with values of the declared types. The
+    /// default refuses non-empty fields, for implementations that cannot carry them.
+    /// </summary>
+    Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields, CancellationToken cancellationToken = default)
+    {
+        if (fields is not null && fields.Any(f => f is { Count: > 0 }))
+            throw new InvalidArgumentException($"{GetType().Name} does not carry field values");
+        return UpsertBatchAsync(name, ids, vectors, payloads, cancellationToken);
+    }
+
     /// <summary>Stored vectors (full precision) and payloads of <paramref name="ids"/>, null where absent. At most <see cref="TransferLimits.GetBatchSize"/> ids.</summary>
     Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default);
 
