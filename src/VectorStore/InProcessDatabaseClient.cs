@@ -10,7 +10,7 @@ namespace VectorStore;
 /// Reads, searches and metadata calls run on the calling thread and return an already completed task (failed with
 /// the engine's exception, or cancelled when <c>cancellationToken</c> was cancelled before the work began). Upserts,
 /// deletes and flushes apply their change on the calling thread and then await durability without holding a thread
-/// (<see cref="Collection.UpsertBatchAsync"/>): an upsert's task completes once the batch is durable. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
+/// (<see cref="Collection.UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>): an upsert's task completes once the batch is durable. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
 /// concurrently.
 /// </remarks>
 public sealed class InProcessDatabaseClient : IVectorDatabaseClient, IDisposable
@@ -67,11 +67,16 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient, IDisposable
     /// <inheritdoc />
     public Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
         CancellationToken cancellationToken = default) =>
-        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : UpsertBatchAsyncCore(name, ids, vectors, payloads, cancellationToken);
+        UpsertBatchAsync(name, ids, vectors, payloads, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields, CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : UpsertBatchAsyncCore(name, ids, vectors, payloads, fields, cancellationToken);
 
     private async Task UpsertBatchAsyncCore(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
-        CancellationToken cancellationToken) =>
-        await Database.GetCollection(name).UpsertBatchAsync(ids, vectors, payloads, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields, CancellationToken cancellationToken) =>
+        await Database.GetCollection(name).UpsertBatchAsync(ids, vectors, payloads, fields, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>

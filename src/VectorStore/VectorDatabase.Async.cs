@@ -7,7 +7,7 @@ namespace VectorStore;
 /// <remarks>
 /// Creating a collection writes its directory, log and the manifest with fsyncs; it is rare, so the asynchronous
 /// forms do it on the calling thread (the token is checked before anything changes). Writes and flushes wait for
-/// durability without holding a thread (<see cref="Collection.UpsertBatchAsync"/>).
+/// durability without holding a thread (<see cref="Collection.UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>).
 /// </remarks>
 public sealed partial class VectorDatabase
 {

@@ -1,3 +1,4 @@
+using VectorStore.Filtering;
 using VectorStore.Collections;
 using VectorStore.Storage;
 
@@ -131,7 +132,22 @@ public sealed partial class VectorDatabase
             "ram" => RawVectorResidency.Ram,
             var other => throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
         },
+        Fields = e.Fields is null ? null : ParseFields(e),
     };
+
+    private static FieldDefinition[] ParseFields(ManifestCollection e)
+    {
+        try
+        {
+            var fields = e.Fields!.Select(FieldDefinition.Parse).ToArray();
+            FieldDefinition.ValidateAll(fields);
+            return fields;
+        }
+        catch (InvalidArgumentException x)
+        {
+            throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': {x.Message}");
+        }
+    }
 
     private Collection CreatePersistent(string name, CollectionOptions options)
     {
@@ -148,6 +164,7 @@ public sealed partial class VectorDatabase
             MaxTrainingSample = options.MaxTrainingSample,
             Seed = options.Seed,
             RawVectors = options.RawVectors == RawVectorResidency.Ram ? "ram" : "disk",
+            Fields = options.Fields is { Count: > 0 } f ? f.Select(d => d.ToString()).ToList() : null,
         };
         var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
         var c = new Collection(name, options, store, Options.Threads, store.Directory);

@@ -16,7 +16,7 @@ namespace VectorStore.Collections;
 /// </remarks>
 public sealed partial class Collection
 {
-    /// <summary>Inserts or replaces one vector; completes once it is durable (see <see cref="UpsertBatchAsync"/>).</summary>
+    /// <summary>Inserts or replaces one vector; completes once it is durable (see <see cref="UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>).</summary>
     public Task UpsertAsync(ulong id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default)
     {
         if (vector.Length != Options.Dimension) return Task.FromException(new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {vector.Length}"));
@@ -24,11 +24,19 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// <see cref="UpsertBatch"/> whose durability wait does not block a thread: the task completes once the batch is
+    /// <see cref="UpsertBatch(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]})"/> whose durability wait does not block a thread: the task completes once the batch is
     /// durable (for a collection in a database directory). Validation errors fault the task with nothing changed.
     /// </summary>
-    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
-        CancellationToken cancellationToken = default)
+    public Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null,
+        CancellationToken cancellationToken = default) =>
+        UpsertBatchAsync(ids, vectors, payloads, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/> with
+    /// field values (see <see cref="UpsertBatch(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, IReadOnlyList{IReadOnlyDictionary{string, Filtering.FieldValue}})"/>).
+    /// </summary>
+    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(vectors);
@@ -38,7 +46,7 @@ public sealed partial class Collection
         {
             if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
             var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
-            long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, log: true);
+            long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
             await _journal.WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
             QueueRebalanceIfNeeded();
             op.Succeeded(ids.Count);

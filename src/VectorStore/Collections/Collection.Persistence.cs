@@ -8,8 +8,8 @@ public sealed partial class Collection : IJournaledState
     int IJournaledState.Dimension => Options.Dimension;
 
     /// <summary>Applies logged upserts without logging them again.</summary>
-    void IJournaledState.ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) =>
-        ApplyUpserts(ids, vectors, payloads, log: false);
+    void IJournaledState.ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) =>
+        ApplyUpserts(ids, vectors, payloads, fields, log: false);
 
     /// <summary>
     /// Writes the collection's state to a snapshot file and returns the log address it covers: captured under the
@@ -32,7 +32,7 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, segments, _raw.Locations(_highWater), _index);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -59,6 +59,8 @@ public sealed partial class Collection : IJournaledState
             if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
             var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set);
             legacy = c.Version < 2;
+            if (_fields is null && c.Fields is not null)
+                throw new StoreCorruptedException(path, "the snapshot holds field values but the collection declares no fields");
             if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1, exact: true);
             _highWater = c.HighWater;
             Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
@@ -71,7 +73,9 @@ public sealed partial class Collection : IJournaledState
                 }
                 if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
                 SetPayload(s, c.Payloads?[s]);
+                _fields?.Set(s, c.Fields?[s], path);
             }
+            _fields?.CompleteBatch();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             _index = c.Index;
             return c.LogAddress;

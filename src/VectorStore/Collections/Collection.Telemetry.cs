@@ -20,17 +20,26 @@ public sealed partial class Collection
     /// Inserts or replaces a batch atomically with respect to validation: every vector is checked (dimension,
     /// NaN/Infinity, duplicate ids) before anything changes. <paramref name="vectors"/> is not modified.
     /// </summary>
-    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null) =>
+        UpsertBatch(ids, vectors, payloads, null);
+
+    /// <summary>
+    /// <see cref="UpsertBatch(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]})"/> with field values:
+    /// <paramref name="fields"/> is null or holds one entry per id (null or empty: no values), naming only declared
+    /// fields with values of their declared types; an upsert replaces all values a record had.
+    /// </summary>
+    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields)
     {
         var op = Instruments.StartOperation(DbOperations.Upsert, Name);
         if (!op.Active)
         {
-            UpsertBatchCore(ids, vectors, payloads);
+            UpsertBatchCore(ids, vectors, payloads, fields);
             return;
         }
         try
         {
-            UpsertBatchCore(ids, vectors, payloads);
+            UpsertBatchCore(ids, vectors, payloads, fields);
             op.Succeeded(ids.Count);
         }
         catch (Exception e)

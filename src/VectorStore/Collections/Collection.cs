@@ -1,5 +1,6 @@
 using VectorStore.Clustering;
 using VectorStore.Distance;
+using VectorStore.Filtering;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
@@ -29,6 +30,8 @@ public sealed partial class Collection
     private readonly ICollectionJournal _journal;
     // Allocated with the first non-empty payload: a collection without payloads spends no bytes per slot on them.
     private byte[]?[]? _payloads;
+    // Declared fields with their indexes; null when the collection declares none.
+    private readonly FieldIndex? _fields;
     private ulong[] _live = new ulong[16];
     private int _highWater;
     private VectorIndex? _index;
@@ -57,6 +60,7 @@ public sealed partial class Collection
         _raw = new SegmentedVectors(options.Dimension, segmentDirectory, residency == RawVectorResidency.Ram);
         _journal = journal ?? NullJournal.Instance;
         _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
+        if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
     }
 
     /// <summary>The collection's name.</summary>
@@ -92,26 +96,56 @@ public sealed partial class Collection
         UpsertBatch([id], m, payload.IsEmpty ? null : [payload.ToArray()]);
     }
 
+    /// <summary>Inserts or replaces one vector with field values (replacing all values it had).</summary>
+    public void Upsert(ulong id, ReadOnlySpan<float> vector, ReadOnlySpan<byte> payload, IReadOnlyDictionary<string, FieldValue>? fields)
+    {
+        var m = new VectorMatrix(vector.ToArray(), Options.Dimension == vector.Length ? vector.Length : ThrowDim(vector.Length));
+        UpsertBatch([id], m, payload.IsEmpty ? null : [payload.ToArray()], fields is null ? null : [fields]);
+    }
+
     private int ThrowDim(int got) => throw new InvalidVectorException($"collection '{Name}' expects dimension {Options.Dimension}, got {got}");
 
-    private void UpsertBatchCore(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    private void UpsertBatchCore(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields)
     {
         if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
         var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
-        ApplyUpserts(ids, prepared, payloads, log: true);
+        ApplyUpserts(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
     }
 
-    internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
+    /// <summary>
+    /// Checks every record's field values against the declared fields and encodes them, before anything changes;
+    /// null when no record has any.
+    /// </summary>
+    private byte[]?[]? EncodeFields(IReadOnlyList<ulong> ids, IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields)
     {
-        long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, log);
+        if (fields is null) return null;
+        if (fields.Count != ids.Count) throw new InvalidArgumentException($"{fields.Count} field sets for {ids.Count} vectors");
+        byte[]?[]? records = null;
+        for (int i = 0; i < fields.Count; i++)
+        {
+            if (fields[i] is not { Count: > 0 } values) continue;
+            if (_fields is null)
+                throw new InvalidArgumentException($"id {ids[i]}: collection '{Name}' declares no fields, so field values cannot be stored (declare fields at create)");
+            (records ??= new byte[]?[ids.Count])[i] = FieldRecordCodec.Encode(_fields.Fields, values, ids[i]);
+        }
+        return records;
+    }
+
+    internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords, bool log)
+    {
+        long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, fieldRecords, log);
         if (log) _journal.WaitDurable(ticket);
         QueueRebalanceIfNeeded();
     }
 
     /// <summary>Logs (when <paramref name="log"/>) and applies a prepared batch; returns the journal ticket to wait for.</summary>
-    private long ApplyUpsertsInMemory(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, bool log)
+    private long ApplyUpsertsInMemory(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<byte[]?>? fieldRecords, bool log)
     {
         if (log) _journal.CheckWritable("upsert");
+        if (_fields is null && fieldRecords is not null && fieldRecords.Any(r => r is not null))
+            throw new StoreCorruptedException(Name, "a logged record carries field values but the collection declares no fields");
         long ticket = 0;
         // Upgradeable: other writers wait, searches keep running while a self-synchronizing index absorbs the batch.
         _lock.EnterUpgradeableReadLock();
@@ -121,7 +155,7 @@ public sealed partial class Collection
             _lock.EnterWriteLock();
             writing = true;
             ThrowIfClosed();
-            if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads);
+            if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords);
             var slots = new int[ids.Count];
             for (int i = 0; i < ids.Count; i++)
             {
@@ -139,7 +173,9 @@ public sealed partial class Collection
                 slots[i] = slot;
                 _raw.Set(slot, prepared.Row(i));
                 SetPayload(slot, payloads?[i]);
+                _fields?.Set(slot, fieldRecords?[i], Name);
             }
+            _fields?.CompleteBatch();
             if (_index is { SupportsConcurrentSearch: true } concurrent)
             {
                 _lock.ExitWriteLock();
@@ -235,6 +271,7 @@ public sealed partial class Collection
         _index?.Remove(slot);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
         SetPayload(slot, null);
+        _fields?.Remove(slot);
         _raw.Remove(slot);
         _freeSlots.Push(slot);
         return true;
@@ -255,7 +292,10 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (!_slots.TryGetValue(id, out int slot)) return null;
-            return new VectorRecord(id, _raw.Get(slot).ToArray(), PayloadAt(slot) ?? []);
+            return new VectorRecord(id, _raw.Get(slot).ToArray(), PayloadAt(slot) ?? [])
+            {
+                Fields = _fields?.Get(slot) ?? VectorRecord.EmptyFields,
+            };
         }
         finally { _lock.ExitReadLock(); }
     }
@@ -439,67 +479,170 @@ public sealed partial class Collection
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
     }
 
-    /// <summary>Filters at or below this many matches are answered by an exact scan of just the matches.</summary>
+    /// <summary>
+    /// Filters at or below this many matches are answered by an exact scan of just the matches when the vectors are in
+    /// RAM. Out of core each exact score is a read, so there the bound is twice the re-rank depth (as many reads as
+    /// the index path would make anyway).
+    /// </summary>
     internal const int ExactFilterThreshold = 4096;
+
+    /// <summary>At or above this fraction of live records matching, a filter is applied after an over-fetching unfiltered search.</summary>
+    internal const double PostFilterFraction = 0.5;
 
     private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch)
     {
-        var kind = Options.Metric.ToDistanceKind();
-        var filter = options.Filter is null ? null : BuildFilter(options.Filter);
+        using var filter = options.Filter is null ? null : BuildFilter(options.Filter);
         int k = options.K;
         var heap = scratch.Heap;
-        if (_index is null || (filter is not null && filter.Count <= ExactFilterThreshold))
+        if (filter is { Count: 0 })
+        {
+            scratch.Stats = new SearchStats(Exact: true, Reranked: 0, FilterPlan.Empty);
+            return [];
+        }
+        int exactBound = Options.RawVectors == RawVectorResidency.Disk ? 2 * Math.Max(k, options.Rerank) : ExactFilterThreshold;
+        if (_index is null || (filter is not null && filter.Count <= exactBound))
         {
             // Exact: no index yet, or a filter so selective that scoring its matches is cheaper and exact.
+            var kind = Options.Metric.ToDistanceKind();
             heap.Reset(k);
             IEnumerable<int> slots = filter is not null ? filter.Slots() : LiveSlots();
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
-            scratch.Stats = new SearchStats(Exact: true, Reranked: 0);
-            return Drain(heap, k, scratch);
+            scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
+            return Drain(heap, k, scratch, options);
         }
         bool exactCodes = _index.Codec.EstimatesAreExact;
         int rerank = options.Rerank > 0 || options.TargetRecall <= 0 || exactCodes
             ? options.Rerank
             : _tunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(key.Target, key.K, 200));
         int candidates = exactCodes ? k : Math.Max(k, rerank);
-        heap.Reset(candidates);
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
-        _index.Search(q, p, filter, heap);
-        scratch.Stats = default;
-        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch);
+        var plan = filter is null ? FilterPlan.None : FilterPlan.Index;
+        double fraction = filter is null ? 1 : filter.Count / (double)Math.Max(1, _slots.Count);
+        if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(q, p, filter, fraction, candidates, scratch))
+            plan = FilterPlan.PostFilter;
+        else
+        {
+            heap.Reset(candidates);
+            _index.Search(q, p, filter, heap);
+        }
+        scratch.Stats = new SearchStats(Exact: false, Reranked: 0, plan, filter?.Count ?? 0);
+        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch, options);
         // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
         int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
         var cs = scratch.SlotBuffer;
         // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
         var ds = scratch.DistBuffer;
-        _raw.ComputeDistances(kind, q, cs.AsSpan(0, n), ds.AsSpan(0, n));
+        _raw.ComputeDistances(Options.Metric.ToDistanceKind(), q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
-        scratch.Stats = new SearchStats(Exact: false, Reranked: n);
-        return Drain(heap, k, scratch);
+        scratch.Stats = scratch.Stats with { Reranked = n };
+        return Drain(heap, k, scratch, options);
     }
 
-    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch)
+    /// <summary>
+    /// Most records match: searches without the filter for <paramref name="candidates"/>/fraction (plus slack)
+    /// candidates with a beam and probe widened alike, and keeps the matching ones in the scratch heap. False (heap
+    /// unspecified) when fewer than <paramref name="candidates"/> survive: the caller then searches with the filter.
+    /// </summary>
+    private bool PostFilterSearch(float[] q, IndexSearchParameters p, SlotFilter filter, double fraction, int candidates, SearchScratch scratch)
+    {
+        int fetch = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(candidates / fraction) + 8);
+        var wide = new IndexSearchParameters
+        {
+            Ef = p.Ef > 0 ? (int)Math.Ceiling(p.Ef / fraction) : 0,
+            NProbe = p.NProbe > 0 ? (int)Math.Ceiling(p.NProbe / fraction) : 0,
+        };
+        var heap = scratch.Heap;
+        heap.Reset(fetch);
+        _index!.Search(q, wide, null, heap);
+        int n = heap.DrainUnordered(scratch.Slots(fetch), scratch.Dists(fetch));
+        heap.Reset(candidates);
+        int kept = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int slot = scratch.SlotBuffer[i];
+            if (!filter.Contains(slot)) continue;
+            heap.Push(slot, scratch.DistBuffer[i]);
+            kept++;
+        }
+        return kept >= candidates;
+    }
+
+    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch, SearchOptions options)
     {
         int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
         var hits = new SearchHit[n];
-        for (int i = 0; i < n; i++) hits[i] = new SearchHit(_slots.Ids[scratch.SlotBuffer[i]], Options.Metric.ToScore(scratch.DistBuffer[i]));
+        bool extras = options.IncludeFields || options.IncludePayload || options.IncludeVector;
+        for (int i = 0; i < n; i++)
+        {
+            int slot = scratch.SlotBuffer[i];
+            var hit = new SearchHit(_slots.Ids[slot], Options.Metric.ToScore(scratch.DistBuffer[i]));
+            if (extras)
+            {
+                hit = hit with
+                {
+                    Fields = options.IncludeFields ? _fields?.Get(slot) ?? VectorRecord.EmptyFields : null,
+                    Payload = options.IncludePayload ? PayloadAt(slot) ?? [] : null,
+                    Vector = options.IncludeVector ? _raw.Get(slot).ToArray() : null,
+                };
+            }
+            hits[i] = hit;
+        }
         return hits;
     }
 
+    /// <summary>The statistics of this thread's last search on this collection (for <c>eval</c> and tests).</summary>
+    internal SearchStats LastSearchStats => _scratch.Value!.Stats;
+
+    /// <summary>
+    /// The slots a filter admits: the field expression is evaluated on the field indexes (bitmaps), then intersected
+    /// with the id set and the predicate, each tested only on what the previous parts admitted.
+    /// </summary>
     private SlotFilter BuildFilter(SearchFilter f)
     {
-        var filter = new SlotFilter(_highWater);
-        if (f.Ids is not null)
+        var filter = SlotFilter.Rent(_highWater);
+        try
         {
-            foreach (var id in f.Ids)
-                if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
-                    filter.Add(slot);
+            if (f.Where is null)
+            {
+                if (f.Ids is not null)
+                {
+                    foreach (var id in f.Ids)
+                        if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
+                            filter.Add(slot);
+                    return filter;
+                }
+                if (f.Predicate is null) throw new InvalidArgumentException("a search filter needs ids, a where expression or a predicate");
+                foreach (int slot in LiveSlots())
+                    if (f.Predicate(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
+                return filter;
+            }
+            using var matches = FilterEvaluator.Evaluate(_fields, f.Where);
+            if (f.Ids is not null)
+            {
+                foreach (var id in f.Ids)
+                    if (_slots.TryGetValue(id, out int slot) && matches.Contains((uint)slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
+                        filter.Add(slot);
+                return filter;
+            }
+            int count = (int)matches.Count;
+            var buffer = System.Buffers.ArrayPool<uint>.Shared.Rent(Math.Max(1, count));
+            try
+            {
+                matches.CopyTo(buffer.AsSpan(0, count));
+                if (f.Predicate is null) filter.AddMany(buffer.AsSpan(0, count));
+                else
+                    foreach (uint slot in buffer.AsSpan(0, count))
+                        if (f.Predicate(_slots.Ids[slot], PayloadAt((int)slot))) filter.Add((int)slot);
+            }
+            finally { System.Buffers.ArrayPool<uint>.Shared.Return(buffer); }
             return filter;
         }
-        foreach (int slot in LiveSlots())
-            if (f.Predicate!(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
-        return filter;
+        catch
+        {
+            filter.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Sizes and state.</summary>
@@ -535,7 +678,7 @@ public sealed partial class Collection
         long payloadBytes = 0;
         if (_payloads is not null)
             for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
-        return (_index?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
+        return (_index?.MemoryBytes ?? 0) + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }
 
@@ -554,6 +697,7 @@ public sealed partial class Collection
         {
             _closed = true;
             _raw.Dispose();
+            _fields?.Dispose();
         }
         finally { _lock.ExitWriteLock(); }
     }

@@ -4,7 +4,7 @@ namespace VectorStore.Collections;
 
 /// <summary>
 /// The checks and normalization every upsert batch gets before anything is written, shared by
-/// <see cref="Collection.UpsertBatch"/> and layers built on the public API (the cluster coordinator), so both refuse
+/// <see cref="Collection.UpsertBatch(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]})"/> and layers built on the public API (the cluster coordinator), so both refuse
 /// the same input with the same messages. Stateless and thread-safe.
 /// </summary>
 public static class UpsertBatchPreparation

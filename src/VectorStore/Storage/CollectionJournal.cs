@@ -10,7 +10,7 @@ internal interface ICollectionJournal
     /// <summary>Throws when the journal refuses writes (a read-only database), before anything changes.</summary>
     void CheckWritable(string operation) { }
 
-    long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads);
+    long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields);
 
     long AppendDelete(ulong id);
 
@@ -35,7 +35,7 @@ internal sealed class NullJournal : ICollectionJournal
 {
     public static readonly NullJournal Instance = new();
 
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) => 0;
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) => 0;
 
     public long AppendDelete(ulong id) => 0;
 

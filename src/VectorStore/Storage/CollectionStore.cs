@@ -110,10 +110,10 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads)
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields)
     {
         ThrowIfDisposed();
-        return LogRecords.WriteUpserts(ids, vectors, payloads, _settings.Wal.MaxEntryBytes, _wal.Append);
+        return LogRecords.WriteUpserts(ids, vectors, payloads, fields, _settings.Wal.MaxEntryBytes, _wal.Append);
     }
 
     /// <inheritdoc />

@@ -38,7 +38,7 @@ internal interface IJournaledState
     long BufferedBytes { get; }
 
     /// <summary>Applies logged upserts (already validated and normalized when they were first written) without logging them again.</summary>
-    void ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads);
+    void ReplayUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields);
 
     /// <summary>Applies a logged delete.</summary>
     void ReplayDelete(ulong id);

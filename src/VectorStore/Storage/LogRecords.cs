@@ -18,7 +18,7 @@ internal enum LogRecordKind : byte
 }
 
 /// <summary>One decoded upsert chunk.</summary>
-internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Payloads, bool EndOfBatch);
+internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Payloads, byte[]?[] Fields, bool EndOfBatch);
 
 /// <summary>
 /// Encodes and decodes log records (layout in data-format.md §4.3). Each record ends with its own CRC-32, on top of
@@ -27,7 +27,10 @@ internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Paylo
 /// </summary>
 internal static class LogRecords
 {
-    public const byte Version = 1;
+    /// <summary>Newest record version read: upsert chunks are written at 2 (field values), deletes and build-index at 1.</summary>
+    public const byte Version = 2;
+    private const byte UpsertVersion = 2;
+    private const byte OtherVersion = 1;
     private const byte FlagEndOfBatch = 1;
     private const byte FlagLz4 = 1;
     private const int ChunkHeader = 2 + 1 + 4 + 4;
@@ -36,16 +39,17 @@ internal static class LogRecords
     /// Splits a batch into upsert-chunk records of at most <paramref name="maxEntry"/> bytes and hands each to
     /// <paramref name="append"/>; the last one carries the end-of-batch flag so recovery replays the batch as one unit.
     /// </summary>
-    public static long WriteUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, int maxEntry, Func<ReadOnlySpan<byte>, long> append)
+    public static long WriteUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields,
+        int maxEntry, Func<ReadOnlySpan<byte>, long> append)
     {
         int dim = vectors.Dimension;
         int rawBytes = dim * sizeof(float);
         int maxItem = ItemBound(rawBytes, 0);
         for (int i = 0; i < ids.Count; i++)
         {
-            int need = ChunkHeader + ItemBound(rawBytes, payloads?[i]?.Length ?? 0) + 4;
+            int need = ChunkHeader + ItemBound(rawBytes, (payloads?[i]?.Length ?? 0) + (fields?[i]?.Length ?? 0)) + 4;
             if (need > maxEntry)
-                throw new InvalidArgumentException($"id {ids[i]}: vector plus payload ({need} bytes) exceeds the log's {maxEntry}-byte record limit");
+                throw new InvalidArgumentException($"id {ids[i]}: vector, payload and fields ({need} bytes) exceed the log's {maxEntry}-byte record limit");
         }
         var buffer = new byte[Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024))];
         long last = 0;
@@ -61,18 +65,19 @@ internal static class LogRecords
             {
                 int i = start + count;
                 var payload = payloads?[i];
-                int bound = ItemBound(rawBytes, payload?.Length ?? 0);
+                var fieldRecord = fields?[i];
+                int bound = ItemBound(rawBytes, (payload?.Length ?? 0) + (fieldRecord?.Length ?? 0));
                 if (pos + bound + 4 > buffer.Length)
                 {
                     if (count > 0) break;
                     Array.Resize(ref buffer, pos + bound + 4);
                 }
-                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, ref tryLz4);
+                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, fieldRecord, ref tryLz4);
                 count++;
             }
             bool end = start + count == ids.Count;
             buffer[0] = (byte)LogRecordKind.UpsertChunk;
-            buffer[1] = Version;
+            buffer[1] = UpsertVersion;
             buffer[2] = end ? FlagEndOfBatch : (byte)0;
             BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(3), count);
             BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(7), dim);
@@ -83,9 +88,9 @@ internal static class LogRecords
         return last;
     }
 
-    private static int ItemBound(int rawBytes, int payload) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + payload;
+    private static int ItemBound(int rawBytes, int extra) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + 4 + extra;
 
-    private static int WriteItem(byte[] buffer, int pos, ulong id, ReadOnlySpan<float> vector, byte[]? payload, ref int tryLz4)
+    private static int WriteItem(byte[] buffer, int pos, ulong id, ReadOnlySpan<float> vector, byte[]? payload, byte[]? fields, ref int tryLz4)
     {
         var raw = MemoryMarshal.AsBytes(vector);
         BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(pos), id);
@@ -111,14 +116,19 @@ internal static class LogRecords
         BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(pos), plen);
         pos += 4;
         if (plen > 0) payload.AsSpan().CopyTo(buffer.AsSpan(pos));
-        return pos + plen;
+        pos += plen;
+        int flen = fields?.Length ?? 0;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(pos), flen);
+        pos += 4;
+        if (flen > 0) fields.AsSpan().CopyTo(buffer.AsSpan(pos));
+        return pos + flen;
     }
 
     public static byte[] Delete(ulong id)
     {
         var b = new byte[2 + 8 + 4];
         b[0] = (byte)LogRecordKind.Delete;
-        b[1] = Version;
+        b[1] = OtherVersion;
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(2), id);
         Checksums.WriteCrc(b, 10);
         return b;
@@ -128,7 +138,7 @@ internal static class LogRecords
     {
         var b = new byte[2 + 4];
         b[0] = (byte)LogRecordKind.BuildIndex;
-        b[1] = Version;
+        b[1] = OtherVersion;
         Checksums.WriteCrc(b, 2);
         return b;
     }
@@ -159,6 +169,8 @@ internal static class LogRecords
             var ids = new ulong[count];
             var vectors = new float[(long)count * dim];
             var payloads = new byte[]?[count];
+            var fields = new byte[]?[count];
+            bool hasFields = record[1] >= 2;
             var body = record[..^4];
             int pos = ChunkHeader;
             int rawBytes = dim * sizeof(float);
@@ -183,9 +195,14 @@ internal static class LogRecords
                 pos += 4;
                 payloads[i] = plen > 0 ? body.Slice(pos, plen).ToArray() : null;
                 pos += plen;
+                if (!hasFields) continue;
+                int flen = BinaryPrimitives.ReadInt32LittleEndian(body[pos..]);
+                pos += 4;
+                fields[i] = flen > 0 ? body.Slice(pos, flen).ToArray() : null;
+                pos += flen;
             }
             if (pos != body.Length) throw new StoreCorruptedException(where, "log record has trailing bytes");
-            return new UpsertChunk(ids, vectors, payloads, end);
+            return new UpsertChunk(ids, vectors, payloads, fields, end);
         }
         catch (ArgumentOutOfRangeException e)
         {

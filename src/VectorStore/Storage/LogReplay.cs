@@ -34,16 +34,18 @@ internal static class LogReplay
         var ids = new List<ulong>();
         var vectors = new List<float[]>();
         var payloads = new List<byte[]?>();
-        bool anyPayload = false;
+        var fields = new List<byte[]?>();
+        bool anyPayload = false, anyFields = false;
         void Flush()
         {
             if (ids.Count == 0) return;
             var m = new VectorMatrix(vectors.Count == 1 ? vectors[0] : Concat(vectors, ids.Count * dim), dim);
-            collection.ReplayUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null);
+            collection.ReplayUpserts(ids.ToArray(), m, anyPayload ? payloads.ToArray() : null, anyFields ? fields.ToArray() : null);
             ids.Clear();
             vectors.Clear();
             payloads.Clear();
-            anyPayload = false;
+            fields.Clear();
+            anyPayload = anyFields = false;
         }
         long end = wal.CommittedAddress;
         long reached = from;
@@ -68,6 +70,8 @@ internal static class LogReplay
                     vectors.Add(chunk.Vectors);
                     payloads.AddRange(chunk.Payloads);
                     anyPayload |= chunk.Payloads.Any(p => p is not null);
+                    fields.AddRange(chunk.Fields);
+                    anyFields |= chunk.Fields.Any(f => f is not null);
                     // A batch is replayed as one unit so training happens at the same point as in the original run.
                     if (chunk.EndOfBatch) Flush();
                     break;

@@ -21,6 +21,11 @@ internal sealed record ManifestCollection
     /// <summary>Where the full-precision vectors live: <c>disk</c> or <c>ram</c> (manifest version 2; absent in 1 = disk).</summary>
     [JsonPropertyName("raw_vectors")] public string? RawVectors { get; init; }
 
+    /// <summary>Declared fields as <c>name:type</c> (absent when none; older manifests have none).</summary>
+    [JsonPropertyName("fields")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Fields { get; init; }
+
     /// <summary>File name of the current snapshot inside <see cref="Directory"/>, or null before the first.</summary>
     [JsonPropertyName("snapshot")] public string? Snapshot { get; init; }
 

@@ -49,7 +49,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public void CheckWritable(string operation) => throw new ReadOnlyDatabaseException(_databaseDirectory, operation);
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
 
     /// <inheritdoc />
     public long AppendDelete(ulong id) => throw new ReadOnlyDatabaseException(_databaseDirectory, "delete");

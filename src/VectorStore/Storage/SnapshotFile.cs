@@ -15,7 +15,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 2;
+    public const uint FormatVersion = 3;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -30,6 +30,8 @@ internal static class SnapshotFile
         public required ulong[] LiveBits { get; init; }
         public required ulong[] Ids { get; init; }
         public required byte[]?[]? Payloads { get; init; }
+        /// <summary>Per slot the stored field values (version 3; null while no slot has any).</summary>
+        public required byte[]?[]? Fields { get; init; }
         public required VectorIndex? Index { get; init; }
         /// <summary>Format version read (1: vectors were inside the snapshot and went to the sink).</summary>
         public required uint Version { get; init; }
@@ -41,7 +43,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[]? payloads, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
+        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -82,6 +84,9 @@ internal static class SnapshotFile
                     var p = payloads?[s];
                     w.Write(p?.Length ?? 0);
                     if (p is { Length: > 0 }) w.Write(p);
+                    var f = fields?.Invoke(s);
+                    w.Write(f?.Length ?? 0);
+                    if (f is { Length: > 0 }) w.Write(f);
                 }
                 w.Write(index is null ? (byte)0 : (byte)1);
                 if (index is not null) IndexRegistry.Write(index, w);
@@ -178,6 +183,7 @@ internal static class SnapshotFile
             for (int s = 0; s < highWater; s++) locations[s] = r.ReadInt64();
         }
         byte[]?[]? payloads = null; // null while no slot has a payload
+        byte[]?[]? fields = null;
         int row = 0;
         for (int s = 0; s < highWater; s++)
         {
@@ -186,6 +192,12 @@ internal static class SnapshotFile
             int plen = r.ReadInt32();
             if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
             if (plen > 0) (payloads ??= new byte[]?[highWater])[s] = r.ReadBytes(plen);
+            if (version >= 3)
+            {
+                int flen = r.ReadInt32();
+                if (flen < 0 || flen > length) throw new StoreCorruptedException(path, $"snapshot field record length {flen} is invalid");
+                if (flen > 0) (fields ??= new byte[]?[highWater])[s] = r.ReadBytes(flen);
+            }
             row++;
         }
         if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
@@ -217,7 +229,7 @@ internal static class SnapshotFile
         }
         return new Contents
         {
-            LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Index = index,
+            LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index,
             Version = version, Segments = segments, Locations = locations,
         };
     }

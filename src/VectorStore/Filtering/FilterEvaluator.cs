@@ -1,0 +1,146 @@
+using System.Globalization;
+using Roaring.Net.CRoaring;
+using VectorStore.Filtering.Columns;
+
+namespace VectorStore.Filtering;
+
+/// <summary>
+/// Binds a <see cref="FilterExpression"/> to a collection's fields and evaluates it to the bitmap of matching live
+/// slots, entirely from the field indexes (no record is read). Unknown fields, operators that do not apply to a
+/// field's type and literals of the wrong type are <see cref="InvalidArgumentException"/>s naming the field.
+/// Thread-safety: stateless; call under the collection's read lock.
+/// </summary>
+internal static class FilterEvaluator
+{
+    /// <summary>The matching live slots (caller disposes). Checks the tree's size and depth against <see cref="FilterLimits"/>.</summary>
+    public static Roaring32Bitmap Evaluate(FieldIndex? index, FilterExpression expression)
+    {
+        ArgumentNullException.ThrowIfNull(expression);
+        int nodes = 0;
+        CheckShape(expression, 1, ref nodes);
+        if (index is null)
+            throw new InvalidArgumentException($"the collection declares no fields, so the filter '{expression}' cannot apply (declare fields at create)");
+        return Eval(index, expression);
+    }
+
+    private static void CheckShape(FilterExpression e, int depth, ref int nodes)
+    {
+        if (depth > FilterLimits.MaxDepth) throw new InvalidArgumentException($"the filter nests deeper than {FilterLimits.MaxDepth} levels");
+        if (++nodes > FilterLimits.MaxNodes) throw new InvalidArgumentException($"the filter has more than {FilterLimits.MaxNodes} nodes");
+        switch (e)
+        {
+            case AndFilter a:
+                foreach (var o in a.Operands) CheckShape(o ?? throw Null(), depth + 1, ref nodes);
+                break;
+            case OrFilter o:
+                foreach (var x in o.Operands) CheckShape(x ?? throw Null(), depth + 1, ref nodes);
+                break;
+            case NotFilter n:
+                CheckShape(n.Operand ?? throw Null(), depth + 1, ref nodes);
+                break;
+            case InFilter i when i.Values.Count > FilterLimits.MaxInValues:
+                throw new InvalidArgumentException($"an 'in' list holds at most {FilterLimits.MaxInValues} values, got {i.Values.Count}");
+        }
+    }
+
+    private static InvalidArgumentException Null() => new("a filter operand is null");
+
+    private static Roaring32Bitmap Eval(FieldIndex index, FilterExpression e)
+    {
+        switch (e)
+        {
+            case AndFilter a:
+            {
+                // Most selective first would need estimates; intersecting in order and stopping at empty is as good here.
+                var acc = Eval(index, a.Operands[0]);
+                for (int i = 1; i < a.Operands.Count && !acc.IsEmpty; i++)
+                {
+                    using var next = Eval(index, a.Operands[i]);
+                    acc.IAnd(next);
+                }
+                return acc;
+            }
+            case OrFilter o:
+            {
+                var acc = Eval(index, o.Operands[0]);
+                for (int i = 1; i < o.Operands.Count; i++)
+                {
+                    using var next = Eval(index, o.Operands[i]);
+                    acc.IOr(next);
+                }
+                return acc;
+            }
+            case NotFilter n:
+            {
+                using var inner = Eval(index, n.Operand);
+                return index.Live.AndNot(inner);
+            }
+            case ExistsFilter x:
+                return ColumnOf(index, x.Field).PresentSlots.Clone();
+            case ContainsFilter c:
+                return ColumnOf(index, c.Field).Contains(c.Tag);
+            case InFilter i:
+            {
+                var col = ColumnOf(index, i.Field);
+                var values = new FieldValue[i.Values.Count];
+                for (int k = 0; k < values.Length; k++) values[k] = Bind(col, i.Values[k], "in");
+                return col.In(values);
+            }
+            case ComparisonFilter c:
+                return Compare(index, c);
+            default:
+                throw new InvalidArgumentException($"unsupported filter node {e.GetType().Name}");
+        }
+    }
+
+    private static Roaring32Bitmap Compare(FieldIndex index, ComparisonFilter c)
+    {
+        var col = ColumnOf(index, c.Field);
+        var value = Bind(col, c.Value, ComparisonFilter.Symbol(c.Operator));
+        switch (c.Operator)
+        {
+            case ComparisonOperator.Equal:
+                return col.Equal(value);
+            case ComparisonOperator.NotEqual:
+            {
+                using var eq = col.Equal(value);
+                return index.Live.AndNot(eq);
+            }
+        }
+        if (col is not NumericColumn numeric) return col.Range(0, 0); // throws: ranges need an ordered type
+        long key = numeric.KeyOf(value);
+        return c.Operator switch
+        {
+            ComparisonOperator.Less => key == long.MinValue ? new Roaring32Bitmap() : col.Range(long.MinValue, key - 1),
+            ComparisonOperator.LessOrEqual => col.Range(long.MinValue, key),
+            ComparisonOperator.Greater => key == long.MaxValue ? new Roaring32Bitmap() : col.Range(key + 1, long.MaxValue),
+            ComparisonOperator.GreaterOrEqual => col.Range(key, long.MaxValue),
+            _ => throw new InvalidArgumentException($"unknown comparison operator {(int)c.Operator}"),
+        };
+    }
+
+    private static FieldColumn ColumnOf(FieldIndex index, string field) =>
+        index.Column(field) ?? throw new InvalidArgumentException(
+            $"unknown field '{field}' (declared: {(index.Fields.Count == 0 ? "none" : string.Join(", ", index.Fields))})");
+
+    /// <summary>The literal converted to the column's type, or a clear error.</summary>
+    private static FieldValue Bind(FieldColumn col, FieldValue literal, string op)
+    {
+        var type = col.Definition.Type;
+        if (literal.Type == type) return literal;
+        switch (type)
+        {
+            case FieldType.Tags when literal.Type == FieldType.Keyword:
+                return literal; // a tag in an 'in' list
+            case FieldType.Double when literal.Type == FieldType.Int:
+                return FieldValue.Double(literal.AsInt());
+            case FieldType.Timestamp when literal.Type == FieldType.Keyword:
+                if (DateTimeOffset.TryParse(literal.AsKeyword(), CultureInfo.InvariantCulture,
+                        DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var t))
+                    return FieldValue.Timestamp(t);
+                throw new InvalidArgumentException($"field '{col.Definition.Name}' is a timestamp: {literal} is not an ISO 8601 instant");
+        }
+        throw new InvalidArgumentException(
+            $"field '{col.Definition.Name}' is {type.Name()}, compared ({op}) with a {(literal.Type == 0 ? "missing" : literal.Type == FieldType.Keyword ? "string" : literal.Type.Name())} literal {literal}");
+    }
+}
