@@ -27,5 +27,7 @@ if (args.Length > 0 && args[0] == "scale-memory") return VectorStore.Bench.Memor
 if (args.Length > 0 && args[0] == "scale-memory-child") return VectorStore.Bench.Memory.ScaleMemory.Child(args[1..]);
 // Neighbour statistics of generated data beside the text set's (calibrates the generator): -- synthetic-stats […]
 if (args.Length > 0 && args[0] == "synthetic-stats") return VectorStore.Bench.Memory.SyntheticCalibration.Run(args[1..]);
+// Filtered search at 0.1–50 % selectivity against exact filtered truth (not a BenchmarkDotNet suite): -- filtered-search [--dry]
+if (args.Length > 0 && args[0] == "filtered-search") return VectorStore.Bench.Collections.FilteredSearch.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

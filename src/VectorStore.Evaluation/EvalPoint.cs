@@ -23,4 +23,10 @@ public sealed record EvalPoint
 
     /// <summary>Full-precision vectors read from segment files per query in the recall pass (0 when resident).</summary>
     public double DiskReadsPerQuery { get; init; }
+
+    /// <summary>With a filter: how many queries each plan answered (<c>exact</c>, <c>index</c>, <c>postfilter</c>, <c>empty</c>).</summary>
+    public IReadOnlyDictionary<string, int> FilterPlans { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>With a filter: mean live records it matched per query.</summary>
+    public double FilterMatches { get; init; }
 }

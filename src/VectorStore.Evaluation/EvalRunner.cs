@@ -61,7 +61,10 @@ public sealed class EvalRunner
             Index = settings.Index,
             TrainingThreshold = int.MaxValue,
             Seed = settings.Seed,
+            Fields = settings.Fields,
         });
+        if (settings.FieldValues is { } fv && fv.Count != baseVectors.Count)
+            throw new InvalidArgumentException($"{fv.Count} rows of field values for {baseVectors.Count} base vectors");
         var sw = Stopwatch.StartNew();
         const int batch = 10_000;
         for (int start = 0; start < baseVectors.Count; start += batch)
@@ -69,7 +72,10 @@ public sealed class EvalRunner
             int n = Math.Min(batch, baseVectors.Count - start);
             var ids = new ulong[n];
             for (int i = 0; i < n; i++) ids[i] = (ulong)(start + i);
-            collection.UpsertBatch(ids, baseVectors.Slice(start, n));
+            var fields = settings.FieldValues is { } values
+                ? Enumerable.Range(start, n).Select(i => (IReadOnlyDictionary<string, Filtering.FieldValue>?)values[i]).ToArray()
+                : null;
+            collection.UpsertBatch(ids, baseVectors.Slice(start, n), null, fields);
         }
         collection.BuildIndex();
         // Disk residency: seal every vector into segments, so searches read them from the mapping, not the buffer.
@@ -106,6 +112,20 @@ public sealed class EvalRunner
             results[i] = hits.Select(h => (long)h.Id).ToArray();
         });
         double recall = Recall.AtK(results, truth, Settings.K);
+        // The plan of each query of the recall pass (single-threaded passes read it on this thread; parallel ones re-ask).
+        var plans = new Dictionary<string, int>(StringComparer.Ordinal);
+        long matches = 0;
+        if (filter is not null)
+        {
+            for (int i = 0; i < nq; i++)
+            {
+                Collection.Search(queries.Row(i), options);
+                var stats = Collection.LastSearchStats;
+                string plan = stats.Plan.ToString().ToLowerInvariant();
+                plans[plan] = plans.GetValueOrDefault(plan) + 1;
+                matches += stats.Matches;
+            }
+        }
         double diskReads = nq == 0 ? 0 : (double)(Collection.Vectors.DiskReads - reads0) / nq;
         // Throughput: whole passes over the query set until MinSeconds have elapsed.
         long done = 0;
@@ -139,6 +159,8 @@ public sealed class EvalRunner
             P99Us = Percentile(all, 0.99),
             Results = results,
             DiskReadsPerQuery = diskReads,
+            FilterPlans = plans,
+            FilterMatches = nq == 0 ? 0 : (double)matches / nq,
         };
     }
 
@@ -180,6 +202,16 @@ public sealed class EvalRunner
         var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
         var truth = GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), threads, i => allowed[i]);
         return (ids, truth);
+    }
+
+    /// <summary>
+    /// Exact filtered ground truth: the top-<paramref name="k"/> of each query among the base rows
+    /// <paramref name="allowed"/> admits (fewer when fewer match).
+    /// </summary>
+    public static int[][] FilteredTruth(VectorMatrix baseVectors, VectorMatrix queries, Metric metric, Func<int, bool> allowed, int k, int threads = 0)
+    {
+        var (b, q) = metric == Metric.Cosine ? (Normalized(baseVectors), Normalized(queries)) : (baseVectors, queries);
+        return GroundTruth.Compute(b, q, k, metric.ToDistanceKind(), threads, allowed);
     }
 
     /// <summary>A unit-length copy of every row.</summary>

@@ -63,6 +63,12 @@ public sealed record EvalSettings
     /// </summary>
     public RawVectorResidency RawVectors { get; init; } = RawVectorResidency.Ram;
 
+    /// <summary>Declared fields of the built collection (with <see cref="FieldValues"/>). Default none.</summary>
+    public IReadOnlyList<Filtering.FieldDefinition>? Fields { get; init; }
+
+    /// <summary>Per base row its field values (row i for vector i), or null. Default none.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>>? FieldValues { get; init; }
+
     /// <summary>The thread count <paramref name="threads"/> stands for: itself when positive, else every core.</summary>
     public static int Resolve(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
 

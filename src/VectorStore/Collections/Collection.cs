@@ -36,6 +36,7 @@ public sealed partial class Collection
     private int _highWater;
     private VectorIndex? _index;
     private int _rebalanceQueued;
+    private readonly FilterCache _filterCache = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> _tunedRerank = new();
     private readonly int _threads;
 
@@ -156,6 +157,7 @@ public sealed partial class Collection
             writing = true;
             ThrowIfClosed();
             if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords);
+            _filterCache.Invalidate();
             var slots = new int[ids.Count];
             for (int i = 0; i < ids.Count; i++)
             {
@@ -268,6 +270,7 @@ public sealed partial class Collection
     internal bool ApplyDelete(ulong id)
     {
         if (!_slots.Remove(id, out int slot)) return false;
+        _filterCache.Invalidate();
         _index?.Remove(slot);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
         SetPayload(slot, null);
@@ -486,8 +489,13 @@ public sealed partial class Collection
     /// </summary>
     internal const int ExactFilterThreshold = 4096;
 
-    /// <summary>At or above this fraction of live records matching, a filter is applied after an over-fetching unfiltered search.</summary>
-    internal const double PostFilterFraction = 0.5;
+    /// <summary>
+    /// At or above this fraction of live records matching, a filter is applied after an over-fetching unfiltered
+    /// search. Not lower: a filter correlated against the query's neighbourhood (measured: `kind == para`, 59 % of the
+    /// text set, against summary-like queries) leaves fewer matches than candidates in two queries of three, and each
+    /// such query then pays the filtered search on top.
+    /// </summary>
+    internal const double PostFilterFraction = 0.9;
 
     private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch)
     {
@@ -600,7 +608,13 @@ public sealed partial class Collection
     /// </summary>
     private SlotFilter BuildFilter(SearchFilter f)
     {
-        var filter = SlotFilter.Rent(_highWater);
+        if (f is { Where: not null, Ids: null, Predicate: null })
+            return _filterCache.GetOrBuild(f.Where, () => BuildFilterInto(new SlotFilter(_highWater), f));
+        return BuildFilterInto(SlotFilter.Rent(_highWater), f);
+    }
+
+    private SlotFilter BuildFilterInto(SlotFilter filter, SearchFilter f)
+    {
         try
         {
             if (f.Where is null)

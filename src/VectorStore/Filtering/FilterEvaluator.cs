@@ -1,4 +1,3 @@
-using System.Globalization;
 using Roaring.Net.CRoaring;
 using VectorStore.Filtering.Columns;
 
@@ -123,24 +122,5 @@ internal static class FilterEvaluator
         index.Column(field) ?? throw new InvalidArgumentException(
             $"unknown field '{field}' (declared: {(index.Fields.Count == 0 ? "none" : string.Join(", ", index.Fields))})");
 
-    /// <summary>The literal converted to the column's type, or a clear error.</summary>
-    private static FieldValue Bind(FieldColumn col, FieldValue literal, string op)
-    {
-        var type = col.Definition.Type;
-        if (literal.Type == type) return literal;
-        switch (type)
-        {
-            case FieldType.Tags when literal.Type == FieldType.Keyword:
-                return literal; // a tag in an 'in' list
-            case FieldType.Double when literal.Type == FieldType.Int:
-                return FieldValue.Double(literal.AsInt());
-            case FieldType.Timestamp when literal.Type == FieldType.Keyword:
-                if (DateTimeOffset.TryParse(literal.AsKeyword(), CultureInfo.InvariantCulture,
-                        DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var t))
-                    return FieldValue.Timestamp(t);
-                throw new InvalidArgumentException($"field '{col.Definition.Name}' is a timestamp: {literal} is not an ISO 8601 instant");
-        }
-        throw new InvalidArgumentException(
-            $"field '{col.Definition.Name}' is {type.Name()}, compared ({op}) with a {(literal.Type == 0 ? "missing" : literal.Type == FieldType.Keyword ? "string" : literal.Type.Name())} literal {literal}");
-    }
+    private static FieldValue Bind(FieldColumn col, FieldValue literal, string op) => FilterBinding.Bind(col.Definition, literal, op);
 }

@@ -12,12 +12,14 @@ public sealed partial class HnswIndex
     internal static int FilterScanThreshold(int live) => Math.Max(1024, live / 50);
 
     /// <summary>
-    /// Largest matching set still cheaper to score one by one than to walk to: a walk whose beam admits only a fraction
-    /// s = matches/live of the nodes it scores visits about (ef·m0)/s nodes, a scan scores the matches once, so the
-    /// scan wins while matches² / live &lt; 2·ef·m0 (the factor 2 for the scan's sequential, prefetch-friendly access).
-    /// At 50k live and ef 64 that is about 14k matches (28 %); at 1M, 64k (6 %).
+    /// Largest matching set still cheaper to score one by one than to walk to: a walk scores on the order of ef·m0
+    /// nodes whatever the filter (the two-hop walk scores only matches), a scan scores every match once but
+    /// sequentially, so the scan wins below about 2·ef·m0 matches (4,096 at ef 64, M 16).
     /// </summary>
-    internal int ScanBeatsWalk(int live, int ef) => (int)Math.Min(int.MaxValue, Math.Sqrt(2.0 * ef * _m0 * Math.Max(1, live)));
+    internal int ScanBeatsWalk(int ef) => 2 * ef * _m0;
+
+    /// <summary>Below this fraction of live nodes matching, the walk crosses non-matching nodes without scoring them (<see cref="BeamTwoHop"/>).</summary>
+    internal const double TwoHopFraction = 0.5;
 
     /// <inheritdoc />
     /// <remarks>
@@ -36,7 +38,7 @@ public sealed partial class HnswIndex
         {
             long entry = Volatile.Read(ref _entry);
             if (entry < 0) return;
-            bool scan = filter is not null && filter.Count <= Math.Max(FilterScanThreshold(_liveCount), ScanBeatsWalk(_liveCount, ef));
+            bool scan = filter is not null && filter.Count <= Math.Max(FilterScanThreshold(_liveCount), ScanBeatsWalk(ef));
             s.Scorer.SetQuery(query);
             if (scan) ScanFiltered(s.Scorer, filter!, results);
             else Walk(s.Scorer, entry, ef, filter, results, s);
@@ -53,7 +55,8 @@ public sealed partial class HnswIndex
         s.Candidates.Clear();
         s.Top.Clear();
         Seed(cur, curDist, filter, s, requireLive: true);
-        Beam(dist, 0, ef, filter, s);
+        if (filter is not null && filter.Count < TwoHopFraction * Math.Max(1, _liveCount)) BeamTwoHop(dist, ef, filter, s);
+        else Beam(dist, 0, ef, filter, s);
         var nodes = s.Top.Nodes;
         var dists = s.Top.Distances;
         for (int i = 0; i < nodes.Length; i++)
@@ -61,6 +64,66 @@ public sealed partial class HnswIndex
             int node = nodes[i];
             // Checked again: a delete that completed during the walk must not leak into the answer.
             if (Volatile.Read(ref _state[node]) == StateLive) results.Push(_nodeSlot[node], dists[i]);
+        }
+    }
+
+    /// <summary>
+    /// The layer-0 beam under a selective filter, after ACORN-1 (Patel et al., SIGMOD 2024): only matching nodes are
+    /// scored and enter the frontier; a non-matching neighbour is crossed once, its own neighbours standing in for it
+    /// (two hops), so the walk follows the matching subgraph without wading through the nodes it would discard. At most
+    /// m0 fresh matches are gathered per expansion, direct neighbours first.
+    /// </summary>
+    private void BeamTwoHop(CodeScorer dist, int ef, SlotFilter filter, HnswScratch s)
+    {
+        var cand = s.Candidates;
+        var top = s.Top;
+        s.EnsureLinks(_m0 + 1);
+        var buf = s.Links;
+        var buf2 = s.Links2;
+        var fresh = s.Selected;
+        int cap = _m0;
+        while (cand.Count > 0)
+        {
+            int c = cand.Pop(out float dc);
+            if (top.Count >= ef && dc > top.MaxDistance) break;
+            int n = ReadLinks(c, 0, buf);
+            int nf = 0;
+            for (int i = 0; i < n && nf < cap; i++)
+            {
+                int nb = buf[i];
+                if (Accept(nb, filter) && s.Visit(nb))
+                {
+                    Prefetch(nb);
+                    fresh[nf++] = nb;
+                }
+            }
+            for (int i = 0; i < n && nf < cap; i++)
+            {
+                int nb = buf[i];
+                if (Accept(nb, filter) || !s.Visit(nb)) continue;
+                int n2 = ReadLinks(nb, 0, buf2);
+                for (int j = 0; j < n2 && nf < cap; j++)
+                {
+                    int nb2 = buf2[j];
+                    if (Accept(nb2, filter) && s.Visit(nb2))
+                    {
+                        Prefetch(nb2);
+                        fresh[nf++] = nb2;
+                    }
+                }
+            }
+            if (cand.Count > 0) PrefetchLinks(cand.MinNode, 0);
+            for (int i = 0; i < nf; i++)
+            {
+                int nb = fresh[i];
+                float d = dist.Distance(CodeOf(nb));
+                if (top.Count < ef || d < top.MaxDistance)
+                {
+                    cand.Push(nb, d);
+                    top.Push(nb, d);
+                    if (top.Count > ef) top.Pop();
+                }
+            }
         }
     }
 
