@@ -96,33 +96,44 @@ internal static class FilteredSearch
             };
             var runner = EvalRunner.Build(baseVectors, settings);
             Console.WriteLine($"\n{compression} + {index}, rerank {rerank} (built in {runner.BuildSeconds:F1} s)");
-            Console.WriteLine($"{"filter",-34} {"match",7} {"recall",7} {"qps",9} {knob,7} {"×unfilt",8}  plans (recall pass)");
-            var (unRecall, unQps, unPoint, _) = Best(runner, queries, truthAll, knob, sweep, null, target);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"(none)",-34} {"100%",7} {unRecall,7:F4} {unQps,9:F0} {unPoint,7}"));
+            // Interleaved: at each sweep point every filter is measured right after the unfiltered search, so load
+            // changes on a shared machine hit both sides of a ratio alike.
+            var points = new EvalPoint[filters.Count + 1][];
+            for (int f = 0; f <= filters.Count; f++) points[f] = new EvalPoint[sweep.Length];
+            for (int v = 0; v < sweep.Length; v++)
+            {
+                var sp = new SweepPoint(knob, sweep[v]);
+                points[0][v] = runner.Measure(queries, truthAll, sp);
+                for (int f = 0; f < filters.Count; f++) points[f + 1][v] = runner.Measure(queries, truths[f], sp, filters[f].Filter);
+            }
+            Console.WriteLine($"{"filter",-34} {"match",7} {"recall",7} {"qps",9} {knob,7} {"unfilt",9} {"×unfilt",8}  plans (recall pass)");
+            var (unV, unRecall) = FirstReaching(points[0], target);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"(none)",-34} {"100%",7} {unRecall,7:F4} {points[0][unV].Qps,9:F0} {sweep[unV],7}"));
             for (int f = 0; f < filters.Count; f++)
             {
                 int matching = Enumerable.Range(0, baseVectors.Count).Count(filters[f].Allowed);
-                var (recall, qps, point, plans) = Best(runner, queries, truths[f], knob, sweep, filters[f].Filter, target);
+                var (v, recall) = FirstReaching(points[f + 1], target);
+                var m = points[f + 1][v];
+                // Equal recall: the unfiltered search at the smallest point reaching at least this filter's recall (or the target).
+                double need = Math.Min(recall, target);
+                var (uv, _) = FirstReaching(points[0], need);
+                string plans = string.Join(",", m.FilterPlans.OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{filters[f].Name,-34} {100.0 * matching / baseVectors.Count,6:F2}% {recall,7:F4} {qps,9:F0} {point,7} {qps / unQps,8:F2}  {plans}"));
+                    $"{filters[f].Name,-34} {100.0 * matching / baseVectors.Count,6:F2}% {recall,7:F4} {m.Qps,9:F0} {sweep[v],7} {points[0][uv].Qps,9:F0} {m.Qps / points[0][uv].Qps,8:F2}  {plans}"));
             }
         }
         return 0;
     }
 
-    /// <summary>The sweep point with the highest QPS whose recall reaches <paramref name="target"/>, else the highest recall.</summary>
-    private static (double Recall, double Qps, int Point, string Plans) Best(EvalRunner runner, VectorMatrix queries, int[][] truth, string knob, int[] sweep,
-        SearchFilter? filter, double target)
+    /// <summary>The first (cheapest) sweep point whose recall reaches <paramref name="target"/>, else the one with the highest recall.</summary>
+    private static (int Index, double Recall) FirstReaching(EvalPoint[] points, double target)
     {
-        (double Recall, double Qps, int Point, string Plans) best = (-1, 0, 0, "");
-        foreach (int v in sweep)
+        int best = 0;
+        for (int i = 0; i < points.Length; i++)
         {
-            var m = runner.Measure(queries, truth, new SweepPoint(knob, v), filter);
-            string plans = string.Join(",", m.FilterPlans.OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"));
-            bool reaches = m.Recall >= target, bestReaches = best.Recall >= target;
-            if ((reaches && (!bestReaches || m.Qps > best.Qps)) || (!reaches && !bestReaches && m.Recall > best.Recall))
-                best = (m.Recall, m.Qps, v, plans);
+            if (points[i].Recall >= target) return (i, points[i].Recall);
+            if (points[i].Recall > points[best].Recall) best = i;
         }
-        return best;
+        return (best, points[best].Recall);
     }
 }

@@ -64,6 +64,7 @@ public sealed partial class Collection : IJournaledState
             if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1, exact: true);
             _highWater = c.HighWater;
             Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
+            _fields?.BeginBulk();
             for (int s = c.HighWater - 1; s >= 0; s--)
             {
                 if ((c.LiveBits[s >> 6] & (1UL << (s & 63))) == 0)
@@ -75,7 +76,7 @@ public sealed partial class Collection : IJournaledState
                 SetPayload(s, c.Payloads?[s]);
                 _fields?.Set(s, c.Fields?[s], path);
             }
-            _fields?.CompleteBatch();
+            _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             _index = c.Index;
             return c.LogAddress;

@@ -43,11 +43,31 @@ internal sealed class FieldIndex : IDisposable
     /// <summary>The column of <paramref name="name"/>, or null when the collection does not declare it.</summary>
     public FieldColumn? Column(string name) => _byName.TryGetValue(name, out int i) ? _columns[i] : null;
 
+    private List<uint>? _bulkLive;
+
+    /// <summary>Starts restoring a snapshot into this empty index: bitmaps are built once, by <see cref="EndBulk"/>.</summary>
+    public void BeginBulk()
+    {
+        _bulkLive = [];
+        foreach (var c in _columns) c.BeginBulk();
+    }
+
+    /// <summary>Builds every bitmap skipped since <see cref="BeginBulk"/>.</summary>
+    public void EndBulk()
+    {
+        if (_bulkLive is null) return;
+        _bulkLive.Sort();
+        Live.AddMany(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_bulkLive));
+        _bulkLive = null;
+        foreach (var c in _columns) c.EndBulk();
+    }
+
     /// <summary>Makes <paramref name="slot"/> live with the values encoded in <paramref name="record"/> (none when empty), replacing any it had.</summary>
     public void Set(int slot, ReadOnlySpan<byte> record, string where)
     {
         ClearValues(slot);
-        Live.Add((uint)slot);
+        if (_bulkLive is not null) _bulkLive.Add((uint)slot);
+        else Live.Add((uint)slot);
         if (!record.IsEmpty) FieldRecordCodec.Decode(record, Fields, where, (i, v) => _columns[i].Set(slot, v));
     }
 

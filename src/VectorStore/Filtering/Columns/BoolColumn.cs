@@ -22,7 +22,16 @@ internal sealed class BoolColumn(FieldDefinition definition) : FieldColumn(defin
     protected override void Store(int slot, FieldValue value)
     {
         _value[slot] = value.AsBool();
-        (_value[slot] ? _true : _false).Add((uint)slot);
+        if (!Bulk) (_value[slot] ? _true : _false).Add((uint)slot);
+    }
+
+    protected override void BuildIndexes()
+    {
+        var t = new List<uint>();
+        var f = new List<uint>();
+        foreach (int slot in SlotsWithValues()) (_value[slot] ? t : f).Add((uint)slot);
+        _true.AddMany(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(t));
+        _false.AddMany(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(f));
     }
 
     protected override void Remove(int slot) => (_value[slot] ? _true : _false).Remove((uint)slot);

@@ -18,7 +18,14 @@ internal sealed class KeywordColumn(FieldDefinition definition) : FieldColumn(de
     {
         int id = _index.Intern(value.AsKeyword());
         _valueId[slot] = id;
-        _index.Add(id, slot);
+        if (!Bulk) _index.Add(id, slot);
+    }
+
+    protected override void BuildIndexes()
+    {
+        var lists = new List<uint>[_index.Count];
+        foreach (int slot in SlotsWithValues()) (lists[_valueId[slot]] ??= []).Add((uint)slot);
+        _index.AddSorted(lists);
     }
 
     protected override void Remove(int slot) => _index.Remove(_valueId[slot], slot);

@@ -152,8 +152,10 @@ internal sealed class NumericColumn(FieldDefinition definition) : FieldColumn(de
     protected override void Store(int slot, FieldValue value)
     {
         _key[slot] = KeyOf(value);
-        _changed.Add(slot);
+        if (!Bulk) _changed.Add(slot);
     }
+
+    protected override void BuildIndexes() => Rebuild();
 
     protected override void Remove(int slot) { }
 

@@ -28,10 +28,18 @@ internal sealed class TagsColumn(FieldDefinition definition) : FieldColumn(defin
         for (int i = 0; i < ids.Length; i++)
         {
             ids[i] = _index.Intern(tags[i]);
-            _index.Add(ids[i], slot);
+            if (!Bulk) _index.Add(ids[i], slot);
         }
         _tagIds[slot] = ids;
         _tagEntries += ids.Length;
+    }
+
+    protected override void BuildIndexes()
+    {
+        var lists = new List<uint>[_index.Count];
+        foreach (int slot in SlotsWithValues())
+            foreach (int id in _tagIds[slot]!) (lists[id] ??= []).Add((uint)slot);
+        _index.AddSorted(lists);
     }
 
     protected override void Remove(int slot)

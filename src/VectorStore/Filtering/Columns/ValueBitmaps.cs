@@ -35,6 +35,13 @@ internal sealed class ValueBitmaps : IDisposable
     /// <summary>Marks <paramref name="slot"/> as holding value <paramref name="id"/>.</summary>
     public void Add(int id, int slot) => _bitmaps[id].Add((uint)slot);
 
+    /// <summary>Adds each value id's ascending slots (<paramref name="slotsById"/>) in one call (a bulk load).</summary>
+    public void AddSorted(List<uint>[] slotsById)
+    {
+        for (int id = 0; id < slotsById.Length; id++)
+            if (slotsById[id] is { Count: > 0 } list) _bitmaps[id].AddMany(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+    }
+
     /// <summary>Unmarks it.</summary>
     public void Remove(int id, int slot) => _bitmaps[id].Remove((uint)slot);
 
