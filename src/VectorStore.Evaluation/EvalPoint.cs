@@ -27,6 +27,12 @@ public sealed record EvalPoint
     /// <summary>With a filter: how many queries each plan answered (<c>exact</c>, <c>index</c>, <c>postfilter</c>, <c>empty</c>).</summary>
     public IReadOnlyDictionary<string, int> FilterPlans { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>
+    /// Full-precision vectors scored per query in the recall pass: the re-rank depth, or with a refine stage only the
+    /// candidates its error bound could not decide (0 without re-ranking; exact scans are not counted).
+    /// </summary>
+    public double FullPrecisionReadsPerQuery { get; init; }
+
     /// <summary>With a filter: mean live records it matched per query.</summary>
     public double FilterMatches { get; init; }
 }

@@ -62,6 +62,7 @@ public sealed class EvalRunner
             TrainingThreshold = int.MaxValue,
             Seed = settings.Seed,
             Fields = settings.Fields,
+            Refine = settings.Refine,
         });
         if (settings.FieldValues is { } fv && fv.Count != baseVectors.Count)
             throw new InvalidArgumentException($"{fv.Count} rows of field values for {baseVectors.Count} base vectors");
@@ -104,27 +105,25 @@ public sealed class EvalRunner
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
         // Recall + latency pass (also the warm-up).
         long reads0 = Collection.Vectors.DiskReads;
+        var stats = new Telemetry.SearchStats[nq];
         Parallel.For(0, nq, po, i =>
         {
             long t0 = Stopwatch.GetTimestamp();
             var hits = Collection.Search(queries.Row(i), options);
             latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            stats[i] = Collection.LastSearchStats; // this thread's, of this search
             results[i] = hits.Select(h => (long)h.Id).ToArray();
         });
         double recall = Recall.AtK(results, truth, Settings.K);
-        // The plan of each query of the recall pass (single-threaded passes read it on this thread; parallel ones re-ask).
         var plans = new Dictionary<string, int>(StringComparer.Ordinal);
-        long matches = 0;
-        if (filter is not null)
+        long matches = 0, fullPrecisionReads = 0;
+        foreach (var st in stats)
         {
-            for (int i = 0; i < nq; i++)
-            {
-                Collection.Search(queries.Row(i), options);
-                var stats = Collection.LastSearchStats;
-                string plan = stats.Plan.ToString().ToLowerInvariant();
-                plans[plan] = plans.GetValueOrDefault(plan) + 1;
-                matches += stats.Matches;
-            }
+            fullPrecisionReads += st.Reranked;
+            if (filter is null) continue;
+            string plan = st.Plan.ToString().ToLowerInvariant();
+            plans[plan] = plans.GetValueOrDefault(plan) + 1;
+            matches += st.Matches;
         }
         double diskReads = nq == 0 ? 0 : (double)(Collection.Vectors.DiskReads - reads0) / nq;
         // Throughput: whole passes over the query set until MinSeconds have elapsed.
@@ -161,6 +160,7 @@ public sealed class EvalRunner
             DiskReadsPerQuery = diskReads,
             FilterPlans = plans,
             FilterMatches = nq == 0 ? 0 : (double)matches / nq,
+            FullPrecisionReadsPerQuery = nq == 0 ? 0 : (double)fullPrecisionReads / nq,
         };
     }
 

@@ -133,6 +133,7 @@ public sealed partial class VectorDatabase
             var other => throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
         },
         Fields = e.Fields is null ? null : ParseFields(e),
+        Refine = e.Refine,
     };
 
     private static FieldDefinition[] ParseFields(ManifestCollection e)
@@ -165,6 +166,7 @@ public sealed partial class VectorDatabase
             Seed = options.Seed,
             RawVectors = options.RawVectors == RawVectorResidency.Ram ? "ram" : "disk",
             Fields = options.Fields is { Count: > 0 } f ? f.Select(d => d.ToString()).ToList() : null,
+            Refine = options.Refine,
         };
         var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
         var c = new Collection(name, options, store, Options.Threads, store.Directory);

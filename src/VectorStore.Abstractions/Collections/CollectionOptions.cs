@@ -18,6 +18,14 @@ public sealed record CollectionOptions
     public string Index { get; init; } = "flat";
 
     /// <summary>
+    /// A second, finer code kept in RAM for the candidates the index returns (<c>rq:B</c>, B = 1..8): with
+    /// <see cref="SearchOptions.Rerank"/> = N the index's N best are re-scored with it, and its per-candidate error
+    /// bound decides which few still need a full-precision read (none when the bounds already separate the top k from
+    /// the rest). Default null (no second stage: the N candidates are all read at full precision). Trained with the index.
+    /// </summary>
+    public string? Refine { get; init; }
+
+    /// <summary>
     /// Vectors collected before the codec and index are trained. Until then searches are exact scans over the
     /// full-precision vectors, so results are always correct. Default 10,000; <c>Collection.BuildIndex</c>
     /// trains earlier on demand.
@@ -69,6 +77,7 @@ public sealed record CollectionOptions
         if (existing.Metric != Metric) return $"metric {existing.Metric}, not {Metric}";
         if (existing.Compression != Compression) return $"compression '{existing.Compression}', not '{Compression}'";
         if (existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
+        if (existing.Refine != Refine) return $"refine '{existing.Refine ?? "none"}', not '{Refine ?? "none"}'";
         // An unknown residency on either side (unset here, or reported by an older server) matches either.
         if (RawVectors is { } r && existing.RawVectors is { } have && have != r) return $"raw vectors {have}, not {r}";
         if (!(Fields ?? []).SequenceEqual(existing.Fields ?? []))

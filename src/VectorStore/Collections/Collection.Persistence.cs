@@ -32,7 +32,7 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -57,7 +57,7 @@ public sealed partial class Collection : IJournaledState
         try
         {
             if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
-            var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set);
+            var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set, Options.Metric.ToDistanceKind());
             legacy = c.Version < 2;
             if (_fields is null && c.Fields is not null)
                 throw new StoreCorruptedException(path, "the snapshot holds field values but the collection declares no fields");
@@ -79,6 +79,11 @@ public sealed partial class Collection : IJournaledState
             _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             _index = c.Index;
+            if (c.Refine is not null && _refineSpec is null)
+                throw new StoreCorruptedException(path, "the snapshot holds refine codes but the collection declares no refine stage");
+            if (c.Index is not null && c.Refine is null && _refineSpec is not null)
+                throw new StoreCorruptedException(path, $"the collection declares refine '{Options.Refine}' but its snapshot's trained index has no refine codes");
+            _refine = c.Refine;
             return c.LogAddress;
         }
         finally { _lock.ExitWriteLock(); }

@@ -32,6 +32,10 @@ public sealed partial class Collection
     private byte[]?[]? _payloads;
     // Declared fields with their indexes; null when the collection declares none.
     private readonly FieldIndex? _fields;
+    // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
+    private readonly CompressionSpec? _refineSpec;
+    private RefineStage? _refine;
+    private readonly RefineStage.ExactDistances _exactDistances;
     private ulong[] _live = new ulong[16];
     private int _highWater;
     private VectorIndex? _index;
@@ -62,6 +66,9 @@ public sealed partial class Collection
         _journal = journal ?? NullJournal.Instance;
         _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
         if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
+        if (options.Refine is { } refine) _refineSpec = CompressionSpec.Parse(refine);
+        var kind = options.Metric.ToDistanceKind();
+        _exactDistances = (q, slots, d) => _raw.ComputeDistances(kind, q, slots, d);
     }
 
     /// <summary>The collection's name.</summary>
@@ -174,6 +181,7 @@ public sealed partial class Collection
                 }
                 slots[i] = slot;
                 _raw.Set(slot, prepared.Row(i));
+                _refine?.Encode(slot, prepared.Row(i));
                 SetPayload(slot, payloads?[i]);
                 _fields?.Set(slot, fieldRecords?[i], Name);
             }
@@ -380,6 +388,12 @@ public sealed partial class Collection
         var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
         for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
         index.AddBatch(liveSlots, all, _threads);
+        if (_refineSpec is not null)
+        {
+            var refine = RefineStage.Train(_refineSpec, sample, Options.Metric.ToDistanceKind(), context);
+            for (int i = 0; i < liveSlots.Length; i++) refine.Encode(liveSlots[i], all[i]);
+            _refine = refine;
+        }
         _index = index;
         _tunedRerank.Clear();
     }
@@ -538,6 +552,13 @@ public sealed partial class Collection
         // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
         int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
+        if (_refine is not null)
+        {
+            // Second stage: the finer in-RAM code, and full precision only where its error bound cannot decide.
+            int reads = _refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), n, k, heap, _exactDistances);
+            scratch.Stats = scratch.Stats with { Reranked = reads };
+            return Drain(heap, k, scratch, options);
+        }
         var cs = scratch.SlotBuffer;
         // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
         var ds = scratch.DistBuffer;
@@ -692,7 +713,7 @@ public sealed partial class Collection
         long payloadBytes = 0;
         if (_payloads is not null)
             for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
-        return (_index?.MemoryBytes ?? 0) + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
+        return (_index?.MemoryBytes ?? 0) + (_fields?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }
 

@@ -17,6 +17,13 @@ public static class CollectionOptionsValidation
         CodecRegistry.Validate(c, options.Dimension);
         var i = IndexSpec.Parse(options.Index);
         IndexRegistry.Get(i).Validate(i);
+        if (options.Refine is { } refine)
+        {
+            var r = CompressionSpec.Parse(refine);
+            if (r.Stages.Count != 1 || r.Quantizer.Name != "rq")
+                throw new InvalidArgumentException($"refine '{refine}' must be a rotation code rq:B (B = 1..8): the second stage needs its per-candidate error bound");
+            CodecRegistry.Validate(r, options.Dimension);
+        }
         return (c, i);
     }
 }

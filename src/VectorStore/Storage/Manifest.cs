@@ -26,6 +26,11 @@ internal sealed record ManifestCollection
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<string>? Fields { get; init; }
 
+    /// <summary>The second-stage code spec (<c>rq:B</c>), absent when none.</summary>
+    [JsonPropertyName("refine")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Refine { get; init; }
+
     /// <summary>File name of the current snapshot inside <see cref="Directory"/>, or null before the first.</summary>
     [JsonPropertyName("snapshot")] public string? Snapshot { get; init; }
 

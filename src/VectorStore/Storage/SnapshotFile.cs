@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using VectorStore.Collections;
 using VectorStore.Indexing;
+using VectorStore.Quantization;
 
 namespace VectorStore.Storage;
 
@@ -33,6 +34,8 @@ internal static class SnapshotFile
         /// <summary>Per slot the stored field values (version 3; null while no slot has any).</summary>
         public required byte[]?[]? Fields { get; init; }
         public required VectorIndex? Index { get; init; }
+        /// <summary>The second-stage codes (version 3; null when the collection has none or is untrained).</summary>
+        public required RefineStage? Refine { get; init; }
         /// <summary>Format version read (1: vectors were inside the snapshot and went to the sink).</summary>
         public required uint Version { get; init; }
         /// <summary>Segments referenced (version 2; empty for 1).</summary>
@@ -43,7 +46,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index)
+        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -90,6 +93,8 @@ internal static class SnapshotFile
                 }
                 w.Write(index is null ? (byte)0 : (byte)1);
                 if (index is not null) IndexRegistry.Write(index, w);
+                w.Write(refine is null ? (byte)0 : (byte)1);
+                refine?.Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
             }
             ulong hash = hs.Hash;
@@ -107,7 +112,7 @@ internal static class SnapshotFile
 
     /// <summary>Verifies the checksum, then reads the snapshot; any damage is a <see cref="StoreCorruptedException"/> naming the file.</summary>
     /// <remarks>A version-1 snapshot's vectors are handed to <paramref name="legacyVectors"/> (slot, vector).</remarks>
-    public static Contents Read(string path, int dimension, Action<int, ReadOnlySpan<float>> legacyVectors)
+    public static Contents Read(string path, int dimension, Action<int, ReadOnlySpan<float>> legacyVectors, DistanceKind kind = DistanceKind.L2)
     {
         if (!File.Exists(path)) throw new StoreCorruptedException(path, "snapshot named in the manifest is missing");
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -117,7 +122,7 @@ internal static class SnapshotFile
         file.Position = 0;
         try
         {
-            return Parse(file, path, dimension, length, legacyVectors);
+            return Parse(file, path, dimension, length, legacyVectors, kind);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException or FormatException or IndexOutOfRangeException)
         {
@@ -146,7 +151,7 @@ internal static class SnapshotFile
         if (hash.GetCurrentHashAsUInt64() != expected) throw new StoreCorruptedException(path, "snapshot checksum mismatch");
     }
 
-    private static Contents Parse(FileStream file, string path, int dimension, long length, Action<int, ReadOnlySpan<float>> legacyVectors)
+    private static Contents Parse(FileStream file, string path, int dimension, long length, Action<int, ReadOnlySpan<float>> legacyVectors, DistanceKind kind)
     {
         var header = new byte[HeaderSize];
         file.ReadExactly(header);
@@ -207,6 +212,12 @@ internal static class SnapshotFile
             1 => IndexRegistry.Read(r),
             var b => throw new StoreCorruptedException(path, $"snapshot index flag {b} is invalid"),
         };
+        RefineStage? refine = version < 3 ? null : r.ReadByte() switch
+        {
+            0 => null,
+            1 => RefineStage.Read(r, highWater, kind, path),
+            var b => throw new StoreCorruptedException(path, $"snapshot refine flag {b} is invalid"),
+        };
         long metaLength = r.ReadInt64();
         if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");
         if (version == 1)
@@ -229,7 +240,7 @@ internal static class SnapshotFile
         }
         return new Contents
         {
-            LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index,
+            LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index, Refine = refine,
             Version = version, Segments = segments, Locations = locations,
         };
     }

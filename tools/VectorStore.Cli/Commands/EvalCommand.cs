@@ -19,9 +19,10 @@ public sealed class EvalCommand : CliCommand
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
         var rawOpt = Opt("--raw-vectors", "ram (in memory) | disk (a temporary database directory; vectors read from memory-mapped segments)", "ram");
+        var refineOpt = Opt<string?>("--refine", "Second-stage code in RAM (rq:B): re-scores the --rerank candidates; full precision only where its error bound requires");
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt,
+            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt,
         };
         var shared = new EvalOptionSet(metric: "l2", threads: 1, "Search threads").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -34,7 +35,9 @@ public sealed class EvalCommand : CliCommand
                 "disk" => RawVectorResidency.Disk,
                 var other => throw new UsageException($"--raw-vectors must be ram or disk, got '{other}'"),
             };
-            var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall, RawVectors = raw };
+            var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall, RawVectors = raw, Refine = r.GetValue(refineOpt) };
+            if (settings.Refine is not null && settings.Rerank <= 0)
+                throw new UsageException("--refine re-scores the --rerank candidates: give --rerank N (the depth whose full-precision reads the bound may cut)");
             int k = settings.K;
             var sweep = SweepPoint.ParseList(r.GetValue(sweepOpt)!);
             bool json = r.GetValue(shared.Json);
@@ -90,7 +93,9 @@ public sealed class EvalCommand : CliCommand
                         ["rerank_bytes_per_vector"] = Math.Round(runner.RerankBytesPerVector, 2),
                         ["resident_bytes_per_vector"] = residentPerVector is double rb ? Math.Round(rb, 1) : null,
                         ["disk_reads_per_query"] = Math.Round(m.DiskReadsPerQuery, 2),
+                        ["full_precision_reads_per_query"] = Math.Round(m.FullPrecisionReadsPerQuery, 2),
                         ["rerank"] = runner.EffectiveRerank,
+                        ["refine"] = settings.Refine,
                         ["metric"] = settings.Metric.ToSpec(),
                         ["count"] = baseVectors.Count,
                         ["dim"] = baseVectors.Dimension,
