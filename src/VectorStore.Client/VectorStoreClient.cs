@@ -88,21 +88,25 @@ public sealed class VectorStoreClient : IIndexBuildingClient
     }
 
     private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
-        (await CallVersionedAsync(opcode, request, idempotent, ct).ConfigureAwait(false)).Payload;
+        (await CallVersionedAsync(opcode, _ => request, idempotent, ct).ConfigureAwait(false)).Payload;
 
-    /// <summary>As <see cref="CallAsync"/>, also returning the protocol version of the connection that answered.</summary>
-    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct)
+    /// <summary>
+    /// As <see cref="CallAsync"/> for a request whose layout depends on the protocol version: it is built for the
+    /// connection that sends it (a retry may reconnect to a server of another version). Also returns that version,
+    /// which picks the response's layout.
+    /// </summary>
+    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, Func<ushort, IWireMessage> request, bool idempotent, CancellationToken ct)
     {
         RawResponse response;
         var connection = await GetConnectionAsync(ct).ConfigureAwait(false);
         try
         {
-            response = await connection.SendAsync((byte)opcode, request, ct).ConfigureAwait(false);
+            response = await connection.SendAsync((byte)opcode, request(connection.Version), ct).ConfigureAwait(false);
         }
         catch (VectorStoreConnectionException) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
         {
             connection = await GetConnectionAsync(ct).ConfigureAwait(false);
-            response = await connection.SendAsync((byte)opcode, request, ct).ConfigureAwait(false);
+            response = await connection.SendAsync((byte)opcode, request(connection.Version), ct).ConfigureAwait(false);
         }
         if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
         if (response.Opcode != ((byte)opcode | ProtocolConstants.ResponseBit))
@@ -124,12 +128,14 @@ public sealed class VectorStoreClient : IIndexBuildingClient
         EmptyResponse.Read(await CallAsync(Opcode.Ping, s_empty, true, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Creates a collection, as <c>VectorDatabase.CreateCollection</c>.</summary>
-    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default)
-    {
-        // The options' layout depends on the connection's version (3 carries the raw-vectors residency).
-        ushort version = (await GetConnectionAsync(cancellationToken).ConfigureAwait(false)).Version;
-        EmptyResponse.Read(await CallAsync(Opcode.CreateCollection, new CreateCollectionRequest(name, options, version), false, cancellationToken).ConfigureAwait(false));
-    }
+    /// <remarks>
+    /// Declared fields (<see cref="CollectionOptions.Fields"/>) need a server that speaks protocol version 4; an older one
+    /// gets <see cref="InvalidArgumentException"/> before anything is sent.
+    /// </remarks>
+    public async Task CreateCollectionAsync(string name, CollectionOptions options, CancellationToken cancellationToken = default) =>
+        // The options' layout depends on the connection's version (3 carries the raw-vectors residency, 4 the fields).
+        EmptyResponse.Read((await CallVersionedAsync(Opcode.CreateCollection, v => new CreateCollectionRequest(name, options, v), false, cancellationToken)
+            .ConfigureAwait(false)).Payload);
 
     /// <summary>Drops a collection, as <c>VectorDatabase.DropCollection</c>; false when it did not exist.</summary>
     public async Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
@@ -145,7 +151,8 @@ public sealed class VectorStoreClient : IIndexBuildingClient
     /// <summary>Options and statistics of a collection (<c>Collection.Options</c>, <c>Collection.GetStats</c>).</summary>
     public async Task<CollectionInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default)
     {
-        var (payload, version) = await CallVersionedAsync(Opcode.Info, new NameRequest(name), true, cancellationToken).ConfigureAwait(false);
+        var request = new NameRequest(name);
+        var (payload, version) = await CallVersionedAsync(Opcode.Info, _ => request, true, cancellationToken).ConfigureAwait(false);
         var r = InfoResponse.Read(payload, version);
         return new CollectionInfo(r.Options, r.Stats, r.BytesOnDisk);
     }
@@ -162,8 +169,18 @@ public sealed class VectorStoreClient : IIndexBuildingClient
     /// Inserts or replaces a batch, as <c>Collection.UpsertBatch</c> (validated as a whole before anything
     /// changes; returns once durable on the server). The batch must fit one frame: see <see cref="ServerLimits"/>.
     /// </summary>
-    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null, CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.UpsertBatch, new UpsertBatchRequest(name, ids, vectors, payloads), true, cancellationToken).ConfigureAwait(false));
+    public Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null, CancellationToken cancellationToken = default) =>
+        UpsertBatchAsync(name, ids, vectors, payloads, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="UpsertBatchAsync(string, IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>
+    /// with field values, one set per id (null or empty = none). Needs a server that speaks protocol version 4: an older
+    /// one gets <see cref="InvalidArgumentException"/> before anything is sent, rather than the values dropped.
+    /// </summary>
+    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, Filtering.FieldValue>?>? fields, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read((await CallVersionedAsync(Opcode.UpsertBatch, v => new UpsertBatchRequest(name, ids, vectors, payloads, fields, v), true, cancellationToken)
+            .ConfigureAwait(false)).Payload);
 
     /// <summary>Inserts or replaces one vector, as <c>Collection.Upsert</c>.</summary>
     public Task UpsertAsync(string name, ulong id, ReadOnlyMemory<float> vector, byte[]? payload = null, CancellationToken cancellationToken = default) =>
@@ -181,11 +198,12 @@ public sealed class VectorStoreClient : IIndexBuildingClient
     public async Task<VectorRecord?> GetAsync(string name, ulong id, CancellationToken cancellationToken = default) =>
         (await GetBatchAsync(name, [id], cancellationToken).ConfigureAwait(false))[0];
 
-    /// <summary>Stored vectors and payloads of several ids (null where absent).</summary>
+    /// <summary>Stored vectors, payloads and (from a version-4 server) field values of several ids (null where absent).</summary>
     public async Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default)
     {
-        var payload = await CallAsync(Opcode.Get, new IdBatchRequest(name, ids), true, cancellationToken).ConfigureAwait(false);
-        return GetResponse.Read(payload, ids).Records;
+        var request = new IdBatchRequest(name, ids);
+        var (payload, version) = await CallVersionedAsync(Opcode.Get, _ => request, true, cancellationToken).ConfigureAwait(false);
+        return GetResponse.Read(payload, ids, version).Records;
     }
 
     /// <summary>Every live id, ascending, as <c>Collection.Ids</c> (fetched in pages).</summary>
@@ -210,19 +228,30 @@ public sealed class VectorStoreClient : IIndexBuildingClient
         return new IdPage(r.Ids, r.More);
     }
 
-    /// <summary>The best k entries for one query, best first, as <c>Collection.Search</c>.</summary>
+    /// <summary>
+    /// The best k entries for one query, best first, as <c>Collection.Search</c>. A field filter
+    /// (<see cref="SearchFilter.Where"/>) or an <c>Include*</c> flag needs a server that speaks protocol version 4; an
+    /// older one gets <see cref="InvalidArgumentException"/> before anything is sent.
+    /// </summary>
     public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         var q = new VectorMatrix(query.ToArray(), Math.Max(1, query.Length));
-        var r = SearchResponse.Read(await CallAsync(Opcode.Search, new SearchRequest(name, options ?? new SearchOptions(), q), true, cancellationToken).ConfigureAwait(false));
-        return r.Results.Length == 1 ? r.Results[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one result list, got {r.Results.Length}");
+        var results = await SearchCallAsync(Opcode.Search, name, q, options, cancellationToken).ConfigureAwait(false);
+        return results.Length == 1 ? results[0] : throw new RemoteErrorException(ErrorCode.BadPayload, $"expected one result list, got {results.Length}");
     }
 
     /// <summary>Searches every row of <paramref name="queries"/>, as <c>Collection.SearchBatch</c> (the server chooses the threads).</summary>
     public async Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var r = SearchResponse.Read(await CallAsync(Opcode.SearchBatch, new SearchRequest(name, options ?? new SearchOptions(), queries), true, cancellationToken).ConfigureAwait(false));
-        return r.Results.Length == queries.Count ? r.Results : throw new RemoteErrorException(ErrorCode.BadPayload, $"{r.Results.Length} result lists for {queries.Count} queries");
+        var results = await SearchCallAsync(Opcode.SearchBatch, name, queries, options, cancellationToken).ConfigureAwait(false);
+        return results.Length == queries.Count ? results : throw new RemoteErrorException(ErrorCode.BadPayload, $"{results.Length} result lists for {queries.Count} queries");
+    }
+
+    private async Task<SearchHit[][]> SearchCallAsync(Opcode opcode, string name, VectorMatrix queries, SearchOptions? options, CancellationToken ct)
+    {
+        options ??= new SearchOptions();
+        var (payload, version) = await CallVersionedAsync(opcode, v => new SearchRequest(name, options, queries, v), true, ct).ConfigureAwait(false);
+        return SearchResponse.Read(payload, version).Results;
     }
 
     /// <summary>Trains the codec and builds the index now, as <c>Collection.BuildIndex</c>.</summary>

@@ -1,13 +1,15 @@
 using System.Globalization;
+using System.Text;
 using VectorStore.Filtering;
 
 namespace VectorStore.Evaluation;
 
 /// <summary>
-/// Field values read from a tab-separated file: a header row of field names, then row i for vector i. Cells are
-/// parsed by the field's declared type — int and double in invariant culture, bool <c>true</c>/<c>false</c>,
-/// timestamp ISO 8601 (UTC when no offset), tags separated by <c>,</c>; an empty cell is no value. Errors are
-/// <see cref="VectorFileException"/>s naming the file, row and column. Immutable once read.
+/// Field values read from a tab-separated file (<c>load --fields</c>, <c>eval --fields</c>, the filter benchmark): a
+/// header row of field names, then row i for vector i. Cells are parsed by the field's type — int and double in the
+/// invariant culture, bool <c>true</c>/<c>false</c>, timestamp ISO 8601 (no offset = UTC), tags split at <c>,</c>,
+/// keyword as written; an empty cell is no value. Errors are <see cref="InvalidArgumentException"/>s naming the file,
+/// line and column. Immutable once read.
 /// </summary>
 public sealed class FieldTable
 {
@@ -20,58 +22,64 @@ public sealed class FieldTable
     /// <summary>The fields read, in header order.</summary>
     public IReadOnlyList<FieldDefinition> Fields { get; }
 
-    /// <summary>Each row's values (empty dictionary: none).</summary>
+    /// <summary>Each row's values (an empty dictionary: none).</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, FieldValue>> Rows { get; }
 
     /// <summary>
-    /// Reads <paramref name="path"/>. <paramref name="declared"/> gives types; a column it does not name is a
-    /// keyword field when <paramref name="undeclaredAsKeyword"/>, else an error. When <paramref name="only"/> is given,
-    /// other columns are skipped unread (a text column need not fit a keyword's limits).
+    /// Reads <paramref name="path"/>. <paramref name="declared"/> gives types; a column it does not name is a keyword
+    /// field when <paramref name="undeclaredAsKeyword"/>, else an error naming the declared fields. With
+    /// <paramref name="only"/>, other columns are skipped unread (a free-text column need not fit a keyword's limits).
     /// </summary>
     public static FieldTable Read(string path, IReadOnlyList<FieldDefinition>? declared, bool undeclaredAsKeyword, ISet<string>? only = null)
     {
-        using var reader = new StreamReader(path);
-        string? header = reader.ReadLine();
-        if (header is null) throw new VectorFileException(path, -1, "empty file: expected a header row of field names");
-        var names = header.Split('\t');
+        if (!File.Exists(path)) throw new InvalidArgumentException($"{path}: file not found");
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        var header = reader.ReadLine() is { } h ? Cells(h) : throw new InvalidArgumentException($"{path}: empty file; expected a header row of field names");
         var columns = new List<(int Column, FieldDefinition Field)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int c = 0; c < names.Length; c++)
+        for (int c = 0; c < header.Length; c++)
         {
-            string name = names[c].Trim();
-            if (!seen.Add(name)) throw new VectorFileException(path, -1, $"column '{name}' appears twice in the header");
+            string name = header[c];
+            if (!seen.Add(name)) throw new InvalidArgumentException($"{path}: column '{name}' appears twice in the header");
             if (only is not null && !only.Contains(name)) continue;
             var field = declared?.FirstOrDefault(f => f.Name == name);
             if (field is null)
             {
                 if (!undeclaredAsKeyword)
-                    throw new VectorFileException(path, -1, $"column '{name}' is not a declared field (declared: {(declared is { Count: > 0 } ? string.Join(", ", declared) : "none")})");
-                if (!FieldDefinition.IsValidName(name)) throw new VectorFileException(path, -1, $"column '{name}' is not a valid field name");
+                    throw new InvalidArgumentException(declared is not { Count: > 0 }
+                        ? $"{path}: column '{name}' is not a declared field: the collection declares no fields (create --field NAME:TYPE)"
+                        : $"{path}: column '{name}' is not a declared field; the collection declares {string.Join(", ", declared)}");
+                if (!FieldDefinition.IsValidName(name)) throw new InvalidArgumentException($"{path}: column '{name}' is not a valid field name");
                 field = new FieldDefinition(name, FieldType.Keyword);
             }
             columns.Add((c, field));
         }
         if (only is not null)
             foreach (var name in only)
-                if (!seen.Contains(name)) throw new VectorFileException(path, -1, $"no column '{name}' in the header ({string.Join(", ", names)})");
+                if (!seen.Contains(name)) throw new InvalidArgumentException($"{path}: no column '{name}' in the header ({string.Join(", ", header)})");
         var rows = new List<IReadOnlyDictionary<string, FieldValue>>();
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        int lineNo = 1;
+        while (reader.ReadLine() is { } line)
         {
-            long row = rows.Count;
-            var cells = line.Split('\t');
-            if (cells.Length != names.Length) throw new VectorFileException(path, row, $"{cells.Length} cells, the header has {names.Length}");
+            lineNo++;
+            var cells = Cells(line);
+            if (cells.Length != header.Length)
+            {
+                // A final empty line is a trailing newline, not a row.
+                if (line.Length == 0 && reader.Peek() < 0) break;
+                throw new InvalidArgumentException($"{path}:{lineNo}: {cells.Length} cells, but the header has {header.Length}");
+            }
             var values = new Dictionary<string, FieldValue>(StringComparer.Ordinal);
             foreach (var (c, field) in columns)
             {
                 if (cells[c].Length == 0) continue;
                 try
                 {
-                    values[field.Name] = Parse(field.Type, cells[c]);
+                    values[field.Name] = Parse(cells[c], field.Type);
                 }
-                catch (Exception e) when (e is FormatException or OverflowException or InvalidArgumentException)
+                catch (InvalidArgumentException e)
                 {
-                    throw new VectorFileException(path, row, $"column '{field.Name}' ({field.Type.Name()}): '{Shorten(cells[c])}' — {e.Message}");
+                    throw new InvalidArgumentException($"{path}:{lineNo}: column '{field.Name}' ({field.Type.Name()}): {e.Message}");
                 }
             }
             rows.Add(values);
@@ -79,22 +87,31 @@ public sealed class FieldTable
         return new FieldTable(columns.Select(c => c.Field).ToArray(), rows.ToArray());
     }
 
-    /// <summary>One cell as a value of <paramref name="type"/>.</summary>
-    public static FieldValue Parse(FieldType type, string cell) => type switch
-    {
-        FieldType.Keyword => FieldValue.Keyword(cell),
-        FieldType.Tags => FieldValue.Tags(cell.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
-        FieldType.Int => FieldValue.Int(long.Parse(cell, NumberStyles.Integer, CultureInfo.InvariantCulture)),
-        FieldType.Double => FieldValue.Double(double.Parse(cell, NumberStyles.Float, CultureInfo.InvariantCulture)),
-        FieldType.Bool => cell.Trim().ToLowerInvariant() switch
-        {
-            "true" => FieldValue.Bool(true),
-            "false" => FieldValue.Bool(false),
-            _ => throw new FormatException("expected true or false"),
-        },
-        FieldType.Timestamp => FieldValue.Timestamp(DateTimeOffset.Parse(cell, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)),
-        _ => throw new InvalidArgumentException($"unknown field type {(int)type}"),
-    };
+    private static string[] Cells(string line) => line.TrimEnd('\r').Split('\t');
 
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    /// <summary>One cell as a value of <paramref name="type"/>; <see cref="InvalidArgumentException"/> when it is not one.</summary>
+    public static FieldValue Parse(string text, FieldType type)
+    {
+        switch (type)
+        {
+            case FieldType.Keyword:
+                return FieldValue.Keyword(text);
+            case FieldType.Tags:
+                return FieldValue.Tags(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            case FieldType.Int:
+                return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long i)
+                    ? FieldValue.Int(i) : throw new InvalidArgumentException($"'{text}' is not a 64-bit integer");
+            case FieldType.Double:
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)
+                    ? FieldValue.Double(d) : throw new InvalidArgumentException($"'{text}' is not a finite number (invariant culture, e.g. 1.5)");
+            case FieldType.Bool:
+                return text.Equals("true", StringComparison.OrdinalIgnoreCase) ? FieldValue.Bool(true)
+                    : text.Equals("false", StringComparison.OrdinalIgnoreCase) ? FieldValue.Bool(false)
+                    : throw new InvalidArgumentException($"'{text}' is not true or false");
+            case FieldType.Timestamp:
+                return FieldValue.ParseTimestamp(text);
+            default:
+                throw new InvalidArgumentException($"unknown field type {(int)type}");
+        }
+    }
 }

@@ -7,15 +7,27 @@ namespace VectorStore.Protocol;
 /// <param name="Options">Its options.</param>
 /// <param name="Version">
 /// Protocol version of the connection: from 3 on the options carry <see cref="CollectionOptions.RawVectors"/>
-/// (an older layout cannot, and <see cref="Write"/> refuses a non-default value rather than drop it).
+/// (an older layout cannot, and <see cref="Write"/> refuses a non-default value rather than drop it); from 4 on they
+/// carry <see cref="CollectionOptions.Fields"/> (declaring fields over an older connection is refused with
+/// <see cref="InvalidArgumentException"/>).
 /// </param>
 public sealed record CreateCollectionRequest(string Name, CollectionOptions Options, ushort Version = ProtocolConstants.Version) : IWireMessage
 {
     /// <inheritdoc />
     public int PayloadSize => WireWriter.StrSize(Name) + OptionsSize(Options, Version);
 
-    internal static int OptionsSize(CollectionOptions o, ushort version) =>
-        4 + 1 + WireWriter.StrSize(o.Compression) + WireWriter.StrSize(o.Index) + 12 + (version >= 3 ? 1 : 0);
+    internal static int OptionsSize(CollectionOptions o, ushort version)
+    {
+        RequireFieldsFit(o, version);
+        return 4 + 1 + WireWriter.StrSize(o.Compression) + WireWriter.StrSize(o.Index) + 12 + (version >= 3 ? 1 : 0)
+            + (version >= 4 ? FieldCodec.DefinitionsSize(o.Fields) : 0);
+    }
+
+    private static void RequireFieldsFit(CollectionOptions o, ushort version)
+    {
+        if (version < 4 && o.Fields is { Count: > 0 })
+            throw new InvalidArgumentException($"the server speaks protocol version {version}, which cannot declare fields (version 4 can); upgrade the server");
+    }
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
@@ -36,6 +48,8 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
         if (version >= 3) w.U8((byte)(o.RawVectors is { } rv ? (int)rv : 0));
         else if (o.RawVectors is not null)
             throw new ProtocolException(ErrorCode.NotSupported, $"protocol version {version} cannot carry the raw-vectors option; the server is older than this client");
+        RequireFieldsFit(o, version);
+        if (version >= 4) FieldCodec.WriteDefinitions(ref w, o.Fields);
     }
 
     internal static CollectionOptions ReadOptions(ref WireReader r, ushort version)
@@ -43,7 +57,7 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
         int dim = r.I32("dimension");
         byte metric = r.U8("metric");
         if (metric > (byte)Metric.Cosine) throw new ProtocolException(ErrorCode.BadPayload, $"unknown metric {metric}");
-        return new CollectionOptions
+        var options = new CollectionOptions
         {
             Dimension = dim,
             Metric = (Metric)metric,
@@ -60,6 +74,7 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
                 var b => throw new ProtocolException(ErrorCode.BadPayload, $"unknown raw-vectors value {b}"),
             },
         };
+        return version >= 4 ? options with { Fields = FieldCodec.ReadDefinitions(ref r) } : options;
     }
 
     /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>

@@ -2,18 +2,27 @@ using VectorStore.Collections;
 
 namespace VectorStore.Protocol;
 
-/// <summary>Get response: per requested id, whether it was found and then its vector and payload.</summary>
+/// <summary>Get response: per requested id, whether it was found and then its vector, payload and (version 4 on) field values.</summary>
 /// <param name="Dimension">The collection's dimension.</param>
 /// <param name="Records">One entry per requested id, null when absent.</param>
-public sealed record GetResponse(int Dimension, IReadOnlyList<VectorRecord?> Records) : IWireMessage
+/// <param name="Version">Protocol version of the connection: from 4 on each found record carries its field set.</param>
+public sealed record GetResponse(int Dimension, IReadOnlyList<VectorRecord?> Records, ushort Version = ProtocolConstants.Version) : IWireMessage
 {
+    /// <summary>Exact payload size, in 64 bits so a caller can refuse an oversized one.</summary>
+    public static long SizeOf(int dimension, IReadOnlyList<VectorRecord?> records, ushort version = ProtocolConstants.Version)
+    {
+        long size = 8;
+        foreach (var rec in records)
+            size += 1 + (rec is null ? 0 : 4L * dimension + 4 + rec.Payload.Length + (version >= 4 ? FieldCodec.FieldSetSize(rec.Fields) : 0));
+        return size;
+    }
+
     /// <inheritdoc />
     public int PayloadSize
     {
         get
         {
-            long size = 8;
-            foreach (var rec in Records) size += 1 + (rec is null ? 0 : 4L * Dimension + 4 + rec.Payload.Length);
+            long size = SizeOf(Dimension, Records, Version);
             return size <= int.MaxValue ? (int)size : throw new InvalidArgumentException("get response too large");
         }
     }
@@ -30,11 +39,12 @@ public sealed record GetResponse(int Dimension, IReadOnlyList<VectorRecord?> Rec
             w.Floats(rec.Vector);
             w.U32((uint)rec.Payload.Length);
             w.Bytes(rec.Payload);
+            if (Version >= 4) FieldCodec.WriteFieldSet(ref w, rec.Fields);
         }
     }
 
-    /// <summary>Decodes for ids <paramref name="ids"/> (the response does not repeat them).</summary>
-    public static GetResponse Read(ReadOnlySpan<byte> payload, IReadOnlyList<ulong> ids)
+    /// <summary>Decodes the layout of <paramref name="version"/> for ids <paramref name="ids"/> (the response does not repeat them).</summary>
+    public static GetResponse Read(ReadOnlySpan<byte> payload, IReadOnlyList<ulong> ids, ushort version = ProtocolConstants.Version)
     {
         var r = new WireReader(payload);
         int dim = r.Count("dimension", int.MaxValue / 4);
@@ -46,9 +56,10 @@ public sealed record GetResponse(int Dimension, IReadOnlyList<VectorRecord?> Rec
             if (!r.Bool("found")) continue;
             var v = r.Floats(dim, "vector").ToArray();
             uint len = r.U32("payload length");
-            records[i] = new VectorRecord(ids[i], v, r.Bytes(len, "payload").ToArray());
+            var record = new VectorRecord(ids[i], v, r.Bytes(len, "payload").ToArray());
+            records[i] = version >= 4 ? record with { Fields = FieldCodec.ReadFieldSet(ref r) } : record;
         }
         r.End();
-        return new GetResponse(dim, records);
+        return new GetResponse(dim, records, version);
     }
 }

@@ -11,19 +11,20 @@ namespace VectorStore.Protocol;
 /// </param>
 /// <param name="Version">
 /// Protocol version of the connection: from 3 on the options carry the raw-vectors residency and
-/// <see cref="CollectionStats.ResidentBytes"/> follows <paramref name="BytesOnDisk"/>. Default 2 (the layout
+/// <see cref="CollectionStats.ResidentBytes"/> follows <paramref name="BytesOnDisk"/>; from 4 on they carry the
+/// declared fields. Default 2 (the layout
 /// before residency was reported); the server and client always pass their connection's version.
 /// </param>
 public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk, ushort Version = 2) : IWireMessage
 {
     /// <inheritdoc />
-    public int PayloadSize => CreateCollectionRequest.OptionsSize(Options, Version) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
+    public int PayloadSize => CreateCollectionRequest.OptionsSize(WireOptions, Version) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
         + (BytesOnDisk is null ? 0 : 8) + (Version >= 3 ? 8 : 0);
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
     {
-        CreateCollectionRequest.WriteOptions(ref w, Version >= 3 ? Options : Options with { RawVectors = null }, Version);
+        CreateCollectionRequest.WriteOptions(ref w, WireOptions, Version);
         w.I32(Stats.Count);
         w.I32(Stats.Dimension);
         w.Bool(Stats.Trained);
@@ -35,6 +36,16 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
         if (BytesOnDisk is long bytes) w.I64(bytes);
         if (Version >= 3) w.I64(Stats.ResidentBytes);
     }
+
+    /// <summary>
+    /// The options as this version's layout carries them: a client of an older version cannot know the raw-vectors
+    /// residency (before 3) or the declared fields (before 4), so they are left out rather than refused.
+    /// </summary>
+    private CollectionOptions WireOptions => Options with
+    {
+        RawVectors = Version >= 3 ? Options.RawVectors : null,
+        Fields = Version >= 4 ? Options.Fields : null,
+    };
 
     /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>
     public static InfoResponse Read(ReadOnlySpan<byte> payload, ushort version = 2)

@@ -6,9 +6,11 @@ public static class ProtocolConstants
     /// <summary>
     /// Newest protocol version spoken by this build. Version 2 appended <c>i64 bytesOnDisk</c> to the Info response;
     /// version 3 appends <c>u8 rawVectors</c> to the collection options (CreateCollection and Info) and
-    /// <c>i64 residentBytes</c> to the Info response (data-format.md §5.5).
+    /// <c>i64 residentBytes</c> to the Info response; version 4 adds declared fields to the collection options, field
+    /// values to UpsertBatch and Get, a field filter and include flags to Search, and hit parts to the search response
+    /// (data-format.md §5.5, §5.7).
     /// </summary>
-    public const ushort Version = 3;
+    public const ushort Version = 4;
 
     /// <summary>Oldest protocol version this build still speaks (server accepts it in Hello; client falls back to it).</summary>
     public const ushort MinVersion = 1;

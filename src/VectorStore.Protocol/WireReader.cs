@@ -76,12 +76,18 @@ public ref struct WireReader
     /// <summary>An f32.</summary>
     public float F32(string field) => BinaryPrimitives.ReadSingleLittleEndian(Take(4, field));
 
+    /// <summary>An f64.</summary>
+    public double F64(string field) => BinaryPrimitives.ReadDoubleLittleEndian(Take(8, field));
+
     /// <summary>A <c>str16</c>: u16 byte length (≤ <see cref="ProtocolConstants.MaxStringBytes"/>) then strict UTF-8.</summary>
-    public string Str(string field)
+    public string Str(string field) => Str(field, ProtocolConstants.MaxStringBytes);
+
+    /// <summary>A <c>str16</c> of at most <paramref name="maxBytes"/> bytes.</summary>
+    public string Str(string field, int maxBytes)
     {
         int n = U16(field);
-        if (n > ProtocolConstants.MaxStringBytes)
-            throw new ProtocolException(ErrorCode.LimitExceeded, $"{field} is {n} bytes, the limit is {ProtocolConstants.MaxStringBytes}");
+        if (n > maxBytes)
+            throw new ProtocolException(ErrorCode.LimitExceeded, $"{field} is {n} bytes, the limit is {maxBytes}");
         var bytes = Take(n, field);
         try
         {

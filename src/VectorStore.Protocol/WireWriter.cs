@@ -55,6 +55,9 @@ public ref struct WireWriter
     /// <summary>An f32.</summary>
     public void F32(float v) { BinaryPrimitives.WriteSingleLittleEndian(_dest[_pos..], v); _pos += 4; }
 
+    /// <summary>An f64.</summary>
+    public void F64(double v) { BinaryPrimitives.WriteDoubleLittleEndian(_dest[_pos..], v); _pos += 8; }
+
     /// <summary>A <c>str16</c>.</summary>
     public void Str(string s)
     {

@@ -37,8 +37,10 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
                 return InfoAsync(NameRequest.Read(payload).Name, version);
             case Opcode.UpsertBatch:
             {
-                var r = UpsertBatchRequest.Read(payload, _limits);
-                return Empty(db.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads));
+                var r = UpsertBatchRequest.Read(payload, _limits, version);
+                return Empty(r.HasFieldValues
+                    ? db.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads, r.Fields)
+                    : db.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads));
             }
             case Opcode.Delete:
             {
@@ -48,19 +50,19 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
             case Opcode.Get:
             {
                 var r = IdBatchRequest.Read(payload, _limits);
-                return GetAsync(r.Name, r.Ids);
+                return GetAsync(r.Name, r.Ids, version);
             }
             case Opcode.ListIds:
                 return ListIdsAsync(ListIdsRequest.Read(payload, _limits));
             case Opcode.Search:
             {
-                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions);
-                return SearchAsync(name, new VectorMatrix(query.ToArray(), query.Length), searchOptions);
+                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions, version);
+                return SearchAsync(name, new VectorMatrix(query.ToArray(), query.Length), searchOptions, version);
             }
             case Opcode.SearchBatch:
             {
-                var r = SearchRequest.Read(payload, _limits);
-                return SearchAsync(r.Name, r.Queries, r.Options);
+                var r = SearchRequest.Read(payload, _limits, version);
+                return SearchAsync(r.Name, r.Queries, r.Options, version);
             }
             case Opcode.BuildIndex:
             {
@@ -102,15 +104,14 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
     private async ValueTask<IWireMessage> DeleteAsync(string name, IReadOnlyList<ulong> ids) =>
         new BoolsResponse(await db.DeleteBatchAsync(name, ids).ConfigureAwait(false));
 
-    private async ValueTask<IWireMessage> GetAsync(string name, IReadOnlyList<ulong> ids)
+    private async ValueTask<IWireMessage> GetAsync(string name, IReadOnlyList<ulong> ids, ushort version)
     {
         var records = await db.GetBatchAsync(name, ids).ConfigureAwait(false);
         // The dimension comes with any found record; only when none was found is it asked for separately.
         int dimension = records.FirstOrDefault(r => r is not null)?.Vector.Length
             ?? (await db.GetInfoAsync(name).ConfigureAwait(false)).Options.Dimension;
-        var response = new GetResponse(dimension, records);
-        ErrorMapping.RequireResponseSize(records.Sum(r => 5L + (r is null ? 0 : 4L * dimension + r.Payload.Length)), _limits, "get");
-        return response;
+        ErrorMapping.RequireResponseSize(GetResponse.SizeOf(dimension, records, version), _limits, "get");
+        return new GetResponse(dimension, records, version);
     }
 
     private async ValueTask<IWireMessage> ListIdsAsync(ListIdsRequest r)
@@ -119,11 +120,11 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
         return new IdsResponse(page.Ids, page.More);
     }
 
-    private async ValueTask<IWireMessage> SearchAsync(string name, VectorMatrix queries, SearchOptions searchOptions)
+    private async ValueTask<IWireMessage> SearchAsync(string name, VectorMatrix queries, SearchOptions searchOptions, ushort version)
     {
         var results = await db.SearchBatchAsync(name, queries, searchOptions).ConfigureAwait(false);
-        ErrorMapping.RequireResponseSize(4 + results.Sum(h => 4 + 12L * h.Length), _limits, "search");
-        return new SearchResponse(results);
+        ErrorMapping.RequireResponseSize(SearchResponse.SizeOf(results, version), _limits, "search");
+        return new SearchResponse(results, version);
     }
 
     /// <summary>The protocol's snapshot covers every collection; a client's compaction is per collection.</summary>

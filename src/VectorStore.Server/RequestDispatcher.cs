@@ -11,7 +11,35 @@ namespace VectorStore.Server;
 internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options) : IRequestHandler
 {
     /// <inheritdoc />
-    ValueTask<IWireMessage> IRequestHandler.Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version) => new(Execute(opcode, payload, version));
+    /// <remarks>An upsert with field values completes asynchronously (its durability wait holds no thread); everything else synchronously.</remarks>
+    ValueTask<IWireMessage> IRequestHandler.Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version)
+    {
+        if (opcode == (byte)Opcode.UpsertBatch)
+        {
+            var r = UpsertBatchRequest.Read(payload, _limits, version);
+            if (r.HasFieldValues) return UpsertWithFieldsAsync(r);
+            return new(Upsert(r));
+        }
+        return new(Execute(opcode, payload, version));
+    }
+
+    private IWireMessage Upsert(UpsertBatchRequest r)
+    {
+        if (r.HasFieldValues) return UpsertWithFieldsAsync(r).AsTask().GetAwaiter().GetResult();
+        db.GetCollection(r.Name).UpsertBatch(r.Ids, r.Vectors, r.Payloads);
+        return EmptyResponse.Instance;
+    }
+
+    /// <summary>
+    /// Upserts a batch with field values through the interface overload that carries them (the engine's
+    /// <c>InProcessDatabaseClient</c>); it refuses field values until the engine stores them.
+    /// </summary>
+    private async ValueTask<IWireMessage> UpsertWithFieldsAsync(UpsertBatchRequest r)
+    {
+        IVectorDatabaseClient client = new InProcessDatabaseClient(db);
+        await client.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads, r.Fields).ConfigureAwait(false);
+        return EmptyResponse.Instance;
+    }
 
     private readonly ProtocolLimits _limits = options.Limits;
 
@@ -42,11 +70,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return new InfoResponse(c.Options, c.GetStats(), version >= 2 ? db.DiskBytes(c.Name) : null, version);
             }
             case Opcode.UpsertBatch:
-            {
-                var r = UpsertBatchRequest.Read(payload, _limits);
-                db.GetCollection(r.Name).UpsertBatch(r.Ids, r.Vectors, r.Payloads);
-                return EmptyResponse.Instance;
-            }
+                return Upsert(UpsertBatchRequest.Read(payload, _limits, version));
             case Opcode.Delete:
             {
                 var r = IdBatchRequest.Read(payload, _limits);
@@ -62,21 +86,23 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 RequireResponseSize((long)r.Ids.Count * (4L * c.Options.Dimension + 5), "get");
                 var records = new VectorRecord?[r.Ids.Count];
                 for (int i = 0; i < records.Length; i++) records[i] = c.Get(r.Ids[i]);
-                return new GetResponse(c.Options.Dimension, records);
+                // Payloads and field values are known only now.
+                RequireResponseSize(GetResponse.SizeOf(c.Options.Dimension, records, version), "get");
+                return new GetResponse(c.Options.Dimension, records, version);
             }
             case Opcode.ListIds:
                 return ListIds(ListIdsRequest.Read(payload, _limits));
             case Opcode.Search:
             {
-                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions);
-                return new SearchResponse([db.GetCollection(name).Search(query, searchOptions)]);
+                var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions, version);
+                return Respond([db.GetCollection(name).Search(query, searchOptions)], searchOptions, version);
             }
             case Opcode.SearchBatch:
             {
-                var r = SearchRequest.Read(payload, _limits);
+                var r = SearchRequest.Read(payload, _limits, version);
                 var c = db.GetCollection(r.Name);
                 RequireResponseSize(4 + r.Queries.Count * (4 + 12L * Math.Min(r.Options.K, Math.Max(1, c.Count))), "search batch");
-                return new SearchResponse(c.SearchBatch(r.Queries, r.Options, options.BatchSearchThreads));
+                return Respond(c.SearchBatch(r.Queries, r.Options, options.BatchSearchThreads), r.Options, version);
             }
             case Opcode.BuildIndex:
                 db.GetCollection(NameRequest.Read(payload).Name).BuildIndex();
@@ -92,6 +118,14 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
+    }
+
+    /// <summary>The search response; when hits carry fields, payloads or vectors its size is known only now and checked.</summary>
+    private SearchResponse Respond(SearchHit[][] results, SearchOptions searchOptions, ushort version)
+    {
+        if (searchOptions.IncludeFields || searchOptions.IncludePayload || searchOptions.IncludeVector)
+            RequireResponseSize(SearchResponse.SizeOf(results, version), "search");
+        return new SearchResponse(results, version);
     }
 
     private IdsResponse ListIds(ListIdsRequest r)

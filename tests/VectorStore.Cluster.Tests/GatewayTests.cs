@@ -104,6 +104,34 @@ public class GatewayTests(ThreeSiloFixture fixture)
         Assert.DoesNotContain("gw", await remote.CollectionNamesAsync());
     }
 
+    /// <summary>Issue 15: the cluster carries no fields or field filters yet, so it refuses them instead of dropping them.</summary>
+    [Fact]
+    public async Task GatewayRefusesFieldsAndWhereRatherThanDroppingThem()
+    {
+        var (server, remote) = await GatewayAsync(H.Database());
+        await using var _s = server;
+        await using var _c = remote;
+        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.CreateCollectionAsync("gw-fields",
+            new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none", Fields = [Filtering.FieldDefinition.Parse("kind:keyword")] }));
+        Assert.Contains("cannot declare fields", e.Message, StringComparison.Ordinal);
+        await remote.CreateCollectionAsync("gw-fields", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        try
+        {
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.UpsertBatchAsync("gw-fields", [1], new VectorMatrix(new float[] { 1, 0, 0, 0 }, 4), null,
+                [new Dictionary<string, Filtering.FieldValue> { ["kind"] = "lib" }]));
+            await remote.UpsertBatchAsync("gw-fields", [1], new VectorMatrix(new float[] { 1, 0, 0, 0 }, 4));
+            e = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("gw-fields", new float[] { 1, 0, 0, 0 },
+                new SearchOptions { Filter = new SearchFilter { Where = Filtering.FilterParser.Parse("kind == 'lib'") } }));
+            Assert.Contains("cannot evaluate field filters", e.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("gw-fields", new float[] { 1, 0, 0, 0 }, new SearchOptions { IncludePayload = true }));
+            Assert.Equal(1, (await remote.GetInfoAsync("gw-fields")).Stats.Count);
+        }
+        finally
+        {
+            await remote.DropCollectionAsync("gw-fields");
+        }
+    }
+
     [Fact]
     public async Task GatewayRaisesTheEngineTypedErrors()
     {

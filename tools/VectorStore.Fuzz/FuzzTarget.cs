@@ -1,5 +1,6 @@
 using System.Buffers;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.Protocol;
 using VectorStore.Server;
 
@@ -8,12 +9,17 @@ namespace VectorStore.Fuzz;
 /// <summary>
 /// What the fuzzer feeds: a byte stream as a server would receive it. The stream is cut into segments (so the
 /// multi-segment paths of <see cref="FrameParser"/> run), split into frames, and every frame is decoded by the
-/// server's dispatcher against a small fresh in-memory database and by every client-side response decoder.
+/// server's dispatcher against a small fresh in-memory database (whose collection declares fields, so filters reach
+/// the engine), by every client-side response decoder in the current and the previous protocol version, and by the
+/// filter decoder.
 /// A <see cref="VectorStoreException"/> (a typed refusal) is the expected outcome of bad input; any other exception
 /// escaping is a bug and the fuzzer reports it as a crash.
 /// </summary>
 public static class FuzzTarget
 {
+    /// <summary>The fields of the fuzzed collection "c" (seed frames name them).</summary>
+    internal static readonly FieldDefinition[] s_fields = [new("kind", FieldType.Keyword), new("tags", FieldType.Tags), new("size", FieldType.Int)];
+
     private static readonly ProtocolLimits s_limits = new() { MaxFrameBytes = 1 << 20, MaxBatch = 1024, MaxK = 1000, MaxDimension = 64, MaxResponseBytes = 1 << 20 };
 
     /// <summary>Runs one input; returns a short signature of the outcomes (used as feedback when no coverage map is available).</summary>
@@ -22,7 +28,7 @@ public static class FuzzTarget
         var outcomes = new System.Text.StringBuilder();
         var sequence = Segment(input);
         using var db = VectorDatabase.CreateInMemory();
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 6 });
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 6, Fields = s_fields });
         for (ulong i = 0; i < 5; i++) c.Upsert(i, [i, 1, 2, -1f * i], i % 2 == 0 ? [(byte)i] : default);
         var dispatcher = new RequestDispatcher(db, new ServerOptions { Limits = s_limits });
         for (int frames = 0; frames < 64; frames++)
@@ -79,8 +85,10 @@ public static class FuzzTarget
         Action[] decoders =
         [
             () => ErrorResponse.Read(payload), () => HelloResponse.Read(payload), () => BoolsResponse.Read(payload),
-            () => NamesResponse.Read(payload), () => InfoResponse.Read(payload), () => GetResponse.Read(payload, ids),
-            () => IdsResponse.Read(payload), () => SearchResponse.Read(payload), () => EmptyResponse.Read(payload),
+            () => NamesResponse.Read(payload), () => InfoResponse.Read(payload, ProtocolConstants.Version), () => InfoResponse.Read(payload, 3),
+            () => GetResponse.Read(payload, ids), () => GetResponse.Read(payload, ids, 3), () => IdsResponse.Read(payload),
+            () => SearchResponse.Read(payload), () => SearchResponse.Read(payload, 3), () => EmptyResponse.Read(payload),
+            () => FilterCodec.Decode(payload),
         ];
         foreach (var decode in decoders)
         {

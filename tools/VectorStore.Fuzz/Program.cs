@@ -16,7 +16,8 @@ switch (mode)
         {
             SharpFuzz.Fuzzer.Instrument(dll, type => type.StartsWith("VectorStore.Protocol", StringComparison.Ordinal)
                 || type.StartsWith("VectorStore.Server", StringComparison.Ordinal)
-                || type.StartsWith("VectorStore.Collections", StringComparison.Ordinal), SharpFuzz.Options.Value);
+                || type.StartsWith("VectorStore.Collections", StringComparison.Ordinal)
+                || type.StartsWith("VectorStore.Filtering", StringComparison.Ordinal), SharpFuzz.Options.Value);
             Console.WriteLine($"instrumented {dll}");
         }
         return 0;

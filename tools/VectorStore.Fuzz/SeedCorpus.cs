@@ -1,5 +1,6 @@
 using System.Buffers;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.Protocol;
 
 namespace VectorStore.Fuzz;
@@ -29,12 +30,28 @@ public static class SeedCorpus
             (Opcode.BuildIndex, new NameRequest("c")),
             (Opcode.Flush, EmptyResponse.Instance),
             (Opcode.Snapshot, EmptyResponse.Instance),
+            // Version 4: declared fields, field values, Where filters and hit parts.
+            (Opcode.CreateCollection, new CreateCollectionRequest("e", new CollectionOptions { Dimension = 2, Fields = FuzzTarget.s_fields })),
+            (Opcode.UpsertBatch, new UpsertBatchRequest("c", [7, 8], two, null, [new Dictionary<string, FieldValue> { ["kind"] = "lib", ["tags"] = FieldValue.Tags("a", "b"), ["size"] = 3L }, null])),
+            (Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, IncludeFields = true, IncludePayload = true, IncludeVector = true }, q)),
         ];
+        if (EngineHasFields)
+        {
+            frames =
+            [
+                .. frames,
+                (Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, Filter = new SearchFilter { Where = s_where }, IncludeFields = true, IncludePayload = true, IncludeVector = true }, q)),
+                (Opcode.SearchBatch, new SearchRequest("c", new SearchOptions { K = 2, Filter = new SearchFilter { Ids = new HashSet<ulong> { 1, 2 }, Where = FilterParser.Parse("not exists(size) or size in (1, 2, 3)") } }, two)),
+            ];
+        }
         foreach (var (op, msg) in frames)
         {
             yield return [16, .. Encode(op, msg)];
             yield return [2, .. Encode(op, msg), .. Encode(Opcode.Ping, EmptyResponse.Instance)];
         }
+        // Filter encodings alone, in a frame of an opcode no server knows: the response decoders include the filter decoder.
+        foreach (var text in s_filterSeeds)
+            yield return [16, .. Encode(FilterOnly, new RawPayload(FilterCodec.Encode(FilterParser.Parse(text))))];
         // A whole session on a fresh collection, so mutations can reach state-dependent paths (training, deletes).
         var d = new VectorMatrix([1, 0, 0, 0, 1, 0, 0, 0, 1], 3);
         yield return
@@ -48,6 +65,39 @@ public static class SeedCorpus
             .. Encode(Opcode.ListIds, new ListIdsRequest("d", null, 10)),
             .. Encode(Opcode.Info, new NameRequest("d")),
         ];
+    }
+
+    /// <summary>
+    /// Whether the engine stores field values and evaluates Where filters (issue 15's engine side): until then a Where
+    /// reaching <c>Collection</c> is not yet handled there, so the seeds that carry one are left out (the filter decoder
+    /// is still fuzzed through the bare filter frames). The engine's <c>InProcessDatabaseClient</c> overriding the
+    /// field-carrying upsert marks that work as merged.
+    /// </summary>
+    public static bool EngineHasFields { get; } = DetectEngineFields();
+
+    private static bool DetectEngineFields()
+    {
+        var map = typeof(InProcessDatabaseClient).GetInterfaceMap(typeof(IVectorDatabaseClient));
+        int i = Array.FindIndex(map.InterfaceMethods, m => m.Name == nameof(IVectorDatabaseClient.UpsertBatchAsync) && m.GetParameters().Length == 6);
+        return i >= 0 && map.TargetMethods[i].DeclaringType != typeof(IVectorDatabaseClient);
+    }
+
+    /// <summary>An opcode no server knows, carrying a bare payload for the decoders.</summary>
+    private const Opcode FilterOnly = (Opcode)0x50;
+
+    private static readonly FilterExpression s_where = FilterParser.Parse("kind == 'lib' and (size >= 2 or tags contains 'a') and not size == 5");
+
+    private static readonly string[] s_filterSeeds =
+    [
+        "kind == 'lib'", "size in (1, 2.5, true, 'x', timestamp('2024-01-01'))", "not (a == 1 or b != -2) and exists(c)",
+        "tags contains 'python3-' or size < -9223372036854775808 or size >= 1e300",
+    ];
+
+    private sealed class RawPayload(byte[] bytes) : IWireMessage
+    {
+        public int PayloadSize => bytes.Length;
+
+        public void Write(ref WireWriter w) => w.Bytes(bytes);
     }
 
     /// <summary>Hand-made hostile inputs (kept as regression files): each must be refused with a typed error.</summary>
@@ -69,8 +119,9 @@ public static class SeedCorpus
         yield return ("k-1e9", [16, .. Patch(search, opts, 1_000_000_000)]);
         yield return ("k-0", [16, .. Patch(search, opts, 0)]);
         yield return ("ef-max", [16, .. Patch(search, opts + 8, uint.MaxValue)]);
-        yield return ("search-two-queries-announced", [16, .. Patch(search, opts + 21, 2)]);
-        yield return ("search-dim-huge", [16, .. Patch(search, opts + 25, 0x4000_0000)]);
+        // Version 4 puts u32 whereLength and u8 include between the allowed ids and the query count.
+        yield return ("search-two-queries-announced", [16, .. Patch(search, opts + 26, 2)]);
+        yield return ("search-dim-huge", [16, .. Patch(search, opts + 30, 0x4000_0000)]);
         var upsert = Encode(Opcode.UpsertBatch, new UpsertBatchRequest("c", [1], new VectorMatrix([1, 2, 3, 4], 4), [[7]]));
         yield return ("upsert-count-lie", [16, .. Patch(upsert, ProtocolConstants.HeaderSize + 3, 1000)]);
         yield return ("upsert-payload-length-lie", [16, .. Patch(upsert, upsert.Length - 5, 0xFFFF_FFF0)]);
@@ -80,6 +131,12 @@ public static class SeedCorpus
             .. Encode(Opcode.UpsertBatch, new UpsertBatchRequest("n", [1], new VectorMatrix([1, 2], 2), null)),
             .. Encode(Opcode.BuildIndex, new NameRequest("n"))]);
         yield return ("truncated-mid-header", [16, .. ping[..7]]);
+        // Hostile filters: 100k nested 'not', an 'and' and an 'in' list announcing far more than the bytes hold.
+        yield return ("filter-deep-not", [16, .. Encode(FilterOnly, new RawPayload([FilterCodec.Format, .. Enumerable.Repeat((byte)7, 100_000)]))]);
+        yield return ("filter-operands-lie", [16, .. Encode(FilterOnly, new RawPayload([FilterCodec.Format, 5, 0xA0, 0x0F, 4, 1, 0, (byte)'a']))]);
+        yield return ("filter-in-list-lie", [16, .. Encode(FilterOnly, new RawPayload([FilterCodec.Format, 2, 1, 0, (byte)'a', 0x00, 0x10, 5, 1]))]);
+        var whereSearch = Encode(Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, Filter = new SearchFilter { Where = Filter.Exists("kind") } }, new VectorMatrix([1, 2, 3, 4], 4)));
+        yield return ("search-where-length-lie", [16, .. Patch(whereSearch, opts + 21, 0x7FFF_FFFF)]);
         yield return ("multi-segment-search", [1, .. search, .. ping]);
     }
 

@@ -8,6 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${TMPDIR:-/tmp}/vectorstore-fuzz-bin"
 dotnet build "$root/tools/VectorStore.Fuzz" -c Release -o "$out" 2>&1 | grep -E "error|Build succeeded" | sort -u
-dotnet "$out/VectorStore.Fuzz.dll" instrument "$out/VectorStore.Core.dll" "$out/VectorStore.Server.dll"
+dotnet "$out/VectorStore.Fuzz.dll" instrument "$out/VectorStore.Core.dll" "$out/VectorStore.Server.dll" "$out/VectorStore.Protocol.dll" \
+    "$out/VectorStore.Abstractions.dll"
 dotnet "$out/VectorStore.Fuzz.dll" run --seconds "${1:-60}" --seed "${2:-1}" --crashes "$root/fuzz-crashes" \
     --corpus "$root/tests/VectorStore.Tests/Protocol/FuzzRegressions"

@@ -98,7 +98,10 @@ public readonly struct FieldValue : IEquatable<FieldValue>
         return DateTimeOffset.UnixEpoch.AddTicks(checked(micros * (TimeSpan.TicksPerMillisecond / 1000)));
     }
 
-    /// <summary>The value as the filter language writes a literal: <c>'text'</c>, <c>42</c>, <c>1.5</c>, <c>true</c>, <c>('a', 'b')</c>.</summary>
+    /// <summary>
+    /// The value as the filter language writes a literal: <c>'text'</c>, <c>42</c>, <c>1.5</c>, <c>true</c>,
+    /// <c>timestamp('2024-05-01T12:00:00.000000Z')</c>; a tag set as <c>('a', 'b')</c> (not a filter literal).
+    /// </summary>
     public override string ToString() => Type switch
     {
         FieldType.Keyword => Quote((string)_ref!),
@@ -106,12 +109,45 @@ public readonly struct FieldValue : IEquatable<FieldValue>
         FieldType.Int => _bits.ToString(CultureInfo.InvariantCulture),
         FieldType.Double => FormatDouble(AsDouble()),
         FieldType.Bool => _bits != 0 ? "true" : "false",
-        FieldType.Timestamp => Quote(AsTimestamp().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)),
+        FieldType.Timestamp => "timestamp(" + Quote(FormatTimestamp(AsTimestampMicros())) + ")",
         _ => "(invalid)",
     };
 
     /// <summary>A single-quoted string literal; a quote inside is doubled (<c>'it''s'</c>).</summary>
     public static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static readonly string[] s_isoFormats =
+    [
+        "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd HH:mmK", "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mm:ss.FFFFFFFK",
+    ];
+
+    /// <summary>
+    /// ISO 8601 UTC with six fractional digits, for microseconds since the epoch. Values beyond what
+    /// <see cref="DateTimeOffset"/> holds (years outside 1..9999) are written as <c>@micros</c>, which
+    /// <see cref="ParseTimestamp"/> reads back, so every stored value has a text form.
+    /// </summary>
+    public static string FormatTimestamp(long micros)
+    {
+        const long minMicros = -62135596800_000000L, maxMicros = 253402300799_999999L;
+        if (micros is < minMicros or > maxMicros) return "@" + micros.ToString(CultureInfo.InvariantCulture);
+        return DateTimeOffset.UnixEpoch.AddTicks(micros * (TimeSpan.TicksPerMillisecond / 1000))
+            .ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Reads an ISO 8601 instant (a date, or date and time with an optional offset; no offset means UTC) or
+    /// <c>@micros</c>; throws <see cref="InvalidArgumentException"/>.
+    /// </summary>
+    public static FieldValue ParseTimestamp(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.StartsWith('@') && long.TryParse(text.AsSpan(1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long micros))
+            return TimestampMicros(micros);
+        if (DateTimeOffset.TryParseExact(text.Trim(), s_isoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+            return Timestamp(t);
+        throw new InvalidArgumentException($"'{text}' is not an ISO 8601 timestamp (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)");
+    }
 
     private static string FormatDouble(double d)
     {

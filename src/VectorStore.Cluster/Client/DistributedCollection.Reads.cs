@@ -133,6 +133,11 @@ public sealed partial class DistributedCollection
         if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
+        // Shard queries carry neither field filters nor hit parts yet: refuse rather than answer unfiltered or bare.
+        if (options.Filter?.Where is not null)
+            throw new InvalidArgumentException("a distributed collection cannot evaluate field filters (Where) yet; use an id filter or a predicate");
+        if (options.IncludeFields || options.IncludePayload || options.IncludeVector)
+            throw new InvalidArgumentException("a distributed collection cannot return fields, payloads or vectors with hits yet; use GetBatch on the hit ids");
         for (int i = 0; i < queries.Count; i++)
         {
             var row = queries.Row(i);

@@ -15,34 +15,11 @@ internal static class FilterEvaluator
     public static Roaring32Bitmap Evaluate(FieldIndex? index, FilterExpression expression)
     {
         ArgumentNullException.ThrowIfNull(expression);
-        int nodes = 0;
-        CheckShape(expression, 1, ref nodes);
+        FilterLimits.Validate(expression);
         if (index is null)
             throw new InvalidArgumentException($"the collection declares no fields, so the filter '{expression}' cannot apply (declare fields at create)");
         return Eval(index, expression);
     }
-
-    private static void CheckShape(FilterExpression e, int depth, ref int nodes)
-    {
-        if (depth > FilterLimits.MaxDepth) throw new InvalidArgumentException($"the filter nests deeper than {FilterLimits.MaxDepth} levels");
-        if (++nodes > FilterLimits.MaxNodes) throw new InvalidArgumentException($"the filter has more than {FilterLimits.MaxNodes} nodes");
-        switch (e)
-        {
-            case AndFilter a:
-                foreach (var o in a.Operands) CheckShape(o ?? throw Null(), depth + 1, ref nodes);
-                break;
-            case OrFilter o:
-                foreach (var x in o.Operands) CheckShape(x ?? throw Null(), depth + 1, ref nodes);
-                break;
-            case NotFilter n:
-                CheckShape(n.Operand ?? throw Null(), depth + 1, ref nodes);
-                break;
-            case InFilter i when i.Values.Count > FilterLimits.MaxInValues:
-                throw new InvalidArgumentException($"an 'in' list holds at most {FilterLimits.MaxInValues} values, got {i.Values.Count}");
-        }
-    }
-
-    private static InvalidArgumentException Null() => new("a filter operand is null");
 
     private static Roaring32Bitmap Eval(FieldIndex index, FilterExpression e)
     {

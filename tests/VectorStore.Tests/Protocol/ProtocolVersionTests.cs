@@ -111,10 +111,10 @@ public class ProtocolVersionTests
             Assert.Null(info.BytesOnDisk);
         }
         await fake.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal([(ushort)3, (ushort)2, (ushort)1], seen);
+        Assert.Equal([(ushort)4, (ushort)3, (ushort)2, (ushort)1], seen);
     }
 
-    private static async Task<(byte Opcode, uint RequestId, byte[] Payload)> ReadFrameAsync(NetworkStream stream)
+    internal static async Task<(byte Opcode, uint RequestId, byte[] Payload)> ReadFrameAsync(NetworkStream stream)
     {
         var header = new byte[ProtocolConstants.HeaderSize];
         await stream.ReadExactlyAsync(header);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cli.Commands;
 
@@ -16,9 +17,14 @@ public sealed class CreateCommand : CliCommand
         var thresholdOpt = Opt("--training-threshold", "Vectors collected before the codec and index are trained", 10_000);
         var seedOpt = Opt("--seed", "Training seed", 42);
         var rawOpt = Opt<string>("--raw-vectors", "Where full-precision vectors live: disk (memory-mapped segments; default for a database directory) | ram");
+        var fieldOpt = new Option<string[]>("--field")
+        {
+            Description = "Declare a metadata field NAME:TYPE, TYPE keyword | tags | int | double | bool | timestamp (repeatable; filters use them: search --where)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var cmd = new Command("create", "Create a collection in a database directory")
         {
-            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt, rawOpt,
+            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt, rawOpt, fieldOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -38,6 +44,7 @@ public sealed class CreateCommand : CliCommand
                     "ram" => RawVectorResidency.Ram,
                     var other => throw new InvalidArgumentException($"--raw-vectors must be disk or ram, got '{other}'"),
                 },
+                Fields = r.GetValue(fieldOpt) is { Length: > 0 } fields ? fields.Select(FieldDefinition.Parse).ToArray() : null,
             };
             // Checked here too, so a bad spec is a usage error before a database is opened or a server contacted.
             options.Validate();

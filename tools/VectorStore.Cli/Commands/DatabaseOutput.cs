@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cli.Commands;
 
@@ -25,7 +26,7 @@ internal static class DatabaseOutput
                 stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?>
                 {
                     ["query"] = q,
-                    ["hits"] = results[q].Select(h => new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score }).ToArray(),
+                    ["hits"] = results[q].Select(Hit).ToArray(),
                 }));
         if (json || hitsJson)
         {
@@ -46,6 +47,14 @@ internal static class DatabaseOutput
                 stdout.WriteLine(string.Join(' ', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id}:{h.Score:G6}"))));
         }
         stdout.Flush();
+    }
+
+    /// <summary>One hit as JSON: id, score and, when the search returned them, its fields (<see cref="FieldJson.ToJson"/>).</summary>
+    private static Dictionary<string, object?> Hit(SearchHit h)
+    {
+        var hit = new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score };
+        if (h.Fields is not null) hit["fields"] = FieldJson.ToJson(h.Fields);
+        return hit;
     }
 
     /// <summary>Nearest-rank percentile of an ascending array (0 when empty).</summary>
@@ -90,7 +99,13 @@ internal static class DatabaseOutput
         ["trained"] = s.Trained,
         ["index_bytes"] = s.IndexBytes,
         ["rerank_bytes"] = s.RerankBytes,
+        // Declared metadata fields, name -> type (empty when none).
+        ["fields"] = (options.Fields ?? []).ToDictionary(f => f.Name, f => (object?)f.Type.Name()),
     };
+
+    private static string? Text(object? value) => value is Dictionary<string, object?> d
+        ? string.Join(',', d.Select(kv => $"{kv.Key}:{kv.Value}"))
+        : value?.ToString();
 
     /// <summary>Writes <c>info</c>: one JSON object with <c>collections</c>, or one <c>key=value</c> line per collection.</summary>
     public static void WriteInfo(List<Dictionary<string, object?>> rows, bool json, TextWriter stdout)
@@ -98,7 +113,7 @@ internal static class DatabaseOutput
         if (json) stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?> { ["collections"] = rows }));
         else
             foreach (var row in rows)
-                stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={kv.Value}")));
+                stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={Text(kv.Value)}")));
         stdout.Flush();
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
+using VectorStore.Filtering;
 using VectorStore.IO;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
@@ -20,9 +21,12 @@ public sealed class EvalCommand : CliCommand
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
         var rawOpt = Opt("--raw-vectors", "ram (in memory) | disk (a temporary database directory; vectors read from memory-mapped segments)", "ram");
         var refineOpt = Opt<string?>("--refine", "Second-stage code in RAM (rq:B): re-scores the --rerank candidates; full precision only where its error bound requires");
+        var fieldsOpt = Opt<string?>("--fields", "Tab-separated field values, a header row of field names, row i for base vector i (with --where)");
+        var fieldOpt = new Option<string[]>("--field") { Description = "Declare a field type, NAME:TYPE (keyword|tags|int|double|bool|timestamp); repeatable. Columns --where names without a declaration are keywords", AllowMultipleArgumentsPerToken = false };
+        var whereOpt = Opt<string?>("--where", "Filter expression over --fields columns, e.g. \"kind == 'para' and prefix contains 'lib'\"; recall is against the exact filtered top-k");
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt,
+            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt, fieldsOpt, fieldOpt, whereOpt,
         };
         var shared = new EvalOptionSet(metric: "l2", threads: 1, "Search threads").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -38,6 +42,13 @@ public sealed class EvalCommand : CliCommand
             var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall, RawVectors = raw, Refine = r.GetValue(refineOpt) };
             if (settings.Refine is not null && settings.Rerank <= 0)
                 throw new UsageException("--refine re-scores the --rerank candidates: give --rerank N (the depth whose full-precision reads the bound may cut)");
+            string? fieldsPath = r.GetValue(fieldsOpt), whereText = r.GetValue(whereOpt);
+            if ((fieldsPath is null) != (whereText is null)) throw new UsageException("--fields and --where go together");
+            if (whereText is not null && r.GetValue(ffOpt) is not null) throw new UsageException("--where and --filter-fraction are alternatives; give one");
+            // Parsed before the data load, so a typo costs nothing.
+            var where = whereText is null ? null : FilterParser.Parse(whereText);
+            var declared = (r.GetValue(fieldOpt) ?? []).Select(FieldDefinition.Parse).ToArray();
+            FieldDefinition.ValidateAll(declared);
             int k = settings.K;
             var sweep = SweepPoint.ParseList(r.GetValue(sweepOpt)!);
             bool json = r.GetValue(shared.Json);
@@ -55,6 +66,21 @@ public sealed class EvalCommand : CliCommand
 
             double? ff = r.GetValue(ffOpt);
             SearchFilter? filter = null;
+            double? selectivity = null;
+            if (where is not null)
+            {
+                // Only the declared columns and those the expression names are read (a free-text column need not fit a keyword).
+                var names = new HashSet<string>(declared.Select(d => d.Name), StringComparer.Ordinal);
+                CollectFieldNames(where, names);
+                var table = FieldTable.Read(fieldsPath!, declared, undeclaredAsKeyword: true, only: names);
+                if (table.Rows.Count != baseVectors.Count)
+                    throw new VectorFileException(fieldsPath!, -1, $"{table.Rows.Count} rows of field values for {baseVectors.Count} base vectors");
+                settings = settings with { Fields = table.Fields, FieldValues = table.Rows };
+                var allowed = table.Rows.Select(row => FilterReference.Matches(where, table.Fields, row)).ToArray();
+                selectivity = allowed.Count(a => a) / (double)Math.Max(1, allowed.Length);
+                truth = EvalRunner.FilteredTruth(baseVectors, queries, settings.Metric, i => allowed[i], k, settings.Database.Threads);
+                filter = new SearchFilter { Where = where };
+            }
             if (ff is double fraction)
             {
                 var (ids, filteredTruth) = EvalRunner.FilteredTruth(baseVectors, queries, settings.Metric, fraction, r.GetValue(fsOpt), k, settings.Database.Threads);
@@ -101,6 +127,13 @@ public sealed class EvalCommand : CliCommand
                         ["dim"] = baseVectors.Dimension,
                     };
                     if (ff is double f) line["filter_fraction"] = f;
+                    if (where is not null)
+                    {
+                        line["where"] = where.ToString();
+                        line["filter_selectivity"] = Math.Round(selectivity!.Value, 6);
+                        line["filter_matches_per_query"] = Math.Round(m.FilterMatches, 1);
+                        line["filter_plans"] = m.FilterPlans.ToDictionary(p => p.Key, p => (object?)p.Value);
+                    }
                     WriteJsonLine(line);
                 }
                 else
@@ -128,4 +161,19 @@ public sealed class EvalCommand : CliCommand
     }
 
     private static void Progress(string message) => Console.Error.WriteLine(message);
+
+    /// <summary>Adds every field name <paramref name="e"/> mentions to <paramref name="names"/>.</summary>
+    private static void CollectFieldNames(FilterExpression e, HashSet<string> names)
+    {
+        switch (e)
+        {
+            case AndFilter a: foreach (var o in a.Operands) CollectFieldNames(o, names); break;
+            case OrFilter o: foreach (var x in o.Operands) CollectFieldNames(x, names); break;
+            case NotFilter n: CollectFieldNames(n.Operand, names); break;
+            case ComparisonFilter c: names.Add(c.Field); break;
+            case InFilter i: names.Add(i.Field); break;
+            case ContainsFilter c: names.Add(c.Field); break;
+            case ExistsFilter x: names.Add(x.Field); break;
+        }
+    }
 }

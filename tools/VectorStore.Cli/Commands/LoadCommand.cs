@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using VectorStore.Filtering;
 using VectorStore.IO;
 
 namespace VectorStore.Cli.Commands;
@@ -21,9 +22,12 @@ public sealed class LoadCommand : CliCommand
         var batchOpt = Opt("--batch", "Vectors per batch (one durable commit each)", 1000);
         var writersOpt = Opt("--writers", "Concurrent writer threads", 1);
         var payloadOpt = Opt<bool>("--payload-ids", "Store the UTF-8 text \"id:<ID>\" as each vector's payload");
+        var fieldsOpt = Opt<string?>("--fields", "Field values (.tsv): a header row of declared field names, then row i for vector i; "
+            + "int/double in invariant culture, bool true/false, timestamp ISO 8601 (no offset = UTC), tags separated by ',', "
+            + "an empty cell = no value");
         var cmd = new Command("load", "Upsert vectors into a collection; prints 'acked FIRST LAST' per durable batch")
         {
-            nameOpt, vecOpt, firstOpt, batchOpt, writersOpt, payloadOpt,
+            nameOpt, vecOpt, firstOpt, batchOpt, writersOpt, payloadOpt, fieldsOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -36,7 +40,7 @@ public sealed class LoadCommand : CliCommand
             if (first < 0) throw new UsageException($"--first-id must not be negative, got {first}");
             return new LoadProgress().Run(progress => target.Run(r, db =>
                 LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt),
-                    progress.Advance)));
+                    progress.Advance, r.GetValue(fieldsOpt))));
         }));
         return cmd;
     }
@@ -46,15 +50,26 @@ public sealed class LoadCommand : CliCommand
     /// require), <paramref name="writers"/> batches in flight at once; prints <c>acked FIRST LAST</c> after each batch's
     /// upsert has completed, which happens only once the batch is durable (in process, and on a server before it
     /// answers), so a printed line means the batch survives a crash. <paramref name="onDurable"/> then gets the batch's
-    /// size and the file's row count.
+    /// size and the file's row count. <paramref name="fieldsPath"/> (<see cref="Evaluation.FieldTable"/>) gives field values,
+    /// one row per vector, checked against the collection's declared fields before anything is written.
     /// </summary>
     public static async Task LoadAsync(IVectorDatabaseClient db, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout,
-        int writers = 1, bool payloadIds = false, Action<int, int>? onDurable = null)
+        int writers = 1, bool payloadIds = false, Action<int, int>? onDurable = null, string? fieldsPath = null)
     {
         if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
         if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
         var m = VectorFiles.ReadVectors(vectorsPath);
-        batch = Math.Min(batch, db.Limits.UpsertBatchSize(m.Dimension, payloadIds ? MaxIdPayloadBytes : null));
+        IReadOnlyDictionary<string, FieldValue>?[]? fields = null;
+        if (fieldsPath is not null)
+        {
+            var declared = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Fields;
+            fields = Evaluation.FieldTable.Read(fieldsPath, declared, undeclaredAsKeyword: false).Rows
+                .Select(r => r.Count == 0 ? null : r).ToArray();
+            if (fields.Length != m.Count)
+                throw new InvalidArgumentException($"{fieldsPath}: {fields.Length} rows of field values for {m.Count} vectors in {vectorsPath}; row i belongs to vector i");
+        }
+        int extraBytes = (payloadIds ? MaxIdPayloadBytes : 0) + (fields is null ? 0 : FieldJson.MaxWireBytes(fields) + 1);
+        batch = Math.Min(batch, db.Limits.UpsertBatchSize(m.Dimension, extraBytes > 0 ? extraBytes : null));
         int batches = (m.Count + batch - 1) / batch;
         int next = -1;
         var gate = new object();
@@ -68,7 +83,8 @@ public sealed class LoadCommand : CliCommand
                 var ids = new ulong[n];
                 for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
                 var payloads = payloadIds ? ids.Select(id => (byte[]?)Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
-                await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads).ConfigureAwait(false);
+                if (fields is null) await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads).ConfigureAwait(false);
+                else await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads, new ArraySegment<IReadOnlyDictionary<string, FieldValue>?>(fields, start, n)).ConfigureAwait(false);
                 // The upsert completed: the batch is durable. Only now may it be acknowledged.
                 lock (gate)
                 {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.IO;
 
 namespace VectorStore.Cli.Commands;
@@ -19,9 +20,11 @@ public sealed class SearchCommand : CliCommand
         var outOpt = Opt<string?>("--out", "Write result ids as .ivecs (-1 fills missing slots)");
         var jsonOpt = Opt<bool>("--json", "Print one JSON summary line");
         var hitsOpt = Opt<bool>("--hits-json", "Print one JSON line per query with its hits ({\"query\":i,\"hits\":[{\"id\":…,\"score\":…}]}), then the --json summary line");
+        var whereOpt = Opt<string?>("--where", "Only records whose fields match EXPR, e.g. \"kind == 'lib' and (size < 10 or tags contains 'x')\"; "
+            + "with --json the hits (with their fields) are printed as with --hits-json");
         var cmd = new Command("search", "Search a stored collection with a file of queries")
         {
-            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt,
+            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt, whereOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -33,7 +36,9 @@ public sealed class SearchCommand : CliCommand
             int ef = r.GetValue(efOpt), nprobe = r.GetValue(nprobeOpt);
             RequireRange("--ef", ef, 0, MaxK);
             RequireRange("--nprobe", nprobe, 0, 1 << 20);
-            var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe };
+            // Parsed before any database is opened: a bad expression is a usage error naming its position.
+            var where = r.GetValue(whereOpt) is { } text ? FilterParser.Parse(text) : null;
+            var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe, Filter = where is null ? null : new SearchFilter { Where = where } };
             return target.Run(r, db =>
                 SearchAsync(db, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out,
                     r.GetValue(hitsOpt)));
@@ -44,7 +49,9 @@ public sealed class SearchCommand : CliCommand
     /// <summary>
     /// Searches one query at a time (so latencies are per query) and prints through <see cref="DatabaseOutput.WriteSearch"/>:
     /// result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else the hits;
-    /// <paramref name="hitsJson"/> adds one JSON line of hits per query before the summary line.
+    /// <paramref name="hitsJson"/> adds one JSON line of hits per query before the summary line, and so does
+    /// <paramref name="json"/> with a field filter (<see cref="SearchFilter.Where"/>); hits printed as JSON carry their
+    /// field values when the collection declares fields.
     /// </summary>
     public static async Task SearchAsync(IVectorDatabaseClient db, string collection, string queriesPath, SearchOptions options,
         string? outPath, bool json, TextWriter stdout, bool hitsJson = false)
@@ -55,6 +62,8 @@ public sealed class SearchCommand : CliCommand
         int dim = info.Options.Dimension;
         if (queries.Dimension != dim)
             throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {dim}");
+        bool printHits = hitsJson || (json && options.Filter?.Where is not null);
+        if (printHits && info.Options.Fields is { Count: > 0 }) options = options with { IncludeFields = true };
         var results = new SearchHit[queries.Count][];
         var micros = new double[queries.Count];
         var total = Stopwatch.StartNew();
@@ -64,6 +73,6 @@ public sealed class SearchCommand : CliCommand
             results[q] = await db.SearchAsync(collection, queries.RowMemory(q), options).ConfigureAwait(false);
             micros[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
         }
-        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout, hitsJson);
+        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout, printHits);
     }
 }
