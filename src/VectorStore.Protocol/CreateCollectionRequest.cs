@@ -20,13 +20,15 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
     {
         RequireFieldsFit(o, version);
         return 4 + 1 + WireWriter.StrSize(o.Compression) + WireWriter.StrSize(o.Index) + 12 + (version >= 3 ? 1 : 0)
-            + (version >= 4 ? FieldCodec.DefinitionsSize(o.Fields) : 0);
+            + (version >= 4 ? FieldCodec.DefinitionsSize(o.Fields) + WireWriter.StrSize(o.Refine ?? "") : 0);
     }
 
     private static void RequireFieldsFit(CollectionOptions o, ushort version)
     {
         if (version < 4 && o.Fields is { Count: > 0 })
             throw new InvalidArgumentException($"the server speaks protocol version {version}, which cannot declare fields (version 4 can); upgrade the server");
+        if (version < 4 && o.Refine is not null)
+            throw new InvalidArgumentException($"the server speaks protocol version {version}, which cannot declare a refine stage (version 4 can); upgrade the server");
     }
 
     /// <inheritdoc />
@@ -49,7 +51,11 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
         else if (o.RawVectors is not null)
             throw new ProtocolException(ErrorCode.NotSupported, $"protocol version {version} cannot carry the raw-vectors option; the server is older than this client");
         RequireFieldsFit(o, version);
-        if (version >= 4) FieldCodec.WriteDefinitions(ref w, o.Fields);
+        if (version >= 4)
+        {
+            FieldCodec.WriteDefinitions(ref w, o.Fields);
+            w.Str(o.Refine ?? "");
+        }
     }
 
     internal static CollectionOptions ReadOptions(ref WireReader r, ushort version)
@@ -74,7 +80,10 @@ public sealed record CreateCollectionRequest(string Name, CollectionOptions Opti
                 var b => throw new ProtocolException(ErrorCode.BadPayload, $"unknown raw-vectors value {b}"),
             },
         };
-        return version >= 4 ? options with { Fields = FieldCodec.ReadDefinitions(ref r) } : options;
+        if (version < 4) return options;
+        options = options with { Fields = FieldCodec.ReadDefinitions(ref r) };
+        string refine = r.Str("refine");
+        return refine.Length == 0 ? options : options with { Refine = refine };
     }
 
     /// <summary>Decodes the layout of protocol <paramref name="version"/>; throws <see cref="ProtocolException"/>.</summary>

@@ -46,8 +46,13 @@ public class ProtocolV4MessageTests
 
         var e = Assert.Throws<InvalidArgumentException>(() => new CreateCollectionRequest("c", options, 3).PayloadSize);
         Assert.Contains("protocol version 3, which cannot declare fields", e.Message, StringComparison.Ordinal);
-        Assert.Equal(Bytes(new CreateCollectionRequest("c", options with { Fields = null }, 4)).Length - 2,
+        // Version 4 adds an empty field list (u16) and an empty refine spec (str16) to the version-3 layout.
+        Assert.Equal(Bytes(new CreateCollectionRequest("c", options with { Fields = null }, 4)).Length - 4,
             Bytes(new CreateCollectionRequest("c", options with { Fields = null }, 3)).Length);
+        var refined = CreateCollectionRequest.Read(Bytes(new CreateCollectionRequest("c", options with { Refine = "rq:4" }, 4)), 4).Options;
+        Assert.Equal("rq:4", refined.Refine);
+        Assert.Contains("cannot declare a refine stage", Assert.Throws<InvalidArgumentException>(() =>
+            new CreateCollectionRequest("c", options with { Fields = null, Refine = "rq:4" }, 3).PayloadSize).Message, StringComparison.Ordinal);
 
         var stats = new CollectionStats { Count = 1, Dimension = 8, Compression = "none", Index = "flat" };
         Assert.Equal(s_defs, InfoResponse.Read(Bytes(new InfoResponse(options, stats, 0, 4)), 4).Options.Fields);

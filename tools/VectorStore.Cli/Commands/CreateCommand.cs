@@ -17,6 +17,7 @@ public sealed class CreateCommand : CliCommand
         var thresholdOpt = Opt("--training-threshold", "Vectors collected before the codec and index are trained", 10_000);
         var seedOpt = Opt("--seed", "Training seed", 42);
         var rawOpt = Opt<string>("--raw-vectors", "Where full-precision vectors live: disk (memory-mapped segments; default for a database directory) | ram");
+        var refineOpt = Opt<string?>("--refine", "Second-stage code kept in RAM (rq:B, B = 1..8): search --rerank N re-scores its N candidates with it and reads full precision only where its error bound requires");
         var fieldOpt = new Option<string[]>("--field")
         {
             Description = "Declare a metadata field NAME:TYPE, TYPE keyword | tags | int | double | bool | timestamp (repeatable; filters use them: search --where)",
@@ -24,7 +25,7 @@ public sealed class CreateCommand : CliCommand
         };
         var cmd = new Command("create", "Create a collection in a database directory")
         {
-            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt, rawOpt, fieldOpt,
+            nameOpt, dimOpt, metricOpt, compOpt, indexOpt, thresholdOpt, seedOpt, rawOpt, fieldOpt, refineOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -45,6 +46,7 @@ public sealed class CreateCommand : CliCommand
                     var other => throw new InvalidArgumentException($"--raw-vectors must be disk or ram, got '{other}'"),
                 },
                 Fields = r.GetValue(fieldOpt) is { Length: > 0 } fields ? fields.Select(FieldDefinition.Parse).ToArray() : null,
+                Refine = r.GetValue(refineOpt),
             };
             // Checked here too, so a bad spec is a usage error before a database is opened or a server contacted.
             options.Validate();

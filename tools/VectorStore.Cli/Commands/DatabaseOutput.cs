@@ -101,6 +101,7 @@ internal static class DatabaseOutput
         ["rerank_bytes"] = s.RerankBytes,
         // Declared metadata fields, name -> type (empty when none).
         ["fields"] = (options.Fields ?? []).ToDictionary(f => f.Name, f => (object?)f.Type.Name()),
+        ["refine"] = options.Refine,
     };
 
     private static string? Text(object? value) => value is Dictionary<string, object?> d
