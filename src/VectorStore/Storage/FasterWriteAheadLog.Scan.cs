@@ -151,7 +151,7 @@ internal sealed partial class FasterWriteAheadLog
                     if (placed != address)
                         throw new StoreCorruptedException(SegmentPath(address),
                             $"the entry read past the committed address at {address} was appended again at {placed}; refusing to commit a log whose layout moved");
-                    _unsynced.Enqueue((address + LogFraming.FasterHeaderSize + LogFraming.Align(entry.Length), after));
+                    lock (_unsyncedGate) _unsynced.Enqueue((address + LogFraming.FasterHeaderSize + LogFraming.Align(entry.Length), after));
                 }
             }
             Commit();

@@ -49,6 +49,9 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private readonly object _appendGate = new();
     // Appended entries not yet known durable: where each ends and the chain position after it (commits pop them).
     private readonly Queue<(long End, LogFraming.Point After)> _unsynced = new();
+    // Guards _unsynced and _durablePoint only, never held while waiting: commits complete on FASTER's threads and must
+    // not wait for an appender that holds _appendGate while FASTER makes room for its entry.
+    private readonly object _unsyncedGate = new();
     private bool _readOnly;
     // Whether the log's entries carry the envelope (a version-2 durable-tail record); false only for a log written
     // before the framing existed, which is read as it is and migrated by the first checkpoint (TruncateBefore).
@@ -251,7 +254,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
                 var after = LogFraming.Wrap(buffer, _next, entry);
                 long at = _log.Enqueue(buffer.AsSpan(0, length));
                 _next = after;
-                _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
+                lock (_unsyncedGate) _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
                 CrashPoints.Reach(CrashPoints.Appended);
                 return _log.TailAddress;
             }
@@ -284,7 +287,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         reached = Math.Max(reached, _syncedUntil);
         SyncSegmentsUntil(reached); // normally done already, before FASTER wrote the commit metadata
         long lastEnd = -1;
-        lock (_appendGate)
+        lock (_unsyncedGate)
         {
             while (_unsynced.Count > 0 && _unsynced.Peek().End <= reached)
             {

@@ -98,10 +98,17 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
 
     private void RecoversEverythingOrRefusesNaming(string dir, string label, params string[] files)
     {
+        // Read-only first (it writes nothing, so the read-write open below sees the same damage).
+        OpensWithEverythingOrRefusesNaming(() => VectorDatabase.OpenReadOnly(dir, null, Small), label + " (read-only)", files);
+        OpensWithEverythingOrRefusesNaming(() => Open(dir), label, files);
+    }
+
+    private void OpensWithEverythingOrRefusesNaming(Func<VectorDatabase> open, string label, string[] files)
+    {
         VectorDatabase? db = null;
         try
         {
-            db = Open(dir);
+            db = open();
         }
         catch (VectorStoreException e)
         {
