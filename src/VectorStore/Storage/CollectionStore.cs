@@ -84,8 +84,10 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
         // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment
-        // and publishing a current-format snapshot completes the migration (the old snapshot is deleted after).
-        if (legacy) Checkpoint();
+        // and publishing a current-format snapshot completes the migration (the old snapshot is deleted after). A
+        // previous-format (unframed) log migrates the same way: the checkpoint's truncation empties it and switches
+        // it to the framed format before anything is appended.
+        if (legacy || !_wal.Framed) Checkpoint();
     }
 
     /// <summary>

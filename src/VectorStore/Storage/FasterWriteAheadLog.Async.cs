@@ -50,15 +50,9 @@ internal sealed partial class FasterWriteAheadLog
         }
     }
 
-    /// <summary>Publishes a commit FASTER completed: fsyncs what its callback has not, then records the durable tail.</summary>
+    /// <summary>Publishes a commit FASTER completed (see <see cref="PublishDurable"/>).</summary>
     private void RecordDurable(long reached)
     {
-        lock (_commitGate)
-        {
-            if (reached <= _syncedUntil) return;
-            SyncSegmentsUntil(reached);
-            _tail.Record(_log.BeginAddress, reached);
-            Volatile.Write(ref _syncedUntil, reached);
-        }
+        lock (_commitGate) PublishDurable(reached, force: false);
     }
 }

@@ -30,7 +30,9 @@ internal sealed record WalSettings
 /// storage engine needs because FASTER 2.6.5 (a) reopens an empty log without error when its newest commit file is
 /// empty, (b) does not verify its commit file's checksum, (c) accepts truncation inside a record and (d) never fsyncs.
 /// So: every commit is fsynced here (segments, commit files, directory) and then recorded in our own checksummed
-/// <see cref="DurableTail"/>; opening refuses when FASTER recovers less than that record says was durable.
+/// <see cref="DurableTail"/>, and every entry is wrapped in a <see cref="LogFraming"/> envelope whose sequence number
+/// and chained checksum let replay prove it read every acknowledged entry (FASTER reads a zeroed length field as page
+/// padding and skips the rest of the page without a word); see FasterWriteAheadLog.Scan.cs.
 /// Thread-safety: see <see cref="IWriteAheadLog"/>.
 /// </summary>
 internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
@@ -43,7 +45,27 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private readonly DurableTail _tail;
     private readonly object _commitGate = new();
     private readonly object _boundaryGate = new();
-    private readonly List<long> _boundaries = [];
+    private readonly List<(long Address, LogFraming.Point At)> _boundaries = [];
+    private readonly object _appendGate = new();
+    // Appended entries not yet known durable: where each ends and the chain position after it (commits pop them).
+    private readonly Queue<(long End, LogFraming.Point After)> _unsynced = new();
+    // Guards _unsynced and _durablePoint only, never held while waiting: commits complete on FASTER's threads and must
+    // not wait for an appender that holds _appendGate while FASTER makes room for its entry.
+    private readonly object _unsyncedGate = new();
+    private bool _readOnly;
+    // Whether the log's entries carry the envelope (a version-2 durable-tail record); false only for a log written
+    // before the framing existed, which is read as it is and migrated by the first checkpoint (TruncateBefore).
+    private bool _framed;
+    // The chain position at the log's begin address (as the durable-tail record names it).
+    private long _anchorBegin;
+    private LogFraming.Point _anchor;
+    // The chain position at _syncedUntil (the last acknowledged entry is _durablePoint.Sequence - 1).
+    private LogFraming.Point _durablePoint;
+    // The position the next appended entry takes; known once the log has been verified (create, or a full scan).
+    private LogFraming.Point _next;
+    private bool _chainKnown;
+    // The durable address the durable-tail record named at open (errors name wal.commit when FASTER recovered less).
+    private long _recordedDurable;
     private readonly object _segmentGate = new();
     private readonly HashSet<long> _directorySynced = [];
     private SlotCommitManager? _commits;
@@ -131,7 +153,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             tail.Dispose();
             throw new StoreCorruptedException(commitPath, $"FASTER could not recover the write-ahead log for reading: {e.Message}", e);
         }
-        var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits };
+        var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits, _readOnly = true };
         try
         {
             wal.Validate(create: false);
@@ -164,23 +186,44 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         long recovered = _log.CommittedUntilAddress;
         if (create)
         {
-            _tail.Record(_log.BeginAddress, recovered);
+            _framed = true;
+            _anchorBegin = _log.BeginAddress;
+            _anchor = _durablePoint = _next = LogFraming.Point.Start;
+            _chainKnown = true;
+            _tail.Record(new TailRecord(_anchorBegin, _anchor, recovered, _durablePoint, Framed: true));
         }
         else
         {
-            var (begin, durable) = _tail.Read();
-            if (recovered < durable)
+            var t = _tail.Read();
+            _framed = t.Framed;
+            _recordedDurable = t.Durable;
+            // A framed log whose FASTER metadata covers less than the durable-tail record is not refused yet: the
+            // verifying scan reads past FASTER's committed address and refuses only if acknowledged entries are
+            // really gone (a lost newest commit slot leaves them intact in the segment).
+            if ((!t.Framed && recovered < t.Durable) || recovered < t.Begin)
                 throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
-                    $"FASTER recovered the log only up to address {recovered}, but {durable} was acknowledged as durable " +
+                    $"FASTER recovered the log only up to address {recovered}, but {t.Durable} was acknowledged as durable " +
                     "(commit metadata empty, damaged or lost); refusing to open with less data");
-            if (_log.BeginAddress > Math.Max(begin, recovered))
+            // A framed log's begin is recorded before FASTER truncates (TruncateBefore), so FASTER's is never past it.
+            if (_log.BeginAddress > (t.Framed ? t.Begin : Math.Max(t.Begin, recovered)))
                 throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
-                    $"FASTER recovered begin address {_log.BeginAddress}, past the recorded begin {begin}");
+                    $"FASTER recovered begin address {_log.BeginAddress}, past the recorded begin {t.Begin}");
+            _anchorBegin = t.Begin;
+            _anchor = t.Framed ? t.BeginPoint : LogFraming.Point.Start;
+            _durablePoint = t.Framed ? t.DurablePoint : LogFraming.Point.Start;
+            _next = _anchor;
+            _chainKnown = !t.Framed;
         }
         _syncedUntil = recovered;
         _segmentsSyncedUntil = recovered;
-        lock (_boundaryGate) _boundaries.Add(_log.TailAddress);
+        if (_chainKnown) lock (_boundaryGate) _boundaries.Add((_log.TailAddress, _next));
     }
+
+    /// <summary>
+    /// Whether the log's entries carry the sequence envelope; a log of the previous format does not, accepts no
+    /// appends, and is migrated by the first checkpoint's truncation (which must leave it empty).
+    /// </summary>
+    public bool Framed => _framed;
 
     /// <inheritdoc />
     public long BeginAddress => _log.BeginAddress;
@@ -199,8 +242,24 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     {
         if (entry.Length > _settings.MaxEntryBytes)
             throw new InvalidArgumentException($"log entry of {entry.Length} bytes exceeds the {_settings.MaxEntryBytes}-byte limit");
-        _log.Enqueue(entry);
-        return _log.TailAddress;
+        if (!_framed)
+            throw new InvalidOperationException("the log is in the previous (unframed) format; a checkpoint must migrate it before appending");
+        EnsureChain();
+        int length = LogFraming.EnvelopeSize + entry.Length;
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            lock (_appendGate)
+            {
+                var after = LogFraming.Wrap(buffer, _next, entry);
+                long at = _log.Enqueue(buffer.AsSpan(0, length));
+                _next = after;
+                lock (_unsyncedGate) _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
+                CrashPoints.Reach(CrashPoints.Appended);
+                return _log.TailAddress;
+            }
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <inheritdoc />
@@ -213,11 +272,36 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             _log.Commit(spinWait: true);
             _log.WaitForCommit(target);
             long reached = _log.CommittedUntilAddress;
-            SyncSegmentsUntil(reached); // normally done already, before FASTER wrote the commit metadata
-            _tail.Record(_log.BeginAddress, reached);
-            Volatile.Write(ref _syncedUntil, reached);
+            PublishDurable(reached, force: true);
             return reached;
         }
+    }
+
+    /// <summary>
+    /// Publishes a commit FASTER completed up to <paramref name="reached"/>: fsyncs what its callback has not, then
+    /// records the durable tail with the chain position there. Caller holds the commit gate.
+    /// </summary>
+    private void PublishDurable(long reached, bool force)
+    {
+        if (reached <= _syncedUntil && !force) return;
+        reached = Math.Max(reached, _syncedUntil);
+        SyncSegmentsUntil(reached); // normally done already, before FASTER wrote the commit metadata
+        long lastEnd = -1;
+        lock (_unsyncedGate)
+        {
+            while (_unsynced.Count > 0 && _unsynced.Peek().End <= reached)
+            {
+                (lastEnd, _durablePoint) = _unsynced.Dequeue();
+            }
+        }
+        CrashPoints.Reach(CrashPoints.CommitWritten);
+        _tail.Record(new TailRecord(_anchorBegin, _anchor, reached, _durablePoint, Framed: true));
+        CrashPoints.Reach(CrashPoints.TailWritten);
+        // FASTER's tail sits at a page's end while an entry that did not fit waits for the next page; a commit then
+        // ends on the boundary, after padding (the case replay once refused, data-format.md §4.2).
+        if (lastEnd >= 0 && lastEnd < reached && (reached & ((1L << _settings.PageSizeBits) - 1)) == 0)
+            CrashPoints.Reach(CrashPoints.PageBoundaryCommit);
+        Volatile.Write(ref _syncedUntil, reached);
     }
 
     /// <summary>
@@ -254,28 +338,6 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         return File.Exists(path) ? path : null;
     }
 
-    /// <inheritdoc />
-    public IEnumerable<LogEntry> Scan(long from, long until)
-    {
-        using var it = _log.Scan(from, until);
-        while (true)
-        {
-            byte[] entry;
-            int length;
-            long address, next;
-            try
-            {
-                if (!it.GetNext(out entry, out length, out address, out next)) yield break;
-            }
-            catch (Exception e) when (e is not VectorStoreException)
-            {
-                throw new StoreCorruptedException(SegmentPath(it.NextAddress), $"log entry near address {it.NextAddress} is unreadable: {e.Message}", e);
-            }
-            if (length != entry.Length) Array.Resize(ref entry, length);
-            yield return new LogEntry(address, entry, next);
-        }
-    }
-
     /// <summary>Paths of the segment files that lie wholly before <paramref name="address"/> (whether or not they still exist).</summary>
     public IEnumerable<string> SegmentsBefore(long address)
     {
@@ -283,15 +345,25 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     }
 
     /// <summary>The segment file holding <paramref name="address"/>.</summary>
-    public string SegmentPath(long address) => Path.Combine(_directory, $"{SegmentBaseName}.{Math.Max(0, address) >> _settings.SegmentSizeBits}");
+    public string SegmentPath(long address) => SegmentPathIn(_directory, _settings, address);
+
+    private static string SegmentPathIn(string directory, WalSettings settings, long address) =>
+        Path.Combine(directory, $"{SegmentBaseName}.{Math.Max(0, address) >> settings.SegmentSizeBits}");
 
     /// <inheritdoc />
     public long CaptureBoundary()
     {
-        long tail = _log.TailAddress;
+        if (_framed) EnsureChain();
+        long tail;
+        LogFraming.Point at;
+        lock (_appendGate)
+        {
+            tail = _log.TailAddress;
+            at = _next;
+        }
         lock (_boundaryGate)
         {
-            _boundaries.Add(tail);
+            _boundaries.Add((tail, at));
             if (_boundaries.Count > 16) _boundaries.RemoveAt(0);
         }
         return tail;
@@ -300,28 +372,55 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public void TruncateBefore(long address)
     {
+        LogFraming.Point at;
         lock (_boundaryGate)
         {
-            if (!_boundaries.Contains(address))
-                throw new InvalidOperationException($"refusing to truncate the log at {address}: not a captured record boundary");
+            int i = _boundaries.FindLastIndex(b => b.Address == address);
+            if (i < 0) throw new InvalidOperationException($"refusing to truncate the log at {address}: not a captured record boundary");
+            at = _boundaries[i].At;
+        }
+        if (address > CommittedAddress && address > _log.BeginAddress)
+            throw new InvalidOperationException($"refusing to truncate at {address}: beyond the durable address {CommittedAddress}");
+        lock (_commitGate)
+        {
+            if (!_framed) Migrate(address);
+            else if (address > _anchorBegin)
+            {
+                // Recorded before FASTER drops anything, so the chain's anchor is never behind FASTER's begin.
+                _anchorBegin = address;
+                _anchor = at;
+                _tail.Record(new TailRecord(_anchorBegin, _anchor, _syncedUntil, _durablePoint, Framed: true));
+            }
         }
         if (address <= _log.BeginAddress) return;
-        if (address > CommittedAddress) throw new InvalidOperationException($"refusing to truncate at {address}: beyond the durable address {CommittedAddress}");
         _log.TruncateUntil(address);
         lock (_commitGate)
         {
             _log.Commit(spinWait: true);
-            long reached = _log.CommittedUntilAddress;
-            reached = Math.Max(reached, _syncedUntil);
-            SyncSegmentsUntil(reached);
-            _tail.Record(_log.BeginAddress, reached);
+            PublishDurable(_log.CommittedUntilAddress, force: true);
             FileDurability.FsyncDirectory(_directory);
-            Volatile.Write(ref _syncedUntil, reached);
         }
         // FASTER deletes a segment only once all of it is behind the begin address; the truncated prefix of the
         // current one is released here (the new begin address is durable by now, and nothing reads below it).
         long mask = (1L << _settings.SegmentSizeBits) - 1;
         FileSpace.PunchPrefix(SegmentPath(address), address & mask);
+    }
+
+    /// <summary>
+    /// Switches a previous-format log to the framed one at a truncation that leaves it empty (the checkpoint the
+    /// store runs when it opens such a log): the version-2 durable-tail record replaces the old one atomically and
+    /// names <paramref name="address"/> as the begin of a new chain, so no unframed entry is ever read as framed.
+    /// </summary>
+    private void Migrate(long address)
+    {
+        if (address != _log.TailAddress || address != _syncedUntil)
+            throw new InvalidOperationException($"a previous-format log migrates only at its durable tail ({_syncedUntil}), not at {address}");
+        var start = LogFraming.Point.Start;
+        _tail.Upgrade(new TailRecord(address, start, address, start, Framed: true));
+        _anchorBegin = address;
+        _anchor = _durablePoint = _next = start;
+        _chainKnown = true;
+        _framed = true;
     }
 
     /// <inheritdoc />

@@ -32,11 +32,12 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
         string tailPath = Path.Combine(walDirectory, DurableTail.FileName);
         if (!File.Exists(tailPath))
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
-        long begin, durable;
-        using (var tail = DurableTail.OpenRead(tailPath)) (begin, durable) = tail.Read();
-        long from = LogReplay.RestoreSnapshot(collection, directory, entry, begin, tailPath, out _);
-        // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then.
-        if (durable > from)
+        TailRecord tail;
+        using (var t = DurableTail.OpenRead(tailPath)) tail = t.Read();
+        long from = LogReplay.RestoreSnapshot(collection, directory, entry, tail.Begin, tailPath, out _);
+        // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then, unless
+        // entries continue past the recorded durable address (its newest slot was lost).
+        if (tail.Durable > from || FasterWriteAheadLog.HasEntriesPast(walDirectory, wal, tail))
         {
             using var log = FasterWriteAheadLog.OpenForReading(walDirectory, wal);
             if (log.BeginAddress > from)

@@ -48,6 +48,7 @@ internal sealed class SlotCommitManager : ILogCommitManager
         if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
             throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
         BeforeCommit?.Invoke(untilAddress);
+        CrashPoints.Reach(CrashPoints.SegmentsSynced);
         var slot = new byte[SlotSize];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(slot.AsSpan(8), commitNum);

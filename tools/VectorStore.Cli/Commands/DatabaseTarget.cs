@@ -103,17 +103,31 @@ public sealed class DatabaseTarget
         bool hasData = Directory.Exists(Path.Combine(dir, "collections")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "collections")).Any();
         if (!create && !hasData && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
-        return readOnly ? VectorDatabase.OpenReadOnly(dir) : VectorDatabase.Open(dir, null, StorageFromEnvironment());
+        return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, null, StorageFromEnvironment());
     }
 
     /// <summary>
     /// <c>VECTORSTORE_CHECKPOINT_BYTES=N</c> lowers both automatic checkpoint thresholds (log bytes since the last
     /// checkpoint, buffered vector bytes) to N: the crash tests use it to kill a child during checkpoints and merges.
+    /// <c>VECTORSTORE_WAL_PAGE_BITS=B</c> shrinks the log's pages to 2^B bytes (memory two pages, segments four), so
+    /// the crash-point tests meet page boundaries often; every open of that directory must use the same value.
     /// </summary>
-    private static Storage.StorageSettings? StorageFromEnvironment() =>
-        long.TryParse(Environment.GetEnvironmentVariable("VECTORSTORE_CHECKPOINT_BYTES"), out long n) && n > 0
-            ? new Storage.StorageSettings { SnapshotAfterLogBytes = n, CheckpointAfterBufferedBytes = n }
-            : null;
+    private static Storage.StorageSettings? StorageFromEnvironment()
+    {
+        var settings = new Storage.StorageSettings();
+        bool changed = false;
+        if (long.TryParse(Environment.GetEnvironmentVariable("VECTORSTORE_CHECKPOINT_BYTES"), out long n) && n > 0)
+        {
+            settings = settings with { SnapshotAfterLogBytes = n, CheckpointAfterBufferedBytes = n };
+            changed = true;
+        }
+        if (int.TryParse(Environment.GetEnvironmentVariable("VECTORSTORE_WAL_PAGE_BITS"), out int bits) && bits is >= 12 and <= 22)
+        {
+            settings = settings with { Wal = new Storage.WalSettings { PageSizeBits = bits, MemorySizeBits = bits + 1, SegmentSizeBits = bits + 2 } };
+            changed = true;
+        }
+        return changed ? settings : null;
+    }
 
     /// <summary>Connects to <c>HOST:PORT</c> without TLS, with the token read from <paramref name="tokenFile"/> (trimmed), if any.</summary>
     public static Task<VectorStoreClient> ConnectAsync(string server, string? tokenFile) =>
