@@ -99,7 +99,7 @@ internal sealed class RefineStage
             {
                 int i = active[a];
                 if (lo[i] == hi[i]) continue; // read (or a zero-width estimate): known
-                int couldBeat = LowerBound(sortedLo.AsSpan(0, n), hi[i]) - 1; // minus itself: lo[i] < hi[i]
+                int couldBeat = SortedSearch.LowerBound(sortedLo.AsSpan(0, n), hi[i]) - 1; // minus itself: lo[i] < hi[i]
                 if (couldBeat >= kk && (pick < 0 || est[i] < est[pick])) pick = i;
             }
             if (pick < 0) break;
@@ -114,18 +114,6 @@ internal sealed class RefineStage
 
     /// <summary>Exact distances from the query to the vectors of <c>slots</c> (a full-precision read).</summary>
     public delegate void ExactDistances(ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances);
-
-    private static int LowerBound(ReadOnlySpan<float> sorted, float value)
-    {
-        int lo = 0, hi = sorted.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (sorted[mid] < value) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    }
 
     /// <summary>Writes the codec and the codes of slots [0, <paramref name="highWater"/>) (free slots included: their bytes are stale and unread).</summary>
     public void Write(BinaryWriter w, int highWater)

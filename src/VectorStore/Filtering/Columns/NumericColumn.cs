@@ -1,3 +1,4 @@
+using VectorStore.Ranking;
 using System.Buffers;
 using System.Numerics;
 using Roaring.Net.CRoaring;
@@ -68,8 +69,8 @@ internal sealed class NumericColumn(FieldDefinition definition) : FieldColumn(de
     {
         var result = new Roaring32Bitmap();
         if (low > high) return result;
-        int from = LowerBound(_sortedKeys, low);
-        int to = high == long.MaxValue ? _sortedKeys.Length : LowerBound(_sortedKeys, high + 1);
+        int from = SortedSearch.LowerBound<long>(_sortedKeys, low);
+        int to = high == long.MaxValue ? _sortedKeys.Length : SortedSearch.LowerBound<long>(_sortedKeys, high + 1);
         // The sorted array yields slots in key order; CRoaring inserts unsorted values into an array container one
         // memmove at a time (measured: 1 ms for 25k values), so the slots are first marked in a bitset and handed
         // over in ascending order.
@@ -116,18 +117,6 @@ internal sealed class NumericColumn(FieldDefinition definition) : FieldColumn(de
         if ((w & m) != 0) return false;
         w |= m;
         return true;
-    }
-
-    private static int LowerBound(long[] keys, long value)
-    {
-        int lo = 0, hi = keys.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (keys[mid] < value) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
     }
 
     public override void CompleteBatch()
