@@ -192,7 +192,16 @@ internal sealed class EngineFilterTranslator : FilterTranslatorBase
         }
         name = "";
         field = null!;
-        if (!TryBindProperty(inner, out var property)) return false;
+        PropertyModel? property;
+        try
+        {
+            if (!TryBindProperty(inner, out property)) return false;
+        }
+        catch (InvalidOperationException e)
+        {
+            // The base refuses a record member that is not part of the model (an unmapped property, an unknown dynamic key).
+            throw new NotSupportedException($"VectorStore filters can only use the record's data properties: {e.Message}", e);
+        }
         name = property.ModelName;
         // C# widens a short/int property to compare it with a long or double, or wraps it in Nullable; an explicit
         // narrowing cast would change which records match, so it is refused.
