@@ -260,14 +260,16 @@ public sealed class VectorDataFilterTests
     }
 
     private static Task AssertFilteredSearchesMatchBruteForceAsync(VectorStoreCollection<ulong, Product> collection, List<Product> products, int seed) =>
-        CompareWithBruteForceAsync(collection, products, seed, exact: true);
+        CompareWithBruteForceAsync(collection, products, seed, exact: true, plans: null);
 
     /// <summary>
     /// Runs every filter with three random queries: each hit must match the compiled predicate; when
     /// <paramref name="exact"/>, the hits must also be the brute-force top 10 rank by rank (same scores, so the same
-    /// records up to exact ties). Returns how many of the brute-force top-10 entries were found, and of how many.
+    /// records up to exact ties). Returns how many of the brute-force top-10 entries were found, and of how many;
+    /// adds each search's filter plan to <paramref name="plans"/> when given (an in-process search runs on this thread).
     /// </summary>
-    private static async Task<(int Found, int Expected)> CompareWithBruteForceAsync(VectorStoreCollection<ulong, Product> collection, List<Product> products, int seed, bool exact)
+    private static async Task<(int Found, int Expected)> CompareWithBruteForceAsync(VectorStoreCollection<ulong, Product> collection, List<Product> products, int seed, bool exact,
+        (Collection Engine, HashSet<VectorStore.Telemetry.FilterPlan> Seen)? plans)
     {
         var rng = new Random(seed);
         var byId = products.ToDictionary(p => p.Id);
@@ -282,6 +284,7 @@ public sealed class VectorDataFilterTests
                 const int top = 10;
                 var expected = products.Where(predicate).Select(p => (p.Id, Score: Cosine(query, p.Embedding.Span))).OrderByDescending(h => h.Score).Take(top).ToList();
                 var hits = await collection.SearchAsync(new ReadOnlyMemory<float>(query), top, new VectorSearchOptions<Product> { Filter = filter }).ToListAsync();
+                plans?.Seen.Add(plans.Value.Engine.LastSearchStats.Plan);
                 foreach (var hit in hits) Assert.True(predicate(byId[hit.Record.Id]), $"{filter}: hit {hit.Record.Id} does not match");
                 var expectedIds = expected.Select(e => e.Id).ToHashSet();
                 found += hits.Count(h => expectedIds.Contains(h.Record.Id));
@@ -360,11 +363,17 @@ public sealed class VectorDataFilterTests
         await collection.EnsureCollectionExistsAsync();
         var products = Products(10_000, seed: 21);
         await collection.UpsertAsync(products);
-        client.Database.GetCollection("products").BuildIndex();
+        var engine = client.Database.GetCollection("products");
+        engine.BuildIndex();
         Assert.True((await client.GetInfoAsync("products")).Stats.Trained);
-        var (found, expected) = await CompareWithBruteForceAsync(collection, products, seed: 6, exact: false);
+        var plans = new HashSet<VectorStore.Telemetry.FilterPlan>();
+        var (found, expected) = await CompareWithBruteForceAsync(collection, products, seed: 6, exact: false, (engine, plans));
         double recall = found / (double)expected;
         Assert.True(recall >= 0.95, $"filtered recall@10 {recall:F3} ({found} of {expected})");
+        Assert.Equal(
+            [VectorStore.Telemetry.FilterPlan.None, VectorStore.Telemetry.FilterPlan.Exact, VectorStore.Telemetry.FilterPlan.Index,
+                VectorStore.Telemetry.FilterPlan.PostFilter, VectorStore.Telemetry.FilterPlan.Empty],
+            plans.Order());
     }
 
     [Fact]
