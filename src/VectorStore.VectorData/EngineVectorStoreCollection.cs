@@ -16,8 +16,12 @@ namespace VectorStore.VectorData;
 /// (hashed to an id, stored and verified, see <see cref="RecordKeys"/>).
 /// </summary>
 /// <remarks>
-/// The engine has no metadata filter language yet (issue 15): <see cref="VectorSearchOptions{TRecord}.Filter"/> and
-/// filtered <c>GetAsync</c> throw <see cref="NotSupportedException"/>. Thread-safe, as the client it wraps.
+/// Data properties marked <c>IsIndexed</c> become the collection's declared fields (named by their storage names,
+/// typed as <see cref="RecordFields"/> maps them); each upsert passes their values, and
+/// <see cref="VectorSearchOptions{TRecord}.Filter"/> is translated (<see cref="EngineFilterTranslator"/>) into the
+/// engine's filter over them, answered by its field indexes during the search. Filtered <c>GetAsync</c> throws
+/// <see cref="NotSupportedException"/>: the engine has no filter-only query to answer it with. Thread-safe, as the
+/// client it wraps.
 /// </remarks>
 public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>
     where TKey : notnull
@@ -27,6 +31,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
     private readonly CollectionModel _model;
     private readonly VectorPropertyModel _vector;
     private readonly CollectionOptions _options;
+    private readonly RecordFields _fields;
     private readonly VectorStoreCollectionMetadata _metadata;
     private readonly bool _similarity;
 
@@ -44,7 +49,9 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
             var other => throw new NotSupportedException($"distance function {other} is not supported; use CosineSimilarity, DotProductSimilarity or EuclideanSquaredDistance"),
         };
         _similarity = metric != Metric.L2;
-        _options = defaults with { Dimension = _vector.Dimensions, Metric = metric };
+        _fields = new RecordFields(model);
+        // The record model is the schema: its indexed properties are the fields, whatever the store's defaults say.
+        _options = defaults with { Dimension = _vector.Dimensions, Metric = metric, Fields = _fields.Definitions };
         _metadata = new VectorStoreCollectionMetadata { VectorStoreSystemName = EngineVectorStore.SystemName, CollectionName = name };
     }
 
@@ -83,7 +90,9 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
     /// <inheritdoc />
     public override IAsyncEnumerable<TRecord> GetAsync(Expression<Func<TRecord, bool>> filter, int top, FilteredRecordRetrievalOptions<TRecord>? options = null,
         CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("VectorStore has no metadata filter language yet (issue 15): filtered get is not supported");
+        // Searches take filters, but the engine has no filter-only query (matching ids without a query vector, in a
+        // stable order, with paging); a search with a made-up vector would not return every match.
+        throw new NotSupportedException("VectorStore cannot get records by filter yet (the engine has no filter-only query); use SearchAsync with VectorSearchOptions.Filter");
 
     /// <inheritdoc />
     public override Task DeleteAsync(TKey key, CancellationToken cancellationToken = default) => DeleteAsync([key], cancellationToken);
@@ -129,6 +138,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
             var ids = new ulong[list.Count];
             var stored = new string?[list.Count];
             var payloads = new byte[]?[list.Count];
+            var fields = _fields.Definitions is null ? null : new IReadOnlyDictionary<string, VectorStore.Filtering.FieldValue>?[list.Count];
             var vectors = new VectorMatrix(list.Count, _vector.Dimensions);
             for (int i = 0; i < list.Count; i++)
             {
@@ -138,6 +148,8 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
                 if (v.Length != _vector.Dimensions)
                     throw new InvalidVectorException($"record vector has {v.Length} dimensions, the collection {_vector.Dimensions}");
                 v.Span.CopyTo(vectors[i]);
+                // Fields first: their check names the property of a value (NaN, an infinity) that JSON cannot hold either.
+                if (fields is not null) fields[i] = _fields.ValuesOf(record);
                 payloads[i] = RecordPayload.Write(stored[i], _model.DataProperties, record);
             }
             if (stored.Any(s => s is not null))
@@ -151,8 +163,8 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
             for (int at = 0; at < ids.Length; at += step)
             {
                 int n = Math.Min(step, ids.Length - at);
-                await _client.UpsertBatchAsync(Name, ids.AsSpan(at, n).ToArray(), vectors.Slice(at, n), payloads.AsSpan(at, n).ToArray(), cancellationToken)
-                    .ConfigureAwait(false);
+                await _client.UpsertBatchAsync(Name, ids.AsSpan(at, n).ToArray(), vectors.Slice(at, n), payloads.AsSpan(at, n).ToArray(),
+                    fields?.AsSpan(at, n).ToArray(), cancellationToken).ConfigureAwait(false);
             }
         });
     }
@@ -170,8 +182,8 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= new VectorSearchOptions<TRecord>();
-        if (options.Filter is not null)
-            throw new NotSupportedException("VectorStore has no metadata filter language yet (issue 15): search filters are not supported");
+        // Translated before anything runs, so an unsupported filter fails as NotSupportedException, not as an engine error.
+        var where = options.Filter is null ? null : EngineFilterTranslator.Translate(options.Filter, _model, _fields);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
         var query = searchValue is string
             ? throw new NotSupportedException("text search values need an embedding generator, which this provider does not support; pass a vector")
@@ -179,7 +191,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         var (hits, records) = await Run("Search", async () =>
         {
             int k = checked(top + options.Skip);
-            var found = await _client.SearchAsync(Name, query, new SearchOptions { K = k }, cancellationToken).ConfigureAwait(false);
+            var found = await _client.SearchAsync(Name, query, new SearchOptions { K = k, Filter = where is null ? null : new SearchFilter { Where = where } }, cancellationToken).ConfigureAwait(false);
             var page = found.Skip(options.Skip).Where(h => options.ScoreThreshold is not { } t || (_similarity ? h.Score >= t : h.Score <= t)).ToArray();
             var fetched = await FetchAsync(page.Select(h => h.Id).ToList(), cancellationToken).ConfigureAwait(false);
             return (page, fetched);

@@ -10,13 +10,13 @@ namespace VectorStore.VectorData;
 /// </summary>
 internal static class RecordPayload
 {
-    public const string SupportedTypes = "string, bool, int, long, float, double, Guid, DateTime, DateTimeOffset, string[], List<string> (and their nullable forms)";
+    public const string SupportedTypes = "string, bool, short, int, long, float, double, Guid, DateTime, DateTimeOffset, string[], List<string>, IEnumerable<string> (and their nullable forms)";
 
     public static bool IsSupported(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
-        return t == typeof(string) || t == typeof(bool) || t == typeof(int) || t == typeof(long) || t == typeof(float) || t == typeof(double)
-            || t == typeof(Guid) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(string[]) || t == typeof(List<string>);
+        return t == typeof(string) || t == typeof(bool) || t == typeof(short) || t == typeof(int) || t == typeof(long) || t == typeof(float) || t == typeof(double)
+            || t == typeof(Guid) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(string[]) || t == typeof(List<string>) || t == typeof(IEnumerable<string>);
     }
 
     public static byte[] Write(string? storedKey, IReadOnlyList<DataPropertyModel> properties, object record)
@@ -45,6 +45,7 @@ internal static class RecordPayload
             case null: w.WriteNullValue(); break;
             case string s: w.WriteStringValue(s); break;
             case bool b: w.WriteBooleanValue(b); break;
+            case short h: w.WriteNumberValue(h); break;
             case int i: w.WriteNumberValue(i); break;
             case long l: w.WriteNumberValue(l); break;
             case float f: w.WriteNumberValue(f); break;
@@ -85,6 +86,7 @@ internal static class RecordPayload
         var t = Nullable.GetUnderlyingType(type) ?? type;
         if (t == typeof(string)) return v.GetString();
         if (t == typeof(bool)) return v.GetBoolean();
+        if (t == typeof(short)) return v.GetInt16();
         if (t == typeof(int)) return v.GetInt32();
         if (t == typeof(long)) return v.GetInt64();
         if (t == typeof(float)) return v.GetSingle();
@@ -93,7 +95,7 @@ internal static class RecordPayload
         if (t == typeof(DateTime)) return v.GetDateTime();
         if (t == typeof(DateTimeOffset)) return v.GetDateTimeOffset();
         var strings = v.EnumerateArray().Select(e => e.GetString()!);
-        if (t == typeof(string[])) return strings.ToArray();
+        if (t == typeof(string[]) || t == typeof(IEnumerable<string>)) return strings.ToArray();
         if (t == typeof(List<string>)) return strings.ToList();
         throw new NotSupportedException($"data property type {type.Name} is not supported ({SupportedTypes})");
     }
