@@ -70,6 +70,9 @@ public sealed class SlotFilter : IDisposable
         return (uint)w < (uint)_words && (_bits[w] & (1UL << (slot & 63))) != 0;
     }
 
+    /// <summary>The bits: slot s matches when bit s % 64 of word s / 64 is set (for scans that walk words themselves).</summary>
+    public ReadOnlySpan<ulong> Words => new(_bits, 0, _words);
+
     /// <summary>Every matching slot, ascending.</summary>
     public IEnumerable<int> Slots()
     {

@@ -12,11 +12,13 @@ public sealed partial class HnswIndex
     internal static int FilterScanThreshold(int live) => Math.Max(1024, live / 50);
 
     /// <summary>
-    /// Largest matching set still cheaper to score one by one than to walk to: a walk scores on the order of ef·m0
-    /// nodes whatever the filter (the two-hop walk scores only matches), a scan scores every match once but
-    /// sequentially, so the scan wins below about 2·ef·m0 matches (4,096 at ef 64, M 16).
+    /// Largest matching set still cheaper to score one by one than to walk to: a scan scores every match once,
+    /// sequentially and prefetched; a filtered walk scores on the order of ef·m0 nodes but pays a random read of a
+    /// link list for every node it crosses (two hops under a selective filter). Measured on the text set (50k, sq8,
+    /// M 16, ef 40, 10 % random filter): scan 6,300 QPS, two-hop walk 3,100 — the scan wins up to about 8·ef·m0
+    /// matches (10k here, 20 %; at 1M, 1 %).
     /// </summary>
-    internal int ScanBeatsWalk(int ef) => 2 * ef * _m0;
+    internal int ScanBeatsWalk(int ef) => 8 * ef * _m0;
 
     /// <summary>Below this fraction of live nodes matching, the walk crosses non-matching nodes without scoring them (<see cref="BeamTwoHop"/>).</summary>
     internal const double TwoHopFraction = 0.5;
@@ -130,12 +132,24 @@ public sealed partial class HnswIndex
     private void ScanFiltered(CodeScorer dist, SlotFilter filter, TopK results)
     {
         var slotNode = _slotNode;
-        foreach (int slot in filter.Slots())
+        var words = filter.Words;
+        int limit = Math.Min(words.Length, (slotNode.Length + 63) >> 6);
+        int pending = -1; // scored one step behind its prefetch: the next match's code is fetched while this one is scored
+        for (int w = 0; w < limit; w++)
         {
-            if (slot >= slotNode.Length) break;
-            int node = Volatile.Read(ref slotNode[slot]);
-            if (node < 0 || Volatile.Read(ref _state[node]) != StateLive) continue;
-            results.Push(slot, dist.Distance(CodeOf(node)));
+            ulong bits = words[w];
+            while (bits != 0)
+            {
+                int slot = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (slot >= slotNode.Length) break;
+                int node = Volatile.Read(ref slotNode[slot]);
+                if (node < 0 || Volatile.Read(ref _state[node]) != StateLive) continue;
+                Prefetch(node);
+                if (pending >= 0) results.Push(_nodeSlot[pending], dist.Distance(CodeOf(pending)));
+                pending = node;
+            }
         }
+        if (pending >= 0) results.Push(_nodeSlot[pending], dist.Distance(CodeOf(pending)));
     }
 }
