@@ -87,6 +87,38 @@ public sealed class FieldTable
         return new FieldTable(columns.Select(c => c.Field).ToArray(), rows.ToArray());
     }
 
+    /// <summary>
+    /// One value as a cell that <see cref="Parse"/> reads back to an equal value; <see cref="InvalidArgumentException"/>
+    /// for a string the format cannot carry (a tab or line break anywhere, a comma in a tag, a keyword or tag with
+    /// surrounding spaces in a tags cell).
+    /// </summary>
+    public static string Format(FieldValue value)
+    {
+        switch (value.Type)
+        {
+            case FieldType.Keyword:
+                return CheckCell(value.AsKeyword(), "keyword");
+            case FieldType.Tags:
+                foreach (var t in value.AsTags())
+                    if (t.Contains(',') || t.Length == 0 || t.Trim().Length != t.Length)
+                        throw new InvalidArgumentException($"tag '{t}' has a comma, surrounding spaces or is empty: a tags cell cannot carry it");
+                return CheckCell(string.Join(',', value.AsTags()), "tags");
+            case FieldType.Int:
+                return value.AsInt().ToString(CultureInfo.InvariantCulture);
+            case FieldType.Double:
+                return value.AsDouble().ToString("R", CultureInfo.InvariantCulture);
+            case FieldType.Bool:
+                return value.AsBool() ? "true" : "false";
+            case FieldType.Timestamp:
+                return FieldValue.FormatTimestamp(value.AsTimestampMicros());
+            default:
+                throw new InvalidArgumentException($"unknown field type {(int)value.Type}");
+        }
+    }
+
+    private static string CheckCell(string s, string what) =>
+        s.AsSpan().IndexOfAny('\t', '\n', '\r') < 0 ? s : throw new InvalidArgumentException($"a {what} value holds a tab or line break: a tab-separated cell cannot carry it");
+
     private static string[] Cells(string line) => line.TrimEnd('\r').Split('\t');
 
     /// <summary>One cell as a value of <paramref name="type"/>; <see cref="InvalidArgumentException"/> when it is not one.</summary>

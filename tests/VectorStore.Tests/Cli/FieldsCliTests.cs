@@ -190,4 +190,49 @@ public sealed class FieldsCliTests
         await SearchCommand.SearchAsync(client, "c", queries, new SearchOptions { K = 5, Filter = new SearchFilter { Where = filter } }, null, json: true, remote);
         Assert.Equal(lines[..^1], remote.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[..^1]);
     }
+
+    [Fact]
+    public void ExportWritesTheFieldsThatLoadReadsBack()
+    {
+        var (dir, db, vectors, _) = Files();
+        var tsv = Tsv(dir, Rows(300));
+        Assert.Equal(0, CliRunner.Run(CreateArgs(db)).Code);
+        var (loadCode, _, loadErr) = CliRunner.Run("load", "--db", db, "--collection", "c", "--vectors", vectors, "--fields", tsv);
+        Assert.True(loadCode == 0, loadErr);
+        string outV = Path.Combine(dir, "out.fvecs"), outIds = Path.Combine(dir, "ids.txt"), outF = Path.Combine(dir, "out.tsv");
+        var (code, _, err) = CliRunner.Run("export", "--db", db, "--collection", "c", "--out", outV, "--ids-out", outIds, "--fields-out", outF);
+        Assert.True(code == 0, err);
+        // Ids 0..299 in order, so row i of the export is row i of the input: every value reads back equal.
+        var original = FieldTable.Read(tsv, CreateFieldDefinitions(), undeclaredAsKeyword: false);
+        var exported = FieldTable.Read(outF, CreateFieldDefinitions(), undeclaredAsKeyword: false);
+        Assert.Equal(original.Rows.Count, exported.Rows.Count);
+        for (int i = 0; i < original.Rows.Count; i++)
+        {
+            Assert.Equal(original.Rows[i].Keys.Order(), exported.Rows[i].Keys.Order());
+            foreach (var (k, v) in original.Rows[i]) Assert.Equal(v, exported.Rows[i][k]);
+        }
+        // And it loads into a new collection as it came out.
+        string[] createD = [.. CreateArgs(db)[..4], "d", .. CreateArgs(db)[5..]];
+        Assert.Equal(0, CliRunner.Run(createD).Code);
+        Assert.Equal(0, CliRunner.Run("load", "--db", db, "--collection", "d", "--vectors", outV, "--fields", outF).Code);
+        var (c2, _, e2) = CliRunner.Run("export", "--db", db, "--collection", "d", "--out", outV + "2", "--ids-out", outIds + "2", "--fields-out", outF + "2");
+        Assert.True(c2 == 0, e2);
+        Assert.Equal(File.ReadAllText(outF), File.ReadAllText(outF + "2"));
+        Assert.Equal(0, CliRunner.Run("create", "--db", db, "--collection", "p", "--dim", "8").Code);
+        var (pc, _, pe) = CliRunner.Run("export", "--db", db, "--collection", "p", "--out", outV, "--ids-out", outIds, "--fields-out", outF);
+        Assert.NotEqual(0, pc);
+        Assert.Contains("declares no fields", pe, StringComparison.Ordinal);
+    }
+
+    private static FieldDefinition[] CreateFieldDefinitions() =>
+        new[] { "kind:keyword", "tags:tags", "size:int", "score:double", "ok:bool", "at:timestamp" }.Select(FieldDefinition.Parse).ToArray();
+
+    [Fact]
+    public void ExportRefusesValuesATsvCannotCarry()
+    {
+        Assert.Throws<InvalidArgumentException>(() => FieldTable.Format(FieldValue.Keyword("a\tb")));
+        Assert.Throws<InvalidArgumentException>(() => FieldTable.Format(FieldValue.Tags("a,b")));
+        foreach (var v in new[] { FieldValue.Int(-5), FieldValue.Double(0.1), FieldValue.Bool(false), FieldValue.Tags("x", "y"), FieldValue.TimestampMicros(1_700_000_000_123_456), FieldValue.Keyword("ü ñ") })
+            Assert.Equal(v, FieldTable.Parse(FieldTable.Format(v), v.Type));
+    }
 }

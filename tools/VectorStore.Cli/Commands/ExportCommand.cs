@@ -19,22 +19,32 @@ public sealed class ExportCommand : CliCommand
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
         var outOpt = Opt<string>("--out", "Vectors output (.fvecs)", required: true);
         var idsOpt = Opt<string>("--ids-out", "Ids output (text, one per line)", required: true);
-        var cmd = new Command("export", "Export a collection's vectors and ids") { nameOpt, outOpt, idsOpt };
+        var fieldsOpt = Opt<string?>("--fields-out", "Field values output (tab-separated, a header of the declared fields, row i for vector i: what load --fields reads)");
+        var cmd = new Command("export", "Export a collection's vectors and ids") { nameOpt, outOpt, idsOpt, fieldsOpt };
         var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
         {
             int exported = 0;
-            target.Run(r, async db => exported = await ExportAsync(db, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!));
+            target.Run(r, async db => exported = await ExportAsync(db, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!, r.GetValue(fieldsOpt)));
             Console.Error.WriteLine($"exported {exported} vectors");
             return 0;
         }));
         return cmd;
     }
 
-    /// <summary>Writes every live vector in ascending id order, at full precision, and the ids one per line; returns how many.</summary>
-    public static async Task<int> ExportAsync(IVectorDatabaseClient db, string collection, string outPath, string idsOutPath)
+    /// <summary>
+    /// Writes every live vector in ascending id order, at full precision, the ids one per line and, with
+    /// <paramref name="fieldsOutPath"/>, each record's field values as a row of a tab-separated file; returns how many.
+    /// </summary>
+    public static async Task<int> ExportAsync(IVectorDatabaseClient db, string collection, string outPath, string idsOutPath, string? fieldsOutPath = null)
     {
-        int dim = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Dimension;
+        var options = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options;
+        int dim = options.Dimension;
+        var declared = options.Fields ?? [];
+        if (fieldsOutPath is not null && declared.Count == 0)
+            throw new UsageException($"collection '{collection}' declares no fields: --fields-out has nothing to write");
+        using var fieldsOut = fieldsOutPath is null ? null : new StreamWriter(fieldsOutPath);
+        fieldsOut?.WriteLine(string.Join('\t', declared.Select(f => f.Name)));
         int chunk = (int)Math.Max(1, Math.Min(db.Limits.GetBatchSize(dim), ChunkBytes / (4L * dim)));
         using var fs = new FileStream(outPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var idsOut = new StreamWriter(idsOutPath);
@@ -56,6 +66,8 @@ public sealed class ExportCommand : CliCommand
                     fs.Write(head);
                     fs.Write(MemoryMarshal.AsBytes(record.Vector.AsSpan()));
                     idsOut.WriteLine(record.Id.ToString(CultureInfo.InvariantCulture));
+                    fieldsOut?.WriteLine(string.Join('\t', declared.Select(f =>
+                        record.Fields.TryGetValue(f.Name, out var v) ? Evaluation.FieldTable.Format(v) : "")));
                     written++;
                 }
             }
