@@ -209,16 +209,8 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Bytes the file system allocates for every file of the collection (holes punched into the log's truncated prefix are not counted).</summary>
     public long DiskBytes()
     {
-        long total = 0;
         // FASTER deletes log segments behind the begin address lazily (after a later commit); they are garbage already.
-        var behind = new HashSet<string>(_wal.SegmentsBefore(_wal.BeginAddress));
-        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
-        {
-            if (behind.Contains(f)) continue;
-            try { total += FileSpace.AllocatedBytes(f); }
-            catch (FileNotFoundException) { }
-        }
-        return total;
+        return FileSpace.DirectoryBytes(Directory, new HashSet<string>(_wal.SegmentsBefore(_wal.BeginAddress)));
     }
 
     /// <inheritdoc />

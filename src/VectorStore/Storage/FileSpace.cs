@@ -13,6 +13,22 @@ internal static unsafe partial class FileSpace
     private const int FallocKeepSize = 0x01, FallocPunchHole = 0x02;
     private static bool s_unavailable = !OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64);
 
+    /// <summary>
+    /// Allocated bytes of every file under <paramref name="directory"/> except <paramref name="skip"/> (a file deleted
+    /// while counting counts nothing).
+    /// </summary>
+    public static long DirectoryBytes(string directory, IReadOnlySet<string>? skip = null)
+    {
+        long total = 0;
+        foreach (var f in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            if (skip is not null && skip.Contains(f)) continue;
+            try { total += AllocatedBytes(f); }
+            catch (FileNotFoundException) { }
+        }
+        return total;
+    }
+
     /// <summary>Releases the blocks of [0, <paramref name="length"/> rounded down to 4 KiB) of <paramref name="path"/>, keeping its size.</summary>
     public static void PunchPrefix(string path, long length)
     {

@@ -65,14 +65,5 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <inheritdoc />
-    public long DiskBytes()
-    {
-        long total = 0;
-        foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
-        {
-            try { total += FileSpace.AllocatedBytes(f); }
-            catch (FileNotFoundException) { }
-        }
-        return total;
-    }
+    public long DiskBytes() => FileSpace.DirectoryBytes(Directory);
 }
