@@ -9,7 +9,8 @@ namespace VectorStore.Bench.Collections;
 /// Filtered search on the shared text set (issue 15): real-field filters from the texts' metadata (kind, a package
 /// prefix tag) and uncorrelated random filters (a random int field, and the id-set API) at about 0.1 %, 1 %, 10 % and
 /// 50 % selectivity, against exact filtered ground truth, for sq8 + hnsw:16 and pq:96x4 + ivf:256; prints per
-/// filter the best QPS reaching recall 0.95 beside the unfiltered best in the same run, and the plans chosen.
+/// filter the QPS of the cheapest sweep point reaching recall 0.95 beside the unfiltered search's at the same recall,
+/// measured in the same run, and the plans chosen.
 /// <c>--dry</c>: 4,000 synthetic vectors, one point, for CI.
 /// </summary>
 internal static class FilteredSearch
@@ -60,9 +61,10 @@ internal static class FilteredSearch
             }).ToList();
         }
         var fields = new FieldDefinition[] { new("kind", FieldType.Keyword), new("package", FieldType.Keyword), new("prefix", FieldType.Tags), new("rnd", FieldType.Int) };
-        var filters = new List<(string Name, SearchFilter Filter, Func<int, bool> Allowed)>();
+        // Each filter's matching rows, evaluated once by the reference evaluator: the ground truth asks per query and row.
+        var filters = new List<(string Name, SearchFilter Filter, bool[] Allowed)>();
         void AddWhere(string name, FilterExpression where) =>
-            filters.Add((name, new SearchFilter { Where = where }, i => FilterReference.Matches(where, fields, rows[i])));
+            filters.Add((name, new SearchFilter { Where = where }, rows.Select(r => FilterReference.Matches(where, fields, r)).ToArray()));
         AddWhere("prefix xserver-|haskell- (~0.1%)", Filter.Or(Filter.Contains("prefix", "xserver-"), Filter.Contains("prefix", "haskell-")));
         AddWhere("prefix fonts- (~1%)", Filter.Contains("prefix", "fonts-"));
         AddWhere("prefix python3-|golang- (~10%)", Filter.In("prefix", "python3-", "golang-"));
@@ -76,7 +78,7 @@ internal static class FilteredSearch
             var ids = new HashSet<ulong>();
             for (int i = 0; i < allowed.Length; i++)
                 if (idRng.NextDouble() < pct / 100.0) { allowed[i] = true; ids.Add((ulong)i); }
-            filters.Add(($"random id set {pct}%", new SearchFilter { Ids = ids }, i => allowed[i]));
+            filters.Add(($"random id set {pct}%", new SearchFilter { Ids = ids }, allowed));
         }
         var configs = new (string Compression, string Index, int Rerank, string Knob, int[] Sweep)[]
         {
@@ -85,8 +87,8 @@ internal static class FilteredSearch
         };
         const int k = 10;
         var truthAll = EvalRunner.ExactTruth(baseVectors, queries, Metric.Cosine, k);
-        var truths = filters.Select(f => EvalRunner.FilteredTruth(baseVectors, queries, Metric.Cosine, f.Allowed, k)).ToArray();
-        Console.WriteLine($"filtered-search: {baseVectors.Count} × {baseVectors.Dimension}, {queries.Count} queries, k {k}, 1 thread, best QPS at recall ≥ {target}");
+        var truths = filters.Select(f => EvalRunner.FilteredTruth(baseVectors, queries, Metric.Cosine, i => f.Allowed[i], k)).ToArray();
+        Console.WriteLine($"filtered-search: {baseVectors.Count} × {baseVectors.Dimension}, {queries.Count} queries, k {k}, 1 thread, cheapest point reaching recall {target}");
         foreach (var (compression, index, rerank, knob, sweep) in configs)
         {
             var settings = new EvalSettings
@@ -111,7 +113,7 @@ internal static class FilteredSearch
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"(none)",-34} {"100%",7} {unRecall,7:F4} {points[0][unV].Qps,9:F0} {sweep[unV],7}"));
             for (int f = 0; f < filters.Count; f++)
             {
-                int matching = Enumerable.Range(0, baseVectors.Count).Count(filters[f].Allowed);
+                int matching = filters[f].Allowed.Count(a => a);
                 var (v, recall) = FirstReaching(points[f + 1], target);
                 var m = points[f + 1][v];
                 // Equal recall: the unfiltered search at the smallest point reaching at least this filter's recall (or the target).

@@ -562,7 +562,7 @@ public sealed partial class Collection
         var cs = scratch.SlotBuffer;
         // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
         var ds = scratch.DistBuffer;
-        _raw.ComputeDistances(Options.Metric.ToDistanceKind(), q, cs.AsSpan(0, n), ds.AsSpan(0, n));
+        _exactDistances(q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
         scratch.Stats = scratch.Stats with { Reranked = n };
         return Drain(heap, k, scratch, options);
@@ -638,26 +638,20 @@ public sealed partial class Collection
     {
         try
         {
-            if (f.Where is null)
-            {
-                if (f.Ids is not null)
-                {
-                    foreach (var id in f.Ids)
-                        if (_slots.TryGetValue(id, out int slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
-                            filter.Add(slot);
-                    return filter;
-                }
-                if (f.Predicate is null) throw new InvalidArgumentException("a search filter needs ids, a where expression or a predicate");
-                foreach (int slot in LiveSlots())
-                    if (f.Predicate(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
-                return filter;
-            }
-            using var matches = FilterEvaluator.Evaluate(_fields, f.Where);
+            using var matches = f.Where is null ? null : FilterEvaluator.Evaluate(_fields, f.Where);
             if (f.Ids is not null)
             {
                 foreach (var id in f.Ids)
-                    if (_slots.TryGetValue(id, out int slot) && matches.Contains((uint)slot) && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
+                    if (_slots.TryGetValue(id, out int slot) && (matches is null || matches.Contains((uint)slot))
+                        && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
                         filter.Add(slot);
+                return filter;
+            }
+            if (matches is null)
+            {
+                if (f.Predicate is null) throw new InvalidArgumentException("a search filter needs ids, a where expression or a predicate");
+                foreach (int slot in LiveSlots())
+                    if (f.Predicate(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
                 return filter;
             }
             int count = (int)matches.Count;

@@ -89,14 +89,6 @@ internal sealed class FieldIndex : IDisposable
         foreach (var c in _columns) c.CompleteBatch();
     }
 
-    /// <summary>Whether <paramref name="slot"/> has any value.</summary>
-    public bool HasValues(int slot)
-    {
-        foreach (var c in _columns)
-            if (c.Has(slot)) return true;
-        return false;
-    }
-
     /// <summary>The values of <paramref name="slot"/> by field name (empty when it has none).</summary>
     public IReadOnlyDictionary<string, FieldValue> Get(int slot)
     {

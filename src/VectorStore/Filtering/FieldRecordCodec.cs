@@ -22,7 +22,7 @@ internal static class FieldRecordCodec
         if (values.Count > fields.Count)
             throw new InvalidArgumentException($"id {id}: {values.Count} field values, but the collection declares {fields.Count} fields");
         var entries = new (int Index, FieldValue Value)[values.Count];
-        int n = 0, size = 2;
+        int n = 0;
         foreach (var (name, value) in values)
         {
             int index = IndexOf(fields, name);
@@ -31,23 +31,13 @@ internal static class FieldRecordCodec
             if (value.Type != fields[index].Type)
                 throw new InvalidArgumentException($"id {id}: field '{name}' is {fields[index].Type.Name()}, got a {(value.Type == 0 ? "missing" : value.Type.Name())} value");
             entries[n++] = (index, value);
-            size += 1 + ValueSize(value);
         }
         // Declared order: equal records encode to equal bytes whatever the dictionary's order.
         Array.Sort(entries, (a, b) => a.Index.CompareTo(b.Index));
-        var buffer = new byte[size];
-        buffer[0] = Version;
-        buffer[1] = (byte)n;
-        int pos = 2;
-        foreach (var (index, value) in entries)
-        {
-            buffer[pos++] = (byte)index;
-            pos = WriteValue(buffer, pos, value);
-        }
-        return buffer;
+        return Encode(entries);
     }
 
-    /// <summary>Encodes the values of one slot read back from columns (already valid).</summary>
+    /// <summary>Encodes checked values, in ascending field order (a record's, or one slot's read back from columns).</summary>
     public static byte[] Encode(ReadOnlySpan<(int Index, FieldValue Value)> entries)
     {
         int size = 2;

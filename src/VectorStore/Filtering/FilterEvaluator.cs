@@ -29,20 +29,36 @@ internal static class FilterEvaluator
             {
                 // Most selective first would need estimates; intersecting in order and stopping at empty is as good here.
                 var acc = Eval(index, a.Operands[0]);
-                for (int i = 1; i < a.Operands.Count && !acc.IsEmpty; i++)
+                try
                 {
-                    using var next = Eval(index, a.Operands[i]);
-                    acc.IAnd(next);
+                    for (int i = 1; i < a.Operands.Count && !acc.IsEmpty; i++)
+                    {
+                        using var next = Eval(index, a.Operands[i]);
+                        acc.IAnd(next);
+                    }
+                }
+                catch
+                {
+                    acc.Dispose(); // a later operand's error must not leak the native bitmap built so far
+                    throw;
                 }
                 return acc;
             }
             case OrFilter o:
             {
                 var acc = Eval(index, o.Operands[0]);
-                for (int i = 1; i < o.Operands.Count; i++)
+                try
                 {
-                    using var next = Eval(index, o.Operands[i]);
-                    acc.IOr(next);
+                    for (int i = 1; i < o.Operands.Count; i++)
+                    {
+                        using var next = Eval(index, o.Operands[i]);
+                        acc.IOr(next);
+                    }
+                }
+                catch
+                {
+                    acc.Dispose();
+                    throw;
                 }
                 return acc;
             }

@@ -123,8 +123,10 @@ internal sealed class RefineStage
         w.Write(size);
         long bytes = (long)highWater * size;
         w.Write(bytes);
-        w.Write(_codes, 0, (int)Math.Min(bytes, _codes.Length));
-        for (long pad = Math.Min(bytes, _codes.Length); pad < bytes; pad++) w.Write((byte)0);
+        int stored = (int)Math.Min(bytes, _codes.Length);
+        w.Write(_codes, 0, stored);
+        // Slots above the last one ever encoded (free since training) have no code yet: zeros, never read.
+        if (bytes > stored) w.Write(new byte[bytes - stored]);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote.</summary>
