@@ -40,4 +40,13 @@ public sealed record CollectionStats
 
     /// <summary>The index spec.</summary>
     public string Index { get; init; } = "";
+
+    /// <summary>The live compression generation (1 = the one the collection was created with).</summary>
+    public int Generation { get; init; } = 1;
+
+    /// <summary>
+    /// Why training the live generation's codec and index failed (the collection then answers with exact scans and
+    /// retries once it has doubled), or null when it is trained or has not reached its training threshold yet.
+    /// </summary>
+    public string? TrainingError { get; init; }
 }

@@ -20,4 +20,10 @@ public readonly record struct SearchHit(ulong Id, float Score)
 
     /// <summary>The hit's stored full-precision vector, when requested.</summary>
     public float[]? Vector { get; init; }
+
+    /// <summary>
+    /// The compression generation that served the search (every hit of one search carries the same); 0 when the
+    /// answer was exact (no index yet) or came from a server that does not report it.
+    /// </summary>
+    public int Generation { get; init; }
 }

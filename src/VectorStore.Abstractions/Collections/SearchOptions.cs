@@ -38,6 +38,19 @@ public sealed record SearchOptions
     /// <summary>Return each hit's stored vector (<see cref="SearchHit.Vector"/>; a disk read per hit out of core). Default false.</summary>
     public bool IncludeVector { get; init; }
 
+    /// <summary>
+    /// The caller's stable key for A/B exposure (a user or session id): while a candidate generation is exposed to a
+    /// percentage of traffic, a stable hash of this key decides which generation serves the search
+    /// (<see cref="SearchHit.Generation"/> says which did). Null (default) = always the live generation.
+    /// </summary>
+    public string? ExposureKey { get; init; }
+
+    /// <summary>
+    /// The query's segment tag for the shadow canary's per-segment recall (a tenant, a product line); null (default)
+    /// = no query segment.
+    /// </summary>
+    public string? Segment { get; init; }
+
     /// <summary>Largest k (and rerank depth) accepted: protects the process from a request for 10⁹ results.</summary>
     public const int MaxK = 100_000;
 }
