@@ -211,6 +211,39 @@ public sealed class DriftMonitorTests
     }
 
     [Fact]
+    public async Task ReportsAndWritesRunBesideConcurrentObserve()
+    {
+        var built = Train("ivf:32", "pq:8x4", Training);
+        var monitor = DriftMonitor.Create(built, Training, DistanceKind.L2, Fast, seed: 11);
+        var batches = Enumerable.Range(0, 60).Select(i => HeldOut.Slice(i * 50, 50)).ToArray();
+        using var done = new CancellationTokenSource();
+        int reads = 0;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() =>
+        {
+            started.SetResult();
+            while (!done.IsCancellationRequested || reads < 5)
+            {
+                var report = monitor.Report(2);
+                Assert.All(report.Signals, s => Assert.True(double.IsFinite(s.Value) && double.IsFinite(s.Threshold), s.ToString()));
+                using var ms = new MemoryStream();
+                using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) monitor.Write(w);
+                ms.Position = 0;
+                var copy = DriftMonitor.Read(new BinaryReader(ms), built, Fast, "mem");
+                Assert.True(copy.Observed <= monitor.Observed);
+                reads++;
+            }
+        });
+        await started.Task;
+        Parallel.ForEach(batches, new ParallelOptions { MaxDegreeOfParallelism = 3 }, monitor.Observe);
+        done.Cancel();
+        await reader;
+        await monitor.BackgroundTests;
+        Assert.Equal(3_000, monitor.Observed);
+        Assert.False(monitor.Report(2).Drifted, Names(monitor.Report(2)));
+    }
+
+    [Fact]
     public void CreateRejectsMismatchedArguments()
     {
         var built = Train("flat", "pq:8x4", Training);

@@ -47,6 +47,7 @@ public sealed class DriftPersistenceTests
     [InlineData("ivf:16", "pq:4x4")]
     [InlineData("flat", "sq8")]
     [InlineData("ivf:8,residual", "pq:8x4")]
+    [InlineData("hnsw:8", "sq8:pv")]
     public void RoundTripReportsTheSameAndKeepsObservingAlike(string index, string compression)
     {
         var (built, monitor) = Observed(index, compression);
