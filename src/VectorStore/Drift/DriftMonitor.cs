@@ -212,7 +212,7 @@ public sealed partial class DriftMonitor
             {
                 double expected = b.NullPsi(n);
                 signals.Add(new DriftSignal("code_usage_psi", DriftStatistics.Psi(sub, n, b.SubCodeCounts, b.Count, b.SubQuantizers, b.Entries),
-                    expected + s.CodeUsagePsiMargin, expected));
+                    Math.Max(expected * s.CodeUsagePsiFactor, expected + s.CodeUsagePsiMargin), expected));
             }
             if (total.Lists is { } lists)
             {

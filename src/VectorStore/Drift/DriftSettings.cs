@@ -35,11 +35,16 @@ public sealed record DriftSettings
     public double ClipRateFactor { get; init; } = 2.0;
 
     /// <summary>
-    /// PQ code-usage divergence fires at the PSI a window of the same size drawn from the training sample shows (its
-    /// finite-sample expectation) plus this margin. Default 0.2: codebooks fit their training sample, so unseen
-    /// vectors of the same distribution already read about 0.1–0.18 above that expectation on the text set.
+    /// PQ code-usage divergence fires at this times the PSI a window of the same size drawn from the training sample
+    /// shows (its finite-sample expectation), or at that expectation plus <see cref="CodeUsagePsiMargin"/> when that
+    /// is higher. Default 1.75: codebooks fit their training sample, so unseen vectors of the same distribution
+    /// already read up to 1.6× the expectation with 256 entries per sub-quantizer on the text set (paragraphs 1.8–2.1×;
+    /// with 16 entries 1.06× and 7×).
     /// </summary>
-    public double CodeUsagePsiMargin { get; init; } = 0.2;
+    public double CodeUsagePsiFactor { get; init; } = 1.75;
+
+    /// <summary>The smallest excess over the expected PSI that fires (see <see cref="CodeUsagePsiFactor"/>). Default 0.05.</summary>
+    public double CodeUsagePsiMargin { get; init; } = 0.05;
 
     /// <summary>
     /// IVF list imbalance (NLIST·Σ size² / n², of the window's list assignments and of the whole index) fires at this
@@ -95,6 +100,7 @@ public sealed record DriftSettings
             throw new InvalidArgumentException($"drift minimum window must be in 1..{WindowSize} (the window), got {MinWindowVectors}");
         Factor(ReconstructionErrorFactor, "reconstruction error factor");
         Factor(ClipRateFactor, "clip rate factor");
+        Factor(CodeUsagePsiFactor, "code usage PSI factor");
         Factor(ListImbalanceFactor, "list imbalance factor");
         Factor(CentroidDistanceFactor, "centroid distance factor");
         if (!(CodeUsagePsiMargin is > 0 and < 100)) throw new InvalidArgumentException($"code usage PSI margin must be in (0, 100), got {CodeUsagePsiMargin}");

@@ -269,6 +269,7 @@ public sealed class DriftMonitorTests
         { "list imbalance factor", new DriftSettings { ListImbalanceFactor = double.PositiveInfinity } },
         { "centroid distance factor", new DriftSettings { CentroidDistanceFactor = -2 } },
         { "PSI margin", new DriftSettings { CodeUsagePsiMargin = 0 } },
+        { "PSI factor", new DriftSettings { CodeUsagePsiFactor = 0.9 } },
         { "mean shift margin", new DriftSettings { MeanShiftMargin = -0.1 } },
         { "reservoir", new DriftSettings { ReservoirSize = 1 } },
         { "baseline sample", new DriftSettings { BaselineSampleSize = 0 } },
