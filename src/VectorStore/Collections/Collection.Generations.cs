@@ -158,7 +158,7 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
         var (index, refine) = TrainEmpty(g, sample);
         // Its sensors' baseline is its own training sample, ready for when it becomes live.
-        g.Drift = VectorStore.Drift.DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettings, Options.Seed + g.Number);
+        g.Drift = CreateDriftMonitor(index, sample, g.Number);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long done = 0;
         for (int at = 0; at < slots.Length; at += BuildChunk)
@@ -304,6 +304,8 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
         Log.GenerationPromoted(Instruments.Logger, Name, generation, false);
+        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+        EnsureDriftMonitor(generation);
         DropBeyondRetention();
     }
 
@@ -325,6 +327,8 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
         Log.GenerationPromoted(Instruments.Logger, Name, target.Number, true);
+        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+        EnsureDriftMonitor(target.Number);
         return target.Number;
     }
 
