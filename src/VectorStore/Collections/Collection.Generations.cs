@@ -418,9 +418,19 @@ public sealed partial class Collection
         if (_canary?.Generation == g) _canary.Stop();
     }
 
-    /// <summary>After recovery: starts the builds of declared candidates that have no index yet (a crash interrupted them).</summary>
+    /// <summary>
+    /// After recovery: retries the live generation's training when the collection is past its threshold but has no
+    /// index (its training failed before the restart, so <see cref="TrainingError"/> says why again), and starts the
+    /// builds of declared candidates that have no index yet (a crash interrupted them).
+    /// </summary>
     internal void ResumeGenerationBuilds()
     {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_closed && _index is null && _slots.Count > 0 && _slots.Count >= Options.TrainingThreshold) TryTrainLocked();
+        }
+        finally { _lock.ExitWriteLock(); }
         List<Generation> unbuilt;
         _lock.EnterReadLock();
         try { unbuilt = _generations.Where(g => g != _current && g.Index is null && g.Error is null && g.Build.IsCompleted).ToList(); }
