@@ -151,6 +151,17 @@ public static class LifecycleDrift
             if (canary.WorstSegment is { } worst)
                 Console.WriteLine($"worst segment: {worst.Segment} ({worst.Queries} true neighbours): candidate recall {worst.RecallCandidate:F4}, live {worst.RecallLive:F4}");
         }
+        // Per segment: the previous generation against the live one on the query set, neighbours grouped by package prefix.
+        if (generations.FirstOrDefault(g => g.State != GenerationState.Live && g.Ready) is { } previous)
+        {
+            var bySegment = c.RunCanary(previous.Generation, ds.Queries, search, "group");
+            Console.WriteLine($"offline canary, generation {previous.Generation} vs live {bySegment.LiveGeneration} by package prefix of the true neighbours " +
+                $"(recall {bySegment.RecallCandidate:F4} vs {bySegment.RecallLive:F4}): " +
+                string.Join("; ", bySegment.Segments.Where(x => !x.Segment.StartsWith("query:", StringComparison.Ordinal)).Take(4)
+                    .Select(x => $"{x.Segment} ({x.Queries}) {x.RecallCandidate:F4} vs {x.RecallLive:F4}")));
+            if (bySegment.WorstSegment is { } w)
+                Console.WriteLine($"worst segment for generation {previous.Generation}: {w.Segment}, recall {w.RecallCandidate:F4} (live generation: {w.RecallLive:F4})");
+        }
         Console.WriteLine($"first drift signal after {firstDrift} paragraphs; recall then {firstDriftRecall:F4} (start {start:F4}, drop {start - firstDriftRecall:F4})");
         Console.WriteLine($"final recall@10 {final:F4} (live generation {c.LiveGeneration}); fresh build on all {contents.Count} vectors {freshRecall:F4}; difference {final - freshRecall:+0.0000;-0.0000}");
         // p99 per one-second window: the worst, and the window of the switch.
