@@ -18,12 +18,9 @@ public static class CanaryOverhead
 {
     public static int Run(string[] args)
     {
-        string Arg(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
-        int Int(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var flags = new BenchArgs(args);
+        string Arg(string name, string fallback) => flags.Get(name, fallback);
+        int Int(string name, int fallback) => flags.Int(name, fallback);
         double rate = double.Parse(Arg("--rate", "0.01"), CultureInfo.InvariantCulture);
         int rounds = Int("--rounds", 10), seconds = Int("--seconds", 3), threads = Int("--threads", 2), rerank = Int("--rerank", 40);
         var dir = Dataset.FindShared("debdesc-minilm384-public");

@@ -22,12 +22,9 @@ public static class DriftCurve
 {
     public static int Run(string[] args)
     {
-        string Arg(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
-        int Int(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var flags = new BenchArgs(args);
+        string Arg(string name, string fallback) => flags.Get(name, fallback);
+        int Int(string name, int fallback) => flags.Int(name, fallback);
         string stream = Arg("--stream", "para");
         int train = Int("--train", 10_000), max = Int("--max", 8_000), batch = Int("--batch", 50), step = Int("--step", 500), rerank = Int("--rerank", 40);
         string compression = Arg("--compression", "pq:48"), index = Arg("--index", "ivf:256");

@@ -21,12 +21,9 @@ public static class LifecycleDrift
 {
     public static int Run(string[] args)
     {
-        string Arg(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
-        int Int(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var flags = new BenchArgs(args);
+        string Arg(string name, string fallback) => flags.Get(name, fallback);
+        int Int(string name, int fallback) => flags.Int(name, fallback);
         string compression = Arg("--compression", "pq:48"), index = Arg("--index", "ivf:256");
         int rerank = Int("--rerank", 40), batch = Int("--batch", 500), pause = Int("--pause-ms", 50);
         double canaryRate = double.Parse(Arg("--canary", "0.01"), CultureInfo.InvariantCulture);
