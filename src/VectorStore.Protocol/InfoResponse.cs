@@ -13,7 +13,8 @@ namespace VectorStore.Protocol;
 /// Protocol version of the connection: from 3 on the options carry the raw-vectors residency and
 /// <see cref="CollectionStats.ResidentBytes"/> follows <paramref name="BytesOnDisk"/>; from 4 on they carry the
 /// declared fields; from 5 on the stats end with the live generation and the training error
-/// (<see cref="CollectionStats.Generation"/> reads as 0 below 5: not reported). Default 2 (the layout
+/// (below 5 <see cref="CollectionStats.Generation"/> reads as 1: a server without generations has only the one it
+/// created the collection with). Default 2 (the layout
 /// before residency was reported); the server and client always pass their connection's version.
 /// </param>
 public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk, ushort Version = 2) : IWireMessage
@@ -93,11 +94,7 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
             string error = r.Str("trainingError");
             stats = stats with { Generation = generation, TrainingError = error.Length == 0 ? null : error };
         }
-        else
-        {
-            // An older server has no generations to report: 0 says "unknown" (the engine numbers from 1).
-            stats = stats with { Generation = 0 };
-        }
+
         r.End();
         return new InfoResponse(options, stats, bytesOnDisk, version);
     }

@@ -103,9 +103,9 @@ internal static class DatabaseOutput
         // Declared metadata fields, name -> type (empty when none).
         ["fields"] = (options.Fields ?? []).ToDictionary(f => f.Name, f => (object?)f.Type.Name()),
         ["refine"] = options.Refine,
-        // The live compression generation (null when a server older than protocol 5 did not report it) and why its
+        // The live compression generation (1 from a server before protocol 5, which has no others) and why its
         // training failed (null when it did not).
-        ["generation"] = s.Generation > 0 ? s.Generation : null,
+        ["generation"] = s.Generation,
         ["training_error"] = s.TrainingError,
     };
 
