@@ -1,0 +1,184 @@
+using System.Text.Json;
+using VectorStore.Evaluation;
+using VectorStore.IO;
+using VectorStore.Tests.Protocol;
+using Xunit;
+
+namespace VectorStore.Tests.Cli;
+
+/// <summary>
+/// The <c>scheme</c> and <c>drift</c> commands end to end, through the real CLI process, against a database directory
+/// (<c>--db</c>) and a server (<c>--server</c>): build a candidate, list, canary, promote, rollback, gc, drift, and
+/// what <c>info</c> and <c>search</c> report about generations (issue 16's "Interface" section).
+/// </summary>
+public sealed class SchemeCliTests
+{
+    private const int Dim = 16, Count = 2000;
+
+    /// <summary>Whether the engine's in-process client manages generations (issue 16's engine side); these tests need it.</summary>
+    public static bool EngineHasGenerations { get; } = typeof(ICompressionLifecycleClient).IsAssignableFrom(typeof(InProcessDatabaseClient));
+
+    private static void RequireEngine() =>
+        Skip.IfNot(EngineHasGenerations, "needs the engine's generations (issue 16): InProcessDatabaseClient does not implement ICompressionLifecycleClient yet");
+
+    private static (string Dir, string Vectors, string Queries) Files()
+    {
+        var dir = TestData.TempDir();
+        var data = SyntheticData.Clustered(Count, Dim, seed: 11);
+        string vectors = Path.Combine(dir, "v.fvecs"), queries = Path.Combine(dir, "q.fvecs");
+        VectorFiles.WriteFvecs(vectors, data);
+        VectorFiles.WriteFvecs(queries, SyntheticData.Clustered(40, Dim, seed: 12));
+        return (dir, vectors, queries);
+    }
+
+    private static string Ok(string[] target, params string[] args)
+    {
+        var r = CliRunner.Run([.. args, .. target]);
+        Assert.True(r.Code == 0, $"vectorstore {string.Join(' ', args)} exited {r.Code}: {r.Stderr}");
+        return r.Stdout;
+    }
+
+    private static JsonElement[] JsonLines(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+
+    private static JsonElement Info(string[] target) =>
+        JsonLines(Ok(target, "info", "--collection", "c", "--json"))[0].GetProperty("collections")[0];
+
+    /// <summary>The whole lifecycle through one target; <paramref name="server"/> adds what needs one process (exposure).</summary>
+    private static void Lifecycle(string[] target, string vectors, string queries, bool server)
+    {
+        Ok(target, "create", "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--index", "flat", "--training-threshold", "500");
+        Ok(target, "load", "--collection", "c", "--vectors", vectors);
+        var info = Info(target);
+        Assert.Equal(1, info.GetProperty("generation").GetInt32());
+        Assert.Equal(JsonValueKind.Null, info.GetProperty("training_error").ValueKind);
+
+        var list = JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json"));
+        var first = Assert.Single(list);
+        Assert.Equal(1, first.GetProperty("generation").GetInt32());
+        Assert.Equal("live", first.GetProperty("state").GetString());
+        Assert.Equal("sq8", first.GetProperty("compression").GetString());
+        Assert.Equal("flat", first.GetProperty("index").GetString());
+
+        var built = Assert.Single(JsonLines(Ok(target, "scheme", "build", "--collection", "c", "--compression", "pq:4", "--index", "ivf:8", "--json")));
+        Assert.Equal(2, built.GetProperty("generation").GetInt32());
+        Assert.Equal("candidate", built.GetProperty("state").GetString());
+        Assert.True(built.GetProperty("ready").GetBoolean());
+        list = JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json"));
+        Assert.Equal([1, 2], list.Select(g => g.GetProperty("generation").GetInt32()));
+        Assert.Equal(["live", "candidate"], list.Select(g => g.GetProperty("state").GetString()));
+
+        var canary = Assert.Single(JsonLines(Ok(target, "scheme", "canary", "--collection", "c", "--generation", "2", "--queries", queries, "--k", "10", "--json")));
+        Assert.Equal(2, canary.GetProperty("generation").GetInt32());
+        Assert.Equal(40, canary.GetProperty("queries").GetInt32());
+        Assert.Equal(10, canary.GetProperty("k").GetInt32());
+        double recallLive = canary.GetProperty("recall_live").GetDouble(), recallCandidate = canary.GetProperty("recall_candidate").GetDouble();
+        // sq8 on a flat index is near exact; 4 sub-quantizers over 16 dimensions lose a lot more.
+        Assert.InRange(recallLive, 0.8, 1.0);
+        Assert.InRange(recallCandidate, 0.0, 1.0);
+        Assert.True(recallLive > recallCandidate, $"live {recallLive} vs candidate {recallCandidate}");
+        Assert.InRange(canary.GetProperty("overlap").GetDouble(), 0.0, 1.0);
+        Assert.True(canary.GetProperty("candidate_p99_ms").GetDouble() >= 0);
+
+        if (server)
+        {
+            // A/B exposure: at 100 % every keyed search is served by the candidate, unkeyed ones by the live generation.
+            Ok(target, "scheme", "exposure", "--collection", "c", "--generation", "2", "--percent", "100");
+            var keyed = JsonLines(Ok(target, "search", "--collection", "c", "--queries", queries, "--k", "5", "--hits-json", "--exposure-key", "user-7"));
+            Assert.All(keyed[..^1], q => Assert.All(q.GetProperty("hits").EnumerateArray(), h => Assert.Equal(2, h.GetProperty("generation").GetInt32())));
+            var plain = JsonLines(Ok(target, "search", "--collection", "c", "--queries", queries, "--k", "5", "--hits-json"));
+            Assert.All(plain[..^1], q => Assert.All(q.GetProperty("hits").EnumerateArray(), h => Assert.Equal(1, h.GetProperty("generation").GetInt32())));
+            Ok(target, "scheme", "exposure", "--collection", "c", "--generation", "2", "--percent", "0");
+        }
+
+        var promoted = Assert.Single(JsonLines(Ok(target, "scheme", "promote", "--collection", "c", "--generation", "2", "--json")));
+        Assert.Equal(2, promoted.GetProperty("generation").GetInt32());
+        Assert.Equal(1, promoted.GetProperty("previous").GetInt32());
+        info = Info(target);
+        Assert.Equal(2, info.GetProperty("generation").GetInt32());
+        Assert.StartsWith("pq:4", info.GetProperty("compression").GetString());
+        Assert.StartsWith("ivf:8", info.GetProperty("index").GetString());
+        var hits = JsonLines(Ok(target, "search", "--collection", "c", "--queries", queries, "--k", "5", "--hits-json"));
+        Assert.Equal(2, hits[0].GetProperty("hits")[0].GetProperty("generation").GetInt32());
+        Assert.Equal(["retired", "live"], JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json")).Select(g => g.GetProperty("state").GetString()));
+
+        var rolled = Assert.Single(JsonLines(Ok(target, "scheme", "rollback", "--collection", "c", "--json")));
+        Assert.Equal(1, rolled.GetProperty("generation").GetInt32());
+        Assert.Equal(2, rolled.GetProperty("previous").GetInt32());
+        info = Info(target);
+        Assert.Equal(1, info.GetProperty("generation").GetInt32());
+        Assert.Equal("sq8", info.GetProperty("compression").GetString());
+
+        var gc = Assert.Single(JsonLines(Ok(target, "scheme", "gc", "--collection", "c", "--json")));
+        Assert.True(gc.GetProperty("removed").GetInt32() >= 0);
+
+        var drift = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
+        Assert.Equal(1, drift.GetProperty("generation").GetInt32());
+        var signals = drift.GetProperty("signals");
+        Assert.True(signals.GetArrayLength() > 0);
+        bool anyFired = false;
+        foreach (var s in signals.EnumerateArray())
+        {
+            Assert.False(string.IsNullOrEmpty(s.GetProperty("name").GetString()));
+            Assert.Equal(JsonValueKind.Number, s.GetProperty("threshold").ValueKind);
+            anyFired |= s.GetProperty("fired").GetBoolean();
+        }
+        Assert.Equal(anyFired, drift.GetProperty("drifted").GetBoolean());
+    }
+
+    [SkippableFact]
+    public void SchemeLifecycleThroughADatabaseDirectory()
+    {
+        RequireEngine();
+        var (dir, vectors, queries) = Files();
+        Lifecycle(["--db", Path.Combine(dir, "db")], vectors, queries, server: false);
+    }
+
+    [SkippableFact]
+    public async Task SchemeLifecycleThroughAServer()
+    {
+        RequireEngine();
+        var (dir, vectors, queries) = Files();
+        await using var live = LiveServer.Start(o => o with { Flush = d => d.Flush(), Snapshot = d => d.Snapshot() }, VectorDatabase.Open(Path.Combine(dir, "db")));
+        var tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, LiveServer.Token + "\n");
+        Lifecycle(["--server", $"127.0.0.1:{live.Port}", "--token-file", tokenFile], vectors, queries, server: true);
+    }
+
+    [SkippableFact]
+    public void ATrainingErrorIsVisibleInInfo()
+    {
+        RequireEngine();
+        // pq:16 over 16 dimensions needs 256 training vectors per codebook; 20 vectors with a threshold of 10 cannot train it.
+        var dir = TestData.TempDir();
+        string vectors = Path.Combine(dir, "v.fvecs"), db = Path.Combine(dir, "db");
+        VectorFiles.WriteFvecs(vectors, SyntheticData.Clustered(20, Dim, seed: 3));
+        string[] target = ["--db", db];
+        Ok(target, "create", "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "pq:16", "--index", "flat", "--training-threshold", "10");
+        Ok(target, "load", "--collection", "c", "--vectors", vectors);
+        var info = Info(target);
+        Assert.False(info.GetProperty("trained").GetBoolean());
+        Assert.Equal(JsonValueKind.String, info.GetProperty("training_error").ValueKind);
+        Assert.False(string.IsNullOrWhiteSpace(info.GetProperty("training_error").GetString()));
+    }
+
+    [Fact]
+    public async Task AServerWithoutGenerationsIsAUsageErrorNamingWhy()
+    {
+        // As against a cluster gateway: the server's database is not an ICompressionLifecycleClient.
+        await using var inner = new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true);
+        await inner.CreateCollectionAsync("c", new VectorStore.Collections.CollectionOptions { Dimension = 4 });
+        await using var server = new VectorStore.Server.VectorStoreServer(new DelegatingClient(inner), new VectorStore.Server.ServerOptions());
+        server.Start();
+        string[] target = ["--server", $"127.0.0.1:{server.LocalEndPoint!.Port}"];
+        foreach (var args in new[] { new[] { "scheme", "list", "--collection", "c" }, ["scheme", "rollback", "--collection", "c", "--json"], ["drift", "--collection", "c", "--json"] })
+        {
+            var r = CliRunner.Run([.. args, .. target]);
+            Assert.True(r.Code == 1, $"{string.Join(' ', args)}: exit {r.Code}, {r.Stderr}");
+            var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+            Assert.Contains("does not support compression generations", line, StringComparison.Ordinal);
+            Assert.Equal("", r.Stdout);
+        }
+    }
+}
