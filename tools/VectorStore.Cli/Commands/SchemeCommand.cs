@@ -225,14 +225,8 @@ public sealed class SchemeCommand : CliCommand
                 }
                 if (r.GetValue(generation) is not int g) throw new UsageException("--generation is required (or --stop)");
                 RequireGeneration(g);
-                try
-                {
-                    Settings(r).Validate();
-                }
-                catch (InvalidArgumentException e)
-                {
-                    throw new UsageException(e.Message);
-                }
+                // A bad value is InvalidArgumentException: exit 1 before the database is opened.
+                Settings(r).Validate();
             }, async (r, db) =>
             {
                 string c = r.GetValue(name)!;
@@ -275,17 +269,7 @@ public sealed class SchemeCommand : CliCommand
             Gate = new PromotionGate { MaxRecallLoss = r.GetValue(loss), MaxP99Factor = r.GetValue(p99), MinExactQueries = r.GetValue(minExact) },
         };
         return Sub("policy", "Set what the collection does by itself about drift and generations (replaces the whole policy; unset flags take their defaults)",
-            [name, retain, rebalance, build, promote, canaryRate, floor, buildRate, loss, p99, minExact, json], r =>
-            {
-                try
-                {
-                    From(r).Validate();
-                }
-                catch (InvalidArgumentException e)
-                {
-                    throw new UsageException(e.Message);
-                }
-            }, async (r, db) =>
+            [name, retain, rebalance, build, promote, canaryRate, floor, buildRate, loss, p99, minExact, json], r => From(r).Validate(), async (r, db) =>
             {
                 string c = r.GetValue(name)!;
                 var p = From(r);
