@@ -109,8 +109,19 @@ public sealed class SchemeCliTests
         Assert.Equal(1, info.GetProperty("generation").GetInt32());
         Assert.Equal("sq8", info.GetProperty("compression").GetString());
 
+        // The default policy keeps one retired generation: gc has nothing to drop yet.
         var gc = Assert.Single(JsonLines(Ok(target, "scheme", "gc", "--collection", "c", "--json")));
-        Assert.True(gc.GetProperty("removed").GetInt32() >= 0);
+        Assert.Equal(0, gc.GetProperty("removed").GetInt32());
+        Assert.Equal(["live", "retired"], JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json")).Select(g => g.GetProperty("state").GetString()));
+        if (server)
+        {
+            // Keeping none, the retired generation goes.
+            var policy = Assert.Single(JsonLines(Ok(target, "scheme", "policy", "--collection", "c", "--retain", "0", "--json")));
+            Assert.Equal(0, policy.GetProperty("retain").GetInt32());
+            gc = Assert.Single(JsonLines(Ok(target, "scheme", "gc", "--collection", "c", "--json")));
+            Assert.Equal(1, gc.GetProperty("removed").GetInt32());
+            Assert.Equal([1], JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json")).Select(g => g.GetProperty("generation").GetInt32()));
+        }
 
         var drift = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
         Assert.Equal(1, drift.GetProperty("generation").GetInt32());
@@ -145,15 +156,20 @@ public sealed class SchemeCliTests
         Lifecycle(["--server", $"127.0.0.1:{live.Port}", "--token-file", tokenFile], vectors, queries, server: true);
     }
 
-    [SkippableFact]
-    public void ATrainingErrorIsVisibleInInfo()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATrainingErrorIsVisibleInInfo(bool server)
     {
         RequireEngine();
-        // pq:16 over 16 dimensions needs 256 training vectors per codebook; 20 vectors with a threshold of 10 cannot train it.
+        // pq:16 needs 256 training vectors per codebook; 20 vectors with a threshold of 10 cannot train it.
         var dir = TestData.TempDir();
         string vectors = Path.Combine(dir, "v.fvecs"), db = Path.Combine(dir, "db");
         VectorFiles.WriteFvecs(vectors, SyntheticData.Clustered(20, Dim, seed: 3));
-        string[] target = ["--db", db];
+        await using var live = server ? LiveServer.Start() : null;
+        var tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, LiveServer.Token);
+        string[] target = live is null ? ["--db", db] : ["--server", $"127.0.0.1:{live.Port}", "--token-file", tokenFile];
         Ok(target, "create", "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "pq:16", "--index", "flat", "--training-threshold", "10");
         Ok(target, "load", "--collection", "c", "--vectors", vectors);
         var info = Info(target);
