@@ -178,6 +178,109 @@ public sealed class SchemeCliTests
         Assert.False(string.IsNullOrWhiteSpace(info.GetProperty("training_error").GetString()));
     }
 
+    /// <summary>
+    /// Every scheme/drift command's output keys and what each flag sends, through the real CLI and a server, with a
+    /// stand-in database (<see cref="FakeLifecycleClient"/>) so the contract is checked whatever the engine does.
+    /// </summary>
+    [Fact]
+    public async Task EverySchemeCommandSendsItsFlagsAndPrintsTheContractKeys()
+    {
+        var dir = TestData.TempDir();
+        string queries = Path.Combine(dir, "q.fvecs");
+        VectorFiles.WriteFvecs(queries, SyntheticData.Clustered(6, 4, seed: 5));
+        await using var inner = new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true);
+        await inner.CreateCollectionAsync("c", new VectorStore.Collections.CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "sq8", Index = "flat" });
+        await inner.UpsertBatchAsync("c", [1, 2, 3], new VectorMatrix([0, 0, 0, 1, 1, 1, 1, 1, 5, 5, 5, 5], 4));
+        var fake = new FakeLifecycleClient(inner);
+        await using var server = new VectorStore.Server.VectorStoreServer(fake, new VectorStore.Server.ServerOptions());
+        server.Start();
+        string[] target = ["--server", $"127.0.0.1:{server.LocalEndPoint!.Port}"];
+
+        var list = JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json"));
+        Assert.Equal([1, 2, 3, 4], list.Select(g => g.GetProperty("generation").GetInt32()));
+        Assert.Equal(["retired", "live", "candidate", "candidate"], list.Select(g => g.GetProperty("state").GetString()));
+        Assert.Equal(["sq8", "pq:48", "pq:96x4", "pq:7"], list.Select(g => g.GetProperty("compression").GetString()));
+        Assert.Equal(["flat", "ivf:256", "ivf:256", "flat"], list.Select(g => g.GetProperty("index").GetString()));
+        Assert.Equal(0.25, list[2].GetProperty("progress").GetDouble());
+        Assert.Equal(12.5, list[2].GetProperty("exposure_percent").GetDouble());
+        Assert.Equal("pq:7 does not divide dimension 384", list[3].GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, list[0].GetProperty("canary").ValueKind);
+        var nested = list[2].GetProperty("canary");
+        Assert.Equal(0.874, nested.GetProperty("recall_candidate").GetDouble());
+        Assert.Equal("lib", nested.GetProperty("worst_segment").GetProperty("segment").GetString());
+        // NaN travels and prints as null.
+        Assert.Equal(JsonValueKind.Null, nested.GetProperty("segments")[2].GetProperty("recall_candidate").ValueKind);
+        var text = Ok(target, "scheme", "list", "--collection", "c").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, text.Length);
+        Assert.StartsWith("collection=c  generation=1  state=retired  compression=sq8  index=flat  ready=True", text[0], StringComparison.Ordinal);
+
+        var built = Assert.Single(JsonLines(Ok(target, "scheme", "build", "--collection", "c", "--compression", "pq:2", "--index", "ivf:2", "--no-wait", "--json")));
+        Assert.Equal("build c pq:2 ivf:2 False", fake.Calls[^2]);
+        Assert.Equal(3, built.GetProperty("generation").GetInt32());
+        Assert.Equal("candidate", built.GetProperty("state").GetString());
+        Ok(target, "scheme", "build", "--collection", "c");
+        Assert.Equal("build c sq8 flat True", fake.Calls[^2]);
+
+        var canary = Assert.Single(JsonLines(Ok(target, "scheme", "canary", "--collection", "c", "--generation", "3", "--queries", queries, "--k", "5", "--rerank", "8", "--json")));
+        Assert.Equal("canary c 3 6x4 k=5 rerank=8", fake.Calls[^1]);
+        foreach (var key in new[] { "collection", "generation", "live_generation", "queries", "exact_queries", "k", "recall_live", "recall_candidate", "overlap",
+            "live_p50_ms", "live_p99_ms", "candidate_p50_ms", "candidate_p99_ms", "live_index_bytes", "candidate_index_bytes", "worst_segment", "segments" })
+            Assert.True(canary.TryGetProperty(key, out _), $"canary lacks {key}");
+        Assert.Equal(0.912, canary.GetProperty("recall_live").GetDouble());
+        Assert.Equal(0.81, canary.GetProperty("overlap").GetDouble());
+        Assert.Equal(3, canary.GetProperty("segments").GetArrayLength());
+
+        var promoted = Assert.Single(JsonLines(Ok(target, "scheme", "promote", "--collection", "c", "--generation", "3", "--max-recall-loss", "0.05", "--json")));
+        Assert.True(promoted.GetProperty("gated").GetBoolean());
+        Assert.Equal(1, promoted.GetProperty("previous").GetInt32());
+        Assert.Equal(new Lifecycle.PromotionGate { MaxRecallLoss = 0.05 }, fake.Gate);
+        promoted = Assert.Single(JsonLines(Ok(target, "scheme", "promote", "--collection", "c", "--generation", "3", "--json")));
+        Assert.False(promoted.GetProperty("gated").GetBoolean());
+        Assert.Null(fake.Gate);
+        var refused = CliRunner.Run(["scheme", "promote", "--collection", "c", "--generation", "99", .. target]);
+        Assert.Equal(1, refused.Code);
+        Assert.Equal("error: generation 99 is not a ready candidate", refused.Stderr.Trim());
+
+        var rolled = Assert.Single(JsonLines(Ok(target, "scheme", "rollback", "--collection", "c", "--json")));
+        Assert.Equal(2, rolled.GetProperty("generation").GetInt32());
+        Assert.Equal(1, Assert.Single(JsonLines(Ok(target, "scheme", "gc", "--collection", "c", "--json"))).GetProperty("removed").GetInt32());
+
+        Ok(target, "scheme", "exposure", "--collection", "c", "--generation", "3", "--percent", "12.5");
+        Assert.Equal("exposure c 3 12.5", fake.Calls[^1]);
+        var shadow = Assert.Single(JsonLines(Ok(target, "scheme", "shadow", "--collection", "c", "--generation", "3", "--rate", "0.05", "--segment-field", "kind", "--json")));
+        Assert.Equal(new Lifecycle.CanarySettings { Generation = 3, SampleRate = 0.05, SegmentField = "kind" }, fake.Settings);
+        Assert.Equal("kind", shadow.GetProperty("segment_field").GetString());
+        Assert.True(Assert.Single(JsonLines(Ok(target, "scheme", "shadow", "--collection", "c", "--stop", "--json"))).GetProperty("stopped").GetBoolean());
+        Assert.Equal("stop c", fake.Calls[^1]);
+        Ok(target, "scheme", "policy", "--collection", "c", "--retain", "2", "--build-on-drift", "--promote-on-drift", "--rollback-floor", "0.8", "--max-p99-factor", "2");
+        Assert.Equal(new Lifecycle.LifecyclePolicy
+        {
+            RetainRetired = 2, BuildCandidateOnDrift = true, PromoteWhenGatePasses = true, RollbackRecallFloor = 0.8, Gate = new Lifecycle.PromotionGate { MaxP99Factor = 2 },
+        }, fake.Policy);
+
+        var drift = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
+        Assert.True(drift.GetProperty("drifted").GetBoolean());
+        Assert.Equal(12_345, drift.GetProperty("observed").GetInt64());
+        var signals = drift.GetProperty("signals");
+        Assert.Equal("reconstruction_error", signals[0].GetProperty("name").GetString());
+        Assert.Equal(0.31, signals[0].GetProperty("value").GetDouble());
+        Assert.Equal(0.2, signals[0].GetProperty("threshold").GetDouble());
+        Assert.True(signals[0].GetProperty("fired").GetBoolean());
+        Assert.False(signals[1].GetProperty("fired").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, signals[1].GetProperty("baseline").ValueKind);
+        Assert.Equal("built generation 3", drift.GetProperty("actions")[1].GetString());
+
+        // search: the exposure key and segment reach the database, and JSON hits say which generation served them.
+        var keyed = JsonLines(Ok(target, "search", "--collection", "c", "--queries", queries, "--k", "2", "--hits-json", "--exposure-key", "user-9", "--segment", "lib"));
+        Assert.Equal("search key=user-9 segment=lib", fake.Calls[^1]);
+        Assert.All(keyed[..^1], q => Assert.All(q.GetProperty("hits").EnumerateArray(), h => Assert.Equal(3, h.GetProperty("generation").GetInt32())));
+        var plain = JsonLines(Ok(target, "search", "--collection", "c", "--queries", queries, "--k", "2", "--hits-json"));
+        Assert.Equal(2, plain[0].GetProperty("hits")[0].GetProperty("generation").GetInt32());
+        var info = Info(target);
+        Assert.True(info.GetProperty("generation").GetInt32() >= 1);
+        Assert.Equal(JsonValueKind.Null, info.GetProperty("training_error").ValueKind);
+    }
+
     [Fact]
     public async Task AServerWithoutGenerationsIsAUsageErrorNamingWhy()
     {
