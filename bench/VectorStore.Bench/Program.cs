@@ -29,5 +29,7 @@ if (args.Length > 0 && args[0] == "scale-memory-child") return VectorStore.Bench
 if (args.Length > 0 && args[0] == "synthetic-stats") return VectorStore.Bench.Memory.SyntheticCalibration.Run(args[1..]);
 // Filtered search at 0.1–50 % selectivity against exact filtered truth (not a BenchmarkDotNet suite): -- filtered-search [--dry]
 if (args.Length > 0 && args[0] == "filtered-search") return VectorStore.Bench.Collections.FilteredSearch.Run(args[1..]);
+// The drift scenario of issue 16: first firing of each sensor vs recall@10 while paragraphs stream into a synopsis-trained collection: -- drift-curve […]
+if (args.Length > 0 && args[0] == "drift-curve") return VectorStore.Bench.Collections.DriftCurve.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Lifecycle;
 
 namespace VectorStore;
 
@@ -13,7 +14,7 @@ namespace VectorStore;
 /// (<see cref="Collection.UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, CancellationToken)"/>): an upsert's task completes once the batch is durable. Thread-safety: as <see cref="VectorDatabase"/> and <see cref="Collection"/>, every member may be called
 /// concurrently.
 /// </remarks>
-public sealed class InProcessDatabaseClient : IVectorDatabaseClient, IDisposable
+public sealed class InProcessDatabaseClient : ICompressionLifecycleClient, IDisposable
 {
     private readonly bool _ownsDatabase;
 
@@ -138,6 +139,56 @@ public sealed class InProcessDatabaseClient : IVectorDatabaseClient, IDisposable
     {
         if (_ownsDatabase) Database.Dispose();
     }
+
+    /// <inheritdoc />
+    public async Task<int> BuildGenerationAsync(string name, string compression, string index, bool wait = true, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var c = Database.GetCollection(name);
+        int generation = c.BuildGeneration(compression, index);
+        if (wait) await c.WaitForGeneration(generation, cancellationToken).ConfigureAwait(false);
+        return generation;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<GenerationInfo>> ListGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Generations(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CanaryReport> RunCanaryAsync(string name, int generation, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).RunCanary(generation, queries, options), cancellationToken);
+
+    /// <inheritdoc />
+    public Task StartCanaryAsync(string name, CanarySettings settings, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).StartCanary(settings), cancellationToken);
+
+    /// <inheritdoc />
+    public Task StopCanaryAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).StopCanary(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetExposureAsync(string name, int generation, double percent, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).SetExposure(generation, percent), cancellationToken);
+
+    /// <inheritdoc />
+    public Task PromoteAsync(string name, int generation, PromotionGate? gate = null, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Promote(generation, gate), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> RollbackAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Rollback(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> CollectGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).CollectGenerations(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetLifecyclePolicyAsync(string name, LifecyclePolicy policy, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Policy = policy, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Drift(), cancellationToken);
 
     private static Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken) => InlineTask.Run(work, cancellationToken);
 

@@ -54,6 +54,7 @@ public sealed partial class VectorDatabase
             }
             Adopt(c);
             _collections.Add(entry.Name, c);
+            c.ResumeGenerationBuilds();
         }
     }
 

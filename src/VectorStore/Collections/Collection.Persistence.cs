@@ -32,7 +32,7 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked());
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -78,12 +78,11 @@ public sealed partial class Collection : IJournaledState
             }
             _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
-            _index = c.Index;
             if (c.Refine is not null && _refineSpec is null)
                 throw new StoreCorruptedException(path, "the snapshot holds refine codes but the collection declares no refine stage");
             if (c.Index is not null && c.Refine is null && _refineSpec is not null)
                 throw new StoreCorruptedException(path, $"the collection declares refine '{Options.Refine}' but its snapshot's trained index has no refine codes");
-            _refine = c.Refine;
+            RestoreGenerationsLocked(c.Generations, c.Index, c.Refine);
             return c.LogAddress;
         }
         finally { _lock.ExitWriteLock(); }
@@ -99,6 +98,9 @@ public sealed partial class Collection : IJournaledState
         }
         finally { _lock.ExitWriteLock(); }
     }
+
+    /// <summary>Replays a logged generation change.</summary>
+    void IJournaledState.ReplayGeneration(GenerationRecord record) => ReplayGenerationChange(record);
 
     /// <summary>Replays a logged delete.</summary>
     void IJournaledState.ReplayDelete(ulong id)

@@ -14,7 +14,7 @@ public sealed partial class Collection
     internal EngineTelemetry Instruments { get; set; } = EngineTelemetry.Detached;
 
     /// <summary>The index family for the <c>vectorstore.index.kind</c> attribute (low cardinality: no arguments).</summary>
-    private string IndexKind => _index is null ? "none" : _indexSpec.Name;
+    private string IndexKind => _index is null ? "none" : _current.IndexSpec.Name;
 
     /// <summary>
     /// Inserts or replaces a batch atomically with respect to validation: every vector is checked (dimension,
@@ -114,7 +114,7 @@ public sealed partial class Collection
         {
             { VectorStoreTelemetry.SystemNameAttribute, VectorStoreTelemetry.SystemName },
             { VectorStoreTelemetry.CollectionNameAttribute, Name },
-            { VectorStoreTelemetry.IndexKindAttribute, _indexSpec.Name },
+            { VectorStoreTelemetry.IndexKindAttribute, _current.IndexSpec.Name },
         };
         try
         {
@@ -127,6 +127,6 @@ public sealed partial class Collection
             throw;
         }
         scope.End(tags);
-        Log.TrainingCompleted(t.Logger, Name, _index?.Spec ?? _indexSpec.ToString(), _slots.Count, scope.Elapsed);
+        Log.TrainingCompleted(t.Logger, Name, _index?.Spec ?? _current.IndexSpec.ToString(), _slots.Count, scope.Elapsed);
     }
 }

@@ -24,8 +24,12 @@ public sealed partial class Collection
     private readonly IdMap _slots = new();
     private readonly Stack<int> _freeSlots = new();
     private readonly SegmentedVectors _raw;
-    private readonly CompressionSpec _compression;
-    private readonly IndexSpec _indexSpec;
+    // The live generation (answers queries), and every generation (live, candidates, retired), oldest first. Both
+    // change only under the write lock; _attached holds the non-live generations whose indexes receive writes.
+    private Generation _current;
+    private readonly List<Generation> _generations = [];
+    private Generation[] _attached = [];
+    private int _lastGeneration = 1;
     private readonly ThreadLocal<SearchScratch> _scratch;
     private readonly ICollectionJournal _journal;
     // Allocated with the first non-empty payload: a collection without payloads spends no bytes per slot on them.
@@ -34,14 +38,11 @@ public sealed partial class Collection
     private readonly FieldIndex? _fields;
     // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
     private readonly CompressionSpec? _refineSpec;
-    private RefineStage? _refine;
     private readonly RefineStage.ExactDistances _exactDistances;
     private ulong[] _live = new ulong[16];
     private int _highWater;
-    private VectorIndex? _index;
     private int _rebalanceQueued;
     private readonly FilterCache _filterCache = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> _tunedRerank = new();
     private readonly int _threads;
 
     /// <summary>
@@ -55,7 +56,9 @@ public sealed partial class Collection
     /// </remarks>
     internal Collection(string name, CollectionOptions options, ICollectionJournal? journal = null, int threads = 0, string? segmentDirectory = null)
     {
-        (_compression, _indexSpec) = options.Validate();
+        var (compression, indexSpec) = options.Validate();
+        _current = new Generation(1, compression, indexSpec, Lifecycle.GenerationState.Live);
+        _generations.Add(_current);
         var residency = options.RawVectors ?? (segmentDirectory is null ? RawVectorResidency.Ram : RawVectorResidency.Disk);
         if (segmentDirectory is null && residency == RawVectorResidency.Disk)
             throw new InvalidArgumentException("raw vectors 'disk' needs a database directory; an in-memory database keeps them in RAM");
@@ -74,8 +77,14 @@ public sealed partial class Collection
     /// <summary>The collection's name.</summary>
     public string Name { get; }
 
-    /// <summary>Its settings.</summary>
-    public CollectionOptions Options { get; }
+    /// <summary>Its settings; <see cref="CollectionOptions.Compression"/> and <see cref="CollectionOptions.Index"/> are the live generation's.</summary>
+    public CollectionOptions Options { get; private set; }
+
+    /// <summary>The live generation's index (null while untrained).</summary>
+    private VectorIndex? _index => _current.Index;
+
+    /// <summary>The live generation's refine stage.</summary>
+    private RefineStage? _refine => _current.Refine;
 
     /// <summary>Live vectors.</summary>
     public int Count
@@ -178,14 +187,20 @@ public sealed partial class Collection
                 else
                 {
                     _index?.Remove(slot);
+                    foreach (var g in _attached) g.Index!.Remove(slot);
                 }
                 slots[i] = slot;
                 _raw.Set(slot, prepared.Row(i));
                 _refine?.Encode(slot, prepared.Row(i));
+                foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
                 SetPayload(slot, payloads?[i]);
                 _fields?.Set(slot, fieldRecords?[i], Name);
             }
             _fields?.CompleteBatch();
+            NotePending(slots);
+            var others = _attached;
+            foreach (var g in others)
+                if (!g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
             if (_index is { SupportsConcurrentSearch: true } concurrent)
             {
                 _lock.ExitWriteLock();
@@ -194,6 +209,14 @@ public sealed partial class Collection
             }
             else if (_index is not null) _index.AddBatch(slots, prepared, _threads);
             else if (_slots.Count >= Options.TrainingThreshold && _slots.Count >= _retrainAt) TryTrainLocked();
+            if (writing)
+            {
+                _lock.ExitWriteLock();
+                writing = false;
+            }
+            // Still under the upgradeable lock: no other writer, and canary searches of these indexes may run.
+            foreach (var g in others)
+                if (g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
         }
         finally
         {
@@ -250,7 +273,7 @@ public sealed partial class Collection
             try
             {
                 r.ApplyRebalance(plan);
-                _tunedRerank.Clear();
+                _current.TunedRerank.Clear();
             }
             finally { _lock.ExitWriteLock(); }
             return plan.Summary;
@@ -280,6 +303,8 @@ public sealed partial class Collection
         if (!_slots.Remove(id, out int slot)) return false;
         _filterCache.Invalidate();
         _index?.Remove(slot);
+        foreach (var g in _attached) g.Index!.Remove(slot);
+        NotePending([slot]);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
         SetPayload(slot, null);
         _fields?.Remove(slot);
@@ -372,9 +397,26 @@ public sealed partial class Collection
     {
         if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
         var liveSlots = LiveSlots();
-        var rng = new Random(Options.Seed);
+        var sample = SampleLocked(liveSlots, Options.Seed);
+        var (index, refine) = TrainEmpty(_current, sample);
+        var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
+        for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
+        index.AddBatch(liveSlots, all, _threads);
+        if (refine is not null)
+            for (int i = 0; i < liveSlots.Length; i++) refine.Encode(liveSlots[i], all[i]);
+        _current.Refine = refine;
+        _current.Index = index;
+        _current.Attached = true;
+        _current.TunedRerank.Clear();
+        StartDriftMonitor(_current, sample);
+    }
+
+    /// <summary>A seeded uniform sample (without replacement) of up to <see cref="CollectionOptions.MaxTrainingSample"/> of <paramref name="liveSlots"/>' vectors; needs a lock that excludes writers.</summary>
+    private VectorMatrix SampleLocked(int[] liveSlots, int seed)
+    {
+        var rng = new Random(seed);
         int sampleSize = Math.Min(Options.MaxTrainingSample, liveSlots.Length);
-        // Partial Fisher–Yates over slots: a seeded uniform sample without replacement.
+        // Partial Fisher–Yates over slots.
         var order = (int[])liveSlots.Clone();
         for (int i = 0; i < sampleSize; i++)
         {
@@ -383,19 +425,17 @@ public sealed partial class Collection
         }
         var sample = new VectorMatrix(sampleSize, Options.Dimension);
         for (int i = 0; i < sampleSize; i++) _raw.Get(order[i]).CopyTo(sample[i]);
+        return sample;
+    }
+
+    /// <summary>Trains <paramref name="g"/>'s codec (and the collection's refine stage) on <paramref name="sample"/>: an empty index. Needs no lock.</summary>
+    private (VectorIndex Index, RefineStage? Refine) TrainEmpty(Generation g, VectorMatrix sample)
+    {
         var context = new TrainingContext { Seed = Options.Seed, Threads = _threads };
-        var index = IndexRegistry.Get(_indexSpec).Create(_indexSpec, _compression, Options.Dimension, Options.Metric.ToDistanceKind(), sample, context);
-        var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
-        for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
-        index.AddBatch(liveSlots, all, _threads);
-        if (_refineSpec is not null)
-        {
-            var refine = RefineStage.Train(_refineSpec, sample, Options.Metric.ToDistanceKind(), context);
-            for (int i = 0; i < liveSlots.Length; i++) refine.Encode(liveSlots[i], all[i]);
-            _refine = refine;
-        }
-        _index = index;
-        _tunedRerank.Clear();
+        var kind = Options.Metric.ToDistanceKind();
+        var index = IndexRegistry.Get(g.IndexSpec).Create(g.IndexSpec, g.Compression, Options.Dimension, kind, sample, context);
+        var refine = _refineSpec is null ? null : RefineStage.Train(_refineSpec, sample, kind, context);
+        return (index, refine);
     }
 
     /// <summary>
@@ -417,8 +457,10 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
     }
 
-    private int TuneRerankLocked(double target, int k, int sampleQueries) =>
-        _index is null ? 0 : RerankTuner.Tune(_index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
+    private int TuneRerankLocked(double target, int k, int sampleQueries) => TuneRerankLocked(_current, target, k, sampleQueries);
+
+    private int TuneRerankLocked(Generation g, double target, int k, int sampleQueries) =>
+        g.Index is null ? 0 : RerankTuner.Tune(g.Index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
 
     private int[] LiveSlots()
     {
@@ -461,13 +503,20 @@ public sealed partial class Collection
         for (int d = 0; d < q.Length; d++)
             if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query has a non-finite value at dimension {d}");
         if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
+        var canary = _canary;
+        long started = canary is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        SearchHit[] hits;
+        Generation served;
         _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
-            return SearchLocked(q, options, scratch);
+            served = Serving(options);
+            hits = SearchLocked(q, options, scratch, served);
         }
         finally { _lock.ExitReadLock(); }
+        if (canary is not null && served == _current) canary.Offer(q, options, hits, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return hits;
     }
 
     /// <summary>
@@ -511,8 +560,14 @@ public sealed partial class Collection
     /// </summary>
     internal const double PostFilterFraction = 0.9;
 
-    private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch)
+    /// <summary>
+    /// Searches generation <paramref name="gen"/> (its index, refine stage and tuned re-rank depths); with
+    /// <paramref name="exact"/>, or while it is untrained, scores every (matching) vector at full precision.
+    /// </summary>
+    private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch, Generation gen, bool exact = false)
     {
+        var index = exact ? null : gen.Index;
+        int number = index is null ? 0 : gen.Number;
         using var filter = options.Filter is null ? null : BuildFilter(options.Filter);
         int k = options.K;
         var heap = scratch.Heap;
@@ -522,7 +577,7 @@ public sealed partial class Collection
             return [];
         }
         int exactBound = Options.RawVectors == RawVectorResidency.Disk ? 2 * Math.Max(k, options.Rerank) : ExactFilterThreshold;
-        if (_index is null || (filter is not null && filter.Count <= exactBound))
+        if (index is null || (filter is not null && filter.Count <= exactBound))
         {
             // Exact: no index yet, or a filter so selective that scoring its matches is cheaper and exact.
             var kind = Options.Metric.ToDistanceKind();
@@ -530,34 +585,34 @@ public sealed partial class Collection
             IEnumerable<int> slots = filter is not null ? filter.Slots() : LiveSlots();
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
             scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
-            return Drain(heap, k, scratch, options);
+            return Drain(heap, k, scratch, options, 0);
         }
-        bool exactCodes = _index.Codec.EstimatesAreExact;
+        bool exactCodes = index.Codec.EstimatesAreExact;
         int rerank = options.Rerank > 0 || options.TargetRecall <= 0 || exactCodes
             ? options.Rerank
-            : _tunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(key.Target, key.K, 200));
+            : gen.TunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(gen, key.Target, key.K, 200));
         int candidates = exactCodes ? k : Math.Max(k, rerank);
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
         var plan = filter is null ? FilterPlan.None : FilterPlan.Index;
         double fraction = filter is null ? 1 : filter.Count / (double)Math.Max(1, _slots.Count);
-        if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(q, p, filter, fraction, candidates, scratch))
+        if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(index, q, p, filter, fraction, candidates, scratch))
             plan = FilterPlan.PostFilter;
         else
         {
             heap.Reset(candidates);
-            _index.Search(q, p, filter, heap);
+            index.Search(q, p, filter, heap);
         }
         scratch.Stats = new SearchStats(Exact: false, Reranked: 0, plan, filter?.Count ?? 0);
-        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch, options);
+        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch, options, number);
         // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
         int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
         heap.Reset(k);
-        if (_refine is not null)
+        if (gen.Refine is { } refine)
         {
             // Second stage: the finer in-RAM code, and full precision only where its error bound cannot decide.
-            int reads = _refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), n, k, heap, _exactDistances);
+            int reads = refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), n, k, heap, _exactDistances);
             scratch.Stats = scratch.Stats with { Reranked = reads };
-            return Drain(heap, k, scratch, options);
+            return Drain(heap, k, scratch, options, number);
         }
         var cs = scratch.SlotBuffer;
         // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
@@ -565,7 +620,7 @@ public sealed partial class Collection
         _exactDistances(q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
         scratch.Stats = scratch.Stats with { Reranked = n };
-        return Drain(heap, k, scratch, options);
+        return Drain(heap, k, scratch, options, number);
     }
 
     /// <summary>
@@ -573,7 +628,7 @@ public sealed partial class Collection
     /// candidates with a beam and probe widened alike, and keeps the matching ones in the scratch heap. False (heap
     /// unspecified) when fewer than <paramref name="candidates"/> survive: the caller then searches with the filter.
     /// </summary>
-    private bool PostFilterSearch(float[] q, IndexSearchParameters p, SlotFilter filter, double fraction, int candidates, SearchScratch scratch)
+    private bool PostFilterSearch(VectorIndex index, float[] q, IndexSearchParameters p, SlotFilter filter, double fraction, int candidates, SearchScratch scratch)
     {
         int fetch = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(candidates / fraction) + 8);
         var wide = new IndexSearchParameters
@@ -583,7 +638,7 @@ public sealed partial class Collection
         };
         var heap = scratch.Heap;
         heap.Reset(fetch);
-        _index!.Search(q, wide, null, heap);
+        index.Search(q, wide, null, heap);
         int n = heap.DrainUnordered(scratch.Slots(fetch), scratch.Dists(fetch));
         heap.Reset(candidates);
         int kept = 0;
@@ -597,7 +652,7 @@ public sealed partial class Collection
         return kept >= candidates;
     }
 
-    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch, SearchOptions options)
+    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch, SearchOptions options, int generation)
     {
         int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
         var hits = new SearchHit[n];
@@ -605,7 +660,7 @@ public sealed partial class Collection
         for (int i = 0; i < n; i++)
         {
             int slot = scratch.SlotBuffer[i];
-            var hit = new SearchHit(_slots.Ids[slot], Options.Metric.ToScore(scratch.DistBuffer[i]));
+            var hit = new SearchHit(_slots.Ids[slot], Options.Metric.ToScore(scratch.DistBuffer[i])) { Generation = generation };
             if (extras)
             {
                 hit = hit with
@@ -691,8 +746,10 @@ public sealed partial class Collection
                 ResidentBytes = ResidentBytesLocked(),
                 DiskBytes = _journal.DiskBytes(),
                 RawVectors = Options.RawVectors!.Value,
-                Compression = _index?.Codec.Spec ?? _compression.ToString(),
-                Index = _index?.Spec ?? _indexSpec.ToString(),
+                Compression = _index?.Codec.Spec ?? _current.Compression.ToString(),
+                Index = _index?.Spec ?? _current.IndexSpec.ToString(),
+                Generation = _current.Number,
+                TrainingError = TrainingError,
             };
         }
         finally { _lock.ExitReadLock(); }
@@ -707,7 +764,9 @@ public sealed partial class Collection
         long payloadBytes = 0;
         if (_payloads is not null)
             for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
-        return (_index?.MemoryBytes ?? 0) + (_fields?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
+        long generations = 0;
+        foreach (var g in _generations) generations += (g.Index?.MemoryBytes ?? 0) + (g.Refine?.MemoryBytes ?? 0);
+        return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }
 
@@ -725,6 +784,8 @@ public sealed partial class Collection
         try
         {
             _closed = true;
+            foreach (var g in _generations) g.Cancel.Cancel();
+            _canary?.Stop();
             _raw.Dispose();
             _fields?.Dispose();
         }

@@ -7,7 +7,7 @@ namespace VectorStore.Quantization;
 /// sub-space m. Scoring builds an M × 256 distance table per query and sums M entries per code
 /// (<see cref="PqScan"/>). Immutable and thread-safe; scorers are per thread.
 /// </summary>
-public sealed class PqCodec : VectorCodec
+public sealed class PqCodec : VectorCodec, ISubCodebookCodec
 {
     /// <summary>Wraps a trained 8-bit codebook.</summary>
     public PqCodec(PqCodebook codebook)
@@ -39,6 +39,15 @@ public sealed class PqCodec : VectorCodec
 
     /// <inheritdoc />
     public override void Decode(ReadOnlySpan<byte> code, Span<float> vector) => Codebook.Reconstruct(code, vector);
+
+    /// <inheritdoc />
+    public int SubQuantizers => Codebook.SubQuantizers;
+
+    /// <inheritdoc />
+    public int EntriesPerSubQuantizer => Codebook.CentroidsPerSubspace;
+
+    /// <inheritdoc />
+    public void GetEntries(ReadOnlySpan<byte> code, Span<byte> entries) => code[..CodeSize].CopyTo(entries);
 
     /// <inheritdoc />
     public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);

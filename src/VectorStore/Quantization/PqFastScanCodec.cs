@@ -8,7 +8,7 @@ namespace VectorStore.Quantization;
 /// them packed in blocks of 32 (<see cref="IBlockCodec"/>, layout in <see cref="PqFastScan"/>) and score them with
 /// <see cref="PqFastScanScorer.ScanBlocks"/>. Immutable and thread-safe; scorers are per thread.
 /// </summary>
-public sealed class PqFastScanCodec : VectorCodec, IBlockCodec
+public sealed class PqFastScanCodec : VectorCodec, IBlockCodec, ISubCodebookCodec
 {
     /// <summary>Wraps a trained 4-bit codebook.</summary>
     public PqFastScanCodec(PqCodebook codebook)
@@ -58,12 +58,24 @@ public sealed class PqFastScanCodec : VectorCodec, IBlockCodec
     {
         int m = Codebook.SubQuantizers;
         Span<byte> idx = m <= 1024 ? stackalloc byte[m] : new byte[m];
-        for (int i = 0; i < m / 2; i++)
-        {
-            idx[2 * i] = (byte)(code[i] & 15);
-            idx[2 * i + 1] = (byte)(code[i] >> 4);
-        }
+        GetEntries(code, idx);
         Codebook.Reconstruct(idx, vector);
+    }
+
+    /// <inheritdoc />
+    public int SubQuantizers => Codebook.SubQuantizers;
+
+    /// <inheritdoc />
+    public int EntriesPerSubQuantizer => Codebook.CentroidsPerSubspace;
+
+    /// <inheritdoc />
+    public void GetEntries(ReadOnlySpan<byte> code, Span<byte> entries)
+    {
+        for (int i = 0; i < SubQuantizers / 2; i++)
+        {
+            entries[2 * i] = (byte)(code[i] & 15);
+            entries[2 * i + 1] = (byte)(code[i] >> 4);
+        }
     }
 
     /// <inheritdoc />

@@ -14,7 +14,7 @@ namespace VectorStore.Quantization;
 /// needs only one dot product), then, with a per-vector scale, float32 scale. Asymmetric scoring folds the steps into
 /// the query: q·x̂ = s·(q·mid + Σ (q_d·step_d)·c_d). Immutable and thread-safe.
 /// </remarks>
-public sealed class ScalarQuantizer : VectorCodec
+public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
 {
     private readonly float[] _mid;
     private readonly float[] _step;
@@ -153,6 +153,19 @@ public sealed class ScalarQuantizer : VectorCodec
         for (int d = 0; d < dim; d++) scaled[d] = v[d] * _step[d];
         float dot = DotProduct.Compute(v, _mid) + DotProductF32I8.Compute(scaled, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
         return PerVectorScale ? dot * BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]) : dot;
+    }
+
+    /// <inheritdoc />
+    public int QuantizedDimensions => Dimension;
+
+    /// <inheritdoc />
+    /// <remarks>With a per-vector scale the range applies to the scaled vector, as <see cref="Encode"/> quantizes it.</remarks>
+    public int CountSaturated(ReadOnlySpan<byte> code)
+    {
+        var c = MemoryMarshal.Cast<byte, sbyte>(code[..Dimension]);
+        int n = 0;
+        foreach (sbyte v in c) n += v is 127 or -127 ? 1 : 0;
+        return n;
     }
 
     /// <inheritdoc />

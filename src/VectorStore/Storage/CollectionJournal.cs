@@ -17,6 +17,15 @@ internal interface ICollectionJournal
     /// <summary>Records an explicit index build (training before the threshold) so recovery repeats it.</summary>
     long AppendBuildIndex();
 
+    /// <summary>Records a compression-generation change.</summary>
+    long AppendGeneration(GenerationRecord record);
+
+    /// <summary>
+    /// Writes a checkpoint now (a built generation's index reaches a snapshot, so recovery need not rebuild it);
+    /// false when there is nothing durable to write to.
+    /// </summary>
+    bool Checkpoint() => false;
+
     /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
     void WaitDurable(long ticket);
 
@@ -40,6 +49,8 @@ internal sealed class NullJournal : ICollectionJournal
     public long AppendDelete(ulong id) => 0;
 
     public long AppendBuildIndex() => 0;
+
+    public long AppendGeneration(GenerationRecord record) => 0;
 
     public void WaitDurable(long ticket) { }
 

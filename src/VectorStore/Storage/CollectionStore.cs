@@ -132,6 +132,21 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         return _wal.Append(LogRecords.BuildIndex());
     }
 
+    /// <inheritdoc />
+    public long AppendGeneration(GenerationRecord record)
+    {
+        ThrowIfDisposed();
+        return _wal.Append(LogRecords.Generation(record));
+    }
+
+    /// <inheritdoc />
+    bool ICollectionJournal.Checkpoint()
+    {
+        ThrowIfDisposed();
+        Checkpoint();
+        return true;
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <inheritdoc />

@@ -45,4 +45,7 @@ internal interface IJournaledState
 
     /// <summary>Applies a logged explicit index build.</summary>
     void ReplayBuildIndex();
+
+    /// <summary>Applies a logged generation change.</summary>
+    void ReplayGeneration(GenerationRecord record);
 }

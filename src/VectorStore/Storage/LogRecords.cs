@@ -15,7 +15,26 @@ internal enum LogRecordKind : byte
 
     /// <summary>An explicit <c>BuildIndex</c> (training before the threshold), replayed so the index exists again.</summary>
     BuildIndex = 3,
+
+    /// <summary>A compression-generation change: declare a candidate, make one live (promote or rollback), drop one.</summary>
+    Generation = 4,
 }
+
+/// <summary>What a <see cref="LogRecordKind.Generation"/> record does.</summary>
+internal enum GenerationOp : byte
+{
+    /// <summary>A candidate generation with its specs is declared (built in the background; rebuilt after a crash).</summary>
+    Declare = 1,
+
+    /// <summary>The generation becomes live; the live one is retired (promote) or demoted to candidate (rollback).</summary>
+    SetLive = 2,
+
+    /// <summary>The generation is dropped (gc).</summary>
+    Drop = 3,
+}
+
+/// <summary>One decoded generation record.</summary>
+internal sealed record GenerationRecord(GenerationOp Op, int Number, string? Compression, string? Index, bool Rollback);
 
 /// <summary>One decoded upsert chunk.</summary>
 internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Payloads, byte[]?[] Fields, bool EndOfBatch);
@@ -143,13 +162,59 @@ internal static class LogRecords
         return b;
     }
 
+    /// <summary>
+    /// A generation change (data-format.md §4.3): op, number, flags (bit 0: a set-live that is a rollback), and for a
+    /// declare the compression and index specs as length-prefixed UTF-8.
+    /// </summary>
+    public static byte[] Generation(GenerationRecord g)
+    {
+        var c = System.Text.Encoding.UTF8.GetBytes(g.Compression ?? "");
+        var i = System.Text.Encoding.UTF8.GetBytes(g.Index ?? "");
+        if (c.Length > ushort.MaxValue || i.Length > ushort.MaxValue) throw new InvalidArgumentException("generation spec is too long");
+        var b = new byte[2 + 1 + 4 + 1 + 2 + c.Length + 2 + i.Length + 4];
+        b[0] = (byte)LogRecordKind.Generation;
+        b[1] = OtherVersion;
+        b[2] = (byte)g.Op;
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(3), g.Number);
+        b[7] = g.Rollback ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(8), (ushort)c.Length);
+        c.CopyTo(b, 10);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(10 + c.Length), (ushort)i.Length);
+        i.CopyTo(b, 12 + c.Length);
+        Checksums.WriteCrc(b, b.Length - 4);
+        return b;
+    }
+
+    /// <summary>Decodes a generation record whose CRC was already checked by <see cref="Kind"/>.</summary>
+    public static GenerationRecord ReadGeneration(ReadOnlySpan<byte> record, string where)
+    {
+        try
+        {
+            var op = (GenerationOp)record[2];
+            if (op is not (GenerationOp.Declare or GenerationOp.SetLive or GenerationOp.Drop))
+                throw new StoreCorruptedException(where, $"unknown generation operation {record[2]}");
+            int number = BinaryPrimitives.ReadInt32LittleEndian(record[3..]);
+            if (number <= 0) throw new StoreCorruptedException(where, $"generation number {number} is invalid");
+            int cl = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
+            string c = System.Text.Encoding.UTF8.GetString(record.Slice(10, cl));
+            int il = BinaryPrimitives.ReadUInt16LittleEndian(record[(10 + cl)..]);
+            string i = System.Text.Encoding.UTF8.GetString(record.Slice(12 + cl, il));
+            if (12 + cl + il + 4 != record.Length) throw new StoreCorruptedException(where, "generation record has trailing bytes");
+            return new GenerationRecord(op, number, op == GenerationOp.Declare ? c : null, op == GenerationOp.Declare ? i : null, (record[7] & 1) != 0);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new StoreCorruptedException(where, "generation record is truncated", e);
+        }
+    }
+
     /// <summary>Checks the record's CRC and version and returns its kind; <paramref name="where"/> names it in errors.</summary>
     public static LogRecordKind Kind(ReadOnlySpan<byte> record, string where)
     {
         if (record.Length < 6 || !Checksums.CheckCrc(record)) throw new StoreCorruptedException(where, "log record checksum mismatch");
         if (record[1] > Version) throw new StoreCorruptedException(where, $"log record version {record[1]} is newer than this build supports ({Version})");
         var kind = (LogRecordKind)record[0];
-        if (kind is not (LogRecordKind.UpsertChunk or LogRecordKind.Delete or LogRecordKind.BuildIndex))
+        if (kind is not (LogRecordKind.UpsertChunk or LogRecordKind.Delete or LogRecordKind.BuildIndex or LogRecordKind.Generation))
             throw new StoreCorruptedException(where, $"unknown log record kind {record[0]}");
         return kind;
     }

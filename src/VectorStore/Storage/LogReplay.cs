@@ -81,6 +81,10 @@ internal static class LogReplay
                     Flush();
                     collection.ReplayBuildIndex();
                     break;
+                case LogRecordKind.Generation:
+                    Flush();
+                    collection.ReplayGeneration(LogRecords.ReadGeneration(entry.Data, where));
+                    break;
             }
         }
         // A trailing partial batch was committed by another writer's group commit but never acknowledged; its

@@ -59,6 +59,9 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public long AppendBuildIndex() => throw new ReadOnlyDatabaseException(_databaseDirectory, "building the index");
 
     /// <inheritdoc />
+    public long AppendGeneration(GenerationRecord record) => throw new ReadOnlyDatabaseException(_databaseDirectory, "changing compression generations");
+
+    /// <inheritdoc />
     public void WaitDurable(long ticket) { }
 
     /// <inheritdoc />

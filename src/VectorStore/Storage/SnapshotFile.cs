@@ -16,7 +16,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 3;
+    public const uint FormatVersion = 4;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -36,6 +36,8 @@ internal static class SnapshotFile
         public required VectorIndex? Index { get; init; }
         /// <summary>The second-stage codes (version 3; null when the collection has none or is untrained).</summary>
         public required RefineStage? Refine { get; init; }
+        /// <summary>The compression generations (version 4; null before: one live generation with the options' specs).</summary>
+        public SnapshotGenerations? Generations { get; init; }
         /// <summary>Format version read (1: vectors were inside the snapshot and went to the sink).</summary>
         public required uint Version { get; init; }
         /// <summary>Segments referenced (version 2; empty for 1).</summary>
@@ -46,7 +48,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null)
+        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -95,6 +97,7 @@ internal static class SnapshotFile
                 if (index is not null) IndexRegistry.Write(index, w);
                 w.Write(refine is null ? (byte)0 : (byte)1);
                 refine?.Write(w, highWater);
+                (generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
             }
             ulong hash = hs.Hash;
@@ -218,6 +221,7 @@ internal static class SnapshotFile
             1 => RefineStage.Read(r, highWater, kind, path),
             var b => throw new StoreCorruptedException(path, $"snapshot refine flag {b} is invalid"),
         };
+        var generations = version < 4 ? null : SnapshotGenerations.Read(r, highWater, kind, path, length);
         long metaLength = r.ReadInt64();
         if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");
         if (version == 1)
@@ -241,7 +245,7 @@ internal static class SnapshotFile
         return new Contents
         {
             LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index, Refine = refine,
-            Version = version, Segments = segments, Locations = locations,
+            Version = version, Segments = segments, Locations = locations, Generations = generations,
         };
     }
 }

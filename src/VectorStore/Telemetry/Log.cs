@@ -16,4 +16,13 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "Collection {Collection}: checkpoint failed; the write-ahead log still holds every write")]
     public static partial void CheckpointFailed(ILogger logger, Exception error, string collection);
+
+    [LoggerMessage(5, LogLevel.Warning, "Collection {Collection}: building compression generation {Generation} failed")]
+    public static partial void GenerationBuildFailed(ILogger logger, Exception error, string collection, int generation);
+
+    [LoggerMessage(6, LogLevel.Information, "Collection {Collection}: generation {Generation} is live (rollback: {Rollback})")]
+    public static partial void GenerationPromoted(ILogger logger, string collection, int generation, bool rollback);
+
+    [LoggerMessage(7, LogLevel.Warning, "Collection {Collection}: drift detected on generation {Generation} ({Signals}); action: {Action}")]
+    public static partial void DriftDetected(ILogger logger, string collection, int generation, string signals, string action);
 }

@@ -22,7 +22,7 @@ namespace VectorStore.Indexing.Ivf;
 /// <see cref="AddBatch"/>, <see cref="Remove"/>, <see cref="ApplyRebalance"/>) must be serialized with each other
 /// and with searches by the caller; <see cref="PlanRebalance"/> may run beside searches, not beside mutations.</para>
 /// </remarks>
-public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
+public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitionedIndex
 {
     private const int BlockSize = 256;
     private readonly ThreadLocal<Scratch> _scratch;
@@ -146,6 +146,35 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex
 
     /// <summary>The list nearest to <paramref name="vector"/> (squared L2 to the centroids, whatever the metric).</summary>
     public int Assign(ReadOnlySpan<float> vector) => _coarse.Nearest(vector, out _);
+
+    /// <inheritdoc />
+    public int Lists => NList;
+
+    /// <inheritdoc />
+    public int Route(ReadOnlySpan<float> vector, Span<float> codecInput, out float squaredDistance)
+    {
+        if (vector.Length != Dimension) throw new InvalidVectorException($"expected dimension {Dimension}, got {vector.Length}");
+        // One read of each field: a rebalance may swap them meanwhile, and a residual against the other set's
+        // centroid of the same number would still be a residual (statistics only).
+        var coarse = _coarse;
+        var centroids = _centroids;
+        int list = coarse.Nearest(vector, out squaredDistance);
+        if (!Residual)
+        {
+            vector.CopyTo(codecInput);
+            return list;
+        }
+        var c = centroids.AsSpan(list * Dimension, Dimension);
+        for (int d = 0; d < Dimension; d++) codecInput[d] = vector[d] - c[d];
+        return list;
+    }
+
+    /// <inheritdoc />
+    public void CopyListSizes(Span<int> sizes)
+    {
+        var lists = _lists;
+        for (int l = 0; l < lists.Length; l++) sizes[l] = lists[l].Count;
+    }
 
     /// <summary>Encodes <paramref name="vector"/> for list <paramref name="list"/> (its residual, when residual).</summary>
     private void EncodeFor(ReadOnlySpan<float> vector, int list, Span<byte> code, Span<float> residual) =>

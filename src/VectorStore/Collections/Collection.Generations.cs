@@ -1,0 +1,517 @@
+using VectorStore.Indexing;
+using VectorStore.Lifecycle;
+using VectorStore.Quantization;
+using VectorStore.Storage;
+using VectorStore.Telemetry;
+
+namespace VectorStore.Collections;
+
+/// <summary>
+/// Compression generations: a candidate is declared (logged), built in the background from the stored
+/// full-precision vectors while writes go on (writes during the build are noted and replayed into it before it is
+/// attached; from then on every write reaches it), checkpointed, and made live by one logged record — promote or
+/// rollback — so a crash at any point leaves exactly one live generation.
+/// </summary>
+public sealed partial class Collection
+{
+    /// <summary>Non-live generations kept at most (candidates and retired): each holds an index in memory.</summary>
+    internal const int MaxOtherGenerations = 8;
+
+    /// <summary>Vectors copied per read-lock hold while a candidate is built: writers wait at most one chunk's copy.</summary>
+    private const int BuildChunk = 4096;
+
+    private LifecyclePolicy _policy = new();
+    private long _retiredOrder;
+
+    /// <summary>The generation that answers queries.</summary>
+    public int LiveGeneration
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _current.Number; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>What the collection does by itself about drift and generations (not persisted: set it after opening).</summary>
+    public LifecyclePolicy Policy
+    {
+        get => Volatile.Read(ref _policy);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            Volatile.Write(ref _policy, value);
+        }
+    }
+
+    /// <summary>Every generation, oldest first.</summary>
+    public IReadOnlyList<GenerationInfo> Generations()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            var exposure = _exposure;
+            return _generations.Select(g => Info(g, exposure)).ToArray();
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private GenerationInfo Info(Generation g, Exposure? exposure) => g.Info(exposure?.Generation == g ? exposure.Percent : 0, _current.Number) with
+    {
+        Canary = g.Canary.Queries > 0
+            ? g.Canary.Report(g.Number, _current.Number, (g.Index?.MemoryBytes ?? 0) + (g.Refine?.MemoryBytes ?? 0), (_index?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0))
+            : null,
+    };
+
+    /// <summary>
+    /// Declares a candidate generation with <paramref name="compression"/> and <paramref name="index"/> and starts
+    /// building it in the background (see <see cref="WaitForGeneration"/>). Returns its number. The specs are
+    /// validated like <see cref="CollectionOptions"/>; the collection needs at least one vector.
+    /// </summary>
+    public int BuildGeneration(string compression, string index)
+    {
+        var (c, i) = (Options with { Compression = compression, Index = index }).Validate();
+        _journal.CheckWritable("building a compression generation");
+        Generation g;
+        long ticket;
+        _lock.EnterWriteLock();
+        try
+        {
+            ThrowIfClosed();
+            if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train a generation on");
+            if (_generations.Count - 1 >= MaxOtherGenerations)
+                throw new InvalidArgumentException($"collection '{Name}' already keeps {MaxOtherGenerations} generations beside the live one: promote, roll back or gc first");
+            g = new Generation(_lastGeneration + 1, c, i, GenerationState.Candidate);
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Declare, g.Number, c.ToString(), i.ToString(), false));
+            _lastGeneration = g.Number;
+            _generations.Add(g);
+        }
+        finally { _lock.ExitWriteLock(); }
+        _journal.WaitDurable(ticket);
+        StartBuild(g);
+        return g.Number;
+    }
+
+    /// <summary>Waits until generation <paramref name="generation"/> is built; throws why its build failed.</summary>
+    public async Task WaitForGeneration(int generation, CancellationToken cancellationToken = default)
+    {
+        var g = Find(generation);
+        await g.Build.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (g.Error is { } error) throw new InvalidArgumentException($"building generation {generation} of '{Name}' failed: {error}");
+        if (!g.Ready) throw new InvalidArgumentException($"generation {generation} of '{Name}' was dropped or its collection closed before it was built");
+    }
+
+    private Generation Find(int generation)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            return FindLocked(generation);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private Generation FindLocked(int generation) =>
+        _generations.Find(g => g.Number == generation)
+        ?? throw new InvalidArgumentException($"collection '{Name}' has no generation {generation} (generations: {string.Join(", ", _generations.Select(g => g.Number))})");
+
+    private void StartBuild(Generation g) =>
+        g.Build = Task.Run(() =>
+        {
+            try { BuildNow(g, checkpoint: true); }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+            {
+                // The collection closed or the generation was dropped: a declared generation is rebuilt after reopening.
+            }
+            catch (Exception e)
+            {
+                g.Error = e.Message;
+                Log.GenerationBuildFailed(Instruments.Logger, e, Name, g.Number);
+            }
+        });
+
+    /// <summary>
+    /// Trains <paramref name="g"/> on a sample of the current vectors, encodes every live vector a chunk at a time
+    /// (each chunk copied under the read lock, encoded with none), then replays what was written meanwhile and
+    /// attaches it under the upgradeable lock (writers wait for the last few replays only), then checkpoints.
+    /// </summary>
+    private void BuildNow(Generation g, bool checkpoint)
+    {
+        var cancel = g.Cancel.Token;
+        int[] slots;
+        VectorMatrix sample;
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            slots = LiveSlots();
+            if (slots.Length == 0) throw new InvalidArgumentException("the collection has no vectors to train on");
+            // Seeded by the generation number: a rebuild after a crash trains the same codec.
+            sample = SampleLocked(slots, Options.Seed + g.Number);
+            // Writers note slots from now on (a read lock excludes them, so none is missed in between).
+            g.Pending = [];
+        }
+        finally { _lock.ExitReadLock(); }
+        var (index, refine) = TrainEmpty(g, sample);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long done = 0;
+        for (int at = 0; at < slots.Length; at += BuildChunk)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var chunk = slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray();
+            AddChunk(index, refine, chunk, live: null);
+            done += chunk.Length;
+            g.Progress = 0.99 * done / slots.Length;
+            Throttle(done, clock);
+        }
+        // Replay what writers changed meanwhile, while they continue, until little is left.
+        for (int round = 0; round < 16; round++)
+        {
+            HashSet<int> batch;
+            _lock.EnterWriteLock();
+            try
+            {
+                ThrowIfClosed();
+                batch = g.Pending!;
+                g.Pending = [];
+            }
+            finally { _lock.ExitWriteLock(); }
+            ReplayPending(index, refine, batch, locked: false);
+            if (batch.Count < 256) break;
+        }
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            ThrowIfClosed();
+            cancel.ThrowIfCancellationRequested();
+            ReplayPending(index, refine, g.Pending!, locked: true);
+            _lock.EnterWriteLock();
+            try
+            {
+                if (!_generations.Contains(g)) throw new OperationCanceledException();
+                g.Index = index;
+                g.Refine = refine;
+                g.Pending = null;
+                g.Attached = true;
+                g.Progress = 1;
+                if (g != _current) _attached = [.. _attached, g];
+            }
+            finally { _lock.ExitWriteLock(); }
+        }
+        finally { _lock.ExitUpgradeableReadLock(); }
+        // The built index reaches a snapshot, so a restart does not rebuild it; if this fails the log still names
+        // the generation and recovery rebuilds it. Never during recovery: a snapshot mid-replay would claim records
+        // not yet applied.
+        if (!checkpoint) return;
+        try { _journal.Checkpoint(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or VectorStoreException)
+        {
+            Log.GenerationBuildFailed(Instruments.Logger, e, Name, g.Number);
+        }
+    }
+
+    private void Throttle(long done, System.Diagnostics.Stopwatch clock)
+    {
+        int rate = Policy.BuildVectorsPerSecond;
+        if (rate <= 0) return;
+        double ahead = done / (double)rate - clock.Elapsed.TotalSeconds;
+        if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(ahead, 5)));
+    }
+
+    /// <summary>
+    /// Copies the live vectors among <paramref name="chunk"/> (under the read lock unless <paramref name="live"/>
+    /// already says which are live, the caller holding a lock) and adds them to a private index.
+    /// </summary>
+    private void AddChunk(VectorIndex index, RefineStage? refine, int[] chunk, Func<int, bool>? live)
+    {
+        var rows = new VectorMatrix(chunk.Length, Options.Dimension);
+        var kept = new int[chunk.Length];
+        int n = 0;
+        if (live is null) _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            foreach (int s in chunk)
+            {
+                if (!IsLiveSlot(s)) continue;
+                _raw.Get(s).CopyTo(rows[n]);
+                kept[n++] = s;
+            }
+        }
+        finally
+        {
+            if (live is null) _lock.ExitReadLock();
+        }
+        if (n == 0) return;
+        var m = n == chunk.Length ? rows : new VectorMatrix(rows.Data.AsSpan(0, n * Options.Dimension).ToArray(), Options.Dimension);
+        index.AddBatch(kept.AsSpan(0, n), m, _threads);
+        if (refine is not null)
+            for (int i = 0; i < n; i++) refine.Encode(kept[i], m.Row(i));
+    }
+
+    /// <summary>Re-adds slots written during a build: each is removed from the private index, then added back if live.</summary>
+    private void ReplayPending(VectorIndex index, RefineStage? refine, HashSet<int> pending, bool locked)
+    {
+        if (pending.Count == 0) return;
+        var slots = pending.ToArray();
+        foreach (int s in slots) index.Remove(s);
+        for (int at = 0; at < slots.Length; at += BuildChunk)
+            AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked ? IsLiveSlot : null);
+    }
+
+    private bool IsLiveSlot(int s) => s < _highWater && (_live[s >> 6] & (1UL << (s & 63))) != 0;
+
+    /// <summary>Called by writers under the write lock: slots a running build must replay.</summary>
+    private void NotePending(ReadOnlySpan<int> slots)
+    {
+        foreach (var g in _generations)
+            if (g.Pending is { } pending)
+                foreach (int s in slots) pending.Add(s);
+    }
+
+    /// <summary>
+    /// Makes ready generation <paramref name="generation"/> live: one logged record, durable before this returns.
+    /// The live one is retired and stays current for a rollback; retired generations beyond
+    /// <see cref="LifecyclePolicy.RetainRetired"/> are dropped. With <paramref name="gate"/> the live-traffic
+    /// canary must pass it.
+    /// </summary>
+    public void Promote(int generation, PromotionGate? gate = null)
+    {
+        gate?.Validate();
+        _journal.CheckWritable("promoting a compression generation");
+        long ticket;
+        _lock.EnterWriteLock();
+        try
+        {
+            ThrowIfClosed();
+            var g = FindLocked(generation);
+            if (g == _current) throw new InvalidArgumentException($"generation {generation} of '{Name}' is already live");
+            if (!g.Ready)
+                throw new InvalidArgumentException(g.Error is { } e
+                    ? $"generation {generation} of '{Name}' failed to build: {e}"
+                    : $"generation {generation} of '{Name}' is not ready (built {g.Progress:P0})");
+            if (gate is not null && gate.Check(g.Canary.Report(g.Number, _current.Number)) is { } refused)
+                throw new InvalidArgumentException($"promotion of generation {generation} refused by the gate: {refused}");
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, generation, null, null, false));
+            SwapLiveLocked(g, rollback: false);
+        }
+        finally { _lock.ExitWriteLock(); }
+        _journal.WaitDurable(ticket);
+        Log.GenerationPromoted(Instruments.Logger, Name, generation, false);
+        DropBeyondRetention();
+    }
+
+    /// <summary>Makes the most recently retired generation live again (no retraining: it was kept current); returns its number.</summary>
+    public int Rollback()
+    {
+        _journal.CheckWritable("rolling back a compression generation");
+        long ticket;
+        Generation target;
+        _lock.EnterWriteLock();
+        try
+        {
+            ThrowIfClosed();
+            target = _generations.Where(g => g.State == GenerationState.Retired && g.Ready).MaxBy(g => g.RetiredOrder)
+                ?? throw new InvalidArgumentException($"collection '{Name}' has no retired generation to roll back to");
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, target.Number, null, null, true));
+            SwapLiveLocked(target, rollback: true);
+        }
+        finally { _lock.ExitWriteLock(); }
+        _journal.WaitDurable(ticket);
+        Log.GenerationPromoted(Instruments.Logger, Name, target.Number, true);
+        return target.Number;
+    }
+
+    /// <summary>
+    /// Under the write lock: <paramref name="g"/> answers queries from now on; the previous live generation is retired
+    /// (promote) or becomes a candidate again (rollback), and keeps receiving writes when it has an index.
+    /// </summary>
+    private void SwapLiveLocked(Generation g, bool rollback)
+    {
+        var old = _current;
+        old.State = rollback ? GenerationState.Candidate : GenerationState.Retired;
+        if (!rollback) old.RetiredOrder = ++_retiredOrder;
+        g.State = GenerationState.Live;
+        g.LiveCanary = new CanaryRecorder(0);
+        _current = g;
+        var others = _attached.Where(a => a != g).ToList();
+        if (old.Index is not null) others.Add(old);
+        _attached = [.. others];
+        Options = Options with { Compression = g.Compression.ToString(), Index = g.IndexSpec.ToString() };
+        if (_exposure?.Generation == g) _exposure = null;
+        TrainingError = null;
+        _retrainAt = 0;
+        _filterCache.Invalidate();
+        SwapDriftMonitor(old, g);
+    }
+
+    /// <summary>Drops retired generations beyond the policy's retention and candidates whose build failed; returns how many.</summary>
+    public int CollectGenerations()
+    {
+        _journal.CheckWritable("collecting compression generations");
+        int keep = Policy.RetainRetired;
+        var drop = new List<Generation>();
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            drop.AddRange(_generations.Where(g => g.State == GenerationState.Retired).OrderByDescending(g => g.RetiredOrder).Skip(keep));
+            drop.AddRange(_generations.Where(g => g.State == GenerationState.Candidate && g.Error is not null));
+        }
+        finally { _lock.ExitReadLock(); }
+        int dropped = 0;
+        foreach (var g in drop)
+            if (Drop(g)) dropped++;
+        return dropped;
+    }
+
+    private void DropBeyondRetention()
+    {
+        try { CollectGenerations(); }
+        catch (Exception e) when (e is IOException or VectorStoreException)
+        {
+            // Retention is housekeeping: the promotion itself is durable; the next gc retries.
+        }
+    }
+
+    /// <summary>Drops a non-live generation (logged); false when it is already gone or live.</summary>
+    public bool DropGeneration(int generation)
+    {
+        _journal.CheckWritable("dropping a compression generation");
+        var g = Find(generation);
+        if (g == _current) throw new InvalidArgumentException($"generation {generation} of '{Name}' is live: promote or roll back first");
+        return Drop(g);
+    }
+
+    private bool Drop(Generation g)
+    {
+        long ticket;
+        _lock.EnterWriteLock();
+        try
+        {
+            ThrowIfClosed();
+            if (g == _current || !_generations.Contains(g)) return false;
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Drop, g.Number, null, null, false));
+            RemoveLocked(g);
+        }
+        finally { _lock.ExitWriteLock(); }
+        _journal.WaitDurable(ticket);
+        return true;
+    }
+
+    private void RemoveLocked(Generation g)
+    {
+        g.Cancel.Cancel();
+        _generations.Remove(g);
+        _attached = _attached.Where(a => a != g).ToArray();
+        if (_exposure?.Generation == g) _exposure = null;
+        if (_canary?.Generation == g) _canary.Stop();
+    }
+
+    /// <summary>After recovery: starts the builds of declared candidates that have no index yet (a crash interrupted them).</summary>
+    internal void ResumeGenerationBuilds()
+    {
+        List<Generation> unbuilt;
+        _lock.EnterReadLock();
+        try { unbuilt = _generations.Where(g => g != _current && g.Index is null && g.Error is null && g.Build.IsCompleted).ToList(); }
+        finally { _lock.ExitReadLock(); }
+        foreach (var g in unbuilt) StartBuild(g);
+    }
+
+    /// <summary>Replays a logged generation change (recovery owns the collection; no lock is held by the caller).</summary>
+    private void ReplayGenerationChange(GenerationRecord r)
+    {
+        switch (r.Op)
+        {
+            case GenerationOp.Declare:
+            {
+                var (c, i) = (Options with { Compression = r.Compression!, Index = r.Index! }).Validate();
+                _lock.EnterWriteLock();
+                try
+                {
+                    if (_generations.Any(g => g.Number == r.Number)) return;
+                    _generations.Add(new Generation(r.Number, c, i, GenerationState.Candidate));
+                    _lastGeneration = Math.Max(_lastGeneration, r.Number);
+                }
+                finally { _lock.ExitWriteLock(); }
+                break;
+            }
+            case GenerationOp.SetLive:
+            {
+                var g = _generations.Find(x => x.Number == r.Number)
+                    ?? throw new StoreCorruptedException(Name, $"the log makes generation {r.Number} live, but it was never declared");
+                // Made live after its build but before a checkpoint captured it: build it now, from the vectors as
+                // they were at that point of the log (seeded as the original build was).
+                if (g.Index is null && _slots.Count > 0) BuildNow(g, checkpoint: false);
+                _lock.EnterWriteLock();
+                try
+                {
+                    if (g != _current) SwapLiveLocked(g, r.Rollback);
+                }
+                finally { _lock.ExitWriteLock(); }
+                break;
+            }
+            case GenerationOp.Drop:
+            {
+                _lock.EnterWriteLock();
+                try
+                {
+                    if (_generations.Find(x => x.Number == r.Number) is { } g && g != _current) RemoveLocked(g);
+                }
+                finally { _lock.ExitWriteLock(); }
+                break;
+            }
+        }
+    }
+
+    /// <summary>The snapshot's record of the generations (under the upgradeable lock): only attached indexes are written.</summary>
+    private SnapshotGenerations SnapshotGenerationsLocked() => new(
+        _current.Number, _lastGeneration, _current.Compression.ToString(), _current.IndexSpec.ToString(),
+        _generations.Where(g => g != _current)
+            .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
+                g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
+            .ToArray(),
+        DriftStateLocked());
+
+    /// <summary>Restores the generations a snapshot recorded (under the write lock, into an empty collection).</summary>
+    private void RestoreGenerationsLocked(SnapshotGenerations? s, VectorIndex? liveIndex, RefineStage? liveRefine)
+    {
+        if (s is not null)
+        {
+            var live = s.LiveCompression.Length == 0
+                ? _current
+                : Restored(s.Live, s.LiveCompression, s.LiveIndex, GenerationState.Live);
+            _generations.Clear();
+            _current = live;
+            _generations.Add(live);
+            _lastGeneration = s.Last;
+            foreach (var o in s.Others)
+            {
+                var g = Restored(o.Number, o.Compression, o.Index, o.State);
+                g.RetiredOrder = o.RetiredOrder;
+                _retiredOrder = Math.Max(_retiredOrder, o.RetiredOrder);
+                g.Index = o.Trained;
+                g.Refine = o.Refine;
+                g.Attached = o.Trained is not null;
+                _generations.Add(g);
+            }
+            _generations.Sort((a, b) => a.Number.CompareTo(b.Number));
+            _attached = _generations.Where(g => g != _current && g.Attached).ToArray();
+            Options = Options with { Compression = _current.Compression.ToString(), Index = _current.IndexSpec.ToString() };
+        }
+        _current.Index = liveIndex;
+        _current.Refine = liveRefine;
+        _current.Attached = liveIndex is not null;
+        RestoreDriftLocked(s?.Drift);
+    }
+
+    private Generation Restored(int number, string compression, string index, GenerationState state)
+    {
+        var (c, i) = (Options with { Compression = compression, Index = index }).Validate();
+        return new Generation(number, c, i, state);
+    }
+}

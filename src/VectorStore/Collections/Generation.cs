@@ -1,0 +1,87 @@
+using VectorStore.Indexing;
+using VectorStore.Lifecycle;
+using VectorStore.Quantization;
+
+namespace VectorStore.Collections;
+
+/// <summary>
+/// One compression generation of a collection: its specs, the codec and index trained for them (with the optional
+/// refine stage), its state, and what the canary measured for it.
+/// </summary>
+/// <remarks>
+/// Thread-safety: <see cref="State"/>, <see cref="Index"/>, <see cref="Refine"/> and <see cref="Attached"/> change only
+/// under the collection's write lock; a building generation's index is private to its builder until it is attached.
+/// <see cref="Pending"/> is written by writers under the write lock and swapped by the builder under the same lock.
+/// Progress and error are published with volatile writes for readers without the lock.
+/// </remarks>
+internal sealed class Generation(int number, CompressionSpec compression, IndexSpec index, GenerationState state)
+{
+    public int Number { get; } = number;
+
+    public CompressionSpec Compression { get; } = compression;
+
+    public IndexSpec IndexSpec { get; } = index;
+
+    public GenerationState State { get; set; } = state;
+
+    /// <summary>The trained index; null while untrained (the live generation below its threshold, a candidate being built).</summary>
+    public VectorIndex? Index { get; set; }
+
+    public RefineStage? Refine { get; set; }
+
+    /// <summary>Whether writes reach this generation's index (its build caught up with every write).</summary>
+    public bool Attached { get; set; }
+
+    /// <summary>Slots written while the builder copies vectors: replayed into the index before it is attached.</summary>
+    public HashSet<int>? Pending { get; set; }
+
+    /// <summary>The order in which generations were retired: rollback returns to the most recently retired.</summary>
+    public long RetiredOrder { get; set; }
+
+    private double _progress;
+
+    public double Progress
+    {
+        get => Volatile.Read(ref _progress);
+        set => Volatile.Write(ref _progress, value);
+    }
+
+    private string? _error;
+
+    public string? Error
+    {
+        get => Volatile.Read(ref _error);
+        set => Volatile.Write(ref _error, value);
+    }
+
+    /// <summary>The background build (completed when none runs).</summary>
+    public Task Build { get; set; } = Task.CompletedTask;
+
+    public CancellationTokenSource Cancel { get; } = new();
+
+    /// <summary>Live-traffic canary figures of this generation against the live one.</summary>
+    public CanaryRecorder Canary { get; set; } = new(0);
+
+    /// <summary>This generation's own recall while it is live (for the automatic rollback floor).</summary>
+    public CanaryRecorder LiveCanary { get; set; } = new(0);
+
+    /// <summary>Re-rank depths tuned for a target recall on this generation's index (SearchOptions.TargetRecall).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> TunedRerank { get; } = new();
+
+    public bool Ready => Attached && Index is not null;
+
+    public GenerationInfo Info(double exposure, int live) => new()
+    {
+        Generation = Number,
+        State = State,
+        Compression = Index?.Codec.Spec ?? Compression.ToString(),
+        Index = Index?.Spec ?? IndexSpec.ToString(),
+        Ready = Ready,
+        Progress = Ready ? 1 : Progress,
+        Error = Error,
+        CodeSize = Index?.Codec.CodeSize ?? 0,
+        IndexBytes = (Index?.MemoryBytes ?? 0) + (Refine?.MemoryBytes ?? 0),
+        ExposurePercent = exposure,
+        Canary = Canary.Queries > 0 ? Canary.Report(Number, live) : null,
+    };
+}

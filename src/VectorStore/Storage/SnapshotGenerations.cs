@@ -1,0 +1,79 @@
+using VectorStore.Indexing;
+using VectorStore.Lifecycle;
+using VectorStore.Quantization;
+
+namespace VectorStore.Storage;
+
+/// <summary>
+/// The compression generations a snapshot records (version 4, data-format.md §4.4): the live generation's number and
+/// specs (its index and refine codes are the snapshot's main index section), the highest number ever assigned, every
+/// other generation with its trained index when it has one (a candidate still building has none and is rebuilt after
+/// recovery), and the live generation's drift-sensor state.
+/// </summary>
+internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompression, string LiveIndex, IReadOnlyList<SnapshotGeneration> Others, byte[]? Drift)
+{
+    public void Write(BinaryWriter w, int highWater)
+    {
+        w.Write(Live);
+        w.Write(Last);
+        w.Write(LiveCompression);
+        w.Write(LiveIndex);
+        w.Write(Others.Count);
+        foreach (var g in Others)
+        {
+            w.Write(g.Number);
+            w.Write((byte)g.State);
+            w.Write(g.Compression);
+            w.Write(g.Index);
+            w.Write(g.RetiredOrder);
+            w.Write(g.Trained is null ? (byte)0 : (byte)1);
+            if (g.Trained is not null) IndexRegistry.Write(g.Trained, w);
+            w.Write(g.Refine is null ? (byte)0 : (byte)1);
+            g.Refine?.Write(w, highWater);
+        }
+        w.Write(Drift?.Length ?? 0);
+        if (Drift is { Length: > 0 }) w.Write(Drift);
+    }
+
+    public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length)
+    {
+        int live = r.ReadInt32();
+        int last = r.ReadInt32();
+        string liveCompression = r.ReadString();
+        string liveIndex = r.ReadString();
+        int n = r.ReadInt32();
+        if (live <= 0 || last < live || n < 0 || n > 64)
+            throw new StoreCorruptedException(path, $"snapshot generations are inconsistent (live {live}, last {last}, {n} others)");
+        var others = new SnapshotGeneration[n];
+        for (int i = 0; i < n; i++)
+        {
+            int number = r.ReadInt32();
+            byte state = r.ReadByte();
+            if (number <= 0 || number > last || number == live || state > (byte)GenerationState.Retired || state == (byte)GenerationState.Live)
+                throw new StoreCorruptedException(path, $"snapshot generation {number} (state {state}) is invalid");
+            string compression = r.ReadString();
+            string index = r.ReadString();
+            long retired = r.ReadInt64();
+            VectorIndex? trained = r.ReadByte() switch
+            {
+                0 => null,
+                1 => IndexRegistry.Read(r),
+                var b => throw new StoreCorruptedException(path, $"snapshot generation {number} index flag {b} is invalid"),
+            };
+            RefineStage? refine = r.ReadByte() switch
+            {
+                0 => null,
+                1 => RefineStage.Read(r, highWater, kind, path),
+                var b => throw new StoreCorruptedException(path, $"snapshot generation {number} refine flag {b} is invalid"),
+            };
+            others[i] = new SnapshotGeneration(number, (GenerationState)state, compression, index, retired, trained, refine);
+        }
+        int driftLength = r.ReadInt32();
+        if (driftLength < 0 || driftLength > length) throw new StoreCorruptedException(path, $"snapshot drift state length {driftLength} is invalid");
+        var drift = driftLength > 0 ? r.ReadBytes(driftLength) : null;
+        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift);
+    }
+}
+
+/// <summary>A non-live generation in a snapshot; <see cref="Trained"/> is null for a candidate still building.</summary>
+internal sealed record SnapshotGeneration(int Number, GenerationState State, string Compression, string Index, long RetiredOrder, VectorIndex? Trained, RefineStage? Refine);
