@@ -32,6 +32,9 @@ internal static class LifecycleOutput
     /// <summary>A finite figure as is; NaN or ±Infinity (no value) as null, since JSON has no literal for them.</summary>
     public static object? Figure(double v) => double.IsFinite(v) ? v : null;
 
+    /// <summary>A mean (recall, overlap) or a latency, to 4 decimals: a canary's figures are estimates, not bit patterns.</summary>
+    private static object? Rounded(double v) => double.IsFinite(v) ? Math.Round(v, 4) : null;
+
     /// <summary>The state as printed: <c>live</c>, <c>candidate</c>, <c>retired</c>.</summary>
     public static string State(GenerationState s) => s switch
     {
@@ -67,13 +70,13 @@ internal static class LifecycleOutput
         row["queries"] = c.Queries;
         row["exact_queries"] = c.ExactQueries;
         row["k"] = c.K;
-        row["recall_live"] = Figure(c.RecallLive);
-        row["recall_candidate"] = Figure(c.RecallCandidate);
-        row["overlap"] = Figure(c.Overlap);
-        row["live_p50_ms"] = Figure(c.LiveP50Ms);
-        row["live_p99_ms"] = Figure(c.LiveP99Ms);
-        row["candidate_p50_ms"] = Figure(c.CandidateP50Ms);
-        row["candidate_p99_ms"] = Figure(c.CandidateP99Ms);
+        row["recall_live"] = Rounded(c.RecallLive);
+        row["recall_candidate"] = Rounded(c.RecallCandidate);
+        row["overlap"] = Rounded(c.Overlap);
+        row["live_p50_ms"] = Rounded(c.LiveP50Ms);
+        row["live_p99_ms"] = Rounded(c.LiveP99Ms);
+        row["candidate_p50_ms"] = Rounded(c.CandidateP50Ms);
+        row["candidate_p99_ms"] = Rounded(c.CandidateP99Ms);
         row["live_index_bytes"] = c.LiveIndexBytes;
         row["candidate_index_bytes"] = c.CandidateIndexBytes;
         row["worst_segment"] = c.WorstSegment is { } w ? SegmentRow(w) : null;
@@ -85,8 +88,8 @@ internal static class LifecycleOutput
     {
         ["segment"] = s.Segment,
         ["queries"] = s.Queries,
-        ["recall_live"] = Figure(s.RecallLive),
-        ["recall_candidate"] = Figure(s.RecallCandidate),
+        ["recall_live"] = Rounded(s.RecallLive),
+        ["recall_candidate"] = Rounded(s.RecallCandidate),
     };
 
     /// <summary>A drift report (<c>drift</c>).</summary>
