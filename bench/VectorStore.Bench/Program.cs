@@ -31,5 +31,9 @@ if (args.Length > 0 && args[0] == "synthetic-stats") return VectorStore.Bench.Me
 if (args.Length > 0 && args[0] == "filtered-search") return VectorStore.Bench.Collections.FilteredSearch.Run(args[1..]);
 // The drift scenario of issue 16: first firing of each sensor vs recall@10 while paragraphs stream into a synopsis-trained collection: -- drift-curve […]
 if (args.Length > 0 && args[0] == "drift-curve") return VectorStore.Bench.Collections.DriftCurve.Run(args[1..]);
+// Issue 16 end to end: paragraphs stream into a synopsis-trained collection under query load with the drift ladder on: -- lifecycle-drift […]
+if (args.Length > 0 && args[0] == "lifecycle-drift") return VectorStore.Bench.Collections.LifecycleDrift.Run(args[1..]);
+// Issue 16: search QPS with a 1 % shadow canary against none (interleaved rounds), and the canary's recall estimate vs offline truth: -- canary-overhead […]
+if (args.Length > 0 && args[0] == "canary-overhead") return VectorStore.Bench.Collections.CanaryOverhead.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

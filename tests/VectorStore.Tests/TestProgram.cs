@@ -27,6 +27,8 @@ internal static class TestProgram
 {
     private static int Main(string[] args)
     {
+        // The kill -9 child of the lifecycle tests (not a test run).
+        if (args.Length == 3 && args[0] == "lifecycle-child") return Lifecycle.LifecycleChild.Run(args[1..]);
         string[] words = [], excluded = [];
         int slowest = 0;
         for (int i = 0; i < args.Length; i++)

@@ -130,7 +130,7 @@ public static class DriftCurve
     }
 
     /// <summary>recall@10 of the collection's search against exact search over <paramref name="contents"/> (base rows).</summary>
-    private static double Recall(Collection c, Dataset ds, List<int> contents, SearchOptions options)
+    internal static double Recall(Collection c, Dataset ds, List<int> contents, SearchOptions options)
     {
         var matrix = ds.Base.Select(contents.ToArray());
         var truth = GroundTruth.Compute(matrix, ds.Queries, 10, DistanceKind.NegativeDot);

@@ -13,10 +13,18 @@ public sealed record CanarySettings
     public double SampleRate { get; init; } = 0.01;
 
     /// <summary>
-    /// Fraction of the shadowed queries also answered by exact search (the recall figures rest on these; exact search
-    /// costs a full scan). Default 1: at a 1 % sample the exact scans cost about as much as 1 % of the queries would.
+    /// Fraction of the shadowed queries also answered by exact search (the recall figures rest on these). Default 1;
+    /// <see cref="CpuBudget"/> bounds what they cost.
     /// </summary>
     public double ExactFraction { get; init; } = 1;
+
+    /// <summary>
+    /// Share of one core the canary's background work may use on average (an exact answer is a full scan, a hundred
+    /// times an indexed search): past it, sampled queries are skipped until the average is back under it, so the
+    /// canary never costs the served queries more than this. Default 0.05. The recall figures then accumulate
+    /// more slowly on a busy collection; they stay unbiased because skipping does not depend on the query.
+    /// </summary>
+    public double CpuBudget { get; init; } = 0.05;
 
     /// <summary>
     /// A keyword or tags field whose values group the true neighbours into item segments (recall per value), or null.
@@ -36,6 +44,7 @@ public sealed record CanarySettings
         if (Generation <= 0) throw new InvalidArgumentException($"canary generation must be positive, got {Generation}");
         if (!(SampleRate is > 0 and <= 1)) throw new InvalidArgumentException($"canary sample rate must be in (0, 1], got {SampleRate}");
         if (!(ExactFraction is >= 0 and <= 1)) throw new InvalidArgumentException($"canary exact fraction must be in [0, 1], got {ExactFraction}");
+        if (!(CpuBudget is > 0 and <= 64)) throw new InvalidArgumentException($"canary CPU budget must be in (0, 64] cores, got {CpuBudget}");
         if (QueueCapacity is < 1 or > 1_000_000) throw new InvalidArgumentException($"canary queue capacity must be in 1..1000000, got {QueueCapacity}");
     }
 }

@@ -49,6 +49,7 @@ public sealed partial class Collection
             long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
             await _journal.WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
             QueueRebalanceIfNeeded();
+            ObserveDrift(prepared);
             op.Succeeded(ids.Count);
         }
         catch (Exception e)

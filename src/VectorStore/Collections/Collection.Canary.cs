@@ -193,7 +193,8 @@ public sealed partial class Collection
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _worker;
         private readonly Random _exactPick;
-        private long _offered, _processed;
+        private readonly System.Diagnostics.Stopwatch _alive = System.Diagnostics.Stopwatch.StartNew();
+        private long _offered, _processed, _busyTicks;
 
         public CanaryRunner(Collection owner, Generation generation, CanarySettings settings)
         {
@@ -245,6 +246,16 @@ public sealed partial class Collection
         }
 
         private void Process(float[] q, SearchOptions options, SearchHit[] live, double liveMs)
+        {
+            // Over budget: skip (the first second's allowance lets a fresh canary start at once).
+            double busy = _busyTicks / (double)System.Diagnostics.Stopwatch.Frequency;
+            if (busy > _settings.CpuBudget * (_alive.Elapsed.TotalSeconds + 1)) return;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try { Compare(q, options, live, liveMs); }
+            finally { _busyTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started; }
+        }
+
+        private void Compare(float[] q, SearchOptions options, SearchHit[] live, double liveMs)
         {
             var o = _owner;
             var g = Generation;

@@ -1,21 +1,193 @@
+using VectorStore.Drift;
+using VectorStore.Indexing;
+using VectorStore.Lifecycle;
+using VectorStore.Telemetry;
+
 namespace VectorStore.Collections;
 
-/// <summary>Drift sensors of the live generation and the ladder of actions they drive.</summary>
+/// <summary>
+/// Drift sensors of the live generation, and the ladder of actions they drive when the policy enables it:
+/// rebalance IVF lists → train a candidate with the live specs on the data as it now is → shadow canary → gated
+/// promotion. Every step is noted in the drift report's actions and logged.
+/// </summary>
 public sealed partial class Collection
 {
-    // DRIFT-WIRING: filled in when the drift module lands (StartDriftMonitor keeps the sensors' baseline).
-    private void StartDriftMonitor(Generation g, VectorMatrix sample) { }
+    /// <summary>Vectors observed between two readings of the sensors (each reading costs well under a millisecond).</summary>
+    private const int DriftCheckInterval = 1000;
 
-    private void SwapDriftMonitor(Generation old, Generation now) { }
+    private enum LadderStep
+    {
+        Idle,
+        Rebalanced,
+        Building,
+        Canary,
+    }
 
-    private byte[]? DriftStateLocked() => null;
+    private readonly object _ladderGate = new();
+    private readonly List<string> _ladderActions = [];
+    private LadderStep _ladder;
+    private long _ladderAt;
+    private int _ladderGeneration;
+    private long _nextDriftCheck = DriftCheckInterval;
+    private bool _driftLogged;
 
-    private void RestoreDriftLocked(byte[]? state) { }
+    /// <summary>Settings of the drift sensors of generations trained from now on (defaults: <see cref="DriftSettings"/>).</summary>
+    internal DriftSettings DriftSettings { get; set; } = new();
 
-    private void LadderAfterCanary(Generation candidate) { }
+    private void StartDriftMonitor(Generation g, VectorMatrix sample) =>
+        g.Drift = DriftMonitor.Create(g.Index!, sample, Options.Metric.ToDistanceKind(), DriftSettings, Options.Seed + g.Number);
 
-    private void NoteLadder(string action) { }
+    private void SwapDriftMonitor(Generation old, Generation now)
+    {
+        lock (_ladderGate)
+        {
+            _driftLogged = false;
+            _nextDriftCheck = (now.Drift?.Observed ?? 0) + DriftCheckInterval;
+            if (_ladder != LadderStep.Idle) NoteLadderLocked($"generation {now.Number} is live; the ladder starts over");
+            _ladder = LadderStep.Idle;
+        }
+    }
 
-    /// <summary>The drift sensors of the live generation.</summary>
-    public Lifecycle.DriftReport Drift() => new() { Generation = LiveGeneration };
+    /// <summary>The live generation's sensors, serialized for the snapshot (under the upgradeable lock).</summary>
+    private byte[]? DriftStateLocked()
+    {
+        if (_current.Drift is not { } monitor) return null;
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) monitor.Write(w);
+        return ms.ToArray();
+    }
+
+    private void RestoreDriftLocked(byte[]? state)
+    {
+        if (state is null || _current.Index is null) return;
+        using var r = new BinaryReader(new MemoryStream(state));
+        _current.Drift = DriftMonitor.Read(r, _current.Index, DriftSettings, Name);
+        _nextDriftCheck = _current.Drift.Observed + DriftCheckInterval;
+    }
+
+    /// <summary>After a batch is applied (and durable): feeds the live generation's sensors and, now and then, reads them.</summary>
+    private void ObserveDrift(VectorMatrix batch)
+    {
+        var live = _current;
+        if (live.Drift is not { } monitor) return;
+        monitor.Observe(batch);
+        if (monitor.Observed < Volatile.Read(ref _nextDriftCheck)) return;
+        lock (_ladderGate)
+        {
+            if (monitor.Observed < _nextDriftCheck) return;
+            _nextDriftCheck = monitor.Observed + DriftCheckInterval;
+        }
+        try { OnDriftReading(live, monitor.Report(live.Number)); }
+        catch (Exception e) when (e is VectorStoreException or ObjectDisposedException)
+        {
+            // The ladder is advisory: a step that cannot run now (collection closing, too many generations) is
+            // retried at the next reading.
+        }
+    }
+
+    private void OnDriftReading(Generation live, DriftReport report)
+    {
+        if (!report.Drifted) return;
+        var policy = Policy;
+        string signals = string.Join(", ", report.Signals.Where(s => s.Fired).Select(s => $"{s.Name} {s.Value:G4} >= {s.Threshold:G4}"));
+        LadderStep step;
+        lock (_ladderGate)
+        {
+            step = _ladder;
+            if (!_driftLogged)
+            {
+                _driftLogged = true;
+                NoteLadderLocked($"drift on generation {live.Number} after {report.Observed} vectors: {signals}");
+                Log.DriftDetected(Instruments.Logger, Name, live.Number, signals, step.ToString());
+            }
+            // Give each step a full check interval of new data before judging it.
+            if (step != LadderStep.Idle && live.Drift!.Observed < _ladderAt + DriftCheckInterval) return;
+        }
+        if (step == LadderStep.Idle && policy.RebalanceOnDrift && _index is IRebalancingIndex)
+        {
+            string? summary = Rebalance(force: true);
+            Advance(LadderStep.Rebalanced, live, $"rebalanced the index of generation {live.Number}: {summary ?? "nothing to move"}");
+            return;
+        }
+        if (step is LadderStep.Idle or LadderStep.Rebalanced && policy.BuildCandidateOnDrift)
+        {
+            int g = BuildGeneration(live.Compression.ToString(), live.IndexSpec.ToString());
+            lock (_ladderGate) _ladderGeneration = g;
+            Advance(LadderStep.Building, live, $"training candidate generation {g} ({live.Compression}, {live.IndexSpec}) on the data as it now is");
+            var built = FindOrNull(g);
+            built?.Build.ContinueWith(_ => StartLadderCanary(g), TaskScheduler.Default);
+        }
+    }
+
+    private void StartLadderCanary(int generation)
+    {
+        var g = FindOrNull(generation);
+        if (g is null || !g.Ready) return;
+        try
+        {
+            StartCanary(new CanarySettings { Generation = generation, SampleRate = Policy.CanaryRate });
+            Advance(LadderStep.Canary, _current, $"candidate generation {generation} is built; shadow canary at {Policy.CanaryRate:P1} of queries");
+        }
+        catch (Exception e) when (e is VectorStoreException or ObjectDisposedException) { }
+    }
+
+    /// <summary>The ladder's last step: promotes its candidate once the canary passes the gate.</summary>
+    private void LadderAfterCanary(Generation candidate)
+    {
+        var policy = Policy;
+        lock (_ladderGate)
+            if (_ladder != LadderStep.Canary || candidate.Number != _ladderGeneration || !policy.PromoteWhenGatePasses) return;
+        var report = candidate.Canary.Report(candidate.Number, _current.Number);
+        if (policy.Gate.Check(report) is not null) return;
+        try
+        {
+            Promote(candidate.Number, policy.Gate);
+            StopCanary();
+            NoteLadder($"promoted generation {candidate.Number}: canary recall {report.RecallCandidate:F4} vs live {report.RecallLive:F4}, p99 {report.CandidateP99Ms:F2} vs {report.LiveP99Ms:F2} ms over {report.ExactQueries} exact queries");
+        }
+        catch (Exception e) when (e is VectorStoreException or ObjectDisposedException) { }
+    }
+
+    private Generation? FindOrNull(int generation)
+    {
+        _lock.EnterReadLock();
+        try { return _generations.Find(g => g.Number == generation); }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private void Advance(LadderStep step, Generation live, string action)
+    {
+        lock (_ladderGate)
+        {
+            _ladder = step;
+            _ladderAt = live.Drift?.Observed ?? 0;
+            NoteLadderLocked(action);
+        }
+    }
+
+    private void NoteLadder(string action)
+    {
+        lock (_ladderGate) NoteLadderLocked(action);
+    }
+
+    private void NoteLadderLocked(string action)
+    {
+        if (_ladderActions.Count >= 256) _ladderActions.RemoveAt(0);
+        _ladderActions.Add($"{DateTimeOffset.UtcNow:O} {action}");
+    }
+
+    /// <summary>The drift sensors of the live generation, with what the ladder did so far.</summary>
+    public DriftReport Drift()
+    {
+        Generation live;
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            live = _current;
+        }
+        finally { _lock.ExitReadLock(); }
+        var report = live.Drift?.Report(live.Number) ?? new DriftReport { Generation = live.Number };
+        lock (_ladderGate) return report with { Actions = _ladderActions.ToArray() };
+    }
 }

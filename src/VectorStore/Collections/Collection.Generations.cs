@@ -157,6 +157,8 @@ public sealed partial class Collection
         }
         finally { _lock.ExitReadLock(); }
         var (index, refine) = TrainEmpty(g, sample);
+        // Its sensors' baseline is its own training sample, ready for when it becomes live.
+        g.Drift = VectorStore.Drift.DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettings, Options.Seed + g.Number);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long done = 0;
         for (int at = 0; at < slots.Length; at += BuildChunk)
@@ -219,7 +221,7 @@ public sealed partial class Collection
         int rate = Policy.BuildVectorsPerSecond;
         if (rate <= 0) return;
         double ahead = done / (double)rate - clock.Elapsed.TotalSeconds;
-        if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(ahead, 5)));
+        if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(ahead, 1)));
     }
 
     /// <summary>

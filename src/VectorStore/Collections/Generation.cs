@@ -62,6 +62,9 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
     /// <summary>Live-traffic canary figures of this generation against the live one.</summary>
     public CanaryRecorder Canary { get; set; } = new(0);
 
+    /// <summary>Drift sensors against this generation's training sample (null before it is trained).</summary>
+    public Drift.DriftMonitor? Drift { get; set; }
+
     /// <summary>This generation's own recall while it is live (for the automatic rollback floor).</summary>
     public CanaryRecorder LiveCanary { get; set; } = new(0);
 

@@ -253,7 +253,7 @@ public sealed class GenerationTests
         // A deliberately coarse candidate: 2 bytes per vector.
         int g = c.BuildGeneration("pq:2", "flat");
         await c.WaitForGeneration(g);
-        c.StartCanary(new CanarySettings { Generation = g, SampleRate = 1, SegmentField = "group" });
+        c.StartCanary(new CanarySettings { Generation = g, SampleRate = 1, SegmentField = "group", CpuBudget = 64 });
         var queries = StorageTestKit.Vectors(300, Dim, 10);
         for (int i = 0; i < queries.Count; i++) c.Search(queries.Row(i), new SearchOptions { K = 10, Segment = i % 3 == 0 ? "a" : "b" });
         await c.DrainCanary();
