@@ -4,7 +4,7 @@ namespace VectorStore.Protocol;
 
 /// <summary>
 /// StartCanary (version 5): <c>str16 name</c>, <c>i32 generation</c>, <c>f64 sampleRate</c>, <c>f64 exactFraction</c>,
-/// <c>str16 segmentField</c> (empty = none), <c>i32 queueCapacity</c>, <c>i32 seed</c>. The settings are validated
+/// <c>f64 cpuBudget</c>, <c>str16 segmentField</c> (empty = none), <c>i32 queueCapacity</c>, <c>i32 seed</c>. The settings are validated
 /// (<see cref="CanarySettings.Validate"/>) on both sides. The response is empty.
 /// </summary>
 /// <param name="Name">Collection name.</param>
@@ -12,7 +12,7 @@ namespace VectorStore.Protocol;
 public sealed record StartCanaryRequest(string Name, CanarySettings Settings) : IWireMessage
 {
     /// <inheritdoc />
-    public int PayloadSize => WireWriter.StrSize(Name) + 4 + 8 + 8 + WireWriter.StrSize(Settings.SegmentField ?? "") + 4 + 4;
+    public int PayloadSize => WireWriter.StrSize(Name) + 4 + 8 + 8 + 8 + WireWriter.StrSize(Settings.SegmentField ?? "") + 4 + 4;
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
@@ -22,6 +22,7 @@ public sealed record StartCanaryRequest(string Name, CanarySettings Settings) : 
         w.I32(Settings.Generation);
         w.F64(Settings.SampleRate);
         w.F64(Settings.ExactFraction);
+        w.F64(Settings.CpuBudget);
         w.Str(Settings.SegmentField ?? "");
         w.I32(Settings.QueueCapacity);
         w.I32(Settings.Seed);
@@ -37,6 +38,7 @@ public sealed record StartCanaryRequest(string Name, CanarySettings Settings) : 
             Generation = LifecycleCodec.Generation(ref r),
             SampleRate = r.F64("sampleRate"),
             ExactFraction = r.F64("exactFraction"),
+            CpuBudget = r.F64("cpuBudget"),
             SegmentField = r.Str("segmentField") is { Length: > 0 } field ? field : null,
             QueueCapacity = r.I32("queueCapacity"),
             Seed = r.I32("seed"),

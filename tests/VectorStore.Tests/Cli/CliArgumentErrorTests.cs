@@ -85,6 +85,7 @@ public sealed class CliArgumentErrorTests(CliArgumentErrorTests.Files files) : I
         { $"scheme shadow {Db} --collection h --stop --generation 2", "--stop takes no --generation" },
         { $"scheme shadow {Db} --collection h --generation 2 --rate 0", "canary sample rate must be in (0, 1], got 0" },
         { $"scheme shadow {Db} --collection h --generation 2 --exact-fraction 1.5", "canary exact fraction must be in [0, 1], got 1.5" },
+        { $"scheme shadow {Db} --collection h --generation 2 --cpu-budget 0", "canary CPU budget must be in (0, 64] cores, got 0" },
         { $"scheme policy {Db} --collection h --retain 17", "retained generations must be in 0..16, got 17" },
         { $"scheme policy {Db} --collection h --rollback-floor 0", "rollback recall floor must be in (0, 1], got 0" },
         { "scheme list --collection h", "one of --db DIR or --server HOST:PORT is required" },

@@ -149,7 +149,7 @@ public sealed class SchemeCliTests
     }
 
     /// <summary>After training, inserts feed the sensors: <c>drift</c> then lists their readings (through a server: one process).</summary>
-    [Fact(Skip = "engine: the drift sensors are not wired into Collection yet (src/VectorStore/Collections/Collection.Drift.cs, DRIFT-WIRING), so every report has no signals; remove this Skip once they are")]
+    [Fact]
     public async Task DriftListsTheSensorsOnceInsertsFollowTraining()
     {
         var (dir, vectors, _) = Files();
@@ -283,8 +283,8 @@ public sealed class SchemeCliTests
 
         Ok(target, "scheme", "exposure", "--collection", "c", "--generation", "3", "--percent", "12.5");
         Assert.Equal("exposure c 3 12.5", fake.Calls[^1]);
-        var shadow = Assert.Single(JsonLines(Ok(target, "scheme", "shadow", "--collection", "c", "--generation", "3", "--rate", "0.05", "--segment-field", "kind", "--json")));
-        Assert.Equal(new CanarySettings { Generation = 3, SampleRate = 0.05, SegmentField = "kind" }, fake.Settings);
+        var shadow = Assert.Single(JsonLines(Ok(target, "scheme", "shadow", "--collection", "c", "--generation", "3", "--rate", "0.05", "--cpu-budget", "0.5", "--segment-field", "kind", "--json")));
+        Assert.Equal(new CanarySettings { Generation = 3, SampleRate = 0.05, CpuBudget = 0.5, SegmentField = "kind" }, fake.Settings);
         Assert.Equal("kind", shadow.GetProperty("segment_field").GetString());
         Assert.True(Assert.Single(JsonLines(Ok(target, "scheme", "shadow", "--collection", "c", "--stop", "--json"))).GetProperty("stopped").GetBoolean());
         Assert.Equal("stop c", fake.Calls[^1]);

@@ -79,7 +79,7 @@ public class ProtocolV5LifecycleTests
         Assert.Equal(queries.Data, canary.Search.Queries.Data);
         Assert.Equal(3, canary.Search.Queries.Dimension);
 
-        var settings = new CanarySettings { Generation = 3, SampleRate = 0.01, ExactFraction = 0.5, SegmentField = "package", QueueCapacity = 64, Seed = -9 };
+        var settings = new CanarySettings { Generation = 3, SampleRate = 0.01, ExactFraction = 0.5, CpuBudget = 0.25, SegmentField = "package", QueueCapacity = 64, Seed = -9 };
         Assert.Equal(new StartCanaryRequest("c", settings), RoundTrip(new StartCanaryRequest("c", settings), b => StartCanaryRequest.Read(b)));
         var noSegment = settings with { SegmentField = null };
         Assert.Equal(new StartCanaryRequest("c", noSegment), RoundTrip(new StartCanaryRequest("c", noSegment), b => StartCanaryRequest.Read(b)));

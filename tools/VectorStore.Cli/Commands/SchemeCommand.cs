@@ -206,17 +206,18 @@ public sealed class SchemeCommand : CliCommand
         var defaults = new CanarySettings { Generation = 1 };
         var rate = Opt("--rate", "Fraction of live queries the candidate also answers, off the request path", defaults.SampleRate);
         var exact = Opt("--exact-fraction", "Fraction of those also answered exactly (the recall figures rest on these)", defaults.ExactFraction);
+        var cpu = Opt("--cpu-budget", "Share of one core the canary's background work may use on average (sampled queries past it are skipped)", defaults.CpuBudget);
         var segmentField = Opt<string?>("--segment-field", "Keyword or tags field whose values group the true neighbours into segments (recall per value)");
         var queue = Opt("--queue", "Shadow queries waiting beyond which new ones are dropped", defaults.QueueCapacity);
         var seed = Opt("--seed", "Sampling seed", defaults.Seed);
         var json = Json();
         CanarySettings Settings(ParseResult r) => new()
         {
-            Generation = r.GetValue(generation) ?? 0, SampleRate = r.GetValue(rate), ExactFraction = r.GetValue(exact),
+            Generation = r.GetValue(generation) ?? 0, SampleRate = r.GetValue(rate), ExactFraction = r.GetValue(exact), CpuBudget = r.GetValue(cpu),
             SegmentField = r.GetValue(segmentField), QueueCapacity = r.GetValue(queue), Seed = r.GetValue(seed),
         };
         return Sub("shadow", "Start (or --stop) the shadow canary on live traffic: a sample of queries also answered by a candidate and exactly (useful with --server)",
-            [name, generation, stop, rate, exact, segmentField, queue, seed, json], r =>
+            [name, generation, stop, rate, exact, cpu, segmentField, queue, seed, json], r =>
             {
                 if (r.GetValue(stop))
                 {
@@ -241,7 +242,7 @@ public sealed class SchemeCommand : CliCommand
                 DatabaseOutput.WriteRow(new Dictionary<string, object?>
                 {
                     ["collection"] = c, ["generation"] = settings.Generation, ["rate"] = settings.SampleRate, ["exact_fraction"] = settings.ExactFraction,
-                    ["segment_field"] = settings.SegmentField,
+                    ["cpu_budget"] = settings.CpuBudget, ["segment_field"] = settings.SegmentField,
                 }, r.GetValue(json), Console.Out);
             });
     }
