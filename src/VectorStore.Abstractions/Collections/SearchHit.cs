@@ -23,7 +23,8 @@ public readonly record struct SearchHit(ulong Id, float Score)
 
     /// <summary>
     /// The compression generation that served the search (every hit of one search carries the same); 0 when the
-    /// answer was exact (no index yet) or came from a server that does not report it.
+    /// answer was exact (no index yet), came from a server that does not report it, or was merged from a cluster's
+    /// shards (each shard keeps its own generations).
     /// </summary>
     public int Generation { get; init; }
 }

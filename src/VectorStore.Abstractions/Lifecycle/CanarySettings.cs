@@ -21,10 +21,10 @@ public sealed record CanarySettings
     /// <summary>
     /// Share of one core the canary's background work may use on average (an exact answer is a full scan, a hundred
     /// times an indexed search): past it, sampled queries are skipped until the average is back under it, so the
-    /// canary never costs the served queries more than this. Default 0.05. The recall figures then accumulate
+    /// canary never costs the served queries more than this. Default 0.03. The recall figures then accumulate
     /// more slowly on a busy collection; they stay unbiased because skipping does not depend on the query.
     /// </summary>
-    public double CpuBudget { get; init; } = 0.05;
+    public double CpuBudget { get; init; } = 0.03;
 
     /// <summary>
     /// A keyword or tags field whose values group the true neighbours into item segments (recall per value), or null.

@@ -34,8 +34,46 @@ public sealed partial class Collection
     /// <summary>Settings of the drift sensors of generations trained from now on (defaults: <see cref="DriftSettings"/>).</summary>
     internal DriftSettings DriftSettings { get; set; } = new();
 
-    private void StartDriftMonitor(Generation g, VectorMatrix sample) =>
-        g.Drift = DriftMonitor.Create(g.Index!, sample, Options.Metric.ToDistanceKind(), DriftSettings, Options.Seed + g.Number);
+    /// <summary>
+    /// Training samples below this get no drift sensors: their two-sample test and baseline need a training set well
+    /// above the test's size, and their kept state would outweigh a small collection's own vectors on disk.
+    /// </summary>
+    internal const int MinDriftSample = 8000;
+
+    private void StartDriftMonitor(Generation g, VectorMatrix sample) => g.Drift = CreateDriftMonitor(g.Index!, sample, g.Number);
+
+    /// <summary>
+    /// Sensors baselined on <paramref name="sample"/>. The kept baseline and the reservoir of recent inserts are at
+    /// most an eighth of the sample each: they are resident and rewritten at
+    /// every checkpoint, so in a small collection they must not outweigh the vectors themselves.
+    /// </summary>
+    internal DriftMonitor? CreateDriftMonitor(VectorIndex index, VectorMatrix sample, int generation)
+    {
+        if (sample.Count < MinDriftSample) return null;
+        var s = DriftSettings;
+        int cap = sample.Count / 8;
+        s = s with { BaselineSampleSize = Math.Min(s.BaselineSampleSize, cap), ReservoirSize = Math.Min(s.ReservoirSize, cap) };
+        return DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), s, Options.Seed + generation);
+    }
+
+    /// <summary>
+    /// A generation made live without sensors (restored from a snapshot, which keeps only the live generation's)
+    /// gets them baselined on a sample of the data as it is now, outside the locks that searches and writes need.
+    /// </summary>
+    private void EnsureDriftMonitor(int generation)
+    {
+        VectorMatrix sample;
+        Generation g;
+        _lock.EnterReadLock();
+        try
+        {
+            if (_closed || _current.Number != generation || _current.Drift is not null || _current.Index is null || _slots.Count < MinDriftSample) return;
+            g = _current;
+            sample = SampleLocked(LiveSlots(), Options.Seed + g.Number);
+        }
+        finally { _lock.ExitReadLock(); }
+        g.Drift ??= CreateDriftMonitor(g.Index, sample, g.Number);
+    }
 
     private void SwapDriftMonitor(Generation old, Generation now)
     {
@@ -99,6 +137,7 @@ public sealed partial class Collection
                 _driftLogged = true;
                 NoteLadderLocked($"drift on generation {live.Number} after {report.Observed} vectors: {signals}");
                 Log.DriftDetected(Instruments.Logger, Name, live.Number, signals, step.ToString());
+                Instruments.DriftCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
             }
             // Give each step a full check interval of new data before judging it.
             if (step != LadderStep.Idle && live.Drift!.Observed < _ladderAt + DriftCheckInterval) return;

@@ -158,7 +158,7 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
         var (index, refine) = TrainEmpty(g, sample);
         // Its sensors' baseline is its own training sample, ready for when it becomes live.
-        g.Drift = VectorStore.Drift.DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettings, Options.Seed + g.Number);
+        g.Drift = CreateDriftMonitor(index, sample, g.Number);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long done = 0;
         for (int at = 0; at < slots.Length; at += BuildChunk)
@@ -304,6 +304,8 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
         Log.GenerationPromoted(Instruments.Logger, Name, generation, false);
+        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+        EnsureDriftMonitor(generation);
         DropBeyondRetention();
     }
 
@@ -325,6 +327,8 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
         Log.GenerationPromoted(Instruments.Logger, Name, target.Number, true);
+        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+        EnsureDriftMonitor(target.Number);
         return target.Number;
     }
 
@@ -414,9 +418,19 @@ public sealed partial class Collection
         if (_canary?.Generation == g) _canary.Stop();
     }
 
-    /// <summary>After recovery: starts the builds of declared candidates that have no index yet (a crash interrupted them).</summary>
+    /// <summary>
+    /// After recovery: retries the live generation's training when the collection is past its threshold but has no
+    /// index (its training failed before the restart, so <see cref="TrainingError"/> says why again), and starts the
+    /// builds of declared candidates that have no index yet (a crash interrupted them).
+    /// </summary>
     internal void ResumeGenerationBuilds()
     {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_closed && _index is null && _slots.Count > 0 && _slots.Count >= Options.TrainingThreshold) TryTrainLocked();
+        }
+        finally { _lock.ExitWriteLock(); }
         List<Generation> unbuilt;
         _lock.EnterReadLock();
         try { unbuilt = _generations.Where(g => g != _current && g.Index is null && g.Error is null && g.Build.IsCompleted).ToList(); }

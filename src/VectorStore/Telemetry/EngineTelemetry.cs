@@ -44,6 +44,8 @@ internal sealed class EngineTelemetry : IDisposable
         DiskReadsHistogram = meter.CreateHistogram<int>(SearchDiskReads, "{vector}", "Full-precision vectors read from segment files per search.");
         UpsertedCounter = meter.CreateCounter<long>(VectorsUpserted, "{vector}", "Vectors upserted.");
         DeletedCounter = meter.CreateCounter<long>(VectorsDeleted, "{vector}", "Vectors deleted.");
+        DriftCounter = meter.CreateCounter<long>(VectorStoreTelemetry.DriftEvents, "{event}", "Drift detections on a live generation.");
+        SwitchCounter = meter.CreateCounter<long>(VectorStoreTelemetry.GenerationSwitches, "{switch}", "Compression generations made live (promote or rollback).");
         TrainingHistogram = meter.CreateHistogram(TrainingDuration, "s", "Codec training and index construction.", advice: seconds);
         CheckpointHistogram = meter.CreateHistogram(CheckpointDuration, "s", "Checkpoints (seal, snapshot, publish, truncate).", advice: seconds);
         meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(sample, static g => g.ResidentBytes), "By", "Process memory held by each collection.");
@@ -58,6 +60,8 @@ internal sealed class EngineTelemetry : IDisposable
     public Histogram<int> DiskReadsHistogram { get; }
     public Counter<long> UpsertedCounter { get; }
     public Counter<long> DeletedCounter { get; }
+    public Counter<long> DriftCounter { get; }
+    public Counter<long> SwitchCounter { get; }
     public Histogram<double> TrainingHistogram { get; }
     public Histogram<double> CheckpointHistogram { get; }
 

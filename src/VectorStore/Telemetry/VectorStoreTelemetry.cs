@@ -50,6 +50,12 @@ public static class VectorStoreTelemetry
     /// <summary>Histogram, seconds: checkpoints (seal, snapshot, publish, log truncation), background ones included.</summary>
     public const string CheckpointDuration = "vectorstore.checkpoint.duration";
 
+    /// <summary>Counter, events: drift detections (a live generation's sensors firing for the first time), by collection.</summary>
+    public const string DriftEvents = "vectorstore.drift.events";
+
+    /// <summary>Counter, switches: compression generations made live (promotions and rollbacks), by collection.</summary>
+    public const string GenerationSwitches = "vectorstore.generation.switches";
+
     /// <summary>Observable gauge, bytes: what each collection holds in process memory (<c>CollectionStats.ResidentBytes</c>).</summary>
     public const string ResidentBytes = "vectorstore.collection.resident_bytes";
 
