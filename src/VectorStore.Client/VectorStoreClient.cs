@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Lifecycle;
 using VectorStore.Protocol;
 
 namespace VectorStore.Client;
@@ -11,9 +12,12 @@ namespace VectorStore.Client;
 /// become the same typed exceptions the in-process API throws (<see cref="InvalidArgumentException"/>,
 /// <see cref="InvalidVectorException"/>) or <see cref="LimitExceededException"/>, <see cref="RemoteErrorException"/>,
 /// <see cref="AuthenticationFailedException"/>; a lost connection is <see cref="VectorStoreConnectionException"/>.
+/// The compression-lifecycle calls (<see cref="ICompressionLifecycleClient"/>) need a server that speaks protocol
+/// version 5: an older one gets <see cref="InvalidArgumentException"/> before anything is sent; a server whose database
+/// has no generations (a cluster gateway) answers <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/>.
 /// </summary>
 /// <remarks>Thread-safety: every member may be called concurrently from any thread.</remarks>
-public sealed class VectorStoreClient : IIndexBuildingClient
+public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecycleClient
 {
     private readonly string _host;
     private readonly int _port;
@@ -276,6 +280,71 @@ public sealed class VectorStoreClient : IIndexBuildingClient
         await GetInfoAsync(name, cancellationToken).ConfigureAwait(false);
         await SnapshotAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The request for a lifecycle call, refused before sending on a connection below version 5 (the server could only
+    /// answer that it does not know the opcode).
+    /// </summary>
+    private static Func<ushort, IWireMessage> Lifecycle(IWireMessage request) => version =>
+        version >= ProtocolConstants.LifecycleVersion ? request
+            : throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no compression generations (version {ProtocolConstants.LifecycleVersion} has); upgrade the server");
+
+    private async Task<byte[]> LifecycleCallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
+        (await CallVersionedAsync(opcode, Lifecycle(request), idempotent, ct).ConfigureAwait(false)).Payload;
+
+    /// <inheritdoc />
+    /// <remarks>Not retried on a lost connection: a second request would declare a second candidate.</remarks>
+    public async Task<int> BuildGenerationAsync(string name, string compression, string index, bool wait = true, CancellationToken cancellationToken = default) =>
+        Int32Response.Read(await LifecycleCallAsync(Opcode.BuildGeneration, new BuildGenerationRequest(name, compression, index, wait), false, cancellationToken)
+            .ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<GenerationInfo>> ListGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        GenerationsResponse.Read(await LifecycleCallAsync(Opcode.ListGenerations, new NameRequest(name), true, cancellationToken).ConfigureAwait(false)).Generations;
+
+    /// <inheritdoc />
+    /// <remarks>The queries travel as one SearchBatch payload would: they must fit one frame and the server's batch limit.</remarks>
+    public async Task<CanaryReport> RunCanaryAsync(string name, int generation, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SearchOptions();
+        var (payload, _) = await CallVersionedAsync(Opcode.RunCanary,
+            v => Lifecycle(new RunCanaryRequest(generation, new SearchRequest(name, options, queries, v)))(v), true, cancellationToken).ConfigureAwait(false);
+        return CanaryResponse.Read(payload).Report;
+    }
+
+    /// <inheritdoc />
+    public async Task StartCanaryAsync(string name, CanarySettings settings, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await LifecycleCallAsync(Opcode.StartCanary, new StartCanaryRequest(name, settings), true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async Task StopCanaryAsync(string name, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await LifecycleCallAsync(Opcode.StopCanary, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async Task SetExposureAsync(string name, int generation, double percent, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await LifecycleCallAsync(Opcode.SetExposure, new SetExposureRequest(name, generation, percent), true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    /// <remarks>Not retried on a lost connection: the first request may have promoted already, and a retry would then fail.</remarks>
+    public async Task PromoteAsync(string name, int generation, PromotionGate? gate = null, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await LifecycleCallAsync(Opcode.Promote, new PromoteRequest(name, generation, gate), false, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    /// <remarks>Not retried on a lost connection: a second rollback would go one generation further back.</remarks>
+    public async Task<int> RollbackAsync(string name, CancellationToken cancellationToken = default) =>
+        Int32Response.Read(await LifecycleCallAsync(Opcode.Rollback, new NameRequest(name), false, cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task<int> CollectGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        Int32Response.Read(await LifecycleCallAsync(Opcode.CollectGenerations, new NameRequest(name), true, cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <inheritdoc />
+    public async Task SetLifecyclePolicyAsync(string name, LifecyclePolicy policy, CancellationToken cancellationToken = default) =>
+        EmptyResponse.Read(await LifecycleCallAsync(Opcode.SetLifecyclePolicy, new LifecyclePolicyRequest(name, policy), true, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
+        DriftResponse.Read(await LifecycleCallAsync(Opcode.GetDrift, new NameRequest(name), true, cancellationToken).ConfigureAwait(false)).Report;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

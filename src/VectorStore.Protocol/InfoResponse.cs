@@ -12,14 +12,20 @@ namespace VectorStore.Protocol;
 /// <param name="Version">
 /// Protocol version of the connection: from 3 on the options carry the raw-vectors residency and
 /// <see cref="CollectionStats.ResidentBytes"/> follows <paramref name="BytesOnDisk"/>; from 4 on they carry the
-/// declared fields. Default 2 (the layout
+/// declared fields; from 5 on the stats end with the live generation and the training error
+/// (below 5 <see cref="CollectionStats.Generation"/> reads as 1: a server without generations has only the one it
+/// created the collection with). Default 2 (the layout
 /// before residency was reported); the server and client always pass their connection's version.
 /// </param>
 public sealed record InfoResponse(CollectionOptions Options, CollectionStats Stats, long? BytesOnDisk, ushort Version = 2) : IWireMessage
 {
     /// <inheritdoc />
     public int PayloadSize => CreateCollectionRequest.OptionsSize(WireOptions, Version) + 4 + 4 + 1 + 4 + 8 + 8 + WireWriter.StrSize(Stats.Compression) + WireWriter.StrSize(Stats.Index)
-        + (BytesOnDisk is null ? 0 : 8) + (Version >= 3 ? 8 : 0);
+        + (BytesOnDisk is null ? 0 : 8) + (Version >= 3 ? 8 : 0)
+        + (Version >= ProtocolConstants.LifecycleVersion ? 4 + WireWriter.StrSize(TrainingErrorText) : 0);
+
+    /// <summary>The training error as sent: clipped to the string limit, empty for none.</summary>
+    private string TrainingErrorText => LifecycleCodec.Clip(Stats.TrainingError ?? "");
 
     /// <inheritdoc />
     public void Write(ref WireWriter w)
@@ -35,6 +41,11 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
         w.Str(Stats.Index);
         if (BytesOnDisk is long bytes) w.I64(bytes);
         if (Version >= 3) w.I64(Stats.ResidentBytes);
+        if (Version >= ProtocolConstants.LifecycleVersion)
+        {
+            w.I32(Stats.Generation);
+            w.Str(TrainingErrorText);
+        }
     }
 
     /// <summary>
@@ -76,6 +87,14 @@ public sealed record InfoResponse(CollectionOptions Options, CollectionStats Sta
             if (resident < 0) throw new ProtocolException(ErrorCode.BadPayload, $"residentBytes is negative ({resident})");
             stats = stats with { ResidentBytes = resident, DiskBytes = bytesOnDisk ?? 0, RawVectors = options.RawVectors ?? RawVectorResidency.Ram };
         }
+        if (version >= ProtocolConstants.LifecycleVersion)
+        {
+            int generation = r.I32("generation");
+            if (generation < 1) throw new ProtocolException(ErrorCode.BadPayload, $"live generation must be positive, got {generation}");
+            string error = r.Str("trainingError");
+            stats = stats with { Generation = generation, TrainingError = error.Length == 0 ? null : error };
+        }
+
         r.End();
         return new InfoResponse(options, stats, bytesOnDisk, version);
     }

@@ -51,6 +51,39 @@ public enum Opcode : byte
     /// <summary>Writes a snapshot of the database.</summary>
     Snapshot = 0x42,
 
+    /// <summary>Declares and builds a candidate compression generation (version 5).</summary>
+    BuildGeneration = 0x60,
+
+    /// <summary>Lists a collection's compression generations (version 5).</summary>
+    ListGenerations = 0x61,
+
+    /// <summary>Compares a candidate generation with the live one on a batch of queries (version 5).</summary>
+    RunCanary = 0x62,
+
+    /// <summary>Starts the shadow canary on live traffic (version 5).</summary>
+    StartCanary = 0x63,
+
+    /// <summary>Stops the shadow canary (version 5).</summary>
+    StopCanary = 0x64,
+
+    /// <summary>Serves a percentage of keyed searches with a candidate generation (version 5).</summary>
+    SetExposure = 0x65,
+
+    /// <summary>Makes a candidate generation live, optionally gated by its canary (version 5).</summary>
+    Promote = 0x66,
+
+    /// <summary>Makes the newest retired generation live again (version 5).</summary>
+    Rollback = 0x67,
+
+    /// <summary>Drops retired generations beyond the retention and failed candidates (version 5).</summary>
+    CollectGenerations = 0x68,
+
+    /// <summary>Sets a collection's lifecycle policy (version 5).</summary>
+    SetLifecyclePolicy = 0x69,
+
+    /// <summary>Reads the drift sensors of the live generation (version 5).</summary>
+    GetDrift = 0x6A,
+
     /// <summary>Error response (never a request).</summary>
     Error = 0xFF,
 }

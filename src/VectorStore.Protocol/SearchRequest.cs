@@ -5,14 +5,16 @@ namespace VectorStore.Protocol;
 /// <summary>
 /// Search (exactly one query) or SearchBatch: options, then the queries as one row-major f32 block. Id-set filters
 /// travel, and from version 4 on field filters (<see cref="SearchFilter.Where"/>, <see cref="FilterCodec"/>) and the
-/// <c>Include*</c> flags; predicate filters are code and stay in-process.
+/// <c>Include*</c> flags, and from version 5 on the exposure key and segment tag; predicate filters are code and stay
+/// in-process.
 /// </summary>
 /// <param name="Name">Collection name.</param>
 /// <param name="Options">k, rerank, ef, nprobe, an optional id and field filter, what hits carry.</param>
 /// <param name="Queries">The queries.</param>
 /// <param name="Version">
 /// Protocol version of the connection: a field filter or an <c>Include*</c> flag needs 4, and an older connection
-/// refuses them with <see cref="InvalidArgumentException"/> rather than drop them.
+/// refuses them with <see cref="InvalidArgumentException"/> rather than drop them; likewise an exposure key or a
+/// segment tag needs 5.
 /// </param>
 public sealed record SearchRequest(string Name, SearchOptions Options, VectorMatrix Queries, ushort Version = ProtocolConstants.Version) : IWireMessage
 {
@@ -48,7 +50,25 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
                 throw new InvalidArgumentException($"the server speaks protocol version {Version}, which cannot return fields, payloads or vectors with hits (version 4 can); upgrade the server");
             return 0;
         }
-        return 4 + (where is null ? 0 : FilterCodec.Size(where)) + 1;
+        int size = 4 + (where is null ? 0 : FilterCodec.Size(where)) + 1;
+        if (Version < ProtocolConstants.LifecycleVersion)
+        {
+            if (Options.ExposureKey is not null || Options.Segment is not null)
+                throw new InvalidArgumentException($"the server speaks protocol version {Version}, which cannot carry an exposure key or a segment tag (version {ProtocolConstants.LifecycleVersion} can); upgrade the server");
+            return size;
+        }
+        return size + KeySize(Options.ExposureKey, "exposure key") + KeySize(Options.Segment, "segment tag");
+    }
+
+    /// <summary>Longest exposure key or segment tag in UTF-8 bytes (version 5).</summary>
+    public const int MaxKeyBytes = 1024;
+
+    private static int KeySize(string? key, string what)
+    {
+        if (key is null) return 2;
+        if (key.Length == 0) throw new InvalidArgumentException($"the {what} must not be empty (null means none)");
+        int size = WireWriter.StrSize(key);
+        return size - 2 <= MaxKeyBytes ? size : throw new InvalidArgumentException($"the {what} is {size - 2} UTF-8 bytes, the limit is {MaxKeyBytes}");
     }
 
     /// <inheritdoc />
@@ -73,6 +93,11 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
             w.U32((uint)(where is null ? 0 : FilterCodec.Size(where)));
             if (where is not null) FilterCodec.Write(ref w, where);
             w.U8(IncludeBits);
+            if (Version >= ProtocolConstants.LifecycleVersion)
+            {
+                w.Str(Options.ExposureKey ?? "");
+                w.Str(Options.Segment ?? "");
+            }
         }
         w.U32((uint)Queries.Count);
         w.U32((uint)Queries.Dimension);
@@ -129,6 +154,13 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
             if ((include & ~(IncludeFieldsBit | IncludePayloadBit | IncludeVectorBit)) != 0)
                 throw new ProtocolException(ErrorCode.BadPayload, $"unknown include bits 0x{include:X2}");
         }
+        string? exposureKey = null, segment = null;
+        if (version >= ProtocolConstants.LifecycleVersion)
+        {
+            // Empty = none: a key that hashes to a bucket must have content.
+            exposureKey = NullIfEmpty(r.Str("exposure key", MaxKeyBytes));
+            segment = NullIfEmpty(r.Str("segment tag", MaxKeyBytes));
+        }
         int nq = r.Count("query count", limits.MaxBatch);
         int dim = r.Count("dimension", limits.MaxDimension);
         if (dim == 0) throw new ProtocolException(ErrorCode.InvalidVector, "dimension must be positive");
@@ -138,6 +170,10 @@ public sealed record SearchRequest(string Name, SearchOptions Options, VectorMat
             IncludeFields = (include & IncludeFieldsBit) != 0,
             IncludePayload = (include & IncludePayloadBit) != 0,
             IncludeVector = (include & IncludeVectorBit) != 0,
+            ExposureKey = exposureKey,
+            Segment = segment,
         }, nq, dim);
     }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 }

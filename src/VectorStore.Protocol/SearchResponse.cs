@@ -3,7 +3,11 @@ using VectorStore.Filtering;
 
 namespace VectorStore.Protocol;
 
-/// <summary>Search and SearchBatch response: per query, its hits best first, with (version 4 on) the parts the search asked for.</summary>
+/// <summary>
+/// Search and SearchBatch response: per query, its hits best first, with (version 4 on) the parts the search asked for
+/// and (version 5 on) the compression generation that served it (<see cref="SearchHit.Generation"/>, the same for every
+/// hit of a query; 0 for an exact answer or a query without hits).
+/// </summary>
 /// <param name="Results">One hit list per query.</param>
 /// <param name="Version">
 /// Protocol version of the connection: from 4 on a hit carries its <see cref="SearchHit.Fields"/>,
@@ -31,9 +35,10 @@ public sealed record SearchResponse(SearchHit[][] Results, ushort Version = Prot
     {
         byte parts = AllParts(results, version);
         long size = version >= 4 ? 5 : 4;
+        int perQuery = version >= ProtocolConstants.LifecycleVersion ? 8 : 4;
         foreach (var hits in results)
         {
-            size += 4 + 12L * hits.Length;
+            size += perQuery + 12L * hits.Length;
             if (parts == 0) continue;
             foreach (var h in hits)
             {
@@ -57,6 +62,7 @@ public sealed record SearchResponse(SearchHit[][] Results, ushort Version = Prot
         if (Version >= 4) w.U8(parts);
         foreach (var hits in Results)
         {
+            if (Version >= ProtocolConstants.LifecycleVersion) w.I32(hits.Length > 0 ? hits[0].Generation : 0);
             w.U32((uint)hits.Length);
             foreach (var h in hits)
             {
@@ -93,11 +99,17 @@ public sealed record SearchResponse(SearchHit[][] Results, ushort Version = Prot
         var results = new SearchHit[nq][];
         for (int q = 0; q < nq; q++)
         {
+            int generation = 0;
+            if (version >= ProtocolConstants.LifecycleVersion)
+            {
+                generation = r.I32("generation");
+                if (generation < 0) throw new ProtocolException(ErrorCode.BadPayload, $"generation is negative ({generation})");
+            }
             int n = r.Count("hit count", r.Remaining / 12);
             var hits = new SearchHit[n];
             for (int i = 0; i < n; i++)
             {
-                var hit = new SearchHit(r.U64("id"), r.F32("score"));
+                var hit = new SearchHit(r.U64("id"), r.F32("score")) { Generation = generation };
                 if (parts != 0) hit = ReadParts(ref r, hit, parts);
                 hits[i] = hit;
             }

@@ -78,6 +78,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
                 new WireReader(payload).End();
                 return SnapshotAsync();
             default:
+                if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(db, opcode, payload, version, _limits);
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
     }

@@ -20,6 +20,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             if (r.HasFieldValues) return UpsertWithFieldsAsync(r);
             return new(Upsert(r));
         }
+        if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(Client, opcode, payload, version, _limits);
         return new(Execute(opcode, payload, version));
     }
 
@@ -36,12 +37,17 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
     /// </summary>
     private async ValueTask<IWireMessage> UpsertWithFieldsAsync(UpsertBatchRequest r)
     {
-        IVectorDatabaseClient client = new InProcessDatabaseClient(db);
-        await client.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads, r.Fields).ConfigureAwait(false);
+        await Client.UpsertBatchAsync(r.Name, r.Ids, r.Vectors, r.Payloads, r.Fields).ConfigureAwait(false);
         return EmptyResponse.Instance;
     }
 
     private readonly ProtocolLimits _limits = options.Limits;
+
+    /// <summary>
+    /// The engine's client over the database: calls that exist only on the client interfaces (field-carrying upserts,
+    /// the compression lifecycle) go through it. It does not own the database.
+    /// </summary>
+    private IVectorDatabaseClient Client { get; } = new InProcessDatabaseClient(db);
 
     /// <summary>Runs one request; <paramref name="version"/> is the connection's protocol version (it picks response layouts).</summary>
     public IWireMessage Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version)
@@ -101,7 +107,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             {
                 var r = SearchRequest.Read(payload, _limits, version);
                 var c = db.GetCollection(r.Name);
-                RequireResponseSize(4 + r.Queries.Count * (4 + 12L * Math.Min(r.Options.K, Math.Max(1, c.Count))), "search batch");
+                RequireResponseSize(4 + r.Queries.Count * ((version >= ProtocolConstants.LifecycleVersion ? 8 : 4) + 12L * Math.Min(r.Options.K, Math.Max(1, c.Count))), "search batch");
                 return Respond(c.SearchBatch(r.Queries, r.Options, options.BatchSearchThreads), r.Options, version);
             }
             case Opcode.BuildIndex:
@@ -116,6 +122,9 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 (options.Snapshot ?? throw new ProtocolException(ErrorCode.NotSupported, "this server has no snapshot (in-memory database or storage not available)"))(db);
                 return EmptyResponse.Instance;
             default:
+                // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous
+                // path (the fuzz harness) waits for them.
+                if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(Client, opcode, payload, version, _limits).AsTask().GetAwaiter().GetResult();
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
     }

@@ -11,7 +11,7 @@ namespace VectorStore.Fuzz;
 /// multi-segment paths of <see cref="FrameParser"/> run), split into frames, and every frame is decoded by the
 /// server's dispatcher against a small fresh in-memory database (whose collection declares fields, so filters reach
 /// the engine), by every client-side response decoder in the current and the previous protocol version, and by the
-/// filter decoder.
+/// filter decoder (and the version-5 lifecycle response decoders).
 /// A <see cref="VectorStoreException"/> (a typed refusal) is the expected outcome of bad input; any other exception
 /// escaping is a bug and the fuzzer reports it as a crash.
 /// </summary>
@@ -88,7 +88,8 @@ public static class FuzzTarget
             () => NamesResponse.Read(payload), () => InfoResponse.Read(payload, ProtocolConstants.Version), () => InfoResponse.Read(payload, 3),
             () => GetResponse.Read(payload, ids), () => GetResponse.Read(payload, ids, 3), () => IdsResponse.Read(payload),
             () => SearchResponse.Read(payload), () => SearchResponse.Read(payload, 3), () => EmptyResponse.Read(payload),
-            () => FilterCodec.Decode(payload),
+            () => FilterCodec.Decode(payload), () => GenerationsResponse.Read(payload), () => CanaryResponse.Read(payload),
+            () => DriftResponse.Read(payload), () => Int32Response.Read(payload), () => SearchResponse.Read(payload, 4), () => InfoResponse.Read(payload, 4),
         ];
         foreach (var decode in decoders)
         {

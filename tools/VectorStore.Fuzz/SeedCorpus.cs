@@ -1,6 +1,7 @@
 using System.Buffers;
 using VectorStore.Collections;
 using VectorStore.Filtering;
+using VectorStore.Lifecycle;
 using VectorStore.Protocol;
 
 namespace VectorStore.Fuzz;
@@ -34,6 +35,24 @@ public static class SeedCorpus
             (Opcode.CreateCollection, new CreateCollectionRequest("e", new CollectionOptions { Dimension = 2, Fields = FuzzTarget.s_fields })),
             (Opcode.UpsertBatch, new UpsertBatchRequest("c", [7, 8], two, null, [new Dictionary<string, FieldValue> { ["kind"] = "lib", ["tags"] = FieldValue.Tags("a", "b"), ["size"] = 3L }, null])),
             (Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, IncludeFields = true, IncludePayload = true, IncludeVector = true }, q)),
+            // Version 5: exposure key and segment tag, and the compression-lifecycle requests.
+            (Opcode.SearchBatch, new SearchRequest("c", new SearchOptions { K = 2, ExposureKey = "user-17", Segment = "lib" }, two)),
+            (Opcode.BuildGeneration, new BuildGenerationRequest("c", "sq8", "flat", Wait: false)),
+            (Opcode.ListGenerations, new NameRequest("c")),
+            (Opcode.RunCanary, new RunCanaryRequest(1, new SearchRequest("c", new SearchOptions { K = 2, Rerank = 3 }, two))),
+            (Opcode.StartCanary, new StartCanaryRequest("c", new CanarySettings { Generation = 1, SampleRate = 0.5, ExactFraction = 0.25, SegmentField = "kind", QueueCapacity = 8, Seed = 3 })),
+            (Opcode.StopCanary, new NameRequest("c")),
+            (Opcode.SetExposure, new SetExposureRequest("c", 1, 12.5)),
+            (Opcode.Promote, new PromoteRequest("c", 1, new PromotionGate { MinExactQueries = 5, MaxRecallLoss = 0.02, MaxP99Factor = 2 })),
+            (Opcode.Promote, new PromoteRequest("c", 1, null)),
+            (Opcode.Rollback, new NameRequest("c")),
+            (Opcode.CollectGenerations, new NameRequest("c")),
+            (Opcode.SetLifecyclePolicy, new LifecyclePolicyRequest("c", new LifecyclePolicy
+            {
+                RetainRetired = 2, RebalanceOnDrift = true, BuildCandidateOnDrift = true, PromoteWhenGatePasses = true, CanaryRate = 0.05,
+                RollbackRecallFloor = 0.8, BuildVectorsPerSecond = 1000,
+            })),
+            (Opcode.GetDrift, new NameRequest("c")),
         ];
         if (EngineHasFields)
         {
@@ -49,6 +68,9 @@ public static class SeedCorpus
             yield return [16, .. Encode(op, msg)];
             yield return [2, .. Encode(op, msg), .. Encode(Opcode.Ping, EmptyResponse.Instance)];
         }
+        // Lifecycle responses, in a frame of an opcode no server knows, for the response decoders to start from.
+        foreach (var response in s_lifecycleResponses)
+            yield return [16, .. Encode(FilterOnly, response)];
         // Filter encodings alone, in a frame of an opcode no server knows: the response decoders include the filter decoder.
         foreach (var text in s_filterSeeds)
             yield return [16, .. Encode(FilterOnly, new RawPayload(FilterCodec.Encode(FilterParser.Parse(text))))];
@@ -85,6 +107,30 @@ public static class SeedCorpus
     /// <summary>An opcode no server knows, carrying a bare payload for the decoders.</summary>
     private const Opcode FilterOnly = (Opcode)0x50;
 
+    private static readonly CanaryReport s_canary = new()
+    {
+        Generation = 2, LiveGeneration = 1, Queries = 40, ExactQueries = 20, K = 10, RecallLive = 0.91, RecallCandidate = 0.88, Overlap = 0.8,
+        LiveP50Ms = 0.2, LiveP99Ms = 0.9, CandidateP50Ms = 0.1, CandidateP99Ms = 0.5, CandidateIndexBytes = 1000, LiveIndexBytes = 4000,
+        Segments = [new SegmentRecall("lib", 7, 0.9, 0.7), new SegmentRecall("python3-", 3, 0.95, 0.93)],
+    };
+
+    private static readonly IWireMessage[] s_lifecycleResponses =
+    [
+        new GenerationsResponse(
+        [
+            new GenerationInfo { Generation = 1, State = GenerationState.Live, Compression = "sq8", Index = "flat", Ready = true, Progress = 1, CodeSize = 4, IndexBytes = 20 },
+            new GenerationInfo { Generation = 2, State = GenerationState.Candidate, Compression = "pq:2", Index = "ivf:2", Progress = 0.5, ExposurePercent = 5, Canary = s_canary },
+            new GenerationInfo { Generation = 3, State = GenerationState.Retired, Compression = "none", Index = "flat", Error = "training failed" },
+        ]),
+        new CanaryResponse(s_canary),
+        new DriftResponse(new DriftReport
+        {
+            Generation = 1, Observed = 500, Signals = [new DriftSignal("reconstruction_error", 0.3, 0.2, 0.1), new DriftSignal("mmd", 0.01, 0.05, double.NaN)],
+            Actions = ["rebalance", "build generation 2"],
+        }),
+        new Int32Response(3),
+    ];
+
     private static readonly FilterExpression s_where = FilterParser.Parse("kind == 'lib' and (size >= 2 or tags contains 'a') and not size == 5");
 
     private static readonly string[] s_filterSeeds =
@@ -120,8 +166,9 @@ public static class SeedCorpus
         yield return ("k-0", [16, .. Patch(search, opts, 0)]);
         yield return ("ef-max", [16, .. Patch(search, opts + 8, uint.MaxValue)]);
         // Version 4 puts u32 whereLength and u8 include between the allowed ids and the query count.
-        yield return ("search-two-queries-announced", [16, .. Patch(search, opts + 26, 2)]);
-        yield return ("search-dim-huge", [16, .. Patch(search, opts + 30, 0x4000_0000)]);
+        // Version 5 adds two str16 (exposure key, segment tag; empty here) after the include byte.
+        yield return ("search-two-queries-announced", [16, .. Patch(search, opts + 30, 2)]);
+        yield return ("search-dim-huge", [16, .. Patch(search, opts + 34, 0x4000_0000)]);
         var upsert = Encode(Opcode.UpsertBatch, new UpsertBatchRequest("c", [1], new VectorMatrix([1, 2, 3, 4], 4), [[7]]));
         yield return ("upsert-count-lie", [16, .. Patch(upsert, ProtocolConstants.HeaderSize + 3, 1000)]);
         yield return ("upsert-payload-length-lie", [16, .. Patch(upsert, upsert.Length - 5, 0xFFFF_FFF0)]);
@@ -138,6 +185,21 @@ public static class SeedCorpus
         var whereSearch = Encode(Opcode.Search, new SearchRequest("c", new SearchOptions { K = 3, Filter = new SearchFilter { Where = Filter.Exists("kind") } }, new VectorMatrix([1, 2, 3, 4], 4)));
         yield return ("search-where-length-lie", [16, .. Patch(whereSearch, opts + 21, 0x7FFF_FFFF)]);
         yield return ("multi-segment-search", [1, .. search, .. ping]);
+        // Lifecycle: a generation list announcing 2^31 entries, an unknown generation state, unknown ladder bits, a NaN
+        // exposure share, a canary run whose embedded search announces a huge batch.
+        var list = Encode(FilterOnly, s_lifecycleResponses[0]);
+        yield return ("generations-count-lie", [16, .. Patch(list, ProtocolConstants.HeaderSize, 0x7FFF_FFFF)]);
+        var badState = (byte[])list.Clone();
+        badState[ProtocolConstants.HeaderSize + 4 + 4] = 9;
+        yield return ("generation-state-unknown", [16, .. badState]);
+        var policy = Encode(Opcode.SetLifecyclePolicy, new LifecyclePolicyRequest("c", new LifecyclePolicy()));
+        var badLadder = (byte[])policy.Clone();
+        badLadder[ProtocolConstants.HeaderSize + 3 + 4] = 0x80;
+        yield return ("policy-ladder-bits", [16, .. badLadder]);
+        var exposure = Encode(Opcode.SetExposure, new SetExposureRequest("c", 1, 10));
+        yield return ("exposure-nan", [16, .. exposure[..^8], .. BitConverter.GetBytes(double.NaN)]);
+        var canary = Encode(Opcode.RunCanary, new RunCanaryRequest(1, new SearchRequest("c", new SearchOptions { K = 3 }, new VectorMatrix([1, 2, 3, 4], 4))));
+        yield return ("canary-batch-huge", [16, .. Patch(canary, opts + 4 + 30, 0x7FFF_FFFF)]);
     }
 
     /// <summary>One encoded frame.</summary>

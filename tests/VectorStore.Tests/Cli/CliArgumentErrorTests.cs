@@ -73,7 +73,25 @@ public sealed class CliArgumentErrorTests(CliArgumentErrorTests.Files files) : I
         { "serve --db {dir}/sdb --port 70000", "--port must be in 0..65535" },
         { "serve --db {dir}/sdb --port 0 --memory-budget -1", "--memory-budget must be in 1.." },
         { "hash --input {dir}/b.fvecs --dim -1 --out {dir}/h.fvecs", "--dim must be in 1.." },
+        { $"scheme promote {Db} --collection h --generation 0", "--generation must be in 1.." },
+        { $"scheme promote {Db} --collection h --generation two", "--generation expects a whole number" },
+        { $"scheme promote {Db} --collection h --generation 2 --max-p99-factor 0.5", "gate p99 factor must be in [1, 1000], got 0.5" },
+        { $"scheme promote {Db} --collection h --generation 2 --max-recall-loss 2", "gate recall loss must be in [0, 1], got 2" },
+        { $"scheme canary {Db} --collection h --generation 2 --queries {{dir}}/q.fvecs --k 0", "--k must be in 1.." },
+        { $"scheme canary {Db} --collection h --generation 2 --queries {{dir}}/q.fvecs --rerank -1", "--rerank must be in 0.." },
+        { $"scheme exposure {Db} --collection h --generation 2 --percent 150", "--percent must be in 0..100, got 150" },
+        { $"scheme exposure {Db} --collection h --generation 2 --percent lots", "--percent expects a number" },
+        { $"scheme shadow {Db} --collection h", "--generation is required (or --stop)" },
+        { $"scheme shadow {Db} --collection h --stop --generation 2", "--stop takes no --generation" },
+        { $"scheme shadow {Db} --collection h --generation 2 --rate 0", "canary sample rate must be in (0, 1], got 0" },
+        { $"scheme shadow {Db} --collection h --generation 2 --exact-fraction 1.5", "canary exact fraction must be in [0, 1], got 1.5" },
+        { $"scheme shadow {Db} --collection h --generation 2 --cpu-budget 0", "canary CPU budget must be in (0, 64] cores, got 0" },
+        { $"scheme policy {Db} --collection h --retain 17", "retained generations must be in 0..16, got 17" },
+        { $"scheme policy {Db} --collection h --rollback-floor 0", "rollback recall floor must be in (0, 1], got 0" },
+        { "scheme list --collection h", "one of --db DIR or --server HOST:PORT is required" },
     };
+
+    private const string Db = "--db {dir}/db";
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -123,6 +123,34 @@ public class SpecValidationTests
         Assert.Empty(await client.CollectionNamesAsync());
     }
 
+    /// <summary>
+    /// Issue 16 item 6: the specs that used to be accepted and then failed training for ever are refused by <c>create</c>
+    /// both on a database directory and through a server, with exit 1, one <c>error:</c> line, and nothing created.
+    /// </summary>
+    [Theory]
+    [InlineData("hnsw:0", "M (links per node) must be an integer in 2..255, got '0'")]
+    [InlineData("hnsw:-1", "M (links per node) must be an integer in 2..255, got '-1'")]
+    [InlineData("flat:3", "expected flat (no arguments)")]
+    public async Task RefusedByTheCliCreateOverDbAndServer(string index, string expected)
+    {
+        var dir = TestData.TempDir();
+        await using var live = LiveServer.Start();
+        var tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, LiveServer.Token);
+        string db = Path.Combine(dir, "db");
+        foreach (var target in new[] { new[] { "--db", db }, ["--server", $"127.0.0.1:{live.Port}", "--token-file", tokenFile] })
+        {
+            var (code, stdout, stderr) = CliRunner.Run(["create", .. target, "--collection", "c", "--dim", "8", "--metric", "l2", "--index", index]);
+            Assert.True(code == 1, $"{string.Join(' ', target)}: exit {code}, {stderr}");
+            Assert.StartsWith("error: ", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.Equal("", stdout);
+        }
+        Assert.Empty(live.Database.CollectionNames);
+        // Refused before the directory is touched.
+        Assert.False(Directory.Exists(db));
+    }
+
     [Fact]
     public void RefusedByTheCliCreateWithExitCode1()
     {

@@ -14,97 +14,12 @@ namespace VectorStore.Tests.Protocol;
 /// </summary>
 public class ProtocolV4NegotiationTests
 {
-    private static readonly ProtocolLimits s_limits = new();
-
-    /// <summary>
-    /// A stand-in for a version-3 build: refuses Hello 4, accepts 3, then answers Search and UpsertBatch after decoding
-    /// them strictly in the version-3 layout (so a request written in the version-4 layout would fail here).
-    /// </summary>
-    private sealed class Version3Server : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly Task _loop;
-        public readonly List<ushort> Hellos = [];
-        public readonly List<byte> Requests = [];
-
-        public Version3Server()
-        {
-            _listener.Start();
-            _loop = Task.Run(ServeAsync);
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        private async Task ServeAsync()
-        {
-            while (true)
-            {
-                Socket socket;
-                try
-                {
-                    socket = await _listener.AcceptSocketAsync();
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-                using var stream = new NetworkStream(socket, ownsSocket: true);
-                try
-                {
-                    var (_, helloId, hello) = await ProtocolVersionTests.ReadFrameAsync(stream);
-                    var version = HelloRequest.Read(hello).Version;
-                    lock (Hellos) Hellos.Add(version);
-                    if (version > 3)
-                    {
-                        await stream.WriteAsync(RawConnection.Frame((byte)Opcode.Error, helloId, new ErrorResponse(ErrorCode.UnsupportedVersion, "this server speaks 1..3")));
-                        continue;
-                    }
-                    await stream.WriteAsync(RawConnection.Frame((byte)Opcode.Hello | ProtocolConstants.ResponseBit, helloId, new HelloResponse(version, s_limits)));
-                    while (true)
-                    {
-                        var (op, id, payload) = await ProtocolVersionTests.ReadFrameAsync(stream);
-                        lock (Requests) Requests.Add(op);
-                        IWireMessage answer = (Opcode)op switch
-                        {
-                            Opcode.Search => Search(payload),
-                            Opcode.UpsertBatch => Upsert(payload),
-                            _ => new ErrorResponse(ErrorCode.UnknownOpcode, "not in this stand-in"),
-                        };
-                        byte responseOp = answer is ErrorResponse ? (byte)Opcode.Error : (byte)(op | ProtocolConstants.ResponseBit);
-                        await stream.WriteAsync(RawConnection.Frame(responseOp, id, answer));
-                    }
-                }
-                catch (Exception e) when (e is EndOfStreamException or IOException)
-                {
-                }
-            }
-        }
-
-        private static IWireMessage Search(byte[] payload)
-        {
-            var query = SearchRequest.ReadSingle(payload, s_limits, out _, out _, 3);
-            return new SearchResponse([[new SearchHit(42, query[0])]], 3);
-        }
-
-        private static IWireMessage Upsert(byte[] payload)
-        {
-            UpsertBatchRequest.Read(payload, s_limits, 3);
-            return EmptyResponse.Instance;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            await _loop.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-    }
-
     [Fact]
     public async Task AgainstAVersion3ServerTheClientFallsBackAndRefusesWhatVersion3CannotCarry()
     {
-        await using var server = new Version3Server();
+        await using var server = new OldVersionServer(3);
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
-        Assert.Equal([(ushort)4, (ushort)3], server.Hellos);
+        Assert.Equal([(ushort)5, (ushort)4, (ushort)3], server.Hellos);
 
         // What version 3 carries still works, in the version-3 layout.
         var hits = await client.SearchAsync("c", new float[] { 0.25f, 1f }, new SearchOptions { K = 3 });
@@ -171,6 +86,5 @@ public class ProtocolV4NegotiationTests
         await raw.SendAsync(Opcode.Hello, 0, new HelloRequest(4, System.Text.Encoding.UTF8.GetBytes(LiveServer.Token)));
         var (_, _, hello) = await raw.ReadFrameAsync();
         Assert.Equal((ushort)4, HelloResponse.Read(hello).Version);
-        Assert.Equal((ushort)4, ProtocolConstants.Version);
     }
 }

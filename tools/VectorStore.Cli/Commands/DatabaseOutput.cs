@@ -49,10 +49,11 @@ internal static class DatabaseOutput
         stdout.Flush();
     }
 
-    /// <summary>One hit as JSON: id, score and, when the search returned them, its fields (<see cref="FieldJson.ToJson"/>).</summary>
+    /// <summary>One hit as JSON: id, score, serving generation and, when the search returned them, its fields (<see cref="FieldJson.ToJson"/>).</summary>
     private static Dictionary<string, object?> Hit(SearchHit h)
     {
-        var hit = new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score };
+        // generation: the compression generation that served the query (0 = exact answer, or a server before protocol 5).
+        var hit = new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score, ["generation"] = h.Generation };
         if (h.Fields is not null) hit["fields"] = FieldJson.ToJson(h.Fields);
         return hit;
     }
@@ -102,11 +103,26 @@ internal static class DatabaseOutput
         // Declared metadata fields, name -> type (empty when none).
         ["fields"] = (options.Fields ?? []).ToDictionary(f => f.Name, f => (object?)f.Type.Name()),
         ["refine"] = options.Refine,
+        // The live compression generation (1 from a server before protocol 5, which has no others) and why its
+        // training failed (null when it did not).
+        ["generation"] = s.Generation,
+        ["training_error"] = s.TrainingError,
     };
 
-    private static string? Text(object? value) => value is Dictionary<string, object?> d
-        ? string.Join(',', d.Select(kv => $"{kv.Key}:{kv.Value}"))
-        : value?.ToString();
+    /// <summary>A value in the text form: a flat object as <c>k:v,…</c>, nested objects and lists of them as JSON.</summary>
+    private static string? Text(object? value) => value switch
+    {
+        Dictionary<string, object?> d when d.Values.All(v => v is not (Dictionary<string, object?> or Array)) =>
+            string.Join(',', d.Select(kv => $"{kv.Key}:{Text(kv.Value)}")),
+        Dictionary<string, object?> d => CliCommand.ToJson(d),
+        Dictionary<string, object?>[] rows => System.Text.Json.JsonSerializer.Serialize(rows, CliJsonContext.Cli.DictionaryStringObjectArray),
+        string[] items => string.Join(',', items),
+        double v => v.ToString("G6", CultureInfo.InvariantCulture),
+        _ => value?.ToString(),
+    };
+
+    /// <summary>One row in the text form: <c>key=value</c> pairs separated by two spaces.</summary>
+    private static string Line(Dictionary<string, object?> row) => string.Join("  ", row.Select(kv => $"{kv.Key}={Text(kv.Value)}"));
 
     /// <summary>Writes <c>info</c>: one JSON object with <c>collections</c>, or one <c>key=value</c> line per collection.</summary>
     public static void WriteInfo(List<Dictionary<string, object?>> rows, bool json, TextWriter stdout)
@@ -114,7 +130,14 @@ internal static class DatabaseOutput
         if (json) stdout.WriteLine(CliCommand.ToJson(new Dictionary<string, object?> { ["collections"] = rows }));
         else
             foreach (var row in rows)
-                stdout.WriteLine(string.Join("  ", row.Select(kv => $"{kv.Key}={Text(kv.Value)}")));
+                stdout.WriteLine(Line(row));
+        stdout.Flush();
+    }
+
+    /// <summary>Writes one result row: a JSON line, or its <c>key=value</c> text form.</summary>
+    public static void WriteRow(Dictionary<string, object?> row, bool json, TextWriter stdout)
+    {
+        stdout.WriteLine(json ? CliCommand.ToJson(row) : Line(row));
         stdout.Flush();
     }
 }

@@ -22,9 +22,11 @@ public sealed class SearchCommand : CliCommand
         var hitsOpt = Opt<bool>("--hits-json", "Print one JSON line per query with its hits ({\"query\":i,\"hits\":[{\"id\":…,\"score\":…}]}), then the --json summary line");
         var whereOpt = Opt<string?>("--where", "Only records whose fields match EXPR, e.g. \"kind == 'lib' and (size < 10 or tags contains 'x')\"; "
             + "with --json the hits (with their fields) are printed as with --hits-json");
+        var exposureOpt = Opt<string?>("--exposure-key", "Caller key for A/B exposure (scheme exposure): a stable hash of it picks the generation that serves every query; hits printed as JSON say which");
+        var segmentOpt = Opt<string?>("--segment", "Segment tag of the queries, for the shadow canary's per-segment recall (scheme shadow)");
         var cmd = new Command("search", "Search a stored collection with a file of queries")
         {
-            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt, whereOpt,
+            nameOpt, qOpt, kOpt, efOpt, nprobeOpt, rerankOpt, outOpt, jsonOpt, hitsOpt, whereOpt, exposureOpt, segmentOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -38,7 +40,14 @@ public sealed class SearchCommand : CliCommand
             RequireRange("--nprobe", nprobe, 0, 1 << 20);
             // Parsed before any database is opened: a bad expression is a usage error naming its position.
             var where = r.GetValue(whereOpt) is { } text ? FilterParser.Parse(text) : null;
-            var options = new SearchOptions { K = k, Rerank = rerank, Ef = ef, NProbe = nprobe, Filter = where is null ? null : new SearchFilter { Where = where } };
+            string? exposureKey = r.GetValue(exposureOpt), segment = r.GetValue(segmentOpt);
+            if (exposureKey is "") throw new UsageException("--exposure-key must not be empty");
+            if (segment is "") throw new UsageException("--segment must not be empty");
+            var options = new SearchOptions
+            {
+                K = k, Rerank = rerank, Ef = ef, NProbe = nprobe, Filter = where is null ? null : new SearchFilter { Where = where },
+                ExposureKey = exposureKey, Segment = segment,
+            };
             return target.Run(r, db =>
                 SearchAsync(db, r.GetValue(nameOpt)!, r.GetValue(qOpt)!, options, r.GetValue(outOpt), r.GetValue(jsonOpt), Console.Out,
                     r.GetValue(hitsOpt)));
