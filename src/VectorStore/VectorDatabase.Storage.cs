@@ -54,7 +54,7 @@ public sealed partial class VectorDatabase
             }
             Adopt(c);
             _collections.Add(entry.Name, c);
-            c.ResumeGenerationBuilds();
+            c.AfterRecovery(writable: true);
         }
     }
 
@@ -91,6 +91,7 @@ public sealed partial class VectorDatabase
             try
             {
                 journal.Recover(c, entry, _storage.Wal);
+                c.AfterRecovery(writable: false);
             }
             catch
             {

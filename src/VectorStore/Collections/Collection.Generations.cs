@@ -423,7 +423,8 @@ public sealed partial class Collection
     /// index (its training failed before the restart, so <see cref="TrainingError"/> says why again), and starts the
     /// builds of declared candidates that have no index yet (a crash interrupted them).
     /// </summary>
-    internal void ResumeGenerationBuilds()
+    /// <remarks>A read-only database retries the training too (in memory: training logs nothing) but builds no candidate.</remarks>
+    internal void AfterRecovery(bool writable)
     {
         _lock.EnterWriteLock();
         try
@@ -431,6 +432,7 @@ public sealed partial class Collection
             if (!_closed && _index is null && _slots.Count > 0 && _slots.Count >= Options.TrainingThreshold) TryTrainLocked();
         }
         finally { _lock.ExitWriteLock(); }
+        if (!writable) return;
         List<Generation> unbuilt;
         _lock.EnterReadLock();
         try { unbuilt = _generations.Where(g => g != _current && g.Index is null && g.Error is null && g.Build.IsCompleted).ToList(); }

@@ -199,8 +199,6 @@ public sealed class SchemeCliTests
     public async Task ATrainingErrorIsVisibleInInfo(bool server)
     {
         RequireEngine();
-        Skip.IfNot(server, "engine (issue 16 item 6): info --db opens the directory read-only, and VectorDatabase.OpenReadOnly does not run "
-            + "the post-recovery training retry (Collection.ResumeGenerationBuilds runs only in the read-write open), so a new process reports training_error null");
         // pq:16 needs 256 training vectors per codebook; 20 vectors with a threshold of 10 cannot train it.
         var dir = TestData.TempDir();
         string vectors = Path.Combine(dir, "v.fvecs"), db = Path.Combine(dir, "db");
