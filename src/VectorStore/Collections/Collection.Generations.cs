@@ -34,7 +34,10 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>What the collection does by itself about drift and generations (not persisted: set it after opening).</summary>
+    /// <summary>
+    /// What the collection does by itself about drift and generations. Setting it is a logged, durable change (it
+    /// survives restarts); reading it is lock-free.
+    /// </summary>
     public LifecyclePolicy Policy
     {
         get => Volatile.Read(ref _policy);
@@ -42,7 +45,17 @@ public sealed partial class Collection
         {
             ArgumentNullException.ThrowIfNull(value);
             value.Validate();
-            Volatile.Write(ref _policy, value);
+            _journal.CheckWritable("setting the lifecycle policy");
+            long ticket;
+            _lock.EnterWriteLock();
+            try
+            {
+                ThrowIfClosed();
+                ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Policy, _current.Number, null, null, false) { Policy = PolicyCodec.Encode(value) });
+                Volatile.Write(ref _policy, value);
+            }
+            finally { _lock.ExitWriteLock(); }
+            _journal.WaitDurable(ticket);
         }
     }
 
@@ -473,6 +486,9 @@ public sealed partial class Collection
                 finally { _lock.ExitWriteLock(); }
                 break;
             }
+            case GenerationOp.Policy:
+                Volatile.Write(ref _policy, PolicyCodec.Decode(r.Policy, Name));
+                break;
             case GenerationOp.Drop:
             {
                 _lock.EnterWriteLock();
@@ -493,7 +509,7 @@ public sealed partial class Collection
             .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
                 g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
             .ToArray(),
-        DriftStateLocked());
+        DriftStateLocked()) { Policy = PolicyCodec.Encode(Policy) };
 
     /// <summary>Restores the generations a snapshot recorded (under the write lock, into an empty collection).</summary>
     private void RestoreGenerationsLocked(SnapshotGenerations? s, VectorIndex? liveIndex, RefineStage? liveRefine)
@@ -521,6 +537,7 @@ public sealed partial class Collection
             _attached = _generations.Where(g => g != _current && g.Attached).ToArray();
             Options = Options with { Compression = _current.Compression.ToString(), Index = _current.IndexSpec.ToString() };
         }
+        if (s?.Policy is { } policy) Volatile.Write(ref _policy, PolicyCodec.Decode(policy, Name));
         _current.Index = liveIndex;
         _current.Refine = liveRefine;
         _current.Attached = liveIndex is not null;

@@ -31,10 +31,17 @@ internal enum GenerationOp : byte
 
     /// <summary>The generation is dropped (gc).</summary>
     Drop = 3,
+
+    /// <summary>The collection's lifecycle policy is set (its encoding, <see cref="PolicyCodec"/>, in the first string slot).</summary>
+    Policy = 4,
 }
 
 /// <summary>One decoded generation record.</summary>
-internal sealed record GenerationRecord(GenerationOp Op, int Number, string? Compression, string? Index, bool Rollback);
+internal sealed record GenerationRecord(GenerationOp Op, int Number, string? Compression, string? Index, bool Rollback)
+{
+    /// <summary>The encoded policy of an <see cref="GenerationOp.Policy"/> record.</summary>
+    public byte[]? Policy { get; init; }
+}
 
 /// <summary>One decoded upsert chunk.</summary>
 internal sealed record UpsertChunk(ulong[] Ids, float[] Vectors, byte[]?[] Payloads, byte[]?[] Fields, bool EndOfBatch);
@@ -168,7 +175,7 @@ internal static class LogRecords
     /// </summary>
     public static byte[] Generation(GenerationRecord g)
     {
-        var c = System.Text.Encoding.UTF8.GetBytes(g.Compression ?? "");
+        var c = g.Policy ?? System.Text.Encoding.UTF8.GetBytes(g.Compression ?? "");
         var i = System.Text.Encoding.UTF8.GetBytes(g.Index ?? "");
         if (c.Length > ushort.MaxValue || i.Length > ushort.MaxValue) throw new InvalidArgumentException("generation spec is too long");
         var b = new byte[2 + 1 + 4 + 1 + 2 + c.Length + 2 + i.Length + 4];
@@ -191,16 +198,20 @@ internal static class LogRecords
         try
         {
             var op = (GenerationOp)record[2];
-            if (op is not (GenerationOp.Declare or GenerationOp.SetLive or GenerationOp.Drop))
+            if (op is not (GenerationOp.Declare or GenerationOp.SetLive or GenerationOp.Drop or GenerationOp.Policy))
                 throw new StoreCorruptedException(where, $"unknown generation operation {record[2]}");
             int number = BinaryPrimitives.ReadInt32LittleEndian(record[3..]);
             if (number <= 0) throw new StoreCorruptedException(where, $"generation number {number} is invalid");
             int cl = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
-            string c = System.Text.Encoding.UTF8.GetString(record.Slice(10, cl));
+            var first = record.Slice(10, cl);
+            string c = op == GenerationOp.Policy ? "" : System.Text.Encoding.UTF8.GetString(first);
             int il = BinaryPrimitives.ReadUInt16LittleEndian(record[(10 + cl)..]);
             string i = System.Text.Encoding.UTF8.GetString(record.Slice(12 + cl, il));
             if (12 + cl + il + 4 != record.Length) throw new StoreCorruptedException(where, "generation record has trailing bytes");
-            return new GenerationRecord(op, number, op == GenerationOp.Declare ? c : null, op == GenerationOp.Declare ? i : null, (record[7] & 1) != 0);
+            return new GenerationRecord(op, number, op == GenerationOp.Declare ? c : null, op == GenerationOp.Declare ? i : null, (record[7] & 1) != 0)
+            {
+                Policy = op == GenerationOp.Policy ? first.ToArray() : null,
+            };
         }
         catch (ArgumentOutOfRangeException e)
         {

@@ -12,6 +12,9 @@ namespace VectorStore.Storage;
 /// </summary>
 internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompression, string LiveIndex, IReadOnlyList<SnapshotGeneration> Others, byte[]? Drift)
 {
+    /// <summary>The collection's lifecycle policy (<see cref="PolicyCodec"/>); null = the defaults.</summary>
+    public byte[]? Policy { get; init; }
+
     public void Write(BinaryWriter w, int highWater)
     {
         w.Write(Live);
@@ -33,6 +36,8 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         }
         w.Write(Drift?.Length ?? 0);
         if (Drift is { Length: > 0 }) w.Write(Drift);
+        w.Write(Policy?.Length ?? 0);
+        if (Policy is { Length: > 0 }) w.Write(Policy);
     }
 
     public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length)
@@ -71,7 +76,11 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         int driftLength = r.ReadInt32();
         if (driftLength < 0 || driftLength > length) throw new StoreCorruptedException(path, $"snapshot drift state length {driftLength} is invalid");
         var drift = driftLength > 0 ? r.ReadBytes(driftLength) : null;
-        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift);
+        int policyLength = r.ReadInt32();
+        if (policyLength is not (0 or PolicyCodec.Size)) throw new StoreCorruptedException(path, $"snapshot lifecycle policy length {policyLength} is invalid");
+        var policy = policyLength > 0 ? r.ReadBytes(policyLength) : null;
+        if (policy is not null) PolicyCodec.Decode(policy, path);
+        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy };
     }
 }
 

@@ -59,6 +59,8 @@ public sealed class DriftLadderTests
             if (i % 50 == 49) await c.DrainCanary();
         }
         Assert.Equal(2, c.LiveGeneration);
+        // The ladder notes its promotion just after the switch itself.
+        while (!c.Drift().Actions.Any(a => a.Contains("promoted generation 2", StringComparison.Ordinal)) && DateTime.UtcNow < deadline) await Task.Delay(10);
         var actions = c.Drift().Actions;
         Assert.Contains(actions, a => a.Contains("drift on generation 1", StringComparison.Ordinal));
         Assert.Contains(actions, a => a.Contains("training candidate generation 2", StringComparison.Ordinal));

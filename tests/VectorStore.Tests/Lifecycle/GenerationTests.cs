@@ -166,6 +166,36 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void LifecyclePolicySurvivesACrashAndACheckpoint()
+    {
+        var dir = TestData.TempDir();
+        var policy = new LifecyclePolicy
+        {
+            RetainRetired = 3, RebalanceOnDrift = true, BuildCandidateOnDrift = true, PromoteWhenGatePasses = true, CanaryRate = 0.02,
+            Gate = new PromotionGate { MinExactQueries = 77, MaxRecallLoss = 0.005, MaxP99Factor = 1.25 }, RollbackRecallFloor = 0.8, BuildVectorsPerSecond = 5000,
+        };
+        using (var db = VectorDatabase.Open(dir))
+        {
+            var c = db.CreateCollection("c", Options());
+            Insert(c, StorageTestKit.Vectors(600, Dim, 11), 0, 600);
+            c.Policy = policy;
+            StorageTestKit.Crash(db); // only the log holds it
+        }
+        using (var db = VectorDatabase.Open(dir))
+        {
+            Assert.Equal(policy, db.GetCollection("c").Policy);
+            db.Compact("c"); // now the snapshot holds it and the log is truncated
+        }
+        using (var db = VectorDatabase.Open(dir))
+            Assert.Equal(policy, db.GetCollection("c").Policy);
+        using (var ro = VectorDatabase.OpenReadOnly(dir))
+        {
+            Assert.Equal(policy, ro.GetCollection("c").Policy);
+            Assert.Throws<ReadOnlyDatabaseException>(() => ro.GetCollection("c").Policy = new LifecyclePolicy());
+        }
+    }
+
+    [Fact]
     public async Task RefusalsAreTypedAndChangeNothing()
     {
         using var db = VectorDatabase.CreateInMemory();
