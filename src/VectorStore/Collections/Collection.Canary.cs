@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Threading.Channels;
-using VectorStore.Distance;
 using VectorStore.Lifecycle;
 
 namespace VectorStore.Collections;
@@ -106,17 +105,14 @@ public sealed partial class Collection
         long liveBytes = 0;
         for (int i = 0; i < queries.Count; i++)
         {
-            queries.Row(i).CopyTo(q);
-            for (int d = 0; d < q.Length; d++)
-                if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query {i} has a non-finite value at dimension {d}");
-            if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
+            PrepareQuery(queries.Row(i), q, i);
             _lock.EnterReadLock();
             try
             {
                 ThrowIfClosed();
                 if (!_generations.Contains(g)) throw new InvalidArgumentException($"generation {generation} of '{Name}' was dropped during the canary");
                 live = _current.Number;
-                liveBytes = (_index?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0);
+                liveBytes = _current.MemoryBytes;
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 var liveHits = SearchLocked(q, options, scratch, _current);
                 double liveMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
@@ -124,7 +120,7 @@ public sealed partial class Collection
             }
             finally { _lock.ExitReadLock(); }
         }
-        return recorder.Report(generation, live, (g.Index?.MemoryBytes ?? 0) + (g.Refine?.MemoryBytes ?? 0), liveBytes);
+        return recorder.Report(generation, live, g.MemoryBytes, liveBytes);
     }
 
     /// <summary>

@@ -67,17 +67,10 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             var exposure = _exposure;
-            return _generations.Select(g => Info(g, exposure)).ToArray();
+            return _generations.Select(g => g.Info(exposure?.Generation == g ? exposure.Percent : 0, _current)).ToArray();
         }
         finally { _lock.ExitReadLock(); }
     }
-
-    private GenerationInfo Info(Generation g, Exposure? exposure) => g.Info(exposure?.Generation == g ? exposure.Percent : 0, _current.Number) with
-    {
-        Canary = g.Canary.Queries > 0
-            ? g.Canary.Report(g.Number, _current.Number, (g.Index?.MemoryBytes ?? 0) + (g.Refine?.MemoryBytes ?? 0), (_index?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0))
-            : null,
-    };
 
     /// <summary>
     /// Declares a candidate generation with <paramref name="compression"/> and <paramref name="index"/> and starts
@@ -178,7 +171,7 @@ public sealed partial class Collection
         {
             cancel.ThrowIfCancellationRequested();
             var chunk = slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray();
-            AddChunk(index, refine, chunk, live: null);
+            AddChunk(index, refine, chunk, locked: false);
             done += chunk.Length;
             g.Progress = 0.99 * done / slots.Length;
             Throttle(done, clock);
@@ -238,15 +231,15 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// Copies the live vectors among <paramref name="chunk"/> (under the read lock unless <paramref name="live"/>
-    /// already says which are live, the caller holding a lock) and adds them to a private index.
+    /// Copies the live vectors among <paramref name="chunk"/> (under the read lock unless the caller already holds a
+    /// lock that excludes writers: <paramref name="locked"/>) and adds them to a private index.
     /// </summary>
-    private void AddChunk(VectorIndex index, RefineStage? refine, int[] chunk, Func<int, bool>? live)
+    private void AddChunk(VectorIndex index, RefineStage? refine, int[] chunk, bool locked)
     {
         var rows = new VectorMatrix(chunk.Length, Options.Dimension);
         var kept = new int[chunk.Length];
         int n = 0;
-        if (live is null) _lock.EnterReadLock();
+        if (!locked) _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
@@ -259,7 +252,7 @@ public sealed partial class Collection
         }
         finally
         {
-            if (live is null) _lock.ExitReadLock();
+            if (!locked) _lock.ExitReadLock();
         }
         if (n == 0) return;
         var m = n == chunk.Length ? rows : new VectorMatrix(rows.Data.AsSpan(0, n * Options.Dimension).ToArray(), Options.Dimension);
@@ -275,7 +268,7 @@ public sealed partial class Collection
         var slots = pending.ToArray();
         foreach (int s in slots) index.Remove(s);
         for (int at = 0; at < slots.Length; at += BuildChunk)
-            AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked ? IsLiveSlot : null);
+            AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked);
     }
 
     private bool IsLiveSlot(int s) => s < _highWater && (_live[s >> 6] & (1UL << (s & 63))) != 0;
@@ -297,12 +290,8 @@ public sealed partial class Collection
     public void Promote(int generation, PromotionGate? gate = null)
     {
         gate?.Validate();
-        _journal.CheckWritable("promoting a compression generation");
-        long ticket;
-        _lock.EnterWriteLock();
-        try
+        SwitchLive(rollback: false, "promoting a compression generation", () =>
         {
-            ThrowIfClosed();
             var g = FindLocked(generation);
             if (g == _current) throw new InvalidArgumentException($"generation {generation} of '{Name}' is already live");
             if (!g.Ready)
@@ -311,35 +300,37 @@ public sealed partial class Collection
                     : $"generation {generation} of '{Name}' is not ready (built {g.Progress:P0})");
             if (gate is not null && gate.Check(g.Canary.Report(g.Number, _current.Number)) is { } refused)
                 throw new InvalidArgumentException($"promotion of generation {generation} refused by the gate: {refused}");
-            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, generation, null, null, false));
-            SwapLiveLocked(g, rollback: false);
-        }
-        finally { _lock.ExitWriteLock(); }
-        _journal.WaitDurable(ticket);
-        Log.GenerationPromoted(Instruments.Logger, Name, generation, false);
-        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
-        EnsureDriftMonitor(generation);
+            return g;
+        });
         DropBeyondRetention();
     }
 
     /// <summary>Makes the most recently retired generation live again (no retraining: it was kept current); returns its number.</summary>
-    public int Rollback()
+    public int Rollback() =>
+        SwitchLive(rollback: true, "rolling back a compression generation", () =>
+            _generations.Where(g => g.State == GenerationState.Retired && g.Ready).MaxBy(g => g.RetiredOrder)
+            ?? throw new InvalidArgumentException($"collection '{Name}' has no retired generation to roll back to"));
+
+    /// <summary>
+    /// The one path of a switch: under the write lock <paramref name="choose"/> picks (or refuses) the target, the
+    /// set-live record is appended and the swap made; outside it the record is made durable, then logged and counted.
+    /// </summary>
+    private int SwitchLive(bool rollback, string operation, Func<Generation> choose)
     {
-        _journal.CheckWritable("rolling back a compression generation");
+        _journal.CheckWritable(operation);
         long ticket;
         Generation target;
         _lock.EnterWriteLock();
         try
         {
             ThrowIfClosed();
-            target = _generations.Where(g => g.State == GenerationState.Retired && g.Ready).MaxBy(g => g.RetiredOrder)
-                ?? throw new InvalidArgumentException($"collection '{Name}' has no retired generation to roll back to");
-            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, target.Number, null, null, true));
-            SwapLiveLocked(target, rollback: true);
+            target = choose();
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, target.Number, null, null, rollback));
+            SwapLiveLocked(target, rollback);
         }
         finally { _lock.ExitWriteLock(); }
         _journal.WaitDurable(ticket);
-        Log.GenerationPromoted(Instruments.Logger, Name, target.Number, true);
+        Log.GenerationPromoted(Instruments.Logger, Name, target.Number, rollback);
         Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
         EnsureDriftMonitor(target.Number);
         return target.Number;

@@ -400,11 +400,8 @@ public sealed partial class Collection
         var liveSlots = LiveSlots();
         var sample = SampleLocked(liveSlots, Options.Seed);
         var (index, refine) = TrainEmpty(_current, sample);
-        var all = new VectorMatrix(liveSlots.Length, Options.Dimension);
-        for (int i = 0; i < liveSlots.Length; i++) _raw.Get(liveSlots[i]).CopyTo(all[i]);
-        index.AddBatch(liveSlots, all, _threads);
-        if (refine is not null)
-            for (int i = 0; i < liveSlots.Length; i++) refine.Encode(liveSlots[i], all[i]);
+        // One batch of every live vector (the write lock is held, so nothing changes meanwhile).
+        AddChunk(index, refine, liveSlots, locked: true);
         _current.Refine = refine;
         _current.Index = index;
         _current.Attached = true;
@@ -468,7 +465,7 @@ public sealed partial class Collection
         var slots = new int[_slots.Count];
         int n = 0;
         for (int s = 0; s < _highWater; s++)
-            if ((_live[s >> 6] & (1UL << (s & 63))) != 0) slots[n++] = s;
+            if (IsLiveSlot(s)) slots[n++] = s;
         return slots;
     }
 
@@ -500,10 +497,7 @@ public sealed partial class Collection
         ValidateSearch(query.Length, options);
         var scratch = _scratch.Value!;
         var q = scratch.Query;
-        query.CopyTo(q);
-        for (int d = 0; d < q.Length; d++)
-            if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query has a non-finite value at dimension {d}");
-        if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
+        PrepareQuery(query, q);
         var canary = _canary;
         SearchHit[] hits;
         Generation served;
@@ -521,6 +515,18 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
         if (canary is not null && served == _current) canary.Offer(q, options, hits, ms);
         return hits;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="query"/> into <paramref name="q"/>, refusing a non-finite value (naming query
+    /// <paramref name="row"/> of a batch when given), and normalizes it for cosine.
+    /// </summary>
+    private void PrepareQuery(ReadOnlySpan<float> query, float[] q, int row = -1)
+    {
+        query.CopyTo(q);
+        for (int d = 0; d < q.Length; d++)
+            if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
+        if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
     }
 
     /// <summary>
@@ -769,7 +775,7 @@ public sealed partial class Collection
         if (_payloads is not null)
             for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
         long generations = 0;
-        foreach (var g in _generations) generations += (g.Index?.MemoryBytes ?? 0) + (g.Refine?.MemoryBytes ?? 0);
+        foreach (var g in _generations) generations += g.MemoryBytes;
         return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
             + payloadBytes + _raw.ResidentBytes;
     }

@@ -73,7 +73,11 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
 
     public bool Ready => Attached && Index is not null;
 
-    public GenerationInfo Info(double exposure, int live) => new()
+    /// <summary>Resident bytes of its codes, index and refine stage (computed from their allocations).</summary>
+    public long MemoryBytes => (Index?.MemoryBytes ?? 0) + (Refine?.MemoryBytes ?? 0);
+
+    /// <summary>Its listing entry; the canary figures compare it with the <paramref name="live"/> generation.</summary>
+    public GenerationInfo Info(double exposure, Generation live) => new()
     {
         Generation = Number,
         State = State,
@@ -83,8 +87,8 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
         Progress = Ready ? 1 : Progress,
         Error = Error,
         CodeSize = Index?.Codec.CodeSize ?? 0,
-        IndexBytes = (Index?.MemoryBytes ?? 0) + (Refine?.MemoryBytes ?? 0),
+        IndexBytes = MemoryBytes,
         ExposurePercent = exposure,
-        Canary = Canary.Queries > 0 ? Canary.Report(Number, live) : null,
+        Canary = Canary.Queries > 0 ? Canary.Report(Number, live.Number, MemoryBytes, live.MemoryBytes) : null,
     };
 }
