@@ -93,10 +93,8 @@ internal static class SnapshotFile
                     w.Write(f?.Length ?? 0);
                     if (f is { Length: > 0 }) w.Write(f);
                 }
-                w.Write(index is null ? (byte)0 : (byte)1);
-                if (index is not null) IndexRegistry.Write(index, w);
-                w.Write(refine is null ? (byte)0 : (byte)1);
-                refine?.Write(w, highWater);
+                SnapshotGenerations.WriteIndex(w, index);
+                SnapshotGenerations.WriteRefine(w, refine, highWater);
                 (generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
             }
@@ -209,18 +207,8 @@ internal static class SnapshotFile
             row++;
         }
         if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
-        VectorIndex? index = r.ReadByte() switch
-        {
-            0 => null,
-            1 => IndexRegistry.Read(r),
-            var b => throw new StoreCorruptedException(path, $"snapshot index flag {b} is invalid"),
-        };
-        RefineStage? refine = version < 3 ? null : r.ReadByte() switch
-        {
-            0 => null,
-            1 => RefineStage.Read(r, highWater, kind, path),
-            var b => throw new StoreCorruptedException(path, $"snapshot refine flag {b} is invalid"),
-        };
+        var index = SnapshotGenerations.ReadIndex(r, path, "index");
+        var refine = version < 3 ? null : SnapshotGenerations.ReadRefine(r, highWater, kind, path, "refine");
         var generations = version < 4 ? null : SnapshotGenerations.Read(r, highWater, kind, path, length);
         long metaLength = r.ReadInt64();
         if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");

@@ -29,16 +29,44 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             w.Write(g.Compression);
             w.Write(g.Index);
             w.Write(g.RetiredOrder);
-            w.Write(g.Trained is null ? (byte)0 : (byte)1);
-            if (g.Trained is not null) IndexRegistry.Write(g.Trained, w);
-            w.Write(g.Refine is null ? (byte)0 : (byte)1);
-            g.Refine?.Write(w, highWater);
+            WriteIndex(w, g.Trained);
+            WriteRefine(w, g.Refine, highWater);
         }
         w.Write(Drift?.Length ?? 0);
         if (Drift is { Length: > 0 }) w.Write(Drift);
         w.Write(Policy?.Length ?? 0);
         if (Policy is { Length: > 0 }) w.Write(Policy);
     }
+
+    /// <summary>An optional trained index: <c>u8</c> flag, then the index as <see cref="IndexRegistry.Write"/> writes it.</summary>
+    public static void WriteIndex(BinaryWriter w, VectorIndex? index)
+    {
+        w.Write(index is null ? (byte)0 : (byte)1);
+        if (index is not null) IndexRegistry.Write(index, w);
+    }
+
+    /// <summary>An optional refine code: <c>u8</c> flag, then the stage as <see cref="RefineStage.Write"/> writes it.</summary>
+    public static void WriteRefine(BinaryWriter w, RefineStage? refine, int highWater)
+    {
+        w.Write(refine is null ? (byte)0 : (byte)1);
+        refine?.Write(w, highWater);
+    }
+
+    /// <summary>Reads <see cref="WriteIndex"/>'s section; a bad flag names <paramref name="what"/>.</summary>
+    public static VectorIndex? ReadIndex(BinaryReader r, string path, string what) => r.ReadByte() switch
+    {
+        0 => null,
+        1 => IndexRegistry.Read(r),
+        var b => throw new StoreCorruptedException(path, $"snapshot {what} flag {b} is invalid"),
+    };
+
+    /// <summary>Reads <see cref="WriteRefine"/>'s section; a bad flag names <paramref name="what"/>.</summary>
+    public static RefineStage? ReadRefine(BinaryReader r, int highWater, DistanceKind kind, string path, string what) => r.ReadByte() switch
+    {
+        0 => null,
+        1 => RefineStage.Read(r, highWater, kind, path),
+        var b => throw new StoreCorruptedException(path, $"snapshot {what} flag {b} is invalid"),
+    };
 
     public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length)
     {
@@ -59,18 +87,8 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             string compression = r.ReadString();
             string index = r.ReadString();
             long retired = r.ReadInt64();
-            VectorIndex? trained = r.ReadByte() switch
-            {
-                0 => null,
-                1 => IndexRegistry.Read(r),
-                var b => throw new StoreCorruptedException(path, $"snapshot generation {number} index flag {b} is invalid"),
-            };
-            RefineStage? refine = r.ReadByte() switch
-            {
-                0 => null,
-                1 => RefineStage.Read(r, highWater, kind, path),
-                var b => throw new StoreCorruptedException(path, $"snapshot generation {number} refine flag {b} is invalid"),
-            };
+            var trained = ReadIndex(r, path, $"generation {number} index");
+            var refine = ReadRefine(r, highWater, kind, path, $"generation {number} refine");
             others[i] = new SnapshotGeneration(number, (GenerationState)state, compression, index, retired, trained, refine);
         }
         int driftLength = r.ReadInt32();
