@@ -162,19 +162,13 @@ public static class LifecycleDrift
         Console.WriteLine($"first drift signal after {firstDrift} paragraphs; recall then {firstDriftRecall:F4} (start {start:F4}, drop {start - firstDriftRecall:F4})");
         Console.WriteLine($"final recall@10 {final:F4} (live generation {c.LiveGeneration}); fresh build on all {contents.Count} vectors {freshRecall:F4}; difference {final - freshRecall:+0.0000;-0.0000}");
         // p99 per one-second window: the worst, and the window of the switch.
-        var windows = latencies.GroupBy(l => (int)l.At).Select(g => (Second: g.Key, P99: P99(g.Select(x => x.Ms).ToArray()), N: g.Count())).OrderBy(w => w.Second).ToArray();
+        var windows = latencies.GroupBy(l => (int)l.At).Select(g => (Second: g.Key, P99: CanaryRecorder.Percentile(g.Select(x => x.Ms).ToArray(), g.Count(), 0.99), N: g.Count())).OrderBy(w => w.Second).ToArray();
         var switched = latencies.FirstOrDefault(l => l.Generation > 1);
         double baseline = Median(windows.Select(w => w.P99).ToArray());
         var worstWindow = windows.MaxBy(w => w.P99);
         Console.WriteLine($"searches: {latencies.Count}, failed: {failures}; p99 per second: median {baseline:F2} ms, worst {worstWindow.P99:F2} ms (second {worstWindow.Second}, {worstWindow.N} queries)" +
             (switched.Generation > 1 ? $"; first query served by generation {switched.Generation} at {switched.At:F1} s, p99 of that second {windows.FirstOrDefault(w => w.Second == (int)switched.At).P99:F2} ms" : "; no switch happened"));
         return failures == 0 ? 0 : 1;
-    }
-
-    private static double P99(double[] ms)
-    {
-        Array.Sort(ms);
-        return ms[Math.Clamp((int)Math.Ceiling(0.99 * ms.Length) - 1, 0, ms.Length - 1)];
     }
 
     private static double Median(double[] v)
