@@ -107,7 +107,7 @@ public interface IVectorDatabaseClient : IAsyncDisposable
     /// without a query vector. The default serves a null expression and refuses any other with
     /// <see cref="InvalidArgumentException"/>; the in-process client and servers speaking protocol version 6 answer it.
     /// </summary>
-    Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, FilterExpression? where, CancellationToken cancellationToken = default) =>
+    Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
         where is null
             ? ListIdsAsync(name, after, limit, cancellationToken)
             : throw new InvalidArgumentException($"{GetType().Name} cannot list ids by a field filter");

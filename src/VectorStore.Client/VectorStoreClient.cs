@@ -227,11 +227,11 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <inheritdoc />
     public Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
-        ListIdsAsync(name, after, limit, null, cancellationToken);
+        ListMatchingIdsAsync(name, null, after, limit, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>A field filter needs a server that speaks protocol version 6; an older one gets <see cref="InvalidArgumentException"/> before anything is sent.</remarks>
-    public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, FilterExpression? where, CancellationToken cancellationToken = default)
+    public async Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default)
     {
         if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
         var (payload, _) = await CallVersionedAsync(Opcode.ListIds,

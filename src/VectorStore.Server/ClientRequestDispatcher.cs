@@ -117,7 +117,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
 
     private async ValueTask<IWireMessage> ListIdsAsync(ListIdsRequest r)
     {
-        var page = await db.ListIdsAsync(r.Name, r.After, r.Limit, r.Where).ConfigureAwait(false);
+        var page = await db.ListMatchingIdsAsync(r.Name, r.Where, r.After, r.Limit).ConfigureAwait(false);
         return new IdsResponse(page.Ids, page.More);
     }
 

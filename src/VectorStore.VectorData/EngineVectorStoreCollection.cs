@@ -89,7 +89,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
     /// <inheritdoc />
     /// <remarks>
     /// The filter is translated as <see cref="VectorSearchOptions{TRecord}.Filter"/> is and answered by the engine's field
-    /// indexes (<c>IVectorDatabaseClient.ListIdsAsync</c> with a filter; protocol version 6 over TCP). Without
+    /// indexes (<c>IVectorDatabaseClient.ListMatchingIdsAsync</c>; protocol version 6 over TCP). Without
     /// <see cref="FilteredRecordRetrievalOptions{TRecord}.OrderBy"/> records come in ascending engine-id order and only
     /// <c>Skip + top</c> of them are read. With it every matching record is read and sorted here (by the data
     /// properties named, nulls first when ascending), so an order over a large match set costs its size in memory.
@@ -132,7 +132,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         while (ids.Count < count)
         {
             int limit = Math.Min(count - ids.Count, Math.Max(1, _client.Limits.MaxBatch));
-            var page = await _client.ListIdsAsync(Name, after, limit, where, cancellationToken).ConfigureAwait(false);
+            var page = await _client.ListMatchingIdsAsync(Name, where, after, limit, cancellationToken).ConfigureAwait(false);
             ids.AddRange(page.Ids);
             if (!page.More || page.Ids.Length == 0) break;
             after = page.Ids[^1];

@@ -97,7 +97,7 @@ public sealed class InProcessDatabaseClient : ICompressionLifecycleClient, IDisp
 
     /// <inheritdoc />
     /// <remarks>Each page evaluates the filter afresh on the field indexes (a cached result while nothing is written).</remarks>
-    public Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, FilterExpression? where, CancellationToken cancellationToken = default) =>
+    public Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
         Run(() => Database.GetCollection(name).IdPage(after, limit, where), cancellationToken);
 
     /// <inheritdoc />

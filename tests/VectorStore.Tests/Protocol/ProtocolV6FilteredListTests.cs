@@ -67,15 +67,15 @@ public class ProtocolV6FilteredListTests
             ulong? after = null;
             while (true)
             {
-                var page = await client.ListIdsAsync("c", after, 50, where);
+                var page = await client.ListMatchingIdsAsync("c", where, after, 50);
                 got.AddRange(page.Ids);
                 if (!page.More) break;
                 after = page.Ids[^1];
             }
             Assert.True(c.Ids(where).SequenceEqual(got), $"{where}");
         }
-        Assert.Equal(c.Ids(), (await client.ListIdsAsync("c", null, 10_000, null)).Ids);
-        var bad = await Assert.ThrowsAnyAsync<VectorStoreException>(() => client.ListIdsAsync("c", null, 10, Filter.Eq("nope", 1L)));
+        Assert.Equal(c.Ids(), (await client.ListMatchingIdsAsync("c", null, null, 10_000)).Ids);
+        var bad = await Assert.ThrowsAnyAsync<VectorStoreException>(() => client.ListMatchingIdsAsync("c", Filter.Eq("nope", 1L), null, 10));
         Assert.Contains("nope", bad.Message, StringComparison.Ordinal);
     }
 
@@ -119,9 +119,9 @@ public class ProtocolV6FilteredListTests
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
         Assert.Equal([(ushort)6, (ushort)5], server.Hellos);
         Assert.Equal([3ul, 5, 8], (await client.ListIdsAsync("c", null, 10)).Ids);
-        Assert.Equal([5ul, 8], (await client.ListIdsAsync("c", 3, 10, null)).Ids);
+        Assert.Equal([5ul, 8], (await client.ListMatchingIdsAsync("c", null, 3, 10)).Ids);
         int sent = server.Requests.Count;
-        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => client.ListIdsAsync("c", null, 10, s_where));
+        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => client.ListMatchingIdsAsync("c", s_where, null, 10));
         Assert.Contains("upgrade the server", e.Message, StringComparison.Ordinal);
         Assert.Equal(sent, server.Requests.Count);
     }
