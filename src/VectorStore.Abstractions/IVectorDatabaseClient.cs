@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore;
 
@@ -99,6 +100,17 @@ public interface IVectorDatabaseClient : IAsyncDisposable
     /// <paramref name="limit"/> of them (fewer when <see cref="TransferLimits.MaxBatch"/> is smaller).
     /// </summary>
     Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Live ids whose field values <paramref name="where"/> admits (every live id when null), greater than
+    /// <paramref name="after"/>, ascending, at most <paramref name="limit"/> of them: records chosen by their fields
+    /// without a query vector. The default serves a null expression and refuses any other with
+    /// <see cref="InvalidArgumentException"/>; the in-process client and servers speaking protocol version 6 answer it.
+    /// </summary>
+    Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        where is null
+            ? ListIdsAsync(name, after, limit, cancellationToken)
+            : throw new InvalidArgumentException($"{GetType().Name} cannot list ids by a field filter");
 
     /// <summary>The best <see cref="SearchOptions.K"/> entries for one query, best first.</summary>
     Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default);

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.Lifecycle;
 using VectorStore.Protocol;
 
@@ -225,10 +226,17 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     }
 
     /// <inheritdoc />
-    public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default)
+    public Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        ListMatchingIdsAsync(name, null, after, limit, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>A field filter needs a server that speaks protocol version 6; an older one gets <see cref="InvalidArgumentException"/> before anything is sent.</remarks>
+    public async Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default)
     {
         if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
-        var r = IdsResponse.Read(await CallAsync(Opcode.ListIds, new ListIdsRequest(name, after, Math.Min(limit, ServerLimits.MaxBatch)), true, cancellationToken).ConfigureAwait(false));
+        var (payload, _) = await CallVersionedAsync(Opcode.ListIds,
+            version => new ListIdsRequest(name, after, Math.Min(limit, ServerLimits.MaxBatch), where, version), true, cancellationToken).ConfigureAwait(false);
+        var r = IdsResponse.Read(payload);
         return new IdPage(r.Ids, r.More);
     }
 

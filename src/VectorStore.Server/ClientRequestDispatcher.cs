@@ -53,7 +53,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
                 return GetAsync(r.Name, r.Ids, version);
             }
             case Opcode.ListIds:
-                return ListIdsAsync(ListIdsRequest.Read(payload, _limits));
+                return ListIdsAsync(ListIdsRequest.Read(payload, _limits, version));
             case Opcode.Search:
             {
                 var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions, version);
@@ -117,7 +117,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
 
     private async ValueTask<IWireMessage> ListIdsAsync(ListIdsRequest r)
     {
-        var page = await db.ListIdsAsync(r.Name, r.After, r.Limit).ConfigureAwait(false);
+        var page = await db.ListMatchingIdsAsync(r.Name, r.Where, r.After, r.Limit).ConfigureAwait(false);
         return new IdsResponse(page.Ids, page.More);
     }
 

@@ -97,7 +97,11 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return new GetResponse(c.Options.Dimension, records, version);
             }
             case Opcode.ListIds:
-                return ListIds(ListIdsRequest.Read(payload, _limits));
+            {
+                var r = ListIdsRequest.Read(payload, _limits, version);
+                var page = db.GetCollection(r.Name).IdPage(r.After, r.Limit, r.Where);
+                return new IdsResponse(page.Ids, page.More);
+            }
             case Opcode.Search:
             {
                 var query = SearchRequest.ReadSingle(payload, _limits, out var name, out var searchOptions, version);
@@ -135,19 +139,6 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
         if (searchOptions.IncludeFields || searchOptions.IncludePayload || searchOptions.IncludeVector)
             RequireResponseSize(SearchResponse.SizeOf(results, version), "search");
         return new SearchResponse(results, version);
-    }
-
-    private IdsResponse ListIds(ListIdsRequest r)
-    {
-        var ids = db.GetCollection(r.Name).Ids();
-        int start = 0;
-        if (r.After is ulong after)
-        {
-            int i = Array.BinarySearch(ids, after);
-            start = i >= 0 ? i + 1 : ~i;
-        }
-        int n = Math.Min(r.Limit, ids.Length - start);
-        return new IdsResponse(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
     }
 
     private void RequireResponseSize(long bytes, string what) => ErrorMapping.RequireResponseSize(bytes, _limits, what);

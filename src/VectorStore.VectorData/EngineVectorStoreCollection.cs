@@ -19,9 +19,8 @@ namespace VectorStore.VectorData;
 /// Data properties marked <c>IsIndexed</c> become the collection's declared fields (named by their storage names,
 /// typed as <see cref="RecordFields"/> maps them); each upsert passes their values, and
 /// <see cref="VectorSearchOptions{TRecord}.Filter"/> is translated (<see cref="EngineFilterTranslator"/>) into the
-/// engine's filter over them, answered by its field indexes during the search. Filtered <c>GetAsync</c> throws
-/// <see cref="NotSupportedException"/>: the engine has no filter-only query to answer it with. Thread-safe, as the
-/// client it wraps.
+/// engine's filter over them, answered by its field indexes during the search; filtered <c>GetAsync</c> lists the
+/// matching ids through the same indexes. Thread-safe, as the client it wraps.
 /// </remarks>
 public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>
     where TKey : notnull
@@ -88,11 +87,58 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The filter is translated as <see cref="VectorSearchOptions{TRecord}.Filter"/> is and answered by the engine's field
+    /// indexes (<c>IVectorDatabaseClient.ListMatchingIdsAsync</c>; protocol version 6 over TCP). Without
+    /// <see cref="FilteredRecordRetrievalOptions{TRecord}.OrderBy"/> records come in ascending engine-id order and only
+    /// <c>Skip + top</c> of them are read. With it every matching record is read and sorted here (by the data
+    /// properties named, nulls first when ascending), so an order over a large match set costs its size in memory.
+    /// </remarks>
     public override IAsyncEnumerable<TRecord> GetAsync(Expression<Func<TRecord, bool>> filter, int top, FilteredRecordRetrievalOptions<TRecord>? options = null,
-        CancellationToken cancellationToken = default) =>
-        // Searches take filters, but the engine has no filter-only query (matching ids without a query vector, in a
-        // stable order, with paging); a search with a made-up vector would not return every match.
-        throw new NotSupportedException("VectorStore cannot get records by filter yet (the engine has no filter-only query); use SearchAsync with VectorSearchOptions.Filter");
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new FilteredRecordRetrievalOptions<TRecord>();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        // Translated and resolved at the call, so an unsupported filter or order fails there as NotSupportedException.
+        var where = EngineFilterTranslator.Translate(filter, _model, _fields);
+        var order = options.OrderBy is null ? [] : RecordOrder.Resolve(options.OrderBy(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values, _model);
+        return GetMatchingAsync(where, order, options.Skip, top, options.IncludeVectors, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<TRecord> GetMatchingAsync(VectorStore.Filtering.FilterExpression? where, RecordOrder.Key[] order, int skip, int top, bool includeVectors,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        int wanted = checked(skip + top);
+        var page = await Run("Get", async () =>
+        {
+            var ids = await MatchingIdsAsync(where, order.Length == 0 ? wanted : int.MaxValue, cancellationToken).ConfigureAwait(false);
+            var found = await FetchAsync(ids, cancellationToken).ConfigureAwait(false);
+            // Deleted between the listing and the fetch: left out, as a store without snapshot reads would.
+            var stored = found.OfType<VectorRecord>().ToList();
+            if (order.Length == 0) return stored.Skip(skip).Take(top).Select(r => ToRecord(r, includeVectors)).ToList();
+            var records = stored.Select(r => ToRecord(r, includeVectors)).ToList();
+            return RecordOrder.Sort(records, order).Skip(skip).Take(top).ToList();
+        }).ConfigureAwait(false);
+        foreach (var record in page) yield return record;
+    }
+
+    /// <summary>The first <paramref name="count"/> ids (ascending) whose fields <paramref name="where"/> admits, a page per transfer limit.</summary>
+    private async Task<List<ulong>> MatchingIdsAsync(VectorStore.Filtering.FilterExpression? where, int count, CancellationToken cancellationToken)
+    {
+        var ids = new List<ulong>();
+        ulong? after = null;
+        while (ids.Count < count)
+        {
+            int limit = Math.Min(count - ids.Count, Math.Max(1, _client.Limits.MaxBatch));
+            var page = await _client.ListMatchingIdsAsync(Name, where, after, limit, cancellationToken).ConfigureAwait(false);
+            ids.AddRange(page.Ids);
+            if (!page.More || page.Ids.Length == 0) break;
+            after = page.Ids[^1];
+        }
+        return ids;
+    }
 
     /// <inheritdoc />
     public override Task DeleteAsync(TKey key, CancellationToken cancellationToken = default) => DeleteAsync([key], cancellationToken);

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.Lifecycle;
 
 namespace VectorStore;
@@ -92,19 +93,12 @@ public sealed class InProcessDatabaseClient : ICompressionLifecycleClient, IDisp
     /// <inheritdoc />
     /// <remarks>Each page lists the collection's ids afresh (a sorted copy), so prefer few large pages.</remarks>
     public Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
-            var ids = Database.GetCollection(name).Ids();
-            int start = 0;
-            if (after is ulong a)
-            {
-                int i = Array.BinarySearch(ids, a);
-                start = i >= 0 ? i + 1 : ~i;
-            }
-            int n = Math.Min(limit, ids.Length - start);
-            return new IdPage(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
-        }, cancellationToken);
+        Run(() => Database.GetCollection(name).IdPage(after, limit), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Each page evaluates the filter afresh on the field indexes (a cached result while nothing is written).</remarks>
+    public Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).IdPage(after, limit, where), cancellationToken);
 
     /// <inheritdoc />
     public Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -338,18 +338,57 @@ public sealed partial class Collection
     }
 
     /// <summary>Every live id, ascending.</summary>
-    public ulong[] Ids()
+    public ulong[] Ids() => Ids(null);
+
+    /// <summary>
+    /// Every live id whose field values <paramref name="where"/> admits (every live id when null), ascending. The
+    /// expression is answered by the field indexes, as a filtered search's is (and shares its cache of built filters).
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">The expression names an undeclared field or compares a field with a value of another type.</exception>
+    public ulong[] Ids(FilterExpression? where)
     {
         _lock.EnterReadLock();
         try
         {
-            var live = LiveSlots();
-            var ids = new ulong[live.Length];
-            for (int i = 0; i < live.Length; i++) ids[i] = _slots.Ids[live[i]];
+            ThrowIfClosed();
+            ulong[] ids;
+            if (where is null)
+            {
+                var live = LiveSlots();
+                ids = new ulong[live.Length];
+                for (int i = 0; i < live.Length; i++) ids[i] = _slots.Ids[live[i]];
+            }
+            else
+            {
+                using var filter = BuildFilter(new SearchFilter { Where = where });
+                ids = new ulong[filter.Count];
+                int n = 0;
+                foreach (int slot in filter.Slots()) ids[n++] = _slots.Ids[slot];
+            }
             Array.Sort(ids);
             return ids;
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// One page of <see cref="Ids(FilterExpression?)"/>: the ids greater than <paramref name="after"/> (null: from the
+    /// smallest), ascending, at most <paramref name="limit"/> of them. Each page lists the matches afresh, so prefer few
+    /// large pages.
+    /// </summary>
+    /// <exception cref="InvalidArgumentException"><paramref name="limit"/> is not positive, or the expression is invalid for this collection.</exception>
+    public IdPage IdPage(ulong? after, int limit, FilterExpression? where = null)
+    {
+        if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
+        var ids = Ids(where);
+        int start = 0;
+        if (after is ulong a)
+        {
+            int i = Array.BinarySearch(ids, a);
+            start = i >= 0 ? i + 1 : ~i;
+        }
+        int n = Math.Min(limit, ids.Length - start);
+        return new IdPage(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
     }
 
     /// <summary>Trains the codec and builds the index now, on the vectors present (at least one).</summary>

@@ -14,7 +14,7 @@ public sealed class FilterEvaluationTests
     private static readonly FieldDefinition[] Schema = FieldStoreTests.Schema;
     private static readonly string[] Words = ["lib", "app", "doc", "data", "font", "x", "y", "z", "w", "ü-ñ"];
 
-    private static Dictionary<string, FieldValue> RandomRecord(Random rng)
+    internal static Dictionary<string, FieldValue> RandomRecord(Random rng)
     {
         var f = new Dictionary<string, FieldValue>();
         if (rng.Next(5) > 0) f["kind"] = Words[rng.Next(6)];
@@ -26,7 +26,7 @@ public sealed class FilterEvaluationTests
         return f;
     }
 
-    private static FilterExpression RandomExpression(Random rng, int depth)
+    internal static FilterExpression RandomExpression(Random rng, int depth)
     {
         if (depth > 0 && rng.Next(3) == 0)
         {
@@ -85,6 +85,54 @@ public sealed class FilterEvaluationTests
             }
         }
         Assert.Equal(30 * 60, checkedExpressions);
+    }
+
+    /// <summary>
+    /// A collection's ids chosen by a filter alone (what filtered gets and ListIds with a filter serve): every live id
+    /// the reference admits, ascending, and pages that add up to the same list, through overwrites and deletes.
+    /// </summary>
+    [Fact]
+    public void CollectionIdsByFilterEqualTheReferenceThroughWrites()
+    {
+        var rng = new Random(4321);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("c", new VectorStore.Collections.CollectionOptions { Dimension = 2, Compression = "none", Fields = Schema });
+        var records = new Dictionary<ulong, Dictionary<string, FieldValue>>();
+        for (int round = 0; round < 8; round++)
+        {
+            for (int w = 0; w < (round == 0 ? 500 : 60); w++)
+            {
+                ulong id = (ulong)rng.Next(1, 700) * 1_000_003UL; // ids far apart: the order is the ids', not the slots'
+                if (round > 0 && rng.Next(6) == 0)
+                {
+                    c.Delete(id);
+                    records.Remove(id);
+                    continue;
+                }
+                var r = RandomRecord(rng);
+                c.Upsert(id, [rng.NextSingle(), rng.NextSingle()], default, r);
+                records[id] = r;
+            }
+            for (int e = 0; e < 25; e++)
+            {
+                var expr = RandomExpression(rng, 3);
+                var expected = records.Where(p => FilterReference.Matches(expr, Schema, p.Value)).Select(p => p.Key).Order().ToArray();
+                Assert.True(expected.SequenceEqual(c.Ids(expr)), $"round {round}: {expr}");
+                var paged = new List<ulong>();
+                ulong? after = null;
+                while (true)
+                {
+                    var page = c.IdPage(after, 37, expr);
+                    paged.AddRange(page.Ids);
+                    if (!page.More) break;
+                    after = page.Ids[^1];
+                }
+                Assert.True(expected.SequenceEqual(paged), $"round {round}, paged: {expr}");
+            }
+        }
+        Assert.Equal(records.Keys.Order(), c.Ids(null));
+        Assert.Throws<InvalidArgumentException>(() => c.Ids(Filter.Eq("undeclared", "x")));
+        Assert.Throws<InvalidArgumentException>(() => c.IdPage(null, 0, Filter.Exists("kind")));
     }
 
     [Fact]

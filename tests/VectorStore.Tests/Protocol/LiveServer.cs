@@ -196,3 +196,11 @@ internal sealed class RawConnection : IDisposable
 
     public void Dispose() => _stream.Dispose();
 }
+
+/// <summary>A payload sent as given, for requests a correct writer could not produce.</summary>
+internal sealed class RawPayload(byte[] bytes) : IWireMessage
+{
+    public int PayloadSize => bytes.Length;
+
+    public void Write(ref WireWriter w) => w.Bytes(bytes);
+}

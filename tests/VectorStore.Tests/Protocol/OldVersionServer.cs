@@ -7,7 +7,7 @@ namespace VectorStore.Tests.Protocol;
 
 /// <summary>
 /// A stand-in for an older build speaking protocol versions up to <c>version</c>: refuses a newer Hello, accepts its
-/// own, then answers Search and UpsertBatch after decoding them strictly in that version's layout (so a request written
+/// own, then answers Search, UpsertBatch and ListIds after decoding them strictly in that version's layout (so a request written
 /// in a newer layout would fail here); any other opcode gets UnknownOpcode, as such a build answers an opcode it lacks.
 /// </summary>
 internal sealed class OldVersionServer : IAsyncDisposable
@@ -61,6 +61,7 @@ internal sealed class OldVersionServer : IAsyncDisposable
                     {
                         Opcode.Search => Search(payload, _version),
                         Opcode.UpsertBatch => Upsert(payload, _version),
+                        Opcode.ListIds => ListIds(payload, _version),
                         _ => new ErrorResponse(ErrorCode.UnknownOpcode, "not in this stand-in"),
                     };
                     byte responseOp = answer is ErrorResponse ? (byte)Opcode.Error : (byte)(op | ProtocolConstants.ResponseBit);
@@ -71,6 +72,12 @@ internal sealed class OldVersionServer : IAsyncDisposable
             {
             }
         }
+    }
+
+    private static IWireMessage ListIds(byte[] payload, ushort version)
+    {
+        var r = ListIdsRequest.Read(payload, s_limits, version);
+        return new IdsResponse([.. new ulong[] { 3, 5, 8 }.Where(id => id > (r.After ?? 0)).Take(r.Limit)], false);
     }
 
     private static IWireMessage Search(byte[] payload, ushort version)

@@ -340,14 +340,88 @@ public sealed class VectorDataFilterTests
         var skipped = await collection.SearchAsync(new ReadOnlyMemory<float>(query), 3, new VectorSearchOptions<Product> { Filter = x => x.Category == "books", Skip = 3 }).ToListAsync();
         Assert.Equal(all.Skip(3).Select(h => h.Record.Id), skipped.Select(h => h.Record.Id));
 
-        // Errors: an unsupported filter, a value the engine cannot hold, filtered get.
+        // Errors: an unsupported filter, a value the engine cannot hold.
         await Assert.ThrowsAsync<NotSupportedException>(async () =>
             await collection.SearchAsync(new ReadOnlyMemory<float>(query), 3, new VectorSearchOptions<Product> { Filter = x => x.Description == "x" }).ToListAsync());
         var bad = Products(1, seed: 3)[0];
         bad.Price = double.PositiveInfinity;
         var e = await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(() => collection.UpsertAsync(bad));
         Assert.Contains("'Price'", e.Message);
-        Assert.Throws<NotSupportedException>(() => collection.GetAsync(x => x.Rating == 2, 3));
+    }
+
+    /// <summary>
+    /// Filtered gets (no query vector), embedded and through a server: every filter returns exactly the records the
+    /// compiled predicate admits, in ascending key order, through overwrites and deletes; Skip and top page through
+    /// them; OrderBy sorts by data properties (nulls first ascending, then by the next key); IncludeVectors returns
+    /// the stored vectors; unsupported filters and orders are NotSupportedException, bad arguments argument errors.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FilteredGetReturnsExactlyTheMatches(bool remote)
+    {
+        await using var server = remote ? VectorStore.Tests.Protocol.LiveServer.Start() : null;
+        await using IVectorDatabaseClient client = server is null
+            ? new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true)
+            : await server.ConnectAsync();
+        using var store = new EngineVectorStore(client, new CollectionOptions { Dimension = 1, Compression = "none" });
+        var collection = store.GetCollection<ulong, Product>("products");
+        await collection.EnsureCollectionExistsAsync();
+        var products = Products(300, seed: 17);
+        await collection.UpsertAsync(products);
+        await AssertFilteredGetsMatchAsync(collection, products);
+
+        foreach (var p in products.Where(p => p.Id % 4 == 0)) p.Category = "books";
+        await collection.UpsertAsync(products.Where(p => p.Id % 4 == 0));
+        await collection.DeleteAsync(products.Where(p => p.Id % 7 == 0).Select(p => p.Id));
+        products.RemoveAll(p => p.Id % 7 == 0);
+        await AssertFilteredGetsMatchAsync(collection, products);
+
+        // Skip and top page through the matches in key order.
+        var books = products.Where(p => p.Category == "books").Select(p => p.Id).Order().ToList();
+        Assert.True(books.Count > 20);
+        var page = await collection.GetAsync(x => x.Category == "books", 7, new FilteredRecordRetrievalOptions<Product> { Skip = 5 }).ToListAsync();
+        Assert.Equal(books.Skip(5).Take(7), page.Select(p => p.Id));
+        Assert.Empty(await collection.GetAsync(x => x.Category == "books", 5, new FilteredRecordRetrievalOptions<Product> { Skip = books.Count }).ToListAsync());
+
+        // OrderBy: by price descending; then by nullable stock ascending (nulls first) and rating descending.
+        var byPrice = await collection.GetAsync(x => x.Category == "books", 10,
+            new FilteredRecordRetrievalOptions<Product> { Skip = 2, OrderBy = o => o.Descending(x => x.Price) }).ToListAsync();
+        Assert.Equal(products.Where(p => p.Category == "books").OrderByDescending(p => p.Price).Skip(2).Take(10).Select(p => p.Id), byPrice.Select(p => p.Id));
+        var byStock = await collection.GetAsync(x => x.InStock, 1000,
+            new FilteredRecordRetrievalOptions<Product> { OrderBy = o => o.Ascending(x => x.Stock).Descending(x => x.Rating) }).ToListAsync();
+        var expectedStock = products.Where(p => p.InStock).OrderBy(p => p.Stock ?? long.MinValue).ThenByDescending(p => p.Rating).ToList();
+        Assert.Equal(expectedStock.Select(p => (p.Stock, p.Rating)), byStock.Select(p => (p.Stock, p.Rating)));
+
+        // Vectors only when asked; data properties always.
+        var withVectors = await collection.GetAsync(x => x.Rating == 5, 3, new FilteredRecordRetrievalOptions<Product> { IncludeVectors = true }).ToListAsync();
+        var without = await collection.GetAsync(x => x.Rating == 5, 3).ToListAsync();
+        Assert.Equal(3, withVectors.Count);
+        var byId = products.ToDictionary(p => p.Id);
+        // Cosine collections store unit vectors: the one returned points the way the one written did.
+        foreach (var r in withVectors) Assert.True(Cosine(byId[r.Id].Embedding.ToArray(), r.Embedding.Span) > 0.99999, $"record {r.Id}'s vector");
+        Assert.All(without, r => Assert.True(r.Embedding.IsEmpty));
+        Assert.All(without, r => Assert.Equal($"product {r.Id}", r.Description));
+
+        Assert.Throws<NotSupportedException>(() => collection.GetAsync(x => x.Description == "a", 3));
+        Assert.Contains("not a key or data property", Assert.Throws<NotSupportedException>(() =>
+            collection.GetAsync(x => true, 3, new FilteredRecordRetrievalOptions<Product> { OrderBy = o => o.Ascending(x => x.Embedding) })).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => collection.GetAsync(x => true, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => collection.GetAsync(x => true, 3, new FilteredRecordRetrievalOptions<Product> { Skip = -1 }));
+        // A missing collection is the provider's error, not a crash.
+        var missing = store.GetCollection<ulong, Product>("missing");
+        await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(async () => await missing.GetAsync(x => x.Rating == 1, 3).ToListAsync());
+    }
+
+    private static async Task AssertFilteredGetsMatchAsync(VectorStoreCollection<ulong, Product> collection, List<Product> products)
+    {
+        foreach (var filter in Filters())
+        {
+            var expected = products.Where(filter.Compile()).Select(p => p.Id).Order().ToList();
+            var got = await collection.GetAsync(filter, 10_000).ToListAsync();
+            Assert.True(expected.SequenceEqual(got.Select(p => p.Id)), $"{filter}: expected {expected.Count} records, got {got.Count}");
+            if (got.Count > 0) Assert.Equal($"product {got[0].Id}", got[0].Description);
+        }
     }
 
     /// <summary>
