@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster;
 
@@ -77,12 +78,22 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).UpsertBatchAsync(ids, vectors, payloads).ConfigureAwait(false);
 
     /// <inheritdoc />
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "The same overload set as Collection.UpsertBatch and IVectorDatabaseClient.UpsertBatchAsync (shipped): a distributed collection has the embedded one's shape.")]
+    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).UpsertBatchAsync(ids, vectors, payloads, fields).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetBatchAsync(ids).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListIdsAsync(after, limit).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListIdsAsync(after, limit, where).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
