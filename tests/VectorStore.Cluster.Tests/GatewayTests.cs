@@ -150,6 +150,38 @@ public class GatewayTests(ThreeSiloFixture fixture)
         }
     }
 
+    /// <summary>
+    /// Item 5's "address list": a client given two gateways of the cluster keeps answering from the same data when
+    /// the one it uses stops, and its write through the first is read through the second.
+    /// </summary>
+    [Fact]
+    public async Task AClientWithTwoGatewaysOutlivesOne()
+    {
+        var db = H.Database();
+        var first = new VectorStoreServer(new ClusterDatabaseClient(db, shards: 6, replicationFactor: 2));
+        await using var second = new VectorStoreServer(new ClusterDatabaseClient(db, shards: 6, replicationFactor: 2));
+        first.Start();
+        second.Start();
+        await using var client = await VectorStoreClient.ConnectAsync($"127.0.0.1:{first.LocalEndPoint!.Port},127.0.0.1:{second.LocalEndPoint!.Port}");
+        await client.CreateCollectionAsync("gw-two", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        try
+        {
+            var data = ClusterTestData.Random(200, 4, seed: 8);
+            await client.UpsertBatchAsync("gw-two", ClusterTestData.Ids(200), data);
+            var before = await client.SearchAsync("gw-two", data.Row(7).ToArray(), new SearchOptions { K = 5 });
+            Assert.Equal(first.LocalEndPoint!.Port, client.CurrentEndpoint.Port);
+            await first.DisposeAsync();
+            var after = await client.SearchAsync("gw-two", data.Row(7).ToArray(), new SearchOptions { K = 5 });
+            Assert.Equal(second.LocalEndPoint!.Port, client.CurrentEndpoint.Port);
+            Assert.Equal(before.Select(h => (h.Id, h.Score)), after.Select(h => (h.Id, h.Score)));
+            Assert.Equal(200, (await client.GetInfoAsync("gw-two")).Stats.Count);
+        }
+        finally
+        {
+            await client.DropCollectionAsync("gw-two");
+        }
+    }
+
     [Fact]
     public async Task GatewayRaisesTheEngineTypedErrors()
     {
