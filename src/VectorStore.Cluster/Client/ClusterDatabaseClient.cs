@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Orleans.Runtime;
 using VectorStore.Collections;
 using VectorStore.Filtering;
 
@@ -135,8 +136,21 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient
     {
         cancellationToken.ThrowIfCancellationRequested();
         long now = Environment.TickCount64;
-        if (_cache.TryGetValue(name, out var cached) && now - cached.At < (long)CollectionCacheTime.TotalMilliseconds) return cached.Collection;
-        var c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
+        bool found = _cache.TryGetValue(name, out var cached);
+        if (found && now - cached.At < (long)CollectionCacheTime.TotalMilliseconds) return cached.Collection;
+        DistributedCollection c;
+        try
+        {
+            c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // The layout grain is moving (its silo just died) or unreachable: the collection known a moment ago still
+            // routes correctly (its layout refreshes itself when a shard says it is stale); without one the call is
+            // Unavailable, which a client may retry, never an internal error.
+            if (found) return cached.Collection;
+            throw new ClusterUnavailableException($"collection '{name}': the cluster metadata did not answer ({e.GetType().Name}: {e.Message})");
+        }
         _cache[name] = (c, now);
         return c;
     }
