@@ -20,34 +20,54 @@ namespace VectorStore.Client;
 /// <remarks>Thread-safety: every member may be called concurrently from any thread.</remarks>
 public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecycleClient
 {
-    private readonly string _host;
-    private readonly int _port;
+    private readonly (string Host, int Port)[] _endpoints;
+    // The endpoint of the current (or last) connection: a reconnect tries it first, then the others in turn.
+    private int _current;
     private readonly ClientOptions _options;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private ClientConnection? _connection;
     private bool _disposed;
 
-    private VectorStoreClient(string host, int port, ClientOptions options)
+    private VectorStoreClient((string Host, int Port)[] endpoints, ClientOptions options)
     {
-        _host = host;
-        _port = port;
+        _endpoints = endpoints;
         _options = options;
     }
 
     /// <summary>Connects and completes the handshake; throws <see cref="VectorStoreConnectionException"/> or <see cref="AuthenticationFailedException"/>.</summary>
-    public static async Task<VectorStoreClient> ConnectAsync(string host, int port, ClientOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<VectorStoreClient> ConnectAsync(string host, int port, ClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectToAnyAsync([(host, port)], options, cancellationToken);
+
+    /// <summary>
+    /// Connects to the first of <paramref name="endpoints"/> that answers: servers that serve the same data, such as
+    /// the gateways of one cluster. Whenever the connection is lost, the next call reconnects, trying the endpoint it
+    /// was on first and then the others in turn (each within <see cref="ClientOptions.ConnectTimeout"/>), so a client
+    /// outlives any one gateway. <see cref="VectorStoreConnectionException"/> when none answers;
+    /// <see cref="AuthenticationFailedException"/> at once when one refuses the token (a setup error, not an outage).
+    /// </summary>
+    public static async Task<VectorStoreClient> ConnectToAnyAsync(IReadOnlyList<(string Host, int Port)> endpoints, ClientOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
-        var client = new VectorStoreClient(host, port, options ?? new ClientOptions());
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0) throw new InvalidArgumentException("at least one server address is needed");
+        var client = new VectorStoreClient([.. endpoints], options ?? new ClientOptions());
         await client.GetConnectionAsync(cancellationToken).ConfigureAwait(false);
         return client;
     }
 
-    /// <summary>Connects to <c>HOST:PORT</c>.</summary>
-    public static Task<VectorStoreClient> ConnectAsync(string hostAndPort, ClientOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Connects to <c>HOST:PORT</c>, or to the first that answers of a comma-separated list of them (<see cref="ParseEndpoints"/>).</summary>
+    public static Task<VectorStoreClient> ConnectAsync(string hostAndPort, ClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectToAnyAsync(ParseEndpoints(hostAndPort), options, cancellationToken);
+
+    /// <summary>Splits <c>HOST:PORT[,HOST:PORT…]</c>; throws <see cref="InvalidArgumentException"/> naming the bad entry.</summary>
+    public static (string Host, int Port)[] ParseEndpoints(string text)
     {
-        var (host, port) = ParseHostPort(hostAndPort);
-        return ConnectAsync(host, port, options, cancellationToken);
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split(',', StringSplitOptions.TrimEntries).Select(ParseHostPort).ToArray();
     }
+
+    /// <summary>The server address of the current connection (the one the next call uses first).</summary>
+    public (string Host, int Port) CurrentEndpoint => _endpoints[Volatile.Read(ref _current)];
 
     /// <summary>Splits <c>HOST:PORT</c> (IPv6 as <c>[::1]:PORT</c>); throws <see cref="InvalidArgumentException"/>.</summary>
     public static (string Host, int Port) ParseHostPort(string text)
@@ -83,8 +103,23 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
             if (_connection is { IsFaulted: false } current) return current;
             if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
-            _connection = await ClientConnection.ConnectAsync(_host, _port, _options, ct).ConfigureAwait(false);
-            return _connection;
+            VectorStoreConnectionException? last = null;
+            for (int tried = 0; tried < _endpoints.Length; tried++)
+            {
+                int at = (_current + tried) % _endpoints.Length;
+                try
+                {
+                    _connection = await ClientConnection.ConnectAsync(_endpoints[at].Host, _endpoints[at].Port, _options, ct).ConfigureAwait(false);
+                    Volatile.Write(ref _current, at);
+                    return _connection;
+                }
+                catch (VectorStoreConnectionException e) when (_endpoints.Length > 1)
+                {
+                    last = e;
+                }
+            }
+            throw new VectorStoreConnectionException(
+                $"none of the {_endpoints.Length} servers answered ({string.Join(", ", _endpoints.Select(e => $"{e.Host}:{e.Port}"))}); last: {last!.Message}", last);
         }
         finally
         {

@@ -104,31 +104,81 @@ public class GatewayTests(ThreeSiloFixture fixture)
         Assert.DoesNotContain("gw", await remote.CollectionNamesAsync());
     }
 
-    /// <summary>Issue 15: the cluster carries no fields or field filters yet, so it refuses them instead of dropping them.</summary>
+    /// <summary>
+    /// Fields through the gateway: declared at create, values on upsert and get, field filters in searches and in
+    /// filtered id listings (protocol version 6), hit parts; a bad value or filter is the engine's typed error.
+    /// </summary>
     [Fact]
-    public async Task GatewayRefusesFieldsAndWhereRatherThanDroppingThem()
+    public async Task GatewayCarriesFieldsFiltersAndHitParts()
     {
         var (server, remote) = await GatewayAsync(H.Database());
         await using var _s = server;
         await using var _c = remote;
-        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.CreateCollectionAsync("gw-fields",
-            new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none", Fields = [Filtering.FieldDefinition.Parse("kind:keyword")] }));
-        Assert.Contains("cannot declare fields", e.Message, StringComparison.Ordinal);
-        await remote.CreateCollectionAsync("gw-fields", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        var options = new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none", Fields = SearchTests.Fields };
+        await remote.CreateCollectionAsync("gw-fields", options);
         try
         {
+            var single = VectorDatabase.CreateInMemory().CreateCollection("gw-fields", options);
+            var ids = ClusterTestData.Ids(300);
+            var data = ClusterTestData.Random(300, 4, seed: 5);
+            var fields = ids.Select(SearchTests.FieldsOf).ToArray();
+            await remote.UpsertBatchAsync("gw-fields", ids, data, null, fields);
+            single.UpsertBatch(ids, data, null, fields);
+            Assert.Equal(options.Fields, (await remote.GetInfoAsync("gw-fields")).Options.Fields);
+            foreach (var text in SearchTests.Wheres)
+            {
+                var where = Filtering.FilterParser.Parse(text);
+                var o = new SearchOptions { K = 7, Filter = new SearchFilter { Where = where }, IncludeFields = true };
+                var expected = single.Search(data.Row(3), o);
+                var got = await remote.SearchAsync("gw-fields", data.Row(3).ToArray(), o);
+                Assert.Equal(expected.Select(h => (h.Id, h.Score)), got.Select(h => (h.Id, h.Score)));
+                for (int i = 0; i < got.Length; i++) Assert.Equal(expected[i].Fields!.OrderBy(p => p.Key), got[i].Fields!.OrderBy(p => p.Key));
+                Assert.Equal(single.Ids(where), (await remote.ListMatchingIdsAsync("gw-fields", where, null, 1000)).Ids);
+            }
+            var record = (await remote.GetBatchAsync("gw-fields", [10]))[0]!;
+            Assert.Equal(SearchTests.FieldsOf(10).OrderBy(p => p.Key), record.Fields.OrderBy(p => p.Key));
             await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.UpsertBatchAsync("gw-fields", [1], new VectorMatrix(new float[] { 1, 0, 0, 0 }, 4), null,
-                [new Dictionary<string, Filtering.FieldValue> { ["kind"] = "lib" }]));
-            await remote.UpsertBatchAsync("gw-fields", [1], new VectorMatrix(new float[] { 1, 0, 0, 0 }, 4));
-            e = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("gw-fields", new float[] { 1, 0, 0, 0 },
-                new SearchOptions { Filter = new SearchFilter { Where = Filtering.FilterParser.Parse("kind == 'lib'") } }));
-            Assert.Contains("cannot evaluate field filters", e.Message, StringComparison.Ordinal);
-            await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("gw-fields", new float[] { 1, 0, 0, 0 }, new SearchOptions { IncludePayload = true }));
-            Assert.Equal(1, (await remote.GetInfoAsync("gw-fields")).Stats.Count);
+                [new Dictionary<string, Filtering.FieldValue> { ["nope"] = "lib" }]));
+            var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.SearchAsync("gw-fields", new float[] { 1, 0, 0, 0 },
+                new SearchOptions { Filter = new SearchFilter { Where = Filtering.FilterParser.Parse("nope == 'lib'") } }));
+            Assert.Contains("unknown field 'nope'", e.Message, StringComparison.Ordinal);
+            Assert.Equal(300, (await remote.GetInfoAsync("gw-fields")).Stats.Count);
         }
         finally
         {
             await remote.DropCollectionAsync("gw-fields");
+        }
+    }
+
+    /// <summary>
+    /// Item 5's "address list": a client given two gateways of the cluster keeps answering from the same data when
+    /// the one it uses stops, and its write through the first is read through the second.
+    /// </summary>
+    [Fact]
+    public async Task AClientWithTwoGatewaysOutlivesOne()
+    {
+        var db = H.Database();
+        var first = new VectorStoreServer(new ClusterDatabaseClient(db, shards: 6, replicationFactor: 2));
+        await using var second = new VectorStoreServer(new ClusterDatabaseClient(db, shards: 6, replicationFactor: 2));
+        first.Start();
+        second.Start();
+        await using var client = await VectorStoreClient.ConnectAsync($"127.0.0.1:{first.LocalEndPoint!.Port},127.0.0.1:{second.LocalEndPoint!.Port}");
+        await client.CreateCollectionAsync("gw-two", new CollectionOptions { Dimension = 4, Metric = Metric.L2, Compression = "none" });
+        try
+        {
+            var data = ClusterTestData.Random(200, 4, seed: 8);
+            await client.UpsertBatchAsync("gw-two", ClusterTestData.Ids(200), data);
+            var before = await client.SearchAsync("gw-two", data.Row(7).ToArray(), new SearchOptions { K = 5 });
+            Assert.Equal(first.LocalEndPoint!.Port, client.CurrentEndpoint.Port);
+            await first.DisposeAsync();
+            var after = await client.SearchAsync("gw-two", data.Row(7).ToArray(), new SearchOptions { K = 5 });
+            Assert.Equal(second.LocalEndPoint!.Port, client.CurrentEndpoint.Port);
+            Assert.Equal(before.Select(h => (h.Id, h.Score)), after.Select(h => (h.Id, h.Score)));
+            Assert.Equal(200, (await client.GetInfoAsync("gw-two")).Stats.Count);
+        }
+        finally
+        {
+            await client.DropCollectionAsync("gw-two");
         }
     }
 

@@ -17,10 +17,11 @@ public class JoinTests(ITestOutputHelper output)
     {
         await using var h = await ClusterHarness.StartAsync(3);
         var c = await h.Database(FailoverTests.Coordinator).CreateCollectionAsync("join",
-            new CollectionOptions { Dimension = FailoverTests.Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 256 },
+            new CollectionOptions { Dimension = FailoverTests.Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 256, Fields = SearchTests.Fields },
             shards: 6, replicationFactor: 2);
         // Trained first, so each move also ships the shared training sample and the new copy trains the same codec.
-        await c.UpsertBatchAsync(ClusterTestData.Ids(2400, first: 1_000_000), ClusterTestData.Random(2400, FailoverTests.Dim, seed: 3));
+        var initial = ClusterTestData.Ids(2400, first: 1_000_000);
+        await c.UpsertBatchAsync(initial, ClusterTestData.Random(2400, FailoverTests.Dim, seed: 3), null, initial.Select(SearchTests.FieldsOf).ToArray());
         await c.BuildIndexAsync();
         var load = new LoadGenerator(c, FailoverTests.Dim, firstId: 1);
         load.Start(writers: 2, batch: 20, searchK: 10);
@@ -53,8 +54,22 @@ public class JoinTests(ITestOutputHelper output)
                 Assert.Equal(after.Shards[s].Members().Contains(address), names.Any(n => n.StartsWith($"default.join.{s}.d", StringComparison.Ordinal)));
         }
         foreach (var p in after.Shards.Where(p => p.Members().Contains(added)))
-            Assert.Equal(1, (await h.Copy(after, p.Shard, added).DescribeAsync()).Generation);
+        {
+            var copy = h.Copy(after, p.Shard, added);
+            Assert.Equal(1, (await copy.DescribeAsync()).Generation);
+            // The moved copy holds the field values too: its own field index answers a filter as the data says.
+            foreach (var where in SearchTests.Wheres)
+            {
+                var expected = initial.Where(id => after.ShardOf(id) == p.Shard && Matches(where, id)).ToArray();
+                var listed = (await copy.IdsAfterAsync(null, int.MaxValue, where)).Where(id => id >= 1_000_000).ToArray();
+                Assert.Equal(expected, listed);
+            }
+        }
     }
+
+    /// <summary>Whether record <paramref name="id"/>'s fields (<see cref="SearchTests.FieldsOf"/>) satisfy the filter text.</summary>
+    private static bool Matches(string where, ulong id) =>
+        VectorStore.Evaluation.FilterReference.Matches(VectorStore.Filtering.FilterParser.Parse(where), SearchTests.Fields, SearchTests.FieldsOf(id));
 
     /// <summary>The new silo holds its share (12 copies over 4 silos) and no copy is still being made.</summary>
     internal static bool Balanced(ClusterLayout layout, string added)

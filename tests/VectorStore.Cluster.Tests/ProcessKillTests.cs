@@ -10,7 +10,8 @@ namespace VectorStore.Cluster.Tests;
 /// <summary>
 /// Silos as separate OS processes (<c>vectorstore silo</c> on 127.0.0.1), driven through their TCP listeners with the
 /// unchanged thin client: SIGKILL one of them during a concurrent write and search load (R = 2) and every
-/// acknowledged write is still there, bit for bit; searches meanwhile either complete (k hits) or are refused as
+/// acknowledged write is still there, bit for bit (the killed one is the first silo started: membership lives in a
+/// file of the shared metadata directory, not in a primary silo); searches meanwhile either complete (k hits) or are refused as
 /// Unavailable, never short. Then every silo process is killed and restarted with its stable name (<c>--name</c>) and
 /// directory: each takes back its own shard copies, and the data and search results are what they were.
 /// </summary>
@@ -27,6 +28,11 @@ public class ProcessKillTests(ITestOutputHelper output)
         return v;
     }
 
+    private static int LockedCount(List<ulong> list)
+    {
+        lock (list) return list.Count;
+    }
+
     [Fact]
     public async Task KillNineOfASiloProcessLosesNoAcknowledgedWriteAndNamedSilosTakeBackTheirShardsAfterAFullRestart()
     {
@@ -39,13 +45,15 @@ public class ProcessKillTests(ITestOutputHelper output)
             "--name", $"node{i}", "--fast-failure-detection", "--shard-timeout", "10");
         try
         {
-            // The primary first (it keeps the development membership table), then the other two together.
+            // Silo 0 first, then the other two together. Membership is the file table in the shared metadata directory
+            // (the silo command's default), so silo 0 is the one killed: under development clustering it would keep
+            // the membership table, and its death would take the cluster down.
             silos.Add(await Start(0));
             silos.AddRange(await Task.WhenAll(Start(1), Start(2)));
             await Task.Delay(2000); // every silo active before the layout is made
-            // Silo 0 keeps the development membership table and silo 2 is the one killed: talk to 0 and 1.
-            clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", silos[0].Port));
+            // Silo 0 is the one killed: talk to 1 and 2.
             clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", silos[1].Port));
+            clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", silos[2].Port));
             await clients[0].CreateCollectionAsync("kill9", new CollectionOptions { Dimension = Dimension, Metric = Metric.L2, Compression = "none", Index = "flat" });
 
             var acked = new List<ulong>();
@@ -74,6 +82,8 @@ public class ProcessKillTests(ITestOutputHelper output)
             var searcher = Task.Run(async () =>
             {
                 var query = VectorOf(999_999);
+                // Until 10 vectors are acknowledged a complete answer has fewer than 10 hits.
+                while (!stop.IsCancellationRequested && LockedCount(acked) < 10) await Task.Delay(20);
                 while (!stop.IsCancellationRequested)
                 {
                     try
@@ -91,7 +101,7 @@ public class ProcessKillTests(ITestOutputHelper output)
 
             await Task.Delay(2000);
             Assert.True(acked.Count > 0, "no write was acknowledged before the kill");
-            silos[2].Kill();
+            silos[0].Kill();
             Volatile.Write(ref killed, true);
             var clock = Stopwatch.StartNew();
             // Keep the load on until the healed cluster has acknowledged writes again (bounded).

@@ -79,6 +79,78 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         await H.Database().DropCollectionAsync("exact-filters");
     }
 
+    internal static readonly VectorStore.Filtering.FieldDefinition[] Fields =
+        [.. new[] { "kind:keyword", "size:int", "labels:tags" }.Select(VectorStore.Filtering.FieldDefinition.Parse)];
+
+    /// <summary>Field values for record <paramref name="id"/>: some records lack some fields on purpose.</summary>
+    internal static IReadOnlyDictionary<string, VectorStore.Filtering.FieldValue> FieldsOf(ulong id)
+    {
+        var f = new Dictionary<string, VectorStore.Filtering.FieldValue>();
+        if (id % 5 != 0) f["kind"] = new[] { "lib", "app", "doc" }[id % 3];
+        if (id % 4 != 0) f["size"] = (long)(id % 17) - 8;
+        if (id % 3 != 0) f["labels"] = VectorStore.Filtering.FieldValue.Tags(id % 2 == 0 ? ["x", "y"] : ["y"]);
+        return f;
+    }
+
+    internal static readonly string[] Wheres =
+        ["kind == 'lib'", "size > 2 and kind != 'doc'", "labels contains 'x' or size <= -6", "not exists(kind)", "kind in ('app', 'doc') and not labels contains 'x'", "size > 100"];
+
+    /// <summary>
+    /// Declared fields through the cluster: field filters in searches (exact, so hits equal a single node's bit for bit),
+    /// filtered id listings, field values on gets and as hit parts (with payloads and vectors), before and after every
+    /// shard is rebuilt by training (which copies each record, fields included, into the trained collection); a filter
+    /// the fields cannot answer is the engine's clear error, not an unavailable shard.
+    /// </summary>
+    [Fact]
+    public async Task FieldFiltersListingsAndHitPartsEqualASingleNode()
+    {
+        var options = new CollectionOptions { Dimension = 16, Metric = Metric.L2, Compression = "none", Index = "flat", TrainingThreshold = 1_000_000, Fields = Fields };
+        var cluster = await H.Database().CreateCollectionAsync("fields", options, shards: 5, replicationFactor: 2);
+        var single = VectorDatabase.CreateInMemory().CreateCollection("fields", options);
+        var data = ClusterTestData.Random(2000, 16, seed: 21);
+        var queries = ClusterTestData.Random(12, 16, seed: 22);
+        var ids = ClusterTestData.Ids(data.Count);
+        var fields = ids.Select(FieldsOf).ToArray();
+        var payloads = ids.Select(id => System.Text.Encoding.UTF8.GetBytes($"p{id}")).ToArray();
+        for (int i = 0; i < data.Count; i += 500)
+        {
+            await cluster.UpsertBatchAsync(ids[i..(i + 500)], data.Slice(i, 500), payloads[i..(i + 500)], fields[i..(i + 500)]);
+            single.UpsertBatch(ids[i..(i + 500)], data.Slice(i, 500), payloads[i..(i + 500)], fields[i..(i + 500)]);
+        }
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (var text in Wheres)
+            {
+                var where = VectorStore.Filtering.FilterParser.Parse(text);
+                var o = new SearchOptions { K = 12, Filter = new SearchFilter { Where = where } };
+                AssertSameHits(single.SearchBatch(queries, o, threads: 1), await cluster.SearchBatchAsync(queries, o));
+                Assert.Equal(single.Ids(where), (await cluster.ListIdsAsync(null, 100_000, where)).Ids);
+            }
+            var parts = new SearchOptions { K = 5, Filter = new SearchFilter { Where = VectorStore.Filtering.FilterParser.Parse(Wheres[1]) }, IncludeFields = true, IncludePayload = true, IncludeVector = true };
+            var expected = single.Search(queries.Row(0), parts);
+            var got = (await cluster.SearchAsync(queries.Row(0).ToArray(), parts)).Hits;
+            Assert.Equal(expected.Select(h => h.Id), got.Select(h => h.Id));
+            for (int i = 0; i < got.Length; i++)
+            {
+                Assert.Equal(expected[i].Fields!.OrderBy(p => p.Key), got[i].Fields!.OrderBy(p => p.Key));
+                Assert.Equal(expected[i].Payload, got[i].Payload);
+                Assert.Equal(expected[i].Vector, got[i].Vector);
+            }
+            var records = await cluster.GetBatchAsync([1, 2, 5, 60, 999_999]);
+            for (int i = 0; i < 4; i++) Assert.Equal(single.Get(records[i]!.Id)!.Fields.OrderBy(p => p.Key), records[i]!.Fields.OrderBy(p => p.Key));
+            Assert.Null(records[4]);
+            // Training rebuilds every shard's collection from its records: fields must come along.
+            if (round == 0) await cluster.BuildIndexAsync();
+        }
+        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => cluster.SearchAsync(queries.Row(0).ToArray(),
+            new SearchOptions { Filter = new SearchFilter { Where = VectorStore.Filtering.FilterParser.Parse("colour == 'red'") } }));
+        Assert.Contains("unknown field 'colour'", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => cluster.ListIdsAsync(null, 10, VectorStore.Filtering.FilterParser.Parse("kind > 3")));
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => cluster.UpsertBatchAsync([7], data.Slice(0, 1), null,
+            [new Dictionary<string, VectorStore.Filtering.FieldValue> { ["size"] = "big" }]));
+        await H.Database().DropCollectionAsync("fields");
+    }
+
     [SkippableFact]
     public async Task ShardedRecallAt10IsWithinHalfAPercentOfASingleNode()
     {

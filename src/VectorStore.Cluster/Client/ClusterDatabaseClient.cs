@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Orleans.Runtime;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster;
 
@@ -77,12 +79,22 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).UpsertBatchAsync(ids, vectors, payloads).ConfigureAwait(false);
 
     /// <inheritdoc />
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "The same overload set as Collection.UpsertBatch and IVectorDatabaseClient.UpsertBatchAsync (shipped): a distributed collection has the embedded one's shape.")]
+    public async Task UpsertBatchAsync(string name, IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).UpsertBatchAsync(ids, vectors, payloads, fields).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<VectorRecord?>> GetBatchAsync(string name, IReadOnlyList<ulong> ids, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetBatchAsync(ids).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<IdPage> ListIdsAsync(string name, ulong? after, int limit, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListIdsAsync(after, limit).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IdPage> ListMatchingIdsAsync(string name, FilterExpression? where, ulong? after, int limit, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListIdsAsync(after, limit, where).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<SearchHit[]> SearchAsync(string name, ReadOnlyMemory<float> query, SearchOptions? options = null, CancellationToken cancellationToken = default)
@@ -124,8 +136,21 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient
     {
         cancellationToken.ThrowIfCancellationRequested();
         long now = Environment.TickCount64;
-        if (_cache.TryGetValue(name, out var cached) && now - cached.At < (long)CollectionCacheTime.TotalMilliseconds) return cached.Collection;
-        var c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
+        bool found = _cache.TryGetValue(name, out var cached);
+        if (found && now - cached.At < (long)CollectionCacheTime.TotalMilliseconds) return cached.Collection;
+        DistributedCollection c;
+        try
+        {
+            c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // The layout grain is moving (its silo just died) or unreachable: the collection known a moment ago still
+            // routes correctly (its layout refreshes itself when a shard says it is stale); without one the call is
+            // Unavailable, which a client may retry, never an internal error.
+            if (found) return cached.Collection;
+            throw new ClusterUnavailableException($"collection '{name}': the cluster metadata did not answer ({e.GetType().Name}: {e.Message})");
+        }
         _cache[name] = (c, now);
         return c;
     }

@@ -1,5 +1,6 @@
 using VectorStore.Cluster.Layout;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster;
 
@@ -7,16 +8,26 @@ namespace VectorStore.Cluster;
 public sealed partial class DistributedCollection
 {
     /// <summary>
-    /// Live ids greater than <paramref name="after"/> (null: from the smallest), ascending, at most
-    /// <paramref name="limit"/>, and whether more follow: each shard sends its next limit + 1 and the coordinator
-    /// merges, so a page costs one call per shard.
+    /// Live ids greater than <paramref name="after"/> (null: from the smallest) whose field values
+    /// a filter admits (every live id without one), ascending, at most <paramref name="limit"/>, and
+    /// whether more follow: each shard sends its next limit + 1 (evaluating the filter on its own field indexes) and
+    /// the coordinator merges, so a page costs one call per shard.
     /// </summary>
-    public async Task<IdPage> ListIdsAsync(ulong? after, int limit)
+    public Task<IdPage> ListIdsAsync(ulong? after, int limit) => ListIdsAsync(after, limit, null);
+
+    /// <inheritdoc cref="ListIdsAsync(ulong?, int)"/>
+    /// <param name="after">Exclusive lower bound, or null to start at the smallest id.</param>
+    /// <param name="limit">Most ids to return.</param>
+    /// <param name="where">Field filter the ids must satisfy, or null for every live id.</param>
+    public async Task<IdPage> ListIdsAsync(ulong? after, int limit, FilterExpression? where)
     {
         if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
+        // Checked here (declared fields, value types) so a bad filter is one clear error, not one per shard.
+        if (where is not null) FilterCheck.Validate(where, Options.Fields ?? []);
         var layout = await GetLayoutAsync(refresh: false);
         int ask = limit == int.MaxValue ? limit : limit + 1;
-        var parts = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.IdsAfterAsync(after, ask), primaryFirst: true)));
+        string? text = where?.ToString();
+        var parts = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.IdsAfterAsync(after, ask, text), primaryFirst: true)));
         var merged = parts.SelectMany(x => x).ToArray();
         Array.Sort(merged);
         int n = Math.Min(limit, merged.Length);

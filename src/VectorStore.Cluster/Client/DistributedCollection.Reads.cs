@@ -2,6 +2,7 @@ using VectorStore.Cluster.Layout;
 using VectorStore.Cluster.Shards;
 using VectorStore.Collections;
 using VectorStore.Distance;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster;
 
@@ -15,7 +16,7 @@ public sealed partial class DistributedCollection
     public async Task<VectorRecord?> GetAsync(ulong id) => (await GetBatchAsync([id]))[0];
 
     /// <summary>
-    /// The stored vectors and payloads of <paramref name="ids"/> (null where absent), one message per shard, each
+    /// The stored vectors, payloads and field values of <paramref name="ids"/> (null where absent), one message per shard, each
     /// read from the shard's primary, else a replica; <see cref="ClusterUnavailableException"/> when a shard has no
     /// copy that answers within <see cref="ClusterCoordinatorOptions.ShardTimeout"/>.
     /// </summary>
@@ -24,12 +25,17 @@ public sealed partial class DistributedCollection
         ArgumentNullException.ThrowIfNull(ids);
         var layout = Volatile.Read(ref _layout);
         int dim = Options.Dimension;
+        var declared = Options.Fields ?? [];
         var found = new Dictionary<ulong, VectorRecord>();
         await Task.WhenAll(ids.Distinct().GroupBy(layout.ShardOf).Select(async g =>
         {
             var page = await ReadShardAsync(layout, g.Key, c => c.GetAsync(g.ToArray()), primaryFirst: true);
             lock (found)
-                for (int i = 0; i < page.Count; i++) found[page.Ids[i]] = new VectorRecord(page.Ids[i], page.Vectors.AsSpan(i * dim, dim).ToArray(), page.Payloads[i]);
+                for (int i = 0; i < page.Count; i++)
+                    found[page.Ids[i]] = new VectorRecord(page.Ids[i], page.Vectors.AsSpan(i * dim, dim).ToArray(), page.Payloads[i])
+                    {
+                        Fields = FieldSets.Decode(declared, page.Fields?[i]),
+                    };
         }));
         return ids.Select(id => found.GetValueOrDefault(id)).ToArray();
     }
@@ -95,6 +101,7 @@ public sealed partial class DistributedCollection
         var layout = Volatile.Read(ref _layout);
         var deadline = DateTime.UtcNow + _options.ShardTimeout;
         var filters = await ShardFiltersAsync(layout, options.Filter, deadline);
+        string? where = options.Filter?.Where?.ToString();
         int kPrime = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(options.K * Math.Max(1.0, _options.OverFetch)));
         var answers = await Task.WhenAll(layout.Shards.Select(async Task<(int Shard, ShardHits? Hits, bool Skipped)> (p) =>
         {
@@ -111,6 +118,7 @@ public sealed partial class DistributedCollection
                 Ef = options.Ef,
                 NProbe = options.NProbe,
                 FilterIds = filters?[p.Shard],
+                Where = where,
             };
             return (p.Shard, await QueryShardAsync(layout, p, sq, deadline), false);
         }));
@@ -122,7 +130,31 @@ public sealed partial class DistributedCollection
             var lists = answers.Where(a => a.Hits is not null).Select(a => (a.Hits!.Ids[i], a.Hits.Scores[i]));
             results[i] = new ClusterSearchResult(HitMerger.Merge(lists, options.K, Options.Metric), missing);
         }
+        if (options.IncludeFields || options.IncludePayload || options.IncludeVector) await AttachPartsAsync(results, options);
         return results;
+    }
+
+    /// <summary>
+    /// Fills the parts a search asked for from one batched read of the merged hits (shards return ids and scores
+    /// only, so a part crosses the network once per hit, not once per over-fetched candidate). A hit deleted since
+    /// the search gets empty parts, as a single node's concurrent delete can leave a hit without its record.
+    /// </summary>
+    private async Task AttachPartsAsync(ClusterSearchResult[] results, SearchOptions options)
+    {
+        var ids = results.SelectMany(r => r.Hits).Select(h => h.Id).Distinct().ToArray();
+        if (ids.Length == 0) return;
+        var records = (await GetBatchAsync(ids)).Where(r => r is not null).ToDictionary(r => r!.Id, r => r!);
+        foreach (var r in results)
+            for (int i = 0; i < r.Hits.Length; i++)
+            {
+                records.TryGetValue(r.Hits[i].Id, out var rec);
+                r.Hits[i] = r.Hits[i] with
+                {
+                    Fields = options.IncludeFields ? rec?.Fields ?? VectorRecord.EmptyFields : null,
+                    Payload = options.IncludePayload ? rec?.Payload ?? [] : null,
+                    Vector = options.IncludeVector ? rec?.Vector ?? [] : null,
+                };
+            }
     }
 
     private void Validate(VectorMatrix queries, SearchOptions options)
@@ -133,11 +165,7 @@ public sealed partial class DistributedCollection
         if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
-        // Shard queries carry neither field filters nor hit parts yet: refuse rather than answer unfiltered or bare.
-        if (options.Filter?.Where is not null)
-            throw new InvalidArgumentException("a distributed collection cannot evaluate field filters (Where) yet; use an id filter or a predicate");
-        if (options.IncludeFields || options.IncludePayload || options.IncludeVector)
-            throw new InvalidArgumentException("a distributed collection cannot return fields, payloads or vectors with hits yet; use GetBatch on the hit ids");
+        if (options.Filter?.Where is { } where) FilterCheck.Validate(where, Options.Fields ?? []);
         for (int i = 0; i < queries.Count; i++)
         {
             var row = queries.Row(i);

@@ -3,6 +3,7 @@ using VectorStore.Cluster.Layout;
 using VectorStore.Cluster.Shards;
 using VectorStore.Collections;
 using VectorStore.Distance;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster;
 
@@ -17,7 +18,8 @@ public sealed partial class DistributedCollection
         UpsertBatch([id], new VectorMatrix(vector.ToArray(), vector.Length), payload.IsEmpty ? null : [payload.ToArray()]);
     }
 
-    /// <inheritdoc cref="UpsertBatchAsync"/>
+    /// <inheritdoc cref="UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]})"/>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The same overload set as Collection.UpsertBatch and IVectorDatabaseClient.UpsertBatchAsync (shipped): a distributed collection has the embedded one's shape.")]
     public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null) =>
         UpsertBatchAsync(ids, vectors, payloads).GetAwaiter().GetResult();
 
@@ -25,9 +27,25 @@ public sealed partial class DistributedCollection
     /// Inserts or replaces a batch. Every vector is checked (dimension, NaN/Infinity, repeated ids) before anything
     /// is sent; returns once every shard's part is durable on R silos. <paramref name="vectors"/> is not modified.
     /// </summary>
-    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The same overload set as Collection.UpsertBatch and IVectorDatabaseClient.UpsertBatchAsync (shipped): a distributed collection has the embedded one's shape.")]
+    public Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads = null) =>
+        UpsertBatchAsync(ids, vectors, payloads, null);
+
+    /// <inheritdoc cref="UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]}, IReadOnlyList{IReadOnlyDictionary{string, FieldValue}})"/>
+    public void UpsertBatch(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields) =>
+        UpsertBatchAsync(ids, vectors, payloads, fields).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="UpsertBatchAsync(IReadOnlyList{ulong}, VectorMatrix, IReadOnlyList{byte[]})"/> with field values:
+    /// <paramref name="fields"/> is null or holds one entry per id, naming only declared fields with values of their
+    /// declared types (checked here, before anything is sent); every copy of the shard stores the same values.
+    /// </summary>
+    public async Task UpsertBatchAsync(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads,
+        IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields)
     {
         var prepared = Prepare(ids, vectors, payloads);
+        var encodedFields = FieldSets.Encode(Options.Fields ?? [], ids, fields);
         var layout = Volatile.Read(ref _layout);
         var byShard = new Dictionary<int, List<int>>();
         for (int i = 0; i < ids.Count; i++)
@@ -50,6 +68,7 @@ public sealed partial class DistributedCollection
                     Ids = part.Select(r => ids[r]).ToArray(),
                     Vectors = v,
                     Payloads = payloads is null ? null : part.Select(r => payloads[r]).ToArray(),
+                    Fields = encodedFields is null ? null : part.Select(r => encodedFields[r]).ToArray(),
                 };
                 sends.Add(WriteAsync(shard, batch));
             }

@@ -44,9 +44,6 @@ public sealed class DistributedDatabase
         ArgumentNullException.ThrowIfNull(options);
         options.ValidateShape();
         options.Validate();
-        // The layout's spec and the shard grains carry no field declarations yet: refuse rather than drop them.
-        if (options.Fields is { Count: > 0 })
-            throw new InvalidArgumentException("a distributed collection cannot declare fields yet (issue 15: fields and filters are single-node for now)");
         var layout = await Catalog.CreateAsync(Name, name, CollectionSpec.From(options), shards, replicationFactor);
         return new DistributedCollection(_grains, layout, Options);
     }

@@ -80,7 +80,8 @@ internal sealed class FileGrainStorage(string directory) : IGrainStorage
         return file;
     }
 
-    private static async Task<FileStream> LockAsync(string path)
+    /// <summary>The exclusive lock beside <paramref name="path"/>: every process sharing the directory waits for it (up to 10 s).</summary>
+    internal static async Task<FileStream> LockAsync(string path)
     {
         for (int attempt = 0; ; attempt++)
         {

@@ -37,6 +37,32 @@ public static class VectorStoreSiloBuilderExtensions
     }
 
     /// <summary>
+    /// Clustering for silos that share a metadata directory (one machine, or a shared file system): the silo listens on
+    /// 127.0.0.1 (<paramref name="siloPort"/> between silos, <paramref name="gatewayPort"/> for Orleans clients) and
+    /// keeps Orleans' membership table in <c>membership.{clusterId}.json</c> there (<see cref="FileMembershipTable"/>),
+    /// so no silo holds the table and any silo may die; unlike development clustering, where the primary's death
+    /// takes membership down.
+    /// </summary>
+    public static ISiloBuilder UseFileMembership(this ISiloBuilder builder, string metadataDirectory, string clusterId, int siloPort, int gatewayPort)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(metadataDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(clusterId);
+        builder.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = clusterId;
+            o.ServiceId = clusterId;
+        });
+        builder.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = System.Net.IPAddress.Loopback;
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+        });
+        builder.Services.AddSingleton<IMembershipTable>(_ => new FileMembershipTable(metadataDirectory, clusterId));
+        return builder;
+    }
+
+    /// <summary>
     /// Declares an unresponsive silo dead after about 3 s (2 missed 1 s probes, one vote) instead of Orleans' production
     /// settings (tens of seconds): for tests, demos and single-machine clusters, where a false suspicion is cheap.
     /// </summary>

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster.Layout;
 
@@ -33,6 +34,12 @@ public sealed class CollectionSpec
     /// <summary>Where each shard keeps its full-precision vectors (null: the engine's default). Absent in older layout files.</summary>
     [Id(7)] public RawVectorResidency? RawVectors { get; init; }
 
+    /// <summary>Declared fields as <c>name:type</c> (<see cref="FieldDefinition.ToString"/>); null or absent (older layout files): none.</summary>
+    [Id(8)] public string[]? Fields { get; init; }
+
+    /// <summary>The declared fields, parsed; empty when none.</summary>
+    public IReadOnlyList<FieldDefinition> FieldDefinitions => Fields is null ? [] : Array.ConvertAll(Fields, FieldDefinition.Parse);
+
     /// <summary>Captures <paramref name="options"/>.</summary>
     public static CollectionSpec From(CollectionOptions options) => new()
     {
@@ -44,6 +51,7 @@ public sealed class CollectionSpec
         MaxTrainingSample = options.MaxTrainingSample,
         Seed = options.Seed,
         RawVectors = options.RawVectors,
+        Fields = options.Fields is { Count: > 0 } f ? f.Select(d => d.ToString()).ToArray() : null,
     };
 
     /// <summary>The options as the user gave them.</summary>
@@ -57,6 +65,7 @@ public sealed class CollectionSpec
         MaxTrainingSample = MaxTrainingSample,
         Seed = Seed,
         RawVectors = RawVectors,
+        Fields = Fields is null ? null : FieldDefinitions,
     };
 
     /// <summary>
@@ -76,5 +85,6 @@ public sealed class CollectionSpec
         MaxTrainingSample = MaxTrainingSample,
         Seed = Seed,
         RawVectors = RawVectors,
+        Fields = Fields is null ? null : FieldDefinitions,
     };
 }

@@ -32,11 +32,12 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     Task<int> CountAsync();
 
     /// <summary>
-    /// Up to <paramref name="limit"/> live ids greater than <paramref name="after"/> (all when null), ascending; one
-    /// more than <paramref name="limit"/> is never returned, so the caller asks for limit + 1 to learn whether more follow.
+    /// Up to <paramref name="limit"/> live ids greater than <paramref name="after"/> (all when null) whose field values
+    /// <paramref name="where"/> (filter-language text, null for none) admits, ascending; one more than
+    /// <paramref name="limit"/> is never returned, so the caller asks for limit + 1 to learn whether more follow.
     /// </summary>
     [AlwaysInterleave]
-    Task<ulong[]> IdsAfterAsync(ulong? after, int limit);
+    Task<ulong[]> IdsAfterAsync(ulong? after, int limit, string? where);
 
     /// <summary>The engine's statistics of this copy, with its bytes on disk.</summary>
     [AlwaysInterleave]

@@ -11,4 +11,7 @@ internal sealed class ShardBatch
     [Id(1)] public float[] Vectors { get; init; } = [];
     [Id(2)] public byte[]?[]? Payloads { get; init; }
     [Id(3)] public ulong[] Deletes { get; init; } = [];
+
+    /// <summary>Each upsert's field values in the engine's stored form (<see cref="FieldSets"/>), or null for none.</summary>
+    [Id(4)] public byte[]?[]? Fields { get; init; }
 }

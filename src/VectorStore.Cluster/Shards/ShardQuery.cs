@@ -17,4 +17,10 @@ internal sealed class ShardQuery
 
     /// <summary>This shard's part of an id filter, or null for none.</summary>
     [Id(7)] public ulong[]? FilterIds { get; init; }
+
+    /// <summary>
+    /// The field filter in the filter language (<c>FilterExpression.ToString</c>, parsed back with
+    /// <c>FilterParser</c>: the language's canonical text round-trips every tree), or null for none.
+    /// </summary>
+    [Id(8)] public string? Where { get; init; }
 }

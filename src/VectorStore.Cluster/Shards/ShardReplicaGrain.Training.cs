@@ -87,7 +87,7 @@ internal sealed partial class ShardReplicaGrain
     {
         var a = _assignment;
         if (a.Role != ShardRole.Learner || a.CopySession != session) return WriteOutcome.Stale($"{_key} is {a.Role} (session {a.CopySession}), copy session {session}");
-        await Task.Run(() => _data!.UpsertBatch(page.Ids, new VectorMatrix(page.Vectors, a.Spec.Dimension), page.Payloads));
+        await Task.Run(() => UpsertPage(_data!, page));
         return new WriteOutcome(WriteStatus.Ok, 0, 0, null);
     }
 
@@ -115,7 +115,7 @@ internal sealed partial class ShardReplicaGrain
             store.Drop(_staging);
             _staging = store.Create(_key.LocalPrefix, 't', _assignment.Spec.ShardOptions());
         }
-        if (page.Count > 0) _staging.UpsertBatch(page.Ids, new VectorMatrix(page.Vectors, _assignment.Spec.Dimension), page.Payloads);
+        if (page.Count > 0) UpsertPage(_staging, page);
     }
 
     /// <summary>
@@ -176,7 +176,7 @@ internal sealed partial class ShardReplicaGrain
         for (int i = 0; i < ids.Length; i += Chunk)
         {
             var page = Read(from, ids.AsSpan(i, Math.Min(Chunk, ids.Length - i)).ToArray(), vectors: true);
-            if (page.Count > 0) to.UpsertBatch(page.Ids, new VectorMatrix(page.Vectors, from.Options.Dimension), page.Payloads);
+            if (page.Count > 0) UpsertPage(to, page);
         }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VectorStore.Cluster.Hosting;
 using VectorStore.Cluster.Layout;
 using VectorStore.Collections;
+using VectorStore.Filtering;
 
 namespace VectorStore.Cluster.Shards;
 
@@ -131,7 +132,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
                 TargetRecall = query.TargetRecall,
                 Ef = query.Ef,
                 NProbe = query.NProbe,
-                Filter = query.FilterIds is null ? null : new SearchFilter { Ids = query.FilterIds.ToHashSet() },
+                Filter = query.FilterIds is null && query.Where is null ? null : new SearchFilter
+                {
+                    Ids = query.FilterIds?.ToHashSet(),
+                    Where = query.Where is null ? null : FilterParser.Parse(query.Where),
+                },
             };
             int n = query.Queries.Length / query.Dimension;
             var ids = new ulong[n][];
@@ -155,20 +160,10 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
 
     public Task<int> CountAsync() => Task.FromResult(ReadableData().Count);
 
-    public Task<ulong[]> IdsAfterAsync(ulong? after, int limit)
+    public Task<ulong[]> IdsAfterAsync(ulong? after, int limit, string? where)
     {
         var data = ReadableData();
-        return Task.Run(() =>
-        {
-            var ids = data.Ids();
-            int start = 0;
-            if (after is ulong a)
-            {
-                int i = Array.BinarySearch(ids, a);
-                start = i >= 0 ? i + 1 : ~i;
-            }
-            return ids.AsSpan(start, Math.Min(Math.Max(0, limit), ids.Length - start)).ToArray();
-        });
+        return Task.Run(() => data.IdPage(after, Math.Max(1, limit), where is null ? null : FilterParser.Parse(where)).Ids);
     }
 
     public Task<ShardStats> StatsAsync()
@@ -255,7 +250,8 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private (int Count, int Deleted) ApplyLocal(ShardBatch batch, bool[]? removed = null)
     {
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
-        if (batch.Ids.Length > 0) data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads);
+        if (batch.Ids.Length > 0)
+            data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads, FieldSets.DecodeAll(data.Options.Fields ?? [], batch.Fields));
         int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
         return (data.Count, deleted);
     }
@@ -285,8 +281,19 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         var v = vectors ? new float[found.Count * dim] : [];
         if (vectors)
             for (int i = 0; i < found.Count; i++) found[i].Vector.CopyTo(v, i * dim);
-        return new RecordPage { Ids = found.Select(r => r.Id).ToArray(), Vectors = v, Payloads = found.Select(r => r.Payload).ToArray() };
+        var declared = data.Options.Fields ?? [];
+        return new RecordPage
+        {
+            Ids = found.Select(r => r.Id).ToArray(),
+            Vectors = v,
+            Payloads = found.Select(r => r.Payload).ToArray(),
+            Fields = declared.Count == 0 ? null : found.Select(r => FieldSets.Encode(declared, r.Fields, r.Id)).ToArray(),
+        };
     }
+
+    /// <summary>Stores a page of records (vectors, payloads, field values) as one engine batch.</summary>
+    private static void UpsertPage(Collection to, RecordPage page) =>
+        to.UpsertBatch(page.Ids, new VectorMatrix(page.Vectors, to.Options.Dimension), page.Payloads, FieldSets.DecodeAll(to.Options.Fields ?? [], page.Fields));
 
     private void Wipe()
     {
