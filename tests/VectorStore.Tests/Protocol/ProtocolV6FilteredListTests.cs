@@ -17,14 +17,7 @@ public class ProtocolV6FilteredListTests
 {
     private static readonly FilterExpression s_where = Filter.And(Filter.Eq("kind", "lib"), Filter.Gt("size", 3L));
 
-    private static byte[] Encode(IWireMessage message)
-    {
-        var bytes = new byte[message.PayloadSize];
-        var w = new WireWriter(bytes);
-        message.Write(ref w);
-        Assert.Equal(bytes.Length, w.Written);
-        return bytes;
-    }
+    private static byte[] Encode(IWireMessage message) => ProtocolV4MessageTests.Bytes(message);
 
     [Fact]
     public void ListIdsRoundTripsInBothVersionsAndAFilterNeedsVersion6()
