@@ -23,7 +23,7 @@ public sealed partial class DistributedCollection
     {
         if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
         // Checked here (declared fields, value types) so a bad filter is one clear error, not one per shard.
-        if (where is not null) FilterCheck.Validate(where, Options.Fields ?? []);
+        if (where is not null) FilterValidation.Validate(where, Options.Fields ?? []);
         var layout = await GetLayoutAsync(refresh: false);
         int ask = limit == int.MaxValue ? limit : limit + 1;
         string? text = where?.ToString();

@@ -165,7 +165,7 @@ public sealed partial class DistributedCollection
         if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
-        if (options.Filter?.Where is { } where) FilterCheck.Validate(where, Options.Fields ?? []);
+        if (options.Filter?.Where is { } where) FilterValidation.Validate(where, Options.Fields ?? []);
         for (int i = 0; i < queries.Count; i++)
         {
             var row = queries.Row(i);

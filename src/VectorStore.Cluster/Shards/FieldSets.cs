@@ -3,7 +3,7 @@ using VectorStore.Filtering;
 namespace VectorStore.Cluster.Shards;
 
 /// <summary>
-/// A record's field values between silos: the engine's stored form (<see cref="FieldRecordCodec"/>, data-format.md
+/// A record's field values between silos: the engine's stored form (<see cref="FieldSetCodec"/>, data-format.md
 /// §4.9), so the coordinator checks them against the declared fields once, before anything is sent, and every copy
 /// stores the same values. Stateless.
 /// </summary>
@@ -19,21 +19,18 @@ internal static class FieldSets
             throw new InvalidArgumentException("the collection declares no fields, so its records cannot carry field values");
         var encoded = new byte[]?[ids.Count];
         bool any = false;
-        for (int i = 0; i < encoded.Length; i++) any |= (encoded[i] = FieldRecordCodec.Encode(fields, values[i], ids[i])) is not null;
+        for (int i = 0; i < encoded.Length; i++) any |= (encoded[i] = FieldSetCodec.Encode(fields, values[i], ids[i])) is not null;
         return any ? encoded : null;
     }
 
     /// <summary>The encoded set of a stored record's values (null: none).</summary>
     public static byte[]? Encode(IReadOnlyList<FieldDefinition> fields, IReadOnlyDictionary<string, FieldValue> values, ulong id) =>
-        FieldRecordCodec.Encode(fields, values, id);
+        FieldSetCodec.Encode(fields, values, id);
 
     /// <summary>The values of <paramref name="encoded"/> (empty for null).</summary>
     public static IReadOnlyDictionary<string, FieldValue> Decode(IReadOnlyList<FieldDefinition> fields, byte[]? encoded)
     {
-        if (encoded is null) return VectorStore.Collections.VectorRecord.EmptyFields;
-        var values = new Dictionary<string, FieldValue>(StringComparer.Ordinal);
-        FieldRecordCodec.Decode(encoded, fields, "a field set from another silo", (index, value) => values[fields[index].Name] = value);
-        return values;
+        return encoded is null ? VectorStore.Collections.VectorRecord.EmptyFields : FieldSetCodec.Decode(fields, encoded, "a field set from another silo");
     }
 
     /// <summary>Decoded sets for an engine batch, or null when <paramref name="encoded"/> is.</summary>

@@ -18,8 +18,34 @@ internal static class FilterEvaluator
         FilterLimits.Validate(expression);
         if (index is null)
             throw new InvalidArgumentException($"the collection declares no fields, so the filter '{expression}' cannot apply (declare fields at create)");
+        // An 'and' stops at its first empty operand, so without this a bad leaf after it (an unknown field, a literal
+        // of the wrong type) would be refused or not depending on the data.
+        if (HasAnd(expression)) CheckLeaves(index.Fields, expression);
         return Eval(index, expression);
     }
+
+    /// <summary>Evaluates every leaf of <paramref name="expression"/> on an empty index of <paramref name="fields"/>: each leaf's checks run, whatever the data.</summary>
+    internal static void CheckLeaves(IReadOnlyList<FieldDefinition> fields, FilterExpression expression)
+    {
+        using var empty = new FieldIndex(fields);
+        foreach (var leaf in Leaves(expression)) Eval(empty, leaf).Dispose();
+    }
+
+    private static bool HasAnd(FilterExpression e) => e switch
+    {
+        AndFilter => true,
+        OrFilter o => o.Operands.Any(HasAnd),
+        NotFilter n => HasAnd(n.Operand),
+        _ => false,
+    };
+
+    private static IEnumerable<FilterExpression> Leaves(FilterExpression e) => e switch
+    {
+        AndFilter a => a.Operands.SelectMany(Leaves),
+        OrFilter o => o.Operands.SelectMany(Leaves),
+        NotFilter n => Leaves(n.Operand),
+        _ => [e],
+    };
 
     private static Roaring32Bitmap Eval(FieldIndex index, FilterExpression e)
     {

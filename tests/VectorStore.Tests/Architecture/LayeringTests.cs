@@ -77,6 +77,20 @@ public class LayeringTests
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 
+    /// <summary>
+    /// Layers that build on the engine's public API only (the cluster, the VectorData provider) get no
+    /// InternalsVisibleTo from the engine: what they need from it must be public, and so part of its declared API.
+    /// </summary>
+    [Fact]
+    public void TheClusterAndTheProviderSeeNoEngineInternals()
+    {
+        var friends = Assembly.LoadFrom(AssemblyPath("VectorStore.Core")).GetCustomAttributes<System.Runtime.CompilerServices.InternalsVisibleToAttribute>()
+            .Select(a => a.AssemblyName.Split(',')[0]).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain("VectorStore.Cluster", friends);
+        Assert.DoesNotContain("VectorStore.VectorData", friends);
+        Assert.Contains("VectorStore.Tests", friends); // the check reads the real list
+    }
+
     [Fact]
     public void ProjectGraphReferencesOnlyLowerLayers()
     {
