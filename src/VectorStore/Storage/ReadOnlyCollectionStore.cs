@@ -50,7 +50,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public void CheckWritable(string operation) => throw new ReadOnlyDatabaseException(_databaseDirectory, operation);
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields, long[]? rowTickets = null) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
 
     /// <inheritdoc />
     public long AppendDelete(ulong id) => throw new ReadOnlyDatabaseException(_databaseDirectory, "delete");
