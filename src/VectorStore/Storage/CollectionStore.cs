@@ -194,8 +194,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         ThrowIfDisposed();
         long epoch = _wal.Resets;
-        if (!_wal.Failed) return Ticket(epoch, _wal.DurableIn(epoch));
-        lock (_snapshotGate) return Ticket(epoch, _wal.ResetAfterFailure());
+        // Not under the snapshot gate: a checkpoint holds it while it waits for the collection's lock, which the
+        // caller holds. A checkpoint that straddles the reset is refused by its epoch check (CheckpointCore).
+        return Ticket(epoch, _wal.ResetAfterFailure());
     }
 
     /// <summary>
@@ -279,6 +280,8 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     private void CheckpointCore(bool compact)
     {
         var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
+        // A failed log first undoes what it lost, or the snapshot could not be published (and the close would fail).
+        if (_wal.Failed) collection.RecoverAfterStorageFailure();
         lock (_snapshotGate)
         {
             var old = Entry;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VectorStore.Collections;
+using VectorStore.IO;
 using VectorStore.Storage;
 using Xunit;
 
@@ -185,6 +186,45 @@ public sealed class DiskFullTests
         {
             AssertExactly(db.GetCollection("c"), acked, neverAcked);
         }
+    }
+
+    [SkippableFact]
+    public void CliLoadReportsTheFullDiskNotACloseFailureAndKeepsExactlyTheAckedBatches()
+    {
+        using var fs = Tmpfs.TryMount("6m", out string why);
+        Skip.If(fs is null, why);
+        string db = Path.Combine(fs!.Dir, "db"), vecs = Path.Combine(TestData.TempDir(), "v.fvecs");
+        var data = StorageTestKit.Vectors(30_000, Dim, 5); // 7.7 MB of vectors: more than the disk holds
+        VectorFiles.WriteFvecs(vecs, data);
+        static (int Code, string Out, string Err) Cli(params string[] args)
+        {
+            var psi = CrashRecoveryTests.CliStart(args);
+            psi.Environment["VECTORSTORE_MIN_FREE_BYTES"] = "0"; // meet ENOSPC itself
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            return (p.ExitCode, stdout.Result, stderr.Result);
+        }
+        Assert.Equal(0, Cli("create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2").Code);
+        var load = Cli("load", "--db", db, "--collection", "c", "--vectors", vecs, "--batch", "500");
+        Assert.Equal(2, load.Code);
+        string error = load.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("error: ", error);
+        Assert.Contains("wal.log.", error);
+        Assert.Contains("ENOSPC", error);
+        Assert.DoesNotContain("closing failed", error);
+        var acked = load.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).Select(p => (long.Parse(p[1]), long.Parse(p[2]))).ToArray();
+        Assert.NotEmpty(acked);
+        long ackedRows = acked.Sum(a => a.Item2 - a.Item1 + 1);
+        Assert.True(ackedRows < data.Count);
+
+        // What is on the (still full) disk holds exactly the acknowledged batches: one writer, so ids 0..ackedRows-1.
+        using var reopened = VectorDatabase.OpenReadOnly(db);
+        var c = reopened.GetCollection("c");
+        Assert.Equal(ackedRows, c.Count);
+        StorageTestKit.AssertVectors(c, data, 0, (int)ackedRows);
+        Assert.Null(c.Get((ulong)ackedRows));
     }
 
     [SkippableFact]
