@@ -1,0 +1,196 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// Faults injected under the storage engine (<see cref="WalDevice"/> / <see cref="DeviceFaults"/>): EIO, ENOSPC, a
+/// short write, a torn page that reports success, each on the N-th write of the log's segment files, for every N a
+/// small workload issues. The writer carries on after each error (the log reopens in place); the process then
+/// "crashes" (no clean close) and the database is reopened without faults. Every run must end with every
+/// acknowledged write present and no failed one, or with a refusal naming a file of the database: never silent loss.
+/// </summary>
+public sealed class FaultInjectionTests(ITestOutputHelper output)
+{
+    private const int Dim = 8;
+
+    private static StorageSettings Settings(DeviceFaults? faults) => new()
+    {
+        Wal = new WalSettings { PageSizeBits = 12, MemorySizeBits = 13, SegmentSizeBits = 15, Faults = faults },
+        SnapshotAfterLogBytes = long.MaxValue,
+    };
+
+    private static float[] Vector(ulong id, int version)
+    {
+        var rng = new Random((int)id * 131 + version);
+        var v = new float[Dim];
+        for (int i = 0; i < Dim; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    /// <summary>What the writer was told: id → acknowledged vector (null: acknowledged delete); ids only ever written by failed calls.</summary>
+    private sealed class Outcome
+    {
+        public Dictionary<ulong, float[]?> Acked { get; } = [];
+        public HashSet<ulong> Failed { get; } = [];
+        public List<VectorStoreException> Errors { get; } = [];
+    }
+
+    /// <summary>
+    /// 16 rounds: a batch of 12 new ids (sync or async), a rewrite of 3 earlier ids, a delete: about 60 segment writes
+    /// with 4 KiB pages.
+    /// </summary>
+    private static async Task Workload(Collection c, Outcome o)
+    {
+        ulong next = 1;
+        for (int round = 0; round < 16; round++)
+        {
+            var ids = Enumerable.Range(0, 12).Select(_ => next++).ToList();
+            foreach (var old in o.Acked.Where(a => a.Value is not null).Select(a => a.Key).Where(k => k % 5 == (ulong)round % 5).Take(3).ToArray()) ids.Add(old);
+            int version = round + 1;
+            var rows = ids.Select((id, i) => Vector(id, i < 12 ? 0 : version)).ToList();
+            var m = new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim);
+            await Attempt(o, async () =>
+            {
+                if (round % 2 == 0) c.UpsertBatch(ids, m);
+                else await c.UpsertBatchAsync(ids, m);
+                for (int i = 0; i < ids.Count; i++) o.Acked[ids[i]] = rows[i];
+            }, ids.Take(12));
+            var victim = o.Acked.Where(a => a.Value is not null).Select(a => a.Key).FirstOrDefault(k => k % 3 == (ulong)round % 3);
+            if (victim != 0)
+                await Attempt(o, async () =>
+                {
+                    if (round % 2 == 0) c.Delete(victim);
+                    else await c.DeleteAsync(victim);
+                    o.Acked[victim] = null;
+                }, []);
+        }
+    }
+
+    private static async Task Attempt(Outcome o, Func<Task> write, IEnumerable<ulong> newIds)
+    {
+        try { await write(); }
+        catch (Exception e) when (e is StorageFullException or StorageIoException)
+        {
+            o.Errors.Add((VectorStoreException)e);
+            foreach (var id in newIds) o.Failed.Add(id);
+        }
+    }
+
+    private enum End { FullRecovery, Refusal }
+
+    /// <summary>One run; returns how it ended, or throws (an assertion) on silent loss or an untyped failure.</summary>
+    private static async Task<(End End, long Writes, int Injected, int Errors, string? Refusal)> RunOnce(DeviceFaults faults)
+    {
+        string dir = TestData.TempDir();
+        var o = new Outcome();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        await Workload(c, o).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var e in o.Errors)
+            Assert.True(e.Message.Contains(Path.Combine(dir, "collections")), $"error does not name a file of the database: {e.Message}");
+        // In memory, before the crash: exactly what was acknowledged.
+        AssertExactly(c, o, "in memory");
+        StorageTestKit.Crash(db);
+        VectorDatabase reopened;
+        try { reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null)); }
+        catch (StoreCorruptedException e)
+        {
+            Assert.StartsWith(dir, e.Path);
+            return (End.Refusal, faults.Writes, faults.Injected, o.Errors.Count, e.Message);
+        }
+        using (reopened) AssertExactly(reopened.GetCollection("c"), o, "after reopening");
+        return (End.FullRecovery, faults.Writes, faults.Injected, o.Errors.Count, null);
+    }
+
+    private static void AssertExactly(Collection c, Outcome o, string when)
+    {
+        foreach (var (id, vector) in o.Acked)
+        {
+            var r = c.Get(id);
+            if (vector is null) Assert.True(r is null, $"{when}: id {id} was deleted (acknowledged) but is present");
+            else
+            {
+                Assert.True(r is not null, $"{when}: acknowledged id {id} is missing (silent loss)");
+                Assert.True(vector.SequenceEqual(r!.Vector), $"{when}: id {id} is not its acknowledged vector");
+            }
+        }
+        foreach (var id in o.Failed.Where(id => !o.Acked.ContainsKey(id)))
+            Assert.True(c.Get(id) is null, $"{when}: id {id} was only written by failed calls but is present");
+        Assert.Equal(o.Acked.Count(a => a.Value is not null), c.Count);
+    }
+
+    [Theory]
+    [InlineData(nameof(DeviceFaultKind.Eio))]
+    [InlineData(nameof(DeviceFaultKind.NoSpace))]
+    [InlineData(nameof(DeviceFaultKind.ShortWrite))]
+    [InlineData(nameof(DeviceFaultKind.TornPage))]
+    public async Task EveryWriteOfTheWorkloadFaultedEndsWithEverythingAcknowledgedOrARefusalNamingTheFile(string fault)
+    {
+        var kind = Enum.Parse<DeviceFaultKind>(fault);
+        var clean = new DeviceFaults { AtWrite = long.MaxValue, Kind = kind };
+        var (cleanEnd, total, _, _, _) = await RunOnce(clean);
+        Assert.Equal(End.FullRecovery, cleanEnd);
+        Assert.True(total >= 20, $"the workload issued only {total} segment writes");
+        int runs = 0, refusals = 0, recoveries = 0, injected = 0, reported = 0;
+        var refusalFiles = new SortedSet<string>();
+        for (long n = 1; n <= total; n++)
+        {
+            var (end, _, hits, errors, refusal) = await RunOnce(new DeviceFaults { AtWrite = n, Kind = kind });
+            runs++;
+            if (errors > 0) reported++;
+            injected += hits;
+            if (end == End.Refusal)
+            {
+                refusals++;
+                refusalFiles.Add(Path.GetFileName(refusal![..refusal!.IndexOf(": ", StringComparison.Ordinal)]));
+            }
+            else recoveries++;
+        }
+        output.WriteLine($"{kind}: {runs} runs (fault at write 1..{total}), {injected} faults injected, {reported} runs with a typed error reported to the writer, {recoveries} full recoveries, {refusals} refusals naming {string.Join(", ", refusalFiles)}, 0 silent loss");
+        Assert.Equal(runs, injected);
+        // An error reported to the writer is undone; only a fault that reports success can damage acknowledged data.
+        if (kind != DeviceFaultKind.TornPage) Assert.Equal(0, refusals);
+        // A failed write is never passed over in silence: the writes it carried fail with a typed error.
+        if (kind != DeviceFaultKind.TornPage) Assert.Equal(runs, reported);
+    }
+
+    [Fact]
+    public async Task ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
+    {
+        var faults = new DeviceFaults { AtWrite = 10, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        string dir = TestData.TempDir();
+        var o = new Outcome();
+        using (var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults)))
+        {
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong next = 1;
+            async Task Batch()
+            {
+                var ids = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
+                var rows = ids.Select(id => Vector(id, 0)).ToArray();
+                await Attempt(o, () =>
+                {
+                    c.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+                    for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+                    return Task.CompletedTask;
+                }, ids);
+            }
+            while (o.Errors.Count == 0) await Batch();
+            for (int i = 0; i < 5; i++) await Batch();
+            Assert.Equal(6, o.Errors.Count);
+            Assert.All(o.Errors, e => Assert.IsType<StorageFullException>(e));
+            AssertExactly(c, o, "while full");
+            faults.Heal();
+            int acked = o.Acked.Count;
+            for (int i = 0; i < 10; i++) await Batch();
+            Assert.Equal(6, o.Errors.Count);
+            Assert.Equal(acked + 120, o.Acked.Count);
+            AssertExactly(c, o, "after healing");
+        }
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        AssertExactly(reopened.GetCollection("c"), o, "after a clean close and reopen");
+    }
+}
