@@ -194,6 +194,49 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task OverTcpAFullDiskIsStorageFullAndTheSameConnectionWritesOnceHealed()
+    {
+        var faults = new DeviceFaults { AtWrite = 4, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        string dir = TestData.TempDir();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        await using (var server = Protocol.LiveServer.Start(db: db))
+        await using (var client = await server.ConnectAsync())
+        {
+            await client.CreateCollectionAsync("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong next = 1;
+            StorageFullException? full = null;
+            var acked = new List<ulong>();
+            var failed = new List<ulong>();
+            for (int i = 0; i < 30 && full is null; i++)
+            {
+                var ids = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
+                var m = new VectorMatrix(ids.SelectMany(id => Vector(id, 0)).ToArray(), Dim);
+                try
+                {
+                    await client.UpsertBatchAsync("c", ids, m);
+                    acked.AddRange(ids);
+                }
+                catch (StorageFullException e)
+                {
+                    full = e;
+                    failed.AddRange(ids);
+                }
+            }
+            Assert.NotNull(full);
+            Assert.Contains("ENOSPC", full!.Message);
+            Assert.Contains("wal.log.0", full.Message);
+            Assert.All(await client.GetBatchAsync("c", failed), Assert.Null);
+            faults.Heal();
+            var more = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
+            await client.UpsertBatchAsync("c", more, new VectorMatrix(more.SelectMany(id => Vector(id, 0)).ToArray(), Dim));
+            acked.AddRange(more);
+            Assert.Equal(acked.Count, (await client.GetInfoAsync("c")).Stats.Count);
+            Assert.All(await client.GetBatchAsync("c", acked), Assert.NotNull);
+        }
+        db.Dispose();
+    }
+
+    [Fact]
     public async Task ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
     {
         var faults = new DeviceFaults { AtWrite = 10, Kind = DeviceFaultKind.NoSpace, Sticky = true };
