@@ -66,6 +66,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
         System.IO.Directory.CreateDirectory(directory);
+        CollectionDescriptor.Write(directory, entry);
         var wal = FasterWriteAheadLog.Open(Path.Combine(directory, "wal"), settings.Wal, create: true);
         FileDurability.FsyncDirectory(Path.Combine(directory, "wal"));
         FileDurability.FsyncDirectory(directory);
@@ -86,7 +87,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     public void Recover(IJournaledState collection)
     {
         _collection = collection;
-        long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, out bool legacy);
+        long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, _wal.Truncated, out bool legacy);
         LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
         // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment

@@ -237,6 +237,9 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public long BeginAddress => _log.BeginAddress;
 
+    /// <summary>Whether entries were dropped from the log's start (a checkpoint truncated it): known for framed logs only.</summary>
+    public bool Truncated => _framed && _anchor.Sequence > LogFraming.Point.Start.Sequence;
+
     /// <inheritdoc />
     public long TailAddress => _log.TailAddress;
 

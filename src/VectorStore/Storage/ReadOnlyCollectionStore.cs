@@ -34,7 +34,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
         TailRecord tail;
         using (var t = DurableTail.OpenRead(tailPath)) tail = t.Read();
-        long from = LogReplay.RestoreSnapshot(collection, directory, entry, tail.Begin, tailPath, out _);
+        long from = LogReplay.RestoreSnapshot(collection, directory, entry, tail.Begin, tailPath, tail.Framed && tail.BeginPoint.Sequence > LogFraming.Point.Start.Sequence, out _);
         // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then, unless
         // entries continue past the recorded durable address (its newest slot was lost).
         if (tail.Durable > from || FasterWriteAheadLog.HasEntriesPast(walDirectory, wal, tail))
