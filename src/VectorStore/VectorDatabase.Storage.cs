@@ -133,8 +133,17 @@ public sealed partial class VectorDatabase
     public static IReadOnlyDictionary<string, int> RecoverManifest(string directory)
     {
         string dir = Path.GetFullPath(directory);
-        var recovered = ManifestRecovery.Run(dir, d => OpenReadOnly(d));
-        return recovered.ToDictionary(r => r.Name, r => r.Count);
+        ManifestRecovery.Rebuild(dir);
+        try
+        {
+            using var db = OpenReadOnly(dir);
+            return db.CollectionNames.ToDictionary(n => n, n => db.GetCollection(n).Count);
+        }
+        catch
+        {
+            ManifestRecovery.Discard(dir);
+            throw;
+        }
     }
 
     private static CollectionOptions ToOptions(ManifestCollection e) => new()

@@ -5,15 +5,22 @@ namespace VectorStore.Storage;
 /// <summary>
 /// Rebuilds a lost MANIFEST from what the collection directories hold (issue 20 item 3): each collection's settings
 /// from its descriptor (<see cref="CollectionDescriptor"/>), its snapshot as the newest <c>snap-N.vss</c> whose
-/// checksum verifies (an unpublished or damaged newer one is passed over, never deleted). The rebuilt manifest is then
-/// proved by a read-only open of the whole database — every snapshot, segment and log entry checked as at any open —
-/// and removed again if that fails, so the directory is left as it was. Thread-safety: run it alone on a directory
-/// (no database can be open on it: every open refuses while the manifest is missing).
+/// checksum verifies (an unpublished or damaged newer one is passed over, never deleted). The caller then proves the
+/// rebuilt manifest by a read-only open of the whole database — every snapshot, segment and log entry checked as at
+/// any open — and <see cref="Discard"/>s it if that fails, so the directory is left as it was. Thread-safety: run it
+/// alone on a directory (no database can be open on it: every open refuses while the manifest is missing).
 /// </summary>
 internal static class ManifestRecovery
 {
-    /// <summary>Rebuilds and verifies <paramref name="directory"/>'s manifest; returns the recovered collections with their vector counts.</summary>
-    public static IReadOnlyList<(string Name, int Count)> Run(string directory, Func<string, VectorDatabase> openReadOnly)
+    /// <summary>Removes a rebuilt manifest that did not verify.</summary>
+    public static void Discard(string directory)
+    {
+        File.Delete(Path.Combine(directory, Manifest.FileName));
+        FileDurability.FsyncDirectory(directory);
+    }
+
+    /// <summary>Writes <paramref name="directory"/>'s manifest rebuilt from its collection directories (to be verified by the caller).</summary>
+    public static void Rebuild(string directory)
     {
         string manifestPath = Path.Combine(directory, Manifest.FileName);
         if (File.Exists(manifestPath))
@@ -31,17 +38,6 @@ internal static class ManifestRecovery
             body.Collections.Add(WithNewestSnapshot(dir, settings));
         }
         Manifest.Write(directory, body);
-        try
-        {
-            using var db = openReadOnly(directory);
-            return db.CollectionNames.Select(n => (n, db.GetCollection(n).Count)).ToArray();
-        }
-        catch
-        {
-            File.Delete(manifestPath);
-            FileDurability.FsyncDirectory(directory);
-            throw;
-        }
     }
 
     private static ManifestCollection WithNewestSnapshot(string dir, ManifestCollection settings)

@@ -79,6 +79,19 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Upserts 12 new ids (next[0] on) and records the outcome.</summary>
+    private static void NewBatch(Collection c, Outcome o, ulong[] next)
+    {
+        var ids = Enumerable.Range(0, 12).Select(_ => next[0]++).ToArray();
+        var rows = ids.Select(id => Vector(id, 0)).ToArray();
+        Attempt(o, () =>
+        {
+            c.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+            for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+            return Task.CompletedTask;
+        }, ids).GetAwaiter().GetResult();
+    }
+
     private enum End { FullRecovery, Refusal }
 
     /// <summary>One run; returns how it ended, or throws (an assertion) on silent loss or an untyped failure.</summary>
@@ -158,7 +171,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ABatchHalfWrittenBeforeItsErrorNeverComesBackAfterACrash()
+    public void ABatchHalfWrittenBeforeItsErrorNeverComesBackAfterACrash()
     {
         // A short write leaves the first half of the failed flush in the segment: entries of the failed batch that
         // continue the log's chain. Recovery reads on past the committed address while entries continue the chain,
@@ -172,18 +185,8 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             var o = new Outcome();
             var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
             var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
-            ulong next = 1;
-            for (int round = 0; o.Errors.Count == 0 && round < 40; round++)
-            {
-                var ids = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
-                var rows = ids.Select(id => Vector(id, 0)).ToArray();
-                await Attempt(o, () =>
-                {
-                    c.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
-                    for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
-                    return Task.CompletedTask;
-                }, ids);
-            }
+            ulong[] next = [1];
+            for (int round = 0; o.Errors.Count == 0 && round < 40; round++) NewBatch(c, o, next);
             Assert.Single(o.Errors);
             StorageTestKit.Crash(db);
             using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
@@ -237,7 +240,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
+    public void ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
     {
         var faults = new DeviceFaults { AtWrite = 10, Kind = DeviceFaultKind.NoSpace, Sticky = true };
         string dir = TestData.TempDir();
@@ -245,26 +248,15 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         using (var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults)))
         {
             var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
-            ulong next = 1;
-            async Task Batch()
-            {
-                var ids = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
-                var rows = ids.Select(id => Vector(id, 0)).ToArray();
-                await Attempt(o, () =>
-                {
-                    c.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
-                    for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
-                    return Task.CompletedTask;
-                }, ids);
-            }
-            while (o.Errors.Count == 0) await Batch();
-            for (int i = 0; i < 5; i++) await Batch();
+            ulong[] next = [1];
+            while (o.Errors.Count == 0) NewBatch(c, o, next);
+            for (int i = 0; i < 5; i++) NewBatch(c, o, next);
             Assert.Equal(6, o.Errors.Count);
             Assert.All(o.Errors, e => Assert.IsType<StorageFullException>(e));
             AssertExactly(c, o, "while full");
             faults.Heal();
             int acked = o.Acked.Count;
-            for (int i = 0; i < 10; i++) await Batch();
+            for (int i = 0; i < 10; i++) NewBatch(c, o, next);
             Assert.Equal(6, o.Errors.Count);
             Assert.Equal(acked + 120, o.Acked.Count);
             AssertExactly(c, o, "after healing");
