@@ -31,8 +31,14 @@ internal sealed class DeviceFaults
     private long _writes;
     private volatile bool _healed;
 
-    /// <summary>The 1-based write to fault.</summary>
-    public long AtWrite { get; init; }
+    /// <summary>The 1-based write to fault; a test may move it while the log runs (e.g. to <see cref="Writes"/> + 1).</summary>
+    public long AtWrite
+    {
+        get => Interlocked.Read(ref _atWrite);
+        set => Interlocked.Exchange(ref _atWrite, value);
+    }
+
+    private long _atWrite;
 
     /// <summary>The fault.</summary>
     public DeviceFaultKind Kind { get; init; }

@@ -240,6 +240,79 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ConcurrentWritersSharingGroupCommitsAllGetTheFailureAndNoneIsToldALostWriteSucceeded()
+    {
+        // Four async writers share group commits; the disk fills at write N and stays full until six batches failed.
+        // Every writer whose batch was in a failed commit must get the error (a later commit reusing the addresses
+        // of the reopened log must not complete its wait), and exactly the acknowledged batches survive.
+        int runs = 0, failures = 0;
+        foreach (long n in new long[] { 3, 8, 15, 22 })
+        {
+            var faults = new DeviceFaults { AtWrite = n, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+            string dir = TestData.TempDir();
+            var o = new Outcome();
+            var gate = new object();
+            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            long nextId = 0;
+            async Task Writer()
+            {
+                for (int round = 0; round < 30; round++)
+                {
+                    lock (gate) if (o.Errors.Count >= 6) faults.Heal();
+                    var ids = Enumerable.Range(0, 8).Select(_ => (ulong)Interlocked.Increment(ref nextId)).ToArray();
+                    var rows = ids.Select(id => Vector(id, 0)).ToArray();
+                    try
+                    {
+                        await c.UpsertBatchAsync(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+                        lock (gate) for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+                    }
+                    catch (StorageFullException e)
+                    {
+                        lock (gate)
+                        {
+                            o.Errors.Add(e);
+                            foreach (var id in ids) o.Failed.Add(id);
+                        }
+                    }
+                }
+            }
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(Writer))).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.NotEmpty(o.Errors);
+            failures += o.Errors.Count;
+            AssertExactly(c, o, $"fault from write {n}, in memory");
+            StorageTestKit.Crash(db);
+            using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+            AssertExactly(reopened.GetCollection("c"), o, $"fault from write {n}, after a crash");
+            runs++;
+        }
+        output.WriteLine($"{runs} runs, {failures} failed batches among 4 concurrent writers, every acknowledged batch present, no failed one");
+    }
+
+    [Fact]
+    public async Task AWriteLostInAFailedCommitIsNeverReportedDurableByALaterCommitAtTheSameAddress()
+    {
+        // The reopened log reuses the addresses past the durable point, so a ticket of the failed epoch must not be
+        // taken as durable once later entries are committed there (a writer slow to start waiting would be told
+        // its lost write succeeded).
+        var faults = new DeviceFaults { AtWrite = long.MaxValue, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        using var db = VectorDatabase.Open(TestData.TempDir(), new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        c.UpsertBatch([1, 2], new VectorMatrix([.. Vector(1, 0), .. Vector(2, 0)], Dim));
+        var store = db.StoreOf("c")!;
+        faults.AtWrite = faults.Writes + 1;
+        long lost = store.AppendUpserts([3], new VectorMatrix(Vector(3, 0), Dim), null, null);
+        Assert.Throws<StorageFullException>(() => store.Flush()); // fails the commit, reopens the log
+        faults.Heal();
+        var ids = Enumerable.Range(10, 20).Select(i => (ulong)i).ToArray();
+        long later = store.AppendUpserts(ids, new VectorMatrix(ids.SelectMany(id => Vector(id, 0)).ToArray(), Dim), null, null);
+        store.WaitDurable(later);
+        Assert.True((later & ((1L << 48) - 1)) > (lost & ((1L << 48) - 1)), "the later entries do not cover the lost one's address");
+        Assert.Throws<StorageFullException>(() => store.WaitDurable(lost));
+        await Assert.ThrowsAsync<StorageFullException>(async () => await store.WaitDurableAsync(lost, default));
+    }
+
+    [Fact]
     public void ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
     {
         var faults = new DeviceFaults { AtWrite = 10, Kind = DeviceFaultKind.NoSpace, Sticky = true };
