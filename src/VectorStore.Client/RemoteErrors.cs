@@ -12,6 +12,7 @@ internal static class RemoteErrors
         ErrorCode.LimitExceeded => new LimitExceededException(e.Message),
         ErrorCode.AuthFailed => new AuthenticationFailedException(e.Message),
         ErrorCode.Unavailable => new UnavailableException(e.Message),
+        ErrorCode.StorageFull => new StorageFullException(e.Message),
         _ => new RemoteErrorException(e.Code, e.Message),
     };
 }

@@ -47,4 +47,11 @@ public enum ErrorCode : ushort
     /// acknowledged by enough copies); nothing was acknowledged and retrying is safe. The connection stays open.
     /// </summary>
     Unavailable = 14,
+
+    /// <summary>
+    /// The server's disk is full, or below the free-space reserve its database keeps (<c>MinFreeDiskBytes</c>): the
+    /// write was refused or failed, nothing of it was acknowledged or kept, and retrying succeeds once space is freed.
+    /// Sent on every protocol version (older clients see an unknown code). The connection stays open.
+    /// </summary>
+    StorageFull = 15,
 }

@@ -17,6 +17,8 @@ internal static class ErrorMapping
             IdNotFoundException n => (ErrorCode.InvalidArgument, n.Message),
             UnavailableException u => (ErrorCode.Unavailable, u.Message),
             StoreCorruptedException s => (ErrorCode.StorageError, s.Message),
+            StorageFullException full => (ErrorCode.StorageFull, full.Message),
+            StorageIoException sio => (ErrorCode.StorageError, sio.Message),
             ReadOnlyDatabaseException ro => (ErrorCode.NotSupported, ro.Message),
             IOException io => (ErrorCode.StorageError, io.Message),
             NotSupportedException ns => (ErrorCode.NotSupported, ns.Message),

@@ -20,6 +20,18 @@ public sealed record DatabaseOptions
     /// </summary>
     public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
 
+    /// <summary>
+    /// Free bytes the database keeps on its file system: once less is free, writes (upsert, delete, index builds,
+    /// generation changes) are refused with <see cref="StorageFullException"/> before anything changes, so the
+    /// snapshots and checkpoints that compact the log, and the clean close, still have room. 0 turns the guard off
+    /// (a full disk then fails the write that hits it, with the same exception, and nothing of it is kept).
+    /// Default 64 MiB.
+    /// </summary>
+    public long MinFreeDiskBytes { get; init; } = DefaultMinFreeDiskBytes;
+
+    /// <summary>The default of <see cref="MinFreeDiskBytes"/>: 64 MiB.</summary>
+    public const long DefaultMinFreeDiskBytes = 64L << 20;
+
     /// <summary>Where the engine logs (training, checkpoints); null: nowhere. Default null.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -44,6 +44,8 @@ public sealed partial class VectorDatabase
             var options = ToOptions(entry);
             string cdir = Path.Combine(dir, "collections", entry.Directory);
             var store = CollectionStore.Open(cdir, entry, _storage, Publish);
+            // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
+            CollectionDescriptor.EnsureWritten(cdir, entry);
             _stores.Add(entry.Name, store);
             var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
             try { store.Recover(c); }
@@ -115,7 +117,33 @@ public sealed partial class VectorDatabase
         if (names.Count == 0) return;
         throw new StoreCorruptedException(Path.Combine(dir, Manifest.FileName),
             $"the manifest is missing but {collections} holds collection data ({string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", …" : "")}); " +
-            "refusing to open it as a new, empty database (restore MANIFEST from a backup; no data was changed)");
+            $"refusing to open it as a new, empty database; no data was changed. Rebuild the manifest from the collection directories " +
+            $"(verified by their checksums) with 'vectorstore recover --db {dir}' (VectorDatabase.RecoverManifest), or restore MANIFEST from a backup");
+    }
+
+    /// <summary>
+    /// Rebuilds the lost MANIFEST of the database in <paramref name="directory"/> from its collection directories:
+    /// each collection's settings from its descriptor file, its newest snapshot whose checksum verifies; then opens
+    /// the database read-only to verify everything (snapshots, segments, every log entry). Returns each recovered
+    /// collection's name and vector count. Refuses (<see cref="InvalidArgumentException"/>) when a MANIFEST exists or
+    /// there are no collections; a collection without a descriptor (created by an older version and never opened by
+    /// this one) or data that does not verify is a <see cref="StoreCorruptedException"/> naming the file, and the
+    /// directory is left as it was.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> RecoverManifest(string directory)
+    {
+        string dir = Path.GetFullPath(directory);
+        ManifestRecovery.Rebuild(dir);
+        try
+        {
+            using var db = OpenReadOnly(dir);
+            return db.CollectionNames.ToDictionary(n => n, n => db.GetCollection(n).Count);
+        }
+        catch
+        {
+            ManifestRecovery.Discard(dir);
+            throw;
+        }
     }
 
     private static CollectionOptions ToOptions(ManifestCollection e) => new()

@@ -84,7 +84,8 @@ public sealed partial class VectorDatabase : IDisposable
     {
         System.IO.Directory.CreateDirectory(directory);
         var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
-        return db.OpenedWith(() => db.OpenStorage(storage ?? new StorageSettings()));
+        var settings = storage ?? new StorageSettings();
+        return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes }));
     }
 
     /// <summary>Names of the collections, sorted.</summary>

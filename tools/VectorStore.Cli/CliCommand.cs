@@ -29,6 +29,7 @@ public abstract class CliCommand
         new HashCommand(),
         new InfoCommand(),
         new LoadCommand(),
+        new RecoverCommand(),
         new ReportCommand(),
         new SchemeCommand(),
         new SearchCommand(),

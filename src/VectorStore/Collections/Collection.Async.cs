@@ -47,7 +47,7 @@ public sealed partial class Collection
             if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
             var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
             long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
-            await _journal.WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
+            await WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
             QueueRebalanceIfNeeded();
             ObserveDrift(prepared);
             op.Succeeded(ids.Count);
@@ -89,7 +89,7 @@ public sealed partial class Collection
             }
             if (deleted > 0)
             {
-                await _journal.WaitDurableAsync(last, cancellationToken).ConfigureAwait(false);
+                await WaitDurableAsync(last, cancellationToken).ConfigureAwait(false);
                 QueueRebalanceIfNeeded();
             }
             op.Succeeded(deleted);

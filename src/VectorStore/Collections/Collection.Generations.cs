@@ -51,11 +51,12 @@ public sealed partial class Collection
             try
             {
                 ThrowIfClosed();
+                RecoverFromJournalFailureLocked();
                 ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Policy, _current.Number, null, null, false) { Policy = PolicyCodec.Encode(value) });
                 Volatile.Write(ref _policy, value);
             }
             finally { _lock.ExitWriteLock(); }
-            _journal.WaitDurable(ticket);
+            WaitDurable(ticket);
         }
     }
 
@@ -91,12 +92,13 @@ public sealed partial class Collection
             if (_generations.Count - 1 >= MaxOtherGenerations)
                 throw new InvalidArgumentException($"collection '{Name}' already keeps {MaxOtherGenerations} generations beside the live one: promote, roll back or gc first");
             g = new Generation(_lastGeneration + 1, c, i, GenerationState.Candidate);
+            RecoverFromJournalFailureLocked();
             ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Declare, g.Number, c.ToString(), i.ToString(), false));
             _lastGeneration = g.Number;
             _generations.Add(g);
         }
         finally { _lock.ExitWriteLock(); }
-        _journal.WaitDurable(ticket);
+        WaitDurable(ticket);
         StartBuild(g);
         return g.Number;
     }
@@ -325,11 +327,12 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             target = choose();
+            RecoverFromJournalFailureLocked();
             ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, target.Number, null, null, rollback));
             SwapLiveLocked(target, rollback);
         }
         finally { _lock.ExitWriteLock(); }
-        _journal.WaitDurable(ticket);
+        WaitDurable(ticket);
         Log.GenerationPromoted(Instruments.Logger, Name, target.Number, rollback);
         Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
         EnsureDriftMonitor(target.Number);
@@ -405,11 +408,12 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (g == _current || !_generations.Contains(g)) return false;
+            RecoverFromJournalFailureLocked();
             ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Drop, g.Number, null, null, false));
             RemoveLocked(g);
         }
         finally { _lock.ExitWriteLock(); }
-        _journal.WaitDurable(ticket);
+        WaitDurable(ticket);
         return true;
     }
 

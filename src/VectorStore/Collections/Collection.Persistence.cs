@@ -103,6 +103,9 @@ public sealed partial class Collection : IJournaledState
     void IJournaledState.ReplayGeneration(GenerationRecord record) => ReplayGenerationChange(record);
 
     /// <summary>Replays a logged delete.</summary>
+    void IJournaledState.RecoverAfterStorageFailure() => RecoverAfterStorageFailure();
+
+    /// <inheritdoc />
     void IJournaledState.ReplayDelete(ulong id)
     {
         _lock.EnterWriteLock();

@@ -152,7 +152,7 @@ public sealed partial class Collection
     internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords, bool log)
     {
         long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, fieldRecords, log);
-        if (log) _journal.WaitDurable(ticket);
+        if (log) WaitDurable(ticket);
         QueueRebalanceIfNeeded();
         ObserveDrift(prepared);
     }
@@ -173,32 +173,14 @@ public sealed partial class Collection
             _lock.EnterWriteLock();
             writing = true;
             ThrowIfClosed();
-            if (log) ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords);
-            _filterCache.Invalidate();
-            var slots = new int[ids.Count];
-            for (int i = 0; i < ids.Count; i++)
+            if (log)
             {
-                if (!_slots.TryGetValue(ids[i], out int slot))
-                {
-                    slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
-                    EnsureSlotCapacity(slot);
-                    _slots.TryAdd(ids[i], slot);
-                    _live[slot >> 6] |= 1UL << (slot & 63);
-                }
-                else
-                {
-                    _index?.Remove(slot);
-                    foreach (var g in _attached) g.Index!.Remove(slot);
-                }
-                slots[i] = slot;
-                _raw.Set(slot, prepared.Row(i));
-                _refine?.Encode(slot, prepared.Row(i));
-                foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
-                SetPayload(slot, payloads?[i]);
-                _fields?.Set(slot, fieldRecords?[i], Name);
+                RecoverFromJournalFailureLocked();
+                long[]? rowTickets = _journal.CanFail ? new long[ids.Count] : null;
+                ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords, rowTickets);
+                if (rowTickets is not null) RecordUndoLocked(ids, rowTickets);
             }
-            _fields?.CompleteBatch();
-            NotePending(slots);
+            var slots = PlaceRowsLocked(ids, prepared, payloads, fieldRecords);
             var others = _attached;
             foreach (var g in others)
                 if (!g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
@@ -227,10 +209,44 @@ public sealed partial class Collection
         return ticket;
     }
 
+    /// <summary>
+    /// Stores a batch's rows in their slots (new ids get free ones): raw vectors, refine codes, payloads, fields, the
+    /// pending-build list; indexes only lose the replaced rows (the caller adds the batch). Write lock held.
+    /// </summary>
+    private int[] PlaceRowsLocked(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords)
+    {
+        _filterCache.Invalidate();
+        var slots = new int[ids.Count];
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (!_slots.TryGetValue(ids[i], out int slot))
+            {
+                slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
+                EnsureSlotCapacity(slot);
+                _slots.TryAdd(ids[i], slot);
+                _live[slot >> 6] |= 1UL << (slot & 63);
+            }
+            else
+            {
+                _index?.Remove(slot);
+                foreach (var g in _attached) g.Index!.Remove(slot);
+            }
+            slots[i] = slot;
+            _raw.Set(slot, prepared.Row(i));
+            _refine?.Encode(slot, prepared.Row(i));
+            foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
+            SetPayload(slot, payloads?[i]);
+            _fields?.Set(slot, fieldRecords?[i], Name);
+        }
+        _fields?.CompleteBatch();
+        NotePending(slots);
+        return slots;
+    }
+
     private bool DeleteCore(ulong id)
     {
         if (!DeleteInMemory(id, out long ticket)) return false;
-        _journal.WaitDurable(ticket);
+        WaitDurable(ticket);
         QueueRebalanceIfNeeded();
         return true;
     }
@@ -244,9 +260,11 @@ public sealed partial class Collection
         try
         {
             ThrowIfClosed();
+            RecoverFromJournalFailureLocked();
             // Log first: if the append fails, memory still matches the log.
             if (!_slots.ContainsKey(id)) return false;
             ticket = _journal.AppendDelete(id);
+            if (_journal.CanFail) RecordUndoLocked([id], [ticket]);
             ApplyDelete(id);
             return true;
         }
@@ -401,11 +419,12 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (_index is not null) return;
+            RecoverFromJournalFailureLocked();
             TrainLocked();
             ticket = _journal.AppendBuildIndex();
         }
         finally { _lock.ExitWriteLock(); }
-        _journal.WaitDurable(ticket);
+        WaitDurable(ticket);
     }
 
     /// <summary>

@@ -10,7 +10,12 @@ internal interface ICollectionJournal
     /// <summary>Throws when the journal refuses writes (a read-only database), before anything changes.</summary>
     void CheckWritable(string operation) { }
 
-    long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields);
+    /// <summary>
+    /// Records an upsert batch; returns the ticket of its last log entry. A large batch takes several entries:
+    /// <paramref name="rowTickets"/>, when given, receives each row's entry's ticket (a failure can lose the later
+    /// entries of a batch whose earlier ones are durable already).
+    /// </summary>
+    long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields, long[]? rowTickets = null);
 
     long AppendDelete(ulong id);
 
@@ -37,6 +42,21 @@ internal interface ICollectionJournal
 
     /// <summary>Bytes of the collection's files (0 in memory).</summary>
     long DiskBytes();
+
+    /// <summary>Whether a write of the journal can fail after it was appended (a log on disk), so the collection keeps what undoes it.</summary>
+    bool CanFail => false;
+
+    /// <summary>Whether the journal's last commit failed; it refuses appends until <see cref="ResetAfterFailure"/>.</summary>
+    bool Failed => false;
+
+    /// <summary>The ticket up to which appended writes are durable: writes at or below it can no longer fail.</summary>
+    long DurableTicket => long.MaxValue;
+
+    /// <summary>
+    /// Reopens a failed journal at its last durable point; returns the ticket up to which writes survived (every
+    /// write past it is lost and must be undone in memory). The caller holds the collection's write lock.
+    /// </summary>
+    long ResetAfterFailure() => DurableTicket;
 }
 
 /// <summary>The journal of an in-memory collection: records nothing.</summary>
@@ -44,7 +64,7 @@ internal sealed class NullJournal : ICollectionJournal
 {
     public static readonly NullJournal Instance = new();
 
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) => 0;
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields, long[]? rowTickets = null) => 0;
 
     public long AppendDelete(ulong id) => 0;
 

@@ -7,7 +7,7 @@ internal sealed partial class CollectionStore
     public async ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (_wal.CommittedAddress < ticket) await _wal.CommitAsync(ticket, cancellationToken).ConfigureAwait(false);
+        if (!IsDurable(ticket, out long epoch, out long address)) await _wal.CommitAsync(address, epoch, cancellationToken).ConfigureAwait(false);
         StartCheckpointIfDue();
     }
 
@@ -15,6 +15,6 @@ internal sealed partial class CollectionStore
     public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        return _wal.CommitAsync(_wal.TailAddress, cancellationToken);
+        return _wal.CommitAsync(_wal.TailAddress, _wal.Resets, cancellationToken);
     }
 }

@@ -11,6 +11,12 @@ internal sealed record StorageSettings
     public long SnapshotAfterLogBytes { get; init; } = 512L << 20;
 
     /// <summary>
+    /// Free bytes the database's file system must keep: writes are refused with <see cref="StorageFullException"/>
+    /// below it (<see cref="DatabaseOptions.MinFreeDiskBytes"/>). Default 0 (no reserve; the database sets it).
+    /// </summary>
+    public long MinFreeBytes { get; init; }
+
+    /// <summary>
     /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency: the
     /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs). Default 64 MiB.
     /// </summary>
@@ -60,6 +66,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
         System.IO.Directory.CreateDirectory(directory);
+        CollectionDescriptor.Write(directory, entry);
         var wal = FasterWriteAheadLog.Open(Path.Combine(directory, "wal"), settings.Wal, create: true);
         FileDurability.FsyncDirectory(Path.Combine(directory, "wal"));
         FileDurability.FsyncDirectory(directory);
@@ -80,7 +87,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     public void Recover(IJournaledState collection)
     {
         _collection = collection;
-        long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, out bool legacy);
+        long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, _wal.Truncated, out bool legacy);
         LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
         // A previous-format snapshot carried the vectors itself: they are buffered now; sealing them into a segment
@@ -112,31 +119,99 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields)
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields, long[]? rowTickets = null)
     {
         ThrowIfDisposed();
-        return LogRecords.WriteUpserts(ids, vectors, payloads, fields, _settings.Wal.MaxEntryBytes, _wal.Append);
+        int row = 0;
+        return LogRecords.WriteUpserts(ids, vectors, payloads, fields, _settings.Wal.MaxEntryBytes, entry =>
+        {
+            long ticket = Append(entry);
+            int rows = LogRecords.UpsertChunkCount(entry);
+            rowTickets?.AsSpan(row, rows).Fill(ticket);
+            row += rows;
+            return ticket;
+        });
     }
 
     /// <inheritdoc />
     public long AppendDelete(ulong id)
     {
         ThrowIfDisposed();
-        return _wal.Append(LogRecords.Delete(id));
+        return Append(LogRecords.Delete(id));
     }
 
     /// <inheritdoc />
     public long AppendBuildIndex()
     {
         ThrowIfDisposed();
-        return _wal.Append(LogRecords.BuildIndex());
+        return Append(LogRecords.BuildIndex());
     }
 
     /// <inheritdoc />
     public long AppendGeneration(GenerationRecord record)
     {
         ThrowIfDisposed();
-        return _wal.Append(LogRecords.Generation(record));
+        return Append(LogRecords.Generation(record));
+    }
+
+    // A ticket is the log address just past the entry, tagged with the log's epoch (FasterWriteAheadLog.Failure.cs):
+    // after the log is reopened following a failed write, the same addresses name other entries. FASTER's logical
+    // addresses have 48 bits.
+    private const int EpochShift = 48;
+    private const long AddressMask = (1L << EpochShift) - 1;
+
+    private long Append(ReadOnlySpan<byte> entry) => Ticket(_wal.Resets, _wal.Append(entry));
+
+    private static long Ticket(long epoch, long address) => (epoch << EpochShift) | address;
+
+    /// <summary>Whether the entries up to <paramref name="ticket"/> are durable; throws the failure that lost them.</summary>
+    private bool IsDurable(long ticket, out long epoch, out long address)
+    {
+        epoch = ticket >>> EpochShift;
+        address = ticket & AddressMask;
+        if (_wal.DurableIn(epoch) >= address) return true;
+        if (epoch != _wal.Resets) throw _wal.FailureOf(epoch);
+        return false;
+    }
+
+    /// <inheritdoc />
+    public bool CanFail => true;
+
+    /// <inheritdoc />
+    public bool Failed => _wal.Failed;
+
+    /// <inheritdoc />
+    public long DurableTicket
+    {
+        get
+        {
+            long epoch = _wal.Resets;
+            return Ticket(epoch, _wal.DurableIn(epoch));
+        }
+    }
+
+    /// <inheritdoc />
+    public long ResetAfterFailure()
+    {
+        ThrowIfDisposed();
+        long epoch = _wal.Resets;
+        // Not under the snapshot gate: a checkpoint holds it while it waits for the collection's lock, which the
+        // caller holds. A checkpoint that straddles the reset is refused by its epoch check (CheckpointCore).
+        return Ticket(epoch, _wal.ResetAfterFailure());
+    }
+
+    /// <summary>
+    /// Refuses a write while the database's file system has less free space than the reserve, so the snapshots and
+    /// checkpoints that compact the log can still be written.
+    /// </summary>
+    public void CheckWritable(string operation)
+    {
+        if (_settings.MinFreeBytes <= 0) return;
+        long free = FileSpace.AvailableBytes(Directory);
+        if (free < _settings.MinFreeBytes)
+            throw new StorageFullException(Directory,
+                $"only {free} bytes are free on the database's file system, below the reserve of {_settings.MinFreeBytes} bytes " +
+                $"(DatabaseOptions.MinFreeDiskBytes) kept so snapshots and checkpoints can complete; {operation} refused, nothing changed; free space and retry");
     }
 
     /// <inheritdoc />
@@ -154,7 +229,12 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         // A disposed FASTER log never completes a commit (WaitForCommit would spin forever).
         ThrowIfDisposed();
-        if (_wal.CommittedAddress < ticket) _wal.Commit();
+        if (!IsDurable(ticket, out _, out _))
+        {
+            _wal.Commit();
+            // The log may have been reopened (a new epoch) between the check and the commit.
+            if (!IsDurable(ticket, out _, out _)) throw _wal.FailureOf(ticket >>> EpochShift);
+        }
         StartCheckpointIfDue();
     }
 
@@ -201,14 +281,19 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     private void CheckpointCore(bool compact)
     {
         var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
+        // A failed log first undoes what it lost, or the snapshot could not be published (and the close would fail).
+        if (_wal.Failed) collection.RecoverAfterStorageFailure();
         lock (_snapshotGate)
         {
             var old = Entry;
             long seq = old.SnapshotSequence + 1;
             string name = $"snap-{seq:D10}.vss";
+            long epoch = _wal.Resets;
             long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact);
-            // The snapshot may include records appended but not yet committed; commit them before publishing.
+            // The snapshot may include records appended but not yet committed; commit them before publishing. If the
+            // log failed meanwhile, it may hold writes that were undone: it is never published then.
             if (_wal.CommittedAddress < address) _wal.Commit();
+            if (_wal.Resets != epoch) throw _wal.FailureOf(epoch);
             var next = old with { Snapshot = name, SnapshotLogAddress = address, SnapshotSequence = seq };
             _publish(next);
             Volatile.Write(ref _entry, next);
@@ -219,7 +304,16 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>Commits every record appended so far (a no-op when the log is already durable up to its tail).</summary>
-    public void Flush() => _wal.Commit();
+    public void Flush()
+    {
+        try { _wal.Commit(); }
+        catch (Exception e) when (e is StorageFullException or StorageIoException)
+        {
+            // Nobody may be waiting for the writes that failed (a cancelled wait): undo them now.
+            _collection?.RecoverAfterStorageFailure();
+            throw;
+        }
+    }
 
     /// <summary>Bytes the file system allocates for every file of the collection (holes punched into the log's truncated prefix are not counted).</summary>
     public long DiskBytes()

@@ -16,11 +16,17 @@ internal sealed partial class FasterWriteAheadLog
     /// <see cref="FASTER.core.FasterLog.WaitForCommitAsync"/> does the waiting; the fsyncs run once per group, on the
     /// thread that completes FASTER's commit. Cancelling stops this caller's wait, never the commit.
     /// </summary>
-    public async ValueTask CommitAsync(long until, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="epoch"/> is <see cref="Resets"/> when <paramref name="until"/> was appended: once the log has
+    /// been reopened after a failure, an address of an earlier epoch is durable only if it was before that failure,
+    /// and is otherwise reported with the failure (the address now belongs to other entries).
+    /// </remarks>
+    public async ValueTask CommitAsync(long until, long epoch, CancellationToken cancellationToken)
     {
-        while (Volatile.Read(ref _syncedUntil) < until)
+        while (DurableIn(epoch) < until)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (epoch != Resets) throw FailureOf(epoch);
             Task group;
             lock (_asyncGate) group = _groupCommit ??= RunGroupCommitAsync();
             await group.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -34,12 +40,21 @@ internal sealed partial class FasterWriteAheadLog
         {
             // Writers appending right now join this commit rather than waiting for the next one.
             await Task.Yield();
-            long target = _log.TailAddress;
+            ThrowIfFailed();
+            var log = _log;
+            long target = log.TailAddress;
             if (target > Volatile.Read(ref _syncedUntil))
             {
-                _log.Commit(spinWait: false);
-                await _log.WaitForCommitAsync(target).ConfigureAwait(false);
-                RecordDurable(_log.CommittedUntilAddress);
+                try
+                {
+                    log.Commit(spinWait: false);
+                    await log.WaitForCommitAsync(target).ConfigureAwait(false);
+                    RecordDurable(log.CommittedUntilAddress);
+                }
+                catch (Exception e) when (e is not VectorStoreException and not OperationCanceledException)
+                {
+                    throw Fail(e);
+                }
             }
         }
         finally

@@ -23,6 +23,9 @@ internal sealed record WalSettings
 
     /// <summary>Largest entry accepted (a quarter page leaves room for FASTER's header and page padding).</summary>
     public int MaxEntryBytes => 1 << (PageSizeBits - 2);
+
+    /// <summary>Test-only: faults to inject into the segment files' writes (<see cref="DeviceFaults"/>). Default null.</summary>
+    public DeviceFaults? Faults { get; init; }
 }
 
 /// <summary>
@@ -40,8 +43,9 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private const string SegmentBaseName = "wal.log";
     private readonly string _directory;
     private readonly WalSettings _settings;
-    private readonly IDevice _device;
-    private readonly FasterLog _log;
+    // Replaced, with the commit manager, when the log is reopened after a failed write (FasterWriteAheadLog.Failure.cs).
+    private WalDevice _device;
+    private FasterLog _log;
     private readonly DurableTail _tail;
     private readonly object _commitGate = new();
     private readonly object _boundaryGate = new();
@@ -72,7 +76,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private long _syncedUntil;
     private long _segmentsSyncedUntil;
 
-    private FasterWriteAheadLog(string directory, WalSettings settings, IDevice device, FasterLog log, DurableTail tail)
+    private FasterWriteAheadLog(string directory, WalSettings settings, WalDevice device, FasterLog log, DurableTail tail)
     {
         _directory = directory;
         _settings = settings;
@@ -97,7 +101,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         string tailPath = Path.Combine(directory, DurableTail.FileName);
         if (!create && !File.Exists(tailPath))
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
-        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false);
+        var device = CreateDevice(directory, settings);
         FasterLog log;
         var commits = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName));
         try
@@ -138,7 +142,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         if (!File.Exists(commitPath))
             throw new StoreCorruptedException(commitPath, "commit metadata is missing, but the durable-tail record says the log holds acknowledged writes");
         var tail = DurableTail.OpenRead(tailPath);
-        var device = Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false);
+        var device = CreateDevice(directory, settings);
         var commits = new SlotCommitManager(commitPath, readOnly: true);
         FasterLog log;
         try
@@ -165,6 +169,11 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         }
         return wal;
     }
+
+    /// <summary>FASTER's device for the segment files, behind <see cref="WalDevice"/>.</summary>
+    private static WalDevice CreateDevice(string directory, WalSettings settings) =>
+        new(Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false),
+            segment => Path.Combine(directory, $"{SegmentBaseName}.{segment}"), settings.Faults);
 
     /// <summary>FASTER's settings for our log; read-only recovers on request and never removes commits.</summary>
     private static FasterLogSettings LogSettings(IDevice device, SlotCommitManager commits, WalSettings settings, bool readOnly) => new()
@@ -228,6 +237,9 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public long BeginAddress => _log.BeginAddress;
 
+    /// <summary>Whether entries were dropped from the log's start (a checkpoint truncated it): known for framed logs only.</summary>
+    public bool Truncated => _framed && _anchor.Sequence > LogFraming.Point.Start.Sequence;
+
     /// <inheritdoc />
     public long TailAddress => _log.TailAddress;
 
@@ -251,8 +263,9 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         {
             lock (_appendGate)
             {
+                ThrowIfFailed();
                 var after = LogFraming.Wrap(buffer, _next, entry);
-                long at = _log.Enqueue(buffer.AsSpan(0, length));
+                long at = Enqueue(buffer.AsSpan(0, length));
                 _next = after;
                 lock (_unsyncedGate) _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
                 CrashPoints.Reach(CrashPoints.Appended);
@@ -267,13 +280,21 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     {
         lock (_commitGate)
         {
+            ThrowIfFailed();
             long target = _log.TailAddress;
             if (target <= _syncedUntil) return _syncedUntil;
-            _log.Commit(spinWait: true);
-            _log.WaitForCommit(target);
-            long reached = _log.CommittedUntilAddress;
-            PublishDurable(reached, force: true);
-            return reached;
+            try
+            {
+                _log.Commit(spinWait: true);
+                _log.WaitForCommit(target);
+                long reached = _log.CommittedUntilAddress;
+                PublishDurable(reached, force: true);
+                return reached;
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                throw Fail(e);
+            }
         }
     }
 
@@ -393,11 +414,19 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             }
         }
         if (address <= _log.BeginAddress) return;
-        _log.TruncateUntil(address);
         lock (_commitGate)
         {
-            _log.Commit(spinWait: true);
-            PublishDurable(_log.CommittedUntilAddress, force: true);
+            ThrowIfFailed();
+            try
+            {
+                _log.TruncateUntil(address);
+                _log.Commit(spinWait: true);
+                PublishDurable(_log.CommittedUntilAddress, force: true);
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                throw Fail(e);
+            }
             FileDurability.FsyncDirectory(_directory);
         }
         // FASTER deletes a segment only once all of it is behind the begin address; the truncated prefix of the
@@ -437,7 +466,14 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public void Dispose()
     {
-        _log.Dispose();
+        lock (_appendGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already.
+        try { _log.Dispose(); }
+        catch (Exception e) when (_failure is not null && e is not OutOfMemoryException) { }
         _device.Dispose();
         _tail.Dispose();
         _commits?.Dispose(); // FASTER disposes only commit managers it created itself

@@ -64,6 +64,28 @@ internal static unsafe partial class FileSpace
         }
     }
 
+    /// <summary>Bytes an unprivileged writer can still allocate on the file system holding <paramref name="path"/> (long.MaxValue when it cannot be asked).</summary>
+    public static long AvailableBytes(string path)
+    {
+        try { return new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    /// <summary>Whether <paramref name="e"/> (or an exception inside it) is the OS reporting a full disk (ENOSPC, ERROR_DISK_FULL).</summary>
+    public static bool IsNoSpace(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is IOException io && (io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.HResult == unchecked((int)0x80070027)
+                || io.Message.Contains("No space left on device", StringComparison.Ordinal)))
+                return true;
+        }
+        return false;
+    }
+
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(int fd, int mode, long offset, long length);
 

@@ -48,4 +48,10 @@ internal interface IJournaledState
 
     /// <summary>Applies a logged generation change.</summary>
     void ReplayGeneration(GenerationRecord record);
+
+    /// <summary>
+    /// After a failed commit: reopens the journal and undoes in memory every write it lost (a no-op when it has not
+    /// failed, or another caller did it already).
+    /// </summary>
+    void RecoverAfterStorageFailure();
 }

@@ -233,6 +233,9 @@ internal static class LogRecords
     public static ulong ReadDelete(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt64LittleEndian(record[2..]);
 
     /// <summary>Decodes an upsert chunk whose CRC was already checked by <see cref="Kind"/>.</summary>
+    /// <summary>Rows in an upsert chunk this process just wrote (<see cref="WriteUpserts"/>'s layout: count at byte 3).</summary>
+    public static int UpsertChunkCount(ReadOnlySpan<byte> chunk) => BinaryPrimitives.ReadInt32LittleEndian(chunk[3..]);
+
     public static UpsertChunk ReadUpserts(ReadOnlySpan<byte> record, int dimension, string where)
     {
         try

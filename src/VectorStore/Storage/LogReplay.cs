@@ -11,10 +11,19 @@ internal static class LogReplay
     /// log address to replay from: the snapshot's, checked against the manifest and against the log's
     /// <paramref name="logBegin"/> (records between them would be lost), or <paramref name="logBegin"/> without one.
     /// </summary>
-    public static long RestoreSnapshot(IJournaledState collection, string directory, ManifestCollection entry, long logBegin, string logFile, out bool legacy)
+    /// <remarks>
+    /// Without a snapshot the log must hold every record: <paramref name="truncated"/> (its first entries were dropped
+    /// by a checkpoint, so a snapshot was published before) is then a refusal, never a shorter collection.
+    /// </remarks>
+    public static long RestoreSnapshot(IJournaledState collection, string directory, ManifestCollection entry, long logBegin, string logFile, bool truncated, out bool legacy)
     {
         legacy = false;
-        if (entry.Snapshot is not { } snap) return logBegin;
+        if (entry.Snapshot is not { } snap)
+        {
+            if (truncated)
+                throw new StoreCorruptedException(logFile, $"collection '{entry.Name}' names no snapshot, but its log was truncated at {logBegin} after one: the records before it are lost");
+            return logBegin;
+        }
         string path = Path.Combine(directory, snap);
         long covered = collection.RestoreSnapshot(path, out legacy);
         if (covered != entry.SnapshotLogAddress)

@@ -57,42 +57,52 @@ internal static class Manifest
     public const uint FormatVersion = 2;
     private static ReadOnlySpan<byte> Magic => "VSTOREDB"u8;
 
-    public static void Write(string directory, ManifestBody body)
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(body, ManifestJsonContext.Default.ManifestBody);
-        var bytes = new byte[8 + 4 + 4 + json.Length + 4];
-        Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), FormatVersion);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), json.Length);
-        json.CopyTo(bytes, 16);
-        Checksums.WriteCrc(bytes, 16 + json.Length);
-        FileDurability.WriteAtomic(Path.Combine(directory, FileName), bytes);
-    }
+    public static void Write(string directory, ManifestBody body) =>
+        FileDurability.WriteAtomic(Path.Combine(directory, FileName), Frame(Magic, FormatVersion, JsonSerializer.SerializeToUtf8Bytes(body, ManifestJsonContext.Default.ManifestBody)));
 
     /// <summary>Reads the manifest, or null when the directory has none (a new database).</summary>
     public static ManifestBody? Read(string directory)
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) return null;
+        // Version 1 lacks raw_vectors (read as disk) and names version-1 snapshots, which recovery migrates.
+        return Unframe(path, Magic, FormatVersion, "manifest", ManifestJsonContext.Default.ManifestBody);
+    }
+
+    /// <summary>The file layout shared by the manifest and the collection descriptors: magic, version, length, JSON, CRC-32.</summary>
+    internal static byte[] Frame(ReadOnlySpan<byte> magic, uint version, byte[] json)
+    {
+        var bytes = new byte[8 + 4 + 4 + json.Length + 4];
+        magic.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), version);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), json.Length);
+        json.CopyTo(bytes, 16);
+        Checksums.WriteCrc(bytes, 16 + json.Length);
+        return bytes;
+    }
+
+    /// <summary>Reads and checks a file of the <see cref="Frame"/> layout; every defect is a refusal naming <paramref name="path"/>.</summary>
+    internal static T Unframe<T>(string path, ReadOnlySpan<byte> magic, uint maxVersion, string what, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 20 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
-            throw new StoreCorruptedException(path, "not a VectorStore manifest (bad magic or truncated)");
+        if (bytes.Length < 20 || !bytes.AsSpan(0, 8).SequenceEqual(magic))
+            throw new StoreCorruptedException(path, $"not a VectorStore {what} (bad magic or truncated)");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (version > FormatVersion)
-            throw new StoreCorruptedException(path, $"format version {version} is newer than this build supports ({FormatVersion}); upgrade VectorStore");
+        if (version > maxVersion)
+            throw new StoreCorruptedException(path, $"format version {version} is newer than this build supports ({maxVersion}); upgrade VectorStore");
         int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
         if (length < 0 || 16L + length + 4 != bytes.Length)
-            throw new StoreCorruptedException(path, $"manifest length {length} does not match the file size {bytes.Length}");
-        if (!Checksums.CheckCrc(bytes)) throw new StoreCorruptedException(path, "manifest checksum mismatch");
+            throw new StoreCorruptedException(path, $"{what} length {length} does not match the file size {bytes.Length}");
+        if (!Checksums.CheckCrc(bytes)) throw new StoreCorruptedException(path, $"{what} checksum mismatch");
         try
         {
-            // Version 1 lacks raw_vectors (read as disk) and names version-1 snapshots, which recovery migrates.
-            var body = JsonSerializer.Deserialize(Encoding.UTF8.GetString(bytes, 16, length), ManifestJsonContext.Default.ManifestBody);
-            return body ?? throw new StoreCorruptedException(path, "manifest body is empty");
+            var body = JsonSerializer.Deserialize(Encoding.UTF8.GetString(bytes, 16, length), type);
+            return body ?? throw new StoreCorruptedException(path, $"{what} body is empty");
         }
         catch (JsonException e)
         {
-            throw new StoreCorruptedException(path, $"manifest body is not valid: {e.Message}", e);
+            throw new StoreCorruptedException(path, $"{what} body is not valid: {e.Message}", e);
         }
     }
 }

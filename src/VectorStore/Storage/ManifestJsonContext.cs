@@ -9,4 +9,5 @@ namespace VectorStore.Storage;
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = false)]
 [JsonSerializable(typeof(ManifestBody))]
+[JsonSerializable(typeof(ManifestCollection))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

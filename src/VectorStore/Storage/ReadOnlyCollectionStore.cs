@@ -34,7 +34,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
         TailRecord tail;
         using (var t = DurableTail.OpenRead(tailPath)) tail = t.Read();
-        long from = LogReplay.RestoreSnapshot(collection, directory, entry, tail.Begin, tailPath, out _);
+        long from = LogReplay.RestoreSnapshot(collection, directory, entry, tail.Begin, tailPath, tail.Framed && tail.BeginPoint.Sequence > LogFraming.Point.Start.Sequence, out _);
         // A database closed cleanly has a snapshot covering its whole log: FASTER is not even opened then, unless
         // entries continue past the recorded durable address (its newest slot was lost).
         if (tail.Durable > from || FasterWriteAheadLog.HasEntriesPast(walDirectory, wal, tail))
@@ -50,7 +50,7 @@ internal sealed class ReadOnlyCollectionStore : ICollectionJournal
     public void CheckWritable(string operation) => throw new ReadOnlyDatabaseException(_databaseDirectory, operation);
 
     /// <inheritdoc />
-    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
+    public long AppendUpserts(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fields, long[]? rowTickets = null) => throw new ReadOnlyDatabaseException(_databaseDirectory, "upsert");
 
     /// <inheritdoc />
     public long AppendDelete(ulong id) => throw new ReadOnlyDatabaseException(_databaseDirectory, "delete");

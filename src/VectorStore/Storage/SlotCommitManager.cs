@@ -43,12 +43,19 @@ internal sealed class SlotCommitManager : ILogCommitManager
     /// </summary>
     public Action<long>? BeforeCommit { get; set; }
 
+    /// <summary>
+    /// The until-address of the last commit whose metadata this manager started writing (its data was fsynced):
+    /// after a failed write it may be on disk even though the commit reported an error.
+    /// </summary>
+    public long AttemptedUntil { get; private set; }
+
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
         if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
             throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
         BeforeCommit?.Invoke(untilAddress);
         CrashPoints.Reach(CrashPoints.SegmentsSynced);
+        AttemptedUntil = Math.Max(AttemptedUntil, untilAddress);
         var slot = new byte[SlotSize];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(slot.AsSpan(8), commitNum);

@@ -131,6 +131,27 @@ internal static class SnapshotFile
         }
     }
 
+    /// <summary>
+    /// Verifies the snapshot's checksum and header (magic, version, <paramref name="dimension"/>) without reading its
+    /// body; returns the log address it covers. Damage is a <see cref="StoreCorruptedException"/> naming the file.
+    /// </summary>
+    public static long VerifiedLogAddress(string path, int dimension)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        long length = file.Length;
+        if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
+        Verify(file, path, length);
+        file.Position = 0;
+        var header = new byte[HeaderSize];
+        file.ReadExactly(header);
+        if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a snapshot (bad magic)");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
+        if (version is 0 || version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is not one this build reads");
+        int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
+        if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the collection's {dimension}");
+        return BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
+    }
+
     private static void Verify(FileStream file, string path, long length)
     {
         Span<byte> tail = stackalloc byte[16];

@@ -1,3 +1,5 @@
+using VectorStore.Collections;
+using VectorStore.Filtering;
 using VectorStore.Tests.Cli;
 using Xunit;
 
@@ -39,6 +41,102 @@ public sealed class MissingManifestTests
 
         Assert.False(File.Exists(Path.Combine(dir, "MANIFEST")));
         foreach (var (path, bytes) in collectionFiles) Assert.Equal(bytes, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void RecoverRebuildsTheManifestFromTheCollectionDirectoriesWithEveryAcknowledgedWrite()
+    {
+        var dir = TestData.TempDir();
+        var a = StorageTestKit.Vectors(600, 8, 3);
+        var b = StorageTestKit.Vectors(300, 12, 4);
+        var bOptions = new CollectionOptions
+        {
+            Dimension = 12, Metric = Metric.Cosine, Compression = "pq:4", Index = "hnsw:12", TrainingThreshold = 200, Seed = 9,
+            RawVectors = RawVectorResidency.Ram,
+            Fields = [new FieldDefinition("lang", FieldType.Keyword)],
+        };
+        var db = StorageTestKit.Open(dir);
+        var ca = db.CreateCollection("a", StorageTestKit.Options(8));
+        StorageTestKit.Load(ca, a.Slice(0, 400), 0, 100);
+        db.Snapshot(); // "a": a snapshot, then more in the log
+        StorageTestKit.Load(ca, a.Slice(400, 200), 400, 100);
+        ca.Delete(7);
+        var cb = db.CreateCollection("b", bOptions);
+        for (int i = 0; i < 300; i += 50)
+        {
+            var ids = Enumerable.Range(i, 50).Select(x => (ulong)x).ToArray();
+            cb.UpsertBatch(ids, b.Slice(i, 50), null, ids.Select(x => (IReadOnlyDictionary<string, FieldValue>?)new Dictionary<string, FieldValue> { ["lang"] = FieldValue.Keyword(x % 2 == 0 ? "en" : "de") }).ToArray());
+        }
+        var expectedB = Enumerable.Range(0, 300).Select(i => cb.Get((ulong)i)!.Vector).ToArray();
+        StorageTestKit.Crash(db); // "b": only in the log
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+
+        var refused = Assert.Throws<StoreCorruptedException>(() => StorageTestKit.Open(dir));
+        Assert.Contains("vectorstore recover --db", refused.Message);
+        Assert.Contains("VectorDatabase.RecoverManifest", refused.Message);
+
+        var recovered = VectorDatabase.RecoverManifest(dir);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 599, ["b"] = 300 }, recovered);
+        using var reopened = StorageTestKit.Open(dir);
+        var ra = reopened.GetCollection("a");
+        Assert.Equal(StorageTestKit.Options(8), ra.Options with { RawVectors = null });
+        Assert.Null(ra.Get(7));
+        StorageTestKit.AssertHas(ra, a.Slice(8, 592), 8, 592);
+        var rb = reopened.GetCollection("b");
+        Assert.Equal(bOptions.Metric, rb.Options.Metric);
+        Assert.Equal(bOptions.Compression, rb.Options.Compression);
+        Assert.Equal(bOptions.Index, rb.Options.Index);
+        Assert.Equal(bOptions.Seed, rb.Options.Seed);
+        Assert.Equal(RawVectorResidency.Ram, rb.Options.RawVectors);
+        Assert.Equal("lang:keyword", Assert.Single(rb.Options.Fields!).ToString());
+        for (int i = 0; i < 300; i++) Assert.Equal(expectedB[i], rb.Get((ulong)i)!.Vector);
+        Assert.Equal(150, rb.Search(b.Row(0).ToArray(), new SearchOptions { K = 300, Filter = new SearchFilter { Where = Filter.Eq("lang", "en") } }).Length);
+    }
+
+    [Fact]
+    public void RecoverLeavesNoManifestWhenTheDataDoesNotVerifyAndRefusesWhenThereIsOne()
+    {
+        var dir = TestData.TempDir();
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = db.CreateCollection("c", StorageTestKit.Options(8));
+            StorageTestKit.Load(c, StorageTestKit.Vectors(300, 8, 5), 0, 100);
+        }
+        var again = CliRunner.Run("recover", "--db", dir);
+        Assert.Equal(1, again.Code);
+        Assert.Contains("nothing to recover", again.Stderr);
+
+        // The clean close left one snapshot and truncated the log: damage the snapshot, lose the manifest.
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+        var snap = Directory.GetFiles(Path.Combine(dir, "collections", "c"), "snap-*.vss").Single();
+        var bytes = File.ReadAllBytes(snap);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(snap, bytes);
+        var e = Assert.Throws<StoreCorruptedException>(() => VectorDatabase.RecoverManifest(dir));
+        Assert.Contains(Path.Combine(dir, "collections", "c"), e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, "MANIFEST")));
+    }
+
+    [Fact]
+    public void RecoverOverTheCliPrintsEachCollectionAndACollectionFromBeforeDescriptorsGetsOneWhenOpened()
+    {
+        var dir = TestData.TempDir();
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = db.CreateCollection("c", StorageTestKit.Options(8));
+            StorageTestKit.Load(c, StorageTestKit.Vectors(250, 8, 6), 0, 50);
+        }
+        string descriptor = Path.Combine(dir, "collections", "c", "COLLECTION");
+        Assert.True(File.Exists(descriptor));
+        File.Delete(descriptor); // as a collection created before descriptors existed
+        using (StorageTestKit.Open(dir)) { }
+        Assert.True(File.Exists(descriptor));
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+        var r = CliRunner.Run("recover", "--db", dir);
+        Assert.Equal(0, r.Code);
+        Assert.Equal("recovered c 250", r.Stdout.Trim());
+        var info = CliRunner.Run("info", "--db", dir);
+        Assert.Equal(0, info.Code);
     }
 
     [Fact]

@@ -73,10 +73,19 @@ public sealed class DatabaseTarget
         {
             body(db).GetAwaiter().GetResult();
         }
-        finally
+        catch (Exception e)
         {
-            db.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            // The command's own error is the one to report; closing after it (a snapshot on a full disk, say) may
+            // fail too, and must not replace it.
+            try { db.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            catch (Exception closing)
+            {
+                Console.Error.WriteLine($"warning: closing the database after the error below also failed: {CliCommand.Classify(closing).Message}");
+            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+            throw;
         }
+        db.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
     }
 
@@ -103,8 +112,18 @@ public sealed class DatabaseTarget
         bool hasData = Directory.Exists(Path.Combine(dir, "collections")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "collections")).Any();
         if (!create && !hasData && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
-        return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, null, StorageFromEnvironment());
+        return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, OptionsFromEnvironment(), StorageFromEnvironment());
     }
+
+    /// <summary>
+    /// <c>VECTORSTORE_MIN_FREE_BYTES=N</c> sets <see cref="DatabaseOptions.MinFreeDiskBytes"/>, the free space below
+    /// which writes are refused (default 64 MiB; 0 turns the reserve off). Used by every command that writes and by
+    /// <c>serve</c>.
+    /// </summary>
+    public static DatabaseOptions OptionsFromEnvironment() =>
+        long.TryParse(Environment.GetEnvironmentVariable("VECTORSTORE_MIN_FREE_BYTES"), out long free) && free >= 0
+            ? new DatabaseOptions { MinFreeDiskBytes = free }
+            : new DatabaseOptions();
 
     /// <summary>
     /// <c>VECTORSTORE_CHECKPOINT_BYTES=N</c> lowers both automatic checkpoint thresholds (log bytes since the last

@@ -24,7 +24,7 @@ public sealed class ServeCommand : CliCommand
     private static int Run(string dir, ServerOptions options)
     {
         using var certificate = options.TlsCertificate;
-        using var database = VectorDatabase.Open(dir);
+        using var database = VectorDatabase.Open(dir, DatabaseTarget.OptionsFromEnvironment());
         // Also run by StopAsync on SIGINT/SIGTERM, after in-flight requests are answered; disposing the database
         // afterwards then finds nothing left to snapshot.
         var server = new VectorStoreServer(database, options with { Flush = d => d.Flush(), Snapshot = d => d.Snapshot() });

@@ -1,0 +1,108 @@
+namespace VectorStore.Collections;
+
+/// <summary>
+/// Undoing writes whose commit failed. A write is applied in memory under the write lock right after its log append
+/// and becomes durable with the next group commit, outside the lock; when that commit fails (a full disk, an I/O
+/// error), every write past the last durable point is lost from the log, so it must leave memory too: the
+/// collection keeps, until each write is durable, what undoes it (the previous vector, payload and fields of each
+/// row, or that the id was absent), and the first writer that sees the failure reopens the journal and undoes them
+/// newest first, before anyone is told of the error. A later write finds the journal working again.
+/// </summary>
+/// <remarks>
+/// Concurrent searches may see such a write before its commit fails, as they see any write before it is durable
+/// (the same as a write lost to a crash). Generation changes, index builds and automatic training are not undone:
+/// a failed one stays in memory (its caller gets the error) and reaches the log with the next snapshot.
+/// </remarks>
+public sealed partial class Collection
+{
+    // In log order (tickets increase); only for a journal whose commits can fail. Guarded by the write lock.
+    private readonly List<UndoStep> _undo = [];
+
+    /// <summary>What undoes one row of a write: its previous content, or that it was absent (<paramref name="Vector"/> null).</summary>
+    private readonly record struct UndoStep(long Ticket, ulong Id, float[]? Vector, byte[]? Payload, byte[]? Fields);
+
+    /// <summary>Keeps what undoes writing each of <paramref name="ids"/> (before it is applied). Write lock held.</summary>
+    private void RecordUndoLocked(IReadOnlyList<ulong> ids, IReadOnlyList<long> tickets)
+    {
+        // Steps at or below the durable point can no longer be needed.
+        long durable = _journal.DurableTicket;
+        int done = 0;
+        while (done < _undo.Count && _undo[done].Ticket <= durable) done++;
+        if (done > 0) _undo.RemoveRange(0, done);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            _undo.Add(_slots.TryGetValue(ids[i], out int slot)
+                ? new UndoStep(tickets[i], ids[i], _raw.Get(slot).ToArray(), PayloadAt(slot), _fields?.Encode(slot))
+                : new UndoStep(tickets[i], ids[i], null, null, null));
+        }
+    }
+
+    /// <summary>
+    /// When the journal's last commit failed: reopens it and undoes every write it lost. Write lock held. If the
+    /// journal cannot be reopened, the writes past its durable point are undone all the same and the error is thrown
+    /// (the next write tries again).
+    /// </summary>
+    private void RecoverFromJournalFailureLocked()
+    {
+        if (!_journal.Failed) return;
+        long durable;
+        try { durable = _journal.ResetAfterFailure(); }
+        catch
+        {
+            UndoPastLocked(_journal.DurableTicket);
+            throw;
+        }
+        UndoPastLocked(durable);
+    }
+
+    private void UndoPastLocked(long durable)
+    {
+        int keep = _undo.Count;
+        while (keep > 0 && _undo[keep - 1].Ticket > durable) keep--;
+        for (int i = _undo.Count - 1; i >= keep; i--)
+        {
+            var step = _undo[i];
+            if (step.Vector is null)
+            {
+                ApplyDelete(step.Id);
+                continue;
+            }
+            var row = new VectorMatrix(step.Vector, Options.Dimension);
+            var slots = PlaceRowsLocked([step.Id], row, [step.Payload], step.Fields is null ? null : [step.Fields]);
+            _index?.AddBatch(slots, row, _threads);
+            foreach (var g in _attached) g.Index!.AddBatch(slots, row, _threads);
+        }
+        _undo.RemoveRange(keep, _undo.Count - keep);
+    }
+
+    /// <summary><see cref="RecoverFromJournalFailureLocked"/> taking the write lock (a no-op while the journal works).</summary>
+    internal void RecoverAfterStorageFailure()
+    {
+        if (!_journal.Failed) return;
+        _lock.EnterWriteLock();
+        try { RecoverFromJournalFailureLocked(); }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>The journal's durability wait; on a storage failure the lost writes are undone before the error is thrown.</summary>
+    private void WaitDurable(long ticket)
+    {
+        try { _journal.WaitDurable(ticket); }
+        catch (Exception e) when (e is StorageFullException or StorageIoException)
+        {
+            RecoverAfterStorageFailure();
+            throw;
+        }
+    }
+
+    /// <summary><see cref="WaitDurable"/> without holding a thread.</summary>
+    private async ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken)
+    {
+        try { await _journal.WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is StorageFullException or StorageIoException)
+        {
+            RecoverAfterStorageFailure();
+            throw;
+        }
+    }
+}

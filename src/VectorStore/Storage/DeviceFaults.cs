@@ -1,0 +1,68 @@
+namespace VectorStore.Storage;
+
+/// <summary>What <see cref="DeviceFaults"/> does to the write it picks.</summary>
+internal enum DeviceFaultKind
+{
+    /// <summary>Nothing is written; the write reports EIO.</summary>
+    Eio,
+
+    /// <summary>Nothing is written; the write reports ENOSPC.</summary>
+    NoSpace,
+
+    /// <summary>The first half of the bytes is written, then the write reports EIO (a short write the OS gave up on).</summary>
+    ShortWrite,
+
+    /// <summary>
+    /// Only the first sector of the bytes reaches the file but the write reports success (a disk that lies, or a
+    /// page torn by a power cut): the damage is found only when the log is read back.
+    /// </summary>
+    TornPage,
+}
+
+/// <summary>
+/// Test-only hook of <see cref="WalDevice"/>: injects <see cref="Kind"/> into the <see cref="AtWrite"/>-th write of
+/// the write-ahead log's segment files (counted from 1 across every device the log opens, including the one it
+/// reopens after a failure), and, with <see cref="Sticky"/>, into every write after it until <see cref="Heal"/> (a
+/// disk that stays full). Production code never sets one (<see cref="WalSettings.Faults"/> is null).
+/// Thread-safety: writes are counted atomically; FASTER issues them from several threads.
+/// </summary>
+internal sealed class DeviceFaults
+{
+    private long _writes;
+    private volatile bool _healed;
+
+    /// <summary>The 1-based write to fault; a test may move it while the log runs (e.g. to <see cref="Writes"/> + 1).</summary>
+    public long AtWrite
+    {
+        get => Interlocked.Read(ref _atWrite);
+        set => Interlocked.Exchange(ref _atWrite, value);
+    }
+
+    private long _atWrite;
+
+    /// <summary>The fault.</summary>
+    public DeviceFaultKind Kind { get; init; }
+
+    /// <summary>Whether every write after <see cref="AtWrite"/> faults too, until <see cref="Heal"/>.</summary>
+    public bool Sticky { get; init; }
+
+    /// <summary>Writes seen so far.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>Faults injected so far.</summary>
+    public int Injected => _injected;
+
+    private int _injected;
+
+    /// <summary>Stops injecting (the disk has space again).</summary>
+    public void Heal() => _healed = true;
+
+    /// <summary>Counts a write; the fault to inject into it, or null.</summary>
+    public DeviceFaultKind? Next()
+    {
+        long n = Interlocked.Increment(ref _writes);
+        if (_healed || n < AtWrite || (n > AtWrite && !Sticky)) return null;
+        Interlocked.Increment(ref _injected);
+        return Kind;
+    }
+}

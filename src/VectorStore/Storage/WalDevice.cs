@@ -1,0 +1,143 @@
+using FASTER.core;
+
+namespace VectorStore.Storage;
+
+/// <summary>A write of the log's segment files that failed: the OS error code as FASTER's device reported it, and where.</summary>
+/// <param name="ErrorCode">errno when known (5 EIO, 28 ENOSPC); FASTER's managed device reports every failure as <see cref="uint.MaxValue"/>.</param>
+/// <param name="Path">The segment file.</param>
+/// <param name="Offset">Offset of the write in that file.</param>
+/// <param name="Bytes">Bytes the write carried.</param>
+internal sealed record DeviceWriteFailure(uint ErrorCode, string Path, long Offset, uint Bytes)
+{
+    /// <summary>errno of a full disk.</summary>
+    public const uint NoSpace = 28;
+
+    /// <summary>errno of an I/O error.</summary>
+    public const uint Io = 5;
+}
+
+/// <summary>
+/// The <see cref="IDevice"/> the write-ahead log writes its segment files through: FASTER's own device underneath,
+/// plus what FASTER does not keep. FASTER's managed device turns a failed write into an error code
+/// (<see cref="uint.MaxValue"/>, the errno lost) and its log then fails every later commit with an untyped
+/// <c>CommitFailureException</c>; this layer records the first failed write (file, offset, size) so the log can name
+/// the file and tell a full disk from an I/O error, and lets tests inject faults (<see cref="DeviceFaults"/>).
+/// Thread-safety: FASTER calls it from many threads; the failure is recorded once, atomically.
+/// </summary>
+internal sealed class WalDevice : IDevice
+{
+    private readonly IDevice _inner;
+    private readonly Func<long, string> _segmentPath;
+    private readonly DeviceFaults? _faults;
+    private DeviceWriteFailure? _failure;
+
+    /// <summary>Wraps <paramref name="inner"/>, whose segment files <paramref name="segmentPath"/> names by segment number.</summary>
+    public WalDevice(IDevice inner, Func<long, string> segmentPath, DeviceFaults? faults)
+    {
+        _inner = inner;
+        _segmentPath = segmentPath;
+        _faults = faults;
+    }
+
+    /// <summary>The first write that failed on this device, or null.</summary>
+    public DeviceWriteFailure? Failure => Volatile.Read(ref _failure);
+
+    public uint SectorSize => _inner.SectorSize;
+    public string FileName => _inner.FileName;
+    public long Capacity => _inner.Capacity;
+    public long SegmentSize => _inner.SegmentSize;
+    public int StartSegment => _inner.StartSegment;
+    public int EndSegment => _inner.EndSegment;
+
+    public int ThrottleLimit
+    {
+        get => _inner.ThrottleLimit;
+        set => _inner.ThrottleLimit = value;
+    }
+
+    public void Initialize(long segmentSize, LightEpoch epoch = null!, bool omitSegmentIdFromFilename = false) =>
+        _inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
+
+    public bool Throttle() => _inner.Throttle();
+
+    public bool TryComplete() => _inner.TryComplete();
+
+    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
+        Write(segmentId, (long)destinationAddress, numBytesToWrite, callback, context,
+            (bytes, cb) => _inner.WriteAsync(sourceAddress, segmentId, destinationAddress, bytes, cb, context));
+
+    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    {
+        long segmentSize = _inner.SegmentSize;
+        long segment = segmentSize > 0 ? (long)alignedDestinationAddress / segmentSize : 0;
+        long offset = segmentSize > 0 ? (long)alignedDestinationAddress % segmentSize : (long)alignedDestinationAddress;
+        Write(segment, offset, numBytesToWrite, callback, context,
+            (bytes, cb) => _inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, bytes, cb, context));
+    }
+
+    private void Write(long segment, long offset, uint bytes, DeviceIOCompletionCallback callback, object context, Action<uint, DeviceIOCompletionCallback> write)
+    {
+        void Record(uint code) => Interlocked.CompareExchange(ref _failure, new DeviceWriteFailure(code, _segmentPath(segment), offset, bytes), null);
+        DeviceIOCompletionCallback recording = (code, n, ctx) =>
+        {
+            if (code != 0) Record(code);
+            callback(code, n, ctx);
+        };
+        switch (_faults?.Next())
+        {
+            case null:
+                write(bytes, recording);
+                return;
+            case DeviceFaultKind.Eio:
+                Fail(DeviceWriteFailure.Io);
+                return;
+            case DeviceFaultKind.NoSpace:
+                Fail(DeviceWriteFailure.NoSpace);
+                return;
+            case DeviceFaultKind.ShortWrite:
+                uint half = bytes / 2 / SectorSize * SectorSize;
+                if (half == 0) Fail(DeviceWriteFailure.Io);
+                else write(half, (code, _, ctx) =>
+                {
+                    Record(code == 0 ? DeviceWriteFailure.Io : code);
+                    callback(code == 0 ? DeviceWriteFailure.Io : code, half, ctx);
+                });
+                return;
+            case DeviceFaultKind.TornPage:
+                write(Math.Min(bytes, SectorSize), (code, _, ctx) => callback(code, code == 0 ? bytes : 0, ctx));
+                return;
+        }
+
+        // Completions of a real device arrive on another thread; an injected failure does too, so FASTER's flush
+        // bookkeeping sees the same ordering as with a real error.
+        void Fail(uint code)
+        {
+            Record(code);
+            ThreadPool.UnsafeQueueUserWorkItem(_ => callback(code, 0, context), null);
+        }
+    }
+
+    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
+        _inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+
+    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
+        _inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
+
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => _inner.TruncateUntilAddressAsync(toAddress, callback, result);
+
+    public void TruncateUntilAddress(long toAddress) => _inner.TruncateUntilAddress(toAddress);
+
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => _inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+
+    public void TruncateUntilSegment(int toSegment) => _inner.TruncateUntilSegment(toSegment);
+
+    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => _inner.RemoveSegmentAsync(segment, callback, result);
+
+    public void RemoveSegment(int segment) => _inner.RemoveSegment(segment);
+
+    public long GetFileSize(int segment) => _inner.GetFileSize(segment);
+
+    public void Reset() => _inner.Reset();
+
+    public void Dispose() => _inner.Dispose();
+}

@@ -1,0 +1,340 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// Faults injected under the storage engine (<see cref="WalDevice"/> / <see cref="DeviceFaults"/>): EIO, ENOSPC, a
+/// short write, a torn page that reports success, each on the N-th write of the log's segment files, for every N a
+/// small workload issues. The writer carries on after each error (the log reopens in place); the process then
+/// "crashes" (no clean close) and the database is reopened without faults. Every run must end with every
+/// acknowledged write present and no failed one, or with a refusal naming a file of the database: never silent loss.
+/// </summary>
+public sealed class FaultInjectionTests(ITestOutputHelper output)
+{
+    private const int Dim = 8;
+
+    private static StorageSettings Settings(DeviceFaults? faults) => new()
+    {
+        Wal = new WalSettings { PageSizeBits = 12, MemorySizeBits = 13, SegmentSizeBits = 15, Faults = faults },
+        SnapshotAfterLogBytes = long.MaxValue,
+    };
+
+    private static float[] Vector(ulong id, int version)
+    {
+        var rng = new Random((int)id * 131 + version);
+        var v = new float[Dim];
+        for (int i = 0; i < Dim; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    /// <summary>What the writer was told: id → acknowledged vector (null: acknowledged delete); ids only ever written by failed calls.</summary>
+    private sealed class Outcome
+    {
+        public Dictionary<ulong, float[]?> Acked { get; } = [];
+        public HashSet<ulong> Failed { get; } = [];
+        public List<VectorStoreException> Errors { get; } = [];
+    }
+
+    /// <summary>
+    /// 16 rounds: a batch of 12 new ids (sync or async), a rewrite of 3 earlier ids, a delete: about 60 segment writes
+    /// with 4 KiB pages.
+    /// </summary>
+    private static async Task Workload(Collection c, Outcome o)
+    {
+        ulong next = 1;
+        for (int round = 0; round < 16; round++)
+        {
+            var ids = Enumerable.Range(0, 12).Select(_ => next++).ToList();
+            foreach (var old in o.Acked.Where(a => a.Value is not null).Select(a => a.Key).Where(k => k % 5 == (ulong)round % 5).Take(3).ToArray()) ids.Add(old);
+            int version = round + 1;
+            var rows = ids.Select((id, i) => Vector(id, i < 12 ? 0 : version)).ToList();
+            var m = new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim);
+            await Attempt(o, async () =>
+            {
+                if (round % 2 == 0) c.UpsertBatch(ids, m);
+                else await c.UpsertBatchAsync(ids, m);
+                for (int i = 0; i < ids.Count; i++) o.Acked[ids[i]] = rows[i];
+            }, ids.Take(12));
+            var victim = o.Acked.Where(a => a.Value is not null).Select(a => a.Key).FirstOrDefault(k => k % 3 == (ulong)round % 3);
+            if (victim != 0)
+                await Attempt(o, async () =>
+                {
+                    if (round % 2 == 0) c.Delete(victim);
+                    else await c.DeleteAsync(victim);
+                    o.Acked[victim] = null;
+                }, []);
+        }
+    }
+
+    private static async Task Attempt(Outcome o, Func<Task> write, IEnumerable<ulong> newIds)
+    {
+        try { await write(); }
+        catch (Exception e) when (e is StorageFullException or StorageIoException)
+        {
+            o.Errors.Add((VectorStoreException)e);
+            foreach (var id in newIds) o.Failed.Add(id);
+        }
+    }
+
+    /// <summary>Upserts 12 new ids (next[0] on) and records the outcome.</summary>
+    private static void NewBatch(Collection c, Outcome o, ulong[] next)
+    {
+        var ids = Enumerable.Range(0, 12).Select(_ => next[0]++).ToArray();
+        var rows = ids.Select(id => Vector(id, 0)).ToArray();
+        Attempt(o, () =>
+        {
+            c.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+            for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+            return Task.CompletedTask;
+        }, ids).GetAwaiter().GetResult();
+    }
+
+    private enum End { FullRecovery, Refusal }
+
+    /// <summary>One run; returns how it ended, or throws (an assertion) on silent loss or an untyped failure.</summary>
+    private static async Task<(End End, long Writes, int Injected, int Errors, string? Refusal)> RunOnce(DeviceFaults faults)
+    {
+        string dir = TestData.TempDir();
+        var o = new Outcome();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        await Workload(c, o).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var e in o.Errors)
+            Assert.True(e.Message.Contains(Path.Combine(dir, "collections")), $"error does not name a file of the database: {e.Message}");
+        // In memory, before the crash: exactly what was acknowledged.
+        AssertExactly(c, o, "in memory");
+        StorageTestKit.Crash(db);
+        VectorDatabase reopened;
+        try { reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null)); }
+        catch (StoreCorruptedException e)
+        {
+            Assert.StartsWith(dir, e.Path);
+            return (End.Refusal, faults.Writes, faults.Injected, o.Errors.Count, e.Message);
+        }
+        using (reopened) AssertExactly(reopened.GetCollection("c"), o, "after reopening");
+        return (End.FullRecovery, faults.Writes, faults.Injected, o.Errors.Count, null);
+    }
+
+    private static void AssertExactly(Collection c, Outcome o, string when)
+    {
+        foreach (var (id, vector) in o.Acked)
+        {
+            var r = c.Get(id);
+            if (vector is null) Assert.True(r is null, $"{when}: id {id} was deleted (acknowledged) but is present");
+            else
+            {
+                Assert.True(r is not null, $"{when}: acknowledged id {id} is missing (silent loss)");
+                Assert.True(vector.SequenceEqual(r!.Vector), $"{when}: id {id} is not its acknowledged vector");
+            }
+        }
+        foreach (var id in o.Failed.Where(id => !o.Acked.ContainsKey(id)))
+            Assert.True(c.Get(id) is null, $"{when}: id {id} was only written by failed calls but is present");
+        Assert.Equal(o.Acked.Count(a => a.Value is not null), c.Count);
+    }
+
+    [Theory]
+    [InlineData(nameof(DeviceFaultKind.Eio))]
+    [InlineData(nameof(DeviceFaultKind.NoSpace))]
+    [InlineData(nameof(DeviceFaultKind.ShortWrite))]
+    [InlineData(nameof(DeviceFaultKind.TornPage))]
+    public async Task EveryWriteOfTheWorkloadFaultedEndsWithEverythingAcknowledgedOrARefusalNamingTheFile(string fault)
+    {
+        var kind = Enum.Parse<DeviceFaultKind>(fault);
+        var clean = new DeviceFaults { AtWrite = long.MaxValue, Kind = kind };
+        var (cleanEnd, total, _, _, _) = await RunOnce(clean);
+        Assert.Equal(End.FullRecovery, cleanEnd);
+        Assert.True(total >= 20, $"the workload issued only {total} segment writes");
+        int runs = 0, refusals = 0, recoveries = 0, injected = 0, reported = 0;
+        var refusalFiles = new SortedSet<string>();
+        for (long n = 1; n <= total; n++)
+        {
+            var (end, _, hits, errors, refusal) = await RunOnce(new DeviceFaults { AtWrite = n, Kind = kind });
+            runs++;
+            if (errors > 0) reported++;
+            injected += hits;
+            if (end == End.Refusal)
+            {
+                refusals++;
+                refusalFiles.Add(Path.GetFileName(refusal![..refusal!.IndexOf(": ", StringComparison.Ordinal)]));
+            }
+            else recoveries++;
+        }
+        output.WriteLine($"{kind}: {runs} runs (fault at write 1..{total}), {injected} faults injected, {reported} runs with a typed error reported to the writer, {recoveries} full recoveries, {refusals} refusals naming {string.Join(", ", refusalFiles)}, 0 silent loss");
+        Assert.Equal(runs, injected);
+        // An error reported to the writer is undone; only a fault that reports success can damage acknowledged data.
+        if (kind != DeviceFaultKind.TornPage) Assert.Equal(0, refusals);
+        // A failed write is never passed over in silence: the writes it carried fail with a typed error.
+        if (kind != DeviceFaultKind.TornPage) Assert.Equal(runs, reported);
+    }
+
+    [Fact]
+    public void ABatchHalfWrittenBeforeItsErrorNeverComesBackAfterACrash()
+    {
+        // A short write leaves the first half of the failed flush in the segment: entries of the failed batch that
+        // continue the log's chain. Recovery reads on past the committed address while entries continue the chain,
+        // so unless the reopened log discards them they would return after a crash, though their writer was told
+        // they failed. Every N up to the first 30 segment writes; the crash comes right after the error.
+        int runs = 0;
+        for (long n = 1; n <= 30; n++)
+        {
+            var faults = new DeviceFaults { AtWrite = n, Kind = DeviceFaultKind.ShortWrite };
+            string dir = TestData.TempDir();
+            var o = new Outcome();
+            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong[] next = [1];
+            for (int round = 0; o.Errors.Count == 0 && round < 40; round++) NewBatch(c, o, next);
+            Assert.Single(o.Errors);
+            StorageTestKit.Crash(db);
+            using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+            AssertExactly(reopened.GetCollection("c"), o, $"fault at write {n}, reopened after a crash");
+            runs++;
+        }
+        output.WriteLine($"{runs} runs: the failed batch absent after every crash");
+    }
+
+    [Fact]
+    public async Task OverTcpAFullDiskIsStorageFullAndTheSameConnectionWritesOnceHealed()
+    {
+        var faults = new DeviceFaults { AtWrite = 4, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        string dir = TestData.TempDir();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        await using (var server = Protocol.LiveServer.Start(db: db))
+        await using (var client = await server.ConnectAsync())
+        {
+            await client.CreateCollectionAsync("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong next = 1;
+            StorageFullException? full = null;
+            var acked = new List<ulong>();
+            var failed = new List<ulong>();
+            for (int i = 0; i < 30 && full is null; i++)
+            {
+                var ids = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
+                var m = new VectorMatrix(ids.SelectMany(id => Vector(id, 0)).ToArray(), Dim);
+                try
+                {
+                    await client.UpsertBatchAsync("c", ids, m);
+                    acked.AddRange(ids);
+                }
+                catch (StorageFullException e)
+                {
+                    full = e;
+                    failed.AddRange(ids);
+                }
+            }
+            Assert.NotNull(full);
+            Assert.Contains("ENOSPC", full!.Message);
+            Assert.Contains("wal.log.0", full.Message);
+            Assert.All(await client.GetBatchAsync("c", failed), Assert.Null);
+            faults.Heal();
+            var more = Enumerable.Range(0, 12).Select(_ => next++).ToArray();
+            await client.UpsertBatchAsync("c", more, new VectorMatrix(more.SelectMany(id => Vector(id, 0)).ToArray(), Dim));
+            acked.AddRange(more);
+            Assert.Equal(acked.Count, (await client.GetInfoAsync("c")).Stats.Count);
+            Assert.All(await client.GetBatchAsync("c", acked), Assert.NotNull);
+        }
+        db.Dispose();
+    }
+
+    [Fact]
+    public async Task ConcurrentWritersSharingGroupCommitsAllGetTheFailureAndNoneIsToldALostWriteSucceeded()
+    {
+        // Four async writers share group commits; the disk fills at write N and stays full until six batches failed.
+        // Every writer whose batch was in a failed commit must get the error (a later commit reusing the addresses
+        // of the reopened log must not complete its wait), and exactly the acknowledged batches survive.
+        int runs = 0, failures = 0;
+        foreach (long n in new long[] { 3, 8, 15, 22 })
+        {
+            var faults = new DeviceFaults { AtWrite = n, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+            string dir = TestData.TempDir();
+            var o = new Outcome();
+            var gate = new object();
+            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            long nextId = 0;
+            async Task Writer()
+            {
+                for (int round = 0; round < 30; round++)
+                {
+                    lock (gate) if (o.Errors.Count >= 6) faults.Heal();
+                    var ids = Enumerable.Range(0, 8).Select(_ => (ulong)Interlocked.Increment(ref nextId)).ToArray();
+                    var rows = ids.Select(id => Vector(id, 0)).ToArray();
+                    try
+                    {
+                        await c.UpsertBatchAsync(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+                        lock (gate) for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+                    }
+                    catch (StorageFullException e)
+                    {
+                        lock (gate)
+                        {
+                            o.Errors.Add(e);
+                            foreach (var id in ids) o.Failed.Add(id);
+                        }
+                    }
+                }
+            }
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(Writer))).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.NotEmpty(o.Errors);
+            failures += o.Errors.Count;
+            AssertExactly(c, o, $"fault from write {n}, in memory");
+            StorageTestKit.Crash(db);
+            using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+            AssertExactly(reopened.GetCollection("c"), o, $"fault from write {n}, after a crash");
+            runs++;
+        }
+        output.WriteLine($"{runs} runs, {failures} failed batches among 4 concurrent writers, every acknowledged batch present, no failed one");
+    }
+
+    [Fact]
+    public async Task AWriteLostInAFailedCommitIsNeverReportedDurableByALaterCommitAtTheSameAddress()
+    {
+        // The reopened log reuses the addresses past the durable point, so a ticket of the failed epoch must not be
+        // taken as durable once later entries are committed there (a writer slow to start waiting would be told
+        // its lost write succeeded).
+        var faults = new DeviceFaults { AtWrite = long.MaxValue, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        using var db = VectorDatabase.Open(TestData.TempDir(), new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        c.UpsertBatch([1, 2], new VectorMatrix([.. Vector(1, 0), .. Vector(2, 0)], Dim));
+        var store = db.StoreOf("c")!;
+        faults.AtWrite = faults.Writes + 1;
+        long lost = store.AppendUpserts([3], new VectorMatrix(Vector(3, 0), Dim), null, null);
+        Assert.Throws<StorageFullException>(() => store.Flush()); // fails the commit, reopens the log
+        faults.Heal();
+        var ids = Enumerable.Range(10, 20).Select(i => (ulong)i).ToArray();
+        long later = store.AppendUpserts(ids, new VectorMatrix(ids.SelectMany(id => Vector(id, 0)).ToArray(), Dim), null, null);
+        store.WaitDurable(later);
+        Assert.True((later & ((1L << 48) - 1)) > (lost & ((1L << 48) - 1)), "the later entries do not cover the lost one's address");
+        Assert.Throws<StorageFullException>(() => store.WaitDurable(lost));
+        await Assert.ThrowsAsync<StorageFullException>(async () => await store.WaitDurableAsync(lost, default));
+    }
+
+    [Fact]
+    public void ADiskThatStaysFullFailsEveryWriteUntilHealedThenWritesContinueInTheSameProcess()
+    {
+        var faults = new DeviceFaults { AtWrite = 10, Kind = DeviceFaultKind.NoSpace, Sticky = true };
+        string dir = TestData.TempDir();
+        var o = new Outcome();
+        using (var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults)))
+        {
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong[] next = [1];
+            while (o.Errors.Count == 0) NewBatch(c, o, next);
+            for (int i = 0; i < 5; i++) NewBatch(c, o, next);
+            Assert.Equal(6, o.Errors.Count);
+            Assert.All(o.Errors, e => Assert.IsType<StorageFullException>(e));
+            AssertExactly(c, o, "while full");
+            faults.Heal();
+            int acked = o.Acked.Count;
+            for (int i = 0; i < 10; i++) NewBatch(c, o, next);
+            Assert.Equal(6, o.Errors.Count);
+            Assert.Equal(acked + 120, o.Acked.Count);
+            AssertExactly(c, o, "after healing");
+        }
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        AssertExactly(reopened.GetCollection("c"), o, "after a clean close and reopen");
+    }
+}
