@@ -11,10 +11,16 @@ namespace VectorStore.Quantization;
 /// <para>The rotated query q' (P·(q − c) for L2, P·q for inner products) is quantized once per query to int8 with one
 /// scale Δ = max|q'_i|/127, so ⟨y, q'⟩ ≈ Δ·(Σ u_i·q̃_i − (2^B − 1)/2·Σ q̃_i) where the sum over the packed codes is an
 /// exact integer kernel (<see cref="PackedCodeDot"/>), one call per packed part of the code.</para>
+/// <para>Centroids (<see cref="RotationQuantizer.CentroidCount"/> &gt; 1): a code names its centroid j; the query's
+/// terms for j (‖q − c_j‖² for L2, ⟨c_j, q⟩ otherwise, one D-long dot product in the rotated space) are computed the
+/// first time a code of that centroid is scored after <see cref="SetQuery"/>, so an HNSW or refine search that meets
+/// a few centroids pays for those only.</para>
 /// <para>Error bound: the estimate of ⟨o, q'⟩ has two independent errors, the code's (standard deviation at most
 /// ‖q'‖·√(1 − cos²)/(cos·√(D − 1)), cos = ⟨y, o⟩/‖y‖, RaBitQ) and the query rounding's (each q̃ error uniform in
 /// ±Δ/2, so Δ/(√12·cos)). The bound is <see cref="BoundSigmas"/> standard deviations of their sum, scaled to the
-/// distance (2‖r‖ for L2, ‖r‖ for inner products); with the default 3, about 0.3 % of estimates fall outside it.</para>
+/// distance (2‖r‖ for L2, ‖r‖ for inner products), with ‖q − c_j‖ in the code's term for L2; with the default 3,
+/// about 0.3 % of estimates fall outside it. A float32 rounding term is added, which is all that is left for a vector
+/// on its centroid.</para>
 /// </remarks>
 public sealed class RotationScorer : CodeScorer, IBoundedScorer
 {
@@ -31,6 +37,12 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     private readonly float _invSqrtDm1;
     private readonly float _defaultNormY;
     private readonly int _levels;        // 2^B − 1
+    private readonly float[] _table;     // per centroid j: ‖q − c_j‖² (L2) or ⟨c_j, q⟩ (inner products)
+    private readonly float[] _tableNorm; // per centroid j: ‖P(q − c_j)‖ (L2) or ‖P·q‖ (the error bound's query norm)
+    private readonly float[] _offsetNorms; // ‖c_j − center‖
+    private readonly float _roundingScale;  // 4·√D float32 rounding steps
+    private readonly int[] _stamp;       // _query when _table[j] was filled for this query
+    private int _query;
     private float _delta, _qNorm, _qNormSq, _qDotCenter;
     private int _sumQ;
 
@@ -49,6 +61,33 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         _invSqrtDm1 = 1f / MathF.Sqrt(Math.Max(1, _dim - 1));
         _defaultNormY = MathF.Sqrt(_dim) * 0.5f;
         _levels = (1 << rq.Bits) - 1;
+        _table = new float[rq.CentroidCount];
+        _tableNorm = new float[rq.CentroidCount];
+        _stamp = new int[rq.CentroidCount];
+        _stamp[0] = -1;
+        _offsetNorms = rq.OffsetNormsSquared.ToArray().Select(MathF.Sqrt).ToArray();
+        _roundingScale = 4f * MathF.Sqrt(_dim) * MathF.Pow(2f, -24);
+    }
+
+    /// <summary>
+    /// Fills the terms of centroid j for the current query. q' is P(q − center) for L2, P·q otherwise; with
+    /// o_j = P(c_j − center): ‖q − c_j‖² = ‖q' − o_j‖² = ‖q'‖² − 2⟨q', o_j⟩ + ‖o_j‖², and ⟨c_j, q⟩ = ⟨center, q⟩ + ⟨o_j, q'⟩.
+    /// </summary>
+    private void FillCentroid(int j)
+    {
+        float dot = DotProduct.Compute(_rotated, _rq.RotatedOffsets.Slice(j * _dim, _dim));
+        if (_l2)
+        {
+            float dsq = MathF.Max(0f, _qNormSq - 2f * dot + _rq.OffsetNormsSquared[j]);
+            _table[j] = dsq;
+            _tableNorm[j] = MathF.Sqrt(dsq);
+        }
+        else
+        {
+            _table[j] = _qDotCenter + dot;
+            _tableNorm[j] = _qNorm;
+        }
+        _stamp[j] = _query;
     }
 
     /// <summary>
@@ -83,6 +122,14 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     public override void SetQueryFromCode(ReadOnlySpan<byte> code)
     {
         _rq.RotatedResidual(code, _rotated);
+        // P(x̂ − center) = P(x̂ − c_j) + P(c_j − center).
+        int j = _rq.CentroidOf(code).Centroid;
+        if (j >= _table.Length) throw new InvalidDataException($"rq: code refers to centroid {j} of {_table.Length}");
+        if (_table.Length > 1)
+        {
+            var offset = _rq.RotatedOffsets.Slice(j * _dim, _dim);
+            for (int i = 0; i < _dim; i++) _rotated[i] += offset[i];
+        }
         if (!_l2)
         {
             var pc = _rq.RotatedCenter;
@@ -110,6 +157,18 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         }
         _sumQ = sum;
         for (int p = 0; p < _parts.Length; p++) PackedCodeDot.SplitQuery(_q, _parts[p].Bits, _split[p]);
+        // Per-centroid terms are filled on first use (a query of an HNSW or refine search meets a fraction of them).
+        if (_table.Length == 1)
+        {
+            _table[0] = _l2 ? _qNormSq : _qDotCenter;
+            _tableNorm[0] = _qNorm;
+            _stamp[0] = _query;
+        }
+        else if (++_query == 0)
+        {
+            Array.Clear(_stamp);
+            _query = 1;
+        }
     }
 
     /// <summary>The int8 query q̃ in natural dimension order (for tests).</summary>
@@ -129,41 +188,55 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     }
 
     /// <inheritdoc />
-    public override float Distance(ReadOnlySpan<byte> code) => Estimate(code, out _, out _);
+    public override float Distance(ReadOnlySpan<byte> code) => Estimate(code, out _, out _, out _);
 
     /// <inheritdoc />
     public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances)
     {
         for (int i = 0; i < distances.Length; i++)
-            distances[i] = FromDot(CodeDot(codes.Slice(i * codeSize, codeSize)), codes.Slice(i * codeSize, codeSize), out _, out _);
+            distances[i] = FromDot(CodeDot(codes.Slice(i * codeSize, codeSize)), codes.Slice(i * codeSize, codeSize), out _, out _, out _);
     }
 
     /// <inheritdoc />
     /// <remarks>See the type's remarks for the bound: <see cref="BoundSigmas"/> standard deviations of the estimate.</remarks>
     public float DistanceWithBound(ReadOnlySpan<byte> code, out float bound)
     {
-        float d = Estimate(code, out float normR, out float ipYO);
+        float d = Estimate(code, out float normR, out float ipYO, out int centroid);
         float normY = _rq.Bits > 1 ? BinaryPrimitives.ReadSingleLittleEndian(code[(_packedBytes + 8)..]) : _defaultNormY;
         float cos = ipYO / normY;
-        float codeSigma = _qNorm * MathF.Sqrt(MathF.Max(0, 1 - cos * cos)) / cos * _invSqrtDm1;
+        float codeSigma = _tableNorm[centroid] * MathF.Sqrt(MathF.Max(0, 1 - cos * cos)) / cos * _invSqrtDm1;
         float query = _delta / (MathF.Sqrt(12f) * cos);
         float sigma = MathF.Sqrt(codeSigma * codeSigma + query * query);
-        bound = BoundSigmas * sigma * (_l2 ? 2 * normR : normR);
+        // Plus float rounding of the exact terms (the centroid's table entry, rotated in float32), which is all that is
+        // left when a vector sits on its centroid (‖r‖ = 0): about √D rounding steps of the magnitudes summed.
+        float magnitude = MathF.Abs(d) + normR * _tableNorm[centroid] + _offsetNorms[centroid] * _qNorm;
+        bound = BoundSigmas * sigma * (_l2 ? 2 * normR : normR) + _roundingScale * magnitude;
         return d;
     }
 
     /// <summary><see cref="Distance"/> through the scalar reference kernel: the same value, bit for bit.</summary>
-    internal float DistanceScalar(ReadOnlySpan<byte> code) => FromDot(CodeDot(code, reference: true), code, out _, out _);
+    internal float DistanceScalar(ReadOnlySpan<byte> code) => FromDot(CodeDot(code, reference: true), code, out _, out _, out _);
 
-    private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO) => FromDot(CodeDot(code), code, out normR, out ipYO);
+    private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO, out int centroid) =>
+        FromDot(CodeDot(code), code, out normR, out ipYO, out centroid);
 
-    private float FromDot(int dot, ReadOnlySpan<byte> code, out float normR, out float ipYO)
+    private float FromDot(int dot, ReadOnlySpan<byte> code, out float normR, out float ipYO, out int centroid)
     {
         normR = BinaryPrimitives.ReadSingleLittleEndian(code[_packedBytes..]);
         ipYO = BinaryPrimitives.ReadSingleLittleEndian(code[(_packedBytes + 4)..]);
         // ⟨y, q'⟩ ≈ Δ·(Σu·q̃ − (2^B − 1)/2·Σq̃), kept exact in integers (×2) until the one float multiply.
         float yq = 0.5f * _delta * (2L * dot - (long)_levels * _sumQ);
-        float oq = yq / ipYO;
-        return _l2 ? normR * normR + _qNormSq - 2 * normR * oq : -(_qDotCenter + normR * oq);
+        float shift;
+        (centroid, shift) = _rq.CentroidOf(code);
+        // A code naming a centroid past the table is damaged: it scores as the farthest possible, never out of range.
+        if ((uint)centroid >= (uint)_table.Length) { centroid = 0; return float.PositiveInfinity; }
+        if (_stamp[centroid] != _query) FillCentroid(centroid);
+        if (_l2)
+        {
+            // ⟨r, q − c_j⟩ = ‖r‖·⟨o, P(q − c_j)⟩ ≈ ‖r‖·(⟨y, q'⟩ − ⟨y, P(c_j − center)⟩)/⟨y, o⟩.
+            float oq = (yq - shift) / ipYO;
+            return normR * normR + _table[centroid] - 2 * normR * oq;
+        }
+        return -(_table[centroid] + normR * yq / ipYO);
     }
 }

@@ -14,10 +14,10 @@ public class RotationQuantizerTests
     private static float Exact(DistanceKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
         kind == DistanceKind.L2 ? SquaredL2.Compute(a, b) : -DotProduct.Compute(a, b);
 
-    private static (float[] Errors, float[] Bounds, float Spread) Errors(int bits, DistanceKind kind, int dim)
+    private static (float[] Errors, float[] Bounds, float Spread) Errors(int bits, DistanceKind kind, int dim, int centroids = 1)
     {
         var data = SyntheticData.Clustered(1_200, dim, seed: dim + bits, normalize: kind == DistanceKind.NegativeDot);
-        var rq = RotationQuantizer.Train(data.Slice(0, 1_000), bits, seed: 5);
+        var rq = RotationQuantizer.Train(data.Slice(0, 1_000), bits, seed: 5, centroids, null);
         var codes = new byte[1_000 * rq.CodeSize];
         rq.EncodeBatch(data.Slice(0, 1_000), codes, 1);
         var scorer = (RotationScorer)rq.CreateScorer(kind);
@@ -47,9 +47,13 @@ public class RotationQuantizerTests
     [InlineData(4, DistanceKind.NegativeDot, 384)]
     [InlineData(5, DistanceKind.L2, 96)]
     [InlineData(8, DistanceKind.L2, 37)]
-    public void EstimateIsUnbiasedAndTheBoundHolds(int bits, DistanceKind kind, int dim)
+    [InlineData(1, DistanceKind.L2, 64, 16)]
+    [InlineData(2, DistanceKind.L2, 128, 32)]
+    [InlineData(4, DistanceKind.NegativeDot, 384, 24)]
+    [InlineData(3, DistanceKind.NegativeDot, 100, 300)]
+    public void EstimateIsUnbiasedAndTheBoundHolds(int bits, DistanceKind kind, int dim, int centroids = 1)
     {
-        var (errors, bounds, _) = Errors(bits, kind, dim);
+        var (errors, bounds, _) = Errors(bits, kind, dim, centroids);
         double mean = errors.Average(e => (double)e);
         double sd = Math.Sqrt(errors.Average(e => (double)e * e) - mean * mean);
         Assert.True(Math.Abs(mean) <= 0.2 * sd, $"rq:{bits} mean error {mean} vs sd {sd}: biased");
@@ -135,12 +139,14 @@ public class RotationQuantizerTests
     }
 
     [Theory]
-    [InlineData(DistanceKind.L2)]
-    [InlineData(DistanceKind.NegativeDot)]
-    public void QueryFromCodeMatchesDecodedQuery(DistanceKind kind)
+    [InlineData(DistanceKind.L2, 1)]
+    [InlineData(DistanceKind.NegativeDot, 1)]
+    [InlineData(DistanceKind.L2, 12)]
+    [InlineData(DistanceKind.NegativeDot, 12)]
+    public void QueryFromCodeMatchesDecodedQuery(DistanceKind kind, int centroids)
     {
         var data = SyntheticData.Clustered(300, 48, seed: 3, normalize: kind == DistanceKind.NegativeDot);
-        var rq = RotationQuantizer.Train(data, 4, seed: 1);
+        var rq = RotationQuantizer.Train(data, 4, seed: 1, centroids, null);
         var codes = new byte[300 * rq.CodeSize];
         rq.EncodeBatch(data, codes, 1);
         var fromCode = rq.CreateScorer(kind);
@@ -161,15 +167,17 @@ public class RotationQuantizerTests
         }
     }
 
-    [Fact]
-    public void DecodeApproachesTheVectorAsBitsGrow()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public void DecodeApproachesTheVectorAsBitsGrow(int centroids)
     {
         var data = SyntheticData.Clustered(200, 64, seed: 9);
         var back = new float[64];
         double previous = double.MaxValue;
         foreach (int bits in new[] { 1, 4, 8 })
         {
-            var rq = RotationQuantizer.Train(data, bits, seed: 2);
+            var rq = RotationQuantizer.Train(data, bits, seed: 2, centroids, null);
             var code = new byte[rq.CodeSize];
             double err = 0, norm = 0;
             for (int i = 0; i < 200; i++)
@@ -201,8 +209,78 @@ public class RotationQuantizerTests
     [InlineData(8, 396)]
     public void CodeSizesAtTheTextSetDimension(int bits, int bytes)
     {
-        var data = SyntheticData.Clustered(20, 384, seed: 1);
+        var data = SyntheticData.Clustered(600, 384, seed: 1);
         Assert.Equal(bytes, RotationQuantizer.Train(data, bits, 1).CodeSize);
+        // With centroids: + f32 shift + u8 centroid number (u16 above 256 centroids).
+        Assert.Equal(bytes + 5, RotationQuantizer.Train(data, bits, 1, 4, null).CodeSize);
+        Assert.Equal(bytes + 6, RotationQuantizer.Train(data, bits, 1, 300, null).CodeSize);
+    }
+
+    [Theory]
+    [InlineData(390, 10)]
+    [InlineData(20, 1)]
+    [InlineData(1_000_000, 256)]
+    public void DefaultCentroidsFollowTheTrainingSample(int vectors, int expected)
+    {
+        Assert.Equal(expected, RotationQuantizer.DefaultCentroids(vectors));
+        if (vectors > 10_000) return;
+        var codec = (RotationQuantizer)CodecRegistry.Train(CompressionSpec.Parse("rq:4"), SyntheticData.Clustered(vectors, 16, seed: 1), DistanceKind.L2);
+        Assert.Equal(expected, codec.CentroidCount);
+        Assert.Equal(expected == 1 ? "rq:4" : $"rq:4,{expected}", codec.Spec);
+    }
+
+    [Fact]
+    public void MoreCentroidsThanTrainingVectorsAreCappedAtTheSample()
+    {
+        var rq = RotationQuantizer.Train(SyntheticData.Clustered(7, 16, seed: 1), 4, 1, 64, null);
+        Assert.Equal(7, rq.CentroidCount);
+    }
+
+    [Fact]
+    public void CentroidsShrinkTheEstimatorsError()
+    {
+        // The clustered data has 20 clusters: measuring from the nearest centroid instead of the mean shrinks ‖r‖.
+        var single = Errors(2, DistanceKind.L2, 128);
+        var many = Errors(2, DistanceKind.L2, 128, 32);
+        double Rms(float[] e) => Math.Sqrt(e.Average(x => (double)x * x));
+        Assert.True(Rms(many.Errors) < 0.8 * Rms(single.Errors), $"error rms {Rms(many.Errors)} with 32 centroids vs {Rms(single.Errors)} with one");
+    }
+
+    [Fact]
+    public void CentroidParametersRoundTripAndFormatOneStaysTheSame()
+    {
+        var data = SyntheticData.Clustered(400, 24, seed: 4);
+        var rq = RotationQuantizer.Train(data, 3, 2, 9, null);
+        var bytes = Write(rq);
+        var back = (RotationQuantizer)CodecRegistry.Read(new BinaryReader(new MemoryStream(bytes)));
+        Assert.Equal(bytes, Write(back));
+        var a = new byte[rq.CodeSize];
+        var b = new byte[rq.CodeSize];
+        for (int i = 0; i < 50; i++)
+        {
+            rq.Encode(data.Row(i), a);
+            back.Encode(data.Row(i), b);
+            Assert.Equal(a, b);
+        }
+        // One centre keeps format 1: B first, no marker, no centroid table.
+        var single = Write(RotationQuantizer.Train(data, 3, 2));
+        Assert.Equal(3, single[3]);
+        Assert.Equal(3 + 1 + 4 + 4 * 24 + 4 * 24 * 24, single.Length);
+    }
+
+    [Fact]
+    public void ACodeNamingAMissingCentroidScoresAsFarthestAndDecodeRefusesIt()
+    {
+        var data = SyntheticData.Clustered(200, 16, seed: 4);
+        var rq = RotationQuantizer.Train(data, 4, 2, 5, null);
+        var code = new byte[rq.CodeSize];
+        rq.Encode(data.Row(0), code);
+        code[^1] = 200; // the centroid number
+        var scorer = rq.CreateScorer(DistanceKind.L2);
+        scorer.SetQuery(data.Row(1));
+        Assert.Equal(float.PositiveInfinity, scorer.Distance(code));
+        Assert.Throws<InvalidDataException>(() => rq.Decode(code, new float[16]));
+        Assert.Throws<InvalidDataException>(() => scorer.SetQueryFromCode(code));
     }
 
     [Theory]
@@ -212,6 +290,11 @@ public class RotationQuantizerTests
     [InlineData("rq:x", 384)]
     [InlineData("rq:+4", 384)]
     [InlineData("rq:4", 5_000)]
+    [InlineData("rq:4,0", 384)]
+    [InlineData("rq:4,4097", 384)]
+    [InlineData("rq:4,x", 384)]
+    [InlineData("rq:4,2,3", 384)]
+    [InlineData("rq:4,", 384)]
     public void BadSpecsAreRefusedAtCreate(string spec, int dim) =>
         Assert.Throws<InvalidArgumentException>(() => CodecRegistry.Validate(CompressionSpec.Parse(spec), dim));
 
@@ -224,6 +307,13 @@ public class RotationQuantizerTests
         var bytes = Write(RotationQuantizer.Train(SyntheticData.Clustered(50, 8, seed: 1), 4, 1));
         bytes[3] = 9;  // "rq" tag is 3 bytes (length + 2 chars); the next byte is B
         Assert.Throws<InvalidDataException>(() => CodecRegistry.Read(new BinaryReader(new MemoryStream(bytes))));
+        var withCentroids = Write(RotationQuantizer.Train(SyntheticData.Clustered(50, 8, seed: 1), 4, 1, 3, null));
+        withCentroids[4] = 9; // after the format-2 marker: B
+        Assert.Throws<InvalidDataException>(() => CodecRegistry.Read(new BinaryReader(new MemoryStream(withCentroids))));
+        withCentroids[4] = 4;
+        withCentroids[9] = 1; // the centroid count (i32 after B and n): 1 is format 1's, never written as format 2
+        for (int i = 10; i < 13; i++) withCentroids[i] = 0;
+        Assert.Throws<InvalidDataException>(() => CodecRegistry.Read(new BinaryReader(new MemoryStream(withCentroids))));
     }
 
     [Fact]
