@@ -19,13 +19,15 @@ public class RqScanBenchmarks
     private RotationScorer _rq4 = null!;
     private byte[] _rq4Codes = [];
     private float[] _dist = [];
+    private readonly Dictionary<string, byte[]> _blocks = [];
+    private readonly Dictionary<string, VectorCodec> _codecs = [];
 
     [GlobalSetup]
     public void Setup()
     {
         var data = SyntheticData.Clustered(Codes + 1, Dim, seed: 7, normalize: true);
         var sample = data.Slice(0, Codes);
-        foreach (var spec in new[] { "sq8", "rq:1", "rq:2", "rq:4", "rq:8", "bin" })
+        foreach (var spec in new[] { "sq8", "rq:1", "rq:2", "rq:4", "rq:4,1", "rq:8", "bin" })
         {
             var codec = CodecRegistry.Train(CompressionSpec.Parse(spec), sample, DistanceKind.NegativeDot);
             var codes = new byte[Codes * codec.CodeSize];
@@ -33,12 +35,27 @@ public class RqScanBenchmarks
             var scorer = codec.CreateScorer(DistanceKind.NegativeDot);
             scorer.SetQuery(data.Row(Codes));
             _scorers[spec] = (scorer, codes, codec.CodeSize);
+            _codecs[spec] = codec;
             if (spec == "sq8")
             {
                 var traversal = codec.CreateTraversalScorer(DistanceKind.NegativeDot);
                 traversal.SetQuery(data.Row(Codes));
                 _scorers["sq8-int8"] = (traversal, codes, codec.CodeSize);
             }
+        }
+        // rq:1 and rq:2 as flat and IVF indexes hold them: packed in fast-scan blocks of 32.
+        foreach (var spec in new[] { "rq:1", "rq:2" })
+        {
+            var (_, codes, size) = _scorers[spec];
+            var layout = _codecs[spec].BlockLayout!;
+            int blocks = (Codes + layout.BlockVectors - 1) / layout.BlockVectors;
+            var packed = new byte[blocks * layout.BlockBytes];
+            for (int b = 0; b < blocks; b++)
+            {
+                int n = Math.Min(layout.BlockVectors, Codes - b * layout.BlockVectors);
+                layout.PackBlock(codes.AsSpan(b * layout.BlockVectors * size, n * size), n, packed.AsSpan(b * layout.BlockBytes, layout.BlockBytes));
+            }
+            _blocks[spec] = packed;
         }
         _rq4 = (RotationScorer)_scorers["rq:4"].Scorer;
         _rq4Codes = _scorers["rq:4"].Codes;
@@ -61,6 +78,9 @@ public class RqScanBenchmarks
     /// <summary>rq:4 through its SIMD kernel.</summary>
     [Benchmark(OperationsPerInvoke = Codes)] public float Rq4() => Scan("rq:4");
 
+    /// <summary>rq:4 with one centre (no centroid term per code): what the centroids cost per code.</summary>
+    [Benchmark(OperationsPerInvoke = Codes)] public float Rq4SingleCentre() => Scan("rq:4,1");
+
     /// <summary>rq:4 through the scalar reference kernel (same formula, same result).</summary>
     [Benchmark(OperationsPerInvoke = Codes)]
     public float Rq4Scalar()
@@ -70,13 +90,25 @@ public class RqScanBenchmarks
         return _dist[^1];
     }
 
-    /// <summary>rq:1 (sliced 1-bit kernel).</summary>
+    private float ScanBlocks(string spec)
+    {
+        ((IBlockScorer)_scorers[spec].Scorer).ScanBlocks(_blocks[spec], Codes, _dist);
+        return _dist[^1];
+    }
+
+    /// <summary>rq:1 through the fast-scan blocks (what flat and IVF scans use).</summary>
+    [Benchmark(OperationsPerInvoke = Codes)] public float Rq1FastScan() => ScanBlocks("rq:1");
+
+    /// <summary>rq:2 through the fast-scan blocks.</summary>
+    [Benchmark(OperationsPerInvoke = Codes)] public float Rq2FastScan() => ScanBlocks("rq:2");
+
+    /// <summary>rq:1 (sliced 1-bit kernel, one code at a time: what HNSW and refine use).</summary>
     [Benchmark(OperationsPerInvoke = Codes)] public float Rq1() => Scan("rq:1");
 
     /// <summary>bin (popcount over 4-bit query planes), the same bytes as rq:1.</summary>
     [Benchmark(OperationsPerInvoke = Codes)] public float Bin() => Scan("bin");
 
-    /// <summary>rq:2.</summary>
+    /// <summary>rq:2 (one code at a time).</summary>
     [Benchmark(OperationsPerInvoke = Codes)] public float Rq2() => Scan("rq:2");
 
     /// <summary>rq:8.</summary>

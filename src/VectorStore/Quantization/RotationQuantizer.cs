@@ -96,7 +96,14 @@ public sealed class RotationQuantizer : VectorCodec
         }
         _packedBytes = offset;
         _factorBytes = (bits == 1 ? 8 : 12) + (CentroidCount > 1 ? 4 + CentroidIdBytes : 0);
+        Blocks = RotationBlockLayout.For(d, bits, _packedBytes, CodeSize);
     }
+
+    /// <inheritdoc />
+    /// <remarks>1- and 2-bit codes only (<see cref="RotationBlockLayout"/>); wider codes are stored one by one.</remarks>
+    public override IBlockCodec? BlockLayout => Blocks;
+
+    internal RotationBlockLayout? Blocks { get; }
 
     /// <summary>Bits per dimension (B).</summary>
     public int Bits { get; }
@@ -356,12 +363,15 @@ public sealed class RotationQuantizer : VectorCodec
     }
 
     /// <summary>The centroid number j of a code and t = ⟨y, P(c_j − center)⟩ (0 and 0 for the single centre).</summary>
-    internal (int Centroid, float Shift) CentroidOf(ReadOnlySpan<byte> code)
+    internal (int Centroid, float Shift) CentroidOf(ReadOnlySpan<byte> code) => CentroidOfFactors(code[_packedBytes..]);
+
+    /// <summary><see cref="CentroidOf"/> from the factor bytes of a code (what follows its packed grid values).</summary>
+    internal (int Centroid, float Shift) CentroidOfFactors(ReadOnlySpan<byte> factors)
     {
         if (CentroidCount == 1) return (0, 0f);
-        int at = _packedBytes + (Bits == 1 ? 8 : 12);
-        int j = CentroidIdBytes == 1 ? code[at + 4] : BinaryPrimitives.ReadUInt16LittleEndian(code[(at + 4)..]);
-        return (j, BinaryPrimitives.ReadSingleLittleEndian(code[at..]));
+        int at = Bits == 1 ? 8 : 12;
+        int j = CentroidIdBytes == 1 ? factors[at + 4] : BinaryPrimitives.ReadUInt16LittleEndian(factors[(at + 4)..]);
+        return (j, BinaryPrimitives.ReadSingleLittleEndian(factors[at..]));
     }
 
     /// <summary>Unpacks the grid values y = u − (2^B − 1)/2 of a code into <paramref name="y"/> (rotated space).</summary>

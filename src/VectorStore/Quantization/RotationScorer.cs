@@ -22,7 +22,7 @@ namespace VectorStore.Quantization;
 /// about 0.3 % of estimates fall outside it. A float32 rounding term is added, which is all that is left for a vector
 /// on its centroid.</para>
 /// </remarks>
-public sealed class RotationScorer : CodeScorer, IBoundedScorer
+public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
 {
     private readonly RotationQuantizer _rq;
     private readonly bool _l2;
@@ -43,6 +43,12 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     private readonly float _roundingScale;  // 4·√D float32 rounding steps
     private readonly int[] _stamp;       // _query when _table[j] was filled for this query
     private int _query;
+    private readonly int _qLimit;         // largest |q̃_i|
+    private readonly RotationBlockLayout? _blocks;
+    private readonly byte[] _lut;
+    private readonly ushort[] _sums = new ushort[PqFastScan.BlockVectors];
+    private int _lutOffset;
+    private bool _lutReady;
     private float _delta, _qNorm, _qNormSq, _qDotCenter;
     private int _sumQ;
 
@@ -67,6 +73,9 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         _stamp[0] = -1;
         _offsetNorms = rq.OffsetNormsSquared.ToArray().Select(MathF.Sqrt).ToArray();
         _roundingScale = 4f * MathF.Sqrt(_dim) * MathF.Pow(2f, -24);
+        _blocks = rq.Blocks;
+        _qLimit = RotationBlockLayout.QueryLimit(rq.Bits);
+        _lut = new byte[(_blocks?.SubQuantizers ?? 0) * 16];
     }
 
     /// <summary>
@@ -146,12 +155,13 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
         _qNorm = MathF.Sqrt(_qNormSq);
         float max = 0;
         for (int i = 0; i < _dim; i++) max = MathF.Max(max, MathF.Abs(_rotated[i]));
-        _delta = max > 0 ? max / 127f : 1f;
+        _delta = max > 0 ? max / _qLimit : 1f;
         float inv = 1f / _delta;
         int sum = 0;
+        _lutReady = false;
         for (int i = 0; i < _dim; i++)
         {
-            int v = Math.Clamp((int)MathF.Round(_rotated[i] * inv), -127, 127);
+            int v = Math.Clamp((int)MathF.Round(_rotated[i] * inv), -_qLimit, _qLimit);
             _q[i] = (sbyte)v;
             sum += v;
         }
@@ -220,14 +230,18 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
     private float Estimate(ReadOnlySpan<byte> code, out float normR, out float ipYO, out int centroid) =>
         FromDot(CodeDot(code), code, out normR, out ipYO, out centroid);
 
-    private float FromDot(int dot, ReadOnlySpan<byte> code, out float normR, out float ipYO, out int centroid)
+    private float FromDot(int dot, ReadOnlySpan<byte> code, out float normR, out float ipYO, out int centroid) =>
+        FromFactors(dot, code[_packedBytes..], out normR, out ipYO, out centroid);
+
+    /// <summary>The estimate from Σ u_i·q̃_i and the code's factor bytes (what follows its packed grid values).</summary>
+    private float FromFactors(int dot, ReadOnlySpan<byte> factors, out float normR, out float ipYO, out int centroid)
     {
-        normR = BinaryPrimitives.ReadSingleLittleEndian(code[_packedBytes..]);
-        ipYO = BinaryPrimitives.ReadSingleLittleEndian(code[(_packedBytes + 4)..]);
+        normR = BinaryPrimitives.ReadSingleLittleEndian(factors);
+        ipYO = BinaryPrimitives.ReadSingleLittleEndian(factors[4..]);
         // ⟨y, q'⟩ ≈ Δ·(Σu·q̃ − (2^B − 1)/2·Σq̃), kept exact in integers (×2) until the one float multiply.
         float yq = 0.5f * _delta * (2L * dot - (long)_levels * _sumQ);
         float shift;
-        (centroid, shift) = _rq.CentroidOf(code);
+        (centroid, shift) = _rq.CentroidOfFactors(factors);
         // A code naming a centroid past the table is damaged: it scores as the farthest possible, never out of range.
         if ((uint)centroid >= (uint)_table.Length) { centroid = 0; return float.PositiveInfinity; }
         if (_stamp[centroid] != _query) FillCentroid(centroid);
@@ -238,5 +252,61 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer
             return normR * normR + _table[centroid] - 2 * normR * oq;
         }
         return -(_table[centroid] + normR * yq / ipYO);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// 1- and 2-bit codes in <see cref="RotationBlockLayout"/>: the fast-scan kernel sums the table of 4-bit indexes
+    /// (exactly Σ u_i·q̃_i, as the packed kernel gives), then each code's factors turn it into the same estimate as
+    /// <see cref="CodeScorer.Distance"/>, bit for bit.
+    /// </remarks>
+    public void ScanBlocks(ReadOnlySpan<byte> packed, int count, Span<float> distances)
+    {
+        var layout = _blocks ?? throw new NotSupportedException($"rq:{_rq.Bits} codes have no block layout");
+        PrepareTable(layout);
+        int bb = layout.BlockBytes, bv = PqFastScan.BlockVectors;
+        for (int first = 0, b = 0; first < count; first += bv, b++)
+        {
+            var block = packed.Slice(b * bb, bb);
+            PqFastScan.Accumulate(block[..layout.IndexBytes], 1, layout.SubQuantizers, _lut, _sums);
+            int n = Math.Min(bv, count - first);
+            for (int v = 0; v < n; v++)
+                distances[first + v] = FromFactors(_sums[v] + _lutOffset, layout.Factors(block, v), out _, out _, out _);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The estimate is not monotonic in the integer sum (each code has its own factors), so every code of the blocks
+    /// is converted and those at or below <paramref name="threshold"/> are returned.
+    /// </remarks>
+    public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances)
+    {
+        if (positions.Length < count || distances.Length < count) throw new ArgumentException("output spans are shorter than count");
+        var layout = _blocks ?? throw new NotSupportedException($"rq:{_rq.Bits} codes have no block layout");
+        PrepareTable(layout);
+        int bb = layout.BlockBytes, bv = PqFastScan.BlockVectors, found = 0;
+        for (int first = 0, b = 0; first < count; first += bv, b++)
+        {
+            var block = packed.Slice(b * bb, bb);
+            PqFastScan.Accumulate(block[..layout.IndexBytes], 1, layout.SubQuantizers, _lut, _sums);
+            int n = Math.Min(bv, count - first);
+            for (int v = 0; v < n; v++)
+            {
+                float d = FromFactors(_sums[v] + _lutOffset, layout.Factors(block, v), out _, out _, out _);
+                if (!(d <= threshold)) continue;
+                positions[found] = first + v;
+                distances[found++] = d;
+            }
+        }
+        return found;
+    }
+
+    // Built on the first block scan of a query: HNSW and refine score codes one by one and never need it.
+    private void PrepareTable(RotationBlockLayout layout)
+    {
+        if (_lutReady) return;
+        _lutOffset = layout.BuildTable(_q, _lut);
+        _lutReady = true;
     }
 }
