@@ -3,25 +3,28 @@ using VectorStore.Distance;
 namespace VectorStore.Quantization;
 
 /// <summary>
-/// The fast-scan layout of 1- and 2-bit <c>rq</c> codes in memory (<see cref="IBlockCodec"/>): a code's grid values
-/// regrouped into 4-bit indexes — four dimensions per index at B = 1, two at B = 2 — packed in blocks of 32 codes as
-/// <see cref="PqFastScan"/> lays out 4-bit PQ, so one in-register table lookup adds the query's contribution of four
-/// (two) dimensions for 32 codes at once; then the 32 codes' factor bytes. Snapshots still hold one code per vector.
+/// The fast-scan layout of 1-, 2- and 4-bit <c>rq</c> codes in memory (<see cref="IBlockCodec"/>): a code's grid
+/// values regrouped into 4-bit indexes — four dimensions per index at B = 1, two at B = 2, and at B = 4 two planes of
+/// two dimensions per index (the low and the high two bits of each value) — packed in blocks of 32 codes as
+/// <see cref="PqFastScan"/> lays out 4-bit PQ, so one in-register table lookup adds the query's contribution of
+/// several dimensions for 32 codes at once; then the 32 codes' factor bytes. Snapshots still hold one code per vector.
 /// Immutable and thread-safe.
 /// </summary>
 /// <remarks>
-/// <para>Why only B ≤ 2: a 4-bit index covers 4/B dimensions, so the table has one entry per 4/B dimensions and the
-/// lookups cost the same per index at every width; at B = 4 an index is one dimension and the packed integer kernel
-/// (<see cref="PackedCodeDot"/>, 8 dimensions per byte-multiply) is already faster. Measured in
-/// <c>RqScanBenchmarks</c> (Rq1FastScan / Rq2FastScan against Rq1 / Rq2).</para>
-/// <para>Block: <see cref="PqFastScan.BlockBytes"/>(M) bytes of indexes (M = index groups, rounded up to even), then
-/// 32 × the code's factor bytes (‖r‖, ⟨y, o⟩, …, in code order). Index group g holds dimensions g·4/B … (g+1)·4/B − 1,
-/// lowest dimension in the lowest bits; dimensions past D are 0.</para>
+/// <para>Why: one code at a time, the packed integer kernel (<see cref="PackedCodeDot"/>) is fast, but every code
+/// pays a horizontal sum, a call and its checks; a block scan pays them once per 32 codes and keeps the sums in
+/// registers. Measured in <c>RqScanBenchmarks</c> (Rq1/Rq2/Rq4FastScan against Rq1/Rq2/Rq4). B = 4 splits each value
+/// into two 2-bit planes that share one table: Σu·q̃ = S_low + 4·S_high. Other widths (3, 5–8) are scored one by one.</para>
+/// <para>Block: P planes (1, or 2 at B = 4) of <see cref="PqFastScan.BlockBytes"/>(M) bytes of indexes (M = index
+/// groups, rounded up to even), then 32 × the code's factor bytes (‖r‖, ⟨y, o⟩, …, in code order). Index group g of a
+/// plane holds dimensions g·n … (g+1)·n − 1 (n = 4 / the plane's bits), lowest dimension in the lowest bits;
+/// dimensions past D are 0.</para>
 /// </remarks>
 internal sealed class RotationBlockLayout : IBlockCodec
 {
     private readonly int _dim;
-    private readonly int _bits;
+    private readonly int _bits;         // the code's bits per value
+    private readonly int _planeBits;    // bits of a value per plane (1 or 2)
     private readonly int _perIndex;     // dimensions per 4-bit index
     private readonly int _packedBytes;  // the per-vector code's packed grid values
     private readonly int _factorBytes;
@@ -30,35 +33,47 @@ internal sealed class RotationBlockLayout : IBlockCodec
     {
         _dim = dim;
         _bits = bits;
-        _perIndex = 4 / bits;
+        _planeBits = Math.Min(bits, 2);
+        Planes = bits / _planeBits;
+        _perIndex = 4 / _planeBits;
         int groups = (dim + _perIndex - 1) / _perIndex;
         SubQuantizers = groups + (groups & 1);
         _packedBytes = packedBytes;
         _factorBytes = codeSize - packedBytes;
-        IndexBytes = PqFastScan.BlockBytes(SubQuantizers);
+        PlaneBytes = PqFastScan.BlockBytes(SubQuantizers);
+        IndexBytes = Planes * PlaneBytes;
     }
 
     /// <summary>The layout for a B-bit code of <paramref name="dim"/> dimensions, or null when there is none.</summary>
     public static RotationBlockLayout? For(int dim, int bits, int packedBytes, int codeSize)
     {
-        if (bits is not (1 or 2)) return null;
-        int perIndex = 4 / bits, groups = (dim + perIndex - 1) / perIndex;
+        if (bits is not (1 or 2 or 4)) return null;
+        int perIndex = 4 / Math.Min(bits, 2), groups = (dim + perIndex - 1) / perIndex;
         // The kernel's 16-bit sums hold at most PqFastScan.MaxSubQuantizers table entries of ≤ 255.
         if (groups + (groups & 1) > PqFastScan.MaxSubQuantizers) return null;
         return new RotationBlockLayout(dim, bits, packedBytes, codeSize);
     }
 
-    /// <summary>Index groups (the fast-scan kernel's M, even).</summary>
+    /// <summary>Index groups per plane (the fast-scan kernel's M, even).</summary>
     public int SubQuantizers { get; }
+
+    /// <summary>Planes of indexes: 1, or 2 at B = 4 (low and high two bits of each value).</summary>
+    public int Planes { get; }
+
+    /// <summary>Bytes of one plane of a block.</summary>
+    public int PlaneBytes { get; }
+
+    /// <summary>Bits of a value held by each plane (plane p is weighted 2^(p·PlaneShift)).</summary>
+    public int PlaneShift => _planeBits;
 
     /// <summary>Bytes of a block's indexes (the part the kernel reads).</summary>
     public int IndexBytes { get; }
 
     /// <summary>
-    /// Largest |q̃_i| of the int8 query for this width: a table entry spans Σ(2^B − 1)·|q̃_i| over the 4/B dimensions of
-    /// an index, which must fit a byte (4·63 = 252 at B = 1, 2·3·42 = 252 at B = 2).
+    /// Largest |q̃_i| of the int8 query for this width: a table entry spans Σ(2^b − 1)·|q̃_i| over the dimensions of
+    /// an index (b = a plane's bits), which must fit a byte (4·63 = 252 at B = 1, 2·3·42 = 252 at B = 2 and 4).
     /// </summary>
-    public static int QueryLimit(int bits) => bits switch { 1 => 63, 2 => 42, _ => 127 };
+    public static int QueryLimit(int bits) => bits switch { 1 => 63, 2 or 4 => 42, _ => 127 };
 
     /// <inheritdoc />
     public int BlockVectors => PqFastScan.BlockVectors;
@@ -84,14 +99,19 @@ internal sealed class RotationBlockLayout : IBlockCodec
     {
         Span<byte> u = _dim <= 4096 ? stackalloc byte[_dim] : new byte[_dim];
         PackedCodeDot.Unpack(code[.._packedBytes], _bits, u);
-        int i = position & 15;
+        int i = position & 15, mask = (1 << _planeBits) - 1;
         bool high = position >= 16;
-        for (int g = 0; g < SubQuantizers; g++)
+        for (int p = 0; p < Planes; p++)
         {
-            int index = 0;
-            for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++) index |= u[d] << (s * _bits);
-            ref byte b = ref block[g * 16 + i];
-            b = high ? (byte)((b & 0x0F) | (index << 4)) : (byte)((b & 0xF0) | index);
+            var plane = block.Slice(p * PlaneBytes, PlaneBytes);
+            for (int g = 0; g < SubQuantizers; g++)
+            {
+                int index = 0;
+                for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++)
+                    index |= ((u[d] >> (p * _planeBits)) & mask) << (s * _planeBits);
+                ref byte b = ref plane[g * 16 + i];
+                b = high ? (byte)((b & 0x0F) | (index << 4)) : (byte)((b & 0xF0) | index);
+            }
         }
         code.Slice(_packedBytes, _factorBytes).CopyTo(block.Slice(IndexBytes + position * _factorBytes, _factorBytes));
     }
@@ -100,13 +120,19 @@ internal sealed class RotationBlockLayout : IBlockCodec
     public void GetBlockCode(ReadOnlySpan<byte> block, int position, Span<byte> code)
     {
         Span<byte> u = _dim <= 4096 ? stackalloc byte[_dim] : new byte[_dim];
-        int i = position & 15, mask = (1 << _bits) - 1;
+        u.Clear();
+        int i = position & 15, mask = (1 << _planeBits) - 1;
         bool high = position >= 16;
-        for (int g = 0; g < SubQuantizers; g++)
+        for (int p = 0; p < Planes; p++)
         {
-            int b = block[g * 16 + i];
-            int index = high ? b >> 4 : b & 15;
-            for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++) u[d] = (byte)((index >> (s * _bits)) & mask);
+            var plane = block.Slice(p * PlaneBytes, PlaneBytes);
+            for (int g = 0; g < SubQuantizers; g++)
+            {
+                int b = plane[g * 16 + i];
+                int index = high ? b >> 4 : b & 15;
+                for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++)
+                    u[d] |= (byte)(((index >> (s * _planeBits)) & mask) << (p * _planeBits));
+            }
         }
         PackedCodeDot.Pack(u, _bits, code[.._packedBytes]);
         Factors(block, position).CopyTo(code.Slice(_packedBytes, _factorBytes));
@@ -114,12 +140,12 @@ internal sealed class RotationBlockLayout : IBlockCodec
 
     /// <summary>
     /// The 16-entry table of every index group for the int8 query <paramref name="q"/> (|q̃_i| ≤
-    /// <see cref="QueryLimit"/>): entry v of group g is Σ_s u_s(v)·q̃_{g·4/B+s} minus the group's smallest such sum, so
-    /// Σ u_i·q̃_i = Σ_g lut[16g + index_g] + the returned sum of the minima, exactly.
+    /// <see cref="QueryLimit"/>), shared by the planes: entry v of group g is Σ_s u_s(v)·q̃_{g·n+s} minus the group's
+    /// smallest such sum, so a plane's Σ u_i·q̃_i = Σ_g lut[16g + index_g] + the returned sum of the minima, exactly.
     /// </summary>
     public int BuildTable(ReadOnlySpan<sbyte> q, Span<byte> lut)
     {
-        int mask = (1 << _bits) - 1, offset = 0;
+        int mask = (1 << _planeBits) - 1, offset = 0;
         Span<int> entry = stackalloc int[16];
         for (int g = 0; g < SubQuantizers; g++)
         {
@@ -127,7 +153,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
             for (int v = 0; v < 16; v++)
             {
                 int sum = 0;
-                for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++) sum += ((v >> (s * _bits)) & mask) * q[d];
+                for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++) sum += ((v >> (s * _planeBits)) & mask) * q[d];
                 entry[v] = sum;
                 min = Math.Min(min, sum);
             }

@@ -100,7 +100,7 @@ public sealed class RotationQuantizer : VectorCodec
     }
 
     /// <inheritdoc />
-    /// <remarks>1- and 2-bit codes only (<see cref="RotationBlockLayout"/>); wider codes are stored one by one.</remarks>
+    /// <remarks>1-, 2- and 4-bit codes (<see cref="RotationBlockLayout"/>); other widths are stored one by one.</remarks>
     public override IBlockCodec? BlockLayout => Blocks;
 
     internal RotationBlockLayout? Blocks { get; }

@@ -47,6 +47,7 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
     private readonly RotationBlockLayout? _blocks;
     private readonly byte[] _lut;
     private readonly ushort[] _sums = new ushort[PqFastScan.BlockVectors];
+    private readonly ushort[] _sumsHigh = new ushort[PqFastScan.BlockVectors];
     private int _lutOffset;
     private bool _lutReady;
     private float _delta, _qNorm, _qNormSq, _qDotCenter;
@@ -256,7 +257,7 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
 
     /// <inheritdoc />
     /// <remarks>
-    /// 1- and 2-bit codes in <see cref="RotationBlockLayout"/>: the fast-scan kernel sums the table of 4-bit indexes
+    /// 1-, 2- and 4-bit codes in <see cref="RotationBlockLayout"/>: the fast-scan kernel sums the table of 4-bit indexes
     /// (exactly Σ u_i·q̃_i, as the packed kernel gives), then each code's factors turn it into the same estimate as
     /// <see cref="CodeScorer.Distance"/>, bit for bit.
     /// </remarks>
@@ -268,10 +269,10 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         for (int first = 0, b = 0; first < count; first += bv, b++)
         {
             var block = packed.Slice(b * bb, bb);
-            PqFastScan.Accumulate(block[..layout.IndexBytes], 1, layout.SubQuantizers, _lut, _sums);
+            AccumulateBlock(layout, block);
             int n = Math.Min(bv, count - first);
             for (int v = 0; v < n; v++)
-                distances[first + v] = FromFactors(_sums[v] + _lutOffset, layout.Factors(block, v), out _, out _, out _);
+                distances[first + v] = FromFactors(BlockDot(layout, v), layout.Factors(block, v), out _, out _, out _);
         }
     }
 
@@ -289,11 +290,11 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         for (int first = 0, b = 0; first < count; first += bv, b++)
         {
             var block = packed.Slice(b * bb, bb);
-            PqFastScan.Accumulate(block[..layout.IndexBytes], 1, layout.SubQuantizers, _lut, _sums);
+            AccumulateBlock(layout, block);
             int n = Math.Min(bv, count - first);
             for (int v = 0; v < n; v++)
             {
-                float d = FromFactors(_sums[v] + _lutOffset, layout.Factors(block, v), out _, out _, out _);
+                float d = FromFactors(BlockDot(layout, v), layout.Factors(block, v), out _, out _, out _);
                 if (!(d <= threshold)) continue;
                 positions[found] = first + v;
                 distances[found++] = d;
@@ -301,6 +302,18 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         }
         return found;
     }
+
+    private void AccumulateBlock(RotationBlockLayout layout, ReadOnlySpan<byte> block)
+    {
+        PqFastScan.Accumulate(block[..layout.PlaneBytes], 1, layout.SubQuantizers, _lut, _sums);
+        if (layout.Planes == 2) PqFastScan.Accumulate(block.Slice(layout.PlaneBytes, layout.PlaneBytes), 1, layout.SubQuantizers, _lut, _sumsHigh);
+    }
+
+    // Σu·q̃ of position v: the low plane's sum, plus the high plane's weighted by 2^PlaneShift; each plane's table
+    // minima (_lutOffset) weighted the same way.
+    private int BlockDot(RotationBlockLayout layout, int v) => layout.Planes == 1
+        ? _sums[v] + _lutOffset
+        : _sums[v] + _lutOffset + ((_sumsHigh[v] + _lutOffset) << layout.PlaneShift);
 
     // Built on the first block scan of a query: HNSW and refine score codes one by one and never need it.
     private void PrepareTable(RotationBlockLayout layout)

@@ -8,7 +8,7 @@ using Xunit;
 namespace VectorStore.Tests.Quantization;
 
 /// <summary>
-/// The fast-scan layout of 1- and 2-bit <c>rq</c> codes: codes survive the trip into blocks and back byte for byte, and
+/// The fast-scan layout of 1-, 2- and 4-bit <c>rq</c> codes: codes survive the trip into blocks and back byte for byte, and
 /// a block scan gives exactly the per-code estimate (the same float, so flat/IVF scans, HNSW and refine agree).
 /// </summary>
 public class RotationBlockLayoutTests
@@ -42,6 +42,9 @@ public class RotationBlockLayoutTests
     [InlineData(2, 101, 1)]
     [InlineData(2, 512, 300)]
     [InlineData(1, 1024, 3)]
+    [InlineData(4, 384, 5)]
+    [InlineData(4, 129, 1)]
+    [InlineData(4, 512, 2)]
     public void CodesComeBackFromBlocksByteForByte(int bits, int dim, int centroids)
     {
         var (rq, _, codes) = Encode(bits, dim, centroids, 333, seed: dim + bits);
@@ -70,6 +73,8 @@ public class RotationBlockLayoutTests
     [InlineData(2, 384, 12, DistanceKind.NegativeDot)]
     [InlineData(2, 130, 1, DistanceKind.L2)]
     [InlineData(2, 96, 300, DistanceKind.L2)]
+    [InlineData(4, 384, 7, DistanceKind.NegativeDot)]
+    [InlineData(4, 37, 1, DistanceKind.L2)]
     public void BlockScansGiveExactlyThePerCodeEstimates(int bits, int dim, int centroids, DistanceKind kind)
     {
         const int count = 1_000;
@@ -106,10 +111,11 @@ public class RotationBlockLayoutTests
 
     [Theory]
     [InlineData(3, 384)]
-    [InlineData(4, 384)]
+    [InlineData(5, 384)]
     [InlineData(8, 64)]
     [InlineData(1, 1_028)]
     [InlineData(2, 516)]
+    [InlineData(4, 516)]
     public void WiderCodesAndLargeDimensionsHaveNoBlockLayout(int bits, int dim)
     {
         var rq = RotationQuantizer.Train(SyntheticData.Clustered(40, dim, seed: 1), bits, 1);
@@ -120,6 +126,7 @@ public class RotationBlockLayoutTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(4)]
     public void FlatSearchThroughBlocksMatchesPerCodeRanking(int bits)
     {
         const int count = 700;
