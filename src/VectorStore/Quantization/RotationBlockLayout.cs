@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using VectorStore.Distance;
 
 namespace VectorStore.Quantization;
@@ -16,7 +18,8 @@ namespace VectorStore.Quantization;
 /// registers. Measured in <c>RqScanBenchmarks</c> (Rq1/Rq2/Rq4FastScan against Rq1/Rq2/Rq4). B = 4 splits each value
 /// into two 2-bit planes that share one table: Σu·q̃ = S_low + 4·S_high. Other widths (3, 5–8) are scored one by one.</para>
 /// <para>Block: P planes (1, or 2 at B = 4) of <see cref="PqFastScan.BlockBytes"/>(M) bytes of indexes (M = index
-/// groups, rounded up to even), then 32 × the code's factor bytes (‖r‖, ⟨y, o⟩, …, in code order). Index group g of a
+/// groups, rounded up to even), then the 32 codes' factors field by field: 32 × f32 per factor (‖r‖, ⟨y, o⟩, ‖y‖ for
+/// B &gt; 1, t with centroids), then 32 centroid numbers (u8 or u16) with centroids. Index group g of a
 /// plane holds dimensions g·n … (g+1)·n − 1 (n = 4 / the plane's bits), lowest dimension in the lowest bits;
 /// dimensions past D are 0.</para>
 /// </remarks>
@@ -28,9 +31,11 @@ internal sealed class RotationBlockLayout : IBlockCodec
     private readonly int _perIndex;     // dimensions per 4-bit index
     private readonly int _packedBytes;  // the per-vector code's packed grid values
     private readonly int _factorBytes;
+    private readonly int _idBytes;      // 0 (one centre), 1 or 2
 
-    private RotationBlockLayout(int dim, int bits, int packedBytes, int codeSize)
+    private RotationBlockLayout(int dim, int bits, int packedBytes, int codeSize, int idBytes)
     {
+        _idBytes = idBytes;
         _dim = dim;
         _bits = bits;
         _planeBits = Math.Min(bits, 2);
@@ -40,18 +45,25 @@ internal sealed class RotationBlockLayout : IBlockCodec
         SubQuantizers = groups + (groups & 1);
         _packedBytes = packedBytes;
         _factorBytes = codeSize - packedBytes;
+        FloatFields = (_factorBytes - idBytes) / 4;
         PlaneBytes = PqFastScan.BlockBytes(SubQuantizers);
         IndexBytes = Planes * PlaneBytes;
     }
 
     /// <summary>The layout for a B-bit code of <paramref name="dim"/> dimensions, or null when there is none.</summary>
-    public static RotationBlockLayout? For(int dim, int bits, int packedBytes, int codeSize)
+    /// <param name="dim">D.</param>
+    /// <param name="bits">B.</param>
+    /// <param name="packedBytes">Bytes of a code's packed grid values.</param>
+    /// <param name="codeSize">Bytes of a code: the packed values, f32 factors, then a centroid number of
+    /// <paramref name="idBytes"/> bytes (0 for the single centre).</param>
+    /// <param name="idBytes">0, 1 or 2.</param>
+    public static RotationBlockLayout? For(int dim, int bits, int packedBytes, int codeSize, int idBytes)
     {
         if (bits is not (1 or 2 or 4)) return null;
         int perIndex = 4 / Math.Min(bits, 2), groups = (dim + perIndex - 1) / perIndex;
         // The kernel's 16-bit sums hold at most PqFastScan.MaxSubQuantizers table entries of ≤ 255.
         if (groups + (groups & 1) > PqFastScan.MaxSubQuantizers) return null;
-        return new RotationBlockLayout(dim, bits, packedBytes, codeSize);
+        return new RotationBlockLayout(dim, bits, packedBytes, codeSize, idBytes);
     }
 
     /// <summary>Index groups per plane (the fast-scan kernel's M, even).</summary>
@@ -81,9 +93,38 @@ internal sealed class RotationBlockLayout : IBlockCodec
     /// <inheritdoc />
     public int BlockBytes => IndexBytes + PqFastScan.BlockVectors * _factorBytes;
 
-    /// <summary>The factor bytes of position <paramref name="position"/> of a block.</summary>
-    public ReadOnlySpan<byte> Factors(ReadOnlySpan<byte> block, int position) =>
-        block.Slice(IndexBytes + position * _factorBytes, _factorBytes);
+    /// <summary>The f32 factors of a code (‖r‖, ⟨y, o⟩, then ‖y‖ for B &gt; 1 and t with centroids).</summary>
+    public int FloatFields { get; }
+
+    /// <summary>
+    /// Factor <paramref name="field"/> of the block's 32 codes, in position order: the factors are stored field by
+    /// field (32 floats each, then the 32 centroid numbers), so a scan converts 8 or 16 codes per vector instruction.
+    /// </summary>
+    public ReadOnlySpan<float> Field(ReadOnlySpan<byte> block, int field) =>
+        MemoryMarshal.Cast<byte, float>(block.Slice(IndexBytes + field * 4 * PqFastScan.BlockVectors, 4 * PqFastScan.BlockVectors));
+
+    /// <summary>The centroid number of position <paramref name="position"/> (0 for the single centre).</summary>
+    public int CentroidAt(ReadOnlySpan<byte> block, int position)
+    {
+        int at = IndexBytes + FloatFields * 4 * PqFastScan.BlockVectors + position * _idBytes;
+        return _idBytes switch { 0 => 0, 1 => block[at], _ => BinaryPrimitives.ReadUInt16LittleEndian(block[at..]) };
+    }
+
+    // A code's factor bytes to / from their field-major places in a block.
+    private void MoveFactors(ReadOnlySpan<byte> from, Span<byte> to, int position, bool intoBlock)
+    {
+        int field0 = IndexBytes;
+        for (int f = 0; f < FloatFields; f++)
+        {
+            int inBlock = field0 + f * 4 * PqFastScan.BlockVectors + position * 4, inCode = _packedBytes + f * 4;
+            if (intoBlock) from.Slice(inCode, 4).CopyTo(to.Slice(inBlock, 4));
+            else from.Slice(inBlock, 4).CopyTo(to.Slice(inCode, 4));
+        }
+        if (_idBytes == 0) return;
+        int idBlock = field0 + FloatFields * 4 * PqFastScan.BlockVectors + position * _idBytes, idCode = _packedBytes + FloatFields * 4;
+        if (intoBlock) from.Slice(idCode, _idBytes).CopyTo(to.Slice(idBlock, _idBytes));
+        else from.Slice(idBlock, _idBytes).CopyTo(to.Slice(idCode, _idBytes));
+    }
 
     /// <inheritdoc />
     public void PackBlock(ReadOnlySpan<byte> codes, int count, Span<byte> block)
@@ -113,7 +154,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
                 b = high ? (byte)((b & 0x0F) | (index << 4)) : (byte)((b & 0xF0) | index);
             }
         }
-        code.Slice(_packedBytes, _factorBytes).CopyTo(block.Slice(IndexBytes + position * _factorBytes, _factorBytes));
+        MoveFactors(code, block, position, intoBlock: true);
     }
 
     /// <inheritdoc />
@@ -135,7 +176,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
             }
         }
         PackedCodeDot.Pack(u, _bits, code[.._packedBytes]);
-        Factors(block, position).CopyTo(code.Slice(_packedBytes, _factorBytes));
+        MoveFactors(block, code, position, intoBlock: false);
     }
 
     /// <summary>

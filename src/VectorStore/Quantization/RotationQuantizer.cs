@@ -96,7 +96,7 @@ public sealed class RotationQuantizer : VectorCodec
         }
         _packedBytes = offset;
         _factorBytes = (bits == 1 ? 8 : 12) + (CentroidCount > 1 ? 4 + CentroidIdBytes : 0);
-        Blocks = RotationBlockLayout.For(d, bits, _packedBytes, CodeSize);
+        Blocks = RotationBlockLayout.For(d, bits, _packedBytes, CodeSize, CentroidCount > 1 ? CentroidIdBytes : 0);
     }
 
     /// <inheritdoc />

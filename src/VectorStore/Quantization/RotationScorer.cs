@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
 using VectorStore.Distance;
 
 namespace VectorStore.Quantization;
@@ -48,6 +49,7 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
     private readonly byte[] _lut;
     private readonly ushort[] _sums = new ushort[PqFastScan.BlockVectors];
     private readonly ushort[] _sumsHigh = new ushort[PqFastScan.BlockVectors];
+    private readonly float[] _blockDistances = new float[PqFastScan.BlockVectors];
     private int _lutOffset;
     private bool _lutReady;
     private float _delta, _qNorm, _qNormSq, _qDotCenter;
@@ -268,11 +270,8 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         int bb = layout.BlockBytes, bv = PqFastScan.BlockVectors;
         for (int first = 0, b = 0; first < count; first += bv, b++)
         {
-            var block = packed.Slice(b * bb, bb);
-            AccumulateBlock(layout, block);
             int n = Math.Min(bv, count - first);
-            for (int v = 0; v < n; v++)
-                distances[first + v] = FromFactors(BlockDot(layout, v), layout.Factors(block, v), out _, out _, out _);
+            FinishBlock(layout, packed.Slice(b * bb, bb), n, distances.Slice(first, n));
         }
     }
 
@@ -289,12 +288,12 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         int bb = layout.BlockBytes, bv = PqFastScan.BlockVectors, found = 0;
         for (int first = 0, b = 0; first < count; first += bv, b++)
         {
-            var block = packed.Slice(b * bb, bb);
-            AccumulateBlock(layout, block);
             int n = Math.Min(bv, count - first);
+            var blockDistances = _blockDistances.AsSpan(0, n);
+            FinishBlock(layout, packed.Slice(b * bb, bb), n, blockDistances);
             for (int v = 0; v < n; v++)
             {
-                float d = FromFactors(BlockDot(layout, v), layout.Factors(block, v), out _, out _, out _);
+                float d = blockDistances[v];
                 if (!(d <= threshold)) continue;
                 positions[found] = first + v;
                 distances[found++] = d;
@@ -303,17 +302,74 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         return found;
     }
 
-    private void AccumulateBlock(RotationBlockLayout layout, ReadOnlySpan<byte> block)
+    /// <summary>
+    /// The estimates of the first <paramref name="n"/> codes of one block: the kernel's integer sums, then the
+    /// factors applied 8 codes per instruction (the same float operations in the same order as
+    /// <see cref="FromFactors"/>, so the same values bit for bit), or one by one without 256-bit vectors.
+    /// </summary>
+    private void FinishBlock(RotationBlockLayout layout, ReadOnlySpan<byte> block, int n, Span<float> output)
     {
         PqFastScan.Accumulate(block[..layout.PlaneBytes], 1, layout.SubQuantizers, _lut, _sums);
         if (layout.Planes == 2) PqFastScan.Accumulate(block.Slice(layout.PlaneBytes, layout.PlaneBytes), 1, layout.SubQuantizers, _lut, _sumsHigh);
+        // Σu·q̃: the low plane's sum, plus the high plane's weighted by 2^PlaneShift; each plane's table minima
+        // (_lutOffset) weighted the same way. Then x = 2·Σu·q̃ − (2^B − 1)·Σq̃, exact in int32 (|x| < 2^25).
+        Span<int> x = stackalloc int[PqFastScan.BlockVectors];
+        long levelsSum = (long)_levels * _sumQ;
+        for (int v = 0; v < n; v++)
+        {
+            int dot = layout.Planes == 1 ? _sums[v] + _lutOffset : _sums[v] + _lutOffset + ((_sumsHigh[v] + _lutOffset) << layout.PlaneShift);
+            x[v] = (int)(2L * dot - levelsSum);
+        }
+        Span<float> tab = stackalloc float[PqFastScan.BlockVectors];
+        bool damaged = false, centroids = _table.Length > 1;
+        if (!centroids) tab.Fill(_table[0]);
+        else
+        {
+            for (int v = 0; v < n; v++)
+            {
+                int j = layout.CentroidAt(block, v);
+                if ((uint)j >= (uint)_table.Length) { damaged = true; tab[v] = 0; continue; }
+                if (_stamp[j] != _query) FillCentroid(j);
+                tab[v] = _table[j];
+            }
+        }
+        var normR = layout.Field(block, 0);
+        var ipYO = layout.Field(block, 1);
+        var shift = centroids ? layout.Field(block, layout.FloatFields - 1) : default;
+        float half = 0.5f * _delta;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var h = Vector256.Create(half);
+            var two = Vector256.Create(2f);
+            for (; i + 8 <= n; i += 8)
+            {
+                var yq = h * Vector256.ConvertToSingle(Vector256.Create(x.Slice(i, 8)));
+                var nr = Vector256.Create(normR.Slice(i, 8));
+                var ip = Vector256.Create(ipYO.Slice(i, 8));
+                var t = Vector256.Create(tab.Slice(i, 8));
+                Vector256<float> d;
+                if (_l2)
+                {
+                    var sh = centroids ? Vector256.Create(shift.Slice(i, 8)) : Vector256<float>.Zero;
+                    var oq = (yq - sh) / ip;
+                    d = (nr * nr + t) - two * nr * oq;
+                }
+                else d = -(t + nr * yq / ip);
+                d.CopyTo(output.Slice(i, 8));
+            }
+        }
+        for (; i < n; i++)
+        {
+            float yq = half * x[i];
+            output[i] = _l2
+                ? normR[i] * normR[i] + tab[i] - 2 * normR[i] * ((yq - (centroids ? shift[i] : 0f)) / ipYO[i])
+                : -(tab[i] + normR[i] * yq / ipYO[i]);
+        }
+        if (!damaged) return;
+        for (int v = 0; v < n; v++)
+            if ((uint)layout.CentroidAt(block, v) >= (uint)_table.Length) output[v] = float.PositiveInfinity;
     }
-
-    // Σu·q̃ of position v: the low plane's sum, plus the high plane's weighted by 2^PlaneShift; each plane's table
-    // minima (_lutOffset) weighted the same way.
-    private int BlockDot(RotationBlockLayout layout, int v) => layout.Planes == 1
-        ? _sums[v] + _lutOffset
-        : _sums[v] + _lutOffset + ((_sumsHigh[v] + _lutOffset) << layout.PlaneShift);
 
     // Built on the first block scan of a query: HNSW and refine score codes one by one and never need it.
     private void PrepareTable(RotationBlockLayout layout)
