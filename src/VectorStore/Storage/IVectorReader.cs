@@ -16,4 +16,10 @@ internal interface IVectorReader
 
     /// <summary><c>distances[i] = Distances.Compute(kind, query, Get(slots[i]))</c> for every <c>i</c>, bit-identical to that loop.</summary>
     void ComputeDistances(DistanceKind kind, ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances);
+
+    /// <summary>
+    /// A hint that the vectors of <paramref name="slots"/> are about to be read (some of them, one at a time): starts
+    /// bringing them closer without waiting, so the reads that follow overlap. Not a read (counts as none); may do nothing.
+    /// </summary>
+    void Prefetch(ReadOnlySpan<int> slots);
 }
