@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using VectorStore.Clustering;
 using VectorStore.Ranking;
-using VectorStore.Storage;
 
 namespace VectorStore.Quantization;
 
@@ -66,7 +65,7 @@ internal sealed class RefineStage
     /// one-at-a-time reads do not each wait for memory (measured in RAM on the text set: the 100 codes cost 16 µs
     /// scored cold, 2.5 µs warm; a lone read 650 ns, against 150 ns each in a prefetched batch).
     /// </remarks>
-    public int Refine(ReadOnlySpan<float> query, ReadOnlySpan<int> slots, int k, TopK results, IVectorReader raw)
+    public int Refine(ReadOnlySpan<float> query, ReadOnlySpan<int> slots, int k, TopK results, IExactVectors raw)
     {
         var s = _scratch.Value!;
         int count = slots.Length;
