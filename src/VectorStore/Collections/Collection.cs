@@ -38,7 +38,6 @@ public sealed partial class Collection
     private readonly FieldIndex? _fields;
     // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
     private readonly CompressionSpec? _refineSpec;
-    private readonly RefineStage.ExactDistances _exactDistances;
     private ulong[] _live = new ulong[16];
     private int _highWater;
     private int _rebalanceQueued;
@@ -70,8 +69,6 @@ public sealed partial class Collection
         _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
         if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
         if (options.Refine is { } refine) _refineSpec = CompressionSpec.Parse(refine);
-        var kind = options.Metric.ToDistanceKind();
-        _exactDistances = (q, slots, d) => _raw.ComputeDistances(kind, q, slots, d);
     }
 
     /// <summary>The collection's name.</summary>
@@ -678,14 +675,14 @@ public sealed partial class Collection
         if (gen.Refine is { } refine)
         {
             // Second stage: the finer in-RAM code, and full precision only where its error bound cannot decide.
-            int reads = refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), n, k, heap, _exactDistances);
+            int reads = refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), k, heap, _raw);
             scratch.Stats = scratch.Stats with { Reranked = reads };
             return Drain(heap, k, scratch, options, number);
         }
         var cs = scratch.SlotBuffer;
         // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
         var ds = scratch.DistBuffer;
-        _exactDistances(q, cs.AsSpan(0, n), ds.AsSpan(0, n));
+        _raw.ComputeDistances(Options.Metric.ToDistanceKind(), q, cs.AsSpan(0, n), ds.AsSpan(0, n));
         for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
         scratch.Stats = scratch.Stats with { Reranked = n };
         return Drain(heap, k, scratch, options, number);

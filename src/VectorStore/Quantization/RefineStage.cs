@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using VectorStore.Clustering;
 using VectorStore.Ranking;
 
@@ -12,7 +15,7 @@ namespace VectorStore.Quantization;
 /// Decision rule, for candidate intervals [e − b, e + b]: with U the k-th smallest upper end, a candidate whose lower
 /// end exceeds U cannot be among the k best and is dropped unread; one that fewer than k others could beat (fewer
 /// than k lower ends below its upper end) is certainly among them and keeps its estimate; the rest are read, one at
-/// a time, each read narrowing its interval to a point and re-deciding the others. The
+/// a time, each read narrowing its interval to a point and re-deciding the others (<see cref="RefineSelection"/>). The
 /// bound covers 3 standard deviations of the estimate (<see cref="RotationScorer.BoundSigmas"/>), so a wrong call is a
 /// 0.3 %-per-candidate event, not a systematic one. Thread-safety: encoding happens under the collection's write lock,
 /// scoring under its read lock with one scorer per thread.
@@ -22,9 +25,12 @@ internal sealed class RefineStage
     private readonly ThreadLocal<Scratch> _scratch;
     private byte[] _codes = [];
 
+    private readonly DistanceKind _kind;
+
     private RefineStage(VectorCodec codec, DistanceKind kind)
     {
         Codec = codec;
+        _kind = kind;
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
     }
 
@@ -48,72 +54,75 @@ internal sealed class RefineStage
     public long MemoryBytes => _codes.Length + Codec.ParameterBytes;
 
     /// <summary>
-    /// Refines <paramref name="count"/> candidates (<paramref name="slots"/>, any order) for the best
-    /// <paramref name="k"/> and pushes them into <paramref name="results"/>: certain ones with their estimates, the
-    /// ones read through <paramref name="exact"/> with their exact distances. Returns the number read.
+    /// Refines the candidates <paramref name="slots"/> (any order) for the best <paramref name="k"/> and pushes them
+    /// into <paramref name="results"/>: certain ones with their estimates, the ones read from <paramref name="raw"/>
+    /// with their exact distances. Returns the number read.
     /// </summary>
     /// <remarks>
     /// Reads one candidate at a time, the undecided one with the smallest estimate: each read collapses its interval
-    /// to a point, which lowers the k-th upper end and settles others without reading them.
+    /// to a point, which lowers the k-th upper end and settles others without reading them (<see cref="RefineSelection"/>).
+    /// The codes and then the vectors undecided after the first pass are prefetched, so that the scoring and the
+    /// one-at-a-time reads do not each wait for memory (measured in RAM on the text set: the 100 codes cost 16 µs
+    /// scored cold, 2.5 µs warm; a lone read 650 ns, against 150 ns each in a prefetched batch).
     /// </remarks>
-    public int Refine(ReadOnlySpan<float> query, Span<int> slots, int count, int k, TopK results, ExactDistances exact)
+    public int Refine(ReadOnlySpan<float> query, ReadOnlySpan<int> slots, int k, TopK results, IExactVectors raw)
     {
         var s = _scratch.Value!;
-        s.Ensure(count);
-        var scorer = s.Scorer;
-        var bounded = (IBoundedScorer)scorer;
-        scorer.SetQuery(query);
-        int size = Codec.CodeSize;
-        var lo = s.Lower;
-        var hi = s.Upper;
-        var est = s.Estimate;
-        var active = s.Active;
+        int count = slots.Length;
+        var bounded = s.Bounded;
+        s.Scorer.SetQuery(query);
+        var sel = s.Selection;
+        sel.Reset(count);
+        int size = Codec.CodeSize, reads = 0;
+        Span<float> distance = stackalloc float[1];
+        int ahead = Math.Min(count, CodePrefetchDistance);
+        for (int i = 0; i < ahead; i++) PrefetchCode(slots[i], size);
         for (int i = 0; i < count; i++)
         {
+            if (i + ahead < count) PrefetchCode(slots[i + ahead], size);
             float e = bounded.DistanceWithBound(_codes.AsSpan(slots[i] * size, size), out float b);
-            est[i] = e;
-            lo[i] = e - b;
-            hi[i] = e + b;
-            active[i] = i;
-        }
-        int n = count, kk = Math.Min(k, count), reads = 0;
-        var sortedHi = s.SortedUpper;
-        var sortedLo = s.SortedLower;
-        Span<int> one = stackalloc int[1];
-        Span<float> oneDistance = stackalloc float[1];
-        while (true)
-        {
-            // U: the k-th smallest upper end. A candidate whose lower end exceeds it cannot be among the k best.
-            for (int a = 0; a < n; a++) sortedHi[a] = hi[active[a]];
-            sortedHi.AsSpan(0, n).Sort();
-            float u = sortedHi[kk - 1];
-            int kept = 0;
-            for (int a = 0; a < n; a++)
-                if (lo[active[a]] <= u) active[kept++] = active[a];
-            n = kept;
-            for (int a = 0; a < n; a++) sortedLo[a] = lo[active[a]];
-            sortedLo.AsSpan(0, n).Sort();
-            // Undecided: estimated (not read) and at least k others could be closer. Read the likeliest first.
-            int pick = -1;
-            for (int a = 0; a < n; a++)
+            if (float.IsFinite(e) && float.IsFinite(b))
             {
-                int i = active[a];
-                if (lo[i] == hi[i]) continue; // read (or a zero-width estimate): known
-                int couldBeat = SortedSearch.LowerBound(sortedLo.AsSpan(0, n), hi[i]) - 1; // minus itself: lo[i] < hi[i]
-                if (couldBeat >= kk && (pick < 0 || est[i] < est[pick])) pick = i;
+                sel.Set(i, e, b);
+                continue;
             }
-            if (pick < 0) break;
-            one[0] = slots[pick];
-            exact(query, one, oneDistance);
-            est[pick] = lo[pick] = hi[pick] = oneDistance[0];
+            // No usable interval (a degenerate code): the rule needs finite ends, so this one is read up front.
+            raw.ComputeDistances(_kind, query, slots.Slice(i, 1), distance);
+            sel.SetExact(i, distance[0]);
             reads++;
         }
-        for (int a = 0; a < n; a++) results.Push(slots[active[a]], est[active[a]]);
+        sel.Start(k);
+        var undecided = sel.Undecided;
+        if (undecided.Length > 1)
+        {
+            var hint = s.Hint(undecided.Length);
+            for (int u = 0; u < undecided.Length; u++) hint[u] = slots[undecided[u]];
+            raw.Prefetch(hint);
+        }
+        for (int pick; (pick = sel.Next()) >= 0; reads++)
+        {
+            raw.ComputeDistances(_kind, query, slots.Slice(pick, 1), distance);
+            sel.Resolve(pick, distance[0]);
+        }
+        foreach (int i in sel.Survivors) results.Push(slots[i], sel.Distance(i));
         return reads;
     }
 
-    /// <summary>Exact distances from the query to the vectors of <c>slots</c> (a full-precision read).</summary>
-    public delegate void ExactDistances(ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances);
+    /// <summary>
+    /// Codes requested ahead of the one being scored: enough in flight to cover a DRAM miss per code (a 4-bit code
+    /// of 384 dimensions is four cache lines) without crowding the core's outstanding-miss slots.
+    /// </summary>
+    private const int CodePrefetchDistance = 8;
+
+    /// <summary>Requests the cache lines of one slot's code into L1 (a hint: the unpinned address may be stale after a GC, which costs nothing but the hint).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchCode(int slot, int size)
+    {
+        if (!Sse.IsSupported) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)slot * size));
+        for (int off = 0; off < size; off += 64) Sse.Prefetch0(p + off);
+        Sse.Prefetch0(p + size - 1);
+    }
 
     /// <summary>Writes the codec and the codes of slots [0, <paramref name="highWater"/>) (free slots included: their bytes are stale and unread).</summary>
     public void Write(BinaryWriter w, int highWater)
@@ -142,17 +151,22 @@ internal sealed class RefineStage
         return stage;
     }
 
+    /// <summary>One search thread's scorer and buffers.</summary>
     private sealed class Scratch(CodeScorer scorer)
     {
-        public CodeScorer Scorer { get; } = scorer;
-        public float[] Lower = [], Upper = [], Estimate = [], SortedLower = [], SortedUpper = [];
-        public int[] Active = [];
+        private int[] _hint = [];
 
-        public void Ensure(int n)
+        public CodeScorer Scorer { get; } = scorer;
+
+        public IBoundedScorer Bounded { get; } = (IBoundedScorer)scorer;
+
+        public RefineSelection Selection { get; } = new();
+
+        /// <summary>A buffer of at least <paramref name="n"/> slots for a prefetch hint.</summary>
+        public Span<int> Hint(int n)
         {
-            if (Lower.Length >= n) return;
-            Lower = new float[n]; Upper = new float[n]; Estimate = new float[n];
-            SortedLower = new float[n]; SortedUpper = new float[n]; Active = new int[n];
+            if (_hint.Length < n) _hint = new int[Math.Max(n, 2 * _hint.Length)];
+            return _hint.AsSpan(0, n);
         }
     }
 }

@@ -1,4 +1,4 @@
-using VectorStore.Distance;
+using VectorStore.Quantization;
 
 namespace VectorStore.Storage;
 
@@ -6,14 +6,11 @@ namespace VectorStore.Storage;
 /// Read access to full-precision vectors by slot, wherever they live (in memory or in memory-mapped segments).
 /// Thread-safety: reads may run concurrently with each other; callers exclude writers (the collection's locks).
 /// </summary>
-internal interface IVectorReader
+internal interface IVectorReader : IExactVectors
 {
     /// <summary>Values per vector.</summary>
     int Dimension { get; }
 
     /// <summary>The vector of a stored slot (valid until the next write to the store).</summary>
     ReadOnlySpan<float> Get(int slot);
-
-    /// <summary><c>distances[i] = Distances.Compute(kind, query, Get(slots[i]))</c> for every <c>i</c>, bit-identical to that loop.</summary>
-    void ComputeDistances(DistanceKind kind, ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances);
 }

@@ -128,6 +128,27 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         _readAhead.End(batch, fromDisk);
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Resident: into the CPU cache. Out of core: the kernel's read-ahead for each segment row, and only while the
+    /// <see cref="ReadAheadPolicy"/> finds the cache cold (on a warm one it would be a system call per row for nothing).
+    /// </remarks>
+    public void Prefetch(ReadOnlySpan<int> slots)
+    {
+        if (_resident is not null)
+        {
+            _resident.Prefetch(slots);
+            return;
+        }
+        if (!_readAhead.Hinting) return;
+        foreach (int slot in slots)
+        {
+            if (_buffer.ContainsKey(slot)) continue;
+            long loc = Volatile.Read(ref _locations[slot]);
+            _segments[(int)(loc >> 32)].WillNeed((int)loc);
+        }
+    }
+
     /// <summary>Whether re-rank reads currently ask the kernel to read ahead (see <see cref="ReadAheadPolicy"/>).</summary>
     public bool ReadAheadHinting => _readAhead.Hinting;
 
