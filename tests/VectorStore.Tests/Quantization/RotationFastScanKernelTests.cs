@@ -10,8 +10,10 @@ namespace VectorStore.Tests.Quantization;
 /// <summary>
 /// The fast-scan layout of 1-, 2- and 4-bit <c>rq</c> codes: codes survive the trip into blocks and back byte for byte, and
 /// a block scan gives exactly the per-code estimate (the same float, so flat/IVF scans, HNSW and refine agree).
+/// Named a kernel test so CI also runs it with AVX-512, AVX2 or all intrinsics off and on Arm64 (the fast-scan
+/// kernel's paths and the Vector256 / scalar factor paths).
 /// </summary>
-public class RotationBlockLayoutTests
+public class RotationFastScanKernelTests
 {
     private static (RotationQuantizer Rq, VectorMatrix Data, byte[] Codes) Encode(int bits, int dim, int centroids, int count, int seed, bool normalize = false)
     {
@@ -40,7 +42,8 @@ public class RotationBlockLayoutTests
     [InlineData(1, 5, 1)]
     [InlineData(2, 384, 9)]
     [InlineData(2, 101, 1)]
-    [InlineData(2, 512, 300)]
+    [InlineData(2, 64, 300)]
+    [InlineData(2, 512, 3)]
     [InlineData(1, 1024, 3)]
     [InlineData(4, 384, 5)]
     [InlineData(4, 129, 1)]
@@ -148,5 +151,24 @@ public class RotationBlockLayoutTests
             int n = heap.Drain(slots, dist);
             Assert.Equal(expected, slots.Take(n).ToArray());
         }
+    }
+
+    [Fact]
+    public void ADamagedCentroidNumberInABlockScoresAsFarthestAndLeavesTheOthers()
+    {
+        var (rq, data, codes) = Encode(2, 64, 5, 40, seed: 8);
+        int size = rq.CodeSize;
+        var packed = Pack(rq.BlockLayout!, codes, size, 40);
+        var scorer = rq.CreateScorer(DistanceKind.L2);
+        scorer.SetQuery(data.Row(40));
+        var before = new float[40];
+        ((IBlockScorer)scorer).ScanBlocks(packed, 40, before);
+        var code = codes.AsSpan(6 * size, size).ToArray();
+        code[^1] = 250; // the centroid number (u8: 5 centroids)
+        rq.BlockLayout!.SetBlockCode(packed.AsSpan(0, rq.BlockLayout.BlockBytes), 6, code);
+        var after = new float[40];
+        ((IBlockScorer)scorer).ScanBlocks(packed, 40, after);
+        Assert.Equal(float.PositiveInfinity, after[6]);
+        for (int i = 0; i < 40; i++) if (i != 6) Assert.Equal(before[i], after[i]);
     }
 }
