@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using VectorStore.Clustering;
+using VectorStore.Distance;
 using VectorStore.Ranking;
 
 namespace VectorStore.Quantization;
@@ -114,15 +114,10 @@ internal sealed class RefineStage
     /// </summary>
     private const int CodePrefetchDistance = 8;
 
-    /// <summary>Requests the cache lines of one slot's code into L1 (a hint: the unpinned address may be stale after a GC, which costs nothing but the hint).</summary>
+    /// <summary>Requests the cache lines of one slot's code into L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchCode(int slot, int size)
-    {
-        if (!Sse.IsSupported) return;
-        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)slot * size));
-        for (int off = 0; off < size; off += 64) Sse.Prefetch0(p + off);
-        Sse.Prefetch0(p + size - 1);
-    }
+    private void PrefetchCode(int slot, int size) =>
+        CachePrefetch.ToL1(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)slot * size), size);
 
     /// <summary>Writes the codec and the codes of slots [0, <paramref name="highWater"/>) (free slots included: their bytes are stale and unread).</summary>
     public void Write(BinaryWriter w, int highWater)

@@ -99,15 +99,12 @@ internal sealed class RawVectorStore(int dimension) : IVectorReader
     /// large-object-heap arrays and are not normally moved at all).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Prefetch(int slot)
+    private void Prefetch(int slot)
     {
         var chunk = _chunks[slot >> ChunkShift];
         ref float first = ref MemoryMarshal.GetArrayDataReference(chunk.Array);
-        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, chunk.Offset + (slot & (ChunkSize - 1)) * Dimension));
-        int bytes = Dimension * sizeof(float);
-        for (int off = 0; off < bytes; off += 64) Sse.Prefetch1(p + off);
-        // The vector need not start on a line boundary: its last byte may sit one line beyond the loop's reach.
-        Sse.Prefetch1(p + bytes - 1);
+        ref float vector = ref Unsafe.Add(ref first, chunk.Offset + (slot & (ChunkSize - 1)) * Dimension);
+        CachePrefetch.ToL2(ref Unsafe.As<float, byte>(ref vector), Dimension * sizeof(float));
     }
 
     private readonly record struct Chunk(float[] Array, int Offset);

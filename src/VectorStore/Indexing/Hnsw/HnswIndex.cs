@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using VectorStore.Distance;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing.Hnsw;
@@ -223,15 +224,8 @@ public sealed partial class HnswIndex : VectorIndex
     /// loads of all unvisited neighbours before scoring any of them overlaps their misses.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Prefetch(int node)
-    {
-        if (Sse.IsSupported)
-        {
-            // Only a hint: a stale address after a GC move costs a wasted line, never a fault.
-            byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_codes)) + (long)node * _codeSize;
-            for (int off = 0; off < _codeSize; off += 64) Sse.Prefetch0(p + off);
-        }
-    }
+    private void Prefetch(int node) =>
+        CachePrefetch.ToL1(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)node * _codeSize), _codeSize);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void PrefetchLinks(int node, int level)
