@@ -28,6 +28,21 @@ public static unsafe class PqFastScan
     /// <summary>Bytes of one block of 32 codes for <paramref name="m"/> sub-quantizers.</summary>
     public static int BlockBytes(int m) => m * 16;
 
+    /// <summary>Writes the 4-bit <paramref name="index"/> of code <paramref name="position"/> (0 … 31) for sub-quantizer
+    /// <paramref name="j"/> into <paramref name="block"/>, leaving the other code of that byte alone.</summary>
+    public static void SetIndex(Span<byte> block, int j, int position, int index)
+    {
+        ref byte b = ref block[j * 16 + (position & 15)];
+        b = position >= 16 ? (byte)((b & 0x0F) | (index << 4)) : (byte)((b & 0xF0) | index);
+    }
+
+    /// <summary>The 4-bit index of code <paramref name="position"/> (0 … 31) for sub-quantizer <paramref name="j"/>.</summary>
+    public static int GetIndex(ReadOnlySpan<byte> block, int j, int position)
+    {
+        int b = block[j * 16 + (position & 15)];
+        return position >= 16 ? b >> 4 : b & 15;
+    }
+
     /// <summary>
     /// For every code v of every block b: <c>sums[32·b + v] = Σ_j lut[16·j + index_j(v)]</c>.
     /// <paramref name="m"/> must be even and at most <see cref="MaxSubQuantizers"/>.

@@ -97,27 +97,17 @@ public sealed class PqFastScanCodec : VectorCodec, IBlockCodec, ISubCodebookCode
     public void SetBlockCode(Span<byte> block, int position, ReadOnlySpan<byte> code)
     {
         int m = Codebook.SubQuantizers;
-        int i = position & 15;
-        bool high = position >= 16;
-        for (int j = 0; j < m; j++)
-        {
-            int idx = (j & 1) == 0 ? code[j >> 1] & 15 : code[j >> 1] >> 4;
-            ref byte b = ref block[j * 16 + i];
-            b = high ? (byte)((b & 0x0F) | (idx << 4)) : (byte)((b & 0xF0) | idx);
-        }
+        for (int j = 0; j < m; j++) PqFastScan.SetIndex(block, j, position, (j & 1) == 0 ? code[j >> 1] & 15 : code[j >> 1] >> 4);
     }
 
     /// <inheritdoc />
     public void GetBlockCode(ReadOnlySpan<byte> block, int position, Span<byte> code)
     {
         int m = Codebook.SubQuantizers;
-        int i = position & 15;
-        bool high = position >= 16;
         code[..(m / 2)].Clear();
         for (int j = 0; j < m; j++)
         {
-            int b = block[j * 16 + i];
-            int idx = high ? b >> 4 : b & 15;
+            int idx = PqFastScan.GetIndex(block, j, position);
             code[j >> 1] |= (byte)((j & 1) == 0 ? idx : idx << 4);
         }
     }

@@ -41,8 +41,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
         _planeBits = Math.Min(bits, 2);
         Planes = bits / _planeBits;
         _perIndex = 4 / _planeBits;
-        int groups = (dim + _perIndex - 1) / _perIndex;
-        SubQuantizers = groups + (groups & 1);
+        SubQuantizers = IndexGroups(dim, bits);
         _packedBytes = packedBytes;
         _factorBytes = codeSize - packedBytes;
         FloatFields = (_factorBytes - idBytes) / 4;
@@ -60,10 +59,16 @@ internal sealed class RotationBlockLayout : IBlockCodec
     public static RotationBlockLayout? For(int dim, int bits, int packedBytes, int codeSize, int idBytes)
     {
         if (bits is not (1 or 2 or 4)) return null;
-        int perIndex = 4 / Math.Min(bits, 2), groups = (dim + perIndex - 1) / perIndex;
         // The kernel's 16-bit sums hold at most PqFastScan.MaxSubQuantizers table entries of ≤ 255.
-        if (groups + (groups & 1) > PqFastScan.MaxSubQuantizers) return null;
+        if (IndexGroups(dim, bits) > PqFastScan.MaxSubQuantizers) return null;
         return new RotationBlockLayout(dim, bits, packedBytes, codeSize, idBytes);
+    }
+
+    // 4-bit indexes per plane (4 / the plane's bits dimensions each), rounded up to even as the kernel needs.
+    private static int IndexGroups(int dim, int bits)
+    {
+        int perIndex = 4 / Math.Min(bits, 2), groups = (dim + perIndex - 1) / perIndex;
+        return groups + (groups & 1);
     }
 
     /// <summary>Index groups per plane (the fast-scan kernel's M, even).</summary>
@@ -140,8 +145,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
     {
         Span<byte> u = _dim <= 4096 ? stackalloc byte[_dim] : new byte[_dim];
         PackedCodeDot.Unpack(code[.._packedBytes], _bits, u);
-        int i = position & 15, mask = (1 << _planeBits) - 1;
-        bool high = position >= 16;
+        int mask = (1 << _planeBits) - 1;
         for (int p = 0; p < Planes; p++)
         {
             var plane = block.Slice(p * PlaneBytes, PlaneBytes);
@@ -150,8 +154,7 @@ internal sealed class RotationBlockLayout : IBlockCodec
                 int index = 0;
                 for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++)
                     index |= ((u[d] >> (p * _planeBits)) & mask) << (s * _planeBits);
-                ref byte b = ref plane[g * 16 + i];
-                b = high ? (byte)((b & 0x0F) | (index << 4)) : (byte)((b & 0xF0) | index);
+                PqFastScan.SetIndex(plane, g, position, index);
             }
         }
         MoveFactors(code, block, position, intoBlock: true);
@@ -162,15 +165,13 @@ internal sealed class RotationBlockLayout : IBlockCodec
     {
         Span<byte> u = _dim <= 4096 ? stackalloc byte[_dim] : new byte[_dim];
         u.Clear();
-        int i = position & 15, mask = (1 << _planeBits) - 1;
-        bool high = position >= 16;
+        int mask = (1 << _planeBits) - 1;
         for (int p = 0; p < Planes; p++)
         {
             var plane = block.Slice(p * PlaneBytes, PlaneBytes);
             for (int g = 0; g < SubQuantizers; g++)
             {
-                int b = plane[g * 16 + i];
-                int index = high ? b >> 4 : b & 15;
+                int index = PqFastScan.GetIndex(plane, g, position);
                 for (int s = 0, d = g * _perIndex; s < _perIndex && d < _dim; s++, d++)
                     u[d] |= (byte)(((index >> (s * _planeBits)) & mask) << (p * _planeBits));
             }
