@@ -54,7 +54,6 @@ public sealed class RotationQuantizer : VectorCodec
     private readonly float[] _rotatedCenter;
     private readonly CentroidSet? _offsetSet;    // over _rotatedOffsets, null for the single centre
     private readonly float[] _rotatedOffsets;    // C × D: P·(c_j − center); zeros for the single centre
-    private readonly float[] _offsetNormsSq;     // ‖c_j − center‖²
     private readonly (int Bits, int Shift, int Offset, int Bytes)[] _parts;
     private readonly int _packedBytes;
     private readonly int _factorBytes;
@@ -79,12 +78,7 @@ public sealed class RotationQuantizer : VectorCodec
         Rotate(center, _rotatedCenter);
         CentroidCount = rotatedOffsets is null ? 1 : rotatedOffsets.Length / d;
         _rotatedOffsets = rotatedOffsets ?? new float[d];
-        _offsetNormsSq = new float[CentroidCount];
-        if (rotatedOffsets is not null)
-        {
-            _offsetSet = new CentroidSet(new VectorMatrix(rotatedOffsets, d));
-            for (int j = 0; j < CentroidCount; j++) _offsetNormsSq[j] = _offsetSet.Norm(j);
-        }
+        if (rotatedOffsets is not null) _offsetSet = new CentroidSet(new VectorMatrix(rotatedOffsets, d));
         var parts = Parts(bits);
         _parts = new (int, int, int, int)[parts.Length];
         int offset = 0;
@@ -95,7 +89,7 @@ public sealed class RotationQuantizer : VectorCodec
             offset += bytes;
         }
         _packedBytes = offset;
-        _factorBytes = (bits == 1 ? 8 : 12) + (CentroidCount > 1 ? 4 + CentroidIdBytes : 0);
+        _factorBytes = CentroidFieldsAt + (CentroidCount > 1 ? 4 + CentroidIdBytes : 0);
         Blocks = RotationBlockLayout.For(d, bits, _packedBytes, CodeSize, CentroidCount > 1 ? CentroidIdBytes : 0);
     }
 
@@ -128,12 +122,15 @@ public sealed class RotationQuantizer : VectorCodec
 
     private int CentroidIdBytes => CentroidCount <= 256 ? 1 : 2;
 
+    // Where t and the centroid number start among a code's factors: after ‖r‖, ⟨y, o⟩ and (B > 1) ‖y‖.
+    private int CentroidFieldsAt => Bits == 1 ? 8 : 12;
+
     /// <inheritdoc />
     public override int CodeSize => _packedBytes + _factorBytes;
 
     /// <inheritdoc />
     public override long ParameterBytes =>
-        (2L * _center.Length + _rotation.Length + (_offsetSet is null ? 0 : _rotatedOffsets.Length) + _offsetNormsSq.Length) * sizeof(float);
+        (2L * _center.Length + _rotation.Length + (_offsetSet is null ? 0 : _rotatedOffsets.Length + CentroidCount)) * sizeof(float);
 
     /// <summary>
     /// The centroid count of <c>rq:B</c> without one, for <paramref name="trainingVectors"/> training vectors: one per
@@ -168,8 +165,8 @@ public sealed class RotationQuantizer : VectorCodec
     /// <summary>P·(c_j − center) for every centroid j, row after row.</summary>
     internal ReadOnlySpan<float> RotatedOffsets => _rotatedOffsets;
 
-    /// <summary>‖c_j − center‖² for every centroid j.</summary>
-    internal ReadOnlySpan<float> OffsetNormsSquared => _offsetNormsSq;
+    /// <summary>‖c_j − center‖² (0 for the single centre).</summary>
+    internal float OffsetNormSquared(int j) => _offsetSet?.Norm(j) ?? 0f;
 
     /// <summary>Trains the centre on <paramref name="sample"/> and draws a seeded random rotation (one centroid: the mean).</summary>
     public static RotationQuantizer Train(VectorMatrix sample, int bits, int seed) => Train(sample, bits, seed, 1, null);
@@ -193,29 +190,27 @@ public sealed class RotationQuantizer : VectorCodec
         }
         var center = mean.Select(m => (float)(m / sample.Count)).ToArray();
         var rotation = BinaryQuantizer.RandomRotation(d, seed);
-        if (centroids == 1) return new RotationQuantizer(bits, center, rotation);
         centroids = Math.Min(centroids, sample.Count);
         if (centroids == 1) return new RotationQuantizer(bits, center, rotation);
         context ??= new TrainingContext { Seed = seed };
         var km = KMeans.Train(sample, centroids, context, new KMeansOptions { Stage = $"rq:{bits},{centroids}", MinPointsPerCentroid = 0 });
-        var single = new RotationQuantizer(bits, center, rotation);
         var offsets = new float[centroids * d];
         var diff = new float[d];
         for (int j = 0; j < centroids; j++)
         {
             var c = km.Centroids.Row(j);
             for (int i = 0; i < d; i++) diff[i] = c[i] - center[i];
-            single.Rotate(diff, offsets.AsSpan(j * d, d));
+            Rotate(rotation, diff, offsets.AsSpan(j * d, d));
         }
         return new RotationQuantizer(bits, center, rotation, offsets);
     }
 
     /// <summary>output = P·input.</summary>
-    internal void Rotate(ReadOnlySpan<float> input, Span<float> output)
-    {
-        // Four rows per pass share each load of the input; bit-identical to one DotProduct per row, so codes do not change.
-        DotProductBatch.Compute(input[..Dimension], _rotation, Dimension, output);
-    }
+    internal void Rotate(ReadOnlySpan<float> input, Span<float> output) => Rotate(_rotation, input[..Dimension], output);
+
+    // Four rows per pass share each load of the input; bit-identical to one DotProduct per row, so codes do not change.
+    private static void Rotate(float[] rotation, ReadOnlySpan<float> input, Span<float> output) =>
+        DotProductBatch.Compute(input, rotation, input.Length, output);
 
     /// <summary>output = Pᵀ·input (the inverse rotation).</summary>
     private void Unrotate(ReadOnlySpan<float> input, Span<float> output)
@@ -355,7 +350,7 @@ public sealed class RotationQuantizer : VectorCodec
             var offset = _rotatedOffsets.AsSpan(j * d, d);
             double t = 0, m = ((1 << Bits) - 1) * 0.5;
             for (int i = 0; i < d; i++) t += (u[i] - m) * offset[i];
-            int at = _packedBytes + (Bits == 1 ? 8 : 12);
+            int at = _packedBytes + CentroidFieldsAt;
             BinaryPrimitives.WriteSingleLittleEndian(code[at..], (float)t);
             if (CentroidIdBytes == 1) code[at + 4] = (byte)j;
             else BinaryPrimitives.WriteUInt16LittleEndian(code[(at + 4)..], (ushort)j);
@@ -369,7 +364,7 @@ public sealed class RotationQuantizer : VectorCodec
     internal (int Centroid, float Shift) CentroidOfFactors(ReadOnlySpan<byte> factors)
     {
         if (CentroidCount == 1) return (0, 0f);
-        int at = Bits == 1 ? 8 : 12;
+        int at = CentroidFieldsAt;
         int j = CentroidIdBytes == 1 ? factors[at + 4] : BinaryPrimitives.ReadUInt16LittleEndian(factors[(at + 4)..]);
         return (j, BinaryPrimitives.ReadSingleLittleEndian(factors[at..]));
     }

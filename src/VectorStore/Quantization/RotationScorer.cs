@@ -10,7 +10,8 @@ namespace VectorStore.Quantization;
 /// </summary>
 /// <remarks>
 /// <para>The rotated query q' (P·(q − c) for L2, P·q for inner products) is quantized once per query to int8 with one
-/// scale Δ = max|q'_i|/127, so ⟨y, q'⟩ ≈ Δ·(Σ u_i·q̃_i − (2^B − 1)/2·Σ q̃_i) where the sum over the packed codes is an
+/// scale Δ = max|q'_i|/L (L = 127, or 63 at B = 1 and 42 at B = 2 and 4 so that the fast-scan table entries fit a
+/// byte: <see cref="RotationBlockLayout.QueryLimit"/>), so ⟨y, q'⟩ ≈ Δ·(Σ u_i·q̃_i − (2^B − 1)/2·Σ q̃_i) where the sum over the packed codes is an
 /// exact integer kernel (<see cref="PackedCodeDot"/>), one call per packed part of the code.</para>
 /// <para>Centroids (<see cref="RotationQuantizer.CentroidCount"/> &gt; 1): a code names its centroid j; the query's
 /// terms for j (‖q − c_j‖² for L2, ⟨c_j, q⟩ otherwise, one D-long dot product in the rotated space) are computed the
@@ -74,7 +75,8 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         _tableNorm = new float[rq.CentroidCount];
         _stamp = new int[rq.CentroidCount];
         _stamp[0] = -1;
-        _offsetNorms = rq.OffsetNormsSquared.ToArray().Select(MathF.Sqrt).ToArray();
+        _offsetNorms = new float[rq.CentroidCount];
+        for (int j = 0; j < _offsetNorms.Length; j++) _offsetNorms[j] = MathF.Sqrt(rq.OffsetNormSquared(j));
         _roundingScale = 4f * MathF.Sqrt(_dim) * MathF.Pow(2f, -24);
         _blocks = rq.Blocks;
         _qLimit = RotationBlockLayout.QueryLimit(rq.Bits);
@@ -90,7 +92,7 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         float dot = DotProduct.Compute(_rotated, _rq.RotatedOffsets.Slice(j * _dim, _dim));
         if (_l2)
         {
-            float dsq = MathF.Max(0f, _qNormSq - 2f * dot + _rq.OffsetNormsSquared[j]);
+            float dsq = MathF.Max(0f, _qNormSq - 2f * dot + _rq.OffsetNormSquared(j));
             _table[j] = dsq;
             _tableNorm[j] = MathF.Sqrt(dsq);
         }
@@ -248,14 +250,17 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
         // A code naming a centroid past the table is damaged: it scores as the farthest possible, never out of range.
         if ((uint)centroid >= (uint)_table.Length) { centroid = 0; return float.PositiveInfinity; }
         if (_stamp[centroid] != _query) FillCentroid(centroid);
-        if (_l2)
-        {
-            // ⟨r, q − c_j⟩ = ‖r‖·⟨o, P(q − c_j)⟩ ≈ ‖r‖·(⟨y, q'⟩ − ⟨y, P(c_j − center)⟩)/⟨y, o⟩.
-            float oq = (yq - shift) / ipYO;
-            return normR * normR + _table[centroid] - 2 * normR * oq;
-        }
-        return -(_table[centroid] + normR * yq / ipYO);
+        return Combine(yq, normR, ipYO, _table[centroid], shift);
     }
+
+    /// <summary>
+    /// The estimate from ⟨y, q'⟩ ≈ <paramref name="yq"/>, a code's factors and its centroid's query term. The one
+    /// scalar formula: <see cref="FinishBlock"/>'s vector lanes repeat its operations in the same order.
+    /// </summary>
+    private float Combine(float yq, float normR, float ipYO, float centroidTerm, float shift) => _l2
+        // ⟨r, q − c_j⟩ = ‖r‖·⟨o, P(q − c_j)⟩ ≈ ‖r‖·(⟨y, q'⟩ − ⟨y, P(c_j − center)⟩)/⟨y, o⟩.
+        ? normR * normR + centroidTerm - 2 * normR * ((yq - shift) / ipYO)
+        : -(centroidTerm + normR * yq / ipYO);
 
     /// <inheritdoc />
     /// <remarks>
@@ -321,14 +326,15 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
             x[v] = (int)(2L * dot - levelsSum);
         }
         Span<float> tab = stackalloc float[PqFastScan.BlockVectors];
-        bool damaged = false, centroids = _table.Length > 1;
+        bool centroids = _table.Length > 1;
+        uint damaged = 0; // positions whose centroid number is past the table
         if (!centroids) tab.Fill(_table[0]);
         else
         {
             for (int v = 0; v < n; v++)
             {
                 int j = layout.CentroidAt(block, v);
-                if ((uint)j >= (uint)_table.Length) { damaged = true; tab[v] = 0; continue; }
+                if ((uint)j >= (uint)_table.Length) { damaged |= 1u << v; tab[v] = 0; continue; }
                 if (_stamp[j] != _query) FillCentroid(j);
                 tab[v] = _table[j];
             }
@@ -359,16 +365,9 @@ public sealed class RotationScorer : CodeScorer, IBoundedScorer, IBlockScorer
                 d.CopyTo(output.Slice(i, 8));
             }
         }
-        for (; i < n; i++)
-        {
-            float yq = half * x[i];
-            output[i] = _l2
-                ? normR[i] * normR[i] + tab[i] - 2 * normR[i] * ((yq - (centroids ? shift[i] : 0f)) / ipYO[i])
-                : -(tab[i] + normR[i] * yq / ipYO[i]);
-        }
-        if (!damaged) return;
-        for (int v = 0; v < n; v++)
-            if ((uint)layout.CentroidAt(block, v) >= (uint)_table.Length) output[v] = float.PositiveInfinity;
+        for (; i < n; i++) output[i] = Combine(half * x[i], normR[i], ipYO[i], tab[i], centroids ? shift[i] : 0f);
+        for (int v = 0; damaged != 0 && v < n; v++)
+            if ((damaged & (1u << v)) != 0) output[v] = float.PositiveInfinity;
     }
 
     // Built on the first block scan of a query: HNSW and refine score codes one by one and never need it.
