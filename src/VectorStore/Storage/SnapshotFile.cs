@@ -116,11 +116,7 @@ internal static class SnapshotFile
     public static Contents Read(string path, int dimension, Action<int, ReadOnlySpan<float>> legacyVectors, DistanceKind kind = DistanceKind.L2)
     {
         if (!File.Exists(path)) throw new StoreCorruptedException(path, "snapshot named in the manifest is missing");
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        long length = file.Length;
-        if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
-        Verify(file, path, length);
-        file.Position = 0;
+        using var file = OpenVerified(path, out long length);
         try
         {
             return Parse(file, path, dimension, length, legacyVectors, kind);
@@ -137,19 +133,42 @@ internal static class SnapshotFile
     /// </summary>
     public static long VerifiedLogAddress(string path, int dimension)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        long length = file.Length;
-        if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
-        Verify(file, path, length);
-        file.Position = 0;
+        using var file = OpenVerified(path, out _);
+        var header = ReadHeader(file, path, dimension, out _);
+        return BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
+    }
+
+    /// <summary>Opens the snapshot, checks its size and checksum, and leaves it positioned at the start.</summary>
+    private static FileStream OpenVerified(string path, out long length)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        try
+        {
+            length = file.Length;
+            if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
+            Verify(file, path, length);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the header and checks its magic, format version and <paramref name="dimension"/>.</summary>
+    private static byte[] ReadHeader(FileStream file, string path, int dimension, out uint version)
+    {
         var header = new byte[HeaderSize];
         file.ReadExactly(header);
         if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a snapshot (bad magic)");
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
-        if (version is 0 || version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is not one this build reads");
+        version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
+        if (version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is newer than this build supports ({FormatVersion})");
+        if (version == 0) throw new StoreCorruptedException(path, "snapshot format version 0 is invalid");
         int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
         if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the collection's {dimension}");
-        return BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
+        return header;
     }
 
     private static void Verify(FileStream file, string path, long length)
@@ -175,14 +194,8 @@ internal static class SnapshotFile
 
     private static Contents Parse(FileStream file, string path, int dimension, long length, Action<int, ReadOnlySpan<float>> legacyVectors, DistanceKind kind)
     {
-        var header = new byte[HeaderSize];
-        file.ReadExactly(header);
-        if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a snapshot (bad magic)");
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
-        if (version > FormatVersion) throw new StoreCorruptedException(path, $"snapshot format version {version} is newer than this build supports ({FormatVersion})");
-        if (version == 0) throw new StoreCorruptedException(path, "snapshot format version 0 is invalid");
-        int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
-        if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the manifest's {dimension}");
+        var header = ReadHeader(file, path, dimension, out uint version);
+        int dim = dimension;
         long logAddress = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
         int highWater = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(24));
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(28));
