@@ -40,6 +40,7 @@ internal sealed partial class FasterWriteAheadLog
         {
             // Writers appending right now join this commit rather than waiting for the next one.
             await Task.Yield();
+            lock (_commitGate) ThrowIfDisposed();
             ThrowIfFailed();
             var log = _log;
             long target = log.TailAddress;
@@ -50,6 +51,10 @@ internal sealed partial class FasterWriteAheadLog
                     log.Commit(spinWait: false);
                     await log.WaitForCommitAsync(target).ConfigureAwait(false);
                     RecordDurable(log.CommittedUntilAddress);
+                }
+                catch (ObjectDisposedException) when (Volatile.Read(ref _disposed))
+                {
+                    throw; // the database was closed under the waiters, which is not a failure of the log
                 }
                 catch (Exception e) when (e is not VectorStoreException and not OperationCanceledException)
                 {
@@ -68,6 +73,10 @@ internal sealed partial class FasterWriteAheadLog
     /// <summary>Publishes a commit FASTER completed (see <see cref="PublishDurable"/>).</summary>
     private void RecordDurable(long reached)
     {
-        lock (_commitGate) PublishDurable(reached, force: false);
+        lock (_commitGate)
+        {
+            ThrowIfDisposed(); // the durable-tail record is closed with the log
+            PublishDurable(reached, force: false);
+        }
     }
 }

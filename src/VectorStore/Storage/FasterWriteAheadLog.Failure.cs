@@ -50,6 +50,9 @@ internal sealed partial class FasterWriteAheadLog
         return Copy(f ?? new StorageIoException(_directory, "the write-ahead log was reopened after a failed write"));
     }
 
+    /// <summary>Refuses to touch FASTER's log once it is disposed (callers hold the append or the commit gate).</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
     private void ThrowIfFailed()
     {
         if (Volatile.Read(ref _failure) is { } f) throw Copy(f);

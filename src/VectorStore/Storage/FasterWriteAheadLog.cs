@@ -263,6 +263,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         {
             lock (_appendGate)
             {
+                ThrowIfDisposed();
                 ThrowIfFailed();
                 var after = LogFraming.Wrap(buffer, _next, entry);
                 long at = Enqueue(buffer.AsSpan(0, length));
@@ -280,6 +281,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     {
         lock (_commitGate)
         {
+            ThrowIfDisposed();
             ThrowIfFailed();
             long target = _log.TailAddress;
             if (target <= _syncedUntil) return _syncedUntil;
@@ -416,6 +418,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         if (address <= _log.BeginAddress) return;
         lock (_commitGate)
         {
+            ThrowIfDisposed();
             ThrowIfFailed();
             try
             {
@@ -466,16 +469,20 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public void Dispose()
     {
+        // Under both gates, so an append or a synchronous commit either ends before FASTER's log is disposed or sees
+        // _disposed and throws: on a disposed FasterLog, Enqueue and WaitForCommit spin forever (a writer racing the
+        // close of its database would hang, and with it whatever waits for that writer).
         lock (_appendGate)
+        lock (_commitGate)
         {
             if (_disposed) return;
             _disposed = true;
+            // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already.
+            try { _log.Dispose(); }
+            catch (Exception e) when (_failure is not null && e is not OutOfMemoryException) { }
+            _device.Dispose();
+            _tail.Dispose();
+            _commits?.Dispose(); // FASTER disposes only commit managers it created itself
         }
-        // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already.
-        try { _log.Dispose(); }
-        catch (Exception e) when (_failure is not null && e is not OutOfMemoryException) { }
-        _device.Dispose();
-        _tail.Dispose();
-        _commits?.Dispose(); // FASTER disposes only commit managers it created itself
     }
 }

@@ -9,17 +9,6 @@ public static class CliRunner
 
     public static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliPath);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(10)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"vectorstore {string.Join(' ', args)} did not finish");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        return ChildProcess.Run(Storage.CrashRecoveryTests.CliStart(args), TimeSpan.FromMinutes(10));
     }
 }

@@ -56,10 +56,8 @@ public class ServeCommandTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var p = Process.Start(psi)!;
-        var err = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.Equal(1, p.ExitCode);
+        var (code, _, err) = await Task.Run(() => ChildProcess.Run(psi));
+        Assert.Equal(1, code);
         Assert.StartsWith("error: --bind", err);
     }
 }

@@ -20,13 +20,8 @@ public sealed class ServeStorageTests
     private const string Token = "integ-token";
 
     private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        using var p = Process.Start(CrashRecoveryTests.CliStart(args))!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    =>
+        ChildProcess.Run(CrashRecoveryTests.CliStart(args));
 
     private static string[] Lines(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

@@ -135,15 +135,7 @@ public sealed class CrashPointTests(ITestOutputHelper output)
         var psi = CrashRecoveryTests.CliStart(args);
         psi.Environment["VECTORSTORE_WAL_PAGE_BITS"] = $"{PageBits}";
         if (crashAt is not null) psi.Environment["VECTORSTORE_CRASH_AT"] = crashAt;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new Xunit.Sdk.XunitException($"{string.Join(' ', args)} did not finish in 120 s");
-        }
-        stderr = err.Result;
-        return p.ExitCode;
+        (int code, stdout, stderr) = ChildProcess.Run(psi, TimeSpan.FromSeconds(120));
+        return code;
     }
 }

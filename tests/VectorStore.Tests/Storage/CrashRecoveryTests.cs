@@ -147,11 +147,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 
     private static int Cli(string[] args, out string stdout)
     {
-        using var p = Process.Start(CliStart(args))!;
-        stdout = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return p.ExitCode;
+        (int code, stdout, _) = ChildProcess.Run(CliStart(args));
+        return code;
     }
 
     internal static ProcessStartInfo CliStart(string[] args)

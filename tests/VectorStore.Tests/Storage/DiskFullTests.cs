@@ -46,12 +46,8 @@ public sealed class DiskFullTests
     {
         try
         {
-            var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, output);
+            var (code, stdout, stderr) = ChildProcess.Run(new ProcessStartInfo(file, args), TimeSpan.FromMinutes(1));
+            return (code, stdout + stderr);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -200,11 +196,7 @@ public sealed class DiskFullTests
         {
             var psi = CrashRecoveryTests.CliStart(args);
             psi.Environment["VECTORSTORE_MIN_FREE_BYTES"] = "0"; // meet ENOSPC itself
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            return (p.ExitCode, stdout.Result, stderr.Result);
+            return ChildProcess.Run(psi);
         }
         Assert.Equal(0, Cli("create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2").Code);
         var load = Cli("load", "--db", db, "--collection", "c", "--vectors", vecs, "--batch", "500");

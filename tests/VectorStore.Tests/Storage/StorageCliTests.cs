@@ -9,13 +9,8 @@ namespace VectorStore.Tests.Storage;
 public sealed class StorageCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var p = Process.Start(CrashRecoveryTests.CliStart(args))!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    =>
+        ChildProcess.Run(CrashRecoveryTests.CliStart(args));
 
     [Fact]
     public void CreateLoadInfoSearchExportCompactFollowTheContract()
