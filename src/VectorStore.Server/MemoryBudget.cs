@@ -87,7 +87,7 @@ internal sealed class MemoryBudget(long capacity)
             // Already granted: the reservation stands and the awaiting caller owns it.
             if (waiter.Node!.List is null) return;
             _waiters.Remove(waiter.Node);
-            GrantLocked();
+            AdmitLocked();
         }
         waiter.Granted.TrySetCanceled(ct);
     }
@@ -115,15 +115,26 @@ internal sealed class MemoryBudget(long capacity)
                 if (_newest is { } newest && newest.Gen2 == gen2 && _uncollected.Count > 0) newest.Bytes += bytes;
                 else _uncollected.Enqueue(_newest = new Uncollected(gen2) { Bytes = bytes });
                 _uncollectedBytes += bytes;
-                ReclaimCollectedLocked();
-                CollectIfItHelpsLocked();
             }
             else
             {
                 _used -= bytes;
             }
-            GrantLocked();
+            AdmitLocked();
         }
+    }
+
+    /// <summary>
+    /// Admits the waiters that fit now and, when the first one is held back only by released large-object bytes a
+    /// collection has not reclaimed yet, starts that collection. Every release and cancellation ends here: one that
+    /// only granted could leave a waiter behind uncollected garbage with no collection coming, and every later
+    /// request queues behind it (a reservation never jumps the line), so the server stopped answering for good.
+    /// </summary>
+    private void AdmitLocked()
+    {
+        ReclaimCollectedLocked();
+        GrantLocked();
+        CollectIfItHelpsLocked();
     }
 
     /// <summary>Gives back the bytes of entries released before a full collection that has since started.</summary>
@@ -160,9 +171,7 @@ internal sealed class MemoryBudget(long capacity)
             lock (_gate)
             {
                 _collecting = false;
-                ReclaimCollectedLocked();
-                GrantLocked();
-                CollectIfItHelpsLocked();
+                AdmitLocked();
             }
         }
     }

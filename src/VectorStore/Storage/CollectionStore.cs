@@ -41,6 +41,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     private IJournaledState? _collection;
     private int _autoSnapshotRunning;
     private Task _background = Task.CompletedTask;
+    private readonly object _backgroundGate = new();
     private volatile bool _disposed;
 
     private CollectionStore(string directory, ManifestCollection entry, FasterWriteAheadLog wal, StorageSettings settings, Action<ManifestCollection> publish)
@@ -243,8 +244,16 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         bool due = _wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes
             || (_collection?.BufferedBytes ?? 0) >= _settings.CheckpointAfterBufferedBytes;
-        if (due && !_disposed && Interlocked.Exchange(ref _autoSnapshotRunning, 1) == 0)
+        if (!due || _disposed || Interlocked.Exchange(ref _autoSnapshotRunning, 1) != 0) return;
+        // Started and recorded under the gate Dispose reads _background under, so a close never misses a checkpoint
+        // that is just starting (it would run on against the closed log).
+        lock (_backgroundGate)
         {
+            if (_disposed)
+            {
+                Volatile.Write(ref _autoSnapshotRunning, 0);
+                return;
+            }
             _background = Task.Run(() =>
             {
                 try
@@ -328,8 +337,13 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _disposed = true;
-        try { _background.Wait(); }
+        Task background;
+        lock (_backgroundGate)
+        {
+            _disposed = true;
+            background = _background;
+        }
+        try { background.Wait(); }
         catch (AggregateException) { }
         lock (_snapshotGate) _wal.Dispose();
     }

@@ -38,28 +38,43 @@ internal sealed partial class FasterWriteAheadLog
         Interlocked.Increment(ref _groupCommits);
         try
         {
-            // Writers appending right now join this commit rather than waiting for the next one.
-            await Task.Yield();
-            lock (_commitGate) ThrowIfDisposed();
-            ThrowIfFailed();
-            var log = _log;
-            long target = log.TailAddress;
-            if (target > Volatile.Read(ref _syncedUntil))
+            // Writers appending right now join this commit rather than waiting for the next one. Forced onto the
+            // thread pool, never the caller's SynchronizationContext: a single-threaded one with a caller blocked on
+            // its write would never run the rest of this method.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            FASTER.core.FasterLog log;
+            long target;
+            // The commit is issued under the commit gate, like every other call into FASTER's log, so it never
+            // reaches a log that Dispose has just disposed (FasterWriteAheadLog.Dispose).
+            lock (_commitGate)
             {
+                ThrowIfDisposed();
+                ThrowIfFailed();
+                log = _log;
+                target = log.TailAddress;
+                if (target <= _syncedUntil) return;
                 try
                 {
                     log.Commit(spinWait: false);
-                    await log.WaitForCommitAsync(target).ConfigureAwait(false);
-                    RecordDurable(log.CommittedUntilAddress);
                 }
-                catch (ObjectDisposedException) when (Volatile.Read(ref _disposed))
-                {
-                    throw; // the database was closed under the waiters, which is not a failure of the log
-                }
-                catch (Exception e) when (e is not VectorStoreException and not OperationCanceledException)
+                catch (Exception e) when (e is not VectorStoreException)
                 {
                     throw Fail(e);
                 }
+            }
+            try
+            {
+                // A log disposed from here on faults this wait with ObjectDisposedException.
+                await log.WaitForCommitAsync(target).ConfigureAwait(false);
+                RecordDurable(log.CommittedUntilAddress);
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed))
+            {
+                throw; // the database was closed under the waiters, which is not a failure of the log
+            }
+            catch (Exception e) when (e is not VectorStoreException and not OperationCanceledException)
+            {
+                throw Fail(e);
             }
         }
         finally

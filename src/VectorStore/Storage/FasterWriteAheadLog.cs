@@ -406,6 +406,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             throw new InvalidOperationException($"refusing to truncate at {address}: beyond the durable address {CommittedAddress}");
         lock (_commitGate)
         {
+            ThrowIfDisposed(); // a background checkpoint can outlive the close: the durable-tail record is closed
             if (!_framed) Migrate(address);
             else if (address > _anchorBegin)
             {

@@ -107,6 +107,7 @@ public class ServerLimitsTests
             most = Math.Max(most, live.Server.MemoryInUse);
             await Task.WhenAny(all, Task.Delay(1));
         }
+        Assert.True(all.IsCompleted, $"{requests.Count(r => !r.IsCompleted)} of {requests.Length} requests still unanswered after 2 minutes (budget {live.Server.MemoryInUse} bytes in use)");
         foreach (var r in requests) await Assert.ThrowsAsync<InvalidArgumentException>(() => r);
         // Requests are reserved within the budget; only error responses (a few dozen bytes each) are charged on top.
         Assert.True(most <= Budget + 24 * 1024, $"{most} bytes charged, budget {Budget}");
@@ -114,6 +115,24 @@ public class ServerLimitsTests
         await live.Server.StopAsync();
         GC.Collect();
         await WaitUntilAsync(() => { GC.Collect(); return live.Server.MemoryInUse == 0; }, $"{live.Server.MemoryInUse} bytes still charged after every request finished");
+    }
+
+    /// <summary>
+    /// A waiter that no longer fits only because of released large-object bytes awaiting a collection is admitted when
+    /// a small (non-large-object) release makes room for it apart from that garbage: that release starts the
+    /// collection. It used to only try to grant, so the waiter, and every request queued behind it, waited for good.
+    /// </summary>
+    [Fact]
+    public async Task ASmallReleaseStartsTheCollectionAWaiterBehindGarbageNeeds()
+    {
+        var budget = new MemoryBudget(100);
+        Assert.True(budget.TryReserve(40)); // a large request
+        Assert.True(budget.TryReserve(50)); // a small one (an error response)
+        budget.Release(40, largeObjects: true);
+        var waiter = budget.ReserveAsync(70, CancellationToken.None).AsTask(); // 50 live + 70 > 100: no collection helps yet
+        budget.Release(50, largeObjects: false); // 0 live + 70 fits once the 40 garbage bytes are collected
+        await waiter.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(70, budget.Used);
     }
 
     [Fact]

@@ -71,7 +71,7 @@ public class HnswConcurrencyTests
             catch (Exception e) { errors.Enqueue(e.ToString()); }
         })).ToList();
         writers.Concat(readers).ToList().ForEach(t => t.Start());
-        writers.Concat(readers).ToList().ForEach(t => t.Join());
+        writers.Concat(readers).ToList().ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(2)), "a writer or reader did not finish within 2 minutes"));
         Assert.Empty(errors);
         Assert.True(searches > 100 && churns > 100, $"{searches} searches, {churns} churns");
         Assert.Equal(data.Count, index.Count);
@@ -132,7 +132,7 @@ public class HnswConcurrencyTests
             catch (Exception e) { errors.Enqueue(e.ToString()); }
         }))).ToList();
         threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        threads.ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(2)), "a thread did not finish within 2 minutes"));
         Assert.Empty(errors);
         Assert.True(searches > 50 && churns > 20, $"{searches} searches, {churns} churns");
         Assert.Equal(data.Count, c.Count);

@@ -115,7 +115,12 @@ public class IvfRebalanceTests
                 }
             }
         }, TaskCreationOptions.LongRunning)).ToArray();
-        while (Volatile.Read(ref searches) == 0 && errors.Count == 0) Thread.Sleep(1);
+        var firstSearch = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref searches) == 0 && errors.Count == 0)
+        {
+            Assert.True(firstSearch.Elapsed < TimeSpan.FromMinutes(2), "no search finished within 2 minutes");
+            Thread.Sleep(1);
+        }
         int searchesBeforeWrites = Volatile.Read(ref searches);
         for (int b = 0; b < 60; b++)
         {
