@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
@@ -77,41 +78,55 @@ internal static class LogRecords
             if (need > maxEntry)
                 throw new InvalidArgumentException($"id {ids[i]}: vector, payload and fields ({need} bytes) exceed the log's {maxEntry}-byte record limit");
         }
-        var buffer = new byte[Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024))];
-        long last = 0;
-        int start = 0;
-        // Embeddings are near-incompressible: after 8 consecutive vectors that LZ4 cannot shrink, the rest of the
-        // batch is stored raw without trying (the flag stays per vector, so the format does not change).
-        int tryLz4 = 8;
-        while (start < ids.Count)
+        // Pooled: a fresh array per batch (up to a megabyte) cost its zeroing and page faults on every acknowledged
+        // batch. The capacity, not the rented length, bounds a chunk, so no record exceeds maxEntry.
+        int capacity = Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024));
+        var buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        try
         {
-            int pos = ChunkHeader;
-            int count = 0;
-            while (start + count < ids.Count)
+            long last = 0;
+            int start = 0;
+            // Embeddings are near-incompressible: after 8 consecutive vectors that LZ4 cannot shrink, the rest of the
+            // batch is stored raw without trying (the flag stays per vector, so the format does not change).
+            int tryLz4 = 8;
+            while (start < ids.Count)
             {
-                int i = start + count;
-                var payload = payloads?[i];
-                var fieldRecord = fields?[i];
-                int bound = ItemBound(rawBytes, (payload?.Length ?? 0) + (fieldRecord?.Length ?? 0));
-                if (pos + bound + 4 > buffer.Length)
+                int pos = ChunkHeader;
+                int count = 0;
+                while (start + count < ids.Count)
                 {
-                    if (count > 0) break;
-                    Array.Resize(ref buffer, pos + bound + 4);
+                    int i = start + count;
+                    var payload = payloads?[i];
+                    var fieldRecord = fields?[i];
+                    int bound = ItemBound(rawBytes, (payload?.Length ?? 0) + (fieldRecord?.Length ?? 0));
+                    if (pos + bound + 4 > capacity)
+                    {
+                        if (count > 0) break;
+                        capacity = pos + bound + 4;
+                        if (capacity > buffer.Length)
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(capacity);
+                            buffer.AsSpan(0, pos).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
+                    }
+                    pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, fieldRecord, ref tryLz4);
+                    count++;
                 }
-                pos = WriteItem(buffer, pos, ids[i], vectors.Row(i), payload, fieldRecord, ref tryLz4);
-                count++;
+                bool end = start + count == ids.Count;
+                buffer[0] = (byte)LogRecordKind.UpsertChunk;
+                buffer[1] = UpsertVersion;
+                buffer[2] = end ? FlagEndOfBatch : (byte)0;
+                BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(3), count);
+                BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(7), dim);
+                Checksums.WriteCrc(buffer, pos);
+                last = append(buffer.AsSpan(0, pos + 4));
+                start += count;
             }
-            bool end = start + count == ids.Count;
-            buffer[0] = (byte)LogRecordKind.UpsertChunk;
-            buffer[1] = UpsertVersion;
-            buffer[2] = end ? FlagEndOfBatch : (byte)0;
-            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(3), count);
-            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(7), dim);
-            Checksums.WriteCrc(buffer, pos);
-            last = append(buffer.AsSpan(0, pos + 4));
-            start += count;
+            return last;
         }
-        return last;
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     private static int ItemBound(int rawBytes, int extra) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + 4 + extra;
