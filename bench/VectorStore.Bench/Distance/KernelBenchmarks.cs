@@ -118,3 +118,31 @@ public class PopCountPlanesKernelBenchmarks
     [Benchmark(Baseline = true)] public int PopCountScalar() => PopCountPlanes.ComputeScalar(_bits, _planes, out _);
     [Benchmark] public int PopCountSimd() => PopCountPlanes.Compute(_bits, _planes, out _);
 }
+
+/// <summary>
+/// The sq8 encoding step (codes and decoded norm) vs its scalar reference, per vector: the scalar loop was the
+/// largest managed cost of a durable sq8 load. Run: <c>dotnet run -c Release --project bench/VectorStore.Bench -- --filter '*Sq8EncodeKernelBenchmarks*'</c>
+/// </summary>
+[MemoryDiagnoser]
+public class Sq8EncodeKernelBenchmarks
+{
+    private float[] _v = [], _mid = [], _step = [], _invStep = [];
+    private sbyte[] _codes = [];
+
+    [Params(128, 384)]
+    public int Dim { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(3);
+        _v = Enumerable.Range(0, Dim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        _mid = Enumerable.Range(0, Dim).Select(_ => (float)(rng.NextDouble() * 0.2 - 0.1)).ToArray();
+        _step = Enumerable.Range(0, Dim).Select(_ => (float)(rng.NextDouble() * 0.01 + 0.005)).ToArray();
+        _invStep = _step.Select(s => 1f / s).ToArray();
+        _codes = new sbyte[Dim];
+    }
+
+    [Benchmark(Baseline = true)] public double EncodeScalar() => Sq8Encode.EncodeScalar(_v, 1f, 1f, _mid, _step, _invStep, _codes);
+    [Benchmark] public double EncodeSimd() => Sq8Encode.Encode(_v, 1f, 1f, _mid, _step, _invStep, _codes);
+}

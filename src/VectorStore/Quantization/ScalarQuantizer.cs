@@ -110,16 +110,7 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
         if (vector.Length != dim) throw new InvalidVectorException($"expected dimension {dim}, got {vector.Length}");
         float scale = PerVectorScale ? VectorScale(vector) : 1f;
         float inv = 1f / scale;
-        var c = MemoryMarshal.Cast<byte, sbyte>(code[..dim]);
-        double norm = 0;
-        for (int d = 0; d < dim; d++)
-        {
-            float q = MathF.Round((vector[d] * inv - _mid[d]) * _invStep[d]);
-            q = Math.Clamp(q, -127f, 127f);
-            c[d] = (sbyte)q;
-            double r = (_mid[d] + _step[d] * q) * scale;
-            norm += r * r;
-        }
+        double norm = Sq8Encode.Encode(vector, inv, scale, _mid, _step, _invStep, MemoryMarshal.Cast<byte, sbyte>(code[..dim]));
         BinaryPrimitives.WriteSingleLittleEndian(code[dim..], (float)norm);
         if (PerVectorScale) BinaryPrimitives.WriteSingleLittleEndian(code[(dim + 4)..], scale);
     }
