@@ -27,11 +27,14 @@ internal static class ChildProcess
         if (!p.WaitForExit(limit))
         {
             p.Kill(entireProcessTree: true);
-            p.WaitForExit();
+            p.WaitForExit(TimeSpan.FromSeconds(30));
             throw new TimeoutException(
                 $"{psi.FileName} {string.Join(' ', psi.ArgumentList)} did not finish within {limit.TotalSeconds:F0} s and was killed; " +
                 $"its stderr: {Tail(stderr)}");
         }
+        // A grandchild that inherited the pipes would keep them open after the child's exit.
+        if (!Task.WaitAll([stdout, stderr], TimeSpan.FromMinutes(1)))
+            throw new TimeoutException($"{psi.FileName} {string.Join(' ', psi.ArgumentList)} exited but its output pipes stayed open for a minute");
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 

@@ -266,7 +266,7 @@ public sealed partial class DriftMonitor
                 while (Interlocked.Exchange(ref _testPending, 0) == 1)
                 {
                     long wait = Volatile.Read(ref _nextTestAt) - Environment.TickCount64;
-                    if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait)).ConfigureAwait(false);
+                    if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(wait, int.MaxValue))).ConfigureAwait(false);
                     long start = System.Diagnostics.Stopwatch.GetTimestamp();
                     RunPeriodicTests();
                     double ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -275,10 +275,12 @@ public sealed partial class DriftMonitor
             }
             finally
             {
-                Volatile.Write(ref _testRunning, 0);
+                // A full fence between the release and the re-check (a plain write may pass the read that follows).
+                Interlocked.Exchange(ref _testRunning, 0);
+                // A crossing between the last check and the release found the flag taken: run for it now (also after
+                // a failed test, so that crossing is not dropped).
+                if (Volatile.Read(ref _testPending) == 1) StartPeriodicTests();
             }
-            // A crossing between the last check and the release above found the flag taken: run for it now.
-            if (Volatile.Read(ref _testPending) == 1) StartPeriodicTests();
         });
     }
 

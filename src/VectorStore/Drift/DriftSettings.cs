@@ -82,7 +82,7 @@ public sealed record DriftSettings
     /// <summary>
     /// The share of one core the background periodic tests may use: after a test that took t, the next starts no
     /// sooner than t·(1/share − 1) later, and the interval crossings in between make one test of the newest vectors.
-    /// 1 runs them back to back. Default 0.1.
+    /// 1 runs them back to back; at least 0.001. Default 0.1.
     /// </summary>
     public double TestCpuShare { get; init; } = 0.1;
 
@@ -116,7 +116,7 @@ public sealed record DriftSettings
         if (BaselineSampleSize is < 2 or > 1_000_000) throw new InvalidArgumentException($"drift baseline sample must be in 2..1000000 vectors, got {BaselineSampleSize}");
         if (CalibrationSampleSize is < 2 or > 10_000_000) throw new InvalidArgumentException($"drift calibration sample must be in 2..10000000 vectors, got {CalibrationSampleSize}");
         if (TestInterval < 1) throw new InvalidArgumentException($"drift test interval must be at least 1 vector, got {TestInterval}");
-        if (!(TestCpuShare is > 0 and <= 1)) throw new InvalidArgumentException($"drift test CPU share must be in (0, 1], got {TestCpuShare}");
+        if (!(TestCpuShare is >= 0.001 and <= 1)) throw new InvalidArgumentException($"drift test CPU share must be in [0.001, 1], got {TestCpuShare}");
         if (TestSampleSize is < 2 or > 2_000) throw new InvalidArgumentException($"drift test sample must be in 2..2000 vectors, got {TestSampleSize}");
         if (!(FalseAlarmRate is > 0 and < 0.5)) throw new InvalidArgumentException($"drift false-alarm rate must be in (0, 0.5), got {FalseAlarmRate}");
         if (Permutations > 100_000 || Permutations * FalseAlarmRate < 1)

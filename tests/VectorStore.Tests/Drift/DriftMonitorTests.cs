@@ -284,7 +284,7 @@ public sealed class DriftMonitorTests
         { "baseline sample", new DriftSettings { BaselineSampleSize = 0 } },
         { "calibration sample", new DriftSettings { CalibrationSampleSize = 1 } },
         { "test interval", new DriftSettings { TestInterval = 0 } },
-        { "test CPU share", new DriftSettings { TestCpuShare = 0 } },
+        { "test CPU share", new DriftSettings { TestCpuShare = 0.0001 } },
         { "test CPU share", new DriftSettings { TestCpuShare = 1.5 } },
         { "test sample", new DriftSettings { TestSampleSize = 5_000 } },
         { "false-alarm rate", new DriftSettings { FalseAlarmRate = 0 } },

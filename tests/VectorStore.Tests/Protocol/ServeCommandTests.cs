@@ -21,6 +21,7 @@ public class ServeCommandTests
             RedirectStandardError = true,
         };
         using var p = Process.Start(psi)!;
+        _ = p.StandardError.ReadToEndAsync(); // drained, so the server never blocks on a full stderr pipe
         try
         {
             var lineTask = p.StandardOutput.ReadLineAsync();

@@ -43,6 +43,7 @@ internal sealed class ServeProcess : IDisposable
             throw new InvalidOperationException($"serve did not print its address: {await p.StandardError.ReadToEndAsync()}");
         }
         Assert.StartsWith("listening 127.0.0.1:", line);
+        _ = p.StandardOutput.ReadToEndAsync(); // drained, so the server never blocks on a full stdout pipe
         var s = new ServeProcess(p, line["listening ".Length..], System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(tokenFile).Trim()));
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (s._stderr) s._stderr.AppendLine(e.Data); };
         p.BeginErrorReadLine();
