@@ -228,7 +228,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <inheritdoc />
     public void WaitDurable(long ticket)
     {
-        // A disposed FASTER log never completes a commit (WaitForCommit would spin forever).
+        // Refused here before any bookkeeping; the write-ahead log itself never lets a commit reach a disposed FASTER
+        // log (FasterWriteAheadLog checks under its commit gate), so a close racing this call also ends in
+        // ObjectDisposedException rather than a spin.
         ThrowIfDisposed();
         if (!IsDurable(ticket, out _, out _))
         {
