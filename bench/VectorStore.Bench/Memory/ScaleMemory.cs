@@ -20,7 +20,10 @@ namespace VectorStore.Bench.Memory;
 /// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll scale-memory [--count 1000000] [--dim 384]
 ///     [--queries 1000] [--work DIR] [--compression pq:96x4] [--index ivf:1024] [--rerank 20,50,100] [--sweep nprobe=16,32,64]
 ///     [--cap-mb 512] [--raw-vectors disk|ram] [--uncapped-raw-vectors ram] [--min-time 2] [--data PREFIX] [--read-only-too 1]
+///     [--payload-bytes 0]
 /// </code>
+/// With <c>--payload-bytes N</c> every vector carries an N-byte payload (text-like bytes, as a RAG chunk would) and
+/// every search returns its hits' payloads (<see cref="SearchOptions.IncludePayload"/>), so reading them is measured too.
 /// With <c>--data PREFIX</c> a TEXMEX set (<c>PREFIX_base.fvecs</c>, <c>_query.fvecs</c>, <c>_groundtruth.ivecs</c>,
 /// e.g. the shared text set for the edge scenario) replaces the generated one; count and dimension are the file's.
 /// Data and databases are cached in the work directory (default: a folder under the temp directory) by their
@@ -43,6 +46,7 @@ public static class ScaleMemory
         string sweep = a.Str("sweep", index.StartsWith("hnsw", StringComparison.Ordinal) ? "ef=32,64,128" : "nprobe=16,32,64,128");
         string cappedMode = a.Str("raw-vectors", "disk"), uncappedMode = a.Str("uncapped-raw-vectors", "ram");
         double minTime = a.Double("min-time", 2);
+        int payloadBytes = a.Int("payload-bytes", 0);
         Directory.CreateDirectory(work);
 
         string data = a.Str("data", "");
@@ -60,11 +64,12 @@ public static class ScaleMemory
             (basePath, queryPath, gtPath) = PrepareData(work, count, dim, nq);
             label = $"{count}x{dim}";
         }
+        if (payloadBytes > 0) label += $"-p{payloadBytes}";
         var rows = new List<Dictionary<string, object?>>();
         foreach (var mode in new[] { cappedMode, uncappedMode }.Distinct())
         {
             string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
-            EnsureDatabase(db, basePath, dim, compression, index, mode);
+            EnsureDatabase(db, basePath, dim, compression, index, mode, payloadBytes);
         }
         string bench = typeof(ScaleMemory).Assembly.Location;
         // The capped database is searched twice: opened read-write (as a server would) and read-only (as a device
@@ -76,7 +81,7 @@ public static class ScaleMemory
         foreach (var (mode, cap, readOnly) in runs)
         {
             string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
-            string common = $"--db {Quote(db)} --queries {Quote(queryPath)} --gt {Quote(gtPath)} --rerank {rerank} --sweep {sweep} --min-time {minTime.ToString(CultureInfo.InvariantCulture)} --read-only {(readOnly ? 1 : 0)}";
+            string common = $"--db {Quote(db)} --queries {Quote(queryPath)} --gt {Quote(gtPath)} --rerank {rerank} --sweep {sweep} --min-time {minTime.ToString(CultureInfo.InvariantCulture)} --read-only {(readOnly ? 1 : 0)} --include-payload {(payloadBytes > 0 ? 1 : 0)}";
             var idle = RunChild(bench, "idle", $"--queries {Quote(queryPath)} --gt {Quote(gtPath)}", cap, $"idle-{mode}");
             // Every child starts from a cold page cache for the database: the cap then has to hold whatever it reads.
             PageCacheEviction.Evict(db);
@@ -94,6 +99,7 @@ public static class ScaleMemory
                     ["index"] = index,
                     ["rerank"] = point.GetProperty("rerank").GetInt32(),
                     ["count"] = count,
+                    ["payload_bytes"] = payloadBytes,
                     ["param"] = point.GetProperty("param").GetString(),
                     ["recall_at_k"] = point.GetProperty("recall_at_k").GetDouble(),
                     ["qps"] = point.GetProperty("qps").GetDouble(),
@@ -151,6 +157,7 @@ public static class ScaleMemory
                 K = K, Rerank = rerank,
                 Ef = kind == "ef" ? v : 0,
                 NProbe = kind == "nprobe" ? v : 0,
+                IncludePayload = a.Int("include-payload", 0) != 0,
             };
             var found = new long[queries.Count][];
             long reads0 = c.Vectors.DiskReads;
@@ -235,7 +242,7 @@ public static class ScaleMemory
         return (b, q, t);
     }
 
-    private static void EnsureDatabase(string dir, string basePath, int dim, string compression, string index, string mode)
+    private static void EnsureDatabase(string dir, string basePath, int dim, string compression, string index, string mode, int payloadBytes)
     {
         if (File.Exists(Path.Combine(dir, "MANIFEST")) && File.Exists(Path.Combine(dir, "LOADED"))) return;
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
@@ -257,11 +264,20 @@ public static class ScaleMemory
                 int n = Math.Min(batch, data.Count - start);
                 var ids = new ulong[n];
                 for (int i = 0; i < n; i++) ids[i] = (ulong)(start + i);
-                c.UpsertBatch(ids, data.Slice(start, n));
+                c.UpsertBatch(ids, data.Slice(start, n), payloadBytes > 0 ? ids.Select(id => PayloadOf(id, payloadBytes)).ToArray() : null);
             }
         }
         File.WriteAllText(Path.Combine(dir, "LOADED"), sw.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
         Console.Error.WriteLine($"# durable load of {data.Count} into {dir} ({mode}) in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>An N-byte payload for <paramref name="id"/>: printable text that names the id, repeated (compresses as text would).</summary>
+    private static byte[] PayloadOf(ulong id, int bytes)
+    {
+        var text = System.Text.Encoding.ASCII.GetBytes($"chunk {id}: the quick brown fox jumps over the lazy dog {id * 2654435761UL % 1000003}. ");
+        var payload = new byte[bytes];
+        for (int i = 0; i < bytes; i++) payload[i] = text[i % text.Length];
+        return payload;
     }
 
     private static void Summarize(List<Dictionary<string, object?>> rows, int capMb)

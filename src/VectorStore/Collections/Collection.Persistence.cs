@@ -32,7 +32,7 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _payloads, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked());
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked());
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -57,7 +57,7 @@ public sealed partial class Collection : IJournaledState
         try
         {
             if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
-            var c = SnapshotFile.Read(path, Options.Dimension, _raw.Set, Options.Metric.ToDistanceKind());
+            var c = SnapshotFile.Read(path, Options.Dimension, (s, v) => _raw.Set(s, v, null), Options.Metric.ToDistanceKind());
             legacy = c.Version < 2;
             if (_fields is null && c.Fields is not null)
                 throw new StoreCorruptedException(path, "the snapshot holds field values but the collection declares no fields");
@@ -73,11 +73,15 @@ public sealed partial class Collection : IJournaledState
                     continue;
                 }
                 if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
-                SetPayload(s, c.Payloads?[s]);
                 _fields?.Set(s, c.Fields?[s], path);
             }
             _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
+            // A snapshot written before payloads moved into segments carries them itself: each such row is buffered
+            // again with its payload, so the next checkpoint seals it into a segment (and its old row becomes dead).
+            if (c.Payloads is { } legacyPayloads)
+                for (int s = 0; s < c.HighWater; s++)
+                    if (legacyPayloads[s] is { Length: > 0 } payload) _raw.Set(s, _raw.Get(s).ToArray(), payload);
             if (c.Refine is not null && _refineSpec is null)
                 throw new StoreCorruptedException(path, "the snapshot holds refine codes but the collection declares no refine stage");
             if (c.Index is not null && c.Refine is null && _refineSpec is not null)

@@ -32,8 +32,6 @@ public sealed partial class Collection
     private int _lastGeneration = 1;
     private readonly ThreadLocal<SearchScratch> _scratch;
     private readonly ICollectionJournal _journal;
-    // Allocated with the first non-empty payload: a collection without payloads spends no bytes per slot on them.
-    private byte[]?[]? _payloads;
     // Declared fields with their indexes; null when the collection declares none.
     private readonly FieldIndex? _fields;
     // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
@@ -229,10 +227,9 @@ public sealed partial class Collection
                 foreach (var g in _attached) g.Index!.Remove(slot);
             }
             slots[i] = slot;
-            _raw.Set(slot, prepared.Row(i));
+            _raw.Set(slot, prepared.Row(i), payloads?[i]);
             _refine?.Encode(slot, prepared.Row(i));
             foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
-            SetPayload(slot, payloads?[i]);
             _fields?.Set(slot, fieldRecords?[i], Name);
         }
         _fields?.CompleteBatch();
@@ -322,7 +319,6 @@ public sealed partial class Collection
         foreach (var g in _attached) g.Index!.Remove(slot);
         NotePending([slot]);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
-        SetPayload(slot, null);
         _fields?.Remove(slot);
         _raw.Remove(slot);
         _freeSlots.Push(slot);
@@ -527,24 +523,12 @@ public sealed partial class Collection
     private void EnsureSlotCapacity(int slot, bool exact = false)
     {
         _slots.EnsureSlots(slot + 1, exact);
-        if ((slot >> 6) < _live.Length && (_payloads is null || slot < _payloads.Length)) return;
-        int cap = _slots.Ids.Length;
-        if (_payloads is not null) Array.Resize(ref _payloads, cap);
-        Array.Resize(ref _live, (cap + 63) >> 6);
+        if ((slot >> 6) < _live.Length) return;
+        Array.Resize(ref _live, (_slots.Ids.Length + 63) >> 6);
     }
 
-    private byte[]? PayloadAt(int slot) => _payloads?[slot];
-
-    private void SetPayload(int slot, byte[]? payload)
-    {
-        if (payload is not { Length: > 0 })
-        {
-            if (_payloads is not null) _payloads[slot] = null;
-            return;
-        }
-        _payloads ??= new byte[]?[_slots.Ids.Length];
-        _payloads[slot] = payload;
-    }
+    /// <summary>The payload of a live slot (null: none): resident, buffered, or read from its segment.</summary>
+    private byte[]? PayloadAt(int slot) => _raw.Payload(slot);
 
     private SearchHit[] SearchCore(ReadOnlySpan<float> query, SearchOptions? options)
     {
@@ -822,17 +806,13 @@ public sealed partial class Collection
 
     /// <summary>
     /// What this collection holds in memory, derived from its allocations: index and codes, the id map
-    /// (<see cref="IdMap"/>), slot arrays (payload references, live bitmap), payload bytes, and the vectors' resident copy or buffer with the location table.
+    /// (<see cref="IdMap"/>), the live bitmap, and the rows' resident copy (vectors, payloads) or buffer with the location table.
     /// </summary>
     private long ResidentBytesLocked()
     {
-        long payloadBytes = 0;
-        if (_payloads is not null)
-            for (int s = 0; s < _highWater; s++) payloadBytes += _payloads[s]?.Length ?? 0;
         long generations = 0;
         foreach (var g in _generations) generations += g.MemoryBytes;
-        return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + (long)(_payloads?.Length ?? 0) * IntPtr.Size + _live.Length * sizeof(ulong)
-            + payloadBytes + _raw.ResidentBytes;
+        return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + _live.Length * sizeof(ulong) + _raw.ResidentBytes;
     }
 
     private bool _closed;

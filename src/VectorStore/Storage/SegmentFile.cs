@@ -7,19 +7,23 @@ namespace VectorStore.Storage;
 
 /// <summary>
 /// One sealed, immutable segment file <c>seg-NNNNNNNNNN.vsg</c> (data-format.md §4.8): a 4 KiB header, the
-/// full-precision vectors row by row from offset 4096 (page-aligned, memory-mapped for reading), a row table
-/// (<c>u64 id</c>, <c>u32</c> CRC-32 of the row's vector bytes) and a footer with the row count, the sequence number
-/// and an xxHash64 of the row table. Opening verifies header, footer and row table; each vector row is verified
-/// against its CRC when it is read from the mapping (or, for a resident collection, when it is loaded), so damage
-/// is a <see cref="StoreCorruptedException"/> naming the file and row, never a wrong answer.
+/// full-precision vectors row by row from offset 4096 (page-aligned, memory-mapped for reading), the rows' payloads
+/// (format 2), a row table (<c>u64 id</c>, CRC-32 of the row's vector bytes; format 2 adds the payload's length, offset
+/// and CRC-32) and a footer with the row count, the sequence number and an xxHash64 of the row table. Opening verifies
+/// header, footer and row table; each vector row and payload is verified against its CRC when it is read from the
+/// mapping (or, for a resident collection, when it is loaded), so damage is a <see cref="StoreCorruptedException"/>
+/// naming the file and row, never a wrong answer. Format 1 files (no payloads) are still read.
 /// Thread-safety: an open segment is immutable; reads run concurrently. <see cref="Dispose"/> must not race reads
 /// (the collection disposes under its write lock).
 /// </summary>
 internal sealed unsafe class SegmentFile : IDisposable
 {
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
     public const int HeaderSize = 4096;
-    public const int RowEntrySize = 12;
+    /// <summary>Row-table entry of format 1: id, vector CRC.</summary>
+    public const int RowEntrySizeV1 = 12;
+    /// <summary>Row-table entry of format 2: id, vector CRC, payload length, payload offset, payload CRC.</summary>
+    public const int RowEntrySize = 28;
     public const int FooterSize = 40;
     private static ReadOnlySpan<byte> Magic => "VSSEGMNT"u8;
     private static ReadOnlySpan<byte> EndMagic => "VSSEGEND"u8;
@@ -27,25 +31,31 @@ internal sealed unsafe class SegmentFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
-    // Unmapped segments (RAM residency) keep the row CRCs for ReadAll; mapped ones read each CRC from the mapped row
-    // table, which open verified against the footer's hash, so disk residency holds no per-row memory here.
-    private readonly uint[]? _crcs;
+    // Mapped segments read each entry from the mapped row table, which open verified against the footer's hash;
+    // unmapped ones (RAM residency) re-read and re-verify it in ReadAll. Neither holds per-row memory.
+    private readonly ulong _tableHash;
     private readonly byte* _table;
     private readonly int _rowBytes;
+    private readonly int _entrySize;
+    private readonly long _payloadsOffset;
 
-    private SegmentFile(string path, int sequence, int dimension, int rows, uint[]? crcs, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr)
+    private SegmentFile(string path, int sequence, int dimension, int rows, uint version, long payloadBytes, ulong tableHash, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr)
     {
         Path = path;
         Sequence = sequence;
         Dimension = dimension;
         Rows = rows;
         LiveRows = rows;
-        _crcs = crcs;
+        Version = version;
+        PayloadBytes = payloadBytes;
+        _tableHash = tableHash;
         _map = map;
         _view = view;
         _base = basePtr;
         _rowBytes = dimension * sizeof(float);
-        _table = basePtr == null ? null : basePtr + HeaderSize + (long)rows * _rowBytes;
+        _entrySize = version >= 2 ? RowEntrySize : RowEntrySizeV1;
+        _payloadsOffset = HeaderSize + (long)rows * _rowBytes;
+        _table = basePtr == null ? null : basePtr + _payloadsOffset + payloadBytes;
     }
 
     /// <summary>The file.</summary>
@@ -60,29 +70,48 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// <summary>Rows written.</summary>
     public int Rows { get; }
 
+    /// <summary>The file's format version (1: vectors only; 2: with payloads).</summary>
+    public uint Version { get; }
+
+    /// <summary>Bytes of the payload region (0 in format 1).</summary>
+    public long PayloadBytes { get; }
+
     /// <summary>Rows still referenced by a live slot (maintained by <see cref="SegmentedVectors"/> under its writer's lock).</summary>
     public int LiveRows { get; set; }
 
     /// <summary>Bytes of the file.</summary>
-    public long FileBytes => FileLength(Rows, Dimension);
-
-    /// <summary>Bytes this segment holds in the process's memory (the per-row CRCs when unmapped; a mapping is page cache).</summary>
-    public long ResidentBytes => (long)(_crcs?.Length ?? 0) * sizeof(uint);
+    public long FileBytes => FileLength(Version, Rows, Dimension, PayloadBytes);
 
     /// <summary>The file name of segment <paramref name="sequence"/>.</summary>
     public static string FileName(int sequence) => $"seg-{sequence:D10}.vsg";
 
-    private static long FileLength(int rows, int dimension) => HeaderSize + (long)rows * dimension * sizeof(float) + (long)rows * RowEntrySize + FooterSize;
+    private static int EntrySize(uint version) => version >= 2 ? RowEntrySize : RowEntrySizeV1;
+
+    private static int HeaderCrcEnd(uint version) => version >= 2 ? 48 : 40;
+
+    private static long FileLength(uint version, int rows, int dimension, long payloadBytes) =>
+        HeaderSize + (long)rows * dimension * sizeof(float) + payloadBytes + (long)rows * EntrySize(version) + FooterSize;
 
     /// <summary>
     /// Writes and fsyncs segment <paramref name="sequence"/> in <paramref name="directory"/> (temporary file, fsync,
-    /// rename, directory fsync) with the rows <paramref name="rowVector"/>(0..rows-1) and their ids.
+    /// rename, directory fsync) with the rows <paramref name="rowVector"/>(0..rows-1), their ids and payloads
+    /// (<paramref name="rowPayload"/>, null or empty: none).
     /// </summary>
-    public static string Write(string directory, int sequence, int dimension, int rows, Func<int, ReadOnlySpan<float>> rowVector, Func<int, ulong> rowId)
+    public static string Write(string directory, int sequence, int dimension, int rows, Func<int, ReadOnlySpan<float>> rowVector, Func<int, ulong> rowId, Func<int, byte[]?> rowPayload)
     {
         string path = System.IO.Path.Combine(directory, FileName(sequence));
         string tmp = path + ".tmp";
         var table = new byte[(long)rows * RowEntrySize];
+        // Payloads are gathered first: the header records their total, and a row's payload must be the one written
+        // beside its vector even if the caller's source changes between passes.
+        var payloads = new byte[]?[rows];
+        long payloadBytes = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var p = rowPayload(r);
+            if (p is { Length: > 0 }) payloads[r] = p;
+            payloadBytes += p?.Length ?? 0;
+        }
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             var header = new byte[HeaderSize];
@@ -93,7 +122,8 @@ internal sealed unsafe class SegmentFile : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(20), rows);
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), HeaderSize);
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), (long)rows * dimension * sizeof(float));
-            Checksums.WriteCrc(header, 40);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), payloadBytes);
+            Checksums.WriteCrc(header, HeaderCrcEnd(FormatVersion));
             file.Write(header);
             for (int r = 0; r < rows; r++)
             {
@@ -101,11 +131,24 @@ internal sealed unsafe class SegmentFile : IDisposable
                 if (v.Length != dimension) throw new InvalidOperationException($"segment row {r} has {v.Length} values, expected {dimension}");
                 var bytes = MemoryMarshal.AsBytes(v);
                 file.Write(bytes);
-                BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(r * RowEntrySize), rowId(r));
-                BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(r * RowEntrySize + 8), Checksums.Crc(bytes));
+                var entry = table.AsSpan(r * RowEntrySize, RowEntrySize);
+                BinaryPrimitives.WriteUInt64LittleEndian(entry, rowId(r));
+                BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], Checksums.Crc(bytes));
+            }
+            long offset = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                var p = payloads[r];
+                var entry = table.AsSpan(r * RowEntrySize, RowEntrySize);
+                BinaryPrimitives.WriteInt32LittleEndian(entry[12..], p?.Length ?? 0);
+                BinaryPrimitives.WriteInt64LittleEndian(entry[16..], p is null ? 0 : offset);
+                BinaryPrimitives.WriteUInt32LittleEndian(entry[24..], p is null ? 0 : Checksums.Crc(p));
+                if (p is null) continue;
+                file.Write(p);
+                offset += p.Length;
             }
             file.Write(table);
-            file.Write(Footer(table, sequence, rows));
+            file.Write(Footer(table, FormatVersion, sequence, rows, payloadBytes));
             file.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
@@ -113,13 +156,14 @@ internal sealed unsafe class SegmentFile : IDisposable
         return path;
     }
 
-    private static byte[] Footer(ReadOnlySpan<byte> table, int sequence, int rows)
+    private static byte[] Footer(ReadOnlySpan<byte> table, uint version, int sequence, int rows, long payloadBytes)
     {
         var footer = new byte[FooterSize];
         BinaryPrimitives.WriteUInt64LittleEndian(footer, XxHash64.HashToUInt64(table));
         BinaryPrimitives.WriteInt32LittleEndian(footer.AsSpan(8), sequence);
         BinaryPrimitives.WriteInt32LittleEndian(footer.AsSpan(12), rows);
-        BinaryPrimitives.WriteInt64LittleEndian(footer.AsSpan(16), FileLength(rows, 0)); // header + table + footer: a length check independent of the dimension
+        // The file length without the vectors: a length check independent of the dimension.
+        BinaryPrimitives.WriteInt64LittleEndian(footer.AsSpan(16), FileLength(version, rows, 0, payloadBytes));
         Checksums.WriteCrc(footer, 24);
         EndMagic.CopyTo(footer.AsSpan(32));
         return footer;
@@ -133,37 +177,56 @@ internal sealed unsafe class SegmentFile : IDisposable
     {
         string path = System.IO.Path.Combine(directory, FileName(sequence));
         if (!File.Exists(path)) throw new StoreCorruptedException(path, "segment named in the snapshot is missing");
-        long expected = FileLength(rows, dimension);
-        uint[] crcs;
+        uint version;
+        long payloadBytes, expected;
+        byte[] table;
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
-            if (file.Length != expected) throw new StoreCorruptedException(path, $"segment is {file.Length} bytes, expected {expected} for {rows} rows of dimension {dimension}");
             var header = new byte[64];
+            if (file.Length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"segment is {file.Length} bytes, shorter than a header and footer");
             file.ReadExactly(header);
             if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a segment (bad magic)");
-            if (!Checksums.CheckCrc(header.AsSpan(0, 44))) throw new StoreCorruptedException(path, "segment header checksum mismatch");
-            uint version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
-            if (version > FormatVersion) throw new StoreCorruptedException(path, $"segment format version {version} is newer than this build supports ({FormatVersion})");
+            version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
+            // The version is read before the CRC, which it decides the extent of; a damaged version fails one or the other.
+            if (version is 0 || version > FormatVersion)
+            {
+                if (Checksums.CheckCrc(header.AsSpan(0, HeaderCrcEnd(FormatVersion) + 4)) || Checksums.CheckCrc(header.AsSpan(0, 44)))
+                    throw new StoreCorruptedException(path, $"segment format version {version} is not supported by this build (1..{FormatVersion})");
+                throw new StoreCorruptedException(path, "segment header checksum mismatch");
+            }
+            if (!Checksums.CheckCrc(header.AsSpan(0, HeaderCrcEnd(version) + 4))) throw new StoreCorruptedException(path, "segment header checksum mismatch");
             if (BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12)) != dimension || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(16)) != sequence
                 || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(20)) != rows)
                 throw new StoreCorruptedException(path, "segment header disagrees with the snapshot (dimension, sequence or rows)");
-            var table = new byte[(long)rows * RowEntrySize];
-            file.Position = HeaderSize + (long)rows * dimension * sizeof(float);
+            payloadBytes = version >= 2 ? BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(40)) : 0;
+            if (payloadBytes < 0) throw new StoreCorruptedException(path, $"segment payload length {payloadBytes} is invalid");
+            expected = FileLength(version, rows, dimension, payloadBytes);
+            if (file.Length != expected) throw new StoreCorruptedException(path, $"segment is {file.Length} bytes, expected {expected} for {rows} rows of dimension {dimension}");
+            table = new byte[(long)rows * EntrySize(version)];
+            file.Position = HeaderSize + (long)rows * dimension * sizeof(float) + payloadBytes;
             file.ReadExactly(table);
             var footer = new byte[FooterSize];
             file.ReadExactly(footer);
             if (!footer.AsSpan(32).SequenceEqual(EndMagic) || !Checksums.CheckCrc(footer.AsSpan(0, 28)))
                 throw new StoreCorruptedException(path, "segment footer damaged");
-            if (!footer.AsSpan().SequenceEqual(Footer(table, sequence, rows))) throw new StoreCorruptedException(path, "segment row table checksum mismatch");
-            ids = new ulong[rows];
-            for (int r = 0; r < rows; r++) ids[r] = BinaryPrimitives.ReadUInt64LittleEndian(table.AsSpan(r * RowEntrySize));
-            if (!map || rows == 0)
-            {
-                crcs = new uint[rows];
-                for (int r = 0; r < rows; r++) crcs[r] = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(r * RowEntrySize + 8));
-                return new SegmentFile(path, sequence, dimension, rows, crcs, null, null, null);
-            }
+            if (!footer.AsSpan().SequenceEqual(Footer(table, version, sequence, rows, payloadBytes))) throw new StoreCorruptedException(path, "segment row table checksum mismatch");
         }
+        int entry = EntrySize(version);
+        ids = new ulong[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var e = table.AsSpan(r * entry, entry);
+            ids[r] = BinaryPrimitives.ReadUInt64LittleEndian(e);
+            if (version < 2) continue;
+            // A payload must lie inside the payload region: the table's hash matched, so this only fails for a file
+            // written wrongly, but a read through the mapping must never leave it.
+            int length = BinaryPrimitives.ReadInt32LittleEndian(e[12..]);
+            long offset = BinaryPrimitives.ReadInt64LittleEndian(e[16..]);
+            if (length < 0 || offset < 0 || offset + length > payloadBytes)
+                throw new StoreCorruptedException(path, $"segment row {r} names payload bytes [{offset}, {offset}+{length}) outside the payload region of {payloadBytes}");
+        }
+        ulong tableHash = XxHash64.HashToUInt64(table);
+        if (!map || rows == 0) return new SegmentFile(path, sequence, dimension, rows, version, payloadBytes, tableHash, null, null, null);
         var mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         var view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* p = null;
@@ -171,35 +234,75 @@ internal sealed unsafe class SegmentFile : IDisposable
         p += view.PointerOffset;
         // Re-rank reads are random rows: read-ahead would fill the page cache (and a memory cgroup) with neighbours.
         PageAdvice.Random(p, expected);
-        return new SegmentFile(path, sequence, dimension, rows, null, mmf, view, p);
+        return new SegmentFile(path, sequence, dimension, rows, version, payloadBytes, tableHash, mmf, view, p);
     }
 
     /// <summary>Whether the rows are readable through the mapping.</summary>
     public bool Mapped => _base != null;
 
+    private ReadOnlySpan<byte> Entry(int row) => new(_table + (long)row * _entrySize, _entrySize);
+
     /// <summary>Row <paramref name="row"/> from the mapping, verified against its CRC.</summary>
     public ReadOnlySpan<float> Row(int row)
     {
         var bytes = new ReadOnlySpan<byte>(_base + HeaderSize + (long)row * _rowBytes, _rowBytes);
-        if (Checksums.Crc(bytes) != BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(_table + (long)row * RowEntrySize + 8, sizeof(uint)))) throw new StoreCorruptedException(Path, $"segment row {row} checksum mismatch");
+        if (Checksums.Crc(bytes) != BinaryPrimitives.ReadUInt32LittleEndian(Entry(row)[8..])) throw new StoreCorruptedException(Path, $"segment row {row} checksum mismatch");
         return MemoryMarshal.Cast<byte, float>(bytes);
+    }
+
+    /// <summary>Length of row <paramref name="row"/>'s payload (0: none), from the row table.</summary>
+    public int PayloadLength(int row) => Version >= 2 ? BinaryPrimitives.ReadInt32LittleEndian(Entry(row)[12..]) : 0;
+
+    private static int PayloadLength(ReadOnlySpan<byte> entry) => BinaryPrimitives.ReadInt32LittleEndian(entry[12..]);
+
+    /// <summary>Row <paramref name="row"/>'s payload from the mapping (a copy; null when it has none), verified against its CRC.</summary>
+    public byte[]? Payload(int row)
+    {
+        if (!Mapped) throw new InvalidOperationException("payloads of an unmapped segment are read by ReadAll");
+        if (Version < 2) return null;
+        var e = Entry(row);
+        int length = PayloadLength(e);
+        if (length == 0) return null;
+        var bytes = new ReadOnlySpan<byte>(_base + _payloadsOffset + BinaryPrimitives.ReadInt64LittleEndian(e[16..]), length);
+        if (Checksums.Crc(bytes) != BinaryPrimitives.ReadUInt32LittleEndian(e[24..])) throw new StoreCorruptedException(Path, $"segment row {row} payload checksum mismatch");
+        return bytes.ToArray();
     }
 
     /// <summary>Asks the kernel to read row <paramref name="row"/> ahead of use (one query's candidates are requested together).</summary>
     public void WillNeed(int row) => PageAdvice.WillNeed(_base + HeaderSize + (long)row * _rowBytes, _rowBytes);
 
-    /// <summary>Reads every row with positional reads (no mapping), verifying each CRC: loading a resident collection.</summary>
-    public void ReadAll(Action<int, ReadOnlySpan<float>> sink)
+    /// <summary>
+    /// Reads every row and its payload with positional reads (no mapping), verifying the row table again and each
+    /// CRC: loading a resident collection. <paramref name="payloadSink"/> gets the payloads of the rows
+    /// <paramref name="wanted"/> admits (dead rows' are skipped).
+    /// </summary>
+    public void ReadAll(Action<int, ReadOnlySpan<float>> sink, Func<int, bool>? wanted = null, Action<int, byte[]>? payloadSink = null)
     {
-        if (_crcs is null) throw new InvalidOperationException("ReadAll reads an unmapped segment");
+        if (Mapped) throw new InvalidOperationException("ReadAll reads an unmapped segment");
         using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var table = new byte[(long)Rows * _entrySize];
+        file.Position = _payloadsOffset + PayloadBytes;
+        file.ReadExactly(table);
+        if (XxHash64.HashToUInt64(table) != _tableHash) throw new StoreCorruptedException(Path, "segment row table changed since it was opened");
         file.Position = HeaderSize;
         var buffer = new byte[_rowBytes];
         for (int r = 0; r < Rows; r++)
         {
             file.ReadExactly(buffer);
-            if (Checksums.Crc(buffer) != _crcs[r]) throw new StoreCorruptedException(Path, $"segment row {r} checksum mismatch");
+            if (Checksums.Crc(buffer) != BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(r * _entrySize + 8))) throw new StoreCorruptedException(Path, $"segment row {r} checksum mismatch");
             sink(r, MemoryMarshal.Cast<byte, float>(buffer.AsSpan()));
+        }
+        if (payloadSink is null || PayloadBytes == 0) return;
+        for (int r = 0; r < Rows; r++)
+        {
+            var e = table.AsSpan(r * _entrySize, _entrySize);
+            int length = PayloadLength(e);
+            if (length == 0 || (wanted is not null && !wanted(r))) continue;
+            var payload = new byte[length];
+            file.Position = _payloadsOffset + BinaryPrimitives.ReadInt64LittleEndian(e[16..]);
+            file.ReadExactly(payload);
+            if (Checksums.Crc(payload) != BinaryPrimitives.ReadUInt32LittleEndian(e[24..])) throw new StoreCorruptedException(Path, $"segment row {r} payload checksum mismatch");
+            payloadSink(r, payload);
         }
     }
 

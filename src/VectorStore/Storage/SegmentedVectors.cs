@@ -4,11 +4,11 @@ using VectorStore.Distance;
 namespace VectorStore.Storage;
 
 /// <summary>
-/// The full-precision vectors of one collection: sealed segment files (<see cref="SegmentFile"/>) plus a buffer of
-/// the vectors written since the last checkpoint, with one location (segment, row) per slot. In disk residency a
-/// read goes to the buffer or the segment's memory mapping; in RAM residency every vector is also held in a
-/// <see cref="RawVectorStore"/> and segments only persist them. Without a directory (an in-memory database) nothing
-/// is ever sealed.
+/// The full-precision vectors and payloads of one collection: sealed segment files (<see cref="SegmentFile"/>) plus a
+/// buffer of the rows written since the last checkpoint, with one location (segment, row) per slot. In disk residency
+/// a read goes to the buffer or the segment's memory mapping; in RAM residency every vector and payload is also held
+/// in memory (<see cref="RawVectorStore"/>, a payload array) and segments only persist them. Without a directory (an
+/// in-memory database) nothing is ever sealed.
 /// Thread-safety: <see cref="Set"/>, <see cref="Remove"/> and <see cref="Restore"/> run under the owner's exclusive
 /// (write) lock; reads run concurrently with each other and with <see cref="Seal"/>, which the owner runs under a
 /// lock that excludes writers but not readers; <see cref="ReleaseRetired"/> and <see cref="Dispose"/> run under the
@@ -19,9 +19,12 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private const long NoLocation = -1;
     private readonly string? _directory;
     private readonly RawVectorStore? _resident;
-    // Dirty slots: the vector (disk residency) or an empty marker array, fresh per write (RAM residency: the resident
-    // store has the vector). Values are never mutated, so a reference identifies one write.
-    private readonly ConcurrentDictionary<int, float[]> _buffer = new();
+    // Dirty slots: the row (disk residency) or an empty marker, fresh per write (RAM residency: the resident store and
+    // payload array hold the row). Values are never mutated, so a reference identifies one write.
+    private readonly ConcurrentDictionary<int, BufferedRow> _buffer = new();
+    private long _bufferedPayloadBytes;
+    // RAM residency: payloads by slot, allocated with the first non-empty one (no bytes per slot without payloads).
+    private byte[]?[]? _residentPayloads;
     private long[] _locations = new long[1024];
     private volatile Dictionary<int, SegmentFile> _segments = [];
     private readonly List<SegmentFile> _retired = [];
@@ -57,20 +60,24 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <summary>Vectors waiting in the buffer for the next checkpoint.</summary>
     public int BufferedCount => _buffer.Count;
 
-    /// <summary>Bytes of buffered vectors (disk residency; 0 when resident, where the buffer only marks slots).</summary>
-    public long BufferedBytes => Resident ? 0 : (long)_buffer.Count * Dimension * sizeof(float);
+    /// <summary>Bytes of buffered vectors and payloads (disk residency; 0 when resident, where the buffer only marks slots).</summary>
+    public long BufferedBytes => Resident ? 0 : (long)_buffer.Count * Dimension * sizeof(float) + Interlocked.Read(ref _bufferedPayloadBytes);
 
     /// <summary>
-    /// Bytes held in the process's memory: resident vectors or the buffer, the location table and each segment's row
-    /// CRCs. The memory-mapped rows are page cache and not counted.
+    /// Bytes held in the process's memory: resident vectors and payloads or the buffer, and the location table. The
+    /// memory-mapped rows and payloads are page cache and not counted.
     /// </summary>
     public long ResidentBytes
     {
         get
         {
-            long bytes = (_resident?.MemoryBytes ?? 0) + (long)_locations.Length * sizeof(long) + (long)_buffer.Count * 48;
+            long bytes = (_resident?.MemoryBytes ?? 0) + (long)_locations.Length * sizeof(long) + (long)_buffer.Count * 64;
             if (!Resident) bytes += BufferedBytes;
-            foreach (var s in _segments.Values) bytes += s.ResidentBytes;
+            if (_residentPayloads is { } payloads)
+            {
+                bytes += (long)payloads.Length * IntPtr.Size;
+                foreach (var p in payloads) bytes += p?.Length ?? 0;
+            }
             return bytes;
         }
     }
@@ -82,11 +89,27 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     public ReadOnlySpan<float> Get(int slot)
     {
         if (_resident is not null) return _resident.Get(slot);
-        if (_buffer.TryGetValue(slot, out var v)) return v;
+        if (_buffer.TryGetValue(slot, out var b)) return b.Vector;
         long loc = Volatile.Read(ref _locations[slot]);
         Interlocked.Increment(ref _diskReads);
         ThreadDiskReads++;
         return _segments[(int)(loc >> 32)].Row((int)loc);
+    }
+
+    /// <summary>
+    /// The payload of a stored slot (null: none). Out of core it is read from the segment's mapping (verified against
+    /// its CRC) into a fresh array; resident and buffered payloads are returned as stored (callers must not mutate them).
+    /// </summary>
+    public byte[]? Payload(int slot)
+    {
+        if (_resident is not null)
+        {
+            var payloads = _residentPayloads;
+            return payloads is not null && slot < payloads.Length ? payloads[slot] : null;
+        }
+        if (_buffer.TryGetValue(slot, out var b)) return b.Payload;
+        long loc = Volatile.Read(ref _locations[slot]);
+        return _segments[(int)(loc >> 32)].Payload((int)loc);
     }
 
     /// <inheritdoc />
@@ -117,9 +140,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         for (int i = 0; i < slots.Length; i++)
         {
             int slot = slots[i];
-            if (_buffer.TryGetValue(slot, out var v))
+            if (_buffer.TryGetValue(slot, out var b))
             {
-                distances[i] = Distances.Compute(kind, query, v);
+                distances[i] = Distances.Compute(kind, query, b.Vector);
                 continue;
             }
             long loc = Volatile.Read(ref _locations[slot]);
@@ -152,19 +175,54 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <summary>Whether re-rank reads currently ask the kernel to read ahead (see <see cref="ReadAheadPolicy"/>).</summary>
     public bool ReadAheadHinting => _readAhead.Hinting;
 
-    /// <summary>Stores the vector of <paramref name="slot"/> (new or overwritten) until the next <see cref="Seal"/>.</summary>
-    public void Set(int slot, ReadOnlySpan<float> vector)
+    /// <summary>
+    /// Stores the vector and payload (null or empty: none; the array is kept, not copied) of <paramref name="slot"/>
+    /// (new or overwritten) until the next <see cref="Seal"/>.
+    /// </summary>
+    public void Set(int slot, ReadOnlySpan<float> vector, byte[]? payload)
     {
         EnsureCapacity(slot);
         Forget(slot);
+        if (payload is { Length: 0 }) payload = null;
         if (_resident is not null)
         {
             _resident.Set(slot, vector);
-            // A fresh marker per write (set after the vector): a checkpoint sealing concurrently tells by reference
-            // whether the row it copied is still the slot's current vector.
-            if (_directory is not null) _buffer[slot] = new float[1]; // one element: an empty array literal is a shared instance
+            SetResidentPayload(slot, payload);
+            // A fresh marker per write (set after the row): a checkpoint sealing concurrently tells by reference
+            // whether the row it copied is still the slot's current one.
+            if (_directory is not null) Buffer(slot, new BufferedRow([], null));
         }
-        else _buffer[slot] = vector.ToArray();
+        else Buffer(slot, new BufferedRow(vector.ToArray(), payload));
+    }
+
+    private void SetResidentPayload(int slot, byte[]? payload)
+    {
+        if (payload is null)
+        {
+            if (_residentPayloads is { } existing && slot < existing.Length) existing[slot] = null;
+            return;
+        }
+        if (_residentPayloads is null || slot >= _residentPayloads.Length)
+        {
+            var grown = new byte[]?[Math.Max(slot + 1, _locations.Length)];
+            _residentPayloads?.CopyTo(grown, 0);
+            _residentPayloads = grown;
+        }
+        _residentPayloads[slot] = payload;
+    }
+
+    private void Buffer(int slot, BufferedRow row)
+    {
+        Interlocked.Add(ref _bufferedPayloadBytes, row.Payload?.Length ?? 0);
+        BufferedRow? old = null;
+        _buffer.AddOrUpdate(slot, row, (_, previous) => { old = previous; return row; });
+        if (old?.Payload is { } p) Interlocked.Add(ref _bufferedPayloadBytes, -p.Length);
+    }
+
+    private void Unbuffer(int slot, BufferedRow? expected = null)
+    {
+        bool removed = expected is null ? _buffer.TryRemove(slot, out expected) : _buffer.TryRemove(new KeyValuePair<int, BufferedRow>(slot, expected));
+        if (removed && expected!.Payload is { } p) Interlocked.Add(ref _bufferedPayloadBytes, -p.Length);
     }
 
     /// <summary>Frees <paramref name="slot"/>: its segment row becomes dead space for a merge to reclaim.</summary>
@@ -172,7 +230,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     {
         if (slot >= _locations.Length) return;
         Forget(slot);
-        _buffer.TryRemove(slot, out _);
+        Unbuffer(slot);
+        if (_resident is not null) SetResidentPayload(slot, null);
     }
 
     private void Forget(int slot)
@@ -232,18 +291,28 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         {
             int seq = _nextSequence++;
             var slotArray = slots.ToArray();
-            SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]]);
+            SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
             var segment = SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _);
             // Readers look in the buffer first: the location is switched before the buffer entry is dropped.
             _segments = new Dictionary<int, SegmentFile>(current) { [seq] = segment };
             for (int r = 0; r < slotArray.Length; r++) Volatile.Write(ref _locations[slotArray[r]], ((long)seq << 32) | (uint)r);
-            foreach (int slot in slotArray) _buffer.TryRemove(slot, out _);
+            foreach (int slot in slotArray) Unbuffer(slot);
         }
         return _segments.Values.Where(s => !_retired.Contains(s)).OrderBy(s => s.Sequence).Select(s => (s.Sequence, s.Rows)).ToArray();
     }
 
     /// <summary>A segment written by <see cref="PreSeal"/> from the buffer as it was, with the buffer entries it copied.</summary>
-    internal sealed record PreSealed(SegmentFile Segment, KeyValuePair<int, float[]>[] Entries);
+    internal sealed record PreSealed(SegmentFile Segment, KeyValuePair<int, BufferedRow>[] Entries);
+
+    /// <summary>
+    /// One buffered write: the vector and payload (disk residency), or an empty marker (RAM residency). Never mutated;
+    /// a class with reference equality, so its reference identifies the write (two markers are never equal).
+    /// </summary>
+    internal sealed class BufferedRow(float[] vector, byte[]? payload)
+    {
+        public float[] Vector { get; } = vector;
+        public byte[]? Payload { get; } = payload;
+    }
 
     /// <summary>
     /// The slow half of a checkpoint, run while writers continue (no lock): copies every buffered vector into a new
@@ -259,7 +328,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         int seq = _nextSequence++;
         var resident = _resident;
         SegmentFile.Write(_directory, seq, Dimension, entries.Length,
-            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value, r => idOf(entries[r].Key));
+            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value.Vector, r => idOf(entries[r].Key),
+            r => resident is not null ? ResidentPayload(entries[r].Key) : entries[r].Value.Payload);
         return new PreSealed(SegmentFile.Open(_directory, seq, Dimension, entries.Length, map: resident is null, out _), entries);
     }
 
@@ -278,7 +348,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 continue;
             }
             Volatile.Write(ref _locations[slot], ((long)seg.Sequence << 32) | (uint)r);
-            _buffer.TryRemove(new KeyValuePair<int, float[]>(slot, copied));
+            Unbuffer(slot, copied);
         }
     }
 
@@ -288,9 +358,19 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private ReadOnlySpan<float> ReadForSeal(int slot)
     {
         if (_resident is not null) return _resident.Get(slot);
-        if (_buffer.TryGetValue(slot, out var v)) return v!;
+        if (_buffer.TryGetValue(slot, out var b)) return b.Vector;
         long loc = _locations[slot];
         return _segments[(int)(loc >> 32)].Row((int)loc);
+    }
+
+    private byte[]? PayloadForSeal(int slot) => _resident is not null ? ResidentPayload(slot) : Payload(slot);
+
+    // May race with a writer growing the array (PreSeal runs unlocked): an old array gives the old payload, and such a
+    // row is never adopted because the writer also replaced the slot's buffer marker.
+    private byte[]? ResidentPayload(int slot)
+    {
+        var payloads = Volatile.Read(ref _residentPayloads);
+        return payloads is not null && slot < payloads.Length ? payloads[slot] : null;
     }
 
     /// <summary>The location table for a snapshot: per slot <c>(sequence &lt;&lt; 32) | row</c>, or -1.</summary>
@@ -355,7 +435,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 foreach (var seg in opened.Values)
                 {
                     var map = slotOf[seg.Sequence];
-                    seg.ReadAll((r, v) => { if (map[r] >= 0) _resident.Set(map[r], v); });
+                    seg.ReadAll((r, v) => { if (map[r] >= 0) _resident.Set(map[r], v); }, r => map[r] >= 0, (r, p) => SetResidentPayload(map[r], p));
                 }
             }
             _segments = opened;

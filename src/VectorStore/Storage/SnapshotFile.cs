@@ -48,7 +48,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        byte[]?[]? payloads, Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null)
+        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -86,9 +86,7 @@ internal static class SnapshotFile
                 for (int s = 0; s < highWater; s++)
                 {
                     if (!IsLive(live, s)) continue;
-                    var p = payloads?[s];
-                    w.Write(p?.Length ?? 0);
-                    if (p is { Length: > 0 }) w.Write(p);
+                    w.Write(0); // payload length: payloads live in segments (format 2) since this build; older snapshots carry them here
                     var f = fields?.Invoke(s);
                     w.Write(f?.Length ?? 0);
                     if (f is { Length: > 0 }) w.Write(f);

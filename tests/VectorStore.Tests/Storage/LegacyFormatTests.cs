@@ -93,3 +93,54 @@ public sealed class LegacyLogTests
         }
     }
 }
+
+/// <summary>
+/// A database written by release d716c7e (Fixtures/legacy-payloads-d716c7e: payloads inside the snapshot, format-1
+/// segments without payloads, more payloads only in the log) opens in both residencies with every record and payload
+/// as that build read it back; the next checkpoint moves the payloads into format-2 segments and the snapshot stops
+/// carrying them, and the database reopens from that layout with the same records.
+/// </summary>
+public sealed class LegacyPayloadTests
+{
+    private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Storage", "Fixtures", "legacy-payloads-d716c7e");
+
+    [Fact]
+    public void PayloadsFromThePreviousSnapshotLayoutMoveIntoSegments()
+    {
+        var dir = StorageTestKit.CopyDirectory(Path.Combine(Fixture, "db"));
+        var expected = File.ReadAllLines(Path.Combine(Fixture, "expected.txt")).Select(l => l.Split(' '))
+            .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Select(p => (Id: ulong.Parse(p[1]), Payload: Convert.FromHexString(p[2]), Vector: Convert.FromHexString(p[3]))).ToArray());
+        Assert.Equal(335, expected["disk"].Length);
+        using (var ro = VectorDatabase.OpenReadOnly(dir))
+            foreach (var name in expected.Keys) AssertAll(ro.GetCollection(name), expected[name]);
+        for (int open = 0; open < 2; open++)
+        {
+            using var db = VectorDatabase.Open(dir);
+            foreach (var name in expected.Keys)
+            {
+                var c = db.GetCollection(name);
+                AssertAll(c, expected[name]);
+                db.Compact(name);
+                AssertAll(c, expected[name]);
+                string cdir = Path.Combine(dir, "collections", name);
+                var snap = File.ReadAllBytes(Directory.GetFiles(cdir, "snap-*.vss").Single());
+                // The snapshot no longer carries the 5,000-byte payload of id 7; the segments do.
+                Assert.True(snap.Length < 20_000, $"{name}: snapshot is {snap.Length} bytes");
+                var segs = Directory.GetFiles(cdir, "seg-*.vsg");
+                Assert.All(segs, s => Assert.Equal(SegmentFile.FormatVersion, BitConverter.ToUInt32(File.ReadAllBytes(s), 8)));
+                Assert.True(segs.Sum(s => new FileInfo(s).Length) > 5_000 + 335 * 64);
+            }
+        }
+    }
+
+    private static void AssertAll(Collection c, (ulong Id, byte[] Payload, byte[] Vector)[] expected)
+    {
+        Assert.Equal(expected.Length, c.Count);
+        foreach (var (id, payload, vector) in expected)
+        {
+            var r = c.Get(id)!;
+            Assert.True(payload.AsSpan().SequenceEqual(r.Payload), $"{c.Name}: payload of id {id}");
+            Assert.True(vector.AsSpan().SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Vector.AsSpan())), $"{c.Name}: vector of id {id}");
+        }
+    }
+}

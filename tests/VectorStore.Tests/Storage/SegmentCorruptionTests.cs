@@ -8,7 +8,8 @@ namespace VectorStore.Tests.Storage;
 /// <summary>
 /// The corruption matrix for segment files, in both residencies: a damaged segment either reopens with every
 /// acknowledged write bit-identical, or is refused with an error naming the file — at open (header, row table,
-/// footer; every row when resident) or when a damaged row is read (disk residency verifies each row's CRC on read).
+/// footer; every row and payload when resident) or when a damaged row or payload is read (disk residency verifies
+/// each row's and payload's CRC on read).
 /// </summary>
 public sealed class SegmentCorruptionTests(ITestOutputHelper output)
 {
@@ -40,7 +41,7 @@ public sealed class SegmentCorruptionTests(ITestOutputHelper output)
     {
         foreach (var residency in new[] { RawVectorResidency.Disk, RawVectorResidency.Ram })
             foreach (var which in new[] { "first", "last" })
-                foreach (var damage in new[] { "truncate-half", "truncate-zero", "flip-middle", "flip-last", "flip-header", "flip-row-0", "delete" })
+                foreach (var damage in new[] { "truncate-half", "truncate-zero", "flip-middle", "flip-last", "flip-header", "flip-row-0", "flip-payload", "delete" })
                     yield return [residency, which, damage];
     }
 
@@ -57,6 +58,7 @@ public sealed class SegmentCorruptionTests(ITestOutputHelper output)
             case "delete": File.Delete(path); break;
             case "flip-header": FlipAt(path, 20); break;
             case "flip-row-0": FlipAt(path, 4096 + 5); break;
+            case "flip-payload": FlipAt(path, 4096 + (long)BitConverter.ToInt32(File.ReadAllBytes(path), 20) * Dim * sizeof(float) + 3); break; // first row's payload
             default: CorruptionMatrixTests.Damage(path, damage); break;
         }
         string name = Path.GetFileName(path);

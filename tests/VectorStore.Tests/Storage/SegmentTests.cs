@@ -49,6 +49,42 @@ public sealed class SegmentTests
         Assert.True(c2.GetStats().DiskBytes > 0);
     }
 
+    /// <summary>
+    /// Payloads live with their vectors: out of core a checkpoint moves them into the segment and the collection stops
+    /// holding them (resident bytes drop by about their size), while a resident collection keeps them in memory; both
+    /// return every payload, from search hits and after a reopen.
+    /// </summary>
+    [Theory]
+    [InlineData(RawVectorResidency.Disk)]
+    [InlineData(RawVectorResidency.Ram)]
+    public void PayloadsLeaveMemoryWithTheirVectorsOutOfCore(RawVectorResidency residency)
+    {
+        const int N = 600, PayloadBytes = 2048;
+        var dir = TestData.TempDir();
+        var data = Vectors(N, Dim, 31);
+        var ids = Enumerable.Range(0, N).Select(i => (ulong)i).ToArray();
+        byte[] PayloadOf(ulong id) => Enumerable.Range(0, PayloadBytes).Select(i => (byte)(id * 31 + (ulong)i)).ToArray();
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Opts(residency));
+            c.UpsertBatch(ids, data, ids.Select(PayloadOf).ToArray());
+            long before = c.GetStats().ResidentBytes;
+            Assert.True(before > (long)N * PayloadBytes, $"{residency}: {before} resident bytes before the checkpoint");
+            db.Compact("c");
+            long after = c.GetStats().ResidentBytes;
+            if (residency == RawVectorResidency.Disk)
+                Assert.True(after < (long)N * PayloadBytes / 4, $"disk: {after} resident bytes after the checkpoint, payloads alone are {N * PayloadBytes}");
+            else Assert.True(after > (long)N * PayloadBytes, $"ram: {after} resident bytes after the checkpoint");
+            var hit = c.Search(data.Row(17), new SearchOptions { K = 1, Rerank = 20, IncludePayload = true })[0];
+            Assert.Equal(17UL, hit.Id);
+            Assert.Equal(PayloadOf(17), hit.Payload);
+        }
+        using var again = Open(dir);
+        var c2 = again.GetCollection("c");
+        foreach (var id in ids) Assert.Equal(PayloadOf(id), c2.Get(id)!.Payload);
+        Assert.True(Directory.GetFiles(Path.Combine(dir, "collections", "c"), "seg-*.vsg").Sum(f => new FileInfo(f).Length) > (long)N * PayloadBytes);
+    }
+
     [Fact]
     public void DiskResidencyHoldsFarLessInMemoryAndAnswersLikeRam()
     {
@@ -230,20 +266,27 @@ public sealed class SegmentTests
         var data = Vectors(100, Dim, 9);
         var ids = Enumerable.Range(0, 100).Select(i => (ulong)(1000 + i)).ToArray();
         using var store = new SegmentedVectors(Dim, dir, resident);
-        for (int s = 0; s < 100; s++) store.Set(s, data.Row(s));
+        // Every third row without a payload; payloads of different lengths, so offsets in the payload region vary.
+        static byte[]? PayloadOf(int s) => s % 3 == 0 ? null : Enumerable.Range(0, 1 + s % 17).Select(i => (byte)(s * 7 + i)).ToArray();
+        for (int s = 0; s < 100; s++) store.Set(s, data.Row(s), PayloadOf(s));
         var pre = store.PreSeal(slot => ids[slot]);
         Assert.NotNull(pre);
         // What writers do between the copy and the checkpoint's lock.
         var newer = Vectors(1, Dim, 10);
-        store.Set(5, newer.Row(0));
+        store.Set(5, newer.Row(0), [42, 43]);
         store.Remove(7);
         var segments = store.Seal(ids, 100, compact: false, pre);
         Assert.Equal(2, segments.Count);
         Assert.Equal((100, 1), (segments[0].Rows, segments[1].Rows));
         Assert.Equal(0, store.BufferedCount);
         Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        Assert.Equal([42, 43], store.Payload(5));
         for (int s = 0; s < 100; s++)
-            if (s is not (5 or 7)) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+            if (s is not (5 or 7))
+            {
+                Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+                Assert.Equal(PayloadOf(s), store.Payload(s));
+            }
         var locations = store.Locations(100);
         Assert.Equal(-1, locations[7]);
         Assert.Equal(segments[1].Sequence, (int)(locations[5] >> 32));
@@ -254,7 +297,13 @@ public sealed class SegmentTests
         Assert.DoesNotContain(compacted, c => c.Sequence == segments[0].Sequence);
         store.ReleaseRetired();
         Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
-        Assert.True(data.Row(99).SequenceEqual(store.Get(99)));
+        Assert.Equal([42, 43], store.Payload(5));
+        for (int s = 0; s < 100; s++)
+            if (s is not (5 or 7))
+            {
+                Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s} after compaction");
+                Assert.Equal(PayloadOf(s), store.Payload(s));
+            }
     }
 
     /// <summary>
