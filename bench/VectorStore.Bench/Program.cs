@@ -35,5 +35,7 @@ if (args.Length > 0 && args[0] == "drift-curve") return VectorStore.Bench.Collec
 if (args.Length > 0 && args[0] == "lifecycle-drift") return VectorStore.Bench.Collections.LifecycleDrift.Run(args[1..]);
 // Issue 16: search QPS with a 1 % shadow canary against none (interleaved rounds), and the canary's recall estimate vs offline truth: -- canary-overhead […]
 if (args.Length > 0 && args[0] == "canary-overhead") return VectorStore.Bench.Collections.CanaryOverhead.Run(args[1..]);
+// Steady-state checkpoint cost with index files reused vs rewritten every time (issue 13): -- checkpoint-cost […]
+if (args.Length > 0 && args[0] == "checkpoint-cost") return VectorStore.Bench.Storage.CheckpointCost.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

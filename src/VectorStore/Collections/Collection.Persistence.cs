@@ -21,7 +21,7 @@ public sealed partial class Collection : IJournaledState
     /// that window would record the batch's log address with only part of the batch in the graph. Searches still
     /// run while the snapshot is written; writers wait.
     /// </remarks>
-    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact)
+    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact, double indexRewriteFraction)
     {
         // The bulk of the buffer is sealed before the lock, while writers continue; under the lock only what changed
         // since is sealed (see SegmentedVectors.PreSeal). The id read may race with a writer: such rows are never adopted.
@@ -32,7 +32,9 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked());
+            var (indexFile, changed) = IndexSectionLocked(Path.GetDirectoryName(Path.GetFullPath(path))!, compact, indexRewriteFraction);
+            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked(),
+                indexFile, changed);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -45,8 +47,6 @@ public sealed partial class Collection : IJournaledState
         try { _raw.ReleaseRetired(); }
         finally { _lock.ExitWriteLock(); }
     }
-
-    IEnumerable<string> IJournaledState.SegmentFileNames() => _raw.SegmentFileNames().ToArray();
 
     long IJournaledState.BufferedBytes => _raw.BufferedBytes;
 
@@ -77,16 +77,20 @@ public sealed partial class Collection : IJournaledState
             }
             _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
-            // A snapshot written before payloads moved into segments carries them itself: each such row is buffered
-            // again with its payload, so the next checkpoint seals it into a segment (and its old row becomes dead).
+            // A snapshot written before payloads moved into segments carries them itself: they are held until the
+            // checkpoint that completes the migration (at once on a writable open) rewrites their rows with them.
             if (c.Payloads is { } legacyPayloads)
+            {
+                legacy = true;
                 for (int s = 0; s < c.HighWater; s++)
-                    if (legacyPayloads[s] is { Length: > 0 } payload) _raw.Set(s, _raw.Get(s).ToArray(), payload);
+                    if (legacyPayloads[s] is { Length: > 0 } payload) _raw.AdoptLegacyPayload(s, payload);
+            }
             if (c.Refine is not null && _refineSpec is null)
                 throw new StoreCorruptedException(path, "the snapshot holds refine codes but the collection declares no refine stage");
             if (c.Index is not null && c.Refine is null && _refineSpec is not null)
                 throw new StoreCorruptedException(path, $"the collection declares refine '{Options.Refine}' but its snapshot's trained index has no refine codes");
             RestoreGenerationsLocked(c.Generations, c.Index, c.Refine);
+            if (c.IndexFile is { } indexFile) RestoreIndexFileLocked(indexFile, c.ChangedSlots);
             return c.LogAddress;
         }
         finally { _lock.ExitWriteLock(); }

@@ -62,6 +62,17 @@ public abstract class VectorIndex
     /// </summary>
     public abstract void Search(ReadOnlySpan<float> query, in IndexSearchParameters parameters, SlotFilter? filter, TopK results);
 
+    /// <summary>
+    /// Whether a snapshot may keep an older copy of this index and list the slots changed since (data-format.md §4.10),
+    /// recovery removing those slots and adding their current vectors again: true where that is cheap and rebuilds the
+    /// same entries (flat: encode; IVF: nearest list + encode), false where an insertion is costly or depends on the
+    /// order of insertions (HNSW: every checkpoint writes the whole graph).
+    /// </summary>
+    internal virtual bool ReplaysChanges => false;
+
+    /// <summary>Changes whenever the index is restructured in a way re-adding slots cannot reproduce (an IVF rebalance).</summary>
+    internal virtual long StructureRevision => 0;
+
     /// <summary>Writes the whole index (codec included) for a snapshot.</summary>
     public abstract void Write(BinaryWriter writer);
 }

@@ -21,6 +21,14 @@ internal sealed record StorageSettings
     /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs). Default 64 MiB.
     /// </summary>
     public long CheckpointAfterBufferedBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// A flat or IVF index is written to a new index file (data-format.md §4.10) only once more than this fraction of
+    /// the live vectors (and more than 4,096) changed since the last one; checkpoints in between name the old file and
+    /// the changed slots, which a reopen re-adds. Bounds both the replay at open and the rewrite cost per changed
+    /// vector (about 1/fraction times its index entry). Default 0.125; 0 writes a new file at every checkpoint.
+    /// </summary>
+    public double IndexRewriteFraction { get; init; } = 0.125;
 }
 
 /// <summary>
@@ -99,18 +107,20 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>
-    /// Deletes snapshots and segments no published snapshot names (a half-written *.tmp, the predecessor of a
-    /// published snapshot, segments a crash left unpublished or a merge retired).
+    /// Deletes snapshots, segments and index files no published snapshot names (a half-written *.tmp, the predecessor
+    /// of a published snapshot, segments or index files a crash left unpublished, segments a merge retired, index files
+    /// a newer one replaced).
     /// </summary>
     private void RemoveOrphans()
     {
-        var keep = new HashSet<string>(_collection?.SegmentFileNames() ?? []);
+        var keep = new HashSet<string>(_collection?.DataFileNames() ?? []);
         if (_entry.Snapshot is { } snap) keep.Add(snap);
         bool removed = false;
         foreach (var f in System.IO.Directory.EnumerateFiles(Directory))
         {
             string name = Path.GetFileName(f);
-            if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal)) && !keep.Contains(name))
+            if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal))
+                && !keep.Contains(name))
             {
                 File.Delete(f);
                 removed = true;
@@ -300,7 +310,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             long seq = old.SnapshotSequence + 1;
             string name = $"snap-{seq:D10}.vss";
             long epoch = _wal.Resets;
-            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact);
+            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact, _settings.IndexRewriteFraction);
             // The snapshot may include records appended but not yet committed; commit them before publishing. If the
             // log failed meanwhile, it may hold writes that were undone: it is never published then.
             if (_wal.CommittedAddress < address) _wal.Commit();

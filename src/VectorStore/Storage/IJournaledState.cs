@@ -26,13 +26,16 @@ internal interface IJournaledState
     /// <paramref name="compact"/>), writes a snapshot file naming the segments, and returns the log address it
     /// covers (a record boundary).
     /// </summary>
-    long WriteSnapshot(string path, IWriteAheadLog wal, bool compact);
+    long WriteSnapshot(string path, IWriteAheadLog wal, bool compact, double indexRewriteFraction);
 
     /// <summary>After the snapshot is published: releases what merges retired (their files are then deleted by the caller).</summary>
     void AfterPublish();
 
-    /// <summary>File names of the segments the state references (anything else named <c>seg-*</c> is an orphan).</summary>
-    IEnumerable<string> SegmentFileNames();
+    /// <summary>
+    /// File names of the segments and the index file the state references (anything else named <c>seg-*</c> or
+    /// <c>idx-*</c> is an orphan).
+    /// </summary>
+    IEnumerable<string> DataFileNames();
 
     /// <summary>Bytes of vectors waiting in memory for the next checkpoint.</summary>
     long BufferedBytes { get; }

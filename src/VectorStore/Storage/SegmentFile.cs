@@ -95,36 +95,24 @@ internal sealed unsafe class SegmentFile : IDisposable
     /// <summary>
     /// Writes and fsyncs segment <paramref name="sequence"/> in <paramref name="directory"/> (temporary file, fsync,
     /// rename, directory fsync) with the rows <paramref name="rowVector"/>(0..rows-1), their ids and payloads
-    /// (<paramref name="rowPayload"/>, null or empty: none).
+    /// (<paramref name="rowPayload"/>, null or empty: none; at most <see cref="MaxRows"/> rows).
     /// </summary>
+    /// <remarks>
+    /// Each payload is copied once into a reused buffer, and its CRC and the written bytes both come from that copy:
+    /// a caller changing its array meanwhile cannot make the file disagree with itself, and a merge never holds more
+    /// than one payload at a time. The header, which records the payload region's length, is written last.
+    /// </remarks>
     public static string Write(string directory, int sequence, int dimension, int rows, Func<int, ReadOnlySpan<float>> rowVector, Func<int, ulong> rowId, Func<int, byte[]?> rowPayload)
     {
+        if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"a segment holds at most {MaxRows} rows");
         string path = System.IO.Path.Combine(directory, FileName(sequence));
         string tmp = path + ".tmp";
         var table = new byte[(long)rows * RowEntrySize];
-        // Payloads are gathered first: the header records their total, and a row's payload must be the one written
-        // beside its vector even if the caller's source changes between passes.
-        var payloads = new byte[]?[rows];
         long payloadBytes = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            var p = rowPayload(r);
-            if (p is { Length: > 0 }) payloads[r] = p;
-            payloadBytes += p?.Length ?? 0;
-        }
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             var header = new byte[HeaderSize];
-            Magic.CopyTo(header);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
-            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), dimension);
-            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), sequence);
-            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(20), rows);
-            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), HeaderSize);
-            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), (long)rows * dimension * sizeof(float));
-            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), payloadBytes);
-            Checksums.WriteCrc(header, HeaderCrcEnd(FormatVersion));
-            file.Write(header);
+            file.Write(header); // placeholder: rewritten once the payload region's length is known
             for (int r = 0; r < rows; r++)
             {
                 var v = rowVector(r);
@@ -135,26 +123,46 @@ internal sealed unsafe class SegmentFile : IDisposable
                 BinaryPrimitives.WriteUInt64LittleEndian(entry, rowId(r));
                 BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], Checksums.Crc(bytes));
             }
-            long offset = 0;
+            byte[] copy = [];
             for (int r = 0; r < rows; r++)
             {
-                var p = payloads[r];
+                var p = rowPayload(r);
+                int length = p?.Length ?? 0;
                 var entry = table.AsSpan(r * RowEntrySize, RowEntrySize);
-                BinaryPrimitives.WriteInt32LittleEndian(entry[12..], p?.Length ?? 0);
-                BinaryPrimitives.WriteInt64LittleEndian(entry[16..], p is null ? 0 : offset);
-                BinaryPrimitives.WriteUInt32LittleEndian(entry[24..], p is null ? 0 : Checksums.Crc(p));
-                if (p is null) continue;
-                file.Write(p);
-                offset += p.Length;
+                BinaryPrimitives.WriteInt32LittleEndian(entry[12..], length);
+                BinaryPrimitives.WriteInt64LittleEndian(entry[16..], length == 0 ? 0 : payloadBytes);
+                if (length == 0) continue;
+                if (copy.Length < length) copy = new byte[Math.Max(length, copy.Length * 2)];
+                p.AsSpan().CopyTo(copy);
+                BinaryPrimitives.WriteUInt32LittleEndian(entry[24..], Checksums.Crc(copy.AsSpan(0, length)));
+                file.Write(copy, 0, length);
+                payloadBytes += length;
             }
             file.Write(table);
             file.Write(Footer(table, FormatVersion, sequence, rows, payloadBytes));
+            Magic.CopyTo(header);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), dimension);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), sequence);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(20), rows);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), HeaderSize);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), (long)rows * dimension * sizeof(float));
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), payloadBytes);
+            Checksums.WriteCrc(header, HeaderCrcEnd(FormatVersion));
+            file.Position = 0;
+            file.Write(header);
             file.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
         FileDurability.FsyncDirectory(directory);
         return path;
     }
+
+    /// <summary>
+    /// Rows one segment may hold: its row table is one array (.NET arrays stop near 2³¹ bytes, 28 bytes a row), and
+    /// sealing splits larger sets across segments.
+    /// </summary>
+    public const int MaxRows = 1 << 24;
 
     private static byte[] Footer(ReadOnlySpan<byte> table, uint version, int sequence, int rows, long payloadBytes)
     {
@@ -188,12 +196,9 @@ internal sealed unsafe class SegmentFile : IDisposable
             if (!header.AsSpan(0, 8).SequenceEqual(Magic)) throw new StoreCorruptedException(path, "not a segment (bad magic)");
             version = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
             // The version is read before the CRC, which it decides the extent of; a damaged version fails one or the other.
+            // The version decides the header CRC's extent, so it is judged first; a damaged one is refused just the same.
             if (version is 0 || version > FormatVersion)
-            {
-                if (Checksums.CheckCrc(header.AsSpan(0, HeaderCrcEnd(FormatVersion) + 4)) || Checksums.CheckCrc(header.AsSpan(0, 44)))
-                    throw new StoreCorruptedException(path, $"segment format version {version} is not supported by this build (1..{FormatVersion})");
-                throw new StoreCorruptedException(path, "segment header checksum mismatch");
-            }
+                throw new StoreCorruptedException(path, $"segment format version {version} is not supported by this build (1..{FormatVersion}): a newer build wrote it, or its header is damaged");
             if (!Checksums.CheckCrc(header.AsSpan(0, HeaderCrcEnd(version) + 4))) throw new StoreCorruptedException(path, "segment header checksum mismatch");
             if (BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12)) != dimension || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(16)) != sequence
                 || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(20)) != rows)
@@ -222,7 +227,7 @@ internal sealed unsafe class SegmentFile : IDisposable
             // written wrongly, but a read through the mapping must never leave it.
             int length = BinaryPrimitives.ReadInt32LittleEndian(e[12..]);
             long offset = BinaryPrimitives.ReadInt64LittleEndian(e[16..]);
-            if (length < 0 || offset < 0 || offset + length > payloadBytes)
+            if (length < 0 || offset < 0 || offset > payloadBytes - length)
                 throw new StoreCorruptedException(path, $"segment row {r} names payload bytes [{offset}, {offset}+{length}) outside the payload region of {payloadBytes}");
         }
         ulong tableHash = XxHash64.HashToUInt64(table);
@@ -263,9 +268,10 @@ internal sealed unsafe class SegmentFile : IDisposable
         var e = Entry(row);
         int length = PayloadLength(e);
         if (length == 0) return null;
-        var bytes = new ReadOnlySpan<byte>(_base + _payloadsOffset + BinaryPrimitives.ReadInt64LittleEndian(e[16..]), length);
-        if (Checksums.Crc(bytes) != BinaryPrimitives.ReadUInt32LittleEndian(e[24..])) throw new StoreCorruptedException(Path, $"segment row {row} payload checksum mismatch");
-        return bytes.ToArray();
+        // Copied first and the copy checked: what is returned is exactly what passed the check.
+        var copy = new ReadOnlySpan<byte>(_base + _payloadsOffset + BinaryPrimitives.ReadInt64LittleEndian(e[16..]), length).ToArray();
+        if (Checksums.Crc(copy) != BinaryPrimitives.ReadUInt32LittleEndian(e[24..])) throw new StoreCorruptedException(Path, $"segment row {row} payload checksum mismatch");
+        return copy;
     }
 
     /// <summary>Asks the kernel to read row <paramref name="row"/> ahead of use (one query's candidates are requested together).</summary>

@@ -25,6 +25,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private long _bufferedPayloadBytes;
     // RAM residency: payloads by slot, allocated with the first non-empty one (no bytes per slot without payloads).
     private byte[]?[]? _residentPayloads;
+    // Disk residency: payloads an earlier build's snapshot held for rows of format-1 segments (which have none); the
+    // next Seal merges those segments, writing each row with its payload. Read concurrently with Seal's removals.
+    private ConcurrentDictionary<int, byte[]>? _legacyPayloads;
     private long[] _locations = new long[1024];
     private volatile Dictionary<int, SegmentFile> _segments = [];
     private readonly List<SegmentFile> _retired = [];
@@ -108,8 +111,37 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             return payloads is not null && slot < payloads.Length ? payloads[slot] : null;
         }
         if (_buffer.TryGetValue(slot, out var b)) return b.Payload;
+        if (_legacyPayloads is { } legacy && legacy.TryGetValue(slot, out var old)) return old;
         long loc = Volatile.Read(ref _locations[slot]);
         return _segments[(int)(loc >> 32)].Payload((int)loc);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="slot"/>, restored from a snapshot of an earlier build that held payloads itself, its
+    /// <paramref name="payload"/>: resident, it is stored and the row marked for the next checkpoint; out of core it
+    /// is held (with the row's vector left in its segment) until the next <see cref="Seal"/> rewrites that segment
+    /// with payloads. Either way the store is dirty until then (<see cref="BufferedBytes"/> counts it out of core).
+    /// </summary>
+    public void AdoptLegacyPayload(int slot, byte[] payload)
+    {
+        if (_resident is not null)
+        {
+            SetResidentPayload(slot, payload);
+            if (_directory is not null) Buffer(slot, new BufferedRow([], null));
+            return;
+        }
+        if (_buffer.TryGetValue(slot, out var b))
+        {
+            Buffer(slot, new BufferedRow(b.Vector, payload));
+            return;
+        }
+        (_legacyPayloads ??= new())[slot] = payload;
+        Interlocked.Add(ref _bufferedPayloadBytes, payload.Length);
+    }
+
+    private void DropLegacyPayload(int slot)
+    {
+        if (_legacyPayloads is { } legacy && legacy.TryRemove(slot, out var p)) Interlocked.Add(ref _bufferedPayloadBytes, -p.Length);
     }
 
     /// <inheritdoc />
@@ -236,6 +268,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
 
     private void Forget(int slot)
     {
+        DropLegacyPayload(slot);
         long loc = _locations[slot];
         if (loc == NoLocation) return;
         if (_segments.TryGetValue((int)(loc >> 32), out var seg)) seg.LiveRows--;
@@ -270,6 +303,10 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         var merge = new HashSet<int>();
         foreach (var s in current.Values)
             if (compact ? s.LiveRows < s.Rows : s.LiveRows * 2 <= s.Rows) merge.Add(s.Sequence);
+        // Rows with a payload only an earlier build's snapshot held: their segments are rewritten with the payloads.
+        if (_legacyPayloads is { IsEmpty: false } legacy)
+            foreach (int slot in legacy.Keys)
+                if (slot < highWater && _locations[slot] != NoLocation) merge.Add((int)(_locations[slot] >> 32));
         if (current.Count - merge.Count > MaxSegments)
         {
             int largest = current.Values.MaxBy(s => s.LiveRows)!.Sequence;
@@ -289,14 +326,27 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         foreach (int seq in merge) _retired.Add(current[seq]);
         if (slots.Count > 0)
         {
-            int seq = _nextSequence++;
-            var slotArray = slots.ToArray();
-            SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
-            var segment = SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _);
-            // Readers look in the buffer first: the location is switched before the buffer entry is dropped.
-            _segments = new Dictionary<int, SegmentFile>(current) { [seq] = segment };
-            for (int r = 0; r < slotArray.Length; r++) Volatile.Write(ref _locations[slotArray[r]], ((long)seq << 32) | (uint)r);
-            foreach (int slot in slotArray) Unbuffer(slot);
+            // One segment per MaxRows rows (a segment's row table is one array).
+            var written = new List<(SegmentFile Segment, int[] Slots)>();
+            for (int start = 0; start < slots.Count; start += SegmentFile.MaxRows)
+            {
+                int seq = _nextSequence++;
+                var slotArray = slots.GetRange(start, Math.Min(SegmentFile.MaxRows, slots.Count - start)).ToArray();
+                SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
+                written.Add((SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _), slotArray));
+            }
+            // Readers look in the buffer (and the legacy payloads) first: the table is published, then the locations
+            // switched, then the buffer entries dropped.
+            var next = new Dictionary<int, SegmentFile>(current);
+            foreach (var (segment, _) in written) next[segment.Sequence] = segment;
+            _segments = next;
+            foreach (var (segment, slotArray) in written)
+                for (int r = 0; r < slotArray.Length; r++) Volatile.Write(ref _locations[slotArray[r]], ((long)segment.Sequence << 32) | (uint)r);
+            foreach (int slot in slots)
+            {
+                Unbuffer(slot);
+                DropLegacyPayload(slot);
+            }
         }
         return _segments.Values.Where(s => !_retired.Contains(s)).OrderBy(s => s.Sequence).Select(s => (s.Sequence, s.Rows)).ToArray();
     }

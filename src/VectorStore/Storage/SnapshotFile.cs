@@ -16,7 +16,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 4;
+    public const uint FormatVersion = 5;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -44,11 +44,16 @@ internal static class SnapshotFile
         public required (int Sequence, int Rows)[] Segments { get; init; }
         /// <summary>Per slot <c>(sequence &lt;&lt; 32) | row</c> or -1 (version 2; null for 1).</summary>
         public required long[]? Locations { get; init; }
+        /// <summary>The index file <see cref="Index"/> was read from (version 5; null when the index is inline or absent).</summary>
+        public IndexFileReference? IndexFile { get; init; }
+        /// <summary>With <see cref="IndexFile"/>: the slots changed since it was written, ascending (their entries must be replaced).</summary>
+        public int[] ChangedSlots { get; init; } = [];
     }
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null)
+        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null,
+        IndexFileReference? indexFile = null, IReadOnlyList<int>? changedSlots = null)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -91,7 +96,18 @@ internal static class SnapshotFile
                     w.Write(f?.Length ?? 0);
                     if (f is { Length: > 0 }) w.Write(f);
                 }
-                SnapshotGenerations.WriteIndex(w, index);
+                if (indexFile is { } external)
+                {
+                    // The index lives in its own file; the slots changed since it was written are replayed at recovery.
+                    w.Write((byte)2);
+                    w.Write(external.Sequence);
+                    w.Write(external.Length);
+                    w.Write(external.Hash);
+                    var changed = changedSlots ?? [];
+                    w.Write(changed.Count);
+                    foreach (int slot in changed) w.Write(slot);
+                }
+                else SnapshotGenerations.WriteIndex(w, index);
                 SnapshotGenerations.WriteRefine(w, refine, highWater);
                 (generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
@@ -239,7 +255,25 @@ internal static class SnapshotFile
             row++;
         }
         if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
-        var index = SnapshotGenerations.ReadIndex(r, path, "index");
+        VectorIndex? index;
+        IndexFileReference? indexFile = null;
+        int[] changedSlots = [];
+        byte indexFlag = r.ReadByte();
+        if (indexFlag == 2 && version >= 5)
+        {
+            indexFile = new IndexFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            int n = r.ReadInt32();
+            if (n < 0 || n > highWater) throw new StoreCorruptedException(path, $"snapshot lists {n} changed slots, more than its {highWater} slots");
+            changedSlots = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                changedSlots[i] = r.ReadInt32();
+                if (changedSlots[i] < 0 || changedSlots[i] >= highWater || (i > 0 && changedSlots[i] <= changedSlots[i - 1]))
+                    throw new StoreCorruptedException(path, $"snapshot changed slot {changedSlots[i]} is out of range or out of order");
+            }
+            index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
+        }
+        else index = SnapshotGenerations.ReadIndex(indexFlag, r, path, "index");
         var refine = version < 3 ? null : SnapshotGenerations.ReadRefine(r, highWater, kind, path, "refine");
         var generations = version < 4 ? null : SnapshotGenerations.Read(r, highWater, kind, path, length);
         long metaLength = r.ReadInt64();
@@ -265,7 +299,7 @@ internal static class SnapshotFile
         return new Contents
         {
             LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index, Refine = refine,
-            Version = version, Segments = segments, Locations = locations, Generations = generations,
+            Version = version, Segments = segments, Locations = locations, Generations = generations, IndexFile = indexFile, ChangedSlots = changedSlots,
         };
     }
 }

@@ -53,7 +53,10 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
     }
 
     /// <summary>Reads <see cref="WriteIndex"/>'s section; a bad flag names <paramref name="what"/>.</summary>
-    public static VectorIndex? ReadIndex(BinaryReader r, string path, string what) => r.ReadByte() switch
+    public static VectorIndex? ReadIndex(BinaryReader r, string path, string what) => ReadIndex(r.ReadByte(), r, path, what);
+
+    /// <summary>The same after its flag byte <paramref name="flag"/> was read.</summary>
+    public static VectorIndex? ReadIndex(byte flag, BinaryReader r, string path, string what) => flag switch
     {
         0 => null,
         1 => IndexRegistry.Read(r),

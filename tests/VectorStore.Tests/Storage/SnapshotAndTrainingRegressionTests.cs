@@ -35,8 +35,9 @@ public class SnapshotAndTrainingRegressionTests
         for (int i = 0; i < data.Count; i += 7)
             if (g.Search(data.Row(i), new SearchOptions { K = 1, Ef = 200 })[0].Id != (ulong)i) missing++;
         // Exact duplicates aside, a vector's own id is its nearest neighbour; a batch left out of the graph by a
-        // snapshot taken mid-insert showed up here as ~1,500 misses.
-        Assert.True(missing <= 3, $"{missing} of {data.Count / 7} vectors not found by their own vector");
+        // snapshot taken mid-insert showed up here as ~1,500 misses. The graph is built by parallel inserts, so which
+        // few near-duplicates it misses varies from run to run (3 and 4 were seen): allow 1 % of the 1,714 probes.
+        Assert.True(missing <= 17, $"{missing} of {data.Count / 7} vectors not found by their own vector");
     }
 
     [Theory]

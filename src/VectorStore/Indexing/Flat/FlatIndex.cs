@@ -50,6 +50,10 @@ public sealed class FlatIndex : VectorIndex
     public override int Count => _count;
 
     /// <inheritdoc />
+    /// <remarks>Re-adding a slot encodes it again: the same code.</remarks>
+    internal override bool ReplaysChanges => true;
+
+    /// <inheritdoc />
     public override long MemoryBytes => (long)_count * Codec.CodeSize + Codec.ParameterBytes;
 
     private long CodeBytes(int capacity) =>

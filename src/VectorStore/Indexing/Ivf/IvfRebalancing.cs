@@ -81,7 +81,18 @@ public sealed partial class IvfIndex
         _sumSquares = p.SumSquares;
         BaselineImbalance = p.Baseline;
         _version++;
+        _rebalances++;
     }
+
+    // Counts applied rebalances: a snapshot's older index file cannot be brought up to date by re-adding slots after one.
+    private long _rebalances;
+
+    /// <inheritdoc />
+    internal override long StructureRevision => _rebalances;
+
+    /// <inheritdoc />
+    /// <remarks>Re-adding a slot takes its nearest list(s) under the current centroids and encodes it, as the first add did.</remarks>
+    internal override bool ReplaysChanges => true;
 
     /// <summary>Plans and applies in one call; for callers that already exclude searches (tests, offline tools).</summary>
     public string Rebalance(SlotVectorSource? vectors = null, bool force = true)

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using VectorStore.Collections;
+using VectorStore.Evaluation;
+using VectorStore.Storage;
+
+namespace VectorStore.Bench.Storage;
+
+/// <summary>
+/// What a checkpoint costs in steady state, with index files reused (<see cref="StorageSettings.IndexRewriteFraction"/>
+/// 0.125, the default) against a new index file at every checkpoint (0: what every checkpoint wrote before), in one
+/// run: a durable collection of <c>--count</c> seeded text-like vectors, then <c>--rounds</c> rounds of
+/// <c>--changes</c> overwrites of random ids, each followed by a checkpoint; per round the checkpoint's time and the
+/// bytes of the files it created. Then each database is reopened (the reuse pays at open: it re-adds the changed slots).
+/// <code>
+/// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll checkpoint-cost [--count 200000] [--dim 384]
+///     [--changes 2000] [--rounds 12] [--compression pq:96x4] [--index ivf:256] [--work DIR]
+/// </code>
+/// </summary>
+public static class CheckpointCost
+{
+    /// <summary>Entry point of <c>checkpoint-cost</c>.</summary>
+    public static int Run(string[] args)
+    {
+        var a = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2) a[args[i].TrimStart('-')] = args[i + 1];
+        int Int(string k, int d) => a.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : d;
+        string Str(string k, string d) => a.TryGetValue(k, out var v) ? v : d;
+        int count = Int("count", 200_000), dim = Int("dim", 384), changes = Int("changes", 2000), rounds = Int("rounds", 12);
+        string compression = Str("compression", "pq:96x4"), index = Str("index", "ivf:256");
+        string work = Str("work", Path.Combine(Path.GetTempPath(), "vectorstore-checkpoint-cost"));
+        var data = SyntheticData.TextLike(count + changes * rounds, dim, seed: 7);
+        var rng = new Random(11);
+        var overwriteIds = Enumerable.Range(0, rounds).Select(_ => Enumerable.Range(0, changes).Select(_ => (ulong)rng.Next(count)).Distinct().ToArray()).ToArray();
+        var results = new List<(double Fraction, double[] Ms, long[] Bytes, int NewIndexFiles, double ReopenS)>();
+        foreach (double fraction in new[] { 0.125, 0.0 })
+        {
+            string dir = Path.Combine(work, $"f{fraction.ToString(CultureInfo.InvariantCulture)}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            var settings = new StorageSettings { IndexRewriteFraction = fraction };
+            var ms = new double[rounds];
+            var bytes = new long[rounds];
+            int newIndexFiles = 0;
+            using (var db = VectorDatabase.Open(dir, null, settings))
+            {
+                var c = db.CreateCollection("c", new CollectionOptions
+                {
+                    Dimension = dim, Metric = Metric.Cosine, Compression = compression, Index = index,
+                    TrainingThreshold = Math.Min(count, 50_000),
+                });
+                for (int start = 0; start < count; start += 10_000)
+                {
+                    int n = Math.Min(10_000, count - start);
+                    c.UpsertBatch(Enumerable.Range(start, n).Select(i => (ulong)i).ToArray(), data.Slice(start, n));
+                }
+                db.Compact("c");
+                string cdir = Path.Combine(dir, "collections", "c");
+                for (int r = 0; r < rounds; r++)
+                {
+                    var ids = overwriteIds[r];
+                    var rows = new VectorMatrix(ids.Length, dim);
+                    for (int i = 0; i < ids.Length; i++) data.Row(count + r * changes + i).CopyTo(rows.Data.AsSpan(i * dim, dim));
+                    c.UpsertBatch(ids, rows);
+                    var before = Directory.GetFiles(cdir).ToHashSet();
+                    var sw = Stopwatch.StartNew();
+                    db.Snapshot();
+                    ms[r] = sw.Elapsed.TotalMilliseconds;
+                    var created = Directory.GetFiles(cdir).Where(f => !before.Contains(f)).ToArray();
+                    bytes[r] = created.Sum(f => new FileInfo(f).Length);
+                    newIndexFiles += created.Count(f => Path.GetFileName(f).StartsWith("idx-", StringComparison.Ordinal));
+                }
+            }
+            var open = Stopwatch.StartNew();
+            using (var db = VectorDatabase.Open(dir, null, settings)) _ = db.GetCollection("c").Count;
+            results.Add((fraction, ms, bytes, newIndexFiles, open.Elapsed.TotalSeconds));
+            Directory.Delete(dir, recursive: true);
+        }
+        Console.WriteLine($"{count} x {dim}, {compression} + {index}; {rounds} rounds of {changes} overwrites, a checkpoint after each");
+        Console.WriteLine($"{"rewrite fraction",16} {"median ms",10} {"max ms",8} {"MB/checkpoint",14} {"B/changed vector",17} {"new idx files",14} {"reopen s",9}");
+        foreach (var (f, ms, bytes, files, reopen) in results)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{f,16} {Median(ms),10:F1} {ms.Max(),8:F1} {bytes.Average() / (1 << 20),14:F2} {bytes.Average() / changes,17:F0} {files,14} {reopen,9:F2}"));
+        var (reuse, full) = (results[0], results[1]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# reuse / rewrite: checkpoint time {Median(reuse.Ms) / Median(full.Ms):F2}x, bytes {reuse.Bytes.Average() / full.Bytes.Average():F2}x, reopen {reuse.ReopenS / full.ReopenS:F2}x"));
+        return 0;
+    }
+
+    private static double Median(double[] v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,135 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+using Xunit;
+using static VectorStore.Tests.Storage.StorageTestKit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// Incremental index snapshots (data-format.md §4.10): flat and IVF indexes go to their own file, which checkpoints
+/// keep naming (with the slots changed since) until enough changed; a reopen re-adds those slots and answers exactly as
+/// before; HNSW keeps its inline index; a damaged or missing index file is refused naming it.
+/// </summary>
+public sealed class IndexFileTests
+{
+    private const int Dim = 16;
+
+    private static CollectionOptions Opts(string index, string compression = "sq8") =>
+        Options(Dim, 300, compression) with { Index = index, RawVectors = RawVectorResidency.Disk };
+
+    private static string[] IndexFiles(string dir) =>
+        Directory.GetFiles(Path.Combine(dir, "collections", "c"), "idx-*.vsi").Select(Path.GetFileName).Order().ToArray()!;
+
+    private static (ulong Id, float Score)[][] Answers(Collection c, VectorMatrix queries, int nprobe = 4) =>
+        Enumerable.Range(0, queries.Count)
+            .Select(q => c.Search(queries.Row(q), new SearchOptions { K = 10, Rerank = 0, NProbe = nprobe }).Select(h => (h.Id, h.Score)).ToArray())
+            .ToArray();
+
+    [Theory]
+    [InlineData("flat", "sq8")]
+    [InlineData("ivf:8", "sq8")]
+    [InlineData("ivf:8", "pq:8x4")]
+    public void CheckpointsReuseTheIndexFileAndReopenAnswersTheSame(string index, string compression)
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(6000, Dim, 41);
+        var queries = Vectors(20, Dim, 42);
+        (ulong, float)[][] before;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Opts(index, compression));
+            Load(c, data.Slice(0, 5000), 0, 500);
+            db.Snapshot();
+            var first = IndexFiles(dir);
+            Assert.Single(first);
+            string firstPath = Path.Combine(dir, "collections", "c", first[0]);
+            var firstBytes = File.ReadAllBytes(firstPath);
+            // Fewer changes than the rewrite threshold: overwrites, new ids, deletes.
+            Load(c, data.Slice(5000, 600), 100, 200);
+            Load(c, data.Slice(5600, 400), 5000, 200);
+            for (ulong id = 2000; id < 2050; id++) Assert.True(c.Delete(id));
+            db.Snapshot();
+            Assert.Equal(first, IndexFiles(dir));
+            Assert.Equal(firstBytes, File.ReadAllBytes(firstPath));
+            Assert.Equal(c.Count, c.Index!.Count);
+            before = Answers(c, queries);
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(5350, c.Count);
+            Assert.Equal(c.Count, c.Index!.Count);
+            Assert.Equal(before, Answers(c, queries));
+            Assert.Null(c.Get(2000));
+            AssertVectors(c, data.Slice(5000, 600), 100, 600);
+        }
+    }
+
+    [Fact]
+    public void ManyChangesOrCompactionWriteANewIndexFileAndDeleteTheOld()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(6000, Dim, 43);
+        using var db = Open(dir);
+        var c = db.CreateCollection("c", Opts("ivf:8"));
+        Load(c, data.Slice(0, 1000), 0, 500);
+        db.Snapshot();
+        var first = IndexFiles(dir);
+        Assert.Single(first);
+        // Rewriting the same slots counts once: 5 × 1,000 overwrites stay below max(4096, count / 8).
+        for (int round = 0; round < 5; round++) Load(c, data.Slice(1000, 1000), 0, 500);
+        db.Snapshot();
+        Assert.Equal(first, IndexFiles(dir));
+        // 4,500 more distinct slots do not: the next checkpoint writes a new file.
+        Load(c, data.Slice(1500, 4500), 1000, 500);
+        db.Snapshot();
+        var second = IndexFiles(dir);
+        Assert.Single(second);
+        Assert.NotEqual(first, second);
+        db.Compact("c");
+        var third = IndexFiles(dir);
+        Assert.Single(third);
+        Assert.NotEqual(second, third);
+    }
+
+    [Fact]
+    public void HnswKeepsItsIndexInsideTheSnapshot()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        var c = db.CreateCollection("c", Opts("hnsw:8"));
+        Load(c, Vectors(600, Dim, 44), 0, 200);
+        db.Snapshot();
+        Assert.Empty(IndexFiles(dir));
+    }
+
+    [Theory]
+    [InlineData("delete")]
+    [InlineData("flip-middle")]
+    [InlineData("truncate-half")]
+    [InlineData("swap-older")]
+    public void DamagedOrMissingIndexFileIsRefusedNamingIt(string damage)
+    {
+        var dir = TestData.TempDir();
+        string older;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Opts("ivf:8"));
+            Load(c, Vectors(1000, Dim, 45), 0, 500);
+            db.Compact("c");
+            older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", IndexFiles(dir)[0])) is var b ? Convert.ToBase64String(b) : "";
+            Load(c, Vectors(200, Dim, 46), 0, 100);
+            db.Compact("c");
+        }
+        string name = IndexFiles(dir).Single();
+        string path = Path.Combine(dir, "collections", "c", name);
+        switch (damage)
+        {
+            case "delete": File.Delete(path); break;
+            case "swap-older": File.WriteAllBytes(path, Convert.FromBase64String(older)); break; // a well-formed file, but not the one named
+            default: CorruptionMatrixTests.Damage(path, damage); break;
+        }
+        var e = Assert.ThrowsAny<VectorStoreException>(() => Open(dir).Dispose());
+        Assert.Contains(name, e.Message);
+    }
+}
