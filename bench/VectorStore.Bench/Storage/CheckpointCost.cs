@@ -8,7 +8,7 @@ namespace VectorStore.Bench.Storage;
 
 /// <summary>
 /// What a checkpoint costs in steady state, with index files reused (<see cref="StorageSettings.IndexRewriteFraction"/>
-/// 0.125, the default) against a new index file at every checkpoint (0: what every checkpoint wrote before), in one
+/// 1/16, the default) against a new index file at every checkpoint (0: what every checkpoint wrote before), in one
 /// run: a durable collection of <c>--count</c> seeded text-like vectors, then <c>--rounds</c> rounds of
 /// <c>--changes</c> overwrites of random ids, each followed by a checkpoint; per round the checkpoint's time and the
 /// bytes of the files it created. Then each database is reopened (the reuse pays at open: it re-adds the changed slots).
@@ -33,7 +33,7 @@ public static class CheckpointCost
         var rng = new Random(11);
         var overwriteIds = Enumerable.Range(0, rounds).Select(_ => Enumerable.Range(0, changes).Select(_ => (ulong)rng.Next(count)).Distinct().ToArray()).ToArray();
         var results = new List<(double Fraction, double[] Ms, long[] Bytes, int NewIndexFiles, double ReopenS)>();
-        foreach (double fraction in new[] { 0.125, 0.0 })
+        foreach (double fraction in new[] { new StorageSettings().IndexRewriteFraction, 0.0 })
         {
             string dir = Path.Combine(work, $"f{fraction.ToString(CultureInfo.InvariantCulture)}");
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
@@ -67,6 +67,7 @@ public static class CheckpointCost
                     ms[r] = sw.Elapsed.TotalMilliseconds;
                     var created = Directory.GetFiles(cdir).Where(f => !before.Contains(f)).ToArray();
                     bytes[r] = created.Sum(f => new FileInfo(f).Length);
+                    Console.Error.WriteLine($"# fraction {fraction}, round {r}: {ms[r]:F1} ms, " + string.Join(", ", created.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length >> 10} KiB")));
                     newIndexFiles += created.Count(f => Path.GetFileName(f).StartsWith("idx-", StringComparison.Ordinal));
                 }
             }

@@ -17,25 +17,52 @@ public sealed partial class Collection
     internal const int IndexFileMinChanges = 4096;
 
     private IndexFileReference? _indexFile;
-    // The index object the file holds and its structure revision then: a new object (training, promotion, rollback)
-    // or a rebalance makes the file unusable.
-    private VectorIndex? _indexFileOf;
+    // The index object the file holds (weakly: a dropped generation's index must not stay alive for it) and its
+    // structure revision then: a new object (training, promotion, rollback) or a rebalance makes the file unusable.
+    private WeakReference<VectorIndex>? _indexFileOf;
     private long _indexFileRevision;
-    // Slots whose entry differs from the file's (upserted or deleted since); null once too many changed, or before
-    // any file exists: the next checkpoint writes a new file.
-    private HashSet<int>? _changedSinceIndexFile;
+    // Slots whose entry differs from the file's (upserted or deleted since), one bit per slot (ascending for free,
+    // 1/8 byte per slot); null once too many changed, or before any file exists: the next checkpoint writes a new file.
+    private ulong[]? _changedSinceIndexFile;
+    private int _changedCount;
     private int _nextIndexFile = 1;
 
     // The limit the last checkpoint was given: tracking stops beyond it (the next checkpoint writes a new file anyway).
-    private double _indexRewriteFraction = 0.125;
+    private double _indexRewriteFraction = new StorageSettings().IndexRewriteFraction;
 
     /// <summary>Records that <paramref name="slot"/>'s index entry changed (write lock held).</summary>
     private void NoteIndexFileChange(int slot)
     {
         var changed = _changedSinceIndexFile;
         if (changed is null) return;
-        changed.Add(slot);
-        if (changed.Count > Math.Max(IndexFileMinChanges, _slots.Count * _indexRewriteFraction)) _changedSinceIndexFile = null;
+        if ((slot >> 6) >= changed.Length)
+        {
+            Array.Resize(ref changed, Math.Max((slot >> 6) + 1, changed.Length * 2));
+            _changedSinceIndexFile = changed;
+        }
+        ref ulong word = ref changed[slot >> 6];
+        ulong bit = 1UL << (slot & 63);
+        if ((word & bit) != 0) return;
+        word |= bit;
+        if (++_changedCount > Math.Max(IndexFileMinChanges, _slots.Count * _indexRewriteFraction)) _changedSinceIndexFile = null;
+    }
+
+    private int[] ChangedSlots()
+    {
+        var changed = _changedSinceIndexFile!;
+        var slots = new int[_changedCount];
+        int n = 0;
+        for (int w = 0; w < changed.Length; w++)
+            for (ulong bits = changed[w]; bits != 0; bits &= bits - 1)
+                slots[n++] = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+        return slots;
+    }
+
+    private void StartTrackingChanges(int[] changed)
+    {
+        _changedSinceIndexFile = new ulong[Math.Max(1, (_highWater + 63) >> 6)];
+        _changedCount = 0;
+        foreach (int slot in changed) NoteIndexFileChange(slot);
     }
 
     /// <summary>
@@ -52,19 +79,18 @@ public sealed partial class Collection
             return (null, null);
         }
         bool reuse = !compact && rewriteFraction > 0 && _indexFile is not null && _changedSinceIndexFile is not null
-            && _changedSinceIndexFile.Count <= Math.Max(IndexFileMinChanges, _slots.Count * rewriteFraction)
-            && ReferenceEquals(_indexFileOf, index) && _indexFileRevision == index.StructureRevision;
+            && _changedCount <= Math.Max(IndexFileMinChanges, _slots.Count * rewriteFraction)
+            && _indexFileOf is not null && _indexFileOf.TryGetTarget(out var held) && ReferenceEquals(held, index)
+            && _indexFileRevision == index.StructureRevision;
         if (!reuse)
         {
             // A crash before the snapshot naming it is published leaves an orphan, deleted at the next open.
             _indexFile = IndexFile.Write(directory, _nextIndexFile++, index);
-            _indexFileOf = index;
+            _indexFileOf = new WeakReference<VectorIndex>(index);
             _indexFileRevision = index.StructureRevision;
-            _changedSinceIndexFile = [];
+            StartTrackingChanges([]);
         }
-        var changed = _changedSinceIndexFile!.ToArray();
-        Array.Sort(changed);
-        return (_indexFile, changed);
+        return (_indexFile, ChangedSlots());
     }
 
     private void ForgetIndexFile()
@@ -82,7 +108,7 @@ public sealed partial class Collection
     {
         var index = _current.Index ?? throw new InvalidOperationException("an index file was restored without an index");
         _indexFile = file;
-        _indexFileOf = index;
+        _indexFileOf = new WeakReference<VectorIndex>(index);
         _indexFileRevision = index.StructureRevision;
         _nextIndexFile = Math.Max(_nextIndexFile, file.Sequence + 1);
         foreach (int slot in changed) index.Remove(slot);
@@ -98,7 +124,7 @@ public sealed partial class Collection
         }
         AddChunk();
         // Still changed relative to the file: the next snapshot names them again (or writes a new file).
-        _changedSinceIndexFile = [.. changed];
+        StartTrackingChanges(changed);
 
         void AddChunk()
         {

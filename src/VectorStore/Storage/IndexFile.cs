@@ -62,6 +62,19 @@ internal static class IndexFile
     {
         string path = Path.Combine(directory, FileName(reference.Sequence));
         if (!File.Exists(path)) throw new StoreCorruptedException(path, "index file named in the snapshot is missing");
+        try
+        {
+            return ReadVerified(path, reference);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Named here, not as the snapshot that refers to it.
+            throw new StoreCorruptedException(path, $"index file cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static VectorIndex ReadVerified(string path, IndexFileReference reference)
+    {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         if (file.Length != reference.Length) throw new StoreCorruptedException(path, $"index file is {file.Length} bytes, the snapshot expects {reference.Length}");
         if (file.Length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, "index file truncated");

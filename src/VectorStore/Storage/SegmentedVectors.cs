@@ -321,19 +321,25 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 if (loc != NoLocation && merge.Contains((int)(loc >> 32))) slots.Add(s);
             }
         slots.Sort();
-        // Retired segments stay readable (and in the table) until ReleaseRetired, so a reader that loaded an old
-        // location a moment ago still finds its segment.
-        foreach (int seq in merge) _retired.Add(current[seq]);
         if (slots.Count > 0)
         {
-            // One segment per MaxRows rows (a segment's row table is one array).
+            // One segment per MaxRows rows (a segment's row table is one array). If a write fails (a full disk), the
+            // state is as before: nothing retired, nothing switched, what was opened closed again.
             var written = new List<(SegmentFile Segment, int[] Slots)>();
-            for (int start = 0; start < slots.Count; start += SegmentFile.MaxRows)
+            try
             {
-                int seq = _nextSequence++;
-                var slotArray = slots.GetRange(start, Math.Min(SegmentFile.MaxRows, slots.Count - start)).ToArray();
-                SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
-                written.Add((SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _), slotArray));
+                for (int start = 0; start < slots.Count; start += SegmentFile.MaxRows)
+                {
+                    int seq = _nextSequence++;
+                    var slotArray = slots.GetRange(start, Math.Min(SegmentFile.MaxRows, slots.Count - start)).ToArray();
+                    SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
+                    written.Add((SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _), slotArray));
+                }
+            }
+            catch
+            {
+                foreach (var (segment, _) in written) segment.Dispose();
+                throw;
             }
             // Readers look in the buffer (and the legacy payloads) first: the table is published, then the locations
             // switched, then the buffer entries dropped.
@@ -348,6 +354,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 DropLegacyPayload(slot);
             }
         }
+        // Only now, with every live row rewritten: retired segments stay readable (and in the table) until
+        // ReleaseRetired, so a reader that loaded an old location a moment ago still finds its segment.
+        foreach (int seq in merge) _retired.Add(current[seq]);
         return _segments.Values.Where(s => !_retired.Contains(s)).OrderBy(s => s.Sequence).Select(s => (s.Sequence, s.Rows)).ToArray();
     }
 
@@ -375,6 +384,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         if (_directory is null || _buffer.IsEmpty) return null;
         var entries = _buffer.ToArray();
         Array.Sort(entries, (a, b) => a.Key.CompareTo(b.Key));
+        // One segment holds at most MaxRows rows; Seal writes the rest (it splits).
+        if (entries.Length > SegmentFile.MaxRows) entries = entries[..SegmentFile.MaxRows];
         int seq = _nextSequence++;
         var resident = _resident;
         SegmentFile.Write(_directory, seq, Dimension, entries.Length,

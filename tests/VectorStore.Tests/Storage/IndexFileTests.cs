@@ -76,7 +76,7 @@ public sealed class IndexFileTests
         db.Snapshot();
         var first = IndexFiles(dir);
         Assert.Single(first);
-        // Rewriting the same slots counts once: 5 × 1,000 overwrites stay below max(4096, count / 8).
+        // Rewriting the same slots counts once: 5 × 1,000 overwrites stay below max(4096, count / 16).
         for (int round = 0; round < 5; round++) Load(c, data.Slice(1000, 1000), 0, 500);
         db.Snapshot();
         Assert.Equal(first, IndexFiles(dir));
