@@ -291,7 +291,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <summary>
     /// Seals every buffered vector of a live slot into a new segment, together with the live rows of segments a merge
     /// rewrites (with <paramref name="compact"/>: every segment with a dead row; otherwise those at most half live,
-    /// and all but the largest when more than <see cref="MaxSegments"/> exist). Returns the segments the state now
+    /// and the smallest when more than <see cref="MaxSegments"/> would remain). Returns the segments the state now
     /// references. Rewritten segments are retired: unmapped by <see cref="ReleaseRetired"/>, their files deleted by
     /// the caller once a snapshot that no longer names them is published.
     /// </summary>
@@ -300,18 +300,22 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         if (_directory is null) throw new InvalidOperationException("an in-memory store has no segments");
         if (pre is not null) Adopt(pre, highWater);
         var current = _segments;
+        // Segments a merge already retired (their rows moved; still mapped until ReleaseRetired, which a failed
+        // publish may not have reached) are never chosen again.
+        var candidates = current.Values.Where(s => !_retired.Contains(s)).ToList();
         var merge = new HashSet<int>();
-        foreach (var s in current.Values)
+        foreach (var s in candidates)
             if (compact ? s.LiveRows < s.Rows : s.LiveRows * 2 <= s.Rows) merge.Add(s.Sequence);
         // Rows with a payload only an earlier build's snapshot held: their segments are rewritten with the payloads.
         if (_legacyPayloads is { IsEmpty: false } legacy)
             foreach (int slot in legacy.Keys)
                 if (slot < highWater && _locations[slot] != NoLocation) merge.Add((int)(_locations[slot] >> 32));
-        if (current.Count - merge.Count > MaxSegments)
-        {
-            int largest = current.Values.MaxBy(s => s.LiveRows)!.Sequence;
-            foreach (var s in current.Values) if (s.Sequence != largest) merge.Add(s.Sequence);
-        }
+        // Too many segments: the smallest are merged, leaving half the limit. Rewriting the small ones, not all but the
+        // largest, keeps a checkpoint's merge proportional to what recent checkpoints wrote (size-tiered): with five
+        // 64 MiB segments from a load and a dozen small ones from later checkpoints, all but the largest was 237 MB.
+        var remaining = candidates.Where(s => !merge.Contains(s.Sequence)).OrderBy(s => s.LiveRows).ThenBy(s => s.Sequence).ToList();
+        if (remaining.Count > MaxSegments)
+            foreach (var s in remaining.Take(remaining.Count - MaxSegments / 2 + 1)) merge.Add(s.Sequence);
         var slots = new List<int>(_buffer.Count);
         foreach (var slot in _buffer.Keys) if (slot < highWater) slots.Add(slot);
         if (merge.Count > 0)
@@ -413,7 +417,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         }
     }
 
-    /// <summary>Segments beyond this many are merged (all but the largest) at the next checkpoint.</summary>
+    /// <summary>Beyond this many segments the next checkpoint merges the smallest, leaving half as many.</summary>
     public const int MaxSegments = 16;
 
     private ReadOnlySpan<float> ReadForSeal(int slot)

@@ -307,6 +307,35 @@ public sealed class SegmentTests
     }
 
     /// <summary>
+    /// Too many segments: the smallest are merged, not all but the largest. Large segments from a bulk load stay
+    /// untouched while the small ones later checkpoints sealed are combined, and every row reads back.
+    /// </summary>
+    [Fact]
+    public void TooManySegmentsMergeTheSmallestAndKeepTheLargeOnes()
+    {
+        var dir = TestData.TempDir();
+        const int Large = 3, LargeRows = 400, Small = 16, SmallRows = 10;
+        int total = Large * LargeRows + Small * SmallRows;
+        var data = Vectors(total, Dim, 12);
+        var ids = Enumerable.Range(0, total).Select(i => (ulong)(5000 + i)).ToArray();
+        using var store = new SegmentedVectors(Dim, dir, resident: false);
+        int slot = 0;
+        IReadOnlyList<(int Sequence, int Rows)> segments = [];
+        foreach (int rows in Enumerable.Repeat(LargeRows, Large).Concat(Enumerable.Repeat(SmallRows, Small)))
+        {
+            for (int i = 0; i < rows; i++, slot++) store.Set(slot, data.Row(slot), null);
+            segments = store.Seal(ids, slot, compact: false);
+        }
+        // 19 segments after the last seal: more than 16, so that seal already merged the smallest.
+        var large = segments.Where(s => s.Rows == LargeRows).Select(s => s.Sequence).ToArray();
+        Assert.Equal(Large, large.Length);
+        Assert.True(segments.Count <= SegmentedVectors.MaxSegments / 2 + 1, $"{segments.Count} segments");
+        Assert.Equal(total, segments.Sum(s => s.Rows));
+        store.ReleaseRetired();
+        for (int s = 0; s < total; s++) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+    }
+
+    /// <summary>
     /// Regression: closing while a background checkpoint was publishing deadlocked (the close held the database's
     /// gate and waited for the checkpoint, which waited for the gate to write the manifest).
     /// </summary>
