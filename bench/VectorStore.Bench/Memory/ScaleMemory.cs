@@ -37,7 +37,7 @@ public static class ScaleMemory
     /// <summary>Entry point of <c>scale-memory</c>.</summary>
     public static int Run(string[] args)
     {
-        var a = Args.Parse(args);
+        var a = BenchArgs.Parse(args);
         int count = a.Int("count", 1_000_000), dim = a.Int("dim", 384), nq = a.Int("queries", 1_000);
         string work = a.Str("work", Path.Combine(Path.GetTempPath(), "vectorstore-scale"));
         string compression = a.Str("compression", "pq:96x4"), index = a.Str("index", "ivf:1024");
@@ -125,7 +125,7 @@ public static class ScaleMemory
     /// <summary>Entry point of the child processes (<c>scale-memory-child idle|search …</c>).</summary>
     public static int Child(string[] args)
     {
-        var a = Args.Parse(args[1..]);
+        var a = BenchArgs.Parse(args[1..]);
         if (args[0] == "idle")
         {
             // The same runtime, assemblies and JIT of the types the search child touches, and the harness's own
@@ -310,28 +310,4 @@ public static class ScaleMemory
     private static string Sanitize(string spec) => string.Concat(spec.Select(ch => char.IsLetterOrDigit(ch) ? ch : '_'));
 
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
-
-    /// <summary>Tiny <c>--key value</c> parser for the bench commands.</summary>
-    private sealed class Args
-    {
-        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-
-        public static Args Parse(string[] args)
-        {
-            var a = new Args();
-            for (int i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
-                if (i + 1 >= args.Length) throw new ArgumentException($"{args[i]} needs a value");
-                a._values[args[i][2..]] = args[++i];
-            }
-            return a;
-        }
-
-        public string Str(string key, string fallback) => _values.TryGetValue(key, out var v) ? v : fallback;
-
-        public int Int(string key, int fallback) => _values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-        public double Double(string key, double fallback) => _values.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
-    }
 }

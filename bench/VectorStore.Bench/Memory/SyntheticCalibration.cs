@@ -1,4 +1,3 @@
-using System.Globalization;
 using VectorStore.Evaluation;
 using VectorStore.IO;
 using VectorStore.Ranking;
@@ -18,10 +17,9 @@ public static class SyntheticCalibration
     /// <summary>Entry point of <c>synthetic-stats</c>.</summary>
     public static int Run(string[] args)
     {
-        var a = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Length; i += 2) a[args[i].TrimStart('-')] = args[i + 1];
-        int Int(string k, int d) => a.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : d;
-        double Dbl(string k, double d) => a.TryGetValue(k, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : d;
+        var a = BenchArgs.Parse(args);
+        int Int(string k, int d) => a.Int(k, d);
+        double Dbl(string k, double d) => a.Double(k, d);
         int count = Int("count", 50_000), dim = Int("dim", 384), nq = Int("queries", 500);
         var shape = TextLikeShape.Default with
                 {
@@ -30,21 +28,21 @@ public static class SyntheticCalibration
                     SubTopicScale = Dbl("subscale", TextLikeShape.Default.SubTopicScale), Spread = Dbl("spread", TextLikeShape.Default.Spread),
                     Noise = Dbl("noise", TextLikeShape.Default.Noise),
                 };
-        var all = a.ContainsKey("text-like")
+        var all = a.Has("text-like")
             ? SyntheticData.TextLike(count + nq, dim, Int("seed", 1), shape)
             : SyntheticData.Clustered(count + nq, dim, seed: Int("seed", 1), clusters: Int("clusters", 256), rank: Int("rank", 32), normalize: true, centerScale: Dbl("center", 1.0), noise: Dbl("noise", 0.05));
         var b = all.Slice(0, count);
         var q = all.Slice(count, nq);
         var truth = GroundTruth.Compute(b, q, 100, DistanceKind.NegativeDot);
         Console.WriteLine($"synthetic {count}x{dim}: {NeighbourStatistics.Measure(b, q, truth)}");
-        if (a.TryGetValue("text", out var text) && File.Exists(text + "_base.fvecs"))
+        if (a.TryGet("text", out var text) && File.Exists(text + "_base.fvecs"))
         {
             var tb = VectorFiles.ReadVectors(text + "_base.fvecs");
             var tq = VectorFiles.ReadVectors(text + "_query.fvecs");
             var tt = VectorFiles.ReadIvecs(text + "_groundtruth.ivecs");
             Console.WriteLine($"text set {tb.Count}x{tb.Dimension}: {NeighbourStatistics.Measure(tb, tq, tt)}");
         }
-        if (a.TryGetValue("write", out var stem))
+        if (a.TryGet("write", out var stem))
         {
             VectorFiles.WriteFvecs(stem + "_base.fvecs", b);
             VectorFiles.WriteFvecs(stem + "_query.fvecs", q);

@@ -22,13 +22,10 @@ public static class CheckpointCost
     /// <summary>Entry point of <c>checkpoint-cost</c>.</summary>
     public static int Run(string[] args)
     {
-        var a = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Length; i += 2) a[args[i].TrimStart('-')] = args[i + 1];
-        int Int(string k, int d) => a.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : d;
-        string Str(string k, string d) => a.TryGetValue(k, out var v) ? v : d;
-        int count = Int("count", 200_000), dim = Int("dim", 384), changes = Int("changes", 2000), rounds = Int("rounds", 12);
-        string compression = Str("compression", "pq:96x4"), index = Str("index", "ivf:256");
-        string work = Str("work", Path.Combine(Path.GetTempPath(), "vectorstore-checkpoint-cost"));
+        var a = BenchArgs.Parse(args);
+        int count = a.Int("count", 200_000), dim = a.Int("dim", 384), changes = a.Int("changes", 2000), rounds = a.Int("rounds", 12);
+        string compression = a.Str("compression", "pq:96x4"), index = a.Str("index", "ivf:256");
+        string work = a.Str("work", Path.Combine(Path.GetTempPath(), "vectorstore-checkpoint-cost"));
         var data = SyntheticData.TextLike(count + changes * rounds, dim, seed: 7);
         var rng = new Random(11);
         var overwriteIds = Enumerable.Range(0, rounds).Select(_ => Enumerable.Range(0, changes).Select(_ => (ulong)rng.Next(count)).Distinct().ToArray()).ToArray();

@@ -267,7 +267,16 @@ public sealed partial class Collection
     private void ReplayPending(VectorIndex index, RefineStage? refine, HashSet<int> pending, bool locked)
     {
         if (pending.Count == 0) return;
-        var slots = pending.ToArray();
+        ReplaySlots(index, refine, pending.ToArray(), locked);
+    }
+
+    /// <summary>
+    /// Brings <paramref name="slots"/> of <paramref name="index"/> up to date: each is removed, then the live ones are
+    /// added again from their stored vectors, <see cref="BuildChunk"/> at a time (a build's pending writes, the
+    /// changes since a restored index file).
+    /// </summary>
+    private void ReplaySlots(VectorIndex index, RefineStage? refine, int[] slots, bool locked)
+    {
         foreach (int s in slots) index.Remove(s);
         for (int at = 0; at < slots.Length; at += BuildChunk)
             AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked);
@@ -275,9 +284,13 @@ public sealed partial class Collection
 
     private bool IsLiveSlot(int s) => s < _highWater && (_live[s >> 6] & (1UL << (s & 63))) != 0;
 
-    /// <summary>Called by writers under the write lock: slots a running build must replay.</summary>
+    /// <summary>
+    /// Called by writers under the write lock with the slots they changed: a running build must replay them, and the
+    /// live index file no longer holds their entries.
+    /// </summary>
     private void NotePending(ReadOnlySpan<int> slots)
     {
+        foreach (int s in slots) NoteIndexFileChange(s);
         foreach (var g in _generations)
             if (g.Pending is { } pending)
                 foreach (int s in slots) pending.Add(s);

@@ -44,8 +44,11 @@ public sealed partial class Collection
         ulong bit = 1UL << (slot & 63);
         if ((word & bit) != 0) return;
         word |= bit;
-        if (++_changedCount > Math.Max(IndexFileMinChanges, _slots.Count * _indexRewriteFraction)) _changedSinceIndexFile = null;
+        if (++_changedCount > ChangeLimit(_indexRewriteFraction)) _changedSinceIndexFile = null;
     }
+
+    /// <summary>Changed slots beyond which the index file is written anew.</summary>
+    private double ChangeLimit(double rewriteFraction) => Math.Max(IndexFileMinChanges, _slots.Count * rewriteFraction);
 
     private int[] ChangedSlots()
     {
@@ -79,7 +82,7 @@ public sealed partial class Collection
             return (null, null);
         }
         bool reuse = !compact && rewriteFraction > 0 && _indexFile is not null && _changedSinceIndexFile is not null
-            && _changedCount <= Math.Max(IndexFileMinChanges, _slots.Count * rewriteFraction)
+            && _changedCount <= ChangeLimit(rewriteFraction)
             && _indexFileOf is not null && _indexFileOf.TryGetTarget(out var held) && ReferenceEquals(held, index)
             && _indexFileRevision == index.StructureRevision;
         if (!reuse)
@@ -102,7 +105,7 @@ public sealed partial class Collection
 
     /// <summary>
     /// After a snapshot that named an index file was restored: removes the changed slots' stale entries and adds the
-    /// live ones again from their stored vectors, a chunk at a time (bounded memory). Write lock held.
+    /// live ones again from their stored vectors (<see cref="ReplaySlots"/>). Write lock held.
     /// </summary>
     private void RestoreIndexFileLocked(IndexFileReference file, int[] changed)
     {
@@ -111,27 +114,9 @@ public sealed partial class Collection
         _indexFileOf = new WeakReference<VectorIndex>(index);
         _indexFileRevision = index.StructureRevision;
         _nextIndexFile = Math.Max(_nextIndexFile, file.Sequence + 1);
-        foreach (int slot in changed) index.Remove(slot);
-        const int Chunk = 4096;
-        var slots = new List<int>(Math.Min(Chunk, changed.Length));
-        var rows = new VectorMatrix(Math.Min(Chunk, Math.Max(1, changed.Length)), Options.Dimension);
-        foreach (int slot in changed)
-        {
-            if (!IsLiveSlot(slot)) continue;
-            _raw.Get(slot).CopyTo(rows.Data.AsSpan(slots.Count * Options.Dimension, Options.Dimension));
-            slots.Add(slot);
-            if (slots.Count == rows.Count) AddChunk();
-        }
-        AddChunk();
+        ReplaySlots(index, refine: null, changed, locked: true); // the refine codes were restored current
         // Still changed relative to the file: the next snapshot names them again (or writes a new file).
         StartTrackingChanges(changed);
-
-        void AddChunk()
-        {
-            if (slots.Count == 0) return;
-            index.AddBatch(slots.ToArray(), slots.Count == rows.Count ? rows : rows.Slice(0, slots.Count), _threads);
-            slots.Clear();
-        }
     }
 
     IEnumerable<string> IJournaledState.DataFileNames()

@@ -227,7 +227,6 @@ public sealed partial class Collection
                 foreach (var g in _attached) g.Index!.Remove(slot);
             }
             slots[i] = slot;
-            NoteIndexFileChange(slot);
             _raw.Set(slot, prepared.Row(i), payloads?[i]);
             _refine?.Encode(slot, prepared.Row(i));
             foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
@@ -320,7 +319,6 @@ public sealed partial class Collection
         foreach (var g in _attached) g.Index!.Remove(slot);
         NotePending([slot]);
         _live[slot >> 6] &= ~(1UL << (slot & 63));
-        NoteIndexFileChange(slot);
         _fields?.Remove(slot);
         _raw.Remove(slot);
         _freeSlots.Push(slot);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using VectorStore.Indexing;
 
 namespace VectorStore.Storage;
@@ -18,7 +17,6 @@ internal static class IndexFile
 {
     public const uint FormatVersion = 1;
     private const int HeaderSize = 16;
-    private const int FooterSize = 16;
     private static ReadOnlySpan<byte> Magic => "VSINDEXF"u8;
     private static ReadOnlySpan<byte> EndMagic => "VSIDXEND"u8;
 
@@ -42,10 +40,7 @@ internal static class IndexFile
             hs.Write(header);
             using (var w = new BinaryWriter(hs, System.Text.Encoding.UTF8, leaveOpen: true)) IndexRegistry.Write(index, w);
             hash = hs.Hash;
-            Span<byte> footer = stackalloc byte[FooterSize];
-            BinaryPrimitives.WriteUInt64LittleEndian(footer, hash);
-            EndMagic.CopyTo(footer[8..]);
-            file.Write(footer);
+            Checksums.WriteHashFooter(file, hash, EndMagic);
             file.Flush(flushToDisk: true);
             length = file.Length;
         }
@@ -77,22 +72,8 @@ internal static class IndexFile
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         if (file.Length != reference.Length) throw new StoreCorruptedException(path, $"index file is {file.Length} bytes, the snapshot expects {reference.Length}");
-        if (file.Length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, "index file truncated");
-        var hash = new XxHash64();
-        var buffer = new byte[1 << 20];
-        long remaining = file.Length - FooterSize;
-        while (remaining > 0)
-        {
-            int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
-            if (n <= 0) throw new StoreCorruptedException(path, "index file shorter than its size");
-            hash.Append(buffer.AsSpan(0, n));
-            remaining -= n;
-        }
-        Span<byte> footer = stackalloc byte[FooterSize];
-        file.ReadExactly(footer);
-        ulong actual = hash.GetCurrentHashAsUInt64();
-        if (!footer[8..].SequenceEqual(EndMagic) || BinaryPrimitives.ReadUInt64LittleEndian(footer) != actual)
-            throw new StoreCorruptedException(path, "index file checksum mismatch");
+        if (file.Length < HeaderSize + Checksums.HashFooterSize) throw new StoreCorruptedException(path, "index file truncated");
+        ulong actual = Checksums.VerifyHashFooter(file, path, file.Length, EndMagic, "index file");
         if (actual != reference.Hash) throw new StoreCorruptedException(path, "index file is not the one the snapshot names (hash differs)");
         file.Position = 0;
         Span<byte> header = stackalloc byte[HeaderSize];
@@ -105,7 +86,7 @@ internal static class IndexFile
         {
             using var r = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
             var index = IndexRegistry.Read(r);
-            if (file.Position != file.Length - FooterSize) throw new InvalidDataException("bytes left after the index");
+            if (file.Position != file.Length - Checksums.HashFooterSize) throw new InvalidDataException("bytes left after the index");
             return index;
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException or FormatException or IndexOutOfRangeException)

@@ -255,9 +255,7 @@ internal sealed unsafe class SegmentFile : IDisposable
         return MemoryMarshal.Cast<byte, float>(bytes);
     }
 
-    /// <summary>Length of row <paramref name="row"/>'s payload (0: none), from the row table.</summary>
-    public int PayloadLength(int row) => Version >= 2 ? BinaryPrimitives.ReadInt32LittleEndian(Entry(row)[12..]) : 0;
-
+    /// <summary>Length of the payload a format-2 row-table entry names (0: none).</summary>
     private static int PayloadLength(ReadOnlySpan<byte> entry) => BinaryPrimitives.ReadInt32LittleEndian(entry[12..]);
 
     /// <summary>Row <paramref name="row"/>'s payload from the mapping (a copy; null when it has none), verified against its CRC.</summary>

@@ -105,11 +105,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// </summary>
     public byte[]? Payload(int slot)
     {
-        if (_resident is not null)
-        {
-            var payloads = _residentPayloads;
-            return payloads is not null && slot < payloads.Length ? payloads[slot] : null;
-        }
+        if (_resident is not null) return ResidentPayload(slot);
         if (_buffer.TryGetValue(slot, out var b)) return b.Payload;
         if (_legacyPayloads is { } legacy && legacy.TryGetValue(slot, out var old)) return old;
         long loc = Volatile.Read(ref _locations[slot]);
@@ -336,7 +332,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 {
                     int seq = _nextSequence++;
                     var slotArray = slots.GetRange(start, Math.Min(SegmentFile.MaxRows, slots.Count - start)).ToArray();
-                    SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => PayloadForSeal(slotArray[r]));
+                    SegmentFile.Write(_directory, seq, Dimension, slotArray.Length, r => ReadForSeal(slotArray[r]), r => ids[slotArray[r]], r => Payload(slotArray[r]));
                     written.Add((SegmentFile.Open(_directory, seq, Dimension, slotArray.Length, map: _resident is null, out _), slotArray));
                 }
             }
@@ -427,8 +423,6 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         long loc = _locations[slot];
         return _segments[(int)(loc >> 32)].Row((int)loc);
     }
-
-    private byte[]? PayloadForSeal(int slot) => _resident is not null ? ResidentPayload(slot) : Payload(slot);
 
     // May race with a writer growing the array (PreSeal runs unlocked): an old array gives the old payload, and such a
     // row is never adopted because the writer also replaced the slot's buffer marker.

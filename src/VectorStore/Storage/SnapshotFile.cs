@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using VectorStore.Collections;
 using VectorStore.Indexing;
@@ -112,11 +111,7 @@ internal static class SnapshotFile
                 (generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
             }
-            ulong hash = hs.Hash;
-            Span<byte> tail = stackalloc byte[16];
-            BinaryPrimitives.WriteUInt64LittleEndian(tail, hash);
-            EndMagic.CopyTo(tail[8..]);
-            file.Write(tail);
+            Checksums.WriteHashFooter(file, hs.Hash, EndMagic);
             file.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
@@ -160,7 +155,7 @@ internal static class SnapshotFile
         {
             length = file.Length;
             if (length < HeaderSize + FooterSize) throw new StoreCorruptedException(path, $"snapshot truncated ({length} bytes)");
-            Verify(file, path, length);
+            Checksums.VerifyHashFooter(file, path, length, EndMagic, "snapshot");
             file.Position = 0;
             return file;
         }
@@ -183,27 +178,6 @@ internal static class SnapshotFile
         int dim = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
         if (dim != dimension) throw new StoreCorruptedException(path, $"snapshot dimension {dim} differs from the collection's {dimension}");
         return header;
-    }
-
-    private static void Verify(FileStream file, string path, long length)
-    {
-        Span<byte> tail = stackalloc byte[16];
-        file.Position = length - 16;
-        file.ReadExactly(tail);
-        if (!tail[8..].SequenceEqual(EndMagic)) throw new StoreCorruptedException(path, "snapshot footer missing (truncated or damaged)");
-        ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(tail);
-        file.Position = 0;
-        var hash = new XxHash64();
-        var buffer = new byte[1 << 20];
-        long remaining = length - 16;
-        while (remaining > 0)
-        {
-            int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
-            if (n <= 0) throw new StoreCorruptedException(path, "snapshot shorter than its size");
-            hash.Append(buffer.AsSpan(0, n));
-            remaining -= n;
-        }
-        if (hash.GetCurrentHashAsUInt64() != expected) throw new StoreCorruptedException(path, "snapshot checksum mismatch");
     }
 
     private static Contents Parse(FileStream file, string path, int dimension, long length, Action<int, ReadOnlySpan<float>> legacyVectors, DistanceKind kind)

@@ -111,13 +111,13 @@ public sealed class IndexFileTests
     public void DamagedOrMissingIndexFileIsRefusedNamingIt(string damage)
     {
         var dir = TestData.TempDir();
-        string older;
+        byte[] older;
         using (var db = Open(dir))
         {
             var c = db.CreateCollection("c", Opts("ivf:8"));
             Load(c, Vectors(1000, Dim, 45), 0, 500);
             db.Compact("c");
-            older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", IndexFiles(dir)[0])) is var b ? Convert.ToBase64String(b) : "";
+            older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", IndexFiles(dir)[0]));
             Load(c, Vectors(200, Dim, 46), 0, 100);
             db.Compact("c");
         }
@@ -126,7 +126,7 @@ public sealed class IndexFileTests
         switch (damage)
         {
             case "delete": File.Delete(path); break;
-            case "swap-older": File.WriteAllBytes(path, Convert.FromBase64String(older)); break; // a well-formed file, but not the one named
+            case "swap-older": File.WriteAllBytes(path, older); break; // a well-formed file, but not the one named
             default: CorruptionMatrixTests.Damage(path, damage); break;
         }
         var e = Assert.ThrowsAny<VectorStoreException>(() => Open(dir).Dispose());
