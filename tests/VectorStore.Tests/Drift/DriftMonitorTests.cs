@@ -249,7 +249,13 @@ public sealed class DriftMonitorTests
         await reader;
         await monitor.BackgroundTests;
         Assert.Equal(3_000, monitor.Observed);
-        Assert.False(monitor.Report(2).Drifted, Names(monitor.Report(2)));
+        // The mmd sensor is a permutation test that fires on 1% of in-distribution windows by design, and under
+        // concurrent Observe the reservoir's contents depend on the interleaving, so the seed does not fix its
+        // outcome (CI saw it fire once). The other sensors are quiet on this stream whatever the interleaving.
+        var quiet = monitor.Report(2).Signals.Where(s => s.Name != "mmd").ToArray();
+        Assert.Contains(quiet, s => s.Name == "mean_shift");
+        Assert.DoesNotContain(quiet, s => s.Fired);
+        Assert.Contains(monitor.Report(2).Signals, s => s.Name == "mmd" && double.IsFinite(s.Value) && s.Threshold > 0);
     }
 
     [Fact]
