@@ -45,11 +45,12 @@ public sealed partial class Collection
         try
         {
             if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
-            var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
+            var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric, Interlocked.Exchange(ref _spareBatch, null));
             long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
             await WaitDurableAsync(ticket, cancellationToken).ConfigureAwait(false);
             QueueRebalanceIfNeeded();
             ObserveDrift(prepared);
+            ReturnSpareBatch(prepared);
             op.Succeeded(ids.Count);
         }
         catch (Exception e)

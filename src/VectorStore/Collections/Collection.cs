@@ -121,8 +121,23 @@ public sealed partial class Collection
         IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?>? fields)
     {
         if (vectors.Dimension != Options.Dimension) ThrowDim(vectors.Dimension);
-        var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric);
+        var prepared = UpsertBatchPreparation.Prepare(ids, vectors, payloads, Options.Metric, Interlocked.Exchange(ref _spareBatch, null));
         ApplyUpserts(ids, prepared, payloads, EncodeFields(ids, fields), log: true);
+        ReturnSpareBatch(prepared);
+    }
+
+    // One prepared-batch array kept for the next batch of the same size; taken by exchange, so concurrent writers
+    // never share it (the one that finds it gone allocates).
+    private float[]? _spareBatch;
+
+    /// <summary>
+    /// Keeps a prepared batch's array for the next batch once the batch is applied: nothing holds the matrix then
+    /// (indexes encode it, the drift monitor and the vector store copy rows). Only after success: an exception may
+    /// leave a caller somewhere up the stack that could still look at it.
+    /// </summary>
+    private void ReturnSpareBatch(VectorMatrix prepared)
+    {
+        if (prepared.Data.Length >= 64 * 1024) Volatile.Write(ref _spareBatch, prepared.Data);
     }
 
     /// <summary>

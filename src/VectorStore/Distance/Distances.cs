@@ -11,13 +11,32 @@ public static class Distances
         kind == DistanceKind.L2 ? SquaredL2.Compute(a, b) : -DotProduct.Compute(a, b);
 
     /// <summary>Scales <paramref name="vector"/> to unit length in place; a zero vector is left as it is.</summary>
-    public static void Normalize(Span<float> vector)
+    public static void Normalize(Span<float> vector) => Normalize(vector, DotProduct.Compute(vector, vector));
+
+    /// <summary>
+    /// <see cref="Normalize(Span{float})"/> given the vector's squared norm (a caller that computed it already, to
+    /// check the values, saves the second pass).
+    /// </summary>
+    internal static void Normalize(Span<float> vector, float squaredNorm)
     {
-        float norm = MathF.Sqrt(DotProduct.Compute(vector, vector));
-        if (norm > 0 && float.IsFinite(norm))
+        float norm = MathF.Sqrt(squaredNorm);
+        if (norm > 0 && float.IsFinite(norm)) Scale(vector, 1f / norm);
+    }
+
+    /// <summary>
+    /// Multiplies every value by <paramref name="factor"/> in place. Each product is one IEEE multiplication whatever
+    /// the vector width, so the result is bit-identical to the scalar loop of the tail.
+    /// </summary>
+    internal static void Scale(Span<float> vector, float factor)
+    {
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && vector.Length >= System.Numerics.Vector<float>.Count)
         {
-            float inv = 1f / norm;
-            for (int i = 0; i < vector.Length; i++) vector[i] *= inv;
+            var lanes = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(vector);
+            var f = new System.Numerics.Vector<float>(factor);
+            for (int v = 0; v < lanes.Length; v++) lanes[v] *= f;
+            i = lanes.Length * System.Numerics.Vector<float>.Count;
         }
+        for (; i < vector.Length; i++) vector[i] *= factor;
     }
 }

@@ -22,6 +22,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     // Dirty slots: the row (disk residency) or an empty marker, fresh per write (RAM residency: the resident store and
     // payload array hold the row). Values are never mutated, so a reference identifies one write.
     private readonly ConcurrentDictionary<int, BufferedRow> _buffer = new();
+    // Disk residency: where buffered rows' vectors are kept (RAM residency keeps them in the resident store).
+    private readonly RowArena? _arena;
     private long _bufferedPayloadBytes;
     // RAM residency: payloads by slot, allocated with the first non-empty one (no bytes per slot without payloads).
     private byte[]?[]? _residentPayloads;
@@ -42,6 +44,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         Dimension = dimension;
         _directory = directory;
         _resident = resident ? new RawVectorStore(dimension) : null;
+        _arena = resident ? null : new RowArena(dimension);
         Array.Fill(_locations, NoLocation);
     }
 
@@ -75,7 +78,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         get
         {
             long bytes = (_resident?.MemoryBytes ?? 0) + (long)_locations.Length * sizeof(long) + (long)_buffer.Count * 64;
-            if (!Resident) bytes += BufferedBytes;
+            // Out of core: the arena's blocks (buffered rows, and free blocks kept for the next ones) and payloads.
+            if (!Resident) bytes += _arena!.Bytes + Interlocked.Read(ref _bufferedPayloadBytes);
             if (_residentPayloads is { } payloads)
             {
                 bytes += (long)payloads.Length * IntPtr.Size;
@@ -92,7 +96,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     public ReadOnlySpan<float> Get(int slot)
     {
         if (_resident is not null) return _resident.Get(slot);
-        if (_buffer.TryGetValue(slot, out var b)) return b.Vector;
+        if (_buffer.TryGetValue(slot, out var b)) return b.Vector.Span;
         long loc = Volatile.Read(ref _locations[slot]);
         Interlocked.Increment(ref _diskReads);
         ThreadDiskReads++;
@@ -123,7 +127,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         if (_resident is not null)
         {
             SetResidentPayload(slot, payload);
-            if (_directory is not null) Buffer(slot, new BufferedRow([], null));
+            if (_directory is not null) Buffer(slot, new BufferedRow(default, null));
             return;
         }
         if (_buffer.TryGetValue(slot, out var b))
@@ -170,7 +174,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             int slot = slots[i];
             if (_buffer.TryGetValue(slot, out var b))
             {
-                distances[i] = Distances.Compute(kind, query, b.Vector);
+                distances[i] = Distances.Compute(kind, query, b.Vector.Span);
                 continue;
             }
             long loc = Volatile.Read(ref _locations[slot]);
@@ -218,9 +222,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             SetResidentPayload(slot, payload);
             // A fresh marker per write (set after the row): a checkpoint sealing concurrently tells by reference
             // whether the row it copied is still the slot's current one.
-            if (_directory is not null) Buffer(slot, new BufferedRow([], null));
+            if (_directory is not null) Buffer(slot, new BufferedRow(default, null));
         }
-        else Buffer(slot, new BufferedRow(vector.ToArray(), payload));
+        else Buffer(slot, new BufferedRow(_arena!.Append(vector), payload));
     }
 
     private void SetResidentPayload(int slot, byte[]? payload)
@@ -367,9 +371,9 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// One buffered write: the vector and payload (disk residency), or an empty marker (RAM residency). Never mutated;
     /// a class with reference equality, so its reference identifies the write (two markers are never equal).
     /// </summary>
-    internal sealed class BufferedRow(float[] vector, byte[]? payload)
+    internal sealed class BufferedRow(ReadOnlyMemory<float> vector, byte[]? payload)
     {
-        public float[] Vector { get; } = vector;
+        public ReadOnlyMemory<float> Vector { get; } = vector;
         public byte[]? Payload { get; } = payload;
     }
 
@@ -389,7 +393,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         int seq = _nextSequence++;
         var resident = _resident;
         SegmentFile.Write(_directory, seq, Dimension, entries.Length,
-            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value.Vector, r => idOf(entries[r].Key),
+            r => resident is not null ? resident.Get(entries[r].Key) : entries[r].Value.Vector.Span, r => idOf(entries[r].Key),
             r => resident is not null ? ResidentPayload(entries[r].Key) : entries[r].Value.Payload);
         return new PreSealed(SegmentFile.Open(_directory, seq, Dimension, entries.Length, map: resident is null, out _), entries);
     }
@@ -419,7 +423,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     private ReadOnlySpan<float> ReadForSeal(int slot)
     {
         if (_resident is not null) return _resident.Get(slot);
-        if (_buffer.TryGetValue(slot, out var b)) return b.Vector;
+        if (_buffer.TryGetValue(slot, out var b)) return b.Vector.Span;
         long loc = _locations[slot];
         return _segments[(int)(loc >> 32)].Row((int)loc);
     }
@@ -438,9 +442,11 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <summary>File names of the segments the state references.</summary>
     public IEnumerable<string> SegmentFileNames() => _segments.Values.Where(s => !_retired.Contains(s)).Select(s => Path.GetFileName(s.Path));
 
-    /// <summary>Unmaps the segments retired by merges (under the owner's exclusive lock).</summary>
+    /// <summary>Unmaps the segments retired by merges and frees the arena blocks of sealed rows (under the owner's exclusive lock).</summary>
     public void ReleaseRetired()
     {
+        // Rows a checkpoint sealed left the buffer: their arena blocks can take new rows (no reader holds one now).
+        _arena?.Recycle(_buffer.Values.Select(b => b.Vector).ToArray());
         if (_retired.Count == 0) return;
         var next = new Dictionary<int, SegmentFile>(_segments);
         foreach (var s in _retired) next.Remove(s.Sequence);

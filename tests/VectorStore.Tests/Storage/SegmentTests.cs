@@ -307,6 +307,42 @@ public sealed class SegmentTests
     }
 
     /// <summary>
+    /// Out of core, buffered vectors live in arena blocks that are reused once a checkpoint sealed their rows. A row
+    /// written while the buffer was being copied stays in its block, and rows written after the checkpoint fill the
+    /// freed blocks without disturbing it or anything sealed.
+    /// </summary>
+    [Fact]
+    public void ArenaBlocksFreedByACheckpointTakeNewRowsWithoutDisturbingBufferedOnes()
+    {
+        const int dim = 1024; // 4 KiB rows: 2,500 fill eight arena blocks
+        var dir = TestData.TempDir();
+        var data = Vectors(5000, dim, 11);
+        var ids = Enumerable.Range(0, 5000).Select(i => (ulong)i).ToArray();
+        using var store = new SegmentedVectors(dim, dir, resident: false);
+        for (int s = 0; s < 2500; s++) store.Set(s, data.Row(s), null);
+        var pre = store.PreSeal(slot => ids[slot]);
+        store.Seal(ids, 2500, compact: false, pre);
+        // Written after the seal, before the checkpoint's release: stays buffered, in the block being filled.
+        var newer = Vectors(1, dim, 12);
+        store.Set(5, newer.Row(0), null);
+        store.ReleaseRetired();
+        Assert.Equal(1, store.BufferedCount);
+        long held = store.ResidentBytes;
+        for (int s = 2500; s < 5000; s++) store.Set(s, data.Row(s), null);
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        for (int s = 0; s < 5000; s++)
+            if (s != 5) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s}");
+        // 2,500 new rows fit in the freed blocks and the one being filled: no new arena memory beyond the location table.
+        Assert.True(store.ResidentBytes - held < 1 << 20, $"{held} -> {store.ResidentBytes}");
+        store.Seal(ids, 5000, compact: false);
+        store.ReleaseRetired();
+        Assert.Equal(0, store.BufferedCount);
+        Assert.True(newer.Row(0).SequenceEqual(store.Get(5)));
+        for (int s = 0; s < 5000; s++)
+            if (s != 5) Assert.True(data.Row(s).SequenceEqual(store.Get(s)), $"slot {s} sealed");
+    }
+
+    /// <summary>
     /// Too many segments: the smallest are merged, not all but the largest. Large segments from a bulk load stay
     /// untouched while the small ones later checkpoints sealed are combined, and every row reads back.
     /// </summary>

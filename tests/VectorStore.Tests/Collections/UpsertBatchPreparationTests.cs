@@ -1,0 +1,87 @@
+using VectorStore.Collections;
+using VectorStore.Distance;
+using Xunit;
+
+namespace VectorStore.Tests.Collections;
+
+/// <summary>
+/// The checks every upsert batch gets: a non-finite value is named by id, row and dimension whichever way the
+/// vectorized sum of squares found it, huge finite values are accepted as before, and preparing into a reused
+/// buffer gives exactly what a fresh copy gives without touching the caller's vectors.
+/// </summary>
+public sealed class UpsertBatchPreparationTests
+{
+    private static VectorMatrix Batch(int n, int dim, int seed)
+    {
+        var rng = new Random(seed);
+        var m = new VectorMatrix(n, dim);
+        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = (float)(rng.NextDouble() * 2 - 1);
+        return m;
+    }
+
+    [Theory]
+    [InlineData(float.NaN, 0)]
+    [InlineData(float.PositiveInfinity, 17)]
+    [InlineData(float.NegativeInfinity, 99)]
+    public void ANonFiniteValueIsNamedByIdRowAndDimension(float bad, int dimension)
+    {
+        var m = Batch(3, 100, 1);
+        m[2][dimension] = bad;
+        var e = Assert.Throws<InvalidVectorException>(() => UpsertBatchPreparation.Prepare([10, 11, 12], m, null, Metric.Cosine));
+        Assert.Equal($"vector for id 12 (batch row 2) has a non-finite value at dimension {dimension}", e.Message);
+    }
+
+    [Fact]
+    public void HugeFiniteValuesAreAcceptedAndLeftAsTheyAre()
+    {
+        // Their squares overflow, so the quick check looks closer and finds nothing wrong.
+        var m = new VectorMatrix([3e30f, -4e30f, 1f, 0f], 4);
+        var prepared = UpsertBatchPreparation.Prepare([1], m, null, Metric.Cosine);
+        Assert.Equal(m.Data, prepared.Data);
+        Assert.Equal(m.Data, UpsertBatchPreparation.Prepare([1], m, null, Metric.L2).Data);
+    }
+
+    [Theory]
+    [InlineData(Metric.Cosine)]
+    [InlineData(Metric.L2)]
+    [InlineData(Metric.InnerProduct)]
+    public void PreparingIntoAReusedBufferEqualsAFreshCopy(Metric metric)
+    {
+        var m = Batch(50, 37, 2);
+        var original = (float[])m.Data.Clone();
+        var ids = Enumerable.Range(0, 50).Select(i => (ulong)i).ToArray();
+        var fresh = UpsertBatchPreparation.Prepare(ids, m, null, metric);
+        var buffer = Enumerable.Repeat(float.NaN, m.Data.Length).ToArray();
+        var reused = UpsertBatchPreparation.Prepare(ids, m, null, metric, buffer);
+        Assert.Same(buffer, reused.Data);
+        Assert.Equal(fresh.Data, reused.Data);
+        Assert.Equal(original, m.Data);
+        // A buffer of another length is not used.
+        Assert.NotSame(buffer, UpsertBatchPreparation.Prepare(ids[..49], m.Slice(0, 49), null, metric, buffer).Data);
+        if (metric == Metric.Cosine)
+            for (int i = 0; i < 50; i++) Assert.Equal(1.0, Math.Sqrt(DotProduct.Compute(fresh[i], fresh[i])), 5);
+    }
+
+    [Fact]
+    public void RepeatedIdsAndMismatchedCountsAreRefused()
+    {
+        var m = Batch(2, 4, 3);
+        Assert.Equal("id 7 appears twice in one batch", Assert.Throws<InvalidArgumentException>(() => UpsertBatchPreparation.Prepare([7, 7], m, null, Metric.L2)).Message);
+        Assert.Throws<InvalidArgumentException>(() => UpsertBatchPreparation.Prepare([7], m, null, Metric.L2));
+        Assert.Throws<InvalidArgumentException>(() => UpsertBatchPreparation.Prepare([7, 8], m, [null], Metric.L2));
+    }
+
+    [Fact]
+    public void ScalingMatchesTheScalarLoopBitForBit()
+    {
+        var rng = new Random(4);
+        for (int length = 0; length <= 70; length++)
+        {
+            var v = Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 200 - 100)).ToArray();
+            float factor = (float)rng.NextDouble() * 3;
+            var expected = v.Select(x => x * factor).ToArray();
+            Distances.Scale(v, factor);
+            Assert.Equal(expected, v);
+        }
+    }
+}

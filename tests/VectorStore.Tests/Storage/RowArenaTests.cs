@@ -1,0 +1,79 @@
+using VectorStore.Storage;
+using Xunit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// The arena that holds buffered vectors out of core: a row keeps its values until a checkpoint frees its block, a
+/// freed block takes new rows before any new memory is taken, a block that still holds a buffered row is never
+/// reused, and a checkpoint that leaves nothing buffered frees everything.
+/// </summary>
+public sealed class RowArenaTests
+{
+    // 4 KiB rows. Blocks grow 64 KiB, 128 KiB, … 4 MiB: 16, 32, 64, 128, 256, 512, then 1,024 rows each.
+    private const int Dim = 1024;
+    private const long RowBytes = Dim * sizeof(float);
+
+    private static float[] Row(int i)
+    {
+        var row = new float[Dim];
+        for (int d = 0; d < Dim; d++) row[d] = i * 10_000f + d;
+        return row;
+    }
+
+    private static void AssertRows(IReadOnlyList<ReadOnlyMemory<float>> rows, int first, int from, int to, string what)
+    {
+        for (int i = from; i < to; i++) Assert.True(Row(first + i).AsSpan().SequenceEqual(rows[i].Span), $"{what} row {i}");
+    }
+
+    [Fact]
+    public void FreedBlocksTakeNewRowsBeforeNewMemoryAndBufferedRowsStayIntact()
+    {
+        var arena = new RowArena(Dim);
+        var rows = Enumerable.Range(0, 3000).Select(i => arena.Append(Row(i))).ToList();
+        // Eight blocks: 16 + 32 + … + 512 + 1,024 + 1,024 = 3,056 rows.
+        long held = arena.Bytes;
+        Assert.Equal(3056 * RowBytes, held);
+        // Row 5 (first block) is still buffered, the last block is being filled; the six between are freed.
+        arena.Recycle([rows[5]]);
+        Assert.Equal(held, arena.Bytes);
+        // 56 rows finish the last block and 2,016 fit in the freed ones: no new memory.
+        var later = Enumerable.Range(0, 2072).Select(i => arena.Append(Row(100_000 + i))).ToList();
+        Assert.Equal(held, arena.Bytes);
+        Assert.True(Row(5).AsSpan().SequenceEqual(rows[5].Span), "a buffered row was overwritten");
+        AssertRows(rows, 0, 0, 16, "first block");
+        AssertRows(rows, 0, 2032, 3000, "last block");
+        AssertRows(later, 100_000, 0, later.Count, "later");
+        arena.Append(Row(7));
+        Assert.True(arena.Bytes > held);
+    }
+
+    [Fact]
+    public void RecyclingWithEveryRowStillBufferedFreesNothing()
+    {
+        var arena = new RowArena(Dim);
+        var rows = Enumerable.Range(0, 500).Select(i => arena.Append(Row(i))).ToList(); // six blocks, 1,008 rows
+        long held = arena.Bytes;
+        arena.Recycle(rows);
+        var later = Enumerable.Range(0, 600).Select(i => arena.Append(Row(-1 - i))).ToList(); // 508 finish the block being filled
+        Assert.True(arena.Bytes > held);
+        AssertRows(rows, 0, 0, rows.Count, "buffered");
+        for (int i = 0; i < later.Count; i++) Assert.True(Row(-1 - i).AsSpan().SequenceEqual(later[i].Span), $"later row {i}");
+    }
+
+    [Fact]
+    public void NothingBufferedFreesEveryBlock()
+    {
+        var arena = new RowArena(Dim);
+        for (int i = 0; i < 3000; i++) arena.Append(Row(i));
+        arena.Recycle([]);
+        Assert.Equal(0, arena.Bytes);
+        var row = arena.Append(Row(9));
+        Assert.True(Row(9).AsSpan().SequenceEqual(row.Span));
+        Assert.Equal(16 * RowBytes, arena.Bytes); // starts small again
+    }
+
+    [Fact]
+    public void ARowOfTheWrongLengthIsRefused() =>
+        Assert.Throws<ArgumentException>(() => new RowArena(Dim).Append(new float[Dim - 1]));
+}
