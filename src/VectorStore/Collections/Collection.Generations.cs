@@ -282,7 +282,7 @@ public sealed partial class Collection
             AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked);
     }
 
-    private bool IsLiveSlot(int s) => s < _highWater && (_live[s >> 6] & (1UL << (s & 63))) != 0;
+    private bool IsLiveSlot(int s) => _slots.IsLive(s);
 
     /// <summary>
     /// Called by writers under the write lock with the slots they changed: a running build must replay them, and the

@@ -63,7 +63,7 @@ public sealed partial class Collection
 
     private void StartTrackingChanges(int[] changed)
     {
-        _changedSinceIndexFile = new ulong[Math.Max(1, (_highWater + 63) >> 6)];
+        _changedSinceIndexFile = new ulong[Math.Max(1, (_slots.HighWater + 63) >> 6)];
         _changedCount = 0;
         foreach (int slot in changed) NoteIndexFileChange(slot);
     }

@@ -31,9 +31,9 @@ public sealed partial class Collection : IJournaledState
         {
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
-            var segments = _raw.Seal(_slots.Ids, _highWater, compact, pre);
+            var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre);
             var (indexFile, changed) = IndexSectionLocked(Path.GetDirectoryName(Path.GetFullPath(path))!, compact, indexRewriteFraction);
-            SnapshotFile.Write(path, address, Options.Dimension, _highWater, _slots.Count, _live, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_highWater), _index, _refine, SnapshotGenerationsLocked(),
+            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_slots.HighWater), _index, _refine, SnapshotGenerationsLocked(),
                 indexFile, changed);
             return address;
         }
@@ -56,25 +56,13 @@ public sealed partial class Collection : IJournaledState
         _lock.EnterWriteLock();
         try
         {
-            if (_slots.Count != 0 || _highWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
+            if (_slots.Count != 0 || _slots.HighWater != 0) throw new InvalidOperationException("restore into a non-empty collection");
             var c = SnapshotFile.Read(path, Options.Dimension, (s, v) => _raw.Set(s, v, null), Options.Metric.ToDistanceKind());
             legacy = c.Version < 2;
             if (_fields is null && c.Fields is not null)
                 throw new StoreCorruptedException(path, "the snapshot holds field values but the collection declares no fields");
-            if (c.HighWater > 0) EnsureSlotCapacity(c.HighWater - 1, exact: true);
-            _highWater = c.HighWater;
-            Array.Copy(c.LiveBits, _live, (c.HighWater + 63) >> 6);
             _fields?.BeginBulk();
-            for (int s = c.HighWater - 1; s >= 0; s--)
-            {
-                if ((c.LiveBits[s >> 6] & (1UL << (s & 63))) == 0)
-                {
-                    _freeSlots.Push(s);
-                    continue;
-                }
-                if (!_slots.TryAdd(c.Ids[s], s)) throw new StoreCorruptedException(path, $"id {c.Ids[s]} appears in two slots");
-                _fields?.Set(s, c.Fields?[s], path);
-            }
+            _slots.Restore(c.HighWater, c.LiveBits, c.Ids, path, s => _fields?.Set(s, c.Fields?[s], path));
             _fields?.EndBulk();
             if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
             // A snapshot written before payloads moved into segments carries them itself: they are held until the

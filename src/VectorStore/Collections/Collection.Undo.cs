@@ -31,7 +31,7 @@ public sealed partial class Collection
         if (done > 0) _undo.RemoveRange(0, done);
         for (int i = 0; i < ids.Count; i++)
         {
-            _undo.Add(_slots.TryGetValue(ids[i], out int slot)
+            _undo.Add(_slots.TryGetSlot(ids[i], out int slot)
                 ? new UndoStep(tickets[i], ids[i], _raw.Get(slot).ToArray(), PayloadAt(slot), _fields?.Encode(slot))
                 : new UndoStep(tickets[i], ids[i], null, null, null));
         }

@@ -21,8 +21,7 @@ namespace VectorStore.Collections;
 public sealed partial class Collection
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly IdMap _slots = new();
-    private readonly Stack<int> _freeSlots = new();
+    private readonly SlotTable _slots = new();
     private readonly SegmentedVectors _raw;
     // The live generation (answers queries), and every generation (live, candidates, retired), oldest first. Both
     // change only under the write lock; _attached holds the non-live generations whose indexes receive writes.
@@ -36,8 +35,6 @@ public sealed partial class Collection
     private readonly FieldIndex? _fields;
     // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
     private readonly CompressionSpec? _refineSpec;
-    private ulong[] _live = new ulong[16];
-    private int _highWater;
     private int _rebalanceQueued;
     private readonly FilterCache _filterCache = new();
     private readonly int _threads;
@@ -229,14 +226,8 @@ public sealed partial class Collection
         var slots = new int[ids.Count];
         for (int i = 0; i < ids.Count; i++)
         {
-            if (!_slots.TryGetValue(ids[i], out int slot))
-            {
-                slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _highWater++;
-                EnsureSlotCapacity(slot);
-                _slots.TryAdd(ids[i], slot);
-                _live[slot >> 6] |= 1UL << (slot & 63);
-            }
-            else
+            int slot = _slots.Place(ids[i], out bool added);
+            if (!added)
             {
                 _index?.Remove(slot);
                 foreach (var g in _attached) g.Index!.Remove(slot);
@@ -271,7 +262,7 @@ public sealed partial class Collection
             ThrowIfClosed();
             RecoverFromJournalFailureLocked();
             // Log first: if the append fails, memory still matches the log.
-            if (!_slots.ContainsKey(id)) return false;
+            if (!_slots.Contains(id)) return false;
             ticket = _journal.AppendDelete(id);
             if (_journal.CanFail) RecordUndoLocked([id], [ticket]);
             ApplyDelete(id);
@@ -333,10 +324,8 @@ public sealed partial class Collection
         _index?.Remove(slot);
         foreach (var g in _attached) g.Index!.Remove(slot);
         NotePending([slot]);
-        _live[slot >> 6] &= ~(1UL << (slot & 63));
         _fields?.Remove(slot);
         _raw.Remove(slot);
-        _freeSlots.Push(slot);
         return true;
     }
 
@@ -344,7 +333,7 @@ public sealed partial class Collection
     public bool Contains(ulong id)
     {
         _lock.EnterReadLock();
-        try { return _slots.ContainsKey(id); }
+        try { return _slots.Contains(id); }
         finally { _lock.ExitReadLock(); }
     }
 
@@ -354,7 +343,7 @@ public sealed partial class Collection
         try
         {
             ThrowIfClosed();
-            if (!_slots.TryGetValue(id, out int slot)) return null;
+            if (!_slots.TryGetSlot(id, out int slot)) return null;
             return new VectorRecord(id, _raw.Get(slot).ToArray(), PayloadAt(slot) ?? [])
             {
                 Fields = _fields?.Get(slot) ?? VectorRecord.EmptyFields,
@@ -526,21 +515,7 @@ public sealed partial class Collection
     private int TuneRerankLocked(Generation g, double target, int k, int sampleQueries) =>
         g.Index is null ? 0 : RerankTuner.Tune(g.Index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
 
-    private int[] LiveSlots()
-    {
-        var slots = new int[_slots.Count];
-        int n = 0;
-        for (int s = 0; s < _highWater; s++)
-            if (IsLiveSlot(s)) slots[n++] = s;
-        return slots;
-    }
-
-    private void EnsureSlotCapacity(int slot, bool exact = false)
-    {
-        _slots.EnsureSlots(slot + 1, exact);
-        if ((slot >> 6) < _live.Length) return;
-        Array.Resize(ref _live, (_slots.Ids.Length + 63) >> 6);
-    }
+    private int[] LiveSlots() => _slots.LiveSlots();
 
     /// <summary>The payload of a live slot (null: none): resident, buffered, or read from its segment.</summary>
     private byte[]? PayloadAt(int slot) => _raw.Payload(slot);
@@ -749,8 +724,8 @@ public sealed partial class Collection
     private SlotFilter BuildFilter(SearchFilter f)
     {
         if (f is { Where: not null, Ids: null, Predicate: null })
-            return _filterCache.GetOrBuild(f.Where, () => BuildFilterInto(new SlotFilter(_highWater), f));
-        return BuildFilterInto(SlotFilter.Rent(_highWater), f);
+            return _filterCache.GetOrBuild(f.Where, () => BuildFilterInto(new SlotFilter(_slots.HighWater), f));
+        return BuildFilterInto(SlotFilter.Rent(_slots.HighWater), f);
     }
 
     private SlotFilter BuildFilterInto(SlotFilter filter, SearchFilter f)
@@ -761,7 +736,7 @@ public sealed partial class Collection
             if (f.Ids is not null)
             {
                 foreach (var id in f.Ids)
-                    if (_slots.TryGetValue(id, out int slot) && (matches is null || matches.Contains((uint)slot))
+                    if (_slots.TryGetSlot(id, out int slot) && (matches is null || matches.Contains((uint)slot))
                         && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
                         filter.Add(slot);
                 return filter;
@@ -827,7 +802,7 @@ public sealed partial class Collection
     {
         long generations = 0;
         foreach (var g in _generations) generations += g.MemoryBytes;
-        return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + _live.Length * sizeof(ulong) + _raw.ResidentBytes;
+        return generations + (_fields?.MemoryBytes ?? 0) + _slots.MemoryBytes + _raw.ResidentBytes;
     }
 
     private bool _closed;
