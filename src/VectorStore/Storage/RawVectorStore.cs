@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using VectorStore.Distance;
+using VectorStore.Memory;
 
 namespace VectorStore.Storage;
 

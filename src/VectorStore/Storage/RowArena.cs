@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VectorStore.Memory;
 
 namespace VectorStore.Storage;
 
@@ -63,7 +64,8 @@ internal sealed class RowArena
         // Whole rows only, at least one.
         int floats = Math.Max(1, _nextBytes / sizeof(float) / _dimension) * _dimension;
         _nextBytes = Math.Min(LastBlockBytes, _nextBytes * 2);
-        var array = HugePageArray.Allocate(floats, out int offset);
+        // Not zeroed: every row is written before it is handed out, and no reader looks past the rows.
+        var array = HugePageArray.Allocate(floats, out int offset, zeroed: false);
         Interlocked.Add(ref _bytes, (long)floats * sizeof(float));
         return new Block(array, offset, floats);
     }

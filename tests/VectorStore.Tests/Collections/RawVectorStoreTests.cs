@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using VectorStore.Collections;
 using VectorStore.Storage;
 using Xunit;
+using VectorStore.Memory;
 
 namespace VectorStore.Tests.Collections;
 
@@ -40,6 +41,28 @@ public class RawVectorStoreTests
         var small = HugePageArray.Allocate(1000, out int smallOffset);
         Assert.Equal(0, smallOffset);
         Assert.Equal(1000, small.Length);
+    }
+
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(5 * 1024 * 1024 + 17)] // whole huge pages inside, small pages at both ends
+    public void HugePageByteArraysHaveTheExactLengthAndAreZeroed(int length)
+    {
+        // Dirty the pinned heap first, so a reused range would show.
+        for (int i = 0; i < 4; i++) GC.AllocateUninitializedArray<byte>(length, pinned: true).AsSpan().Fill(0xAB);
+        var array = HugePageArray.AllocateBytes(length);
+        Assert.Equal(length, array.Length);
+        Assert.True(array.AsSpan().IndexOfAnyExcept((byte)0) < 0, "not zeroed");
+    }
+
+    [Fact]
+    public void UnzeroedHugePageArraysStillHoldTheirWindow()
+    {
+        const int floats = 3 * 1024 * 1024 / sizeof(float) + 5;
+        var array = HugePageArray.Allocate(floats, out int offset, zeroed: false);
+        Assert.True(array.Length >= offset + floats);
+        array.AsSpan(offset, floats).Fill(1.5f); // every value writable
+        if (OperatingSystem.IsLinux()) Assert.Equal(0, Address(array, offset) % (2 << 20));
     }
 
     private static unsafe long Address(float[] array, int offset) =>

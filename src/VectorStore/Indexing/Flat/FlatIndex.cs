@@ -1,3 +1,4 @@
+using VectorStore.Memory;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
 
@@ -68,7 +69,9 @@ public sealed class FlatIndex : VectorIndex
         if (slot < _capacity) return;
         int cap = _capacity;
         while (cap <= slot) cap = checked(cap * 2);
-        Array.Resize(ref _codes, checked((int)CodeBytes(cap)));
+        var codes = HugePageArray.AllocateBytes(checked((int)CodeBytes(cap)));
+        _codes.CopyTo(codes, 0);
+        _codes = codes;
         Array.Resize(ref _live, (cap + 63) >> 6);
         _capacity = cap;
     }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VectorStore.Storage;
+namespace VectorStore.Memory;
 
 /// <summary>
 /// Large float arrays whose data sits on 2 MiB-aligned, transparent-huge-page backed memory on Linux. Re-ranking
@@ -26,14 +26,16 @@ internal static partial class HugePageArray
 
     /// <summary>
     /// A zeroed array holding at least <paramref name="length"/> floats from <paramref name="offset"/> on; the window
-    /// starts on a huge-page boundary when huge pages apply.
+    /// starts on a huge-page boundary when huge pages apply. With <paramref name="zeroed"/> false the window's values
+    /// are unspecified, for a caller that writes every value before reading it (the kernel still hands out zeroed
+    /// pages, so this saves a second pass over fresh memory, not a leak guard).
     /// </summary>
-    public static float[] Allocate(int length, out int offset)
+    public static float[] Allocate(int length, out int offset, bool zeroed = true)
     {
         offset = 0;
         long bytes = (long)length * sizeof(float);
         if (!OperatingSystem.IsLinux() || bytes < HugePageBytes || Volatile.Read(ref _madviseUnavailable))
-            return new float[length];
+            return zeroed ? new float[length] : GC.AllocateUninitializedArray<float>(length);
         var array = GC.AllocateUninitializedArray<float>(length + HugePageBytes / sizeof(float), pinned: true);
         nint start = Address(array);
         nint aligned = (start + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
@@ -41,10 +43,33 @@ internal static partial class HugePageArray
         // Only whole huge pages inside the window: the rest stays on small pages and wastes nothing.
         Advise(aligned, (nuint)(bytes & ~(long)(HugePageBytes - 1)));
         // Uninitialized memory must not leak into never-written slots; zeroing after the advice is also what faults
-        // the window in as huge pages.
-        array.AsSpan(offset, length).Clear();
+        // the window in as huge pages (without it, the caller's first writes do).
+        if (zeroed) array.AsSpan(offset, length).Clear();
         return array;
     }
+
+    /// <summary>
+    /// A zeroed byte array of <paramref name="length"/> whose whole 2 MiB pages are advised for huge pages before
+    /// anything touches them (no offset: the first and last partial pages stay small). For arrays that grow by
+    /// doubling (an index's codes): each growth otherwise faults in every 4 KiB page of the new array, which on a
+    /// virtual machine costs more than the copy (notes/issue-13.md, fifth session). Pinned, so the advice stays with
+    /// the array. Elsewhere a plain zeroed array.
+    /// </summary>
+    public static byte[] AllocateBytes(int length)
+    {
+        if (!OperatingSystem.IsLinux() || length < 2 * HugePageBytes || Volatile.Read(ref _madviseUnavailable))
+            return new byte[length];
+        var array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+        nint start = AddressOf(array);
+        nint aligned = (start + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
+        nint end = (start + length) & ~(nint)(HugePageBytes - 1);
+        if (end > aligned) Advise(aligned, (nuint)(end - aligned));
+        array.AsSpan().Clear();
+        return array;
+    }
+
+    private static unsafe nint AddressOf(byte[] pinned) =>
+        (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
     private static unsafe nint Address(float[] pinned) =>
         (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
