@@ -40,7 +40,7 @@ internal sealed class RowArena
         _dimension = dimension;
     }
 
-    /// <summary>Bytes of the blocks held, in use or free (for memory accounting).</summary>
+    /// <summary>Bytes of the blocks held, in use or free (for memory accounting; without the up to 2 MiB of address space a huge-page block reserves for alignment, which is never touched).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Copies <paramref name="row"/> into the arena; its place is not written again until <see cref="Recycle"/> frees its block.</summary>
@@ -61,8 +61,9 @@ internal sealed class RowArena
 
     private Block NewBlock()
     {
-        // Whole rows only, at least one.
-        int floats = Math.Max(1, _nextBytes / sizeof(float) / _dimension) * _dimension;
+        // Whole rows, rounded up: a block of at least the step's size, so a 2 or 4 MiB step fills whole huge pages
+        // (rounded down, 384-dimensional rows would make a 2 MiB step 2,096,640 bytes, below one huge page).
+        int floats = checked((_nextBytes / sizeof(float) + _dimension - 1) / _dimension * _dimension);
         _nextBytes = Math.Min(LastBlockBytes, _nextBytes * 2);
         // Not zeroed: every row is written before it is handed out, and no reader looks past the rows.
         var array = HugePageArray.Allocate(floats, out int offset, zeroed: false);

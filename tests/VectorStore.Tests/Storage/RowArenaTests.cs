@@ -74,6 +74,26 @@ public sealed class RowArenaTests
     }
 
     [Fact]
+    public void BlocksHoldWholeRowsAndReachWholeHugePages()
+    {
+        // 1,536-byte rows do not divide 2 MiB: rounding down would leave the 2 MiB step just short of a huge page.
+        const int dim = 384;
+        var arena = new RowArena(dim);
+        var blocks = new List<long>();
+        var row = new float[dim];
+        for (long before = 0; blocks.Count < 8; )
+        {
+            arena.Append(row);
+            if (arena.Bytes != before) blocks.Add(arena.Bytes - before);
+            before = arena.Bytes;
+        }
+        Assert.All(blocks, b => Assert.Equal(0, b % (dim * sizeof(float))));
+        Assert.Equal(64 << 10, blocks[0], 1536.0); // within a row of the first step
+        Assert.True(blocks[5] >= 2 << 20, $"{blocks[5]}");
+        Assert.True(blocks[6] >= 4 << 20 && blocks[7] >= 4 << 20, $"{blocks[6]}, {blocks[7]}");
+    }
+
+    [Fact]
     public void ARowOfTheWrongLengthIsRefused() =>
         Assert.Throws<ArgumentException>(() => new RowArena(Dim).Append(new float[Dim - 1]));
 }
