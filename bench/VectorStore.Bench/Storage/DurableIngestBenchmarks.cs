@@ -68,8 +68,7 @@ public class DurableIngestBenchmarks
     {
         using var db = VectorDatabase.CreateInMemory();
         var c = db.CreateCollection("text", new CollectionOptions { Dimension = _data.Dimension, Metric = Metric.Cosine, Compression = "sq8" });
-        for (int b = 0; b < _batches.Length; b++)
-            c.UpsertBatch(new ArraySegment<ulong>(_ids, b * Batch, _batches[b].Count), _batches[b]);
+        UpsertAll(c);
     }
 
     [Benchmark(OperationsPerInvoke = Vectors)]
@@ -108,8 +107,7 @@ public class DurableIngestBenchmarks
     public void VectorStoreDurableUpsertBatchIntoTrainedCollection()
     {
         var c = _trained!;
-        for (int b = 0; b < _batches.Length; b++)
-            c.UpsertBatch(new ArraySegment<ulong>(_ids, b * Batch, _batches[b].Count), _batches[b]);
+        UpsertAll(c);
         _trainedDb!.SimulateCrash();
     }
 
@@ -120,13 +118,19 @@ public class DurableIngestBenchmarks
         RemoveDirectory();
     }
 
+    /// <summary>Every batch, ids in order, each acknowledged before the next.</summary>
+    private void UpsertAll(Collection c)
+    {
+        for (int b = 0; b < _batches.Length; b++)
+            c.UpsertBatch(new ArraySegment<ulong>(_ids, b * Batch, _batches[b].Count), _batches[b]);
+    }
+
     private void DurableIngest(DriftSettings drift)
     {
         using var db = VectorDatabase.Open(_dir);
         var c = db.CreateCollection("text", new CollectionOptions { Dimension = _data.Dimension, Metric = Metric.Cosine, Compression = "sq8" });
         c.DriftSettings = drift;
-        for (int b = 0; b < _batches.Length; b++)
-            c.UpsertBatch(new ArraySegment<ulong>(_ids, b * Batch, _batches[b].Count), _batches[b]);
+        UpsertAll(c);
         db.SimulateCrash(); // stop at the last acknowledgement: no clean-close snapshot in the measurement
     }
 }

@@ -156,7 +156,7 @@ public sealed partial class Collection
         try
         {
             ThrowIfClosed();
-            slots = LiveSlots();
+            slots = _slots.LiveSlots();
             if (slots.Length == 0) throw new InvalidArgumentException("the collection has no vectors to train on");
             // Seeded by the generation number: a rebuild after a crash trains the same codec.
             sample = SampleLocked(slots, Options.Seed + g.Number);
@@ -247,7 +247,7 @@ public sealed partial class Collection
             ThrowIfClosed();
             foreach (int s in chunk)
             {
-                if (!IsLiveSlot(s)) continue;
+                if (!_slots.IsLive(s)) continue;
                 _raw.Get(s).CopyTo(rows[n]);
                 kept[n++] = s;
             }
@@ -281,8 +281,6 @@ public sealed partial class Collection
         for (int at = 0; at < slots.Length; at += BuildChunk)
             AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked);
     }
-
-    private bool IsLiveSlot(int s) => _slots.IsLive(s);
 
     /// <summary>
     /// Called by writers under the write lock with the slots they changed: a running build must replay them, and the

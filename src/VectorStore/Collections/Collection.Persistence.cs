@@ -64,7 +64,7 @@ public sealed partial class Collection : IJournaledState
             _fields?.BeginBulk();
             _slots.Restore(c.HighWater, c.LiveBits, c.Ids, path, s => _fields?.Set(s, c.Fields?[s], path));
             _fields?.EndBulk();
-            if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, s => (c.LiveBits[s >> 6] & (1UL << (s & 63))) != 0, path);
+            if (c.Locations is not null) _raw.Restore(c.Segments, c.Locations, c.Ids, _slots.IsLive, path);
             // A snapshot written before payloads moved into segments carries them itself: they are held until the
             // checkpoint that completes the migration (at once on a writable open) rewrites their rows with them.
             if (c.Payloads is { } legacyPayloads)

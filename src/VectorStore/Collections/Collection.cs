@@ -369,7 +369,7 @@ public sealed partial class Collection
             ulong[] ids;
             if (where is null)
             {
-                var live = LiveSlots();
+                var live = _slots.LiveSlots();
                 ids = new ulong[live.Length];
                 for (int i = 0; i < live.Length; i++) ids[i] = _slots.Ids[live[i]];
             }
@@ -452,7 +452,7 @@ public sealed partial class Collection
     private void TrainIndexLocked()
     {
         if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
-        var liveSlots = LiveSlots();
+        var liveSlots = _slots.LiveSlots();
         var sample = SampleLocked(liveSlots, Options.Seed);
         var (index, refine) = TrainEmpty(_current, sample);
         // One batch of every live vector (the write lock is held, so nothing changes meanwhile).
@@ -513,9 +513,7 @@ public sealed partial class Collection
     private int TuneRerankLocked(double target, int k, int sampleQueries) => TuneRerankLocked(_current, target, k, sampleQueries);
 
     private int TuneRerankLocked(Generation g, double target, int k, int sampleQueries) =>
-        g.Index is null ? 0 : RerankTuner.Tune(g.Index, _raw, LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
-
-    private int[] LiveSlots() => _slots.LiveSlots();
+        g.Index is null ? 0 : RerankTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
 
     /// <summary>The payload of a live slot (null: none): resident, buffered, or read from its segment.</summary>
     private byte[]? PayloadAt(int slot) => _raw.Payload(slot);
@@ -621,7 +619,7 @@ public sealed partial class Collection
             // Exact: no index yet, or a filter so selective that scoring its matches is cheaper and exact.
             var kind = Options.Metric.ToDistanceKind();
             heap.Reset(k);
-            IEnumerable<int> slots = filter is not null ? filter.Slots() : LiveSlots();
+            IEnumerable<int> slots = filter is not null ? filter.Slots() : _slots.LiveSlots();
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
             scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
             return Drain(heap, k, scratch, options, 0);
@@ -744,7 +742,7 @@ public sealed partial class Collection
             if (matches is null)
             {
                 if (f.Predicate is null) throw new InvalidArgumentException("a search filter needs ids, a where expression or a predicate");
-                foreach (int slot in LiveSlots())
+                foreach (int slot in _slots.LiveSlots())
                     if (f.Predicate(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
                 return filter;
             }

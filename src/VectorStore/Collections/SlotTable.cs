@@ -90,7 +90,7 @@ internal sealed class SlotTable
         // Descending, so the lowest free slot is reused first.
         for (int s = highWater - 1; s >= 0; s--)
         {
-            if ((liveBits[s >> 6] & (1UL << (s & 63))) == 0)
+            if (!IsLive(s))
             {
                 _free.Push(s);
                 continue;

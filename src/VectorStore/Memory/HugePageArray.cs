@@ -38,7 +38,7 @@ internal static partial class HugePageArray
             return zeroed ? new float[length] : GC.AllocateUninitializedArray<float>(length);
         var array = GC.AllocateUninitializedArray<float>(length + HugePageBytes / sizeof(float), pinned: true);
         nint start = Address(array);
-        nint aligned = (start + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
+        nint aligned = AlignUp(start);
         offset = (int)((aligned - start) / sizeof(float));
         // Only whole huge pages inside the window: the rest stays on small pages and wastes nothing.
         Advise(aligned, (nuint)(bytes & ~(long)(HugePageBytes - 1)));
@@ -60,19 +60,18 @@ internal static partial class HugePageArray
         if (!OperatingSystem.IsLinux() || length < 2 * HugePageBytes || Volatile.Read(ref _madviseUnavailable))
             return new byte[length];
         var array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
-        nint start = AddressOf(array);
-        nint aligned = (start + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
-        nint end = (start + length) & ~(nint)(HugePageBytes - 1);
+        nint start = Address(array);
+        nint aligned = AlignUp(start), end = (start + length) & ~(nint)(HugePageBytes - 1);
         if (end > aligned) Advise(aligned, (nuint)(end - aligned));
         array.AsSpan().Clear();
         return array;
     }
 
-    private static unsafe nint AddressOf(byte[] pinned) =>
+    private static unsafe nint Address<T>(T[] pinned) where T : unmanaged =>
         (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
-    private static unsafe nint Address(float[] pinned) =>
-        (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+    /// <summary>The first huge-page boundary at or after <paramref name="address"/>.</summary>
+    private static nint AlignUp(nint address) => (address + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
 
     private static void Advise(nint address, nuint length)
     {
