@@ -8,13 +8,17 @@ namespace VectorStore.Collections;
 /// (<see cref="VectorIndex.ReplaysChanges"/>: flat, IVF) is written to its own file only when enough changed since the
 /// last one (<see cref="StorageSettings.IndexRewriteFraction"/>); in between, each snapshot names that file and the
 /// slots changed since, and recovery re-adds those from their vectors. A checkpoint so writes O(changes), not the whole
-/// index, while a reopen replays a bounded fraction of the collection. Everything here runs under the collection's
-/// write or upgradeable lock.
+/// index, while a reopen replays a bounded fraction of the collection. An index that writes change images (HNSW) is
+/// also written to its own file, and each snapshot carries the index's image of what changed since instead of slots.
+/// Everything here runs under the collection's write or upgradeable lock.
 /// </summary>
 public sealed partial class Collection
 {
     /// <summary>Below this many changed slots an index file is reused whatever the fraction (small collections).</summary>
     internal const int IndexFileMinChanges = 4096;
+
+    /// <summary>Below this many bytes of change image an HNSW index file is reused whatever the fraction.</summary>
+    internal const long IndexFileMinChangeBytes = 1 << 20;
 
     private IndexFileReference? _indexFile;
     // The index object the file holds (weakly: a dropped generation's index must not stay alive for it) and its
@@ -72,10 +76,12 @@ public sealed partial class Collection
     /// For a snapshot in <paramref name="directory"/>: the index file to name and the slots changed since it (writing a
     /// new file when the old one cannot serve), or (null, null) to write the index inline. Upgradeable lock held.
     /// </summary>
-    private (IndexFileReference? File, int[]? Changed) IndexSectionLocked(string directory, bool compact, double rewriteFraction)
+    private (IndexFileReference? File, int[]? Changed) IndexSectionLocked(string directory, bool compact, StorageSettings settings)
     {
-        _indexRewriteFraction = rewriteFraction;
+        double rewriteFraction = _indexRewriteFraction = settings.IndexRewriteFraction;
         var index = _index;
+        if (index is not null && index.WritesChangeImages)
+            return (ChangeImageIndexFileLocked(directory, index, compact, settings.IndexChangeImageFraction), null);
         if (index is null || !index.ReplaysChanges)
         {
             ForgetIndexFile();
@@ -96,6 +102,30 @@ public sealed partial class Collection
         return (_indexFile, ChangedSlots());
     }
 
+    /// <summary>
+    /// The index file for an index that writes change images (HNSW): reused while the change image stays under
+    /// max(<see cref="IndexFileMinChangeBytes"/>, the file's length × <paramref name="imageFraction"/>,
+    /// <see cref="StorageSettings.IndexChangeImageFraction"/>), so a checkpoint writes what changed, bounded by that
+    /// fraction of the graph; otherwise written anew.
+    /// </summary>
+    private IndexFileReference ChangeImageIndexFileLocked(string directory, VectorIndex index, bool compact, double imageFraction)
+    {
+        _changedSinceIndexFile = null;
+        bool reuse = !compact && imageFraction > 0 && _indexFile is { } file && index.RecordsChanges
+            && index.ChangeImageBytes <= Math.Max(IndexFileMinChangeBytes, file.Length * imageFraction)
+            && _indexFileOf is not null && _indexFileOf.TryGetTarget(out var held) && ReferenceEquals(held, index);
+        if (reuse) return _indexFile!.Value;
+        // Recording restarts before the image is written (a change in between is in both, harmlessly); if the write
+        // fails no file is held, so the next checkpoint cannot name an older file with changes missing.
+        _indexFile = null;
+        _indexFileOf = null;
+        index.StartChangeImage();
+        var written = IndexFile.Write(directory, _nextIndexFile++, index);
+        _indexFile = written;
+        _indexFileOf = new WeakReference<VectorIndex>(index);
+        return written;
+    }
+
     private void ForgetIndexFile()
     {
         _indexFile = null;
@@ -114,6 +144,8 @@ public sealed partial class Collection
         _indexFileOf = new WeakReference<VectorIndex>(index);
         _indexFileRevision = index.StructureRevision;
         _nextIndexFile = Math.Max(_nextIndexFile, file.Sequence + 1);
+        // The snapshot's change image was applied as the index was read, which keeps recording on top of it.
+        if (index.WritesChangeImages) return;
         ReplaySlots(index, refine: null, changed, locked: true); // the refine codes were restored current
         // Still changed relative to the file: the next snapshot names them again (or writes a new file).
         StartTrackingChanges(changed);

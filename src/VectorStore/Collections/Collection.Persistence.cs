@@ -21,7 +21,7 @@ public sealed partial class Collection : IJournaledState
     /// that window would record the batch's log address with only part of the batch in the graph. Searches still
     /// run while the snapshot is written; writers wait.
     /// </remarks>
-    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact, double indexRewriteFraction)
+    long IJournaledState.WriteSnapshot(string path, IWriteAheadLog wal, bool compact, StorageSettings settings)
     {
         // The bulk of the buffer is sealed before the lock, while writers continue; under the lock only what changed
         // since is sealed (see SegmentedVectors.PreSeal). The id read may race with a writer: such rows are never adopted.
@@ -32,7 +32,7 @@ public sealed partial class Collection : IJournaledState
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
             var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre);
-            var (indexFile, changed) = IndexSectionLocked(Path.GetDirectoryName(Path.GetFullPath(path))!, compact, indexRewriteFraction);
+            var (indexFile, changed) = IndexSectionLocked(Path.GetDirectoryName(Path.GetFullPath(path))!, compact, settings);
             SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_slots.HighWater), _index, _refine, SnapshotGenerationsLocked(),
                 indexFile, changed);
             return address;

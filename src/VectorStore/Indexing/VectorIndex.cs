@@ -66,12 +66,42 @@ public abstract class VectorIndex
     /// Whether a snapshot may keep an older copy of this index and list the slots changed since (data-format.md §4.10),
     /// recovery removing those slots and adding their current vectors again: true where that is cheap and rebuilds the
     /// same entries (flat: encode; IVF: nearest list + encode), false where an insertion is costly or depends on the
-    /// order of insertions (HNSW: every checkpoint writes the whole graph).
+    /// order of insertions (HNSW, which writes change images instead: <see cref="WritesChangeImages"/>).
     /// </summary>
     internal virtual bool ReplaysChanges => false;
 
     /// <summary>Changes whenever the index is restructured in a way re-adding slots cannot reproduce (an IVF rebalance).</summary>
     internal virtual long StructureRevision => 0;
+
+    /// <summary>
+    /// Whether the index can record which of its parts changed and write them as a change image (data-format.md §3.4)
+    /// that, applied to an image written by <see cref="Write"/> after <see cref="StartChangeImage"/>, gives the index
+    /// as it is now: HNSW, whose insertions are too costly and order-dependent to replay, writes the nodes it touched.
+    /// </summary>
+    internal virtual bool WritesChangeImages => false;
+
+    /// <summary>
+    /// Forgets the changes recorded so far and starts recording again. Called just before <see cref="Write"/> writes
+    /// the image the changes will apply to; a change made in between is in both, which is harmless (an image of a
+    /// part replaces it whole).
+    /// </summary>
+    internal virtual void StartChangeImage() => throw new NotSupportedException($"{Kind} writes no change images");
+
+    /// <summary>Whether changes are being recorded (<see cref="StartChangeImage"/> ran on this object or it was restored with one).</summary>
+    internal virtual bool RecordsChanges => false;
+
+    /// <summary>About how many bytes <see cref="WriteChanges"/> would write now.</summary>
+    internal virtual long ChangeImageBytes => 0;
+
+    /// <summary>Writes every part changed since <see cref="StartChangeImage"/> (cumulative: not reset by writing).</summary>
+    internal virtual void WriteChanges(BinaryWriter writer) => throw new NotSupportedException($"{Kind} writes no change images");
+
+    /// <summary>
+    /// Applies <see cref="WriteChanges"/>' image to this index, just read from the image it was recorded against and
+    /// not yet seen by any other thread, and keeps recording on top of it (the next image stays cumulative).
+    /// Malformed input is an <see cref="InvalidDataException"/>.
+    /// </summary>
+    internal virtual void ApplyChanges(BinaryReader reader) => throw new NotSupportedException($"{Kind} reads no change images");
 
     /// <summary>Writes the whole index (codec included) for a snapshot.</summary>
     public abstract void Write(BinaryWriter writer);

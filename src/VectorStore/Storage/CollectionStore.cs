@@ -28,9 +28,19 @@ internal sealed record StorageSettings
     /// the changed slots, which a reopen re-adds. Bounds both the replay at open and the rewrite cost per changed
     /// vector (about 1/fraction times its index entry). Default 1/16: re-adding a changed slot costs about what ingesting
     /// it did (encode, assign), so at 1/16 a reopen replays at most a sixteenth of an ingest. 0 writes a new file at every
-    /// checkpoint.
+    /// checkpoint. HNSW follows <see cref="IndexChangeImageFraction"/> instead.
     /// </summary>
     public double IndexRewriteFraction { get; init; } = 0.0625;
+
+    /// <summary>
+    /// An HNSW index is written to a new index file only once the nodes changed since its last one (the change image
+    /// every snapshot carries instead of the graph, data-format.md §3.4) would take more than max(1 MiB, this fraction
+    /// of that file's bytes). A checkpoint so writes at most this fraction of the graph, and a reopen applies the image
+    /// without inserting anything again. The image grows with each checkpoint until the rewrite, so the bytes written
+    /// per checkpoint are lowest near sqrt(2 × image per checkpoint / graph): 1/4 suits checkpoints that each change a
+    /// few percent of the graph. Default 1/4; 0 writes a new file at every checkpoint.
+    /// </summary>
+    public double IndexChangeImageFraction { get; init; } = 0.25;
 }
 
 /// <summary>
@@ -312,7 +322,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             long seq = old.SnapshotSequence + 1;
             string name = $"snap-{seq:D10}.vss";
             long epoch = _wal.Resets;
-            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact, _settings.IndexRewriteFraction);
+            long address = collection.WriteSnapshot(Path.Combine(Directory, name), _wal, compact, _settings);
             // The snapshot may include records appended but not yet committed; commit them before publishing. If the
             // log failed meanwhile, it may hold writes that were undone: it is never published then.
             if (_wal.CommittedAddress < address) _wal.Commit();

@@ -26,7 +26,7 @@ internal interface IJournaledState
     /// <paramref name="compact"/>), writes a snapshot file naming the segments, and returns the log address it
     /// covers (a record boundary).
     /// </summary>
-    long WriteSnapshot(string path, IWriteAheadLog wal, bool compact, double indexRewriteFraction);
+    long WriteSnapshot(string path, IWriteAheadLog wal, bool compact, StorageSettings settings);
 
     /// <summary>After the snapshot is published: releases what merges retired (their files are then deleted by the caller).</summary>
     void AfterPublish();

@@ -15,7 +15,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 5;
+    public const uint FormatVersion = 6;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -95,7 +95,16 @@ internal static class SnapshotFile
                     w.Write(f?.Length ?? 0);
                     if (f is { Length: > 0 }) w.Write(f);
                 }
-                if (indexFile is { } external)
+                if (indexFile is { } imageBase && index is { WritesChangeImages: true })
+                {
+                    // The index lives in its own file; what changed since is written here as the index's change image.
+                    w.Write((byte)3);
+                    w.Write(imageBase.Sequence);
+                    w.Write(imageBase.Length);
+                    w.Write(imageBase.Hash);
+                    index.WriteChanges(w);
+                }
+                else if (indexFile is { } external)
                 {
                     // The index lives in its own file; the slots changed since it was written are replayed at recovery.
                     w.Write((byte)2);
@@ -246,6 +255,17 @@ internal static class SnapshotFile
                     throw new StoreCorruptedException(path, $"snapshot changed slot {changedSlots[i]} is out of range or out of order");
             }
             index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
+        }
+        else if (indexFlag == 3 && version >= 6)
+        {
+            indexFile = new IndexFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
+            if (!index.WritesChangeImages) throw new StoreCorruptedException(path, $"snapshot holds a change image for a {index.Kind} index, which writes none");
+            try { index.ApplyChanges(r); }
+            catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                throw new StoreCorruptedException(path, $"snapshot's index change image is malformed: {e.Message}", e);
+            }
         }
         else index = SnapshotGenerations.ReadIndex(indexFlag, r, path, "index");
         var refine = version < 3 ? null : SnapshotGenerations.ReadRefine(r, highWater, kind, path, "refine");

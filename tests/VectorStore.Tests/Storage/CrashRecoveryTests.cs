@@ -27,22 +27,24 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     /// <summary>
     /// The child checkpoints every 32 KiB of log or buffered vectors (background seals, and merges once segments
     /// accumulate or rows die), and every other round overwrites the ids of the round before: kills land during
-    /// checkpoints and merges. Both residencies.
+    /// checkpoints and merges. Both residencies, and HNSW, whose checkpoints write change images against its index
+    /// file (the final recall check walks the recovered graph).
     /// </summary>
     [Theory]
-    [InlineData("disk")]
-    [InlineData("ram")]
-    public void KilledLoadsDuringCheckpointsAndMergesLoseNoAcknowledgedBatch(string residency) =>
-        Run(rounds: 4, seed: 13, checkpointBytes: 32 << 10, residency: residency);
+    [InlineData("disk", "flat")]
+    [InlineData("ram", "flat")]
+    [InlineData("disk", "hnsw:8")]
+    public void KilledLoadsDuringCheckpointsAndMergesLoseNoAcknowledgedBatch(string residency, string index) =>
+        Run(rounds: 4, seed: 13, checkpointBytes: 32 << 10, residency: residency, index: index);
 
-    private void Run(int rounds, int seed, int checkpointBytes = 0, string? residency = null)
+    private void Run(int rounds, int seed, int checkpointBytes = 0, string? residency = null, string index = "flat")
     {
         var dir = TestData.TempDir();
         string db = Path.Combine(dir, "db");
         string file = Path.Combine(dir, "v.fvecs");
         var data = StorageTestKit.Vectors(Rows, Dim, seed);
         VectorFiles.WriteFvecs(file, data);
-        string[] create = ["create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--training-threshold", "1500"];
+        string[] create = ["create", "--db", db, "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--index", index, "--training-threshold", "1500"];
         Assert.Equal(0, Cli(residency is null ? create : [.. create, "--raw-vectors", residency], out _));
         var rng = new Random(seed);
         var acked = new List<(ulong First, ulong Last)>();

@@ -31,14 +31,7 @@ public sealed partial class HnswIndex
             for (int node = 0; node < high; node++)
             {
                 if (_state[node] == StateFree) continue;
-                for (int l = 0; l <= _level[node]; l++)
-                {
-                    int b = LinkBase(node, l);
-                    int[] arr = LinkArray(l);
-                    int n = arr[b];
-                    writer.Write((ushort)n);
-                    for (int i = 0; i < n; i++) writer.Write(arr[b + 1 + i]);
-                }
+                for (int l = 0; l <= _level[node]; l++) WriteLinkList(writer, node, l);
             }
         }
         finally { _structure.ExitWriteLock(); }
@@ -67,24 +60,19 @@ public sealed partial class HnswIndex
         index._nodeHigh = high;
         ReadExactly(reader, index._state.AsSpan(0, high));
         ReadExactly(reader, index._level.AsSpan(0, high));
-        int maxSlot = -1;
         for (int i = 0; i < high; i++)
         {
-            int slot = reader.ReadInt32();
-            index._nodeSlot[i] = slot;
-            if (index._state[i] == StateLive) maxSlot = Math.Max(maxSlot, slot);
+            index._nodeSlot[i] = reader.ReadInt32();
             if (index._level[i] >= MaxLevels || index._state[i] > StateDead) throw new InvalidDataException($"hnsw index: bad node {i}");
         }
         ReadExactly(reader, index._codes.AsSpan(0, high * codec.CodeSize));
-        index.EnsureCapacity(high, 0, maxSlot + 1);
         int upper = 0;
         for (int node = 0; node < high; node++)
             if (index._state[node] != StateFree && index._level[node] > 0) upper += index._level[node] * index._strideUp;
-        index.EnsureCapacity(high, upper, maxSlot + 1);
+        index.EnsureCapacity(high, upper, 0);
         for (int node = 0; node < high; node++)
         {
-            byte st = index._state[node];
-            if (st == StateFree)
+            if (index._state[node] == StateFree)
             {
                 index._level[node] = 0;
                 index._upperOffset[node] = -1;
@@ -97,36 +85,73 @@ public sealed partial class HnswIndex
                 index._upperUsed += level * index._strideUp;
             }
             else index._upperOffset[node] = -1;
-            for (int l = 0; l <= level; l++)
-            {
-                int n = reader.ReadUInt16();
-                if (n > index.MaxDegree(l)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {l}");
-                int[] arr = index.LinkArray(l);
-                int b = index.LinkBase(node, l);
-                arr[b] = n;
-                for (int i = 0; i < n; i++)
-                {
-                    int nb = reader.ReadInt32();
-                    if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw index: node {node} links to {nb}");
-                    arr[b + 1 + i] = nb;
-                }
-            }
+            for (int l = 0; l <= level; l++) index.ReadLinkList(reader, node, l, high);
+        }
+        index.FinishLoad(entryNode, entryLevel);
+        return index;
+    }
+
+    /// <summary>Reads one stored link list (<c>u16 n</c> + n node ids) into <paramref name="node"/>'s list at <paramref name="level"/>.</summary>
+    private void ReadLinkList(BinaryReader reader, int node, int level, int high)
+    {
+        int n = reader.ReadUInt16();
+        if (n > MaxDegree(level)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {level}");
+        int[] arr = LinkArray(level);
+        int b = LinkBase(node, level);
+        arr[b] = n;
+        for (int i = 0; i < n; i++)
+        {
+            int nb = reader.ReadInt32();
+            if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw index: node {node} links to {nb}");
+            arr[b + 1 + i] = nb;
+        }
+    }
+
+    /// <summary>Writes <paramref name="node"/>'s link list at <paramref name="level"/> as <see cref="ReadLinkList"/> reads it.</summary>
+    private void WriteLinkList(BinaryWriter writer, int node, int level)
+    {
+        int b = LinkBase(node, level);
+        int[] arr = LinkArray(level);
+        int n = arr[b];
+        writer.Write((ushort)n);
+        for (int i = 0; i < n; i++) writer.Write(arr[b + 1 + i]);
+    }
+
+    /// <summary>
+    /// Rebuilds what is derived from the per-node arrays (the slot → node map, the live and deleted counts, the free
+    /// node list; upper-layer blocks are laid out compactly, so none is free) and checks the entry point. Runs on an
+    /// index no other thread sees yet.
+    /// </summary>
+    private void FinishLoad(int entryNode, int entryLevel)
+    {
+        int high = _nodeHigh;
+        int maxSlot = -1;
+        for (int node = 0; node < high; node++)
+            if (_state[node] == StateLive) maxSlot = Math.Max(maxSlot, _nodeSlot[node]);
+        EnsureCapacity(high, 0, maxSlot + 1);
+        _slotNode.AsSpan().Fill(-1);
+        _liveCount = _deadCount = _slotHigh = 0;
+        _freeNodes.Clear();
+        foreach (var blocks in _freeBlocks) blocks.Clear();
+        for (int node = 0; node < high; node++)
+        {
+            byte st = _state[node];
+            if (st == StateFree) continue;
             if (st == StateLive)
             {
-                int slot = index._nodeSlot[node];
-                if (slot < 0 || index._slotNode[slot] >= 0) throw new InvalidDataException($"hnsw index: slot {slot} is bad or used twice");
-                index._slotNode[slot] = node;
-                index._liveCount++;
-                index._slotHigh = Math.Max(index._slotHigh, slot + 1);
+                int slot = _nodeSlot[node];
+                if (slot < 0 || _slotNode[slot] >= 0) throw new InvalidDataException($"hnsw index: slot {slot} is bad or used twice");
+                _slotNode[slot] = node;
+                _liveCount++;
+                _slotHigh = Math.Max(_slotHigh, slot + 1);
             }
-            else index._deadCount++;
+            else _deadCount++;
         }
         for (int node = high - 1; node >= 0; node--)
-            if (index._state[node] == StateFree) index._freeNodes.Push(node);
-        if (entryNode >= 0 && (index._state[entryNode] == StateFree || index._level[entryNode] != entryLevel))
+            if (_state[node] == StateFree) _freeNodes.Push(node);
+        if (entryNode >= high || entryLevel >= MaxLevels || (entryNode >= 0 && (_state[entryNode] == StateFree || _level[entryNode] != entryLevel)))
             throw new InvalidDataException("hnsw index: bad entry point");
-        index._entry = entryNode < 0 ? -1 : PackEntry(entryLevel, entryNode);
-        return index;
+        _entry = entryNode < 0 ? -1 : PackEntry(entryLevel, entryNode);
     }
 
     private static void ReadExactly(BinaryReader reader, Span<byte> target)

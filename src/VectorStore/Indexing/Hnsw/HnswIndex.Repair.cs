@@ -38,6 +38,7 @@ public sealed partial class HnswIndex
                     if (st != StateDead) continue;
                     int level = _level[node];
                     if (level > 0) _freeBlocks[level].Push(_upperOffset[node]);
+                    MarkChanged(node);
                     _state[node] = StateFree;
                     _nodeSlot[node] = -1;
                     _links0[node * _stride0] = 0;
@@ -111,6 +112,7 @@ public sealed partial class HnswIndex
         int chosen = SelectNeighbors(cand, dists, max, s);
         // Only this thread touches this node's lists during consolidation; neighbours' lists are only read, and
         // dead nodes' lists are never written until every repair is done.
+        MarkChanged(node);
         s.Selected.AsSpan(0, chosen).CopyTo(arr.AsSpan(b + 1, chosen));
         arr[b] = chosen;
     }

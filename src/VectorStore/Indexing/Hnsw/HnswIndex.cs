@@ -170,6 +170,7 @@ public sealed partial class HnswIndex : VectorIndex
 
     private void LockNode(int node)
     {
+        MarkChanged(node);
         ref int v = ref _version[node];
         var spin = new SpinWait();
         while (true)
@@ -292,6 +293,7 @@ public sealed partial class HnswIndex : VectorIndex
                 Array.Resize(ref _state, cap);
                 Array.Resize(ref _nodeSlot, cap);
                 Array.Resize(ref _upperOffset, cap);
+                GrowChangeBits(cap);
                 _nodeCapacity = cap;
             }
             if (pool > _upperPool.Length) Array.Resize(ref _upperPool, Math.Max(pool, checked(_upperPool.Length * 2)));
@@ -375,6 +377,7 @@ public sealed partial class HnswIndex : VectorIndex
             if ((uint)slot >= (uint)_slotNode.Length) return;
             int node = Interlocked.Exchange(ref _slotNode[slot], -1);
             if (node < 0) return;
+            MarkChanged(node);
             Volatile.Write(ref _state[node], StateDead);
             Interlocked.Decrement(ref _liveCount);
             dead = Interlocked.Increment(ref _deadCount);
@@ -389,6 +392,7 @@ public sealed partial class HnswIndex : VectorIndex
 
     private void Insert(int node, int offset, int level, int slot, ReadOnlySpan<float> vector, HnswScratch s)
     {
+        MarkRewritten(node);
         LockNode(node);
         Codec.Encode(vector, _codes.AsSpan(node * _codeSize, _codeSize));
         _level[node] = (byte)level;

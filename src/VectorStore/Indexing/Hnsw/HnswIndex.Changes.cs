@@ -1,0 +1,235 @@
+using System.Numerics;
+
+namespace VectorStore.Indexing.Hnsw;
+
+/// <summary>
+/// Change images (data-format.md §3.4): which nodes changed since an image of the graph was written, so a checkpoint
+/// writes those nodes instead of the whole graph. An insertion rewrites its own node and the link lists of up to 2M
+/// neighbours per layer; a deletion changes one state; consolidation relinks some nodes and frees the deleted ones.
+/// Each is marked where it happens (<see cref="LockNode"/> covers every concurrent link write), one bit per node.
+/// </summary>
+public sealed partial class HnswIndex
+{
+    private const int ChangesFormatVersion = 1;
+
+    // Nodes whose state, level, slot or links changed since StartChangeImage, and the subset whose code was written
+    // (an insertion); null while not recording. Set with Interlocked.Or under the structure lock (read side for
+    // inserts and removals, write side for consolidation), grown with the node arrays under its write side.
+    private long[]? _changed;
+    private long[]? _rewritten;
+    private int _changedCount;
+    private int _rewrittenCount;
+
+    internal override bool WritesChangeImages => true;
+
+    internal override bool RecordsChanges => Volatile.Read(ref _changed) is not null;
+
+    /// <inheritdoc />
+    /// <remarks>A changed node costs about its links (up to 2M ids on layer 0), plus its code if it was inserted.</remarks>
+    internal override long ChangeImageBytes =>
+        (long)Volatile.Read(ref _changedCount) * (16 + _stride0 * sizeof(int)) + (long)Volatile.Read(ref _rewrittenCount) * _codeSize;
+
+    internal override void StartChangeImage()
+    {
+        _structure.EnterWriteLock();
+        try
+        {
+            int words = (_nodeCapacity + 63) >> 6;
+            _changed = new long[words];
+            _rewritten = new long[words];
+            _changedCount = 0;
+            _rewrittenCount = 0;
+        }
+        finally { _structure.ExitWriteLock(); }
+    }
+
+    private void MarkChanged(int node)
+    {
+        var bits = _changed;
+        if (bits is not null && SetBit(bits, node)) Interlocked.Increment(ref _changedCount);
+    }
+
+    private void MarkRewritten(int node)
+    {
+        MarkChanged(node);
+        var bits = _rewritten;
+        if (bits is not null && SetBit(bits, node)) Interlocked.Increment(ref _rewrittenCount);
+    }
+
+    private static bool SetBit(long[] bits, int node)
+    {
+        long bit = 1L << (node & 63);
+        ref long word = ref bits[node >> 6];
+        return (Volatile.Read(ref word) & bit) == 0 && (Interlocked.Or(ref word, bit) & bit) == 0;
+    }
+
+    private static bool IsSet(long[] bits, int node) => (bits[node >> 6] & (1L << (node & 63))) != 0;
+
+    /// <summary>Grows the change bits with the node arrays (structure write lock held).</summary>
+    private void GrowChangeBits(int capacity)
+    {
+        int words = (capacity + 63) >> 6;
+        if (_changed is not null && _changed.Length < words) Array.Resize(ref _changed, words);
+        if (_rewritten is not null && _rewritten.Length < words) Array.Resize(ref _rewritten, words);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Layout in data-format.md §3.4. Holds the exclusive lock while writing, so the image is consistent.</remarks>
+    internal override void WriteChanges(BinaryWriter writer)
+    {
+        _structure.EnterWriteLock();
+        try
+        {
+            var changed = _changed ?? throw new InvalidOperationException("hnsw: no changes are being recorded");
+            var rewritten = _rewritten!;
+            int high = _nodeHigh;
+            writer.Write(ChangesFormatVersion);
+            writer.Write(_inserted);
+            writer.Write(high);
+            writer.Write(_entry < 0 ? -1 : (int)_entry);
+            writer.Write(_entry < 0 ? -1 : (int)(_entry >> 32));
+            // Only allocated nodes (< high) are ever marked.
+            int count = 0;
+            foreach (long word in changed) count += BitOperations.PopCount((ulong)word);
+            writer.Write(count);
+            for (int node = NextSet(changed, 0, high); node < high; node = NextSet(changed, node + 1, high))
+            {
+                writer.Write(node);
+                byte state = _state[node];
+                writer.Write(state);
+                writer.Write(_level[node]);
+                writer.Write(_nodeSlot[node]);
+                bool code = IsSet(rewritten, node);
+                writer.Write(code);
+                if (code) writer.Write(_codes, node * _codeSize, _codeSize);
+                if (state == StateFree) continue;
+                for (int l = 0; l <= _level[node]; l++) WriteLinkList(writer, node, l);
+            }
+        }
+        finally { _structure.ExitWriteLock(); }
+    }
+
+    /// <summary>The first set bit at or after <paramref name="from"/>, or <paramref name="end"/> when none is below it.</summary>
+    private static int NextSet(long[] bits, int from, int end)
+    {
+        for (int w = from >> 6; (w << 6) < end && w < bits.Length; w++)
+        {
+            ulong word = (ulong)bits[w];
+            if (w == from >> 6) word &= ulong.MaxValue << (from & 63);
+            if (word != 0) return Math.Min(end, (w << 6) + BitOperations.TrailingZeroCount(word));
+        }
+        return end;
+    }
+
+    /// <inheritdoc />
+    internal override void ApplyChanges(BinaryReader reader)
+    {
+        int version = reader.ReadInt32();
+        if (version is < 1 or > ChangesFormatVersion)
+            throw new InvalidDataException($"hnsw changes: format version {version} is not supported (1..{ChangesFormatVersion})");
+        long inserted = reader.ReadInt64();
+        int high = reader.ReadInt32();
+        int entryNode = reader.ReadInt32();
+        int entryLevel = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        int baseHigh = _nodeHigh;
+        // Node ids are never given back, so the graph only grows; every node created since the image is in the changes.
+        if (inserted < _inserted || high < baseHigh || count < high - baseHigh || count > high)
+            throw new InvalidDataException($"hnsw changes: {count} changed nodes of {high} do not fit a graph of {baseHigh} nodes");
+        if (reader.BaseStream.CanSeek && (long)count * 11 > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"hnsw changes: {count} nodes do not fit in the remaining bytes");
+        EnsureCapacity(high, 0, 0);
+        var changed = new long[(_nodeCapacity + 63) >> 6];
+        var rewritten = new long[changed.Length];
+        // Upper-layer lists of changed nodes wait here: the pool is laid out again once every node's level is known.
+        var upper = new Dictionary<int, int[]>();
+        int previous = -1;
+        for (int i = 0; i < count; i++)
+        {
+            int node = reader.ReadInt32();
+            if (node <= previous || node >= high) throw new InvalidDataException($"hnsw changes: node {node} is out of range or out of order");
+            previous = node;
+            byte state = reader.ReadByte();
+            byte level = reader.ReadByte();
+            int slot = reader.ReadInt32();
+            bool code = reader.ReadBoolean();
+            if (state > StateDead || level >= MaxLevels || (state == StateFree && level != 0))
+                throw new InvalidDataException($"hnsw changes: bad node {node}");
+            if (code) ReadExactly(reader, _codes.AsSpan(node * _codeSize, _codeSize));
+            // A node the image held free (or did not hold) has no code to keep: it must have been inserted since.
+            else if (state != StateFree && (node >= baseHigh || _state[node] == StateFree))
+                throw new InvalidDataException($"hnsw changes: node {node} was inserted since the image but carries no code");
+            _state[node] = state;
+            _level[node] = level;
+            _nodeSlot[node] = slot;
+            SetBit(changed, node);
+            if (code) SetBit(rewritten, node);
+            if (state == StateFree)
+            {
+                _links0[node * _stride0] = 0;
+                continue;
+            }
+            ReadLinkList(reader, node, 0, high);
+            if (level == 0) continue;
+            // One block of `level` lists, the shape the pool holds them in.
+            var lists = new int[level * _strideUp];
+            for (int l = 1; l <= level; l++)
+            {
+                int n = reader.ReadUInt16();
+                if (n > _m) throw new InvalidDataException($"hnsw changes: node {node} has {n} links at level {l}");
+                int b = (l - 1) * _strideUp;
+                lists[b] = n;
+                for (int j = 0; j < n; j++)
+                {
+                    int nb = reader.ReadInt32();
+                    if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw changes: node {node} links to {nb}");
+                    lists[b + 1 + j] = nb;
+                }
+            }
+            upper[node] = lists;
+        }
+        for (int node = baseHigh; node < high; node++)
+            if (!IsSet(changed, node)) throw new InvalidDataException($"hnsw changes: node {node} is newer than the image but missing");
+        RelayoutUpper(upper, high);
+        _nodeHigh = high;
+        _inserted = inserted;
+        FinishLoad(entryNode, entryLevel);
+        _changed = changed;
+        _rewritten = rewritten;
+        _changedCount = count;
+        _rewrittenCount = 0;
+        foreach (long word in rewritten) _rewrittenCount += BitOperations.PopCount((ulong)word);
+    }
+
+    /// <summary>
+    /// Lays the upper-layer pool out again, compactly in node order: unchanged nodes keep their lists from the old pool,
+    /// changed ones take <paramref name="changedLists"/>.
+    /// </summary>
+    private void RelayoutUpper(Dictionary<int, int[]> changedLists, int high)
+    {
+        int total = 0;
+        for (int node = 0; node < high; node++)
+            if (_state[node] != StateFree) total += _level[node] * _strideUp;
+        var pool = new int[Math.Max(64, total)];
+        var offsets = new int[_upperOffset.Length];
+        int used = 0;
+        for (int node = 0; node < high; node++)
+        {
+            int level = _state[node] == StateFree ? 0 : _level[node];
+            if (level == 0)
+            {
+                offsets[node] = -1;
+                continue;
+            }
+            int length = level * _strideUp;
+            if (changedLists.TryGetValue(node, out var lists)) lists.CopyTo(pool, used);
+            else if (node < _nodeHigh && _upperOffset[node] >= 0) Array.Copy(_upperPool, _upperOffset[node], pool, used, length);
+            else throw new InvalidDataException($"hnsw changes: node {node} has layers above 0 but no lists for them");
+            offsets[node] = used;
+            used += length;
+        }
+        _upperPool = pool;
+        _upperOffset = offsets;
+        _upperUsed = used;
+    }
+}
