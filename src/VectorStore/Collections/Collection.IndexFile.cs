@@ -1,4 +1,5 @@
 using VectorStore.Indexing;
+using VectorStore.Memory;
 using VectorStore.Storage;
 
 namespace VectorStore.Collections;
@@ -27,7 +28,7 @@ public sealed partial class Collection
     private long _indexFileRevision;
     // Slots whose entry differs from the file's (upserted or deleted since), one bit per slot (ascending for free,
     // 1/8 byte per slot); null once too many changed, or before any file exists: the next checkpoint writes a new file.
-    private ulong[]? _changedSinceIndexFile;
+    private SlotBitmap? _changedSinceIndexFile;
     private int _changedCount;
     private int _nextIndexFile = 1;
 
@@ -37,37 +38,16 @@ public sealed partial class Collection
     /// <summary>Records that <paramref name="slot"/>'s index entry changed (write lock held).</summary>
     private void NoteIndexFileChange(int slot)
     {
-        var changed = _changedSinceIndexFile;
-        if (changed is null) return;
-        if ((slot >> 6) >= changed.Length)
-        {
-            Array.Resize(ref changed, Math.Max((slot >> 6) + 1, changed.Length * 2));
-            _changedSinceIndexFile = changed;
-        }
-        ref ulong word = ref changed[slot >> 6];
-        ulong bit = 1UL << (slot & 63);
-        if ((word & bit) != 0) return;
-        word |= bit;
-        if (++_changedCount > ChangeLimit(_indexRewriteFraction)) _changedSinceIndexFile = null;
+        if (_changedSinceIndexFile?.Add(slot) == true && ++_changedCount > ChangeLimit(_indexRewriteFraction))
+            _changedSinceIndexFile = null;
     }
 
     /// <summary>Changed slots beyond which the index file is written anew.</summary>
     private double ChangeLimit(double rewriteFraction) => Math.Max(IndexFileMinChanges, _slots.Count * rewriteFraction);
 
-    private int[] ChangedSlots()
-    {
-        var changed = _changedSinceIndexFile!;
-        var slots = new int[_changedCount];
-        int n = 0;
-        for (int w = 0; w < changed.Length; w++)
-            for (ulong bits = changed[w]; bits != 0; bits &= bits - 1)
-                slots[n++] = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-        return slots;
-    }
-
     private void StartTrackingChanges(int[] changed)
     {
-        _changedSinceIndexFile = new ulong[Math.Max(1, (_slots.HighWater + 63) >> 6)];
+        _changedSinceIndexFile = new SlotBitmap(_slots.HighWater);
         _changedCount = 0;
         foreach (int slot in changed) NoteIndexFileChange(slot);
     }
@@ -99,7 +79,7 @@ public sealed partial class Collection
             _indexFileRevision = index.StructureRevision;
             StartTrackingChanges([]);
         }
-        return (_indexFile, ChangedSlots());
+        return (_indexFile, _changedSinceIndexFile!.ToArray());
     }
 
     /// <summary>

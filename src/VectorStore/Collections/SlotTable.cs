@@ -1,3 +1,5 @@
+using VectorStore.Memory;
+
 namespace VectorStore.Collections;
 
 /// <summary>
@@ -11,7 +13,7 @@ internal sealed class SlotTable
 {
     private readonly IdMap _ids = new();
     private readonly Stack<int> _free = new();
-    private ulong[] _live = new ulong[16];
+    private readonly SlotBitmap _live = new(1024);
 
     /// <summary>Ids present.</summary>
     public int Count => _ids.Count;
@@ -23,10 +25,10 @@ internal sealed class SlotTable
     public ulong[] Ids => _ids.Ids;
 
     /// <summary>The live bitmap, one bit per slot (covering at least <see cref="HighWater"/>). Replaced when the table grows.</summary>
-    public ulong[] LiveBits => _live;
+    public ulong[] LiveBits => _live.Words;
 
     /// <summary>Bytes held: the id map and the live bitmap.</summary>
-    public long MemoryBytes => _ids.MemoryBytes + (long)_live.Length * sizeof(ulong) + (long)_free.Count * sizeof(int);
+    public long MemoryBytes => _ids.MemoryBytes + _live.MemoryBytes + (long)_free.Count * sizeof(int);
 
     /// <summary>The slot of <paramref name="id"/>.</summary>
     public bool TryGetSlot(ulong id, out int slot) => _ids.TryGetValue(id, out slot);
@@ -35,7 +37,7 @@ internal sealed class SlotTable
     public bool Contains(ulong id) => _ids.ContainsKey(id);
 
     /// <summary>Whether <paramref name="slot"/> holds a live id.</summary>
-    public bool IsLive(int slot) => slot < HighWater && (_live[slot >> 6] & (1UL << (slot & 63))) != 0;
+    public bool IsLive(int slot) => slot < HighWater && _live.Contains(slot);
 
     /// <summary>
     /// The slot of <paramref name="id"/>: its current one (<paramref name="added"/> false), or a free or new one
@@ -51,7 +53,7 @@ internal sealed class SlotTable
         slot = _free.Count > 0 ? _free.Pop() : HighWater++;
         EnsureCapacity(slot);
         _ids.TryAdd(id, slot);
-        _live[slot >> 6] |= 1UL << (slot & 63);
+        _live.Add(slot);
         added = true;
         return slot;
     }
@@ -60,20 +62,13 @@ internal sealed class SlotTable
     public bool Remove(ulong id, out int slot)
     {
         if (!_ids.Remove(id, out slot)) return false;
-        _live[slot >> 6] &= ~(1UL << (slot & 63));
+        _live.Remove(slot);
         _free.Push(slot);
         return true;
     }
 
     /// <summary>The live slots, ascending.</summary>
-    public int[] LiveSlots()
-    {
-        var slots = new int[Count];
-        int n = 0;
-        for (int s = 0; s < HighWater; s++)
-            if (IsLive(s)) slots[n++] = s;
-        return slots;
-    }
+    public int[] LiveSlots() => _live.ToArray();
 
     /// <summary>
     /// Fills an empty table from a snapshot: <paramref name="liveBits"/> and <paramref name="ids"/> over
@@ -86,7 +81,7 @@ internal sealed class SlotTable
         if (Count != 0 || HighWater != 0) throw new InvalidOperationException("restore into a non-empty slot table");
         if (highWater > 0) EnsureCapacity(highWater - 1, exact: true);
         HighWater = highWater;
-        Array.Copy(liveBits, _live, (highWater + 63) >> 6);
+        _live.Load(liveBits.AsSpan(0, SlotBitmap.WordsFor(highWater)));
         // Descending, so the lowest free slot is reused first.
         for (int s = highWater - 1; s >= 0; s--)
         {
@@ -103,7 +98,6 @@ internal sealed class SlotTable
     private void EnsureCapacity(int slot, bool exact = false)
     {
         _ids.EnsureSlots(slot + 1, exact);
-        if ((slot >> 6) < _live.Length) return;
-        Array.Resize(ref _live, (_ids.Ids.Length + 63) >> 6);
+        _live.EnsureCapacity(_ids.Ids.Length);
     }
 }

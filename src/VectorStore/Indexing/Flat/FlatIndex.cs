@@ -17,7 +17,7 @@ public sealed class FlatIndex : VectorIndex
     private readonly ThreadLocal<Scratch> _scratch;
     private readonly IBlockCodec? _blocks;
     private byte[] _codes;
-    private ulong[] _live;
+    private readonly SlotBitmap _live;
     private int _capacity;
     private int _count;
     private int _highWater;
@@ -31,7 +31,7 @@ public sealed class FlatIndex : VectorIndex
         _capacity = Math.Max(64, initialCapacity);
         if (_blocks is not null) _capacity = (_capacity + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors;
         _codes = new byte[CodeBytes(_capacity)];
-        _live = new ulong[(_capacity + 63) >> 6];
+        _live = new SlotBitmap(_capacity);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
     }
 
@@ -62,7 +62,6 @@ public sealed class FlatIndex : VectorIndex
 
     private Span<byte> BlockOf(int slot) => _codes.AsSpan(slot / _blocks!.BlockVectors * _blocks.BlockBytes, _blocks.BlockBytes);
 
-    private bool IsLive(int slot) => (_live[slot >> 6] & (1UL << (slot & 63))) != 0;
 
     private void EnsureCapacity(int slot)
     {
@@ -72,7 +71,7 @@ public sealed class FlatIndex : VectorIndex
         var codes = HugePageArray.AllocateBytes(checked((int)CodeBytes(cap)));
         _codes.CopyTo(codes, 0);
         _codes = codes;
-        Array.Resize(ref _live, (cap + 63) >> 6);
+        _live.EnsureCapacity(cap);
         _capacity = cap;
     }
 
@@ -92,11 +91,7 @@ public sealed class FlatIndex : VectorIndex
 
     private void MarkLive(int slot)
     {
-        if (!IsLive(slot))
-        {
-            _live[slot >> 6] |= 1UL << (slot & 63);
-            _count++;
-        }
+        if (_live.Add(slot)) _count++;
         if (slot >= _highWater) _highWater = slot + 1;
     }
 
@@ -126,9 +121,7 @@ public sealed class FlatIndex : VectorIndex
     /// <inheritdoc />
     public override void Remove(int slot)
     {
-        if (slot < 0 || slot >= _capacity || !IsLive(slot)) return;
-        _live[slot >> 6] &= ~(1UL << (slot & 63));
-        _count--;
+        if (slot >= 0 && _live.Remove(slot)) _count--;
     }
 
     /// <inheritdoc />
@@ -139,7 +132,8 @@ public sealed class FlatIndex : VectorIndex
         scorer.SetQuery(query);
         int size = Codec.CodeSize;
         var codes = _codes;
-        var live = _live;
+        // The scans test the words inline (one load and mask per candidate).
+        var live = _live.Words;
         int end = _highWater;
         if (filter is not null && filter.Count < end / 16)
         {
@@ -196,7 +190,8 @@ public sealed class FlatIndex : VectorIndex
         CodecRegistry.Write(Codec, writer);
         writer.Write(_highWater);
         writer.Write(_count);
-        for (int w = 0; w < (_highWater + 63) >> 6; w++) writer.Write(_live[w]);
+        var live = _live.Words;
+        for (int w = 0; w < SlotBitmap.WordsFor(_highWater); w++) writer.Write(live[w]);
         if (_blocks is null)
         {
             writer.Write(_codes, 0, _highWater * Codec.CodeSize);
@@ -219,7 +214,8 @@ public sealed class FlatIndex : VectorIndex
         int count = reader.ReadInt32();
         if (high < 0 || count < 0 || count > high) throw new InvalidDataException("flat index: bad counts");
         var index = new FlatIndex(codec, kind, Math.Max(high, 64));
-        for (int w = 0; w < (high + 63) >> 6; w++) index._live[w] = reader.ReadUInt64();
+        var live = index._live.Words;
+        for (int w = 0; w < SlotBitmap.WordsFor(high); w++) live[w] = reader.ReadUInt64();
         int bytes = high * codec.CodeSize;
         if (index._blocks is null)
         {

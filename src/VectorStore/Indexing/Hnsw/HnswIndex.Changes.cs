@@ -1,4 +1,4 @@
-using System.Numerics;
+using VectorStore.Memory;
 
 namespace VectorStore.Indexing.Hnsw;
 
@@ -15,8 +15,8 @@ public sealed partial class HnswIndex
     // Nodes whose state, level, slot or links changed since StartChangeImage, and the subset whose code was written
     // (an insertion); null while not recording. Set with Interlocked.Or under the structure lock (read side for
     // inserts and removals, write side for consolidation), grown with the node arrays under its write side.
-    private long[]? _changed;
-    private long[]? _rewritten;
+    private SlotBitmap? _changed;
+    private SlotBitmap? _rewritten;
     private int _changedCount;
     private int _rewrittenCount;
 
@@ -34,9 +34,8 @@ public sealed partial class HnswIndex
         _structure.EnterWriteLock();
         try
         {
-            int words = (_nodeCapacity + 63) >> 6;
-            _changed = new long[words];
-            _rewritten = new long[words];
+            _changed = new SlotBitmap(_nodeCapacity);
+            _rewritten = new SlotBitmap(_nodeCapacity);
             _changedCount = 0;
             _rewrittenCount = 0;
         }
@@ -46,31 +45,21 @@ public sealed partial class HnswIndex
     private void MarkChanged(int node)
     {
         var bits = _changed;
-        if (bits is not null && SetBit(bits, node)) Interlocked.Increment(ref _changedCount);
+        if (bits is not null && bits.AddAtomic(node)) Interlocked.Increment(ref _changedCount);
     }
 
     private void MarkRewritten(int node)
     {
         MarkChanged(node);
         var bits = _rewritten;
-        if (bits is not null && SetBit(bits, node)) Interlocked.Increment(ref _rewrittenCount);
+        if (bits is not null && bits.AddAtomic(node)) Interlocked.Increment(ref _rewrittenCount);
     }
-
-    private static bool SetBit(long[] bits, int node)
-    {
-        long bit = 1L << (node & 63);
-        ref long word = ref bits[node >> 6];
-        return (Volatile.Read(ref word) & bit) == 0 && (Interlocked.Or(ref word, bit) & bit) == 0;
-    }
-
-    private static bool IsSet(long[] bits, int node) => (bits[node >> 6] & (1L << (node & 63))) != 0;
 
     /// <summary>Grows the change bits with the node arrays (structure write lock held).</summary>
     private void GrowChangeBits(int capacity)
     {
-        int words = (capacity + 63) >> 6;
-        if (_changed is not null && _changed.Length < words) Array.Resize(ref _changed, words);
-        if (_rewritten is not null && _rewritten.Length < words) Array.Resize(ref _rewritten, words);
+        _changed?.EnsureCapacity(capacity);
+        _rewritten?.EnsureCapacity(capacity);
     }
 
     /// <inheritdoc />
@@ -89,17 +78,15 @@ public sealed partial class HnswIndex
             writer.Write(_entry < 0 ? -1 : (int)_entry);
             writer.Write(_entry < 0 ? -1 : (int)(_entry >> 32));
             // Only allocated nodes (< high) are ever marked.
-            int count = 0;
-            foreach (long word in changed) count += BitOperations.PopCount((ulong)word);
-            writer.Write(count);
-            for (int node = NextSet(changed, 0, high); node < high; node = NextSet(changed, node + 1, high))
+            writer.Write(changed.Count());
+            for (int node = changed.NextSet(0, high); node < high; node = changed.NextSet(node + 1, high))
             {
                 writer.Write(node);
                 byte state = _state[node];
                 writer.Write(state);
                 writer.Write(_level[node]);
                 writer.Write(_nodeSlot[node]);
-                bool code = IsSet(rewritten, node);
+                bool code = rewritten.Contains(node);
                 writer.Write(code);
                 if (code) writer.Write(_codes, node * _codeSize, _codeSize);
                 if (state == StateFree) continue;
@@ -107,18 +94,6 @@ public sealed partial class HnswIndex
             }
         }
         finally { _structure.ExitWriteLock(); }
-    }
-
-    /// <summary>The first set bit at or after <paramref name="from"/>, or <paramref name="end"/> when none is below it.</summary>
-    private static int NextSet(long[] bits, int from, int end)
-    {
-        for (int w = from >> 6; (w << 6) < end && w < bits.Length; w++)
-        {
-            ulong word = (ulong)bits[w];
-            if (w == from >> 6) word &= ulong.MaxValue << (from & 63);
-            if (word != 0) return Math.Min(end, (w << 6) + BitOperations.TrailingZeroCount(word));
-        }
-        return end;
     }
 
     /// <inheritdoc />
@@ -139,8 +114,8 @@ public sealed partial class HnswIndex
         if (reader.BaseStream.CanSeek && (long)count * 11 > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"hnsw changes: {count} nodes do not fit in the remaining bytes");
         EnsureCapacity(high, 0, 0);
-        var changed = new long[(_nodeCapacity + 63) >> 6];
-        var rewritten = new long[changed.Length];
+        var changed = new SlotBitmap(_nodeCapacity);
+        var rewritten = new SlotBitmap(_nodeCapacity);
         // Upper-layer lists of changed nodes wait here: the pool is laid out again once every node's level is known.
         var upper = new Dictionary<int, int[]>();
         int previous = -1;
@@ -162,8 +137,8 @@ public sealed partial class HnswIndex
             _state[node] = state;
             _level[node] = level;
             _nodeSlot[node] = slot;
-            SetBit(changed, node);
-            if (code) SetBit(rewritten, node);
+            changed.Add(node);
+            if (code) rewritten.Add(node);
             if (state == StateFree)
             {
                 _links0[node * _stride0] = 0;
@@ -189,7 +164,7 @@ public sealed partial class HnswIndex
             upper[node] = lists;
         }
         for (int node = baseHigh; node < high; node++)
-            if (!IsSet(changed, node)) throw new InvalidDataException($"hnsw changes: node {node} is newer than the image but missing");
+            if (!changed.Contains(node)) throw new InvalidDataException($"hnsw changes: node {node} is newer than the image but missing");
         RelayoutUpper(upper, high);
         _nodeHigh = high;
         _inserted = inserted;
@@ -197,8 +172,7 @@ public sealed partial class HnswIndex
         _changed = changed;
         _rewritten = rewritten;
         _changedCount = count;
-        _rewrittenCount = 0;
-        foreach (long word in rewritten) _rewrittenCount += BitOperations.PopCount((ulong)word);
+        _rewrittenCount = rewritten.Count();
     }
 
     /// <summary>
