@@ -255,6 +255,8 @@ internal static class SnapshotFile
                     throw new StoreCorruptedException(path, $"snapshot changed slot {changedSlots[i]} is out of range or out of order");
             }
             index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
+            // Such an index is named with its change image (flag 3); changed slots cannot update it.
+            if (index.WritesChangeImages) throw new StoreCorruptedException(path, $"snapshot names a {index.Kind} index file with changed slots instead of a change image");
         }
         else if (indexFlag == 3 && version >= 6)
         {

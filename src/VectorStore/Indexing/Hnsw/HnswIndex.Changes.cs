@@ -13,12 +13,15 @@ public sealed partial class HnswIndex
     private const int ChangesFormatVersion = 1;
 
     // Nodes whose state, level, slot or links changed since StartChangeImage, and the subset whose code was written
-    // (an insertion); null while not recording. Set with Interlocked.Or under the structure lock (read side for
-    // inserts and removals, write side for consolidation), grown with the node arrays under its write side.
+    // (an insertion); null while not recording. Set atomically by mutations, which hold the mutation lock shared
+    // (replaced only under it exclusively), and grown with the node arrays under the structure write lock.
     private SlotBitmap? _changed;
     private SlotBitmap? _rewritten;
     private int _changedCount;
     private int _rewrittenCount;
+    // Nodes in the image the changes apply to: every node id from here up is in the changes, marked or not (an id
+    // allocated by an insertion that failed before writing its node is never marked, and stays free).
+    private int _imageHigh;
 
     internal override bool WritesChangeImages => true;
 
@@ -31,15 +34,16 @@ public sealed partial class HnswIndex
 
     internal override void StartChangeImage()
     {
-        _structure.EnterWriteLock();
+        EnterImageLock();
         try
         {
             _changed = new SlotBitmap(_nodeCapacity);
             _rewritten = new SlotBitmap(_nodeCapacity);
             _changedCount = 0;
             _rewrittenCount = 0;
+            _imageHigh = _nodeHigh;
         }
-        finally { _structure.ExitWriteLock(); }
+        finally { ExitImageLock(); }
     }
 
     private void MarkChanged(int node)
@@ -63,10 +67,10 @@ public sealed partial class HnswIndex
     }
 
     /// <inheritdoc />
-    /// <remarks>Layout in data-format.md §3.4. Holds the exclusive lock while writing, so the image is consistent.</remarks>
+    /// <remarks>Layout in data-format.md §3.4. Mutations wait while it is written, so it is consistent; searches go on.</remarks>
     internal override void WriteChanges(BinaryWriter writer)
     {
-        _structure.EnterWriteLock();
+        EnterImageLock();
         try
         {
             var changed = _changed ?? throw new InvalidOperationException("hnsw: no changes are being recorded");
@@ -78,6 +82,7 @@ public sealed partial class HnswIndex
             writer.Write(_entry < 0 ? -1 : (int)_entry);
             writer.Write(_entry < 0 ? -1 : (int)(_entry >> 32));
             // Only allocated nodes (< high) are ever marked.
+            for (int node = _imageHigh; node < high; node++) changed.AddAtomic(node);
             writer.Write(changed.Count());
             for (int node = changed.NextSet(0, high); node < high; node = changed.NextSet(node + 1, high))
             {
@@ -93,7 +98,7 @@ public sealed partial class HnswIndex
                 for (int l = 0; l <= _level[node]; l++) WriteLinkList(writer, node, l);
             }
         }
-        finally { _structure.ExitWriteLock(); }
+        finally { ExitImageLock(); }
     }
 
     /// <inheritdoc />
@@ -173,6 +178,7 @@ public sealed partial class HnswIndex
         _rewritten = rewritten;
         _changedCount = count;
         _rewrittenCount = rewritten.Count();
+        _imageHigh = baseHigh;
     }
 
     /// <summary>

@@ -7,10 +7,12 @@ public sealed partial class HnswIndex
     private const int FormatVersion = 1;
 
     /// <inheritdoc />
-    /// <remarks>Layout in data-format.md §3.3. Holds the exclusive lock while writing, so the image is consistent.</remarks>
+    /// <remarks>
+    /// Layout in data-format.md §3.3. Mutations wait while the image is written, so it is consistent; searches go on.
+    /// </remarks>
     public override void Write(BinaryWriter writer)
     {
-        _structure.EnterWriteLock();
+        EnterImageLock();
         try
         {
             writer.Write(FormatVersion);
@@ -34,7 +36,20 @@ public sealed partial class HnswIndex
                 for (int l = 0; l <= _level[node]; l++) WriteLinkList(writer, node, l);
             }
         }
-        finally { _structure.ExitWriteLock(); }
+        finally { ExitImageLock(); }
+    }
+
+    /// <summary>Excludes every mutation (and array growth) while letting searches run: for writing an image of the graph.</summary>
+    private void EnterImageLock()
+    {
+        _mutation.EnterWriteLock();
+        _structure.EnterReadLock();
+    }
+
+    private void ExitImageLock()
+    {
+        _structure.ExitReadLock();
+        _mutation.ExitWriteLock();
     }
 
     internal static HnswIndex Read(BinaryReader reader)
@@ -149,8 +164,25 @@ public sealed partial class HnswIndex
         }
         for (int node = high - 1; node >= 0; node--)
             if (_state[node] == StateFree) _freeNodes.Push(node);
-        if (entryNode >= high || entryLevel >= MaxLevels || (entryNode >= 0 && (_state[entryNode] == StateFree || _level[entryNode] != entryLevel)))
+        // A graph with live nodes always has an entry point (consolidation moves it to a live node).
+        if (entryNode < -1 || entryNode >= high || entryLevel >= MaxLevels || (entryNode < 0 && _liveCount > 0)
+            || (entryNode >= 0 && (_state[entryNode] == StateFree || _level[entryNode] != entryLevel)))
             throw new InvalidDataException("hnsw index: bad entry point");
+        // A link above layer 0 must reach a node that has that layer: a search reads the target's list there.
+        for (int node = 0; node < high; node++)
+        {
+            if (_state[node] == StateFree) continue;
+            for (int l = 1; l <= _level[node]; l++)
+            {
+                int b = LinkBase(node, l);
+                for (int i = 1; i <= _upperPool[b]; i++)
+                {
+                    int target = _upperPool[b + i];
+                    if (_level[target] < l) // free nodes have level 0
+                        throw new InvalidDataException($"hnsw index: node {node} links at layer {l} to node {target}, which has no such layer");
+                }
+            }
+        }
         _entry = entryNode < 0 ? -1 : PackEntry(entryLevel, entryNode);
     }
 

@@ -12,6 +12,7 @@ public sealed partial class HnswIndex
     /// </summary>
     public void Consolidate()
     {
+        _mutation.EnterReadLock();
         _structure.EnterWriteLock();
         try
         {
@@ -52,7 +53,11 @@ public sealed partial class HnswIndex
                 _entry = bestNode < 0 ? -1 : PackEntry(bestLevel, bestNode);
             _deadCount = 0;
         }
-        finally { _structure.ExitWriteLock(); }
+        finally
+        {
+            _structure.ExitWriteLock();
+            _mutation.ExitReadLock();
+        }
     }
 
     private void Repair(int node, int level, HnswScratch s)

@@ -23,7 +23,8 @@ namespace VectorStore.Indexing.Hnsw;
 /// writers lock one node at a time (odd version) while they rewrite its links; readers copy a link list and retry when
 /// the version moved, so they never see a torn list. A node's code is written before any link points to it. Growing
 /// the arrays and consolidating deletions (relinking around deleted nodes, then recycling them) take an exclusive
-/// lock, briefly pausing other operations. Removal is immediate for results (a deleted node is never returned once
+/// lock, briefly pausing other operations. Writing an image of the graph (<see cref="Write"/>, change images) makes
+/// mutations wait but not searches. Removal is immediate for results (a deleted node is never returned once
 /// <see cref="Remove"/> has returned); its neighbours are relinked in batches once deleted nodes exceed
 /// <see cref="ConsolidateFraction"/> of the live ones, so tombstones stay bounded.</para>
 /// <para>Determinism: the same seed and insertion order give the same graph when built on one thread
@@ -54,6 +55,9 @@ public sealed partial class HnswIndex : VectorIndex
     private readonly int _stride0;
     private readonly int _strideUp;
     private readonly ReaderWriterLockSlim _structure = new(LockRecursionPolicy.NoRecursion);
+    // Mutations (insert, remove, consolidate, growth) hold this shared; writing an image of the graph holds it
+    // exclusively, and the structure lock only shared, so searches keep running while a checkpoint writes the graph.
+    private readonly ReaderWriterLockSlim _mutation = new(LockRecursionPolicy.NoRecursion);
     private readonly object _alloc = new();
     private readonly object _entryLock = new();
     private readonly ThreadLocal<HnswScratch> _scratch;
@@ -317,14 +321,19 @@ public sealed partial class HnswIndex : VectorIndex
         if (slot < 0) throw new InvalidArgumentException($"slot must not be negative, got {slot}");
         if (vector.Length != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vector.Length}");
         Remove(slot);
-        int level = DrawLevel();
-        var (node, offset) = AllocateNode(level, slot);
-        _structure.EnterReadLock();
+        _mutation.EnterReadLock();
         try
         {
-            Insert(node, offset, level, slot, vector, _scratch.Value!);
+            int level = DrawLevel();
+            var (node, offset) = AllocateNode(level, slot);
+            _structure.EnterReadLock();
+            try
+            {
+                Insert(node, offset, level, slot, vector, _scratch.Value!);
+            }
+            finally { _structure.ExitReadLock(); }
         }
-        finally { _structure.ExitReadLock(); }
+        finally { _mutation.ExitReadLock(); }
     }
 
     /// <inheritdoc />
@@ -336,7 +345,9 @@ public sealed partial class HnswIndex : VectorIndex
         if (vectors.Dimension != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vectors.Dimension}");
         int maxSlot = 0;
         foreach (int s in slots) maxSlot = Math.Max(maxSlot, s);
-        EnsureCapacity(Volatile.Read(ref _nodeHigh) + slots.Length, 0, maxSlot + 1);
+        _mutation.EnterReadLock();
+        try { EnsureCapacity(Volatile.Read(ref _nodeHigh) + slots.Length, 0, maxSlot + 1); }
+        finally { _mutation.ExitReadLock(); }
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         if (workers == 1 || slots.Length < 64)
         {
@@ -371,6 +382,7 @@ public sealed partial class HnswIndex : VectorIndex
     public override void Remove(int slot)
     {
         int dead;
+        _mutation.EnterReadLock();
         _structure.EnterReadLock();
         try
         {
@@ -382,7 +394,11 @@ public sealed partial class HnswIndex : VectorIndex
             Interlocked.Decrement(ref _liveCount);
             dead = Interlocked.Increment(ref _deadCount);
         }
-        finally { _structure.ExitReadLock(); }
+        finally
+        {
+            _structure.ExitReadLock();
+            _mutation.ExitReadLock();
+        }
         if (dead > ConsolidateThreshold()) Consolidate();
     }
 

@@ -81,11 +81,71 @@ public sealed class HnswChangeImageTests
         Assert.Equal(image, Snapshot(Apply(image, Changes(index))));
     }
 
+    /// <summary>A stream whose first write parks the writer until released: the writer is then inside the image.</summary>
+    private sealed class ParkingStream : MemoryStream
+    {
+        public ManualResetEventSlim Entered { get; } = new();
+        public ManualResetEventSlim Released { get; } = new();
+
+        private void Park()
+        {
+            Entered.Set();
+            Released.Wait();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Park();
+            base.Write(buffer, offset, count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Park();
+            base.Write(buffer.ToArray(), 0, buffer.Length);
+        }
+
+        public override void WriteByte(byte value)
+        {
+            Park();
+            base.WriteByte(value);
+        }
+    }
+
+    [Fact]
+    public async Task SearchesRunWhileTheGraphIsWrittenAndMutationsWaitForIt()
+    {
+        var (data, queries) = Clustered(2100, 5, 16, seed: 8);
+        var index = Build(data.Slice(0, 2000), threads: 1);
+        var expected = new MemoryStream();
+        using (var w = new BinaryWriter(expected, System.Text.Encoding.UTF8, leaveOpen: true)) index.Write(w);
+        var expectedHits = Search(index, data, queries.Row(0));
+        using var stream = new ParkingStream();
+        var writing = Task.Run(() =>
+        {
+            using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            index.Write(w); // its first write is inside the image lock
+        });
+        Assert.True(await Task.Run(() => stream.Entered.Wait(TimeSpan.FromSeconds(30))), "the writer never started");
+        var searching = Task.Run(() => Search(index, data, queries.Row(0)));
+        Assert.Same(searching, await Task.WhenAny(searching, Task.Delay(TimeSpan.FromSeconds(30))));
+        Assert.Equal(expectedHits, await searching);
+        var adding = Task.Run(() => index.Add(2050, data.Row(2050)));
+        var removing = Task.Run(() => index.Remove(7));
+        var mutations = Task.WhenAll(adding, removing);
+        Assert.NotSame(mutations, await Task.WhenAny(mutations, Task.Delay(300)));
+        stream.Released.Set();
+        await Task.WhenAll(writing, mutations);
+        Assert.Equal(expected.ToArray(), stream.ToArray());
+        Assert.Equal(2000, index.Count);
+    }
+
     [Theory]
     [InlineData("truncated")]
     [InlineData("version")]
     [InlineData("other-base")]
     [InlineData("node-out-of-range")]
+    [InlineData("no-entry")]
     public void ChangesThatDoNotFitTheirImageAreRefused(string damage)
     {
         var (data, _) = Clustered(2600, 1, 16, seed: 7);
@@ -101,6 +161,8 @@ public sealed class HnswChangeImageTests
             case "other-base": image = Snapshot(Create(data)); break; // an empty graph: 2,000 nodes would be missing
             // After version, inserted, node count, entry node and level, and the changed count: the first node id.
             case "node-out-of-range": BitConverter.TryWriteBytes(changes.AsSpan(28), int.MaxValue); break;
+            // Live nodes but no entry point: searches would find nothing.
+            case "no-entry": BitConverter.TryWriteBytes(changes.AsSpan(16), -1); break;
         }
         var e = Assert.ThrowsAny<SystemException>(() => Apply(image, changes));
         Assert.True(e is InvalidDataException or EndOfStreamException, e.ToString());
