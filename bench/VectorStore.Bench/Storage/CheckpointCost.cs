@@ -8,8 +8,9 @@ namespace VectorStore.Bench.Storage;
 
 /// <summary>
 /// What a checkpoint costs in steady state, with index files reused (<see cref="StorageSettings.IndexRewriteFraction"/>
-/// and, for HNSW, <see cref="StorageSettings.IndexChangeImageFraction"/> at their defaults) against a new index file at
-/// every checkpoint (both 0: what every checkpoint wrote before), in one
+/// and, for HNSW, <see cref="StorageSettings.IndexChangeImageFraction"/> at their defaults, and the slot file reused
+/// under <see cref="StorageSettings.SlotChangeFraction"/>) against new index and slot files at every checkpoint (all
+/// three 0: what every checkpoint wrote before), in one
 /// run: a durable collection of <c>--count</c> seeded text-like vectors, then <c>--rounds</c> rounds of
 /// <c>--changes</c> overwrites of random ids, each followed by a checkpoint; per round the checkpoint's time and the
 /// bytes of the files it created. Then each database is reopened, best of three alternating opens (the reuse pays at
@@ -37,7 +38,7 @@ public static class CheckpointCost
             string mode = reuseFiles ? "reused" : "rewritten";
             string dir = Path.Combine(work, mode);
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            var settings = reuseFiles ? new StorageSettings() : new StorageSettings { IndexRewriteFraction = 0, IndexChangeImageFraction = 0 };
+            var settings = reuseFiles ? new StorageSettings() : new StorageSettings { IndexRewriteFraction = 0, IndexChangeImageFraction = 0, SlotChangeFraction = 0 };
             var ms = new double[rounds];
             var bytes = new long[rounds];
             int newIndexFiles = 0;
@@ -81,7 +82,7 @@ public static class CheckpointCost
             for (int i = 0; i < results.Count; i++)
             {
                 string dir = Path.Combine(work, results[i].Mode);
-                var settings = results[i].Mode == "reused" ? new StorageSettings() : new StorageSettings { IndexRewriteFraction = 0, IndexChangeImageFraction = 0 };
+                var settings = results[i].Mode == "reused" ? new StorageSettings() : new StorageSettings { IndexRewriteFraction = 0, IndexChangeImageFraction = 0, SlotChangeFraction = 0 };
                 var open = Stopwatch.StartNew();
                 using (var db = VectorDatabase.Open(dir, null, settings)) _ = db.GetCollection("c").Count;
                 bestOpen[i] = Math.Min(bestOpen[i], open.Elapsed.TotalSeconds);

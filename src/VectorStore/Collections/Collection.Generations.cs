@@ -288,7 +288,11 @@ public sealed partial class Collection
     /// </summary>
     private void NotePending(ReadOnlySpan<int> slots)
     {
-        foreach (int s in slots) NoteIndexFileChange(s);
+        foreach (int s in slots)
+        {
+            NoteIndexFileChange(s);
+            NoteSlotChange(s);
+        }
         foreach (var g in _generations)
             if (g.Pending is { } pending)
                 foreach (int s in slots) pending.Add(s);

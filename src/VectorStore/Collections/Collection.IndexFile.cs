@@ -21,7 +21,7 @@ public sealed partial class Collection
     /// <summary>Below this many bytes of change image an HNSW index file is reused whatever the fraction.</summary>
     internal const long IndexFileMinChangeBytes = 1 << 20;
 
-    private IndexFileReference? _indexFile;
+    private PinnedFileReference? _indexFile;
     // The index object the file holds (weakly: a dropped generation's index must not stay alive for it) and its
     // structure revision then: a new object (training, promotion, rollback) or a rebalance makes the file unusable.
     private WeakReference<VectorIndex>? _indexFileOf;
@@ -56,7 +56,7 @@ public sealed partial class Collection
     /// For a snapshot in <paramref name="directory"/>: the index file to name and the slots changed since it (writing a
     /// new file when the old one cannot serve), or (null, null) to write the index inline. Upgradeable lock held.
     /// </summary>
-    private (IndexFileReference? File, int[]? Changed) IndexSectionLocked(string directory, bool compact, StorageSettings settings)
+    private (PinnedFileReference? File, int[]? Changed) IndexSectionLocked(string directory, bool compact, StorageSettings settings)
     {
         double rewriteFraction = _indexRewriteFraction = settings.IndexRewriteFraction;
         var index = _index;
@@ -88,7 +88,7 @@ public sealed partial class Collection
     /// <see cref="StorageSettings.IndexChangeImageFraction"/>), so a checkpoint writes what changed, bounded by that
     /// fraction of the graph; otherwise written anew.
     /// </summary>
-    private IndexFileReference ChangeImageIndexFileLocked(string directory, VectorIndex index, bool compact, double imageFraction)
+    private PinnedFileReference ChangeImageIndexFileLocked(string directory, VectorIndex index, bool compact, double imageFraction)
     {
         _changedSinceIndexFile = null;
         bool reuse = !compact && imageFraction > 0 && _indexFile is { } file && index.RecordsChanges
@@ -117,7 +117,7 @@ public sealed partial class Collection
     /// After a snapshot that named an index file was restored: removes the changed slots' stale entries and adds the
     /// live ones again from their stored vectors (<see cref="ReplaySlots"/>). Write lock held.
     /// </summary>
-    private void RestoreIndexFileLocked(IndexFileReference file, int[] changed)
+    private void RestoreIndexFileLocked(PinnedFileReference file, int[] changed)
     {
         var index = _current.Index ?? throw new InvalidOperationException("an index file was restored without an index");
         _indexFile = file;
@@ -135,6 +135,7 @@ public sealed partial class Collection
     {
         var names = _raw.SegmentFileNames().ToList();
         if (_indexFile is { } f) names.Add(IndexFile.FileName(f.Sequence));
+        if (_slotFile is { } sf) names.Add(SlotFile.FileName(sf.Sequence));
         return names;
     }
 }

@@ -31,10 +31,13 @@ public sealed partial class Collection : IJournaledState
         {
             ThrowIfClosed();
             long address = wal.CaptureBoundary();
-            var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre);
-            var (indexFile, changed) = IndexSectionLocked(Path.GetDirectoryName(Path.GetFullPath(path))!, compact, settings);
-            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Locations(_slots.HighWater), _index, _refine, SnapshotGenerationsLocked(),
-                indexFile, changed);
+            string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre, relocated: NoteSlotChange);
+            var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);
+            var locations = _raw.Locations(_slots.HighWater);
+            var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction, locations);
+            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, locations, _index, _refine, SnapshotGenerationsLocked(),
+                indexFile, changed, slotFile);
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -79,6 +82,7 @@ public sealed partial class Collection : IJournaledState
                 throw new StoreCorruptedException(path, $"the collection declares refine '{Options.Refine}' but its snapshot's trained index has no refine codes");
             RestoreGenerationsLocked(c.Generations, c.Index, c.Refine);
             if (c.IndexFile is { } indexFile) RestoreIndexFileLocked(indexFile, c.ChangedSlots);
+            if (c.SlotFile is { } slotFile) RestoreSlotFileLocked(slotFile, c.SlotFileChanges);
             return c.LogAddress;
         }
         finally { _lock.ExitWriteLock(); }

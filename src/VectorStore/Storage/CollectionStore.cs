@@ -41,6 +41,14 @@ internal sealed record StorageSettings
     /// few percent of the graph. Default 1/4; 0 writes a new file at every checkpoint.
     /// </summary>
     public double IndexChangeImageFraction { get; init; } = 0.25;
+
+    /// <summary>
+    /// The per-slot state (live bitmap, ids, segment locations, field values; about 24 bytes a slot) is written to a new
+    /// slot file (data-format.md §4.11) only once the entries of the slots changed since the last one would take more
+    /// than max(4,096 entries, this fraction of that file's bytes); checkpoints in between name the file and carry those
+    /// entries. Default 1/4; 0 writes a new file at every checkpoint.
+    /// </summary>
+    public double SlotChangeFraction { get; init; } = 0.25;
 }
 
 /// <summary>
@@ -119,9 +127,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>
-    /// Deletes snapshots, segments and index files no published snapshot names (a half-written *.tmp, the predecessor
-    /// of a published snapshot, segments or index files a crash left unpublished, segments a merge retired, index files
-    /// a newer one replaced).
+    /// Deletes snapshots, segments, index and slot files no published snapshot names (a half-written *.tmp, the
+    /// predecessor of a published snapshot, files a crash left unpublished, segments a merge retired, index or slot
+    /// files a newer one replaced).
     /// </summary>
     private void RemoveOrphans()
     {
@@ -131,7 +139,8 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         foreach (var f in System.IO.Directory.EnumerateFiles(Directory))
         {
             string name = Path.GetFileName(f);
-            if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal))
+            if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal)
+                    || name.StartsWith("slots-", StringComparison.Ordinal))
                 && !keep.Contains(name))
             {
                 File.Delete(f);

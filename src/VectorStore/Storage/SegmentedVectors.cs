@@ -293,12 +293,13 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// rewrites (with <paramref name="compact"/>: every segment with a dead row; otherwise those at most half live,
     /// and the smallest when more than <see cref="MaxSegments"/> would remain). Returns the segments the state now
     /// references. Rewritten segments are retired: unmapped by <see cref="ReleaseRetired"/>, their files deleted by
-    /// the caller once a snapshot that no longer names them is published.
+    /// the caller once a snapshot that no longer names them is published. <paramref name="relocated"/> hears of every
+    /// slot whose location changes (a buffered row sealed, a row a merge moved).
     /// </summary>
-    public IReadOnlyList<(int Sequence, int Rows)> Seal(ulong[] ids, int highWater, bool compact, PreSealed? pre = null)
+    public IReadOnlyList<(int Sequence, int Rows)> Seal(ulong[] ids, int highWater, bool compact, PreSealed? pre = null, Action<int>? relocated = null)
     {
         if (_directory is null) throw new InvalidOperationException("an in-memory store has no segments");
-        if (pre is not null) Adopt(pre, highWater);
+        if (pre is not null) Adopt(pre, highWater, relocated);
         var current = _segments;
         // Segments a merge already retired (their rows moved; still mapped until ReleaseRetired, which a failed
         // publish may not have reached) are never chosen again.
@@ -351,7 +352,11 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             foreach (var (segment, _) in written) next[segment.Sequence] = segment;
             _segments = next;
             foreach (var (segment, slotArray) in written)
-                for (int r = 0; r < slotArray.Length; r++) Volatile.Write(ref _locations[slotArray[r]], ((long)segment.Sequence << 32) | (uint)r);
+                for (int r = 0; r < slotArray.Length; r++)
+                {
+                    Volatile.Write(ref _locations[slotArray[r]], ((long)segment.Sequence << 32) | (uint)r);
+                    relocated?.Invoke(slotArray[r]);
+                }
             foreach (int slot in slots)
             {
                 Unbuffer(slot);
@@ -398,7 +403,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         return new PreSealed(SegmentFile.Open(_directory, seq, Dimension, entries.Length, map: resident is null, out _), entries);
     }
 
-    private void Adopt(PreSealed pre, int highWater)
+    private void Adopt(PreSealed pre, int highWater, Action<int>? relocated)
     {
         var seg = pre.Segment;
         _segments = new Dictionary<int, SegmentFile>(_segments) { [seg.Sequence] = seg };
@@ -413,6 +418,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
                 continue;
             }
             Volatile.Write(ref _locations[slot], ((long)seg.Sequence << 32) | (uint)r);
+            relocated?.Invoke(slot);
             Unbuffer(slot, copied);
         }
     }

@@ -15,7 +15,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 6;
+    public const uint FormatVersion = 7;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -44,15 +44,19 @@ internal static class SnapshotFile
         /// <summary>Per slot <c>(sequence &lt;&lt; 32) | row</c> or -1 (version 2; null for 1).</summary>
         public required long[]? Locations { get; init; }
         /// <summary>The index file <see cref="Index"/> was read from (version 5; null when the index is inline or absent).</summary>
-        public IndexFileReference? IndexFile { get; init; }
+        public PinnedFileReference? IndexFile { get; init; }
         /// <summary>With <see cref="IndexFile"/>: the slots changed since it was written, ascending (their entries must be replaced).</summary>
         public int[] ChangedSlots { get; init; } = [];
+        /// <summary>The slot file the per-slot state was read from (version 7; null when it was inline).</summary>
+        public PinnedFileReference? SlotFile { get; init; }
+        /// <summary>With <see cref="SlotFile"/>: the slots whose entries the snapshot carries, ascending.</summary>
+        public int[] SlotFileChanges { get; init; } = [];
     }
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
         Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null,
-        IndexFileReference? indexFile = null, IReadOnlyList<int>? changedSlots = null)
+        PinnedFileReference? indexFile = null, IReadOnlyList<int>? changedSlots = null, (PinnedFileReference File, int[] Changed)? slotFile = null)
     {
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -72,28 +76,25 @@ internal static class SnapshotFile
             using (var w = new BinaryWriter(hs, System.Text.Encoding.UTF8, leaveOpen: true))
             {
                 w.Write(highWater);
-                for (int i = 0; i < (highWater + 63) >> 6; i++) w.Write(live[i]);
-                for (int s = 0; s < highWater; s++) w.Write(IsLive(live, s) ? ids[s] : 0UL);
+                if (slotFile is { } sf)
+                {
+                    // The per-slot state is in a slot file (§4.11); only the slots changed since are written here.
+                    w.Write((byte)2);
+                    w.Write(sf.File.Sequence);
+                    w.Write(sf.File.Length);
+                    w.Write(sf.File.Hash);
+                    SlotFile.WriteChanges(w, sf.Changed, live, ids, locations, fields);
+                }
+                else
+                {
+                    w.Write((byte)1);
+                    SlotFile.WriteSection(w, highWater, count, live, ids, locations, fields);
+                }
                 w.Write(segments.Count);
                 foreach (var (sequence, rows) in segments)
                 {
                     w.Write(sequence);
                     w.Write(rows);
-                }
-                int written = 0;
-                for (int s = 0; s < highWater; s++)
-                {
-                    w.Write(IsLive(live, s) ? locations[s] : -1L);
-                    if (IsLive(live, s)) written++;
-                }
-                if (written != count) throw new InvalidOperationException($"snapshot: {written} live slots but count {count}");
-                for (int s = 0; s < highWater; s++)
-                {
-                    if (!IsLive(live, s)) continue;
-                    w.Write(0); // payload length: payloads live in segments (format 2) since this build; older snapshots carry them here
-                    var f = fields?.Invoke(s);
-                    w.Write(f?.Length ?? 0);
-                    if (f is { Length: > 0 }) w.Write(f);
                 }
                 if (indexFile is { } imageBase && index is { WritesChangeImages: true })
                 {
@@ -125,6 +126,53 @@ internal static class SnapshotFile
         }
         File.Move(tmp, path, overwrite: true);
         FileDurability.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    private static (int, int)[] ReadSegments(BinaryReader r, string path, long length)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || n > length / 8) throw new StoreCorruptedException(path, $"snapshot segment count {n} is invalid");
+        var segments = new (int, int)[n];
+        for (int i = 0; i < n; i++) segments[i] = (r.ReadInt32(), r.ReadInt32());
+        return segments;
+    }
+
+    /// <summary>The per-slot state of versions 1 to 6: ids, segments, locations, then payloads and fields per live slot.</summary>
+    private static (ulong[] Live, ulong[] Ids, (int, int)[] Segments, long[]? Locations, byte[]?[]? Payloads, byte[]?[]? Fields) ReadSlotsBefore7(
+        BinaryReader r, string path, uint version, int highWater, int count, long length)
+    {
+        var live = new ulong[Math.Max(1, (highWater + 63) >> 6)];
+        for (int i = 0; i < (highWater + 63) >> 6; i++) live[i] = r.ReadUInt64();
+        var ids = new ulong[highWater];
+        for (int s = 0; s < highWater; s++) ids[s] = r.ReadUInt64();
+        var segments = Array.Empty<(int, int)>();
+        long[]? locations = null;
+        if (version >= 2)
+        {
+            segments = ReadSegments(r, path, length);
+            locations = new long[highWater];
+            for (int s = 0; s < highWater; s++) locations[s] = r.ReadInt64();
+        }
+        byte[]?[]? payloads = null; // null while no slot has a payload
+        byte[]?[]? fields = null;
+        int row = 0;
+        for (int s = 0; s < highWater; s++)
+        {
+            if (!IsLive(live, s)) continue;
+            if (row >= count) throw new StoreCorruptedException(path, "snapshot live bitmap has more slots than its count");
+            int plen = r.ReadInt32();
+            if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
+            if (plen > 0) (payloads ??= new byte[]?[highWater])[s] = r.ReadBytes(plen);
+            if (version >= 3)
+            {
+                int flen = r.ReadInt32();
+                if (flen < 0 || flen > length) throw new StoreCorruptedException(path, $"snapshot field record length {flen} is invalid");
+                if (flen > 0) (fields ??= new byte[]?[highWater])[s] = r.ReadBytes(flen);
+            }
+            row++;
+        }
+        if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
+        return (live, ids, segments, locations, payloads, fields);
     }
 
     private static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
@@ -204,47 +252,37 @@ internal static class SnapshotFile
         file.Position = HeaderSize + vectorsLength;
         using var r = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
         if (r.ReadInt32() != highWater) throw new StoreCorruptedException(path, "snapshot high-water mark disagrees with its header");
-        var live = new ulong[Math.Max(1, (highWater + 63) >> 6)];
-        for (int i = 0; i < (highWater + 63) >> 6; i++) live[i] = r.ReadUInt64();
-        var ids = new ulong[highWater];
-        for (int s = 0; s < highWater; s++) ids[s] = r.ReadUInt64();
-        var segments = Array.Empty<(int, int)>();
-        long[]? locations = null;
-        if (version >= 2)
+        ulong[] live, ids;
+        (int, int)[] segments;
+        long[]? locations;
+        byte[]?[]? payloads = null; // null while no slot has a payload (versions before 7 only)
+        byte[]?[]? fields;
+        PinnedFileReference? slotFile = null;
+        int[] slotFileChanges = [];
+        if (version >= 7)
         {
-            int n = r.ReadInt32();
-            if (n < 0 || n > length / 8) throw new StoreCorruptedException(path, $"snapshot segment count {n} is invalid");
-            segments = new (int, int)[n];
-            for (int i = 0; i < n; i++) segments[i] = (r.ReadInt32(), r.ReadInt32());
-            locations = new long[highWater];
-            for (int s = 0; s < highWater; s++) locations[s] = r.ReadInt64();
-        }
-        byte[]?[]? payloads = null; // null while no slot has a payload
-        byte[]?[]? fields = null;
-        int row = 0;
-        for (int s = 0; s < highWater; s++)
-        {
-            if (!IsLive(live, s)) continue;
-            if (row >= count) throw new StoreCorruptedException(path, "snapshot live bitmap has more slots than its count");
-            int plen = r.ReadInt32();
-            if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
-            if (plen > 0) (payloads ??= new byte[]?[highWater])[s] = r.ReadBytes(plen);
-            if (version >= 3)
+            SlotState state;
+            byte mode = r.ReadByte();
+            if (mode == 1) state = SlotFile.ReadSection(r, length);
+            else if (mode == 2)
             {
-                int flen = r.ReadInt32();
-                if (flen < 0 || flen > length) throw new StoreCorruptedException(path, $"snapshot field record length {flen} is invalid");
-                if (flen > 0) (fields ??= new byte[]?[highWater])[s] = r.ReadBytes(flen);
+                slotFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+                var fileState = Storage.SlotFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, slotFile.Value);
+                (state, slotFileChanges) = SlotFile.ApplyChanges(fileState, r, highWater, count, length);
             }
-            row++;
+            else throw new StoreCorruptedException(path, $"snapshot slot section kind {mode} is unknown");
+            if (state.HighWater != highWater || state.Count != count) throw new StoreCorruptedException(path, "snapshot slot section disagrees with its header");
+            (live, ids, locations, fields) = (state.Live, state.Ids, state.Locations, state.Fields);
+            segments = ReadSegments(r, path, length);
         }
-        if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
+        else (live, ids, segments, locations, payloads, fields) = ReadSlotsBefore7(r, path, version, highWater, count, length);
         VectorIndex? index;
-        IndexFileReference? indexFile = null;
+        PinnedFileReference? indexFile = null;
         int[] changedSlots = [];
         byte indexFlag = r.ReadByte();
         if (indexFlag == 2 && version >= 5)
         {
-            indexFile = new IndexFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            indexFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
             int n = r.ReadInt32();
             if (n < 0 || n > highWater) throw new StoreCorruptedException(path, $"snapshot lists {n} changed slots, more than its {highWater} slots");
             changedSlots = new int[n];
@@ -260,7 +298,7 @@ internal static class SnapshotFile
         }
         else if (indexFlag == 3 && version >= 6)
         {
-            indexFile = new IndexFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            indexFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
             index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
             if (!index.WritesChangeImages) throw new StoreCorruptedException(path, $"snapshot holds a change image for a {index.Kind} index, which writes none");
             try { index.ApplyChanges(r); }
@@ -296,6 +334,7 @@ internal static class SnapshotFile
         {
             LogAddress = logAddress, HighWater = highWater, Count = count, LiveBits = live, Ids = ids, Payloads = payloads, Fields = fields, Index = index, Refine = refine,
             Version = version, Segments = segments, Locations = locations, Generations = generations, IndexFile = indexFile, ChangedSlots = changedSlots,
+            SlotFile = slotFile, SlotFileChanges = slotFileChanges,
         };
     }
 }

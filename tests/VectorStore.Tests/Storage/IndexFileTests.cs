@@ -112,22 +112,26 @@ public sealed class IndexFileTests
             large: () => Load(c, data.Slice(1700, 6000), 1700, 1000));
     }
 
-    /// <summary>A checkpoint after <paramref name="small"/> keeps the index file; after <paramref name="large"/>, and at compaction, it writes a new one and deletes the old.</summary>
-    private static void AssertKeptThenRewritten(VectorDatabase db, string dir, Action small, Action large)
+    /// <summary>
+    /// A checkpoint after <paramref name="small"/> keeps the pinned file <paramref name="files"/> lists (the index file
+    /// by default); after <paramref name="large"/>, and at compaction, it writes a new one and deletes the old.
+    /// </summary>
+    internal static void AssertKeptThenRewritten(VectorDatabase db, string dir, Action small, Action large, Func<string, string[]>? files = null)
     {
+        files ??= IndexFiles;
         db.Snapshot();
-        var first = IndexFiles(dir);
+        var first = files(dir);
         Assert.Single(first);
         small();
         db.Snapshot();
-        Assert.Equal(first, IndexFiles(dir));
+        Assert.Equal(first, files(dir));
         large();
         db.Snapshot();
-        var second = IndexFiles(dir);
+        var second = files(dir);
         Assert.Single(second);
         Assert.NotEqual(first, second);
         db.Compact("c");
-        var third = IndexFiles(dir);
+        var third = files(dir);
         Assert.Single(third);
         Assert.NotEqual(second, third);
     }
@@ -140,8 +144,13 @@ public sealed class IndexFileTests
     [InlineData("delete", "hnsw:8")]
     [InlineData("flip-middle", "hnsw:8")]
     [InlineData("swap-older", "hnsw:8")]
-    public void DamagedOrMissingIndexFileIsRefusedNamingIt(string damage, string index = "ivf:8")
+    [InlineData("delete", "flat", "slots-*.vsl")]
+    [InlineData("flip-middle", "flat", "slots-*.vsl")]
+    [InlineData("truncate-half", "flat", "slots-*.vsl")]
+    [InlineData("swap-older", "flat", "slots-*.vsl")]
+    public void DamagedOrMissingPinnedFileIsRefusedNamingIt(string damage, string index = "ivf:8", string pattern = "idx-*.vsi")
     {
+        string[] Files(string dir) => Directory.GetFiles(Path.Combine(dir, "collections", "c"), pattern).Select(Path.GetFileName).Order().ToArray()!;
         var dir = TestData.TempDir();
         byte[] older;
         using (var db = Open(dir))
@@ -149,11 +158,11 @@ public sealed class IndexFileTests
             var c = db.CreateCollection("c", Opts(index));
             Load(c, Vectors(1000, Dim, 45), 0, 500);
             db.Compact("c");
-            older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", IndexFiles(dir)[0]));
+            older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", Files(dir)[0]));
             Load(c, Vectors(200, Dim, 46), 0, 100);
             db.Compact("c");
         }
-        string name = IndexFiles(dir).Single();
+        string name = Files(dir).Single();
         string path = Path.Combine(dir, "collections", "c", name);
         switch (damage)
         {
