@@ -1,6 +1,7 @@
 using VectorStore.Drift;
 using VectorStore.Indexing;
 using VectorStore.Lifecycle;
+using VectorStore.Storage;
 using VectorStore.Telemetry;
 
 namespace VectorStore.Collections;
@@ -14,6 +15,12 @@ public sealed partial class Collection
 {
     /// <summary>Vectors observed between two readings of the sensors (each reading costs well under a millisecond).</summary>
     private const int DriftCheckInterval = 1000;
+
+    // The drift baseline file the snapshots name and the monitor whose baseline it holds (weakly: a replaced
+    // generation's monitor must not stay alive for it).
+    private PinnedFileReference? _driftBaselineFile;
+    private WeakReference<DriftMonitor>? _driftBaselineOf;
+    private int _nextDriftFile = 1;
 
     private enum LadderStep
     {
@@ -87,12 +94,40 @@ public sealed partial class Collection
     }
 
     /// <summary>The live generation's sensors, serialized for the snapshot (under the upgradeable lock).</summary>
-    private byte[]? DriftStateLocked()
+    /// <summary>
+    /// The live monitor's state for a snapshot in <paramref name="directory"/>: its baseline in a drift baseline file
+    /// (written once per monitor: the baseline is fixed for its life) and the running state to write inline.
+    /// </summary>
+    private (byte[]? Running, PinnedFileReference? Baseline) DriftStateLocked(string directory)
     {
-        if (_current.Drift is not { } monitor) return null;
+        if (_current.Drift is not { } monitor)
+        {
+            (_driftBaselineFile, _driftBaselineOf) = (null, null);
+            return (null, null);
+        }
+        if (_driftBaselineFile is null || _driftBaselineOf is null || !_driftBaselineOf.TryGetTarget(out var held) || !ReferenceEquals(held, monitor))
+        {
+            (_driftBaselineFile, _driftBaselineOf) = (null, null);
+            _driftBaselineFile = DriftBaselineFile.Write(directory, _nextDriftFile++, Serialize(monitor.WriteBaseline));
+            _driftBaselineOf = new WeakReference<DriftMonitor>(monitor);
+        }
+        return (Serialize(monitor.WriteRunning), _driftBaselineFile);
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> write)
+    {
         using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) monitor.Write(w);
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) write(w);
         return ms.ToArray();
+    }
+
+    /// <summary>After a restore: a snapshot that named a drift baseline file keeps naming it for the restored monitor.</summary>
+    private void RestoreDriftBaselineFileLocked(PinnedFileReference? file)
+    {
+        if (file is not { } f || _current.Drift is not { } monitor) return;
+        _driftBaselineFile = f;
+        _driftBaselineOf = new WeakReference<DriftMonitor>(monitor);
+        _nextDriftFile = Math.Max(_nextDriftFile, f.Sequence + 1);
     }
 
     private void RestoreDriftLocked(byte[]? state)

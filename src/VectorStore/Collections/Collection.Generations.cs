@@ -513,13 +513,17 @@ public sealed partial class Collection
     }
 
     /// <summary>The snapshot's record of the generations (under the upgradeable lock): only attached indexes are written.</summary>
-    private SnapshotGenerations SnapshotGenerationsLocked() => new(
-        _current.Number, _lastGeneration, _current.Compression.ToString(), _current.IndexSpec.ToString(),
-        _generations.Where(g => g != _current)
-            .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
-                g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
-            .ToArray(),
-        DriftStateLocked()) { Policy = PolicyCodec.Encode(Policy) };
+    private SnapshotGenerations SnapshotGenerationsLocked(string directory)
+    {
+        var (drift, driftBaseline) = DriftStateLocked(directory);
+        return new(
+            _current.Number, _lastGeneration, _current.Compression.ToString(), _current.IndexSpec.ToString(),
+            _generations.Where(g => g != _current)
+                .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
+                    g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
+                .ToArray(),
+            drift) { Policy = PolicyCodec.Encode(Policy), DriftBaseline = driftBaseline };
+    }
 
     /// <summary>Restores the generations a snapshot recorded (under the write lock, into an empty collection).</summary>
     private void RestoreGenerationsLocked(SnapshotGenerations? s, VectorIndex? liveIndex, RefineStage? liveRefine)
@@ -552,6 +556,7 @@ public sealed partial class Collection
         _current.Refine = liveRefine;
         _current.Attached = liveIndex is not null;
         RestoreDriftLocked(s?.Drift);
+        RestoreDriftBaselineFileLocked(s?.DriftBaseline);
     }
 
     private Generation Restored(int number, string compression, string index, GenerationState state)

@@ -136,6 +136,7 @@ public sealed partial class Collection
         var names = _raw.SegmentFileNames().ToList();
         if (_indexFile is { } f) names.Add(IndexFile.FileName(f.Sequence));
         if (_slotFile is { } sf) names.Add(SlotFile.FileName(sf.Sequence));
+        if (_driftBaselineFile is { } df) names.Add(DriftBaselineFile.FileName(df.Sequence));
         return names;
     }
 }

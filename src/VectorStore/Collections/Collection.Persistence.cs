@@ -36,7 +36,7 @@ public sealed partial class Collection : IJournaledState
             var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);
             var locations = _raw.Locations(_slots.HighWater);
             var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction, locations);
-            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, locations, _index, _refine, SnapshotGenerationsLocked(),
+            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, locations, _index, _refine, SnapshotGenerationsLocked(directory),
                 indexFile, changed, slotFile);
             return address;
         }

@@ -15,6 +15,16 @@ public sealed partial class DriftMonitor
     /// </summary>
     public void Write(BinaryWriter w)
     {
+        WriteBaseline(w);
+        WriteRunning(w);
+    }
+
+    /// <summary>
+    /// Writes the first part of <see cref="Write"/>'s bytes: the shape, seed and training baseline, fixed for the life
+    /// of this monitor, so a store can keep them in a file of their own and write only <see cref="WriteRunning"/> again.
+    /// </summary>
+    public void WriteBaseline(BinaryWriter w)
+    {
         ArgumentNullException.ThrowIfNull(w);
         var b = _baseline;
         int dim = _probe.Dimension;
@@ -28,6 +38,13 @@ public sealed partial class DriftMonitor
         w.Write(DriftBaseline.DistanceBins);
         w.Write(_seed);
         b.Write(w);
+    }
+
+    /// <summary>Writes the rest of <see cref="Write"/>'s bytes: the running state (observed count, window, reservoir, latest tests).</summary>
+    public void WriteRunning(BinaryWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        int dim = _probe.Dimension;
         lock (_gate)
         {
             w.Write(Observed);

@@ -140,7 +140,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         {
             string name = Path.GetFileName(f);
             if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal)
-                    || name.StartsWith("slots-", StringComparison.Ordinal))
+                    || name.StartsWith("slots-", StringComparison.Ordinal) || name.StartsWith("drift-", StringComparison.Ordinal))
                 && !keep.Contains(name))
             {
                 File.Delete(f);

@@ -32,8 +32,8 @@ internal interface IJournaledState
     void AfterPublish();
 
     /// <summary>
-    /// File names of the segments, index file and slot file the state references (anything else named <c>seg-*</c>,
-    /// <c>idx-*</c> or <c>slots-*</c> is an orphan).
+    /// File names of the segments, index, slot and drift baseline files the state references (anything else named
+    /// <c>seg-*</c>, <c>idx-*</c>, <c>slots-*</c> or <c>drift-*</c> is an orphan).
     /// </summary>
     IEnumerable<string> DataFileNames();
 

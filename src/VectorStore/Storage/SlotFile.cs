@@ -113,7 +113,10 @@ internal static class SlotFile
     {
         if (highWater < file.HighWater || count > highWater) throw new InvalidDataException($"snapshot's {highWater} slots do not extend its slot file's {file.HighWater}");
         int n = r.ReadInt32();
-        if (n < 0 || n > highWater || (long)n * 5 > maxBytes) throw new InvalidDataException($"{n} changed slots of {highWater} is invalid");
+        // Every slot past the file's high-water mark was placed since, so it has an entry: refuse a larger claim
+        // before allocating for it.
+        if (n < 0 || n > highWater || (long)n * 5 > maxBytes || highWater - file.HighWater > n)
+            throw new InvalidDataException($"{n} changed slots of {highWater} is invalid (the slot file holds {file.HighWater})");
         var live = new ulong[Math.Max(1, SlotBitmap.WordsFor(highWater))];
         Array.Copy(file.Live, live, Math.Min(file.Live.Length, live.Length));
         var ids = file.Ids;
@@ -135,7 +138,9 @@ internal static class SlotFile
             changed[i] = s;
             ref ulong word = ref live[s >> 6];
             ulong bit = 1UL << (s & 63);
-            if (!r.ReadBoolean())
+            byte flag = r.ReadByte();
+            if (flag > 1) throw new InvalidDataException($"changed slot {s} has live flag {flag}");
+            if (flag == 0)
             {
                 word &= ~bit;
                 ids[s] = 0;

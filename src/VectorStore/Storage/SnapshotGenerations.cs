@@ -15,6 +15,12 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
     /// <summary>The collection's lifecycle policy (<see cref="PolicyCodec"/>); null = the defaults.</summary>
     public byte[]? Policy { get; init; }
 
+    /// <summary>
+    /// The file holding the first part of the drift state (its baseline; version 8). Written with it, <see cref="Drift"/>
+    /// holds only the rest (the running state); read back, <see cref="Drift"/> is the whole state again.
+    /// </summary>
+    public PinnedFileReference? DriftBaseline { get; init; }
+
     public void Write(BinaryWriter w, int highWater)
     {
         w.Write(Live);
@@ -31,6 +37,13 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             w.Write(g.RetiredOrder);
             WriteIndex(w, g.Trained);
             WriteRefine(w, g.Refine, highWater);
+        }
+        if (DriftBaseline is { } baseline)
+        {
+            w.Write(-1);
+            w.Write(baseline.Sequence);
+            w.Write(baseline.Length);
+            w.Write(baseline.Hash);
         }
         w.Write(Drift?.Length ?? 0);
         if (Drift is { Length: > 0 }) w.Write(Drift);
@@ -71,7 +84,7 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         var b => throw new StoreCorruptedException(path, $"snapshot {what} flag {b} is invalid"),
     };
 
-    public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length)
+    public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length, uint version)
     {
         int live = r.ReadInt32();
         int last = r.ReadInt32();
@@ -95,13 +108,23 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             others[i] = new SnapshotGeneration(number, (GenerationState)state, compression, index, retired, trained, refine);
         }
         int driftLength = r.ReadInt32();
+        PinnedFileReference? driftBaseline = null;
+        byte[]? baselineBytes = null;
+        if (driftLength == -1 && version >= 8)
+        {
+            // The baseline is in its own file; the running state follows here, and the two together are the state.
+            driftBaseline = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            baselineBytes = DriftBaselineFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, driftBaseline.Value);
+            driftLength = r.ReadInt32();
+        }
         if (driftLength < 0 || driftLength > length) throw new StoreCorruptedException(path, $"snapshot drift state length {driftLength} is invalid");
         var drift = driftLength > 0 ? r.ReadBytes(driftLength) : null;
+        if (baselineBytes is not null) drift = [.. baselineBytes, .. drift ?? []];
         int policyLength = r.ReadInt32();
         if (policyLength is not (0 or PolicyCodec.Size)) throw new StoreCorruptedException(path, $"snapshot lifecycle policy length {policyLength} is invalid");
         var policy = policyLength > 0 ? r.ReadBytes(policyLength) : null;
         if (policy is not null) PolicyCodec.Decode(policy, path);
-        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy };
+        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy, DriftBaseline = driftBaseline };
     }
 }
 

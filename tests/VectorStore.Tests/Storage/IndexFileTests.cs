@@ -148,6 +148,8 @@ public sealed class IndexFileTests
     [InlineData("flip-middle", "flat", "slots-*.vsl")]
     [InlineData("truncate-half", "flat", "slots-*.vsl")]
     [InlineData("swap-older", "flat", "slots-*.vsl")]
+    [InlineData("delete", "flat", "drift-*.vsd")]
+    [InlineData("flip-middle", "flat", "drift-*.vsd")]
     public void DamagedOrMissingPinnedFileIsRefusedNamingIt(string damage, string index = "ivf:8", string pattern = "idx-*.vsi")
     {
         string[] Files(string dir) => Directory.GetFiles(Path.Combine(dir, "collections", "c"), pattern).Select(Path.GetFileName).Order().ToArray()!;
@@ -155,8 +157,10 @@ public sealed class IndexFileTests
         byte[] older;
         using (var db = Open(dir))
         {
-            var c = db.CreateCollection("c", Opts(index));
-            Load(c, Vectors(1000, Dim, 45), 0, 500);
+            // Drift sensors need a training sample of 8,000 (Collection.MinDriftSample).
+            int train = pattern.StartsWith("drift", StringComparison.Ordinal) ? Collection.MinDriftSample : 300;
+            var c = db.CreateCollection("c", Opts(index) with { TrainingThreshold = train });
+            Load(c, Vectors(train + 1000, Dim, 45), 0, 500);
             db.Compact("c");
             older = File.ReadAllBytes(Path.Combine(dir, "collections", "c", Files(dir)[0]));
             Load(c, Vectors(200, Dim, 46), 0, 100);

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Lifecycle;
 using VectorStore.Storage;
 using Xunit;
 using static VectorStore.Tests.Storage.StorageTestKit;
@@ -68,6 +69,72 @@ public sealed class SlotFileTests
             Assert.Null(c.Get(5));
             AssertVectors(c, data.Slice(1900, 100), 2000, 100);
             AssertVectors(c, data.Slice(1006, 594), 6, 594);
+        }
+    }
+
+    [Fact]
+    public void WritesReplayedAfterACrashAreTrackedAgainstTheSameFile()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(1600, Dim, 55);
+        string first;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Options(Dim, 300));
+            Load(c, data.Slice(0, 1000), 0, 250);
+            db.Snapshot();
+            first = SlotFiles(dir).Single();
+            Load(c, data.Slice(1000, 300), 200, 100);
+            Assert.True(c.Delete(10));
+            Crash(db); // no checkpoint: the reopen replays these from the log
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            AssertVectors(c, data.Slice(1000, 300), 200, 300);
+            Load(c, data.Slice(1300, 300), 1000, 100);
+            db.Snapshot();
+            Assert.Equal([first], SlotFiles(dir));
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(1299, c.Count);
+            Assert.Null(c.Get(10));
+            AssertVectors(c, data.Slice(1000, 300), 200, 300);
+            AssertVectors(c, data.Slice(1300, 300), 1000, 300);
+            AssertVectors(c, data.Slice(500, 500), 500, 500);
+        }
+    }
+
+    [Fact]
+    public void TheDriftBaselineIsWrittenOnceAndReadBackWithTheRunningState()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(Collection.MinDriftSample + 3000, Dim, 56);
+        string file;
+        DriftReport before;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Options(Dim, Collection.MinDriftSample));
+            Load(c, data.Slice(0, Collection.MinDriftSample + 1000), 0, 1000);
+            db.Snapshot();
+            file = Directory.GetFiles(CollectionDir(dir), "drift-*.vsd").Single();
+            var bytes = File.ReadAllBytes(file);
+            Load(c, data.Slice(Collection.MinDriftSample + 1000, 2000), 0, 500);
+            db.Snapshot();
+            Assert.Equal(file, Directory.GetFiles(CollectionDir(dir), "drift-*.vsd").Single());
+            Assert.Equal(bytes, File.ReadAllBytes(file));
+            before = c.Drift();
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            var after = c.Drift();
+            Assert.Equal(before.Observed, after.Observed);
+            Assert.Equal(before.Signals.Select(s => (s.Name, s.Value)), after.Signals.Select(s => (s.Name, s.Value)));
+            db.Snapshot();
+            Assert.Equal(file, Directory.GetFiles(CollectionDir(dir), "drift-*.vsd").Single());
         }
     }
 
