@@ -93,10 +93,10 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>The live generation's sensors, serialized for the snapshot (under the upgradeable lock).</summary>
     /// <summary>
-    /// The live monitor's state for a snapshot in <paramref name="directory"/>: its baseline in a drift baseline file
-    /// (written once per monitor: the baseline is fixed for its life) and the running state to write inline.
+    /// The live monitor's state for a snapshot in <paramref name="directory"/> (under the upgradeable lock): its
+    /// baseline in a drift baseline file (written once per monitor: the baseline is fixed for its life) and the running
+    /// state to write inline.
     /// </summary>
     private (byte[]? Running, PinnedFileReference? Baseline) DriftStateLocked(string directory)
     {

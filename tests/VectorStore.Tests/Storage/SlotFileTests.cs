@@ -138,6 +138,40 @@ public sealed class SlotFileTests
         }
     }
 
+    private static string[] DriftFiles(string dir) =>
+        Directory.GetFiles(CollectionDir(dir), "drift-*.vsd").Select(Path.GetFileName).Order().ToArray()!;
+
+    [Fact]
+    public async Task PromotionAndRollbackNameTheNewLiveMonitorsBaselineAndDropTheOld()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(Collection.MinDriftSample + 1000, Dim, 57);
+        string first;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Options(Dim, Collection.MinDriftSample));
+            Load(c, data, 0, 1000);
+            db.Snapshot();
+            first = DriftFiles(dir).Single();
+            int g = c.BuildGeneration("sq8", "ivf:16");
+            await c.WaitForGeneration(g);
+            c.Promote(g);
+            db.Snapshot();
+            // The promoted generation's monitor is another object: its baseline is written anew (or none, without sensors).
+            Assert.DoesNotContain(first, DriftFiles(dir));
+            Assert.True(DriftFiles(dir).Length <= 1);
+            var promoted = DriftFiles(dir);
+            Assert.Equal(1, c.Rollback());
+            db.Snapshot();
+            Assert.True(DriftFiles(dir).Length <= 1);
+            Assert.DoesNotContain(first, DriftFiles(dir));
+            if (promoted.Length == 1 && DriftFiles(dir).Length == 1) Assert.NotEqual(promoted, DriftFiles(dir));
+        }
+        // The snapshot's running state and the file it names read back as one state.
+        using (var db = Open(dir))
+            Assert.Equal(1, db.GetCollection("c").Drift().Generation);
+    }
+
     [Fact]
     public void ManyChangesOrCompactionWriteANewSlotFileAndDeleteTheOld()
     {
