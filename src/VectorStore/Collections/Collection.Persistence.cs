@@ -34,9 +34,8 @@ public sealed partial class Collection : IJournaledState
             string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
             var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre, relocated: NoteSlotChange);
             var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);
-            var locations = _raw.Locations(_slots.HighWater);
-            var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction, locations);
-            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, locations, _index, _refine, SnapshotGenerationsLocked(directory),
+            var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction);
+            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Location, _index, _refine, SnapshotGenerationsLocked(directory),
                 indexFile, changed, slotFile);
             return address;
         }

@@ -29,10 +29,10 @@ public sealed partial class Collection
 
     /// <summary>
     /// For a snapshot in <paramref name="directory"/>, after the seal: the slot file to name and the slots changed since
-    /// it, writing a new file (with <paramref name="locations"/>) when the changes would pass max(<see cref="SlotFileMinChanges"/>
-    /// entries, the file's length × the fraction) or at compaction. Upgradeable lock held.
+    /// it, writing a new file when the changes would pass max(<see cref="SlotFileMinChanges"/> entries, the file's
+    /// length × the fraction) or at compaction. Upgradeable lock held.
     /// </summary>
-    private (PinnedFileReference File, int[] Changed) SlotSectionLocked(string directory, bool compact, double fraction, long[] locations)
+    private (PinnedFileReference File, int[] Changed) SlotSectionLocked(string directory, bool compact, double fraction)
     {
         bool reuse = !compact && fraction > 0 && _slotFile is { } file && _changedSinceSlotFile is not null
             && (long)_slotChangeCount * SlotFile.ChangeEntryBytes <= Math.Max((long)SlotFileMinChanges * SlotFile.ChangeEntryBytes, file.Length * fraction);
@@ -41,7 +41,7 @@ public sealed partial class Collection
             // If the write fails no file is held, so the next checkpoint cannot name an older one with changes missing.
             _slotFile = null;
             _changedSinceSlotFile = null;
-            _slotFile = SlotFile.Write(directory, _nextSlotFile++, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, locations,
+            _slotFile = SlotFile.Write(directory, _nextSlotFile++, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _raw.Location,
                 _fields is null ? null : _fields.Encode);
             _changedSinceSlotFile = new SlotBitmap(_slots.HighWater);
             _slotChangeCount = 0;

@@ -442,8 +442,11 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         return payloads is not null && slot < payloads.Length ? payloads[slot] : null;
     }
 
-    /// <summary>The location table for a snapshot: per slot <c>(sequence &lt;&lt; 32) | row</c>, or -1.</summary>
-    public long[] Locations(int highWater) => _locations.AsSpan(0, highWater).ToArray();
+    /// <summary>
+    /// A slot's location for a snapshot: <c>(sequence &lt;&lt; 32) | row</c>, or -1. Read per slot under the lock that
+    /// excludes seals, so a checkpoint that writes only the changed slots' entries copies nothing else.
+    /// </summary>
+    public long Location(int slot) => _locations[slot];
 
     /// <summary>File names of the segments the state references.</summary>
     public IEnumerable<string> SegmentFileNames() => _segments.Values.Where(s => !_retired.Contains(s)).Select(s => Path.GetFileName(s.Path));

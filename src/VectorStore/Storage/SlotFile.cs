@@ -37,15 +37,15 @@ internal static class SlotFile
     public static string FileName(int sequence) => Format.FileName(sequence);
 
     /// <summary>Writes and fsyncs slot file <paramref name="sequence"/>.</summary>
-    public static PinnedFileReference Write(string directory, int sequence, int highWater, int count, ulong[] live, ulong[] ids, long[] locations, Func<int, byte[]?>? fields) =>
-        PinnedFile.Write(directory, sequence, Format, w => WriteSection(w, highWater, count, live, ids, locations, fields));
+    public static PinnedFileReference Write(string directory, int sequence, int highWater, int count, ulong[] live, ulong[] ids, Func<int, long> location, Func<int, byte[]?>? fields) =>
+        PinnedFile.Write(directory, sequence, Format, w => WriteSection(w, highWater, count, live, ids, location, fields));
 
     /// <summary>Reads the slot file <paramref name="reference"/> names, verified (any damage names the file).</summary>
     public static SlotState Read(string directory, PinnedFileReference reference) =>
         PinnedFile.Read(directory, reference, Format, r => ReadSection(r, r.BaseStream.Length));
 
     /// <summary>Writes the section: high-water mark, count, live bitmap, ids, locations, then each live slot's field record.</summary>
-    public static void WriteSection(BinaryWriter w, int highWater, int count, ulong[] live, ulong[] ids, long[] locations, Func<int, byte[]?>? fields)
+    public static void WriteSection(BinaryWriter w, int highWater, int count, ulong[] live, ulong[] ids, Func<int, long> location, Func<int, byte[]?>? fields)
     {
         w.Write(highWater);
         w.Write(count);
@@ -54,7 +54,7 @@ internal static class SlotFile
         int written = 0;
         for (int s = 0; s < highWater; s++)
         {
-            w.Write(IsLive(live, s) ? locations[s] : -1L);
+            w.Write(IsLive(live, s) ? location(s) : -1L);
             if (IsLive(live, s)) written++;
         }
         if (written != count) throw new InvalidOperationException($"slot section: {written} live slots but count {count}");
@@ -90,7 +90,7 @@ internal static class SlotFile
     }
 
     /// <summary>Writes the entries of <paramref name="changed"/> slots (ascending): each one's liveness and, when live, its id, location and fields.</summary>
-    public static void WriteChanges(BinaryWriter w, int[] changed, ulong[] live, ulong[] ids, long[] locations, Func<int, byte[]?>? fields)
+    public static void WriteChanges(BinaryWriter w, int[] changed, ulong[] live, ulong[] ids, Func<int, long> location, Func<int, byte[]?>? fields)
     {
         w.Write(changed.Length);
         foreach (int s in changed)
@@ -100,7 +100,7 @@ internal static class SlotFile
             w.Write(isLive);
             if (!isLive) continue;
             w.Write(ids[s]);
-            w.Write(locations[s]);
+            w.Write(location(s));
             WriteFields(w, fields?.Invoke(s));
         }
     }
@@ -183,5 +183,6 @@ internal static class SlotFile
         for (int w = SlotBitmap.WordsFor(highWater); w < live.Length; w++) live[w] = 0;
     }
 
-    private static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
+    /// <summary>Whether bit <paramref name="s"/> of a live bitmap in the stored layout is set.</summary>
+    internal static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
 }

@@ -55,7 +55,7 @@ internal static class SnapshotFile
 
     /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
     public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, long[] locations, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null,
+        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, Func<int, long> location, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null,
         PinnedFileReference? indexFile = null, IReadOnlyList<int>? changedSlots = null, (PinnedFileReference File, int[] Changed)? slotFile = null)
     {
         string tmp = path + ".tmp";
@@ -83,12 +83,12 @@ internal static class SnapshotFile
                     w.Write(sf.File.Sequence);
                     w.Write(sf.File.Length);
                     w.Write(sf.File.Hash);
-                    SlotFile.WriteChanges(w, sf.Changed, live, ids, locations, fields);
+                    SlotFile.WriteChanges(w, sf.Changed, live, ids, location, fields);
                 }
                 else
                 {
                     w.Write((byte)1);
-                    SlotFile.WriteSection(w, highWater, count, live, ids, locations, fields);
+                    SlotFile.WriteSection(w, highWater, count, live, ids, location, fields);
                 }
                 w.Write(segments.Count);
                 foreach (var (sequence, rows) in segments)
@@ -158,7 +158,7 @@ internal static class SnapshotFile
         int row = 0;
         for (int s = 0; s < highWater; s++)
         {
-            if (!IsLive(live, s)) continue;
+            if (!SlotFile.IsLive(live, s)) continue;
             if (row >= count) throw new StoreCorruptedException(path, "snapshot live bitmap has more slots than its count");
             int plen = r.ReadInt32();
             if (plen < 0 || plen > length) throw new StoreCorruptedException(path, $"snapshot payload length {plen} is invalid");
@@ -174,8 +174,6 @@ internal static class SnapshotFile
         if (row != count) throw new StoreCorruptedException(path, "snapshot live bitmap disagrees with its count");
         return (live, ids, segments, locations, payloads, fields);
     }
-
-    private static bool IsLive(ulong[] live, int s) => (live[s >> 6] & (1UL << (s & 63))) != 0;
 
     /// <summary>Verifies the checksum, then reads the snapshot; any damage is a <see cref="StoreCorruptedException"/> naming the file.</summary>
     /// <remarks>A version-1 snapshot's vectors are handed to <paramref name="legacyVectors"/> (slot, vector).</remarks>
@@ -324,7 +322,7 @@ internal static class SnapshotFile
                 file.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan(0, n * dim)));
                 for (int i = 0; i < n; i++)
                 {
-                    while (!IsLive(live, slot)) slot++;
+                    while (!SlotFile.IsLive(live, slot)) slot++;
                     legacyVectors(slot++, buffer.AsSpan(i * dim, dim));
                 }
                 done += n;

@@ -153,19 +153,7 @@ public sealed partial class HnswIndex
             if (level == 0) continue;
             // One block of `level` lists, the shape the pool holds them in.
             var lists = new int[level * _strideUp];
-            for (int l = 1; l <= level; l++)
-            {
-                int n = reader.ReadUInt16();
-                if (n > _m) throw new InvalidDataException($"hnsw changes: node {node} has {n} links at level {l}");
-                int b = (l - 1) * _strideUp;
-                lists[b] = n;
-                for (int j = 0; j < n; j++)
-                {
-                    int nb = reader.ReadInt32();
-                    if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw changes: node {node} links to {nb}");
-                    lists[b + 1 + j] = nb;
-                }
-            }
+            for (int l = 1; l <= level; l++) ReadLinkListInto(reader, node, l, high, lists, (l - 1) * _strideUp);
             upper[node] = lists;
         }
         for (int node = baseHigh; node < high; node++)

@@ -107,12 +107,14 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>Reads one stored link list (<c>u16 n</c> + n node ids) into <paramref name="node"/>'s list at <paramref name="level"/>.</summary>
-    private void ReadLinkList(BinaryReader reader, int node, int level, int high)
+    private void ReadLinkList(BinaryReader reader, int node, int level, int high) =>
+        ReadLinkListInto(reader, node, level, high, LinkArray(level), LinkBase(node, level));
+
+    /// <summary>Reads one stored link list into <paramref name="arr"/> at <paramref name="b"/> (count, then ids), checking it.</summary>
+    private void ReadLinkListInto(BinaryReader reader, int node, int level, int high, int[] arr, int b)
     {
         int n = reader.ReadUInt16();
         if (n > MaxDegree(level)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {level}");
-        int[] arr = LinkArray(level);
-        int b = LinkBase(node, level);
         arr[b] = n;
         for (int i = 0; i < n; i++)
         {
