@@ -87,4 +87,44 @@ public class TopKTests
         Assert.Equal(0, slots[^1]); // the NaN with the smaller slot, as +∞
         Assert.Equal(float.PositiveInfinity, dists[^1]);
     }
+
+    /// <summary>
+    /// Entries are ranked through one integer key per (distance, slot): negative distances (inner products), −0 and
+    /// +0, subnormals and infinities must rank exactly as float comparison does, with ties by slot, and come back
+    /// with the distance they went in with (−0 as 0).
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(40)]
+    public void SignedZeroSubnormalAndInfiniteDistancesRankAsFloatsDo(int k)
+    {
+        float[] special = [float.NegativeInfinity, -3.3e38f, -1f, -1e-40f, -0f, 0f, 1e-45f, 1e-40f, 1f, 3.4e38f, float.PositiveInfinity];
+        var rng = new Random(k);
+        var items = Enumerable.Range(0, 400)
+            .Select(slot => (Slot: slot, Dist: rng.Next(3) == 0 ? special[rng.Next(special.Length)] : (float)(rng.NextDouble() * 4 - 2)))
+            .ToArray();
+        rng.Shuffle(items);
+        var expected = items.Select(i => (i.Slot, Dist: i.Dist == 0 ? 0f : i.Dist)).OrderBy(i => i.Dist).ThenBy(i => i.Slot).Take(k).ToArray();
+        var heap = new TopK(k);
+        foreach (var (slot, dist) in items) heap.Push(slot, dist);
+        var slots = new int[k];
+        var dists = new float[k];
+        Assert.Equal(k, heap.Drain(slots, dists));
+        Assert.Equal(expected.Select(e => e.Slot), slots);
+        Assert.Equal(expected.Select(e => BitConverter.SingleToInt32Bits(e.Dist)), dists.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void KeysRoundTripEveryDistanceClass()
+    {
+        foreach (float d in new[] { float.NegativeInfinity, -float.MaxValue, -1f, -float.Epsilon, 0f, float.Epsilon, 1f, float.MaxValue, float.PositiveInfinity })
+        foreach (int slot in new[] { 0, 1, 12345, int.MaxValue })
+        {
+            ulong key = TopK.KeyOf(slot, d);
+            Assert.Equal(slot, TopK.SlotOf(key));
+            Assert.Equal(BitConverter.SingleToInt32Bits(d), BitConverter.SingleToInt32Bits(TopK.DistanceOf(key)));
+        }
+        Assert.Equal(TopK.KeyOf(7, 0f), TopK.KeyOf(7, -0f));
+        Assert.Equal(TopK.KeyOf(7, float.PositiveInfinity), TopK.KeyOf(7, float.NaN));
+    }
 }
