@@ -157,13 +157,20 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         // queueing; on a warm one the hints are skipped (ReadAheadPolicy). A checkpoint may move a slot to a new
         // segment meanwhile: the table is re-read after each location (Seal publishes the table before the locations
         // that point into it).
+        // Warm, the rows are prefetched into L2 like resident ones, the first PrefetchDistance of them up front and
+        // then that far ahead, so their misses overlap.
         var batch = _readAhead.Begin();
+        int ahead = batch.Hint ? 0 : RawVectorStore.PrefetchDistance(Dimension);
         int fromDisk = 0;
         foreach (int slot in slots)
         {
             if (_buffer.ContainsKey(slot)) continue;
             fromDisk++;
-            if (!batch.Hint) continue;
+            if (!batch.Hint)
+            {
+                if (fromDisk <= ahead) PrefetchRow(slot);
+                continue;
+            }
             long loc = Volatile.Read(ref _locations[slot]);
             _segments[(int)(loc >> 32)].WillNeed((int)loc);
         }
@@ -171,6 +178,7 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         ThreadDiskReads += fromDisk;
         for (int i = 0; i < slots.Length; i++)
         {
+            if (ahead > 0 && i + ahead < slots.Length) PrefetchRow(slots[i + ahead]);
             int slot = slots[i];
             if (_buffer.TryGetValue(slot, out var b))
             {
@@ -181,6 +189,16 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
             distances[i] = Distances.Compute(kind, query, _segments[(int)(loc >> 32)].Row((int)loc));
         }
         _readAhead.End(batch, fromDisk);
+    }
+
+    /// <summary>
+    /// Into L2, the segment row <paramref name="slot"/> was last sealed into: a hint, so a buffered slot (its
+    /// location stale or none) or a segment closed by a concurrent merge costs at most a wasted line.
+    /// </summary>
+    private void PrefetchRow(int slot)
+    {
+        long loc = Volatile.Read(ref _locations[slot]);
+        if (loc != NoLocation && _segments.TryGetValue((int)(loc >> 32), out var segment)) segment.PrefetchRow((int)loc);
     }
 
     /// <inheritdoc />
