@@ -16,6 +16,8 @@ if (args.Length > 0 && args[0] == "hnsw-vs-usearch")
     VectorStore.Bench.Indexing.HnswVsUSearch.Run(args[1..]);
     return 0;
 }
+// VectorStore against native FAISS and hnswlib on one TEXMEX set, best QPS at recall 0.90/0.95/0.99 (issue 21): -- native-peers DIR --native BENCH […]
+if (args.Length > 0 && args[0] == "native-peers") return VectorStore.Bench.Indexing.NativePeers.Run(args[1..]);
 // Re-rank cost inside the real search flow (not a BenchmarkDotNet suite): -- rerank-flow [INDEX] [NPROBE] [REPS]
 if (args.Length > 0 && args[0] == "rerank-flow")
 {

@@ -88,12 +88,19 @@ public sealed class EvalRunner
     }
 
     /// <summary>Searches every query once for recall and latency, then repeatedly for throughput.</summary>
-    public EvalPoint Measure(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter = null)
+    public EvalPoint Measure(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter = null) =>
+        MeasureOnThreads(queries, truth, point, filter, 0);
+
+    /// <summary>
+    /// <see cref="Measure(VectorMatrix, IReadOnlyList{int[]}, SweepPoint, SearchFilter?)"/> on <paramref name="threads"/>
+    /// threads instead of the settings' count (0: the settings' count).
+    /// </summary>
+    public EvalPoint MeasureOnThreads(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter, int threads)
     {
         var options = new SearchOptions
         {
             K = Settings.K,
-            Rerank = EffectiveRerank,
+            Rerank = RerankAt(point),
             Ef = point.Name == "ef" ? point.Value : 0,
             NProbe = point.Name == "nprobe" ? point.Value : 0,
             Filter = filter,
@@ -101,7 +108,7 @@ public sealed class EvalRunner
         int nq = queries.Count;
         var results = new long[nq][];
         var latencies = new double[nq];
-        int threads = EvalSettings.Resolve(Settings.Threads);
+        threads = threads > 0 ? threads : EvalSettings.Resolve(Settings.Threads);
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
         // Recall + latency pass (also the warm-up).
         long reads0 = Collection.Vectors.DiskReads;
@@ -178,7 +185,17 @@ public sealed class EvalRunner
     }
 
     /// <summary>Bytes of full-precision vectors per vector when re-ranking uses them, else 0.</summary>
-    public double RerankBytesPerVector => EffectiveRerank > 0 ? Collection.Options.Dimension * sizeof(float) : 0;
+    public double RerankBytesPerVector => RerankBytesPerVectorAt(Settings.DefaultPoint);
+
+    /// <summary>The re-rank depth a search at <paramref name="point"/> uses: its own for a <c>rerank=</c> point.</summary>
+    public int RerankAt(SweepPoint point) => point.Name == "rerank" ? point.Value : EffectiveRerank;
+
+    /// <summary>
+    /// Bytes of full-precision vectors per vector held in RAM for re-ranking at <paramref name="point"/>: the
+    /// dimension × 4 when it re-ranks from resident vectors, 0 when it does not re-rank or reads them from disk.
+    /// </summary>
+    public double RerankBytesPerVectorAt(SweepPoint point) =>
+        RerankAt(point) > 0 && Collection.Options.RawVectors == RawVectorResidency.Ram ? Collection.Options.Dimension * sizeof(float) : 0;
 
     /// <summary>
     /// A seeded random subset of the base ids, of fraction <paramref name="fraction"/>, and the exact

@@ -44,6 +44,26 @@ public class EvalCliTests
         Assert.Equal(16 + 4, root.GetProperty("bytes_per_vector").GetDouble(), 0);
     }
 
+    /// <summary>
+    /// <c>--sweep rerank=…</c> measures each re-rank depth on one build: every line names its depth, re-ranking
+    /// costs the float32 vectors' bytes only when it happens, and a deeper re-rank of pq codes never loses recall.
+    /// </summary>
+    [Fact]
+    public void ARerankSweepReportsEachDepthOnOneBuild()
+    {
+        var (b, q) = WriteSmallSet();
+        var r = CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "pq:4", "--index", "flat", "--k", "5", "--sweep", "rerank=1,50", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(["rerank=1", "rerank=50"], lines.Select(l => l.GetProperty("param").GetString()));
+        Assert.Equal([1, 50], lines.Select(l => l.GetProperty("rerank").GetInt32()));
+        Assert.All(lines, l => Assert.Equal(16 * 4, l.GetProperty("rerank_bytes_per_vector").GetDouble()));
+        Assert.Equal(lines[0].GetProperty("build_seconds").GetDouble(), lines[1].GetProperty("build_seconds").GetDouble());
+        Assert.True(lines[1].GetProperty("recall_at_k").GetDouble() > lines[0].GetProperty("recall_at_k").GetDouble());
+        Assert.True(lines[1].GetProperty("recall_at_k").GetDouble() >= 0.95);
+    }
+
     [Fact]
     public void FilteredEvalReportsRecallAgainstFilteredTruth()
     {
@@ -99,6 +119,8 @@ public class EvalSweepValidationTests
     [InlineData("ivf:16", "ef=10")]
     [InlineData("hnsw:8", "nprobe=1,2")]
     [InlineData("flat", "ef=16")]
+    [InlineData("flat", "rerank=0")]
+    [InlineData("flat", "depth=4")]
     public void ASweepOverAKnobTheIndexLacksIsAUsageError(string index, string sweep)
     {
         var dir = TestData.TempDir();

@@ -16,7 +16,7 @@ public sealed class EvalCommand : CliCommand
     {
         var compOpt = Opt("--compression", "none | sq8 | pq:M | pq:Mx4 | pca:D+… (see README)", "none");
         var targetOpt = Opt("--target-recall", "Automatic rerank: pick the depth reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
-        var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | none", "none");
+        var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | rerank=20,40,… | none", "none");
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
         var rawOpt = Opt("--raw-vectors", "ram (in memory) | disk (a temporary database directory; vectors read from memory-mapped segments)", "ram");
@@ -56,8 +56,9 @@ public sealed class EvalCommand : CliCommand
             CodecRegistry.Validate(CompressionSpec.Parse(settings.Compression));
             // A sweep over a knob the index does not have would print identical rows labelled as different settings.
             string? knob = IndexSpec.Parse(settings.Index).Name switch { "hnsw" => "ef", "ivf" => "nprobe", _ => null };
-            if (sweep[0].Name != "none" && sweep[0].Name != knob)
-                throw new UsageException($"--sweep {sweep[0].Name}=… does not apply to --index {settings.Index} ({(knob is null ? "it has no search parameter; use --sweep none" : $"use --sweep {knob}=…")})");
+            // rerank=… applies to every index; it replaces --rerank.
+            if (sweep[0].Name is not ("none" or "rerank") && sweep[0].Name != knob)
+                throw new UsageException($"--sweep {sweep[0].Name}=… does not apply to --index {settings.Index} ({(knob is null ? "it has no search parameter; use --sweep none or rerank=…" : $"use --sweep {knob}=… or rerank=…")})");
             var (baseVectors, queries, fileTruth) = shared.ReadData(r);
             if (k > baseVectors.Count) throw new UsageException($"--k {k} exceeds the {baseVectors.Count} base vectors");
             var truth = fileTruth is null
@@ -116,11 +117,11 @@ public sealed class EvalCommand : CliCommand
                         ["p99_us"] = Math.Round(m.P99Us, 1),
                         ["build_seconds"] = Math.Round(runner.BuildSeconds, 3),
                         ["bytes_per_vector"] = Math.Round(runner.BytesPerVector, 2),
-                        ["rerank_bytes_per_vector"] = Math.Round(runner.RerankBytesPerVector, 2),
+                        ["rerank_bytes_per_vector"] = Math.Round(runner.RerankBytesPerVectorAt(point), 2),
                         ["resident_bytes_per_vector"] = residentPerVector is double rb ? Math.Round(rb, 1) : null,
                         ["disk_reads_per_query"] = Math.Round(m.DiskReadsPerQuery, 2),
                         ["full_precision_reads_per_query"] = Math.Round(m.FullPrecisionReadsPerQuery, 2),
-                        ["rerank"] = runner.EffectiveRerank,
+                        ["rerank"] = runner.RerankAt(point),
                         ["refine"] = settings.Refine,
                         ["metric"] = settings.Metric.ToSpec(),
                         ["count"] = baseVectors.Count,
