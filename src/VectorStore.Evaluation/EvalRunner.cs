@@ -30,6 +30,15 @@ public sealed class EvalRunner
     /// <summary>The re-rank depth searches use: <see cref="EvalSettings.Rerank"/>, or the tuned depth for <see cref="EvalSettings.TargetRecall"/>.</summary>
     public int EffectiveRerank { get; private set; }
 
+    /// <summary>
+    /// With <see cref="EvalSettings.TargetRecall"/>: the knob value the tuning chose (null: none, or the index has
+    /// none). <see cref="Resolve"/> puts it in place of a <c>none</c> sweep point.
+    /// </summary>
+    public SweepPoint? TunedPoint { get; private set; }
+
+    /// <summary>The point a search runs at: <see cref="TunedPoint"/> for a <c>none</c> point when there is one.</summary>
+    public SweepPoint Resolve(SweepPoint point) => point.Name == "none" && TunedPoint is { } t ? t : point;
+
     /// <summary>Wall time of insert + training + index construction.</summary>
     public double BuildSeconds { get; }
 
@@ -83,7 +92,13 @@ public sealed class EvalRunner
         if (db.Directory is not null) db.Compact("eval");
         double buildSeconds = sw.Elapsed.TotalSeconds;
         var runner = new EvalRunner(collection, settings, buildSeconds, db);
-        if (settings.Rerank == 0 && settings.TargetRecall > 0) runner.EffectiveRerank = collection.TuneRerank(settings.TargetRecall, settings.K);
+        if (settings.Rerank == 0 && settings.TargetRecall > 0)
+        {
+            // The depth, and the index's knob unless the settings fix it: what SearchOptions.TargetRecall would choose.
+            var tuned = collection.TuneSearch(settings.TargetRecall, settings.K, ef: settings.Ef, nprobe: settings.NProbe);
+            runner.EffectiveRerank = tuned.Rerank;
+            runner.TunedPoint = tuned.NProbe > 0 ? new SweepPoint("nprobe", tuned.NProbe) : tuned.Ef > 0 ? new SweepPoint("ef", tuned.Ef) : null;
+        }
         return runner;
     }
 

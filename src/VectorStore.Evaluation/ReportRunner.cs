@@ -109,12 +109,18 @@ public sealed class ReportRunner
         log?.Report($"variant {compression}: built in {build:F1} s, searching");
 
         var truth = _truth.Take(_queries.Count).ToArray();
-        var point = o.DefaultPoint;
+        var point = eval.Resolve(o.DefaultPoint);
         var single = eval.Measure(_queries, truth, point);
         var found = single.Results;
 
         int rerank = eval.EffectiveRerank;
-        var search = new SearchOptions { K = o.K, Rerank = rerank, Ef = o.Ef, NProbe = o.NProbe };
+        var search = new SearchOptions
+        {
+            K = o.K,
+            Rerank = rerank,
+            Ef = point.Name == "ef" ? point.Value : o.Ef,
+            NProbe = point.Name == "nprobe" ? point.Value : o.NProbe,
+        };
         // All-threads throughput: whole passes over the queries for at least MinSeconds, like EvalRunner's pass.
         long done = 0;
         var sw = Stopwatch.StartNew();

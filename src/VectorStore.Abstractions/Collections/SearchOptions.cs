@@ -14,16 +14,17 @@ public sealed record SearchOptions
     public int Rerank { get; init; }
 
     /// <summary>
-    /// Automatic re-ranking: when &gt; 0 and <see cref="Rerank"/> is 0, the depth is chosen to reach this recall@k on a
-    /// held-out sample of the collection's own data (<c>Collection.TuneRerank</c>, measured once per target
-    /// and k, again after the index is retrained). Default 0 (off).
+    /// Automatic settings: when &gt; 0 and <see cref="Rerank"/> is 0, the re-rank depth, and <see cref="NProbe"/>
+    /// when left at 0, are chosen as the fastest settings reaching this recall@k on a held-out
+    /// sample of the collection's own data (<c>Collection.TuneSearch</c>, measured once per target, k and fixed knob,
+    /// again after the index is retrained; the first search of each pays for it). Default 0 (off).
     /// </summary>
     public double TargetRecall { get; init; }
 
     /// <summary>HNSW beam width; 0 = index default.</summary>
     public int Ef { get; init; }
 
-    /// <summary>IVF lists to probe; 0 = index default.</summary>
+    /// <summary>IVF lists to probe; 0 = index default (or tuned, with <see cref="TargetRecall"/>).</summary>
     public int NProbe { get; init; }
 
     /// <summary>Restricts results; null = no filter.</summary>

@@ -2,6 +2,8 @@ using VectorStore.Clustering;
 using VectorStore.Distance;
 using VectorStore.Filtering;
 using VectorStore.Indexing;
+using VectorStore.Indexing.Hnsw;
+using VectorStore.Indexing.Ivf;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
 using VectorStore.Storage;
@@ -292,7 +294,7 @@ public sealed partial class Collection
             try
             {
                 r.ApplyRebalance(plan);
-                _current.TunedRerank.Clear();
+                _current.TunedSearches.Clear();
             }
             finally { _lock.ExitWriteLock(); }
             return plan.Summary;
@@ -460,7 +462,7 @@ public sealed partial class Collection
         _current.Refine = refine;
         _current.Index = index;
         _current.Attached = true;
-        _current.TunedRerank.Clear();
+        _current.TunedSearches.Clear();
         StartDriftMonitor(_current, sample);
     }
 
@@ -494,10 +496,32 @@ public sealed partial class Collection
     /// <summary>
     /// The smallest re-rank depth whose recall@<paramref name="k"/> reaches <paramref name="targetRecall"/> on a
     /// held-out sample of this collection's own vectors (each sampled vector is a query whose ground truth excludes
-    /// itself). 0 when the index is untrained or its codes are exact. Costs roughly <paramref name="sampleQueries"/>
-    /// exact scans; <see cref="SearchOptions.TargetRecall"/> calls it once per (target, k) and trained index.
+    /// itself), at the index's default search settings. 0 when the index is untrained or its codes are exact. Costs
+    /// roughly <paramref name="sampleQueries"/> exact scans. <see cref="TuneSearch"/> also chooses the index's knob.
     /// </summary>
-    public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = 200)
+    public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = 200) => TuneLocked(targetRecall, k, sampleQueries, null).Rerank;
+
+    /// <summary>
+    /// The fastest search settings reaching <paramref name="targetRecall"/> recall@<paramref name="k"/> on a held-out
+    /// sample of this collection's own vectors: the re-rank depth and, unless given here (non-zero), the IVF lists
+    /// probed. Each candidate pair is timed on the sample. The HNSW beam width is <paramref name="ef"/> or the
+    /// index's default: the sample queries are graph nodes, on which a narrow beam looks better than it is. <see cref="SearchOptions.TargetRecall"/>
+    /// calls it once per (target, k, fixed knob) and trained index. Costs roughly <paramref name="sampleQueries"/>
+    /// exact scans plus a pass of the sample per knob value tried.
+    /// </summary>
+    public TunedSearchSettings TuneSearch(double targetRecall, int k = 10, int sampleQueries = 200, int ef = 0, int nprobe = 0)
+    {
+        if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
+        var t = TuneLocked(targetRecall, k, sampleQueries, new IndexSearchParameters { Ef = ef, NProbe = nprobe });
+        return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
+    }
+
+    /// <summary>The knob values an index uses when a search leaves them 0: given to the tuner, only the depth is tuned.</summary>
+    private static IndexSearchParameters DefaultKnob(VectorIndex? index) =>
+        new() { Ef = HnswIndex.DefaultEf, NProbe = index is IvfIndex ivf ? ivf.DefaultNProbe : 0 };
+
+    /// <summary>Tunes on the live generation; a null <paramref name="knob"/> means its index's defaults.</summary>
+    private TunedSearch TuneLocked(double targetRecall, int k, int sampleQueries, IndexSearchParameters? knob)
     {
         if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
         if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
@@ -505,15 +529,15 @@ public sealed partial class Collection
         try
         {
             ThrowIfClosed();
-            return TuneRerankLocked(targetRecall, k, sampleQueries);
+            return TuneLocked(_current, targetRecall, k, sampleQueries, knob ?? DefaultKnob(_current.Index));
         }
         finally { _lock.ExitReadLock(); }
     }
 
-    private int TuneRerankLocked(double target, int k, int sampleQueries) => TuneRerankLocked(_current, target, k, sampleQueries);
-
-    private int TuneRerankLocked(Generation g, double target, int k, int sampleQueries) =>
-        g.Index is null ? 0 : RerankTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, default, Parallelism(0));
+    private TunedSearch TuneLocked(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob) =>
+        g.Index is null
+            ? new TunedSearch(0, knob.Ef, knob.NProbe)
+            : SearchTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0));
 
     /// <summary>The payload of a live slot (null: none): resident, buffered, or read from its segment.</summary>
     private byte[]? PayloadAt(int slot) => _raw.Payload(slot);
@@ -625,11 +649,17 @@ public sealed partial class Collection
             return Drain(heap, k, scratch, options, 0);
         }
         bool exactCodes = index.Codec.EstimatesAreExact;
-        int rerank = options.Rerank > 0 || options.TargetRecall <= 0 || exactCodes
-            ? options.Rerank
-            : gen.TunedRerank.GetOrAdd((options.TargetRecall, k), key => TuneRerankLocked(gen, key.Target, key.K, 200));
-        int candidates = exactCodes ? k : Math.Max(k, rerank);
         var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
+        int rerank = options.Rerank;
+        if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
+        {
+            // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
+            var tuned = gen.TunedSearches.GetOrAdd((options.TargetRecall, k, options.Ef, options.NProbe),
+                key => TuneLocked(gen, key.Target, key.K, 200, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }));
+            rerank = tuned.Rerank;
+            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
+        }
+        int candidates = exactCodes ? k : Math.Max(k, rerank);
         var plan = filter is null ? FilterPlan.None : FilterPlan.Index;
         double fraction = filter is null ? 1 : filter.Count / (double)Math.Max(1, _slots.Count);
         if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(index, q, p, filter, fraction, candidates, scratch))

@@ -68,8 +68,11 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
     /// <summary>This generation's own recall while it is live (for the automatic rollback floor).</summary>
     public CanaryRecorder LiveCanary { get; set; } = new(0);
 
-    /// <summary>Re-rank depths tuned for a target recall on this generation's index (SearchOptions.TargetRecall).</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K), int> TunedRerank { get; } = new();
+    /// <summary>
+    /// Search settings tuned for a target recall on this generation's index (SearchOptions.TargetRecall), per target,
+    /// k and the knob the caller fixed (0: tuned).
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K, int Ef, int NProbe), TunedSearch> TunedSearches { get; } = new();
 
     public bool Ready => Attached && Index is not null;
 

@@ -64,6 +64,21 @@ public class EvalCliTests
         Assert.True(lines[1].GetProperty("recall_at_k").GetDouble() >= 0.95);
     }
 
+    /// <summary><c>--target-recall</c> with <c>--sweep none</c> names the probe count and depth it chose and reaches the target.</summary>
+    [Fact]
+    public void ATargetRecallReportsTheChosenProbeCountAndDepth()
+    {
+        // Queries from the base's own distribution (the tuning samples stored vectors; the small set's queries come
+        // from other clusters).
+        var (b, _) = WriteSmallSet();
+        var r = CliRunner.Run("eval", "--base", b, "--query", b, "--max-queries", "100", "--compression", "pq:4", "--index", "ivf:16", "--k", "5", "--target-recall", "0.95", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        var line = JsonDocument.Parse(r.Stdout.Trim()).RootElement;
+        Assert.StartsWith("nprobe=", line.GetProperty("param").GetString());
+        Assert.InRange(line.GetProperty("rerank").GetInt32(), 5, 500);
+        Assert.True(line.GetProperty("recall_at_k").GetDouble() >= 0.9, $"recall {line.GetProperty("recall_at_k").GetDouble()}");
+    }
+
     [Fact]
     public void FilteredEvalReportsRecallAgainstFilteredTruth()
     {

@@ -13,12 +13,12 @@ public class PqRecallTests
     private const int Base = 10_000;
     private const int Queries = 100;
 
-    private static (Collection Collection, VectorMatrix Queries, int[][] Truth) Build(string compression)
+    private static (Collection Collection, VectorMatrix Queries, int[][] Truth) Build(string compression, string index = "flat")
     {
         var ds = TestData.RequireShared(TestData.TextSet, Base, Queries);
         var truth = GroundTruth.Compute(ds.Base, ds.Queries, 10, DistanceKind.NegativeDot);
         var db = VectorDatabase.CreateInMemory();
-        var c = db.CreateCollection("t", new CollectionOptions { Dimension = ds.Base.Dimension, Metric = Metric.Cosine, Compression = compression, TrainingThreshold = Base });
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = ds.Base.Dimension, Metric = Metric.Cosine, Compression = compression, Index = index, TrainingThreshold = Base });
         c.UpsertBatch(Enumerable.Range(0, ds.Base.Count).Select(i => (ulong)i).ToArray(), ds.Base);
         return (c, ds.Queries, truth);
     }
@@ -51,6 +51,40 @@ public class PqRecallTests
         double auto = RecallOf(c, q, truth, new SearchOptions { K = 10, TargetRecall = 0.95 });
         Assert.True(auto >= 0.92, $"pq:96x4 recall@10 with automatic rerank (depth {depth}) {auto}");
         Assert.Equal(0, c.TuneRerank(0.95) - depth); // deterministic for a given seed
+    }
+
+    /// <summary>
+    /// A target recall chooses IVF's knob too: the tuned probe count (and, for HNSW, the depth at its beam), applied to unseen
+    /// queries, reaches the target within a small margin (the sample queries are stored vectors, a little easier than
+    /// the real queries); a knob the caller fixes is kept and only the depth is tuned.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("pq:96x4", "ivf:64")]
+    [InlineData("sq8", "hnsw:8")]
+    public void ATargetRecallTunesTheIndexKnobAndTheDepth(string compression, string index)
+    {
+        var (c, q, truth) = Build(compression, index);
+        bool ivf = index.StartsWith("ivf", StringComparison.Ordinal);
+        var tuned = c.TuneSearch(0.97);
+        Assert.InRange(tuned.Rerank, 10, 1000);
+        if (ivf) Assert.InRange(tuned.NProbe, 1, 64);
+        else Assert.Equal(64, tuned.Ef); // the default beam: HNSW's is not tuned
+        Assert.Equal(0, ivf ? tuned.Ef : tuned.NProbe); // only the index's own knob
+        double withTuned = RecallOf(c, q, truth, new SearchOptions { K = 10, Rerank = tuned.Rerank, Ef = tuned.Ef, NProbe = tuned.NProbe });
+        Assert.True(withTuned >= 0.935, $"{compression} + {index} recall@10 at the tuned {tuned}: {withTuned}");
+        // The search path applies the same tuning when the options leave the knob at 0.
+        double auto = RecallOf(c, q, truth, new SearchOptions { K = 10, TargetRecall = 0.97 });
+        Assert.True(auto >= 0.935, $"{compression} + {index} recall@10 with TargetRecall 0.97: {auto}");
+        // A fixed knob is kept: only the depth is tuned for it.
+        var fixedKnob = ivf ? c.TuneSearch(0.97, nprobe: 2) : c.TuneSearch(0.97, ef: 16);
+        if (ivf) Assert.Equal(2, fixedKnob.NProbe);
+        else Assert.Equal(16, fixedKnob.Ef);
+        if (ivf)
+        {
+            // Two of 64 lists cannot reach 0.97, whatever the depth: the default-knob tuning alone would fall short.
+            double two = RecallOf(c, q, truth, new SearchOptions { K = 10, TargetRecall = 0.97, NProbe = 2 });
+            Assert.True(two < auto, $"nprobe 2 with the deepest re-rank {two} vs tuned {auto}");
+        }
     }
 
     [SkippableFact]

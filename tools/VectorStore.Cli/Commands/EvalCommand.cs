@@ -15,7 +15,7 @@ public sealed class EvalCommand : CliCommand
     public override Command Build()
     {
         var compOpt = Opt("--compression", "none | sq8 | pq:M | pq:Mx4 | pca:D+… (see README)", "none");
-        var targetOpt = Opt("--target-recall", "Automatic rerank: pick the depth reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
+        var targetOpt = Opt("--target-recall", "Automatic settings: pick the re-rank depth, and nprobe or ef unless swept, reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
         var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | rerank=20,40,… | none", "none");
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
@@ -97,8 +97,9 @@ public sealed class EvalCommand : CliCommand
             double? residentPerVector = null;
             Progress($"built in {runner.BuildSeconds:F2} s");
             if (!json) Console.WriteLine($"{"param",-14} {"recall@" + k,10} {"qps",10} {"p50_us",9} {"p99_us",9} {"B/vec",8}");
-            foreach (var point in sweep)
+            foreach (var requested in sweep)
             {
+                var point = runner.Resolve(requested);
                 var m = runner.Measure(queries, truth, point, filter);
                 if (residentPerVector is null && rssBefore > 0)
                     residentPerVector = Math.Max(0, ProcessMemory.SettledAnonymousRssBytes() - rssBefore) / (double)baseVectors.Count;
