@@ -15,7 +15,6 @@ public sealed class EvalRunner
         Collection = collection;
         Settings = settings;
         BuildSeconds = buildSeconds;
-        EffectiveRerank = settings.Rerank;
         _db = db;
     }
 
@@ -27,17 +26,42 @@ public sealed class EvalRunner
     /// <summary>Settings used.</summary>
     public EvalSettings Settings { get; }
 
-    /// <summary>The re-rank depth searches use: <see cref="EvalSettings.Rerank"/>, or the tuned depth for <see cref="EvalSettings.TargetRecall"/>.</summary>
-    public int EffectiveRerank { get; private set; }
+    /// <summary>
+    /// The re-rank depth searches at the settings' own point use: <see cref="EvalSettings.Rerank"/>, or the tuned
+    /// depth for <see cref="EvalSettings.TargetRecall"/>.
+    /// </summary>
+    public int EffectiveRerank => RerankAt(Resolve(Settings.DefaultPoint));
+
+    private readonly Dictionary<SweepPoint, TunedSearchSettings> _tuned = [];
 
     /// <summary>
-    /// With <see cref="EvalSettings.TargetRecall"/>: the knob value the tuning chose (null: none, or the index has
-    /// none). <see cref="Resolve"/> puts it in place of a <c>none</c> sweep point.
+    /// With <see cref="EvalSettings.TargetRecall"/> (and no <see cref="EvalSettings.Rerank"/>): the settings tuned for
+    /// <paramref name="point"/>, its knob fixed when it names one (<c>ef</c>, <c>nprobe</c>), else the settings' own
+    /// (0: tuned too). Null without a target, or for a <c>rerank</c> point, which names its depth itself.
     /// </summary>
-    public SweepPoint? TunedPoint { get; private set; }
+    private TunedSearchSettings? TunedFor(SweepPoint point)
+    {
+        if (Settings.Rerank > 0 || Settings.TargetRecall <= 0 || point.Name == "rerank") return null;
+        lock (_tuned)
+        {
+            if (_tuned.TryGetValue(point, out var t)) return t;
+            t = Collection.TuneSearch(Settings.TargetRecall, Settings.K,
+                ef: point.Name == "ef" ? point.Value : Settings.Ef, nprobe: point.Name == "nprobe" ? point.Value : Settings.NProbe);
+            _tuned[point] = t;
+            // The point it resolves to has the same settings: no second tuning for it.
+            _tuned.TryAdd(Resolved(point, t), t);
+            return t;
+        }
+    }
 
-    /// <summary>The point a search runs at: <see cref="TunedPoint"/> for a <c>none</c> point when there is one.</summary>
-    public SweepPoint Resolve(SweepPoint point) => point.Name == "none" && TunedPoint is { } t ? t : point;
+    /// <summary>
+    /// The point a search runs at: for a <c>none</c> point with <see cref="EvalSettings.TargetRecall"/>, the knob value
+    /// the tuning chose (IVF nprobe, HNSW ef); any other point as given.
+    /// </summary>
+    public SweepPoint Resolve(SweepPoint point) => point.Name == "none" && TunedFor(point) is { } t ? Resolved(point, t) : point;
+
+    private static SweepPoint Resolved(SweepPoint point, TunedSearchSettings t) =>
+        t.NProbe > 0 ? new SweepPoint("nprobe", t.NProbe) : t.Ef > 0 ? new SweepPoint("ef", t.Ef) : point;
 
     /// <summary>Wall time of insert + training + index construction.</summary>
     public double BuildSeconds { get; }
@@ -92,13 +116,6 @@ public sealed class EvalRunner
         if (db.Directory is not null) db.Compact("eval");
         double buildSeconds = sw.Elapsed.TotalSeconds;
         var runner = new EvalRunner(collection, settings, buildSeconds, db);
-        if (settings.Rerank == 0 && settings.TargetRecall > 0)
-        {
-            // The depth, and the index's knob unless the settings fix it: what SearchOptions.TargetRecall would choose.
-            var tuned = collection.TuneSearch(settings.TargetRecall, settings.K, ef: settings.Ef, nprobe: settings.NProbe);
-            runner.EffectiveRerank = tuned.Rerank;
-            runner.TunedPoint = tuned.NProbe > 0 ? new SweepPoint("nprobe", tuned.NProbe) : tuned.Ef > 0 ? new SweepPoint("ef", tuned.Ef) : null;
-        }
         return runner;
     }
 
@@ -202,8 +219,11 @@ public sealed class EvalRunner
     /// <summary>Bytes of full-precision vectors per vector when re-ranking uses them, else 0.</summary>
     public double RerankBytesPerVector => RerankBytesPerVectorAt(Settings.DefaultPoint);
 
-    /// <summary>The re-rank depth a search at <paramref name="point"/> uses: its own for a <c>rerank=</c> point.</summary>
-    public int RerankAt(SweepPoint point) => point.Name == "rerank" ? point.Value : EffectiveRerank;
+    /// <summary>
+    /// The re-rank depth a search at <paramref name="point"/> uses: its own for a <c>rerank=</c> point, the depth tuned
+    /// for the point with <see cref="EvalSettings.TargetRecall"/>, else <see cref="EvalSettings.Rerank"/>.
+    /// </summary>
+    public int RerankAt(SweepPoint point) => point.Name == "rerank" ? point.Value : TunedFor(point)?.Rerank ?? Settings.Rerank;
 
     /// <summary>
     /// Bytes of full-precision vectors per vector held in RAM for re-ranking at <paramref name="point"/>: the

@@ -30,8 +30,9 @@ public sealed record EvalSettings
     public int Rerank { get; init; }
 
     /// <summary>
-    /// Automatic re-ranking when <see cref="Rerank"/> is 0: the depth reaching this recall@k on a held-out sample of
-    /// the base vectors (<see cref="Collection.TuneRerank"/>). Default 0 (off).
+    /// Automatic settings when <see cref="Rerank"/> is 0: the re-rank depth, and the IVF nprobe unless a sweep point
+    /// or <see cref="NProbe"/> fixes it, reaching this recall@k on a held-out sample of the base vectors
+    /// (<see cref="Collection.TuneSearch"/>). Default 0 (off).
     /// </summary>
     public double TargetRecall { get; init; }
 

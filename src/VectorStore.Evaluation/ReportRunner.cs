@@ -113,7 +113,7 @@ public sealed class ReportRunner
         var single = eval.Measure(_queries, truth, point);
         var found = single.Results;
 
-        int rerank = eval.EffectiveRerank;
+        int rerank = eval.RerankAt(point);
         var search = new SearchOptions
         {
             K = o.K,

@@ -493,23 +493,29 @@ public sealed partial class Collection
         return (index, refine);
     }
 
+    /// <summary>Sample queries of the tuning a <see cref="SearchOptions.TargetRecall"/> search runs (and caches).</summary>
+    private const int TuningSampleQueries = 200;
+
     /// <summary>
     /// The smallest re-rank depth whose recall@<paramref name="k"/> reaches <paramref name="targetRecall"/> on a
     /// held-out sample of this collection's own vectors (each sampled vector is a query whose ground truth excludes
     /// itself), at the index's default search settings. 0 when the index is untrained or its codes are exact. Costs
     /// roughly <paramref name="sampleQueries"/> exact scans. <see cref="TuneSearch"/> also chooses the index's knob.
     /// </summary>
-    public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = 200) => TuneLocked(targetRecall, k, sampleQueries, null).Rerank;
+    public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = TuningSampleQueries) =>
+        TuneLocked(targetRecall, k, sampleQueries, null).Rerank;
 
     /// <summary>
     /// The fastest search settings reaching <paramref name="targetRecall"/> recall@<paramref name="k"/> on a held-out
     /// sample of this collection's own vectors: the re-rank depth and, unless given here (non-zero), the IVF lists
-    /// probed. Each candidate pair is timed on the sample. The HNSW beam width is <paramref name="ef"/> or the
-    /// index's default: the sample queries are graph nodes, on which a narrow beam looks better than it is. <see cref="SearchOptions.TargetRecall"/>
-    /// calls it once per (target, k, fixed knob) and trained index. Costs roughly <paramref name="sampleQueries"/>
+    /// probed; each candidate pair is timed on the sample. The HNSW beam width is <paramref name="ef"/> or the
+    /// index's default: the sample queries are graph nodes, on which a narrow beam looks better than it is. When no
+    /// setting reaches the target, the deepest depth at the smallest probe count within 0.005 of the best recall.
+    /// With the default sample size the result is the one <see cref="SearchOptions.TargetRecall"/> searches use
+    /// (tuned once per target, k, fixed knob and trained index). Costs roughly <paramref name="sampleQueries"/>
     /// exact scans plus a pass of the sample per knob value tried.
     /// </summary>
-    public TunedSearchSettings TuneSearch(double targetRecall, int k = 10, int sampleQueries = 200, int ef = 0, int nprobe = 0)
+    public TunedSearchSettings TuneSearch(double targetRecall, int k = 10, int sampleQueries = TuningSampleQueries, int ef = 0, int nprobe = 0)
     {
         if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
         var t = TuneLocked(targetRecall, k, sampleQueries, new IndexSearchParameters { Ef = ef, NProbe = nprobe });
@@ -525,16 +531,39 @@ public sealed partial class Collection
     {
         if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
         if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
+        if (sampleQueries <= 0) throw new InvalidArgumentException($"sample queries must be positive, got {sampleQueries}");
         _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
-            return TuneLocked(_current, targetRecall, k, sampleQueries, knob ?? DefaultKnob(_current.Index));
+            var g = _current;
+            var fixedKnob = knob ?? DefaultKnob(g.Index);
+            return sampleQueries == TuningSampleQueries ? Tuned(g, targetRecall, k, fixedKnob) : Tune(g, targetRecall, k, sampleQueries, fixedKnob);
         }
         finally { _lock.ExitReadLock(); }
     }
 
-    private TunedSearch TuneLocked(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob) =>
+    /// <summary>
+    /// Generation <paramref name="g"/>'s settings for the target, tuned by the first caller: concurrent first
+    /// searches wait for that one tuning instead of each running (and timing) their own. A tuning that throws is
+    /// not kept, so the next caller tries again.
+    /// </summary>
+    private TunedSearch Tuned(Generation g, double target, int k, IndexSearchParameters knob)
+    {
+        var key = (target, k, knob.Ef, knob.NProbe);
+        var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() => Tune(g, target, k, TuningSampleQueries, knob)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            g.TunedSearches.TryRemove(new KeyValuePair<(double, int, int, int), Lazy<TunedSearch>>(key, lazy));
+            throw;
+        }
+    }
+
+    private TunedSearch Tune(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob) =>
         g.Index is null
             ? new TunedSearch(0, knob.Ef, knob.NProbe)
             : SearchTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0));
@@ -654,8 +683,7 @@ public sealed partial class Collection
         if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
         {
             // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
-            var tuned = gen.TunedSearches.GetOrAdd((options.TargetRecall, k, options.Ef, options.NProbe),
-                key => TuneLocked(gen, key.Target, key.K, 200, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }));
+            var tuned = Tuned(gen, options.TargetRecall, k, p);
             rerank = tuned.Rerank;
             p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
         }

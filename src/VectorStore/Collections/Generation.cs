@@ -70,9 +70,9 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
 
     /// <summary>
     /// Search settings tuned for a target recall on this generation's index (SearchOptions.TargetRecall), per target,
-    /// k and the knob the caller fixed (0: tuned).
+    /// k and the knob the caller fixed (0: tuned); lazily, so that one caller tunes and concurrent ones wait for it.
     /// </summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K, int Ef, int NProbe), TunedSearch> TunedSearches { get; } = new();
+    public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K, int Ef, int NProbe), Lazy<TunedSearch>> TunedSearches { get; } = new();
 
     public bool Ready => Attached && Index is not null;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using VectorStore.Distance;
 using VectorStore.Indexing;
 using VectorStore.Indexing.Hnsw;
+using VectorStore.Indexing.Ivf;
 using VectorStore.Ranking;
 using VectorStore.Storage;
 
@@ -13,9 +14,11 @@ namespace VectorStore.Collections;
 /// sample of stored vectors serve as queries, each held out of its own ground truth (the exact top-k of the other
 /// vectors, computed once). For each knob value of a ladder, ascending, the smallest depth of the depth ladder whose
 /// mean recall@k reaches the target is found; each such pair is then timed on the sample, searches and re-rank
-/// together, on one thread, and the fastest wins. The knob ladder stops early once a value needs only the smallest
-/// depth, or its index search alone takes longer than the best pair so far (both only grow with the knob).
-/// Stateless; the caller holds the collection's read lock.
+/// together, on one thread, and the fastest wins (a larger knob only when clearly faster). The knob ladder stops
+/// early once a value needs only the smallest depth, or its index search alone takes longer than the best pair so far
+/// (both only grow with the knob). The choice rests on timings, so two tunings of the same data may differ where
+/// pairs run close; a collection keeps its choice per generation. Re-ranking is timed at full precision, even with
+/// a refine stage (which reads fewer rows). Stateless; the caller holds the collection's read lock.
 /// </summary>
 /// <remarks>
 /// Depths are scored as prefixes of one deep candidate list per query where that equals a shallower search (flat
@@ -34,37 +37,52 @@ internal static class SearchTuner
     public static TunedSearch Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, DistanceKind kind, double target, int k,
         int sampleQueries, int seed, IndexSearchParameters fixedKnob, ParallelOptions parallel)
     {
-        if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return new TunedSearch(0, fixedKnob.Ef, fixedKnob.NProbe);
-        int maxDepth = Math.Min(s_depthLadder[^1] * k, liveSlots.Length - 1);
-        var depths = s_depthLadder.Select(f => Math.Min(f * k, maxDepth)).Distinct().ToArray();
+        if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return Applicable(index, new TunedSearch(0, fixedKnob.Ef, fixedKnob.NProbe));
+        // Capped at what a search accepts as its re-rank depth.
+        int maxDepth = Math.Min(Math.Min(s_depthLadder[^1] * k, SearchOptions.MaxK), liveSlots.Length - 1);
+        var depths = s_depthLadder.Select(f => Math.Min(f * k, maxDepth)).Where(d => d >= k).Distinct().ToArray();
+        if (depths.Length == 0) depths = [maxDepth];
         var sample = new Sample(raw, liveSlots, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel);
         bool hnsw = index is HnswIndex;
         var knobs = Knobs(index, fixedKnob);
 
         TunedSearch? best = null;
         double bestSeconds = double.PositiveInfinity;
-        TunedSearch deepest = new(depths[^1], knobs[^1].Ef, knobs[^1].NProbe);
+        // Nothing reaches the target: the smallest knob whose deepest depth comes within 0.005 of the best recall
+        // any knob reaches, not blindly the largest (a full scan for a target no setting meets).
+        var deep = new List<(IndexSearchParameters Knob, double Recall)>();
         foreach (var knob in knobs)
         {
-            int depth = hnsw ? SmallestDepthSearchingEach(index, sample, knob, depths, target, parallel) : SmallestDepthByPrefix(index, sample, knob, depths, target, parallel);
+            var (depth, deepest) = hnsw ? SmallestDepthSearchingEach(index, sample, knob, depths, target, parallel) : SmallestDepthByPrefix(index, sample, knob, depths, target, parallel);
+            deep.Add((knob, deepest));
             if (depth == 0) continue;
             var candidate = new TunedSearch(depth, knob.Ef, knob.NProbe);
+            if (knobs.Length == 1) return Applicable(index, candidate); // nothing to choose between: no timing
             var (searchSeconds, totalSeconds) = sample.Time(index, knob, depth);
-            if (totalSeconds < bestSeconds)
+            // A larger knob must be clearly faster to replace a smaller one: timings on a shared machine are noisy,
+            // and near-ties should not make the choice flip between runs.
+            if (best is null || totalSeconds < 0.9 * bestSeconds)
             {
                 best = candidate;
                 bestSeconds = totalSeconds;
             }
             if (depth == depths[0] || searchSeconds >= bestSeconds) break;
         }
-        return best ?? deepest;
+        if (best is { } found) return Applicable(index, found);
+        double top = deep.Max(d => d.Recall);
+        var fallback = deep.First(d => d.Recall >= top - 0.005).Knob;
+        return Applicable(index, new TunedSearch(depths[^1], fallback.Ef, fallback.NProbe));
     }
+
+    /// <summary>Zero for the knob the index does not have, so callers see only what applies.</summary>
+    private static TunedSearch Applicable(VectorIndex index, TunedSearch t) =>
+        t with { Ef = index is HnswIndex ? t.Ef : 0, NProbe = index is IvfIndex ? t.NProbe : 0 };
 
     /// <summary>The knob values to try, ascending: only the given one when the caller fixed it or the index has none.</summary>
     private static IndexSearchParameters[] Knobs(VectorIndex index, IndexSearchParameters fixedKnob)
     {
-        if (index is IPartitionedIndex ivf && fixedKnob.NProbe == 0)
-            return s_probeLadder.Where(p => p < ivf.Lists).Append(ivf.Lists).Select(p => fixedKnob with { NProbe = p }).ToArray();
+        if (index is IvfIndex ivf && fixedKnob.NProbe == 0)
+            return s_probeLadder.Where(p => p < ivf.NList).Append(ivf.NList).Select(p => fixedKnob with { NProbe = p }).ToArray();
         // HNSW's beam is not tuned: the sample queries are nodes of the graph, which leads a search straight to their
         // neighbours, so a narrow beam looks far better on them than on real queries (measured on the text set: a
         // beam of 16 tuned for 0.95 gave 0.90). Its depth is tuned at the caller's or the default beam.
@@ -72,8 +90,11 @@ internal static class SearchTuner
         return [fixedKnob];
     }
 
-    /// <summary>One search per query for the deepest list; each depth re-ranks a prefix of it. 0: no depth reaches the target.</summary>
-    private static int SmallestDepthByPrefix(VectorIndex index, Sample sample, IndexSearchParameters knob, int[] depths, double target, ParallelOptions parallel)
+    /// <summary>
+    /// One search per query for the deepest list; each depth re-ranks a prefix of it. The smallest depth reaching the
+    /// target (0: none) and the deepest depth's recall.
+    /// </summary>
+    private static (int Depth, double Deepest) SmallestDepthByPrefix(VectorIndex index, Sample sample, IndexSearchParameters knob, int[] depths, double target, ParallelOptions parallel)
     {
         var hits = new double[depths.Length];
         Parallel.For(0, sample.Count, parallel, () => new Work(depths[^1] + 1, sample.K), (qi, _, w) =>
@@ -84,13 +105,14 @@ internal static class SearchTuner
             return w;
         }, _ => { });
         for (int d = 0; d < depths.Length; d++)
-            if (hits[d] / sample.Count >= target) return depths[d];
-        return 0;
+            if (hits[d] / sample.Count >= target) return (depths[d], hits[^1] / sample.Count);
+        return (0, hits[^1] / sample.Count);
     }
 
-    /// <summary>A search per query and depth, ascending until one reaches the target. 0: none does.</summary>
-    private static int SmallestDepthSearchingEach(VectorIndex index, Sample sample, IndexSearchParameters knob, int[] depths, double target, ParallelOptions parallel)
+    /// <summary>A search per query and depth, ascending until one reaches the target (0: none does), and the last depth's recall.</summary>
+    private static (int Depth, double Deepest) SmallestDepthSearchingEach(VectorIndex index, Sample sample, IndexSearchParameters knob, int[] depths, double target, ParallelOptions parallel)
     {
+        double recall = 0;
         foreach (int depth in depths)
         {
             double hits = 0;
@@ -100,9 +122,10 @@ internal static class SearchTuner
                 InterlockedAdd(ref hits, r);
                 return w;
             }, _ => { });
-            if (hits / sample.Count >= target) return depth;
+            recall = hits / sample.Count;
+            if (recall >= target) return (depth, recall);
         }
-        return 0;
+        return (0, recall);
     }
 
     private static void InterlockedAdd(ref double target, double value)

@@ -274,8 +274,8 @@ internal sealed unsafe class SegmentFile : IDisposable
     }
 
     /// <summary>
-    /// Asks the CPU for row <paramref name="row"/> and its table entry into L2 (a hint: on a page that is not mapped,
-    /// or a segment already closed, it does nothing). With the page cache warm, a re-rank read is a DRAM miss like a
+    /// Asks the CPU for row <paramref name="row"/> and its table entry into L2. A prefetch never faults, so a page not
+    /// mapped in yet costs nothing but the lost hint. With the page cache warm, a re-rank read is a DRAM miss like a
     /// resident one, and the row's checksum was paying for it one line at a time.
     /// </summary>
     public void PrefetchRow(int row)

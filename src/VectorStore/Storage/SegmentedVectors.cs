@@ -157,8 +157,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         // queueing; on a warm one the hints are skipped (ReadAheadPolicy). A checkpoint may move a slot to a new
         // segment meanwhile: the table is re-read after each location (Seal publishes the table before the locations
         // that point into it).
-        // Warm, the rows are prefetched into L2 like resident ones, the first PrefetchDistance of them up front and
-        // then that far ahead, so their misses overlap.
+        // Batches without kernel hints (a warm cache, or a policy probe) prefetch their rows into L2 like resident
+        // ones, the first PrefetchDistance of them up front and then that far ahead, so their misses overlap.
         var batch = _readAhead.Begin();
         int ahead = batch.Hint ? 0 : RawVectorStore.PrefetchDistance(Dimension);
         int fromDisk = 0;
@@ -193,7 +193,8 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
 
     /// <summary>
     /// Into L2, the segment row <paramref name="slot"/> was last sealed into: a hint, so a buffered slot (its
-    /// location stale or none) or a segment closed by a concurrent merge costs at most a wasted line.
+    /// location stale or none) costs at most a wasted line. Segments are only released under the exclusive lock, so
+    /// none goes away under a search.
     /// </summary>
     private void PrefetchRow(int slot)
     {

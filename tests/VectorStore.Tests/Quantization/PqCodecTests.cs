@@ -188,7 +188,7 @@ public class PqCodecTests
     }
 }
 
-public class RerankTunerTests
+public class SearchTunerDepthTests
 {
     [Fact]
     public void TunedDepthGrowsWithTheTargetAndReachesIt()

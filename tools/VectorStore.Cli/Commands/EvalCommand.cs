@@ -15,7 +15,7 @@ public sealed class EvalCommand : CliCommand
     public override Command Build()
     {
         var compOpt = Opt("--compression", "none | sq8 | pq:M | pq:Mx4 | pca:D+… (see README)", "none");
-        var targetOpt = Opt("--target-recall", "Automatic settings: pick the re-rank depth, and nprobe or ef unless swept, reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
+        var targetOpt = Opt("--target-recall", "Automatic settings: pick the re-rank depth, and the IVF nprobe unless swept, reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
         var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | rerank=20,40,… | none", "none");
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
@@ -40,8 +40,14 @@ public sealed class EvalCommand : CliCommand
                 var other => throw new UsageException($"--raw-vectors must be ram or disk, got '{other}'"),
             };
             var settings = shared.Settings(r) with { Compression = r.GetValue(compOpt)!, TargetRecall = targetRecall, RawVectors = raw, Refine = r.GetValue(refineOpt) };
-            if (settings.Refine is not null && settings.Rerank <= 0)
+            var sweep = SweepPoint.ParseList(r.GetValue(sweepOpt)!);
+            bool rerankSweep = sweep[0].Name == "rerank";
+            if (settings.Refine is not null && settings.Rerank <= 0 && !rerankSweep)
                 throw new UsageException("--refine re-scores the --rerank candidates: give --rerank N (the depth whose full-precision reads the bound may cut)");
+            if (rerankSweep && targetRecall > 0)
+                throw new UsageException("--sweep rerank=… names each point's depth; --target-recall would choose it: give one");
+            if (rerankSweep && sweep.Max(p => p.Value) > SearchOptions.MaxK)
+                throw new UsageException($"--sweep rerank=… values must be at most {SearchOptions.MaxK}");
             string? fieldsPath = r.GetValue(fieldsOpt), whereText = r.GetValue(whereOpt);
             if ((fieldsPath is null) != (whereText is null)) throw new UsageException("--fields and --where go together");
             if (whereText is not null && r.GetValue(ffOpt) is not null) throw new UsageException("--where and --filter-fraction are alternatives; give one");
@@ -50,7 +56,6 @@ public sealed class EvalCommand : CliCommand
             var declared = (r.GetValue(fieldOpt) ?? []).Select(FieldDefinition.Parse).ToArray();
             FieldDefinition.ValidateAll(declared);
             int k = settings.K;
-            var sweep = SweepPoint.ParseList(r.GetValue(sweepOpt)!);
             bool json = r.GetValue(shared.Json);
             // Validate specs before the (possibly long) data load; the dimension check follows once the data is read.
             CodecRegistry.Validate(CompressionSpec.Parse(settings.Compression));
