@@ -45,8 +45,10 @@ public sealed class EvalRunner
         lock (_tuned)
         {
             if (_tuned.TryGetValue(point, out var t)) return t;
-            t = Collection.TuneSearch(Settings.TargetRecall, Settings.K,
-                ef: point.Name == "ef" ? point.Value : Settings.Ef, nprobe: point.Name == "nprobe" ? point.Value : Settings.NProbe);
+            int ef = point.Name == "ef" ? point.Value : Settings.Ef, nprobe = point.Name == "nprobe" ? point.Value : Settings.NProbe;
+            t = Settings.TuneQueries is { } queries
+                ? Collection.TuneSearchOnQueries(Settings.TargetRecall, queries, Settings.K, ef, nprobe)
+                : Collection.TuneSearch(Settings.TargetRecall, Settings.K, ef: ef, nprobe: nprobe);
             _tuned[point] = t;
             // The point it resolves to has the same settings: no second tuning for it.
             _tuned.TryAdd(Resolved(point, t), t);

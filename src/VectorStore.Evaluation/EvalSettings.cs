@@ -36,6 +36,13 @@ public sealed record EvalSettings
     /// </summary>
     public double TargetRecall { get; init; }
 
+    /// <summary>
+    /// With <see cref="TargetRecall"/>: queries to tune on instead of held-out base vectors
+    /// (<see cref="Collection.TuneSearchOnQueries"/>), which also lets the HNSW beam be
+    /// tuned. Keep them apart from the measured queries, or the recall measured is the recall tuned for. Default none.
+    /// </summary>
+    public VectorMatrix? TuneQueries { get; init; }
+
     /// <summary>HNSW beam width of a measurement without a sweep point (0 = index default). Default 0.</summary>
     public int Ef { get; init; }
 

@@ -522,6 +522,53 @@ public sealed partial class Collection
         return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
     }
 
+    /// <summary>
+    /// The fastest search settings reaching <paramref name="targetRecall"/> recall@<paramref name="k"/> on
+    /// <paramref name="sampleQueries"/>, queries the caller gives (best a sample of recorded traffic, kept apart from
+    /// any queries that judge the result), against the exact top-k of the live vectors. Unlike the stored-vector
+    /// sample of <see cref="TuneSearch"/>, these queries are not graph nodes, so the HNSW
+    /// beam is tuned too unless <paramref name="ef"/> fixes it; the re-rank depth and IVF lists probed as there.
+    /// The result becomes the live generation's settings for <see cref="SearchOptions.TargetRecall"/> searches with
+    /// the same target, k, ef and nprobe, so those searches do not tune on the request path; a generation made live
+    /// later (a retraining, promotion or rollback) tunes on its own sample until this is called again. Costs one exact
+    /// scan per sample query plus a pass of the sample per knob value tried, under the collection's read lock.
+    /// </summary>
+    public TunedSearchSettings TuneSearchOnQueries(double targetRecall, VectorMatrix sampleQueries, int k = 10, int ef = 0, int nprobe = 0)
+    {
+        ArgumentNullException.ThrowIfNull(sampleQueries);
+        ValidateTuning(targetRecall, k);
+        if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
+        if (sampleQueries.Count == 0) throw new InvalidArgumentException("tuning needs at least one sample query");
+        if (sampleQueries.Dimension != Options.Dimension) ThrowDim(sampleQueries.Dimension);
+        var queries = new float[sampleQueries.Count][];
+        for (int i = 0; i < queries.Length; i++)
+        {
+            queries[i] = new float[Options.Dimension];
+            PrepareQuery(sampleQueries.Row(i), queries[i], i);
+        }
+        var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            var g = _current;
+            if (g.Index is null) return new TunedSearchSettings(0, 0, 0);
+            var t = SearchTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), targetRecall, k,
+                queries.Length, Options.Seed, knob, Parallelism(0), queries);
+            var tuned = new Lazy<TunedSearch>(() => t);
+            _ = tuned.Value;
+            g.TunedSearches[(targetRecall, k, ef, nprobe)] = tuned;
+            return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    private static void ValidateTuning(double targetRecall, int k)
+    {
+        if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
+        if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
+    }
+
     /// <summary>The knob values an index uses when a search leaves them 0: given to the tuner, only the depth is tuned.</summary>
     private static IndexSearchParameters DefaultKnob(VectorIndex? index) =>
         new() { Ef = HnswIndex.DefaultEf, NProbe = index is IvfIndex ivf ? ivf.DefaultNProbe : 0 };
@@ -529,8 +576,7 @@ public sealed partial class Collection
     /// <summary>Tunes on the live generation; a null <paramref name="knob"/> means its index's defaults.</summary>
     private TunedSearch TuneLocked(double targetRecall, int k, int sampleQueries, IndexSearchParameters? knob)
     {
-        if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
-        if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
+        ValidateTuning(targetRecall, k);
         if (sampleQueries <= 0) throw new InvalidArgumentException($"sample queries must be positive, got {sampleQueries}");
         _lock.EnterReadLock();
         try

@@ -10,9 +10,9 @@ namespace VectorStore.Collections;
 
 /// <summary>
 /// Chooses the search settings for a requested recall on the collection's own data: the re-rank depth and, unless
-/// the caller fixed it, the IVF lists probed (HNSW's beam stays the caller's or the default; see Knobs). A seeded
-/// sample of stored vectors serve as queries, each held out of its own ground truth (the exact top-k of the other
-/// vectors, computed once). For each knob value of a ladder, ascending, the smallest depth of the depth ladder whose
+/// the caller fixed them, the IVF lists probed and (with the caller's sample queries only; see Knobs) the HNSW beam.
+/// The queries are either a seeded sample of stored vectors, each held out of its own ground truth (the exact top-k
+/// of the other vectors), or queries the caller gives, ideally recorded traffic; the truth is computed once. For each knob value of a ladder, ascending, the smallest depth of the depth ladder whose
 /// mean recall@k reaches the target is found; each such pair is then timed on the sample, searches and re-rank
 /// together, on one thread, and the fastest wins (a larger knob only when clearly faster). The knob ladder stops
 /// early once a value needs only the smallest depth, or its index search alone takes longer than the best pair so far
@@ -28,23 +28,27 @@ namespace VectorStore.Collections;
 internal static class SearchTuner
 {
     private static readonly int[] s_depthLadder = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 70, 100];
+    private static readonly int[] s_efLadder = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024];
     private static readonly int[] s_probeLadder = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096];
 
     /// <summary>
     /// The settings, or depth 0 (and the knob as given) when codes are exact or there are too few vectors to
-    /// measure. <paramref name="fixedKnob"/>'s non-zero fields are kept, not tuned.
+    /// measure. <paramref name="fixedKnob"/>'s non-zero fields are kept, not tuned. <paramref name="queries"/>, when
+    /// given (prepared as searches prepare them), are the sample instead of <paramref name="sampleQueries"/> stored vectors.
     /// </summary>
     public static TunedSearch Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, DistanceKind kind, double target, int k,
-        int sampleQueries, int seed, IndexSearchParameters fixedKnob, ParallelOptions parallel)
+        int sampleQueries, int seed, IndexSearchParameters fixedKnob, ParallelOptions parallel, float[][]? queries = null)
     {
         if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return Applicable(index, new TunedSearch(0, fixedKnob.Ef, fixedKnob.NProbe));
         // Capped at what a search accepts as its re-rank depth.
         int maxDepth = Math.Min(Math.Min(s_depthLadder[^1] * k, SearchOptions.MaxK), liveSlots.Length - 1);
         var depths = s_depthLadder.Select(f => Math.Min(f * k, maxDepth)).Where(d => d >= k).Distinct().ToArray();
         if (depths.Length == 0) depths = [maxDepth];
-        var sample = new Sample(raw, liveSlots, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel);
+        var sample = queries is null
+            ? Sample.OfStoredVectors(raw, liveSlots, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel)
+            : new Sample(raw, liveSlots, kind, k, queries, Enumerable.Repeat(-1, queries.Length).ToArray(), parallel);
         bool hnsw = index is HnswIndex;
-        var knobs = Knobs(index, fixedKnob);
+        var knobs = Knobs(index, fixedKnob, realQueries: queries is not null);
 
         TunedSearch? best = null;
         double bestSeconds = double.PositiveInfinity;
@@ -79,14 +83,18 @@ internal static class SearchTuner
         t with { Ef = index is HnswIndex ? t.Ef : 0, NProbe = index is IvfIndex ? t.NProbe : 0 };
 
     /// <summary>The knob values to try, ascending: only the given one when the caller fixed it or the index has none.</summary>
-    private static IndexSearchParameters[] Knobs(VectorIndex index, IndexSearchParameters fixedKnob)
+    private static IndexSearchParameters[] Knobs(VectorIndex index, IndexSearchParameters fixedKnob, bool realQueries)
     {
         if (index is IvfIndex ivf && fixedKnob.NProbe == 0)
             return s_probeLadder.Where(p => p < ivf.NList).Append(ivf.NList).Select(p => fixedKnob with { NProbe = p }).ToArray();
-        // HNSW's beam is not tuned: the sample queries are nodes of the graph, which leads a search straight to their
-        // neighbours, so a narrow beam looks far better on them than on real queries (measured on the text set: a
-        // beam of 16 tuned for 0.95 gave 0.90). Its depth is tuned at the caller's or the default beam.
-        if (index is HnswIndex && fixedKnob.Ef == 0) return [fixedKnob with { Ef = HnswIndex.DefaultEf }];
+        if (index is HnswIndex && fixedKnob.Ef == 0)
+        {
+            // HNSW's beam is tuned only on the caller's queries. Stored vectors are nodes of the graph, which leads a
+            // search straight to their neighbours, so a narrow beam looks far better on them than on real queries
+            // (measured on the text set: a beam of 16 tuned for 0.95 gave 0.90); on them the depth is tuned at the
+            // default beam.
+            return realQueries ? s_efLadder.Select(ef => fixedKnob with { Ef = ef }).ToArray() : [fixedKnob with { Ef = HnswIndex.DefaultEf }];
+        }
         return [fixedKnob];
     }
 
@@ -148,11 +156,9 @@ internal static class SearchTuner
         private readonly float[][] _queries;
         private readonly HashSet<int>[] _truth;
 
-        public Sample(IVectorReader raw, int[] liveSlots, DistanceKind kind, int k, int count, int seed, ParallelOptions parallel)
+        /// <summary><paramref name="count"/> stored vectors, seeded, each a query whose truth leaves itself out.</summary>
+        public static Sample OfStoredVectors(IVectorReader raw, int[] liveSlots, DistanceKind kind, int k, int count, int seed, ParallelOptions parallel)
         {
-            _raw = raw;
-            _kind = kind;
-            K = k;
             var rng = new Random(seed);
             var order = (int[])liveSlots.Clone();
             for (int i = 0; i < count; i++)
@@ -160,8 +166,19 @@ internal static class SearchTuner
                 int j = rng.Next(i, order.Length);
                 (order[i], order[j]) = (order[j], order[i]);
             }
-            _self = order[..count];
-            _queries = _self.Select(s => raw.Get(s).ToArray()).ToArray();
+            var self = order[..count];
+            return new Sample(raw, liveSlots, kind, k, self.Select(s => raw.Get(s).ToArray()).ToArray(), self, parallel);
+        }
+
+        /// <summary><paramref name="queries"/>, each with the slot its truth leaves out (-1: none).</summary>
+        public Sample(IVectorReader raw, int[] liveSlots, DistanceKind kind, int k, float[][] queries, int[] self, ParallelOptions parallel)
+        {
+            _raw = raw;
+            _kind = kind;
+            K = k;
+            _self = self;
+            _queries = queries;
+            int count = queries.Length;
             _truth = new HashSet<int>[count];
             Parallel.For(0, count, parallel, () => new Work(k, k), (qi, _, w) =>
             {
@@ -201,9 +218,24 @@ internal static class SearchTuner
 
         /// <summary>
         /// Seconds the sample takes on this thread at <paramref name="knob"/> and <paramref name="depth"/>: the index
-        /// searches alone, and with each query's candidates re-scored exactly as a search re-ranks them.
+        /// searches alone, and with each query's candidates re-scored exactly as a search re-ranks them. The best of
+        /// at least three passes and 20 ms: a single pass of a small sample lasts a few milliseconds, and the first
+        /// pairs timed would otherwise be charged for code not yet optimized by the JIT (measured: a beam twice as
+        /// fast lost to a wider one timed later).
         /// </summary>
         public (double Search, double Total) Time(VectorIndex index, IndexSearchParameters knob, int depth)
+        {
+            var best = (Search: double.PositiveInfinity, Total: double.PositiveInfinity);
+            long started = Stopwatch.GetTimestamp();
+            for (int pass = 0; pass < 3 || (pass < 50 && Stopwatch.GetElapsedTime(started).TotalSeconds < 0.02); pass++)
+            {
+                var t = TimeOnce(index, knob, depth);
+                best = (Math.Min(best.Search, t.Search), Math.Min(best.Total, t.Total));
+            }
+            return best;
+        }
+
+        private (double Search, double Total) TimeOnce(VectorIndex index, IndexSearchParameters knob, int depth)
         {
             var w = new Work(depth, K);
             var dists = new float[depth];

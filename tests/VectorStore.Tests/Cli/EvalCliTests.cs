@@ -80,6 +80,25 @@ public class EvalCliTests
         Assert.True(line.GetProperty("recall_at_k").GetDouble() >= 0.9, $"recall {line.GetProperty("recall_at_k").GetDouble()}");
     }
 
+    /// <summary>With <c>--tune-queries</c> the HNSW beam is tuned as well, on those queries, and the measured queries reach the target.</summary>
+    [Fact]
+    public void TuneQueriesChooseTheBeamAndDepth()
+    {
+        var data = SyntheticData.Clustered(1100, 16, seed: 1);
+        var b = Path.Combine(_dir, "b.fvecs");
+        var t = Path.Combine(_dir, "t.fvecs");
+        var q = Path.Combine(_dir, "q.fvecs");
+        VectorFiles.WriteFvecs(b, data.Slice(0, 1000));
+        VectorFiles.WriteFvecs(t, data.Slice(1000, 50));
+        VectorFiles.WriteFvecs(q, data.Slice(1050, 50));
+        var r = CliRunner.Run("eval", "--base", b, "--query", q, "--tune-queries", t, "--compression", "pq:4x4", "--index", "hnsw:8", "--k", "5", "--target-recall", "0.9", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        var line = JsonDocument.Parse(r.Stdout.Trim()).RootElement;
+        Assert.StartsWith("ef=", line.GetProperty("param").GetString());
+        Assert.InRange(line.GetProperty("rerank").GetInt32(), 5, 499);
+        Assert.True(line.GetProperty("recall_at_k").GetDouble() >= 0.85, $"recall {line.GetProperty("recall_at_k").GetDouble()}");
+    }
+
     [Fact]
     public void FilteredEvalReportsRecallAgainstFilteredTruth()
     {
@@ -146,6 +165,22 @@ public class EvalSweepValidationTests
         var r = CliRunner.Run("eval", "--base", b, "--query", b, "--index", index, "--sweep", sweep, "--min-time", "0");
         Assert.Equal(1, r.Code);
         Assert.StartsWith("error: --sweep", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public void TuneQueriesNeedATargetRecallAndTheBaseDimension()
+    {
+        var dir = TestData.TempDir();
+        var b = Path.Combine(dir, "b.fvecs");
+        var t = Path.Combine(dir, "t.fvecs");
+        VectorStore.IO.VectorFiles.WriteFvecs(b, VectorStore.Evaluation.SyntheticData.Clustered(300, 8, seed: 1));
+        VectorStore.IO.VectorFiles.WriteFvecs(t, VectorStore.Evaluation.SyntheticData.Clustered(20, 6, seed: 2));
+        var r = CliRunner.Run("eval", "--base", b, "--query", b, "--compression", "sq8", "--tune-queries", b, "--min-time", "0");
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: --tune-queries tunes for --target-recall", r.Stderr.Trim());
+        r = CliRunner.Run("eval", "--base", b, "--query", b, "--compression", "sq8", "--target-recall", "0.9", "--tune-queries", t, "--min-time", "0");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("--tune-queries dimension 6 differs from base dimension 8", r.Stderr);
     }
 
     [Fact]

@@ -208,4 +208,31 @@ public class SearchTunerDepthTests
         Assert.Throws<InvalidArgumentException>(() => c.Search(queries.Row(0), new SearchOptions { TargetRecall = 1.5 }));
         Assert.Throws<InvalidArgumentException>(() => c.TuneRerank(0));
     }
+
+    [Fact]
+    public void SampleQueriesAreCheckedAndAnUntrainedCollectionNeedsNoDepth()
+    {
+        var data = SyntheticData.Clustered(2000, 16, seed: 5);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 16, Metric = Metric.Cosine, Compression = "pq:4x4", TrainingThreshold = 1500 });
+        var ids = Enumerable.Range(0, 1000).Select(i => (ulong)i).ToArray();
+        c.UpsertBatch(ids, data.Slice(0, 1000));
+        Assert.Equal(new TunedSearchSettings(0, 0, 0), c.TuneSearchOnQueries(0.9, data.Slice(1900, 10))); // untrained: exact
+        c.UpsertBatch(Enumerable.Range(1000, 900).Select(i => (ulong)i).ToArray(), data.Slice(1000, 900));
+        var queries = data.Slice(1900, 100);
+        Assert.Throws<InvalidVectorException>(() => c.TuneSearchOnQueries(0.9, new VectorMatrix(3, 8)));
+        Assert.Throws<InvalidArgumentException>(() => c.TuneSearchOnQueries(0.9, new VectorMatrix(0, 16)));
+        Assert.Throws<InvalidArgumentException>(() => c.TuneSearchOnQueries(0, queries));
+        Assert.Throws<InvalidArgumentException>(() => c.TuneSearchOnQueries(0.9, queries, k: 0));
+        Assert.Throws<InvalidArgumentException>(() => c.TuneSearchOnQueries(0.9, queries, ef: -1));
+        var bad = new VectorMatrix((float[])queries.Data.Clone(), 16);
+        bad[7][3] = float.NaN;
+        var e = Assert.Throws<InvalidVectorException>(() => c.TuneSearchOnQueries(0.9, bad));
+        Assert.Contains("query 7", e.Message);
+        // Refused input tuned nothing: the store answers, and a valid sample tunes a depth for the flat index.
+        Assert.Equal(10, c.Search(queries.Row(0)).Length);
+        var tuned = c.TuneSearchOnQueries(0.9, queries);
+        Assert.InRange(tuned.Rerank, 10, 1000);
+        Assert.Equal(0, tuned.Ef + tuned.NProbe);
+    }
 }

@@ -13,9 +13,9 @@ public class PqRecallTests
     private const int Base = 10_000;
     private const int Queries = 100;
 
-    private static (Collection Collection, VectorMatrix Queries, int[][] Truth) Build(string compression, string index = "flat")
+    private static (Collection Collection, VectorMatrix Queries, int[][] Truth) Build(string compression, string index = "flat", int queries = Queries)
     {
-        var ds = TestData.RequireShared(TestData.TextSet, Base, Queries);
+        var ds = TestData.RequireShared(TestData.TextSet, Base, queries);
         var truth = GroundTruth.Compute(ds.Base, ds.Queries, 10, DistanceKind.NegativeDot);
         var db = VectorDatabase.CreateInMemory();
         var c = db.CreateCollection("t", new CollectionOptions { Dimension = ds.Base.Dimension, Metric = Metric.Cosine, Compression = compression, Index = index, TrainingThreshold = Base });
@@ -88,6 +88,37 @@ public class PqRecallTests
             double two = RecallOf(c, q, truth, new SearchOptions { K = 10, TargetRecall = 0.97, NProbe = 2 });
             Assert.True(two < auto, $"nprobe 2 with the deepest re-rank {two} vs tuned {auto}");
         }
+    }
+
+    /// <summary>
+    /// Tuned on real queries (not graph nodes), the HNSW beam is tuned too and the settings carry over to other real
+    /// queries; they become what TargetRecall searches use, so those searches run exactly the tuned settings.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("sq8", "hnsw:8", 0.97)]
+    [InlineData("pq:96x4", "ivf:64", 0.95)]
+    public void SampleQueriesTuneEveryKnobAndServeTargetRecallSearches(string compression, string index, double target)
+    {
+        var (c, q, truth) = Build(compression, index, queries: 400);
+        var tuneOn = q.Slice(0, 200);
+        var measured = q.Slice(200, 200);
+        var measuredTruth = truth[200..];
+        bool hnsw = index.StartsWith("hnsw", StringComparison.Ordinal);
+        var tuned = c.TuneSearchOnQueries(target, tuneOn);
+        // Not the fallback for a target nothing reaches (the deepest depth). Probing all 64 lists can be the fastest
+        // pair at this size (a scan of 10,000 codes against a deeper re-rank), so every probe count is a fair choice.
+        Assert.InRange(tuned.Rerank, 10, 999);
+        if (hnsw) Assert.InRange(tuned.Ef, 16, 1024);
+        else Assert.InRange(tuned.NProbe, 1, 64);
+        Assert.Equal(0, hnsw ? tuned.NProbe : tuned.Ef);
+        var explicitOptions = new SearchOptions { K = 10, Rerank = tuned.Rerank, Ef = tuned.Ef, NProbe = tuned.NProbe };
+        double recall = RecallOf(c, measured, measuredTruth, explicitOptions);
+        Assert.True(recall >= target - 0.02, $"{compression} + {index} recall@10 on other queries at {tuned}: {recall}");
+        // Installed for the live generation: the stored-vector tuning is not run, and searches use these settings.
+        Assert.Equal(tuned, c.TuneSearch(target));
+        var auto = c.SearchBatch(measured, new SearchOptions { K = 10, TargetRecall = target });
+        var same = c.SearchBatch(measured, explicitOptions);
+        Assert.Equal(same.Select(h => h.Select(x => x.Id)), auto.Select(h => h.Select(x => x.Id)));
     }
 
     [SkippableFact]

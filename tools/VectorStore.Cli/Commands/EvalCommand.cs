@@ -16,6 +16,7 @@ public sealed class EvalCommand : CliCommand
     {
         var compOpt = Opt("--compression", "none | sq8 | pq:M | pq:Mx4 | pca:D+… (see README)", "none");
         var targetOpt = Opt("--target-recall", "Automatic settings: pick the re-rank depth, and the IVF nprobe unless swept, reaching this recall@k on held-out base vectors (with --rerank 0)", 0.0);
+        var tuneQueriesOpt = Opt<string?>("--tune-queries", "With --target-recall: tune on these queries (.fvecs/.bvecs/.npy; best a sample of real traffic, not the --query set) instead of held-out base vectors; tunes the HNSW ef too");
         var sweepOpt = Opt("--sweep", "ef=16,32,… | nprobe=1,4,… | rerank=20,40,… | none", "none");
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
@@ -26,7 +27,7 @@ public sealed class EvalCommand : CliCommand
         var whereOpt = Opt<string?>("--where", "Filter expression over --fields columns, e.g. \"kind == 'para' and prefix contains 'lib'\"; recall is against the exact filtered top-k");
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            compOpt, targetOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt, fieldsOpt, fieldOpt, whereOpt,
+            compOpt, targetOpt, tuneQueriesOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt, fieldsOpt, fieldOpt, whereOpt,
         };
         var shared = new EvalOptionSet(metric: "l2", threads: 1, "Search threads").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -64,7 +65,17 @@ public sealed class EvalCommand : CliCommand
             // rerank=… applies to every index; it replaces --rerank.
             if (sweep[0].Name is not ("none" or "rerank") && sweep[0].Name != knob)
                 throw new UsageException($"--sweep {sweep[0].Name}=… does not apply to --index {settings.Index} ({(knob is null ? "it has no search parameter; use --sweep none or rerank=…" : $"use --sweep {knob}=… or rerank=…")})");
+            string? tuneQueriesPath = r.GetValue(tuneQueriesOpt);
+            if (tuneQueriesPath is not null && targetRecall <= 0) throw new UsageException("--tune-queries tunes for --target-recall: give both");
             var (baseVectors, queries, fileTruth) = shared.ReadData(r);
+            if (tuneQueriesPath is not null)
+            {
+                var tuneQueries = VectorFiles.ReadVectors(tuneQueriesPath);
+                if (tuneQueries.Count == 0) throw new InvalidArgumentException("--tune-queries file has no vectors");
+                if (tuneQueries.Dimension != baseVectors.Dimension)
+                    throw new InvalidArgumentException($"--tune-queries dimension {tuneQueries.Dimension} differs from base dimension {baseVectors.Dimension}");
+                settings = settings with { TuneQueries = tuneQueries };
+            }
             if (k > baseVectors.Count) throw new UsageException($"--k {k} exceeds the {baseVectors.Count} base vectors");
             var truth = fileTruth is null
                 ? EvalRunner.ExactTruth(baseVectors, queries, settings.Metric, k, settings.Database.Threads)
