@@ -337,6 +337,7 @@ public sealed partial class Collection
         _journal.CheckWritable(operation);
         long ticket;
         Generation target;
+        (double, int, int, int)[] tuned;
         _lock.EnterWriteLock();
         try
         {
@@ -344,10 +345,13 @@ public sealed partial class Collection
             target = choose();
             RecoverFromJournalFailureLocked();
             ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.SetLive, target.Number, null, null, rollback));
+            tuned = _current.TunedSearches.Keys.ToArray();
             SwapLiveLocked(target, rollback);
         }
         finally { _lock.ExitWriteLock(); }
         WaitDurable(ticket);
+        // The targets searches asked of the generation it replaced, tuned for this one before they ask again.
+        RetuneInBackground(target, tuned);
         Log.GenerationPromoted(Instruments.Logger, Name, target.Number, rollback);
         Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
         EnsureDriftMonitor(target.Number);

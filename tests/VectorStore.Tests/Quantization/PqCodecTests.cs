@@ -209,6 +209,45 @@ public class SearchTunerDepthTests
         Assert.Throws<InvalidArgumentException>(() => c.TuneRerank(0));
     }
 
+    /// <summary>
+    /// The targets searches asked of the live generation are tuned for the next one in the background, so the first
+    /// search after a promotion or rollback finds its settings ready.
+    /// </summary>
+    [Fact]
+    public async Task APromotionOrRollbackTunesTheAskedTargetsInTheBackground()
+    {
+        var data = SyntheticData.Clustered(3200, 32, seed: 9);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "hnsw:8", TrainingThreshold = 2000 });
+        c.UpsertBatch(Enumerable.Range(0, 3000).Select(i => (ulong)i).ToArray(), data.Slice(0, 3000));
+        var queries = data.Slice(3000, 200);
+        Assert.False(c.HasTunedSearch(0.9));
+        c.Search(queries.Row(0), new SearchOptions { TargetRecall = 0.9 }); // tuned on the request path
+        Assert.True(c.HasTunedSearch(0.9));
+
+        int second = c.BuildGeneration("sq8", "hnsw:8");
+        await c.WaitForGeneration(second);
+        c.Promote(second);
+        await WaitUntil(() => c.HasTunedSearch(0.9));
+        // Tuned on these queries, and kept: a rollback tunes the first generation for 0.8 on them too.
+        var onQueries = c.TuneSearchOnQueries(0.8, queries);
+        Assert.True(c.HasTunedSearch(0.8));
+        Assert.Equal(1, c.Rollback());
+        await WaitUntil(() => c.HasTunedSearch(0.8));
+        Assert.True(c.HasTunedSearch(0.9)); // its own from before, kept while it was retired
+        Assert.InRange(onQueries.Rerank, 10, 1000);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the background tuning did not finish within 60 s");
+            await Task.Delay(20);
+        }
+    }
+
     [Fact]
     public void SampleQueriesAreCheckedAndAnUntrainedCollectionNeedsNoDepth()
     {
