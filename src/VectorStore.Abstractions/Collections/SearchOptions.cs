@@ -16,12 +16,14 @@ public sealed record SearchOptions
     /// <summary>
     /// Automatic settings: when &gt; 0 and <see cref="Rerank"/> is 0, the re-rank depth, and <see cref="NProbe"/>
     /// when left at 0, are chosen as the fastest settings reaching this recall@k on a held-out
-    /// sample of the collection's own data (<c>Collection.TuneSearch</c>, measured once per target, k and fixed knob,
-    /// again after the index is retrained; the first search of each pays for it). Default 0 (off).
+    /// sample of the collection's own data (<c>Collection.TuneSearch</c>, measured once per target, k and fixed knob;
+    /// the first search of each pays for it). After <c>Collection.TuneSearchOnQueries</c> the sample is the caller's
+    /// queries and <see cref="Ef"/>, when left at 0, is chosen too. When the live index changes (retraining,
+    /// rebalance, promotion, rollback) the targets already asked are tuned again in the background. Default 0 (off).
     /// </summary>
     public double TargetRecall { get; init; }
 
-    /// <summary>HNSW beam width; 0 = index default.</summary>
+    /// <summary>HNSW beam width; 0 = index default (or tuned, with <see cref="TargetRecall"/> after <c>Collection.TuneSearchOnQueries</c>).</summary>
     public int Ef { get; init; }
 
     /// <summary>IVF lists to probe; 0 = index default (or tuned, with <see cref="TargetRecall"/>).</summary>

@@ -12,10 +12,11 @@ public sealed partial class Collection
     private const int TuningSampleQueries = 200;
 
     /// <summary>
-    /// How many of the queries given to <see cref="TuneSearchOnQueries"/> the collection keeps for later tunings:
-    /// 1,000 rows, 1.5 MB at 384 dimensions.
+    /// How many of the queries given to <see cref="TuneSearchOnQueries"/> the collection keeps for later tunings (a
+    /// seeded sample when given more): as many as a tuning on stored vectors uses, so a later tuning costs the same;
+    /// 300 KB at 384 dimensions.
     /// </summary>
-    internal const int MaxRememberedTuningQueries = 1_000;
+    internal const int MaxRememberedTuningQueries = TuningSampleQueries;
 
     /// <summary>The caller's last tuning queries (prepared), or null: later tunings run on them instead of stored vectors. In memory only.</summary>
     private float[][]? _tuningQueries;
@@ -23,7 +24,8 @@ public sealed partial class Collection
     /// <summary>
     /// The smallest re-rank depth whose recall@<paramref name="k"/> reaches <paramref name="targetRecall"/> on a
     /// held-out sample of this collection's own vectors (each sampled vector is a query whose ground truth excludes
-    /// itself), at the index's default search settings. 0 when the index is untrained or its codes are exact. Costs
+    /// itself; with the default sample size, the queries <see cref="TuneSearchOnQueries"/> kept, once it has been
+    /// called), at the index's default search settings. 0 when the index is untrained or its codes are exact. Costs
     /// roughly <paramref name="sampleQueries"/> exact scans. <see cref="TuneSearch"/> also chooses the index's knob.
     /// </summary>
     public int TuneRerank(double targetRecall, int k = 10, int sampleQueries = TuningSampleQueries) =>
@@ -37,7 +39,8 @@ public sealed partial class Collection
     /// setting reaches the target, the deepest depth at the smallest probe count within 0.005 of the best recall.
     /// With the default sample size the result is the one <see cref="SearchOptions.TargetRecall"/> searches use
     /// (tuned once per target, k, fixed knob and trained index), and once <see cref="TuneSearchOnQueries"/> has been
-    /// called that tuning runs on the queries it kept instead of stored vectors. Costs roughly
+    /// called that tuning runs on the queries it kept instead of stored vectors, and tunes the HNSW beam as well.
+    /// With exact codes (no compression) nothing is tuned: depth 0 and the knob as given. Costs roughly
     /// <paramref name="sampleQueries"/> exact scans plus a pass of the sample per knob value tried.
     /// </summary>
     public TunedSearchSettings TuneSearch(double targetRecall, int k = 10, int sampleQueries = TuningSampleQueries, int ef = 0, int nprobe = 0)
@@ -52,12 +55,13 @@ public sealed partial class Collection
     /// <paramref name="sampleQueries"/>, queries the caller gives (best a sample of recorded traffic, kept apart from
     /// any queries that judge the result), against the exact top-k of the live vectors. Unlike the stored-vector
     /// sample of <see cref="TuneSearch"/>, these queries are not graph nodes, so the HNSW
-    /// beam is tuned too unless <paramref name="ef"/> fixes it; the re-rank depth and IVF lists probed as there.
+    /// beam is tuned too unless <paramref name="ef"/> fixes it; the re-rank depth and IVF lists probed as there. With
+    /// exact codes (no compression) nothing is tuned: depth 0 and the knob as given, as for an untrained index.
     /// The result becomes the live generation's settings for <see cref="SearchOptions.TargetRecall"/> searches with
-    /// the same target, k, ef and nprobe, so those searches do not tune on the request path. The collection keeps the
-    /// first <see cref="MaxRememberedTuningQueries"/> queries (in memory, not across a reopen) and tunes on them from
-    /// then on: for other targets, and again in the background when the live index changes (a retraining, rebalance,
-    /// promotion or rollback). Costs one exact scan per sample query plus a pass of the sample per knob value tried,
+    /// the same target, k, ef and nprobe, so those searches do not tune on the request path. The collection keeps up
+    /// to 200 of the queries (a seeded sample; in memory, not across a reopen) and tunes on them from then on: for
+    /// other targets (on the request path, as any first search for a target), and in the background for the targets
+    /// already asked when the live index changes (a retraining, rebalance, promotion or rollback). Costs one exact scan per sample query plus a pass of the sample per knob value tried,
     /// under the collection's read lock.
     /// </summary>
     public TunedSearchSettings TuneSearchOnQueries(double targetRecall, VectorMatrix sampleQueries, int k = 10, int ef = 0, int nprobe = 0)
@@ -74,6 +78,7 @@ public sealed partial class Collection
             PrepareQuery(sampleQueries.Row(i), queries[i], i);
         }
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
+        Volatile.Write(ref _tuningQueries, Kept(queries));
         _lock.EnterReadLock();
         try
         {
@@ -85,10 +90,18 @@ public sealed partial class Collection
             var tuned = new Lazy<TunedSearch>(() => t);
             _ = tuned.Value;
             g.TunedSearches[(targetRecall, k, ef, nprobe)] = tuned;
-            Volatile.Write(ref _tuningQueries, queries.Length <= MaxRememberedTuningQueries ? queries : queries[..MaxRememberedTuningQueries]);
             return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>The queries to keep: all of them, or a seeded sample of <see cref="MaxRememberedTuningQueries"/>.</summary>
+    private float[][] Kept(float[][] queries)
+    {
+        if (queries.Length <= MaxRememberedTuningQueries) return queries;
+        var order = (float[][])queries.Clone();
+        new Random(Options.Seed).Shuffle(order);
+        return order[..MaxRememberedTuningQueries];
     }
 
     private static void ValidateTuning(double targetRecall, int k)
@@ -155,14 +168,18 @@ public sealed partial class Collection
 
     /// <summary>
     /// Tunes live generation <paramref name="g"/> on a background task for the targets searches asked of the index it
-    /// replaced (<paramref name="keys"/>), so the next <see cref="SearchOptions.TargetRecall"/> search finds its
-    /// settings ready instead of tuning on the request path. A search arriving first waits for that same tuning (one
-    /// Lazy per key). Stops when <paramref name="g"/> is no longer live or the collection closes; a tuning that fails
-    /// is dropped, and the next search that asks tunes again and sees the error.
+    /// replaced (<paramref name="keys"/>) that it holds no settings for, so the next
+    /// <see cref="SearchOptions.TargetRecall"/> search finds them ready instead of tuning on the request path. A
+    /// search arriving first waits for that same tuning (one Lazy per key). A generation made live again by a rollback
+    /// keeps the settings it had. Stops when <paramref name="g"/> is no longer live or the collection closes; a tuning
+    /// that fails is dropped, and the next search that asks tunes again and sees the error. Each tuning holds the
+    /// read lock while it runs, as a tuning on the request path does.
     /// </summary>
     private void RetuneInBackground(Generation g, IReadOnlyCollection<(double Target, int K, int Ef, int NProbe)> keys)
     {
         if (keys.Count == 0) return;
+        // Not a child of the caller's trace span or async context: it outlives the operation that started it.
+        using var detached = ExecutionContext.SuppressFlow();
         _ = Task.Run(() =>
         {
             foreach (var key in keys)
@@ -173,9 +190,10 @@ public sealed partial class Collection
                     if (_closed || _current != g || g.Index is null) return;
                     Tuned(g, key.Target, key.K, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe });
                 }
-                catch (VectorStoreException)
+                catch (Exception)
                 {
-                    // Tuned removed the failed entry; the request path reports it.
+                    // Nobody waits for this task: Tuned removed the failed entry, and the next search that asks
+                    // tunes again on the request path and reports the error to its caller.
                 }
                 finally { _lock.ExitReadLock(); }
             }
