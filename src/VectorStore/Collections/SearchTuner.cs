@@ -136,6 +136,49 @@ internal static class SearchTuner
         return (0, recall);
     }
 
+    /// <summary>
+    /// For each of <paramref name="depths"/> (ascending), recall@<paramref name="k"/> against <paramref name="truth"/>
+    /// of re-ranking that prefix of <paramref name="candidates"/> by <paramref name="exact"/> distance (ties by
+    /// slot); a depth past the list's end re-ranks the whole list. Each candidate is scored once, and only as far as
+    /// the deepest depth reads.
+    /// </summary>
+    internal static double[] RecallByDepth(Func<int, float> exact, int[] candidates, int[] depths, int k, HashSet<int> truth)
+    {
+        var recall = new double[depths.Length];
+        // The exact best k of the prefix read so far, ascending by (distance, slot): each depth's top k is the one a
+        // re-rank of that prefix returns, kept up to date one candidate at a time instead of sorted anew per depth.
+        var top = new (float Exact, int Slot)[k];
+        int count = 0, d = 0;
+        for (int i = 0; i < candidates.Length && d < depths.Length; i++)
+        {
+            var c = (Exact: exact(candidates[i]), Slot: candidates[i]);
+            if (count < k || Before(c, top[count - 1]))
+            {
+                int at = count < k ? count++ : count - 1;
+                while (at > 0 && Before(c, top[at - 1]))
+                {
+                    top[at] = top[at - 1];
+                    at--;
+                }
+                top[at] = c;
+            }
+            for (; d < depths.Length && depths[d] <= i + 1; d++) recall[d] = Hits(top, count, truth, k);
+        }
+        for (; d < depths.Length; d++) recall[d] = Hits(top, count, truth, k);
+        return recall;
+    }
+
+    private static double Hits((float Exact, int Slot)[] top, int count, HashSet<int> truth, int k)
+    {
+        int hits = 0;
+        for (int i = 0; i < count; i++)
+            if (truth.Contains(top[i].Slot)) hits++;
+        return hits / (double)k;
+    }
+
+    private static bool Before((float Exact, int Slot) a, (float Exact, int Slot) b) =>
+        a.Exact < b.Exact || (a.Exact == b.Exact && a.Slot < b.Slot);
+
     private static void InterlockedAdd(ref double target, double value)
     {
         double seen = Volatile.Read(ref target);
@@ -206,14 +249,7 @@ internal static class SearchTuner
         public double[] RecallByDepth(int qi, int[] candidates, int[] depths)
         {
             var q = _queries[qi];
-            var exact = candidates.Select(s => (Exact: Distances.Compute(_kind, q, _raw.Get(s)), Slot: s)).ToArray();
-            var recall = new double[depths.Length];
-            for (int d = 0; d < depths.Length; d++)
-            {
-                var top = exact.Take(depths[d]).OrderBy(c => c.Exact).ThenBy(c => c.Slot).Take(K);
-                recall[d] = top.Count(c => _truth[qi].Contains(c.Slot)) / (double)K;
-            }
-            return recall;
+            return SearchTuner.RecallByDepth(slot => Distances.Compute(_kind, q, _raw.Get(slot)), candidates, depths, K, _truth[qi]);
         }
 
         /// <summary>

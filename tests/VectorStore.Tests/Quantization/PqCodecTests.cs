@@ -209,6 +209,28 @@ public class SearchTunerDepthTests
         Assert.Throws<InvalidArgumentException>(() => c.TuneRerank(0));
     }
 
+    /// <summary>Recall by prefix depth, kept incrementally, equals re-ranking each prefix from scratch (ties by slot included).</summary>
+    [Fact]
+    public void RecallByDepthEqualsReRankingEachPrefix()
+    {
+        var rng = new Random(3);
+        for (int round = 0; round < 300; round++)
+        {
+            int k = rng.Next(1, 12), n = rng.Next(0, 120);
+            var candidates = Enumerable.Range(0, n).Select(_ => rng.Next(0, 400)).Distinct().ToArray();
+            // Few distinct distances, so ties are common.
+            var distance = Enumerable.Range(0, 400).Select(_ => (float)rng.Next(0, 20)).ToArray();
+            var truth = new HashSet<int>(Enumerable.Range(0, k).Select(_ => rng.Next(0, 400)));
+            var depths = Enumerable.Range(0, rng.Next(1, 8)).Select(_ => rng.Next(1, 140)).Distinct().Order().ToArray();
+            var got = SearchTuner.RecallByDepth(s => distance[s], candidates, depths, k, truth);
+            for (int d = 0; d < depths.Length; d++)
+            {
+                var top = candidates.Take(depths[d]).OrderBy(s => distance[s]).ThenBy(s => s).Take(k);
+                Assert.Equal(top.Count(truth.Contains) / (double)k, got[d]);
+            }
+        }
+    }
+
     /// <summary>
     /// The targets searches asked of the live generation are tuned for the next one in the background, so the first
     /// search after a promotion or rollback finds its settings ready.
