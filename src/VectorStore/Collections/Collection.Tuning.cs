@@ -45,7 +45,6 @@ public sealed partial class Collection
     /// </summary>
     public TunedSearchSettings TuneSearch(double targetRecall, int k = 10, int sampleQueries = TuningSampleQueries, int ef = 0, int nprobe = 0)
     {
-        if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
         var t = TuneLocked(targetRecall, k, sampleQueries, new IndexSearchParameters { Ef = ef, NProbe = nprobe });
         return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
     }
@@ -61,14 +60,13 @@ public sealed partial class Collection
     /// the same target, k, ef and nprobe, so those searches do not tune on the request path. The collection keeps up
     /// to 200 of the queries (a seeded sample; in memory, not across a reopen) and tunes on them from then on: for
     /// other targets (on the request path, as any first search for a target), and in the background for the targets
-    /// already asked when the live index changes (a retraining, rebalance, promotion or rollback). Costs one exact scan per sample query plus a pass of the sample per knob value tried,
-    /// under the collection's read lock.
+    /// already asked when the live index changes (a retraining, rebalance, promotion or rollback). Costs one exact
+    /// scan per sample query plus a pass of the sample per knob value tried, under the collection's read lock.
     /// </summary>
     public TunedSearchSettings TuneSearchOnQueries(double targetRecall, VectorMatrix sampleQueries, int k = 10, int ef = 0, int nprobe = 0)
     {
         ArgumentNullException.ThrowIfNull(sampleQueries);
-        ValidateTuning(targetRecall, k);
-        if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
+        ValidateTuning(targetRecall, k, ef, nprobe);
         if (sampleQueries.Count == 0) throw new InvalidArgumentException("tuning needs at least one sample query");
         if (sampleQueries.Dimension != Options.Dimension) ThrowDim(sampleQueries.Dimension);
         var queries = new float[sampleQueries.Count][];
@@ -85,8 +83,7 @@ public sealed partial class Collection
             ThrowIfClosed();
             var g = _current;
             if (g.Index is null) return new TunedSearchSettings(0, 0, 0);
-            var t = SearchTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), targetRecall, k,
-                queries.Length, Options.Seed, knob, Parallelism(0), queries);
+            var t = Tune(g, targetRecall, k, queries.Length, knob, queries);
             var tuned = new Lazy<TunedSearch>(() => t);
             _ = tuned.Value;
             g.TunedSearches[(targetRecall, k, ef, nprobe)] = tuned;
@@ -104,10 +101,11 @@ public sealed partial class Collection
         return order[..MaxRememberedTuningQueries];
     }
 
-    private static void ValidateTuning(double targetRecall, int k)
+    private static void ValidateTuning(double targetRecall, int k, int ef, int nprobe)
     {
         if (!(targetRecall is > 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in (0, 1], got {targetRecall}");
         if (k is <= 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"k must be in 1..{SearchOptions.MaxK}, got {k}");
+        if (ef < 0 || nprobe < 0) throw new InvalidArgumentException($"ef and nprobe must be non-negative, got {ef} and {nprobe}");
     }
 
     /// <summary>The knob values an index uses when a search leaves them 0: given to the tuner, only the depth is tuned.</summary>
@@ -117,7 +115,7 @@ public sealed partial class Collection
     /// <summary>Tunes on the live generation; a null <paramref name="knob"/> means its index's defaults.</summary>
     private TunedSearch TuneLocked(double targetRecall, int k, int sampleQueries, IndexSearchParameters? knob)
     {
-        ValidateTuning(targetRecall, k);
+        ValidateTuning(targetRecall, k, knob?.Ef ?? 0, knob?.NProbe ?? 0);
         if (sampleQueries <= 0) throw new InvalidArgumentException($"sample queries must be positive, got {sampleQueries}");
         _lock.EnterReadLock();
         try

@@ -2,8 +2,6 @@ using VectorStore.Clustering;
 using VectorStore.Distance;
 using VectorStore.Filtering;
 using VectorStore.Indexing;
-using VectorStore.Indexing.Hnsw;
-using VectorStore.Indexing.Ivf;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
 using VectorStore.Storage;

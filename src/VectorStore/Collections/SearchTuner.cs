@@ -12,8 +12,9 @@ namespace VectorStore.Collections;
 /// Chooses the search settings for a requested recall on the collection's own data: the re-rank depth and, unless
 /// the caller fixed them, the IVF lists probed and (with the caller's sample queries only; see Knobs) the HNSW beam.
 /// The queries are either a seeded sample of stored vectors, each held out of its own ground truth (the exact top-k
-/// of the other vectors), or queries the caller gives, ideally recorded traffic; the truth is computed once. For each knob value of a ladder, ascending, the smallest depth of the depth ladder whose
-/// mean recall@k reaches the target is found; each such pair is then timed on the sample, searches and re-rank
+/// of the other vectors), or queries the caller gives, ideally recorded traffic; the truth is computed once. For
+/// each knob value of a ladder, ascending, the smallest depth of the depth ladder whose mean recall@k reaches the
+/// target is found; each such pair is then timed on the sample, searches and re-rank
 /// together, on one thread, and the fastest wins (a larger knob only when clearly faster). The knob ladder stops
 /// early once a value needs only the smallest depth, or its index search alone takes longer than the best pair so far
 /// (both only grow with the knob). The choice rests on timings, so two tunings of the same data may differ where

@@ -6,8 +6,8 @@ namespace VectorStore.Ranking;
 
 /// <summary>
 /// The k-th smallest of a set of values without sorting it: quickselect (median-of-three pivots, three-way partition
-/// so runs of equal values cost nothing, in branch-free passes) in expected linear time, falling back to a sort of the remaining range if the
-/// pivots keep being poor. It returns exactly the element a full sort would put at index k. sq8 training needs two
+/// in branch-free passes so runs of equal values cost nothing) in expected linear time, falling back to a sort of the
+/// remaining range if the pivots keep being poor. It returns exactly the element a full sort would put at index k. sq8 training needs two
 /// quantiles per dimension, and sorting every column was 40 % of ingesting a fresh collection; a reservoir
 /// <see cref="TopK"/> compacts its 64-bit (distance, slot) keys with it. Stateless.
 /// </summary>

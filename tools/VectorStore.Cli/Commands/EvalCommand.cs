@@ -69,13 +69,7 @@ public sealed class EvalCommand : CliCommand
             if (tuneQueriesPath is not null && targetRecall <= 0) throw new UsageException("--tune-queries tunes for --target-recall: give both");
             var (baseVectors, queries, fileTruth) = shared.ReadData(r);
             if (tuneQueriesPath is not null)
-            {
-                var tuneQueries = VectorFiles.ReadVectors(tuneQueriesPath);
-                if (tuneQueries.Count == 0) throw new InvalidArgumentException("--tune-queries file has no vectors");
-                if (tuneQueries.Dimension != baseVectors.Dimension)
-                    throw new InvalidArgumentException($"--tune-queries dimension {tuneQueries.Dimension} differs from base dimension {baseVectors.Dimension}");
-                settings = settings with { TuneQueries = tuneQueries };
-            }
+                settings = settings with { TuneQueries = EvalOptionSet.ReadQueries(tuneQueriesPath, "--tune-queries", baseVectors.Dimension) };
             if (k > baseVectors.Count) throw new UsageException($"--k {k} exceeds the {baseVectors.Count} base vectors");
             var truth = fileTruth is null
                 ? EvalRunner.ExactTruth(baseVectors, queries, settings.Metric, k, settings.Database.Threads)

@@ -123,6 +123,19 @@ public sealed class EvalOptionSet
     }
 
     /// <summary>
+    /// Reads a query file (its first <paramref name="maxRows"/>), refusing one without vectors or of another dimension
+    /// than the base's; <paramref name="what"/> names it in the error.
+    /// </summary>
+    public static VectorMatrix ReadQueries(string path, string what, int dimension, int maxRows = int.MaxValue)
+    {
+        var queries = VectorFiles.ReadVectors(path, maxRows: maxRows);
+        if (queries.Dimension != dimension)
+            throw new InvalidArgumentException($"{what} dimension {queries.Dimension} differs from base dimension {dimension}");
+        if (queries.Count == 0) throw new InvalidArgumentException($"{what} file has no vectors");
+        return queries;
+    }
+
+    /// <summary>
     /// Reads <c>--base</c> and <c>--query</c> (truncated by <c>--max-base</c> / <c>--max-queries</c>) and the
     /// <c>--gt</c> rows of those queries; the ground truth is null when absent or when a truncated base invalidates it.
     /// </summary>
@@ -133,12 +146,9 @@ public sealed class EvalOptionSet
         CliCommand.RequireRange("--max-base", maxBase, 0, int.MaxValue);
         CliCommand.RequireRange("--max-queries", maxQueries, 0, int.MaxValue);
         var baseVectors = VectorFiles.ReadVectors(r.GetValue(Base)!, maxRows: maxBase > 0 ? maxBase : int.MaxValue);
-        var queries = VectorFiles.ReadVectors(r.GetValue(Query)!, maxRows: maxQueries > 0 ? maxQueries : int.MaxValue);
-        if (queries.Dimension != baseVectors.Dimension)
-            throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from base dimension {baseVectors.Dimension}");
-        if (baseVectors.Count == 0) throw new InvalidArgumentException("base file has no vectors");
         // Zero queries would average recall over nothing and report 0 with success.
-        if (queries.Count == 0) throw new InvalidArgumentException("query file has no vectors");
+        var queries = ReadQueries(r.GetValue(Query)!, "query", baseVectors.Dimension, maxQueries > 0 ? maxQueries : int.MaxValue);
+        if (baseVectors.Count == 0) throw new InvalidArgumentException("base file has no vectors");
         var gt = r.GetValue(GroundTruth);
         var truth = gt is not null && maxBase == 0 ? VectorFiles.ReadIvecs(gt, queries.Count) : null;
         return (baseVectors, queries, truth);
