@@ -131,14 +131,7 @@ public sealed class EvalRunner
     /// </summary>
     public EvalPoint MeasureOnThreads(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, SearchFilter? filter, int threads)
     {
-        var options = new SearchOptions
-        {
-            K = Settings.K,
-            Rerank = RerankAt(point),
-            Ef = point.Name == "ef" ? point.Value : 0,
-            NProbe = point.Name == "nprobe" ? point.Value : 0,
-            Filter = filter,
-        };
+        var options = SearchOptionsAt(point, filter);
         int nq = queries.Count;
         var results = new long[nq][];
         var latencies = new double[nq];
@@ -204,6 +197,36 @@ public sealed class EvalRunner
             FullPrecisionReadsPerQuery = nq == 0 ? 0 : (double)fullPrecisionReads / nq,
         };
     }
+
+    /// <summary>
+    /// Recall and throughput of <see cref="Collection.SearchBatch"/>: the whole query set in one call on
+    /// <paramref name="threads"/> threads, repeated for at least the settings' seconds and three calls; the QPS is the
+    /// fastest call's (as FAISS's batched <c>search(nq, …)</c> is timed in <c>bench/native/batch.cpp</c>).
+    /// </summary>
+    public (double Recall, double Qps) MeasureBatch(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, int threads)
+    {
+        var options = SearchOptionsAt(point, null);
+        var first = Collection.SearchBatch(queries, options, threads); // recall pass, also the warm-up
+        double recall = Recall.AtK(first.Select(hits => hits.Select(h => (long)h.Id).ToArray()).ToArray(), truth, Settings.K);
+        double best = 0;
+        var sw = Stopwatch.StartNew();
+        for (int calls = 0; calls < 3 || sw.Elapsed.TotalSeconds < Settings.MinSeconds; calls++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Collection.SearchBatch(queries, options, threads);
+            best = Math.Max(best, queries.Count / Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return (recall, best);
+    }
+
+    private SearchOptions SearchOptionsAt(SweepPoint point, SearchFilter? filter) => new()
+    {
+        K = Settings.K,
+        Rerank = RerankAt(point),
+        Ef = point.Name == "ef" ? point.Value : 0,
+        NProbe = point.Name == "nprobe" ? point.Value : 0,
+        Filter = filter,
+    };
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -22,6 +22,11 @@ namespace VectorStore.Bench.Indexing;
 /// <para><c>dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll native-peers DATA_DIR
 /// --native /tmp/native/bin/bench [--metric ip|l2] [--seconds 1] [--sweep full|quick] [--csv FILE]</c>. Build the native bench
 /// with <c>../shared/peers/native/build.sh</c> (its README). Without <c>--native</c> only VectorStore runs.</para>
+/// <para>With <c>--batch bench/native/bin/batch</c> (built by <c>bench/native/build.sh</c> after the peers' build) it
+/// compares batched search instead: every query in one call — VectorStore's <c>Collection.SearchBatch</c> against
+/// FAISS's <c>index->search(nq, …)</c> — with OpenMP or the batch limited to one thread (the "1 thread" column) and to
+/// two (the "2 threads" column), each the fastest of at least three calls. hnswlib has no batched call and is left
+/// out.</para>
 /// </remarks>
 public static class NativePeers
 {
@@ -37,12 +42,14 @@ public static class NativePeers
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine("usage: native-peers DATA_DIR [--native PATH_TO_BENCH] [--metric ip|l2] [--seconds S] [--sweep full|quick] [--csv FILE]");
+            Console.Error.WriteLine("usage: native-peers DATA_DIR [--native PATH_TO_BENCH | --batch PATH_TO_BATCH] [--metric ip|l2] [--seconds S] [--sweep full|quick] [--csv FILE]");
             return 2;
         }
         string dir = args[0];
         var a = BenchArgs.Parse(args[1..]);
         string? native = a.TryGet("native", out var path) ? path : null;
+        string? batch = a.TryGet("batch", out var batchPath) ? batchPath : null;
+        if (native is not null && batch is not null) throw new ArgumentException("--native and --batch compare different calls: give one");
         bool quick = a.Str("sweep", "full") == "quick";
         double seconds = a.Double("seconds", quick ? 0.3 : 1);
         string? csv = a.TryGet("csv", out var file) ? file : null;
@@ -51,7 +58,8 @@ public static class NativePeers
         if (metric is not ("ip" or "l2")) throw new ArgumentException($"--metric must be ip or l2, got {metric}");
         int d = ds.Base.Dimension, n = ds.Base.Count;
         int m4 = d / 4; // 4-bit PQ with one sub-quantizer per 4 dimensions, as the peer configurations use
-        Console.WriteLine($"# {ds.Name}: n={n} d={d} nq={ds.Queries.Count} metric={metric}; k=10; QPS: one query per call, 1 and 2 threads; {seconds} s per timing");
+        string calls = batch is null ? "one query per call" : "all queries in one batched call";
+        Console.WriteLine($"# {ds.Name}: n={n} d={d} nq={ds.Queries.Count} metric={metric}; k=10; QPS: {calls}, 1 and 2 threads; {seconds} s per timing");
         Console.WriteLine($"# machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load {LoadAverage()}");
         var points = new List<Point>();
 
@@ -80,17 +88,20 @@ public static class NativePeers
             runner.MeasureOnThreads(ds.Queries, ds.Truth, sweep[0], null, 1);
             foreach (var point in sweep)
             {
-                var one = runner.MeasureOnThreads(ds.Queries, ds.Truth, point, null, 1);
-                var two = runner.MeasureOnThreads(ds.Queries, ds.Truth, point, null, 2);
+                var (recall, one, two) = batch is null ? Single(runner, ds, point) : Batched(runner, ds, point);
                 double bytes = runner.BytesPerVector + runner.RerankBytesPerVectorAt(point);
-                Emit(points, new Point("vectorstore", config, point.ToString(), bytes, one.Recall, one.Qps, two.Qps));
-                if (one.Recall >= 0.995) break; // past every target: the rest of the sweep is slower
+                Emit(points, new Point("vectorstore", config, point.ToString(), bytes, recall, one, two));
+                if (recall >= 0.995) break; // past every target: the rest of the sweep is slower
             }
         }
 
-        if (native is not null)
+        if (native is not null || batch is not null)
         {
-            if (!File.Exists(native)) throw new FileNotFoundException($"native bench not found: {native} (build it with shared/peers/native/build.sh)");
+            string exe = (native ?? batch)!;
+            if (!File.Exists(exe))
+                throw new FileNotFoundException(native is not null
+                    ? $"native bench not found: {exe} (build it with shared/peers/native/build.sh)"
+                    : $"batch bench not found: {exe} (build it with bench/native/build.sh, after shared/peers/native/build.sh)");
             string prefix = Path.Combine(dir, ds.Name);
             string[] files = [prefix + "_base.fvecs", prefix + "_query.fvecs", prefix + "_groundtruth.ivecs", metric];
             string[][] peers =
@@ -100,8 +111,10 @@ public static class NativePeers
                 ["faiss", .. files, "HNSW32,SQ8", quick ? "efSearch=32,128" : "efSearch=16,32,64,128,256,512"],
                 ["hnswlib", .. files, "16", "200", quick ? "32,128" : "10,20,40,80,160,320,640"],
             ];
+            // The batch program takes the FAISS arguments without the engine name.
+            if (batch is not null) peers = peers.Where(p => p[0] == "faiss").Select(p => p[1..]).ToArray();
             foreach (var peerArgs in peers)
-                foreach (var row in RunNative(native, peerArgs, seconds))
+                foreach (var row in RunNative(exe, peerArgs, seconds))
                 {
                     var f = row.Split(',');
                     if (f.Length < 9) continue;
@@ -118,6 +131,21 @@ public static class NativePeers
             File.WriteAllText(csv, sb.ToString());
         }
         return 0;
+    }
+
+    /// <summary>One query per call: recall and QPS at one thread, QPS at two.</summary>
+    private static (double Recall, double Qps1, double Qps2) Single(EvalRunner runner, Dataset ds, SweepPoint point)
+    {
+        var one = runner.MeasureOnThreads(ds.Queries, ds.Truth, point, null, 1);
+        var two = runner.MeasureOnThreads(ds.Queries, ds.Truth, point, null, 2);
+        return (one.Recall, one.Qps, two.Qps);
+    }
+
+    /// <summary>Every query in one call: recall and QPS at one thread, QPS at two.</summary>
+    private static (double Recall, double Qps1, double Qps2) Batched(EvalRunner runner, Dataset ds, SweepPoint point)
+    {
+        var (recall, one) = runner.MeasureBatch(ds.Queries, ds.Truth, point, 1);
+        return (recall, one, runner.MeasureBatch(ds.Queries, ds.Truth, point, 2).Qps);
     }
 
     private static EvalSettings Settings(Metric metric, string compression, string index, int rerank, RawVectorResidency raw, double seconds) => new()
@@ -199,9 +227,10 @@ public static class NativePeers
         var rows = new List<string>();
         string? line;
         while ((line = p.StandardOutput.ReadLine()) is not null)
-            if (line.StartsWith("faiss-cpp,", StringComparison.Ordinal) || line.StartsWith("hnswlib-cpp,", StringComparison.Ordinal)) rows.Add(line);
+            if (line.StartsWith("faiss-cpp,", StringComparison.Ordinal) || line.StartsWith("hnswlib-cpp,", StringComparison.Ordinal)
+                || line.StartsWith("faiss-batch,", StringComparison.Ordinal)) rows.Add(line);
         p.WaitForExit();
-        if (p.ExitCode != 0) Console.Error.WriteLine($"native bench {string.Join(' ', args.Skip(5))} exited with {p.ExitCode}");
+        if (p.ExitCode != 0) Console.Error.WriteLine($"native bench {string.Join(' ', args.Skip(4))} exited with {p.ExitCode}");
         return rows;
     }
 

@@ -524,25 +524,12 @@ public sealed partial class Collection
     /// Copies <paramref name="query"/> into <paramref name="q"/>, refusing a non-finite value (naming query
     /// <paramref name="row"/> of a batch when given), and normalizes it for cosine.
     /// </summary>
-    private void PrepareQuery(ReadOnlySpan<float> query, float[] q, int row = -1)
+    private void PrepareQuery(ReadOnlySpan<float> query, Span<float> q, int row = -1)
     {
         query.CopyTo(q);
         for (int d = 0; d < q.Length; d++)
             if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
         if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
-    }
-
-    /// <summary>
-    /// Searches every row of <paramref name="queries"/> on <paramref name="threads"/> threads (0 = the database's
-    /// <see cref="DatabaseOptions.Threads"/>, itself 0 = all cores by default).
-    /// </summary>
-    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
-    {
-        options ??= new SearchOptions();
-        ValidateSearch(queries.Dimension, options);
-        var results = new SearchHit[queries.Count][];
-        Parallel.For(0, queries.Count, Parallelism(threads), i => results[i] = Search(queries.Row(i), options));
-        return results;
     }
 
     /// <summary><paramref name="threads"/> workers when positive, else the database's setting, else every core.</summary>
@@ -580,7 +567,6 @@ public sealed partial class Collection
     private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch, Generation gen, bool exact = false)
     {
         var index = exact ? null : gen.Index;
-        int number = index is null ? 0 : gen.Number;
         using var filter = options.Filter is null ? null : BuildFilter(options.Filter);
         int k = options.K;
         var heap = scratch.Heap;
@@ -600,17 +586,7 @@ public sealed partial class Collection
             scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
             return Drain(heap, k, scratch, options, 0);
         }
-        bool exactCodes = index.Codec.EstimatesAreExact;
-        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
-        int rerank = options.Rerank;
-        if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
-        {
-            // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
-            var tuned = Tuned(gen, options.TargetRecall, k, p);
-            rerank = tuned.Rerank;
-            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
-        }
-        int candidates = exactCodes ? k : Math.Max(k, rerank);
+        var (p, rerank, candidates) = Knobs(gen, index, options);
         var plan = filter is null ? FilterPlan.None : FilterPlan.Index;
         double fraction = filter is null ? 1 : filter.Count / (double)Math.Max(1, _slots.Count);
         if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(index, q, p, filter, fraction, candidates, scratch))
@@ -621,9 +597,40 @@ public sealed partial class Collection
             index.Search(q, p, filter, heap);
         }
         scratch.Stats = new SearchStats(Exact: false, Reranked: 0, plan, filter?.Count ?? 0);
-        if (rerank <= 0 || exactCodes) return Drain(heap, k, scratch, options, number);
+        return Finish(q, heap, rerank, candidates, options, scratch, gen);
+    }
+
+    /// <summary>
+    /// The index knobs of a search of <paramref name="gen"/>, its re-rank depth (the tuned ones for a target recall,
+    /// tuned once per generation), and how many candidates the index is asked for.
+    /// </summary>
+    private (IndexSearchParameters P, int Rerank, int Candidates) Knobs(Generation gen, VectorIndex index, SearchOptions options)
+    {
+        bool exactCodes = index.Codec.EstimatesAreExact;
+        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
+        int rerank = options.Rerank, k = options.K;
+        if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
+        {
+            // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
+            var tuned = Tuned(gen, options.TargetRecall, k, p);
+            rerank = tuned.Rerank;
+            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
+        }
+        return (p, exactCodes ? 0 : rerank, exactCodes ? k : Math.Max(k, rerank));
+    }
+
+    /// <summary>
+    /// Re-ranks the index's <paramref name="candidates"/> (the refine stage, or full precision) when
+    /// <paramref name="rerank"/> asks for it, and returns the best k as hits. <paramref name="heap"/> may be the
+    /// scratch's own heap: it is drained before that is reused.
+    /// </summary>
+    private SearchHit[] Finish(float[] q, TopK heap, int rerank, int candidates, SearchOptions options, SearchScratch scratch, Generation gen)
+    {
+        int k = options.K, number = gen.Number;
+        if (rerank <= 0) return Drain(heap, k, scratch, options, number);
         // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
         int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
+        heap = scratch.Heap;
         heap.Reset(k);
         if (gen.Refine is { } refine)
         {
@@ -813,6 +820,22 @@ public sealed partial class Collection
         public SearchStats Stats { get; set; }
         public int[] SlotBuffer { get; private set; } = new int[16];
         public float[] DistBuffer { get; private set; } = new float[16];
+
+        private float[] _batchQueries = [];
+        private TopK[] _batchHeaps = [];
+
+        /// <summary>Room for <paramref name="rows"/> prepared queries of a batch, and a candidate heap for each.</summary>
+        public (float[] Queries, TopK[] Heaps) Batch(int rows)
+        {
+            if (_batchQueries.Length < rows * dimension) _batchQueries = new float[rows * dimension];
+            if (_batchHeaps.Length < rows)
+            {
+                int had = _batchHeaps.Length;
+                Array.Resize(ref _batchHeaps, rows);
+                for (int i = had; i < rows; i++) _batchHeaps[i] = new TopK(16);
+            }
+            return (_batchQueries, _batchHeaps);
+        }
 
         public Span<int> Slots(int n)
         {

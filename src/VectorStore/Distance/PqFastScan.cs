@@ -17,7 +17,7 @@ namespace VectorStore.Distance;
 /// The lookup table holds 16 bytes per sub-quantizer. Sums accumulate in 16-bit lanes: each entry is ≤ 255 and
 /// M ≤ <see cref="MaxSubQuantizers"/>, so a sum is at most 256·255 = 65,280 and cannot overflow.
 /// </remarks>
-public static unsafe class PqFastScan
+public static unsafe partial class PqFastScan
 {
     /// <summary>Codes per block.</summary>
     public const int BlockVectors = 32;

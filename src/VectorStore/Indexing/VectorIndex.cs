@@ -63,6 +63,30 @@ public abstract class VectorIndex
     public abstract void Search(ReadOnlySpan<float> query, in IndexSearchParameters parameters, SlotFilter? filter, TopK results);
 
     /// <summary>
+    /// <see cref="Search"/> for <c>results.Length</c> queries at once, without a filter: <paramref name="queries"/> holds
+    /// them row after row (each prepared as for <see cref="Search"/>), and <c>results[i]</c> receives query i's
+    /// candidates — the entries <see cref="Search"/> would give it. The default searches them one by one; indexes over
+    /// block codes with a <see cref="VectorCodec.CreateBatchScorer"/> score each block for several queries per pass.
+    /// </summary>
+    public virtual void SearchBatch(ReadOnlySpan<float> queries, in IndexSearchParameters parameters, ReadOnlySpan<TopK> results)
+    {
+        if (results.Length == 0) return;
+        int dim = CheckBatch(queries, results.Length);
+        for (int i = 0; i < results.Length; i++) Search(queries.Slice(i * dim, dim), parameters, null, results[i]);
+    }
+
+    /// <summary>The dimension of a batch of <paramref name="count"/> queries held row after row in <paramref name="queries"/>.</summary>
+    private protected int CheckBatch(ReadOnlySpan<float> queries, int count)
+    {
+        if (count <= 0 || queries.Length % count != 0 || queries.Length / count != Codec.Dimension)
+            throw new InvalidVectorException($"a batch of {count} queries needs {count} × {Codec.Dimension} floats, got {queries.Length}");
+        return Codec.Dimension;
+    }
+
+    /// <summary>Queries a batched search sets up at once (batches are searched in chunks of this many).</summary>
+    private protected const int BatchChunk = 64;
+
+    /// <summary>
     /// Whether a snapshot may keep an older copy of this index and list the slots changed since (data-format.md §4.10),
     /// recovery removing those slots and adding their current vectors again: true where that is cheap and rebuilds the
     /// same entries (flat: encode; IVF: nearest list + encode), false where an insertion is costly or depends on the

@@ -39,6 +39,9 @@ public sealed class PqFastScanCodec : VectorCodec, IBlockCodec, ISubCodebookCode
     public override IBlockCodec BlockLayout => this;
 
     /// <inheritdoc />
+    public override BlockBatchScorer CreateBatchScorer(DistanceKind kind, int capacity) => new PqFastScanBatchScorer(this, kind, capacity);
+
+    /// <inheritdoc />
     public int BlockVectors => PqFastScan.BlockVectors;
 
     /// <inheritdoc />

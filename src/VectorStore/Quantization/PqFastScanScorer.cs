@@ -75,17 +75,25 @@ public sealed class PqFastScanScorer : CodeScorer, IBlockScorer
         }
     }
 
+    /// <summary>
+    /// The largest integer sum that can still beat <paramref name="threshold"/> (false: none can). distance = bias +
+    /// sum / scale, so distance &lt; threshold ⇔ sum &lt; (threshold − bias)·scale; one step of slack keeps every true
+    /// candidate despite float rounding, and the heap decides the borderline ones exactly.
+    /// </summary>
+    internal static bool TrySumLimit(float threshold, float bias, float scale, out ushort limit)
+    {
+        double l = Math.Floor(((double)threshold - bias) * scale) + 1;
+        limit = l >= ushort.MaxValue ? ushort.MaxValue : l >= 0 ? (ushort)l : (ushort)0;
+        return l >= 0; // also false for −∞ and NaN
+    }
+
     /// <inheritdoc />
     public int ScanBlocksBelow(ReadOnlySpan<byte> packed, int count, float threshold, Span<int> positions, Span<float> distances)
     {
         if (positions.Length < count || distances.Length < count) throw new ArgumentException("output spans are shorter than count");
         int bb = PqFastScan.BlockBytes(_m);
         int blocks = (count + PqFastScan.BlockVectors - 1) / PqFastScan.BlockVectors;
-        // distance = Bias + sum / Scale, so distance < threshold ⇔ sum < (threshold − Bias)·Scale. One step of slack
-        // keeps every true candidate despite float rounding; the heap decides the borderline ones exactly.
-        double limit = Math.Floor(((double)threshold - Bias) * Scale) + 1;
-        if (!(limit >= 0)) return 0; // nothing can enter (also a NaN-free guard for −∞)
-        ushort ulimit = limit >= ushort.MaxValue ? ushort.MaxValue : (ushort)limit;
+        if (!TrySumLimit(threshold, Bias, Scale, out ushort ulimit)) return 0;
         int found = 0;
         for (int b0 = 0; b0 < blocks; b0 += ChunkBlocks)
         {

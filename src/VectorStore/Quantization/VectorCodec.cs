@@ -62,6 +62,12 @@ public abstract class VectorCodec
     /// </summary>
     public virtual IBlockCodec? BlockLayout => null;
 
+    /// <summary>
+    /// A new scorer that scans this codec's packed blocks for up to <paramref name="capacity"/> queries at once, or
+    /// null when the codec has none (a batched search then scores its queries one by one).
+    /// </summary>
+    public virtual BlockBatchScorer? CreateBatchScorer(DistanceKind kind, int capacity) => null;
+
     /// <summary>Writes the trained parameters (without the kind tag; see <see cref="CodecRegistry.Write"/>).</summary>
     public abstract void WriteParameters(BinaryWriter writer);
 

@@ -91,6 +91,17 @@ internal sealed class EngineTelemetry : IDisposable
         return metrics || activity is not null ? new OperationScope(this, operation, collection, Stopwatch.GetTimestamp(), activity) : default;
     }
 
+    /// <summary>
+    /// Times one query of a batched search from <paramref name="started"/> (its chunk's start) for the metrics only:
+    /// the queries of a chunk are scored interleaved, so none has a span of its own. Inert when no search metric listens.
+    /// </summary>
+    public OperationScope StartBatchedSearch(string collection, long started)
+    {
+        bool metrics = OperationDurationHistogram.Enabled || ReturnedRowsHistogram.Enabled || SearchDurationHistogram.Enabled
+            || RerankedHistogram.Enabled || DiskReadsHistogram.Enabled;
+        return metrics ? new OperationScope(this, DbOperations.Search, collection, started, null) : default;
+    }
+
     /// <summary>Starts timing a background task (training, checkpoint) with its span; inert when nothing listens.</summary>
     public TaskScope StartTask(Histogram<double> histogram, string spanName, string collection)
     {

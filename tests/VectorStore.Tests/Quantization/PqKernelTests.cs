@@ -181,16 +181,7 @@ public class PqFastScanPruningKernelTests
         for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
         var train = new VectorMatrix(data, dim);
         var codec = (PqFastScanCodec)CodecRegistry.Train(CompressionSpec.Parse($"pq:{m}x4"), train, DistanceKind.L2);
-        var blocks = (IBlockCodec)codec;
-        var codes = new byte[count * codec.CodeSize];
-        for (int i = 0; i < count; i++) codec.Encode(train.Row(i), codes.AsSpan(i * codec.CodeSize, codec.CodeSize));
-        int nb = (count + 31) / 32;
-        var packed = new byte[nb * blocks.BlockBytes];
-        for (int b = 0; b < nb; b++)
-        {
-            int n = Math.Min(32, count - b * 32);
-            blocks.PackBlock(codes.AsSpan(b * 32 * codec.CodeSize, n * codec.CodeSize), n, packed.AsSpan(b * blocks.BlockBytes, blocks.BlockBytes));
-        }
+        var packed = PqFastScanQueriesKernelTests.Pack(codec, train, count);
         foreach (var kind in new[] { DistanceKind.L2, DistanceKind.NegativeDot })
         {
             var scorer = (PqFastScanScorer)codec.CreateScorer(kind);

@@ -184,6 +184,52 @@ public sealed class FlatIndex : VectorIndex
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With block codes and a batch scorer, each chunk of <see cref="BlockSize"/> codes is scored for every query of
+    /// a <see cref="VectorIndex.BatchChunk"/> while it sits in L1, and thresholds are read per chunk as
+    /// <see cref="Search"/> reads them, so every heap receives the same pushes as in a search of its own.
+    /// </remarks>
+    public override void SearchBatch(ReadOnlySpan<float> queries, in IndexSearchParameters parameters, ReadOnlySpan<TopK> results)
+    {
+        if (results.Length == 0) return;
+        int dim = CheckBatch(queries, results.Length);
+        var scratch = _scratch.Value!;
+        var batch = _blocks is null ? null : scratch.Batch ??= Codec.CreateBatchScorer(DistanceKind, BatchChunk);
+        if (batch is null)
+        {
+            base.SearchBatch(queries, parameters, results);
+            return;
+        }
+        int bb = _blocks!.BlockBytes, bv = _blocks.BlockVectors;
+        var live = _live.Words;
+        int end = _highWater;
+        var codes = _codes;
+        var (members, thresholds, found, pos, dist) = scratch.BatchBuffers();
+        for (int q0 = 0; q0 < results.Length; q0 += BatchChunk)
+        {
+            int nq = Math.Min(BatchChunk, results.Length - q0);
+            for (int i = 0; i < nq; i++) batch.SetQuery(i, queries.Slice((q0 + i) * dim, dim));
+            var heaps = results.Slice(q0, nq);
+            for (int start = 0; start < end; start += BlockSize)
+            {
+                int n = Math.Min(BlockSize, end - start);
+                for (int i = 0; i < nq; i++) thresholds[i] = heaps[i].Threshold;
+                batch.ScanBlocksBelow(members.AsSpan(0, nq), codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, thresholds.AsSpan(0, nq),
+                    pos, dist, found);
+                for (int i = 0; i < nq; i++)
+                {
+                    var heap = heaps[i];
+                    for (int j = i * n, stop = j + found[i]; j < stop; j++)
+                    {
+                        int slot = start + pos[j];
+                        if ((live[slot >> 6] & (1UL << (slot & 63))) != 0) heap.Push(slot, dist[j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public override void Write(BinaryWriter writer)
     {
         writer.Write((byte)DistanceKind);
@@ -240,5 +286,15 @@ public sealed class FlatIndex : VectorIndex
         public CodeScorer Scorer { get; } = scorer;
         public float[] Distances { get; } = new float[BlockSize];
         public int[] Positions { get; } = new int[BlockSize];
+
+        /// <summary>The batched search's scorer, made on this thread's first batch.</summary>
+        public BlockBatchScorer? Batch { get; set; }
+
+        private (int[], float[], int[], int[], float[])? _batch;
+
+        /// <summary>Member indexes 0…, per-member thresholds and counts, and per-member candidate positions and distances of one chunk.</summary>
+        public (int[] Members, float[] Thresholds, int[] Found, int[] Positions, float[] Distances) BatchBuffers() =>
+            _batch ??= (Enumerable.Range(0, BatchChunk).ToArray(), new float[BatchChunk], new int[BatchChunk],
+                new int[BatchChunk * BlockSize], new float[BatchChunk * BlockSize]);
     }
 }

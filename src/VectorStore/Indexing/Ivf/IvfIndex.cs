@@ -315,18 +315,10 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         nprobe = Math.Min(nprobe, NList);
         var s = _scratch.Value!;
         var centroids = _centroids;
-        var coarse = _coarse;
         var lists = _lists;
         int dim = Dimension;
-
-        // Rank the centroids by squared L2 (the assignment criterion) from one dot product each (blocked kernel).
-        float qn = DotProduct.Compute(query, query);
+        int probed = RankLists(query, nprobe, s);
         var dots = s.CentroidDots;
-        var probe = s.Probe;
-        probe.Reset(nprobe);
-        coarse.Dots(query, dots);
-        for (int c = 0; c < NList; c++) probe.Push(c, qn - 2 * dots[c] + coarse.Norm(c));
-        int probed = probe.Drain(s.ProbeLists, s.ProbeDistances);
 
         var scorer = s.Scorer;
         var residual = s.Residual;
@@ -342,6 +334,98 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
             residual?.SetList(centroids.AsSpan(l * dim, dim), dots[l]);
             if (sparseFilter) ScanSparse(list, scorer, filter!, results, seen, epoch);
             else ScanList(list, scorer, filter, results, s.Distances, s.Positions, seen, epoch);
+        }
+    }
+
+    /// <summary>
+    /// Ranks the centroids by squared L2 (the assignment criterion) from one dot product each (blocked kernel): the
+    /// nearest <paramref name="nprobe"/> go to <c>s.ProbeLists</c>, nearest first, and every dot to
+    /// <c>s.CentroidDots</c>. Returns how many lists were ranked.
+    /// </summary>
+    private int RankLists(ReadOnlySpan<float> query, int nprobe, Scratch s)
+    {
+        var coarse = _coarse;
+        float qn = DotProduct.Compute(query, query);
+        var dots = s.CentroidDots;
+        var probe = s.Probe;
+        probe.Reset(nprobe);
+        coarse.Dots(query, dots);
+        for (int c = 0; c < NList; c++) probe.Push(c, qn - 2 * dots[c] + coarse.Norm(c));
+        return probe.Drain(s.ProbeLists, s.ProbeDistances);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With block codes, plain (not residual) codes and no spill, the lists each query of a
+    /// <see cref="VectorIndex.BatchChunk"/> probes are gathered first, then every probed list is scanned once for all
+    /// the queries that probe it, each code block scored for up to four of them per pass. A list's estimates do not
+    /// depend on the order lists are visited in, so each heap ends with the entries <see cref="Search"/> gives it.
+    /// </remarks>
+    public override void SearchBatch(ReadOnlySpan<float> queries, in IndexSearchParameters parameters, ReadOnlySpan<TopK> results)
+    {
+        if (results.Length == 0) return;
+        int dim = CheckBatch(queries, results.Length);
+        var s = _scratch.Value!;
+        var batch = Blocks is null || Residual || Spill ? null : s.Batch ??= Codec.CreateBatchScorer(DistanceKind, BatchChunk);
+        if (batch is null || _count == 0)
+        {
+            if (batch is null) base.SearchBatch(queries, parameters, results);
+            return;
+        }
+        int nprobe = Math.Min(parameters.NProbe > 0 ? parameters.NProbe : DefaultNProbe, NList);
+        var lists = _lists;
+        var b = s.BatchBuffers(NList, nprobe);
+        for (int q0 = 0; q0 < results.Length; q0 += BatchChunk)
+        {
+            int nq = Math.Min(BatchChunk, results.Length - q0);
+            var heaps = results.Slice(q0, nq);
+            // Probe lists of every query, then inverted: for each list, the queries that probe it (a counting sort).
+            Array.Clear(b.Start, 0, NList + 1);
+            for (int i = 0; i < nq; i++)
+            {
+                var query = queries.Slice((q0 + i) * dim, dim);
+                batch.SetQuery(i, query);
+                int probed = RankLists(query, nprobe, s);
+                b.Probed[i] = probed;
+                for (int j = 0; j < probed; j++)
+                {
+                    int l = s.ProbeLists[j];
+                    b.Probes[i * nprobe + j] = l;
+                    b.Start[l + 1]++;
+                }
+            }
+            for (int l = 0; l < NList; l++) b.Start[l + 1] += b.Start[l];
+            b.Start.AsSpan(0, NList).CopyTo(b.Next);
+            for (int i = 0; i < nq; i++)
+                for (int j = 0; j < b.Probed[i]; j++) b.Members[b.Next[b.Probes[i * nprobe + j]]++] = i;
+            for (int l = 0; l < NList; l++)
+            {
+                int first = b.Start[l], count = b.Start[l + 1] - first;
+                var list = lists[l];
+                if (count == 0 || list.Count == 0) continue;
+                ScanListBatch(list, batch, b.Members.AsSpan(first, count), heaps, b);
+            }
+        }
+    }
+
+    /// <summary>Scans one list for the queries <paramref name="members"/> (indexes into <paramref name="heaps"/>).</summary>
+    private static void ScanListBatch(IvfList list, BlockBatchScorer batch, ReadOnlySpan<int> members, ReadOnlySpan<TopK> heaps, BatchScratch b)
+    {
+        var blocks = list.Blocks!;
+        int bb = blocks.BlockBytes, bv = blocks.BlockVectors, total = list.Count;
+        var codes = list.Codes;
+        var slots = list.Slots;
+        int q = members.Length;
+        for (int start = 0; start < total; start += BlockSize)
+        {
+            int n = Math.Min(BlockSize, total - start);
+            for (int g = 0; g < q; g++) b.Thresholds[g] = heaps[members[g]].Threshold;
+            batch.ScanBlocksBelow(members, codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, b.Thresholds.AsSpan(0, q), b.Positions, b.Distances, b.Found);
+            for (int g = 0; g < q; g++)
+            {
+                var heap = heaps[members[g]];
+                for (int j = g * n, stop = j + b.Found[g]; j < stop; j++) heap.Push(slots[start + b.Positions[j]], b.Distances[j]);
+            }
         }
     }
 
@@ -429,6 +513,17 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         public float[] Distances { get; } = new float[BlockSize];
         public int[] Positions { get; } = new int[BlockSize];
         private int[] _seen = [];
+        private BatchScratch? _batch;
+
+        /// <summary>The batched search's scorer, made on this thread's first batch.</summary>
+        public BlockBatchScorer? Batch { get; set; }
+
+        /// <summary>The batched search's buffers, grown to <paramref name="nlist"/> lists and <paramref name="nprobe"/> probes.</summary>
+        public BatchScratch BatchBuffers(int nlist, int nprobe)
+        {
+            if (_batch is null || _batch.Start.Length < nlist + 1 || _batch.Probes.Length < BatchChunk * nprobe) _batch = new BatchScratch(nlist, nprobe);
+            return _batch;
+        }
 
         /// <summary>The stamp of the current query in <see cref="BeginQuery"/>'s array.</summary>
         public int Epoch { get; private set; }
@@ -444,5 +539,22 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
             }
             return _seen;
         }
+    }
+
+    /// <summary>
+    /// Per-thread buffers of <see cref="SearchBatch"/>: each query's probed lists, the lists' member queries (counting-sort
+    /// layout: list l's members at <c>Members[Start[l] … Start[l + 1])</c>), and one chunk's per-member outputs.
+    /// </summary>
+    private sealed class BatchScratch(int nlist, int nprobe)
+    {
+        public int[] Probes { get; } = new int[BatchChunk * nprobe];
+        public int[] Probed { get; } = new int[BatchChunk];
+        public int[] Start { get; } = new int[nlist + 1];
+        public int[] Next { get; } = new int[nlist];
+        public int[] Members { get; } = new int[BatchChunk * nprobe];
+        public float[] Thresholds { get; } = new float[BatchChunk];
+        public int[] Found { get; } = new int[BatchChunk];
+        public int[] Positions { get; } = new int[BatchChunk * BlockSize];
+        public float[] Distances { get; } = new float[BatchChunk * BlockSize];
     }
 }

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using VectorStore.Ranking;
+using VectorStore.Storage;
+using VectorStore.Telemetry;
+
+namespace VectorStore.Collections;
+
+public sealed partial class Collection
+{
+    /// <summary>Rows a worker of <see cref="SearchBatch"/> searches under one lock and one index call, at most.</summary>
+    internal const int BatchRows = 64;
+
+    /// <summary>
+    /// Searches every row of <paramref name="queries"/> on <paramref name="threads"/> threads (0 = the database's
+    /// <see cref="DatabaseOptions.Threads"/>, itself 0 = all cores by default); row i's hits are those
+    /// <see cref="Search"/> gives for it.
+    /// </summary>
+    /// <remarks>
+    /// Without a filter or a running canary, each worker takes a chunk of up to <see cref="BatchRows"/> rows and
+    /// searches them with one read lock, one choice of generation and knobs, and one index call, in which flat and IVF
+    /// indexes over 4-bit fast-scan codes score each code block for up to four rows per pass (the AVX-512 kernel;
+    /// two with AVX2); each row is then re-ranked on its own. Otherwise rows are searched one by one. In the metrics
+    /// each row counts as one search, timed from its chunk's start; rows of a chunk have no trace span of their own.
+    /// </remarks>
+    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
+    {
+        options ??= new SearchOptions();
+        ValidateSearch(queries.Dimension, options);
+        // Every row is checked before any is searched: a bad row is named, and the workers see only good ones.
+        var check = new float[Options.Dimension];
+        for (int i = 0; i < queries.Count; i++) PrepareQuery(queries.Row(i), check, i); // throws, naming the row and dimension
+        var results = new SearchHit[queries.Count][];
+        var po = Parallelism(threads);
+        if (options.Filter is not null || _canary is not null || queries.Count < 2)
+        {
+            Fan(queries.Count, po, i => results[i] = Search(queries.Row(i), options));
+            return results;
+        }
+        // Chunks small enough that every worker gets one, and no larger than BatchRows.
+        int rows = Math.Clamp((queries.Count + po.MaxDegreeOfParallelism - 1) / po.MaxDegreeOfParallelism, 1, BatchRows);
+        int chunks = (queries.Count + rows - 1) / rows;
+        Fan(chunks, po, c => SearchChunk(queries, c * rows, Math.Min(rows, queries.Count - c * rows), options, results));
+        return results;
+    }
+
+    /// <summary>Parallel.For that throws a worker's exception itself (the first), not wrapped in an AggregateException.</summary>
+    private static void Fan(int count, ParallelOptions po, Action<int> body)
+    {
+        try { Parallel.For(0, count, po, body); }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    /// <summary>Searches rows <paramref name="first"/> … + <paramref name="count"/> of a batch into <paramref name="results"/>.</summary>
+    private void SearchChunk(VectorMatrix queries, int first, int count, SearchOptions options, SearchHit[][] results)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var scratch = _scratch.Value!;
+        int dim = Options.Dimension;
+        var (prepared, heaps) = scratch.Batch(count);
+        for (int i = 0; i < count; i++) PrepareQuery(queries.Row(first + i), prepared.AsSpan(i * dim, dim), first + i);
+        var q = scratch.Query;
+        string raw = Options.RawVectors == RawVectorResidency.Disk ? "disk" : "ram";
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            var gen = Serving(options);
+            var index = gen.Index;
+            if (index is not null)
+            {
+                var (p, rerank, candidates) = Knobs(gen, index, options);
+                for (int i = 0; i < count; i++) heaps[i].Reset(candidates);
+                index.SearchBatch(prepared.AsSpan(0, count * dim), p, heaps.AsSpan(0, count));
+                for (int i = 0; i < count; i++)
+                {
+                    var op = Instruments.StartBatchedSearch(Name, started);
+                    long reads = SegmentedVectors.ThreadDiskReads;
+                    prepared.AsSpan(i * dim, dim).CopyTo(q);
+                    scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
+                    var hits = results[first + i] = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
+                    op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+                }
+                return;
+            }
+            // Untrained: exact, row by row.
+            for (int i = 0; i < count; i++)
+            {
+                var op = Instruments.StartBatchedSearch(Name, started);
+                long reads = SegmentedVectors.ThreadDiskReads;
+                prepared.AsSpan(i * dim, dim).CopyTo(q);
+                var hits = results[first + i] = SearchLocked(q, options, scratch, gen);
+                op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+            }
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+}
