@@ -79,6 +79,11 @@ public static class NativePeers
                 reranks.Select(r => new SweepPoint("rerank", r)).ToArray()),
             ("sq8+hnsw:16 rerank 40", Settings(vsMetric, "sq8", "hnsw:16", 40, RawVectorResidency.Ram, seconds),
                 efs.Select(e => new SweepPoint("ef", e)).ToArray()),
+            // Shallower re-ranks: on low-dimensional sets (SIFT) 0.95 needs fewer candidates than 0.99.
+            ($"pq:{m4}x4+ivf:256 rerank 40", Settings(vsMetric, $"pq:{m4}x4", "ivf:256", 40, RawVectorResidency.Ram, seconds),
+                nprobes.Select(p => new SweepPoint("nprobe", p)).ToArray()),
+            ("sq8+hnsw:16 rerank 20", Settings(vsMetric, "sq8", "hnsw:16", 20, RawVectorResidency.Ram, seconds),
+                (quick ? [20, 40] : new[] { 20, 24, 32, 40, 48, 64 }).Select(e => new SweepPoint("ef", e)).ToArray()),
         };
         Console.WriteLine("engine,config,param,bytes_per_vector,recall10,qps1,qps2");
         foreach (var (config, settings, sweep) in vs)
