@@ -78,6 +78,12 @@ internal sealed class ServeProcess : IDisposable
     /// <summary>The process's resident set size now (VmRSS), in bytes; Linux only.</summary>
     public long ResidentBytes() => ProcStatusBytes("VmRSS:");
 
+    /// <summary>The anonymous part of the resident set (RssAnon: heaps and stacks, not mapped files), in bytes; Linux only.</summary>
+    public long AnonymousResidentBytes() => ProcStatusBytes("RssAnon:");
+
+    /// <summary>The file-backed and shared-memory part of the resident set (RssFile + RssShmem), in bytes; Linux only.</summary>
+    public long MappedResidentBytes() => ProcStatusBytes("RssFile:") + ProcStatusBytes("RssShmem:");
+
     /// <summary>The largest resident set size the process has had (VmHWM), in bytes; Linux only.</summary>
     public long PeakResidentBytes() => ProcStatusBytes("VmHWM:");
 

@@ -151,8 +151,10 @@ public class ServerSoakTests(ITestOutputHelper output)
 
     /// <summary>
     /// Several clients each pipeline 59 MiB upserts (to a collection that does not exist, so the server receives and
-    /// decodes every byte and then refuses the request, and nothing is stored): the server's resident memory, sampled
-    /// from /proc while they run, may grow above its idle level by at most the configured budget.
+    /// decodes every byte and then refuses the request, and nothing is stored): the server's anonymous resident memory
+    /// (RssAnon, sampled from /proc every 10 ms while they run) may grow above its idle level by at most the configured
+    /// budget. Pages of mapped files (the runtime's and libraries' code touched for the first time) are not what the
+    /// budget holds; the high-water mark, which counts them, is used with their growth taken off.
     /// </summary>
     private async Task LargeFramesAsync(int clients, int framesPerClient)
     {
@@ -164,7 +166,7 @@ public class ServerSoakTests(ITestOutputHelper output)
         for (int i = 0; i < clients; i++) connections.Add(await serve.ConnectAsync());
         foreach (var c in connections) await c.PingAsync();
         await Task.Delay(500);
-        long idle = serve.ResidentBytes();
+        long idle = serve.AnonymousResidentBytes();
 
         var matrix = new VectorMatrix(Rows, Dim);
         var ids = Enumerable.Range(0, Rows).Select(i => (ulong)i).ToArray();
@@ -174,11 +176,12 @@ public class ServerSoakTests(ITestOutputHelper output)
         var all = Task.WhenAll(requests);
         while (!all.IsCompleted && started.Elapsed < TimeSpan.FromMinutes(5))
         {
-            peak = Math.Max(peak, serve.ResidentBytes());
+            peak = Math.Max(peak, serve.AnonymousResidentBytes());
             await Task.WhenAny(all, Task.Delay(10));
         }
         Assert.True(all.IsCompleted, "the pipelined requests did not finish within 5 minutes");
-        peak = Math.Max(peak, serve.PeakResidentBytes());
+        // File-backed pages only grow here, so VmHWM minus the mapped pages now is at most the anonymous peak.
+        peak = Math.Max(peak, serve.PeakResidentBytes() - serve.MappedResidentBytes());
         int refused = 0;
         foreach (var r in requests)
         {
@@ -189,8 +192,8 @@ public class ServerSoakTests(ITestOutputHelper output)
         foreach (var c in connections) await c.DisposeAsync();
         double frameMiB = (Rows * (8.0 + 4.0 * Dim) + 20) / (1 << 20);
         output.WriteLine($"{clients} clients × {framesPerClient} pipelined {frameMiB:F1} MiB frames ({refused} answered) in {started.Elapsed.TotalSeconds:F1} s: " +
-            $"RSS idle {idle >> 20} MiB, peak {peak >> 20} MiB (+{(peak - idle) >> 20} MiB; budget {BudgetMiB} MiB)");
-        Assert.True(peak - idle <= budget, $"RSS grew by {(peak - idle) >> 20} MiB, beyond the {BudgetMiB} MiB budget");
+            $"anonymous RSS idle {idle >> 20} MiB, peak {peak >> 20} MiB (+{(peak - idle) >> 20} MiB; budget {BudgetMiB} MiB)");
+        Assert.True(peak - idle <= budget, $"anonymous RSS grew by {(peak - idle) >> 20} MiB, beyond the {BudgetMiB} MiB budget");
         await AssertServesAsync(serve);
         Assert.Equal(0, await serve.TerminateAsync());
     }
