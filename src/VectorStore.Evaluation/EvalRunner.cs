@@ -200,12 +200,13 @@ public sealed class EvalRunner
 
     /// <summary>
     /// Recall and throughput of <see cref="Collection.SearchBatch"/>: the whole query set in one call on
-    /// <paramref name="threads"/> threads, repeated for at least the settings' seconds and three calls; the QPS is the
-    /// fastest call's (as FAISS's batched <c>search(nq, …)</c> is timed in <c>bench/native/batch.cpp</c>).
+    /// <paramref name="threads"/> threads (0: the settings' count), repeated for at least the settings' seconds and three
+    /// calls; the QPS is the fastest call's (as FAISS's batched <c>search(nq, …)</c> is timed in <c>bench/native/batch.cpp</c>).
     /// </summary>
-    public (double Recall, double Qps) MeasureBatch(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, int threads)
+    public (double Recall, double Qps) MeasureBatch(VectorMatrix queries, IReadOnlyList<int[]> truth, SweepPoint point, int threads, SearchFilter? filter = null)
     {
-        var options = SearchOptionsAt(point, null);
+        var options = SearchOptionsAt(point, filter);
+        threads = threads > 0 ? threads : EvalSettings.Resolve(Settings.Threads);
         var first = Collection.SearchBatch(queries, options, threads); // recall pass, also the warm-up
         double recall = Recall.AtK(first.Select(hits => hits.Select(h => (long)h.Id).ToArray()).ToArray(), truth, Settings.K);
         double best = 0;

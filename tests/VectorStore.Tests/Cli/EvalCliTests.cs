@@ -99,6 +99,21 @@ public class EvalCliTests
         Assert.True(line.GetProperty("recall_at_k").GetDouble() >= 0.85, $"recall {line.GetProperty("recall_at_k").GetDouble()}");
     }
 
+    /// <summary><c>--batch</c> adds the batched search's QPS to each point; the batch finds what the single searches find.</summary>
+    [Fact]
+    public void BatchAddsBatchedThroughputToEachPoint()
+    {
+        var (b, q) = WriteSmallSet();
+        var r = CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "pq:4x4", "--index", "ivf:8", "--sweep", "nprobe=2,8",
+            "--rerank", "20", "--threads", "2", "--batch", "--min-time", "0", "--json");
+        Assert.Equal(0, r.Code);
+        var lines = r.Stdout.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.True(l.GetProperty("batch_qps").GetDouble() > 0));
+        var plain = CliRunner.Run("eval", "--base", b, "--query", q, "--compression", "none", "--min-time", "0", "--json");
+        Assert.False(JsonDocument.Parse(plain.Stdout.Trim()).RootElement.TryGetProperty("batch_qps", out _));
+    }
+
     [Fact]
     public void FilteredEvalReportsRecallAgainstFilteredTruth()
     {

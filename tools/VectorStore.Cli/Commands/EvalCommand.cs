@@ -24,10 +24,11 @@ public sealed class EvalCommand : CliCommand
         var refineOpt = Opt<string?>("--refine", "Second-stage code in RAM (rq:B): re-scores the --rerank candidates; full precision only where its error bound requires");
         var fieldsOpt = Opt<string?>("--fields", "Tab-separated field values, a header row of field names, row i for base vector i (with --where)");
         var fieldOpt = new Option<string[]>("--field") { Description = "Declare a field type, NAME:TYPE (keyword|tags|int|double|bool|timestamp); repeatable. Columns --where names without a declaration are keywords", AllowMultipleArgumentsPerToken = false };
+        var batchOpt = new Option<bool>("--batch") { Description = "Also time batched search (every query in one SearchBatch call, on --threads workers): batch_qps in JSON, a batch_qps column otherwise" };
         var whereOpt = Opt<string?>("--where", "Filter expression over --fields columns, e.g. \"kind == 'para' and prefix contains 'lib'\"; recall is against the exact filtered top-k");
         var cmd = new Command("eval", "Build an in-memory index over base vectors and measure recall, QPS and latency")
         {
-            compOpt, targetOpt, tuneQueriesOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt, fieldsOpt, fieldOpt, whereOpt,
+            compOpt, targetOpt, tuneQueriesOpt, sweepOpt, ffOpt, fsOpt, rawOpt, refineOpt, fieldsOpt, fieldOpt, whereOpt, batchOpt,
         };
         var shared = new EvalOptionSet(metric: "l2", threads: 1, "Search threads").AddData(cmd).AddSearch(cmd).AddMeasurement(cmd);
         cmd.SetAction(r => Guard(() =>
@@ -106,11 +107,13 @@ public sealed class EvalCommand : CliCommand
             var runner = EvalRunner.Build(baseVectors, settings);
             double? residentPerVector = null;
             Progress($"built in {runner.BuildSeconds:F2} s");
-            if (!json) Console.WriteLine($"{"param",-14} {"recall@" + k,10} {"qps",10} {"p50_us",9} {"p99_us",9} {"B/vec",8}");
+            bool batch = r.GetValue(batchOpt);
+            if (!json) Console.WriteLine($"{"param",-14} {"recall@" + k,10} {"qps",10} {"p50_us",9} {"p99_us",9} {"B/vec",8}" + (batch ? $" {"batch_qps",10}" : ""));
             foreach (var requested in sweep)
             {
                 var point = runner.Resolve(requested);
                 var m = runner.Measure(queries, truth, point, filter);
+                double? batchQps = batch ? runner.MeasureBatch(queries, truth, point, 0, filter).Qps : null;
                 if (residentPerVector is null && rssBefore > 0)
                     residentPerVector = Math.Max(0, ProcessMemory.SettledAnonymousRssBytes() - rssBefore) / (double)baseVectors.Count;
                 if (json)
@@ -138,6 +141,7 @@ public sealed class EvalCommand : CliCommand
                         ["count"] = baseVectors.Count,
                         ["dim"] = baseVectors.Dimension,
                     };
+                    if (batchQps is double bq) line["batch_qps"] = Math.Round(bq, 1);
                     if (ff is double f) line["filter_fraction"] = f;
                     if (where is not null)
                     {
@@ -151,7 +155,7 @@ public sealed class EvalCommand : CliCommand
                 else
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{point,-14} {m.Recall,10:F4} {m.Qps,10:F1} {m.P50Us,9:F1} {m.P99Us,9:F1} {runner.BytesPerVector,8:F1}"));
+                        $"{point,-14} {m.Recall,10:F4} {m.Qps,10:F1} {m.P50Us,9:F1} {m.P99Us,9:F1} {runner.BytesPerVector,8:F1}{(batchQps is double q ? $" {q,10:F1}" : "")}"));
                 }
             }
             return 0;
