@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
         if (xq.d != xb.d) throw std::runtime_error("query and base dimensions differ");
         if (gt.n < xq.n || gt.d < 10) throw std::runtime_error("ground truth needs 10 ids for every query");
         const size_t n = xb.n, d = xb.d, nq = xq.n;
+        if (nq == 0 || n == 0) throw std::runtime_error("no queries or no base vectors");
         const double min_time = env_d("MIN_TIME_S", 1.0);
 
         std::string config = factory;

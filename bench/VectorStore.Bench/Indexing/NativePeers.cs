@@ -235,7 +235,8 @@ public static class NativePeers
             if (line.StartsWith("faiss-cpp,", StringComparison.Ordinal) || line.StartsWith("hnswlib-cpp,", StringComparison.Ordinal)
                 || line.StartsWith("faiss-batch,", StringComparison.Ordinal)) rows.Add(line);
         p.WaitForExit();
-        if (p.ExitCode != 0) Console.Error.WriteLine($"native bench {string.Join(' ', args.Skip(4))} exited with {p.ExitCode}");
+        // The configuration follows the files and metric (and the engine name, which the batch program does not take).
+        if (p.ExitCode != 0) Console.Error.WriteLine($"native bench {string.Join(' ', args.SkipWhile(a => !a.EndsWith(".ivecs", StringComparison.Ordinal)).Skip(2))} exited with {p.ExitCode}");
         return rows;
     }
 

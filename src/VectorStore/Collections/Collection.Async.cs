@@ -131,21 +131,12 @@ public sealed partial class Collection
         InlineTask.Run(() => Search(query.Span, options), cancellationToken);
 
     /// <summary>
-    /// <see cref="SearchBatch"/> as a task; the token is checked between queries, so cancelling stops a long batch
-    /// early (the task then ends cancelled, with no partial result).
+    /// <see cref="SearchBatch"/> as a task; the token is checked between chunks of rows, so cancelling stops a long
+    /// batch early (the task then ends cancelled, with no partial result).
     /// </summary>
     public Task<SearchHit[][]> SearchBatchAsync(VectorMatrix queries, SearchOptions? options = null, int threads = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
-        return InlineTask.Run(() =>
-        {
-            options ??= new SearchOptions();
-            ValidateSearch(queries.Dimension, options);
-            var results = new SearchHit[queries.Count][];
-            var parallel = Parallelism(threads);
-            parallel.CancellationToken = cancellationToken;
-            Parallel.For(0, queries.Count, parallel, i => results[i] = Search(queries.Row(i), options));
-            return results;
-        }, cancellationToken);
+        return InlineTask.Run(() => SearchBatchCore(queries, options, threads, cancellationToken), cancellationToken);
     }
 }

@@ -19,11 +19,18 @@ public sealed partial class Collection
     /// Without a filter or a running canary, each worker takes a chunk of up to <see cref="BatchRows"/> rows and
     /// searches them with one read lock, one choice of generation and knobs, and one index call, in which flat and IVF
     /// indexes over 4-bit fast-scan codes score each code block for up to four rows per pass (the AVX-512 kernel;
-    /// two with AVX2); each row is then re-ranked on its own. Otherwise rows are searched one by one. In the metrics
-    /// each row counts as one search, timed from its chunk's start; rows of a chunk have no trace span of their own.
+    /// two with AVX2); each row is then re-ranked on its own. IVF with residual codes or spill, and codecs without a
+    /// batch scorer (among them transformed ones such as <c>opq</c> or <c>pca:…+</c>), search a chunk's rows one by
+    /// one, still under the chunk's lock. Otherwise rows are searched one by one. The read lock is held for a chunk's
+    /// index call and re-ranks, so a writer waits up to one chunk's searches. In the metrics each row counts as one
+    /// search (or one failure), timed from its chunk's start; batched rows emit no trace span.
     /// </remarks>
-    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0)
+    public SearchHit[][] SearchBatch(VectorMatrix queries, SearchOptions? options = null, int threads = 0) =>
+        SearchBatchCore(queries, options, threads, CancellationToken.None);
+
+    private SearchHit[][] SearchBatchCore(VectorMatrix queries, SearchOptions? options, int threads, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(queries);
         options ??= new SearchOptions();
         ValidateSearch(queries.Dimension, options);
         // Every row is checked before any is searched: a bad row is named, and the workers see only good ones.
@@ -31,6 +38,7 @@ public sealed partial class Collection
         for (int i = 0; i < queries.Count; i++) PrepareQuery(queries.Row(i), check, i); // throws, naming the row and dimension
         var results = new SearchHit[queries.Count][];
         var po = Parallelism(threads);
+        po.CancellationToken = cancellationToken;
         if (options.Filter is not null || _canary is not null || queries.Count < 2)
         {
             Fan(queries.Count, po, i => results[i] = Search(queries.Row(i), options));
@@ -43,7 +51,10 @@ public sealed partial class Collection
         return results;
     }
 
-    /// <summary>Parallel.For that throws a worker's exception itself (the first), not wrapped in an AggregateException.</summary>
+    /// <summary>
+    /// Parallel.For that throws a worker's exception itself (the first), not wrapped in an AggregateException; a
+    /// cancelled token ends it with <see cref="OperationCanceledException"/> between iterations.
+    /// </summary>
     private static void Fan(int count, ParallelOptions po, Action<int> body)
     {
         try { Parallel.For(0, count, po, body); }
@@ -78,10 +89,18 @@ public sealed partial class Collection
                 {
                     var op = Instruments.StartBatchedSearch(Name, started);
                     long reads = SegmentedVectors.ThreadDiskReads;
-                    prepared.AsSpan(i * dim, dim).CopyTo(q);
-                    scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
-                    var hits = results[first + i] = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
-                    op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+                    try
+                    {
+                        prepared.AsSpan(i * dim, dim).CopyTo(q);
+                        scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
+                        var hits = results[first + i] = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
+                        op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+                    }
+                    catch (Exception e)
+                    {
+                        op.Failed(e);
+                        throw;
+                    }
                 }
                 return;
             }
@@ -90,9 +109,17 @@ public sealed partial class Collection
             {
                 var op = Instruments.StartBatchedSearch(Name, started);
                 long reads = SegmentedVectors.ThreadDiskReads;
-                prepared.AsSpan(i * dim, dim).CopyTo(q);
-                var hits = results[first + i] = SearchLocked(q, options, scratch, gen);
-                op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+                try
+                {
+                    prepared.AsSpan(i * dim, dim).CopyTo(q);
+                    var hits = results[first + i] = SearchLocked(q, options, scratch, gen);
+                    op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
+                }
+                catch (Exception e)
+                {
+                    op.Failed(e);
+                    throw;
+                }
             }
         }
         finally { _lock.ExitReadLock(); }

@@ -11,7 +11,8 @@ public static unsafe partial class PqFastScan
     /// <c>luts[16·m·members[g]]</c>, <c>sums[g·32·blockCount + 32·b + v] = Σ_j lut_g[16·j + index_j(v)]</c>.
     /// </summary>
     /// <remarks>
-    /// One load and nibble split of each 64 code bytes serves up to four queries' lookups (AVX-512BW; two with AVX2),
+    /// One load and nibble split of code bytes serves up to four queries' lookups (AVX-512BW, 64 bytes per load; two
+    /// queries with AVX2, 32 bytes),
     /// as FAISS's query-blocked fast-scan kernels do: the single-query loop is bound by its vector pipes, and the load
     /// and the three nibble operations are a quarter of its work per lookup. Other targets run <see cref="Accumulate"/>
     /// per member. Integer arithmetic: every path equals <see cref="AccumulateQueriesScalar"/> exactly.
@@ -62,11 +63,12 @@ public static unsafe partial class PqFastScan
         if (m <= 0 || m % 2 != 0 || m > MaxSubQuantizers) throw new ArgumentOutOfRangeException(nameof(m), $"M must be even and in 2..{MaxSubQuantizers}, got {m}");
         if (blockCount < 0 || blocks.Length < (long)blockCount * BlockBytes(m)) throw new ArgumentException("blocks span is too short");
         if (sums.Length < (long)members.Length * blockCount * BlockVectors) throw new ArgumentException("sums span is too short");
+        int tables = luts.Length / (16 * m);
         foreach (int member in members)
-            if (member < 0 || (long)(member + 1) * 16 * m > luts.Length) throw new ArgumentOutOfRangeException(nameof(members), $"member {member} has no table in luts");
+            if ((uint)member >= (uint)tables) throw new ArgumentOutOfRangeException(nameof(members), $"member {member} has no table in luts (it holds {tables})");
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)] // its 16–20 vector accumulators need the whole register file
+    [MethodImpl(MethodImplOptions.NoInlining)] // its 16 vector accumulators need the whole register file
     private static void Accumulate512x4(byte* blocks, int blockCount, int m, byte* l0, byte* l1, byte* l2, byte* l3, ushort* sums, int stride)
     {
         int bb = BlockBytes(m);
@@ -97,7 +99,7 @@ public static unsafe partial class PqFastScan
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)] // its 16–20 vector accumulators need the whole register file
+    [MethodImpl(MethodImplOptions.NoInlining)] // inlined into a caller's loop, its accumulators were spilled
     private static void Accumulate512x2(byte* blocks, int blockCount, int m, byte* l0, byte* l1, ushort* sums, int stride)
     {
         int bb = BlockBytes(m);
@@ -135,7 +137,7 @@ public static unsafe partial class PqFastScan
         hiOdd += Vector512.ShiftRightLogical(rh, 8);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)] // its 16–20 vector accumulators need the whole register file
+    [MethodImpl(MethodImplOptions.NoInlining)] // inlined into a caller's loop, its accumulators were spilled
     private static void Accumulate256x2(byte* blocks, int blockCount, int m, byte* l0, byte* l1, ushort* sums, int stride)
     {
         int bb = BlockBytes(m);

@@ -86,6 +86,9 @@ public abstract class VectorIndex
     /// <summary>Queries a batched search sets up at once (batches are searched in chunks of this many).</summary>
     private protected const int BatchChunk = 64;
 
+    /// <summary>Queries a batched scan scores per call (the widest kernel group, four with AVX-512).</summary>
+    private protected const int BatchGroup = 4;
+
     /// <summary>
     /// Whether a snapshot may keep an older copy of this index and list the slots changed since (data-format.md §4.10),
     /// recovery removing those slots and adding their current vectors again: true where that is cheap and rebuilds the

@@ -59,9 +59,10 @@ public sealed class PqFastScanBatchScorer : BlockBatchScorer
         if (positions.Length < (long)q * count || distances.Length < (long)q * count) throw new ArgumentException("output spans are shorter than members × count");
         foreach (int member in members)
             if ((uint)member >= (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(members), $"member {member} is not a query of this scorer");
-        found[..q].Clear();
         int bb = PqFastScan.BlockBytes(_m);
         int blocks = (count + PqFastScan.BlockVectors - 1) / PqFastScan.BlockVectors;
+        if (count < 0 || packed.Length < (long)blocks * bb) throw new ArgumentException("packed holds fewer blocks than count needs");
+        found[..q].Clear();
         for (int g0 = 0; g0 < q; g0 += GroupSize)
         {
             // Members whose threshold admits nothing are dropped from the group before any lookup.

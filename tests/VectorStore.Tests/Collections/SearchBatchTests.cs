@@ -34,6 +34,70 @@ public sealed class SearchBatchTests
         AssertSameAsSearch(c, queries, filtered, 2);
     }
 
+    [Theory]
+    [InlineData("ram", null, 0.0)]
+    [InlineData("disk", null, 0.0)]
+    [InlineData("ram", "rq:4", 0.0)]
+    [InlineData("ram", null, 0.9)]
+    public void ResidencyRefineTargetRecallDeletesAndExtrasAreHonoured(string raw, string? refine, double target)
+    {
+        var dir = TestData.TempDir();
+        using var db = VectorDatabase.Open(dir);
+        var c = db.CreateCollection("c", new CollectionOptions
+        {
+            Dimension = Dim, Metric = Metric.Cosine, Compression = "pq:16x4", Index = "ivf:16", Refine = refine,
+            RawVectors = raw == "disk" ? RawVectorResidency.Disk : RawVectorResidency.Ram,
+        });
+        var all = SyntheticData.Clustered(2070, Dim, seed: 7);
+        var ids = Enumerable.Range(1, 2000).Select(i => (ulong)i).ToArray();
+        c.UpsertBatch(ids, all.Slice(0, 2000), ids.Select(i => (byte[]?)BitConverter.GetBytes(i)).ToArray());
+        c.BuildIndex();
+        for (ulong id = 1; id <= 2000; id += 9) c.Delete(id); // after the build: the index drops them
+        var options = new SearchOptions { K = 10, Rerank = target > 0 ? 0 : 30, TargetRecall = target, IncludePayload = true, IncludeVector = true };
+        var queries = all.Slice(2000, 70);
+        var batch = c.SearchBatch(queries, options, 2);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var one = c.Search(queries.Row(i), options);
+            Assert.Equal(one.Select(h => h.Id), batch[i].Select(h => h.Id));
+            Assert.Equal(one.Select(h => h.Score), batch[i].Select(h => h.Score));
+            Assert.All(batch[i], h => Assert.NotEqual(1UL, h.Id % 9));
+            Assert.All(batch[i], h => Assert.Equal(BitConverter.GetBytes(h.Id), h.Payload));
+            Assert.All(batch[i], h => Assert.Equal(Dim, h.Vector!.Length));
+        }
+    }
+
+    [Fact]
+    public async Task AsyncBatchEqualsTheSynchronousOneAndHonoursItsToken()
+    {
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "pq:16x4", Index = "flat" });
+        var all = SyntheticData.Clustered(1100, Dim, seed: 8);
+        c.UpsertBatch(Enumerable.Range(1, 1000).Select(i => (ulong)i).ToArray(), all.Slice(0, 1000));
+        c.BuildIndex();
+        var queries = all.Slice(1000, 100);
+        var options = new SearchOptions { K = 5, Rerank = 20 };
+        var sync = c.SearchBatch(queries, options);
+        var async = await c.SearchBatchAsync(queries, options);
+        for (int i = 0; i < queries.Count; i++) Assert.Equal(sync[i].Select(h => h.Id), async[i].Select(h => h.Id));
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => c.SearchBatchAsync(queries, options, 0, cts.Token));
+        Assert.Empty(c.SearchBatch(new VectorMatrix(0, Dim), options));
+    }
+
+    [Fact]
+    public void AClosedCollectionRefusesABatchWithObjectDisposed()
+    {
+        var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "pq:16x4", Index = "flat" });
+        var all = SyntheticData.Clustered(600, Dim, seed: 9);
+        c.UpsertBatch(Enumerable.Range(1, 500).Select(i => (ulong)i).ToArray(), all.Slice(0, 500));
+        c.BuildIndex();
+        db.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => c.SearchBatch(all.Slice(500, 100)));
+    }
+
     [Fact]
     public void AnUntrainedCollectionAnswersExactly()
     {

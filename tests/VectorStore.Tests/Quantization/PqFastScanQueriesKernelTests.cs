@@ -67,6 +67,8 @@ public class PqFastScanQueriesKernelTests
         var sums = new ushort[64];
         Assert.Throws<ArgumentOutOfRangeException>(() => PqFastScan.AccumulateQueries(data, 1, 4, luts, [0, 2], sums));
         Assert.Throws<ArgumentOutOfRangeException>(() => PqFastScan.AccumulateQueries(data, 1, 4, luts, [-1], sums));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PqFastScan.AccumulateQueries(data, 1, 4, luts, [int.MaxValue], sums));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PqFastScan.AccumulateQueries(data, 1, 4, luts, [0, int.MaxValue / 64 + 1], sums));
         Assert.Throws<ArgumentException>(() => PqFastScan.AccumulateQueries(data, 1, 4, luts, [0, 1, 0], sums));
         Assert.Throws<ArgumentException>(() => PqFastScan.AccumulateQueries(data, 2, 4, luts, [0], sums));
         Assert.Throws<ArgumentOutOfRangeException>(() => PqFastScan.AccumulateQueries(data, 1, 3, luts, [0], sums));
@@ -127,6 +129,9 @@ public class PqFastScanQueriesKernelTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             batch.ScanBlocksBelow([0, 2], packed, 32, [1f, 1f], new int[64], new float[64], new int[2]));
         Assert.Throws<ArgumentException>(() => batch.ScanBlocksBelow([0, 1], packed, 32, [1f, 1f], new int[63], new float[64], new int[2]));
+        var found = new[] { 7, 7 };
+        Assert.Throws<ArgumentException>(() => batch.ScanBlocksBelow([0, 1], packed, 64, [1f, 1f], new int[128], new float[128], found));
+        Assert.Equal([7, 7], found); // refused before any output is written
     }
 
     [Theory]

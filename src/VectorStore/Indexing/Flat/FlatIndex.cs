@@ -213,16 +213,21 @@ public sealed class FlatIndex : VectorIndex
             for (int start = 0; start < end; start += BlockSize)
             {
                 int n = Math.Min(BlockSize, end - start);
-                for (int i = 0; i < nq; i++) thresholds[i] = heaps[i].Threshold;
-                batch.ScanBlocksBelow(members.AsSpan(0, nq), codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, thresholds.AsSpan(0, nq),
-                    pos, dist, found);
-                for (int i = 0; i < nq; i++)
+                var chunk = codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb);
+                // A group of rows at a time, so the per-row outputs stay a few KiB.
+                for (int g0 = 0; g0 < nq; g0 += BatchGroup)
                 {
-                    var heap = heaps[i];
-                    for (int j = i * n, stop = j + found[i]; j < stop; j++)
+                    int gs = Math.Min(BatchGroup, nq - g0);
+                    for (int g = 0; g < gs; g++) thresholds[g] = heaps[g0 + g].Threshold;
+                    batch.ScanBlocksBelow(members.AsSpan(g0, gs), chunk, n, thresholds.AsSpan(0, gs), pos, dist, found);
+                    for (int g = 0; g < gs; g++)
                     {
-                        int slot = start + pos[j];
-                        if ((live[slot >> 6] & (1UL << (slot & 63))) != 0) heap.Push(slot, dist[j]);
+                        var heap = heaps[g0 + g];
+                        for (int j = g * n, stop = j + found[g]; j < stop; j++)
+                        {
+                            int slot = start + pos[j];
+                            if ((live[slot >> 6] & (1UL << (slot & 63))) != 0) heap.Push(slot, dist[j]);
+                        }
                     }
                 }
             }
@@ -292,9 +297,9 @@ public sealed class FlatIndex : VectorIndex
 
         private (int[], float[], int[], int[], float[])? _batch;
 
-        /// <summary>Member indexes 0…, per-member thresholds and counts, and per-member candidate positions and distances of one chunk.</summary>
+        /// <summary>Member indexes 0…, and per-member thresholds, counts, candidate positions and distances of one group.</summary>
         public (int[] Members, float[] Thresholds, int[] Found, int[] Positions, float[] Distances) BatchBuffers() =>
-            _batch ??= (Enumerable.Range(0, BatchChunk).ToArray(), new float[BatchChunk], new int[BatchChunk],
-                new int[BatchChunk * BlockSize], new float[BatchChunk * BlockSize]);
+            _batch ??= (Enumerable.Range(0, BatchChunk).ToArray(), new float[BatchGroup], new int[BatchGroup],
+                new int[BatchGroup * BlockSize], new float[BatchGroup * BlockSize]);
     }
 }

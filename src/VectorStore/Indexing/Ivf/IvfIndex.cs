@@ -419,12 +419,18 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         for (int start = 0; start < total; start += BlockSize)
         {
             int n = Math.Min(BlockSize, total - start);
-            for (int g = 0; g < q; g++) b.Thresholds[g] = heaps[members[g]].Threshold;
-            batch.ScanBlocksBelow(members, codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, b.Thresholds.AsSpan(0, q), b.Positions, b.Distances, b.Found);
-            for (int g = 0; g < q; g++)
+            var chunk = codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb);
+            // A group of rows at a time, so the per-row outputs stay a few KiB.
+            for (int g0 = 0; g0 < q; g0 += BatchGroup)
             {
-                var heap = heaps[members[g]];
-                for (int j = g * n, stop = j + b.Found[g]; j < stop; j++) heap.Push(slots[start + b.Positions[j]], b.Distances[j]);
+                var group = members.Slice(g0, Math.Min(BatchGroup, q - g0));
+                for (int g = 0; g < group.Length; g++) b.Thresholds[g] = heaps[group[g]].Threshold;
+                batch.ScanBlocksBelow(group, chunk, n, b.Thresholds.AsSpan(0, group.Length), b.Positions, b.Distances, b.Found);
+                for (int g = 0; g < group.Length; g++)
+                {
+                    var heap = heaps[group[g]];
+                    for (int j = g * n, stop = j + b.Found[g]; j < stop; j++) heap.Push(slots[start + b.Positions[j]], b.Distances[j]);
+                }
             }
         }
     }
@@ -543,7 +549,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
 
     /// <summary>
     /// Per-thread buffers of <see cref="SearchBatch"/>: each query's probed lists, the lists' member queries (counting-sort
-    /// layout: list l's members at <c>Members[Start[l] … Start[l + 1])</c>), and one chunk's per-member outputs.
+    /// layout: list l's members at <c>Members[Start[l] … Start[l + 1])</c>), and one group's per-member outputs.
     /// </summary>
     private sealed class BatchScratch(int nlist, int nprobe)
     {
@@ -552,9 +558,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         public int[] Start { get; } = new int[nlist + 1];
         public int[] Next { get; } = new int[nlist];
         public int[] Members { get; } = new int[BatchChunk * nprobe];
-        public float[] Thresholds { get; } = new float[BatchChunk];
-        public int[] Found { get; } = new int[BatchChunk];
-        public int[] Positions { get; } = new int[BatchChunk * BlockSize];
-        public float[] Distances { get; } = new float[BatchChunk * BlockSize];
+        public float[] Thresholds { get; } = new float[BatchGroup];
+        public int[] Found { get; } = new int[BatchGroup];
+        public int[] Positions { get; } = new int[BatchGroup * BlockSize];
+        public float[] Distances { get; } = new float[BatchGroup * BlockSize];
     }
 }
