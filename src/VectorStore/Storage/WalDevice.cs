@@ -139,5 +139,28 @@ internal sealed class WalDevice : IDevice
 
     public void Reset() => _inner.Reset();
 
-    public void Dispose() => _inner.Dispose();
+    /// <summary>
+    /// Closes the inner device, waiting at most <see cref="CloseWait"/>. FASTER 2.6.5's
+    /// <c>ManagedLocalStorageDevice.Dispose</c> waits for every file handle its pools have counted out, and a pool can
+    /// count a handle it never gets back (<c>AsyncPool.GetOrAdd</c> counts before it creates, and nothing uncounts a
+    /// creation that throws): a database close hung there, with no I/O left in flight, in the crash-point tests
+    /// (notes/hangs.md). By then FASTER's log is disposed and every acknowledged write is durable, so a close that has
+    /// not finished in time is left to finish on its own thread; the process's exit closes the handles it holds.
+    /// </summary>
+    public void Dispose()
+    {
+        var closing = Task.Run(_inner.Dispose);
+        bool closed;
+        try { closed = closing.Wait(CloseWait); }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        if (!closed)
+            System.Diagnostics.Trace.TraceWarning($"the write-ahead log device of {_segmentPath(0)} did not close within {CloseWait.TotalSeconds:F0} s (a FASTER handle pool waits for a handle it lost); its file handles stay open until the process exits");
+    }
+
+    /// <summary>How long <see cref="Dispose"/> waits for FASTER's device to close. 10 seconds.</summary>
+    internal static TimeSpan CloseWait { get; set; } = TimeSpan.FromSeconds(10);
 }
