@@ -145,18 +145,21 @@ internal sealed class WalDevice : IDevice
     /// count a handle it never gets back (<c>AsyncPool.GetOrAdd</c> counts before it creates, and nothing uncounts a
     /// creation that throws): a database close hung there, with no I/O left in flight, in the crash-point tests
     /// (notes/hangs.md). By then FASTER's log is disposed and every acknowledged write is durable, so a close that has
-    /// not finished in time is left to finish on its own thread; the process's exit closes the handles it holds.
+    /// not finished in time is left to finish on its own (background) thread; the process's exit closes the handles it
+    /// holds.
     /// </summary>
     public void Dispose()
     {
-        var closing = Task.Run(_inner.Dispose);
-        bool closed;
-        try { closed = closing.Wait(CloseWait); }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        // A thread of its own, not the pool's: a starved pool must not turn an ordinary close into an abandoned one.
+        Exception? failed = null;
+        var closing = new Thread(() =>
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            throw;
-        }
+            try { _inner.Dispose(); }
+            catch (Exception e) { failed = e; }
+        }) { IsBackground = true, Name = "wal-device-close" };
+        closing.Start();
+        bool closed = closing.Join(CloseWait);
+        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed).Throw();
         if (!closed)
             System.Diagnostics.Trace.TraceWarning($"the write-ahead log device of {_segmentPath(0)} did not close within {CloseWait.TotalSeconds:F0} s (a FASTER handle pool waits for a handle it lost); its file handles stay open until the process exits");
     }
