@@ -34,8 +34,7 @@ public sealed partial class Collection
         options ??= new SearchOptions();
         ValidateSearch(queries.Dimension, options);
         // Every row is checked before any is searched: a bad row is named, and the workers see only good ones.
-        var check = new float[Options.Dimension];
-        for (int i = 0; i < queries.Count; i++) PrepareQuery(queries.Row(i), check, i); // throws, naming the row and dimension
+        for (int i = 0; i < queries.Count; i++) CheckFinite(queries.Row(i), i);
         var results = new SearchHit[queries.Count][];
         var po = Parallelism(threads);
         po.CancellationToken = cancellationToken;
@@ -71,7 +70,7 @@ public sealed partial class Collection
         var scratch = _scratch.Value!;
         int dim = Options.Dimension;
         var (prepared, heaps) = scratch.Batch(count);
-        for (int i = 0; i < count; i++) PrepareQuery(queries.Row(first + i), prepared.AsSpan(i * dim, dim), first + i);
+        for (int i = 0; i < count; i++) CopyNormalized(queries.Row(first + i), prepared.AsSpan(i * dim, dim)); // checked by SearchBatchCore
         var q = scratch.Query;
         string raw = Options.RawVectors == RawVectorResidency.Disk ? "disk" : "ram";
         _lock.EnterReadLock();
@@ -80,31 +79,13 @@ public sealed partial class Collection
             ThrowIfClosed();
             var gen = Serving(options);
             var index = gen.Index;
+            // Untrained (no index): each row is searched exactly, by SearchLocked.
+            var (p, rerank, candidates) = index is null ? default : Knobs(gen, index, options);
             if (index is not null)
             {
-                var (p, rerank, candidates) = Knobs(gen, index, options);
                 for (int i = 0; i < count; i++) heaps[i].Reset(candidates);
                 index.SearchBatch(prepared.AsSpan(0, count * dim), p, heaps.AsSpan(0, count));
-                for (int i = 0; i < count; i++)
-                {
-                    var op = Instruments.StartBatchedSearch(Name, started);
-                    long reads = SegmentedVectors.ThreadDiskReads;
-                    try
-                    {
-                        prepared.AsSpan(i * dim, dim).CopyTo(q);
-                        scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
-                        var hits = results[first + i] = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
-                        op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
-                    }
-                    catch (Exception e)
-                    {
-                        op.Failed(e);
-                        throw;
-                    }
-                }
-                return;
             }
-            // Untrained: exact, row by row.
             for (int i = 0; i < count; i++)
             {
                 var op = Instruments.StartBatchedSearch(Name, started);
@@ -112,7 +93,14 @@ public sealed partial class Collection
                 try
                 {
                     prepared.AsSpan(i * dim, dim).CopyTo(q);
-                    var hits = results[first + i] = SearchLocked(q, options, scratch, gen);
+                    SearchHit[] hits;
+                    if (index is null) hits = SearchLocked(q, options, scratch, gen);
+                    else
+                    {
+                        scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
+                        hits = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
+                    }
+                    results[first + i] = hits;
                     op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);
                 }
                 catch (Exception e)

@@ -526,9 +526,21 @@ public sealed partial class Collection
     /// </summary>
     private void PrepareQuery(ReadOnlySpan<float> query, Span<float> q, int row = -1)
     {
+        CheckFinite(query, row);
+        CopyNormalized(query, q);
+    }
+
+    /// <summary>Refuses a non-finite value in <paramref name="query"/>, naming query <paramref name="row"/> of a batch when given.</summary>
+    private static void CheckFinite(ReadOnlySpan<float> query, int row = -1)
+    {
+        for (int d = 0; d < query.Length; d++)
+            if (!float.IsFinite(query[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
+    }
+
+    /// <summary>Copies a checked <paramref name="query"/> into <paramref name="q"/>, normalized for cosine.</summary>
+    private void CopyNormalized(ReadOnlySpan<float> query, Span<float> q)
+    {
         query.CopyTo(q);
-        for (int d = 0; d < q.Length; d++)
-            if (!float.IsFinite(q[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
         if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
     }
 

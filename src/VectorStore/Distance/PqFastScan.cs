@@ -64,10 +64,16 @@ public static unsafe partial class PqFastScan
 
     private static void Check(ReadOnlySpan<byte> blocks, int blockCount, int m, ReadOnlySpan<byte> lut, Span<ushort> sums)
     {
-        if (m <= 0 || m % 2 != 0 || m > MaxSubQuantizers) throw new ArgumentOutOfRangeException(nameof(m), $"M must be even and in 2..{MaxSubQuantizers}, got {m}");
-        if (blockCount < 0 || blocks.Length < (long)blockCount * BlockBytes(m)) throw new ArgumentException("blocks span is too short");
+        CheckBlocks(blocks, blockCount, m);
         if (lut.Length < m * 16) throw new ArgumentException("lookup table is too short");
         if (sums.Length < (long)blockCount * BlockVectors) throw new ArgumentException("sums span is too short");
+    }
+
+    /// <summary>M is even and in range, and <paramref name="blocks"/> holds <paramref name="blockCount"/> blocks.</summary>
+    private static void CheckBlocks(ReadOnlySpan<byte> blocks, int blockCount, int m)
+    {
+        if (m <= 0 || m % 2 != 0 || m > MaxSubQuantizers) throw new ArgumentOutOfRangeException(nameof(m), $"M must be even and in 2..{MaxSubQuantizers}, got {m}");
+        if (blockCount < 0 || blocks.Length < (long)blockCount * BlockBytes(m)) throw new ArgumentException("blocks span is too short");
     }
 
     /// <summary>The scalar reference.</summary>
@@ -132,12 +138,7 @@ public static unsafe partial class PqFastScan
         ref Vector512<ushort> hiWords, ref Vector512<ushort> hiOdd)
     {
         var low = Vector512.Create((byte)0x0F);
-        var rl = Avx512BW.Shuffle(t, v & low).AsUInt16();
-        var rh = Avx512BW.Shuffle(t, Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low).AsUInt16();
-        words += rl;
-        odd += Vector512.ShiftRightLogical(rl, 8);
-        hiWords += rh;
-        hiOdd += Vector512.ShiftRightLogical(rh, 8);
+        Lookup512(t, v & low, Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low, ref words, ref odd, ref hiWords, ref hiOdd);
     }
 
     /// <summary>Adds the M ≡ 2 (mod 4) tail with one 256-bit step, then stores the block's 32 sums.</summary>

@@ -60,8 +60,7 @@ public static unsafe partial class PqFastScan
 
     private static void CheckQueries(ReadOnlySpan<byte> blocks, int blockCount, int m, ReadOnlySpan<byte> luts, ReadOnlySpan<int> members, Span<ushort> sums)
     {
-        if (m <= 0 || m % 2 != 0 || m > MaxSubQuantizers) throw new ArgumentOutOfRangeException(nameof(m), $"M must be even and in 2..{MaxSubQuantizers}, got {m}");
-        if (blockCount < 0 || blocks.Length < (long)blockCount * BlockBytes(m)) throw new ArgumentException("blocks span is too short");
+        CheckBlocks(blocks, blockCount, m);
         if (sums.Length < (long)members.Length * blockCount * BlockVectors) throw new ArgumentException("sums span is too short");
         int tables = luts.Length / (16 * m);
         foreach (int member in members)
@@ -124,7 +123,7 @@ public static unsafe partial class PqFastScan
         }
     }
 
-    /// <summary><see cref="Step512"/> on nibbles already split out of the codes (shared by the group's queries).</summary>
+    /// <summary>One 512-bit lookup step on nibbles already split out of the codes (see <see cref="Step512"/>, which splits them for one query).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Lookup512(Vector512<byte> t, Vector512<byte> lo, Vector512<byte> hi, ref Vector512<ushort> words, ref Vector512<ushort> odd,
         ref Vector512<ushort> hiWords, ref Vector512<ushort> hiOdd)
