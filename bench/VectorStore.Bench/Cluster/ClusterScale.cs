@@ -11,9 +11,10 @@ namespace VectorStore.Bench.Cluster;
 /// <c>taskset</c> when there are enough cores): the same data and queries on 1 silo and on 2, through the silos' TCP
 /// listeners with the unchanged thin client.
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
-/// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s
-/// and search QPS per silo count and their 2-vs-1 ratios, resident memory per silo, and the cost of the coordinator
-/// plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
+/// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--warmup-seconds 5] [--max-warmup-seconds 120]
+/// [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their 2-vs-1
+/// ratios, anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
+/// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// </summary>
 /// <remarks>
 /// Each collection has 2 shards per silo and one copy (R = 1): the ratio measures spreading the work, not
@@ -28,6 +29,8 @@ public static class ClusterScale
         bool dry = args.Contains("--dry");
         int count = Arg("--count", dry ? 2000 : 40000), dim = Arg("--dim", 128), nq = Arg("--queries", dry ? 100 : 2000);
         int concurrency = Arg("--concurrency", 8), k = Arg("--k", 10);
+        var warmup = TimeSpan.FromSeconds(Arg("--warmup-seconds", dry ? 1 : 5));
+        var maxWarmup = TimeSpan.FromSeconds(Math.Max(warmup.TotalSeconds, Arg("--max-warmup-seconds", dry ? 1 : 120)));
         string compression = Str("--compression") ?? "none";
         string cli = Str("--cli") ?? SiloProcess.BuiltCli();
 
@@ -54,9 +57,9 @@ public static class ClusterScale
         var results = new Dictionary<int, Run>();
         foreach (int silos in new[] { 1, 2 })
         {
-            results[silos] = await MeasureAsync(cli, silos, pin, options, ids, data, queries, search, concurrency);
+            results[silos] = await MeasureAsync(cli, silos, pin, options, ids, data, queries, search, concurrency, warmup, maxWarmup);
             var r = results[silos];
-            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))}");
+            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))})");
         }
         var one = results[1];
         var two = results[2];
@@ -78,6 +81,11 @@ public static class ClusterScale
             qps_ratio = Math.Round(two.Qps / one.Qps, 2),
             rss_mib_1 = one.RssMiB.Select(m => Math.Round(m)).ToArray(),
             rss_mib_2 = two.RssMiB.Select(m => Math.Round(m)).ToArray(),
+            idle_rss_mib_1 = one.IdleMiB.Select(m => Math.Round(m)).ToArray(),
+            idle_rss_mib_2 = two.IdleMiB.Select(m => Math.Round(m)).ToArray(),
+            data_mib_1 = one.RssMiB.Zip(one.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
+            data_mib_2 = two.RssMiB.Zip(two.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
+            raw_vectors_mib = Math.Round(count * (double)dim * sizeof(float) / (1 << 20)),
             embedded_us = Math.Round(embeddedUs, 1),
             single_query_us_1 = Math.Round(one.SingleQueryUs, 1),
             coordinator_us = Math.Round(one.SingleQueryUs - embeddedUs, 1),
@@ -85,10 +93,10 @@ public static class ClusterScale
         return 0;
     }
 
-    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB);
+    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB, double[] IdleMiB);
 
     private static async Task<Run> MeasureAsync(string cli, int silos, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
-        VectorMatrix queries, SearchOptions search, int concurrency)
+        VectorMatrix queries, SearchOptions search, int concurrency, TimeSpan warmup, TimeSpan maxWarmup)
     {
         string root = Path.Combine(Path.GetTempPath(), "vectorstore-cluster-bench", Guid.NewGuid().ToString("N"));
         int basePort = 22000 + Random.Shared.Next(0, 200) * 10;
@@ -101,6 +109,8 @@ public static class ClusterScale
                     "--shard-timeout", "60"));
             // Every silo has joined before the collection is laid out (2 shards per silo).
             await Task.Delay(silos > 1 ? 3000 : 0);
+            // An idle silo's anonymous RSS (joined, no collection): what a silo holds before any data.
+            var idle = processes.Select(p => p.ResidentMiB()).ToArray();
             foreach (var p in processes) clients.Add(await VectorStoreClient.ConnectAsync("127.0.0.1", p.Port));
             await clients[0].CreateCollectionAsync("bench", options);
 
@@ -118,14 +128,48 @@ public static class ClusterScale
                 }
             }));
             double ingest = ids.Length / sw.Elapsed.TotalSeconds;
+            Console.Error.WriteLine($"  {silos} silo(s): ingested, searching");
+
+            // Warm-up: a silo's search path runs as tier-0 code until the JIT has promoted it (measured 4-5x slower;
+            // a silo pinned to one core waits ten times longer between promotions), and the ingest's background
+            // checkpoints finish. A running server is past this, so the measurement starts once one-second rounds of
+            // the throughput load stop getting faster (at least `warmup`, at most `maxWarmup`).
+            var warm = Stopwatch.StartNew();
+            var rounds = new List<double>();
+            int wq = 0;
+            while (warm.Elapsed < maxWarmup)
+            {
+                var round = Stopwatch.StartNew();
+                int done = 0;
+                await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+                {
+                    while (round.Elapsed < TimeSpan.FromSeconds(1))
+                    {
+                        int q = Interlocked.Increment(ref wq);
+                        await clients[q % clients.Count].SearchAsync("bench", queries.RowMemory(q % queries.Count), search);
+                        Interlocked.Increment(ref done);
+                    }
+                }));
+                rounds.Add(done / round.Elapsed.TotalSeconds);
+                if (warm.Elapsed >= warmup && rounds.Count >= 3 && rounds[^1] < 1.05 * Math.Max(rounds[^2], rounds[^3])) break;
+            }
+            Console.Error.WriteLine($"  warm-up {warm.Elapsed.TotalSeconds:0} s, q/s per round: {string.Join(' ', rounds.Select(r => r.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             // Single-query latency, one at a time through the first listener (the coordinator's cost).
-            for (int i = 0; i < Math.Min(queries.Count, 50); i++)
-                foreach (var c in clients) await c.SearchAsync("bench", queries.RowMemory(i), search);
             int singles = Math.Min(queries.Count, 500);
+            var latencies = new double[singles];
+            var cpu0 = processes.Select(p => p.CpuTime()).ToArray();
             sw.Restart();
-            for (int i = 0; i < singles; i++) await clients[0].SearchAsync("bench", queries.RowMemory(i), search);
+            for (int i = 0; i < singles; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                await clients[0].SearchAsync("bench", queries.RowMemory(i), search);
+                latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
             double singleUs = sw.Elapsed.TotalMicroseconds / singles;
+            double siloCpuUs = processes.Select((p, i) => (p.CpuTime() - cpu0[i]).TotalMicroseconds).Sum() / singles;
+            Array.Sort(latencies);
+            Console.Error.WriteLine($"  single-query p50 {latencies[singles / 2]:0} µs, p90 {latencies[singles * 9 / 10]:0} µs, p99 {latencies[singles * 99 / 100]:0} µs, silo CPU {siloCpuUs:0} µs per query");
 
             // Throughput: `concurrency` closed-loop clients, single-query requests, spread over the listeners.
             next = -1;
@@ -136,7 +180,7 @@ public static class ClusterScale
                     await clients[q % clients.Count].SearchAsync("bench", queries.RowMemory(q), search);
             }));
             double qps = queries.Count / sw.Elapsed.TotalSeconds;
-            return new Run(ingest, qps, singleUs, processes.Select(p => p.ResidentMiB()).ToArray());
+            return new Run(ingest, qps, singleUs, processes.Select(p => p.ResidentMiB()).ToArray(), idle);
         }
         finally
         {

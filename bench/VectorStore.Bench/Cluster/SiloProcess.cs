@@ -70,14 +70,28 @@ public sealed class SiloProcess
         throw new FileNotFoundException("no VectorStore.sln above the bench; pass --cli PATH/vectorstore.dll");
     }
 
-    /// <summary>Resident memory (VmRSS) in MiB, 0 where /proc is not available.</summary>
+    /// <summary>
+    /// Anonymous resident memory (RssAnon: heap, stacks, JIT data; not mapped files or the page cache) in MiB, the
+    /// project's definition of resident; 0 where /proc is not available.
+    /// </summary>
     public double ResidentMiB()
     {
         string status = $"/proc/{_process.Id}/status";
         if (!File.Exists(status)) return 0;
         // Under taskset the pid is taskset's, which exec'd dotnet: the same process.
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("RssAnon:", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>CPU time (user + system) the silo has used so far, 0 where /proc is not available.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException) { return TimeSpan.Zero; }
     }
 
     /// <summary>SIGTERM (graceful leave), then kill after 20 s.</summary>

@@ -6,7 +6,7 @@ namespace VectorStore.Distance;
 public static class Distances
 {
     /// <summary>The distance (lower is better) between two float32 vectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float Compute(DistanceKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
         kind == DistanceKind.L2 ? SquaredL2.Compute(a, b) : -DotProduct.Compute(a, b);
 

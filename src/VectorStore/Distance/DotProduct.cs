@@ -8,7 +8,7 @@ namespace VectorStore.Distance;
 public static class DotProduct
 {
     /// <summary>Σ a[i]·b[i]. Spans must have equal length.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float Compute(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         if (a.Length != b.Length) ThrowLengths();

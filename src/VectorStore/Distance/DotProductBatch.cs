@@ -22,6 +22,7 @@ public static class DotProductBatch
     /// <paramref name="matrix"/> holds at least <paramref name="rows"/> rows of <c>query.Length</c> floats;
     /// <paramref name="dots"/> holds at least <paramref name="rows"/> values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute(ReadOnlySpan<float> query, ReadOnlySpan<float> matrix, int rows, Span<float> dots)
     {
         int n = query.Length;

@@ -12,7 +12,7 @@ namespace VectorStore.Distance;
 public static class DotProductF32I8
 {
     /// <summary>Σ query[i]·code[i]. Spans must have equal length.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float Compute(ReadOnlySpan<float> query, ReadOnlySpan<sbyte> code)
     {
         if (query.Length != code.Length) DotProduct.ThrowLengths();

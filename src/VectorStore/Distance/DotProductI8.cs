@@ -18,7 +18,7 @@ namespace VectorStore.Distance;
 public static class DotProductI8
 {
     /// <summary>Σ a[i]·b[i] as an exact integer.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static int Compute(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
     {
         if (a.Length != b.Length) DotProduct.ThrowLengths();

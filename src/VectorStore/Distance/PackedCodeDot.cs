@@ -84,6 +84,7 @@ public static class PackedCodeDot
     /// <param name="packed">Whole 16-byte groups of codes (<see cref="Pack"/>).</param>
     /// <param name="split">The query laid out by <see cref="SplitQuery"/> for as many groups.</param>
     /// <param name="bits">w: 1, 2, 4 or 8.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Compute(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> split, int bits)
     {
         // k = 8 / bits without a division (an idiv costs as much as a short code's whole kernel).

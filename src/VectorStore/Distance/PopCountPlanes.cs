@@ -23,6 +23,7 @@ public static class PopCountPlanes
     /// For <c>w = bits.Length</c> words and <paramref name="planes"/> holding plane j at words <c>[j·w, (j+1)·w)</c>:
     /// returns <c>Σ_j 2^j · popcount(bits ∧ plane_j)</c> and sets <paramref name="ones"/> to <c>popcount(bits)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Compute(ReadOnlySpan<ulong> bits, ReadOnlySpan<ulong> planes, out int ones)
     {
         int words = bits.Length;

@@ -98,6 +98,8 @@ public static unsafe partial class PqFastScan
         }
     }
 
+    // Unlike the other kernels, the fast-scan kernels are left to tiering: compiled with AggressiveOptimization they
+    // ran about 20 % slower in steady state (IVF over pq:96x4 on the text set) than the JIT's promoted tier-1 code.
     private static void Accumulate512(byte* blocks, int blockCount, int m, byte* lut, ushort* sums)
     {
         int bb = BlockBytes(m);

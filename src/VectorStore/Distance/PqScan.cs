@@ -54,6 +54,7 @@ public static unsafe class PqScan
     }
 
     /// <summary>Four codes per step with independent accumulators; bit-identical to <see cref="ComputeScalar"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ComputeInterleaved(ReadOnlySpan<byte> codes, int m, ReadOnlySpan<float> table, Span<float> distances)
     {
         Check(codes, m, table, distances);

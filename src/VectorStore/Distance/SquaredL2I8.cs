@@ -16,7 +16,7 @@ namespace VectorStore.Distance;
 public static class SquaredL2I8
 {
     /// <summary>Σ (a[i] − b[i])² as an exact integer (dimensions up to 16,384).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static int Compute(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
     {
         if (a.Length != b.Length) DotProduct.ThrowLengths();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorStore.Distance;
 using VectorStore.Ranking;
@@ -210,6 +211,13 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
             if (_sq.PerVectorScale) dot *= BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..]);
             if (kind == DistanceKind.NegativeDot) return -dot;
             return _qNorm - 2 * dot + BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
+        }
+
+        // Optimized from the first call for the reason Float32Codec's scorer gives.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void DistanceBatch(ReadOnlySpan<byte> codes, int codeSize, Span<float> distances)
+        {
+            for (int i = 0; i < distances.Length; i++) distances[i] = Distance(codes.Slice(i * codeSize, codeSize));
         }
     }
 }
