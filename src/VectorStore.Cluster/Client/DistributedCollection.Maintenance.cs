@@ -88,7 +88,7 @@ public sealed partial class DistributedCollection
     private async Task<long> DiskBytesOfAsync(ClusterLayout layout, int shard, string silo)
     {
         var call = Copy(layout, shard, silo).StatsAsync();
-        if (await Task.WhenAny(call, Task.Delay(_options.ShardTimeout)) == call && call.IsCompletedSuccessfully) return call.Result.DiskBytes;
+        if (await call.CompletesWithin(_options.ShardTimeout) && call.IsCompletedSuccessfully) return call.Result.DiskBytes;
         Observe(call);
         return 0;
     }

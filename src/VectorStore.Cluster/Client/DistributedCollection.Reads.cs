@@ -51,7 +51,7 @@ public sealed partial class DistributedCollection
         foreach (var silo in ReadOrder(layout.Shards[shard], primaryFirst))
         {
             var task = call(Copy(layout, shard, silo));
-            if (await Task.WhenAny(task, Task.Delay(_options.ShardTimeout)) == task && task.IsCompletedSuccessfully) return task.Result;
+            if (await task.CompletesWithin(_options.ShardTimeout) && task.IsCompletedSuccessfully) return task.Result;
             Observe(task);
             last = task.Exception?.GetBaseException();
         }
@@ -185,7 +185,7 @@ public sealed partial class DistributedCollection
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) break;
             var call = Copy(layout, p.Shard, silo).SearchAsync(query);
-            if (await Task.WhenAny(call, Task.Delay(left)) == call && call.IsCompletedSuccessfully) return call.Result;
+            if (await call.CompletesWithin(left) && call.IsCompletedSuccessfully) return call.Result;
             Observe(call);
         }
         return null;
@@ -219,7 +219,7 @@ public sealed partial class DistributedCollection
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero) return;
                 var call = Copy(layout, p.Shard, silo).PayloadsAsync(split?[p.Shard].ToArray());
-                if (await Task.WhenAny(call, Task.Delay(left)) == call && call.IsCompletedSuccessfully)
+                if (await call.CompletesWithin(left) && call.IsCompletedSuccessfully)
                 {
                     var page = call.Result;
                     perShard[p.Shard] = page.Ids.Where((id, i) => filter.Predicate(id, page.Payloads[i])).ToArray();

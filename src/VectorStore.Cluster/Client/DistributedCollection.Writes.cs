@@ -171,10 +171,10 @@ public sealed partial class DistributedCollection
     /// </summary>
     private async Task<WriteOutcome?> UnlessDeposedAsync(Task<WriteOutcome> call, int shard, ShardPlacement routed)
     {
-        while (await Task.WhenAny(call, Task.Delay(PollInterval)) != call)
+        while (!await call.CompletesWithin(PollInterval))
         {
             var read = LayoutGrain.GetAsync();
-            if (await Task.WhenAny(read, Task.Delay(PollInterval)) != read || !read.IsCompletedSuccessfully)
+            if (!await read.CompletesWithin(PollInterval) || !read.IsCompletedSuccessfully)
             {
                 Observe(read);
                 continue;
