@@ -156,6 +156,13 @@ public sealed partial class Collection
         return records;
     }
 
+    /// <summary>
+    /// Batches whose vectors take at least this many bytes start their commit as soon as they are logged, so the
+    /// write and fsyncs overlap placing and indexing (for 1,000 × 384 that work is about as long as the commit).
+    /// Smaller writes commit when they wait, where concurrent writers share one commit.
+    /// </summary>
+    private const int OverlappedCommitBytes = 64 * 1024;
+
     internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords, bool log)
     {
         long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, fieldRecords, log);
@@ -186,6 +193,7 @@ public sealed partial class Collection
                 long[]? rowTickets = _journal.CanFail ? new long[ids.Count] : null;
                 ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords, rowTickets);
                 if (rowTickets is not null) RecordUndoLocked(ids, rowTickets);
+                if ((long)prepared.Count * prepared.Dimension * sizeof(float) >= OverlappedCommitBytes) _journal.BeginDurable(ticket);
             }
             var slots = PlaceRowsLocked(ids, prepared, payloads, fieldRecords);
             var others = _attached;

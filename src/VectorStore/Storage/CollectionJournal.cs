@@ -31,6 +31,13 @@ internal interface ICollectionJournal
     /// </summary>
     bool Checkpoint() => false;
 
+    /// <summary>
+    /// Starts making everything up to <paramref name="ticket"/> durable without waiting, so the log's write and fsyncs
+    /// run while the caller applies the entries in memory; the caller's <see cref="WaitDurable"/> then joins that
+    /// commit. Never throws: a failure is reported by the wait. Called under the collection's write lock.
+    /// </summary>
+    void BeginDurable(long ticket) { }
+
     /// <summary>Returns once everything up to <paramref name="ticket"/> survives a process crash.</summary>
     void WaitDurable(long ticket);
 

@@ -263,13 +263,39 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         // log (FasterWriteAheadLog checks under its commit gate), so a close racing this call also ends in
         // ObjectDisposedException rather than a spin.
         ThrowIfDisposed();
-        if (!IsDurable(ticket, out _, out _))
+        if (!IsDurable(ticket, out long epoch, out long address))
         {
-            _wal.Commit();
+            // A commit BeginDurable started covers this ticket (its target is the tail it found, past the entry):
+            // wait for it rather than spin on a second one queued behind it.
+            if (_wal.GroupCommitInFlight) _wal.CommitAsync(address, epoch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            else _wal.Commit();
             // The log may have been reopened (a new epoch) between the check and the commit.
             if (!IsDurable(ticket, out _, out _)) throw _wal.FailureOf(ticket >>> EpochShift);
         }
         StartCheckpointIfDue();
+    }
+
+    /// <inheritdoc />
+    public void BeginDurable(long ticket)
+    {
+        if (_disposed) return;
+        try
+        {
+            if (IsDurable(ticket, out long epoch, out long address)) return;
+            var commit = _wal.CommitAsync(address, epoch, CancellationToken.None);
+            if (commit.IsCompleted)
+            {
+                commit.GetAwaiter().GetResult();
+                return;
+            }
+            // The waiter sees a failure through its own call; this only keeps it from going unobserved.
+            commit.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        catch (Exception e) when (e is VectorStoreException or ObjectDisposedException)
+        {
+            // WaitDurable reports the failure (and the collection undoes what it lost).
+        }
     }
 
     /// <summary>Starts a background checkpoint when the log or the vector buffer crossed its threshold.</summary>

@@ -91,18 +91,29 @@ internal sealed partial class FasterWriteAheadLog
 
     /// <summary>
     /// FASTER's <c>Enqueue</c> without its endless wait: when no page is free because a flush failed, this refuses
-    /// with the failure instead of spinning. Caller holds the append gate.
+    /// with the failure instead of spinning. Once a flush has failed FASTER may also throw its untyped
+    /// <c>CommitFailureException</c> here (an entry larger than the free pages flushes them during the append); that
+    /// becomes the log's typed failure too. Caller holds the append gate.
     /// </summary>
     private long Enqueue(ReadOnlySpan<byte> entry)
     {
         long at;
-        while (!_log.TryEnqueue(entry, out at))
+        while (!TryEnqueue(entry, out at))
         {
             if (_device.Failure is not null) throw Fail(new IOException("a page of the log could not be flushed to make room for the entry"));
             ThrowIfFailed();
             Thread.Yield();
         }
         return at;
+    }
+
+    private bool TryEnqueue(ReadOnlySpan<byte> entry, out long at)
+    {
+        try { return _log.TryEnqueue(entry, out at); }
+        catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)
+        {
+            throw Fail(e);
+        }
     }
 
     /// <summary>

@@ -79,10 +79,10 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Upserts 12 new ids (next[0] on) and records the outcome.</summary>
-    private static void NewBatch(Collection c, Outcome o, ulong[] next)
+    /// <summary>Upserts <paramref name="count"/> new ids (next[0] on) and records the outcome.</summary>
+    private static void NewBatch(Collection c, Outcome o, ulong[] next, int count = 12)
     {
-        var ids = Enumerable.Range(0, 12).Select(_ => next[0]++).ToArray();
+        var ids = Enumerable.Range(0, count).Select(_ => next[0]++).ToArray();
         var rows = ids.Select(id => Vector(id, 0)).ToArray();
         Attempt(o, () =>
         {
@@ -194,6 +194,40 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             runs++;
         }
         output.WriteLine($"{runs} runs: the failed batch absent after every crash");
+    }
+
+    [Theory]
+    [InlineData(nameof(DeviceFaultKind.Eio))]
+    [InlineData(nameof(DeviceFaultKind.ShortWrite))]
+    public void ALargeBatchWhoseEarlyStartedCommitFailsIsRefusedUndoneAndAbsentAfterACrash(string fault)
+    {
+        // Batches of 2,100 × 8 floats (67 KB) start their commit right after they are logged, while the writer is
+        // still placing and indexing them (Collection.OverlappedCommitBytes). A failed write of that commit must reach
+        // the writer as the typed error, undo the batch in memory, and leave it out of the log after a crash, for
+        // every segment write it can hit.
+        var kind = Enum.Parse<DeviceFaultKind>(fault);
+        int runs = 0;
+        for (long n = 1; n <= 24; n += 2)
+        {
+            var faults = new DeviceFaults { AtWrite = n, Kind = kind };
+            string dir = TestData.TempDir();
+            var o = new Outcome();
+            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            ulong[] next = [1];
+            for (int round = 0; o.Errors.Count == 0 && round < 20; round++) NewBatch(c, o, next, 2_100);
+            Assert.Single(o.Errors);
+            long groups = db.StoreOf("c")!.Wal.GroupCommits;
+            NewBatch(c, o, next, 2_100); // the log reopened in place: the next batch is acknowledged
+            Assert.Single(o.Errors);
+            Assert.True(db.StoreOf("c")!.Wal.GroupCommits > groups, "the large batch did not start its commit early");
+            AssertExactly(c, o, $"{fault} at write {n}, in memory");
+            StorageTestKit.Crash(db);
+            using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+            AssertExactly(reopened.GetCollection("c"), o, $"{fault} at write {n}, reopened after a crash");
+            runs++;
+        }
+        output.WriteLine($"{runs} runs: every failed large batch refused, undone and absent after the crash");
     }
 
     [Fact]
