@@ -59,11 +59,13 @@ internal static partial class HugePageArray
     {
         if (!OperatingSystem.IsLinux() || length < 2 * HugePageBytes || Volatile.Read(ref _madviseUnavailable))
             return new byte[length];
-        var array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+        // Zeroed by the GC, which clears only memory it used before: fresh memory from the system is left untouched,
+        // so the advice below still comes before the first touch, and pages the caller never writes (the unused half
+        // of a doubled array) are never faulted in at all.
+        var array = GC.AllocateArray<byte>(length, pinned: true);
         nint start = Address(array);
         nint aligned = AlignUp(start), end = (start + length) & ~(nint)(HugePageBytes - 1);
         if (end > aligned) Advise(aligned, (nuint)(end - aligned));
-        array.AsSpan().Clear();
         return array;
     }
 
