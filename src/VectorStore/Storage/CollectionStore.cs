@@ -265,10 +265,11 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         ThrowIfDisposed();
         if (!IsDurable(ticket, out long epoch, out long address))
         {
-            // A commit BeginDurable started covers this ticket (its target is the tail it found, past the entry):
-            // wait for it rather than spin on a second one queued behind it.
-            if (_wal.GroupCommitInFlight) _wal.CommitAsync(address, epoch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            else _wal.Commit();
+            // Joins the group commit (the one BeginDurable started, or a new one) and blocks until it completes. Not
+            // FASTER's synchronous WaitForCommit: that spins, and writers spinning on thread-pool threads took the
+            // CPU and the threads FASTER's flush completion needs (notes/issue-19-throughput.md); a blocked pool
+            // thread is one the pool knows to replace.
+            _wal.CommitAsync(address, epoch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             // The log may have been reopened (a new epoch) between the check and the commit.
             if (!IsDurable(ticket, out _, out _)) throw _wal.FailureOf(ticket >>> EpochShift);
         }

@@ -11,15 +11,6 @@ internal sealed partial class FasterWriteAheadLog
     internal long GroupCommits => Interlocked.Read(ref _groupCommits);
 
     /// <summary>
-    /// Whether a group commit of <see cref="CommitAsync"/> is in flight: a synchronous waiter joins it instead of
-    /// issuing a second commit (and a second round of fsyncs) behind it.
-    /// </summary>
-    public bool GroupCommitInFlight
-    {
-        get { lock (_asyncGate) return _groupCommit is not null; }
-    }
-
-    /// <summary>
     /// Completes once every entry up to <paramref name="until"/> is durable, like <see cref="Commit"/>, but without
     /// blocking the caller: concurrent callers join the commit in flight (or the next one) and await it. FASTER's
     /// <see cref="FASTER.core.FasterLog.WaitForCommitAsync"/> does the waiting; the fsyncs run once per group, on the

@@ -63,4 +63,31 @@ public sealed class AsyncThreadPoolTests : IDisposable
         using var reopened = VectorDatabase.Open(_dir);
         Assert.Equal(writers, reopened.GetCollection("c").Count);
     }
+
+    [Fact]
+    public void ConcurrentSynchronousUpsertsOnPoolThreadsShareGroupCommitsAndAreAllDurable()
+    {
+        // Synchronous writers block on the group commit (CollectionStore.WaitDurable) instead of each spinning in
+        // FASTER's WaitForCommit: they share commits, and the pool threads they block are replaced, so FASTER's
+        // flush completion still gets one.
+        const int writers = 32;
+        using (var db = VectorDatabase.Open(_dir))
+        {
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = 8, Metric = Metric.L2, Compression = "none" });
+            var data = SyntheticData.Clustered(writers, 8, seed: 7);
+            var store = db.StoreOf("c")!;
+            long groupsBefore = store.Wal.GroupCommits;
+            var tasks = Enumerable.Range(0, writers).Select(i => Task.Run(() => c.Upsert((ulong)i, data.Row(i).ToArray()))).ToArray();
+#pragma warning disable xUnit1031 // a blocking wait on purpose: a starved pool must fail the test, not hang it
+            Assert.True(Task.WhenAll(tasks).Wait(TimeSpan.FromSeconds(120)), "synchronous writers on pool threads did not finish");
+#pragma warning restore xUnit1031
+            long groups = store.Wal.GroupCommits - groupsBefore;
+            Assert.InRange(groups, 1, writers);
+            Assert.Equal(writers, c.Count);
+            db.SimulateCrash();
+        }
+        using var reopened = VectorDatabase.Open(_dir);
+        var back = reopened.GetCollection("c");
+        Assert.Equal(writers, back.Count);
+    }
 }
