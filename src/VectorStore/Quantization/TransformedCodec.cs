@@ -63,7 +63,29 @@ public sealed class TransformedCodec : VectorCodec
     public override IBlockCodec? BlockLayout => Inner.BlockLayout;
 
     /// <inheritdoc />
+    /// <remarks>The inner codec's batch scorer, each query transformed as <see cref="CreateScorer"/> does it.</remarks>
+    public override BlockBatchScorer? CreateBatchScorer(DistanceKind kind, int capacity) =>
+        Inner.CreateBatchScorer(kind, capacity) is { } inner ? new BatchScorer(Transform, inner) : null;
+
+    /// <inheritdoc />
     public override void WriteParameters(BinaryWriter writer) => throw new NotSupportedException("use CodecRegistry.Write");
+
+    private sealed class BatchScorer(VectorTransform transform, BlockBatchScorer inner) : BlockBatchScorer
+    {
+        private readonly float[] _projected = new float[transform.OutputDimension];
+
+        public override int Capacity => inner.Capacity;
+
+        public override void SetQuery(int index, ReadOnlySpan<float> query)
+        {
+            transform.Apply(query, _projected);
+            inner.SetQuery(index, _projected);
+        }
+
+        public override void ScanBlocksBelow(ReadOnlySpan<int> members, ReadOnlySpan<byte> packed, int count, ReadOnlySpan<float> thresholds,
+            Span<int> positions, Span<float> distances, Span<int> found) =>
+            inner.ScanBlocksBelow(members, packed, count, thresholds, positions, distances, found);
+    }
 
     private sealed class Scorer(TransformedCodec codec, CodeScorer inner) : CodeScorer(codec), IBlockScorer
     {

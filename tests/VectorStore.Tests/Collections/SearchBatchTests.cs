@@ -17,6 +17,8 @@ public sealed class SearchBatchTests
     [InlineData("pq:16x4", "ivf:16", 0)]
     [InlineData("sq8", "hnsw:8", 20)]
     [InlineData("sq8", "ivf:16", 20)]
+    [InlineData("opq+pq:16x4", "flat", 40)]
+    [InlineData("pca:16+pq:8x4", "ivf:16", 20)]
     public void EveryRowGetsWhatSearchGives(string compression, string index, int rerank)
     {
         using var db = VectorDatabase.CreateInMemory(new DatabaseOptions { Threads = 2 });
