@@ -95,7 +95,7 @@ internal sealed partial class FasterWriteAheadLog
     /// <c>CommitFailureException</c> here (an entry larger than the free pages flushes them during the append); that
     /// becomes the log's typed failure too. Caller holds the append gate.
     /// </summary>
-    private long Enqueue(ReadOnlySpan<byte> entry)
+    private long Enqueue<T>(T entry) where T : ILogEnqueueEntry
     {
         long at;
         while (!TryEnqueue(entry, out at))
@@ -107,7 +107,7 @@ internal sealed partial class FasterWriteAheadLog
         return at;
     }
 
-    private bool TryEnqueue(ReadOnlySpan<byte> entry, out long at)
+    private bool TryEnqueue<T>(T entry, out long at) where T : ILogEnqueueEntry
     {
         try { return _log.TryEnqueue(entry, out at); }
         catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)

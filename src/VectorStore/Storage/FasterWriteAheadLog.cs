@@ -258,22 +258,34 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             throw new InvalidOperationException("the log is in the previous (unframed) format; a checkpoint must migrate it before appending");
         EnsureChain();
         int length = LogFraming.EnvelopeSize + entry.Length;
-        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
+        lock (_appendGate)
         {
-            lock (_appendGate)
+            ThrowIfDisposed();
+            ThrowIfFailed();
+            var after = LogFraming.Next(_next, entry);
+            long at;
+            unsafe
             {
-                ThrowIfDisposed();
-                ThrowIfFailed();
-                var after = LogFraming.Wrap(buffer, _next, entry);
-                long at = Enqueue(buffer.AsSpan(0, length));
-                _next = after;
-                lock (_unsyncedGate) _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
-                CrashPoints.Reach(CrashPoints.Appended);
-                return _log.TailAddress;
+                // Framed straight into FASTER's page: no intermediate copy of a (up to MaxEntryBytes) entry.
+                fixed (byte* body = entry) at = Enqueue(new FramedEntry(body, entry.Length, _next, after));
             }
+            _next = after;
+            lock (_unsyncedGate) _unsynced.Enqueue((at + LogFraming.FasterHeaderSize + LogFraming.Align(length), after));
+            CrashPoints.Reach(CrashPoints.Appended);
+            return _log.TailAddress;
         }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>
+    /// An entry FASTER serializes into its own page: the envelope for position <c>at</c> (chain value of
+    /// <c>next</c>), then the body. The body is pinned by the caller for the call; FASTER runs
+    /// <see cref="SerializeTo"/> under its epoch, where nothing may block or throw.
+    /// </summary>
+    private readonly unsafe struct FramedEntry(byte* body, int length, LogFraming.Point at, LogFraming.Point next) : ILogEnqueueEntry
+    {
+        public int SerializedLength => LogFraming.EnvelopeSize + length;
+
+        public void SerializeTo(Span<byte> dest) => LogFraming.Wrap(dest, at, next, new ReadOnlySpan<byte>(body, length));
     }
 
     /// <inheritdoc />

@@ -48,14 +48,18 @@ internal static class LogFraming
         return h.GetCurrentHashAsUInt32();
     }
 
-    /// <summary>Writes the envelope for <paramref name="body"/> at <paramref name="at"/> plus the body into <paramref name="destination"/>; returns the position after it.</summary>
-    public static Point Wrap(Span<byte> destination, Point at, ReadOnlySpan<byte> body)
+    /// <summary>The position after <paramref name="body"/> is written at <paramref name="at"/>.</summary>
+    public static Point Next(Point at, ReadOnlySpan<byte> body) => new(at.Sequence + 1, ChainValue(at.Sequence, at.Chain, body));
+
+    /// <summary>
+    /// Writes the envelope of the entry written at <paramref name="at"/> (whose position after it is
+    /// <paramref name="next"/>) plus its body into <paramref name="destination"/>.
+    /// </summary>
+    public static void Wrap(Span<byte> destination, Point at, Point next, ReadOnlySpan<byte> body)
     {
-        uint chain = ChainValue(at.Sequence, at.Chain, body);
         BinaryPrimitives.WriteUInt64LittleEndian(destination, at.Sequence);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], chain);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], next.Chain);
         body.CopyTo(destination[EnvelopeSize..]);
-        return new Point(at.Sequence + 1, chain);
     }
 
     /// <summary>The sequence number an entry carries (0 when it is too short to carry one).</summary>
