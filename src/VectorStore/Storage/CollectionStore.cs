@@ -276,6 +276,11 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         StartCheckpointIfDue();
     }
 
+    private long _earlyCommits;
+
+    /// <summary>Commits <see cref="BeginDurable"/> left in flight for a writer to join later (tests check the overlap happens).</summary>
+    internal long EarlyCommits => Interlocked.Read(ref _earlyCommits);
+
     /// <inheritdoc />
     public void BeginDurable(long ticket)
     {
@@ -289,6 +294,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                 commit.GetAwaiter().GetResult();
                 return;
             }
+            Interlocked.Increment(ref _earlyCommits);
             // The waiter sees a failure through its own call; this only keeps it from going unobserved.
             commit.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -482,9 +482,10 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     /// <inheritdoc />
     public void Dispose()
     {
-        // Under both gates, so an append or a synchronous commit either ends before FASTER's log is disposed or sees
-        // _disposed and throws: on a disposed FasterLog, Enqueue and WaitForCommit spin forever (a writer racing the
-        // close of its database would hang, and with it whatever waits for that writer).
+        // Under both gates, so an append or a synchronous Commit (checkpoints, Flush) either ends before FASTER's log
+        // is disposed or sees _disposed and throws: on a disposed FasterLog, Enqueue and WaitForCommit spin forever (a
+        // writer racing the close of its database would hang, and with it whatever waits for that writer). A group
+        // commit in flight is not waited for: its waiters (writers included) get ObjectDisposedException.
         lock (_appendGate)
         lock (_commitGate)
         {
