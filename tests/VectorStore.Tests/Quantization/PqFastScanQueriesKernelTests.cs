@@ -76,25 +76,28 @@ public class PqFastScanQueriesKernelTests
     }
 
     [Theory]
-    [InlineData(8, 31)]
-    [InlineData(16, 300)]
-    [InlineData(96, 2500)]
-    public void BatchScorerFindsWhatTheOneQueryScorerFinds(int m, int count)
+    [InlineData(8, 31, "pq:{0}x4")]
+    [InlineData(16, 300, "pq:{0}x4")]
+    [InlineData(96, 2500, "pq:{0}x4")]
+    [InlineData(16, 300, "opq+pq:{0}x4")] // a transformed codec's batch scorer transforms each query as its one-query scorer does
+    [InlineData(8, 100, "pca:12+pq:{0}x4")]
+    public void BatchScorerFindsWhatTheOneQueryScorerFinds(int m, int count, string spec)
     {
         int dim = m * 2;
         var train = SyntheticData.Clustered(Math.Max(count, 64) + 9, dim, seed: m + count);
-        var codec = (PqFastScanCodec)CodecRegistry.Train(CompressionSpec.Parse($"pq:{m}x4"), train, DistanceKind.L2);
+        var codec = CodecRegistry.Train(CompressionSpec.Parse(string.Format(System.Globalization.CultureInfo.InvariantCulture, spec, m)), train, DistanceKind.L2);
         var packed = Pack(codec, train, count);
         foreach (var kind in new[] { DistanceKind.L2, DistanceKind.NegativeDot })
         {
-            var batch = codec.CreateBatchScorer(kind, 9);
-            var single = (PqFastScanScorer)codec.CreateScorer(kind);
+            var batch = codec.CreateBatchScorer(kind, 9) ?? throw new InvalidOperationException($"'{codec.Spec}' has no batch scorer");
+            var scorer = codec.CreateScorer(kind);
+            var single = (IBlockScorer)scorer;
             for (int i = 0; i < 9; i++) batch.SetQuery(i, train.Row(count + i));
             int[] members = [8, 0, 3, 5, 1, 7, 2];
             var thresholds = new float[members.Length];
             for (int g = 0; g < members.Length; g++)
             {
-                single.SetQuery(train.Row(count + members[g]));
+                scorer.SetQuery(train.Row(count + members[g]));
                 var all = new float[count];
                 single.ScanBlocks(packed, count, all);
                 Array.Sort(all);
@@ -107,7 +110,7 @@ public class PqFastScanQueriesKernelTests
             batch.ScanBlocksBelow(members, packed, count, thresholds, pos, dist, found);
             for (int g = 0; g < members.Length; g++)
             {
-                single.SetQuery(train.Row(count + members[g]));
+                scorer.SetQuery(train.Row(count + members[g]));
                 var p1 = new int[count];
                 var d1 = new float[count];
                 int n1 = single.ScanBlocksBelow(packed, count, thresholds[g], p1, d1);
@@ -200,9 +203,9 @@ public class PqFastScanQueriesKernelTests
     }
 
     /// <summary>The first <paramref name="count"/> rows of <paramref name="data"/> encoded and packed in blocks of 32.</summary>
-    internal static byte[] Pack(PqFastScanCodec codec, VectorMatrix data, int count)
+    internal static byte[] Pack(VectorCodec codec, VectorMatrix data, int count)
     {
-        var blocks = (IBlockCodec)codec;
+        var blocks = codec.BlockLayout ?? throw new InvalidOperationException($"'{codec.Spec}' has no block layout");
         var codes = new byte[count * codec.CodeSize];
         for (int i = 0; i < count; i++) codec.Encode(data.Row(i), codes.AsSpan(i * codec.CodeSize, codec.CodeSize));
         int nb = (count + 31) / 32;
