@@ -71,9 +71,9 @@ internal static class LogFraming
     {
         next = at;
         if (entry.Length < EnvelopeSize || SequenceOf(entry) != at.Sequence) return false;
-        uint chain = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
-        if (ChainValue(at.Sequence, at.Chain, entry[EnvelopeSize..]) != chain) return false;
-        next = new Point(at.Sequence + 1, chain);
+        var after = Next(at, entry[EnvelopeSize..]);
+        if (after.Chain != BinaryPrimitives.ReadUInt32LittleEndian(entry[8..])) return false;
+        next = after;
         return true;
     }
 
