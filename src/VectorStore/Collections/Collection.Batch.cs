@@ -34,7 +34,7 @@ public sealed partial class Collection
         options ??= new SearchOptions();
         ValidateSearch(queries.Dimension, options);
         // Every row is checked before any is searched: a bad row is named, and the workers see only good ones.
-        for (int i = 0; i < queries.Count; i++) CheckFinite(queries.Row(i), i);
+        for (int i = 0; i < queries.Count; i++) SearchPipeline.CheckFinite(queries.Row(i), i);
         var results = new SearchHit[queries.Count][];
         var po = Parallelism(threads);
         po.CancellationToken = cancellationToken;
@@ -67,10 +67,10 @@ public sealed partial class Collection
     private void SearchChunk(VectorMatrix queries, int first, int count, SearchOptions options, SearchHit[][] results)
     {
         long started = Stopwatch.GetTimestamp();
-        var scratch = _scratch.Value!;
+        var scratch = _search.Scratch;
         int dim = Options.Dimension;
         var (prepared, heaps) = scratch.Batch(count);
-        for (int i = 0; i < count; i++) CopyNormalized(queries.Row(first + i), prepared.AsSpan(i * dim, dim)); // checked by SearchBatchCore
+        for (int i = 0; i < count; i++) _search.CopyNormalized(queries.Row(first + i), prepared.AsSpan(i * dim, dim)); // checked by SearchBatchCore
         var q = scratch.Query;
         string raw = Options.RawVectors == RawVectorResidency.Disk ? "disk" : "ram";
         _lock.EnterReadLock();
@@ -80,7 +80,7 @@ public sealed partial class Collection
             var gen = Serving(options);
             var index = gen.Index;
             // Untrained (no index): each row is searched exactly, by SearchLocked.
-            var (p, rerank, candidates) = index is null ? default : Knobs(gen, index, options);
+            var (p, rerank, candidates) = index is null ? default : _search.Knobs(gen, index, options);
             if (index is not null)
             {
                 for (int i = 0; i < count; i++) heaps[i].Reset(candidates);
@@ -94,11 +94,11 @@ public sealed partial class Collection
                 {
                     prepared.AsSpan(i * dim, dim).CopyTo(q);
                     SearchHit[] hits;
-                    if (index is null) hits = SearchLocked(q, options, scratch, gen);
+                    if (index is null) hits = _search.Search(q, options, scratch, gen);
                     else
                     {
                         scratch.Stats = new SearchStats(Exact: false, Reranked: 0, FilterPlan.None);
-                        hits = Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
+                        hits = _search.Finish(q, heaps[i], rerank, candidates, options, scratch, gen);
                     }
                     results[first + i] = hits;
                     op.SearchSucceeded(hits.Length, scratch.Stats, IndexKind, raw, SegmentedVectors.ThreadDiskReads - reads);

@@ -99,13 +99,13 @@ public sealed partial class Collection
         var g = Find(generation);
         if (!g.Ready) throw new InvalidArgumentException($"generation {generation} of '{Name}' is not ready (built {g.Progress:P0})");
         var recorder = new CanaryRecorder(options.K);
-        var scratch = _scratch.Value!;
+        var scratch = _search.Scratch;
         var q = new float[Options.Dimension];
         int live = 0;
         long liveBytes = 0;
         for (int i = 0; i < queries.Count; i++)
         {
-            PrepareQuery(queries.Row(i), q, i);
+            _search.PrepareQuery(queries.Row(i), q, i);
             _lock.EnterReadLock();
             try
             {
@@ -114,7 +114,7 @@ public sealed partial class Collection
                 live = _current.Number;
                 liveBytes = _current.MemoryBytes;
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                var liveHits = SearchLocked(q, options, scratch, _current);
+                var liveHits = _search.Search(q, options, scratch, _current);
                 double liveMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 CompareLocked(q, options, liveHits, liveMs, g, exact: true, segmentField, scratch, recorder, null);
             }
@@ -133,7 +133,7 @@ public sealed partial class Collection
     {
         var plain = options with { IncludeFields = false, IncludePayload = false, IncludeVector = false, ExposureKey = null };
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var cand = SearchLocked(q, plain, scratch, candidate);
+        var cand = _search.Search(q, plain, scratch, candidate);
         double candMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         double overlap = Overlap(cand, live);
         if (!exact)
@@ -141,7 +141,7 @@ public sealed partial class Collection
             recorder.Record(options.K, overlap, liveMs, candMs, null, null, null);
             return;
         }
-        var truth = SearchLocked(q, plain with { IncludeFields = segmentField is not null }, scratch, _current, exact: true);
+        var truth = _search.Search(q, plain with { IncludeFields = segmentField is not null }, scratch, _current, exact: true);
         double recallLive = Overlap(live, truth), recallCandidate = Overlap(cand, truth);
         List<(string, bool, bool)>? items = null;
         if (segmentField is not null)
@@ -260,7 +260,7 @@ public sealed partial class Collection
             try
             {
                 if (o._closed || !g.Ready || g == o._current || !o._generations.Contains(g)) return;
-                o.CompareLocked(q, options, live, liveMs, g, exact, _settings.SegmentField, o._scratch.Value!, g.Canary, o._current.LiveCanary);
+                o.CompareLocked(q, options, live, liveMs, g, exact, _settings.SegmentField, o._search.Scratch, g.Canary, o._current.LiveCanary);
             }
             finally { o._lock.ExitReadLock(); }
             o.AfterCanaryQuery(g);

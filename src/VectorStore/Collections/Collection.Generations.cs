@@ -377,7 +377,7 @@ public sealed partial class Collection
         if (_exposure?.Generation == g) _exposure = null;
         TrainingError = null;
         _retrainAt = 0;
-        _filterCache.Invalidate();
+        _search.InvalidateFilters();
         SwapDriftMonitor(old, g);
     }
 

@@ -94,7 +94,7 @@ public sealed partial class Collection
         try
         {
             var hits = SearchCore(query, options);
-            op.SearchSucceeded(hits.Length, _scratch.Value!.Stats, IndexKind, Options.RawVectors == RawVectorResidency.Disk ? "disk" : "ram",
+            op.SearchSucceeded(hits.Length, _search.Scratch.Stats, IndexKind, Options.RawVectors == RawVectorResidency.Disk ? "disk" : "ram",
                 SegmentedVectors.ThreadDiskReads - diskReads);
             return hits;
         }

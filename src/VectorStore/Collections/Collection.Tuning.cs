@@ -73,7 +73,7 @@ public sealed partial class Collection
         for (int i = 0; i < queries.Length; i++)
         {
             queries[i] = new float[Options.Dimension];
-            PrepareQuery(sampleQueries.Row(i), queries[i], i);
+            _search.PrepareQuery(sampleQueries.Row(i), queries[i], i);
         }
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
         Volatile.Write(ref _tuningQueries, Kept(queries));

@@ -32,7 +32,7 @@ public sealed partial class Collection
         for (int i = 0; i < ids.Count; i++)
         {
             _undo.Add(_slots.TryGetSlot(ids[i], out int slot)
-                ? new UndoStep(tickets[i], ids[i], _raw.Get(slot).ToArray(), PayloadAt(slot), _fields?.Encode(slot))
+                ? new UndoStep(tickets[i], ids[i], _raw.Get(slot).ToArray(), _raw.Payload(slot), _fields?.Encode(slot))
                 : new UndoStep(tickets[i], ids[i], null, null, null));
         }
     }

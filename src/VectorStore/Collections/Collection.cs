@@ -29,14 +29,14 @@ public sealed partial class Collection
     private readonly List<Generation> _generations = [];
     private Generation[] _attached = [];
     private int _lastGeneration = 1;
-    private readonly ThreadLocal<SearchScratch> _scratch;
+    // The query path below the lock (filter plan, index, re-rank, hits) and each thread's search buffers.
+    private readonly SearchPipeline _search;
     private readonly ICollectionJournal _journal;
     // Declared fields with their indexes; null when the collection declares none.
     private readonly FieldIndex? _fields;
     // The in-RAM second stage (CollectionOptions.Refine), trained with the index; null without one or before training.
     private readonly CompressionSpec? _refineSpec;
     private int _rebalanceQueued;
-    private readonly FilterCache _filterCache = new();
     private readonly int _threads;
 
     /// <summary>
@@ -61,8 +61,8 @@ public sealed partial class Collection
         _threads = threads;
         _raw = new SegmentedVectors(options.Dimension, segmentDirectory, residency == RawVectorResidency.Ram);
         _journal = journal ?? NullJournal.Instance;
-        _scratch = new ThreadLocal<SearchScratch>(() => new SearchScratch(options.Dimension));
         if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
+        _search = new SearchPipeline(Options, _slots, _raw, _fields, Tuned);
         if (options.Refine is { } refine) _refineSpec = CompressionSpec.Parse(refine);
     }
 
@@ -230,7 +230,7 @@ public sealed partial class Collection
     /// </summary>
     private int[] PlaceRowsLocked(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords)
     {
-        _filterCache.Invalidate();
+        _search.InvalidateFilters();
         var slots = new int[ids.Count];
         for (int i = 0; i < ids.Count; i++)
         {
@@ -328,7 +328,7 @@ public sealed partial class Collection
     internal bool ApplyDelete(ulong id)
     {
         if (!_slots.Remove(id, out int slot)) return false;
-        _filterCache.Invalidate();
+        _search.InvalidateFilters();
         _index?.Remove(slot);
         foreach (var g in _attached) g.Index!.Remove(slot);
         NotePending([slot]);
@@ -352,7 +352,7 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (!_slots.TryGetSlot(id, out int slot)) return null;
-            return new VectorRecord(id, _raw.Get(slot).ToArray(), PayloadAt(slot) ?? [])
+            return new VectorRecord(id, _raw.Get(slot).ToArray(), _raw.Payload(slot) ?? [])
             {
                 Fields = _fields?.Get(slot) ?? VectorRecord.EmptyFields,
             };
@@ -383,7 +383,7 @@ public sealed partial class Collection
             }
             else
             {
-                using var filter = BuildFilter(new SearchFilter { Where = where });
+                using var filter = _search.BuildFilter(new SearchFilter { Where = where });
                 ids = new ulong[filter.Count];
                 int n = 0;
                 foreach (int slot in filter.Slots()) ids[n++] = _slots.Ids[slot];
@@ -499,16 +499,16 @@ public sealed partial class Collection
         return (index, refine);
     }
 
-    /// <summary>The payload of a live slot (null: none): resident, buffered, or read from its segment.</summary>
-    private byte[]? PayloadAt(int slot) => _raw.Payload(slot);
+    /// <summary>The statistics of this thread's last search on this collection (for <c>eval</c> and tests).</summary>
+    internal SearchStats LastSearchStats => _search.Scratch.Stats;
 
     private SearchHit[] SearchCore(ReadOnlySpan<float> query, SearchOptions? options)
     {
         options ??= new SearchOptions();
         ValidateSearch(query.Length, options);
-        var scratch = _scratch.Value!;
+        var scratch = _search.Scratch;
         var q = scratch.Query;
-        PrepareQuery(query, q);
+        _search.PrepareQuery(query, q);
         var canary = _canary;
         SearchHit[] hits;
         Generation served;
@@ -520,7 +520,7 @@ public sealed partial class Collection
             served = Serving(options);
             // Timed inside the lock, as the canary times the candidate: the two latencies compare search work, not lock waits.
             long started = canary is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            hits = SearchLocked(q, options, scratch, served);
+            hits = _search.Search(q, options, scratch, served);
             if (canary is not null) ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
         finally { _lock.ExitReadLock(); }
@@ -528,29 +528,6 @@ public sealed partial class Collection
         return hits;
     }
 
-    /// <summary>
-    /// Copies <paramref name="query"/> into <paramref name="q"/>, refusing a non-finite value (naming query
-    /// <paramref name="row"/> of a batch when given), and normalizes it for cosine.
-    /// </summary>
-    private void PrepareQuery(ReadOnlySpan<float> query, Span<float> q, int row = -1)
-    {
-        CheckFinite(query, row);
-        CopyNormalized(query, q);
-    }
-
-    /// <summary>Refuses a non-finite value in <paramref name="query"/>, naming query <paramref name="row"/> of a batch when given.</summary>
-    private static void CheckFinite(ReadOnlySpan<float> query, int row = -1)
-    {
-        for (int d = 0; d < query.Length; d++)
-            if (!float.IsFinite(query[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
-    }
-
-    /// <summary>Copies a checked <paramref name="query"/> into <paramref name="q"/>, normalized for cosine.</summary>
-    private void CopyNormalized(ReadOnlySpan<float> query, Span<float> q)
-    {
-        query.CopyTo(q);
-        if (Options.Metric == Metric.Cosine) Distances.Normalize(q);
-    }
 
     /// <summary><paramref name="threads"/> workers when positive, else the database's setting, else every core.</summary>
     private ParallelOptions Parallelism(int threads) =>
@@ -563,215 +540,6 @@ public sealed partial class Collection
         if (options.Rerank is < 0 or > SearchOptions.MaxK) throw new InvalidArgumentException($"rerank must be in 0..{SearchOptions.MaxK}, got {options.Rerank}");
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
-    }
-
-    /// <summary>
-    /// Filters at or below this many matches are answered by an exact scan of just the matches when the vectors are in
-    /// RAM. Out of core each exact score is a read, so there the bound is twice the re-rank depth (as many reads as
-    /// the index path would make anyway).
-    /// </summary>
-    internal const int ExactFilterThreshold = 4096;
-
-    /// <summary>
-    /// At or above this fraction of live records matching, a filter is applied after an over-fetching unfiltered
-    /// search. Not lower: a filter correlated against the query's neighbourhood (measured: `kind == para`, 59 % of the
-    /// text set, against summary-like queries) leaves fewer matches than candidates in two queries of three, and each
-    /// such query then pays the filtered search on top.
-    /// </summary>
-    internal const double PostFilterFraction = 0.9;
-
-    /// <summary>
-    /// Searches generation <paramref name="gen"/> (its index, refine stage and tuned re-rank depths); with
-    /// <paramref name="exact"/>, or while it is untrained, scores every (matching) vector at full precision.
-    /// </summary>
-    private SearchHit[] SearchLocked(float[] q, SearchOptions options, SearchScratch scratch, Generation gen, bool exact = false)
-    {
-        var index = exact ? null : gen.Index;
-        using var filter = options.Filter is null ? null : BuildFilter(options.Filter);
-        int k = options.K;
-        var heap = scratch.Heap;
-        if (filter is { Count: 0 })
-        {
-            scratch.Stats = new SearchStats(Exact: true, Reranked: 0, FilterPlan.Empty);
-            return [];
-        }
-        int exactBound = Options.RawVectors == RawVectorResidency.Disk ? 2 * Math.Max(k, options.Rerank) : ExactFilterThreshold;
-        if (index is null || (filter is not null && filter.Count <= exactBound))
-        {
-            // Exact: no index yet, or a filter so selective that scoring its matches is cheaper and exact.
-            var kind = Options.Metric.ToDistanceKind();
-            heap.Reset(k);
-            IEnumerable<int> slots = filter is not null ? filter.Slots() : _slots.LiveSlots();
-            foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
-            scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
-            return Drain(heap, k, scratch, options, 0);
-        }
-        var (p, rerank, candidates) = Knobs(gen, index, options);
-        var plan = filter is null ? FilterPlan.None : FilterPlan.Index;
-        double fraction = filter is null ? 1 : filter.Count / (double)Math.Max(1, _slots.Count);
-        if (filter is not null && fraction >= PostFilterFraction && PostFilterSearch(index, q, p, filter, fraction, candidates, scratch))
-            plan = FilterPlan.PostFilter;
-        else
-        {
-            heap.Reset(candidates);
-            index.Search(q, p, filter, heap);
-        }
-        scratch.Stats = new SearchStats(Exact: false, Reranked: 0, plan, filter?.Count ?? 0);
-        return Finish(q, heap, rerank, candidates, options, scratch, gen);
-    }
-
-    /// <summary>
-    /// The index knobs of a search of <paramref name="gen"/>, its re-rank depth (the tuned ones for a target recall,
-    /// tuned once per generation), and how many candidates the index is asked for.
-    /// </summary>
-    private (IndexSearchParameters P, int Rerank, int Candidates) Knobs(Generation gen, VectorIndex index, SearchOptions options)
-    {
-        bool exactCodes = index.Codec.EstimatesAreExact;
-        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
-        int rerank = options.Rerank, k = options.K;
-        if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
-        {
-            // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
-            var tuned = Tuned(gen, options.TargetRecall, k, p);
-            rerank = tuned.Rerank;
-            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
-        }
-        return (p, exactCodes ? 0 : rerank, exactCodes ? k : Math.Max(k, rerank));
-    }
-
-    /// <summary>
-    /// Re-ranks the index's <paramref name="candidates"/> (the refine stage, or full precision) when
-    /// <paramref name="rerank"/> asks for it, and returns the best k as hits. <paramref name="heap"/> may be the
-    /// scratch's own heap: it is drained before that is reused.
-    /// </summary>
-    private SearchHit[] Finish(float[] q, TopK heap, int rerank, int candidates, SearchOptions options, SearchScratch scratch, Generation gen)
-    {
-        int k = options.K, number = gen.Number;
-        if (rerank <= 0) return Drain(heap, k, scratch, options, number);
-        // The candidates' order does not matter: they are re-scored, and the heap ranks ties by slot.
-        int n = heap.DrainUnordered(scratch.Slots(candidates), scratch.Dists(candidates));
-        heap = scratch.Heap;
-        heap.Reset(k);
-        if (gen.Refine is { } refine)
-        {
-            // Second stage: the finer in-RAM code, and full precision only where its error bound cannot decide.
-            int reads = refine.Refine(q, scratch.SlotBuffer.AsSpan(0, n), k, heap, _raw);
-            scratch.Stats = scratch.Stats with { Reranked = reads };
-            return Drain(heap, k, scratch, options, number);
-        }
-        var cs = scratch.SlotBuffer;
-        // Score all candidates first (prefetching ahead: they are DRAM misses), then offer them.
-        var ds = scratch.DistBuffer;
-        _raw.ComputeDistances(Options.Metric.ToDistanceKind(), q, cs.AsSpan(0, n), ds.AsSpan(0, n));
-        for (int i = 0; i < n; i++) heap.Push(cs[i], ds[i]);
-        scratch.Stats = scratch.Stats with { Reranked = n };
-        return Drain(heap, k, scratch, options, number);
-    }
-
-    /// <summary>
-    /// Most records match: searches without the filter for <paramref name="candidates"/>/fraction (plus slack)
-    /// candidates with a beam and probe widened alike, and keeps the matching ones in the scratch heap. False (heap
-    /// unspecified) when fewer than <paramref name="candidates"/> survive: the caller then searches with the filter.
-    /// </summary>
-    private bool PostFilterSearch(VectorIndex index, float[] q, IndexSearchParameters p, SlotFilter filter, double fraction, int candidates, SearchScratch scratch)
-    {
-        int fetch = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(candidates / fraction) + 8);
-        var wide = new IndexSearchParameters
-        {
-            Ef = p.Ef > 0 ? (int)Math.Ceiling(p.Ef / fraction) : 0,
-            NProbe = p.NProbe > 0 ? (int)Math.Ceiling(p.NProbe / fraction) : 0,
-        };
-        var heap = scratch.Heap;
-        heap.Reset(fetch);
-        index.Search(q, wide, null, heap);
-        int n = heap.DrainUnordered(scratch.Slots(fetch), scratch.Dists(fetch));
-        heap.Reset(candidates);
-        int kept = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int slot = scratch.SlotBuffer[i];
-            if (!filter.Contains(slot)) continue;
-            heap.Push(slot, scratch.DistBuffer[i]);
-            kept++;
-        }
-        return kept >= candidates;
-    }
-
-    private SearchHit[] Drain(TopK heap, int k, SearchScratch scratch, SearchOptions options, int generation)
-    {
-        int n = heap.Drain(scratch.Slots(k), scratch.Dists(k));
-        var hits = new SearchHit[n];
-        bool extras = options.IncludeFields || options.IncludePayload || options.IncludeVector;
-        for (int i = 0; i < n; i++)
-        {
-            int slot = scratch.SlotBuffer[i];
-            var hit = new SearchHit(_slots.Ids[slot], Options.Metric.ToScore(scratch.DistBuffer[i])) { Generation = generation };
-            if (extras)
-            {
-                hit = hit with
-                {
-                    Fields = options.IncludeFields ? _fields?.Get(slot) ?? VectorRecord.EmptyFields : null,
-                    Payload = options.IncludePayload ? PayloadAt(slot) ?? [] : null,
-                    Vector = options.IncludeVector ? _raw.Get(slot).ToArray() : null,
-                };
-            }
-            hits[i] = hit;
-        }
-        return hits;
-    }
-
-    /// <summary>The statistics of this thread's last search on this collection (for <c>eval</c> and tests).</summary>
-    internal SearchStats LastSearchStats => _scratch.Value!.Stats;
-
-    /// <summary>
-    /// The slots a filter admits: the field expression is evaluated on the field indexes (bitmaps), then intersected
-    /// with the id set and the predicate, each tested only on what the previous parts admitted.
-    /// </summary>
-    private SlotFilter BuildFilter(SearchFilter f)
-    {
-        if (f is { Where: not null, Ids: null, Predicate: null })
-            return _filterCache.GetOrBuild(f.Where, () => BuildFilterInto(new SlotFilter(_slots.HighWater), f));
-        return BuildFilterInto(SlotFilter.Rent(_slots.HighWater), f);
-    }
-
-    private SlotFilter BuildFilterInto(SlotFilter filter, SearchFilter f)
-    {
-        try
-        {
-            using var matches = f.Where is null ? null : FilterEvaluator.Evaluate(_fields, f.Where);
-            if (f.Ids is not null)
-            {
-                foreach (var id in f.Ids)
-                    if (_slots.TryGetSlot(id, out int slot) && (matches is null || matches.Contains((uint)slot))
-                        && (f.Predicate is null || f.Predicate(id, PayloadAt(slot))))
-                        filter.Add(slot);
-                return filter;
-            }
-            if (matches is null)
-            {
-                if (f.Predicate is null) throw new InvalidArgumentException("a search filter needs ids, a where expression or a predicate");
-                foreach (int slot in _slots.LiveSlots())
-                    if (f.Predicate(_slots.Ids[slot], PayloadAt(slot))) filter.Add(slot);
-                return filter;
-            }
-            int count = (int)matches.Count;
-            var buffer = System.Buffers.ArrayPool<uint>.Shared.Rent(Math.Max(1, count));
-            try
-            {
-                matches.CopyTo(buffer.AsSpan(0, count));
-                if (f.Predicate is null) filter.AddMany(buffer.AsSpan(0, count));
-                else
-                    foreach (uint slot in buffer.AsSpan(0, count))
-                        if (f.Predicate(_slots.Ids[slot], PayloadAt((int)slot))) filter.Add((int)slot);
-            }
-            finally { System.Buffers.ArrayPool<uint>.Shared.Return(buffer); }
-            return filter;
-        }
-        catch
-        {
-            filter.Dispose();
-            throw;
-        }
     }
 
     /// <summary>Sizes and state.</summary>
@@ -831,42 +599,5 @@ public sealed partial class Collection
             _fields?.Dispose();
         }
         finally { _lock.ExitWriteLock(); }
-    }
-
-    private sealed class SearchScratch(int dimension)
-    {
-        public float[] Query { get; } = new float[dimension];
-        public TopK Heap { get; } = new(16);
-        public SearchStats Stats { get; set; }
-        public int[] SlotBuffer { get; private set; } = new int[16];
-        public float[] DistBuffer { get; private set; } = new float[16];
-
-        private float[] _batchQueries = [];
-        private TopK[] _batchHeaps = [];
-
-        /// <summary>Room for <paramref name="rows"/> prepared queries of a batch, and a candidate heap for each.</summary>
-        public (float[] Queries, TopK[] Heaps) Batch(int rows)
-        {
-            if (_batchQueries.Length < rows * dimension) _batchQueries = new float[rows * dimension];
-            if (_batchHeaps.Length < rows)
-            {
-                int had = _batchHeaps.Length;
-                Array.Resize(ref _batchHeaps, rows);
-                for (int i = had; i < rows; i++) _batchHeaps[i] = new TopK(16);
-            }
-            return (_batchQueries, _batchHeaps);
-        }
-
-        public Span<int> Slots(int n)
-        {
-            if (SlotBuffer.Length < n) SlotBuffer = new int[n];
-            return SlotBuffer;
-        }
-
-        public Span<float> Dists(int n)
-        {
-            if (DistBuffer.Length < n) DistBuffer = new float[n];
-            return DistBuffer;
-        }
     }
 }
