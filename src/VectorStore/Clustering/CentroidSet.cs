@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using VectorStore.Distance;
+using VectorStore.Threading;
 
 namespace VectorStore.Clustering;
 
@@ -168,7 +169,7 @@ public sealed class CentroidSet
         var dst = new float[data.Count];
         const int Chunk = 256;
         int chunks = (data.Count + Chunk - 1) / Chunk;
-        Parallel.For(0, chunks, parallel ?? new ParallelOptions(), ch =>
+        Parallel.For(0, chunks, parallel ?? EngineParallel.Options(), ch =>
         {
             int end = Math.Min(data.Count, (ch + 1) * Chunk);
             for (int i = ch * Chunk; i < end; i++) asg[i] = Nearest(data.Row(i), out dst[i]);

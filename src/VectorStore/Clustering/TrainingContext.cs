@@ -1,4 +1,5 @@
 using System.Reflection;
+using VectorStore.Threading;
 
 namespace VectorStore.Clustering;
 
@@ -18,7 +19,7 @@ public sealed class TrainingContext
     public Action<string>? Warn { get; init; }
 
     /// <summary>Parallel options honouring <see cref="Threads"/>.</summary>
-    public ParallelOptions ParallelOptions => new() { MaxDegreeOfParallelism = Threads > 0 ? Threads : Environment.ProcessorCount };
+    public ParallelOptions ParallelOptions => EngineParallel.Options(Threads);
 
     /// <summary>Defaults.</summary>
     public static TrainingContext Default { get; } = new();

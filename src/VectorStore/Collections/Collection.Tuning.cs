@@ -61,7 +61,8 @@ public sealed partial class Collection
     /// to 200 of the queries (a seeded sample; in memory, not across a reopen) and tunes on them from then on: for
     /// other targets (on the request path, as any first search for a target), and in the background for the targets
     /// already asked when the live index changes (a retraining, rebalance, promotion or rollback). Costs one exact
-    /// scan per sample query plus a pass of the sample per knob value tried, under the collection's read lock.
+    /// scan per sample query plus a pass of the sample per knob value tried, taking the collection's read lock per unit
+    /// of work (a slice of one exact scan, one query's candidates, one timed query), so writes go on meanwhile.
     /// </summary>
     public TunedSearchSettings TuneSearchOnQueries(double targetRecall, VectorMatrix sampleQueries, int k = 10, int ef = 0, int nprobe = 0)
     {
@@ -77,19 +78,10 @@ public sealed partial class Collection
         }
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
         Volatile.Write(ref _tuningQueries, Kept(queries));
-        _lock.EnterReadLock();
-        try
-        {
-            ThrowIfClosed();
-            var g = _current;
-            if (g.Index is null) return new TunedSearchSettings(0, 0, 0);
-            var t = Tune(g, targetRecall, k, queries.Length, knob, queries);
-            var tuned = new Lazy<TunedSearch>(() => t);
-            _ = tuned.Value;
-            g.TunedSearches[(targetRecall, k, ef, nprobe)] = tuned;
-            return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
-        }
-        finally { _lock.ExitReadLock(); }
+        var (g, t) = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries));
+        if (g.Index is null) return new TunedSearchSettings(0, 0, 0);
+        g.TunedSearches[(targetRecall, k, ef, nprobe)] = new Lazy<TunedSearch>(t);
+        return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
     }
 
     /// <summary>The queries to keep: all of them, or a seeded sample of <see cref="MaxRememberedTuningQueries"/>.</summary>
@@ -117,15 +109,88 @@ public sealed partial class Collection
     {
         ValidateTuning(targetRecall, k, knob?.Ef ?? 0, knob?.NProbe ?? 0);
         if (sampleQueries <= 0) throw new InvalidArgumentException($"sample queries must be positive, got {sampleQueries}");
+        return TuneLive(g =>
+        {
+            var fixedKnob = knob ?? DefaultKnob(g.Index);
+            return sampleQueries == TuningSampleQueries ? Tuned(g, targetRecall, k, fixedKnob) : Tune(g, targetRecall, k, sampleQueries, fixedKnob);
+        }).Tuned;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tune"/> on the live generation without holding the lock (the tuner takes it per unit of
+    /// work). When the live index is replaced meanwhile, tunes the new one; after a few such tries, under the read
+    /// lock throughout, so a collection retrained in a loop still gets an answer.
+    /// </summary>
+    private (Generation Generation, TunedSearch Tuned) TuneLive(Func<Generation, TunedSearch> tune)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            ThrowIfClosed();
+            var g = Volatile.Read(ref _current);
+            try
+            {
+                return (g, tune(g));
+            }
+            catch (TuningAbandonedException)
+            {
+                // The live index changed under the tuning: its result would be for an index no search uses.
+            }
+        }
         _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
-            var g = _current;
-            var fixedKnob = knob ?? DefaultKnob(g.Index);
-            return sampleQueries == TuningSampleQueries ? Tuned(g, targetRecall, k, fixedKnob) : Tune(g, targetRecall, k, sampleQueries, fixedKnob);
+            t_tuningUnderLock = true;
+            return (_current, tune(_current));
         }
-        finally { _lock.ExitReadLock(); }
+        finally
+        {
+            t_tuningUnderLock = false;
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Set while this thread tunes inside the read lock (<see cref="TuneLive"/>'s last try, a search whose
+    /// generation has no finished settings): the tuner then reads under that lock instead of taking it per unit.
+    /// </summary>
+    [ThreadStatic] private static bool t_tuningUnderLock;
+
+    /// <summary>
+    /// Tunes the live generation for a <see cref="SearchOptions.TargetRecall"/> search before it takes the read lock,
+    /// so the tuning (seconds on a large collection) takes the lock per unit of work and writers are not held off
+    /// for all of it; the search then finds the settings ready. Nothing happens when the search sets its depth or the
+    /// settings exist. A tuning abandoned because the live index changed leaves it to the search.
+    /// </summary>
+    private void PrepareTargetRecall(SearchOptions options)
+    {
+        if (options.TargetRecall <= 0 || options.Rerank != 0) return;
+        var g = Volatile.Read(ref _current);
+        if (g.Index is not { } index || index.Codec.EstimatesAreExact) return;
+        try
+        {
+            Tuned(g, options.TargetRecall, options.K, new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe });
+        }
+        catch (TuningAbandonedException)
+        {
+            // Replaced meanwhile: the search tunes the index it finds, under its lock (TunedForSearch).
+        }
+    }
+
+    /// <summary>
+    /// The settings a search holding the read lock uses for generation <paramref name="g"/> (the pipeline's tuning
+    /// source): finished ones, else a tuning run right here under the caller's lock. It never waits for a tuning that
+    /// another thread runs: that one takes the lock per unit of work, and behind a waiting writer it could not get
+    /// it back while this search holds the lock and waits for it.
+    /// </summary>
+    private TunedSearch TunedForSearch(Generation g, double target, int k, IndexSearchParameters knob)
+    {
+        t_tuningUnderLock = true;
+        try
+        {
+            return Tuned(g, target, k, knob);
+        }
+        finally { t_tuningUnderLock = false; }
     }
 
     /// <summary>
@@ -136,6 +201,14 @@ public sealed partial class Collection
     private TunedSearch Tuned(Generation g, double target, int k, IndexSearchParameters knob)
     {
         var key = (target, k, knob.Ef, knob.NProbe);
+        if (t_tuningUnderLock)
+        {
+            // Inside the read lock: finished settings, else a tuning of its own, never a wait for another thread's.
+            if (g.TunedSearches.TryGetValue(key, out var ready) && ready.IsValueCreated) return ready.Value;
+            var t = Tune(g, target, k, TuningSampleQueries, knob, Volatile.Read(ref _tuningQueries));
+            g.TunedSearches.TryAdd(key, new Lazy<TunedSearch>(t));
+            return t;
+        }
         var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() => Tune(g, target, k, TuningSampleQueries, knob, Volatile.Read(ref _tuningQueries))));
         try
         {
@@ -148,10 +221,87 @@ public sealed partial class Collection
         }
     }
 
-    private TunedSearch Tune(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob, float[][]? queries = null) =>
-        g.Index is null
+    /// <summary>
+    /// Tunes generation <paramref name="g"/>'s index. Outside the lock (the usual case) the tuner takes the read lock
+    /// per unit of work and gives up (<see cref="TuningAbandonedException"/>) once the index is no longer the live
+    /// one; inside it (<see cref="t_tuningUnderLock"/>) it reads under the caller's lock throughout.
+    /// </summary>
+    private TunedSearch Tune(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob, float[][]? queries = null)
+    {
+        ITuningAccess access;
+        VectorIndex? index;
+        int[] live;
+        if (t_tuningUnderLock)
+        {
+            access = new HeldLockAccess(_slots);
+            index = g.Index;
+            live = _slots.LiveSlots();
+        }
+        else
+        {
+            var unit = new LockPerUnitAccess(this, g);
+            unit.Enter();
+            try
+            {
+                index = unit.Index;
+                live = index is null ? [] : _slots.LiveSlots();
+            }
+            finally { unit.Exit(); }
+            access = unit;
+        }
+        return index is null
             ? new TunedSearch(0, knob.Ef, knob.NProbe)
-            : SearchTuner.Tune(g.Index, _raw, _slots.LiveSlots(), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0), queries);
+            : SearchTuner.Tune(index, _raw, live, access, Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0), queries);
+    }
+
+    private long _tuningUnits;
+
+    /// <summary>Units of tuning work run under the lock taken per unit (tests watch a tuning progress with it).</summary>
+    internal long TuningUnits => Interlocked.Read(ref _tuningUnits);
+
+    /// <summary>The tuner's access from outside the lock: the read lock per unit, while <c>g</c> is live with the index it had at the start.</summary>
+    private sealed class LockPerUnitAccess(Collection owner, Generation g) : ITuningAccess
+    {
+        private bool _started;
+
+        /// <summary>The index being tuned (taken at the first <see cref="Enter"/>).</summary>
+        public VectorIndex? Index { get; private set; }
+
+        public void Enter()
+        {
+            owner._lock.EnterReadLock();
+            Interlocked.Increment(ref owner._tuningUnits);
+            if (owner._closed)
+            {
+                owner._lock.ExitReadLock();
+                throw new ObjectDisposedException(owner.GetType().FullName);
+            }
+            if (!_started)
+            {
+                _started = true;
+                Index = g.Index;
+            }
+            if (owner._current != g || g.Index != Index)
+            {
+                owner._lock.ExitReadLock();
+                throw new TuningAbandonedException();
+            }
+        }
+
+        public void Exit() => owner._lock.ExitReadLock();
+
+        public bool IsLive(int slot) => owner._slots.IsLive(slot);
+    }
+
+    /// <summary>The tuner's access inside a lock its caller holds (and keeps until the tuning ends): nothing to take.</summary>
+    private sealed class HeldLockAccess(SlotTable slots) : ITuningAccess
+    {
+        public void Enter() { }
+
+        public void Exit() { }
+
+        public bool IsLive(int slot) => slots.IsLive(slot);
+    }
 
     /// <summary>
     /// Drops <paramref name="g"/>'s tunings, whose index changed under them (a retraining or rebalance), and tunes
@@ -170,8 +320,8 @@ public sealed partial class Collection
     /// <see cref="SearchOptions.TargetRecall"/> search finds them ready instead of tuning on the request path. A
     /// search arriving first waits for that same tuning (one Lazy per key). A generation made live again by a rollback
     /// keeps the settings it had. Stops when <paramref name="g"/> is no longer live or the collection closes; a tuning
-    /// that fails is dropped, and the next search that asks tunes again and sees the error. Each tuning holds the
-    /// read lock while it runs, as a tuning on the request path does.
+    /// that fails is dropped, and the next search that asks tunes again and sees the error. Each tuning takes the
+    /// read lock per unit of work, so writers go on meanwhile.
     /// </summary>
     private void RetuneInBackground(Generation g, IReadOnlyCollection<(double Target, int K, int Ef, int NProbe)> keys)
     {
@@ -182,18 +332,17 @@ public sealed partial class Collection
         {
             foreach (var key in keys)
             {
-                _lock.EnterReadLock();
+                if (_closed || Volatile.Read(ref _current) != g) return;
                 try
                 {
-                    if (_closed || _current != g || g.Index is null) return;
                     Tuned(g, key.Target, key.K, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe });
                 }
                 catch (Exception)
                 {
-                    // Nobody waits for this task: Tuned removed the failed entry, and the next search that asks
-                    // tunes again on the request path and reports the error to its caller.
+                    // Nobody waits for this task: Tuned removed the failed entry (or the index was replaced, and
+                    // this generation is no longer live), and the next search that asks tunes again and reports
+                    // the error to its caller.
                 }
-                finally { _lock.ExitReadLock(); }
             }
         });
     }

@@ -6,6 +6,7 @@ using VectorStore.Quantization;
 using VectorStore.Ranking;
 using VectorStore.Storage;
 using VectorStore.Telemetry;
+using VectorStore.Threading;
 
 namespace VectorStore.Collections;
 
@@ -62,7 +63,7 @@ public sealed partial class Collection
         _raw = new SegmentedVectors(options.Dimension, segmentDirectory, residency == RawVectorResidency.Ram);
         _journal = journal ?? NullJournal.Instance;
         if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
-        _search = new SearchPipeline(Options, _slots, _raw, _fields, Tuned);
+        _search = new SearchPipeline(Options, _slots, _raw, _fields, TunedForSearch);
         if (options.Refine is { } refine) _refineSpec = CompressionSpec.Parse(refine);
     }
 
@@ -509,6 +510,7 @@ public sealed partial class Collection
         var scratch = _search.Scratch;
         var q = scratch.Query;
         _search.PrepareQuery(query, q);
+        PrepareTargetRecall(options);
         var canary = _canary;
         SearchHit[] hits;
         Generation served;
@@ -530,8 +532,7 @@ public sealed partial class Collection
 
 
     /// <summary><paramref name="threads"/> workers when positive, else the database's setting, else every core.</summary>
-    private ParallelOptions Parallelism(int threads) =>
-        new() { MaxDegreeOfParallelism = threads > 0 ? threads : _threads > 0 ? _threads : Environment.ProcessorCount };
+    private ParallelOptions Parallelism(int threads) => EngineParallel.Options(threads > 0 ? threads : _threads);
 
     private void ValidateSearch(int dimension, SearchOptions options)
     {

@@ -19,7 +19,8 @@ namespace VectorStore.Collections;
 /// early once a value needs only the smallest depth, or its index search alone takes longer than the best pair so far
 /// (both only grow with the knob). The choice rests on timings, so two tunings of the same data may differ where
 /// pairs run close; a collection keeps its choice per generation. Re-ranking is timed at full precision, even with
-/// a refine stage (which reads fewer rows). Stateless; the caller holds the collection's read lock.
+/// a refine stage (which reads fewer rows). Stateless. The collection's data is read through an
+/// <see cref="ITuningAccess"/>, which takes the collection's read lock per unit of work: the caller holds no lock.
 /// </summary>
 /// <remarks>
 /// Depths are scored as prefixes of one deep candidate list per query where that equals a shallower search (flat
@@ -36,8 +37,11 @@ internal static class SearchTuner
     /// The settings, or depth 0 (and the knob as given) when codes are exact or there are too few vectors to
     /// measure. <paramref name="fixedKnob"/>'s non-zero fields are kept, not tuned. <paramref name="queries"/>, when
     /// given (prepared as searches prepare them), are the sample instead of <paramref name="sampleQueries"/> stored vectors.
+    /// <paramref name="liveSlots"/> are the live slots when the tuning starts (the truth is computed over those of them
+    /// still live when their turn comes).
     /// </summary>
-    public static TunedSearch Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, DistanceKind kind, double target, int k,
+    /// <exception cref="TuningAbandonedException">The index was replaced while the tuning ran.</exception>
+    public static TunedSearch Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, ITuningAccess access, DistanceKind kind, double target, int k,
         int sampleQueries, int seed, IndexSearchParameters fixedKnob, ParallelOptions parallel, float[][]? queries = null)
     {
         if (index.Codec.EstimatesAreExact || liveSlots.Length <= k + 1) return Applicable(index, new TunedSearch(0, fixedKnob.Ef, fixedKnob.NProbe));
@@ -46,8 +50,8 @@ internal static class SearchTuner
         var depths = s_depthLadder.Select(f => Math.Min(f * k, maxDepth)).Where(d => d >= k).Distinct().ToArray();
         if (depths.Length == 0) depths = [maxDepth];
         var sample = queries is null
-            ? Sample.OfStoredVectors(raw, liveSlots, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel)
-            : new Sample(raw, liveSlots, kind, k, queries, Enumerable.Repeat(-1, queries.Length).ToArray(), parallel);
+            ? Sample.OfStoredVectors(raw, liveSlots, access, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel)
+            : new Sample(raw, liveSlots, access, kind, k, queries, Enumerable.Repeat(-1, queries.Length).ToArray(), parallel);
         bool hnsw = index is HnswIndex;
         var knobs = Knobs(index, fixedKnob, realQueries: queries is not null);
 
@@ -108,7 +112,7 @@ internal static class SearchTuner
         var hits = new double[depths.Length];
         Parallel.For(0, sample.Count, parallel, () => new Work(depths[^1] + 1, sample.K), (qi, _, w) =>
         {
-            var local = sample.RecallByDepth(qi, w.Candidates(index, sample, qi, knob, depths[^1] + 1), depths);
+            var local = sample.RecallByDepth(qi, index, w, knob, depths[^1] + 1, depths);
             lock (hits)
                 for (int d = 0; d < depths.Length; d++) hits[d] += local[d];
             return w;
@@ -127,7 +131,7 @@ internal static class SearchTuner
             double hits = 0;
             Parallel.For(0, sample.Count, parallel, () => new Work(depth + 1, sample.K), (qi, _, w) =>
             {
-                double r = sample.RecallByDepth(qi, w.Candidates(index, sample, qi, knob, depth + 1), [depth])[0];
+                double r = sample.RecallByDepth(qi, index, w, knob, depth + 1, [depth])[0];
                 InterlockedAdd(ref hits, r);
                 return w;
             }, _ => { });
@@ -194,14 +198,20 @@ internal static class SearchTuner
     /// <summary>The sampled queries and their exact truth, computed once for every knob value.</summary>
     private sealed class Sample
     {
+        /// <summary>Live slots one unit of the truth scan reads under the lock: a few milliseconds of distances.</summary>
+        private const int TruthSlice = 16_384;
         private readonly IVectorReader _raw;
+        private readonly ITuningAccess _access;
         private readonly DistanceKind _kind;
         private readonly int[] _self;
         private readonly float[][] _queries;
         private readonly HashSet<int>[] _truth;
 
-        /// <summary><paramref name="count"/> stored vectors, seeded, each a query whose truth leaves itself out.</summary>
-        public static Sample OfStoredVectors(IVectorReader raw, int[] liveSlots, DistanceKind kind, int k, int count, int seed, ParallelOptions parallel)
+        /// <summary>
+        /// Up to <paramref name="count"/> stored vectors, seeded, each a query whose truth leaves itself out (those
+        /// deleted since <paramref name="liveSlots"/> was taken are left out).
+        /// </summary>
+        public static Sample OfStoredVectors(IVectorReader raw, int[] liveSlots, ITuningAccess access, DistanceKind kind, int k, int count, int seed, ParallelOptions parallel)
         {
             var rng = new Random(seed);
             var order = (int[])liveSlots.Clone();
@@ -210,14 +220,27 @@ internal static class SearchTuner
                 int j = rng.Next(i, order.Length);
                 (order[i], order[j]) = (order[j], order[i]);
             }
-            var self = order[..count];
-            return new Sample(raw, liveSlots, kind, k, self.Select(s => raw.Get(s).ToArray()).ToArray(), self, parallel);
+            var self = new List<int>(count);
+            var queries = new List<float[]>(count);
+            access.Enter();
+            try
+            {
+                foreach (int s in order.AsSpan(0, count))
+                {
+                    if (!access.IsLive(s)) continue;
+                    self.Add(s);
+                    queries.Add(raw.Get(s).ToArray());
+                }
+            }
+            finally { access.Exit(); }
+            return new Sample(raw, liveSlots, access, kind, k, queries.ToArray(), self.ToArray(), parallel);
         }
 
         /// <summary><paramref name="queries"/>, each with the slot its truth leaves out (-1: none).</summary>
-        public Sample(IVectorReader raw, int[] liveSlots, DistanceKind kind, int k, float[][] queries, int[] self, ParallelOptions parallel)
+        public Sample(IVectorReader raw, int[] liveSlots, ITuningAccess access, DistanceKind kind, int k, float[][] queries, int[] self, ParallelOptions parallel)
         {
             _raw = raw;
+            _access = access;
             _kind = kind;
             K = k;
             _self = self;
@@ -227,8 +250,16 @@ internal static class SearchTuner
             Parallel.For(0, count, parallel, () => new Work(k, k), (qi, _, w) =>
             {
                 w.Heap.Reset(k);
-                foreach (int s in liveSlots)
-                    if (s != _self[qi]) w.Heap.Push(s, Distances.Compute(kind, _queries[qi], raw.Get(s)));
+                for (int from = 0; from < liveSlots.Length; from += TruthSlice)
+                {
+                    access.Enter();
+                    try
+                    {
+                        foreach (int s in liveSlots.AsSpan(from, Math.Min(TruthSlice, liveSlots.Length - from)))
+                            if (s != _self[qi] && access.IsLive(s)) w.Heap.Push(s, Distances.Compute(kind, _queries[qi], raw.Get(s)));
+                    }
+                    finally { access.Exit(); }
+                }
                 int n = w.Heap.Drain(w.Slots, w.Dists);
                 _truth[qi] = new HashSet<int>(w.Slots.AsSpan(0, n).ToArray());
                 return w;
@@ -244,13 +275,19 @@ internal static class SearchTuner
         public float[] Query(int qi) => _queries[qi];
 
         /// <summary>
-        /// For each depth, recall@k of re-ranking that prefix of <paramref name="candidates"/> (best estimate first)
-        /// exactly; each candidate is scored once.
+        /// For each depth, recall@k of re-ranking that prefix of the index's best <paramref name="count"/> candidates
+        /// for query <paramref name="qi"/> (best estimate first) exactly; each candidate is scored once. One unit of
+        /// work: the candidates are read under the lock they were found under.
         /// </summary>
-        public double[] RecallByDepth(int qi, int[] candidates, int[] depths)
+        public double[] RecallByDepth(int qi, VectorIndex index, Work w, IndexSearchParameters knob, int count, int[] depths)
         {
             var q = _queries[qi];
-            return SearchTuner.RecallByDepth(slot => Distances.Compute(_kind, q, _raw.Get(slot)), candidates, depths, K, _truth[qi]);
+            _access.Enter();
+            try
+            {
+                return SearchTuner.RecallByDepth(slot => Distances.Compute(_kind, q, _raw.Get(slot)), w.Candidates(index, this, qi, knob, count), depths, K, _truth[qi]);
+            }
+            finally { _access.Exit(); }
         }
 
         /// <summary>
@@ -272,21 +309,32 @@ internal static class SearchTuner
             return best;
         }
 
+        /// <summary>
+        /// One timed pass of the sample. Each query is one unit of work (a pass of 200 would hold writers off for tens
+        /// of milliseconds), and only the time inside the lock is counted, so a wait for a writer is not charged to
+        /// the knob being timed.
+        /// </summary>
         private (double Search, double Total) TimeOnce(VectorIndex index, IndexSearchParameters knob, int depth)
         {
             var w = new Work(depth, K);
             var dists = new float[depth];
-            long search = 0, total = Stopwatch.GetTimestamp();
+            long search = 0, total = 0;
             for (int qi = 0; qi < Count; qi++)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                w.Heap.Reset(depth);
-                index.Search(_queries[qi], knob, null, w.Heap);
-                int n = w.Heap.DrainUnordered(w.Slots, w.Dists);
-                search += Stopwatch.GetTimestamp() - t0;
-                _raw.ComputeDistances(_kind, _queries[qi], w.Slots.AsSpan(0, n), dists);
+                _access.Enter();
+                try
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    w.Heap.Reset(depth);
+                    index.Search(_queries[qi], knob, null, w.Heap);
+                    int n = w.Heap.DrainUnordered(w.Slots, w.Dists);
+                    long t1 = Stopwatch.GetTimestamp();
+                    _raw.ComputeDistances(_kind, _queries[qi], w.Slots.AsSpan(0, n), dists);
+                    search += t1 - t0;
+                    total += Stopwatch.GetTimestamp() - t0;
+                }
+                finally { _access.Exit(); }
             }
-            total = Stopwatch.GetTimestamp() - total;
             return ((double)search / Stopwatch.Frequency, (double)total / Stopwatch.Frequency);
         }
     }

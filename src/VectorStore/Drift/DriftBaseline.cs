@@ -1,4 +1,5 @@
 using VectorStore.Distance;
+using VectorStore.Threading;
 
 namespace VectorStore.Drift;
 
@@ -84,7 +85,7 @@ internal sealed class DriftBaseline
         int n = calibration.Count, dim = calibration.Dimension, m = probe.SubQuantizers;
         var b = new DriftBaseline(dim, m, probe.SubCodebooks?.EntriesPerSubQuantizer ?? 0, probe.Lists) { Count = n, Sample = sample };
         var results = new ProbeResults(n, m);
-        Parallel.For(0, n, probe.NewBuffers, (i, _, buffers) =>
+        Parallel.For(0, n, EngineParallel.Options(), probe.NewBuffers, (i, _, buffers) =>
         {
             probe.Measure(calibration.Row(i), buffers, results, i);
             return buffers;

@@ -2,6 +2,7 @@ using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using VectorStore.Distance;
 using VectorStore.Ranking;
+using VectorStore.Threading;
 
 namespace VectorStore.Quantization;
 
@@ -131,7 +132,7 @@ public sealed class DistillTransform : VectorTransform, ITransformDiagnostics
             foreach (var t in teacher)
                 for (int i = 0; i < t.Length; i++) t[i] *= scoreScale;
 
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         var m = new double[w.Length];
         var v = new double[w.Length];
         const double Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
+using VectorStore.Threading;
 
 namespace VectorStore.Quantization;
 
@@ -100,7 +101,7 @@ public sealed class FeatureHasher
     public VectorMatrix TransformBatch(IReadOnlyList<IReadOnlyList<SparseFeature>> documents)
     {
         var m = new VectorMatrix(documents.Count, Dimension);
-        Parallel.For(0, documents.Count, i => Transform(documents[i], m[i]));
+        Parallel.For(0, documents.Count, EngineParallel.Options(), i => Transform(documents[i], m[i]));
         return m;
     }
 

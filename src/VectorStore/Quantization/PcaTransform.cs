@@ -1,6 +1,7 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using VectorStore.Distance;
+using VectorStore.Threading;
 
 namespace VectorStore.Quantization;
 
@@ -153,7 +154,7 @@ public sealed class PcaTransform : VectorTransform, ITransformDiagnostics
             for (int i = 0; i < n; i++) columns[(long)i * count + r] = (float)(row[i] - mean[i]);
         }
         var storage = new double[n * n];
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, EngineParallel.Options(), i =>
         {
             var ci = columns.AsSpan(i * count, count);
             for (int j = i; j < n; j++)

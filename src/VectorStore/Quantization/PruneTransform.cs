@@ -1,6 +1,7 @@
 using System.Globalization;
 using VectorStore.Distance;
 using VectorStore.Ranking;
+using VectorStore.Threading;
 
 namespace VectorStore.Quantization;
 
@@ -124,7 +125,7 @@ public sealed class PruneTransform : VectorTransform, ITransformDiagnostics
         // One extra neighbour: a query drawn from the pool finds itself first, and is skipped below.
         var truth = GroundTruth.Compute(pool, queries, Far + 1, kind, threads);
         var total = new double[n];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         object gate = new();
         Parallel.For(0, queries.Count, po, () => new double[n], (qi, _, acc) =>
         {

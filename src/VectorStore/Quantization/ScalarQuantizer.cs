@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorStore.Distance;
 using VectorStore.Ranking;
+using VectorStore.Threading;
 
 namespace VectorStore.Quantization;
 
@@ -72,7 +73,7 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
         }
         var mid = new float[dim];
         var step = new float[dim];
-        Parallel.For(0, dim, () => new float[n], (d, _, column) =>
+        Parallel.For(0, dim, EngineParallel.Options(), () => new float[n], (d, _, column) =>
         {
             for (int i = 0; i < n; i++) column[i] = data.Data[(long)i * dim + d];
             // Two order statistics, not a sort: selecting the high one first leaves the low one on its side of it

@@ -1,3 +1,4 @@
+using VectorStore.Threading;
 namespace VectorStore.Quantization;
 
 /// <summary>
@@ -77,7 +78,7 @@ public abstract class VectorCodec
         if (vectors.Dimension != Dimension)
             throw new InvalidVectorException($"expected dimension {Dimension}, got {vectors.Dimension}");
         int size = CodeSize;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         Parallel.For(0, vectors.Count, po, i => Encode(vectors.Row(i), codes.AsSpan(i * size, size)));
     }
 

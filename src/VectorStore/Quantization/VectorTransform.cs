@@ -1,3 +1,4 @@
+using VectorStore.Threading;
 namespace VectorStore.Quantization;
 
 /// <summary>
@@ -46,7 +47,7 @@ public abstract class VectorTransform
     public VectorMatrix ApplyBatch(VectorMatrix input)
     {
         var output = new VectorMatrix(input.Count, OutputDimension);
-        Parallel.For(0, input.Count, i => Apply(input.Row(i), output[i]));
+        Parallel.For(0, input.Count, EngineParallel.Options(), i => Apply(input.Row(i), output[i]));
         return output;
     }
 }

@@ -1,5 +1,6 @@
 using VectorStore.Distance;
 using VectorStore.Indexing;
+using VectorStore.Threading;
 
 namespace VectorStore.Ranking;
 
@@ -14,7 +15,7 @@ public static class GroundTruth
     {
         if (baseVectors.Dimension != queries.Dimension) throw new InvalidArgumentException("base and query dimensions differ");
         var result = new int[queries.Count][];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         Parallel.For(0, queries.Count, po, () => new TopK(k), (qi, _, heap) =>
         {
             heap.Reset(k);

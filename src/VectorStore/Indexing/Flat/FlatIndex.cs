@@ -1,6 +1,7 @@
 using VectorStore.Memory;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
+using VectorStore.Threading;
 
 namespace VectorStore.Indexing.Flat;
 
@@ -105,7 +106,7 @@ public sealed class FlatIndex : VectorIndex
         var slotArray = slots.ToArray();
         int size = Codec.CodeSize;
         var codes = _codes;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         if (_blocks is not null)
         {
             // Encode in parallel, pack serially: neighbouring slots share bytes of a block.

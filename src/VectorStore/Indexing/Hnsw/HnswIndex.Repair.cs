@@ -1,4 +1,5 @@
 using VectorStore.Quantization;
+using VectorStore.Threading;
 
 namespace VectorStore.Indexing.Hnsw;
 
@@ -18,7 +19,7 @@ public sealed partial class HnswIndex
         {
             if (_deadCount == 0) return;
             int high = _nodeHigh;
-            var po = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+            var po = EngineParallel.Options();
             Parallel.For(0, high, po, () => _scratch.Value!, (node, _, s) =>
             {
                 if (_state[node] == StateLive)

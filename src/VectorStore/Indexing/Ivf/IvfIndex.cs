@@ -2,6 +2,7 @@ using VectorStore.Clustering;
 using VectorStore.Distance;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
+using VectorStore.Threading;
 
 namespace VectorStore.Indexing.Ivf;
 
@@ -241,7 +242,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         var codes = new byte[(long)n * size];
         var second = Spill ? new int[n] : null;
         var secondCodes = Spill && Residual ? new byte[(long)n * size] : null;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var po = EngineParallel.Options(threads);
         Parallel.For(0, n, po, () => (new float[Dimension], Spill ? new float[2 * NList] : null), (i, _, buffers) =>
         {
             var (residual, work) = buffers;

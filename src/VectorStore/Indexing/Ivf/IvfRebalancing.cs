@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VectorStore.Clustering;
 using VectorStore.Quantization;
+using VectorStore.Threading;
 
 namespace VectorStore.Indexing.Ivf;
 
@@ -217,7 +218,7 @@ public sealed partial class IvfIndex
         var second = Spill ? new int[m] : null;
         var codes = new byte[(long)m * size];
         var secondCodes = Spill && Residual ? new byte[(long)m * size] : null;
-        Parallel.For(0, m, () => (new float[dim], new float[dim], new float[2 * NList]), (i, _, buf) =>
+        Parallel.For(0, m, EngineParallel.Options(), () => (new float[dim], new float[dim], new float[2 * NList]), (i, _, buf) =>
         {
             var (vector, residual, work) = buf;
             int slot = moved[i];

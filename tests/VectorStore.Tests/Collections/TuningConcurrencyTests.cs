@@ -1,0 +1,134 @@
+using VectorStore.Collections;
+using VectorStore.Distance;
+using VectorStore.Evaluation;
+using VectorStore.Ranking;
+using Xunit;
+
+namespace VectorStore.Tests.Collections;
+
+/// <summary>
+/// A tuning for a target recall takes the collection's read lock per unit of work (a slice of one query's exact scan,
+/// one query's candidates, a timing pass), not for the seconds the whole tuning takes: writers go on meanwhile, the
+/// tuning copes with the slots they change, and searches that wait for a tuning never deadlock with them.
+/// </summary>
+public class TuningConcurrencyTests
+{
+    /// <summary>
+    /// A write issued while a tuning runs returns before the tuning has done its last unit: it waited for one unit, not
+    /// for the tuning. (Were the lock held from the first unit to the last, the write would return only after it.)
+    /// </summary>
+    [Fact]
+    public async Task AWriteDuringATuningWaitsForOneUnitNotForTheTuning()
+    {
+        var data = SyntheticData.Clustered(60_100, 128, seed: 31);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 128, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1000 });
+        c.UpsertBatch(Enumerable.Range(0, 60_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 60_000));
+
+        var tuning = Task.Run(() => c.TuneSearch(0.95));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (c.TuningUnits < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !tuning.IsCompleted, "the tuning did not start its units");
+            await Task.Delay(1);
+        }
+        c.Upsert(1_000_000, data.Row(60_000));
+        c.Delete(5);
+        long unitsAtWrite = c.TuningUnits;
+        var tuned = await tuning.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(c.TuningUnits > unitsAtWrite,
+            $"the writes returned only after the tuning's last unit ({unitsAtWrite} of {c.TuningUnits}): they waited for the whole tuning");
+
+        // What it chose still reaches the target on held-out queries.
+        var queries = data.Slice(60_000, 100);
+        var ids = c.Ids();
+        var live = new VectorMatrix(ids.Length, 128);
+        for (int i = 0; i < ids.Length; i++) c.Get(ids[i])!.Vector.CopyTo(live[i]);
+        var truth = GroundTruth.Compute(live, queries, 10, DistanceKind.L2).Select(row => row.Select(r => (int)ids[r]).ToArray()).ToArray();
+        var hits = c.SearchBatch(queries, new SearchOptions { Rerank = tuned.Rerank });
+        double recall = Recall.AtK(hits.Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray(), truth, 10);
+        Assert.True(recall >= 0.93, $"recall {recall} at the tuned depth {tuned.Rerank}");
+    }
+
+    /// <summary>
+    /// Out of core, a deleted slot has no row to read: a tuning that runs while a writer deletes and adds vectors skips
+    /// the slots gone since it listed them, instead of failing on them, and still gives settings that work.
+    /// </summary>
+    [Fact]
+    public async Task ATuningOutOfCoreCopesWithVectorsDeletedAndAddedMeanwhile()
+    {
+        var data = SyntheticData.Clustered(24_200, 32, seed: 7);
+        using var db = VectorDatabase.Open(TestData.TempDir());
+        var c = db.CreateCollection("t", new CollectionOptions
+        {
+            Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "ivf:32", TrainingThreshold = 4000, RawVectors = RawVectorResidency.Disk,
+        });
+        c.UpsertBatch(Enumerable.Range(0, 16_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 16_000));
+        db.Snapshot(); // the rows now live in a segment file
+        var queries = data.Slice(24_000, 200);
+
+        for (int round = 0; round < 3; round++)
+        {
+            var tuning = Task.Run(() => c.TuneSearchOnQueries(0.9, queries));
+            int next = 16_000 + round * 2_000, victim = round * 4_000;
+            while (!tuning.IsCompleted)
+            {
+                if (victim < (round + 1) * 4_000)
+                {
+                    await c.DeleteBatchAsync(Enumerable.Range(victim, 250).Select(i => (ulong)i).ToArray());
+                    victim += 250;
+                }
+                if (next < 16_000 + (round + 1) * 2_000)
+                {
+                    c.UpsertBatch(Enumerable.Range(next, 250).Select(i => (ulong)i).ToArray(), data.Slice(next, 250));
+                    next += 250;
+                }
+                await Task.Delay(1);
+            }
+            var tuned = await tuning;
+            Assert.InRange(tuned.Rerank, 10, 999);
+            Assert.InRange(tuned.NProbe, 1, 32);
+        }
+        var hits = c.SearchBatch(queries, new SearchOptions { TargetRecall = 0.9 });
+        Assert.All(hits, h => Assert.Equal(10, h.Length));
+        Assert.All(hits.SelectMany(h => h), hit => Assert.True(c.Contains(hit.Id), $"hit {hit.Id} was deleted"));
+    }
+
+    /// <summary>
+    /// First searches for a target (each waits for the one tuning) and a writer at the same time all finish: no search
+    /// waits for a tuning while it holds the lock that tuning needs back (behind the waiting writer).
+    /// </summary>
+    [Fact]
+    public async Task FirstTargetRecallSearchesAndAWriterTogetherAllFinish()
+    {
+        var data = SyntheticData.Clustered(20_000, 32, seed: 13);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "hnsw:8", TrainingThreshold = 2000 });
+        c.UpsertBatch(Enumerable.Range(0, 18_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 18_000));
+        c.TuneSearchOnQueries(0.8, data.Slice(19_000, 100)); // later tunings run on these (and tune the beam)
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            int id = 18_000;
+            while (!stop.IsCancellationRequested)
+            {
+                c.Upsert((ulong)id, data.Row(id % 1_000 + 18_000));
+                id++;
+            }
+        });
+        var searchers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            foreach (double target in new[] { 0.85, 0.9, 0.95 })
+                for (int i = 0; i < 20; i++)
+                    Assert.Equal(10, c.Search(data.Row(19_000 + t * 20 + i), new SearchOptions { TargetRecall = target }).Length);
+        })).ToArray();
+        var batch = Task.Run(() => c.SearchBatch(data.Slice(19_500, 100), new SearchOptions { TargetRecall = 0.97 }));
+        try
+        {
+            await Task.WhenAll(searchers.Append(batch)).WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        finally { stop.Cancel(); }
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(c.HasTunedSearch(0.85) && c.HasTunedSearch(0.9) && c.HasTunedSearch(0.95) && c.HasTunedSearch(0.97));
+    }
+}
