@@ -99,6 +99,9 @@ public sealed partial class Collection
         var g = Find(generation);
         if (!g.Ready) throw new InvalidArgumentException($"generation {generation} of '{Name}' is not ready (built {g.Progress:P0})");
         var recorder = new CanaryRecorder(options.K);
+        // Settings for a target recall are tuned here, outside the lock, not by the first query under it.
+        PrepareTargetRecall(options, _current);
+        PrepareTargetRecall(options with { ExposureKey = null }, g);
         var scratch = _search.Scratch;
         var q = new float[Options.Dimension];
         int live = 0;
@@ -256,6 +259,7 @@ public sealed partial class Collection
             var o = _owner;
             var g = Generation;
             bool exact = _exactPick.NextDouble() < _settings.ExactFraction;
+            o.PrepareTargetRecall(options, g);
             o._lock.EnterReadLock();
             try
             {

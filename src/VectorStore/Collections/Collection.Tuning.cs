@@ -78,9 +78,9 @@ public sealed partial class Collection
         }
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
         Volatile.Write(ref _tuningQueries, Kept(queries));
-        var (g, t) = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries));
-        if (g.Index is null) return new TunedSearchSettings(0, 0, 0);
-        g.TunedSearches[(targetRecall, k, ef, nprobe)] = new Lazy<TunedSearch>(t);
+        var key = (targetRecall, k, ef, nprobe);
+        var t = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries),
+            (g, tuned) => g.TunedSearches[key] = new Lazy<TunedSearch>(tuned));
         return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
     }
 
@@ -113,27 +113,45 @@ public sealed partial class Collection
         {
             var fixedKnob = knob ?? DefaultKnob(g.Index);
             return sampleQueries == TuningSampleQueries ? Tuned(g, targetRecall, k, fixedKnob) : Tune(g, targetRecall, k, sampleQueries, fixedKnob);
-        }).Tuned;
+        });
     }
 
     /// <summary>
     /// Runs <paramref name="tune"/> on the live generation without holding the lock (the tuner takes it per unit of
-    /// work). When the live index is replaced meanwhile, tunes the new one; after a few such tries, under the read
+    /// work), then, under the read lock, hands the result to <paramref name="keep"/> if the live generation and its
+    /// index are still the ones tuned. When they changed meanwhile, tunes again; after a few such tries, under the read
     /// lock throughout, so a collection retrained in a loop still gets an answer.
     /// </summary>
-    private (Generation Generation, TunedSearch Tuned) TuneLive(Func<Generation, TunedSearch> tune)
+    private TunedSearch TuneLive(Func<Generation, TunedSearch> tune, Action<Generation, TunedSearch>? keep = null)
     {
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            ThrowIfClosed();
-            var g = Volatile.Read(ref _current);
+            Generation g;
+            VectorIndex? index;
+            int epoch;
+            _lock.EnterReadLock();
             try
             {
-                return (g, tune(g));
+                ThrowIfClosed();
+                (g, index, epoch) = (_current, _current.Index, _current.TuningEpoch);
+            }
+            finally { _lock.ExitReadLock(); }
+            try
+            {
+                var t = tune(g);
+                _lock.EnterReadLock();
+                try
+                {
+                    ThrowIfClosed();
+                    if (_current != g || g.Index != index || g.TuningEpoch != epoch) continue; // tuned an index no search uses
+                    keep?.Invoke(g, t);
+                    return t;
+                }
+                finally { _lock.ExitReadLock(); }
             }
             catch (TuningAbandonedException)
             {
-                // The live index changed under the tuning: its result would be for an index no search uses.
+                Interlocked.Increment(ref _tuningsAbandoned);
             }
         }
         _lock.EnterReadLock();
@@ -141,7 +159,9 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             t_tuningUnderLock = true;
-            return (_current, tune(_current));
+            var t = tune(_current);
+            keep?.Invoke(_current, t);
+            return t;
         }
         finally
         {
@@ -149,6 +169,11 @@ public sealed partial class Collection
             _lock.ExitReadLock();
         }
     }
+
+    private long _tuningsAbandoned;
+
+    /// <summary>Tunings given up because their index changed under them (tests check that a replacement was seen).</summary>
+    internal long TuningsAbandoned => Interlocked.Read(ref _tuningsAbandoned);
 
     /// <summary>
     /// Set while this thread tunes inside the read lock (<see cref="TuneLive"/>'s last try, a search whose
@@ -162,10 +187,11 @@ public sealed partial class Collection
     /// for all of it; the search then finds the settings ready. Nothing happens when the search sets its depth or the
     /// settings exist. A tuning abandoned because the live index changed leaves it to the search.
     /// </summary>
-    private void PrepareTargetRecall(SearchOptions options)
+    private void PrepareTargetRecall(SearchOptions options, Generation? generation = null)
     {
         if (options.TargetRecall <= 0 || options.Rerank != 0) return;
-        var g = Volatile.Read(ref _current);
+        // Without the lock, a guess of the generation the search will use: a wrong guess only tunes one too many.
+        var g = generation ?? Serving(options);
         if (g.Index is not { } index || index.Codec.EstimatesAreExact) return;
         try
         {
@@ -174,6 +200,7 @@ public sealed partial class Collection
         catch (TuningAbandonedException)
         {
             // Replaced meanwhile: the search tunes the index it finds, under its lock (TunedForSearch).
+            Interlocked.Increment(ref _tuningsAbandoned);
         }
     }
 
@@ -223,8 +250,9 @@ public sealed partial class Collection
 
     /// <summary>
     /// Tunes generation <paramref name="g"/>'s index. Outside the lock (the usual case) the tuner takes the read lock
-    /// per unit of work and gives up (<see cref="TuningAbandonedException"/>) once the index is no longer the live
-    /// one; inside it (<see cref="t_tuningUnderLock"/>) it reads under the caller's lock throughout.
+    /// per unit of work and gives up (<see cref="TuningAbandonedException"/>) once the index changes under it
+    /// (<see cref="LockPerUnitAccess"/>); inside it (<see cref="t_tuningUnderLock"/>) it reads under the caller's lock
+    /// throughout.
     /// </summary>
     private TunedSearch Tune(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob, float[][]? queries = null)
     {
@@ -256,19 +284,27 @@ public sealed partial class Collection
 
     private long _tuningUnits;
 
+    /// <summary>Runs before each unit of a tuning takes the lock (tests pause a tuning between units with it).</summary>
+    internal Action? BeforeTuningUnit { get; set; }
+
     /// <summary>Units of tuning work run under the lock taken per unit (tests watch a tuning progress with it).</summary>
     internal long TuningUnits => Interlocked.Read(ref _tuningUnits);
 
-    /// <summary>The tuner's access from outside the lock: the read lock per unit, while <c>g</c> is live with the index it had at the start.</summary>
+    /// <summary>
+    /// The tuner's access from outside the lock: the read lock per unit, while <c>g</c> receives writes and keeps the
+    /// index and tuning epoch it had at the first unit (a retraining, rebalance, or drop abandons the tuning).
+    /// </summary>
     private sealed class LockPerUnitAccess(Collection owner, Generation g) : ITuningAccess
     {
         private bool _started;
+        private int _epoch;
 
         /// <summary>The index being tuned (taken at the first <see cref="Enter"/>).</summary>
         public VectorIndex? Index { get; private set; }
 
         public void Enter()
         {
+            owner.BeforeTuningUnit?.Invoke();
             owner._lock.EnterReadLock();
             Interlocked.Increment(ref owner._tuningUnits);
             if (owner._closed)
@@ -280,8 +316,9 @@ public sealed partial class Collection
             {
                 _started = true;
                 Index = g.Index;
+                _epoch = g.TuningEpoch;
             }
-            if (owner._current != g || g.Index != Index)
+            if (!g.Attached || g.Index != Index || g.TuningEpoch != _epoch)
             {
                 owner._lock.ExitReadLock();
                 throw new TuningAbandonedException();
@@ -310,6 +347,7 @@ public sealed partial class Collection
     private void RetuneLocked(Generation g)
     {
         var keys = g.TunedSearches.Keys.ToArray();
+        g.TuningEpoch++;
         g.TunedSearches.Clear();
         RetuneInBackground(g, keys);
     }

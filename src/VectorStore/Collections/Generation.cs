@@ -74,6 +74,12 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<(double Target, int K, int Ef, int NProbe), Lazy<TunedSearch>> TunedSearches { get; } = new();
 
+    /// <summary>
+    /// Raised (under the write lock) whenever the index changes under its tunings (retraining, rebalance), which are
+    /// then dropped: a tuning that started at another value is abandoned, and one that finished is not kept.
+    /// </summary>
+    public int TuningEpoch { get; set; }
+
     public bool Ready => Attached && Index is not null;
 
     /// <summary>Resident bytes of its codes, index and refine stage (computed from their allocations).</summary>

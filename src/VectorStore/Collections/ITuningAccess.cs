@@ -23,5 +23,5 @@ internal interface ITuningAccess
     bool IsLive(int slot);
 }
 
-/// <summary>A tuning stopped because the index it tuned was replaced (retrained, rebalanced, promoted or rolled back) meanwhile.</summary>
-internal sealed class TuningAbandonedException() : Exception("the index being tuned was replaced");
+/// <summary>A tuning stopped because the index it tuned changed meanwhile (retrained, rebalanced, or its generation dropped).</summary>
+internal sealed class TuningAbandonedException() : Exception("the index being tuned changed under the tuning");

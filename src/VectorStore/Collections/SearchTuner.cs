@@ -20,7 +20,8 @@ namespace VectorStore.Collections;
 /// (both only grow with the knob). The choice rests on timings, so two tunings of the same data may differ where
 /// pairs run close; a collection keeps its choice per generation. Re-ranking is timed at full precision, even with
 /// a refine stage (which reads fewer rows). Stateless. The collection's data is read through an
-/// <see cref="ITuningAccess"/>, which takes the collection's read lock per unit of work: the caller holds no lock.
+/// <see cref="ITuningAccess"/>: it takes the collection's read lock per unit of work (the caller holds no lock), or,
+/// for a caller that holds the read lock throughout, takes nothing.
 /// </summary>
 /// <remarks>
 /// Depths are scored as prefixes of one deep candidate list per query where that equals a shallower search (flat
@@ -52,6 +53,8 @@ internal static class SearchTuner
         var sample = queries is null
             ? Sample.OfStoredVectors(raw, liveSlots, access, kind, k, Math.Min(sampleQueries, liveSlots.Length / 2), seed, parallel)
             : new Sample(raw, liveSlots, access, kind, k, queries, Enumerable.Repeat(-1, queries.Length).ToArray(), parallel);
+        // Every sampled vector deleted before it could be read: nothing to measure on, so the deepest depth.
+        if (sample.Count == 0) return Applicable(index, new TunedSearch(depths[^1], fixedKnob.Ef, fixedKnob.NProbe));
         bool hnsw = index is HnswIndex;
         var knobs = Knobs(index, fixedKnob, realQueries: queries is not null);
 
@@ -110,13 +113,12 @@ internal static class SearchTuner
     private static (int Depth, double Deepest) SmallestDepthByPrefix(VectorIndex index, Sample sample, IndexSearchParameters knob, int[] depths, double target, ParallelOptions parallel)
     {
         var hits = new double[depths.Length];
-        Parallel.For(0, sample.Count, parallel, () => new Work(depths[^1] + 1, sample.K), (qi, _, w) =>
+        For(sample.Count, parallel, () => new Work(depths[^1] + 1, sample.K), (qi, w) =>
         {
             var local = sample.RecallByDepth(qi, index, w, knob, depths[^1] + 1, depths);
             lock (hits)
                 for (int d = 0; d < depths.Length; d++) hits[d] += local[d];
-            return w;
-        }, _ => { });
+        });
         for (int d = 0; d < depths.Length; d++)
             if (hits[d] / sample.Count >= target) return (depths[d], hits[^1] / sample.Count);
         return (0, hits[^1] / sample.Count);
@@ -129,16 +131,37 @@ internal static class SearchTuner
         foreach (int depth in depths)
         {
             double hits = 0;
-            Parallel.For(0, sample.Count, parallel, () => new Work(depth + 1, sample.K), (qi, _, w) =>
+            For(sample.Count, parallel, () => new Work(depth + 1, sample.K), (qi, w) =>
             {
                 double r = sample.RecallByDepth(qi, index, w, knob, depth + 1, [depth])[0];
                 InterlockedAdd(ref hits, r);
-                return w;
-            }, _ => { });
+            });
             recall = hits / sample.Count;
             if (recall >= target) return (depth, recall);
         }
         return (0, recall);
+    }
+
+    /// <summary>
+    /// A parallel loop over the sample with per-worker state whose bodies take the lock per unit: a tuning abandoned or
+    /// a collection closed in a worker surfaces as itself (<see cref="TuningAbandonedException"/>,
+    /// <see cref="ObjectDisposedException"/>), not wrapped in the loop's <see cref="AggregateException"/>, so callers
+    /// catch them as they would on their own thread.
+    /// </summary>
+    private static void For(int count, ParallelOptions parallel, Func<Work> init, Action<int, Work> body)
+    {
+        try
+        {
+            Parallel.For(0, count, parallel, init, (i, _, w) =>
+            {
+                body(i, w);
+                return w;
+            }, _ => { });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is TuningAbandonedException or ObjectDisposedException) is { } control)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(control);
+        }
     }
 
     /// <summary>
@@ -247,7 +270,7 @@ internal static class SearchTuner
             _queries = queries;
             int count = queries.Length;
             _truth = new HashSet<int>[count];
-            Parallel.For(0, count, parallel, () => new Work(k, k), (qi, _, w) =>
+            For(count, parallel, () => new Work(k, k), (qi, w) =>
             {
                 w.Heap.Reset(k);
                 for (int from = 0; from < liveSlots.Length; from += TruthSlice)
@@ -262,8 +285,7 @@ internal static class SearchTuner
                 }
                 int n = w.Heap.Drain(w.Slots, w.Dists);
                 _truth[qi] = new HashSet<int>(w.Slots.AsSpan(0, n).ToArray());
-                return w;
-            }, _ => { });
+            });
         }
 
         public int Count => _self.Length;

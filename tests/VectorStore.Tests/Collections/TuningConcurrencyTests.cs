@@ -95,6 +95,44 @@ public class TuningConcurrencyTests
     }
 
     /// <summary>
+    /// An index rebalanced between two units of a tuning (here: inside the parallel exact scan) abandons that tuning;
+    /// <c>TuneSearch</c> tunes the rebalanced index instead and its caller never sees the abandonment, nor does a
+    /// target-recall search running at the same time.
+    /// </summary>
+    [Fact]
+    public async Task ATuningWhoseIndexIsRebalancedMeanwhileIsRunAgainUnseenByItsCaller()
+    {
+        var data = SyntheticData.Clustered(40_100, 32, seed: 17);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "ivf:64", TrainingThreshold = 4000 });
+        c.UpsertBatch(Enumerable.Range(0, 40_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 40_000));
+        using var paused = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        int units = 0;
+        c.BeforeTuningUnit = () =>
+        {
+            // The fifth unit is a slice of the exact scan, run by a parallel worker (units 1 and 2 list the slots and
+            // read the sample on the calling thread).
+            if (Interlocked.Increment(ref units) != 5) return;
+            paused.Set();
+            resume.Wait(TimeSpan.FromSeconds(60));
+        };
+        var tuning = Task.Run(() => c.TuneSearch(0.95));
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the tuning did not reach its fifth unit");
+        var search = Task.Run(() => c.Search(data.Row(40_000), new SearchOptions { TargetRecall = 0.9 }));
+        Assert.NotNull(c.Rebalance(force: true));
+        resume.Set();
+        var tuned = await tuning.WaitAsync(TimeSpan.FromSeconds(120));
+        var hits = await search.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(c.TuningsAbandoned >= 1, "the rebalance did not abandon the tuning it interrupted");
+        Assert.InRange(tuned.Rerank, 10, 999);
+        Assert.InRange(tuned.NProbe, 1, 64);
+        Assert.Equal(10, hits.Length);
+        // What TuneSearch returned is the rebalanced index's setting, the one TargetRecall searches now use.
+        Assert.Equal(tuned, c.TuneSearch(0.95));
+    }
+
+    /// <summary>
     /// First searches for a target (each waits for the one tuning) and a writer at the same time all finish: no search
     /// waits for a tuning while it holds the lock that tuning needs back (behind the waiting writer).
     /// </summary>
