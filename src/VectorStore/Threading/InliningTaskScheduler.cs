@@ -24,7 +24,9 @@ internal sealed class InliningTaskScheduler : TaskScheduler
 
     /// <summary>A scheduler handing queued tasks to <paramref name="queue"/> (null: the thread pool); tests pass one that starves.</summary>
     internal InliningTaskScheduler(Action<Task>? queue) =>
-        _queue = queue ?? (task => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Scheduler.TryExecuteTask(state.Task), (Scheduler: this, Task: task), preferLocal: false));
+        // Local queue first, as the pool's own task scheduler does: a loop started on a pool thread keeps its helpers
+        // near it, and idle pool threads still steal them.
+        _queue = queue ?? (task => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Scheduler.TryExecuteTask(state.Task), (Scheduler: this, Task: task), preferLocal: true));
 
     /// <inheritdoc />
     protected override void QueueTask(Task task) => _queue(task);

@@ -22,8 +22,7 @@ public class TuningConcurrencyTests
     {
         var data = SyntheticData.Clustered(60_100, 128, seed: 31);
         using var db = VectorDatabase.CreateInMemory();
-        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 128, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1000 });
-        c.UpsertBatch(Enumerable.Range(0, 60_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 60_000));
+        var c = Loaded(db, data, 60_000, "sq8", "flat", 1000);
 
         var tuning = Task.Run(() => c.TuneSearch(0.95));
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -104,8 +103,7 @@ public class TuningConcurrencyTests
     {
         var data = SyntheticData.Clustered(40_100, 32, seed: 17);
         using var db = VectorDatabase.CreateInMemory();
-        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "ivf:64", TrainingThreshold = 4000 });
-        c.UpsertBatch(Enumerable.Range(0, 40_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 40_000));
+        var c = Loaded(db, data, 40_000, "pq:8x4", "ivf:64", 4000);
         using var paused = new ManualResetEventSlim();
         using var resume = new ManualResetEventSlim();
         int units = 0;
@@ -141,8 +139,7 @@ public class TuningConcurrencyTests
     {
         var data = SyntheticData.Clustered(20_000, 32, seed: 13);
         using var db = VectorDatabase.CreateInMemory();
-        var c = db.CreateCollection("t", new CollectionOptions { Dimension = 32, Metric = Metric.L2, Compression = "pq:8x4", Index = "hnsw:8", TrainingThreshold = 2000 });
-        c.UpsertBatch(Enumerable.Range(0, 18_000).Select(i => (ulong)i).ToArray(), data.Slice(0, 18_000));
+        var c = Loaded(db, data, 18_000, "pq:8x4", "hnsw:8", 2000);
         c.TuneSearchOnQueries(0.8, data.Slice(19_000, 100)); // later tunings run on these (and tune the beam)
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() =>
@@ -168,5 +165,16 @@ public class TuningConcurrencyTests
         finally { stop.Cancel(); }
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(c.HasTunedSearch(0.85) && c.HasTunedSearch(0.9) && c.HasTunedSearch(0.95) && c.HasTunedSearch(0.97));
+    }
+
+    /// <summary>An in-memory L2 collection "t" over <paramref name="data"/>'s rows, holding its first <paramref name="count"/>.</summary>
+    private static Collection Loaded(VectorDatabase db, VectorMatrix data, int count, string compression, string index, int trainingThreshold)
+    {
+        var c = db.CreateCollection("t", new CollectionOptions
+        {
+            Dimension = data.Dimension, Metric = Metric.L2, Compression = compression, Index = index, TrainingThreshold = trainingThreshold,
+        });
+        c.UpsertBatch(Enumerable.Range(0, count).Select(i => (ulong)i).ToArray(), data.Slice(0, count));
+        return c;
     }
 }
