@@ -39,5 +39,7 @@ if (args.Length > 0 && args[0] == "lifecycle-drift") return VectorStore.Bench.Co
 if (args.Length > 0 && args[0] == "canary-overhead") return VectorStore.Bench.Collections.CanaryOverhead.Run(args[1..]);
 // Steady-state checkpoint cost with index files reused vs rewritten every time (issue 13): -- checkpoint-cost […]
 if (args.Length > 0 && args[0] == "checkpoint-cost") return VectorStore.Bench.Storage.CheckpointCost.Run(args[1..]);
+// Write latency while a tuning runs and while pool tasks search, against the same run's idle writes (issue 21): -- write-latency […]
+if (args.Length > 0 && args[0] == "write-latency") return VectorStore.Bench.Collections.WriteLatency.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
