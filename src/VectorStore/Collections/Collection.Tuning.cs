@@ -223,20 +223,27 @@ public sealed partial class Collection
     /// <summary>
     /// Generation <paramref name="g"/>'s settings for the target, tuned by the first caller: concurrent first
     /// searches wait for that one tuning instead of each running (and timing) their own. A tuning that throws is
-    /// not kept, so the next caller tries again.
+    /// not kept, so the next caller tries again. Inside the read lock (<see cref="t_tuningUnderLock"/>) a caller
+    /// takes finished settings or tunes on its own, never waiting for another thread's tuning.
     /// </summary>
     private TunedSearch Tuned(Generation g, double target, int k, IndexSearchParameters knob)
     {
         var key = (target, k, knob.Ef, knob.NProbe);
-        if (t_tuningUnderLock)
-        {
-            // Inside the read lock: finished settings, else a tuning of its own, never a wait for another thread's.
-            if (g.TunedSearches.TryGetValue(key, out var ready) && ready.IsValueCreated) return ready.Value;
-            var t = Tune(g, target, k, TuningSampleQueries, knob, Volatile.Read(ref _tuningQueries));
-            g.TunedSearches.TryAdd(key, new Lazy<TunedSearch>(t));
-            return t;
-        }
-        var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() => Tune(g, target, k, TuningSampleQueries, knob, Volatile.Read(ref _tuningQueries))));
+        // Every target-recall search passes here twice (before the lock and under it): the finished case allocates nothing.
+        if (g.TunedSearches.TryGetValue(key, out var ready) && ready.IsValueCreated) return ready.Value;
+        return t_tuningUnderLock ? TunedUnderLock(g, key) : TunedOnce(g, key);
+    }
+
+    private TunedSearch TunedUnderLock(Generation g, (double Target, int K, int Ef, int NProbe) key)
+    {
+        var t = TuneFor(g, key);
+        g.TunedSearches.TryAdd(key, new Lazy<TunedSearch>(t));
+        return t;
+    }
+
+    private TunedSearch TunedOnce(Generation g, (double Target, int K, int Ef, int NProbe) key)
+    {
+        var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() => TuneFor(g, key)));
         try
         {
             return lazy.Value;
@@ -247,6 +254,10 @@ public sealed partial class Collection
             throw;
         }
     }
+
+    /// <summary>A tuning of <paramref name="g"/> for one settings key, on the caller's kept queries or stored vectors.</summary>
+    private TunedSearch TuneFor(Generation g, (double Target, int K, int Ef, int NProbe) key) =>
+        Tune(g, key.Target, key.K, TuningSampleQueries, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }, Volatile.Read(ref _tuningQueries));
 
     /// <summary>
     /// Tunes generation <paramref name="g"/>'s index. Outside the lock (the usual case) the tuner takes the read lock

@@ -530,7 +530,6 @@ public sealed partial class Collection
         return hits;
     }
 
-
     /// <summary><paramref name="threads"/> workers when positive, else the database's setting, else every core.</summary>
     private ParallelOptions Parallelism(int threads) => EngineParallel.Options(threads > 0 ? threads : _threads);
 
