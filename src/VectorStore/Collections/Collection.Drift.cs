@@ -47,6 +47,9 @@ public sealed partial class Collection
     /// </summary>
     internal const int MinDriftSample = 8000;
 
+    /// <summary>The live generation's drift monitor, if it has one (tests wait on its background tests).</summary>
+    internal DriftMonitor? LiveDriftMonitor => Volatile.Read(ref _current).Drift;
+
     private void StartDriftMonitor(Generation g, VectorMatrix sample) => g.Drift = CreateDriftMonitor(g.Index!, sample, g.Number);
 
     /// <summary>
