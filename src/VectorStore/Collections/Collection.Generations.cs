@@ -526,7 +526,7 @@ public sealed partial class Collection
                 .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
                     g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
                 .ToArray(),
-            drift) { Policy = PolicyCodec.Encode(Policy), DriftBaseline = driftBaseline };
+            drift) { Policy = PolicyCodec.Encode(Policy), DriftBaseline = driftBaseline, Tuning = TuningStateLocked(directory) };
     }
 
     /// <summary>Restores the generations a snapshot recorded (under the write lock, into an empty collection).</summary>
@@ -561,6 +561,7 @@ public sealed partial class Collection
         _current.Attached = liveIndex is not null;
         RestoreDriftLocked(s?.Drift);
         RestoreDriftBaselineFileLocked(s?.DriftBaseline);
+        RestoreTuningLocked(s?.Tuning ?? SnapshotTuning.None);
     }
 
     private Generation Restored(int number, string compression, string index, GenerationState state)

@@ -35,8 +35,10 @@ public sealed partial class Collection : IJournaledState
             var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre, relocated: NoteSlotChange);
             var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);
             var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction);
+            long tunings = Interlocked.Read(ref _tuningsKept); // read before the section is built: one kept meanwhile stays unwritten
             SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Location, _index, _refine, SnapshotGenerationsLocked(directory),
                 indexFile, changed, slotFile);
+            _tuningsWritten = tunings;
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -51,6 +53,8 @@ public sealed partial class Collection : IJournaledState
     }
 
     long IJournaledState.BufferedBytes => _raw.BufferedBytes;
+
+    bool IJournaledState.UnloggedChanges => Interlocked.Read(ref _tuningsKept) != Volatile.Read(ref _tuningsWritten);
 
     /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
     long IJournaledState.RestoreSnapshot(string path, out bool legacy)

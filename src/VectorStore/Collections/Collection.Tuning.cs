@@ -18,7 +18,10 @@ public sealed partial class Collection
     /// </summary>
     internal const int MaxRememberedTuningQueries = TuningSampleQueries;
 
-    /// <summary>The caller's last tuning queries (prepared), or null: later tunings run on them instead of stored vectors. In memory only.</summary>
+    /// <summary>
+    /// The caller's last tuning queries (prepared), or null: later tunings run on them instead of stored vectors. A
+    /// new set is a new array (the snapshot writes a new tuning queries file when the reference changes).
+    /// </summary>
     private float[][]? _tuningQueries;
 
     /// <summary>
@@ -58,11 +61,14 @@ public sealed partial class Collection
     /// exact codes (no compression) nothing is tuned: depth 0 and the knob as given, as for an untrained index.
     /// The result becomes the live generation's settings for <see cref="SearchOptions.TargetRecall"/> searches with
     /// the same target, k, ef and nprobe, so those searches do not tune on the request path. The collection keeps up
-    /// to 200 of the queries (a seeded sample; in memory, not across a reopen) and tunes on them from then on: for
-    /// other targets (on the request path, as any first search for a target), and in the background for the targets
-    /// already asked when the live index changes (a retraining, rebalance, promotion or rollback). Costs one exact
-    /// scan per sample query plus a pass of the sample per knob value tried, taking the collection's read lock per unit
-    /// of work (a slice of one exact scan, one query's candidates, one timed query), so writes go on meanwhile.
+    /// to 200 of the queries (a seeded sample) and tunes on them from then on: for other targets (on the request path,
+    /// as any first search for a target), and in the background for the targets already asked when the live index
+    /// changes (a retraining, rebalance, promotion or rollback). Costs one exact scan per sample query plus a pass of
+    /// the sample per knob value tried, taking the collection's read lock per unit of work (a slice of one exact scan,
+    /// one query's candidates, one timed query), so writes go on meanwhile. On a database directory it then writes a
+    /// checkpoint, so the kept queries and every finished tuning survive a restart (settings tuned later, by searches
+    /// or in the background, reach the next checkpoint); a failed checkpoint is logged, and the tuning holds in this
+    /// process.
     /// </summary>
     public TunedSearchSettings TuneSearchOnQueries(double targetRecall, VectorMatrix sampleQueries, int k = 10, int ef = 0, int nprobe = 0)
     {
@@ -79,8 +85,12 @@ public sealed partial class Collection
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
         Volatile.Write(ref _tuningQueries, Kept(queries));
         var key = (targetRecall, k, ef, nprobe);
-        var t = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries),
-            (g, tuned) => g.TunedSearches[key] = new Lazy<TunedSearch>(tuned));
+        var t = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries), (g, tuned) =>
+        {
+            g.TunedSearches[key] = new Lazy<TunedSearch>(tuned);
+            NoteTuningKept();
+        });
+        PersistTuning();
         return new TunedSearchSettings(t.Rerank, t.Ef, t.NProbe);
     }
 
@@ -256,8 +266,12 @@ public sealed partial class Collection
     }
 
     /// <summary>A tuning of <paramref name="g"/> for one settings key, on the caller's kept queries or stored vectors.</summary>
-    private TunedSearch TuneFor(Generation g, (double Target, int K, int Ef, int NProbe) key) =>
-        Tune(g, key.Target, key.K, TuningSampleQueries, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }, Volatile.Read(ref _tuningQueries));
+    private TunedSearch TuneFor(Generation g, (double Target, int K, int Ef, int NProbe) key)
+    {
+        var t = Tune(g, key.Target, key.K, TuningSampleQueries, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }, Volatile.Read(ref _tuningQueries));
+        NoteTuningKept(); // a moment early: the caller keeps it next (a snapshot in between only comes one too many)
+        return t;
+    }
 
     /// <summary>
     /// Tunes generation <paramref name="g"/>'s index. Outside the lock (the usual case) the tuner takes the read lock

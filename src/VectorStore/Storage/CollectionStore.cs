@@ -127,9 +127,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>
-    /// Deletes snapshots, segments, index and slot files no published snapshot names (a half-written *.tmp, the
-    /// predecessor of a published snapshot, files a crash left unpublished, segments a merge retired, index or slot
-    /// files a newer one replaced).
+    /// Deletes snapshots, segments, index, slot, drift baseline and tuning queries files no published snapshot names
+    /// (a half-written *.tmp, the predecessor of a published snapshot, files a crash left unpublished, segments a
+    /// merge retired, files a newer one replaced).
     /// </summary>
     private void RemoveOrphans()
     {
@@ -140,7 +140,8 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         {
             string name = Path.GetFileName(f);
             if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal)
-                    || name.StartsWith("slots-", StringComparison.Ordinal) || name.StartsWith("drift-", StringComparison.Ordinal))
+                    || name.StartsWith("slots-", StringComparison.Ordinal) || name.StartsWith("drift-", StringComparison.Ordinal)
+                    || name.StartsWith(TuningQueriesFile.Prefix, StringComparison.Ordinal))
                 && !keep.Contains(name))
             {
                 File.Delete(f);
@@ -342,9 +343,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Waits for a background checkpoint in progress (tests, close).</summary>
     public void WaitForBackgroundCheckpoint() => _background.Wait();
 
-    /// <summary>Whether the log holds records the current snapshot does not cover.</summary>
+    /// <summary>Whether the log holds records the current snapshot does not cover, or the collection state no record carries.</summary>
     public bool Dirty => _wal.TailAddress > Math.Max(Entry.SnapshotLogAddress, _wal.BeginAddress) || (Entry.Snapshot is null && _collection?.Count > 0)
-        || (_collection?.BufferedBytes ?? 0) > 0;
+        || (_collection?.BufferedBytes ?? 0) > 0 || (_collection?.UnloggedChanges ?? false);
 
     /// <summary>
     /// Checkpoint + truncate: seals the buffered vectors into a new segment (merging segments with dead rows),

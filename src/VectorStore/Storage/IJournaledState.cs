@@ -32,10 +32,16 @@ internal interface IJournaledState
     void AfterPublish();
 
     /// <summary>
-    /// File names of the segments, index, slot and drift baseline files the state references (anything else named
-    /// <c>seg-*</c>, <c>idx-*</c>, <c>slots-*</c> or <c>drift-*</c> is an orphan).
+    /// File names of the segments, index, slot, drift baseline and tuning queries files the state references
+    /// (anything else named <c>seg-*</c>, <c>idx-*</c>, <c>slots-*</c>, <c>drift-*</c> or <c>tuning-*</c> is an orphan).
     /// </summary>
     IEnumerable<string> DataFileNames();
+
+    /// <summary>
+    /// Whether state no log record carries changed since the last snapshot (finished search tunings): a checkpoint is
+    /// then due even with nothing new in the log, or a clean close would lose it.
+    /// </summary>
+    bool UnloggedChanges => false;
 
     /// <summary>Bytes of vectors waiting in memory for the next checkpoint.</summary>
     long BufferedBytes { get; }

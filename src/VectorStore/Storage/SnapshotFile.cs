@@ -15,7 +15,7 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static class SnapshotFile
 {
-    public const uint FormatVersion = 8;
+    public const uint FormatVersion = 9;
     public const int HeaderSize = 4096;
     public const int FooterSize = 24;
     private static ReadOnlySpan<byte> Magic => "VSSNAPSH"u8;
@@ -307,7 +307,7 @@ internal static class SnapshotFile
         }
         else index = SnapshotGenerations.ReadIndex(indexFlag, r, path, "index");
         var refine = version < 3 ? null : SnapshotGenerations.ReadRefine(r, highWater, kind, path, "refine");
-        var generations = version < 4 ? null : SnapshotGenerations.Read(r, highWater, kind, path, length, version);
+        var generations = version < 4 ? null : SnapshotGenerations.Read(r, highWater, kind, path, length, version, dim, index is not null);
         long metaLength = r.ReadInt64();
         if (HeaderSize + vectorsLength + metaLength + 16 != length) throw new StoreCorruptedException(path, "snapshot sections do not add up to its size");
         if (version == 1)

@@ -21,6 +21,9 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
     /// </summary>
     public PinnedFileReference? DriftBaseline { get; init; }
 
+    /// <summary>The tuning queries file and finished tunings (version 9; <see cref="SnapshotTuning.None"/> before).</summary>
+    public SnapshotTuning Tuning { get; init; } = SnapshotTuning.None;
+
     public void Write(BinaryWriter w, int highWater)
     {
         w.Write(Live);
@@ -49,6 +52,7 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         if (Drift is { Length: > 0 }) w.Write(Drift);
         w.Write(Policy?.Length ?? 0);
         if (Policy is { Length: > 0 }) w.Write(Policy);
+        Tuning.Write(w);
     }
 
     /// <summary>An optional trained index: <c>u8</c> flag, then the index as <see cref="IndexRegistry.Write"/> writes it.</summary>
@@ -84,7 +88,11 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         var b => throw new StoreCorruptedException(path, $"snapshot {what} flag {b} is invalid"),
     };
 
-    public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length, uint version)
+    /// <summary>
+    /// Reads the section; <paramref name="liveHasIndex"/> says whether the snapshot held the live generation's index
+    /// (only generations with an index can have tuned settings).
+    /// </summary>
+    public static SnapshotGenerations Read(BinaryReader r, int highWater, DistanceKind kind, string path, long length, uint version, int dimension, bool liveHasIndex)
     {
         int live = r.ReadInt32();
         int last = r.ReadInt32();
@@ -124,7 +132,14 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         if (policyLength is not (0 or PolicyCodec.Size)) throw new StoreCorruptedException(path, $"snapshot lifecycle policy length {policyLength} is invalid");
         var policy = policyLength > 0 ? r.ReadBytes(policyLength) : null;
         if (policy is not null) PolicyCodec.Decode(policy, path);
-        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy, DriftBaseline = driftBaseline };
+        var tuning = SnapshotTuning.None;
+        if (version >= 9)
+        {
+            var tunable = others.Where(o => o.Trained is not null).Select(o => o.Number).ToHashSet();
+            if (liveHasIndex) tunable.Add(live);
+            tuning = SnapshotTuning.Read(r, path, dimension, tunable);
+        }
+        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy, DriftBaseline = driftBaseline, Tuning = tuning };
     }
 }
 
