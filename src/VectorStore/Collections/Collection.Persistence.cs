@@ -38,15 +38,19 @@ public sealed partial class Collection : IJournaledState
             long tunings = Interlocked.Read(ref _tuningsKept); // read before the section is built: one kept meanwhile stays unwritten
             SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Location, _index, _refine, SnapshotGenerationsLocked(directory),
                 indexFile, changed, slotFile);
-            _tuningsWritten = tunings;
+            _tuningsInSnapshot = tunings; // written once the snapshot is published (AfterPublish): a failed publish writes nothing
             return address;
         }
         finally { _lock.ExitUpgradeableReadLock(); }
     }
 
-    /// <summary>Unmaps merged-away segments under the write lock: no search may be reading them.</summary>
+    /// <summary>
+    /// After a publish: the tunings the published snapshot holds count as written, and merged-away segments are
+    /// unmapped under the write lock (no search may be reading them).
+    /// </summary>
     void IJournaledState.AfterPublish()
     {
+        Volatile.Write(ref _tuningsWritten, Volatile.Read(ref _tuningsInSnapshot));
         _lock.EnterWriteLock();
         try { _raw.ReleaseRetired(); }
         finally { _lock.ExitWriteLock(); }

@@ -84,6 +84,7 @@ public sealed partial class Collection
         }
         var knob = new IndexSearchParameters { Ef = ef, NProbe = nprobe };
         Volatile.Write(ref _tuningQueries, Kept(queries));
+        NoteTuningKept(); // the new queries are due for a snapshot even if the tuning below fails
         var key = (targetRecall, k, ef, nprobe);
         var t = TuneLive(g => Tune(g, targetRecall, k, queries.Length, knob, queries), (g, tuned) =>
         {
@@ -247,16 +248,25 @@ public sealed partial class Collection
     private TunedSearch TunedUnderLock(Generation g, (double Target, int K, int Ef, int NProbe) key)
     {
         var t = TuneFor(g, key);
-        g.TunedSearches.TryAdd(key, new Lazy<TunedSearch>(t));
+        // Counted once visible: a snapshot between the two would count it without finding it.
+        if (g.TunedSearches.TryAdd(key, new Lazy<TunedSearch>(t))) NoteTuningKept();
         return t;
     }
 
     private TunedSearch TunedOnce(Generation g, (double Target, int K, int Ef, int NProbe) key)
     {
-        var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() => TuneFor(g, key)));
+        bool mine = false;
+        var lazy = g.TunedSearches.GetOrAdd(key, _ => new Lazy<TunedSearch>(() =>
+        {
+            mine = true;
+            return TuneFor(g, key);
+        }));
         try
         {
-            return lazy.Value;
+            var t = lazy.Value;
+            // Counted once visible (IsValueCreated), by the caller whose factory ran.
+            if (mine) NoteTuningKept();
+            return t;
         }
         catch
         {
@@ -266,12 +276,8 @@ public sealed partial class Collection
     }
 
     /// <summary>A tuning of <paramref name="g"/> for one settings key, on the caller's kept queries or stored vectors.</summary>
-    private TunedSearch TuneFor(Generation g, (double Target, int K, int Ef, int NProbe) key)
-    {
-        var t = Tune(g, key.Target, key.K, TuningSampleQueries, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }, Volatile.Read(ref _tuningQueries));
-        NoteTuningKept(); // a moment early: the caller keeps it next (a snapshot in between only comes one too many)
-        return t;
-    }
+    private TunedSearch TuneFor(Generation g, (double Target, int K, int Ef, int NProbe) key) =>
+        Tune(g, key.Target, key.K, TuningSampleQueries, new IndexSearchParameters { Ef = key.Ef, NProbe = key.NProbe }, Volatile.Read(ref _tuningQueries));
 
     /// <summary>
     /// Tunes generation <paramref name="g"/>'s index. Outside the lock (the usual case) the tuner takes the read lock

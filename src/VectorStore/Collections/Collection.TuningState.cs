@@ -16,6 +16,7 @@ public sealed partial class Collection
     // record carries them, so a difference makes a checkpoint due (a clean close writes them).
     private long _tuningsKept;
     private long _tuningsWritten;
+    private long _tuningsInSnapshot; // the count the snapshot being published holds (checkpoints are serialized)
 
     /// <summary>Notes a kept tuning or new tuning queries, for the next checkpoint.</summary>
     private void NoteTuningKept() => Interlocked.Increment(ref _tuningsKept);
@@ -73,13 +74,13 @@ public sealed partial class Collection
 
     /// <summary>
     /// Makes the caller's tuning queries and what was tuned on them survive a restart: a checkpoint on a database
-    /// directory (nothing in memory or read-only). A failure is logged, not thrown: the tuning itself succeeded and
-    /// holds in this process, and the next checkpoint writes it.
+    /// directory (nothing in memory or read-only). A failure (or a close meanwhile) is logged, not thrown: the tuning
+    /// itself succeeded and holds in this process, and stays due for the next checkpoint or the clean close.
     /// </summary>
     private void PersistTuning()
     {
         try { _journal.Checkpoint(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or VectorStoreException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or VectorStoreException or ObjectDisposedException)
         {
             Log.CheckpointFailed(Instruments.Logger, e, Name);
         }

@@ -16,6 +16,12 @@ internal sealed record SnapshotTuning(PinnedFileReference? QueriesFile, IReadOnl
     /// <summary>The most settings a snapshot may list (a few per target a workload asks; more is damage).</summary>
     public const int MaxSettings = 4096;
 
+    /// <summary>
+    /// The largest k, depth or knob a setting may hold (<see cref="Collections.SearchOptions.MaxK"/>, what a search
+    /// accepts and the tuner never exceeds): a larger one is damage, and a search would size its buffers by it.
+    /// </summary>
+    public const int MaxValue = Collections.SearchOptions.MaxK;
+
     /// <summary>The queries read back from <see cref="QueriesFile"/> (null when written, or when there is none).</summary>
     public float[][]? Queries { get; init; }
 
@@ -69,7 +75,8 @@ internal sealed record SnapshotTuning(PinnedFileReference? QueriesFile, IReadOnl
             var s = new SnapshotTunedSetting(r.ReadInt32(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
             if (!tunable.Contains(s.Generation))
                 throw new StoreCorruptedException(path, $"snapshot tuned setting for generation {s.Generation}, which has no index in it");
-            if (!(s.Target is > 0 and <= 1) || s.K <= 0 || s.Ef < 0 || s.NProbe < 0 || s.Rerank < 0 || s.TunedEf < 0 || s.TunedNProbe < 0)
+            if (!(s.Target is > 0 and <= 1) || s.K is <= 0 or > MaxValue || s.Ef is < 0 or > MaxValue || s.NProbe is < 0 or > MaxValue
+                || s.Rerank is < 0 or > MaxValue || s.TunedEf is < 0 or > MaxValue || s.TunedNProbe is < 0 or > MaxValue)
                 throw new StoreCorruptedException(path, $"snapshot tuned setting {i} is invalid (target {s.Target}, k {s.K}, ef {s.Ef}/{s.TunedEf}, nprobe {s.NProbe}/{s.TunedNProbe}, rerank {s.Rerank})");
             settings[i] = s;
         }

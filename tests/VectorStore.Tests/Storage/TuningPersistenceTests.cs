@@ -76,7 +76,10 @@ public sealed class TuningPersistenceTests
         using (var db = VectorDatabase.OpenReadOnly(dir, null, Small))
         {
             var c = db.GetCollection("c");
+            long units = c.TuningUnits;
             Assert.Equal(onQueries, c.TuneSearch(0.9));
+            Assert.Equal(later, c.TuneSearch(0.95));
+            Assert.Equal(units, c.TuningUnits);
             AssertSameQueries(kept, c.KeptTuningQueries);
         }
     }
@@ -103,6 +106,64 @@ public sealed class TuningPersistenceTests
             Assert.Equal(tuned, c.TuneSearch(0.9));
             Assert.False(db.StoreOf("c")!.Dirty);
         }
+    }
+
+    [Fact]
+    public void QueriesWhoseCheckpointFailedAreWrittenByTheCleanClose()
+    {
+        var dir = TestData.TempDir();
+        float[][] kept;
+        TunedSearchSettings tuned;
+        using (var db = Open(dir))
+        {
+            var (c, queries) = Loaded(db, "ivf:16");
+            db.Snapshot();
+            // The manifest cannot be replaced: the snapshot is written, its publication fails (and is logged).
+            string blocker = Path.Combine(dir, "MANIFEST.tmp");
+            Directory.CreateDirectory(blocker);
+            tuned = c.TuneSearchOnQueries(0.9, queries);
+            kept = c.KeptTuningQueries!;
+            Directory.Delete(blocker);
+            Assert.True(db.StoreOf("c")!.Dirty);
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            AssertSameQueries(kept, c.KeptTuningQueries);
+            Assert.Equal(tuned, c.TuneSearch(0.9));
+        }
+    }
+
+    [Theory]
+    [InlineData("generation")]
+    [InlineData("rerank")]
+    [InlineData("target")]
+    public void ASettingNoTuningProducesIsRefused(string field)
+    {
+        var dir = TestData.TempDir();
+        using (var db = Open(dir))
+        {
+            var (c, queries) = Loaded(db, "ivf:16");
+            c.TuneSearchOnQueries(0.9, queries);
+            Crash(db);
+        }
+        string snap = Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single();
+        var bytes = File.ReadAllBytes(snap);
+        // [.. i32 n = 1, the 36-byte setting, i64 M, u64 hash, "VSSNAPEN"]
+        int setting = bytes.Length - 24 - 36;
+        Assert.Equal(1, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(setting - 4)));
+        Assert.Equal(1, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(setting))); // generation 1, live
+        switch (field)
+        {
+            case "generation": BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(setting), 7); break;
+            case "rerank": BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(setting + 24), int.MaxValue); break;
+            case "target": BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(setting + 4), 1.5); break;
+        }
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 16), XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 16)));
+        File.WriteAllBytes(snap, bytes);
+        var e = Assert.Throws<StoreCorruptedException>(() => Open(dir).Dispose());
+        Assert.Contains(Path.GetFileName(snap), e.Message);
+        Assert.Contains("tuned setting", e.Message);
     }
 
     [Fact]
