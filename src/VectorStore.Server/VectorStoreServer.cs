@@ -172,11 +172,15 @@ public sealed class VectorStoreServer : IAsyncDisposable
                 continue;
             }
             _context.Admission.Admit(connection)?.Abort("too many connections in the handshake; closing the oldest");
-            _connections[connection] = Task.Run(async () =>
+            // Registered before it runs: a client that already hung up ends its connection at once, and a removal
+            // that came before the registration left it counted (and swept) for the server's life.
+            var run = new Task<Task>(async () =>
             {
-                await connection.RunAsync().ConfigureAwait(false);
-                _connections.TryRemove(connection, out _);
+                try { await connection.RunAsync().ConfigureAwait(false); }
+                finally { _connections.TryRemove(connection, out _); }
             });
+            _connections[connection] = run.Unwrap();
+            run.Start(TaskScheduler.Default);
         }
     }
 
