@@ -13,7 +13,7 @@ namespace VectorStore.Bench.Storage;
 /// three 0: what every checkpoint wrote before), in one
 /// run: a durable collection of <c>--count</c> seeded text-like vectors, then <c>--rounds</c> rounds of
 /// <c>--changes</c> overwrites of random ids, each followed by a checkpoint; per round the checkpoint's time and the
-/// bytes of the files it created. Then each database is reopened, best of three alternating opens (the reuse pays at
+/// bytes of the files it created or appended to. Then each database is reopened, best of three alternating opens (the reuse pays at
 /// open: flat and IVF re-add the changed slots, HNSW applies its change image).
 /// <code>
 /// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll checkpoint-cost [--count 200000] [--dim 384]
@@ -62,13 +62,17 @@ public static class CheckpointCost
                     var rows = new VectorMatrix(ids.Length, dim);
                     for (int i = 0; i < ids.Length; i++) data.Row(count + r * changes + i).CopyTo(rows.Data.AsSpan(i * dim, dim));
                     c.UpsertBatch(ids, rows);
-                    var before = Directory.GetFiles(cdir).ToHashSet();
+                    var before = Directory.GetFiles(cdir).ToDictionary(f => f, f => new FileInfo(f).Length);
                     var sw = Stopwatch.StartNew();
                     db.Snapshot();
                     ms[r] = sw.Elapsed.TotalMilliseconds;
-                    var created = Directory.GetFiles(cdir).Where(f => !before.Contains(f)).ToArray();
-                    bytes[r] = created.Sum(f => new FileInfo(f).Length);
-                    Console.Error.WriteLine($"# {mode}, round {r}: {ms[r]:F1} ms, " + string.Join(", ", created.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length >> 10} KiB")));
+                    var created = Directory.GetFiles(cdir).Where(f => !before.ContainsKey(f)).ToArray();
+                    // Files a checkpoint appends to (the drift reservoir file) count with what they grew by.
+                    var grown = Directory.GetFiles(cdir).Where(f => before.TryGetValue(f, out long was) && new FileInfo(f).Length > was)
+                        .Select(f => (Name: f, Bytes: new FileInfo(f).Length - before[f])).ToArray();
+                    bytes[r] = created.Sum(f => new FileInfo(f).Length) + grown.Sum(g => g.Bytes);
+                    Console.Error.WriteLine($"# {mode}, round {r}: {ms[r]:F1} ms, " + string.Join(", ", created.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length >> 10} KiB")
+                        .Concat(grown.Select(g => $"{Path.GetFileName(g.Name)} +{g.Bytes >> 10} KiB"))));
                     newIndexFiles += created.Count(f => Path.GetFileName(f).StartsWith("idx-", StringComparison.Ordinal));
                 }
             }

@@ -16,12 +16,6 @@ public sealed partial class Collection
     /// <summary>Vectors observed between two readings of the sensors (each reading costs well under a millisecond).</summary>
     private const int DriftCheckInterval = 1000;
 
-    // The drift baseline file the snapshots name and the monitor whose baseline it holds (weakly: a replaced
-    // generation's monitor must not stay alive for it).
-    private PinnedFileReference? _driftBaselineFile;
-    private WeakReference<DriftMonitor>? _driftBaselineOf;
-    private int _nextDriftFile = 1;
-
     private enum LadderStep
     {
         Idle,
@@ -94,51 +88,6 @@ public sealed partial class Collection
             if (_ladder != LadderStep.Idle) NoteLadderLocked($"generation {now.Number} is live; the ladder starts over");
             _ladder = LadderStep.Idle;
         }
-    }
-
-    /// <summary>
-    /// The live monitor's state for a snapshot in <paramref name="directory"/> (under the upgradeable lock): its
-    /// baseline in a drift baseline file (written once per monitor: the baseline is fixed for its life) and the running
-    /// state to write inline.
-    /// </summary>
-    private (byte[]? Running, PinnedFileReference? Baseline) DriftStateLocked(string directory)
-    {
-        if (_current.Drift is not { } monitor)
-        {
-            (_driftBaselineFile, _driftBaselineOf) = (null, null);
-            return (null, null);
-        }
-        if (_driftBaselineFile is null || _driftBaselineOf is null || !_driftBaselineOf.TryGetTarget(out var held) || !ReferenceEquals(held, monitor))
-        {
-            (_driftBaselineFile, _driftBaselineOf) = (null, null);
-            _driftBaselineFile = DriftBaselineFile.Write(directory, _nextDriftFile++, Serialize(monitor.WriteBaseline));
-            _driftBaselineOf = new WeakReference<DriftMonitor>(monitor);
-        }
-        return (Serialize(monitor.WriteRunning), _driftBaselineFile);
-    }
-
-    private static byte[] Serialize(Action<BinaryWriter> write)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) write(w);
-        return ms.ToArray();
-    }
-
-    /// <summary>After a restore: a snapshot that named a drift baseline file keeps naming it for the restored monitor.</summary>
-    private void RestoreDriftBaselineFileLocked(PinnedFileReference? file)
-    {
-        if (file is not { } f || _current.Drift is not { } monitor) return;
-        _driftBaselineFile = f;
-        _driftBaselineOf = new WeakReference<DriftMonitor>(monitor);
-        _nextDriftFile = Math.Max(_nextDriftFile, f.Sequence + 1);
-    }
-
-    private void RestoreDriftLocked(byte[]? state)
-    {
-        if (state is null || _current.Index is null) return;
-        using var r = new BinaryReader(new MemoryStream(state));
-        _current.Drift = DriftMonitor.Read(r, _current.Index, DriftSettings, Name);
-        _nextDriftCheck = _current.Drift.Observed + DriftCheckInterval;
     }
 
     /// <summary>After a batch is applied (and durable): feeds the live generation's sensors and, now and then, reads them.</summary>

@@ -519,14 +519,14 @@ public sealed partial class Collection
     /// <summary>The snapshot's record of the generations (under the upgradeable lock): only attached indexes are written.</summary>
     private SnapshotGenerations SnapshotGenerationsLocked(string directory)
     {
-        var (drift, driftBaseline) = DriftStateLocked(directory);
+        var (drift, driftBaseline, reservoir) = DriftStateLocked(directory);
         return new(
             _current.Number, _lastGeneration, _current.Compression.ToString(), _current.IndexSpec.ToString(),
             _generations.Where(g => g != _current)
                 .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
                     g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
                 .ToArray(),
-            drift) { Policy = PolicyCodec.Encode(Policy), DriftBaseline = driftBaseline, Tuning = TuningStateLocked(directory) };
+            drift) { Policy = PolicyCodec.Encode(Policy), DriftBaseline = driftBaseline, DriftReservoir = reservoir, Tuning = TuningStateLocked(directory) };
     }
 
     /// <summary>Restores the generations a snapshot recorded (under the write lock, into an empty collection).</summary>
@@ -559,8 +559,7 @@ public sealed partial class Collection
         _current.Index = liveIndex;
         _current.Refine = liveRefine;
         _current.Attached = liveIndex is not null;
-        RestoreDriftLocked(s?.Drift);
-        RestoreDriftBaselineFileLocked(s?.DriftBaseline);
+        RestoreDriftLocked(s);
         RestoreTuningLocked(s?.Tuning ?? SnapshotTuning.None);
     }
 

@@ -137,6 +137,7 @@ public sealed partial class Collection
         if (_indexFile is { } f) names.Add(IndexFile.FileName(f.Sequence));
         if (_slotFile is { } sf) names.Add(SlotFile.FileName(sf.Sequence));
         if (_driftBaselineFile is { } df) names.Add(DriftBaselineFile.FileName(df.Sequence));
+        if (_reservoirFile is { } rf) names.Add(DriftReservoirFile.FileName(rf.Sequence));
         if (_tuningQueriesFile is { } tf) names.Add(TuningQueriesFile.FileName(tf.Sequence));
         return names;
     }

@@ -44,19 +44,66 @@ public sealed partial class DriftMonitor
     public void WriteRunning(BinaryWriter w)
     {
         ArgumentNullException.ThrowIfNull(w);
+        lock (_gate) WriteRunningLocked(w, null);
+    }
+
+    /// <summary>The reservoir's rows a store keeps outside the running state (<see cref="WriteRunningWithoutReservoir"/>).</summary>
+    /// <param name="Added">Rows ever added to this monitor's reservoir when it was written (the next call's <c>since</c>).</param>
+    /// <param name="Count">Rows the reservoir held: the last <paramref name="Count"/> of the kept rows.</param>
+    /// <param name="Rows">Rows oldest first, <c>dimension</c> floats each: those added since <c>since</c>, or the whole reservoir when <paramref name="Whole"/>.</param>
+    /// <param name="Whole">Whether <paramref name="Rows"/> is the whole reservoir (asked for, or more rows were added since than it holds).</param>
+    internal readonly record struct ReservoirRows(long Added, int Count, float[] Rows, bool Whole);
+
+    /// <summary>
+    /// Writes <see cref="WriteRunning"/>'s bytes with the reservoir's rows left out (its row count written as −1, then
+    /// the count), and returns, taken under the same lock, the rows a store appends to where it keeps them: those
+    /// added since <paramref name="since"/> (a previous call's <see cref="ReservoirRows.Added"/>), or the whole
+    /// reservoir when <paramref name="since"/> is negative or more rows were added since than it holds.
+    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string, ReadOnlyMemory{float}?)"/> takes the last
+    /// <see cref="ReservoirRows.Count"/> kept rows back.
+    /// </summary>
+    internal ReservoirRows WriteRunningWithoutReservoir(BinaryWriter w, long since)
+    {
+        ArgumentNullException.ThrowIfNull(w);
         int dim = _probe.Dimension;
         lock (_gate)
+        {
+            long fresh = _reservoirAdded - since;
+            bool whole = since < 0 || fresh > _reservoirCount;
+            int take = whole ? _reservoirCount : (int)fresh;
+            var rows = new float[(long)take * dim];
+            // The newest `take` rows, oldest first, whatever the ring's rotation.
+            int start = ((_reservoirNext - take) % _reservoirCapacity + _reservoirCapacity) % _reservoirCapacity;
+            for (int i = 0; i < take; i++)
+                _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
+            WriteRunningLocked(w, _reservoirCount);
+            return new ReservoirRows(_reservoirAdded, _reservoirCount, rows, whole);
+        }
+    }
+
+    /// <summary>The running state; <paramref name="externalCount"/> set: the reservoir's rows are kept elsewhere.</summary>
+    private void WriteRunningLocked(BinaryWriter w, int? externalCount)
+    {
+        int dim = _probe.Dimension;
         {
             w.Write(Observed);
             w.Write(_chunkCapacity);
             w.Write(Chunks);
             w.Write(_current);
             foreach (var chunk in _window) chunk.Write(w);
-            w.Write(_reservoirCount);
-            // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
-            int first = _reservoirCount < _reservoirCapacity ? 0 : _reservoirNext;
-            for (int i = 0; i < _reservoirCount; i++)
-                foreach (float v in _reservoir.AsSpan((first + i) % _reservoirCapacity * dim, dim)) w.Write(v);
+            if (externalCount is { } n)
+            {
+                w.Write(-1);
+                w.Write(n);
+            }
+            else
+            {
+                w.Write(_reservoirCount);
+                // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
+                int first = _reservoirCount < _reservoirCapacity ? 0 : _reservoirNext;
+                for (int i = 0; i < _reservoirCount; i++)
+                    foreach (float v in _reservoir.AsSpan((first + i) % _reservoirCapacity * dim, dim)) w.Write(v);
+            }
             w.Write(_tests);
             w.Write(_periodic is not null);
             if (_periodic is { } p)
@@ -79,7 +126,14 @@ public sealed partial class DriftMonitor
     /// </summary>
     /// <exception cref="StoreCorruptedException">Bad or truncated bytes, or a baseline of another shape than the index (names <paramref name="path"/>).</exception>
     /// <exception cref="InvalidArgumentException">Bad settings.</exception>
-    public static DriftMonitor Read(BinaryReader r, VectorIndex index, DriftSettings settings, string path)
+    public static DriftMonitor Read(BinaryReader r, VectorIndex index, DriftSettings settings, string path) => Read(r, index, settings, path, null);
+
+    /// <summary>
+    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string)"/> of bytes whose reservoir rows were left
+    /// out (<see cref="WriteRunningWithoutReservoir"/>): they are the last of <paramref name="externalRows"/> (rows
+    /// oldest first); without it such bytes are refused.
+    /// </summary>
+    internal static DriftMonitor Read(BinaryReader r, VectorIndex index, DriftSettings settings, string path, ReadOnlyMemory<float>? externalRows)
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(index);
@@ -87,7 +141,7 @@ public sealed partial class DriftMonitor
         settings.Validate();
         try
         {
-            return ReadCore(r, index, settings);
+            return ReadCore(r, index, settings, externalRows);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException or ArgumentException)
         {
@@ -95,7 +149,7 @@ public sealed partial class DriftMonitor
         }
     }
 
-    private static DriftMonitor ReadCore(BinaryReader r, VectorIndex index, DriftSettings settings)
+    private static DriftMonitor ReadCore(BinaryReader r, VectorIndex index, DriftSettings settings, ReadOnlyMemory<float>? externalRows)
     {
         uint magic = r.ReadUInt32();
         if (magic != Magic) throw new InvalidDataException($"bad magic 0x{magic:X8}");
@@ -126,12 +180,27 @@ public sealed partial class DriftMonitor
         }
         if (sameShape) monitor._current = current;
         int stored = r.ReadInt32();
-        if (stored is < 0 or > 1_000_000) throw new InvalidDataException($"bad reservoir size {stored}");
-        var rows = DriftBaseline.Floats(r, (long)stored * dim);
+        ReadOnlySpan<float> rows;
+        if (stored == -1)
+        {
+            // Kept elsewhere: the last `stored` of the rows given.
+            stored = r.ReadInt32();
+            if (externalRows is not { } external) throw new InvalidDataException("the reservoir's rows are kept apart and were not given");
+            if (stored < 0 || (long)stored * dim > external.Length) throw new InvalidDataException($"reservoir of {stored} rows, {external.Length / dim} kept");
+            rows = external.Span[(int)(external.Length - (long)stored * dim)..];
+        }
+        else
+        {
+            // A store that kept the rows apart names them exactly when the state says so.
+            if (externalRows is not null) throw new InvalidDataException("the reservoir's rows are both inline and kept apart");
+            if (stored is < 0 or > 1_000_000) throw new InvalidDataException($"bad reservoir size {stored}");
+            rows = DriftBaseline.Floats(r, (long)stored * dim);
+        }
         int keep = Math.Min(stored, monitor._reservoirCapacity);
-        Array.Copy(rows, (long)(stored - keep) * dim, monitor._reservoir, 0, (long)keep * dim);
+        rows[(int)((long)(stored - keep) * dim)..].CopyTo(monitor._reservoir);
         monitor._reservoirCount = keep;
         monitor._reservoirNext = keep % monitor._reservoirCapacity;
+        monitor._reservoirAdded = keep;
         int tests = r.ReadInt32();
         if (tests < 0) throw new InvalidDataException($"bad test count {tests}");
         monitor._tests = tests;

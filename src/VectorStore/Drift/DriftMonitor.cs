@@ -46,6 +46,7 @@ public sealed partial class DriftMonitor
     private int _current;
     private int _reservoirCount;
     private int _reservoirNext;
+    private long _reservoirAdded; // rows ever added to the ring by this object (a read-back monitor starts at its count)
     private long _observed;
     private int _testRunning;
     private int _testPending;
@@ -94,7 +95,16 @@ public sealed partial class DriftMonitor
     /// <summary>The settings the monitor runs with.</summary>
     public DriftSettings Settings => _settings;
 
-    /// <summary>Vectors observed since the monitor was created (kept across <see cref="Write"/>/<see cref="Read"/>).</summary>
+    /// <summary>Rows ever added to the reservoir by this object (one read back starts at the rows it kept).</summary>
+    internal long ReservoirAdded
+    {
+        get { lock (_gate) return _reservoirAdded; }
+    }
+
+    /// <summary>Rows the reservoir holds when full (<see cref="DriftSettings.ReservoirSize"/>).</summary>
+    internal int ReservoirCapacity => _reservoirCapacity;
+
+    /// <summary>Vectors observed since the monitor was created (kept across <see cref="Write"/>/<see cref="Read(BinaryReader, VectorIndex, DriftSettings, string)"/>).</summary>
     public long Observed => Interlocked.Read(ref _observed);
 
     /// <summary>Resident bytes: baseline, window, reservoir and the pooled per-thread buffers.</summary>
@@ -178,6 +188,7 @@ public sealed partial class DriftMonitor
                 batch.Row(results.Rows[i]).CopyTo(_reservoir.AsSpan(_reservoirNext * dim, dim));
                 _reservoirNext = (_reservoirNext + 1) % _reservoirCapacity;
                 _reservoirCount = Math.Min(_reservoirCount + 1, _reservoirCapacity);
+                _reservoirAdded++;
             }
         }
     }

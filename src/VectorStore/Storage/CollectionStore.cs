@@ -127,7 +127,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <summary>
-    /// Deletes snapshots, segments, index, slot, drift baseline and tuning queries files no published snapshot names
+    /// Deletes snapshots, segments, index, slot, drift baseline, drift reservoir and tuning queries files no published snapshot names
     /// (a half-written *.tmp, the predecessor of a published snapshot, files a crash left unpublished, segments a
     /// merge retired, files a newer one replaced).
     /// </summary>
@@ -141,7 +141,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             string name = Path.GetFileName(f);
             if ((name.StartsWith("snap-", StringComparison.Ordinal) || name.StartsWith("seg-", StringComparison.Ordinal) || name.StartsWith("idx-", StringComparison.Ordinal)
                     || name.StartsWith("slots-", StringComparison.Ordinal) || name.StartsWith("drift-", StringComparison.Ordinal)
-                    || name.StartsWith(TuningQueriesFile.Prefix, StringComparison.Ordinal))
+                    || name.StartsWith(TuningQueriesFile.Prefix, StringComparison.Ordinal) || name.StartsWith(DriftReservoirFile.Prefix, StringComparison.Ordinal))
                 && !keep.Contains(name))
             {
                 File.Delete(f);

@@ -32,8 +32,9 @@ internal interface IJournaledState
     void AfterPublish();
 
     /// <summary>
-    /// File names of the segments, index, slot, drift baseline and tuning queries files the state references
-    /// (anything else named <c>seg-*</c>, <c>idx-*</c>, <c>slots-*</c>, <c>drift-*</c> or <c>tuning-*</c> is an orphan).
+    /// File names of the segments, index, slot, drift baseline, drift reservoir and tuning queries files the state
+    /// references (anything else named <c>seg-*</c>, <c>idx-*</c>, <c>slots-*</c>, <c>drift-*</c>, <c>reservoir-*</c> or
+    /// <c>tuning-*</c> is an orphan).
     /// </summary>
     IEnumerable<string> DataFileNames();
 

@@ -21,6 +21,19 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
     /// </summary>
     public PinnedFileReference? DriftBaseline { get; init; }
 
+    /// <summary>
+    /// The prefix of the drift reservoir file holding the reservoir's rows (version 9), which <see cref="Drift"/> then
+    /// leaves out. Read back, <see cref="DriftReservoirRows"/> holds that prefix's rows and <see cref="DriftReservoirFile"/>
+    /// the state to append after them.
+    /// </summary>
+    public ReservoirFileReference? DriftReservoir { get; init; }
+
+    /// <summary>The rows of the named drift reservoir prefix, oldest first (read back only).</summary>
+    public float[]? DriftReservoirRows { get; init; }
+
+    /// <summary>The drift reservoir file to append to after a restore (read back only).</summary>
+    public DriftReservoirFile? DriftReservoirFile { get; init; }
+
     /// <summary>The tuning queries file and finished tunings (version 9; <see cref="SnapshotTuning.None"/> before).</summary>
     public SnapshotTuning Tuning { get; init; } = SnapshotTuning.None;
 
@@ -50,6 +63,14 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         }
         w.Write(Drift?.Length ?? 0);
         if (Drift is { Length: > 0 }) w.Write(Drift);
+        if (DriftReservoir is { } reservoir)
+        {
+            w.Write((byte)1);
+            w.Write(reservoir.Sequence);
+            w.Write(reservoir.Rows);
+            w.Write(reservoir.Hash);
+        }
+        else w.Write((byte)0);
         w.Write(Policy?.Length ?? 0);
         if (Policy is { Length: > 0 }) w.Write(Policy);
         Tuning.Write(w);
@@ -128,6 +149,20 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         if (driftLength < 0 || driftLength > length) throw new StoreCorruptedException(path, $"snapshot drift state length {driftLength} is invalid");
         var drift = driftLength > 0 ? r.ReadBytes(driftLength) : null;
         if (baselineBytes is not null) drift = [.. baselineBytes, .. drift ?? []];
+        ReservoirFileReference? reservoir = null;
+        float[]? reservoirRows = null;
+        DriftReservoirFile? reservoirFile = null;
+        if (version >= 9)
+        {
+            byte flag = r.ReadByte();
+            if (flag == 1)
+            {
+                reservoir = new ReservoirFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+                if (drift is null) throw new StoreCorruptedException(path, "snapshot names a drift reservoir file but holds no drift state");
+                (reservoirRows, reservoirFile) = Storage.DriftReservoirFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, reservoir.Value, dimension);
+            }
+            else if (flag != 0) throw new StoreCorruptedException(path, $"snapshot drift reservoir flag {flag} is invalid");
+        }
         int policyLength = r.ReadInt32();
         if (policyLength is not (0 or PolicyCodec.Size)) throw new StoreCorruptedException(path, $"snapshot lifecycle policy length {policyLength} is invalid");
         var policy = policyLength > 0 ? r.ReadBytes(policyLength) : null;
@@ -139,7 +174,8 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             if (liveHasIndex) tunable.Add(live);
             tuning = SnapshotTuning.Read(r, path, dimension, tunable);
         }
-        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy, DriftBaseline = driftBaseline, Tuning = tuning };
+        return new SnapshotGenerations(live, last, liveCompression, liveIndex, others, drift) { Policy = policy, DriftBaseline = driftBaseline, Tuning = tuning,
+            DriftReservoir = reservoir, DriftReservoirRows = reservoirRows, DriftReservoirFile = reservoirFile };
     }
 }
 

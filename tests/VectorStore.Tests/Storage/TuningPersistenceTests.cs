@@ -226,8 +226,9 @@ public sealed class TuningPersistenceTests
     }
 
     /// <summary>
-    /// A directory of the previous release (snapshot version 8, no tuning section) opens: the version-9 snapshot of a
-    /// collection that never tuned, rewritten as version 8 (its empty tuning section removed, length and hash fixed).
+    /// A directory of the previous release (snapshot version 8: no drift reservoir flag, no tuning section) opens: the
+    /// version-9 snapshot of a collection that never tuned and has no drift sensors, rewritten as version 8 (both
+    /// removed, length and hash fixed).
     /// </summary>
     [Fact]
     public void AVersion8SnapshotOpensWithoutTuning()
@@ -244,13 +245,18 @@ public sealed class TuningPersistenceTests
         string snap = Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single();
         var v9 = File.ReadAllBytes(snap);
         Assert.Equal(9u, BinaryPrimitives.ReadUInt32LittleEndian(v9.AsSpan(8)));
-        // [.. metadata, u8 0 (no queries file), i32 0 (no settings), i64 M, u64 hash, "VSSNAPEN"]
+        // [.. i32 0 (no drift state), u8 0 (no drift reservoir file), i32 53 + the policy, u8 0 (no queries file),
+        // i32 0 (no settings), i64 M, u64 hash, "VSSNAPEN"]: version 8 has neither the reservoir flag nor the tuning.
         int tuning = v9.Length - 16 - 8 - 5;
         Assert.Equal(new byte[5], v9[tuning..(tuning + 5)]);
-        var v8 = v9[..tuning].Concat(v9[(tuning + 5)..]).ToArray();
+        int reservoirFlag = tuning - 53 - 4 - 1;
+        Assert.Equal(53, BinaryPrimitives.ReadInt32LittleEndian(v9.AsSpan(reservoirFlag + 1)));
+        Assert.Equal(0, v9[reservoirFlag]);
+        Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(v9.AsSpan(reservoirFlag - 4)));
+        var v8 = v9[..reservoirFlag].Concat(v9[(reservoirFlag + 1)..tuning]).Concat(v9[(tuning + 5)..]).ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(v8.AsSpan(8), 8);
         long m = BinaryPrimitives.ReadInt64LittleEndian(v8.AsSpan(v8.Length - 24));
-        BinaryPrimitives.WriteInt64LittleEndian(v8.AsSpan(v8.Length - 24), m - 5);
+        BinaryPrimitives.WriteInt64LittleEndian(v8.AsSpan(v8.Length - 24), m - 6);
         BinaryPrimitives.WriteUInt64LittleEndian(v8.AsSpan(v8.Length - 16), XxHash64.HashToUInt64(v8.AsSpan(0, v8.Length - 16)));
         File.WriteAllBytes(snap, v8);
         using (var db = Open(dir))
