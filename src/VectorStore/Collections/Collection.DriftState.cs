@@ -22,6 +22,24 @@ public sealed partial class Collection
     private long _reservoirFileAdded;
     private int _nextReservoirFile = 1;
 
+    // What the live monitor's state in the last published snapshot is as of (observed vectors, reservoir rows added),
+    // and in the snapshot being published: a batch whose observation lands after a checkpoint captured the monitor
+    // is in no log record that snapshot does not cover, so only this tells the next checkpoint it is due.
+    private DriftWritten? _driftWritten;
+    private DriftWritten? _driftInSnapshot;
+
+    /// <summary>A monitor (weakly: a replaced generation's must not stay alive for it) and how far its written state goes.</summary>
+    private sealed record DriftWritten(WeakReference<DriftMonitor> Monitor, long Observed, long Added);
+
+    /// <summary>Whether the live monitor is another, or observed anything since the state the last published snapshot holds.</summary>
+    private bool DriftChangedSinceSnapshot()
+    {
+        if (Volatile.Read(ref _current).Drift is not { } live) return false;
+        var written = Volatile.Read(ref _driftWritten);
+        return written is null || !written.Monitor.TryGetTarget(out var m) || !ReferenceEquals(m, live)
+            || live.Observed != written.Observed || live.ReservoirAdded != written.Added;
+    }
+
     /// <summary>
     /// The live monitor's state for a snapshot in <paramref name="directory"/> (under the upgradeable lock): its
     /// baseline in a drift baseline file (written once per monitor: the baseline is fixed for its life), the rows
@@ -34,6 +52,7 @@ public sealed partial class Collection
         {
             (_driftBaselineFile, _driftBaselineOf) = (null, null);
             (_reservoirFile, _reservoirFileOf) = (null, null);
+            _driftInSnapshot = null;
             return (null, null, null);
         }
         if (!Holds(_driftBaselineOf, monitor) || _driftBaselineFile is null)
@@ -54,6 +73,7 @@ public sealed partial class Collection
         if (fresh || rows.Whole) file = DriftReservoirFile.Create(directory, _nextReservoirFile++, Options.Dimension, rows.Rows);
         else file!.Append(rows.Rows);
         (_reservoirFile, _reservoirFileOf, _reservoirFileAdded) = (file, new WeakReference<DriftMonitor>(monitor), rows.Added);
+        _driftInSnapshot = new DriftWritten(new WeakReference<DriftMonitor>(monitor), rows.Observed, rows.Added);
         return (ms.ToArray(), _driftBaselineFile, file.Reference);
     }
 
@@ -79,6 +99,7 @@ public sealed partial class Collection
             _current.Drift = DriftMonitor.Read(r, _current.Index, DriftSettings, Name, s.DriftReservoirRows is { } rows ? rows : null);
         var monitor = _current.Drift;
         _nextDriftCheck = monitor.Observed + DriftCheckInterval;
+        _driftWritten = new DriftWritten(new WeakReference<DriftMonitor>(monitor), monitor.Observed, monitor.ReservoirAdded);
         if (s.DriftBaseline is { } f)
         {
             _driftBaselineFile = f;

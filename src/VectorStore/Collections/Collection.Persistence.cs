@@ -51,6 +51,7 @@ public sealed partial class Collection : IJournaledState
     void IJournaledState.AfterPublish()
     {
         Volatile.Write(ref _tuningsWritten, Volatile.Read(ref _tuningsInSnapshot));
+        Volatile.Write(ref _driftWritten, _driftInSnapshot);
         _lock.EnterWriteLock();
         try { _raw.ReleaseRetired(); }
         finally { _lock.ExitWriteLock(); }
@@ -58,7 +59,7 @@ public sealed partial class Collection : IJournaledState
 
     long IJournaledState.BufferedBytes => _raw.BufferedBytes;
 
-    bool IJournaledState.UnloggedChanges => Interlocked.Read(ref _tuningsKept) != Volatile.Read(ref _tuningsWritten);
+    bool IJournaledState.UnloggedChanges => Interlocked.Read(ref _tuningsKept) != Volatile.Read(ref _tuningsWritten) || DriftChangedSinceSnapshot();
 
     /// <summary>Replaces the (empty) state with a snapshot's; returns the log address to replay from.</summary>
     long IJournaledState.RestoreSnapshot(string path, out bool legacy)

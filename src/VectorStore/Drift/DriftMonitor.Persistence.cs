@@ -52,7 +52,8 @@ public sealed partial class DriftMonitor
     /// <param name="Count">Rows the reservoir held: the last <paramref name="Count"/> of the kept rows.</param>
     /// <param name="Rows">Rows oldest first, <c>dimension</c> floats each: those added since <c>since</c>, or the whole reservoir when <paramref name="Whole"/>.</param>
     /// <param name="Whole">Whether <paramref name="Rows"/> is the whole reservoir (asked for, or more rows were added since than it holds).</param>
-    internal readonly record struct ReservoirRows(long Added, int Count, float[] Rows, bool Whole);
+    /// <param name="Observed">The observed count written with them (with <paramref name="Added"/>, what the written state is as of).</param>
+    internal readonly record struct ReservoirRows(long Added, int Count, float[] Rows, bool Whole, long Observed);
 
     /// <summary>
     /// Writes <see cref="WriteRunning"/>'s bytes with the reservoir's rows left out (its row count written as −1, then
@@ -76,8 +77,9 @@ public sealed partial class DriftMonitor
             int start = ((_reservoirNext - take) % _reservoirCapacity + _reservoirCapacity) % _reservoirCapacity;
             for (int i = 0; i < take; i++)
                 _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
+            long observed = Observed;
             WriteRunningLocked(w, _reservoirCount);
-            return new ReservoirRows(_reservoirAdded, _reservoirCount, rows, whole);
+            return new ReservoirRows(_reservoirAdded, _reservoirCount, rows, whole, observed);
         }
     }
 

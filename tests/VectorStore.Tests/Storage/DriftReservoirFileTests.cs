@@ -149,6 +149,33 @@ public sealed class DriftReservoirFileTests
         }
     }
 
+    /// <summary>
+    /// A batch whose drift observation lands after a checkpoint captured the monitor is in no log record after that
+    /// checkpoint: the store still counts as changed, so the clean close writes the observation.
+    /// </summary>
+    [Fact]
+    public void AnObservationAfterTheCheckpointIsWrittenByTheCleanClose()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(Collection.MinDriftSample + 1400, Dim, 74);
+        byte[] running;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Options(Dim, Collection.MinDriftSample));
+            LoadAndSnapshot(db, c, data, 0, Collection.MinDriftSample + 1000);
+            Assert.False(db.StoreOf("c")!.Dirty);
+            c.LiveDriftMonitor!.Observe(data.Slice(Collection.MinDriftSample + 1000, 400)); // what a late observation does
+            DriftMonitorTests.Settle(c.LiveDriftMonitor!);
+            Assert.True(db.StoreOf("c")!.Dirty);
+            running = Running(c);
+        }
+        using (var db = Open(dir))
+        {
+            Assert.Equal(running, Running(db.GetCollection("c")));
+            Assert.False(db.StoreOf("c")!.Dirty);
+        }
+    }
+
     [Theory]
     [InlineData("delete")]
     [InlineData("flip-middle")]
