@@ -36,8 +36,7 @@ public sealed partial class Collection
     {
         if (Volatile.Read(ref _current).Drift is not { } live) return false;
         var written = Volatile.Read(ref _driftWritten);
-        return written is null || !written.Monitor.TryGetTarget(out var m) || !ReferenceEquals(m, live)
-            || live.Observed != written.Observed || live.ReservoirAdded != written.Added;
+        return written is null || !Holds(written.Monitor, live) || live.Observed != written.Observed || live.ReservoirAdded != written.Added;
     }
 
     /// <summary>
@@ -64,21 +63,20 @@ public sealed partial class Collection
         var file = Holds(_reservoirFileOf, monitor) ? _reservoirFile : null;
         // Rows can only have been added since the count is read: a new file is started early, never late.
         bool fresh = file is null || file.Rows + (monitor.ReservoirAdded - _reservoirFileAdded) > 2L * monitor.ReservoirCapacity;
-        using var ms = new MemoryStream();
-        DriftMonitor.ReservoirRows rows;
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
-            rows = monitor.WriteRunningWithoutReservoir(w, fresh ? -1 : _reservoirFileAdded);
+        DriftMonitor.ReservoirRows rows = default;
+        var running = Serialize(w => rows = monitor.WriteRunningWithoutReservoir(w, fresh ? -1 : _reservoirFileAdded));
         // Forgotten first: if the write fails, the next checkpoint starts a new file.
         (_reservoirFile, _reservoirFileOf) = (null, null);
         if (fresh || rows.Whole) file = DriftReservoirFile.Create(directory, _nextReservoirFile++, Options.Dimension, rows.Rows);
         else file!.Append(rows.Rows);
         (_reservoirFile, _reservoirFileOf, _reservoirFileAdded) = (file, new WeakReference<DriftMonitor>(monitor), rows.Added);
         _driftInSnapshot = new DriftWritten(new WeakReference<DriftMonitor>(monitor), rows.Observed, rows.Added);
-        return (ms.ToArray(), _driftBaselineFile, file.Reference);
+        return (running, _driftBaselineFile, file.Reference);
     }
 
-    private static bool Holds(WeakReference<DriftMonitor>? reference, DriftMonitor monitor) =>
-        reference is not null && reference.TryGetTarget(out var held) && ReferenceEquals(held, monitor);
+    /// <summary>Whether <paramref name="reference"/> still points at <paramref name="target"/> (the object a kept file was written for).</summary>
+    private static bool Holds<T>(WeakReference<T>? reference, T target) where T : class =>
+        reference is not null && reference.TryGetTarget(out var held) && ReferenceEquals(held, target);
 
     private static byte[] Serialize(Action<BinaryWriter> write)
     {

@@ -69,8 +69,7 @@ public sealed partial class Collection
         }
         bool reuse = !compact && rewriteFraction > 0 && _indexFile is not null && _changedSinceIndexFile is not null
             && _changedCount <= ChangeLimit(rewriteFraction)
-            && _indexFileOf is not null && _indexFileOf.TryGetTarget(out var held) && ReferenceEquals(held, index)
-            && _indexFileRevision == index.StructureRevision;
+            && Holds(_indexFileOf, index) && _indexFileRevision == index.StructureRevision;
         if (!reuse)
         {
             // A crash before the snapshot naming it is published leaves an orphan, deleted at the next open.
@@ -93,7 +92,7 @@ public sealed partial class Collection
         _changedSinceIndexFile = null;
         bool reuse = !compact && imageFraction > 0 && _indexFile is { } file && index.RecordsChanges
             && index.ChangeImageBytes <= Math.Max(IndexFileMinChangeBytes, file.Length * imageFraction)
-            && _indexFileOf is not null && _indexFileOf.TryGetTarget(out var held) && ReferenceEquals(held, index);
+            && Holds(_indexFileOf, index);
         if (reuse) return _indexFile!.Value;
         // Recording restarts before the image is written (a change in between is in both, harmlessly); if the write
         // fails no file is held, so the next checkpoint cannot name an older file with changes missing.

@@ -74,7 +74,7 @@ public sealed partial class DriftMonitor
             int take = whole ? _reservoirCount : (int)fresh;
             var rows = new float[(long)take * dim];
             // The newest `take` rows, oldest first, whatever the ring's rotation.
-            int start = ((_reservoirNext - take) % _reservoirCapacity + _reservoirCapacity) % _reservoirCapacity;
+            int start = OldestOfNewest(take);
             for (int i = 0; i < take; i++)
                 _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
             long observed = Observed;
@@ -87,36 +87,34 @@ public sealed partial class DriftMonitor
     private void WriteRunningLocked(BinaryWriter w, int? externalCount)
     {
         int dim = _probe.Dimension;
+        w.Write(Observed);
+        w.Write(_chunkCapacity);
+        w.Write(Chunks);
+        w.Write(_current);
+        foreach (var chunk in _window) chunk.Write(w);
+        if (externalCount is { } n)
         {
-            w.Write(Observed);
-            w.Write(_chunkCapacity);
-            w.Write(Chunks);
-            w.Write(_current);
-            foreach (var chunk in _window) chunk.Write(w);
-            if (externalCount is { } n)
-            {
-                w.Write(-1);
-                w.Write(n);
-            }
-            else
-            {
-                w.Write(_reservoirCount);
-                // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
-                int first = _reservoirCount < _reservoirCapacity ? 0 : _reservoirNext;
-                for (int i = 0; i < _reservoirCount; i++)
-                    foreach (float v in _reservoir.AsSpan((first + i) % _reservoirCapacity * dim, dim)) w.Write(v);
-            }
-            w.Write(_tests);
-            w.Write(_periodic is not null);
-            if (_periodic is { } p)
-            {
-                w.Write(p.Observed);
-                w.Write(p.MeanShift);
-                w.Write(p.MeanShiftExpected);
-                w.Write(p.Mmd.Statistic);
-                w.Write(p.Mmd.Threshold);
-                w.Write(p.Mmd.NullMean);
-            }
+            w.Write(-1);
+            w.Write(n);
+        }
+        else
+        {
+            w.Write(_reservoirCount);
+            // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
+            int first = OldestOfNewest(_reservoirCount);
+            for (int i = 0; i < _reservoirCount; i++)
+                foreach (float v in _reservoir.AsSpan((first + i) % _reservoirCapacity * dim, dim)) w.Write(v);
+        }
+        w.Write(_tests);
+        w.Write(_periodic is not null);
+        if (_periodic is { } p)
+        {
+            w.Write(p.Observed);
+            w.Write(p.MeanShift);
+            w.Write(p.MeanShiftExpected);
+            w.Write(p.Mmd.Statistic);
+            w.Write(p.Mmd.Threshold);
+            w.Write(p.Mmd.NullMean);
         }
     }
 

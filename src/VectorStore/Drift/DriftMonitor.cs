@@ -331,7 +331,7 @@ public sealed partial class DriftMonitor
             test = ++_tests;
             observed = Observed;
             // Rows by age (oldest first), whatever the ring's rotation, so a monitor read back picks the same ones.
-            int first = count < _reservoirCapacity ? 0 : _reservoirNext, capacity = _reservoirCapacity;
+            int first = OldestOfNewest(count), capacity = _reservoirCapacity;
             recent = Pick(new VectorMatrix(_reservoir, dim), count, s.TestSampleSize, new Random(_seed + test), i => (first + i) % capacity);
         }
         double shift = 0;
@@ -351,6 +351,12 @@ public sealed partial class DriftMonitor
             if (_periodic is null || _periodic.Observed <= observed) _periodic = new PeriodicResult(observed, shift, expected, mmd);
         }
     }
+
+    /// <summary>
+    /// The ring position of the oldest of the reservoir's newest <paramref name="newest"/> rows (at most its count),
+    /// whatever the ring's rotation; the caller holds the monitor's lock.
+    /// </summary>
+    private int OldestOfNewest(int newest) => ((_reservoirNext - newest) % _reservoirCapacity + _reservoirCapacity) % _reservoirCapacity;
 
     /// <summary>A copy of at most <paramref name="max"/> of <paramref name="count"/> rows (logical row i at <paramref name="physical"/>(i)), drawn without replacement.</summary>
     private static VectorMatrix Pick(VectorMatrix source, int count, int max, Random rng, Func<int, int> physical)

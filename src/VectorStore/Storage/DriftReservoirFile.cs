@@ -5,7 +5,19 @@ using System.Runtime.InteropServices;
 namespace VectorStore.Storage;
 
 /// <summary>Names a prefix of a drift reservoir file: its first <see cref="Rows"/> rows and the xxHash64 of the bytes up to their end.</summary>
-internal readonly record struct ReservoirFileReference(int Sequence, long Rows, ulong Hash);
+internal readonly record struct ReservoirFileReference(int Sequence, long Rows, ulong Hash)
+{
+    /// <summary>As a snapshot records it: <c>i32 sequence</c>, <c>i64 rows</c>, <c>u64 hash</c>.</summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Sequence);
+        w.Write(Rows);
+        w.Write(Hash);
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote.</summary>
+    public static ReservoirFileReference Read(BinaryReader r) => new(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+}
 
 /// <summary>
 /// The recent sampled vectors of the live generation's drift sensors, kept outside the snapshot so a checkpoint

@@ -3,7 +3,19 @@ using System.Buffers.Binary;
 namespace VectorStore.Storage;
 
 /// <summary>Names one pinned file and its exact bytes (length and footer hash): what a snapshot records.</summary>
-internal readonly record struct PinnedFileReference(int Sequence, long Length, ulong Hash);
+internal readonly record struct PinnedFileReference(int Sequence, long Length, ulong Hash)
+{
+    /// <summary>As a snapshot records it: <c>i32 sequence</c>, <c>i64 length</c>, <c>u64 hash</c>.</summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Sequence);
+        w.Write(Length);
+        w.Write(Hash);
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote.</summary>
+    public static PinnedFileReference Read(BinaryReader r) => new(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+}
 
 /// <summary>The name, magics and version of one kind of pinned file (index files §4.10, slot files §4.11).</summary>
 internal sealed record PinnedFileFormat(string What, string Prefix, string Extension, byte[] Magic, byte[] EndMagic, uint Version)

@@ -80,9 +80,7 @@ internal static class SnapshotFile
                 {
                     // The per-slot state is in a slot file (§4.11); only the slots changed since are written here.
                     w.Write((byte)2);
-                    w.Write(sf.File.Sequence);
-                    w.Write(sf.File.Length);
-                    w.Write(sf.File.Hash);
+                    sf.File.Write(w);
                     SlotFile.WriteChanges(w, sf.Changed, live, ids, location, fields);
                 }
                 else
@@ -100,18 +98,14 @@ internal static class SnapshotFile
                 {
                     // The index lives in its own file; what changed since is written here as the index's change image.
                     w.Write((byte)3);
-                    w.Write(imageBase.Sequence);
-                    w.Write(imageBase.Length);
-                    w.Write(imageBase.Hash);
+                    imageBase.Write(w);
                     index.WriteChanges(w);
                 }
                 else if (indexFile is { } external)
                 {
                     // The index lives in its own file; the slots changed since it was written are replayed at recovery.
                     w.Write((byte)2);
-                    w.Write(external.Sequence);
-                    w.Write(external.Length);
-                    w.Write(external.Hash);
+                    external.Write(w);
                     var changed = changedSlots ?? [];
                     w.Write(changed.Count);
                     foreach (int slot in changed) w.Write(slot);
@@ -264,7 +258,7 @@ internal static class SnapshotFile
             if (mode == 1) state = SlotFile.ReadSection(r, length);
             else if (mode == 2)
             {
-                slotFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+                slotFile = PinnedFileReference.Read(r);
                 var fileState = Storage.SlotFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, slotFile.Value);
                 (state, slotFileChanges) = SlotFile.ApplyChanges(fileState, r, highWater, count, length);
             }
@@ -280,7 +274,7 @@ internal static class SnapshotFile
         byte indexFlag = r.ReadByte();
         if (indexFlag == 2 && version >= 5)
         {
-            indexFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            indexFile = PinnedFileReference.Read(r);
             int n = r.ReadInt32();
             if (n < 0 || n > highWater) throw new StoreCorruptedException(path, $"snapshot lists {n} changed slots, more than its {highWater} slots");
             changedSlots = new int[n];
@@ -296,7 +290,7 @@ internal static class SnapshotFile
         }
         else if (indexFlag == 3 && version >= 6)
         {
-            indexFile = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            indexFile = PinnedFileReference.Read(r);
             index = Storage.IndexFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, indexFile.Value);
             if (!index.WritesChangeImages) throw new StoreCorruptedException(path, $"snapshot holds a change image for a {index.Kind} index, which writes none");
             try { index.ApplyChanges(r); }

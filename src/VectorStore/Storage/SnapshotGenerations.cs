@@ -57,18 +57,14 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         if (DriftBaseline is { } baseline)
         {
             w.Write(-1);
-            w.Write(baseline.Sequence);
-            w.Write(baseline.Length);
-            w.Write(baseline.Hash);
+            baseline.Write(w);
         }
         w.Write(Drift?.Length ?? 0);
         if (Drift is { Length: > 0 }) w.Write(Drift);
         if (DriftReservoir is { } reservoir)
         {
             w.Write((byte)1);
-            w.Write(reservoir.Sequence);
-            w.Write(reservoir.Rows);
-            w.Write(reservoir.Hash);
+            reservoir.Write(w);
         }
         else w.Write((byte)0);
         w.Write(Policy?.Length ?? 0);
@@ -142,7 +138,7 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
         if (driftLength == -1 && version >= 8)
         {
             // The baseline is in its own file; the running state follows here, and the two together are the state.
-            driftBaseline = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            driftBaseline = PinnedFileReference.Read(r);
             baselineBytes = DriftBaselineFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, driftBaseline.Value);
             driftLength = r.ReadInt32();
         }
@@ -157,7 +153,7 @@ internal sealed record SnapshotGenerations(int Live, int Last, string LiveCompre
             byte flag = r.ReadByte();
             if (flag == 1)
             {
-                reservoir = new ReservoirFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+                reservoir = ReservoirFileReference.Read(r);
                 if (drift is null) throw new StoreCorruptedException(path, "snapshot names a drift reservoir file but holds no drift state");
                 (reservoirRows, reservoirFile) = Storage.DriftReservoirFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, reservoir.Value, dimension);
             }

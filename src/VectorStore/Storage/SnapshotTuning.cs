@@ -33,9 +33,7 @@ internal sealed record SnapshotTuning(PinnedFileReference? QueriesFile, IReadOnl
         if (QueriesFile is { } f)
         {
             w.Write((byte)1);
-            w.Write(f.Sequence);
-            w.Write(f.Length);
-            w.Write(f.Hash);
+            f.Write(w);
         }
         else w.Write((byte)0);
         w.Write(Settings.Count);
@@ -63,7 +61,7 @@ internal sealed record SnapshotTuning(PinnedFileReference? QueriesFile, IReadOnl
         byte flag = r.ReadByte();
         if (flag == 1)
         {
-            file = new PinnedFileReference(r.ReadInt32(), r.ReadInt64(), r.ReadUInt64());
+            file = PinnedFileReference.Read(r);
             queries = TuningQueriesFile.Read(Path.GetDirectoryName(Path.GetFullPath(path))!, file.Value, dimension);
         }
         else if (flag != 0) throw new StoreCorruptedException(path, $"snapshot tuning queries flag {flag} is invalid");
