@@ -46,18 +46,22 @@ public sealed partial class Collection
 
     private void StartDriftMonitor(Generation g, VectorMatrix sample) => g.Drift = CreateDriftMonitor(g.Index!, sample, g.Number);
 
+    /// <summary>Sensors baselined on <paramref name="sample"/> (<see cref="DriftSettingsFor"/>).</summary>
+    internal DriftMonitor? CreateDriftMonitor(VectorIndex index, VectorMatrix sample, int generation) =>
+        sample.Count < MinDriftSample ? null
+            : DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettingsFor(sample.Count), Options.Seed + generation);
+
     /// <summary>
-    /// Sensors baselined on <paramref name="sample"/>. The kept baseline and the reservoir of recent inserts are at
-    /// most an eighth of the sample each: they are resident and rewritten at
-    /// every checkpoint, so in a small collection they must not outweigh the vectors themselves.
+    /// <see cref="DriftSettings"/> for a monitor baselined on a sample of <paramref name="sampleCount"/> vectors: the
+    /// kept baseline and the reservoir of recent inserts are at most an eighth of it each. Both are resident and on
+    /// disk, so in a small collection they must not outweigh the vectors themselves. A restored monitor gets the cap
+    /// of the sample the collection would draw now, as it did before the restart when the collection is unchanged.
     /// </summary>
-    internal DriftMonitor? CreateDriftMonitor(VectorIndex index, VectorMatrix sample, int generation)
+    private DriftSettings DriftSettingsFor(int sampleCount)
     {
-        if (sample.Count < MinDriftSample) return null;
         var s = DriftSettings;
-        int cap = sample.Count / 8;
-        s = s with { BaselineSampleSize = Math.Min(s.BaselineSampleSize, cap), ReservoirSize = Math.Min(s.ReservoirSize, cap) };
-        return DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), s, Options.Seed + generation);
+        int cap = Math.Max(sampleCount, MinDriftSample) / 8;
+        return s with { BaselineSampleSize = Math.Min(s.BaselineSampleSize, cap), ReservoirSize = Math.Min(s.ReservoirSize, cap) };
     }
 
     /// <summary>

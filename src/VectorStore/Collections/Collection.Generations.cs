@@ -559,7 +559,6 @@ public sealed partial class Collection
         _current.Index = liveIndex;
         _current.Refine = liveRefine;
         _current.Attached = liveIndex is not null;
-        RestoreDriftLocked(s);
         RestoreTuningLocked(s?.Tuning ?? SnapshotTuning.None);
     }
 

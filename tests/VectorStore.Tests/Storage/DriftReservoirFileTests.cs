@@ -104,13 +104,35 @@ public sealed class DriftReservoirFileTests
         {
             var c = db.GetCollection("c");
             Assert.Equal(running, Running(c));
-            // Reopened with the default settings, the reservoir holds up to 2,000 rows: 600 more are appended.
+            // Reopened with the default settings, the reservoir holds up to an eighth of the collection (over 1,100 rows): 600 more are appended.
             LoadAndSnapshot(db, c, data, next, 2400);
             Assert.Equal([last], ReservoirFiles(dir));
             Assert.Equal(1100, Rows(dir, last));
             running = Running(c);
         }
         using (var db = Open(dir)) Assert.Equal(running, Running(db.GetCollection("c")));
+    }
+
+    [Fact]
+    public void AReopenedSmallCollectionKeepsItsReservoirAnEighthOfItsVectors()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(Collection.MinDriftSample + 2000, Dim, 73);
+        int defaultSize = new DriftSettings().ReservoirSize;
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", Options(Dim, Collection.MinDriftSample));
+            LoadAndSnapshot(db, c, data, 0, data.Count);
+            // Trained on the first 8,000 vectors: an eighth of that sample.
+            Assert.Equal(Collection.MinDriftSample / 8, c.LiveDriftMonitor!.ReservoirCapacity);
+        }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            // An eighth of the sample the collection would draw now, not the 2,000 rows of the default settings.
+            Assert.Equal(data.Count / 8, c.LiveDriftMonitor!.ReservoirCapacity);
+            Assert.True(c.LiveDriftMonitor.ReservoirCapacity < defaultSize);
+        }
     }
 
     [Fact]
