@@ -77,7 +77,7 @@ public sealed partial class Collection
         {
             if (_closed || _current.Number != generation || _current.Drift is not null || _current.Index is null || _slots.Count < MinDriftSample) return;
             g = _current;
-            sample = SampleLocked(_slots.LiveSlots(), Options.Seed + g.Number);
+            sample = _builder.Sample(_slots.LiveSlots(), Options.Seed + g.Number);
         }
         finally { _lock.ExitReadLock(); }
         g.Drift ??= CreateDriftMonitor(g.Index, sample, g.Number);

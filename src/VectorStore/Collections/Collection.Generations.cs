@@ -17,9 +17,6 @@ public sealed partial class Collection
     /// <summary>Non-live generations kept at most (candidates and retired): each holds an index in memory.</summary>
     internal const int MaxOtherGenerations = 8;
 
-    /// <summary>Vectors copied per read-lock hold while a candidate is built: writers wait at most one chunk's copy.</summary>
-    private const int BuildChunk = 4096;
-
     private LifecyclePolicy _policy = new();
     private long _retiredOrder;
 
@@ -159,20 +156,20 @@ public sealed partial class Collection
             slots = _slots.LiveSlots();
             if (slots.Length == 0) throw new InvalidArgumentException("the collection has no vectors to train on");
             // Seeded by the generation number: a rebuild after a crash trains the same codec.
-            sample = SampleLocked(slots, Options.Seed + g.Number);
+            sample = _builder.Sample(slots, Options.Seed + g.Number);
             // Writers note slots from now on (a read lock excludes them, so none is missed in between).
             g.Pending = [];
         }
         finally { _lock.ExitReadLock(); }
-        var (index, refine) = TrainEmpty(g, sample);
+        var (index, refine) = _builder.TrainEmpty(g.Compression, g.IndexSpec, sample);
         // Its sensors' baseline is its own training sample, ready for when it becomes live.
         g.Drift = CreateDriftMonitor(index, sample, g.Number);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long done = 0;
-        for (int at = 0; at < slots.Length; at += BuildChunk)
+        for (int at = 0; at < slots.Length; at += IndexBuilder.Chunk)
         {
             cancel.ThrowIfCancellationRequested();
-            var chunk = slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray();
+            var chunk = slots.AsSpan(at, Math.Min(IndexBuilder.Chunk, slots.Length - at)).ToArray();
             AddChunk(index, refine, chunk, locked: false);
             done += chunk.Length;
             g.Progress = 0.99 * done / slots.Length;
@@ -230,56 +227,6 @@ public sealed partial class Collection
         if (rate <= 0) return;
         double ahead = done / (double)rate - clock.Elapsed.TotalSeconds;
         if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(ahead, 1)));
-    }
-
-    /// <summary>
-    /// Copies the live vectors among <paramref name="chunk"/> (under the read lock unless the caller already holds a
-    /// lock that excludes writers: <paramref name="locked"/>) and adds them to a private index.
-    /// </summary>
-    private void AddChunk(VectorIndex index, RefineStage? refine, int[] chunk, bool locked)
-    {
-        var rows = new VectorMatrix(chunk.Length, Options.Dimension);
-        var kept = new int[chunk.Length];
-        int n = 0;
-        if (!locked) _lock.EnterReadLock();
-        try
-        {
-            ThrowIfClosed();
-            foreach (int s in chunk)
-            {
-                if (!_slots.IsLive(s)) continue;
-                _raw.Get(s).CopyTo(rows[n]);
-                kept[n++] = s;
-            }
-        }
-        finally
-        {
-            if (!locked) _lock.ExitReadLock();
-        }
-        if (n == 0) return;
-        var m = n == chunk.Length ? rows : new VectorMatrix(rows.Data.AsSpan(0, n * Options.Dimension).ToArray(), Options.Dimension);
-        index.AddBatch(kept.AsSpan(0, n), m, _threads);
-        if (refine is not null)
-            for (int i = 0; i < n; i++) refine.Encode(kept[i], m.Row(i));
-    }
-
-    /// <summary>Re-adds slots written during a build: each is removed from the private index, then added back if live.</summary>
-    private void ReplayPending(VectorIndex index, RefineStage? refine, HashSet<int> pending, bool locked)
-    {
-        if (pending.Count == 0) return;
-        ReplaySlots(index, refine, pending.ToArray(), locked);
-    }
-
-    /// <summary>
-    /// Brings <paramref name="slots"/> of <paramref name="index"/> up to date: each is removed, then the live ones are
-    /// added again from their stored vectors, <see cref="BuildChunk"/> at a time (a build's pending writes, the
-    /// changes since a restored index file).
-    /// </summary>
-    private void ReplaySlots(VectorIndex index, RefineStage? refine, int[] slots, bool locked)
-    {
-        foreach (int s in slots) index.Remove(s);
-        for (int at = 0; at < slots.Length; at += BuildChunk)
-            AddChunk(index, refine, slots.AsSpan(at, Math.Min(BuildChunk, slots.Length - at)).ToArray(), locked);
     }
 
     /// <summary>

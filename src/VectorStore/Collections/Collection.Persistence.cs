@@ -36,8 +36,24 @@ public sealed partial class Collection : IJournaledState
             var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);
             var slotFile = SlotSectionLocked(directory, compact, settings.SlotChangeFraction);
             long tunings = Interlocked.Read(ref _tuningsKept); // read before the section is built: one kept meanwhile stays unwritten
-            SnapshotFile.Write(path, address, Options.Dimension, _slots.HighWater, _slots.Count, _slots.LiveBits, _slots.Ids, _fields is null ? null : _fields.Encode, segments, _raw.Location, _index, _refine, SnapshotGenerationsLocked(directory),
-                indexFile, changed, slotFile);
+            SnapshotFile.Write(path, new SnapshotImage
+            {
+                LogAddress = address,
+                Dimension = Options.Dimension,
+                HighWater = _slots.HighWater,
+                Count = _slots.Count,
+                LiveBits = _slots.LiveBits,
+                Ids = _slots.Ids,
+                Fields = _fields is null ? null : _fields.Encode,
+                Segments = segments,
+                Location = _raw.Location,
+                Index = _index,
+                Refine = _refine,
+                Generations = SnapshotGenerationsLocked(directory),
+                IndexFile = indexFile,
+                ChangedSlots = changed,
+                SlotFile = slotFile,
+            });
             _tuningsInSnapshot = tunings; // written once the snapshot is published (AfterPublish): a failed publish writes nothing
             return address;
         }

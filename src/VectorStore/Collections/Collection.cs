@@ -1,5 +1,3 @@
-using VectorStore.Clustering;
-using VectorStore.Distance;
 using VectorStore.Filtering;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
@@ -32,6 +30,8 @@ public sealed partial class Collection
     private int _lastGeneration = 1;
     // The query path below the lock (filter plan, index, re-rank, hits) and each thread's search buffers.
     private readonly SearchPipeline _search;
+    // Training and building indexes from the stored vectors, below the lock (the collection decides when).
+    private readonly IndexBuilder _builder;
     private readonly ICollectionJournal _journal;
     // Declared fields with their indexes; null when the collection declares none.
     private readonly FieldIndex? _fields;
@@ -65,6 +65,7 @@ public sealed partial class Collection
         if (options.Fields is { Count: > 0 } fields) _fields = new FieldIndex(fields.ToArray());
         _search = new SearchPipeline(Options, _slots, _raw, _fields, TunedForSearch);
         if (options.Refine is { } refine) _refineSpec = CompressionSpec.Parse(refine);
+        _builder = new IndexBuilder(options.Dimension, options.Metric, options.Seed, options.MaxTrainingSample, _refineSpec, threads, _slots, _raw);
     }
 
     /// <summary>The collection's name.</summary>
@@ -283,49 +284,6 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>
-    /// Repairs the index when it reports drift (IVF: unbalanced lists, spare capacity), or always with
-    /// <paramref name="force"/>. Searches keep running while the repair is computed; writes wait. Returns a summary of
-    /// what changed, or null when nothing ran. Also runs by itself, in the background, when a write crosses the
-    /// index's threshold.
-    /// </summary>
-    public string? Rebalance(bool force = false)
-    {
-        // Upgradeable read: excludes writers (the plan must see a frozen index) but not searches.
-        _lock.EnterUpgradeableReadLock();
-        try
-        {
-            if (_closed || _index is not IRebalancingIndex r || !(force || r.NeedsRebalance)) return null;
-            var plan = r.PlanRebalance(_raw.Get, force);
-            _lock.EnterWriteLock();
-            try
-            {
-                r.ApplyRebalance(plan);
-                RetuneLocked(_current);
-            }
-            finally { _lock.ExitWriteLock(); }
-            return plan.Summary;
-        }
-        finally { _lock.ExitUpgradeableReadLock(); }
-    }
-
-    private void QueueRebalanceIfNeeded()
-    {
-        // An unlocked peek: the flag is a heuristic, and Rebalance re-checks under the lock.
-        if (_index is not IRebalancingIndex { NeedsRebalance: true }) return;
-        if (Interlocked.CompareExchange(ref _rebalanceQueued, 1, 0) != 0) return;
-        ThreadPool.QueueUserWorkItem(_ =>
-        {
-            try { Rebalance(); }
-            catch (Exception)
-            {
-                // A failed repair leaves the old, still correct, structure serving; the next write that finds the
-                // threshold crossed tries again.
-            }
-            finally { Volatile.Write(ref _rebalanceQueued, 0); }
-        });
-    }
-
     internal bool ApplyDelete(ulong id)
     {
         if (!_slots.Remove(id, out int slot)) return false;
@@ -413,91 +371,6 @@ public sealed partial class Collection
         }
         int n = Math.Min(limit, ids.Length - start);
         return new IdPage(ids.AsSpan(start, n).ToArray(), start + n < ids.Length);
-    }
-
-    /// <summary>Trains the codec and builds the index now, on the vectors present (at least one).</summary>
-    public void BuildIndex()
-    {
-        _journal.CheckWritable("building the index");
-        long ticket;
-        _lock.EnterWriteLock();
-        try
-        {
-            ThrowIfClosed();
-            if (_index is not null) return;
-            RecoverFromJournalFailureLocked();
-            TrainLocked();
-            ticket = _journal.AppendBuildIndex();
-        }
-        finally { _lock.ExitWriteLock(); }
-        WaitDurable(ticket);
-    }
-
-    /// <summary>
-    /// Automatic training after a write crossed the threshold. The write itself is already logged and applied and is
-    /// valid, so a training failure (too few distinct vectors for the codebooks, say) must not fail it or make the log
-    /// unreplayable: the collection keeps answering with exact scans, records why, and tries again once it has
-    /// doubled in size. <see cref="BuildIndex"/> still reports the error to its caller.
-    /// </summary>
-    private void TryTrainLocked()
-    {
-        try
-        {
-            TrainLocked();
-            TrainingError = null;
-        }
-        catch (VectorStoreException e)
-        {
-            TrainingError = e.Message;
-            _retrainAt = checked(_slots.Count * 2);
-        }
-    }
-
-    private int _retrainAt;
-
-    /// <summary>Why the last automatic training failed, or null. Searches stay exact until training succeeds.</summary>
-    public string? TrainingError { get; private set; }
-
-    private void TrainIndexLocked()
-    {
-        if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
-        var liveSlots = _slots.LiveSlots();
-        var sample = SampleLocked(liveSlots, Options.Seed);
-        var (index, refine) = TrainEmpty(_current, sample);
-        // One batch of every live vector (the write lock is held, so nothing changes meanwhile).
-        AddChunk(index, refine, liveSlots, locked: true);
-        _current.Refine = refine;
-        _current.Index = index;
-        _current.Attached = true;
-        RetuneLocked(_current);
-        StartDriftMonitor(_current, sample);
-    }
-
-    /// <summary>A seeded uniform sample (without replacement) of up to <see cref="CollectionOptions.MaxTrainingSample"/> of <paramref name="liveSlots"/>' vectors; needs a lock that excludes writers.</summary>
-    private VectorMatrix SampleLocked(int[] liveSlots, int seed)
-    {
-        var rng = new Random(seed);
-        int sampleSize = Math.Min(Options.MaxTrainingSample, liveSlots.Length);
-        // Partial Fisher–Yates over slots.
-        var order = (int[])liveSlots.Clone();
-        for (int i = 0; i < sampleSize; i++)
-        {
-            int j = rng.Next(i, order.Length);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var sample = new VectorMatrix(sampleSize, Options.Dimension);
-        for (int i = 0; i < sampleSize; i++) _raw.Get(order[i]).CopyTo(sample[i]);
-        return sample;
-    }
-
-    /// <summary>Trains <paramref name="g"/>'s codec (and the collection's refine stage) on <paramref name="sample"/>: an empty index. Needs no lock.</summary>
-    private (VectorIndex Index, RefineStage? Refine) TrainEmpty(Generation g, VectorMatrix sample)
-    {
-        var context = new TrainingContext { Seed = Options.Seed, Threads = _threads };
-        var kind = Options.Metric.ToDistanceKind();
-        var index = IndexRegistry.Get(g.IndexSpec).Create(g.IndexSpec, g.Compression, Options.Dimension, kind, sample, context);
-        var refine = _refineSpec is null ? null : RefineStage.Train(_refineSpec, sample, kind, context);
-        return (index, refine);
     }
 
     /// <summary>The statistics of this thread's last search on this collection (for <c>eval</c> and tests).</summary>

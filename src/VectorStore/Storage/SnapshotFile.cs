@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using VectorStore.Collections;
 using VectorStore.Indexing;
 using VectorStore.Quantization;
 
@@ -53,11 +52,11 @@ internal static class SnapshotFile
         public int[] SlotFileChanges { get; init; } = [];
     }
 
-    /// <summary>Writes and fsyncs a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
-    public static void Write(string path, long logAddress, int dimension, int highWater, int count, ulong[] live, ulong[] ids,
-        Func<int, byte[]?>? fields, IReadOnlyList<(int Sequence, int Rows)> segments, Func<int, long> location, VectorIndex? index, RefineStage? refine = null, SnapshotGenerations? generations = null,
-        PinnedFileReference? indexFile = null, IReadOnlyList<int>? changedSlots = null, (PinnedFileReference File, int[] Changed)? slotFile = null)
+    /// <summary>Writes and fsyncs <paramref name="image"/> as a snapshot at <paramref name="path"/> (via a temporary file and rename).</summary>
+    public static void Write(string path, SnapshotImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        int highWater = image.HighWater;
         string tmp = path + ".tmp";
         using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
@@ -65,10 +64,10 @@ internal static class SnapshotFile
             var header = new byte[HeaderSize];
             Magic.CopyTo(header);
             BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
-            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), dimension);
-            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), logAddress);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), image.Dimension);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), image.LogAddress);
             BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), highWater);
-            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), count);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), image.Count);
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), HeaderSize);
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(40), 0); // version 2: vectors live in segments
             hs.Write(header);
@@ -76,43 +75,43 @@ internal static class SnapshotFile
             using (var w = new BinaryWriter(hs, System.Text.Encoding.UTF8, leaveOpen: true))
             {
                 w.Write(highWater);
-                if (slotFile is { } sf)
+                if (image.SlotFile is { } sf)
                 {
                     // The per-slot state is in a slot file (§4.11); only the slots changed since are written here.
                     w.Write((byte)2);
                     sf.File.Write(w);
-                    SlotFile.WriteChanges(w, sf.Changed, live, ids, location, fields);
+                    SlotFile.WriteChanges(w, sf.Changed, image.LiveBits, image.Ids, image.Location, image.Fields);
                 }
                 else
                 {
                     w.Write((byte)1);
-                    SlotFile.WriteSection(w, highWater, count, live, ids, location, fields);
+                    SlotFile.WriteSection(w, highWater, image.Count, image.LiveBits, image.Ids, image.Location, image.Fields);
                 }
-                w.Write(segments.Count);
-                foreach (var (sequence, rows) in segments)
+                w.Write(image.Segments.Count);
+                foreach (var (sequence, rows) in image.Segments)
                 {
                     w.Write(sequence);
                     w.Write(rows);
                 }
-                if (indexFile is { } imageBase && index is { WritesChangeImages: true })
+                if (image.IndexFile is { } imageBase && image.Index is { WritesChangeImages: true } index)
                 {
                     // The index lives in its own file; what changed since is written here as the index's change image.
                     w.Write((byte)3);
                     imageBase.Write(w);
                     index.WriteChanges(w);
                 }
-                else if (indexFile is { } external)
+                else if (image.IndexFile is { } external)
                 {
                     // The index lives in its own file; the slots changed since it was written are replayed at recovery.
                     w.Write((byte)2);
                     external.Write(w);
-                    var changed = changedSlots ?? [];
+                    var changed = image.ChangedSlots ?? [];
                     w.Write(changed.Count);
                     foreach (int slot in changed) w.Write(slot);
                 }
-                else SnapshotGenerations.WriteIndex(w, index);
-                SnapshotGenerations.WriteRefine(w, refine, highWater);
-                (generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
+                else SnapshotGenerations.WriteIndex(w, image.Index);
+                SnapshotGenerations.WriteRefine(w, image.Refine, highWater);
+                (image.Generations ?? new SnapshotGenerations(1, 1, "", "", [], null)).Write(w, highWater);
                 w.Write(hs.Written - metaStart + 8);
             }
             Checksums.WriteHashFooter(file, hs.Hash, EndMagic);
