@@ -55,6 +55,29 @@ public sealed class ReadAheadPolicyTests
     }
 
     [Fact]
+    public void WhileWarmOneBatchInSixteenIsCountedAndAColdOneTurnsHintsBackOn()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var p = new ReadAheadPolicy();
+        p.Observe(faults: 0, rows: 100);
+        Assert.False(p.Hinting);
+        int counted = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            var b = p.Begin();
+            Assert.False(b.Hint);
+            if (b.FaultsBefore < 0) continue;
+            counted++;
+            p.Observe(faults: 0, rows: 100); // still warm
+        }
+        Assert.Equal(4, counted); // not the two system calls per batch of every batch
+        // The next counted batch that faults turns hints back on.
+        for (int i = 0; i < 16 && !p.Hinting; i++)
+            if (p.Begin() is { FaultsBefore: >= 0 }) p.Observe(faults: 30, rows: 100);
+        Assert.True(p.Hinting);
+    }
+
+    [Fact]
     public void AWarmSegmentStopsBeingHintedAndResultsDoNotChange()
     {
         if (!OperatingSystem.IsLinux()) return;
