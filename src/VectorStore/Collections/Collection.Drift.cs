@@ -54,14 +54,25 @@ public sealed partial class Collection
     /// <summary>
     /// <see cref="DriftSettings"/> for a monitor baselined on a sample of <paramref name="sampleCount"/> vectors: the
     /// kept baseline and the reservoir of recent inserts are at most an eighth of it each. Both are resident and on
-    /// disk, so in a small collection they must not outweigh the vectors themselves. A restored monitor gets the cap
-    /// of the sample the collection would draw now, as it did before the restart when the collection is unchanged.
+    /// disk, so in a small collection they must not outweigh the vectors themselves.
     /// </summary>
     private DriftSettings DriftSettingsFor(int sampleCount)
     {
         var s = DriftSettings;
         int cap = Math.Max(sampleCount, MinDriftSample) / 8;
         return s with { BaselineSampleSize = Math.Min(s.BaselineSampleSize, cap), ReservoirSize = Math.Min(s.ReservoirSize, cap) };
+    }
+
+    /// <summary>
+    /// <see cref="DriftSettings"/> for a monitor read back whose kept baseline sample has <paramref name="baselineRows"/>
+    /// rows. Fewer than <see cref="DriftSettings.BaselineSampleSize"/> asks for means <see cref="DriftSettingsFor"/> capped
+    /// it at an eighth of the monitor's training sample, and the reservoir with it: the same cap again, whatever the
+    /// collection's size is now (the capacity itself is not stored).
+    /// </summary>
+    private DriftSettings RestoredDriftSettings(int baselineRows)
+    {
+        var s = DriftSettings;
+        return baselineRows < s.BaselineSampleSize ? s with { ReservoirSize = Math.Clamp(baselineRows, 2, s.ReservoirSize) } : s;
     }
 
     /// <summary>

@@ -86,16 +86,14 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// After a restore, slots included (the reservoir's cap follows the live count): the live monitor comes back from
-    /// the snapshot's drift state (its reservoir rows from the drift reservoir file when the snapshot named one), and
+    /// After a restore: the live monitor comes back from the snapshot's drift state (its reservoir rows from the drift reservoir file when the snapshot named one), and
     /// later snapshots keep naming the same baseline file and append to the same reservoir file.
     /// </summary>
     private void RestoreDriftLocked(SnapshotGenerations? s)
     {
         if (s?.Drift is not { } state || _current.Index is null) return;
         using (var r = new BinaryReader(new MemoryStream(state)))
-            _current.Drift = DriftMonitor.Read(r, _current.Index, DriftSettingsFor(Math.Min(Options.MaxTrainingSample, _slots.Count)), Name,
-                s.DriftReservoirRows is { } rows ? rows : null);
+            _current.Drift = DriftMonitor.Read(r, _current.Index, DriftSettings, Name, s.DriftReservoirRows is { } rows ? rows : null, RestoredDriftSettings);
         var monitor = _current.Drift;
         _nextDriftCheck = monitor.Observed + DriftCheckInterval;
         _driftWritten = new DriftWritten(new WeakReference<DriftMonitor>(monitor), monitor.Observed, monitor.ReservoirAdded);

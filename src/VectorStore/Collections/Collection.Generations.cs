@@ -506,6 +506,7 @@ public sealed partial class Collection
         _current.Index = liveIndex;
         _current.Refine = liveRefine;
         _current.Attached = liveIndex is not null;
+        RestoreDriftLocked(s);
         RestoreTuningLocked(s?.Tuning ?? SnapshotTuning.None);
     }
 

@@ -107,7 +107,6 @@ public sealed partial class Collection : IJournaledState
             RestoreGenerationsLocked(c.Generations, c.Index, c.Refine);
             if (c.IndexFile is { } indexFile) RestoreIndexFileLocked(indexFile, c.ChangedSlots);
             if (c.SlotFile is { } slotFile) RestoreSlotFileLocked(slotFile, c.SlotFileChanges);
-            RestoreDriftLocked(c.Generations);
             return c.LogAddress;
         }
         finally { _lock.ExitWriteLock(); }

@@ -119,18 +119,19 @@ public sealed partial class Collection
     /// </summary>
     private void AddChunk(VectorIndex index, RefineStage? refine, int[] chunk, bool locked)
     {
-        (int[] Slots, VectorMatrix Rows)? copied;
+        var buffers = _builder.Buffers(chunk.Length);
+        int n;
         if (!locked) _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
-            copied = _builder.CopyLive(chunk);
+            n = _builder.CopyLive(chunk, buffers);
         }
         finally
         {
             if (!locked) _lock.ExitReadLock();
         }
-        if (copied is { } c) _builder.Add(index, refine, c);
+        _builder.Add(index, refine, buffers, n);
     }
 
     /// <summary>Re-adds slots written during a build: each is removed from the private index, then added back if live.</summary>

@@ -49,11 +49,16 @@ internal sealed class IndexBuilder(int dimension, Metric metric, int seed, int m
         return (trained, refine);
     }
 
-    /// <summary>The live slots among <paramref name="chunk"/> with a copy of their rows, or null when none is live. The caller excludes writers.</summary>
-    public (int[] Slots, VectorMatrix Rows)? CopyLive(int[] chunk)
+    /// <summary>Room for <see cref="CopyLive"/> to copy <paramref name="slotCount"/> rows into, made before the caller takes its lock.</summary>
+    public (int[] Kept, VectorMatrix Rows) Buffers(int slotCount) => (new int[slotCount], new VectorMatrix(slotCount, dimension));
+
+    /// <summary>
+    /// Copies the live slots among <paramref name="chunk"/> and their rows into <paramref name="buffers"/> (from
+    /// <see cref="Buffers"/>); returns how many. The caller excludes writers, and nothing is allocated meanwhile.
+    /// </summary>
+    public int CopyLive(int[] chunk, (int[] Kept, VectorMatrix Rows) buffers)
     {
-        var copied = new VectorMatrix(chunk.Length, dimension);
-        var kept = new int[chunk.Length];
+        var (kept, copied) = buffers;
         int n = 0;
         foreach (int s in chunk)
         {
@@ -61,16 +66,20 @@ internal sealed class IndexBuilder(int dimension, Metric metric, int seed, int m
             rows.Get(s).CopyTo(copied[n]);
             kept[n++] = s;
         }
-        if (n == 0) return null;
-        return n == chunk.Length ? (kept, copied) : (kept[..n], new VectorMatrix(copied.Data.AsSpan(0, n * dimension).ToArray(), dimension));
+        return n;
     }
 
-    /// <summary>Adds <paramref name="copied"/> (from <see cref="CopyLive"/>) to <paramref name="index"/> and <paramref name="refine"/>: no lock for a private index, else the one writes to it need.</summary>
-    public void Add(VectorIndex index, RefineStage? refine, (int[] Slots, VectorMatrix Rows) copied)
+    /// <summary>
+    /// Adds the first <paramref name="n"/> slots <see cref="CopyLive"/> copied to <paramref name="index"/> and
+    /// <paramref name="refine"/>: no lock for a private index, else the one writes to it need.
+    /// </summary>
+    public void Add(VectorIndex index, RefineStage? refine, (int[] Kept, VectorMatrix Rows) buffers, int n)
     {
-        var (kept, m) = copied;
-        index.AddBatch(kept, m, threads);
+        if (n == 0) return;
+        var (kept, copied) = buffers;
+        var m = n == copied.Count ? copied : new VectorMatrix(copied.Data.AsSpan(0, n * dimension).ToArray(), dimension);
+        index.AddBatch(kept.AsSpan(0, n), m, threads);
         if (refine is not null)
-            for (int i = 0; i < kept.Length; i++) refine.Encode(kept[i], m.Row(i));
+            for (int i = 0; i < n; i++) refine.Encode(kept[i], m.Row(i));
     }
 }

@@ -60,7 +60,7 @@ public sealed partial class DriftMonitor
     /// the count), and returns, taken under the same lock, the rows a store appends to where it keeps them: those
     /// added since <paramref name="since"/> (a previous call's <see cref="ReservoirRows.Added"/>), or the whole
     /// reservoir when <paramref name="since"/> is negative or more rows were added since than it holds.
-    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string, ReadOnlyMemory{float}?)"/> takes the last
+    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string, ReadOnlyMemory{float}?, Func{int, DriftSettings}?)"/> takes the last
     /// <see cref="ReservoirRows.Count"/> kept rows back.
     /// </summary>
     internal ReservoirRows WriteRunningWithoutReservoir(BinaryWriter w, long since)
@@ -131,9 +131,12 @@ public sealed partial class DriftMonitor
     /// <summary>
     /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string)"/> of bytes whose reservoir rows were left
     /// out (<see cref="WriteRunningWithoutReservoir"/>): they are the last of <paramref name="externalRows"/> (rows
-    /// oldest first); without it such bytes are refused.
+    /// oldest first); without it such bytes are refused. With <paramref name="settingsFor"/>, the monitor runs with the
+    /// settings it gives for the kept baseline sample's row count (a store that capped a monitor by its training
+    /// sample caps the one it reads back the same way).
     /// </summary>
-    internal static DriftMonitor Read(BinaryReader r, VectorIndex index, DriftSettings settings, string path, ReadOnlyMemory<float>? externalRows)
+    internal static DriftMonitor Read(BinaryReader r, VectorIndex index, DriftSettings settings, string path, ReadOnlyMemory<float>? externalRows,
+        Func<int, DriftSettings>? settingsFor = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(index);
@@ -141,7 +144,7 @@ public sealed partial class DriftMonitor
         settings.Validate();
         try
         {
-            return ReadCore(r, index, settings, externalRows);
+            return ReadCore(r, index, settings, externalRows, settingsFor);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException or ArgumentException)
         {
@@ -149,7 +152,8 @@ public sealed partial class DriftMonitor
         }
     }
 
-    private static DriftMonitor ReadCore(BinaryReader r, VectorIndex index, DriftSettings settings, ReadOnlyMemory<float>? externalRows)
+    private static DriftMonitor ReadCore(BinaryReader r, VectorIndex index, DriftSettings settings, ReadOnlyMemory<float>? externalRows,
+        Func<int, DriftSettings>? settingsFor)
     {
         uint magic = r.ReadUInt32();
         if (magic != Magic) throw new InvalidDataException($"bad magic 0x{magic:X8}");
@@ -165,6 +169,11 @@ public sealed partial class DriftMonitor
                 $"M {probe.SubQuantizers}x{expectedEntries}, lists {probe.Lists}, bins {DriftBaseline.DistanceBins})");
         int seed = r.ReadInt32();
         var baseline = DriftBaseline.Read(r, probe);
+        if (settingsFor is not null)
+        {
+            settings = settingsFor(baseline.Sample.Count);
+            settings.Validate();
+        }
         var monitor = new DriftMonitor(probe, baseline, settings, seed);
         long observed = r.ReadInt64();
         int chunkCapacity = r.ReadInt32(), chunks = r.ReadInt32(), current = r.ReadInt32();

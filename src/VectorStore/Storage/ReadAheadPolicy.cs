@@ -11,7 +11,8 @@ namespace VectorStore.Storage;
 /// row in twenty, and on otherwise; while on, one batch in <c>probe interval</c> goes unhinted to look again, the
 /// interval doubling (up to 1,024) each time the cache is still cold, so a cold cache pays for few probes. While off,
 /// one batch in 16 is counted: a count is two system calls (about 2 µs on a virtual machine, 12 % of a warm
-/// 10,000-vector search with a re-rank of 20), and a cache that turns cold is still seen within 16 queries.
+/// 10,000-vector search with a re-rank of 20), and a cache that turns cold is still seen within 16 batches (the
+/// counted one must read a segment row).
 /// On systems without per-thread fault counts (not Linux) every batch is hinted, as before.
 /// Thread-safety: any number of threads; the shared state is a hint, races only delay a switch by a batch.
 /// </summary>

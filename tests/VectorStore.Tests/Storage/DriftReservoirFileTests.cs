@@ -104,7 +104,7 @@ public sealed class DriftReservoirFileTests
         {
             var c = db.GetCollection("c");
             Assert.Equal(running, Running(c));
-            // Reopened with the default settings, the reservoir holds up to an eighth of the collection (over 1,100 rows): 600 more are appended.
+            // Reopened with the default settings, the reservoir holds up to 1,000 rows (an eighth of the 8,000-vector training sample): 600 more are appended.
             LoadAndSnapshot(db, c, data, next, 2400);
             Assert.Equal([last], ReservoirFiles(dir));
             Assert.Equal(1100, Rows(dir, last));
@@ -114,25 +114,35 @@ public sealed class DriftReservoirFileTests
     }
 
     [Fact]
-    public void AReopenedSmallCollectionKeepsItsReservoirAnEighthOfItsVectors()
+    public async Task AReopenedSmallCollectionKeepsItsReservoirCapWhateverItsSizeNow()
     {
         var dir = TestData.TempDir();
-        var data = Vectors(Collection.MinDriftSample + 2000, Dim, 73);
+        var data = Vectors(Collection.MinDriftSample + 4000, Dim, 73);
         int defaultSize = new DriftSettings().ReservoirSize;
+        // Trained on the first 8,000 vectors: an eighth of that sample, whatever the collection grows or shrinks to.
+        const int cap = Collection.MinDriftSample / 8;
         using (var db = Open(dir))
         {
             var c = db.CreateCollection("c", Options(Dim, Collection.MinDriftSample));
-            LoadAndSnapshot(db, c, data, 0, data.Count);
-            // Trained on the first 8,000 vectors: an eighth of that sample.
-            Assert.Equal(Collection.MinDriftSample / 8, c.LiveDriftMonitor!.ReservoirCapacity);
+            LoadAndSnapshot(db, c, data, 0, Collection.MinDriftSample + 2000);
+            Assert.Equal(cap, c.LiveDriftMonitor!.ReservoirCapacity);
         }
         using (var db = Open(dir))
         {
             var c = db.GetCollection("c");
-            // An eighth of the sample the collection would draw now, not the 2,000 rows of the default settings.
-            Assert.Equal(data.Count / 8, c.LiveDriftMonitor!.ReservoirCapacity);
-            Assert.True(c.LiveDriftMonitor.ReservoirCapacity < defaultSize);
+            Assert.Equal(cap, c.LiveDriftMonitor!.ReservoirCapacity); // not the 2,000 rows of the default settings
+            Assert.True(cap < defaultSize);
+            // Grown (the last 2,000 only in the log, replayed on open) and shrunk: still the same cap.
+            Load(c, data.Slice(Collection.MinDriftSample + 2000, 2000), Collection.MinDriftSample + 2000, 1000);
         }
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(cap, c.LiveDriftMonitor!.ReservoirCapacity);
+            await c.DeleteBatchAsync(Enumerable.Range(0, 6000).Select(i => (ulong)i).ToArray());
+            db.Snapshot();
+        }
+        using (var db = Open(dir)) Assert.Equal(cap, db.GetCollection("c").LiveDriftMonitor!.ReservoirCapacity);
     }
 
     [Fact]
