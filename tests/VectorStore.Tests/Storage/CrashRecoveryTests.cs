@@ -93,7 +93,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         Assert.Equal(Encoding.UTF8.GetBytes($"id:{id}"), r.Payload);
     }
 
-    private static void CheckRecall(Collection c, VectorMatrix data)
+    private void CheckRecall(Collection c, VectorMatrix data)
     {
         c.BuildIndex();
         var ids = c.Ids();
@@ -105,12 +105,16 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             for (int d = 0; d < Dim; d++) query[d] += (float)(rng.NextDouble() * 0.2 - 0.1);
             var exact = ids.Select(id => (id, dist: VectorStore.Distance.Distances.Compute(DistanceKind.L2, query, c.Get(id)!.Vector)))
                 .OrderBy(x => x.dist).Take(10).Select(x => x.id).ToHashSet();
-            var got = c.Search(query, new SearchOptions { K = 10 });
+            // A wide beam and a re-rank: what is checked is the recovered graph's reach, not what sq8 codes and
+            // a default beam give on uniform random data (recall 0.85-0.93 at ef 64 without re-rank for hnsw:8: the
+            // 0.85 floor failed once in CI at 0.844; 0.95-0.98 with these settings, 1.0 for flat).
+            var got = c.Search(query, new SearchOptions { K = 10, Ef = 128, Rerank = 40 });
             hits += got.Count(h => exact.Contains(h.Id));
             total += 10;
         }
         double recall = (double)hits / total;
-        Assert.True(recall >= 0.85, $"recall@10 {recall:F3} after recovery is below the 0.85 floor");
+        output.WriteLine($"recall@10 after recovery: {recall:F3} over {ids.Length} vectors");
+        Assert.True(recall >= 0.90, $"recall@10 {recall:F3} after recovery is below the 0.90 floor");
     }
 
     private static List<(ulong, ulong)> LoadAndKill(string db, string file, ulong first, int delayMs, bool fromStart, int checkpointBytes)
