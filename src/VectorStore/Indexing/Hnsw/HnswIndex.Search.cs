@@ -122,8 +122,7 @@ public sealed partial class HnswIndex
                 if (top.Count < ef || d < top.MaxDistance)
                 {
                     cand.Push(nb, d);
-                    top.Push(nb, d);
-                    if (top.Count > ef) top.Pop();
+                    top.PushBounded(nb, d, ef);
                 }
             }
         }

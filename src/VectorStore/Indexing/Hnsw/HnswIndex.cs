@@ -554,8 +554,7 @@ public sealed partial class HnswIndex : VectorIndex
                     cand.Push(nb, d);
                     if (Accept(nb, filter))
                     {
-                        top.Push(nb, d);
-                        if (top.Count > ef) top.Pop();
+                        top.PushBounded(nb, d, ef);
                     }
                 }
             }

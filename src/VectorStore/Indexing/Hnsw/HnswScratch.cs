@@ -156,24 +156,41 @@ internal sealed class HnswMaxHeap(int capacity)
         _n[i] = node;
     }
 
+    /// <summary>
+    /// Keeps the <paramref name="bound"/> nearest: a push while fewer are held, else the farthest is replaced by this
+    /// entry, which the caller has checked is nearer. One sift down instead of a push's sift up and a pop's sift down.
+    /// The distances kept are those a push and a pop keep; among equally far entries, which one leaves later may differ
+    /// (arbitrary either way).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PushBounded(int node, float dist, int bound)
+    {
+        if (Count < bound) Push(node, dist);
+        else SiftDownFromRoot(node, dist, Count);
+    }
+
     public void Pop()
     {
         int n = --Count;
         if (n == 0) return;
-        float ld = _d[n];
-        int ln = _n[n];
+        SiftDownFromRoot(_n[n], _d[n], n);
+    }
+
+    /// <summary>Puts (<paramref name="node"/>, <paramref name="dist"/>) at the root of the first <paramref name="n"/> entries and sifts it down.</summary>
+    private void SiftDownFromRoot(int node, float dist, int n)
+    {
         int i = 0;
         while (true)
         {
             int c = 2 * i + 1;
             if (c >= n) break;
             if (c + 1 < n && _d[c + 1] > _d[c]) c++;
-            if (_d[c] <= ld) break;
+            if (_d[c] <= dist) break;
             _d[i] = _d[c];
             _n[i] = _n[c];
             i = c;
         }
-        _d[i] = ld;
-        _n[i] = ln;
+        _d[i] = dist;
+        _n[i] = node;
     }
 }
