@@ -52,14 +52,14 @@ public sealed partial class Collection
             : DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettingsFor(sample.Count), Options.Seed + generation);
 
     /// <summary>
-    /// <see cref="DriftSettings"/> for a monitor baselined on a sample of <paramref name="sampleCount"/> vectors: the
-    /// kept baseline and the reservoir of recent inserts are at most an eighth of it each. Both are resident and on
-    /// disk, so in a small collection they must not outweigh the vectors themselves.
+    /// <see cref="DriftSettings"/> for a monitor baselined on a sample of <paramref name="sampleCount"/> vectors (at least
+    /// <see cref="MinDriftSample"/>): the kept baseline and the reservoir of recent inserts are at most an eighth of it
+    /// each. Both are resident and on disk, so in a small collection they must not outweigh the vectors themselves.
     /// </summary>
     private DriftSettings DriftSettingsFor(int sampleCount)
     {
         var s = DriftSettings;
-        int cap = Math.Max(sampleCount, MinDriftSample) / 8;
+        int cap = sampleCount / 8;
         return s with { BaselineSampleSize = Math.Min(s.BaselineSampleSize, cap), ReservoirSize = Math.Min(s.ReservoirSize, cap) };
     }
 

@@ -86,8 +86,9 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// After a restore: the live monitor comes back from the snapshot's drift state (its reservoir rows from the drift reservoir file when the snapshot named one), and
-    /// later snapshots keep naming the same baseline file and append to the same reservoir file.
+    /// After a restore: the live monitor comes back from the snapshot's drift state (its reservoir rows from the drift
+    /// reservoir file when the snapshot named one), and later snapshots keep naming the same baseline file and append
+    /// to the same reservoir file.
     /// </summary>
     private void RestoreDriftLocked(SnapshotGenerations? s)
     {

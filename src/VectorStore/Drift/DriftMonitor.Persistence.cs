@@ -49,44 +49,47 @@ public sealed partial class DriftMonitor
 
     /// <summary>The reservoir's rows a store keeps outside the running state (<see cref="WriteRunningWithoutReservoir"/>).</summary>
     /// <param name="Added">Rows ever added to this monitor's reservoir when it was written (the next call's <c>since</c>).</param>
-    /// <param name="Count">Rows the reservoir held: the last <paramref name="Count"/> of the kept rows.</param>
     /// <param name="Rows">Rows oldest first, <c>dimension</c> floats each: those added since <c>since</c>, or the whole reservoir when <paramref name="Whole"/>.</param>
     /// <param name="Whole">Whether <paramref name="Rows"/> is the whole reservoir (asked for, or more rows were added since than it holds).</param>
     /// <param name="Observed">The observed count written with them (with <paramref name="Added"/>, what the written state is as of).</param>
-    internal readonly record struct ReservoirRows(long Added, int Count, float[] Rows, bool Whole, long Observed);
+    internal readonly record struct ReservoirRows(long Added, float[] Rows, bool Whole, long Observed);
 
     /// <summary>
     /// Writes <see cref="WriteRunning"/>'s bytes with the reservoir's rows left out (its row count written as −1, then
     /// the count), and returns, taken under the same lock, the rows a store appends to where it keeps them: those
     /// added since <paramref name="since"/> (a previous call's <see cref="ReservoirRows.Added"/>), or the whole
     /// reservoir when <paramref name="since"/> is negative or more rows were added since than it holds.
-    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string, ReadOnlyMemory{float}?, Func{int, DriftSettings}?)"/> takes the last
-    /// <see cref="ReservoirRows.Count"/> kept rows back.
+    /// <see cref="Read(BinaryReader, VectorIndex, DriftSettings, string, ReadOnlyMemory{float}?, Func{int, DriftSettings}?)"/> takes
+    /// back as many of the last kept rows as the reservoir held (the count in the bytes).
     /// </summary>
     internal ReservoirRows WriteRunningWithoutReservoir(BinaryWriter w, long since)
     {
         ArgumentNullException.ThrowIfNull(w);
-        int dim = _probe.Dimension;
         lock (_gate)
         {
             long fresh = _reservoirAdded - since;
             bool whole = since < 0 || fresh > _reservoirCount;
-            int take = whole ? _reservoirCount : (int)fresh;
-            var rows = new float[(long)take * dim];
-            // The newest `take` rows, oldest first, whatever the ring's rotation.
-            int start = OldestOfNewest(take);
-            for (int i = 0; i < take; i++)
-                _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
+            var rows = NewestRows(whole ? _reservoirCount : (int)fresh);
             long observed = Observed;
             WriteRunningLocked(w, _reservoirCount);
-            return new ReservoirRows(_reservoirAdded, _reservoirCount, rows, whole, observed);
+            return new ReservoirRows(_reservoirAdded, rows, whole, observed);
         }
+    }
+
+    /// <summary>A copy of the reservoir's newest <paramref name="take"/> rows, oldest first, whatever the ring's rotation; the caller holds the lock.</summary>
+    private float[] NewestRows(int take)
+    {
+        int dim = _probe.Dimension;
+        var rows = new float[(long)take * dim];
+        int start = OldestOfNewest(take);
+        for (int i = 0; i < take; i++)
+            _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
+        return rows;
     }
 
     /// <summary>The running state; <paramref name="externalCount"/> set: the reservoir's rows are kept elsewhere.</summary>
     private void WriteRunningLocked(BinaryWriter w, int? externalCount)
     {
-        int dim = _probe.Dimension;
         w.Write(Observed);
         w.Write(_chunkCapacity);
         w.Write(Chunks);
@@ -101,9 +104,7 @@ public sealed partial class DriftMonitor
         {
             w.Write(_reservoirCount);
             // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
-            int first = OldestOfNewest(_reservoirCount);
-            for (int i = 0; i < _reservoirCount; i++)
-                foreach (float v in _reservoir.AsSpan((first + i) % _reservoirCapacity * dim, dim)) w.Write(v);
+            foreach (float v in NewestRows(_reservoirCount)) w.Write(v);
         }
         w.Write(_tests);
         w.Write(_periodic is not null);
