@@ -18,6 +18,8 @@ if (args.Length > 0 && args[0] == "hnsw-vs-usearch")
 }
 // VectorStore against native FAISS and hnswlib on one TEXMEX set, best QPS at recall 0.90/0.95/0.99 (issue 21): -- native-peers DIR --native BENCH […]
 if (args.Length > 0 && args[0] == "native-peers") return VectorStore.Bench.Indexing.NativePeers.Run(args[1..]);
+// The 4-bit fast-scan kernel against FAISS's accumulate_to_mem, alternating in one run (issue 21): -- fastscan-kernel --native bench/native/bin/kernel […]
+if (args.Length > 0 && args[0] == "fastscan-kernel") return VectorStore.Bench.Quantization.FastScanKernelVsFaiss.Run(args[1..]);
 // Re-rank cost inside the real search flow (not a BenchmarkDotNet suite): -- rerank-flow [INDEX] [NPROBE] [REPS]
 if (args.Length > 0 && args[0] == "rerank-flow")
 {
