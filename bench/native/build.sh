@@ -15,10 +15,11 @@ LIB=
 for name in ${FAISS_LIB:-faiss_avx512 faiss_avx2 faiss}; do
   if [ -f "$WORK/faiss/build/faiss/lib$name.a" ]; then LIB=$WORK/faiss/build/faiss/lib$name.a; break; fi
 done
-[ -n "$LIB" ] || { echo "no FAISS library under $WORK/faiss/build: run ../shared/peers/native/build.sh first (its README)" >&2; exit 1; }
+[ -n "$LIB" ] || { echo "no ${FAISS_LIB:-FAISS} library under $WORK/faiss/build: run ../shared/peers/native/build.sh first (its README), and for faiss_avx2 then: cmake --build $WORK/faiss/build --target faiss_avx2 -j2" >&2; exit 1; }
 mkdir -p "$(dirname "$OUT")"
 g++ -O3 -march=native -DNDEBUG -std=c++20 -fopenmp -I"$WORK/faiss" -o "$OUT" "$HERE/batch.cpp" "$LIB" -lopenblas
 echo "built $OUT against $LIB" >&2
 KERNEL_OUT=${KERNEL_OUT:-$(dirname "$OUT")/kernel}
+mkdir -p "$(dirname "$KERNEL_OUT")"
 g++ -O3 -march=native -DNDEBUG -std=c++20 -fopenmp -I"$WORK/faiss" -o "$KERNEL_OUT" "$HERE/kernel.cpp" "$LIB" -lopenblas
 echo "built $KERNEL_OUT against $LIB" >&2

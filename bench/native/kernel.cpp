@@ -6,11 +6,12 @@
 //   kernel [M] [CODES]          M sub-quantizers of 4 bits (default 96), CODES codes (default 50016, a multiple of 32)
 //   env: MIN_TIME_S=1 (each of the ROUNDS timings repeats the scan for at least this long), ROUNDS=5
 //
-// Output (stdout): faiss-kernel,M,CODES,ns_per_code_best,ns_per_code_median,checksum,ROUND1;ROUND2;… (ns per code of
-// every round, in the order run) — the codes and tables are
+// Output (stdout): faiss-kernel,M,CODES,ns_per_code_best,ns_per_code_median,checksum,ROUND1;ROUND2;…,OPTIONS (ns per
+// code of every round, in the order run; OPTIONS is faiss::get_compile_options(), which names the SIMD level) — the codes and tables are
 // random (the kernel is data-oblivious), laid out by FAISS's own packers (pq4_pack_codes, pq4_pack_LUT, blocks of 32
 // codes); the checksum of the sums keeps the compiler from dropping the work.
 #include <faiss/impl/fast_scan/fast_scan.h>
+#include <faiss/utils/utils.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
     }
     double min_time = env_d("MIN_TIME_S", 1.0);
     int rounds = (int)env_d("ROUNDS", 5);
+    if (rounds < 1) {
+        fprintf(stderr, "kernel: ROUNDS must be at least 1 (got %d)\n", rounds);
+        return 2;
+    }
     std::mt19937 rng(1);
     std::vector<uint8_t> codes(n * ((m + 1) / 2)), lut(m * 16), packed_lut(m * 16);
     // pq4_pack_codes reads M/2 bytes per code, two 4-bit sub-codes per byte (low nibble first).
@@ -61,6 +66,6 @@ int main(int argc, char** argv) {
     std::sort(sorted.begin(), sorted.end());
     printf("faiss-kernel,%zu,%zu,%.4f,%.4f,%llu,", m, n, sorted.front(), sorted[sorted.size() / 2], (unsigned long long)checksum);
     for (size_t r = 0; r < per_code.size(); r++) printf(r == 0 ? "%.4f" : ";%.4f", per_code[r]);
-    printf("\n");
+    printf(",%s\n", faiss::get_compile_options().c_str());
     return 0;
 }

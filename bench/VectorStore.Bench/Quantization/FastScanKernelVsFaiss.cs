@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using VectorStore.Distance;
 
 namespace VectorStore.Bench.Quantization;
@@ -44,31 +45,35 @@ internal static class FastScanKernelVsFaiss
         Console.WriteLine($"4-bit fast-scan kernel, one query: M = {m}, {codes:N0} codes ({codes / 32:N0} blocks of 32, {(long)codes * m / 2 / 1024.0:F0} KiB of codes), " +
                           $"{alternations} alternations of 3 rounds of at least {seconds:0.###} s each");
         Console.WriteLine("path    | VectorStore ns/code (best / median) | FAISS ns/code (best / median) | ratio of bests (VectorStore / FAISS)");
-        Compare(Path(), () => TimeOurs(m, codes, seconds, 3), native, m, codes, seconds, alternations);
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Compare("avx2", () => OursInChild(m, codes, seconds), nativeAvx2, m, codes, seconds, alternations);
-        }
+        Compare(Path(), () => TimeOurs(m, codes, seconds, 3), native, Path() == "avx512" ? "AVX512" : "AVX2", m, codes, seconds, alternations);
+        if (Avx512BW.IsSupported)
+            Compare("avx2", () => OursInChild(m, codes, seconds), nativeAvx2, "AVX2", m, codes, seconds, alternations);
+        else if (nativeAvx2 is not null)
+            Console.WriteLine("(--native-avx2 ignored: without AVX-512 the first row is already the AVX2 path)");
         return 0;
     }
 
-    private static void Compare(string path, Func<double[]> ours, string? native, int m, int codes, double seconds, int alternations)
+    private static void Compare(string path, Func<double[]> ours, string? native, string faissLevel, int m, int codes, double seconds, int alternations)
     {
         var mine = new List<double>();
         var theirs = new List<double>();
         for (int i = 0; i < alternations; i++)
         {
             mine.AddRange(ours());
-            if (native is not null) theirs.AddRange(Faiss(native, m, codes, seconds));
+            if (native is not null) theirs.AddRange(Faiss(native, faissLevel, m, codes, seconds));
         }
         string faiss = theirs.Count == 0 ? "—" : FormattableString.Invariant($"{theirs.Min():F3} / {Median(theirs):F3}");
         string ratio = theirs.Count == 0 ? "—" : FormattableString.Invariant($"{mine.Min() / theirs.Min():F2}");
         Console.WriteLine(FormattableString.Invariant($"{path,-7} | {mine.Min():F3} / {Median(mine):F3} | {faiss} | {ratio}"));
     }
 
-    private static string Path() => Vector512.IsHardwareAccelerated ? "avx512" : Vector256.IsHardwareAccelerated ? "avx2" : Vector128.IsHardwareAccelerated ? "128-bit" : "scalar";
+    /// <summary>The path <see cref="PqFastScan.Accumulate"/> takes here: it dispatches on the ISA classes, not on the preferred vector width.</summary>
+    private static string Path() => Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "128-bit" : "scalar";
 
-    /// <summary>ns per code of each round; one scan first, to fault the pages in and warm the caches.</summary>
+    /// <summary>
+    /// ns per code of each round; first half a second of scans, to fault the pages in, warm the caches and let the JIT
+    /// promote the kernel (it is left to tiering: <see cref="PqFastScan"/>), which a single warm-up scan would not.
+    /// </summary>
     private static double[] TimeOurs(int m, int codes, double seconds, int rounds)
     {
         var rng = new Random(1);
@@ -77,7 +82,7 @@ internal static class FastScanKernelVsFaiss
         var lut = new byte[m * 16];
         rng.NextBytes(lut);
         var sums = new ushort[codes];
-        PqFastScan.Accumulate(blocks, codes / 32, m, lut, sums);
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 0.5;) PqFastScan.Accumulate(blocks, codes / 32, m, lut, sums);
         var result = new double[rounds];
         long checksum = 0;
         for (int r = 0; r < rounds; r++)
@@ -105,17 +110,27 @@ internal static class FastScanKernelVsFaiss
         foreach (var arg in new[] { "fastscan-kernel", "--ours-only", "1", "--m", $"{m}", "--codes", $"{codes}", "--seconds", seconds.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(arg);
         psi.Environment["DOTNET_EnableAVX512"] = "0";
-        return Parse(Run(psi), "ours,", 2);
+        string output = Run(psi);
+        if (!output.Contains("ours,avx2,", StringComparison.Ordinal))
+            throw new InvalidOperationException($"the child with DOTNET_EnableAVX512=0 did not take the AVX2 path: {output}");
+        return Parse(output, "ours,", 2);
     }
 
-    private static double[] Faiss(string native, int m, int codes, double seconds)
+    /// <summary>FAISS's rounds; refuses a binary whose library was compiled for another SIMD level than <paramref name="level"/>.</summary>
+    private static double[] Faiss(string native, string level, int m, int codes, double seconds)
     {
         var psi = new ProcessStartInfo(native) { RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add($"{m}");
         psi.ArgumentList.Add($"{codes}");
         psi.Environment["MIN_TIME_S"] = seconds.ToString(CultureInfo.InvariantCulture);
         psi.Environment["ROUNDS"] = "3";
-        return Parse(Run(psi), "faiss-kernel,", 6);
+        string output = Run(psi);
+        // Column 7: faiss::get_compile_options(), e.g. "OPTIMIZE AVX512 " or "OPTIMIZE AVX2 ".
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("faiss-kernel,", StringComparison.Ordinal)) ?? "";
+        var options = line.Split(',').ElementAtOrDefault(7)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (!options.Contains(level))
+            throw new InvalidOperationException($"{native} runs FAISS compiled with '{string.Join(' ', options)}', not {level}: swapped --native / --native-avx2?");
+        return Parse(output, "faiss-kernel,", 6);
     }
 
     private static string Run(ProcessStartInfo psi)
