@@ -77,7 +77,7 @@ internal sealed class IndexBuilder(int dimension, Metric metric, int seed, int m
     {
         if (n == 0) return;
         var (kept, copied) = buffers;
-        var m = n == copied.Count ? copied : new VectorMatrix(copied.Data.AsSpan(0, n * dimension).ToArray(), dimension);
+        var m = n == copied.Count ? copied : copied.Slice(0, n);
         index.AddBatch(kept.AsSpan(0, n), m, threads);
         if (refine is not null)
             for (int i = 0; i < n; i++) refine.Encode(kept[i], m.Row(i));

@@ -79,12 +79,23 @@ public sealed partial class DriftMonitor
     /// <summary>A copy of the reservoir's newest <paramref name="take"/> rows, oldest first, whatever the ring's rotation; the caller holds the lock.</summary>
     private float[] NewestRows(int take)
     {
-        int dim = _probe.Dimension;
-        var rows = new float[(long)take * dim];
-        int start = OldestOfNewest(take);
-        for (int i = 0; i < take; i++)
-            _reservoir.AsSpan((start + i) % _reservoirCapacity * dim, dim).CopyTo(rows.AsSpan(i * dim, dim));
+        var (first, second) = NewestRuns(take);
+        var rows = new float[first.Length + second.Length];
+        first.Span.CopyTo(rows);
+        second.Span.CopyTo(rows.AsSpan(first.Length));
         return rows;
+    }
+
+    /// <summary>
+    /// The reservoir's newest <paramref name="take"/> rows, oldest first, as the ring holds them: a run up to the ring's
+    /// end, then one from its start (empty unless the rows wrap). No copy; the caller holds the lock while it reads them.
+    /// </summary>
+    private (ReadOnlyMemory<float> First, ReadOnlyMemory<float> Second) NewestRuns(int take)
+    {
+        int dim = _probe.Dimension;
+        int start = OldestOfNewest(take);
+        int firstRows = Math.Min(take, _reservoirCapacity - start);
+        return (_reservoir.AsMemory(start * dim, firstRows * dim), _reservoir.AsMemory(0, (take - firstRows) * dim));
     }
 
     /// <summary>The running state; <paramref name="externalCount"/> set: the reservoir's rows are kept elsewhere.</summary>
@@ -104,7 +115,10 @@ public sealed partial class DriftMonitor
         {
             w.Write(_reservoirCount);
             // Oldest first, so a reader with a smaller reservoir keeps the newest rows.
-            foreach (float v in NewestRows(_reservoirCount)) w.Write(v);
+            // Straight from the ring: a snapshot writing the reservoir inline does not copy it first.
+            var (first, second) = NewestRuns(_reservoirCount);
+            foreach (float v in first.Span) w.Write(v);
+            foreach (float v in second.Span) w.Write(v);
         }
         w.Write(_tests);
         w.Write(_periodic is not null);
