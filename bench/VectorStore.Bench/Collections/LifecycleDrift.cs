@@ -164,17 +164,10 @@ public static class LifecycleDrift
         // p99 per one-second window: the worst, and the window of the switch.
         var windows = latencies.GroupBy(l => (int)l.At).Select(g => (Second: g.Key, P99: CanaryRecorder.Percentile(g.Select(x => x.Ms).ToArray(), g.Count(), 0.99), N: g.Count())).OrderBy(w => w.Second).ToArray();
         var switched = latencies.FirstOrDefault(l => l.Generation > 1);
-        double baseline = Median(windows.Select(w => w.P99).ToArray());
+        double baseline = BenchStats.Median(windows.Select(w => w.P99));
         var worstWindow = windows.MaxBy(w => w.P99);
         Console.WriteLine($"searches: {latencies.Count}, failed: {failures}; p99 per second: median {baseline:F2} ms, worst {worstWindow.P99:F2} ms (second {worstWindow.Second}, {worstWindow.N} queries)" +
             (switched.Generation > 1 ? $"; first query served by generation {switched.Generation} at {switched.At:F1} s, p99 of that second {windows.FirstOrDefault(w => w.Second == (int)switched.At).P99:F2} ms" : "; no switch happened"));
         return failures == 0 ? 0 : 1;
-    }
-
-    private static double Median(double[] v)
-    {
-        if (v.Length == 0) return double.NaN;
-        Array.Sort(v);
-        return v[v.Length / 2];
     }
 }

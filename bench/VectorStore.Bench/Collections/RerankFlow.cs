@@ -93,7 +93,7 @@ public static class RerankFlow
             if (rep == 0) Thread.Sleep(1000);
         }
         Console.WriteLine($"# re-rank of {Depth} candidates from {index} (nprobe {nprobe}), pq:96x4, {data.Count}x{dim}, us per query");
-        double baseline = Median(samples[0]);
+        double baseline = BenchStats.Median(samples[0]);
         for (int v = 0; v < names.Length; v++)
         {
             var x = samples[v];
@@ -101,11 +101,5 @@ public static class RerankFlow
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{names[v],-38} median {x[x.Count / 2],6:F1}  p25 {x[x.Count / 4],6:F1}  p75 {x[x.Count * 3 / 4],6:F1}  speed-up {baseline / x[x.Count / 2]:F2}x"));
         }
-    }
-
-    private static double Median(List<double> x)
-    {
-        var s = x.Order().ToList();
-        return s[s.Count / 2];
     }
 }

@@ -62,9 +62,9 @@ internal static class FastScanKernelVsFaiss
             mine.AddRange(ours());
             if (native is not null) theirs.AddRange(Faiss(native, faissLevel, m, codes, seconds));
         }
-        string faiss = theirs.Count == 0 ? "—" : FormattableString.Invariant($"{theirs.Min():F3} / {Median(theirs):F3}");
+        string faiss = theirs.Count == 0 ? "—" : FormattableString.Invariant($"{theirs.Min():F3} / {BenchStats.Median(theirs):F3}");
         string ratio = theirs.Count == 0 ? "—" : FormattableString.Invariant($"{mine.Min() / theirs.Min():F2}");
-        Console.WriteLine(FormattableString.Invariant($"{path,-7} | {mine.Min():F3} / {Median(mine):F3} | {faiss} | {ratio}"));
+        Console.WriteLine(FormattableString.Invariant($"{path,-7} | {mine.Min():F3} / {BenchStats.Median(mine):F3} | {faiss} | {ratio}"));
     }
 
     /// <summary>The path <see cref="PqFastScan.Accumulate"/> takes here: it dispatches on the ISA classes, not on the preferred vector width.</summary>
@@ -148,11 +148,5 @@ internal static class FastScanKernelVsFaiss
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"no '{prefix}' line in: {output}");
         return line.Trim().Split(',')[column].Split(';').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v[v.Length / 2];
     }
 }
