@@ -71,7 +71,7 @@ public sealed record EvalSettings
     /// </summary>
     public RawVectorResidency RawVectors { get; init; } = RawVectorResidency.Ram;
 
-    /// <summary>The second-stage code (<c>rq:B</c>, <see cref="Collections.CollectionOptions.Refine"/>). Default none.</summary>
+    /// <summary>The second-stage code (<c>rq:B</c> or <c>sq8</c>, <see cref="Collections.CollectionOptions.Refine"/>). Default none.</summary>
     public string? Refine { get; init; }
 
     /// <summary>Declared fields of the built collection (with <see cref="FieldValues"/>). Default none.</summary>

@@ -18,7 +18,7 @@ public sealed record CollectionOptions
     public string Index { get; init; } = "flat";
 
     /// <summary>
-    /// A second, finer code kept in RAM for the candidates the index returns (<c>rq:B</c>, B = 1..8): with
+    /// A second, finer code kept in RAM for the candidates the index returns (<c>rq:B</c>, B = 1..8, or <c>sq8</c>): with
     /// <see cref="SearchOptions.Rerank"/> = N the index's N best are re-scored with it, and its per-candidate error
     /// bound decides which few still need a full-precision read (none when the bounds already separate the top k from
     /// the rest). Default null (no second stage: the N candidates are all read at full precision). Trained with the index.

@@ -16,7 +16,7 @@ public sealed record CollectionStats
     /// <summary>Bytes per code.</summary>
     public int CodeSize { get; init; }
 
-    /// <summary>Resident bytes of codes and index structures.</summary>
+    /// <summary>Resident bytes of codes and index structures, with the refine stage's codes when there is one.</summary>
     public long IndexBytes { get; init; }
 
     /// <summary>Bytes of full-precision vectors kept for re-ranking (wherever they live).</summary>

@@ -149,11 +149,13 @@ public sealed partial class Collection
         var cancel = g.Cancel.Token;
         int[] slots;
         VectorMatrix sample;
+        int highWater;
         _lock.EnterReadLock();
         try
         {
             ThrowIfClosed();
             slots = _slots.LiveSlots();
+            highWater = _slots.HighWater;
             if (slots.Length == 0) throw new InvalidArgumentException("the collection has no vectors to train on");
             // Seeded by the generation number: a rebuild after a crash trains the same codec.
             sample = _builder.Sample(slots, Options.Seed + g.Number);
@@ -161,7 +163,7 @@ public sealed partial class Collection
             g.Pending = [];
         }
         finally { _lock.ExitReadLock(); }
-        var (index, refine) = _builder.TrainEmpty(g.Compression, g.IndexSpec, sample);
+        var (index, refine) = _builder.TrainEmpty(g.Compression, g.IndexSpec, sample, highWater);
         // Its sensors' baseline is its own training sample, ready for when it becomes live.
         g.Drift = CreateDriftMonitor(index, sample, g.Number);
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -60,7 +60,7 @@ public sealed partial class Collection
         if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train on");
         var liveSlots = _slots.LiveSlots();
         var sample = _builder.Sample(liveSlots, Options.Seed);
-        var (index, refine) = _builder.TrainEmpty(_current.Compression, _current.IndexSpec, sample);
+        var (index, refine) = _builder.TrainEmpty(_current.Compression, _current.IndexSpec, sample, _slots.HighWater);
         // One batch of every live vector (the write lock is held, so nothing changes meanwhile).
         AddChunk(index, refine, liveSlots, locked: true);
         _current.Refine = refine;

@@ -20,8 +20,8 @@ public static class CollectionOptionsValidation
         if (options.Refine is { } refine)
         {
             var r = CompressionSpec.Parse(refine);
-            if (r.Stages.Count != 1 || r.Quantizer.Name != "rq")
-                throw new InvalidArgumentException($"refine '{refine}' must be a rotation code rq:B (B = 1..8): the second stage needs its per-candidate error bound");
+            if (r.Stages.Count != 1 || r.Quantizer.Name is not ("rq" or "sq8"))
+                throw new InvalidArgumentException($"refine '{refine}' must be a rotation code rq:B (B = 1..8) or sq8: the second stage needs its per-candidate error bound");
             CodecRegistry.Validate(r, options.Dimension);
         }
         return (c, i);

@@ -40,12 +40,14 @@ internal sealed class IndexBuilder(int dimension, Metric metric, int seed, int m
     }
 
     /// <summary>An empty index of <paramref name="index"/> over <paramref name="compression"/> (and the collection's refine stage), trained on <paramref name="sample"/>. Needs no lock.</summary>
-    public (VectorIndex Index, RefineStage? Refine) TrainEmpty(CompressionSpec compression, IndexSpec index, VectorMatrix sample)
+    /// <remarks><paramref name="slotsToEncode"/>: the slot high water the caller read under its lock, so the refine codes are allocated once.</remarks>
+    public (VectorIndex Index, RefineStage? Refine) TrainEmpty(CompressionSpec compression, IndexSpec index, VectorMatrix sample, int slotsToEncode)
     {
         var context = new TrainingContext { Seed = seed, Threads = threads };
         var kind = metric.ToDistanceKind();
         var trained = IndexRegistry.Get(index).Create(index, compression, dimension, kind, sample, context);
         var refine = refineSpec is null ? null : RefineStage.Train(refineSpec, sample, kind, context);
+        refine?.Reserve(slotsToEncode);
         return (trained, refine);
     }
 

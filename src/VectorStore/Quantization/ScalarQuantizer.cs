@@ -89,6 +89,19 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
         return new ScalarQuantizer(mid, step, options.PerVectorScale);
     }
 
+    /// <summary>
+    /// sq8 for a bounded second stage (<see cref="RefineStage"/>): trained unclipped, each range then widened by one
+    /// code on each side, so the sample's extremes encode to ±126 and a saturated ±127 marks a value at least half a
+    /// step beyond anything the sample held (one that may have been clipped). Without the margin a vector at a
+    /// dimension's minimum — common in SIFT, whose coordinates are often 0 — would saturate without being clipped and
+    /// lose its bound (measured: 99.7 reads per query of 100 on SIFT 10k).
+    /// </summary>
+    internal static ScalarQuantizer TrainForBound(VectorMatrix sample, bool perVectorScale)
+    {
+        var sq = Train(sample, new ScalarQuantizerOptions { PerVectorScale = perVectorScale, ClipQuantile = 0 });
+        return new ScalarQuantizer(sq._mid, sq._step.Select(s => s * 127f / 126f).ToArray(), perVectorScale);
+    }
+
     /// <summary>The sorted position of quantile <paramref name="q"/> of <paramref name="n"/> values.</summary>
     private static int QuantileIndex(int n, double q)
     {
@@ -189,13 +202,39 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
         return new ScalarQuantizer(mid, step, pv);
     }
 
-    /// <summary>Per-query state: the query with steps folded in, and the constant q·mid.</summary>
-    private sealed class Scorer(ScalarQuantizer codec, DistanceKind kind) : CodeScorer(codec)
+    /// <summary>
+    /// Standard deviations of the rounding error that the scorer's <see cref="IBoundedScorer.DistanceWithBound"/> bound
+    /// spans: with 3, about 0.3 % of estimates fall outside it.
+    /// </summary>
+    internal const float BoundSigmas = 3f;
+
+    /// <summary>
+    /// Per-query state: the query with steps folded in, and the constant q·mid. Implements <see cref="IBoundedScorer"/>,
+    /// so sq8 can be the second, in-RAM stage (<c>CollectionOptions.Refine</c>) after a coarser code.
+    /// </summary>
+    /// <remarks>
+    /// <para>Error bound: a coordinate inside its clipping range is off by its rounding error e_d, uniform in
+    /// ±s·step_d/2 (s the per-vector scale, else 1) and independent across coordinates. For inner products the
+    /// estimate is off by q·e, whose standard deviation is s·√(Σ (q_d·step_d)² / 12): one number per query. For L2,
+    /// exact − estimate = 2(x̂ − q)·e + ‖e‖²; the first term's standard deviation is at most
+    /// 2·s·max_d step_d·‖x̂ − q‖/√12, with ‖x̂ − q‖² the estimate itself, and ‖e‖² is at most s²·Σ step_d²/4. The bound is
+    /// <see cref="BoundSigmas"/> standard deviations plus that term and float rounding of the summed terms. A coordinate
+    /// clipped at training's range (<see cref="ScalarQuantizerOptions.ClipQuantile"/>) errs by more, by an amount the
+    /// code does not keep, so a code with a saturated coordinate (±127) gets no bound (+∞): the refine stage reads it.
+    /// Measured without that rule on out-of-sample vectors: about 6 % of estimates fell outside the bound, nearly all
+    /// of them codes with a clipped coordinate.</para>
+    /// </remarks>
+    private sealed class Scorer(ScalarQuantizer codec, DistanceKind kind) : CodeScorer(codec), IBoundedScorer
     {
+        private static readonly float s_invSqrt12 = 1f / MathF.Sqrt(12f);
         private readonly ScalarQuantizer _sq = codec;
         private readonly float[] _scaled = new float[codec.Dimension];
+        private readonly float _stepMax = codec._step.Max();
+        private readonly float _errorSquaredMax = codec._step.Sum(t => t * t) / 4;
         private float _qMid;
         private float _qNorm;
+        private float _dotSigma;
+        private float _magnitude;
 
         public override void SetQuery(ReadOnlySpan<float> query)
         {
@@ -203,6 +242,37 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
             for (int d = 0; d < _scaled.Length; d++) _scaled[d] = query[d] * _sq._step[d];
             _qMid = DotProduct.Compute(query, _sq._mid);
             _qNorm = DotProduct.Compute(query, query);
+            _dotSigma = MathF.Sqrt(DotProduct.Compute(_scaled, _scaled)) * s_invSqrt12;
+            // The largest the summed terms of an estimate can be, for the float rounding term: |q·mid| + 127·Σ|q_d·step_d|.
+            float abs = 0;
+            foreach (float v in _scaled) abs += MathF.Abs(v);
+            _magnitude = MathF.Abs(_qMid) + 127 * abs;
+        }
+
+        /// <inheritdoc />
+        public float DistanceWithBound(ReadOnlySpan<byte> code, out float bound)
+        {
+            float d = Distance(code);
+            int dim = _scaled.Length;
+            // A saturated coordinate may have been clipped, by an amount the code does not record: no interval, so
+            // the refine stage reads this candidate at full precision.
+            if (MemoryMarshal.Cast<byte, sbyte>(code[..dim]).IndexOfAny((sbyte)127, (sbyte)-127) >= 0)
+            {
+                bound = float.PositiveInfinity;
+                return d;
+            }
+            float s = _sq.PerVectorScale ? MathF.Abs(BinaryPrimitives.ReadSingleLittleEndian(code[(dim + 4)..])) : 1f;
+            // Float32 rounding of the dot product's terms: about √D rounding steps of their magnitude.
+            float rounding = 1e-6f * MathF.Sqrt(dim) * s * _magnitude;
+            if (kind == DistanceKind.NegativeDot)
+            {
+                bound = BoundSigmas * s * _dotSigma + rounding;
+                return d;
+            }
+            float norm = BinaryPrimitives.ReadSingleLittleEndian(code[dim..]);
+            float spread = 2 * s * _stepMax * s_invSqrt12 * MathF.Sqrt(MathF.Max(d, 0));
+            bound = BoundSigmas * spread + s * s * _errorSquaredMax + 2 * rounding + 1e-6f * MathF.Sqrt(dim) * (_qNorm + norm);
+            return d;
         }
 
         public override float Distance(ReadOnlySpan<byte> code)

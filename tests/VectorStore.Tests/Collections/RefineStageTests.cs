@@ -8,7 +8,7 @@ namespace VectorStore.Tests.Collections;
 /// <summary>
 /// The in-RAM second stage (<see cref="CollectionOptions.Refine"/>): it must return what a full-precision re-rank of
 /// the same candidates returns while reading a fraction of them, survive snapshots and log replay, and refuse codes
-/// without an error bound.
+/// without an error bound. Both bounded codes are covered: the rotation code rq:B and sq8.
 /// </summary>
 public sealed class RefineStageTests
 {
@@ -42,20 +42,25 @@ public sealed class RefineStageTests
         return (Recall.AtK(found, truth, 10), reads / q.Count);
     }
 
-    [Fact]
-    public void RefineKeepsTheRecallOfAFullReRankWithAFractionOfTheReads()
+    [Theory]
+    [InlineData("rq:4", 25)]
+    [InlineData("sq8", 10)]
+    [InlineData("sq8:pv", 10)]
+    public void RefineKeepsTheRecallOfAFullReRankWithAFractionOfTheReads(string refine, int maxReads)
     {
         var (b, q, truth) = Data();
         using var db = VectorDatabase.CreateInMemory();
         var (fullRecall, fullReads) = Measure(Build(db, "full", null, b), q, truth);
-        var (refRecall, refReads) = Measure(Build(db, "refined", "rq:4", b), q, truth);
+        var (refRecall, refReads) = Measure(Build(db, "refined", refine, b), q, truth);
         Assert.Equal(100, fullReads);
         Assert.True(refRecall >= fullRecall - 0.01, $"refined recall {refRecall:F3} vs full re-rank {fullRecall:F3}");
-        Assert.True(refReads <= 25, $"{refReads:F1} full-precision reads per query out of 100 candidates");
+        Assert.True(refReads <= maxReads, $"{refReads:F1} full-precision reads per query out of 100 candidates");
     }
 
-    [Fact]
-    public void RefineCodesSurviveSnapshotsReplayAndUpdates()
+    [Theory]
+    [InlineData("rq:4")]
+    [InlineData("sq8")]
+    public void RefineCodesSurviveSnapshotsReplayAndUpdates(string refine)
     {
         var (b, q, _) = Data();
         var dir = TestData.TempDir();
@@ -63,7 +68,7 @@ public sealed class RefineStageTests
         SearchHit[][] before;
         using (var db = StorageTestKit.Open(dir))
         {
-            var c = Build(db, "r", "rq:4", b);
+            var c = Build(db, "r", refine, b);
             c.Upsert(5, q.Row(0)); // after training: encoded on write
             before = Run(c);
             db.Snapshot();
@@ -74,7 +79,7 @@ public sealed class RefineStageTests
         using (var db = StorageTestKit.Open(dir))
         {
             var c = db.GetCollection("r");
-            Assert.Equal("rq:4", c.Options.Refine);
+            Assert.Equal(refine, c.Options.Refine);
             var after = Run(c);
             for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);
             Assert.Equal(6UL, c.Search(q.Row(1), new SearchOptions { K = 1, Rerank = 60 })[0].Id);
@@ -82,10 +87,11 @@ public sealed class RefineStageTests
     }
 
     [Theory]
-    [InlineData("sq8")]
+    [InlineData("pq:24x4")]
     [InlineData("pca:32+rq:4")]
+    [InlineData("pca:32+sq8")]
     [InlineData("rq:9")]
-    public void RefineNeedsABoundedRotationCode(string spec)
+    public void RefineNeedsABoundedCode(string spec)
     {
         using var db = VectorDatabase.CreateInMemory();
         var e = Assert.Throws<InvalidArgumentException>(() => db.CreateCollection("x", new CollectionOptions { Dimension = 96, Refine = spec }));

@@ -17,7 +17,7 @@ public sealed class CreateCommand : CliCommand
         var thresholdOpt = Opt("--training-threshold", "Vectors collected before the codec and index are trained", 10_000);
         var seedOpt = Opt("--seed", "Training seed", 42);
         var rawOpt = Opt<string>("--raw-vectors", "Where full-precision vectors live: disk (memory-mapped segments; default for a database directory) | ram");
-        var refineOpt = Opt<string?>("--refine", "Second-stage code kept in RAM (rq:B, B = 1..8): search --rerank N re-scores its N candidates with it and reads full precision only where its error bound requires");
+        var refineOpt = Opt<string?>("--refine", "Second-stage code kept in RAM (rq:B, B = 1..8, or sq8[:pv]): search --rerank N re-scores its N candidates with it and reads full precision only where its error bound requires");
         var fieldOpt = new Option<string[]>("--field")
         {
             Description = "Declare a metadata field NAME:TYPE, TYPE keyword | tags | int | double | bool | timestamp (repeatable; filters use them: search --where)",

@@ -21,7 +21,7 @@ public sealed class EvalCommand : CliCommand
         var ffOpt = Opt<double?>("--filter-fraction", "Restrict every query to a random fraction of the base ids");
         var fsOpt = Opt("--filter-seed", "Seed of the filter subset", 1);
         var rawOpt = Opt("--raw-vectors", "ram (in memory) | disk (a temporary database directory; vectors read from memory-mapped segments)", "ram");
-        var refineOpt = Opt<string?>("--refine", "Second-stage code in RAM (rq:B): re-scores the --rerank candidates; full precision only where its error bound requires");
+        var refineOpt = Opt<string?>("--refine", "Second-stage code in RAM (rq:B or sq8[:pv]): re-scores the --rerank candidates; full precision only where its error bound requires");
         var fieldsOpt = Opt<string?>("--fields", "Tab-separated field values, a header row of field names, row i for base vector i (with --where)");
         var fieldOpt = new Option<string[]>("--field") { Description = "Declare a field type, NAME:TYPE (keyword|tags|int|double|bool|timestamp); repeatable. Columns --where names without a declaration are keywords", AllowMultipleArgumentsPerToken = false };
         var batchOpt = new Option<bool>("--batch") { Description = "Also time batched search (every query in one SearchBatch call, on --threads workers): batch_qps in JSON, a batch_qps column otherwise" };
