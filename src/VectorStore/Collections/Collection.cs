@@ -427,7 +427,7 @@ public sealed partial class Collection
                 Dimension = Options.Dimension,
                 Trained = _index is not null,
                 CodeSize = _index?.Codec.CodeSize ?? 0,
-                IndexBytes = (_index?.MemoryBytes ?? 0) + (_refine?.MemoryBytes ?? 0),
+                IndexBytes = _current.MemoryBytes,
                 RerankBytes = (long)_slots.Count * Options.Dimension * sizeof(float),
                 ResidentBytes = ResidentBytesLocked(),
                 DiskBytes = _journal.DiskBytes(),

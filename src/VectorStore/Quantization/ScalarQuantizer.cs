@@ -235,6 +235,7 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
         private float _qNorm;
         private float _dotSigma;
         private float _magnitude;
+        private bool _boundReady;
 
         public override void SetQuery(ReadOnlySpan<float> query)
         {
@@ -242,16 +243,24 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
             for (int d = 0; d < _scaled.Length; d++) _scaled[d] = query[d] * _sq._step[d];
             _qMid = DotProduct.Compute(query, _sq._mid);
             _qNorm = DotProduct.Compute(query, query);
+            // The bound's per-query terms wait for the first bounded score: as the index's scorer, sq8 never needs them.
+            _boundReady = false;
+        }
+
+        private void PrepareBound()
+        {
             _dotSigma = MathF.Sqrt(DotProduct.Compute(_scaled, _scaled)) * s_invSqrt12;
             // The largest the summed terms of an estimate can be, for the float rounding term: |q·mid| + 127·Σ|q_d·step_d|.
             float abs = 0;
             foreach (float v in _scaled) abs += MathF.Abs(v);
             _magnitude = MathF.Abs(_qMid) + 127 * abs;
+            _boundReady = true;
         }
 
         /// <inheritdoc />
         public float DistanceWithBound(ReadOnlySpan<byte> code, out float bound)
         {
+            if (!_boundReady) PrepareBound();
             float d = Distance(code);
             int dim = _scaled.Length;
             // A saturated coordinate may have been clipped, by an amount the code does not record: no interval, so

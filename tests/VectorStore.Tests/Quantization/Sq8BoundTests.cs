@@ -30,7 +30,6 @@ public sealed class Sq8BoundTests
             ? ScalarQuantizer.TrainForBound(data.Slice(0, 2000), perVector)
             : ScalarQuantizer.Train(data.Slice(0, 2000), new ScalarQuantizerOptions { PerVectorScale = perVector });
         var scorer = (IBoundedScorer)sq.CreateScorer(kind);
-        var code = new byte[sq.CodeSize];
         var codes = new byte[1000 * sq.CodeSize];
         for (int i = 0; i < 1000; i++) sq.Encode(data.Row(2000 + i), codes.AsSpan(i * sq.CodeSize, sq.CodeSize));
         int outside = 0, pairs = 0, unbounded = 0;
