@@ -36,6 +36,18 @@ internal sealed class SlotTable
     /// <summary>Whether <paramref name="id"/> is present.</summary>
     public bool Contains(ulong id) => _ids.ContainsKey(id);
 
+    /// <summary>
+    /// <see cref="HighWater"/> once <paramref name="ids"/> (distinct) are placed: the new ones take free slots first,
+    /// then slots above the mark.
+    /// </summary>
+    public long HighWaterAfter(IReadOnlyList<ulong> ids)
+    {
+        long added = 0;
+        for (int i = 0; i < ids.Count; i++)
+            if (!_ids.ContainsKey(ids[i])) added++;
+        return HighWater + Math.Max(0, added - _free.Count);
+    }
+
     /// <summary>Whether <paramref name="slot"/> holds a live id.</summary>
     public bool IsLive(int slot) => slot < HighWater && _live.Contains(slot);
 

@@ -44,6 +44,19 @@ public abstract class VectorIndex
     /// </summary>
     public virtual bool SupportsConcurrentSearch => false;
 
+    /// <summary>
+    /// The most slots (0 … MaxSlots − 1) this index can hold in memory: an index that keeps its codes or links in
+    /// one array per kind stops where that array would pass <see cref="Array.MaxLength"/> elements. A collection
+    /// refuses a write that would need more before logging it; growing past it throws
+    /// <see cref="InvalidArgumentException"/>. <see cref="int.MaxValue"/> when only slot numbers limit it.
+    /// </summary>
+    public virtual int MaxSlots => int.MaxValue;
+
+    /// <summary>The error a write past <see cref="MaxSlots"/> gets: what limits the index, and what holds more.</summary>
+    protected InvalidArgumentException CapacityError(int slots, string what) =>
+        new($"index {Spec} over {Codec.Spec} holds at most {MaxSlots:N0} vectors in memory ({what}); {slots:N0} were asked for. " +
+            "Use an index whose codes are stored in parts (ivf) or a smaller code, or split the data over several collections");
+
     /// <summary>Adds (or replaces) the vector at <paramref name="slot"/>.</summary>
     public abstract void Add(int slot, ReadOnlySpan<float> vector);
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorStore.Clustering;
@@ -23,16 +24,28 @@ namespace VectorStore.Quantization;
 internal sealed class RefineStage
 {
     private readonly ThreadLocal<Scratch> _scratch;
-    private byte[] _codes = [];
-
     private readonly DistanceKind _kind;
+    private readonly int _codeSize;
 
-    private RefineStage(VectorCodec codec, DistanceKind kind)
+    // The codes in chunks of 2^_shift slots, each full but the last: one array would stop at 2 GiB (about 5.5M sq8
+    // codes of 384 dimensions), and a growing chunk copies only itself.
+    private readonly int _shift;
+    private byte[][] _chunks = [];
+
+    /// <summary>Bytes a full chunk holds at most (fewer slots per chunk for larger codes).</summary>
+    internal const int ChunkBytesLimit = 32 << 20;
+
+    private RefineStage(VectorCodec codec, DistanceKind kind, int chunkBytes = ChunkBytesLimit)
     {
         Codec = codec;
         _kind = kind;
+        _codeSize = codec.CodeSize;
+        _shift = Math.Clamp(BitOperations.Log2((uint)Math.Max(1, chunkBytes / Math.Max(1, _codeSize))), 0, 20);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
     }
+
+    /// <summary>Slots per chunk.</summary>
+    internal int ChunkSlots => 1 << _shift;
 
     /// <summary>The refine codec.</summary>
     public VectorCodec Codec { get; }
@@ -41,37 +54,69 @@ internal sealed class RefineStage
     /// <remarks>
     /// sq8 is trained without clipping (<see cref="ScalarQuantizer.TrainForBound"/>): a clipped coordinate errs by more
     /// than the bound covers, so its code is read at full precision, and with the primary sq8's clipping (0.05 % per
-    /// tail) about a quarter of the text set's candidates had one (25.5 reads per query of 100).
+    /// tail) about a quarter of the text set's candidates had one (25.5 reads per query of 100). Tests pass a small
+    /// <c>chunkBytes</c> (bytes of a full chunk of codes) to cross chunk ends.
     /// </remarks>
-    public static RefineStage Train(CompressionSpec spec, VectorMatrix sample, DistanceKind kind, TrainingContext context) =>
+    public static RefineStage Train(CompressionSpec spec, VectorMatrix sample, DistanceKind kind, TrainingContext context, int chunkBytes = ChunkBytesLimit) =>
         new(spec.Quantizer.Name == "sq8" && spec.Stages.Count == 1
             ? ScalarQuantizer.TrainForBound(sample, spec.Quantizer.Argument == "pv")
-            : CodecRegistry.Train(spec, sample, kind, context), kind);
+            : CodecRegistry.Train(spec, sample, kind, context), kind, chunkBytes);
 
     /// <summary>
-    /// Makes room for the codes of slots [0, <paramref name="slots"/>) in one allocation: a build that then encodes
-    /// every live slot leaves the array at its final size instead of up to twice it.
+    /// Makes room for the codes of slots [0, <paramref name="slots"/>) at their final size: a build that then encodes
+    /// every live slot leaves no spare room behind (growing by a quarter at a time, a 50k build had allocated 508 B per
+    /// vector for 388 B codes).
     /// </summary>
     public void Reserve(int slots)
     {
-        long need = (long)slots * Codec.CodeSize;
-        if (need > _codes.Length) Array.Resize(ref _codes, (int)Math.Min(Array.MaxLength, need));
+        if (slots <= 0) return;
+        int last = (slots - 1) >> _shift;
+        for (int c = 0; c <= last; c++) Grow(c, c < last ? ChunkSlots : slots - (c << _shift));
     }
 
     /// <summary>Encodes <paramref name="vector"/> as the code of <paramref name="slot"/>.</summary>
-    /// <remarks>Grows by a quarter: at sq8's 388 bytes per 384-dimension vector, doubling could hold as many bytes
-    /// again as the codes themselves.</remarks>
+    /// <remarks>The last chunk grows by a quarter: at sq8's 388 bytes per 384-dimension vector, doubling could hold as
+    /// many bytes again as the codes themselves.</remarks>
     public void Encode(int slot, ReadOnlySpan<float> vector)
     {
-        int size = Codec.CodeSize;
-        long need = (long)(slot + 1) * size;
-        if (need > _codes.Length)
-            Array.Resize(ref _codes, (int)Math.Min(Array.MaxLength, Math.Max(need, Math.Max(_codes.Length + _codes.Length / 4L, 1024L * size))));
-        Codec.Encode(vector, _codes.AsSpan(slot * size, size));
+        int c = slot >> _shift, within = slot & (ChunkSlots - 1);
+        if (c >= _chunks.Length || (long)(within + 1) * _codeSize > _chunks[c].Length)
+        {
+            int held = c < _chunks.Length ? _chunks[c].Length / Math.Max(1, _codeSize) : 0;
+            Grow(c, Math.Min(ChunkSlots, Math.Max(within + 1, Math.Max(held + held / 4, 1024))));
+        }
+        Codec.Encode(vector, _chunks[c].AsSpan(within * _codeSize, _codeSize));
     }
 
+    /// <summary>Makes chunk <paramref name="c"/> (and every one before it, full) hold at least <paramref name="slots"/> codes.</summary>
+    private void Grow(int c, int slots)
+    {
+        if (c >= _chunks.Length)
+        {
+            int old = _chunks.Length;
+            Array.Resize(ref _chunks, c + 1);
+            for (int i = old; i < c; i++) _chunks[i] = [];
+            _chunks[c] = [];
+        }
+        for (int i = 0; i < c; i++)
+            if (_chunks[i].Length < ChunkSlots * _codeSize) Array.Resize(ref _chunks[i], ChunkSlots * _codeSize);
+        if (_chunks[c].Length < slots * _codeSize) Array.Resize(ref _chunks[c], slots * _codeSize);
+    }
+
+    /// <summary>The code of <paramref name="slot"/> (encoded, or reserved and not yet written: zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> CodeOf(int slot) => _chunks[slot >> _shift].AsSpan((slot & (ChunkSlots - 1)) * _codeSize, _codeSize);
+
     /// <summary>Bytes held by the codes and the codec's parameters.</summary>
-    public long MemoryBytes => _codes.Length + Codec.ParameterBytes;
+    public long MemoryBytes
+    {
+        get
+        {
+            long bytes = Codec.ParameterBytes;
+            foreach (var chunk in _chunks) bytes += chunk.Length;
+            return bytes;
+        }
+    }
 
     /// <summary>
     /// Refines the candidates <paramref name="slots"/> (any order) for the best <paramref name="k"/> and pushes them
@@ -93,14 +138,14 @@ internal sealed class RefineStage
         s.Scorer.SetQuery(query);
         var sel = s.Selection;
         sel.Reset(count);
-        int size = Codec.CodeSize, reads = 0;
+        int reads = 0;
         Span<float> distance = stackalloc float[1];
         int ahead = Math.Min(count, CodePrefetchDistance);
-        for (int i = 0; i < ahead; i++) PrefetchCode(slots[i], size);
+        for (int i = 0; i < ahead; i++) PrefetchCode(slots[i]);
         for (int i = 0; i < count; i++)
         {
-            if (i + ahead < count) PrefetchCode(slots[i + ahead], size);
-            float e = bounded.DistanceWithBound(_codes.AsSpan(slots[i] * size, size), out float b);
+            if (i + ahead < count) PrefetchCode(slots[i + ahead]);
+            float e = bounded.DistanceWithBound(CodeOf(slots[i]), out float b);
             if (float.IsFinite(e) && float.IsFinite(b))
             {
                 sel.Set(i, e, b);
@@ -137,33 +182,43 @@ internal sealed class RefineStage
 
     /// <summary>Requests the cache lines of one slot's code into L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchCode(int slot, int size) =>
-        CachePrefetch.ToL1(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)slot * size), size);
+    private void PrefetchCode(int slot) => CachePrefetch.ToL1(ref MemoryMarshal.GetReference(CodeOf(slot)), _codeSize);
 
     /// <summary>Writes the codec and the codes of slots [0, <paramref name="highWater"/>) (free slots included: their bytes are stale and unread).</summary>
     public void Write(BinaryWriter w, int highWater)
     {
         CodecRegistry.Write(Codec, w);
-        int size = Codec.CodeSize;
-        w.Write(size);
-        long bytes = (long)highWater * size;
-        w.Write(bytes);
-        int stored = (int)Math.Min(bytes, _codes.Length);
-        w.Write(_codes, 0, stored);
-        // Slots above the last one ever encoded (free since training) have no code yet: zeros, never read.
-        if (bytes > stored) w.Write(new byte[bytes - stored]);
+        w.Write(_codeSize);
+        w.Write((long)highWater * _codeSize);
+        for (int c = 0; (long)c << _shift < highWater; c++)
+        {
+            int slots = (int)Math.Min(ChunkSlots, highWater - ((long)c << _shift));
+            int bytes = slots * _codeSize;
+            int stored = c < _chunks.Length ? Math.Min(bytes, _chunks[c].Length) : 0;
+            if (stored > 0) w.Write(_chunks[c], 0, stored);
+            // Slots above the last one ever encoded (free since training) have no code yet: zeros, never read.
+            if (bytes > stored) w.Write(new byte[bytes - stored]);
+        }
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote.</summary>
-    public static RefineStage Read(BinaryReader r, int highWater, DistanceKind kind, string path)
+    /// <remarks>The chunking is not stored: codes written with one chunk size read back with any other.</remarks>
+    public static RefineStage Read(BinaryReader r, int highWater, DistanceKind kind, string path, int chunkBytes = ChunkBytesLimit)
     {
         var codec = CodecRegistry.Read(r);
         int size = r.ReadInt32();
         long bytes = r.ReadInt64();
-        if (size != codec.CodeSize || bytes != (long)highWater * size || bytes > Array.MaxLength)
+        if (size != codec.CodeSize || highWater < 0 || bytes != (long)highWater * size)
             throw new StoreCorruptedException(path, $"refine codes: {bytes} bytes of {size}-byte codes for {highWater} slots (codec code size {codec.CodeSize})");
-        var stage = new RefineStage(codec, kind) { _codes = r.ReadBytes((int)bytes) };
-        if (stage._codes.Length != bytes) throw new StoreCorruptedException(path, "refine codes are truncated");
+        var stage = new RefineStage(codec, kind, chunkBytes);
+        int chunks = highWater == 0 ? 0 : ((highWater - 1) >> stage._shift) + 1;
+        stage._chunks = new byte[chunks][];
+        for (int c = 0; c < chunks; c++)
+        {
+            int n = (int)Math.Min(stage.ChunkSlots, highWater - ((long)c << stage._shift)) * size;
+            stage._chunks[c] = r.ReadBytes(n);
+            if (stage._chunks[c].Length != n) throw new StoreCorruptedException(path, "refine codes are truncated");
+        }
         return stage;
     }
 

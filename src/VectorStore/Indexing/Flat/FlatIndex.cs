@@ -29,8 +29,8 @@ public sealed class FlatIndex : VectorIndex
         Codec = codec;
         DistanceKind = kind;
         _blocks = codec.BlockLayout;
-        _capacity = Math.Max(64, initialCapacity);
-        if (_blocks is not null) _capacity = (_capacity + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors;
+        _capacity = Math.Min(Math.Max(64, initialCapacity), MaxSlots);
+        if (_blocks is not null) _capacity = (int)Math.Min(MaxSlots, (_capacity + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);
         _codes = new byte[CodeBytes(_capacity)];
         _live = new SlotBitmap(_capacity);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
@@ -64,11 +64,25 @@ public sealed class FlatIndex : VectorIndex
     private Span<byte> BlockOf(int slot) => _codes.AsSpan(slot / _blocks!.BlockVectors * _blocks.BlockBytes, _blocks.BlockBytes);
 
 
+    /// <inheritdoc />
+    /// <remarks>Every code is in one array: <see cref="Array.MaxLength"/> bytes over the code (or block) size.</remarks>
+    public override int MaxSlots
+    {
+        get
+        {
+            long slots = _blocks is null ? Array.MaxLength / Codec.CodeSize : (long)(Array.MaxLength / _blocks.BlockBytes) * _blocks.BlockVectors;
+            return (int)Math.Min(int.MaxValue, slots);
+        }
+    }
+
     private void EnsureCapacity(int slot)
     {
         if (slot < _capacity) return;
-        int cap = _capacity;
-        while (cap <= slot) cap = checked(cap * 2);
+        int max = MaxSlots;
+        if (slot >= max) throw CapacityError(slot + 1, $"its codes are one array of {Array.MaxLength:N0} bytes at most");
+        // Doubling, but never past what the array can hold.
+        int cap = (int)Math.Min(max, Math.Max(slot + 1L, 2L * _capacity));
+        if (_blocks is not null) cap = (int)Math.Min(max, (cap + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);
         var codes = HugePageArray.AllocateBytes(checked((int)CodeBytes(cap)));
         _codes.CopyTo(codes, 0);
         _codes = codes;

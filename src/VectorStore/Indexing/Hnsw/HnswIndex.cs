@@ -105,7 +105,7 @@ public sealed partial class HnswIndex : VectorIndex
         _strideUp = 1 + _m;
         _freeBlocks = new Stack<int>[MaxLevels];
         for (int i = 0; i < MaxLevels; i++) _freeBlocks[i] = new Stack<int>();
-        int cap = Math.Max(16, initialCapacity);
+        int cap = Math.Min(Math.Max(16, initialCapacity), MaxSlots);
         _codes = new byte[(long)cap * _codeSize];
         _links0 = new int[(long)cap * _stride0];
         _version = new int[cap];
@@ -119,6 +119,13 @@ public sealed partial class HnswIndex : VectorIndex
         _nodeCapacity = cap;
         _scratch = new ThreadLocal<HnswScratch>(() => new HnswScratch(codec, kind));
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Codes and level-0 links are one array each, indexed by node; a node per live slot (deleted nodes are reused),
+    /// so the smaller of the two arrays' limits bounds the slots.
+    /// </remarks>
+    public override int MaxSlots => (int)Math.Min(Array.MaxLength / _codeSize, Array.MaxLength / _stride0);
 
     /// <inheritdoc />
     public override string Spec => _efc == DefaultEfConstruction ? $"hnsw:{_m}" : $"hnsw:{_m},{_efc}";
@@ -289,7 +296,9 @@ public sealed partial class HnswIndex : VectorIndex
         {
             if (nodes > _nodeCapacity)
             {
-                int cap = Math.Max(nodes, checked(_nodeCapacity + _nodeCapacity / 2));
+                int max = MaxSlots;
+                if (nodes > max) throw CapacityError(nodes, $"its codes and level-0 links are one array each, of {Array.MaxLength:N0} elements at most");
+                int cap = (int)Math.Min(max, Math.Max(nodes, _nodeCapacity + (long)(_nodeCapacity / 2)));
                 Array.Resize(ref _codes, checked(cap * _codeSize));
                 Array.Resize(ref _links0, checked(cap * _stride0));
                 Array.Resize(ref _version, cap);
@@ -300,11 +309,15 @@ public sealed partial class HnswIndex : VectorIndex
                 GrowChangeBits(cap);
                 _nodeCapacity = cap;
             }
-            if (pool > _upperPool.Length) Array.Resize(ref _upperPool, Math.Max(pool, checked(_upperPool.Length * 2)));
+            if (pool > _upperPool.Length)
+            {
+                if (pool > Array.MaxLength) throw CapacityError(nodes, $"its upper-layer links are one array of {Array.MaxLength:N0} elements at most");
+                Array.Resize(ref _upperPool, (int)Math.Min(Array.MaxLength, Math.Max(pool, 2L * _upperPool.Length)));
+            }
             if (slots > _slotNode.Length)
             {
                 int old = _slotNode.Length;
-                Array.Resize(ref _slotNode, Math.Max(slots, checked(old + old / 2)));
+                Array.Resize(ref _slotNode, (int)Math.Min(Array.MaxLength, Math.Max(slots, old + (long)(old / 2))));
                 _slotNode.AsSpan(old).Fill(-1);
             }
         }
