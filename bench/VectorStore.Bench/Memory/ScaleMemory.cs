@@ -20,8 +20,10 @@ namespace VectorStore.Bench.Memory;
 /// dotnet bench/VectorStore.Bench/bin/Release/net10.0/VectorStore.Bench.dll scale-memory [--count 1000000] [--dim 384]
 ///     [--queries 1000] [--work DIR] [--compression pq:96x4] [--index ivf:1024] [--rerank 20,50,100] [--sweep nprobe=16,32,64]
 ///     [--cap-mb 512] [--raw-vectors disk|ram] [--uncapped-raw-vectors ram] [--min-time 2] [--data PREFIX] [--read-only-too 1]
-///     [--payload-bytes 0]
+///     [--payload-bytes 0] [--refine sq8|rq:B]
 /// </code>
+/// With <c>--refine</c> the collection keeps that second-stage code in RAM (<see cref="CollectionOptions.Refine"/>), so
+/// a re-rank reads full precision only where the code's error bound cannot decide.
 /// With <c>--payload-bytes N</c> every vector carries an N-byte payload (text-like bytes, as a RAG chunk would) and
 /// every search returns its hits' payloads (<see cref="SearchOptions.IncludePayload"/>), so reading them is measured too.
 /// With <c>--data PREFIX</c> a TEXMEX set (<c>PREFIX_base.fvecs</c>, <c>_query.fvecs</c>, <c>_groundtruth.ivecs</c>,
@@ -47,6 +49,7 @@ public static class ScaleMemory
         string cappedMode = a.Str("raw-vectors", "disk"), uncappedMode = a.Str("uncapped-raw-vectors", "ram");
         double minTime = a.Double("min-time", 2);
         int payloadBytes = a.Int("payload-bytes", 0);
+        string? refine = a.Str("refine", "") is { Length: > 0 } r ? r : null;
         Directory.CreateDirectory(work);
 
         string data = a.Str("data", "");
@@ -66,10 +69,12 @@ public static class ScaleMemory
         }
         if (payloadBytes > 0) label += $"-p{payloadBytes}";
         var rows = new List<Dictionary<string, object?>>();
+        string DbDir(string mode) =>
+            Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}{(refine is null ? "" : "-refine-" + Sanitize(refine))}-{mode}");
         foreach (var mode in new[] { cappedMode, uncappedMode }.Distinct())
         {
-            string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
-            EnsureDatabase(db, basePath, dim, compression, index, mode, payloadBytes);
+            string db = DbDir(mode);
+            EnsureDatabase(db, basePath, dim, compression, index, refine, mode, payloadBytes);
         }
         string bench = typeof(ScaleMemory).Assembly.Location;
         // The capped database is searched twice: opened read-write (as a server would) and read-only (as a device
@@ -80,7 +85,7 @@ public static class ScaleMemory
         runs.Add((uncappedMode, 0L, false));
         foreach (var (mode, cap, readOnly) in runs)
         {
-            string db = Path.Combine(work, $"db-{label}-{Sanitize(compression)}-{Sanitize(index)}-{mode}");
+            string db = DbDir(mode);
             string common = $"--db {Quote(db)} --queries {Quote(queryPath)} --gt {Quote(gtPath)} --rerank {rerank} --sweep {sweep} --min-time {minTime.ToString(CultureInfo.InvariantCulture)} --read-only {(readOnly ? 1 : 0)} --include-payload {(payloadBytes > 0 ? 1 : 0)}";
             var idle = RunChild(bench, "idle", $"--queries {Quote(queryPath)} --gt {Quote(gtPath)}", cap, $"idle-{mode}");
             // Every child starts from a cold page cache for the database: the cap then has to hold whatever it reads.
@@ -96,6 +101,7 @@ public static class ScaleMemory
                     ["open"] = readOnly ? "read-only" : "read-write",
                     ["cap_mb"] = cap > 0 ? capMb : null,
                     ["compression"] = compression,
+                    ["refine"] = refine,
                     ["index"] = index,
                     ["rerank"] = point.GetProperty("rerank").GetInt32(),
                     ["count"] = count,
@@ -242,7 +248,7 @@ public static class ScaleMemory
         return (b, q, t);
     }
 
-    private static void EnsureDatabase(string dir, string basePath, int dim, string compression, string index, string mode, int payloadBytes)
+    private static void EnsureDatabase(string dir, string basePath, int dim, string compression, string index, string? refine, string mode, int payloadBytes)
     {
         if (File.Exists(Path.Combine(dir, "MANIFEST")) && File.Exists(Path.Combine(dir, "LOADED"))) return;
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
@@ -252,7 +258,7 @@ public static class ScaleMemory
         {
             var options = new CollectionOptions
             {
-                Dimension = dim, Metric = Metric.Cosine, Compression = compression, Index = index,
+                Dimension = dim, Metric = Metric.Cosine, Compression = compression, Index = index, Refine = refine,
                 // Train once on a large sample rather than on the first 10,000 rows.
                 TrainingThreshold = Math.Min(data.Count, 200_000), MaxTrainingSample = 200_000,
             };
