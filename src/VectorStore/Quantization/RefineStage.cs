@@ -142,6 +142,8 @@ internal sealed class RefineStage
         Span<float> distance = stackalloc float[1];
         int ahead = Math.Min(count, CodePrefetchDistance);
         for (int i = 0; i < ahead; i++) PrefetchCode(slots[i]);
+        var (unboundedAt, unboundedSlots, exact) = s.Unbounded(count);
+        int unbounded = 0;
         for (int i = 0; i < count; i++)
         {
             if (i + ahead < count) PrefetchCode(slots[i + ahead]);
@@ -152,10 +154,16 @@ internal sealed class RefineStage
                 continue;
             }
             // No usable interval (a degenerate code, or an sq8 code with a saturated, possibly clipped, coordinate):
-            // the rule needs finite ends, so this one is read up front.
-            raw.ComputeDistances(_kind, query, slots.Slice(i, 1), distance);
-            sel.SetExact(i, distance[0]);
-            reads++;
+            // the rule needs finite ends, so this one is read up front, with the others like it in one batch (its
+            // reads prefetched together, as the undecided ones' are below).
+            unboundedAt[unbounded] = i;
+            unboundedSlots[unbounded++] = slots[i];
+        }
+        if (unbounded > 0)
+        {
+            raw.ComputeDistances(_kind, query, unboundedSlots.AsSpan(0, unbounded), exact.AsSpan(0, unbounded));
+            for (int u = 0; u < unbounded; u++) sel.SetExact(unboundedAt[u], exact[u]);
+            reads += unbounded;
         }
         sel.Start(k);
         var undecided = sel.Undecided;
@@ -232,6 +240,20 @@ internal sealed class RefineStage
         public IBoundedScorer Bounded { get; } = (IBoundedScorer)scorer;
 
         public RefineSelection Selection { get; } = new();
+
+        private int[] _unboundedAt = [], _unboundedSlots = [];
+        private float[] _exact = [];
+
+        /// <summary>Buffers for up to <paramref name="n"/> candidates without a bound: their positions, slots and exact distances.</summary>
+        public (int[] At, int[] Slots, float[] Exact) Unbounded(int n)
+        {
+            if (_unboundedAt.Length < n)
+            {
+                int size = Math.Max(n, 2 * _unboundedAt.Length);
+                (_unboundedAt, _unboundedSlots, _exact) = (new int[size], new int[size], new float[size]);
+            }
+            return (_unboundedAt, _unboundedSlots, _exact);
+        }
 
         /// <summary>A buffer of at least <paramref name="n"/> slots for a prefetch hint.</summary>
         public Span<int> Hint(int n)

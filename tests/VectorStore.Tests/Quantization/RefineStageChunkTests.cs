@@ -17,8 +17,12 @@ public sealed class RefineStageChunkTests
 {
     private sealed class Exact(VectorMatrix rows) : IExactVectors
     {
+        /// <summary>The most rows one call read.</summary>
+        public int LargestBatch { get; private set; }
+
         public void ComputeDistances(DistanceKind kind, ReadOnlySpan<float> query, ReadOnlySpan<int> slots, Span<float> distances)
         {
+            LargestBatch = Math.Max(LargestBatch, slots.Length);
             for (int i = 0; i < slots.Length; i++) distances[i] = Distances.Compute(kind, query, rows.Row(slots[i]));
         }
 
@@ -99,5 +103,39 @@ public sealed class RefineStageChunkTests
         Assert.Equal(code, bytes.AsSpan(header + far * size, size).ToArray());
         stage.Codec.Encode(data.Row(999), code);
         Assert.Equal(code, bytes.AsSpan(header + 999 * size, size).ToArray());
+    }
+
+    [Fact]
+    public void CodesWithoutABoundAreReadInOneBatchAndRankExactly()
+    {
+        // Trained on one range, then fed vectors three times as large: their sq8 codes saturate, so they have no bound
+        // and must be read; the others keep theirs. The result must be the exact top 10 of the candidates either way.
+        var train = SyntheticData.TextLike(2000, 32, seed: 12);
+        var rows = SyntheticData.TextLike(600, 32, seed: 13);
+        var stored = new VectorMatrix(rows.Count, rows.Dimension);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = stored[i];
+            rows.Row(i).CopyTo(row);
+            if (i % 3 == 0) for (int d = 0; d < row.Length; d++) row[d] *= 3;
+        }
+        var stage = RefineStage.Train(CompressionSpec.Parse("sq8"), train, DistanceKind.L2, new TrainingContext { Seed = 4 }, 4096);
+        stage.Reserve(stored.Count);
+        for (int i = 0; i < stored.Count; i++) stage.Encode(i, stored.Row(i));
+        var raw = new Exact(stored);
+        var queries = SyntheticData.TextLike(10, 32, seed: 14);
+        var slots = Enumerable.Range(0, stored.Count).ToArray();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var heap = new TopK(10);
+            int reads = stage.Refine(queries.Row(q), slots, 10, heap, raw);
+            Assert.InRange(reads, stored.Count / 3, stored.Count - 1);
+            Assert.True(raw.LargestBatch >= stored.Count / 3, $"the unbounded candidates were read {raw.LargestBatch} at a time, not together");
+            var (got, gd) = (new int[10], new float[10]);
+            Assert.Equal(10, heap.Drain(got, gd));
+            // The same ten; certain ones keep their estimates, so their order may differ from the exact one.
+            var expected = slots.OrderBy(i => Distances.Compute(DistanceKind.L2, queries.Row(q), stored.Row(i))).ThenBy(i => i).Take(10).Order().ToArray();
+            Assert.Equal(expected, got.Order().ToArray());
+        }
     }
 }
