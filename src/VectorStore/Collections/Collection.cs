@@ -191,8 +191,8 @@ public sealed partial class Collection
             ThrowIfClosed();
             if (log)
             {
-                CheckCapacityLocked(ids);
                 RecoverFromJournalFailureLocked();
+                CheckCapacityLocked(ids);
                 long[]? rowTickets = _journal.CanFail ? new long[ids.Count] : null;
                 ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords, rowTickets);
                 if (rowTickets is not null) RecordUndoLocked(ids, rowTickets);
@@ -228,34 +228,15 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// Refuses, before anything is logged, a batch the indexes cannot hold (<see cref="VectorIndex.MaxSlots"/>): logged
-    /// and then failing to apply, it would fail again at every replay. Write lock held.
+    /// Refuses, before anything is logged, a batch an index cannot hold (<see cref="VectorIndex.CheckRoom"/>): logged
+    /// and then failing to apply, it would fail again at every replay. Write lock held, journal recovered.
     /// </summary>
     private void CheckCapacityLocked(IReadOnlyList<ulong> ids)
     {
-        long need = _slots.HighWaterAfter(ids);
-        if (need <= SlotLimit) return;
-        var limiting = new[] { _index }.Concat(_attached.Select(g => g.Index)).OfType<VectorIndex>().MinBy(i => i.MaxSlots);
-        throw new InvalidArgumentException(
-            $"collection '{Name}' holds at most {SlotLimit:N0} vectors in memory and this batch would take it to {need:N0}: " +
-            (limiting is null || limiting.MaxSlots > SlotLimitForTests ? "a limit set by a test" : $"index {limiting.Spec} over {limiting.Codec.Spec} keeps its codes in single arrays") +
-            "; nothing was written. Use an ivf index (codes stored per list) or a smaller code, or split the data over several collections");
+        long highWater = _slots.HighWaterAfter(ids);
+        _index?.CheckRoom(highWater, ids.Count);
+        foreach (var g in _attached) g.Index?.CheckRoom(highWater, ids.Count);
     }
-
-    /// <summary>The most slots every index of this collection (current and attached generations) can hold.</summary>
-    private int SlotLimit
-    {
-        get
-        {
-            int limit = Math.Min(SlotLimitForTests, _index?.MaxSlots ?? int.MaxValue);
-            foreach (var g in _attached)
-                if (g.Index is { } index) limit = Math.Min(limit, index.MaxSlots);
-            return limit;
-        }
-    }
-
-    /// <summary>Lowers <see cref="SlotLimit"/> so tests can reach it without gigabytes of codes.</summary>
-    internal int SlotLimitForTests { get; set; } = int.MaxValue;
 
     /// <summary>
     /// Stores a batch's rows in their slots (new ids get free ones): raw vectors, refine codes, payloads, fields, the

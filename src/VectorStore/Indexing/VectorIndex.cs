@@ -46,16 +46,33 @@ public abstract class VectorIndex
 
     /// <summary>
     /// The most slots (0 … MaxSlots − 1) this index can hold in memory: an index that keeps its codes or links in
-    /// one array per kind stops where that array would pass <see cref="Array.MaxLength"/> elements. A collection
-    /// refuses a write that would need more before logging it; growing past it throws
-    /// <see cref="InvalidArgumentException"/>. <see cref="int.MaxValue"/> when only slot numbers limit it.
+    /// one array per kind stops where that array would pass <see cref="Array.MaxLength"/> elements
+    /// (<see cref="ArraySlots"/>). Growing past it throws <see cref="InvalidArgumentException"/>, and a collection asks
+    /// <see cref="CheckRoom"/> before it logs a write. <see cref="int.MaxValue"/> when only slot numbers limit it.
     /// </summary>
-    public virtual int MaxSlots => int.MaxValue;
+    public int MaxSlots => Math.Min(ArraySlots, MaxSlotsForTests);
 
-    /// <summary>The error a write past <see cref="MaxSlots"/> gets: what limits the index, and what holds more.</summary>
-    protected InvalidArgumentException CapacityError(int slots, string what) =>
-        new($"index {Spec} over {Codec.Spec} holds at most {MaxSlots:N0} vectors in memory ({what}); {slots:N0} were asked for. " +
-            "Use an index whose codes are stored in parts (ivf) or a smaller code, or split the data over several collections");
+    /// <summary>What this index's single arrays allow (see <see cref="MaxSlots"/>).</summary>
+    protected virtual int ArraySlots => int.MaxValue;
+
+    /// <summary>Lowers <see cref="MaxSlots"/> so tests reach it without gigabytes of codes.</summary>
+    internal int MaxSlotsForTests { get; set; } = int.MaxValue;
+
+    /// <summary>
+    /// Throws <see cref="InvalidArgumentException"/> unless <paramref name="rows"/> more rows (new ones or
+    /// replacements) fit, with slots up to <paramref name="highWater"/> − 1. A collection calls it under its write
+    /// lock before logging a batch: a logged batch that cannot be applied would fail again at every replay. Indexes
+    /// whose entries are not slots (graph nodes, list positions) add their own condition.
+    /// </summary>
+    public virtual void CheckRoom(long highWater, int rows)
+    {
+        if (highWater > MaxSlots) throw CapacityError(highWater, "its codes are one array");
+    }
+
+    /// <summary>The error of a write or build past this index's capacity: what limits it, and what holds more.</summary>
+    protected InvalidArgumentException CapacityError(long needed, string what) =>
+        new($"index {Spec} over {Codec.Spec} holds at most {MaxSlots:N0} vectors in memory ({what}, of at most {Array.MaxLength:N0} elements); " +
+            $"{needed:N0} were asked for, and nothing of this write or build was kept. Use a smaller code, or split the data over several collections");
 
     /// <summary>Adds (or replaces) the vector at <paramref name="slot"/>.</summary>
     public abstract void Add(int slot, ReadOnlySpan<float> vector);

@@ -18,29 +18,41 @@ public sealed class CapacityLimitTests
 {
     private static ulong[] Ids(int from, int count) => Enumerable.Range(from, count).Select(i => (ulong)i).ToArray();
 
+    private static Collection Create(VectorDatabase db, string index, VectorMatrix data)
+    {
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = 16, Metric = Metric.Cosine, Compression = "sq8", Index = index, TrainingThreshold = 100 });
+        c.UpsertBatch(Ids(0, 200), data.Slice(0, 200));
+        Assert.NotNull(c.Index);
+        return c;
+    }
+
+    private static void AssertRefused(Action write, string expected)
+    {
+        var e = Assert.Throws<InvalidArgumentException>(write);
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("nothing of this write or build was kept", e.Message);
+    }
+
     [Fact]
-    public void AWritePastTheLimitIsRefusedBeforeTheLogAndTheCollectionStaysIntact()
+    public void FlatRefusesSlotsPastItsLimitBeforeTheLogAndReusesFreedSlots()
     {
         var data = SyntheticData.TextLike(400, 16, seed: 3);
         var dir = TestData.TempDir();
         using (var db = StorageTestKit.Open(dir))
         {
-            var c = db.CreateCollection("c", new CollectionOptions { Dimension = 16, Metric = Metric.Cosine, Compression = "sq8", Index = "hnsw:8", TrainingThreshold = 100 });
-            c.UpsertBatch(Ids(0, 200), data.Slice(0, 200));
-            c.SlotLimitForTests = 205;
+            var c = Create(db, "flat", data);
+            c.Index!.MaxSlotsForTests = 205;
 
-            var e = Assert.Throws<InvalidArgumentException>(() => c.UpsertBatch(Ids(200, 10), data.Slice(200, 10)));
-            Assert.Contains("at most 205", e.Message);
-            Assert.Contains("nothing was written", e.Message);
+            AssertRefused(() => c.UpsertBatch(Ids(200, 10), data.Slice(200, 10)), "at most 205 vectors");
             Assert.Equal(200, c.Count);
             c.UpsertBatch(Ids(200, 5), data.Slice(200, 5));
-            Assert.Throws<InvalidArgumentException>(() => c.Upsert(500, data.Row(210)));
+            AssertRefused(() => c.Upsert(500, data.Row(210)), "at most 205 vectors");
 
             // Updates of present ids take no new slot; deletions free slots for new ids.
             c.UpsertBatch(Ids(0, 50), data.Slice(300, 50));
             for (ulong id = 0; id < 10; id++) Assert.True(c.Delete(id));
             c.UpsertBatch(Ids(205, 10), data.Slice(205, 10));
-            Assert.Throws<InvalidArgumentException>(() => c.Upsert(999, data.Row(399)));
+            AssertRefused(() => c.Upsert(999, data.Row(399)), "at most 205 vectors");
             Assert.Equal(205, c.Count);
             StorageTestKit.Crash(db);
         }
@@ -54,10 +66,48 @@ public sealed class CapacityLimitTests
             Assert.True(c.Contains(214));
             // The update survived the replay: id 20 holds data row 320.
             Assert.Equal(20UL, c.Search(data.Row(320), new SearchOptions { K = 1, Rerank = 20 })[0].Id);
-            // Without the test's limit the collection takes new rows again.
+            // The limit was the test's, on the index object: the reopened collection takes new rows again.
             c.UpsertBatch(Ids(1000, 10), data.Slice(390, 10));
             Assert.Equal(215, c.Count);
         }
+    }
+
+    [Fact]
+    public void HnswCountsNodesSoAnUpdateAtTheLimitIsRefusedBeforeTheLog()
+    {
+        // A replaced row keeps its graph node until a consolidation: at the limit even an update needs a new node.
+        var data = SyntheticData.TextLike(400, 16, seed: 4);
+        var dir = TestData.TempDir();
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = Create(db, "hnsw:8", data);
+            c.Index!.MaxSlotsForTests = 205;
+            c.UpsertBatch(Ids(0, 5), data.Slice(300, 5));          // five new nodes: 205 in use
+            AssertRefused(() => c.Upsert(7, data.Row(307)), "replaced or deleted rows keep their nodes");
+            AssertRefused(() => c.UpsertBatch(Ids(200, 3), data.Slice(200, 3)), "at most 205 vectors");
+            Assert.Equal(200, c.Count);
+            StorageTestKit.Crash(db);
+        }
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(200, c.Count);
+            Assert.False(c.Contains(200));
+            var options = new SearchOptions { K = 1, Rerank = 20 };
+            Assert.Equal(3UL, c.Search(data.Row(303), options)[0].Id);   // the accepted update, replayed
+            Assert.Equal(7UL, c.Search(data.Row(7), options)[0].Id);     // the refused one left id 7 as it was
+        }
+    }
+
+    [Fact]
+    public void AnInvertedListRefusesEntriesPastItsArray()
+    {
+        var codec = CodecRegistry.Train(CompressionSpec.Parse("sq8"), SyntheticData.TextLike(100, 16, seed: 6), DistanceKind.L2, new Clustering.TrainingContext { Seed = 1 });
+        var list = new VectorStore.Indexing.Ivf.IvfList(codec.CodeSize, null);
+        Assert.Equal(Array.MaxLength / codec.CodeSize, list.MaxEntries);
+        var e = Assert.Throws<InvalidArgumentException>(() => { list.Reserve(list.MaxEntries + 1); });
+        Assert.Contains("Use more lists", e.Message);
+        Assert.Equal(0, list.Capacity);
     }
 
     [Theory]

@@ -66,7 +66,7 @@ public sealed class FlatIndex : VectorIndex
 
     /// <inheritdoc />
     /// <remarks>Every code is in one array: <see cref="Array.MaxLength"/> bytes over the code (or block) size.</remarks>
-    public override int MaxSlots
+    protected override int ArraySlots
     {
         get
         {
@@ -79,7 +79,7 @@ public sealed class FlatIndex : VectorIndex
     {
         if (slot < _capacity) return;
         int max = MaxSlots;
-        if (slot >= max) throw CapacityError(slot + 1, $"its codes are one array of {Array.MaxLength:N0} bytes at most");
+        if (slot >= max) throw CapacityError(slot + 1L, "its codes are one array");
         // Doubling, but never past what the array can hold.
         int cap = (int)Math.Min(max, Math.Max(slot + 1L, 2L * _capacity));
         if (_blocks is not null) cap = (int)Math.Min(max, (cap + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);

@@ -121,11 +121,23 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     /// <inheritdoc />
+    /// <remarks>Codes and level-0 links are one array each, indexed by node: the smaller of the two limits.</remarks>
+    protected override int ArraySlots => (int)Math.Min(Array.MaxLength / _codeSize, Array.MaxLength / _stride0);
+
+    /// <inheritdoc />
     /// <remarks>
-    /// Codes and level-0 links are one array each, indexed by node; a node per live slot (deleted nodes are reused),
-    /// so the smaller of the two arrays' limits bounds the slots.
+    /// Every row of a batch, new or a replacement, takes a node; a replaced or deleted row's node stays dead until a
+    /// consolidation recycles it. So the nodes in use (live and dead) plus the batch must fit, less the recycled
+    /// nodes waiting for reuse.
     /// </remarks>
-    public override int MaxSlots => (int)Math.Min(Array.MaxLength / _codeSize, Array.MaxLength / _stride0);
+    public override void CheckRoom(long highWater, int rows)
+    {
+        base.CheckRoom(highWater, rows);
+        long nodes;
+        lock (_alloc) nodes = (long)_nodeHigh - _freeNodes.Count + rows;
+        if (nodes > MaxSlots)
+            throw CapacityError(nodes, "its codes and level-0 links are one array each, and replaced or deleted rows keep their nodes until a consolidation recycles them");
+    }
 
     /// <inheritdoc />
     public override string Spec => _efc == DefaultEfConstruction ? $"hnsw:{_m}" : $"hnsw:{_m},{_efc}";
@@ -297,7 +309,7 @@ public sealed partial class HnswIndex : VectorIndex
             if (nodes > _nodeCapacity)
             {
                 int max = MaxSlots;
-                if (nodes > max) throw CapacityError(nodes, $"its codes and level-0 links are one array each, of {Array.MaxLength:N0} elements at most");
+                if (nodes > max) throw CapacityError(nodes, "its codes and level-0 links are one array each");
                 int cap = (int)Math.Min(max, Math.Max(nodes, _nodeCapacity + (long)(_nodeCapacity / 2)));
                 Array.Resize(ref _codes, checked(cap * _codeSize));
                 Array.Resize(ref _links0, checked(cap * _stride0));
@@ -311,7 +323,7 @@ public sealed partial class HnswIndex : VectorIndex
             }
             if (pool > _upperPool.Length)
             {
-                if (pool > Array.MaxLength) throw CapacityError(nodes, $"its upper-layer links are one array of {Array.MaxLength:N0} elements at most");
+                if (pool > Array.MaxLength) throw CapacityError(nodes, "its upper-layer links are one array");
                 Array.Resize(ref _upperPool, (int)Math.Min(Array.MaxLength, Math.Max(pool, 2L * _upperPool.Length)));
             }
             if (slots > _slotNode.Length)
@@ -358,8 +370,10 @@ public sealed partial class HnswIndex : VectorIndex
         if (vectors.Dimension != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vectors.Dimension}");
         int maxSlot = 0;
         foreach (int s in slots) maxSlot = Math.Max(maxSlot, s);
+        int fresh;
+        lock (_alloc) fresh = _nodeHigh + Math.Max(0, slots.Length - _freeNodes.Count); // recycled nodes are reused first
         _mutation.EnterReadLock();
-        try { EnsureCapacity(Volatile.Read(ref _nodeHigh) + slots.Length, 0, maxSlot + 1); }
+        try { EnsureCapacity(fresh, 0, maxSlot + 1); }
         finally { _mutation.ExitReadLock(); }
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         if (workers == 1 || slots.Length < 64)

@@ -129,6 +129,17 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
     /// <summary>Entries in list <paramref name="list"/>.</summary>
     public int ListSize(int list) => _lists[list].Count;
 
+    /// <inheritdoc />
+    /// <remarks>Each list's codes are one array: the largest list must be able to take the whole batch.</remarks>
+    public override void CheckRoom(long highWater, int rows)
+    {
+        base.CheckRoom(highWater, rows);
+        int largest = 0;
+        foreach (var list in _lists) largest = Math.Max(largest, list.Count);
+        if ((long)largest + rows > _lists[0].MaxEntries)
+            throw CapacityError((long)largest + rows, $"each inverted list's codes are one array, at most {_lists[0].MaxEntries:N0} codes, and the largest could receive the whole batch");
+    }
+
     /// <summary>The list holding <paramref name="slot"/>, or −1.</summary>
     public int ListOf(int slot) => (uint)slot < (uint)_listOf.Length ? _listOf[slot] : -1;
 

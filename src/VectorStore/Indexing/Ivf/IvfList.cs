@@ -69,12 +69,18 @@ internal sealed class IvfList
         else Blocks.SetBlockCode(BlockOf(position), position % Blocks.BlockVectors, code);
     }
 
+    /// <summary>The most entries one list holds: its codes are one array of at most <see cref="Array.MaxLength"/> bytes.</summary>
+    public int MaxEntries => Blocks is null ? Array.MaxLength / CodeSize : Array.MaxLength / Blocks.BlockBytes * Blocks.BlockVectors;
+
     /// <summary>Makes room for <paramref name="extra"/> more entries (growing by 1.5× so appends stay amortized O(1)).</summary>
     public void Reserve(int extra)
     {
-        int need = Count + extra;
+        long need = (long)Count + extra;
         if (need <= Capacity) return;
-        Resize(Math.Max(need, Math.Max(MinCapacity, Capacity + (Capacity >> 1))));
+        int max = MaxEntries;
+        if (need > max)
+            throw new InvalidArgumentException($"an inverted list holds at most {max:N0} entries ({CodeSize}-byte codes in one array); {need:N0} were asked for. Use more lists");
+        Resize((int)Math.Min(max, Math.Max(need, Math.Max(MinCapacity, Capacity + (long)(Capacity >> 1)))));
     }
 
     private void Resize(int capacity)
