@@ -423,15 +423,13 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
     /// <summary>Scans one list for the queries <paramref name="members"/> (indexes into <paramref name="heaps"/>).</summary>
     private static void ScanListBatch(IvfList list, BlockBatchScorer batch, ReadOnlySpan<int> members, ReadOnlySpan<TopK> heaps, BatchScratch b)
     {
-        var blocks = list.Blocks!;
-        int bb = blocks.BlockBytes, bv = blocks.BlockVectors, total = list.Count;
-        var codes = list.Codes;
+        int total = list.Count;
         var slots = list.Slots;
         int q = members.Length;
         for (int start = 0; start < total; start += BlockSize)
         {
             int n = Math.Min(BlockSize, total - start);
-            var chunk = codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb);
+            var chunk = list.BlockRange(start, n);
             // A group of rows at a time, so the per-row outputs stay a few KiB.
             for (int g0 = 0; g0 < q; g0 += BatchGroup)
             {
@@ -462,8 +460,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
             {
                 // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
                 // that can beat the heap's current threshold come back (pruned on the integer sums).
-                int bb = blocks!.BlockBytes, bv = blocks.BlockVectors;
-                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold, pos, dist);
+                int found = blockScorer.ScanBlocksBelow(list.BlockRange(start, n), n, results.Threshold, pos, dist);
                 for (int j = 0; j < found; j++)
                 {
                     int slot = slots[start + pos[j]];
