@@ -322,6 +322,7 @@ internal sealed class ServerConnection
 
     private void Dispatch(IncomingRequest request)
     {
+        _context.Trim.NoteRequest();
         Interlocked.Increment(ref _pending);
         RequestWork work;
         lock (_workPool) work = _workPool.Count > 0 ? _workPool.Pop() : new RequestWork(this);

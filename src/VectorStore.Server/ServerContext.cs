@@ -11,6 +11,7 @@ namespace VectorStore.Server;
 /// <param name="Budget">The server-wide budget of in-flight request bytes.</param>
 /// <param name="Limits">Limits announced in Hello: the configured ones, with the frame limit lowered to what the budget can hold.</param>
 /// <param name="Tls">TLS settings when the server has a certificate; null for plain TCP.</param>
+/// <param name="Trim">Notes each request and returns a burst's garbage once the server is idle.</param>
 internal sealed record ServerContext(
     ServerOptions Options,
     IRequestHandler Dispatcher,
@@ -18,4 +19,5 @@ internal sealed record ServerContext(
     ConnectionAdmission Admission,
     MemoryBudget Budget,
     ProtocolLimits Limits,
-    SslServerAuthenticationOptions? Tls);
+    SslServerAuthenticationOptions? Tls,
+    IdleTrim Trim);

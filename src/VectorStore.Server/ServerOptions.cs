@@ -77,6 +77,14 @@ public sealed record ServerOptions
     /// <summary>Receives diagnostic lines (unexpected failures, rejected connections). Default: none.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// After this long without a request (and none in flight), one full compacting collection returns the last
+    /// burst's garbage to the operating system (at most once per idle period, only after traffic). It collects the
+    /// whole process, so it is off by default (<see cref="TimeSpan.Zero"/>) for a server embedded in an application;
+    /// <c>vectorstore serve</c> and <c>silo</c>, which own their process, turn it on (<c>--idle-trim</c>, 10 s).
+    /// </summary>
+    public TimeSpan IdleTrimDelay { get; init; }
+
     /// <summary>How often timeouts are checked. Default 250 ms.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }

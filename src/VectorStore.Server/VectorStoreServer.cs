@@ -94,8 +94,11 @@ public sealed class VectorStoreServer : IAsyncDisposable
         IRequestHandler dispatcher = db is not null ? new RequestDispatcher(db, _options) : new ClientRequestDispatcher(client!, _options);
         _context = new ServerContext(_options, dispatcher, new TokenAuthenticator(_options.Token),
             new ConnectionAdmission(_options.MaxConnections, _options.MaxUnauthenticatedConnections),
-            new MemoryBudget(_options.MemoryBudgetBytes), limits, tls);
+            new MemoryBudget(_options.MemoryBudgetBytes), limits, tls, new IdleTrim(_options.IdleTrimDelay));
     }
+
+    /// <summary>How many idle trims (<see cref="ServerOptions.IdleTrimDelay"/>) have run.</summary>
+    internal int IdleTrims => _context.Trim.Trims;
 
     /// <summary>The address actually bound (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -201,6 +204,14 @@ public sealed class VectorStoreServer : IAsyncDisposable
             {
                 _options.Log?.Invoke($"timeout check failed: {e}");
             }
+        }
+        try
+        {
+            _context.Trim.TryTrim(now, busy: _context.Budget.Used > 0);
+        }
+        catch (Exception e)
+        {
+            _options.Log?.Invoke($"idle trim failed: {e}");
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class ServerFlags
     private readonly Option<int> _memoryBudget = CliCommand.Opt("--memory-budget", "MiB all in-flight requests may hold (a request counts twice its payload); beyond it sockets are not read", 256);
     private readonly Option<int> _idle = CliCommand.Opt("--idle-timeout", "Seconds before an idle connection is closed", 300);
     private readonly Option<int> _handshake = CliCommand.Opt("--handshake-timeout", "Seconds a new connection has to complete TLS and Hello", 5);
+    private readonly Option<int> _idleTrim = CliCommand.Opt("--idle-trim", "Seconds without requests after which the process returns the last burst's garbage to the OS with one full collection (0 = never)", 10);
     private readonly Option<string?> _tlsCert = CliCommand.Opt<string?>("--tls-cert", "Serve TLS with this certificate: PEM (with its key, or see --tls-key) or PKCS#12 without a password");
     private readonly Option<string?> _tlsKey = CliCommand.Opt<string?>("--tls-key", "PEM private key of --tls-cert when it is not in the certificate file");
 
@@ -32,7 +33,7 @@ public sealed class ServerFlags
     /// <summary>Adds the flags to <paramref name="command"/>.</summary>
     public ServerFlags AddTo(Command command)
     {
-        foreach (var o in new Option[] { _port, _bind, _tokenFile, _maxConnections, _maxUnauthenticated, _memoryBudget, _idle, _handshake, _tlsCert, _tlsKey })
+        foreach (var o in new Option[] { _port, _bind, _tokenFile, _maxConnections, _maxUnauthenticated, _memoryBudget, _idle, _handshake, _idleTrim, _tlsCert, _tlsKey })
             command.Options.Add(o);
         return this;
     }
@@ -47,13 +48,14 @@ public sealed class ServerFlags
     public ServerOptions Options(ParseResult r, string log)
     {
         int port = r.GetValue(_port), maxConnections = r.GetValue(_maxConnections), maxUnauthenticated = r.GetValue(_maxUnauthenticated);
-        int memoryBudget = r.GetValue(_memoryBudget), idle = r.GetValue(_idle), handshake = r.GetValue(_handshake);
+        int memoryBudget = r.GetValue(_memoryBudget), idle = r.GetValue(_idle), handshake = r.GetValue(_handshake), idleTrim = r.GetValue(_idleTrim);
         CliCommand.RequireRange("--port", port, 0, 65535);
         CliCommand.RequireRange("--max-connections", maxConnections, 1, 1_000_000);
         CliCommand.RequireRange("--max-unauthenticated", maxUnauthenticated, 1, 1_000_000);
         CliCommand.RequireRange("--memory-budget", memoryBudget, 1, 1 << 20);
         CliCommand.RequireRange("--idle-timeout", idle, 1, 86_400);
         CliCommand.RequireRange("--handshake-timeout", handshake, 1, 3_600);
+        CliCommand.RequireRange("--idle-trim", idleTrim, 0, 86_400);
         string bind = r.GetValue(_bind)!;
         var address = bind == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(bind, out var a) ? a : throw new UsageException($"--bind: '{bind}' is not an IP address");
@@ -70,6 +72,7 @@ public sealed class ServerFlags
             TlsCertificate = tlsCert is null ? null : ServerCertificates.Load(tlsCert, tlsKey),
             IdleTimeout = TimeSpan.FromSeconds(idle),
             HandshakeTimeout = TimeSpan.FromSeconds(handshake),
+            IdleTrimDelay = TimeSpan.FromSeconds(idleTrim),
             Log = line => Console.Error.WriteLine($"{log}: {line}"),
         };
     }

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using VectorStore.Server;
+using Xunit;
+
+namespace VectorStore.Tests.Protocol;
+
+/// <summary>
+/// The idle trim (<see cref="ServerOptions.IdleTrimDelay"/>): one full collection after traffic once the server has
+/// been idle for the delay, never while busy, never twice for one idle period, never without traffic, never when off.
+/// (What it returns to the OS is measured, not asserted: notes/issue-19-throughput.md.)
+/// </summary>
+public sealed class IdleTrimTests
+{
+    private static long After(TimeSpan span) => Stopwatch.GetTimestamp() + (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    [Fact]
+    public void TrimsOnceAfterTrafficWhenIdleForTheDelay()
+    {
+        var trim = new IdleTrim(TimeSpan.FromSeconds(5));
+        Assert.False(trim.TryTrim(After(TimeSpan.FromMinutes(1)), busy: false)); // no traffic yet
+        trim.NoteRequest();
+        Assert.False(trim.TryTrim(After(TimeSpan.FromSeconds(1)), busy: false)); // not idle long enough
+        Assert.False(trim.TryTrim(After(TimeSpan.FromSeconds(10)), busy: true)); // a request in flight
+        Assert.True(trim.TryTrim(After(TimeSpan.FromSeconds(10)), busy: false));
+        Assert.False(trim.TryTrim(After(TimeSpan.FromSeconds(20)), busy: false)); // once per idle period
+        Assert.Equal(1, trim.Trims);
+        trim.NoteRequest();
+        Assert.True(trim.TryTrim(After(TimeSpan.FromSeconds(10)), busy: false));
+        Assert.Equal(2, trim.Trims);
+    }
+
+    [Fact]
+    public void OffByDefaultForAnEmbeddedServer()
+    {
+        Assert.Equal(TimeSpan.Zero, new ServerOptions().IdleTrimDelay);
+        var trim = new IdleTrim(TimeSpan.Zero);
+        trim.NoteRequest();
+        Assert.False(trim.TryTrim(After(TimeSpan.FromHours(1)), busy: false));
+        Assert.Equal(0, trim.Trims);
+    }
+
+    [Fact]
+    public async Task AServedRequestIsFollowedByOneTrimOnceIdle()
+    {
+        await using var live = LiveServer.Start(o => o with { IdleTrimDelay = TimeSpan.FromMilliseconds(300) });
+        await using var client = await live.ConnectAsync();
+        await client.PingAsync();
+        var deadline = Stopwatch.StartNew();
+        while (live.Server.IdleTrims == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.Equal(1, live.Server.IdleTrims);
+        await Task.Delay(800); // idle for more than the delay again, with no new request: no second trim
+        Assert.Equal(1, live.Server.IdleTrims);
+    }
+}
