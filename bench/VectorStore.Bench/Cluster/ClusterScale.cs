@@ -59,7 +59,7 @@ public static class ClusterScale
         {
             results[silos] = await MeasureAsync(cli, silos, pin, options, ids, data, queries, search, concurrency, warmup, maxWarmup);
             var r = results[silos];
-            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))})");
+            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))}; settled {string.Join(", ", r.SettledMiB.Select(m => $"{m:0}"))})");
         }
         var one = results[1];
         var two = results[2];
@@ -85,6 +85,10 @@ public static class ClusterScale
             idle_rss_mib_2 = two.IdleMiB.Select(m => Math.Round(m)).ToArray(),
             data_mib_1 = one.RssMiB.Zip(one.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
             data_mib_2 = two.RssMiB.Zip(two.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
+            settled_rss_mib_1 = one.SettledMiB.Select(m => Math.Round(m)).ToArray(),
+            settled_rss_mib_2 = two.SettledMiB.Select(m => Math.Round(m)).ToArray(),
+            settled_data_mib_1 = one.SettledMiB.Zip(one.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
+            settled_data_mib_2 = two.SettledMiB.Zip(two.IdleMiB, (r, i) => Math.Round(r - i)).ToArray(),
             raw_vectors_mib = Math.Round(count * (double)dim * sizeof(float) / (1 << 20)),
             embedded_us = Math.Round(embeddedUs, 1),
             single_query_us_1 = Math.Round(one.SingleQueryUs, 1),
@@ -93,7 +97,12 @@ public static class ClusterScale
         return 0;
     }
 
-    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB, double[] IdleMiB);
+    // SettledMiB: each silo's anonymous RSS after SettleDelay without requests, past the silos' idle trim (--idle-trim,
+    // 10 s), so it holds what the data needs rather than the load's garbage.
+    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB);
+
+    /// <summary>How long the silos are left without requests before <see cref="Run.SettledMiB"/> is read.</summary>
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(13);
 
     private static async Task<Run> MeasureAsync(string cli, int silos, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
         VectorMatrix queries, SearchOptions search, int concurrency, TimeSpan warmup, TimeSpan maxWarmup)
@@ -180,7 +189,9 @@ public static class ClusterScale
                     await clients[q % clients.Count].SearchAsync("bench", queries.RowMemory(q), search);
             }));
             double qps = queries.Count / sw.Elapsed.TotalSeconds;
-            return new Run(ingest, qps, singleUs, processes.Select(p => p.ResidentMiB()).ToArray(), idle);
+            var loaded = processes.Select(p => p.ResidentMiB()).ToArray();
+            await Task.Delay(SettleDelay);
+            return new Run(ingest, qps, singleUs, loaded, idle, processes.Select(p => p.ResidentMiB()).ToArray());
         }
         finally
         {
