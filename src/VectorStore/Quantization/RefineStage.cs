@@ -142,7 +142,8 @@ internal sealed class RefineStage
         Span<float> distance = stackalloc float[1];
         int ahead = Math.Min(count, CodePrefetchDistance);
         for (int i = 0; i < ahead; i++) PrefetchCode(slots[i]);
-        var (unboundedAt, unboundedSlots, exact) = s.Unbounded(count);
+        var (unboundedAt, exact) = s.Unbounded(count);
+        var unboundedSlots = s.Hint(count); // free until the undecided candidates' hint below
         int unbounded = 0;
         for (int i = 0; i < count; i++)
         {
@@ -161,7 +162,7 @@ internal sealed class RefineStage
         }
         if (unbounded > 0)
         {
-            raw.ComputeDistances(_kind, query, unboundedSlots.AsSpan(0, unbounded), exact.AsSpan(0, unbounded));
+            raw.ComputeDistances(_kind, query, unboundedSlots[..unbounded], exact.AsSpan(0, unbounded));
             for (int u = 0; u < unbounded; u++) sel.SetExact(unboundedAt[u], exact[u]);
             reads += unbounded;
         }
@@ -241,18 +242,18 @@ internal sealed class RefineStage
 
         public RefineSelection Selection { get; } = new();
 
-        private int[] _unboundedAt = [], _unboundedSlots = [];
+        private int[] _unboundedAt = [];
         private float[] _exact = [];
 
-        /// <summary>Buffers for up to <paramref name="n"/> candidates without a bound: their positions, slots and exact distances.</summary>
-        public (int[] At, int[] Slots, float[] Exact) Unbounded(int n)
+        /// <summary>Buffers for up to <paramref name="n"/> candidates without a bound: their positions and exact distances.</summary>
+        public (int[] At, float[] Exact) Unbounded(int n)
         {
             if (_unboundedAt.Length < n)
             {
                 int size = Math.Max(n, 2 * _unboundedAt.Length);
-                (_unboundedAt, _unboundedSlots, _exact) = (new int[size], new int[size], new float[size]);
+                (_unboundedAt, _exact) = (new int[size], new float[size]);
             }
-            return (_unboundedAt, _unboundedSlots, _exact);
+            return (_unboundedAt, _exact);
         }
 
         /// <summary>A buffer of at least <paramref name="n"/> slots for a prefetch hint.</summary>

@@ -168,11 +168,18 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
     /// <remarks>With a per-vector scale the range applies to the scaled vector, as <see cref="Encode"/> quantizes it.</remarks>
     public int CountSaturated(ReadOnlySpan<byte> code)
     {
-        var c = MemoryMarshal.Cast<byte, sbyte>(code[..Dimension]);
-        int n = 0;
-        foreach (sbyte v in c) n += v is 127 or -127 ? 1 : 0;
-        return n;
+        var c = Quantized(code);
+        return c.Count(EndCode) + c.Count((sbyte)-EndCode);
     }
+
+    /// <summary>Whether any coordinate of <paramref name="code"/> sits at an end code (what <see cref="CountSaturated"/> counts).</summary>
+    internal bool HasSaturated(ReadOnlySpan<byte> code) => Quantized(code).IndexOfAny(EndCode, (sbyte)-EndCode) >= 0;
+
+    /// <summary>The end code: a coordinate at ±<c>EndCode</c> was at or beyond its trained range's edge.</summary>
+    private const sbyte EndCode = 127;
+
+    /// <summary>The quantized coordinates of <paramref name="code"/> (before any per-vector trailer).</summary>
+    private ReadOnlySpan<sbyte> Quantized(ReadOnlySpan<byte> code) => MemoryMarshal.Cast<byte, sbyte>(code[..Dimension]);
 
     /// <inheritdoc />
     public override CodeScorer CreateScorer(DistanceKind kind) => new Scorer(this, kind);
@@ -265,7 +272,7 @@ public sealed class ScalarQuantizer : VectorCodec, ISaturatingCodec
             int dim = _scaled.Length;
             // A saturated coordinate may have been clipped, by an amount the code does not record: no interval, so
             // the refine stage reads this candidate at full precision.
-            if (MemoryMarshal.Cast<byte, sbyte>(code[..dim]).IndexOfAny((sbyte)127, (sbyte)-127) >= 0)
+            if (_sq.HasSaturated(code))
             {
                 bound = float.PositiveInfinity;
                 return d;

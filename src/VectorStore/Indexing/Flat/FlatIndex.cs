@@ -175,9 +175,8 @@ public sealed class FlatIndex : VectorIndex
             {
                 // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
                 // that can beat the heap's current threshold come back (pruned on the integer sums).
-                int bb = _blocks!.BlockBytes, bv = _blocks.BlockVectors;
                 var pos = scratch.Positions;
-                int found = blockScorer.ScanBlocksBelow(codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb), n, results.Threshold, pos, dist);
+                int found = blockScorer.ScanBlocksBelow(_blocks!.Range(codes, start, n), n, results.Threshold, pos, dist);
                 for (int j = 0; j < found; j++)
                 {
                     int slot = start + pos[j];
@@ -215,7 +214,7 @@ public sealed class FlatIndex : VectorIndex
             base.SearchBatch(queries, parameters, results);
             return;
         }
-        int bb = _blocks!.BlockBytes, bv = _blocks.BlockVectors;
+        var blocks = _blocks!;
         var live = _live.Words;
         int end = _highWater;
         var codes = _codes;
@@ -228,7 +227,7 @@ public sealed class FlatIndex : VectorIndex
             for (int start = 0; start < end; start += BlockSize)
             {
                 int n = Math.Min(BlockSize, end - start);
-                var chunk = codes.AsSpan(start / bv * bb, (n + bv - 1) / bv * bb);
+                var chunk = blocks.Range(codes, start, n);
                 // A group of rows at a time, so the per-row outputs stay a few KiB.
                 for (int g0 = 0; g0 < nq; g0 += BatchGroup)
                 {

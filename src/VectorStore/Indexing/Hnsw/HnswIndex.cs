@@ -127,16 +127,21 @@ public sealed partial class HnswIndex : VectorIndex
     /// <inheritdoc />
     /// <remarks>
     /// Every row of a batch, new or a replacement, takes a node; a replaced or deleted row's node stays dead until a
-    /// consolidation recycles it. So the nodes in use (live and dead) plus the batch must fit, less the recycled
-    /// nodes waiting for reuse.
+    /// consolidation recycles it. So the node high-water mark after the batch must fit: the nodes in use (live and
+    /// dead) plus the batch, less the recycled nodes waiting for reuse.
     /// </remarks>
     public override void CheckRoom(long highWater, int rows)
     {
         base.CheckRoom(highWater, rows);
-        long nodes;
-        lock (_alloc) nodes = (long)_nodeHigh - _freeNodes.Count + rows;
+        long nodes = NodeHighWaterAfter(rows);
         if (nodes > MaxSlots)
             throw CapacityError(nodes, "its codes and level-0 links are one array each, and replaced or deleted rows keep their nodes until a consolidation recycles them");
+    }
+
+    /// <summary>The node high-water mark once <paramref name="rows"/> more nodes are allocated: recycled nodes are handed out first.</summary>
+    private long NodeHighWaterAfter(int rows)
+    {
+        lock (_alloc) return _nodeHigh + Math.Max(0L, (long)rows - _freeNodes.Count);
     }
 
     /// <inheritdoc />
@@ -370,10 +375,9 @@ public sealed partial class HnswIndex : VectorIndex
         if (vectors.Dimension != Codec.Dimension) throw new InvalidVectorException($"expected dimension {Codec.Dimension}, got {vectors.Dimension}");
         int maxSlot = 0;
         foreach (int s in slots) maxSlot = Math.Max(maxSlot, s);
-        int fresh;
-        lock (_alloc) fresh = _nodeHigh + Math.Max(0, slots.Length - _freeNodes.Count); // recycled nodes are reused first
+        long nodes = NodeHighWaterAfter(slots.Length);
         _mutation.EnterReadLock();
-        try { EnsureCapacity(fresh, 0, maxSlot + 1); }
+        try { EnsureCapacity((int)Math.Min(int.MaxValue, nodes), 0, maxSlot + 1); }
         finally { _mutation.ExitReadLock(); }
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         if (workers == 1 || slots.Length < 64)

@@ -134,6 +134,9 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
     public override void CheckRoom(long highWater, int rows)
     {
         base.CheckRoom(highWater, rows);
+        // No list holds more entries than all of them (each vector is in one list, two with spill): only a collection
+        // near a list's limit pays the scan of every list's size.
+        if ((long)_count * (Spill ? 2 : 1) + rows <= _lists[0].MaxEntries) return;
         int largest = 0;
         foreach (var list in _lists) largest = Math.Max(largest, list.Count);
         if ((long)largest + rows > _lists[0].MaxEntries)

@@ -1,4 +1,3 @@
-using System.Numerics;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing.Ivf;
@@ -20,12 +19,6 @@ internal sealed class IvfList
     {
         CodeSize = codeSize;
         Blocks = blocks;
-        if (blocks is not null)
-        {
-            if (!BitOperations.IsPow2(blocks.BlockVectors)) throw new ArgumentException($"a block layout of {blocks.BlockVectors} codes: a power of two is required", nameof(blocks));
-            _blockShift = BitOperations.Log2((uint)blocks.BlockVectors);
-            _blockBytes = blocks.BlockBytes;
-        }
         capacity = RoundCapacity(capacity);
         Codes = capacity == 0 ? [] : new byte[CodeBytes(capacity)];
         Slots = capacity == 0 ? [] : new int[capacity];
@@ -33,16 +26,11 @@ internal sealed class IvfList
 
     public int CodeSize { get; }
 
-    // The block layout's log2(BlockVectors) and BlockBytes, read once: a scan computes a byte range per chunk of each
-    // probed list, and dividing by the interface's BlockVectors compiled to two idiv per list.
-    private readonly int _blockShift, _blockBytes;
-
     /// <summary>
     /// The packed code bytes of entries [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>)
-    /// in block layout; <paramref name="start"/> is on a block boundary (the last block may be partly filled).
+    /// in block layout (<see cref="BlockCodecRanges.Range"/>).
     /// </summary>
-    public Span<byte> BlockRange(int start, int count) =>
-        Codes.AsSpan((start >> _blockShift) * _blockBytes, ((count + (1 << _blockShift) - 1) >> _blockShift) * _blockBytes);
+    public Span<byte> BlockRange(int start, int count) => Blocks!.Range(Codes, start, count);
 
     /// <summary>The block layout, or null when codes are stored one after another.</summary>
     public IBlockCodec? Blocks { get; }
