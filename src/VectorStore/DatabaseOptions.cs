@@ -32,6 +32,19 @@ public sealed record DatabaseOptions
     /// <summary>The default of <see cref="MinFreeDiskBytes"/>: 64 MiB.</summary>
     public const long DefaultMinFreeDiskBytes = 64L << 20;
 
+    /// <summary>
+    /// How long a collection goes without a write before the writes its last checkpoint does not cover are checkpointed
+    /// in the background: the buffered full-precision vectors of disk residency move to their segment file and leave
+    /// process memory, and a reopen has less log to replay. A write arriving meanwhile starts the wait again, so a
+    /// steady writer is checkpointed by the size thresholds only. <see cref="TimeSpan.Zero"/> or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: never (buffered vectors then stay in memory until a size
+    /// threshold, <c>compact</c> or the close). Negative values are refused when the database opens. Default 5 seconds.
+    /// </summary>
+    public TimeSpan CheckpointWhenIdle { get; init; } = DefaultCheckpointWhenIdle;
+
+    /// <summary>The default of <see cref="CheckpointWhenIdle"/>: 5 seconds.</summary>
+    public static readonly TimeSpan DefaultCheckpointWhenIdle = TimeSpan.FromSeconds(5);
+
     /// <summary>Where the engine logs (training, checkpoints); null: nowhere. Default null.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

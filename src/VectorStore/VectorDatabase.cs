@@ -82,10 +82,14 @@ public sealed partial class VectorDatabase : IDisposable
 
     internal static VectorDatabase Open(string directory, DatabaseOptions? options, StorageSettings? storage)
     {
+        options ??= new DatabaseOptions();
+        var idle = options.CheckpointWhenIdle;
+        if (idle < TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan)
+            throw new InvalidArgumentException($"DatabaseOptions.CheckpointWhenIdle must not be negative (got {idle}; Zero or Timeout.InfiniteTimeSpan turn it off)");
         System.IO.Directory.CreateDirectory(directory);
-        var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions());
+        var db = new VectorDatabase(Path.GetFullPath(directory), options);
         var settings = storage ?? new StorageSettings();
-        return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes }));
+        return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes, CheckpointWhenIdle = idle }));
     }
 
     /// <summary>Names of the collections, sorted.</summary>

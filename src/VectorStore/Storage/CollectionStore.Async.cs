@@ -9,6 +9,7 @@ internal sealed partial class CollectionStore
         ThrowIfDisposed();
         if (!IsDurable(ticket, out long epoch, out long address)) await _wal.CommitAsync(address, epoch, cancellationToken).ConfigureAwait(false);
         StartCheckpointIfDue();
+        NoteWriteForIdleCheckpoint();
     }
 
     /// <summary><see cref="Flush"/> without blocking: completes once every record appended so far is durable.</summary>

@@ -23,6 +23,13 @@ internal sealed record StorageSettings
     public long CheckpointAfterBufferedBytes { get; init; } = 64L << 20;
 
     /// <summary>
+    /// Quiet time after the last write before a background checkpoint covers what the last one does not
+    /// (<see cref="DatabaseOptions.CheckpointWhenIdle"/>, which the database sets when it opens). Zero or infinite:
+    /// never. Default zero.
+    /// </summary>
+    public TimeSpan CheckpointWhenIdle { get; init; }
+
+    /// <summary>
     /// A flat or IVF index is written to a new index file (data-format.md §4.10) only once more than this fraction of
     /// the live vectors (and more than 4,096) changed since the last one; checkpoints in between name the old file and
     /// the changed slots, which a reopen re-adds. Bounds both the replay at open and the rewrite cost per changed
@@ -124,6 +131,8 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         // previous-format (unframed) log migrates the same way: the checkpoint's truncation empties it and switches
         // it to the framed format before anything is appended.
         if (legacy || !_wal.Framed) Checkpoint();
+        // Rows replayed from the log are buffered like new writes: they leave memory after the same quiet period.
+        else if (Dirty) NoteWriteForIdleCheckpoint();
     }
 
     /// <summary>
@@ -275,6 +284,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             if (!IsDurable(ticket, out _, out _)) throw _wal.FailureOf(ticket >>> EpochShift);
         }
         StartCheckpointIfDue();
+        NoteWriteForIdleCheckpoint();
     }
 
     private long _earlyCommits;
@@ -311,7 +321,13 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         bool due = _wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes
             || (_collection?.BufferedBytes ?? 0) >= _settings.CheckpointAfterBufferedBytes;
-        if (!due || _disposed || Interlocked.Exchange(ref _autoSnapshotRunning, 1) != 0) return;
+        if (due) StartBackgroundCheckpoint();
+    }
+
+    /// <summary>Starts a checkpoint on a background task; false when one is already running or the store is closed.</summary>
+    private bool StartBackgroundCheckpoint()
+    {
+        if (_disposed || Interlocked.Exchange(ref _autoSnapshotRunning, 1) != 0) return false;
         // Started and recorded under the gate Dispose reads _background under, so a close never misses a checkpoint
         // that is just starting (it would run on against the closed log).
         lock (_backgroundGate)
@@ -319,7 +335,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             if (_disposed)
             {
                 Volatile.Write(ref _autoSnapshotRunning, 0);
-                return;
+                return false;
             }
             _background = Task.Run(() =>
             {
@@ -334,6 +350,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                 }
                 finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
             });
+            return true;
         }
     }
 
@@ -409,6 +426,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         {
             _disposed = true;
             background = _background;
+            _idleTimer?.Dispose();
         }
         try { background.Wait(); }
         catch (AggregateException) { }

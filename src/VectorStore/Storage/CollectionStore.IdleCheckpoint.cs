@@ -1,0 +1,67 @@
+namespace VectorStore.Storage;
+
+/// <summary>
+/// The checkpoint after a quiet period (<see cref="StorageSettings.CheckpointWhenIdle"/>). The size thresholds alone
+/// leave a collection that stops receiving writes holding up to <see cref="StorageSettings.CheckpointAfterBufferedBytes"/>
+/// of buffered full-precision vectors in memory, and a log to replay, until it closes; once writes pause, nothing
+/// competes with the checkpoint for the disk, so that is when it runs.
+/// </summary>
+/// <remarks>
+/// One timer per store, armed by the first write after it last fired and never re-armed per write: a write only
+/// stamps the time, and the timer, when it fires early, waits out the rest of the quiet period. So a steady writer
+/// pays a timestamp per acknowledgement, not a timer-queue operation.
+/// </remarks>
+internal sealed partial class CollectionStore
+{
+    private Timer? _idleTimer;
+    private long _lastWriteTicks;
+    private int _idleTimerArmed;
+
+    private bool IdleCheckpointsOn =>
+        _settings.CheckpointWhenIdle > TimeSpan.Zero && _settings.CheckpointWhenIdle != Timeout.InfiniteTimeSpan;
+
+    /// <summary>Stamps an acknowledged write and arms the idle timer unless it is armed already.</summary>
+    private void NoteWriteForIdleCheckpoint()
+    {
+        if (!IdleCheckpointsOn) return;
+        Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
+        if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(_settings.CheckpointWhenIdle);
+    }
+
+    private void ArmIdleTimer(TimeSpan due)
+    {
+        // Under the gate Dispose disposes the timer under, so a close never races a timer being created or re-armed.
+        lock (_backgroundGate)
+        {
+            if (_disposed) return;
+            _idleTimer ??= new Timer(static s => ((CollectionStore)s!).OnIdleTimer(), this, Timeout.Infinite, Timeout.Infinite);
+            _idleTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnIdleTimer()
+    {
+        if (_disposed) return;
+        // Disarmed before the stamp is read: a write that found the timer armed stamped before this, so it is seen
+        // below; a later one arms the timer again itself.
+        Volatile.Write(ref _idleTimerArmed, 0);
+        long quietMs = Environment.TickCount64 - Volatile.Read(ref _lastWriteTicks);
+        long periodMs = (long)_settings.CheckpointWhenIdle.TotalMilliseconds;
+        try
+        {
+            if (quietMs < periodMs)
+            {
+                if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(TimeSpan.FromMilliseconds(periodMs - quietMs));
+                return;
+            }
+            // A checkpoint already running may have started before the last write: look again one period later.
+            if (Dirty && !StartBackgroundCheckpoint() && !_disposed && Interlocked.Exchange(ref _idleTimerArmed, 1) == 0)
+                ArmIdleTimer(_settings.CheckpointWhenIdle);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or VectorStoreException)
+        {
+            // A timer callback must not throw (it would end the process); a close racing this one is the only cause.
+            LastCheckpointError = e;
+        }
+    }
+}

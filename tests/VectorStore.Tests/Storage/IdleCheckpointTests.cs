@@ -1,0 +1,115 @@
+using VectorStore.Collections;
+using VectorStore.Storage;
+using Xunit;
+using static VectorStore.Tests.Storage.StorageTestKit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// <see cref="DatabaseOptions.CheckpointWhenIdle"/>: once writes pause, what the last checkpoint does not cover is
+/// checkpointed in the background, so buffered full-precision vectors leave memory without waiting for a size threshold.
+/// </summary>
+public sealed class IdleCheckpointTests
+{
+    private const int Dim = 32;
+
+    private static CollectionOptions DiskOpts() => Options(Dim, threshold: 300) with { RawVectors = RawVectorResidency.Disk, Index = "flat" };
+
+    private static VectorDatabase OpenWith(string dir, TimeSpan idle) =>
+        VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = idle, MinFreeDiskBytes = 0 }, Small);
+
+    private static long Buffered(Collection c) => ((IJournaledState)c).BufferedBytes;
+
+    /// <summary>Polls until <paramref name="done"/> or a generous deadline (a loaded CI machine delays timers, never by this much).</summary>
+    private static bool Eventually(Func<bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (done()) return true;
+            Thread.Sleep(20);
+        }
+        return done();
+    }
+
+    [Fact]
+    public void BufferedVectorsMoveToASegmentOnceWritesPause()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(1200, Dim, 11);
+        var db = OpenWith(dir, TimeSpan.FromSeconds(2));
+        var c = db.CreateCollection("c", DiskOpts());
+        Load(c, data, 0, 100);
+        var store = db.StoreOf("c")!;
+        long sequence = store.Entry.SnapshotSequence;
+        Assert.True(Buffered(c) >= 1200L * Dim * sizeof(float), $"expected the rows buffered before the quiet period, {Buffered(c)} bytes");
+
+        Assert.True(Eventually(() => Buffered(c) == 0 && store.Entry.SnapshotSequence > sequence),
+            $"no idle checkpoint within 30 s: {Buffered(c)} bytes still buffered, snapshot {store.Entry.SnapshotSequence}");
+        store.WaitForBackgroundCheckpoint();
+        Assert.Null(store.LastCheckpointError);
+        Assert.NotEmpty(Directory.GetFiles(store.Directory, "seg-*.vsg"));
+        // The rows are read back from the segment, and survive a crash without any log to replay.
+        AssertHas(c, data, 0, 1200);
+        Crash(db);
+        using var again = OpenWith(dir, TimeSpan.Zero);
+        AssertHas(again.GetCollection("c"), data, 0, 1200);
+    }
+
+    [Fact]
+    public void ZeroTurnsItOff()
+    {
+        var dir = TestData.TempDir();
+        using var db = OpenWith(dir, TimeSpan.Zero);
+        var c = db.CreateCollection("c", DiskOpts());
+        Load(c, Vectors(300, Dim, 12), 0, 100);
+        var store = db.StoreOf("c")!;
+        long sequence = store.Entry.SnapshotSequence, buffered = Buffered(c);
+        Thread.Sleep(1000);
+        Assert.Equal(sequence, store.Entry.SnapshotSequence);
+        Assert.Equal(buffered, Buffered(c));
+    }
+
+    [Fact]
+    public void RowsReplayedAtOpenLeaveMemoryAfterTheSameQuietPeriod()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(800, Dim, 13);
+        var db = OpenWith(dir, TimeSpan.Zero);
+        Load(db.CreateCollection("c", DiskOpts()), data, 0, 100);
+        Crash(db);
+
+        using var again = OpenWith(dir, TimeSpan.FromSeconds(2));
+        var c = again.GetCollection("c");
+        var store = again.StoreOf("c")!;
+        Assert.True(Buffered(c) > 0, "the replayed rows start out buffered");
+        Assert.True(Eventually(() => Buffered(c) == 0), $"replayed rows still buffered after 30 s: {Buffered(c)} bytes");
+        store.WaitForBackgroundCheckpoint();
+        AssertHas(c, data, 0, 800);
+    }
+
+    [Fact]
+    public void ClosingWithTheTimerArmedLosesNothingAndThrowsNothing()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(400, Dim, 14);
+        var db = OpenWith(dir, TimeSpan.FromMilliseconds(50));
+        Load(db.CreateCollection("c", DiskOpts()), data, 0, 100);
+        db.Dispose();
+        // The timer would have fired meanwhile; a callback against a closed store must not throw (it would end the process).
+        Thread.Sleep(300);
+        using var again = OpenWith(dir, TimeSpan.Zero);
+        AssertHas(again.GetCollection("c"), data, 0, 400);
+    }
+
+    [Fact]
+    public void ANegativeQuietPeriodIsRefusedBeforeAnythingIsCreated()
+    {
+        var dir = Path.Combine(TestData.TempDir(), "db");
+        var e = Assert.Throws<InvalidArgumentException>(() => OpenWith(dir, TimeSpan.FromSeconds(-2)));
+        Assert.Contains("CheckpointWhenIdle", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+        using var off = OpenWith(dir, Timeout.InfiniteTimeSpan);
+        Assert.Empty(off.CollectionNames);
+    }
+}
