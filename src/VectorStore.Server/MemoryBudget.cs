@@ -41,6 +41,23 @@ internal sealed class MemoryBudget(long capacity)
         }
     }
 
+    /// <summary>
+    /// Bytes of requests and responses still in flight or waiting for room: <see cref="Used"/> without the released
+    /// large-object garbage, which only a full collection gives back (the idle trim is that collection, so it must
+    /// not wait for it).
+    /// </summary>
+    public long InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                ReclaimCollectedLocked();
+                return _used - _uncollectedBytes + (_waiters.Count > 0 ? 1 : 0);
+            }
+        }
+    }
+
     /// <summary>Full collections this budget ran because garbage stood between a waiter and its reservation.</summary>
     public int InducedCollections { get; private set; }
 

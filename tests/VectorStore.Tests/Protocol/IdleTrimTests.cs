@@ -51,4 +51,23 @@ public sealed class IdleTrimTests
         await Task.Delay(800); // idle for more than the delay again, with no new request: no second trim
         Assert.Equal(1, live.Server.IdleTrims);
     }
+
+    /// <summary>
+    /// A bulk load's batches sit on the large-object heap, and their bytes stay charged to the memory budget until a
+    /// full collection: the trim, which is that collection, used to count them as a request in flight and never ran.
+    /// </summary>
+    [Fact]
+    public async Task ALargeUpsertBatchDoesNotHoldTheTrimOff()
+    {
+        await using var live = LiveServer.Start(o => o with { IdleTrimDelay = TimeSpan.FromMilliseconds(300) });
+        await using var client = await live.ConnectAsync();
+        await client.CreateCollectionAsync("c", new VectorStore.Collections.CollectionOptions { Dimension = 64, Compression = "none", Index = "flat" });
+        var rng = new Random(5);
+        var data = new VectorMatrix(1000, 64); // 256 KB on the wire: a large-object request
+        for (int i = 0; i < data.Data.Length; i++) data.Data[i] = (float)rng.NextDouble();
+        await client.UpsertBatchAsync("c", Enumerable.Range(0, 1000).Select(i => (ulong)i).ToArray(), data);
+        var deadline = Stopwatch.StartNew();
+        while (live.Server.IdleTrims == 0 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.Equal(1, live.Server.IdleTrims);
+    }
 }
