@@ -37,8 +37,9 @@ public sealed record DatabaseOptions
     /// in the background: the buffered full-precision vectors of disk residency move to their segment file and leave
     /// process memory, and a reopen has less log to replay. A write arriving meanwhile starts the wait again, so a
     /// steady writer is checkpointed by the size thresholds only. <see cref="TimeSpan.Zero"/> or
-    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: never (buffered vectors then stay in memory until a size
-    /// threshold, <c>compact</c> or the close). Negative values are refused when the database opens. Default 5 seconds.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> (or anything over 49 days, such as
+    /// <see cref="TimeSpan.MaxValue"/>): never (buffered vectors then stay in memory until a size threshold,
+    /// <c>compact</c> or the close). Negative values are refused when the database opens. Default 5 seconds.
     /// </summary>
     public TimeSpan CheckpointWhenIdle { get; init; } = DefaultCheckpointWhenIdle;
 

@@ -29,8 +29,19 @@ public sealed partial class Collection : IJournaledState
         _lock.EnterUpgradeableReadLock();
         try
         {
-            ThrowIfClosed();
-            long address = wal.CaptureBoundary();
+            long address;
+            try
+            {
+                ThrowIfClosed();
+                address = wal.CaptureBoundary();
+            }
+            catch
+            {
+                // Not adopted (a drop or close raced the unlocked half, or the log failed): release its mapping; the
+                // file is an orphan the next open removes, or goes with a dropped collection's directory.
+                pre?.Segment.Dispose();
+                throw;
+            }
             string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
             var segments = _raw.Seal(_slots.Ids, _slots.HighWater, compact, pre, relocated: NoteSlotChange);
             var (indexFile, changed) = IndexSectionLocked(directory, compact, settings);

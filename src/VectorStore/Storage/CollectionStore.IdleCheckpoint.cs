@@ -17,8 +17,14 @@ internal sealed partial class CollectionStore
     private long _lastWriteTicks;
     private int _idleTimerArmed;
 
-    private bool IdleCheckpointsOn =>
-        _settings.CheckpointWhenIdle > TimeSpan.Zero && _settings.CheckpointWhenIdle != Timeout.InfiniteTimeSpan;
+    /// <summary>The longest period a <see cref="Timer"/> takes (about 49.7 days); longer ones mean never.</summary>
+    internal static readonly TimeSpan LongestIdlePeriod = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private bool IdleCheckpointsOn => IdleCheckpointPeriod is not null;
+
+    /// <summary>The quiet period after which a checkpoint starts, or null when idle checkpoints are off.</summary>
+    internal TimeSpan? IdleCheckpointPeriod =>
+        _settings.CheckpointWhenIdle > TimeSpan.Zero && _settings.CheckpointWhenIdle <= LongestIdlePeriod ? _settings.CheckpointWhenIdle : null;
 
     /// <summary>Stamps an acknowledged write and arms the idle timer unless it is armed already.</summary>
     private void NoteWriteForIdleCheckpoint()
@@ -34,9 +40,21 @@ internal sealed partial class CollectionStore
         lock (_backgroundGate)
         {
             if (_disposed) return;
-            _idleTimer ??= new Timer(static s => ((CollectionStore)s!).OnIdleTimer(), this, Timeout.Infinite, Timeout.Infinite);
+            if (_idleTimer is null)
+            {
+                // Without the arming writer's execution context: its request's activity and async-locals would
+                // otherwise parent every later idle checkpoint and stay alive as long as the store.
+                using (ExecutionContext.SuppressFlow())
+                    _idleTimer = new Timer(static s => ((CollectionStore)s!).OnIdleTimer(), this, Timeout.Infinite, Timeout.Infinite);
+            }
             _idleTimer.Change(due, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>Tries again one period later after a background checkpoint failed, so an idle collection is not left buffered.</summary>
+    private void RetryIdleCheckpointLater()
+    {
+        if (IdleCheckpointsOn && !_disposed && Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(_settings.CheckpointWhenIdle);
     }
 
     private void OnIdleTimer()
@@ -44,7 +62,7 @@ internal sealed partial class CollectionStore
         if (_disposed) return;
         // Disarmed before the stamp is read: a write that found the timer armed stamped before this, so it is seen
         // below; a later one arms the timer again itself.
-        Volatile.Write(ref _idleTimerArmed, 0);
+        Interlocked.Exchange(ref _idleTimerArmed, 0);
         long quietMs = Environment.TickCount64 - Volatile.Read(ref _lastWriteTicks);
         long periodMs = (long)_settings.CheckpointWhenIdle.TotalMilliseconds;
         try

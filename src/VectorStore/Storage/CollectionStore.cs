@@ -345,8 +345,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or VectorStoreException)
                 {
-                    // The log still holds everything; the next threshold crossing (or close) tries again.
+                    // The log still holds everything; the next threshold crossing, quiet period (or close) tries again.
                     LastCheckpointError = e;
+                    RetryIdleCheckpointLater();
                 }
                 finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
             });

@@ -14,7 +14,12 @@ internal static class StorageTestKit
         SnapshotAfterLogBytes = long.MaxValue,
     };
 
-    public static VectorDatabase Open(string dir, StorageSettings? settings = null) => VectorDatabase.Open(dir, null, settings ?? Small);
+    /// <summary>
+    /// Opens with <paramref name="settings"/> (default <see cref="Small"/>) and no idle checkpoints: storage tests decide
+    /// when checkpoints happen (IdleCheckpointTests turns them on).
+    /// </summary>
+    public static VectorDatabase Open(string dir, StorageSettings? settings = null) =>
+        VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero }, settings ?? Small);
 
     /// <summary>Releases every handle without the clean-close snapshot: what a killed process leaves behind.</summary>
     public static void Crash(VectorDatabase db) => db.SimulateCrash();
