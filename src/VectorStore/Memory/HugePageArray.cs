@@ -22,6 +22,7 @@ internal static partial class HugePageArray
 {
     private const int HugePageBytes = 2 << 20;
     private const int MadvHugePage = 14;
+    private const int MadvDontNeed = 4;
     private static bool _madviseUnavailable;
 
     /// <summary>
@@ -67,6 +68,34 @@ internal static partial class HugePageArray
         nint aligned = AlignUp(start), end = (start + length) & ~(nint)(HugePageBytes - 1);
         if (end > aligned) Advise(aligned, (nuint)(end - aligned));
         return array;
+    }
+
+    /// <summary>
+    /// Returns the whole pages of <paramref name="array"/>'s data to the system now (<c>madvise(MADV_DONTNEED)</c>):
+    /// for an owner about to drop an array nobody reads any more. A dropped pinned array is never compacted away, and
+    /// the garbage collector keeps the hole it leaves committed and resident until a later object reuses it; this way
+    /// its memory leaves the process at once, without waiting for a collection. The values read as zeros afterwards
+    /// (the first and last partial pages, holding the object header, keep theirs). Elsewhere, or below two pages, a
+    /// no-op. The array is pinned for the call, so it may be any array.
+    /// </summary>
+    public static unsafe void Discard(float[] array)
+    {
+        nint page = Environment.SystemPageSize;
+        if (!OperatingSystem.IsLinux() || (long)array.Length * sizeof(float) < 2 * page || Volatile.Read(ref _madviseUnavailable)) return;
+        fixed (float* data = array)
+        {
+            nint start = ((nint)data + page - 1) & ~(page - 1), end = ((nint)data + (nint)array.Length * sizeof(float)) & ~(page - 1);
+            if (end <= start) return;
+            try
+            {
+                // Ignored on failure: the memory then simply stays until the collector reuses it.
+                _ = madvise(start, (nuint)(end - start), MadvDontNeed);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                Volatile.Write(ref _madviseUnavailable, true);
+            }
+        }
     }
 
     private static unsafe nint Address<T>(T[] pinned) where T : unmanaged =>

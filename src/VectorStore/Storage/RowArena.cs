@@ -14,7 +14,8 @@ namespace VectorStore.Storage;
 /// <item>after a checkpoint (<see cref="Recycle"/>) blocks no buffered row refers to take the next rows, so sustained
 /// ingest stops taking new memory, and the arena never holds more blocks than the buffer once needed at a time
 /// (one checkpoint's worth, <c>StorageSettings.CheckpointAfterBufferedBytes</c>);</item>
-/// <item>a checkpoint that leaves nothing buffered (writes paused, <c>compact</c>, close) frees every block.</item>
+/// <item>a checkpoint that leaves nothing buffered (writes paused, <c>compact</c>, close) frees every block, and returns
+/// their pages to the system at once (<see cref="HugePageArray.Discard"/>).</item>
 /// </list>
 /// Thread-safety: <see cref="Append"/> and <see cref="Recycle"/> run under the owner's exclusive lock (no reader
 /// holds a row then); the rows <see cref="Append"/> returns are read concurrently once the owner publishes them.
@@ -79,6 +80,10 @@ internal sealed class RowArena
     {
         if (stillBuffered.Count == 0)
         {
+            // Gone from the process now, not when the collector reuses the holes: an idle collection's checkpoint
+            // (DatabaseOptions.CheckpointWhenIdle) is what ends here, and nothing allocates after it.
+            foreach (var block in _handedOut.Concat(_free).Append(_block).DistinctBy(b => b.Array, ReferenceEqualityComparer.Instance))
+                HugePageArray.Discard(block.Array);
             _handedOut.Clear();
             _free.Clear();
             _block = new([], 0, 0);

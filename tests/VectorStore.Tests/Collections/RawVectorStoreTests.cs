@@ -56,6 +56,28 @@ public class RawVectorStoreTests
     }
 
     [Fact]
+    public void DiscardedArraysReadZerosInsideAndKeepTheirEdges()
+    {
+        int page = Environment.SystemPageSize / sizeof(float);
+        foreach (var array in new[] { HugePageArray.Allocate(1 << 20, out _), new float[5 * page + 7] })
+        {
+            Array.Fill(array, 3f);
+            HugePageArray.Discard(array);
+            if (!OperatingSystem.IsLinux()) continue;
+            // Everything from the first whole page to the last whole page is gone; the partial pages at either end keep
+            // their values (the first holds the object header, which the collector still reads).
+            Assert.Equal(3f, array[0]);
+            Assert.Equal(3f, array[^1]);
+            int zeros = array.Count(v => v == 0f);
+            Assert.True(zeros >= array.Length - 2 * page, $"{zeros} of {array.Length} values zero after discarding");
+        }
+        var small = new float[page];
+        Array.Fill(small, 3f);
+        HugePageArray.Discard(small); // under two pages: nothing to return
+        Assert.All(small, v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
     public void UnzeroedHugePageArraysStillHoldTheirWindow()
     {
         const int floats = 3 * 1024 * 1024 / sizeof(float) + 5;
