@@ -79,7 +79,8 @@ public sealed record ServerOptions
 
     /// <summary>
     /// After this long without a request (and none in flight), one full compacting collection returns the last
-    /// burst's garbage to the operating system (at most once per idle period, only after traffic). It collects the
+    /// burst's garbage to the operating system (at most once per idle period, only after traffic; work that reaches
+    /// the process otherwise, such as a silo's grain calls, counts through its allocation). It collects the
     /// whole process, so it is off by default (<see cref="TimeSpan.Zero"/>) for a server embedded in an application;
     /// <c>vectorstore serve</c> and <c>silo</c>, which own their process, turn it on (<c>--idle-trim</c>, 10 s).
     /// </summary>

@@ -207,7 +207,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
         }
         try
         {
-            _context.Trim.TryTrim(now, busy: _context.Budget.InFlight > 0);
+            _context.Trim.TryTrim(now, busy: _context.Budget.InFlight > 0, GC.GetTotalAllocatedBytes());
         }
         catch (Exception e)
         {

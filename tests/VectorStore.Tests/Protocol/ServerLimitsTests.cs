@@ -118,11 +118,6 @@ public class ServerLimitsTests
     }
 
     /// <summary>
-    /// A waiter that no longer fits only because of released large-object bytes awaiting a collection is admitted when
-    /// a small (non-large-object) release makes room for it apart from that garbage: that release starts the
-    /// collection. It used to only try to grant, so the waiter, and every request queued behind it, waited for good.
-    /// </summary>
-    /// <summary>
     /// A finished large request's bytes stay charged until a full collection, but they are not in flight: the idle
     /// trim (that collection) keyed on <see cref="MemoryBudget.Used"/> never ran after a bulk load.
     /// </summary>
@@ -141,6 +136,11 @@ public class ServerLimitsTests
         Assert.Equal(0, budget.InFlight);
     }
 
+    /// <summary>
+    /// A waiter that no longer fits only because of released large-object bytes awaiting a collection is admitted when
+    /// a small (non-large-object) release makes room for it apart from that garbage: that release starts the
+    /// collection. It used to only try to grant, so the waiter, and every request queued behind it, waited for good.
+    /// </summary>
     [Fact]
     public async Task ASmallReleaseStartsTheCollectionAWaiterBehindGarbageNeeds()
     {
