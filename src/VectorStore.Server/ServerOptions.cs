@@ -79,12 +79,16 @@ public sealed record ServerOptions
 
     /// <summary>
     /// After this long without a request (and none in flight), one full compacting collection returns the last
-    /// burst's garbage to the operating system (at most once per idle period, only after traffic; work that reaches
-    /// the process otherwise, such as a silo's grain calls, counts through its allocation). It collects the
+    /// burst's garbage to the operating system (at most once per idle period, only after traffic). Work that reaches
+    /// the process otherwise, such as a silo's grain calls, counts through its allocation: 32 MiB allocated since the
+    /// last trim, then this long at under 1 MiB/s, also trims. It collects the
     /// whole process, so it is off by default (<see cref="TimeSpan.Zero"/>) for a server embedded in an application;
     /// <c>vectorstore serve</c> and <c>silo</c>, which own their process, turn it on (<c>--idle-trim</c>, 10 s).
     /// </summary>
     public TimeSpan IdleTrimDelay { get; init; }
+
+    /// <summary>Bytes allocated since the last idle trim that make one due without a request (tests turn it off with <see cref="long.MaxValue"/>). Default 32 MiB.</summary>
+    internal long IdleTrimAllocationBytes { get; init; } = IdleTrim.DefaultAllocationBytes;
 
     /// <summary>How often timeouts are checked. Default 250 ms.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMilliseconds(250);

@@ -94,7 +94,7 @@ public sealed class VectorStoreServer : IAsyncDisposable
         IRequestHandler dispatcher = db is not null ? new RequestDispatcher(db, _options) : new ClientRequestDispatcher(client!, _options);
         _context = new ServerContext(_options, dispatcher, new TokenAuthenticator(_options.Token),
             new ConnectionAdmission(_options.MaxConnections, _options.MaxUnauthenticatedConnections),
-            new MemoryBudget(_options.MemoryBudgetBytes), limits, tls, new IdleTrim(_options.IdleTrimDelay));
+            new MemoryBudget(_options.MemoryBudgetBytes), limits, tls, new IdleTrim(_options.IdleTrimDelay, _options.IdleTrimAllocationBytes));
     }
 
     /// <summary>How many idle trims (<see cref="ServerOptions.IdleTrimDelay"/>) have run.</summary>
