@@ -37,9 +37,14 @@ public sealed partial class Collection : IJournaledState
             }
             catch
             {
-                // Not adopted (a drop or close raced the unlocked half, or the log failed): release its mapping; the
-                // file is an orphan the next open removes, or goes with a dropped collection's directory.
-                pre?.Segment.Dispose();
+                // Not adopted (a drop or close raced the unlocked half, or the log failed): no snapshot names it, so
+                // it goes now rather than piling up while a failing checkpoint is retried (the next open would remove it).
+                if (pre is not null)
+                {
+                    pre.Segment.Dispose();
+                    try { File.Delete(pre.Segment.Path); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+                }
                 throw;
             }
             string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;

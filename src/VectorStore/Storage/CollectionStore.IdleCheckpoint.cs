@@ -51,11 +51,23 @@ internal sealed partial class CollectionStore
         }
     }
 
-    /// <summary>Tries again one period later after a background checkpoint failed, so an idle collection is not left buffered.</summary>
+    private int _idleFailures;
+
+    /// <summary>
+    /// Tries again after a background checkpoint failed, so an idle collection is not left buffered: one period later,
+    /// doubling with each failure in a row (up to 64 periods), since a failure that repeats (a full disk) gains
+    /// nothing from being retried often.
+    /// </summary>
     private void RetryIdleCheckpointLater()
     {
-        if (IdleCheckpointsOn && !_disposed && Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(_settings.CheckpointWhenIdle);
+        if (!IdleCheckpointsOn || _disposed) return;
+        int failures = Math.Min(6, Interlocked.Increment(ref _idleFailures) - 1);
+        var wait = TimeSpan.FromTicks(Math.Min(LongestIdlePeriod.Ticks, _settings.CheckpointWhenIdle.Ticks << failures));
+        if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(wait);
     }
+
+    /// <summary>A checkpoint succeeded: the next failure is retried one period later again.</summary>
+    private void NoteCheckpointSucceeded() => Volatile.Write(ref _idleFailures, 0);
 
     private void OnIdleTimer()
     {

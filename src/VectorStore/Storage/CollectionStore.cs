@@ -341,7 +341,11 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
             {
                 try
                 {
-                    if (!_disposed) Checkpoint();
+                    if (!_disposed)
+                    {
+                        Checkpoint();
+                        NoteCheckpointSucceeded();
+                    }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or VectorStoreException)
                 {

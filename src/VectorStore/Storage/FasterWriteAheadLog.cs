@@ -385,9 +385,13 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private static string SegmentPathIn(string directory, WalSettings settings, long address) =>
         Path.Combine(directory, $"{SegmentBaseName}.{Math.Max(0, address) >> settings.SegmentSizeBits}");
 
+    /// <summary>Test-only: a failure to throw from <see cref="CaptureBoundary"/> (a checkpoint failing after its unlocked half); null = none.</summary>
+    internal Func<Exception?>? BoundaryFault { get; set; }
+
     /// <inheritdoc />
     public long CaptureBoundary()
     {
+        if (BoundaryFault?.Invoke() is { } fault) throw fault;
         if (_framed) EnsureChain();
         long tail;
         LogFraming.Point at;

@@ -56,6 +56,39 @@ public sealed class IdleCheckpointTests
         AssertHas(again.GetCollection("c"), data, 0, 1200);
     }
 
+    /// <summary>
+    /// An idle checkpoint that fails after its unlocked half is retried (later each time) until one succeeds, and each
+    /// failed attempt's pre-sealed segment is deleted at once rather than piling up until a success.
+    /// </summary>
+    [Fact]
+    public void AFailedIdleCheckpointIsRetriedAndLeavesNoSegmentBehind()
+    {
+        var dir = TestData.TempDir();
+        var data = Vectors(600, Dim, 15);
+        var db = OpenWith(dir, TimeSpan.FromMilliseconds(100));
+        var c = db.CreateCollection("c", DiskOpts());
+        var store = db.StoreOf("c")!;
+        int calls = 0;
+        var segmentsSeen = new List<int>();
+        store.Wal.BoundaryFault = () =>
+        {
+            segmentsSeen.Add(Directory.GetFiles(store.Directory, "seg-*.vsg").Length);
+            return ++calls <= 3 ? new IOException("injected checkpoint failure") : null;
+        };
+        Load(c, data, 0, 100);
+        Assert.True(Eventually(() => Buffered(c) == 0), $"still buffered after 30 s and {calls} checkpoint attempts");
+        store.WaitForBackgroundCheckpoint();
+        Assert.True(calls >= 4, $"{calls} attempts");
+        Assert.IsType<IOException>(store.LastCheckpointError);
+        // Each attempt finds only its own pre-sealed segment: the failed ones' were deleted.
+        Assert.All(segmentsSeen.Take(4), n => Assert.Equal(1, n));
+        store.Wal.BoundaryFault = null;
+        AssertHas(c, data, 0, 600);
+        Crash(db);
+        using var again = OpenWith(dir, TimeSpan.Zero);
+        AssertHas(again.GetCollection("c"), data, 0, 600);
+    }
+
     [Fact]
     public void ZeroInfiniteAndOverLongPeriodsTurnItOff()
     {
