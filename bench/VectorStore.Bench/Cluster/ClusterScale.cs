@@ -12,13 +12,15 @@ namespace VectorStore.Bench.Cluster;
 /// listeners with the unchanged thin client.
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
 /// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--warmup-seconds 5] [--max-warmup-seconds 120]
-/// [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their 2-vs-1
+/// [--shards N] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their 2-vs-1
 /// ratios, anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
 /// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// </summary>
 /// <remarks>
-/// Each collection has 2 shards per silo and one copy (R = 1): the ratio measures spreading the work, not
-/// replication. The bench process itself (client and embedded baseline) is not pinned and competes for the cores.
+/// Each collection has one copy (R = 1): the ratio measures spreading the work, not replication. By default it has 2
+/// shards per silo (2, then 4: the best layout for each silo count); <c>--shards N</c> keeps one layout for both
+/// runs, the same collection on twice the silos, so every per-shard cost (each shard copy keeps a data and a
+/// training-sample collection, each with its 8 MiB log buffer) is spread too. The bench process itself (client and embedded baseline) is not pinned and competes for the cores.
 /// </remarks>
 public static class ClusterScale
 {
@@ -33,6 +35,7 @@ public static class ClusterScale
         var maxWarmup = TimeSpan.FromSeconds(Math.Max(warmup.TotalSeconds, Arg("--max-warmup-seconds", dry ? 1 : 120)));
         string compression = Str("--compression") ?? "none";
         string cli = Str("--cli") ?? SiloProcess.BuiltCli();
+        int fixedShards = Arg("--shards", 0);
 
         var data = SyntheticData.Clustered(count, dim, seed: 7);
         var queries = SyntheticData.Clustered(nq, dim, seed: 8);
@@ -57,7 +60,7 @@ public static class ClusterScale
         var results = new Dictionary<int, Run>();
         foreach (int silos in new[] { 1, 2 })
         {
-            results[silos] = await MeasureAsync(cli, silos, pin, options, ids, data, queries, search, concurrency, warmup, maxWarmup);
+            results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, options, ids, data, queries, search, concurrency, warmup, maxWarmup);
             var r = results[silos];
             Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))}; settled {string.Join(", ", r.SettledMiB.Select(m => $"{m:0}"))})");
         }
@@ -71,6 +74,7 @@ public static class ClusterScale
             k,
             compression,
             concurrency,
+            shards = fixedShards > 0 ? fixedShards.ToString(System.Globalization.CultureInfo.InvariantCulture) : "2 per silo",
             pinned = pin,
             cores = Environment.ProcessorCount,
             ingest_vps_1 = Math.Round(one.IngestPerSecond),
@@ -104,7 +108,7 @@ public static class ClusterScale
     /// <summary>How long the silos are left without requests before <see cref="Run.SettledMiB"/> is read.</summary>
     private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(13);
 
-    private static async Task<Run> MeasureAsync(string cli, int silos, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
+    private static async Task<Run> MeasureAsync(string cli, int silos, int shards, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
         VectorMatrix queries, SearchOptions search, int concurrency, TimeSpan warmup, TimeSpan maxWarmup)
     {
         string root = Path.Combine(Path.GetTempPath(), "vectorstore-cluster-bench", Guid.NewGuid().ToString("N"));
@@ -114,9 +118,9 @@ public static class ClusterScale
         try
         {
             for (int i = 0; i < silos; i++)
-                processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards: 2 * silos, replication: 1,
+                processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards, replication: 1,
                     "--shard-timeout", "60"));
-            // Every silo has joined before the collection is laid out (2 shards per silo).
+            // Every silo has joined before the collection is laid out.
             await Task.Delay(silos > 1 ? 3000 : 0);
             // An idle silo's anonymous RSS (joined, no collection): what a silo holds before any data.
             var idle = processes.Select(p => p.ResidentMiB()).ToArray();
