@@ -78,13 +78,14 @@ internal static partial class HugePageArray
     /// (the first and last partial pages, holding the object header, keep theirs). Elsewhere, or below two pages, a
     /// no-op. The array is pinned for the call, so it may be any array.
     /// </summary>
-    public static unsafe void Discard(float[] array)
+    public static unsafe void Discard<T>(T[] array) where T : unmanaged
     {
         nint page = Environment.SystemPageSize;
-        if (!OperatingSystem.IsLinux() || (long)array.Length * sizeof(float) < 2 * page || Volatile.Read(ref _madviseUnavailable)) return;
-        fixed (float* data = array)
+        long bytes = (long)array.Length * sizeof(T);
+        if (!OperatingSystem.IsLinux() || bytes < 2 * page || Volatile.Read(ref _madviseUnavailable)) return;
+        fixed (T* data = array)
         {
-            nint start = ((nint)data + page - 1) & ~(page - 1), end = ((nint)data + (nint)array.Length * sizeof(float)) & ~(page - 1);
+            nint start = ((nint)data + page - 1) & ~(page - 1), end = ((nint)data + (nint)bytes) & ~(page - 1);
             if (end <= start) return;
             try
             {

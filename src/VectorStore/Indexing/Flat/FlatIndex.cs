@@ -84,8 +84,12 @@ public sealed class FlatIndex : VectorIndex
         int cap = (int)Math.Min(max, Math.Max(slot + 1L, 2L * _capacity));
         if (_blocks is not null) cap = (int)Math.Min(max, (cap + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);
         var codes = HugePageArray.AllocateBytes(checked((int)CodeBytes(cap)));
-        _codes.CopyTo(codes, 0);
+        var old = _codes;
+        old.CopyTo(codes, 0);
         _codes = codes;
+        // The outgrown array would stay a resident hole in the pinned heap (the doubling leaves about as much behind
+        // as it keeps); nothing reads it any more: mutations exclude searches and snapshots (VectorIndex's contract).
+        HugePageArray.Discard(old);
         _live.EnsureCapacity(cap);
         _capacity = cap;
     }
