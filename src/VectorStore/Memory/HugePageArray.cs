@@ -86,16 +86,8 @@ internal static partial class HugePageArray
         fixed (T* data = array)
         {
             nint start = ((nint)data + page - 1) & ~(page - 1), end = ((nint)data + (nint)bytes) & ~(page - 1);
-            if (end <= start) return;
-            try
-            {
-                // Ignored on failure: the memory then simply stays until the collector reuses it.
-                _ = madvise(start, (nuint)(end - start), MadvDontNeed);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                Volatile.Write(ref _madviseUnavailable, true);
-            }
+            // On failure the memory simply stays until the collector reuses it.
+            if (end > start) Advise(start, (nuint)(end - start), MadvDontNeed);
         }
     }
 
@@ -105,13 +97,14 @@ internal static partial class HugePageArray
     /// <summary>The first huge-page boundary at or after <paramref name="address"/>.</summary>
     private static nint AlignUp(nint address) => (address + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
 
-    private static void Advise(nint address, nuint length)
+    private static void Advise(nint address, nuint length, int advice = MadvHugePage)
     {
         if (length == 0) return;
         try
         {
-            // The result is ignored on purpose: EINVAL (THP compiled out) or "never" mode just means small pages.
-            _ = madvise(address, length, MadvHugePage);
+            // The result is ignored on purpose: advice is an optimization (for huge pages, EINVAL when THP is compiled
+            // out or "never" mode just means small pages).
+            _ = madvise(address, length, advice);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

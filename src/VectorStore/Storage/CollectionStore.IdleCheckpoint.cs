@@ -31,11 +31,13 @@ internal sealed partial class CollectionStore
     {
         if (!IdleCheckpointsOn) return;
         Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
-        if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(_settings.CheckpointWhenIdle);
+        ArmIdleTimerUnlessArmed(_settings.CheckpointWhenIdle);
     }
 
-    private void ArmIdleTimer(TimeSpan due)
+    /// <summary>Arms the timer for <paramref name="due"/> unless it is armed already (then its own firing decides).</summary>
+    private void ArmIdleTimerUnlessArmed(TimeSpan due)
     {
+        if (Interlocked.Exchange(ref _idleTimerArmed, 1) != 0) return;
         // Under the gate Dispose disposes the timer under, so a close never races a timer being created or re-armed.
         lock (_backgroundGate)
         {
@@ -63,7 +65,7 @@ internal sealed partial class CollectionStore
         if (!IdleCheckpointsOn || _disposed) return;
         int failures = Math.Min(6, Interlocked.Increment(ref _idleFailures) - 1);
         var wait = TimeSpan.FromTicks(Math.Min(LongestIdlePeriod.Ticks, _settings.CheckpointWhenIdle.Ticks << failures));
-        if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(wait);
+        ArmIdleTimerUnlessArmed(wait);
     }
 
     /// <summary>A checkpoint succeeded: the next failure is retried one period later again.</summary>
@@ -81,12 +83,11 @@ internal sealed partial class CollectionStore
         {
             if (quietMs < periodMs)
             {
-                if (Interlocked.Exchange(ref _idleTimerArmed, 1) == 0) ArmIdleTimer(TimeSpan.FromMilliseconds(periodMs - quietMs));
+                ArmIdleTimerUnlessArmed(TimeSpan.FromMilliseconds(periodMs - quietMs));
                 return;
             }
             // A checkpoint already running may have started before the last write: look again one period later.
-            if (Dirty && !StartBackgroundCheckpoint() && !_disposed && Interlocked.Exchange(ref _idleTimerArmed, 1) == 0)
-                ArmIdleTimer(_settings.CheckpointWhenIdle);
+            if (Dirty && !StartBackgroundCheckpoint()) ArmIdleTimerUnlessArmed(_settings.CheckpointWhenIdle);
         }
         catch (Exception e) when (e is ObjectDisposedException or VectorStoreException)
         {

@@ -81,9 +81,9 @@ internal sealed class RowArena
         if (stillBuffered.Count == 0)
         {
             // Gone from the process now, not when the collector reuses the holes: an idle collection's checkpoint
-            // (DatabaseOptions.CheckpointWhenIdle) is what ends here, and nothing allocates after it.
-            foreach (var block in _handedOut.Concat(_free).Append(_block).DistinctBy(b => b.Array, ReferenceEqualityComparer.Instance))
-                HugePageArray.Discard(block.Array);
+            // (DatabaseOptions.CheckpointWhenIdle) is what ends here, and nothing allocates after it. Every block is
+            // in exactly one of the two lists (the one being filled is handed out).
+            foreach (var block in _handedOut.Concat(_free)) HugePageArray.Discard(block.Array);
             _handedOut.Clear();
             _free.Clear();
             _block = new([], 0, 0);

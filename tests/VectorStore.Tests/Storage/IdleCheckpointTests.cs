@@ -32,6 +32,15 @@ public sealed class IdleCheckpointTests
         return done();
     }
 
+    /// <summary>Every row of <paramref name="data"/> (ids 0..) is in <paramref name="c"/>, and again after a crash and a reopen.</summary>
+    private static void AssertHasAfterCrash(VectorDatabase db, string dir, Collection c, VectorMatrix data)
+    {
+        AssertHas(c, data, 0, data.Count);
+        Crash(db);
+        using var again = OpenWith(dir, TimeSpan.Zero);
+        AssertHas(again.GetCollection(c.Name), data, 0, data.Count);
+    }
+
     [Fact]
     public void BufferedVectorsMoveToASegmentOnceWritesPause()
     {
@@ -50,10 +59,7 @@ public sealed class IdleCheckpointTests
         Assert.Null(store.LastCheckpointError);
         Assert.NotEmpty(Directory.GetFiles(store.Directory, "seg-*.vsg"));
         // The rows are read back from the segment, and survive a crash without any log to replay.
-        AssertHas(c, data, 0, 1200);
-        Crash(db);
-        using var again = OpenWith(dir, TimeSpan.Zero);
-        AssertHas(again.GetCollection("c"), data, 0, 1200);
+        AssertHasAfterCrash(db, dir, c, data);
     }
 
     /// <summary>
@@ -83,10 +89,7 @@ public sealed class IdleCheckpointTests
         // Each attempt finds only its own pre-sealed segment: the failed ones' were deleted.
         Assert.All(segmentsSeen.Take(4), n => Assert.Equal(1, n));
         store.Wal.BoundaryFault = null;
-        AssertHas(c, data, 0, 600);
-        Crash(db);
-        using var again = OpenWith(dir, TimeSpan.Zero);
-        AssertHas(again.GetCollection("c"), data, 0, 600);
+        AssertHasAfterCrash(db, dir, c, data);
     }
 
     [Fact]
