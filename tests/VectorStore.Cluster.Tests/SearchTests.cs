@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using VectorStore.Cluster.Hosting;
 using VectorStore.Collections;
 using Xunit;
 using Xunit.Abstractions;
@@ -214,23 +216,59 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
     [Fact]
     public async Task CrossingTheTrainingThresholdTrainsEveryShardTogether()
     {
-        const int dim = 16;
-        var cluster = await H.Database().CreateCollectionAsync("autotrain", new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 600, MaxTrainingSample = 300 }, shards: 3, replicationFactor: 2);
-        var data = ClusterTestData.Random(900, dim, seed: 31);
+        var options = new CollectionOptions { Dimension = 16, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 600, MaxTrainingSample = 300 };
+        var (cluster, data, ids) = await TrainByThresholdAsync("autotrain", options, seed: 31);
+        Assert.Equal(900, await cluster.CountAsync());
+        var hits = (await cluster.SearchAsync(data.Row(7).ToArray(), new SearchOptions { K = 1, Rerank = 10 })).Hits;
+        Assert.Equal(ids[7], hits[0].Id);
+        await H.Database().DropCollectionAsync("autotrain");
+    }
+
+    [Fact]
+    public async Task ACollectionWithNothingSharedToTrainBuildsEveryCopyInPlace()
+    {
+        var options = new CollectionOptions { Dimension = 16, Metric = Metric.L2, Compression = "none", Index = "flat", TrainingThreshold = 600 };
+        string[] before = [];
+        var (cluster, data, ids) = await TrainByThresholdAsync("inplace", options, seed: 37, belowThreshold: () => before = LocalCollections("default.inplace."));
+        // Every copy kept its one data collection: no training sample staged, no collection rebuilt beside it.
+        Assert.Equal(before, LocalCollections("default.inplace."));
+        Assert.Equal(6, before.Length);
+
+        var truth = VectorDatabase.CreateInMemory().CreateCollection("truth", options);
+        truth.UpsertBatch(ids, data);
+        var queries = ClusterTestData.Random(20, options.Dimension, seed: 38);
+        var k10 = new SearchOptions { K = 10 };
+        AssertSameHits(truth.SearchBatch(queries, k10, threads: 1), await cluster.SearchBatchAsync(queries, k10));
+        await H.Database().DropCollectionAsync("inplace");
+    }
+
+    /// <summary>
+    /// A 3-shard, R = 2 collection of 900 random vectors written 100 at a time across its <c>TrainingThreshold</c>
+    /// (600): untrained at 500 (then <paramref name="belowThreshold"/> runs), and every in-sync copy at generation 1
+    /// within a minute of the rest.
+    /// </summary>
+    private async Task<(DistributedCollection Cluster, VectorMatrix Data, ulong[] Ids)> TrainByThresholdAsync(
+        string name, CollectionOptions options, int seed, Action? belowThreshold = null)
+    {
+        var cluster = await H.Database().CreateCollectionAsync(name, options, shards: 3, replicationFactor: 2);
+        var data = ClusterTestData.Random(900, options.Dimension, seed);
         var ids = ClusterTestData.Ids(900);
         for (int i = 0; i < 500; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
         Assert.Equal(0, (await cluster.GetLayoutAsync()).TrainingGeneration); // below the threshold: exact scans
+        belowThreshold?.Invoke();
         for (int i = 500; i < 900; i += 100) await cluster.UpsertBatchAsync(ids[i..(i + 100)], data.Slice(i, 100));
         Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await cluster.GetLayoutAsync()).TrainingGeneration == 1, TimeSpan.FromSeconds(60)));
         var layout = await cluster.GetLayoutAsync();
         foreach (var p in layout.Shards)
             foreach (var silo in p.InSync())
                 Assert.Equal(1, (await H.Copy(layout, p.Shard, silo).DescribeAsync()).Generation);
-        Assert.Equal(900, await cluster.CountAsync());
-        var hits = (await cluster.SearchAsync(data.Row(7).ToArray(), new SearchOptions { K = 1, Rerank = 10 })).Hits;
-        Assert.Equal(ids[7], hits[0].Id);
-        await H.Database().DropCollectionAsync("autotrain");
+        return (cluster, data, ids);
     }
+
+    /// <summary>Every silo's local collection names starting with <paramref name="prefix"/>, sorted.</summary>
+    private string[] LocalCollections(string prefix) =>
+        H.Cluster.Silos.SelectMany(s => s.ServiceProvider.GetRequiredService<ShardStore>().Database.CollectionNames)
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
     private static double Recall(SearchHit[][] truth, SearchHit[][] found)
     {

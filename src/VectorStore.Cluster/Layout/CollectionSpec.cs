@@ -1,5 +1,7 @@
 using VectorStore.Collections;
 using VectorStore.Filtering;
+using VectorStore.Indexing;
+using VectorStore.Quantization;
 
 namespace VectorStore.Cluster.Layout;
 
@@ -39,6 +41,16 @@ public sealed class CollectionSpec
 
     /// <summary>The declared fields, parsed; empty when none.</summary>
     public IReadOnlyList<FieldDefinition> FieldDefinitions => Fields is null ? [] : Array.ConvertAll(Fields, FieldDefinition.Parse);
+
+    /// <summary>
+    /// Whether each copy of each shard can train by itself, on its own vectors, in place: the codec has no trained
+    /// parameters (<c>none</c>) and the index none that decide which copy answers what (flat scans everything; an
+    /// HNSW graph depends on insertion order anyway). Scores are then exact and comparable across shards without a
+    /// shared sample, so no copy stages one or rebuilds its data into a second collection (which cost a whole
+    /// collection's memory per shard, twice: the sample's and the replaced one's).
+    /// </summary>
+    internal bool TrainsInPlace =>
+        CompressionSpec.Parse(Compression) is { Stages.Count: 1 } c && c.Quantizer.Name == "none" && IndexSpec.Parse(Index).Name is "flat" or "hnsw";
 
     /// <summary>Captures <paramref name="options"/>.</summary>
     public static CollectionSpec From(CollectionOptions options) => new()

@@ -4,7 +4,9 @@ namespace VectorStore.Cluster.Layout;
 
 /// <summary>
 /// Cluster-wide training: one seeded sample drawn from every shard in proportion to its size, staged on every copy
-/// of every shard in the same order, then each copy rebuilds on it (see <c>ShardReplicaGrain</c>).
+/// of every shard in the same order, then each copy rebuilds on it (see <c>ShardReplicaGrain</c>). A collection whose
+/// codec and index train nothing shared (<see cref="CollectionSpec.TrainsInPlace"/>) skips the sample: each copy
+/// builds its index in place.
 /// </summary>
 internal sealed partial class LayoutGrain
 {
@@ -23,30 +25,36 @@ internal sealed partial class LayoutGrain
             long total = counts.Sum(c => (long)c);
             if (!force && total < layout.Spec.TrainingThreshold) return;
             if (total == 0) throw new InvalidArgumentException($"collection '{layout.Collection}' has no vectors to train on");
-            // Each copy places the sample under its own ids (ShardReplicaGrain.Rebuild), so a sample no larger than the
-            // smallest shard costs no deletes; a tiny or empty shard still gets a sample big enough to train codebooks.
-            long size = Math.Min(Math.Min(layout.Spec.MaxTrainingSample, total), Math.Max(counts.Min(), MinimumSample));
-            var samples = await Task.WhenAll(primaries.Select((p, s) =>
-                p.SampleIdsAsync(size >= total ? counts[s] : (int)(size * counts[s] / total), layout.Spec.Seed + s)));
-            int pageSize = options.Value.CopyPageSize;
-            bool first = true;
-            for (int s = 0; s < samples.Length; s++)
-            {
-                for (int i = 0; i < samples[s].Length; i += pageSize)
-                {
-                    var page = await primaries[s].GetAsync(samples[s].AsSpan(i, Math.Min(pageSize, samples[s].Length - i)).ToArray());
-                    bool reset = first;
-                    first = false;
-                    var staged = await Task.WhenAll(layout.Shards.Select((p, t) => primaries[t].StageSampleAsync(page, reset, p.Epoch)));
-                    Require(staged, "staging the training sample");
-                }
-            }
+            if (!layout.Spec.TrainsInPlace) await StageSampleAsync(layout, primaries, counts, total);
             int generation = layout.TrainingGeneration + 1;
             var rebuilt = await Task.WhenAll(layout.Shards.Select((p, t) => primaries[t].RetrainAsync(generation, p.Epoch)));
             Require(rebuilt, "retraining");
             await CommitAsync(LayoutPlanner.WithTraining(Current!, generation));
         }
         finally { _gate.Release(); }
+    }
+
+    /// <summary>Draws the shared sample and stages it, in one order, on every copy of every shard.</summary>
+    private async Task StageSampleAsync(ClusterLayout layout, IShardReplicaGrain[] primaries, int[] counts, long total)
+    {
+        // Each copy places the sample under its own ids (ShardReplicaGrain.Rebuild), so a sample no larger than the
+        // smallest shard costs no deletes; a tiny or empty shard still gets a sample big enough to train codebooks.
+        long size = Math.Min(Math.Min(layout.Spec.MaxTrainingSample, total), Math.Max(counts.Min(), MinimumSample));
+        var samples = await Task.WhenAll(primaries.Select((p, s) =>
+            p.SampleIdsAsync(size >= total ? counts[s] : (int)(size * counts[s] / total), layout.Spec.Seed + s)));
+        int pageSize = options.Value.CopyPageSize;
+        bool first = true;
+        for (int s = 0; s < samples.Length; s++)
+        {
+            for (int i = 0; i < samples[s].Length; i += pageSize)
+            {
+                var page = await primaries[s].GetAsync(samples[s].AsSpan(i, Math.Min(pageSize, samples[s].Length - i)).ToArray());
+                bool reset = first;
+                first = false;
+                var staged = await Task.WhenAll(layout.Shards.Select((p, t) => primaries[t].StageSampleAsync(page, reset, p.Epoch)));
+                Require(staged, "staging the training sample");
+            }
+        }
     }
 
     private static void Require(WriteOutcome[] outcomes, string what)

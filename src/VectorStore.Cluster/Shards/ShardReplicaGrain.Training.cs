@@ -6,7 +6,8 @@ namespace VectorStore.Cluster.Shards;
 /// Shared training and copies. The engine's public API cannot import a trained codec, so every copy of every
 /// shard trains on the identical sample instead: the sample's vectors are inserted first, in ascending id order,
 /// into an empty collection, <c>BuildIndex</c> trains on exactly them (seeded), then the copy's own vectors are added
-/// and the sample's foreign ids deleted. Same input, same seed: the same codec on every shard.
+/// and the sample's foreign ids deleted. Same input, same seed: the same codec on every shard. A collection with
+/// nothing shared to train (<c>none</c> with flat or HNSW) skips all of that and builds each copy's index in place.
 /// </summary>
 internal sealed partial class ShardReplicaGrain
 {
@@ -51,7 +52,7 @@ internal sealed partial class ShardReplicaGrain
         if (_failedFollowers.Remove(learner)) throw new InvalidOperationException($"{learner} missed a forwarded batch; its copy restarts");
         if (!_copies.TryGetValue(learner, out var cursor) || cursor.Session != session)
         {
-            bool sample = _sample is not null;
+            bool sample = _sample is not null && !a.Spec.TrainsInPlace;
             _copies[learner] = cursor = new CopyCursor(session, sample, sample ? _sample!.Ids() : data.Ids());
         }
         var target = Replica(learner);
@@ -128,6 +129,11 @@ internal sealed partial class ShardReplicaGrain
     /// </summary>
     private void Rebuild(int generation)
     {
+        if (_assignment.Spec.TrainsInPlace)
+        {
+            TrainInPlace(generation);
+            return;
+        }
         var sample = _staging ?? throw new InvalidOperationException($"{_key} has no staged training sample");
         var old = _data;
         var fresh = store.Create(_key.LocalPrefix, 'd', _assignment.Spec.ShardOptions());
@@ -159,6 +165,26 @@ internal sealed partial class ShardReplicaGrain
         _staging = null;
         _generation = generation;
     }
+
+    /// <summary>
+    /// Training without a shared sample (<see cref="Layout.CollectionSpec.TrainsInPlace"/>): the data collection builds
+    /// its index on its own vectors. An empty copy cannot, and stays at generation 0 until its first write
+    /// (<c>ApplyLocal</c>). A sample staged before (by a cluster that trained such a collection the old way) goes.
+    /// </summary>
+    private void TrainInPlace(int generation)
+    {
+        var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
+        store.Drop(_staging);
+        store.Drop(_sample);
+        _staging = _sample = null;
+        if (data.Count == 0) return;
+        data.BuildIndex();
+        _generation = generation;
+    }
+
+    /// <summary>The training generation the local collections found at activation carry under <paramref name="a"/>.</summary>
+    private int GenerationOf(ShardAssignment a) =>
+        (a.Spec.TrainsInPlace ? _data?.GetStats().Trained == true : _sample is not null) ? a.TrainingGeneration : 0;
 
     /// <summary><paramref name="count"/> ids this copy does not hold, from the top of the id space down.</summary>
     private static ulong[] Fillers(ulong[] own, int count)

@@ -53,7 +53,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
             _data = store.Latest(_key.LocalPrefix, 'd');
             _sample = store.Latest(_key.LocalPrefix, 't');
             if (a is null) return;
-            _generation = _sample is null ? 0 : a.TrainingGeneration;
+            _generation = GenerationOf(a);
             if (_data is null && a.TrainingGeneration == 0 && a.Epoch == 1)
                 _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
         }, cancellationToken);
@@ -66,7 +66,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     /// <summary>Takes an in-sync role with the local data found at activation.</summary>
     private void Adopt(ShardAssignment a)
     {
-        _generation = _sample is null ? 0 : a.TrainingGeneration;
+        _generation = GenerationOf(a);
         _assignment = a;
         _awaitingRole = false;
     }
@@ -253,6 +253,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         if (batch.Ids.Length > 0)
             data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads, FieldSets.DecodeAll(data.Options.Fields ?? [], batch.Fields));
         int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
+        // A copy that was empty when the cluster trained in place builds its index with its first vectors.
+        var a = _assignment;
+        if (_generation == 0 && a.TrainingGeneration > 0 && a.Spec.TrainsInPlace) TrainInPlace(a.TrainingGeneration);
         return (data.Count, deleted);
     }
 
