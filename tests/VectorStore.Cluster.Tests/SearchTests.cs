@@ -233,6 +233,10 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         // Every copy kept its one data collection: no training sample staged, no collection rebuilt beside it.
         Assert.Equal(before, LocalCollections("default.inplace."));
         Assert.Equal(6, before.Length);
+        var layout = await cluster.GetLayoutAsync();
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+                Assert.True((await H.Copy(layout, p.Shard, silo).StatsAsync()).Trained, $"shard {p.Shard} on {silo} has no index");
 
         var truth = VectorDatabase.CreateInMemory().CreateCollection("truth", options);
         truth.UpsertBatch(ids, data);
@@ -240,6 +244,32 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         var k10 = new SearchOptions { K = 10 };
         AssertSameHits(truth.SearchBatch(queries, k10, threads: 1), await cluster.SearchBatchAsync(queries, k10));
         await H.Database().DropCollectionAsync("inplace");
+    }
+
+    [Fact]
+    public async Task ACopyEmptyWhenTrainedInPlaceBuildsItsIndexWithItsFirstVectors()
+    {
+        const int dim = 8;
+        var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "none", Index = "flat", TrainingThreshold = 300 };
+        var cluster = await H.Database().CreateCollectionAsync("inplace-empty", options, shards: 3, replicationFactor: 2);
+        var layout = await cluster.GetLayoutAsync();
+        var elsewhere = Enumerable.Range(1, 5000).Select(i => (ulong)i).Where(id => layout.ShardOf(id) != 2).Take(400).ToArray();
+        var late = Enumerable.Range(1, 5000).Select(i => (ulong)i).Where(id => layout.ShardOf(id) == 2).Take(50).ToArray();
+        await cluster.UpsertBatchAsync(elsewhere, ClusterTestData.Random(elsewhere.Length, dim, seed: 41));
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await cluster.GetLayoutAsync()).TrainingGeneration == 1, TimeSpan.FromSeconds(60)));
+        layout = await cluster.GetLayoutAsync();
+        var shard2 = layout.Shards[2].InSync().Select(silo => H.Copy(layout, 2, silo)).ToArray();
+        foreach (var copy in shard2) Assert.False((await copy.StatsAsync()).Trained); // nothing to build on yet
+
+        // The layout grain may still be pushing the trained layout to shard 2's copies (the layout reads as trained
+        // as soon as it is stored): a copy builds at the first of that push and the write.
+        await cluster.UpsertBatchAsync(late, ClusterTestData.Random(late.Length, dim, seed: 42));
+        foreach (var copy in shard2)
+        {
+            Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await copy.StatsAsync()).Trained, TimeSpan.FromSeconds(30)));
+            Assert.Equal(1, (await copy.DescribeAsync()).Generation);
+        }
+        await H.Database().DropCollectionAsync("inplace-empty");
     }
 
     /// <summary>

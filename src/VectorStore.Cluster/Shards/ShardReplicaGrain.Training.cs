@@ -7,7 +7,7 @@ namespace VectorStore.Cluster.Shards;
 /// shard trains on the identical sample instead: the sample's vectors are inserted first, in ascending id order,
 /// into an empty collection, <c>BuildIndex</c> trains on exactly them (seeded), then the copy's own vectors are added
 /// and the sample's foreign ids deleted. Same input, same seed: the same codec on every shard. A collection with
-/// nothing shared to train (<c>none</c> with flat or HNSW) skips all of that and builds each copy's index in place.
+/// nothing shared to train (<c>none</c> with a flat index) skips all of that and builds each copy's index in place.
 /// </summary>
 internal sealed partial class ShardReplicaGrain
 {
@@ -179,12 +179,22 @@ internal sealed partial class ShardReplicaGrain
         _staging = _sample = null;
         if (data.Count == 0) return;
         data.BuildIndex();
+        _dataTrained = true;
         _generation = generation;
     }
 
+    /// <summary>In-place training for a copy that is behind its trained collection and now holds vectors.</summary>
+    private void TrainInPlaceIfBehind(ShardAssignment a)
+    {
+        if (_generation == 0 && a.TrainingGeneration > 0 && a.Spec.TrainsInPlace && _data is { Count: > 0 }) TrainInPlace(a.TrainingGeneration);
+    }
+
+    // Whether the data collection found at activation had its index (read there, off the grain's thread).
+    private bool _dataTrained;
+
     /// <summary>The training generation the local collections found at activation carry under <paramref name="a"/>.</summary>
     private int GenerationOf(ShardAssignment a) =>
-        (a.Spec.TrainsInPlace ? _data?.GetStats().Trained == true : _sample is not null) ? a.TrainingGeneration : 0;
+        (a.Spec.TrainsInPlace ? _dataTrained : _sample is not null) ? a.TrainingGeneration : 0;
 
     /// <summary><paramref name="count"/> ids this copy does not hold, from the top of the id space down.</summary>
     private static ulong[] Fillers(ulong[] own, int count)

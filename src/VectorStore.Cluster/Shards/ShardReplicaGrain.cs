@@ -52,7 +52,14 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         {
             _data = store.Latest(_key.LocalPrefix, 'd');
             _sample = store.Latest(_key.LocalPrefix, 't');
+            _dataTrained = _data?.GetStats().Trained == true;
             if (a is null) return;
+            if (a.Spec.TrainsInPlace && _sample is not null)
+            {
+                // Trained the old way, with a shared sample: no copy needs it any more.
+                store.Drop(_sample);
+                _sample = null;
+            }
             _generation = GenerationOf(a);
             if (_data is null && a.TrainingGeneration == 0 && a.Epoch == 1)
                 _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
@@ -95,6 +102,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
                 _copies.Clear();
             }
             if (a.Role != ShardRole.None && _data is null) _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
+            // A copy that was empty when the cluster trained in place, and received vectors before this push told it
+            // the collection is trained, builds its index now.
+            if (a.Role != ShardRole.None) TrainInPlaceIfBehind(a);
             if (a.Role != ShardRole.Primary) _copies.Clear();
             _failedFollowers.IntersectWith(a.Followers);
             _assignment = a;
@@ -254,8 +264,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
             data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads, FieldSets.DecodeAll(data.Options.Fields ?? [], batch.Fields));
         int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
         // A copy that was empty when the cluster trained in place builds its index with its first vectors.
-        var a = _assignment;
-        if (_generation == 0 && a.TrainingGeneration > 0 && a.Spec.TrainsInPlace) TrainInPlace(a.TrainingGeneration);
+        TrainInPlaceIfBehind(_assignment);
         return (data.Count, deleted);
     }
 
@@ -299,6 +308,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private void Wipe()
     {
         _data = _sample = _staging = null;
+        _dataTrained = false;
         _generation = 0;
         store.DropAll(_key.LocalPrefix);
     }
