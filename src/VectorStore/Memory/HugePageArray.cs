@@ -91,24 +91,54 @@ internal static partial class HugePageArray
         }
     }
 
+    /// <summary>
+    /// Returns to the system the whole pages of <paramref name="pinned"/> that hold only zeros; returns how many bytes
+    /// the system accepted (pages given back before count again). Their values do not change (a discarded page reads as zeros), so this is safe for an array others
+    /// still use, provided nobody writes anything but zeros to it during the call: a page is checked, then discarded.
+    /// Reading a page that is not resident maps the kernel's shared zero page and costs no memory. The array must be
+    /// pinned (on the pinned heap, or fixed by its owner for as long as it lives). Elsewhere a no-op returning 0.
+    /// </summary>
+    public static unsafe long DiscardZeroPages(byte[] pinned)
+    {
+        nint page = Environment.SystemPageSize;
+        if (!OperatingSystem.IsLinux() || pinned.Length < 2 * page || Volatile.Read(ref _madviseUnavailable)) return 0;
+        nint data = Address(pinned);
+        nint first = (data + page - 1) & ~(page - 1), end = (data + pinned.Length) & ~(page - 1);
+        long discarded = 0;
+        nint run = 0;
+        for (nint p = first; p <= end; p += page)
+        {
+            bool zero = p < end && new ReadOnlySpan<byte>((void*)p, (int)page).IndexOfAnyExcept((byte)0) < 0;
+            if (zero && run == 0) run = p;
+            else if (!zero && run != 0)
+            {
+                if (Advise(run, (nuint)(p - run), MadvDontNeed)) discarded += p - run;
+                run = 0;
+            }
+        }
+        return discarded;
+    }
+
     private static unsafe nint Address<T>(T[] pinned) where T : unmanaged =>
         (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
     /// <summary>The first huge-page boundary at or after <paramref name="address"/>.</summary>
     private static nint AlignUp(nint address) => (address + (HugePageBytes - 1)) & ~(nint)(HugePageBytes - 1);
 
-    private static void Advise(nint address, nuint length, int advice = MadvHugePage)
+    /// <summary>Gives the advice; whether the system took it.</summary>
+    private static bool Advise(nint address, nuint length, int advice = MadvHugePage)
     {
-        if (length == 0) return;
+        if (length == 0) return false;
         try
         {
-            // The result is ignored on purpose: advice is an optimization (for huge pages, EINVAL when THP is compiled
-            // out or "never" mode just means small pages).
-            _ = madvise(address, length, advice);
+            // Callers other than the discard ignore the result on purpose: advice is an optimization (for huge pages,
+            // EINVAL when THP is compiled out or "never" mode just means small pages).
+            return madvise(address, length, advice) == 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             Volatile.Write(ref _madviseUnavailable, true);
+            return false;
         }
     }
 

@@ -345,6 +345,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                     {
                         Checkpoint();
                         NoteCheckpointSucceeded();
+                        ReleaseLogBufferIfQuiet();
                     }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or VectorStoreException)
@@ -356,6 +357,33 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                 finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
             });
             return true;
+        }
+    }
+
+    /// <summary>How long after a checkpoint its log buffer is released a second time.</summary>
+    private static readonly TimeSpan LogBufferSettleDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After a checkpoint no write raced: the log is quiet, and its page buffer mostly zeros, so they go back to the
+    /// system (<see cref="FasterWriteAheadLog.ReleaseUnusedBuffer"/>). The checkpoint's truncation lets FASTER close the
+    /// pages before the tail on its own thread a moment later, and closing a page clears it, which faults all of it in
+    /// again: so once more a second later.
+    /// </summary>
+    private void ReleaseLogBufferIfQuiet()
+    {
+        if (Dirty) return;
+        _wal.ReleaseUnusedBuffer();
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Delay(LogBufferSettleDelay).ContinueWith(static (_, state) =>
+            {
+                var store = (CollectionStore)state!;
+                try
+                {
+                    if (!store._disposed && !store.Dirty) store._wal.ReleaseUnusedBuffer();
+                }
+                catch (ObjectDisposedException) { /* closed meanwhile */ }
+            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

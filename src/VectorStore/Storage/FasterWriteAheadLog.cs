@@ -118,6 +118,8 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         try
         {
             wal.Validate(create);
+            // Nothing has been appended yet, and a collection may stay unwritten for its whole life.
+            wal.ReleaseUnusedBuffer();
         }
         catch
         {
