@@ -101,12 +101,15 @@ public static class ClusterScale
         return 0;
     }
 
-    // SettledMiB: each silo's anonymous RSS after SettleDelay without requests, past the silos' idle trim (--idle-trim,
-    // 10 s), so it holds what the data needs rather than the load's garbage.
+    // SettledMiB: each silo's lowest anonymous RSS over SettleWindow from SettleDelay without requests, past the silos'
+    // idle trim (--idle-trim, 10 s), so it holds what the data needs rather than the load's garbage.
     private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB);
 
     /// <summary>How long the silos are left without requests before <see cref="Run.SettledMiB"/> is read.</summary>
     private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(13);
+
+    /// <summary>How long after <see cref="SettleDelay"/> the silos' memory is read once a second (the lowest counts).</summary>
+    private static readonly TimeSpan SettleWindow = TimeSpan.FromSeconds(15);
 
     private static async Task<Run> MeasureAsync(string cli, int silos, int shards, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
         VectorMatrix queries, SearchOptions search, int concurrency, TimeSpan warmup, TimeSpan maxWarmup)
@@ -195,7 +198,15 @@ public static class ClusterScale
             double qps = queries.Count / sw.Elapsed.TotalSeconds;
             var loaded = processes.Select(p => p.ResidentMiB()).ToArray();
             await Task.Delay(SettleDelay);
-            return new Run(ingest, qps, singleUs, loaded, idle, processes.Select(p => p.ResidentMiB()).ToArray());
+            // A silo trims on its own sweep once its quiet period is over, a few seconds either side of SettleDelay
+            // (one reading at 13 s caught a trim in some runs and not in others): the lowest of a window of readings.
+            var settled = processes.Select(p => p.ResidentMiB()).ToArray();
+            for (var window = Stopwatch.StartNew(); window.Elapsed < SettleWindow;)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                for (int i = 0; i < processes.Count; i++) settled[i] = Math.Min(settled[i], processes[i].ResidentMiB());
+            }
+            return new Run(ingest, qps, singleUs, loaded, idle, settled);
         }
         finally
         {
