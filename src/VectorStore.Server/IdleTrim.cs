@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VectorStore.Memory;
 
 namespace VectorStore.Server;
 
@@ -76,6 +77,8 @@ internal sealed class IdleTrim(TimeSpan delay, long allocationBytes = IdleTrim.D
             // A request noted between the read and the reset keeps the next idle period's trim.
             if (Volatile.Read(ref _lastRequest) != last) Volatile.Write(ref _requested, 1);
             _allocatedAtTrim = allocated;
+            // The requests' and log batches' pooled buffers would outlive the collection otherwise.
+            TransientBuffers.Release();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             Interlocked.Increment(ref _trims);
             return true;

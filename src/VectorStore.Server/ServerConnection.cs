@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using VectorStore.Memory;
 using VectorStore.Protocol;
 
 namespace VectorStore.Server;
@@ -24,12 +25,6 @@ internal sealed class ServerConnection
 {
     /// <summary>Largest frame accepted before the handshake: a Hello with the longest token, rounded up.</summary>
     internal const int PreHandshakeMaxFrameBytes = 4096;
-
-    /// <summary>
-    /// Payloads up to this size use the shared array pool; larger ones get their own array, which the GC reclaims,
-    /// because the shared pool keeps large arrays alive after use — outside any budget.
-    /// </summary>
-    private const int PooledPayloadBytes = 1 << 20;
 
     /// <summary>Arrays from this size on live on the large-object heap, reclaimed only by full collections.</summary>
     private const int LargeObjectBytes = 85_000;
@@ -342,9 +337,9 @@ internal sealed class ServerConnection
 
         public long Charge { get; } = charge;
 
-        public byte[] Payload { get; private set; } = header.PayloadLength <= PooledPayloadBytes
-            ? ArrayPool<byte>.Shared.Rent(Math.Max(header.PayloadLength, 1))
-            : GC.AllocateUninitializedArray<byte>(header.PayloadLength);
+        // Pooled up to TransientBuffers.MaxPooledBytes, in a pool the idle trim empties; larger payloads get their own
+        // array, which the collector reclaims (a pool would keep large arrays alive after use, outside any budget).
+        public byte[] Payload { get; private set; } = TransientBuffers.Rent(Math.Max(header.PayloadLength, 1));
 
         /// <summary>The budget charge of a payload: the received bytes plus their decoded form.</summary>
         public static long ChargeFor(int payloadLength) => 2L * payloadLength;
@@ -361,7 +356,7 @@ internal sealed class ServerConnection
 
         public void ReturnPayload()
         {
-            if (Payload.Length <= PooledPayloadBytes) ArrayPool<byte>.Shared.Return(Payload);
+            TransientBuffers.Return(Payload);
             Payload = [];
         }
     }

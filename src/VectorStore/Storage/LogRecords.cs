@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
+using VectorStore.Memory;
 
 namespace VectorStore.Storage;
 
@@ -81,7 +82,7 @@ internal static class LogRecords
         // Pooled: a fresh array per batch (up to a megabyte) cost its zeroing and page faults on every acknowledged
         // batch. The capacity, not the rented length, bounds a chunk, so no record exceeds maxEntry.
         int capacity = Math.Min(maxEntry, Math.Max(ChunkHeader + maxItem + 4, 256 * 1024));
-        var buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        var buffer = TransientBuffers.Rent(capacity);
         try
         {
             long last = 0;
@@ -105,9 +106,9 @@ internal static class LogRecords
                         capacity = pos + bound + 4;
                         if (capacity > buffer.Length)
                         {
-                            var larger = ArrayPool<byte>.Shared.Rent(capacity);
+                            var larger = TransientBuffers.Rent(capacity);
                             buffer.AsSpan(0, pos).CopyTo(larger);
-                            ArrayPool<byte>.Shared.Return(buffer);
+                            TransientBuffers.Return(buffer);
                             buffer = larger;
                         }
                     }
@@ -126,7 +127,7 @@ internal static class LogRecords
             }
             return last;
         }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
+        finally { TransientBuffers.Return(buffer); }
     }
 
     private static int ItemBound(int rawBytes, int extra) => 8 + 1 + 4 + LZ4Codec.MaximumOutputSize(rawBytes) + 4 + 4 + extra;
