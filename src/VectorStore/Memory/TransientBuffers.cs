@@ -5,7 +5,8 @@ namespace VectorStore.Memory;
 
 /// <summary>
 /// Byte arrays borrowed for the length of one request or one log batch, from a pool the process empties when it goes
-/// quiet (<see cref="Release"/>, called by a server's idle trim just before its full collection).
+/// quiet (<see cref="Release"/>: by a server's idle trim just before its full collection, and after a collection's
+/// background checkpoint that no write raced, so an embedded process lets go of them too).
 /// <see cref="ArrayPool{T}.Shared"/> keeps what it is given until gen-2 collections trim it, a few arrays at a time and
 /// only arrays unused for about a minute; a quiet process has no gen-2 collections, so a load's buffers stayed
 /// resident: 8–10 MB of 128 KiB–1 MiB arrays in a cluster silo after a bulk load, a fifth of all it held
@@ -30,7 +31,10 @@ internal static class TransientBuffers
     public static byte[] Rent(int length) =>
         length <= MaxPooledBytes ? Volatile.Read(ref s_pool).Rent(length) : GC.AllocateUninitializedArray<byte>(length);
 
-    /// <summary>Gives back an array from <see cref="Rent"/>; any other array is ignored.</summary>
+    /// <summary>
+    /// Gives back an array from <see cref="Rent"/>. Lengths the pool never hands out (over 1 MiB, or not a power of
+    /// two from 16 on) are left to the collector.
+    /// </summary>
     public static void Return(byte[] array)
     {
         // The pool hands out power-of-two lengths from 16 bytes on, and refuses any other array.

@@ -1,3 +1,4 @@
+using VectorStore.Memory;
 
 namespace VectorStore.Storage;
 
@@ -373,6 +374,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     {
         if (Dirty) return;
         _wal.ReleaseUnusedBuffer();
+        TransientBuffers.Release();
         using (ExecutionContext.SuppressFlow())
         {
             _ = Task.Delay(LogBufferSettleDelay).ContinueWith(static (_, state) =>
