@@ -170,6 +170,8 @@ internal sealed partial class FasterWriteAheadLog
             lock (_boundaryGate) _boundaries.RemoveAll(b => b.Address > _syncedUntil);
             lock (_epochs) _epochs.Add((_syncedUntil, _failure));
             Volatile.Write(ref _failure, null);
+            // The new log's buffer, cleared by FASTER, as at any open (FasterWriteAheadLog.Memory.cs).
+            ReleaseUnusedBuffer();
             return _syncedUntil;
         }
     }
