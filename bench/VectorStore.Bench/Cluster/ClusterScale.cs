@@ -19,8 +19,9 @@ namespace VectorStore.Bench.Cluster;
 /// <remarks>
 /// Each collection has one copy (R = 1): the ratio measures spreading the work, not replication. By default it has 2
 /// shards per silo (2, then 4: the best layout for each silo count); <c>--shards N</c> keeps one layout for both
-/// runs, the same collection on twice the silos, so every per-shard cost (each shard copy keeps a data and a
-/// training-sample collection, each with its 8 MiB log buffer) is spread too. The bench process itself (client and embedded baseline) is not pinned and competes for the cores.
+/// runs, the same collection on twice the silos, so every per-shard cost (a shard copy's collection, its log's tail
+/// page) is spread too. The bench process itself (client and embedded baseline) is not pinned and competes for the
+/// cores.
 /// </remarks>
 public static class ClusterScale
 {

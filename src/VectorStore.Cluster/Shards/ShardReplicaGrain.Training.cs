@@ -168,8 +168,9 @@ internal sealed partial class ShardReplicaGrain
 
     /// <summary>
     /// Training without a shared sample (<see cref="Layout.CollectionSpec.TrainsInPlace"/>): the data collection builds
-    /// its index on its own vectors. An empty copy cannot, and stays at generation 0 until its first write
-    /// (<c>ApplyLocal</c>). A sample staged before (by a cluster that trained such a collection the old way) goes.
+    /// its index on its own vectors. An empty copy cannot, and stays at generation 0 until it holds vectors and knows the
+    /// collection is trained (<see cref="TrainInPlaceIfBehind"/>, from a write or a layout push). A sample staged before
+    /// (by a cluster that trained such a collection the old way) goes.
     /// </summary>
     private void TrainInPlace(int generation)
     {

@@ -93,8 +93,9 @@ internal static partial class HugePageArray
 
     /// <summary>
     /// Returns to the system the whole pages of <paramref name="pinned"/> that hold only zeros; returns how many bytes
-    /// the system accepted (pages given back before count again). Their values do not change (a discarded page reads as zeros), so this is safe for an array others
-    /// still use, provided nobody writes anything but zeros to it during the call: a page is checked, then discarded.
+    /// the system accepted (pages given back before count again). Their values do not change (a discarded page reads
+    /// as zeros), so this is safe for an array others still use, provided nobody writes anything but zeros to it
+    /// during the call: a page is checked, then discarded.
     /// Reading a page that is not resident maps the kernel's shared zero page and costs no memory. The array must be
     /// pinned (on the pinned heap, or fixed by its owner for as long as it lives). Elsewhere a no-op returning 0.
     /// </summary>

@@ -372,21 +372,25 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// </summary>
     private void ReleaseLogBufferIfQuiet()
     {
-        if (Dirty) return;
-        _wal.ReleaseUnusedBuffer();
+        if (!ReleaseLogBufferNowIfQuiet()) return;
         TransientBuffers.Release();
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Delay(LogBufferSettleDelay).ContinueWith(static (_, state) =>
-            {
-                var store = (CollectionStore)state!;
-                try
-                {
-                    if (!store._disposed && !store.Dirty) store._wal.ReleaseUnusedBuffer();
-                }
-                catch (ObjectDisposedException) { /* closed meanwhile */ }
-            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = Task.Delay(LogBufferSettleDelay).ContinueWith(static (_, state) => ((CollectionStore)state!).ReleaseLogBufferNowIfQuiet(),
+                this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>The log buffer's zero pages back to the system unless a write waits for a checkpoint or the store closed.</summary>
+    private bool ReleaseLogBufferNowIfQuiet()
+    {
+        try
+        {
+            if (_disposed || Dirty) return false;
+            _wal.ReleaseUnusedBuffer();
+            return true;
+        }
+        catch (ObjectDisposedException) { return false; /* closed meanwhile */ }
     }
 
     /// <summary>Why the last background checkpoint failed, or null.</summary>

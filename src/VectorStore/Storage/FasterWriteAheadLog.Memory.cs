@@ -12,7 +12,8 @@ namespace VectorStore.Storage;
 /// and most of it zeros (the page after the tail, and the tail page past the tail). A cluster silo holding a few shard
 /// copies, or an application with many small collections, paid more for these buffers than for its vectors
 /// (notes/issue-19-throughput.md). FASTER offers no way to size or release them, so the zero pages are given back here
-/// once the log is quiet: when it opens, and after a background checkpoint that left nothing new behind.
+/// once the log is quiet: when it opens (or reopens after a failed write), and after a background checkpoint that left
+/// nothing new behind.
 /// </summary>
 /// <remarks>
 /// Only pages holding nothing but zeros are discarded, and a discarded page reads as zeros, so the buffer's contents do
@@ -64,10 +65,9 @@ internal sealed partial class FasterWriteAheadLog
     }
 
     // The field's type is internal to FASTER, which an unsafe accessor cannot return (it can take it as an argument);
-    // it is checked by name, as the accessor below does not check the object it is given.
+    // it is checked against the accessor's type, as the accessor below does not check the object it is given.
     private static readonly FieldInfo? s_allocator = typeof(FasterLog).GetField("allocator", BindingFlags.NonPublic | BindingFlags.Instance) is { } f
-        && f.FieldType.IsGenericType && f.FieldType.GetGenericTypeDefinition().FullName == "FASTER.core.BlittableAllocator`2"
-        && f.FieldType.GenericTypeArguments is [var key, var value] && key == typeof(Empty) && value == typeof(byte) ? f : null;
+        && f.FieldType == Type.GetType(AllocatorType) ? f : null;
 
     private static object AllocatorOf(FasterLog log) =>
         s_allocator?.GetValue(log) ?? throw new MissingFieldException(nameof(FasterLog), "allocator");
