@@ -45,6 +45,7 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.CopyPageSize = 512;
             });
             silo.UseFastFailureDetection();
+            silo.AddIncomingGrainCallFilter(SearchCallCounter.Filter);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
         });
         builder.ConfigureClient(client =>

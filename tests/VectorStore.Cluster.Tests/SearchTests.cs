@@ -272,6 +272,87 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         await H.Database().DropCollectionAsync("inplace-empty");
     }
 
+    [Fact]
+    public async Task ASearchSendsOneMessagePerSiloWhichSearchesItsCopiesInProcess()
+    {
+        const int dim = 8;
+        var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "none", Index = "flat" };
+        var data = ClusterTestData.Random(600, dim, seed: 43);
+        var (cluster, single) = await LoadBothAsync(H, "per-silo", options, data, shards: 6);
+        var layout = await cluster.GetLayoutAsync();
+        // Every copy is active (the writes reached them all), so each silo answers from memory.
+        for (int q = 0; q < 8; q++)
+        {
+            var before = SearchCallCounter.Of("per-silo");
+            var r = await cluster.SearchAsync(data.Row(q * 70).ToArray(), new SearchOptions { K = 10 });
+            var after = SearchCallCounter.Of("per-silo");
+            Assert.False(r.IsPartial);
+            Assert.Equal(single.Search(data.Row(q * 70), new SearchOptions { K = 10 }).Select(h => (h.Id, h.Score)), r.Hits.Select(h => (h.Id, h.Score)));
+            // One message per silo holding a chosen copy (at most one per silo, at least enough to cover 6 shards
+            // of which no silo holds more than its share), and none per copy.
+            int messages = after.Silo - before.Silo;
+            Assert.InRange(messages, 1, layout.Shards.SelectMany(p => p.InSync()).Distinct().Count());
+            Assert.Equal(0, after.Copy - before.Copy);
+        }
+        await H.Database().DropCollectionAsync("per-silo");
+    }
+
+    [Fact]
+    public async Task ASilosSearchAnswersForEveryCopyItCanAndLeavesTheOthersToTheCoordinator()
+    {
+        const int dim = 8;
+        var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "none", Index = "flat" };
+        var cluster = await H.Database().CreateCollectionAsync("silo-search", options, shards: 3, replicationFactor: 1);
+        var data = ClusterTestData.Random(300, dim, seed: 44);
+        await cluster.UpsertBatchAsync(ClusterTestData.Ids(300), data);
+        var layout = await cluster.GetLayoutAsync();
+        var p = layout.Shards[0];
+        string stranger = H.SiloAddresses().First(s => !p.InSync().Contains(s));
+        var query = new Shards.ShardQuery { Queries = data.Row(5).ToArray(), Dimension = dim, K = 5 };
+        // The shard's own copy, and a copy of it on a silo that holds none: the second answers nothing, the first
+        // still answers.
+        string own = new Shards.ShardKey(p.Primary, layout.Database, layout.Collection, 0).ToString();
+        string foreign = new Shards.ShardKey(p.Primary, layout.Database, layout.Collection, 99).ToString();
+        var answers = await H.Grains.GetGrain<Shards.ISiloSearchGrain>(Shards.ShardKey.SearchKey(p.Primary))
+            .SearchAsync([own, foreign], query, null, TimeSpan.FromSeconds(30));
+        Assert.NotNull(answers[0]);
+        Assert.Null(answers[1]);
+        Assert.Equal(5, answers[0]!.Ids[0].Length);
+        // A silo asked for a copy it does not hold answers nothing for it (the copy it activates there has no role).
+        string misplaced = new Shards.ShardKey(stranger, layout.Database, layout.Collection, 0).ToString();
+        var none = await H.Grains.GetGrain<Shards.ISiloSearchGrain>(Shards.ShardKey.SearchKey(stranger))
+            .SearchAsync([misplaced], query, [[1, 2, 3]], TimeSpan.FromSeconds(30));
+        Assert.Null(none[0]);
+        await H.Database().DropCollectionAsync("silo-search");
+    }
+
+    [Fact]
+    public async Task ACopyThatCannotAnswerOnItsSiloIsReplacedByAnotherCopy()
+    {
+        const int dim = 8;
+        var options = new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "none", Index = "flat" };
+        var data = ClusterTestData.Random(300, dim, seed: 45);
+        var (cluster, single) = await LoadBothAsync(H, "fallback", options, data, shards: 3);
+        var layout = await cluster.GetLayoutAsync();
+        // Shard 0's replica is told (by a layout version from the future, which the layout grain never reaches) that
+        // it holds nothing: it refuses reads while this coordinator's layout still lists it as in sync.
+        var p = layout.Shards[0];
+        var replica = H.Copy(layout, 0, p.Replicas[0]);
+        await replica.ConfigureAsync(new Shards.ShardAssignment { LayoutVersion = long.MaxValue / 2, Role = Shards.ShardRole.None, Spec = layout.Spec });
+        var before = SearchCallCounter.Of("fallback");
+        for (int q = 0; q < 6; q++)
+        {
+            var r = await cluster.SearchAsync(data.Row(q * 40).ToArray(), new SearchOptions { K = 10 });
+            Assert.False(r.IsPartial);
+            Assert.Equal(single.Search(data.Row(q * 40), new SearchOptions { K = 10 }).Select(h => (h.Id, h.Score)), r.Hits.Select(h => (h.Id, h.Score)));
+        }
+        // The rotation chose the refusing copy for half the searches. Each time its silo asked it once more through
+        // Orleans (as it would a copy deactivated since it was listed), and the coordinator then asked the primary:
+        // two copy messages for each of the three.
+        Assert.Equal(6, SearchCallCounter.Of("fallback").Copy - before.Copy);
+        await H.Database().DropCollectionAsync("fallback");
+    }
+
     /// <summary>
     /// A 3-shard, R = 2 collection of 900 random vectors written 100 at a time across its <c>TrainingThreshold</c>
     /// (600): untrained at 500 (then <paramref name="belowThreshold"/> runs), and every in-sync copy at generation 1

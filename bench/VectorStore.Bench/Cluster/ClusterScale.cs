@@ -13,7 +13,7 @@ namespace VectorStore.Bench.Cluster;
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
 /// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--warmup-seconds 5] [--max-warmup-seconds 120]
 /// [--shards N] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their 2-vs-1
-/// ratios, anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
+/// ratios, the silos' CPU per query (summed over silos) under the throughput load and one query at a time, anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
 /// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// </summary>
 /// <remarks>
@@ -84,6 +84,10 @@ public static class ClusterScale
             qps_1 = Math.Round(one.Qps),
             qps_2 = Math.Round(two.Qps),
             qps_ratio = Math.Round(two.Qps / one.Qps, 2),
+            silo_cpu_us_per_query_1 = Math.Round(one.LoadedCpuUs),
+            silo_cpu_us_per_query_2 = Math.Round(two.LoadedCpuUs),
+            single_silo_cpu_us_1 = Math.Round(one.SingleCpuUs),
+            single_silo_cpu_us_2 = Math.Round(two.SingleCpuUs),
             rss_mib_1 = one.RssMiB.Select(m => Math.Round(m)).ToArray(),
             rss_mib_2 = two.RssMiB.Select(m => Math.Round(m)).ToArray(),
             idle_rss_mib_1 = one.IdleMiB.Select(m => Math.Round(m)).ToArray(),
@@ -104,7 +108,7 @@ public static class ClusterScale
 
     // SettledMiB: each silo's lowest anonymous RSS over SettleWindow from SettleDelay without requests, past the silos'
     // idle trim (--idle-trim, 10 s), so it holds what the data needs rather than the load's garbage.
-    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB);
+    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double SingleCpuUs, double LoadedCpuUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB);
 
     /// <summary>How long the silos are left without requests before <see cref="Run.SettledMiB"/> is read.</summary>
     private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(13);
@@ -190,6 +194,7 @@ public static class ClusterScale
 
             // Throughput: `concurrency` closed-loop clients, single-query requests, spread over the listeners.
             next = -1;
+            cpu0 = processes.Select(p => p.CpuTime()).ToArray();
             sw.Restart();
             await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
             {
@@ -197,6 +202,10 @@ public static class ClusterScale
                     await clients[q % clients.Count].SearchAsync("bench", queries.RowMemory(q), search);
             }));
             double qps = queries.Count / sw.Elapsed.TotalSeconds;
+            // The silos' CPU per query under load: steadier than q/s on a shared machine, where another tenant's work
+            // takes wall time from the pinned silos but not CPU time.
+            double loadedCpuUs = processes.Select((p, i) => (p.CpuTime() - cpu0[i]).TotalMicroseconds).Sum() / queries.Count;
+            Console.Error.WriteLine($"  throughput {qps:0} q/s, silo CPU {loadedCpuUs:0} µs per query");
             var loaded = processes.Select(p => p.ResidentMiB()).ToArray();
             await Task.Delay(SettleDelay);
             // A silo trims on its own sweep once its quiet period is over, a few seconds either side of SettleDelay
@@ -207,7 +216,7 @@ public static class ClusterScale
                 await Task.Delay(TimeSpan.FromSeconds(1));
                 for (int i = 0; i < processes.Count; i++) settled[i] = Math.Min(settled[i], processes[i].ResidentMiB());
             }
-            return new Run(ingest, qps, singleUs, loaded, idle, settled);
+            return new Run(ingest, qps, singleUs, siloCpuUs, loadedCpuUs, loaded, idle, settled);
         }
         finally
         {

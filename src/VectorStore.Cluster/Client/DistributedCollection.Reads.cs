@@ -79,7 +79,7 @@ public sealed partial class DistributedCollection
     }
 
     /// <summary>
-    /// Searches every row of <paramref name="queries"/>; one message per shard carries them all. Throws
+    /// Searches every row of <paramref name="queries"/>; one message per silo carries them all. Throws
     /// <see cref="PartialResultException"/> (for the first query) when a shard is missing. <paramref name="threads"/>
     /// is accepted for signature compatibility: each shard searches its part on its own silo.
     /// </summary>
@@ -103,25 +103,21 @@ public sealed partial class DistributedCollection
         var filters = await ShardFiltersAsync(layout, options.Filter, deadline);
         string? where = options.Filter?.Where?.ToString();
         int kPrime = (int)Math.Min(SearchOptions.MaxK, Math.Ceiling(options.K * Math.Max(1.0, _options.OverFetch)));
-        var answers = await Task.WhenAll(layout.Shards.Select(async Task<(int Shard, ShardHits? Hits, bool Skipped)> (p) =>
+        var query = new ShardQuery
         {
-            // A shard holding none of the filter's ids has nothing to add; one whose payloads were unreadable is missing.
-            if (filters is not null && filters[p.Shard] is { Length: 0 }) return (p.Shard, null, true);
-            if (filters is not null && filters[p.Shard] is null) return (p.Shard, null, false);
-            var sq = new ShardQuery
-            {
-                Queries = q.Data,
-                Dimension = q.Dimension,
-                K = kPrime,
-                Rerank = options.Rerank,
-                TargetRecall = options.TargetRecall,
-                Ef = options.Ef,
-                NProbe = options.NProbe,
-                FilterIds = filters?[p.Shard],
-                Where = where,
-            };
-            return (p.Shard, await QueryShardAsync(layout, p, sq, deadline), false);
-        }));
+            Queries = q.Data,
+            Dimension = q.Dimension,
+            K = kPrime,
+            Rerank = options.Rerank,
+            TargetRecall = options.TargetRecall,
+            Ef = options.Ef,
+            NProbe = options.NProbe,
+            Where = where,
+        };
+        // A shard holding none of the filter's ids has nothing to add; one whose payloads were unreadable is missing.
+        var asked = layout.Shards.Select(p => filters is null || filters[p.Shard] is { Length: > 0 }).ToArray();
+        var hits = await GatherAsync(layout, query, filters, asked, deadline);
+        var answers = layout.Shards.Select(p => (p.Shard, Hits: hits[p.Shard], Skipped: filters is not null && filters[p.Shard] is { Length: 0 })).ToArray();
         var missing = answers.Where(a => a.Hits is null && !a.Skipped).Select(a => a.Shard).Order().ToArray();
         if (missing.Length > 0) _ = RefreshQuietlyAsync();
         var results = new ClusterSearchResult[q.Count];
@@ -175,13 +171,70 @@ public sealed partial class DistributedCollection
     }
 
     /// <summary>
-    /// Asks the shard's in-sync copies in turn (rotating, so replicas share the load) until one answers or the
-    /// deadline passes; null means the shard is missing from the result.
+    /// Every asked shard's hits (null: missing), in one message per silo: each shard's copy is chosen from one
+    /// rotating position (so replicas share the load), and each silo's <see cref="ISiloSearchGrain"/> searches the
+    /// copies chosen there. A copy that did not answer, or a silo that did not answer in time, leaves its shards to
+    /// <see cref="QueryShardAsync"/> on their other copies in the time kept for that (<see cref="FallbackMargin"/>);
+    /// a silo whose search grain failed outright (one running an older release, say) is asked again copy by copy.
     /// </summary>
-    private async Task<ShardHits?> QueryShardAsync(ClusterLayout layout, ShardPlacement p, ShardQuery query, DateTime deadline)
+    private async Task<ShardHits?[]> GatherAsync(ClusterLayout layout, ShardQuery query, ulong[]?[]? filters, bool[] asked, DateTime deadline)
+    {
+        var hits = new ShardHits?[layout.Shards.Length];
+        uint start = (uint)Interlocked.Increment(ref _searchRotation);
+        var bySilo = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var p in layout.Shards)
+        {
+            if (!asked[p.Shard]) continue;
+            var copies = p.InSync();
+            string silo = copies[(int)(start % (uint)copies.Length)];
+            if (!bySilo.TryGetValue(silo, out var shards)) bySilo[silo] = shards = [];
+            shards.Add(p.Shard);
+        }
+        await Task.WhenAll(bySilo.Select(async g =>
+        {
+            var shards = g.Value;
+            ShardHits?[]? answers = null;
+            string? except = g.Key;
+            var left = deadline - DateTime.UtcNow;
+            if (left > TimeSpan.Zero)
+            {
+                var keys = shards.Select(s => new ShardKey(g.Key, layout.Database, layout.Collection, s).ToString()).ToArray();
+                var margin = FallbackMargin(left);
+                var call = _grains.GetGrain<ISiloSearchGrain>(ShardKey.SearchKey(g.Key))
+                    .SearchAsync(keys, query, filters is null ? null : shards.Select(s => filters[s]).ToArray(), left - margin);
+                // The silo answers by left − margin; waiting until left − margin / 2 leaves half the margin for the
+                // shards' other copies when it does not.
+                bool answered = await call.CompletesWithin(left - margin / 2);
+                if (answered && call.IsCompletedSuccessfully) answers = call.Result;
+                else
+                {
+                    Observe(call);
+                    if (answered) except = null;
+                }
+            }
+            await Task.WhenAll(shards.Select(async (s, i) => hits[s] = answers?[i]
+                ?? await QueryShardAsync(layout, layout.Shards[s], filters is null ? query : query.WithFilterIds(filters[s]), deadline, except)));
+        }));
+        return hits;
+    }
+
+    /// <summary>
+    /// The part of the time left that a silo's search grain does not spend waiting for its copies, kept for asking a
+    /// slow copy's other copies: a tenth of it, at least 50 ms (but never over half) and at most 250 ms.
+    /// </summary>
+    private static TimeSpan FallbackMargin(TimeSpan left) =>
+        TimeSpan.FromTicks(Math.Min(left.Ticks / 2, Math.Clamp(left.Ticks / 10, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromMilliseconds(250).Ticks)));
+
+    /// <summary>
+    /// Asks the shard's in-sync copies in turn (rotating, so replicas share the load), other than the one on
+    /// <paramref name="except"/>, until one answers or the deadline passes; null means the shard is missing from the
+    /// result.
+    /// </summary>
+    private async Task<ShardHits?> QueryShardAsync(ClusterLayout layout, ShardPlacement p, ShardQuery query, DateTime deadline, string? except = null)
     {
         foreach (var silo in ReadOrder(p, primaryFirst: false))
         {
+            if (silo == except) continue;
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) break;
             var call = Copy(layout, p.Shard, silo).SearchAsync(query);

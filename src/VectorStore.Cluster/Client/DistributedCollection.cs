@@ -20,6 +20,9 @@ public sealed partial class DistributedCollection
     private readonly ClusterCoordinatorOptions _options;
     private ClusterLayout _layout;
     private int _rotation;
+    // The search's own rotation: ReadOrder's advances once per shard call, so a shared one could land every search of
+    // some layouts on the same copies.
+    private int _searchRotation;
     private int _trainingRequested;
 
     internal DistributedCollection(IGrainFactory grains, ClusterLayout layout, ClusterCoordinatorOptions options)

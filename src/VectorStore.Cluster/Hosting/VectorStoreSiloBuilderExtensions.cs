@@ -4,6 +4,7 @@ using Orleans.Serialization;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
+using VectorStore.Cluster.Shards;
 
 namespace VectorStore.Cluster.Hosting;
 
@@ -41,6 +42,7 @@ public static class VectorStoreSiloBuilderExtensions
             if (o.CacheSize == GrainDirectoryOptions.DEFAULT_CACHE_SIZE) o.CacheSize = DirectoryCacheSize;
         });
         services.AddSingleton<ShardStore>();
+        services.AddSingleton<LocalShards>();
         services.AddPlacementDirector<PinnedPlacementStrategy, PinnedPlacementDirector>();
         services.AddSingleton<MembershipWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MembershipWatcher>());

@@ -21,6 +21,9 @@ internal readonly record struct ShardKey(string Silo, string Database, string Co
         return new ShardKey(parts[0], parts[1], parts[2], shard);
     }
 
+    /// <summary>The key of <paramref name="silo"/>'s <see cref="ISiloSearchGrain"/>: <c>{silo}|search</c>, placed like a copy.</summary>
+    public static string SearchKey(string silo) => $"{silo}|search";
+
     /// <summary>The silo part of a shard key, without parsing the rest.</summary>
     public static string SiloOf(string key)
     {

@@ -23,4 +23,18 @@ internal sealed class ShardQuery
     /// <c>FilterParser</c>: the language's canonical text round-trips every tree), or null for none.
     /// </summary>
     [Id(8)] public string? Where { get; init; }
+
+    /// <summary>This query with <paramref name="filterIds"/> as its id filter (one shard's part of it).</summary>
+    public ShardQuery WithFilterIds(ulong[]? filterIds) => new()
+    {
+        Queries = Queries,
+        Dimension = Dimension,
+        K = K,
+        Rerank = Rerank,
+        TargetRecall = TargetRecall,
+        Ef = Ef,
+        NProbe = NProbe,
+        FilterIds = filterIds,
+        Where = Where,
+    };
 }

@@ -16,7 +16,7 @@ namespace VectorStore.Cluster.Shards;
 /// </remarks>
 [KeepAlive]
 [PinnedPlacement]
-internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardReplicaGrain> log) : Grain, IShardReplicaGrain
+internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards local, ILogger<ShardReplicaGrain> log) : Grain, IShardReplicaGrain
 {
     private const int Chunk = 1024;
     private ShardKey _key;
@@ -30,6 +30,14 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
     private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await RestoreAsync(cancellationToken);
+        // Searchable in process by this silo's search grain once activated: Orleans runs OnDeactivateAsync (which
+        // removes it) only for an activation that completed, so a failed one must never be listed.
+        local.Add(_key.ToString(), this);
+    }
+
+    private async Task RestoreAsync(CancellationToken cancellationToken)
     {
         _key = ShardKey.Parse(this.GetPrimaryKeyString());
         // Normally the layout grain's ConfigureAsync is the first call; after an unexpected re-activation the
@@ -68,6 +76,12 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, ILogger<ShardR
         if (a is null) LogNoLayout(_key.ToString());
         else if (_data is null) LogLostCopy(_key.ToString(), a.Role);
         else Adopt(a);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        local.Remove(_key.ToString(), this);
+        return Task.CompletedTask;
     }
 
     /// <summary>Takes an in-sync role with the local data found at activation.</summary>
