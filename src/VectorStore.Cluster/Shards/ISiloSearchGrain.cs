@@ -3,9 +3,9 @@ using Orleans.Concurrency;
 namespace VectorStore.Cluster.Shards;
 
 /// <summary>
-/// One per silo (key: <see cref="ShardKey.SearchKey"/>, placed on that silo only): searches several of the silo's shard copies
-/// for one coordinator message. Cross-silo messages were most of a distributed query's cost on small shards: with
-/// one call per copy a query paid one network round trip per shard, now one per silo.
+/// One per silo (key: <see cref="ShardKey.SearchKey"/>, placed on that silo only): searches several of the silo's
+/// shard copies for one coordinator message. Messages were most of a distributed query's cost on small shards: with
+/// one call per copy a query paid a round trip per shard, now one per silo.
 /// </summary>
 internal interface ISiloSearchGrain : IGrainWithStringKey
 {
