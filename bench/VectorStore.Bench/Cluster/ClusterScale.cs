@@ -12,8 +12,9 @@ namespace VectorStore.Bench.Cluster;
 /// listeners with the unchanged thin client.
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
 /// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--warmup-seconds 5] [--max-warmup-seconds 120]
-/// [--shards N] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their 2-vs-1
-/// ratios, the silos' CPU per query (summed over silos) under the throughput load and one query at a time, anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
+/// [--shards N] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their
+/// 2-vs-1 ratios, the silos' CPU per query (summed over silos) under the throughput load and one query at a time,
+/// anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
 /// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// </summary>
 /// <remarks>

@@ -89,7 +89,7 @@ public sealed partial class DistributedCollection
     {
         var call = Copy(layout, shard, silo).StatsAsync();
         if (await call.CompletesWithin(_options.ShardTimeout) && call.IsCompletedSuccessfully) return call.Result.DiskBytes;
-        Observe(call);
+        call.ObserveFaults();
         return 0;
     }
 }

@@ -52,7 +52,7 @@ public sealed partial class DistributedCollection
         {
             var task = call(Copy(layout, shard, silo));
             if (await task.CompletesWithin(_options.ShardTimeout) && task.IsCompletedSuccessfully) return task.Result;
-            Observe(task);
+            task.ObserveFaults();
             last = task.Exception?.GetBaseException();
         }
         _ = RefreshQuietlyAsync();
@@ -114,9 +114,9 @@ public sealed partial class DistributedCollection
             NProbe = options.NProbe,
             Where = where,
         };
-        // A shard holding none of the filter's ids has nothing to add; one whose payloads were unreadable is missing.
-        var asked = layout.Shards.Select(p => filters is null || filters[p.Shard] is { Length: > 0 }).ToArray();
-        var hits = await GatherAsync(layout, query, filters, asked, deadline);
+        var hits = await GatherAsync(layout, query, filters, deadline);
+        // A shard holding none of the filter's ids has nothing to add (skipped); one whose payloads were unreadable
+        // was not asked, and is missing.
         var answers = layout.Shards.Select(p => (p.Shard, Hits: hits[p.Shard], Skipped: filters is not null && filters[p.Shard] is { Length: 0 })).ToArray();
         var missing = answers.Where(a => a.Hits is null && !a.Skipped).Select(a => a.Shard).Order().ToArray();
         if (missing.Length > 0) _ = RefreshQuietlyAsync();
@@ -171,20 +171,22 @@ public sealed partial class DistributedCollection
     }
 
     /// <summary>
-    /// Every asked shard's hits (null: missing), in one message per silo: each shard's copy is chosen from one
+    /// Every searched shard's hits (null: not searched, or missing), in one message per silo: each shard's copy is chosen from one
     /// rotating position (so replicas share the load), and each silo's <see cref="ISiloSearchGrain"/> searches the
     /// copies chosen there. A copy that did not answer, or a silo that did not answer in time, leaves its shards to
     /// <see cref="QueryShardAsync"/> on their other copies in the time kept for that (<see cref="FallbackMargin"/>);
     /// a silo whose search grain failed outright (one running an older release, say) is asked again copy by copy.
     /// </summary>
-    private async Task<ShardHits?[]> GatherAsync(ClusterLayout layout, ShardQuery query, ulong[]?[]? filters, bool[] asked, DateTime deadline)
+    private async Task<ShardHits?[]> GatherAsync(ClusterLayout layout, ShardQuery query, ulong[]?[]? filters, DateTime deadline)
     {
         var hits = new ShardHits?[layout.Shards.Length];
         uint start = (uint)Interlocked.Increment(ref _searchRotation);
         var bySilo = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         foreach (var p in layout.Shards)
         {
-            if (!asked[p.Shard]) continue;
+            // Only shards with ids to search under an id filter (ShardFiltersAsync: empty when it holds none of them,
+            // null when its payloads could not be read).
+            if (filters is not null && filters[p.Shard] is not { Length: > 0 }) continue;
             var copies = p.InSync();
             string silo = copies[(int)(start % (uint)copies.Length)];
             if (!bySilo.TryGetValue(silo, out var shards)) bySilo[silo] = shards = [];
@@ -208,12 +210,12 @@ public sealed partial class DistributedCollection
                 if (answered && call.IsCompletedSuccessfully) answers = call.Result;
                 else
                 {
-                    Observe(call);
+                    call.ObserveFaults();
                     if (answered) except = null;
                 }
             }
             await Task.WhenAll(shards.Select(async (s, i) => hits[s] = answers?[i]
-                ?? await QueryShardAsync(layout, layout.Shards[s], filters is null ? query : query.WithFilterIds(filters[s]), deadline, except)));
+                ?? await QueryShardAsync(layout, layout.Shards[s], filters is null ? query : query with { FilterIds = filters[s] }, deadline, except)));
         }));
         return hits;
     }
@@ -239,7 +241,7 @@ public sealed partial class DistributedCollection
             if (left <= TimeSpan.Zero) break;
             var call = Copy(layout, p.Shard, silo).SearchAsync(query);
             if (await call.CompletesWithin(left) && call.IsCompletedSuccessfully) return call.Result;
-            Observe(call);
+            call.ObserveFaults();
         }
         return null;
     }
@@ -278,13 +280,11 @@ public sealed partial class DistributedCollection
                     perShard[p.Shard] = page.Ids.Where((id, i) => filter.Predicate(id, page.Payloads[i])).ToArray();
                     return;
                 }
-                Observe(call);
+                call.ObserveFaults();
             }
         }));
         return perShard;
     }
-
-    private static void Observe(Task call) => call.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
 
     private async Task RefreshQuietlyAsync()
     {

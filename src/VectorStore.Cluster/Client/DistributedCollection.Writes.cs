@@ -176,13 +176,13 @@ public sealed partial class DistributedCollection
             var read = LayoutGrain.GetAsync();
             if (!await read.CompletesWithin(PollInterval) || !read.IsCompletedSuccessfully)
             {
-                Observe(read);
+                read.ObserveFaults();
                 continue;
             }
             var now = read.Result?.Shards[shard];
             if (now is not null && now.Epoch != routed.Epoch)
             {
-                Observe(call);
+                call.ObserveFaults();
                 await GetLayoutAsync();
                 return null;
             }

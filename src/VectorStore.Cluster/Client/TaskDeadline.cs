@@ -1,6 +1,6 @@
 namespace VectorStore.Cluster;
 
-/// <summary>Waiting for a grain call with a deadline.</summary>
+/// <summary>Waiting for a grain call with a deadline, and letting go of one that missed it.</summary>
 /// <remarks>Thread-safety: stateless.</remarks>
 internal static class TaskDeadline
 {
@@ -16,4 +16,11 @@ internal static class TaskDeadline
             await call.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return call.IsCompleted;
     }
+
+    /// <summary>
+    /// Marks a call nobody will await any more (it missed its deadline, or its copy was given up on) as observed, so
+    /// its failure, should it fail later, is not reported as an unobserved task exception.
+    /// </summary>
+    public static void ObserveFaults(this Task call) =>
+        call.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
 }

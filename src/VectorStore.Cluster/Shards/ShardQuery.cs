@@ -1,8 +1,11 @@
 namespace VectorStore.Cluster.Shards;
 
-/// <summary>One or more queries for one shard, with every <c>SearchOptions</c> field that can cross a process.</summary>
+/// <summary>
+/// One or more queries for one shard, with every <c>SearchOptions</c> field that can cross a process. A record, so one
+/// shard's part of an id filter is set with <c>with</c> and no field can be left behind.
+/// </summary>
 [GenerateSerializer, Immutable]
-internal sealed class ShardQuery
+internal sealed record ShardQuery
 {
     /// <summary>Row-major queries (already normalized for cosine).</summary>
     [Id(0)] public float[] Queries { get; init; } = [];
@@ -24,17 +27,4 @@ internal sealed class ShardQuery
     /// </summary>
     [Id(8)] public string? Where { get; init; }
 
-    /// <summary>This query with <paramref name="filterIds"/> as its id filter (one shard's part of it).</summary>
-    public ShardQuery WithFilterIds(ulong[]? filterIds) => new()
-    {
-        Queries = Queries,
-        Dimension = Dimension,
-        K = K,
-        Rerank = Rerank,
-        TargetRecall = TargetRecall,
-        Ef = Ef,
-        NProbe = NProbe,
-        FilterIds = filterIds,
-        Where = Where,
-    };
 }

@@ -18,7 +18,7 @@ internal sealed class SiloSearchGrain(LocalShards local) : Grain, ISiloSearchGra
         var calls = new Task<ShardHits>[shardKeys.Length];
         for (int i = 0; i < calls.Length; i++)
         {
-            var q = filterIds is null ? query : query.WithFilterIds(filterIds[i]);
+            var q = filterIds is null ? query : query with { FilterIds = filterIds[i] };
             calls[i] = Search(shardKeys[i], q);
         }
         await Task.WhenAll(calls).CompletesWithin(budget);
@@ -26,7 +26,7 @@ internal sealed class SiloSearchGrain(LocalShards local) : Grain, ISiloSearchGra
         for (int i = 0; i < calls.Length; i++)
         {
             if (calls[i].IsCompletedSuccessfully) hits[i] = calls[i].Result;
-            else _ = calls[i].ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            else calls[i].ObserveFaults();
         }
         return hits;
     }
