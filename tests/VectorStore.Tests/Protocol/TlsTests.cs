@@ -33,7 +33,9 @@ public class TlsTests
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         }
         var from = DateTimeOffset.UtcNow.AddMinutes(-5);
-        var to = DateTimeOffset.UtcNow.AddDays(1);
+        // A leaf ends when its issuer does: a certificate stores whole seconds, so the issuer's end, made a moment
+        // earlier, can fall before "now + 1 day" read again here, which CertificateRequest.Create refuses.
+        var to = issuer is null ? DateTimeOffset.UtcNow.AddDays(1) : new DateTimeOffset(issuer.NotAfter);
         if (issuer is null) return request.CreateSelfSigned(from, to);
         using var signed = request.Create(issuer, from, to, RandomNumberGenerator.GetBytes(8));
         return signed.CopyWithPrivateKey(key);
