@@ -42,7 +42,7 @@ public class ProcessKillTests(ITestOutputHelper output)
         var silos = new List<SiloProcess>();
         var clients = new List<VectorStoreClient>();
         Task<SiloProcess> Start(int i) => SiloProcess.StartAsync(cli, root, i, basePort, core: null, shards: 6, replication: 2,
-            "--name", $"node{i}", "--fast-failure-detection", "--shard-timeout", "10");
+            ["--name", $"node{i}", "--fast-failure-detection", "--shard-timeout", "10"]);
         try
         {
             // Silo 0 first, then the other two together. Membership is the file table in the shared metadata directory

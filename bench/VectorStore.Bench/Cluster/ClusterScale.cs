@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using VectorStore.Client;
 using VectorStore.Collections;
+using VectorStore.Bench.Memory;
 using VectorStore.Evaluation;
 
 namespace VectorStore.Bench.Cluster;
@@ -12,10 +13,13 @@ namespace VectorStore.Bench.Cluster;
 /// listeners with the unchanged thin client.
 /// <c>dotnet run -c Release --project bench/VectorStore.Bench -- cluster-scale [--count 40000] [--dim 128]
 /// [--queries 2000] [--concurrency 8] [--k 10] [--compression none] [--warmup-seconds 5] [--max-warmup-seconds 120]
-/// [--shards N] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their
+/// [--shards N] [--cap-mib ONE,EACH] [--no-pin] [--dry]</c>. Prints one JSON line: ingest vectors/s and search QPS per silo count and their
 /// 2-vs-1 ratios, the silos' CPU per query (summed over silos) under the throughput load and one query at a time,
 /// anonymous resident memory per silo and the part of it above the same silo idle, and the cost of the
 /// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
+/// With <c>--cap-mib ONE,EACH</c> every silo runs in its own cgroup v1 memory group (root), limited to ONE MiB in the
+/// one-silo run and EACH MiB per silo in the two-silo run: the memory claim shown under a real cap, with each group's
+/// peak usage (anonymous memory plus the page cache of its own files) and how often it hit the limit.
 /// </summary>
 /// <remarks>
 /// Each collection has one copy (R = 1): the ratio measures spreading the work, not replication. By default it has 2
@@ -38,6 +42,9 @@ public static class ClusterScale
         string compression = Str("--compression") ?? "none";
         string cli = Str("--cli") ?? SiloProcess.BuiltCli();
         int fixedShards = Arg("--shards", 0);
+        long[]? capMiB = Str("--cap-mib") is { } caps ? caps.Split(',').Select(c => long.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : null;
+        if (capMiB is { Length: not 2 }) throw new ArgumentException("--cap-mib takes two numbers: ONE,EACH (MiB per silo with one silo, and with two)");
+        if (capMiB is not null && !MemoryCgroup.Available) throw new InvalidOperationException("--cap-mib needs the cgroup v1 memory controller at /sys/fs/cgroup/memory (and root)");
 
         var data = SyntheticData.Clustered(count, dim, seed: 7);
         var queries = SyntheticData.Clustered(nq, dim, seed: 8);
@@ -62,9 +69,10 @@ public static class ClusterScale
         var results = new Dictionary<int, Run>();
         foreach (int silos in new[] { 1, 2 })
         {
-            results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, options, ids, data, queries, search, concurrency, warmup, maxWarmup);
+            results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, capMiB?[silos - 1], options, ids, data, queries, search, concurrency, warmup, maxWarmup);
             var r = results[silos];
-            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))}; settled {string.Join(", ", r.SettledMiB.Select(m => $"{m:0}"))})");
+            Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))}; settled {string.Join(", ", r.SettledMiB.Select(m => $"{m:0}"))})"
+                + (r.Caps is { } cg ? $"; cgroup cap {capMiB![silos - 1]} MiB per silo, peak {string.Join(", ", cg.Select(g => $"{g.PeakMiB:0}"))} MiB, limit hit {string.Join(", ", cg.Select(g => g.FailCount))} times, OOM kills {cg.Sum(g => g.OomKills)}" : ""));
         }
         var one = results[1];
         var two = results[2];
@@ -103,13 +111,24 @@ public static class ClusterScale
             embedded_us = Math.Round(embeddedUs, 1),
             single_query_us_1 = Math.Round(one.SingleQueryUs, 1),
             coordinator_us = Math.Round(one.SingleQueryUs - embeddedUs, 1),
-        }));
+            cap_mib_1 = capMiB?[0],
+            cap_mib_2 = capMiB?[1],
+            cgroup_peak_mib_1 = one.Caps?.Select(g => Math.Round(g.PeakMiB)).ToArray(),
+            cgroup_peak_mib_2 = two.Caps?.Select(g => Math.Round(g.PeakMiB)).ToArray(),
+            cgroup_limit_hits_1 = one.Caps?.Select(g => g.FailCount).ToArray(),
+            cgroup_limit_hits_2 = two.Caps?.Select(g => g.FailCount).ToArray(),
+            oom_kills = (one.Caps?.Sum(g => g.OomKills) ?? 0) + (two.Caps?.Sum(g => g.OomKills) ?? 0),
+        }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
         return 0;
     }
 
     // SettledMiB: each silo's lowest anonymous RSS over SettleWindow from SettleDelay without requests, past the silos'
     // idle trim (--idle-trim, 10 s), so it holds what the data needs rather than the load's garbage.
-    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double SingleCpuUs, double LoadedCpuUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB);
+    private sealed record Run(double IngestPerSecond, double Qps, double SingleQueryUs, double SingleCpuUs, double LoadedCpuUs, double[] RssMiB, double[] IdleMiB, double[] SettledMiB,
+        CapReading[]? Caps);
+
+    /// <summary>A capped silo's memory group at the end of its run: peak usage (anonymous + page cache), limit hits, OOM kills.</summary>
+    private sealed record CapReading(double PeakMiB, long FailCount, long OomKills);
 
     /// <summary>How long the silos are left without requests before <see cref="Run.SettledMiB"/> is read.</summary>
     private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(13);
@@ -117,18 +136,22 @@ public static class ClusterScale
     /// <summary>How long after <see cref="SettleDelay"/> the silos' memory is read once a second (the lowest counts).</summary>
     private static readonly TimeSpan SettleWindow = TimeSpan.FromSeconds(15);
 
-    private static async Task<Run> MeasureAsync(string cli, int silos, int shards, bool pin, CollectionOptions options, ulong[] ids, VectorMatrix data,
+    private static async Task<Run> MeasureAsync(string cli, int silos, int shards, bool pin, long? capMiB, CollectionOptions options, ulong[] ids, VectorMatrix data,
         VectorMatrix queries, SearchOptions search, int concurrency, TimeSpan warmup, TimeSpan maxWarmup)
     {
         string root = Path.Combine(Path.GetTempPath(), "vectorstore-cluster-bench", Guid.NewGuid().ToString("N"));
         int basePort = 22000 + Random.Shared.Next(0, 200) * 10;
         var processes = new List<SiloProcess>();
         var clients = new List<VectorStoreClient>();
+        var groups = new List<MemoryCgroup>();
         try
         {
             for (int i = 0; i < silos; i++)
+            {
+                if (capMiB is long cap) groups.Add(MemoryCgroup.Create($"vectorstore-silo-{basePort}-{i}", cap << 20));
                 processes.Add(await SiloProcess.StartAsync(cli, root, i, basePort, pin ? i % Environment.ProcessorCount : null, shards, replication: 1,
-                    "--shard-timeout", "60"));
+                    ["--shard-timeout", "60"], capMiB is null ? null : Path.Combine(groups[i].Path, "cgroup.procs")));
+            }
             // Every silo has joined before the collection is laid out.
             await Task.Delay(silos > 1 ? 3000 : 0);
             // An idle silo's anonymous RSS (joined, no collection): what a silo holds before any data.
@@ -217,13 +240,29 @@ public static class ClusterScale
                 await Task.Delay(TimeSpan.FromSeconds(1));
                 for (int i = 0; i < processes.Count; i++) settled[i] = Math.Min(settled[i], processes[i].ResidentMiB());
             }
-            return new Run(ingest, qps, singleUs, siloCpuUs, loadedCpuUs, loaded, idle, settled);
+            if (processes.Any(p => p.HasExited)) throw SiloGone(null);
+            var caps = groups.Count == 0 ? null : groups.Select(g => new CapReading(g.MaxUsageBytes / (double)(1 << 20), g.FailCount, g.OomKills)).ToArray();
+            return new Run(ingest, qps, singleUs, siloCpuUs, loadedCpuUs, loaded, idle, settled, caps);
+        }
+        catch (Exception e) when (processes.Any(p => p.HasExited))
+        {
+            throw SiloGone(e);
         }
         finally
         {
             foreach (var c in clients) await c.DisposeAsync();
             foreach (var p in Enumerable.Reverse(processes)) p.Stop();
+            foreach (var g in groups) g.Dispose();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+
+        // A capped silo that went past what the page cache could give back was OOM-killed: say so, instead of reporting
+        // a run some of whose silos were gone, or only the client's lost connection.
+        Exception SiloGone(Exception? inner)
+        {
+            int gone = processes.FindIndex(p => p.HasExited);
+            return new InvalidOperationException($"silo {gone} of {silos} exited during the run"
+                + (groups.Count > gone ? $" (OOM kills in its {capMiB} MiB cgroup: {groups[gone].OomKills})" : ""), inner);
         }
     }
 }

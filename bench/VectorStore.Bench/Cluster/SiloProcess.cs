@@ -22,11 +22,16 @@ public sealed class SiloProcess
     /// <summary>
     /// Starts silo <paramref name="index"/> (silo port basePort + index, gateway basePort + 100 + index; silo 0 is the
     /// primary), pinned to <paramref name="core"/> with taskset when given, and waits for its <c>listening</c> line.
+    /// With <paramref name="cgroupProcs"/> (a cgroup's <c>cgroup.procs</c> file) the process joins that group before
+    /// it execs the runtime, so everything it allocates counts against the group's limit.
     /// </summary>
-    public static async Task<SiloProcess> StartAsync(string cli, string root, int index, int basePort, int? core, int shards, int replication = 1,
-        params string[] extra)
+    public static async Task<SiloProcess> StartAsync(string cli, string root, int index, int basePort, int? core, int shards, int replication,
+        IReadOnlyList<string> extra, string? cgroupProcs = null)
     {
-        var psi = new ProcessStartInfo(core is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(cgroupProcs is not null ? "sh" : core is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The shell writes its own pid into the group and execs the rest, so the pid stays the silo's; "$0" and "$@"
+        // pass the path and the command line through unquoted and unchanged.
+        if (cgroupProcs is not null) foreach (var a in new[] { "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcs, core is null ? "dotnet" : "taskset" }) psi.ArgumentList.Add(a);
         if (core is int c) { psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(c.ToString(System.Globalization.CultureInfo.InvariantCulture)); psi.ArgumentList.Add("dotnet"); }
         foreach (var a in new[]
         {
@@ -82,6 +87,9 @@ public sealed class SiloProcess
         var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("RssAnon:", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
     }
+
+    /// <summary>Whether the process has ended (a silo killed by its cgroup's OOM killer ends here).</summary>
+    public bool HasExited => _process.HasExited;
 
     /// <summary>CPU time (user + system) the silo has used so far, 0 where /proc is not available.</summary>
     public TimeSpan CpuTime()
