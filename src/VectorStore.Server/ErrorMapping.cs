@@ -16,6 +16,8 @@ internal static class ErrorMapping
             InvalidArgumentException a => (ErrorCode.InvalidArgument, a.Message),
             IdNotFoundException n => (ErrorCode.InvalidArgument, n.Message),
             UnavailableException u => (ErrorCode.Unavailable, u.Message),
+            // Before the write reached the log (after it, the collection stops: CollectionFaultedException above).
+            OutOfMemoryException => (ErrorCode.Unavailable, "the server ran out of memory for this request; nothing of it was acknowledged (retry later, or give the server more memory)"),
             StoreCorruptedException s => (ErrorCode.StorageError, s.Message),
             StorageFullException full => (ErrorCode.StorageFull, full.Message),
             StorageIoException sio => (ErrorCode.StorageError, sio.Message),
@@ -25,6 +27,8 @@ internal static class ErrorMapping
             _ => (ErrorCode.Internal, $"internal error ({e.GetType().Name})"),
         };
         if (code == ErrorCode.Internal) log?.Invoke($"internal error: {e}");
+        // What an operator must see: memory running out, and a collection stopped (with the cause's stack) until it reopens.
+        else if (e is OutOfMemoryException or CollectionFaultedException) log?.Invoke($"unavailable: {e}");
         return new ErrorResponse(code, message);
     }
 

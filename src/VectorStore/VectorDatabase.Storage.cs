@@ -39,26 +39,73 @@ public sealed partial class VectorDatabase
             return;
         }
         _manifest = manifest;
-        foreach (var entry in manifest.Collections.ToArray())
+        foreach (var entry in manifest.Collections.ToArray()) _collections.Add(entry.Name, OpenStored(entry));
+    }
+
+    /// <summary>Opens the collection <paramref name="entry"/> describes from its files and registers its store.</summary>
+    private Collection OpenStored(ManifestCollection entry)
+    {
+        var options = ToOptions(entry);
+        string cdir = Path.Combine(Directory!, "collections", entry.Directory);
+        var store = CollectionStore.Open(cdir, entry, _storage, Publish);
+        // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
+        CollectionDescriptor.EnsureWritten(cdir, entry);
+        _stores.Add(entry.Name, store);
+        var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
+        try { store.Recover(c); }
+        catch
         {
-            var options = ToOptions(entry);
-            string cdir = Path.Combine(dir, "collections", entry.Directory);
-            var store = CollectionStore.Open(cdir, entry, _storage, Publish);
-            // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
-            CollectionDescriptor.EnsureWritten(cdir, entry);
-            _stores.Add(entry.Name, store);
-            var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
-            try { store.Recover(c); }
-            catch
-            {
-                c.Close();
-                throw;
-            }
-            Adopt(c);
-            _collections.Add(entry.Name, c);
-            c.AfterRecovery(writable: true);
+            c.Close();
+            _stores.Remove(entry.Name);
+            store.Dispose();
+            throw;
+        }
+        Adopt(c);
+        c.AfterRecovery(writable: true);
+        return c;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="faulted"/> (see <see cref="CollectionFaultedException"/>) with a copy recovered from
+    /// its files: its store closes without a checkpoint (the faulted memory must never reach a snapshot), and the
+    /// collection opens as at start-up, replaying the log past its last snapshot. If that fails too (out of memory
+    /// again, say), the faulted collection stays registered, so the next call tries again. Caller holds the gate.
+    /// </summary>
+    private Collection ReopenFaulted(Collection faulted)
+    {
+        string name = faulted.Name;
+        if (_stores.Remove(name, out var old)) old.Dispose();
+        faulted.Close();
+        ManifestCollection entry;
+        lock (_manifestGate) entry = _manifest.Collections.First(e => e.Name == name);
+        // Unregistered while the copy opens, so the collector may take the stopped one's memory if the open needs it.
+        _collections.Remove(name);
+        try
+        {
+            var c = OpenStored(entry);
+            _collections.Add(name, c);
+            _reopenNotBefore.Remove(name);
+            return c;
+        }
+        catch
+        {
+            _collections.Add(name, faulted);
+            _reopenNotBefore[name] = Environment.TickCount64 + (long)ReopenRetryDelay.TotalMilliseconds;
+            throw;
         }
     }
+
+    /// <summary>
+    /// How long after a failed reopen the next one may start: a replay costs a read of the log past the last snapshot,
+    /// so a server answering every request with another attempt would spend its memory and time on nothing else.
+    /// Meanwhile <see cref="GetCollection"/> returns the stopped collection, whose calls say why.
+    /// </summary>
+    internal static readonly TimeSpan ReopenRetryDelay = TimeSpan.FromSeconds(2);
+
+    // Collection name → Environment.TickCount64 before which a stopped collection is not reopened again. Under the gate.
+    private readonly Dictionary<string, long> _reopenNotBefore = new(StringComparer.Ordinal);
+
+    private bool ReopenDue(string name) => !_reopenNotBefore.TryGetValue(name, out long at) || Environment.TickCount64 >= at;
 
     private void OpenStorageReadOnly(StorageSettings storage)
     {
@@ -319,11 +366,12 @@ public sealed partial class VectorDatabase
         if (_closed) return;
         _closed = true;
         Exception? first = null;
-        foreach (var store in _stores.Values)
+        foreach (var (name, store) in _stores)
         {
             try
             {
-                if (checkpoint && store.Dirty) store.Checkpoint();
+                // A faulted collection's memory is not what its log says: its files stay as they are.
+                if (checkpoint && store.Dirty && !(_collections.TryGetValue(name, out var c) && c.Faulted)) store.Checkpoint();
             }
             catch (Exception e)
             {

@@ -116,12 +116,17 @@ public sealed partial class VectorDatabase : IDisposable
         }
     }
 
-    /// <summary>The collection called <paramref name="name"/>, or an <see cref="InvalidArgumentException"/>.</summary>
+    /// <summary>
+    /// The collection called <paramref name="name"/>, or an <see cref="InvalidArgumentException"/>. A collection that
+    /// stopped after a failed write (<see cref="CollectionFaultedException"/>) is reopened from its files first, in a
+    /// database directory; the object the failure stopped stays stopped.
+    /// </summary>
     public Collection GetCollection(string name)
     {
         lock (_gate)
         {
-            return _collections.TryGetValue(name, out var c) ? c : throw new InvalidArgumentException($"collection '{name}' does not exist");
+            if (!_collections.TryGetValue(name, out var c)) throw new InvalidArgumentException($"collection '{name}' does not exist");
+            return c.Faulted && Directory is not null && !IsReadOnly && !_closed && ReopenDue(name) ? ReopenFaulted(c) : c;
         }
     }
 
@@ -132,6 +137,7 @@ public sealed partial class VectorDatabase : IDisposable
         lock (_gate)
         {
             if (!_collections.Remove(name, out var c)) return false;
+            _reopenNotBefore.Remove(name);
             c.Close();
             if (Directory is not null) DropPersistent(name);
             return true;

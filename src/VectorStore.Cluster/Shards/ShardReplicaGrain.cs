@@ -167,7 +167,13 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
             var scores = new float[n][];
             for (int i = 0; i < n; i++)
             {
-                var hits = data.Search(query.Queries.AsSpan(i * query.Dimension, query.Dimension), options);
+                SearchHit[] hits;
+                try { hits = data.Search(query.Queries.AsSpan(i * query.Dimension, query.Dimension), options); }
+                catch (CollectionFaultedException)
+                {
+                    ReopenFaulted(data);
+                    throw;
+                }
                 ids[i] = new ulong[hits.Length];
                 scores[i] = new float[hits.Length];
                 for (int j = 0; j < hits.Length; j++) (ids[i][j], scores[i][j]) = (hits[j].Id, hits[j].Score);
@@ -274,12 +280,41 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     private (int Count, int Deleted) ApplyLocal(ShardBatch batch, bool[]? removed = null)
     {
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
-        if (batch.Ids.Length > 0)
-            data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads, FieldSets.DecodeAll(data.Options.Fields ?? [], batch.Fields));
-        int deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
+        int deleted;
+        try
+        {
+            if (batch.Ids.Length > 0)
+                data.UpsertBatch(batch.Ids, new VectorMatrix(batch.Vectors, _assignment.Spec.Dimension), batch.Payloads, FieldSets.DecodeAll(data.Options.Fields ?? [], batch.Fields));
+            deleted = batch.Deletes.Length == 0 ? 0 : DeleteMany(data, batch.Deletes, removed);
+        }
+        catch (CollectionFaultedException)
+        {
+            ReopenFaulted(data);
+            throw;
+        }
         // A copy that was empty when the cluster trained in place builds its index with its first vectors.
         TrainInPlaceIfBehind(_assignment);
         return (data.Count, deleted);
+    }
+
+    /// <summary>
+    /// A copy whose collection stopped after a failed in-memory apply (<see cref="CollectionFaultedException"/>, an
+    /// out-of-memory under a memory limit) is reopened from its files for the next call; the failing call still fails,
+    /// so the coordinator retries the write (idempotent) or asks another copy for the search.
+    /// </summary>
+    private void ReopenFaulted(Collection faulted)
+    {
+        if (!ReferenceEquals(_data, faulted)) return;
+        // Not held while the copy opens (reads meanwhile are refused and go to other copies), so the collector may take
+        // the stopped one's memory if the open needs it.
+        _data = null;
+        try { _data = store.Database.GetCollection(faulted.Name); }
+        catch (Exception e)
+        {
+            // Still failing (the replay itself ran out of memory, say): the stopped copy stays and the next call tries again.
+            _data = faulted;
+            LogReopenFailed(_key.ToString(), e);
+        }
     }
 
     /// <summary>
@@ -364,4 +399,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} re-activated as {Role} without its data; it answers nothing until the layout replaces it")]
     private partial void LogLostCopy(string key, ShardRole role);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} stopped after a failed write and could not be reopened from its files yet; the next call tries again")]
+    private partial void LogReopenFailed(string key, Exception error);
 }

@@ -25,7 +25,7 @@ public sealed partial class Collection : IJournaledState
     {
         // The bulk of the buffer is sealed before the lock, while writers continue; under the lock only what changed
         // since is sealed (see SegmentedVectors.PreSeal). The id read may race with a writer: such rows are never adopted.
-        var pre = _closed ? null : _raw.PreSeal(slot => _slots.Ids[slot]);
+        var pre = _closed || Faulted ? null : _raw.PreSeal(slot => _slots.Ids[slot]);
         _lock.EnterUpgradeableReadLock();
         try
         {

@@ -181,6 +181,8 @@ public sealed partial class Collection
         if (_fields is null && fieldRecords is not null && fieldRecords.Any(r => r is not null))
             throw new StoreCorruptedException(Name, "a logged record carries field values but the collection declares no fields");
         long ticket = 0;
+        // From the log append on (from the first row when replaying), a failure leaves memory behind the log: fail-stop.
+        bool applying = !log;
         // Upgradeable: other writers wait, searches keep running while a self-synchronizing index absorbs the batch.
         _lock.EnterUpgradeableReadLock();
         bool writing = false;
@@ -195,10 +197,12 @@ public sealed partial class Collection
                 CheckCapacityLocked(ids);
                 long[]? rowTickets = _journal.CanFail ? new long[ids.Count] : null;
                 ticket = _journal.AppendUpserts(ids, prepared, payloads, fieldRecords, rowTickets);
+                applying = true;
                 if (rowTickets is not null) RecordUndoLocked(ids, rowTickets);
                 if ((long)prepared.Count * prepared.Dimension * sizeof(float) >= OverlappedCommitBytes) _journal.BeginDurable(ticket);
             }
             var slots = PlaceRowsLocked(ids, prepared, payloads, fieldRecords);
+            DuringApplyForTests?.Invoke();
             var others = _attached;
             foreach (var g in others)
                 if (!g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
@@ -218,6 +222,10 @@ public sealed partial class Collection
             // Still under the upgradeable lock: no other writer, and canary searches of these indexes may run.
             foreach (var g in others)
                 if (g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
+        }
+        catch (Exception e) when (applying)
+        {
+            throw Fault(e);
         }
         finally
         {
@@ -286,8 +294,15 @@ public sealed partial class Collection
             // Log first: if the append fails, memory still matches the log.
             if (!_slots.Contains(id)) return false;
             ticket = _journal.AppendDelete(id);
-            if (_journal.CanFail) RecordUndoLocked([id], [ticket]);
-            ApplyDelete(id);
+            try
+            {
+                if (_journal.CanFail) RecordUndoLocked([id], [ticket]);
+                ApplyDelete(id);
+            }
+            catch (Exception e)
+            {
+                throw Fault(e);
+            }
             return true;
         }
         finally
@@ -466,7 +481,11 @@ public sealed partial class Collection
 
     private bool _closed;
 
-    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
+    private void ThrowIfClosed()
+    {
+        ThrowIfFaulted();
+        ObjectDisposedException.ThrowIf(_closed, this);
+    }
 
     /// <summary>
     /// Called by the database when it closes: every later call throws <see cref="ObjectDisposedException"/> and the
@@ -477,11 +496,17 @@ public sealed partial class Collection
         _lock.EnterWriteLock();
         try
         {
+            // A stopped collection whose reopening failed is closed again by the next attempt, or by the database's close.
+            if (_closed) return;
             _closed = true;
             foreach (var g in _generations) g.Cancel.Cancel();
             _canary?.Stop();
             _raw.Dispose();
             _fields?.Dispose();
+            // A stopped collection is closed to be reopened, often for want of memory: its codes and graphs go now,
+            // not when the last reference to this object does.
+            if (Faulted)
+                foreach (var g in _generations) (g.Index, g.Refine) = (null, null);
         }
         finally { _lock.ExitWriteLock(); }
     }

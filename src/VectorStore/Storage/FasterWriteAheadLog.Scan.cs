@@ -82,7 +82,7 @@ internal sealed partial class FasterWriteAheadLog
                     yield break;
                 }
             }
-            catch (Exception e) when (e is not VectorStoreException)
+            catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)
             {
                 throw new StoreCorruptedException(SegmentPath(it.NextAddress), $"log entry near address {it.NextAddress} (offset {Offset(it.NextAddress)}) is unreadable: {e.Message}", e);
             }

@@ -111,6 +111,8 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         catch (Exception e) when (e is not VectorStoreException)
         {
             device.Dispose();
+            // Out of memory (FASTER allocates its page buffer here) says nothing about the files.
+            if (e is OutOfMemoryException) throw;
             throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath)) { _commits = commits };
@@ -157,6 +159,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             commits.Dispose();
             device.Dispose();
             tail.Dispose();
+            if (e is OutOfMemoryException) throw;
             throw new StoreCorruptedException(commitPath, $"FASTER could not recover the write-ahead log for reading: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits, _readOnly = true };

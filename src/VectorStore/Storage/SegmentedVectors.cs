@@ -546,5 +546,10 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
         ReleaseRetired();
         foreach (var s in _segments.Values) s.Dispose();
         _segments = [];
+        // The buffered rows go too (the owner closes under its exclusive lock, after its last checkpoint): a collection
+        // closed to be reopened after running out of memory must not keep up to a checkpoint's worth of rows while its
+        // copy replays the same rows.
+        _buffer.Clear();
+        _arena?.Recycle([]);
     }
 }

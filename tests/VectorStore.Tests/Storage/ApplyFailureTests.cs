@@ -1,0 +1,131 @@
+using VectorStore.Collections;
+using Xunit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// A write that fails while it is applied in memory, after its log append (measured: an OutOfMemoryException from the
+/// row buffer halfway through a batch, with the process under a memory limit). Memory then no longer matches the log,
+/// so the collection must stop answering from it (a typed error on every call), never snapshot it, and come back
+/// from its files with every acknowledged write when it is asked for again.
+/// </summary>
+public sealed class ApplyFailureTests
+{
+    private const int Dim = 16;
+
+    private static Collection Faulted(VectorDatabase db, VectorMatrix data, out CollectionFaultedException error)
+    {
+        var c = db.CreateCollection("c", StorageTestKit.Options(Dim, threshold: 100));
+        StorageTestKit.Load(c, data.Slice(0, 300), 0, 50);
+        Assert.True(c.GetStats().Trained);
+        c.DuringApplyForTests = () => throw new OutOfMemoryException("injected");
+        var ids = Enumerable.Range(300, 50).Select(i => (ulong)i).ToArray();
+        error = Assert.Throws<CollectionFaultedException>(() => c.UpsertBatch(ids, data.Slice(300, 50), ids.Select(StorageTestKit.Payload).ToArray()));
+        c.DuringApplyForTests = null;
+        return c;
+    }
+
+    /// <summary>Every call on the stopped object throws the typed error, not a half-applied answer.</summary>
+    private static void AssertStopped(Collection c, VectorMatrix data)
+    {
+        Assert.Throws<CollectionFaultedException>(() => c.Search(data.Row(0), new SearchOptions { K = 5 }));
+        Assert.Throws<CollectionFaultedException>(() => c.Get(1));
+        Assert.Throws<CollectionFaultedException>(() => c.Upsert(1, data.Row(1)));
+        Assert.Throws<CollectionFaultedException>(() => c.Delete(2));
+        Assert.Throws<CollectionFaultedException>(() => c.Ids());
+        Assert.Throws<CollectionFaultedException>(() => c.SearchBatch(data.Slice(0, 4), new SearchOptions { K = 5 }));
+    }
+
+    /// <summary>The acknowledged 300 rows exactly; the failed batch (never acknowledged) either wholly replayed or absent.</summary>
+    private static void AssertRecovered(Collection c, VectorMatrix data)
+    {
+        StorageTestKit.AssertHas(c, data, 0, 300);
+        int replayed = Enumerable.Range(300, 50).Count(id => c.Contains((ulong)id));
+        Assert.True(replayed is 0 or 50, $"{replayed} of the failed batch's 50 rows");
+        if (replayed == 50) StorageTestKit.AssertHas(c, data.Slice(300, 50), 300, 50);
+        // The index serves every row it holds: each row's own vector finds it first.
+        foreach (ulong id in new ulong[] { 0, 150, 299 })
+            Assert.Equal(id, c.Search(data.Row((int)id), new SearchOptions { K = 3, Rerank = 20 })[0].Id);
+    }
+
+    [Fact]
+    public void AWriteThatFailsWhileBeingAppliedStopsTheCollectionUntilItIsReopenedFromItsFiles()
+    {
+        string dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(400, Dim, 3);
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = Faulted(db, data, out var error);
+            Assert.Equal("c", error.Collection);
+            Assert.IsType<OutOfMemoryException>(error.InnerException);
+            Assert.Contains("intact", error.Message);
+            Assert.IsAssignableFrom<UnavailableException>(error);
+            AssertStopped(c, data);
+
+            var reopened = db.GetCollection("c");
+            Assert.NotSame(c, reopened);
+            AssertRecovered(reopened, data);
+            Assert.Same(reopened, db.GetCollection("c"));
+            // It takes writes again, and the stopped object stays stopped.
+            StorageTestKit.Load(reopened, data.Slice(350, 50), 350, 50);
+            StorageTestKit.AssertHas(reopened, data.Slice(350, 50), 350, 50);
+            AssertStopped(c, data);
+        }
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = db.GetCollection("c");
+            AssertRecovered(c, data);
+            StorageTestKit.AssertHas(c, data.Slice(350, 50), 350, 50);
+        }
+    }
+
+    [Fact]
+    public void AReopenThatFailsIsRetriedOnlyAfterADelayAndThenSucceeds()
+    {
+        string dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(400, Dim, 6);
+        using var db = StorageTestKit.Open(dir);
+        var c = Faulted(db, data, out _);
+        // The log's durable-tail record out of the way: the reopen refuses, naming it.
+        string tail = Directory.GetFiles(dir, "wal.tail", SearchOption.AllDirectories).Single();
+        File.Move(tail, tail + ".away");
+        var refused = Assert.Throws<StoreCorruptedException>(() => db.GetCollection("c"));
+        Assert.Contains("durable-tail", refused.Message);
+        // Within the delay the stopped collection is handed out as it is, and says why it does not answer.
+        Assert.Same(c, db.GetCollection("c"));
+        Assert.Throws<CollectionFaultedException>(() => c.Get(1));
+        File.Move(tail + ".away", tail);
+        Thread.Sleep(VectorDatabase.ReopenRetryDelay + TimeSpan.FromMilliseconds(200));
+        var reopened = db.GetCollection("c");
+        Assert.NotSame(c, reopened);
+        AssertRecovered(reopened, data);
+    }
+
+    [Fact]
+    public void ADatabaseClosedWithAStoppedCollectionKeepsItsFilesAsTheyWere()
+    {
+        string dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(400, Dim, 4);
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = Faulted(db, data, out _);
+            Assert.Throws<CollectionFaultedException>(() => db.Snapshot());
+            // Dispose closes the stopped collection without a snapshot of its memory, and without an error.
+        }
+        using (var db = StorageTestKit.Open(dir))
+            AssertRecovered(db.GetCollection("c"), data);
+    }
+
+    [Fact]
+    public void AnInMemoryCollectionThatFailsStaysStoppedAndSaysItCannotBeRecovered()
+    {
+        using var db = VectorDatabase.CreateInMemory();
+        var data = StorageTestKit.Vectors(400, Dim, 5);
+        var c = Faulted(db, data, out var error);
+        Assert.Contains("in memory only", error.Message);
+        Assert.Same(c, db.GetCollection("c"));
+        AssertStopped(c, data);
+        Assert.True(db.DropCollection("c"));
+        db.CreateCollection("c", StorageTestKit.Options(Dim)).Upsert(1, data.Row(1));
+    }
+}
