@@ -89,7 +89,7 @@ public sealed partial class VectorDatabase : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         var db = new VectorDatabase(Path.GetFullPath(directory), options);
         var settings = storage ?? new StorageSettings();
-        return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes, CheckpointWhenIdle = idle }));
+        return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes, CheckpointWhenIdle = idle, Buffers = new BufferLedger() }));
     }
 
     /// <summary>Names of the collections, sorted.</summary>

@@ -19,9 +19,14 @@ internal sealed record StorageSettings
 
     /// <summary>
     /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency: the
-    /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs). Default 64 MiB.
+    /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs), for each collection
+    /// and, through <see cref="Buffers"/>, for all the database's collections together (then the collections holding
+    /// at least an even share of it seal theirs). Default 64 MiB.
     /// </summary>
     public long CheckpointAfterBufferedBytes { get; init; } = 64L << 20;
+
+    /// <summary>The database's stores, for the shared bound on buffered vectors (set by the database when it opens; null: per collection only).</summary>
+    public BufferLedger? Buffers { get; init; }
 
     /// <summary>
     /// Quiet time after the last write before a background checkpoint covers what the last one does not
@@ -124,6 +129,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     public void Recover(IJournaledState collection)
     {
         _collection = collection;
+        _settings.Buffers?.Add(this);
         long from = LogReplay.RestoreSnapshot(collection, Directory, _entry, _wal.BeginAddress, _wal.NewestCommitFile() ?? _wal.DurableTailPath, _wal.Truncated, out bool legacy);
         LogReplay.Run(collection, _wal, from);
         RemoveOrphans();
@@ -320,10 +326,15 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Starts a background checkpoint when the log or the vector buffer crossed its threshold.</summary>
     private void StartCheckpointIfDue()
     {
+        long buffered = BufferedBytes;
         bool due = _wal.TailAddress - Entry.SnapshotLogAddress >= _settings.SnapshotAfterLogBytes
-            || (_collection?.BufferedBytes ?? 0) >= _settings.CheckpointAfterBufferedBytes;
+            || buffered >= _settings.CheckpointAfterBufferedBytes
+            || _settings.Buffers?.SharedLimitReached(buffered, _settings.CheckpointAfterBufferedBytes) == true;
         if (due) StartBackgroundCheckpoint();
     }
+
+    /// <summary>Bytes of full-precision vectors (and payloads) the collection buffers until its next checkpoint.</summary>
+    public long BufferedBytes => _collection?.BufferedBytes ?? 0;
 
     /// <summary>Starts a checkpoint on a background task; false when one is already running or the store is closed.</summary>
     private bool StartBackgroundCheckpoint()
@@ -469,6 +480,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         }
         try { background.Wait(); }
         catch (AggregateException) { }
+        _settings.Buffers?.Remove(this);
         lock (_snapshotGate) _wal.Dispose();
     }
 }
