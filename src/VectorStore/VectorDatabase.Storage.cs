@@ -48,21 +48,26 @@ public sealed partial class VectorDatabase
         var options = ToOptions(entry);
         string cdir = Path.Combine(Directory!, "collections", entry.Directory);
         var store = CollectionStore.Open(cdir, entry, _storage, Publish);
-        // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
-        CollectionDescriptor.EnsureWritten(cdir, entry);
-        _stores.Add(entry.Name, store);
-        var c = new Collection(entry.Name, options, store, Options.Threads, cdir);
-        try { store.Recover(c); }
+        Collection? c = null;
+        try
+        {
+            // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
+            CollectionDescriptor.EnsureWritten(cdir, entry);
+            _stores.Add(entry.Name, store);
+            c = new Collection(entry.Name, options, store, Options.Threads, cdir);
+            store.Recover(c);
+            Adopt(c);
+            c.AfterRecovery(writable: true);
+            return c;
+        }
         catch
         {
-            c.Close();
-            _stores.Remove(entry.Name);
+            // Nothing of a failed open stays registered or open: a reopen retried later opens the same files again.
+            c?.Close();
+            if (_stores.TryGetValue(entry.Name, out var registered) && ReferenceEquals(registered, store)) _stores.Remove(entry.Name);
             store.Dispose();
             throw;
         }
-        Adopt(c);
-        c.AfterRecovery(writable: true);
-        return c;
     }
 
     /// <summary>
@@ -259,15 +264,18 @@ public sealed partial class VectorDatabase
 
     private void DropPersistent(string name)
     {
-        var store = _stores[name];
-        _stores.Remove(name);
+        // No store when a stopped collection's reopening failed (ReopenFaulted closed it already).
+        _stores.Remove(name, out var store);
+        ManifestCollection? entry;
         lock (_manifestGate)
         {
+            entry = _manifest.Collections.Find(e => e.Name == name);
             _manifest.Collections.RemoveAll(e => e.Name == name);
             WriteManifest();
         }
-        store.Dispose();
-        System.IO.Directory.Delete(store.Directory, recursive: true);
+        store?.Dispose();
+        string? dir = store?.Directory ?? (entry is null ? null : Path.Combine(Directory!, "collections", entry.Directory));
+        if (dir is not null && System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
     }
 
     /// <summary>
@@ -323,7 +331,7 @@ public sealed partial class VectorDatabase
     public void Snapshot()
     {
         ThrowIfReadOnly("writing a snapshot");
-        foreach (var store in OpenStores())
+        foreach (var store in OpenStores(skipFaulted: true))
             if (store.Dirty) store.Checkpoint();
     }
 
@@ -331,12 +339,13 @@ public sealed partial class VectorDatabase
     /// The stores, copied under the gate so the slow work runs outside it (GetCollection would otherwise wait on
     /// a snapshot). Throws when the database is closed.
     /// </summary>
-    private CollectionStore[] OpenStores()
+    private CollectionStore[] OpenStores(bool skipFaulted = false)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            return _stores.Values.ToArray();
+            // A stopped collection (CollectionFaultedException) cannot be snapshotted; its log holds all it has.
+            return _stores.Where(p => !(skipFaulted && _collections.TryGetValue(p.Key, out var c) && c.Faulted)).Select(p => p.Value).ToArray();
         }
     }
 

@@ -305,14 +305,15 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     private void ReopenFaulted(Collection faulted)
     {
         if (!ReferenceEquals(_data, faulted)) return;
-        // Not held while the copy opens (reads meanwhile are refused and go to other copies), so the collector may take
-        // the stopped one's memory if the open needs it.
-        _data = null;
-        try { _data = store.Database.GetCollection(faulted.Name); }
+        try
+        {
+            // Only if nothing replaced the copy meanwhile (searches interleave; a rebuild installs a new one).
+            var reopened = store.Database.GetCollection(faulted.Name);
+            Interlocked.CompareExchange(ref _data, reopened, faulted);
+        }
         catch (Exception e)
         {
             // Still failing (the replay itself ran out of memory, say): the stopped copy stays and the next call tries again.
-            _data = faulted;
             LogReopenFailed(_key.ToString(), e);
         }
     }

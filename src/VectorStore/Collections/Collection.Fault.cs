@@ -43,6 +43,6 @@ public sealed partial class Collection
         if (_fault is { } cause) throw FaultedError(cause);
     }
 
-    /// <summary>Test hook: runs inside a write's in-memory apply, after its log append (null outside tests).</summary>
-    internal Action? DuringApplyForTests { get; set; }
+    /// <summary>Test hook: runs for each row a write places, after its log append, with the row's index in the batch (null outside tests).</summary>
+    internal Action<int>? DuringApplyForTests { get; set; }
 }

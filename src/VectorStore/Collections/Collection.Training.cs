@@ -43,8 +43,10 @@ public sealed partial class Collection
             TrainLocked();
             TrainingError = null;
         }
-        catch (VectorStoreException e)
+        catch (Exception e) when (e is VectorStoreException or OutOfMemoryException)
         {
+            // Out of memory too: the write that crossed the threshold is whole (training publishes nothing until it
+            // is done), so the collection keeps serving exactly and tries again at twice the count.
             TrainingError = e.Message;
             _retrainAt = checked(_slots.Count * 2);
         }

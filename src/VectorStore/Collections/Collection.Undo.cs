@@ -57,6 +57,16 @@ public sealed partial class Collection
 
     private void UndoPastLocked(long durable)
     {
+        try { UndoPastCoreLocked(durable); }
+        catch (Exception e)
+        {
+            // Half undone, with the log already reset past these writes: memory matches neither; stop (Collection.Fault.cs).
+            throw Fault(e);
+        }
+    }
+
+    private void UndoPastCoreLocked(long durable)
+    {
         int keep = _undo.Count;
         while (keep > 0 && _undo[keep - 1].Ticket > durable) keep--;
         for (int i = _undo.Count - 1; i >= keep; i--)
@@ -93,6 +103,12 @@ public sealed partial class Collection
             RecoverAfterStorageFailure();
             throw;
         }
+        catch (ObjectDisposedException) when (Faulted)
+        {
+            // The stopped collection's store was closed for its reopening while this write waited.
+            ThrowIfFaulted();
+            throw;
+        }
     }
 
     /// <summary><see cref="WaitDurable"/> without holding a thread.</summary>
@@ -102,6 +118,11 @@ public sealed partial class Collection
         catch (Exception e) when (e is StorageFullException or StorageIoException)
         {
             RecoverAfterStorageFailure();
+            throw;
+        }
+        catch (ObjectDisposedException) when (Faulted)
+        {
+            ThrowIfFaulted();
             throw;
         }
     }

@@ -202,7 +202,6 @@ public sealed partial class Collection
                 if ((long)prepared.Count * prepared.Dimension * sizeof(float) >= OverlappedCommitBytes) _journal.BeginDurable(ticket);
             }
             var slots = PlaceRowsLocked(ids, prepared, payloads, fieldRecords);
-            DuringApplyForTests?.Invoke();
             var others = _attached;
             foreach (var g in others)
                 if (!g.Index!.SupportsConcurrentSearch) g.Index.AddBatch(slots, prepared, _threads);
@@ -264,6 +263,7 @@ public sealed partial class Collection
             }
             slots[i] = slot;
             _raw.Set(slot, prepared.Row(i), payloads?[i]);
+            DuringApplyForTests?.Invoke(i);
             _refine?.Encode(slot, prepared.Row(i));
             foreach (var g in _attached) g.Refine?.Encode(slot, prepared.Row(i));
             _fields?.Set(slot, fieldRecords?[i], Name);

@@ -89,9 +89,10 @@ internal sealed partial class CollectionStore
             // A checkpoint already running may have started before the last write: look again one period later.
             if (Dirty && !StartBackgroundCheckpoint()) ArmIdleTimerUnlessArmed(_settings.CheckpointWhenIdle);
         }
-        catch (Exception e) when (e is ObjectDisposedException or VectorStoreException)
+        catch (Exception e) when (e is ObjectDisposedException or VectorStoreException or OutOfMemoryException)
         {
-            // A timer callback must not throw (it would end the process); a close racing this one is the only cause.
+            // A timer callback must not throw (it would end the process): a close racing this one, or no memory left
+            // to start the checkpoint task (the next write or quiet period tries again).
             LastCheckpointError = e;
         }
     }
