@@ -19,7 +19,9 @@ namespace VectorStore.Bench.Cluster;
 /// coordinator plus TCP per query (single-query latency through 1 silo minus the same search embedded in process).
 /// With <c>--cap-mib ONE,EACH</c> every silo runs in its own cgroup v1 memory group (root), limited to ONE MiB in the
 /// one-silo run and EACH MiB per silo in the two-silo run: the memory claim shown under a real cap, with each group's
-/// peak usage (anonymous memory plus the page cache of its own files) and how often it hit the limit.
+/// peak usage (anonymous memory plus the page cache of its own files) and how often it hit the limit. A run that
+/// runs out of memory under its cap (.NET limits its heap to 75 % of the group's limit) prints one JSON line with
+/// <c>failed</c> and exits 3.
 /// </summary>
 /// <remarks>
 /// Each collection has one copy (R = 1): the ratio measures spreading the work, not replication. By default it has 2
@@ -69,7 +71,17 @@ public static class ClusterScale
         var results = new Dictionary<int, Run>();
         foreach (int silos in new[] { 1, 2 })
         {
-            results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, capMiB?[silos - 1], options, ids, data, queries, search, concurrency, warmup, maxWarmup);
+            try
+            {
+                results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, capMiB?[silos - 1], options, ids, data, queries, search, concurrency, warmup, maxWarmup);
+            }
+            catch (VectorStoreException e) when (capMiB is not null)
+            {
+                // Under a cap, running out of memory is a result: the cap was too small for that run.
+                Console.Error.WriteLine($"{silos} silo(s) under {capMiB[silos - 1]} MiB each: {e.Message}");
+                Console.WriteLine(JsonSerializer.Serialize(new { count, dim, compression, shards = fixedShards, cap_mib = capMiB[silos - 1], silos, failed = e.Message }));
+                return 3;
+            }
             var r = results[silos];
             Console.Error.WriteLine($"{silos} silo(s): ingest {r.IngestPerSecond:0} vectors/s, search {r.Qps:0} q/s, single-query {r.SingleQueryUs:0} µs, anonymous RSS per silo {string.Join(", ", r.RssMiB.Select(m => $"{m:0} MiB"))} (idle {string.Join(", ", r.IdleMiB.Select(m => $"{m:0}"))}; settled {string.Join(", ", r.SettledMiB.Select(m => $"{m:0}"))})"
                 + (r.Caps is { } cg ? $"; cgroup cap {capMiB![silos - 1]} MiB per silo, peak {string.Join(", ", cg.Select(g => $"{g.PeakMiB:0}"))} MiB, limit hit {string.Join(", ", cg.Select(g => g.FailCount))} times, OOM kills {cg.Sum(g => g.OomKills)}" : ""));
