@@ -20,8 +20,8 @@ namespace VectorStore.Bench.Cluster;
 /// With <c>--cap-mib ONE,EACH</c> every silo runs in its own cgroup v1 memory group (root), limited to ONE MiB in the
 /// one-silo run and EACH MiB per silo in the two-silo run: the memory claim shown under a real cap, with each group's
 /// peak usage (anonymous memory plus the page cache of its own files) and how often it hit the limit. A run that
-/// runs out of memory under its cap (.NET limits its heap to 75 % of the group's limit) prints one JSON line with
-/// <c>failed</c> and exits 3.
+/// runs out of memory under its cap (.NET limits its heap to 75 % of the group's limit; below about 180 MiB the
+/// kernel's OOM killer may end a silo first) prints one JSON line with <c>failed</c> and <c>oom_kills</c> and exits 3.
 /// </summary>
 /// <remarks>
 /// Each collection has one copy (R = 1): the ratio measures spreading the work, not replication. By default it has 2
@@ -75,11 +75,17 @@ public static class ClusterScale
             {
                 results[silos] = await MeasureAsync(cli, silos, fixedShards > 0 ? fixedShards : 2 * silos, pin, capMiB?[silos - 1], options, ids, data, queries, search, concurrency, warmup, maxWarmup);
             }
-            catch (VectorStoreException e) when (capMiB is not null)
+            catch (Exception e) when (capMiB is not null && e is VectorStoreException or SiloExitedException)
             {
-                // Under a cap, running out of memory is a result: the cap was too small for that run.
+                // Under a cap, running out of memory is a result: the cap was too small for that run. Either the .NET
+                // heap limit (75 % of the cap) refused an allocation, and the silo answered with a typed error, or
+                // memory outside the heap took the group past its limit and the kernel killed the silo.
                 Console.Error.WriteLine($"{silos} silo(s) under {capMiB[silos - 1]} MiB each: {e.Message}");
-                Console.WriteLine(JsonSerializer.Serialize(new { count, dim, compression, shards = fixedShards, cap_mib = capMiB[silos - 1], silos, failed = e.Message }));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    count, dim, compression, shards = fixedShards, cap_mib = capMiB[silos - 1], silos, failed = e.Message,
+                    oom_kills = (e as SiloExitedException)?.OomKills ?? 0,
+                }));
                 return 3;
             }
             var r = results[silos];
@@ -270,11 +276,18 @@ public static class ClusterScale
 
         // A capped silo that went past what the page cache could give back was OOM-killed: say so, instead of reporting
         // a run some of whose silos were gone, or only the client's lost connection.
-        Exception SiloGone(Exception? inner)
+        SiloExitedException SiloGone(Exception? inner)
         {
             int gone = processes.FindIndex(p => p.HasExited);
-            return new InvalidOperationException($"silo {gone} of {silos} exited during the run"
-                + (groups.Count > gone ? $" (OOM kills in its {capMiB} MiB cgroup: {groups[gone].OomKills})" : ""), inner);
+            long kills = groups.Count > gone ? groups[gone].OomKills : 0;
+            return new SiloExitedException($"silo {gone} of {silos} exited during the run"
+                + (groups.Count > gone ? $" (OOM kills in its {capMiB} MiB cgroup: {kills})" : ""), inner, kills);
         }
+    }
+
+    /// <summary>A silo process ended during a run: under a cap, the kernel's OOM killer (<see cref="OomKills"/> &gt; 0).</summary>
+    private sealed class SiloExitedException(string message, Exception? inner, long oomKills) : Exception(message, inner)
+    {
+        public long OomKills { get; } = oomKills;
     }
 }

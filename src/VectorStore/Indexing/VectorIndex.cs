@@ -66,12 +66,12 @@ public abstract class VectorIndex
     /// </summary>
     public virtual void CheckRoom(long highWater, int rows)
     {
-        if (highWater > MaxSlots) throw CapacityError(highWater, "its codes are one array");
+        if (highWater > MaxSlots) throw CapacityError(highWater, $"its slots are limited to {MaxSlots:N0}");
     }
 
     /// <summary>The error of a write or build past this index's capacity: what limits it, and what holds more.</summary>
     protected InvalidArgumentException CapacityError(long needed, string what) =>
-        new($"index {Spec} over {Codec.Spec} holds at most {MaxSlots:N0} vectors in memory ({what}, of at most {Array.MaxLength:N0} elements); " +
+        new($"index {Spec} over {Codec.Spec} holds at most {MaxSlots:N0} vectors in memory ({what}; an array holds at most {Array.MaxLength:N0} elements); " +
             $"{needed:N0} were asked for, and nothing of this write or build was kept. Use a smaller code, or split the data over several collections");
 
     /// <summary>Adds (or replaces) the vector at <paramref name="slot"/>.</summary>

@@ -52,20 +52,32 @@ internal static partial class HugePageArray
     /// <summary>
     /// A zeroed byte array of <paramref name="length"/> whose whole 2 MiB pages are advised for huge pages before
     /// anything touches them (no offset: the first and last partial pages stay small). For arrays that grow by
-    /// doubling (an index's codes): each growth otherwise faults in every 4 KiB page of the new array, which on a
-    /// virtual machine costs more than the copy (notes/issue-13.md, fifth session). Pinned, so the advice stays with
-    /// the array. Elsewhere a plain zeroed array.
+    /// doubling (a flat index's first chunk of codes): each growth otherwise faults in every 4 KiB page of the new
+    /// array, which on a virtual machine costs more than the copy (notes/issue-13.md, fifth session). Pinned, so the
+    /// advice stays with the array. Elsewhere, or below two huge pages, a plain zeroed array.
     /// </summary>
-    public static byte[] AllocateBytes(int length)
+    public static byte[] AllocateBytes(int length) => AllocateAdvised<byte>(length, zeroed: true);
+
+    /// <summary>
+    /// An array of exactly <paramref name="length"/> elements, every one of them usable, whose whole 2 MiB pages are
+    /// advised for huge pages before anything touches them; the partial pages at either end stay small. Unlike
+    /// <see cref="Allocate"/> nothing is reserved for alignment: under a heap limit (a container's memory limit, which
+    /// .NET turns into one) the garbage collector counts the whole array, touched or not, so 2 MiB of alignment slack
+    /// on a 4 MiB block is half as much again counted against the limit for nothing. Pinned, so the advice stays with
+    /// the array. With <paramref name="zeroed"/> false the values are unspecified (for a caller that writes each
+    /// before reading it). Elsewhere, or below two huge pages, a plain array.
+    /// </summary>
+    public static T[] AllocateAdvised<T>(int length, bool zeroed) where T : unmanaged
     {
-        if (!OperatingSystem.IsLinux() || length < 2 * HugePageBytes || Volatile.Read(ref _madviseUnavailable))
-            return new byte[length];
+        long bytes = (long)length * Unsafe.SizeOf<T>();
+        if (!OperatingSystem.IsLinux() || bytes < 2 * HugePageBytes || Volatile.Read(ref _madviseUnavailable))
+            return zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
         // Zeroed by the GC, which clears only memory it used before: fresh memory from the system is left untouched,
         // so the advice below still comes before the first touch, and pages the caller never writes (the unused half
         // of a doubled array) are never faulted in at all.
-        var array = GC.AllocateArray<byte>(length, pinned: true);
+        var array = zeroed ? GC.AllocateArray<T>(length, pinned: true) : GC.AllocateUninitializedArray<T>(length, pinned: true);
         nint start = Address(array);
-        nint aligned = AlignUp(start), end = (start + length) & ~(nint)(HugePageBytes - 1);
+        nint aligned = AlignUp(start), end = (start + (nint)bytes) & ~(nint)(HugePageBytes - 1);
         if (end > aligned) Advise(aligned, (nuint)(end - aligned));
         return array;
     }

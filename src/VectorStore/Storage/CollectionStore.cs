@@ -21,9 +21,22 @@ internal sealed record StorageSettings
     /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency: the
     /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs), for each collection
     /// and, through <see cref="Buffers"/>, for all the database's collections together (then the collections holding
-    /// at least an even share of it seal theirs). Default 64 MiB.
+    /// at least an even share of it seal theirs). Default <see cref="DefaultBufferedBytes"/>: 64 MiB, less under a
+    /// memory limit.
     /// </summary>
-    public long CheckpointAfterBufferedBytes { get; init; } = 64L << 20;
+    public long CheckpointAfterBufferedBytes { get; init; } = DefaultBufferedBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>
+    /// The default bound on buffered vectors for a process whose garbage collector may use
+    /// <paramref name="availableBytes"/> (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: the heap hard limit,
+    /// which .NET sets to 75 % of a container's memory limit, or else the machine's memory): 64 MiB, but at most a
+    /// sixteenth of what the heap may hold, and at least 4 MiB. The buffer holds vectors a second time beside their
+    /// codes until a checkpoint seals them, and a database's peak during a load is what a memory limit must cover: in a
+    /// 420 MiB container a fixed 64 MiB was a fifth of the heap (notes/memory-caps.md). A smaller buffer only means
+    /// smaller, more frequent checkpoints. Zero or less (not known): 64 MiB.
+    /// </summary>
+    public static long DefaultBufferedBytes(long availableBytes) =>
+        availableBytes <= 0 ? 64L << 20 : Math.Clamp(availableBytes / 16, 4L << 20, 64L << 20);
 
     /// <summary>The database's stores, for the shared bound on buffered vectors (set by the database when it opens; null: per collection only).</summary>
     public BufferLedger? Buffers { get; init; }

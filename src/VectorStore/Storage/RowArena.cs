@@ -9,8 +9,11 @@ namespace VectorStore.Storage;
 /// collector to copy a small array through every generation; and fresh memory costs its page faults, several times
 /// the copy itself on a virtual machine (notes/issue-13.md, fifth session). So:
 /// <list type="bullet">
-/// <item>blocks grow from 64 KiB (a small collection holds little) to 4 MiB, and those of 2 MiB or more sit on
-/// transparent huge pages where the system allows (<see cref="HugePageArray"/>: a fault per 2 MiB, not per 4 KiB);</item>
+/// <item>blocks grow from 64 KiB (a small collection holds little) to 6 MiB, and the whole 2 MiB pages inside the
+/// larger ones sit on transparent huge pages where the system allows (<see cref="HugePageArray.AllocateAdvised"/>: a
+/// fault per 2 MiB, not per 4 KiB, for at least two thirds of a 6 MiB block). Every byte of a block holds rows:
+/// aligning a block to a huge page would reserve up to 2 MiB that is never touched but that a heap limit counts
+/// (notes/memory-caps.md);</item>
 /// <item>after a checkpoint (<see cref="Recycle"/>) blocks no buffered row refers to take the next rows, so sustained
 /// ingest stops taking new memory, and the arena never holds more blocks than the buffer once needed at a time
 /// (one checkpoint's worth, <c>StorageSettings.CheckpointAfterBufferedBytes</c>);</item>
@@ -23,7 +26,7 @@ namespace VectorStore.Storage;
 internal sealed class RowArena
 {
     private const int FirstBlockBytes = 64 << 10;
-    private const int LastBlockBytes = 4 << 20;
+    private const int LastBlockBytes = 6 << 20;
     private readonly int _dimension;
     private readonly List<Block> _handedOut = [];
     private readonly Stack<Block> _free = new();
@@ -41,7 +44,7 @@ internal sealed class RowArena
         _dimension = dimension;
     }
 
-    /// <summary>Bytes of the blocks held, in use or free (for memory accounting; without the up to 2 MiB of address space a huge-page block reserves for alignment, which is never touched).</summary>
+    /// <summary>Bytes of the blocks held, in use or free (for memory accounting).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Copies <paramref name="row"/> into the arena; its place is not written again until <see cref="Recycle"/> frees its block.</summary>
@@ -62,14 +65,13 @@ internal sealed class RowArena
 
     private Block NewBlock()
     {
-        // Whole rows, rounded up: a block of at least the step's size, so a 2 or 4 MiB step fills whole huge pages
-        // (rounded down, 384-dimensional rows would make a 2 MiB step 2,096,640 bytes, below one huge page).
+        // Whole rows, rounded up: a block of at least the step's size.
         int floats = checked((_nextBytes / sizeof(float) + _dimension - 1) / _dimension * _dimension);
         _nextBytes = Math.Min(LastBlockBytes, _nextBytes * 2);
         // Not zeroed: every row is written before it is handed out, and no reader looks past the rows.
-        var array = HugePageArray.Allocate(floats, out int offset, zeroed: false);
+        var array = HugePageArray.AllocateAdvised<float>(floats, zeroed: false);
         Interlocked.Add(ref _bytes, (long)floats * sizeof(float));
-        return new Block(array, offset, floats);
+        return new Block(array, 0, floats);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ using Xunit;
 namespace VectorStore.Tests.Collections;
 
 /// <summary>
-/// An index that keeps its codes in one array holds a bounded number of slots (<see cref="VectorStore.Indexing.VectorIndex.MaxSlots"/>).
+/// An index that keeps its codes or links in one array (HNSW) holds a bounded number of slots (<see cref="VectorStore.Indexing.VectorIndex.MaxSlots"/>).
 /// A write past it must be refused before it is logged: logged and then failing to apply, it would fail again at every
 /// replay and the collection could not open. The real limits need gigabytes of codes, so the collection's limit is
 /// lowered here; the indexes' own limits are checked against their array sizes.
@@ -118,9 +118,10 @@ public sealed class CapacityLimitTests
     {
         var sample = SyntheticData.TextLike(300, dimension, seed: 5);
         var codec = CodecRegistry.Train(CompressionSpec.Parse(compression), sample, DistanceKind.NegativeDot, new Clustering.TrainingContext { Seed = 1 });
-        var flat = new FlatIndex(codec, DistanceKind.NegativeDot);
-        long flatBytes = codec.BlockLayout is { } blocks ? (long)flat.MaxSlots / blocks.BlockVectors * blocks.BlockBytes : (long)flat.MaxSlots * codec.CodeSize;
-        Assert.InRange(flatBytes, Array.MaxLength - 64L * codec.CodeSize, Array.MaxLength);
+        // Flat keeps its codes in chunks: only slot numbers limit it (whole chunks below 2^31).
+        int flatMax = new FlatIndex(codec, DistanceKind.NegativeDot).MaxSlots;
+        Assert.InRange(flatMax, int.MaxValue - (1 << FlatIndex.ChunkShiftFor(codec)) + 1, int.MaxValue);
+        Assert.Equal(0, flatMax % (1 << FlatIndex.ChunkShiftFor(codec)));
 
         var hnsw = new HnswIndex(codec, DistanceKind.NegativeDot, 16);
         Assert.True((long)hnsw.MaxSlots * codec.CodeSize <= Array.MaxLength);

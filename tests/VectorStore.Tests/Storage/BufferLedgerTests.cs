@@ -34,4 +34,17 @@ public sealed class BufferLedgerTests
         Assert.True(buffered <= Limit + names.Length * 100L * Dim * sizeof(float), $"{buffered} bytes still buffered of {written} written (bound {Limit})");
         foreach (var name in names) StorageTestKit.AssertHas(db.GetCollection(name), data, 0, 600);
     }
+
+    /// <summary>
+    /// Under a memory limit the default bound shrinks with the heap .NET may use (75 % of a container's limit), so the
+    /// buffer is never a large part of it: in a 420 MiB container a fixed 64 MiB was a fifth of the heap.
+    /// </summary>
+    [Theory]
+    [InlineData(24L << 30, 64L << 20)]        // a machine's memory: the full 64 MiB
+    [InlineData(315L << 20, 315L << 16)]      // 420 MiB container: a sixteenth of its 315 MiB heap
+    [InlineData(480L << 20, 30L << 20)]       // 640 MiB container
+    [InlineData(32L << 20, 4L << 20)]         // never below 4 MiB: checkpoints would seal a few rows each
+    [InlineData(0L, 64L << 20)]               // not known: the full 64 MiB
+    public void TheDefaultBoundFollowsTheHeapLimit(long available, long expected) =>
+        Assert.Equal(expected, VectorStore.Storage.StorageSettings.DefaultBufferedBytes(available));
 }

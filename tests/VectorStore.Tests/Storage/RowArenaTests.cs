@@ -10,7 +10,7 @@ namespace VectorStore.Tests.Storage;
 /// </summary>
 public sealed class RowArenaTests
 {
-    // 4 KiB rows. Blocks grow 64 KiB, 128 KiB, … 4 MiB: 16, 32, 64, 128, 256, 512, then 1,024 rows each.
+    // 4 KiB rows. Blocks grow 64 KiB, 128 KiB, … 4 MiB, 6 MiB: 16, 32, 64, 128, 256, 512, 1,024, then 1,536 rows each.
     private const int Dim = 1024;
     private const long RowBytes = Dim * sizeof(float);
 
@@ -31,14 +31,14 @@ public sealed class RowArenaTests
     {
         var arena = new RowArena(Dim);
         var rows = Enumerable.Range(0, 3000).Select(i => arena.Append(Row(i))).ToList();
-        // Eight blocks: 16 + 32 + … + 512 + 1,024 + 1,024 = 3,056 rows.
+        // Eight blocks: 16 + 32 + … + 512 + 1,024 + 1,536 = 3,568 rows.
         long held = arena.Bytes;
-        Assert.Equal(3056 * RowBytes, held);
+        Assert.Equal(3568 * RowBytes, held);
         // Row 5 (first block) is still buffered, the last block is being filled; the six between are freed.
         arena.Recycle([rows[5]]);
         Assert.Equal(held, arena.Bytes);
-        // 56 rows finish the last block and 2,016 fit in the freed ones: no new memory.
-        var later = Enumerable.Range(0, 2072).Select(i => arena.Append(Row(100_000 + i))).ToList();
+        // 568 rows finish the last block and 2,016 fit in the freed ones: no new memory.
+        var later = Enumerable.Range(0, 2584).Select(i => arena.Append(Row(100_000 + i))).ToList();
         Assert.Equal(held, arena.Bytes);
         Assert.True(Row(5).AsSpan().SequenceEqual(rows[5].Span), "a buffered row was overwritten");
         AssertRows(rows, 0, 0, 16, "first block");
@@ -85,7 +85,7 @@ public sealed class RowArenaTests
         var rows = Enumerable.Range(0, 3000).Select(i => arena.Append(Row(i))).ToList();
         arena.Recycle([]);
         if (!OperatingSystem.IsLinux()) return;
-        // Row 2,500 lies inside a 4 MiB block, far from its first and last page.
+        // Row 2,500 lies inside a 6 MiB block, far from its first and last page.
         Assert.True(rows[2500].Span.IndexOfAnyExcept(0f) < 0, "a discarded block's interior still holds its values");
     }
 
@@ -106,7 +106,24 @@ public sealed class RowArenaTests
         Assert.All(blocks, b => Assert.Equal(0, b % (dim * sizeof(float))));
         Assert.Equal(64 << 10, blocks[0], 1536.0); // within a row of the first step
         Assert.True(blocks[5] >= 2 << 20, $"{blocks[5]}");
-        Assert.True(blocks[6] >= 4 << 20 && blocks[7] >= 4 << 20, $"{blocks[6]}, {blocks[7]}");
+        Assert.True(blocks[6] >= 4 << 20 && blocks[7] >= 6 << 20, $"{blocks[6]}, {blocks[7]}");
+    }
+
+    /// <summary>
+    /// A block takes no more memory than its rows: under a heap limit (a container's) the collector counts whole
+    /// arrays, so a block aligned to a huge page by over-allocating would count 2 MiB more than it holds.
+    /// </summary>
+    [Fact]
+    public void ALargeBlockAllocatesNoMoreThanItsRows()
+    {
+        var arena = new RowArena(Dim);
+        var row = Row(1);
+        for (int i = 0; i < 2032; i++) arena.Append(row); // fills the blocks up to the 4 MiB one exactly
+        long before = GC.GetAllocatedBytesForCurrentThread(), held = arena.Bytes;
+        arena.Append(row); // opens a 6 MiB block
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before, block = arena.Bytes - held;
+        Assert.Equal(1536 * RowBytes, block);
+        Assert.InRange(allocated, block, block + (64 << 10));
     }
 
     [Fact]

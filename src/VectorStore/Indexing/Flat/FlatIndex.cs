@@ -1,3 +1,4 @@
+using System.Numerics;
 using VectorStore.Memory;
 using VectorStore.Quantization;
 using VectorStore.Ranking;
@@ -12,12 +13,31 @@ namespace VectorStore.Indexing.Flat;
 /// (<see cref="IBlockCodec"/>, e.g. <c>pq:Mx4</c>) keep their codes packed in blocks by slot and are scanned with the
 /// block kernel; snapshots still hold one code per slot.
 /// </summary>
+/// <remarks>
+/// The codes sit in chunks of a power of two of slots (at most <see cref="ChunkTargetBytes"/> each, at least one scan
+/// block), not in one array that doubles: a doubling array holds up to twice what it stores, and the outgrown one stays
+/// counted by the garbage collector until a collection, which under a heap limit (a container's memory limit) is
+/// memory the process cannot use (notes/memory-caps.md). Only the first chunk doubles, up to a whole chunk, so a
+/// small collection stays small. One scan block never spans two chunks.
+/// </remarks>
 public sealed class FlatIndex : VectorIndex
 {
     private const int BlockSize = 256;
+
+    /// <summary>
+    /// The most bytes of one chunk of codes, unless a single scan block of codes is larger. Small, because each copy of
+    /// a collection keeps its last chunk partly empty and a heap limit counts it whole (a silo holds several copies);
+    /// a scan looks its chunk up once per 256 codes, so the size does not show in search time.
+    /// </summary>
+    internal const int ChunkTargetBytes = 1 << 20;
+
     private readonly ThreadLocal<Scratch> _scratch;
     private readonly IBlockCodec? _blocks;
-    private byte[] _codes;
+    // Chunk c holds slots [c << _chunkShift, (c + 1) << _chunkShift); only the first may be shorter (while it doubles).
+    private byte[][] _chunks = [];
+    private int _chunkCount;
+    private readonly int _chunkShift;
+    private readonly int _chunkMask;
     private readonly SlotBitmap _live;
     private int _capacity;
     private int _count;
@@ -25,14 +45,22 @@ public sealed class FlatIndex : VectorIndex
 
     /// <summary>Creates an empty flat index over <paramref name="codec"/>.</summary>
     public FlatIndex(VectorCodec codec, DistanceKind kind, int initialCapacity = 1024)
+        : this(codec, kind, initialCapacity, ChunkShiftFor(codec))
     {
+    }
+
+    /// <summary>An empty index with chunks of 2^<paramref name="chunkShift"/> slots (at least one scan block), so tests reach many chunks with few codes.</summary>
+    internal FlatIndex(VectorCodec codec, DistanceKind kind, int initialCapacity, int chunkShift)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(1 << chunkShift, BlockSize, nameof(chunkShift));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkShift, 30);
         Codec = codec;
         DistanceKind = kind;
         _blocks = codec.BlockLayout;
-        _capacity = Math.Min(Math.Max(64, initialCapacity), MaxSlots);
-        if (_blocks is not null) _capacity = (int)Math.Min(MaxSlots, (_capacity + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);
-        _codes = new byte[CodeBytes(_capacity)];
-        _live = new SlotBitmap(_capacity);
+        _chunkShift = chunkShift;
+        _chunkMask = (1 << _chunkShift) - 1;
+        _live = new SlotBitmap(64);
+        Reserve(Math.Max(64, initialCapacity) - 1);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
     }
 
@@ -58,47 +86,86 @@ public sealed class FlatIndex : VectorIndex
     /// <inheritdoc />
     public override long MemoryBytes => (long)_count * Codec.CodeSize + Codec.ParameterBytes;
 
-    private long CodeBytes(int capacity) =>
-        _blocks is null ? (long)capacity * Codec.CodeSize : (long)(capacity / _blocks.BlockVectors) * _blocks.BlockBytes;
-
-    private Span<byte> BlockOf(int slot) => _codes.AsSpan(slot / _blocks!.BlockVectors * _blocks.BlockBytes, _blocks.BlockBytes);
-
+    /// <summary>
+    /// Slots per chunk, as a shift: the largest power of two whose codes fit in <see cref="ChunkTargetBytes"/>, and at
+    /// least <see cref="BlockSize"/> (a multiple of every block layout's power-of-two block), so a scan block and a
+    /// layout block never span two chunks.
+    /// </summary>
+    internal static int ChunkShiftFor(VectorCodec codec)
+    {
+        double bytesPerSlot = codec.BlockLayout is { } blocks ? (double)blocks.BlockBytes / blocks.BlockVectors : codec.CodeSize;
+        int shift = BitOperations.Log2((uint)BlockSize);
+        while (shift < 30 && (1L << (shift + 1)) * bytesPerSlot <= ChunkTargetBytes) shift++;
+        return shift;
+    }
 
     /// <inheritdoc />
-    /// <remarks>Every code is in one array: <see cref="Array.MaxLength"/> bytes over the code (or block) size.</remarks>
-    protected override int ArraySlots
+    /// <remarks>
+    /// Only the slot numbers limit it: whole chunks up to <see cref="int.MaxValue"/>, so the scans' block counters and
+    /// the snapshot's chunk counters never pass it.
+    /// </remarks>
+    protected override int ArraySlots => int.MaxValue & ~_chunkMask;
+
+    private int CodeBytes(int slots) =>
+        _blocks is null ? checked(slots * Codec.CodeSize) : checked((slots + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockBytes);
+
+    /// <summary>The codes of slots [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), all in one chunk.</summary>
+    private Span<byte> Codes(byte[][] chunks, int start, int count)
     {
-        get
-        {
-            long slots = _blocks is null ? Array.MaxLength / Codec.CodeSize : (long)(Array.MaxLength / _blocks.BlockBytes) * _blocks.BlockVectors;
-            return (int)Math.Min(int.MaxValue, slots);
-        }
+        var chunk = chunks[start >> _chunkShift];
+        int local = start & _chunkMask;
+        return _blocks is null ? chunk.AsSpan(local * Codec.CodeSize, count * Codec.CodeSize) : _blocks.Range(chunk, local, count);
     }
+
+    private Span<byte> BlockOf(int slot) => Codes(_chunks, slot & ~(_blocks!.BlockVectors - 1), _blocks.BlockVectors);
 
     private void EnsureCapacity(int slot)
     {
         if (slot < _capacity) return;
-        int max = MaxSlots;
-        if (slot >= max) throw CapacityError(slot + 1L, "its codes are one array");
-        // Doubling, but never past what the array can hold.
-        int cap = (int)Math.Min(max, Math.Max(slot + 1L, 2L * _capacity));
-        if (_blocks is not null) cap = (int)Math.Min(max, (cap + (long)_blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors);
-        var codes = HugePageArray.AllocateBytes(checked((int)CodeBytes(cap)));
-        var old = _codes;
-        old.CopyTo(codes, 0);
-        _codes = codes;
-        // The outgrown array would stay a resident hole in the pinned heap (the doubling leaves about as much behind
-        // as it keeps); nothing reads it any more: mutations exclude searches and snapshots (VectorIndex's contract).
-        HugePageArray.Discard(old);
-        _live.EnsureCapacity(cap);
-        _capacity = cap;
+        if (slot >= MaxSlots) throw CapacityError(slot + 1L, "its slots are 32-bit numbers");
+        Reserve(slot);
+    }
+
+    /// <summary>Room up to <paramref name="slot"/>: the first chunk doubles up to a whole chunk, then whole chunks follow.</summary>
+    private void Reserve(int slot)
+    {
+        int chunkSlots = _chunkMask + 1;
+        if (_capacity < chunkSlots)
+        {
+            int cap = (int)Math.Min(chunkSlots, Math.Max(slot + 1L, 2L * _capacity));
+            if (_blocks is not null) cap = (cap + _blocks.BlockVectors - 1) / _blocks.BlockVectors * _blocks.BlockVectors;
+            var first = HugePageArray.AllocateBytes(CodeBytes(cap));
+            if (_chunkCount == 0)
+            {
+                _chunks = [first];
+                _chunkCount = 1;
+            }
+            else
+            {
+                var old = _chunks[0];
+                old.CopyTo(first, 0);
+                _chunks[0] = first;
+                // The outgrown array would stay a resident hole in the heap until the collector reuses it; nothing
+                // reads it any more: mutations exclude searches and snapshots (VectorIndex's contract).
+                HugePageArray.Discard(old);
+            }
+            _capacity = cap;
+        }
+        while (slot >= _capacity)
+        {
+            if (_chunkCount == _chunks.Length) Array.Resize(ref _chunks, _chunks.Length * 2);
+            _chunks[_chunkCount++] = HugePageArray.AllocateBytes(CodeBytes(chunkSlots));
+            _capacity = (int)Math.Min(int.MaxValue, (long)_chunkCount * chunkSlots);
+        }
+        // Grown by half at a time, not to the exact size: chunks come often, and a scan stops at the high water.
+        _live.EnsureCapacity(_capacity, grow: true);
     }
 
     /// <inheritdoc />
     public override void Add(int slot, ReadOnlySpan<float> vector)
     {
         EnsureCapacity(slot);
-        if (_blocks is null) Codec.Encode(vector, _codes.AsSpan(slot * Codec.CodeSize, Codec.CodeSize));
+        if (_blocks is null) Codec.Encode(vector, Codes(_chunks, slot, 1));
         else
         {
             Span<byte> code = stackalloc byte[Codec.CodeSize];
@@ -123,7 +190,7 @@ public sealed class FlatIndex : VectorIndex
         EnsureCapacity(max);
         var slotArray = slots.ToArray();
         int size = Codec.CodeSize;
-        var codes = _codes;
+        var chunks = _chunks;
         var po = EngineParallel.Options(threads);
         if (_blocks is not null)
         {
@@ -133,7 +200,7 @@ public sealed class FlatIndex : VectorIndex
             for (int i = 0; i < slotArray.Length; i++)
                 _blocks.SetBlockCode(BlockOf(slotArray[i]), slotArray[i] % _blocks.BlockVectors, encoded.AsSpan(i * size, size));
         }
-        else Parallel.For(0, slotArray.Length, po, i => Codec.Encode(vectors.Row(i), codes.AsSpan(slotArray[i] * size, size)));
+        else Parallel.For(0, slotArray.Length, po, i => Codec.Encode(vectors.Row(i), Codes(chunks, slotArray[i], 1)));
         foreach (var s in slotArray) MarkLive(s);
     }
 
@@ -150,7 +217,7 @@ public sealed class FlatIndex : VectorIndex
         var scorer = scratch.Scorer;
         scorer.SetQuery(query);
         int size = Codec.CodeSize;
-        var codes = _codes;
+        var chunks = _chunks;
         // The scans test the words inline (one load and mask per candidate).
         var live = _live.Words;
         int end = _highWater;
@@ -161,7 +228,7 @@ public sealed class FlatIndex : VectorIndex
             foreach (int slot in filter.Slots())
             {
                 if (slot >= end || (live[slot >> 6] & (1UL << (slot & 63))) == 0) continue;
-                if (_blocks is null) results.Push(slot, scorer.Distance(codes.AsSpan(slot * size, size)));
+                if (_blocks is null) results.Push(slot, scorer.Distance(Codes(chunks, slot, 1)));
                 else
                 {
                     _blocks.GetBlockCode(BlockOf(slot), slot % _blocks.BlockVectors, one);
@@ -180,7 +247,7 @@ public sealed class FlatIndex : VectorIndex
                 // BlockSize is a multiple of the block length, so every chunk starts on a block boundary. Only codes
                 // that can beat the heap's current threshold come back (pruned on the integer sums).
                 var pos = scratch.Positions;
-                int found = blockScorer.ScanBlocksBelow(_blocks!.Range(codes, start, n), n, results.Threshold, pos, dist);
+                int found = blockScorer.ScanBlocksBelow(Codes(chunks, start, n), n, results.Threshold, pos, dist);
                 for (int j = 0; j < found; j++)
                 {
                     int slot = start + pos[j];
@@ -190,7 +257,7 @@ public sealed class FlatIndex : VectorIndex
                 }
                 continue;
             }
-            scorer.DistanceBatch(codes.AsSpan(start * size, n * size), size, dist.AsSpan(0, n));
+            scorer.DistanceBatch(Codes(chunks, start, n), size, dist.AsSpan(0, n));
             for (int i = 0; i < n; i++)
             {
                 int slot = start + i;
@@ -218,10 +285,9 @@ public sealed class FlatIndex : VectorIndex
             base.SearchBatch(queries, parameters, results);
             return;
         }
-        var blocks = _blocks!;
         var live = _live.Words;
         int end = _highWater;
-        var codes = _codes;
+        var chunks = _chunks;
         var (members, thresholds, found, pos, dist) = scratch.BatchBuffers();
         for (int q0 = 0; q0 < results.Length; q0 += BatchChunk)
         {
@@ -231,7 +297,7 @@ public sealed class FlatIndex : VectorIndex
             for (int start = 0; start < end; start += BlockSize)
             {
                 int n = Math.Min(BlockSize, end - start);
-                var chunk = blocks.Range(codes, start, n);
+                var chunk = Codes(chunks, start, n);
                 // A group of rows at a time, so the per-row outputs stay a few KiB.
                 for (int g0 = 0; g0 < nq; g0 += BatchGroup)
                 {
@@ -263,7 +329,8 @@ public sealed class FlatIndex : VectorIndex
         for (int w = 0; w < SlotBitmap.WordsFor(_highWater); w++) writer.Write(live[w]);
         if (_blocks is null)
         {
-            writer.Write(_codes, 0, _highWater * Codec.CodeSize);
+            for (int start = 0; start < _highWater; start += _chunkMask + 1)
+                writer.Write(Codes(_chunks, start, Math.Min(_chunkMask + 1, _highWater - start)));
             return;
         }
         // Snapshots hold one code per slot whatever the in-memory layout.
@@ -285,10 +352,14 @@ public sealed class FlatIndex : VectorIndex
         var index = new FlatIndex(codec, kind, Math.Max(high, 64));
         var live = index._live.Words;
         for (int w = 0; w < SlotBitmap.WordsFor(high); w++) live[w] = reader.ReadUInt64();
-        int bytes = high * codec.CodeSize;
         if (index._blocks is null)
         {
-            if (reader.Read(index._codes, 0, bytes) != bytes) throw new EndOfStreamException("flat index: codes truncated");
+            for (int start = 0; start < high; start += index._chunkMask + 1)
+            {
+                var codes = index.Codes(index._chunks, start, Math.Min(index._chunkMask + 1, high - start));
+                for (int done = 0, got; done < codes.Length; done += got)
+                    if ((got = reader.Read(codes[done..])) == 0) throw new EndOfStreamException("flat index: codes truncated");
+            }
         }
         else
         {

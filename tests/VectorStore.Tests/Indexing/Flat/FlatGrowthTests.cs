@@ -5,7 +5,7 @@ using Xunit;
 namespace VectorStore.Tests.Indexing.Flat;
 
 /// <summary>
-/// A flat index's codes grow by doubling, and the outgrown array's pages go back to the system at once
+/// A flat index's first chunk of codes grows by doubling, and the outgrown array's pages go back to the system at once
 /// (<c>HugePageArray.Discard</c>): every code must have moved into the new array first, or a search would score zeros.
 /// </summary>
 public sealed class FlatGrowthTests

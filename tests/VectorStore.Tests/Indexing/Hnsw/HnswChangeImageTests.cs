@@ -1,6 +1,7 @@
 using VectorStore.Indexing.Hnsw;
 using Xunit;
 using static VectorStore.Tests.Indexing.Hnsw.HnswTestKit;
+using static VectorStore.Tests.Indexing.IndexSnapshots;
 
 namespace VectorStore.Tests.Indexing.Hnsw;
 

@@ -5,6 +5,7 @@ using VectorStore.Indexing;
 using VectorStore.Ranking;
 using Xunit;
 using static VectorStore.Tests.Indexing.Hnsw.HnswTestKit;
+using static VectorStore.Tests.Indexing.IndexSnapshots;
 
 namespace VectorStore.Tests.Indexing.Hnsw;
 

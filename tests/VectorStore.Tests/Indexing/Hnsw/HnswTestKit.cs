@@ -54,17 +54,4 @@ internal static class HnswTestKit
         var all = SyntheticData.Clustered(n + nq, dim, seed);
         return (all.Slice(0, n), all.Slice(n, nq));
     }
-
-    public static byte[] Snapshot(VectorIndex index)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) IndexRegistry.Write(index, w);
-        return ms.ToArray();
-    }
-
-    public static VectorIndex Restore(byte[] bytes)
-    {
-        using var r = new BinaryReader(new MemoryStream(bytes));
-        return IndexRegistry.Read(r);
-    }
 }

@@ -6,6 +6,7 @@ using VectorStore.Ranking;
 using Xunit;
 using Xunit.Abstractions;
 using static VectorStore.Tests.Indexing.Hnsw.HnswTestKit;
+using static VectorStore.Tests.Indexing.IndexSnapshots;
 
 namespace VectorStore.Tests.Indexing.Hnsw;
 

@@ -149,9 +149,9 @@ public class IvfIndexTests
         var ivf = Build(data, index, compression, DistanceKind.NegativeDot);
         Assert.True(ivf.Spherical);
         for (int s = 0; s < 3000; s += 7) ivf.Remove(s);
-        var first = Serialize(ivf);
+        var first = IndexSnapshots.Snapshot(ivf);
         var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(first)));
-        Assert.Equal(first, Serialize(back));
+        Assert.Equal(first, IndexSnapshots.Snapshot(back));
         Assert.Equal(ivf.Count, back.Count);
         Assert.Equal(index, back.Spec);
         Assert.Equal(Search(ivf, queries, 10, 0), Search(back, queries, 10, 0));
@@ -161,7 +161,7 @@ public class IvfIndexTests
     public void CorruptOrTruncatedSnapshotsFailWithDataErrors()
     {
         var (data, _) = Synthetic(500, 1, 8, normalize: false);
-        var bytes = Serialize(Build(data, "ivf:8", "sq8", DistanceKind.L2));
+        var bytes = IndexSnapshots.Snapshot(Build(data, "ivf:8", "sq8", DistanceKind.L2));
         Assert.ThrowsAny<EndOfStreamException>(() => IndexRegistry.Read(new BinaryReader(new MemoryStream(bytes[..^10]))));
         var future = (byte[])bytes.Clone();
         future[4] = 99; // "ivf" tag is 1 length byte + 3 chars, then the format version
@@ -220,12 +220,5 @@ public class IvfIndexTests
         for (ulong id = 0; id < 5000; id += 2) c.Delete(id);
         var hits = c.Search(queries.Row(0), new SearchOptions { K = 20, NProbe = 32 });
         Assert.All(hits, h => Assert.Equal(1UL, h.Id % 2));
-    }
-
-    private static byte[] Serialize(VectorIndex index)
-    {
-        var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) IndexRegistry.Write(index, w);
-        return ms.ToArray();
     }
 }

@@ -94,14 +94,14 @@ public class IvfSpillTests
         var (data, queries) = Synthetic(2000, 20, 24, normalize: true);
         var ivf = Build(data, "ivf:24,3,spill", "pq:12x4", DistanceKind.NegativeDot);
         for (int s = 0; s < data.Count; s += 7) ivf.Remove(s);
-        var bytes = Serialize(ivf);
+        var bytes = IndexSnapshots.Snapshot(ivf);
         Assert.Equal(2, bytes[4]); // "ivf" tag (1 length byte + 3 chars), then the format version
         var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(bytes)));
-        Assert.Equal(bytes, Serialize(back));
+        Assert.Equal(bytes, IndexSnapshots.Snapshot(back));
         Assert.Equal("ivf:24,3,spill", back.Spec);
         AssertPaired(back, Enumerable.Range(0, data.Count).Where(s => s % 7 != 0));
         Assert.Equal(Search(ivf, queries, 10, 0), Search(back, queries, 10, 0));
-        Assert.Equal(1, Serialize(Build(data, "ivf:24,3", "pq:12x4", DistanceKind.NegativeDot))[4]);
+        Assert.Equal(1, IndexSnapshots.Snapshot(Build(data, "ivf:24,3", "pq:12x4", DistanceKind.NegativeDot))[4]);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public class IvfSpillTests
     {
         var (data, _) = Synthetic(600, 1, 8, normalize: false);
         var ivf = Build(data, "ivf:8,spill", "sq8", DistanceKind.L2);
-        var bytes = Serialize(ivf);
+        var bytes = IndexSnapshots.Snapshot(ivf);
         // The lists follow the centroids; list 0's first slot sits 4 bytes after its count.
         int codecBytes;
         using (var ms = new MemoryStream())
@@ -186,7 +186,7 @@ public class IvfSpillTests
         AssertPaired(ivf, live);
         var everything = Search(ivf, all.Slice(0, 50), 100, ivf.NList);
         Assert.All(everything, r => Assert.DoesNotContain(r, s => s % 5 == 0));
-        var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(Serialize(ivf))));
+        var back = (IvfIndex)IndexRegistry.Read(new BinaryReader(new MemoryStream(IndexSnapshots.Snapshot(ivf))));
         AssertPaired(back, live);
     }
 
@@ -217,7 +217,7 @@ public class IvfSpillTests
     {
         var (data, _) = Synthetic(300, 1, 8, normalize: false);
         var ivf = Build(data, "ivf:4,spill", "sq8", DistanceKind.L2);
-        var bytes = Serialize(ivf);
+        var bytes = IndexSnapshots.Snapshot(ivf);
         int codecBytes;
         using (var ms = new MemoryStream())
         {
@@ -244,12 +244,5 @@ public class IvfSpillTests
     {
         using var db = VectorDatabase.CreateInMemory();
         Assert.Throws<InvalidArgumentException>(() => db.CreateCollection("c", new CollectionOptions { Dimension = 8, Index = spec }));
-    }
-
-    private static byte[] Serialize(VectorIndex index)
-    {
-        var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) IndexRegistry.Write(index, w);
-        return ms.ToArray();
     }
 }
