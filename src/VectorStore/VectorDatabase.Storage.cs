@@ -71,34 +71,97 @@ public sealed partial class VectorDatabase
     }
 
     /// <summary>
-    /// Replaces <paramref name="faulted"/> (see <see cref="CollectionFaultedException"/>) with a copy recovered from
-    /// its files: its store closes without a checkpoint (the faulted memory must never reach a snapshot), and the
-    /// collection opens as at start-up, replaying the log past its last snapshot. If that fails too (out of memory
-    /// again, say), the faulted collection stays registered, so the next call tries again. Caller holds the gate.
+    /// First step of a reopen: closes <paramref name="faulted"/> (see <see cref="CollectionFaultedException"/>) and its
+    /// store without a checkpoint (the faulted memory must never reach a snapshot); returns its manifest entry. It stays
+    /// registered, so other callers get it (and its typed error) while <see cref="ReopenFaulted"/> runs. Caller holds
+    /// the gate and has added the name to <see cref="_reopening"/>.
     /// </summary>
-    private Collection ReopenFaulted(Collection faulted)
+    private ManifestCollection CloseFaulted(Collection faulted)
     {
-        string name = faulted.Name;
-        if (_stores.Remove(name, out var old)) old.Dispose();
-        faulted.Close();
-        ManifestCollection entry;
-        lock (_manifestGate) entry = _manifest.Collections.First(e => e.Name == name);
-        // Unregistered while the copy opens, so the collector may take the stopped one's memory if the open needs it.
-        _collections.Remove(name);
         try
         {
-            var c = OpenStored(entry);
-            _collections.Add(name, c);
-            _reopenNotBefore.Remove(name);
-            return c;
+            if (_stores.Remove(faulted.Name, out var old)) old.Dispose();
+            faulted.Close();
+            lock (_manifestGate) return _manifest.Collections.First(e => e.Name == faulted.Name);
         }
         catch
         {
-            _collections.Add(name, faulted);
-            _reopenNotBefore[name] = Environment.TickCount64 + (long)ReopenRetryDelay.TotalMilliseconds;
+            EndReopen(faulted.Name, failed: true);
             throw;
         }
     }
+
+    /// <summary>
+    /// Replaces <paramref name="faulted"/> with a copy recovered from its files, opened as at start-up (replaying the
+    /// log past its last snapshot) outside the gate, so a long replay holds up no other collection. If that fails too
+    /// (out of memory again, say), the faulted collection stays registered and the next call, after
+    /// <see cref="ReopenRetryDelay"/>, tries again. A database closed meanwhile gets nothing: the copy is closed.
+    /// </summary>
+    private Collection ReopenFaulted(Collection faulted, ManifestCollection entry)
+    {
+        string name = faulted.Name;
+        CollectionStore? store = null;
+        Collection? fresh = null;
+        bool registered = false;
+        try
+        {
+            DuringReopenForTests?.Invoke(name);
+            string cdir = Path.Combine(Directory!, "collections", entry.Directory);
+            store = CollectionStore.Open(cdir, entry, _storage, Publish);
+            store.Instruments = _telemetry;
+            fresh = new Collection(name, ToOptions(entry), store, Options.Threads, cdir) { Instruments = _telemetry };
+            store.Recover(fresh);
+            fresh.AfterRecovery(writable: true);
+            lock (_gate)
+            {
+                // Drops wait for the reopen, so only a close can have come in between.
+                if (_closed || !(_collections.TryGetValue(name, out var current) && ReferenceEquals(current, faulted)))
+                    throw new ObjectDisposedException(nameof(VectorDatabase), $"the database closed while collection '{name}' was being reopened");
+                _stores.Add(name, store);
+                _collections[name] = fresh;
+                registered = true;
+                return fresh;
+            }
+        }
+        finally
+        {
+            // Whatever failed (memory may be short again), the reopen ends exactly once, after its files are closed:
+            // a close waiting for it releases the database's lock file only then.
+            try
+            {
+                if (!registered)
+                {
+                    try { fresh?.Close(); }
+                    finally { store?.Dispose(); }
+                }
+            }
+            finally
+            {
+                lock (_gate) EndReopen(name, failed: !registered);
+            }
+        }
+    }
+
+    /// <summary>Ends a reopen and wakes a drop or close waiting for it. Caller holds the gate.</summary>
+    private void EndReopen(string name, bool failed)
+    {
+        try
+        {
+            if (failed) _reopenNotBefore[name] = Environment.TickCount64 + (long)ReopenRetryDelay.TotalMilliseconds;
+            else _reopenNotBefore.Remove(name);
+        }
+        finally
+        {
+            _reopening.Remove(name);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    // Names of the stopped collections being reopened outside the gate. Under the gate.
+    private readonly HashSet<string> _reopening = new(StringComparer.Ordinal);
+
+    /// <summary>Test hook: runs at the start of a reopen, outside the gate, with the collection's name.</summary>
+    internal Action<string>? DuringReopenForTests { get; set; }
 
     /// <summary>
     /// How long after a failed reopen the next one may start: a replay costs a read of the log past the last snapshot,
@@ -374,6 +437,9 @@ public sealed partial class VectorDatabase
     {
         if (_closed) return;
         _closed = true;
+        // A reopen in progress has the collection's files open: let it see the close and give them back first (the
+        // gate is released while waiting; the reopen closes its copy when it takes the gate again).
+        while (_reopening.Count > 0) Monitor.Wait(_gate);
         Exception? first = null;
         foreach (var (name, store) in _stores)
         {

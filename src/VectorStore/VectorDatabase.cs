@@ -119,15 +119,21 @@ public sealed partial class VectorDatabase : IDisposable
     /// <summary>
     /// The collection called <paramref name="name"/>, or an <see cref="InvalidArgumentException"/>. A collection that
     /// stopped after a failed write (<see cref="CollectionFaultedException"/>) is reopened from its files first, in a
-    /// database directory; the object the failure stopped stays stopped.
+    /// database directory; the object the failure stopped stays stopped. The reopen (a replay of the log) runs outside
+    /// the database's lock: other collections are served meanwhile, and other callers asking for this one get the
+    /// stopped object, whose calls say it is unavailable.
     /// </summary>
     public Collection GetCollection(string name)
     {
+        ManifestCollection entry;
+        Collection c;
         lock (_gate)
         {
-            if (!_collections.TryGetValue(name, out var c)) throw new InvalidArgumentException($"collection '{name}' does not exist");
-            return c.Faulted && Directory is not null && !IsReadOnly && !_closed && ReopenDue(name) ? ReopenFaulted(c) : c;
+            if (!_collections.TryGetValue(name, out c!)) throw new InvalidArgumentException($"collection '{name}' does not exist");
+            if (!c.Faulted || Directory is null || IsReadOnly || _closed || !ReopenDue(name) || !_reopening.Add(name)) return c;
+            entry = CloseFaulted(c);
         }
+        return ReopenFaulted(c, entry);
     }
 
     /// <summary>Deletes a collection and its data; returns false when it did not exist.</summary>
@@ -136,6 +142,9 @@ public sealed partial class VectorDatabase : IDisposable
         ThrowIfReadOnly("dropping a collection");
         lock (_gate)
         {
+            // A reopen in progress reads the collection's files: the drop waits for it (the lock is released meanwhile).
+            while (_reopening.Contains(name)) Monitor.Wait(_gate);
+            ObjectDisposedException.ThrowIf(_closed, this);
             if (!_collections.Remove(name, out var c)) return false;
             _reopenNotBefore.Remove(name);
             c.Close();

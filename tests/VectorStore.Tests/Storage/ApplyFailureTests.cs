@@ -157,4 +157,74 @@ public sealed class ApplyFailureTests
         Assert.True(db.DropCollection("c"));
         db.CreateCollection("c", StorageTestKit.Options(Dim)).Upsert(1, data.Row(1));
     }
+
+    /// <summary>
+    /// A reopen replays the log, which can take seconds: it runs outside the database's lock, so other collections are
+    /// served meanwhile and other callers get the stopped object (its typed error) instead of waiting.
+    /// </summary>
+    [Fact]
+    public async Task AReopenHoldsUpNoOtherCollection()
+    {
+        string dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(400, Dim, 8);
+        using var db = StorageTestKit.Open(dir);
+        var other = db.CreateCollection("d", StorageTestKit.Options(Dim));
+        StorageTestKit.Load(other, data.Slice(0, 20), 0, 20);
+        var c = Faulted(db, data, out _);
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        db.DuringReopenForTests = _ => { entered.Set(); release.Wait(TimeSpan.FromSeconds(30)); };
+        var reopen = Task.Run(() => db.GetCollection("c"));
+        try
+        {
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(10)), "the reopen did not start");
+            // Times out (TimeoutException) if the database waits for the reopen.
+            var (d, stopped, _) = await Task.Run(() => (db.GetCollection("d"), db.GetCollection("c"), db.CollectionNames)).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Same(other, d);
+            Assert.Same(c, stopped);
+            Assert.Throws<CollectionFaultedException>(() => stopped.Get(1));
+            StorageTestKit.AssertHas(other, data, 0, 20);
+        }
+        finally { release.Set(); }
+        var reopened = await reopen;
+        Assert.NotSame(c, reopened);
+        AssertRecovered(reopened, data);
+        Assert.Same(reopened, db.GetCollection("c"));
+    }
+
+    /// <summary>A drop or a close that comes during a reopen waits for it: the reopen has the collection's files open.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ADropOrCloseDuringAReopenWaitsForIt(bool drop)
+    {
+        string dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(400, Dim, 9);
+        var db = StorageTestKit.Open(dir);
+        try
+        {
+            Faulted(db, data, out _);
+            using var entered = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            db.DuringReopenForTests = _ => { entered.Set(); release.Wait(TimeSpan.FromSeconds(30)); };
+            var reopen = Task.Run(() => db.GetCollection("c"));
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(10)), "the reopen did not start");
+            var second = drop ? Task.Run(() => db.DropCollection("c")) : Task.Run(db.Dispose).ContinueWith(t => { t.GetAwaiter().GetResult(); return true; });
+            Assert.NotSame(second, await Task.WhenAny(second, Task.Delay(300)));
+            release.Set();
+            Assert.True(await second.WaitAsync(TimeSpan.FromSeconds(30)));
+            if (drop)
+            {
+                Assert.NotNull(await reopen); // the reopen completed, then the drop took it
+                Assert.DoesNotContain("c", db.CollectionNames);
+                Assert.Empty(Directory.GetFiles(dir, "wal.tail", SearchOption.AllDirectories));
+                return;
+            }
+            // Closed meanwhile: the reopen gives nothing back, and the files are as the log left them.
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => reopen);
+        }
+        finally { db.Dispose(); }
+        using var again = StorageTestKit.Open(dir);
+        AssertRecovered(again.GetCollection("c"), data);
+    }
 }
