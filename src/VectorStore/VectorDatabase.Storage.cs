@@ -370,6 +370,8 @@ public sealed partial class VectorDatabase
         CollectionStore? store;
         lock (_gate)
         {
+            // During a reopen the name has no store yet: compact the reopened copy once it is there.
+            while (_reopening.Contains(name)) Monitor.Wait(_gate);
             if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             _stores.TryGetValue(name, out store);
         }
@@ -417,6 +419,8 @@ public sealed partial class VectorDatabase
     {
         lock (_gate)
         {
+            // During a reopen the name has no store yet (it would read as 0 bytes): wait for it.
+            while (_reopening.Contains(name)) Monitor.Wait(_gate);
             if (!_collections.TryGetValue(name, out var c)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             return _stores.TryGetValue(name, out var store) ? store.DiskBytes() : IsReadOnly ? c.GetStats().DiskBytes : 0;
         }

@@ -184,8 +184,18 @@ public sealed class ApplyFailureTests
             Assert.Same(c, stopped);
             Assert.Throws<CollectionFaultedException>(() => stopped.Get(1));
             StorageTestKit.AssertHas(other, data, 0, 20);
+            Assert.True(db.DiskBytes("d") > 0);
         }
-        finally { release.Set(); }
+        catch
+        {
+            release.Set();
+            throw;
+        }
+        // The reopening collection's size waits for its store (without one it read as 0 bytes).
+        var size = Task.Run(() => db.DiskBytes("c"));
+        Assert.NotSame(size, await Task.WhenAny(size, Task.Delay(300)));
+        release.Set();
+        Assert.True(await size.WaitAsync(TimeSpan.FromSeconds(30)) > 0);
         var reopened = await reopen;
         Assert.NotSame(c, reopened);
         AssertRecovered(reopened, data);
