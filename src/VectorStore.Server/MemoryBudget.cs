@@ -10,7 +10,9 @@ namespace VectorStore.Server;
 /// <remarks>
 /// Memory a finished request held on the large-object heap is garbage, but it stays resident until a full (gen 2)
 /// collection, and the runtime lets hundreds of megabytes of such garbage pile up before it runs one on its own.
-/// So bytes released with <c>largeObjects</c> stay charged until a full collection has started since; when a waiter
+/// So bytes released with <c>largeObjects</c> stay charged until a full collection that started after the release has
+/// completed (a background one still sweeping has freed nothing yet: counting it at its start let a CI run admit the
+/// next 117 MiB request while the last one's arrays were still resident, 40 MiB past a 256 MiB budget); when a waiter
 /// could be admitted only by reclaiming them, the budget runs one (on a pool thread, one at a time). The budget then
 /// bounds the process's resident memory, not just a count of live requests. Thread-safe.
 /// </remarks>
@@ -18,7 +20,7 @@ internal sealed class MemoryBudget(long capacity)
 {
     private readonly object _gate = new();
     private readonly LinkedList<Waiter> _waiters = new();
-    /// <summary>Large-object bytes released but not yet collected, tagged with the gen-2 count at release, oldest first.</summary>
+    /// <summary>Large-object bytes released but not yet collected, tagged with the collections started before the release, oldest first.</summary>
     private readonly Queue<Uncollected> _uncollected = new();
     private Uncollected? _newest;
     private long _used;
@@ -127,10 +129,10 @@ internal sealed class MemoryBudget(long capacity)
         {
             if (largeObjects)
             {
-                // One entry per gen-2 count, so the queue stays as short as the number of collections awaited.
-                int gen2 = GC.CollectionCount(2);
-                if (_newest is { } newest && newest.Gen2 == gen2 && _uncollected.Count > 0) newest.Bytes += bytes;
-                else _uncollected.Enqueue(_newest = new Uncollected(gen2) { Bytes = bytes });
+                // One entry per collection count, so the queue stays as short as the number of collections awaited.
+                int started = GC.CollectionCount(0);
+                if (_newest is { } newest && newest.Started == started && _uncollected.Count > 0) newest.Bytes += bytes;
+                else _uncollected.Enqueue(_newest = new Uncollected(started) { Bytes = bytes });
                 _uncollectedBytes += bytes;
             }
             else
@@ -154,11 +156,14 @@ internal sealed class MemoryBudget(long capacity)
         CollectIfItHelpsLocked();
     }
 
-    /// <summary>Gives back the bytes of entries released before a full collection that has since started.</summary>
+    /// <summary>Gives back the bytes of entries released before a full collection that has since completed.</summary>
     private void ReclaimCollectedLocked()
     {
-        int gen2 = GC.CollectionCount(2);
-        while (_uncollected.TryPeek(out var e) && e.Gen2 < gen2)
+        if (_uncollected.Count == 0) return;
+        // A collection's index is the count of collections (every one counts in gen 0) once it started; the last
+        // completed full one, blocking or background, reclaimed what was released before it started.
+        long completed = Math.Max(GC.GetGCMemoryInfo(GCKind.FullBlocking).Index, GC.GetGCMemoryInfo(GCKind.Background).Index);
+        while (_uncollected.TryPeek(out var e) && e.Started < completed)
         {
             _uncollected.Dequeue();
             _uncollectedBytes -= e.Bytes;
@@ -204,9 +209,10 @@ internal sealed class MemoryBudget(long capacity)
         }
     }
 
-    private sealed class Uncollected(int gen2)
+    private sealed class Uncollected(int started)
     {
-        public int Gen2 { get; } = gen2;
+        /// <summary>Collections started before the release (<c>GC.CollectionCount(0)</c>).</summary>
+        public int Started { get; } = started;
 
         public long Bytes { get; set; }
     }
