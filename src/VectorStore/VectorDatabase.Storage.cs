@@ -45,7 +45,18 @@ public sealed partial class VectorDatabase
     /// <summary>Opens the collection <paramref name="entry"/> describes from its files and registers its store.</summary>
     private Collection OpenStored(ManifestCollection entry)
     {
-        var options = ToOptions(entry);
+        var (c, store) = OpenFromFiles(entry);
+        _stores.Add(entry.Name, store);
+        return c;
+    }
+
+    /// <summary>
+    /// Opens the collection <paramref name="entry"/> describes, with this database's instruments, replaying its log
+    /// past the last snapshot; registers nothing (at start-up and when a stopped collection is reopened, outside the
+    /// gate). Nothing of a failed open stays open: a reopen retried later opens the same files again.
+    /// </summary>
+    private (Collection Collection, CollectionStore Store) OpenFromFiles(ManifestCollection entry)
+    {
         string cdir = Path.Combine(Directory!, "collections", entry.Directory);
         var store = CollectionStore.Open(cdir, entry, _storage, Publish);
         Collection? c = null;
@@ -53,19 +64,16 @@ public sealed partial class VectorDatabase
         {
             // Collections created before descriptors existed get theirs now, so a lost manifest can be rebuilt.
             CollectionDescriptor.EnsureWritten(cdir, entry);
-            _stores.Add(entry.Name, store);
-            c = new Collection(entry.Name, options, store, Options.Threads, cdir);
+            store.Instruments = _telemetry;
+            c = new Collection(entry.Name, ToOptions(entry), store, Options.Threads, cdir) { Instruments = _telemetry };
             store.Recover(c);
-            Adopt(c);
             c.AfterRecovery(writable: true);
-            return c;
+            return (c, store);
         }
         catch
         {
-            // Nothing of a failed open stays registered or open: a reopen retried later opens the same files again.
-            c?.Close();
-            if (_stores.TryGetValue(entry.Name, out var registered) && ReferenceEquals(registered, store)) _stores.Remove(entry.Name);
-            store.Dispose();
+            try { c?.Close(); }
+            finally { store.Dispose(); }
             throw;
         }
     }
@@ -100,45 +108,38 @@ public sealed partial class VectorDatabase
     private Collection ReopenFaulted(Collection faulted, ManifestCollection entry)
     {
         string name = faulted.Name;
-        CollectionStore? store = null;
-        Collection? fresh = null;
         bool registered = false;
         try
         {
             DuringReopenForTests?.Invoke(name);
-            string cdir = Path.Combine(Directory!, "collections", entry.Directory);
-            store = CollectionStore.Open(cdir, entry, _storage, Publish);
-            store.Instruments = _telemetry;
-            fresh = new Collection(name, ToOptions(entry), store, Options.Threads, cdir) { Instruments = _telemetry };
-            store.Recover(fresh);
-            fresh.AfterRecovery(writable: true);
-            lock (_gate)
+            var (fresh, store) = OpenFromFiles(entry);
+            try
             {
-                // Drops wait for the reopen, so only a close can have come in between.
-                if (_closed || !(_collections.TryGetValue(name, out var current) && ReferenceEquals(current, faulted)))
-                    throw new ObjectDisposedException(nameof(VectorDatabase), $"the database closed while collection '{name}' was being reopened");
-                _stores.Add(name, store);
-                _collections[name] = fresh;
-                registered = true;
-                return fresh;
+                lock (_gate)
+                {
+                    // Drops wait for the reopen, so only a close can have come in between.
+                    if (_closed || !(_collections.TryGetValue(name, out var current) && ReferenceEquals(current, faulted)))
+                        throw new ObjectDisposedException(nameof(VectorDatabase), $"the database closed while collection '{name}' was being reopened");
+                    _stores.Add(name, store);
+                    _collections[name] = fresh;
+                    registered = true;
+                    return fresh;
+                }
+            }
+            finally
+            {
+                if (!registered)
+                {
+                    try { fresh.Close(); }
+                    finally { store.Dispose(); }
+                }
             }
         }
         finally
         {
             // Whatever failed (memory may be short again), the reopen ends exactly once, after its files are closed:
             // a close waiting for it releases the database's lock file only then.
-            try
-            {
-                if (!registered)
-                {
-                    try { fresh?.Close(); }
-                    finally { store?.Dispose(); }
-                }
-            }
-            finally
-            {
-                lock (_gate) EndReopen(name, failed: !registered);
-            }
+            lock (_gate) EndReopen(name, failed: !registered);
         }
     }
 
