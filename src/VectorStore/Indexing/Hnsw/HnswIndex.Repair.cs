@@ -9,15 +9,21 @@ public sealed partial class HnswIndex
     /// <summary>
     /// Relinks every live node that points at a deleted node (its new candidates are its live links plus the deleted
     /// node's live links, pruned with the selection heuristic), moves the entry point off deleted nodes, and recycles
-    /// the deleted nodes. Takes the exclusive lock; runs on all cores. Called automatically by <see cref="Remove"/>.
+    /// the deleted nodes, then links any live node the relinking left unreachable (<see cref="Reconnect"/>). Takes the
+    /// exclusive lock; runs on all cores. Called automatically by <see cref="Remove"/>.
     /// </summary>
     public void Consolidate()
+    {
+        if (RelinkAroundDeleted()) Reconnect();
+    }
+
+    private bool RelinkAroundDeleted()
     {
         _mutation.EnterReadLock();
         _structure.EnterWriteLock();
         try
         {
-            if (_deadCount == 0) return;
+            if (_deadCount == 0) return false;
             int high = _nodeHigh;
             var po = EngineParallel.Options();
             Parallel.For(0, high, po, () => _scratch.Value!, (node, _, s) =>
@@ -53,6 +59,7 @@ public sealed partial class HnswIndex
             if (entry >= 0 && _state[(int)entry] != StateLive)
                 _entry = bestNode < 0 ? -1 : PackEntry(bestLevel, bestNode);
             _deadCount = 0;
+            return true;
         }
         finally
         {

@@ -50,12 +50,8 @@ public sealed partial class HnswIndex
 
     private void Walk(CodeScorer dist, long entry, int ef, SlotFilter? filter, TopK results, HnswScratch s)
     {
-        int cur = (int)entry;
-        float curDist = dist.Distance(CodeOf(cur));
-        for (int l = (int)(entry >> 32); l > 0; l--) cur = Greedy(dist, cur, ref curDist, l, s);
-        s.NewVisit(_nodeCapacity);
-        s.Candidates.Clear();
-        s.Top.Clear();
+        int cur = Descend(dist, entry, 0, out float curDist, s);
+        NewLayerSearch(s);
         Seed(cur, curDist, filter, s, requireLive: true);
         if (filter is not null && filter.Count < TwoHopFraction * Math.Max(1, _liveCount)) BeamTwoHop(dist, ef, filter, s);
         else Beam(dist, 0, ef, filter, s);

@@ -33,6 +33,9 @@ internal sealed class HnswScratch
     public float[] Dists { get; private set; } = new float[256];
     public int[] Selected { get; private set; } = new int[64];
 
+    /// <summary>Layer-0 nodes an insert's back links pruned from a neighbour's list: each may have lost its last in-link.</summary>
+    public List<int> Dropped { get; } = [];
+
     public void EnsureLinks(int n)
     {
         if (Links.Length < n) { Links = new int[n]; Links2 = new int[n]; Selected = new int[n]; }

@@ -1,0 +1,269 @@
+namespace VectorStore.Indexing.Hnsw;
+
+/// <summary>
+/// Reachability: every live node can be reached on layer 0 from the entry point. The neighbour-selection heuristic
+/// that prunes a full link list (<see cref="LinkBack"/>) and the relinking around deleted nodes may drop a node's last
+/// in-link; such a node is never returned, whatever the beam width (a user's 9,000-vector SIFT collection kept 9
+/// vectors that no search, not even of themselves with ef 100,000, could find). A pass finds them (a breadth-first walk
+/// of layer 0) and links each from a reachable node near it, found the way a search for its vector would.
+/// </summary>
+public sealed partial class HnswIndex
+{
+    /// <summary>A reachability pass runs once this many nodes, or a hundredth of the live ones if more, were inserted since the last.</summary>
+    internal const int ReachabilityCheckMinInserts = 256;
+
+    /// <summary>The part of the live nodes (1 / this) whose insertion triggers a pass when it is more than <see cref="ReachabilityCheckMinInserts"/>.</summary>
+    private const int ReachabilityCheckFraction = 100;
+
+    private long _insertsSinceReachability;
+
+    /// <summary>
+    /// Counts inserts and runs <see cref="Reconnect"/> when enough have accumulated: a pass reads every layer-0 link
+    /// twice (about 0.1 s for a million nodes with M = 16), so over a hundredth of the graph it costs about 10 µs per
+    /// insert, a few percent of one.
+    /// </summary>
+    private void AfterInserts(int count)
+    {
+        long since = Interlocked.Add(ref _insertsSinceReachability, count);
+        if (since >= Math.Max(ReachabilityCheckMinInserts, Volatile.Read(ref _liveCount) / ReachabilityCheckFraction)) Reconnect();
+    }
+
+    /// <summary>
+    /// Links every live node that cannot be reached on layer 0 from the entry point; returns how many it linked.
+    /// Holds the mutation lock exclusively (inserts, removals and images wait; searches go on, reading links under the
+    /// node locks as during inserts).
+    /// </summary>
+    internal int Reconnect()
+    {
+        _mutation.EnterWriteLock();
+        try
+        {
+            Volatile.Write(ref _insertsSinceReachability, 0);
+            return ReconnectExclusive();
+        }
+        finally { _mutation.ExitWriteLock(); }
+    }
+
+    /// <summary>Live nodes that cannot be reached on layer 0 from the entry point (for tests).</summary>
+    internal int CountUnreachable()
+    {
+        _mutation.EnterWriteLock();
+        try
+        {
+            int high = _nodeHigh;
+            if (_entry < 0) return 0;
+            var reached = new bool[high];
+            var queue = new int[high];
+            int tail = 0;
+            Reach((int)_entry, reached, queue, ref tail, 0);
+            int unreached = 0;
+            for (int node = 0; node < high; node++)
+                if (_state[node] == StateLive && !reached[node]) unreached++;
+            return unreached;
+        }
+        finally { _mutation.ExitWriteLock(); }
+    }
+
+    /// <summary>
+    /// After an insert: each node its back links pruned from a full list that no node it links to links back to gets a
+    /// link from its nearest neighbour that has room, or in place of that neighbour's farthest link (whose node is then
+    /// checked the same way, a few rounds at most). In HNSW a node's in-links come almost only from the nodes it links
+    /// to, so this finds the nodes a prune cut off as it happens, for about 2M × 2M link reads each; a node reached only
+    /// from elsewhere gets one link more than it needed, and what a concurrent insert changes meanwhile is left to the
+    /// next <see cref="Reconnect"/>.
+    /// </summary>
+    private void KeepReachable(HnswScratch s)
+    {
+        var dropped = s.Dropped;
+        for (int i = 0; i < dropped.Count && i < 4 * _m0; i++)
+        {
+            int x = dropped[i];
+            if (Volatile.Read(ref _state[x]) != StateLive || LinkedFromANeighbour(x, s)) continue;
+            int displaced = LinkFromNearestNeighbour(x, s);
+            if (displaced >= 0) dropped.Add(displaced);
+        }
+        dropped.Clear();
+    }
+
+    /// <summary>
+    /// Whether a node <paramref name="x"/> links to links back to it and is itself linked from another of its own
+    /// neighbours: two hops, so a pair that only link to each other (the heuristic can leave a node one out-link)
+    /// does not pass for reachable.
+    /// </summary>
+    private bool LinkedFromANeighbour(int x, HnswScratch s)
+    {
+        s.EnsureLinks(_m0 + 1);
+        int n = ReadLinks(x, 0, s.Links);
+        for (int i = 0; i < n; i++)
+        {
+            int nb = s.Links[i];
+            int m = ReadLinks(nb, 0, s.Links2);
+            if (!s.Links2.AsSpan(0, m).Contains(x)) continue;
+            for (int j = 0; j < m; j++)
+            {
+                int y = s.Links2[j];
+                if (y == x) continue;
+                int k = ReadLinks(y, 0, s.Selected);
+                if (s.Selected.AsSpan(0, k).Contains(nb)) return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Links <paramref name="x"/> from its nearest live neighbour; returns the node whose link it took (-1: none, or a free slot was used).</summary>
+    private int LinkFromNearestNeighbour(int x, HnswScratch s)
+    {
+        int n = ReadLinks(x, 0, s.Links);
+        SetAuxQuery(x, s);
+        int from = -1;
+        float best = float.PositiveInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            int nb = s.Links[i];
+            if (Volatile.Read(ref _state[nb]) != StateLive) continue;
+            float d = AuxDistance(nb, s);
+            if (d < best) (from, best) = (nb, d);
+        }
+        if (from < 0) return -1;
+        LockNode(from);
+        try
+        {
+            int b = from * _stride0;
+            int count = _links0[b];
+            if (_links0.AsSpan(b + 1, count).Contains(x)) return -1;
+            if (count < _m0)
+            {
+                _links0[b + 1 + count] = x;
+                _links0[b] = count + 1;
+                return -1;
+            }
+            SetAuxQuery(from, s);
+            int worst = 0;
+            float worstDistance = float.NegativeInfinity;
+            for (int i = 0; i < count; i++)
+            {
+                float d = AuxDistance(_links0[b + 1 + i], s);
+                if (d > worstDistance) (worst, worstDistance) = (i, d);
+            }
+            int displaced = _links0[b + 1 + worst];
+            _links0[b + 1 + worst] = x;
+            return displaced;
+        }
+        finally { UnlockNode(from); }
+    }
+
+    private int ReconnectExclusive()
+    {
+        int high = _nodeHigh;
+        long entry = _entry;
+        if (entry < 0 || high == 0) return 0;
+        // In-links per node, from every node a search can walk through (live or deleted but not yet recycled).
+        var inLinks = new int[high];
+        for (int node = 0; node < high; node++)
+        {
+            if (_state[node] == StateFree) continue;
+            int b = node * _stride0;
+            for (int i = 0, n = _links0[b]; i < n; i++) inLinks[_links0[b + 1 + i]]++;
+        }
+        var reached = new bool[high];
+        var queue = new int[high];
+        int tail = 0;
+        Reach((int)entry, reached, queue, ref tail, 0);
+        if (tail == high) return 0;
+        var s = _scratch.Value!;
+        int linked = 0;
+        for (int node = 0; node < high; node++)
+        {
+            if (_state[node] != StateLive || reached[node]) continue;
+            if (!LinkFromReachable(node, entry, inLinks, reached, s)) continue;
+            linked++;
+            // What the node links to is reachable now too (a group cut off together comes back through one of them).
+            int head = tail;
+            Reach(node, reached, queue, ref tail, head);
+        }
+        return linked;
+    }
+
+    /// <summary>Marks what layer 0 reaches from <paramref name="start"/>, using <paramref name="queue"/> from <paramref name="head"/> on.</summary>
+    private void Reach(int start, bool[] reached, int[] queue, ref int tail, int head)
+    {
+        if (reached[start]) return;
+        reached[start] = true;
+        queue[tail++] = start;
+        while (head < tail)
+        {
+            int b = queue[head++] * _stride0;
+            for (int i = 0, n = _links0[b]; i < n; i++)
+            {
+                int nb = _links0[b + 1 + i];
+                if (reached[nb]) continue;
+                reached[nb] = true;
+                queue[tail++] = nb;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="node"/> to the layer-0 links of the nearest reachable node that can take it: the layer-0
+    /// beam of a search for the node's vector gives the candidates. A full list gives up its farthest link that has
+    /// another in-link, so no node is cut off to save this one.
+    /// </summary>
+    private bool LinkFromReachable(int node, long entry, int[] inLinks, bool[] reached, HnswScratch s)
+    {
+        var dist = s.Aux;
+        dist.SetQueryFromCode(CodeOf(node));
+        int cur = Descend(dist, entry, 0, out float curDist, s);
+        NewLayerSearch(s);
+        s.Visit(node);
+        Seed(cur, curDist, null, s, requireLive: false);
+        Beam(dist, 0, _efc, null, s);
+        int n = s.Top.Count;
+        s.EnsureCandidates(n + 1);
+        s.Top.Nodes.CopyTo(s.Ids);
+        s.Top.Distances.CopyTo(s.Dists);
+        var ids = s.Ids.AsSpan(0, n);
+        s.Dists.AsSpan(0, n).Sort(ids);
+        // The entry point last (live and reachable), if nothing nearer can take the link.
+        s.Ids[n] = (int)entry;
+        ids = s.Ids.AsSpan(0, n + 1);
+        foreach (int from in ids)
+            if (from != node && reached[from] && _state[from] == StateLive && TryLinkFrom(from, node, inLinks, s)) return true;
+        return false;
+    }
+
+    private bool TryLinkFrom(int from, int node, int[] inLinks, HnswScratch s)
+    {
+        LockNode(from);
+        try
+        {
+            int b = from * _stride0;
+            int n = _links0[b];
+            for (int i = 0; i < n; i++)
+                if (_links0[b + 1 + i] == node) return true;
+            if (n < _m0)
+            {
+                _links0[b + 1 + n] = node;
+                _links0[b] = n + 1;
+            }
+            else
+            {
+                SetAuxQuery(from, s);
+                int worst = -1;
+                float worstDistance = float.NegativeInfinity;
+                for (int i = 0; i < n; i++)
+                {
+                    int nb = _links0[b + 1 + i];
+                    if (inLinks[nb] <= 1) continue;
+                    float d = AuxDistance(nb, s);
+                    if (d > worstDistance) (worst, worstDistance) = (i, d);
+                }
+                if (worst < 0) return false;
+                inLinks[_links0[b + 1 + worst]]--;
+                _links0[b + 1 + worst] = node;
+            }
+            inLinks[node]++;
+            return true;
+        }
+        finally { UnlockNode(from); }
+    }
+}
