@@ -50,8 +50,7 @@ public static class VectorFiles
         if (dim is <= 0 or > 65_536) throw new VectorFileException(path, 0, $"invalid dimension {dim}");
         long rowBytes = 4 + 4L * dim;
         long rows = length / rowBytes;
-        if (length % rowBytes != 0)
-            throw new VectorFileException(path, rows, $"truncated: file size {length} is not a multiple of the row size {rowBytes} (dimension {dim})");
+        if (length % rowBytes != 0) throw RaggedFvecs(fs, path, length, dim, rowBytes);
         int n = (int)Math.Min(rows, maxRows);
         var m = new VectorMatrix(n, dim);
         fs.Position = 0;
@@ -64,6 +63,27 @@ public static class VectorFiles
             MemoryMarshal.Cast<byte, float>(rowBuf.AsSpan(4)).CopyTo(m[i]);
         }
         return m;
+    }
+
+    /// <summary>
+    /// The error for an <c>.fvecs</c> file whose size is not a whole number of first-row-sized rows. That size alone
+    /// cannot tell a short last row from a row of another dimension earlier on, and blaming truncation (at whatever row
+    /// the arithmetic lands on) hides the real fault; so the row headers are walked, 4 bytes per row, up to the first
+    /// that differs from the first row's. Only when every header agrees is the file truncated.
+    /// </summary>
+    private static VectorFileException RaggedFvecs(FileStream fs, string path, long length, int dim, long rowBytes)
+    {
+        Span<byte> head = stackalloc byte[4];
+        long row = 0;
+        for (long offset = 0; length - offset >= 4; offset += rowBytes, row++)
+        {
+            fs.Position = offset;
+            ReadExactly(fs, head, path, row);
+            int d = BinaryPrimitives.ReadInt32LittleEndian(head);
+            if (d != dim) return new VectorFileException(path, row, $"dimension {d} differs from the first row's {dim}");
+            if (length - offset < rowBytes) break;
+        }
+        return new VectorFileException(path, row, $"truncated: file size {length} is not a multiple of the row size {rowBytes} (dimension {dim})");
     }
 
     /// <summary>Reads a TEXMEX <c>.ivecs</c> file (e.g. ground truth): rows of int32 of possibly different lengths.</summary>

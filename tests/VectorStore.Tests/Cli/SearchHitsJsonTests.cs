@@ -44,4 +44,38 @@ public sealed class SearchHitsJsonTests
         using var only = JsonDocument.Parse(Assert.Single(json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
         Assert.True(only.RootElement.TryGetProperty("p99_us", out _));
     }
+
+    /// <summary>
+    /// A score that overflows float (an inner product or squared distance of vectors near float.MaxValue) is printed
+    /// as null: JSON has no literal for ±Infinity or NaN, and writing one used to abort the command with exit 2.
+    /// </summary>
+    [Theory]
+    [InlineData("ip", "none")]
+    [InlineData("l2", "sq8")]
+    public void NonFiniteScoresPrintAsNull(string metric, string compression)
+    {
+        var dir = TestData.TempDir();
+        string b = Path.Combine(dir, "b.fvecs"), db = Path.Combine(dir, "db");
+        VectorFiles.WriteFvecs(b, new VectorMatrix([1e-30f, 0, 0, 0, 3e38f, 3e38f, 3e38f, 3e38f, -3e38f, 0, 0, 0], 4));
+        Assert.Equal(0, CliRunner.Run("create", "--db", db, "--collection", "c", "--dim", "4", "--metric", metric,
+            "--compression", compression, "--training-threshold", "3").Code);
+        Assert.Equal(0, CliRunner.Run("load", "--db", db, "--collection", "c", "--vectors", b).Code);
+
+        var run = CliRunner.Run("search", "--db", db, "--collection", "c", "--queries", b, "--k", "3", "--hits-json");
+        Assert.True(run.Code == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        var scores = new List<JsonElement>();
+        for (int i = 0; i < 3; i++)
+        {
+            using var doc = JsonDocument.Parse(lines[i]);
+            var hits = doc.RootElement.GetProperty("hits");
+            Assert.Equal(3, hits.GetArrayLength());
+            foreach (var h in hits.EnumerateArray()) scores.Add(h.GetProperty("score").Clone());
+        }
+        // Every score is a finite number or null, and the overflowing pairs are there to be null.
+        Assert.All(scores, s => Assert.True(s.ValueKind == JsonValueKind.Null || double.IsFinite(s.GetDouble())));
+        Assert.Contains(scores, s => s.ValueKind == JsonValueKind.Null);
+    }
+
 }

@@ -89,6 +89,49 @@ public class VectorFilesTests
         Assert.Contains("dimension 1", e.Message);
     }
 
+    /// <summary>Writes an .fvecs file of one row per entry of <paramref name="dims"/>, each that long.</summary>
+    private string RaggedFvecs(string name, params int[] dims)
+    {
+        var path = Path.Combine(_dir, name);
+        using var w = new BinaryWriter(File.Create(path));
+        foreach (int d in dims)
+        {
+            w.Write(d);
+            for (int j = 0; j < d; j++) w.Write((float)j);
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// A row of another dimension makes the file size no multiple of the first row's size; the error names that row,
+    /// not a truncation at whatever row the size arithmetic points to.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void ADifferingDimensionIsNamedBeforeTruncation(int second)
+    {
+        var path = RaggedFvecs($"ragged{second}.fvecs", 4, second, 4);
+        var e = Assert.Throws<VectorFileException>(() => VectorFiles.ReadVectors(path));
+        Assert.Equal(1, e.Row);
+        Assert.Contains($"dimension {second} differs from the first row's 4", e.Message);
+        Assert.DoesNotContain("truncated", e.Message);
+    }
+
+    /// <summary>Rows that all agree but a short last one: that row is truncated (its header intact, or cut short too).</summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(2)]
+    public void AShortLastRowIsTruncated(int cut)
+    {
+        var path = RaggedFvecs("short.fvecs", 4, 4, 4);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^(20 - cut)]);
+        var e = Assert.Throws<VectorFileException>(() => VectorFiles.ReadVectors(path));
+        Assert.Equal(2, e.Row);
+        Assert.Contains("truncated", e.Message);
+    }
+
     [Fact]
     public void NonFiniteValuesAreRejectedUnlessAllowed()
     {

@@ -59,6 +59,54 @@ public sealed class StorageCliTests
         Assert.True(JsonDocument.Parse(compact.Out).RootElement.GetProperty("bytes_after").GetInt64() > 0);
     }
 
+    /// <summary>
+    /// A search whose --out fails midway leaves nothing behind: not the empty or partial file it used to, and no
+    /// temporary file either; a file already at the destination is kept as it was.
+    /// </summary>
+    [Fact]
+    public void FailedSearchOutputLeavesNoPartialFile()
+    {
+        var dir = TestData.TempDir();
+        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs"), outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(outDir);
+        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
+        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
+        // Ids past int32: the .ivecs writer fails at the first hit it cannot store.
+        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs, "--first-id", "2147483640").Code);
+
+        string results = Path.Combine(outDir, "r.ivecs");
+        var search = Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", results);
+        Assert.Equal(1, search.Code);
+        Assert.Contains("does not fit the int32 .ivecs format", search.Err);
+        Assert.False(File.Exists(results));
+
+        File.WriteAllBytes(results, [1, 2, 3]);
+        Assert.Equal(1, Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", results).Code);
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(results));
+        Assert.Equal(["r.ivecs"], Directory.GetFiles(outDir).Select(Path.GetFileName));
+    }
+
+    /// <summary>An export that fails after opening some of its outputs leaves none of them (and no temporary file).</summary>
+    [Fact]
+    public void FailedExportLeavesNoPartialFile()
+    {
+        var dir = TestData.TempDir();
+        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs"), outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(outDir);
+        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
+        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
+        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs).Code);
+
+        // export opens its vectors output before its ids output: an ids path that cannot be written must not leave
+        // an empty vectors file.
+        string exported = Path.Combine(outDir, "e.fvecs");
+        var export = Run("export", "--db", db, "--collection", "c", "--out", exported, "--ids-out", Path.Combine(dir, "missing", "ids.txt"));
+        Assert.Equal(2, export.Code);
+        Assert.Contains(Path.Combine(dir, "missing", "ids.txt"), export.Err);
+        Assert.False(File.Exists(exported));
+        Assert.Empty(Directory.GetFiles(outDir));
+    }
+
     [Fact]
     public void ErrorsUseTheContractExitCodes()
     {

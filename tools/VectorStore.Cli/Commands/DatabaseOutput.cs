@@ -12,7 +12,8 @@ namespace VectorStore.Cli.Commands;
 internal static class DatabaseOutput
 {
     /// <summary>
-    /// Writes search results: ids to <paramref name="outPath"/> as ivecs (<c>-1</c> fills missing slots); with
+    /// Writes search results: ids to <paramref name="outPath"/> as ivecs (<c>-1</c> fills missing slots; nothing is left
+    /// there if writing fails, see <see cref="OutputFile"/>); with
     /// <paramref name="json"/> one summary line; with neither, one line of <c>id:score</c> per query.
     /// <paramref name="hitsJson"/> prints one <c>{"query":i,"hits":[{"id":…,"score":…},…]}</c> line per query first and
     /// implies the summary line: the CLI contract pins <c>search --json</c> to that single line, so the hits are opt-in.
@@ -64,7 +65,8 @@ internal static class DatabaseOutput
 
     private static void WriteIvecs(string path, SearchHit[][] results, int k)
     {
-        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var file = new OutputFile(path);
+        var fs = file.Stream;
         var row = new byte[4 + 4 * k];
         BinaryPrimitives.WriteInt32LittleEndian(row, k);
         foreach (var hits in results)
@@ -81,6 +83,7 @@ internal static class DatabaseOutput
             }
             fs.Write(row);
         }
+        file.Commit();
     }
 
     /// <summary>One <c>info</c> row, with the keys of the CLI contract.</summary>

@@ -43,11 +43,16 @@ public sealed class ExportCommand : CliCommand
         var declared = options.Fields ?? [];
         if (fieldsOutPath is not null && declared.Count == 0)
             throw new UsageException($"collection '{collection}' declares no fields: --fields-out has nothing to write");
-        using var fieldsOut = fieldsOutPath is null ? null : new StreamWriter(fieldsOutPath);
+        // Each output under a temporary name until all are complete: a failure midway (a lost server, a full disk)
+        // leaves no partial file that could be mistaken for an export.
+        using var fieldsFile = fieldsOutPath is null ? null : new OutputFile(fieldsOutPath);
+        using var fieldsOut = fieldsFile is null ? null : new StreamWriter(fieldsFile.Stream);
         fieldsOut?.WriteLine(string.Join('\t', declared.Select(f => f.Name)));
         int chunk = (int)Math.Max(1, Math.Min(db.Limits.GetBatchSize(dim), ChunkBytes / (4L * dim)));
-        using var fs = new FileStream(outPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        using var idsOut = new StreamWriter(idsOutPath);
+        using var vectorsFile = new OutputFile(outPath, 1 << 20);
+        var fs = vectorsFile.Stream;
+        using var idsFile = new OutputFile(idsOutPath);
+        using var idsOut = new StreamWriter(idsFile.Stream);
         var head = new byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(head, dim);
         int written = 0;
@@ -71,8 +76,15 @@ public sealed class ExportCommand : CliCommand
                     written++;
                 }
             }
-            if (!page.More || page.Ids.Length == 0) return written;
+            if (!page.More || page.Ids.Length == 0) break;
             after = page.Ids[^1];
         }
+        // The writers flush into the temporary files before those are closed and renamed.
+        idsOut.Dispose();
+        fieldsOut?.Dispose();
+        vectorsFile.Commit();
+        idsFile.Commit();
+        fieldsFile?.Commit();
+        return written;
     }
 }

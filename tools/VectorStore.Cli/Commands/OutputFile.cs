@@ -1,0 +1,64 @@
+namespace VectorStore.Cli.Commands;
+
+/// <summary>
+/// A file a command writes for the user (<c>search --out</c>, <c>export</c>'s outputs), written under a temporary name
+/// in the destination's directory and renamed over the destination by <see cref="Commit"/>. A command that fails
+/// midway (an id that does not fit the format, a lost server, a full disk) would otherwise leave an empty or partial
+/// file that looks like a result; this way the destination holds either the whole output or whatever it held before,
+/// and <see cref="Dispose"/> removes the temporary file. The same directory keeps the rename on one file system.
+/// </summary>
+internal sealed class OutputFile : IDisposable
+{
+    private readonly string _path;
+    private readonly string _temporary;
+    private bool _committed;
+
+    /// <summary>Creates the temporary file beside <paramref name="path"/>; a directory that cannot be written is an IO error naming <paramref name="path"/>.</summary>
+    public OutputFile(string path, int bufferSize = 1 << 16)
+    {
+        _path = Path.GetFullPath(path);
+        // Hidden and random, so it clashes neither with the user's files nor with a concurrent run's.
+        _temporary = Path.Combine(Path.GetDirectoryName(_path)!, $".{Path.GetFileName(_path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Stream = new FileStream(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The temporary name means nothing to the user: report the file they asked for.
+            string reason = e switch
+            {
+                DirectoryNotFoundException => "its directory does not exist",
+                UnauthorizedAccessException => "access denied",
+                _ => e.Message,
+            };
+            throw new IOException($"cannot write {path}: {reason}", e);
+        }
+    }
+
+    /// <summary>The temporary file; writers over it must be closed before <see cref="Commit"/>.</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>Closes the temporary file and moves it over the destination.</summary>
+    public void Commit()
+    {
+        Stream.Dispose();
+        File.Move(_temporary, _path, overwrite: true);
+        _committed = true;
+    }
+
+    /// <summary>Closes the temporary file and, unless committed, deletes it.</summary>
+    public void Dispose()
+    {
+        Stream.Dispose();
+        if (_committed) return;
+        try
+        {
+            File.Delete(_temporary);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the command's own error is the one to report, and a stray hidden file does not pass for output.
+        }
+    }
+}
