@@ -52,6 +52,7 @@ public sealed partial class VectorDatabase : IDisposable
 
     internal static VectorDatabase OpenReadOnly(string directory, DatabaseOptions? options, StorageSettings? storage)
     {
+        if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
         if (!System.IO.Directory.Exists(directory)) throw new InvalidArgumentException($"{directory}: no such database directory");
         var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions()) { IsReadOnly = true };
         return db.OpenedWith(() => db.OpenStorageReadOnly(storage ?? new StorageSettings()));
@@ -86,7 +87,16 @@ public sealed partial class VectorDatabase : IDisposable
         var idle = options.CheckpointWhenIdle;
         if (idle < TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan)
             throw new InvalidArgumentException($"DatabaseOptions.CheckpointWhenIdle must not be negative (got {idle}; Zero or Timeout.InfiniteTimeSpan turn it off)");
-        System.IO.Directory.CreateDirectory(directory);
+        if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The runtime's own text names neither the cause nor what was being created ("Could not find a part of the path").
+            throw new StorageIoException(directory, $"cannot create the database directory ({e.Message})", e);
+        }
         var db = new VectorDatabase(Path.GetFullPath(directory), options);
         var settings = storage ?? new StorageSettings();
         return db.OpenedWith(() => db.OpenStorage(settings with { MinFreeBytes = db.Options.MinFreeDiskBytes, CheckpointWhenIdle = idle, Buffers = new BufferLedger() }));

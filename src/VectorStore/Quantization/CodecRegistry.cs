@@ -61,9 +61,11 @@ public static class CodecRegistry
                 throw new InvalidArgumentException(
                     $"unknown transform '{spec.Stages[i]}' in compression '{spec}' (known: {string.Join(", ", t.Keys.Order())})");
         }
+        // A transform named alone lands here too (it parses as the last stage), so the message names both lists.
         if (!q.ContainsKey(spec.Quantizer.Name))
             throw new InvalidArgumentException(
-                $"unknown compression '{spec.Quantizer}' in '{spec}' (known: {string.Join(", ", q.Keys.Order())})");
+                $"unknown compression '{spec.Quantizer}' in '{spec}' (known: {string.Join(", ", q.Keys.Order())}; " +
+                $"transforms that go before one of them with '+': {string.Join(", ", t.Keys.Order())})");
     }
 
     /// <summary>

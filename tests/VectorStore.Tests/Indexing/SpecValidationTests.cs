@@ -18,6 +18,8 @@ public class SpecValidationTests
     public static TheoryData<string, string, string> Refused => new()
     {
         { "flat:3", "sq8", "expected flat (no arguments)" },
+        { "flat", "bogus", "transforms that go before one of them with '+': distill, hash, opq, pca, prune" },
+        { "flat", "pca:4", "unknown compression 'pca:4' in 'pca:4' (known: bin, hash, none, pq, rq, sq8; transforms" },
         { "hnsw:0", "sq8", "M (links per node) must be an integer in 2..255, got '0'" },
         { "hnsw:1", "sq8", "M (links per node) must be an integer in 2..255, got '1'" },
         { "hnsw:-1", "sq8", "in 2..255, got '-1'" },

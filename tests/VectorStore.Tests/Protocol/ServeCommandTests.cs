@@ -61,4 +61,21 @@ public class ServeCommandTests
         Assert.Equal(1, code);
         Assert.StartsWith("error: --bind", err);
     }
+
+    [Fact]
+    public async Task ServeOnAPortInUseSaysSoWithExitCode1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "vectorstore.dll"), "serve", "--db", TestData.TempDir(), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var (code, _, err) = await Task.Run(() => ChildProcess.Run(psi));
+        Assert.Equal(1, code);
+        Assert.Contains("already in use", err);
+        Assert.DoesNotContain("SocketException", err);
+    }
 }

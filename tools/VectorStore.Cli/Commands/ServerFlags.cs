@@ -88,7 +88,14 @@ public sealed class ServerFlags
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         if (server is not null)
         {
-            server.Start();
+            try
+            {
+                server.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                throw new UsageException("cannot listen: the address and port are already in use by another process (choose another --port)");
+            }
             var ep = server.LocalEndPoint!;
             Console.Out.WriteLine($"listening {(ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]" : ep.Address.ToString())}:{ep.Port}");
         }
