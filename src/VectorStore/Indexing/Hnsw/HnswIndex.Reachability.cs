@@ -4,8 +4,9 @@ namespace VectorStore.Indexing.Hnsw;
 /// Reachability: every live node can be reached on layer 0 from the entry point. The neighbour-selection heuristic
 /// that prunes a full link list (<see cref="LinkBack"/>) and the relinking around deleted nodes may drop a node's last
 /// in-link; such a node is never returned, whatever the beam width (a user's 9,000-vector SIFT collection kept 9
-/// vectors that no search, not even of themselves with ef 100,000, could find). A pass finds them (a breadth-first walk
-/// of layer 0) and links each from a reachable node near it, found the way a search for its vector would.
+/// vectors that no search, not even of themselves with ef 100,000, could find). An insert relinks the nodes its own
+/// pruning cut off (<see cref="KeepReachable"/>); a pass finds any left (a breadth-first walk of layer 0) and links
+/// each from a reachable node near it, found the way a search for its vector would.
 /// </summary>
 public sealed partial class HnswIndex
 {
@@ -18,15 +19,27 @@ public sealed partial class HnswIndex
     private long _insertsSinceReachability;
 
     /// <summary>
-    /// Counts inserts and runs <see cref="Reconnect"/> when enough have accumulated: a pass reads every layer-0 link
-    /// twice (about 0.1 s for a million nodes with M = 16), so over a hundredth of the graph it costs about 10 µs per
-    /// insert, a few percent of one.
+    /// Counts inserts and runs a pass (<see cref="Reconnect"/>) when enough have accumulated. A pass walks every
+    /// layer-0 link once and holds 5 bytes per node while it runs; spread over a hundredth of the graph that is about
+    /// 2M × 100 link reads per insert, well under the insert's own beam search (EFC candidates, each scored and its
+    /// links read).
     /// </summary>
     private void AfterInserts(int count)
     {
         long since = Interlocked.Add(ref _insertsSinceReachability, count);
-        if (since >= Math.Max(ReachabilityCheckMinInserts, Volatile.Read(ref _liveCount) / ReachabilityCheckFraction)) Reconnect();
+        if (since < ReachabilityDue()) return;
+        _mutation.EnterWriteLock();
+        try
+        {
+            // Checked again under the lock: callers that crossed the mark together run one pass, not one each.
+            if (Volatile.Read(ref _insertsSinceReachability) < ReachabilityDue()) return;
+            Volatile.Write(ref _insertsSinceReachability, 0);
+            ReconnectExclusive();
+        }
+        finally { _mutation.ExitWriteLock(); }
     }
+
+    private long ReachabilityDue() => Math.Max(ReachabilityCheckMinInserts, Volatile.Read(ref _liveCount) / ReachabilityCheckFraction);
 
     /// <summary>
     /// Links every live node that cannot be reached on layer 0 from the entry point; returns how many it linked.
@@ -124,32 +137,7 @@ public sealed partial class HnswIndex
             float d = AuxDistance(nb, s);
             if (d < best) (from, best) = (nb, d);
         }
-        if (from < 0) return -1;
-        LockNode(from);
-        try
-        {
-            int b = from * _stride0;
-            int count = _links0[b];
-            if (_links0.AsSpan(b + 1, count).Contains(x)) return -1;
-            if (count < _m0)
-            {
-                _links0[b + 1 + count] = x;
-                _links0[b] = count + 1;
-                return -1;
-            }
-            SetAuxQuery(from, s);
-            int worst = 0;
-            float worstDistance = float.NegativeInfinity;
-            for (int i = 0; i < count; i++)
-            {
-                float d = AuxDistance(_links0[b + 1 + i], s);
-                if (d > worstDistance) (worst, worstDistance) = (i, d);
-            }
-            int displaced = _links0[b + 1 + worst];
-            _links0[b + 1 + worst] = x;
-            return displaced;
-        }
-        finally { UnlockNode(from); }
+        return from < 0 ? -1 : PutLink(from, x, s);
     }
 
     private int ReconnectExclusive()
@@ -157,31 +145,31 @@ public sealed partial class HnswIndex
         int high = _nodeHigh;
         long entry = _entry;
         if (entry < 0 || high == 0) return 0;
-        // In-links per node, from every node a search can walk through (live or deleted but not yet recycled).
-        var inLinks = new int[high];
-        for (int node = 0; node < high; node++)
-        {
-            if (_state[node] == StateFree) continue;
-            int b = node * _stride0;
-            for (int i = 0, n = _links0[b]; i < n; i++) inLinks[_links0[b + 1 + i]]++;
-        }
         var reached = new bool[high];
         var queue = new int[high];
         int tail = 0;
         Reach((int)entry, reached, queue, ref tail, 0);
-        if (tail == high) return 0;
+        if (!AnyLiveUnreached(reached)) return 0;
         var s = _scratch.Value!;
         int linked = 0;
+        // One pass suffices: linking never takes a way in from a reached node (LinkFrom), so what is reached stays so.
         for (int node = 0; node < high; node++)
         {
             if (_state[node] != StateLive || reached[node]) continue;
-            if (!LinkFromReachable(node, entry, inLinks, reached, s)) continue;
+            LinkFromReachable(node, entry, reached, s);
             linked++;
             // What the node links to is reachable now too (a group cut off together comes back through one of them).
             int head = tail;
             Reach(node, reached, queue, ref tail, head);
         }
         return linked;
+    }
+
+    private bool AnyLiveUnreached(bool[] reached)
+    {
+        for (int node = 0; node < reached.Length; node++)
+            if (!reached[node] && _state[node] == StateLive) return true;
+        return false;
     }
 
     /// <summary>Marks what layer 0 reaches from <paramref name="start"/>, using <paramref name="queue"/> from <paramref name="head"/> on.</summary>
@@ -205,10 +193,9 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// Adds <paramref name="node"/> to the layer-0 links of the nearest reachable node that can take it: the layer-0
-    /// beam of a search for the node's vector gives the candidates. A full list gives up its farthest link that has
-    /// another in-link, so no node is cut off to save this one.
+    /// beam of a search for the node's vector gives the candidates, the entry point (live and reachable) comes last.
     /// </summary>
-    private bool LinkFromReachable(int node, long entry, int[] inLinks, bool[] reached, HnswScratch s)
+    private void LinkFromReachable(int node, long entry, bool[] reached, HnswScratch s)
     {
         var dist = s.Aux;
         dist.SetQueryFromCode(CodeOf(node));
@@ -227,43 +214,56 @@ public sealed partial class HnswIndex
         s.Ids[n] = (int)entry;
         ids = s.Ids.AsSpan(0, n + 1);
         foreach (int from in ids)
-            if (from != node && reached[from] && _state[from] == StateLive && TryLinkFrom(from, node, inLinks, s)) return true;
-        return false;
+        {
+            if (from == node || !reached[from] || _state[from] != StateLive) continue;
+            LinkFrom(from, node, s);
+            return;
+        }
     }
 
-    private bool TryLinkFrom(int from, int node, int[] inLinks, HnswScratch s)
+    /// <summary>
+    /// Links <paramref name="node"/> from <paramref name="from"/>: into a free place, or in place of the farthest link,
+    /// which <paramref name="node"/> then takes over (from → node → the node it replaced), so no way in that a reachable
+    /// node gave is lost. (Giving up a link whose node seemed to have another way in cut nodes off in turn when that
+    /// way ran through the link itself: with M = 2 a pass went on relinking the same few nodes.)
+    /// </summary>
+    private void LinkFrom(int from, int node, HnswScratch s)
     {
-        LockNode(from);
+        int carried = PutLink(from, node, s);
+        // The node was cut off until now, so no reachable node depended on the link of its own this may replace.
+        if (carried >= 0) PutLink(node, carried, s);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="target"/> into the layer-0 links of <paramref name="node"/>: into a free place, or in place
+    /// of its farthest link; returns the node whose link it took (-1: a free place, or already linked).
+    /// </summary>
+    private int PutLink(int node, int target, HnswScratch s)
+    {
+        LockNode(node);
         try
         {
-            int b = from * _stride0;
+            int b = node * _stride0;
             int n = _links0[b];
-            for (int i = 0; i < n; i++)
-                if (_links0[b + 1 + i] == node) return true;
+            if (_links0.AsSpan(b + 1, n).Contains(target)) return -1;
             if (n < _m0)
             {
-                _links0[b + 1 + n] = node;
+                _links0[b + 1 + n] = target;
                 _links0[b] = n + 1;
+                return -1;
             }
-            else
+            SetAuxQuery(node, s);
+            int farthest = 0;
+            float farthestDistance = float.NegativeInfinity;
+            for (int i = 0; i < n; i++)
             {
-                SetAuxQuery(from, s);
-                int worst = -1;
-                float worstDistance = float.NegativeInfinity;
-                for (int i = 0; i < n; i++)
-                {
-                    int nb = _links0[b + 1 + i];
-                    if (inLinks[nb] <= 1) continue;
-                    float d = AuxDistance(nb, s);
-                    if (d > worstDistance) (worst, worstDistance) = (i, d);
-                }
-                if (worst < 0) return false;
-                inLinks[_links0[b + 1 + worst]]--;
-                _links0[b + 1 + worst] = node;
+                float d = AuxDistance(_links0[b + 1 + i], s);
+                if (d > farthestDistance) (farthest, farthestDistance) = (i, d);
             }
-            inLinks[node]++;
-            return true;
+            int replaced = _links0[b + 1 + farthest];
+            _links0[b + 1 + farthest] = target;
+            return replaced;
         }
-        finally { UnlockNode(from); }
+        finally { UnlockNode(node); }
     }
 }

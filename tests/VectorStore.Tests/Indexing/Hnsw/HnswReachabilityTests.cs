@@ -66,4 +66,25 @@ public sealed class HnswReachabilityTests
         Assert.Equal(total - 1500, found.Count);
         Assert.Empty(found.Intersect(removed));
     }
+
+    /// <summary>
+    /// The fewest links allowed (M = 2, 4 on layer 0): a full list has little to give up, and a link given up can cut
+    /// off the node it led to; after deletions and their consolidation no live node is cut off.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void WithTwoLinksPerNodeDeletionsLeaveNoNodeCutOff(int seed)
+    {
+        var (data, _) = Clustered(4000, 0, 16, seed: seed);
+        var index = Create(data.Slice(0, 1000), "none", spec: "hnsw:2,8");
+        index.AddBatch(Enumerable.Range(0, 4000).ToArray(), data, threads: 2);
+        Assert.Equal(0, index.CountUnreachable());
+        var rng = new Random(seed);
+        foreach (int s in Enumerable.Range(0, 4000).OrderBy(_ => rng.Next()).Take(900)) index.Remove(s);
+        index.Consolidate();
+        Assert.Equal(0, index.CountUnreachable());
+    }
 }
