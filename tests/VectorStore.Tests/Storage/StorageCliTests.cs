@@ -86,6 +86,24 @@ public sealed class StorageCliTests
         Assert.Equal(["r.ivecs"], Directory.GetFiles(outDir).Select(Path.GetFileName));
     }
 
+    /// <summary>A device and a symbolic link are written to, not renamed over: /dev/null takes the output, a link still points where it did and its target holds the results.</summary>
+    [Fact]
+    public void SearchOutputToADeviceOrThroughASymbolicLinkWritesThere()
+    {
+        var dir = TestData.TempDir();
+        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs");
+        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
+        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
+        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs).Code);
+        Assert.Equal(0, Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", "/dev/null").Code);
+
+        string target = Path.Combine(dir, "target.ivecs"), link = Path.Combine(dir, "link.ivecs");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(0, Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", link).Code);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal(20 * (1 + 3) * sizeof(int), new FileInfo(target).Length);
+    }
+
     /// <summary>An export that fails after opening some of its outputs leaves none of them (and no temporary file).</summary>
     [Fact]
     public void FailedExportLeavesNoPartialFile()

@@ -10,7 +10,8 @@ namespace VectorStore.Cli.Commands;
 internal sealed class OutputFile : IDisposable
 {
     private readonly string _path;
-    private readonly string _temporary;
+    // Null when writing straight to the destination (see Direct).
+    private readonly string? _temporary;
     private bool _committed;
 
     /// <summary>Creates the temporary file beside <paramref name="path"/>; a directory that cannot be written is an IO error naming <paramref name="path"/>.</summary>
@@ -18,10 +19,12 @@ internal sealed class OutputFile : IDisposable
     {
         _path = Path.GetFullPath(path);
         // Hidden and random, so it clashes neither with the user's files nor with a concurrent run's.
-        _temporary = Path.Combine(Path.GetDirectoryName(_path)!, $".{Path.GetFileName(_path)}.{Guid.NewGuid():N}.tmp");
+        _temporary = Direct(_path) ? null : Path.Combine(Path.GetDirectoryName(_path)!, $".{Path.GetFileName(_path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            Stream = new FileStream(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
+            Stream = _temporary is null
+                ? new FileStream(_path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize)
+                : new FileStream(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -36,14 +39,26 @@ internal sealed class OutputFile : IDisposable
         }
     }
 
-    /// <summary>The temporary file; writers over it must be closed before <see cref="Commit"/>.</summary>
+    /// <summary>
+    /// Whether to write to <paramref name="path"/> itself: a symbolic link (the rename would replace the link, not
+    /// write where it points) or a device such as <c>/dev/stdout</c> or <c>/dev/null</c> (no temporary file can sit
+    /// beside it, and renaming over it is not writing to it). Such a destination gets what was written before a failure.
+    /// </summary>
+    private static bool Direct(string path)
+    {
+        if (path.StartsWith("/dev/", StringComparison.Ordinal) || path.StartsWith("/proc/", StringComparison.Ordinal)) return true;
+        var info = new FileInfo(path);
+        return info.Exists && info.LinkTarget is not null;
+    }
+
+    /// <summary>The temporary file (or the destination itself, see <see cref="Direct"/>); writers over it must be closed before <see cref="Commit"/>.</summary>
     public FileStream Stream { get; }
 
     /// <summary>Closes the temporary file and moves it over the destination.</summary>
     public void Commit()
     {
         Stream.Dispose();
-        File.Move(_temporary, _path, overwrite: true);
+        if (_temporary is not null) File.Move(_temporary, _path, overwrite: true);
         _committed = true;
     }
 
@@ -51,7 +66,7 @@ internal sealed class OutputFile : IDisposable
     public void Dispose()
     {
         Stream.Dispose();
-        if (_committed) return;
+        if (_committed || _temporary is null) return;
         try
         {
             File.Delete(_temporary);
