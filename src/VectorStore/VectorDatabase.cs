@@ -52,10 +52,15 @@ public sealed partial class VectorDatabase : IDisposable
 
     internal static VectorDatabase OpenReadOnly(string directory, DatabaseOptions? options, StorageSettings? storage)
     {
-        if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
+        ThrowIfAFile(directory);
         if (!System.IO.Directory.Exists(directory)) throw new InvalidArgumentException($"{directory}: no such database directory");
         var db = new VectorDatabase(Path.GetFullPath(directory), options ?? new DatabaseOptions()) { IsReadOnly = true };
         return db.OpenedWith(() => db.OpenStorageReadOnly(storage ?? new StorageSettings()));
+    }
+
+    private static void ThrowIfAFile(string directory)
+    {
+        if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
     }
 
     /// <summary>Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and rethrows.</summary>
@@ -87,7 +92,7 @@ public sealed partial class VectorDatabase : IDisposable
         var idle = options.CheckpointWhenIdle;
         if (idle < TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan)
             throw new InvalidArgumentException($"DatabaseOptions.CheckpointWhenIdle must not be negative (got {idle}; Zero or Timeout.InfiniteTimeSpan turn it off)");
-        if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
+        ThrowIfAFile(directory);
         try
         {
             System.IO.Directory.CreateDirectory(directory);

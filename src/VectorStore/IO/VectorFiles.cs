@@ -59,7 +59,7 @@ public static class VectorFiles
         {
             ReadExactly(fs, rowBuf, path, i);
             int d = BinaryPrimitives.ReadInt32LittleEndian(rowBuf);
-            if (d != dim) throw new VectorFileException(path, i, $"dimension {d} differs from the first row's {dim}");
+            if (d != dim) throw DimensionDiffers(path, i, d, dim);
             MemoryMarshal.Cast<byte, float>(rowBuf.AsSpan(4)).CopyTo(m[i]);
         }
         return m;
@@ -80,11 +80,14 @@ public static class VectorFiles
             fs.Position = offset;
             ReadExactly(fs, head, path, row);
             int d = BinaryPrimitives.ReadInt32LittleEndian(head);
-            if (d != dim) return new VectorFileException(path, row, $"dimension {d} differs from the first row's {dim}");
+            if (d != dim) return DimensionDiffers(path, row, d, dim);
             if (length - offset < rowBytes) break;
         }
         return new VectorFileException(path, row, $"truncated: file size {length} is not a multiple of the row size {rowBytes} (dimension {dim})");
     }
+
+    private static VectorFileException DimensionDiffers(string path, long row, int d, int dim) =>
+        new(path, row, $"dimension {d} differs from the first row's {dim}");
 
     /// <summary>Reads a TEXMEX <c>.ivecs</c> file (e.g. ground truth): rows of int32 of possibly different lengths.</summary>
     public static int[][] ReadIvecs(string path, int maxRows = int.MaxValue)

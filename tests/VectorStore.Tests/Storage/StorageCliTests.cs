@@ -12,6 +12,17 @@ public sealed class StorageCliTests
     =>
         ChildProcess.Run(CrashRecoveryTests.CliStart(args));
 
+    /// <summary>A database in a fresh directory with collection "c": 20 vectors of 8 dimensions (l2, none), loaded from ids <paramref name="firstId"/> on.</summary>
+    private static (string Dir, string Db, string Vectors) LoadedTwenty(string firstId = "0")
+    {
+        var dir = TestData.TempDir();
+        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs");
+        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
+        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
+        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs, "--first-id", firstId).Code);
+        return (dir, db, vecs);
+    }
+
     [Fact]
     public void CreateLoadInfoSearchExportCompactFollowTheContract()
     {
@@ -66,13 +77,10 @@ public sealed class StorageCliTests
     [Fact]
     public void FailedSearchOutputLeavesNoPartialFile()
     {
-        var dir = TestData.TempDir();
-        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs"), outDir = Path.Combine(dir, "out");
-        Directory.CreateDirectory(outDir);
-        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
-        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
         // Ids past int32: the .ivecs writer fails at the first hit it cannot store.
-        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs, "--first-id", "2147483640").Code);
+        var (dir, db, vecs) = LoadedTwenty(firstId: "2147483640");
+        string outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(outDir);
 
         string results = Path.Combine(outDir, "r.ivecs");
         var search = Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", results);
@@ -90,11 +98,7 @@ public sealed class StorageCliTests
     [Fact]
     public void SearchOutputToADeviceOrThroughASymbolicLinkWritesThere()
     {
-        var dir = TestData.TempDir();
-        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs");
-        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
-        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
-        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs).Code);
+        var (dir, db, vecs) = LoadedTwenty();
         Assert.Equal(0, Run("search", "--db", db, "--collection", "c", "--queries", vecs, "--k", "3", "--out", "/dev/null").Code);
 
         string target = Path.Combine(dir, "target.ivecs"), link = Path.Combine(dir, "link.ivecs");
@@ -108,12 +112,9 @@ public sealed class StorageCliTests
     [Fact]
     public void FailedExportLeavesNoPartialFile()
     {
-        var dir = TestData.TempDir();
-        string db = Path.Combine(dir, "db"), vecs = Path.Combine(dir, "v.fvecs"), outDir = Path.Combine(dir, "out");
+        var (dir, db, _) = LoadedTwenty();
+        string outDir = Path.Combine(dir, "out");
         Directory.CreateDirectory(outDir);
-        VectorFiles.WriteFvecs(vecs, StorageTestKit.Vectors(20, 8, 5));
-        Assert.Equal(0, Run("create", "--db", db, "--collection", "c", "--dim", "8", "--metric", "l2", "--compression", "none").Code);
-        Assert.Equal(0, Run("load", "--db", db, "--collection", "c", "--vectors", vecs).Code);
 
         // export opens its vectors output before its ids output: an ids path that cannot be written must not leave
         // an empty vectors file.

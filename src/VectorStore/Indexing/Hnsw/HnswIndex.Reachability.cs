@@ -26,31 +26,23 @@ public sealed partial class HnswIndex
     /// </summary>
     private void AfterInserts(int count)
     {
-        long since = Interlocked.Add(ref _insertsSinceReachability, count);
-        if (since < ReachabilityDue()) return;
-        _mutation.EnterWriteLock();
-        try
-        {
-            // Checked again under the lock: callers that crossed the mark together run one pass, not one each.
-            if (Volatile.Read(ref _insertsSinceReachability) < ReachabilityDue()) return;
-            Volatile.Write(ref _insertsSinceReachability, 0);
-            ReconnectExclusive();
-        }
-        finally { _mutation.ExitWriteLock(); }
+        if (Interlocked.Add(ref _insertsSinceReachability, count) >= ReachabilityDue()) Reconnect(onlyIfDue: true);
     }
 
     private long ReachabilityDue() => Math.Max(ReachabilityCheckMinInserts, Volatile.Read(ref _liveCount) / ReachabilityCheckFraction);
 
     /// <summary>
-    /// Links every live node that cannot be reached on layer 0 from the entry point; returns how many it linked.
-    /// Holds the mutation lock exclusively (inserts, removals and images wait; searches go on, reading links under the
-    /// node locks as during inserts).
+    /// Links every live node that cannot be reached on layer 0 from the entry point; returns how many it linked. With
+    /// <paramref name="onlyIfDue"/> the insert count is checked again under the lock, so callers that crossed the mark
+    /// together run one pass, not one each. Holds the mutation lock exclusively (inserts, removals and images wait;
+    /// searches go on, reading links under the node locks as during inserts).
     /// </summary>
-    internal int Reconnect()
+    internal int Reconnect(bool onlyIfDue = false)
     {
         _mutation.EnterWriteLock();
         try
         {
+            if (onlyIfDue && Volatile.Read(ref _insertsSinceReachability) < ReachabilityDue()) return 0;
             Volatile.Write(ref _insertsSinceReachability, 0);
             return ReconnectExclusive();
         }
@@ -63,18 +55,34 @@ public sealed partial class HnswIndex
         _mutation.EnterWriteLock();
         try
         {
-            int high = _nodeHigh;
-            if (_entry < 0) return 0;
-            var reached = new bool[high];
-            var queue = new int[high];
-            int tail = 0;
-            Reach((int)_entry, reached, queue, ref tail, 0);
-            int unreached = 0;
-            for (int node = 0; node < high; node++)
-                if (_state[node] == StateLive && !reached[node]) unreached++;
-            return unreached;
+            return WalkFromEntry(out _, out _, out _) is { } reached ? LiveUnreached(reached) : 0;
         }
         finally { _mutation.ExitWriteLock(); }
+    }
+
+    /// <summary>
+    /// Marks what layer 0 reaches from the entry point (null: no entry point); <paramref name="queue"/> holds the
+    /// reached nodes up to <paramref name="tail"/>, for the walk to go on from nodes linked later.
+    /// </summary>
+    private bool[]? WalkFromEntry(out long entry, out int[] queue, out int tail)
+    {
+        int high = _nodeHigh;
+        entry = _entry;
+        queue = [];
+        tail = 0;
+        if (entry < 0 || high == 0) return null;
+        var reached = new bool[high];
+        queue = new int[high];
+        Reach((int)entry, reached, queue, ref tail, 0);
+        return reached;
+    }
+
+    private int LiveUnreached(bool[] reached)
+    {
+        int count = 0;
+        for (int node = 0; node < reached.Length; node++)
+            if (!reached[node] && _state[node] == StateLive) count++;
+        return count;
     }
 
     /// <summary>
@@ -142,18 +150,11 @@ public sealed partial class HnswIndex
 
     private int ReconnectExclusive()
     {
-        int high = _nodeHigh;
-        long entry = _entry;
-        if (entry < 0 || high == 0) return 0;
-        var reached = new bool[high];
-        var queue = new int[high];
-        int tail = 0;
-        Reach((int)entry, reached, queue, ref tail, 0);
-        if (!AnyLiveUnreached(reached)) return 0;
+        if (WalkFromEntry(out long entry, out int[] queue, out int tail) is not { } reached || LiveUnreached(reached) == 0) return 0;
         var s = _scratch.Value!;
         int linked = 0;
         // One pass suffices: linking never takes a way in from a reached node (LinkFrom), so what is reached stays so.
-        for (int node = 0; node < high; node++)
+        for (int node = 0; node < reached.Length; node++)
         {
             if (_state[node] != StateLive || reached[node]) continue;
             LinkFromReachable(node, entry, reached, s);
@@ -163,13 +164,6 @@ public sealed partial class HnswIndex
             Reach(node, reached, queue, ref tail, head);
         }
         return linked;
-    }
-
-    private bool AnyLiveUnreached(bool[] reached)
-    {
-        for (int node = 0; node < reached.Length; node++)
-            if (!reached[node] && _state[node] == StateLive) return true;
-        return false;
     }
 
     /// <summary>Marks what layer 0 reaches from <paramref name="start"/>, using <paramref name="queue"/> from <paramref name="head"/> on.</summary>

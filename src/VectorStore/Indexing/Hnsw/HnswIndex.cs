@@ -21,9 +21,8 @@ namespace VectorStore.Indexing.Hnsw;
 /// neighbour linking back is linked again at once, and a full pass (a walk of layer 0 from the entry point) links any
 /// node still cut off after every hundredth of the graph inserted (at least 256 nodes) and after each consolidation
 /// (HnswIndex.Reachability.cs). Without it about one node in 300 of SIFT could never be returned. Reachable means
-/// from the entry point on layer 0. The passes make the graph depend
-/// on how inserts are grouped: <see cref="Add"/> in a loop and one <see cref="AddBatch"/> of the same rows give different
-/// (equally good) graphs.</para>
+/// from the entry point on layer 0. The passes make the graph depend on how inserts are grouped: <see cref="Add"/> in
+/// a loop and one <see cref="AddBatch"/> of the same rows give different (equally good) graphs.</para>
 /// <para>Thread-safety: the index is safe on its own. <see cref="Add"/>, <see cref="AddBatch"/>, <see cref="Remove"/>
 /// and <see cref="Search"/> may run concurrently from any threads (operations on the same slot must be ordered by the
 /// caller, as the collection does). Each node has a version word used as a seqlock:
