@@ -132,6 +132,23 @@ internal static partial class HugePageArray
         return discarded;
     }
 
+    /// <summary>
+    /// Returns to the system the whole pages of <paramref name="pinned"/> inside bytes
+    /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of its data; returns how many
+    /// bytes the system accepted. They read as zeros afterwards: for bytes the owner knows nobody reads or rewrites from
+    /// memory again. Partial pages at either end keep theirs. The array must be pinned. Elsewhere a no-op returning 0.
+    /// </summary>
+    public static unsafe long DiscardPages(byte[] pinned, long offset, long length)
+    {
+        nint page = Environment.SystemPageSize;
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref _madviseUnavailable)) return 0;
+        offset = Math.Clamp(offset, 0, pinned.Length);
+        length = Math.Clamp(length, 0, pinned.Length - offset);
+        nint data = Address(pinned);
+        nint start = (data + (nint)offset + page - 1) & ~(page - 1), end = (data + (nint)(offset + length)) & ~(page - 1);
+        return end > start && Advise(start, (nuint)(end - start), MadvDontNeed) ? end - start : 0;
+    }
+
     private static unsafe nint Address<T>(T[] pinned) where T : unmanaged =>
         (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 

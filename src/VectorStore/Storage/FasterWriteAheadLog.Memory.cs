@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FASTER.core;
 using VectorStore.Memory;
 
@@ -13,10 +14,11 @@ namespace VectorStore.Storage;
 /// copies, or an application with many small collections, paid more for these buffers than for its vectors
 /// (notes/issue-19-throughput.md). FASTER offers no way to size or release them, so the zero pages are given back here
 /// once the log is quiet: when it opens (or reopens after a failed write), and after a background checkpoint that left
-/// nothing new behind.
+/// nothing new behind. So are the tail page's entries that a checkpoint's truncation left below FASTER's closed
+/// address (up to 4 MiB per quiet collection; see <see cref="ReleaseClosedTail"/>).
 /// </summary>
 /// <remarks>
-/// Only pages holding nothing but zeros are discarded, and a discarded page reads as zeros, so the buffer's contents do
+/// Zero pages: a discarded page reads as zeros, so the buffer's contents do
 /// not change. What must not happen is a non-zero write into a page between its check and its discard: every write of
 /// entries into the buffer is an <see cref="Append"/>, which this excludes with its gate; FASTER itself writes the
 /// buffer otherwise only to clear a page (zeros) or to read the tail page back while it opens the log (before this
@@ -27,6 +29,9 @@ namespace VectorStore.Storage;
 /// </remarks>
 internal sealed partial class FasterWriteAheadLog
 {
+    private const string AllocatorBaseType =
+        "FASTER.core.AllocatorBase`2[[FASTER.core.Empty, FASTER.core],[System.Byte, System.Private.CoreLib]], FASTER.core";
+
     private const string AllocatorType =
         "FASTER.core.BlittableAllocator`2[[FASTER.core.Empty, FASTER.core],[System.Byte, System.Private.CoreLib]], FASTER.core";
 
@@ -44,10 +49,12 @@ internal sealed partial class FasterWriteAheadLog
             if (_disposed) return 0;
             try
             {
+                var allocator = AllocatorOf(_log);
+                var pages = PagesOf(allocator);
                 long released = 0;
-                foreach (var page in PagesOf(AllocatorOf(_log)))
+                foreach (var page in pages)
                     if (page is not null) released += HugePageArray.DiscardZeroPages(page);
-                return released;
+                return released + ReleaseClosedTail(allocator, pages);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -56,6 +63,30 @@ internal sealed partial class FasterWriteAheadLog
                 return 0;
             }
         }
+    }
+
+    /// <summary>
+    /// The tail page's entries below the address FASTER has closed (a checkpoint's truncation moves it up to the
+    /// checkpoint) and flushed: FASTER reads what lies below its head address from the segment files, never from the
+    /// buffer, and its next flush of the tail page rewrites from the device sector holding the flushed address on
+    /// (AllocatorBase.WriteAsync, partial pages), so those bytes are never read from memory again. A quiet collection
+    /// kept up to a page (4 MiB) of them resident, half a page on average. The page is cleared when FASTER closes it
+    /// whole, which this does not change: discarded bytes read as zeros too. Caller holds <see cref="_appendGate"/>.
+    /// </summary>
+    private unsafe long ReleaseClosedTail(object allocator, byte[]?[] pages)
+    {
+        long closed = Volatile.Read(ref ClosedUntilOf(allocator)), flushed = Volatile.Read(ref FlushedUntilOf(allocator));
+        int bits = _settings.PageSizeBits;
+        long tail = _log.TailAddress, pageStart = tail >> bits << bits;
+        long sector = Math.Max(_device.SectorSize, 1);
+        long until = (Math.Min(closed, flushed) - pageStart) / sector * sector;
+        if (until <= 0) return 0;
+        int slot = (int)((tail >> bits) % pages.Length);
+        var page = pages[slot];
+        if (page is null) return 0;
+        // FASTER aligns each page's start inside its array (BlittableAllocator.AllocatePage).
+        long offset = PointersOf(allocator)[slot] - (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(page));
+        return HugePageArray.DiscardPages(page, offset, Math.Min(until, 1L << bits));
     }
 
     /// <summary>FASTER's page buffer as it is now (for tests that look at its residency).</summary>
@@ -74,4 +105,15 @@ internal sealed partial class FasterWriteAheadLog
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "values")]
     private static extern ref byte[]?[] PagesOf([UnsafeAccessorType(AllocatorType)] object allocator);
+
+    // Where each page's bytes start: FASTER aligns them to the device's sector inside the array.
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "pointers")]
+    private static extern ref long[] PointersOf([UnsafeAccessorType(AllocatorType)] object allocator);
+
+    // Fields of the allocator's (internal) base type.
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "ClosedUntilAddress")]
+    private static extern ref long ClosedUntilOf([UnsafeAccessorType(AllocatorBaseType)] object allocator);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "FlushedUntilAddress")]
+    private static extern ref long FlushedUntilOf([UnsafeAccessorType(AllocatorBaseType)] object allocator);
 }

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace VectorStore.Tests.Storage;
 
 /// <summary>
-/// FASTER's page buffer gives its zero pages back while the log is quiet (<c>FasterWriteAheadLog.Memory.cs</c>):
+/// FASTER's page buffer gives its zero pages, and the tail page's truncated entries, back while the log is quiet (<c>FasterWriteAheadLog.Memory.cs</c>):
 /// residency is read from /proc/self/pagemap, and entries appended around and during the releases come back byte for
 /// byte after a reopen.
 /// </summary>
@@ -70,6 +70,7 @@ public sealed class LogBufferMemoryTests(ITestOutputHelper output)
             // About 20 MB of entries: five page changes, two segment files.
             var entries = Entries(2_000, 20_000, seed: 3);
             long releases = 0, releasedBytes = 0;
+            int kept = 0;
             using (var wal = FasterWriteAheadLog.Open(dir, Settings, create: true))
             {
                 using var done = new CancellationTokenSource();
@@ -81,20 +82,88 @@ public sealed class LogBufferMemoryTests(ITestOutputHelper output)
                         releases++;
                     }
                 });
+                // Truncations as checkpoints make them, a step behind the tail: the releases then also give back
+                // the tail page's truncated entries while appends and flushes continue above them.
+                long boundary = wal.CaptureBoundary();
+                int boundaryEntry = 0;
                 for (int i = 0; i < entries.Count; i++)
                 {
                     wal.Append(entries[i]);
                     if (i % 50 == 49) wal.Commit();
+                    if (i % 300 == 299)
+                    {
+                        wal.Commit();
+                        wal.TruncateBefore(boundary);
+                        kept = boundaryEntry;
+                        boundary = wal.CaptureBoundary();
+                        boundaryEntry = i + 1;
+                    }
                 }
                 wal.Commit();
                 done.Cancel();
                 await releaser;
             }
-            output.WriteLine($"{releases:N0} releases during the appends, {releasedBytes:N0} B in all");
-            Assert.True(releases >= 2 && releasedBytes > 0);
-            AssertEntries(dir, entries);
+            output.WriteLine($"{releases:N0} releases during the appends, {releasedBytes:N0} B in all; entries from {kept} on kept");
+            Assert.True(releases >= 2 && releasedBytes > 0 && kept > 0);
+            AssertEntries(dir, entries.GetRange(kept, entries.Count - kept));
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// After a checkpoint's truncation FASTER reads the tail page's older entries from the segment file, so a release
+    /// gives their memory back too: what stays resident is about the entries after the truncation point, and those
+    /// (with the ones appended after the release) come back byte for byte after a reopen.
+    /// </summary>
+    [SkippableFact]
+    public void EntriesBeforeATruncationLeaveTheTailPage()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "page residency is read from /proc/self/pagemap");
+        var dir = TestData.TempDir();
+        try
+        {
+            long page = 1L << Settings.PageSizeBits, system = Environment.SystemPageSize;
+            // About 6 MB before the truncation point (the tail then sits about 2 MB into the second page), 0.1 MB after.
+            var before = Entries(600, 20_000, seed: 4);
+            var after = Entries(20, 10_000, seed: 5);
+            using (var wal = FasterWriteAheadLog.Open(dir, Settings, create: true))
+            {
+                foreach (var e in before) wal.Append(e);
+                wal.Commit();
+                long boundary = wal.CaptureBoundary();
+                foreach (var e in after) wal.Append(e);
+                wal.Commit();
+                Assert.True((boundary & (page - 1)) > page / 4, $"the truncation point {boundary} should lie well inside a page");
+                long kept = after.Sum(e => (long)e.Length + 24);
+                long resident = ResidentBytes(wal);
+                Assert.True(resident > (boundary & (page - 1)), $"{resident} bytes resident before the truncation");
+                wal.TruncateBefore(boundary);
+                // FASTER closes the truncated range on its own thread, a moment later.
+                long bound = kept + 2 * system + wal.BufferPages().Length * 2 * system;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                long now;
+                do
+                {
+                    wal.ReleaseUnusedBuffer();
+                    now = ResidentBytes(wal);
+                } while (now > bound && watch.Elapsed < TimeSpan.FromSeconds(10) && Sleep());
+                output.WriteLine($"tail page offset {wal.TailAddress & (page - 1):N0}: resident {resident:N0} B before the truncation, {now:N0} B after (bound {bound:N0})");
+                Assert.True(now <= bound, $"{now} bytes of the log's buffer are resident after the truncation, over {bound}");
+
+                var more = Entries(50, 10_000, seed: 6);
+                foreach (var e in more) wal.Append(e);
+                wal.Commit();
+                after.AddRange(more);
+            }
+            AssertEntries(dir, after);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static bool Sleep()
+    {
+        Thread.Sleep(50);
+        return true;
     }
 
     /// <summary>Entries of 1..<paramref name="maxBytes"/> bytes, none of them zero.</summary>
