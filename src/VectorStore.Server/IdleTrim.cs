@@ -10,7 +10,8 @@ namespace VectorStore.Server;
 /// has allocated no faster than a trickle for <c>delay</c>. Without it the arrays a bulk load leaves behind — each
 /// request's decoded batch and its prepared copy, large-object heap for any batch over 85 KB — stay committed while
 /// nothing allocates, since only allocation triggers a collection: a served database held 184 MB of anonymous memory
-/// after loading 50,000 × 384 vectors whose codes and lists take under 10 MB.
+/// after loading 50,000 × 384 vectors whose codes and lists take under 10 MB. The C heap's free pages go back too
+/// (<see cref="NativeHeap.Trim"/>).
 /// </summary>
 /// <remarks>
 /// The allocation rule is for work that reaches the process some other way: a cluster silo does much of its work for
@@ -80,6 +81,9 @@ internal sealed class IdleTrim(TimeSpan delay, long allocationBytes = IdleTrim.D
             // The requests' and log batches' pooled buffers would outlive the collection otherwise.
             TransientBuffers.Release();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            // The burst's native allocations (socket and FASTER threads, the runtime's own) freed into the C heap's
+            // arenas stay resident otherwise.
+            NativeHeap.Trim();
             Interlocked.Increment(ref _trims);
             return true;
         }
