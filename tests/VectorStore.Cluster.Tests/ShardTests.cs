@@ -89,7 +89,9 @@ public class ShardTests(ThreeSiloFixture fixture)
         var c = await db.CreateCollectionAsync("errors", new CollectionOptions { Dimension = 4, Compression = "none" }, shards: 2);
         await Assert.ThrowsAsync<InvalidVectorException>(() => c.UpsertBatchAsync([1], new VectorMatrix(new float[3], 3)));
         await Assert.ThrowsAsync<InvalidVectorException>(() => c.UpsertBatchAsync([1], new VectorMatrix([1, float.NaN, 0, 0], 4)));
-        await Assert.ThrowsAsync<InvalidArgumentException>(() => c.UpsertBatchAsync([1, 1], new VectorMatrix(new float[8], 4)));
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => c.UpsertBatchAsync([1, 1], new VectorMatrix([1, 0, 0, 0, 0, 1, 0, 0], 4)));
+        await Assert.ThrowsAsync<InvalidVectorException>(() => c.UpsertBatchAsync([1, 2], new VectorMatrix([1, 0, 0, 0, 0, 0, 0, 0], 4))); // zero under cosine
+        await Assert.ThrowsAsync<InvalidVectorException>(() => c.SearchAsync(new float[4]));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => c.SearchAsync(new float[4], new SearchOptions { K = 0 }));
         Assert.Equal(0, await c.CountAsync());
         // Raised inside the cluster (catalog grain) and delivered as the engine's own type.

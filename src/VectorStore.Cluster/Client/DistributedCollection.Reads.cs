@@ -162,12 +162,7 @@ public sealed partial class DistributedCollection
         if (options.Ef < 0 || options.NProbe < 0) throw new InvalidArgumentException("ef and nprobe must not be negative");
         if (!(options.TargetRecall is >= 0 and <= 1)) throw new InvalidArgumentException($"target recall must be in [0, 1], got {options.TargetRecall}");
         if (options.Filter?.Where is { } where) FilterValidation.Validate(where, Options.Fields ?? []);
-        for (int i = 0; i < queries.Count; i++)
-        {
-            var row = queries.Row(i);
-            for (int d = 0; d < row.Length; d++)
-                if (!float.IsFinite(row[d])) throw new InvalidVectorException($"query has a non-finite value at dimension {d}");
-        }
+        for (int i = 0; i < queries.Count; i++) QueryValidation.Check(queries.Row(i), Options.Metric, queries.Count > 1 ? i : -1);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed partial class Collection
         options ??= new SearchOptions();
         ValidateSearch(queries.Dimension, options);
         // Every row is checked before any is searched: a bad row is named, and the workers see only good ones.
-        for (int i = 0; i < queries.Count; i++) SearchPipeline.CheckFinite(queries.Row(i), i);
+        for (int i = 0; i < queries.Count; i++) _search.CheckQuery(queries.Row(i), i);
         PrepareTargetRecall(options);
         var results = new SearchHit[queries.Count][];
         var po = Parallelism(threads);

@@ -52,21 +52,20 @@ internal sealed class SearchPipeline
     public void InvalidateFilters() => _filters.Invalidate();
 
     /// <summary>
-    /// Copies <paramref name="query"/> into <paramref name="q"/>, refusing a non-finite value (naming query
-    /// <paramref name="row"/> of a batch when given), and normalizes it for cosine.
+    /// Copies <paramref name="query"/> into <paramref name="q"/>, refusing a non-finite value or, for cosine, a zero
+    /// vector (naming query <paramref name="row"/> of a batch when given), and normalizes it for cosine.
     /// </summary>
     public void PrepareQuery(ReadOnlySpan<float> query, Span<float> q, int row = -1)
     {
-        CheckFinite(query, row);
+        CheckQuery(query, row);
         CopyNormalized(query, q);
     }
 
-    /// <summary>Refuses a non-finite value in <paramref name="query"/>, naming query <paramref name="row"/> of a batch when given.</summary>
-    public static void CheckFinite(ReadOnlySpan<float> query, int row = -1)
-    {
-        for (int d = 0; d < query.Length; d++)
-            if (!float.IsFinite(query[d])) throw new InvalidVectorException($"query{(row >= 0 ? $" {row}" : "")} has a non-finite value at dimension {d}");
-    }
+    /// <summary>
+    /// Refuses a non-finite value in <paramref name="query"/> or, for cosine, a zero vector, naming query
+    /// <paramref name="row"/> of a batch when given.
+    /// </summary>
+    public void CheckQuery(ReadOnlySpan<float> query, int row = -1) => QueryValidation.Check(query, _metric, row);
 
     /// <summary>Copies a checked <paramref name="query"/> into <paramref name="q"/>, normalized for cosine.</summary>
     public void CopyNormalized(ReadOnlySpan<float> query, Span<float> q)

@@ -10,9 +10,9 @@ namespace VectorStore.Collections;
 public static class UpsertBatchPreparation
 {
     /// <summary>
-    /// Checks that ids, vectors and payloads line up, that every value is finite and that no id repeats, and returns a
-    /// copy of <paramref name="vectors"/> normalized for cosine (the input is not modified). The caller checks the
-    /// dimension, with its own wording. Throws <see cref="InvalidArgumentException"/> / <see cref="InvalidVectorException"/>.
+    /// Checks that ids, vectors and payloads line up, that every value is finite, that no id repeats and, for cosine,
+    /// that no vector is zero, and returns a copy of <paramref name="vectors"/> normalized for cosine (the input is not
+    /// modified). The caller checks the dimension, with its own wording. Throws <see cref="InvalidArgumentException"/> / <see cref="InvalidVectorException"/>.
     /// </summary>
     public static VectorMatrix Prepare(IReadOnlyList<ulong> ids, VectorMatrix vectors, IReadOnlyList<byte[]?>? payloads, Metric metric) =>
         Prepare(ids, vectors, payloads, metric, null);
@@ -45,7 +45,9 @@ public static class UpsertBatchPreparation
                 }
             }
             if (!seen.Add(ids[i])) throw new InvalidArgumentException($"id {ids[i]} appears twice in one batch");
-            if (metric == Metric.Cosine) Distances.Normalize(row, squares);
+            // Cosine compares directions, and a zero vector has none: stored, it would score 0 against every query.
+            if (metric == Metric.Cosine && !Distances.Normalize(row, squares))
+                throw new InvalidVectorException($"vector for id {ids[i]} (batch row {i}) is a zero vector, for which cosine similarity is undefined");
         }
         return prepared;
     }

@@ -10,17 +10,36 @@ public static class Distances
     public static float Compute(DistanceKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
         kind == DistanceKind.L2 ? SquaredL2.Compute(a, b) : -DotProduct.Compute(a, b);
 
-    /// <summary>Scales <paramref name="vector"/> to unit length in place; a zero vector is left as it is.</summary>
+    /// <summary>
+    /// Scales <paramref name="vector"/> to unit length in place; a zero vector, or one holding a non-finite value, is
+    /// left as it is.
+    /// </summary>
     public static void Normalize(Span<float> vector) => Normalize(vector, DotProduct.Compute(vector, vector));
+
+    /// <summary>2^−126: below it a float has fewer significant bits.</summary>
+    private const float SmallestNormal = 1.17549435e-38f;
 
     /// <summary>
     /// <see cref="Normalize(Span{float})"/> given the vector's squared norm (a caller that computed it already, to
-    /// check the values, saves the second pass).
+    /// check the values, saves the second pass). False, and the vector unchanged, when it has no direction to keep:
+    /// every value 0 (or one not finite).
     /// </summary>
-    internal static void Normalize(Span<float> vector, float squaredNorm)
+    internal static bool Normalize(Span<float> vector, float squaredNorm)
     {
-        float norm = MathF.Sqrt(squaredNorm);
-        if (norm > 0 && float.IsFinite(norm)) Scale(vector, 1f / norm);
+        if (squaredNorm is >= SmallestNormal and <= float.MaxValue)
+        {
+            Scale(vector, 1f / MathF.Sqrt(squaredNorm));
+            return true;
+        }
+        // The squares underflowed (values near 1e-20 and below: a subnormal sum has lost its digits, a zero one looks
+        // like a zero vector) or overflowed (near 1e19 and above). Dividing by the largest magnitude first brings the
+        // norm to [1, √dimension], where the ordinary scaling is exact enough.
+        float max = 0;
+        foreach (float v in vector) max = MathF.Max(max, MathF.Abs(v));
+        if (max == 0 || !float.IsFinite(max)) return false;
+        for (int i = 0; i < vector.Length; i++) vector[i] /= max;
+        Scale(vector, 1f / MathF.Sqrt(DotProduct.Compute(vector, vector)));
+        return true;
     }
 
     /// <summary>

@@ -6,8 +6,9 @@ namespace VectorStore.Tests.Collections;
 
 /// <summary>
 /// The checks every upsert batch gets: a non-finite value is named by id, row and dimension whichever way the
-/// vectorized sum of squares found it, huge finite values are accepted as before, and preparing into a reused
-/// buffer gives exactly what a fresh copy gives without touching the caller's vectors.
+/// vectorized sum of squares found it, huge and tiny finite values are accepted (and normalized for cosine), a zero
+/// vector is refused for cosine, and preparing into a reused buffer gives exactly what a fresh copy gives without
+/// touching the caller's vectors.
 /// </summary>
 public sealed class UpsertBatchPreparationTests
 {
@@ -32,13 +33,44 @@ public sealed class UpsertBatchPreparationTests
     }
 
     [Fact]
-    public void HugeFiniteValuesAreAcceptedAndLeftAsTheyAre()
+    public void HugeFiniteValuesAreAcceptedAndNormalizedForCosine()
     {
-        // Their squares overflow, so the quick check looks closer and finds nothing wrong.
+        // Their squares overflow, so the quick check looks closer and finds nothing wrong; cosine still gets a unit
+        // vector (it used to keep the huge one, whose scores overflowed).
         var m = new VectorMatrix([3e30f, -4e30f, 1f, 0f], 4);
-        var prepared = UpsertBatchPreparation.Prepare([1], m, null, Metric.Cosine);
-        Assert.Equal(m.Data, prepared.Data);
+        AssertNear([0.6f, -0.8f, 0f, 0f], UpsertBatchPreparation.Prepare([1], m, null, Metric.Cosine)[0]);
         Assert.Equal(m.Data, UpsertBatchPreparation.Prepare([1], m, null, Metric.L2).Data);
+    }
+
+    [Fact]
+    public void TinyValuesAreNormalizedForCosineNotTakenForZero()
+    {
+        // Squares below float's smallest normal (or 0 outright): the direction is still there.
+        var m = new VectorMatrix([3e-30f, 4e-30f, 0f, 0f, 0f, -1e-45f, 0f, 0f], 4);
+        var prepared = UpsertBatchPreparation.Prepare([1, 2], m, null, Metric.Cosine);
+        AssertNear([0.6f, 0.8f, 0f, 0f], prepared[0]);
+        AssertNear([0f, -1f, 0f, 0f], prepared[1]);
+    }
+
+    private static void AssertNear(float[] expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int d = 0; d < expected.Length; d++) Assert.Equal(expected[d], actual[d], 1e-6f);
+    }
+
+    [Fact]
+    public void AZeroVectorIsRefusedForCosineNamingItsIdAndRow()
+    {
+        var m = Batch(3, 16, 5);
+        m[1].Clear();
+        var e = Assert.Throws<InvalidVectorException>(() => UpsertBatchPreparation.Prepare([10, 11, 12], m, null, Metric.Cosine));
+        Assert.Equal("vector for id 11 (batch row 1) is a zero vector, for which cosine similarity is undefined", e.Message);
+        // Negative zeros are zero too.
+        var negative = new VectorMatrix([-0f, -0f, -0f, -0f], 4);
+        Assert.Throws<InvalidVectorException>(() => UpsertBatchPreparation.Prepare([1], negative, null, Metric.Cosine));
+        // L2 and inner product have an answer for it.
+        Assert.Equal(m.Data, UpsertBatchPreparation.Prepare([10, 11, 12], m, null, Metric.L2).Data);
+        Assert.Equal(m.Data, UpsertBatchPreparation.Prepare([10, 11, 12], m, null, Metric.InnerProduct).Data);
     }
 
     [Theory]

@@ -283,7 +283,7 @@ public class ProtocolV5LifecycleTests
     {
         await using var inner = new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true);
         await inner.CreateCollectionAsync("c", new CollectionOptions { Dimension = 2, Compression = "none" });
-        await inner.UpsertBatchAsync("c", [1, 2, 3], new VectorMatrix([0, 0, 1, 1, 5, 5], 2));
+        await inner.UpsertBatchAsync("c", [1, 2, 3], new VectorMatrix([1, 0, 1, 1, 5, 5], 2));
         var fake = new FakeLifecycleClient(inner);
         await using var server = new VectorStoreServer(fake, new ServerOptions());
         server.Start();
@@ -292,7 +292,7 @@ public class ProtocolV5LifecycleTests
         Assert.Equal(3, await client.BuildGenerationAsync("c", "pq:1", "ivf:2", wait: false));
         Assert.Equal("build c pq:1 ivf:2 False", fake.Calls[^1]);
         AssertSame(s_generations, await client.ListGenerationsAsync("c"));
-        var queries = new VectorMatrix([0, 0, 5, 5], 2);
+        var queries = new VectorMatrix([1, 0, 5, 5], 2);
         AssertSame(s_canary, await client.RunCanaryAsync("c", 3, queries, new SearchOptions { K = 2, Rerank = 4 }));
         Assert.Equal("canary c 3 2x2 k=2 rerank=4", fake.Calls[^1]);
         var settings = new CanarySettings { Generation = 3, SampleRate = 0.25, SegmentField = "kind" };

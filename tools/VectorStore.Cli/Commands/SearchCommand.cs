@@ -71,6 +71,8 @@ public sealed class SearchCommand : CliCommand
         int dim = info.Options.Dimension;
         if (queries.Dimension != dim)
             throw new InvalidArgumentException($"query dimension {queries.Dimension} differs from the collection's {dim}");
+        // Searched one by one (each is timed), so checked first, as a batch is: a bad row is named, and none is answered.
+        for (int q = 0; q < queries.Count; q++) QueryValidation.Check(queries.Row(q), info.Options.Metric, q);
         bool printHits = hitsJson || (json && options.Filter?.Where is not null);
         if (printHits && info.Options.Fields is { Count: > 0 }) options = options with { IncludeFields = true };
         var results = new SearchHit[queries.Count][];
