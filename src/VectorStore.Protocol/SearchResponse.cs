@@ -6,7 +6,7 @@ namespace VectorStore.Protocol;
 /// <summary>
 /// Search and SearchBatch response: per query, its hits best first, with (version 4 on) the parts the search asked for
 /// and (version 5 on) the compression generation that served it (<see cref="SearchHit.Generation"/>, the same for every
-/// hit of a query; 0 for an exact answer or a query without hits).
+/// hit of a query, ≥ 1; 0 for a query without hits).
 /// </summary>
 /// <param name="Results">One hit list per query.</param>
 /// <param name="Version">

@@ -22,9 +22,11 @@ public readonly record struct SearchHit(ulong Id, float Score)
     public float[]? Vector { get; init; }
 
     /// <summary>
-    /// The compression generation that served the search (every hit of one search carries the same); 0 when the
-    /// answer was exact (no index yet), came from a server that does not report it, or was merged from a cluster's
-    /// shards (each shard keeps its own generations).
+    /// The compression generation that served the search (every hit of one search carries the same; generations are
+    /// numbered from 1, the one a collection is created with), also when it answered exactly (no index yet, or a
+    /// filter selective enough for an exact scan); 0 when the answer came from a server that does not report it
+    /// (before protocol 5; earlier releases also sent 0 for an exact answer) or was merged from a cluster's shards
+    /// (each shard keeps its own generations).
     /// </summary>
     public int Generation { get; init; }
 }

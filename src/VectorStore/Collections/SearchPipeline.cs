@@ -113,7 +113,9 @@ internal sealed class SearchPipeline
             IEnumerable<int> slots = filter is not null ? filter.Slots() : _slots.LiveSlots();
             foreach (int slot in slots) heap.Push(slot, Distances.Compute(kind, q, _raw.Get(slot)));
             scratch.Stats = new SearchStats(Exact: true, Reranked: 0, filter is null ? FilterPlan.None : FilterPlan.Exact, filter?.Count ?? 0);
-            return Drain(heap, k, scratch, options, 0);
+            // Numbered all the same: it is this generation's answer (an untrained one has only its full-precision
+            // vectors), and a hit's generation must agree with the live one that `info` reports.
+            return Drain(heap, k, scratch, options, gen.Number);
         }
         var (p, rerank, candidates) = Knobs(gen, index, options);
         var plan = filter is null ? FilterPlan.None : FilterPlan.Index;

@@ -27,6 +27,13 @@ public sealed class SearchHitsJsonTests
         var hits = CliRunner.Run("search", "--db", db, "--collection", "c", "--queries", q, "--k", "4", "--hits-json");
         Assert.Equal(0, hits.Code);
         var lines = hits.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Untrained (200 vectors, below the threshold), so answered exactly: still by the generation info reports.
+        using (var info = JsonDocument.Parse(CliRunner.Run("info", "--db", db, "--json").Stdout))
+        {
+            var collection = info.RootElement.GetProperty("collections")[0];
+            Assert.False(collection.GetProperty("trained").GetBoolean());
+            Assert.Equal(1, collection.GetProperty("generation").GetInt32());
+        }
         Assert.Equal(4, lines.Length);
         for (int i = 0; i < 3; i++)
         {
@@ -36,6 +43,7 @@ public sealed class SearchHitsJsonTests
             Assert.Equal(4, h.GetArrayLength());
             Assert.Equal(7UL + (ulong)i, h[0].GetProperty("id").GetUInt64());
             Assert.Equal(0.0, h[0].GetProperty("score").GetDouble(), 3);
+            foreach (var hit in h.EnumerateArray()) Assert.Equal(1, hit.GetProperty("generation").GetInt32());
         }
         using var summary = JsonDocument.Parse(lines[3]);
         Assert.Equal(3, summary.RootElement.GetProperty("queries").GetInt32());

@@ -35,6 +35,31 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public async Task AnExactAnswerCarriesTheGenerationThatGaveIt()
+    {
+        // Generations are numbered from 1 (the one the collection is created with), and an exact answer is still that
+        // generation's: hits used to say 0 while GetStats (and the CLI's info) said 1.
+        using var db = VectorDatabase.CreateInMemory();
+        var c = db.CreateCollection("c", Options());
+        var data = StorageTestKit.Vectors(700, Dim, 2);
+        Insert(c, data, 0, 300);
+        Assert.False(c.GetStats().Trained);
+        Assert.Equal(1, c.GetStats().Generation);
+        Assert.All(c.Search(data.Row(0), new SearchOptions { K = 5 }), h => Assert.Equal(1, h.Generation));
+        Assert.All(c.SearchBatch(data.Slice(0, 3), new SearchOptions { K = 2 }), hits => Assert.All(hits, h => Assert.Equal(1, h.Generation)));
+
+        Insert(c, data, 300, 400);
+        c.BuildIndex();
+        int candidate = c.BuildGeneration("sq8", "flat");
+        await c.WaitForGeneration(candidate);
+        c.Promote(candidate);
+        // A filter this selective is answered by an exact scan of its matches, not through the index.
+        var few = new SearchOptions { K = 3, Filter = new SearchFilter { Ids = new HashSet<ulong> { 1, 2, 3 } } };
+        Assert.All(c.Search(data.Row(1), few), h => Assert.Equal(candidate, h.Generation));
+        Assert.Equal(candidate, c.GetStats().Generation);
+    }
+
+    [Fact]
     public async Task CandidateBuiltDuringWritesHoldsEveryWriteAndServesAfterPromote()
     {
         using var db = VectorDatabase.CreateInMemory();

@@ -53,7 +53,8 @@ internal static class DatabaseOutput
     /// <summary>One hit as JSON: id, score, serving generation and, when the search returned them, its fields (<see cref="FieldJson.ToJson"/>).</summary>
     private static Dictionary<string, object?> Hit(SearchHit h)
     {
-        // generation: the compression generation that served the query (0 = exact answer, or a server before protocol 5).
+        // generation: the compression generation that served the query, as `info` numbers it (0 = not reported: a server
+        // before protocol 5, a cluster, or an exact answer from a server of an earlier release).
         var hit = new Dictionary<string, object?> { ["id"] = h.Id, ["score"] = h.Score, ["generation"] = h.Generation };
         if (h.Fields is not null) hit["fields"] = FieldJson.ToJson(h.Fields);
         return hit;
