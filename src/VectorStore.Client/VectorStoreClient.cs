@@ -309,14 +309,15 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     public async Task FlushAsync(CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.Flush, s_empty, true, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Writes a snapshot; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
+    /// <summary>Compacts every collection of the server (a new snapshot of each, its log truncated); <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
         EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     /// <remarks>
     /// The protocol has no per-collection compaction: after checking that <paramref name="name"/> exists this sends a
-    /// Snapshot, which snapshots and truncates the log of every collection with changes, this one included.
+    /// Snapshot, which compacts every collection of the server (this one included): each gets a new snapshot without
+    /// its deleted and overwritten vectors, and its log truncated.
     /// </remarks>
     public async Task CompactAsync(string name, CancellationToken cancellationToken = default)
     {

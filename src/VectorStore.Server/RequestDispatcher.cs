@@ -47,6 +47,29 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
     /// The engine's client over the database: calls that exist only on the client interfaces (field-carrying upserts,
     /// the compression lifecycle) go through it. It does not own the database.
     /// </summary>
+    /// <summary>
+    /// The Snapshot opcode: a client's compaction (<c>VectorStoreClient.CompactAsync</c>, <c>compact --server</c>) is
+    /// sent as one, the protocol having no per-collection compaction. A checkpoint alone (the shutdown hook) left the
+    /// space of deleted and overwritten vectors on disk, which a local compaction reclaims; so every collection is
+    /// compacted, as a gateway's server does (<see cref="ClientRequestDispatcher"/>), which also snapshots it and
+    /// truncates its log.
+    /// </summary>
+    private void CompactAll()
+    {
+        foreach (var name in db.CollectionNames)
+        {
+            try
+            {
+                // A stopped collection cannot be snapshotted (its log holds all it has), as VectorDatabase.Snapshot skips it.
+                if (!db.GetCollection(name).Faulted) db.Compact(name);
+            }
+            catch (InvalidArgumentException)
+            {
+                // Dropped since it was listed: nothing left to compact.
+            }
+        }
+    }
+
     private IVectorDatabaseClient Client { get; } = new InProcessDatabaseClient(db);
 
     /// <summary>Runs one request; <paramref name="version"/> is the connection's protocol version (it picks response layouts).</summary>
@@ -123,7 +146,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return EmptyResponse.Instance;
             case Opcode.Snapshot:
                 new WireReader(payload).End();
-                (options.Snapshot ?? throw new ProtocolException(ErrorCode.NotSupported, "this server has no snapshot (in-memory database or storage not available)"))(db);
+                if (options.Snapshot is null) throw new ProtocolException(ErrorCode.NotSupported, "this server has no snapshot (in-memory database or storage not available)");
+                CompactAll();
                 return EmptyResponse.Instance;
             default:
                 // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous

@@ -71,7 +71,10 @@ public sealed record ServerOptions
     /// </summary>
     public Action<VectorDatabase>? Flush { get; init; }
 
-    /// <summary>Writes a snapshot (Snapshot opcode, and at shutdown). Null = the Snapshot opcode answers <see cref="ErrorCode.NotSupported"/>.</summary>
+    /// <summary>
+    /// Writes a snapshot at shutdown. Null = the Snapshot opcode answers <see cref="ErrorCode.NotSupported"/>; otherwise
+    /// that opcode compacts every collection (what a client's compaction sends), reclaiming deleted and overwritten vectors.
+    /// </summary>
     public Action<VectorDatabase>? Snapshot { get; init; }
 
     /// <summary>Receives diagnostic lines (unexpected failures, rejected connections). Default: none.</summary>
