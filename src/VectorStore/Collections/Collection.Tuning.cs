@@ -287,30 +287,43 @@ public sealed partial class Collection
     /// </summary>
     private TunedSearch Tune(Generation g, double target, int k, int sampleQueries, IndexSearchParameters knob, float[][]? queries = null)
     {
-        ITuningAccess access;
-        VectorIndex? index;
-        int[] live;
         if (t_tuningUnderLock)
         {
-            access = new HeldLockAccess(_slots);
-            index = g.Index;
-            live = _slots.LiveSlots();
+            return g.Index is not { } held
+                ? new TunedSearch(0, knob.Ef, knob.NProbe)
+                : SearchTuner.Tune(held, _raw, _slots.LiveSlots(), new HeldLockAccess(_slots), Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0), queries);
         }
-        else
+        using var unit = new LockPerUnitAccess(this, g);
+        VectorIndex? index;
+        int[] live;
+        unit.Enter();
+        try
         {
-            var unit = new LockPerUnitAccess(this, g);
-            unit.Enter();
-            try
-            {
-                index = unit.Index;
-                live = index is null ? [] : _slots.LiveSlots();
-            }
-            finally { unit.Exit(); }
-            access = unit;
+            // In the unit that starts the change list: every write after this listing is on it.
+            index = unit.Index;
+            live = index is null ? [] : _slots.LiveSlots();
         }
+        finally { unit.Exit(); }
         return index is null
             ? new TunedSearch(0, knob.Ef, knob.NProbe)
-            : SearchTuner.Tune(index, _raw, live, access, Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0), queries);
+            : SearchTuner.Tune(index, _raw, live, unit, Options.Metric.ToDistanceKind(), target, k, sampleQueries, Options.Seed, knob, Parallelism(0), queries);
+    }
+
+    /// <summary>The change lists of the tunings running outside the lock (replaced, not changed, when one starts or ends).</summary>
+    private SlotChanges[] _tuningChanges = [];
+
+    private readonly Lock _tuningChangesGate = new();
+
+    /// <summary>Puts <paramref name="slot"/> on every running tuning's change list; the caller holds the write lock.</summary>
+    private void NoteChangedForTunings(int slot)
+    {
+        foreach (var changes in Volatile.Read(ref _tuningChanges)) changes.Note(slot);
+    }
+
+    private void WatchChanges(SlotChanges changes, bool watch)
+    {
+        lock (_tuningChangesGate)
+            Volatile.Write(ref _tuningChanges, watch ? [.. _tuningChanges, changes] : _tuningChanges.Where(c => c != changes).ToArray());
     }
 
     private long _tuningUnits;
@@ -323,12 +336,17 @@ public sealed partial class Collection
 
     /// <summary>
     /// The tuner's access from outside the lock: the read lock per unit, while <c>g</c> receives writes and keeps the
-    /// index and tuning epoch it had at the first unit (a retraining, rebalance, or drop abandons the tuning).
+    /// index and tuning epoch it had at the first unit (a retraining, rebalance, or drop abandons the tuning). From the
+    /// first unit until disposed, the collection's writes put their slots on <see cref="Changed"/>; more than
+    /// <see cref="SlotChanges.Limit"/> of them abandon the tuning too.
     /// </summary>
-    private sealed class LockPerUnitAccess(Collection owner, Generation g) : ITuningAccess
+    private sealed class LockPerUnitAccess(Collection owner, Generation g) : ITuningAccess, IDisposable
     {
         private bool _started;
+        private bool _watching;
         private int _epoch;
+
+        public SlotChanges Changed { get; } = new();
 
         /// <summary>The index being tuned (taken at the first <see cref="Enter"/>).</summary>
         public VectorIndex? Index { get; private set; }
@@ -349,21 +367,35 @@ public sealed partial class Collection
                 Index = g.Index;
                 _epoch = g.TuningEpoch;
             }
-            if (!g.Attached || g.Index != Index || g.TuningEpoch != _epoch)
+            // Past the limit, a fresh start (a new listing of the live slots) costs less than re-scoring the changes.
+            if (!g.Attached || g.Index != Index || g.TuningEpoch != _epoch || Changed.Count > SlotChanges.Limit)
             {
                 owner._lock.ExitReadLock();
                 throw new TuningAbandonedException();
+            }
+            if (!_watching)
+            {
+                // Under the read lock: no write falls between the caller's listing of the live slots and the watch.
+                _watching = true;
+                owner.WatchChanges(Changed, watch: true);
             }
         }
 
         public void Exit() => owner._lock.ExitReadLock();
 
         public bool IsLive(int slot) => owner._slots.IsLive(slot);
+
+        public void Dispose()
+        {
+            if (_watching) owner.WatchChanges(Changed, watch: false);
+        }
     }
 
     /// <summary>The tuner's access inside a lock its caller holds (and keeps until the tuning ends): nothing to take.</summary>
     private sealed class HeldLockAccess(SlotTable slots) : ITuningAccess
     {
+        public SlotChanges Changed { get; } = new();
+
         public void Enter() { }
 
         public void Exit() { }

@@ -256,6 +256,7 @@ public sealed partial class Collection
         for (int i = 0; i < ids.Count; i++)
         {
             int slot = _slots.Place(ids[i], out bool added);
+            NoteChangedForTunings(slot);
             if (!added)
             {
                 _index?.Remove(slot);
@@ -314,6 +315,7 @@ public sealed partial class Collection
     internal bool ApplyDelete(ulong id)
     {
         if (!_slots.Remove(id, out int slot)) return false;
+        NoteChangedForTunings(slot);
         _search.InvalidateFilters();
         _index?.Remove(slot);
         foreach (var g in _attached) g.Index!.Remove(slot);

@@ -12,7 +12,8 @@ namespace VectorStore.Collections;
 /// Chooses the search settings for a requested recall on the collection's own data: the re-rank depth and, unless
 /// the caller fixed them, the IVF lists probed and (with the caller's sample queries only; see Knobs) the HNSW beam.
 /// The queries are either a seeded sample of stored vectors, each held out of its own ground truth (the exact top-k
-/// of the other vectors), or queries the caller gives, ideally recorded traffic; the truth is computed once. For
+/// of the other vectors), or queries the caller gives, ideally recorded traffic; the exact scan runs once, and each
+/// measurement completes it with the slots written or deleted since, so writers going on meanwhile do not skew it. For
 /// each knob value of a ladder, ascending, the smallest depth of the depth ladder whose mean recall@k reaches the
 /// target is found; each such pair is then timed on the sample, searches and re-rank
 /// together, on one thread, and the fastest wins (a larger knob only when clearly faster). The knob ladder stops
@@ -38,10 +39,11 @@ internal static class SearchTuner
     /// The settings, or depth 0 (and the knob as given) when codes are exact or there are too few vectors to
     /// measure. <paramref name="fixedKnob"/>'s non-zero fields are kept, not tuned. <paramref name="queries"/>, when
     /// given (prepared as searches prepare them), are the sample instead of <paramref name="sampleQueries"/> stored vectors.
-    /// <paramref name="liveSlots"/> are the live slots when the tuning starts (the truth is computed over those of them
-    /// still live when their turn comes).
+    /// <paramref name="liveSlots"/> are the live slots when the tuning starts (its first unit); the slots changed since
+    /// are <paramref name="access"/>'s <see cref="ITuningAccess.Changed"/>.
     /// </summary>
-    /// <exception cref="TuningAbandonedException">The index was replaced while the tuning ran.</exception>
+    /// <exception cref="TuningAbandonedException">The index was replaced while the tuning ran, or more slots changed
+    /// than <see cref="SlotChanges.Limit"/>.</exception>
     public static TunedSearch Tune(VectorIndex index, IVectorReader raw, int[] liveSlots, ITuningAccess access, DistanceKind kind, double target, int k,
         int sampleQueries, int seed, IndexSearchParameters fixedKnob, ParallelOptions parallel, float[][]? queries = null)
     {
@@ -237,17 +239,27 @@ internal static class SearchTuner
         }
     }
 
-    /// <summary>The sampled queries and their exact truth, computed once for every knob value.</summary>
+    /// <summary>
+    /// The sampled queries and, per query, the exact nearest slots among those unchanged since the tuning listed them,
+    /// computed once for every knob value; each measurement makes its truth from them and the slots changed since.
+    /// </summary>
     private sealed class Sample
     {
         /// <summary>Live slots one unit of the truth scan reads under the lock: a few milliseconds of distances.</summary>
         private const int TruthSlice = 16_384;
         private readonly IVectorReader _raw;
+        private readonly int[] _liveSlots;
         private readonly ITuningAccess _access;
         private readonly DistanceKind _kind;
         private readonly int[] _self;
         private readonly float[][] _queries;
-        private readonly HashSet<int>[] _truth;
+
+        /// <summary>
+        /// Per query, the exact nearest 2k of the listed slots not changed when it was scanned, ascending by
+        /// (distance, slot): as long as k of them stay unchanged, they hold the k nearest unchanged slots, and
+        /// deletions need no new scan. Fewer than 2k: every unchanged slot.
+        /// </summary>
+        private readonly (int[] Slots, float[] Distances)[] _nearest;
 
         /// <summary>
         /// Up to <paramref name="count"/> stored vectors, seeded, each a query whose truth leaves itself out (those
@@ -282,29 +294,68 @@ internal static class SearchTuner
         public Sample(IVectorReader raw, int[] liveSlots, ITuningAccess access, DistanceKind kind, int k, float[][] queries, int[] self, ParallelOptions parallel)
         {
             _raw = raw;
+            _liveSlots = liveSlots;
             _access = access;
             _kind = kind;
             K = k;
             _self = self;
             _queries = queries;
-            int count = queries.Length;
-            _truth = new HashSet<int>[count];
-            For(count, parallel, () => new Work(k, k), (qi, w) =>
+            _nearest = new (int[], float[])[queries.Length];
+            For(queries.Length, parallel, () => new Work(2 * k, k), (qi, w) => _nearest[qi] = Nearest(qi, w));
+        }
+
+        /// <summary>
+        /// The exact scan of query <paramref name="qi"/> over the listed slots, a slice per unit, skipping those changed
+        /// (they are scored at each measurement instead, as they are then).
+        /// </summary>
+        private (int[] Slots, float[] Distances) Nearest(int qi, Work w)
+        {
+            w.Heap.Reset(2 * K);
+            for (int from = 0; from < _liveSlots.Length; from += TruthSlice)
             {
-                w.Heap.Reset(k);
-                for (int from = 0; from < liveSlots.Length; from += TruthSlice)
+                _access.Enter();
+                try
                 {
-                    access.Enter();
-                    try
-                    {
-                        foreach (int s in liveSlots.AsSpan(from, Math.Min(TruthSlice, liveSlots.Length - from)))
-                            if (s != _self[qi] && access.IsLive(s)) w.Heap.Push(s, Distances.Compute(kind, _queries[qi], raw.Get(s)));
-                    }
-                    finally { access.Exit(); }
+                    var changed = _access.Changed;
+                    foreach (int s in _liveSlots.AsSpan(from, Math.Min(TruthSlice, _liveSlots.Length - from)))
+                        if (s != _self[qi] && !changed.Contains(s)) w.Heap.Push(s, Distances.Compute(_kind, _queries[qi], _raw.Get(s)));
                 }
-                int n = w.Heap.Drain(w.Slots, w.Dists);
-                _truth[qi] = new HashSet<int>(w.Slots.AsSpan(0, n).ToArray());
-            });
+                finally { _access.Exit(); }
+            }
+            var slots = new int[w.Heap.Count];
+            var distances = new float[slots.Length];
+            w.Heap.Drain(slots, distances);
+            return (slots, distances);
+        }
+
+        /// <summary>
+        /// Query <paramref name="qi"/>'s exact top k of the live vectors now (inside a unit): the nearest unchanged
+        /// slots of its scan and every live changed slot, scored now. False when the scan no longer holds k unchanged
+        /// slots and there may be unchanged ones it did not keep: it must be scanned again.
+        /// </summary>
+        private bool TryTruth(int qi, Work w, out HashSet<int> truth)
+        {
+            var (slots, distances) = _nearest[qi];
+            var changed = _access.Changed;
+            w.Heap.Reset(K);
+            int unchanged = 0;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                if (changed.Contains(slots[i])) continue;
+                w.Heap.Push(slots[i], distances[i]);
+                unchanged++;
+            }
+            truth = [];
+            if (unchanged < K && slots.Length == 2 * K) return false;
+            var q = _queries[qi];
+            for (int i = 0; i < changed.Count; i++)
+            {
+                int s = changed[i];
+                if (s != _self[qi] && _access.IsLive(s)) w.Heap.Push(s, Distances.Compute(_kind, q, _raw.Get(s)));
+            }
+            int n = w.Heap.Drain(w.Slots, w.Dists);
+            truth = new HashSet<int>(w.Slots.AsSpan(0, n).ToArray());
+            return true;
         }
 
         public int Count => _self.Length;
@@ -323,12 +374,21 @@ internal static class SearchTuner
         public double[] RecallByDepth(int qi, VectorIndex index, Work w, IndexSearchParameters knob, int count, int[] depths)
         {
             var q = _queries[qi];
-            _access.Enter();
-            try
+            while (true)
             {
-                return SearchTuner.RecallByDepth(slot => Distances.Compute(_kind, q, _raw.Get(slot)), w.Candidates(index, this, qi, knob, count), depths, K, _truth[qi]);
+                _access.Enter();
+                try
+                {
+                    // Truth and candidates from the same unit: a truth from an earlier one counts the vectors deleted
+                    // since as misses and ranks the ones added since below what a search then returns.
+                    if (TryTruth(qi, w, out var truth))
+                        return SearchTuner.RecallByDepth(slot => Distances.Compute(_kind, q, _raw.Get(slot)), w.Candidates(index, this, qi, knob, count), depths, K, truth);
+                }
+                finally { _access.Exit(); }
+                // Ends: each scan keeps 2k slots, more than k of which must change before the next unit to get here
+                // again, and past SlotChanges.Limit changes the tuning is abandoned.
+                _nearest[qi] = Nearest(qi, w);
             }
-            finally { _access.Exit(); }
         }
 
         /// <summary>

@@ -94,6 +94,52 @@ public class TuningConcurrencyTests
     }
 
     /// <summary>
+    /// Writes between the exact scan and the measurements: each query's 15 nearest vectors are deleted and a near
+    /// copy of it added (into a freed slot, still live to the tuner). Measured against the scan's truth, every knob
+    /// scored 0 recall and the tuning fell back to its deepest depth; each measurement uses the truth of the live
+    /// vectors at that unit, so the tuning meets the target and what it chose holds on the collection as written.
+    /// </summary>
+    [Fact]
+    public async Task WritesBetweenTheExactScanAndTheMeasurementsAreInTheTruthTheTuningMeasuresAgainst()
+    {
+        const int count = 4_000, sample = 50;
+        var data = SyntheticData.Clustered(count + sample, 32, seed: 23);
+        using var db = VectorDatabase.CreateInMemory();
+        var c = Loaded(db, data, count, "pq:8x4", "ivf:16", 2000);
+        var queries = data.Slice(count, sample);
+        var nearest = GroundTruth.Compute(data.Slice(0, count), queries, 15, DistanceKind.L2);
+        using var paused = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        int units = 0;
+        c.BeforeTuningUnit = () =>
+        {
+            // Unit 1 lists the slots, units 2 to 51 scan one query each (4,000 slots are one slice): every unit from
+            // the 52nd on measures, and waits for the writes.
+            if (Interlocked.Increment(ref units) < 2 + sample) return;
+            paused.Set();
+            resume.Wait(TimeSpan.FromSeconds(60));
+        };
+        var tuning = Task.Run(() => c.TuneSearchOnQueries(0.9, queries));
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the tuning did not reach its measurements");
+        await c.DeleteBatchAsync(nearest.SelectMany(row => row).Distinct().Select(s => (ulong)s).ToArray());
+        var near = new VectorMatrix(sample, 32);
+        for (int i = 0; i < sample; i++)
+            for (int d = 0; d < 32; d++) near[i][d] = queries[i][d] + 0.001f;
+        c.UpsertBatch(Enumerable.Range(0, sample).Select(i => (ulong)(1_000_000 + i)).ToArray(), near);
+        resume.Set();
+        var tuned = await tuning.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.InRange(tuned.Rerank, 10, 999);
+
+        var ids = c.Ids();
+        var live = new VectorMatrix(ids.Length, 32);
+        for (int i = 0; i < ids.Length; i++) c.Get(ids[i])!.Vector.CopyTo(live[i]);
+        var truth = GroundTruth.Compute(live, queries, 10, DistanceKind.L2).Select(row => row.Select(r => (int)ids[r]).ToArray()).ToArray();
+        var hits = c.SearchBatch(queries, new SearchOptions { Rerank = tuned.Rerank, NProbe = tuned.NProbe });
+        double recall = Recall.AtK(hits.Select(h => h.Select(x => (long)x.Id).ToArray()).ToArray(), truth, 10);
+        Assert.True(recall >= 0.9, $"recall {recall} at the tuned depth {tuned.Rerank} and {tuned.NProbe} lists");
+    }
+
+    /// <summary>
     /// An index rebalanced between two units of a tuning (here: inside the parallel exact scan) abandons that tuning;
     /// <c>TuneSearch</c> tunes the rebalanced index instead and its caller never sees the abandonment, nor does a
     /// target-recall search running at the same time.
