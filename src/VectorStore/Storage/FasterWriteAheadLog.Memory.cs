@@ -71,7 +71,10 @@ internal sealed partial class FasterWriteAheadLog
     /// buffer, and its next flush of the tail page rewrites from the device sector holding the flushed address on
     /// (AllocatorBase.WriteAsync, partial pages), so those bytes are never read from memory again. A quiet collection
     /// kept up to a page (4 MiB) of them resident, half a page on average. The page is cleared when FASTER closes it
-    /// whole, which this does not change: discarded bytes read as zeros too. Caller holds <see cref="_appendGate"/>.
+    /// whole, which this does not change: discarded bytes read as zeros too. And above all: FASTER's closed address only
+    /// enters the tail page through a truncation (a page change moves it to the old tail page's start; recovery to the
+    /// tail page's start or the begin address), where it equals the begin address, so every discarded byte belongs to an
+    /// entry a checkpoint already covers. Caller holds <see cref="_appendGate"/>.
     /// </summary>
     private unsafe long ReleaseClosedTail(object allocator, byte[]?[] pages)
     {
