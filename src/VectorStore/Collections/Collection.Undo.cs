@@ -94,22 +94,13 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
     }
 
-    /// <summary>
-    /// The journal's durability wait; on a storage failure the lost writes are undone before the error is thrown.
-    /// </summary>
-    /// <remarks>
-    /// KeptByTheReset: a commit can fail after FASTER's metadata slot for it reached the disk (the durable-tail record's
-    /// write failed, or a later flush did). The reset keeps what FASTER committed, and the undo keeps those writes in
-    /// memory; their writers are then told they succeeded, which is true: the write is durable and visible. Telling them
-    /// it failed left a "failed" write in the collection and after every crash.
-    /// </remarks>
+    /// <summary>The journal's durability wait; on a storage failure the lost writes are undone before the error is thrown.</summary>
     private void WaitDurable(long ticket)
     {
         try { _journal.WaitDurable(ticket); }
         catch (Exception e) when (e is StorageFullException or StorageIoException)
         {
             RecoverAfterStorageFailure();
-            if (_journal.IsDurable(ticket)) return; // see KeptByTheReset
             throw;
         }
         catch (ObjectDisposedException) when (Faulted)
@@ -127,7 +118,6 @@ public sealed partial class Collection
         catch (Exception e) when (e is StorageFullException or StorageIoException)
         {
             RecoverAfterStorageFailure();
-            if (_journal.IsDurable(ticket)) return; // see KeptByTheReset
             throw;
         }
         catch (ObjectDisposedException) when (Faulted)

@@ -60,13 +60,6 @@ internal interface ICollectionJournal
     long DurableTicket => long.MaxValue;
 
     /// <summary>
-    /// Whether the write that got <paramref name="ticket"/> is durable now, in the log epoch it was appended in (a
-    /// reset after a failure keeps what FASTER had already committed, so a write whose commit reported the failure may
-    /// be durable all the same).
-    /// </summary>
-    bool IsDurable(long ticket) => true;
-
-    /// <summary>
     /// Reopens a failed journal at its last durable point; returns the ticket up to which writes survived (every
     /// write past it is lost and must be undone in memory). The caller holds the collection's write lock.
     /// </summary>

@@ -253,9 +253,6 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <inheritdoc />
-    public bool IsDurable(long ticket) => IsDurable(ticket, out _, out _);
-
-    /// <inheritdoc />
     public long ResetAfterFailure()
     {
         ThrowIfDisposed();

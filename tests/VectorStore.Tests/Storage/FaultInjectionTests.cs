@@ -325,54 +325,6 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         output.WriteLine($"{runs} runs, {failures} failed batches among 4 concurrent writers, every acknowledged batch present, no failed one");
     }
 
-    /// <summary>
-    /// A commit that fails after FASTER's metadata slot for it reached the disk (here: the durable-tail record's write
-    /// fails once) is kept by the reset, so its writes are durable and stay in memory: their callers are told they
-    /// succeeded, synchronously and asynchronously, and exactly those writes are there before and after a crash.
-    /// </summary>
-    [Fact]
-    public async Task AWriteTheResetKeepsIsAcknowledged()
-    {
-        var faults = new DeviceFaults { AtWrite = long.MaxValue };
-        string dir = TestData.TempDir();
-        var o = new Outcome();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
-        void Acked(ulong[] ids, float[][] rows)
-        {
-            for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
-        }
-        var first = new ulong[] { 1, 2, 3 };
-        var rows1 = first.Select(id => Vector(id, 0)).ToArray();
-        c.UpsertBatch(first, new VectorMatrix(rows1.SelectMany(r => r).ToArray(), Dim));
-        Acked(first, rows1);
-
-        faults.FailTailRecords = 1;
-        var second = new ulong[] { 2, 4 };
-        var rows2 = second.Select(id => Vector(id, 1)).ToArray();
-        c.UpsertBatch(second, new VectorMatrix(rows2.SelectMany(r => r).ToArray(), Dim));
-        Assert.Equal(0, faults.FailTailRecords); // the commit did fail
-        Acked(second, rows2);
-
-        faults.FailTailRecords = 1;
-        var third = new ulong[] { 3, 5 };
-        var rows3 = third.Select(id => Vector(id, 2)).ToArray();
-        await c.UpsertBatchAsync(third, new VectorMatrix(rows3.SelectMany(r => r).ToArray(), Dim));
-        Assert.Equal(0, faults.FailTailRecords);
-        Acked(third, rows3);
-
-        // The log works on after the reset.
-        var fourth = new ulong[] { 6 };
-        var rows4 = fourth.Select(id => Vector(id, 0)).ToArray();
-        c.UpsertBatch(fourth, new VectorMatrix(rows4.SelectMany(r => r).ToArray(), Dim));
-        Acked(fourth, rows4);
-
-        AssertExactly(c, o, "in memory");
-        StorageTestKit.Crash(db);
-        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
-        AssertExactly(reopened.GetCollection("c"), o, "after a crash");
-    }
-
     [Fact]
     public async Task AWriteLostInAFailedCommitIsNeverReportedDurableByALaterCommitAtTheSameAddress()
     {
