@@ -47,6 +47,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
     /// The engine's client over the database: calls that exist only on the client interfaces (field-carrying upserts,
     /// the compression lifecycle) go through it. It does not own the database.
     /// </summary>
+    private IVectorDatabaseClient Client { get; } = new InProcessDatabaseClient(db);
+
     /// <summary>
     /// The Snapshot opcode: a client's compaction (<c>VectorStoreClient.CompactAsync</c>, <c>compact --server</c>) is
     /// sent as one, the protocol having no per-collection compaction. A checkpoint alone (the shutdown hook) left the
@@ -69,8 +71,6 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             }
         }
     }
-
-    private IVectorDatabaseClient Client { get; } = new InProcessDatabaseClient(db);
 
     /// <summary>Runs one request; <paramref name="version"/> is the connection's protocol version (it picks response layouts).</summary>
     public IWireMessage Execute(byte opcode, ReadOnlySpan<byte> payload, ushort version)

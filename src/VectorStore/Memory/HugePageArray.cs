@@ -133,20 +133,20 @@ internal static partial class HugePageArray
     }
 
     /// <summary>
-    /// Returns to the system the whole pages of <paramref name="pinned"/> inside bytes
-    /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of its data; returns how many
-    /// bytes the system accepted. They read as zeros afterwards: for bytes the owner knows nobody reads or rewrites from
-    /// memory again. Partial pages at either end keep theirs. The array must be pinned. Elsewhere a no-op returning 0.
+    /// Returns to the system the whole pages of <paramref name="pinned"/>'s data inside
+    /// [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) (an address inside it, e.g. a
+    /// pointer its owner aligned there); returns how many bytes the system accepted. They read as zeros afterwards: for
+    /// bytes the owner knows nobody reads or rewrites from memory again. Partial pages at either end keep theirs. The
+    /// array must be pinned. Elsewhere a no-op returning 0.
     /// </summary>
-    public static unsafe long DiscardPages(byte[] pinned, long offset, long length)
+    public static long DiscardPages(byte[] pinned, nint start, long length)
     {
         nint page = Environment.SystemPageSize;
         if (!OperatingSystem.IsLinux() || Volatile.Read(ref _madviseUnavailable)) return 0;
-        offset = Math.Clamp(offset, 0, pinned.Length);
-        length = Math.Clamp(length, 0, pinned.Length - offset);
-        nint data = Address(pinned);
-        nint start = (data + (nint)offset + page - 1) & ~(page - 1), end = (data + (nint)(offset + length)) & ~(page - 1);
-        return end > start && Advise(start, (nuint)(end - start), MadvDontNeed) ? end - start : 0;
+        nint data = Address(pinned), stop = data + pinned.Length;
+        start = Math.Clamp(start, data, stop);
+        nint first = (start + page - 1) & ~(page - 1), end = (start + (nint)Math.Min(length, stop - start)) & ~(page - 1);
+        return end > first && Advise(first, (nuint)(end - first), MadvDontNeed) ? end - first : 0;
     }
 
     private static unsafe nint Address<T>(T[] pinned) where T : unmanaged =>

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using FASTER.core;
 using VectorStore.Memory;
 
@@ -76,7 +75,7 @@ internal sealed partial class FasterWriteAheadLog
     /// tail page's start or the begin address), where it equals the begin address, so every discarded byte belongs to an
     /// entry a checkpoint already covers. Caller holds <see cref="_appendGate"/>.
     /// </summary>
-    private unsafe long ReleaseClosedTail(object allocator, byte[]?[] pages)
+    private long ReleaseClosedTail(object allocator, byte[]?[] pages)
     {
         long closed = Volatile.Read(ref ClosedUntilOf(allocator)), flushed = Volatile.Read(ref FlushedUntilOf(allocator));
         int bits = _settings.PageSizeBits;
@@ -87,9 +86,8 @@ internal sealed partial class FasterWriteAheadLog
         int slot = (int)((tail >> bits) % pages.Length);
         var page = pages[slot];
         if (page is null) return 0;
-        // FASTER aligns each page's start inside its array (BlittableAllocator.AllocatePage).
-        long offset = PointersOf(allocator)[slot] - (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(page));
-        return HugePageArray.DiscardPages(page, offset, Math.Min(until, 1L << bits));
+        // FASTER aligns each page's start inside its array (BlittableAllocator.AllocatePage): its pointer, not the array's.
+        return HugePageArray.DiscardPages(page, (nint)PointersOf(allocator)[slot], Math.Min(until, 1L << bits));
     }
 
     /// <summary>FASTER's page buffer as it is now (for tests that look at its residency).</summary>
