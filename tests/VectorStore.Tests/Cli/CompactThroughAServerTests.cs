@@ -96,9 +96,11 @@ public sealed class CompactThroughAServerTests
         await LoadCommand.LoadAsync(client, "c", all, firstId: 0, batch: 500, TextWriter.Null);
         var remote = await Compact(client);
 
-        // Genuine growth (the log held the vectors LZ4-compressed and no index), to exactly where the local load ended.
+        // Genuine growth (the log held the vectors LZ4-compressed and no index), to where the local load ended. Not to
+        // the byte: whether the server's idle checkpoint ran before the compaction changes what the checkpoint-appended
+        // files hold by a block (CI saw 675,840 against 679,936).
         Assert.True(remote.After > remote.Before, $"{remote.Before} -> {remote.After}");
-        Assert.Equal(local.After, remote.After);
+        Assert.InRange(remote.After, local.After - 8192, local.After + 8192);
         Assert.StartsWith($"note: 'c' grew by {remote.After - remote.Before} bytes: compaction wrote a snapshot of what was only in the write-ahead log", remote.Note);
     }
 }
