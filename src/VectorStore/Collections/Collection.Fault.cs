@@ -18,20 +18,32 @@ namespace VectorStore.Collections;
 public sealed partial class Collection
 {
     private volatile Exception? _fault;
+    // What failed, for the error's text (set with _fault).
+    private string _faultWhat = ApplyFailed;
+    private const string ApplyFailed = "applying a logged write in memory failed";
 
     /// <summary>Whether a failed in-memory apply stopped this collection (see <see cref="CollectionFaultedException"/>).</summary>
     internal bool Faulted => _fault is not null;
 
     /// <summary>Stops the collection because of <paramref name="cause"/> and returns the exception to throw.</summary>
-    private CollectionFaultedException Fault(Exception cause)
+    private CollectionFaultedException Fault(Exception cause, string what = ApplyFailed)
     {
         if (cause is CollectionFaultedException faulted) return faulted;
-        _fault ??= cause;
-        return FaultedError(cause);
+        lock (_faultGate)
+        {
+            if (_fault is null)
+            {
+                _faultWhat = what;
+                _fault = cause;
+            }
+        }
+        return FaultedError(_fault);
     }
 
+    private readonly Lock _faultGate = new();
+
     private CollectionFaultedException FaultedError(Exception cause) => new(Name,
-        $"collection '{Name}' stopped serving: applying a logged write in memory failed ({cause.GetType().Name}: {cause.Message}). " +
+        $"collection '{Name}' stopped serving: {_faultWhat} ({cause.GetType().Name}: {cause.Message}). " +
         (_journal is not NullJournal
             ? "Its files are intact and hold every acknowledged write; get the collection from its database again to reopen it from them."
             : "It is in memory only, so it cannot be recovered: drop it and create it again."),

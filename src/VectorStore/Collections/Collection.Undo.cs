@@ -39,17 +39,25 @@ public sealed partial class Collection
 
     /// <summary>
     /// When the journal's last commit failed: reopens it and undoes every write it lost. Write lock held. If the
-    /// journal cannot be reopened, the writes past its durable point are undone all the same and the error is thrown
-    /// (the next write tries again).
+    /// journal cannot be reopened, the collection stops (Collection.Fault.cs) and the error is thrown: the database
+    /// reopens it from its files, which then say which writes survived.
     /// </summary>
+    /// <remarks>
+    /// Why not undo down to the old durable point and let the next write try again: a reopening can fail after FASTER
+    /// recovered past that point (its metadata for the failed commit had reached the disk; writing the durable-tail
+    /// record failed), and a later attempt keeps those entries. Memory would then lack writes the files hold, and an
+    /// attempt that kept less than FASTER's metadata claims left a log that refused to open (notes/issue-20-diskfull.md).
+    /// </remarks>
     private void RecoverFromJournalFailureLocked()
     {
         if (!_journal.Failed) return;
+        // A stopped collection's memory is discarded at its reopening: it is never reset or undone.
+        ThrowIfFaulted();
         long durable;
         try { durable = _journal.ResetAfterFailure(); }
-        catch
+        catch (Exception e) when (e is not ObjectDisposedException)
         {
-            UndoPastLocked(_journal.DurableTicket);
+            Fault(e, "reopening its write-ahead log after a failed write failed");
             throw;
         }
         UndoPastLocked(durable);
@@ -94,13 +102,23 @@ public sealed partial class Collection
         finally { _lock.ExitWriteLock(); }
     }
 
-    /// <summary>The journal's durability wait; on a storage failure the lost writes are undone before the error is thrown.</summary>
+    /// <summary>
+    /// The journal's durability wait; on a storage failure the lost writes are undone before the error is thrown.
+    /// </summary>
+    /// <remarks>
+    /// KeptByTheReset: a commit can fail after FASTER's metadata for it reached the disk (the durable-tail record's
+    /// write failed, or a later flush did). The reset keeps what that metadata claims and the undo keeps those writes in
+    /// memory, so their writers are told they succeeded, which is true: the write is durable and visible. Telling them it
+    /// failed left a "failed" write in the collection and after every crash. A reset that fails stops the collection
+    /// instead (<see cref="RecoverFromJournalFailureLocked"/>), so no write is acknowledged from a half-done one.
+    /// </remarks>
     private void WaitDurable(long ticket)
     {
         try { _journal.WaitDurable(ticket); }
         catch (Exception e) when (e is StorageFullException or StorageIoException)
         {
             RecoverAfterStorageFailure();
+            if (_journal.IsDurable(ticket)) return; // see KeptByTheReset
             throw;
         }
         catch (ObjectDisposedException) when (Faulted)
@@ -118,6 +136,7 @@ public sealed partial class Collection
         catch (Exception e) when (e is StorageFullException or StorageIoException)
         {
             RecoverAfterStorageFailure();
+            if (_journal.IsDurable(ticket)) return; // see KeptByTheReset on WaitDurable
             throw;
         }
         catch (ObjectDisposedException) when (Faulted)

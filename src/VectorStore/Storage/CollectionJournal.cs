@@ -60,6 +60,12 @@ internal interface ICollectionJournal
     long DurableTicket => long.MaxValue;
 
     /// <summary>
+    /// Whether the write that got <paramref name="ticket"/> is durable now, in the log epoch it was appended in: a
+    /// commit can fail after FASTER's metadata for it reached the disk, and the reset after the failure keeps it.
+    /// </summary>
+    bool IsDurable(long ticket) => true;
+
+    /// <summary>
     /// Reopens a failed journal at its last durable point; returns the ticket up to which writes survived (every
     /// write past it is lost and must be undone in memory). The caller holds the collection's write lock.
     /// </summary>

@@ -253,6 +253,9 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     }
 
     /// <inheritdoc />
+    public bool IsDurable(long ticket) => _wal.DurableIn(ticket >>> EpochShift) >= (ticket & AddressMask);
+
+    /// <inheritdoc />
     public long ResetAfterFailure()
     {
         ThrowIfDisposed();

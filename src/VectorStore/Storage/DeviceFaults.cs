@@ -54,6 +54,31 @@ internal sealed class DeviceFaults
 
     private int _injected;
 
+    /// <summary>
+    /// How many of the next durable-tail record writes fail (an <see cref="IOException"/> before anything is written):
+    /// a commit whose FASTER metadata slot is already on disk then completes with an error. Default 0.
+    /// </summary>
+    public int FailTailRecords
+    {
+        get => Volatile.Read(ref _failTailRecords);
+        set => Volatile.Write(ref _failTailRecords, value);
+    }
+
+    private int _failTailRecords;
+
+    /// <summary>Whether this durable-tail record write is to fail (counts one down).</summary>
+    public bool TakeTailRecordFault()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _failTailRecords);
+            if (left <= 0) return false;
+        }
+        while (Interlocked.CompareExchange(ref _failTailRecords, left - 1, left) != left);
+        return true;
+    }
+
     /// <summary>Stops injecting (the disk has space again).</summary>
     public void Heal() => _healed = true;
 

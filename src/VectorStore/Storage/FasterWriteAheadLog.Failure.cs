@@ -19,6 +19,8 @@ internal sealed partial class FasterWriteAheadLog
     // The durable address at the end of each finished epoch, and the failure that ended it (indexed by epoch).
     private readonly List<(long Durable, VectorStoreException Failure)> _epochs = [];
     private bool _disposed;
+    // What a failed reset attempt of the current epoch kept (0 when none failed); under the append and commit gates.
+    private long _resetKeeps;
 
     /// <summary>Times the log was reopened after a failure; appends are tagged with it (see <see cref="DurableIn"/>).</summary>
     public long Resets
@@ -136,7 +138,10 @@ internal sealed partial class FasterWriteAheadLog
             if (_failure is null || _disposed) return _syncedUntil;
             // FASTER may have written commit metadata our wal.tail record missed (an error writing wal.tail): what it
             // committed is durable and is kept; only what no commit claimed is discarded.
-            long keep = Math.Max(_syncedUntil, _commits?.AttemptedUntil ?? 0);
+            // Never less than an earlier attempt kept: once it disposed the commit manager, what FASTER's metadata may
+            // claim is known only from that attempt.
+            long keep = Math.Max(Math.Max(_syncedUntil, _commits?.AttemptedUntil ?? 0), _resetKeeps);
+            _resetKeeps = keep;
             try { _log.Dispose(); }
             catch (Exception e) when (e is not OutOfMemoryException) { }
             _device.Dispose();
@@ -163,12 +168,21 @@ internal sealed partial class FasterWriteAheadLog
             if (recovered < _syncedUntil)
                 throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
                     $"reopening the write-ahead log after a failed write recovered only up to address {recovered}, but {_syncedUntil} was acknowledged as durable");
-            if (recovered > _syncedUntil) PublishDurable(recovered, force: true);
+            if (recovered > _syncedUntil)
+            {
+                try { PublishDurable(recovered, force: true); }
+                catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)
+                {
+                    // The log stays failed (the next attempt reopens FASTER again); the caller gets a typed error.
+                    throw new StorageIoException(_tail.Path, $"reopening the write-ahead log after a failed write failed recording its durable tail: {e.Message}", e);
+                }
+            }
             lock (_unsyncedGate) _unsynced.Clear();
             _next = _durablePoint;
             _segmentsSyncedUntil = _syncedUntil;
             lock (_boundaryGate) _boundaries.RemoveAll(b => b.Address > _syncedUntil);
             lock (_epochs) _epochs.Add((_syncedUntil, _failure));
+            _resetKeeps = 0;
             Volatile.Write(ref _failure, null);
             // The new log's buffer, cleared by FASTER, as at any open (FasterWriteAheadLog.Memory.cs).
             ReleaseUnusedBuffer();

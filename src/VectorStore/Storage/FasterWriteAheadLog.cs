@@ -335,6 +335,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             }
         }
         CrashPoints.Reach(CrashPoints.CommitWritten);
+        if (_settings.Faults?.TakeTailRecordFault() == true) throw new IOException("injected fault: the durable-tail record was not written");
         _tail.Record(new TailRecord(_anchorBegin, _anchor, reached, _durablePoint, Framed: true));
         CrashPoints.Reach(CrashPoints.TailWritten);
         // FASTER's tail sits at a page's end while an entry that did not fit waits for the next page; a commit then

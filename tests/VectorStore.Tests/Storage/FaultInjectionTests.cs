@@ -325,6 +325,110 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         output.WriteLine($"{runs} runs, {failures} failed batches among 4 concurrent writers, every acknowledged batch present, no failed one");
     }
 
+    /// <summary>
+    /// A commit that fails after FASTER's metadata slot for it reached the disk (here: the durable-tail record's write
+    /// fails once) is kept by the reset, so its writes are durable and stay in memory: their callers are told they
+    /// succeeded, synchronously and asynchronously, and exactly those writes are there before and after a crash.
+    /// </summary>
+    [Fact]
+    public async Task AWriteTheResetKeepsIsAcknowledged()
+    {
+        var faults = new DeviceFaults { AtWrite = long.MaxValue };
+        string dir = TestData.TempDir();
+        var o = new Outcome();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        void Acked(ulong[] ids, float[][] rows)
+        {
+            for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
+        }
+        var first = new ulong[] { 1, 2, 3 };
+        var rows1 = first.Select(id => Vector(id, 0)).ToArray();
+        c.UpsertBatch(first, new VectorMatrix(rows1.SelectMany(r => r).ToArray(), Dim));
+        Acked(first, rows1);
+
+        faults.FailTailRecords = 1;
+        var second = new ulong[] { 2, 4 };
+        var rows2 = second.Select(id => Vector(id, 1)).ToArray();
+        c.UpsertBatch(second, new VectorMatrix(rows2.SelectMany(r => r).ToArray(), Dim));
+        Assert.Equal(0, faults.FailTailRecords); // the commit did fail
+        Acked(second, rows2);
+
+        faults.FailTailRecords = 1;
+        var third = new ulong[] { 3, 5 };
+        var rows3 = third.Select(id => Vector(id, 2)).ToArray();
+        await c.UpsertBatchAsync(third, new VectorMatrix(rows3.SelectMany(r => r).ToArray(), Dim));
+        Assert.Equal(0, faults.FailTailRecords);
+        Acked(third, rows3);
+
+        // The log works on after the reset.
+        var fourth = new ulong[] { 6 };
+        var rows4 = fourth.Select(id => Vector(id, 0)).ToArray();
+        c.UpsertBatch(fourth, new VectorMatrix(rows4.SelectMany(r => r).ToArray(), Dim));
+        Acked(fourth, rows4);
+
+        AssertExactly(c, o, "in memory");
+        StorageTestKit.Crash(db);
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        AssertExactly(reopened.GetCollection("c"), o, "after a crash");
+    }
+
+    /// <summary>
+    /// A double fault: a commit fails after FASTER's metadata for it reached the disk (the durable-tail record's write
+    /// fails), and the reset after it fails too (the same write fails again, after FASTER recovered past the durable
+    /// point). The collection stops rather than undoing down to a point its files no longer agree with; the database
+    /// reopens it from those files with every acknowledged write, writing goes on, and the directory opens after a
+    /// crash with the same rows. Before, the next write reset the log again, zeroed the entries FASTER's metadata
+    /// claimed, and the database refused to open ("entries … were acknowledged as durable (… missing)").
+    /// </summary>
+    [Fact]
+    public async Task AResetThatFailsStopsTheCollectionWhichReopensFromItsFilesWithEveryAcknowledgedWrite()
+    {
+        var faults = new DeviceFaults { AtWrite = long.MaxValue };
+        string dir = TestData.TempDir();
+        var acked = new Dictionary<ulong, float[]>();
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        void Write(Collection into, ulong[] ids, int version)
+        {
+            var rows = ids.Select(id => Vector(id, version)).ToArray();
+            into.UpsertBatch(ids, new VectorMatrix(rows.SelectMany(r => r).ToArray(), Dim));
+            for (int i = 0; i < ids.Length; i++) acked[ids[i]] = rows[i];
+        }
+        Write(c, [1, 2, 3], 0);
+
+        faults.FailTailRecords = 2;
+        var failed = new ulong[] { 2, 4 };
+        var error = await Assert.ThrowsAsync<StorageIoException>(() =>
+            c.UpsertBatchAsync(failed, new VectorMatrix(failed.SelectMany(id => Vector(id, 1)).ToArray(), Dim)));
+        Assert.Equal(0, faults.FailTailRecords);
+        Assert.StartsWith(dir, error.Path);
+        var stopped = Assert.Throws<CollectionFaultedException>(() => c.Get(1));
+        Assert.Contains("reopening its write-ahead log", stopped.Message);
+
+        var fresh = db.GetCollection("c");
+        Assert.NotSame(c, fresh);
+        Write(fresh, [5, 6], 2);
+        Write(fresh, [1], 3);
+        // The failed batch's outcome is open (its commit metadata is on disk); every acknowledged row is there.
+        Dictionary<ulong, float[]?> Rows(Collection from) =>
+            Enumerable.Range(1, 6).ToDictionary(i => (ulong)i, i => from.Get((ulong)i)?.Vector.ToArray());
+        var before = Rows(fresh);
+        foreach (var (id, vector) in acked)
+        {
+            var row = before[id];
+            Assert.True(row is not null, $"acknowledged id {id} is missing after the reopen");
+            if (id != 2) Assert.Equal(vector, row);
+            else Assert.True(row!.SequenceEqual(vector) || row.SequenceEqual(Vector(2, 1)), "id 2 is neither its acknowledged nor its failed vector");
+        }
+
+        StorageTestKit.Crash(db);
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        var after = Rows(reopened.GetCollection("c"));
+        foreach (var (id, row) in before)
+            Assert.True(row is null ? after[id] is null : after[id] is { } a && a.SequenceEqual(row), $"id {id} differs after a crash");
+    }
+
     [Fact]
     public async Task AWriteLostInAFailedCommitIsNeverReportedDurableByALaterCommitAtTheSameAddress()
     {
