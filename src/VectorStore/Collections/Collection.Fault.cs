@@ -13,7 +13,9 @@ namespace VectorStore.Collections;
 /// </summary>
 /// <remarks>
 /// Failures before the log append (validation, a full disk, a log that cannot take the record) change nothing and
-/// are thrown as they are; the journal's own commit failures are undone by <c>Collection.Undo.cs</c>.
+/// are thrown as they are; the journal's own commit failures are undone by <c>Collection.Undo.cs</c>, and a
+/// collection whose log cannot be reopened after such a failure stops here too: its files then decide which of the
+/// failed writes survived.
 /// </remarks>
 public sealed partial class Collection
 {
