@@ -79,18 +79,25 @@ public sealed partial class Collection
         try
         {
             var present = new bool[ids.Count];
-            long last = 0;
-            int deleted = 0;
+            var tickets = new List<long>();
             for (int i = 0; i < present.Length; i++)
             {
                 if (!DeleteInMemory(ids[i], out long ticket)) continue;
                 present[i] = true;
-                last = ticket;
-                deleted++;
+                tickets.Add(ticket);
+                DuringDeleteBatchForTests?.Invoke(tickets.Count);
             }
+            int deleted = tickets.Count;
             if (deleted > 0)
             {
-                await WaitDurableAsync(last, cancellationToken).ConfigureAwait(false);
+                await WaitDurableAsync(tickets[^1], cancellationToken).ConfigureAwait(false);
+                // Each delete takes the lock on its own, so another writer's failed commit can reset the log between
+                // two of them: the earlier ones were then undone, and the last ticket, in the new epoch, says
+                // nothing about them. The first that is not durable throws its epoch's failure.
+                foreach (long t in tickets)
+                {
+                    if (!_journal.IsDurable(t)) await WaitDurableAsync(t, cancellationToken).ConfigureAwait(false);
+                }
                 QueueRebalanceIfNeeded();
             }
             op.Succeeded(deleted);
@@ -102,6 +109,9 @@ public sealed partial class Collection
             throw;
         }
     }
+
+    /// <summary>Test hook: runs in <see cref="DeleteBatchAsync"/> after each deletion, with how many it has made (null outside tests).</summary>
+    internal Action<int>? DuringDeleteBatchForTests { get; set; }
 
     /// <summary>The stored vector and payload of <paramref name="id"/>, or null (runs on the calling thread).</summary>
     public Task<VectorRecord?> GetAsync(ulong id, CancellationToken cancellationToken = default) =>

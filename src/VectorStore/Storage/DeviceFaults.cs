@@ -67,15 +67,33 @@ internal sealed class DeviceFaults
     private int _failTailRecords;
 
     /// <summary>Whether this durable-tail record write is to fail (counts one down).</summary>
-    public bool TakeTailRecordFault()
+    public bool TakeTailRecordFault() => TakeOne(ref _failTailRecords);
+
+    /// <summary>
+    /// How many of the next commit-slot writes (<c>wal.commit</c>) fail (an <see cref="IOException"/> before anything
+    /// is written, after the log's data up to the commit was fsynced): a commit whose entries are on disk that no
+    /// metadata claims. Default 0.
+    /// </summary>
+    public int FailCommitSlots
     {
-        int left;
+        get => Volatile.Read(ref _failCommitSlots);
+        set => Volatile.Write(ref _failCommitSlots, value);
+    }
+
+    private int _failCommitSlots;
+
+    /// <summary>Whether this commit-slot write is to fail (counts one down).</summary>
+    public bool TakeCommitSlotFault() => TakeOne(ref _failCommitSlots);
+
+    private static bool TakeOne(ref int left)
+    {
+        int now;
         do
         {
-            left = Volatile.Read(ref _failTailRecords);
-            if (left <= 0) return false;
+            now = Volatile.Read(ref left);
+            if (now <= 0) return false;
         }
-        while (Interlocked.CompareExchange(ref _failTailRecords, left - 1, left) != left);
+        while (Interlocked.CompareExchange(ref left, now - 1, now) != now);
         return true;
     }
 

@@ -76,12 +76,29 @@ internal sealed partial class FasterWriteAheadLog
         return Copy(_failure!);
     }
 
+    private const string After = "; the writes since the last durable commit were not acknowledged and are undone";
+
+    /// <summary>A commit FASTER completed although its data or its slot in <c>wal.commit</c> did not reach the disk.</summary>
+    private sealed class CommitSlotFailure(string path, Exception inner)
+        : IOException($"making the commit durable failed: {inner.Message}", inner)
+    {
+        public string Path { get; } = path;
+    }
+
     private VectorStoreException Classify(Exception cause)
     {
+        if (cause is CommitSlotFailure slot)
+        {
+            cause = slot.InnerException!;
+            string file = slot.Path;
+            return FileSpace.IsNoSpace(cause)
+                ? new StorageFullException(file, $"no space left on device (ENOSPC) making the write-ahead log durable{After}; writing continues once space is freed", cause)
+                : new StorageIoException(file, $"I/O error ({cause.Message}) making the write-ahead log durable{After}; the log is reopened for the next write", cause);
+        }
         var d = _device.Failure;
         string path = d?.Path ?? SegmentPath(_syncedUntil);
         string what = d is null ? "" : $" ({d.Bytes} bytes at offset {d.Offset})";
-        const string after = "; the writes since the last durable commit were not acknowledged and are undone";
+        const string after = After;
         bool full = d?.ErrorCode == DeviceWriteFailure.NoSpace || FileSpace.IsNoSpace(cause)
             // FASTER's managed device reports every failure as uint.MaxValue; a write that no longer fits is ENOSPC.
             || (d is { ErrorCode: not DeviceWriteFailure.Io } && FileSpace.AvailableBytes(_directory) < d.Bytes + (1L << 20));
@@ -147,24 +164,26 @@ internal sealed partial class FasterWriteAheadLog
             _device.Dispose();
             _commits?.Dispose();
             DiscardPast(keep);
-            var device = CreateDevice(_directory, _settings);
-            var commits = new SlotCommitManager(Path.Combine(_directory, SlotCommitManager.FileName));
-            FasterLog log;
-            try
+            var (log, device, commits) = Reopen();
+            long recovered = log.CommittedUntilAddress;
+            if (recovered < keep)
             {
-                log = new FasterLog(LogSettings(device, commits, _settings, readOnly: false));
-            }
-            catch (Exception e) when (e is not VectorStoreException)
-            {
+                // Entries were fsynced up to keep but the commit slot claiming them was not written: nothing claims
+                // them, their writers were told the write failed, and a recovery reading past the committed address
+                // would bring them back (they continue the chain). Zero them while nothing else has the log open.
+                try { log.Dispose(); }
+                catch (Exception e) when (e is not OutOfMemoryException) { }
                 device.Dispose();
                 commits.Dispose();
-                throw new StorageIoException(NewestCommitFile() ?? _directory, $"reopening the write-ahead log after a failed write failed: {e.Message}", e);
+                DiscardPast(recovered);
+                (log, device, commits) = Reopen();
+                recovered = log.CommittedUntilAddress;
             }
             commits.BeforeCommit = SyncSegmentsUntil;
+            commits.Faults = _settings.Faults;
             _log = log;
             _device = device;
             _commits = commits;
-            long recovered = log.CommittedUntilAddress;
             if (recovered < _syncedUntil)
                 throw new StoreCorruptedException(NewestCommitFile() ?? _directory,
                     $"reopening the write-ahead log after a failed write recovered only up to address {recovered}, but {_syncedUntil} was acknowledged as durable");
@@ -187,6 +206,23 @@ internal sealed partial class FasterWriteAheadLog
             // The new log's buffer, cleared by FASTER, as at any open (FasterWriteAheadLog.Memory.cs).
             ReleaseUnusedBuffer();
             return _syncedUntil;
+        }
+    }
+
+    /// <summary>Opens FASTER on the log's files again, as <see cref="ResetAfterFailure"/> does (a typed error if it cannot).</summary>
+    private (FasterLog Log, WalDevice Device, SlotCommitManager Commits) Reopen()
+    {
+        var device = CreateDevice(_directory, _settings);
+        var commits = new SlotCommitManager(Path.Combine(_directory, SlotCommitManager.FileName));
+        try
+        {
+            return (new FasterLog(LogSettings(device, commits, _settings, readOnly: false)), device, commits);
+        }
+        catch (Exception e) when (e is not VectorStoreException)
+        {
+            device.Dispose();
+            commits.Dispose();
+            throw new StorageIoException(NewestCommitFile() ?? _directory, $"reopening the write-ahead log after a failed write failed: {e.Message}", e);
         }
     }
 

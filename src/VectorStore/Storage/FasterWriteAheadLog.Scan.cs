@@ -43,6 +43,7 @@ internal sealed partial class FasterWriteAheadLog
             if (e.Address >= from) yield return e with { Data = e.Data[LogFraming.EnvelopeSize..] };
         }
         CheckReached(end.Value, until);
+        var atCommitted = at; // the chain position at FASTER's committed address
         List<(long Address, byte[] Entry, LogFraming.Point After)>? past = null;
         if (recovering)
         {
@@ -60,7 +61,14 @@ internal sealed partial class FasterWriteAheadLog
             }
         }
         if (at.Sequence < _durablePoint.Sequence) throw Shortfall(at, good);
-        if (recovering) FinishRecovery(at, past);
+        if (recovering)
+        {
+            // wal.tail lags FASTER's metadata when its write failed (or a crash came between the two): the durable
+            // point must be the chain position at FASTER's committed address, or a reset before the next published
+            // commit would continue the chain from the older point and reuse sequence numbers the kept entries carry.
+            lock (_unsyncedGate) if (atCommitted.Sequence > _durablePoint.Sequence) _durablePoint = atCommitted;
+            FinishRecovery(at, past);
+        }
     }
 
     /// <summary>Entries FASTER's iterator returns in [<paramref name="from"/>, <paramref name="until"/>); <paramref name="end"/> receives where it stopped.</summary>

@@ -117,6 +117,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath)) { _commits = commits };
         commits.BeforeCommit = wal.SyncSegmentsUntil;
+        commits.Faults = settings.Faults;
         try
         {
             wal.Validate(create);
@@ -324,6 +325,8 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
     private void PublishDurable(long reached, bool force)
     {
         if (reached <= _syncedUntil && !force) return;
+        // FASTER counts a commit whose data or slot could not be made durable as done (SlotCommitManager.Failure).
+        if (_commits?.Failure is { } failed) throw new CommitSlotFailure(_commits.FailedPath ?? SegmentPath(_syncedUntil), failed);
         reached = Math.Max(reached, _syncedUntil);
         SyncSegmentsUntil(reached); // normally done already, before FASTER wrote the commit metadata
         long lastEnd = -1;

@@ -49,13 +49,51 @@ internal sealed class SlotCommitManager : ILogCommitManager
     /// </summary>
     public long AttemptedUntil { get; private set; }
 
+    /// <summary>Test-only fault hook (<see cref="DeviceFaults.FailCommitSlots"/>); null in production.</summary>
+    public DeviceFaults? Faults { get; set; }
+
+    /// <summary>
+    /// The first failure to make a commit durable here (fsyncing the log's data or writing the slot), or null. The
+    /// owner turns it into the log's failure when it next publishes a commit (FasterWriteAheadLog.PublishDurable).
+    /// </summary>
+    /// <remarks>
+    /// Not thrown to FASTER: 2.6.5 calls <see cref="Commit"/> from its commit worker (FasterLog.WriteCommitMetadata),
+    /// and an exception there escapes the worker without completing the commit's task, so every writer waiting for
+    /// that commit waited forever (measured: a thrown slot-write fault hung the writer at 100 % CPU). FASTER then
+    /// believes the range committed, which it is not on disk: nothing may take its committed address for durable
+    /// while this is set.
+    /// </remarks>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>With <see cref="Failure"/>: this file when writing the slot failed, null when fsyncing the log's data did.</summary>
+    public string? FailedPath { get; private set; }
+
+    private Exception? _failure;
+
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
         if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
             throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
-        BeforeCommit?.Invoke(untilAddress);
+        if (Failure is not null) return;
+        try { BeforeCommit?.Invoke(untilAddress); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Volatile.Write(ref _failure, e);
+            return;
+        }
         CrashPoints.Reach(CrashPoints.SegmentsSynced);
         AttemptedUntil = Math.Max(AttemptedUntil, untilAddress);
+        try { WriteSlot(commitMetadata, commitNum); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            FailedPath = Path;
+            Volatile.Write(ref _failure, e);
+        }
+    }
+
+    private void WriteSlot(byte[] commitMetadata, long commitNum)
+    {
+        if (Faults?.TakeCommitSlotFault() == true) throw new IOException("injected fault: the commit slot was not written");
         var slot = new byte[SlotSize];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(slot.AsSpan(8), commitNum);
