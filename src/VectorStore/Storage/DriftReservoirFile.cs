@@ -66,21 +66,20 @@ internal sealed class DriftReservoirFile
     public static DriftReservoirFile Create(string directory, int sequence, int dimension, ReadOnlySpan<float> rows)
     {
         string path = Path.Combine(directory, FileName(sequence));
-        string tmp = path + ".tmp";
         var header = new byte[HeaderSize];
         Magic.CopyTo(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), sequence);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), dimension);
-        var bytes = MemoryMarshal.AsBytes(rows);
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        // A span cannot enter the lambda: the rows are written as an array.
+        var bytes = MemoryMarshal.AsBytes(rows).ToArray();
+        FileDurability.Replace(path, tmp =>
         {
+            using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             file.Write(header);
             file.Write(bytes);
             file.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-        FileDurability.FsyncDirectory(directory);
+        });
         var hash = new XxHash64();
         hash.Append(header);
         hash.Append(bytes);

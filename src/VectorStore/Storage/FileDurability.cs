@@ -42,11 +42,32 @@ public static partial class FileDurability
     /// </summary>
     public static void WriteAtomic(string path, ReadOnlySpan<byte> bytes)
     {
-        string tmp = path + ".tmp";
-        using (var handle = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        // A span cannot enter the lambda; the array is as large as the write.
+        var copy = bytes.ToArray();
+        Replace(path, tmp =>
         {
-            RandomAccess.Write(handle, bytes, 0);
+            using var handle = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write, FileShare.None);
+            RandomAccess.Write(handle, copy, 0);
             RandomAccess.FlushToDisk(handle);
+        });
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with what <paramref name="writeTemporary"/> writes (and fsyncs) into the
+    /// temporary file it is given, <c>path.tmp</c>: renamed over the target, then the directory fsynced, so a crash
+    /// leaves the old or the new content. A write that throws deletes the temporary file before the error goes on: on
+    /// a full disk a half-written segment or snapshot would otherwise hold the space until the next open's cleanup,
+    /// and every retry in between (the close's snapshot, an idle checkpoint) would find it full again.
+    /// </summary>
+    internal static void Replace(string path, Action<string> writeTemporary)
+    {
+        string tmp = path + ".tmp";
+        try { writeTemporary(tmp); }
+        catch
+        {
+            try { File.Delete(tmp); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the open's cleanup removes it
+            throw;
         }
         File.Move(tmp, path, overwrite: true);
         FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

@@ -39,11 +39,11 @@ internal static class PinnedFile
     public static PinnedFileReference Write(string directory, int sequence, PinnedFileFormat format, Action<BinaryWriter> body)
     {
         string path = Path.Combine(directory, format.FileName(sequence));
-        string tmp = path + ".tmp";
-        ulong hash;
-        long length;
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        ulong hash = 0;
+        long length = 0;
+        FileDurability.Replace(path, tmp =>
         {
+            using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             var hs = new HashingStream(file);
             Span<byte> header = stackalloc byte[HeaderSize];
             format.Magic.CopyTo(header);
@@ -55,9 +55,7 @@ internal static class PinnedFile
             Checksums.WriteHashFooter(file, hash, format.EndMagic);
             file.Flush(flushToDisk: true);
             length = file.Length;
-        }
-        File.Move(tmp, path, overwrite: true);
-        FileDurability.FsyncDirectory(directory);
+        });
         return new PinnedFileReference(sequence, length, hash);
     }
 

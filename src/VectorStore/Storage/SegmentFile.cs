@@ -107,11 +107,11 @@ internal sealed unsafe class SegmentFile : IDisposable
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"a segment holds at most {MaxRows} rows");
         string path = System.IO.Path.Combine(directory, FileName(sequence));
-        string tmp = path + ".tmp";
         var table = new byte[(long)rows * RowEntrySize];
         long payloadBytes = 0;
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        FileDurability.Replace(path, tmp =>
         {
+            using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             var header = new byte[HeaderSize];
             file.Write(header); // placeholder: rewritten once the payload region's length is known
             for (int r = 0; r < rows; r++)
@@ -153,9 +153,7 @@ internal sealed unsafe class SegmentFile : IDisposable
             file.Position = 0;
             file.Write(header);
             file.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-        FileDurability.FsyncDirectory(directory);
+        });
         return path;
     }
 

@@ -57,9 +57,9 @@ internal static class SnapshotFile
     {
         ArgumentNullException.ThrowIfNull(image);
         int highWater = image.HighWater;
-        string tmp = path + ".tmp";
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        FileDurability.Replace(path, tmp =>
         {
+            using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             var hs = new HashingStream(file);
             var header = new byte[HeaderSize];
             Magic.CopyTo(header);
@@ -116,9 +116,7 @@ internal static class SnapshotFile
             }
             Checksums.WriteHashFooter(file, hs.Hash, EndMagic);
             file.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-        FileDurability.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        });
     }
 
     private static (int, int)[] ReadSegments(BinaryReader r, string path, long length)

@@ -219,6 +219,38 @@ public sealed class DiskFullTests
         Assert.Null(c.Get((ulong)ackedRows));
     }
 
+    /// <summary>
+    /// A checkpoint whose segment or snapshot no longer fits (the reserve off) fails without leaving its half-written
+    /// temporary file: that file held the space every later attempt (the close's snapshot, an idle checkpoint) needed,
+    /// until the next open removed it. Once space is back the checkpoint completes and the rows reopen.
+    /// </summary>
+    [SkippableFact]
+    public void ACheckpointThatMeetsAFullDiskLeavesNoHalfWrittenFileBehind()
+    {
+        using var fs = Tmpfs.TryMount("8m", out string why);
+        Skip.If(fs is null, why);
+        string dir = Path.Combine(fs!.Dir, "db");
+        var options = new DatabaseOptions { MinFreeDiskBytes = 0 };
+        var m = StorageTestKit.Vectors(3000, Dim, 4); // 768 KB of vectors to seal
+        using (var db = VectorDatabase.Open(dir, options, Settings))
+        {
+            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            StorageTestKit.Load(c, m, 1, 500);
+            string filler = Fill(fs.Dir, 128 * 1024);
+            var e = Assert.ThrowsAny<Exception>(() => db.Snapshot());
+            Assert.True(e is IOException or VectorStoreException, $"untyped failure: {e}");
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+            File.Delete(filler);
+            db.Snapshot();
+        }
+        using (var db = VectorDatabase.Open(dir, options, Settings))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(3000, c.Count);
+            StorageTestKit.AssertHas(c, m, 1, 3000);
+        }
+    }
+
     [SkippableFact]
     public void BelowTheReserveWritesAreRefusedBeforeAnythingChangesAndASnapshotStillCompletes()
     {
