@@ -241,13 +241,14 @@ public sealed partial class VectorDatabase
     /// Rebuilds the lost MANIFEST of the database in <paramref name="directory"/> from its collection directories:
     /// each collection's settings from its descriptor file, its newest snapshot whose checksum verifies; then opens
     /// the database read-only to verify everything (snapshots, segments, every log entry). Returns each recovered
-    /// collection's name and vector count. Refuses (<see cref="InvalidArgumentException"/>) when a MANIFEST exists or
-    /// there are no collections; a collection without a descriptor (created by an older version and never opened by
-    /// this one) or data that does not verify is a <see cref="StoreCorruptedException"/> naming the file, and the
-    /// directory is left as it was.
+    /// collection's name and vector count. Refuses (<see cref="InvalidArgumentException"/>) when a MANIFEST exists,
+    /// there are no collections or <paramref name="directory"/> is a file (with <see cref="Open(string, DatabaseOptions?)"/>'s
+    /// message); a collection without a descriptor (created by an older version and never opened by this one) or data
+    /// that does not verify is a <see cref="StoreCorruptedException"/> naming the file, and the directory is left as it was.
     /// </summary>
     public static IReadOnlyDictionary<string, int> RecoverManifest(string directory)
     {
+        ThrowIfAFile(directory);
         string dir = Path.GetFullPath(directory);
         ManifestRecovery.Rebuild(dir);
         try

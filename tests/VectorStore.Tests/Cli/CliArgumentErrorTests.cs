@@ -89,6 +89,14 @@ public sealed class CliArgumentErrorTests(CliArgumentErrorTests.Files files) : I
         { $"scheme policy {Db} --collection h --retain 17", "retained generations must be in 0..16, got 17" },
         { $"scheme policy {Db} --collection h --rollback-floor 0", "rollback recall floor must be in (0, 1], got 0" },
         { "scheme list --collection h", "one of --db DIR or --server HOST:PORT is required" },
+        // A file named as the database: every command gives create's message, not "run 'create' first".
+        { "info --db {dir}/b.fvecs", "b.fvecs is a file, not a database directory" },
+        { "recover --db {dir}/b.fvecs", "b.fvecs is a file, not a database directory" },
+        { "search --db {dir}/b.fvecs --collection h --queries {dir}/q.fvecs", "b.fvecs is a file, not a database directory" },
+        { "export --db {dir}/b.fvecs --collection h --out {dir}/x.fvecs --ids-out {dir}/x.txt", "b.fvecs is a file, not a database directory" },
+        { "load --db {dir}/b.fvecs --collection h --vectors {dir}/b.fvecs", "b.fvecs is a file, not a database directory" },
+        { "drift --db {dir}/b.fvecs --collection h", "b.fvecs is a file, not a database directory" },
+        { "create --db {dir}/b.fvecs --collection h --dim 8", "b.fvecs is a file, not a database directory" },
     };
 
     private const string Db = "--db {dir}/db";

@@ -108,9 +108,10 @@ public sealed class DatabaseTarget
     /// </summary>
     public static VectorDatabase OpenDirectory(string dir, bool create = false, bool readOnly = false)
     {
-        // A lost MANIFEST beside collection data gets the engine's refusal (it names the collections), not "run create".
+        // A lost MANIFEST beside collection data gets the engine's refusal (it names the collections), not "run create";
+        // so does a file named as the directory, which create would not cure.
         bool hasData = Directory.Exists(Path.Combine(dir, "collections")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "collections")).Any();
-        if (!create && !hasData && !File.Exists(Path.Combine(dir, "MANIFEST")))
+        if (!create && !hasData && !File.Exists(dir) && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
         return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, OptionsFromEnvironment(), StorageFromEnvironment());
     }
