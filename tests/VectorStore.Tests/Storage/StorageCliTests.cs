@@ -126,6 +126,43 @@ public sealed class StorageCliTests
         Assert.Empty(Directory.GetFiles(outDir));
     }
 
+    /// <summary>
+    /// Two outputs naming one file (as given, through another spelling, or through a symbolic link) are refused before
+    /// anything is written: the ids used to replace the vectors, and /dev/null twice could not be opened. One output on
+    /// /dev/null alone works.
+    /// </summary>
+    [Fact]
+    public void ExportRefusesTwoOutputsNamingTheSameFile()
+    {
+        var (dir, db, _) = LoadedTwenty();
+        string same = Path.Combine(dir, "same.bin"), link = Path.Combine(dir, "link.txt");
+        File.WriteAllText(same, "kept");
+        File.CreateSymbolicLink(link, same);
+        foreach (var (vectors, ids, flags) in new[]
+        {
+            (same, same, "--out and --ids-out"),
+            (same, Path.Combine(dir, ".", "same.bin"), "--out and --ids-out"),
+            (same, link, "--out and --ids-out"),
+            ("/dev/null", "/dev/null", "--out and --ids-out"),
+        })
+        {
+            var r = Run("export", "--db", db, "--collection", "c", "--out", vectors, "--ids-out", ids);
+            Assert.True(r.Code == 1, $"{vectors} {ids}: exit code {r.Code}, stderr: {r.Err}");
+            var line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.Contains($"{flags} name the same file", line);
+            Assert.Equal("kept", File.ReadAllText(same));
+        }
+        var fields = Run("export", "--db", db, "--collection", "c", "--out", Path.Combine(dir, "v.out"), "--ids-out", same, "--fields-out", same);
+        Assert.Equal(1, fields.Code);
+        Assert.Contains("--ids-out and --fields-out name the same file", fields.Err);
+
+        string idsOut = Path.Combine(dir, "ids.txt");
+        var toNull = Run("export", "--db", db, "--collection", "c", "--out", "/dev/null", "--ids-out", idsOut);
+        Assert.True(toNull.Code == 0, toNull.Err);
+        Assert.Equal(20, File.ReadAllLines(idsOut).Length);
+    }
+
     [Fact]
     public void ErrorsUseTheContractExitCodes()
     {

@@ -24,6 +24,7 @@ public sealed class ExportCommand : CliCommand
         var target = new DatabaseTarget().AddTo(cmd).WithReadOnly(cmd);
         cmd.SetAction(r => Guard(() =>
         {
+            OutputFile.RequireDistinct(("--out", r.GetValue(outOpt)), ("--ids-out", r.GetValue(idsOpt)), ("--fields-out", r.GetValue(fieldsOpt)));
             int exported = 0;
             target.Run(r, async db => exported = await ExportAsync(db, r.GetValue(nameOpt)!, r.GetValue(outOpt)!, r.GetValue(idsOpt)!, r.GetValue(fieldsOpt)));
             Console.Error.WriteLine($"exported {exported} vectors");

@@ -51,6 +51,38 @@ internal sealed class OutputFile : IDisposable
         return info.Exists && info.LinkTarget is not null;
     }
 
+    /// <summary>
+    /// Refuses (a usage error) two outputs of one command that name the same file, by full path with a symbolic link
+    /// followed to what it names: each would be written under its own temporary name and the later rename would
+    /// silently replace the other's output, and a device such as <c>/dev/null</c> cannot be opened twice for writing.
+    /// A directory reached through a link in the path is not resolved. Null paths (outputs not asked for) are skipped.
+    /// </summary>
+    public static void RequireDistinct(params (string Flag, string? Path)[] outputs)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (flag, path) in outputs)
+        {
+            if (path is null) continue;
+            string identity = Identity(path);
+            if (!seen.TryAdd(identity, flag))
+                throw new UsageException($"{seen[identity]} and {flag} name the same file ({identity}); give each output a file of its own");
+        }
+    }
+
+    private static string Identity(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            // A link loop or an unreadable link: the path as given is all there is to compare, and opening it reports the rest.
+            return full;
+        }
+    }
+
     /// <summary>The temporary file (or the destination itself, see <see cref="Direct"/>); writers over it must be closed before <see cref="Commit"/>.</summary>
     public FileStream Stream { get; }
 
