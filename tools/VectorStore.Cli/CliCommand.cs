@@ -102,6 +102,7 @@ public abstract class CliCommand
     /// <summary>The exit code and message for an exception.</summary>
     public static (int Code, string Message) Classify(Exception e) => e switch
     {
+        ClassifiedException c => (c.Code, c.Message),
         AggregateException { InnerExceptions.Count: > 0 } a => Classify(a.InnerExceptions[0]),
         VectorFileException f => (1, f.Message),
         InvalidArgumentException a => (1, a.Message),
@@ -172,3 +173,13 @@ public abstract class CliCommand
 
 /// <summary>A command-line usage error (exit code 1).</summary>
 public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// A failure whose exit code and message are already decided (a command's error with a later failure appended to it):
+/// <see cref="CliCommand.Classify"/> reports it as it is.
+/// </summary>
+public sealed class ClassifiedException(int code, string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>The exit code.</summary>
+    public int Code { get; } = code;
+}

@@ -34,5 +34,5 @@ internal class DelegatingClient(IVectorDatabaseClient inner) : IVectorDatabaseCl
 
     public Task CompactAsync(string name, CancellationToken cancellationToken = default) => inner.CompactAsync(name, cancellationToken);
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

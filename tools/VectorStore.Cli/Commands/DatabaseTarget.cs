@@ -68,25 +68,33 @@ public sealed class DatabaseTarget
     public int Run(ParseResult r, Func<IVectorDatabaseClient, Task> body, bool create = false)
     {
         Validate(r);
-        var db = OpenAsync(r, create).GetAwaiter().GetResult();
+        RunAndClose(OpenAsync(r, create).GetAwaiter().GetResult(), body);
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> against <paramref name="db"/>, then closes it. When the body fails and closing after
+    /// it fails too (a snapshot on a full disk, say), the body's error is still the one reported, with its exit code,
+    /// and the close failure is appended to its message: the contract allows one <c>error:</c> line.
+    /// </summary>
+    public static void RunAndClose(IVectorDatabaseClient db, Func<IVectorDatabaseClient, Task> body)
+    {
         try
         {
             body(db).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
-            // The command's own error is the one to report; closing after it (a snapshot on a full disk, say) may
-            // fail too, and must not replace it.
             try { db.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
             catch (Exception closing)
             {
-                Console.Error.WriteLine($"warning: closing the database after the error below also failed: {CliCommand.Classify(closing).Message}");
+                var (code, message) = CliCommand.Classify(e);
+                throw new ClassifiedException(code, $"{message}; closing the database also failed: {CliCommand.Classify(closing).Message}", e);
             }
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
             throw;
         }
         db.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        return 0;
     }
 
     private async Task<IVectorDatabaseClient> OpenAsync(ParseResult r, bool create) =>
