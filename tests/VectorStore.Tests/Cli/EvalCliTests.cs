@@ -28,6 +28,35 @@ public class EvalCliTests
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 
+    /// <summary>
+    /// <c>--max-base N</c> takes the first N base rows, and the first N rows of <c>--fields</c> with them: a fields file
+    /// for the whole base file is accepted, and the filter is judged on those N rows only (selectivity 50 of 200 here,
+    /// where the whole file would give 650 of 800). A fields file with fewer rows than the base rows used is refused.
+    /// </summary>
+    [Fact]
+    public void MaxBaseCutsTheFieldsToTheSameFirstRows()
+    {
+        var (b, q) = WriteSmallSet();
+        string Tsv(string name, int rows)
+        {
+            string path = Path.Combine(_dir, name);
+            File.WriteAllLines(path, ["kind", .. Enumerable.Range(0, rows).Select(i => i < 50 || i >= 200 ? "a" : "b")]);
+            return path;
+        }
+        string[] Args(string fields, params string[] more) =>
+            ["eval", "--base", b, "--query", q, "--compression", "none", "--index", "flat", "--k", "5", "--min-time", "0", "--json",
+             "--fields", fields, "--where", "kind == 'a'", .. more];
+
+        var r = CliRunner.Run(Args(Tsv("all.tsv", 800), "--max-base", "200"));
+        Assert.True(r.Code == 0, r.Stderr);
+        var line = JsonDocument.Parse(Assert.Single(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
+        Assert.Equal(200, line.GetProperty("count").GetInt32());
+        Assert.Equal(0.25, line.GetProperty("filter_selectivity").GetDouble());
+
+        AssertOneErrorLine(1, CliRunner.Run(Args(Tsv("short.tsv", 150), "--max-base", "200")), "150 rows of field values for 200 base vectors");
+        AssertOneErrorLine(1, CliRunner.Run(Args(Tsv("long.tsv", 801))), "801 rows of field values for 800 base vectors");
+    }
+
     [Fact]
     public void EvalPrintsOneJsonLinePerSweepPoint()
     {

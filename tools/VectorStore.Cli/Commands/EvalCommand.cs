@@ -85,10 +85,16 @@ public sealed class EvalCommand : CliCommand
                 var names = new HashSet<string>(declared.Select(d => d.Name), StringComparer.Ordinal);
                 CollectFieldNames(where, names);
                 var table = FieldTable.Read(fieldsPath!, declared, undeclaredAsKeyword: true, only: names);
-                if (table.Rows.Count != baseVectors.Count)
-                    throw new VectorFileException(fieldsPath!, -1, $"{table.Rows.Count} rows of field values for {baseVectors.Count} base vectors");
-                settings = settings with { Fields = table.Fields, FieldValues = table.Rows };
-                var allowed = table.Rows.Select(row => FilterReference.Matches(where, table.Fields, row)).ToArray();
+                // --max-base keeps the first N base rows, so the fields file, written for the whole base file, keeps its
+                // first N rows too. Without a cut the counts must agree. (A base file of exactly N rows is taken as cut.)
+                int maxBase = r.GetValue(shared.MaxBase);
+                bool cut = maxBase > 0 && baseVectors.Count == maxBase;
+                if (table.Rows.Count < baseVectors.Count || (!cut && table.Rows.Count != baseVectors.Count))
+                    throw new VectorFileException(fieldsPath!, -1,
+                        $"{table.Rows.Count} rows of field values for {baseVectors.Count} base vectors{(cut ? $" (the first {maxBase}, --max-base)" : "")}");
+                var rows = table.Rows.Take(baseVectors.Count).ToArray();
+                settings = settings with { Fields = table.Fields, FieldValues = rows };
+                var allowed = rows.Select(row => FilterReference.Matches(where, table.Fields, row)).ToArray();
                 selectivity = allowed.Count(a => a) / (double)Math.Max(1, allowed.Length);
                 truth = EvalRunner.FilteredTruth(baseVectors, queries, settings.Metric, i => allowed[i], k, settings.Database.Threads);
                 filter = new SearchFilter { Where = where };
