@@ -76,12 +76,25 @@ public abstract class CliCommand
         string? kind = Type.GetTypeCode(type) switch
         {
             TypeCode.Int32 => $"a whole number in {int.MinValue}..{int.MaxValue}",
-            TypeCode.Int64 => $"a whole number in {long.MinValue}..{long.MaxValue}",
+            TypeCode.Int64 => $"a whole number in {(NonNegativeOptions.TryGetValue(option.Option, out _) ? 0 : long.MinValue)}..{long.MaxValue}",
             TypeCode.UInt64 => $"a whole number in 0..{ulong.MaxValue}",
             TypeCode.Double or TypeCode.Single => "a number (e.g. 0.5)",
             _ => null,
         };
         return kind is null ? error.Message : $"{option.Option.Name} expects {kind}, got '{option.Tokens[^1].Value}'";
+    }
+
+    /// <summary>Options registered by <see cref="NonNegative"/>.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, object> NonNegativeOptions = new();
+
+    /// <summary>
+    /// Marks a whole-number option whose negative values the command refuses, so that a value that does not parse is
+    /// told the range the command accepts (<see cref="Describe"/>), not the type's.
+    /// </summary>
+    internal static Option<long> NonNegative(Option<long> option)
+    {
+        NonNegativeOptions.AddOrUpdate(option, true);
+        return option;
     }
 
     /// <summary>Runs <paramref name="body"/>, turning expected failures into an exit code and one <c>error:</c> line.</summary>

@@ -51,13 +51,16 @@ public sealed record CollectionOptions
     /// </summary>
     public IReadOnlyList<FieldDefinition>? Fields { get; init; }
 
+    /// <summary>The largest <see cref="Dimension"/> a collection may have.</summary>
+    public const int MaxDimension = 65_536;
+
     /// <summary>
     /// Checks the plain fields (dimension, training sizes); throws <see cref="InvalidArgumentException"/>. The engine
     /// also checks the compression and index specs against its registries when a collection is created.
     /// </summary>
     public void ValidateShape()
     {
-        if (Dimension is <= 0 or > 65_536) throw new InvalidArgumentException($"dimension must be in 1..65536, got {Dimension}");
+        if (Dimension is <= 0 or > MaxDimension) throw new InvalidArgumentException($"dimension must be in 1..{MaxDimension}, got {Dimension}");
         if (TrainingThreshold <= 0) throw new InvalidArgumentException("training threshold must be positive");
         if (MaxTrainingSample <= 0) throw new InvalidArgumentException($"max training sample must be positive, got {MaxTrainingSample}");
         if (RawVectors is { } r && r is not (RawVectorResidency.Disk or RawVectorResidency.Ram))

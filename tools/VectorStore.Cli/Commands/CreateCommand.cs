@@ -30,6 +30,9 @@ public sealed class CreateCommand : CliCommand
         var target = new DatabaseTarget().AddTo(cmd);
         cmd.SetAction(r => Guard(() =>
         {
+            // The engine's own checks below name the setting, not the flag that gave it.
+            RequireRange("--dim", r.GetValue(dimOpt), 1, CollectionOptions.MaxDimension);
+            RequireRange("--training-threshold", r.GetValue(thresholdOpt), 1, int.MaxValue);
             var options = new CollectionOptions
             {
                 Dimension = r.GetValue(dimOpt),

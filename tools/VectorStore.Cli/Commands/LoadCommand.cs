@@ -18,7 +18,7 @@ public sealed class LoadCommand : CliCommand
     {
         var nameOpt = Opt<string>("--collection", "Collection name", required: true);
         var vecOpt = Opt<string>("--vectors", "Vectors (.fvecs or .npy)", required: true);
-        var firstOpt = Opt("--first-id", "Id of the first row; row i gets first-id + i", 0L);
+        var firstOpt = NonNegative(Opt("--first-id", "Id of the first row; row i gets first-id + i", 0L));
         var batchOpt = Opt("--batch", "Vectors per batch (one durable commit each)", 1000);
         var writersOpt = Opt("--writers", "Concurrent writer threads", 1);
         var payloadOpt = Opt<bool>("--payload-ids", "Store the UTF-8 text \"id:<ID>\" as each vector's payload");
@@ -37,7 +37,7 @@ public sealed class LoadCommand : CliCommand
             int writers = r.GetValue(writersOpt);
             RequireRange("--writers", writers, 1, 64);
             long first = r.GetValue(firstOpt);
-            if (first < 0) throw new UsageException($"--first-id must not be negative, got {first}");
+            if (first < 0) throw new UsageException($"--first-id must not be negative (0..{long.MaxValue}), got {first}");
             return new LoadProgress().Run(progress => target.Run(r, db =>
                 LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt),
                     progress.Advance, r.GetValue(fieldsOpt))));
