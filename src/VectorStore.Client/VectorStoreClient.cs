@@ -387,8 +387,12 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         EmptyResponse.Read(await LifecycleCallAsync(Opcode.SetLifecyclePolicy, new LifecyclePolicyRequest(name, policy), true, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
-    public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
-        DriftResponse.Read(await LifecycleCallAsync(Opcode.GetDrift, new NameRequest(name), true, cancellationToken).ConfigureAwait(false)).Report;
+    /// <remarks>From a server below protocol version 7 the report's <see cref="DriftReport.Sensors"/> is null (not said).</remarks>
+    public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var (payload, version) = await CallVersionedAsync(Opcode.GetDrift, Lifecycle(new NameRequest(name)), true, cancellationToken).ConfigureAwait(false);
+        return DriftResponse.Read(payload, version).Report;
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -10,15 +10,19 @@ public static class ProtocolConstants
     /// values to UpsertBatch and Get, a field filter and include flags to Search, and hit parts to the search response
     /// (data-format.md §5.5, §5.7); version 5 adds the compression-lifecycle opcodes (0x60..0x6A), the exposure key and
     /// segment tag to Search, each query's serving generation to the search response, and the live generation and
-    /// training error to Info (§5.8); version 6 adds a field filter to ListIds (§5.5).
+    /// training error to Info (§5.8); version 6 adds a field filter to ListIds (§5.5); version 7 adds to the GetDrift
+    /// response whether the live generation has drift sensors and why not (§5.8).
     /// </summary>
-    public const ushort Version = 6;
+    public const ushort Version = 7;
 
     /// <summary>First version with compression generations (the lifecycle opcodes and the fields that go with them).</summary>
     public const ushort LifecycleVersion = 5;
 
     /// <summary>First version whose ListIds carries a field filter.</summary>
     public const ushort FilteredListVersion = 6;
+
+    /// <summary>First version whose GetDrift response says whether the live generation has drift sensors.</summary>
+    public const ushort DriftSensorsVersion = 7;
 
     /// <summary>Oldest protocol version this build still speaks (server accepts it in Hello; client falls back to it).</summary>
     public const ushort MinVersion = 1;

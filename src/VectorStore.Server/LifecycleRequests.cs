@@ -62,7 +62,7 @@ internal static class LifecycleRequests
                 return Empty(Lifecycle(db).SetLifecyclePolicyAsync(r.Name, r.Policy));
             }
             case Opcode.GetDrift:
-                return DriftAsync(Lifecycle(db).GetDriftAsync(NameRequest.Read(payload).Name));
+                return DriftAsync(Lifecycle(db).GetDriftAsync(NameRequest.Read(payload).Name), version);
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
@@ -95,5 +95,5 @@ internal static class LifecycleRequests
         return response;
     }
 
-    private static async ValueTask<IWireMessage> DriftAsync(Task<DriftReport> work) => new DriftResponse(await work.ConfigureAwait(false));
+    private static async ValueTask<IWireMessage> DriftAsync(Task<DriftReport> work, ushort version) => new DriftResponse(await work.ConfigureAwait(false), version);
 }

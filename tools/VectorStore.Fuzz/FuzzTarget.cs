@@ -89,7 +89,7 @@ public static class FuzzTarget
             () => GetResponse.Read(payload, ids), () => GetResponse.Read(payload, ids, 3), () => IdsResponse.Read(payload),
             () => SearchResponse.Read(payload), () => SearchResponse.Read(payload, 3), () => EmptyResponse.Read(payload),
             () => FilterCodec.Decode(payload), () => GenerationsResponse.Read(payload), () => CanaryResponse.Read(payload),
-            () => DriftResponse.Read(payload), () => Int32Response.Read(payload), () => SearchResponse.Read(payload, 4), () => InfoResponse.Read(payload, 4),
+            () => DriftResponse.Read(payload), () => DriftResponse.Read(payload, 6), () => Int32Response.Read(payload), () => SearchResponse.Read(payload, 4), () => InfoResponse.Read(payload, 4),
         ];
         foreach (var decode in decoders)
         {

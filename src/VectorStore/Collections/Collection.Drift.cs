@@ -44,12 +44,28 @@ public sealed partial class Collection
     /// <summary>The live generation's drift monitor, if it has one (tests wait on its background tests).</summary>
     internal DriftMonitor? LiveDriftMonitor => Volatile.Read(ref _current).Drift;
 
-    private void StartDriftMonitor(Generation g, VectorMatrix sample) => g.Drift = CreateDriftMonitor(g.Index!, sample, g.Number);
+    private void StartDriftMonitor(Generation g, VectorMatrix sample) => g.Drift = CreateDriftMonitor(g, g.Index!, sample);
 
-    /// <summary>Sensors baselined on <paramref name="sample"/> (<see cref="DriftSettingsFor"/>).</summary>
-    internal DriftMonitor? CreateDriftMonitor(VectorIndex index, VectorMatrix sample, int generation) =>
-        sample.Count < MinDriftSample ? null
-            : DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettingsFor(sample.Count), Options.Seed + generation);
+    /// <summary>
+    /// Sensors for <paramref name="g"/> baselined on <paramref name="sample"/> (<see cref="DriftSettingsFor"/>); notes the
+    /// sample's size on <paramref name="g"/>, which the drift report gives as the reason when it is too small.
+    /// </summary>
+    private DriftMonitor? CreateDriftMonitor(Generation g, VectorIndex index, VectorMatrix sample)
+    {
+        g.DriftSample = sample.Count;
+        return sample.Count < MinDriftSample ? null
+            : DriftMonitor.Create(index, sample, Options.Metric.ToDistanceKind(), DriftSettingsFor(sample.Count), Options.Seed + g.Number);
+    }
+
+    /// <summary>Why <paramref name="live"/> has no drift sensors, or null when it has them.</summary>
+    private static string? NoSensorsReason(Generation live) => live switch
+    {
+        { Drift: not null } => null,
+        { Index: null } => $"no drift sensors: generation {live.Number} is not trained yet",
+        { DriftSample: > 0 and var n } => $"no drift sensors: generation {live.Number} was trained on {n} vectors, fewer than {MinDriftSample}",
+        // Read back from a snapshot, which keeps sensors but not the size of a sample too small for them.
+        _ => $"no drift sensors: generation {live.Number} was trained on fewer than {MinDriftSample} vectors",
+    };
 
     /// <summary>
     /// <see cref="DriftSettings"/> for a monitor baselined on a sample of <paramref name="sampleCount"/> vectors (at least
@@ -91,7 +107,7 @@ public sealed partial class Collection
             sample = _builder.Sample(_slots.LiveSlots(), Options.Seed + g.Number);
         }
         finally { _lock.ExitReadLock(); }
-        g.Drift ??= CreateDriftMonitor(g.Index, sample, g.Number);
+        g.Drift ??= CreateDriftMonitor(g, g.Index, sample);
     }
 
     private void SwapDriftMonitor(Generation old, Generation now)
@@ -228,7 +244,7 @@ public sealed partial class Collection
             live = _current;
         }
         finally { _lock.ExitReadLock(); }
-        var report = live.Drift?.Report(live.Number) ?? new DriftReport { Generation = live.Number };
+        var report = live.Drift?.Report(live.Number) ?? new DriftReport { Generation = live.Number, Sensors = false, NoSensorsReason = NoSensorsReason(live) };
         lock (_ladderGate) return report with { Actions = _ladderActions.ToArray() };
     }
 }

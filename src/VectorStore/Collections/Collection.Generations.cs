@@ -165,7 +165,7 @@ public sealed partial class Collection
         finally { _lock.ExitReadLock(); }
         var (index, refine) = _builder.TrainEmpty(g.Compression, g.IndexSpec, sample, highWater);
         // Its sensors' baseline is its own training sample, ready for when it becomes live.
-        g.Drift = CreateDriftMonitor(index, sample, g.Number);
+        g.Drift = CreateDriftMonitor(g, index, sample);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long done = 0;
         for (int at = 0; at < slots.Length; at += IndexBuilder.Chunk)

@@ -62,8 +62,11 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
     /// <summary>Live-traffic canary figures of this generation against the live one.</summary>
     public CanaryRecorder Canary { get; set; } = new(0);
 
-    /// <summary>Drift sensors against this generation's training sample (null before it is trained).</summary>
+    /// <summary>Drift sensors against this generation's training sample (null before it is trained, or with too small a sample).</summary>
     public Drift.DriftMonitor? Drift { get; set; }
+
+    /// <summary>Vectors in the sample the sensors were (or were not) baselined on; 0 when not known (a generation read back without sensors).</summary>
+    public int DriftSample { get; set; }
 
     /// <summary>This generation's own recall while it is live (for the automatic rollback floor).</summary>
     public CanaryRecorder LiveCanary { get; set; } = new(0);

@@ -255,7 +255,7 @@ public sealed partial class DriftMonitor
             signals.Add(new DriftSignal("mean_shift", p.MeanShift, p.MeanShiftExpected + s.MeanShiftMargin, p.MeanShiftExpected));
             signals.Add(new DriftSignal("mmd", p.Mmd.Statistic, p.Mmd.Threshold, p.Mmd.NullMean));
         }
-        return new DriftReport { Generation = generation, Observed = Observed, Signals = signals };
+        return new DriftReport { Generation = generation, Observed = Observed, Signals = signals, Sensors = true };
     }
 
     /// <summary>

@@ -129,6 +129,9 @@ public sealed class SchemeCliTests
         var drift = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
         Assert.Equal(server ? 2 : 1, drift.GetProperty("generation").GetInt32());
         AssertDriftReport(drift);
+        // 2,000 vectors are too few for sensors.
+        Assert.False(drift.GetProperty("sensors").GetBoolean());
+        Assert.Contains("fewer than 8000", drift.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
     /// <summary>A drift line's shape: each signal named with a numeric threshold, and <c>drifted</c> exactly when one fired.</summary>
@@ -170,8 +173,43 @@ public sealed class SchemeCliTests
         Assert.Contains("reconstruction_error", names);
         Assert.Contains("clip_rate", names);
         Assert.Contains("list_imbalance", names);
+        Assert.True(drift.GetProperty("sensors").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, drift.GetProperty("reason").ValueKind);
         var text = Ok(target, "drift", "--collection", "c");
         Assert.StartsWith("collection=c  generation=1  drifted=", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A generation trained below <c>Collection.MinDriftSample</c> (8,000) has no sensors, so <c>drifted</c> false says
+    /// nothing: the report says so (<c>sensors</c> false and why), locally and through a server. The server trained it
+    /// in its own process and knows the sample's size; a local command reads the generation back from its files.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DriftSaysWhenTheGenerationHasNoSensors(bool server)
+    {
+        var (dir, vectors, _) = Files();
+        await using var live = server ? LiveServer.Start(o => o, VectorDatabase.Open(Path.Combine(dir, "db"))) : null;
+        var tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, LiveServer.Token);
+        string[] target = live is null ? ["--db", Path.Combine(dir, "db")] : ["--server", $"127.0.0.1:{live.Port}", "--token-file", tokenFile];
+        Ok(target, "create", "--collection", "c", "--dim", $"{Dim}", "--metric", "l2", "--compression", "sq8", "--index", "flat", "--training-threshold", "1000");
+        var untrained = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
+        Assert.False(untrained.GetProperty("sensors").GetBoolean());
+        Assert.Equal("no drift sensors: generation 1 is not trained yet", untrained.GetProperty("reason").GetString());
+
+        Ok(target, "load", "--collection", "c", "--vectors", vectors, "--batch", "1000");
+        var drift = Assert.Single(JsonLines(Ok(target, "drift", "--collection", "c", "--json")));
+        Assert.False(drift.GetProperty("drifted").GetBoolean());
+        Assert.False(drift.GetProperty("sensors").GetBoolean());
+        Assert.Empty(drift.GetProperty("signals").EnumerateArray());
+        string expected = server
+            ? "no drift sensors: generation 1 was trained on 1000 vectors, fewer than 8000"
+            : "no drift sensors: generation 1 was trained on fewer than 8000 vectors";
+        Assert.Equal(expected, drift.GetProperty("reason").GetString());
+        var text = Ok(target, "drift", "--collection", "c");
+        Assert.Contains($"sensors=False  reason={expected}", text, StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -92,12 +92,18 @@ internal static class LifecycleOutput
         ["recall_candidate"] = Rounded(s.RecallCandidate),
     };
 
-    /// <summary>A drift report (<c>drift</c>).</summary>
+    /// <summary>
+    /// A drift report (<c>drift</c>). <c>sensors</c> false (with the <c>reason</c>) tells a generation that cannot
+    /// drift from one whose sensors read healthy, since <c>drifted</c> is false for both; null from a server below
+    /// protocol version 7, which does not say.
+    /// </summary>
     public static Dictionary<string, object?> DriftRow(string collection, DriftReport d) => new()
     {
         ["collection"] = collection,
         ["generation"] = d.Generation,
         ["drifted"] = d.Drifted,
+        ["sensors"] = d.Sensors,
+        ["reason"] = d.NoSensorsReason,
         ["observed"] = d.Observed,
         ["signals"] = d.Signals.Select(s => new Dictionary<string, object?>
         {
