@@ -166,7 +166,10 @@ internal sealed partial class FasterWriteAheadLog
             DiscardPast(keep);
             var (log, device, commits) = Reopen();
             long recovered = log.CommittedUntilAddress;
-            if (recovered < keep)
+            // Never zero what was acknowledged: if FASTER recovered less than that (its newest slot unreadable), the
+            // entries stay for the read-past recovery of the reopen from files that the corruption error leads to.
+            long floor = Math.Max(recovered, _syncedUntil);
+            if (floor < keep)
             {
                 // Entries were fsynced up to keep but the commit slot claiming them was not written: nothing claims
                 // them, their writers were told the write failed, and a recovery reading past the committed address
@@ -175,7 +178,7 @@ internal sealed partial class FasterWriteAheadLog
                 catch (Exception e) when (e is not OutOfMemoryException) { }
                 device.Dispose();
                 commits.Dispose();
-                DiscardPast(recovered);
+                DiscardPast(floor);
                 (log, device, commits) = Reopen();
                 recovered = log.CommittedUntilAddress;
             }
@@ -193,7 +196,7 @@ internal sealed partial class FasterWriteAheadLog
                 catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)
                 {
                     // The log stays failed (the next attempt reopens FASTER again); the caller gets a typed error.
-                    throw new StorageIoException(_tail.Path, $"reopening the write-ahead log after a failed write failed recording its durable tail: {e.Message}", e);
+                    throw new StorageIoException(_tail.Path, $"reopening the write-ahead log after a failed write failed recording its durable tail: {e.Message}; the failed writes FASTER had committed may survive, which the collection's reopening from its files shows", e);
                 }
             }
             lock (_unsyncedGate) _unsynced.Clear();

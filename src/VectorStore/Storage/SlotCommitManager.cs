@@ -72,11 +72,10 @@ internal sealed class SlotCommitManager : ILogCommitManager
 
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
-        if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
-            throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
         if (Failure is not null) return;
+        // Nothing may escape into FASTER's commit worker (see Failure), not even running out of memory.
         try { BeforeCommit?.Invoke(untilAddress); }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             Volatile.Write(ref _failure, e);
             return;
@@ -84,7 +83,7 @@ internal sealed class SlotCommitManager : ILogCommitManager
         CrashPoints.Reach(CrashPoints.SegmentsSynced);
         AttemptedUntil = Math.Max(AttemptedUntil, untilAddress);
         try { WriteSlot(commitMetadata, commitNum); }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             FailedPath = Path;
             Volatile.Write(ref _failure, e);
@@ -93,6 +92,8 @@ internal sealed class SlotCommitManager : ILogCommitManager
 
     private void WriteSlot(byte[] commitMetadata, long commitNum)
     {
+        if (HeaderSize + commitMetadata.Length + 4 > SlotSize)
+            throw new InvalidOperationException($"FASTER commit metadata of {commitMetadata.Length} bytes exceeds the {SlotSize}-byte slot");
         if (Faults?.TakeCommitSlotFault() == true) throw new IOException("injected fault: the commit slot was not written");
         var slot = new byte[SlotSize];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, Magic);
