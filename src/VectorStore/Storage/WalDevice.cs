@@ -123,17 +123,41 @@ internal sealed class WalDevice : IDevice
     public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
         _inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
 
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => _inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    // Removing segments and closing are serialized, and removals stop once the device is closed. FASTER 2.6.5 removes
+    // segments behind a truncation from its own threads while a log reset may close the device: both then dispose the
+    // same segment's handle pool, and AsyncPool.Dispose is not safe for two callers (one can wait for a handle the
+    // other has already taken and disposed, forever). Seen as a 10 s stall of a reset after a failed truncation
+    // commit (the close abandoned after CloseWait; notes/issue-20-diskfull.md).
+    private readonly Lock _removeGate = new();
+    private bool _closed;
 
-    public void TruncateUntilAddress(long toAddress) => _inner.TruncateUntilAddress(toAddress);
+    private void Remove(Action remove, AsyncCallback? callback, IAsyncResult? result)
+    {
+        lock (_removeGate)
+        {
+            if (!_closed)
+            {
+                remove();
+                return;
+            }
+        }
+        callback?.Invoke(result!);
+    }
 
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => _inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) =>
+        Remove(() => _inner.TruncateUntilAddressAsync(toAddress, callback, result), callback, result);
 
-    public void TruncateUntilSegment(int toSegment) => _inner.TruncateUntilSegment(toSegment);
+    public void TruncateUntilAddress(long toAddress) => Remove(() => _inner.TruncateUntilAddress(toAddress), null, null);
 
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => _inner.RemoveSegmentAsync(segment, callback, result);
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) =>
+        Remove(() => _inner.TruncateUntilSegmentAsync(toSegment, callback, result), callback, result);
 
-    public void RemoveSegment(int segment) => _inner.RemoveSegment(segment);
+    public void TruncateUntilSegment(int toSegment) => Remove(() => _inner.TruncateUntilSegment(toSegment), null, null);
+
+    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) =>
+        Remove(() => _inner.RemoveSegmentAsync(segment, callback, result), callback, result);
+
+    public void RemoveSegment(int segment) => Remove(() => _inner.RemoveSegment(segment), null, null);
 
     public long GetFileSize(int segment) => _inner.GetFileSize(segment);
 
@@ -154,7 +178,14 @@ internal sealed class WalDevice : IDevice
         Exception? failed = null;
         var closing = new Thread(() =>
         {
-            try { _inner.Dispose(); }
+            try
+            {
+                lock (_removeGate)
+                {
+                    _closed = true;
+                    _inner.Dispose();
+                }
+            }
             catch (Exception e) { failed = e; }
         }) { IsBackground = true, Name = "wal-device-close" };
         closing.Start();
