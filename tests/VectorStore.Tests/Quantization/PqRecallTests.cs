@@ -68,7 +68,10 @@ public class PqRecallTests
         var tuned = c.TuneSearch(0.97);
         // Not the fallback for a target nothing reaches (every list, the deepest depth).
         Assert.InRange(tuned.Rerank, 10, 999);
-        if (ivf) Assert.InRange(tuned.NProbe, 1, 63);
+        // Every list (64) can be the cheapest choice when the timings of a busy machine favour a shallower re-rank
+        // (a clean-clone CI run beside other work chose it, with a re-rank in range): the range above already rules
+        // out the fallback.
+        if (ivf) Assert.InRange(tuned.NProbe, 1, 64);
         else Assert.Equal(64, tuned.Ef); // the default beam: HNSW's is not tuned
         Assert.Equal(0, ivf ? tuned.Ef : tuned.NProbe); // only the index's own knob
         double withTuned = RecallOf(c, q, truth, new SearchOptions { K = 10, Rerank = tuned.Rerank, Ef = tuned.Ef, NProbe = tuned.NProbe });
