@@ -63,7 +63,7 @@ internal sealed class DriftReservoirFile
     public static string FileName(int sequence) => $"{Prefix}{sequence:D10}.vsr";
 
     /// <summary>Writes and fsyncs a new file <paramref name="sequence"/> holding <paramref name="rows"/> (via <c>*.tmp</c>, rename, directory fsync).</summary>
-    public static DriftReservoirFile Create(string directory, int sequence, int dimension, ReadOnlySpan<float> rows)
+    public static DriftReservoirFile Create(string directory, int sequence, int dimension, float[] rows)
     {
         string path = Path.Combine(directory, FileName(sequence));
         var header = new byte[HeaderSize];
@@ -71,18 +71,16 @@ internal sealed class DriftReservoirFile
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), FormatVersion);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), sequence);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), dimension);
-        // A span cannot enter the lambda: the rows are written as an array.
-        var bytes = MemoryMarshal.AsBytes(rows).ToArray();
         FileDurability.Replace(path, tmp =>
         {
             using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             file.Write(header);
-            file.Write(bytes);
+            file.Write(MemoryMarshal.AsBytes(rows.AsSpan()));
             file.Flush(flushToDisk: true);
         });
         var hash = new XxHash64();
         hash.Append(header);
-        hash.Append(bytes);
+        hash.Append(MemoryMarshal.AsBytes(rows.AsSpan()));
         return new DriftReservoirFile(path, sequence, dimension, rows.Length / dimension, hash);
     }
 

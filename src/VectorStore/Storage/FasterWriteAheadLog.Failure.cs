@@ -76,8 +76,6 @@ internal sealed partial class FasterWriteAheadLog
         return Copy(_failure!);
     }
 
-    private const string After = "; the writes since the last durable commit were not acknowledged and are undone";
-
     /// <summary>A commit FASTER completed although its data or its slot in <c>wal.commit</c> did not reach the disk.</summary>
     private sealed class CommitSlotFailure(string path, Exception inner)
         : IOException($"making the commit durable failed: {inner.Message}", inner)
@@ -87,25 +85,30 @@ internal sealed partial class FasterWriteAheadLog
 
     private VectorStoreException Classify(Exception cause)
     {
+        string path, doing, code;
+        bool full;
         if (cause is CommitSlotFailure slot)
         {
             cause = slot.InnerException!;
-            string file = slot.Path;
-            return FileSpace.IsNoSpace(cause)
-                ? new StorageFullException(file, $"no space left on device (ENOSPC) making the write-ahead log durable{After}; writing continues once space is freed", cause)
-                : new StorageIoException(file, $"I/O error ({cause.Message}) making the write-ahead log durable{After}; the log is reopened for the next write", cause);
+            path = slot.Path;
+            doing = "making the write-ahead log durable";
+            full = FileSpace.IsNoSpace(cause);
+            code = cause.Message;
         }
-        var d = _device.Failure;
-        string path = d?.Path ?? SegmentPath(_syncedUntil);
-        string what = d is null ? "" : $" ({d.Bytes} bytes at offset {d.Offset})";
-        const string after = After;
-        bool full = d?.ErrorCode == DeviceWriteFailure.NoSpace || FileSpace.IsNoSpace(cause)
-            // FASTER's managed device reports every failure as uint.MaxValue; a write that no longer fits is ENOSPC.
-            || (d is { ErrorCode: not DeviceWriteFailure.Io } && FileSpace.AvailableBytes(_directory) < d.Bytes + (1L << 20));
-        if (full)
-            return new StorageFullException(path, $"no space left on device (ENOSPC) writing the write-ahead log{what}{after}; writing continues once space is freed", cause);
-        string code = d is null ? cause.Message : d.ErrorCode == DeviceWriteFailure.Io ? "EIO" : $"error code {d.ErrorCode}";
-        return new StorageIoException(path, $"I/O error ({code}) writing the write-ahead log{what}{after}; the log is reopened for the next write", cause);
+        else
+        {
+            var d = _device.Failure;
+            path = d?.Path ?? SegmentPath(_syncedUntil);
+            doing = d is null ? "writing the write-ahead log" : $"writing the write-ahead log ({d.Bytes} bytes at offset {d.Offset})";
+            full = d?.ErrorCode == DeviceWriteFailure.NoSpace || FileSpace.IsNoSpace(cause)
+                // FASTER's managed device reports every failure as uint.MaxValue; a write that no longer fits is ENOSPC.
+                || (d is { ErrorCode: not DeviceWriteFailure.Io } && FileSpace.AvailableBytes(_directory) < d.Bytes + (1L << 20));
+            code = d is null ? cause.Message : d.ErrorCode == DeviceWriteFailure.Io ? "EIO" : $"error code {d.ErrorCode}";
+        }
+        const string after = "; the writes since the last durable commit were not acknowledged and are undone";
+        return full
+            ? new StorageFullException(path, $"no space left on device (ENOSPC) {doing}{after}; writing continues once space is freed", cause)
+            : new StorageIoException(path, $"I/O error ({code}) {doing}{after}; the log is reopened for the next write", cause);
     }
 
     /// <summary>
@@ -159,10 +162,7 @@ internal sealed partial class FasterWriteAheadLog
             // claim is known only from that attempt.
             long keep = Math.Max(Math.Max(_syncedUntil, _commits?.AttemptedUntil ?? 0), _resetKeeps);
             _resetKeeps = keep;
-            try { _log.Dispose(); }
-            catch (Exception e) when (e is not OutOfMemoryException) { }
-            _device.Dispose();
-            _commits?.Dispose();
+            Close(_log, _device, _commits);
             DiscardPast(keep);
             var (log, device, commits) = Reopen();
             long recovered = log.CommittedUntilAddress;
@@ -174,16 +174,12 @@ internal sealed partial class FasterWriteAheadLog
                 // Entries were fsynced up to keep but the commit slot claiming them was not written: nothing claims
                 // them, their writers were told the write failed, and a recovery reading past the committed address
                 // would bring them back (they continue the chain). Zero them while nothing else has the log open.
-                try { log.Dispose(); }
-                catch (Exception e) when (e is not OutOfMemoryException) { }
-                device.Dispose();
-                commits.Dispose();
+                Close(log, device, commits);
                 DiscardPast(floor);
                 (log, device, commits) = Reopen();
                 recovered = log.CommittedUntilAddress;
             }
-            commits.BeforeCommit = SyncSegmentsUntil;
-            commits.Faults = _settings.Faults;
+            Attach(commits);
             _log = log;
             _device = device;
             _commits = commits;
@@ -210,6 +206,15 @@ internal sealed partial class FasterWriteAheadLog
             ReleaseUnusedBuffer();
             return _syncedUntil;
         }
+    }
+
+    /// <summary>Closes a FASTER log and what it ran on (FASTER's dispose of a failed log may throw: ignored).</summary>
+    private static void Close(FasterLog log, WalDevice device, SlotCommitManager? commits)
+    {
+        try { log.Dispose(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { }
+        device.Dispose();
+        commits?.Dispose();
     }
 
     /// <summary>Opens FASTER on the log's files again, as <see cref="ResetAfterFailure"/> does (a typed error if it cannot).</summary>

@@ -116,8 +116,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath)) { _commits = commits };
-        commits.BeforeCommit = wal.SyncSegmentsUntil;
-        commits.Faults = settings.Faults;
+        wal.Attach(commits);
         try
         {
             wal.Validate(create);
@@ -316,6 +315,13 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
                 throw Fail(e);
             }
         }
+    }
+
+    /// <summary>Wires a commit manager to this log: segments fsynced before each commit slot, and the test fault hook.</summary>
+    private void Attach(SlotCommitManager commits)
+    {
+        commits.BeforeCommit = SyncSegmentsUntil;
+        commits.Faults = _settings.Faults;
     }
 
     /// <summary>

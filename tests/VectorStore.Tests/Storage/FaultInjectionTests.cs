@@ -22,6 +22,13 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         SnapshotAfterLogBytes = long.MaxValue,
     };
 
+    /// <summary>A database in <paramref name="dir"/> whose log writes go through <paramref name="faults"/>, with the collection "c" (sq8, never trained).</summary>
+    private static (VectorDatabase Db, Collection C) OpenWithCollection(string dir, DeviceFaults faults)
+    {
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
+        return (db, db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 }));
+    }
+
     private static float[] Vector(ulong id, int version)
     {
         var rng = new Random((int)id * 131 + version);
@@ -99,8 +106,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         string dir = TestData.TempDir();
         var o = new Outcome();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         await Workload(c, o).WaitAsync(TimeSpan.FromSeconds(60));
         foreach (var e in o.Errors)
             Assert.True(e.Message.Contains(Path.Combine(dir, "collections")), $"error does not name a file of the database: {e.Message}");
@@ -183,8 +189,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             var faults = new DeviceFaults { AtWrite = n, Kind = DeviceFaultKind.ShortWrite };
             string dir = TestData.TempDir();
             var o = new Outcome();
-            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            var (db, c) = OpenWithCollection(dir, faults);
             ulong[] next = [1];
             for (int round = 0; o.Errors.Count == 0 && round < 40; round++) NewBatch(c, o, next);
             Assert.Single(o.Errors);
@@ -214,8 +219,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             var faults = new DeviceFaults { AtWrite = n, Kind = kind };
             string dir = TestData.TempDir();
             var o = new Outcome();
-            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            var (db, c) = OpenWithCollection(dir, faults);
             ulong[] next = [1];
             for (int round = 0; o.Errors.Count == 0 && round < 20; round++) NewBatch(c, o, next, 2_100);
             Assert.Single(o.Errors);
@@ -288,8 +292,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             string dir = TestData.TempDir();
             var o = new Outcome();
             var gate = new object();
-            var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            var (db, c) = OpenWithCollection(dir, faults);
             long nextId = 0;
             async Task Writer()
             {
@@ -336,8 +339,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         var faults = new DeviceFaults { AtWrite = long.MaxValue };
         string dir = TestData.TempDir();
         var o = new Outcome();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         void Acked(ulong[] ids, float[][] rows)
         {
             for (int i = 0; i < ids.Length; i++) o.Acked[ids[i]] = rows[i];
@@ -387,8 +389,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         var faults = new DeviceFaults { AtWrite = long.MaxValue };
         string dir = TestData.TempDir();
         var acked = new Dictionary<ulong, float[]>();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         void Write(Collection into, ulong[] ids, int version)
         {
             var rows = ids.Select(id => Vector(id, version)).ToArray();
@@ -443,8 +444,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         var faults = new DeviceFaults { AtWrite = long.MaxValue, Kind = DeviceFaultKind.Eio };
         string dir = TestData.TempDir();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         c.UpsertBatch([1, 2, 3], Rows([1, 2, 3], 0));
         faults.FailTailRecords = 2;
         Assert.Throws<StorageIoException>(() => c.UpsertBatch([4, 5], Rows([4, 5], 0)));
@@ -477,8 +477,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         var faults = new DeviceFaults { AtWrite = long.MaxValue };
         string dir = TestData.TempDir();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         c.UpsertBatch([1, 2, 3], Rows([1, 2, 3], 0));
         faults.FailCommitSlots = 1;
         Assert.Throws<StorageIoException>(() => c.UpsertBatch([4, 5], Rows([4, 5], 0)));
@@ -506,8 +505,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         var faults = new DeviceFaults { AtWrite = long.MaxValue };
         string dir = TestData.TempDir();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         var acked = new List<ulong>();
         for (ulong b = 0; b < 6; b++)
         {
@@ -543,8 +541,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         var faults = new DeviceFaults { AtWrite = long.MaxValue, Kind = DeviceFaultKind.Eio };
         string dir = TestData.TempDir();
-        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var (db, c) = OpenWithCollection(dir, faults);
         ulong[] ids = [.. Enumerable.Range(1, 40).Select(i => (ulong)i)];
         c.UpsertBatch(ids, Rows(ids, 0));
         // After the tenth delete another caller's commit fails; its recovery undoes the ten (not yet durable).
