@@ -75,7 +75,27 @@ public sealed partial class Collection
     /// building it in the background (see <see cref="WaitForGeneration"/>). Returns its number. The specs are
     /// validated like <see cref="CollectionOptions"/>; the collection needs at least one vector.
     /// </summary>
-    public int BuildGeneration(string compression, string index)
+    public int BuildGeneration(string compression, string index) => Declare(compression, index, null, 0);
+
+    /// <summary>
+    /// Declares candidate generation <paramref name="number"/> trained on <paramref name="trainingSample"/> instead of a
+    /// sample of this collection's vectors, and starts building it in the background. Collections given the same
+    /// sample, specs, number and seed train the same codec, so their scores compare (the cluster's shards use this).
+    /// The number must not name a generation the collection holds. The sample is not persisted: if the collection
+    /// closes or crashes before a snapshot holds the built index, the generation comes back failed, for the caller to
+    /// drop and build again; and if no snapshot can be written after the build, it fails (the reason in its error).
+    /// </summary>
+    public int BuildGeneration(string compression, string index, VectorMatrix trainingSample, int number)
+    {
+        ArgumentNullException.ThrowIfNull(trainingSample);
+        if (trainingSample.Dimension != Options.Dimension)
+            throw new InvalidArgumentException($"training sample has {trainingSample.Dimension} dimensions, collection '{Name}' {Options.Dimension}");
+        if (trainingSample.Count == 0) throw new InvalidArgumentException("training sample is empty");
+        if (number <= 0) throw new InvalidArgumentException($"generation number must be positive, got {number}");
+        return Declare(compression, index, trainingSample, number);
+    }
+
+    private int Declare(string compression, string index, VectorMatrix? sample, int number)
     {
         var (c, i) = (Options with { Compression = compression, Index = index }).Validate();
         _journal.CheckWritable("building a compression generation");
@@ -88,10 +108,12 @@ public sealed partial class Collection
             if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train a generation on");
             if (_generations.Count - 1 >= MaxOtherGenerations)
                 throw new InvalidArgumentException($"collection '{Name}' already keeps {MaxOtherGenerations} generations beside the live one: promote, roll back or gc first");
-            g = new Generation(_lastGeneration + 1, c, i, GenerationState.Candidate);
+            if (sample is not null && _generations.Any(x => x.Number == number))
+                throw new InvalidArgumentException($"collection '{Name}' already has a generation {number}");
+            g = new Generation(sample is null ? _lastGeneration + 1 : number, c, i, GenerationState.Candidate) { TrainingSample = sample, GivenSample = sample is not null };
             RecoverFromJournalFailureLocked();
-            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Declare, g.Number, c.ToString(), i.ToString(), false));
-            _lastGeneration = g.Number;
+            ticket = _journal.AppendGeneration(new GenerationRecord(GenerationOp.Declare, g.Number, c.ToString(), i.ToString(), false) { GivenSample = g.GivenSample });
+            _lastGeneration = Math.Max(_lastGeneration, g.Number);
             _generations.Add(g);
         }
         finally { _lock.ExitWriteLock(); }
@@ -158,7 +180,7 @@ public sealed partial class Collection
             highWater = _slots.HighWater;
             if (slots.Length == 0) throw new InvalidArgumentException("the collection has no vectors to train on");
             // Seeded by the generation number: a rebuild after a crash trains the same codec.
-            sample = _builder.Sample(slots, Options.Seed + g.Number);
+            sample = g.TrainingSample ?? _builder.Sample(slots, Options.Seed + g.Number);
             // Writers note slots from now on (a read lock excludes them, so none is missed in between).
             g.Pending = [];
         }
@@ -215,11 +237,18 @@ public sealed partial class Collection
         // The built index reaches a snapshot, so a restart does not rebuild it; if this fails the log still names
         // the generation and recovery rebuilds it. Never during recovery: a snapshot mid-replay would claim records
         // not yet applied.
+        g.TrainingSample = null;
         if (!checkpoint) return;
-        try { _journal.Checkpoint(); }
+        try
+        {
+            _journal.Checkpoint();
+            g.Saved = true;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or VectorStoreException)
         {
             Log.GenerationBuildFailed(Instruments.Logger, e, Name, g.Number);
+            // Recovery could not rebuild it (its sample is gone), so it must not become live unsaved.
+            if (g.GivenSample) g.Error = $"no snapshot could hold its index ({e.Message}); drop it and build it again";
         }
     }
 
@@ -428,7 +457,12 @@ public sealed partial class Collection
                 try
                 {
                     if (_generations.Any(g => g.Number == r.Number)) return;
-                    _generations.Add(new Generation(r.Number, c, i, GenerationState.Candidate));
+                    // A caller's sample is not persisted: such a generation is never rebuilt from another one.
+                    _generations.Add(new Generation(r.Number, c, i, GenerationState.Candidate)
+                    {
+                        GivenSample = r.GivenSample,
+                        Error = r.GivenSample ? "its build was interrupted and its training sample (given by the caller) was not kept: drop it and build it again" : null,
+                    });
                     _lastGeneration = Math.Max(_lastGeneration, r.Number);
                 }
                 finally { _lock.ExitWriteLock(); }
@@ -439,7 +473,10 @@ public sealed partial class Collection
                 var g = _generations.Find(x => x.Number == r.Number)
                     ?? throw new StoreCorruptedException(Name, $"the log makes generation {r.Number} live, but it was never declared");
                 // Made live after its build but before a checkpoint captured it: build it now, from the vectors as
-                // they were at that point of the log (seeded as the original build was).
+                // they were at that point of the log (seeded as the original build was). A given-sample generation
+                // is ready only once a snapshot holds its index, so the log never makes one live without it.
+                if (g.Index is null && g.GivenSample)
+                    throw new StoreCorruptedException(Name, $"the log makes generation {r.Number} live, but no snapshot holds its index (it was trained on a caller's sample)");
                 if (g.Index is null && _slots.Count > 0) BuildNow(g, checkpoint: false);
                 _lock.EnterWriteLock();
                 try
@@ -471,7 +508,8 @@ public sealed partial class Collection
         var (drift, driftBaseline, reservoir) = DriftStateLocked(directory);
         return new(
             _current.Number, _lastGeneration, _current.Compression.ToString(), _current.IndexSpec.ToString(),
-            _generations.Where(g => g != _current)
+            // A given-sample generation still building is left out: recovery could not rebuild it with its sample.
+            _generations.Where(g => g != _current && !(g.GivenSample && !g.Attached))
                 .Select(g => new SnapshotGeneration(g.Number, g.State, g.Compression.ToString(), g.IndexSpec.ToString(), g.RetiredOrder,
                     g.Attached ? g.Index : null, g.Attached ? g.Refine : null))
                 .ToArray(),

@@ -83,7 +83,26 @@ internal sealed class Generation(int number, CompressionSpec compression, IndexS
     /// </summary>
     public int TuningEpoch { get; set; }
 
-    public bool Ready => Attached && Index is not null;
+    /// <summary>
+    /// The training sample the caller gave (<c>Collection.BuildGeneration</c> with a sample), held until the build
+    /// has used it; null when the generation samples the collection's own vectors.
+    /// </summary>
+    public VectorMatrix? TrainingSample { get; set; }
+
+    /// <summary>
+    /// Whether it trains on a caller's sample, which is not persisted: a crash before a snapshot holds its index leaves
+    /// it failed (the caller builds it again) instead of rebuilt from a different sample.
+    /// </summary>
+    public bool GivenSample { get; init; }
+
+    /// <summary>
+    /// For a given-sample generation: a snapshot holds its index (recovery could not rebuild it, so it must not be
+    /// made live before).
+    /// </summary>
+    public bool Saved { get; set; }
+
+    /// <summary>Built, attached, not failed, and for a given-sample generation saved in a snapshot.</summary>
+    public bool Ready => Attached && Index is not null && Error is null && (Saved || !GivenSample);
 
     /// <summary>Resident bytes of its codes, index and refine stage (computed from their allocations).</summary>
     public long MemoryBytes => (Index?.MemoryBytes ?? 0) + (Refine?.MemoryBytes ?? 0);

@@ -40,6 +40,9 @@ internal enum GenerationOp : byte
 /// <summary>One decoded generation record.</summary>
 internal sealed record GenerationRecord(GenerationOp Op, int Number, string? Compression, string? Index, bool Rollback)
 {
+    /// <summary>A declare whose generation trains on a sample the caller gave (flag bit 1): never rebuilt by recovery.</summary>
+    public bool GivenSample { get; init; }
+
     /// <summary>The encoded policy of an <see cref="GenerationOp.Policy"/> record.</summary>
     public byte[]? Policy { get; init; }
 }
@@ -185,8 +188,8 @@ internal static class LogRecords
     }
 
     /// <summary>
-    /// A generation change (data-format.md §4.3): op, number, flags (bit 0: a set-live that is a rollback), and for a
-    /// declare the compression and index specs as length-prefixed UTF-8.
+    /// A generation change (data-format.md §4.3): op, number, flags (bit 0: a set-live that is a rollback; bit 1: a
+    /// declare trained on the caller's sample), and for a declare the compression and index specs as length-prefixed UTF-8.
     /// </summary>
     public static byte[] Generation(GenerationRecord g)
     {
@@ -198,7 +201,7 @@ internal static class LogRecords
         b[1] = OtherVersion;
         b[2] = (byte)g.Op;
         BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(3), g.Number);
-        b[7] = g.Rollback ? (byte)1 : (byte)0;
+        b[7] = (byte)((g.Rollback ? 1 : 0) | (g.GivenSample ? 2 : 0));
         BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(8), (ushort)c.Length);
         c.CopyTo(b, 10);
         BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(10 + c.Length), (ushort)i.Length);
@@ -226,6 +229,7 @@ internal static class LogRecords
             return new GenerationRecord(op, number, op == GenerationOp.Declare ? c : null, op == GenerationOp.Declare ? i : null, (record[7] & 1) != 0)
             {
                 Policy = op == GenerationOp.Policy ? first.ToArray() : null,
+                GivenSample = op == GenerationOp.Declare && (record[7] & 2) != 0,
             };
         }
         catch (ArgumentOutOfRangeException e)
