@@ -35,8 +35,7 @@ public class SearchTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         for (int q = 0; q < expected.Length; q++)
         {
             Assert.False(actual[q].IsPartial);
-            // Ids and scores, bit for bit, in order. Not the generation: shards keep their own generations, so a
-            // merged cluster answer reports 0 (data-format.md §5).
+            // Ids and scores, bit for bit, in order (each hit's generation is its shard's; LifecycleTests checks it).
             Assert.Equal(expected[q].Select(h => (h.Id, h.Score)), actual[q].Hits.Select(h => (h.Id, h.Score)));
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Orleans.Runtime;
 using VectorStore.Collections;
 using VectorStore.Filtering;
+using VectorStore.Lifecycle;
 
 namespace VectorStore.Cluster;
 
@@ -13,11 +14,14 @@ namespace VectorStore.Cluster;
 /// A search that would be partial (a shard missed <see cref="ClusterCoordinatorOptions.ShardTimeout"/>) throws
 /// <see cref="PartialResultException"/> — over TCP the error code <c>Unavailable</c> — instead of returning short.
 /// <see cref="FlushAsync"/> has nothing to do: every acknowledged write is already durable on R silos.
+/// The compression lifecycle (<see cref="ICompressionLifecycleClient"/>) runs cluster-wide (see
+/// <see cref="DistributedCollection.BuildGenerationAsync"/>): every shard builds from one shared sample and switches
+/// together; a policy's automatic steps are refused (<see cref="NotSupportedException"/>).
 /// Collections are cached for <see cref="CollectionCacheTime"/> (their layout refreshes itself when a shard says it
 /// is stale; the time bounds how long a collection dropped and re-created through another gateway is routed with the
 /// old settings). Thread-safety: every member may be called concurrently.
 /// </remarks>
-public sealed class ClusterDatabaseClient : IIndexBuildingClient
+public sealed class ClusterDatabaseClient : IIndexBuildingClient, ICompressionLifecycleClient
 {
     private readonly ConcurrentDictionary<string, (DistributedCollection Collection, long At)> _cache = new(StringComparer.Ordinal);
     private readonly int _shards;
@@ -127,6 +131,50 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient
     /// <inheritdoc />
     public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).BuildIndexAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<int> BuildGenerationAsync(string name, string compression, string index, bool wait = true, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).BuildGenerationAsync(compression, index, wait).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<GenerationInfo>> ListGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).ListGenerationsAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<CanaryReport> RunCanaryAsync(string name, int generation, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).RunCanaryAsync(generation, queries, options).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task StartCanaryAsync(string name, CanarySettings settings, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).StartCanaryAsync(settings).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task StopCanaryAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).StopCanaryAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task SetExposureAsync(string name, int generation, double percent, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).SetExposureAsync(generation, percent).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task PromoteAsync(string name, int generation, PromotionGate? gate = null, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).PromoteAsync(generation, gate).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<int> RollbackAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).RollbackAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<int> CollectGenerationsAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).CollectGenerationsAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task SetLifecyclePolicyAsync(string name, LifecyclePolicy policy, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).SetLifecyclePolicyAsync(policy).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetDriftAsync().ConfigureAwait(false);
 
     /// <inheritdoc />
     /// <remarks>The cluster and its connection belong to the caller: nothing is closed.</remarks>

@@ -113,6 +113,7 @@ public sealed partial class DistributedCollection
             Ef = options.Ef,
             NProbe = options.NProbe,
             Where = where,
+            ExposureKey = options.ExposureKey,
         };
         var hits = await GatherAsync(layout, query, filters, deadline);
         // A shard holding none of the filter's ids has nothing to add (skipped); one whose payloads were unreadable
@@ -124,7 +125,11 @@ public sealed partial class DistributedCollection
         for (int i = 0; i < q.Count; i++)
         {
             var lists = answers.Where(a => a.Hits is not null).Select(a => (a.Hits!.Ids[i], a.Hits.Scores[i]));
-            results[i] = new ClusterSearchResult(HitMerger.Merge(lists, options.K, Options.Metric), missing);
+            var merged = HitMerger.Merge(lists, options.K, Options.Metric);
+            // Each hit says which generation answered it, as on one node: its shard's (one per shard and query).
+            for (int h = 0; h < merged.Length; h++)
+                if (hits[layout.ShardOf(merged[h].Id)] is { Generations: { Length: > 0 } g }) merged[h] = merged[h] with { Generation = g[i] };
+            results[i] = new ClusterSearchResult(merged, missing);
         }
         if (options.IncludeFields || options.IncludePayload || options.IncludeVector) await AttachPartsAsync(results, options);
         return results;

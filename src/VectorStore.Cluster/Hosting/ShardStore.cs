@@ -12,11 +12,13 @@ internal sealed class ShardStore : IDisposable
 {
     private readonly Lazy<VectorDatabase> _db;
     private long _next;
+    private readonly string _samples;
 
     public ShardStore(IOptions<VectorStoreSiloOptions> options)
     {
         var dir = options.Value.DataDirectory;
         if (string.IsNullOrWhiteSpace(dir)) throw new InvalidArgumentException("VectorStoreSiloOptions.DataDirectory is required");
+        _samples = Path.Combine(dir, "cluster-samples");
         _db = new Lazy<VectorDatabase>(() =>
         {
             var db = VectorDatabase.Open(dir);
@@ -32,6 +34,16 @@ internal sealed class ShardStore : IDisposable
 
     public VectorDatabase Database => _db.Value;
 
+    /// <summary>Where copies keep their generations' shared training samples (created on first use).</summary>
+    public string SampleDirectory
+    {
+        get
+        {
+            Directory.CreateDirectory(_samples);
+            return _samples;
+        }
+    }
+
     /// <summary>A new collection named <c>{prefix}{kind}{n}</c>.</summary>
     public Collection Create(string prefix, char kind, CollectionOptions options) =>
         Database.CreateCollection($"{prefix}{kind}{Interlocked.Increment(ref _next)}", options);
@@ -45,11 +57,13 @@ internal sealed class ShardStore : IDisposable
         return newest is null ? null : Database.GetCollection(newest);
     }
 
-    /// <summary>Drops every collection whose name starts with <paramref name="prefix"/>.</summary>
+    /// <summary>Drops every collection, and every generation sample, whose name starts with <paramref name="prefix"/>.</summary>
     public void DropAll(string prefix)
     {
         foreach (var name in Database.CollectionNames)
             if (name.StartsWith(prefix, StringComparison.Ordinal)) Database.DropCollection(name);
+        foreach (var file in Directory.EnumerateFiles(SampleDirectory, prefix + "*"))
+            File.Delete(file);
     }
 
     public void Drop(Collection? c)

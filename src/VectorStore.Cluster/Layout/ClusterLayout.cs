@@ -37,6 +37,26 @@ public sealed class ClusterLayout
     /// <summary>The collection's settings.</summary>
     [Id(8)] public CollectionSpec Spec { get; init; } = new();
 
+    /// <summary>
+    /// The compression generations (empty until the first is declared: generation 1, the one the collection trained
+    /// with, is then live). Absent in older layout files.
+    /// </summary>
+    [Id(9)] public ClusterGeneration[] Generations { get; init; } = [];
+
+    /// <summary>The highest generation number ever assigned (numbers are never reused); 0 before any.</summary>
+    [Id(10)] public int LastGeneration { get; init; }
+
+    /// <summary>The collection's lifecycle policy as JSON (<c>LifecyclePolicy</c>), or null for the defaults.</summary>
+    [Id(11)] public string? Policy { get; init; }
+
+    /// <summary>Every generation, generation 1 included (as the layout's spec when none was declared yet).</summary>
+    public IReadOnlyList<ClusterGeneration> AllGenerations() => Generations.Length > 0
+        ? Generations
+        : [new ClusterGeneration { Number = 1, Compression = Spec.Compression, Index = Spec.Index, State = (int)Lifecycle.GenerationState.Live }];
+
+    /// <summary>The live generation's number.</summary>
+    public int LiveGeneration => AllGenerations().First(g => g.Kind == Lifecycle.GenerationState.Live).Number;
+
     /// <summary>The collection's options as created.</summary>
     public CollectionOptions Options => Spec.ToOptions();
 

@@ -35,6 +35,29 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [ResponseTimeout("01:00:00")]
     Task TrainAsync(bool force);
 
+    /// <summary>Records a candidate compression generation (trained collections only); returns its number.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<int> DeclareGenerationAsync(string compression, string index);
+
+    /// <summary>
+    /// Builds declared generation <paramref name="number"/> on every in-sync copy from one shared sample and waits for
+    /// it; null when every copy built it, else which failed and why.
+    /// </summary>
+    [AlwaysInterleave, ResponseTimeout("02:00:00")]
+    Task<string?> BuildGenerationAsync(int number);
+
+    /// <summary>Makes a generation live (promote; with a gate as JSON) or the newest retired one (rollback) everywhere; returns its number.</summary>
+    [ResponseTimeout("02:00:00")]
+    Task<int> SetLiveAsync(int number, bool rollback, string? gate);
+
+    /// <summary>Drops retired generations beyond retention and failed candidates everywhere; returns how many.</summary>
+    [ResponseTimeout("00:10:00")]
+    Task<int> CollectGenerationsAsync();
+
+    /// <summary>Sets the collection's lifecycle policy (JSON; automatic steps are refused).</summary>
+    [ResponseTimeout("00:05:00")]
+    Task SetPolicyAsync(string policy);
+
     /// <summary>Removes the collection from every silo and deletes the layout.</summary>
     [ResponseTimeout("00:05:00")]
     Task DropAsync();

@@ -20,6 +20,8 @@ internal sealed partial class LayoutGrain
         {
             var layout = Current ?? throw new InvalidArgumentException($"collection '{this.GetPrimaryKeyString()}' does not exist");
             if (!force && layout.TrainingGeneration > 0) return;
+            if (layout.Generations.Length > 0)
+                throw new InvalidArgumentException($"collection '{layout.Collection}' has compression generations: retrain by building a new generation (scheme build) and promoting it");
             var primaries = layout.Shards.Select(p => Replica(layout, p.Shard, p.Primary)).ToArray();
             var counts = await Task.WhenAll(primaries.Select(p => p.CountAsync()));
             long total = counts.Sum(c => (long)c);
@@ -35,13 +37,24 @@ internal sealed partial class LayoutGrain
     }
 
     /// <summary>Draws the shared sample and stages it, in one order, on every copy of every shard.</summary>
-    private async Task StageSampleAsync(ClusterLayout layout, IShardReplicaGrain[] primaries, int[] counts, long total)
+    private Task StageSampleAsync(ClusterLayout layout, IShardReplicaGrain[] primaries, int[] counts, long total) =>
+        DrawSampleAsync(layout, primaries, counts, total, layout.Spec.Seed, async (page, reset) =>
+        {
+            var staged = await Task.WhenAll(layout.Shards.Select((p, t) => primaries[t].StageSampleAsync(page, reset, p.Epoch)));
+            Require(staged, "staging the training sample");
+        });
+
+    /// <summary>
+    /// Draws a seeded sample from every shard in proportion to its size and hands it to <paramref name="stage"/> page
+    /// by page, in one order (the first page with reset).
+    /// </summary>
+    private async Task DrawSampleAsync(ClusterLayout layout, IShardReplicaGrain[] primaries, int[] counts, long total, int seed, Func<RecordPage, bool, Task> stage)
     {
         // Each copy places the sample under its own ids (ShardReplicaGrain.Rebuild), so a sample no larger than the
         // smallest shard costs no deletes; a tiny or empty shard still gets a sample big enough to train codebooks.
         long size = Math.Min(Math.Min(layout.Spec.MaxTrainingSample, total), Math.Max(counts.Min(), MinimumSample));
         var samples = await Task.WhenAll(primaries.Select((p, s) =>
-            p.SampleIdsAsync(size >= total ? counts[s] : (int)(size * counts[s] / total), layout.Spec.Seed + s)));
+            p.SampleIdsAsync(size >= total ? counts[s] : (int)(size * counts[s] / total), seed + s)));
         int pageSize = options.Value.CopyPageSize;
         bool first = true;
         for (int s = 0; s < samples.Length; s++)
@@ -49,10 +62,8 @@ internal sealed partial class LayoutGrain
             for (int i = 0; i < samples[s].Length; i += pageSize)
             {
                 var page = await primaries[s].GetAsync(samples[s].AsSpan(i, Math.Min(pageSize, samples[s].Length - i)).ToArray());
-                bool reset = first;
+                await stage(page, first);
                 first = false;
-                var staged = await Task.WhenAll(layout.Shards.Select((p, t) => primaries[t].StageSampleAsync(page, reset, p.Epoch)));
-                Require(staged, "staging the training sample");
             }
         }
     }

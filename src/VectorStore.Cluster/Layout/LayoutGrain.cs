@@ -129,6 +129,17 @@ internal sealed partial class LayoutGrain(
             await CommitAsync(LayoutPlanner.DropLearner(Current!, step.Shard, step.Target));
             return false;
         }
+        try
+        {
+            // A new copy serves with the live generation's codec from its first read.
+            await TransferLiveGenerationAsync(withLearner, step.Shard, step.Target);
+        }
+        catch (Exception e)
+        {
+            LogCopyFailed(e, step.Shard, step.Target);
+            await CommitAsync(LayoutPlanner.DropLearner(Current!, step.Shard, step.Target));
+            return false;
+        }
         await CommitAsync(LayoutPlanner.Promote(Current!, step.Shard, step.Target, step.Source));
         LogMoved(step.Shard, step.Target, step.Source);
         return true;

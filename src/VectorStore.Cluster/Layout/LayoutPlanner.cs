@@ -210,5 +210,29 @@ internal static class LayoutPlanner
         ReplicationFactor = layout.ReplicationFactor,
         TrainingGeneration = generation ?? layout.TrainingGeneration,
         Spec = layout.Spec,
+        Generations = layout.Generations,
+        LastGeneration = layout.LastGeneration,
+        Policy = layout.Policy,
     };
+
+    /// <summary>The next version with <paramref name="generations"/> (and the highest number and policy given).</summary>
+    public static ClusterLayout WithGenerations(ClusterLayout layout, ClusterGeneration[] generations, int last, string? policy)
+    {
+        var next = With(layout, layout.Shards);
+        return new ClusterLayout
+        {
+            Database = next.Database,
+            Collection = next.Collection,
+            Version = next.Version,
+            SlotCount = next.SlotCount,
+            SlotToShard = next.SlotToShard,
+            Shards = next.Shards,
+            ReplicationFactor = next.ReplicationFactor,
+            TrainingGeneration = next.TrainingGeneration,
+            Spec = next.Spec,
+            Generations = generations,
+            LastGeneration = last,
+            Policy = policy,
+        };
+    }
 }

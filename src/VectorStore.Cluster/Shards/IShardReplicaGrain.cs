@@ -89,6 +89,61 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     [ResponseTimeout("00:05:00")]
     Task<WriteOutcome> FinishCopyAsync(ulong[] keep, long session);
 
+    /// <summary>Adds rows to the shared training sample of compression generation <paramref name="number"/> (held until it is built).</summary>
+    [ResponseTimeout("00:05:00")]
+    Task StageGenerationSampleAsync(int number, float[] rows, bool reset);
+
+    /// <summary>
+    /// Keeps the staged sample beside the copy and starts building generation <paramref name="number"/> from it (or,
+    /// with none staged, from the kept one); a generation this copy holds already is left alone unless it failed.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<string?> StartGenerationAsync(int number, string compression, string index);
+
+    /// <summary>Waits for generation <paramref name="number"/> to be built; null when it is, else why not.</summary>
+    [AlwaysInterleave, ResponseTimeout("01:00:00")]
+    Task<string?> WaitGenerationAsync(int number);
+
+    /// <summary>Rows of the kept training sample of generation <paramref name="number"/>, or null when this copy has none.</summary>
+    [AlwaysInterleave, ResponseTimeout("00:05:00")]
+    Task<float[]?> ReadGenerationSampleAsync(int number, int fromRow, int rows);
+
+    /// <summary>Makes generation <paramref name="number"/> live on this copy (nothing when it is).</summary>
+    [ResponseTimeout("00:05:00")]
+    Task SetLiveGenerationAsync(int number);
+
+    /// <summary>Drops generation <paramref name="number"/> and its kept sample from this copy.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task DropGenerationAsync(int number);
+
+    /// <summary>This copy's generations (<c>GenerationInfo[]</c> as JSON).</summary>
+    [AlwaysInterleave]
+    Task<string> GenerationsJsonAsync();
+
+    /// <summary>This copy's drift report (<c>DriftReport</c> as JSON).</summary>
+    [AlwaysInterleave]
+    Task<string> DriftJsonAsync();
+
+    /// <summary>The engine's offline canary of <paramref name="generation"/> on this copy (<c>CanaryReport</c> as JSON).</summary>
+    [AlwaysInterleave, ResponseTimeout("00:30:00")]
+    Task<string> RunCanaryJsonAsync(int generation, ShardQuery query);
+
+    /// <summary>Exposes <paramref name="generation"/> to a share of keyed searches on this copy.</summary>
+    [AlwaysInterleave]
+    Task SetExposureAsync(int generation, double percent);
+
+    /// <summary>Starts the shadow canary on this copy (<c>CanarySettings</c> as JSON).</summary>
+    [AlwaysInterleave]
+    Task StartCanaryAsync(string settings);
+
+    /// <summary>Stops the shadow canary on this copy.</summary>
+    [AlwaysInterleave]
+    Task StopCanaryAsync();
+
+    /// <summary>Sets the lifecycle policy on this copy (<c>LifecyclePolicy</c> as JSON; retention stays the layout's).</summary>
+    [AlwaysInterleave]
+    Task SetPolicyAsync(string policy);
+
     /// <summary>Training generation and live count, for tests and diagnostics.</summary>
     [AlwaysInterleave]
     Task<(int Generation, int Count, ShardRole Role, long Epoch)> DescribeAsync();

@@ -28,6 +28,9 @@ internal sealed class ShardAssignment
     /// <summary>The layout's training generation (a copy activated without reading the layout learns it here).</summary>
     [Id(9)] public int TrainingGeneration { get; init; }
 
+    /// <summary>The layout's live compression generation (a copy that missed a switch catches up when told).</summary>
+    [Id(10)] public int LiveGeneration { get; init; } = 1;
+
     /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
     public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
     {
@@ -48,6 +51,7 @@ internal sealed class ShardAssignment
             CopySession = p.SessionOf(silo),
             Spec = layout.Spec,
             TrainingGeneration = layout.TrainingGeneration,
+            LiveGeneration = layout.LiveGeneration,
         };
     }
 }

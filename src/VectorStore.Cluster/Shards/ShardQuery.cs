@@ -27,4 +27,7 @@ internal sealed record ShardQuery
     /// </summary>
     [Id(8)] public string? Where { get; init; }
 
+    /// <summary>The search's A/B exposure key (the same key picks the same generation on every shard), or null.</summary>
+    [Id(9)] public string? ExposureKey { get; init; }
+
 }

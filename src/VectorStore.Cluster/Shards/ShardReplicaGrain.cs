@@ -119,6 +119,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
             // A copy that was empty when the cluster trained in place, and received vectors before this push told it
             // the collection is trained, builds its index now.
             if (a.Role != ShardRole.None) TrainInPlaceIfBehind(a);
+            CatchUpLiveGeneration(a);
             if (a.Role != ShardRole.Primary) _copies.Clear();
             _failedFollowers.IntersectWith(a.Followers);
             _assignment = a;
@@ -149,22 +150,11 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
         var data = ReadableData();
         return Task.Run(() =>
         {
-            var options = new SearchOptions
-            {
-                K = query.K,
-                Rerank = query.Rerank,
-                TargetRecall = query.TargetRecall,
-                Ef = query.Ef,
-                NProbe = query.NProbe,
-                Filter = query.FilterIds is null && query.Where is null ? null : new SearchFilter
-                {
-                    Ids = query.FilterIds?.ToHashSet(),
-                    Where = query.Where is null ? null : FilterParser.Parse(query.Where),
-                },
-            };
+            var options = ToSearchOptions(query);
             int n = query.Queries.Length / query.Dimension;
             var ids = new ulong[n][];
             var scores = new float[n][];
+            var generations = new int[n];
             for (int i = 0; i < n; i++)
             {
                 SearchHit[] hits;
@@ -177,8 +167,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
                 ids[i] = new ulong[hits.Length];
                 scores[i] = new float[hits.Length];
                 for (int j = 0; j < hits.Length; j++) (ids[i][j], scores[i][j]) = (hits[j].Id, hits[j].Score);
+                generations[i] = hits.Length > 0 ? hits[0].Generation : 0;
             }
-            return new ShardHits { Ids = ids, Scores = scores };
+            return new ShardHits { Ids = ids, Scores = scores, Generations = generations };
         });
     }
 
@@ -360,6 +351,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
         _data = _sample = _staging = null;
         _dataTrained = false;
         _generation = 0;
+        _stagedSamples.Clear();
         store.DropAll(_key.LocalPrefix);
     }
 
@@ -400,6 +392,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} re-activated as {Role} without its data; it answers nothing until the layout replaces it")]
     private partial void LogLostCopy(string key, ShardRole role);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} could not make generation {Generation} live as the layout says; the next push retries")]
+    private partial void LogCatchUpFailed(string key, int generation, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} stopped after a failed write and could not be reopened from its files yet; the next call tries again")]
     private partial void LogReopenFailed(string key, Exception error);

@@ -1,0 +1,116 @@
+using VectorStore.Lifecycle;
+
+namespace VectorStore.Cluster;
+
+/// <summary>
+/// One collection-wide figure from the shards' own: each shard answers a query over its part of the data, so a
+/// shard's canary recall is its own top k against its own exact top k. Within a shard the figures of its copies add
+/// up (each served some of the shard's queries); across shards counts take the smallest shard's (every shard saw
+/// every query) and recalls their mean weighted by queries, latencies the slowest shard's (a merged answer waits for
+/// it), index bytes their sum.
+/// </summary>
+/// <remarks>Thread-safety: stateless.</remarks>
+internal static class GenerationAggregate
+{
+    /// <summary>The collection-wide canary report, or null when no copy has figures.</summary>
+    public static CanaryReport? Canary(IEnumerable<(int Shard, CanaryReport? Report)> copies, int generation, int live)
+    {
+        var shards = copies.Where(c => c.Report is not null).GroupBy(c => c.Shard, c => c.Report!).Select(Within).ToArray();
+        if (shards.Length == 0) return null;
+        return new CanaryReport
+        {
+            Generation = generation,
+            LiveGeneration = live,
+            Queries = shards.Min(r => r.Queries),
+            ExactQueries = shards.Min(r => r.ExactQueries),
+            K = shards.Max(r => r.K),
+            RecallLive = Mean(shards, r => r.RecallLive, r => r.ExactQueries),
+            RecallCandidate = Mean(shards, r => r.RecallCandidate, r => r.ExactQueries),
+            Overlap = Mean(shards, r => r.Overlap, r => r.Queries),
+            LiveP50Ms = shards.Max(r => r.LiveP50Ms),
+            LiveP99Ms = shards.Max(r => r.LiveP99Ms),
+            CandidateP50Ms = shards.Max(r => r.CandidateP50Ms),
+            CandidateP99Ms = shards.Max(r => r.CandidateP99Ms),
+            CandidateIndexBytes = shards.Sum(r => r.CandidateIndexBytes),
+            LiveIndexBytes = shards.Sum(r => r.LiveIndexBytes),
+            Segments = Segments(shards.SelectMany(r => r.Segments)),
+        };
+    }
+
+    /// <summary>The figures of one shard's copies together.</summary>
+    private static CanaryReport Within(IEnumerable<CanaryReport> copies)
+    {
+        var r = copies.ToArray();
+        if (r.Length == 1) return r[0];
+        return r[0] with
+        {
+            Queries = r.Sum(x => x.Queries),
+            ExactQueries = r.Sum(x => x.ExactQueries),
+            RecallLive = Mean(r, x => x.RecallLive, x => x.ExactQueries),
+            RecallCandidate = Mean(r, x => x.RecallCandidate, x => x.ExactQueries),
+            Overlap = Mean(r, x => x.Overlap, x => x.Queries),
+            LiveP50Ms = r.Max(x => x.LiveP50Ms),
+            LiveP99Ms = r.Max(x => x.LiveP99Ms),
+            CandidateP50Ms = r.Max(x => x.CandidateP50Ms),
+            CandidateP99Ms = r.Max(x => x.CandidateP99Ms),
+            Segments = Segments(r.SelectMany(x => x.Segments)),
+        };
+    }
+
+    private static SegmentRecall[] Segments(IEnumerable<SegmentRecall> all) =>
+        all.GroupBy(s => s.Segment)
+            .Select(g => new SegmentRecall(g.Key, g.Sum(s => s.Queries), Mean(g, s => s.RecallLive, s => s.Queries), Mean(g, s => s.RecallCandidate, s => s.Queries)))
+            .OrderBy(s => s.RecallCandidate).ThenBy(s => s.Segment, StringComparer.Ordinal)
+            .ToArray();
+
+    private static double Mean<T>(IEnumerable<T> items, Func<T, double> value, Func<T, int> weight)
+    {
+        double sum = 0;
+        long total = 0;
+        foreach (var x in items)
+        {
+            sum += value(x) * weight(x);
+            total += weight(x);
+        }
+        return total == 0 ? 0 : sum / total;
+    }
+
+    /// <summary>
+    /// One generation's collection-wide entry from the layout's record and one copy per shard (null where a shard
+    /// lacks it): ready only when every shard is, progress the slowest shard's, the first error named by shard.
+    /// </summary>
+    public static GenerationInfo Info(Layout.ClusterGeneration g, (int Shard, GenerationInfo? Info)[] shards, int live)
+    {
+        var held = shards.Where(s => s.Info is not null).Select(s => s.Info!).ToArray();
+        var error = shards.FirstOrDefault(s => s.Info?.Error is not null);
+        return new GenerationInfo
+        {
+            Generation = g.Number,
+            State = g.Kind,
+            Compression = g.Compression,
+            Index = g.Index,
+            Ready = held.Length == shards.Length && held.All(i => i.Ready),
+            Progress = held.Length < shards.Length ? 0 : held.Min(i => i.Progress),
+            Error = error.Info is null ? null : $"shard {error.Shard}: {error.Info.Error}",
+            CodeSize = held.Length == 0 ? 0 : held.Max(i => i.CodeSize),
+            IndexBytes = held.Sum(i => i.IndexBytes),
+            ExposurePercent = held.Length == 0 ? 0 : held.Min(i => i.ExposurePercent),
+            Canary = Canary(shards.Select(s => (s.Shard, s.Info?.Canary)), g.Number, live),
+        };
+    }
+
+    /// <summary>The shards' drift sensors side by side (each signal and action named by its shard).</summary>
+    public static DriftReport Drift(int live, (int Shard, DriftReport Report)[] shards)
+    {
+        var without = shards.FirstOrDefault(s => s.Report.Sensors == false);
+        return new DriftReport
+        {
+            Generation = live,
+            Sensors = shards.Any(s => s.Report.Sensors is null) ? null : shards.All(s => s.Report.Sensors == true),
+            NoSensorsReason = without.Report is null ? null : $"shard {without.Shard}: {without.Report.NoSensorsReason}",
+            Observed = shards.Sum(s => s.Report.Observed),
+            Signals = shards.SelectMany(s => s.Report.Signals.Select(x => x with { Name = $"shard {s.Shard}: {x.Name}" })).ToArray(),
+            Actions = shards.SelectMany(s => s.Report.Actions.Select(a => $"shard {s.Shard}: {a}")).ToArray(),
+        };
+    }
+}

@@ -1,0 +1,71 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using VectorStore.Storage;
+
+namespace VectorStore.Cluster.Shards;
+
+/// <summary>
+/// The shared training sample of one cluster generation, kept by each copy beside its silo's database
+/// (<c>{database}.{collection}.{shard}.gen-{number}.vgs</c>, data-format.md §6.3): a copy that lacks the generation
+/// (a new replica, a copy whose build was interrupted) is given this sample by one that has it, and trains the same
+/// codec. Written once (atomically, fsynced), read whole, deleted with the generation.
+/// </summary>
+/// <remarks>Thread-safety: stateless; the shard grain calls it from one turn at a time.</remarks>
+internal static class GenerationSampleFile
+{
+    public const uint FormatVersion = 1;
+    private const int HeaderSize = 8 + 4 + 4 + 4 + 4;
+    private static ReadOnlySpan<byte> Magic => "VSGSMPL1"u8;
+
+    public static string PathOf(string directory, string localPrefix, int number) => Path.Combine(directory, $"{localPrefix}gen-{number}.vgs");
+
+    /// <summary>Writes the sample (row-major, <paramref name="dimension"/> values per row) and fsyncs it and its directory.</summary>
+    public static void Write(string path, int number, int dimension, ReadOnlySpan<float> rows)
+    {
+        int count = rows.Length / dimension;
+        var bytes = new byte[HeaderSize + rows.Length * sizeof(float) + sizeof(ulong)];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), number);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), dimension);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(20), count);
+        var body = bytes.AsSpan(HeaderSize, rows.Length * sizeof(float));
+        if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(rows).CopyTo(body);
+        else for (int i = 0; i < rows.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(body[(i * 4)..], rows[i]);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+        FileDurability.WriteAtomic(path, bytes);
+    }
+
+    /// <summary>The sample's rows, verified; <see cref="InvalidOperationException"/> naming the file when it is missing or damaged.</summary>
+    public static float[] Read(string path, int number, int dimension)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"training sample of generation {number} cannot be read ({path}): {e.Message}", e);
+        }
+        if (bytes.Length < HeaderSize + 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)) != FormatVersion
+            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12)) != number
+            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16)) != dimension
+            || (long)BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(20)) * dimension * sizeof(float) != bytes.Length - HeaderSize - 8
+            || XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)))
+            throw new InvalidOperationException($"training sample of generation {number} is damaged ({path})");
+        var rows = new float[(bytes.Length - HeaderSize - 8) / sizeof(float)];
+        var body = bytes.AsSpan(HeaderSize, rows.Length * sizeof(float));
+        if (BitConverter.IsLittleEndian) body.CopyTo(MemoryMarshal.AsBytes(rows.AsSpan()));
+        else for (int i = 0; i < rows.Length; i++) rows[i] = BinaryPrimitives.ReadSingleLittleEndian(body[(i * 4)..]);
+        return rows;
+    }
+
+    public static void Delete(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Housekeeping: a left-over sample costs disk only; the next drop of the copy (Wipe) removes it.
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using VectorStore.Cluster.Shards;
+using VectorStore.Collections;
+using VectorStore.Lifecycle;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace VectorStore.Cluster.Tests;
+
+/// <summary>
+/// Item 6: the compression lifecycle through the cluster. A generation is built on every copy of every shard from one
+/// shared sample (the same codec everywhere), switched together, rolled back together; exposure picks one generation
+/// per key on every shard; figures are aggregated; automatic per-shard steps are refused.
+/// </summary>
+[Collection(ThreeSilos.Name)]
+[Trait("Category", "Cluster")]
+public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
+{
+    private const int Dim = 32;
+    private ClusterHarness H => fixture.Harness;
+
+    /// <summary>A trained 6-shard collection and one probe vector stored under an id on every shard.</summary>
+    internal static async Task<(DistributedCollection Cluster, List<ulong> ProbeIds, float[] Query)> TrainedWithProbesAsync(DistributedDatabase db, string name, int shards = 6)
+    {
+        var data = ClusterTestData.Random(3000, Dim, seed: 51);
+        var cluster = await db.CreateCollectionAsync(name, new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 400 }, shards: shards, replicationFactor: 2);
+        await cluster.UpsertBatchAsync(ClusterTestData.Ids(3000), data);
+        await cluster.BuildIndexAsync();
+        var layout = await cluster.GetLayoutAsync();
+        var probe = ClusterTestData.Random(1, Dim, seed: 52);
+        var probeIds = new List<ulong>();
+        for (ulong id = 1_000_000; probeIds.Select(layout.ShardOf).Distinct().Count() < shards; id++) probeIds.Add(id);
+        await cluster.UpsertBatchAsync(probeIds, new VectorMatrix(Enumerable.Repeat(probe.Data, probeIds.Count).SelectMany(v => v).ToArray(), Dim));
+        return (cluster, probeIds, probe.Data.Select((x, i) => x + (i % 2 == 0 ? 0.05f : -0.03f)).ToArray());
+    }
+
+    /// <summary>
+    /// The probe's hits with rerank 0 (the codec's estimate): one score on every shard means one codec; returns it and
+    /// the generation every hit says answered.
+    /// </summary>
+    internal static async Task<(float Score, int Generation)> ProbeAsync(DistributedCollection cluster, List<ulong> probeIds, float[] query, string? key = null)
+    {
+        var hits = (await cluster.SearchAsync(query, new SearchOptions { K = probeIds.Count, Rerank = 0, ExposureKey = key })).Hits;
+        Assert.Equal(probeIds.Order(), hits.Select(h => h.Id).Order());
+        Assert.Single(hits.Select(h => h.Score).Distinct());
+        Assert.Single(hits.Select(h => h.Generation).Distinct());
+        return (hits[0].Score, hits[0].Generation);
+    }
+
+    [Fact]
+    public async Task AGenerationIsBuiltFromOneSampleAndSwitchedOnEveryShardTogether()
+    {
+        var (cluster, probeIds, query) = await TrainedWithProbesAsync(H.Database(), "life");
+        var (sq8Score, g1) = await ProbeAsync(cluster, probeIds, query);
+        Assert.Equal(1, g1);
+
+        int g = await cluster.BuildGenerationAsync("pq:8", "flat");
+        Assert.Equal(2, g);
+        var list = await cluster.ListGenerationsAsync();
+        Assert.Equal([(1, GenerationState.Live), (2, GenerationState.Candidate)], list.Select(x => (x.Generation, x.State)));
+        Assert.True(list[1].Ready);
+        Assert.Null(list[1].Error);
+        Assert.Equal("pq:8", list[1].Compression);
+
+        // Offline canary on every shard, aggregated.
+        var queries = ClusterTestData.Random(20, Dim, seed: 53);
+        var canary = await cluster.RunCanaryAsync(2, queries, new SearchOptions { K = 10 });
+        output.WriteLine($"canary: live recall {canary.RecallLive:F3}, candidate {canary.RecallCandidate:F3}, overlap {canary.Overlap:F3}, {canary.Queries} queries");
+        Assert.Equal(20, canary.Queries);
+        Assert.Equal(2, canary.Generation);
+        Assert.InRange(canary.RecallCandidate, 0.3, 1.0);
+
+        // Exposure: a key in the exposed share is answered by the candidate on every shard, others by the live one.
+        await cluster.SetExposureAsync(2, 100);
+        var exposed = await ProbeAsync(cluster, probeIds, query, key: "user-1");
+        Assert.Equal(2, exposed.Generation);
+        Assert.NotEqual(sq8Score, exposed.Score);
+        Assert.Equal(1, (await ProbeAsync(cluster, probeIds, query)).Generation);
+        await cluster.SetExposureAsync(2, 0);
+
+        // A gate without canary figures refuses; nothing switched.
+        var gated = await Assert.ThrowsAnyAsync<Exception>(() => cluster.PromoteAsync(2, new PromotionGate()));
+        Assert.Contains("refused by the gate", gated.Message);
+        Assert.Equal(1, (await ProbeAsync(cluster, probeIds, query)).Generation);
+
+        await cluster.PromoteAsync(2);
+        var promoted = await ProbeAsync(cluster, probeIds, query);
+        Assert.Equal((exposed.Score, 2), promoted);
+        Assert.Equal([(1, GenerationState.Retired), (2, GenerationState.Live)], (await cluster.ListGenerationsAsync()).Select(x => (x.Generation, x.State)));
+        // Every copy of every shard (replicas too) has it live.
+        var layout = await cluster.GetLayoutAsync();
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+            {
+                var infos = JsonSerializer.Deserialize<GenerationInfo[]>(await H.Copy(layout, p.Shard, silo).GenerationsJsonAsync(), ShardReplicaGrain.LifecycleJson)!;
+                Assert.Equal(GenerationState.Live, infos.Single(i => i.Generation == 2).State);
+            }
+
+        Assert.Equal(1, await cluster.RollbackAsync());
+        Assert.Equal((sq8Score, 1), await ProbeAsync(cluster, probeIds, query));
+        Assert.Equal(GenerationState.Candidate, (await cluster.ListGenerationsAsync()).Single(x => x.Generation == 2).State);
+
+        var drift = await cluster.GetDriftAsync();
+        Assert.Equal(1, drift.Generation);
+        Assert.All(drift.Signals, s => Assert.StartsWith("shard ", s.Name));
+
+        // Automatic steps would act per shard: refused. Retention is honoured by the layout.
+        await Assert.ThrowsAnyAsync<NotSupportedException>(() => cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { BuildCandidateOnDrift = true }));
+        await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RetainRetired = 0 });
+        await cluster.PromoteAsync(2);
+        Assert.Equal([2], (await cluster.ListGenerationsAsync()).Select(x => x.Generation));
+        await Assert.ThrowsAnyAsync<Exception>(() => cluster.RollbackAsync());
+        // A retrain of the old kind would throw the generations away: refused.
+        await Assert.ThrowsAnyAsync<Exception>(() => cluster.BuildIndexAsync());
+        await H.Database().DropCollectionAsync("life");
+    }
+}
+
+/// <summary>A silo that joins after a promotion receives the live generation with its copies (the same codec).</summary>
+[Trait("Category", "Cluster")]
+public class LifecycleJoinTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ANewCopyServesWithTheLiveGenerationFromItsFirstRead()
+    {
+        await using var h = await ClusterHarness.StartAsync(3);
+        var (cluster, probeIds, query) = await LifecycleTests.TrainedWithProbesAsync(h.Database(), "lifejoin");
+        int g = await cluster.BuildGenerationAsync("pq:8", "flat");
+        await cluster.PromoteAsync(g);
+        var before = await LifecycleTests.ProbeAsync(cluster, probeIds, query);
+
+        var joined = await h.Cluster.StartAdditionalSiloAsync();
+        string added = joined.SiloAddress.ToParsableString();
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () => JoinTests.Balanced(await cluster.GetLayoutAsync(), added), TimeSpan.FromSeconds(90)),
+            "the new silo did not receive its share within 90 s");
+        var layout = await cluster.GetLayoutAsync();
+        var moved = layout.Shards.Where(p => p.Members().Contains(added)).ToArray();
+        Assert.NotEmpty(moved);
+        foreach (var p in moved)
+        {
+            var infos = JsonSerializer.Deserialize<GenerationInfo[]>(await h.Copy(layout, p.Shard, added).GenerationsJsonAsync(), ShardReplicaGrain.LifecycleJson)!;
+            Assert.Equal(GenerationState.Live, infos.Single(i => i.Generation == g).State);
+        }
+        // Reads that land on the moved copies score with the same codec: every probe hit the same score as before.
+        for (int round = 0; round < 6; round++) Assert.Equal(before, await LifecycleTests.ProbeAsync(cluster, probeIds, query));
+        output.WriteLine($"{moved.Length} copies moved to {added}, each with generation {g} live");
+    }
+}
