@@ -229,4 +229,45 @@ public class GatewayTests(ThreeSiloFixture fixture)
             await remote.DropCollectionAsync("gw-partial");
         }
     }
+
+    [Fact]
+    public async Task TheCompressionLifecycleRunsThroughTheGateway()
+    {
+        // The thin client's lifecycle calls (protocol version 5 and later) reach the cluster as they reach one node.
+        var (server, remote) = await GatewayAsync(H.Database());
+        await using var _s = server;
+        await using var _c = remote;
+        var data = ClusterTestData.Random(2000, 16, seed: 61);
+        await remote.CreateCollectionAsync("gw-life", new CollectionOptions { Dimension = 16, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 300 });
+        try
+        {
+            var ids = ClusterTestData.Ids(2000);
+            await remote.UpsertBatchAsync("gw-life", ids, data);
+            // Untrained: a generation needs a trained collection, and says so.
+            var untrained = await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.BuildGenerationAsync("gw-life", "pq:4", "flat"));
+            Assert.Contains("not trained", untrained.Message);
+            await remote.BuildIndexAsync("gw-life");
+            int g = await remote.BuildGenerationAsync("gw-life", "pq:4", "ivf:4");
+            Assert.Equal(2, g);
+            var list = await remote.ListGenerationsAsync("gw-life");
+            Assert.Equal([(1, Lifecycle.GenerationState.Live, true), (2, Lifecycle.GenerationState.Candidate, true)], list.Select(x => (x.Generation, x.State, x.Ready)));
+            var canary = await remote.RunCanaryAsync("gw-life", g, data.Slice(0, 10), new SearchOptions { K = 5 });
+            Assert.Equal(10, canary.Queries);
+            await remote.PromoteAsync("gw-life", g);
+            var hits = await remote.SearchAsync("gw-life", data.RowMemory(3), new SearchOptions { K = 1, NProbe = 4, Rerank = 20 });
+            Assert.Equal((ids[3], g), (hits[0].Id, hits[0].Generation));
+            Assert.Equal("pq:4", (await remote.GetInfoAsync("gw-life")).Stats.Compression);
+            var drift = await remote.GetDriftAsync("gw-life");
+            Assert.Equal(g, drift.Generation);
+            Assert.Equal(1, await remote.RollbackAsync("gw-life"));
+            Assert.Equal(1, (await remote.SearchAsync("gw-life", data.RowMemory(3), new SearchOptions { K = 1 }))[0].Generation);
+            // A policy with an automatic rollback floor is refused with the protocol's NotSupported, not an internal error.
+            var refused = await Assert.ThrowsAsync<RemoteErrorException>(() => remote.SetLifecyclePolicyAsync("gw-life", new Lifecycle.LifecyclePolicy { RollbackRecallFloor = 0.9 }));
+            Assert.Equal(Protocol.ErrorCode.NotSupported, refused.Code);
+        }
+        finally
+        {
+            await remote.DropCollectionAsync("gw-life");
+        }
+    }
 }

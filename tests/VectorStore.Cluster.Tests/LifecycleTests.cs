@@ -47,6 +47,75 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         return (hits[0].Score, hits[0].Generation);
     }
 
+    private static VectorMatrix Cloud(int count, int dim, int seed, float shift, float scale)
+    {
+        var rng = new Random(seed);
+        var m = new VectorMatrix(count, dim);
+        for (int i = 0; i < count; i++)
+            for (int d = 0; d < dim; d++)
+                m[i][d] = (float)((rng.NextDouble() * 2 - 1) * scale + (d < 4 ? shift : 0));
+        return m;
+    }
+
+    [Fact]
+    public async Task TheDriftLadderRetrainsEveryShardTogetherAndPromotesThroughTheGate()
+    {
+        // Two shards trained on one distribution (a shared sample of 10,000: each copy's drift sensors need 8,000),
+        // then a shifted one: the shards' sensors fire, and the layout grain's ladder (not each shard's) builds one
+        // candidate from a fresh shared sample, canaries it on every copy and promotes it once the gate passes.
+        const int dim = 16;
+        var cluster = await H.Database().CreateCollectionAsync("ladder", new CollectionOptions { Dimension = dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 1_000_000, MaxTrainingSample = 10_000 }, shards: 2, replicationFactor: 2);
+        await cluster.UpsertBatchAsync(ClusterTestData.Ids(20_000), Cloud(20_000, dim, 1, 0, 1));
+        await cluster.BuildIndexAsync();
+        Assert.False((await cluster.GetDriftAsync()).Drifted);
+        Assert.True((await cluster.GetDriftAsync()).Sensors);
+        await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy
+        {
+            BuildCandidateOnDrift = true, PromoteWhenGatePasses = true, CanaryRate = 1,
+            Gate = new PromotionGate { MinExactQueries = 10, MaxRecallLoss = 0.01, MaxP99Factor = 1000 },
+        });
+        var shifted = Cloud(6000, dim, 2, 3, 2);
+        var shiftedIds = Enumerable.Range(0, 6000).Select(i => 5_000_000UL + (ulong)i).ToArray();
+        for (int b = 0; b < 12; b++)
+            await cluster.UpsertBatchAsync(shiftedIds[(b * 500)..((b + 1) * 500)], new VectorMatrix(shifted.Data.AsSpan(b * 500 * dim, 500 * dim).ToArray(), dim));
+        var drift = await cluster.GetDriftAsync();
+        Assert.True(drift.Drifted, "shifted inserts fired no sensor: " + string.Join(", ", drift.Signals.Select(s => $"{s.Name} {s.Value}/{s.Threshold}")));
+
+        // The periodic reconcile runs the ladder; the test drives it instead of waiting for the timer.
+        var queries = Cloud(200, dim, 3, 3, 2);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        int live = 1;
+        for (int round = 0; live == 1 && DateTime.UtcNow < deadline; round++)
+        {
+            await cluster.LayoutGrain.ReconcileAsync();
+            for (int i = 0; i < 20; i++) await cluster.SearchAsync(queries.Row((round * 20 + i) % queries.Count).ToArray(), new SearchOptions { K = 10 });
+            await Task.Delay(100);
+            live = (await cluster.GetLayoutAsync()).LiveGeneration;
+        }
+        Assert.Equal(2, live);
+        // The ladder notes the promotion once every copy has switched, just after the layout records it.
+        var actions = (await cluster.GetDriftAsync()).Actions;
+        while (!actions.Any(a => a.Contains("cluster: promoted generation 2", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            actions = (await cluster.GetDriftAsync()).Actions;
+        }
+        output.WriteLine(string.Join("\n", actions));
+        Assert.Contains(actions, a => a.Contains("cluster: drift on generation 1", StringComparison.Ordinal));
+        Assert.Contains(actions, a => a.Contains("cluster: training candidate generation 2", StringComparison.Ordinal));
+        Assert.Contains(actions, a => a.Contains("cluster: promoted generation 2", StringComparison.Ordinal));
+        // No shard trained a candidate of its own: the only generations are the layout's.
+        var layout = await cluster.GetLayoutAsync();
+        foreach (var p in layout.Shards)
+            foreach (var silo in p.InSync())
+            {
+                var infos = JsonSerializer.Deserialize<GenerationInfo[]>(await H.Copy(layout, p.Shard, silo).GenerationsJsonAsync(), ShardReplicaGrain.LifecycleJson)!;
+                Assert.Equal([1, 2], infos.Select(i => i.Generation).Order());
+                Assert.Equal(GenerationState.Live, infos.Single(i => i.Generation == 2).State);
+            }
+        await H.Database().DropCollectionAsync("ladder");
+    }
+
     [Fact]
     public async Task AGenerationIsBuiltFromOneSampleAndSwitchedOnEveryShardTogether()
     {
@@ -104,11 +173,32 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         Assert.Equal(1, drift.Generation);
         Assert.All(drift.Signals, s => Assert.StartsWith("shard ", s.Name));
 
-        // Automatic steps would act per shard: refused. Retention is honoured by the layout.
-        await Assert.ThrowsAnyAsync<NotSupportedException>(() => cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { BuildCandidateOnDrift = true }));
+        // A build every copy refuses (a spec the engine rejects) leaves no candidate behind to hold a slot.
+        var bad = await Assert.ThrowsAnyAsync<Exception>(() => cluster.BuildGenerationAsync("bogus", "flat"));
+        output.WriteLine($"bad spec: {bad.Message}");
+        Assert.Equal([1, 2], (await cluster.ListGenerationsAsync()).Select(x => x.Generation));
+
+        // A copy that missed a switch, or holds a generation the layout no longer lists (3, withdrawn above), is
+        // brought in line by the next push (every reconcile pushes to every copy).
+        var first = layout.Shards[0];
+        var lagging = H.Copy(layout, first.Shard, first.Primary);
+        await lagging.SetLiveGenerationAsync(2);
+        var stray = ClusterTestData.Random(300, Dim, seed: 54);
+        await lagging.StageGenerationSampleAsync(3, stray.Data, reset: true);
+        Assert.Null(await lagging.StartGenerationAsync(3, "sq8", "flat"));
+        Assert.Null(await lagging.WaitGenerationAsync(3));
+        await cluster.LayoutGrain.ReconcileAsync();
+        var caughtUp = JsonSerializer.Deserialize<GenerationInfo[]>(await lagging.GenerationsJsonAsync(), ShardReplicaGrain.LifecycleJson)!;
+        Assert.Equal(GenerationState.Live, caughtUp.Single(i => i.Generation == 1).State);
+        Assert.DoesNotContain(caughtUp, i => i.Generation == 3);
+        Assert.Equal((sq8Score, 1), await ProbeAsync(cluster, probeIds, query));
+
+        // An automatic rollback floor would judge per copy: refused. Retention is honoured by the layout.
+        await Assert.ThrowsAnyAsync<NotSupportedException>(() => cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RollbackRecallFloor = 0.9 }));
         await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RetainRetired = 0 });
         await cluster.PromoteAsync(2);
         Assert.Equal([2], (await cluster.ListGenerationsAsync()).Select(x => x.Generation));
+        Assert.Equal(2, (await ProbeAsync(cluster, probeIds, query)).Generation);
         await Assert.ThrowsAnyAsync<Exception>(() => cluster.RollbackAsync());
         // A retrain of the old kind would throw the generations away: refused.
         await Assert.ThrowsAnyAsync<Exception>(() => cluster.BuildIndexAsync());

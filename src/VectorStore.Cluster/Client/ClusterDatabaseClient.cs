@@ -16,7 +16,7 @@ namespace VectorStore.Cluster;
 /// <see cref="FlushAsync"/> has nothing to do: every acknowledged write is already durable on R silos.
 /// The compression lifecycle (<see cref="ICompressionLifecycleClient"/>) runs cluster-wide (see
 /// <see cref="DistributedCollection.BuildGenerationAsync"/>): every shard builds from one shared sample and switches
-/// together; a policy's automatic steps are refused (<see cref="NotSupportedException"/>).
+/// together; the drift ladder runs collection-wide; an automatic rollback floor is refused (<see cref="NotSupportedException"/>).
 /// Collections are cached for <see cref="CollectionCacheTime"/> (their layout refreshes itself when a shard says it
 /// is stale; the time bounds how long a collection dropped and re-created through another gateway is routed with the
 /// old settings). Thread-safety: every member may be called concurrently.

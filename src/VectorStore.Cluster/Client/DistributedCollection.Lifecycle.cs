@@ -34,15 +34,25 @@ public sealed partial class DistributedCollection
         return number;
     }
 
-    /// <summary>Every generation, oldest first, with collection-wide readiness, sizes and canary figures.</summary>
+    /// <summary>
+    /// Every generation, oldest first, with collection-wide readiness (every in-sync copy), sizes and canary figures
+    /// (every copy's, combined as the promotion gate combines them).
+    /// </summary>
     public async Task<IReadOnlyList<GenerationInfo>> ListGenerationsAsync()
     {
         var layout = await GetLayoutAsync();
-        var perShard = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.GenerationsJsonAsync(), primaryFirst: true)));
-        var parsed = perShard.Select(j => JsonSerializer.Deserialize<GenerationInfo[]>(j, ShardReplicaGrain.LifecycleJson)!).ToArray();
+        // Every in-sync copy, as a promotion checks them; one that does not answer in time counts as not holding any.
+        var copies = layout.Shards.SelectMany(p => p.InSync().Select(silo => (p.Shard, Name: $"shard {p.Shard} on {silo}", Call: Copy(layout, p.Shard, silo).GenerationsJsonAsync()))).ToArray();
+        var parsed = await Task.WhenAll(copies.Select(async c =>
+        {
+            if (await c.Call.CompletesWithin(_options.ShardTimeout) && c.Call.IsCompletedSuccessfully)
+                return JsonSerializer.Deserialize<GenerationInfo[]>(c.Call.Result, ShardReplicaGrain.LifecycleJson)!;
+            c.Call.ObserveFaults();
+            return [];
+        }));
         int live = layout.LiveGeneration;
         return layout.AllGenerations()
-            .Select(g => GenerationAggregate.Info(g, parsed.Select((infos, s) => (s, infos.FirstOrDefault(i => i.Generation == g.Number))).ToArray(), live))
+            .Select(g => GenerationAggregate.Info(g, copies.Select((c, i) => (c.Shard, c.Name, parsed[i].FirstOrDefault(x => x.Generation == g.Number))).ToArray(), live))
             .ToArray();
     }
 
@@ -73,7 +83,7 @@ public sealed partial class DistributedCollection
         var layout = await GetLayoutAsync();
         var reports = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.RunCanaryJsonAsync(generation, query), primaryFirst: true)));
         return GenerationAggregate.Canary(reports.Select((j, s) => (s, (CanaryReport?)JsonSerializer.Deserialize<CanaryReport>(j, ShardReplicaGrain.LifecycleJson))), generation, layout.LiveGeneration)
-            ?? throw new InvalidArgumentException($"no shard of '{Name}' answered the canary");
+            ?? throw new ClusterUnavailableException($"no shard of '{Name}' answered the canary");
     }
 
     /// <summary>Starts (replacing any) the shadow canary on every in-sync copy; figures show in <see cref="ListGenerationsAsync"/>.</summary>
@@ -116,9 +126,10 @@ public sealed partial class DistributedCollection
     public Task<int> CollectGenerationsAsync() => LayoutGrain.CollectGenerationsAsync();
 
     /// <summary>
-    /// Sets the lifecycle policy (retention, build throttle, canary rate, gate, in-place rebalancing) on every copy;
-    /// the automatic build, promotion and rollback steps are refused (<see cref="NotSupportedException"/>): each
-    /// shard would act on its own.
+    /// Sets the lifecycle policy. Retention and the drift ladder's build and gated promotion are run collection-wide
+    /// by the layout grain (one shared sample, the combined canary), checked at every periodic reconcile; rebalancing
+    /// in place and the build throttle are each copy's. An automatic rollback floor is refused
+    /// (<see cref="NotSupportedException"/>).
     /// </summary>
     public Task SetLifecyclePolicyAsync(LifecyclePolicy policy)
     {
@@ -127,15 +138,22 @@ public sealed partial class DistributedCollection
         return LayoutGrain.SetPolicyAsync(JsonSerializer.Serialize(policy, ShardReplicaGrain.LifecycleJson));
     }
 
-    /// <summary>The drift sensors of every shard's live generation, side by side (each signal named by its shard).</summary>
+    /// <summary>
+    /// The drift sensors of every shard's live generation, side by side (each signal named by its shard), with the
+    /// shards' and the collection-wide ladder's actions (<c>cluster: …</c>).
+    /// </summary>
     public async Task<DriftReport> GetDriftAsync()
     {
         var layout = await GetLayoutAsync();
         var reports = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.DriftJsonAsync(), primaryFirst: true)));
-        return GenerationAggregate.Drift(layout.LiveGeneration, reports.Select((j, s) => (s, JsonSerializer.Deserialize<DriftReport>(j, ShardReplicaGrain.LifecycleJson)!)).ToArray());
+        var drift = GenerationAggregate.Drift(layout.LiveGeneration, reports.Select((j, s) => (s, JsonSerializer.Deserialize<DriftReport>(j, ShardReplicaGrain.LifecycleJson)!)).ToArray());
+        return drift with { Actions = [.. drift.Actions, .. await LayoutGrain.LadderActionsAsync()] };
     }
 
-    /// <summary>Calls every in-sync copy of every shard; <see cref="InvalidArgumentException"/> naming the copies that refused.</summary>
+    /// <summary>
+    /// Calls every in-sync copy of every shard; <see cref="InvalidArgumentException"/> naming the copies that refused,
+    /// or <see cref="ClusterUnavailableException"/> when some did not answer.
+    /// </summary>
     private async Task OnEveryCopyAsync(Func<IShardReplicaGrain, Task> call, string what)
     {
         var layout = await GetLayoutAsync();
@@ -143,8 +161,11 @@ public sealed partial class DistributedCollection
         try { await Task.WhenAll(calls.Select(c => c.Task)); }
         catch (Exception)
         {
-            var failed = calls.Where(c => !c.Task.IsCompletedSuccessfully).Select(c => $"shard {c.Shard} on {c.Silo}: {c.Task.Exception?.GetBaseException().Message}");
-            throw new InvalidArgumentException($"{what} on '{Name}' failed on {string.Join("; ", failed)}");
+            var failed = calls.Where(c => !c.Task.IsCompletedSuccessfully).ToArray();
+            string message = $"{what} on '{Name}' failed on {string.Join("; ", failed.Select(c => $"shard {c.Shard} on {c.Silo}: {c.Task.Exception?.GetBaseException().Message}"))}";
+            // A copy that refused (no such generation, a bad setting) is the caller's error; one that did not answer is the cluster's.
+            if (failed.All(c => c.Task.Exception?.GetBaseException() is VectorStoreException and not UnavailableException)) throw new InvalidArgumentException(message);
+            throw new ClusterUnavailableException(message);
         }
     }
 }

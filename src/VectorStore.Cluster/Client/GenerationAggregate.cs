@@ -72,30 +72,34 @@ internal static class GenerationAggregate
             sum += value(x) * weight(x);
             total += weight(x);
         }
-        return total == 0 ? 0 : sum / total;
+        // No weight at all (no exact query yet): not known, as a single node reports it, rather than a recall of 0.
+        return total == 0 ? double.NaN : sum / total;
     }
 
     /// <summary>
-    /// One generation's collection-wide entry from the layout's record and one copy per shard (null where a shard
-    /// lacks it): ready only when every shard is, progress the slowest shard's, the first error named by shard.
+    /// One generation's collection-wide entry from the layout's record and every in-sync copy's (null where a copy
+    /// lacks it or did not answer): ready only when every copy is (what a promotion needs), progress the slowest
+    /// copy's, the first error named by copy, sizes summed over one copy per shard (the data once), canary figures
+    /// combined as <see cref="Canary"/> does (the promotion gate's view).
     /// </summary>
-    public static GenerationInfo Info(Layout.ClusterGeneration g, (int Shard, GenerationInfo? Info)[] shards, int live)
+    public static GenerationInfo Info(Layout.ClusterGeneration g, (int Shard, string Copy, GenerationInfo? Info)[] copies, int live)
     {
-        var held = shards.Where(s => s.Info is not null).Select(s => s.Info!).ToArray();
-        var error = shards.FirstOrDefault(s => s.Info?.Error is not null);
+        var held = copies.Where(c => c.Info is not null).Select(c => c.Info!).ToArray();
+        var error = copies.FirstOrDefault(c => c.Info?.Error is not null);
+        var perShard = copies.Where(c => c.Info is not null).GroupBy(c => c.Shard).Select(s => s.First().Info!).ToArray();
         return new GenerationInfo
         {
             Generation = g.Number,
             State = g.Kind,
             Compression = g.Compression,
             Index = g.Index,
-            Ready = held.Length == shards.Length && held.All(i => i.Ready),
-            Progress = held.Length < shards.Length ? 0 : held.Min(i => i.Progress),
-            Error = error.Info is null ? null : $"shard {error.Shard}: {error.Info.Error}",
+            Ready = held.Length == copies.Length && held.All(i => i.Ready),
+            Progress = held.Length < copies.Length ? 0 : held.Min(i => i.Progress),
+            Error = error.Info is null ? null : $"{error.Copy}: {error.Info.Error}",
             CodeSize = held.Length == 0 ? 0 : held.Max(i => i.CodeSize),
-            IndexBytes = held.Sum(i => i.IndexBytes),
+            IndexBytes = perShard.Sum(i => i.IndexBytes),
             ExposurePercent = held.Length == 0 ? 0 : held.Min(i => i.ExposurePercent),
-            Canary = Canary(shards.Select(s => (s.Shard, s.Info?.Canary)), g.Number, live),
+            Canary = Canary(copies.Select(c => (c.Shard, c.Info?.Canary)), g.Number, live),
         };
     }
 

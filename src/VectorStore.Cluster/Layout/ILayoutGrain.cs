@@ -54,7 +54,11 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [ResponseTimeout("00:10:00")]
     Task<int> CollectGenerationsAsync();
 
-    /// <summary>Sets the collection's lifecycle policy (JSON; automatic steps are refused).</summary>
+    /// <summary>What the collection's drift ladder did so far, oldest first.</summary>
+    [AlwaysInterleave]
+    Task<string[]> LadderActionsAsync();
+
+    /// <summary>Sets the collection's lifecycle policy (JSON; an automatic rollback floor is refused).</summary>
     [ResponseTimeout("00:05:00")]
     Task SetPolicyAsync(string policy);
 

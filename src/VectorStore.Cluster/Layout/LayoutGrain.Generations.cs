@@ -39,19 +39,72 @@ internal sealed partial class LayoutGrain
 
     public async Task<string?> BuildGenerationAsync(int number)
     {
+        // One build of a number at a time, and no transfer, promotion or gc of it meanwhile: staged pages are keyed
+        // by number on each copy.
+        if (!_building.Add(number)) throw new InvalidArgumentException($"generation {number} is already being built");
+        string? failure;
+        try { failure = await BuildEverywhereAsync(number); }
+        catch (Exception e) { failure = $"{e.GetType().Name}: {e.Message}"; }
+        finally { _building.Remove(number); }
+        if (failure is not null) await WithdrawIfNowhereAsync(number);
+        return failure;
+    }
+
+    private async Task<string?> BuildEverywhereAsync(int number)
+    {
         var layout = Existing();
         var g = Find(layout, number);
         var primaries = layout.Shards.Select(p => Replica(layout, p.Shard, p.Primary)).ToArray();
         var counts = await Task.WhenAll(primaries.Select(p => p.CountAsync()));
         long total = counts.Sum(c => (long)c);
-        if (total == 0) throw new InvalidArgumentException($"collection '{layout.Collection}' has no vectors to train a generation on");
+        if (total == 0) return $"collection '{layout.Collection}' has no vectors to train a generation on";
         var copies = InSyncCopies(layout);
         // The same sizing as the cluster's first training, seeded by the generation's number.
         await DrawSampleAsync(layout, primaries, counts, total, layout.Spec.Seed + 7919 * number, (page, reset) =>
             Task.WhenAll(copies.Select(c => c.Grain.StageGenerationSampleAsync(number, page.Vectors, reset))));
-        var started = await Task.WhenAll(copies.Select(c => c.Grain.StartGenerationAsync(number, g.Compression, g.Index)));
-        var waited = await Task.WhenAll(copies.Select(c => c.Grain.WaitGenerationAsync(number)));
-        return Failures(copies, started.Zip(waited, (a, b) => a ?? b).ToArray());
+        var started = await Task.WhenAll(copies.Select(c => Guard(c.Grain.StartGenerationAsync(number, g.Compression, g.Index))));
+        var waited = await Task.WhenAll(copies.Select((c, i) => started[i] is null ? Guard(c.Grain.WaitGenerationAsync(number)) : Task.FromResult(started[i])));
+        return Failures(copies, waited);
+    }
+
+    /// <summary>A copy's answer, or what it threw, as a failure text.</summary>
+    private static async Task<string?> Guard(Task<string?> call)
+    {
+        try { return await call; }
+        catch (Exception e) { return $"{e.GetType().Name}: {e.GetBaseException().Message}"; }
+    }
+
+    /// <summary>
+    /// After a failed build: a candidate no in-sync copy holds without an error (a bad spec, a sample that never
+    /// reached the copies) is withdrawn from the layout and from every copy, so it holds no slot for ever.
+    /// </summary>
+    private async Task WithdrawIfNowhereAsync(int number)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var layout = Existing();
+            if (layout.AllGenerations().FirstOrDefault(x => x.Number == number) is not { Kind: GenerationState.Candidate }) return;
+            var infos = await Task.WhenAll(InSyncCopies(layout).Select(c => GenerationsOfOrEmpty(c.Grain)));
+            if (infos.Any(copy => copy.Any(x => x.Generation == number && x.Error is null))) return;
+            await DropFromLayoutAsync(layout, [number]);
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Under the gate: removes generations from the layout, then from every copy (with their kept samples).</summary>
+    private async Task DropFromLayoutAsync(ClusterLayout layout, int[] numbers)
+    {
+        var kept = layout.AllGenerations().Where(x => !numbers.Contains(x.Number)).ToArray();
+        layout = LayoutPlanner.WithGenerations(layout, kept, layout.LastGeneration, layout.Policy);
+        await CommitAsync(layout);
+        foreach (int d in numbers) await ForEachCopyAsync(layout, c => c.DropGenerationAsync(d), $"dropping generation {d}");
+    }
+
+    private static async Task<GenerationInfo[]> GenerationsOfOrEmpty(IShardReplicaGrain copy)
+    {
+        try { return await GenerationsOf(copy); }
+        catch (Exception) { return []; }
     }
 
     public async Task<int> SetLiveAsync(int number, bool rollback, string? gate)
@@ -83,12 +136,11 @@ internal sealed partial class LayoutGrain
                 : x.Number == live.Number ? x with { State = (int)(rollback ? GenerationState.Candidate : GenerationState.Retired), RetiredOrder = rollback ? x.RetiredOrder : order }
                 : x).ToList();
             var dropped = rollback ? [] : BeyondRetention(next, Policy(layout).RetainRetired);
-            next.RemoveAll(x => dropped.Contains(x.Number));
             layout = LayoutPlanner.WithGenerations(layout, [.. next], layout.LastGeneration, layout.Policy);
             await CommitAsync(layout);
             // Recorded: from here the layout says which generation is live, and copies that miss this catch up.
             await ForEachCopyAsync(layout, c => c.SetLiveGenerationAsync(target.Number), "switching generation");
-            foreach (int d in dropped) await ForEachCopyAsync(layout, c => c.DropGenerationAsync(d), "dropping a retired generation");
+            if (dropped.Length > 0) await DropFromLayoutAsync(layout, dropped);
             return target.Number;
         }
         finally { _gate.Release(); }
@@ -100,16 +152,13 @@ internal sealed partial class LayoutGrain
         try
         {
             var layout = Existing();
-            var all = layout.AllGenerations().ToList();
+            var all = layout.AllGenerations();
             var infos = await Task.WhenAll(InSyncCopies(layout).Select(c => GenerationsOf(c.Grain)));
-            var failed = all.Where(g => g.Kind == GenerationState.Candidate
-                && infos.Any(copy => copy.FirstOrDefault(x => x.Generation == g.Number) is { Error: not null })).Select(g => g.Number);
+            // Failed: some copy's build failed, or no copy holds it at all (and no build of it is running).
+            var failed = all.Where(g => g.Kind == GenerationState.Candidate && !_building.Contains(g.Number)
+                && infos.Any(copy => copy.FirstOrDefault(x => x.Generation == g.Number) is not { Error: null })).Select(g => g.Number);
             var drop = BeyondRetention(all, Policy(layout).RetainRetired).Concat(failed).Distinct().ToArray();
-            if (drop.Length == 0) return 0;
-            all.RemoveAll(x => drop.Contains(x.Number));
-            layout = LayoutPlanner.WithGenerations(layout, [.. all], layout.LastGeneration, layout.Policy);
-            await CommitAsync(layout);
-            foreach (int d in drop) await ForEachCopyAsync(layout, c => c.DropGenerationAsync(d), "dropping a generation");
+            if (drop.Length > 0) await DropFromLayoutAsync(layout, drop);
             return drop.Length;
         }
         finally { _gate.Release(); }
@@ -119,8 +168,8 @@ internal sealed partial class LayoutGrain
     {
         var p = JsonSerializer.Deserialize<LifecyclePolicy>(policy, ShardReplicaGrain.LifecycleJson)!;
         p.Validate();
-        if (p.BuildCandidateOnDrift || p.PromoteWhenGatePasses || p.RollbackRecallFloor is not null)
-            throw new NotSupportedException("a distributed collection takes no automatic build, promotion or rollback (each shard would act on its own sample and its own figures): build, canary and promote through the cluster instead");
+        if (p.RollbackRecallFloor is not null)
+            throw new NotSupportedException("a distributed collection has no automatic rollback under a recall floor yet (the live generation's own recall is measured per copy): watch the canary and roll back through the cluster");
         await _gate.WaitAsync();
         try
         {
@@ -151,39 +200,53 @@ internal sealed partial class LayoutGrain
     /// </summary>
     private async Task<GenerationInfo[][]> EnsureBuiltAsync(ClusterLayout layout, ClusterGeneration g)
     {
+        if (_building.Contains(g.Number)) throw new InvalidArgumentException($"generation {g.Number} is still being built; wait for the build");
         var copies = InSyncCopies(layout);
         var infos = await Task.WhenAll(copies.Select(c => GenerationsOf(c.Grain)));
+        // Refused, not waited for, while a copy is still building it: the gate is held here and failover waits on it.
+        var building = copies.Select((c, i) => (c, Info: infos[i].FirstOrDefault(x => x.Generation == g.Number)))
+            .Where(t => t.Info is { Error: null, Ready: false }).Select(t => $"{t.c.Name}: built {t.Info!.Progress:P0}").ToArray();
+        if (building.Length > 0) throw new InvalidArgumentException($"generation {g.Number} is not ready everywhere ({string.Join("; ", building)})");
         var lacking = copies.Where((c, i) => infos[i].FirstOrDefault(x => x.Generation == g.Number) is not { Error: null }).ToArray();
-        if (lacking.Length > 0)
-        {
-            var errors = await Task.WhenAll(lacking.Select(c => TransferAsync(layout, g, c.Grain)));
-            if (Failures(lacking, errors) is { } failure) throw new ClusterUnavailableException($"generation {g.Number} could not be built everywhere: {failure}");
-            infos = await Task.WhenAll(copies.Select(c => GenerationsOf(c.Grain)));
-        }
-        var waited = await Task.WhenAll(copies.Select(c => c.Grain.WaitGenerationAsync(g.Number)));
-        if (Failures(copies, waited) is { } notReady) throw new InvalidArgumentException($"generation {g.Number} is not ready everywhere: {notReady}");
+        if (lacking.Length == 0) return infos;
+        var errors = await Task.WhenAll(lacking.Select(c => TransferAsync(layout, g, c.Grain)));
+        if (Failures(lacking, errors) is { } failure) throw new ClusterUnavailableException($"generation {g.Number} could not be built everywhere: {failure}");
         return await Task.WhenAll(copies.Select(c => GenerationsOf(c.Grain)));
     }
 
-    /// <summary>Copies the kept sample of <paramref name="g"/> from a copy that has it to <paramref name="target"/> and builds it there.</summary>
+    /// <summary>
+    /// Copies the kept sample of <paramref name="g"/> from a copy that has it to <paramref name="target"/> and builds it
+    /// there; a source that fails (no file, a damaged one, no answer) is passed over for the next.
+    /// </summary>
     private async Task<string?> TransferAsync(ClusterLayout layout, ClusterGeneration g, IShardReplicaGrain target)
     {
+        if (_building.Contains(g.Number)) return $"generation {g.Number} is still being built";
         int pageSize = options.Value.CopyPageSize;
-        foreach (var (_, _, source) in InSyncCopies(layout).Where(c => c.Grain.GetPrimaryKeyString() != target.GetPrimaryKeyString()))
+        int dim = layout.Spec.Dimension;
+        var tried = new List<string>();
+        foreach (var (_, name, source) in InSyncCopies(layout).Where(c => c.Grain.GetPrimaryKeyString() != target.GetPrimaryKeyString()))
         {
-            var page = await source.ReadGenerationSampleAsync(g.Number, 0, pageSize);
-            if (page is null) continue;
-            int dim = layout.Spec.Dimension;
-            for (int row = 0; ; row += pageSize)
+            try
             {
-                if (row > 0) page = await source.ReadGenerationSampleAsync(g.Number, row, pageSize);
-                if (page is null || page.Length == 0) break;
-                await target.StageGenerationSampleAsync(g.Number, page, reset: row == 0);
-                if (page.Length < pageSize * dim) break;
+                var page = await source.ReadGenerationSampleAsync(g.Number, dim, 0, pageSize);
+                if (page is null) continue;
+                for (int row = 0; page.Length > 0; )
+                {
+                    await target.StageGenerationSampleAsync(g.Number, page, reset: row == 0);
+                    row += page.Length / dim;
+                    if (page.Length < pageSize * dim) break;
+                    page = await source.ReadGenerationSampleAsync(g.Number, dim, row, pageSize) ?? [];
+                }
+                return await Guard(target.StartGenerationAsync(g.Number, g.Compression, g.Index)) ?? await Guard(target.WaitGenerationAsync(g.Number));
             }
-            return await target.StartGenerationAsync(g.Number, g.Compression, g.Index) ?? await target.WaitGenerationAsync(g.Number);
+            catch (Exception e)
+            {
+                tried.Add($"{name}: {e.GetBaseException().Message}");
+            }
         }
-        return $"no copy kept the training sample of generation {g.Number}: build a new generation";
+        return tried.Count == 0
+            ? $"no copy kept the training sample of generation {g.Number}: build a new generation"
+            : $"no copy could give the training sample of generation {g.Number} ({string.Join("; ", tried)})";
     }
 
     private static async Task<GenerationInfo[]> GenerationsOf(IShardReplicaGrain copy) =>
@@ -195,7 +258,7 @@ internal sealed partial class LayoutGrain
         await Task.WhenAll(InSyncCopies(layout).Select(async c =>
         {
             try { await call(c.Grain); }
-            catch (Exception e) { LogConfigureFailed(c.Name, -1, $"{what}: {e.Message}"); }
+            catch (Exception e) { LogLifecycleCallFailed(c.Name, what, e.Message); }
         }));
     }
 
@@ -204,8 +267,12 @@ internal sealed partial class LayoutGrain
 
     private static string? Failures((int Shard, string Name, IShardReplicaGrain Grain)[] copies, string?[] errors)
     {
-        var bad = copies.Zip(errors).Where(t => t.Second is not null).Select(t => $"{t.First.Name}: {t.Second}").ToArray();
-        return bad.Length == 0 ? null : string.Join("; ", bad);
+        var bad = copies.Zip(errors).Where(t => t.Second is not null).ToArray();
+        if (bad.Length == 0) return null;
+        // One reason everywhere (a spec every engine refuses) is said once.
+        if (bad.Select(t => t.Second).Distinct().Count() == 1)
+            return $"{(bad.Length == copies.Length ? "every copy" : string.Join(", ", bad.Select(t => t.First.Name)))}: {bad[0].Second}";
+        return string.Join("; ", bad.Select(t => $"{t.First.Name}: {t.Second}"));
     }
 
     /// <summary>Numbers of retired generations beyond the newest <paramref name="keep"/>.</summary>
@@ -220,6 +287,12 @@ internal sealed partial class LayoutGrain
     private static ClusterGeneration Find(ClusterLayout layout, int number) =>
         layout.AllGenerations().FirstOrDefault(g => g.Number == number)
         ?? throw new InvalidArgumentException($"collection '{layout.Collection}' has no generation {number} (generations: {string.Join(", ", layout.AllGenerations().Select(g => g.Number))})");
+
+    // Numbers whose build is fanning out (in memory: a re-activated layout grain has none running).
+    private readonly HashSet<int> _building = [];
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "{Copy}: {What} failed ({Reason}); the copy catches up from the layout at the next push")]
+    private partial void LogLifecycleCallFailed(string copy, string what, string reason);
 
     /// <summary>Non-live generations kept at most, as in the engine.</summary>
     private const int MaxOtherGenerations = 8;

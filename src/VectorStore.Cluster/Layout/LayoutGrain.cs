@@ -51,6 +51,7 @@ internal sealed partial class LayoutGrain(
         await _gate.WaitAsync();
         try { await ReconcileLockedAsync(); }
         finally { _gate.Release(); }
+        CheckLadder();
     }
 
     public async Task ReportFailureAsync(int shard, string silo, long epoch)

@@ -60,6 +60,36 @@ internal static class GenerationSampleFile
         return rows;
     }
 
+    /// <summary>
+    /// Rows <paramref name="fromRow"/>.. (at most <paramref name="rows"/>) of the sample, after checking the header
+    /// (the whole file's hash is checked by <see cref="Read"/>, which a transfer calls for its first page).
+    /// </summary>
+    public static float[] ReadRows(string path, int number, int dimension, int fromRow, int rows)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            Span<byte> header = stackalloc byte[HeaderSize];
+            file.ReadExactly(header);
+            int count = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+            if (!header[..8].SequenceEqual(Magic) || BinaryPrimitives.ReadInt32LittleEndian(header[12..]) != number
+                || BinaryPrimitives.ReadInt32LittleEndian(header[16..]) != dimension || count < 0
+                || file.Length != HeaderSize + (long)count * dimension * sizeof(float) + 8)
+                throw new InvalidOperationException($"training sample of generation {number} is damaged ({path})");
+            int n = Math.Max(0, Math.Min(rows, count - fromRow));
+            var bytes = new byte[n * dimension * sizeof(float)];
+            file.Position = HeaderSize + (long)fromRow * dimension * sizeof(float);
+            file.ReadExactly(bytes);
+            var values = new float[n * dimension];
+            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
+            return values;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"training sample of generation {number} cannot be read ({path}): {e.Message}", e);
+        }
+    }
+
     public static void Delete(string path)
     {
         try { File.Delete(path); }

@@ -106,7 +106,7 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
 
     /// <summary>Rows of the kept training sample of generation <paramref name="number"/>, or null when this copy has none.</summary>
     [AlwaysInterleave, ResponseTimeout("00:05:00")]
-    Task<float[]?> ReadGenerationSampleAsync(int number, int fromRow, int rows);
+    Task<float[]?> ReadGenerationSampleAsync(int number, int dimension, int fromRow, int rows);
 
     /// <summary>Makes generation <paramref name="number"/> live on this copy (nothing when it is).</summary>
     [ResponseTimeout("00:05:00")]

@@ -28,13 +28,29 @@ internal sealed class ShardAssignment
     /// <summary>The layout's training generation (a copy activated without reading the layout learns it here).</summary>
     [Id(9)] public int TrainingGeneration { get; init; }
 
-    /// <summary>The layout's live compression generation (a copy that missed a switch catches up when told).</summary>
-    [Id(10)] public int LiveGeneration { get; init; } = 1;
+    /// <summary>The layout's live compression generation (a copy that missed a switch catches up when told); 0 = not said.</summary>
+    [Id(10)] public int LiveGeneration { get; init; }
+
+    /// <summary>The generations the layout lists (a copy drops any other it holds); empty = none declared yet.</summary>
+    [Id(11)] public int[] Generations { get; init; } = [];
+
+    /// <summary>The collection's lifecycle policy as JSON, or null for the defaults (a new copy applies it).</summary>
+    [Id(12)] public string? Policy { get; init; }
+
+    /// <summary>The live generation's compression spec (a copy that lacks it builds it from its kept sample).</summary>
+    [Id(13)] public string LiveCompression { get; init; } = "";
+
+    /// <summary>The live generation's index spec.</summary>
+    [Id(14)] public string LiveIndex { get; init; } = "";
+
+    /// <summary>The highest generation number the layout had assigned (a generation above it is newer than this push).</summary>
+    [Id(15)] public int LastGeneration { get; init; }
 
     /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
     public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
     {
         var p = layout.Shards[shard];
+        var live = layout.AllGenerations().First(g => g.Kind == Lifecycle.GenerationState.Live);
         var role = p.Primary == silo ? ShardRole.Primary
             : p.Replicas.Contains(silo) ? ShardRole.Replica
             : p.Learners.Contains(silo) ? ShardRole.Learner
@@ -51,7 +67,12 @@ internal sealed class ShardAssignment
             CopySession = p.SessionOf(silo),
             Spec = layout.Spec,
             TrainingGeneration = layout.TrainingGeneration,
-            LiveGeneration = layout.LiveGeneration,
+            LiveGeneration = live.Number,
+            LiveCompression = live.Compression,
+            LiveIndex = live.Index,
+            Generations = layout.Generations.Select(g => g.Number).ToArray(),
+            LastGeneration = layout.LastGeneration,
+            Policy = layout.Policy,
         };
     }
 }

@@ -38,17 +38,17 @@ internal sealed partial class ShardReplicaGrain
         {
             int dim = data.Options.Dimension;
             string path = SamplePath(number);
-            if (staged is not null) GenerationSampleFile.Write(path, number, dim, staged.SelectMany(r => r).ToArray());
             if (data.Generations().FirstOrDefault(g => g.Generation == number) is { } existing)
             {
-                if (existing.Error is null) return null; // built or building: idempotent
+                // Built or building: idempotent (its kept sample is the one it trains on; never replaced under it).
+                if (existing.Error is null) return null;
                 data.DropGeneration(number);
             }
+            if (staged is not null) GenerationSampleFile.Write(path, number, dim, staged.SelectMany(r => r).ToArray());
             if (data.Count == 0) return null; // an empty copy has nothing to encode; it keeps the sample for later
             if (data.Policy.RetainRetired != EngineRetention)
                 data.Policy = data.Policy with { RetainRetired = EngineRetention }; // the layout decides what goes
-            var sample = new VectorMatrix(GenerationSampleFile.Read(path, number, dim), dim);
-            data.BuildGeneration(compression, index, sample, number);
+            data.BuildGeneration(compression, index, new VectorMatrix(GenerationSampleFile.Read(path, number, dim), dim), number);
             return null;
         });
     }
@@ -65,16 +65,16 @@ internal sealed partial class ShardReplicaGrain
         catch (InvalidArgumentException e) { return e.Message; }
     }
 
-    public Task<float[]?> ReadGenerationSampleAsync(int number, int fromRow, int rows)
+    public Task<float[]?> ReadGenerationSampleAsync(int number, int dimension, int fromRow, int rows)
     {
-        int dim = _assignment.Spec.Dimension;
         string path = SamplePath(number);
         return Task.Run(() =>
         {
             if (!File.Exists(path)) return null;
-            var all = GenerationSampleFile.Read(path, number, dim);
-            int from = Math.Min(all.Length, fromRow * dim);
-            return all.AsSpan(from, Math.Min(all.Length - from, rows * dim)).ToArray();
+            // The first page verifies the whole file (its hash); later pages read only their rows.
+            if (fromRow > 0) return GenerationSampleFile.ReadRows(path, number, dimension, fromRow, rows);
+            var all = GenerationSampleFile.Read(path, number, dimension);
+            return all.AsSpan(0, Math.Min(all.Length, rows * dimension)).ToArray();
         });
     }
 
@@ -142,21 +142,71 @@ internal sealed partial class ShardReplicaGrain
     public Task SetPolicyAsync(string policy)
     {
         var data = ReadableOrLearnerData();
-        // The engine never drops a generation by itself on a copy: retention is the layout's.
-        var parsed = JsonSerializer.Deserialize<LifecyclePolicy>(policy, LifecycleJson)! with { RetainRetired = EngineRetention };
-        return Task.Run(() => data.Policy = parsed);
+        var parsed = CopyPolicy(policy);
+        return Task.Run(() =>
+        {
+            data.Policy = parsed;
+            _appliedPolicy = policy;
+        });
     }
 
+    // The layout's policy JSON this copy's engine last took.
+    private volatile string? _appliedPolicy;
+
     /// <summary>
-    /// A copy that missed a switch (its silo did not answer when the layout grain made another generation live) makes
-    /// the layout's live generation live once told, if it holds it ready; one that lacks it is given it by a repair.
+    /// The engine policy of a copy under the collection's policy: the engine never drops, builds, promotes or rolls
+    /// back a generation by itself on a copy (retention and the drift ladder's build and promotion are the layout
+    /// grain's: one shared sample, collection-wide figures). Rebalancing lists in place stays the copy's own (it keeps
+    /// the codec), as do the build throttle and the canary rate.
     /// </summary>
-    private void CatchUpLiveGeneration(ShardAssignment a)
+    private static LifecyclePolicy CopyPolicy(string policy) =>
+        JsonSerializer.Deserialize<LifecyclePolicy>(policy, LifecycleJson)! with
+        {
+            RetainRetired = EngineRetention,
+            BuildCandidateOnDrift = false,
+            PromoteWhenGatePasses = false,
+            RollbackRecallFloor = null,
+        };
+
+    /// <summary>
+    /// Brings this copy's generations in line with the layout (every push; the periodic reconcile pushes to every
+    /// copy): the layout's policy, no generation the layout dropped, and its live generation live — switched when held
+    /// ready, else built from the kept sample (an empty copy that now holds vectors, a copy that missed the build) and
+    /// switched at a later push. Advisory: a failure is logged and retried at the next push, never fails the push.
+    /// </summary>
+    private void CatchUpGenerations(ShardAssignment a)
     {
-        if (_data is not { } data || a.Role is not (ShardRole.Primary or ShardRole.Replica) || data.LiveGeneration == a.LiveGeneration) return;
-        if (data.Generations().FirstOrDefault(g => g.Generation == a.LiveGeneration) is not { Ready: true }) return;
-        try { data.Promote(a.LiveGeneration); }
-        catch (Exception e) when (e is VectorStoreException or IOException)
+        if (_data is not { } data || a.LiveGeneration == 0 || a.Role is not (ShardRole.Primary or ShardRole.Replica)) return;
+        try
+        {
+            if (a.Policy != _appliedPolicy && a.Policy is not null)
+            {
+                data.Policy = CopyPolicy(a.Policy);
+                _appliedPolicy = a.Policy;
+            }
+            var held = data.Generations();
+            int live = data.LiveGeneration;
+            if (a.Generations.Length > 0)
+                // Not one declared after this push was computed (a late push must not undo a newer build), nor one
+                // still building.
+                foreach (var g in held.Where(g => g.Generation != live && g.Generation <= a.LastGeneration && !a.Generations.Contains(g.Generation)
+                    && (g.Ready || g.Error is not null)))
+                {
+                    data.DropGeneration(g.Generation);
+                    GenerationSampleFile.Delete(SamplePath(g.Generation));
+                }
+            if (live == a.LiveGeneration) return;
+            var target = held.FirstOrDefault(g => g.Generation == a.LiveGeneration);
+            if (target is { Ready: true }) data.Promote(a.LiveGeneration);
+            else if ((target is null || target.Error is not null) && data.Count > 0 && File.Exists(SamplePath(a.LiveGeneration)))
+            {
+                if (target is not null) data.DropGeneration(a.LiveGeneration);
+                int dim = a.Spec.Dimension;
+                data.BuildGeneration(a.LiveCompression, a.LiveIndex,
+                    new VectorMatrix(GenerationSampleFile.Read(SamplePath(a.LiveGeneration), a.LiveGeneration, dim), dim), a.LiveGeneration);
+            }
+        }
+        catch (Exception e)
         {
             LogCatchUpFailed(_key.ToString(), a.LiveGeneration, e);
         }

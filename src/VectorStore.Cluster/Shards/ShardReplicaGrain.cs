@@ -119,10 +119,10 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
             // A copy that was empty when the cluster trained in place, and received vectors before this push told it
             // the collection is trained, builds its index now.
             if (a.Role != ShardRole.None) TrainInPlaceIfBehind(a);
-            CatchUpLiveGeneration(a);
             if (a.Role != ShardRole.Primary) _copies.Clear();
             _failedFollowers.IntersectWith(a.Followers);
             _assignment = a;
+            CatchUpGenerations(a);
         });
     }
 

@@ -81,9 +81,11 @@ public sealed partial class Collection
     /// Declares candidate generation <paramref name="number"/> trained on <paramref name="trainingSample"/> instead of a
     /// sample of this collection's vectors, and starts building it in the background. Collections given the same
     /// sample, specs, number and seed train the same codec, so their scores compare (the cluster's shards use this).
-    /// The number must not name a generation the collection holds. The sample is not persisted: if the collection
-    /// closes or crashes before a snapshot holds the built index, the generation comes back failed, for the caller to
-    /// drop and build again; and if no snapshot can be written after the build, it fails (the reason in its error).
+    /// The number must not name a generation the collection holds (a dropped one's may be given again). The sample is
+    /// copied (normalized for cosine, as stored vectors are) and not persisted: if the collection closes or crashes
+    /// before a snapshot holds the built index, the generation comes back failed — or absent, when a snapshot taken
+    /// during the build left it out — for the caller to build again; and if no snapshot can be written after the
+    /// build, it fails (the reason in its error).
     /// </summary>
     public int BuildGeneration(string compression, string index, VectorMatrix trainingSample, int number)
     {
@@ -92,7 +94,14 @@ public sealed partial class Collection
             throw new InvalidArgumentException($"training sample has {trainingSample.Dimension} dimensions, collection '{Name}' {Options.Dimension}");
         if (trainingSample.Count == 0) throw new InvalidArgumentException("training sample is empty");
         if (number <= 0) throw new InvalidArgumentException($"generation number must be positive, got {number}");
-        return Declare(compression, index, trainingSample, number);
+        var sample = new VectorMatrix((float[])trainingSample.Data.Clone(), trainingSample.Dimension);
+        for (int r = 0; r < sample.Count; r++)
+        {
+            // The checks a stored vector gets (the message names the row as a query's would).
+            QueryValidation.Check(sample[r], Options.Metric, r);
+            if (Options.Metric == Metric.Cosine) Distance.Distances.Normalize(sample[r]);
+        }
+        return Declare(compression, index, sample, number);
     }
 
     private int Declare(string compression, string index, VectorMatrix? sample, int number)
@@ -117,7 +126,14 @@ public sealed partial class Collection
             _generations.Add(g);
         }
         finally { _lock.ExitWriteLock(); }
-        WaitDurable(ticket);
+        try { WaitDurable(ticket); }
+        catch
+        {
+            // Not declared durably, so never built: failed (gc drops it), not a candidate waiting for a build.
+            g.Error = "its declaration did not reach the log; drop it and build it again";
+            g.TrainingSample = null;
+            throw;
+        }
         StartBuild(g);
         return g.Number;
     }
@@ -157,6 +173,7 @@ public sealed partial class Collection
             catch (Exception e)
             {
                 g.Error = e.Message;
+                g.TrainingSample = null;
                 Log.GenerationBuildFailed(Instruments.Logger, e, Name, g.Number);
             }
         });

@@ -135,6 +135,30 @@ public sealed class GivenSampleGenerationTests
     }
 
     [Fact]
+    public async Task TheSampleIsCopiedAtTheCall()
+    {
+        // The build runs in the background: a caller reusing its buffer must not change what it trains on.
+        using var db = VectorDatabase.CreateInMemory();
+        var data = StorageTestKit.Vectors(3000, Dim, 15);
+        var a = db.CreateCollection("a", Options());
+        var b = db.CreateCollection("b", Options());
+        Insert(a, data, 0, 2000);
+        Insert(b, data, 0, 2000);
+        a.Policy = new LifecyclePolicy { BuildVectorsPerSecond = 2000 }; // still building when the buffer changes
+        var buffer = data.Slice(2000, 1000);
+        var copy = new VectorMatrix((float[])buffer.Data.Clone(), Dim);
+        a.BuildGeneration("pq:8", "flat", buffer, 2);
+        Array.Fill(buffer.Data, 100f);
+        b.BuildGeneration("pq:8", "flat", copy, 2);
+        await a.WaitForGeneration(2);
+        await b.WaitForGeneration(2);
+        a.Promote(2);
+        b.Promote(2);
+        var all = new SearchOptions { K = 2000, Rerank = 0 };
+        Assert.Equal(b.Search(data.Row(5), all).Select(h => (h.Id, h.Score)), a.Search(data.Row(5), all).Select(h => (h.Id, h.Score)));
+    }
+
+    [Fact]
     public void BadSamplesAreRefusedWithoutDeclaringAnything()
     {
         using var db = VectorDatabase.CreateInMemory();
@@ -144,6 +168,9 @@ public sealed class GivenSampleGenerationTests
         Assert.Throws<InvalidArgumentException>(() => c.BuildGeneration("sq8", "flat", new VectorMatrix([], Dim), 3));
         Assert.Throws<InvalidArgumentException>(() => c.BuildGeneration("sq8", "flat", StorageTestKit.Vectors(10, Dim, 1), 0));
         Assert.Throws<InvalidArgumentException>(() => c.BuildGeneration("bogus", "flat", StorageTestKit.Vectors(10, Dim, 1), 3));
+        var nan = StorageTestKit.Vectors(10, Dim, 1);
+        nan[4][7] = float.NaN;
+        Assert.Throws<InvalidVectorException>(() => c.BuildGeneration("sq8", "flat", nan, 3));
         Assert.Single(c.Generations());
     }
 }
