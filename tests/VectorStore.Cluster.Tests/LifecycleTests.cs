@@ -130,6 +130,9 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         Assert.True(list[1].Ready);
         Assert.Null(list[1].Error);
         Assert.Equal("pq:8", list[1].Compression);
+        // gc keeps a healthy candidate (it drops only failed ones and retired ones beyond retention).
+        Assert.Equal(0, await cluster.CollectGenerationsAsync());
+        Assert.Equal(2, (await cluster.ListGenerationsAsync()).Count);
 
         // Offline canary on every shard, aggregated.
         var queries = ClusterTestData.Random(20, Dim, seed: 53);

@@ -27,6 +27,8 @@ public sealed record PromotionGate
     public string? Check(CanaryReport canary)
     {
         if (canary.ExactQueries < MinExactQueries) return $"{canary.ExactQueries} exact canary queries, the gate needs {MinExactQueries}";
+        // A figure that is not known (no weight behind it) never passes a comparison by accident.
+        if (double.IsNaN(canary.RecallCandidate) || double.IsNaN(canary.RecallLive)) return "the canary has no recall figures yet";
         if (canary.RecallCandidate < canary.RecallLive - MaxRecallLoss)
             return $"candidate recall {canary.RecallCandidate:F4} is more than {MaxRecallLoss} below live {canary.RecallLive:F4}";
         if (canary.CandidateP99Ms > canary.LiveP99Ms * MaxP99Factor)

@@ -12,17 +12,22 @@ namespace VectorStore.Cluster;
 /// <remarks>Thread-safety: stateless.</remarks>
 internal static class GenerationAggregate
 {
-    /// <summary>The collection-wide canary report, or null when no copy has figures.</summary>
+    /// <summary>
+    /// The collection-wide canary report, or null when no copy has figures. A shard none of whose copies has figures
+    /// counts as having answered no query (so a gate judges every shard, never only those that were canaried).
+    /// </summary>
     public static CanaryReport? Canary(IEnumerable<(int Shard, CanaryReport? Report)> copies, int generation, int live)
     {
-        var shards = copies.Where(c => c.Report is not null).GroupBy(c => c.Shard, c => c.Report!).Select(Within).ToArray();
+        var all = copies.ToArray();
+        var shards = all.Where(c => c.Report is not null).GroupBy(c => c.Shard, c => c.Report!).Select(Within).ToArray();
         if (shards.Length == 0) return null;
+        bool everyShard = shards.Length == all.Select(c => c.Shard).Distinct().Count();
         return new CanaryReport
         {
             Generation = generation,
             LiveGeneration = live,
-            Queries = shards.Min(r => r.Queries),
-            ExactQueries = shards.Min(r => r.ExactQueries),
+            Queries = everyShard ? shards.Min(r => r.Queries) : 0,
+            ExactQueries = everyShard ? shards.Min(r => r.ExactQueries) : 0,
             K = shards.Max(r => r.K),
             RecallLive = Mean(shards, r => r.RecallLive, r => r.ExactQueries),
             RecallCandidate = Mean(shards, r => r.RecallCandidate, r => r.ExactQueries),
@@ -69,8 +74,10 @@ internal static class GenerationAggregate
         long total = 0;
         foreach (var x in items)
         {
-            sum += value(x) * weight(x);
-            total += weight(x);
+            int w = weight(x);
+            if (w == 0) continue; // a copy with no queries reports NaN figures; they carry no weight
+            sum += value(x) * w;
+            total += w;
         }
         // No weight at all (no exact query yet): not known, as a single node reports it, rather than a recall of 0.
         return total == 0 ? double.NaN : sum / total;

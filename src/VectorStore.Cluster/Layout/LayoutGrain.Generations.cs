@@ -154,9 +154,11 @@ internal sealed partial class LayoutGrain
             var layout = Existing();
             var all = layout.AllGenerations();
             var infos = await Task.WhenAll(InSyncCopies(layout).Select(c => GenerationsOf(c.Grain)));
-            // Failed: some copy's build failed, or no copy holds it at all (and no build of it is running).
+            // Failed: some copy's build failed, or no copy holds it at all (and no build of it is running). A copy that
+            // merely lacks it (an empty shard, a copy made after the build) does not make it failed: promotion gives it.
             var failed = all.Where(g => g.Kind == GenerationState.Candidate && !_building.Contains(g.Number)
-                && infos.Any(copy => copy.FirstOrDefault(x => x.Generation == g.Number) is not { Error: null })).Select(g => g.Number);
+                && (infos.Any(copy => copy.Any(x => x.Generation == g.Number && x.Error is not null))
+                    || infos.All(copy => copy.All(x => x.Generation != g.Number)))).Select(g => g.Number);
             var drop = BeyondRetention(all, Policy(layout).RetainRetired).Concat(failed).Distinct().ToArray();
             if (drop.Length > 0) await DropFromLayoutAsync(layout, drop);
             return drop.Length;
