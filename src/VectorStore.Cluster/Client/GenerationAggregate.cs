@@ -22,45 +22,40 @@ internal static class GenerationAggregate
         var shards = all.Where(c => c.Report is not null).GroupBy(c => c.Shard, c => c.Report!).Select(Within).ToArray();
         if (shards.Length == 0) return null;
         bool everyShard = shards.Length == all.Select(c => c.Shard).Distinct().Count();
-        return new CanaryReport
+        return Combine(shards, everyShard ? shards.Min(r => r.Queries) : 0, everyShard ? shards.Min(r => r.ExactQueries) : 0) with
         {
             Generation = generation,
             LiveGeneration = live,
-            Queries = everyShard ? shards.Min(r => r.Queries) : 0,
-            ExactQueries = everyShard ? shards.Min(r => r.ExactQueries) : 0,
             K = shards.Max(r => r.K),
-            RecallLive = Mean(shards, r => r.RecallLive, r => r.ExactQueries),
-            RecallCandidate = Mean(shards, r => r.RecallCandidate, r => r.ExactQueries),
-            Overlap = Mean(shards, r => r.Overlap, r => r.Queries),
-            LiveP50Ms = shards.Max(r => r.LiveP50Ms),
-            LiveP99Ms = shards.Max(r => r.LiveP99Ms),
-            CandidateP50Ms = shards.Max(r => r.CandidateP50Ms),
-            CandidateP99Ms = shards.Max(r => r.CandidateP99Ms),
             CandidateIndexBytes = shards.Sum(r => r.CandidateIndexBytes),
             LiveIndexBytes = shards.Sum(r => r.LiveIndexBytes),
-            Segments = Segments(shards.SelectMany(r => r.Segments)),
         };
     }
 
-    /// <summary>The figures of one shard's copies together.</summary>
+    /// <summary>The figures of one shard's copies together (they hold the same data: its index bytes once).</summary>
     private static CanaryReport Within(IEnumerable<CanaryReport> copies)
     {
         var r = copies.ToArray();
-        if (r.Length == 1) return r[0];
-        return r[0] with
-        {
-            Queries = r.Sum(x => x.Queries),
-            ExactQueries = r.Sum(x => x.ExactQueries),
-            RecallLive = Mean(r, x => x.RecallLive, x => x.ExactQueries),
-            RecallCandidate = Mean(r, x => x.RecallCandidate, x => x.ExactQueries),
-            Overlap = Mean(r, x => x.Overlap, x => x.Queries),
-            LiveP50Ms = r.Max(x => x.LiveP50Ms),
-            LiveP99Ms = r.Max(x => x.LiveP99Ms),
-            CandidateP50Ms = r.Max(x => x.CandidateP50Ms),
-            CandidateP99Ms = r.Max(x => x.CandidateP99Ms),
-            Segments = Segments(r.SelectMany(x => x.Segments)),
-        };
+        return r.Length == 1 ? r[0] : Combine(r, r.Sum(x => x.Queries), r.Sum(x => x.ExactQueries));
     }
+
+    /// <summary>
+    /// The first report with the given counts and the reports' recalls and overlap (weighted means), latencies (the
+    /// slowest) and segments combined: what shards and a shard's copies combine alike.
+    /// </summary>
+    private static CanaryReport Combine(CanaryReport[] r, int queries, int exactQueries) => r[0] with
+    {
+        Queries = queries,
+        ExactQueries = exactQueries,
+        RecallLive = Mean(r, x => x.RecallLive, x => x.ExactQueries),
+        RecallCandidate = Mean(r, x => x.RecallCandidate, x => x.ExactQueries),
+        Overlap = Mean(r, x => x.Overlap, x => x.Queries),
+        LiveP50Ms = r.Max(x => x.LiveP50Ms),
+        LiveP99Ms = r.Max(x => x.LiveP99Ms),
+        CandidateP50Ms = r.Max(x => x.CandidateP50Ms),
+        CandidateP99Ms = r.Max(x => x.CandidateP99Ms),
+        Segments = Segments(r.SelectMany(x => x.Segments)),
+    };
 
     private static SegmentRecall[] Segments(IEnumerable<SegmentRecall> all) =>
         all.GroupBy(s => s.Segment)

@@ -199,7 +199,8 @@ internal static class LayoutPlanner
         return copy;
     }
 
-    private static ClusterLayout With(ClusterLayout layout, ShardPlacement[] shards, int? generation = null) => new()
+    private static ClusterLayout With(ClusterLayout layout, ShardPlacement[] shards, int? generation = null,
+        (ClusterGeneration[] Generations, int Last, string? Policy)? lifecycle = null) => new()
     {
         Database = layout.Database,
         Collection = layout.Collection,
@@ -210,29 +211,12 @@ internal static class LayoutPlanner
         ReplicationFactor = layout.ReplicationFactor,
         TrainingGeneration = generation ?? layout.TrainingGeneration,
         Spec = layout.Spec,
-        Generations = layout.Generations,
-        LastGeneration = layout.LastGeneration,
-        Policy = layout.Policy,
+        Generations = lifecycle?.Generations ?? layout.Generations,
+        LastGeneration = lifecycle?.Last ?? layout.LastGeneration,
+        Policy = lifecycle is { } l ? l.Policy : layout.Policy,
     };
 
     /// <summary>The next version with <paramref name="generations"/> (and the highest number and policy given).</summary>
-    public static ClusterLayout WithGenerations(ClusterLayout layout, ClusterGeneration[] generations, int last, string? policy)
-    {
-        var next = With(layout, layout.Shards);
-        return new ClusterLayout
-        {
-            Database = next.Database,
-            Collection = next.Collection,
-            Version = next.Version,
-            SlotCount = next.SlotCount,
-            SlotToShard = next.SlotToShard,
-            Shards = next.Shards,
-            ReplicationFactor = next.ReplicationFactor,
-            TrainingGeneration = next.TrainingGeneration,
-            Spec = next.Spec,
-            Generations = generations,
-            LastGeneration = last,
-            Policy = policy,
-        };
-    }
+    public static ClusterLayout WithGenerations(ClusterLayout layout, ClusterGeneration[] generations, int last, string? policy) =>
+        With(layout, layout.Shards, lifecycle: (generations, last, policy));
 }

@@ -38,25 +38,38 @@ internal sealed partial class ShardReplicaGrain
         {
             int dim = data.Options.Dimension;
             string path = SamplePath(number);
-            if (data.Generations().FirstOrDefault(g => g.Generation == number) is { } existing)
-            {
-                // Built or building: idempotent (its kept sample is the one it trains on; never replaced under it).
-                if (existing.Error is null) return null;
-                data.DropGeneration(number);
-            }
-            if (staged is not null) GenerationSampleFile.Write(path, number, dim, staged.SelectMany(r => r).ToArray());
+            var existing = data.Generations().FirstOrDefault(g => g.Generation == number);
+            // Built or building: idempotent (its kept sample is the one it trains on; never replaced under it).
+            if (existing is { Error: null }) return null;
+            float[]? rows = staged?.SelectMany(r => r).ToArray();
+            if (rows is not null) GenerationSampleFile.Write(path, number, dim, rows);
             if (data.Count == 0) return null; // an empty copy has nothing to encode; it keeps the sample for later
-            if (data.Policy.RetainRetired != EngineRetention)
-                data.Policy = data.Policy with { RetainRetired = EngineRetention }; // the layout decides what goes
-            data.BuildGeneration(compression, index, new VectorMatrix(GenerationSampleFile.Read(path, number, dim), dim), number);
+            BuildFromSample(data, number, compression, index, existing is not null, rows);
             return null;
         });
     }
 
+    /// <summary>
+    /// Builds generation <paramref name="number"/> on <paramref name="data"/> from <paramref name="rows"/>, or from
+    /// the kept sample when null, after dropping the failed one it holds (<paramref name="dropFailed"/>).
+    /// </summary>
+    private void BuildFromSample(Collection data, int number, string compression, string index, bool dropFailed, float[]? rows = null)
+    {
+        int dim = data.Options.Dimension;
+        if (dropFailed) data.DropGeneration(number);
+        if (data.Policy.RetainRetired != EngineRetention)
+            data.Policy = data.Policy with { RetainRetired = EngineRetention }; // the layout decides what goes
+        data.BuildGeneration(compression, index, new VectorMatrix(rows ?? GenerationSampleFile.Read(SamplePath(number), number, dim), dim), number);
+    }
+
+    /// <summary>An empty copy could not build <paramref name="number"/> (nothing to encode) and does not hold it.</summary>
+    private static bool EmptyWithout(Collection data, int number) =>
+        data.Count == 0 && data.Generations().All(g => g.Generation != number);
+
     public async Task<string?> WaitGenerationAsync(int number)
     {
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
-        if (data.Count == 0 && data.Generations().All(g => g.Generation != number)) return null;
+        if (EmptyWithout(data, number)) return null;
         try
         {
             await data.WaitForGeneration(number);
@@ -83,9 +96,8 @@ internal sealed partial class ShardReplicaGrain
         var data = _data ?? throw new InvalidOperationException($"{_key} holds no data");
         return Task.Run(() =>
         {
-            if (data.LiveGeneration == number) return;
-            // An empty copy could not build it (nothing to encode): it keeps its generation until it holds vectors.
-            if (data.Count == 0 && data.Generations().All(g => g.Generation != number)) return;
+            // An empty copy keeps its generation until it holds vectors (the catch-up then builds this one).
+            if (data.LiveGeneration == number || EmptyWithout(data, number)) return;
             data.Promote(number);
         });
     }
@@ -199,12 +211,7 @@ internal sealed partial class ShardReplicaGrain
             var target = held.FirstOrDefault(g => g.Generation == a.LiveGeneration);
             if (target is { Ready: true }) data.Promote(a.LiveGeneration);
             else if ((target is null || target.Error is not null) && data.Count > 0 && File.Exists(SamplePath(a.LiveGeneration)))
-            {
-                if (target is not null) data.DropGeneration(a.LiveGeneration);
-                int dim = a.Spec.Dimension;
-                data.BuildGeneration(a.LiveCompression, a.LiveIndex,
-                    new VectorMatrix(GenerationSampleFile.Read(SamplePath(a.LiveGeneration), a.LiveGeneration, dim), dim), a.LiveGeneration);
-            }
+                BuildFromSample(data, a.LiveGeneration, a.LiveCompression, a.LiveIndex, dropFailed: target is not null);
         }
         catch (Exception e)
         {

@@ -94,14 +94,9 @@ public sealed partial class Collection
             throw new InvalidArgumentException($"training sample has {trainingSample.Dimension} dimensions, collection '{Name}' {Options.Dimension}");
         if (trainingSample.Count == 0) throw new InvalidArgumentException("training sample is empty");
         if (number <= 0) throw new InvalidArgumentException($"generation number must be positive, got {number}");
-        var sample = new VectorMatrix((float[])trainingSample.Data.Clone(), trainingSample.Dimension);
-        for (int r = 0; r < sample.Count; r++)
-        {
-            // The checks a stored vector gets (the message names the row as a query's would).
-            QueryValidation.Check(sample[r], Options.Metric, r);
-            if (Options.Metric == Metric.Cosine) Distance.Distances.Normalize(sample[r]);
-        }
-        return Declare(compression, index, sample, number);
+        // The copy, checks and cosine normalization a stored batch gets; its rows stand in for ids in the messages.
+        var rows = Enumerable.Range(0, trainingSample.Count).Select(r => (ulong)r).ToArray();
+        return Declare(compression, index, UpsertBatchPreparation.Prepare(rows, trainingSample, null, Options.Metric), number);
     }
 
     private int Declare(string compression, string index, VectorMatrix? sample, int number)
