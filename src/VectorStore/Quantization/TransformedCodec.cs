@@ -78,7 +78,7 @@ public sealed class TransformedCodec : VectorCodec
 
         public override void SetQuery(int index, ReadOnlySpan<float> query)
         {
-            transform.Apply(query, _projected);
+            transform.ApplyToQuery(query, _projected);
             inner.SetQuery(index, _projected);
         }
 
@@ -94,7 +94,7 @@ public sealed class TransformedCodec : VectorCodec
 
         public override void SetQuery(ReadOnlySpan<float> query)
         {
-            _transform.Apply(query, _projected);
+            _transform.ApplyToQuery(query, _projected);
             inner.SetQuery(_projected);
         }
 

@@ -37,6 +37,14 @@ public abstract class VectorTransform
     /// <summary>Maps one vector.</summary>
     public abstract void Apply(ReadOnlySpan<float> input, Span<float> output);
 
+    /// <summary>
+    /// Maps a query whose result feeds approximate code scores only: a transform may trade a little precision for
+    /// speed here (<see cref="OpqTransform"/> does). Encoding and anything compared exactly go through
+    /// <see cref="Apply"/>; every code scorer's query goes through this one, including the stored vector an HNSW
+    /// insertion searches with (its graph is built from code scores either way).
+    /// </summary>
+    internal virtual void ApplyToQuery(ReadOnlySpan<float> input, Span<float> output) => Apply(input, output);
+
     /// <summary>Best-effort inverse (e.g. the transpose for PCA); used by Decode.</summary>
     public abstract void Invert(ReadOnlySpan<float> output, Span<float> input);
 

@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using VectorStore.Distance;
 using Xunit;
 using Xunit.Abstractions;
+using static VectorStore.Tests.Distance.KernelInputs;
 
 namespace VectorStore.Tests.Distance;
 
@@ -17,13 +18,6 @@ public class DistanceKernelTests(ITestOutputHelper output)
     [Fact]
     public void ReportsWhichPathsAreActive() =>
         output.WriteLine($"V512={Vector512.IsHardwareAccelerated} V256={Vector256.IsHardwareAccelerated} V128={Vector128.IsHardwareAccelerated}");
-
-    private static float[] RandomFloats(Random rng, int n, float scale = 1f)
-    {
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
-        return a;
-    }
 
     private static sbyte[] RandomSBytes(Random rng, int n, bool extremes = false)
     {

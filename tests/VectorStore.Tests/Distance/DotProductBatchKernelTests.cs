@@ -1,6 +1,7 @@
 using VectorStore.Clustering;
 using VectorStore.Distance;
 using Xunit;
+using static VectorStore.Tests.Distance.KernelInputs;
 
 namespace VectorStore.Tests.Distance;
 
@@ -21,13 +22,6 @@ public class DotProductBatchKernelTests
         for (int i = 0; i < dims.Length; i++) shapes.Add((dims[i], rows[i % rows.Length]));
         foreach (int r in rows) { shapes.Add((384, r)); shapes.Add((33, r)); shapes.Add((7, r)); }
         return shapes.Select(s => new object[] { s.Dim, s.Rows });
-    }
-
-    private static float[] RandomFloats(Random rng, int n, float scale)
-    {
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
-        return a;
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using VectorStore.Distance;
 using VectorStore.Quantization;
 using Xunit;
+using static VectorStore.Tests.Distance.KernelInputs;
 
 namespace VectorStore.Tests.Distance;
 
@@ -24,13 +25,6 @@ public class PqTableKernelTests
         var o = new int[m + 1];
         for (int i = 0; i < m; i++) o[i + 1] = o[i] + dimension / m + (i < dimension % m ? 1 : 0);
         return o;
-    }
-
-    private static float[] RandomFloats(Random rng, int n, float scale, float shift = 0)
-    {
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale + shift;
-        return a;
     }
 
     [Theory]
