@@ -72,6 +72,7 @@ public static class NativePeers
         int[] reranks = quick ? [20, 100] : [10, 20, 40, 60, 100, 150, 200];
         // Below the re-rank depth (40) the beam is that depth anyway.
         int[] efs = quick ? [40, 128] : [40, 48, 64, 96, 128, 192, 256];
+        var opqProbes = (quick ? [16, 64] : new[] { 16, 24, 32, 48, 56, 64, 72, 80, 88, 96 }).Select(p => new SweepPoint("nprobe", p)).ToArray();
         var vs = new (string Config, EvalSettings Settings, SweepPoint[] Sweep)[]
         {
             ($"pq:{m4}x4+ivf:256 rerank 100", Settings(vsMetric, $"pq:{m4}x4", "ivf:256", 100, RawVectorResidency.Ram, seconds),
@@ -107,10 +108,8 @@ public static class NativePeers
             // The same two with OPQ's learned rotation before the 4-bit codes: on the text set they rank the true
             // neighbours better (recall 0.9906 at nprobe 72 of 128, where plain pq needs 88 for 0.991), so 0.99 scans
             // a fifth fewer codes. The query's rotation (bfloat16 copy of the matrix) costs a few microseconds.
-            ($"opq+pq:{m4}x4+ivf:128 rerank 100", Settings(vsMetric, $"opq+pq:{m4}x4", "ivf:128", 100, RawVectorResidency.Ram, seconds),
-                (quick ? [16, 64] : new[] { 16, 24, 32, 48, 56, 64, 72, 80, 88, 96 }).Select(p => new SweepPoint("nprobe", p)).ToArray()),
-            ($"opq+pq:{m4}x4+ivf:128 rerank 100, refine sq8, raw on disk", Settings(vsMetric, $"opq+pq:{m4}x4", "ivf:128", 100, RawVectorResidency.Disk, seconds, "sq8"),
-                (quick ? [16, 64] : new[] { 16, 24, 32, 48, 56, 64, 72, 80, 88, 96 }).Select(p => new SweepPoint("nprobe", p)).ToArray()),
+            ($"opq+pq:{m4}x4+ivf:128 rerank 100", Settings(vsMetric, $"opq+pq:{m4}x4", "ivf:128", 100, RawVectorResidency.Ram, seconds), opqProbes),
+            ($"opq+pq:{m4}x4+ivf:128 rerank 100, refine sq8, raw on disk", Settings(vsMetric, $"opq+pq:{m4}x4", "ivf:128", 100, RawVectorResidency.Disk, seconds, "sq8"), opqProbes),
         };
         Console.WriteLine("engine,config,param,bytes_per_vector,recall10,qps1,qps2");
         // With more than one round, built once and kept, so a later round re-times the same collections; with one,

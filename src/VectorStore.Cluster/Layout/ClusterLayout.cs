@@ -55,7 +55,10 @@ public sealed class ClusterLayout
         : [new ClusterGeneration { Number = 1, Compression = Spec.Compression, Index = Spec.Index, State = (int)Lifecycle.GenerationState.Live }];
 
     /// <summary>The live generation's number.</summary>
-    public int LiveGeneration => AllGenerations().First(g => g.Kind == Lifecycle.GenerationState.Live).Number;
+    public int LiveGeneration => Live().Number;
+
+    /// <summary>The live generation's entry.</summary>
+    internal ClusterGeneration Live() => AllGenerations().First(g => g.Kind == Lifecycle.GenerationState.Live);
 
     /// <summary>The collection's options as created.</summary>
     public CollectionOptions Options => Spec.ToOptions();

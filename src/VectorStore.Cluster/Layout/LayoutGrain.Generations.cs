@@ -114,7 +114,7 @@ internal sealed partial class LayoutGrain
         {
             var layout = Existing();
             var all = layout.AllGenerations();
-            var live = all.First(g => g.Kind == GenerationState.Live);
+            var live = layout.Live();
             var target = rollback
                 ? all.Where(g => g.Kind == GenerationState.Retired).MaxBy(g => g.RetiredOrder)
                     ?? throw new InvalidArgumentException($"collection '{layout.Collection}' has no retired generation to roll back to")
@@ -189,7 +189,7 @@ internal sealed partial class LayoutGrain
     /// </summary>
     private async Task TransferLiveGenerationAsync(ClusterLayout layout, int shard, string learner)
     {
-        var live = layout.AllGenerations().First(g => g.Kind == GenerationState.Live);
+        var live = layout.Live();
         if (live.Number == 1) return;
         var target = Replica(layout, shard, learner);
         if (await TransferAsync(layout, live, target) is { } error) throw new InvalidOperationException($"building generation {live.Number} on {learner}: {error}");

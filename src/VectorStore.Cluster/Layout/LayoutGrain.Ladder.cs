@@ -72,7 +72,7 @@ internal sealed partial class LayoutGrain
         if (layout is null || DateTime.UtcNow < _ladderIdleUntil) return;
         var policy = Policy(layout);
         if (!policy.BuildCandidateOnDrift) return;
-        var live = layout.AllGenerations().First(g => g.Kind == GenerationState.Live);
+        var live = layout.Live();
         switch (_ladder)
         {
             case LadderStep.Idle or LadderStep.DriftSeen:
@@ -118,7 +118,7 @@ internal sealed partial class LayoutGrain
                 var figures = copies.Select((c, i) => (c.Shard, c.Grain, infos[i].FirstOrDefault(x => x.Generation == _ladderGeneration)?.Canary)).ToArray();
                 // A copy without figures (restarted, or new since the canary started) is canaried again; the gate
                 // judges every shard, so the promotion waits for it.
-                string settings = JsonSerializer.Serialize(new CanarySettings { Generation = _ladderGeneration, SampleRate = policy.CanaryRate }, ShardReplicaGrain.LifecycleJson);
+                string settings = CanarySettingsJson(_ladderGeneration, policy);
                 foreach (var (_, grain, _) in figures.Where(f => f.Canary is null))
                     try { await grain.StartCanaryAsync(settings); }
                     catch (Exception e) { LogLifecycleCallFailed(grain.GetPrimaryKeyString(), "restarting the ladder's canary", e.Message); }
@@ -169,11 +169,15 @@ internal sealed partial class LayoutGrain
         }
         stop.ThrowIfCancellationRequested();
         _ladderGeneration = number;
-        string settings = JsonSerializer.Serialize(new CanarySettings { Generation = number, SampleRate = policy.CanaryRate }, ShardReplicaGrain.LifecycleJson);
+        string settings = CanarySettingsJson(number, policy);
         await ForEachCopyAsync(Current!, c => c.StartCanaryAsync(settings), "starting the ladder's canary");
         _ladder = LadderStep.Canary;
         Note($"candidate generation {number} is built; shadow canary at {policy.CanaryRate:P1} of queries on every copy");
     }
+
+    /// <summary>The ladder's canary of <paramref name="number"/> at the policy's rate, as a copy takes it.</summary>
+    private static string CanarySettingsJson(int number, LifecyclePolicy policy) =>
+        JsonSerializer.Serialize(new CanarySettings { Generation = number, SampleRate = policy.CanaryRate }, ShardReplicaGrain.LifecycleJson);
 
     /// <summary>How long the ladder waits after a failed build before it tries again.</summary>
     private static readonly TimeSpan LadderBackoff = TimeSpan.FromMinutes(5);

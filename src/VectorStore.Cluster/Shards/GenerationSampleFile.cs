@@ -46,18 +46,10 @@ internal static class GenerationSampleFile
         {
             throw new InvalidOperationException($"training sample of generation {number} cannot be read ({path}): {e.Message}", e);
         }
-        if (bytes.Length < HeaderSize + 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic)
-            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)) != FormatVersion
-            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12)) != number
-            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16)) != dimension
-            || (long)BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(20)) * dimension * sizeof(float) != bytes.Length - HeaderSize - 8
-            || XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)))
-            throw new InvalidOperationException($"training sample of generation {number} is damaged ({path})");
-        var rows = new float[(bytes.Length - HeaderSize - 8) / sizeof(float)];
-        var body = bytes.AsSpan(HeaderSize, rows.Length * sizeof(float));
-        if (BitConverter.IsLittleEndian) body.CopyTo(MemoryMarshal.AsBytes(rows.AsSpan()));
-        else for (int i = 0; i < rows.Length; i++) rows[i] = BinaryPrimitives.ReadSingleLittleEndian(body[(i * 4)..]);
-        return rows;
+        int count = RowsIn(bytes, bytes.Length, path, number, dimension);
+        if (XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)))
+            throw Damaged(path, number);
+        return Decode(bytes.AsSpan(HeaderSize, count * dimension * sizeof(float)));
     }
 
     /// <summary>
@@ -71,23 +63,45 @@ internal static class GenerationSampleFile
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             Span<byte> header = stackalloc byte[HeaderSize];
             file.ReadExactly(header);
-            int count = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
-            if (!header[..8].SequenceEqual(Magic) || BinaryPrimitives.ReadInt32LittleEndian(header[12..]) != number
-                || BinaryPrimitives.ReadInt32LittleEndian(header[16..]) != dimension || count < 0
-                || file.Length != HeaderSize + (long)count * dimension * sizeof(float) + 8)
-                throw new InvalidOperationException($"training sample of generation {number} is damaged ({path})");
+            int count = RowsIn(header, file.Length, path, number, dimension);
             int n = Math.Max(0, Math.Min(rows, count - fromRow));
             var bytes = new byte[n * dimension * sizeof(float)];
             file.Position = HeaderSize + (long)fromRow * dimension * sizeof(float);
             file.ReadExactly(bytes);
-            var values = new float[n * dimension];
-            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
-            return values;
+            return Decode(bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException($"training sample of generation {number} cannot be read ({path}): {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The row count the header at the start of <paramref name="file"/> gives, after checking it (magic, version,
+    /// generation, dimension) against a file of <paramref name="fileLength"/> bytes; the hash is the caller's.
+    /// </summary>
+    private static int RowsIn(ReadOnlySpan<byte> file, long fileLength, string path, int number, int dimension)
+    {
+        if (fileLength < HeaderSize + 8 || file.Length < HeaderSize || !file[..8].SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt32LittleEndian(file[8..]) != FormatVersion
+            || BinaryPrimitives.ReadInt32LittleEndian(file[12..]) != number
+            || BinaryPrimitives.ReadInt32LittleEndian(file[16..]) != dimension)
+            throw Damaged(path, number);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(file[20..]);
+        if (count < 0 || (long)count * dimension * sizeof(float) != fileLength - HeaderSize - 8) throw Damaged(path, number);
+        return count;
+    }
+
+    private static InvalidOperationException Damaged(string path, int number) =>
+        new($"training sample of generation {number} is damaged ({path})");
+
+    /// <summary>Little-endian float32 rows into floats.</summary>
+    private static float[] Decode(ReadOnlySpan<byte> body)
+    {
+        var rows = new float[body.Length / sizeof(float)];
+        if (BitConverter.IsLittleEndian) body.CopyTo(MemoryMarshal.AsBytes(rows.AsSpan()));
+        else for (int i = 0; i < rows.Length; i++) rows[i] = BinaryPrimitives.ReadSingleLittleEndian(body[(i * 4)..]);
+        return rows;
     }
 
     public static void Delete(string path)

@@ -50,7 +50,7 @@ internal sealed class ShardAssignment
     public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
     {
         var p = layout.Shards[shard];
-        var live = layout.AllGenerations().First(g => g.Kind == Lifecycle.GenerationState.Live);
+        var live = layout.Live();
         var role = p.Primary == silo ? ShardRole.Primary
             : p.Replicas.Contains(silo) ? ShardRole.Replica
             : p.Learners.Contains(silo) ? ShardRole.Learner

@@ -31,33 +31,25 @@ public class PqCodecTests
         var code = new byte[codec.CodeSize];
         var back = new float[30];
         bool fastScan = spec.EndsWith("x4");
+        // A transformed codec scores the query as its transform maps queries (OPQ: a bfloat16 copy of the rotation)
+        // against the inner codec's reconstruction; the rotation preserves distances, so that is the exact reference
+        // for the scorer's arithmetic (the bfloat16 rotation's own error is Bf16MatrixProductKernelTests' concern).
+        var inner = codec is TransformedCodec t ? t.Inner : codec;
+        var innerQuery = new float[30];
+        if (codec is TransformedCodec tc) tc.Transform.ApplyToQuery(q, innerQuery); else q.CopyTo(innerQuery, 0);
         // The 4-bit tables are quantized to bytes: each of the M entries is off by at most half a step (1 / Scale).
         double quantBound = 0;
         if (fastScan)
         {
-            var inner = codec is TransformedCodec t ? t.Inner : codec;
-            var projected = new float[30];
-            if (codec is TransformedCodec tc) tc.Transform.ApplyToQuery(q, projected); else q.CopyTo(projected, 0);
             var fs = (PqFastScanScorer)inner.CreateScorer(kind);
-            fs.SetQuery(projected);
+            fs.SetQuery(innerQuery);
             quantBound = ((PqFastScanCodec)inner).Codebook.SubQuantizers * 0.5 / fs.Scale;
         }
-        // A transformed codec scores the query as its transform maps queries (OPQ: a bfloat16 copy of the rotation)
-        // against the inner codec's reconstruction; the rotation preserves distances, so that is the exact reference
-        // for the scorer's arithmetic (the bfloat16 rotation's own error is Bf16MatrixProductKernelTests' concern).
-        var rotatedQuery = new float[30];
-        var innerBack = new float[30];
-        if (codec is TransformedCodec qt) qt.Transform.ApplyToQuery(q, rotatedQuery);
         for (int i = 0; i < 200; i++)
         {
             codec.Encode(Sample.Row(i), code);
-            codec.Decode(code, back);
-            float exact = Distances.Compute(kind, q, back);
-            if (codec is TransformedCodec rt)
-            {
-                rt.Inner.Decode(code, innerBack);
-                exact = Distances.Compute(kind, rotatedQuery, innerBack);
-            }
+            inner.Decode(code, back);
+            float exact = Distances.Compute(kind, innerQuery, back);
             float est = scorer.Distance(code);
             double tol = quantBound + 1e-3 * (1 + Math.Abs(exact));
             Assert.True(Math.Abs(est - exact) <= tol, $"row {i}: estimate {est}, exact {exact}");
