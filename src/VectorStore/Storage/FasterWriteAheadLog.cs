@@ -102,20 +102,37 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         if (!create && !File.Exists(tailPath))
             throw new StoreCorruptedException(tailPath, "durable-tail record is missing; the write-ahead log cannot be trusted");
         var device = CreateDevice(directory, settings);
-        FasterLog log;
-        var commits = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName));
+        SlotCommitManager? commits = null;
+        FasterLog? log = null;
+        DurableTail tail;
+        // A refused or failed open closes what it opened: a caller that retries (a database reopening a stopped
+        // collection, a server asked again) must not collect a log, its page buffer and three file handles per attempt.
         try
         {
-            log = new FasterLog(LogSettings(device, commits, settings, readOnly: false));
+            commits = new SlotCommitManager(Path.Combine(directory, SlotCommitManager.FileName));
+            try
+            {
+                log = new FasterLog(LogSettings(device, commits, settings, readOnly: false));
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                // Out of memory (FASTER allocates its page buffer here) says nothing about the files.
+                if (e is OutOfMemoryException) throw;
+                throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
+            }
+            tail = create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath);
         }
-        catch (Exception e) when (e is not VectorStoreException)
+        catch
         {
-            device.Dispose();
-            // Out of memory (FASTER allocates its page buffer here) says nothing about the files.
-            if (e is OutOfMemoryException) throw;
-            throw new StoreCorruptedException(NewestCommitFile(directory) ?? directory, $"FASTER could not recover the write-ahead log: {e.Message}", e);
+            try { log?.Dispose(); }
+            finally
+            {
+                device.Dispose();
+                commits?.Dispose(); // FASTER disposes only commit managers it created itself
+            }
+            throw;
         }
-        var wal = new FasterWriteAheadLog(directory, settings, device, log, create ? DurableTail.Create(tailPath) : DurableTail.Open(tailPath)) { _commits = commits };
+        var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits };
         wal.Attach(commits);
         try
         {
@@ -146,21 +163,35 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         if (!File.Exists(commitPath))
             throw new StoreCorruptedException(commitPath, "commit metadata is missing, but the durable-tail record says the log holds acknowledged writes");
         var tail = DurableTail.OpenRead(tailPath);
-        var device = CreateDevice(directory, settings);
-        var commits = new SlotCommitManager(commitPath, readOnly: true);
-        FasterLog log;
+        WalDevice? device = null;
+        SlotCommitManager? commits = null;
+        FasterLog? log = null;
         try
         {
-            log = new FasterLog(LogSettings(device, commits, settings, readOnly: true));
-            log.RecoverReadOnly();
+            device = CreateDevice(directory, settings);
+            commits = new SlotCommitManager(commitPath, readOnly: true);
+            try
+            {
+                log = new FasterLog(LogSettings(device, commits, settings, readOnly: true));
+                log.RecoverReadOnly();
+            }
+            catch (Exception e) when (e is not VectorStoreException)
+            {
+                if (e is OutOfMemoryException) throw;
+                throw new StoreCorruptedException(commitPath, $"FASTER could not recover the write-ahead log for reading: {e.Message}", e);
+            }
         }
-        catch (Exception e) when (e is not VectorStoreException)
+        catch
         {
-            commits.Dispose();
-            device.Dispose();
-            tail.Dispose();
-            if (e is OutOfMemoryException) throw;
-            throw new StoreCorruptedException(commitPath, $"FASTER could not recover the write-ahead log for reading: {e.Message}", e);
+            // As in Open: nothing of a refused open stays open.
+            try { log?.Dispose(); }
+            finally
+            {
+                commits?.Dispose();
+                device?.Dispose();
+                tail.Dispose();
+            }
+            throw;
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits, _readOnly = true };
         try

@@ -28,10 +28,18 @@ internal sealed class SlotCommitManager : ILogCommitManager
         _handle = readOnly
             ? File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)
             : File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        if (!exists && !readOnly) RandomAccess.Write(_handle, new byte[2 * SlotSize], 0);
-        // Write next over the older (or an invalid) slot so the newest valid commit survives a torn write.
-        var valid = ValidSlots().OrderByDescending(v => v.Num).Select(v => v.Slot).ToList();
-        _nextSlot = valid.Count == 0 ? 0 : 1 - valid[0];
+        try
+        {
+            if (!exists && !readOnly) RandomAccess.Write(_handle, new byte[2 * SlotSize], 0);
+            // Write next over the older (or an invalid) slot so the newest valid commit survives a torn write.
+            var valid = ValidSlots().OrderByDescending(v => v.Num).Select(v => v.Slot).ToList();
+            _nextSlot = valid.Count == 0 ? 0 : 1 - valid[0];
+        }
+        catch
+        {
+            _handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The commit file.</summary>

@@ -99,11 +99,11 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
     private void RecoversEverythingOrRefusesNaming(string dir, string label, params string[] files)
     {
         // Read-only first (it writes nothing, so the read-write open below sees the same damage).
-        OpensWithEverythingOrRefusesNaming(() => VectorDatabase.OpenReadOnly(dir, null, Small), label + " (read-only)", files);
-        OpensWithEverythingOrRefusesNaming(() => Open(dir), label, files);
+        OpensWithEverythingOrRefusesNaming(() => VectorDatabase.OpenReadOnly(dir, null, Small), label + " (read-only)", files, dir);
+        OpensWithEverythingOrRefusesNaming(() => Open(dir), label, files, dir);
     }
 
-    private void OpensWithEverythingOrRefusesNaming(Func<VectorDatabase> open, string label, string[] files)
+    private void OpensWithEverythingOrRefusesNaming(Func<VectorDatabase> open, string label, string[] files, string dir)
     {
         VectorDatabase? db = null;
         try
@@ -114,6 +114,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         {
             output.WriteLine($"{label}: refused: {e.Message}");
             Assert.True(files.Any(f => e.Message.Contains(f, StringComparison.Ordinal)), $"{label}: the refusal names none of {string.Join(", ", files)}: {e.Message}");
+            var held = HeldUnder(dir);
+            Assert.True(held.Count == 0, $"{label}: the refused open left {string.Join("; ", held)}");
             return;
         }
         using (db)

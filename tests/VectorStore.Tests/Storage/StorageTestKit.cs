@@ -21,6 +21,32 @@ internal static class StorageTestKit
     public static VectorDatabase Open(string dir, StorageSettings? settings = null) =>
         VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero }, settings ?? Small);
 
+    /// <summary>
+    /// Files under <paramref name="dir"/> this process still holds open (<c>/proc/self/fd</c>) or mapped
+    /// (<c>/proc/self/maps</c>); empty where those do not exist. After a refused open there must be none: a caller that
+    /// retries would otherwise collect handles, memory and (on Windows) sharing violations.
+    /// </summary>
+    public static List<string> HeldUnder(string dir)
+    {
+        var held = new List<string>();
+        string prefix = Path.GetFullPath(dir).TrimEnd('/') + "/";
+        if (Directory.Exists("/proc/self/fd"))
+            foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+            {
+                string? target = null;
+                try { target = new FileInfo(fd).LinkTarget; }
+                catch (IOException) { } // closed meanwhile by another test's thread
+                if (target is not null && target.StartsWith(prefix, StringComparison.Ordinal)) held.Add($"fd {Path.GetFileName(fd)}: {target}");
+            }
+        if (File.Exists("/proc/self/maps"))
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                int at = line.IndexOf(prefix, StringComparison.Ordinal);
+                if (at >= 0) held.Add($"mapped: {line[at..]}");
+            }
+        return held;
+    }
+
     /// <summary>Releases every handle without the clean-close snapshot: what a killed process leaves behind.</summary>
     public static void Crash(VectorDatabase db) => db.SimulateCrash();
 
