@@ -63,7 +63,10 @@ public sealed partial class VectorDatabase : IDisposable
         if (File.Exists(directory)) throw new InvalidArgumentException($"{directory} is a file, not a database directory");
     }
 
-    /// <summary>Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and rethrows.</summary>
+    /// <summary>
+    /// Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and its instruments (a
+    /// caller retrying a refused open would otherwise add a meter, or gauges on a shared one, per attempt) and rethrows.
+    /// </summary>
     private VectorDatabase OpenedWith(Action open)
     {
         try
@@ -72,7 +75,8 @@ public sealed partial class VectorDatabase : IDisposable
         }
         catch
         {
-            CloseStorage(checkpoint: false);
+            try { CloseStorage(checkpoint: false); }
+            finally { _telemetry.Dispose(); }
             throw;
         }
         return this;

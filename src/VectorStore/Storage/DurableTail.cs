@@ -34,7 +34,15 @@ internal sealed class DurableTail : IDisposable
     public static DurableTail Create(string path)
     {
         var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        RandomAccess.Write(handle, new byte[2 * SlotV2], 0);
+        try
+        {
+            RandomAccess.Write(handle, new byte[2 * SlotV2], 0);
+        }
+        catch
+        {
+            handle.Dispose(); // a full disk at creation must not leave the file open
+            throw;
+        }
         return new DurableTail(path, handle);
     }
 

@@ -124,12 +124,8 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         }
         catch
         {
-            try { log?.Dispose(); }
-            finally
-            {
-                device.Dispose();
-                commits?.Dispose(); // FASTER disposes only commit managers it created itself
-            }
+            // FASTER disposes only commit managers it created itself.
+            CloseAfterFailedOpen(log, device, commits);
             throw;
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits };
@@ -184,13 +180,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         catch
         {
             // As in Open: nothing of a refused open stays open.
-            try { log?.Dispose(); }
-            finally
-            {
-                commits?.Dispose();
-                device?.Dispose();
-                tail.Dispose();
-            }
+            CloseAfterFailedOpen(log, commits, device, tail);
             throw;
         }
         var wal = new FasterWriteAheadLog(directory, settings, device, log, tail) { _commits = commits, _readOnly = true };
@@ -204,6 +194,19 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             throw;
         }
         return wal;
+    }
+
+    /// <summary>
+    /// Disposes what a failed open made, in order, each one even if one before it throws: the open's own error (the
+    /// typed one naming the file) is what its caller must see, not a failure of the cleanup after it.
+    /// </summary>
+    private static void CloseAfterFailedOpen(params IDisposable?[] parts)
+    {
+        foreach (var part in parts)
+        {
+            try { part?.Dispose(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { }
+        }
     }
 
     /// <summary>FASTER's device for the segment files, behind <see cref="WalDevice"/>.</summary>

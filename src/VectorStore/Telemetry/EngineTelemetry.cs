@@ -48,9 +48,15 @@ internal sealed class EngineTelemetry : IDisposable
         SwitchCounter = meter.CreateCounter<long>(VectorStoreTelemetry.GenerationSwitches, "{switch}", "Compression generations made live (promote or rollback).");
         TrainingHistogram = meter.CreateHistogram(TrainingDuration, "s", "Codec training and index construction.", advice: seconds);
         CheckpointHistogram = meter.CreateHistogram(CheckpointDuration, "s", "Checkpoints (seal, snapshot, publish, truncate).", advice: seconds);
-        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(sample, static g => g.ResidentBytes), "By", "Process memory held by each collection.");
-        meter.CreateObservableGauge(VectorCount, () => Observe(sample, static g => g.Vectors), "{vector}", "Live vectors per collection.");
+        _sample = sample;
+        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(static g => g.ResidentBytes), "By", "Process memory held by each collection.");
+        meter.CreateObservableGauge(VectorCount, () => Observe(static g => g.Vectors), "{vector}", "Live vectors per collection.");
     }
+
+    // The database's sampler until Dispose. A meter from a factory is shared by every database of that factory and
+    // outlives them (a Meter cannot drop an instrument): its gauges would otherwise keep a closed database, with its
+    // indexes, reachable for as long as the factory lives.
+    private Func<IEnumerable<CollectionGauge>>? _sample;
 
     public ILogger Logger { get; }
     public Histogram<double> OperationDurationHistogram { get; }
@@ -65,8 +71,9 @@ internal sealed class EngineTelemetry : IDisposable
     public Histogram<double> TrainingHistogram { get; }
     public Histogram<double> CheckpointHistogram { get; }
 
-    private static IEnumerable<Measurement<long>> Observe(Func<IEnumerable<CollectionGauge>> sample, Func<CollectionGauge, long> value)
+    private IEnumerable<Measurement<long>> Observe(Func<CollectionGauge, long> value)
     {
+        if (Volatile.Read(ref _sample) is not { } sample) yield break;
         foreach (var g in sample())
             yield return new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
                 new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
@@ -117,6 +124,7 @@ internal sealed class EngineTelemetry : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Volatile.Write(ref _sample, null);
         if (_ownsMeter) _meter.Dispose();
     }
 }

@@ -31,7 +31,8 @@ internal static class StorageTestKit
         var held = new List<string>();
         string prefix = Path.GetFullPath(dir).TrimEnd('/') + "/";
         if (Directory.Exists("/proc/self/fd"))
-            foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+            // Entries, not files: a descriptor of an open directory is a link to a directory.
+            foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
             {
                 string? target = null;
                 try { target = new FileInfo(fd).LinkTarget; }

@@ -199,4 +199,63 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(["upsert", "search"], ops);
         db.Dispose();
     }
+    /// <summary>
+    /// A factory's meter is shared by its databases and outlives them; its gauges used to keep every closed database
+    /// (its collections and indexes included) reachable until the factory was disposed.
+    /// </summary>
+    [Fact]
+    public void AClosedDatabaseIsNotKeptAliveByTheFactorysMeter()
+    {
+        var closed = OpenFillAndClose(Path.Combine(_dir, "closed"));
+        for (int i = 0; i < 5 && closed.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(closed.IsAlive, "the closed database is still reachable");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference OpenFillAndClose(string dir)
+    {
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MeterFactory = _meters, CheckpointWhenIdle = TimeSpan.Zero });
+        Populate(db, "c", "ivf:8", RawVectorResidency.Ram);
+        db.Dispose();
+        return new WeakReference(db);
+    }
+
+    /// <summary>
+    /// A refused open (a damaged durable-tail record) disposes the meter it made: a caller retrying it used to add one
+    /// more live meter, holding the refused database, per attempt.
+    /// </summary>
+    [Fact]
+    public void ARefusedOpenDisposesTheMeterItMade()
+    {
+        string dir = Path.Combine(_dir, "refused");
+        using (var db = VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero }))
+            Populate(db, "c", "flat", RawVectorResidency.Ram, count: 10);
+        File.WriteAllBytes(Directory.GetFiles(dir, "wal.tail", SearchOption.AllDirectories).Single(), []);
+
+        // Instruments are published on the thread that creates them: only this thread's, once armed, are the open's.
+        int thread = Environment.CurrentManagedThreadId;
+        bool armed = false;
+        var published = new List<Instrument>();
+        var completed = new System.Collections.Concurrent.ConcurrentBag<Instrument>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (!armed || instrument.Meter.Name != VectorStoreTelemetry.MeterName || Environment.CurrentManagedThreadId != thread) return;
+                published.Add(instrument);
+                l.EnableMeasurementEvents(instrument);
+            },
+            MeasurementsCompleted = (instrument, _) => completed.Add(instrument),
+        };
+        listener.Start();
+        armed = true;
+        Assert.Throws<StoreCorruptedException>(() => VectorDatabase.Open(dir));
+        armed = false;
+        Assert.NotEmpty(published);
+        Assert.All(published, instrument => Assert.Contains(instrument, completed));
+    }
 }
