@@ -64,8 +64,10 @@ public sealed partial class VectorDatabase : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and its instruments (a
-    /// caller retrying a refused open would otherwise add a meter, or gauges on a shared one, per attempt) and rethrows.
+    /// Runs <paramref name="open"/>; on failure releases whatever it opened (no checkpoint) and its instruments, and
+    /// rethrows. A caller retrying a refused open would otherwise keep one live meter, holding the refused database, per
+    /// attempt; on a factory's shared meter each attempt still leaves its two (now empty) gauges, since a meter cannot
+    /// drop an instrument, but they no longer hold the database.
     /// </summary>
     private VectorDatabase OpenedWith(Action open)
     {

@@ -205,7 +205,11 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         foreach (var part in parts)
         {
             try { part?.Dispose(); }
-            catch (Exception e) when (e is not OutOfMemoryException) { }
+            catch (Exception e)
+            {
+                // Even out of memory: the rest must still close, and the open's error is the one to report.
+                System.Diagnostics.Trace.TraceWarning($"closing {part!.GetType().Name} after a failed log open failed: {e.Message}");
+            }
         }
     }
 

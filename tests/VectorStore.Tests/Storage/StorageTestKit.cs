@@ -37,7 +37,7 @@ internal static class StorageTestKit
                 string? target = null;
                 try { target = new FileInfo(fd).LinkTarget; }
                 catch (IOException) { } // closed meanwhile by another test's thread
-                if (target is not null && target.StartsWith(prefix, StringComparison.Ordinal)) held.Add($"fd {Path.GetFileName(fd)}: {target}");
+                if (target is not null && (target == prefix[..^1] || target.StartsWith(prefix, StringComparison.Ordinal))) held.Add($"fd {Path.GetFileName(fd)}: {target}");
             }
         if (File.Exists("/proc/self/maps"))
             foreach (var line in File.ReadLines("/proc/self/maps"))
