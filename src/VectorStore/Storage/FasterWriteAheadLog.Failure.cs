@@ -228,8 +228,7 @@ internal sealed partial class FasterWriteAheadLog
         }
         catch (Exception e) when (e is not VectorStoreException)
         {
-            device.Dispose();
-            commits.Dispose();
+            CloseAfterFailedOpen(device, commits);
             throw new StorageIoException(NewestCommitFile() ?? _directory, $"reopening the write-ahead log after a failed write failed: {e.Message}", e);
         }
     }
