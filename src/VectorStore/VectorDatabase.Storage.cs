@@ -35,7 +35,7 @@ public sealed partial class VectorDatabase
             ThrowIfManifestLost(dir);
             string collections = Path.Combine(dir, "collections");
             System.IO.Directory.CreateDirectory(collections);
-            Manifest.Write(dir, _manifest);
+            WriteManifest();
             return;
         }
         _manifest = manifest;
@@ -315,32 +315,80 @@ public sealed partial class VectorDatabase
             Fields = options.Fields is { Count: > 0 } f ? f.Select(d => d.ToString()).ToList() : null,
             Refine = options.Refine,
         };
-        var store = CollectionStore.Create(Path.Combine(Directory!, "collections", entry.Directory), entry, _storage, Publish);
-        var c = new Collection(name, options, store, Options.Threads, store.Directory);
-        store.Recover(c);
-        _stores.Add(name, store);
-        lock (_manifestGate)
+        string cdir = Path.Combine(Directory!, "collections", entry.Directory);
+        // A directory of this name is left by a create or drop whose manifest write failed, and the manifest on disk
+        // may still name it (the rename done, the directory's fsync not): the manifest is rewritten without it before
+        // the directory is replaced, or a failure of this create would leave the manifest naming a directory with no log.
+        if (System.IO.Directory.Exists(cdir)) lock (_manifestGate) WriteManifest();
+        CollectionStore? store = null;
+        Collection? c = null;
+        bool listed = false;
+        try
         {
-            _manifest.Collections.Add(entry);
-            WriteManifest();
+            store = CollectionStore.Create(cdir, entry, _storage, Publish);
+            c = new Collection(name, options, store, Options.Threads, store.Directory);
+            store.Recover(c);
+            lock (_manifestGate)
+            {
+                _manifest.Collections.Add(entry);
+                listed = true;
+                WriteManifest();
+            }
+            _stores.Add(name, store);
+            return c;
         }
-        return c;
+        catch (Exception e)
+        {
+            // A failed create (a full disk at the manifest, an I/O error) leaves nothing registered or open, so the same
+            // name can be created again: the store used to stay registered without its collection, and the retry
+            // failed on the duplicate. Its directory goes too, unless the manifest may already name it (the rename
+            // done, its directory's fsync failed): then an empty collection is what a restart finds.
+            if (listed) lock (_manifestGate) _manifest.Collections.Remove(entry);
+            try { c?.Close(); }
+            catch (Exception closing) { System.Diagnostics.Trace.TraceWarning($"{cdir}: closing after a failed create failed: {closing.Message}"); }
+            Closing.All($"{cdir}: after a failed create", store);
+            if (!listed)
+            {
+                try { System.IO.Directory.Delete(cdir, recursive: true); }
+                catch (Exception deleting) when (deleting is IOException or UnauthorizedAccessException) { } // the next create of the name replaces it
+            }
+            if (e is IOException or UnauthorizedAccessException) throw FileSpace.Failure(e, cdir, $"creating collection '{name}'");
+            throw;
+        }
     }
 
-    private void DropPersistent(string name)
+    /// <summary>
+    /// Removes <paramref name="name"/> from the manifest first: when that write fails, nothing has changed (the entry is
+    /// put back, the collection stays open and registered) and the typed error goes to the caller, who may retry.
+    /// </summary>
+    private string? UnlistPersistent(string name)
+    {
+        lock (_manifestGate)
+        {
+            int at = _manifest.Collections.FindIndex(e => e.Name == name);
+            if (at < 0) return null;
+            var entry = _manifest.Collections[at];
+            _manifest.Collections.RemoveAt(at);
+            try { WriteManifest(); }
+            catch
+            {
+                _manifest.Collections.Insert(at, entry);
+                throw;
+            }
+            return Path.Combine(Directory!, "collections", entry.Directory);
+        }
+    }
+
+    /// <summary>After <see cref="UnlistPersistent"/>: closes the collection's store and deletes its directory, <paramref name="directory"/> (the store's when null).</summary>
+    private void DropPersistent(string name, string? directory)
     {
         // No store when a stopped collection's reopening failed (ReopenFaulted closed it already).
         _stores.Remove(name, out var store);
-        ManifestCollection? entry;
-        lock (_manifestGate)
-        {
-            entry = _manifest.Collections.Find(e => e.Name == name);
-            _manifest.Collections.RemoveAll(e => e.Name == name);
-            WriteManifest();
-        }
-        store?.Dispose();
-        string? dir = store?.Directory ?? (entry is null ? null : Path.Combine(Directory!, "collections", entry.Directory));
+        // The directory goes even when closing the store fails: the manifest no longer names it.
+        var closing = Closing.All($"dropping collection '{name}'", store);
+        string? dir = directory ?? store?.Directory;
         if (dir is not null && System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+        Closing.ThrowIfFailed(closing);
     }
 
     /// <summary>
@@ -359,7 +407,15 @@ public sealed partial class VectorDatabase
         }
     }
 
-    private void WriteManifest() => Manifest.Write(Directory!, _manifest);
+    /// <summary>Rewrites the manifest; a file-system failure is a typed error naming it (the old manifest stays whole).</summary>
+    private void WriteManifest()
+    {
+        try { Manifest.Write(Directory!, _manifest); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FileSpace.Failure(e, Path.Combine(Directory!, Manifest.FileName), "rewriting the manifest");
+        }
+    }
 
     /// <summary>
     /// Reclaims the space of deleted and overwritten vectors of <paramref name="name"/>: seals buffered vectors,
@@ -458,11 +514,19 @@ public sealed partial class VectorDatabase
             {
                 first ??= e;
             }
-            store.Dispose();
         }
+        // Every store, collection and the LOCK file is closed even when one before it fails: a close that stopped at
+        // its first failing part kept the rest open, and the directory locked against this process's next open.
+        var stores = Closing.All($"closing {Directory}", _stores.Values.ToArray());
+        first ??= stores;
         _stores.Clear();
-        foreach (var c in _collections.Values) c.Close();
-        _lockFile?.Dispose();
+        foreach (var c in _collections.Values)
+        {
+            try { c.Close(); }
+            catch (Exception e) { first ??= e; }
+        }
+        var lockFile = Closing.All($"closing {Directory}", _lockFile);
+        first ??= lockFile;
         if (first is not null) throw new VectorStoreException($"{Directory}: closing failed: {first.Message}", first);
     }
 }

@@ -166,10 +166,16 @@ public sealed partial class VectorDatabase : IDisposable
             // A reopen in progress reads the collection's files: the drop waits for it (the lock is released meanwhile).
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
             ObjectDisposedException.ThrowIf(_closed, this);
-            if (!_collections.Remove(name, out var c)) return false;
+            if (!_collections.TryGetValue(name, out var c)) return false;
+            // The manifest first: a drop whose manifest write fails changes nothing and can be retried.
+            string? dir = Directory is null ? null : UnlistPersistent(name);
+            _collections.Remove(name);
             _reopenNotBefore.Remove(name);
-            c.Close();
-            if (Directory is not null) DropPersistent(name);
+            try { c.Close(); }
+            finally
+            {
+                if (Directory is not null) DropPersistent(name, dir);
+            }
             return true;
         }
     }

@@ -503,12 +503,13 @@ public sealed partial class Collection
             _closed = true;
             foreach (var g in _generations) g.Cancel.Cancel();
             _canary?.Stop();
-            _raw.Dispose();
-            _fields?.Dispose();
+            // The field bitmaps (native memory) are freed even when closing the segment files fails.
+            var error = Closing.All($"closing collection '{Name}'", _raw, _fields);
             // A stopped collection is closed to be reopened, often for want of memory: its codes and graphs go now,
             // not when the last reference to this object does.
             if (Faulted)
                 foreach (var g in _generations) (g.Index, g.Refine) = (null, null);
+            Closing.ThrowIfFailed(error);
         }
         finally { _lock.ExitWriteLock(); }
     }

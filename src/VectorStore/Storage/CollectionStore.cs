@@ -123,10 +123,19 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         System.IO.Directory.CreateDirectory(directory);
         CollectionDescriptor.Write(directory, entry);
         var wal = FasterWriteAheadLog.Open(Path.Combine(directory, "wal"), settings.Wal, create: true);
-        FileDurability.FsyncDirectory(Path.Combine(directory, "wal"));
-        FileDurability.FsyncDirectory(directory);
-        FileDurability.FsyncDirectory(Path.GetDirectoryName(directory)!);
-        return new CollectionStore(directory, entry, wal, settings, publish);
+        try
+        {
+            FileDurability.FsyncDirectory(Path.Combine(directory, "wal"));
+            FileDurability.FsyncDirectory(directory);
+            FileDurability.FsyncDirectory(Path.GetDirectoryName(directory)!);
+            return new CollectionStore(directory, entry, wal, settings, publish);
+        }
+        catch
+        {
+            // A failed create leaves nothing open (the caller deletes the directory); the fsync's error is the one to report.
+            Closing.All($"{directory}: after a failed create", wal);
+            throw;
+        }
     }
 
     /// <summary>Opens an existing collection's log (recovery happens in <see cref="Recover"/>).</summary>

@@ -97,6 +97,12 @@ internal sealed class DeviceFaults
         return true;
     }
 
+    /// <summary>
+    /// Whether closing the device fails: it closes its files, then throws an <see cref="IOException"/> (a close(2)
+    /// that reports an error, as network file systems do). Default false.
+    /// </summary>
+    public bool FailClose { get; init; }
+
     /// <summary>Stops injecting (the disk has space again).</summary>
     public void Heal() => _healed = true;
 

@@ -198,25 +198,40 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
 
     /// <summary>
     /// Disposes what a failed open made, in order, each one even if one before it throws: the open's own error (the
-    /// typed one naming the file) is what its caller must see, not a failure of the cleanup after it.
+    /// typed one naming the file) is what its caller must see, not a failure of the cleanup after it (traced).
     /// </summary>
-    private static void CloseAfterFailedOpen(params IDisposable?[] parts)
-    {
-        foreach (var part in parts)
-        {
-            try { part?.Dispose(); }
-            catch (Exception e)
-            {
-                // Even out of memory: the rest must still close, and the open's error is the one to report.
-                System.Diagnostics.Trace.TraceWarning($"closing {part!.GetType().Name} after a failed log open failed: {e.Message}");
-            }
-        }
-    }
+    private static void CloseAfterFailedOpen(params IDisposable?[] parts) => Closing.All("after a failed log open", parts);
 
     /// <summary>FASTER's device for the segment files, behind <see cref="WalDevice"/>.</summary>
-    private static WalDevice CreateDevice(string directory, WalSettings settings) =>
-        new(Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false),
+    private static WalDevice CreateDevice(string directory, WalSettings settings)
+    {
+        RefuseForeignSegmentNames(directory);
+        return new(Devices.CreateLogDevice(Path.Combine(directory, SegmentBaseName), preallocateFile: false, deleteOnClose: false, recoverDevice: true, disableFileBuffering: false),
             segment => Path.Combine(directory, $"{SegmentBaseName}.{segment}"), settings.Faults);
+    }
+
+    /// <summary>
+    /// FASTER's device takes every file whose name starts with <c>wal.log</c> for a segment and parses the rest of
+    /// the name with its dots removed: a stray file (<c>wal.log.bak</c>, an editor's <c>wal.log.0.orig</c>) failed the
+    /// open with an untyped <see cref="FormatException"/>, and <c>wal.log.1.2</c> would have been read as segment 12.
+    /// Only the names the log writes (<c>wal.log.N</c>, N in decimal without leading zeros) are accepted; anything else
+    /// is a refusal naming the file, to be moved out of the directory.
+    /// </summary>
+    private static void RefuseForeignSegmentNames(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        // Files only, as FASTER's device looks at files only.
+        foreach (var path in Directory.EnumerateFiles(directory, SegmentBaseName + "*"))
+        {
+            string name = Path.GetFileName(path);
+            if (name == SegmentBaseName) continue;
+            string suffix = name.StartsWith(SegmentBaseName + ".", StringComparison.Ordinal) ? name[(SegmentBaseName.Length + 1)..] : "";
+            if (int.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+                && n.ToString(System.Globalization.CultureInfo.InvariantCulture) == suffix)
+                continue;
+            throw new StoreCorruptedException(path, "not a segment of the write-ahead log (the log names its segments wal.log.N); move it out of the directory");
+        }
+    }
 
     /// <summary>FASTER's settings for our log; read-only recovers on request and never removes commits.</summary>
     private static FasterLogSettings LogSettings(IDevice device, SlotCommitManager commits, WalSettings settings, bool readOnly) => new()
@@ -548,12 +563,15 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
         {
             if (_disposed) return;
             _disposed = true;
-            // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already.
+            // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already. Every part is
+            // closed even when one before it throws, and the first error is rethrown after them all.
+            Exception? error = null;
             try { _log.Dispose(); }
             catch (Exception e) when (_failure is not null && e is not OutOfMemoryException) { }
-            _device.Dispose();
-            _tail.Dispose();
-            _commits?.Dispose(); // FASTER disposes only commit managers it created itself
+            catch (Exception e) { error = e; }
+            // FASTER disposes only commit managers it created itself.
+            var closing = Closing.All($"closing the write-ahead log in {_directory}", _device, _tail, _commits);
+            Closing.ThrowIfFailed(error ?? closing);
         }
     }
 }

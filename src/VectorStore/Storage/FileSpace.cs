@@ -86,6 +86,14 @@ internal static unsafe partial class FileSpace
         return false;
     }
 
+    /// <summary>
+    /// The typed error for a file-system failure <paramref name="e"/> while <paramref name="doing"/> at
+    /// <paramref name="path"/>: <see cref="StorageFullException"/> for a full disk, else <see cref="StorageIoException"/>.
+    /// </summary>
+    public static VectorStoreException Failure(Exception e, string path, string doing) => IsNoSpace(e)
+        ? new StorageFullException(path, $"{doing} failed: no space left on device ({e.Message})", e)
+        : new StorageIoException(path, $"{doing} failed: {e.Message}", e);
+
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(int fd, int mode, long offset, long length);
 

@@ -66,7 +66,32 @@ internal static class Manifest
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) return null;
         // Version 1 lacks raw_vectors (read as disk) and names version-1 snapshots, which recovery migrates.
-        return Unframe(path, Magic, FormatVersion, "manifest", ManifestJsonContext.Default.ManifestBody);
+        var body = Unframe(path, Magic, FormatVersion, "manifest", ManifestJsonContext.Default.ManifestBody);
+        CheckEntries(path, body);
+        return body;
+    }
+
+    /// <summary>
+    /// Refuses a manifest (a hand-edited or foreign one: the CRC only proves it was written whole) whose entries would
+    /// make the open fail half-way with an untyped error, after some collections' files were already open, or reach
+    /// outside the database: a name or directory listed twice, or a directory that is not one plain name under
+    /// <c>collections/</c>.
+    /// </summary>
+    private static void CheckEntries(string path, ManifestBody body)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in body.Collections)
+        {
+            if (entry is null) throw new StoreCorruptedException(path, "manifest has an empty collection entry");
+            if (string.IsNullOrEmpty(entry.Name) || !names.Add(entry.Name))
+                throw new StoreCorruptedException(path, $"manifest lists collection '{entry.Name}' {(string.IsNullOrEmpty(entry.Name) ? "without a name" : "twice")}");
+            string d = entry.Directory ?? "";
+            if (d.Length == 0 || d is "." or ".." || d.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.GetFileName(d) != d)
+                throw new StoreCorruptedException(path, $"collection '{entry.Name}': directory '{d}' is not a plain name under collections/");
+            if (!directories.Add(d))
+                throw new StoreCorruptedException(path, $"collection '{entry.Name}': directory '{d}' is listed for another collection too");
+        }
     }
 
     /// <summary>The file layout shared by the manifest and the collection descriptors: magic, version, length, JSON, CRC-32.</summary>

@@ -231,10 +231,23 @@ internal sealed unsafe class SegmentFile : IDisposable
         }
         ulong tableHash = XxHash64.HashToUInt64(table);
         if (!map || rows == 0) return new SegmentFile(path, sequence, dimension, rows, version, payloadBytes, tableHash, null, null, null);
-        var mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedFile? mmf = null;
+        MemoryMappedViewAccessor? view = null;
         byte* p = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        try
+        {
+            mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        }
+        catch (Exception e)
+        {
+            // A mapping the system refuses (the process's map count or address space spent) must not keep the file
+            // open, and says nothing about the file's bytes: an I/O error naming it, not corruption.
+            Closing.All($"mapping {path}", view, mmf);
+            if (e is IOException or UnauthorizedAccessException) throw new StorageIoException(path, $"mapping the segment failed: {e.Message}", e);
+            throw;
+        }
         p += view.PointerOffset;
         // Re-rank reads are random rows: read-ahead would fill the page cache (and a memory cgroup) with neighbours.
         PageAdvice.Random(p, expected);

@@ -543,13 +543,16 @@ internal sealed class SegmentedVectors : IVectorReader, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        ReleaseRetired();
-        foreach (var s in _segments.Values) s.Dispose();
+        // Every mapping is closed once (a retired segment stays in the map until ReleaseRetired) even when one before it
+        // fails, and the first error is rethrown after the rest.
+        var error = Closing.All("closing segment files", _segments.Values.Concat(_retired).Distinct(ReferenceEqualityComparer.Instance).Cast<IDisposable>().ToArray());
+        _retired.Clear();
         _segments = [];
         // The buffered rows go too (the owner closes under its exclusive lock, after its last checkpoint): a collection
         // closed to be reopened after running out of memory must not keep up to a checkpoint's worth of rows while its
         // copy replays the same rows.
         _buffer.Clear();
         _arena?.Recycle([]);
+        Closing.ThrowIfFailed(error);
     }
 }

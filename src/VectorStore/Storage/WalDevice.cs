@@ -193,6 +193,7 @@ internal sealed class WalDevice : IDevice
         if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed).Throw();
         if (!closed)
             System.Diagnostics.Trace.TraceWarning($"the write-ahead log device of {_segmentPath(0)} did not close within {CloseWait.TotalSeconds:F0} s (a FASTER handle pool waits for a handle it lost); its file handles stay open until the process exits");
+        if (_faults is { FailClose: true }) throw new IOException($"injected: closing {_segmentPath(0)} failed");
     }
 
     /// <summary>How long <see cref="Dispose"/> waits for FASTER's device to close. 10 seconds.</summary>

@@ -48,15 +48,18 @@ internal sealed class EngineTelemetry : IDisposable
         SwitchCounter = meter.CreateCounter<long>(VectorStoreTelemetry.GenerationSwitches, "{switch}", "Compression generations made live (promote or rollback).");
         TrainingHistogram = meter.CreateHistogram(TrainingDuration, "s", "Codec training and index construction.", advice: seconds);
         CheckpointHistogram = meter.CreateHistogram(CheckpointDuration, "s", "Checkpoints (seal, snapshot, publish, truncate).", advice: seconds);
+        // The histograms and counters above are the meter's own when it already has them (a Meter returns the
+        // instrument it made for the same name, unit and description); observable gauges are not shared that way.
         _sample = sample;
-        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(static g => g.ResidentBytes), "By", "Process memory held by each collection.");
-        meter.CreateObservableGauge(VectorCount, () => Observe(static g => g.Vectors), "{vector}", "Live vectors per collection.");
+        _gauges = MeterGauges.Of(meter);
+        _gauges.Add(sample);
     }
 
-    // The database's sampler until Dispose. A meter from a factory is shared by every database of that factory and
-    // outlives them (a Meter cannot drop an instrument): its gauges would otherwise keep a closed database, with its
-    // indexes, reachable for as long as the factory lives.
-    private Func<IEnumerable<CollectionGauge>>? _sample;
+    // The database's sampler, reported by the meter's gauges until Dispose. A meter from a factory is shared by every
+    // database of that factory and outlives them: the gauges would otherwise keep a closed database, with its indexes,
+    // reachable for as long as the factory lives.
+    private readonly Func<IEnumerable<CollectionGauge>> _sample;
+    private readonly MeterGauges _gauges;
 
     public ILogger Logger { get; }
     public Histogram<double> OperationDurationHistogram { get; }
@@ -70,14 +73,6 @@ internal sealed class EngineTelemetry : IDisposable
     public Counter<long> SwitchCounter { get; }
     public Histogram<double> TrainingHistogram { get; }
     public Histogram<double> CheckpointHistogram { get; }
-
-    private IEnumerable<Measurement<long>> Observe(Func<CollectionGauge, long> value)
-    {
-        if (Volatile.Read(ref _sample) is not { } sample) yield break;
-        foreach (var g in sample())
-            yield return new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
-                new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
-    }
 
     /// <summary>Starts timing a client operation; inert (no clock read, no span) when nothing listens.</summary>
     public OperationScope StartOperation(string operation, string collection)
@@ -124,7 +119,7 @@ internal sealed class EngineTelemetry : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Volatile.Write(ref _sample, null);
+        _gauges.Remove(_sample);
         if (_ownsMeter) _meter.Dispose();
     }
 }

@@ -84,6 +84,44 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         RecoversEverythingOrRefusesNaming(dir, damage, names.Select(Path.GetFileName).ToArray()!);
     }
 
+    /// <summary>
+    /// Files the engine did not write in the shape it writes them: a hand-edited manifest (its checksum recomputed)
+    /// naming a collection twice or a directory outside <c>collections/</c>, and a stray file beside the log's segments
+    /// (a backup copy, an editor's leftover) whose name the log's device cannot parse. Each used to fail with an
+    /// untyped error, the first after the collection's log was already open.
+    /// </summary>
+    public static TheoryData<string> ForeignCases() =>
+        ["manifest-name-twice", "manifest-directory-twice", "manifest-directory-outside", "manifest-directory-nested", "stray-log-name", "stray-log-name-numbered"];
+
+    [Theory]
+    [MemberData(nameof(ForeignCases))]
+    public void ForeignFilesRecoverEverythingOrRefuseNamingTheFile(string damage)
+    {
+        var (dir, _) = Pristine();
+        var manifest = Manifest.Read(dir)!;
+        var entry = manifest.Collections.Single();
+        string wal = Path.Combine(dir, "collections", "c", "wal");
+        string named = Manifest.FileName;
+        switch (damage)
+        {
+            case "manifest-name-twice": manifest.Collections.Add(entry with { Directory = "c2" }); break;
+            case "manifest-directory-twice": manifest.Collections.Add(entry with { Name = "d" }); break;
+            case "manifest-directory-outside": manifest.Collections[0] = entry with { Directory = ".." }; break;
+            case "manifest-directory-nested": manifest.Collections[0] = entry with { Directory = "c/../c" }; break;
+            case "stray-log-name":
+                named = Path.Combine(wal, "wal.log.bak");
+                File.Copy(Locate(dir, "segment"), named);
+                break;
+            case "stray-log-name-numbered":
+                named = Path.Combine(wal, "wal.log.0.orig");
+                File.Copy(Locate(dir, "segment"), named);
+                break;
+            default: throw new ArgumentException(damage);
+        }
+        if (damage.StartsWith("manifest", StringComparison.Ordinal)) Manifest.Write(dir, manifest);
+        RecoversEverythingOrRefusesNaming(dir, damage, Path.GetFileName(named));
+    }
+
     private static bool SamePage(long a, long b) => a >> Small.Wal.PageSizeBits == b >> Small.Wal.PageSizeBits;
 
     /// <summary>Damages the magic of both slots, or of the one with the higher counter (u64 at offset 8 of each).</summary>

@@ -611,4 +611,92 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
         AssertExactly(reopened.GetCollection("c"), o, "after a clean close and reopen");
     }
+
+    /// <summary>
+    /// A close that fails part-way (every log device reports an error when closed, as a network file system's close
+    /// can) still closes everything else: the other collection's log, the segment mappings, the LOCK file. Before,
+    /// the close stopped at the first failing log: its commit and tail files, every later collection and the LOCK stayed
+    /// held, so this process could not open the directory again. The error names the directory, and what the close
+    /// checkpointed is all there after a reopen.
+    /// </summary>
+    [Fact]
+    public void AFailingCloseStillClosesEveryFileAndReleasesTheDirectory()
+    {
+        string dir = TestData.TempDir();
+        var faults = new DeviceFaults { AtWrite = long.MaxValue, FailClose = true };
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0, CheckpointWhenIdle = TimeSpan.Zero }, Settings(faults));
+        var expected = new Dictionary<(string, ulong), float[]>();
+        foreach (var name in new[] { "a", "b" })
+        {
+            var c = db.CreateCollection(name, new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            for (ulong id = 1; id <= 40; id++)
+            {
+                var v = Vector(id, name[0]);
+                c.Upsert(id, v);
+                expected[(name, id)] = v;
+            }
+            db.Snapshot(); // sealed segments, mapped
+            c.Upsert(41, Vector(41, name[0]));
+            expected[(name, 41)] = Vector(41, name[0]);
+        }
+
+        var e = Assert.Throws<VectorStoreException>(db.Dispose);
+        Assert.Contains(dir, e.Message);
+        Assert.Contains("injected: closing", e.Message);
+        var held = StorageTestKit.HeldUnder(dir);
+        Assert.True(held.Count == 0, "the failed close left open:\n" + string.Join("\n", held));
+
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        foreach (var ((name, id), v) in expected)
+            Assert.True(v.SequenceEqual(reopened.GetCollection(name).Get(id)!.Vector), $"{name}/{id} differs after the reopen");
+    }
+
+    /// <summary>
+    /// A create or a drop that fails at its manifest write (here the temporary file's name is taken by a directory, as a
+    /// full disk or an I/O error would fail it) is a typed error naming the manifest. A failed create leaves nothing
+    /// open and its name can be created again once the cause is gone; a failed drop changes nothing and can be retried.
+    /// Before, the error was an untyped UnauthorizedAccessException, the new store stayed registered without its
+    /// collection (creating the name again failed on the duplicate), and a failed drop had already closed and
+    /// unregistered the collection, left its log open, and the next manifest write forgot it with its files left behind.
+    /// </summary>
+    [Fact]
+    public void ACreateOrDropWhoseManifestWriteFailsIsTypedAndLeavesNothingOpen()
+    {
+        string dir = TestData.TempDir();
+        var options = new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 };
+        var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0, CheckpointWhenIdle = TimeSpan.Zero }, Settings(null));
+        db.CreateCollection("keep", options).Upsert(1, Vector(1, 0));
+        string obstacle = Path.Combine(dir, "MANIFEST.tmp");
+        Directory.CreateDirectory(obstacle);
+
+        var e = Assert.Throws<StorageIoException>(() => db.CreateCollection("new", options));
+        Assert.Equal(Path.Combine(dir, "MANIFEST"), e.Path);
+        Assert.DoesNotContain("new", db.CollectionNames);
+        var held = StorageTestKit.HeldUnder(Path.Combine(dir, "collections", "new"));
+        Assert.True(held.Count == 0, "the failed create left open:\n" + string.Join("\n", held));
+
+        Directory.Delete(obstacle);
+        db.CreateCollection("new", options).Upsert(2, Vector(2, 0));
+        db.CreateCollection("gone", options).Upsert(3, Vector(3, 0));
+
+        // A drop whose manifest write fails is typed and changes nothing: the collection stays, and the drop can be retried.
+        Directory.CreateDirectory(obstacle);
+        var dropped = Assert.Throws<StorageIoException>(() => db.DropCollection("gone"));
+        Assert.Equal(Path.Combine(dir, "MANIFEST"), dropped.Path);
+        Assert.Contains("gone", db.CollectionNames);
+        db.GetCollection("gone").Upsert(4, Vector(4, 0));
+        Directory.Delete(obstacle);
+        db.Snapshot(); // publishes every collection: the manifest must still name "gone" after it
+        db.SimulateCrash();
+        var db2 = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0, CheckpointWhenIdle = TimeSpan.Zero }, Settings(null));
+        Assert.True(Vector(4, 0).SequenceEqual(db2.GetCollection("gone").Get(4)!.Vector));
+        Assert.True(db2.DropCollection("gone"));
+        db2.Dispose();
+
+        using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
+        Assert.True(Vector(1, 0).SequenceEqual(reopened.GetCollection("keep").Get(1)!.Vector));
+        Assert.True(Vector(2, 0).SequenceEqual(reopened.GetCollection("new").Get(2)!.Vector));
+        Assert.DoesNotContain("gone", reopened.CollectionNames);
+        Assert.False(Directory.Exists(Path.Combine(dir, "collections", "gone")));
+    }
 }

@@ -215,6 +215,51 @@ public sealed class TelemetryTests : IDisposable
         Assert.False(closed.IsAlive, "the closed database is still reachable");
     }
 
+    /// <summary>
+    /// Databases sharing a factory's meter publish each instrument once: the two per-collection gauges were created
+    /// again by every open and stayed on the meter after the close (a meter cannot drop an instrument), so a host
+    /// opening and closing databases grew them without bound. The shared gauges report the open databases only.
+    /// </summary>
+    [Fact]
+    public void DatabasesSharingAFactorysMeterPublishEachInstrumentOnce()
+    {
+        VectorDatabase OpenWith(string name, int count)
+        {
+            var db = VectorDatabase.Open(Path.Combine(_dir, name), new DatabaseOptions { MeterFactory = _meters, CheckpointWhenIdle = TimeSpan.Zero });
+            Populate(db, name, "flat", RawVectorResidency.Ram, count: count);
+            return db;
+        }
+        var first = OpenWith("x", 50);
+        using var second = OpenWith("y", 70);
+        first.Dispose();
+        using var third = OpenWith("z", 30);
+        OpenWith("w", 20).Dispose();
+
+        var published = new Dictionary<string, int>();
+        using (var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name != VectorStoreTelemetry.MeterName || !ReferenceEquals(instrument.Meter.Scope, _meters)) return;
+                lock (published) published[instrument.Name] = published.GetValueOrDefault(instrument.Name) + 1;
+            },
+        })
+            listener.Start(); // publishes the instruments that exist
+        Assert.Contains(VectorStoreTelemetry.VectorCount, published.Keys);
+        Assert.Contains(VectorStoreTelemetry.ResidentBytes, published.Keys);
+        // A Meter returns the counter or histogram it already has for the same name, unit, description and advice
+        // (.NET 9 on), so only the observable gauges, whose callbacks differ, could repeat.
+        Assert.All(published, p => Assert.True(p.Value == 1, $"{p.Key} is published {p.Value} times"));
+
+        using var vectors = Collect<long>(VectorStoreTelemetry.VectorCount);
+        vectors.RecordObservableInstruments();
+        var seen = vectors.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags["db.collection.name"]!, m => m.Value);
+        Assert.Equal(70, seen["y"]);
+        Assert.Equal(30, seen["z"]);
+        Assert.DoesNotContain("x", seen.Keys);
+        Assert.DoesNotContain("w", seen.Keys);
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private WeakReference OpenFillAndClose(string dir)
     {
