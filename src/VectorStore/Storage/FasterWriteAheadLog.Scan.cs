@@ -75,6 +75,7 @@ internal sealed partial class FasterWriteAheadLog
     private IEnumerable<LogEntry> FasterEntries(long from, long until, StrongBox<long> end)
     {
         using var it = _log.Scan(from, until);
+        long read = from; // the end of the last entry read: the damage lies between it and where the scan failed
         while (true)
         {
             byte[] entry;
@@ -92,11 +93,31 @@ internal sealed partial class FasterWriteAheadLog
             }
             catch (Exception e) when (e is not VectorStoreException and not OutOfMemoryException)
             {
-                throw new StoreCorruptedException(SegmentPath(it.NextAddress), $"log entry near address {it.NextAddress} (offset {Offset(it.NextAddress)}) is unreadable: {e.Message}", e);
+                throw Unreadable(read, it.NextAddress, e);
             }
+            read = next;
             if (length != entry.Length) Array.Resize(ref entry, length);
             yield return new LogEntry(address, entry, next);
         }
+    }
+
+    /// <summary>
+    /// The refusal for a scan that failed at <paramref name="failed"/> after reading entries up to <paramref name="read"/>.
+    /// FASTER reports the page it could not read, but a segment cut short (its last pages missing) fails at the next
+    /// segment's first page: when the two addresses lie in different segments both files are named, and the earlier
+    /// one is the refusal's path if its file lacks its last page. A segment the log moved on from holds every one of its
+    /// pages, the last one at least up to its final entry (FASTER leaves only the padding after it unwritten).
+    /// </summary>
+    private StoreCorruptedException Unreadable(long read, long failed, Exception e)
+    {
+        string at = SegmentPath(failed), before = SegmentPath(read);
+        if (at == before)
+            return new StoreCorruptedException(at, $"log entry near address {failed} (offset {Offset(failed)}) is unreadable: {e.Message}", e);
+        long lastPage = (1L << _settings.SegmentSizeBits) - (1L << _settings.PageSizeBits);
+        long length = File.Exists(before) ? new FileInfo(before).Length : 0;
+        return new StoreCorruptedException(length <= lastPage ? before : at,
+            $"log entries after address {read} (offset {Offset(read)} of {Path.GetFileName(before)}, {length} bytes) are unreadable up to address {failed} " +
+            $"(offset {Offset(failed)} of {Path.GetFileName(at)}): {e.Message}", e);
     }
 
     private void CheckReached(long reached, long until)

@@ -1,4 +1,5 @@
 using VectorStore.Collections;
+using VectorStore.Filtering;
 using Xunit;
 using Xunit.Abstractions;
 using static VectorStore.Tests.Storage.StorageTestKit;
@@ -6,8 +7,8 @@ using static VectorStore.Tests.Storage.StorageTestKit;
 namespace VectorStore.Tests.Storage;
 
 /// <summary>
-/// Seeded random damage to any file of a database (manifest, collection descriptor, snapshot, sealed segment, index and
-/// slot files, log segments, commit and durable-tail records): a few flipped bytes, a cut, a zeroed block or appended
+/// Seeded random damage to any file of a database of two collections (manifest, collection descriptors, snapshots,
+/// sealed segments, flat and HNSW index files, slot files, log segments, commit and durable-tail records): a few flipped bytes, a cut, a zeroed block or appended
 /// garbage. Whatever the damage, opening (read-only, then read-write) must either give back every acknowledged vector
 /// bit for bit, or refuse with a typed error naming the damaged file and leave nothing open; reading a vector whose
 /// stored row was damaged may refuse the same way. Never an untyped exception, never a wrong vector. The corruption
@@ -16,9 +17,10 @@ namespace VectorStore.Tests.Storage;
 public sealed class RandomDamageTests(ITestOutputHelper output)
 {
     private const int First = 1200, Second = 500, Dim = 16;
+    private const int GraphFirst = 800, GraphSecond = 2400, GraphDim = 24;
 
-    // A trained collection (index file, slot file, drift baseline), its first vectors sealed in segments by a
-    // compaction, the rest only in the log, then a crash.
+    // Two trained collections, each with its first vectors sealed in segments by a compaction and the rest only in the
+    // log, then a crash: "c" (pq:4x4, flat) and "h" (sq8 + HNSW, a keyword field, a log over several segments).
     private static readonly Lazy<string> s_template = new(() =>
     {
         var dir = TestData.TempDir();
@@ -27,9 +29,26 @@ public sealed class RandomDamageTests(ITestOutputHelper output)
         Load(c, Vectors(First, Dim, 21), 0, 100);
         db.Compact("c");
         Load(c, Vectors(Second, Dim, 22), First, 50);
+        var h = db.CreateCollection("h", Options(GraphDim, threshold: 300) with { Index = "hnsw:8", Fields = [new FieldDefinition("kind", FieldType.Keyword)] });
+        LoadWithKinds(h, Vectors(GraphFirst, GraphDim, 23), 0);
+        db.Compact("h");
+        LoadWithKinds(h, Vectors(GraphSecond, GraphDim, 24), GraphFirst);
         Crash(db);
         return dir;
     });
+
+    private static string Kind(ulong id) => id % 3 == 0 ? "even" : "odd";
+
+    private static void LoadWithKinds(Collection c, VectorMatrix m, ulong first)
+    {
+        for (int start = 0; start < m.Count; start += 100)
+        {
+            int n = Math.Min(100, m.Count - start);
+            var ids = Enumerable.Range(start, n).Select(i => first + (ulong)i).ToArray();
+            c.UpsertBatch(ids, m.Slice(start, n), ids.Select(Payload).ToArray(),
+                ids.Select(id => (IReadOnlyDictionary<string, FieldValue>?)new Dictionary<string, FieldValue> { ["kind"] = FieldValue.Keyword(Kind(id)) }).ToArray());
+        }
+    }
 
     /// <summary>Seeds 1 … 64, or 1 … N with VECTORSTORE_DAMAGE_SEEDS=N (a longer hunt than CI's).</summary>
     public static TheoryData<int> Seeds()
@@ -113,6 +132,11 @@ public sealed class RandomDamageTests(ITestOutputHelper output)
             var c = db.GetCollection("c");
             int refusedReads = ReadsBack(c, Vectors(First, Dim, 21), 0, label, name) + ReadsBack(c, Vectors(Second, Dim, 22), First, label, name);
             Assert.Equal(First + Second, c.Count);
+            var h = db.GetCollection("h");
+            refusedReads += ReadsBack(h, Vectors(GraphFirst, GraphDim, 23), 0, label, name) + ReadsBack(h, Vectors(GraphSecond, GraphDim, 24), GraphFirst, label, name);
+            Assert.Equal(GraphFirst + GraphSecond, h.Count);
+            var even = Enumerable.Range(0, GraphFirst + GraphSecond).Select(i => (ulong)i).Where(id => Kind(id) == "even").ToArray();
+            Assert.True(even.SequenceEqual(h.Ids(Filter.Eq("kind", "even")).Order()), $"{label}: the keyword field's matches differ");
             output.WriteLine($"{label}: opened; {refusedReads} reads refused naming the file");
         }
     }
