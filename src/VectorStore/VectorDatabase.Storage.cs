@@ -263,7 +263,10 @@ public sealed partial class VectorDatabase
         }
     }
 
-    private static CollectionOptions ToOptions(ManifestCollection e) => new()
+    // Errors name the manifest by its full path, as every other refusal names its file.
+    private string ManifestPath => Path.Combine(Directory!, Manifest.FileName);
+
+    private CollectionOptions ToOptions(ManifestCollection e) => new()
     {
         Dimension = e.Dimension,
         Metric = MetricExtensions.Parse(e.Metric),
@@ -277,13 +280,13 @@ public sealed partial class VectorDatabase
         {
             null or "disk" => RawVectorResidency.Disk,
             "ram" => RawVectorResidency.Ram,
-            var other => throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
+            var other => throw new StoreCorruptedException(ManifestPath, $"collection '{e.Name}': raw_vectors '{other}' is not disk or ram"),
         },
         Fields = e.Fields is null ? null : ParseFields(e),
         Refine = e.Refine,
     };
 
-    private static FieldDefinition[] ParseFields(ManifestCollection e)
+    private FieldDefinition[] ParseFields(ManifestCollection e)
     {
         try
         {
@@ -293,7 +296,7 @@ public sealed partial class VectorDatabase
         }
         catch (InvalidArgumentException x)
         {
-            throw new StoreCorruptedException(Manifest.FileName, $"collection '{e.Name}': {x.Message}");
+            throw new StoreCorruptedException(ManifestPath, $"collection '{e.Name}': {x.Message}");
         }
     }
 

@@ -102,22 +102,17 @@ internal sealed partial class FasterWriteAheadLog
     }
 
     /// <summary>
-    /// The refusal for a scan that failed at <paramref name="failed"/> after reading entries up to <paramref name="read"/>.
-    /// FASTER reports the page it could not read, but a segment cut short (its last pages missing) fails at the next
-    /// segment's first page: when the two addresses lie in different segments both files are named, and the earlier
-    /// one is the refusal's path if its file lacks its last page. A segment the log moved on from holds every one of its
-    /// pages, the last one at least up to its final entry (FASTER leaves only the padding after it unwritten).
+    /// The refusal for a scan whose iterator threw with its next address at <paramref name="next"/>, after reading
+    /// entries up to <paramref name="read"/>. FASTER moves its next address before it throws: past the page for an
+    /// uninitialized page or a failed page read, past the entry's header for a bad length or checksum. The byte before
+    /// it lies on the page that failed; its segment is the file to name (for a segment's last page, <paramref name="next"/>
+    /// itself is in the next segment: a segment cut short was blamed on the one after it).
     /// </summary>
-    private StoreCorruptedException Unreadable(long read, long failed, Exception e)
+    private StoreCorruptedException Unreadable(long read, long next, Exception e)
     {
-        string at = SegmentPath(failed), before = SegmentPath(read);
-        if (at == before)
-            return new StoreCorruptedException(at, $"log entry near address {failed} (offset {Offset(failed)}) is unreadable: {e.Message}", e);
-        long lastPage = (1L << _settings.SegmentSizeBits) - (1L << _settings.PageSizeBits);
-        long length = File.Exists(before) ? new FileInfo(before).Length : 0;
-        return new StoreCorruptedException(length <= lastPage ? before : at,
-            $"log entries after address {read} (offset {Offset(read)} of {Path.GetFileName(before)}, {length} bytes) are unreadable up to address {failed} " +
-            $"(offset {Offset(failed)} of {Path.GetFileName(at)}): {e.Message}", e);
+        long failed = Math.Max(read, next - 1);
+        return new StoreCorruptedException(SegmentPath(failed),
+            $"log entries after address {read} are unreadable near address {failed} (offset {Offset(failed)}): {e.Message}", e);
     }
 
     private void CheckReached(long reached, long until)
