@@ -57,7 +57,7 @@ public sealed partial class VectorDatabase
     /// </summary>
     private (Collection Collection, CollectionStore Store) OpenFromFiles(ManifestCollection entry)
     {
-        string cdir = Path.Combine(Directory!, "collections", entry.Directory);
+        string cdir = CollectionDirectory(entry);
         var store = CollectionStore.Open(cdir, entry, _storage, Publish);
         Collection? c = null;
         try
@@ -203,7 +203,7 @@ public sealed partial class VectorDatabase
         _manifest = manifest;
         foreach (var entry in manifest.Collections)
         {
-            string cdir = Path.Combine(dir, "collections", entry.Directory);
+            string cdir = CollectionDirectory(entry);
             var journal = new ReadOnlyCollectionStore(cdir, dir);
             var c = new Collection(entry.Name, ToOptions(entry), journal, Options.Threads, cdir);
             try
@@ -266,6 +266,9 @@ public sealed partial class VectorDatabase
     // Errors name the manifest by its full path, as every other refusal names its file.
     private string ManifestPath => Path.Combine(Directory!, Manifest.FileName);
 
+    /// <summary>Where the collection <paramref name="entry"/> describes keeps its files.</summary>
+    private string CollectionDirectory(ManifestCollection entry) => Path.Combine(Directory!, "collections", entry.Directory);
+
     private CollectionOptions ToOptions(ManifestCollection e) => new()
     {
         Dimension = e.Dimension,
@@ -318,7 +321,7 @@ public sealed partial class VectorDatabase
             Fields = options.Fields is { Count: > 0 } f ? f.Select(d => d.ToString()).ToList() : null,
             Refine = options.Refine,
         };
-        string cdir = Path.Combine(Directory!, "collections", entry.Directory);
+        string cdir = CollectionDirectory(entry);
         // A directory of this name is left by a create or drop whose manifest write failed, and the manifest on disk
         // may still name it (the rename done, the directory's fsync not): the manifest is rewritten without it before
         // the directory is replaced, or a failure of this create would leave the manifest naming a directory with no log.
@@ -378,7 +381,7 @@ public sealed partial class VectorDatabase
                 _manifest.Collections.Insert(at, entry);
                 throw;
             }
-            return Path.Combine(Directory!, "collections", entry.Directory);
+            return CollectionDirectory(entry);
         }
     }
 
@@ -416,7 +419,7 @@ public sealed partial class VectorDatabase
         try { Manifest.Write(Directory!, _manifest); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw FileSpace.Failure(e, Path.Combine(Directory!, Manifest.FileName), "rewriting the manifest");
+            throw FileSpace.Failure(e, ManifestPath, "rewriting the manifest");
         }
     }
 

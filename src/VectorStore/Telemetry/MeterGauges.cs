@@ -45,9 +45,6 @@ internal sealed class MeterGauges
         lock (_gate) _samplers = Array.FindAll(_samplers, s => !ReferenceEquals(s, sampler));
     }
 
-    /// <summary>Databases reporting now.</summary>
-    public int Samplers => Volatile.Read(ref _samplers).Length;
-
     private IEnumerable<Measurement<long>> Observe(Func<CollectionGauge, long> value)
     {
         foreach (var sample in Volatile.Read(ref _samplers))

@@ -22,11 +22,14 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         SnapshotAfterLogBytes = long.MaxValue,
     };
 
+    /// <summary>The workloads' collection options: sq8, never trained (no index is built).</summary>
+    private static CollectionOptions Untrained => new() { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 };
+
     /// <summary>A database in <paramref name="dir"/> whose log writes go through <paramref name="faults"/>, with the collection "c" (sq8, never trained).</summary>
     private static (VectorDatabase Db, Collection C) OpenWithCollection(string dir, DeviceFaults faults)
     {
         var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        return (db, db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 }));
+        return (db, db.CreateCollection("c", Untrained));
     }
 
     private static float[] Vector(ulong id, int version)
@@ -245,7 +248,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         await using (var server = Protocol.LiveServer.Start(db: db))
         await using (var client = await server.ConnectAsync())
         {
-            await client.CreateCollectionAsync("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            await client.CreateCollectionAsync("c", Untrained);
             ulong next = 1;
             StorageFullException? full = null;
             var acked = new List<ulong>();
@@ -571,7 +574,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         // its lost write succeeded).
         var faults = new DeviceFaults { AtWrite = long.MaxValue, Kind = DeviceFaultKind.NoSpace, Sticky = true };
         using var db = VectorDatabase.Open(TestData.TempDir(), new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults));
-        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+        var c = db.CreateCollection("c", Untrained);
         c.UpsertBatch([1, 2], new VectorMatrix([.. Vector(1, 0), .. Vector(2, 0)], Dim));
         var store = db.StoreOf("c")!;
         faults.AtWrite = faults.Writes + 1;
@@ -594,7 +597,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         var o = new Outcome();
         using (var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(faults)))
         {
-            var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            var c = db.CreateCollection("c", Untrained);
             ulong[] next = [1];
             while (o.Errors.Count == 0) NewBatch(c, o, next);
             for (int i = 0; i < 5; i++) NewBatch(c, o, next);
@@ -628,7 +631,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         var expected = new Dictionary<(string, ulong), float[]>();
         foreach (var name in new[] { "a", "b" })
         {
-            var c = db.CreateCollection(name, new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 });
+            var c = db.CreateCollection(name, Untrained);
             for (ulong id = 1; id <= 40; id++)
             {
                 var v = Vector(id, name[0]);
@@ -663,21 +666,20 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     public void ACreateOrDropWhoseManifestWriteFailsIsTypedAndLeavesNothingOpen()
     {
         string dir = TestData.TempDir();
-        var options = new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Compression = "sq8", TrainingThreshold = 100_000 };
         var db = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0, CheckpointWhenIdle = TimeSpan.Zero }, Settings(null));
-        db.CreateCollection("keep", options).Upsert(1, Vector(1, 0));
+        db.CreateCollection("keep", Untrained).Upsert(1, Vector(1, 0));
         string obstacle = Path.Combine(dir, "MANIFEST.tmp");
         Directory.CreateDirectory(obstacle);
 
-        var e = Assert.Throws<StorageIoException>(() => db.CreateCollection("new", options));
+        var e = Assert.Throws<StorageIoException>(() => db.CreateCollection("new", Untrained));
         Assert.Equal(Path.Combine(dir, "MANIFEST"), e.Path);
         Assert.DoesNotContain("new", db.CollectionNames);
         var held = StorageTestKit.HeldUnder(Path.Combine(dir, "collections", "new"));
         Assert.True(held.Count == 0, "the failed create left open:\n" + string.Join("\n", held));
 
         Directory.Delete(obstacle);
-        db.CreateCollection("new", options).Upsert(2, Vector(2, 0));
-        db.CreateCollection("gone", options).Upsert(3, Vector(3, 0));
+        db.CreateCollection("new", Untrained).Upsert(2, Vector(2, 0));
+        db.CreateCollection("gone", Untrained).Upsert(3, Vector(3, 0));
 
         // A drop whose manifest write fails is typed and changes nothing: the collection stays, and the drop can be retried.
         Directory.CreateDirectory(obstacle);
