@@ -8,4 +8,10 @@ public sealed class VectorStoreRegistration
 
     /// <summary>The engine's worker threads (<see cref="DatabaseOptions.Threads"/>); 0 (the default) = all cores.</summary>
     public int Threads { get; set; }
+
+    /// <summary>
+    /// The database's <c>db.namespace</c> in telemetry (<see cref="DatabaseOptions.TelemetryNamespace"/>); null (the
+    /// default) = the directory, or none for an in-memory database.
+    /// </summary>
+    public string? TelemetryNamespace { get; set; }
 }

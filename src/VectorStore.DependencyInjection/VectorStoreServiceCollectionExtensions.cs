@@ -26,6 +26,7 @@ public static class VectorStoreServiceCollectionExtensions
                 Threads = registration.Threads,
                 MeterFactory = sp.GetService<IMeterFactory>(),
                 LoggerFactory = sp.GetService<ILoggerFactory>(),
+                TelemetryNamespace = registration.TelemetryNamespace,
             };
             return registration.Directory is null ? VectorDatabase.CreateInMemory(options) : VectorDatabase.Open(registration.Directory, options);
         });

@@ -46,6 +46,14 @@ public sealed record DatabaseOptions
     /// <summary>The default of <see cref="CheckpointWhenIdle"/>: 5 seconds.</summary>
     public static readonly TimeSpan DefaultCheckpointWhenIdle = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// What this database's metrics and spans report as <c>db.namespace</c>, which tells apart collections of the same
+    /// name in databases that share a meter (a dependency-injection factory's, or several databases in one process
+    /// read by one listener). Null: a persistent database's directory as a full path, and no <c>db.namespace</c> for
+    /// an in-memory database; an empty string: none. Default null.
+    /// </summary>
+    public string? TelemetryNamespace { get; init; }
+
     /// <summary>Where the engine logs (training, checkpoints); null: nowhere. Default null.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

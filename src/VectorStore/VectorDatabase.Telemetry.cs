@@ -8,7 +8,8 @@ public sealed partial class VectorDatabase
 {
     private readonly EngineTelemetry _telemetry;
 
-    private EngineTelemetry CreateTelemetry() => EngineTelemetry.Create(Options.MeterFactory, Options.LoggerFactory, SampleCollections);
+    private EngineTelemetry CreateTelemetry() =>
+        EngineTelemetry.Create(Options.MeterFactory, Options.LoggerFactory, Options.TelemetryNamespace ?? Directory, SampleCollections);
 
     /// <summary>Gives a collection (and its store, when persistent) this database's instruments. Called under <c>_gate</c>.</summary>
     private void Adopt(Collection collection)

@@ -155,7 +155,7 @@ public sealed partial class Collection
                 _driftLogged = true;
                 NoteLadderLocked($"drift on generation {live.Number} after {report.Observed} vectors: {signals}");
                 Log.DriftDetected(Instruments.Logger, Name, live.Number, signals, step.ToString());
-                Instruments.DriftCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+                Instruments.DriftCounter.Add(1, Instruments.CollectionTags(Name));
             }
             // Give each step a full check interval of new data before judging it.
             if (step != LadderStep.Idle && live.Drift!.Observed < _ladderAt + DriftCheckInterval) return;

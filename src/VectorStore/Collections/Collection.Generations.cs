@@ -343,7 +343,7 @@ public sealed partial class Collection
         // The targets searches asked of the generation it replaced, tuned for this one before they ask again.
         RetuneInBackground(target, tuned);
         Log.GenerationPromoted(Instruments.Logger, Name, target.Number, rollback);
-        Instruments.SwitchCounter.Add(1, new KeyValuePair<string, object?>(VectorStoreTelemetry.CollectionNameAttribute, Name));
+        Instruments.SwitchCounter.Add(1, Instruments.CollectionTags(Name));
         EnsureDriftMonitor(target.Number);
         return target.Number;
     }

@@ -110,12 +110,8 @@ public sealed partial class Collection
     {
         var t = Instruments;
         var scope = t.StartTask(t.TrainingHistogram, "train", Name);
-        var tags = new TagList
-        {
-            { VectorStoreTelemetry.SystemNameAttribute, VectorStoreTelemetry.SystemName },
-            { VectorStoreTelemetry.CollectionNameAttribute, Name },
-            { VectorStoreTelemetry.IndexKindAttribute, _current.IndexSpec.Name },
-        };
+        var tags = t.CollectionTags(Name);
+        tags.Add(VectorStoreTelemetry.IndexKindAttribute, _current.IndexSpec.Name);
         try
         {
             TrainIndexLocked();

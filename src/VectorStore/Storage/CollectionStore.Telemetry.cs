@@ -15,12 +15,8 @@ internal sealed partial class CollectionStore
         var t = Instruments;
         string name = Entry.Name;
         var scope = t.StartTask(t.CheckpointHistogram, "checkpoint", name);
-        var tags = new TagList
-        {
-            { VectorStoreTelemetry.SystemNameAttribute, VectorStoreTelemetry.SystemName },
-            { VectorStoreTelemetry.CollectionNameAttribute, name },
-            { VectorStoreTelemetry.CompactAttribute, compact },
-        };
+        var tags = t.CollectionTags(name);
+        tags.Add(VectorStoreTelemetry.CompactAttribute, compact);
         try
         {
             CheckpointCore(compact);

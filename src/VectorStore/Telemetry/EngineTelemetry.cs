@@ -18,24 +18,28 @@ internal sealed class EngineTelemetry : IDisposable
     private static readonly double[] SecondsBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
     /// <summary>For collections outside a database (tests, benchmarks): a meter nobody is told the name of.</summary>
-    public static readonly EngineTelemetry Detached = new(new Meter(MeterName + ".Detached"), ownsMeter: true, NullLogger.Instance, static () => []);
+    public static readonly EngineTelemetry Detached = new(new Meter(MeterName + ".Detached"), ownsMeter: true, NullLogger.Instance, null, static () => []);
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
 
-    /// <summary>Instruments on a meter from <paramref name="factory"/> (owned by it) or on a new meter of our own.</summary>
-    public static EngineTelemetry Create(IMeterFactory? factory, ILoggerFactory? loggers, Func<IEnumerable<CollectionGauge>> sample)
+    /// <summary>
+    /// Instruments on a meter from <paramref name="factory"/> (owned by it) or on a new meter of our own, whose
+    /// measurements and spans carry <paramref name="dbNamespace"/> as <c>db.namespace</c> (null or empty: none).
+    /// </summary>
+    public static EngineTelemetry Create(IMeterFactory? factory, ILoggerFactory? loggers, string? dbNamespace, Func<IEnumerable<CollectionGauge>> sample)
     {
         string? version = typeof(EngineTelemetry).Assembly.GetName().Version?.ToString();
         var meter = factory is null ? new Meter(MeterName, version) : factory.Create(new MeterOptions(MeterName) { Version = version });
-        return new EngineTelemetry(meter, ownsMeter: factory is null, loggers?.CreateLogger("VectorStore") ?? NullLogger.Instance, sample);
+        return new EngineTelemetry(meter, ownsMeter: factory is null, loggers?.CreateLogger("VectorStore") ?? NullLogger.Instance, dbNamespace, sample);
     }
 
-    private EngineTelemetry(Meter meter, bool ownsMeter, ILogger logger, Func<IEnumerable<CollectionGauge>> sample)
+    private EngineTelemetry(Meter meter, bool ownsMeter, ILogger logger, string? dbNamespace, Func<IEnumerable<CollectionGauge>> sample)
     {
         _meter = meter;
         _ownsMeter = ownsMeter;
         Logger = logger;
+        Namespace = string.IsNullOrEmpty(dbNamespace) ? null : dbNamespace;
         var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
         OperationDurationHistogram = meter.CreateHistogram(OperationDuration, "s", "Duration of database operations.", advice: seconds);
         ReturnedRowsHistogram = meter.CreateHistogram<long>(ReturnedRows, "{row}", "Rows returned by a search or a get.");
@@ -52,7 +56,7 @@ internal sealed class EngineTelemetry : IDisposable
         // instrument it made for the same name, unit and description); observable gauges are not shared that way.
         _sample = sample;
         _gauges = MeterGauges.Of(meter);
-        _gauges.Add(sample);
+        _gauges.Add(Namespace, sample);
     }
 
     // The database's sampler, reported by the meter's gauges until Dispose. A meter from a factory is shared by every
@@ -62,6 +66,25 @@ internal sealed class EngineTelemetry : IDisposable
     private readonly MeterGauges _gauges;
 
     public ILogger Logger { get; }
+
+    /// <summary>The database's <c>db.namespace</c>, or null for none.</summary>
+    public string? Namespace { get; }
+
+    /// <summary>The tags of every measurement about <paramref name="collection"/>: system, namespace (if any), collection.</summary>
+    public TagList CollectionTags(string collection)
+    {
+        var tags = new TagList { { SystemNameAttribute, SystemName } };
+        if (Namespace is not null) tags.Add(NamespaceAttribute, Namespace);
+        tags.Add(CollectionNameAttribute, collection);
+        return tags;
+    }
+
+    private void TagSpan(Activity activity, string collection)
+    {
+        activity.SetTag(SystemNameAttribute, SystemName);
+        if (Namespace is not null) activity.SetTag(NamespaceAttribute, Namespace);
+        activity.SetTag(CollectionNameAttribute, collection);
+    }
     public Histogram<double> OperationDurationHistogram { get; }
     public Histogram<long> ReturnedRowsHistogram { get; }
     public Histogram<double> SearchDurationHistogram { get; }
@@ -85,8 +108,7 @@ internal sealed class EngineTelemetry : IDisposable
             activity = Source.StartActivity($"{operation} {collection}", ActivityKind.Client);
             if (activity is { IsAllDataRequested: true })
             {
-                activity.SetTag(SystemNameAttribute, SystemName);
-                activity.SetTag(CollectionNameAttribute, collection);
+                TagSpan(activity, collection);
                 activity.SetTag(OperationNameAttribute, operation);
             }
         }
@@ -108,11 +130,7 @@ internal sealed class EngineTelemetry : IDisposable
     public TaskScope StartTask(Histogram<double> histogram, string spanName, string collection)
     {
         var activity = Source.HasListeners() ? Source.StartActivity($"{spanName} {collection}", ActivityKind.Internal) : null;
-        if (activity is { IsAllDataRequested: true })
-        {
-            activity.SetTag(SystemNameAttribute, SystemName);
-            activity.SetTag(CollectionNameAttribute, collection);
-        }
+        if (activity is { IsAllDataRequested: true }) TagSpan(activity, collection);
         return new TaskScope(Stopwatch.GetTimestamp(), histogram, activity);
     }
 

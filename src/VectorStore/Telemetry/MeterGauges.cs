@@ -17,7 +17,9 @@ internal sealed class MeterGauges
     private static readonly ConditionalWeakTable<Meter, MeterGauges> s_byMeter = new();
     private static readonly Lock s_create = new();
     private readonly Lock _gate = new();
-    private Func<IEnumerable<CollectionGauge>>[] _samplers = [];
+    private Sampler[] _samplers = [];
+
+    private sealed record Sampler(string? Namespace, Func<IEnumerable<CollectionGauge>> Sample);
 
     private MeterGauges(Meter meter)
     {
@@ -33,23 +35,27 @@ internal sealed class MeterGauges
         lock (s_create) return s_byMeter.GetValue(meter, static m => new MeterGauges(m));
     }
 
-    /// <summary>Reports <paramref name="sampler"/>'s collections from now on.</summary>
-    public void Add(Func<IEnumerable<CollectionGauge>> sampler)
+    /// <summary>Reports <paramref name="sampler"/>'s collections from now on, tagged with <paramref name="dbNamespace"/> (null: none).</summary>
+    public void Add(string? dbNamespace, Func<IEnumerable<CollectionGauge>> sampler)
     {
-        lock (_gate) _samplers = [.. _samplers, sampler];
+        lock (_gate) _samplers = [.. _samplers, new Sampler(dbNamespace, sampler)];
     }
 
     /// <summary>Stops reporting <paramref name="sampler"/> (its database is closed) and drops the reference to it.</summary>
     public void Remove(Func<IEnumerable<CollectionGauge>> sampler)
     {
-        lock (_gate) _samplers = Array.FindAll(_samplers, s => !ReferenceEquals(s, sampler));
+        lock (_gate) _samplers = Array.FindAll(_samplers, s => !ReferenceEquals(s.Sample, sampler));
     }
 
     private IEnumerable<Measurement<long>> Observe(Func<CollectionGauge, long> value)
     {
-        foreach (var sample in Volatile.Read(ref _samplers))
-            foreach (var g in sample())
-                yield return new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
-                    new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
+        foreach (var sampler in Volatile.Read(ref _samplers))
+            foreach (var g in sampler.Sample())
+                yield return sampler.Namespace is null
+                    ? new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
+                        new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name))
+                    : new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
+                        new KeyValuePair<string, object?>(NamespaceAttribute, sampler.Namespace),
+                        new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
     }
 }

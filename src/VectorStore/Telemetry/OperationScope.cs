@@ -79,9 +79,5 @@ internal readonly struct OperationScope(EngineTelemetry telemetry, string operat
         return tags;
     }
 
-    private TagList CollectionTags() => new()
-    {
-        { SystemNameAttribute, SystemName },
-        { CollectionNameAttribute, collection },
-    };
+    private TagList CollectionTags() => telemetry.CollectionTags(collection);
 }

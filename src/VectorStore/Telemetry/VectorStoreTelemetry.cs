@@ -65,6 +65,12 @@ public static class VectorStoreTelemetry
     /// <summary>Attribute: the database system (<see cref="SystemName"/>).</summary>
     public const string SystemNameAttribute = "db.system.name";
 
+    /// <summary>
+    /// Attribute: the database a collection belongs to (<c>DatabaseOptions.TelemetryNamespace</c>; by default a
+    /// persistent database's directory). Tells apart same-named collections of databases that share a meter.
+    /// </summary>
+    public const string NamespaceAttribute = "db.namespace";
+
     /// <summary>Attribute: the collection.</summary>
     public const string CollectionNameAttribute = "db.collection.name";
 

@@ -33,6 +33,19 @@ public sealed class TelemetryTests : IDisposable
 
     private MetricCollector<T> Collect<T>(string instrument) where T : struct => new(_meters, VectorStoreTelemetry.MeterName, instrument);
 
+    /// <summary>Records every finished span of the engine's source into <paramref name="spans"/> until disposed.</summary>
+    private static ActivityListener ListenToSpans(List<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == VectorStoreTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
     private static Collection Populate(VectorDatabase db, string name, string index, RawVectorResidency residency, int count = 600)
     {
         var c = db.CreateCollection(name, new CollectionOptions
@@ -134,13 +147,7 @@ public sealed class TelemetryTests : IDisposable
     {
         var db = _services.GetRequiredService<VectorDatabase>();
         var spans = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == VectorStoreTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => { lock (spans) spans.Add(a); },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToSpans(spans);
         var c = Populate(db, "spans", "flat", RawVectorResidency.Disk, count: 300);
         c.BuildIndex();
         c.Search(new float[8]);
@@ -162,6 +169,9 @@ public sealed class TelemetryTests : IDisposable
         var client = Assert.IsType<InProcessDatabaseClient>(_services.GetRequiredService<IVectorDatabaseClient>());
         Assert.Same(db, client.Database);
         Assert.Same(_meters, db.Options.MeterFactory);
+        Assert.Null(db.Options.TelemetryNamespace);
+        using var named = new ServiceCollection().AddMetrics().AddVectorStore(o => o.TelemetryNamespace = "edge-1").BuildServiceProvider();
+        Assert.Equal("edge-1", named.GetRequiredService<VectorDatabase>().Options.TelemetryNamespace);
     }
 
     [Fact]
@@ -258,6 +268,49 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(30, seen["z"]);
         Assert.DoesNotContain("x", seen.Keys);
         Assert.DoesNotContain("w", seen.Keys);
+    }
+
+    /// <summary>
+    /// Collections of the same name in databases sharing one meter are told apart by <c>db.namespace</c>: a persistent
+    /// database's directory unless set, the name an in-memory database is given, none when set empty. Before the tag
+    /// their counters and gauges were one series (the gauge reported both collections under the same tags).
+    /// </summary>
+    [Fact]
+    public void DatabasesSharingAMeterTellTheirSameNamedCollectionsApartByNamespace()
+    {
+        using var upserted = Collect<long>(VectorStoreTelemetry.VectorsUpserted);
+        using var checkpoints = Collect<double>(VectorStoreTelemetry.CheckpointDuration);
+        using var vectors = Collect<long>(VectorStoreTelemetry.VectorCount);
+        var spans = new List<Activity>();
+        using var listener = ListenToSpans(spans);
+        string dirA = Path.Combine(_dir, "a"), dirB = Path.Combine(_dir, "sub", "..", "b");
+        using var a = VectorDatabase.Open(dirA, new DatabaseOptions { MeterFactory = _meters, CheckpointWhenIdle = TimeSpan.Zero });
+        using var b = VectorDatabase.Open(dirB, new DatabaseOptions { MeterFactory = _meters, CheckpointWhenIdle = TimeSpan.Zero });
+        using var edge = VectorDatabase.CreateInMemory(new DatabaseOptions { MeterFactory = _meters, TelemetryNamespace = "edge-1" });
+        using var plain = VectorDatabase.CreateInMemory(new DatabaseOptions { MeterFactory = _meters, TelemetryNamespace = "" });
+        Populate(a, "same", "flat", RawVectorResidency.Disk, count: 40);
+        Populate(b, "same", "flat", RawVectorResidency.Disk, count: 70);
+        Populate(edge, "same", "flat", RawVectorResidency.Ram, count: 20);
+        Populate(plain, "same", "flat", RawVectorResidency.Ram, count: 10);
+        a.Compact("same");
+
+        string? Namespace(IReadOnlyDictionary<string, object?> tags) => tags.TryGetValue("db.namespace", out var n) ? (string?)n : null;
+        string fullA = Path.GetFullPath(dirA), fullB = Path.GetFullPath(dirB);
+        var counted = upserted.GetMeasurementSnapshot().Where(m => Equals(m.Tags["db.collection.name"], "same"))
+            .ToDictionary(m => Namespace(m.Tags) ?? "(none)", m => m.Value);
+        Assert.Equal(new Dictionary<string, long> { [fullA] = 40, [fullB] = 70, ["edge-1"] = 20, ["(none)"] = 10 }, counted);
+
+        vectors.RecordObservableInstruments();
+        var gauged = vectors.GetMeasurementSnapshot().Where(m => Equals(m.Tags["db.collection.name"], "same"))
+            .ToDictionary(m => Namespace(m.Tags) ?? "(none)", m => m.Value);
+        Assert.Equal(counted, gauged);
+
+        Assert.Equal(fullA, Namespace(Assert.Single(checkpoints.GetMeasurementSnapshot(), m => Equals(m.Tags["db.collection.name"], "same")).Tags));
+        List<Activity> mine;
+        lock (spans) mine = spans.Where(s => Equals(s.GetTagItem("db.collection.name"), "same")).ToList();
+        Assert.Contains(mine, s => s.DisplayName == "upsert same" && Equals(s.GetTagItem("db.namespace"), fullB));
+        Assert.Contains(mine, s => s.DisplayName == "checkpoint same" && Equals(s.GetTagItem("db.namespace"), fullA));
+        Assert.Contains(mine, s => s.DisplayName == "upsert same" && s.GetTagItem("db.namespace") is null);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
