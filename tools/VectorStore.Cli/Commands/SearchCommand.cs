@@ -56,7 +56,7 @@ public sealed class SearchCommand : CliCommand
     }
 
     /// <summary>
-    /// Searches one query at a time (so latencies are per query) and prints through <see cref="DatabaseOutput.WriteSearch"/>:
+    /// Searches one query at a time (so latencies are per query) and prints each query's hits as it is answered, through <see cref="SearchResultWriter"/>:
     /// result ids to <paramref name="outPath"/> as ivecs, with <paramref name="json"/> one summary line, else the hits;
     /// <paramref name="hitsJson"/> adds one JSON line of hits per query before the summary line, and so does
     /// <paramref name="json"/> with a field filter (<see cref="SearchFilter.Where"/>); hits printed as JSON carry their
@@ -75,15 +75,19 @@ public sealed class SearchCommand : CliCommand
         for (int q = 0; q < queries.Count; q++) QueryValidation.Check(queries.Row(q), info.Options.Metric, q);
         bool printHits = hitsJson || (json && options.Filter?.Where is not null);
         if (printHits && info.Options.Fields is { Count: > 0 }) options = options with { IncludeFields = true };
-        var results = new SearchHit[queries.Count][];
+        using var output = new SearchResultWriter(options.K, outPath, json, stdout, printHits);
         var micros = new double[queries.Count];
-        var total = Stopwatch.StartNew();
+        // The throughput counts the searches only: printing a query's hits is outside the clock.
+        var searching = new Stopwatch();
         for (int q = 0; q < queries.Count; q++)
         {
+            searching.Start();
             long t0 = Stopwatch.GetTimestamp();
-            results[q] = await db.SearchAsync(collection, queries.RowMemory(q), options).ConfigureAwait(false);
+            var hits = await db.SearchAsync(collection, queries.RowMemory(q), options).ConfigureAwait(false);
             micros[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            searching.Stop();
+            output.Add(q, hits);
         }
-        DatabaseOutput.WriteSearch(results, micros, total.Elapsed.TotalSeconds, options.K, outPath, json, stdout, printHits);
+        output.Finish(micros, searching.Elapsed.TotalSeconds);
     }
 }
