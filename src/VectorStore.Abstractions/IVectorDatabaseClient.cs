@@ -33,7 +33,7 @@ public interface IVectorDatabaseClient : IAsyncDisposable
 
     /// <summary>
     /// Creates the collection unless it exists; an existing one must have been created with the same options
-    /// (<see cref="CollectionOptions.DifferenceFrom"/>), else <see cref="InvalidArgumentException"/>. Returns whether it
+    /// (<see cref="CollectionOptions.DifferenceFrom(CollectionOptions, int)"/>), else <see cref="InvalidArgumentException"/>. Returns whether it
     /// was created. The default (used over TCP) checks, creates, and on losing a creation race to another client
     /// checks the winner's options; the in-process client does it atomically.
     /// </summary>
@@ -57,7 +57,7 @@ public interface IVectorDatabaseClient : IAsyncDisposable
             if (!await CollectionExistsAsync(name, cancellationToken).ConfigureAwait(false)) refused.Throw();
         }
         var info = await GetInfoAsync(name, cancellationToken).ConfigureAwait(false);
-        if (options.DifferenceFrom(info.Options) is { } difference)
+        if (options.DifferenceFrom(info.Options, info.Stats.Generation) is { } difference)
             throw new InvalidArgumentException($"collection '{name}' already exists with different options: {difference}");
         return false;
     }

@@ -28,7 +28,9 @@ public sealed partial class VectorDatabase
     /// <summary>
     /// The collection called <paramref name="name"/>, created with <paramref name="options"/> if it does not exist,
     /// atomically (two threads asking at once get the same collection). An existing collection must have been created
-    /// with the same options (<see cref="CollectionOptions.RawVectors"/> left null matches either residency), else
+    /// with the same options (<see cref="CollectionOptions.RawVectors"/> left null matches either residency; once a
+    /// promotion has made another compression generation live, its compression and index are not compared: see
+    /// <see cref="CollectionOptions.DifferenceFrom(CollectionOptions, int)"/>), else
     /// an <see cref="InvalidArgumentException"/> names the first difference: data written for one dimension or metric
     /// must not silently go to another.
     /// </summary>
@@ -47,7 +49,9 @@ public sealed partial class VectorDatabase
         {
             if (_collections.TryGetValue(name, out var existing))
             {
-                if (options.DifferenceFrom(existing.Options) is { } difference)
+                // Options before the generation: a promotion between the two reads then errs on the side of accepting.
+                var have = existing.Options;
+                if (options.DifferenceFrom(have, existing.LiveGeneration) is { } difference)
                     throw new InvalidArgumentException($"collection '{name}' already exists with different options: {difference}");
                 return existing;
             }

@@ -73,13 +73,24 @@ public sealed record CollectionOptions
     /// <see cref="RawVectors"/> matches either residency); otherwise the first difference, for an error message.
     /// Get-or-create uses it so data meant for one dimension or metric never goes to another.
     /// </summary>
-    public string? DifferenceFrom(CollectionOptions existing)
+    public string? DifferenceFrom(CollectionOptions existing) => DifferenceFrom(existing, liveGeneration: 1);
+
+    /// <summary>
+    /// As <see cref="DifferenceFrom(CollectionOptions)"/>, for a collection whose live compression generation is
+    /// <paramref name="liveGeneration"/> (<see cref="CollectionStats.Generation"/>). Once the compression lifecycle
+    /// has made another generation than the first live (a promotion), the collection's compression and index are the
+    /// lifecycle's choice and these options' compression and index, what the collection was created with, are not
+    /// compared: an application's start-up get-or-create keeps working after an operator promotes a new scheme. The
+    /// dimension, metric, fields, residency, refine stage and training settings are compared all the same.
+    /// </summary>
+    public string? DifferenceFrom(CollectionOptions existing, int liveGeneration)
     {
         ArgumentNullException.ThrowIfNull(existing);
         if (existing.Dimension != Dimension) return $"dimension {existing.Dimension}, not {Dimension}";
         if (existing.Metric != Metric) return $"metric {existing.Metric}, not {Metric}";
-        if (existing.Compression != Compression) return $"compression '{existing.Compression}', not '{Compression}'";
-        if (existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
+        bool schemeIsTheLifecycles = liveGeneration != 1;
+        if (!schemeIsTheLifecycles && existing.Compression != Compression) return $"compression '{existing.Compression}', not '{Compression}'";
+        if (!schemeIsTheLifecycles && existing.Index != Index) return $"index '{existing.Index}', not '{Index}'";
         if (existing.Refine != Refine) return $"refine '{existing.Refine ?? "none"}', not '{Refine ?? "none"}'";
         // An unknown residency on either side (unset here, or reported by an older server) matches either.
         if (RawVectors is { } r && existing.RawVectors is { } have && have != r) return $"raw vectors {have}, not {r}";

@@ -34,6 +34,40 @@ public sealed class GenerationTests
         }
     }
 
+    /// <summary>
+    /// An application's start-up get-or-create with the options it created the collection with keeps working after an
+    /// operator promotes another compression and index (it threw "already exists with different options"), in process
+    /// and through the client interface's default (what a TCP client runs); dimension and metric are still compared,
+    /// and after a rollback to the first generation the scheme is compared again.
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreateWithTheCreationOptionsSurvivesAPromotionOfAnotherScheme()
+    {
+        using var db = VectorDatabase.CreateInMemory();
+        var created = Options();
+        var c = db.GetOrCreateCollection("c", created);
+        Insert(c, StorageTestKit.Vectors(700, Dim, 3), 0, 700);
+        c.BuildIndex();
+        int candidate = c.BuildGeneration("pq:8", "ivf:8");
+        await c.WaitForGeneration(candidate);
+        c.Promote(candidate);
+        Assert.Equal(("pq:8", "ivf:8"), (c.Options.Compression, c.Options.Index));
+
+        IVectorDatabaseClient remote = new VectorStore.Tests.Protocol.DelegatingClient(new InProcessDatabaseClient(db));
+        Assert.Same(c, db.GetOrCreateCollection("c", created));
+        Assert.False(await remote.GetOrCreateCollectionAsync("c", created));
+        Assert.Same(c, db.GetOrCreateCollection("c", created with { Compression = "pq:8", Index = "ivf:8" }));
+        var wider = Assert.Throws<InvalidArgumentException>(() => db.GetOrCreateCollection("c", created with { Dimension = Dim + 1 }));
+        Assert.Contains("dimension", wider.Message);
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.GetOrCreateCollectionAsync("c", created with { Metric = Metric.Cosine }));
+
+        Assert.Equal(1, c.Rollback());
+        Assert.Same(c, db.GetOrCreateCollection("c", created));
+        var scheme = Assert.Throws<InvalidArgumentException>(() => db.GetOrCreateCollection("c", created with { Compression = "pq:8" }));
+        Assert.Contains("compression", scheme.Message);
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => remote.GetOrCreateCollectionAsync("c", created with { Index = "ivf:8" }));
+    }
+
     [Fact]
     public async Task AnExactAnswerCarriesTheGenerationThatGaveIt()
     {
