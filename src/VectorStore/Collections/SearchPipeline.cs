@@ -138,14 +138,14 @@ internal sealed class SearchPipeline
     public (IndexSearchParameters P, int Rerank, int Candidates) Knobs(Generation gen, VectorIndex index, SearchOptions options)
     {
         bool exactCodes = index.Codec.EstimatesAreExact;
-        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe };
         int rerank = options.Rerank, k = options.K;
+        var p = new IndexSearchParameters { Ef = options.Ef, NProbe = options.NProbe, MinResults = k };
         if (rerank == 0 && options.TargetRecall > 0 && !exactCodes)
         {
             // The depth and whatever knob the caller left at 0, tuned once per generation for this target.
             var tuned = _tuned(gen, options.TargetRecall, k, p);
             rerank = tuned.Rerank;
-            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe };
+            p = new IndexSearchParameters { Ef = tuned.Ef, NProbe = tuned.NProbe, MinResults = k };
         }
         return (p, exactCodes ? 0 : rerank, exactCodes ? k : Math.Max(k, rerank));
     }
@@ -191,6 +191,7 @@ internal sealed class SearchPipeline
         {
             Ef = p.Ef > 0 ? (int)Math.Ceiling(p.Ef / fraction) : 0,
             NProbe = p.NProbe > 0 ? (int)Math.Ceiling(p.NProbe / fraction) : 0,
+            MinResults = p.MinResults,
         };
         var heap = scratch.Heap;
         heap.Reset(fetch);

@@ -350,6 +350,36 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
             if (sparseFilter) ScanSparse(list, scorer, filter!, results, seen, epoch);
             else ScanList(list, scorer, filter, results, s.Distances, s.Positions, seen, epoch);
         }
+        if (results.Count < parameters.MinResults && probed < NList)
+            ProbeFurther(query, s.ProbeLists.AsSpan(0, probed), parameters.MinResults, filter, sparseFilter, results, s, seen, epoch);
+    }
+
+    /// <summary>
+    /// Scans the lists beyond those already probed, nearest first, until <paramref name="results"/> holds
+    /// <paramref name="wanted"/> entries or every list is scanned (<see cref="IndexSearchParameters.MinResults"/>). The
+    /// nprobe nearest lists can hold fewer entries than a search asks for (most of a collection deleted, a small
+    /// collection over many lists, a filter matching few of the probed entries), and a search must not answer with fewer
+    /// hits than there are vectors to return. The scorer holds the query already.
+    /// </summary>
+    private void ProbeFurther(ReadOnlySpan<float> query, ReadOnlySpan<int> probedLists, int wanted, SlotFilter? filter, bool sparseFilter, TopK results,
+        Scratch s, int[]? seen, int epoch)
+    {
+        int stamp = s.NextListStamp();
+        foreach (int l in probedLists) s.ListStamps[l] = stamp;
+        int ranked = RankLists(query, NList, s); // overwrites the probe order, read above
+        var lists = _lists;
+        var centroids = _centroids;
+        var dots = s.CentroidDots;
+        int dim = Dimension;
+        for (int i = 0; i < ranked && results.Count < wanted; i++)
+        {
+            int l = s.ProbeLists[i];
+            var list = lists[l];
+            if (s.ListStamps[l] == stamp || list.Count == 0) continue;
+            s.Residual?.SetList(centroids.AsSpan(l * dim, dim), dots[l]);
+            if (sparseFilter) ScanSparse(list, s.Scorer, filter!, results, seen, epoch);
+            else ScanList(list, s.Scorer, filter, results, s.Distances, s.Positions, seen, epoch);
+        }
     }
 
     /// <summary>
@@ -419,6 +449,15 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
                 var list = lists[l];
                 if (count == 0 || list.Count == 0) continue;
                 ScanListBatch(list, batch, b.Members.AsSpan(first, count), heaps, b);
+            }
+            // A query whose probed lists held too few entries goes on alone, as Search does (batched queries have no
+            // filter, residual codes or spill).
+            for (int i = 0; i < nq; i++)
+            {
+                if (heaps[i].Count >= parameters.MinResults || b.Probed[i] >= NList) continue;
+                var query = queries.Slice((q0 + i) * dim, dim);
+                s.Scorer.SetQuery(query);
+                ProbeFurther(query, b.Probes.AsSpan(i * nprobe, b.Probed[i]), parameters.MinResults, null, false, heaps[i], s, null, 0);
             }
         }
     }
@@ -517,6 +556,7 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
             Probe = new TopK(index.NList);
             ProbeLists = new int[index.NList];
             ProbeDistances = new float[index.NList];
+            ListStamps = new int[index.NList];
         }
 
         /// <summary>The scorer a list is scanned with: <see cref="Residual"/> when codes are residuals.</summary>
@@ -541,6 +581,21 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         {
             if (_batch is null || _batch.Start.Length < nlist + 1 || _batch.Probes.Length < BatchChunk * nprobe) _batch = new BatchScratch(nlist, nprobe);
             return _batch;
+        }
+
+        /// <summary>Per-list stamps of <see cref="ProbeFurther"/>: lists stamped with the current stamp were probed already.</summary>
+        public int[] ListStamps { get; }
+        private int _listStamp;
+
+        /// <summary>A stamp no list carries yet.</summary>
+        public int NextListStamp()
+        {
+            if (++_listStamp == int.MaxValue)
+            {
+                Array.Clear(ListStamps);
+                _listStamp = 1;
+            }
+            return _listStamp;
         }
 
         /// <summary>The stamp of the current query in <see cref="BeginQuery"/>'s array.</summary>
