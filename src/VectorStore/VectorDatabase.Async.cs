@@ -15,14 +15,22 @@ public sealed partial class VectorDatabase
     public bool CollectionExists(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        lock (_gate) return _collections.ContainsKey(name);
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            return _collections.ContainsKey(name);
+        }
     }
 
     /// <summary>The collection called <paramref name="name"/>, if it exists.</summary>
     public bool TryGetCollection(string name, [NotNullWhen(true)] out Collection? collection)
     {
         ArgumentNullException.ThrowIfNull(name);
-        lock (_gate) return _collections.TryGetValue(name, out collection);
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            return _collections.TryGetValue(name, out collection);
+        }
     }
 
     /// <summary>
@@ -47,6 +55,7 @@ public sealed partial class VectorDatabase
         ValidateName(name);
         lock (_gate)
         {
+            ThrowIfClosed();
             if (_collections.TryGetValue(name, out var existing))
             {
                 // Options before the generation: a promotion between the two reads then errs on the side of accepting.

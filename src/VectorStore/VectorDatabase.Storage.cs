@@ -25,9 +25,15 @@ public sealed partial class VectorDatabase
         {
             _lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e)
+        catch (IOException e) when (IsLockHeld(e))
         {
             throw new VectorStoreException($"{lockPath}: the database is open in another process", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A read-only file system or a directory the process may not write: not another process's lock, which is
+            // what every such error used to be reported as. A read-only open (OpenReadOnly) takes no lock.
+            throw FileSpace.Failure(e, lockPath, "opening the database for writing");
         }
         var manifest = Manifest.Read(dir);
         if (manifest is null)
@@ -41,6 +47,13 @@ public sealed partial class VectorDatabase
         _manifest = manifest;
         foreach (var entry in manifest.Collections.ToArray()) _collections.Add(entry.Name, OpenStored(entry));
     }
+
+    /// <summary>
+    /// Whether opening <c>LOCK</c> failed because another open holds its lock: .NET reports a held lock as the system's
+    /// EWOULDBLOCK (11) on Unix-like systems and as a sharing or lock violation on Windows.
+    /// </summary>
+    private static bool IsLockHeld(IOException e) =>
+        OperatingSystem.IsWindows() ? e.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021) : e.HResult is 11 or 35; // EWOULDBLOCK: Linux, macOS
 
     /// <summary>Opens the collection <paramref name="entry"/> describes from its files and registers its store.</summary>
     private Collection OpenStored(ManifestCollection entry)
@@ -436,6 +449,7 @@ public sealed partial class VectorDatabase
         {
             // During a reopen the name has no store yet: compact the reopened copy once it is there.
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
+            ThrowIfClosed();
             if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             _stores.TryGetValue(name, out store);
         }
@@ -472,7 +486,7 @@ public sealed partial class VectorDatabase
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfClosed();
             // A stopped collection (CollectionFaultedException) cannot be snapshotted; its log holds all it has.
             return _stores.Where(p => !(skipFaulted && _collections.TryGetValue(p.Key, out var c) && c.Faulted)).Select(p => p.Value).ToArray();
         }

@@ -118,7 +118,11 @@ public sealed partial class VectorDatabase : IDisposable
     {
         get
         {
-            lock (_gate) return _collections.Keys.Order(StringComparer.Ordinal).ToArray();
+            lock (_gate)
+            {
+                ThrowIfClosed();
+                return _collections.Keys.Order(StringComparer.Ordinal).ToArray();
+            }
         }
     }
 
@@ -129,6 +133,7 @@ public sealed partial class VectorDatabase : IDisposable
         ValidateName(name);
         lock (_gate)
         {
+            ThrowIfClosed();
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
             var c = Directory is null ? new Collection(name, options, threads: Options.Threads) : CreatePersistent(name, options);
             Adopt(c);
@@ -150,6 +155,7 @@ public sealed partial class VectorDatabase : IDisposable
         Collection c;
         lock (_gate)
         {
+            ThrowIfClosed();
             if (!_collections.TryGetValue(name, out c!)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             if (!c.Faulted || Directory is null || IsReadOnly || _closed || !ReopenDue(name) || !_reopening.Add(name)) return c;
             entry = CloseFaulted(c);
@@ -165,7 +171,7 @@ public sealed partial class VectorDatabase : IDisposable
         {
             // A reopen in progress reads the collection's files: the drop waits for it (the lock is released meanwhile).
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
-            ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfClosed();
             if (!_collections.TryGetValue(name, out var c)) return false;
             // The manifest first: a drop whose manifest write fails changes nothing and can be retried.
             string? dir = Directory is null ? null : UnlistPersistent(name);
@@ -179,6 +185,12 @@ public sealed partial class VectorDatabase : IDisposable
             return true;
         }
     }
+
+    /// <summary>
+    /// Every call after <see cref="Dispose"/> fails the same way (the caller holds <c>_gate</c>): the closed database
+    /// kept its collection table, so lookups, <c>Compact</c> and an in-memory database's create went on as if open.
+    /// </summary>
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
 
     internal static void ValidateName(string name)
     {

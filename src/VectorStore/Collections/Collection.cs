@@ -86,7 +86,11 @@ public sealed partial class Collection
         get
         {
             _lock.EnterReadLock();
-            try { return _slots.Count; }
+            try
+            {
+                ObjectDisposedException.ThrowIf(_closed, this);
+                return _slots.Count;
+            }
             finally { _lock.ExitReadLock(); }
         }
     }
@@ -329,7 +333,11 @@ public sealed partial class Collection
     public bool Contains(ulong id)
     {
         _lock.EnterReadLock();
-        try { return _slots.Contains(id); }
+        try
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            return _slots.Contains(id);
+        }
         finally { _lock.ExitReadLock(); }
     }
 
@@ -450,6 +458,7 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
+            ObjectDisposedException.ThrowIf(_closed, this);
             return new CollectionStats
             {
                 Count = _slots.Count,

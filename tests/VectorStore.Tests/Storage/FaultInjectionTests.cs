@@ -460,13 +460,14 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         ulong[] acked = [1, 2, 3, 7, 8, 9];
         Assert.Null(fresh.Get(6));
         foreach (var id in acked) Assert.Equal(Vector(id, 0), fresh.Get(id)!.Vector.ToArray());
+        int live = fresh.Count; // the refused batch [4, 5] may be in the log the reopen replayed: in doubt, not lost
 
         StorageTestKit.Crash(db);
         using var reopened = VectorDatabase.Open(dir, new DatabaseOptions { MinFreeDiskBytes = 0 }, Settings(null));
         var r = reopened.GetCollection("c");
         foreach (var id in acked) Assert.Equal(Vector(id, 0), r.Get(id)!.Vector.ToArray());
         Assert.Null(r.Get(6));
-        Assert.Equal(fresh.Count, r.Count);
+        Assert.Equal(live, r.Count);
     }
 
     /// <summary>

@@ -222,12 +222,31 @@ public sealed class SegmentTests
         Assert.Throws<ObjectDisposedException>(() => c.Delete(1));
         Assert.Throws<ObjectDisposedException>(() => c.Search(v));
         Assert.Throws<ObjectDisposedException>(() => c.Get(1));
+        // Reads of the collection's state, and every call on the database, fail alike: they answered from the closed
+        // objects (Compact silently did nothing).
+        Assert.Throws<ObjectDisposedException>(() => c.Count);
+        Assert.Throws<ObjectDisposedException>(() => c.Contains(1));
+        Assert.Throws<ObjectDisposedException>(() => c.GetStats());
+        Assert.Throws<ObjectDisposedException>(() => db.Compact("c"));
+        Assert.Throws<ObjectDisposedException>(() => db.GetCollection("c"));
+        Assert.Throws<ObjectDisposedException>(() => db.TryGetCollection("c", out _));
+        Assert.Throws<ObjectDisposedException>(() => db.CollectionExists("c"));
+        Assert.Throws<ObjectDisposedException>(() => db.CollectionNames);
+        Assert.Throws<ObjectDisposedException>(() => db.GetOrCreateCollection("c", Opts(null)));
+        Assert.Throws<ObjectDisposedException>(() => db.CreateCollection("d", Opts(null)));
+        Assert.Throws<ObjectDisposedException>(() => db.DropCollection("c"));
+        Assert.Throws<ObjectDisposedException>(() => db.Snapshot());
+        Assert.Throws<ObjectDisposedException>(() => db.Flush());
+        db.Dispose(); // a second dispose is a no-op
 
         var mem = VectorDatabase.CreateInMemory();
         var m = mem.CreateCollection("m", Opts(null));
         Assert.Equal(RawVectorResidency.Ram, m.Options.RawVectors);
         mem.Dispose();
         Assert.Throws<ObjectDisposedException>(() => m.Upsert(1, v));
+        Assert.Throws<ObjectDisposedException>(() => m.Count);
+        Assert.Throws<ObjectDisposedException>(() => mem.CreateCollection("n", Opts(null)));
+        Assert.Throws<ObjectDisposedException>(() => mem.GetCollection("m"));
     }
 
     [Fact]
