@@ -316,7 +316,9 @@ public sealed partial class Collection
     public int Rollback() =>
         SwitchLive(rollback: true, "rolling back a compression generation", () =>
             _generations.Where(g => g.State == GenerationState.Retired && g.Ready).MaxBy(g => g.RetiredOrder)
-            ?? throw new InvalidArgumentException($"collection '{Name}' has no retired generation to roll back to"));
+            ?? throw new InvalidArgumentException(_generations.Any(g => g.State == GenerationState.Retired)
+                ? $"collection '{Name}' has no retired generation to roll back to that holds an index (a generation retired before it was trained cannot serve)"
+                : $"collection '{Name}' has no retired generation to roll back to"));
 
     /// <summary>
     /// The one path of a switch: under the write lock <paramref name="choose"/> picks (or refuses) the target, the
@@ -356,7 +358,9 @@ public sealed partial class Collection
     {
         var old = _current;
         old.State = rollback ? GenerationState.Candidate : GenerationState.Retired;
-        if (!rollback) old.RetiredOrder = ++_retiredOrder;
+        // A rolled-back generation is stamped too: a candidate with an order left the live state, and gc keeps only the
+        // most recent of those (CollectGenerations). Rollback itself picks among retired generations only.
+        old.RetiredOrder = ++_retiredOrder;
         g.State = GenerationState.Live;
         g.LiveCanary = new CanaryRecorder(0);
         _current = g;
@@ -371,7 +375,12 @@ public sealed partial class Collection
         SwapDriftMonitor(old, g);
     }
 
-    /// <summary>Drops retired generations beyond the policy's retention and candidates whose build failed; returns how many.</summary>
+    /// <summary>
+    /// Drops retired generations beyond the policy's retention, rolled-back generations (candidates again) beyond the
+    /// same count, and candidates whose build failed; returns how many. Rolled-back generations used to stay until
+    /// promoted or dropped in process: a few promote-and-rollback cycles filled the generation limit, after which every
+    /// build was refused and gc could not help, each of them holding its codes and index in memory.
+    /// </summary>
     public int CollectGenerations()
     {
         _journal.CheckWritable("collecting compression generations");
@@ -383,6 +392,8 @@ public sealed partial class Collection
             ThrowIfClosed();
             drop.AddRange(_generations.Where(g => g.State == GenerationState.Retired).OrderByDescending(g => g.RetiredOrder).Skip(keep));
             drop.AddRange(_generations.Where(g => g.State == GenerationState.Candidate && g.Error is not null));
+            drop.AddRange(_generations.Where(g => g.State == GenerationState.Candidate && g.Error is null && g.RetiredOrder > 0)
+                .OrderByDescending(g => g.RetiredOrder).Skip(keep));
         }
         finally { _lock.ExitReadLock(); }
         int dropped = 0;

@@ -131,6 +131,45 @@ public sealed class GenerationTests
         Assert.Equal(GenerationState.Retired, c.Generations()[0].State);
     }
 
+    /// <summary>
+    /// Generations rolled back from live (candidates again) fall under the retention like retired ones. A user pass ran
+    /// nine promote-rollback cycles with gc after each: every rolled-back generation stayed, gc removed none even at
+    /// retention 0, and once eight were kept every build was refused. The stamp that marks them survives a crash.
+    /// </summary>
+    [Fact]
+    public async Task RolledBackGenerationsAreCollectedBeyondTheRetention()
+    {
+        var dir = TestData.TempDir();
+        var data = StorageTestKit.Vectors(800, Dim, 5);
+        using (var db = VectorDatabase.Open(dir))
+        {
+            var c = db.CreateCollection("c", Options());
+            Insert(c, data, 0, 800);
+            for (int cycle = 0; cycle < MaxCycles; cycle++)
+            {
+                int g = c.BuildGeneration("sq8", "flat");
+                await c.WaitForGeneration(g);
+                c.Promote(g);
+                Assert.Equal(1, c.Rollback());
+                c.CollectGenerations();
+                var others = c.Generations().Where(x => x.State != GenerationState.Live).ToList();
+                // Retention 1 (the default): the latest rolled-back generation stays, ready to be promoted again.
+                Assert.Equal([g], others.Select(x => x.Generation));
+            }
+            StorageTestKit.Crash(db);
+        }
+        using (var db = VectorDatabase.Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(1, c.LiveGeneration);
+            c.Policy = c.Policy with { RetainRetired = 0 };
+            Assert.Equal(1, c.CollectGenerations());
+            Assert.Equal([1], c.Generations().Select(x => x.Generation));
+        }
+    }
+
+    private const int MaxCycles = 10; // beyond the eight generations a collection may keep beside the live one
+
     [Fact]
     public async Task PromoteAndRollbackSurviveReopenAndCrash()
     {
