@@ -40,7 +40,7 @@ public sealed class LoadCommand : CliCommand
             if (first < 0) throw new UsageException($"--first-id must not be negative (0..{long.MaxValue}), got {first}");
             return new LoadProgress().Run(progress => target.Run(r, db =>
                 LoadAsync(db, r.GetValue(nameOpt)!, r.GetValue(vecOpt)!, (ulong)first, batch, Console.Out, writers, r.GetValue(payloadOpt),
-                    progress.Advance, r.GetValue(fieldsOpt))));
+                    progress.Advance, r.GetValue(fieldsOpt), Console.Error)));
         }));
         return cmd;
     }
@@ -51,10 +51,12 @@ public sealed class LoadCommand : CliCommand
     /// upsert has completed, which happens only once the batch is durable (in process, and on a server before it
     /// answers), so a printed line means the batch survives a crash. <paramref name="onDurable"/> then gets the batch's
     /// size and the file's row count. <paramref name="fieldsPath"/> (<see cref="Evaluation.FieldTable"/>) gives field values,
-    /// one row per vector, checked against the collection's declared fields before anything is written.
+    /// one row per vector, checked against the collection's declared fields before anything is written. When the load
+    /// leaves the collection with a failed training (<see cref="VectorStore.Collections.CollectionStats.TrainingError"/>), a <c>note:</c> line on
+    /// <paramref name="stderr"/> says so: the vectors are stored, but searches scan them all until training succeeds.
     /// </summary>
     public static async Task LoadAsync(IVectorDatabaseClient db, string collection, string vectorsPath, ulong firstId, int batch, TextWriter stdout,
-        int writers = 1, bool payloadIds = false, Action<int, int>? onDurable = null, string? fieldsPath = null)
+        int writers = 1, bool payloadIds = false, Action<int, int>? onDurable = null, string? fieldsPath = null, TextWriter? stderr = null)
     {
         if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
         if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
@@ -96,5 +98,13 @@ public sealed class LoadCommand : CliCommand
         }
         // Task.Run: in process an upsert blocks its thread until durable, so each writer needs a thread of its own.
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(Writer))).ConfigureAwait(false);
+        // A user pass loaded 50,000 vectors into a server short of memory: load said only that it had loaded them, while
+        // training had failed and every later search scanned all of them (minutes under the memory cap).
+        if (stderr is not null && (await db.GetInfoAsync(collection).ConfigureAwait(false)).Stats.TrainingError is { } failed)
+        {
+            stderr.WriteLine($"note: '{collection}' holds the vectors but training its compression and index failed ({failed}); searches scan "
+                + "every vector exactly until training succeeds (retried once the collection has doubled in size; `info` shows the error)");
+            stderr.Flush();
+        }
     }
 }
