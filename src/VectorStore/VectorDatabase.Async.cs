@@ -58,9 +58,12 @@ public sealed partial class VectorDatabase
             ThrowIfClosed();
             if (_collections.TryGetValue(name, out var existing))
             {
-                // Options before the generation: a promotion between the two reads then errs on the side of accepting.
+                // Without the collection's lock (a training holds it for seconds, and _gate is held here): the generation
+                // read before and after the options, so a promotion or rollback between the reads errs on accepting.
+                int before = existing.LiveGenerationUnlocked;
                 var have = existing.Options;
-                if (options.DifferenceFrom(have, existing.LiveGeneration) is { } difference)
+                int generation = before != 1 ? before : existing.LiveGenerationUnlocked;
+                if (options.DifferenceFrom(have, generation) is { } difference)
                     throw new InvalidArgumentException($"collection '{name}' already exists with different options: {difference}");
                 return existing;
             }

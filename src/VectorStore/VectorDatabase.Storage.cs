@@ -32,7 +32,7 @@ public sealed partial class VectorDatabase
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A read-only file system or a directory the process may not write: not another process's lock, which is
-            // what every such error used to be reported as. A read-only open (OpenReadOnly) takes no lock.
+            // what every such error used to be reported as.
             throw FileSpace.Failure(e, lockPath, "opening the database for writing");
         }
         var manifest = Manifest.Read(dir);
@@ -208,9 +208,13 @@ public sealed partial class VectorDatabase
             {
                 _lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.Read);
             }
-            catch (IOException e)
+            catch (IOException e) when (IsLockHeld(e))
             {
                 throw new VectorStoreException($"{lockPath}: the database is open for writing in another process", e);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw FileSpace.Failure(e, lockPath, "opening the database for reading");
             }
         }
         _manifest = manifest;

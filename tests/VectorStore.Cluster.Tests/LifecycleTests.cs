@@ -205,6 +205,15 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         await Assert.ThrowsAnyAsync<Exception>(() => cluster.RollbackAsync());
         // A retrain of the old kind would throw the generations away: refused.
         await Assert.ThrowsAnyAsync<Exception>(() => cluster.BuildIndexAsync());
+        // A generation rolled back from live falls under the retention, as in an engine collection (it stayed for good).
+        await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RetainRetired = 1 });
+        int third = await cluster.BuildGenerationAsync("sq8", "flat");
+        await cluster.PromoteAsync(third);
+        Assert.Equal(2, await cluster.RollbackAsync());
+        Assert.Equal([(2, GenerationState.Live), (third, GenerationState.Candidate)], (await cluster.ListGenerationsAsync()).Select(x => (x.Generation, x.State)));
+        await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RetainRetired = 0 });
+        Assert.Equal(1, await cluster.CollectGenerationsAsync());
+        Assert.Equal([2], (await cluster.ListGenerationsAsync()).Select(x => x.Generation));
         await H.Database().DropCollectionAsync("life");
     }
 }

@@ -6,7 +6,10 @@ namespace VectorStore.Lifecycle;
 /// </summary>
 public sealed record LifecyclePolicy
 {
-    /// <summary>Retired generations kept (current with writes) for rollback; older ones are dropped by gc. Default 1.</summary>
+    /// <summary>
+    /// Retired generations kept (current with writes) for rollback, and as many generations rolled back from live;
+    /// older ones are dropped by gc. Default 1.
+    /// </summary>
     public int RetainRetired { get; init; } = 1;
 
     /// <summary>

@@ -133,7 +133,7 @@ internal sealed partial class LayoutGrain
             long order = all.Max(x => x.RetiredOrder) + 1;
             var next = all.Select(x =>
                 x.Number == target.Number ? x with { State = (int)GenerationState.Live }
-                : x.Number == live.Number ? x with { State = (int)(rollback ? GenerationState.Candidate : GenerationState.Retired), RetiredOrder = rollback ? x.RetiredOrder : order }
+                : x.Number == live.Number ? x with { State = (int)(rollback ? GenerationState.Candidate : GenerationState.Retired), RetiredOrder = order }
                 : x).ToList();
             var dropped = rollback ? [] : BeyondRetention(next, Policy(layout).RetainRetired);
             layout = LayoutPlanner.WithGenerations(layout, [.. next], layout.LastGeneration, layout.Policy);
@@ -277,9 +277,15 @@ internal sealed partial class LayoutGrain
         return string.Join("; ", bad.Select(t => $"{t.First.Name}: {t.Second}"));
     }
 
-    /// <summary>Numbers of retired generations beyond the newest <paramref name="keep"/>.</summary>
+    /// <summary>
+    /// Numbers of retired generations beyond the newest <paramref name="keep"/>, and of rolled-back ones (candidates
+    /// again, stamped with an order when they left live) beyond as many, as an engine collection collects them
+    /// (<c>Collection.CollectGenerations</c>): otherwise promote-rollback cycles fill the generation limit for good.
+    /// </summary>
     private static int[] BeyondRetention(IEnumerable<ClusterGeneration> all, int keep) =>
-        all.Where(g => g.Kind == GenerationState.Retired).OrderByDescending(g => g.RetiredOrder).Skip(keep).Select(g => g.Number).ToArray();
+        all.Where(g => g.Kind == GenerationState.Retired).OrderByDescending(g => g.RetiredOrder).Skip(keep)
+            .Concat(all.Where(g => g.Kind == GenerationState.Candidate && g.RetiredOrder > 0).OrderByDescending(g => g.RetiredOrder).Skip(keep))
+            .Select(g => g.Number).ToArray();
 
     private static LifecyclePolicy Policy(ClusterLayout layout) =>
         layout.Policy is null ? new LifecyclePolicy() : JsonSerializer.Deserialize<LifecyclePolicy>(layout.Policy, ShardReplicaGrain.LifecycleJson)!;

@@ -20,6 +20,9 @@ public sealed partial class Collection
     private LifecyclePolicy _policy = new();
     private long _retiredOrder;
 
+    /// <summary>The live generation's number read without the lock (a reference read; may be a switch behind or ahead).</summary>
+    internal int LiveGenerationUnlocked => Volatile.Read(ref _current).Number;
+
     /// <summary>The generation that answers queries.</summary>
     public int LiveGeneration
     {

@@ -86,11 +86,7 @@ public sealed partial class Collection
         get
         {
             _lock.EnterReadLock();
-            try
-            {
-                ObjectDisposedException.ThrowIf(_closed, this);
-                return _slots.Count;
-            }
+            try { return _slots.Count; }
             finally { _lock.ExitReadLock(); }
         }
     }
@@ -333,11 +329,7 @@ public sealed partial class Collection
     public bool Contains(ulong id)
     {
         _lock.EnterReadLock();
-        try
-        {
-            ObjectDisposedException.ThrowIf(_closed, this);
-            return _slots.Contains(id);
-        }
+        try { return _slots.Contains(id); }
         finally { _lock.ExitReadLock(); }
     }
 
@@ -458,7 +450,6 @@ public sealed partial class Collection
         _lock.EnterReadLock();
         try
         {
-            ObjectDisposedException.ThrowIf(_closed, this);
             return new CollectionStats
             {
                 Count = _slots.Count,

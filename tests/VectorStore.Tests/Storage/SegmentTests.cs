@@ -222,11 +222,8 @@ public sealed class SegmentTests
         Assert.Throws<ObjectDisposedException>(() => c.Delete(1));
         Assert.Throws<ObjectDisposedException>(() => c.Search(v));
         Assert.Throws<ObjectDisposedException>(() => c.Get(1));
-        // Reads of the collection's state, and every call on the database, fail alike: they answered from the closed
-        // objects (Compact silently did nothing).
-        Assert.Throws<ObjectDisposedException>(() => c.Count);
-        Assert.Throws<ObjectDisposedException>(() => c.Contains(1));
-        Assert.Throws<ObjectDisposedException>(() => c.GetStats());
+        // Every call on the database fails alike: lookups answered from the closed objects, Compact silently did nothing.
+        // (A stale handle's Count and GetStats still answer from memory: a stopped collection's must, while it reopens.)
         Assert.Throws<ObjectDisposedException>(() => db.Compact("c"));
         Assert.Throws<ObjectDisposedException>(() => db.GetCollection("c"));
         Assert.Throws<ObjectDisposedException>(() => db.TryGetCollection("c", out _));
@@ -244,7 +241,6 @@ public sealed class SegmentTests
         Assert.Equal(RawVectorResidency.Ram, m.Options.RawVectors);
         mem.Dispose();
         Assert.Throws<ObjectDisposedException>(() => m.Upsert(1, v));
-        Assert.Throws<ObjectDisposedException>(() => m.Count);
         Assert.Throws<ObjectDisposedException>(() => mem.CreateCollection("n", Opts(null)));
         Assert.Throws<ObjectDisposedException>(() => mem.GetCollection("m"));
     }
