@@ -20,21 +20,7 @@ public sealed partial class VectorDatabase
     {
         _storage = storage;
         string dir = Directory!;
-        string lockPath = Path.Combine(dir, LockFileName);
-        try
-        {
-            _lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (IsLockHeld(e))
-        {
-            throw new VectorStoreException($"{lockPath}: the database is open in another process", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A read-only file system or a directory the process may not write: not another process's lock, which is
-            // what every such error used to be reported as.
-            throw FileSpace.Failure(e, lockPath, "opening the database for writing");
-        }
+        _lockFile = OpenLockFile(Path.Combine(dir, LockFileName), writing: true);
         var manifest = Manifest.Read(dir);
         if (manifest is null)
         {
@@ -46,6 +32,29 @@ public sealed partial class VectorDatabase
         }
         _manifest = manifest;
         foreach (var entry in manifest.Collections.ToArray()) _collections.Add(entry.Name, OpenStored(entry));
+    }
+
+    /// <summary>
+    /// Opens <c>LOCK</c> with an exclusive lock (<paramref name="writing"/>) or a shared one. Only a lock another open
+    /// holds is reported as such: a read-only file system or a directory the process may not write used to be reported
+    /// as another process's lock too; they are storage errors naming the file and the system's reason.
+    /// </summary>
+    private static FileStream OpenLockFile(string lockPath, bool writing)
+    {
+        try
+        {
+            return writing
+                ? new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)
+                : new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (IOException e) when (IsLockHeld(e))
+        {
+            throw new VectorStoreException($"{lockPath}: the database is open {(writing ? "" : "for writing ")}in another process", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FileSpace.Failure(e, lockPath, writing ? "opening the database for writing" : "opening the database for reading");
+        }
     }
 
     /// <summary>
@@ -202,21 +211,7 @@ public sealed partial class VectorDatabase
         // A shared lock: read-only opens coexist, a read-write open (exclusive) is refused while they hold it. A
         // directory without a lock file (copied without it) is opened unlocked rather than written to.
         string lockPath = Path.Combine(dir, LockFileName);
-        if (File.Exists(lockPath))
-        {
-            try
-            {
-                _lockFile = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-            }
-            catch (IOException e) when (IsLockHeld(e))
-            {
-                throw new VectorStoreException($"{lockPath}: the database is open for writing in another process", e);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw FileSpace.Failure(e, lockPath, "opening the database for reading");
-            }
-        }
+        if (File.Exists(lockPath)) _lockFile = OpenLockFile(lockPath, writing: false);
         _manifest = manifest;
         foreach (var entry in manifest.Collections)
         {

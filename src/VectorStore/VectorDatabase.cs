@@ -157,7 +157,7 @@ public sealed partial class VectorDatabase : IDisposable
         {
             ThrowIfClosed();
             if (!_collections.TryGetValue(name, out c!)) throw new InvalidArgumentException($"collection '{name}' does not exist");
-            if (!c.Faulted || Directory is null || IsReadOnly || _closed || !ReopenDue(name) || !_reopening.Add(name)) return c;
+            if (!c.Faulted || Directory is null || IsReadOnly || !ReopenDue(name) || !_reopening.Add(name)) return c;
             entry = CloseFaulted(c);
         }
         return ReopenFaulted(c, entry);

@@ -70,20 +70,22 @@ internal sealed class EngineTelemetry : IDisposable
     /// <summary>The database's <c>db.namespace</c>, or null for none.</summary>
     public string? Namespace { get; }
 
-    /// <summary>The tags of every measurement about <paramref name="collection"/>: system, namespace (if any), collection.</summary>
-    public TagList CollectionTags(string collection)
+    /// <summary>The tags of every measurement and span about <paramref name="collection"/>: system, namespace (if any), collection.</summary>
+    public TagList CollectionTags(string collection) => CollectionTags(Namespace, collection);
+
+    /// <inheritdoc cref="CollectionTags(string)"/>
+    /// <remarks>For the per-meter gauges, which report the collections of several databases.</remarks>
+    public static TagList CollectionTags(string? dbNamespace, string collection)
     {
         var tags = new TagList { { SystemNameAttribute, SystemName } };
-        if (Namespace is not null) tags.Add(NamespaceAttribute, Namespace);
+        if (dbNamespace is not null) tags.Add(NamespaceAttribute, dbNamespace);
         tags.Add(CollectionNameAttribute, collection);
         return tags;
     }
 
     private void TagSpan(Activity activity, string collection)
     {
-        activity.SetTag(SystemNameAttribute, SystemName);
-        if (Namespace is not null) activity.SetTag(NamespaceAttribute, Namespace);
-        activity.SetTag(CollectionNameAttribute, collection);
+        foreach (var tag in CollectionTags(collection)) activity.SetTag(tag.Key, tag.Value);
     }
     public Histogram<double> OperationDurationHistogram { get; }
     public Histogram<long> ReturnedRowsHistogram { get; }

@@ -51,11 +51,6 @@ internal sealed class MeterGauges
     {
         foreach (var sampler in Volatile.Read(ref _samplers))
             foreach (var g in sampler.Sample())
-                yield return sampler.Namespace is null
-                    ? new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
-                        new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name))
-                    : new Measurement<long>(value(g), new KeyValuePair<string, object?>(SystemNameAttribute, SystemName),
-                        new KeyValuePair<string, object?>(NamespaceAttribute, sampler.Namespace),
-                        new KeyValuePair<string, object?>(CollectionNameAttribute, g.Name));
+                yield return new Measurement<long>(value(g), EngineTelemetry.CollectionTags(sampler.Namespace, g.Name));
     }
 }

@@ -100,20 +100,19 @@ public sealed class LoadCommand : CliCommand
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(Writer))).ConfigureAwait(false);
         // A user pass loaded 50,000 vectors into a server short of memory: load said only that it had loaded them, while
         // training had failed and every later search scanned all of them (minutes under the memory cap).
-        string? failed = null;
+        if (stderr is null) return;
+        string? failed;
         try
         {
-            if (stderr is not null) failed = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Stats.TrainingError;
+            failed = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Stats.TrainingError;
         }
         catch (Exception e) when (e is VectorStoreException or IOException)
         {
-            // Only a note: the load itself completed, every batch durable.
+            return; // only a note: the load itself completed, every batch durable
         }
-        if (failed is not null)
-        {
-            stderr!.WriteLine($"note: '{collection}' holds the vectors but training its compression and index failed ({failed}); searches scan "
-                + "every vector exactly until training succeeds (retried once the collection has doubled in size; `info` shows the error)");
-            stderr!.Flush();
-        }
+        if (failed is null) return;
+        stderr.WriteLine($"note: '{collection}' holds the vectors but training its compression and index failed ({failed}); searches scan "
+            + "every vector exactly until training succeeds (retried once the collection has doubled in size; `info` shows the error)");
+        stderr.Flush();
     }
 }

@@ -329,27 +329,12 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         }
         nprobe = Math.Min(nprobe, NList);
         var s = _scratch.Value!;
-        var centroids = _centroids;
-        var lists = _lists;
-        int dim = Dimension;
         int probed = RankLists(query, nprobe, s);
-        var dots = s.CentroidDots;
-
-        var scorer = s.Scorer;
-        var residual = s.Residual;
         // With spill an entry may sit in two probed lists: stamp what the heap accepted so it is offered once.
         var seen = Spill ? s.BeginQuery(_listOf.Length) : null;
         int epoch = s.Epoch;
-        scorer.SetQuery(query);
-        for (int i = 0; i < probed; i++)
-        {
-            int l = s.ProbeLists[i];
-            var list = lists[l];
-            if (list.Count == 0) continue;
-            residual?.SetList(centroids.AsSpan(l * dim, dim), dots[l]);
-            if (sparseFilter) ScanSparse(list, scorer, filter!, results, seen, epoch);
-            else ScanList(list, scorer, filter, results, s.Distances, s.Positions, seen, epoch);
-        }
+        s.Scorer.SetQuery(query);
+        for (int i = 0; i < probed; i++) ScanProbed(s.ProbeLists[i], filter, sparseFilter, results, s, seen, epoch);
         if (results.Count < parameters.MinResults && probed < NList)
             ProbeFurther(query, s.ProbeLists.AsSpan(0, probed), parameters.MinResults, filter, sparseFilter, results, s, seen, epoch);
     }
@@ -367,19 +352,21 @@ public sealed partial class IvfIndex : VectorIndex, IRebalancingIndex, IPartitio
         int stamp = s.NextListStamp();
         foreach (int l in probedLists) s.ListStamps[l] = stamp;
         int ranked = RankLists(query, NList, s); // overwrites the probe order, read above
-        var lists = _lists;
-        var centroids = _centroids;
-        var dots = s.CentroidDots;
-        int dim = Dimension;
         for (int i = 0; i < ranked && results.Count < wanted; i++)
         {
             int l = s.ProbeLists[i];
-            var list = lists[l];
-            if (s.ListStamps[l] == stamp || list.Count == 0) continue;
-            s.Residual?.SetList(centroids.AsSpan(l * dim, dim), dots[l]);
-            if (sparseFilter) ScanSparse(list, s.Scorer, filter!, results, seen, epoch);
-            else ScanList(list, s.Scorer, filter, results, s.Distances, s.Positions, seen, epoch);
+            if (s.ListStamps[l] != stamp) ScanProbed(l, filter, sparseFilter, results, s, seen, epoch);
         }
+    }
+
+    /// <summary>Scans list <paramref name="l"/> for the query the scratch's scorer holds (the centroid dots of the last ranking).</summary>
+    private void ScanProbed(int l, SlotFilter? filter, bool sparseFilter, TopK results, Scratch s, int[]? seen, int epoch)
+    {
+        var list = _lists[l];
+        if (list.Count == 0) return;
+        s.Residual?.SetList(_centroids.AsSpan(l * Dimension, Dimension), s.CentroidDots[l]);
+        if (sparseFilter) ScanSparse(list, s.Scorer, filter!, results, seen, epoch);
+        else ScanList(list, s.Scorer, filter, results, s.Distances, s.Positions, seen, epoch);
     }
 
     /// <summary>
