@@ -34,4 +34,36 @@ public sealed class LoadTrainingNoteTests
         else Assert.Equal("", stderr.ToString());
         Directory.Delete(dir, recursive: true);
     }
+
+    /// <summary>
+    /// <c>load</c> reads its file a batch at a time, but checks it whole first: a malformed row in the last batch fails
+    /// the load before the first batch is written, as a whole-file read did.
+    /// </summary>
+    [Fact]
+    public async Task AMalformedLastRowFailsTheLoadBeforeAnyBatchIsWritten()
+    {
+        string dir = TestData.TempDir();
+        string vectors = Path.Combine(dir, "v.fvecs");
+        var m = SyntheticData.Clustered(1_000, 8, seed: 5);
+        m[999][3] = float.NaN;
+        VectorFiles.WriteFvecs(vectors, m);
+        using var db = VectorDatabase.CreateInMemory();
+        using var client = new InProcessDatabaseClient(db);
+        db.CreateCollection("c", new CollectionOptions { Dimension = 8, Metric = Metric.L2, Compression = "none" });
+        var stdout = new StringWriter();
+        var e = await Assert.ThrowsAsync<VectorFileException>(() => LoadCommand.LoadAsync(client, "c", vectors, 0, 100, stdout, writers: 3));
+        Assert.Equal(999L, e.Row);
+        Assert.Equal("", stdout.ToString());
+        Assert.Equal(0, db.GetCollection("c").Count);
+
+        // Mended, the same file loads in batches by three writers, each row under its id.
+        m[999][3] = 1;
+        VectorFiles.WriteFvecs(vectors, m);
+        await LoadCommand.LoadAsync(client, "c", vectors, 7, 64, stdout, writers: 3);
+        Assert.Equal(16, stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var c = db.GetCollection("c");
+        Assert.Equal(1_000, c.Count);
+        foreach (int i in new[] { 0, 63, 64, 500, 999 }) Assert.Equal(m.Row(i).ToArray(), c.Get(7 + (ulong)i)!.Vector);
+        Directory.Delete(dir, recursive: true);
+    }
 }

@@ -60,7 +60,11 @@ public sealed class LoadCommand : CliCommand
     {
         if (batch <= 0) throw new UsageException($"--batch must be positive, got {batch}");
         if (writers <= 0) throw new UsageException($"--writers must be positive, got {writers}");
-        var m = VectorFiles.ReadVectors(vectorsPath);
+        // The file is read a batch at a time, so that loading does not need memory for all of it (a process under a
+        // memory cap used to fail on files a fraction of its limit's size); it is checked whole first, so that a
+        // malformed row near the end fails the load before any batch is written, as a whole-file read did.
+        using var m = VectorFileReader.Open(vectorsPath);
+        m.Validate();
         IReadOnlyDictionary<string, FieldValue>?[]? fields = null;
         if (fieldsPath is not null)
         {
@@ -77,6 +81,7 @@ public sealed class LoadCommand : CliCommand
         var gate = new object();
         async Task Writer()
         {
+            VectorMatrix? buffer = null;
             int b;
             while ((b = Interlocked.Increment(ref next)) < batches)
             {
@@ -85,8 +90,11 @@ public sealed class LoadCommand : CliCommand
                 var ids = new ulong[n];
                 for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
                 var payloads = payloadIds ? ids.Select(id => (byte[]?)Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
-                if (fields is null) await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads).ConfigureAwait(false);
-                else await db.UpsertBatchAsync(collection, ids, m.Slice(start, n), payloads, new ArraySegment<IReadOnlyDictionary<string, FieldValue>?>(fields, start, n)).ConfigureAwait(false);
+                // One buffer per writer, reused: an upsert has copied what it keeps by the time its task completes.
+                var vectors = n == batch ? buffer ??= new VectorMatrix(batch, m.Dimension) : new VectorMatrix(n, m.Dimension);
+                m.ReadRows(start, vectors);
+                if (fields is null) await db.UpsertBatchAsync(collection, ids, vectors, payloads).ConfigureAwait(false);
+                else await db.UpsertBatchAsync(collection, ids, vectors, payloads, new ArraySegment<IReadOnlyDictionary<string, FieldValue>?>(fields, start, n)).ConfigureAwait(false);
                 // The upsert completed: the batch is durable. Only now may it be acknowledged.
                 lock (gate)
                 {
