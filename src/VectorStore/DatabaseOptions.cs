@@ -54,6 +54,17 @@ public sealed record DatabaseOptions
     /// </summary>
     public string? TelemetryNamespace { get; init; }
 
+    /// <summary>
+    /// What opening a database directory does with a collection whose files cannot be opened (a damaged or truncated
+    /// file, a newer format: <see cref="StoreCorruptedException"/>; an I/O error reading it: <see cref="StorageIoException"/>).
+    /// False: the open fails with that error, naming the file, and no collection is served. True: the open succeeds
+    /// with the other collections; the damaged one is listed in <c>VectorDatabase.DamagedCollections</c>, every call
+    /// naming it throws its error again (of the same type, naming the same file), <c>DropCollection</c> removes it and
+    /// its files, and nothing else touches them (no checkpoint, no log truncation), so a restore or a later release can
+    /// still read them. Errors of other kinds (out of memory) fail the open either way. Default false.
+    /// </summary>
+    public bool SetAsideDamagedCollections { get; init; }
+
     /// <summary>Where the engine logs (training, checkpoints); null: nowhere. Default null.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -11,24 +11,31 @@ namespace VectorStore;
 /// </remarks>
 public sealed partial class VectorDatabase
 {
-    /// <summary>Whether a collection called <paramref name="name"/> exists.</summary>
+    /// <summary>
+    /// Whether a collection called <paramref name="name"/> exists: true also for one set aside when the database opened
+    /// (<see cref="DamagedCollections"/>), which exists but is not served.
+    /// </summary>
     public bool CollectionExists(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         lock (_gate)
         {
             ThrowIfClosed();
-            return _collections.ContainsKey(name);
+            return _collections.ContainsKey(name) || _damaged.ContainsKey(name);
         }
     }
 
-    /// <summary>The collection called <paramref name="name"/>, if it exists.</summary>
+    /// <summary>
+    /// The collection called <paramref name="name"/>, if it exists. One set aside when the database opened
+    /// (<see cref="DamagedCollections"/>) throws the error it was set aside with: it exists, but cannot be served.
+    /// </summary>
     public bool TryGetCollection(string name, [NotNullWhen(true)] out Collection? collection)
     {
         ArgumentNullException.ThrowIfNull(name);
         lock (_gate)
         {
             ThrowIfClosed();
+            ThrowIfDamaged(name);
             return _collections.TryGetValue(name, out collection);
         }
     }
@@ -56,6 +63,7 @@ public sealed partial class VectorDatabase
         lock (_gate)
         {
             ThrowIfClosed();
+            ThrowIfDamaged(name);
             if (_collections.TryGetValue(name, out var existing))
             {
                 // Without the collection's lock (a training holds it for seconds, and _gate is held here): the generation

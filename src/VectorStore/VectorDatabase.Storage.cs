@@ -31,7 +31,7 @@ public sealed partial class VectorDatabase
             return;
         }
         _manifest = manifest;
-        foreach (var entry in manifest.Collections.ToArray()) _collections.Add(entry.Name, OpenStored(entry));
+        foreach (var entry in manifest.Collections.ToArray()) OpenOrSetAside(entry, OpenStored);
     }
 
     /// <summary>
@@ -213,22 +213,25 @@ public sealed partial class VectorDatabase
         string lockPath = Path.Combine(dir, LockFileName);
         if (File.Exists(lockPath)) _lockFile = OpenLockFile(lockPath, writing: false);
         _manifest = manifest;
-        foreach (var entry in manifest.Collections)
+        foreach (var entry in manifest.Collections) OpenOrSetAside(entry, OpenStoredReadOnly);
+    }
+
+    /// <summary>Opens the collection <paramref name="entry"/> describes read-only, replaying its log into memory.</summary>
+    private Collection OpenStoredReadOnly(ManifestCollection entry)
+    {
+        string cdir = CollectionDirectory(entry);
+        var journal = new ReadOnlyCollectionStore(cdir, Directory!);
+        var c = new Collection(entry.Name, ToOptions(entry), journal, Options.Threads, cdir);
+        try
         {
-            string cdir = CollectionDirectory(entry);
-            var journal = new ReadOnlyCollectionStore(cdir, dir);
-            var c = new Collection(entry.Name, ToOptions(entry), journal, Options.Threads, cdir);
-            try
-            {
-                journal.Recover(c, entry, _storage.Wal);
-                c.AfterRecovery(writable: false);
-            }
-            catch
-            {
-                c.Close();
-                throw;
-            }
-            _collections.Add(entry.Name, c);
+            journal.Recover(c, entry, _storage.Wal);
+            c.AfterRecovery(writable: false);
+            return c;
+        }
+        catch
+        {
+            c.Close();
+            throw;
         }
     }
 
@@ -449,6 +452,7 @@ public sealed partial class VectorDatabase
             // During a reopen the name has no store yet: compact the reopened copy once it is there.
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
             ThrowIfClosed();
+            ThrowIfDamaged(name);
             if (!_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             _stores.TryGetValue(name, out store);
         }
@@ -498,6 +502,7 @@ public sealed partial class VectorDatabase
         {
             // During a reopen the name has no store yet (it would read as 0 bytes): wait for it.
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
+            ThrowIfDamaged(name);
             if (!_collections.TryGetValue(name, out var c)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             return _stores.TryGetValue(name, out var store) ? store.DiskBytes() : IsReadOnly ? c.GetStats().DiskBytes : 0;
         }

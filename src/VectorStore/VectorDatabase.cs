@@ -135,6 +135,8 @@ public sealed partial class VectorDatabase : IDisposable
         {
             ThrowIfClosed();
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
+            if (_damaged.ContainsKey(name))
+                throw new InvalidArgumentException($"collection '{name}' already exists (set aside when the database opened: its files could not be opened); drop it first");
             var c = Directory is null ? new Collection(name, options, threads: Options.Threads) : CreatePersistent(name, options);
             Adopt(c);
             _collections.Add(name, c);
@@ -156,6 +158,7 @@ public sealed partial class VectorDatabase : IDisposable
         lock (_gate)
         {
             ThrowIfClosed();
+            ThrowIfDamaged(name);
             if (!_collections.TryGetValue(name, out c!)) throw new InvalidArgumentException($"collection '{name}' does not exist");
             if (!c.Faulted || Directory is null || IsReadOnly || !ReopenDue(name) || !_reopening.Add(name)) return c;
             entry = CloseFaulted(c);
@@ -172,6 +175,13 @@ public sealed partial class VectorDatabase : IDisposable
             // A reopen in progress reads the collection's files: the drop waits for it (the lock is released meanwhile).
             while (_reopening.Contains(name)) Monitor.Wait(_gate);
             ThrowIfClosed();
+            if (_damaged.ContainsKey(name))
+            {
+                // Nothing of it is open: the manifest first, as for any drop, then its files.
+                DropPersistent(name, UnlistPersistent(name));
+                _damaged.Remove(name);
+                return true;
+            }
             if (!_collections.TryGetValue(name, out var c)) return false;
             // The manifest first: a drop whose manifest write fails changes nothing and can be retried.
             string? dir = Directory is null ? null : UnlistPersistent(name);

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "Collection {Collection}: drift detected on generation {Generation} ({Signals}); action: {Action}")]
     public static partial void DriftDetected(ILogger logger, string collection, int generation, string signals, string action);
+
+    [LoggerMessage(8, LogLevel.Error, "Collection {Collection}: set aside at open, not served (its files could not be opened)")]
+    public static partial void CollectionSetAside(ILogger logger, Exception error, string collection);
 }

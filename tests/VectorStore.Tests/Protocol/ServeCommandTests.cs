@@ -24,11 +24,7 @@ public class ServeCommandTests
         _ = p.StandardError.ReadToEndAsync(); // drained, so the server never blocks on a full stderr pipe
         try
         {
-            var lineTask = p.StandardOutput.ReadLineAsync();
-            Assert.Same(lineTask, await Task.WhenAny(lineTask, Task.Delay(TimeSpan.FromSeconds(30))));
-            var line = await lineTask;
-            Assert.StartsWith("listening 127.0.0.1:", line);
-            var (host, port) = VectorStoreClient.ParseHostPort(line!["listening ".Length..]);
+            var (host, port) = await Listening(p);
 
             await Assert.ThrowsAsync<AuthenticationFailedException>(() => VectorStoreClient.ConnectAsync(host, port));
             await using (var client = await VectorStoreClient.ConnectAsync(host, port, new ClientOptions { Token = "tok-123"u8.ToArray() }))
@@ -42,6 +38,64 @@ public class ServeCommandTests
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await p.WaitForExitAsync(cts.Token);
             Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+    }
+
+    /// <summary>The address a started <c>serve</c> prints once ready (within 30 s).</summary>
+    private static async Task<(string Host, int Port)> Listening(Process p)
+    {
+        var lineTask = p.StandardOutput.ReadLineAsync();
+        Assert.Same(lineTask, await Task.WhenAny(lineTask, Task.Delay(TimeSpan.FromSeconds(30))));
+        var line = await lineTask;
+        Assert.StartsWith("listening 127.0.0.1:", line);
+        return VectorStoreClient.ParseHostPort(line!["listening ".Length..]);
+    }
+
+    /// <summary>
+    /// A collection whose files cannot be opened stops <c>serve</c> from starting (exit 2, the file named); with
+    /// <c>--set-aside-damaged</c> the others are served, the damaged one is named on stderr and its requests fail typed.
+    /// </summary>
+    [SkippableFact]
+    public async Task ServeSetsADamagedCollectionAsideOnlyWhenAsked()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "needs POSIX signals");
+        var (dir, damaged) = Storage.DamagedCollectionTests.TwoCollectionsOneDamaged();
+        string cli = Path.Combine(AppContext.BaseDirectory, "vectorstore.dll");
+        var refused = await Task.Run(() => ChildProcess.Run(new ProcessStartInfo("dotnet", [cli, "serve", "--db", dir, "--port", "0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }));
+        Assert.Equal(2, refused.Code);
+        Assert.Contains(damaged, refused.Stderr);
+
+        var psi = new ProcessStartInfo("dotnet", [cli, "serve", "--db", dir, "--port", "0", "--set-aside-damaged"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            var (host, port) = await Listening(p);
+            await using (var client = await VectorStoreClient.ConnectAsync(host, port))
+            {
+                Assert.Equal(["a"], await client.CollectionNamesAsync());
+                Assert.Equal(10, (await client.SearchAsync("a", Storage.StorageTestKit.Vectors(1, 16, 1).Row(0).ToArray())).Length);
+                var e = await Assert.ThrowsAnyAsync<VectorStoreException>(() => client.SearchAsync("b", new float[16]));
+                Assert.Contains("collection 'b' was set aside", e.Message);
+                Assert.Contains(damaged, e.Message);
+            }
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString()])) await kill.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, p.ExitCode);
+            Assert.StartsWith($"warning: collection 'b' is set aside, not served: {damaged}: ", await stderr);
         }
         finally
         {

@@ -15,16 +15,22 @@ public sealed class ServeCommand : CliCommand
     public override Command Build()
     {
         var db = Opt<string>("--db", "Database directory (created if missing)", required: true);
-        var command = new Command("serve", "Serve a database over the VectorStore TCP protocol") { db };
+        var setAside = Opt<bool>("--set-aside-damaged",
+            "Serve the other collections when one's files cannot be opened (it is named on stderr, not served, and left on disk); "
+            + "without it a damaged collection stops the server from starting");
+        var command = new Command("serve", "Serve a database over the VectorStore TCP protocol") { db, setAside };
         var flags = new ServerFlags(portRequired: true, "TCP port (0 = any free port; the chosen one is printed)").AddTo(command);
-        command.SetAction(r => Guard(() => Run(r.GetValue(db)!, flags.Options(r, "serve"))));
+        command.SetAction(r => Guard(() => Run(r.GetValue(db)!, flags.Options(r, "serve"), r.GetValue(setAside))));
         return command;
     }
 
-    private static int Run(string dir, ServerOptions options)
+    private static int Run(string dir, ServerOptions options, bool setAsideDamaged)
     {
         using var certificate = options.TlsCertificate;
-        using var database = VectorDatabase.Open(dir, DatabaseTarget.OptionsFromEnvironment());
+        using var database = VectorDatabase.Open(dir, DatabaseTarget.OptionsFromEnvironment() with { SetAsideDamagedCollections = setAsideDamaged });
+        foreach (var (name, error) in database.DamagedCollections.OrderBy(p => p.Key, StringComparer.Ordinal))
+            Console.Error.WriteLine($"warning: collection '{name}' is set aside, not served: {error.Message}");
+        Console.Error.Flush();
         // Also run by StopAsync on SIGINT/SIGTERM, after in-flight requests are answered; disposing the database
         // afterwards then finds nothing left to snapshot.
         var server = new VectorStoreServer(database, options with { Flush = d => d.Flush(), Snapshot = d => d.Snapshot() });
