@@ -27,9 +27,11 @@ internal sealed class ClientConnection : IAsyncDisposable
     private Task? _readLoop;
     private int _nextId;
     private volatile Exception? _failure;
+    private readonly string _endpoint;
 
-    private ClientConnection(Socket socket, Stream stream, int maxResponseFrame)
+    private ClientConnection(Socket socket, Stream stream, int maxResponseFrame, string endpoint)
     {
+        _endpoint = endpoint;
         _socket = socket;
         _stream = stream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
@@ -77,10 +79,10 @@ internal sealed class ClientConnection : IAsyncDisposable
             stream = new NetworkStream(socket, ownsSocket: true);
             if (options.UseTls || options.TlsCaFile is not null)
                 stream = await ClientTls.AuthenticateAsync(stream, host, port, options, timeout.Token).ConfigureAwait(false);
-            c = new ClientConnection(socket, stream, options.MaxResponseFrameBytes);
+            c = new ClientConnection(socket, stream, options.MaxResponseFrameBytes, $"{host}:{port}");
             c._readLoop = Task.Run(c.ReadLoopAsync);
             var hello = new HelloRequest(version, options.Token ?? []);
-            var response = await c.SendAsync((byte)Opcode.Hello, hello, timeout.Token).ConfigureAwait(false);
+            var response = await c.SendAsync((byte)Opcode.Hello, hello, Timeout.InfiniteTimeSpan, timeout.Token).ConfigureAwait(false);
             if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
             if (response.Opcode != ((byte)Opcode.Hello | ProtocolConstants.ResponseBit))
                 throw new VectorStoreConnectionException($"unexpected handshake response opcode 0x{response.Opcode:X2}");
@@ -107,8 +109,13 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one request and waits for its response. Cancelling abandons the wait (the response is dropped).</summary>
-    public async Task<RawResponse> SendAsync(byte opcode, IWireMessage message, CancellationToken ct)
+    /// <summary>
+    /// Sends one request and waits for its response. Cancelling abandons the wait (the response is dropped). Past
+    /// <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: never) the request fails with
+    /// <see cref="RequestTimeoutException"/> and the connection is closed: a stalled server also stalls the requests
+    /// behind it, and a send blocked on a full socket buffer ends only when the socket does.
+    /// </summary>
+    public async Task<RawResponse> SendAsync(byte opcode, IWireMessage message, TimeSpan timeout, CancellationToken ct)
     {
         if (_failure is { } f) throw new VectorStoreConnectionException($"connection lost: {f.Message}", f);
         int size = message.PayloadSize;
@@ -117,6 +124,8 @@ internal sealed class ClientConnection : IAsyncDisposable
         uint id = unchecked((uint)Interlocked.Increment(ref _nextId));
         var tcs = new TaskCompletionSource<RawResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
+        using var deadline = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
+        using var expiry = deadline?.Token.UnsafeRegister(_ => Expire(id, opcode, timeout), null) ?? default;
         try
         {
             await _writeLock.WaitAsync(ct).ConfigureAwait(false);
@@ -133,9 +142,12 @@ internal sealed class ClientConnection : IAsyncDisposable
             // No token here: a flush cancelled half-way would leave a partial frame and desynchronise the stream.
             await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or VectorStoreConnectionException)
         {
             _pending.TryRemove(id, out _);
+            // This request's deadline closed the socket under it: the timeout is what happened.
+            if (tcs.Task.IsFaulted) return await tcs.Task.ConfigureAwait(false);
+            if (e is VectorStoreConnectionException) throw;
             Fail(e);
             throw new VectorStoreConnectionException($"connection lost while sending: {e.Message}", e);
         }
@@ -153,6 +165,19 @@ internal sealed class ClientConnection : IAsyncDisposable
             if (_pending.TryRemove(id, out var t)) t.TrySetCanceled(ct);
         });
         return await tcs.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fails request <paramref name="id"/> (if still waiting) with <see cref="RequestTimeoutException"/>, then the
+    /// connection: the other requests on it fail as on a lost connection, and the next call reconnects.
+    /// </summary>
+    private void Expire(uint id, byte opcode, TimeSpan timeout)
+    {
+        if (!_pending.TryRemove(id, out var tcs)) return;
+        string message = $"no response from {_endpoint} within {timeout.TotalSeconds:0.###} s to request 0x{opcode:X2} (ClientOptions.RequestTimeout): "
+            + "the server stalled or the connection was dropped; a write may or may not have been applied. The connection is closed and the next call opens a new one";
+        tcs.TrySetException(new RequestTimeoutException(message));
+        Fail(new TimeoutException(message));
     }
 
     private async Task ReadLoopAsync()

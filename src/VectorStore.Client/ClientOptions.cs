@@ -10,6 +10,19 @@ public sealed record ClientOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Time a request may go without its response before it fails with <see cref="RequestTimeoutException"/> and the
+    /// connection is closed (the next call opens a new one, trying the other endpoints of a list): a stalled server or
+    /// a connection dropped without a reset would otherwise hold a call with no cancellation token forever.
+    /// Maintenance calls that run as long as their work takes (building an index or a compression generation,
+    /// snapshot, compaction, a canary run) are not bounded by it; pass a token to bound them.
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: never. Default 100 s (as <c>HttpClient.Timeout</c>).
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    /// <summary>The default of <see cref="RequestTimeout"/>: 100 s.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>
     /// Whether a request that is safe to repeat (reads, searches, upserts, build/flush/snapshot) is retried once on a
     /// fresh connection when the connection fails. Create, drop and delete are never retried. Default true.
     /// </summary>

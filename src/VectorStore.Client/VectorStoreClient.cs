@@ -50,7 +50,10 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         if (endpoints.Count == 0) throw new InvalidArgumentException("at least one server address is needed");
-        var client = new VectorStoreClient([.. endpoints], options ?? new ClientOptions());
+        options ??= new ClientOptions();
+        if (options.RequestTimeout <= TimeSpan.Zero && options.RequestTimeout != Timeout.InfiniteTimeSpan)
+            throw new InvalidArgumentException($"ClientOptions.RequestTimeout must be positive or Timeout.InfiniteTimeSpan, got {options.RequestTimeout}");
+        var client = new VectorStoreClient([.. endpoints], options);
         await client.GetConnectionAsync(cancellationToken).ConfigureAwait(false);
         return client;
     }
@@ -127,26 +130,32 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         }
     }
 
-    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
-        (await CallVersionedAsync(opcode, _ => request, idempotent, ct).ConfigureAwait(false)).Payload;
+    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct, bool bounded = true) =>
+        (await CallVersionedAsync(opcode, _ => request, idempotent, ct, bounded).ConfigureAwait(false)).Payload;
 
     /// <summary>
     /// As <see cref="CallAsync"/> for a request whose layout depends on the protocol version: it is built for the
     /// connection that sends it (a retry may reconnect to a server of another version). Also returns that version,
     /// which picks the response's layout.
     /// </summary>
-    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, Func<ushort, IWireMessage> request, bool idempotent, CancellationToken ct)
+    /// <remarks>
+    /// <paramref name="bounded"/>: whether <see cref="ClientOptions.RequestTimeout"/> applies (not to maintenance calls
+    /// that run as long as their work takes). A timed-out request is not retried: the server stalled.
+    /// </remarks>
+    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, Func<ushort, IWireMessage> request, bool idempotent, CancellationToken ct,
+        bool bounded = true)
     {
+        var timeout = bounded ? _options.RequestTimeout : Timeout.InfiniteTimeSpan;
         RawResponse response;
         var connection = await GetConnectionAsync(ct).ConfigureAwait(false);
         try
         {
-            response = await connection.SendAsync((byte)opcode, request(connection.Version), ct).ConfigureAwait(false);
+            response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
         }
         catch (VectorStoreConnectionException) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
         {
             connection = await GetConnectionAsync(ct).ConfigureAwait(false);
-            response = await connection.SendAsync((byte)opcode, request(connection.Version), ct).ConfigureAwait(false);
+            response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
         }
         if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
         if (response.Opcode != ((byte)opcode | ProtocolConstants.ResponseBit))
@@ -303,7 +312,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Trains the codec and builds the index now, as <c>Collection.BuildIndex</c>.</summary>
     public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
+        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken, bounded: false).ConfigureAwait(false));
 
     /// <summary>Makes every acknowledged write durable; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default) =>
@@ -311,7 +320,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Compacts every collection of the server (a new snapshot of each, its log truncated); <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
+        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken, bounded: false).ConfigureAwait(false));
 
     /// <inheritdoc />
     /// <remarks>
@@ -333,13 +342,13 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         version >= ProtocolConstants.LifecycleVersion ? request
             : throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no compression generations (version {ProtocolConstants.LifecycleVersion} has); upgrade the server");
 
-    private async Task<byte[]> LifecycleCallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
-        (await CallVersionedAsync(opcode, Lifecycle(request), idempotent, ct).ConfigureAwait(false)).Payload;
+    private async Task<byte[]> LifecycleCallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct, bool bounded = true) =>
+        (await CallVersionedAsync(opcode, Lifecycle(request), idempotent, ct, bounded).ConfigureAwait(false)).Payload;
 
     /// <inheritdoc />
     /// <remarks>Not retried on a lost connection: a second request would declare a second candidate.</remarks>
     public async Task<int> BuildGenerationAsync(string name, string compression, string index, bool wait = true, CancellationToken cancellationToken = default) =>
-        Int32Response.Read(await LifecycleCallAsync(Opcode.BuildGeneration, new BuildGenerationRequest(name, compression, index, wait), false, cancellationToken)
+        Int32Response.Read(await LifecycleCallAsync(Opcode.BuildGeneration, new BuildGenerationRequest(name, compression, index, wait), false, cancellationToken, bounded: !wait)
             .ConfigureAwait(false)).Value;
 
     /// <inheritdoc />
@@ -352,7 +361,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     {
         options ??= new SearchOptions();
         var (payload, _) = await CallVersionedAsync(Opcode.RunCanary,
-            v => Lifecycle(new RunCanaryRequest(generation, new SearchRequest(name, options, queries, v)))(v), true, cancellationToken).ConfigureAwait(false);
+            v => Lifecycle(new RunCanaryRequest(generation, new SearchRequest(name, options, queries, v)))(v), true, cancellationToken, bounded: false).ConfigureAwait(false);
         return CanaryResponse.Read(payload).Report;
     }
 
