@@ -16,12 +16,14 @@ namespace VectorStore.VectorData;
 /// <item><c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, a bool property alone, <c>x.Prop.Equals(constant)</c>;</item>
 /// <item><c>x.Tags.Contains("t")</c> on a tags property, <c>constants.Contains(x.Prop)</c> (an <c>in</c> list),
 /// <c>x.Tags.Any(t =&gt; constants.Contains(t))</c> (the tags hold one of them);</item>
-/// <item><c>true</c> as the whole filter (no restriction).</item>
+/// <item><c>true</c> and <c>false</c> anywhere (folded: <c>x =&gt; true</c> restricts nothing, <c>x =&gt; false</c> matches
+/// nothing, so a filter built up from either, as dynamically composed filters are, works).</item>
 /// </list>
 /// Anything else is a <see cref="NotSupportedException"/> naming the construct; a property not marked
 /// <c>IsIndexed</c> is one telling the user to mark it. The engine's semantics (a record without the field fails a
 /// comparison, <c>!=</c> and <c>not</c> are complements over all records) are C#'s for null values, so the
-/// translation is exact. One instance per translation (the base class keeps the model and parameter).
+/// translation is exact, except for timestamps: the engine compares whole microseconds in UTC, where C# compares a
+/// <c>DateTime</c>'s 100 ns ticks and ignores its kind. One instance per translation (the base class keeps the model and parameter).
 /// </summary>
 internal sealed class EngineFilterTranslator : FilterTranslatorBase
 {
@@ -29,23 +31,53 @@ internal sealed class EngineFilterTranslator : FilterTranslatorBase
 
     private EngineFilterTranslator(RecordFields fields) => _fields = fields;
 
-    /// <summary>The engine expression of <paramref name="filter"/>; null when it restricts nothing (<c>x =&gt; true</c>).</summary>
-    public static FilterExpression? Translate(LambdaExpression filter, CollectionModel model, RecordFields fields)
+    /// <summary>
+    /// The engine expression of <paramref name="filter"/>; null when it restricts nothing (<c>x =&gt; true</c>) or,
+    /// with <paramref name="matchesNothing"/> set, when no record can match (<c>x =&gt; false</c>: the engine's
+    /// language has no constant, and the caller answers without asking the engine).
+    /// </summary>
+    public static FilterExpression? Translate(LambdaExpression filter, CollectionModel model, RecordFields fields, out bool matchesNothing)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var translator = new EngineFilterTranslator(fields);
         var body = translator.PreprocessFilter(filter, model, new FilterPreprocessingOptions());
-        if (body is ConstantExpression { Value: true }) return null;
-        return translator.Translate(body);
+        var condition = translator.Translate(body);
+        matchesNothing = condition.Expression is null && !condition.Always;
+        return condition.Expression;
     }
 
-    private FilterExpression Translate(Expression node) => node switch
+    /// <summary>A translated condition: an engine expression, or (when null) a constant: every record or none.</summary>
+    private readonly record struct Condition(FilterExpression? Expression, bool Always)
     {
+        public static Condition Of(FilterExpression expression) => new(expression, false);
+        public static Condition Constant(bool value) => new(null, value);
+    }
+
+    private Condition Translate(Expression node) => node switch
+    {
+        ConstantExpression { Value: bool constant } => Condition.Constant(constant),
         BinaryExpression { NodeType: ExpressionType.AndAlso or ExpressionType.And } b when b.Type == typeof(bool)
-            => Combine(and: true, Translate(b.Left), Translate(b.Right)),
+            => Connect(and: true, Translate(b.Left), Translate(b.Right)),
         BinaryExpression { NodeType: ExpressionType.OrElse or ExpressionType.Or } b when b.Type == typeof(bool)
-            => Combine(and: false, Translate(b.Left), Translate(b.Right)),
-        UnaryExpression { NodeType: ExpressionType.Not } u when u.Type == typeof(bool) => new NotFilter(Translate(u.Operand)),
+            => Connect(and: false, Translate(b.Left), Translate(b.Right)),
+        UnaryExpression { NodeType: ExpressionType.Not } u when u.Type == typeof(bool) => Translate(u.Operand) switch
+        {
+            { Expression: { } operand } => Condition.Of(new NotFilter(operand)),
+            var constant => Condition.Constant(!constant.Always),
+        },
+        _ => Condition.Of(TranslateCondition(node)),
+    };
+
+    /// <summary>And/or of two conditions, folding constants (false and x is false, true and x is x; dually for or).</summary>
+    private static Condition Connect(bool and, Condition left, Condition right)
+    {
+        if (left.Expression is null) return left.Always == and ? right : left;
+        if (right.Expression is null) return right.Always == and ? left : right;
+        return Condition.Of(Combine(and, left.Expression, right.Expression));
+    }
+
+    private FilterExpression TranslateCondition(Expression node) => node switch
+    {
         BinaryExpression
         {
             NodeType: ExpressionType.Equal or ExpressionType.NotEqual or ExpressionType.LessThan or ExpressionType.LessThanOrEqual
@@ -144,6 +176,9 @@ internal sealed class EngineFilterTranslator : FilterTranslatorBase
     private static FilterExpression TranslateIn(Expression call, Expression source, string name, FieldDefinition field)
     {
         IEnumerable values;
+        // new T[n] lists no elements: its one expression is the length (taken for an element, it matched records equal to n).
+        if (source is NewArrayExpression { NodeType: ExpressionType.NewArrayBounds })
+            throw Unsupported(call, "Contains over an array created by its length (new T[n]); list the values (new[] { … })");
         if (source is NewArrayExpression array)
         {
             var items = new List<object?>();

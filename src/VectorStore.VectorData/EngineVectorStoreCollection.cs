@@ -100,11 +100,29 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= new FilteredRecordRetrievalOptions<TRecord>();
-        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        ThrowIfBeyondPaging(options.Skip, top);
         // Translated and resolved at the call, so an unsupported filter or order fails there as NotSupportedException.
-        var where = EngineFilterTranslator.Translate(filter, _model, _fields);
+        var where = EngineFilterTranslator.Translate(filter, _model, _fields, out bool matchesNothing);
         var order = options.OrderBy is null ? [] : RecordOrder.Resolve(options.OrderBy(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values, _model);
-        return GetMatchingAsync(where, order, options.Skip, top, options.IncludeVectors, cancellationToken);
+        return matchesNothing ? Nothing<TRecord>() : GetMatchingAsync(where, order, options.Skip, top, options.IncludeVectors, cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses a negative skip, and a skip and top whose sum (the number of results asked of the engine) is beyond
+    /// int: it used to surface as an <see cref="OverflowException"/> from the first page.
+    /// </summary>
+    private static void ThrowIfBeyondPaging(int skip, int top)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        if ((long)skip + top > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(skip), skip, $"skip + top must be at most {int.MaxValue}, got {(long)skip + top}");
+    }
+
+    /// <summary>No results: a filter no record can match (<c>x =&gt; false</c>) needs no call to the engine.</summary>
+    private static async IAsyncEnumerable<T> Nothing<T>()
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        yield break;
     }
 
     private async IAsyncEnumerable<TRecord> GetMatchingAsync(VectorStore.Filtering.FilterExpression? where, RecordOrder.Key[] order, int skip, int top, bool includeVectors,
@@ -229,11 +247,13 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= new VectorSearchOptions<TRecord>();
         // Translated before anything runs, so an unsupported filter fails as NotSupportedException, not as an engine error.
-        var where = options.Filter is null ? null : EngineFilterTranslator.Translate(options.Filter, _model, _fields);
-        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        bool matchesNothing = false;
+        var where = options.Filter is null ? null : EngineFilterTranslator.Translate(options.Filter, _model, _fields, out matchesNothing);
+        ThrowIfBeyondPaging(options.Skip, top);
         var query = searchValue is string
             ? throw new NotSupportedException("text search values need an embedding generator, which this provider does not support; pass a vector")
             : VectorOf(searchValue);
+        if (matchesNothing) yield break;
         var (hits, records) = await Run("Search", async () =>
         {
             int k = checked(top + options.Skip);

@@ -48,6 +48,10 @@ internal static class RecordPayload
             case short h: w.WriteNumberValue(h); break;
             case int i: w.WriteNumberValue(i); break;
             case long l: w.WriteNumberValue(l); break;
+            // JSON has no number for NaN or ±Infinity, which a C# float or double property may hold: those are written
+            // as the strings "NaN", "Infinity", "-Infinity" (System.Text.Json's named floating-point literals).
+            case float f when !float.IsFinite(f): w.WriteStringValue(NamedLiteral(f)); break;
+            case double d when !double.IsFinite(d): w.WriteStringValue(NamedLiteral(d)); break;
             case float f: w.WriteNumberValue(f); break;
             case double d: w.WriteNumberValue(d); break;
             case Guid g: w.WriteStringValue(g); break;
@@ -61,6 +65,17 @@ internal static class RecordPayload
             default: throw new NotSupportedException($"data property value of type {value.GetType().Name} is not supported ({SupportedTypes})");
         }
     }
+
+    private static string NamedLiteral(double value) =>
+        double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+
+    private static double FromNamedLiteral(JsonElement v) => v.GetString() switch
+    {
+        "NaN" => double.NaN,
+        "Infinity" => double.PositiveInfinity,
+        "-Infinity" => double.NegativeInfinity,
+        var other => throw new FormatException($"'{other}' is neither a number nor NaN, Infinity or -Infinity"),
+    };
 
     /// <summary>The stored key (null for ulong keys) of a payload written by <see cref="Write"/>.</summary>
     public static string? ReadKey(byte[] payload)
@@ -89,8 +104,8 @@ internal static class RecordPayload
         if (t == typeof(short)) return v.GetInt16();
         if (t == typeof(int)) return v.GetInt32();
         if (t == typeof(long)) return v.GetInt64();
-        if (t == typeof(float)) return v.GetSingle();
-        if (t == typeof(double)) return v.GetDouble();
+        if (t == typeof(float)) return v.ValueKind == JsonValueKind.String ? (float)FromNamedLiteral(v) : v.GetSingle();
+        if (t == typeof(double)) return v.ValueKind == JsonValueKind.String ? FromNamedLiteral(v) : v.GetDouble();
         if (t == typeof(Guid)) return v.GetGuid();
         if (t == typeof(DateTime)) return v.GetDateTime();
         if (t == typeof(DateTimeOffset)) return v.GetDateTimeOffset();

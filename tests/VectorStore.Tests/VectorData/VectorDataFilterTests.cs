@@ -49,10 +49,18 @@ public sealed class VectorDataFilterTests
         [VectorStoreVector(2)] public float[]? Vector { get; set; }
     }
 
-    private static FilterExpression? Translate(Expression<Func<Product, bool>> filter)
+    private static FilterExpression? Translate(Expression<Func<Product, bool>> filter) => Translate(filter, out _);
+
+    private static FilterExpression? Translate(Expression<Func<Product, bool>> filter, out bool matchesNothing)
     {
         var model = new EngineModelBuilder().Build(typeof(Product), typeof(ulong), null, null);
-        return EngineFilterTranslator.Translate(filter, model, new RecordFields(model));
+        return EngineFilterTranslator.Translate(filter, model, new RecordFields(model), out matchesNothing);
+    }
+
+    private static void AssertMatchesNothing(Expression<Func<Product, bool>> filter)
+    {
+        Assert.Null(Translate(filter, out bool nothing));
+        Assert.True(nothing, $"{filter} should match nothing");
     }
 
     private static void AssertTranslates(FilterExpression? expected, Expression<Func<Product, bool>> filter)
@@ -106,6 +114,19 @@ public sealed class VectorDataFilterTests
         AssertTranslates(Filter.And(Filter.Or(Filter.Eq("Category", "a"), Filter.Eq("Category", "b")), Filter.Not(Filter.Gt("Rating", 2L))),
             x => (x.Category == "a" || x.Category == "b") && !(x.Rating > 2));
         AssertTranslates(null, x => true);
+        // Constants fold, as in filters composed at run time (start from true or false, add conditions).
+        AssertTranslates(Filter.Eq("Category", "a"), x => false || x.Category == "a");
+        AssertTranslates(Filter.Eq("Category", "a"), x => true && x.Category == "a");
+        AssertTranslates(Filter.And(Filter.Eq("Category", "a"), Filter.Gt("Rating", 1L)), x => (true && x.Category == "a") && (x.Rating > 1 || false));
+        AssertTranslates(null, x => x.Category == "a" || true);
+        AssertTranslates(null, x => !false);
+        bool restrict = false;
+        AssertTranslates(null, x => !restrict || x.Rating > 3);
+        Assert.False(Translate(x => x.Category == "a", out bool some) is null || some);
+        AssertMatchesNothing(x => false);
+        AssertMatchesNothing(x => x.Category == "a" && false);
+        AssertMatchesNothing(x => !true);
+        AssertMatchesNothing(x => restrict && x.Rating > 3);
         // A long chain stays one node, not one level per condition (the engine caps depth at 32).
         var chain = Translate(x => x.Rating != 1 && x.Rating != 2 && x.Rating != 3 && x.Rating != 4 && x.Rating != 5 && x.Rating != 6);
         Assert.Equal(6, Assert.IsType<AndFilter>(chain).Operands.Count);
@@ -149,7 +170,9 @@ public sealed class VectorDataFilterTests
         long? nothing = null;
         Assert.Contains("ordering comparison of property 'Stock' with null", Unsupported(x => x.Stock > nothing));
         Assert.Contains("cannot be compared", Unsupported(x => x.Price < double.PositiveInfinity));
-        Assert.Contains("this expression", Unsupported(x => false));
+        // new T[n] lists no elements: its length used to be taken for one (new int[3] matched Rating == 3).
+        Assert.Contains("new T[n]", Unsupported(x => new int[3].Contains(x.Rating)));
+        Assert.Contains("new T[n]", Unsupported(x => new string[0].Contains(x.Category)));
         var tooMany = Enumerable.Range(0, FilterLimits.MaxInValues + 1).ToArray();
         Assert.Contains($"at most {FilterLimits.MaxInValues}", Unsupported(x => tooMany.Contains(x.Rating)));
     }
@@ -408,6 +431,16 @@ public sealed class VectorDataFilterTests
             collection.GetAsync(x => true, 3, new FilteredRecordRetrievalOptions<Product> { OrderBy = o => o.Ascending(x => x.Embedding) })).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => collection.GetAsync(x => true, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => collection.GetAsync(x => true, 3, new FilteredRecordRetrievalOptions<Product> { Skip = -1 }));
+        // skip + top beyond int used to be an OverflowException from the first page.
+        Assert.Throws<ArgumentOutOfRangeException>(() => collection.GetAsync(x => true, 10, new FilteredRecordRetrievalOptions<Product> { Skip = int.MaxValue - 5 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await collection.SearchAsync(products[0].Embedding, 10, new VectorSearchOptions<Product> { Skip = int.MaxValue - 5 }).ToListAsync());
+        // A filter no record can match answers nothing, without asking the engine.
+        Assert.Empty(await collection.GetAsync(x => false, 5).ToListAsync());
+        Assert.Empty(await collection.SearchAsync(products[0].Embedding, 5, new VectorSearchOptions<Product> { Filter = x => x.InStock && false }).ToListAsync());
+        Assert.Equal(
+            (await collection.GetAsync(x => x.Rating == 5, 100).ToListAsync()).Select(p => p.Id),
+            (await collection.GetAsync(x => false || x.Rating == 5, 100).ToListAsync()).Select(p => p.Id));
         // A missing collection is the provider's error, not a crash.
         var missing = store.GetCollection<ulong, Product>("missing");
         await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(async () => await missing.GetAsync(x => x.Rating == 1, 3).ToListAsync());

@@ -37,6 +37,14 @@ public sealed class VectorDataProviderTests
         public Embedding<float>? Vector { get; set; }
     }
 
+    public sealed class Reading
+    {
+        [VectorStoreKey] public ulong Id { get; set; }
+        [VectorStoreData] public double Value { get; set; }
+        [VectorStoreData] public float? Ratio { get; set; }
+        [VectorStoreVector(2)] public float[]? Vector { get; set; }
+    }
+
     /// <summary>A store embedded (in-memory database) or served on 127.0.0.1; disposing closes both.</summary>
     private sealed class Fixture : IAsyncDisposable
     {
@@ -110,6 +118,52 @@ public sealed class VectorDataProviderTests
         Assert.False(await c.CollectionExistsAsync());
         Assert.Equal("vectorstore", f.Store.GetService(typeof(VectorStoreMetadata)) is VectorStoreMetadata m ? m.VectorStoreSystemName : null);
         Assert.Equal("hotels", ((VectorStoreCollectionMetadata)c.GetService(typeof(VectorStoreCollectionMetadata))!).CollectionName);
+    }
+
+    /// <summary>
+    /// NaN and ±Infinity in a float or double data property (not indexed) are stored and read back: JSON has no
+    /// number for them, and the upsert used to fail with System.Text.Json's advice about its serializer options.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task NonFiniteNumbersInDataPropertiesRoundTrip(bool remote)
+    {
+        await using var f = await Fixture.StartAsync(remote);
+        var c = f.Store.GetCollection<ulong, Reading>("readings");
+        await c.EnsureCollectionExistsAsync();
+        var written = new Reading[]
+        {
+            new() { Id = 1, Value = double.NaN, Ratio = float.PositiveInfinity, Vector = [1, 0] },
+            new() { Id = 2, Value = double.NegativeInfinity, Ratio = float.NaN, Vector = [0, 1] },
+            new() { Id = 3, Value = double.PositiveInfinity, Ratio = float.NegativeInfinity, Vector = [1, 1] },
+            new() { Id = 4, Value = 2.5, Ratio = null, Vector = [1, 2] },
+        };
+        await c.UpsertAsync(written);
+        foreach (var w in written)
+        {
+            var r = await c.GetAsync(w.Id);
+            Assert.NotNull(r);
+            Assert.Equal(w.Value, r!.Value);
+            Assert.Equal(w.Ratio, r.Ratio);
+        }
+    }
+
+    /// <summary>The same key twice in one batch is refused whole, as the README says (not resolved to the last).</summary>
+    [Fact]
+    public async Task TheSameKeyTwiceInOneBatchIsRefusedWhole()
+    {
+        await using var f = await Fixture.StartAsync(remote: false);
+        var c = f.Store.GetCollection<ulong, Reading>("readings");
+        await c.EnsureCollectionExistsAsync();
+        var e = await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(() => c.UpsertAsync([
+            new Reading { Id = 1, Value = 1, Vector = [1, 0] },
+            new Reading { Id = 2, Value = 2, Vector = [0, 1] },
+            new Reading { Id = 1, Value = 3, Vector = [1, 1] },
+        ]));
+        Assert.IsType<InvalidArgumentException>(e.InnerException);
+        Assert.Contains("id 1 appears twice", e.Message);
+        Assert.Null(await c.GetAsync(2UL));
     }
 
     [Theory]
