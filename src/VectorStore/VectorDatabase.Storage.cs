@@ -49,7 +49,8 @@ public sealed partial class VectorDatabase
         }
         catch (IOException e) when (IsLockHeld(e))
         {
-            throw new VectorStoreException($"{lockPath}: the database is open {(writing ? "" : "for writing ")}in another process", e);
+            // The lock is per open file, not per process: an open VectorDatabase of this process holds it just the same.
+            throw new VectorStoreException($"{lockPath}: the database is open {(writing ? "" : "for writing ")}elsewhere (in another process, or by another open in this one)", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -127,7 +127,20 @@ public sealed partial class Collection
             ThrowIfFaulted();
             throw;
         }
+        catch (ObjectDisposedException e)
+        {
+            throw ClosedWhileWaiting(e);
+        }
     }
+
+    /// <summary>
+    /// The error of a write whose durability wait a close (of the database, or a drop) cut short. The write was applied and logged,
+    /// and the close's snapshot may well have kept it: its outcome is unknown, which FASTER's "log has been disposed"
+    /// (or a storage type's name) did not tell the caller.
+    /// </summary>
+    private ObjectDisposedException ClosedWhileWaiting(ObjectDisposedException cause) =>
+        new($"collection '{Name}' was closed (its database disposed, or the collection dropped) while this write waited to become durable, "
+            + "so it was not acknowledged; its outcome is unknown (a database's close may have made it durable): reopen the database and read it to know", cause);
 
     /// <summary><see cref="WaitDurable"/> without holding a thread.</summary>
     private async ValueTask WaitDurableAsync(long ticket, CancellationToken cancellationToken)
@@ -143,6 +156,10 @@ public sealed partial class Collection
         {
             ThrowIfFaulted();
             throw;
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw ClosedWhileWaiting(e);
         }
     }
 }

@@ -296,7 +296,11 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         return true;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    // Names the collection's directory and why, not this internal type: the message reaches the application.
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(Directory, "the collection's files are closed (its database was disposed, or the collection dropped)");
+    }
 
     /// <inheritdoc />
     public void WaitDurable(long ticket)

@@ -53,7 +53,11 @@ internal sealed partial class FasterWriteAheadLog
     }
 
     /// <summary>Refuses to touch FASTER's log once it is disposed (callers hold the append or the commit gate).</summary>
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    /// <remarks>Names the log's directory and why, not this internal type: the message reaches the application.</remarks>
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(_directory, "the collection's write-ahead log is closed (its database was disposed, or the collection dropped)");
+    }
 
     private void ThrowIfFailed()
     {

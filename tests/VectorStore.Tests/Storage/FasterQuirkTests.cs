@@ -181,6 +181,7 @@ public sealed class FasterQuirkTests
         var dir = TestData.TempDir();
         using var db = Open(dir);
         var e = Assert.Throws<VectorStoreException>(() => Open(dir));
-        Assert.Contains("another process", e.Message);
+        // The open that holds it is in this process: the message must not send the user looking for another one only.
+        Assert.Contains("the database is open elsewhere (in another process, or by another open in this one)", e.Message);
     }
 }
