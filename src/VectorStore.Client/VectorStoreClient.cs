@@ -152,9 +152,17 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         {
             response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
         }
-        catch (VectorStoreConnectionException) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
+        catch (VectorStoreConnectionException lost) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
         {
-            connection = await GetConnectionAsync(ct).ConfigureAwait(false);
+            try
+            {
+                connection = await GetConnectionAsync(ct).ConfigureAwait(false);
+            }
+            catch (VectorStoreConnectionException reconnecting)
+            {
+                // The retry's "connection refused" alone hid what happened first: the connection was lost mid-call.
+                throw new VectorStoreConnectionException($"{lost.Message}; reconnecting to retry failed: {reconnecting.Message}", reconnecting);
+            }
             response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
         }
         if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));

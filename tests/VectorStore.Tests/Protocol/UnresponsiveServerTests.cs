@@ -7,23 +7,29 @@ using Xunit;
 namespace VectorStore.Tests.Protocol;
 
 /// <summary>
-/// <see cref="ClientOptions.RequestTimeout"/>: a server that accepts requests and never answers (stalled, or a
-/// connection dropped without a reset) fails a call that has no token, closes the connection, and the next call
-/// reconnects; maintenance calls are not bounded by it.
+/// A server that stops answering. Past <see cref="ClientOptions.RequestTimeout"/>, one that accepts requests and never
+/// answers (stalled, or a connection dropped without a reset) fails a call that has no token, the connection is
+/// closed and the next call reconnects; maintenance calls are not bounded by it. One that hangs up mid-call and cannot
+/// be reached again is reported as both.
 /// </summary>
-public sealed class RequestTimeoutTests
+public sealed class UnresponsiveServerTests
 {
-    /// <summary>Completes every handshake, then reads requests and answers none.</summary>
+    /// <summary>
+    /// Completes every handshake, then reads requests and answers none; with <c>hangUp</c>, the first request stops the
+    /// listener and closes the connection instead (a server killed mid-call).
+    /// </summary>
     private sealed class StalledServer : IAsyncDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly List<Socket> _sockets = [];
         private readonly Task _loop;
+        private readonly bool _hangUp;
         public int Hellos;
         public int Requests;
 
-        public StalledServer()
+        public StalledServer(bool hangUp = false)
         {
+            _hangUp = hangUp;
             _listener.Start();
             _loop = Task.Run(AcceptAsync);
         }
@@ -51,6 +57,9 @@ public sealed class RequestTimeoutTests
                         {
                             await ProtocolVersionTests.ReadFrameAsync(stream);
                             Interlocked.Increment(ref Requests);
+                            if (!_hangUp) continue;
+                            _listener.Stop();
+                            return;
                         }
                     }
                     catch (Exception e) when (e is EndOfStreamException or IOException or ObjectDisposedException)
@@ -103,6 +112,20 @@ public sealed class RequestTimeoutTests
         Assert.False(snapshot.IsCompleted, "a snapshot runs as long as its work takes");
         cts.Cancel();
         await Within(Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot).ContinueWith(t => t.Result));
+    }
+
+    /// <summary>
+    /// A connection lost mid-call whose retry cannot reconnect says both: the retry's "connection refused" alone used
+    /// to hide that the server went away during the call.
+    /// </summary>
+    [Fact]
+    public async Task ALostConnectionWhoseRetryCannotReconnectSaysBoth()
+    {
+        await using var server = new StalledServer(hangUp: true);
+        await using var client = await VectorStoreClient.ConnectAsync($"127.0.0.1:{server.Port}", new ClientOptions { ConnectTimeout = TimeSpan.FromSeconds(2) });
+        var e = await Within(Assert.ThrowsAsync<VectorStoreConnectionException>(() => client.GetInfoAsync("c")));
+        Assert.StartsWith("connection lost", e.Message);
+        Assert.Contains("reconnecting to retry failed", e.Message);
     }
 
     [Theory]
