@@ -44,7 +44,8 @@ internal sealed class ClientConnection : IAsyncDisposable
     /// <summary>Protocol version agreed in the handshake (decides response layouts, e.g. Info).</summary>
     public ushort Version { get; private set; }
 
-    public bool IsFaulted => _failure is not null;
+    /// <summary>Whether the connection takes no new request: it failed, or was retired after a timed-out request.</summary>
+    public bool IsFaulted => _failure is not null || _retired;
 
     /// <summary>
     /// Connects speaking the newest version; a server that refuses it with <see cref="ErrorCode.UnsupportedVersion"/>
@@ -100,7 +101,7 @@ internal sealed class ClientConnection : IAsyncDisposable
             else socket.Dispose();
             if (e is OperationCanceledException && !ct.IsCancellationRequested)
                 throw new VectorStoreConnectionException($"connecting to {host}:{port} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s");
-            if (e is SocketException or IOException)
+            if (e is SocketException or IOException or NotSentException)
                 throw new VectorStoreConnectionException($"cannot connect to {host}:{port}: {e.Message}", e);
             // A TLS server drops a plain Hello without a word; say what to try.
             if (e is VectorStoreConnectionException && c is not null && !(options.UseTls || options.TlsCaFile is not null))
@@ -112,19 +113,23 @@ internal sealed class ClientConnection : IAsyncDisposable
     /// <summary>
     /// Sends one request and waits for its response. Cancelling abandons the wait (the response is dropped). Past
     /// <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: never) the request fails with
-    /// <see cref="RequestTimeoutException"/> and the connection is closed: a stalled server also stalls the requests
-    /// behind it, and a send blocked on a full socket buffer ends only when the socket does.
+    /// <see cref="RequestTimeoutException"/> and the connection is retired: it takes no new request, the requests
+    /// already on it run to their own end (an unbounded build or snapshot is not cut short by another call's timeout),
+    /// and it closes once none is left, or at once when the timed-out request's frame is still being written (a send
+    /// blocked on a stalled server's full buffer ends only with the socket). A connection that is closed or retired
+    /// before any byte of the request went out throws <see cref="NotSentException"/>: the caller may send it on a new
+    /// connection whatever the request is.
     /// </summary>
     public async Task<RawResponse> SendAsync(byte opcode, IWireMessage message, TimeSpan timeout, CancellationToken ct)
     {
-        if (_failure is { } f) throw new VectorStoreConnectionException($"connection lost: {f.Message}", f);
+        ThrowIfNotTakingRequests();
         int size = message.PayloadSize;
         if ((long)size + ProtocolConstants.HeaderBodySize > ServerLimits.MaxFrameBytes)
             throw new LimitExceededException($"request of {size} bytes exceeds the server's frame limit {ServerLimits.MaxFrameBytes}; send smaller batches");
         uint id = unchecked((uint)Interlocked.Increment(ref _nextId));
         var tcs = new TaskCompletionSource<RawResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = tcs;
         using var deadline = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
+        _pending[id] = tcs;
         using var expiry = deadline?.Token.UnsafeRegister(_ => Expire(id, opcode, timeout), null) ?? default;
         try
         {
@@ -132,52 +137,98 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
         catch
         {
-            _pending.TryRemove(id, out _);
+            Forget(id);
             throw;
         }
         try
         {
-            if (_failure is { } f2) throw new VectorStoreConnectionException($"connection lost: {f2.Message}", f2);
+            ThrowIfNotTakingRequests();
+            Volatile.Write(ref _sendingId, id);
             FrameWriter.Write(_writer, opcode, id, message);
             // No token here: a flush cancelled half-way would leave a partial frame and desynchronise the stream.
             await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or VectorStoreConnectionException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSentException)
         {
-            _pending.TryRemove(id, out _);
-            // This request's deadline closed the socket under it: the timeout is what happened.
+            Forget(id);
+            // This request's deadline passed meanwhile (and, mid-send, closed the socket under it): the timeout is what happened.
             if (tcs.Task.IsFaulted) return await tcs.Task.ConfigureAwait(false);
-            if (e is VectorStoreConnectionException) throw;
+            if (e is NotSentException) throw;
             Fail(e);
             throw new VectorStoreConnectionException($"connection lost while sending: {e.Message}", e);
         }
         catch
         {
-            _pending.TryRemove(id, out _);
+            Forget(id);
             throw;
         }
         finally
         {
+            Volatile.Write(ref _sendingId, NotSending);
             _writeLock.Release();
         }
         using var registration = ct.Register(() =>
         {
-            if (_pending.TryRemove(id, out var t)) t.TrySetCanceled(ct);
+            if (_pending.TryRemove(id, out var t))
+            {
+                t.TrySetCanceled(ct);
+                CloseIfRetiredAndIdle();
+            }
         });
         return await tcs.Task.ConfigureAwait(false);
     }
 
+    private const long NotSending = -1;
+
+    // The id of the request whose frame is being written (under the write lock), or NotSending.
+    private long _sendingId = NotSending;
+
+    // Set by a timed-out request: the connection takes no new request and closes once its pending ones are done.
+    private volatile bool _retired;
+
+    /// <summary>Thrown by <see cref="SendAsync"/> before any byte of the request went out: safe to send again elsewhere.</summary>
+    internal sealed class NotSentException(string message, Exception? cause) : Exception(message, cause);
+
+    private void ThrowIfNotTakingRequests()
+    {
+        if (_failure is { } f) throw new NotSentException($"connection lost: {f.Message}", f);
+        if (_retired) throw new NotSentException("the connection was retired after a request timed out", null);
+    }
+
+    /// <summary>Whether the connection has no request in flight (a retired one closes itself then).</summary>
+    public bool IsIdle => _pending.IsEmpty;
+
+    private void Forget(uint id)
+    {
+        _pending.TryRemove(id, out _);
+        CloseIfRetiredAndIdle();
+    }
+
+    private void CloseIfRetiredAndIdle()
+    {
+        if (_retired && _pending.IsEmpty && _failure is null) Fail(new IOException("the connection was retired after a request timed out"));
+    }
+
     /// <summary>
-    /// Fails request <paramref name="id"/> (if still waiting) with <see cref="RequestTimeoutException"/>, then the
-    /// connection: the other requests on it fail as on a lost connection, and the next call reconnects.
+    /// Fails request <paramref name="id"/> (if still waiting) with <see cref="RequestTimeoutException"/> and retires the
+    /// connection, retiring it first so that no call woken by this failure can send on it.
     /// </summary>
     private void Expire(uint id, byte opcode, TimeSpan timeout)
     {
-        if (!_pending.TryRemove(id, out var tcs)) return;
+        if (!_pending.ContainsKey(id)) return;
+        _retired = true;
+        if (!_pending.TryRemove(id, out var tcs))
+        {
+            CloseIfRetiredAndIdle(); // answered in between: the connection is retired all the same, and closes when idle
+            return;
+        }
         string message = $"no response from {_endpoint} within {timeout.TotalSeconds:0.###} s to request 0x{opcode:X2} (ClientOptions.RequestTimeout): "
-            + "the server stalled or the connection was dropped; a write may or may not have been applied. The connection is closed and the next call opens a new one";
+            + "the server stalled or the connection was dropped; a write may or may not have been applied. The next call opens a new connection";
+        bool midSend = Volatile.Read(ref _sendingId) == id;
         tcs.TrySetException(new RequestTimeoutException(message));
-        Fail(new TimeoutException(message));
+        // Half a frame cannot be taken back: only closing the socket ends the blocked send, and the requests behind it.
+        if (midSend) Fail(new TimeoutException(message));
+        else CloseIfRetiredAndIdle();
     }
 
     private async Task ReadLoopAsync()
@@ -193,7 +244,10 @@ internal sealed class ClientConnection : IAsyncDisposable
                     while (FrameParser.TryRead(buffer, _maxResponseFrame, out var header, out var payload, out var end) == FrameStatus.Complete)
                     {
                         if (_pending.TryRemove(header.RequestId, out var tcs))
+                        {
                             tcs.TrySetResult(new RawResponse(header.Opcode, payload.ToArray()));
+                            CloseIfRetiredAndIdle();
+                        }
                         buffer = buffer.Slice(end);
                     }
                 }

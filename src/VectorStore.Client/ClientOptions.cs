@@ -10,12 +10,15 @@ public sealed record ClientOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Time a request may go without its response before it fails with <see cref="RequestTimeoutException"/> and the
-    /// connection is closed (the next call opens a new one, trying the other endpoints of a list): a stalled server or
-    /// a connection dropped without a reset would otherwise hold a call with no cancellation token forever.
-    /// Maintenance calls that run as long as their work takes (building an index or a compression generation,
-    /// snapshot, compaction, a canary run) are not bounded by it; pass a token to bound them.
-    /// <see cref="Timeout.InfiniteTimeSpan"/>: never. Default 100 s (as <c>HttpClient.Timeout</c>).
+    /// Time a read or search (ping, list, info, get, list ids, search, generations, drift) may go without its response
+    /// before it fails with <see cref="RequestTimeoutException"/>: a stalled server or a connection dropped without a
+    /// reset would otherwise hold a call with no cancellation token forever. The connection is then retired: the next
+    /// call opens a new one (trying the other endpoints of a list), and the calls already on it run to their own end.
+    /// Writes are not bounded by it (the batch that crosses the training threshold trains the codec and builds the index
+    /// before it answers: minutes on a large collection, and later writes wait for it), nor are builds, snapshots and
+    /// canary runs; pass a token to bound them. <see cref="Timeout.InfiniteTimeSpan"/> (or anything over 49 days, such
+    /// as <see cref="TimeSpan.MaxValue"/>): never; zero or negative is refused at connect. Default 100 s (as
+    /// <c>HttpClient.Timeout</c>).
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 

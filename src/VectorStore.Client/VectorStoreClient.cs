@@ -52,7 +52,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         if (endpoints.Count == 0) throw new InvalidArgumentException("at least one server address is needed");
         options ??= new ClientOptions();
         if (options.RequestTimeout <= TimeSpan.Zero && options.RequestTimeout != Timeout.InfiniteTimeSpan)
-            throw new InvalidArgumentException($"ClientOptions.RequestTimeout must be positive or Timeout.InfiniteTimeSpan, got {options.RequestTimeout}");
+            throw new InvalidArgumentException($"ClientOptions.RequestTimeout must be positive (or Timeout.InfiniteTimeSpan: never), got {options.RequestTimeout}");
         var client = new VectorStoreClient([.. endpoints], options);
         await client.GetConnectionAsync(cancellationToken).ConfigureAwait(false);
         return client;
@@ -104,8 +104,9 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_connection is { IsFaulted: false } current) return current;
-            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            if (_connection is not null) _draining.Add(_connection);
             _connection = null;
+            await DisposeIdleAsync(_draining).ConfigureAwait(false);
             VectorStoreConnectionException? last = null;
             for (int tried = 0; tried < _endpoints.Length; tried++)
             {
@@ -130,8 +131,36 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         }
     }
 
-    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct, bool bounded = true) =>
-        (await CallVersionedAsync(opcode, _ => request, idempotent, ct, bounded).ConfigureAwait(false)).Payload;
+    /// <summary>
+    /// Connections replaced after a timed-out request that still carry requests without a deadline (a build, a
+    /// snapshot): kept until those end, then disposed. Under <see cref="_connectLock"/>.
+    /// </summary>
+    private readonly List<ClientConnection> _draining = [];
+
+    /// <summary>Disposes the connections of <paramref name="connections"/> that carry no request any more (all of them with <paramref name="all"/>).</summary>
+    private static async Task DisposeIdleAsync(List<ClientConnection> connections, bool all = false)
+    {
+        for (int i = connections.Count - 1; i >= 0; i--)
+        {
+            if (!all && !connections[i].IsIdle) continue;
+            await connections[i].DisposeAsync().ConfigureAwait(false);
+            connections.RemoveAt(i);
+        }
+    }
+
+    private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
+        (await CallVersionedAsync(opcode, _ => request, idempotent, ct).ConfigureAwait(false)).Payload;
+
+    /// <summary>
+    /// The requests <see cref="ClientOptions.RequestTimeout"/> bounds: reads and searches. A write can train the codec
+    /// and build the index inside the batch that crosses the training threshold (minutes on a large collection, while
+    /// later writes wait for it), and builds, snapshots and canary runs take as long as their work.
+    /// </summary>
+    /// <summary>The longest deadline a timer takes (about 49.7 days); a longer <see cref="ClientOptions.RequestTimeout"/>, such as <see cref="TimeSpan.MaxValue"/>, means never.</summary>
+    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static bool IsBounded(Opcode opcode) => opcode is Opcode.Ping or Opcode.ListCollections or Opcode.Info or Opcode.Get
+        or Opcode.ListIds or Opcode.Search or Opcode.SearchBatch or Opcode.ListGenerations or Opcode.GetDrift;
 
     /// <summary>
     /// As <see cref="CallAsync"/> for a request whose layout depends on the protocol version: it is built for the
@@ -139,31 +168,40 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     /// which picks the response's layout.
     /// </summary>
     /// <remarks>
-    /// <paramref name="bounded"/>: whether <see cref="ClientOptions.RequestTimeout"/> applies (not to maintenance calls
-    /// that run as long as their work takes). A timed-out request is not retried: the server stalled.
+    /// A request refused by its connection before any byte went out (closed or retired meanwhile) is sent on a new one,
+    /// whatever it is; one lost after that is sent again only when <paramref name="idempotent"/> (and
+    /// <see cref="ClientOptions.RetryIdempotent"/>). A timed-out request is not retried: the server stalled.
     /// </remarks>
-    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, Func<ushort, IWireMessage> request, bool idempotent, CancellationToken ct,
-        bool bounded = true)
+    private async Task<(byte[] Payload, ushort Version)> CallVersionedAsync(Opcode opcode, Func<ushort, IWireMessage> request, bool idempotent, CancellationToken ct)
     {
-        var timeout = bounded ? _options.RequestTimeout : Timeout.InfiniteTimeSpan;
+        var timeout = IsBounded(opcode) && _options.RequestTimeout <= LongestDeadline ? _options.RequestTimeout : Timeout.InfiniteTimeSpan;
         RawResponse response;
-        var connection = await GetConnectionAsync(ct).ConfigureAwait(false);
-        try
-        {
-            response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
-        }
-        catch (VectorStoreConnectionException lost) when (idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
+        ClientConnection connection;
+        VectorStoreConnectionException? lost = null;
+        for (int attempt = 1; ; attempt++)
         {
             try
             {
                 connection = await GetConnectionAsync(ct).ConfigureAwait(false);
             }
-            catch (VectorStoreConnectionException reconnecting)
+            catch (VectorStoreConnectionException reconnecting) when (lost is not null)
             {
                 // The retry's "connection refused" alone hid what happened first: the connection was lost mid-call.
-                throw new VectorStoreConnectionException($"{lost.Message}; reconnecting to retry failed: {reconnecting.Message}", reconnecting);
+                throw new VectorStoreConnectionException($"{lost.Message}; reconnecting to retry failed: {reconnecting.Message}", lost);
             }
-            response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
+            try
+            {
+                response = await connection.SendAsync((byte)opcode, request(connection.Version), timeout, ct).ConfigureAwait(false);
+                break;
+            }
+            catch (ClientConnection.NotSentException e)
+            {
+                if (attempt >= 3) throw new VectorStoreConnectionException(e.Message, e.InnerException);
+            }
+            catch (VectorStoreConnectionException e) when (lost is null && idempotent && _options.RetryIdempotent && !ct.IsCancellationRequested)
+            {
+                lost = e;
+            }
         }
         if (response.Opcode == (byte)Opcode.Error) throw RemoteErrors.ToException(ErrorResponse.Read(response.Payload));
         if (response.Opcode != ((byte)opcode | ProtocolConstants.ResponseBit))
@@ -320,7 +358,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Trains the codec and builds the index now, as <c>Collection.BuildIndex</c>.</summary>
     public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken, bounded: false).ConfigureAwait(false));
+        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Makes every acknowledged write durable; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default) =>
@@ -328,7 +366,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Compacts every collection of the server (a new snapshot of each, its log truncated); <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken, bounded: false).ConfigureAwait(false));
+        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     /// <remarks>
@@ -350,13 +388,13 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         version >= ProtocolConstants.LifecycleVersion ? request
             : throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no compression generations (version {ProtocolConstants.LifecycleVersion} has); upgrade the server");
 
-    private async Task<byte[]> LifecycleCallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct, bool bounded = true) =>
-        (await CallVersionedAsync(opcode, Lifecycle(request), idempotent, ct, bounded).ConfigureAwait(false)).Payload;
+    private async Task<byte[]> LifecycleCallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
+        (await CallVersionedAsync(opcode, Lifecycle(request), idempotent, ct).ConfigureAwait(false)).Payload;
 
     /// <inheritdoc />
     /// <remarks>Not retried on a lost connection: a second request would declare a second candidate.</remarks>
     public async Task<int> BuildGenerationAsync(string name, string compression, string index, bool wait = true, CancellationToken cancellationToken = default) =>
-        Int32Response.Read(await LifecycleCallAsync(Opcode.BuildGeneration, new BuildGenerationRequest(name, compression, index, wait), false, cancellationToken, bounded: !wait)
+        Int32Response.Read(await LifecycleCallAsync(Opcode.BuildGeneration, new BuildGenerationRequest(name, compression, index, wait), false, cancellationToken)
             .ConfigureAwait(false)).Value;
 
     /// <inheritdoc />
@@ -369,7 +407,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     {
         options ??= new SearchOptions();
         var (payload, _) = await CallVersionedAsync(Opcode.RunCanary,
-            v => Lifecycle(new RunCanaryRequest(generation, new SearchRequest(name, options, queries, v)))(v), true, cancellationToken, bounded: false).ConfigureAwait(false);
+            v => Lifecycle(new RunCanaryRequest(generation, new SearchRequest(name, options, queries, v)))(v), true, cancellationToken).ConfigureAwait(false);
         return CanaryResponse.Read(payload).Report;
     }
 
@@ -420,6 +458,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
             _disposed = true;
             if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
+            await DisposeIdleAsync(_draining, all: true).ConfigureAwait(false);
         }
         finally
         {

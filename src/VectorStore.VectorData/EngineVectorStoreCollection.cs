@@ -104,7 +104,7 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         // Translated and resolved at the call, so an unsupported filter or order fails there as NotSupportedException.
         var where = EngineFilterTranslator.Translate(filter, _model, _fields, out bool matchesNothing);
         var order = options.OrderBy is null ? [] : RecordOrder.Resolve(options.OrderBy(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values, _model);
-        return matchesNothing ? Nothing<TRecord>() : GetMatchingAsync(where, order, options.Skip, top, options.IncludeVectors, cancellationToken);
+        return matchesNothing ? NothingAsync("Get", cancellationToken) : GetMatchingAsync(where, order, options.Skip, top, options.IncludeVectors, cancellationToken);
     }
 
     /// <summary>
@@ -118,12 +118,21 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
             throw new ArgumentOutOfRangeException(nameof(skip), skip, $"skip + top must be at most {int.MaxValue}, got {(long)skip + top}");
     }
 
-    /// <summary>No results: a filter no record can match (<c>x =&gt; false</c>) needs no call to the engine.</summary>
-    private static async IAsyncEnumerable<T> Nothing<T>()
+    /// <summary>
+    /// No results: a filter no record can match (<c>x =&gt; false</c>) needs no search or listing, only the check that
+    /// the collection exists, so that a missing one fails as it does under any other filter.
+    /// </summary>
+    private async IAsyncEnumerable<TRecord> NothingAsync(string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await Task.CompletedTask.ConfigureAwait(false);
+        await ThrowIfMissingAsync(operation, cancellationToken).ConfigureAwait(false);
         yield break;
     }
+
+    private Task ThrowIfMissingAsync(string operation, CancellationToken cancellationToken) => Run(operation, async () =>
+    {
+        if (!await _client.CollectionExistsAsync(Name, cancellationToken).ConfigureAwait(false))
+            throw new InvalidArgumentException($"collection '{Name}' does not exist");
+    });
 
     private async IAsyncEnumerable<TRecord> GetMatchingAsync(VectorStore.Filtering.FilterExpression? where, RecordOrder.Key[] order, int skip, int top, bool includeVectors,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -212,7 +221,8 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
                 if (v.Length != _vector.Dimensions)
                     throw new InvalidVectorException($"record vector has {v.Length} dimensions, the collection {_vector.Dimensions}");
                 v.Span.CopyTo(vectors[i]);
-                // Fields first: their check names the property of a value (NaN, an infinity) that JSON cannot hold either.
+                // Fields first: an indexed property's NaN or infinity is refused there, naming the property (the payload
+                // alone would store it, as it does a data property's that is not indexed).
                 if (fields is not null) fields[i] = _fields.ValuesOf(record);
                 payloads[i] = RecordPayload.Write(stored[i], _model.DataProperties, record);
             }
@@ -253,7 +263,11 @@ public sealed class EngineVectorStoreCollection<TKey, TRecord> : VectorStoreColl
         var query = searchValue is string
             ? throw new NotSupportedException("text search values need an embedding generator, which this provider does not support; pass a vector")
             : VectorOf(searchValue);
-        if (matchesNothing) yield break;
+        if (matchesNothing)
+        {
+            await ThrowIfMissingAsync("Search", cancellationToken).ConfigureAwait(false);
+            yield break;
+        }
         var (hits, records) = await Run("Search", async () =>
         {
             int k = checked(top + options.Skip);

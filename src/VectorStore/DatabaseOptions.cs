@@ -60,8 +60,9 @@ public sealed record DatabaseOptions
     /// False: the open fails with that error, naming the file, and no collection is served. True: the open succeeds
     /// with the other collections; the damaged one is listed in <c>VectorDatabase.DamagedCollections</c>, every call
     /// naming it throws its error again (of the same type, naming the same file), <c>DropCollection</c> removes it and
-    /// its files, and nothing else touches them (no checkpoint, no log truncation), so a restore or a later release can
-    /// still read them. Errors of other kinds (out of memory) fail the open either way. Default false.
+    /// its files, and nothing rewrites or deletes them (no checkpoint, no log truncation, no merge), so a restore or a
+    /// later release can still read them (the open may have added what a missing part needs: an empty log directory, the
+    /// collection's descriptor). Errors of other kinds (out of memory) fail the open either way. Default false.
     /// </summary>
     public bool SetAsideDamagedCollections { get; init; }
 

@@ -14,7 +14,9 @@ public sealed partial class VectorDatabase
 
     /// <summary>
     /// The collections set aside when the database opened (<see cref="DatabaseOptions.SetAsideDamagedCollections"/>),
-    /// each with the error its open failed with; empty otherwise. They are not in <see cref="CollectionNames"/>.
+    /// each with the error its open failed with; empty otherwise. They are not in <see cref="CollectionNames"/>, so a
+    /// server's clients learn of one only from the error of a call naming it (<c>CollectionExistsAsync</c> over TCP,
+    /// which reads the names, says false where <see cref="CollectionExists"/> in process says true).
     /// </summary>
     public IReadOnlyDictionary<string, VectorStoreException> DamagedCollections
     {
@@ -36,7 +38,15 @@ public sealed partial class VectorDatabase
     {
         try
         {
-            _collections.Add(entry.Name, open(entry));
+            try
+            {
+                _collections.Add(entry.Name, open(entry));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file the open could not read or write (permissions, EIO) that no layer below named: typed here.
+                throw new StorageIoException(CollectionDirectory(entry), $"opening collection '{entry.Name}' failed: {e.Message}", e);
+            }
         }
         catch (VectorStoreException e) when (Options.SetAsideDamagedCollections && e is StoreCorruptedException or StorageIoException)
         {

@@ -409,7 +409,15 @@ public sealed partial class VectorDatabase
         // The directory goes even when closing the store fails: the manifest no longer names it.
         var closing = Closing.All($"dropping collection '{name}'", store);
         string? dir = directory ?? store?.Directory;
-        if (dir is not null && System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+        try
+        {
+            if (dir is not null && System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageIoException(dir!, $"collection '{name}' is dropped (the manifest no longer lists it), but its directory could not be deleted "
+                + $"({e.Message}); delete it by hand, or create the name again, which replaces it", e);
+        }
         Closing.ThrowIfFailed(closing);
     }
 

@@ -177,9 +177,11 @@ public sealed partial class VectorDatabase : IDisposable
             ThrowIfClosed();
             if (_damaged.ContainsKey(name))
             {
-                // Nothing of it is open: the manifest first, as for any drop, then its files.
-                DropPersistent(name, UnlistPersistent(name));
+                // Nothing of it is open: the manifest first, as for any drop, then its files. Once unlisted it is no
+                // longer this database's, even when its directory cannot be deleted (a create of the name replaces it).
+                string? unlisted = UnlistPersistent(name);
                 _damaged.Remove(name);
+                DropPersistent(name, unlisted);
                 return true;
             }
             if (!_collections.TryGetValue(name, out var c)) return false;

@@ -15,6 +15,9 @@ namespace VectorStore.IO;
 /// underlying stream take turns); <see cref="Dispose"/> must not overlap them.</remarks>
 public sealed class VectorFileReader : IDisposable
 {
+    /// <summary>The most values per row either format may declare (a crafted header must not size buffers).</summary>
+    private const int MaxDimension = 65_536;
+
     /// <summary>Bytes read from the file at a time (a whole row when one row is larger).</summary>
     private const int BlockBytes = 1 << 20;
 
@@ -63,7 +66,7 @@ public sealed class VectorFileReader : IDisposable
             Span<byte> head = stackalloc byte[4];
             ReadExactly(fs, head, path, 0);
             int dim = BinaryPrimitives.ReadInt32LittleEndian(head);
-            if (dim is <= 0 or > 65_536) throw new VectorFileException(path, 0, $"invalid dimension {dim}");
+            if (dim is <= 0 or > MaxDimension) throw new VectorFileException(path, 0, $"invalid dimension {dim}");
             int rowBytes = 4 + 4 * dim;
             if (length % rowBytes != 0) throw RaggedFvecs(fs, path, length, dim, rowBytes);
             long rows = length / rowBytes;
@@ -259,6 +262,7 @@ public sealed class VectorFileReader : IDisposable
         var parts = shape.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length != 2 || !int.TryParse(parts[0], out int rows) || !int.TryParse(parts[1], out int cols) || rows < 0 || cols <= 0)
             throw new VectorFileException(path, -1, $".npy shape ({shape}) is not a 2-D array");
+        if (cols > MaxDimension) throw new VectorFileException(path, -1, $".npy shape ({shape}): {cols} columns, more than the {MaxDimension} a vector may have");
         return (dtype, rows, cols, offset + headerLen);
     }
 

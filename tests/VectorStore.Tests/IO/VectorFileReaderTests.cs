@@ -80,7 +80,7 @@ public sealed class VectorFileReaderTests : IDisposable
             reader.Validate(allowNonFinite: true);
         }
 
-        // A row header that says 100 where every other says 101 (the same byte size: only the header tells).
+        // A row header that says 99 where every other says 100 (the same byte size: only the header tells).
         m[2_990][7] = 0;
         VectorFiles.WriteFvecs(path, m);
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Write))
@@ -101,6 +101,7 @@ public sealed class VectorFileReaderTests : IDisposable
     [InlineData("{'descr': '<f4")]
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4")]
     [InlineData("{'descr'")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000), }")] // a crafted width must not size buffers
     public void AnUnclosedNpyHeaderValueIsATypedError(string header)
     {
         var path = Path.Combine(_dir, "cut.npy");

@@ -117,4 +117,50 @@ public sealed class DamagedCollectionTests
             AssertHas(db.GetCollection("b"), Vectors(10, Dim, 4), 0, 10);
         }
     }
+
+    /// <summary>Runs chattr; false when it is missing or refused (no root, a file system without the attribute).</summary>
+    private static bool Chattr(string flag, string path)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true });
+            p!.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A set-aside collection whose files cannot be deleted (the case most likely for a collection set aside for an
+    /// I/O error): the drop unlists it, says typed which directory is left, and the name can be created again.
+    /// </summary>
+    [SkippableFact]
+    public void ADropWhoseFilesCannotBeDeletedStillRidsTheDatabaseOfTheName()
+    {
+        var (dir, damaged) = TwoCollectionsOneDamaged();
+        Skip.IfNot(OperatingSystem.IsLinux() && Chattr("+i", damaged), "needs chattr +i (root on a file system with the immutable attribute)");
+        try
+        {
+            using var db = VectorDatabase.Open(dir, SetAside, Small);
+            var e = Assert.Throws<StorageIoException>(() => db.DropCollection("b"));
+            Assert.Equal(Path.Combine(dir, "collections", "b"), e.Path);
+            Assert.Contains("could not be deleted", e.Message);
+            Assert.Empty(db.DamagedCollections);
+            Assert.False(db.CollectionExists("b"));
+            Assert.False(db.DropCollection("b"));
+        }
+        finally
+        {
+            Chattr("-i", damaged);
+        }
+        using (var db = Open(dir))
+        {
+            Assert.Equal(["a"], db.CollectionNames);
+            Load(db.CreateCollection("b", Options(Dim)), Vectors(10, Dim, 4), 0, 10);
+        }
+        using (var db = Open(dir)) AssertHas(db.GetCollection("b"), Vectors(10, Dim, 4), 0, 10);
+    }
 }

@@ -444,6 +444,10 @@ public sealed class VectorDataFilterTests
         // A missing collection is the provider's error, not a crash.
         var missing = store.GetCollection<ulong, Product>("missing");
         await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(async () => await missing.GetAsync(x => x.Rating == 1, 3).ToListAsync());
+        // Also under a filter that needs no listing: missing is an error, not an empty answer.
+        await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(async () => await missing.GetAsync(x => false, 3).ToListAsync());
+        await Assert.ThrowsAsync<Microsoft.Extensions.VectorData.VectorStoreException>(async () =>
+            await missing.SearchAsync(products[0].Embedding, 3, new VectorSearchOptions<Product> { Filter = x => false }).ToListAsync());
     }
 
     private static async Task AssertFilteredGetsMatchAsync(VectorStoreCollection<ulong, Product> collection, List<Product> products)
