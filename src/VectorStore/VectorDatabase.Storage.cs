@@ -62,7 +62,7 @@ public sealed partial class VectorDatabase
     /// Whether opening <c>LOCK</c> failed because another open holds its lock: .NET reports a held lock as the system's
     /// EWOULDBLOCK (11) on Unix-like systems and as a sharing or lock violation on Windows.
     /// </summary>
-    private static bool IsLockHeld(IOException e) =>
+    internal static bool IsLockHeld(IOException e) =>
         OperatingSystem.IsWindows() ? e.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021) : e.HResult is 11 or 35; // EWOULDBLOCK: Linux, macOS
 
     /// <summary>Opens the collection <paramref name="entry"/> describes from its files and registers its store.</summary>

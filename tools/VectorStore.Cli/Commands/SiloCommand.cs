@@ -55,6 +55,11 @@ public sealed class SiloCommand : CliCommand
             double timeout = r.GetValue(shardTimeout);
             if (!(timeout is > 0 and <= 3600)) throw new UsageException($"--shard-timeout must be in (0, 3600] seconds, got {timeout}");
             var serverOptions = flags.Listens(r) ? flags.Options(r, "silo") : null;
+            RequirePortsFree([
+                ("--silo-port", IPAddress.Loopback, r.GetValue(siloPort)),
+                ("--gateway-port", IPAddress.Loopback, r.GetValue(gatewayPort)),
+                .. serverOptions is { EndPoint: { Port: > 0 } listener } ? [("--port", listener.Address, listener.Port)] : Array.Empty<(string, IPAddress, int)>(),
+            ]);
             var silo = new SiloSettings(r.GetValue(data)!, r.GetValue(metadata)!, r.GetValue(siloPort), r.GetValue(gatewayPort), r.GetValue(primaryPort),
                 r.GetValue(clusterId)!, r.GetValue(name), r.GetValue(fast), table == "file");
             return Run(silo, serverOptions, new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromSeconds(timeout) }, r.GetValue(shards), r.GetValue(replication));
@@ -65,11 +70,86 @@ public sealed class SiloCommand : CliCommand
     private sealed record SiloSettings(string Data, string Metadata, int SiloPort, int GatewayPort, int PrimaryPort, string ClusterId, string? Name,
         bool FastFailureDetection, bool FileMembership);
 
+    /// <summary>
+    /// Refuses, before the silo joins the cluster, a port something already listens on or one given twice: Orleans binds
+    /// its ports only after joining, so a silo port taken by a running silo had the newcomer announce itself at that
+    /// silo's address, newer, and the running silo declared dead; and a taken <c>--port</c> failed only after the silo
+    /// had joined and been given shard copies.
+    /// </summary>
+    private static void RequirePortsFree((string Flag, IPAddress Address, int Port)[] ports)
+    {
+        for (int i = 0; i < ports.Length; i++)
+        {
+            for (int j = 0; j < i; j++)
+                if (ports[j].Port == ports[i].Port)
+                    throw new UsageException($"{ports[i].Flag} and {ports[j].Flag} are both {ports[i].Port}; each needs a port of its own");
+            var listener = new System.Net.Sockets.TcpListener(ports[i].Address, ports[i].Port);
+            try
+            {
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new UsageException($"{ports[i].Flag} {ports[i].Port} is in use on {ports[i].Address} ({e.SocketErrorCode}: another silo, or another program); choose a free port");
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Claims the metadata directory for <paramref name="s"/>'s cluster and, with <c>--name</c>, the name for this
+    /// process; the returned lock is held until the silo exits (the system releases it if the process dies).
+    /// Layouts and the catalog in the metadata directory are not kept per cluster id, so a silo of another cluster
+    /// sharing it rewrote this cluster's layouts; and two live silos with one name left shards without a primary.
+    /// </summary>
+    private static FileStream? ClaimMetadata(SiloSettings s)
+    {
+        string marker = Path.Combine(s.Metadata, "CLUSTER");
+        try
+        {
+            using (var file = new FileStream(marker, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read))
+            {
+                using var reader = new StreamReader(file, leaveOpen: true);
+                string owner = reader.ReadToEnd().Trim();
+                if (owner.Length == 0)
+                {
+                    file.SetLength(0);
+                    using var writer = new StreamWriter(file);
+                    writer.WriteLine(s.ClusterId);
+                }
+                else if (owner != s.ClusterId)
+                {
+                    throw new VectorStoreException($"{s.Metadata} belongs to cluster '{owner}' ({marker}); layouts and the catalog there are not kept per "
+                        + $"cluster, so cluster '{s.ClusterId}' needs a --metadata directory of its own");
+                }
+            }
+            if (s.Name is null) return null;
+            string nameLock = Path.Combine(s.Metadata, $"silo.{s.ClusterId}.{s.Name}.lock");
+            try
+            {
+                return new FileStream(nameLock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (VectorDatabase.IsLockHeld(e))
+            {
+                throw new VectorStoreException($"a silo named '{s.Name}' of cluster '{s.ClusterId}' is already running ({nameLock} is locked); "
+                    + "two live silos with one name would leave its shards without a primary", e);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageIoException(s.Metadata, $"cannot claim the metadata directory for this silo: {e.Message}", e);
+        }
+    }
+
     private static int Run(SiloSettings s, ServerOptions? serverOptions, ClusterCoordinatorOptions coordinator, int shards, int replication)
     {
         using var certificate = serverOptions?.TlsCertificate;
         Directory.CreateDirectory(s.Data);
         Directory.CreateDirectory(s.Metadata);
+        using var claim = ClaimMetadata(s);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
