@@ -159,6 +159,8 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
         var promoted = await ProbeAsync(cluster, probeIds, query);
         Assert.Equal((exposed.Score, 2), promoted);
         Assert.Equal([(1, GenerationState.Retired), (2, GenerationState.Live)], (await cluster.ListGenerationsAsync()).Select(x => (x.Generation, x.State)));
+        // info says so too (it reported 1 after every promotion).
+        Assert.Equal(2, (await cluster.GetInfoAsync()).Stats.Generation);
         // Every copy of every shard (replicas too) has it live.
         var layout = await cluster.GetLayoutAsync();
         foreach (var p in layout.Shards)
@@ -170,6 +172,7 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
 
         Assert.Equal(1, await cluster.RollbackAsync());
         Assert.Equal((sq8Score, 1), await ProbeAsync(cluster, probeIds, query));
+        Assert.Equal(1, (await cluster.GetInfoAsync()).Stats.Generation);
         Assert.Equal(GenerationState.Candidate, (await cluster.ListGenerationsAsync()).Single(x => x.Generation == 2).State);
 
         var drift = await cluster.GetDriftAsync();

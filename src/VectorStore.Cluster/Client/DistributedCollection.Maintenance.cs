@@ -57,6 +57,8 @@ public sealed partial class DistributedCollection
             RawVectors = (RawVectorResidency)perShard[0].RawVectors,
             Compression = perShard[0].Compression,
             Index = perShard[0].Index,
+            // The layout's live generation: the shards' stats do not carry it, and 1 was reported after every promotion.
+            Generation = layout.LiveGeneration,
         };
         // As the engine reports it: the residency the shards resolved when none was asked for.
         return new CollectionInfo(Options with { RawVectors = Options.RawVectors ?? stats.RawVectors }, stats, allCopies.Sum());

@@ -43,7 +43,18 @@ public sealed partial class DistributedCollection
     public async Task<ClusterLayout> GetLayoutAsync(bool refresh = true)
     {
         if (!refresh) return Volatile.Read(ref _layout);
-        var fresh = await LayoutGrain.GetAsync() ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
+        ClusterLayout? read;
+        try
+        {
+            read = await LayoutGrain.GetAsync();
+        }
+        catch (Exception e) when (e is Orleans.Runtime.OrleansException or TimeoutException)
+        {
+            // The layout grain's silo just died (its activation moves once membership says so): the cluster's
+            // unavailability, which clients retry, not an internal error.
+            throw new ClusterUnavailableException($"the layout of '{Name}' could not be read ({e.GetType().Name}: {e.Message}); retry once membership has settled");
+        }
+        var fresh = read ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
         var current = Volatile.Read(ref _layout);
         if (fresh.Version > current.Version) Interlocked.CompareExchange(ref _layout, fresh, current);
         return Volatile.Read(ref _layout);
