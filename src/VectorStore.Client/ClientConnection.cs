@@ -77,6 +77,7 @@ internal sealed class ClientConnection : IAsyncDisposable
         {
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
             socket.NoDelay = true;
+            EnableKeepAlive(socket);
             stream = new NetworkStream(socket, ownsSocket: true);
             if (options.UseTls || options.TlsCaFile is not null)
                 stream = await ClientTls.AuthenticateAsync(stream, host, port, options, timeout.Token).ConfigureAwait(false);
@@ -111,6 +112,23 @@ internal sealed class ClientConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// TCP keep-alive, so that a connection to a host that vanished without a reset (power loss, a partition) fails after
+    /// about two minutes of silence instead of holding its unbounded calls (writes, builds) for ever: probes after 60 s
+    /// idle, every 10 s, five unanswered ones fail it. Where the system does not take a setting, its default stays.
+    /// </summary>
+    private static void EnableKeepAlive(Socket socket)
+    {
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 5);
+        }
+        catch (Exception e) when (e is SocketException or PlatformNotSupportedException) { }
+    }
+
+    /// <summary>
     /// Sends one request and waits for its response. Cancelling abandons the wait (the response is dropped). Past
     /// <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: never) the request fails with
     /// <see cref="RequestTimeoutException"/> and the connection is retired: it takes no new request, the requests
@@ -131,9 +149,17 @@ internal sealed class ClientConnection : IAsyncDisposable
         using var deadline = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
         _pending[id] = tcs;
         using var expiry = deadline?.Token.UnsafeRegister(_ => Expire(id, opcode, timeout), null) ?? default;
+        // The wait for the write lock ends with the deadline too: a request queued behind another's send blocked on a
+        // server that stopped reading would otherwise wait as long as that send (for ever, for an unbounded write).
+        using var lockWait = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
-            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            await _writeLock.WaitAsync(lockWait?.Token ?? ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && TimedOut(tcs))
+        {
+            Forget(id);
+            return await tcs.Task.ConfigureAwait(false); // nothing of it went out; its deadline passed
         }
         catch
         {
@@ -142,8 +168,11 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
         try
         {
+            // Marked as sending before the check, with a full fence: a deadline passing from here on sees the request
+            // mid-send and closes the socket under its flush; one that passed before has retired the connection, which
+            // the check sees (Expire retires, fences, then reads this).
+            Interlocked.Exchange(ref _sendingId, id);
             ThrowIfNotTakingRequests();
-            Volatile.Write(ref _sendingId, id);
             FrameWriter.Write(_writer, opcode, id, message);
             // No token here: a flush cancelled half-way would leave a partial frame and desynchronise the stream.
             await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -152,7 +181,8 @@ internal sealed class ClientConnection : IAsyncDisposable
         {
             Forget(id);
             // This request's deadline passed meanwhile (and, mid-send, closed the socket under it): the timeout is what happened.
-            if (tcs.Task.IsFaulted) return await tcs.Task.ConfigureAwait(false);
+            if (TimedOut(tcs)) return await tcs.Task.ConfigureAwait(false);
+            // Nothing of it went out: the caller may send it elsewhere, whatever else failed the connection meanwhile.
             if (e is NotSentException) throw;
             Fail(e);
             throw new VectorStoreConnectionException($"connection lost while sending: {e.Message}", e);
@@ -179,6 +209,9 @@ internal sealed class ClientConnection : IAsyncDisposable
     }
 
     private const long NotSending = -1;
+
+    private static bool TimedOut(TaskCompletionSource<RawResponse> tcs) =>
+        tcs.Task.IsFaulted && tcs.Task.Exception?.InnerException is RequestTimeoutException;
 
     // The id of the request whose frame is being written (under the write lock), or NotSending.
     private long _sendingId = NotSending;
@@ -217,6 +250,7 @@ internal sealed class ClientConnection : IAsyncDisposable
     {
         if (!_pending.ContainsKey(id)) return;
         _retired = true;
+        Interlocked.MemoryBarrier(); // before reading _sendingId: see SendAsync
         if (!_pending.TryRemove(id, out var tcs))
         {
             CloseIfRetiredAndIdle(); // answered in between: the connection is retired all the same, and closes when idle
@@ -280,9 +314,20 @@ internal sealed class ClientConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Fail(new ObjectDisposedException(nameof(ClientConnection)));
-        if (_readLoop is not null) await _readLoop.ConfigureAwait(false);
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        try { await _writer.CompleteAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        // A send still inside its flush (its request already failed) ends once Fail has shut the socket: wait for it
+        // before completing the writer, which is not thread-safe.
+        // Senders queued behind it find the connection failed and send nothing.
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_readLoop is not null) await _readLoop.ConfigureAwait(false);
+            await _reader.CompleteAsync().ConfigureAwait(false);
+            try { await _writer.CompleteAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 }

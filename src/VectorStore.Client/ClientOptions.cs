@@ -26,8 +26,10 @@ public sealed record ClientOptions
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// Whether a request that is safe to repeat (reads, searches, upserts, build/flush/snapshot) is retried once on a
-    /// fresh connection when the connection fails. Create, drop and delete are never retried. Default true.
+    /// Whether a request that is safe to repeat (reads, searches, upserts, flush) is retried once on a fresh connection
+    /// when the connection fails after it was sent. Create, drop, delete, index builds and snapshots are not (a build or
+    /// snapshot may still be running on the server; a second would do the work again). A request refused before any
+    /// byte of it went out is always sent on a new connection. Default true.
     /// </summary>
     public bool RetryIdempotent { get; init; } = true;
 

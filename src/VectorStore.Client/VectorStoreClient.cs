@@ -358,7 +358,8 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Trains the codec and builds the index now, as <c>Collection.BuildIndex</c>.</summary>
     public async Task BuildIndexAsync(string name, CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), true, cancellationToken).ConfigureAwait(false));
+        // Not resent after a lost connection: the server may still be training, and a second request would train again.
+        EmptyResponse.Read(await CallAsync(Opcode.BuildIndex, new NameRequest(name), false, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Makes every acknowledged write durable; <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default) =>
@@ -366,7 +367,8 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
 
     /// <summary>Compacts every collection of the server (a new snapshot of each, its log truncated); <see cref="RemoteErrorException"/> with <see cref="ErrorCode.NotSupported"/> when the server has no storage.</summary>
     public async Task SnapshotAsync(CancellationToken cancellationToken = default) =>
-        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, true, cancellationToken).ConfigureAwait(false));
+        // Not resent after a lost connection: a second request would snapshot (compact) every collection again.
+        EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, false, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     /// <remarks>

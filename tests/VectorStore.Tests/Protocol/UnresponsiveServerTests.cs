@@ -24,12 +24,16 @@ public sealed class UnresponsiveServerTests
         private readonly List<Socket> _sockets = [];
         private readonly Task _loop;
         private readonly bool _hangUp;
+        private readonly bool _deaf;
         public int Hellos;
         public int Requests;
 
-        public StalledServer(bool hangUp = false)
+        /// <param name="hangUp">The first request stops the listener and closes the connection.</param>
+        /// <param name="deaf">After the handshake nothing more is read: the client's sends block once the buffers fill.</param>
+        public StalledServer(bool hangUp = false, bool deaf = false)
         {
             _hangUp = hangUp;
+            _deaf = deaf;
             _listener.Start();
             _loop = Task.Run(AcceptAsync);
         }
@@ -53,6 +57,7 @@ public sealed class UnresponsiveServerTests
                         Interlocked.Increment(ref Hellos);
                         var version = HelloRequest.Read(hello).Version;
                         await stream.WriteAsync(RawConnection.Frame((byte)Opcode.Hello | ProtocolConstants.ResponseBit, helloId, new HelloResponse(version, new ProtocolLimits())));
+                        if (_deaf) await Task.Delay(Timeout.Infinite, _stop.Token);
                         while (true)
                         {
                             await ProtocolVersionTests.ReadFrameAsync(stream);
@@ -62,15 +67,18 @@ public sealed class UnresponsiveServerTests
                             return;
                         }
                     }
-                    catch (Exception e) when (e is EndOfStreamException or IOException or ObjectDisposedException)
+                    catch (Exception e) when (e is EndOfStreamException or IOException or ObjectDisposedException or OperationCanceledException)
                     {
                     }
                 });
             }
         }
 
+        private readonly CancellationTokenSource _stop = new();
+
         public async ValueTask DisposeAsync()
         {
+            _stop.Cancel();
             _listener.Stop();
             lock (_sockets) foreach (var s in _sockets) s.Dispose();
             await _loop;
@@ -125,6 +133,27 @@ public sealed class UnresponsiveServerTests
         foreach (var call in new Task[] { build, snapshot, delete })
             await Within(Assert.ThrowsAnyAsync<OperationCanceledException>(() => call).ContinueWith(t => t.Result));
         Assert.Equal(4, server.Requests);
+    }
+
+    /// <summary>
+    /// A read queued behind a write whose send is blocked (a server that stopped reading) still ends at its deadline:
+    /// it used to wait for the write lock, and so for the write, for ever.
+    /// </summary>
+    [Fact]
+    public async Task AReadQueuedBehindABlockedSendTimesOut()
+    {
+        await using var server = new StalledServer(deaf: true);
+        var client = await VectorStoreClient.ConnectAsync($"127.0.0.1:{server.Port}", new ClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+        const int rows = 30_000, dim = 384; // 46 MB: far more than the socket buffers hold
+        var upsert = client.UpsertBatchAsync("c", Enumerable.Range(0, rows).Select(i => (ulong)i).ToArray(), new VectorMatrix(rows, dim));
+        await Task.Delay(300);
+        Assert.False(upsert.IsCompleted, "the upsert's send should be blocked on the deaf server");
+        await Within(Assert.ThrowsAsync<RequestTimeoutException>(() => client.SearchAsync("c", new float[dim])));
+        // The blocked write ends when the client closes its connection: lost with it, or refused by the disposed client
+        // when its retry asks for a new connection.
+        await client.DisposeAsync();
+        var e = await Within(Assert.ThrowsAnyAsync<Exception>(() => upsert));
+        Assert.True(e is VectorStoreConnectionException or ObjectDisposedException, e.ToString());
     }
 
     /// <summary><see cref="TimeSpan.MaxValue"/>, a common way to say "no limit", means never (it used to fail every call).</summary>
