@@ -148,6 +148,12 @@ public sealed partial class DistributedCollection
                 else if (outcome.Status == WriteStatus.Ok) return outcome;
                 else reason = $"{outcome.Status}: {outcome.Detail}";
             }
+            catch (ClusterUnavailableException e)
+            {
+                // The layout could not be read while the write waited (its grain's silo died meanwhile): ride it out
+                // like an unanswered primary, until the write timeout.
+                reason = e.Message;
+            }
             catch (Exception e) when (e is not VectorStoreException)
             {
                 // The primary did not answer: let the layout grain check membership (it promotes only a dead one).

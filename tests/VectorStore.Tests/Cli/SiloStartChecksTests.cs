@@ -50,6 +50,31 @@ public sealed class SiloStartChecksTests
         Assert.Equal("first\n", File.ReadAllText(Path.Combine(dir, "meta", "CLUSTER")));
     }
 
+    /// <summary>A directory used before the marker existed: another cluster's membership table there refuses the claim.</summary>
+    [Fact]
+    public void AMetadataDirectoryWithAnotherClustersMembershipIsRefused()
+    {
+        var dir = TestData.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "meta"));
+        File.WriteAllText(Path.Combine(dir, "meta", "membership.first.json"), "{}");
+        var (code, _, err) = Silo(dir, "--cluster-id", "second", "--silo-port", $"{FreePort()}", "--gateway-port", $"{FreePort()}");
+        Assert.Equal(2, code);
+        Assert.Contains("holds the membership of cluster 'first'", err);
+        Assert.Equal(0, new FileInfo(Path.Combine(dir, "meta", "CLUSTER")).Length);
+    }
+
+    [Theory]
+    [InlineData("--name", "a/b")]
+    [InlineData("--name", "n.1")]
+    [InlineData("--cluster-id", " x")]
+    public void NamesThatWouldNameFilesBadlyAreUsageErrors(string flag, string value)
+    {
+        var dir = TestData.TempDir();
+        var (code, _, err) = Silo(dir, flag, value, "--silo-port", $"{FreePort()}", "--gateway-port", $"{FreePort()}");
+        Assert.Equal(1, code);
+        Assert.Contains($"{flag} must be", err);
+    }
+
     [Fact]
     public void ANameARunningSiloHoldsIsRefused()
     {

@@ -54,6 +54,9 @@ public sealed class SiloCommand : CliCommand
             RequireRange("--replication", r.GetValue(replication), 0, 16);
             double timeout = r.GetValue(shardTimeout);
             if (!(timeout is > 0 and <= 3600)) throw new UsageException($"--shard-timeout must be in (0, 3600] seconds, got {timeout}");
+            if (!IsValidId(r.GetValue(clusterId)!)) throw new UsageException($"--cluster-id must be 1–64 of A–Z a–z 0–9 _ - . not starting with '.', got '{r.GetValue(clusterId)}'");
+            if (r.GetValue(name) is { } stable && !(IsValidId(stable) && !stable.Contains('.')))
+                throw new UsageException($"--name must be 1–64 of A–Z a–z 0–9 _ -, got '{stable}'");
             var serverOptions = flags.Listens(r) ? flags.Options(r, "silo") : null;
             RequirePortsFree([
                 ("--silo-port", IPAddress.Loopback, r.GetValue(siloPort)),
@@ -110,20 +113,27 @@ public sealed class SiloCommand : CliCommand
         string marker = Path.Combine(s.Metadata, "CLUSTER");
         try
         {
-            using (var file = new FileStream(marker, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read))
+            using (var file = OpenExclusive(marker))
             {
-                using var reader = new StreamReader(file, leaveOpen: true);
-                string owner = reader.ReadToEnd().Trim();
-                if (owner.Length == 0)
-                {
-                    file.SetLength(0);
-                    using var writer = new StreamWriter(file);
-                    writer.WriteLine(s.ClusterId);
-                }
-                else if (owner != s.ClusterId)
+                string owner = new StreamReader(file, leaveOpen: true).ReadToEnd().Trim();
+                if (owner.Length > 0 && !IsValidId(owner))
+                    throw new StoreCorruptedException(marker, "does not hold a cluster id (damaged?); if this directory is this cluster's, write its --cluster-id there");
+                if (owner.Length > 0 && owner != s.ClusterId)
                 {
                     throw new VectorStoreException($"{s.Metadata} belongs to cluster '{owner}' ({marker}); layouts and the catalog there are not kept per "
                         + $"cluster, so cluster '{s.ClusterId}' needs a --metadata directory of its own");
+                }
+                if (owner.Length == 0)
+                {
+                    // A directory used before the marker existed: its membership tables say whose it is.
+                    var others = Directory.EnumerateFiles(s.Metadata, "membership.*.json").Select(Path.GetFileName)
+                        .Select(f => f!["membership.".Length..^".json".Length]).Where(id => id != s.ClusterId).ToArray();
+                    if (others.Length > 0)
+                        throw new VectorStoreException($"{s.Metadata} holds the membership of cluster '{others[0]}'; layouts and the catalog there are not kept "
+                            + $"per cluster, so cluster '{s.ClusterId}' needs a --metadata directory of its own");
+                    file.SetLength(0);
+                    file.Write(System.Text.Encoding.UTF8.GetBytes(s.ClusterId + "\n"));
+                    file.Flush(flushToDisk: true);
                 }
             }
             if (s.Name is null) return null;
@@ -143,6 +153,30 @@ public sealed class SiloCommand : CliCommand
             throw new StorageIoException(s.Metadata, $"cannot claim the metadata directory for this silo: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> exclusively, waiting up to 10 s while another silo starting at the same moment holds
+    /// it: claiming the marker is read, decide, write, and two silos must not both find it empty.
+    /// </summary>
+    private static FileStream OpenExclusive(string path)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (VectorDatabase.IsLockHeld(e) && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    /// <summary>Cluster ids and silo names: 1–64 of A–Z a–z 0–9 _ - . (they name files in the metadata directory).</summary>
+    private static bool IsValidId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '.') && id[0] != '.';
 
     private static int Run(SiloSettings s, ServerOptions? serverOptions, ClusterCoordinatorOptions coordinator, int shards, int replication)
     {
