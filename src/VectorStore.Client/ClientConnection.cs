@@ -315,8 +315,8 @@ internal sealed class ClientConnection : IAsyncDisposable
     {
         Fail(new ObjectDisposedException(nameof(ClientConnection)));
         // A send still inside its flush (its request already failed) ends once Fail has shut the socket: wait for it
-        // before completing the writer, which is not thread-safe.
-        // Senders queued behind it find the connection failed and send nothing.
+        // before completing the writer, which is not thread-safe. Senders queued behind it find the connection failed
+        // and send nothing.
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {

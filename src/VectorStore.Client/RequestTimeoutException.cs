@@ -1,9 +1,9 @@
 namespace VectorStore.Client;
 
 /// <summary>
-/// No response arrived within <see cref="ClientOptions.RequestTimeout"/>: the server stalled or the network dropped
-/// the connection without a reset. The request may or may not have been applied (a write is in doubt, as after a lost
-/// connection); the client closed the connection, and the next call opens a new one. (CLI exit code 2.)
+/// No response to a read or search arrived within <see cref="ClientOptions.RequestTimeout"/>: the server stalled or
+/// the network dropped the connection without a reset. The client retired the connection (the calls already on it run
+/// to their end; it closes once they have), and the next call opens a new one. (CLI exit code 2.)
 /// </summary>
 public sealed class RequestTimeoutException : VectorStoreException
 {

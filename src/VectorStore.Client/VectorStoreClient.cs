@@ -151,14 +151,14 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     private async Task<byte[]> CallAsync(Opcode opcode, IWireMessage request, bool idempotent, CancellationToken ct) =>
         (await CallVersionedAsync(opcode, _ => request, idempotent, ct).ConfigureAwait(false)).Payload;
 
+    /// <summary>The longest deadline a timer takes (about 49.7 days); a longer <see cref="ClientOptions.RequestTimeout"/>, such as <see cref="TimeSpan.MaxValue"/>, means never.</summary>
+    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>
     /// The requests <see cref="ClientOptions.RequestTimeout"/> bounds: reads and searches. A write can train the codec
     /// and build the index inside the batch that crosses the training threshold (minutes on a large collection, while
     /// later writes wait for it), and builds, snapshots and canary runs take as long as their work.
     /// </summary>
-    /// <summary>The longest deadline a timer takes (about 49.7 days); a longer <see cref="ClientOptions.RequestTimeout"/>, such as <see cref="TimeSpan.MaxValue"/>, means never.</summary>
-    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-
     private static bool IsBounded(Opcode opcode) => opcode is Opcode.Ping or Opcode.ListCollections or Opcode.Info or Opcode.Get
         or Opcode.ListIds or Opcode.Search or Opcode.SearchBatch or Opcode.ListGenerations or Opcode.GetDrift;
 
