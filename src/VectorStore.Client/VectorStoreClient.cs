@@ -370,6 +370,25 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         // Not resent after a lost connection: a second request would snapshot (compact) every collection again.
         EmptyResponse.Read(await CallAsync(Opcode.Snapshot, s_empty, false, cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// Has the server write a backup of its database into <paramref name="name"/>, a new directory right under its
+    /// backup directory (<c>serve --backup-dir</c>), as <c>VectorDatabase.Backup</c> does in process: every write
+    /// acknowledged before the call is in it, and it opens as a database on its own. Returns what the server wrote
+    /// (<see cref="BackupResult.Directory"/> is a path on the server's machine). <see cref="RemoteErrorException"/> with
+    /// <see cref="ErrorCode.NotSupported"/> when the server takes no backups; <see cref="InvalidArgumentException"/>
+    /// for a name that is not a plain directory name or already exists, and before anything is sent when the server
+    /// speaks a protocol version below 8.
+    /// </summary>
+    /// <remarks>Not bounded by <see cref="ClientOptions.RequestTimeout"/>, and not resent after a lost connection (the server may still be writing it).</remarks>
+    public async Task<BackupResult> BackupAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var (payload, _) = await CallVersionedAsync(Opcode.Backup, version => version >= ProtocolConstants.BackupVersion ? new NameRequest(name)
+            : throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no backups (version {ProtocolConstants.BackupVersion} has); upgrade the server"),
+            false, cancellationToken).ConfigureAwait(false);
+        return BackupResponse.Read(payload).Result;
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// The protocol has no per-collection compaction: after checking that <paramref name="name"/> exists this sends a

@@ -50,6 +50,8 @@ public enum Opcode : byte
 
     /// <summary>Writes a snapshot of the database.</summary>
     Snapshot = 0x42,
+    /// <summary>Writes a backup of the database under the server's backup directory (version 8).</summary>
+    Backup = 0x43,
 
     /// <summary>Declares and builds a candidate compression generation (version 5).</summary>
     BuildGeneration = 0x60,

@@ -77,6 +77,9 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
             case Opcode.Snapshot:
                 new WireReader(payload).End();
                 return SnapshotAsync();
+            case Opcode.Backup:
+                NameRequest.Read(payload);
+                throw new ProtocolException(ErrorCode.NotSupported, "this server runs requests through a database client (a cluster gateway, say), which takes no backup: back up each database (each silo's) where it runs");
             default:
                 if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(db, opcode, payload, version, _limits);
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");

@@ -149,12 +149,28 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 if (options.Snapshot is null) throw new ProtocolException(ErrorCode.NotSupported, "this server has no snapshot (in-memory database or storage not available)");
                 CompactAll();
                 return EmptyResponse.Instance;
+            case Opcode.Backup:
+                return new BackupResponse(db.Backup(BackupTarget(NameRequest.Read(payload).Name)));
             default:
                 // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous
                 // path (the fuzz harness) waits for them.
                 if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(Client, opcode, payload, version, _limits).AsTask().GetAwaiter().GetResult();
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
+    }
+
+    /// <summary>
+    /// Where a Backup request named <paramref name="name"/> writes: a new directory right under the server's backup
+    /// directory (<see cref="ServerOptions.BackupDirectory"/>), never elsewhere.
+    /// </summary>
+    private string BackupTarget(string name)
+    {
+        string root = options.BackupDirectory
+            ?? throw new ProtocolException(ErrorCode.NotSupported, "this server takes no backups: start it with --backup-dir DIR (ServerOptions.BackupDirectory), or back up in process with VectorDatabase.Backup");
+        if (db.Directory is null) throw new ProtocolException(ErrorCode.NotSupported, "this server's database is in memory: it has no files to back up");
+        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || name.StartsWith('.'))
+            throw new InvalidArgumentException($"backup name '{name}' is not a plain directory name (no separators, not starting with '.'): a backup goes right under the server's backup directory");
+        return Path.Combine(root, name);
     }
 
     /// <summary>The search response; when hits carry fields, payloads or vectors its size is known only now and checked.</summary>

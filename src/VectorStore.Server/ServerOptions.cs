@@ -77,6 +77,14 @@ public sealed record ServerOptions
     /// </summary>
     public Action<VectorDatabase>? Snapshot { get; init; }
 
+    /// <summary>
+    /// Where the Backup opcode writes (<c>serve --backup-dir</c>): a request names one new directory under it, a plain
+    /// name, so a client can neither write elsewhere on the server nor over an earlier backup. Null (the default) = the
+    /// Backup opcode answers <see cref="ErrorCode.NotSupported"/>; so does a server over an in-memory database or a
+    /// gateway.
+    /// </summary>
+    public string? BackupDirectory { get; init; }
+
     /// <summary>Receives diagnostic lines (unexpected failures, rejected connections). Default: none.</summary>
     public Action<string>? Log { get; init; }
 

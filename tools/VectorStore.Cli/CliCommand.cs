@@ -20,6 +20,7 @@ public abstract class CliCommand
     /// </summary>
     public static IEnumerable<CliCommand> All() =>
     [
+        new BackupCommand(),
         new CompactCommand(),
         new CreateCommand(),
         new DemoCommand(),

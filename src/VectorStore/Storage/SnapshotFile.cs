@@ -193,6 +193,39 @@ internal static class SnapshotFile
         return BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
     }
 
+    /// <summary>
+    /// Copies the snapshot at <paramref name="source"/> to <paramref name="destination"/> (a new file, fsynced) with its
+    /// log address replaced by <paramref name="logAddress"/> and its footer hash computed again: a backup pairs the
+    /// snapshot with a new, empty log that begins at that address (data-format.md §4.15). The source's checksum and
+    /// header are verified first, so a damaged snapshot is refused naming it, never given a valid hash in the copy.
+    /// Returns the live count the snapshot holds.
+    /// </summary>
+    public static int CopyWithLogAddress(string source, string destination, int dimension, long logAddress)
+    {
+        using var file = OpenVerified(source, out long length);
+        var header = ReadHeader(file, source, dimension, out uint version);
+        if (version != FormatVersion)
+            throw new StoreCorruptedException(source, $"snapshot format version {version} is not the current {FormatVersion}: a checkpoint migrates it before a backup copies it");
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), logAddress);
+        using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            var hs = new HashingStream(output);
+            hs.Write(header);
+            var buffer = new byte[1 << 20];
+            long remaining = length - HeaderSize - Checksums.HashFooterSize;
+            while (remaining > 0)
+            {
+                int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                if (n <= 0) throw new StoreCorruptedException(source, "snapshot shorter than its size");
+                hs.Write(buffer, 0, n);
+                remaining -= n;
+            }
+            Checksums.WriteHashFooter(output, hs.Hash, EndMagic);
+            output.Flush(flushToDisk: true);
+        }
+        return BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(28));
+    }
+
     /// <summary>Opens the snapshot, checks its size and checksum, and leaves it positioned at the start.</summary>
     private static FileStream OpenVerified(string path, out long length)
     {

@@ -18,10 +18,29 @@ public sealed class ServeCommand : CliCommand
         var setAside = Opt<bool>("--set-aside-damaged",
             "Serve the other collections when one's files cannot be opened (it is named on stderr, not served, and left on disk); "
             + "without it a damaged collection stops the server from starting");
-        var command = new Command("serve", "Serve a database over the VectorStore TCP protocol") { db, setAside };
+        var backupDir = Opt<string?>("--backup-dir",
+            "Directory the clients' backups go into ('vectorstore backup --server … --to NAME' writes DIR/NAME); without it the server takes no backups");
+        var command = new Command("serve", "Serve a database over the VectorStore TCP protocol") { db, setAside, backupDir };
         var flags = new ServerFlags(portRequired: true, "TCP port (0 = any free port; the chosen one is printed)").AddTo(command);
-        command.SetAction(r => Guard(() => Run(r.GetValue(db)!, flags.Options(r, "serve"), r.GetValue(setAside))));
+        command.SetAction(r => Guard(() => Run(r.GetValue(db)!, flags.Options(r, "serve") with { BackupDirectory = BackupDirectory(r.GetValue(backupDir), r.GetValue(db)!) },
+            r.GetValue(setAside))));
         return command;
+    }
+
+    /// <summary>
+    /// The backup directory as a full path, created if missing; refused before the server starts when it is a file or
+    /// lies inside the database directory (a backup there would be inside what it backs up).
+    /// </summary>
+    private static string? BackupDirectory(string? dir, string db)
+    {
+        if (dir is null) return null;
+        string full = Path.GetFullPath(dir);
+        if (File.Exists(full)) throw new UsageException($"--backup-dir {dir}: is a file");
+        string own = Path.TrimEndingDirectorySeparator(Path.GetFullPath(db)) + Path.DirectorySeparatorChar;
+        if ((Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+            throw new UsageException($"--backup-dir {dir}: lies inside the database directory {db}; backups go elsewhere (another disk, ideally)");
+        Directory.CreateDirectory(full);
+        return full;
     }
 
     private static int Run(string dir, ServerOptions options, bool setAsideDamaged)

@@ -1,0 +1,133 @@
+using VectorStore.Storage;
+
+namespace VectorStore;
+
+/// <summary>Online backup: a copy of a serving database that opens on its own.</summary>
+public sealed partial class VectorDatabase
+{
+    /// <summary>
+    /// Writes a backup of the database into <paramref name="directory"/> while it keeps serving: a database directory
+    /// that <see cref="Open(string, DatabaseOptions?)"/> opens like any other (on another machine too). Each collection
+    /// is copied as of a checkpoint taken when the backup reaches it, so the copy holds every write acknowledged before
+    /// this call began (and perhaps some acknowledged during it); collections are copied one after another, not as of
+    /// one instant. The copy has no write-ahead log to replay and no files a checkpoint has retired: it is as large as
+    /// the data, not as the source directory.
+    /// </summary>
+    /// <remarks>
+    /// Writers and searches go on meanwhile; each collection's background checkpoints wait while its files are copied.
+    /// Every snapshot's checksum is verified on the way; to prove the whole copy, open it with
+    /// <see cref="OpenReadOnly(string, DatabaseOptions?)"/> (<c>vectorstore backup --verify</c> does). The backup is
+    /// written into a hidden sibling directory and renamed into place only when complete, so a crash or an error never
+    /// leaves a partial backup under <paramref name="directory"/>. Collections set aside as damaged at open are left
+    /// out and listed in <see cref="BackupResult.SkippedDamaged"/>; a collection dropped while the backup runs is left out.
+    /// Thread-safe; concurrent backups of one database copy each collection one after the other.
+    /// </remarks>
+    /// <exception cref="InvalidArgumentException">
+    /// <paramref name="directory"/> is empty, exists and is not an empty directory, or lies inside this database's
+    /// directory; the database is in memory.
+    /// </exception>
+    /// <exception cref="ReadOnlyDatabaseException">The database is open read-only (a backup checkpoints each collection).</exception>
+    /// <exception cref="StorageIoException">Reading the database or writing the backup failed (<see cref="StorageFullException"/> when out of space); nothing is left at <paramref name="directory"/>.</exception>
+    public BackupResult Backup(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (string.IsNullOrWhiteSpace(directory)) throw new InvalidArgumentException("the backup directory is empty");
+        if (Directory is null)
+            throw new InvalidArgumentException("an in-memory database has no files to back up; open a database directory (VectorDatabase.Open) to keep and back up data");
+        ThrowIfReadOnly("a backup (it checkpoints each collection first)");
+        ThrowIfClosedUnderGate();
+        string target = Path.GetFullPath(directory);
+        CheckBackupTarget(target);
+        string parent = Path.GetDirectoryName(target) ?? throw new InvalidArgumentException($"{target}: a backup cannot be a file system's root");
+        string partial = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        try
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
+            var entries = new List<ManifestCollection>();
+            var copied = new List<BackedUpCollection>();
+            string[] names, damaged;
+            lock (_gate)
+            {
+                ThrowIfClosed();
+                names = [.. _stores.Keys.Order(StringComparer.Ordinal)];
+                damaged = [.. _damaged.Keys.Order(StringComparer.Ordinal)];
+            }
+            foreach (string name in names)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (CopyCollection(name, partial, cancellationToken) is not { } copy) continue;
+                entries.Add(copy.Entry);
+                copied.Add(new BackedUpCollection(name, copy.Count, copy.Bytes));
+            }
+            Manifest.Write(partial, new ManifestBody { Collections = entries });
+            FileDurability.FsyncDirectory(Path.Combine(partial, "collections"));
+            FileDurability.FsyncDirectory(partial);
+            cancellationToken.ThrowIfCancellationRequested();
+            // Checked empty above; a rename cannot replace a directory.
+            if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target);
+            System.IO.Directory.Move(partial, target);
+            FileDurability.FsyncDirectory(parent);
+            return new BackupResult(target, copied, damaged);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // named below; a later backup uses another name
+            if (e is IOException or UnauthorizedAccessException)
+                throw FileSpace.Failure(e, target, $"writing the backup (nothing was left there; the partial copy {partial} was deleted)");
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="Backup(string, CancellationToken)"/>
+    public Task<BackupResult> BackupAsync(string directory, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Backup(directory, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Copies collection <paramref name="name"/> into the backup being written in <paramref name="backup"/>; null when
+    /// it was dropped before or while it was copied (its partial copy removed).
+    /// </summary>
+    private (ManifestCollection Entry, int Count, long Bytes)? CopyCollection(string name, string backup, CancellationToken cancellationToken)
+    {
+        // A collection reopened after a fault gets a new store; the copy then starts again on it.
+        for (int attempt = 0; ; attempt++)
+        {
+            CollectionStore? store;
+            lock (_gate)
+            {
+                while (_reopening.Contains(name)) Monitor.Wait(_gate);
+                ThrowIfClosed();
+                if (!_stores.TryGetValue(name, out store)) return null;
+            }
+            string target = Path.Combine(backup, "collections", store.Entry.Directory);
+            try
+            {
+                return store.CopyTo(target, cancellationToken);
+            }
+            catch (ObjectDisposedException) when (attempt < 3)
+            {
+                if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target, recursive: true);
+                ThrowIfClosedUnderGate();
+            }
+        }
+    }
+
+    private void ThrowIfClosedUnderGate()
+    {
+        lock (_gate) ThrowIfClosed();
+    }
+
+    /// <summary>A backup writes only into a new or empty directory outside the database's own.</summary>
+    private void CheckBackupTarget(string target)
+    {
+        if (File.Exists(target)) throw new InvalidArgumentException($"{target}: is a file; a backup needs a new or empty directory");
+        if (System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())
+            throw new InvalidArgumentException($"{target}: exists and is not empty; a backup never writes over anything, so give a new or empty directory");
+        string own = Path.TrimEndingDirectorySeparator(Directory!) + Path.DirectorySeparatorChar;
+        if ((Path.TrimEndingDirectorySeparator(target) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+            throw new InvalidArgumentException($"{target}: lies inside the database directory {Directory}; a backup goes elsewhere (another disk, ideally)");
+    }
+}

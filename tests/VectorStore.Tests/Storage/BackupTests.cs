@@ -1,0 +1,312 @@
+using VectorStore.Collections;
+using VectorStore.Filtering;
+using VectorStore.Tests.Filtering;
+using Xunit;
+using static VectorStore.Tests.Storage.StorageTestKit;
+
+namespace VectorStore.Tests.Storage;
+
+/// <summary>
+/// <see cref="VectorDatabase.Backup"/>: a copy of a serving database that opens on its own with every write
+/// acknowledged before the backup began, bit-identical; writers go on meanwhile; the copy takes writes and keeps them
+/// through a crash; bad targets are refused before anything is written, and a failed backup leaves nothing behind.
+/// </summary>
+public sealed class BackupTests
+{
+    private const int Dim = 16;
+
+    /// <summary>
+    /// Three collections in three states: "flat" checkpointed then changed in its log only (overwrites, deletes),
+    /// "hnsw" with declared fields never checkpointed, "empty" never written.
+    /// </summary>
+    private static (string Dir, VectorMatrix Flat, VectorMatrix Hnsw) Populate(VectorDatabase db)
+    {
+        var flat = Vectors(900, Dim, 1);
+        var c = db.CreateCollection("flat", Options(Dim));
+        Load(c, flat, 0, 150);
+        db.Compact("flat");
+        Load(c, Vectors(100, Dim, 7), 0, 50); // overwrites ids 0..99 in the log only
+        for (ulong id = 800; id < 850; id++) Assert.True(c.Delete(id));
+        var hnsw = FieldStoreTests.Fill(db, "hnsw", 700, "sq8", "hnsw:8", out var m);
+        db.CreateCollection("empty", Options(Dim));
+        return (db.Directory!, flat, m);
+    }
+
+    private static void AssertSameContents(Collection expected, Collection actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (ulong id in expected.Ids())
+        {
+            var e = expected.Get(id)!;
+            var a = actual.Get(id);
+            Assert.True(a is not null, $"id {id} missing from the backup");
+            Assert.True(e.Vector.AsSpan().SequenceEqual(a!.Vector), $"id {id}: vector differs");
+            Assert.Equal(e.Payload, a.Payload);
+        }
+        var queries = Vectors(20, expected.Options.Dimension, 99);
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var want = expected.Search(queries.Row(q), new SearchOptions { K = 10 });
+            var got = actual.Search(queries.Row(q), new SearchOptions { K = 10 });
+            Assert.Equal(want.Select(h => h.Id), got.Select(h => h.Id));
+        }
+    }
+
+    [Fact]
+    public void TheBackupOpensOnItsOwnWithEveryAcknowledgedWriteBitIdentical()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "backup");
+        using var db = Open(dir);
+        Populate(db);
+        var result = db.Backup(target);
+
+        Assert.Equal(target, result.Directory);
+        Assert.Equal(["empty", "flat", "hnsw"], result.Collections.Select(c => c.Name));
+        Assert.Equal([0L, 850L, 700L], result.Collections.Select(c => c.Count));
+        Assert.Empty(result.SkippedDamaged);
+        Assert.True(result.Bytes > 0);
+        // Nothing half-written is left beside it.
+        Assert.Equal([target], Directory.GetDirectories(Path.GetDirectoryName(target)!));
+
+        using (var copy = Open(target))
+        {
+            Assert.Equal(db.CollectionNames.Order(), copy.CollectionNames.Order());
+            foreach (string name in db.CollectionNames)
+            {
+                var a = copy.GetCollection(name);
+                Assert.Equal(db.GetCollection(name).Options.Compression, a.Options.Compression);
+                Assert.Equal(db.GetCollection(name).Options.Index, a.Options.Index);
+                AssertSameContents(db.GetCollection(name), a);
+            }
+            // Field values and filters came along.
+            var where = Filter.Eq("kind", "lib");
+            var q = Vectors(1, Dim, 5).Row(0).ToArray();
+            var opts = new SearchOptions { K = 50, Filter = new SearchFilter { Where = where }, IncludeFields = true };
+            Assert.Equal(db.GetCollection("hnsw").Search(q, opts).Select(h => h.Id), copy.GetCollection("hnsw").Search(q, opts).Select(h => h.Id));
+            Assert.NotEmpty(copy.GetCollection("hnsw").Search(q, opts));
+        }
+        // The source goes on serving and writing.
+        db.GetCollection("flat").UpsertBatch([5000], Vectors(1, Dim, 3));
+        Assert.NotNull(db.GetCollection("flat").Get(5000));
+    }
+
+    [Fact]
+    public async Task ResidentVectorsAndCandidateGenerationsComeAlong()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "g");
+        using var db = Open(dir);
+        var c = db.CreateCollection("ram", Options(Dim) with { RawVectors = RawVectorResidency.Ram });
+        Load(c, Vectors(1200, Dim, 4), 0, 300);
+        int candidate = c.BuildGeneration("pq:8x4", "ivf:8");
+        await c.WaitForGeneration(candidate);
+        db.Backup(target);
+
+        using var copy = Open(target);
+        var b = copy.GetCollection("ram");
+        Assert.Equal(RawVectorResidency.Ram, b.Options.RawVectors);
+        Assert.Equal(c.Generations().Select(g => (g.Generation, g.State, g.Compression, g.Index)),
+            b.Generations().Select(g => (g.Generation, g.State, g.Compression, g.Index)));
+        AssertSameContents(c, b);
+        b.Promote(candidate);
+        Assert.Equal(1200, b.Count);
+    }
+
+    [Fact]
+    public async Task ABackupRacingTheDatabasesCloseEndsWholeOrLeavesNothing()
+    {
+        for (int round = 0; round < 4; round++)
+        {
+            var dir = TestData.TempDir();
+            var parent = TestData.TempDir();
+            var db = Open(dir);
+            foreach (string name in new[] { "a", "b", "c" }) Load(db.CreateCollection(name, Options(Dim)), Vectors(3000, Dim, round), 0, 1000);
+            var backup = Task.Run(() => db.Backup(Path.Combine(parent, "b")));
+            await Task.Delay(round * 5);
+            db.Dispose();
+            try
+            {
+                await backup;
+                using var copy = Open(Path.Combine(parent, "b"));
+                Assert.Equal(3, copy.CollectionNames.Count);
+            }
+            catch (ObjectDisposedException)
+            {
+                Assert.Empty(Directory.GetFileSystemEntries(parent));
+            }
+            using var again = Open(dir);
+            Assert.All(again.CollectionNames, n => Assert.Equal(3000, again.GetCollection(n).Count));
+        }
+    }
+
+    [Fact]
+    public void TheCopyTakesWritesAndKeepsThemThroughACrash()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        var more = Vectors(300, Dim, 11);
+        using (var db = Open(dir))
+        {
+            Populate(db);
+            db.Backup(target);
+        }
+        var copy = Open(target);
+        Load(copy.GetCollection("flat"), more, 10_000, 100);
+        Assert.True(copy.GetCollection("flat").Delete(10));
+        Crash(copy);
+        using (var reopened = Open(target))
+        {
+            var c = reopened.GetCollection("flat");
+            AssertHas(c, more, 10_000, 300);
+            Assert.Null(c.Get(10));
+            Assert.Equal(850 + 300 - 1, c.Count);
+        }
+        // And once more after a clean close (the copy's own checkpoints and log truncation).
+        using (var again = Open(target)) Assert.Equal(850 + 300 - 1, again.GetCollection("flat").Count);
+    }
+
+    [Fact]
+    public async Task WritersGoOnDuringTheBackupAndItHoldsEveryBatchAcknowledgedBeforeIt()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "live");
+        var rows = Vectors(40_000, Dim, 21);
+        using var db = Open(dir);
+        var c = db.CreateCollection("c", Options(Dim));
+        Load(c, rows.Slice(0, 2_000), 0, 500);
+        int acked = 4; // batches of 500
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            for (int b = 4; b < 80 && !stop.IsCancellationRequested; b++)
+            {
+                var ids = Enumerable.Range(b * 500, 500).Select(i => (ulong)i).ToArray();
+                c.UpsertBatch(ids, rows.Slice(b * 500, 500), ids.Select(Payload).ToArray());
+                Volatile.Write(ref acked, b + 1);
+            }
+        });
+        while (Volatile.Read(ref acked) < 10 && !writer.IsCompleted) Thread.Sleep(1);
+        int before = Volatile.Read(ref acked);
+        var result = db.Backup(target);
+        stop.Cancel();
+        await writer;
+
+        using var copy = Open(target);
+        var b2 = copy.GetCollection("c");
+        Assert.Equal(result.Collections.Single().Count, b2.Count);
+        // Whole batches only, a prefix of the writer's, at least those acknowledged before the backup began.
+        Assert.Equal(0, b2.Count % 500);
+        Assert.True(b2.Count >= before * 500, $"backup has {b2.Count} vectors, {before * 500} were acknowledged before it began");
+        AssertHas(b2, rows.Slice(0, b2.Count), 0, b2.Count);
+        Assert.Null(b2.Get((ulong)b2.Count));
+    }
+
+    [Fact]
+    public void BadTargetsAreRefusedBeforeAnythingIsWritten()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("c", Options(Dim)), Vectors(50, Dim, 1), 0, 50);
+        var parent = TestData.TempDir();
+
+        string full = Path.Combine(parent, "full");
+        Directory.CreateDirectory(full);
+        File.WriteAllText(Path.Combine(full, "keep.txt"), "mine");
+        var e = Assert.Throws<InvalidArgumentException>(() => db.Backup(full));
+        Assert.Contains("not empty", e.Message);
+        Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(full).Select(Path.GetFileName));
+
+        string file = Path.Combine(parent, "afile");
+        File.WriteAllText(file, "x");
+        Assert.Contains("is a file", Assert.Throws<InvalidArgumentException>(() => db.Backup(file)).Message);
+        Assert.Contains("inside the database directory",
+            Assert.Throws<InvalidArgumentException>(() => db.Backup(Path.Combine(dir, "collections", "bk"))).Message);
+        Assert.Throws<InvalidArgumentException>(() => db.Backup(" "));
+        Assert.False(Directory.Exists(Path.Combine(dir, "collections", "bk")));
+
+        using var memory = VectorDatabase.CreateInMemory();
+        Assert.Contains("in-memory", Assert.Throws<InvalidArgumentException>(() => memory.Backup(Path.Combine(parent, "m"))).Message);
+
+        // An empty directory is fine: the backup fills it.
+        string empty = Path.Combine(parent, "empty");
+        Directory.CreateDirectory(empty);
+        Assert.Equal(50, db.Backup(empty).Collections.Single().Count);
+        Assert.Equal(["afile", "empty", "full"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void AReadOnlyDatabaseRefusesAndAClosedOneThrowsObjectDisposed()
+    {
+        var dir = TestData.TempDir();
+        using (var db = Open(dir)) Load(db.CreateCollection("c", Options(Dim)), Vectors(50, Dim, 1), 0, 50);
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using (var ro = VectorDatabase.OpenReadOnly(dir)) Assert.Throws<ReadOnlyDatabaseException>(() => ro.Backup(target));
+        var closed = Open(dir);
+        closed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => closed.Backup(target));
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void ADamagedSnapshotIsRefusedNamingItAndNothingIsLeft()
+    {
+        var dir = TestData.TempDir();
+        var parent = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("a", Options(Dim)), Vectors(400, Dim, 1), 0, 100);
+        Load(db.CreateCollection("z", Options(Dim)), Vectors(400, Dim, 2), 0, 100);
+        db.Compact("a");
+        db.Compact("z");
+        // Damage z's published snapshot under the open database (the disk rots; nothing is dirty, so no checkpoint replaces it).
+        string snap = Directory.GetFiles(Path.Combine(dir, "collections", "z"), "snap-*.vss").Single();
+        var bytes = File.ReadAllBytes(snap);
+        bytes[100] ^= 0x40; // inside the hashed header
+        File.WriteAllBytes(snap, bytes);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => db.Backup(Path.Combine(parent, "b")));
+        Assert.Equal(snap, e.Path);
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+        Assert.Equal(400, db.GetCollection("a").Count);
+    }
+
+    [Fact]
+    public void ACancelledBackupLeavesNothing()
+    {
+        var dir = TestData.TempDir();
+        var parent = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("c", Options(Dim)), Vectors(100, Dim, 1), 0, 100);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => db.Backup(Path.Combine(parent, "b"), cts.Token));
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+    }
+
+    [Fact]
+    public void SetAsideCollectionsAreLeftOutAndListed()
+    {
+        var (dir, _) = DamagedCollectionTests.TwoCollectionsOneDamaged();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using var db = VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero, SetAsideDamagedCollections = true }, Small);
+        var result = db.Backup(target);
+        Assert.Equal(["a"], result.Collections.Select(c => c.Name));
+        Assert.Equal(["b"], result.SkippedDamaged);
+        using var copy = Open(target);
+        Assert.Equal(["a"], copy.CollectionNames);
+        Assert.Equal(400, copy.GetCollection("a").Count);
+    }
+
+    [Fact]
+    public async Task TheAsyncFormWritesTheSameBackup()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using var db = Open(dir);
+        Load(db.CreateCollection("c", Options(Dim)), Vectors(100, Dim, 1), 0, 50);
+        var result = await db.BackupAsync(target);
+        Assert.Equal(100, result.Collections.Single().Count);
+        using var copy = VectorDatabase.OpenReadOnly(target);
+        AssertSameContents(db.GetCollection("c"), copy.GetCollection("c"));
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using VectorStore.Client;
+
+namespace VectorStore.Cli.Commands;
+
+/// <summary>
+/// <c>backup (--db DIR | --server HOST:PORT) --to PATH|NAME [--verify] [--json]</c>: a copy of the database that opens on
+/// its own, taken while it serves (<see cref="VectorDatabase.Backup"/>; through a server, into NAME under its
+/// <c>--backup-dir</c>). Prints <c>backed up NAME COUNT BYTES</c> per collection and <c>backup DIR</c>, or one JSON line.
+/// </summary>
+public sealed class BackupCommand : CliCommand
+{
+    public override Command Build()
+    {
+        var toOpt = Opt<string>("--to", "With --db: a new or empty directory for the backup. With --server: a new directory's name under the server's --backup-dir", required: true);
+        var verifyOpt = Opt<bool>("--verify", "Then open the backup read-only here and check each collection's count (with --server, when the backup's directory is visible from this machine)");
+        var jsonOpt = Opt<bool>("--json", "Print one JSON line");
+        var cmd = new Command("backup", "Back up a database while it serves: every acknowledged write, no log to replay; the copy opens on its own")
+        {
+            toOpt, verifyOpt, jsonOpt,
+        };
+        var target = new DatabaseTarget().AddTo(cmd);
+        cmd.SetAction(r => Guard(() => target.Run(r, db => BackupAsync(db, r.GetValue(toOpt)!, r.GetValue(verifyOpt), r.GetValue(jsonOpt), Console.Out, Console.Error))));
+        return cmd;
+    }
+
+    /// <summary>Backs <paramref name="db"/> up into <paramref name="to"/>, verifies the copy when asked, and prints what was written.</summary>
+    public static async Task BackupAsync(IVectorDatabaseClient db, string to, bool verify, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var result = db switch
+        {
+            InProcessDatabaseClient local => await local.Database.BackupAsync(to).ConfigureAwait(false),
+            VectorStoreClient remote when to.IndexOfAny(['/', '\\']) >= 0 =>
+                throw new UsageException($"--to {to}: with --server, name a directory under the server's --backup-dir (no separators); the server decides where backups go"),
+            VectorStoreClient remote => await remote.BackupAsync(to).ConfigureAwait(false),
+            _ => throw new UsageException($"backup is not available through {db.GetType().Name}"),
+        };
+        if (verify) Verify(result);
+        foreach (var name in result.SkippedDamaged)
+            stderr.WriteLine($"warning: collection '{name}' was set aside as damaged when the database opened and is not in the backup");
+        stderr.Flush();
+        if (json)
+        {
+            WriteJsonLine(stdout, new Dictionary<string, object?>
+            {
+                ["directory"] = result.Directory,
+                ["collections"] = result.Collections.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["count"] = c.Count, ["bytes"] = c.Bytes }).ToList(),
+                ["skipped_damaged"] = result.SkippedDamaged.ToArray(),
+                ["bytes"] = result.Bytes,
+                ["verified"] = verify,
+            });
+            return;
+        }
+        foreach (var c in result.Collections) stdout.WriteLine($"backed up {c.Name} {c.Count} {c.Bytes}");
+        stdout.WriteLine($"backup {result.Directory}{(verify ? " (verified)" : "")}");
+        stdout.Flush();
+    }
+
+    /// <summary>Opens the backup read-only (every check of an open: snapshots, segments, index files) and compares the counts.</summary>
+    private static void Verify(BackupResult result)
+    {
+        if (!Directory.Exists(result.Directory))
+            throw new UsageException($"--verify: the backup was written to {result.Directory} on the server's machine, which is not visible here; run 'vectorstore info --db {result.Directory} --read-only' there");
+        using var copy = VectorDatabase.OpenReadOnly(result.Directory);
+        foreach (var c in result.Collections)
+        {
+            long count = copy.GetCollection(c.Name).Count;
+            if (count != c.Count)
+                throw new StoreCorruptedException(result.Directory, $"backup verification failed: collection '{c.Name}' opens with {count} vectors, {c.Count} were written");
+        }
+    }
+}
