@@ -26,65 +26,17 @@ public sealed class FieldTable
     public IReadOnlyList<IReadOnlyDictionary<string, FieldValue>> Rows { get; }
 
     /// <summary>
-    /// Reads <paramref name="path"/>. <paramref name="declared"/> gives types; a column it does not name is a keyword
-    /// field when <paramref name="undeclaredAsKeyword"/>, else an error naming the declared fields. With
-    /// <paramref name="only"/>, other columns are skipped unread (a free-text column need not fit a keyword's limits).
+    /// Reads <paramref name="path"/> whole (<see cref="FieldTableReader"/> reads it a row at a time). <paramref name="declared"/>
+    /// gives types; a column it does not name is a keyword field when <paramref name="undeclaredAsKeyword"/>, else an
+    /// error naming the declared fields. With <paramref name="only"/>, other columns are skipped unread (a free-text
+    /// column need not fit a keyword's limits).
     /// </summary>
     public static FieldTable Read(string path, IReadOnlyList<FieldDefinition>? declared, bool undeclaredAsKeyword, ISet<string>? only = null)
     {
-        if (!File.Exists(path)) throw new InvalidArgumentException($"{path}: file not found");
-        using var reader = new StreamReader(path, Encoding.UTF8);
-        var header = reader.ReadLine() is { } h ? Cells(h) : throw new InvalidArgumentException($"{path}: empty file; expected a header row of field names");
-        var columns = new List<(int Column, FieldDefinition Field)>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int c = 0; c < header.Length; c++)
-        {
-            string name = header[c];
-            if (!seen.Add(name)) throw new InvalidArgumentException($"{path}: column '{name}' appears twice in the header");
-            if (only is not null && !only.Contains(name)) continue;
-            var field = declared?.FirstOrDefault(f => f.Name == name);
-            if (field is null)
-            {
-                if (!undeclaredAsKeyword)
-                    throw new InvalidArgumentException(declared is not { Count: > 0 }
-                        ? $"{path}: column '{name}' is not a declared field: the collection declares no fields (create --field NAME:TYPE)"
-                        : $"{path}: column '{name}' is not a declared field; the collection declares {string.Join(", ", declared)}");
-                if (!FieldDefinition.IsValidName(name)) throw new InvalidArgumentException($"{path}: column '{name}' is not a valid field name");
-                field = new FieldDefinition(name, FieldType.Keyword);
-            }
-            columns.Add((c, field));
-        }
-        if (only is not null)
-            foreach (var name in only)
-                if (!seen.Contains(name)) throw new InvalidArgumentException($"{path}: no column '{name}' in the header ({string.Join(", ", header)})");
+        using var reader = FieldTableReader.Open(path, declared, undeclaredAsKeyword, only);
         var rows = new List<IReadOnlyDictionary<string, FieldValue>>();
-        int lineNo = 1;
-        while (reader.ReadLine() is { } line)
-        {
-            lineNo++;
-            var cells = Cells(line);
-            if (cells.Length != header.Length)
-            {
-                // A final empty line is a trailing newline, not a row.
-                if (line.Length == 0 && reader.Peek() < 0) break;
-                throw new InvalidArgumentException($"{path}:{lineNo}: {cells.Length} cells, but the header has {header.Length}");
-            }
-            var values = new Dictionary<string, FieldValue>(StringComparer.Ordinal);
-            foreach (var (c, field) in columns)
-            {
-                if (cells[c].Length == 0) continue;
-                try
-                {
-                    values[field.Name] = Parse(cells[c], field.Type);
-                }
-                catch (InvalidArgumentException e)
-                {
-                    throw new InvalidArgumentException($"{path}:{lineNo}: column '{field.Name}' ({field.Type.Name()}): {e.Message}");
-                }
-            }
-            rows.Add(values);
-        }
-        return new FieldTable(columns.Select(c => c.Field).ToArray(), rows.ToArray());
+        while (reader.Next() is { } row) rows.Add(row);
+        return new FieldTable(reader.Fields, rows.ToArray());
     }
 
     /// <summary>
@@ -119,7 +71,7 @@ public sealed class FieldTable
     private static string CheckCell(string s, string what) =>
         s.AsSpan().IndexOfAny('\t', '\n', '\r') < 0 ? s : throw new InvalidArgumentException($"a {what} value holds a tab or line break: a tab-separated cell cannot carry it");
 
-    private static string[] Cells(string line) => line.TrimEnd('\r').Split('\t');
+    internal static string[] Cells(string line) => line.TrimEnd('\r').Split('\t');
 
     /// <summary>One cell as a value of <paramref name="type"/>; <see cref="InvalidArgumentException"/> when it is not one.</summary>
     public static FieldValue Parse(string text, FieldType type)

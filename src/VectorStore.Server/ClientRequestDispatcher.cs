@@ -78,6 +78,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
                 new WireReader(payload).End();
                 return SnapshotAsync();
             case Opcode.Backup:
+                RequestDispatcher.RequireBackupVersion(version);
                 NameRequest.Read(payload);
                 throw new ProtocolException(ErrorCode.NotSupported, "this server runs requests through a database client (a cluster gateway, say), which takes no backup: back up each database (each silo's) where it runs");
             default:

@@ -150,6 +150,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 CompactAll();
                 return EmptyResponse.Instance;
             case Opcode.Backup:
+                RequireBackupVersion(version);
                 return new BackupResponse(db.Backup(BackupTarget(NameRequest.Read(payload).Name)));
             default:
                 // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous
@@ -168,9 +169,19 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
         string root = options.BackupDirectory
             ?? throw new ProtocolException(ErrorCode.NotSupported, "this server takes no backups: start it with --backup-dir DIR (ServerOptions.BackupDirectory), or back up in process with VectorDatabase.Backup");
         if (db.Directory is null) throw new ProtocolException(ErrorCode.NotSupported, "this server's database is in memory: it has no files to back up");
-        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || name.StartsWith('.'))
-            throw new InvalidArgumentException($"backup name '{name}' is not a plain directory name (no separators, not starting with '.'): a backup goes right under the server's backup directory");
-        return Path.Combine(root, name);
+        string target = Path.Combine(root, name);
+        // Also what Path.Combine would take as rooted elsewhere ("C:x" on Windows): the result must sit right under root.
+        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0', ':']) >= 0 || name.StartsWith('.') || Path.IsPathRooted(name)
+            || Path.GetDirectoryName(Path.GetFullPath(target)) != Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)))
+            throw new InvalidArgumentException($"backup name '{name}' is not a plain directory name (no separators or ':', not starting with '.'): a backup goes right under the server's backup directory");
+        return target;
+    }
+
+    /// <summary>A connection below version 8 gets UnknownOpcode for Backup, as a version-7 server answers it.</summary>
+    internal static void RequireBackupVersion(ushort version)
+    {
+        if (version < ProtocolConstants.BackupVersion)
+            throw new ProtocolException(ErrorCode.UnknownOpcode, $"opcode 0x{(byte)Opcode.Backup:X2} needs protocol version {ProtocolConstants.BackupVersion}; this connection speaks {version}");
     }
 
     /// <summary>The search response; when hits carry fields, payloads or vectors its size is known only now and checked.</summary>

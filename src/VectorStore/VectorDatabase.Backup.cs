@@ -19,7 +19,9 @@ public sealed partial class VectorDatabase
     /// <see cref="OpenReadOnly(string, DatabaseOptions?)"/> (<c>vectorstore backup --verify</c> does). The backup is
     /// written into a hidden sibling directory and renamed into place only when complete, so a crash or an error never
     /// leaves a partial backup under <paramref name="directory"/>. Collections set aside as damaged at open are left
-    /// out and listed in <see cref="BackupResult.SkippedDamaged"/>; a collection dropped while the backup runs is left out.
+    /// out and listed in <see cref="BackupResult.SkippedDamaged"/>; a collection dropped before the backup has copied it
+    /// is left out (a drop waits at most for the file being copied). A collection stopped by a failed write
+    /// (<see cref="CollectionFaultedException"/>) is reopened from its files first, as its next call would be.
     /// Thread-safe; concurrent backups of one database copy each collection one after the other.
     /// </remarks>
     /// <exception cref="InvalidArgumentException">
@@ -36,8 +38,7 @@ public sealed partial class VectorDatabase
             throw new InvalidArgumentException("an in-memory database has no files to back up; open a database directory (VectorDatabase.Open) to keep and back up data");
         ThrowIfReadOnly("a backup (it checkpoints each collection first)");
         ThrowIfClosedUnderGate();
-        string target = Path.GetFullPath(directory);
-        CheckBackupTarget(target);
+        string target = CheckBackupTarget(directory);
         string parent = Path.GetDirectoryName(target) ?? throw new InvalidArgumentException($"{target}: a backup cannot be a file system's root");
         string partial = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
         try
@@ -95,12 +96,24 @@ public sealed partial class VectorDatabase
         // A collection reopened after a fault gets a new store; the copy then starts again on it.
         for (int attempt = 0; ; attempt++)
         {
+            if (attempt > 5) throw new UnavailableException($"collection '{name}' kept stopping or closing while the backup tried to copy it; nothing was left at the backup's directory");
             CollectionStore? store;
             lock (_gate)
             {
                 while (_reopening.Contains(name)) Monitor.Wait(_gate);
                 ThrowIfClosed();
-                if (!_stores.TryGetValue(name, out store)) return null;
+                if (!_collections.TryGetValue(name, out var collection)) return null;
+                // A collection stopped by a failed write is reopened from its files, as its next call would do: a
+                // nightly backup must not fail on it until some client happens to ask for it.
+                if (collection.Faulted) store = null;
+                else if (!_stores.TryGetValue(name, out store)) return null;
+            }
+            if (store is null)
+            {
+                // Reopens it (or, when a reopen failed moments ago, returns the stopped object, whose error says why).
+                var reopened = GetCollection(name);
+                if (reopened.Faulted) reopened.ThrowIfFaulted();
+                continue;
             }
             string target = Path.Combine(backup, "collections", store.Entry.Directory);
             try
@@ -120,8 +133,27 @@ public sealed partial class VectorDatabase
         lock (_gate) ThrowIfClosed();
     }
 
-    /// <summary>A backup writes only into a new or empty directory outside the database's own.</summary>
-    private void CheckBackupTarget(string target)
+    /// <summary>The backup's full path: a new or empty directory outside the database's own (typed errors otherwise).</summary>
+    private string CheckBackupTarget(string directory)
+    {
+        string target;
+        try
+        {
+            target = Path.GetFullPath(directory);
+            CheckBackupTargetAt(target);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidArgumentException($"'{directory}' is not a usable directory path: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FileSpace.Failure(e, directory, "checking the backup directory");
+        }
+        return target;
+    }
+
+    private void CheckBackupTargetAt(string target)
     {
         if (File.Exists(target)) throw new InvalidArgumentException($"{target}: is a file; a backup needs a new or empty directory");
         if (System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())

@@ -52,7 +52,7 @@ public sealed partial class Collection
         cause);
 
     /// <summary>Throws <see cref="CollectionFaultedException"/> once the collection stopped.</summary>
-    private void ThrowIfFaulted()
+    internal void ThrowIfFaulted()
     {
         if (_fault is { } cause) throw FaultedError(cause);
     }

@@ -7,7 +7,8 @@ internal sealed partial class CollectionStore
     /// Writes a copy of the collection into <paramref name="target"/> (a new directory) that opens as the collection
     /// did when this call began: a checkpoint first covers every write acknowledged before it, then, under the
     /// checkpoint gate (so no later checkpoint or merge deletes or appends to what is being copied), the snapshot and
-    /// every file it names are copied and fsynced. The copy gets a new, empty log and its snapshot that log's first
+    /// every file it names are copied and fsynced (a drop or close in the meantime stops the copy between two files with
+    /// <see cref="ObjectDisposedException"/>). The copy gets a new, empty log and its snapshot that log's first
     /// address (<see cref="SnapshotFile.CopyWithLogAddress"/>), so it needs none of this log's records. Writers and
     /// searches go on meanwhile; background checkpoints wait for the copy. Returns the copy's manifest entry and live count.
     /// </summary>
@@ -18,7 +19,10 @@ internal sealed partial class CollectionStore
         lock (_snapshotGate)
         {
             ThrowIfDisposed();
-            if (Dirty || Entry.Snapshot is null) Checkpoint();
+            // Always: a checkpoint whose publish failed leaves the collection naming files the published snapshot does
+            // not (and nothing dirty), and an older release's snapshot must be rewritten in the current format first.
+            // After this one the published snapshot and DataFileNames agree, and the gate keeps them so.
+            Checkpoint();
             var entry = Entry;
             var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
             System.IO.Directory.CreateDirectory(target);
@@ -26,9 +30,19 @@ internal sealed partial class CollectionStore
             foreach (string name in collection.DataFileNames())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                string to = Path.Combine(target, name);
-                File.Copy(Path.Combine(Directory, name), to);
-                FileDurability.FsyncFile(to);
+                // A drop or close waits for this gate while holding the database's own lock: give way between files.
+                ThrowIfDisposed();
+                string from = Path.Combine(Directory, name), to = Path.Combine(target, name);
+                try
+                {
+                    File.Copy(from, to);
+                    FileDurability.FsyncFile(to);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Named by the source: a file the database cannot read is the news (a full backup disk says ENOSPC).
+                    throw FileSpace.Failure(e, from, $"copying it to {to}");
+                }
                 bytes += new FileInfo(to).Length;
             }
             CollectionDescriptor.Write(target, entry);

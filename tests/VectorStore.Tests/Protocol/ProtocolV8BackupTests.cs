@@ -83,4 +83,20 @@ public class ProtocolV8BackupTests
         Assert.Contains("upgrade the server", e.Message, StringComparison.Ordinal);
         Assert.Equal(sent, server.Requests.Count);
     }
+
+    [Fact]
+    public async Task AVersion7ConnectionGetsUnknownOpcodeAndNothingIsWritten()
+    {
+        string dir = TestData.TempDir(), backups = TestData.TempDir();
+        await using var live = StartPersistent(dir, backups);
+        LiveServer.Populate(live.Database, "c", 100, 4, compression: "none");
+        using var raw = await RawConnection.OpenAsync(live.Port);
+        await raw.SendAsync(Opcode.Hello, 0, new HelloRequest(7, System.Text.Encoding.UTF8.GetBytes(LiveServer.Token)));
+        Assert.Equal((ushort)7, HelloResponse.Read((await raw.ReadFrameAsync()).Payload).Version);
+        await raw.SendAsync(Opcode.Backup, 1, new NameRequest("old"));
+        var frame = await raw.ReadFrameAsync();
+        Assert.Equal((byte)Opcode.Error, frame.Opcode);
+        Assert.Equal(ErrorCode.UnknownOpcode, ErrorResponse.Read(frame.Payload).Code);
+        Assert.Empty(Directory.GetFileSystemEntries(backups));
+    }
 }

@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using VectorStore.Collections;
+using VectorStore.Evaluation;
 using VectorStore.Filtering;
 using VectorStore.Tests.Filtering;
 using Xunit;
@@ -249,7 +252,7 @@ public sealed class BackupTests
     }
 
     [Fact]
-    public void ADamagedSnapshotIsRefusedNamingItAndNothingIsLeft()
+    public void AFileThatCannotBeReadFailsTheBackupNamingItAndNothingIsLeft()
     {
         var dir = TestData.TempDir();
         var parent = TestData.TempDir();
@@ -258,16 +261,34 @@ public sealed class BackupTests
         Load(db.CreateCollection("z", Options(Dim)), Vectors(400, Dim, 2), 0, 100);
         db.Compact("a");
         db.Compact("z");
-        // Damage z's published snapshot under the open database (the disk rots; nothing is dirty, so no checkpoint replaces it).
-        string snap = Directory.GetFiles(Path.Combine(dir, "collections", "z"), "snap-*.vss").Single();
-        var bytes = File.ReadAllBytes(snap);
-        bytes[100] ^= 0x40; // inside the hashed header
-        File.WriteAllBytes(snap, bytes);
+        // z's segment becomes unreadable under the open database (its mapping still serves): "a" is copied first, then z fails.
+        string segment = Directory.GetFiles(Path.Combine(dir, "collections", "z"), "seg-*.vsg").Single();
+        File.Delete(segment);
+        Directory.CreateDirectory(segment);
 
-        var e = Assert.Throws<StoreCorruptedException>(() => db.Backup(Path.Combine(parent, "b")));
-        Assert.Equal(snap, e.Path);
+        var e = Assert.Throws<StorageIoException>(() => db.Backup(Path.Combine(parent, "b")));
+        Assert.Equal(segment, e.Path);
         Assert.Empty(Directory.GetFileSystemEntries(parent));
         Assert.Equal(400, db.GetCollection("a").Count);
+        Assert.Equal(400, db.GetCollection("z").Search(Vectors(1, Dim, 9).Row(0), new SearchOptions { K = 400 }).Length);
+    }
+
+    [Fact]
+    public void DamageInACopiedFileIsFoundByOpeningTheBackup()
+    {
+        // What `backup --verify` does: the copy's own open checks every file, as the source's next open would.
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using var db = Open(dir);
+        Load(db.CreateCollection("z", Options(Dim)), Vectors(400, Dim, 2), 0, 100);
+        db.Compact("z");
+        string segment = Directory.GetFiles(Path.Combine(dir, "collections", "z"), "seg-*.vsg").Single();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[^40] ^= 0x40; // in the footer's checksummed part
+        File.WriteAllBytes(segment, bytes);
+        db.Backup(target);
+        var e = Assert.Throws<StoreCorruptedException>(() => VectorDatabase.OpenReadOnly(target));
+        Assert.Equal(Path.Combine(target, "collections", "z", Path.GetFileName(segment)), e.Path);
     }
 
     [Fact]
@@ -308,5 +329,115 @@ public sealed class BackupTests
         Assert.Equal(100, result.Collections.Single().Count);
         using var copy = VectorDatabase.OpenReadOnly(target);
         AssertSameContents(db.GetCollection("c"), copy.GetCollection("c"));
+    }
+
+    [Fact]
+    public void AfterACheckpointWhosePublishFailedTheBackupStillOpens()
+    {
+        // The failed publish leaves the collection naming newer files than the published snapshot, with nothing dirty.
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using var db = Open(dir);
+        var c = db.CreateCollection("c", Options(Dim));
+        Load(c, Vectors(900, Dim, 1), 0, 150);
+        db.Compact("c");
+        for (ulong id = 0; id < 10; id++) Assert.True(c.Delete(id));
+        db.Snapshot();
+        string tmp = Path.Combine(dir, "MANIFEST.tmp");
+        Directory.CreateDirectory(Path.Combine(tmp, "x"));
+        Assert.ThrowsAny<VectorStoreException>(() => db.Compact("c"));
+        Directory.Delete(tmp, true);
+        Assert.False(db.StoreOf("c")!.Dirty);
+        Assert.Equal(890, db.Backup(target).Collections.Single().Count);
+        using var copy = Open(target);
+        AssertSameContents(c, copy.GetCollection("c"));
+    }
+
+    [Fact]
+    public void ACollectionStoppedByAFailedWriteIsReopenedAndBackedUp()
+    {
+        var dir = TestData.TempDir();
+        string target = Path.Combine(TestData.TempDir(), "b");
+        using var db = Open(dir);
+        var data = Vectors(400, Dim, 3);
+        Load(db.CreateCollection("a", Options(Dim)), data.Slice(0, 100), 0, 50);
+        var c = db.CreateCollection("c", Options(Dim, threshold: 100));
+        Load(c, data.Slice(0, 300), 0, 50);
+        c.DuringApplyForTests = row => { if (row == 25) throw new OutOfMemoryException("injected"); };
+        var ids = Enumerable.Range(300, 50).Select(i => (ulong)i).ToArray();
+        Assert.Throws<CollectionFaultedException>(() => c.UpsertBatch(ids, data.Slice(300, 50)));
+        c.DuringApplyForTests = null;
+
+        var result = db.Backup(target);
+        // The failed batch was logged before it failed to apply: the reopen replays it, as the collection's next call would.
+        var live = db.GetCollection("c");
+        Assert.False(live.Faulted);
+        Assert.Equal(live.Count, result.Collections.Single(x => x.Name == "c").Count);
+        using var copy = Open(target);
+        AssertSameContents(live, copy.GetCollection("c"));
+    }
+
+    [Fact]
+    public void AnIdleDatabaseWithAPreviousReleasesSnapshotIsBackedUpInTheCurrentFormat()
+    {
+        const int D = 32;
+        var dir = TestData.TempDir();
+        var data = SyntheticData.Clustered(3200, D, seed: 61);
+        var opts = new CollectionOptions { Dimension = D, Metric = Metric.L2, Compression = "pq:8x4", Index = "hnsw:8", TrainingThreshold = 2000 };
+        using (var db = Open(dir))
+        {
+            var c = db.CreateCollection("c", opts);
+            c.UpsertBatch(Enumerable.Range(0, 3000).Select(i => (ulong)i).ToArray(), data.Slice(0, 3000));
+            db.Snapshot();
+            Crash(db);
+        }
+        // The version-9 snapshot rewritten as version 8 (no reservoir flag, no tuning section), as TuningPersistenceTests does.
+        string snap = Directory.GetFiles(Path.Combine(dir, "collections", "c"), "snap-*.vss").Single();
+        var v9 = File.ReadAllBytes(snap);
+        int tuning = v9.Length - 16 - 8 - 5;
+        int reservoirFlag = tuning - 53 - 4 - 1;
+        var v8 = v9[..reservoirFlag].Concat(v9[(reservoirFlag + 1)..tuning]).Concat(v9[(tuning + 5)..]).ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(v8.AsSpan(8), 8);
+        long m = BinaryPrimitives.ReadInt64LittleEndian(v8.AsSpan(v8.Length - 24));
+        BinaryPrimitives.WriteInt64LittleEndian(v8.AsSpan(v8.Length - 24), m - 6);
+        BinaryPrimitives.WriteUInt64LittleEndian(v8.AsSpan(v8.Length - 16), XxHash64.HashToUInt64(v8.AsSpan(0, v8.Length - 16)));
+        File.WriteAllBytes(snap, v8);
+        using (var db = Open(dir))
+        {
+            string target = Path.Combine(TestData.TempDir(), "b");
+            Assert.Equal(3000, db.Backup(target).Collections.Single().Count);
+            using var copy = Open(target);
+            AssertSameContents(db.GetCollection("c"), copy.GetCollection("c"));
+        }
+    }
+
+    [Fact]
+    public async Task ADropRacingTheBackupLeavesTheCollectionOutOrWhole()
+    {
+        for (int round = 0; round < 4; round++)
+        {
+            var dir = TestData.TempDir();
+            string target = Path.Combine(TestData.TempDir(), "b");
+            using var db = Open(dir);
+            foreach (string name in new[] { "a", "b", "c" }) Load(db.CreateCollection(name, Options(Dim)), Vectors(3000, Dim, round), 0, 1000);
+            var backup = Task.Run(() => db.Backup(target));
+            await Task.Delay(round * 3);
+            Assert.True(db.DropCollection("b"));
+            var result = await backup;
+            using var copy = Open(target);
+            Assert.Equal(result.Collections.Select(c => c.Name), copy.CollectionNames.Order());
+            Assert.All(copy.CollectionNames, n => Assert.Equal(3000, copy.GetCollection(n).Count));
+            Assert.Contains("a", copy.CollectionNames);
+            Assert.Contains("c", copy.CollectionNames);
+            Assert.Equal(["a", "c"], db.CollectionNames.Order());
+        }
+    }
+
+    [Fact]
+    public void APathTheFileSystemCannotTakeIsATypedError()
+    {
+        using var db = Open(TestData.TempDir());
+        db.CreateCollection("c", Options(Dim));
+        Assert.Throws<InvalidArgumentException>(() => db.Backup(Path.Combine(TestData.TempDir(), "a\0b")));
     }
 }

@@ -5,31 +5,25 @@ namespace VectorStore.Cli.Commands;
 
 /// <summary>
 /// Field values as the CLI shows and sends them: JSON for hits, and the wire size of the largest record so
-/// <c>load</c> can size batches (files are read by <see cref="Evaluation.FieldTable"/>).
+/// <c>load</c> can size batches (files are read by <see cref="Evaluation.FieldTableReader"/>).
 /// </summary>
 public static class FieldJson
 {
     /// <summary>
-    /// The largest record's field values on the wire (data-format.md §5.7: count, then per value its name, type byte and
-    /// form), so <c>load</c> can size batches for a server's frame limit.
+    /// One record's field values on the wire (data-format.md §5.7: count, then per value its name, type byte and form),
+    /// so <c>load</c> can size batches for a server's frame limit by its largest record. Capped at int.MaxValue / 2.
     /// </summary>
-    public static int MaxWireBytes(IReadOnlyList<IReadOnlyDictionary<string, FieldValue>?> rows)
+    public static int WireBytes(IReadOnlyDictionary<string, FieldValue> row)
     {
-        long max = 0;
-        foreach (var row in rows)
-        {
-            if (row is null) continue;
-            long size = 2;
-            foreach (var (name, value) in row)
-                size += 2 + name.Length + 1 + value.Type switch
-                {
-                    FieldType.Keyword => 2 + Encoding.UTF8.GetByteCount(value.AsKeyword()),
-                    FieldType.Tags => 2 + value.AsTags().Sum(t => 2 + Encoding.UTF8.GetByteCount(t)),
-                    _ => 8,
-                };
-            max = Math.Max(max, size);
-        }
-        return (int)Math.Min(max, int.MaxValue / 2);
+        long size = 2;
+        foreach (var (name, value) in row)
+            size += 2 + name.Length + 1 + value.Type switch
+            {
+                FieldType.Keyword => 2 + Encoding.UTF8.GetByteCount(value.AsKeyword()),
+                FieldType.Tags => 2 + value.AsTags().Sum(t => 2 + Encoding.UTF8.GetByteCount(t)),
+                _ => 8,
+            };
+        return (int)Math.Min(size, int.MaxValue / 2);
     }
 
     /// <summary>A field set as JSON values: keyword and timestamp (ISO 8601) as strings, tags as an array, numbers and bools as such.</summary>

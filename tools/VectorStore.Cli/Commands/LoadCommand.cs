@@ -65,36 +65,53 @@ public sealed class LoadCommand : CliCommand
         // malformed row near the end fails the load before any batch is written, as a whole-file read did.
         using var m = VectorFileReader.Open(vectorsPath);
         m.Validate();
-        IReadOnlyDictionary<string, FieldValue>?[]? fields = null;
+        // Field values are read twice, a row at a time: once whole to check every row and count them (so a bad row or a
+        // count that differs fails before any batch is written), then again alongside the batches.
+        IReadOnlyList<FieldDefinition>? declared = null;
+        int fieldBytes = 0;
         if (fieldsPath is not null)
         {
-            var declared = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Fields;
-            fields = Evaluation.FieldTable.Read(fieldsPath, declared, undeclaredAsKeyword: false).Rows
-                .Select(r => r.Count == 0 ? null : r).ToArray();
-            if (fields.Length != m.Count)
-                throw new InvalidArgumentException($"{fieldsPath}: {fields.Length} rows of field values for {m.Count} vectors in {vectorsPath}; row i belongs to vector i");
+            declared = (await db.GetInfoAsync(collection).ConfigureAwait(false)).Options.Fields;
+            using var check = Evaluation.FieldTableReader.Open(fieldsPath, declared, undeclaredAsKeyword: false);
+            while (check.Next() is { } row) fieldBytes = Math.Max(fieldBytes, FieldJson.WireBytes(row));
+            if (check.RowsRead != m.Count)
+                throw new InvalidArgumentException($"{fieldsPath}: {check.RowsRead} rows of field values for {m.Count} vectors in {vectorsPath}; row i belongs to vector i");
         }
-        int extraBytes = (payloadIds ? MaxIdPayloadBytes : 0) + (fields is null ? 0 : FieldJson.MaxWireBytes(fields) + 1);
+        using var fields = fieldsPath is null ? null : Evaluation.FieldTableReader.Open(fieldsPath, declared, undeclaredAsKeyword: false);
+        int extraBytes = (payloadIds ? MaxIdPayloadBytes : 0) + (fields is null ? 0 : fieldBytes + 1);
         batch = Math.Min(batch, db.Limits.UpsertBatchSize(m.Dimension, extraBytes > 0 ? extraBytes : null));
         int batches = (m.Count + batch - 1) / batch;
         int next = -1;
         var gate = new object();
+        var fieldGate = new object();
         async Task Writer()
         {
             VectorMatrix? buffer = null;
-            int b;
-            while ((b = Interlocked.Increment(ref next)) < batches)
+            while (true)
             {
-                int start = b * batch;
-                int n = Math.Min(batch, m.Count - start);
+                int b, start, n;
+                IReadOnlyDictionary<string, FieldValue>?[]? values = null;
+                // The batch number and its field rows are taken together: the rows come off the file in order.
+                lock (fieldGate)
+                {
+                    if ((b = ++next) >= batches) break;
+                    start = b * batch;
+                    n = Math.Min(batch, m.Count - start);
+                    if (fields is not null)
+                    {
+                        values = new IReadOnlyDictionary<string, FieldValue>?[n];
+                        for (int i = 0; i < n; i++)
+                            values[i] = fields.Next() is { Count: > 0 } row ? row : null;
+                    }
+                }
                 var ids = new ulong[n];
                 for (int i = 0; i < n; i++) ids[i] = firstId + (ulong)(start + i);
                 var payloads = payloadIds ? ids.Select(id => (byte[]?)Encoding.UTF8.GetBytes($"id:{id}")).ToArray() : null;
                 // One buffer per writer, reused: an upsert has copied what it keeps by the time its task completes.
                 var vectors = n == batch ? buffer ??= new VectorMatrix(batch, m.Dimension) : new VectorMatrix(n, m.Dimension);
                 m.ReadRows(start, vectors);
-                if (fields is null) await db.UpsertBatchAsync(collection, ids, vectors, payloads).ConfigureAwait(false);
-                else await db.UpsertBatchAsync(collection, ids, vectors, payloads, new ArraySegment<IReadOnlyDictionary<string, FieldValue>?>(fields, start, n)).ConfigureAwait(false);
+                if (values is null) await db.UpsertBatchAsync(collection, ids, vectors, payloads).ConfigureAwait(false);
+                else await db.UpsertBatchAsync(collection, ids, vectors, payloads, values).ConfigureAwait(false);
                 // The upsert completed: the batch is durable. Only now may it be acknowledged.
                 lock (gate)
                 {
