@@ -125,6 +125,30 @@ public sealed class FieldsCliTests
     }
 
     [Fact]
+    public async Task WithSeveralWritersEachRowOfFieldsGoesWithItsVector()
+    {
+        // The table is read a row at a time beside the batches (not whole): four writers, batches of 7, odd sizes.
+        var (dir, _, vectors, _) = Files(300);
+        await using var db = new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true);
+        await db.CreateCollectionAsync("c", new CollectionOptions { Dimension = 8, Metric = Metric.L2, Compression = "none", Fields = [new("kind", FieldType.Keyword), new("size", FieldType.Int)] });
+        var rows = Enumerable.Range(0, 300).Select(i => i % 11 == 0 ? "\t" : $"k{i}\t{i * 3}").ToArray();
+        await LoadCommand.LoadAsync(db, "c", vectors, 1000, 7, TextWriter.Null, writers: 4, fieldsPath: Tsv(dir, ["kind\tsize", .. rows]));
+        var got = await db.GetBatchAsync("c", Enumerable.Range(0, 300).Select(i => 1000UL + (ulong)i).ToArray());
+        var expected = VectorFiles.ReadFvecs(vectors);
+        for (int i = 0; i < 300; i++)
+        {
+            var r = got[i]!;
+            Assert.True(expected.Row(i).SequenceEqual(r.Vector), $"row {i}: vector differs");
+            if (i % 11 == 0) Assert.Empty(r.Fields);
+            else
+            {
+                Assert.Equal($"k{i}", r.Fields["kind"].AsKeyword());
+                Assert.Equal(i * 3, r.Fields["size"].AsInt());
+            }
+        }
+    }
+
+    [Fact]
     public void FieldCellsParsePerDeclaredType()
     {
         Assert.Equal(FieldValue.Int(-42), FieldTable.Parse("-42", FieldType.Int));
