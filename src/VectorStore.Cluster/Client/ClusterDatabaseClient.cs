@@ -191,13 +191,12 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient, ICompressionLi
         {
             c = await Database.GetCollectionAsync(name).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
+        catch (ClusterUnavailableException) when (found)
         {
             // The layout grain is moving (its silo just died) or unreachable: the collection known a moment ago still
             // routes correctly (its layout refreshes itself when a shard says it is stale); without one the call is
-            // Unavailable, which a client may retry, never an internal error.
-            if (found) return cached.Collection;
-            throw new ClusterUnavailableException($"collection '{name}': the cluster metadata did not answer ({e.GetType().Name}: {e.Message})");
+            // Unavailable (GrainCalls), which a client may retry, never an internal error.
+            return cached.Collection;
         }
         _cache[name] = (c, now);
         return c;

@@ -23,8 +23,8 @@ public sealed partial class DistributedCollection
     /// </summary>
     public async Task<int> BuildGenerationAsync(string compression, string index, bool wait = true)
     {
-        int number = await LayoutGrain.DeclareGenerationAsync(compression, index);
-        var build = LayoutGrain.BuildGenerationAsync(number);
+        int number = await GrainCalls.RunAsync(() => LayoutGrain.DeclareGenerationAsync(compression, index), $"declaring a generation of '{Name}'", mayHaveApplied: true);
+        var build = GrainCalls.RunAsync(() => LayoutGrain.BuildGenerationAsync(number), $"building generation {number} of '{Name}'", mayHaveApplied: true);
         if (!wait)
         {
             build.Ignore();
@@ -116,14 +116,15 @@ public sealed partial class DistributedCollection
     public Task PromoteAsync(int generation, PromotionGate? gate = null)
     {
         gate?.Validate();
-        return LayoutGrain.SetLiveAsync(generation, rollback: false, gate is null ? null : JsonSerializer.Serialize(gate, ShardReplicaGrain.LifecycleJson));
+        string? json = gate is null ? null : JsonSerializer.Serialize(gate, ShardReplicaGrain.LifecycleJson);
+        return GrainCalls.RunAsync(() => LayoutGrain.SetLiveAsync(generation, rollback: false, json), $"promoting generation {generation} of '{Name}'", mayHaveApplied: true);
     }
 
     /// <summary>Makes the newest retired generation live again everywhere; returns its number.</summary>
-    public Task<int> RollbackAsync() => LayoutGrain.SetLiveAsync(0, rollback: true, null);
+    public Task<int> RollbackAsync() => GrainCalls.RunAsync(() => LayoutGrain.SetLiveAsync(0, rollback: true, null), $"rolling '{Name}' back", mayHaveApplied: true);
 
     /// <summary>Drops retired generations beyond the policy's retention and failed candidates everywhere; returns how many.</summary>
-    public Task<int> CollectGenerationsAsync() => LayoutGrain.CollectGenerationsAsync();
+    public Task<int> CollectGenerationsAsync() => GrainCalls.RunAsync(() => LayoutGrain.CollectGenerationsAsync(), $"collecting generations of '{Name}'");
 
     /// <summary>
     /// Sets the lifecycle policy. Retention and the drift ladder's build and gated promotion are run collection-wide
@@ -135,7 +136,8 @@ public sealed partial class DistributedCollection
     {
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
-        return LayoutGrain.SetPolicyAsync(JsonSerializer.Serialize(policy, ShardReplicaGrain.LifecycleJson));
+        string json = JsonSerializer.Serialize(policy, ShardReplicaGrain.LifecycleJson);
+        return GrainCalls.RunAsync(() => LayoutGrain.SetPolicyAsync(json), $"setting the lifecycle policy of '{Name}'");
     }
 
     /// <summary>
@@ -147,7 +149,7 @@ public sealed partial class DistributedCollection
         var layout = await GetLayoutAsync();
         var reports = await Task.WhenAll(layout.Shards.Select(p => ReadShardAsync(layout, p.Shard, c => c.DriftJsonAsync(), primaryFirst: true)));
         var drift = GenerationAggregate.Drift(layout.LiveGeneration, reports.Select((j, s) => (s, JsonSerializer.Deserialize<DriftReport>(j, ShardReplicaGrain.LifecycleJson)!)).ToArray());
-        return drift with { Actions = [.. drift.Actions, .. await LayoutGrain.LadderActionsAsync()] };
+        return drift with { Actions = [.. drift.Actions, .. await GrainCalls.RunAsync(() => LayoutGrain.LadderActionsAsync(), $"reading the drift ladder of '{Name}'")] };
     }
 
     /// <summary>

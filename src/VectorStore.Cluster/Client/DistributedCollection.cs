@@ -43,17 +43,7 @@ public sealed partial class DistributedCollection
     public async Task<ClusterLayout> GetLayoutAsync(bool refresh = true)
     {
         if (!refresh) return Volatile.Read(ref _layout);
-        ClusterLayout? read;
-        try
-        {
-            read = await LayoutGrain.GetAsync();
-        }
-        catch (Exception e) when (e is Orleans.Runtime.OrleansException or TimeoutException)
-        {
-            // The layout grain's silo just died (its activation moves once membership says so): the cluster's
-            // unavailability, which clients retry, not an internal error.
-            throw new ClusterUnavailableException($"the layout of '{Name}' could not be read ({e.GetType().Name}: {e.Message}); retry once membership has settled");
-        }
+        var read = await GrainCalls.RunAsync(() => LayoutGrain.GetAsync(), $"reading the layout of '{Name}'");
         var fresh = read ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
         var current = Volatile.Read(ref _layout);
         if (fresh.Version > current.Version) Interlocked.CompareExchange(ref _layout, fresh, current);
@@ -75,7 +65,7 @@ public sealed partial class DistributedCollection
     /// Trains every shard now on one shared sample (the same codec everywhere), like <see cref="Collection.BuildIndex"/>.
     /// A trained collection is retrained on a fresh sample.
     /// </summary>
-    public Task BuildIndexAsync() => LayoutGrain.TrainAsync(force: true);
+    public Task BuildIndexAsync() => GrainCalls.RunAsync(() => LayoutGrain.TrainAsync(force: true), $"training '{Name}'", mayHaveApplied: true);
 
     /// <inheritdoc cref="BuildIndexAsync"/>
     public void BuildIndex() => BuildIndexAsync().GetAwaiter().GetResult();

@@ -44,7 +44,8 @@ public sealed class DistributedDatabase
         ArgumentNullException.ThrowIfNull(options);
         options.ValidateShape();
         options.Validate();
-        var layout = await Catalog.CreateAsync(Name, name, CollectionSpec.From(options), shards, replicationFactor);
+        var spec = CollectionSpec.From(options);
+        var layout = await GrainCalls.RunAsync(() => Catalog.CreateAsync(Name, name, spec, shards, replicationFactor), $"creating collection '{name}'", mayHaveApplied: true);
         return new DistributedCollection(_grains, layout, Options);
     }
 
@@ -56,7 +57,7 @@ public sealed class DistributedDatabase
     public async Task<DistributedCollection> GetCollectionAsync(string name)
     {
         ValidateName(name, 80, "collection");
-        var layout = await _grains.GetGrain<ILayoutGrain>($"{Name}/{name}").GetAsync()
+        var layout = await GrainCalls.RunAsync(() => _grains.GetGrain<ILayoutGrain>($"{Name}/{name}").GetAsync(), $"reading collection '{name}'")
             ?? throw new InvalidArgumentException($"collection '{name}' does not exist");
         return new DistributedCollection(_grains, layout, Options);
     }
@@ -65,7 +66,7 @@ public sealed class DistributedDatabase
     public DistributedCollection GetCollection(string name) => GetCollectionAsync(name).GetAwaiter().GetResult();
 
     /// <summary>Names of the collections, sorted.</summary>
-    public async Task<IReadOnlyList<string>> CollectionNamesAsync() => await Catalog.ListAsync(Name);
+    public async Task<IReadOnlyList<string>> CollectionNamesAsync() => await GrainCalls.RunAsync(() => Catalog.ListAsync(Name), "listing collections");
 
     /// <inheritdoc cref="CollectionNamesAsync"/>
     public IReadOnlyList<string> CollectionNames => CollectionNamesAsync().GetAwaiter().GetResult();
@@ -74,7 +75,7 @@ public sealed class DistributedDatabase
     public Task<bool> DropCollectionAsync(string name)
     {
         ValidateName(name, 80, "collection");
-        return Catalog.DropAsync(Name, name);
+        return GrainCalls.RunAsync(() => Catalog.DropAsync(Name, name), $"dropping collection '{name}'", mayHaveApplied: true);
     }
 
     /// <inheritdoc cref="DropCollectionAsync"/>
