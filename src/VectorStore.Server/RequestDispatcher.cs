@@ -151,7 +151,7 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return EmptyResponse.Instance;
             case Opcode.Backup:
                 RequireBackupVersion(version);
-                return new BackupResponse(db.Backup(BackupTarget(NameRequest.Read(payload).Name)));
+                return new BackupResponse(Backup(BackupTarget(NameRequest.Read(payload).Name)));
             default:
                 // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous
                 // path (the fuzz harness) waits for them.
@@ -175,6 +175,25 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
             || Path.GetDirectoryName(Path.GetFullPath(target)) != Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)))
             throw new InvalidArgumentException($"backup name '{name}' is not a plain directory name (no separators or ':', not starting with '.'): a backup goes right under the server's backup directory");
         return target;
+    }
+
+    /// <summary>Runs a backup, with a log line when it starts and how it ended: operators read a server's log, not its clients'.</summary>
+    private BackupResult Backup(string target)
+    {
+        options.Log?.Invoke($"backup to {target} started");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var result = db.Backup(target);
+            options.Log?.Invoke($"backup to {target} completed in {clock.Elapsed.TotalSeconds:F1} s: {result.Collections.Count} collections, {result.Bytes} bytes" +
+                (result.SkippedDamaged.Count > 0 ? $", left out as damaged: {string.Join(", ", result.SkippedDamaged)}" : ""));
+            return result;
+        }
+        catch (Exception e)
+        {
+            options.Log?.Invoke($"backup to {target} failed after {clock.Elapsed.TotalSeconds:F1} s: {e.Message}");
+            throw;
+        }
     }
 
     /// <summary>A connection below version 8 gets UnknownOpcode for Backup, as a version-7 server answers it.</summary>

@@ -16,9 +16,13 @@ public sealed partial class VectorDatabase
     /// <remarks>
     /// Writers and searches go on meanwhile; each collection's background checkpoints wait while its files are copied.
     /// Every snapshot's checksum is verified on the way; to prove the whole copy, open it with
-    /// <see cref="OpenReadOnly(string, DatabaseOptions?)"/> (<c>vectorstore backup --verify</c> does). The backup is
-    /// written into a hidden sibling directory and renamed into place only when complete, so a crash or an error never
-    /// leaves a partial backup under <paramref name="directory"/>. Collections set aside as damaged at open are left
+    /// <see cref="OpenReadOnly(string, DatabaseOptions?)"/> (<c>vectorstore backup --verify</c> does). A new directory
+    /// is written as a hidden sibling (<c>.NAME.partial-…</c>) and renamed into place only when complete; an existing
+    /// empty one (a mount point, say) is written inside (<c>.backup-partial-…</c>) and its manifest moved in last, so an
+    /// open refuses it until then. Either way a crash or an error never leaves something under
+    /// <paramref name="directory"/> that opens as a smaller database (a crash may leave the hidden directory, which may
+    /// be deleted). Each collection's copy must leave the database's free-space reserve
+    /// (<see cref="DatabaseOptions.MinFreeDiskBytes"/>) on the backup's file system, or it is refused before it is written. Collections set aside as damaged at open are left
     /// out and listed in <see cref="BackupResult.SkippedDamaged"/>; a collection dropped before the backup has copied it
     /// is left out (a drop waits at most for the file being copied). A collection stopped by a failed write
     /// (<see cref="CollectionFaultedException"/>) is reopened from its files first, as its next call would be.
@@ -40,7 +44,11 @@ public sealed partial class VectorDatabase
         ThrowIfClosedUnderGate();
         string target = CheckBackupTarget(directory);
         string parent = Path.GetDirectoryName(target) ?? throw new InvalidArgumentException($"{target}: a backup cannot be a file system's root");
-        string partial = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        // An existing (empty) directory may be a mount point, which a rename cannot replace: the backup is then written
+        // inside it and moved into place there, the manifest last. Otherwise beside it, renamed into place whole.
+        bool inPlace = System.IO.Directory.Exists(target);
+        string partial = inPlace ? Path.Combine(target, $".backup-partial-{Guid.NewGuid():N}") : Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        bool movedCollections = false;
         try
         {
             System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
@@ -64,10 +72,29 @@ public sealed partial class VectorDatabase
             FileDurability.FsyncDirectory(Path.Combine(partial, "collections"));
             FileDurability.FsyncDirectory(partial);
             cancellationToken.ThrowIfCancellationRequested();
-            // Checked empty above; a rename cannot replace a directory.
-            if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target);
-            System.IO.Directory.Move(partial, target);
-            FileDurability.FsyncDirectory(parent);
+            if (inPlace)
+            {
+                // Until MANIFEST arrives, an open refuses the directory (collections without a manifest, §4.6): a
+                // crash in between never leaves something that opens as a smaller database.
+                System.IO.Directory.Move(Path.Combine(partial, "collections"), Path.Combine(target, "collections"));
+                movedCollections = true;
+                FileDurability.FsyncDirectory(target);
+                File.Move(Path.Combine(partial, Manifest.FileName), Path.Combine(target, Manifest.FileName));
+                System.IO.Directory.Delete(partial);
+                FileDurability.FsyncDirectory(target);
+            }
+            else
+            {
+                try
+                {
+                    System.IO.Directory.Move(partial, target);
+                }
+                catch (IOException) when (System.IO.Directory.Exists(target) || File.Exists(target))
+                {
+                    throw new InvalidArgumentException($"{target}: exists now (another backup of this name finished first); a backup never writes over anything, so give a new or empty directory");
+                }
+                FileDurability.FsyncDirectory(parent);
+            }
             return new BackupResult(target, copied, damaged);
         }
         catch (Exception e)
@@ -75,6 +102,7 @@ public sealed partial class VectorDatabase
             try
             {
                 if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
+                if (movedCollections) System.IO.Directory.Delete(Path.Combine(target, "collections"), recursive: true);
             }
             catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // named below; a later backup uses another name
             if (e is IOException or UnauthorizedAccessException)
@@ -155,11 +183,16 @@ public sealed partial class VectorDatabase
 
     private void CheckBackupTargetAt(string target)
     {
+        // Room for the hidden ".NAME.partial-<32 hex>" sibling within a file name's 255 bytes.
+        if (System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(target)) > 200)
+            throw new InvalidArgumentException($"{target}: the backup directory's name is longer than 200 bytes");
         if (File.Exists(target)) throw new InvalidArgumentException($"{target}: is a file; a backup needs a new or empty directory");
         if (System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())
             throw new InvalidArgumentException($"{target}: exists and is not empty; a backup never writes over anything, so give a new or empty directory");
-        string own = Path.TrimEndingDirectorySeparator(Directory!) + Path.DirectorySeparatorChar;
-        if ((Path.TrimEndingDirectorySeparator(target) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+        // Real paths: a symbolic link to the database must not get a backup inside it (a stray directory under
+        // collections/ breaks a manifest's recovery).
+        string own = FileDurability.RealPath(Directory!) + Path.DirectorySeparatorChar;
+        if ((FileDurability.RealPath(target) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
             throw new InvalidArgumentException($"{target}: lies inside the database directory {Directory}; a backup goes elsewhere (another disk, ideally)");
     }
 }

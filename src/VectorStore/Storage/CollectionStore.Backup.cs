@@ -25,9 +25,10 @@ internal sealed partial class CollectionStore
             Checkpoint();
             var entry = Entry;
             var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
+            string[] files = [.. collection.DataFileNames(), entry.Snapshot ?? throw new InvalidOperationException("a checkpoint published no snapshot")];
+            CheckRoomFor(target, files);
             System.IO.Directory.CreateDirectory(target);
-            long bytes = 0;
-            foreach (string name in collection.DataFileNames())
+            foreach (string name in files[..^1])
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 // A drop or close waits for this gate while holding the database's own lock: give way between files.
@@ -43,18 +44,42 @@ internal sealed partial class CollectionStore
                     // Named by the source: a file the database cannot read is the news (a full backup disk says ENOSPC).
                     throw FileSpace.Failure(e, from, $"copying it to {to}");
                 }
-                bytes += new FileInfo(to).Length;
             }
             CollectionDescriptor.Write(target, entry);
             string wal = Path.Combine(target, "wal");
             long begin;
             using (var log = FasterWriteAheadLog.Open(wal, _settings.Wal with { Faults = null }, create: true)) begin = log.BeginAddress;
             FileDurability.FsyncDirectory(wal);
-            string snapshot = entry.Snapshot ?? throw new InvalidOperationException("a checkpoint published no snapshot");
+            string snapshot = files[^1];
             int count = SnapshotFile.CopyWithLogAddress(Path.Combine(Directory, snapshot), Path.Combine(target, snapshot), collection.Dimension, begin);
-            bytes += new FileInfo(Path.Combine(target, snapshot)).Length;
             FileDurability.FsyncDirectory(target);
+            // Every byte written for it (what `du -sb` shows), the descriptor and the empty log included.
+            long bytes = System.IO.Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
             return (entry with { SnapshotLogAddress = begin }, count, bytes);
         }
+    }
+
+    /// <summary>
+    /// Refuses, before anything of it is written, a copy of <paramref name="files"/> that would leave less than the
+    /// database's free-space reserve (<see cref="StorageSettings.MinFreeBytes"/>) on the backup's file system: a backup
+    /// on the database's own disk must not take the room its writers and checkpoints keep.
+    /// </summary>
+    private void CheckRoomFor(string target, string[] files)
+    {
+        long need = 64L << 10; // the descriptor and the empty log
+        foreach (string f in files)
+        {
+            string path = Path.Combine(Directory, f);
+            try { need += new FileInfo(path).Length; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw FileSpace.Failure(e, path, "reading its size for the backup");
+            }
+        }
+        long free = FileSpace.AvailableBytes(Path.GetDirectoryName(target)!);
+        if (free - need < _settings.MinFreeBytes)
+            throw new StorageFullException(target,
+                $"copying collection '{Entry.Name}' needs {need} bytes and {free} are free on the backup's file system, which would leave less than the " +
+                $"database's free-space reserve of {_settings.MinFreeBytes} bytes (DatabaseOptions.MinFreeDiskBytes); nothing of it was written; free space or back up to another disk");
     }
 }

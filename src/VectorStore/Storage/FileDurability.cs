@@ -73,6 +73,43 @@ public static partial class FileDurability
         FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
+    /// <summary>
+    /// The full path of <paramref name="path"/> with every symbolic link resolved (realpath(3) on Unix); a path that does
+    /// not exist yet is resolved up to its deepest existing ancestor and the rest appended. Where realpath is not
+    /// available, <see cref="Path.GetFullPath(string)"/>. For containment checks ("is this inside the database?") that a
+    /// link must not get around.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (OperatingSystem.IsWindows()) return full;
+        string existing = full, rest = "";
+        while (!Directory.Exists(existing) && !File.Exists(existing))
+        {
+            string? parent = Path.GetDirectoryName(existing);
+            if (parent is null) return full;
+            rest = rest.Length == 0 ? Path.GetFileName(existing) : Path.Combine(Path.GetFileName(existing), rest);
+            existing = parent;
+        }
+        nint resolved = RealPathNative(existing, 0);
+        if (resolved == 0) return full;
+        try
+        {
+            string real = Marshal.PtrToStringUTF8(resolved) ?? existing;
+            return rest.Length == 0 ? real : Path.Combine(real, rest);
+        }
+        finally
+        {
+            Free(resolved);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint RealPathNative(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(nint pointer);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 

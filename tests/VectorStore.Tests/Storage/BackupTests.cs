@@ -226,15 +226,25 @@ public sealed class BackupTests
         Assert.Contains("inside the database directory",
             Assert.Throws<InvalidArgumentException>(() => db.Backup(Path.Combine(dir, "collections", "bk"))).Message);
         Assert.Throws<InvalidArgumentException>(() => db.Backup(" "));
+        // Through a symbolic link to the database, still inside it.
+        string link = Path.Combine(parent, "link");
+        Directory.CreateSymbolicLink(link, dir);
+        Assert.Contains("inside the database directory",
+            Assert.Throws<InvalidArgumentException>(() => db.Backup(Path.Combine(link, "collections", "bk"))).Message);
+        Directory.Delete(link);
+        // A name whose hidden partial sibling would not fit a file name.
+        Assert.Contains("longer than 200 bytes", Assert.Throws<InvalidArgumentException>(() => db.Backup(Path.Combine(parent, new string('n', 201)))).Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "collections", "bk")));
 
         using var memory = VectorDatabase.CreateInMemory();
         Assert.Contains("in-memory", Assert.Throws<InvalidArgumentException>(() => memory.Backup(Path.Combine(parent, "m"))).Message);
 
-        // An empty directory is fine: the backup fills it.
+        // An empty directory (a mount point, say, which no rename can replace) is filled in place.
         string empty = Path.Combine(parent, "empty");
         Directory.CreateDirectory(empty);
         Assert.Equal(50, db.Backup(empty).Collections.Single().Count);
+        Assert.Equal(["MANIFEST", "collections"], Directory.GetFileSystemEntries(empty).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using (var copy = Open(empty)) Assert.Equal(50, copy.GetCollection("c").Count);
         Assert.Equal(["afile", "empty", "full"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName).Order());
     }
 

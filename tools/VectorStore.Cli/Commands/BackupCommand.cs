@@ -52,7 +52,10 @@ public sealed class BackupCommand : CliCommand
             return;
         }
         foreach (var c in result.Collections) stdout.WriteLine($"backed up {c.Name} {c.Count} {c.Bytes}");
-        stdout.WriteLine($"backup {result.Directory}{(verify ? " (verified)" : "")}");
+        var notes = new List<string>();
+        if (verify) notes.Add("verified");
+        if (result.SkippedDamaged.Count > 0) notes.Add($"left out as damaged: {string.Join(", ", result.SkippedDamaged)}");
+        stdout.WriteLine($"backup {result.Directory}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
         stdout.Flush();
     }
 

@@ -36,10 +36,13 @@ public sealed class ServeCommand : CliCommand
         if (dir is null) return null;
         string full = Path.GetFullPath(dir);
         if (File.Exists(full)) throw new UsageException($"--backup-dir {dir}: is a file");
-        string own = Path.TrimEndingDirectorySeparator(Path.GetFullPath(db)) + Path.DirectorySeparatorChar;
-        if ((Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+        // Real paths, so a symbolic link to the database does not get around it.
+        string own = Storage.FileDurability.RealPath(db) + Path.DirectorySeparatorChar;
+        if ((Storage.FileDurability.RealPath(full) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
             throw new UsageException($"--backup-dir {dir}: lies inside the database directory {db}; backups go elsewhere (another disk, ideally)");
         Directory.CreateDirectory(full);
+        foreach (var stale in Directory.EnumerateDirectories(full, ".*.partial-*"))
+            Console.Error.WriteLine($"warning: {stale} was left by an interrupted backup (it is not one, and nothing reads it); delete it to free its space");
         return full;
     }
 
