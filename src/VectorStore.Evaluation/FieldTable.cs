@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using VectorStore.Filtering;
 
 namespace VectorStore.Evaluation;

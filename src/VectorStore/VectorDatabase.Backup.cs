@@ -191,8 +191,7 @@ public sealed partial class VectorDatabase
             throw new InvalidArgumentException($"{target}: exists and is not empty; a backup never writes over anything, so give a new or empty directory");
         // Real paths: a symbolic link to the database must not get a backup inside it (a stray directory under
         // collections/ breaks a manifest's recovery).
-        string own = FileDurability.RealPath(Directory!) + Path.DirectorySeparatorChar;
-        if ((FileDurability.RealPath(target) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+        if (FileDurability.IsWithin(target, Directory!))
             throw new InvalidArgumentException($"{target}: lies inside the database directory {Directory}; a backup goes elsewhere (another disk, ideally)");
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Orleans.Runtime;
 using VectorStore.Collections;
 using VectorStore.Filtering;
 using VectorStore.Lifecycle;

@@ -74,12 +74,19 @@ public static partial class FileDurability
     }
 
     /// <summary>
+    /// Whether <paramref name="path"/> is <paramref name="directory"/> or lies inside it, compared by real paths
+    /// (<see cref="RealPath"/>), so a symbolic link cannot get around the check (a backup must never land inside the
+    /// database it copies). Neither needs to exist yet.
+    /// </summary>
+    public static bool IsWithin(string path, string directory) =>
+        (RealPath(path) + Path.DirectorySeparatorChar).StartsWith(RealPath(directory) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>
     /// The full path of <paramref name="path"/> with every symbolic link resolved (realpath(3) on Unix); a path that does
     /// not exist yet is resolved up to its deepest existing ancestor and the rest appended. Where realpath is not
-    /// available, <see cref="Path.GetFullPath(string)"/>. For containment checks ("is this inside the database?") that a
-    /// link must not get around.
+    /// available, <see cref="Path.GetFullPath(string)"/>.
     /// </summary>
-    public static string RealPath(string path)
+    private static string RealPath(string path)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (OperatingSystem.IsWindows()) return full;

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using VectorStore.Collections;
 using VectorStore.Evaluation;
 using VectorStore.Filtering;
@@ -401,17 +399,7 @@ public sealed class BackupTests
             db.Snapshot();
             Crash(db);
         }
-        // The version-9 snapshot rewritten as version 8 (no reservoir flag, no tuning section), as TuningPersistenceTests does.
-        string snap = Directory.GetFiles(Path.Combine(dir, "collections", "c"), "snap-*.vss").Single();
-        var v9 = File.ReadAllBytes(snap);
-        int tuning = v9.Length - 16 - 8 - 5;
-        int reservoirFlag = tuning - 53 - 4 - 1;
-        var v8 = v9[..reservoirFlag].Concat(v9[(reservoirFlag + 1)..tuning]).Concat(v9[(tuning + 5)..]).ToArray();
-        BinaryPrimitives.WriteUInt32LittleEndian(v8.AsSpan(8), 8);
-        long m = BinaryPrimitives.ReadInt64LittleEndian(v8.AsSpan(v8.Length - 24));
-        BinaryPrimitives.WriteInt64LittleEndian(v8.AsSpan(v8.Length - 24), m - 6);
-        BinaryPrimitives.WriteUInt64LittleEndian(v8.AsSpan(v8.Length - 16), XxHash64.HashToUInt64(v8.AsSpan(0, v8.Length - 16)));
-        File.WriteAllBytes(snap, v8);
+        TuningPersistenceTests.RewriteAsVersion8(Directory.GetFiles(Path.Combine(dir, "collections", "c"), "snap-*.vss").Single());
         using (var db = Open(dir))
         {
             string target = Path.Combine(TestData.TempDir(), "b");

@@ -242,7 +242,26 @@ public sealed class TuningPersistenceTests
             db.Snapshot();
             Crash(db);
         }
-        string snap = Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single();
+        RewriteAsVersion8(Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single());
+        using (var db = Open(dir))
+        {
+            var c = db.GetCollection("c");
+            Assert.Equal(3000, c.Count);
+            Assert.Null(c.KeptTuningQueries);
+            Assert.False(c.HasTunedSearch(0.9));
+            Assert.Equal(7ul, c.Search(data.Row(7), new SearchOptions { K = 1, Rerank = 20 })[0].Id);
+            c.Upsert(3000, data.Row(3000));
+            db.Snapshot(); // and the next checkpoint writes the current version
+            Assert.Equal(SnapshotFile.FormatVersion, BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single()).AsSpan(8)));
+        }
+    }
+
+    /// <summary>
+    /// Rewrites a version-9 snapshot of a collection without drift state, reservoir file, tuning queries or settings
+    /// as the version-8 snapshot the previous release wrote for the same state (checked byte by byte on the way).
+    /// </summary>
+    internal static void RewriteAsVersion8(string snap)
+    {
         var v9 = File.ReadAllBytes(snap);
         Assert.Equal(9u, BinaryPrimitives.ReadUInt32LittleEndian(v9.AsSpan(8)));
         // [.. i32 0 (no drift state), u8 0 (no drift reservoir file), i32 53 + the policy, u8 0 (no queries file),
@@ -259,16 +278,5 @@ public sealed class TuningPersistenceTests
         BinaryPrimitives.WriteInt64LittleEndian(v8.AsSpan(v8.Length - 24), m - 6);
         BinaryPrimitives.WriteUInt64LittleEndian(v8.AsSpan(v8.Length - 16), XxHash64.HashToUInt64(v8.AsSpan(0, v8.Length - 16)));
         File.WriteAllBytes(snap, v8);
-        using (var db = Open(dir))
-        {
-            var c = db.GetCollection("c");
-            Assert.Equal(3000, c.Count);
-            Assert.Null(c.KeptTuningQueries);
-            Assert.False(c.HasTunedSearch(0.9));
-            Assert.Equal(7ul, c.Search(data.Row(7), new SearchOptions { K = 1, Rerank = 20 })[0].Id);
-            c.Upsert(3000, data.Row(3000));
-            db.Snapshot(); // and the next checkpoint writes the current version
-            Assert.Equal(SnapshotFile.FormatVersion, BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(Directory.GetFiles(CollectionDir(dir), "snap-*.vss").Single()).AsSpan(8)));
-        }
     }
 }

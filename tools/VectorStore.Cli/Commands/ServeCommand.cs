@@ -37,8 +37,7 @@ public sealed class ServeCommand : CliCommand
         string full = Path.GetFullPath(dir);
         if (File.Exists(full)) throw new UsageException($"--backup-dir {dir}: is a file");
         // Real paths, so a symbolic link to the database does not get around it.
-        string own = Storage.FileDurability.RealPath(db) + Path.DirectorySeparatorChar;
-        if ((Storage.FileDurability.RealPath(full) + Path.DirectorySeparatorChar).StartsWith(own, StringComparison.Ordinal))
+        if (Storage.FileDurability.IsWithin(full, db))
             throw new UsageException($"--backup-dir {dir}: lies inside the database directory {db}; backups go elsewhere (another disk, ideally)");
         Directory.CreateDirectory(full);
         foreach (var stale in Directory.EnumerateDirectories(full, ".*.partial-*"))
