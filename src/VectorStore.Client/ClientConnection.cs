@@ -156,10 +156,13 @@ internal sealed class ClientConnection : IAsyncDisposable
         {
             await _writeLock.WaitAsync(lockWait?.Token ?? ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested && TimedOut(tcs))
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && deadline is { IsCancellationRequested: true })
         {
+            // Nothing of it went out; its deadline passed. The deadline's callbacks run in no promised order, so the
+            // wait can end before the expiry has failed the request: fail it here (Expire does it once either way).
+            Expire(id, opcode, timeout);
             Forget(id);
-            return await tcs.Task.ConfigureAwait(false); // nothing of it went out; its deadline passed
+            return await tcs.Task.ConfigureAwait(false);
         }
         catch
         {
