@@ -106,7 +106,7 @@ internal sealed class ClientConnection : IAsyncDisposable
                 throw new VectorStoreConnectionException($"cannot connect to {host}:{port}: {e.Message}", e);
             // A TLS server drops a plain Hello without a word; say what to try.
             if (e is VectorStoreConnectionException && c is not null && !(options.UseTls || options.TlsCaFile is not null))
-                throw new VectorStoreConnectionException($"{e.Message} during the handshake with {host}:{port} (if the server was started with --tls-cert, set ClientOptions.UseTls)", e);
+                throw new VectorStoreConnectionException($"{e.Message.TrimEnd('.', ' ')} during the handshake with {host}:{port} (if the server was started with --tls-cert, set ClientOptions.UseTls)", e);
             throw;
         }
     }
@@ -182,8 +182,16 @@ internal sealed class ClientConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSentException)
         {
+            // This request's deadline passed meanwhile (and, mid-send, closed the socket under it): the timeout is what
+            // happened. Its expiry may still be running on the timer's thread: expire it here first (once either way),
+            // or forgetting it would leave that expiry nothing to fail and a deadline already past be sent again.
+            if (deadline is { IsCancellationRequested: true })
+            {
+                Expire(id, opcode, timeout);
+                Forget(id);
+                return await tcs.Task.ConfigureAwait(false);
+            }
             Forget(id);
-            // This request's deadline passed meanwhile (and, mid-send, closed the socket under it): the timeout is what happened.
             if (TimedOut(tcs)) return await tcs.Task.ConfigureAwait(false);
             // Nothing of it went out: the caller may send it elsewhere, whatever else failed the connection meanwhile.
             if (e is NotSentException) throw;

@@ -243,16 +243,15 @@ internal sealed class ServerConnection
     private async ValueTask<long> AdmitRequestAsync(FrameHeader header, CancellationToken token)
     {
         long charge = IncomingRequest.ChargeFor(header.PayloadLength);
-        bool waited = false;
         if (!_inFlight.Wait(0))
         {
-            waited = _throttled = true;
+            _throttled = true;
             try { await _inFlight.WaitAsync(token).ConfigureAwait(false); }
-            finally { _throttled = false; }
+            finally { RestartFrameClock(); }
         }
         if (!_context.Budget.TryReserve(charge))
         {
-            waited = _throttled = true;
+            _throttled = true;
             try
             {
                 await _context.Budget.ReserveAsync(charge, token).ConfigureAwait(false);
@@ -264,11 +263,20 @@ internal sealed class ServerConnection
             }
             finally
             {
-                _throttled = false;
+                RestartFrameClock();
             }
         }
-        if (waited) Volatile.Write(ref _frameStartedAt, Stopwatch.GetTimestamp());
         return charge;
+    }
+
+    /// <summary>
+    /// Ends a wait of the server's: the frame clock restarts before the sweeper may look at it again, in that order (the
+    /// other way round, a sweep in between saw the frame's start from before the wait and aborted a healthy client).
+    /// </summary>
+    private void RestartFrameClock()
+    {
+        Volatile.Write(ref _frameStartedAt, Stopwatch.GetTimestamp());
+        _throttled = false;
     }
 
     private async ValueTask<bool> HandshakeAsync(FrameHeader header, ReadOnlySequence<byte> payload)

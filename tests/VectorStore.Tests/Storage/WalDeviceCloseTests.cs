@@ -10,7 +10,8 @@ namespace VectorStore.Tests.Storage;
 /// A FASTER device whose close never returns (its handle pool waiting for a handle it lost) must not hang the
 /// database's close: the write-ahead log device gives it <see cref="WalDevice.CloseWait"/> and moves on.
 /// </summary>
-[Collection(nameof(WalDeviceCloseTests))] // changes a static setting
+[Collection(nameof(WalDeviceCloseTests))] // changes a static setting: runs alone
+[CollectionDefinition(nameof(WalDeviceCloseTests), DisableParallelization = true)]
 public sealed class WalDeviceCloseTests
 {
     [Fact]
