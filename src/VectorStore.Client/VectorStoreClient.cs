@@ -377,16 +377,24 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     /// (<see cref="BackupResult.Directory"/> is a path on the server's machine). <see cref="RemoteErrorException"/> with
     /// <see cref="ErrorCode.NotSupported"/> when the server takes no backups; <see cref="InvalidArgumentException"/>
     /// for a name that is not a plain directory name or already exists, and before anything is sent when the server
-    /// speaks a protocol version below 8.
+    /// speaks a protocol version below 8. With <paramref name="since"/>, a previous backup's name under the same
+    /// directory, it is incremental: files that backup holds unchanged are hard-linked instead of copied
+    /// (<see cref="BackupResult.LinkedBytes"/>; <c>BackupOptions.Since</c> in process); refused before anything is sent
+    /// when the server speaks a version below 9.
     /// </summary>
     /// <remarks>Not bounded by <see cref="ClientOptions.RequestTimeout"/>, and not resent after a lost connection (the server may still be writing it).</remarks>
-    public async Task<BackupResult> BackupAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<BackupResult> BackupAsync(string name, string? since = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var (payload, _) = await CallVersionedAsync(Opcode.Backup, version => version >= ProtocolConstants.BackupVersion ? new NameRequest(name)
-            : throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no backups (version {ProtocolConstants.BackupVersion} has); upgrade the server"),
-            false, cancellationToken).ConfigureAwait(false);
-        return BackupResponse.Read(payload).Result;
+        var (payload, used) = await CallVersionedAsync(Opcode.Backup, version =>
+        {
+            if (version < ProtocolConstants.BackupVersion)
+                throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no backups (version {ProtocolConstants.BackupVersion} has); upgrade the server");
+            if (since is not null && version < ProtocolConstants.IncrementalBackupVersion)
+                throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no incremental backups (version {ProtocolConstants.IncrementalBackupVersion} has); upgrade the server, or take a full backup");
+            return version >= ProtocolConstants.IncrementalBackupVersion ? new BackupRequest(name, since, version) : new NameRequest(name);
+        }, false, cancellationToken).ConfigureAwait(false);
+        return BackupResponse.Read(payload, used).Result;
     }
 
     /// <inheritdoc />

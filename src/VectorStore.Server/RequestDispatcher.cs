@@ -151,7 +151,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
                 return EmptyResponse.Instance;
             case Opcode.Backup:
                 RequireBackupVersion(version);
-                return new BackupResponse(Backup(BackupTarget(NameRequest.Read(payload).Name)));
+                var backup = BackupRequest.Read(payload, version);
+                return new BackupResponse(Backup(BackupTarget(backup.Name), backup.Since is { } since ? BackupTarget(since) : null), version);
             default:
                 // Lifecycle calls complete asynchronously (a build may wait for the background work); this synchronous
                 // path (the fuzz harness) waits for them.
@@ -161,8 +162,8 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
     }
 
     /// <summary>
-    /// Where a Backup request named <paramref name="name"/> writes: a new directory right under the server's backup
-    /// directory (<see cref="ServerOptions.BackupDirectory"/>), never elsewhere.
+    /// Where a Backup request's <paramref name="name"/> (the new backup, or the previous one it links from) lies: right
+    /// under the server's backup directory (<see cref="ServerOptions.BackupDirectory"/>), never elsewhere.
     /// </summary>
     private string BackupTarget(string name)
     {
@@ -177,15 +178,19 @@ internal sealed class RequestDispatcher(VectorDatabase db, ServerOptions options
         return target;
     }
 
-    /// <summary>Runs a backup, with a log line when it starts and how it ended: operators read a server's log, not its clients'.</summary>
-    private BackupResult Backup(string target)
+    /// <summary>
+    /// Runs a backup (incremental from <paramref name="since"/>, a previous one under the backup directory), with a log
+    /// line when it starts and how it ended: operators read a server's log, not its clients'.
+    /// </summary>
+    private BackupResult Backup(string target, string? since)
     {
-        options.Log?.Invoke($"backup to {target} started");
+        options.Log?.Invoke($"backup to {target}{(since is null ? "" : $" since {since}")} started");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            var result = db.Backup(target);
+            var result = db.Backup(target, new BackupOptions { Since = since });
             options.Log?.Invoke($"backup to {target} completed in {clock.Elapsed.TotalSeconds:F1} s: {result.Collections.Count} collections, {result.Bytes} bytes" +
+                (since is null ? "" : $" ({result.LinkedBytes} linked from {since})") +
                 (result.SkippedDamaged.Count > 0 ? $", left out as damaged: {string.Join(", ", result.SkippedDamaged)}" : ""));
             return result;
         }

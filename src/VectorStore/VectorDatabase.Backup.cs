@@ -11,7 +11,8 @@ public sealed partial class VectorDatabase
     /// is copied as of a checkpoint taken when the backup reaches it, so the copy holds every write acknowledged before
     /// this call began (and perhaps some acknowledged during it); collections are copied one after another, not as of
     /// one instant. The copy has no write-ahead log to replay and no files a checkpoint has retired: it is as large as
-    /// the data, not as the source directory.
+    /// the data, not as the source directory. With <see cref="BackupOptions.Since"/> it is incremental: files a previous
+    /// backup holds unchanged are hard-linked instead of copied (<see cref="BackupResult.LinkedBytes"/>).
     /// </summary>
     /// <remarks>
     /// Writers and searches go on meanwhile; each collection's background checkpoints wait while its files are copied.
@@ -30,19 +31,23 @@ public sealed partial class VectorDatabase
     /// </remarks>
     /// <exception cref="InvalidArgumentException">
     /// <paramref name="directory"/> is empty, exists and is not an empty directory, or lies inside this database's
-    /// directory; the database is in memory.
+    /// directory; the database is in memory; <see cref="BackupOptions.Since"/> is not a database directory, or is the
+    /// target or this database.
     /// </exception>
     /// <exception cref="ReadOnlyDatabaseException">The database is open read-only (a backup checkpoints each collection).</exception>
     /// <exception cref="StorageIoException">Reading the database or writing the backup failed (<see cref="StorageFullException"/> when out of space); nothing is left at <paramref name="directory"/>.</exception>
-    public BackupResult Backup(string directory, CancellationToken cancellationToken = default)
+    public BackupResult Backup(string directory, BackupOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        options ??= new BackupOptions();
+        options.Validate();
         if (string.IsNullOrWhiteSpace(directory)) throw new InvalidArgumentException("the backup directory is empty");
         if (Directory is null)
             throw new InvalidArgumentException("an in-memory database has no files to back up; open a database directory (VectorDatabase.Open) to keep and back up data");
         ThrowIfReadOnly("a backup (it checkpoints each collection first)");
         ThrowIfClosedUnderGate();
         string target = CheckBackupTarget(directory);
+        var since = options.Since is { } previous ? PreviousBackup(previous, target) : null;
         string parent = Path.GetDirectoryName(target) ?? throw new InvalidArgumentException($"{target}: a backup cannot be a file system's root");
         // An existing (empty) directory may be a mount point, which a rename cannot replace: the backup is then written
         // inside it and moved into place there, the manifest last. Otherwise beside it, renamed into place whole.
@@ -64,9 +69,10 @@ public sealed partial class VectorDatabase
             foreach (string name in names)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (CopyCollection(name, partial, cancellationToken) is not { } copy) continue;
+                string? linkFrom = since is not null && since.TryGetValue(name, out var dir) ? dir : null;
+                if (CopyCollection(name, partial, target, linkFrom, cancellationToken) is not { } copy) continue;
                 entries.Add(copy.Entry);
-                copied.Add(new BackedUpCollection(name, copy.Count, copy.Bytes));
+                copied.Add(new BackedUpCollection(name, copy.Count, copy.Bytes, copy.LinkedBytes));
             }
             Manifest.Write(partial, new ManifestBody { Collections = entries });
             FileDurability.FsyncDirectory(Path.Combine(partial, "collections"));
@@ -111,15 +117,17 @@ public sealed partial class VectorDatabase
         }
     }
 
-    /// <inheritdoc cref="Backup(string, CancellationToken)"/>
-    public Task<BackupResult> BackupAsync(string directory, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Backup(directory, cancellationToken), cancellationToken);
+    /// <inheritdoc cref="Backup(string, BackupOptions?, CancellationToken)"/>
+    public Task<BackupResult> BackupAsync(string directory, BackupOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Backup(directory, options, cancellationToken), cancellationToken);
 
     /// <summary>
-    /// Copies collection <paramref name="name"/> into the backup being written in <paramref name="backup"/>; null when
-    /// it was dropped before or while it was copied (its partial copy removed).
+    /// Copies collection <paramref name="name"/> into the backup being written in <paramref name="backup"/> (for
+    /// <paramref name="target"/>, the directory errors name), hard-linking what <paramref name="linkFrom"/> (its directory
+    /// in a previous backup) holds unchanged; null when it was dropped before or while it was copied (its partial copy
+    /// removed).
     /// </summary>
-    private (ManifestCollection Entry, int Count, long Bytes)? CopyCollection(string name, string backup, CancellationToken cancellationToken)
+    private (ManifestCollection Entry, int Count, long Bytes, long LinkedBytes)? CopyCollection(string name, string backup, string target, string? linkFrom, CancellationToken cancellationToken)
     {
         // A collection reopened after a fault gets a new store; the copy then starts again on it.
         for (int attempt = 0; ; attempt++)
@@ -143,14 +151,14 @@ public sealed partial class VectorDatabase
                 if (reopened.Faulted) reopened.ThrowIfFaulted();
                 continue;
             }
-            string target = Path.Combine(backup, "collections", store.Entry.Directory);
+            string into = Path.Combine(backup, "collections", store.Entry.Directory);
             try
             {
-                return store.CopyTo(target, cancellationToken);
+                return store.CopyTo(into, target, linkFrom, cancellationToken);
             }
             catch (ObjectDisposedException) when (attempt < 3)
             {
-                if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target, recursive: true);
+                if (System.IO.Directory.Exists(into)) System.IO.Directory.Delete(into, recursive: true);
                 ThrowIfClosedUnderGate();
             }
         }
@@ -159,6 +167,41 @@ public sealed partial class VectorDatabase
     private void ThrowIfClosedUnderGate()
     {
         lock (_gate) ThrowIfClosed();
+    }
+
+    /// <summary>
+    /// Each collection's directory in the previous backup <paramref name="since"/>, by name: it must be a database
+    /// directory (a manifest that reads) other than <paramref name="target"/> and this database.
+    /// </summary>
+    private Dictionary<string, string> PreviousBackup(string since, string target)
+    {
+        string full;
+        ManifestBody? manifest;
+        try
+        {
+            full = Path.GetFullPath(since);
+            if (!System.IO.Directory.Exists(full)) throw new InvalidArgumentException($"{full}: no such directory (BackupOptions.Since names a previous backup)");
+            if (Path.TrimEndingDirectorySeparator(full) == Path.TrimEndingDirectorySeparator(target))
+                throw new InvalidArgumentException($"{full}: the previous backup cannot be the new backup's directory");
+            // The live database is no backup: what it shares with one must be a copy made earlier, not its own files.
+            if (FileDurability.IsWithin(full, Directory!))
+                throw new InvalidArgumentException($"{full}: is this database's own directory; BackupOptions.Since names a previous backup");
+            manifest = Manifest.Read(full);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidArgumentException($"'{since}' is not a usable directory path: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FileSpace.Failure(e, since, "reading the previous backup");
+        }
+        catch (StoreCorruptedException e)
+        {
+            throw new InvalidArgumentException($"the previous backup cannot be read: {e.Message}");
+        }
+        if (manifest is null) throw new InvalidArgumentException($"{full}: holds no database (MANIFEST missing), so it is not a previous backup");
+        return manifest.Collections.ToDictionary(c => c.Name, c => Path.Combine(full, "collections", c.Directory), StringComparer.Ordinal);
     }
 
     /// <summary>The backup's full path: a new or empty directory outside the database's own (typed errors otherwise).</summary>

@@ -11,9 +11,13 @@ internal sealed partial class CollectionStore
     /// <see cref="ObjectDisposedException"/>). The copy gets a new, empty log and its snapshot that log's first
     /// address (<see cref="SnapshotFile.CopyWithLogAddress"/>), so it needs none of this log's records. Writers and
     /// searches go on meanwhile; background checkpoints wait for the copy. Returns the copy's manifest entry and live count.
+    /// Errors about the backup as a whole name <paramref name="backup"/>, the directory the user asked for (the copy is
+    /// written into a hidden partial directory first). With <paramref name="linkFrom"/> (this collection's directory in
+    /// a previous backup), each sealed file found there unchanged is hard-linked instead of copied (incremental backup;
+    /// <c>LinkedBytes</c> counts them); the drift reservoir, which grows in place, is always copied.
     /// </summary>
     /// <remarks>Files are copied, not linked: a backup is meant to outlive the disk it came from.</remarks>
-    public (ManifestCollection Entry, int Count, long Bytes) CopyTo(string target, CancellationToken cancellationToken)
+    public (ManifestCollection Entry, int Count, long Bytes, long LinkedBytes) CopyTo(string target, string backup, string? linkFrom, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         lock (_snapshotGate)
@@ -26,14 +30,23 @@ internal sealed partial class CollectionStore
             var entry = Entry;
             var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
             string[] files = [.. collection.DataFileNames(), entry.Snapshot ?? throw new InvalidOperationException("a checkpoint published no snapshot")];
-            CheckRoomFor(target, files);
+            var linkable = linkFrom is null ? [] : files[..^1].Where(f => !DriftReservoirFile.IsName(f) && FileLinks.SameContent(Path.Combine(Directory, f), Path.Combine(linkFrom, f))).ToHashSet();
+            CheckRoomFor(target, backup, files.Where(f => !linkable.Contains(f)));
             System.IO.Directory.CreateDirectory(target);
+            long linked = 0;
             foreach (string name in files[..^1])
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 // A drop or close waits for this gate while holding the database's own lock: give way between files.
                 ThrowIfDisposed();
                 string from = Path.Combine(Directory, name), to = Path.Combine(target, name);
+                // Linked files were fsynced when the previous backup wrote them; the link itself is made durable by
+                // the directory fsync below. Where no link can be made (another file system), the file is copied.
+                if (linkable.Contains(name) && FileLinks.TryHardLink(Path.Combine(linkFrom!, name), to))
+                {
+                    linked += new FileInfo(to).Length;
+                    continue;
+                }
                 try
                 {
                     File.Copy(from, to);
@@ -55,7 +68,7 @@ internal sealed partial class CollectionStore
             FileDurability.FsyncDirectory(target);
             // Every byte written for it (what `du -sb` shows), the descriptor and the empty log included.
             long bytes = System.IO.Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            return (entry with { SnapshotLogAddress = begin }, count, bytes);
+            return (entry with { SnapshotLogAddress = begin }, count, bytes, linked);
         }
     }
 
@@ -64,7 +77,7 @@ internal sealed partial class CollectionStore
     /// database's free-space reserve (<see cref="StorageSettings.MinFreeBytes"/>) on the backup's file system: a backup
     /// on the database's own disk must not take the room its writers and checkpoints keep.
     /// </summary>
-    private void CheckRoomFor(string target, string[] files)
+    private void CheckRoomFor(string target, string backup, IEnumerable<string> files)
     {
         long need = 64L << 10; // the descriptor and the empty log
         foreach (string f in files)
@@ -78,7 +91,7 @@ internal sealed partial class CollectionStore
         }
         long free = FileSpace.AvailableBytes(Path.GetDirectoryName(target)!);
         if (free - need < _settings.MinFreeBytes)
-            throw new StorageFullException(target,
+            throw new StorageFullException(backup,
                 $"copying collection '{Entry.Name}' needs {need} bytes and {free} are free on the backup's file system, which would leave less than the " +
                 $"database's free-space reserve of {_settings.MinFreeBytes} bytes (DatabaseOptions.MinFreeDiskBytes); nothing of it was written; free space or back up to another disk");
     }

@@ -62,6 +62,9 @@ internal sealed class DriftReservoirFile
     /// <summary>The file name of reservoir file <paramref name="sequence"/>.</summary>
     public static string FileName(int sequence) => $"{Prefix}{sequence:D10}.vsr";
 
+    /// <summary>Whether <paramref name="fileName"/> names a reservoir file (which grows in place, unlike the collection's other files).</summary>
+    public static bool IsName(string fileName) => fileName.StartsWith(Prefix, StringComparison.Ordinal) && fileName.EndsWith(".vsr", StringComparison.Ordinal);
+
     /// <summary>Writes and fsyncs a new file <paramref name="sequence"/> holding <paramref name="rows"/> (via <c>*.tmp</c>, rename, directory fsync).</summary>
     public static DriftReservoirFile Create(string directory, int sequence, int dimension, float[] rows)
     {

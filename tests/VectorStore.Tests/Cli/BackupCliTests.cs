@@ -50,6 +50,49 @@ public sealed class BackupCliTests
     }
 
     [Fact]
+    public void AnIncrementalBackupSaysWhatItLinked()
+    {
+        if (!OperatingSystem.IsLinux()) return; // hard links
+        string db = Database(1000);
+        string parent = TestData.TempDir(), first = Path.Combine(parent, "first"), second = Path.Combine(parent, "second"), third = Path.Combine(parent, "third");
+        var (code, _, stderr) = CliRunner.Run("backup", "--db", db, "--to", first);
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = CliRunner.Run("backup", "--db", db, "--to", second, "--since", first, "--json", "--verify");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        long linked = (long)json["linked_bytes"]!, bytes = (long)json["bytes"]!;
+        Assert.True(linked > 0 && linked < bytes, stdout);
+        Assert.Equal(linked, (long)json["collections"]![0]!["linked_bytes"]!);
+        Assert.True((bool)json["verified"]!);
+
+        (code, stdout, stderr) = CliRunner.Run("backup", "--db", db, "--to", third, "--since", second);
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^backed up c 1000 \d+ \d+$", lines[0]);
+        Assert.Matches($@"^backup {System.Text.RegularExpressions.Regex.Escape(third)} \(\d+ of \d+ bytes linked from {System.Text.RegularExpressions.Regex.Escape(second)}\)$", lines[1]);
+
+        (code, _, stderr) = CliRunner.Run("backup", "--db", db, "--to", Path.Combine(parent, "fourth"), "--since", Path.Combine(parent, "nope"));
+        Assert.Equal(1, code);
+        Assert.Contains("no such directory", stderr);
+    }
+
+    /// <summary>A database another open holds (a running <c>serve</c>, usually) points at <c>--server</c>, and nothing is written.</summary>
+    [Fact]
+    public void ADatabaseHeldElsewherePointsAtServer()
+    {
+        string db = Database(100);
+        string target = Path.Combine(TestData.TempDir(), "copy");
+        using (VectorDatabase.Open(db))
+        {
+            var (code, _, stderr) = CliRunner.Run("backup", "--db", db, "--to", target);
+            Assert.NotEqual(0, code);
+            Assert.Contains("the database is open elsewhere", stderr);
+            Assert.Contains("run the command through it with --server HOST:PORT instead of --db", stderr);
+        }
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
     public async Task ThroughAServerTheBackupGoesUnderItsBackupDirectoryWhileAClientWrites()
     {
         string db = Database(1000);

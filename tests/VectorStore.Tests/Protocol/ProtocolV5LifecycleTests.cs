@@ -388,7 +388,7 @@ public class ProtocolV5LifecycleTests
     {
         await using var server = new OldVersionServer(4);
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
-        Assert.Equal([(ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4], server.Hellos);
+        Assert.Equal([(ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4], server.Hellos);
         var hits = await client.SearchAsync("c", new float[] { 0.25f, 1f }, new SearchOptions { K = 3 });
         Assert.Equal(42ul, Assert.Single(hits).Id);
         Assert.Equal(0, hits[0].Generation);

@@ -28,7 +28,7 @@ public class ProtocolV8BackupTests
         Assert.Throws<ProtocolException>(() => BackupResponse.Read([.. bytes, 0]));
     }
 
-    private static LiveServer StartPersistent(string dir, string? backups) =>
+    internal static LiveServer StartPersistent(string dir, string? backups) =>
         LiveServer.Start(o => o with { BackupDirectory = backups }, VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero }));
 
     [Fact]
@@ -84,17 +84,26 @@ public class ProtocolV8BackupTests
         Assert.Equal(sent, server.Requests.Count);
     }
 
-    [Fact]
-    public async Task AVersion7ConnectionGetsUnknownOpcodeAndNothingIsWritten()
+    /// <summary>
+    /// Asks a server with a backup directory and 100 vectors for backup "old" over a raw connection of protocol
+    /// <paramref name="version"/>, with a version-8 request (the bare name); returns the answer and the backup directory.
+    /// </summary>
+    internal static async Task<((byte Opcode, uint RequestId, byte[] Payload) Frame, string Backups)> BackupOverRawConnectionAsync(ushort version)
     {
         string dir = TestData.TempDir(), backups = TestData.TempDir();
         await using var live = StartPersistent(dir, backups);
         LiveServer.Populate(live.Database, "c", 100, 4, compression: "none");
         using var raw = await RawConnection.OpenAsync(live.Port);
-        await raw.SendAsync(Opcode.Hello, 0, new HelloRequest(7, System.Text.Encoding.UTF8.GetBytes(LiveServer.Token)));
-        Assert.Equal((ushort)7, HelloResponse.Read((await raw.ReadFrameAsync()).Payload).Version);
+        await raw.SendAsync(Opcode.Hello, 0, new HelloRequest(version, System.Text.Encoding.UTF8.GetBytes(LiveServer.Token)));
+        Assert.Equal(version, HelloResponse.Read((await raw.ReadFrameAsync()).Payload).Version);
         await raw.SendAsync(Opcode.Backup, 1, new NameRequest("old"));
-        var frame = await raw.ReadFrameAsync();
+        return (await raw.ReadFrameAsync(), backups);
+    }
+
+    [Fact]
+    public async Task AVersion7ConnectionGetsUnknownOpcodeAndNothingIsWritten()
+    {
+        var (frame, backups) = await BackupOverRawConnectionAsync(7);
         Assert.Equal((byte)Opcode.Error, frame.Opcode);
         Assert.Equal(ErrorCode.UnknownOpcode, ErrorResponse.Read(frame.Payload).Code);
         Assert.Empty(Directory.GetFileSystemEntries(backups));

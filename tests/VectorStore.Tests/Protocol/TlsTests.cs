@@ -108,6 +108,7 @@ public class TlsTests
         // A plain client cannot talk to a TLS server, and is told what to try.
         var plain = await Assert.ThrowsAsync<VectorStoreConnectionException>(() => VectorStoreClient.ConnectAsync("127.0.0.1", live.Port, Options(tls: false)));
         Assert.Contains("set ClientOptions.UseTls", plain.Message);
+        Assert.DoesNotContain(". during", plain.Message);
 
         // The server kept serving trusted clients throughout.
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", live.Port, Options(PemFile(cert)));

@@ -246,6 +246,102 @@ public sealed class BackupTests
         Assert.Equal(["afile", "empty", "full"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName).Order());
     }
 
+    /// <summary>
+    /// A copy that would leave less than the database's free-space reserve on the backup's file system is refused
+    /// before anything is written, and the error names the directory asked for, not the hidden partial one.
+    /// </summary>
+    [Fact]
+    public void ABackupThatWouldTakeTheFreeSpaceReserveIsRefusedNamingTheTarget()
+    {
+        var dir = TestData.TempDir();
+        using (var db = Open(dir)) Load(db.CreateCollection("c", Options(Dim)), Vectors(200, Dim, 1), 0, 100);
+        var parent = TestData.TempDir();
+        string target = Path.Combine(parent, "b");
+        // Only writes are held to the reserve, so a reserve larger than any disk still opens and backs up nothing.
+        using (var db = VectorDatabase.Open(dir, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero, MinFreeDiskBytes = 1L << 60 }, Small))
+        {
+            var e = Assert.Throws<StorageFullException>(() => db.Backup(target));
+            Assert.Equal(target, e.Path);
+            Assert.StartsWith($"{target}: copying collection 'c' needs ", e.Message);
+            Assert.Contains("free-space reserve", e.Message);
+            Assert.DoesNotContain("partial", e.Message);
+            Assert.Empty(Directory.GetFileSystemEntries(parent));
+            Assert.Equal(200, db.GetCollection("c").Count);
+        }
+        using (var db = Open(dir)) Assert.Equal(200, db.Backup(target).Collections.Single().Count);
+    }
+
+    /// <summary>The file's inode (<c>stat -c %i</c>): hard links share it.</summary>
+    private static string Inode(string path) =>
+        ChildProcess.Run(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]), TimeSpan.FromSeconds(30)).Stdout.Trim();
+
+    /// <summary>
+    /// An incremental backup hard-links each sealed file the previous one holds unchanged, copies the rest (the
+    /// snapshot, the drift reservoir, new segments), and opens on its own with every acknowledged write, also once the
+    /// previous backup is deleted. A collection dropped and created again under the same name reuses file names for
+    /// other contents: those are copied, not linked.
+    /// </summary>
+    [Fact]
+    public void AnIncrementalBackupLinksWhatThePreviousOneHoldsUnchanged()
+    {
+        if (!OperatingSystem.IsLinux()) return; // hard links through link(2), inodes through stat(1)
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        Populate(db);
+        var parent = TestData.TempDir();
+        string first = Path.Combine(parent, "first"), second = Path.Combine(parent, "second"), third = Path.Combine(parent, "third");
+        var full = db.Backup(first);
+        Assert.Equal(0, full.LinkedBytes);
+
+        Load(db.GetCollection("flat"), Vectors(40, Dim, 11), 5000, 40);
+        var inc = db.Backup(second, new BackupOptions { Since = first });
+        Assert.Equal(full.Collections.Select(c => c.Name), inc.Collections.Select(c => c.Name));
+        Assert.True(inc.LinkedBytes > inc.Bytes / 2, $"{inc.LinkedBytes} of {inc.Bytes} bytes linked");
+        string firstHnsw = Path.Combine(first, "collections", "hnsw"), secondHnsw = Path.Combine(second, "collections", "hnsw");
+        var linked = Directory.GetFiles(secondHnsw).Select(Path.GetFileName).Where(f => f!.StartsWith("seg-", StringComparison.Ordinal) || f.StartsWith("idx-", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(linked);
+        foreach (var f in linked) Assert.Equal(Inode(Path.Combine(firstHnsw, f!)), Inode(Path.Combine(secondHnsw, f!)));
+        var snapshot = Directory.GetFiles(secondHnsw, "snap-*").Select(Path.GetFileName).Single();
+        Assert.NotEqual(Inode(Path.Combine(firstHnsw, snapshot!)), Inode(Path.Combine(secondHnsw, snapshot!)));
+        // Linked bytes are those of the linked files, collection by collection.
+        var hnswEntry = inc.Collections.Single(c => c.Name == "hnsw");
+        Assert.Equal(hnswEntry.LinkedBytes, Directory.GetFiles(secondHnsw).Where(f => Inode(f) == Inode(Path.Combine(firstHnsw, Path.GetFileName(f)))).Sum(f => new FileInfo(f).Length));
+
+        // Dropped and created again: the same file names, other contents.
+        db.DropCollection("hnsw");
+        FieldStoreTests.Fill(db, "hnsw", 500, "sq8", "hnsw:8", out _);
+        Directory.Delete(first, recursive: true); // the second stands on its own
+        var again = db.Backup(third, new BackupOptions { Since = second });
+        Assert.Equal(0, again.Collections.Single(c => c.Name == "hnsw").LinkedBytes);
+        Assert.True(again.Collections.Single(c => c.Name == "flat").LinkedBytes > 0);
+        foreach (var copy in new[] { second, third })
+        {
+            using var opened = VectorDatabase.OpenReadOnly(copy);
+            if (copy == third) foreach (var name in new[] { "flat", "hnsw", "empty" }) AssertSameContents(db.GetCollection(name), opened.GetCollection(name));
+            else Assert.Equal(db.GetCollection("flat").Count, opened.GetCollection("flat").Count);
+        }
+    }
+
+    [Fact]
+    public void APreviousBackupThatIsNoDatabaseIsRefusedBeforeAnythingIsWritten()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("c", Options(Dim)), Vectors(50, Dim, 1), 0, 50);
+        var parent = TestData.TempDir();
+        string target = Path.Combine(parent, "b"), empty = Path.Combine(parent, "empty");
+        Directory.CreateDirectory(empty);
+        Assert.Contains("no such directory", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = Path.Combine(parent, "missing") })).Message);
+        Assert.Contains("MANIFEST missing", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = empty })).Message);
+        Assert.Contains("this database's own directory", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = dir })).Message);
+        Assert.Contains("is empty", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = " " })).Message);
+        File.WriteAllText(Path.Combine(empty, "MANIFEST"), "not a manifest");
+        Assert.Contains("cannot be read", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = empty })).Message);
+        Assert.Equal(["empty"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName));
+        db.Backup(target);
+        Assert.Contains("not empty", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = target })).Message);
+    }
+
     [Fact]
     public void AReadOnlyDatabaseRefusesAndAClosedOneThrowsObjectDisposed()
     {
@@ -308,7 +404,7 @@ public sealed class BackupTests
         Load(db.CreateCollection("c", Options(Dim)), Vectors(100, Dim, 1), 0, 100);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => db.Backup(Path.Combine(parent, "b"), cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => db.Backup(Path.Combine(parent, "b"), cancellationToken: cts.Token));
         Assert.Empty(Directory.GetFileSystemEntries(parent));
     }
 

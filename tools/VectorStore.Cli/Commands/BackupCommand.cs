@@ -4,35 +4,40 @@ using VectorStore.Client;
 namespace VectorStore.Cli.Commands;
 
 /// <summary>
-/// <c>backup (--db DIR | --server HOST:PORT) --to PATH|NAME [--verify] [--json]</c>: a copy of the database that opens on
-/// its own, taken while it serves (<see cref="VectorDatabase.Backup"/>; through a server, into NAME under its
-/// <c>--backup-dir</c>). Prints <c>backed up NAME COUNT BYTES</c> per collection and <c>backup DIR</c>, or one JSON line.
+/// <c>backup (--db DIR | --server HOST:PORT) --to PATH|NAME [--since PATH|NAME] [--verify] [--json]</c>: a copy of the
+/// database that opens on its own, taken while it serves (<see cref="VectorDatabase.Backup(string, BackupOptions?, CancellationToken)"/>;
+/// through a server, into NAME under its <c>--backup-dir</c>); with <c>--since</c>, files a previous backup holds
+/// unchanged are hard-linked. Prints <c>backed up NAME COUNT BYTES</c> per collection (and <c>LINKED</c> with
+/// <c>--since</c>) and <c>backup DIR</c>, or one JSON line.
 /// </summary>
 public sealed class BackupCommand : CliCommand
 {
     public override Command Build()
     {
         var toOpt = Opt<string>("--to", "With --db: a new or empty directory for the backup. With --server: a new directory's name under the server's --backup-dir", required: true);
+        var sinceOpt = Opt<string>("--since", "A previous backup (with --server: its name under the server's --backup-dir): files it holds unchanged are hard-linked, not copied");
         var verifyOpt = Opt<bool>("--verify", "Then open the backup read-only here and check each collection's count (with --server, when the backup's directory is visible from this machine)");
         var jsonOpt = Opt<bool>("--json", "Print one JSON line");
         var cmd = new Command("backup", "Back up a database while it serves: every acknowledged write, no log to replay; the copy opens on its own")
         {
-            toOpt, verifyOpt, jsonOpt,
+            toOpt, sinceOpt, verifyOpt, jsonOpt,
         };
         var target = new DatabaseTarget().AddTo(cmd);
-        cmd.SetAction(r => Guard(() => target.Run(r, db => BackupAsync(db, r.GetValue(toOpt)!, r.GetValue(verifyOpt), r.GetValue(jsonOpt), Console.Out, Console.Error))));
+        cmd.SetAction(r => Guard(() => target.Run(r, db => BackupAsync(db, r.GetValue(toOpt)!, r.GetValue(sinceOpt), r.GetValue(verifyOpt), r.GetValue(jsonOpt), Console.Out, Console.Error))));
         return cmd;
     }
 
     /// <summary>Backs <paramref name="db"/> up into <paramref name="to"/>, verifies the copy when asked, and prints what was written.</summary>
-    public static async Task BackupAsync(IVectorDatabaseClient db, string to, bool verify, bool json, TextWriter stdout, TextWriter stderr)
+    public static async Task BackupAsync(IVectorDatabaseClient db, string to, string? since, bool verify, bool json, TextWriter stdout, TextWriter stderr)
     {
         var result = db switch
         {
-            InProcessDatabaseClient local => await local.Database.BackupAsync(to).ConfigureAwait(false),
+            InProcessDatabaseClient local => await local.Database.BackupAsync(to, new BackupOptions { Since = since }).ConfigureAwait(false),
             VectorStoreClient remote when to.IndexOfAny(['/', '\\']) >= 0 =>
                 throw new UsageException($"--to {to}: with --server, name a directory under the server's --backup-dir (no separators); the server decides where backups go"),
-            VectorStoreClient remote => await remote.BackupAsync(to).ConfigureAwait(false),
+            VectorStoreClient remote when since is not null && since.IndexOfAny(['/', '\\']) >= 0 =>
+                throw new UsageException($"--since {since}: with --server, name a previous backup under the server's --backup-dir (no separators)"),
+            VectorStoreClient remote => await remote.BackupAsync(to, since).ConfigureAwait(false),
             _ => throw new UsageException($"backup is not available through {db.GetType().Name}"),
         };
         if (verify) Verify(result);
@@ -44,15 +49,17 @@ public sealed class BackupCommand : CliCommand
             WriteJsonLine(stdout, new Dictionary<string, object?>
             {
                 ["directory"] = result.Directory,
-                ["collections"] = result.Collections.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["count"] = c.Count, ["bytes"] = c.Bytes }).ToList(),
+                ["collections"] = result.Collections.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["count"] = c.Count, ["bytes"] = c.Bytes, ["linked_bytes"] = c.LinkedBytes }).ToList(),
                 ["skipped_damaged"] = result.SkippedDamaged.ToArray(),
                 ["bytes"] = result.Bytes,
+                ["linked_bytes"] = result.LinkedBytes,
                 ["verified"] = verify,
             });
             return;
         }
-        foreach (var c in result.Collections) stdout.WriteLine($"backed up {c.Name} {c.Count} {c.Bytes}");
+        foreach (var c in result.Collections) stdout.WriteLine($"backed up {c.Name} {c.Count} {c.Bytes}{(since is null ? "" : $" {c.LinkedBytes}")}");
         var notes = new List<string>();
+        if (since is not null) notes.Add($"{result.LinkedBytes} of {result.Bytes} bytes linked from {since}");
         if (verify) notes.Add("verified");
         if (result.SkippedDamaged.Count > 0) notes.Add($"left out as damaged: {string.Join(", ", result.SkippedDamaged)}");
         stdout.WriteLine($"backup {result.Directory}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");

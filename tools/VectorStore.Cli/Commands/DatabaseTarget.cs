@@ -121,7 +121,15 @@ public sealed class DatabaseTarget
         bool hasData = Directory.Exists(Path.Combine(dir, "collections")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "collections")).Any();
         if (!create && !hasData && !File.Exists(dir) && !File.Exists(Path.Combine(dir, "MANIFEST")))
             throw new StoreCorruptedException(dir, "no VectorStore database here (MANIFEST missing); run 'create' first");
-        return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, OptionsFromEnvironment(), StorageFromEnvironment());
+        try
+        {
+            return readOnly ? VectorDatabase.OpenReadOnly(dir, null, StorageFromEnvironment()) : VectorDatabase.Open(dir, OptionsFromEnvironment(), StorageFromEnvironment());
+        }
+        catch (VectorStoreException e) when (e.InnerException is IOException io && VectorDatabase.IsLockHeld(io))
+        {
+            // Most often a `vectorstore serve` holds it: every database command also runs through a server.
+            throw new VectorStoreException($"{e.Message}; if a 'vectorstore serve' has it open, run the command through it with --server HOST:PORT instead of --db", e);
+        }
     }
 
     /// <summary>
