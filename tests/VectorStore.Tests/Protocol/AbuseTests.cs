@@ -15,6 +15,10 @@ public class AbuseTests
 {
     private const int Dim = 16;
 
+    /// <summary>The frame and handshake deadlines the tests of those deadlines wait out (the test server's are 10 s).</summary>
+    private static VectorStore.Server.ServerOptions ShortDeadlines(VectorStore.Server.ServerOptions o) =>
+        o with { FrameTimeout = TimeSpan.FromSeconds(1), HandshakeTimeout = TimeSpan.FromSeconds(2) };
+
     private static async Task<(LiveServer Live, ulong Checksum, float[] Query, SearchHit[] Expected)> StartAsync(Func<VectorStore.Server.ServerOptions, VectorStore.Server.ServerOptions>? configure = null)
     {
         var live = LiveServer.Start(configure);
@@ -36,7 +40,7 @@ public class AbuseTests
     [Fact]
     public async Task RandomBytesBeforeAndAfterHandshake()
     {
-        var (live, sum, q, expected) = await StartAsync();
+        var (live, sum, q, expected) = await StartAsync(ShortDeadlines);
         await using var _ = live;
         var rng = new Random(1234);
         for (int round = 0; round < 60; round++)
@@ -78,7 +82,7 @@ public class AbuseTests
     [Fact]
     public async Task TruncatedFramesAndStallersAreClosedWhileOthersAreServed()
     {
-        var (live, sum, q, expected) = await StartAsync();
+        var (live, sum, q, expected) = await StartAsync(ShortDeadlines);
         await using var _ = live;
         var upsert = RawConnection.Frame((byte)Opcode.UpsertBatch, 9, new UpsertBatchRequest("c", [4], new VectorMatrix(new float[Dim], Dim), null));
 
@@ -233,7 +237,10 @@ public class AbuseTests
         var queries = new VectorMatrix(200, 64);
         for (int i = 0; i < 200; i++) big.Get((ulong)i * 3 + 1)!.Vector.CopyTo(queries[i]);
         var inFlight = Enumerable.Range(0, 8).Select(_ => client.SearchBatchAsync("big", queries, new SearchOptions { K = 10 })).ToArray();
-        await Task.Delay(100);
+        // Until the server holds one of them (or has answered one): on a loaded machine 100 ms was not always enough for
+        // a (re)connection and a frame to arrive, and then none was in flight when the shutdown began.
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); live.Server.MemoryInUse == 0 && !inFlight.Any(t => t.IsCompleted) && wait.Elapsed < TimeSpan.FromSeconds(10);)
+            await Task.Delay(5);
         await live.Server.StopAsync();
         int answered = 0;
         foreach (var t in inFlight)

@@ -33,8 +33,10 @@ internal sealed class LiveServer : IAsyncDisposable
         var options = new ServerOptions
         {
             Token = System.Text.Encoding.UTF8.GetBytes(Token),
-            HandshakeTimeout = TimeSpan.FromSeconds(2),
-            FrameTimeout = TimeSpan.FromSeconds(1),
+            // Far below the server's defaults, far above a loaded machine's stalls (a full GC, a starved pool): the
+            // tests about these deadlines set their own, shorter ones.
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
+            FrameTimeout = TimeSpan.FromSeconds(10),
             WriteTimeout = TimeSpan.FromSeconds(5),
             IdleTimeout = TimeSpan.FromSeconds(30),
             SweepInterval = TimeSpan.FromMilliseconds(100),
