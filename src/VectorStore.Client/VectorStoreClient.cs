@@ -386,6 +386,8 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     public async Task<BackupResult> BackupAsync(string name, string? since = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
+        // An empty name means "none" on the wire: refuse it rather than silently take a full backup.
+        if (since is not null && string.IsNullOrWhiteSpace(since)) throw new InvalidArgumentException("the previous backup's name (since) is empty; give one, or null for a full backup");
         var (payload, used) = await CallVersionedAsync(Opcode.Backup, version =>
         {
             if (version < ProtocolConstants.BackupVersion)

@@ -79,7 +79,7 @@ internal sealed class ClientRequestDispatcher(IVectorDatabaseClient db, ServerOp
                 return SnapshotAsync();
             case Opcode.Backup:
                 RequestDispatcher.RequireBackupVersion(version);
-                NameRequest.Read(payload);
+                BackupRequest.Read(payload, version);
                 throw new ProtocolException(ErrorCode.NotSupported, "this server runs requests through a database client (a cluster gateway, say), which takes no backup: back up each database (each silo's) where it runs");
             default:
                 if (LifecycleRequests.Handles(opcode)) return LifecycleRequests.Execute(db, opcode, payload, version, _limits);

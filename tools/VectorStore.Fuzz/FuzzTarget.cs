@@ -90,6 +90,7 @@ public static class FuzzTarget
             () => SearchResponse.Read(payload), () => SearchResponse.Read(payload, 3), () => EmptyResponse.Read(payload),
             () => FilterCodec.Decode(payload), () => GenerationsResponse.Read(payload), () => CanaryResponse.Read(payload),
             () => DriftResponse.Read(payload), () => DriftResponse.Read(payload, 6), () => Int32Response.Read(payload), () => SearchResponse.Read(payload, 4), () => InfoResponse.Read(payload, 4),
+            () => BackupResponse.Read(payload), () => BackupResponse.Read(payload, 8), () => BackupRequest.Read(payload), () => BackupRequest.Read(payload, 8),
         ];
         foreach (var decode in decoders)
         {

@@ -53,6 +53,9 @@ public static class SeedCorpus
                 RollbackRecallFloor = 0.8, BuildVectorsPerSecond = 1000,
             })),
             (Opcode.GetDrift, new NameRequest("c")),
+            // Version 8/9: backups (the fuzzed server has no backup directory: NotSupported after decoding).
+            (Opcode.Backup, new BackupRequest("nightly", null)),
+            (Opcode.Backup, new BackupRequest("tuesday", "monday")),
         ];
         if (EngineHasFields)
         {

@@ -16,7 +16,10 @@ internal sealed partial class CollectionStore
     /// a previous backup), each sealed file found there unchanged is hard-linked instead of copied (incremental backup;
     /// <c>LinkedBytes</c> counts them); the drift reservoir, which grows in place, is always copied.
     /// </summary>
-    /// <remarks>Files are copied, not linked: a backup is meant to outlive the disk it came from.</remarks>
+    /// <remarks>
+    /// Never linked to the live database's own files, only to a previous backup's: a backup is meant to outlive the
+    /// disk it came from.
+    /// </remarks>
     public (ManifestCollection Entry, int Count, long Bytes, long LinkedBytes) CopyTo(string target, string backup, string? linkFrom, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
@@ -30,23 +33,18 @@ internal sealed partial class CollectionStore
             var entry = Entry;
             var collection = _collection ?? throw new InvalidOperationException("store has no collection attached");
             string[] files = [.. collection.DataFileNames(), entry.Snapshot ?? throw new InvalidOperationException("a checkpoint published no snapshot")];
-            var linkable = linkFrom is null ? [] : files[..^1].Where(f => !DriftReservoirFile.IsName(f) && FileLinks.SameContent(Path.Combine(Directory, f), Path.Combine(linkFrom, f))).ToHashSet();
-            CheckRoomFor(target, backup, files.Where(f => !linkable.Contains(f)));
             System.IO.Directory.CreateDirectory(target);
-            long linked = 0;
+            // Links first (they take no data blocks), each checked against the live file through the link itself, so
+            // a previous backup changed meanwhile cannot slip an unchecked file in; then the room check for the rest.
+            var linked = linkFrom is null ? [] : LinkUnchanged(files[..^1], linkFrom, target);
+            CheckRoomFor(target, backup, files.Where(f => !linked.Contains(f)));
             foreach (string name in files[..^1])
             {
+                if (linked.Contains(name)) continue;
                 cancellationToken.ThrowIfCancellationRequested();
                 // A drop or close waits for this gate while holding the database's own lock: give way between files.
                 ThrowIfDisposed();
                 string from = Path.Combine(Directory, name), to = Path.Combine(target, name);
-                // Linked files were fsynced when the previous backup wrote them; the link itself is made durable by
-                // the directory fsync below. Where no link can be made (another file system), the file is copied.
-                if (linkable.Contains(name) && FileLinks.TryHardLink(Path.Combine(linkFrom!, name), to))
-                {
-                    linked += new FileInfo(to).Length;
-                    continue;
-                }
                 try
                 {
                     File.Copy(from, to);
@@ -68,8 +66,41 @@ internal sealed partial class CollectionStore
             FileDurability.FsyncDirectory(target);
             // Every byte written for it (what `du -sb` shows), the descriptor and the empty log included.
             long bytes = System.IO.Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            return (entry with { SnapshotLogAddress = begin }, count, bytes, linked);
+            long linkedBytes = linked.Sum(f => new FileInfo(Path.Combine(target, f)).Length);
+            return (entry with { SnapshotLogAddress = begin }, count, bytes, linkedBytes);
         }
+    }
+
+    /// <summary>
+    /// Hard-links into <paramref name="target"/> each of <paramref name="files"/> that <paramref name="linkFrom"/> holds
+    /// unchanged (judged through the new link against this collection's own file; a link that turns out different is
+    /// removed) and fsyncs it (the previous backup may be a plain copy whose data never reached the disk). The drift
+    /// reservoir, which grows in place, is never linked. Returns the names linked; the rest are for the caller to copy.
+    /// </summary>
+    private HashSet<string> LinkUnchanged(string[] files, string linkFrom, string target)
+    {
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in files)
+        {
+            if (DriftReservoirFile.IsName(name)) continue;
+            string to = Path.Combine(target, name);
+            if (!FileLinks.TryHardLink(Path.Combine(linkFrom, name), to)) continue;
+            if (!FileLinks.SameContent(Path.Combine(Directory, name), to))
+            {
+                File.Delete(to);
+                continue;
+            }
+            try
+            {
+                FileDurability.FsyncReadOnly(to);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw FileSpace.Failure(e, to, "syncing a file linked from the previous backup");
+            }
+            linked.Add(name);
+        }
+        return linked;
     }
 
     /// <summary>

@@ -17,6 +17,16 @@ public static partial class FileDurability
     }
 
     /// <summary>
+    /// <see cref="FsyncFile"/> through a read-only handle, for a file this process may read but not write (a previous
+    /// backup's, kept read-only by its owner).
+    /// </summary>
+    internal static void FsyncReadOnly(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        RandomAccess.FlushToDisk(handle);
+    }
+
+    /// <summary>
     /// Makes creations, renames and deletions inside <paramref name="directory"/> durable. .NET cannot open a
     /// directory as a file, so on Unix this calls open(2)/fsync(2) directly; Windows has no directory fsync
     /// (NTFS journals metadata), so it is a no-op there.

@@ -67,6 +67,23 @@ public class ProtocolV9IncrementalBackupTests
         Assert.Equal(sent, server.Requests.Count);
     }
 
+    /// <summary>A server over a database client (a cluster gateway) says it takes no backups, in either request layout.</summary>
+    [Fact]
+    public async Task AGatewayAnswersNotSupportedToBothLayouts()
+    {
+        await using var inner = new InProcessDatabaseClient(VectorDatabase.CreateInMemory(), ownsDatabase: true);
+        await using var server = new VectorStore.Server.VectorStoreServer(new DelegatingClient(inner), new VectorStore.Server.ServerOptions());
+        server.Start();
+        await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.LocalEndPoint!.Port);
+        foreach (var since in new[] { null, "monday" })
+        {
+            var e = await Assert.ThrowsAsync<RemoteErrorException>(() => client.BackupAsync("tuesday", since));
+            Assert.Equal(ErrorCode.NotSupported, e.Code);
+            Assert.Contains("takes no backup", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Contains("since", (await Assert.ThrowsAsync<InvalidArgumentException>(() => client.BackupAsync("tuesday", " "))).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AVersion8ConnectionStillTakesAFullBackup()
     {

@@ -322,6 +322,109 @@ public sealed class BackupTests
         }
     }
 
+    /// <summary>
+    /// Both backups are ordinary databases that may be opened and written: writes, checkpoints, deletes and a compaction
+    /// in either leave the files they share untouched (every engine write to these files makes a new file and renames
+    /// it; only the reservoir grows in place, and it is never linked), so the other still opens whole.
+    /// </summary>
+    [Fact]
+    public void WritingIntoEitherBackupLeavesTheFilesTheyShareAsTheyWere()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var dir = TestData.TempDir();
+        var parent = TestData.TempDir();
+        string first = Path.Combine(parent, "first"), second = Path.Combine(parent, "second");
+        long count;
+        using (var db = Open(dir))
+        {
+            Populate(db);
+            db.Backup(first);
+            Load(db.GetCollection("hnsw"), Vectors(50, Dim, 12), 9000, 50);
+            Assert.True(db.Backup(second, new BackupOptions { Since = first }).LinkedBytes > 0);
+            count = db.GetCollection("hnsw").Count;
+        }
+        var shared = Directory.GetFiles(Path.Combine(second, "collections", "hnsw"))
+            .Where(f => Inode(f) == Inode(Path.Combine(first, "collections", "hnsw", Path.GetFileName(f)))).ToArray();
+        Assert.NotEmpty(shared);
+        // A third name for each shared file: the backups may delete theirs once a compaction replaces it, and a change in
+        // place would show through this one.
+        string witness = TestData.TempDir();
+        foreach (var f in shared) Assert.True(VectorStore.Storage.FileLinks.TryHardLink(f, Path.Combine(witness, Path.GetFileName(f))));
+        var hashes = Directory.GetFiles(witness).ToDictionary(f => f, f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+        foreach (var copy in new[] { second, first })
+        {
+            using var db = Open(copy);
+            var c = db.GetCollection("hnsw");
+            Load(c, Vectors(300, Dim, 13), 20_000, 100);
+            for (ulong id = 20_000; id < 20_150; id++) Assert.True(c.Delete(id));
+            db.Compact("hnsw");
+        }
+        foreach (var (f, hash) in hashes) Assert.Equal(hash, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+        using (var db = VectorDatabase.OpenReadOnly(second)) Assert.Equal(count + 150, db.GetCollection("hnsw").Count);
+    }
+
+    /// <summary>Where no hard link can be made (the previous backup on another file system), every file is copied.</summary>
+    [Fact]
+    public void APreviousBackupOnAnotherFileSystemIsCopiedFrom()
+    {
+        const string shm = "/dev/shm";
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(shm)) return;
+        var dir = TestData.TempDir();
+        string other = Path.Combine(shm, $"vectorstore-test-{Guid.NewGuid():N}");
+        try
+        {
+            using var db = Open(dir);
+            Populate(db);
+            db.Backup(Path.Combine(other, "first"));
+            if (ChildProcess.Run(new System.Diagnostics.ProcessStartInfo("stat", ["-f", "-c", "%T", other]), TimeSpan.FromSeconds(30)).Stdout.Trim()
+                == ChildProcess.Run(new System.Diagnostics.ProcessStartInfo("stat", ["-f", "-c", "%T", dir]), TimeSpan.FromSeconds(30)).Stdout.Trim())
+                return; // the same kind of file system: maybe the same one, where links would work
+            string target = Path.Combine(TestData.TempDir(), "second");
+            var result = db.Backup(target, new BackupOptions { Since = Path.Combine(other, "first") });
+            Assert.Equal(0, result.LinkedBytes);
+            using var copy = VectorDatabase.OpenReadOnly(target);
+            foreach (var name in new[] { "flat", "hnsw", "empty" }) AssertSameContents(db.GetCollection(name), copy.GetCollection(name));
+        }
+        finally
+        {
+            if (Directory.Exists(other)) Directory.Delete(other, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The comparison behind a link: equal lengths and equal first and last 4 KiB. A difference in the middle alone is
+    /// not seen, which is why only files ending in a hash of their body are ever compared.
+    /// </summary>
+    [Fact]
+    public void SameContentComparesLengthAndBothEdges()
+    {
+        var dir = TestData.TempDir();
+        var bytes = new byte[20_000];
+        new Random(5).NextBytes(bytes);
+        string a = Path.Combine(dir, "a"), b = Path.Combine(dir, "b");
+        File.WriteAllBytes(a, bytes);
+        void Write(Action<byte[]> change)
+        {
+            var copy = (byte[])bytes.Clone();
+            change(copy);
+            File.WriteAllBytes(b, copy);
+        }
+        Write(_ => { });
+        Assert.True(VectorStore.Storage.FileLinks.SameContent(a, b));
+        Write(c => c[^1] ^= 1);
+        Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
+        Write(c => c[100] ^= 1);
+        Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
+        Write(c => c[10_000] ^= 1);
+        Assert.True(VectorStore.Storage.FileLinks.SameContent(a, b));
+        File.WriteAllBytes(b, bytes[..^1]);
+        Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
+        File.WriteAllBytes(b, bytes[..5000]);
+        File.WriteAllBytes(a, bytes[..5000]);
+        Assert.True(VectorStore.Storage.FileLinks.SameContent(a, b));
+        Assert.False(VectorStore.Storage.FileLinks.SameContent(a, Path.Combine(dir, "missing")));
+    }
+
     [Fact]
     public void APreviousBackupThatIsNoDatabaseIsRefusedBeforeAnythingIsWritten()
     {
