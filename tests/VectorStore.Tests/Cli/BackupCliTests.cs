@@ -71,6 +71,15 @@ public sealed class BackupCliTests
         Assert.Matches(@"^backed up c 1000 \d+ \d+$", lines[0]);
         Assert.Matches($@"^backup {System.Text.RegularExpressions.Regex.Escape(third)} \(\d+ of \d+ bytes linked from {System.Text.RegularExpressions.Regex.Escape(second)}\)$", lines[1]);
 
+        Assert.DoesNotContain("nothing was linked", stderr);
+
+        // A previous backup of another database shares nothing: said on stderr, and the backup is whole.
+        string other = Path.Combine(TestData.TempDir(), "other");
+        Assert.Equal(0, CliRunner.Run("backup", "--db", Database(10), "--to", other).Code);
+        (code, _, stderr) = CliRunner.Run("backup", "--db", db, "--to", Path.Combine(parent, "fifth"), "--since", other, "--verify");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"warning: nothing was linked from {other}", stderr);
+
         (code, _, stderr) = CliRunner.Run("backup", "--db", db, "--to", Path.Combine(parent, "fourth"), "--since", Path.Combine(parent, "nope"));
         Assert.Equal(1, code);
         Assert.Contains("no such directory", stderr);

@@ -41,6 +41,8 @@ public sealed class BackupCommand : CliCommand
             _ => throw new UsageException($"backup is not available through {db.GetType().Name}"),
         };
         if (verify) Verify(result);
+        if (since is not null && result.LinkedBytes == 0 && result.Bytes > 0)
+            stderr.WriteLine($"warning: nothing was linked from {since}: it holds none of these files unchanged, or it is on another file system than the backup (then every file is copied)");
         foreach (var name in result.SkippedDamaged)
             stderr.WriteLine($"warning: collection '{name}' was set aside as damaged when the database opened and is not in the backup");
         stderr.Flush();
