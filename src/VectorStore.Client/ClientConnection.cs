@@ -159,10 +159,8 @@ internal sealed class ClientConnection : IAsyncDisposable
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && deadline is { IsCancellationRequested: true })
         {
             // Nothing of it went out; its deadline passed. The deadline's callbacks run in no promised order, so the
-            // wait can end before the expiry has failed the request: fail it here (Expire does it once either way).
-            Expire(id, opcode, timeout);
-            Forget(id);
-            return await tcs.Task.ConfigureAwait(false);
+            // wait can end before the expiry has failed the request.
+            return await ExpireNow(id, opcode, timeout, tcs).ConfigureAwait(false);
         }
         catch
         {
@@ -183,16 +181,9 @@ internal sealed class ClientConnection : IAsyncDisposable
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSentException)
         {
             // This request's deadline passed meanwhile (and, mid-send, closed the socket under it): the timeout is what
-            // happened. Its expiry may still be running on the timer's thread: expire it here first (once either way),
-            // or forgetting it would leave that expiry nothing to fail and a deadline already past be sent again.
-            if (deadline is { IsCancellationRequested: true })
-            {
-                Expire(id, opcode, timeout);
-                Forget(id);
-                return await tcs.Task.ConfigureAwait(false);
-            }
+            // happened. Its expiry may still be running on the timer's thread.
+            if (deadline is { IsCancellationRequested: true }) return await ExpireNow(id, opcode, timeout, tcs).ConfigureAwait(false);
             Forget(id);
-            if (TimedOut(tcs)) return await tcs.Task.ConfigureAwait(false);
             // Nothing of it went out: the caller may send it elsewhere, whatever else failed the connection meanwhile.
             if (e is NotSentException) throw;
             Fail(e);
@@ -221,8 +212,17 @@ internal sealed class ClientConnection : IAsyncDisposable
 
     private const long NotSending = -1;
 
-    private static bool TimedOut(TaskCompletionSource<RawResponse> tcs) =>
-        tcs.Task.IsFaulted && tcs.Task.Exception?.InnerException is RequestTimeoutException;
+    /// <summary>
+    /// Fails request <paramref name="id"/>, whose deadline has passed, with its timeout and returns its outcome: expired
+    /// first (<see cref="Expire"/> acts once, whether here or on the timer's thread), then forgotten. The other order
+    /// would leave a timer expiry still on its way nothing to fail, and the call hanging or sent again.
+    /// </summary>
+    private Task<RawResponse> ExpireNow(uint id, byte opcode, TimeSpan timeout, TaskCompletionSource<RawResponse> tcs)
+    {
+        Expire(id, opcode, timeout);
+        Forget(id);
+        return tcs.Task;
+    }
 
     // The id of the request whose frame is being written (under the write lock), or NotSending.
     private long _sendingId = NotSending;

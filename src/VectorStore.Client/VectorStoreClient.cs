@@ -394,7 +394,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
                 throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no backups (version {ProtocolConstants.BackupVersion} has); upgrade the server");
             if (since is not null && version < ProtocolConstants.IncrementalBackupVersion)
                 throw new InvalidArgumentException($"the server speaks protocol version {version}, which has no incremental backups (version {ProtocolConstants.IncrementalBackupVersion} has); upgrade the server, or take a full backup");
-            return version >= ProtocolConstants.IncrementalBackupVersion ? new BackupRequest(name, since, version) : new NameRequest(name);
+            return new BackupRequest(name, since, version); // at version 8, the bare name
         }, false, cancellationToken).ConfigureAwait(false);
         return BackupResponse.Read(payload, used).Result;
     }
