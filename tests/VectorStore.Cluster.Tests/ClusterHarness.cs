@@ -15,15 +15,33 @@ namespace VectorStore.Cluster.Tests;
 /// </summary>
 public sealed class ClusterHarness : IAsyncDisposable
 {
-    private ClusterHarness(InProcessTestCluster cluster, string root)
+    private readonly System.Runtime.CompilerServices.StrongBox<string?> _reuse;
+
+    private ClusterHarness(InProcessTestCluster cluster, string root, System.Runtime.CompilerServices.StrongBox<string?> reuse)
     {
         Cluster = cluster;
         Root = root;
+        _reuse = reuse;
     }
 
     public InProcessTestCluster Cluster { get; }
     public string Root { get; }
     public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>
+    /// Starts a silo on <paramref name="dataDirectory"/> (a stopped silo's, say) instead of a fresh one: a restart on its
+    /// own disk, under a new address.
+    /// </summary>
+    public async Task<InProcessSiloHandle> StartSiloOnAsync(string dataDirectory)
+    {
+        _reuse.Value = dataDirectory;
+        try { return await Cluster.StartAdditionalSiloAsync(); }
+        finally { _reuse.Value = null; }
+    }
+
+    /// <summary>The data directory of <paramref name="silo"/>.</summary>
+    public static string DataDirectoryOf(InProcessSiloHandle silo) =>
+        silo.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<VectorStoreSiloOptions>>().Value.DataDirectory;
 
     public static async Task<ClusterHarness> StartAsync(int silos)
     {
@@ -32,17 +50,21 @@ public sealed class ClusterHarness : IAsyncDisposable
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
         int incarnation = 0;
+        var reuse = new System.Runtime.CompilerServices.StrongBox<string?>();
         builder.ConfigureSilo((options, silo) =>
         {
             // The test cluster reuses silo names after a kill, while the killed silo's database is still open in
             // this process: every incarnation gets its own directory, as a restarted process would own its own.
-            string dataDirectory = Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
+            string dataDirectory = Interlocked.Exchange(ref reuse.Value, null)
+                ?? Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
             silo.AddVectorStoreCluster(o =>
             {
                 o.DataDirectory = dataDirectory;
                 o.MetadataDirectory = Path.Combine(root, "metadata");
                 o.ReconcileInterval = TimeSpan.FromSeconds(2);
                 o.CopyPageSize = 512;
+                // Often, so every cluster test also checks that the sweep deletes nothing a layout still needs.
+                o.OrphanSweepInterval = TimeSpan.FromSeconds(1);
             });
             silo.UseFastFailureDetection();
             silo.AddIncomingGrainCallFilter(SearchCallCounter.Filter);
@@ -55,7 +77,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new ClusterHarness(cluster, root);
+        return new ClusterHarness(cluster, root, reuse);
     }
 
     /// <summary>

@@ -66,6 +66,24 @@ internal sealed class ShardStore : IDisposable
             File.Delete(file);
     }
 
+    /// <summary>
+    /// Bytes on disk of every collection, and every generation sample, whose name starts with <paramref name="prefix"/>
+    /// (a collection set aside as damaged at open counts 0).
+    /// </summary>
+    public long BytesOf(string prefix)
+    {
+        long bytes = 0;
+        foreach (var name in Database.CollectionNames)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            try { bytes += Database.DiskBytes(name); }
+            catch (VectorStoreException) { /* damaged or dropped meanwhile: nothing to count */ }
+        }
+        foreach (var file in Directory.EnumerateFiles(SampleDirectory, prefix + "*"))
+            bytes += new FileInfo(file).Length;
+        return bytes;
+    }
+
     public void Drop(Collection? c)
     {
         if (c is not null) Database.DropCollection(c.Name);

@@ -20,7 +20,7 @@ public static class VectorStoreSiloBuilderExtensions
 
     /// <summary>
     /// Registers this silo's shard store (its own database directory), the pinned placement of shard copies, the
-    /// membership watcher and, when <see cref="VectorStoreSiloOptions.MetadataDirectory"/> is set, the file-based
+    /// membership watcher, the sweep of copies no layout gives the silo (OrphanCopySweep) and, when <see cref="VectorStoreSiloOptions.MetadataDirectory"/> is set, the file-based
     /// metadata storage. Also lowers Orleans' grain directory cache from its default of a million entries to
     /// <see cref="DirectoryCacheSize"/> unless the application set its own <see cref="GrainDirectoryOptions.CacheSize"/>.
     /// </summary>
@@ -46,6 +46,8 @@ public static class VectorStoreSiloBuilderExtensions
         services.AddPlacementDirector<PinnedPlacementStrategy, PinnedPlacementDirector>();
         services.AddSingleton<MembershipWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MembershipWatcher>());
+        services.AddSingleton<OrphanCopySweep>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<OrphanCopySweep>());
         if (probe.MetadataDirectory is { } dir)
             services.AddGrainStorage(ClusterStorage.Name, (_, _) => new FileGrainStorage(dir));
         AllowVectorStoreExceptions(services);

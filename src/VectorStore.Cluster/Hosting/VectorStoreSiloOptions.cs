@@ -31,4 +31,13 @@ public sealed class VectorStoreSiloOptions
 
     /// <summary>How often the elected silo re-checks every layout against membership (after failed repairs, say). Default 10 s.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often this silo looks for shard copies in its <see cref="DataDirectory"/> that no layout gives it any more
+    /// (moved away or dropped while the silo was down, or held under an identity it lost by restarting unnamed) and
+    /// deletes them; the first look is one interval after the silo starts. A copy is deleted only on a layout that
+    /// was read and shows the shard's primary active elsewhere, or on a recorded drop (docs/cluster.md, "Copies left
+    /// behind"). <see cref="Timeout.InfiniteTimeSpan"/> turns it off. Default 1 minute.
+    /// </summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

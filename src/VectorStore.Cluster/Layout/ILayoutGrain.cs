@@ -16,6 +16,10 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ClusterLayout?> GetAsync();
 
+    /// <summary>The current layout, and whether the collection was dropped (null layout) rather than never written.</summary>
+    [AlwaysInterleave]
+    Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync();
+
     /// <summary>Brings the layout in line with membership: promote replicas of dead primaries, re-replicate, rebalance.</summary>
     [ResponseTimeout("01:00:00")]
     Task ReconcileAsync();
@@ -62,7 +66,7 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [ResponseTimeout("00:05:00")]
     Task SetPolicyAsync(string policy);
 
-    /// <summary>Removes the collection from every silo and deletes the layout.</summary>
+    /// <summary>Removes the collection from every silo and replaces the layout with a record of the drop.</summary>
     [ResponseTimeout("00:05:00")]
     Task DropAsync();
 }

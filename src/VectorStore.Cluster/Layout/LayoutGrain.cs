@@ -28,6 +28,8 @@ internal sealed partial class LayoutGrain(
 
     public Task<ClusterLayout?> GetAsync() => Task.FromResult(Current);
 
+    public Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync() => Task.FromResult((Current, state.State.Dropped));
+
     public async Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication)
     {
         await _gate.WaitAsync();
@@ -80,7 +82,17 @@ internal sealed partial class LayoutGrain(
             if (layout is null) return;
             var retired = LayoutPlanner.Retired(layout);
             await ConfigureAsync(layout, retired);
-            await state.ClearStateAsync();
+            // A tombstone, not a cleared state: copies on silos that were down during the drop are deleted when their
+            // silo's sweep reads it (OrphanedCopy); a missing layout proves nothing.
+            var before = state.State;
+            state.State = new LayoutState { Dropped = true };
+            try { await state.WriteStateAsync(); }
+            catch
+            {
+                state.State = before;
+                DeactivateOnIdle();
+                throw;
+            }
         }
         finally { _gate.Release(); }
     }

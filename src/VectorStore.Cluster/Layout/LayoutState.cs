@@ -6,4 +6,10 @@ internal sealed class LayoutState
 {
     /// <summary>The current layout; null before creation and after a drop.</summary>
     [Id(0)] public ClusterLayout? Layout { get; set; }
+
+    /// <summary>
+    /// True once the collection was dropped (until it is created again): a silo that was down during the drop deletes
+    /// its copies on this, and never on a layout that is merely missing.
+    /// </summary>
+    [Id(1)] public bool Dropped { get; set; }
 }

@@ -144,6 +144,13 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task SetPolicyAsync(string policy);
 
+    /// <summary>
+    /// Deletes this silo's local copy of the shard (its data, training sample and generation samples) when, by the
+    /// layout read in this turn, <see cref="OrphanedCopy.IsOrphaned"/> holds; returns the bytes freed, 0 when kept.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<long> ReleaseIfOrphanedAsync();
+
     /// <summary>Training generation and live count, for tests and diagnostics.</summary>
     [AlwaysInterleave]
     Task<(int Generation, int Count, ShardRole Role, long Epoch)> DescribeAsync();

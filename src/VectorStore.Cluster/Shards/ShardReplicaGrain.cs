@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using VectorStore.Cluster.Hosting;
 using VectorStore.Cluster.Layout;
 using VectorStore.Collections;
@@ -16,7 +17,7 @@ namespace VectorStore.Cluster.Shards;
 /// </remarks>
 [KeepAlive]
 [PinnedPlacement]
-internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards local, ILogger<ShardReplicaGrain> log) : Grain, IShardReplicaGrain
+internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards local, IClusterMembershipService membership, ILogger<ShardReplicaGrain> log) : Grain, IShardReplicaGrain
 {
     private const int Chunk = 1024;
     private ShardKey _key;
