@@ -15,12 +15,20 @@ public class ClientFailoverTests
 {
     private static ClientOptions Options => new() { Token = System.Text.Encoding.UTF8.GetBytes(LiveServer.Token), ConnectTimeout = TimeSpan.FromSeconds(2) };
 
-    /// <summary>A loopback port with nothing listening (bound, then released).</summary>
-    private static int DeadPort()
+    /// <summary>
+    /// A loopback port that refuses connections for as long as it is held: bound but never listening, so a connect
+    /// gets a reset and no other process can start listening on it meanwhile (a port bound and then released could be
+    /// taken by another test's server before the client tries it).
+    /// </summary>
+    private sealed class DeadPort : IDisposable
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        public DeadPort() => _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        public int Port => ((IPEndPoint)_socket.LocalEndPoint!).Port;
+
+        public void Dispose() => _socket.Dispose();
     }
 
     [Fact]
@@ -30,7 +38,8 @@ public class ClientFailoverTests
         await using var second = LiveServer.Start();
         LiveServer.Populate(first.Database, "c", 50, 4, compression: "none");
         LiveServer.Populate(second.Database, "c", 70, 4, compression: "none");
-        int dead = DeadPort();
+        using var deadPort = new DeadPort();
+        int dead = deadPort.Port;
         await using var client = await VectorStoreClient.ConnectAsync($"127.0.0.1:{dead}, 127.0.0.1:{first.Port},127.0.0.1:{second.Port}", Options);
         Assert.Equal(("127.0.0.1", first.Port), client.CurrentEndpoint);
         Assert.Equal(50, (await client.GetInfoAsync("c")).Stats.Count);
@@ -47,7 +56,8 @@ public class ClientFailoverTests
     [Fact]
     public async Task WhenNoAddressAnswersTheErrorNamesThemAll()
     {
-        int a = DeadPort(), b = DeadPort();
+        using DeadPort deadA = new(), deadB = new();
+        int a = deadA.Port, b = deadB.Port;
         var e = await Assert.ThrowsAsync<VectorStoreConnectionException>(() => VectorStoreClient.ConnectAsync($"127.0.0.1:{a},127.0.0.1:{b}", Options));
         Assert.Contains($"none of the 2 servers answered (127.0.0.1:{a}, 127.0.0.1:{b})", e.Message, StringComparison.Ordinal);
         // One address: the connection error as before, not wrapped.
@@ -58,7 +68,8 @@ public class ClientFailoverTests
     public async Task AWrongTokenIsNotAnOutageAndBadListsAreRefused()
     {
         await using var live = LiveServer.Start();
-        int dead = DeadPort();
+        using var deadPort = new DeadPort();
+        int dead = deadPort.Port;
         // The token is a setup error: it surfaces at once instead of being tried against every gateway.
         await Assert.ThrowsAsync<AuthenticationFailedException>(() => VectorStoreClient.ConnectAsync($"127.0.0.1:{live.Port},127.0.0.1:{dead}",
             new ClientOptions { Token = "wrong"u8.ToArray() }));
