@@ -27,6 +27,6 @@ internal sealed partial class ShardReplicaGrain
         return bytes;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Key}: deleted this silo's copy ({Bytes} bytes), which no layout push had removed: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key}: deleted this silo's copy ({Bytes} bytes), which no layout push had removed: {Reason}")]
     private partial void LogReleased(string key, long bytes, string reason);
 }

@@ -67,7 +67,9 @@ public sealed class SiloStartChecksTests
     [InlineData("--name", "a/b")]
     [InlineData("--name", "n.1")]
     [InlineData("--cluster-id", " x")]
-    public void NamesThatWouldNameFilesBadlyAreUsageErrors(string flag, string value)
+    [InlineData("--orphan-sweep", "-1")]
+    [InlineData("--orphan-sweep", "NaN")]
+    public void BadNamesAndSettingsAreUsageErrors(string flag, string value)
     {
         var dir = TestData.TempDir();
         var (code, _, err) = Silo(dir, flag, value, "--silo-port", $"{FreePort()}", "--gateway-port", $"{FreePort()}");

@@ -37,10 +37,11 @@ public sealed class SiloCommand : CliCommand
         var replication = Opt("--replication", "Copies of each shard of a collection created through this listener (0 = min(2, active silos))", 0);
         var shardTimeout = Opt("--shard-timeout", "Seconds a shard has to answer a search before the result is partial (refused over TCP as Unavailable)", 5.0);
         var name = Opt<string?>("--name", "A name identifying this silo across restarts (with the same --data it takes back its own shard copies); default: its address, new at every start");
+        var sweep = Opt("--orphan-sweep", "Seconds between looks for shard copies in --data that no layout gives this silo any more (moved away or dropped while it was down), which are deleted (0 = never)", 60.0);
         var fast = Opt<bool>("--fast-failure-detection", "Declare a silo dead after about 3 s without answering (default: Orleans' production settings, tens of seconds)");
         var command = new Command("silo", "Run a silo of a VectorStore cluster on 127.0.0.1, optionally serving the cluster over the TCP protocol")
         {
-            data, metadata, siloPort, gatewayPort, membership, primaryPort, clusterId, shards, replication, shardTimeout, name, fast,
+            data, metadata, siloPort, gatewayPort, membership, primaryPort, clusterId, shards, replication, shardTimeout, name, sweep, fast,
         };
         var flags = new ServerFlags(portRequired: false, "TCP port serving the whole cluster (0 = any free port; default: no listener)").AddTo(command);
         command.SetAction(r => Guard(() =>
@@ -54,6 +55,8 @@ public sealed class SiloCommand : CliCommand
             RequireRange("--replication", r.GetValue(replication), 0, 16);
             double timeout = r.GetValue(shardTimeout);
             if (!(timeout is > 0 and <= 3600)) throw new UsageException($"--shard-timeout must be in (0, 3600] seconds, got {timeout}");
+            double sweepSeconds = r.GetValue(sweep);
+            if (!(sweepSeconds is >= 0 and <= 86_400)) throw new UsageException($"--orphan-sweep must be in [0, 86400] seconds, got {sweepSeconds}");
             if (!IsValidId(r.GetValue(clusterId)!)) throw new UsageException($"--cluster-id must be 1–64 of A–Z a–z 0–9 _ - . not starting with '.', got '{r.GetValue(clusterId)}'");
             if (r.GetValue(name) is { } stable && !(IsValidId(stable) && !stable.Contains('.')))
                 throw new UsageException($"--name must be 1–64 of A–Z a–z 0–9 _ -, got '{stable}'");
@@ -64,14 +67,15 @@ public sealed class SiloCommand : CliCommand
                 .. serverOptions is { EndPoint: { Port: > 0 } listener } ? [("--port", listener.Address, listener.Port)] : Array.Empty<(string, IPAddress, int)>(),
             ]);
             var silo = new SiloSettings(r.GetValue(data)!, r.GetValue(metadata)!, r.GetValue(siloPort), r.GetValue(gatewayPort), r.GetValue(primaryPort),
-                r.GetValue(clusterId)!, r.GetValue(name), r.GetValue(fast), table == "file");
+                r.GetValue(clusterId)!, r.GetValue(name), r.GetValue(fast), table == "file",
+                sweepSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(sweepSeconds));
             return Run(silo, serverOptions, new ClusterCoordinatorOptions { ShardTimeout = TimeSpan.FromSeconds(timeout) }, r.GetValue(shards), r.GetValue(replication));
         }));
         return command;
     }
 
     private sealed record SiloSettings(string Data, string Metadata, int SiloPort, int GatewayPort, int PrimaryPort, string ClusterId, string? Name,
-        bool FastFailureDetection, bool FileMembership);
+        bool FastFailureDetection, bool FileMembership, TimeSpan OrphanSweep);
 
     /// <summary>
     /// Refuses, before the silo joins the cluster, a port something already listens on or one given twice: Orleans binds
@@ -201,6 +205,7 @@ public sealed class SiloCommand : CliCommand
                 o.DataDirectory = s.Data;
                 o.MetadataDirectory = s.Metadata;
                 o.StableName = s.Name;
+                o.OrphanSweepInterval = s.OrphanSweep;
             });
             if (s.FastFailureDetection) silo.UseFastFailureDetection();
         });
