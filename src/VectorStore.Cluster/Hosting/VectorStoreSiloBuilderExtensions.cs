@@ -30,7 +30,9 @@ public static class VectorStoreSiloBuilderExtensions
         services.Configure(configure);
         var probe = new VectorStoreSiloOptions();
         configure(probe);
-        if (probe.StableName is { } name)
+        if (probe.OrphanSweepInterval <= TimeSpan.Zero && probe.OrphanSweepInterval != Timeout.InfiniteTimeSpan)
+            throw new InvalidArgumentException($"VectorStoreSiloOptions.OrphanSweepInterval must be positive or Timeout.InfiniteTimeSpan (off), got {probe.OrphanSweepInterval}");
+                if (probe.StableName is { } name)
         {
             SiloIdentity.Validate(name);
             services.Configure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);

@@ -28,7 +28,16 @@ internal sealed partial class LayoutGrain(
 
     public Task<ClusterLayout?> GetAsync() => Task.FromResult(Current);
 
-    public Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync() => Task.FromResult((Current, state.State.Dropped));
+    /// <summary>The state last persisted while a newer one is being written (null otherwise).</summary>
+    private LayoutState? _saving;
+
+    // Only what is persisted: a layout being written may still fail and be rolled back, and a copy deleted on it would
+    // be gone for a layout that never was (GetAsync may show it: it steers reads and writes, which retry).
+    public Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync()
+    {
+        var saved = _saving ?? state.State;
+        return Task.FromResult((saved.Layout, saved.Dropped));
+    }
 
     public async Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication)
     {
@@ -84,15 +93,7 @@ internal sealed partial class LayoutGrain(
             await ConfigureAsync(layout, retired);
             // A tombstone, not a cleared state: copies on silos that were down during the drop are deleted when their
             // silo's sweep reads it (OrphanedCopy); a missing layout proves nothing.
-            var before = state.State;
-            state.State = new LayoutState { Dropped = true };
-            try { await state.WriteStateAsync(); }
-            catch
-            {
-                state.State = before;
-                DeactivateOnIdle();
-                throw;
-            }
+            await SaveAsync(new LayoutState { Dropped = true });
         }
         finally { _gate.Release(); }
     }
@@ -162,7 +163,16 @@ internal sealed partial class LayoutGrain(
     private async Task CommitAsync(ClusterLayout next)
     {
         var previous = Current;
-        state.State = new LayoutState { Layout = next };
+        await SaveAsync(new LayoutState { Layout = next });
+        await ConfigureAsync(previous, next);
+    }
+
+    /// <summary>Persists <paramref name="next"/> as the state; on failure the state stays what it was.</summary>
+    private async Task SaveAsync(LayoutState next)
+    {
+        var previous = state.State;
+        _saving = previous;
+        state.State = next;
         try
         {
             await state.WriteStateAsync();
@@ -171,11 +181,14 @@ internal sealed partial class LayoutGrain(
         {
             // Not persisted, so not real: nobody hears of it. An ETag conflict means another activation wrote; this
             // one re-reads on its next activation.
-            state.State = new LayoutState { Layout = previous };
+            state.State = previous;
             DeactivateOnIdle();
             throw;
         }
-        await ConfigureAsync(previous, next);
+        finally
+        {
+            _saving = null;
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using VectorStore.Cluster.Hosting;
 using VectorStore.Cluster.Layout;
 
@@ -10,10 +11,14 @@ internal sealed partial class ShardReplicaGrain
     {
         // In this grain's turn, so no push of a newer role interleaves between the read and the delete; a push that
         // arrived before it and is newer than the read wins.
+        // A copy that was given a role in this activation and never told otherwise keeps its data: if the push that
+        // retired it was lost, it may still be acknowledging writes routed by a client's older layout, which would then
+        // exist nowhere else. Only copies activated without a role (a restart, a sweep) are deleted here.
+        if (_assignment.Role != ShardRole.None) return 0;
         var (layout, dropped) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
-        if (layout is not null && _assignment.Role != ShardRole.None && _assignment.LayoutVersion > layout.Version) return 0;
         var active = SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
         if (!OrphanedCopy.IsOrphaned(layout, dropped, _key.Shard, _key.Silo, active)) return 0;
+        if (layout is not null && !await PrimaryServesAsync(layout.Shards[_key.Shard])) return 0;
         long bytes = await Task.Run(() =>
         {
             long freed = store.BytesOf(_key.LocalPrefix);
@@ -26,6 +31,27 @@ internal sealed partial class ShardReplicaGrain
         DeactivateOnIdle();
         return bytes;
     }
+
+    /// <summary>
+    /// Whether the shard's primary copy itself says it serves the shard at the layout's epoch. An active primary silo
+    /// is not enough: a named silo restarted on an empty disk is active but holds nothing (it waits to be replaced),
+    /// and this copy may then be the last one with the data.
+    /// </summary>
+    private async Task<bool> PrimaryServesAsync(ShardPlacement placement)
+    {
+        try
+        {
+            var primary = GrainFactory.GetGrain<IShardReplicaGrain>((_key with { Silo = placement.Primary }).ToString());
+            var (_, _, role, epoch) = await primary.DescribeAsync().WaitAsync(PrimaryCheckTimeout);
+            return role == ShardRole.Primary && epoch == placement.Epoch;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly TimeSpan PrimaryCheckTimeout = TimeSpan.FromSeconds(10);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Key}: deleted this silo's copy ({Bytes} bytes), which no layout push had removed: {Reason}")]
     private partial void LogReleased(string key, long bytes, string reason);
