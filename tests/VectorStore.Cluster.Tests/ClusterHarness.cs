@@ -15,13 +15,13 @@ namespace VectorStore.Cluster.Tests;
 /// </summary>
 public sealed class ClusterHarness : IAsyncDisposable
 {
-    private readonly System.Runtime.CompilerServices.StrongBox<string?> _reuse;
+    private readonly System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep)> _next;
 
-    private ClusterHarness(InProcessTestCluster cluster, string root, System.Runtime.CompilerServices.StrongBox<string?> reuse)
+    private ClusterHarness(InProcessTestCluster cluster, string root, System.Runtime.CompilerServices.StrongBox<(string?, TimeSpan?)> next)
     {
         Cluster = cluster;
         Root = root;
-        _reuse = reuse;
+        _next = next;
     }
 
     public InProcessTestCluster Cluster { get; }
@@ -30,13 +30,13 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts a silo on <paramref name="dataDirectory"/> (a stopped silo's, say) instead of a fresh one: a restart on its
-    /// own disk, under a new address.
+    /// own disk, under a new address; <paramref name="orphanSweep"/> overrides the harness's one-second sweep.
     /// </summary>
-    public async Task<InProcessSiloHandle> StartSiloOnAsync(string dataDirectory)
+    public async Task<InProcessSiloHandle> StartSiloOnAsync(string dataDirectory, TimeSpan? orphanSweep = null)
     {
-        _reuse.Value = dataDirectory;
+        _next.Value = (dataDirectory, orphanSweep);
         try { return await Cluster.StartAdditionalSiloAsync(); }
-        finally { _reuse.Value = null; }
+        finally { _next.Value = default; }
     }
 
     /// <summary>The data directory of <paramref name="silo"/>.</summary>
@@ -50,13 +50,14 @@ public sealed class ClusterHarness : IAsyncDisposable
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
         int incarnation = 0;
-        var reuse = new System.Runtime.CompilerServices.StrongBox<string?>();
+        var next = new System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep)>();
         builder.ConfigureSilo((options, silo) =>
         {
             // The test cluster reuses silo names after a kill, while the killed silo's database is still open in
             // this process: every incarnation gets its own directory, as a restarted process would own its own.
-            string dataDirectory = Interlocked.Exchange(ref reuse.Value, null)
-                ?? Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
+            var (reused, sweep) = next.Value;
+            next.Value = default;
+            string dataDirectory = reused ?? Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
             silo.AddVectorStoreCluster(o =>
             {
                 o.DataDirectory = dataDirectory;
@@ -64,7 +65,7 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.ReconcileInterval = TimeSpan.FromSeconds(2);
                 o.CopyPageSize = 512;
                 // Often, so every cluster test also checks that the sweep deletes nothing a layout still needs.
-                o.OrphanSweepInterval = TimeSpan.FromSeconds(1);
+                o.OrphanSweepInterval = sweep ?? TimeSpan.FromSeconds(1);
             });
             silo.UseFastFailureDetection();
             silo.AddIncomingGrainCallFilter(SearchCallCounter.Filter);
@@ -77,7 +78,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new ClusterHarness(cluster, root, reuse);
+        return new ClusterHarness(cluster, root, next);
     }
 
     /// <summary>

@@ -108,6 +108,41 @@ public class OrphanCopyTests(ITestOutputHelper output)
         Assert.Equal(600, await (await h.Database().GetCollectionAsync("moved")).CountAsync());
     }
 
+    [Fact]
+    public async Task ACollectionDroppedAndCreatedAgainStartsEmptyOnEverySilo()
+    {
+        await using var h = await ClusterHarness.StartAsync(3);
+        var db = h.Database();
+        var first = await db.CreateCollectionAsync("again", Options, shards: 3, replicationFactor: 3);
+        await first.UpsertBatchAsync(ClusterTestData.Ids(300), ClusterTestData.Random(300, Dim, seed: 6));
+        var victim = h.Cluster.Silos[2];
+        string dir = ClusterHarness.DataDirectoryOf(victim), dead = Address(victim);
+        await h.Cluster.StopSiloAsync(victim);
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () => (await first.GetLayoutAsync()).Shards.All(p => !p.Members().Contains(dead)), TimeSpan.FromSeconds(60)),
+            "the stopped silo was not removed from the layout within 60 s");
+        Assert.True(await db.DropCollectionAsync("again"));
+
+        // Back on its disk, with its own sweep (which would delete the old copies) not run yet: the create must clear
+        // them, or the new collection would serve them. The two silos that heard the drop must take the new layout.
+        var back = await h.StartSiloOnAsync(dir, orphanSweep: Timeout.InfiniteTimeSpan);
+        Assert.Contains(Local(back), n => n.StartsWith("default.again.", StringComparison.Ordinal));
+        DistributedCollection? again = null;
+        Assert.True(await ClusterHarness.WaitUntilAsync(async () =>
+        {
+            again = await db.CreateCollectionAsync("again", Options, shards: 3, replicationFactor: 3); // R = 3 needs the silo back
+            return true;
+        }, TimeSpan.FromSeconds(60)), "the collection could not be created again on three silos within 60 s");
+        Assert.Equal(0, await again!.CountAsync());
+        var ids = ClusterTestData.Ids(50, first: 10_000);
+        await again.UpsertBatchAsync(ids, ClusterTestData.Random(50, Dim, seed: 7));
+        Assert.Equal(50, await again.CountAsync());
+        var layout = await again.GetLayoutAsync();
+        Assert.Contains(layout.Shards, p => p.Members().Contains(Address(back)));
+        foreach (var p in layout.Shards)
+            foreach (var member in p.Members())
+                Assert.Equal(ids.Count(id => layout.ShardOf(id) == p.Shard), await h.Copy(layout, p.Shard, member).CountAsync());
+    }
+
     private static string Address(InProcessSiloHandle silo) => silo.SiloAddress.ToParsableString();
 
     private static string[] Local(InProcessSiloHandle silo) =>

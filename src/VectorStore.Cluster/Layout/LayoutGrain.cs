@@ -48,9 +48,14 @@ internal sealed partial class LayoutGrain(
             var key = this.GetPrimaryKeyString();
             int slash = key.IndexOf('/');
             var alive = Alive();
+            var dropped = state.State;
+            // Copies of a dropped collection of this name left on silos that missed the drop would otherwise be taken
+            // for the new collection's (a copy adopts its local data by name); the tombstone still stands, so each
+            // copy's own check deletes them.
+            if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], dropped.DroppedShards, alive);
             var layout = LayoutPlanner.Create(key[..slash], key[(slash + 1)..], spec,
                 shards > 0 ? shards : Math.Max(1, 2 * alive.Count), replication > 0 ? replication : Math.Min(2, alive.Count),
-                alive, SlotHash.DefaultSlotCount);
+                alive, SlotHash.DefaultSlotCount, dropped.DroppedVersion + 1);
             await CommitAsync(layout);
             return layout;
         }
@@ -93,9 +98,35 @@ internal sealed partial class LayoutGrain(
             await ConfigureAsync(layout, retired);
             // A tombstone, not a cleared state: copies on silos that were down during the drop are deleted when their
             // silo's sweep reads it (OrphanedCopy); a missing layout proves nothing.
-            await SaveAsync(new LayoutState { Dropped = true });
+            await SaveAsync(new LayoutState { Dropped = true, DroppedVersion = retired.Version, DroppedShards = layout.Shards.Length });
         }
         finally { _gate.Release(); }
+    }
+
+    /// <summary>
+    /// Asks every active silo's copy of each of a dropped collection's <paramref name="shards"/> to delete itself (the
+    /// copy checks the tombstone). When one cannot be asked, the create is refused (retryable): the new collection
+    /// could otherwise serve that copy's old data as its own.
+    /// </summary>
+    private async Task ReleaseDroppedCopiesAsync(string database, string collection, int shards, IEnumerable<string> silos)
+    {
+        var calls = silos.SelectMany(silo => Enumerable.Range(0, shards).Select(async shard =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, database, collection, shard).ToString()).ReleaseIfOrphanedAsync();
+                return null;
+            }
+            catch (Exception e)
+            {
+                LogReleaseFailed(silo, shard, e.Message);
+                return $"{silo} shard {shard}: {e.Message}";
+            }
+        })).ToArray();
+        var failed = (await Task.WhenAll(calls)).OfType<string>().ToArray();
+        if (failed.Length > 0)
+            throw new ClusterUnavailableException($"collection '{collection}' was dropped and its old copies could not all be cleared before creating it again ({failed[0]}" +
+                (failed.Length > 1 ? $", and {failed.Length - 1} more" : "") + "); nothing was created: retry once the cluster has settled");
     }
 
     private async Task ReconcileLockedAsync()
@@ -227,6 +258,9 @@ internal sealed partial class LayoutGrain(
 
     private IShardReplicaGrain Replica(ClusterLayout layout, int shard, string silo) =>
         GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, layout.Database, layout.Collection, shard).ToString());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-creating a dropped collection: {Silo}'s copy of its shard {Shard} could not be cleared ({Reason}); the create is refused")]
+    private partial void LogReleaseFailed(string silo, int shard, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Layout version {Version}: dead silos removed, replicas promoted")]
     private partial void LogFailover(long version);

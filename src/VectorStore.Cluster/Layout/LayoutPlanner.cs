@@ -9,9 +9,11 @@ internal static class LayoutPlanner
 {
     /// <summary>
     /// A new layout: slot s in shard s mod <paramref name="shards"/>; shard i's copies on the R silos following silo
-    /// i in name order, so primaries and replicas spread evenly.
+    /// i in name order, so primaries and replicas spread evenly. Its version is <paramref name="version"/>: above a
+    /// dropped collection's of the same name, so copies that heard the old one take the new one's pushes as newer.
     /// </summary>
-    public static ClusterLayout Create(string database, string collection, CollectionSpec spec, int shards, int replication, IReadOnlyCollection<string> silos, int slotCount)
+    public static ClusterLayout Create(string database, string collection, CollectionSpec spec, int shards, int replication, IReadOnlyCollection<string> silos, int slotCount,
+        long version = 1)
     {
         if (silos.Count == 0) throw new InvalidArgumentException("the cluster has no active silo");
         if (shards is <= 0 || shards > slotCount) throw new InvalidArgumentException($"shard count must be in 1..{slotCount}, got {shards}");
@@ -28,7 +30,7 @@ internal static class LayoutPlanner
         {
             Database = database,
             Collection = collection,
-            Version = 1,
+            Version = version,
             SlotCount = slotCount,
             SlotToShard = Enumerable.Range(0, slotCount).Select(s => s % shards).ToArray(),
             Shards = placements,

@@ -12,4 +12,10 @@ internal sealed class LayoutState
     /// its copies on this, and never on a layout that is merely missing.
     /// </summary>
     [Id(1)] public bool Dropped { get; set; }
+
+    /// <summary>After a drop: the dropped layout's last version (a re-created collection's layout starts above it).</summary>
+    [Id(2)] public long DroppedVersion { get; set; }
+
+    /// <summary>After a drop: how many shards the dropped collection had (a re-create first clears their copies).</summary>
+    [Id(3)] public int DroppedShards { get; set; }
 }
