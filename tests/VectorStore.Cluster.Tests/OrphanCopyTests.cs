@@ -143,6 +143,29 @@ public class OrphanCopyTests(ITestOutputHelper output)
                 Assert.Equal(ids.Count(id => layout.ShardOf(id) == p.Shard), await h.Copy(layout, p.Shard, member).CountAsync());
     }
 
+    [Fact]
+    public async Task AHandleOfADroppedCollectionWritesNothingIntoItsNamesake()
+    {
+        await using var h = await ClusterHarness.StartAsync(3);
+        var db = h.Database();
+        var old = await db.CreateCollectionAsync("twice", Options, shards: 3, replicationFactor: 2);
+        await old.UpsertBatchAsync(ClusterTestData.Ids(30), ClusterTestData.Random(30, Dim, seed: 8));
+        var dropped = await old.GetLayoutAsync();
+        Assert.True(await db.DropCollectionAsync("twice"));
+        var fresh = await db.CreateCollectionAsync("twice", Options, shards: 2, replicationFactor: 2);
+        var layout = await fresh.GetLayoutAsync();
+        Assert.True(layout.Version > dropped.Version, $"version {layout.Version} after a drop at {dropped.Version}");
+        Assert.NotEqual(dropped.Incarnation, layout.Incarnation);
+
+        // The old handle still routes by three shards and epoch 1, which the new shards also start at.
+        var ids = ClusterTestData.Ids(60, first: 500);
+        var e = await Assert.ThrowsAsync<InvalidArgumentException>(() => old.UpsertBatchAsync(ids, ClusterTestData.Random(60, Dim, seed: 9)));
+        Assert.Contains("dropped and created again", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await fresh.CountAsync());
+        await fresh.UpsertBatchAsync(ids, ClusterTestData.Random(60, Dim, seed: 9));
+        Assert.Equal(60, await fresh.CountAsync());
+    }
+
     private static string Address(InProcessSiloHandle silo) => silo.SiloAddress.ToParsableString();
 
     private static string[] Local(InProcessSiloHandle silo) =>

@@ -65,6 +65,7 @@ public sealed partial class DistributedCollection
                 for (int j = 0; j < part.Count; j++) prepared.Row(part[j]).CopyTo(v.AsSpan(j * dim, dim));
                 var batch = new ShardBatch
                 {
+                    Incarnation = Incarnation,
                     Ids = part.Select(r => ids[r]).ToArray(),
                     Vectors = v,
                     Payloads = payloads is null ? null : part.Select(r => payloads[r]).ToArray(),
@@ -83,7 +84,7 @@ public sealed partial class DistributedCollection
     /// <summary>Deletes <paramref name="id"/>; false when it was not present. Durable on R silos when it returns.</summary>
     public async Task<bool> DeleteAsync(ulong id)
     {
-        var outcome = await WriteAsync(Volatile.Read(ref _layout).ShardOf(id), new ShardBatch { Deletes = [id] });
+        var outcome = await WriteAsync(Volatile.Read(ref _layout).ShardOf(id), new ShardBatch { Deletes = [id], Incarnation = Incarnation });
         return outcome.Deleted > 0;
     }
 
@@ -113,7 +114,7 @@ public sealed partial class DistributedCollection
 
         async Task DeletePartAsync(int shard, int[] rows)
         {
-            var outcome = await WriteAsync(shard, new ShardBatch { Deletes = rows.Select(r => ids[r]).ToArray() });
+            var outcome = await WriteAsync(shard, new ShardBatch { Deletes = rows.Select(r => ids[r]).ToArray(), Incarnation = Incarnation });
             for (int j = 0; j < rows.Length; j++) present[rows[j]] = outcome.Removed?[j] ?? false;
         }
     }
@@ -185,7 +186,8 @@ public sealed partial class DistributedCollection
                 read.ObserveFaults();
                 continue;
             }
-            var now = read.Result?.Shards[shard];
+            var fresh = read.Result;
+            var now = fresh is not null && fresh.Incarnation == Incarnation && shard < fresh.Shards.Length ? fresh.Shards[shard] : null;
             if (now is not null && now.Epoch != routed.Epoch)
             {
                 call.ObserveFaults();

@@ -33,6 +33,9 @@ public sealed partial class DistributedCollection
         Options = layout.Options;
     }
 
+    /// <summary>The incarnation this handle routes for (fixed: a re-created collection needs a new handle).</summary>
+    private long Incarnation => _layout.Incarnation;
+
     /// <summary>The collection's name.</summary>
     public string Name => _layout.Collection;
 
@@ -46,6 +49,8 @@ public sealed partial class DistributedCollection
         var read = await GrainCalls.RunAsync(() => LayoutGrain.GetAsync(), $"reading the layout of '{Name}'");
         var fresh = read ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
         var current = Volatile.Read(ref _layout);
+        if (fresh.Incarnation != current.Incarnation)
+            throw new InvalidArgumentException($"collection '{Name}' was dropped and created again since this handle was opened; get it again (GetCollectionAsync) to use the new one");
         if (fresh.Version > current.Version) Interlocked.CompareExchange(ref _layout, fresh, current);
         return Volatile.Read(ref _layout);
     }

@@ -49,6 +49,13 @@ public sealed class ClusterLayout
     /// <summary>The collection's lifecycle policy as JSON (<c>LifecyclePolicy</c>), or null for the defaults.</summary>
     [Id(11)] public string? Policy { get; init; }
 
+    /// <summary>
+    /// Which incarnation of the name this is: the version of its first layout. A collection dropped and created again
+    /// under the same name has another, so a handle or a batch of the old one is refused instead of landing in the new
+    /// one. 0 in layout files written before it.
+    /// </summary>
+    [Id(12)] public long Incarnation { get; init; }
+
     /// <summary>Every generation, generation 1 included (as the layout's spec when none was declared yet).</summary>
     public IReadOnlyList<ClusterGeneration> AllGenerations() => Generations.Length > 0
         ? Generations

@@ -52,10 +52,11 @@ internal sealed partial class LayoutGrain(
             // Copies of a dropped collection of this name left on silos that missed the drop would otherwise be taken
             // for the new collection's (a copy adopts its local data by name); the tombstone still stands, so each
             // copy's own check deletes them.
-            if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], dropped.DroppedShards, alive);
             var layout = LayoutPlanner.Create(key[..slash], key[(slash + 1)..], spec,
                 shards > 0 ? shards : Math.Max(1, 2 * alive.Count), replication > 0 ? replication : Math.Min(2, alive.Count),
                 alive, SlotHash.DefaultSlotCount, dropped.DroppedVersion + 1);
+            // Every shard number the new layout uses too: a silo that missed two drops may hold copies of an older one.
+            if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], Math.Max(dropped.DroppedShards, layout.Shards.Length), alive);
             await CommitAsync(layout);
             return layout;
         }
@@ -114,7 +115,9 @@ internal sealed partial class LayoutGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, database, collection, shard).ToString()).ReleaseIfOrphanedAsync();
+                // Bounded well below the create's own timeout, so a hung silo refuses the create rather than outliving it.
+                await GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, database, collection, shard).ToString()).ReleaseIfOrphanedAsync()
+                    .WaitAsync(ReleaseOnCreateTimeout);
                 return null;
             }
             catch (Exception e)
@@ -128,6 +131,8 @@ internal sealed partial class LayoutGrain(
             throw new ClusterUnavailableException($"collection '{collection}' was dropped and its old copies could not all be cleared before creating it again ({failed[0]}" +
                 (failed.Length > 1 ? $", and {failed.Length - 1} more" : "") + "); nothing was created: retry once the cluster has settled");
     }
+
+    private static readonly TimeSpan ReleaseOnCreateTimeout = TimeSpan.FromSeconds(30);
 
     private async Task ReconcileLockedAsync()
     {

@@ -46,6 +46,9 @@ internal sealed class ShardAssignment
     /// <summary>The highest generation number the layout had assigned (a generation above it is newer than this push).</summary>
     [Id(15)] public int LastGeneration { get; init; }
 
+    /// <summary>The layout's incarnation (<see cref="ClusterLayout.Incarnation"/>): a batch of another is refused.</summary>
+    [Id(16)] public long Incarnation { get; init; }
+
     /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
     public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
     {
@@ -72,6 +75,7 @@ internal sealed class ShardAssignment
             LiveIndex = live.Index,
             Generations = layout.Generations.Select(g => g.Number).ToArray(),
             LastGeneration = layout.LastGeneration,
+            Incarnation = layout.Incarnation,
             Policy = layout.Policy,
         };
     }

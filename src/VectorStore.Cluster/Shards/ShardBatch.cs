@@ -14,4 +14,7 @@ internal sealed class ShardBatch
 
     /// <summary>Each upsert's field values in the engine's stored form (<see cref="FieldSets"/>), or null for none.</summary>
     [Id(4)] public byte[]?[]? Fields { get; init; }
+
+    /// <summary>The incarnation of the collection the writer routed with (<see cref="Layout.ClusterLayout.Incarnation"/>).</summary>
+    [Id(5)] public long Incarnation { get; init; }
 }

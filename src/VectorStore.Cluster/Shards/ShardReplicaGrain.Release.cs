@@ -11,11 +11,14 @@ internal sealed partial class ShardReplicaGrain
     {
         // In this grain's turn, so no push of a newer role interleaves between the read and the delete; a push that
         // arrived before it and is newer than the read wins.
-        // A copy that was given a role in this activation and never told otherwise keeps its data: if the push that
+        // Unless the collection was dropped, a copy that was given a role in this activation and never told otherwise
+        // keeps its data: if the push that
         // retired it was lost, it may still be acknowledging writes routed by a client's older layout, which would then
         // exist nowhere else. Only copies activated without a role (a restart, a sweep) are deleted here.
-        if (_assignment.Role != ShardRole.None) return 0;
+        // A recorded drop is final: a copy that missed the drop's push goes with it, role or not (a re-create would
+        // otherwise adopt its data).
         var (layout, dropped) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
+        if (_assignment.Role != ShardRole.None && !(layout is null && dropped)) return 0;
         var active = SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
         if (!OrphanedCopy.IsOrphaned(layout, dropped, _key.Shard, _key.Silo, active)) return 0;
         if (layout is not null && !await PrimaryServesAsync(layout.Shards[_key.Shard])) return 0;

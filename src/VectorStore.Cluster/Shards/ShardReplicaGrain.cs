@@ -131,6 +131,8 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     {
         var a = _assignment;
         if (a.Role != ShardRole.Primary || a.Epoch != epoch) return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, write routed with epoch {epoch}");
+        // Epochs start again at 1 when a dropped name is created again: the incarnation tells the two apart.
+        if (batch.Incarnation != a.Incarnation) return WriteOutcome.Stale($"{_key} serves incarnation {a.Incarnation} of the collection, write routed for incarnation {batch.Incarnation}");
         var removed = new bool[batch.Deletes.Length];
         var (count, deleted) = await Task.Run(() => ApplyLocal(batch, removed));
         var forwarded = await ForwardAsync(a, g => g.ApplyAsync(batch, a.Epoch));
