@@ -17,8 +17,8 @@ namespace VectorStore.Cluster;
 /// <see cref="DistributedCollection.BuildGenerationAsync"/>): every shard builds from one shared sample and switches
 /// together; the drift ladder runs collection-wide; an automatic rollback floor is refused (<see cref="NotSupportedException"/>).
 /// Collections are cached for <see cref="CollectionCacheTime"/> (their layout refreshes itself when a shard says it
-/// is stale; the time bounds how long a collection dropped and re-created through another gateway is routed with the
-/// old settings). Thread-safety: every member may be called concurrently.
+/// is stale; the time bounds how long a call to a collection dropped and re-created through another gateway is refused
+/// as InvalidArgument, "dropped and created again", instead of reaching the new one). Thread-safety: every member may be called concurrently.
 /// </remarks>
 public sealed class ClusterDatabaseClient : IIndexBuildingClient, ICompressionLifecycleClient
 {
