@@ -164,6 +164,19 @@ public class OrphanCopyTests(ITestOutputHelper output)
         Assert.Equal(0, await fresh.CountAsync());
         await fresh.UpsertBatchAsync(ids, ClusterTestData.Random(60, Dim, seed: 9));
         Assert.Equal(60, await fresh.CountAsync());
+        // Once refused, every call of the old handle is.
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => old.SearchAsync(new float[Dim], new SearchOptions { K = 5 }));
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => old.GetBatchAsync(ids));
+
+        // The same shape again (same shards on the same silos, epochs at 1): a stale handle's search would read the new
+        // collection as its own, but its copies refuse the query.
+        var before = await db.CreateCollectionAsync("same", Options, shards: 2, replicationFactor: 2);
+        await before.UpsertBatchAsync(ClusterTestData.Ids(20), ClusterTestData.Random(20, Dim, seed: 10));
+        Assert.True(await db.DropCollectionAsync("same"));
+        var after = await db.CreateCollectionAsync("same", Options, shards: 2, replicationFactor: 2);
+        await after.UpsertBatchAsync(ClusterTestData.Ids(20, first: 100), ClusterTestData.Random(20, Dim, seed: 11));
+        var stale = await Assert.ThrowsAsync<InvalidArgumentException>(() => before.SearchAsync(new float[Dim], new SearchOptions { K = 5 }));
+        Assert.Contains("dropped and created again", stale.Message, StringComparison.Ordinal);
     }
 
     private static string Address(InProcessSiloHandle silo) => silo.SiloAddress.ToParsableString();

@@ -22,6 +22,7 @@ public sealed partial class DistributedCollection
     public async Task<IdPage> ListIdsAsync(ulong? after, int limit, FilterExpression? where)
     {
         if (limit <= 0) throw new InvalidArgumentException($"limit must be positive, got {limit}");
+        ThrowIfReplaced();
         // Checked here (declared fields, value types) so a bad filter is one clear error, not one per shard.
         if (where is not null) FilterValidation.Validate(where, Options.Fields ?? []);
         var layout = await GetLayoutAsync(refresh: false);

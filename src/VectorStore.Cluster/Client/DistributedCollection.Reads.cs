@@ -23,6 +23,7 @@ public sealed partial class DistributedCollection
     public async Task<VectorRecord?[]> GetBatchAsync(IReadOnlyList<ulong> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        ThrowIfReplaced();
         var layout = Volatile.Read(ref _layout);
         int dim = Options.Dimension;
         var declared = Options.Fields ?? [];
@@ -30,6 +31,12 @@ public sealed partial class DistributedCollection
         await Task.WhenAll(ids.Distinct().GroupBy(layout.ShardOf).Select(async g =>
         {
             var page = await ReadShardAsync(layout, g.Key, c => c.GetAsync(g.ToArray()), primaryFirst: true);
+            if (page.Vectors.Length != page.Ids.Length * dim)
+            {
+                // Only a collection created again with another dimension answers so: the layout read says which.
+                await GetLayoutAsync();
+                throw new ClusterUnavailableException($"shard {g.Key} of '{Name}' answered vectors of another dimension");
+            }
             lock (found)
                 for (int i = 0; i < page.Count; i++)
                     found[page.Ids[i]] = new VectorRecord(page.Ids[i], page.Vectors.AsSpan(i * dim, dim).ToArray(), page.Payloads[i])
@@ -55,7 +62,8 @@ public sealed partial class DistributedCollection
             task.ObserveFaults();
             last = task.Exception?.GetBaseException();
         }
-        _ = RefreshQuietlyAsync();
+        await RefreshQuietlyAsync();
+        ThrowIfReplaced();
         throw new ClusterUnavailableException($"no copy of shard {shard} of '{Name}' answered within {_options.ShardTimeout.TotalSeconds:0.#} s ({last?.Message ?? "timeout"})");
     }
 
@@ -94,6 +102,7 @@ public sealed partial class DistributedCollection
     {
         ArgumentNullException.ThrowIfNull(queries);
         options ??= new SearchOptions();
+        ThrowIfReplaced();
         Validate(queries, options);
         var q = new VectorMatrix((float[])queries.Data.Clone(), queries.Dimension);
         if (Options.Metric == Metric.Cosine)
@@ -114,13 +123,19 @@ public sealed partial class DistributedCollection
             NProbe = options.NProbe,
             Where = where,
             ExposureKey = options.ExposureKey,
+            Incarnation = Incarnation,
         };
         var hits = await GatherAsync(layout, query, filters, deadline);
         // A shard holding none of the filter's ids has nothing to add (skipped); one whose payloads were unreadable
         // was not asked, and is missing.
         var answers = layout.Shards.Select(p => (p.Shard, Hits: hits[p.Shard], Skipped: filters is not null && filters[p.Shard] is { Length: 0 })).ToArray();
         var missing = answers.Where(a => a.Hits is null && !a.Skipped).Select(a => a.Shard).Order().ToArray();
-        if (missing.Length > 0) _ = RefreshQuietlyAsync();
+        if (missing.Length > 0)
+        {
+            // A copy of a collection created again under this name refuses the query: say so, not "partial".
+            await RefreshQuietlyAsync();
+            ThrowIfReplaced();
+        }
         var results = new ClusterSearchResult[q.Count];
         for (int i = 0; i < q.Count; i++)
         {

@@ -187,8 +187,9 @@ public sealed partial class DistributedCollection
                 continue;
             }
             var fresh = read.Result;
-            var now = fresh is not null && fresh.Incarnation == Incarnation && shard < fresh.Shards.Length ? fresh.Shards[shard] : null;
-            if (now is not null && now.Epoch != routed.Epoch)
+            bool replaced = fresh is not null && fresh.Incarnation != Incarnation && fresh.Incarnation != 0 && Incarnation != 0;
+            var now = fresh is not null && !replaced && shard < fresh.Shards.Length ? fresh.Shards[shard] : null;
+            if (replaced || (now is not null && now.Epoch != routed.Epoch))
             {
                 call.ObserveFaults();
                 await GetLayoutAsync();

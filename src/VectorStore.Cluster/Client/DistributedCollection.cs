@@ -36,6 +36,14 @@ public sealed partial class DistributedCollection
     /// <summary>The incarnation this handle routes for (fixed: a re-created collection needs a new handle).</summary>
     private long Incarnation => _layout.Incarnation;
 
+    /// <summary>Set once a layout read found the collection dropped and created again: every later call refuses.</summary>
+    private volatile string? _replaced;
+
+    private void ThrowIfReplaced()
+    {
+        if (_replaced is { } message) throw new InvalidArgumentException(message);
+    }
+
     /// <summary>The collection's name.</summary>
     public string Name => _layout.Collection;
 
@@ -49,8 +57,12 @@ public sealed partial class DistributedCollection
         var read = await GrainCalls.RunAsync(() => LayoutGrain.GetAsync(), $"reading the layout of '{Name}'");
         var fresh = read ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
         var current = Volatile.Read(ref _layout);
-        if (fresh.Incarnation != current.Incarnation)
-            throw new InvalidArgumentException($"collection '{Name}' was dropped and created again since this handle was opened; get it again (GetCollectionAsync) to use the new one");
+        // 0 = not known (a layout written before incarnations, or by a silo of that release during an upgrade).
+        if (fresh.Incarnation != current.Incarnation && fresh.Incarnation != 0 && current.Incarnation != 0)
+        {
+            _replaced = $"collection '{Name}' was dropped and created again since this handle was opened; get it again (GetCollectionAsync) to use the new one";
+            throw new InvalidArgumentException(_replaced);
+        }
         if (fresh.Version > current.Version) Interlocked.CompareExchange(ref _layout, fresh, current);
         return Volatile.Read(ref _layout);
     }

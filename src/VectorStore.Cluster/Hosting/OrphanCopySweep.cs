@@ -69,7 +69,7 @@ internal sealed partial class OrphanCopySweep(
             string key = $"{copies.Key.Database}/{copies.Key.Collection}";
             ClusterLayout? layout;
             bool dropped;
-            try { (layout, dropped) = await grains.GetGrain<ILayoutGrain>(key).GetWithDropAsync(); }
+            try { (layout, dropped, _) = await grains.GetGrain<ILayoutGrain>(key).GetWithDropAsync(); }
             catch (Exception e)
             {
                 // Never on a layout that could not be read.

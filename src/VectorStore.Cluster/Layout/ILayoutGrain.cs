@@ -16,9 +16,12 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ClusterLayout?> GetAsync();
 
-    /// <summary>The current layout, and whether the collection was dropped (null layout) rather than never written.</summary>
+    /// <summary>
+    /// The persisted layout, whether the collection was dropped (null layout) rather than never written, and the
+    /// dropped layout's last version.
+    /// </summary>
     [AlwaysInterleave]
-    Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync();
+    Task<(ClusterLayout? Layout, bool Dropped, long DroppedVersion)> GetWithDropAsync();
 
     /// <summary>Brings the layout in line with membership: promote replicas of dead primaries, re-replicate, rebalance.</summary>
     [ResponseTimeout("01:00:00")]

@@ -33,10 +33,10 @@ internal sealed partial class LayoutGrain(
 
     // Only what is persisted: a layout being written may still fail and be rolled back, and a copy deleted on it would
     // be gone for a layout that never was (GetAsync may show it: it steers reads and writes, which retry).
-    public Task<(ClusterLayout? Layout, bool Dropped)> GetWithDropAsync()
+    public Task<(ClusterLayout? Layout, bool Dropped, long DroppedVersion)> GetWithDropAsync()
     {
         var saved = _saving ?? state.State;
-        return Task.FromResult((saved.Layout, saved.Dropped));
+        return Task.FromResult((saved.Layout, saved.Dropped, saved.DroppedVersion));
     }
 
     public async Task<ClusterLayout> CreateAsync(CollectionSpec spec, int shards, int replication)

@@ -30,4 +30,7 @@ internal sealed record ShardQuery
     /// <summary>The search's A/B exposure key (the same key picks the same generation on every shard), or null.</summary>
     [Id(9)] public string? ExposureKey { get; init; }
 
+    /// <summary>The incarnation of the collection the query was routed for (0 = not known); a copy of another refuses.</summary>
+    [Id(10)] public long Incarnation { get; init; }
+
 }

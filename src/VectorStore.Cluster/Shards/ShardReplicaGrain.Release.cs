@@ -16,9 +16,11 @@ internal sealed partial class ShardReplicaGrain
         // retired it was lost, it may still be acknowledging writes routed by a client's older layout, which would then
         // exist nowhere else. Only copies activated without a role (a restart, a sweep) are deleted here.
         // A recorded drop is final: a copy that missed the drop's push goes with it, role or not (a re-create would
-        // otherwise adopt its data).
-        var (layout, dropped) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
-        if (_assignment.Role != ShardRole.None && !(layout is null && dropped)) return 0;
+        // otherwise adopt its data); but not a copy given its role by a newer layout than the dropped one (a re-create
+        // being written, or a stale activation of the layout grain still holding the tombstone).
+        var (layout, dropped, droppedVersion) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
+        bool dropCovers = layout is null && dropped && _assignment.LayoutVersion <= droppedVersion;
+        if (_assignment.Role != ShardRole.None && !dropCovers) return 0;
         var active = SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
         if (!OrphanedCopy.IsOrphaned(layout, dropped, _key.Shard, _key.Silo, active)) return 0;
         if (layout is not null && !await PrimaryServesAsync(layout.Shards[_key.Shard])) return 0;
