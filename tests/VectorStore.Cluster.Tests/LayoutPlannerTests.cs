@@ -27,6 +27,25 @@ public class LayoutPlannerTests
     }
 
     [Fact]
+    public void EveryStepKeepsTheIncarnationACreateStartedAt()
+    {
+        var l = LayoutPlanner.Create("db", "c", s_spec, 6, 2, s_three, SlotHash.DefaultSlotCount, version: 41);
+        Assert.Equal((41L, 41L), (l.Version, l.Incarnation));
+        var steps = new[]
+        {
+            LayoutPlanner.AddLearner(l, 0, "c"),
+            LayoutPlanner.WithTraining(l, 2),
+            LayoutPlanner.Retired(l),
+            LayoutPlanner.WithGenerations(l, [], 0, null),
+            LayoutPlanner.RemoveDead(l, new HashSet<string> { "a", "b" })!,
+            LayoutPlanner.Promote(LayoutPlanner.AddLearner(l, 0, "c"), 0, "c", null),
+        };
+        Assert.All(steps, next => Assert.Equal(41, next.Incarnation));
+        Assert.All(steps, next => Assert.True(next.Version > l.Version));
+        Assert.Equal(1, Create().Incarnation);
+    }
+
+    [Fact]
     public void CreatePlacesEveryShardOnRDistinctSilosEvenly()
     {
         var l = Create();
