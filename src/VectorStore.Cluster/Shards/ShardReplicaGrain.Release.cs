@@ -9,14 +9,12 @@ internal sealed partial class ShardReplicaGrain
 {
     public async Task<long> ReleaseIfOrphanedAsync()
     {
-        // In this grain's turn, so no push of a newer role interleaves between the read and the delete; a push that
-        // arrived before it and is newer than the read wins.
-        // Unless the collection was dropped, a copy that was given a role in this activation and never told otherwise
-        // keeps its data: if the push that
-        // retired it was lost, it may still be acknowledging writes routed by a client's older layout, which would then
-        // exist nowhere else. Only copies activated without a role (a restart, a sweep) are deleted here.
-        // A recorded drop is final: a copy that missed the drop's push goes with it, role or not (a re-create would
-        // otherwise adopt its data); but not a copy given its role by a newer layout than the dropped one (a re-create
+        // Decided in this grain's turn, so no push of a newer role interleaves between the read and the delete.
+        // A copy given a role in this activation and never told otherwise keeps its data: if the push that retired it
+        // was lost, it may still be acknowledging writes routed by a client's older layout, which would then exist
+        // nowhere else. So only copies activated without a role (after a restart, or by the sweep) are deleted, with
+        // one exception: a recorded drop is final, and a copy that missed the drop's push goes with it (a re-create
+        // would otherwise adopt its data), unless its role comes from a layout newer than the dropped one (a re-create
         // being written, or a stale activation of the layout grain still holding the tombstone).
         var (layout, dropped, droppedVersion) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
         bool dropCovers = layout is null && dropped && _assignment.LayoutVersion <= droppedVersion;
