@@ -49,13 +49,13 @@ internal sealed partial class LayoutGrain(
             int slash = key.IndexOf('/');
             var alive = Alive();
             var dropped = state.State;
-            // Copies of a dropped collection of this name left on silos that missed the drop would otherwise be taken
-            // for the new collection's (a copy adopts its local data by name); the tombstone still stands, so each
-            // copy's own check deletes them.
             var layout = LayoutPlanner.Create(key[..slash], key[(slash + 1)..], spec,
                 shards > 0 ? shards : Math.Max(1, 2 * alive.Count), replication > 0 ? replication : Math.Min(2, alive.Count),
                 alive, SlotHash.DefaultSlotCount, dropped.DroppedVersion + 1);
-            // Every shard number the new layout uses too: a silo that missed two drops may hold copies of an older one.
+            // Copies of a dropped collection of this name left on silos that missed the drop would otherwise be taken
+            // for the new collection's (a copy adopts its local data by name); the tombstone still stands, so each
+            // copy's own check deletes them. Every shard number the new layout uses too: a silo that missed two drops
+            // may hold copies of an older one.
             if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], Math.Max(dropped.DroppedShards, layout.Shards.Length), alive);
             await CommitAsync(layout);
             return layout;
