@@ -187,7 +187,7 @@ public sealed partial class DistributedCollection
                 continue;
             }
             var fresh = read.Result;
-            bool replaced = fresh is not null && fresh.Incarnation != Incarnation && fresh.Incarnation != 0 && Incarnation != 0;
+            bool replaced = fresh is not null && !ClusterLayout.SameIncarnation(fresh.Incarnation, Incarnation);
             var now = fresh is not null && !replaced && shard < fresh.Shards.Length ? fresh.Shards[shard] : null;
             if (replaced || (now is not null && now.Epoch != routed.Epoch))
             {

@@ -57,8 +57,7 @@ public sealed partial class DistributedCollection
         var read = await GrainCalls.RunAsync(() => LayoutGrain.GetAsync(), $"reading the layout of '{Name}'");
         var fresh = read ?? throw new InvalidArgumentException($"collection '{Name}' no longer exists");
         var current = Volatile.Read(ref _layout);
-        // 0 = not known (a layout written before incarnations, or by a silo of that release during an upgrade).
-        if (fresh.Incarnation != current.Incarnation && fresh.Incarnation != 0 && current.Incarnation != 0)
+        if (!ClusterLayout.SameIncarnation(fresh.Incarnation, current.Incarnation))
         {
             _replaced = $"collection '{Name}' was dropped and created again since this handle was opened; get it again (GetCollectionAsync) to use the new one";
             throw new InvalidArgumentException(_replaced);

@@ -76,7 +76,7 @@ internal sealed partial class OrphanCopySweep(
                 LogSweepFailed(key, e.Message);
                 continue;
             }
-            var active = SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
+            var active = SiloIdentity.ActiveIdentities(membership.CurrentSnapshot);
             foreach (var (database, collection, shard) in copies.OrderBy(c => c.Shard))
             {
                 if (!OrphanedCopy.IsOrphaned(layout, dropped, shard, me, active)) continue;

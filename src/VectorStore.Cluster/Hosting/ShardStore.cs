@@ -60,10 +60,8 @@ internal sealed class ShardStore : IDisposable
     /// <summary>Drops every collection, and every generation sample, whose name starts with <paramref name="prefix"/>.</summary>
     public void DropAll(string prefix)
     {
-        foreach (var name in Database.CollectionNames)
-            if (name.StartsWith(prefix, StringComparison.Ordinal)) Database.DropCollection(name);
-        foreach (var file in Directory.EnumerateFiles(SampleDirectory, prefix + "*"))
-            File.Delete(file);
+        foreach (var name in CollectionsOf(prefix)) Database.DropCollection(name);
+        foreach (var file in SamplesOf(prefix)) File.Delete(file);
     }
 
     /// <summary>
@@ -73,16 +71,20 @@ internal sealed class ShardStore : IDisposable
     public long BytesOf(string prefix)
     {
         long bytes = 0;
-        foreach (var name in Database.CollectionNames)
+        foreach (var name in CollectionsOf(prefix))
         {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
             try { bytes += Database.DiskBytes(name); }
             catch (VectorStoreException) { /* damaged or dropped meanwhile: nothing to count */ }
         }
-        foreach (var file in Directory.EnumerateFiles(SampleDirectory, prefix + "*"))
-            bytes += new FileInfo(file).Length;
+        foreach (var file in SamplesOf(prefix)) bytes += new FileInfo(file).Length;
         return bytes;
     }
+
+    // What belongs to the copies named by a prefix: BytesOf counts exactly what DropAll deletes.
+    private IEnumerable<string> CollectionsOf(string prefix) =>
+        Database.CollectionNames.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+
+    private IEnumerable<string> SamplesOf(string prefix) => Directory.EnumerateFiles(SampleDirectory, prefix + "*");
 
     public void Drop(Collection? c)
     {

@@ -31,6 +31,9 @@ internal static class SiloIdentity
         return active;
     }
 
+    /// <summary>The identities of every active silo (<see cref="Active"/>'s keys) as a set.</summary>
+    public static HashSet<string> ActiveIdentities(ClusterMembershipSnapshot snapshot) => Active(snapshot).Keys.ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Checks a stable name: 1–64 of A–Z a–z 0–9 _ - (it becomes part of grain keys and file names).</summary>
     public static void Validate(string name)
     {

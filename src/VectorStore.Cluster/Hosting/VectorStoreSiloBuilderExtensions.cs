@@ -32,7 +32,7 @@ public static class VectorStoreSiloBuilderExtensions
         configure(probe);
         if (probe.OrphanSweepInterval <= TimeSpan.Zero && probe.OrphanSweepInterval != Timeout.InfiniteTimeSpan)
             throw new InvalidArgumentException($"VectorStoreSiloOptions.OrphanSweepInterval must be positive or Timeout.InfiniteTimeSpan (off), got {probe.OrphanSweepInterval}");
-                if (probe.StableName is { } name)
+        if (probe.StableName is { } name)
         {
             SiloIdentity.Validate(name);
             services.Configure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);

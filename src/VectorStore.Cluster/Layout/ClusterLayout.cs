@@ -56,6 +56,12 @@ public sealed class ClusterLayout
     /// </summary>
     [Id(12)] public long Incarnation { get; init; }
 
+    /// <summary>
+    /// Whether incarnations <paramref name="a"/> and <paramref name="b"/> may be the same collection: equal, or either
+    /// not known (0: a layout, or a coordinator, from before incarnations, as during an upgrade).
+    /// </summary>
+    internal static bool SameIncarnation(long a, long b) => a == b || a == 0 || b == 0;
+
     /// <summary>Every generation, generation 1 included (as the layout's spec when none was declared yet).</summary>
     public IReadOnlyList<ClusterGeneration> AllGenerations() => Generations.Length > 0
         ? Generations

@@ -259,7 +259,7 @@ internal sealed partial class LayoutGrain(
         }
     }
 
-    private HashSet<string> Alive() => SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
+    private HashSet<string> Alive() => SiloIdentity.ActiveIdentities(membership.CurrentSnapshot);
 
     private IShardReplicaGrain Replica(ClusterLayout layout, int shard, string silo) =>
         GrainFactory.GetGrain<IShardReplicaGrain>(new ShardKey(silo, layout.Database, layout.Collection, shard).ToString());

@@ -19,7 +19,7 @@ internal sealed partial class ShardReplicaGrain
         var (layout, dropped, droppedVersion) = await GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).GetWithDropAsync();
         bool dropCovers = layout is null && dropped && _assignment.LayoutVersion <= droppedVersion;
         if (_assignment.Role != ShardRole.None && !dropCovers) return 0;
-        var active = SiloIdentity.Active(membership.CurrentSnapshot).Keys.ToHashSet(StringComparer.Ordinal);
+        var active = SiloIdentity.ActiveIdentities(membership.CurrentSnapshot);
         if (!OrphanedCopy.IsOrphaned(layout, dropped, _key.Shard, _key.Silo, active)) return 0;
         if (layout is not null && !await PrimaryServesAsync(layout.Shards[_key.Shard])) return 0;
         long bytes = await Task.Run(() =>

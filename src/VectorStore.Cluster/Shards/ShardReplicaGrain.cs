@@ -131,9 +131,8 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     {
         var a = _assignment;
         if (a.Role != ShardRole.Primary || a.Epoch != epoch) return WriteOutcome.Stale($"{_key} is {a.Role} at epoch {a.Epoch}, write routed with epoch {epoch}");
-        // Epochs start again at 1 when a dropped name is created again: the incarnation tells the two apart (0 = not
-        // known: a layout or a coordinator from before incarnations).
-        if (batch.Incarnation != a.Incarnation && batch.Incarnation != 0 && a.Incarnation != 0) return WriteOutcome.Stale($"{_key} serves incarnation {a.Incarnation} of the collection, write routed for incarnation {batch.Incarnation}");
+        // Epochs start again at 1 when a dropped name is created again: the incarnation tells the two apart.
+        if (!ClusterLayout.SameIncarnation(batch.Incarnation, a.Incarnation)) return WriteOutcome.Stale($"{_key} serves incarnation {a.Incarnation} of the collection, write routed for incarnation {batch.Incarnation}");
         var removed = new bool[batch.Deletes.Length];
         var (count, deleted) = await Task.Run(() => ApplyLocal(batch, removed));
         var forwarded = await ForwardAsync(a, g => g.ApplyAsync(batch, a.Epoch));
@@ -152,7 +151,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     public Task<ShardHits> SearchAsync(ShardQuery query)
     {
         var data = ReadableData();
-        if (query.Incarnation != _assignment.Incarnation && query.Incarnation != 0 && _assignment.Incarnation != 0)
+        if (!ClusterLayout.SameIncarnation(query.Incarnation, _assignment.Incarnation))
             throw new InvalidArgumentException($"{_key} serves incarnation {_assignment.Incarnation} of the collection, query routed for incarnation {query.Incarnation}");
         return Task.Run(() =>
         {
