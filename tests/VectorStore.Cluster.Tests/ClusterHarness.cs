@@ -15,9 +15,9 @@ namespace VectorStore.Cluster.Tests;
 /// </summary>
 public sealed class ClusterHarness : IAsyncDisposable
 {
-    private readonly System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep)> _next;
+    private readonly System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep, string? Name)> _next;
 
-    private ClusterHarness(InProcessTestCluster cluster, string root, System.Runtime.CompilerServices.StrongBox<(string?, TimeSpan?)> next)
+    private ClusterHarness(InProcessTestCluster cluster, string root, System.Runtime.CompilerServices.StrongBox<(string?, TimeSpan?, string?)> next)
     {
         Cluster = cluster;
         Root = root;
@@ -30,11 +30,12 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts a silo on <paramref name="dataDirectory"/> (a stopped silo's, say) instead of a fresh one: a restart on its
-    /// own disk, under a new address; <paramref name="orphanSweep"/> overrides the harness's one-second sweep.
+    /// own disk, under a new address; <paramref name="orphanSweep"/> overrides the harness's one-second sweep, and
+    /// <paramref name="stableName"/> names it (<see cref="VectorStoreSiloOptions.StableName"/>) as <c>silo --name</c> does.
     /// </summary>
-    public async Task<InProcessSiloHandle> StartSiloOnAsync(string dataDirectory, TimeSpan? orphanSweep = null)
+    public async Task<InProcessSiloHandle> StartSiloOnAsync(string dataDirectory, TimeSpan? orphanSweep = null, string? stableName = null)
     {
-        _next.Value = (dataDirectory, orphanSweep);
+        _next.Value = (dataDirectory, orphanSweep, stableName);
         try { return await Cluster.StartAdditionalSiloAsync(); }
         finally { _next.Value = default; }
     }
@@ -50,12 +51,12 @@ public sealed class ClusterHarness : IAsyncDisposable
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
         int incarnation = 0;
-        var next = new System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep)>();
+        var next = new System.Runtime.CompilerServices.StrongBox<(string? Directory, TimeSpan? Sweep, string? Name)>();
         builder.ConfigureSilo((options, silo) =>
         {
             // The test cluster reuses silo names after a kill, while the killed silo's database is still open in
             // this process: every incarnation gets its own directory, as a restarted process would own its own.
-            var (reused, sweep) = next.Value;
+            var (reused, sweep, name) = next.Value;
             next.Value = default;
             string dataDirectory = reused ?? Path.Combine(root, $"{options.SiloName}-{Interlocked.Increment(ref incarnation)}");
             silo.AddVectorStoreCluster(o =>
@@ -66,7 +67,10 @@ public sealed class ClusterHarness : IAsyncDisposable
                 o.CopyPageSize = 512;
                 // Often, so every cluster test also checks that the sweep deletes nothing a layout still needs.
                 o.OrphanSweepInterval = sweep ?? TimeSpan.FromSeconds(1);
+                o.StableName = name;
             });
+            // The test cluster sets every silo's Orleans name itself, after AddVectorStoreCluster: the stable name must win.
+            if (name is not null) silo.Services.PostConfigure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);
             silo.UseFastFailureDetection();
             silo.AddIncomingGrainCallFilter(SearchCallCounter.Filter);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));

@@ -85,6 +85,36 @@ public class LayoutPlannerTests
     }
 
     [Fact]
+    public void AShardWhoseCopiesAllDiedKeepsThemAllUntilOneComesBack()
+    {
+        var l = Create(shards: 6, r: 2);
+        var both = l.Shards.First(p => p.Primary == "a" && p.Replicas.Contains("b"));
+        var after = LayoutPlanner.RemoveDead(l, new HashSet<string> { "c" })!;
+        Assert.Same(both, after.Shards[both.Shard]);
+        // The replica comes back first with its data: it takes over.
+        var back = LayoutPlanner.RemoveDead(after, new HashSet<string> { "b", "c" })!;
+        Assert.Equal(("b", both.Epoch + 1), (back.Shards[both.Shard].Primary, back.Shards[both.Shard].Epoch));
+    }
+
+    [Fact]
+    public void ACopyThatLostItsDataLeavesTheShardAndAPrimaryHandsOverToALiveReplica()
+    {
+        var l = Create(shards: 6, r: 2);
+        var p = l.Shards.First(q => q.Primary == "a");
+        var alive = new HashSet<string>(s_three);
+        var handed = LayoutPlanner.DropLostCopy(l, p.Shard, "a", alive)!;
+        Assert.Equal((p.Replicas[0], p.Epoch + 1), (handed.Shards[p.Shard].Primary, handed.Shards[p.Shard].Epoch));
+        Assert.DoesNotContain("a", handed.Shards[p.Shard].Members());
+        Assert.Equal(l.Incarnation, handed.Incarnation);
+        var replica = LayoutPlanner.DropLostCopy(l, p.Shard, p.Replicas[0], alive)!;
+        Assert.Equal(("a", p.Epoch), (replica.Shards[p.Shard].Primary, replica.Shards[p.Shard].Epoch));
+        Assert.DoesNotContain(p.Replicas[0], replica.Shards[p.Shard].Members());
+        // No live replica to hand over to: the shard stays as it is (unavailable), never empty.
+        Assert.Null(LayoutPlanner.DropLostCopy(l, p.Shard, "a", new HashSet<string> { "a" }));
+        Assert.Null(LayoutPlanner.DropLostCopy(l, p.Shard, l.Shards.SelectMany(q => q.Members()).First(s => !p.Members().Contains(s)), alive));
+    }
+
+    [Fact]
     public void NextStepReReplicatesToTheLeastLoadedSiloThenStops()
     {
         var alive = new HashSet<string> { "a", "c", "d" };

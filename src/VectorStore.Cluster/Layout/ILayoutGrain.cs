@@ -36,6 +36,15 @@ internal interface ILayoutGrain : IGrainWithStringKey
     Task ReportFailureAsync(int shard, string silo, long epoch);
 
     /// <summary>
+    /// A copy on a live silo found itself without its data (a stable name back on a wiped disk, say): it leaves the
+    /// shard, a live in-sync replica taking over if it was the primary (new epoch), and repair makes a fresh copy.
+    /// Ignored when <paramref name="epoch"/> is no longer the shard's epoch, or when a primary has no live replica to
+    /// hand over to (the shard stays unavailable rather than empty).
+    /// </summary>
+    [OneWay]
+    Task ReportLostCopyAsync(int shard, string silo, long epoch);
+
+    /// <summary>
     /// Trains every shard on one shared sample so all shards score with the same codec. With
     /// <paramref name="force"/> false, only when untrained and the collection has reached its training threshold.
     /// </summary>

@@ -57,7 +57,7 @@ internal sealed partial class LayoutGrain(
             // copy's own check deletes them. Every shard number the new layout uses too: a silo that missed two drops
             // may hold copies of an older one.
             if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], Math.Max(dropped.DroppedShards, layout.Shards.Length), alive);
-            await CommitAsync(layout);
+            await CommitAsync(layout, created: true);
             return layout;
         }
         finally { _gate.Release(); }
@@ -82,6 +82,23 @@ internal sealed partial class LayoutGrain(
             {
                 LogEject(silo, shard);
                 await CommitAsync(ejected);
+            }
+            await ReconcileLockedAsync();
+        }
+        finally { _gate.Release(); }
+    }
+
+    public async Task ReportLostCopyAsync(int shard, string silo, long epoch)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var layout = Current;
+            if (layout is null || shard >= layout.Shards.Length || layout.Shards[shard].Epoch != epoch) return;
+            if (LayoutPlanner.DropLostCopy(layout, shard, silo, Alive()) is { } next)
+            {
+                LogLostCopyDropped(silo, shard);
+                await CommitAsync(next);
             }
             await ReconcileLockedAsync();
         }
@@ -195,12 +212,15 @@ internal sealed partial class LayoutGrain(
         return true;
     }
 
-    /// <summary>Persists <paramref name="next"/>, then tells every copy whose placement changed.</summary>
-    private async Task CommitAsync(ClusterLayout next)
+    /// <summary>
+    /// Persists <paramref name="next"/>, then tells every copy whose placement changed (<paramref name="created"/>: the
+    /// collection's creation, whose copies start empty).
+    /// </summary>
+    private async Task CommitAsync(ClusterLayout next, bool created = false)
     {
         var previous = Current;
         await SaveAsync(new LayoutState { Layout = next });
-        await ConfigureAsync(previous, next);
+        await ConfigureAsync(previous, next, created);
     }
 
     /// <summary>Persists <paramref name="next"/> as the state; on failure the state stays what it was.</summary>
@@ -232,7 +252,7 @@ internal sealed partial class LayoutGrain(
     /// finds them ready), then a deposed primary (its queued writes finish, then it refuses), then the primary, the
     /// other members, and last the retired copies (which drop their data). A dead silo's failure is ignored.
     /// </summary>
-    private async Task ConfigureAsync(ClusterLayout? previous, ClusterLayout next)
+    private async Task ConfigureAsync(ClusterLayout? previous, ClusterLayout next, bool created = false)
     {
         var phases = new List<(string Silo, int Shard)>[5];
         for (int i = 0; i < phases.Length; i++) phases[i] = [];
@@ -253,7 +273,7 @@ internal sealed partial class LayoutGrain(
         {
             await Task.WhenAll(phase.Select(async t =>
             {
-                try { await Replica(next, t.Shard, t.Silo).ConfigureAsync(ShardAssignment.For(next, t.Shard, t.Silo)); }
+                try { await Replica(next, t.Shard, t.Silo).ConfigureAsync(ShardAssignment.For(next, t.Shard, t.Silo, created)); }
                 catch (Exception e) { LogConfigureFailed(t.Silo, t.Shard, e.Message); }
             }));
         }
@@ -269,6 +289,9 @@ internal sealed partial class LayoutGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Layout version {Version}: dead silos removed, replicas promoted")]
     private partial void LogFailover(long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Silo}'s copy of shard {Shard}: it has lost its data; a fresh copy replaces it")]
+    private partial void LogLostCopyDropped(string silo, int shard);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ejecting {Silo} from shard {Shard}: it failed to apply a batch")]
     private partial void LogEject(string silo, int shard);

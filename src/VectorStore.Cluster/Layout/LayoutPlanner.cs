@@ -43,8 +43,10 @@ internal static class LayoutPlanner
     /// <summary>
     /// Drops dead silos from every shard; a shard whose primary died gets its first live in-sync replica as primary
     /// (new epoch). Learners on dead silos are dropped; learners are never promoted here (they lack old data). A
-    /// shard with no live in-sync copy keeps its dead primary: it is unavailable, not silently empty. Null when
-    /// nothing changed.
+    /// shard with no live in-sync copy keeps its placement as it was, dead replicas included: it is unavailable, not
+    /// silently empty, and whichever of its copies comes back first with its data serves it again. (Dropping the dead
+    /// replicas there let a primary back on a wiped disk pass for the shard's only copy: it served the shard empty
+    /// and the replica that held the data, once back, was made a learner of it and emptied.) Null when nothing changed.
     /// </summary>
     public static ClusterLayout? RemoveDead(ClusterLayout layout, IReadOnlySet<string> alive)
     {
@@ -63,7 +65,7 @@ internal static class LayoutPlanner
             }
             else if (!alive.Contains(primary))
             {
-                liveReplicas = [];
+                return p;
             }
             if (primary == p.Primary && liveReplicas.Length == p.Replicas.Length && keep.Length == p.Learners.Length) return p;
             changed = true;
@@ -183,6 +185,27 @@ internal static class LayoutPlanner
             Epoch = p.Epoch,
             Primary = p.Primary,
             Replicas = p.Replicas.Where(r => r != silo).ToArray(),
+            Learners = p.Learners,
+            LearnerSessions = p.LearnerSessions,
+        }));
+    }
+
+    /// <summary>
+    /// The layout without <paramref name="silo"/>'s copy of <paramref name="shard"/>, which has lost its data: a replica
+    /// or learner is ejected; a primary hands over to its first live in-sync replica (new epoch). Null when the silo
+    /// holds no copy of the shard, or is its primary with no live replica (unavailable rather than empty).
+    /// </summary>
+    public static ClusterLayout? DropLostCopy(ClusterLayout layout, int shard, string silo, IReadOnlySet<string> alive)
+    {
+        var p = layout.Shards[shard];
+        if (p.Primary != silo) return Eject(layout, shard, silo);
+        if (p.Replicas.FirstOrDefault(alive.Contains) is not { } heir) return null;
+        return With(layout, Replace(layout.Shards, new ShardPlacement
+        {
+            Shard = shard,
+            Epoch = p.Epoch + 1,
+            Primary = heir,
+            Replicas = p.Replicas.Where(r => r != heir).ToArray(),
             Learners = p.Learners,
             LearnerSessions = p.LearnerSessions,
         }));

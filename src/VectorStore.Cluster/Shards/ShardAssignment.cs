@@ -49,8 +49,17 @@ internal sealed class ShardAssignment
     /// <summary>The layout's incarnation (<see cref="ClusterLayout.Incarnation"/>): a batch of another is refused.</summary>
     [Id(16)] public long Incarnation { get; init; }
 
-    /// <summary>The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>.</summary>
-    public static ShardAssignment For(ClusterLayout layout, int shard, string silo)
+    /// <summary>
+    /// This push is the collection's creation: every copy starts empty. Any other push to a copy that finds no local
+    /// data for an in-sync role means the data is lost (a wiped disk), and the copy waits to be replaced.
+    /// </summary>
+    [Id(17)] public bool Created { get; init; }
+
+    /// <summary>
+    /// The assignment of <paramref name="silo"/> for <paramref name="shard"/> in <paramref name="layout"/>;
+    /// <paramref name="created"/> sets <see cref="Created"/>.
+    /// </summary>
+    public static ShardAssignment For(ClusterLayout layout, int shard, string silo, bool created = false)
     {
         var p = layout.Shards[shard];
         var live = layout.Live();
@@ -76,6 +85,7 @@ internal sealed class ShardAssignment
             Generations = layout.Generations.Select(g => g.Number).ToArray(),
             LastGeneration = layout.LastGeneration,
             Incarnation = layout.Incarnation,
+            Created = created,
             Policy = layout.Policy,
         };
     }

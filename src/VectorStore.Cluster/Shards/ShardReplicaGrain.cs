@@ -70,14 +70,19 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
                 _sample = null;
             }
             _generation = GenerationOf(a);
-            if (_data is null && a.TrainingGeneration == 0 && a.Epoch == 1)
-                _data = store.Create(_key.LocalPrefix, 'd', a.Spec.ShardOptions());
         }, cancellationToken);
         _awaitingRole = true;
         if (a is null) LogNoLayout(_key.ToString());
-        else if (_data is null) LogLostCopy(_key.ToString(), a.Role);
-        else Adopt(a);
+        else if (_data is not null) Adopt(a);
+        // Without data: lost, unless this activation is the collection's creation, whose push (next) says so.
+        else if (!NeverChanged(a)) ReportLost(a);
     }
+
+    /// <summary>
+    /// Epoch 1 and never trained: a shard whose copies may all still be empty (a new collection, or a small one that
+    /// has not reached its training threshold and never failed over).
+    /// </summary>
+    private static bool NeverChanged(ShardAssignment a) => a.TrainingGeneration == 0 && a.Epoch == 1;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -93,22 +98,30 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
         _awaitingRole = false;
     }
 
-    public Task ConfigureAsync(ShardAssignment a)
+    /// <summary>Logs that this copy has no data for its role and tells the layout grain, which replaces it.</summary>
+    private void ReportLost(ShardAssignment a)
     {
-        if (a.LayoutVersion < _assignment.LayoutVersion) return Task.CompletedTask; // an older push arriving late
+        LogLostCopy(_key.ToString(), a.Role);
+        GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).ReportLostCopyAsync(_key.Shard, _key.Silo, a.Epoch).Ignore();
+    }
+
+    public async Task ConfigureAsync(ShardAssignment a)
+    {
+        if (a.LayoutVersion < _assignment.LayoutVersion) return; // an older push arriving late
         var previous = _assignment;
         // A copy activated without its role (layout unread, or no local data) is told it is in sync: it serves the
-        // data it found, or — unless the shard is brand new — nothing, rather than an empty collection passing for
-        // the shard (its primary's next forward fails, and the layout grain replaces it).
-        if (_awaitingRole && a.Role is ShardRole.Primary or ShardRole.Replica)
+        // data it found, or nothing, rather than an empty collection passing for the shard (the layout grain replaces
+        // it). Only the collection's creation may start a copy empty: a never-changed shard (epoch 1, untrained: every
+        // small collection's) used to start empty on any push, so a named silo back on a wiped disk served its shards
+        // empty while their other copies held every acknowledged vector.
+        if (_awaitingRole && a.Role is ShardRole.Primary or ShardRole.Replica && !a.Created)
         {
             if (_data is not null) Adopt(a);
-            else if (!(a.TrainingGeneration == 0 && a.Epoch == 1)) LogLostCopy(_key.ToString(), a.Role);
-            else _awaitingRole = false;
-            if (_awaitingRole || _data is not null) return Task.CompletedTask;
+            else ReportLost(a);
+            return;
         }
         _awaitingRole = false;
-        return Task.Run(() =>
+        await Task.Run(() =>
         {
             bool newLearner = a.Role == ShardRole.Learner && (previous.Role != ShardRole.Learner || previous.CopySession != a.CopySession);
             if (newLearner || (a.Role == ShardRole.None && previous.Role != ShardRole.None))
