@@ -8,11 +8,11 @@ public sealed record BackupOptions
 {
     /// <summary>
     /// A previous backup of this database (or any database directory): each sealed file of a collection of the same name
-    /// that it holds unchanged (segments, index, slot, drift baseline and tuning files: the same name, length and first
-    /// and last 4 KiB, which end in a hash of the body) is hard-linked into the new backup instead of copied, so a
-    /// nightly backup writes only what changed since, and each backup still opens, and may be deleted, on its own.
-    /// Where no hard link can be made (another file system), the file is copied. A linked file is exactly as sound as
-    /// the previous backup's copy: damage there is shared. Default null: copy everything.
+    /// that it holds unchanged (segments, index, slot, drift baseline and tuning files: the same name and every byte
+    /// equal to this database's file, read through the new link) is hard-linked into the new backup instead of copied,
+    /// so a nightly backup writes only what changed since, and each backup still opens, and may be deleted, on its own.
+    /// A file the previous backup holds damaged differs from the healthy one and is copied. Where no hard link can be
+    /// made (another file system), the file is copied. Default null: copy everything.
     /// </summary>
     public string? Since { get; init; }
 

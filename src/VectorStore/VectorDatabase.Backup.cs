@@ -57,6 +57,7 @@ public sealed partial class VectorDatabase
         try
         {
             System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
+            WritePartialMarker(partial);
             var entries = new List<ManifestCollection>();
             var copied = new List<BackedUpCollection>();
             string[] names, damaged;
@@ -86,11 +87,15 @@ public sealed partial class VectorDatabase
                 movedCollections = true;
                 FileDurability.FsyncDirectory(target);
                 File.Move(Path.Combine(partial, Manifest.FileName), Path.Combine(target, Manifest.FileName));
+                File.Delete(Path.Combine(partial, PartialBackupMarker));
                 System.IO.Directory.Delete(partial);
                 FileDurability.FsyncDirectory(target);
             }
             else
             {
+                // Whole now: the marker goes before the rename makes it the backup.
+                File.Delete(Path.Combine(partial, PartialBackupMarker));
+                FileDurability.FsyncDirectory(partial);
                 try
                 {
                     System.IO.Directory.Move(partial, target);
@@ -115,6 +120,33 @@ public sealed partial class VectorDatabase
                 throw FileSpace.Failure(e, target, $"writing the backup (nothing was left there; the partial copy {partial} was deleted)");
             throw;
         }
+    }
+
+    /// <summary>
+    /// The file that marks a backup still being written (data-format §4.16): a backup killed part-way leaves its hidden
+    /// partial directory, which may lack collections; rebuilding its manifest with <see cref="RecoverManifest"/> made
+    /// it open as a smaller database without a word.
+    /// </summary>
+    internal const string PartialBackupMarker = "BACKUP-PARTIAL";
+
+    private static void WritePartialMarker(string partial)
+    {
+        string path = Path.Combine(partial, PartialBackupMarker);
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.Write("an incomplete backup: delete this directory\n"u8);
+            file.Flush(flushToDisk: true);
+        }
+        FileDurability.FsyncDirectory(partial);
+    }
+
+    /// <summary>Refuses a directory that is an interrupted backup's partial copy (it holds the marker).</summary>
+    internal static void ThrowIfPartialBackup(string dir)
+    {
+        string marker = Path.Combine(dir, PartialBackupMarker);
+        if (File.Exists(marker))
+            throw new StoreCorruptedException(marker, "this directory is an incomplete backup: the backup writing it stopped before it finished, so it "
+                + "may lack collections and must not be opened or recovered; delete it and run the backup again");
     }
 
     /// <inheritdoc cref="Backup(string, BackupOptions?, CancellationToken)"/>

@@ -20,6 +20,7 @@ public sealed partial class VectorDatabase
     {
         _storage = storage;
         string dir = Directory!;
+        ThrowIfPartialBackup(dir);
         _lockFile = OpenLockFile(Path.Combine(dir, LockFileName), writing: true);
         var manifest = Manifest.Read(dir);
         if (manifest is null)
@@ -203,6 +204,7 @@ public sealed partial class VectorDatabase
     {
         _storage = storage;
         string dir = Directory!;
+        ThrowIfPartialBackup(dir);
         var manifest = Manifest.Read(dir);
         if (manifest is null)
         {
@@ -266,6 +268,7 @@ public sealed partial class VectorDatabase
     {
         ThrowIfAFile(directory);
         string dir = Path.GetFullPath(directory);
+        ThrowIfPartialBackup(dir);
         ManifestRecovery.Rebuild(dir);
         try
         {

@@ -8,36 +8,40 @@ namespace VectorStore.Storage;
 /// </summary>
 internal static partial class FileLinks
 {
-    private const int Edge = 4096;
+    private const int Chunk = 1 << 20;
 
     /// <summary>
-    /// Whether <paramref name="candidate"/> holds what <paramref name="source"/> holds, judged by length and the first
-    /// and last 4 KiB: every file this is asked about (segments, index, slot, drift baseline and tuning files) is
-    /// written once and ends in a footer hashing its body, so equal edges of equal lengths mean equal files short of a
-    /// hash collision. Any error reading either answers false (the file is copied).
+    /// Whether <paramref name="candidate"/> holds byte for byte what <paramref name="source"/> holds. Whole files are
+    /// compared: a segment's footer hashes only its row table, so comparing lengths and edges let a previous backup's
+    /// damaged vector row be linked into a new backup of a healthy database. Any error reading either answers false
+    /// (the file is copied).
     /// </summary>
     public static bool SameContent(string source, string candidate)
     {
+        byte[] x = System.Buffers.ArrayPool<byte>.Shared.Rent(Chunk), y = System.Buffers.ArrayPool<byte>.Shared.Rent(Chunk);
         try
         {
             using var a = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var b = File.OpenHandle(candidate, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             long length = RandomAccess.GetLength(a);
             if (RandomAccess.GetLength(b) != length) return false;
-            if (!SameRange(a, b, 0, (int)Math.Min(Edge, length))) return false;
-            long tail = Math.Max(Edge, length - Edge);
-            return tail >= length || SameRange(a, b, tail, (int)(length - tail));
+            for (long offset = 0; offset < length; offset += Chunk)
+            {
+                int count = (int)Math.Min(Chunk, length - offset);
+                if (!ReadExactly(a, x.AsSpan(0, count), offset) || !ReadExactly(b, y.AsSpan(0, count), offset)) return false;
+                if (!x.AsSpan(0, count).SequenceEqual(y.AsSpan(0, count))) return false;
+            }
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
-    }
-
-    private static bool SameRange(Microsoft.Win32.SafeHandles.SafeFileHandle a, Microsoft.Win32.SafeHandles.SafeFileHandle b, long offset, int count)
-    {
-        Span<byte> x = stackalloc byte[Edge], y = stackalloc byte[Edge];
-        return ReadExactly(a, x[..count], offset) && ReadExactly(b, y[..count], offset) && x[..count].SequenceEqual(y[..count]);
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(x);
+            System.Buffers.ArrayPool<byte>.Shared.Return(y);
+        }
     }
 
     private static bool ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long offset)

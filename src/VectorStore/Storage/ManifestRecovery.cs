@@ -24,7 +24,8 @@ internal static class ManifestRecovery
     {
         string manifestPath = Path.Combine(directory, Manifest.FileName);
         if (File.Exists(manifestPath))
-            throw new InvalidArgumentException($"{manifestPath} exists: there is nothing to recover (a damaged manifest is refused by name when the database opens; restore it from a backup)");
+            throw new InvalidArgumentException($"{manifestPath} exists, so recover leaves it alone; if opening the database refuses it as damaged, "
+                + "move it aside (keep it) and run recover again to rebuild it from the collection directories, or restore it from a backup");
         string collections = Path.Combine(directory, "collections");
         var dirs = System.IO.Directory.Exists(collections) ? System.IO.Directory.GetDirectories(collections).Order(StringComparer.Ordinal).ToArray() : [];
         if (dirs.Length == 0) throw new InvalidArgumentException($"{directory} holds no collection directories: there is nothing to recover");

@@ -23,6 +23,26 @@ public sealed class BackupCliTests
         return dir;
     }
 
+    /// <summary>
+    /// <c>--verify</c> reads every row: a vector row damaged in the source's segment (which an open does not read) is
+    /// copied as it is, and the verification fails naming the backup's file instead of printing "verified".
+    /// </summary>
+    [Fact]
+    public void VerifyReadsEveryRowAndNamesADamagedSegment()
+    {
+        string db = Database(1000);
+        using (var d = VectorDatabase.Open(db, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero })) d.Compact("c");
+        string segment = Directory.GetFiles(Path.Combine(db, "collections", "c"), "seg-*.vsg").OrderByDescending(f => new FileInfo(f).Length).First();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[bytes.Length / 2] ^= 0x5a; // inside a vector row
+        File.WriteAllBytes(segment, bytes);
+        string target = Path.Combine(TestData.TempDir(), "copy");
+        var (code, stdout, stderr) = CliRunner.Run("backup", "--db", db, "--to", target, "--verify");
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("verified", stdout);
+        Assert.Contains(Path.Combine(target, "collections", "c", Path.GetFileName(segment)), stderr);
+    }
+
     [Fact]
     public void ALocalBackupPrintsWhatItWroteAndVerifies()
     {

@@ -77,6 +77,13 @@ public sealed class BackupKillTests(ITestOutputHelper output)
             }
             foreach (var entry in Directory.GetFileSystemEntries(parent).Select(Path.GetFileName))
                 Assert.Matches(@"^(b\d+|\.b\d+\.partial-[0-9a-f]{32})$", entry);
+            // A partial directory is refused by an open and by recover (it may lack collections), naming its marker.
+            foreach (var leftover in Directory.GetDirectories(parent, ".*"))
+            {
+                var refused = Assert.Throws<StoreCorruptedException>(() => VectorDatabase.RecoverManifest(leftover));
+                Assert.Equal(Path.Combine(leftover, "BACKUP-PARTIAL"), refused.Path);
+                Assert.Throws<StoreCorruptedException>(() => VectorDatabase.OpenReadOnly(leftover));
+            }
         }
         int partial = Directory.GetDirectories(parent, ".*").Length;
         output.WriteLine($"{complete} of {rounds} backups completed before their kill; {partial} killed while copying (a partial directory left)");

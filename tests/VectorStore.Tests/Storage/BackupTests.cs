@@ -392,11 +392,11 @@ public sealed class BackupTests
     }
 
     /// <summary>
-    /// The comparison behind a link: equal lengths and equal first and last 4 KiB. A difference in the middle alone is
-    /// not seen, which is why only files ending in a hash of their body are ever compared.
+    /// The comparison behind a link: the whole file. (It compared lengths and the first and last 4 KiB, which let a
+    /// previous backup's damaged vector row, in the middle of a segment, be linked into a new backup.)
     /// </summary>
     [Fact]
-    public void SameContentComparesLengthAndBothEdges()
+    public void SameContentComparesEveryByte()
     {
         var dir = TestData.TempDir();
         var bytes = new byte[20_000];
@@ -416,13 +416,70 @@ public sealed class BackupTests
         Write(c => c[100] ^= 1);
         Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
         Write(c => c[10_000] ^= 1);
-        Assert.True(VectorStore.Storage.FileLinks.SameContent(a, b));
+        Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
         File.WriteAllBytes(b, bytes[..^1]);
         Assert.False(VectorStore.Storage.FileLinks.SameContent(a, b));
         File.WriteAllBytes(b, bytes[..5000]);
         File.WriteAllBytes(a, bytes[..5000]);
         Assert.True(VectorStore.Storage.FileLinks.SameContent(a, b));
         Assert.False(VectorStore.Storage.FileLinks.SameContent(a, Path.Combine(dir, "missing")));
+    }
+
+    /// <summary>
+    /// A vector row damaged in the previous backup (the middle of a segment: its footer hashes the row table, not the
+    /// rows) is not linked into the next backup of the healthy database: that file is copied, and the new backup
+    /// reads whole. (The comparison used to read only the edges, and the damage was shared.)
+    /// </summary>
+    [Fact]
+    public void ARowDamagedInThePreviousBackupIsNotLinkedIntoTheNext()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        var c = db.CreateCollection("z", Options(Dim));
+        var vectors = Vectors(2000, Dim, 3);
+        Load(c, vectors, 0, 500);
+        db.Compact("z");
+        var parent = TestData.TempDir();
+        string first = Path.Combine(parent, "first"), second = Path.Combine(parent, "second");
+        db.Backup(first);
+        string segment = Directory.GetFiles(Path.Combine(first, "collections", "z"), "seg-*.vsg").OrderByDescending(f => new FileInfo(f).Length).First();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[bytes.Length / 2] ^= 0x5a; // inside a vector row
+        File.WriteAllBytes(segment, bytes);
+
+        var inc = db.Backup(second, new BackupOptions { Since = first });
+        string copied = Path.Combine(second, "collections", "z", Path.GetFileName(segment));
+        Assert.False(File.ReadAllBytes(copied).AsSpan().SequenceEqual(bytes), "the damaged file was linked into the new backup");
+        Assert.True(inc.LinkedBytes < inc.Bytes);
+        using var opened = VectorDatabase.OpenReadOnly(second);
+        AssertSameContents(c, opened.GetCollection("z"));
+    }
+
+    /// <summary>
+    /// A directory holding the partial-backup marker (what a backup killed part-way leaves) is refused by every open
+    /// and by <see cref="VectorDatabase.RecoverManifest"/>, naming the marker; a finished backup holds none, whether
+    /// renamed into place or written inside an existing empty directory.
+    /// </summary>
+    [Fact]
+    public void AnInterruptedBackupIsRefusedAndAFinishedOneHoldsNoMarker()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("z", Options(Dim)), Vectors(300, Dim, 4), 0, 100);
+        string renamed = Path.Combine(TestData.TempDir(), "b"), inPlace = TestData.TempDir();
+        db.Backup(renamed);
+        db.Backup(inPlace);
+        Assert.Equal(["MANIFEST", "collections"], Directory.GetFileSystemEntries(inPlace).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.False(File.Exists(Path.Combine(renamed, "BACKUP-PARTIAL")));
+
+        // What a kill before the rename leaves: the copy with its marker (here without its manifest, as a kill mid-copy).
+        File.WriteAllText(Path.Combine(renamed, "BACKUP-PARTIAL"), "an incomplete backup: delete this directory\n");
+        File.Delete(Path.Combine(renamed, "MANIFEST"));
+        string marker = Path.Combine(renamed, "BACKUP-PARTIAL");
+        Assert.Equal(marker, Assert.Throws<StoreCorruptedException>(() => VectorDatabase.RecoverManifest(renamed)).Path);
+        Assert.Equal(marker, Assert.Throws<StoreCorruptedException>(() => VectorDatabase.OpenReadOnly(renamed)).Path);
+        Assert.Equal(marker, Assert.Throws<StoreCorruptedException>(() => VectorDatabase.Open(renamed)).Path);
+        Assert.False(File.Exists(Path.Combine(renamed, "MANIFEST")), "recover wrote a manifest for a partial backup");
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class MissingManifestTests
         }
         var again = CliRunner.Run("recover", "--db", dir);
         Assert.Equal(1, again.Code);
-        Assert.Contains("nothing to recover", again.Stderr);
+        Assert.Contains("move it aside (keep it) and run recover again", again.Stderr);
 
         // The clean close left one snapshot and truncated the log: damage the snapshot, lose the manifest.
         File.Delete(Path.Combine(dir, "MANIFEST"));
