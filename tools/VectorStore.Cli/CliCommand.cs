@@ -126,6 +126,11 @@ public abstract class CliCommand
         VectorStoreException v => (2, v.Message),
         IOException io => (2, io.Message),
         UnauthorizedAccessException ua => (2, ua.Message),
+        // A user pass got only "OutOfMemoryException: Exception of type … was thrown" from a load under a container's
+        // limit: say what ran out and what is safe.
+        OutOfMemoryException oom => (2, "out of memory: this process's memory limit (a container's, or DOTNET_GCHeapHardLimit) is too small for what it "
+            + "was doing; nothing acknowledged is lost (a load's 'acked' batches are durable, and the batch in flight may be stored too); give it more "
+            + $"memory, or use smaller batches and fewer writers ({oom.Message})"),
         _ => (2, $"{e.GetType().Name}: {e.Message}"),
     };
 

@@ -37,4 +37,15 @@ public sealed class CloseAfterErrorTests
         Assert.Same(failure, e);
         Assert.Equal(2, CliCommand.Classify(e).Code);
     }
+
+    /// <summary>Running out of memory (a container's limit) says so and what is safe, not only the exception's name.</summary>
+    [Fact]
+    public void OutOfMemoryIsNamedWithWhatIsSafe()
+    {
+        var (code, message) = CliCommand.Classify(new OutOfMemoryException());
+        Assert.Equal(2, code);
+        Assert.StartsWith("out of memory: this process's memory limit", message);
+        Assert.Contains("'acked' batches are durable", message);
+        Assert.Equal(2, CliCommand.Classify(new AggregateException(new OutOfMemoryException())).Code);
+    }
 }
