@@ -23,9 +23,13 @@ public sealed record CollectionStats
     public long RerankBytes { get; init; }
 
     /// <summary>
-    /// Bytes the collection holds in the process's memory, derived from what is allocated (codes and index, the id
+    /// Bytes the collection holds in the process's memory, computed from what is allocated (codes and index, the id
     /// map, per-slot locations and flags, payloads, resident or buffered full-precision vectors); excludes the page
-    /// cache the operating system keeps for memory-mapped segments.
+    /// cache the operating system keeps for memory-mapped segments. Not a measurement: it leaves out the write-ahead
+    /// log's page buffer (up to 8 MiB while writes arrive, little once the collection is quiet) and the runtime's own
+    /// overhead, so for a collection with its vectors on disk a process measures 4–8 MB more per collection than this
+    /// says (a user pass, 2026-12-07). What a process holds is its anonymous RSS (<c>eval</c>'s
+    /// <c>resident_bytes_per_vector</c> measures it).
     /// </summary>
     public long ResidentBytes { get; init; }
 

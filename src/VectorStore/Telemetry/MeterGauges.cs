@@ -23,7 +23,7 @@ internal sealed class MeterGauges
 
     private MeterGauges(Meter meter)
     {
-        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(static g => g.ResidentBytes), "By", "Process memory held by each collection.");
+        meter.CreateObservableGauge(VectorStoreTelemetry.ResidentBytes, () => Observe(static g => g.ResidentBytes), "By", "Process memory each collection's allocations hold (computed; the write-ahead log's page buffer is not counted).");
         meter.CreateObservableGauge(VectorCount, () => Observe(static g => g.Vectors), "{vector}", "Live vectors per collection.");
     }
 
