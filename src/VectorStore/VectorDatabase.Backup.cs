@@ -57,7 +57,7 @@ public sealed partial class VectorDatabase
         try
         {
             System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
-            WritePartialMarker(partial);
+            using var marker = WritePartialMarker(partial);
             var entries = new List<ManifestCollection>();
             var copied = new List<BackedUpCollection>();
             string[] names, damaged;
@@ -87,6 +87,7 @@ public sealed partial class VectorDatabase
                 movedCollections = true;
                 FileDurability.FsyncDirectory(target);
                 File.Move(Path.Combine(partial, Manifest.FileName), Path.Combine(target, Manifest.FileName));
+                marker.Dispose();
                 File.Delete(Path.Combine(partial, PartialBackupMarker));
                 System.IO.Directory.Delete(partial);
                 FileDurability.FsyncDirectory(target);
@@ -94,6 +95,7 @@ public sealed partial class VectorDatabase
             else
             {
                 // Whole now: the marker goes before the rename makes it the backup.
+                marker.Dispose();
                 File.Delete(Path.Combine(partial, PartialBackupMarker));
                 FileDurability.FsyncDirectory(partial);
                 try
@@ -129,15 +131,54 @@ public sealed partial class VectorDatabase
     /// </summary>
     internal const string PartialBackupMarker = "BACKUP-PARTIAL";
 
-    private static void WritePartialMarker(string partial)
+    /// <summary>
+    /// Writes the marker and returns it open without sharing: while the backup runs its lock says so, and a later
+    /// backup to the same place deletes only partial directories whose marker nobody holds (<see cref="RemoveStalePartials"/>).
+    /// </summary>
+    private static FileStream WritePartialMarker(string partial)
     {
-        string path = Path.Combine(partial, PartialBackupMarker);
-        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        var file = new FileStream(Path.Combine(partial, PartialBackupMarker), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        try
         {
             file.Write("an incomplete backup: delete this directory\n"u8);
             file.Flush(flushToDisk: true);
+            FileDurability.FsyncDirectory(partial);
+            return file;
         }
-        FileDurability.FsyncDirectory(partial);
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes what killed backups to <paramref name="target"/> left: hidden partial directories beside it
+    /// (<c>.NAME.partial-…</c>) or inside it (<c>.backup-partial-…</c>) that hold a marker no running backup holds.
+    /// They piled up (a user pass left 270 MB in four kills), and one inside an empty target (a mount point) made every
+    /// retry fail with "exists and is not empty". Best effort: what cannot be deleted stays, as before.
+    /// </summary>
+    private static void RemoveStalePartials(string target)
+    {
+        try
+        {
+            string? parent = Path.GetDirectoryName(target);
+            var candidates = new List<string>();
+            if (parent is not null && System.IO.Directory.Exists(parent))
+                candidates.AddRange(System.IO.Directory.EnumerateDirectories(parent, $".{Path.GetFileName(target)}.partial-*"));
+            if (System.IO.Directory.Exists(target)) candidates.AddRange(System.IO.Directory.EnumerateDirectories(target, ".backup-partial-*"));
+            foreach (string dir in candidates)
+            {
+                try
+                {
+                    // Missing (not a partial of this release: left alone) or held (a backup is writing it) both throw.
+                    using (new FileStream(Path.Combine(dir, PartialBackupMarker), FileMode.Open, FileAccess.Read, FileShare.None)) { }
+                    System.IO.Directory.Delete(dir, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { }
     }
 
     /// <summary>Refuses a directory that is an interrupted backup's partial copy (it holds the marker).</summary>
@@ -243,6 +284,7 @@ public sealed partial class VectorDatabase
         try
         {
             target = Path.GetFullPath(directory);
+            RemoveStalePartials(target);
             CheckBackupTargetAt(target);
         }
         catch (ArgumentException e)

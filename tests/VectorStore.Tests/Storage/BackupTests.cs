@@ -482,6 +482,44 @@ public sealed class BackupTests
         Assert.False(File.Exists(Path.Combine(renamed, "MANIFEST")), "recover wrote a manifest for a partial backup");
     }
 
+    /// <summary>
+    /// A backup deletes what killed backups to the same place left (a hidden partial directory beside it, or inside an
+    /// empty target such as a mount point, which made every retry fail with "not empty"), but never a partial directory
+    /// a running backup holds, nor one without the marker.
+    /// </summary>
+    [Fact]
+    public void LeftoversOfKilledBackupsToTheSamePlaceAreDeletedButNotARunningOnes()
+    {
+        var dir = TestData.TempDir();
+        using var db = Open(dir);
+        Load(db.CreateCollection("z", Options(Dim)), Vectors(200, Dim, 6), 0, 100);
+        string parent = TestData.TempDir(), target = Path.Combine(parent, "nightly"), mount = TestData.TempDir();
+        string Partial(string path)
+        {
+            Directory.CreateDirectory(Path.Combine(path, "collections", "z"));
+            File.WriteAllBytes(Path.Combine(path, "collections", "z", "seg-0000000001.vsg"), new byte[4096]);
+            File.WriteAllText(Path.Combine(path, "BACKUP-PARTIAL"), "an incomplete backup: delete this directory\n");
+            return path;
+        }
+        string stale = Partial(Path.Combine(parent, ".nightly.partial-0123456789abcdef0123456789abcdef"));
+        string running = Partial(Path.Combine(parent, ".nightly.partial-fedcba9876543210fedcba9876543210"));
+        string foreign = Path.Combine(parent, ".nightly.partial-00000000000000000000000000000000");
+        Directory.CreateDirectory(foreign); // no marker: not this release's, left alone
+        string inside = Partial(Path.Combine(mount, ".backup-partial-0123456789abcdef0123456789abcdef"));
+        using (new FileStream(Path.Combine(running, "BACKUP-PARTIAL"), FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            db.Backup(target);
+            db.Backup(mount);
+        }
+        Assert.False(Directory.Exists(stale));
+        Assert.False(Directory.Exists(inside));
+        Assert.True(Directory.Exists(running));
+        Assert.True(Directory.Exists(foreign));
+        using var copy = VectorDatabase.OpenReadOnly(mount);
+        Assert.Equal(200, copy.GetCollection("z").Count);
+        Assert.Equal(["MANIFEST", "collections"], Directory.GetFileSystemEntries(mount).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void APreviousBackupThatIsNoDatabaseIsRefusedBeforeAnythingIsWritten()
     {
