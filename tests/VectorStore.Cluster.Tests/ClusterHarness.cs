@@ -73,6 +73,7 @@ public sealed class ClusterHarness : IAsyncDisposable
             if (name is not null) silo.Services.PostConfigure<SiloOptions>(o => o.SiloName = SiloIdentity.Prefix + name);
             silo.UseFastFailureDetection();
             silo.AddIncomingGrainCallFilter(SearchCallCounter.Filter);
+            silo.AddIncomingGrainCallFilter(PushFaults.Filter);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
         });
         builder.ConfigureClient(client =>

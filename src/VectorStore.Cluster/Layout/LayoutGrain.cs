@@ -57,7 +57,15 @@ internal sealed partial class LayoutGrain(
             // copy's own check deletes them. Every shard number the new layout uses too: a silo that missed two drops
             // may hold copies of an older one.
             if (dropped.Dropped) await ReleaseDroppedCopiesAsync(key[..slash], key[(slash + 1)..], Math.Max(dropped.DroppedShards, layout.Shards.Length), alive);
-            await CommitAsync(layout, created: true);
+            // Only the creation push may start a copy empty (a copy that finds no data later has lost it), so one that
+            // did not arrive is sent again before the create returns.
+            var missed = await CommitAsync(layout, created: true);
+            for (int attempt = 1; missed.Count > 0 && attempt <= CreationPushRetries; attempt++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+                missed = await PushAsync(layout, missed, created: true, CreationPushRetryTimeout);
+            }
+            foreach (var (silo, shard) in missed) LogCreationPushMissed(silo, shard);
             return layout;
         }
         finally { _gate.Release(); }
@@ -95,11 +103,11 @@ internal sealed partial class LayoutGrain(
         {
             var layout = Current;
             if (layout is null || shard >= layout.Shards.Length || layout.Shards[shard].Epoch != epoch) return;
-            if (LayoutPlanner.DropLostCopy(layout, shard, silo, Alive()) is { } next)
-            {
-                LogLostCopyDropped(silo, shard);
-                await CommitAsync(next);
-            }
+            // Nothing to change (a primary with no live replica stays, unavailable): no reconcile either, whose closing
+            // push to every copy would have the lost copy report again, round after round.
+            if (LayoutPlanner.DropLostCopy(layout, shard, silo, Alive()) is not { } next) return;
+            LogLostCopyDropped(silo, shard);
+            await CommitAsync(next);
             await ReconcileLockedAsync();
         }
         finally { _gate.Release(); }
@@ -216,11 +224,11 @@ internal sealed partial class LayoutGrain(
     /// Persists <paramref name="next"/>, then tells every copy whose placement changed (<paramref name="created"/>: the
     /// collection's creation, whose copies start empty).
     /// </summary>
-    private async Task CommitAsync(ClusterLayout next, bool created = false)
+    private async Task<List<(string Silo, int Shard)>> CommitAsync(ClusterLayout next, bool created = false)
     {
         var previous = Current;
         await SaveAsync(new LayoutState { Layout = next });
-        await ConfigureAsync(previous, next, created);
+        return await ConfigureAsync(previous, next, created);
     }
 
     /// <summary>Persists <paramref name="next"/> as the state; on failure the state stays what it was.</summary>
@@ -252,7 +260,7 @@ internal sealed partial class LayoutGrain(
     /// finds them ready), then a deposed primary (its queued writes finish, then it refuses), then the primary, the
     /// other members, and last the retired copies (which drop their data). A dead silo's failure is ignored.
     /// </summary>
-    private async Task ConfigureAsync(ClusterLayout? previous, ClusterLayout next, bool created = false)
+    private async Task<List<(string Silo, int Shard)>> ConfigureAsync(ClusterLayout? previous, ClusterLayout next, bool created = false)
     {
         var phases = new List<(string Silo, int Shard)>[5];
         for (int i = 0; i < phases.Length; i++) phases[i] = [];
@@ -269,14 +277,31 @@ internal sealed partial class LayoutGrain(
             foreach (var m in newMembers.Skip(1).Where(m => !phases[0].Contains((m, s)))) phases[3].Add((m, s));
             foreach (var m in oldMembers.Where(m => !newMembers.Contains(m) && m != before!.Primary)) phases[4].Add((m, s));
         }
-        foreach (var phase in phases)
+        var missed = new List<(string Silo, int Shard)>();
+        foreach (var phase in phases) missed.AddRange(await PushAsync(next, phase, created));
+        return missed;
+    }
+
+    /// <summary>Tells each of <paramref name="targets"/> its assignment in <paramref name="layout"/>; returns those that failed.</summary>
+    private async Task<List<(string Silo, int Shard)>> PushAsync(ClusterLayout layout, IEnumerable<(string Silo, int Shard)> targets, bool created,
+        TimeSpan? timeout = null)
+    {
+        var missed = new List<(string Silo, int Shard)>();
+        await Task.WhenAll(targets.Select(async t =>
         {
-            await Task.WhenAll(phase.Select(async t =>
+            try
             {
-                try { await Replica(next, t.Shard, t.Silo).ConfigureAsync(ShardAssignment.For(next, t.Shard, t.Silo, created)); }
-                catch (Exception e) { LogConfigureFailed(t.Silo, t.Shard, e.Message); }
-            }));
-        }
+                var push = Replica(layout, t.Shard, t.Silo).ConfigureAsync(ShardAssignment.For(layout, t.Shard, t.Silo, created));
+                if (timeout is { } bound) await push.WaitAsync(bound);
+                else await push;
+            }
+            catch (Exception e)
+            {
+                LogConfigureFailed(t.Silo, t.Shard, e.Message);
+                lock (missed) missed.Add(t);
+            }
+        }));
+        return missed;
     }
 
     private HashSet<string> Alive() => SiloIdentity.ActiveIdentities(membership.CurrentSnapshot);
@@ -289,6 +314,15 @@ internal sealed partial class LayoutGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Layout version {Version}: dead silos removed, replicas promoted")]
     private partial void LogFailover(long version);
+
+    /// <summary>Further tries of a creation push that failed, a second more apart each time, each bounded by
+    /// <see cref="CreationPushRetryTimeout"/> (the first push waits out the call's own timeout).</summary>
+    private const int CreationPushRetries = 3;
+
+    private static readonly TimeSpan CreationPushRetryTimeout = TimeSpan.FromSeconds(10);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The creation push to {Silo}'s copy of shard {Shard} failed every time; that copy will count as lost (replaced from a replica, or unavailable with none)")]
+    private partial void LogCreationPushMissed(string silo, int shard);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Silo}'s copy of shard {Shard}: it has lost its data; a fresh copy replaces it")]
     private partial void LogLostCopyDropped(string silo, int shard);

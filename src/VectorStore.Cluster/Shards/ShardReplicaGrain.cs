@@ -27,6 +27,7 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     private Collection? _staging;
     private volatile int _generation;
     private bool _awaitingRole;
+    private (long Version, long Epoch) _reportedLost = (-1, -1);
     private readonly Dictionary<string, CopyCursor> _copies = new(StringComparer.Ordinal);
     private readonly HashSet<string> _failedFollowers = new(StringComparer.Ordinal);
 
@@ -98,9 +99,15 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
         _awaitingRole = false;
     }
 
-    /// <summary>Logs that this copy has no data for its role and tells the layout grain, which replaces it.</summary>
+    /// <summary>
+    /// Logs that this copy has no data for its role and tells the layout grain, which replaces it: once per layout
+    /// version and epoch (the activation and the push that caused it carry the same, as do the layout grain's periodic
+    /// pushes of an unchanged layout).
+    /// </summary>
     private void ReportLost(ShardAssignment a)
     {
+        if (_reportedLost == (a.LayoutVersion, a.Epoch)) return;
+        _reportedLost = (a.LayoutVersion, a.Epoch);
         LogLostCopy(_key.ToString(), a.Role);
         GrainFactory.GetGrain<ILayoutGrain>(_key.LayoutKey).ReportLostCopyAsync(_key.Shard, _key.Silo, a.Epoch).Ignore();
     }
@@ -282,7 +289,9 @@ internal sealed partial class ShardReplicaGrain(ShardStore store, LocalShards lo
     {
         var a = _assignment;
         if (a.Role is not (ShardRole.Primary or ShardRole.Replica) || _data is null)
-            throw new InvalidOperationException($"{_key} is {a.Role}: it does not answer reads");
+            throw new InvalidOperationException(_awaitingRole && _data is null && _reportedLost.Epoch >= 0
+                ? $"{_key} has lost its data (its silo came back without it) and answers nothing until the layout replaces it"
+                : $"{_key} is {a.Role}: it does not answer reads");
         return _data;
     }
 
