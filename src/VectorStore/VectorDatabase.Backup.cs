@@ -56,8 +56,10 @@ public sealed partial class VectorDatabase
         bool movedCollections = false;
         try
         {
-            System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
+            // The marker first: a partial directory without one is only ever empty (RemoveStalePartials deletes those).
+            System.IO.Directory.CreateDirectory(partial);
             using var marker = WritePartialMarker(partial);
+            System.IO.Directory.CreateDirectory(Path.Combine(partial, "collections"));
             var entries = new List<ManifestCollection>();
             var copied = new List<BackedUpCollection>();
             string[] names, damaged;
@@ -87,16 +89,17 @@ public sealed partial class VectorDatabase
                 movedCollections = true;
                 FileDurability.FsyncDirectory(target);
                 File.Move(Path.Combine(partial, Manifest.FileName), Path.Combine(target, Manifest.FileName));
-                marker.Dispose();
+                // Deleted while still held: unlocked first, a backup starting meanwhile could take the copy for a stale one.
                 File.Delete(Path.Combine(partial, PartialBackupMarker));
+                marker.Dispose();
                 System.IO.Directory.Delete(partial);
                 FileDurability.FsyncDirectory(target);
             }
             else
             {
                 // Whole now: the marker goes before the rename makes it the backup.
-                marker.Dispose();
                 File.Delete(Path.Combine(partial, PartialBackupMarker));
+                marker.Dispose();
                 FileDurability.FsyncDirectory(partial);
                 try
                 {
@@ -137,7 +140,8 @@ public sealed partial class VectorDatabase
     /// </summary>
     private static FileStream WritePartialMarker(string partial)
     {
-        var file = new FileStream(Path.Combine(partial, PartialBackupMarker), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        // Shared for deletion only (so it can be deleted while held, on Windows too); a lock no other open can share.
+        var file = new FileStream(Path.Combine(partial, PartialBackupMarker), FileMode.CreateNew, FileAccess.Write, FileShare.Delete);
         try
         {
             file.Write("an incomplete backup: delete this directory\n"u8);
@@ -171,6 +175,12 @@ public sealed partial class VectorDatabase
             {
                 try
                 {
+                    // Empty: a backup killed between creating it and its marker.
+                    if (!System.IO.Directory.EnumerateFileSystemEntries(dir).Any())
+                    {
+                        System.IO.Directory.Delete(dir);
+                        continue;
+                    }
                     // Missing (not a partial of this release: left alone) or held (a backup is writing it) both throw.
                     using (new FileStream(Path.Combine(dir, PartialBackupMarker), FileMode.Open, FileAccess.Read, FileShare.None)) { }
                     System.IO.Directory.Delete(dir, recursive: true);

@@ -252,13 +252,15 @@ public sealed partial class VectorDatabase
         throw new StoreCorruptedException(Path.Combine(dir, Manifest.FileName),
             $"the manifest is missing but {collections} holds collection data ({string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", …" : "")}); " +
             $"refusing to open it as a new, empty database; no data was changed. Rebuild the manifest from the collection directories " +
-            $"(verified by their checksums) with 'vectorstore recover --db {dir}' (VectorDatabase.RecoverManifest), or restore MANIFEST from a backup");
+            $"(each file checked as an open checks it) with 'vectorstore recover --db {dir}' (VectorDatabase.RecoverManifest), or restore MANIFEST from a backup");
     }
 
     /// <summary>
     /// Rebuilds the lost MANIFEST of the database in <paramref name="directory"/> from its collection directories:
     /// each collection's settings from its descriptor file, its newest snapshot whose checksum verifies; then opens
-    /// the database read-only to verify everything (snapshots, segments, every log entry). Returns each recovered
+    /// the database read-only to verify what an open verifies (snapshots, segments' headers, footers and row tables,
+    /// every log entry; vector rows and payloads are checked against their CRCs when read, not here: `backup --verify`
+    /// or `export` reads them all). Returns each recovered
     /// collection's name and vector count. Refuses (<see cref="InvalidArgumentException"/>) when a MANIFEST exists,
     /// there are no collections or <paramref name="directory"/> is a file (with <see cref="Open(string, DatabaseOptions?)"/>'s
     /// message); a collection without a descriptor (created by an older version and never opened by this one) or data

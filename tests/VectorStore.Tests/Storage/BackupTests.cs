@@ -484,8 +484,8 @@ public sealed class BackupTests
 
     /// <summary>
     /// A backup deletes what killed backups to the same place left (a hidden partial directory beside it, or inside an
-    /// empty target such as a mount point, which made every retry fail with "not empty"), but never a partial directory
-    /// a running backup holds, nor one without the marker.
+    /// empty target such as a mount point, which made every retry fail with "not empty"), and an empty one, but never a
+    /// partial directory a running backup holds, nor one with contents and no marker.
     /// </summary>
     [Fact]
     public void LeftoversOfKilledBackupsToTheSamePlaceAreDeletedButNotARunningOnes()
@@ -505,6 +505,9 @@ public sealed class BackupTests
         string running = Partial(Path.Combine(parent, ".nightly.partial-fedcba9876543210fedcba9876543210"));
         string foreign = Path.Combine(parent, ".nightly.partial-00000000000000000000000000000000");
         Directory.CreateDirectory(foreign); // no marker: not this release's, left alone
+        File.WriteAllText(Path.Combine(foreign, "MANIFEST"), "{}");
+        string empty = Path.Combine(parent, ".nightly.partial-11111111111111111111111111111111");
+        Directory.CreateDirectory(empty); // killed before its marker was written
         string inside = Partial(Path.Combine(mount, ".backup-partial-0123456789abcdef0123456789abcdef"));
         using (new FileStream(Path.Combine(running, "BACKUP-PARTIAL"), FileMode.Open, FileAccess.Read, FileShare.None))
         {
@@ -512,6 +515,7 @@ public sealed class BackupTests
             db.Backup(mount);
         }
         Assert.False(Directory.Exists(stale));
+        Assert.False(Directory.Exists(empty));
         Assert.False(Directory.Exists(inside));
         Assert.True(Directory.Exists(running));
         Assert.True(Directory.Exists(foreign));

@@ -9,7 +9,7 @@ public sealed class RecoverCommand : CliCommand
     {
         var dbOpt = Opt<string>("--db", "Database directory whose MANIFEST was lost", required: true);
         var jsonOpt = Opt<bool>("--json", "Print one JSON line per recovered collection");
-        var cmd = new Command("recover", "Rebuild a lost MANIFEST from the collection directories, verified by their checksums; prints 'recovered NAME COUNT'")
+        var cmd = new Command("recover", "Rebuild a lost MANIFEST from the collection directories (snapshots, segment row tables and log entries checked as an open checks them; vector rows are checked when read); prints 'recovered NAME COUNT'")
         {
             dbOpt, jsonOpt,
         };
