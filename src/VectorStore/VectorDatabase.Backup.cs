@@ -128,14 +128,14 @@ public sealed partial class VectorDatabase
     }
 
     /// <summary>
-    /// The file that marks a backup still being written (data-format §4.16): a backup killed part-way leaves its hidden
+    /// The file that marks a backup still being written (data-format §4.15): a backup killed part-way leaves its hidden
     /// partial directory, which may lack collections; rebuilding its manifest with <see cref="RecoverManifest"/> made
     /// it open as a smaller database without a word.
     /// </summary>
     internal const string PartialBackupMarker = "BACKUP-PARTIAL";
 
     /// <summary>
-    /// Writes the marker and returns it open without sharing: while the backup runs its lock says so, and a later
+    /// Writes the marker and returns it held (shared for deletion only): while the backup runs its lock says so, and a later
     /// backup to the same place deletes only partial directories whose marker nobody holds (<see cref="RemoveStalePartials"/>).
     /// </summary>
     private static FileStream WritePartialMarker(string partial)

@@ -33,9 +33,7 @@ public sealed class BackupCliTests
         string db = Database(1000);
         using (var d = VectorDatabase.Open(db, new DatabaseOptions { CheckpointWhenIdle = TimeSpan.Zero })) d.Compact("c");
         string segment = Directory.GetFiles(Path.Combine(db, "collections", "c"), "seg-*.vsg").OrderByDescending(f => new FileInfo(f).Length).First();
-        var bytes = File.ReadAllBytes(segment);
-        bytes[bytes.Length / 2] ^= 0x5a; // inside a vector row
-        File.WriteAllBytes(segment, bytes);
+        Storage.CorruptionMatrixTests.Damage(segment, "flip-middle"); // inside a vector row
         string target = Path.Combine(TestData.TempDir(), "copy");
         var (code, stdout, stderr) = CliRunner.Run("backup", "--db", db, "--to", target, "--verify");
         Assert.Equal(2, code);

@@ -443,9 +443,8 @@ public sealed class BackupTests
         string first = Path.Combine(parent, "first"), second = Path.Combine(parent, "second");
         db.Backup(first);
         string segment = Directory.GetFiles(Path.Combine(first, "collections", "z"), "seg-*.vsg").OrderByDescending(f => new FileInfo(f).Length).First();
+        CorruptionMatrixTests.Damage(segment, "flip-middle"); // inside a vector row
         var bytes = File.ReadAllBytes(segment);
-        bytes[bytes.Length / 2] ^= 0x5a; // inside a vector row
-        File.WriteAllBytes(segment, bytes);
 
         var inc = db.Backup(second, new BackupOptions { Since = first });
         string copied = Path.Combine(second, "collections", "z", Path.GetFileName(segment));
