@@ -10,6 +10,7 @@ internal sealed partial class CollectionStore
         if (!IsDurable(ticket, out long epoch, out long address)) await _wal.CommitAsync(address, epoch, cancellationToken).ConfigureAwait(false);
         StartCheckpointIfDue();
         NoteWriteForIdleCheckpoint();
+        if (OverStallBound()) await WaitForBufferRoomAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><see cref="Flush"/> without blocking: completes once every record appended so far is durable.</summary>

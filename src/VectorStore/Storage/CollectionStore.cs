@@ -18,11 +18,12 @@ internal sealed record StorageSettings
     public long MinFreeBytes { get; init; }
 
     /// <summary>
-    /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency: the
-    /// bound of the in-memory buffer (soft: writes continue while the background checkpoint runs), for each collection
-    /// and, through <see cref="Buffers"/>, for all the database's collections together (then the collections holding
-    /// at least an even share of it seal theirs). Default <see cref="DefaultBufferedBytes"/>: 64 MiB, less under a
-    /// memory limit.
+    /// Bytes of buffered (not yet sealed) full-precision vectors that trigger a checkpoint in disk residency, for each
+    /// collection and, through <see cref="Buffers"/>, for all the database's collections together (then the collections
+    /// holding at least an even share of it seal theirs). Writes continue while the background checkpoint runs, up to
+    /// <see cref="StallFactor"/> times this: past that a writer's acknowledgement waits for the checkpoint (a write
+    /// stall), so the buffer stays bounded when writes outrun the disk. Default <see cref="DefaultBufferedBytes"/>:
+    /// 64 MiB, less under a memory limit.
     /// </summary>
     public long CheckpointAfterBufferedBytes { get; init; } = DefaultBufferedBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
@@ -37,6 +38,18 @@ internal sealed record StorageSettings
     /// </summary>
     public static long DefaultBufferedBytes(long availableBytes) =>
         availableBytes <= 0 ? 64L << 20 : Math.Clamp(availableBytes / 16, 4L << 20, 64L << 20);
+
+    /// <summary>
+    /// How many times <see cref="CheckpointAfterBufferedBytes"/> a collection (or the database's collections together)
+    /// may buffer before writers wait for the running checkpoint. Two lets one buffer's worth of writes continue while
+    /// the previous one is sealed, the way a log-structured store keeps one memtable filling while another flushes.
+    /// Without the stall a sustained load held 130 MB against a 64 MiB trigger, and when writes outran the disk each
+    /// checkpoint started with more to seal than the last.
+    /// </summary>
+    public const int StallFactor = 2;
+
+    /// <summary>Called on the background checkpoint's thread before it starts (tests hold a checkpoint with it). Default null.</summary>
+    public Action? BeforeBackgroundCheckpoint { get; init; }
 
     /// <summary>The database's stores, for the shared bound on buffered vectors (set by the database when it opens; null: per collection only).</summary>
     public BufferLedger? Buffers { get; init; }
@@ -83,7 +96,8 @@ internal sealed record StorageSettings
 /// outside it and commits for every writer that appended before it (group commit).
 /// Thread-safety: journal methods as above; <see cref="Checkpoint"/> is serialized by an internal gate and may run
 /// concurrently with writers and searches. Automatic checkpoints (log or buffer threshold crossed) run on a
-/// background task, so no acknowledgement waits for one; <see cref="Dispose"/> waits for a running one.
+/// background task, so no acknowledgement waits for one unless writes outran it past the stall bound
+/// (<see cref="StorageSettings.StallFactor"/>); <see cref="Dispose"/> waits for a running one.
 /// </summary>
 internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
 {
@@ -321,6 +335,7 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
         }
         StartCheckpointIfDue();
         NoteWriteForIdleCheckpoint();
+        if (OverStallBound()) WaitForBufferRoom();
     }
 
     private long _earlyCommits;
@@ -368,24 +383,36 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>Starts a checkpoint on a background task; false when one is already running or the store is closed.</summary>
     private bool StartBackgroundCheckpoint()
     {
-        if (_disposed || Interlocked.Exchange(ref _autoSnapshotRunning, 1) != 0) return false;
-        // Started and recorded under the gate Dispose reads _background under, so a close never misses a checkpoint
-        // that is just starting (it would run on against the closed log).
+        StartOrJoinBackgroundCheckpoint(out bool started);
+        return started;
+    }
+
+    /// <summary>
+    /// The running background checkpoint, or a new one started when none runs (<paramref name="started"/>); null once
+    /// the store is closed. The running flag and the task are set together under the gate Dispose reads the task
+    /// under, so a close never misses a checkpoint that is just starting (it would run on against the closed log), and
+    /// a writer that finds the flag set finds that checkpoint's task, not the previous one's.
+    /// </summary>
+    private Task? StartOrJoinBackgroundCheckpoint(out bool started)
+    {
+        started = false;
         lock (_backgroundGate)
         {
-            if (_disposed)
-            {
-                Volatile.Write(ref _autoSnapshotRunning, 0);
-                return false;
-            }
+            if (_disposed) return null;
+            if (Interlocked.Exchange(ref _autoSnapshotRunning, 1) != 0) return _background;
+            started = true;
+            var before = _settings.BeforeBackgroundCheckpoint;
             _background = Task.Run(() =>
             {
+                t_onBackgroundCheckpoint = true;
                 try
                 {
+                    before?.Invoke();
                     if (!_disposed)
                     {
                         Checkpoint();
                         NoteCheckpointSucceeded();
+                        Volatile.Write(ref _lastBackgroundCheckpointFailed, false);
                         ReleaseLogBufferIfQuiet();
                     }
                 }
@@ -393,13 +420,77 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                 {
                     // The log still holds everything; the next threshold crossing, quiet period (or close) tries again.
                     LastCheckpointError = e;
+                    Volatile.Write(ref _lastBackgroundCheckpointFailed, true);
                     RetryIdleCheckpointLater();
                 }
-                finally { Volatile.Write(ref _autoSnapshotRunning, 0); }
+                finally
+                {
+                    t_onBackgroundCheckpoint = false;
+                    Volatile.Write(ref _autoSnapshotRunning, 0);
+                }
             });
-            return true;
+            return _background;
         }
     }
+
+    private bool _lastBackgroundCheckpointFailed;
+
+    /// <summary>Set on a background checkpoint's thread: a write it makes must never wait for the checkpoint itself.</summary>
+    [ThreadStatic]
+    private static bool t_onBackgroundCheckpoint;
+
+    /// <summary>Whether this collection's buffer, or the database's buffers together, passed the stall bound.</summary>
+    private bool OverStallBound()
+    {
+        long buffered = BufferedBytes;
+        if (buffered == 0 || t_onBackgroundCheckpoint) return false;
+        long stallAt = _settings.CheckpointAfterBufferedBytes * StorageSettings.StallFactor;
+        return buffered >= stallAt || _settings.Buffers?.SharedLimitReached(buffered, stallAt) == true;
+    }
+
+    /// <summary>How often a writer waited for a checkpoint to make room in the buffer (write stalls; tests).</summary>
+    internal long WriteStalls => Interlocked.Read(ref _writeStalls);
+
+    private long _writeStalls;
+
+    /// <summary>
+    /// Holds a writer whose write left the buffer past the stall bound until a checkpoint sealed it
+    /// (<see cref="StorageSettings.StallFactor"/>). The write is applied and durable already; only its acknowledgement
+    /// waits. A failed checkpoint ends the wait (the log holds everything, and stalling on a failing disk would stop
+    /// every writer rather than retry one checkpoint), and so does the close.
+    /// </summary>
+    private void WaitForBufferRoom()
+    {
+        for (int round = 0; round < MaxStallRounds && OverStallBound(); round++)
+        {
+            var running = StartOrJoinBackgroundCheckpoint(out _);
+            if (running is null) return;
+            Interlocked.Increment(ref _writeStalls);
+            try { running.Wait(); }
+            catch (AggregateException) { /* the checkpoint's own failure: the write that waited succeeded */ }
+            if (Volatile.Read(ref _lastBackgroundCheckpointFailed)) return;
+        }
+    }
+
+    /// <inheritdoc cref="WaitForBufferRoom"/>
+    private async ValueTask WaitForBufferRoomAsync(CancellationToken cancellationToken)
+    {
+        for (int round = 0; round < MaxStallRounds && OverStallBound(); round++)
+        {
+            var running = StartOrJoinBackgroundCheckpoint(out _);
+            if (running is null) return;
+            Interlocked.Increment(ref _writeStalls);
+            try { await running.WaitAsync(cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { /* as above */ }
+            if (Volatile.Read(ref _lastBackgroundCheckpointFailed)) return;
+        }
+    }
+
+    /// <summary>
+    /// Checkpoints one stalled writer waits for at most: each seals what was buffered when it started, so a writer still
+    /// over the bound after one waits for the next, but no writer is held for an unbounded run of them.
+    /// </summary>
+    private const int MaxStallRounds = 4;
 
     /// <summary>How long after a checkpoint its log buffer is released a second time.</summary>
     private static readonly TimeSpan LogBufferSettleDelay = TimeSpan.FromSeconds(1);
