@@ -72,9 +72,10 @@ public sealed class EvalRunner
     public static EvalRunner Build(VectorMatrix baseVectors, EvalSettings settings)
     {
         VectorDatabase db;
+        string? dir = null;
         if (settings.RawVectors == RawVectorResidency.Disk)
         {
-            string dir = Path.Combine(Path.GetTempPath(), $"vectorstore-eval-{Guid.NewGuid():N}");
+            dir = Path.Combine(Path.GetTempPath(), $"vectorstore-eval-{Guid.NewGuid():N}");
             db = VectorDatabase.Open(dir, settings.Database);
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
@@ -114,8 +115,17 @@ public sealed class EvalRunner
             collection.UpsertBatch(ids, baseVectors.Slice(start, n), null, fields);
         }
         collection.BuildIndex();
-        // Disk residency: seal every vector into segments, so searches read them from the mapping, not the buffer.
-        if (db.Directory is not null) db.Compact("eval");
+        if (dir is not null)
+        {
+            // Disk residency: seal every vector into segments, so searches read them from the mapping, not the buffer;
+            // then reopen, so what is measured is what a database serving these files holds, not the build's leftovers
+            // (index arrays grown with slack, the runtime's heap after the load): measured right after the build,
+            // sq8 + hnsw:16 on the text set read 1,264 bytes per vector against about 776 in a settled `serve`.
+            db.Compact("eval");
+            db.Dispose();
+            db = VectorDatabase.Open(dir, settings.Database);
+            collection = db.GetCollection("eval");
+        }
         double buildSeconds = sw.Elapsed.TotalSeconds;
         var runner = new EvalRunner(collection, settings, buildSeconds, db);
         return runner;
