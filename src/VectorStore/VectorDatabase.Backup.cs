@@ -115,14 +115,21 @@ public sealed partial class VectorDatabase
         }
         catch (Exception e)
         {
+            // Says what is left, as it is: on a read-only file system the partial copy was never created.
+            string left;
             try
             {
-                if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
+                bool hadPartial = System.IO.Directory.Exists(partial);
+                if (hadPartial) System.IO.Directory.Delete(partial, recursive: true);
                 if (movedCollections) System.IO.Directory.Delete(Path.Combine(target, "collections"), recursive: true);
+                left = hadPartial ? $"nothing was left there; the partial copy {partial} was deleted" : "nothing was written";
             }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // named below; a later backup uses another name
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                left = $"the partial copy {partial} could not be deleted ({cleanup.Message}); the next backup to {target} deletes it, or delete it by hand";
+            }
             if (e is IOException or UnauthorizedAccessException)
-                throw FileSpace.Failure(e, target, $"writing the backup (nothing was left there; the partial copy {partial} was deleted)");
+                throw FileSpace.Failure(e, target, $"writing the backup ({left})");
             throw;
         }
     }
@@ -263,6 +270,7 @@ public sealed partial class VectorDatabase
         try
         {
             full = Path.GetFullPath(since);
+            if (File.Exists(full)) throw new InvalidArgumentException($"{full}: is a file; BackupOptions.Since names a previous backup's directory");
             if (!System.IO.Directory.Exists(full)) throw new InvalidArgumentException($"{full}: no such directory (BackupOptions.Since names a previous backup)");
             if (Path.TrimEndingDirectorySeparator(full) == Path.TrimEndingDirectorySeparator(target))
                 throw new InvalidArgumentException($"{full}: the previous backup cannot be the new backup's directory");

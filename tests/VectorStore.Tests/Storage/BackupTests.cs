@@ -534,6 +534,10 @@ public sealed class BackupTests
         Directory.CreateDirectory(empty);
         Assert.Contains("no such directory", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = Path.Combine(parent, "missing") })).Message);
         Assert.Contains("MANIFEST missing", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = empty })).Message);
+        string file = Path.Combine(empty, "a-file");
+        File.WriteAllText(file, "x");
+        Assert.Contains("is a file", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = file })).Message);
+        File.Delete(file);
         Assert.Contains("this database's own directory", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = dir })).Message);
         Assert.Contains("is empty", Assert.Throws<InvalidArgumentException>(() => db.Backup(target, new BackupOptions { Since = " " })).Message);
         File.WriteAllText(Path.Combine(empty, "MANIFEST"), "not a manifest");
