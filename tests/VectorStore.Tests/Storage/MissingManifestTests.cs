@@ -117,6 +117,38 @@ public sealed class MissingManifestTests
         Assert.False(File.Exists(Path.Combine(dir, "MANIFEST")));
     }
 
+    /// <summary>
+    /// An open never reads vector rows, so <c>recover</c> alone passes a damaged one; <c>--verify</c> reads every row
+    /// and names the damaged segment (exit 2), with the manifest rebuilt either way.
+    /// </summary>
+    [Fact]
+    public void RecoverVerifyReadsEveryRowAndNamesADamagedSegment()
+    {
+        var dir = TestData.TempDir();
+        using (var db = StorageTestKit.Open(dir))
+        {
+            var c = db.CreateCollection("c", StorageTestKit.Options(32));
+            StorageTestKit.Load(c, StorageTestKit.Vectors(800, 32, 7), 0, 200);
+            db.Compact("c");
+        }
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+        var clean = CliRunner.Run("recover", "--db", dir, "--verify");
+        Assert.True(clean.Code == 0, clean.Stderr);
+        Assert.Equal("recovered c 800 verified", clean.Stdout.Trim());
+
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+        string segment = Directory.GetFiles(Path.Combine(dir, "collections", "c"), "seg-*.vsg").OrderByDescending(f => new FileInfo(f).Length).First();
+        CorruptionMatrixTests.Damage(segment, "flip-middle"); // inside a vector row
+        var unverified = CliRunner.Run("recover", "--db", dir);
+        Assert.Equal(0, unverified.Code); // what an open checks holds: the row tables, not the rows
+        File.Delete(Path.Combine(dir, "MANIFEST"));
+        var damaged = CliRunner.Run("recover", "--db", dir, "--verify", "--json");
+        Assert.Equal(2, damaged.Code);
+        Assert.Contains(Path.GetFileName(segment), damaged.Stderr);
+        Assert.DoesNotContain("\"verified\":true", damaged.Stdout);
+        Assert.True(File.Exists(Path.Combine(dir, "MANIFEST")));
+    }
+
     [Fact]
     public void RecoverOverTheCliPrintsEachCollectionAndACollectionFromBeforeDescriptorsGetsOneWhenOpened()
     {

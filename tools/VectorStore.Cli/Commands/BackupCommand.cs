@@ -78,18 +78,6 @@ public sealed class BackupCommand : CliCommand
         if (!Directory.Exists(result.Directory))
             throw new UsageException($"--verify: the backup was written to {result.Directory} on the server's machine, which is not visible here; run 'vectorstore info --db {result.Directory} --read-only' there");
         using var copy = VectorDatabase.OpenReadOnly(result.Directory);
-        foreach (var c in result.Collections)
-        {
-            var collection = copy.GetCollection(c.Name);
-            long count = collection.Count;
-            if (count != c.Count)
-                throw new StoreCorruptedException(result.Directory, $"backup verification failed: collection '{c.Name}' opens with {count} vectors, {c.Count} were written");
-            // One listing (an id page lists and sorts every id afresh, so paging would be quadratic).
-            long read = 0;
-            foreach (ulong id in collection.Ids())
-                if (collection.Get(id) is not null) read++;
-            if (read != count)
-                throw new StoreCorruptedException(result.Directory, $"backup verification failed: collection '{c.Name}' lists {count} vectors, {read} could be read");
-        }
+        foreach (var c in result.Collections) EveryRowCheck.Run(copy, result.Directory, c.Name, c.Count, "backup verification");
     }
 }

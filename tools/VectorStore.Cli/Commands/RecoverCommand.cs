@@ -9,16 +9,26 @@ public sealed class RecoverCommand : CliCommand
     {
         var dbOpt = Opt<string>("--db", "Database directory whose MANIFEST was lost", required: true);
         var jsonOpt = Opt<bool>("--json", "Print one JSON line per recovered collection");
-        var cmd = new Command("recover", "Rebuild a lost MANIFEST from the collection directories (snapshots, segment row tables and log entries checked as an open checks them; vector rows are checked when read); prints 'recovered NAME COUNT'")
+        var verifyOpt = Opt<bool>("--verify", "Then open the database read-only and read every stored vector and payload against its checksum (exit 2 naming a damaged file)");
+        var cmd = new Command("recover", "Rebuild a lost MANIFEST from the collection directories (snapshots, segment row tables and log entries checked as an open checks them; vector rows only with --verify); prints 'recovered NAME COUNT'")
         {
-            dbOpt, jsonOpt,
+            dbOpt, jsonOpt, verifyOpt,
         };
         cmd.SetAction(r => Guard(() =>
         {
-            foreach (var (name, count) in VectorDatabase.RecoverManifest(r.GetValue(dbOpt)!).OrderBy(p => p.Key, StringComparer.Ordinal))
+            string dir = r.GetValue(dbOpt)!;
+            bool verify = r.GetValue(verifyOpt);
+            var recovered = VectorDatabase.RecoverManifest(dir).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+            // The manifest is written either way: a damaged row found below is named, and the rest of the database opens.
+            if (verify)
             {
-                if (r.GetValue(jsonOpt)) WriteJsonLine(new Dictionary<string, object?> { ["collection"] = name, ["count"] = count });
-                else Console.Out.WriteLine($"recovered {name} {count}");
+                using var db = VectorDatabase.OpenReadOnly(dir);
+                foreach (var (name, count) in recovered) EveryRowCheck.Run(db, dir, name, count, "recover --verify");
+            }
+            foreach (var (name, count) in recovered)
+            {
+                if (r.GetValue(jsonOpt)) WriteJsonLine(new Dictionary<string, object?> { ["collection"] = name, ["count"] = count, ["verified"] = verify });
+                else Console.Out.WriteLine($"recovered {name} {count}{(verify ? " verified" : "")}");
             }
             Console.Out.Flush();
             return 0;
