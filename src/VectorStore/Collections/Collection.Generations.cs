@@ -463,6 +463,8 @@ public sealed partial class Collection
             if (!_closed && _index is null && _slots.Count > 0 && _slots.Count >= Options.TrainingThreshold) TryTrainLocked();
         }
         finally { _lock.ExitWriteLock(); }
+        // Held back while the log replayed (a rebalance on the pool ran beside the replay).
+        QueueRebalanceIfNeeded();
         if (!writable) return;
         List<Generation> unbuilt;
         _lock.EnterReadLock();

@@ -168,7 +168,16 @@ public sealed partial class Collection
     internal void ApplyUpserts(IReadOnlyList<ulong> ids, VectorMatrix prepared, IReadOnlyList<byte[]?>? payloads, IReadOnlyList<byte[]?>? fieldRecords, bool log)
     {
         long ticket = ApplyUpsertsInMemory(ids, prepared, payloads, fieldRecords, log);
-        if (log) WaitDurable(ticket);
+        if (!log)
+        {
+            // Replayed at open: the sensors take the batch in (they saw it before the crash, after the snapshot's
+            // reservoir), but nothing acts on it until the open is over. The drift ladder declared a generation from
+            // here, appending to the log in the middle of its recovery: the open then refused the log ("appended
+            // again at …") and kept writing to it with each attempt (notes/issue-16-drift.md, 2026-12-07).
+            _current.Drift?.Observe(prepared);
+            return;
+        }
+        WaitDurable(ticket);
         QueueRebalanceIfNeeded();
         ObserveDrift(prepared);
     }

@@ -17,7 +17,14 @@ internal sealed partial class FasterWriteAheadLog
     private readonly object _recoveryGate = new();
 
     /// <inheritdoc />
-    public IEnumerable<LogEntry> Scan(long from, long until) => _framed ? ScanFramed(from, until) : ScanUnframed(from, until);
+    public IEnumerable<LogEntry> Scan(long from, long until) => _framed ? ScanFramed(from, until, replay: true) : ScanUnframed(from, until);
+
+    /// <summary>
+    /// Set while a replay's scan recovers the chain (the first scan after opening, which re-appends what it read past
+    /// FASTER's committed address when it ends). An append meanwhile would start a second recovery inside it and move
+    /// the tail under the first (<see cref="EnsureChain"/> refuses instead).
+    /// </summary>
+    private volatile bool _replayRecovering;
 
     /// <summary>A previous-format log: FASTER's scan as it is, with only the check that it reached the durable address.</summary>
     private IEnumerable<LogEntry> ScanUnframed(long from, long until)
@@ -27,47 +34,56 @@ internal sealed partial class FasterWriteAheadLog
         CheckReached(end.Value, until);
     }
 
-    private IEnumerable<LogEntry> ScanFramed(long from, long until)
+    private IEnumerable<LogEntry> ScanFramed(long from, long until, bool replay)
     {
         if (from < _anchorBegin)
             throw new StoreCorruptedException(_tail.Path, $"replay starts at address {from}, before the log's recorded begin {_anchorBegin}: its entries cannot be verified");
         // The first scan after opening covers the whole durable log and establishes where appends continue.
         bool recovering = !_chainKnown && until >= CommittedAddress;
-        var at = _anchor;
-        long good = _anchorBegin; // where the last verified entry ends
-        var end = new StrongBox<long>(_anchorBegin);
-        foreach (var e in FasterEntries(_anchorBegin, until, end))
+        bool guarded = recovering && replay;
+        if (guarded) _replayRecovering = true;
+        try
         {
-            at = Verify(e.Data, e.Address, at, good);
-            good = e.NextAddress;
-            if (e.Address >= from) yield return e with { Data = e.Data[LogFraming.EnvelopeSize..] };
-        }
-        CheckReached(end.Value, until);
-        var atCommitted = at; // the chain position at FASTER's committed address
-        List<(long Address, byte[] Entry, LogFraming.Point After)>? past = null;
-        if (recovering)
-        {
-            // FASTER scans only to its committed address. Entries written past it are still in the segment when the
-            // newest commit slot was lost, or when pages were flushed before a crash; each that continues the chain
-            // is as complete and checked as any other, so recovery reads on while they do.
-            foreach (var r in LogFraming.ReadPast(SegmentPath, _settings, end.Value))
+            var at = _anchor;
+            long good = _anchorBegin; // where the last verified entry ends
+            var end = new StrongBox<long>(_anchorBegin);
+            foreach (var e in FasterEntries(_anchorBegin, until, end))
             {
-                if (!LogFraming.Continues(r.Entry, at, out var after)) break;
-                CheckAgainstDurable(after, r.Address);
-                at = after;
-                good = r.Next;
-                (past ??= []).Add((r.Address, r.Entry, after));
-                if (r.Address >= from) yield return new LogEntry(r.Address, r.Entry[LogFraming.EnvelopeSize..], r.Next);
+                at = Verify(e.Data, e.Address, at, good);
+                good = e.NextAddress;
+                if (e.Address >= from) yield return e with { Data = e.Data[LogFraming.EnvelopeSize..] };
+            }
+            CheckReached(end.Value, until);
+            var atCommitted = at; // the chain position at FASTER's committed address
+            List<(long Address, byte[] Entry, LogFraming.Point After)>? past = null;
+            if (recovering)
+            {
+                // FASTER scans only to its committed address. Entries written past it are still in the segment when the
+                // newest commit slot was lost, or when pages were flushed before a crash; each that continues the chain
+                // is as complete and checked as any other, so recovery reads on while they do.
+                foreach (var r in LogFraming.ReadPast(SegmentPath, _settings, end.Value))
+                {
+                    if (!LogFraming.Continues(r.Entry, at, out var after)) break;
+                    CheckAgainstDurable(after, r.Address);
+                    at = after;
+                    good = r.Next;
+                    (past ??= []).Add((r.Address, r.Entry, after));
+                    if (r.Address >= from) yield return new LogEntry(r.Address, r.Entry[LogFraming.EnvelopeSize..], r.Next);
+                }
+            }
+            if (at.Sequence < _durablePoint.Sequence) throw Shortfall(at, good);
+            if (recovering)
+            {
+                // wal.tail lags FASTER's metadata when its write failed (or a crash came between the two): the durable
+                // point must be the chain position at FASTER's committed address, or a reset before the next published
+                // commit would continue the chain from the older point and reuse sequence numbers the kept entries carry.
+                lock (_unsyncedGate) if (atCommitted.Sequence > _durablePoint.Sequence) _durablePoint = atCommitted;
+                FinishRecovery(at, past);
             }
         }
-        if (at.Sequence < _durablePoint.Sequence) throw Shortfall(at, good);
-        if (recovering)
+        finally
         {
-            // wal.tail lags FASTER's metadata when its write failed (or a crash came between the two): the durable
-            // point must be the chain position at FASTER's committed address, or a reset before the next published
-            // commit would continue the chain from the older point and reuse sequence numbers the kept entries carry.
-            lock (_unsyncedGate) if (atCommitted.Sequence > _durablePoint.Sequence) _durablePoint = atCommitted;
-            FinishRecovery(at, past);
+            if (guarded) _replayRecovering = false;
         }
     }
 
@@ -189,10 +205,13 @@ internal sealed partial class FasterWriteAheadLog
     private void EnsureChain()
     {
         if (Volatile.Read(ref _chainKnown)) return;
+        if (_replayRecovering)
+            throw new InvalidOperationException(
+                "an entry was appended (or a checkpoint started) while the log is being replayed at open; nothing may write to it before the replay has finished recovering it");
         lock (_recoveryGate)
         {
             if (_chainKnown) return;
-            foreach (var _ in ScanFramed(_anchorBegin, CommittedAddress)) { }
+            foreach (var _ in ScanFramed(_anchorBegin, CommittedAddress, replay: false)) { }
         }
     }
 
