@@ -168,12 +168,32 @@ public sealed partial class Collection
         }
         if (step is LadderStep.Idle or LadderStep.Rebalanced && policy.BuildCandidateOnDrift)
         {
-            int g = BuildGeneration(live.Compression.ToString(), live.IndexSpec.ToString());
+            int? pending = PendingRetraining(live);
+            int g = pending ?? BuildGeneration(live.Compression.ToString(), live.IndexSpec.ToString());
             lock (_ladderGate) _ladderGeneration = g;
-            Advance(LadderStep.Building, live, $"training candidate generation {g} ({live.Compression}, {live.IndexSpec}) on the data as it now is");
+            Advance(LadderStep.Building, live, pending is null
+                ? $"training candidate generation {g} ({live.Compression}, {live.IndexSpec}) on the data as it now is"
+                : $"candidate generation {g} ({live.Compression}, {live.IndexSpec}) is already declared; judging it instead of training another");
             var built = FindOrNull(g);
             built?.Build.ContinueWith(_ => StartLadderCanary(g), TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// The newest candidate that retrains the live scheme and was never live (building, or built and not yet judged),
+    /// declared before a restart by the ladder (whose step is not persisted) or by a user; null when there is none.
+    /// The ladder judges it rather than training another: after each `kill -9` during a drift-triggered build, the
+    /// restarted ladder declared one more candidate beside the one being rebuilt.
+    /// </summary>
+    private int? PendingRetraining(Generation live)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _generations.LastOrDefault(g => g != live && g.State == GenerationState.Candidate && g.RetiredOrder == 0 && g.Error is null
+                && !g.GivenSample && g.Compression.ToString() == live.Compression.ToString() && g.IndexSpec.ToString() == live.IndexSpec.ToString())?.Number;
+        }
+        finally { _lock.ExitReadLock(); }
     }
 
     private void StartLadderCanary(int generation)

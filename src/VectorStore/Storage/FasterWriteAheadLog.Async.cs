@@ -28,10 +28,44 @@ internal sealed partial class FasterWriteAheadLog
             cancellationToken.ThrowIfCancellationRequested();
             if (epoch != Resets) throw FailureOf(epoch);
             Task group;
-            lock (_asyncGate) group = _groupCommit ??= RunGroupCommitAsync();
+            lock (_asyncGate)
+            {
+                if (_groupCommit is null)
+                {
+                    _groupCommit = RunGroupCommitAsync();
+                    // Every waiter may have cancelled by the time it faults: its failure must not surface as an
+                    // UnobservedTaskException (the waiters that stayed see it through their own await).
+                    ObserveFault(_groupCommit);
+                }
+                group = _groupCommit;
+            }
             await group.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Reads a task's failure once it faults, so it never reaches <see cref="TaskScheduler.UnobservedTaskException"/>.</summary>
+    private static void ObserveFault(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>
+    /// Disposes FASTER's log. FASTER faults its pending commit task as it is disposed ("Log has been disposed"), and
+    /// nothing awaits that task when no commit waits: its failure is read here, or every close of a database raised
+    /// <see cref="TaskScheduler.UnobservedTaskException"/> (a false error in applications that log those).
+    /// </summary>
+    private static void DisposeFaster(FASTER.core.FasterLog log)
+    {
+        try { log.Dispose(); }
+        finally
+        {
+            // FASTER 2.6.5 keeps the task internal; read through an accessor (no reflection, so trimming keeps it).
+            try { ObserveFault(PendingCommitTask(log)); }
+            catch (MissingMethodException) { /* another FASTER build: the fault stays unobserved, nothing worse */ }
+        }
+    }
+
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "get_CommitTask")]
+    private static extern Task<FASTER.core.LinkedCommitInfo> PendingCommitTask(FASTER.core.FasterLog log);
 
     private async Task RunGroupCommitAsync()
     {

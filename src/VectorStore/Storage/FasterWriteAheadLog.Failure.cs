@@ -215,7 +215,7 @@ internal sealed partial class FasterWriteAheadLog
     /// <summary>Closes a FASTER log and what it ran on (FASTER's dispose of a failed log may throw: ignored).</summary>
     private static void Close(FasterLog log, WalDevice device, SlotCommitManager? commits)
     {
-        try { log.Dispose(); }
+        try { DisposeFaster(log); }
         catch (Exception e) when (e is not OutOfMemoryException) { }
         device.Dispose();
         commits?.Dispose();

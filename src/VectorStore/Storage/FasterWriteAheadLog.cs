@@ -566,7 +566,7 @@ internal sealed partial class FasterWriteAheadLog : IWriteAheadLog
             // A log whose reopening failed (ResetAfterFailure) has its FASTER objects disposed already. Every part is
             // closed even when one before it throws, and the first error is rethrown after them all.
             Exception? error = null;
-            try { _log.Dispose(); }
+            try { DisposeFaster(_log); }
             catch (Exception e) when (_failure is not null && e is not OutOfMemoryException) { }
             catch (Exception e) { error = e; }
             // FASTER disposes only commit managers it created itself.

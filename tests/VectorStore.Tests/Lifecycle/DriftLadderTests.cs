@@ -103,8 +103,14 @@ public sealed class DriftLadderTests
             Assert.Equal(16_000, c.Count);
             Assert.Equal([1, 2], c.Generations().Select(g => g.Generation).Order());
             Assert.True(c.Drift().Drifted, "the replayed batches did not reach the sensors");
+            // The ladder's step is not persisted: at its next reading it judges the candidate being rebuilt instead
+            // of training one more beside it.
+            var more = Cloud(1000, 4, 3, 2);
+            c.UpsertBatch(Enumerable.Range(16_000, 1000).Select(i => (ulong)i).ToArray(), more);
+            Assert.Contains(c.Drift().Actions, a => a.Contains("candidate generation 2 (sq8, flat) is already declared", StringComparison.Ordinal));
+            Assert.Equal([1, 2], c.Generations().Select(g => g.Generation).Order());
         }
         using (var db = VectorStore.Tests.Storage.StorageTestKit.Open(dir))
-            Assert.Equal(16_000, db.GetCollection("c").Count);
+            Assert.Equal(17_000, db.GetCollection("c").Count);
     }
 }
