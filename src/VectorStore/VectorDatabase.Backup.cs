@@ -53,7 +53,7 @@ public sealed partial class VectorDatabase
         // inside it and moved into place there, the manifest last. Otherwise beside it, renamed into place whole.
         bool inPlace = System.IO.Directory.Exists(target);
         string partial = inPlace ? Path.Combine(target, $".backup-partial-{Guid.NewGuid():N}") : Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
-        bool movedCollections = false;
+        bool movedCollections = false, movedManifest = false, renamed = false;
         try
         {
             // The marker first: a partial directory without one is only ever empty (RemoveStalePartials deletes those).
@@ -89,6 +89,7 @@ public sealed partial class VectorDatabase
                 movedCollections = true;
                 FileDurability.FsyncDirectory(target);
                 File.Move(Path.Combine(partial, Manifest.FileName), Path.Combine(target, Manifest.FileName));
+                movedManifest = true;
                 // Deleted while still held: unlocked first, a backup starting meanwhile could take the copy for a stale one.
                 File.Delete(Path.Combine(partial, PartialBackupMarker));
                 marker.Dispose();
@@ -104,6 +105,7 @@ public sealed partial class VectorDatabase
                 try
                 {
                     System.IO.Directory.Move(partial, target);
+                    renamed = true;
                 }
                 catch (IOException) when (System.IO.Directory.Exists(target) || File.Exists(target))
                 {
@@ -120,13 +122,22 @@ public sealed partial class VectorDatabase
             try
             {
                 bool hadPartial = System.IO.Directory.Exists(partial);
-                if (hadPartial) System.IO.Directory.Delete(partial, recursive: true);
-                if (movedCollections) System.IO.Directory.Delete(Path.Combine(target, "collections"), recursive: true);
-                left = hadPartial ? $"nothing was left there; the partial copy {partial} was deleted" : "nothing was written";
+                if (renamed)
+                {
+                    // Whole and in place; only the parent directory's fsync failed, so a crash could still lose its name.
+                    left = $"the backup at {target} is complete, but its directory entry may not be durable: back up again to be sure";
+                }
+                else
+                {
+                    if (hadPartial) System.IO.Directory.Delete(partial, recursive: true);
+                    if (movedManifest) File.Delete(Path.Combine(target, Manifest.FileName));
+                    if (movedCollections) System.IO.Directory.Delete(Path.Combine(target, "collections"), recursive: true);
+                    left = hadPartial || movedCollections ? $"nothing was left there; the partial copy {partial} was deleted" : "nothing was written";
+                }
             }
             catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
             {
-                left = $"the partial copy {partial} could not be deleted ({cleanup.Message}); the next backup to {target} deletes it, or delete it by hand";
+                left = $"the partial copy {partial} could not be deleted ({cleanup.Message}); delete it by hand";
             }
             if (e is IOException or UnauthorizedAccessException)
                 throw FileSpace.Failure(e, target, $"writing the backup ({left})");

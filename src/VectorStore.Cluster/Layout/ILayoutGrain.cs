@@ -66,7 +66,7 @@ internal interface ILayoutGrain : IGrainWithStringKey
     [ResponseTimeout("02:00:00")]
     Task<int> SetLiveAsync(int number, bool rollback, string? gate);
 
-    /// <summary>Drops retired generations beyond retention and failed candidates everywhere; returns how many.</summary>
+    /// <summary>Drops retired generations beyond retention, rolled-back ones beyond the same count, and failed candidates everywhere; returns how many.</summary>
     [ResponseTimeout("00:10:00")]
     Task<int> CollectGenerationsAsync();
 

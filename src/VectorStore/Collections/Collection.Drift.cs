@@ -180,17 +180,19 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// The newest candidate that retrains the live scheme and was never live (building, or built and not yet judged),
-    /// declared before a restart by the ladder (whose step is not persisted) or by a user; null when there is none.
-    /// The ladder judges it rather than training another: after each `kill -9` during a drift-triggered build, the
-    /// restarted ladder declared one more candidate beside the one being rebuilt.
+    /// The newest candidate that retrains the live scheme, was never live and is still being built: declared before a
+    /// restart by the ladder (whose step is not persisted) or by a user; null when there is none. The ladder judges it
+    /// rather than training another: after each `kill -9` during a drift-triggered build, the restarted ladder declared
+    /// one more candidate beside the one being rebuilt. A built candidate is never adopted: it may be one the gate
+    /// already refused, which the ladder would otherwise judge again at every restart instead of training on the data
+    /// as it now is.
     /// </summary>
     private int? PendingRetraining(Generation live)
     {
         _lock.EnterReadLock();
         try
         {
-            return _generations.LastOrDefault(g => g != live && g.State == GenerationState.Candidate && g.RetiredOrder == 0 && g.Error is null
+            return _generations.LastOrDefault(g => g != live && g.State == GenerationState.Candidate && g.RetiredOrder == 0 && g.Error is null && !g.Ready
                 && !g.GivenSample && g.Compression.ToString() == live.Compression.ToString() && g.IndexSpec.ToString() == live.IndexSpec.ToString())?.Number;
         }
         finally { _lock.ExitReadLock(); }

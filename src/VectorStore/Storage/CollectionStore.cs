@@ -22,7 +22,8 @@ internal sealed record StorageSettings
     /// collection and, through <see cref="Buffers"/>, for all the database's collections together (then the collections
     /// holding at least an even share of it seal theirs). Writes continue while the background checkpoint runs, up to
     /// <see cref="StallFactor"/> times this: past that a writer's acknowledgement waits for the checkpoint (a write
-    /// stall), so the buffer stays bounded when writes outrun the disk. Default <see cref="DefaultBufferedBytes"/>:
+    /// stall, at most <see cref="MaxWriteStall"/> per write, none while checkpoints fail), so when writes outrun the disk the buffer stays near
+    /// that bound (plus the batches of the writers in flight). Default <see cref="DefaultBufferedBytes"/>:
     /// 64 MiB, less under a memory limit.
     /// </summary>
     public long CheckpointAfterBufferedBytes { get; init; } = DefaultBufferedBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
@@ -47,6 +48,14 @@ internal sealed record StorageSettings
     /// checkpoint started with more to seal than the last.
     /// </summary>
     public const int StallFactor = 2;
+
+    /// <summary>
+    /// The longest one write is held by a write stall (<see cref="StallFactor"/>). A checkpoint also waits for a backup's
+    /// copy or a compaction holding the snapshot gate, and a writer held past that (a cluster replica's apply, a client's
+    /// request timeout) would fail for a reason that is not its own; past it the buffer grows until the checkpoint runs.
+    /// Default 10 s.
+    /// </summary>
+    public TimeSpan MaxWriteStall { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Called on the background checkpoint's thread before it starts (tests hold a checkpoint with it). Default null.</summary>
     public Action? BeforeBackgroundCheckpoint { get; init; }
@@ -423,6 +432,12 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
                     Volatile.Write(ref _lastBackgroundCheckpointFailed, true);
                     RetryIdleCheckpointLater();
                 }
+                catch
+                {
+                    // Any other failure (out of memory, say) faults the task as before; writers stop stalling on it.
+                    Volatile.Write(ref _lastBackgroundCheckpointFailed, true);
+                    throw;
+                }
                 finally
                 {
                     t_onBackgroundCheckpoint = false;
@@ -456,35 +471,46 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     /// <summary>
     /// Holds a writer whose write left the buffer past the stall bound until a checkpoint sealed it
     /// (<see cref="StorageSettings.StallFactor"/>). The write is applied and durable already; only its acknowledgement
-    /// waits. A failed checkpoint ends the wait (the log holds everything, and stalling on a failing disk would stop
-    /// every writer rather than retry one checkpoint), and so does the close.
+    /// waits, for at most <see cref="StorageSettings.MaxWriteStall"/>. No writer is held while checkpoints fail (the last one failed, or the
+    /// one waited for faulted): the log holds everything, and holding each write for a checkpoint that fails again would
+    /// stop the writers instead of one retried checkpoint. A close ends the wait too.
     /// </summary>
     private void WaitForBufferRoom()
     {
-        for (int round = 0; round < MaxStallRounds && OverStallBound(); round++)
+        long deadline = Environment.TickCount64 + (long)_settings.MaxWriteStall.TotalMilliseconds;
+        for (int round = 0; round < MaxStallRounds && StallAgain(); round++)
         {
             var running = StartOrJoinBackgroundCheckpoint(out _);
             if (running is null) return;
             Interlocked.Increment(ref _writeStalls);
-            try { running.Wait(); }
-            catch (AggregateException) { /* the checkpoint's own failure: the write that waited succeeded */ }
-            if (Volatile.Read(ref _lastBackgroundCheckpointFailed)) return;
+            long left = deadline - Environment.TickCount64;
+            try
+            {
+                if (left <= 0 || !running.Wait(TimeSpan.FromMilliseconds(left))) return;
+            }
+            catch (AggregateException) { return; /* the checkpoint's own failure: the write that waited succeeded */ }
         }
     }
 
     /// <inheritdoc cref="WaitForBufferRoom"/>
     private async ValueTask WaitForBufferRoomAsync(CancellationToken cancellationToken)
     {
-        for (int round = 0; round < MaxStallRounds && OverStallBound(); round++)
+        long deadline = Environment.TickCount64 + (long)_settings.MaxWriteStall.TotalMilliseconds;
+        for (int round = 0; round < MaxStallRounds && StallAgain(); round++)
         {
             var running = StartOrJoinBackgroundCheckpoint(out _);
             if (running is null) return;
             Interlocked.Increment(ref _writeStalls);
-            try { await running.WaitAsync(cancellationToken).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException) { /* as above */ }
-            if (Volatile.Read(ref _lastBackgroundCheckpointFailed)) return;
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0) return;
+            try { await running.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false); }
+            catch (TimeoutException) { return; }
+            catch (Exception e) when (e is not OperationCanceledException) { return; /* as above */ }
         }
     }
+
+    /// <summary>Still over the bound, and the last checkpoint did not fail.</summary>
+    private bool StallAgain() => !Volatile.Read(ref _lastBackgroundCheckpointFailed) && OverStallBound();
 
     /// <summary>
     /// Checkpoints one stalled writer waits for at most: each seals what was buffered when it started, so a writer still

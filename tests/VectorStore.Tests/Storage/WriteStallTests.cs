@@ -74,6 +74,48 @@ public sealed class WriteStallTests
         StorageTestKit.AssertHas(reopened.GetCollection("a"), data, 0, data.Count);
     }
 
+    /// <summary>
+    /// A write is held for at most <c>MaxWriteStall</c>: a checkpoint may wait behind a backup's copy for minutes, and
+    /// a writer held that long (a replica's apply, a client's timeout) would fail for a reason not its own.
+    /// </summary>
+    [Fact]
+    public async Task AWriterIsHeldNoLongerThanTheLimit()
+    {
+        string dir = TestData.TempDir();
+        using var release = new ManualResetEventSlim();
+        int checkpoints = 0;
+        var settings = StorageTestKit.Small with
+        {
+            CheckpointAfterBufferedBytes = Limit,
+            MaxWriteStall = TimeSpan.FromMilliseconds(200),
+            BeforeBackgroundCheckpoint = () =>
+            {
+                if (Interlocked.Increment(ref checkpoints) == 1) release.Wait(TimeSpan.FromSeconds(60));
+            },
+        };
+        var data = StorageTestKit.Vectors(6_000, Dim, 23);
+        var db = StorageTestKit.Open(dir, settings);
+        try
+        {
+            var c = db.CreateCollection("a", StorageTestKit.Options(Dim, threshold: 100_000, compression: "none"));
+            var store = db.StoreOf("a")!;
+            var writer = Task.Run(() => StorageTestKit.Load(c, data, 0, Batch));
+            // Each write past the bound waits 200 ms and goes on: 40-odd such writes, far less than the held checkpoint.
+            Assert.True(await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(50))) == writer, "the writer stayed held behind the checkpoint");
+            await writer;
+            Assert.True(store.WriteStalls > 0);
+            Assert.True(store.BufferedBytes > 2 * Limit, "nothing was held: the checkpoint sealed the buffer");
+            release.Set();
+            store.WaitForBackgroundCheckpoint();
+            StorageTestKit.AssertHas(c, data, 0, data.Count);
+        }
+        finally
+        {
+            release.Set();
+            db.Dispose();
+        }
+    }
+
     /// <summary>A checkpoint that fails ends the stall: a failing disk must not hold every writer (the log keeps their rows).</summary>
     [Fact]
     public async Task AFailingCheckpointDoesNotHoldTheWriters()

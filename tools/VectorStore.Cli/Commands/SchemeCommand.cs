@@ -169,7 +169,7 @@ public sealed class SchemeCommand : CliCommand
     {
         var name = Collection();
         var json = Json();
-        return Sub("gc", "Drop retired generations beyond the policy's retention, and failed candidates", [name, json], _ => { }, async (r, db) =>
+        return Sub("gc", "Drop retired generations beyond the policy's retention, rolled-back ones (candidates again) beyond the same count, and failed candidates", [name, json], _ => { }, async (r, db) =>
         {
             string c = r.GetValue(name)!;
             int removed = await db.CollectGenerationsAsync(c).ConfigureAwait(false);
