@@ -10,8 +10,9 @@ internal sealed partial class CollectionStore
     /// every file it names are copied and fsynced (a drop or close in the meantime stops the copy between two files with
     /// <see cref="ObjectDisposedException"/>). The copy gets a new, empty log and its snapshot that log's first
     /// address (<see cref="SnapshotFile.CopyWithLogAddress"/>), so it needs none of this log's records. Writers and
-    /// searches go on meanwhile; background checkpoints wait for the copy, and so, for up to 10 s each, do writers that
-    /// fill the buffer to its stall bound meanwhile. Returns the copy's manifest entry and live count.
+    /// searches go on meanwhile; background checkpoints wait for the copy, and so, for up to
+    /// <see cref="StorageSettings.MaxWriteStall"/> each, do writers that fill the buffer to its stall bound meanwhile.
+    /// Returns the copy's manifest entry and live count.
     /// Errors about the backup as a whole name <paramref name="backup"/>, the directory the user asked for (the copy is
     /// written into a hidden partial directory first). With <paramref name="linkFrom"/> (this collection's directory in
     /// a previous backup), each sealed file found there unchanged is hard-linked instead of copied (incremental backup;

@@ -478,15 +478,11 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     private void WaitForBufferRoom()
     {
         long deadline = Environment.TickCount64 + (long)_settings.MaxWriteStall.TotalMilliseconds;
-        for (int round = 0; round < MaxStallRounds && StallAgain(); round++)
+        for (int round = 0; round < MaxStallRounds && NextStall(deadline, out var running, out var left); round++)
         {
-            var running = StartOrJoinBackgroundCheckpoint(out _);
-            if (running is null) return;
-            Interlocked.Increment(ref _writeStalls);
-            long left = deadline - Environment.TickCount64;
             try
             {
-                if (left <= 0 || !running.Wait(TimeSpan.FromMilliseconds(left))) return;
+                if (!running.Wait(left)) return;
             }
             catch (AggregateException) { return; /* the checkpoint's own failure: the write that waited succeeded */ }
         }
@@ -496,17 +492,27 @@ internal sealed partial class CollectionStore : ICollectionJournal, IDisposable
     private async ValueTask WaitForBufferRoomAsync(CancellationToken cancellationToken)
     {
         long deadline = Environment.TickCount64 + (long)_settings.MaxWriteStall.TotalMilliseconds;
-        for (int round = 0; round < MaxStallRounds && StallAgain(); round++)
+        for (int round = 0; round < MaxStallRounds && NextStall(deadline, out var running, out var left); round++)
         {
-            var running = StartOrJoinBackgroundCheckpoint(out _);
-            if (running is null) return;
-            Interlocked.Increment(ref _writeStalls);
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0) return;
-            try { await running.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false); }
-            catch (TimeoutException) { return; }
-            catch (Exception e) when (e is not OperationCanceledException) { return; /* as above */ }
+            try { await running.WaitAsync(left, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { return; /* timed out, or as above */ }
         }
+    }
+
+    /// <summary>
+    /// One round of a stall: false when the writer goes on (under the bound, the last checkpoint failed, the store
+    /// closed, or <paramref name="deadline"/> passed); otherwise the checkpoint to wait for (started if none runs) and
+    /// how long to wait for it at most.
+    /// </summary>
+    private bool NextStall(long deadline, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Task? running, out TimeSpan left)
+    {
+        left = TimeSpan.Zero;
+        running = StallAgain() ? StartOrJoinBackgroundCheckpoint(out _) : null;
+        if (running is null) return false;
+        Interlocked.Increment(ref _writeStalls);
+        long ms = deadline - Environment.TickCount64;
+        left = TimeSpan.FromMilliseconds(ms);
+        return ms > 0;
     }
 
     /// <summary>Still over the bound, and the last checkpoint did not fail.</summary>
