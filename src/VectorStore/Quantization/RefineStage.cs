@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorStore.Clustering;
 using VectorStore.Distance;
+using VectorStore.Memory;
 using VectorStore.Ranking;
 
 namespace VectorStore.Quantization;
@@ -27,10 +28,9 @@ internal sealed class RefineStage
     private readonly DistanceKind _kind;
     private readonly int _codeSize;
 
-    // The codes in chunks of 2^_shift slots, each full but the last: one array would stop at 2 GiB (about 5.5M sq8
-    // codes of 384 dimensions), and a growing chunk copies only itself.
-    private readonly int _shift;
-    private byte[][] _chunks = [];
+    // Chunked: one array would stop at 2 GiB (about 5.5M sq8 codes of 384 dimensions), and a growing chunk copies
+    // only itself.
+    private readonly ChunkedArray<byte> _codes;
 
     /// <summary>Bytes a full chunk holds at most (fewer slots per chunk for larger codes).</summary>
     internal const int ChunkBytesLimit = 32 << 20;
@@ -40,12 +40,12 @@ internal sealed class RefineStage
         Codec = codec;
         _kind = kind;
         _codeSize = codec.CodeSize;
-        _shift = Math.Clamp(BitOperations.Log2((uint)Math.Max(1, chunkBytes / Math.Max(1, _codeSize))), 0, 20);
+        _codes = new ChunkedArray<byte>(Math.Max(1, _codeSize), chunkBytes);
         _scratch = new ThreadLocal<Scratch>(() => new Scratch(codec.CreateScorer(kind)));
     }
 
     /// <summary>Slots per chunk.</summary>
-    internal int ChunkSlots => 1 << _shift;
+    internal int ChunkSlots => _codes.ItemsPerChunk;
 
     /// <summary>The refine codec.</summary>
     public VectorCodec Codec { get; }
@@ -67,54 +67,27 @@ internal sealed class RefineStage
     /// every live slot leaves no spare room behind (growing by a quarter at a time, a 50k build had allocated 508 B per
     /// vector for 388 B codes).
     /// </summary>
-    public void Reserve(int slots)
-    {
-        if (slots <= 0) return;
-        int last = (slots - 1) >> _shift;
-        for (int c = 0; c <= last; c++) Grow(c, c < last ? ChunkSlots : slots - (c << _shift));
-    }
+    public void Reserve(int slots) => _codes.Reserve(slots);
 
     /// <summary>Encodes <paramref name="vector"/> as the code of <paramref name="slot"/>.</summary>
-    /// <remarks>The last chunk grows by a quarter: at sq8's 388 bytes per 384-dimension vector, doubling could hold as
-    /// many bytes again as the codes themselves.</remarks>
+    /// <remarks>The last chunk grows by a quarter (<see cref="ChunkedArray{T}"/>): at sq8's 388 bytes per 384-dimension
+    /// vector, doubling could hold as many bytes again as the codes themselves.</remarks>
     public void Encode(int slot, ReadOnlySpan<float> vector)
     {
-        int c = slot >> _shift, within = slot & (ChunkSlots - 1);
-        if (c >= _chunks.Length || (long)(within + 1) * _codeSize > _chunks[c].Length)
-        {
-            int held = c < _chunks.Length ? _chunks[c].Length / Math.Max(1, _codeSize) : 0;
-            Grow(c, Math.Min(ChunkSlots, Math.Max(within + 1, Math.Max(held + held / 4, 1024))));
-        }
-        Codec.Encode(vector, _chunks[c].AsSpan(within * _codeSize, _codeSize));
-    }
-
-    /// <summary>Makes chunk <paramref name="c"/> (and every one before it, full) hold at least <paramref name="slots"/> codes.</summary>
-    private void Grow(int c, int slots)
-    {
-        if (c >= _chunks.Length)
-        {
-            int old = _chunks.Length;
-            Array.Resize(ref _chunks, c + 1);
-            for (int i = old; i < c; i++) _chunks[i] = [];
-            _chunks[c] = [];
-        }
-        for (int i = 0; i < c; i++)
-            if (_chunks[i].Length < ChunkSlots * _codeSize) Array.Resize(ref _chunks[i], ChunkSlots * _codeSize);
-        if (_chunks[c].Length < slots * _codeSize) Array.Resize(ref _chunks[c], slots * _codeSize);
+        _codes.EnsureCapacity(slot + 1);
+        Codec.Encode(vector, _codes[slot]);
     }
 
     /// <summary>The code of <paramref name="slot"/> (encoded, or reserved and not yet written: zeros).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ReadOnlySpan<byte> CodeOf(int slot) => _chunks[slot >> _shift].AsSpan((slot & (ChunkSlots - 1)) * _codeSize, _codeSize);
+    private ReadOnlySpan<byte> CodeOf(int slot) => _codes[slot];
 
     /// <summary>Bytes held by the codes and the codec's parameters.</summary>
     public long MemoryBytes
     {
         get
         {
-            long bytes = Codec.ParameterBytes;
-            foreach (var chunk in _chunks) bytes += chunk.Length;
-            return bytes;
+            return Codec.ParameterBytes + _codes.MemoryBytes;
         }
     }
 
@@ -199,14 +172,13 @@ internal sealed class RefineStage
         CodecRegistry.Write(Codec, w);
         w.Write(_codeSize);
         w.Write((long)highWater * _codeSize);
-        for (int c = 0; (long)c << _shift < highWater; c++)
+        for (int c = 0; c < _codes.SegmentCount(highWater); c++)
         {
-            int slots = (int)Math.Min(ChunkSlots, highWater - ((long)c << _shift));
-            int bytes = slots * _codeSize;
-            int stored = c < _chunks.Length ? Math.Min(bytes, _chunks[c].Length) : 0;
-            if (stored > 0) w.Write(_chunks[c], 0, stored);
+            var stored = _codes.Segment(c, highWater);
+            w.Write(stored);
             // Slots above the last one ever encoded (free since training) have no code yet: zeros, never read.
-            if (bytes > stored) w.Write(new byte[bytes - stored]);
+            int missing = _codes.SegmentLength(c, highWater) - stored.Length;
+            if (missing > 0) w.Write(new byte[missing]);
         }
     }
 
@@ -220,13 +192,12 @@ internal sealed class RefineStage
         if (size != codec.CodeSize || highWater < 0 || bytes != (long)highWater * size)
             throw new StoreCorruptedException(path, $"refine codes: {bytes} bytes of {size}-byte codes for {highWater} slots (codec code size {codec.CodeSize})");
         var stage = new RefineStage(codec, kind, chunkBytes);
-        int chunks = highWater == 0 ? 0 : ((highWater - 1) >> stage._shift) + 1;
-        stage._chunks = new byte[chunks][];
-        for (int c = 0; c < chunks; c++)
+        stage._codes.Reserve(highWater);
+        for (int c = 0; c < stage._codes.SegmentCount(highWater); c++)
         {
-            int n = (int)Math.Min(stage.ChunkSlots, highWater - ((long)c << stage._shift)) * size;
-            stage._chunks[c] = r.ReadBytes(n);
-            if (stage._chunks[c].Length != n) throw new StoreCorruptedException(path, "refine codes are truncated");
+            var segment = stage._codes.Segment(c, highWater);
+            if (r.BaseStream.ReadAtLeast(segment, segment.Length, throwOnEndOfStream: false) != segment.Length || segment.Length != stage._codes.SegmentLength(c, highWater))
+                throw new StoreCorruptedException(path, "refine codes are truncated");
         }
         return stage;
     }

@@ -93,7 +93,7 @@ public sealed partial class HnswIndex
                 writer.Write(_nodeSlot[node]);
                 bool code = rewritten.Contains(node);
                 writer.Write(code);
-                if (code) writer.Write(_codes, node * _codeSize, _codeSize);
+                if (code) writer.Write(_codes[node]);
                 if (state == StateFree) continue;
                 for (int l = 0; l <= _level[node]; l++) WriteLinkList(writer, node, l);
             }
@@ -135,7 +135,7 @@ public sealed partial class HnswIndex
             bool code = reader.ReadBoolean();
             if (state > StateDead || level >= MaxLevels || (state == StateFree && level != 0))
                 throw new InvalidDataException($"hnsw changes: bad node {node}");
-            if (code) ReadExactly(reader, _codes.AsSpan(node * _codeSize, _codeSize));
+            if (code) ReadExactly(reader, _codes[node]);
             // A node the image held free (or did not hold) has no code to keep: it must have been inserted since.
             else if (state != StateFree && (node >= baseHigh || _state[node] == StateFree))
                 throw new InvalidDataException($"hnsw changes: node {node} was inserted since the image but carries no code");
@@ -146,14 +146,14 @@ public sealed partial class HnswIndex
             if (code) rewritten.Add(node);
             if (state == StateFree)
             {
-                _links0[node * _stride0] = 0;
+                _links0[node][0] = 0;
                 continue;
             }
             ReadLinkList(reader, node, 0, high);
             if (level == 0) continue;
             // One block of `level` lists, the shape the pool holds them in.
             var lists = new int[level * _strideUp];
-            for (int l = 1; l <= level; l++) ReadLinkListInto(reader, node, l, high, lists, (l - 1) * _strideUp);
+            for (int l = 1; l <= level; l++) ReadLinkListInto(reader, node, l, high, lists.AsSpan((l - 1) * _strideUp, _strideUp));
             upper[node] = lists;
         }
         for (int node = baseHigh; node < high; node++)

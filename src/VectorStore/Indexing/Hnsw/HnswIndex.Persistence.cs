@@ -29,7 +29,7 @@ public sealed partial class HnswIndex
             writer.Write(_state, 0, high);
             writer.Write(_level, 0, high);
             for (int i = 0; i < high; i++) writer.Write(_nodeSlot[i]);
-            writer.Write(_codes, 0, high * _codeSize);
+            for (int c = 0; c < _codes.SegmentCount(high); c++) writer.Write(_codes.Segment(c, high));
             for (int node = 0; node < high; node++)
             {
                 if (_state[node] == StateFree) continue;
@@ -80,7 +80,7 @@ public sealed partial class HnswIndex
             index._nodeSlot[i] = reader.ReadInt32();
             if (index._level[i] >= MaxLevels || index._state[i] > StateDead) throw new InvalidDataException($"hnsw index: bad node {i}");
         }
-        ReadExactly(reader, index._codes.AsSpan(0, high * codec.CodeSize));
+        for (int c = 0; c < index._codes.SegmentCount(high); c++) ReadExactly(reader, index._codes.Segment(c, high));
         int upper = 0;
         for (int node = 0; node < high; node++)
             if (index._state[node] != StateFree && index._level[node] > 0) upper += index._level[node] * index._strideUp;
@@ -108,30 +108,29 @@ public sealed partial class HnswIndex
 
     /// <summary>Reads one stored link list (<c>u16 n</c> + n node ids) into <paramref name="node"/>'s list at <paramref name="level"/>.</summary>
     private void ReadLinkList(BinaryReader reader, int node, int level, int high) =>
-        ReadLinkListInto(reader, node, level, high, LinkArray(level), LinkBase(node, level));
+        ReadLinkListInto(reader, node, level, high, Links(node, level));
 
-    /// <summary>Reads one stored link list into <paramref name="arr"/> at <paramref name="b"/> (count, then ids), checking it.</summary>
-    private void ReadLinkListInto(BinaryReader reader, int node, int level, int high, int[] arr, int b)
+    /// <summary>Reads one stored link list into <paramref name="links"/> (count, then ids), checking it.</summary>
+    private void ReadLinkListInto(BinaryReader reader, int node, int level, int high, Span<int> links)
     {
         int n = reader.ReadUInt16();
         if (n > MaxDegree(level)) throw new InvalidDataException($"hnsw index: node {node} has {n} links at level {level}");
-        arr[b] = n;
+        links[0] = n;
         for (int i = 0; i < n; i++)
         {
             int nb = reader.ReadInt32();
             if ((uint)nb >= (uint)high) throw new InvalidDataException($"hnsw index: node {node} links to {nb}");
-            arr[b + 1 + i] = nb;
+            links[1 + i] = nb;
         }
     }
 
     /// <summary>Writes <paramref name="node"/>'s link list at <paramref name="level"/> as <see cref="ReadLinkList"/> reads it.</summary>
     private void WriteLinkList(BinaryWriter writer, int node, int level)
     {
-        int b = LinkBase(node, level);
-        int[] arr = LinkArray(level);
-        int n = arr[b];
+        var links = Links(node, level);
+        int n = links[0];
         writer.Write((ushort)n);
-        for (int i = 0; i < n; i++) writer.Write(arr[b + 1 + i]);
+        for (int i = 0; i < n; i++) writer.Write(links[1 + i]);
     }
 
     /// <summary>
@@ -176,10 +175,10 @@ public sealed partial class HnswIndex
             if (_state[node] == StateFree) continue;
             for (int l = 1; l <= _level[node]; l++)
             {
-                int b = LinkBase(node, l);
-                for (int i = 1; i <= _upperPool[b]; i++)
+                var links = Links(node, l);
+                for (int i = 1; i <= links[0]; i++)
                 {
-                    int target = _upperPool[b + i];
+                    int target = links[i];
                     if (_level[target] < l) // free nodes have level 0
                         throw new InvalidDataException($"hnsw index: node {node} links at layer {l} to node {target}, which has no such layer");
                 }

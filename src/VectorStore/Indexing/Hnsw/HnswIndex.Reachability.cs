@@ -174,10 +174,10 @@ public sealed partial class HnswIndex
         queue[tail++] = start;
         while (head < tail)
         {
-            int b = queue[head++] * _stride0;
-            for (int i = 0, n = _links0[b]; i < n; i++)
+            var links = _links0[queue[head++]];
+            for (int i = 0, n = links[0]; i < n; i++)
             {
-                int nb = _links0[b + 1 + i];
+                int nb = links[1 + i];
                 if (reached[nb]) continue;
                 reached[nb] = true;
                 queue[tail++] = nb;
@@ -237,13 +237,13 @@ public sealed partial class HnswIndex
         LockNode(node);
         try
         {
-            int b = node * _stride0;
-            int n = _links0[b];
-            if (_links0.AsSpan(b + 1, n).Contains(target)) return -1;
+            var links = _links0[node];
+            int n = links[0];
+            if (links.Slice(1, n).Contains(target)) return -1;
             if (n < _m0)
             {
-                _links0[b + 1 + n] = target;
-                _links0[b] = n + 1;
+                links[1 + n] = target;
+                links[0] = n + 1;
                 return -1;
             }
             SetAuxQuery(node, s);
@@ -251,11 +251,11 @@ public sealed partial class HnswIndex
             float farthestDistance = float.NegativeInfinity;
             for (int i = 0; i < n; i++)
             {
-                float d = AuxDistance(_links0[b + 1 + i], s);
+                float d = AuxDistance(links[1 + i], s);
                 if (d > farthestDistance) (farthest, farthestDistance) = (i, d);
             }
-            int replaced = _links0[b + 1 + farthest];
-            _links0[b + 1 + farthest] = target;
+            int replaced = links[1 + farthest];
+            links[1 + farthest] = target;
             return replaced;
         }
         finally { UnlockNode(node); }

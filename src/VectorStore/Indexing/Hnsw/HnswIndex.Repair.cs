@@ -49,7 +49,7 @@ public sealed partial class HnswIndex
                     MarkChanged(node);
                     _state[node] = StateFree;
                     _nodeSlot[node] = -1;
-                    _links0[node * _stride0] = 0;
+                    _links0[node][0] = 0;
                     _level[node] = 0;
                     _upperOffset[node] = -1;
                     _freeNodes.Push(node);
@@ -70,12 +70,11 @@ public sealed partial class HnswIndex
 
     private void Repair(int node, int level, HnswScratch s)
     {
-        int[] arr = LinkArray(level);
-        int b = LinkBase(node, level);
-        int n = arr[b];
+        var links = Links(node, level);
+        int n = links[0];
         bool any = false;
         for (int i = 0; i < n; i++)
-            if (_state[arr[b + 1 + i]] != StateLive) { any = true; break; }
+            if (_state[links[1 + i]] != StateLive) { any = true; break; }
         if (!any) return;
         int max = MaxDegree(level);
         s.EnsureCandidates(max * (max + 1) * 2 + 1);
@@ -85,7 +84,7 @@ public sealed partial class HnswIndex
         int count = 0;
         for (int i = 0; i < n; i++)
         {
-            int nb = arr[b + 1 + i];
+            int nb = links[1 + i];
             if (!s.Visit(nb)) continue;
             if (_state[nb] == StateLive)
             {
@@ -93,11 +92,11 @@ public sealed partial class HnswIndex
                 continue;
             }
             if (_state[nb] != StateDead || _level[nb] < level) continue;
-            int b2 = LinkBase(nb, level);
-            int n2 = arr[b2];
+            var links2 = Links(nb, level);
+            int n2 = links2[0];
             for (int j = 0; j < n2; j++)
             {
-                int nb2 = arr[b2 + 1 + j];
+                int nb2 = links2[1 + j];
                 if (count == ids.Length) break;
                 if (!s.Visit(nb2)) continue;
                 if (_state[nb2] == StateLive)
@@ -107,11 +106,11 @@ public sealed partial class HnswIndex
                 }
                 // A chain of two deleted nodes: look one hop further so the region behind them stays reachable.
                 if (_state[nb2] != StateDead || _level[nb2] < level) continue;
-                int b3 = LinkBase(nb2, level);
-                int n3 = arr[b3];
+                var links3 = Links(nb2, level);
+                int n3 = links3[0];
                 for (int t = 0; t < n3 && count < ids.Length; t++)
                 {
-                    int nb3 = arr[b3 + 1 + t];
+                    int nb3 = links3[1 + t];
                     if (_state[nb3] == StateLive && s.Visit(nb3)) ids[count++] = nb3;
                 }
             }
@@ -126,7 +125,7 @@ public sealed partial class HnswIndex
         // Only this thread touches this node's lists during consolidation; neighbours' lists are only read, and
         // dead nodes' lists are never written until every repair is done.
         MarkChanged(node);
-        s.Selected.AsSpan(0, chosen).CopyTo(arr.AsSpan(b + 1, chosen));
-        arr[b] = chosen;
+        s.Selected.AsSpan(0, chosen).CopyTo(links.Slice(1, chosen));
+        links[0] = chosen;
     }
 }

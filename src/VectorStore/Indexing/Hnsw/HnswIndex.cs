@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using VectorStore.Distance;
+using VectorStore.Memory;
 using VectorStore.Quantization;
 
 namespace VectorStore.Indexing.Hnsw;
@@ -14,9 +15,10 @@ namespace VectorStore.Indexing.Hnsw;
 /// </summary>
 /// <remarks>
 /// <para>Layout: nodes are dense internal ids, separate from the collection's slots so that a deleted node can stay
-/// navigable until it is unlinked while its slot is already reused. Codes, layer-0 links (count + 2M ids per node),
-/// levels and versions are flat arrays indexed by node; links above layer 0 are blocks of (count + M ids) per level in
-/// one pooled array. No per-node objects.</para>
+/// navigable until it is unlinked while its slot is already reused. Codes and layer-0 links (count + 2M ids per node)
+/// are chunked arrays indexed by node (8 MiB chunks, so growing copies one chunk, not the whole graph); levels and
+/// versions are flat arrays; links above layer 0 are blocks of (count + M ids) per level in one pooled array. No
+/// per-node objects.</para>
 /// <para>Reachability: every live node keeps a way in on layer 0. A node a back link's pruning leaves with no
 /// neighbour linking back is linked again at once, and a full pass (a walk of layer 0 from the entry point) links any
 /// node still cut off after every hundredth of the graph inserted (at least 256 nodes) and after each consolidation
@@ -70,8 +72,10 @@ public sealed partial class HnswIndex : VectorIndex
     private readonly Stack<int> _freeNodes = new();
     private readonly Stack<int>[] _freeBlocks;
 
-    private byte[] _codes;
-    private int[] _links0;
+    // Chunked, not one array each: growing copies the last chunk only, so a build does not hold the old and the new
+    // copy of every code at once (ChunkedArray).
+    private readonly ChunkedArray<byte> _codes;
+    private readonly ChunkedArray<int> _links0;
     private int[] _version;
     private byte[] _level;
     private byte[] _state;
@@ -96,6 +100,12 @@ public sealed partial class HnswIndex : VectorIndex
     /// <param name="seed">Seed of the level draws.</param>
     /// <param name="initialCapacity">Nodes to reserve.</param>
     public HnswIndex(VectorCodec codec, DistanceKind kind, int m = 16, int efConstruction = DefaultEfConstruction, int seed = 42, int initialCapacity = 1024)
+        : this(codec, kind, m, efConstruction, seed, initialCapacity, ChunkBytes)
+    {
+    }
+
+    /// <summary>As the public constructor, with chunks of codes and links of at most <paramref name="chunkBytes"/> (tests cross chunk ends with small ones).</summary>
+    internal HnswIndex(VectorCodec codec, DistanceKind kind, int m, int efConstruction, int seed, int initialCapacity, int chunkBytes)
     {
         if (m is < 2 or > 255) throw new InvalidArgumentException($"hnsw: M must be in 2..255, got {m}");
         if (efConstruction < m) throw new InvalidArgumentException($"hnsw: EFC ({efConstruction}) must be at least M ({m})");
@@ -112,8 +122,10 @@ public sealed partial class HnswIndex : VectorIndex
         _freeBlocks = new Stack<int>[MaxLevels];
         for (int i = 0; i < MaxLevels; i++) _freeBlocks[i] = new Stack<int>();
         int cap = Math.Min(Math.Max(16, initialCapacity), MaxSlots);
-        _codes = new byte[(long)cap * _codeSize];
-        _links0 = new int[(long)cap * _stride0];
+        _codes = new ChunkedArray<byte>(_codeSize, chunkBytes);
+        _codes.Reserve(cap);
+        _links0 = new ChunkedArray<int>(_stride0, chunkBytes);
+        _links0.Reserve(cap);
         _version = new int[cap];
         _level = new byte[cap];
         _state = new byte[cap];
@@ -127,8 +139,11 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     /// <inheritdoc />
-    /// <remarks>Codes and level-0 links are one array each, indexed by node: the smaller of the two limits.</remarks>
-    protected override int ArraySlots => (int)Math.Min(Array.MaxLength / _codeSize, Array.MaxLength / _stride0);
+    /// <remarks>Codes and level-0 links are chunked; levels, versions and slots are one array each, indexed by node.</remarks>
+    protected override int ArraySlots => Array.MaxLength;
+
+    /// <summary>Bytes of a full chunk of codes or of level-0 links: a growing chunk is copied, so this bounds a growth's transient copy.</summary>
+    internal const int ChunkBytes = 8 << 20;
 
     /// <inheritdoc />
     /// <remarks>
@@ -141,7 +156,7 @@ public sealed partial class HnswIndex : VectorIndex
         base.CheckRoom(highWater, rows);
         long nodes = NodeHighWaterAfter(rows);
         if (nodes > MaxSlots)
-            throw CapacityError(nodes, "its codes and level-0 links are one array each, and replaced or deleted rows keep their nodes until a consolidation recycles them");
+            throw CapacityError(nodes, "its nodes are numbered by 32-bit integers, and replaced or deleted rows keep their nodes until a consolidation recycles them");
     }
 
     /// <summary>The node high-water mark once <paramref name="rows"/> more nodes are allocated: recycled nodes are handed out first.</summary>
@@ -221,10 +236,10 @@ public sealed partial class HnswIndex : VectorIndex
         Volatile.Write(ref v, v + 1);
     }
 
-    private int LinkBase(int node, int level) =>
-        level == 0 ? node * _stride0 : _upperOffset[node] + (level - 1) * _strideUp;
-
-    private int[] LinkArray(int level) => level == 0 ? _links0 : _upperPool;
+    /// <summary>The link block of <paramref name="node"/> at <paramref name="level"/>: the count, then up to <see cref="MaxDegree"/> node ids.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> Links(int node, int level) =>
+        level == 0 ? _links0[node] : _upperPool.AsSpan(_upperOffset[node] + (level - 1) * _strideUp, _strideUp);
 
     /// <summary>Copies the links of <paramref name="node"/> at <paramref name="level"/>; consistent under concurrent writers.</summary>
     private int ReadLinks(int node, int level, int[] buffer)
@@ -237,12 +252,11 @@ public sealed partial class HnswIndex : VectorIndex
             int before = Volatile.Read(ref v);
             if ((before & 1) == 0)
             {
-                int[] arr = LinkArray(level);
-                int b = LinkBase(node, level);
-                int n = arr[b];
+                var links = Links(node, level);
+                int n = links[0];
                 if ((uint)n <= (uint)max)
                 {
-                    Array.Copy(arr, b + 1, buffer, 0, n);
+                    links.Slice(1, n).CopyTo(buffer);
                     Interlocked.MemoryBarrier();
                     if (Volatile.Read(ref v) == before) return n;
                 }
@@ -252,7 +266,7 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ReadOnlySpan<byte> CodeOf(int node) => new(_codes, node * _codeSize, _codeSize);
+    private ReadOnlySpan<byte> CodeOf(int node) => _codes[node];
 
     /// <summary>
     /// Asks for every cache line of a node's code. The walk is bound by memory latency, not arithmetic: issuing the
@@ -260,14 +274,14 @@ public sealed partial class HnswIndex : VectorIndex
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Prefetch(int node) =>
-        CachePrefetch.ToL1(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codes), (nint)node * _codeSize), _codeSize);
+        CachePrefetch.ToL1(ref _codes.First(node), _codeSize);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void PrefetchLinks(int node, int level)
     {
         if (Sse.IsSupported && level == 0)
         {
-            int* p = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_links0)) + (long)node * _stride0;
+            int* p = (int*)Unsafe.AsPointer(ref _links0.First(node));
             for (int off = 0; off < _stride0; off += 16) Sse.Prefetch0(p + off);
         }
     }
@@ -320,17 +334,19 @@ public sealed partial class HnswIndex : VectorIndex
             if (nodes > _nodeCapacity)
             {
                 int max = MaxSlots;
-                if (nodes > max) throw CapacityError(nodes, "its codes and level-0 links are one array each");
+                if (nodes > max) throw CapacityError(nodes, "its nodes are numbered by 32-bit integers");
+                // The per-node arrays here are small (14 bytes a node) and grow by half again; the codes and links grow
+                // chunk by chunk, by their own rule.
                 int cap = (int)Math.Min(max, Math.Max(nodes, _nodeCapacity + (long)(_nodeCapacity / 2)));
-                Array.Resize(ref _codes, checked(cap * _codeSize));
-                Array.Resize(ref _links0, checked(cap * _stride0));
+                _codes.EnsureCapacity(nodes);
+                _links0.EnsureCapacity(nodes);
                 Array.Resize(ref _version, cap);
                 Array.Resize(ref _level, cap);
                 Array.Resize(ref _state, cap);
                 Array.Resize(ref _nodeSlot, cap);
                 Array.Resize(ref _upperOffset, cap);
                 GrowChangeBits(cap);
-                _nodeCapacity = cap;
+                _nodeCapacity = Math.Min(cap, Math.Min(_codes.Capacity, _links0.Capacity));
             }
             if (pool > _upperPool.Length)
             {
@@ -455,11 +471,11 @@ public sealed partial class HnswIndex : VectorIndex
     {
         MarkRewritten(node);
         LockNode(node);
-        Codec.Encode(vector, _codes.AsSpan(node * _codeSize, _codeSize));
+        Codec.Encode(vector, _codes[node]);
         _level[node] = (byte)level;
         _upperOffset[node] = offset;
         _nodeSlot[node] = slot;
-        _links0[node * _stride0] = 0;
+        _links0[node][0] = 0;
         for (int l = 1; l <= level; l++) _upperPool[offset + (l - 1) * _strideUp] = 0;
         UnlockNode(node);
         Volatile.Write(ref _state[node], StateLive);
@@ -524,10 +540,9 @@ public sealed partial class HnswIndex : VectorIndex
             int chosen = SelectNeighbors(ids, dists, _m, s);
             var sel = s.Selected.AsSpan(0, chosen);
             LockNode(node);
-            int[] arr = LinkArray(l);
-            int b = LinkBase(node, l);
-            sel.CopyTo(arr.AsSpan(b + 1, chosen));
-            arr[b] = chosen;
+            var links = Links(node, l);
+            sel.CopyTo(links.Slice(1, chosen));
+            links[0] = chosen;
             UnlockNode(node);
             // Back links: sel is overwritten by the neighbour-side selection, so copy it first.
             sel.CopyTo(targets);
@@ -628,21 +643,19 @@ public sealed partial class HnswIndex : VectorIndex
         LockNode(target);
         try
         {
-            int[] arr = LinkArray(level);
-            int b = LinkBase(target, level);
-            int n = arr[b];
-            for (int i = 0; i < n; i++)
-                if (arr[b + 1 + i] == newNode) return;
+            var links = Links(target, level);
+            int n = links[0];
+            if (links.Slice(1, n).Contains(newNode)) return;
             if (n < max)
             {
-                arr[b + 1 + n] = newNode;
-                arr[b] = n + 1;
+                links[1 + n] = newNode;
+                links[0] = n + 1;
                 return;
             }
             s.EnsureCandidates(n + 1);
             var ids = s.Ids.AsSpan(0, n + 1);
             var dists = s.Dists.AsSpan(0, n + 1);
-            arr.AsSpan(b + 1, n).CopyTo(ids);
+            links.Slice(1, n).CopyTo(ids);
             ids[n] = newNode;
             SetAuxQuery(target, s);
             for (int i = 0; i <= n; i++) dists[i] = AuxDistance(ids[i], s);
@@ -654,8 +667,8 @@ public sealed partial class HnswIndex : VectorIndex
                 foreach (int id in ids)
                     if (!kept.Contains(id)) s.Dropped.Add(id);
             }
-            s.Selected.AsSpan(0, chosen).CopyTo(arr.AsSpan(b + 1, chosen));
-            arr[b] = chosen;
+            s.Selected.AsSpan(0, chosen).CopyTo(links.Slice(1, chosen));
+            links[0] = chosen;
         }
         finally { UnlockNode(target); }
     }
