@@ -54,6 +54,12 @@ public interface ICompressionLifecycleClient : IVectorDatabaseClient
     /// <summary>Sets what the collection does by itself about drift and generations.</summary>
     Task SetLifecyclePolicyAsync(string name, LifecyclePolicy policy, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What the collection does by itself about drift and generations: the policy last set (the defaults when none
+    /// was), so a change can start from it rather than from the defaults.
+    /// </summary>
+    Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The drift sensors of the live generation.</summary>
     Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default);
 }

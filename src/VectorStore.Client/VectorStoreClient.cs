@@ -473,6 +473,16 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
         EmptyResponse.Read(await LifecycleCallAsync(Opcode.SetLifecyclePolicy, new LifecyclePolicyRequest(name, policy), true, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
+    /// <remarks>Refused before anything is sent (<see cref="InvalidArgumentException"/>) when the server speaks a protocol version below 10.</remarks>
+    public async Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var (payload, _) = await CallVersionedAsync(Opcode.GetLifecyclePolicy, version => version >= ProtocolConstants.PolicyReadVersion ? new NameRequest(name)
+            : throw new InvalidArgumentException($"the server speaks protocol version {version}, which cannot read a lifecycle policy back (version {ProtocolConstants.PolicyReadVersion} can); upgrade the server"),
+            true, cancellationToken).ConfigureAwait(false);
+        return LifecyclePolicyRequest.Read(payload).Policy;
+    }
+
+    /// <inheritdoc />
     /// <remarks>From a server below protocol version 7 the report's <see cref="DriftReport.Sensors"/> is null (not said).</remarks>
     public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default)
     {

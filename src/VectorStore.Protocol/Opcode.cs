@@ -86,6 +86,9 @@ public enum Opcode : byte
     /// <summary>Reads the drift sensors of the live generation (version 5).</summary>
     GetDrift = 0x6A,
 
+    /// <summary>Reads a collection's lifecycle policy (version 10).</summary>
+    GetLifecyclePolicy = 0x6B,
+
     /// <summary>Error response (never a request).</summary>
     Error = 0xFF,
 }

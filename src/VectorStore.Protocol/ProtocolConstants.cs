@@ -12,9 +12,10 @@ public static class ProtocolConstants
     /// segment tag to Search, each query's serving generation to the search response, and the live generation and
     /// training error to Info (§5.8); version 6 adds a field filter to ListIds (§5.5); version 7 adds to the GetDrift
     /// response whether the live generation has drift sensors and why not (§5.8); version 8 adds the Backup opcode (§5.9);
-    /// version 9 adds incremental backups: a previous backup's name in the Backup request, linked bytes in its response.
+    /// version 9 adds incremental backups: a previous backup's name in the Backup request, linked bytes in its response;
+    /// version 10 adds GetLifecyclePolicy (0x6B), which reads back what SetLifecyclePolicy set (§5.8).
     /// </summary>
-    public const ushort Version = 9;
+    public const ushort Version = 10;
 
     /// <summary>First version with compression generations (the lifecycle opcodes and the fields that go with them).</summary>
     public const ushort LifecycleVersion = 5;
@@ -30,6 +31,9 @@ public static class ProtocolConstants
 
     /// <summary>First version whose Backup request may name a previous backup to hard-link unchanged files from.</summary>
     public const ushort IncrementalBackupVersion = 9;
+
+    /// <summary>First version with GetLifecyclePolicy.</summary>
+    public const ushort PolicyReadVersion = 10;
 
     /// <summary>Oldest protocol version this build still speaks (server accepts it in Hello; client falls back to it).</summary>
     public const ushort MinVersion = 1;

@@ -13,7 +13,7 @@ namespace VectorStore.Server;
 internal static class LifecycleRequests
 {
     /// <summary>Whether <paramref name="opcode"/> is one of the lifecycle requests.</summary>
-    public static bool Handles(byte opcode) => opcode is >= (byte)Opcode.BuildGeneration and <= (byte)Opcode.GetDrift;
+    public static bool Handles(byte opcode) => opcode is >= (byte)Opcode.BuildGeneration and <= (byte)Opcode.GetLifecyclePolicy;
 
     /// <summary>Decodes and runs one lifecycle request against <paramref name="db"/>.</summary>
     public static ValueTask<IWireMessage> Execute(IVectorDatabaseClient db, byte opcode, ReadOnlySpan<byte> payload, ushort version, ProtocolLimits limits)
@@ -63,6 +63,13 @@ internal static class LifecycleRequests
             }
             case Opcode.GetDrift:
                 return DriftAsync(Lifecycle(db).GetDriftAsync(NameRequest.Read(payload).Name), version);
+            case Opcode.GetLifecyclePolicy:
+            {
+                if (version < ProtocolConstants.PolicyReadVersion)
+                    throw new ProtocolException(ErrorCode.UnknownOpcode, $"opcode 0x{opcode:X2} needs protocol version {ProtocolConstants.PolicyReadVersion}; this connection speaks {version}");
+                string name = NameRequest.Read(payload).Name;
+                return PolicyAsync(name, Lifecycle(db).GetLifecyclePolicyAsync(name));
+            }
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpcode, $"unknown opcode 0x{opcode:X2}");
         }
@@ -80,6 +87,9 @@ internal static class LifecycleRequests
     }
 
     private static async ValueTask<IWireMessage> Int(Task<int> work) => new Int32Response(await work.ConfigureAwait(false));
+
+    private static async ValueTask<IWireMessage> PolicyAsync(string name, Task<LifecyclePolicy> work) =>
+        new LifecyclePolicyRequest(name, await work.ConfigureAwait(false));
 
     private static async ValueTask<IWireMessage> ListAsync(ICompressionLifecycleClient db, string name, ProtocolLimits limits)
     {

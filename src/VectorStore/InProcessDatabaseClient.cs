@@ -181,6 +181,10 @@ public sealed class InProcessDatabaseClient : ICompressionLifecycleClient, IDisp
         Run(() => Database.GetCollection(name).Policy = policy, cancellationToken);
 
     /// <inheritdoc />
+    public Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default) =>
+        Run(() => Database.GetCollection(name).Policy, cancellationToken);
+
+    /// <inheritdoc />
     public Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
         Run(() => Database.GetCollection(name).Drift(), cancellationToken);
 

@@ -137,6 +137,7 @@ public sealed partial class VectorDatabase : IDisposable
             if (_collections.ContainsKey(name)) throw new InvalidArgumentException($"collection '{name}' already exists");
             if (_damaged.ContainsKey(name))
                 throw new InvalidArgumentException($"collection '{name}' already exists (set aside when the database opened: its files could not be opened); drop it first");
+            options.ValidateNew();
             var c = Directory is null ? new Collection(name, options, threads: Options.Threads) : CreatePersistent(name, options);
             Adopt(c);
             _collections.Add(name, c);

@@ -264,6 +264,9 @@ public class GatewayTests(ThreeSiloFixture fixture)
             // A policy with an automatic rollback floor is refused with the protocol's NotSupported, not an internal error.
             var refused = await Assert.ThrowsAsync<RemoteErrorException>(() => remote.SetLifecyclePolicyAsync("gw-life", new Lifecycle.LifecyclePolicy { RollbackRecallFloor = 0.9 }));
             Assert.Equal(Protocol.ErrorCode.NotSupported, refused.Code);
+            var kept = new Lifecycle.LifecyclePolicy { RetainRetired = 3, CanaryRate = 0.5 };
+            await remote.SetLifecyclePolicyAsync("gw-life", kept);
+            Assert.Equal(kept, await remote.GetLifecyclePolicyAsync("gw-life"));
         }
         finally
         {

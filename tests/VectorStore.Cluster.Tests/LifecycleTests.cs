@@ -201,7 +201,9 @@ public class LifecycleTests(ThreeSiloFixture fixture, ITestOutputHelper output)
 
         // An automatic rollback floor would judge per copy: refused. Retention is honoured by the layout.
         await Assert.ThrowsAnyAsync<NotSupportedException>(() => cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RollbackRecallFloor = 0.9 }));
+        Assert.Equal(new LifecyclePolicy(), await cluster.GetLifecyclePolicyAsync()); // the refused one left nothing behind
         await cluster.SetLifecyclePolicyAsync(new LifecyclePolicy { RetainRetired = 0 });
+        Assert.Equal(new LifecyclePolicy { RetainRetired = 0 }, await cluster.GetLifecyclePolicyAsync());
         await cluster.PromoteAsync(2);
         Assert.Equal([2], (await cluster.ListGenerationsAsync()).Select(x => x.Generation));
         Assert.Equal(2, (await ProbeAsync(cluster, probeIds, query)).Generation);

@@ -172,6 +172,10 @@ public sealed class ClusterDatabaseClient : IIndexBuildingClient, ICompressionLi
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).SetLifecyclePolicyAsync(policy).ConfigureAwait(false);
 
     /// <inheritdoc />
+    public async Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default) =>
+        await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetLifecyclePolicyAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) =>
         await (await CollectionAsync(name, cancellationToken).ConfigureAwait(false)).GetDriftAsync().ConfigureAwait(false);
 

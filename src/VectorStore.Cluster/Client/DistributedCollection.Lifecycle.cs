@@ -140,6 +140,13 @@ public sealed partial class DistributedCollection
         return GrainCalls.RunAsync(() => LayoutGrain.SetPolicyAsync(json), $"setting the lifecycle policy of '{Name}'");
     }
 
+    /// <summary>The lifecycle policy the layout holds (the defaults when none was set).</summary>
+    public async Task<LifecyclePolicy> GetLifecyclePolicyAsync()
+    {
+        var layout = await GetLayoutAsync();
+        return layout.Policy is null ? new LifecyclePolicy() : JsonSerializer.Deserialize<LifecyclePolicy>(layout.Policy, ShardReplicaGrain.LifecycleJson)!;
+    }
+
     /// <summary>
     /// The drift sensors of every shard's live generation, side by side (each signal named by its shard), with the
     /// shards' and the collection-wide ladder's actions (<c>cluster: …</c>).

@@ -42,8 +42,7 @@ public sealed class DistributedDatabase
     {
         ValidateName(name, 80, "collection");
         ArgumentNullException.ThrowIfNull(options);
-        options.ValidateShape();
-        options.Validate();
+        options.ValidateNew();
         var spec = CollectionSpec.From(options);
         var layout = await GrainCalls.RunAsync(() => Catalog.CreateAsync(Name, name, spec, shards, replicationFactor), $"creating collection '{name}'", mayHaveApplied: true);
         return new DistributedCollection(_grains, layout, Options);

@@ -7,7 +7,8 @@ namespace VectorStore.Protocol;
 /// drift, bit 1 build a candidate on drift, bit 2 promote when the gate passes; other bits <see cref="ErrorCode.BadPayload"/>),
 /// <c>f64 canaryRate</c>, <c>gate</c>, <c>bool hasFloor</c>, <c>f64 rollbackRecallFloor</c> (present always, read only
 /// with hasFloor), <c>i32 buildVectorsPerSecond</c>. Validated (<see cref="LifecyclePolicy.Validate"/>) on both sides.
-/// The response is empty.
+/// The response is empty. The same layout is GetLifecyclePolicy's response (version 10): the collection's name and
+/// the policy it holds.
 /// </summary>
 /// <param name="Name">Collection name.</param>
 /// <param name="Policy">The policy.</param>

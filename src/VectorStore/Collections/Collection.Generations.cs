@@ -113,6 +113,7 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train a generation on");
+            CollectionOptionsValidation.CheckTrainingSample(i, sample?.Count ?? Math.Min(_slots.Count, Options.MaxTrainingSample), Name);
             if (_generations.Count - 1 >= MaxOtherGenerations)
                 throw new InvalidArgumentException($"collection '{Name}' already keeps {MaxOtherGenerations} generations beside the live one: promote, roll back or gc first");
             if (sample is not null && _generations.Any(x => x.Number == number))

@@ -26,4 +26,39 @@ public static class CollectionOptionsValidation
         }
         return (c, i);
     }
+
+    /// <summary>
+    /// <see cref="Validate"/>, and for a collection about to be created: its first training sample (the vectors up to
+    /// the training threshold, at most <see cref="CollectionOptions.MaxTrainingSample"/>) must hold what the index
+    /// needs. An <c>ivf:1024</c> trained on 50 vectors would otherwise become <c>ivf:50</c> for good. Not checked when
+    /// a collection opens, so one created before the check still opens.
+    /// </summary>
+    public static (CompressionSpec Compression, IndexSpec Index) ValidateNew(this CollectionOptions options)
+    {
+        var specs = options.Validate();
+        int needed = IndexRegistry.Get(specs.Index).TrainingVectorsNeeded(specs.Index);
+        int sample = Math.Min(options.TrainingThreshold, options.MaxTrainingSample);
+        if (sample < needed)
+        {
+            string limit = options.MaxTrainingSample < options.TrainingThreshold
+                ? $"max training sample {options.MaxTrainingSample:N0}"
+                : $"training threshold {options.TrainingThreshold:N0}";
+            throw new InvalidArgumentException(
+                $"index '{specs.Index}' trains on at least {needed:N0} vectors (one per list), but the collection would train on {sample:N0} ({limit}): " +
+                $"raise the training threshold (and max training sample) to at least {needed:N0}, or use fewer lists");
+        }
+        return specs;
+    }
+
+    /// <summary>
+    /// Refuses to build <paramref name="index"/> on <paramref name="available"/> training vectors when it needs more
+    /// (<see cref="IIndexFactory.TrainingVectorsNeeded"/>): a generation asked for by name is built as asked or not at all.
+    /// </summary>
+    internal static void CheckTrainingSample(IndexSpec index, int available, string collection)
+    {
+        int needed = IndexRegistry.Get(index).TrainingVectorsNeeded(index);
+        if (available < needed)
+            throw new InvalidArgumentException(
+                $"index '{index}' trains on at least {needed:N0} vectors (one per list), and collection '{collection}' has {available:N0} to train on: add vectors first, or use fewer lists");
+    }
 }

@@ -22,4 +22,11 @@ public interface IIndexFactory
     /// when it first trains; throws <see cref="InvalidArgumentException"/>. The default accepts any arguments.
     /// </summary>
     void Validate(IndexSpec spec) { }
+
+    /// <summary>
+    /// The fewest training vectors the index trains on as <paramref name="spec"/> asks (an IVF index: one per list).
+    /// With fewer it trains a smaller version of itself (fewer lists), which a collection created or a generation
+    /// built on request refuses instead. The default is 1.
+    /// </summary>
+    int TrainingVectorsNeeded(IndexSpec spec) => 1;
 }

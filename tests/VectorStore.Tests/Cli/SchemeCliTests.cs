@@ -121,6 +121,13 @@ public sealed class SchemeCliTests
             Assert.Equal(["retired", "live"], JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json")).Select(g => g.GetProperty("state").GetString()));
             var policy = Assert.Single(JsonLines(Ok(target, "scheme", "policy", "--collection", "c", "--retain", "0", "--json")));
             Assert.Equal(0, policy.GetProperty("retain").GetInt32());
+            // Read back as set, with the same keys; a setting beside --show is a usage error that changes nothing.
+            var shown = Assert.Single(JsonLines(Ok(target, "scheme", "policy", "--collection", "c", "--show", "--json")));
+            Assert.Equal(policy.ToString(), shown.ToString());
+            var refused = CliRunner.Run(["scheme", "policy", "--collection", "c", "--show", "--retain", "3", .. target]);
+            Assert.Equal(1, refused.Code);
+            Assert.Contains("--show prints the policy and changes nothing: leave out --retain", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, Assert.Single(JsonLines(Ok(target, "scheme", "policy", "--collection", "c", "--show", "--json"))).GetProperty("retain").GetInt32());
             gc = Assert.Single(JsonLines(Ok(target, "scheme", "gc", "--collection", "c", "--json")));
             Assert.Equal(1, gc.GetProperty("removed").GetInt32());
             Assert.Equal([2], JsonLines(Ok(target, "scheme", "list", "--collection", "c", "--json")).Select(g => g.GetProperty("generation").GetInt32()));

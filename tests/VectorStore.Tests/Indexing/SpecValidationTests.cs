@@ -111,6 +111,34 @@ public class SpecValidationTests
         Assert.Equal(600, c.Count);
     }
 
+    /// <summary>
+    /// An IVF index trains one list per training vector at most: <c>ivf:1024</c> trained on the first 50 vectors became
+    /// <c>ivf:50</c> for good, silently. Now a create whose first training sample is smaller than NLIST is refused,
+    /// and so is a generation asked for by name on fewer vectors than it has lists.
+    /// </summary>
+    [Fact]
+    public void AnIvfIndexWithMoreListsThanItsTrainingSampleIsRefused()
+    {
+        using var db = VectorDatabase.CreateInMemory();
+        var e = Assert.Throws<InvalidArgumentException>(() =>
+            db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Index = "ivf:1024", TrainingThreshold = 50 }));
+        Assert.Contains("index 'ivf:1024' trains on at least 1,024 vectors (one per list), but the collection would train on 50 (training threshold 50)", e.Message);
+        e = Assert.Throws<InvalidArgumentException>(() =>
+            db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Index = "ivf:1024", TrainingThreshold = 5000, MaxTrainingSample = 500 }));
+        Assert.Contains("would train on 500 (max training sample 500)", e.Message);
+        Assert.Empty(db.CollectionNames);
+
+        // At the edge the collection is created and trains every list it asked for.
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Index = "ivf:64", TrainingThreshold = 64 });
+        var data = SyntheticData.Clustered(64, Dim, seed: 4);
+        c.UpsertBatch(Enumerable.Range(0, data.Count).Select(i => (ulong)i).ToArray(), data);
+        c.BuildIndex();
+        Assert.Equal("ivf:64", c.Index!.Spec);
+        e = Assert.Throws<InvalidArgumentException>(() => c.BuildGeneration("sq8", "ivf:128"));
+        Assert.Contains("index 'ivf:128' trains on at least 128 vectors (one per list), and collection 'c' has 64 to train on", e.Message);
+        Assert.Single(c.Generations());
+    }
+
     [Fact]
     public async Task RefusedOverTcpWithTheSameMessage()
     {

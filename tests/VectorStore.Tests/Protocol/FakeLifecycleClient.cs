@@ -82,6 +82,9 @@ internal sealed class FakeLifecycleClient(IVectorDatabaseClient inner) : Delegat
 
     public Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default) => Record($"drift {name}", Drift);
 
+    public Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default) =>
+        Record($"get policy {name}", Policy ?? new LifecyclePolicy());
+
     public override async Task<SearchHit[][]> SearchBatchAsync(string name, VectorMatrix queries, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         lock (Calls) Calls.Add($"search key={options?.ExposureKey} segment={options?.Segment}");

@@ -19,7 +19,7 @@ public class ProtocolV4NegotiationTests
     {
         await using var server = new OldVersionServer(3);
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
-        Assert.Equal([(ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4, (ushort)3], server.Hellos);
+        Assert.Equal([(ushort)10, (ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4, (ushort)3], server.Hellos);
 
         // What version 3 carries still works, in the version-3 layout.
         var hits = await client.SearchAsync("c", new float[] { 0.25f, 1f }, new SearchOptions { K = 3 });

@@ -312,6 +312,7 @@ public class ProtocolV5LifecycleTests
         var policy = new LifecyclePolicy { RebalanceOnDrift = true, RollbackRecallFloor = 0.5 };
         await client.SetLifecyclePolicyAsync("c", policy);
         Assert.Equal(policy, fake.Policy);
+        Assert.Equal(policy, await client.GetLifecyclePolicyAsync("c"));
         AssertSame(s_drift, await client.GetDriftAsync("c"));
 
         // Search: the exposure key and segment reach the database; each hit says which generation served it.
@@ -340,6 +341,7 @@ public class ProtocolV5LifecycleTests
             () => client.RunCanaryAsync("c", 2, new VectorMatrix([1, 2], 2)), () => client.StartCanaryAsync("c", new CanarySettings { Generation = 2 }),
             () => client.StopCanaryAsync("c"), () => client.SetExposureAsync("c", 2, 5), () => client.PromoteAsync("c", 2), () => client.RollbackAsync("c"),
             () => client.CollectGenerationsAsync("c"), () => client.SetLifecyclePolicyAsync("c", new LifecyclePolicy()), () => client.GetDriftAsync("c"),
+            () => client.GetLifecyclePolicyAsync("c"),
         ];
         foreach (var call in calls)
         {
@@ -388,7 +390,7 @@ public class ProtocolV5LifecycleTests
     {
         await using var server = new OldVersionServer(4);
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
-        Assert.Equal([(ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4], server.Hellos);
+        Assert.Equal([(ushort)10, (ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4], server.Hellos);
         var hits = await client.SearchAsync("c", new float[] { 0.25f, 1f }, new SearchOptions { K = 3 });
         Assert.Equal(42ul, Assert.Single(hits).Id);
         Assert.Equal(0, hits[0].Generation);

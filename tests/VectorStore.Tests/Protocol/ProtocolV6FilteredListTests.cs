@@ -110,7 +110,7 @@ public class ProtocolV6FilteredListTests
     {
         await using var server = new OldVersionServer(5);
         await using var client = await VectorStoreClient.ConnectAsync("127.0.0.1", server.Port);
-        Assert.Equal([(ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5], server.Hellos);
+        Assert.Equal([(ushort)10, (ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5], server.Hellos);
         Assert.Equal([3ul, 5, 8], (await client.ListIdsAsync("c", null, 10)).Ids);
         Assert.Equal([5ul, 8], (await client.ListMatchingIdsAsync("c", null, 3, 10)).Ids);
         int sent = server.Requests.Count;

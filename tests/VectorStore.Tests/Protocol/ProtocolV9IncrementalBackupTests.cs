@@ -27,7 +27,7 @@ public class ProtocolV9IncrementalBackupTests
         for (int cut = 0; cut < bytes.Length; cut++)
             Assert.Throws<ProtocolException>(() => BackupResponse.Read(bytes.AsSpan(0, cut), 9));
 
-        Assert.Equal(new BackupRequest("tuesday", "monday"), BackupRequest.Read(Encode(new BackupRequest("tuesday", "monday")), 9));
+        Assert.Equal(new BackupRequest("tuesday", "monday", 9), BackupRequest.Read(Encode(new BackupRequest("tuesday", "monday", 9)), 9));
         Assert.Null(BackupRequest.Read(Encode(new BackupRequest("tuesday", null)), 9).Since);
         // Version 8 is the bare name, as NameRequest wrote it.
         Assert.Equal(Encode(new NameRequest("tuesday")), Encode(new BackupRequest("tuesday", null, 8)));

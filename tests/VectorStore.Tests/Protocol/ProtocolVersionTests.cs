@@ -111,7 +111,7 @@ public class ProtocolVersionTests
             Assert.Null(info.BytesOnDisk);
         }
         await fake.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal([(ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4, (ushort)3, (ushort)2, (ushort)1], seen);
+        Assert.Equal([(ushort)10, (ushort)9, (ushort)8, (ushort)7, (ushort)6, (ushort)5, (ushort)4, (ushort)3, (ushort)2, (ushort)1], seen);
     }
 
     internal static async Task<(byte Opcode, uint RequestId, byte[] Payload)> ReadFrameAsync(NetworkStream stream)

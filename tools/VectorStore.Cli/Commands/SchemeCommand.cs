@@ -261,7 +261,9 @@ public sealed class SchemeCommand : CliCommand
         var loss = Opt("--max-recall-loss", "Gate: recall loss allowed against live", defaults.Gate.MaxRecallLoss);
         var p99 = Opt("--max-p99-factor", "Gate: p99 factor allowed against live", defaults.Gate.MaxP99Factor);
         var minExact = Opt("--min-exact-queries", "Gate: exact canary queries the decision needs", defaults.Gate.MinExactQueries);
+        var show = Opt<bool>("--show", "Print the policy the collection holds and change nothing (start a change from it: the other flags replace the whole policy)");
         var json = Json();
+        Option[] settings = [retain, rebalance, build, promote, canaryRate, floor, buildRate, loss, p99, minExact];
         LifecyclePolicy From(ParseResult r) => new()
         {
             RetainRetired = r.GetValue(retain), RebalanceOnDrift = r.GetValue(rebalance), BuildCandidateOnDrift = r.GetValue(build),
@@ -269,12 +271,18 @@ public sealed class SchemeCommand : CliCommand
             BuildVectorsPerSecond = r.GetValue(buildRate),
             Gate = new PromotionGate { MaxRecallLoss = r.GetValue(loss), MaxP99Factor = r.GetValue(p99), MinExactQueries = r.GetValue(minExact) },
         };
-        return Sub("policy", "Set what the collection does by itself about drift and generations (replaces the whole policy; unset flags take their defaults)",
-            [name, retain, rebalance, build, promote, canaryRate, floor, buildRate, loss, p99, minExact, json], r => From(r).Validate(), async (r, db) =>
+        return Sub("policy", "Set what the collection does by itself about drift and generations (replaces the whole policy; unset flags take their defaults), or print it (--show)",
+            [name, retain, rebalance, build, promote, canaryRate, floor, buildRate, loss, p99, minExact, show, json], r =>
+            {
+                if (!r.GetValue(show)) From(r).Validate();
+                else if (settings.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray() is { Length: > 0 } given)
+                    throw new UsageException($"--show prints the policy and changes nothing: leave out {string.Join(", ", given)}");
+            }, async (r, db) =>
             {
                 string c = r.GetValue(name)!;
-                var p = From(r);
-                await db.SetLifecyclePolicyAsync(c, p).ConfigureAwait(false);
+                LifecyclePolicy p;
+                if (r.GetValue(show)) p = await db.GetLifecyclePolicyAsync(c).ConfigureAwait(false);
+                else await db.SetLifecyclePolicyAsync(c, p = From(r)).ConfigureAwait(false);
                 DatabaseOutput.WriteRow(new Dictionary<string, object?>
                 {
                     ["collection"] = c, ["retain"] = p.RetainRetired, ["rebalance_on_drift"] = p.RebalanceOnDrift, ["build_on_drift"] = p.BuildCandidateOnDrift,

@@ -46,6 +46,9 @@ public sealed class IvfIndexFactory : IIndexFactory
     }
 
     /// <inheritdoc />
+    public int TrainingVectorsNeeded(IndexSpec spec) => Parse(spec).NList;
+
+    /// <inheritdoc />
     public VectorIndex Create(IndexSpec spec, CompressionSpec compression, int dimension, DistanceKind kind, VectorMatrix sample, TrainingContext context)
     {
         var (nlist, nprobe, wantResidual, wantSpill) = Parse(spec);
