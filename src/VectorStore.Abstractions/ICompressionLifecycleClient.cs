@@ -58,7 +58,9 @@ public interface ICompressionLifecycleClient : IVectorDatabaseClient
     /// What the collection does by itself about drift and generations: the policy last set (the defaults when none
     /// was), so a change can start from it rather than from the defaults.
     /// </summary>
-    Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default);
+    /// <remarks>Added after 0.3.0: the default, for implementations built before it, throws <see cref="NotSupportedException"/>.</remarks>
+    Task<LifecyclePolicy> GetLifecyclePolicyAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromException<LifecyclePolicy>(new NotSupportedException($"{GetType().Name} does not read a lifecycle policy back"));
 
     /// <summary>The drift sensors of the live generation.</summary>
     Task<DriftReport> GetDriftAsync(string name, CancellationToken cancellationToken = default);

@@ -160,7 +160,7 @@ public sealed class VectorStoreClient : IIndexBuildingClient, ICompressionLifecy
     /// later writes wait for it), and builds, snapshots and canary runs take as long as their work.
     /// </summary>
     private static bool IsBounded(Opcode opcode) => opcode is Opcode.Ping or Opcode.ListCollections or Opcode.Info or Opcode.Get
-        or Opcode.ListIds or Opcode.Search or Opcode.SearchBatch or Opcode.ListGenerations or Opcode.GetDrift;
+        or Opcode.ListIds or Opcode.Search or Opcode.SearchBatch or Opcode.ListGenerations or Opcode.GetDrift or Opcode.GetLifecyclePolicy;
 
     /// <summary>
     /// As <see cref="CallAsync"/> for a request whose layout depends on the protocol version: it is built for the

@@ -169,7 +169,7 @@ public sealed partial class Collection
         if (step is LadderStep.Idle or LadderStep.Rebalanced && policy.BuildCandidateOnDrift)
         {
             int? pending = PendingRetraining(live);
-            int g = pending ?? BuildGeneration(live.Compression.ToString(), live.IndexSpec.ToString());
+            int g = pending ?? Declare(live.Compression.ToString(), live.IndexSpec.ToString(), null, 0, askedByName: false);
             lock (_ladderGate) _ladderGeneration = g;
             Advance(LadderStep.Building, live, pending is null
                 ? $"training candidate generation {g} ({live.Compression}, {live.IndexSpec}) on the data as it now is"

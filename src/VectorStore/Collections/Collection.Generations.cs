@@ -78,7 +78,7 @@ public sealed partial class Collection
     /// building it in the background (see <see cref="WaitForGeneration"/>). Returns its number. The specs are
     /// validated like <see cref="CollectionOptions"/>; the collection needs at least one vector.
     /// </summary>
-    public int BuildGeneration(string compression, string index) => Declare(compression, index, null, 0);
+    public int BuildGeneration(string compression, string index) => Declare(compression, index, null, 0, askedByName: true);
 
     /// <summary>
     /// Declares candidate generation <paramref name="number"/> trained on <paramref name="trainingSample"/> instead of a
@@ -99,10 +99,16 @@ public sealed partial class Collection
         if (number <= 0) throw new InvalidArgumentException($"generation number must be positive, got {number}");
         // The copy, checks and cosine normalization a stored batch gets; its rows stand in for ids in the messages.
         var rows = Enumerable.Range(0, trainingSample.Count).Select(r => (ulong)r).ToArray();
-        return Declare(compression, index, UpsertBatchPreparation.Prepare(rows, trainingSample, null, Options.Metric), number);
+        return Declare(compression, index, UpsertBatchPreparation.Prepare(rows, trainingSample, null, Options.Metric), number, askedByName: false);
     }
 
-    private int Declare(string compression, string index, VectorMatrix? sample, int number)
+    /// <summary>
+    /// Declares a candidate and starts its build. <paramref name="askedByName"/>: a user asked for these specs on this
+    /// collection's own vectors, so a sample too small for them is refused (CheckTrainingSample). The drift ladder's
+    /// retraining of the live specs, and a caller that gives its own sample (a cluster, which draws one sample for every
+    /// shard), are not: they train what they can, as the live generation did.
+    /// </summary>
+    private int Declare(string compression, string index, VectorMatrix? sample, int number, bool askedByName)
     {
         var (c, i) = (Options with { Compression = compression, Index = index }).Validate();
         _journal.CheckWritable("building a compression generation");
@@ -113,7 +119,7 @@ public sealed partial class Collection
         {
             ThrowIfClosed();
             if (_slots.Count == 0) throw new InvalidArgumentException($"collection '{Name}' has no vectors to train a generation on");
-            CollectionOptionsValidation.CheckTrainingSample(i, sample?.Count ?? Math.Min(_slots.Count, Options.MaxTrainingSample), Name);
+            if (askedByName) CollectionOptionsValidation.CheckTrainingSample(i, _slots.Count, Options.MaxTrainingSample, Name);
             if (_generations.Count - 1 >= MaxOtherGenerations)
                 throw new InvalidArgumentException($"collection '{Name}' already keeps {MaxOtherGenerations} generations beside the live one: promote, roll back or gc first");
             if (sample is not null && _generations.Any(x => x.Number == number))

@@ -28,14 +28,17 @@ public static class CollectionOptionsValidation
     }
 
     /// <summary>
-    /// <see cref="Validate"/>, and for a collection about to be created: its first training sample (the vectors up to
-    /// the training threshold, at most <see cref="CollectionOptions.MaxTrainingSample"/>) must hold what the index
+    /// <see cref="Validate"/>, and for a collection about to be created: the sample it trains on by itself (the vectors
+    /// up to the training threshold, at most <see cref="CollectionOptions.MaxTrainingSample"/>) must hold what the index
     /// needs. An <c>ivf:1024</c> trained on 50 vectors would otherwise become <c>ivf:50</c> for good. Not checked when
-    /// a collection opens, so one created before the check still opens.
+    /// a collection opens, so one created before the check still opens; nor for a collection that never trains by
+    /// itself (threshold <see cref="int.MaxValue"/>: a cluster's shard copies, which the cluster trains on one shared
+    /// sample, and whose copies of collections created before the check must still be created).
     /// </summary>
     public static (CompressionSpec Compression, IndexSpec Index) ValidateNew(this CollectionOptions options)
     {
         var specs = options.Validate();
+        if (options.TrainingThreshold == int.MaxValue) return specs;
         int needed = IndexRegistry.Get(specs.Index).TrainingVectorsNeeded(specs.Index);
         int sample = Math.Min(options.TrainingThreshold, options.MaxTrainingSample);
         if (sample < needed)
@@ -51,14 +54,16 @@ public static class CollectionOptionsValidation
     }
 
     /// <summary>
-    /// Refuses to build <paramref name="index"/> on <paramref name="available"/> training vectors when it needs more
-    /// (<see cref="IIndexFactory.TrainingVectorsNeeded"/>): a generation asked for by name is built as asked or not at all.
+    /// Refuses to build <paramref name="index"/> on a sample of <paramref name="live"/> vectors (at most
+    /// <paramref name="maxSample"/>) when it needs more (<see cref="IIndexFactory.TrainingVectorsNeeded"/>): a generation
+    /// asked for by name is built as asked or not at all.
     /// </summary>
-    internal static void CheckTrainingSample(IndexSpec index, int available, string collection)
+    internal static void CheckTrainingSample(IndexSpec index, int live, int maxSample, string collection)
     {
         int needed = IndexRegistry.Get(index).TrainingVectorsNeeded(index);
-        if (available < needed)
-            throw new InvalidArgumentException(
-                $"index '{index}' trains on at least {needed:N0} vectors (one per list), and collection '{collection}' has {available:N0} to train on: add vectors first, or use fewer lists");
+        if (Math.Min(live, maxSample) >= needed) return;
+        throw new InvalidArgumentException(maxSample < needed
+            ? $"index '{index}' trains on at least {needed:N0} vectors (one per list), and collection '{collection}' draws at most {maxSample:N0} (its max training sample, fixed at create): use fewer lists"
+            : $"index '{index}' trains on at least {needed:N0} vectors (one per list), and collection '{collection}' has {live:N0} to train on: add vectors first, or use fewer lists");
     }
 }

@@ -139,6 +139,27 @@ public class SpecValidationTests
         Assert.Single(c.Generations());
     }
 
+    /// <summary>
+    /// What the check leaves alone: a collection that never trains by itself (a cluster's shard copies, threshold
+    /// int.MaxValue, some created before the check), and a build given its own sample (the cluster's shared one): they
+    /// train what they can, as before. A max training sample below NLIST is named as the cause.
+    /// </summary>
+    [Fact]
+    public async Task TheIvfTrainingCheckNamesItsCauseAndLeavesShardCopiesAndGivenSamplesAlone()
+    {
+        using var db = VectorDatabase.CreateInMemory();
+        db.CreateCollection("shard", new CollectionOptions { Dimension = Dim, Index = "ivf:1024", TrainingThreshold = int.MaxValue, MaxTrainingSample = 500 });
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.L2, Index = "ivf:16", TrainingThreshold = 64, MaxTrainingSample = 64 });
+        var data = SyntheticData.Clustered(200, Dim, seed: 5);
+        c.UpsertBatch(Enumerable.Range(0, data.Count).Select(i => (ulong)i).ToArray(), data);
+        c.BuildIndex();
+        var e = Assert.Throws<InvalidArgumentException>(() => c.BuildGeneration("sq8", "ivf:128"));
+        Assert.Contains("collection 'c' draws at most 64 (its max training sample, fixed at create): use fewer lists", e.Message);
+        int g = c.BuildGeneration("sq8", "ivf:128", data.Slice(0, 64), 7);
+        await c.WaitForGeneration(g);
+        Assert.StartsWith("ivf:64,", c.Generations().Single(x => x.Generation == g).Index); // 64 lists, as before the check
+    }
+
     [Fact]
     public async Task RefusedOverTcpWithTheSameMessage()
     {

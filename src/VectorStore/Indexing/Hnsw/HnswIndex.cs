@@ -139,8 +139,13 @@ public sealed partial class HnswIndex : VectorIndex
     }
 
     /// <inheritdoc />
-    /// <remarks>Codes and level-0 links are chunked; levels, versions and slots are one array each, indexed by node.</remarks>
-    protected override int ArraySlots => Array.MaxLength;
+    /// <remarks>
+    /// Codes and level-0 links are chunked; levels, versions and slots are one array each, indexed by node, and the links
+    /// above layer 0 share one array: a node holds (M + 1) ints per upper level and 1/(M − 1) upper levels on average,
+    /// so nodes are bounded at half of what would fill that array on average (about 946M nodes at M = 16), and a batch
+    /// past it is refused before it is logged rather than failing when it is applied.
+    /// </remarks>
+    protected override int ArraySlots => (int)Math.Min(Array.MaxLength, Array.MaxLength / Math.Max(1.0, 2.0 * _strideUp / (_m - 1)));
 
     /// <summary>Bytes of a full chunk of codes or of level-0 links: a growing chunk is copied, so this bounds a growth's transient copy.</summary>
     internal const int ChunkBytes = 8 << 20;
@@ -156,7 +161,7 @@ public sealed partial class HnswIndex : VectorIndex
         base.CheckRoom(highWater, rows);
         long nodes = NodeHighWaterAfter(rows);
         if (nodes > MaxSlots)
-            throw CapacityError(nodes, "its nodes are numbered by 32-bit integers, and replaced or deleted rows keep their nodes until a consolidation recycles them");
+            throw CapacityError(nodes, "its links above layer 0 are one array, and replaced or deleted rows keep their nodes until a consolidation recycles them");
     }
 
     /// <summary>The node high-water mark once <paramref name="rows"/> more nodes are allocated: recycled nodes are handed out first.</summary>
@@ -334,7 +339,7 @@ public sealed partial class HnswIndex : VectorIndex
             if (nodes > _nodeCapacity)
             {
                 int max = MaxSlots;
-                if (nodes > max) throw CapacityError(nodes, "its nodes are numbered by 32-bit integers");
+                if (nodes > max) throw CapacityError(nodes, "its links above layer 0 are one array");
                 // The per-node arrays here are small (14 bytes a node) and grow by half again; the codes and links grow
                 // chunk by chunk, by their own rule.
                 int cap = (int)Math.Min(max, Math.Max(nodes, _nodeCapacity + (long)(_nodeCapacity / 2)));
