@@ -324,9 +324,9 @@ public sealed partial class VectorDatabase
         }
     }
 
+    /// <summary>Creates a collection's files and manifest entry; the caller has validated <paramref name="options"/> (ValidateNew).</summary>
     private Collection CreatePersistent(string name, CollectionOptions options)
     {
-        options.Validate();
         var entry = new ManifestCollection
         {
             Name = name,

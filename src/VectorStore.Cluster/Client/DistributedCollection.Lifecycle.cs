@@ -141,11 +141,7 @@ public sealed partial class DistributedCollection
     }
 
     /// <summary>The lifecycle policy the layout holds (the defaults when none was set).</summary>
-    public async Task<LifecyclePolicy> GetLifecyclePolicyAsync()
-    {
-        var layout = await GetLayoutAsync();
-        return layout.Policy is null ? new LifecyclePolicy() : JsonSerializer.Deserialize<LifecyclePolicy>(layout.Policy, ShardReplicaGrain.LifecycleJson)!;
-    }
+    public async Task<LifecyclePolicy> GetLifecyclePolicyAsync() => (await GetLayoutAsync()).ReadPolicy();
 
     /// <summary>
     /// The drift sensors of every shard's live generation, side by side (each signal named by its shard), with the

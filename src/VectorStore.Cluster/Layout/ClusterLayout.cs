@@ -1,4 +1,7 @@
+using System.Text.Json;
+using VectorStore.Cluster.Shards;
 using VectorStore.Collections;
+using VectorStore.Lifecycle;
 
 namespace VectorStore.Cluster.Layout;
 
@@ -48,6 +51,10 @@ public sealed class ClusterLayout
 
     /// <summary>The collection's lifecycle policy as JSON (<c>LifecyclePolicy</c>), or null for the defaults.</summary>
     [Id(11)] public string? Policy { get; init; }
+
+    /// <summary><see cref="Policy"/> read: the defaults when none was set.</summary>
+    internal LifecyclePolicy ReadPolicy() =>
+        Policy is null ? new LifecyclePolicy() : JsonSerializer.Deserialize<LifecyclePolicy>(Policy, ShardReplicaGrain.LifecycleJson)!;
 
     /// <summary>
     /// Which incarnation of the name this is: the version of its first layout. A collection dropped and created again

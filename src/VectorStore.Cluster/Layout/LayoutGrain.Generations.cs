@@ -135,7 +135,7 @@ internal sealed partial class LayoutGrain
                 x.Number == target.Number ? x with { State = (int)GenerationState.Live }
                 : x.Number == live.Number ? x with { State = (int)(rollback ? GenerationState.Candidate : GenerationState.Retired), RetiredOrder = order }
                 : x).ToList();
-            var dropped = rollback ? [] : BeyondRetention(next, Policy(layout).RetainRetired);
+            var dropped = rollback ? [] : BeyondRetention(next, layout.ReadPolicy().RetainRetired);
             layout = LayoutPlanner.WithGenerations(layout, [.. next], layout.LastGeneration, layout.Policy);
             await CommitAsync(layout);
             // Recorded: from here the layout says which generation is live, and copies that miss this catch up.
@@ -159,7 +159,7 @@ internal sealed partial class LayoutGrain
             var failed = all.Where(g => g.Kind == GenerationState.Candidate && !_building.Contains(g.Number)
                 && (infos.Any(copy => copy.Any(x => x.Generation == g.Number && x.Error is not null))
                     || infos.All(copy => copy.All(x => x.Generation != g.Number)))).Select(g => g.Number);
-            var drop = BeyondRetention(all, Policy(layout).RetainRetired).Concat(failed).Distinct().ToArray();
+            var drop = BeyondRetention(all, layout.ReadPolicy().RetainRetired).Concat(failed).Distinct().ToArray();
             if (drop.Length > 0) await DropFromLayoutAsync(layout, drop);
             return drop.Length;
         }
@@ -286,9 +286,6 @@ internal sealed partial class LayoutGrain
         all.Where(g => g.Kind == GenerationState.Retired).OrderByDescending(g => g.RetiredOrder).Skip(keep)
             .Concat(all.Where(g => g.Kind == GenerationState.Candidate && g.RetiredOrder > 0).OrderByDescending(g => g.RetiredOrder).Skip(keep))
             .Select(g => g.Number).ToArray();
-
-    private static LifecyclePolicy Policy(ClusterLayout layout) =>
-        layout.Policy is null ? new LifecyclePolicy() : JsonSerializer.Deserialize<LifecyclePolicy>(layout.Policy, ShardReplicaGrain.LifecycleJson)!;
 
     private ClusterLayout Existing() => Current ?? throw new InvalidArgumentException($"collection '{this.GetPrimaryKeyString()}' does not exist");
 

@@ -70,7 +70,7 @@ internal sealed partial class LayoutGrain
     {
         var layout = Current;
         if (layout is null || DateTime.UtcNow < _ladderIdleUntil) return;
-        var policy = Policy(layout);
+        var policy = layout.ReadPolicy();
         if (!policy.BuildCandidateOnDrift) return;
         var live = layout.Live();
         switch (_ladder)
